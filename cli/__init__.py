@@ -1,0 +1,1 @@
+"""The ``sinergi`` command: a thin transport over ``services``."""

@@ -1,0 +1,74 @@
+"""What every command shares: settings read once, services built lazily, output helpers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from enum import Enum
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from core.config import Settings
+from services import Services, build_services
+from services.messages import catalog as services_catalog
+
+
+class AppContext:
+    """Held in ``typer.Context.obj``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.console = Console()
+        self.err_console = Console(stderr=True)
+
+    @cached_property
+    def services(self) -> Services:
+        return build_services(self.settings)
+
+    @property
+    def lang(self) -> str:
+        return self.settings.language
+
+    def t(self, key: str, **params: Any) -> str:
+        return services_catalog().t(key, self.lang, **params)
+
+    def close(self) -> None:
+        if "services" in self.__dict__:
+            self.services.close()
+
+
+def get_ctx(ctx: typer.Context) -> AppContext:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppContext):  # pragma: no cover - only when misused as a library
+        obj = AppContext(Settings())
+        ctx.find_root().obj = obj
+    return obj
+
+
+def _default(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def to_json(data: Any) -> str:
+    """Machine-readable output: dataclasses, dates and enums become plain JSON."""
+    return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(to_json(data) + "\n")

@@ -1,0 +1,1 @@
+"""Settings, base errors, database helpers and the clock. Imports nothing of ours."""

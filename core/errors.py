@@ -1,0 +1,66 @@
+"""The base of every domain error.
+
+Each package defines its own family (``RegionError``, ``IngestError``...) under :class:`AppError`.
+An error carries a stable ``code`` and structured ``params``; the transports (bot, CLI) translate
+the code into a message in the user's language from their message catalogs, so domain code never
+formats user-facing text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    """A failure the user can understand and act on.
+
+    Attributes:
+        code: stable, dotted identifier used to look up the message, e.g. ``"region.ambiguous"``.
+        params: values the message template may use.
+    """
+
+    code: str = "app.error"
+
+    def __init__(self, message: str = "", /, **params: Any) -> None:
+        self.params: dict[str, Any] = params
+        super().__init__(message or self.code)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keep errors picklable across processes
+        return (_rebuild, (type(self), str(self), self.params))
+
+
+def _rebuild(cls: type[AppError], message: str, params: dict[str, Any]) -> AppError:
+    err = cls.__new__(cls)
+    err.params = params
+    Exception.__init__(err, message)
+    return err
+
+
+class NotFound(AppError):
+    """A thing asked for by id or name does not exist."""
+
+    code = "app.not_found"
+
+
+class PermissionDenied(AppError):
+    """The acting user's role does not allow the action."""
+
+    code = "app.permission_denied"
+
+
+class InvalidInput(AppError):
+    """Input that cannot be accepted as given (a date, a number, a choice)."""
+
+    code = "app.invalid_input"
+
+
+class ConfigurationError(AppError):
+    """The settings are incomplete or contradict each other."""
+
+    code = "app.configuration"
+
+
+class ServiceUnavailable(AppError):
+    """A backing service (database, vector store, LLM, Telegram) cannot be reached now."""
+
+    code = "app.unavailable"

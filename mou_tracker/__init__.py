@@ -1,0 +1,1 @@
+"""mou_tracker."""

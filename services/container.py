@@ -1,0 +1,56 @@
+"""The composition root: builds every service from one ``Settings``.
+
+Each area is built lazily on first use, so a CLI command that only needs the tracker never
+loads an embedding model, and the bot pays for the knowledge base once at start.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clock import Clock, SystemClock
+from core.config import Settings
+from core.db import make_engine, make_session_factory
+
+
+class Services:
+    """Every use case of Sinergi, wired to one database, one index and one clock.
+
+    Areas add themselves here as ``cached_property`` members; transports reach them as
+    ``services.<area>``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self._engine = engine
+
+    @cached_property
+    def engine(self) -> Engine:
+        if self._engine is not None:
+            return self._engine
+        self.settings.ensure_dirs()
+        return make_engine(self.settings.effective_database_url)
+
+    @cached_property
+    def session_factory(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    def close(self) -> None:
+        """Release connections (and, once built, the vector store's client)."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
+    """Build the services for ``settings``; the one place that wires implementations together."""
+    return Services(settings, clock=clock)

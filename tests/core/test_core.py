@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Integer, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.clock import FixedClock, ensure_utc
+from core.config import Settings
+from core.db import Base, UTCDateTime, make_engine, make_session_factory
+from core.errors import AppError, NotFound
+from core.i18n import Catalog, normalize_language
+
+
+class _Stamp(Base):
+    __tablename__ = "test_core_stamp"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def test_settings_read_prefix_and_derive_paths(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SINERGI_DATA_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("SINERGI_MAX_UPLOAD_MB", "5")
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert s.data_dir == tmp_path / "state"
+    assert s.max_upload_bytes == 5 * 1024 * 1024
+    assert s.effective_database_url.startswith("sqlite:///")
+    assert s.effective_database_url.endswith("state/sinergi.db")
+    monkeypatch.setenv("SINERGI_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert Settings(_env_file=None).effective_database_url == "postgresql+psycopg://u@h/db"  # type: ignore[call-arg]
+
+
+def test_settings_from_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = tmp_path / ".env"
+    env.write_text("SINERGI_LANGUAGE=en\nSINERGI_TELEGRAM_TOKEN=123:abc\n")
+    s = Settings(_env_file=env)  # type: ignore[call-arg]
+    assert s.language == "en"
+    assert s.telegram_token is not None
+    assert s.telegram_token.get_secret_value() == "123:abc"
+    assert "123:abc" not in repr(s)
+
+
+def test_fixed_clock_moves_only_when_told() -> None:
+    clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
+    assert clock.now() == clock.now()
+    clock.advance(timedelta(days=1))
+    assert clock.now() == datetime(2026, 1, 2, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        FixedClock(datetime(2026, 1, 1))
+
+
+def test_ensure_utc_converts_offsets() -> None:
+    wita = timezone(timedelta(hours=8))
+    assert ensure_utc(datetime(2026, 1, 1, 8, tzinfo=wita)) == datetime(2026, 1, 1, 0, tzinfo=UTC)
+    assert ensure_utc(datetime(2026, 1, 1)).tzinfo is UTC
+
+
+def test_utc_datetime_round_trips_aware_and_rejects_naive(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    Base.metadata.create_all(engine, tables=[_Stamp.__table__])  # type: ignore[list-item]
+    factory = make_session_factory(engine)
+    wit = timezone(timedelta(hours=9))
+    with factory.begin() as s:
+        s.add(_Stamp(id=1, at=datetime(2026, 5, 1, 9, 0, tzinfo=wit)))
+    with factory() as s:
+        got = s.scalars(select(_Stamp.at)).one()
+    assert got == datetime(2026, 5, 1, 0, 0, tzinfo=UTC)
+    assert got.tzinfo is not None
+    with pytest.raises(Exception, match="naive"), factory.begin() as s:
+        s.add(_Stamp(id=2, at=datetime(2026, 5, 1)))
+        s.flush()
+
+
+def test_catalog_falls_back_to_indonesian_then_key() -> None:
+    cat = Catalog(
+        {"id": {"hello": "Halo {name}", "only_id": "Hanya"}, "en": {"hello": "Hello {name}"}}
+    )
+    assert cat.t("hello", "en", name="Ani") == "Hello Ani"
+    assert cat.t("hello", "id", name="Ani") == "Halo Ani"
+    assert cat.t("only_id", "en") == "Hanya"
+    assert cat.t("missing.key", "en") == "missing.key"
+    assert cat.t("hello", "id") == "Halo {name}"  # a missing parameter never crashes
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [("en-US", "en"), ("id", "id"), ("in", "id"), (None, "id"), ("EN", "en")]
+)
+def test_normalize_language(code: str | None, expected: str) -> None:
+    assert normalize_language(code) == expected
+
+
+def test_app_error_carries_params_and_pickles() -> None:
+    import pickle
+
+    err = NotFound("agreement 7", what="agreement 7")
+    again = pickle.loads(pickle.dumps(err))
+    assert isinstance(again, NotFound)
+    assert again.params == {"what": "agreement 7"}
+    assert again.code == "app.not_found"
+    assert isinstance(again, AppError)
