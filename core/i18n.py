@@ -1,7 +1,7 @@
 """Message catalogs: user-facing text lives in data files, Indonesian first, English second.
 
-A catalog is a folder of ``<lang>.json`` files, each a flat mapping of dotted keys to
-``str.format`` templates. A missing English text falls back to Indonesian; a missing key falls
+A catalog is a folder of ``<lang>.json`` and ``<area>.<lang>.json`` files (merged), each a flat
+mapping of dotted keys to ``str.format`` templates. A missing English text falls back to Indonesian; a missing key falls
 back to the key itself, so a forgotten translation shows up plainly instead of crashing.
 """
 
@@ -29,13 +29,19 @@ class Catalog:
 
     @classmethod
     def from_package(cls, package: str, folder: str = "locales") -> Catalog:
-        """Load ``<package>/<folder>/<lang>.json`` for every supported language present."""
+        """Load ``<package>/<folder>/[<area>.]<lang>.json`` for every supported language."""
         root = resources.files(package).joinpath(folder)
-        messages: dict[str, dict[str, str]] = {}
-        for lang in LANGUAGES:
-            item = root.joinpath(f"{lang}.json")
-            if item.is_file():
-                messages[lang] = json.loads(item.read_text(encoding="utf-8"))
+        messages: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
+        items = sorted((item for item in root.iterdir() if item.name.endswith(".json")), key=str)
+        for item in items:
+            lang = item.name.removesuffix(".json").rsplit(".", 1)[-1]
+            if lang not in messages:
+                continue
+            texts = json.loads(item.read_text(encoding="utf-8"))
+            duplicated = set(texts) & set(messages[lang])
+            if duplicated:
+                raise ValueError(f"{item.name}: keys defined twice: {sorted(duplicated)}")
+            messages[lang].update(texts)
         return cls(messages)
 
     def keys(self, lang: str = DEFAULT_LANGUAGE) -> set[str]:

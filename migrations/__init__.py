@@ -5,7 +5,12 @@ from __future__ import annotations
 import importlib
 
 # Every module that declares tables. A package with new models adds itself here.
-MODEL_MODULES = ("mou_tracker.models", "knowledge_base.models")
+MODEL_MODULES = (
+    "accounts.models",
+    "mou_tracker.models",
+    "mou_tracker.reminders.models",
+    "knowledge_base.models",
+)
 
 
 def import_model_modules() -> None:

@@ -1,0 +1,1 @@
+"""Reminder rules (pure), the outbox that makes delivery exactly-once, and its repository."""
