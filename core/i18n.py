@@ -1,8 +1,9 @@
 """Message catalogs: user-facing text lives in data files, Indonesian first, English second.
 
 A catalog is a folder of ``<lang>.json`` and ``<area>.<lang>.json`` files (merged), each a flat
-mapping of dotted keys to ``str.format`` templates. A missing English text falls back to Indonesian; a missing key falls
-back to the key itself, so a forgotten translation shows up plainly instead of crashing.
+mapping of dotted keys to ``str.format`` templates. A missing English text falls back to
+Indonesian; a missing key falls back to the key itself, so a forgotten translation shows up
+plainly instead of crashing.
 """
 
 from __future__ import annotations
