@@ -1,0 +1,1 @@
+"""Benchmarks of Sinergi: each module runs with ``python -m bench.<name> [--full]``."""
