@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.db import make_engine, make_session_factory
+from services import database
 
 
 class Services:
@@ -39,7 +40,9 @@ class Services:
         if self._engine is not None:
             return self._engine
         self.settings.ensure_dirs()
-        return make_engine(self.settings.effective_database_url)
+        engine = make_engine(self.settings.effective_database_url)
+        database.prepare(engine)
+        return engine
 
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:

@@ -8,7 +8,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
+
+from core.errors import ConfigurationError
+
+
+class SchemaOutdated(ConfigurationError):
+    """The database exists but its schema is older than this version of Sinergi."""
+
+    code = "database.schema_outdated"
 
 
 def alembic_config(url: str) -> Config:
@@ -27,6 +36,22 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+def upgrade_or_downgrade(engine: Engine, revision: str) -> None:
+    """Move the schema to ``revision``, up or down (``"base"`` removes every table)."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    current = current_revision(engine)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        script = ScriptDirectory.from_config(cfg)
+        if revision == "base" or (
+            current is not None
+            and revision in {r.revision for r in script.iterate_revisions(current, "base")}
+        ):
+            command.downgrade(cfg, revision)
+        else:
+            command.upgrade(cfg, revision)
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
@@ -39,3 +64,24 @@ def head_revision(engine: Engine) -> str | None:
 
 def is_up_to_date(engine: Engine) -> bool:
     return current_revision(engine) == head_revision(engine)
+
+
+def prepare(engine: Engine) -> None:
+    """Make a database built from the settings ready for use.
+
+    The embedded SQLite database is created and migrated on first use, so a new user never
+    needs a separate step. A server database (PostgreSQL) is only checked: migrating it is an
+    operator's decision (``sinergi db upgrade``). A database whose tables were created without
+    Alembic (tests, ``create_all``) is left as it is.
+    """
+    current = current_revision(engine)
+    head = head_revision(engine)
+    if current == head:
+        return
+    if engine.dialect.name == "sqlite":
+        tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+        if current is None and tables:
+            return
+        upgrade(engine)
+        return
+    raise SchemaOutdated(current=current or "-", head=head or "-")
