@@ -47,6 +47,9 @@ def _register() -> None:
     from cli import run as run_module
 
     run_module.register(app)
+    from cli import demo as demo_module
+
+    demo_module.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
