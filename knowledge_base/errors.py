@@ -1,0 +1,71 @@
+"""Errors of the knowledge base; user messages for the codes live in the services' catalogs."""
+
+from __future__ import annotations
+
+from core.errors import AppError, ConfigurationError, InvalidInput, NotFound, ServiceUnavailable
+
+
+class KnowledgeError(AppError):
+    """Base of the knowledge base's errors."""
+
+    code = "kb.error"
+
+
+class ModelMismatch(ConfigurationError, KnowledgeError):
+    """The index was built with another embedding model; mixing vectors would corrupt it.
+
+    Params: ``index_model``, ``configured_model``.
+    """
+
+    code = "index.model_mismatch"
+
+
+class EmbeddingModelUnavailable(ConfigurationError, KnowledgeError):
+    """The configured embedding model cannot be loaded (unknown name, missing path).
+
+    Params: ``model``, ``detail``.
+    """
+
+    code = "kb.embedding_unavailable"
+
+
+class VectorStoreUnavailable(ServiceUnavailable, KnowledgeError):
+    """The Chroma server (or on-disk store) cannot be reached. Params: ``service``, ``detail``."""
+
+    code = "kb.store_unavailable"
+
+
+class DocumentNotFound(NotFound, KnowledgeError):
+    """No indexed document has this id. Params: ``doc_id``."""
+
+    code = "kb.document_not_found"
+
+
+class QuestionNotFound(NotFound, KnowledgeError):
+    """No logged question has this id. Params: ``question_id``."""
+
+    code = "kb.question_not_found"
+
+
+class CitationNotFound(NotFound, KnowledgeError):
+    """The answer has no citation with this number. Params: ``question_id``, ``number``."""
+
+    code = "kb.citation_not_found"
+
+
+class InvalidDocument(InvalidInput, KnowledgeError):
+    """A document or chunk that cannot be indexed (empty id, empty title...). Params: ``detail``."""
+
+    code = "kb.invalid_document"
+
+
+class EmptyQuestion(InvalidInput, KnowledgeError):
+    """The question has no words to search for."""
+
+    code = "kb.empty_question"
+
+
+class EvalDataError(InvalidInput, KnowledgeError):
+    """A BEIR file is missing or malformed. Params: ``path``, ``detail``."""
+
+    code = "kb.eval_data"

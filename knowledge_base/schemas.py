@@ -1,0 +1,95 @@
+"""Data that crosses the knowledge base's boundary: frozen dataclasses, never ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+SearchMode = Literal["hybrid", "dense", "keyword"]
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    """One source document as the ingestion hands it to the index.
+
+    ``doc_id`` is stable per source document: a new upload of the same document replaces the old
+    version.
+    """
+
+    doc_id: str
+    title: str
+    app: str | None = None
+    doc_type: str | None = None
+    language: str | None = None
+    version: str | None = None
+    uploader: str | None = None
+    source_name: str | None = None
+    source_hash: str | None = None
+    original_path: str | None = None
+    media_type: str | None = None
+
+
+@dataclass(frozen=True)
+class ChunkInput:
+    """One passage of a document; ``text`` already carries the "title > section" prefix."""
+
+    text: str
+    section: str | None = None
+    page: int | None = None
+    position: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentInfo(DocumentInput):
+    """A document as it is indexed now."""
+
+    chunk_count: int
+    ingested_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrict a search to one app, document type and/or language (``None`` = any)."""
+
+    app: str | None = None
+    doc_type: str | None = None
+    language: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.app is None and self.doc_type is None and self.language is None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One retrieved passage with its fused score and the scores of each search.
+
+    ``score`` is the fused relevance in ``[0, 1]`` (the abstention threshold applies to it);
+    ``dense_score`` is the cosine similarity, ``keyword_score`` the raw BM25 score (``None`` when
+    that search did not return the passage).
+    """
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    text: str
+    section: str | None
+    page: int | None
+    position: int
+    score: float
+    dense_score: float | None = None
+    keyword_score: float | None = None
+    app: str | None = None
+    doc_type: str | None = None
+    language: str | None = None
+    coverage: float = 0.0
+    """Share of the query's (IDF-weighted) terms found in the passage, ``[0, 1]``."""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits plus the verdict on whether they are relevant enough to answer from."""
+
+    hits: tuple[SearchHit, ...]
+    confident: bool
