@@ -1,7 +1,119 @@
-"""``sinergi users``."""
+"""``sinergi users``: who may use the bot, and as what."""
 
 from __future__ import annotations
 
 import typer
+from rich.table import Table
 
-app = typer.Typer(help="users", no_args_is_help=True)
+from cli.context import get_ctx, print_json
+
+app = typer.Typer(help="Pengguna bot: tambah, undang, daftar, hapus.", no_args_is_help=True)
+
+CLI_ACTOR = "cli"
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    telegram_id: int = typer.Argument(..., help="The user's numeric Telegram ID."),
+    role: str = typer.Option(..., "--role", "-r", help="admin, trainer, coordinator or official."),
+    region: str | None = typer.Option(None, "--region", help="Region code or name (coordinators)."),
+    name: str | None = typer.Option(None, "--name", help="Display name."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Add an active user directly (the way to create the first admin)."""
+    app_ctx = get_ctx(ctx)
+    user = app_ctx.services.access.add_user(telegram_id, role, region, name)
+    if json_out:
+        print_json(user)
+        return
+    app_ctx.console.print(app_ctx.t("access.user_added", telegram_id=telegram_id, role=user.role))
+
+
+@app.command("invite")
+def invite(
+    ctx: typer.Context,
+    role: str = typer.Option(..., "--role", "-r", help="admin, trainer, coordinator or official."),
+    region: str | None = typer.Option(None, "--region", help="Region code or name (coordinators)."),
+    days: int = typer.Option(14, "--days", help="Days the code stays valid (0: no expiry)."),
+    bot_username: str | None = typer.Option(
+        None,
+        "--bot-username",
+        envvar="SINERGI_TELEGRAM_BOT_USERNAME",
+        help="The bot's @username, to print a t.me deep link.",
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Create a one-time invite code (and a t.me link) that lets its holder in directly."""
+    app_ctx = get_ctx(ctx)
+    code = app_ctx.services.access.create_invite(
+        role, region, created_by=CLI_ACTOR, valid_days=days
+    )
+    link = f"https://t.me/{bot_username.lstrip('@')}?start={code}" if bot_username else None
+    if json_out:
+        print_json({"code": code, "link": link, "role": role, "region": region})
+        return
+    # Plain output so the code and link can be copied without table borders.
+    typer.echo(app_ctx.t("access.invite_created", code=code))
+    if link:
+        typer.echo(app_ctx.t("access.invite_link", link=link))
+    else:
+        typer.echo(app_ctx.t("access.invite_no_link", code=code))
+
+
+@app.command("list")
+def list_users(
+    ctx: typer.Context,
+    role: str | None = typer.Option(None, "--role", help="Only this role."),
+    status: str | None = typer.Option(None, "--status", help="Only this status (e.g. pending)."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """List users with their role, status and region."""
+    app_ctx = get_ctx(ctx)
+    users = app_ctx.services.access.list_users(role=role, status=status)
+    if json_out:
+        print_json(users)
+        return
+    if not users:
+        app_ctx.console.print(app_ctx.t("access.no_users"))
+        return
+    table = Table()
+    for key in ("telegram_id", "name", "role", "status", "region", "language"):
+        table.add_column(app_ctx.t(f"access.column.{key}"))
+    for user in users:
+        table.add_row(
+            str(user.telegram_id),
+            user.name or (f"@{user.username}" if user.username else ""),
+            user.role,
+            user.status,
+            user.region_code or "",
+            user.language,
+        )
+    app_ctx.console.print(table)
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    telegram_id: int = typer.Argument(..., help="The user's numeric Telegram ID."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Remove a user (and their agreement bindings)."""
+    app_ctx = get_ctx(ctx)
+    user = app_ctx.services.access.remove_user(telegram_id)
+    if json_out:
+        print_json(user)
+        return
+    app_ctx.console.print(app_ctx.t("access.user_removed", telegram_id=telegram_id))
+
+
+@app.command("bind")
+def bind(
+    ctx: typer.Context,
+    telegram_id: int = typer.Argument(..., help="The coordinator's Telegram ID."),
+    agreement_id: int = typer.Argument(..., help="The agreement's ID (see `sinergi mou list`)."),
+) -> None:
+    """Make a coordinator responsible for an agreement."""
+    app_ctx = get_ctx(ctx)
+    user = app_ctx.services.access.bind_agreement(telegram_id, agreement_id)
+    print_json(user)

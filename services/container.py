@@ -7,6 +7,7 @@ loads an embedding model, and the bot pays for the knowledge base once at start.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,9 @@ from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.db import make_engine, make_session_factory
 from services import database
+
+if TYPE_CHECKING:
+    from services.access import AccessService
 
 
 class Services:
@@ -47,6 +51,19 @@ class Services:
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def access(self) -> AccessService:
+        from services.access import AccessService
+
+        # Region codes and names are checked against the directory once the tracker provides it.
+        has_regions = getattr(type(self), "regions", None) is not None
+        return AccessService(
+            self.session_factory,
+            self.clock,
+            regions=(lambda: self.regions) if has_regions else None,  # type: ignore[attr-defined]
+            default_language=self.settings.language,
+        )
 
     def close(self) -> None:
         """Release connections (and, once built, the vector store's client)."""

@@ -1,0 +1,41 @@
+"""Errors of the accounts area (messages in ``services/locales/access.*.json``)."""
+
+from __future__ import annotations
+
+from core.errors import InvalidInput, NotFound, PermissionDenied
+
+
+class AccessDenied(PermissionDenied):
+    """The user is unknown, not active, or their role does not allow the action."""
+
+    code = "access.denied"
+
+
+class UserNotFound(NotFound):
+    code = "access.user_not_found"
+
+
+class InvalidRole(InvalidInput):
+    code = "access.invalid_role"
+
+
+class InvalidLanguage(InvalidInput):
+    code = "access.invalid_language"
+
+
+class RegionRequired(InvalidInput):
+    """Coordinators are bound to a region."""
+
+    code = "access.region_required"
+
+
+class InviteInvalid(InvalidInput):
+    """The invite code does not exist, was used already or has expired."""
+
+    code = "access.invite_invalid"
+
+
+class LastAdmin(InvalidInput):
+    """Removing or demoting the only active admin would lock everyone out."""
+
+    code = "access.last_admin"

@@ -1,0 +1,456 @@
+"""Access to Sinergi: users, roles, access requests, invites and permission checks.
+
+Shared by the bot (every handler asks here who the user is), the CLI (``sinergi users``) and the
+reminder job (``coordinators_for_region``, ``admins``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from accounts import rules
+from accounts.errors import (
+    AccessDenied,
+    InvalidLanguage,
+    InvalidRole,
+    InviteInvalid,
+    LastAdmin,
+    RegionRequired,
+    UserNotFound,
+)
+from accounts.models import Invite, User, UserAgreement
+from accounts.repository import AccountsRepository, invite_view, user_view
+from accounts.schemas import InviteView, UserView
+from core.clock import Clock, SystemClock
+from core.errors import NotFound
+from core.i18n import LANGUAGES, normalize_language
+
+__all__ = ["AccessService", "InviteView", "UserView"]
+
+INVITE_VALID_DAYS = 14
+
+
+class RegionLookup(Protocol):
+    """The part of the region directory access needs (``mou_tracker.regions.RegionDirectory``)."""
+
+    def get(self, code: str) -> Any: ...
+
+    def resolve(self, name: str) -> Any: ...
+
+
+class AccessService:
+    """Who may use Sinergi and as what.
+
+    Args:
+        session_factory: sessions on the database holding the ``users`` tables.
+        clock: the current instant for timestamps and invite expiry.
+        regions: gives the region directory, to validate and resolve region codes and names;
+            ``None`` accepts region codes as given.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock | None = None,
+        *,
+        regions: Callable[[], RegionLookup] | None = None,
+        default_language: str = "id",
+    ) -> None:
+        self._sf = session_factory
+        self._clock = clock or SystemClock()
+        self._regions = regions
+        self._default_language = normalize_language(default_language)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def get_user(self, telegram_id: int) -> UserView | None:
+        with self._sf.begin() as s:
+            user = AccountsRepository(s).user(telegram_id)
+            return user_view(user) if user else None
+
+    def require(self, telegram_id: int, *roles: str) -> UserView:
+        """The active user ``telegram_id``, if their role is one of ``roles`` (any role if none).
+
+        Raises:
+            AccessDenied: unknown, pending, blocked or rejected user, or a role not in ``roles``.
+        """
+        user = self.get_user(telegram_id)
+        if user is None or user.status != rules.ACTIVE:
+            raise AccessDenied()
+        if roles and user.role not in roles:
+            raise AccessDenied()
+        return user
+
+    def can(self, user: UserView | None, action: str) -> bool:
+        """Whether ``user`` may perform ``action`` (an ``accounts.rules`` action name)."""
+        return user is not None and rules.can(user.role, user.status, action)
+
+    def check(self, telegram_id: int, action: str) -> UserView:
+        """The active user ``telegram_id`` if allowed to perform ``action``, else AccessDenied."""
+        user = self.get_user(telegram_id)
+        if not self.can(user, action):
+            raise AccessDenied()
+        assert user is not None
+        return user
+
+    def may_act_on_agreement(
+        self, user: UserView | None, agreement_id: int, party_region_codes: Sequence[str]
+    ) -> bool:
+        if user is None:
+            return False
+        return rules.may_act_on_agreement(
+            role=user.role,
+            status=user.status,
+            region_code=user.region_code,
+            agreement_ids=user.agreement_ids,
+            agreement_id=agreement_id,
+            party_region_codes=party_region_codes,
+        )
+
+    def list_users(self, *, role: str | None = None, status: str | None = None) -> list[UserView]:
+        with self._sf.begin() as s:
+            users = AccountsRepository(s).users(
+                roles=[role] if role else None, statuses=[status] if status else None
+            )
+            return [user_view(u) for u in users]
+
+    def pending(self) -> list[UserView]:
+        return self.list_users(status=rules.PENDING)
+
+    def admins(self) -> list[UserView]:
+        """Active admins (they receive access requests, escalations and error reports)."""
+        return self.list_users(role=rules.ADMIN, status=rules.ACTIVE)
+
+    def trainers(self) -> list[UserView]:
+        return self.list_users(role=rules.TRAINER, status=rules.ACTIVE)
+
+    def coordinators_for_region(self, code: str) -> list[UserView]:
+        """Active coordinators of region ``code``."""
+        with self._sf.begin() as s:
+            users = AccountsRepository(s).users(
+                roles=[rules.COORDINATOR], statuses=[rules.ACTIVE], region_code=code
+            )
+            return [user_view(u) for u in users]
+
+    def coordinators_for_agreement(self, agreement_id: int) -> list[UserView]:
+        """Active coordinators bound to ``agreement_id`` explicitly."""
+        with self._sf.begin() as s:
+            users = AccountsRepository(s).users_bound_to(agreement_id)
+            return [
+                user_view(u)
+                for u in users
+                if u.role == rules.COORDINATOR and u.status == rules.ACTIVE
+            ]
+
+    def has_admin(self) -> bool:
+        return bool(self.admins())
+
+    def list_invites(self) -> list[InviteView]:
+        with self._sf.begin() as s:
+            return [invite_view(i) for i in AccountsRepository(s).invites()]
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        telegram_id: int,
+        role: str,
+        region_code: str | None = None,
+        name: str | None = None,
+        *,
+        username: str | None = None,
+        language: str | None = None,
+    ) -> UserView:
+        """Add an active user, or make an existing one active with this role (idempotent)."""
+        role = self._check_role(role)
+        region = self._check_region(role, region_code)
+        now = self._clock.now()
+        with self._sf.begin() as s:
+            repo = AccountsRepository(s)
+            user = repo.user(telegram_id)
+            if user is None:
+                user = User(
+                    telegram_id=telegram_id,
+                    name=(name or "").strip(),
+                    username=username,
+                    role=role,
+                    status=rules.ACTIVE,
+                    region_code=region,
+                    language=self._language(language),
+                    created_at=now,
+                    updated_at=now,
+                    agreements=[],
+                )
+                repo.add(user)
+            else:
+                if user.role == rules.ADMIN and role != rules.ADMIN:
+                    self._ensure_other_admin(repo, user)
+                user.role = role
+                user.status = rules.ACTIVE
+                user.region_code = region
+                if name:
+                    user.name = name.strip()
+                if username:
+                    user.username = username
+                if language:
+                    user.language = self._language(language)
+                user.updated_at = now
+                s.flush()
+            return user_view(user)
+
+    def request_access(
+        self,
+        telegram_id: int,
+        name: str,
+        username: str | None = None,
+        language: str | None = None,
+    ) -> tuple[UserView, bool]:
+        """Record an access request (a pending official) for a new user.
+
+        Returns:
+            The user and whether a new request was created (False: the user was known already,
+            whatever their status; nothing changes for them).
+        """
+        now = self._clock.now()
+        with self._sf.begin() as s:
+            repo = AccountsRepository(s)
+            user = repo.user(telegram_id)
+            if user is not None:
+                return user_view(user), False
+            user = User(
+                telegram_id=telegram_id,
+                name=name.strip(),
+                username=username,
+                role=rules.OFFICIAL,
+                status=rules.PENDING,
+                region_code=None,
+                language=self._language(language),
+                created_at=now,
+                updated_at=now,
+                agreements=[],
+            )
+            repo.add(user)
+            return user_view(user), True
+
+    def approve(
+        self,
+        telegram_id: int,
+        *,
+        role: str = rules.OFFICIAL,
+        region_code: str | None = None,
+        by: str,
+    ) -> UserView:
+        """Activate a pending (or rejected) user with ``role``."""
+        role = self._check_role(role)
+        region = self._check_region(role, region_code)
+        with self._sf.begin() as s:
+            repo = AccountsRepository(s)
+            user = repo.user(telegram_id)
+            if user is None:
+                raise UserNotFound(telegram_id=telegram_id)
+            user.role = role
+            user.status = rules.ACTIVE
+            user.region_code = region
+            user.updated_at = self._clock.now()
+            s.flush()
+            return user_view(user)
+
+    def reject(self, telegram_id: int, *, by: str) -> UserView:
+        """Refuse a request; the user stays known so repeating /start does not spam admins."""
+        with self._sf.begin() as s:
+            repo = AccountsRepository(s)
+            user = repo.user(telegram_id)
+            if user is None:
+                raise UserNotFound(telegram_id=telegram_id)
+            if user.role == rules.ADMIN and user.status == rules.ACTIVE:
+                self._ensure_other_admin(repo, user)
+            user.status = rules.REJECTED
+            user.updated_at = self._clock.now()
+            s.flush()
+            return user_view(user)
+
+    def block(self, telegram_id: int, *, by: str) -> UserView:
+        with self._sf.begin() as s:
+            repo = AccountsRepository(s)
+            user = repo.user(telegram_id)
+            if user is None:
+                raise UserNotFound(telegram_id=telegram_id)
+            if user.role == rules.ADMIN and user.status == rules.ACTIVE:
+                self._ensure_other_admin(repo, user)
+            user.status = rules.BLOCKED
+            user.updated_at = self._clock.now()
+            s.flush()
+            return user_view(user)
+
+    def remove_user(self, telegram_id: int) -> UserView:
+        """Delete a user and their agreement bindings; returns what was removed."""
+        with self._sf.begin() as s:
+            repo = AccountsRepository(s)
+            user = repo.user(telegram_id)
+            if user is None:
+                raise UserNotFound(telegram_id=telegram_id)
+            if user.role == rules.ADMIN and user.status == rules.ACTIVE:
+                self._ensure_other_admin(repo, user)
+            view = user_view(user)
+            repo.delete(user)
+            return view
+
+    def set_language(self, telegram_id: int, lang: str) -> UserView:
+        code = lang.strip().lower()
+        if code not in LANGUAGES:
+            raise InvalidLanguage(language=lang, choices=", ".join(LANGUAGES))
+        with self._sf.begin() as s:
+            user = AccountsRepository(s).user(telegram_id)
+            if user is None:
+                raise UserNotFound(telegram_id=telegram_id)
+            user.language = code
+            user.updated_at = self._clock.now()
+            s.flush()
+            return user_view(user)
+
+    def bind_agreement(self, telegram_id: int, agreement_id: int) -> UserView:
+        """Make the user responsible for ``agreement_id`` (idempotent)."""
+        with self._sf.begin() as s:
+            repo = AccountsRepository(s)
+            user = repo.user(telegram_id)
+            if user is None:
+                raise UserNotFound(telegram_id=telegram_id)
+            if all(a.agreement_id != agreement_id for a in user.agreements):
+                user.agreements.append(UserAgreement(agreement_id=agreement_id))
+                user.updated_at = self._clock.now()
+                s.flush()
+            return user_view(user)
+
+    def unbind_agreement(self, telegram_id: int, agreement_id: int) -> UserView:
+        with self._sf.begin() as s:
+            repo = AccountsRepository(s)
+            user = repo.user(telegram_id)
+            if user is None:
+                raise UserNotFound(telegram_id=telegram_id)
+            user.agreements = [a for a in user.agreements if a.agreement_id != agreement_id]
+            user.updated_at = self._clock.now()
+            s.flush()
+            return user_view(user)
+
+    # --- invites -----------------------------------------------------------------------------
+
+    def create_invite(
+        self,
+        role: str,
+        region_code: str | None,
+        *,
+        created_by: str,
+        now: datetime | None = None,
+        valid_days: int = INVITE_VALID_DAYS,
+    ) -> str:
+        """A one-time invite code (URL-safe, usable as a ``/start`` deep-link payload)."""
+        role = self._check_role(role)
+        region = self._check_region(role, region_code)
+        now = now or self._clock.now()
+        code = secrets.token_urlsafe(12)  # 16 characters of [A-Za-z0-9_-]
+        with self._sf.begin() as s:
+            AccountsRepository(s).add(
+                Invite(
+                    code=code,
+                    role=role,
+                    region_code=region,
+                    created_by=created_by,
+                    created_at=now,
+                    expires_at=now + timedelta(days=valid_days) if valid_days > 0 else None,
+                )
+            )
+        return code
+
+    def redeem_invite(
+        self,
+        code: str,
+        telegram_id: int,
+        name: str,
+        *,
+        username: str | None = None,
+        language: str | None = None,
+        now: datetime | None = None,
+    ) -> UserView:
+        """Let the holder of ``code`` in with the invite's role and region.
+
+        Raises:
+            InviteInvalid: unknown, used or expired code.
+            AccessDenied: the user was blocked (an invite does not lift a block).
+        """
+        now = now or self._clock.now()
+        with self._sf.begin() as s:
+            repo = AccountsRepository(s)
+            invite = repo.invite(code.strip())
+            if invite is None or invite.used_by is not None:
+                raise InviteInvalid()
+            if invite.expires_at is not None and invite.expires_at <= now:
+                raise InviteInvalid()
+            user = repo.user(telegram_id)
+            if user is not None and user.status == rules.BLOCKED:
+                raise AccessDenied()
+            if user is None:
+                user = User(
+                    telegram_id=telegram_id,
+                    name=name.strip(),
+                    username=username,
+                    role=invite.role,
+                    status=rules.ACTIVE,
+                    region_code=invite.region_code,
+                    language=self._language(language),
+                    created_at=now,
+                    updated_at=now,
+                    agreements=[],
+                )
+                repo.add(user)
+            else:
+                if user.role == rules.ADMIN and invite.role != rules.ADMIN:
+                    self._ensure_other_admin(repo, user)
+                user.role = invite.role
+                user.status = rules.ACTIVE
+                user.region_code = invite.region_code
+                user.updated_at = now
+            invite.used_by = telegram_id
+            invite.used_at = now
+            s.flush()
+            return user_view(user)
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _language(self, language: str | None) -> str:
+        return normalize_language(language) if language else self._default_language
+
+    @staticmethod
+    def _check_role(role: str) -> str:
+        value = role.strip().lower()
+        if not rules.is_role(value):
+            raise InvalidRole(role=role, choices=", ".join(rules.ROLES))
+        return value
+
+    def _check_region(self, role: str, region: str | None) -> str | None:
+        region = (region or "").strip() or None
+        if region is None:
+            if role == rules.COORDINATOR:
+                raise RegionRequired()
+            return None
+        if self._regions is None:
+            return region
+        directory = self._regions()
+        try:
+            return str(directory.get(region).code)
+        except NotFound as err:  # not a known code: try it as a name
+            if err.code != "region.not_found":
+                raise
+        return str(directory.resolve(region).code)
+
+    @staticmethod
+    def _ensure_other_admin(repo: AccountsRepository, user: User) -> None:
+        others = [
+            u for u in repo.users(roles=[rules.ADMIN], statuses=[rules.ACTIVE]) if u.id != user.id
+        ]
+        if not others:
+            raise LastAdmin()

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli.errors import ExitStatus
+from cli.main import main
+from core.db import make_engine
+from tests.conftest import create_schema
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "d"
+    path.mkdir()
+    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
+    monkeypatch.delenv("SINERGI_TELEGRAM_BOT_USERNAME", raising=False)
+    engine = make_engine(f"sqlite:///{path / 'sinergi.db'}")
+    create_schema(engine)
+    engine.dispose()
+    return path
+
+
+def _json(capsys: pytest.CaptureFixture[str]) -> object:
+    return json.loads(capsys.readouterr().out)
+
+
+def test_add_bootstraps_first_admin_and_lists(data_dir: Path, capsys) -> None:
+    assert main(["users", "add", "1001", "--role", "admin", "--name", "Asep"]) == 0
+    assert "1001" in capsys.readouterr().out
+    assert main(["users", "list", "--json"]) == 0
+    users = _json(capsys)
+    assert isinstance(users, list)
+    assert [(u["telegram_id"], u["role"], u["status"]) for u in users] == [
+        (1001, "admin", "active")
+    ]
+    assert main(["users", "list"]) == 0
+    assert "Asep" in capsys.readouterr().out
+
+
+def test_bad_role_is_invalid_input(data_dir: Path, capsys) -> None:
+    assert main(["users", "add", "5", "--role", "boss"]) == ExitStatus.INVALID_INPUT
+    err = capsys.readouterr().err
+    assert "boss" in err
+
+
+def test_invite_prints_code_and_link(data_dir: Path, capsys, monkeypatch) -> None:
+    assert main(["users", "invite", "--role", "official", "--region", "32.73"]) == 0
+    out = capsys.readouterr().out
+    assert "/start" in out  # no bot username: how to use the code
+    monkeypatch.setenv("SINERGI_TELEGRAM_BOT_USERNAME", "@SinergiBot")
+    assert main(["users", "invite", "--role", "trainer", "--json"]) == 0
+    data = _json(capsys)
+    assert isinstance(data, dict)
+    assert data["link"] == f"https://t.me/SinergiBot?start={data['code']}"
+
+
+def test_remove_unknown_user_is_not_found(data_dir: Path, capsys) -> None:
+    assert main(["users", "remove", "77"]) == ExitStatus.NOT_FOUND
+    assert "77" in capsys.readouterr().err
+
+
+def test_remove_user(data_dir: Path, capsys) -> None:
+    main(["users", "add", "1", "--role", "admin"])
+    main(["users", "add", "2", "--role", "official"])
+    capsys.readouterr()
+    assert main(["users", "remove", "2"]) == 0
+    assert "2" in capsys.readouterr().out
+    assert main(["users", "list", "--json"]) == 0
+    assert [u["telegram_id"] for u in _json(capsys)] == [1]  # type: ignore[union-attr,index]

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from accounts.errors import (
+    AccessDenied,
+    InvalidLanguage,
+    InvalidRole,
+    InviteInvalid,
+    LastAdmin,
+    RegionRequired,
+    UserNotFound,
+)
+from core.clock import FixedClock
+from services import Services
+from services.messages import error_message
+
+
+def test_add_and_get_user(services: Services) -> None:
+    access = services.access
+    assert access.get_user(100) is None
+    user = access.add_user(100, "admin", name="Asep")
+    assert user.role == "admin" and user.status == "active" and user.name == "Asep"
+    assert access.get_user(100) == user
+    assert access.has_admin()
+    assert [u.telegram_id for u in access.admins()] == [100]
+
+
+def test_add_user_is_idempotent_and_updates_role(services: Services) -> None:
+    access = services.access
+    access.add_user(1, "admin")
+    access.add_user(2, "official", name="Budi")
+    again = access.add_user(2, "trainer")
+    assert again.role == "trainer" and again.name == "Budi"
+    assert len(access.list_users()) == 2
+
+
+def test_invalid_role_and_missing_region(services: Services) -> None:
+    with pytest.raises(InvalidRole):
+        services.access.add_user(1, "superuser")
+    with pytest.raises(RegionRequired):
+        services.access.add_user(1, "coordinator")
+    assert services.access.list_users() == []
+
+
+def test_require_refuses_unknown_pending_and_wrong_role(services: Services) -> None:
+    access = services.access
+    with pytest.raises(AccessDenied):
+        access.require(5)
+    access.request_access(5, "Citra")
+    with pytest.raises(AccessDenied):
+        access.require(5)
+    access.approve(5, role="official", by="tg:1")
+    assert access.require(5).role == "official"
+    with pytest.raises(AccessDenied):
+        access.require(5, "admin", "trainer")
+
+
+def test_request_access_once_then_reject(services: Services) -> None:
+    access = services.access
+    user, created = access.request_access(7, "Dewi", username="dewi", language="en-US")
+    assert created and user.status == "pending" and user.language == "en"
+    again, created_again = access.request_access(7, "Dewi")
+    assert not created_again and again == user
+    rejected = access.reject(7, by="tg:1")
+    assert rejected.status == "rejected"
+    _, created_third = access.request_access(7, "Dewi")
+    assert not created_third
+    assert access.pending() == []
+
+
+def test_approve_unknown_user(services: Services) -> None:
+    with pytest.raises(UserNotFound):
+        services.access.approve(999, by="cli")
+
+
+def test_invite_roundtrip(services: Services, clock: FixedClock) -> None:
+    access = services.access
+    code = access.create_invite("coordinator", "32.05", created_by="tg:1")
+    assert 10 <= len(code) <= 64
+    user = access.redeem_invite(code, 42, "Eka", username="eka")
+    assert (user.role, user.region_code, user.status) == ("coordinator", "32.05", "active")
+    assert [u.telegram_id for u in access.coordinators_for_region("32.05")] == [42]
+    with pytest.raises(InviteInvalid):
+        access.redeem_invite(code, 43, "Fajar")  # used once already
+    assert access.get_user(43) is None
+
+
+def test_invite_expires(services: Services, clock: FixedClock) -> None:
+    code = services.access.create_invite("official", None, created_by="cli", valid_days=1)
+    clock.advance(timedelta(days=2))
+    with pytest.raises(InviteInvalid):
+        services.access.redeem_invite(code, 44, "Gita")
+    with pytest.raises(InviteInvalid):
+        services.access.redeem_invite("no-such-code", 44, "Gita")
+
+
+def test_invite_does_not_lift_a_block(services: Services) -> None:
+    access = services.access
+    access.add_user(1, "admin")
+    access.add_user(50, "official")
+    access.block(50, by="tg:1")
+    code = access.create_invite("trainer", None, created_by="tg:1")
+    with pytest.raises(AccessDenied):
+        access.redeem_invite(code, 50, "Hadi")
+    assert access.get_user(50).status == "blocked"  # type: ignore[union-attr]
+
+
+def test_language_and_remove(services: Services) -> None:
+    access = services.access
+    access.add_user(1, "admin")
+    access.add_user(9, "official")
+    assert access.set_language(9, "en").language == "en"
+    with pytest.raises(InvalidLanguage):
+        access.set_language(9, "fr")
+    removed = access.remove_user(9)
+    assert removed.telegram_id == 9
+    assert access.get_user(9) is None
+    with pytest.raises(UserNotFound):
+        access.remove_user(9)
+
+
+def test_last_admin_cannot_be_removed_or_demoted(services: Services) -> None:
+    access = services.access
+    access.add_user(1, "admin")
+    with pytest.raises(LastAdmin):
+        access.remove_user(1)
+    with pytest.raises(LastAdmin):
+        access.add_user(1, "official")
+    access.add_user(2, "admin")
+    access.remove_user(1)
+    assert [u.telegram_id for u in access.admins()] == [2]
+
+
+def test_agreement_bindings_and_scope(services: Services) -> None:
+    access = services.access
+    access.add_user(30, "coordinator", region_code="15.01")
+    user = access.bind_agreement(30, 11)
+    assert user.agreement_ids == (11,)
+    assert access.bind_agreement(30, 11).agreement_ids == (11,)
+    assert [u.telegram_id for u in access.coordinators_for_agreement(11)] == [30]
+    assert access.may_act_on_agreement(user, 11, ["32.73"])
+    assert access.may_act_on_agreement(user, 12, ["32.73", "15.01"])
+    assert not access.may_act_on_agreement(user, 12, ["32.73"])
+    assert access.unbind_agreement(30, 11).agreement_ids == ()
+
+
+def test_check_and_can(services: Services) -> None:
+    access = services.access
+    access.add_user(3, "trainer")
+    assert access.check(3, "upload").role == "trainer"
+    with pytest.raises(AccessDenied):
+        access.check(3, "portfolio")
+    assert not access.can(None, "ask")
+
+
+def test_error_messages_exist_in_both_languages() -> None:
+    for err in (AccessDenied(), InviteInvalid(), InvalidRole(role="x", choices="a")):
+        for lang in ("id", "en"):
+            text = error_message(err, lang)
+            assert not text.startswith("error.")
+    assert error_message(AccessDenied(), "id") != error_message(AccessDenied(), "en")
