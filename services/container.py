@@ -19,6 +19,7 @@ from services import database
 
 if TYPE_CHECKING:
     from services.access import AccessService
+    from services.ingest import IngestService
 
 
 class Services:
@@ -64,6 +65,13 @@ class Services:
             regions=(lambda: self.regions) if has_regions else None,  # type: ignore[attr-defined]
             default_language=self.settings.language,
         )
+
+    @cached_property
+    def ingest(self) -> IngestService:
+        from services.ingest import IngestService
+
+        # The index is reached lazily: checking an upload must not load the embedding model.
+        return IngestService(self.settings, index=lambda: self.index)  # type: ignore[attr-defined]
 
     def close(self) -> None:
         """Release connections (and, once built, the vector store's client)."""

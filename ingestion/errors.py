@@ -1,0 +1,90 @@
+"""Why one file could not be ingested.
+
+Every error names the file (``file``) so a batch report can list failures per file; the message
+texts live in ``services/locales/ingest.<lang>.json`` under ``error.<code>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import InvalidInput
+
+
+class IngestError(InvalidInput):
+    """A file that cannot be turned into searchable text; other files are unaffected."""
+
+    code = "ingest.error"
+
+    def __init__(self, file: str, message: str = "", /, **params: Any) -> None:
+        super().__init__(message or f"{self.code}: {file}", file=file, **params)
+
+    @property
+    def file(self) -> str:
+        return str(self.params.get("file", ""))
+
+
+class FileTooLarge(IngestError):
+    """Larger than the configured upload limit (``size_mb``, ``limit_mb``)."""
+
+    code = "ingest.too_large"
+
+
+class UnsupportedFileType(IngestError):
+    """Neither PDF, DOCX, HTML, Markdown nor plain text (``kind`` says what it looks like)."""
+
+    code = "ingest.unsupported_type"
+
+
+class EncryptedPdf(IngestError):
+    """A password-protected PDF."""
+
+    code = "ingest.encrypted_pdf"
+
+
+class CorruptFile(IngestError):
+    """The file claims a format (``kind``) but cannot be read as one."""
+
+    code = "ingest.corrupt"
+
+
+class NoText(IngestError):
+    """A readable file without any text, e.g. a scanned, image-only PDF."""
+
+    code = "ingest.no_text"
+
+
+class ZipBomb(IngestError):
+    """A DOCX (zip) that would expand far beyond any real document."""
+
+    code = "ingest.zip_bomb"
+
+
+class BinaryText(IngestError):
+    """A file named as text whose content is binary."""
+
+    code = "ingest.binary_text"
+
+
+class EmptyFile(IngestError):
+    """A file of zero bytes or only whitespace."""
+
+    code = "ingest.empty"
+
+
+class UnreadableFile(IngestError):
+    """The path does not exist or cannot be read (``reason``)."""
+
+    code = "ingest.unreadable"
+
+
+class DuplicateName(IngestError):
+    """Two files of one batch map to the same document id (``doc_id``, ``other``)."""
+
+    code = "ingest.duplicate_name"
+
+
+class InvalidDocType(IngestError):
+    """A document type that is not one of ``choices``."""
+
+    code = "ingest.invalid_doc_type"

@@ -1,0 +1,710 @@
+"""Turn file bytes into ordered, typed blocks: PDF, DOCX, HTML, Markdown and plain text.
+
+Every loader takes untrusted bytes. The third-party parsers (pypdf, python-docx, lxml) raise a
+wide, undocumented range of exceptions on malformed input, so each call into them sits behind
+:func:`_parser_boundary`, which turns any parser failure into :class:`CorruptFile` for that one
+file. That is the only place ingestion catches broad exceptions, and why.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from ingestion import detect as sniff
+from ingestion.errors import CorruptFile, EncryptedPdf, IngestError, NoText
+from ingestion.schemas import Block, LoadedDocument
+
+# pypdf logs every recoverable oddity of real-world PDFs as a warning; the outcome that matters
+# (text found, or a per-file error) is reported by the ingest itself.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+# ---------------------------------------------------------------------------------------------
+# shared text helpers
+
+_WS = re.compile(r"[ \t\u00a0\u200b\ufeff]+")
+_LIST_ITEM = re.compile(r"^\s*(?:(\d{1,3}[.)])|([a-zA-Z][.)])|([-*+•●▪◦–]))\s+(\S.*)$")
+_NUMBERED_HEADING = re.compile(r"^\s*(\d{1,2}(?:\.\d{1,2})+)\.?\s+(\S.{0,80})$")
+_LEGAL_HEADING = re.compile(
+    r"^\s*(BAB\s+[IVXLC\d]+|Pasal\s+\d+[A-Z]?|Bagian\s+\w+|Lampiran\b)", re.I
+)
+_SENTENCE_END = re.compile(r"[.!?:;,]$")
+
+
+def clean(text: str) -> str:
+    """Collapse runs of spaces (not newlines) and strip each line."""
+    lines = (_WS.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(lines).strip()
+
+
+@contextmanager
+def _parser_boundary(filename: str, kind: str) -> Iterator[None]:
+    try:
+        yield
+    except IngestError:
+        raise
+    except RecursionError as exc:
+        raise CorruptFile(filename, kind=kind, detail="structure too deeply nested") from exc
+    except Exception as exc:  # see the module docstring
+        raise CorruptFile(filename, kind=kind, detail=f"{type(exc).__name__}: {exc}"[:200]) from exc
+
+
+def _heading_level(line: str) -> int:
+    """A heading level for a line of unstructured text (PDF, .txt), or 0 if it is not one.
+
+    Only unambiguous signals count: legal divisions (BAB, Pasal), multi-level numbers
+    ("2.1 Persiapan") and short upper-case lines. "1. Buka aplikasi" stays a step.
+    """
+    stripped = line.strip()
+    if not stripped or len(stripped) > 90:
+        return 0
+    if _LEGAL_HEADING.match(stripped):
+        return 1 if stripped.upper().startswith("BAB") else 2
+    match = _NUMBERED_HEADING.match(stripped)
+    if match and not _SENTENCE_END.search(stripped):
+        return min(match.group(1).count(".") + 1, 6)
+    letters = [c for c in stripped if c.isalpha()]
+    if (
+        len(letters) >= 4
+        and all(c.isupper() for c in letters)
+        and not stripped.endswith((".", ","))
+    ):
+        return 1
+    return 0
+
+
+def blocks_from_lines(lines: list[str], page: int | None = None) -> list[Block]:
+    """Blocks from the lines of unstructured text: headings, lists and paragraphs.
+
+    Blank lines end paragraphs; consecutive list items (with their wrapped continuation lines)
+    form one list block.
+    """
+    blocks: list[Block] = []
+    para: list[str] = []
+    items: list[str] = []
+
+    def flush() -> None:
+        if para:
+            blocks.append(Block("paragraph", " ".join(para), page=page))
+            para.clear()
+        if items:
+            blocks.append(Block("list", "\n".join(items), page=page))
+            items.clear()
+
+    for raw in lines:
+        line = _WS.sub(" ", raw).strip()
+        if not line:
+            flush()
+            continue
+        level = _heading_level(line)
+        if level:
+            flush()
+            blocks.append(Block("heading", line, level=level, page=page))
+            continue
+        item = _LIST_ITEM.match(line)
+        if item:
+            if para:
+                # The lead-in sentence ("Langkah-langkahnya:") stays a paragraph of its own.
+                blocks.append(Block("paragraph", " ".join(para), page=page))
+                para.clear()
+            items.append(line)
+            continue
+        if items:
+            if line[:1].islower() or not _SENTENCE_END.search(items[-1]):
+                items[-1] = f"{items[-1]} {line}"  # a wrapped item
+                continue
+            flush()
+        para.append(line)
+    flush()
+    return blocks
+
+
+def _first_heading(blocks: list[Block]) -> str | None:
+    headings = [b for b in blocks if b.kind == "heading"]
+    if not headings:
+        return None
+    top = min(b.level for b in headings)
+    return next(b.text for b in headings if b.level == top)
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF
+
+
+def load_pdf(filename: str, data: bytes) -> LoadedDocument:
+    """Text layer of every page, with page numbers; refuses encrypted and image-only PDFs."""
+    from pypdf import PdfReader
+
+    blocks: list[Block] = []
+    with _parser_boundary(filename, "pdf"):
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            # Many PDFs are "encrypted" with an empty user password (printing restrictions only).
+            try:
+                opened = reader.decrypt("")
+            except Exception as exc:  # unsupported ciphers too
+                raise EncryptedPdf(filename) from exc
+            if not opened:
+                raise EncryptedPdf(filename)
+        pages = list(reader.pages)
+        for number, page in enumerate(pages, start=1):
+            text = page.extract_text() or ""
+            blocks.extend(blocks_from_lines(text.splitlines(), page=number))
+        meta = reader.metadata
+        meta_title = _meta_str(meta, "/Title") if meta else None
+        created = (
+            _pdf_date(_meta_str(meta, "/ModDate") or _meta_str(meta, "/CreationDate"))
+            if meta
+            else None
+        )
+    if not any(b.text.strip() for b in blocks):
+        raise NoText(filename, pages=len(pages))
+    title = meta_title if meta_title and not _is_generic_title(meta_title) else None
+    return LoadedDocument(
+        sniff.PDF,
+        tuple(blocks),
+        title=title or _first_heading(blocks),
+        date=created,
+        page_count=len(pages),
+    )
+
+
+def _meta_str(meta: Any, key: str) -> str | None:
+    value = meta.get(key)
+    if value is None:
+        return None
+    text = clean(str(value))
+    return text or None
+
+
+def _is_generic_title(title: str) -> bool:
+    lowered = title.lower()
+    return lowered in {"untitled", "document", "dokumen", "microsoft word"} or lowered.startswith(
+        ("microsoft word - ", "untitled")
+    )
+
+
+def _pdf_date(value: str | None) -> str | None:
+    match = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", value or "")
+    if not match:
+        return None
+    return f"{match.group(1)}-{match.group(2)}-{match.group(3)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# DOCX
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def load_docx(filename: str, data: bytes) -> LoadedDocument:
+    """Headings (by style), numbered and bulleted lists, and tables, in document order."""
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    with _parser_boundary(filename, "docx"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sniff.check_zip(filename, archive)  # before python-docx decompresses anything
+        document = docx.Document(io.BytesIO(data))
+        formats = _numbering_formats(document)
+        blocks: list[Block] = []
+        items: list[str] = []
+        counters: dict[tuple[str, int], int] = {}
+
+        def flush_list() -> None:
+            if items:
+                blocks.append(Block("list", "\n".join(items)))
+                items.clear()
+                counters.clear()
+
+        for element in document.element.body.iterchildren():
+            if element.tag == f"{_W}tbl":
+                flush_list()
+                table_text = _docx_table(Table(element, document))
+                if table_text:
+                    blocks.append(Block("table", table_text))
+                continue
+            if element.tag != f"{_W}p":
+                continue
+            paragraph = Paragraph(element, document)
+            text = clean(paragraph.text).replace("\n", " ")
+            if not text:
+                continue
+            style = (paragraph.style.name if paragraph.style is not None else "") or ""
+            level = _docx_heading_level(style)
+            if level:
+                flush_list()
+                blocks.append(Block("heading", text, level=level))
+                continue
+            marker = _docx_list_marker(element, style, formats, counters)
+            if marker:
+                items.append(f"{marker} {text}")
+                continue
+            flush_list()
+            blocks.append(Block("paragraph", text))
+        flush_list()
+        props = document.core_properties
+        title = clean(props.title or "") or None
+        version = clean(props.version or "") or None
+        modified = props.modified if isinstance(props.modified, datetime) else None
+    if not any(b.text for b in blocks):
+        raise NoText(filename)
+    return LoadedDocument(
+        sniff.DOCX,
+        tuple(blocks),
+        title=title or _first_heading(blocks),
+        version=version,
+        date=modified.date().isoformat() if modified else None,
+    )
+
+
+def _docx_heading_level(style: str) -> int:
+    if style == "Title":
+        return 1
+    match = re.match(r"(?:Heading|Judul)\s*(\d)", style, re.I)
+    # Heading 1 sits under the Title, so shift by one when both are used; levels only order.
+    return int(match.group(1)) + 1 if match else 0
+
+
+def _numbering_formats(document: Any) -> dict[tuple[str, int], str]:
+    """(numId, ilvl) -> numFmt ("decimal", "bullet"...) from the numbering part, if any."""
+    try:
+        numbering = document.part.numbering_part.element
+    except (KeyError, NotImplementedError, AttributeError):
+        return {}
+    abstract: dict[str, dict[int, str]] = {}
+    for node in numbering.iterchildren(f"{_W}abstractNum"):
+        levels: dict[int, str] = {}
+        for lvl in node.iterchildren(f"{_W}lvl"):
+            fmt = lvl.find(f"{_W}numFmt")
+            levels[int(lvl.get(f"{_W}ilvl", "0"))] = (
+                fmt.get(f"{_W}val", "") if fmt is not None else ""
+            )
+        abstract[node.get(f"{_W}abstractNumId", "")] = levels
+    formats: dict[tuple[str, int], str] = {}
+    for num in numbering.iterchildren(f"{_W}num"):
+        ref = num.find(f"{_W}abstractNumId")
+        if ref is None:
+            continue
+        for ilvl, fmt in abstract.get(ref.get(f"{_W}val", ""), {}).items():
+            formats[(num.get(f"{_W}numId", ""), ilvl)] = fmt
+    return formats
+
+
+def _docx_list_marker(
+    element: Any,
+    style: str,
+    formats: dict[tuple[str, int], str],
+    counters: dict[tuple[str, int], int],
+) -> str | None:
+    num_pr = element.find(f"{_W}pPr/{_W}numPr")
+    if num_pr is not None:
+        num_id_el = num_pr.find(f"{_W}numId")
+        ilvl_el = num_pr.find(f"{_W}ilvl")
+        num_id = num_id_el.get(f"{_W}val", "") if num_id_el is not None else ""
+        ilvl = int(ilvl_el.get(f"{_W}val", "0")) if ilvl_el is not None else 0
+        if num_id == "0":
+            return None
+        fmt = formats.get((num_id, ilvl), "decimal" if "Number" in style else "bullet")
+        key = (num_id, ilvl)
+    elif style.startswith("List Number"):
+        fmt, key, ilvl = "decimal", ("style:" + style, 0), 0
+    elif style.startswith(("List Bullet", "List Paragraph")) or style == "List":
+        fmt, key, ilvl = "bullet", ("style:" + style, 0), 0
+    else:
+        return None
+    indent = "  " * ilvl
+    if fmt in ("bullet", "none", ""):
+        return f"{indent}-"
+    counters[key] = counters.get(key, 0) + 1
+    return f"{indent}{counters[key]}."
+
+
+def _docx_table(table: Any) -> str:
+    rows: list[str] = []
+    for row in table.rows:
+        cells: list[str] = []
+        for cell in row.cells:
+            text = clean(cell.text).replace("\n", " ")
+            if not cells or cells[-1] != text:  # merged cells repeat their text
+                cells.append(text)
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return "\n".join(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+_BOILERPLATE_TAGS = (
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+    "button", "iframe", "svg", "canvas", "select", "object", "embed", "dialog",
+)  # fmt: skip
+_BOILERPLATE_HINT = re.compile(
+    r"(^|[\s_-])(nav|navbar|navigation|menu|breadcrumbs?|sidebar|footer|header|cookie|banner|"
+    r"share|social|related|advert|ads|skip-link|pagination)([\s_-]|$)",
+    re.I,
+)
+_BLOCK_TAGS = {"p", "div", "section", "article", "blockquote", "dd", "dt", "figcaption", "address"}
+
+
+def load_html(filename: str, text: str) -> LoadedDocument:
+    """The main content of a web page: no navigation, header, footer, asides or scripts."""
+    import lxml.html
+    from lxml import etree
+
+    with _parser_boundary(filename, "html"):
+        parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
+        root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
+        head_title = root.findtext(".//title")
+        lang = root.get("lang")
+        for element in list(root.iter(*_BOILERPLATE_TAGS)):
+            _drop(element)
+        for element in list(root.iter(etree.Element)):
+            hint = f"{element.get('class', '')} {element.get('id', '')} {element.get('role', '')}"
+            if (
+                element.tag not in ("html", "body", "main", "article")
+                and element.get("role") != "main"
+                and _BOILERPLATE_HINT.search(hint)
+                and element.getparent() is not None
+            ):
+                _drop(element)
+        main = _main_element(root)
+        blocks = _html_blocks(main)
+    if not any(b.text for b in blocks):
+        raise NoText(filename)
+    title = _first_heading(blocks) or (clean(head_title).split(" | ")[0] if head_title else None)
+    declared = {"language": lang.split("-")[0].lower()} if lang else {}
+    return LoadedDocument(sniff.HTML, tuple(blocks), title=title or None, declared=declared)
+
+
+def _drop(element: Any) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    # Keep the tail text (it belongs to the parent), drop the element and its subtree.
+    if element.tail and element.tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _main_element(root: Any) -> Any:
+    for path in (".//main", ".//*[@role='main']", ".//article"):
+        found = (
+            root.find(path) if not path.startswith(".//*[") else next(iter(root.xpath(path)), None)
+        )
+        if found is not None and clean(found.text_content()):
+            return found
+    body = root.find(".//body")
+    return body if body is not None else root
+
+
+def _html_blocks(main: Any) -> list[Block]:
+    """Walk the content iteratively (deeply nested pages must not exhaust the stack)."""
+    blocks: list[Block] = []
+    inline: list[str] = []
+
+    def flush_inline() -> None:
+        text = clean(" ".join(inline)).replace("\n", " ")
+        inline.clear()
+        if text:
+            blocks.append(Block("paragraph", text))
+
+    # Stack of (element, entering); on entering a "leaf block" we emit it whole.
+    stack: list[tuple[Any, bool]] = [(main, True)]
+    while stack:
+        element, entering = stack.pop()
+        if not entering:
+            if element.tag in _BLOCK_TAGS:
+                flush_inline()
+            if element.tail:
+                inline.append(element.tail)
+            continue
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if re.fullmatch(r"h[1-6]", tag):
+            flush_inline()
+            text = _inline_text(element)
+            if text:
+                blocks.append(Block("heading", text, level=int(tag[1])))
+            if element.tail:
+                inline.append(element.tail)
+            continue
+        if tag in ("ul", "ol"):
+            flush_inline()
+            text = _html_list(element)
+            if text:
+                blocks.append(Block("list", text))
+            if element.tail:
+                inline.append(element.tail)
+            continue
+        if tag == "table":
+            flush_inline()
+            text = _html_table(element)
+            if text:
+                blocks.append(Block("table", text))
+            if element.tail:
+                inline.append(element.tail)
+            continue
+        if tag == "pre":
+            flush_inline()
+            text = element.text_content().strip("\n")
+            if text.strip():
+                blocks.append(Block("code", text))
+            if element.tail:
+                inline.append(element.tail)
+            continue
+        if tag == "br":
+            inline.append("\n")
+            if element.tail:
+                inline.append(element.tail)
+            continue
+        if tag in _BLOCK_TAGS:
+            flush_inline()
+        if element.text:
+            inline.append(element.text)
+        stack.append((element, False))
+        children = [child for child in element if isinstance(child.tag, str)]
+        stack.extend((child, True) for child in reversed(children))
+    flush_inline()
+    return blocks
+
+
+def _inline_text(element: Any) -> str:
+    return clean(" ".join(element.itertext())).replace("\n", " ")
+
+
+def _html_list(element: Any, depth: int = 0) -> str:
+    lines: list[str] = []
+    numbered = element.tag == "ol"
+    number = int(element.get("start", "1")) if (element.get("start") or "").isdigit() else 1
+    for item in element.iterchildren("li"):
+        own = " ".join(
+            part
+            for part in (
+                item.text or "",
+                *(
+                    _text_outside_lists(child)
+                    for child in item
+                    if isinstance(child.tag, str) and child.tag not in ("ul", "ol")
+                ),
+            )
+        )
+        text = clean(own).replace("\n", " ")
+        marker = f"{number}." if numbered else "-"
+        if text:
+            lines.append(f"{'  ' * depth}{marker} {text}")
+            number += 1
+        for sub in (child for child in item if child.tag in ("ul", "ol")):
+            if depth < 4:
+                lines.append(_html_list(sub, depth + 1))
+    return "\n".join(line for line in lines if line)
+
+
+def _text_outside_lists(element: Any) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in ("ul", "ol"):
+            parts.append(_text_outside_lists(child))
+        parts.append(child.tail or "")
+    return " ".join(parts) + " " + (element.tail or "")
+
+
+def _html_table(element: Any) -> str:
+    rows: list[str] = []
+    for row in element.iter("tr"):
+        cells = [_inline_text(cell) for cell in row if cell.tag in ("td", "th")]
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return "\n".join(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown and plain text
+
+_ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_SETEXT = re.compile(r"^(=+|-+)\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_MD_INLINE = (
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),
+    (re.compile(r"`([^`]+)`"), r"\1"),
+)
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _md_inline(text: str) -> str:
+    for pattern, replacement in _MD_INLINE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def load_markdown(filename: str, text: str) -> LoadedDocument:
+    """ATX/setext headings, lists, pipe tables and fenced code; YAML-like front matter."""
+    lines = text.splitlines()
+    declared: dict[str, str] = {}
+    if lines and lines[0].strip() == "---":
+        end = next(
+            (i for i, line in enumerate(lines[1:40], start=1) if line.strip() == "---"), None
+        )
+        if end is not None:
+            for line in lines[1:end]:
+                key, sep, value = line.partition(":")
+                if sep and key.strip():
+                    declared[key.strip().lower().replace("-", "_")] = value.strip().strip("\"'")
+            lines = lines[end + 1 :]
+    blocks: list[Block] = []
+    buffer: list[str] = []
+    in_code = False
+    code: list[str] = []
+
+    def flush() -> None:
+        if buffer:
+            blocks.extend(_md_plain_blocks(buffer))
+            buffer.clear()
+
+    for index, line in enumerate(lines):
+        if _FENCE.match(line):
+            if in_code:
+                blocks.append(Block("code", "\n".join(code)))
+                code.clear()
+                in_code = False
+            else:
+                flush()
+                in_code = True
+            continue
+        if in_code:
+            code.append(line)
+            continue
+        atx = _ATX.match(line)
+        if atx:
+            flush()
+            heading = clean(_md_inline(atx.group(2)))
+            if heading:
+                blocks.append(Block("heading", heading, level=len(atx.group(1))))
+            continue
+        if (
+            _SETEXT.match(line)
+            and buffer
+            and buffer[-1].strip()
+            and index > 0
+            and not _LIST_ITEM.match(buffer[-1])
+            and not _TABLE_RULE.match(line)
+        ):
+            heading = clean(_md_inline(buffer.pop()))
+            flush()
+            blocks.append(Block("heading", heading, level=1 if line.strip()[0] == "=" else 2))
+            continue
+        buffer.append(line)
+    if in_code and code:
+        blocks.append(Block("code", "\n".join(code)))
+    flush()
+    if not any(b.text for b in blocks):
+        raise NoText(filename)
+    title = declared.get("title") or _first_heading(blocks)
+    return LoadedDocument(
+        sniff.MARKDOWN,
+        tuple(blocks),
+        title=title,
+        version=declared.get("version"),
+        date=declared.get("date"),
+        declared=declared,
+    )
+
+
+def _md_plain_blocks(lines: list[str]) -> list[Block]:
+    """Paragraphs, lists and pipe tables of a run of Markdown lines without headings."""
+    blocks: list[Block] = []
+    table: list[str] = []
+    rest: list[str] = []
+    for line in [*lines, ""]:
+        if line.strip().startswith("|") and line.strip().endswith("|"):
+            if rest:
+                blocks.extend(_md_text_blocks(rest))
+                rest.clear()
+            if not _TABLE_RULE.match(line):
+                cells = [clean(_md_inline(c)) for c in line.strip().strip("|").split("|")]
+                table.append(" | ".join(cells))
+            continue
+        if table:
+            blocks.append(Block("table", "\n".join(table)))
+            table.clear()
+        rest.append(line)
+    if rest:
+        blocks.extend(_md_text_blocks(rest))
+    return blocks
+
+
+def _md_text_blocks(lines: list[str]) -> list[Block]:
+    blocks: list[Block] = []
+    para: list[str] = []
+    items: list[str] = []
+
+    def flush() -> None:
+        if para:
+            blocks.append(Block("paragraph", clean(_md_inline(" ".join(para)))))
+            para.clear()
+        if items:
+            blocks.append(Block("list", "\n".join(items)))
+            items.clear()
+
+    for raw in lines:
+        if not raw.strip():
+            if items:
+                continue  # loose lists: blank lines between items
+            flush()
+            continue
+        item = _LIST_ITEM.match(raw)
+        if item and not item.group(2):
+            if para:
+                blocks.append(Block("paragraph", clean(_md_inline(" ".join(para)))))
+                para.clear()
+            indent = (len(raw) - len(raw.lstrip())) // 2
+            marker = item.group(1) or "-"
+            items.append(f"{'  ' * min(indent, 4)}{marker} {clean(_md_inline(item.group(4)))}")
+            continue
+        if items and raw.startswith((" ", "\t")):
+            items[-1] = f"{items[-1]} {clean(_md_inline(raw))}"
+            continue
+        if items:
+            flush()
+        para.append(raw.strip())
+    flush()
+    return [b for b in blocks if b.text]
+
+
+def load_text(filename: str, text: str) -> LoadedDocument:
+    """Plain text: paragraphs by blank lines; obvious headings and lists recognised."""
+    blocks = blocks_from_lines(text.splitlines())
+    if not any(b.text for b in blocks):
+        raise NoText(filename)
+    return LoadedDocument(sniff.TEXT, tuple(blocks), title=None)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def load(filename: str, data: bytes) -> LoadedDocument:
+    """Sniff and parse one file; raises an :class:`~ingestion.errors.IngestError` when unusable."""
+    detected = sniff.detect(filename, data)
+    text = detected.text
+    loaders: dict[str, Callable[[], LoadedDocument]] = {
+        sniff.PDF: lambda: load_pdf(filename, data),
+        sniff.DOCX: lambda: load_docx(filename, data),
+        sniff.HTML: lambda: load_html(filename, text or ""),
+        sniff.MARKDOWN: lambda: load_markdown(filename, text or ""),
+        sniff.TEXT: lambda: load_text(filename, text or ""),
+    }
+    return loaders[detected.media_type]()

@@ -1,0 +1,54 @@
+"""What the loaders produce and the chunker consumes: documents as ordered, typed blocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+BlockKind = Literal["heading", "paragraph", "list", "table", "code"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One structural unit of a document, in reading order.
+
+    Attributes:
+        kind: what the block is; lists and tables are kept whole by the chunker when small.
+        text: the block's text; list items are one per line ("1. ..." or "- ..."), table rows
+            are one per line with cells separated by " | ".
+        level: heading level (1 = top); 0 for other blocks.
+        page: 1-based page number for paginated formats (PDF), else None.
+    """
+
+    kind: BlockKind
+    text: str
+    level: int = 0
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A parsed file: its blocks plus the metadata found inside it."""
+
+    media_type: str
+    blocks: tuple[Block, ...]
+    title: str | None = None
+    version: str | None = None
+    date: str | None = None
+    page_count: int | None = None
+    # Values a document may declare about itself (e.g. Markdown front matter: app, doc_type).
+    declared: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text_length(self) -> int:
+        return sum(len(block.text) for block in self.blocks if block.kind != "heading")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage: ``text`` starts with "title > section path"."""
+
+    text: str
+    section: str
+    page: int | None
+    position: int
