@@ -232,7 +232,7 @@ class BotApiServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="fake-bot-api", daemon=True
+            target=self._httpd.serve_forever, args=(0.05,), name="fake-bot-api", daemon=True
         )
         self._thread.start()
         return self

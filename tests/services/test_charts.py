@@ -1,0 +1,311 @@
+"""Report charts: valid PNGs whose content follows the data (no pixel comparisons)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from datetime import date
+
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib.image import imread
+from matplotlib.patches import Rectangle
+
+from mou_tracker.schemas import (
+    AgreementDetail,
+    AgreementSummary,
+    MilestoneView,
+    PartyView,
+    PortfolioReport,
+)
+from services import charts
+
+AT = date(2026, 5, 1)
+BANDUNG = PartyView("32.73", "Kota Bandung", "city", "Asia/Jakarta")
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Check the PNG structure (signature, chunk CRCs, IHDR first, IEND last); (width, height)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, kinds = 8, []
+    size = (0, 0)
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
+        assert zlib.crc32(kind + body) == crc, f"bad CRC in {kind!r}"
+        if kind == b"IHDR":
+            size = struct.unpack(">II", body[:8])
+        kinds.append(kind)
+        pos += 12 + length
+    assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND" and b"IDAT" in kinds
+    image = imread(io.BytesIO(data), format="png")
+    assert image.shape[:2] == (size[1], size[0])
+    return size
+
+
+def milestone(
+    number: int,
+    status: str,
+    due_on: date | None,
+    completed_on: date | None = None,
+    *,
+    title: str | None = None,
+) -> MilestoneView:
+    return MilestoneView(
+        id=number,
+        agreement_id=1,
+        key=f"step{number}",
+        title=title or f"Tahap {number}",
+        position=number,
+        due_on=due_on,
+        status=status,
+        responsible_region_code=None,
+        completed_on=completed_on,
+        evidence_note=None,
+        evidence_link=None,
+        evidence_file=None,
+        blocked_reason=None,
+        updated_by=None,
+        updated_at=None,
+        overdue=False,
+    )
+
+
+def agreement(*milestones: MilestoneView) -> AgreementDetail:
+    kerinci = PartyView("15.01", "Kabupaten Kerinci", "regency", "Asia/Jakarta")
+    return AgreementDetail(
+        id=1,
+        kind="pks",
+        number="PKS/07/2026",
+        title="Replikasi aplikasi Hayu.Bdg di Kabupaten Kerinci",
+        parties=(BANDUNG, kerinci),
+        signed_on=date(2026, 1, 5),
+        ends_on=date(2028, 1, 5),
+        status="active",
+        health="overdue",
+        renewal_due=False,
+        apps=("Hayu.Bdg",),
+        owner_region_code="32.73",
+        objective=None,
+        milestones=milestones,
+    )
+
+
+def bars(figure: Figure) -> list[Rectangle]:
+    axes = figure.axes[0]
+    return [p for p in axes.patches if isinstance(p, Rectangle) and p.get_gid()]
+
+
+def by_gid(figure: Figure, gid: str) -> list[Rectangle]:
+    return [bar for bar in bars(figure) if bar.get_gid() == gid]
+
+
+MIXED = agreement(
+    milestone(1, "done", date(2026, 2, 1), date(2026, 1, 30)),  # on time
+    milestone(2, "done", date(2026, 3, 1), date(2026, 3, 10)),  # late
+    milestone(3, "in_progress", date(2026, 6, 1)),
+    milestone(4, "planned", date(2026, 4, 1)),  # overdue
+    milestone(5, "in_progress", date(2026, 4, 15)),  # overdue
+    milestone(6, "blocked", date(2026, 8, 1)),
+    milestone(7, "planned", None),
+    milestone(8, "skipped", date(2026, 3, 1)),
+    milestone(9, "planned", date(2026, 9, 1)),  # nothing happened yet, not due
+)
+
+
+def test_timeline_bars_follow_the_milestones() -> None:
+    figure = charts.timeline_figure(MIXED, at=AT, language="id")
+    # skipped milestones are not drawn; one planned bar per milestone with a due date
+    assert len(by_gid(figure, "planned")) == 7
+    assert len(by_gid(figure, "done")) == 1
+    assert len(by_gid(figure, "late")) == 1
+    assert len(by_gid(figure, "in_progress")) == 1
+    assert len(by_gid(figure, "blocked")) == 1
+    overdue = by_gid(figure, "overdue")
+    assert len(overdue) == 2
+    assert {to_hex(bar.get_facecolor()) for bar in overdue} == {charts.OVERDUE_COLOR}
+    # no other bar is red
+    others = [b for b in bars(figure) if b.get_gid() != "overdue"]
+    assert charts.OVERDUE_COLOR not in {to_hex(b.get_facecolor()) for b in others}
+    labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert labels == [f"Tahap {n}" for n in (1, 2, 3, 4, 5, 6)] + [
+        "Tahap 7 (tanpa tenggat)",
+        "Tahap 9",
+    ]
+
+
+def test_overdue_bars_run_to_the_report_date() -> None:
+    figure = charts.timeline_figure(MIXED, at=AT, language="id")
+    today = charts._num(AT)
+    for bar in by_gid(figure, "overdue"):
+        assert bar.get_x() + bar.get_width() == pytest.approx(today)
+    [line] = [line for line in figure.axes[0].get_lines() if line.get_gid() == "today"]
+    assert line.get_xdata()[0] == pytest.approx(today)
+
+
+def test_a_later_report_date_makes_more_milestones_overdue() -> None:
+    later = charts.timeline_figure(MIXED, at=date(2026, 10, 1), language="id")
+    # 3, 4, 5, 6 (blocked, past due) and 9 are open and past due by October
+    assert len(by_gid(later, "overdue")) == 5
+    assert by_gid(later, "blocked") == []
+
+
+def test_timeline_png_is_valid_and_speaks_the_language() -> None:
+    indonesian = charts.timeline_png(MIXED, at=AT, language="id")
+    english = charts.timeline_png(MIXED, at=AT, language="en")
+    width, height = png_size(indonesian)
+    assert width > 500 and height > 300
+    png_size(english)
+    subtitle_id = charts.timeline_figure(MIXED, at=AT, language="id").axes[0].get_title()
+    subtitle_en = charts.timeline_figure(MIXED, at=AT, language="en").axes[0].get_title()
+    assert subtitle_id == "2 dari 8 tahapan selesai · 2 terlambat · per 2026-05-01"
+    assert subtitle_en == "2 of 8 milestones done · 2 overdue · as of 2026-05-01"
+    suptitle = charts.timeline_figure(MIXED, at=AT, language="en").get_suptitle()
+    assert suptitle.startswith("PKS/07/2026")
+
+
+def test_timeline_grows_with_the_milestones() -> None:
+    small = png_size(
+        charts.timeline_png(agreement(milestone(1, "planned", AT)), at=AT, language="id")
+    )
+    many = agreement(*(milestone(n, "planned", date(2026, 6, n)) for n in range(1, 13)))
+    large = png_size(charts.timeline_png(many, at=AT, language="id"))
+    assert large[1] > small[1]
+
+
+def test_timeline_without_milestones_still_renders() -> None:
+    empty = agreement()
+    figure = charts.timeline_figure(empty, at=AT, language="id")
+    assert bars(figure) == []
+    assert any("Belum ada tahapan" in t.get_text() for t in figure.axes[0].texts)
+    png_size(charts.timeline_png(empty, at=AT, language="id"))
+
+
+def test_long_titles_are_shortened() -> None:
+    long = agreement(milestone(1, "planned", AT, title="Pelatihan " * 20))
+    figure = charts.timeline_figure(long, at=AT, language="id")
+    [label] = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert len(label) <= 38 and label.endswith("…")
+
+
+# --- portfolio --------------------------------------------------------------------------------
+
+
+def summary(number: int, region: str, health: str) -> AgreementSummary:
+    partner = PartyView(f"99.{region}", region, "regency", "Asia/Jakarta")
+    return AgreementSummary(
+        id=number,
+        kind="pks",
+        number=None,
+        title=f"Kerja sama {number}",
+        parties=(BANDUNG, partner),
+        signed_on=date(2025, 1, 1),
+        ends_on=None,
+        status="active",
+        health=health,
+        renewal_due=False,
+        apps=(),
+        owner_region_code="32.73",
+    )
+
+
+def report(total: int, by_health: dict[str, int]) -> PortfolioReport:
+    return PortfolioReport(
+        at=AT,
+        total=total,
+        by_health=by_health,
+        milestones_due=10,
+        milestones_done_of_due=4,
+        follow_through_rate=0.4,
+        beyond_paper_rate=0.5,
+        stalled=(),
+        overdue=(),
+        renewal_due=(),
+    )
+
+
+def segments(figure: Figure) -> dict[tuple[str, str], float]:
+    """(region label, health) -> number of agreements, read back from the bars."""
+    axes = figure.axes[0]
+    labels = {
+        round(tick): t.get_text()
+        for tick, t in zip(axes.get_yticks(), axes.get_yticklabels(), strict=True)
+    }
+    out: dict[tuple[str, str], float] = {}
+    for bar in bars(figure):
+        if bar.get_width() == 0:
+            continue
+        row = round(bar.get_y() + bar.get_height() / 2)
+        out[(labels[row], str(bar.get_gid()).removeprefix("health:"))] = bar.get_width()
+    return out
+
+
+def top_down_labels(figure: Figure) -> list[str]:
+    axes = figure.axes[0]
+    ticks = zip(axes.get_yticks(), axes.get_yticklabels(), strict=True)
+    return [label.get_text() for _, label in sorted(ticks, key=lambda tick: -tick[0])]
+
+
+def test_portfolio_health_by_region() -> None:
+    agreements = [
+        summary(1, "Kabupaten Kerinci", "on_track"),
+        summary(2, "Kabupaten Kerinci", "overdue"),
+        summary(3, "Kabupaten Mempawah", "stalled"),
+        summary(4, "Kota Tanjungpinang", "completed"),
+        summary(5, "Kabupaten Mempawah", "stalled"),
+    ]
+    figure = charts.portfolio_figure(
+        report(5, {"on_track": 1, "overdue": 1, "stalled": 2, "completed": 1}),
+        language="id",
+        agreements=agreements,
+    )
+    assert segments(figure) == {
+        ("Kabupaten Kerinci", "on_track"): 1,
+        ("Kabupaten Kerinci", "overdue"): 1,
+        ("Kabupaten Mempawah", "stalled"): 2,
+        ("Kota Tanjungpinang", "completed"): 1,
+    }
+    labels = top_down_labels(figure)
+    # the most troubled regions first (top of the chart), Bandung (the owner) not a row
+    assert labels == ["Kabupaten Mempawah", "Kabupaten Kerinci", "Kota Tanjungpinang"]
+    for bar in bars(figure):
+        health = str(bar.get_gid()).removeprefix("health:")
+        assert to_hex(bar.get_facecolor()) == charts.HEALTH_COLORS[health]
+    legend = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert legend == ["Mandek (hanya di kertas)", "Terlambat", "Sesuai jadwal", "Tuntas"]
+    png_size(charts.portfolio_png(report(5, {}), language="en", agreements=agreements))
+
+
+def test_many_regions_are_collapsed_into_one_row() -> None:
+    agreements = [summary(n, f"Daerah {n:03d}", "on_track") for n in range(45)]
+    agreements.append(summary(99, "Daerah 044", "overdue"))
+    figure = charts.portfolio_figure(report(46, {}), language="en", agreements=agreements)
+    labels = top_down_labels(figure)
+    assert len(labels) == charts.MAX_REGION_ROWS
+    assert labels[0] == "Daerah 044"  # the troubled one is on top
+    assert labels[-1] == "Other regions (16)"
+    assert sum(segments(figure).values()) == 46
+
+
+def test_portfolio_without_regions_shows_the_totals() -> None:
+    figure = charts.portfolio_figure(
+        report(7, {"on_track": 4, "at_risk": 2, "draft": 1}), language="en"
+    )
+    assert segments(figure) == {
+        ("All regions", "on_track"): 4,
+        ("All regions", "at_risk"): 2,
+        ("All regions", "draft"): 1,
+    }
+    assert "7 agreements" in figure.axes[0].get_title()
+    assert "40%" in figure.axes[0].get_title()
+
+
+def test_empty_portfolio_renders() -> None:
+    figure = charts.portfolio_figure(report(0, {}), language="id", agreements=[])
+    assert bars(figure) == []
+    assert any("Belum ada kesepakatan" in t.get_text() for t in figure.axes[0].texts)
+    png_size(charts.portfolio_png(report(0, {}), language="id", agreements=[]))
