@@ -542,6 +542,7 @@ _MD_INLINE = (
     (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),
     (re.compile(r"`([^`]+)`"), r"\1"),
 )
+_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
@@ -601,7 +602,7 @@ def load_markdown(filename: str, text: str) -> LoadedDocument:
             and buffer[-1].strip()
             and index > 0
             and not _LIST_ITEM.match(buffer[-1])
-            and not _TABLE_RULE.match(line)
+            and "|" not in line
         ):
             heading = clean(_md_inline(buffer.pop()))
             flush()
@@ -661,6 +662,8 @@ def _md_text_blocks(lines: list[str]) -> list[Block]:
             items.clear()
 
     for raw in lines:
+        if _RULE.match(raw):
+            raw = ""  # a thematic break ends the paragraph
         if not raw.strip():
             if items:
                 continue  # loose lists: blank lines between items

@@ -1,0 +1,124 @@
+"""``sinergi kb ingest PATH...``: add or update documents in the knowledge base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from cli.context import AppContext, get_ctx, print_json
+from cli.errors import ExitStatus
+from services.ingest import IngestProgress, IngestReport
+
+
+def register(kb_app: typer.Typer) -> None:
+    """Add ``ingest`` to the ``kb`` command group."""
+
+    @kb_app.command("ingest")
+    def ingest(
+        ctx: typer.Context,
+        paths: list[Path] = typer.Argument(..., help="Files or folders (searched recursively)."),
+        app: str | None = typer.Option(None, "--app", help="App the documents are about."),
+        doc_type: str | None = typer.Option(
+            None,
+            "--doc-type",
+            help="manual, best_practice, sop, regulation or faq (default: guessed).",
+        ),
+        uploader: str = typer.Option("cli", "--uploader", help="Recorded as the uploader."),
+        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    ) -> None:
+        """Ingest documents: unchanged files cost nothing, changed ones replace their old version.
+
+        Exits with status 1 if any file failed; the other files are still ingested.
+        """
+        app_ctx = get_ctx(ctx)
+        service = app_ctx.services.ingest
+        if as_json:
+            report = service.ingest_paths(
+                paths, app=app, doc_type=doc_type, uploader=uploader, lang=app_ctx.lang
+            )
+            print_json(report)
+        else:
+            with _ProgressBar(app_ctx) as bar:
+                report = service.ingest_paths(
+                    paths,
+                    app=app,
+                    doc_type=doc_type,
+                    uploader=uploader,
+                    progress=bar.update,
+                    lang=app_ctx.lang,
+                )
+            print_report(app_ctx, report)
+        if report.failed:
+            raise typer.Exit(int(ExitStatus.FAILED))
+
+
+class _ProgressBar:
+    """Files done out of the batch, and chunks embedded for the current file."""
+
+    def __init__(self, app_ctx: AppContext) -> None:
+        self._t = app_ctx.t
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=app_ctx.err_console,
+            transient=True,
+        )
+        self._files: TaskID | None = None
+        self._chunks: TaskID | None = None
+
+    def __enter__(self) -> _ProgressBar:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(None, None, None)
+
+    def update(self, event: IngestProgress) -> None:
+        progress = self._progress
+        if self._files is None:
+            self._files = progress.add_task("", total=event.total)
+        if event.stage == "start":
+            progress.update(self._files, description=self._t("ingest.progress", file=event.file))
+            if self._chunks is not None:
+                progress.remove_task(self._chunks)
+                self._chunks = None
+        elif event.stage == "embed":
+            if self._chunks is None:
+                self._chunks = progress.add_task("  embedding", total=event.chunks_total or None)
+            progress.update(self._chunks, completed=event.chunks_done, total=event.chunks_total)
+        else:
+            progress.update(self._files, completed=event.index)
+
+
+def print_report(app_ctx: AppContext, report: IngestReport) -> None:
+    """The human-readable report: counts, then each failed file with its reason."""
+    console = app_ctx.console
+    if report.total == 0:
+        console.print(app_ctx.t("ingest.report.none"))
+        return
+    table = Table(title=app_ctx.t("ingest.report.title"), show_header=False)
+    table.add_row(app_ctx.t("ingest.report.added"), str(report.added))
+    table.add_row(app_ctx.t("ingest.report.updated"), str(report.updated))
+    table.add_row(app_ctx.t("ingest.report.unchanged"), str(report.unchanged))
+    table.add_row(app_ctx.t("ingest.report.failed"), str(len(report.failed)))
+    table.add_row(app_ctx.t("ingest.report.chunks"), str(report.chunks_embedded))
+    console.print(table)
+    if report.failed:
+        failures = Table(title=app_ctx.t("ingest.report.failures_title"))
+        failures.add_column(app_ctx.t("ingest.report.file"), overflow="fold")
+        failures.add_column(app_ctx.t("ingest.report.reason"), overflow="fold")
+        for failure in report.failed:
+            failures.add_row(failure.file, failure.message)
+        console.print(failures)

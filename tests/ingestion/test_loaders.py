@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import pytest
+
+from ingestion import detect
+from ingestion.errors import CorruptFile, EncryptedPdf, NoText
+from ingestion.loaders import blocks_from_lines, load
+from ingestion.schemas import Block
+from tests.fakes import documents as docs
+
+
+def _kinds(blocks: tuple[Block, ...]) -> list[tuple[str, str]]:
+    return [(b.kind, b.text) for b in blocks]
+
+
+# ---- PDF ----------------------------------------------------------------------------------
+
+
+def test_pdf_text_keeps_page_numbers_headings_and_steps() -> None:
+    doc = load("erk.pdf", docs.sample_pdf())
+    assert doc.media_type == detect.PDF
+    assert doc.page_count == 2
+    assert doc.title == "Panduan e-RK Pegawai"  # from the PDF's metadata
+    by_text = {b.text: b for b in doc.blocks}
+    assert by_text["2.1 Mengisi laporan harian"].kind == "heading"
+    steps = next(b for b in doc.blocks if b.kind == "list")
+    assert steps.text.splitlines() == [
+        "1. Masuk dengan NIP dan kata sandi.",
+        "2. Pilih menu Laporan Harian.",
+        "3. Isi uraian kegiatan dan unggah bukti.",
+    ]
+    assert steps.page == 1
+    assert by_text["2.2 Persetujuan atasan"].page == 2
+
+
+def test_pdf_without_metadata_title_uses_first_heading() -> None:
+    pdf = docs.make_pdf([["PANDUAN GAMPIL", "Gampil melayani izin usaha secara daring."]])
+    assert load("x.pdf", pdf).title == "PANDUAN GAMPIL"
+
+
+def test_encrypted_pdf_is_refused() -> None:
+    with pytest.raises(EncryptedPdf):
+        load("rahasia.pdf", docs.make_encrypted_pdf("rahasia"))
+
+
+def test_pdf_with_only_an_owner_password_is_read() -> None:
+    doc = load("terbatas.pdf", docs.make_encrypted_pdf("pemilik", user_password=""))
+    assert _kinds(doc.blocks) == [("paragraph", "Dokumen rahasia.")]
+
+
+def test_image_only_pdf_has_no_text() -> None:
+    with pytest.raises(NoText) as caught:
+        load("pindaian.pdf", docs.make_image_only_pdf(pages=3))
+    assert caught.value.params["pages"] == 3
+
+
+@pytest.mark.parametrize("cut", [40, 300, -40])
+def test_truncated_pdf_is_corrupt_or_partially_read(cut: int) -> None:
+    data = docs.sample_pdf()[:cut]
+    try:
+        doc = load("rusak.pdf", data)
+    except (CorruptFile, NoText):
+        return
+    # pypdf can recover some truncated files; then the text it recovers must be real text.
+    assert all(b.text.strip() for b in doc.blocks)
+
+
+def test_garbage_after_pdf_magic_is_corrupt() -> None:
+    with pytest.raises((CorruptFile, NoText)):
+        load("rusak.pdf", b"%PDF-1.4\n" + bytes(range(256)) * 20)
+
+
+# ---- DOCX ---------------------------------------------------------------------------------
+
+
+def test_docx_headings_lists_and_tables_in_order() -> None:
+    doc = load("sop.docx", docs.sample_docx())
+    assert doc.media_type == detect.DOCX
+    assert doc.title == "SOP Hibah Sabilulungan"
+    kinds = _kinds(doc.blocks)
+    assert ("heading", "Langkah pengajuan") in kinds
+    numbered = next(t for k, t in kinds if k == "list" and t.startswith("1."))
+    assert numbered.splitlines()[1].startswith("2. Isi NIK")
+    bullets = next(t for k, t in kinds if k == "list" and t.startswith("-"))
+    assert bullets == "- Akta pendirian lembaga\n- Rekening atas nama lembaga"
+    assert kinds[-1] == ("table", "Tahap | Waktu\nVerifikasi | 14 hari\nPencairan | 7 hari")
+    heading_levels = [b.level for b in doc.blocks if b.kind == "heading"]
+    assert heading_levels[0] < heading_levels[1]  # Title above Heading 1
+
+
+def test_docx_core_title_wins_over_first_heading() -> None:
+    data = docs.make_docx("Judul di isi", [("Bagian", ["Isi."])], core_title="Judul resmi")
+    assert load("a.docx", data).title == "Judul resmi"
+
+
+def test_docx_without_text_has_no_text() -> None:
+    with pytest.raises(NoText):
+        load("kosong.docx", docs.make_docx("", []))
+
+
+# ---- HTML ---------------------------------------------------------------------------------
+
+
+def test_html_keeps_main_content_and_drops_boilerplate() -> None:
+    doc = load("hayu.html", docs.sample_html().encode())
+    text = "\n".join(b.text for b in doc.blocks)
+    assert "Hayu.Bdg menghubungkan warga" in text
+    for boilerplate in ("Beranda", "Berita Terkini", "Hak cipta", "MENU_NAVIGASI", "color:#333"):
+        assert boilerplate not in text
+    assert doc.title == "Layanan Hayu.Bdg"
+    assert (
+        "list",
+        "1. Buka aplikasi Hayu.Bdg.\n2. Pilih kategori laporan.\n3. Kirim foto dan lokasi.",
+    ) in _kinds(doc.blocks)
+    assert ("table", "Kanal | Jam\nAplikasi | 24 jam") in _kinds(doc.blocks)
+    assert doc.declared["language"] == "id"
+
+
+def test_html_without_main_uses_body_minus_chrome() -> None:
+    page = (
+        "<html><head><title>e-Budgeting | Pemkot</title></head><body>"
+        '<div id="navbar"><a>Beranda</a></div>'
+        "<div class='content'><p>Anggaran disusun lewat e-budgeting.</p>Teks lepas.</div>"
+        "</body></html>"
+    )
+    doc = load("eb.html", page.encode())
+    assert _kinds(doc.blocks) == [
+        ("paragraph", "Anggaran disusun lewat e-budgeting."),
+        ("paragraph", "Teks lepas."),
+    ]
+    assert doc.title == "e-Budgeting"
+
+
+def test_nested_lists_keep_their_items() -> None:
+    page = (
+        "<main><ul><li>Persiapan<ol><li>Server</li><li>Domain</li></ol></li>"
+        "<li>Pelatihan</li></ul></main>"
+    )
+    doc = load("a.html", page.encode())
+    assert _kinds(doc.blocks) == [("list", "- Persiapan\n  1. Server\n  2. Domain\n- Pelatihan")]
+
+
+@pytest.mark.parametrize("depth", [100, 5000])
+def test_deeply_nested_html_neither_crashes_nor_hangs(depth: int) -> None:
+    data = docs.make_nested_html(depth).encode()
+    doc = load("dalam.html", data)
+    assert doc.blocks[0].text == "Sangat Bersarang"
+    if depth < 200:
+        assert "Teks terdalam tentang Gampil." in [b.text for b in doc.blocks]
+
+
+def test_html_of_only_scripts_has_no_text() -> None:
+    with pytest.raises(NoText):
+        load("a.html", b"<html><body><script>alert(1)</script><nav>Menu</nav></body></html>")
+
+
+# ---- Markdown and text --------------------------------------------------------------------
+
+
+def test_markdown_front_matter_headings_lists_tables() -> None:
+    doc = load("gampil.md", docs.MARKDOWN_MANUAL.encode())
+    assert doc.title == "Panduan Gampil untuk Pemohon"
+    assert doc.version == "2.1"
+    assert doc.declared["app"] == "gampil"
+    kinds = _kinds(doc.blocks)
+    assert ("heading", "Pengaduan") in kinds
+    steps = next(t for k, t in kinds if k == "list")
+    assert len(steps.splitlines()) == 5
+    table = next(t for k, t in kinds if k == "table")
+    assert table.splitlines()[0] == "Jenis izin | Biaya | Waktu"
+    assert "---" not in table
+    assert (
+        "paragraph",
+        "Jika permohonan belum diproses setelah tiga hari kerja, hubungi call center 112.",
+    ) in kinds
+
+
+def test_markdown_code_fence_hides_hash_lines_and_setext_headings_work() -> None:
+    text = "Judul Besar\n===========\n\n```\n# bukan judul\n```\n\nSub\n---\n\nIsi."
+    doc = load("a.md", text.encode())
+    assert _kinds(doc.blocks) == [
+        ("heading", "Judul Besar"),
+        ("code", "# bukan judul"),
+        ("heading", "Sub"),
+        ("paragraph", "Isi."),
+    ]
+
+
+def test_plain_text_recognises_legal_headings_and_steps() -> None:
+    lines = [
+        "BAB I",
+        "Ketentuan umum berlaku untuk semua perangkat daerah.",
+        "",
+        "Pasal 2",
+        "Langkah serah terima:",
+        "1. Serahkan kode sumber.",
+        "2. Siapkan server",
+        "   dengan spesifikasi minimal.",
+        "a) Latih operator.",
+    ]
+    blocks = blocks_from_lines(lines)
+    assert _kinds(tuple(blocks)) == [
+        ("heading", "BAB I"),
+        ("paragraph", "Ketentuan umum berlaku untuk semua perangkat daerah."),
+        ("heading", "Pasal 2"),
+        ("paragraph", "Langkah serah terima:"),
+        (
+            "list",
+            "1. Serahkan kode sumber.\n"
+            "2. Siapkan server dengan spesifikasi minimal.\n"
+            "a) Latih operator.",
+        ),
+    ]
+    assert [b.level for b in blocks if b.kind == "heading"] == [1, 2]
+
+
+def test_huge_single_line_loads() -> None:
+    data = ("kata" * 10 + " ") * 50_000
+    doc = load("besar.txt", data.encode())
+    assert sum(len(b.text) for b in doc.blocks) >= len(data) - 10
