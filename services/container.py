@@ -18,8 +18,11 @@ from core.db import make_engine, make_session_factory
 from services import database
 
 if TYPE_CHECKING:
+    from mou_tracker.regions import RegionDirectory
     from services.access import AccessService
     from services.ingest import IngestService
+    from services.reminders import ReminderService
+    from services.tracker import TrackerService
 
 
 class Services:
@@ -67,11 +70,44 @@ class Services:
         )
 
     @cached_property
+    def regions(self) -> RegionDirectory:
+        from mou_tracker.regions import RegionDirectory
+
+        return RegionDirectory.load()
+
+    @cached_property
+    def tracker(self) -> TrackerService:
+        from services.tracker import TrackerService
+
+        return TrackerService(
+            self.session_factory, regions=self.regions, settings=self.settings, clock=self.clock
+        )
+
+    @cached_property
     def ingest(self) -> IngestService:
         from services.ingest import IngestService
 
         # The index is reached lazily: checking an upload must not load the embedding model.
         return IngestService(self.settings, index=lambda: self.index)  # type: ignore[attr-defined]
+
+    @cached_property
+    def reminders(self) -> ReminderService:
+        from services.reminders import ReminderService
+
+        def timezone_of(code: str) -> str:
+            return self.regions.get(code).timezone
+
+        def region_name(code: str) -> str:
+            return self.regions.get(code).name
+
+        return ReminderService(
+            self.session_factory,
+            self.settings,
+            directory=self.access,
+            timezone_of=timezone_of,
+            region_name=region_name,
+            clock=self.clock,
+        )
 
     def close(self) -> None:
         """Release connections (and, once built, the vector store's client)."""

@@ -1,0 +1,140 @@
+"""Errors of the tracker: regions, dates, agreements, milestones and imports.
+
+Every error has a stable ``code``; its message lives in ``services/locales/tracker.*.json`` and
+``services/locales/regions.*.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import AppError, InvalidInput, NotFound
+
+
+class RegionNotFound(NotFound):
+    """No region matches a code or name; ``suggestions`` holds close names (maybe empty)."""
+
+    code = "region.not_found"
+
+    def __init__(self, query: str, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(
+            f"region not found: {query!r}",
+            query=query,
+            suggestions=", ".join(suggestions) or "-",
+            suggestion_list=list(suggestions),
+        )
+
+
+class RegionAmbiguous(InvalidInput):
+    """A name matches more than one region (e.g. "Tasikmalaya": the regency and the city)."""
+
+    code = "region.ambiguous"
+
+    def __init__(self, query: str, candidates: tuple[str, ...]) -> None:
+        super().__init__(
+            f"ambiguous region: {query!r}",
+            query=query,
+            candidates=", ".join(candidates),
+            candidate_list=list(candidates),
+        )
+
+
+class InvalidDate(InvalidInput):
+    """Text that is not a real calendar date (e.g. "31 Februari 2019")."""
+
+    code = "date.invalid"
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"invalid date: {value!r}", value=value)
+
+
+class AgreementNotFound(NotFound):
+    code = "agreement.not_found"
+
+    def __init__(self, agreement_id: int) -> None:
+        super().__init__(f"agreement {agreement_id} not found", agreement_id=agreement_id)
+
+
+class MilestoneNotFound(NotFound):
+    code = "milestone.not_found"
+
+    def __init__(self, milestone_id: int) -> None:
+        super().__init__(f"milestone {milestone_id} not found", milestone_id=milestone_id)
+
+
+class TemplateNotFound(NotFound):
+    code = "template.not_found"
+
+    def __init__(self, name: str, available: tuple[str, ...] = ()) -> None:
+        super().__init__(
+            f"template not found: {name!r}", name=name, available=", ".join(available) or "-"
+        )
+
+
+class InvalidTemplate(InvalidInput):
+    """A template file that cannot be used (bad JSON, missing fields, unknown side)."""
+
+    code = "template.invalid"
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(f"invalid template {name!r}: {detail}", name=name, detail=detail)
+
+
+class InvalidAgreement(InvalidInput):
+    """An agreement that cannot be stored as given; ``reason`` is a catalog sub-code."""
+
+    code = "agreement.invalid"
+
+    def __init__(self, reason: str, **params: Any) -> None:
+        super().__init__(f"invalid agreement: {reason}", reason=reason, **params)
+        # A more specific code so each reason has its own message.
+        self.code = f"agreement.{reason}"
+
+
+class InvalidMilestoneChange(InvalidInput):
+    """A milestone change that is not allowed (unknown status, missing evidence or reason)."""
+
+    code = "milestone.invalid"
+
+    def __init__(self, reason: str, **params: Any) -> None:
+        super().__init__(f"invalid milestone change: {reason}", reason=reason, **params)
+        self.code = f"milestone.{reason}"
+
+
+class UnsupportedImportFile(InvalidInput):
+    """A file the import cannot read: not CSV/XLSX, or not decodable."""
+
+    code = "import.unsupported_type"
+
+    def __init__(self, path: str, detail: str = "") -> None:
+        super().__init__(f"unsupported import file: {path}", path=path, detail=detail)
+
+
+class UnreadableImportFile(InvalidInput):
+    """A CSV/XLSX file whose content cannot be decoded or parsed."""
+
+    code = "import.unreadable"
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"unreadable import file: {path}: {detail}", path=path, detail=detail)
+
+
+class ImportRejected(InvalidInput):
+    """The import found bad rows; nothing was written. ``problems`` lists every one."""
+
+    code = "import.rejected"
+
+    def __init__(self, path: str, problems: tuple[Any, ...]) -> None:
+        super().__init__(
+            f"import rejected: {len(problems)} problem(s)", path=path, count=len(problems)
+        )
+        self.problems = problems
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.params["path"], self.problems))
+
+
+class TrackerError(AppError):
+    """Any other failure of the tracker."""
+
+    code = "tracker.error"

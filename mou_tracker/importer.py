@@ -1,0 +1,392 @@
+"""Reading agreements from a CSV or XLSX file into :class:`NewAgreement` rows.
+
+Pure with respect to the database: the service checks what already exists and writes. Every bad
+cell becomes an :class:`ImportProblem` (row, column, code, params); nothing is silently dropped
+except rows that are entirely blank.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from core.errors import AppError
+from mou_tracker.dates import parse_optional_date
+from mou_tracker.errors import InvalidDate, UnreadableImportFile, UnsupportedImportFile
+from mou_tracker.regions import RegionDirectory
+from mou_tracker.schemas import ImportProblem, NewAgreement, NewParty
+from mou_tracker.templates import DEFAULT_TEMPLATE, TemplateLibrary
+
+SUPPORTED_SUFFIXES = (".csv", ".xlsx")
+MAX_ROWS = 20_000
+LIST_SEPARATOR = ";"
+
+#: Canonical column -> accepted headers (normalised: lower case, "_" for spaces).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "type": ("type", "jenis", "kind", "jenis_dokumen"),
+    "number": ("number", "nomor", "no", "nomor_dokumen", "nomor_perjanjian"),
+    "title": ("title", "judul", "perihal", "tentang"),
+    "parties": ("parties", "para_pihak", "pihak"),
+    "signed_on": ("signed_on", "tanggal_ttd", "tgl_ttd", "tanggal_tanda_tangan", "tanggal"),
+    "ends_on": ("ends_on", "tanggal_berakhir", "berlaku_sampai", "tgl_berakhir"),
+    "apps": ("apps", "aplikasi"),
+    "template": ("template", "templat"),
+    "objective": ("objective", "tujuan", "ruang_lingkup", "maksud_dan_tujuan"),
+    "status": ("status",),
+    "parent": ("parent", "induk", "nomor_induk", "kb_induk"),
+    "done": ("done", "tahap_selesai", "selesai"),
+    "signatory": ("signatory", "penandatangan"),
+    "coordinator": ("coordinator", "koordinator"),
+}
+REQUIRED = ("type", "title", "parties")
+_HEADER_TO_COLUMN = {alias: column for column, aliases in COLUMNS.items() for alias in aliases}
+
+KINDS = {
+    "kb": "kb",
+    "mou": "kb",
+    "kesepakatan bersama": "kb",
+    "nota kesepahaman": "kb",
+    "kb/mou": "kb",
+    "pks": "pks",
+    "perjanjian kerja sama": "pks",
+    "perjanjian kerjasama": "pks",
+    "addendum": "addendum",
+    "adendum": "addendum",
+    "amandemen": "addendum",
+}
+STATUSES = {
+    "draft": "draft",
+    "draf": "draft",
+    "active": "active",
+    "aktif": "active",
+    "berlaku": "active",
+    "expired": "expired",
+    "berakhir": "expired",
+    "kedaluwarsa": "expired",
+    "terminated": "terminated",
+    "dihentikan": "terminated",
+    "batal": "terminated",
+    "completed": "completed",
+    "selesai": "completed",
+}
+_NO_TEMPLATE = ("-", "none", "tanpa", "tidak ada")
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    row: int
+    agreement: NewAgreement
+    parent_number: str | None = None
+
+
+@dataclass
+class ParsedImport:
+    rows: list[ParsedRow] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    total_rows: int = 0
+    blank_rows: int = 0
+
+
+def normalize_header(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
+
+
+def normalize_number(text: str) -> str:
+    """Document numbers compared without case and spacing: ``119 / HK / 2018`` = ``119/hk/2018``."""
+    return re.sub(r"\s+", "", text).lower()
+
+
+def split_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(LIST_SEPARATOR) if part.strip()]
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+# --- reading files -------------------------------------------------------------------------------
+
+
+def read_table(path: Path) -> tuple[list[list[Any]], list[str]]:
+    """The rows of the first sheet (header first) and notes about how the file was read."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedImportFile(str(path), suffix or "-")
+    data = path.read_bytes()
+    if suffix == ".xlsx":
+        return _read_xlsx(path, data), []
+    return _read_csv(path, data)
+
+
+def _read_csv(path: Path, data: bytes) -> tuple[list[list[Any]], list[str]]:
+    if b"\x00" in data[:4096]:
+        raise UnreadableImportFile(str(path), "binary")
+    notes: list[str] = []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel on Windows saves "CSV" in the ANSI code page; cp1252 is what Indonesian
+        # installations use. Say so, since a wrong guess would show as odd letters.
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise UnreadableImportFile(str(path), "encoding") from None
+        notes.append("import.note.cp1252")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise UnreadableImportFile(str(path), str(exc)) from None
+    return [list(r) for r in rows], notes
+
+
+def _read_xlsx(path: Path, data: bytes) -> list[list[Any]]:
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise UnsupportedImportFile(str(path), "not-xlsx")
+    # Heavy import; only XLSX imports pay for it.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, InvalidFileException) as exc:
+        raise UnreadableImportFile(str(path), type(exc).__name__) from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    return rows
+
+
+# --- rows -> agreements --------------------------------------------------------------------------
+
+
+def make_import_key(
+    kind: str, numbers: Sequence[str], title: str, codes: Sequence[str], signed_on: date | None
+) -> str:
+    """The identity of an imported agreement, so importing a file again adds nothing."""
+    if numbers:
+        return f"{kind}:{normalize_number(numbers[0])}"[:200]
+    basis = "|".join([kind, " ".join(title.lower().split()), *sorted(codes), str(signed_on)])
+    return f"{kind}:sha1:{hashlib.sha1(basis.encode()).hexdigest()}"
+
+
+def parse_rows(
+    table: Sequence[Sequence[Any]],
+    regions: RegionDirectory,
+    templates: TemplateLibrary,
+) -> ParsedImport:
+    """Check every row of ``table`` (header first) and build the agreements it describes."""
+    result = ParsedImport()
+    if not table or not any(_cell_text(c) for c in table[0]):
+        result.problems.append(ImportProblem(1, "-", "import.no_header"))
+        return result
+    header = [normalize_header(_cell_text(c)) for c in table[0]]
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        column = _HEADER_TO_COLUMN.get(name)
+        if column is not None and column not in positions:
+            positions[column] = index
+    missing = [c for c in REQUIRED if c not in positions]
+    for column in missing:
+        result.problems.append(
+            ImportProblem(
+                1, column, "import.missing_column", {"aliases": ", ".join(COLUMNS[column])}
+            )
+        )
+    if missing:
+        return result
+    if len(table) - 1 > MAX_ROWS:
+        result.problems.append(ImportProblem(1, "-", "import.too_many_rows", {"max": MAX_ROWS}))
+        return result
+
+    seen_keys: dict[str, int] = {}
+    for offset, raw in enumerate(table[1:], start=2):
+        cells = {c: _cell_text(raw[i]) if i < len(raw) else "" for c, i in positions.items()}
+        raw_values = {c: raw[i] if i < len(raw) else None for c, i in positions.items()}
+        if not any(_cell_text(v) for v in raw):
+            result.blank_rows += 1
+            continue
+        result.total_rows += 1
+        row = _parse_row(offset, cells, raw_values, regions, templates, result.problems)
+        if row is None:
+            continue
+        key = row.agreement.import_key or ""
+        if key in seen_keys:
+            result.problems.append(
+                ImportProblem(offset, "number", "import.duplicate_row", {"first": seen_keys[key]})
+            )
+            continue
+        seen_keys[key] = offset
+        result.rows.append(row)
+    if result.total_rows == 0 and not result.problems:
+        result.problems.append(ImportProblem(1, "-", "import.empty"))
+    return result
+
+
+def _problem_from_error(row: int, column: str, error: AppError) -> ImportProblem:
+    params = {k: v for k, v in error.params.items() if not isinstance(v, list)}
+    return ImportProblem(row, column, error.code, params)
+
+
+def _parse_row(
+    row: int,
+    cells: dict[str, str],
+    raw: dict[str, Any],
+    regions: RegionDirectory,
+    templates: TemplateLibrary,
+    problems: list[ImportProblem],
+) -> ParsedRow | None:
+    before = len(problems)
+
+    kind_text = cells["type"]
+    kind = KINDS.get(" ".join(kind_text.lower().split()))
+    if kind is None:
+        problems.append(ImportProblem(row, "type", "import.bad_type", {"value": kind_text or "-"}))
+
+    title = " ".join(cells["title"].split())
+    if not title:
+        problems.append(ImportProblem(row, "title", "import.required", {}))
+    elif len(title) > 500:
+        problems.append(ImportProblem(row, "title", "import.too_long", {"max": 500}))
+
+    codes: list[str] = []
+    names = split_list(cells["parties"])
+    for name in names:
+        try:
+            codes.append(regions.resolve(name).code)
+        except AppError as err:
+            problems.append(_problem_from_error(row, "parties", err))
+    if len(names) < 2:
+        problems.append(
+            ImportProblem(row, "parties", "import.too_few_parties", {"count": len(names)})
+        )
+    elif len(set(codes)) < len(codes):
+        problems.append(ImportProblem(row, "parties", "import.repeated_party", {}))
+
+    dates: dict[str, date | None] = {}
+    for column in ("signed_on", "ends_on"):
+        try:
+            dates[column] = parse_optional_date(raw.get(column))
+        except InvalidDate as err:
+            problems.append(_problem_from_error(row, column, err))
+            dates[column] = None
+    signed_on, ends_on = dates["signed_on"], dates["ends_on"]
+    if signed_on and ends_on and ends_on < signed_on:
+        problems.append(
+            ImportProblem(
+                row,
+                "ends_on",
+                "import.ends_before_signed",
+                {"ends_on": ends_on.isoformat(), "signed_on": signed_on.isoformat()},
+            )
+        )
+
+    status: str | None = None
+    if cells.get("status"):
+        status = STATUSES.get(cells["status"].lower().strip())
+        if status is None:
+            problems.append(
+                ImportProblem(row, "status", "import.bad_status", {"value": cells["status"]})
+            )
+    if status not in (None, "draft") and signed_on is None:
+        problems.append(ImportProblem(row, "signed_on", "import.required", {}))
+
+    numbers = split_list(cells.get("number", ""))
+    if len(numbers) > 1 and names and len(numbers) != len(names):
+        problems.append(
+            ImportProblem(
+                row,
+                "number",
+                "import.numbers_mismatch",
+                {"numbers": len(numbers), "parties": len(names)},
+            )
+        )
+
+    template_name: str | None = cells.get("template", "").strip() or DEFAULT_TEMPLATE
+    template = None
+    if template_name.lower() in _NO_TEMPLATE:
+        template_name = None
+    else:
+        try:
+            template = templates.get(template_name)
+        except AppError as err:
+            problems.append(_problem_from_error(row, "template", err))
+    done_keys = tuple(split_list(cells.get("done", "")))
+    if done_keys and template is not None:
+        unknown = [k for k in done_keys if template.step(k) is None]
+        if unknown:
+            problems.append(
+                ImportProblem(
+                    row,
+                    "done",
+                    "import.unknown_step",
+                    {"keys": ", ".join(unknown), "known": ", ".join(s.key for s in template.steps)},
+                )
+            )
+    elif done_keys:
+        problems.append(ImportProblem(row, "done", "import.done_without_template", {}))
+
+    if len(problems) > before or kind is None:
+        return None
+
+    signatories = split_list(cells.get("signatory", ""))
+    coordinators = split_list(cells.get("coordinator", ""))
+
+    def nth(values: list[str], index: int) -> str | None:
+        if len(values) == 1 and index == 0:
+            return values[0]
+        return values[index] if len(values) > 1 and index < len(values) else None
+
+    parties = tuple(
+        NewParty(
+            region_code=code,
+            document_number=nth(numbers, i),
+            signatory=nth(signatories, i),
+            coordinator_name=nth(coordinators, i),
+        )
+        for i, code in enumerate(codes)
+    )
+    agreement = NewAgreement(
+        kind=kind,
+        title=title,
+        parties=parties,
+        signed_on=signed_on,
+        ends_on=ends_on,
+        objective=cells.get("objective") or None,
+        apps=tuple(dict.fromkeys(split_list(cells.get("apps", "")))),
+        status=status,
+        template=template_name,
+        done_keys=done_keys,
+        import_key=make_import_key(kind, numbers, title, codes, signed_on),
+    )
+    return ParsedRow(row, agreement, cells.get("parent") or None)
+
+
+def read_import(path: Path, regions: RegionDirectory, templates: TemplateLibrary) -> ParsedImport:
+    """Read and check an import file."""
+    table, notes = read_table(path)
+    parsed = parse_rows(table, regions, templates)
+    parsed.notes.extend(notes)
+    return parsed
+
+
+def iter_codes(rows: Iterable[ParsedRow]) -> set[str]:
+    return {p.region_code for r in rows for p in r.agreement.parties}

@@ -1,0 +1,332 @@
+"""Queries over the tracker's tables. Repositories never commit; the service owns the session.
+
+The portfolio queries are set-based: one aggregate over all milestones instead of loading
+agreements one by one, so a report over ten thousand agreements stays well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
+from mou_tracker.models import (
+    OPEN_STATUSES,
+    Agreement,
+    AgreementApp,
+    AgreementParty,
+    AuditEntry,
+    Milestone,
+)
+from mou_tracker.schemas import AgreementFacts, MilestoneTally, Thresholds
+
+
+@dataclass(frozen=True)
+class AgreementRow:
+    """An agreement's own columns and its milestone tally as of a date."""
+
+    id: int
+    kind: str
+    title: str
+    status: str
+    signed_on: date | None
+    ends_on: date | None
+    owner_region_code: str
+    tally: MilestoneTally
+
+    @property
+    def facts(self) -> AgreementFacts:
+        return AgreementFacts(self.status, self.signed_on, self.ends_on)
+
+
+@dataclass(frozen=True)
+class PartyRow:
+    agreement_id: int
+    position: int
+    region_code: str
+    document_number: str | None
+    signatory: str | None
+    coordinator_name: str | None
+    coordinator_contact: str | None
+
+
+@dataclass(frozen=True)
+class OpenMilestoneRow:
+    id: int
+    agreement_id: int
+    title: str
+    position: int
+    due_on: date | None
+    status: str
+    responsible_region_code: str | None
+
+
+def _flag(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _conditions(at: date, thresholds: Thresholds) -> dict[str, ColumnElement[bool]]:
+    """The SQL twins of ``rules.is_done`` / ``is_open`` / ... (kept equal by a test)."""
+    m = Milestone
+    done_later = and_(m.status == "done", m.completed_on.is_not(None), m.completed_on > at)
+    done_now = and_(m.status == "done", or_(m.completed_on.is_(None), m.completed_on <= at))
+    open_ = or_(m.status.in_(OPEN_STATUSES), done_later)
+    soon = at + timedelta(days=thresholds.at_risk_within_days)
+    return {
+        "total": m.status != "skipped",
+        "done": done_now,
+        "active": or_(m.status.in_(("in_progress", "blocked")), done_later),
+        "overdue": and_(open_, m.due_on.is_not(None), m.due_on < at),
+        "due_soon": and_(m.status == "planned", m.due_on >= at, m.due_on <= soon),
+        "blocked": m.status == "blocked",
+        "open": open_,
+    }
+
+
+def agreement_rows(
+    session: Session,
+    at: date,
+    thresholds: Thresholds,
+    *,
+    ids: Collection[int] | None = None,
+    region_codes: Collection[str] | None = None,
+) -> list[AgreementRow]:
+    """Every agreement (or those given / involving ``region_codes``) with its tally, by id."""
+    cond = _conditions(at, thresholds)
+    tally_q = (
+        select(
+            Milestone.agreement_id.label("agreement_id"),
+            *(_flag(cond[name]).label(name) for name in MilestoneTally.__dataclass_fields__),
+        )
+        .group_by(Milestone.agreement_id)
+        .subquery()
+    )
+    a = Agreement
+    query = (
+        select(
+            a.id,
+            a.kind,
+            a.title,
+            a.status,
+            a.signed_on,
+            a.ends_on,
+            a.owner_region_code,
+            *(
+                func.coalesce(getattr(tally_q.c, name), 0)
+                for name in MilestoneTally.__dataclass_fields__
+            ),
+        )
+        .outerjoin(tally_q, tally_q.c.agreement_id == a.id)
+        .order_by(a.id)
+    )
+    if ids is not None:
+        query = query.where(a.id.in_(list(ids)))
+    if region_codes is not None:
+        involved = select(AgreementParty.agreement_id).where(
+            AgreementParty.region_code.in_(list(region_codes))
+        )
+        query = query.where(a.id.in_(involved))
+    rows = []
+    for r in session.execute(query):
+        rows.append(
+            AgreementRow(
+                id=r[0],
+                kind=r[1],
+                title=r[2],
+                status=r[3],
+                signed_on=r[4],
+                ends_on=r[5],
+                owner_region_code=r[6],
+                tally=MilestoneTally(*(int(v) for v in r[7:])),
+            )
+        )
+    return rows
+
+
+def party_rows(session: Session, ids: Collection[int] | None = None) -> dict[int, list[PartyRow]]:
+    p = AgreementParty
+    query = select(
+        p.agreement_id,
+        p.position,
+        p.region_code,
+        p.document_number,
+        p.signatory,
+        p.coordinator_name,
+        p.coordinator_contact,
+    ).order_by(p.agreement_id, p.position)
+    if ids is not None:
+        query = query.where(p.agreement_id.in_(list(ids)))
+    result: dict[int, list[PartyRow]] = {}
+    for r in session.execute(query):
+        result.setdefault(r[0], []).append(PartyRow(*r))
+    return result
+
+
+def app_names(session: Session, ids: Collection[int] | None = None) -> dict[int, list[str]]:
+    query = select(AgreementApp.agreement_id, AgreementApp.name).order_by(
+        AgreementApp.agreement_id, AgreementApp.id
+    )
+    if ids is not None:
+        query = query.where(AgreementApp.agreement_id.in_(list(ids)))
+    result: dict[int, list[str]] = {}
+    for agreement_id, name in session.execute(query):
+        result.setdefault(agreement_id, []).append(name)
+    return result
+
+
+def follow_through_counts(session: Session, at: date) -> tuple[int, int]:
+    """(milestones due by ``at``, of which done by ``at``) over signed, live agreements."""
+    cond = _conditions(at, Thresholds())
+    m = Milestone
+    query = (
+        select(func.count(), _flag(cond["done"]))
+        .select_from(m)
+        .join(Agreement, Agreement.id == m.agreement_id)
+        .where(
+            m.status != "skipped",
+            m.due_on.is_not(None),
+            m.due_on <= at,
+            Agreement.status != "draft",
+            Agreement.signed_on.is_not(None),
+            Agreement.signed_on <= at,
+        )
+    )
+    due, done = session.execute(query).one()
+    return int(due), int(done)
+
+
+def overdue_milestones(session: Session, at: date) -> list[OpenMilestoneRow]:
+    """Open milestones past due, of agreements that are active and in force on ``at``."""
+    cond = _conditions(at, Thresholds())
+    m, a = Milestone, Agreement
+    query = (
+        select(
+            m.id, m.agreement_id, m.title, m.position, m.due_on, m.status, m.responsible_region_code
+        )
+        .join(a, a.id == m.agreement_id)
+        .where(
+            cond["overdue"],
+            a.status == "active",
+            a.signed_on.is_not(None),
+            a.signed_on <= at,
+            or_(a.ends_on.is_(None), a.ends_on >= at),
+        )
+        .order_by(m.due_on, m.agreement_id, m.position)
+    )
+    return [OpenMilestoneRow(*r) for r in session.execute(query)]
+
+
+def next_open_milestones(
+    session: Session, at: date, ids: Collection[int] | None = None
+) -> dict[int, OpenMilestoneRow]:
+    """The first open milestone (by position) of each agreement."""
+    cond = _conditions(at, Thresholds())
+    m = Milestone
+    first = (
+        select(m.agreement_id.label("agreement_id"), func.min(m.position).label("position"))
+        .where(cond["open"])
+        .group_by(m.agreement_id)
+        .subquery()
+    )
+    query = select(
+        m.id, m.agreement_id, m.title, m.position, m.due_on, m.status, m.responsible_region_code
+    ).join(first, and_(first.c.agreement_id == m.agreement_id, first.c.position == m.position))
+    if ids is not None:
+        query = query.where(m.agreement_id.in_(list(ids)))
+    result: dict[int, OpenMilestoneRow] = {}
+    for r in session.execute(query):
+        result.setdefault(r[1], OpenMilestoneRow(*r))
+    return result
+
+
+def load_agreement(session: Session, agreement_id: int) -> Agreement | None:
+    return session.scalar(
+        select(Agreement)
+        .where(Agreement.id == agreement_id)
+        .options(
+            selectinload(Agreement.parties),
+            selectinload(Agreement.apps),
+            selectinload(Agreement.milestones),
+        )
+    )
+
+
+def load_agreements(session: Session, ids: Sequence[int]) -> list[Agreement]:
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Agreement)
+            .where(Agreement.id.in_(list(ids)))
+            .options(
+                selectinload(Agreement.parties),
+                selectinload(Agreement.apps),
+                selectinload(Agreement.milestones),
+            )
+            .order_by(Agreement.id)
+        )
+    )
+
+
+def all_agreement_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Agreement.id).order_by(Agreement.id)))
+
+
+def existing_import_keys(session: Session, keys: Collection[str]) -> dict[str, int]:
+    if not keys:
+        return {}
+    query = select(Agreement.import_key, Agreement.id).where(Agreement.import_key.in_(list(keys)))
+    return {k: i for k, i in session.execute(query) if k is not None}
+
+
+def agreements_by_number(session: Session, numbers: Collection[str]) -> dict[str, int]:
+    """Agreement ids by any party's document number (compared without case and spaces)."""
+    if not numbers:
+        return {}
+    wanted = set(numbers)
+    query = select(AgreementParty.document_number, AgreementParty.agreement_id).where(
+        AgreementParty.document_number.is_not(None)
+    )
+    result: dict[str, int] = {}
+    for number, agreement_id in session.execute(query):
+        key = "".join(str(number).split()).lower()
+        if key in wanted:
+            result.setdefault(key, agreement_id)
+    return result
+
+
+def add_audit(
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    agreement_id: int | None = None,
+    milestone_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=at,
+        actor=actor,
+        action=action,
+        agreement_id=agreement_id,
+        milestone_id=milestone_id,
+        details=details or {},
+    )
+    session.add(entry)
+    return entry
+
+
+def audit_entries(session: Session, agreement_id: int) -> list[AuditEntry]:
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.agreement_id == agreement_id)
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+    )

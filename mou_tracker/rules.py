@@ -1,0 +1,146 @@
+"""The health of an agreement as of a date: pure functions, no database, no clock.
+
+Health, in order of precedence:
+
+``draft``      not signed (or signed after the as-of date);
+``completed``  marked completed, or every milestone that counts is done;
+``expired``    marked expired/terminated, or ``ends_on`` has passed;
+``stalled``    "paper only": signed over ``stalled_after_days`` ago, nothing done or started;
+``overdue``    a milestone still open past its due date;
+``at_risk``    a milestone is blocked, or one not yet started is due within ``at_risk_within_days``;
+``on_track``   everything else.
+
+The portfolio report computes :class:`MilestoneTally` in SQL with exactly the semantics of
+:func:`tally` (a test holds the two together) and then calls :func:`health_from_tally`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+from mou_tracker.schemas import AgreementFacts, MilestoneFacts, MilestoneTally, Thresholds
+
+HEALTHS = ("draft", "on_track", "at_risk", "overdue", "stalled", "completed", "expired")
+#: Order used in reports: most urgent first.
+HEALTH_ORDER = ("stalled", "overdue", "at_risk", "on_track", "draft", "completed", "expired")
+
+OPEN = frozenset({"planned", "in_progress", "blocked"})
+
+
+def is_done(milestone: MilestoneFacts, at: date) -> bool:
+    """Done by ``at`` (a done milestone with no completion date counts as done)."""
+    return milestone.status == "done" and (
+        milestone.completed_on is None or milestone.completed_on <= at
+    )
+
+
+def is_open(milestone: MilestoneFacts, at: date) -> bool:
+    """Still needing work as of ``at``: open now, or done only after ``at``."""
+    return milestone.status in OPEN or (milestone.status == "done" and not is_done(milestone, at))
+
+
+def is_overdue(milestone: MilestoneFacts, at: date) -> bool:
+    """Open and due before ``at`` (a milestone due today is not overdue yet)."""
+    return is_open(milestone, at) and milestone.due_on is not None and milestone.due_on < at
+
+
+def is_started(milestone: MilestoneFacts, at: date) -> bool:
+    return milestone.status in ("in_progress", "blocked") or (
+        milestone.status == "done" and not is_done(milestone, at)
+    )
+
+
+def is_due_soon(milestone: MilestoneFacts, at: date, within_days: int) -> bool:
+    """Not started yet and due between ``at`` and ``within_days`` later (inclusive)."""
+    return (
+        milestone.status == "planned"
+        and milestone.due_on is not None
+        and at <= milestone.due_on <= at + timedelta(days=within_days)
+    )
+
+
+def tally(milestones: Iterable[MilestoneFacts], at: date, thresholds: Thresholds) -> MilestoneTally:
+    """Count what the health rule needs over one agreement's milestones."""
+    total = done = active = overdue = due_soon = blocked = 0
+    for m in milestones:
+        if m.status == "skipped":
+            continue
+        total += 1
+        done += is_done(m, at)
+        active += is_started(m, at)
+        overdue += is_overdue(m, at)
+        due_soon += is_due_soon(m, at, thresholds.at_risk_within_days)
+        blocked += m.status == "blocked"
+    return MilestoneTally(
+        total=total, done=done, active=active, overdue=overdue, due_soon=due_soon, blocked=blocked
+    )
+
+
+def health_from_tally(
+    agreement: AgreementFacts, counts: MilestoneTally, at: date, thresholds: Thresholds
+) -> str:
+    """The health of an agreement given its milestone counts as of ``at``."""
+    if agreement.status == "draft" or agreement.signed_on is None:
+        return "draft"
+    if agreement.status == "completed":
+        return "completed"
+    if agreement.status in ("expired", "terminated"):
+        return "expired"
+    if agreement.signed_on > at:
+        return "draft"
+    if counts.total > 0 and counts.done == counts.total:
+        return "completed"
+    if agreement.ends_on is not None and agreement.ends_on < at:
+        return "expired"
+    if (
+        counts.done == 0
+        and counts.active == 0
+        and (at - agreement.signed_on).days > thresholds.stalled_after_days
+    ):
+        return "stalled"
+    if counts.overdue > 0:
+        return "overdue"
+    if counts.blocked > 0 or counts.due_soon > 0:
+        return "at_risk"
+    return "on_track"
+
+
+def health(
+    agreement: AgreementFacts,
+    milestones: Sequence[MilestoneFacts],
+    at: date,
+    thresholds: Thresholds,
+) -> str:
+    """The health of an agreement as of ``at`` (see the module docstring)."""
+    return health_from_tally(agreement, tally(milestones, at, thresholds), at, thresholds)
+
+
+def days_to_end(agreement: AgreementFacts, at: date) -> int | None:
+    if agreement.ends_on is None:
+        return None
+    return (agreement.ends_on - at).days
+
+
+def renewal_due(agreement: AgreementFacts, at: date, thresholds: Thresholds) -> bool:
+    """An active agreement whose ``ends_on`` falls within the widest renewal window."""
+    left = days_to_end(agreement, at)
+    if agreement.status != "active" or left is None:
+        return False
+    if agreement.signed_on is not None and agreement.signed_on > at:
+        return False
+    return 0 <= left <= thresholds.renewal_window_days
+
+
+def must_act(responsible_region_code: str | None, party_codes: Sequence[str]) -> tuple[str, ...]:
+    """Which regions must act on a milestone: the responsible one, or every party."""
+    if responsible_region_code:
+        return (responsible_region_code,)
+    return tuple(party_codes)
+
+
+def follow_through_rate(due: int, done: int) -> float | None:
+    """Share of the milestones due that are done; ``None`` when nothing was due yet."""
+    if due <= 0:
+        return None
+    return round(done / due, 4)
