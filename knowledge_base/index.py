@@ -1,12 +1,39 @@
 """The knowledge index: documents and chunks in the database, vectors in Chroma, BM25 beside it.
 
-Work in progress: the public API below is stable; the implementation is being filled in.
+Writes are diffs. Chunk ids are content addresses (document id + text), so a new version of a
+document only embeds the passages whose text changed; vectors are written first, then one
+database transaction switches the document to its new chunk set, then stale vectors are
+deleted. Until that commit readers see only the old version (a vector counts only when its
+chunk row is live), and an interrupted write leaves nothing but orphan vectors that the next
+write of the same document reuses or deletes.
+
+The keyword index and the chunk -> document map live in memory and follow the database's
+``revision`` counter, so another process's writes (CLI ingest while the bot answers) become
+visible at the next query without a rebuild.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+import math
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+from langchain_core.embeddings import Embeddings
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clock import Clock, SystemClock
+from core.config import Settings
+from knowledge_base.embeddings import build_embeddings, model_id
+from knowledge_base.errors import InvalidDocument, ModelMismatch
+from knowledge_base.fusion import DEFAULT_FUSION, Fused, FusionConfig, fuse, is_confident
+from knowledge_base.keyword import KeywordIndex, TextNormalizer
+from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta
 from knowledge_base.schemas import (
     ChunkInput,
     DocumentInfo,
@@ -14,23 +41,113 @@ from knowledge_base.schemas import (
     SearchFilters,
     SearchHit,
     SearchMode,
+    SearchResult,
 )
+from knowledge_base.vectorstore import VectorStore, make_client
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: chunks embedded so far out of those that need embedding."""
+
+MODEL_META = "embedding_model"
+REVISION_META = "revision"
+EXACT_SEARCH_LIMIT = 3000
+"""A filter that leaves at most this many chunks is searched exactly instead of via HNSW."""
+_VECTOR_CACHE_LIMIT = 50_000
+
+
+@dataclass(frozen=True)
+class _Doc:
+    doc_id: str
+    title: str
+    app: str | None
+    doc_type: str | None
+    language: str | None
+    revision: int
+
+
+def chunk_ids(doc_id: str, texts: Iterable[str]) -> list[str]:
+    """Content-addressed ids: the same text in the same document keeps its id (and vector)."""
+    seen: Counter[str] = Counter()
+    out = []
+    for text in texts:
+        occurrence = seen[text]
+        seen[text] += 1
+        digest = hashlib.sha256(f"{doc_id}\x00{occurrence}\x00{text}".encode()).hexdigest()
+        out.append(digest[:32])
+    return out
+
+
+def _info(row: KbDocument) -> DocumentInfo:
+    return DocumentInfo(
+        doc_id=row.doc_id,
+        title=row.title,
+        app=row.app,
+        doc_type=row.doc_type,
+        language=row.language,
+        version=row.version,
+        uploader=row.uploader,
+        source_name=row.source_name,
+        source_hash=row.source_hash,
+        original_path=row.original_path,
+        media_type=row.media_type,
+        chunk_count=row.chunk_count,
+        ingested_at=row.ingested_at,
+    )
+
+
+def _same_filter_value(wanted: str | None, value: str | None) -> bool:
+    return wanted is None or (value is not None and value.casefold() == wanted.casefold())
 
 
 class KnowledgeIndex:
     """Hybrid (dense + BM25) index of document chunks with diff-based updates."""
 
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        embeddings: Embeddings,
+        store: VectorStore,
+        *,
+        clock: Clock | None = None,
+        fusion: FusionConfig = DEFAULT_FUSION,
+        normalizer: TextNormalizer | None = None,
+        batch_size: int = 32,
+    ) -> None:
+        self._sf = session_factory
+        self.embeddings = embeddings
+        self.store = store
+        self.clock: Clock = clock or SystemClock()
+        self.fusion = fusion
+        self.normalizer = normalizer or TextNormalizer()
+        self.batch_size = batch_size
+        self.model_id = model_id(embeddings)
+        self._lock = threading.RLock()
+        self._keyword = KeywordIndex()
+        self._docs: dict[str, _Doc] = {}
+        self._doc_chunks: dict[str, list[str]] = {}
+        self._chunk_doc: dict[str, str] = {}
+        self._revision = -1
+        self._masks: dict[SearchFilters, npt.NDArray[np.bool_]] = {}
+        self._vectors: dict[str, npt.NDArray[np.float32]] = {}
+
+    # ------------------------------------------------------------------ documents
     def document(self, doc_id: str) -> DocumentInfo | None:
         """The indexed version of ``doc_id``, or ``None``."""
-        raise NotImplementedError
+        with self._sf() as s:
+            row = s.get(KbDocument, doc_id)
+            return _info(row) if row is not None else None
 
     def list_documents(self) -> list[DocumentInfo]:
         """Every indexed document, by title."""
-        raise NotImplementedError
+        with self._sf() as s:
+            rows = s.scalars(select(KbDocument).order_by(KbDocument.title, KbDocument.doc_id))
+            return [_info(r) for r in rows]
 
+    def chunk_count(self) -> int:
+        with self._sf() as s:
+            return int(s.scalar(select(func.count()).select_from(KbChunk)) or 0)
+
+    # ------------------------------------------------------------------ writes
     def replace_document(
         self,
         doc: DocumentInput,
@@ -43,12 +160,227 @@ class KnowledgeIndex:
         seeing the old version until the new one is fully written; on any error the old version
         stays in place.
         """
-        raise NotImplementedError
+        if not doc.doc_id.strip() or not doc.title.strip():
+            raise InvalidDocument(detail="doc_id and title are required")
+        texts = [c.text for c in chunks]
+        if not texts or not any(t.strip() for t in texts):
+            raise InvalidDocument(detail=f"{doc.doc_id}: no text to index")
+        self._check_model(writing=True)
+        ids = chunk_ids(doc.doc_id, texts)
+
+        # 1. Vectors first: only texts the store does not hold yet are embedded.
+        present = self.store.existing(ids)
+        todo = [i for i, cid in enumerate(ids) if cid not in present]
+        todo_unique: dict[str, int] = {}
+        for i in todo:
+            todo_unique.setdefault(ids[i], i)
+        order = list(todo_unique.values())
+        total = len(order)
+        if progress is not None:
+            progress(0, total)
+        for start in range(0, total, self.batch_size):
+            batch = order[start : start + self.batch_size]
+            vectors = self.embeddings.embed_documents([texts[i] for i in batch])
+            self.store.upsert([ids[i] for i in batch], vectors, [doc.doc_id] * len(batch))
+            if progress is not None:
+                progress(min(start + len(batch), total), total)
+
+        # 2. One transaction switches the document to the new chunk set.
+        now = self.clock.now()
+        with self._sf.begin() as s:
+            revision = self._bump_revision(s)
+            self._record_model(s)
+            rows = s.scalars(select(KbChunk).where(KbChunk.doc_id == doc.doc_id))
+            old = {c.chunk_id: c for c in rows}
+            row = s.get(KbDocument, doc.doc_id)
+            if row is None:
+                row = KbDocument(doc_id=doc.doc_id)
+                s.add(row)
+            for field in (
+                "title",
+                "app",
+                "doc_type",
+                "language",
+                "version",
+                "uploader",
+                "source_name",
+                "source_hash",
+                "original_path",
+                "media_type",
+            ):
+                setattr(row, field, getattr(doc, field))
+            row.chunk_count = len(ids)
+            row.revision = revision
+            row.ingested_at = now
+            s.flush()
+            keep = set(ids)
+            stale = [cid for cid in old if cid not in keep]
+            if stale:
+                s.execute(delete(KbChunk).where(KbChunk.chunk_id.in_(stale)))
+            for cid, chunk in zip(ids, chunks, strict=True):
+                existing = old.get(cid)
+                if existing is not None:
+                    existing.position = chunk.position
+                    existing.section = chunk.section
+                    existing.page = chunk.page
+                    continue
+                s.add(
+                    KbChunk(
+                        chunk_id=cid,
+                        doc_id=doc.doc_id,
+                        position=chunk.position,
+                        section=chunk.section,
+                        page=chunk.page,
+                        text=chunk.text,
+                        terms=" ".join(self.normalizer.terms(chunk.text)),
+                    )
+                )
+
+        # 3. Stale and orphan vectors go last; a failure here only leaves unused vectors.
+        orphans = set(self.store.ids_of_document(doc.doc_id)) - keep
+        self.store.delete(sorted(orphans | set(stale)))
+        self._sync()
+        return total
 
     def remove_document(self, doc_id: str) -> bool:
         """Remove ``doc_id`` and all its chunks from every index; ``False`` if it was unknown."""
-        raise NotImplementedError
+        with self._sf.begin() as s:
+            row = s.get(KbDocument, doc_id)
+            if row is None:
+                return False
+            ids = list(s.scalars(select(KbChunk.chunk_id).where(KbChunk.doc_id == doc_id)))
+            s.execute(delete(KbChunk).where(KbChunk.doc_id == doc_id))
+            s.delete(row)
+            self._bump_revision(s)
+        self.store.delete(sorted(set(ids) | set(self.store.ids_of_document(doc_id))))
+        self._sync()
+        return True
 
+    # ------------------------------------------------------------------ metadata
+    def _meta(self, s: Session, key: str) -> str | None:
+        row = s.get(KbIndexMeta, key)
+        return row.value if row is not None else None
+
+    def _bump_revision(self, s: Session) -> int:
+        row = s.get(KbIndexMeta, REVISION_META, with_for_update=True)
+        if row is None:
+            row = KbIndexMeta(key=REVISION_META, value="1")
+            s.add(row)
+            s.flush()
+            return 1
+        row.value = str(int(row.value) + 1)
+        return int(row.value)
+
+    def _record_model(self, s: Session) -> None:
+        row = s.get(KbIndexMeta, MODEL_META)
+        if row is None:
+            s.add(KbIndexMeta(key=MODEL_META, value=self.model_id))
+        elif row.value != self.model_id:
+            # Only reachable when the index was emptied: adopt the new model.
+            row.value = self.model_id
+
+    def recorded_model(self) -> str | None:
+        """The embedding model that built the index (``None`` before the first document)."""
+        with self._sf() as s:
+            return self._meta(s, MODEL_META)
+
+    def _check_model(self, *, writing: bool = False) -> None:
+        with self._sf() as s:
+            recorded = self._meta(s, MODEL_META)
+            if recorded is None or recorded == self.model_id:
+                return
+            has_docs = s.scalar(select(func.count()).select_from(KbDocument)) or 0
+        if writing and not has_docs:
+            # An empty index may switch models; its leftover vectors must go with the old one.
+            self.store.clear()
+            return
+        raise ModelMismatch(index_model=recorded, configured_model=self.model_id)
+
+    # ------------------------------------------------------------------ sync
+    def _sync(self) -> None:
+        """Follow the database: reload documents written since this process last looked."""
+        with self._sf() as s:
+            value = self._meta(s, REVISION_META)
+            revision = int(value) if value is not None else 0
+            if revision == self._revision:
+                return
+            with self._lock:
+                if revision == self._revision:
+                    return
+                if self._revision < 0:
+                    self._check_recorded_model(s)
+                rows = s.execute(
+                    select(
+                        KbDocument.doc_id,
+                        KbDocument.title,
+                        KbDocument.app,
+                        KbDocument.doc_type,
+                        KbDocument.language,
+                        KbDocument.revision,
+                    )
+                ).all()
+                current = {r.doc_id: _Doc(*r) for r in rows}
+                for doc_id in list(self._docs):
+                    if doc_id not in current:
+                        self._drop(doc_id)
+                changed = [
+                    d
+                    for d in current.values()
+                    if d.doc_id not in self._docs or self._docs[d.doc_id].revision != d.revision
+                ]
+                for doc in changed:
+                    self._drop(doc.doc_id)
+                for start in range(0, len(changed), 500):
+                    batch = {d.doc_id: d for d in changed[start : start + 500]}
+                    chunk_rows = s.execute(
+                        select(KbChunk.chunk_id, KbChunk.doc_id, KbChunk.terms)
+                        .where(KbChunk.doc_id.in_(list(batch)))
+                        .order_by(KbChunk.doc_id, KbChunk.position)
+                    ).all()
+                    for d in batch.values():
+                        self._docs[d.doc_id] = d
+                        self._doc_chunks[d.doc_id] = []
+                    for cid, doc_id, terms in chunk_rows:
+                        self._keyword.add(cid, terms.split())
+                        self._chunk_doc[cid] = doc_id
+                        self._doc_chunks[doc_id].append(cid)
+                self._masks.clear()
+                self._revision = revision
+
+    def _check_recorded_model(self, s: Session) -> None:
+        recorded = self._meta(s, MODEL_META)
+        if recorded is not None and recorded != self.model_id:
+            has_docs = s.scalar(select(func.count()).select_from(KbDocument)) or 0
+            if has_docs:
+                raise ModelMismatch(index_model=recorded, configured_model=self.model_id)
+
+    def _drop(self, doc_id: str) -> None:
+        for cid in self._doc_chunks.pop(doc_id, []):
+            self._keyword.remove(cid)
+            self._chunk_doc.pop(cid, None)
+            self._vectors.pop(cid, None)
+        self._docs.pop(doc_id, None)
+
+    def _mask(self, filters: SearchFilters | None) -> npt.NDArray[np.bool_] | None:
+        if filters is None or filters.is_empty:
+            return None
+        mask = self._masks.get(filters)
+        if mask is None:
+            mask = np.zeros(self._keyword.capacity, dtype=bool)
+            for doc in self._docs.values():
+                if (
+                    _same_filter_value(filters.app, doc.app)
+                    and _same_filter_value(filters.doc_type, doc.doc_type)
+                    and _same_filter_value(filters.language, doc.language)
+                ):
+                    for cid in self._doc_chunks.get(doc.doc_id, ()):
+                        slot = self._keyword.slot(cid)
+                        if slot is not None:
+                            mask[slot] = True
+            self._masks[filters] = mask
+        return mask
+
+    # ------------------------------------------------------------------ search
     def search(
         self,
         query: str,
@@ -58,8 +390,154 @@ class KnowledgeIndex:
         mode: SearchMode = "hybrid",
     ) -> list[SearchHit]:
         """The ``k`` best passages for ``query``, best first (fused score, see ``fusion``)."""
-        raise NotImplementedError
+        return list(self.retrieve(query, k=k, filters=filters, mode=mode).hits)
+
+    def retrieve(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        mode: SearchMode = "hybrid",
+    ) -> SearchResult:
+        """Like :meth:`search`, plus whether the best hit is relevant enough to answer from."""
+        self._sync()
+        terms = self.normalizer.terms(query)
+        if not query.strip():
+            return SearchResult((), False)
+        cfg = self.fusion
+        n = max(cfg.candidates, k)
+        with self._lock:
+            mask = self._mask(filters)
+            allowed = int(mask.sum()) if mask is not None else len(self._keyword)
+            if allowed == 0:
+                return SearchResult((), False)
+            keyword: dict[str, float] = {}
+            ceiling = 0.0
+            if mode != "dense" and terms:
+                keyword = {
+                    h.chunk_id: h.score for h in self._keyword.search(terms, n, allowed=mask)
+                }
+                ceiling = self._keyword.ceiling(terms)
+        dense: dict[str, float] = {}
+        if mode != "keyword":
+            dense = self._dense(query, n, mask, allowed)
+        if mode == "dense":
+            fused = fuse(dense, {}, keyword_ceiling=1.0, config=cfg)
+        elif mode == "keyword":
+            fused = fuse({}, keyword, keyword_ceiling=ceiling, config=cfg)
+        else:
+            fused = fuse(dense, keyword, keyword_ceiling=ceiling, config=cfg)
+        top = fused[:k]
+        if not top:
+            return SearchResult((), False)
+        hits = self._hits(top, terms)
+        confident = bool(hits) and is_confident(hits[0].score, hits[0].coverage, cfg)
+        return SearchResult(tuple(hits), confident)
+
+    def _dense(
+        self, query: str, n: int, mask: npt.NDArray[np.bool_] | None, allowed: int
+    ) -> dict[str, float]:
+        vector = self.embeddings.embed_query(query)
+        if mask is not None and allowed <= EXACT_SEARCH_LIMIT:
+            return self._exact(vector, n, mask)
+        live = max(len(self._keyword), 1)
+        fetch = n if mask is None else min(live, math.ceil(n * live / allowed * 1.5) + n)
+        # Fetch a little more than asked: stale vectors of a document being replaced are dropped.
+        out: dict[str, float] = {}
+        for cid, sim in self.store.query(vector, fetch + 8):
+            slot = self._keyword.slot(cid)
+            if slot is None or (mask is not None and not mask[slot]):
+                continue
+            out[cid] = sim
+            if len(out) >= n:
+                break
+        return out
+
+    def _exact(
+        self, vector: Sequence[float], n: int, mask: npt.NDArray[np.bool_]
+    ) -> dict[str, float]:
+        slots = np.flatnonzero(mask)
+        ids = [cid for s in slots.tolist() if (cid := self._keyword.chunk_id(s)) is not None]
+        missing = [cid for cid in ids if cid not in self._vectors]
+        if missing:
+            if len(self._vectors) + len(missing) > _VECTOR_CACHE_LIMIT:
+                self._vectors.clear()
+            self._vectors.update(self.store.vectors(missing))
+        ids = [cid for cid in ids if cid in self._vectors]
+        if not ids:
+            return {}
+        matrix = np.stack([self._vectors[cid] for cid in ids])
+        q = np.asarray(vector, dtype=np.float32)
+        sims = matrix @ q / (np.linalg.norm(matrix, axis=1) * (np.linalg.norm(q) or 1.0) + 1e-12)
+        best = np.argsort(-sims)[:n]
+        return {ids[i]: float(sims[i]) for i in best}
+
+    def _hits(self, fused: Sequence[Fused], terms: Sequence[str]) -> list[SearchHit]:
+        ids = [f.chunk_id for f in fused]
+        with self._sf() as s:
+            rows = {
+                r.chunk_id: r
+                for r in s.execute(
+                    select(
+                        KbChunk.chunk_id,
+                        KbChunk.doc_id,
+                        KbChunk.text,
+                        KbChunk.section,
+                        KbChunk.page,
+                        KbChunk.position,
+                    ).where(KbChunk.chunk_id.in_(ids))
+                )
+            }
+        hits: list[SearchHit] = []
+        for f in fused:
+            row = rows.get(f.chunk_id)
+            if row is None:  # removed between the search and this read
+                continue
+            doc = self._docs.get(row.doc_id)
+            hits.append(
+                SearchHit(
+                    chunk_id=row.chunk_id,
+                    doc_id=row.doc_id,
+                    title=doc.title if doc else row.doc_id,
+                    text=row.text,
+                    section=row.section,
+                    page=row.page,
+                    position=row.position,
+                    score=round(float(f.score), 6),
+                    dense_score=f.dense,
+                    keyword_score=f.keyword,
+                    app=doc.app if doc else None,
+                    doc_type=doc.doc_type if doc else None,
+                    language=doc.language if doc else None,
+                    coverage=round(self._keyword.coverage(terms, row.chunk_id), 6),
+                )
+            )
+        return hits
+
+    def idf(self, term: str) -> float:
+        """The keyword index's inverse document frequency of a normalised term."""
+        return self._keyword.idf(term)
+
+    def query_terms(self, text: str) -> list[str]:
+        """The BM25 terms of ``text`` (for grouping questions and similar uses)."""
+        return self.normalizer.terms(text)
 
     def close(self) -> None:
         """Release the vector store's client."""
-        raise NotImplementedError
+        self.store.close()
+
+
+def build_index(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    *,
+    clock: Clock | None = None,
+    embeddings: Embeddings | None = None,
+    fusion: FusionConfig = DEFAULT_FUSION,
+) -> KnowledgeIndex:
+    """The index the settings describe: their embedding model and Chroma (disk or server)."""
+    emb = embeddings if embeddings is not None else build_embeddings(settings)
+    client = make_client(chroma_url=settings.chroma_url, chroma_dir=settings.chroma_dir)
+    store = VectorStore(client, settings.collection, emb)
+    return KnowledgeIndex(session_factory, emb, store, clock=clock, fusion=fusion)

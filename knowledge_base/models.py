@@ -1,7 +1,103 @@
-"""Tables of knowledge_base."""
+"""Tables of the knowledge base: documents, chunks, index metadata, questions and feedback."""
 
 from __future__ import annotations
 
-from core.db import Base
+from datetime import datetime
+from typing import Any
 
-__all__ = ["Base"]
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UTCDateTime
+
+
+class KbDocument(Base):
+    """One indexed source document (its current version)."""
+
+    __tablename__ = "kb_documents"
+
+    doc_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    app: Mapped[str | None] = mapped_column(String(100), index=True)
+    doc_type: Mapped[str | None] = mapped_column(String(50), index=True)
+    language: Mapped[str | None] = mapped_column(String(16), index=True)
+    version: Mapped[str | None] = mapped_column(String(100))
+    uploader: Mapped[str | None] = mapped_column(String(100))
+    source_name: Mapped[str | None] = mapped_column(String(500))
+    source_hash: Mapped[str | None] = mapped_column(String(128))
+    original_path: Mapped[str | None] = mapped_column(String(1000))
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    """The index revision that wrote this version (readers reload documents newer than theirs)."""
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class KbChunk(Base):
+    """One passage of a document; ``terms`` are its BM25 terms (the keyword index's source)."""
+
+    __tablename__ = "kb_chunks"
+    __table_args__ = (Index("ix_kb_chunks_doc_position", "doc_id", "position"),)
+
+    chunk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    doc_id: Mapped[str] = mapped_column(
+        String(200), ForeignKey("kb_documents.doc_id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    section: Mapped[str | None] = mapped_column(String(1000))
+    page: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    terms: Mapped[str] = mapped_column(Text, default="")
+
+
+class KbIndexMeta(Base):
+    """Key/value facts about the index: the embedding model that built it, its revision."""
+
+    __tablename__ = "kb_index_meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(String(1000))
+
+
+class KbQuestion(Base):
+    """A question asked, what was answered and which passages were cited (the gap log)."""
+
+    __tablename__ = "kb_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    asked_by: Mapped[str | None] = mapped_column(String(100))
+    question: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text, default="")
+    """Sorted distinct stemmed terms, for grouping similar unanswered questions."""
+    language: Mapped[str] = mapped_column(String(16))
+    found: Mapped[bool] = mapped_column(Boolean, index=True)
+    top_score: Mapped[float | None] = mapped_column(Float)
+    answer: Mapped[str] = mapped_column(Text)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class KbFeedback(Base):
+    """A thumbs-up/down on an answer (one per user per question; the latest counts)."""
+
+    __tablename__ = "kb_feedback"
+    __table_args__ = (UniqueConstraint("question_id", "user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    question_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("kb_questions.id", ondelete="CASCADE"), index=True
+    )
+    user: Mapped[str] = mapped_column(String(100))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

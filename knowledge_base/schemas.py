@@ -93,3 +93,17 @@ class SearchResult:
 
     hits: tuple[SearchHit, ...]
     confident: bool
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: which document, where in it, and what was taken."""
+
+    number: int
+    doc_id: str
+    title: str
+    section: str | None
+    page: int | None
+    score: float
+    snippet: str
+    chunk_id: str = ""

@@ -18,9 +18,11 @@ from core.db import make_engine, make_session_factory
 from services import database
 
 if TYPE_CHECKING:
+    from knowledge_base.index import KnowledgeIndex
     from mou_tracker.regions import RegionDirectory
     from services.access import AccessService
     from services.ingest import IngestService
+    from services.knowledge import KnowledgeService
     from services.reminders import ReminderService
     from services.tracker import TrackerService
 
@@ -109,8 +111,31 @@ class Services:
             clock=self.clock,
         )
 
+    @cached_property
+    def index(self) -> KnowledgeIndex:
+        from knowledge_base.index import build_index
+
+        self.settings.ensure_dirs()
+        return build_index(self.settings, self.session_factory, clock=self.clock)
+
+    @cached_property
+    def knowledge(self) -> KnowledgeService:
+        from knowledge_base.llm import LlmAnswerer, build_chat_model
+        from services.knowledge import KnowledgeService
+
+        chat_model = build_chat_model(self.settings)
+        return KnowledgeService(
+            self.session_factory,
+            self.index,
+            clock=self.clock,
+            llm=LlmAnswerer(chat_model) if chat_model is not None else None,
+            top_k=self.settings.top_k,
+        )
+
     def close(self) -> None:
         """Release connections (and, once built, the vector store's client)."""
+        if "index" in self.__dict__:
+            self.index.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
 

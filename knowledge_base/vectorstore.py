@@ -1,0 +1,155 @@
+"""Vectors in Chroma (through langchain-chroma): on disk by default, or a Chroma server.
+
+The index hands in vectors it computed itself (so unchanged chunks are never re-embedded) and
+asks for ids and similarities only; texts and metadata live in the database. Each vector carries
+its ``doc_id`` so orphans of an interrupted write can be found and removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+import numpy.typing as npt
+from langchain_core.embeddings import Embeddings
+
+from knowledge_base.errors import VectorStoreUnavailable
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def make_client(*, chroma_url: str | None, chroma_dir: Path) -> Any:
+    """A Chroma client: HTTP when ``chroma_url`` is set, else a persistent on-disk client."""
+    import chromadb
+
+    try:
+        if chroma_url:
+            url = urlparse(chroma_url)
+            ssl = url.scheme == "https"
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if ssl else 8000),
+                ssl=ssl,
+                settings=_chroma_settings(),
+            )
+        chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(chroma_dir), settings=_chroma_settings())
+    except (ValueError, ConnectionError, OSError) as exc:
+        raise VectorStoreUnavailable(service="Chroma", detail=str(exc)) from exc
+
+
+class VectorStore:
+    """One Chroma collection of chunk vectors (cosine space)."""
+
+    def __init__(
+        self,
+        client: Any,
+        collection: str,
+        embeddings: Embeddings,
+        *,
+        owns_client: bool = True,
+    ) -> None:
+        from langchain_chroma import Chroma
+
+        if len(collection) < 3:
+            raise ValueError("Chroma collection names need at least 3 characters")
+        self._client = client
+        self._owns_client = owns_client
+        self.collection_name = collection
+        try:
+            self._store = Chroma(
+                collection_name=collection,
+                embedding_function=embeddings,
+                client=client,
+                collection_metadata={"hnsw:space": "cosine"},
+            )
+        except Exception as exc:  # chromadb raises transport-specific errors
+            raise VectorStoreUnavailable(service="Chroma", detail=str(exc)) from exc
+
+    @property
+    def _collection(self) -> Any:
+        return self._store._collection
+
+    # ------------------------------------------------------------------ writes
+    def clear(self) -> None:
+        """Drop every vector (the index switches to another embedding model)."""
+        self._store.reset_collection()
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        vectors: Sequence[Sequence[float]] | npt.NDArray[np.float32],
+        doc_ids: Sequence[str],
+    ) -> None:
+        if not ids:
+            return
+        batch = 2000  # Chroma limits the size of one write
+        for start in range(0, len(ids), batch):
+            end = start + batch
+            self._collection.upsert(
+                ids=list(ids[start:end]),
+                embeddings=[list(map(float, v)) for v in vectors[start:end]],
+                metadatas=[{"doc_id": d} for d in doc_ids[start:end]],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        for start in range(0, len(ids), 2000):
+            self._collection.delete(ids=list(ids[start : start + 2000]))
+
+    def ids_of_document(self, doc_id: str) -> list[str]:
+        result = self._collection.get(where={"doc_id": doc_id}, include=[])
+        return list(result["ids"])
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        result = self._collection.get(ids=list(ids), include=[])
+        return set(result["ids"])
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        if not ids:
+            return {}
+        result = self._collection.get(ids=list(ids), include=["embeddings"])
+        return {
+            i: np.asarray(v, dtype=np.float32)
+            for i, v in zip(result["ids"], result["embeddings"], strict=True)
+        }
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    # ------------------------------------------------------------------ queries
+    def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
+        """The ``n`` nearest chunk ids with their cosine similarity, best first."""
+        total = self.count()
+        if total == 0 or n <= 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[list(map(float, vector))],
+            n_results=min(n, total),
+            include=["distances"],
+        )
+        ids = result["ids"][0]
+        distances = result["distances"][0]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+
+    def close(self) -> None:
+        if not self._owns_client:
+            return
+        closer = getattr(self._client, "close", None)
+        if callable(closer):
+            closer()
+        else:  # chromadb < 1.1 has no close(); drop the system's caches instead
+            system = getattr(self._client, "_system", None)
+            stop = getattr(system, "stop", None)
+            if callable(stop):
+                stop()

@@ -1,0 +1,330 @@
+"""Ask the knowledge base: cited answers, the question log, feedback and knowledge gaps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clock import Clock, SystemClock
+from core.i18n import Catalog
+from knowledge_base.answer import ComposedAnswer, compose
+from knowledge_base.errors import (
+    CitationNotFound,
+    DocumentNotFound,
+    EmptyQuestion,
+    QuestionNotFound,
+)
+from knowledge_base.index import KnowledgeIndex
+from knowledge_base.language import detect_language
+from knowledge_base.llm import LlmAnswerer
+from knowledge_base.models import KbFeedback, KbQuestion
+from knowledge_base.schemas import Citation, DocumentInfo, SearchFilters, SearchHit
+from services.messages import catalog as services_catalog
+
+__all__ = ["Answer", "Citation", "Gap", "KnowledgeService", "Turn"]
+
+_FOLLOW_UP = (
+    "itu tersebut ini nya dia mereka juga lagi lalu kemudian selanjutnya bagaimana dengan "
+    "it that this they them those also then what about"
+)
+_FOLLOW_UP_WORDS = frozenset(_FOLLOW_UP.split())
+_MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer with its numbered sources; ``found`` is ``False`` for "not in the KB"."""
+
+    question_id: int | None
+    answer: str
+    found: bool
+    language: str
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier exchange of the same conversation (for follow-up questions)."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Similar questions the knowledge base could not answer well, grouped for trainers."""
+
+    question: str
+    """The most recent wording of the group."""
+    count: int
+    not_found: int
+    unhelpful: int
+    last_asked_at: datetime
+    examples: tuple[str, ...]
+    question_ids: tuple[int, ...]
+
+
+def _is_follow_up(terms: Sequence[str], words: Sequence[str]) -> bool:
+    return len(set(terms)) <= 2 or any(w in _FOLLOW_UP_WORDS for w in words[:3])
+
+
+class KnowledgeService:
+    """Questions in, grounded answers out; every question is logged for the gap report."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        index: KnowledgeIndex,
+        *,
+        clock: Clock | None = None,
+        llm: LlmAnswerer | None = None,
+        top_k: int = 5,
+        catalog: Catalog | None = None,
+    ) -> None:
+        self._sf = session_factory
+        self.index = index
+        self.clock: Clock = clock or SystemClock()
+        self.llm = llm
+        self.top_k = top_k
+        self._catalog = catalog
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog or services_catalog()
+
+    # ------------------------------------------------------------------ ask
+    def ask(
+        self,
+        question: str,
+        *,
+        language: str | None = None,
+        filters: SearchFilters | None = None,
+        history: Sequence[Turn | str] = (),
+        asked_by: str | None = None,
+    ) -> Answer:
+        """Answer ``question`` from the indexed documents, or say honestly that it is not there.
+
+        Args:
+            language: the asker's language, used when the question's own is unclear.
+            filters: restrict the search to an app, document type and/or language.
+            history: earlier questions of the conversation, oldest first; a short or
+                referring question ("and for e-RK?") is searched together with the last one.
+            asked_by: who asked (``"tg:123"``, ``"cli"``), kept in the question log.
+        """
+        question = " ".join(question.split())[:_MAX_QUESTION_CHARS]
+        normalizer = self.index.normalizer
+        terms = normalizer.terms(question)
+        if not normalizer.words(question):
+            raise EmptyQuestion()
+        lang = detect_language(question, default=language or "id")
+        query = question
+        if history:
+            last = history[-1]
+            previous = last.question if isinstance(last, Turn) else str(last)
+            if _is_follow_up(terms, normalizer.words(question)):
+                query = f"{previous} {question}"
+        result = self.index.retrieve(query, k=self.top_k, filters=filters)
+        composed: ComposedAnswer | None = None
+        if result.confident:
+            hits = list(result.hits)
+            if self.llm is not None:
+                composed = self.llm.answer(question, hits, language=lang)
+            if composed is None:
+                composed = compose(
+                    query,
+                    hits,
+                    terms=normalizer.terms,
+                    idf=self.index.idf,
+                    language=lang,
+                )
+            if not composed.citations:
+                composed = None
+        found = composed is not None
+        text = self._render(composed, lang) if composed is not None else self._not_found(lang)
+        top = result.hits[0] if result.hits else None
+        question_id = self._log(
+            question=question,
+            lang=lang,
+            asked_by=asked_by,
+            found=found,
+            top=top,
+            answer=text,
+            filters=filters,
+            composed=composed,
+            terms=terms,
+        )
+        return Answer(
+            question_id=question_id,
+            answer=text,
+            found=found,
+            language=lang,
+            citations=composed.citations if composed is not None else (),
+        )
+
+    def _render(self, composed: ComposedAnswer, lang: str) -> str:
+        text = composed.text
+        if composed.source_language and composed.source_language != lang:
+            note = self.catalog.t(
+                "kb.answer.source_language",
+                lang,
+                language=self.catalog.t(f"kb.language.{composed.source_language}", lang),
+            )
+            text = f"{text}\n\n{note}"
+        return text
+
+    def _not_found(self, lang: str) -> str:
+        return self.catalog.t("kb.answer.not_found", lang)
+
+    def _log(
+        self,
+        *,
+        question: str,
+        lang: str,
+        asked_by: str | None,
+        found: bool,
+        top: SearchHit | None,
+        answer: str,
+        filters: SearchFilters | None,
+        composed: ComposedAnswer | None,
+        terms: Sequence[str],
+    ) -> int:
+        citations: list[dict[str, Any]] = []
+        if composed is not None:
+            for citation, passage in zip(composed.citations, composed.passages, strict=False):
+                citations.append(
+                    {
+                        "number": citation.number,
+                        "doc_id": citation.doc_id,
+                        "chunk_id": citation.chunk_id,
+                        "title": citation.title,
+                        "section": citation.section,
+                        "page": citation.page,
+                        "score": citation.score,
+                        "passage": passage,
+                    }
+                )
+        row = KbQuestion(
+            asked_at=self.clock.now(),
+            asked_by=asked_by,
+            question=question,
+            normalized=" ".join(sorted(set(terms))),
+            language=lang,
+            found=found,
+            top_score=top.score if top is not None else None,
+            answer=answer,
+            filters={
+                "app": filters.app,
+                "doc_type": filters.doc_type,
+                "language": filters.language,
+            }
+            if filters is not None
+            else {},
+            citations=citations,
+        )
+        with self._sf.begin() as s:
+            s.add(row)
+            s.flush()
+            return row.id
+
+    # ------------------------------------------------------------------ follow-ups
+    def citation_passage(self, question_id: int, number: int) -> str:
+        """The full passage behind citation ``number`` of an answer (as it was when answered)."""
+        with self._sf() as s:
+            row = s.get(KbQuestion, question_id)
+            if row is None:
+                raise QuestionNotFound(question_id=question_id)
+            for citation in row.citations or []:
+                if citation.get("number") == number:
+                    return str(citation.get("passage", ""))
+        raise CitationNotFound(question_id=question_id, number=number)
+
+    def feedback(self, question_id: int, helpful: bool, *, user: str) -> None:
+        """Record a thumbs-up/down; a user's later vote on the same answer replaces the earlier."""
+        with self._sf.begin() as s:
+            if s.get(KbQuestion, question_id) is None:
+                raise QuestionNotFound(question_id=question_id)
+            existing = s.scalar(
+                select(KbFeedback).where(
+                    KbFeedback.question_id == question_id, KbFeedback.user == user
+                )
+            )
+            if existing is None:
+                s.add(
+                    KbFeedback(
+                        question_id=question_id, user=user, helpful=helpful, at=self.clock.now()
+                    )
+                )
+            else:
+                existing.helpful = helpful
+                existing.at = self.clock.now()
+
+    def gaps(self, limit: int = 50, *, similarity: float = 80.0) -> list[Gap]:
+        """Unanswered or thumbs-down questions, similar ones grouped, biggest groups first."""
+        with self._sf() as s:
+            unhelpful_ids = set(
+                s.scalars(select(KbFeedback.question_id).where(KbFeedback.helpful.is_(False)))
+            )
+            rows = list(
+                s.scalars(
+                    select(KbQuestion)
+                    .where(KbQuestion.found.is_(False) | KbQuestion.id.in_(unhelpful_ids or {-1}))
+                    .order_by(KbQuestion.asked_at.desc(), KbQuestion.id.desc())
+                )
+            )
+            items = [
+                (r.id, r.question, r.normalized or r.question.lower(), r.found, r.asked_at)
+                for r in rows
+            ]
+        groups: list[dict[str, Any]] = []
+        for qid, text, norm, found, at in items:
+            unhelpful = qid in unhelpful_ids
+            for group in groups:
+                if fuzz.token_set_ratio(norm, group["norm"]) >= similarity:
+                    break
+            else:
+                group = {
+                    "norm": norm,
+                    "question": text,
+                    "ids": [],
+                    "examples": [],
+                    "not_found": 0,
+                    "unhelpful": 0,
+                    "last": at,
+                }
+                groups.append(group)
+            group["ids"].append(qid)
+            if text not in group["examples"] and len(group["examples"]) < 5:
+                group["examples"].append(text)
+            if not found:
+                group["not_found"] += 1
+            elif unhelpful:
+                group["unhelpful"] += 1
+            group["last"] = max(group["last"], at)
+        groups.sort(key=lambda g: (-len(g["ids"]), -g["last"].timestamp()))
+        return [
+            Gap(
+                question=g["question"],
+                count=len(g["ids"]),
+                not_found=g["not_found"],
+                unhelpful=g["unhelpful"],
+                last_asked_at=g["last"],
+                examples=tuple(g["examples"]),
+                question_ids=tuple(g["ids"]),
+            )
+            for g in groups[:limit]
+        ]
+
+    # ------------------------------------------------------------------ documents
+    def list_documents(self) -> list[DocumentInfo]:
+        return self.index.list_documents()
+
+    def remove_document(self, doc_id: str) -> None:
+        """Remove a document from every index (``kb.document_not_found`` if unknown)."""
+        if not self.index.remove_document(doc_id):
+            raise DocumentNotFound(doc_id=doc_id)
