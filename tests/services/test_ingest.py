@@ -1,0 +1,256 @@
+"""IngestService against an in-memory index that keeps the index's contract.
+
+The contract (see ``knowledge_base.index.KnowledgeIndex``): ``replace_document`` embeds only
+chunk texts the previous version did not have, and on an error the previous version stays.
+A test at the end runs the same flow on the real index when it is available.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings
+from ingestion.errors import FileTooLarge, InvalidDocType, UnsupportedFileType
+from services.ingest import IngestProgress, IngestService
+from tests.fakes import documents as docs
+from tests.fakes.memory_index import MemoryIndex
+
+
+@pytest.fixture
+def index() -> MemoryIndex:
+    return MemoryIndex()
+
+
+@pytest.fixture
+def service(settings: Settings, index: MemoryIndex) -> IngestService:
+    return IngestService(settings, index=lambda: index)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "dokumen"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "panduan-gampil.md").write_text(docs.MARKDOWN_MANUAL, encoding="utf-8")
+    (folder / "panduan-erk.pdf").write_bytes(docs.sample_pdf())
+    (folder / "sub" / "sop-sabilulungan.docx").write_bytes(docs.sample_docx())
+    (folder / "hayu.html").write_text(docs.sample_html(), encoding="utf-8")
+    (folder / ".tersembunyi.md").write_text("# Rahasia\n\nJangan dibaca.", encoding="utf-8")
+    (folder / "foto.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 50)
+    return folder
+
+
+def test_folder_is_ingested_with_metadata_and_originals(
+    service: IngestService, index: MemoryIndex, corpus: Path, settings: Settings
+) -> None:
+    events: list[IngestProgress] = []
+    report = service.ingest_paths([corpus], uploader="cli", progress=events.append)
+    assert report.failed == ()
+    assert (report.added, report.updated, report.unchanged) == (4, 0, 0)
+    assert set(report.documents) == {"panduan-gampil", "panduan-erk", "sop-sabilulungan", "hayu"}
+    assert report.chunks_embedded == len(index.embedded_texts) > 4
+    gampil = index.docs["panduan-gampil"]
+    assert (gampil.app, gampil.doc_type, gampil.language, gampil.uploader) == (
+        "Gampil",
+        "manual",
+        "id",
+        "cli",
+    )
+    digest = hashlib.sha256(docs.MARKDOWN_MANUAL.encode()).hexdigest()
+    assert gampil.source_hash == digest
+    assert gampil.original_path == f"originals/{digest[:2]}/{digest}.md"
+    assert (settings.data_dir / gampil.original_path).read_bytes() == docs.MARKDOWN_MANUAL.encode()
+    assert index.docs["panduan-erk"].media_type == "application/pdf"
+    assert next(e.stage for e in events if e.file.endswith("hayu.html")) == "start"
+    assert [e.outcome for e in events if e.stage == "done"] == ["added"] * 4
+    assert any(e.stage == "embed" and e.chunks_done == e.chunks_total for e in events)
+
+
+def test_reingest_unchanged_costs_no_parsing_and_no_embedding(
+    service: IngestService, index: MemoryIndex, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service.ingest_paths([corpus])
+    embedded_before = len(index.embedded_texts)
+
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged file was parsed")
+
+    monkeypatch.setattr("services.ingest.prepare", no_parsing)
+    report = service.ingest_paths([corpus])
+    assert (report.added, report.updated, report.unchanged, report.chunks_embedded) == (0, 0, 4, 0)
+    assert len(index.embedded_texts) == embedded_before
+
+
+def test_changed_document_replaces_old_version_embedding_only_new_text(
+    service: IngestService, index: MemoryIndex, tmp_path: Path
+) -> None:
+    path = tmp_path / "panduan-gampil.md"
+    path.write_text(docs.MARKDOWN_MANUAL, encoding="utf-8")
+    first = service.ingest_paths([path])
+    changed = docs.MARKDOWN_MANUAL.replace("hubungi *call center* 112", "hubungi WhatsApp 0811")
+    path.write_text(changed, encoding="utf-8")
+    second = service.ingest_paths([path])
+    assert (second.added, second.updated) == (0, 1)
+    assert second.chunks_embedded == 1  # only the changed section
+    assert first.chunks_embedded > 1
+    text = index.text_of("panduan-gampil")
+    assert "WhatsApp 0811" in text
+    assert "112" not in text  # no stale chunk answers
+
+
+def test_new_metadata_for_same_bytes_updates_without_embedding(
+    service: IngestService, index: MemoryIndex, tmp_path: Path
+) -> None:
+    path = tmp_path / "catatan.txt"
+    path.write_text("Catatan rapat koordinasi tentang server.", encoding="utf-8")
+    service.ingest_paths([path])
+    report = service.ingest_paths([path], app="Hayu.Bdg", doc_type="faq")
+    assert (report.updated, report.chunks_embedded) == (1, 0)
+    assert (index.docs["catatan"].app, index.docs["catatan"].doc_type) == ("Hayu.Bdg", "faq")
+
+
+def test_failed_embedding_of_new_version_keeps_previous_version(
+    service: IngestService, index: MemoryIndex, tmp_path: Path, settings: Settings
+) -> None:
+    path = tmp_path / "panduan-gampil.md"
+    path.write_text(docs.MARKDOWN_MANUAL, encoding="utf-8")
+    service.ingest_paths([path])
+    old_text = index.text_of("panduan-gampil")
+    old_doc = index.docs["panduan-gampil"]
+    new_version = docs.MARKDOWN_MANUAL.replace("Gampil adalah", "Gampil versi baru adalah").replace(
+        "tiga hari kerja", "lima hari kerja"
+    )
+    path.write_text(new_version, encoding="utf-8")
+    index.fail_after = 1  # the model dies in the middle of the new version
+    report = service.ingest_paths([path], lang="en")
+    assert report.chunks_embedded == 0
+    assert [(f.file, f.code) for f in report.failed] == [(str(path), "app.unavailable")]
+    assert index.text_of("panduan-gampil") == old_text
+    assert index.docs["panduan-gampil"] == old_doc
+    # The new version's original was not left behind; the old one still is.
+    originals = {p.name for p in (settings.data_dir / "originals").rglob("*") if p.is_file()}
+    assert originals == {Path(old_doc.original_path or "").name}
+    index.fail_after = None
+    retry = service.ingest_paths([path])
+    assert retry.updated == 1
+    assert "lima hari kerja" in index.text_of("panduan-gampil")
+
+
+def test_hostile_corpus_fails_per_file_and_harms_nothing(
+    service: IngestService, index: MemoryIndex, tmp_path: Path
+) -> None:
+    good = tmp_path / "panduan-gampil.md"
+    good.write_text(docs.MARKDOWN_MANUAL, encoding="utf-8")
+    service.ingest_paths([good])
+    before = (dict(index.docs), dict(index.chunks))
+
+    bad = tmp_path / "buruk"
+    bad.mkdir()
+    files = {
+        "kosong.txt": b"",
+        "rahasia.pdf": docs.make_encrypted_pdf(),
+        "rusak.pdf": b"%PDF-1.4\n" + bytes(range(256)) * 10,
+        "pindaian.pdf": docs.make_image_only_pdf(),
+        "bom.docx": docs.make_zip_bomb_docx(uncompressed_mb=40),
+        "program.txt": docs.BINARY_AS_TEXT,
+        "gambar.html": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
+    }
+    for name, data in files.items():
+        (bad / name).write_bytes(data)
+    (bad / "catatan-cp1252.txt").write_bytes(docs.INDONESIAN_CP1252)  # fine: decoded
+    report = service.ingest_paths([bad, tmp_path / "tidak-ada.pdf"], lang="id")
+    codes = {Path(f.file).name: f.code for f in report.failed}
+    assert codes == {
+        "kosong.txt": "ingest.empty",
+        "rahasia.pdf": "ingest.encrypted_pdf",
+        "rusak.pdf": codes["rusak.pdf"],
+        "pindaian.pdf": "ingest.no_text",
+        "bom.docx": "ingest.zip_bomb",
+        "program.txt": "ingest.binary_text",
+        "gambar.html": "ingest.unsupported_type",
+        "tidak-ada.pdf": "ingest.unreadable",
+    }
+    assert codes["rusak.pdf"] in {"ingest.corrupt", "ingest.no_text"}
+    assert report.added == 1 and report.documents == ("catatan-cp1252",)
+    for failure in report.failed:
+        assert Path(failure.file).name in failure.message  # names the file, in Indonesian
+        assert not failure.message.startswith("error.")
+    assert "kata sandi" in next(f.message for f in report.failed if f.code.endswith("pdf"))
+    assert index.docs["panduan-gampil"] == before[0]["panduan-gampil"]
+    assert index.chunks["panduan-gampil"] == before[1]["panduan-gampil"]
+
+
+def test_too_large_file_is_refused_before_reading(tmp_path: Path, index: MemoryIndex) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path / "d", max_upload_mb=0.001)  # type: ignore[call-arg]
+    service = IngestService(settings, index=lambda: index)
+    big = tmp_path / "besar.txt"
+    big.write_text("kata " * 1000, encoding="utf-8")
+    report = service.ingest_paths([big], lang="en")
+    assert [f.code for f in report.failed] == ["ingest.too_large"]
+    assert "too large" in report.failed[0].message
+    upload = service.ingest_upload("besar.txt", b"kata " * 1000)
+    assert [f.code for f in upload.failed] == ["ingest.too_large"]
+
+
+def test_check_upload_refuses_before_download_without_building_the_index(
+    settings: Settings,
+) -> None:
+    def no_index() -> MemoryIndex:
+        raise AssertionError("check_upload must not build the index")
+
+    service = IngestService(settings, index=no_index)
+    service.check_upload("panduan.pdf", 1024)
+    service.check_upload("tanpa-ekstensi", 1024)
+    with pytest.raises(FileTooLarge) as too_large:
+        service.check_upload("panduan.pdf", 21 * 1024 * 1024)
+    assert too_large.value.params == {"file": "panduan.pdf", "size_mb": 21.0, "limit_mb": 20.0}
+    with pytest.raises(UnsupportedFileType):
+        service.check_upload("anggaran.xlsx", 1024)
+
+
+def test_upload_is_ingested_under_its_bare_name(service: IngestService, index: MemoryIndex) -> None:
+    report = service.ingest_upload(
+        "../../etc/Panduan e-RK.pdf", docs.sample_pdf(), uploader="tg:42", doc_type="manual"
+    )
+    assert report.added == 1 and report.documents == ("panduan-e-rk",)
+    doc = index.docs["panduan-e-rk"]
+    assert (doc.source_name, doc.uploader, doc.app) == ("Panduan e-RK.pdf", "tg:42", "e-RK")
+    again = service.ingest_upload("Panduan e-RK.pdf", docs.sample_pdf())
+    assert again.unchanged == 1
+
+
+def test_two_files_with_the_same_id_in_one_batch(service: IngestService, tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "panduan.md").write_text("# A\n\nSatu.", encoding="utf-8")
+    (tmp_path / "panduan.txt").write_text("Dua.", encoding="utf-8")
+    report = service.ingest_paths([tmp_path / "a", tmp_path / "panduan.txt"])
+    assert report.added == 1
+    assert [f.code for f in report.failed] == ["ingest.duplicate_name"]
+
+
+def test_unknown_doc_type_is_refused_up_front(service: IngestService, corpus: Path) -> None:
+    with pytest.raises(InvalidDocType):
+        service.ingest_paths([corpus], doc_type="novel")
+
+
+def test_reindex_rebuilds_from_kept_originals(
+    service: IngestService, index: MemoryIndex, corpus: Path
+) -> None:
+    service.ingest_paths([corpus], app="Gampil")
+    before = {doc_id: index.text_of(doc_id) for doc_id in index.docs}
+    index.chunks.clear()  # e.g. a lost vector store
+    report = service.reindex()
+    assert report.failed == ()
+    assert report.updated == len(before)
+    assert {doc_id: index.text_of(doc_id) for doc_id in index.docs} == before
+    assert {d.app for d in index.docs.values()} == {"Gampil"}
+
+
+def test_services_container_builds_the_ingest_service(settings: Settings) -> None:
+    from services import Services
+
+    services = Services(settings)
+    assert isinstance(services.ingest, IngestService)
+    services.ingest.check_upload("a.md", 10)  # no index, no database needed
