@@ -219,6 +219,8 @@ class BotApiServer:
         self._callback_ids = itertools.count(1)
         self._seq = itertools.count(1)
         self._closing = False
+        #: the id of the most recently queued update
+        self.last_update_id = 0
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         #: called (in the server thread) after a request was answered; tests use it to act at
@@ -279,6 +281,7 @@ class BotApiServer:
         with self._lock:
             update_id = next(self._update_ids)
             self._state.updates.append({"update_id": update_id, kind: payload})
+            self.last_update_id = update_id
             self._changed.notify_all()
             return update_id
 
@@ -977,11 +980,17 @@ def _make_handler(server: BotApiServer) -> type[BaseHTTPRequestHandler]:
             return  # quiet: the calls are recorded instead
 
         def _reply(self, status: int, body: bytes, content_type: str) -> None:
-            self.send_response(status)
+            try:
+                self.send_response(status)
+            except (BrokenPipeError, ConnectionResetError):
+                return
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a long poll cancelled at shutdown)
 
         def _route(self) -> tuple[str, str] | None:
             path = unquote(self.path.split("?", 1)[0])  # PTB quotes file URLs
