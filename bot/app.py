@@ -1,0 +1,141 @@
+"""The Telegram application: one bot for officials, trainers, coordinators and admins."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.errors import on_error
+from bot.handlers import access, admin, agreements, questions, trainers
+from bot.handlers.common import reply_html
+from bot.i18n import t, t_html
+from bot.keyboards import CallbackSigner
+from bot.state import STATE_KEY, BotState, Context, QuestionLimiter, app_state
+from core.config import Settings
+from core.errors import ConfigurationError
+from services import Services
+
+log = logging.getLogger(__name__)
+
+# Commands shown in Telegram's menu (every role; each handler checks the role itself).
+MENU_COMMANDS = (
+    "bantuan",
+    "sumber",
+    "mou",
+    "laporan",
+    "celah",
+    "hapus",
+    "bahasa",
+    "status",
+    "batal",
+)
+
+
+def bot_token(settings: Settings) -> str:
+    if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
+        raise ConfigurationError(detail="SINERGI_TELEGRAM_TOKEN")
+    return settings.telegram_token.get_secret_value()
+
+
+def file_base_url(base_url: str) -> str:
+    """``http://host/bot`` -> ``http://host/file/bot`` (the Bot API's file URL layout)."""
+    head, sep, _tail = base_url.rstrip("/").rpartition("/bot")
+    return f"{head}/file/bot" if sep else base_url.rstrip("/") + "/file/bot"
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The webhook's ``secret_token``: configured, or derived from the bot token."""
+    if settings.webhook_secret is not None and settings.webhook_secret.get_secret_value():
+        return settings.webhook_secret.get_secret_value()
+    return hashlib.sha256(b"sinergi-webhook\x00" + bot_token(settings).encode()).hexdigest()[:48]
+
+
+def build_application(
+    services: Services,
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    rate_limit: bool = True,
+) -> Application:  # type: ignore[type-arg]
+    """The bot, wired to ``services``; not started (see ``bot.runner``).
+
+    Args:
+        request, get_updates_request: replace PTB's HTTP layer (tests fake it).
+        rate_limit: AIORateLimiter with retries on RetryAfter (Telegram's flood control).
+    """
+    token = bot_token(settings)
+    builder = ApplicationBuilder().token(token).post_init(_post_init)
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url).base_file_url(
+            settings.telegram_base_file_url or file_base_url(settings.telegram_base_url)
+        )
+    elif settings.telegram_base_file_url:
+        builder = builder.base_file_url(settings.telegram_base_file_url)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    application.bot_data[STATE_KEY] = BotState(
+        services=services,
+        settings=settings,
+        signer=CallbackSigner.from_token(token),
+        started_at=services.clock.now(),
+        limiter=QuestionLimiter(settings.questions_per_minute),
+    )
+    register_handlers(application, services)
+    application.add_error_handler(on_error)
+    return application
+
+
+def register_handlers(application: Application, services: Services) -> None:  # type: ignore[type-arg]
+    """Order matters within a group: dialogs and commands before the catch-all question handler."""
+    settings = app_state(application).settings
+    agreements.register(application)
+    access.register(application)
+    questions.register(application, settings.trainers_chat_id)
+    trainers.register(application)
+    admin.register(application)
+    _register_reminders(application, services)
+    application.add_handler(
+        MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)
+    )
+    questions.register_questions(application)
+
+
+def _register_reminders(application: Application, services: Services) -> None:  # type: ignore[type-arg]
+    try:
+        module: Any = importlib.import_module("bot.reminders")
+    except ModuleNotFoundError as err:
+        if err.name != "bot.reminders":
+            raise
+        log.info("bot.reminders is not installed: no reminder job")
+        return
+    module.register(application, services)
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    from bot.auth import language_of, lookup
+
+    user = await lookup(update, context)
+    await reply_html(update, context, t_html("command.unknown", language_of(update, user)))
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    """Publish the command menu in Indonesian (default) and English."""
+    for lang, code in (("id", None), ("en", "en")):
+        commands = [BotCommand(name, t(f"command.{name}", lang)) for name in MENU_COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=code)

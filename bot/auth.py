@@ -1,0 +1,110 @@
+"""Server-side role checks for every handler and every button.
+
+Handlers are wrapped with :func:`authorized`: the user is looked up in ``Services.access`` on
+each update (never trusted from the client), and an unknown, pending or blocked user gets a
+short reply that reveals nothing about the knowledge base or the agreements.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from telegram import Update
+
+from accounts import rules
+from accounts.schemas import UserView
+from bot.i18n import normalize_language, t, t_html
+from bot.keyboards import Callback, ForgedCallback
+from bot.state import Context, call, get_state
+
+R = TypeVar("R")
+Handler = Callable[[Update, Context, UserView], Awaitable[R]]
+CallbackHandler = Callable[[Update, Context, UserView, Callback], Awaitable[R]]
+
+
+def language_of(update: Update, user: UserView | None = None) -> str:
+    """The user's chosen language, else their Telegram client's, else Indonesian."""
+    if user is not None:
+        return user.language
+    tg_user = update.effective_user
+    return normalize_language(tg_user.language_code if tg_user else None)
+
+
+async def lookup(update: Update, context: Context) -> UserView | None:
+    tg_user = update.effective_user
+    if tg_user is None:
+        return None
+    return await call(get_state(context).services.access.get_user, tg_user.id)
+
+
+def denial_key(user: UserView | None, action: str) -> str:
+    """Which refusal to give: it depends on who asks, never on what exists."""
+    if user is None:
+        return "auth.unknown"
+    if user.status == rules.PENDING:
+        return "auth.pending"
+    if user.status != rules.ACTIVE:
+        return "auth.blocked"
+    return "auth.role"
+
+
+async def deny(update: Update, user: UserView | None, action: str) -> None:
+    lang = language_of(update, user)
+    key = denial_key(user, action)
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(key, lang), show_alert=True)
+        return
+    message = update.effective_message
+    if message is not None:
+        await message.reply_html(t_html(key, lang))
+
+
+def authorized(
+    action: str,
+) -> Callable[[Handler[R]], Callable[[Update, Context], Awaitable[R | None]]]:
+    """Run the handler only for an active user whose role allows ``action``."""
+
+    def decorate(handler: Handler[R]) -> Callable[[Update, Context], Awaitable[R | None]]:
+        @functools.wraps(handler)
+        async def wrapper(update: Update, context: Context) -> R | None:
+            user = await lookup(update, context)
+            if user is None or not rules.can(user.role, user.status, action):
+                await deny(update, user, action)
+                return None
+            return await handler(update, context, user)
+
+        return wrapper
+
+    return decorate
+
+
+def authorized_callback(
+    action: str,
+) -> Callable[[CallbackHandler[R]], Callable[[Update, Context], Awaitable[R | None]]]:
+    """Like :func:`authorized` for buttons; the callback data must be signed for this user."""
+
+    def decorate(
+        handler: CallbackHandler[R],
+    ) -> Callable[[Update, Context], Awaitable[R | None]]:
+        @functools.wraps(handler)
+        async def wrapper(update: Update, context: Context) -> R | None:
+            query = update.callback_query
+            tg_user = update.effective_user
+            if query is None or tg_user is None:
+                return None
+            user = await lookup(update, context)
+            try:
+                data = get_state(context).signer.unpack(tg_user.id, query.data)
+            except ForgedCallback:
+                await query.answer(t("auth.forged", language_of(update, user)), show_alert=True)
+                return None
+            if user is None or not rules.can(user.role, user.status, action):
+                await deny(update, user, action)
+                return None
+            return await handler(update, context, user, data)
+
+        return wrapper
+
+    return decorate

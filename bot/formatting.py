@@ -1,0 +1,204 @@
+"""Telegram HTML: escaping, splitting long messages, rendering answers and citations.
+
+Pure functions (no ``telegram`` import) so they are tested without a bot and shared with the
+terminal chat, which turns the same HTML into plain text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+MAX_MESSAGE = 4096
+MAX_CAPTION = 1024
+
+# Tags Telegram accepts in HTML parse mode.
+ALLOWED_TAGS = frozenset(
+    {
+        "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+        "a", "code", "pre", "blockquote", "tg-emoji",
+    }
+)  # fmt: skip
+
+_TOKEN = re.compile(r"<[^<>]+>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);|\s+|[^<&\s]+|[<&]")
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z][\w-]*)")
+
+
+def escape(text: object) -> str:
+    """Text safe inside Telegram HTML (``<``, ``>``, ``&``; quotes are fine outside attributes)."""
+    return html.escape(str(text), quote=False)
+
+
+def escape_attr(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def to_plain(text: str) -> str:
+    """Telegram HTML to plain text (for the terminal chat and logs)."""
+    without_tags = re.sub(r"<[^<>]+>", "", text)
+    return html.unescape(without_tags)
+
+
+def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split Telegram HTML into messages of at most ``limit`` UTF-16 units.
+
+    Splits at paragraph boundaries (blank lines) where possible, then at line breaks, then
+    between words; never inside a tag or an entity. Tags left open at a split are closed at the
+    end of one part and reopened at the start of the next, so every part is valid HTML.
+    """
+    if limit < 64:
+        raise ValueError("limit too small to split HTML safely")
+    if utf16_len(text) <= limit:
+        return [text] if text.strip() else []
+    parts: list[str] = []
+    current = ""
+    for paragraph in text.split("\n\n"):
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if utf16_len(candidate) <= limit and _balanced(candidate):
+            current = candidate
+            continue
+        if current and _balanced(current):
+            parts.append(current)
+            current = paragraph
+        else:
+            current = candidate
+        if utf16_len(current) > limit or not _balanced(current):
+            pieces = _split_tokens(current, limit)
+            parts.extend(pieces[:-1])
+            current = pieces[-1] if pieces else ""
+    if current.strip():
+        parts.append(current)
+    return [p.strip("\n") for p in parts if p.strip()]
+
+
+def _balanced(text: str) -> bool:
+    """Whether every tag opened in ``text`` is closed in it (so it can stand alone)."""
+    stack: list[str] = []
+    for tag in re.findall(r"<[^<>]+>", text):
+        match = _TAG_NAME.match(tag)
+        if not match:
+            continue
+        name = match.group(1).lower()
+        if tag.startswith("</"):
+            if stack and stack[-1] == name:
+                stack.pop()
+        else:
+            stack.append(name)
+    return not stack
+
+
+def _split_tokens(text: str, limit: int) -> list[str]:
+    """Greedy split at token boundaries, preferring line breaks, carrying open tags over."""
+    step = max(1, limit // 3)  # words longer than this are cut so they fit beside open tags
+    tokens: list[str] = []
+    for token in _TOKEN.findall(text):
+        if token.startswith("<") and len(token) > 1:
+            tokens.append(token)
+        else:
+            tokens.extend(token[i : i + step] for i in range(0, len(token), step))
+
+    parts: list[str] = []
+    current: list[str] = []
+    prefix = 0  # tokens at the start of ``current`` that reopen tags carried over
+
+    for token in tokens:
+        after = [*current, token]
+        needed = utf16_len("".join(after)) + utf16_len(_closing(_open_tags(after)))
+        if needed > limit and len(current) > prefix:
+            cut = _last_break(current, prefix)
+            head, tail = current[:cut], current[cut:]
+            open_at_cut = _open_tags(head)
+            parts.append("".join(head).rstrip() + _closing(open_at_cut))
+            while tail and tail[0].isspace():
+                tail.pop(0)
+            current = [tag for _, tag in open_at_cut] + tail
+            prefix = len(open_at_cut)
+        current.append(token)
+    if current:
+        parts.append("".join(current))
+    return [p for p in parts if to_plain(p).strip()]
+
+
+def _last_break(tokens: Sequence[str], prefix: int) -> int:
+    """Index just after the last line break in ``tokens`` (after ``prefix``), else the end."""
+    for i in range(len(tokens) - 1, prefix, -1):
+        if "\n" in tokens[i]:
+            return i + 1
+    return len(tokens)
+
+
+def _closing(open_tags: Sequence[tuple[str, str]]) -> str:
+    return "".join(f"</{name}>" for name, _ in reversed(open_tags))
+
+
+def _open_tags(tokens: Iterable[str]) -> list[tuple[str, str]]:
+    """Tags opened and not yet closed in ``tokens``, outermost first: (name, opening tag)."""
+    stack: list[tuple[str, str]] = []
+    for token in tokens:
+        if not token.startswith("<") or len(token) < 3:
+            continue
+        match = _TAG_NAME.match(token)
+        if not match:
+            continue
+        name = match.group(1).lower()
+        if token.startswith("</"):
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i][0] == name:
+                    del stack[i]
+                    break
+        else:
+            stack.append((name, token))
+    return stack
+
+
+# --- answers and citations ----------------------------------------------------------------------
+
+
+class CitationLike(Protocol):
+    number: int
+    title: str
+    section: str | None
+    page: int | None
+
+
+Translate = Callable[..., str]
+
+
+def render_citation(citation: CitationLike, t: Translate) -> str:
+    """``[1] <b>Title</b> — Section, hlm. 3`` (already escaped)."""
+    text = f"[{citation.number}] <b>{escape(citation.title)}</b>"
+    details = []
+    if citation.section:
+        details.append(escape(citation.section))
+    if citation.page:
+        details.append(escape(t("answer.page", page=citation.page)))
+    if details:
+        text += " — " + ", ".join(details)
+    return text
+
+
+def render_answer(answer: Any, t: Translate) -> str:
+    """The answer text with its numbered citations, as Telegram HTML.
+
+    ``answer`` is a ``services.knowledge.Answer`` (``answer``, ``found``, ``citations``).
+    """
+    body = escape(str(answer.answer).strip())
+    if not getattr(answer, "found", True):
+        body = body or escape(t("answer.not_found"))
+    citations = tuple(getattr(answer, "citations", ()) or ())
+    if not citations:
+        return body
+    lines = [f"<b>{escape(t('answer.sources'))}</b>"]
+    lines.extend(render_citation(c, t) for c in citations)
+    return body + "\n\n" + "\n".join(lines)
+
+
+def bullet_list(items: Iterable[str]) -> str:
+    return "\n".join(f"• {item}" for item in items)

@@ -1,0 +1,236 @@
+"""/start (access requests and invite deep links), admin approval buttons, /bahasa, /bantuan."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from accounts import rules
+from accounts.schemas import UserView
+from bot.auth import authorized_callback, language_of, lookup
+from bot.handlers.common import command_args, display_name, edit_or_send, reply_html, send_html
+from bot.i18n import LANGUAGES, t, t_html
+from bot.keyboards import Callback, ForgedCallback, action_pattern, button, keyboard
+from bot.state import Context, call, get_state
+
+log = logging.getLogger(__name__)
+
+APPROVABLE_ROLES = (rules.OFFICIAL, rules.TRAINER)
+
+
+async def start(update: Update, context: Context) -> None:
+    tg_user = update.effective_user
+    chat = update.effective_chat
+    if tg_user is None or chat is None:
+        return
+    state = get_state(context)
+    access = state.services.access
+    name = display_name(tg_user.first_name, tg_user.last_name, tg_user.username)
+    args = command_args(context)
+    if args:
+        # Invite deep link: t.me/<bot>?start=<code>. Errors (used, expired) reach the error handler.
+        user = await call(
+            access.redeem_invite,
+            args[0],
+            tg_user.id,
+            name,
+            username=tg_user.username,
+            language=tg_user.language_code,
+        )
+        await reply_html(update, context, _welcome(user))
+        return
+    user = await lookup(update, context)
+    if user is not None:
+        key = {
+            rules.ACTIVE: None,
+            rules.PENDING: "start.pending",
+        }.get(user.status, "auth.blocked")
+        if key is None:
+            await reply_html(update, context, _welcome(user))
+        else:
+            await reply_html(update, context, t_html(key, user.language))
+        return
+    if chat.type != chat.PRIVATE:
+        await reply_html(update, context, t_html("start.private_only", language_of(update)))
+        return
+    user, _created = await call(
+        access.request_access, tg_user.id, name, tg_user.username, tg_user.language_code
+    )
+    admins = await call(access.admins)
+    if not admins:
+        await reply_html(
+            update, context, t_html("start.no_admin", user.language, telegram_id=str(tg_user.id))
+        )
+        return
+    await reply_html(update, context, t_html("start.requested", user.language))
+    for admin in admins:
+        markup = keyboard(
+            [
+                [
+                    button(
+                        state.signer,
+                        admin.telegram_id,
+                        t(f"role.{role}", admin.language),
+                        "apr",
+                        tg_user.id,
+                        role,
+                    )
+                    for role in APPROVABLE_ROLES
+                ],
+                [
+                    button(
+                        state.signer,
+                        admin.telegram_id,
+                        t("access.reject", admin.language),
+                        "rej",
+                        tg_user.id,
+                    )
+                ],
+            ]
+        )
+        text = t_html(
+            "access.request",
+            admin.language,
+            name=name,
+            username=f"@{tg_user.username}" if tg_user.username else "-",
+            telegram_id=str(tg_user.id),
+        )
+        try:
+            await send_html(context, admin.telegram_id, text, reply_markup=markup)
+        except TelegramError as err:  # an admin who blocked the bot must not stop the others
+            log.warning("could not notify admin %s: %s", admin.telegram_id, err)
+
+
+def _welcome(user: UserView) -> str:
+    return (
+        t_html(
+            "start.welcome",
+            user.language,
+            name=user.name or "",
+            role=t(f"role.{user.role}", user.language),
+        )
+        + "\n\n"
+        + t_html(f"help.{user.role}", user.language)
+    )
+
+
+@authorized_callback(rules.MANAGE_USERS)
+async def approve(update: Update, context: Context, admin: UserView, data: Callback) -> None:
+    state = get_state(context)
+    target_id, role = data.int_arg(0), data.args[1]
+    target = await call(state.services.access.get_user, target_id)
+    if target is None or target.status != rules.PENDING:
+        status = target.status if target else "-"
+        await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
+        await _answer(update)
+        return
+    user = await call(state.services.access.approve, target_id, role=role, by=admin.actor)
+    await _answer(update)
+    await edit_or_send(
+        update,
+        context,
+        t_html(
+            "access.approved",
+            admin.language,
+            name=user.name,
+            role=t(f"role.{user.role}", admin.language),
+            admin=admin.name,
+        ),
+    )
+    await _notify(context, user, _welcome(user))
+
+
+@authorized_callback(rules.MANAGE_USERS)
+async def reject(update: Update, context: Context, admin: UserView, data: Callback) -> None:
+    state = get_state(context)
+    target_id = data.int_arg(0)
+    target = await call(state.services.access.get_user, target_id)
+    if target is None or target.status != rules.PENDING:
+        status = target.status if target else "-"
+        await _answer(update)
+        await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
+        return
+    user = await call(state.services.access.reject, target_id, by=admin.actor)
+    await _answer(update)
+    await edit_or_send(
+        update, context, t_html("access.rejected", admin.language, name=user.name, admin=admin.name)
+    )
+    await _notify(context, user, t_html("access.rejected_user", user.language))
+
+
+async def _answer(update: Update) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+async def _notify(context: Context, user: UserView, text: str) -> None:
+    try:
+        await send_html(context, user.telegram_id, text)
+    except TelegramError as err:
+        log.warning("could not notify user %s: %s", user.telegram_id, err)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """/bantuan: the commands of the user's role (a guest learns how to get access)."""
+    user = await lookup(update, context)
+    lang = language_of(update, user)
+    if user is None or user.status != rules.ACTIVE:
+        await reply_html(update, context, t_html("help.guest", lang))
+        return
+    await reply_html(update, context, t_html(f"help.{user.role}", lang))
+
+
+async def language_command(update: Update, context: Context) -> None:
+    """/bahasa [id|en]: switch the user's language (buttons without an argument)."""
+    user = await lookup(update, context)
+    tg_user = update.effective_user
+    if user is None or tg_user is None:
+        await reply_html(update, context, t_html("auth.unknown", language_of(update)))
+        return
+    args = command_args(context)
+    state = get_state(context)
+    if args:
+        user = await call(state.services.access.set_language, tg_user.id, args[0])
+        await reply_html(update, context, t_html("language.set", user.language))
+        return
+    markup = keyboard(
+        [
+            [
+                button(state.signer, tg_user.id, t("language.name", lang), "lang", lang)
+                for lang in LANGUAGES
+            ]
+        ]
+    )
+    await reply_html(update, context, t_html("language.choose", user.language), reply_markup=markup)
+
+
+async def language_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    tg_user = update.effective_user
+    if query is None or tg_user is None:
+        return
+    state = get_state(context)
+    user = await lookup(update, context)
+    try:
+        data = state.signer.unpack(tg_user.id, query.data)
+    except ForgedCallback:
+        await query.answer(t("auth.forged", language_of(update, user)), show_alert=True)
+        return
+    if user is None:
+        await query.answer(t("auth.unknown", language_of(update)), show_alert=True)
+        return
+    user = await call(state.services.access.set_language, tg_user.id, data.args[0])
+    await query.answer()
+    await edit_or_send(update, context, t_html("language.set", user.language))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler(["bantuan", "help"], help_command))
+    application.add_handler(CommandHandler(["bahasa", "language"], language_command))
+    application.add_handler(CallbackQueryHandler(approve, pattern=action_pattern("apr")))
+    application.add_handler(CallbackQueryHandler(reject, pattern=action_pattern("rej")))
+    application.add_handler(CallbackQueryHandler(language_button, pattern=action_pattern("lang")))

@@ -1,0 +1,270 @@
+"""Officials ask: any text is a question; answers carry citations and feedback buttons.
+
+Also /sumber (the documents), "show source" (the cited passage), and "ask a trainer": the
+question goes to the trainers' chat, and a trainer's reply to it comes back to the asker.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from telegram import Message, Update
+from telegram.constants import ChatAction, ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from accounts import rules
+from accounts.schemas import UserView
+from bot.auth import authorized, authorized_callback, deny, lookup
+from bot.formatting import escape, render_answer
+from bot.handlers.common import reply_html, send_html
+from bot.i18n import t, t_html
+from bot.keyboards import Callback, action_pattern, button, keyboard
+from bot.state import AskedQuestion, BotState, Context, TrainerThread, call, get_state
+
+log = logging.getLogger(__name__)
+
+HISTORY_TURNS = 3
+MAX_QUESTION_CHARS = 1000
+
+
+def is_addressed(message: Message, bot_id: int, bot_username: str | None) -> bool:
+    """In groups the bot answers only when mentioned or replied to."""
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
+        return True
+    text = message.text or ""
+    return bool(bot_username) and f"@{bot_username}".lower() in text.lower()
+
+
+def strip_mention(text: str, bot_username: str | None) -> str:
+    if not bot_username:
+        return text.strip()
+    return re.sub(rf"@{re.escape(bot_username)}\b", "", text, flags=re.IGNORECASE).strip()
+
+
+async def question(update: Update, context: Context) -> None:
+    message = update.effective_message
+    tg_user = update.effective_user
+    chat = update.effective_chat
+    if message is None or tg_user is None or chat is None or not message.text:
+        return
+    if not is_addressed(message, context.bot.id, context.bot.username):
+        return
+    user = await lookup(update, context)
+    if user is None or not rules.can(user.role, user.status, rules.ASK):
+        await deny(update, user, rules.ASK)
+        return
+    state = get_state(context)
+    lang = user.language
+    text = strip_mention(message.text, context.bot.username)[:MAX_QUESTION_CHARS]
+    if not text:
+        await reply_html(update, context, t_html(f"help.{user.role}", lang))
+        return
+    if not state.limiter.allow(tg_user.id, state.now()):
+        await reply_html(
+            update, context, t_html("question.rate_limited", lang, limit=state.limiter.per_minute)
+        )
+        return
+    await context.bot.send_chat_action(chat_id=chat.id, action=ChatAction.TYPING)
+    history = _history(context)
+    answer = await call(
+        state.services.knowledge.ask,
+        text,
+        language=lang,
+        history=tuple(history),
+        asked_by=user.actor,
+    )
+    _remember(context, text, str(answer.answer))
+    qid = str(answer.question_id)
+    state.questions[qid] = AskedQuestion(text, str(answer.answer), tg_user.id, chat.id, lang)
+    body = render_answer(answer, lambda key, **kw: t(key, lang, **kw))
+    await reply_html(
+        update,
+        context,
+        body,
+        reply_markup=answer_keyboard(state, tg_user.id, qid, answer, lang),
+        quote=chat.type != ChatType.PRIVATE,
+    )
+
+
+def answer_keyboard(state: BotState, user_id: int, qid: str, answer: Any, lang: str) -> Any:
+    sign = state.signer
+    rows = [
+        [
+            button(sign, user_id, "👍", "fb", qid, 1),
+            button(sign, user_id, "👎", "fb", qid, 0),
+            button(sign, user_id, t("button.ask_trainer", lang), "tr", qid),
+        ]
+    ]
+    citations = tuple(getattr(answer, "citations", ()) or ())
+    if citations:
+        rows.append(
+            [
+                button(
+                    sign, user_id, t("button.source", lang, number=c.number), "src", qid, c.number
+                )
+                for c in citations[:5]
+            ]
+        )
+    return keyboard(rows)
+
+
+def _history(context: Context) -> list[tuple[str, str]]:
+    data = context.user_data if context.user_data is not None else {}
+    history = data.get("history", [])
+    return list(history)[-HISTORY_TURNS:]
+
+
+def _remember(context: Context, question_text: str, answer_text: str) -> None:
+    if context.user_data is None:
+        return
+    history = list(context.user_data.get("history", []))
+    history.append((question_text, answer_text))
+    context.user_data["history"] = history[-HISTORY_TURNS:]
+
+
+def _question_id(raw: str) -> Any:
+    return int(raw) if raw.isdigit() else raw
+
+
+@authorized_callback(rules.FEEDBACK)
+async def feedback(update: Update, context: Context, user: UserView, data: Callback) -> None:
+    state = get_state(context)
+    helpful = data.args[1] == "1"
+    await call(
+        state.services.knowledge.feedback, _question_id(data.args[0]), helpful, user=user.actor
+    )
+    assert update.callback_query is not None
+    await update.callback_query.answer(t("feedback.thanks", user.language))
+
+
+@authorized_callback(rules.ASK)
+async def show_source(update: Update, context: Context, user: UserView, data: Callback) -> None:
+    state = get_state(context)
+    number = data.int_arg(1)
+    passage = await call(
+        state.services.knowledge.citation_passage, _question_id(data.args[0]), number
+    )
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    text = t_html("source.header", user.language, number=str(number))
+    await reply_html(update, context, f"{text}\n<blockquote>{escape(passage)}</blockquote>")
+
+
+@authorized_callback(rules.ASK_TRAINER)
+async def ask_trainer(update: Update, context: Context, user: UserView, data: Callback) -> None:
+    state = get_state(context)
+    query = update.callback_query
+    assert query is not None
+    asked = state.questions.get(data.args[0])
+    if asked is None:
+        await query.answer(t("trainer.expired", user.language), show_alert=True)
+        return
+    targets: list[int]
+    if state.settings.trainers_chat_id is not None:
+        targets = [state.settings.trainers_chat_id]
+    else:
+        targets = [u.telegram_id for u in await call(state.services.access.trainers)]
+    if not targets:
+        await query.answer(t("trainer.none", user.language), show_alert=True)
+        return
+    reply_to = query.message.message_id if query.message is not None else None
+    delivered = False
+    for chat_id in targets:
+        text = t_html(
+            "trainer.forward",
+            "id",
+            name=user.name or str(user.telegram_id),
+            region=user.region_code or "-",
+            question=asked.question,
+            answer=asked.answer[:1500],
+        )
+        try:
+            sent = await send_html(context, chat_id, text)
+        except TelegramError as err:
+            log.warning("could not reach trainers at %s: %s", chat_id, err)
+            continue
+        if sent is not None:
+            delivered = True
+            state.trainer_threads[(chat_id, sent.message_id)] = TrainerThread(
+                asked.question, asked.chat_id, user.telegram_id, user.language, reply_to
+            )
+    await query.answer()
+    key = "trainer.forwarded" if delivered else "trainer.none"
+    await reply_html(update, context, t_html(key, user.language))
+
+
+async def trainer_reply(update: Update, context: Context) -> None:
+    """A reply in the trainers' chat to a forwarded question goes back to the official."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or message.reply_to_message is None:
+        return
+    state = get_state(context)
+    thread = state.trainer_threads.get((chat.id, message.reply_to_message.message_id))
+    if not isinstance(thread, TrainerThread):
+        return
+    user = await lookup(update, context)
+    if user is None or not rules.can(user.role, user.status, rules.ANSWER_AS_TRAINER):
+        raise ApplicationHandlerStop  # not a trainer: ignore quietly, not as a question either
+    answer_text = message.text or message.caption or ""
+    if not answer_text.strip():
+        raise ApplicationHandlerStop
+    text = t_html(
+        "trainer.answer",
+        thread.asker_language,
+        trainer=user.name or "-",
+        question=thread.question,
+        answer=answer_text,
+    )
+    await send_html(context, thread.asker_chat_id, text, reply_to=thread.reply_to_message_id)
+    await message.reply_html(t_html("trainer.delivered", user.language))
+    raise ApplicationHandlerStop
+
+
+@authorized(rules.SOURCES)
+async def sources(update: Update, context: Context, user: UserView) -> None:
+    state = get_state(context)
+    documents = await call(state.services.knowledge.list_documents)
+    lang = user.language
+    if not documents:
+        await reply_html(update, context, t_html("sources.empty", lang))
+        return
+    lines = [t_html("sources.header", lang, count=len(documents))]
+    for doc in documents:
+        details = [escape(x) for x in (doc.app, doc.doc_type, doc.version) if x]
+        line = f"• <b>{escape(doc.title)}</b>"
+        if details:
+            line += f" ({', '.join(details)})"
+        line += f" — <code>{escape(doc.doc_id)}</code>"
+        lines.append(line)
+    await reply_html(update, context, "\n".join(lines))
+
+
+def register(application: Application, trainers_chat_id: int | None) -> None:  # type: ignore[type-arg]
+    # Replies in the trainers' chat are looked at first (group -1) and stop there when relayed.
+    reply_filter = filters.REPLY & ~filters.COMMAND
+    if trainers_chat_id is not None:
+        reply_filter = reply_filter & (filters.Chat(trainers_chat_id) | filters.ChatType.PRIVATE)
+    application.add_handler(MessageHandler(reply_filter, trainer_reply), group=-1)
+    application.add_handler(CommandHandler("sumber", sources))
+    application.add_handler(CallbackQueryHandler(feedback, pattern=action_pattern("fb")))
+    application.add_handler(CallbackQueryHandler(show_source, pattern=action_pattern("src")))
+    application.add_handler(CallbackQueryHandler(ask_trainer, pattern=action_pattern("tr")))
+
+
+def register_questions(application: Application) -> None:  # type: ignore[type-arg]
+    """The catch-all question handler: registered last so commands and dialogs come first."""
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, question))

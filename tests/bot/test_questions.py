@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from tests.bot.conftest import ADMIN, OFFICIAL, STRANGER, TRAINER, TRAINERS_CHAT, BotHarness
+from tests.bot.fakes import BOT_ID, BOT_USERNAME
+
+
+async def test_question_gets_cited_answer_with_buttons(harness: BotHarness) -> None:
+    await harness.updates.send(OFFICIAL, "Bagaimana cara mendaftar di Hayu.Bdg?")
+    assert harness.api.of("sendChatAction")
+    reply = harness.api.last(OFFICIAL)
+    assert "Daftar melalui menu Registrasi" in reply.text
+    assert "[1] <b>Panduan Hayu.Bdg</b> — Registrasi &lt;akun&gt;, hlm. 3" in reply.text
+    labels = [b["text"] for b in reply.buttons()]
+    assert labels[:2] == ["👍", "👎"] and any("pelatih" in x.lower() for x in labels)
+    assert harness.knowledge.asked[0]["asked_by"] == f"tg:{OFFICIAL}"
+    assert harness.api.problems() == []
+
+
+async def test_follow_up_carries_history(harness: BotHarness) -> None:
+    await harness.updates.send(OFFICIAL, "Apa itu Hayu.Bdg?")
+    await harness.updates.send(OFFICIAL, "Bagaimana mendaftarnya?")
+    history = harness.knowledge.asked[1]["history"]
+    assert history and history[0][0] == "Apa itu Hayu.Bdg?"
+
+
+async def test_feedback_and_source_buttons(harness: BotHarness) -> None:
+    await harness.updates.send(OFFICIAL, "Bagaimana cara mendaftar?")
+    reply = harness.api.last(OFFICIAL)
+    await harness.updates.press(OFFICIAL, reply.button("👍")["callback_data"])
+    assert harness.knowledge.feedbacks == [(1, True, f"tg:{OFFICIAL}")]
+    await harness.updates.press(OFFICIAL, reply.button("[1]")["callback_data"])
+    source = harness.api.last(OFFICIAL)
+    assert "<blockquote>Buka menu &lt;Registrasi&gt; &amp; isi NIK.</blockquote>" in source.text
+    assert harness.api.problems() == []
+
+
+async def test_forged_callback_from_another_user_is_refused(harness: BotHarness) -> None:
+    await harness.updates.send(OFFICIAL, "Bagaimana cara mendaftar?")
+    data = harness.api.last(OFFICIAL).button("👍")["callback_data"]
+    harness.api.clear()
+    await harness.updates.press(TRAINER, data)  # someone else's keyboard
+    await harness.updates.press(OFFICIAL, data[:-3] + "xyz")  # tampered signature
+    await harness.updates.press(OFFICIAL, "fb|1,1|AAAAAAAAAAAA")  # crafted by a client
+    assert harness.knowledge.feedbacks == []
+    answers = harness.api.of("answerCallbackQuery")
+    assert len(answers) == 3
+    assert all("bukan untuk Anda" in a.params["text"] for a in answers)
+
+
+async def test_ask_a_trainer_and_the_reply_comes_back(harness: BotHarness) -> None:
+    await harness.updates.send(OFFICIAL, "Siapa admin Hayu.Bdg di Kerinci?")
+    reply = harness.api.last(OFFICIAL)
+    await harness.updates.press(OFFICIAL, reply.button("pelatih")["callback_data"])
+    forwarded = harness.api.last(TRAINERS_CHAT)
+    assert "Siapa admin Hayu.Bdg di Kerinci?" in forwarded.text
+    assert "Pak Budi" in forwarded.text
+    state_threads = harness.app.bot_data["sinergi"].trainer_threads  # type: ignore[attr-defined]
+    (chat_id, forwarded_id), thread = next(iter(state_threads.items()))
+    assert chat_id == TRAINERS_CHAT and thread.asker_chat_id == OFFICIAL
+    harness.api.clear()
+    bot_message = {
+        "message_id": forwarded_id,
+        "date": 0,
+        "chat": {"id": TRAINERS_CHAT, "type": "supergroup", "title": "Pelatih"},
+        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Sinergi"},
+        "text": "❓",
+    }
+    await harness.updates.send(
+        TRAINER, "Pak Andi, Diskominfo Kerinci.", chat_id=TRAINERS_CHAT, reply_to=bot_message
+    )
+    to_official = harness.api.last(OFFICIAL)
+    assert "Pak Andi, Diskominfo Kerinci." in to_official.text
+    assert "Pelatih Rina" in to_official.text
+    # The trainer's reply was relayed, not answered as a question.
+    assert len(harness.knowledge.asked) == 1
+
+
+async def test_rate_limit_per_user(harness: BotHarness) -> None:
+    for i in range(4):
+        await harness.updates.send(OFFICIAL, f"Pertanyaan {i}?")
+    assert len(harness.knowledge.asked) == 3
+    assert "maksimal 3 per menit" in harness.api.last(OFFICIAL).text
+    await harness.updates.send(ADMIN, "Pertanyaan admin?")  # others are not affected
+    assert len(harness.knowledge.asked) == 4
+
+
+async def test_unknown_user_learns_nothing(harness: BotHarness) -> None:
+    await harness.updates.send(STRANGER, "Apa isi MoU Bandung-Kerinci?")
+    await harness.updates.send(STRANGER, "/sumber")
+    await harness.updates.send(STRANGER, "/mou")
+    assert harness.knowledge.asked == []
+    texts = [c.text for c in harness.api.sent(STRANGER)]
+    assert len(texts) == 3 and all("/start" in t for t in texts)
+
+
+async def test_answer_over_4096_chars_is_split(harness: BotHarness) -> None:
+    paragraph = "Langkah pendaftaran <penting> & wajib dibaca. " * 40
+    harness.knowledge.answer_text = "\n\n".join([paragraph.strip()] * 8)
+    await harness.updates.send(OFFICIAL, "Jelaskan semuanya")
+    parts = harness.api.sent(OFFICIAL)
+    assert len(parts) >= 3
+    assert all(len(p.text) <= 4096 for p in parts)
+    assert not parts[0].buttons() and parts[-1].buttons()  # buttons on the last part only
+    assert "Sumber" in parts[-1].text
+    assert harness.api.problems() == []
+
+
+async def test_group_answers_only_when_addressed(harness: BotHarness) -> None:
+    group = -100777
+    await harness.updates.send(OFFICIAL, "obrolan biasa", chat_id=group)
+    assert harness.knowledge.asked == []
+    await harness.updates.send(OFFICIAL, f"@{BOT_USERNAME} cara daftar?", chat_id=group)
+    assert harness.knowledge.asked[0]["question"] == "cara daftar?"
+    reply = harness.api.last(group)
+    assert reply.params.get("reply_parameters")  # quotes the asker in a group
+
+
+async def test_sources_lists_documents(harness: BotHarness) -> None:
+    from tests.bot.service_fakes import document
+
+    harness.knowledge.documents = [document("panduan-hayu", "Panduan <Hayu>")]
+    await harness.updates.send(OFFICIAL, "/sumber")
+    text = harness.api.last(OFFICIAL).text
+    assert "Panduan &lt;Hayu&gt;" in text and "panduan-hayu" in text
