@@ -287,7 +287,11 @@ class MilestoneContext:
 
 
 def dedup_key(
-    kind: str, agreement_id: int | None, milestone_id: int | None, threshold: int, recipient: str
+    kind: str,
+    agreement_id: int | None,
+    milestone_id: int | None,
+    threshold: int | str,
+    recipient: str,
 ) -> str:
     """The outbox's uniqueness: one row per reminder per recipient, ever."""
     a = "-" if agreement_id is None else str(agreement_id)
@@ -874,8 +878,14 @@ class ReminderService:
                 recipient = f"tg:{admin.telegram_id}"
                 rows.append(
                     {
+                        # One notice per reminder and admin, however many of its
+                        # recipients failed or in which way.
                         "dedup_key": dedup_key(
-                            "undeliverable", e.agreement_id, e.milestone_id, e.id, recipient
+                            "undeliverable",
+                            e.agreement_id,
+                            e.milestone_id,
+                            f"{e.kind}.{e.threshold}",
+                            recipient,
                         ),
                         "kind": "undeliverable",
                         "threshold": e.id,

@@ -283,15 +283,19 @@ def digest_week(local_today: date) -> int:
 
 
 def digest_due(calendar: LocalCalendar, timezone: str) -> int | None:
-    """The week whose digest is due now in ``timezone``, or None outside working slots.
+    """The week whose digest is due now in ``timezone``, or None.
 
-    A digest is due from the first working slot of the week (Monday 08:00 by default) and, if
-    that pass was missed, at the next working slot of the same week; the outbox keeps it to one
-    per week.
+    A digest is due on the first working day of the week (Monday by default) in working hours:
+    normally the first pass after 08:00 sends it; after a morning outage, the first pass later
+    that day. A week whose digest day passed entirely in an outage gets none (the next one
+    comes a week later); the outbox keeps it to one per week.
     """
     if not calendar.in_working_slot(timezone):
         return None
-    return digest_week(calendar.today(timezone))
+    today = calendar.today(timezone)
+    if today.weekday() != min(calendar.policy.working_days):
+        return None
+    return digest_week(today)
 
 
 @dataclass(frozen=True)

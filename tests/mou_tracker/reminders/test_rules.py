@@ -307,13 +307,17 @@ def test_policy_from_settings_and_validation() -> None:
 # --- digests ------------------------------------------------------------------------------------
 
 
-def test_digest_is_due_in_working_slots_keyed_by_iso_week() -> None:
+def test_digest_is_due_on_the_first_working_day_keyed_by_iso_week() -> None:
     assert digest_due(LocalCalendar(MONDAY_0900_WIB, POLICY), "Asia/Jakarta") == 202610
     early = LocalCalendar(datetime(2026, 3, 2, 0, 30, tzinfo=UTC), POLICY)
     assert digest_due(early, "Asia/Jakarta") is None
     assert digest_due(early, "Asia/Jayapura") == 202610
     saturday = LocalCalendar(datetime(2026, 3, 7, 3, 0, tzinfo=UTC), POLICY)
     assert digest_due(saturday, "Asia/Jakarta") is None
+    tuesday = LocalCalendar(datetime(2026, 3, 3, 3, 0, tzinfo=UTC), POLICY)
+    assert digest_due(tuesday, "Asia/Jakarta") is None
+    monday_afternoon = LocalCalendar(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), POLICY)
+    assert digest_due(monday_afternoon, "Asia/Jakarta") == 202610
 
 
 def test_outlook_uses_the_tracker_health_and_lists_overdue_and_soon() -> None:

@@ -1,0 +1,573 @@
+"""ReminderService on a real database (SQLite and PostgreSQL): due, the delivery pass, exactly once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from core.errors import PermissionDenied
+from mou_tracker.reminders import repository as repo
+from mou_tracker.reminders.models import (
+    CLAIMED,
+    FAILED,
+    SENDING,
+    SENT,
+    UNCONFIRMED,
+    UNDELIVERABLE,
+)
+from services import Services
+from services.reminders import (
+    DueReminder,
+    InvalidSnooze,
+    MilestoneNotFound,
+    ReminderService,
+    TransientSendError,
+    UndeliverableError,
+    dedup_key,
+    format_date,
+)
+from tests.fakes.reminders import (
+    NAMES,
+    ZONES,
+    Crash,
+    FakeDirectory,
+    FakeSender,
+    FakeUser,
+    seed_agreement,
+)
+
+BANDUNG, KERINCI, MAKASSAR, JAYAPURA = "32.73", "15.01", "73.71", "94.71"
+KERINCI_COORD, BANDUNG_COORD, JAYAPURA_COORD, ADMIN = 111, 222, 333, 900
+# Tuesday 3 March 2026, 09:00 WIB (no weekly digest on a Tuesday).
+TUESDAY = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def directory() -> FakeDirectory:
+    return FakeDirectory(
+        [
+            FakeUser(KERINCI_COORD, "Koordinator Kerinci", region_code=KERINCI),
+            FakeUser(BANDUNG_COORD, "Koordinator Bandung", region_code=BANDUNG, language="en"),
+            FakeUser(JAYAPURA_COORD, "Koordinator Jayapura", region_code=JAYAPURA),
+            FakeUser(ADMIN, "Admin Diskominfo", role="admin"),
+        ]
+    )
+
+
+def make_service(services: Services, directory: FakeDirectory | None) -> ReminderService:
+    return ReminderService(
+        services.session_factory,
+        services.settings,
+        directory=directory,
+        timezone_of=ZONES.__getitem__,
+        region_name=NAMES.__getitem__,
+        clock=services.clock,
+    )
+
+
+@pytest.fixture
+def reminders(services: Services, directory: FakeDirectory) -> ReminderService:
+    return make_service(services, directory)
+
+
+def seed_basic(engine: Engine) -> None:
+    """Bandung shares Hayu.Bdg with Kerinci; Kerinci must train its staff by Wed 4 March."""
+    seed_agreement(
+        engine,
+        agreement_id=1,
+        parties=[BANDUNG, KERINCI],
+        milestones=[
+            (10, "Pelatihan staf", date(2026, 3, 4), KERINCI),
+            (11, "Go-live", date(2026, 6, 30), KERINCI),
+        ],
+    )
+
+
+def keys(due: list[DueReminder]) -> set[tuple[str, int, int | None, str]]:
+    return {(r.kind, r.threshold, r.milestone_id, r.recipient) for r in due}
+
+
+# --- due ----------------------------------------------------------------------------------------
+
+
+def test_due_names_coordinators_by_telegram_id(reminders: ReminderService, engine: Engine) -> None:
+    seed_basic(engine)
+    due = reminders.due(at=TUESDAY)
+    assert keys(due) == {("upcoming", 1, 10, f"tg:{KERINCI_COORD}")}
+    [r] = due
+    assert r.agreement_id == 1
+    assert r.region_code == KERINCI
+    assert r.due_on == date(2026, 3, 4)
+    assert r.telegram_id == KERINCI_COORD
+    assert r.dedup_key == dedup_key("upcoming", 1, 10, 1, f"tg:{KERINCI_COORD}")
+    assert r.timezone == "Asia/Jakarta"
+
+
+def test_due_without_coordinators_uses_placeholders(services: Services, engine: Engine) -> None:
+    seed_agreement(
+        engine,
+        agreement_id=2,
+        parties=[BANDUNG, MAKASSAR],
+        milestones=[(20, "Serah terima kode sumber", date(2026, 2, 14), MAKASSAR)],
+    )
+    due = make_service(services, None).due(at=TUESDAY)
+    # 14 Feb + 14 = 28 Feb escalation (owner Bandung and admins).
+    assert keys(due) == {
+        ("escalation", 14, 20, f"region:{BANDUNG}"),
+        ("escalation", 14, 20, "admins"),
+    }
+    assert all(r.telegram_id is None and r.laggards == (MAKASSAR,) for r in due)
+
+
+def test_due_outside_working_hours_is_empty(reminders: ReminderService, engine: Engine) -> None:
+    seed_basic(engine)
+    assert reminders.due(at=datetime(2026, 3, 3, 10, 0, tzinfo=UTC)) == []  # 17:00 WIB
+    assert reminders.due(at=datetime(2026, 3, 7, 3, 0, tzinfo=UTC)) == []  # Saturday
+
+
+def test_due_leaves_out_what_the_outbox_holds(reminders: ReminderService, engine: Engine) -> None:
+    seed_basic(engine)
+    sender = FakeSender()
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    assert reminders.due(at=TUESDAY) == []
+    assert reminders.due(at=TUESDAY + timedelta(hours=3)) == []
+
+
+def test_inactive_agreements_and_done_milestones_are_not_due(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_agreement(
+        engine,
+        agreement_id=3,
+        parties=[BANDUNG, KERINCI],
+        status="draft",
+        milestones=[(30, "Rencana kerja", date(2026, 3, 4), KERINCI)],
+    )
+    seed_agreement(
+        engine,
+        agreement_id=4,
+        parties=[BANDUNG, KERINCI],
+        milestones=[(40, "Rencana kerja", date(2026, 3, 4), KERINCI)],
+        done=[40],
+    )
+    assert reminders.due(at=TUESDAY) == []
+
+
+# --- the pass: exactly once ---------------------------------------------------------------------
+
+
+def test_a_pass_sends_each_reminder_once_and_a_restart_sends_nothing_again(
+    services: Services, directory: FakeDirectory, engine: Engine
+) -> None:
+    seed_basic(engine)
+    sender = FakeSender()
+    report = make_service(services, directory).run_pass(now=TUESDAY, sender=sender)
+    assert (report.due, report.recorded, report.messages_sent, report.reminders_sent) == (
+        1,
+        1,
+        1,
+        1,
+    )
+    [message] = sender.delivered
+    assert message.telegram_id == KERINCI_COORD
+    assert "Pelatihan staf" in message.text
+    assert "Kota Bandung" in message.text  # the partner region
+    assert format_date(date(2026, 3, 4), "id") in message.text
+    assert "WIB" in message.text
+    actions = [b.action for row in message.buttons for b in row]
+    assert actions == ["done", "progress", "blocked", "snooze"]
+    # Same instant again, later the same day, and in a fresh process: nothing more.
+    for at in (TUESDAY, TUESDAY + timedelta(hours=2)):
+        again = make_service(services, directory).run_pass(now=at, sender=sender)
+        assert again.messages_sent == 0
+    assert len(sender.delivered) == 1
+    [row] = make_service(services, directory).log()
+    assert (row.status, row.message_id, row.sent_at) == (SENT, 1001, TUESDAY)
+
+
+def test_the_next_rung_is_a_new_reminder(reminders: ReminderService, engine: Engine) -> None:
+    seed_basic(engine)
+    sender = FakeSender()
+    reminders.run_pass(now=TUESDAY, sender=sender)  # due tomorrow
+    reminders.run_pass(now=TUESDAY + timedelta(days=2), sender=sender)  # Thursday: 1 day late
+    assert [m.kinds for m in sender.delivered] == [("upcoming",), ("overdue",)]
+
+
+def test_killed_between_send_and_mark_is_never_sent_twice(
+    services: Services, directory: FakeDirectory, engine: Engine
+) -> None:
+    seed_basic(engine)
+    dying = FakeSender(crash_after_delivery=True)
+    with pytest.raises(Crash):
+        make_service(services, directory).run_pass(now=TUESDAY, sender=dying)
+    assert len(dying.delivered) == 1  # Telegram got it, the outbox never heard back
+    with services.session_factory.begin() as s:
+        assert [e.status for e in repo.entries(s)] == [SENDING]
+
+    restarted = FakeSender()
+    # While the lease runs, another pass leaves the row alone...
+    make_service(services, directory).run_pass(now=TUESDAY + timedelta(minutes=5), sender=restarted)
+    # ...and once it expired, the row is resolved as unconfirmed, not re-sent.
+    report = make_service(services, directory).run_pass(
+        now=TUESDAY + timedelta(minutes=15), sender=restarted
+    )
+    assert report.unconfirmed == 1
+    assert restarted.delivered == []
+    [row] = make_service(services, directory).log()
+    assert row.status == UNCONFIRMED
+    assert make_service(services, directory).due(at=TUESDAY + timedelta(minutes=15)) == []
+
+
+def test_killed_after_claiming_but_before_sending_is_sent_after_the_lease(
+    services: Services, directory: FakeDirectory, engine: Engine
+) -> None:
+    seed_basic(engine)
+    first = make_service(services, directory)
+    # Record, then claim like a pass that dies right after its claim committed.
+    with services.session_factory.begin() as s:
+        repo.enqueue(s, [first._outbox_row(r, TUESDAY) for r in first.due(at=TUESDAY)])
+    with services.session_factory.begin() as s:
+        _, won = repo.claim(s, now=TUESDAY, lease_until=TUESDAY + timedelta(minutes=10))
+        assert [e.status for e in won] == [CLAIMED]
+    sender = FakeSender()
+    early = make_service(services, directory).run_pass(
+        now=TUESDAY + timedelta(minutes=5), sender=sender
+    )
+    assert early.messages_sent == 0  # still held by the dead pass's lease
+    late = make_service(services, directory).run_pass(
+        now=TUESDAY + timedelta(minutes=11), sender=sender
+    )
+    assert (late.reclaimed, late.messages_sent) == (1, 1)
+    make_service(services, directory).run_pass(now=TUESDAY + timedelta(minutes=30), sender=sender)
+    assert len(sender.delivered) == 1
+
+
+def test_a_claimer_whose_lease_was_taken_over_does_not_send(
+    services: Services, directory: FakeDirectory, engine: Engine
+) -> None:
+    seed_basic(engine)
+    service = make_service(services, directory)
+    with services.session_factory.begin() as s:
+        repo.enqueue(s, [service._outbox_row(r, TUESDAY) for r in service.due(at=TUESDAY)])
+    with services.session_factory.begin() as s:
+        slow_claim, won = repo.claim(s, now=TUESDAY, lease_until=TUESDAY + timedelta(minutes=1))
+        ids = [e.id for e in won]
+    later = TUESDAY + timedelta(minutes=2)
+    with services.session_factory.begin() as s:
+        repo.recover_expired_leases(s, later)
+        fast_claim, taken = repo.claim(s, now=later, lease_until=later + timedelta(minutes=10))
+        assert [e.id for e in taken] == ids
+    with services.session_factory.begin() as s:
+        # The slow pass wakes up: its fence fails, so it must not call Telegram.
+        assert not repo.mark_sending(
+            s, ids, claim_id=slow_claim, lease_until=later + timedelta(minutes=10), now=later
+        )
+        assert repo.mark_sending(
+            s, ids, claim_id=fast_claim, lease_until=later + timedelta(minutes=10), now=later
+        )
+
+
+def test_two_claimers_never_hold_the_same_row(
+    services: Services, directory: FakeDirectory, engine: Engine
+) -> None:
+    for n in range(6):
+        seed_agreement(
+            engine,
+            agreement_id=100 + n,
+            parties=[BANDUNG, KERINCI],
+            milestones=[(1000 + n, f"Tonggak {n}", date(2026, 3, 4), KERINCI)],
+        )
+    service = make_service(services, directory)
+    with services.session_factory.begin() as s:
+        repo.enqueue(s, [service._outbox_row(r, TUESDAY) for r in service.due(at=TUESDAY)])
+        total = len(repo.entries(s, limit=None))
+    assert total == 6
+    won: list[list[int]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def claimer() -> None:
+        try:
+            barrier.wait()
+            with services.session_factory.begin() as s:
+                _, rows = repo.claim(s, now=TUESDAY, lease_until=TUESDAY + timedelta(minutes=10))
+                won.append([r.id for r in rows])
+        except BaseException as err:  # surfaced below
+            errors.append(err)
+
+    threads = [threading.Thread(target=claimer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    claimed = [i for ids in won for i in ids]
+    assert len(claimed) == len(set(claimed)) == total
+
+
+def test_concurrent_passes_deliver_each_reminder_once(
+    services: Services, directory: FakeDirectory, engine: Engine
+) -> None:
+    for n in range(4):
+        seed_agreement(
+            engine,
+            agreement_id=200 + n,
+            parties=[BANDUNG, KERINCI if n % 2 else JAYAPURA],
+            milestones=[(2000 + n, f"Tonggak {n}", date(2026, 3, 4), None)],
+        )
+    sender = FakeSender()
+    lock = threading.Lock()
+    original = sender.send
+
+    def send(message: object) -> int | None:
+        with lock:
+            return original(message)  # type: ignore[arg-type]
+
+    sender.send = send  # type: ignore[method-assign]
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def one_pass() -> None:
+        try:
+            barrier.wait()
+            make_service(services, directory).run_pass(now=TUESDAY, sender=sender)
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=one_pass) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    per_recipient = sorted(m.telegram_id for m in sender.delivered)
+    reminders_delivered = sum(
+        len(m.text.split("\n•")) - 1 if len(m.text.split("\n•")) > 1 else 1
+        for m in sender.delivered
+    )
+    # Bandung is a party to all four, Kerinci to two, Jayapura to two: 8 reminders in all.
+    assert reminders_delivered == 8
+    with services.session_factory.begin() as s:
+        rows = repo.entries(s, limit=None)
+    assert len(rows) == 8 and all(r.status == SENT for r in rows)
+    assert len(per_recipient) >= 3
+
+
+# --- collapse, routing, retries -----------------------------------------------------------------
+
+
+def test_after_downtime_the_missed_reminders_arrive_as_one_message_per_recipient(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_agreement(
+        engine,
+        agreement_id=5,
+        parties=[BANDUNG, KERINCI],
+        milestones=[
+            (50, "Anggaran masuk DPA", date(2026, 3, 3), KERINCI),  # 1-day rung: Mon 2 Mar
+            (51, "Server siap", date(2026, 3, 9), KERINCI),  # 7-day rung: Mon 2 Mar
+            (52, "Rencana kerja", date(2026, 2, 27), None),  # overdue: Sat 28 Feb (both)
+        ],
+    )
+    sender = FakeSender()
+    friday_evening = datetime(2026, 2, 27, 10, 0, tzinfo=UTC)  # 17:00 WIB: after hours
+    assert reminders.run_pass(now=friday_evening, sender=sender).messages_sent == 0
+    # The bot is down all weekend; it comes back on Tuesday morning.
+    report = reminders.run_pass(now=TUESDAY, sender=sender)
+    kerinci = sender.to(KERINCI_COORD)
+    assert len(kerinci) == 1
+    [collapsed] = kerinci
+    assert "3 pengingat" in collapsed.text
+    for title in ("Anggaran masuk DPA", "Server siap", "Rencana kerja"):
+        assert title in collapsed.text
+    assert [b.action for row in collapsed.buttons for b in row] == ["open", "open", "open"]
+    assert len(sender.to(BANDUNG_COORD)) == 1  # Bandung's share of "Rencana kerja"
+    assert report.reminders_sent == 4 and report.messages_sent == 2
+    assert reminders.run_pass(now=TUESDAY + timedelta(hours=1), sender=sender).messages_sent == 0
+
+
+def test_a_blocked_bot_is_marked_undeliverable_and_routed_to_admins_once(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_basic(engine)
+    sender = FakeSender(fail={KERINCI_COORD: UndeliverableError("Forbidden: bot was blocked")})
+    report = reminders.run_pass(now=TUESDAY, sender=sender)
+    assert (report.undeliverable, report.routed_to_admins) == (1, 1)
+    [notice] = sender.to(ADMIN)
+    assert notice.kinds == ("undeliverable",)
+    assert "Pelatihan staf" in notice.text and "tg:111" in notice.text
+    assert notice.buttons == ()
+    reminders.run_pass(now=TUESDAY + timedelta(hours=1), sender=sender)
+    reminders.run_pass(now=TUESDAY + timedelta(days=1, hours=1), sender=sender)
+    assert len(sender.to(ADMIN)) == 1
+    statuses = {(r.kind, r.status) for r in reminders.log()}
+    assert statuses == {("upcoming", UNDELIVERABLE), ("undeliverable", SENT)}
+
+
+def test_a_region_without_coordinator_is_routed_to_admins(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_agreement(
+        engine,
+        agreement_id=6,
+        parties=[BANDUNG, MAKASSAR],
+        milestones=[(60, "Instalasi", date(2026, 3, 4), MAKASSAR)],
+    )
+    sender = FakeSender()
+    report = reminders.run_pass(now=TUESDAY, sender=sender)
+    assert report.routed_to_admins == 1
+    [notice] = sender.to(ADMIN)
+    assert "Kota Makassar" in notice.text
+    # When a coordinator registers later, they get the reminder (a new recipient).
+    reminders._directory.users.append(  # type: ignore[union-attr, attr-defined]
+        FakeUser(444, "Koordinator Makassar", region_code=MAKASSAR)
+    )
+    reminders.run_pass(now=TUESDAY + timedelta(hours=1), sender=sender)
+    assert len(sender.to(444)) == 1
+
+
+def test_a_recipient_who_lost_the_role_is_not_sent_to(
+    reminders: ReminderService, directory: FakeDirectory, engine: Engine
+) -> None:
+    seed_basic(engine)
+    sender = FakeSender(fail={KERINCI_COORD: TransientSendError("timed out")})
+    assert reminders.run_pass(now=TUESDAY, sender=sender).failed == 1
+    directory.change(KERINCI_COORD, role="official")
+    sender.fail.clear()
+    report = reminders.run_pass(now=TUESDAY + timedelta(minutes=5), sender=sender)
+    assert (report.undeliverable, report.routed_to_admins) == (1, 1)
+    assert sender.to(KERINCI_COORD) == []
+    assert len(sender.to(ADMIN)) == 1
+
+
+def test_transient_errors_are_retried_with_backoff_then_given_up(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_basic(engine)
+    sender = FakeSender(fail={KERINCI_COORD: TransientSendError("429", retry_after=30)})
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    [row] = reminders.log(status=FAILED)
+    assert row.next_attempt_at == TUESDAY + timedelta(seconds=31)
+    assert row.attempts == 1
+    # Not before the backoff has passed.
+    at = TUESDAY + timedelta(seconds=20)
+    assert reminders.run_pass(now=at, sender=sender).failed == 0
+    sender.fail[KERINCI_COORD] = TransientSendError("502 Bad Gateway")
+    at = TUESDAY + timedelta(minutes=1)
+    assert reminders.run_pass(now=at, sender=sender).failed == 1
+    [row] = reminders.log(status=FAILED)
+    assert row.next_attempt_at == at + timedelta(minutes=2)  # 1, 2, 4... minutes
+    for _ in range(10):
+        at += timedelta(hours=1)
+        reminders.run_pass(now=at, sender=sender)
+    [row] = [r for r in reminders.log() if r.kind == "upcoming"]
+    assert row.status == UNDELIVERABLE
+    assert row.attempts == 6  # given up, not retried forever
+    assert len(sender.to(ADMIN)) == 1
+
+
+def test_a_transient_error_then_success_sends_once(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_basic(engine)
+    sender = FakeSender(fail={KERINCI_COORD: TransientSendError("timed out")})
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    sender.fail.clear()
+    reminders.run_pass(now=TUESDAY + timedelta(minutes=1, seconds=1), sender=sender)
+    reminders.run_pass(now=TUESDAY + timedelta(minutes=10), sender=sender)
+    assert len(sender.to(KERINCI_COORD)) == 1
+
+
+# --- digests ------------------------------------------------------------------------------------
+
+
+def test_weekly_digests_on_monday_morning_once_a_week(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_basic(engine)
+    seed_agreement(
+        engine,
+        agreement_id=7,
+        parties=[BANDUNG, JAYAPURA],
+        signed_on=date(2025, 1, 10),  # long ago, nothing done: paper only
+        ends_on=date(2026, 5, 31),  # the 90-day renewal rung is Monday 2 March
+        milestones=[(70, "Rencana kerja", date(2026, 12, 1), JAYAPURA)],
+    )
+    sender = FakeSender()
+    early = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)  # 07:30 WIB, 09:30 WIT
+    reminders.run_pass(now=early, sender=sender)
+    assert sorted(m.kinds for m in sender.to(JAYAPURA_COORD)) == [("digest",), ("renewal",)]
+    assert sender.to(KERINCI_COORD) == [] and sender.to(ADMIN) == []  # not 08:00 in WIB yet
+    reminders.run_pass(now=MONDAY, sender=sender)
+    [digest] = [m for m in sender.to(KERINCI_COORD) if m.kinds == ("digest",)]
+    assert "Ringkasan mingguan" in digest.text
+    assert "Pelatihan staf" in digest.text  # due within 14 days
+    [portfolio] = [m for m in sender.to(ADMIN) if m.kinds == ("portfolio",)]
+    assert "Replikasi Hayu.Bdg #7" in portfolio.text  # stalled and nearing its end
+    [bandung] = [m for m in sender.to(BANDUNG_COORD) if m.kinds == ("digest",)]
+    assert "Weekly cooperation digest" in bandung.text  # Bandung's coordinator reads English
+    count = len(sender.delivered)
+    reminders.run_pass(now=MONDAY + timedelta(hours=3), sender=sender)
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    assert not any(m.kinds == ("digest",) for m in sender.delivered[count:])
+    next_monday = MONDAY + timedelta(days=7)
+    reminders.run_pass(now=next_monday, sender=sender)
+    assert any(m.kinds == ("digest",) for m in sender.delivered[count:])
+
+
+# --- snooze, buttons, log -----------------------------------------------------------------------
+
+
+def test_snooze_holds_reminders_and_reminds_again_after_three_days(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_basic(engine)
+    sender = FakeSender()
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    view = reminders.snooze(10, telegram_id=KERINCI_COORD, now=TUESDAY)
+    assert view.until_at == TUESDAY + timedelta(days=3)
+    # Thursday: the overdue rung is held back by the snooze.
+    reminders.run_pass(now=TUESDAY + timedelta(days=2), sender=sender)
+    assert [m.kinds for m in sender.to(KERINCI_COORD)] == [("upcoming",)]
+    # Friday 09:00: the snooze is up; one message holds the repeat and the overdue rung.
+    reminders.run_pass(now=TUESDAY + timedelta(days=3), sender=sender)
+    kinds = [m.kinds for m in sender.to(KERINCI_COORD)]
+    assert len(kinds) == 2 and set(kinds[1]) == {"snooze", "overdue"}
+    reminders.run_pass(now=TUESDAY + timedelta(days=3, hours=2), sender=sender)
+    assert len(sender.to(KERINCI_COORD)) == 2
+
+
+def test_snooze_checks_input_and_permission(reminders: ReminderService, engine: Engine) -> None:
+    seed_basic(engine)
+    with pytest.raises(InvalidSnooze):
+        reminders.snooze(10, telegram_id=KERINCI_COORD, days=0, now=TUESDAY)
+    with pytest.raises(PermissionDenied):
+        reminders.snooze(10, telegram_id=JAYAPURA_COORD, now=TUESDAY)  # not a party
+    with pytest.raises(MilestoneNotFound):
+        reminders.snooze(999, telegram_id=KERINCI_COORD, now=TUESDAY)
+    assert reminders.authorize(ADMIN, 10).party_codes == (BANDUNG, KERINCI)
+    assert reminders.authorize(BANDUNG_COORD, 10).title == "Pelatihan staf"
+
+
+def test_log_filters_and_counts(reminders: ReminderService, engine: Engine) -> None:
+    seed_basic(engine)
+    reminders.run_pass(now=TUESDAY, sender=FakeSender())
+    assert [r.status for r in reminders.log(status=SENT)] == [SENT]
+    assert reminders.log(status=FAILED) == []
+    assert reminders.counts() == {SENT: 1}
+
+
+def test_services_container_wires_reminders(services: Services, engine: Engine) -> None:
+    seed_agreement(
+        engine,
+        agreement_id=8,
+        parties=["32.73", "15.01"],
+        milestones=[(80, "Pelatihan", date(2026, 3, 4), "15.01")],
+    )
+    due = services.reminders.due(at=TUESDAY)
+    assert keys(due) == {("upcoming", 1, 80, "region:15.01")}
+    assert due[0].details["partners"] == ["Kota Bandung"]
