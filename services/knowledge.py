@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -20,6 +21,7 @@ from knowledge_base.errors import (
     EmptyQuestion,
     QuestionNotFound,
 )
+from knowledge_base.evaluation import EvalReport, run_evaluation
 from knowledge_base.index import KnowledgeIndex
 from knowledge_base.language import detect_language
 from knowledge_base.llm import LlmAnswerer
@@ -27,7 +29,7 @@ from knowledge_base.models import KbFeedback, KbQuestion
 from knowledge_base.schemas import Citation, DocumentInfo, SearchFilters, SearchHit
 from services.messages import catalog as services_catalog
 
-__all__ = ["Answer", "Citation", "Gap", "KnowledgeService", "Turn"]
+__all__ = ["Answer", "Citation", "EvalReport", "Gap", "KnowledgeService", "Turn"]
 
 _FOLLOW_UP = (
     "itu tersebut ini nya dia mereka juga lagi lalu kemudian selanjutnya bagaimana dengan "
@@ -319,6 +321,29 @@ class KnowledgeService:
             )
             for g in groups[:limit]
         ]
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(
+        self,
+        corpus: Path,
+        queries: Path,
+        qrels: Path,
+        *,
+        k: int = 10,
+        unanswerable: Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> EvalReport:
+        """Index a BEIR corpus into a fresh scratch index (this model and fusion) and measure it."""
+        return run_evaluation(
+            self.index.embeddings,
+            corpus,
+            queries,
+            qrels,
+            k=k,
+            unanswerable_path=unanswerable,
+            fusion=self.index.fusion,
+            progress=progress,
+        )
 
     # ------------------------------------------------------------------ documents
     def list_documents(self) -> list[DocumentInfo]:
