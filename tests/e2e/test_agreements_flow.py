@@ -1,0 +1,148 @@
+"""End to end: coordinators report progress on their agreements; /laporan sends charts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from mou_tracker.schemas import AgreementDetail, NewAgreement, NewMilestone, NewParty
+from services import Services
+from tests.e2e.conftest import BANDUNG, KERINCI
+from tests.e2e.harness import ADMIN, COORDINATOR, OFFICIAL, STRANGER, BotHarness
+
+MEMPAWAH = "61.04"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def seed(services: Services) -> tuple[AgreementDetail, AgreementDetail]:
+    tracker = services.tracker
+    kerinci = tracker.add_agreement(
+        NewAgreement(
+            kind="pks",
+            title="Replikasi Hayu.Bdg di Kabupaten Kerinci",
+            parties=(
+                NewParty(BANDUNG, document_number="PKS/12/2026"),
+                NewParty(KERINCI, document_number="PKS/05/KRC/2026"),
+            ),
+            signed_on=date(2026, 1, 5),
+            ends_on=date(2028, 1, 5),
+            apps=("Hayu.Bdg",),
+            milestones=(
+                NewMilestone("Pelatihan admin", due_on=date(2026, 2, 15)),
+                NewMilestone("Server siap", due_on=date(2026, 3, 20)),
+                NewMilestone("Peluncuran", due_on=date(2026, 6, 1)),
+            ),
+        ),
+        actor="test",
+    )
+    mempawah = tracker.add_agreement(
+        NewAgreement(
+            kind="pks",
+            title="Replikasi Gampil di Kabupaten Mempawah",
+            parties=(NewParty(BANDUNG), NewParty(MEMPAWAH)),
+            signed_on=date(2026, 1, 10),
+            apps=("Gampil",),
+            milestones=(NewMilestone("Pelatihan", due_on=date(2026, 4, 1)),),
+        ),
+        actor="test",
+    )
+    return kerinci, mempawah
+
+
+@pytest.fixture
+def agreements(bot_services: Services) -> tuple[AgreementDetail, AgreementDetail]:
+    return seed(bot_services)
+
+
+async def test_coordinator_marks_a_milestone_done_with_a_photo(
+    bot: BotHarness, agreements: tuple[AgreementDetail, AgreementDetail]
+) -> None:
+    kerinci, _ = agreements
+    listing = (await bot.say(COORDINATOR, "/mou")).one(COORDINATOR.id)
+    assert "Kerinci" in (listing.text or "")
+    assert "Mempawah" not in (listing.text or "")
+    assert len(listing.buttons()) == 1
+
+    await bot.press(COORDINATOR, listing, data=listing.buttons()[0]["callback_data"])
+    assert "Pelatihan admin" in (listing.text or "")  # the list became the agreement
+    milestone_buttons = [b for b in listing.buttons() if "Pelatihan admin" in b["text"]]
+    await bot.press(COORDINATOR, listing, data=milestone_buttons[0]["callback_data"])
+    actions = listing.buttons()
+    assert len(actions) >= 4  # in progress, done, blocked, back
+
+    done = next(b for b in actions if b is actions[1])
+    asked = await bot.press(COORDINATOR, listing, data=done["callback_data"])
+    assert asked.to(COORDINATOR.id), "the bot asks for evidence"
+
+    evidence = await bot.photo(COORDINATOR, PNG + b"foto", caption="Foto pelatihan 14 Feb")
+    assert evidence.to(COORDINATOR.id) or listing.edits > 3
+    milestone = next(
+        m for m in bot.services.tracker.get_agreement(kerinci.id).milestones
+        if m.title == "Pelatihan admin"
+    )  # fmt: skip
+    assert milestone.status == "done"
+    assert milestone.evidence_note == "Foto pelatihan 14 Feb"
+    assert (milestone.evidence_file or "").startswith("telegram:photo:")
+    assert milestone.updated_by == f"tg:{COORDINATOR.id}"
+    assert milestone.completed_on == date(2026, 3, 2)
+    audit = bot.services.tracker.audit(kerinci.id)
+    assert any(e.actor == f"tg:{COORDINATOR.id}" and e.milestone_id == milestone.id for e in audit)
+
+
+async def test_blocked_needs_a_reason_and_in_progress_is_one_press(
+    bot: BotHarness, agreements: tuple[AgreementDetail, AgreementDetail]
+) -> None:
+    kerinci, _ = agreements
+    server = next(m for m in kerinci.milestones if m.title == "Server siap")
+    view = (await bot.say(COORDINATOR, f"/mou {kerinci.id}")).one(COORDINATOR.id)
+    await bot.press(COORDINATOR, view, data=next(
+        b for b in view.buttons() if "Server siap" in b["text"]
+    )["callback_data"])  # fmt: skip
+    progress, _done, blocked = (view.buttons()[0], view.buttons()[1], view.buttons()[2])
+    await bot.press(COORDINATOR, view, data=progress["callback_data"])
+    assert bot.services.tracker.get_agreement(kerinci.id).milestones[1].status == "in_progress"
+    await bot.press(COORDINATOR, view, data=blocked["callback_data"])
+    await bot.say(COORDINATOR, "Anggaran server belum turun")
+    after = next(
+        m for m in bot.services.tracker.get_agreement(kerinci.id).milestones if m.id == server.id
+    )
+    assert after.status == "blocked"
+    assert after.blocked_reason == "Anggaran server belum turun"
+
+
+async def test_other_regions_agreements_stay_hidden(
+    bot: BotHarness, agreements: tuple[AgreementDetail, AgreementDetail]
+) -> None:
+    _, mempawah = agreements
+    for user in (COORDINATOR, OFFICIAL, STRANGER):
+        exchange = await bot.say(user, f"/mou {mempawah.id}")
+        texts = " ".join(exchange.texts)
+        assert "Mempawah" not in texts and "Gampil" not in texts
+    assert bot.services.tracker.get_agreement(mempawah.id).milestones[0].status == "planned"
+    # the admin sees everything
+    listing = (await bot.say(ADMIN, "/mou")).one(ADMIN.id)
+    assert "Mempawah" in (listing.text or "") and "Kerinci" in (listing.text or "")
+
+
+async def test_laporan_sends_the_timeline_chart(
+    bot: BotHarness, agreements: tuple[AgreementDetail, AgreementDetail]
+) -> None:
+    exchange = await bot.say(COORDINATOR, "/laporan")
+    photos = [m for m in exchange.to(COORDINATOR.id) if m.kind == "photo"]
+    assert len(photos) == 1
+    assert (photos[0].data or b"").startswith(PNG)
+    assert "Kerinci" in (photos[0].text or "")
+    assert bot.server.calls("sendPhoto", ok=True)[0].files["photo"].data.startswith(PNG)
+
+
+async def test_laporan_for_an_admin_adds_the_portfolio(
+    bot: BotHarness, agreements: tuple[AgreementDetail, AgreementDetail]
+) -> None:
+    exchange = await bot.say(ADMIN, "/laporan")
+    photos = [m for m in exchange.to(ADMIN.id) if m.kind == "photo"]
+    assert len(photos) == 1  # the portfolio
+    choose = [m for m in exchange.to(ADMIN.id) if m.kind == "text"]
+    assert choose and len(choose[-1].buttons()) == 2  # one timeline per agreement
+    timeline = await bot.press(ADMIN, choose[-1], data=choose[-1].buttons()[0]["callback_data"])
+    assert [m.kind for m in timeline.to(ADMIN.id)] == ["photo"]

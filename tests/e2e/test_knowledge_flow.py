@@ -1,0 +1,168 @@
+"""End to end: trainers teach the knowledge base, officials ask and get cited answers."""
+
+from __future__ import annotations
+
+from tests.e2e.harness import ADMIN, COORDINATOR, OFFICIAL, STRANGER, TRAINER, BotHarness
+
+GUIDE = """# Panduan Hayu.Bdg
+
+## Pendaftaran akun
+
+Untuk mendaftar akun Hayu.Bdg, warga membuka aplikasi lalu memilih menu Daftar.
+Warga mengisi Nomor Induk Kependudukan (NIK), nama lengkap, dan nomor telepon aktif.
+Kode verifikasi dikirim melalui SMS dan harus dimasukkan dalam lima menit.
+
+## Pengaduan warga
+
+Pengaduan dikirim melalui menu Lapor dengan foto dan lokasi kejadian.
+Setiap pengaduan diteruskan ke perangkat daerah yang berwenang dalam satu hari kerja.
+
+## Replikasi ke daerah mitra
+
+Daerah mitra menyiapkan server, domain, dan tim admin sebelum pelatihan teknis.
+Dinas Komunikasi dan Informatika daerah mitra menjadi penanggung jawab operasional.
+"""
+
+
+async def upload_guide(bot: BotHarness) -> None:
+    exchange = await bot.upload(
+        TRAINER,
+        "panduan-hayu-bdg.md",
+        GUIDE.encode(),
+        mime_type="text/markdown",
+        caption="app=Hayu.Bdg type=panduan",
+    )
+    [progress] = exchange.to(TRAINER.id)
+    # the progress message ends as the ingest report
+    assert progress.edits >= 2
+    assert "1" in (progress.text or "")
+    documents = bot.services.knowledge.list_documents()
+    assert [d.app for d in documents] == ["Hayu.Bdg"]
+
+
+async def test_trainer_uploads_and_official_gets_a_cited_answer(bot: BotHarness) -> None:
+    await upload_guide(bot)
+    [download] = [c for c in bot.server.calls("getFile", ok=True)]
+    assert download.params["file_id"]
+
+    asked = await bot.say(OFFICIAL, "Bagaimana cara mendaftar akun Hayu.Bdg?")
+    replies = asked.to(OFFICIAL.id)
+    assert replies, "an answer"
+    answer = replies[-1]
+    assert "NIK" in "".join(m.text or "" for m in replies) or "Nomor Induk" in "".join(
+        m.text or "" for m in replies
+    )
+    assert "[1]" in "".join(m.text or "" for m in replies)
+    labels = [b["text"] for b in answer.buttons()]
+    assert "👍" in labels and "👎" in labels
+    assert len(labels) >= 4  # 👍, 👎, ask a trainer, at least one source
+    typing = bot.server.calls("sendChatAction", chat_id=OFFICIAL.id)
+    assert typing and typing[0].seq < bot.server.calls("sendMessage", chat_id=OFFICIAL.id)[-1].seq
+
+    # 👍 is acknowledged, 👎 (the same user changing their mind) makes the question a gap
+    query = bot.server.press(OFFICIAL, answer, button="👍")
+    await bot.handled(bot.server.last_update_id, mark=bot.server.last_message_id())
+    assert bot.callback_answers(query)
+    query = bot.server.press(OFFICIAL, answer, button="👎")
+    await bot.handled(bot.server.last_update_id, mark=bot.server.last_message_id())
+    assert bot.callback_answers(query)
+    gaps = bot.services.knowledge.gaps()
+    assert any("Hayu.Bdg" in gap.question for gap in gaps)
+
+    # "show source" sends the cited passage
+    source_button = next(b for b in answer.buttons() if "1" in b["text"] and b["text"] != "👍")
+    shown = await bot.press(OFFICIAL, answer, data=source_button["callback_data"])
+    [passage] = shown.to(OFFICIAL.id)
+    assert "NIK" in (passage.text or "") or "Daftar" in (passage.text or "")
+    assert (
+        bot.server.calls("sendMessage", chat_id=OFFICIAL.id)[-1]
+        .params["text"]
+        .count("<blockquote>")
+        == 1
+    )
+
+
+async def test_ask_a_trainer_and_the_reply_comes_back(bot: BotHarness) -> None:
+    await upload_guide(bot)
+    asked = await bot.say(OFFICIAL, "Berapa biaya lisensi Hayu.Bdg untuk daerah mitra?")
+    answer = asked.to(OFFICIAL.id)[-1]
+    trainer_button = next(
+        b for b in answer.buttons() if b["text"] not in ("👍", "👎") and "1" not in b["text"]
+    )
+    forwarded = await bot.press(OFFICIAL, answer, data=trainer_button["callback_data"])
+    question_for_trainer = forwarded.one(TRAINER.id)
+    assert "biaya lisensi" in (question_for_trainer.text or "")
+    assert forwarded.to(OFFICIAL.id), "the official is told the question went to a trainer"
+
+    reply = await bot.say(
+        TRAINER, "Tidak ada biaya lisensi; daerah menanggung server.", reply_to=question_for_trainer
+    )
+    [relayed] = reply.to(OFFICIAL.id)
+    assert "Tidak ada biaya lisensi" in (relayed.text or "")
+    assert reply.to(TRAINER.id), "the trainer is told the answer was delivered"
+
+
+async def test_oversize_and_unsupported_files_are_refused_before_download(bot: BotHarness) -> None:
+    big = await bot.upload(
+        TRAINER, "rekaman-pelatihan.pdf", b"%PDF-1.4", file_size=25 * 1024 * 1024,
+        mime_type="application/pdf",
+    )  # fmt: skip
+    [refusal] = big.to(TRAINER.id)
+    assert "20" in (refusal.text or "")
+    wrong = await bot.upload(
+        TRAINER, "setup.exe", b"MZ\x90\x00", mime_type="application/x-msdownload"
+    )
+    assert wrong.to(TRAINER.id)
+    assert bot.server.calls("getFile") == []
+    assert bot.services.knowledge.list_documents() == []
+
+
+async def test_only_trainers_and_admins_teach(bot: BotHarness) -> None:
+    for user in (OFFICIAL, COORDINATOR, STRANGER):
+        exchange = await bot.upload(user, "catatan.txt", b"Catatan rapat replikasi Gampil.")
+        assert exchange.to(user.id), "a refusal"
+    assert bot.server.calls("getFile") == []
+    assert bot.services.knowledge.list_documents() == []
+
+
+async def test_sources_and_removal(bot: BotHarness) -> None:
+    await upload_guide(bot)
+    listed = (await bot.say(OFFICIAL, "/sumber")).one(OFFICIAL.id)
+    assert "Panduan Hayu.Bdg" in (listed.text or "") or "panduan-hayu-bdg" in (listed.text or "")
+    denied = (await bot.say(OFFICIAL, "/hapus")).one(OFFICIAL.id)
+    assert denied.buttons() == []
+    menu = (await bot.say(ADMIN, "/hapus")).one(ADMIN.id)
+    chosen = await bot.press(ADMIN, menu, data=menu.buttons()[0]["callback_data"])
+    confirm = chosen.to(ADMIN.id)[-1] if chosen.to(ADMIN.id) else menu
+    yes = confirm.buttons()[0]["callback_data"]
+    # someone else pressing the admin's confirmation button removes nothing
+    await bot.press(TRAINER, confirm, data=yes)
+    assert len(bot.services.knowledge.list_documents()) == 1
+    await bot.press(ADMIN, confirm, data=yes)
+    assert bot.services.knowledge.list_documents() == []
+
+
+async def test_a_very_long_answer_is_split_under_the_limit(bot: BotHarness) -> None:
+    """Every part under 4096 characters (the server refuses longer), buttons on the last."""
+    sections = "\n\n".join(
+        f"## Langkah {n}\n\n"
+        + " ".join(
+            f"Petugas Hayu.Bdg memverifikasi data pendaftaran warga tahap {n} bagian {k}."
+            for k in range(40)
+        )
+        for n in range(1, 8)
+    )
+    await bot.upload(
+        TRAINER, "sop-verifikasi.md", f"# SOP verifikasi Hayu.Bdg\n\n{sections}".encode(),
+        mime_type="text/markdown",
+    )  # fmt: skip
+    long_sources = await bot.say(OFFICIAL, "/sumber")
+    assert long_sources.to(OFFICIAL.id)
+    asked = await bot.say(
+        OFFICIAL, "Bagaimana petugas Hayu.Bdg memverifikasi data pendaftaran warga setiap tahap?"
+    )
+    parts = asked.to(OFFICIAL.id)
+    assert parts
+    assert all(len(p.text or "") <= 4096 for p in parts)
+    assert parts[-1].buttons(), "the buttons come with the last part"
+    assert all(p.buttons() == [] for p in parts[:-1])
