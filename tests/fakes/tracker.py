@@ -1,0 +1,47 @@
+"""Factories for tracker data: agreements as officials record them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.tracker import NewAgreement, NewMilestone, NewParty
+
+BANDUNG = "32.73"
+KERINCI = "15.01"
+SAROLANGUN = "15.03"
+MOJOKERTO_CITY = "35.76"
+
+
+def new_agreement(
+    *,
+    title: str = "Kesepakatan Bersama Replikasi Hayu.Bdg",
+    parties: tuple[str, ...] = (BANDUNG, KERINCI),
+    numbers: tuple[str | None, ...] = ("119/HK/2026", "180/45/HK/2026"),
+    signed_on: date | None = date(2026, 1, 10),
+    ends_on: date | None = date(2031, 1, 10),
+    kind: str = "kb",
+    template: str | None = "app-replication",
+    milestones: tuple[NewMilestone, ...] = (),
+    status: str | None = None,
+    import_key: str | None = None,
+    apps: tuple[str, ...] = ("Hayu.Bdg",),
+    done_keys: tuple[str, ...] = (),
+    parent_id: int | None = None,
+) -> NewAgreement:
+    return NewAgreement(
+        kind=kind,
+        title=title,
+        parties=tuple(
+            NewParty(code, document_number=numbers[i] if i < len(numbers) else None)
+            for i, code in enumerate(parties)
+        ),
+        signed_on=signed_on,
+        ends_on=ends_on,
+        apps=apps,
+        template=template,
+        milestones=milestones,
+        status=status,
+        import_key=import_key,
+        done_keys=done_keys,
+        parent_id=parent_id,
+    )

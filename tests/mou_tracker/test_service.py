@@ -1,0 +1,362 @@
+"""TrackerService on a real database (SQLite here, PostgreSQL too in CI)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from core.errors import NotFound
+from mou_tracker import repository, rules
+from mou_tracker.errors import (
+    AgreementNotFound,
+    InvalidAgreement,
+    InvalidMilestoneChange,
+    MilestoneNotFound,
+    RegionNotFound,
+    TemplateNotFound,
+)
+from mou_tracker.models import AuditEntry, Milestone
+from mou_tracker.schemas import MilestoneFacts
+from services import Services
+from services.tracker import NewMilestone
+from tests.fakes.tracker import BANDUNG, KERINCI, SAROLANGUN, new_agreement
+
+AT = date(2026, 11, 23)
+
+
+def test_services_build_regions_and_tracker(services: Services) -> None:
+    assert services.regions is services.regions
+    assert len(services.regions) == 552
+    assert services.tracker is services.tracker
+
+
+def test_add_agreement_plans_template_milestones(services: Services) -> None:
+    detail = services.tracker.add_agreement(new_agreement(), actor="cli")
+    assert detail.id > 0
+    assert detail.number == "119/HK/2026"
+    assert [p.name for p in detail.parties] == ["Kota Bandung", "Kabupaten Kerinci"]
+    assert detail.owner_region_code == BANDUNG
+    assert detail.apps == ("Hayu.Bdg",)
+    keys = [m.key for m in detail.milestones]
+    assert keys[0] == "coordinators" and keys[-1] == "evaluation"
+    assert len(keys) == 11
+    first = detail.milestones[0]
+    assert first.due_on == date(2026, 1, 24)
+    assert first.responsible_region_code is None  # both sides appoint coordinators
+    by_key = {m.key: m for m in detail.milestones}
+    assert by_key["handover"].responsible_region_code == BANDUNG
+    assert by_key["budget_dpa"].responsible_region_code == KERINCI
+    assert [m.position for m in detail.milestones] == list(range(1, 12))
+
+
+def test_partner_steps_belong_to_everyone_with_several_partners(services: Services) -> None:
+    detail = services.tracker.add_agreement(
+        new_agreement(parties=(BANDUNG, KERINCI, SAROLANGUN), numbers=()), actor="cli"
+    )
+    by_key = {m.key: m for m in detail.milestones}
+    assert by_key["budget_dpa"].responsible_region_code is None
+    assert by_key["handover"].responsible_region_code == BANDUNG
+
+
+def test_unsigned_agreement_is_a_draft_without_due_dates(services: Services) -> None:
+    detail = services.tracker.add_agreement(
+        new_agreement(signed_on=None, ends_on=None), actor="cli"
+    )
+    assert detail.status == "draft"
+    assert detail.health == "draft"
+    assert all(m.due_on is None for m in detail.milestones)
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"kind": "perda"}, "agreement.bad_kind"),
+        ({"title": "  "}, "agreement.empty_title"),
+        ({"parties": (BANDUNG,)}, "agreement.too_few_parties"),
+        ({"parties": (BANDUNG, BANDUNG)}, "agreement.repeated_party"),
+        ({"ends_on": date(2025, 1, 1)}, "agreement.ends_before_signed"),
+        ({"status": "active", "signed_on": None}, "agreement.signed_on_required"),
+        ({"status": "paused"}, "agreement.bad_status"),
+    ],
+)
+def test_invalid_agreements_are_refused(services: Services, changes: dict, code: str) -> None:
+    with pytest.raises(InvalidAgreement) as info:
+        services.tracker.add_agreement(new_agreement(**changes), actor="cli")
+    assert info.value.code == code
+    assert services.tracker.list_agreements(at=AT) == []
+
+
+def test_unknown_region_code_template_and_parent(services: Services) -> None:
+    with pytest.raises(RegionNotFound):
+        services.tracker.add_agreement(new_agreement(parties=(BANDUNG, "99.99")), actor="cli")
+    with pytest.raises(TemplateNotFound):
+        services.tracker.add_agreement(new_agreement(template="nope"), actor="cli")
+    with pytest.raises(AgreementNotFound):
+        services.tracker.add_agreement(new_agreement(parent_id=999), actor="cli")
+    assert services.tracker.list_agreements(at=AT) == []
+
+
+def test_pks_links_to_its_parent_kb(services: Services) -> None:
+    kb = services.tracker.add_agreement(new_agreement(), actor="cli")
+    pks = services.tracker.add_agreement(
+        new_agreement(kind="pks", numbers=("027/PKS/2026",), parent_id=kb.id), actor="cli"
+    )
+    assert services.tracker.get_agreement(pks.id).parent_id == kb.id
+
+
+def test_get_unknown_agreement(services: Services) -> None:
+    with pytest.raises(AgreementNotFound) as info:
+        services.tracker.get_agreement(42)
+    assert isinstance(info.value, NotFound)
+    assert info.value.code == "agreement.not_found"
+
+
+def test_done_needs_evidence_and_records_who_and_when(services: Services) -> None:
+    tracker = services.tracker
+    detail = tracker.add_agreement(new_agreement(), actor="cli")
+    first = detail.milestones[0]
+    with pytest.raises(InvalidMilestoneChange) as info:
+        tracker.update_milestone(first.id, "done", actor="tg:1")
+    assert info.value.code == "milestone.evidence_required"
+
+    view = tracker.update_milestone(
+        first.id,
+        "done",
+        actor="tg:1",
+        note="SK Wali Kota No. 800/2026",
+        link="https://jdih.bandung.go.id/sk",
+        on=date(2026, 1, 20),
+    )
+    assert view.status == "done"
+    assert view.completed_on == date(2026, 1, 20)
+    assert view.evidence_note == "SK Wali Kota No. 800/2026"
+    assert view.evidence_link == "https://jdih.bandung.go.id/sk"
+    assert view.updated_by == "tg:1"
+    assert view.updated_at == services.clock.now()
+    assert not view.overdue
+
+
+def test_blocked_needs_a_reason_and_leaving_blocked_clears_it(services: Services) -> None:
+    tracker = services.tracker
+    m = tracker.add_agreement(new_agreement(), actor="cli").milestones[3]
+    with pytest.raises(InvalidMilestoneChange) as info:
+        tracker.update_milestone(m.id, "blocked", actor="cli")
+    assert info.value.code == "milestone.reason_required"
+    blocked = tracker.update_milestone(m.id, "blocked", actor="cli", reason="Anggaran belum ada")
+    assert blocked.blocked_reason == "Anggaran belum ada"
+    moving = tracker.update_milestone(m.id, "in_progress", actor="cli")
+    assert moving.blocked_reason is None
+    assert moving.completed_on is None
+
+
+def test_unknown_status_and_milestone(services: Services) -> None:
+    m = services.tracker.add_agreement(new_agreement(), actor="cli").milestones[0]
+    with pytest.raises(InvalidMilestoneChange) as info:
+        services.tracker.update_milestone(m.id, "finished", actor="cli", note="x")
+    assert info.value.code == "milestone.bad_status"
+    with pytest.raises(MilestoneNotFound):
+        services.tracker.update_milestone(9999, "done", actor="cli", note="x")
+
+
+def test_add_move_drop_milestones_are_audited(services: Services) -> None:
+    tracker = services.tracker
+    detail = tracker.add_agreement(new_agreement(), actor="cli")
+    added = tracker.add_milestone(
+        detail.id,
+        "Integrasi dengan SIPD",
+        actor="tg:7",
+        due_on=date(2026, 5, 1),
+        responsible_region_code=KERINCI,
+        position=2,
+    )
+    assert added.position == 2
+    moved = tracker.move_milestone(added.id, date(2026, 6, 1), actor="tg:7", reason="Libur")
+    assert moved.due_on == date(2026, 6, 1)
+    tracker.drop_milestone(detail.milestones[-1].id, actor="tg:7", reason="Tidak perlu")
+
+    after = tracker.get_agreement(detail.id)
+    assert len(after.milestones) == 11
+    assert after.milestones[1].id == added.id
+    assert [m.position for m in after.milestones] == sorted(m.position for m in after.milestones)
+    assert "evaluation" not in {m.key for m in after.milestones}
+
+    actions = [e.action for e in tracker.audit(detail.id)]
+    assert actions == [
+        "agreement.created",
+        "milestone.added",
+        "milestone.moved",
+        "milestone.dropped",
+    ]
+    moved_entry = tracker.audit(detail.id)[2]
+    assert moved_entry.details == {"from": "2026-05-01", "to": "2026-06-01", "reason": "Libur"}
+    dropped = tracker.audit(detail.id)[3]
+    assert dropped.details["key"] == "evaluation"
+
+
+def test_milestone_responsible_must_be_a_party(services: Services) -> None:
+    detail = services.tracker.add_agreement(new_agreement(), actor="cli")
+    with pytest.raises(InvalidMilestoneChange) as info:
+        services.tracker.add_milestone(
+            detail.id, "X", actor="cli", responsible_region_code=SAROLANGUN
+        )
+    assert info.value.code == "milestone.responsible_not_party"
+    with pytest.raises(MilestoneNotFound):
+        services.tracker.move_milestone(999, AT, actor="cli")
+    with pytest.raises(MilestoneNotFound):
+        services.tracker.drop_milestone(999, actor="cli")
+
+
+def test_audit_log_is_append_only_history_of_status_changes(services: Services) -> None:
+    tracker = services.tracker
+    detail = tracker.add_agreement(new_agreement(), actor="cli")
+    m = detail.milestones[0]
+    tracker.update_milestone(m.id, "in_progress", actor="tg:1")
+    tracker.update_milestone(m.id, "done", actor="tg:2", file_ref="sk-koordinator.pdf")
+    entries = tracker.audit(detail.id)
+    changes = [(e.actor, e.details["from"], e.details["to"]) for e in entries[1:]]
+    assert changes == [("tg:1", "planned", "in_progress"), ("tg:2", "in_progress", "done")]
+    assert entries[-1].details["file"] == "sk-koordinator.pdf"
+    assert all(e.milestone_id == m.id for e in entries[1:])
+    with pytest.raises(AgreementNotFound):
+        tracker.audit(404)
+
+
+def test_list_filters_by_region_and_computes_health(services: Services) -> None:
+    tracker = services.tracker
+    a = tracker.add_agreement(new_agreement(signed_on=date(2026, 1, 10)), actor="cli")
+    b = tracker.add_agreement(
+        new_agreement(parties=(BANDUNG, SAROLANGUN), numbers=("2",), signed_on=AT - timedelta(5)),
+        actor="cli",
+    )
+    items = tracker.list_agreements(at=AT)
+    assert [(i.id, i.health) for i in items] == [(a.id, "stalled"), (b.id, "at_risk")]
+    only = tracker.list_agreements(at=AT, region_codes=[SAROLANGUN])
+    assert [i.id for i in only] == [b.id]
+    assert [p.code for p in only[0].parties] == [BANDUNG, SAROLANGUN]
+    assert tracker.list_agreements(at=AT, region_codes=["11.04"]) == []
+
+
+def test_report_counts_health_and_names_who_must_act(services: Services) -> None:
+    tracker = services.tracker
+    stalled = tracker.add_agreement(new_agreement(signed_on=date(2026, 1, 10)), actor="cli")
+    moving = tracker.add_agreement(
+        new_agreement(parties=(BANDUNG, SAROLANGUN), numbers=("B-2",), signed_on=date(2026, 6, 1)),
+        actor="cli",
+    )
+    first = moving.milestones[0]
+    tracker.update_milestone(first.id, "done", actor="cli", note="SK", on=date(2026, 6, 10))
+    tracker.add_agreement(
+        new_agreement(numbers=("D-3",), signed_on=None, ends_on=None), actor="cli"
+    )
+
+    report = tracker.report(at=AT)
+    assert report.total == 3
+    assert report.by_health["stalled"] == 1
+    assert report.by_health["overdue"] == 1
+    assert report.by_health["draft"] == 1
+    assert sum(report.by_health.values()) == 3
+
+    (item,) = report.stalled
+    assert item.agreement_id == stalled.id
+    assert item.days_since_signing == (AT - date(2026, 1, 10)).days
+    assert item.next_milestone == "Penunjukan koordinator kedua pihak"
+    assert item.must_act_names == ("Kota Bandung", "Kabupaten Kerinci")
+
+    assert {o.agreement_id for o in report.overdue} == {moving.id}
+    handover = next(o for o in report.overdue if o.milestone.startswith("Serah terima"))
+    assert handover.must_act == (BANDUNG,)
+    budget = next(o for o in report.overdue if o.milestone == "Anggaran masuk DPA")
+    assert budget.must_act_names == ("Kabupaten Sarolangun",)
+    assert budget.days_overdue == (AT - (date(2026, 6, 1) + timedelta(days=120))).days
+
+    # Due by AT: 10 milestones of the stalled one (317 days), 7 of the moving one (175 days).
+    assert report.milestones_due == 17
+    assert report.milestones_done_of_due == 1
+    assert report.follow_through_rate == round(1 / 17, 4)
+    assert report.beyond_paper_rate == 0.5
+
+
+def test_report_lists_renewals(services: Services) -> None:
+    tracker = services.tracker
+    detail = tracker.add_agreement(
+        new_agreement(signed_on=date(2022, 1, 15), ends_on=date(2027, 1, 15)), actor="cli"
+    )
+    report = tracker.report(at=AT)
+    (renewal,) = report.renewal_due
+    assert renewal.agreement_id == detail.id
+    assert renewal.days_left == 53
+    assert tracker.get_agreement(detail.id, at=AT).renewal_due
+    assert not tracker.report(at=date(2026, 10, 1)).renewal_due
+
+
+def test_report_on_empty_database(services: Services) -> None:
+    report = services.tracker.report(at=AT)
+    assert report.total == 0
+    assert report.follow_through_rate is None
+    assert report.beyond_paper_rate is None
+    assert report.stalled == report.overdue == report.renewal_due == ()
+
+
+def test_set_status_is_audited(services: Services) -> None:
+    tracker = services.tracker
+    detail = tracker.add_agreement(new_agreement(), actor="cli")
+    ended = tracker.set_status(detail.id, "terminated", actor="admin")
+    assert ended.health == "expired"
+    assert tracker.audit(detail.id)[-1].details == {"from": "active", "to": "terminated"}
+    with pytest.raises(InvalidAgreement):
+        tracker.set_status(detail.id, "paused", actor="admin")
+
+
+def test_sql_tally_matches_the_pure_rules(services: Services) -> None:
+    """The report's set-based tally must agree with rules.tally on every agreement."""
+    rng = random.Random(20261123)
+    tracker = services.tracker
+    statuses = ["planned", "in_progress", "done", "blocked", "skipped"]
+    for i in range(25):
+        signed = AT - timedelta(days=rng.randint(-30, 500))
+        milestones = []
+        for k in range(rng.randint(0, 8)):
+            status = rng.choice(statuses)
+            due = AT + timedelta(days=rng.randint(-60, 60)) if rng.random() > 0.1 else None
+            completed = (
+                AT + timedelta(days=rng.randint(-60, 10))
+                if status == "done" and rng.random() > 0.2
+                else None
+            )
+            milestones.append(
+                NewMilestone(f"Tahap {k}", due_on=due, status=status, completed_on=completed)
+            )
+        tracker.add_agreement(
+            new_agreement(
+                numbers=(f"N-{i}",),
+                signed_on=signed,
+                ends_on=None,
+                template=None,
+                milestones=tuple(milestones),
+            ),
+            actor="cli",
+        )
+    with services.session_factory() as s:
+        for at in (AT, AT - timedelta(days=45), AT + timedelta(days=20)):
+            rows = repository.agreement_rows(s, at, tracker.thresholds)
+            assert len(rows) == 25
+            for row in rows:
+                facts = [
+                    MilestoneFacts(m.status, m.due_on, m.completed_on)
+                    for m in s.scalars(select(Milestone).where(Milestone.agreement_id == row.id))
+                ]
+                assert row.tally == rules.tally(facts, at, tracker.thresholds), row.id
+                assert tracker.get_agreement(row.id, at=at).health == rules.health_from_tally(
+                    row.facts, row.tally, at, tracker.thresholds
+                )
+
+
+def test_failed_change_writes_no_audit_entry(services: Services) -> None:
+    detail = services.tracker.add_agreement(new_agreement(), actor="cli")
+    with pytest.raises(InvalidMilestoneChange):
+        services.tracker.update_milestone(detail.milestones[0].id, "done", actor="cli")
+    with services.session_factory() as s:
+        assert len(list(s.scalars(select(AuditEntry)))) == 1
