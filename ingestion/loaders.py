@@ -37,9 +37,15 @@ _LEGAL_HEADING = re.compile(
 _SENTENCE_END = re.compile(r"[.!?:;,]$")
 
 
+_SPACE_BEFORE_PUNCT = re.compile(r"(?<=\w) +(?=[,.;:!?)](\s|$))")
+
+
 def clean(text: str) -> str:
-    """Collapse runs of spaces (not newlines) and strip each line."""
-    lines = (_WS.sub(" ", line).strip() for line in text.splitlines())
+    """Collapse runs of spaces (not newlines) and strip each line.
+
+    Also drops the space markup leaves before punctuation ("<b>Kirim</b> ," -> "Kirim,").
+    """
+    lines = (_SPACE_BEFORE_PUNCT.sub("", _WS.sub(" ", line)).strip() for line in text.splitlines())
     return "\n".join(lines).strip()
 
 
