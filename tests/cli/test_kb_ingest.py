@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cli import kb, kb_ingest
+from cli.errors import ExitStatus
+from cli.main import main
+from core.db import make_engine
+from tests.conftest import create_schema
+from tests.fakes import documents as docs
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "docs"
+
+
+@pytest.fixture(autouse=True)
+def ingest_command() -> None:
+    # `cli/kb.py` calls kb_ingest.register(app); registering here only if it has not (yet).
+    if not any(c.name == "ingest" for c in kb.app.registered_commands):
+        kb_ingest.register(kb.app)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "d"
+    path.mkdir()
+    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
+    monkeypatch.setenv("SINERGI_EMBEDDING_BACKEND", "fake")
+    monkeypatch.setenv("SINERGI_LANGUAGE", "id")
+    engine = make_engine(f"sqlite:///{path / 'sinergi.db'}")
+    create_schema(engine)
+    engine.dispose()
+    return path
+
+
+def test_ingest_samples_then_again_unchanged_json(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["kb", "ingest", str(SAMPLES), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    count = len([p for p in SAMPLES.iterdir() if p.is_file()])
+    assert report["added"] == count
+    assert report["failed"] == []
+    assert report["chunks_embedded"] > count
+    assert "gampil-panduan-perizinan" in report["documents"]
+    assert main(["kb", "ingest", str(SAMPLES), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["unchanged"], again["chunks_embedded"]) == (count, 0)
+
+
+def test_failures_are_listed_and_exit_non_zero_good_files_still_ingested(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "campur"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "e-rk-tunjangan-kinerja.md", folder)
+    (folder / "rahasia.pdf").write_bytes(docs.make_encrypted_pdf())
+    (folder / "program.txt").write_bytes(docs.BINARY_AS_TEXT)
+    status = main(["kb", "ingest", str(folder), "--app", "e-RK", "--doc-type", "sop"])
+    assert status == ExitStatus.FAILED
+    out = capsys.readouterr().out
+    assert "Ditambahkan" in out and "Gagal" in out
+    assert "rahasia.pdf" in out and "kata sandi" in out
+    assert "program.txt" in out
+    assert main(["kb", "ingest", str(folder / "e-rk-tunjangan-kinerja.md"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unchanged"] == 1
+
+
+def test_english_report_and_bad_doc_type(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SINERGI_LANGUAGE", "en")
+    status = main(["kb", "ingest", str(SAMPLES / "replicating-bandung-apps-checklist.md")])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "Added" in out and "Chunks embedded" in out
+    status = main(["kb", "ingest", str(SAMPLES), "--doc-type", "novel"])
+    assert status == ExitStatus.INVALID_INPUT
+    assert "novel" in capsys.readouterr().err
+
+
+def test_missing_path_is_a_failure(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "ingest", "/tidak/ada.pdf", "--json"]) == ExitStatus.FAILED
+    failed = json.loads(capsys.readouterr().out)["failed"]
+    assert [(f["file"], f["code"]) for f in failed] == [("/tidak/ada.pdf", "ingest.unreadable")]
