@@ -1,7 +1,195 @@
-"""``sinergi reminders``."""
+"""``sinergi reminders``: what is due, one delivery pass (cron), and the delivery log."""
 
 from __future__ import annotations
 
-import typer
+import asyncio
+from datetime import datetime
+from typing import Any
 
-app = typer.Typer(help="reminders", no_args_is_help=True)
+import typer
+from rich.table import Table
+
+from cli.context import AppContext, get_ctx, print_json
+from cli.errors import ExitStatus
+from services.reminders import DueReminder, OutboxView, PassReport, parse_instant
+
+app = typer.Typer(
+    help="Pengingat tonggak, eskalasi dan ringkasan mingguan / milestone reminders.",
+    no_args_is_help=True,
+)
+
+AT_HELP = (
+    "Waktu acuan: 2026-03-02T09:00+07:00, '2026-03-02 09:00' (zona waktu bawaan) atau "
+    "2026-03-02 (awal jam kerja); default sekarang."
+)
+JSON_HELP = "Keluaran JSON yang dapat dibaca mesin."
+
+
+def _instant(app_ctx: AppContext, value: str | None) -> datetime:
+    if not value:
+        return app_ctx.services.clock.now()
+    settings = app_ctx.settings
+    return parse_instant(value, timezone=settings.timezone, start_hour=settings.working_hours_start)
+
+
+def due_json(r: DueReminder) -> dict[str, Any]:
+    return {
+        "agreement_id": r.agreement_id,
+        "milestone_id": r.milestone_id,
+        "kind": r.kind,
+        "threshold": r.threshold,
+        "recipient": r.recipient,
+        "telegram_id": r.telegram_id,
+        "region_code": r.region_code,
+        "due_on": r.due_on,
+        "trigger_on": r.trigger_on,
+        "timezone": r.timezone,
+        "agreement_title": r.agreement_title,
+        "agreement_number": r.agreement_number,
+        "milestone_title": r.milestone_title,
+        "laggards": list(r.laggards),
+        "dedup_key": r.dedup_key,
+    }
+
+
+@app.command()
+def due(
+    ctx: typer.Context,
+    at: str | None = typer.Option(None, "--at", help=AT_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Pengingat yang akan dikirim pada waktu itu (tanpa Telegram) / what would be sent."""
+    app_ctx = get_ctx(ctx)
+    instant = _instant(app_ctx, at)
+    found = app_ctx.services.reminders.due(at=instant)
+    if as_json:
+        print_json([due_json(r) for r in found])
+        return
+    if not found:
+        app_ctx.console.print(app_ctx.t("reminders.cli.none", at=instant.isoformat()))
+        return
+    table = Table(title=instant.isoformat())
+    for column in ("kind", "agreement", "milestone", "due_on", "recipient", "region"):
+        table.add_column(column)
+    for r in found:
+        table.add_row(
+            f"{r.kind} ({r.threshold})",
+            f"#{r.agreement_id} {r.agreement_title}" if r.agreement_id else "-",
+            f"#{r.milestone_id} {r.milestone_title}" if r.milestone_id else "-",
+            r.due_on.isoformat() if r.due_on else "-",
+            r.recipient,
+            r.region_code or "-",
+        )
+    app_ctx.console.print(table)
+
+
+def pass_json(report: PassReport) -> dict[str, Any]:
+    return {
+        "at": report.at,
+        "due": report.due,
+        "recorded": report.recorded,
+        "messages_sent": report.messages_sent,
+        "reminders_sent": report.reminders_sent,
+        "failed": report.failed,
+        "undeliverable": report.undeliverable,
+        "routed_to_admins": report.routed_to_admins,
+        "reclaimed": report.reclaimed,
+        "unconfirmed": report.unconfirmed,
+    }
+
+
+@app.command()
+def send(
+    ctx: typer.Context,
+    once: bool = typer.Option(
+        False, "--once", help="Satu putaran lalu berhenti (untuk cron) / one pass, then exit."
+    ),
+    at: str | None = typer.Option(None, "--at", help=AT_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Kirim pengingat yang jatuh tempo melalui Telegram / deliver due reminders.
+
+    The bot (``sinergi run``) sends them continuously; ``--once`` runs a single pass.
+    """
+    app_ctx = get_ctx(ctx)
+    if not once:
+        app_ctx.err_console.print("sinergi reminders send --once  (sinergi run: terus-menerus)")
+        raise typer.Exit(int(ExitStatus.USAGE))
+    from bot.reminders import send_once
+
+    instant = _instant(app_ctx, at)
+    report = asyncio.run(send_once(app_ctx.services, app_ctx.settings, now=instant))
+    if as_json:
+        print_json(pass_json(report))
+        return
+    app_ctx.console.print(
+        app_ctx.t(
+            "reminders.cli.pass",
+            due=report.due,
+            recorded=report.recorded,
+            messages=report.messages_sent,
+            reminders=report.reminders_sent,
+            failed=report.failed,
+            undeliverable=report.undeliverable,
+            routed=report.routed_to_admins,
+        )
+    )
+
+
+def log_json(row: OutboxView) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "threshold": row.threshold,
+        "agreement_id": row.agreement_id,
+        "milestone_id": row.milestone_id,
+        "recipient": row.recipient,
+        "status": row.status,
+        "attempts": row.attempts,
+        "trigger_on": row.trigger_on,
+        "due_on": row.due_on,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "sent_at": row.sent_at,
+        "next_attempt_at": row.next_attempt_at,
+        "last_error": row.last_error,
+        "message_id": row.message_id,
+    }
+
+
+@app.command()
+def log(
+    ctx: typer.Context,
+    limit: int = typer.Option(50, "--limit", min=1, help="Jumlah baris / rows."),
+    status: str | None = typer.Option(
+        None,
+        "--status",
+        help="pending, claimed, sending, sent, failed, undeliverable, unconfirmed",
+    ),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Apa yang terkirim, kepada siapa, kapan, dan apa yang gagal / the delivery log."""
+    app_ctx = get_ctx(ctx)
+    rows = app_ctx.services.reminders.log(limit=limit, status=status)
+    if as_json:
+        print_json([log_json(r) for r in rows])
+        return
+    if not rows:
+        app_ctx.console.print(app_ctx.t("reminders.cli.log_empty"))
+        return
+    table = Table()
+    for column in ("id", "kind", "agreement", "milestone", "recipient", "status", "when", "error"):
+        table.add_column(column)
+    for r in rows:
+        when = r.sent_at or r.next_attempt_at or r.updated_at
+        table.add_row(
+            str(r.id),
+            f"{r.kind} ({r.threshold})",
+            str(r.agreement_id or "-"),
+            str(r.milestone_id or "-"),
+            r.recipient,
+            r.status if not r.attempts else f"{r.status} ×{r.attempts}",
+            when.isoformat(timespec="minutes"),
+            (r.last_error or "")[:60],
+        )
+    app_ctx.console.print(table)

@@ -52,6 +52,7 @@ from services.messages import catalog
 
 __all__ = [
     "DueReminder",
+    "InvalidInstant",
     "MilestoneContext",
     "OutboxView",
     "OutgoingMessage",
@@ -63,6 +64,7 @@ __all__ = [
     "SnoozeView",
     "TransientSendError",
     "UndeliverableError",
+    "parse_instant",
 ]
 
 #: Kinds the rules produce about one milestone or agreement (these are collapsed per recipient).
@@ -127,6 +129,33 @@ class InvalidSnooze(InvalidInput):
     code = "reminders.invalid_snooze"
 
 
+class InvalidInstant(InvalidInput):
+    code = "reminders.invalid_instant"
+
+
+def parse_instant(text: str, *, timezone: str, start_hour: int = 8) -> datetime:
+    """An instant as operators type it, as aware UTC.
+
+    ``2026-03-02T09:00+07:00`` (with offset), ``2026-03-02 09:00`` (wall clock in
+    ``timezone``), ``2026-03-02`` (the start of that working day in ``timezone``).
+
+    Raises:
+        InvalidInstant: anything else.
+    """
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            local = datetime(day.year, day.month, day.day, start_hour, tzinfo=zone(timezone))
+            return local.astimezone(UTC)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise InvalidInstant(value=text) from err
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone(timezone))
+    return parsed.astimezone(UTC)
+
+
 # --- what the service talks to ------------------------------------------------------------------
 
 
@@ -168,6 +197,7 @@ class ReminderButton:
     """
 
     action: str
+    agreement_id: int
     milestone_id: int
     label: str
 
@@ -781,7 +811,11 @@ class ReminderService:
     def _deliver(
         self, group: list[_Entry], claim_id: str, now: datetime, sender: ReminderSender
     ) -> tuple[int, int, int, int, int]:
-        """Send one recipient's group; returns (messages, reminders, failed, undeliverable, routed)."""
+        """Send one recipient's group.
+
+        Returns:
+            (messages, reminders, failed, undeliverable, routed to admins)
+        """
         ids = [e.id for e in group]
         reason = self._eligible(group[0])
         if reason is not None:
@@ -929,8 +963,12 @@ class ReminderService:
         if len(group) == 1:
             text = self._render_single(first, lang, now)
             buttons: tuple[tuple[ReminderButton, ...], ...] = ()
-            if first.milestone_id is not None and first.kind != "undeliverable":
-                buttons = self.milestone_buttons(first.milestone_id, lang)
+            if (
+                first.milestone_id is not None
+                and first.agreement_id is not None
+                and first.kind != "undeliverable"
+            ):
+                buttons = self.milestone_buttons(first.agreement_id, first.milestone_id, lang)
             return OutgoingMessage(first.telegram_id, _fit(text), lang, buttons, kinds)
         t = catalog().t
         lines = [t("reminders.collapsed.header", lang, count=len(group))]
@@ -939,31 +977,36 @@ class ReminderService:
             lines.append("• " + self._render_line(e, lang, now))
         milestones = list(
             dict.fromkeys(
-                (e.milestone_id, e.payload.get("milestone_title") or "")
+                (e.agreement_id, e.milestone_id, e.payload.get("milestone_title") or "")
                 for e in ordered
-                if e.milestone_id is not None and e.kind != "undeliverable"
+                if e.milestone_id is not None
+                and e.agreement_id is not None
+                and e.kind != "undeliverable"
             )
         )
         rows = tuple(
             (
                 ReminderButton(
                     "open",
+                    aid,
                     mid,
                     t("reminders.button.open", lang, title=_short(str(title), 28)),
                 ),
             )
-            for mid, title in milestones[:MAX_COLLAPSED_BUTTONS]
+            for aid, mid, title in milestones[:MAX_COLLAPSED_BUTTONS]
         )
         text = _fit("\n".join(lines), more=t("reminders.collapsed.more", lang))
         return OutgoingMessage(first.telegram_id, text, lang, rows, kinds)
 
     def milestone_buttons(
-        self, milestone_id: int, lang: str
+        self, agreement_id: int, milestone_id: int, lang: str
     ) -> tuple[tuple[ReminderButton, ...], ...]:
         """The four actions on a milestone, two per row."""
         t = catalog().t
         buttons = [
-            ReminderButton(action, milestone_id, t(f"reminders.button.{action}", lang))
+            ReminderButton(
+                action, agreement_id, milestone_id, t(f"reminders.button.{action}", lang)
+            )
             for action in MILESTONE_ACTIONS
         ]
         return (tuple(buttons[:2]), tuple(buttons[2:]))
@@ -1236,7 +1279,7 @@ def _groups(entries: Sequence[_Entry]) -> list[list[_Entry]]:
 
 
 def _backoff(attempts: int, retry_after: float | None) -> timedelta:
-    """What the transport asked for (Telegram's RetryAfter), else 1, 2, 4... minutes, at most 1 h."""
+    """What the transport asked for (RetryAfter), else 1, 2, 4... minutes, at most an hour."""
     if retry_after is not None:
         return timedelta(seconds=max(int(retry_after) + 1, 1))
     return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))

@@ -1,0 +1,323 @@
+"""Reminders through Telegram: the JobQueue pass, the sender, and the reminder buttons.
+
+The job runs every ``settings.reminder_interval_minutes``. PTB does not persist jobs, and it
+need not: everything a pass needs (what was sent, what is claimed) lives in the outbox, so the
+schedule is simply rebuilt at start and the first pass catches up (one collapsed message per
+recipient).
+
+The service is synchronous (database work); the pass runs in a worker thread and the sender
+hands each message back to the bot's event loop, so the loop keeps answering users meanwhile.
+
+Buttons: "done" and "blocked" open the milestone dialog of :mod:`bot.handlers.agreements`
+(``mdn``/``mbl``: evidence or reason), "in progress" is its ``mip``; "remind me in 3 days" is
+``rsz`` and, on a collapsed message, each milestone's button ``rmo`` shows its four actions.
+Every callback is signed for the recipient (:class:`bot.keyboards.CallbackSigner`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+from telegram.request import BaseRequest
+
+from accounts import rules
+from accounts.schemas import UserView
+from bot.auth import authorized_callback
+from bot.handlers.common import NO_PREVIEW
+from bot.i18n import error_text, t_html
+from bot.keyboards import Callback, CallbackSigner, action_pattern, button, keyboard
+from bot.state import Context, call, get_state
+from core.config import Settings
+from core.errors import AppError
+from services import Services
+from services.reminders import (
+    SNOOZE_DAYS,
+    OutgoingMessage,
+    PassReport,
+    TransientSendError,
+    UndeliverableError,
+    format_date,
+)
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "sinergi-reminders"
+SNOOZE_ACTION = "rsz"
+OPEN_ACTION = "rmo"
+#: Reminder button action -> callback action (the milestone dialog's own where it exists).
+CALLBACK_ACTIONS = {
+    "done": "mdn",
+    "progress": "mip",
+    "blocked": "mbl",
+    "snooze": SNOOZE_ACTION,
+    "open": OPEN_ACTION,
+}
+#: How long the worker thread waits for one message; well below the outbox lease (10 min).
+SEND_TIMEOUT_S = 120.0
+
+T = TypeVar("T")
+
+
+def reply_markup(signer: CallbackSigner, message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+    """The message's buttons, signed for its recipient (callback data <= 64 bytes)."""
+    if not message.buttons:
+        return None
+    rows = [
+        [
+            button(
+                signer,
+                message.telegram_id,
+                b.label,
+                CALLBACK_ACTIONS[b.action],
+                b.agreement_id,
+                b.milestone_id,
+            )
+            for b in row
+        ]
+        for row in message.buttons
+    ]
+    return keyboard(rows)
+
+
+def translate_error(err: TelegramError) -> TransientSendError | UndeliverableError:
+    """Telegram's errors -> the outbox's two outcomes.
+
+    Undeliverable (never retried): the user blocked the bot or deleted the account (Forbidden),
+    the chat does not exist or the request is malformed (BadRequest), a migrated chat.
+    Transient (retried with backoff): flood control (RetryAfter), timeouts, network and 5xx
+    errors (NetworkError), anything else.
+    """
+    if isinstance(err, Forbidden | ChatMigrated):
+        return UndeliverableError(str(err))
+    if isinstance(err, BadRequest):
+        return UndeliverableError(str(err))
+    if isinstance(err, RetryAfter):
+        after = err.retry_after
+        seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
+        return TransientSendError(str(err), retry_after=seconds)
+    if isinstance(err, TimedOut | NetworkError | InvalidToken):
+        return TransientSendError(str(err))
+    return TransientSendError(str(err))
+
+
+class TelegramReminderSender:
+    """:class:`services.reminders.ReminderSender` over PTB, callable from a worker thread.
+
+    Args:
+        bot: an initialized bot.
+        signer: signs the buttons for each recipient.
+        loop: the event loop the bot runs on (the calling thread must not be that loop's).
+    """
+
+    def __init__(self, bot: Bot, signer: CallbackSigner, loop: asyncio.AbstractEventLoop) -> None:
+        self._bot = bot
+        self._signer = signer
+        self._loop = loop
+
+    async def send_async(self, message: OutgoingMessage) -> int:
+        try:
+            sent = await self._bot.send_message(
+                chat_id=message.telegram_id,
+                text=message.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=reply_markup(self._signer, message),
+                link_preview_options=NO_PREVIEW,
+            )
+        except TelegramError as err:
+            raise translate_error(err) from err
+        return sent.message_id
+
+    def send(self, message: OutgoingMessage) -> int | None:
+        return self._run(self.send_async(message))
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout=SEND_TIMEOUT_S)
+        except TimeoutError as err:
+            future.cancel()
+            raise TransientSendError("no answer from Telegram in time") from err
+
+
+async def run_pass(
+    services: Services, bot: Bot, signer: CallbackSigner, *, now: datetime | None = None
+) -> PassReport:
+    """One delivery pass at ``now`` (the services' clock by default)."""
+    loop = asyncio.get_running_loop()
+    sender = TelegramReminderSender(bot, signer, loop)
+    at = now or services.clock.now()
+    return await asyncio.to_thread(services.reminders.run_pass, now=at, sender=sender)
+
+
+async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The JobQueue callback; a failing pass is logged and the next one tries again."""
+    state = get_state(context)
+    lock: asyncio.Lock = context.bot_data.setdefault("sinergi-reminders-lock", asyncio.Lock())
+    if lock.locked():  # the previous pass is still running
+        return
+    async with lock:
+        try:
+            report = await run_pass(state.services, context.bot, state.signer)
+        except AppError as err:
+            log.warning("reminder pass failed: %s", err)
+            return
+        except Exception:  # the job must survive one bad pass (e.g. the database restarting)
+            log.exception("reminder pass failed")
+            return
+    if report.messages_sent or report.failed or report.undeliverable:
+        log.info(
+            "reminders: %d due, %d messages (%d reminders), %d failed, %d undeliverable",
+            report.due,
+            report.messages_sent,
+            report.reminders_sent,
+            report.failed,
+            report.undeliverable,
+        )
+
+
+@authorized_callback(rules.UPDATE_MILESTONE)
+async def snooze_button(update: Update, context: Context, user: UserView, data: Callback) -> None:
+    """The "remind me in 3 days" button."""
+    query = update.callback_query
+    assert query is not None
+    state = get_state(context)
+    milestone_id = data.int_arg(1)
+    lang = user.language
+    try:
+        view = await call(
+            state.services.reminders.snooze,
+            milestone_id,
+            telegram_id=user.telegram_id,
+            days=SNOOZE_DAYS,
+            now=state.now(),
+            actor=f"tg:{user.telegram_id}",
+        )
+        context_view = await call(state.services.reminders.milestone, milestone_id)
+    except AppError as err:
+        await query.answer(error_text(err, lang)[:190], show_alert=True)
+        return
+    zone = state.services.reminders.timezone_of(user.region_code)
+    until = view.until_at.astimezone(ZoneInfo(zone)).date()
+    await query.answer()
+    text = t_html(
+        "reminders.snoozed", lang, milestone=context_view.title, until=format_date(until, lang)
+    )
+    chat = update.effective_chat
+    if chat is not None:
+        await context.bot.send_message(
+            chat_id=chat.id, text=text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+        )
+
+
+@authorized_callback(rules.UPDATE_MILESTONE)
+async def open_button(update: Update, context: Context, user: UserView, data: Callback) -> None:
+    """A milestone of a collapsed reminder: show its four actions."""
+    query = update.callback_query
+    assert query is not None
+    state = get_state(context)
+    milestone_id = data.int_arg(1)
+    lang = user.language
+    try:
+        milestone = await call(state.services.reminders.authorize, user.telegram_id, milestone_id)
+    except AppError as err:
+        await query.answer(error_text(err, lang)[:190], show_alert=True)
+        return
+    await query.answer()
+    buttons = state.services.reminders.milestone_buttons(
+        milestone.agreement_id, milestone.milestone_id, lang
+    )
+    markup = reply_markup(
+        state.signer, OutgoingMessage(user.telegram_id, "", lang, buttons=buttons)
+    )
+    text = t_html(
+        "reminders.choose", lang, milestone=milestone.title, agreement=milestone.agreement_title
+    )
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await context.bot.send_message(
+        chat_id=chat.id,
+        text=text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        link_preview_options=NO_PREVIEW,
+    )
+
+
+def register(application: Application, services: Services) -> None:  # type: ignore[type-arg]
+    """Add the reminder job and the reminder buttons to the bot.
+
+    The "done", "in progress" and "blocked" buttons reuse the milestone dialog's callbacks,
+    which :func:`bot.handlers.agreements.register` adds.
+    """
+    application.add_handler(
+        CallbackQueryHandler(snooze_button, pattern=action_pattern(SNOOZE_ACTION))
+    )
+    application.add_handler(CallbackQueryHandler(open_button, pattern=action_pattern(OPEN_ACTION)))
+    queue = application.job_queue
+    if queue is None:  # pragma: no cover - the job-queue extra is a dependency
+        log.warning("PTB JobQueue is not available: reminders will not be sent")
+        return
+    interval = timedelta(minutes=services.settings.reminder_interval_minutes)
+    queue.run_repeating(
+        reminder_job,
+        interval=interval,
+        first=timedelta(seconds=10),
+        name=JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+
+
+async def send_once(
+    services: Services,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    request: BaseRequest | None = None,
+) -> PassReport:
+    """One pass outside the bot process (``sinergi reminders send --once``, cron)."""
+    from bot.app import bot_token, file_base_url
+
+    token = bot_token(settings)
+    kwargs: dict[str, Any] = {}
+    if settings.telegram_base_url:
+        kwargs["base_url"] = settings.telegram_base_url
+        kwargs["base_file_url"] = settings.telegram_base_file_url or file_base_url(
+            settings.telegram_base_url
+        )
+    if request is not None:
+        kwargs["request"] = request
+    bot = Bot(token, **kwargs)
+    async with bot:
+        return await run_pass(services, bot, CallbackSigner.from_token(token), now=now)
+
+
+__all__ = [
+    "CALLBACK_ACTIONS",
+    "JOB_NAME",
+    "TelegramReminderSender",
+    "register",
+    "reminder_job",
+    "reply_markup",
+    "run_pass",
+    "send_once",
+    "translate_error",
+]

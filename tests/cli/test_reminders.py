@@ -1,0 +1,166 @@
+"""``sinergi reminders due / send --once / log`` end to end, Telegram played by a local Bot API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli.errors import ExitStatus
+from cli.main import main
+from core.db import make_engine
+from tests.conftest import create_schema
+from tests.fakes.botapi.server import TOKEN, BotApiServer
+from tests.fakes.reminders import seed_agreement
+
+KERINCI_COORD, ADMIN = 111, 900
+TUESDAY_0900_WIB = "2026-03-03T09:00+07:00"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "d"
+    path.mkdir()
+    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
+    for name in ("SINERGI_TELEGRAM_TOKEN", "SINERGI_TELEGRAM_BASE_URL", "SINERGI_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    engine = make_engine(f"sqlite:///{path / 'sinergi.db'}")
+    create_schema(engine)
+    seed_agreement(
+        engine,
+        agreement_id=1,
+        parties=["32.73", "15.01"],
+        title="Replikasi Hayu.Bdg Kerinci",
+        milestones=[(10, "Pelatihan staf", date(2026, 3, 4), "15.01")],
+    )
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[BotApiServer]:
+    with BotApiServer() as server:
+        monkeypatch.setenv("SINERGI_TELEGRAM_TOKEN", TOKEN)
+        monkeypatch.setenv("SINERGI_TELEGRAM_BASE_URL", server.base_url)
+        yield server
+
+
+def _json(capsys: pytest.CaptureFixture[str]) -> Any:
+    return json.loads(capsys.readouterr().out)
+
+
+def test_due_json_without_users_names_placeholders(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["reminders", "due", "--at", TUESDAY_0900_WIB, "--json"]) == 0
+    [item] = _json(capsys)
+    assert item["agreement_id"] == 1
+    assert item["milestone_id"] == 10
+    assert item["kind"] == "upcoming"
+    assert item["recipient"] == "region:15.01"
+    assert item["due_on"] == "2026-03-04"
+    assert item["timezone"] == "Asia/Jakarta"
+
+
+def test_due_names_registered_coordinators(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["users", "add", str(ADMIN), "--role", "admin", "--name", "Admin"]) == 0
+    args = ["users", "add", str(KERINCI_COORD), "--role", "coordinator", "--region", "15.01"]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(["reminders", "due", "--at", "2026-03-03 09:00", "--json"]) == 0
+    assert [i["recipient"] for i in _json(capsys)] == [f"tg:{KERINCI_COORD}"]
+    assert main(["reminders", "due", "--at", "2026-03-03"]) == 0
+    out = capsys.readouterr().out
+    assert "upcoming" in out and f"tg:{KERINCI_COORD}" in out
+
+
+def test_due_outside_working_hours_says_so(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["reminders", "due", "--at", "2026-03-07T10:00+07:00"]) == 0  # Saturday
+    assert "Tidak ada pengingat" in capsys.readouterr().out
+    assert main(["reminders", "due", "--at", "2026-03-07T10:00+07:00", "--json"]) == 0
+    assert _json(capsys) == []
+
+
+def test_due_rejects_a_bad_instant(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reminders", "due", "--at", "besok pagi"]) == ExitStatus.INVALID_INPUT
+    assert "besok pagi" in capsys.readouterr().err
+
+
+def test_send_needs_once_and_a_token(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reminders", "send"]) == ExitStatus.USAGE
+    assert main(["reminders", "send", "--once"]) == ExitStatus.CONFIGURATION
+    assert "SINERGI_TELEGRAM_TOKEN" in capsys.readouterr().err
+
+
+def test_send_once_delivers_through_telegram_exactly_once(
+    data_dir: Path, telegram: BotApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["users", "add", str(ADMIN), "--role", "admin", "--name", "Admin"]) == 0
+    args = ["users", "add", str(KERINCI_COORD), "--role", "coordinator", "--region", "15.01"]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(["reminders", "send", "--once", "--at", TUESDAY_0900_WIB, "--json"]) == 0
+    report = _json(capsys)
+    assert (report["messages_sent"], report["reminders_sent"]) == (1, 1)
+    [message] = telegram.sent(KERINCI_COORD)
+    assert "Pelatihan staf" in (message.text or "")
+    labels = [b["text"] for b in message.buttons()]
+    assert len(labels) == 4
+    assert all(len(b["callback_data"].encode()) <= 64 for b in message.buttons())
+    # A second run (cron fires again) sends nothing new.
+    assert main(["reminders", "send", "--once", "--at", "2026-03-03T09:05+07:00"]) == 0
+    assert len(telegram.sent(KERINCI_COORD)) == 1
+    telegram.assert_clean()
+    capsys.readouterr()
+    assert main(["reminders", "log", "--json"]) == 0
+    [row] = _json(capsys)
+    assert (row["recipient"], row["status"], row["kind"]) == (
+        f"tg:{KERINCI_COORD}",
+        "sent",
+        "upcoming",
+    )
+    assert row["message_id"] == message.message_id
+    assert main(["reminders", "log"]) == 0
+    assert "sent" in capsys.readouterr().out
+
+
+def test_send_once_routes_a_blocked_coordinator_to_the_admins(
+    data_dir: Path, telegram: BotApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["users", "add", str(ADMIN), "--role", "admin", "--name", "Admin"]) == 0
+    args = ["users", "add", str(KERINCI_COORD), "--role", "coordinator", "--region", "15.01"]
+    assert main(args) == 0
+    telegram.block(KERINCI_COORD)
+    assert main(["reminders", "send", "--once", "--at", TUESDAY_0900_WIB]) == 0
+    [notice] = telegram.sent(ADMIN)
+    assert "tidak terkirim" in (notice.text or "").lower()
+    capsys.readouterr()
+    assert main(["reminders", "log", "--json", "--status", "undeliverable"]) == 0
+    [row] = _json(capsys)
+    assert "blocked" in row["last_error"]
+    assert main(["reminders", "send", "--once", "--at", "2026-03-03T11:00+07:00"]) == 0
+    assert len(telegram.sent(ADMIN)) == 1
+
+
+def test_send_once_retries_telegram_flood_control_later(
+    data_dir: Path, telegram: BotApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["users", "add", str(KERINCI_COORD), "--role", "coordinator", "--region", "15.01"]
+    assert main(args) == 0
+    telegram.fail("sendMessage", "500", times=1)
+    assert main(["reminders", "send", "--once", "--at", TUESDAY_0900_WIB]) == 0
+    assert telegram.sent(KERINCI_COORD) == []
+    capsys.readouterr()
+    assert main(["reminders", "log", "--json"]) == 0
+    [row] = _json(capsys)
+    assert (row["status"], row["attempts"]) == ("failed", 1)
+    assert main(["reminders", "send", "--once", "--at", "2026-03-03T09:10+07:00"]) == 0
+    assert len(telegram.sent(KERINCI_COORD)) == 1
