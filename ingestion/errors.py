@@ -78,6 +78,12 @@ class UnreadableFile(IngestError):
     code = "ingest.unreadable"
 
 
+class FileNotFound(IngestError):
+    """The path given does not exist."""
+
+    code = "ingest.not_found"
+
+
 class DuplicateName(IngestError):
     """Two files of one batch map to the same document id (``doc_id``, ``other``)."""
 

@@ -21,6 +21,7 @@ from core.errors import AppError
 from ingestion import detect
 from ingestion.errors import (
     DuplicateName,
+    FileNotFound,
     FileTooLarge,
     IngestError,
     InvalidDocType,
@@ -195,7 +196,7 @@ class IngestService:
             elif path.is_file():
                 sources.append(_Source(str(path), path.name, path=path))
             else:
-                self._fail(tally, str(path), UnreadableFile(str(path), reason="not found"), lang)
+                self._fail(tally, str(path), FileNotFound(str(path)), lang)
         self._run(sources, tally, app, doc_type, uploader, progress, lang)
         return tally.report()
 

@@ -85,4 +85,4 @@ def test_english_report_and_bad_doc_type(
 def test_missing_path_is_a_failure(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["kb", "ingest", "/tidak/ada.pdf", "--json"]) == ExitStatus.FAILED
     failed = json.loads(capsys.readouterr().out)["failed"]
-    assert [(f["file"], f["code"]) for f in failed] == [("/tidak/ada.pdf", "ingest.unreadable")]
+    assert [(f["file"], f["code"]) for f in failed] == [("/tidak/ada.pdf", "ingest.not_found")]

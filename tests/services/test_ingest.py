@@ -170,7 +170,7 @@ def test_hostile_corpus_fails_per_file_and_harms_nothing(
         "bom.docx": "ingest.zip_bomb",
         "program.txt": "ingest.binary_text",
         "gambar.html": "ingest.unsupported_type",
-        "tidak-ada.pdf": "ingest.unreadable",
+        "tidak-ada.pdf": "ingest.not_found",
     }
     assert codes["rusak.pdf"] in {"ingest.corrupt", "ingest.no_text"}
     assert report.added == 1 and report.documents == ("catatan-cp1252",)
