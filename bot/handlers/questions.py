@@ -29,6 +29,7 @@ from bot.formatting import escape, render_answer
 from bot.handlers.common import reply_html, send_html
 from bot.i18n import t, t_html
 from bot.keyboards import Callback, action_pattern, button, keyboard
+from services.knowledge import Turn
 from bot.state import AskedQuestion, BotState, Context, TrainerThread, call, get_state
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ async def question(update: Update, context: Context) -> None:
         state.services.knowledge.ask,
         text,
         language=lang,
-        history=tuple(history),
+        history=tuple(Turn(q, a) for q, a in history),
         asked_by=user.actor,
     )
     _remember(context, text, str(answer.answer))
@@ -265,6 +266,15 @@ def register(application: Application, trainers_chat_id: int | None) -> None:  #
     application.add_handler(CallbackQueryHandler(ask_trainer, pattern=action_pattern("tr")))
 
 
+async def stale_button(update: Update, context: Context) -> None:
+    """Callback data no handler claimed: forged, or from an older version of the bot."""
+    query = update.callback_query
+    if query is not None:
+        user = await lookup(update, context)
+        await query.answer(t("auth.forged", language_of(update, user)), show_alert=True)
+
+
 def register_questions(application: Application) -> None:  # type: ignore[type-arg]
-    """The catch-all question handler: registered last so commands and dialogs come first."""
+    """The catch-alls, registered last so commands, dialogs and buttons come first."""
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, question))
+    application.add_handler(CallbackQueryHandler(stale_button))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -51,13 +52,13 @@ class BotHarness:
     api: FakeBotApi
     updates: Updates
     services: Services
-    knowledge: FakeKnowledge
+    knowledge: Any
 
 
 @pytest.fixture
 async def harness(bot_services: Services, bot_settings: Settings) -> AsyncIterator[BotHarness]:
-    knowledge = FakeKnowledge()
-    bot_services.__dict__["knowledge"] = knowledge  # until the real service is wired in
+    """The bot on real services (SQLite, the fake embeddings) and a faked Telegram."""
+    knowledge = bot_services.knowledge
     access = bot_services.access
     access.add_user(ADMIN, "admin", name="Admin Kota")
     access.add_user(TRAINER, "trainer", name="Pelatih Rina")
@@ -69,3 +70,26 @@ async def harness(bot_services: Services, bot_settings: Settings) -> AsyncIterat
         yield BotHarness(app, api, Updates(app), bot_services, knowledge)
     finally:
         await app.shutdown()
+
+
+@pytest.fixture
+def fake_kb(harness: BotHarness) -> FakeKnowledge:
+    """Replace the knowledge service by a canned one (for tests about formatting and flow)."""
+    kb = FakeKnowledge()
+    harness.services.__dict__["knowledge"] = kb
+    harness.knowledge = kb
+    return kb
+
+
+HAYU_GUIDE = b"""# Panduan Hayu.Bdg
+
+## Registrasi akun
+
+Untuk mendaftar di Hayu.Bdg, buka menu Registrasi lalu isi NIK dan nomor ponsel. Kode OTP
+dikirim lewat SMS dan berlaku lima menit.
+
+## Laporan warga
+
+Warga melaporkan jalan rusak lewat menu Laporan dengan foto dan lokasi. Dinas menindaklanjuti
+dalam tiga hari kerja.
+"""

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from tests.bot.conftest import ADMIN, OFFICIAL, STRANGER, TRAINER, TRAINERS_CHAT, BotHarness
 from tests.bot.fakes import BOT_ID, BOT_USERNAME
+from tests.bot.service_fakes import FakeKnowledge
 
 
-async def test_question_gets_cited_answer_with_buttons(harness: BotHarness) -> None:
+async def test_question_gets_cited_answer_with_buttons(
+    harness: BotHarness, fake_kb: FakeKnowledge
+) -> None:
     await harness.updates.send(OFFICIAL, "Bagaimana cara mendaftar di Hayu.Bdg?")
     assert harness.api.of("sendChatAction")
     reply = harness.api.last(OFFICIAL)
@@ -16,14 +19,14 @@ async def test_question_gets_cited_answer_with_buttons(harness: BotHarness) -> N
     assert harness.api.problems() == []
 
 
-async def test_follow_up_carries_history(harness: BotHarness) -> None:
+async def test_follow_up_carries_history(harness: BotHarness, fake_kb: FakeKnowledge) -> None:
     await harness.updates.send(OFFICIAL, "Apa itu Hayu.Bdg?")
     await harness.updates.send(OFFICIAL, "Bagaimana mendaftarnya?")
     history = harness.knowledge.asked[1]["history"]
-    assert history and history[0][0] == "Apa itu Hayu.Bdg?"
+    assert history and history[0].question == "Apa itu Hayu.Bdg?"
 
 
-async def test_feedback_and_source_buttons(harness: BotHarness) -> None:
+async def test_feedback_and_source_buttons(harness: BotHarness, fake_kb: FakeKnowledge) -> None:
     await harness.updates.send(OFFICIAL, "Bagaimana cara mendaftar?")
     reply = harness.api.last(OFFICIAL)
     await harness.updates.press(OFFICIAL, reply.button("👍")["callback_data"])
@@ -34,7 +37,9 @@ async def test_feedback_and_source_buttons(harness: BotHarness) -> None:
     assert harness.api.problems() == []
 
 
-async def test_forged_callback_from_another_user_is_refused(harness: BotHarness) -> None:
+async def test_forged_callback_from_another_user_is_refused(
+    harness: BotHarness, fake_kb: FakeKnowledge
+) -> None:
     await harness.updates.send(OFFICIAL, "Bagaimana cara mendaftar?")
     data = harness.api.last(OFFICIAL).button("👍")["callback_data"]
     harness.api.clear()
@@ -47,7 +52,9 @@ async def test_forged_callback_from_another_user_is_refused(harness: BotHarness)
     assert all("bukan untuk Anda" in a.params["text"] for a in answers)
 
 
-async def test_ask_a_trainer_and_the_reply_comes_back(harness: BotHarness) -> None:
+async def test_ask_a_trainer_and_the_reply_comes_back(
+    harness: BotHarness, fake_kb: FakeKnowledge
+) -> None:
     await harness.updates.send(OFFICIAL, "Siapa admin Hayu.Bdg di Kerinci?")
     reply = harness.api.last(OFFICIAL)
     await harness.updates.press(OFFICIAL, reply.button("pelatih")["callback_data"])
@@ -75,7 +82,7 @@ async def test_ask_a_trainer_and_the_reply_comes_back(harness: BotHarness) -> No
     assert len(harness.knowledge.asked) == 1
 
 
-async def test_rate_limit_per_user(harness: BotHarness) -> None:
+async def test_rate_limit_per_user(harness: BotHarness, fake_kb: FakeKnowledge) -> None:
     for i in range(4):
         await harness.updates.send(OFFICIAL, f"Pertanyaan {i}?")
     assert len(harness.knowledge.asked) == 3
@@ -84,7 +91,7 @@ async def test_rate_limit_per_user(harness: BotHarness) -> None:
     assert len(harness.knowledge.asked) == 4
 
 
-async def test_unknown_user_learns_nothing(harness: BotHarness) -> None:
+async def test_unknown_user_learns_nothing(harness: BotHarness, fake_kb: FakeKnowledge) -> None:
     await harness.updates.send(STRANGER, "Apa isi MoU Bandung-Kerinci?")
     await harness.updates.send(STRANGER, "/sumber")
     await harness.updates.send(STRANGER, "/mou")
@@ -93,7 +100,7 @@ async def test_unknown_user_learns_nothing(harness: BotHarness) -> None:
     assert len(texts) == 3 and all("/start" in t for t in texts)
 
 
-async def test_answer_over_4096_chars_is_split(harness: BotHarness) -> None:
+async def test_answer_over_4096_chars_is_split(harness: BotHarness, fake_kb: FakeKnowledge) -> None:
     paragraph = "Langkah pendaftaran <penting> & wajib dibaca. " * 40
     harness.knowledge.answer_text = "\n\n".join([paragraph.strip()] * 8)
     await harness.updates.send(OFFICIAL, "Jelaskan semuanya")
@@ -105,7 +112,9 @@ async def test_answer_over_4096_chars_is_split(harness: BotHarness) -> None:
     assert harness.api.problems() == []
 
 
-async def test_group_answers_only_when_addressed(harness: BotHarness) -> None:
+async def test_group_answers_only_when_addressed(
+    harness: BotHarness, fake_kb: FakeKnowledge
+) -> None:
     group = -100777
     await harness.updates.send(OFFICIAL, "obrolan biasa", chat_id=group)
     assert harness.knowledge.asked == []
@@ -115,7 +124,7 @@ async def test_group_answers_only_when_addressed(harness: BotHarness) -> None:
     assert reply.params.get("reply_parameters")  # quotes the asker in a group
 
 
-async def test_sources_lists_documents(harness: BotHarness) -> None:
+async def test_sources_lists_documents(harness: BotHarness, fake_kb: FakeKnowledge) -> None:
     from tests.bot.service_fakes import document
 
     harness.knowledge.documents = [document("panduan-hayu", "Panduan <Hayu>")]

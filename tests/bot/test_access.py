@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.bot.conftest import ADMIN, OFFICIAL, STRANGER, TRAINER, BotHarness
+from tests.bot.service_fakes import FakeKnowledge
+
+
+async def test_start_creates_request_and_admin_approves(
+    fake_kb: FakeKnowledge, harness: BotHarness
+) -> None:
+    await harness.updates.send(STRANGER, "/start")
+    assert "dikirim ke admin" in harness.api.last(STRANGER).text
+    request = harness.api.last(ADMIN)
+    assert str(STRANGER) in request.text
+    assert harness.services.access.get_user(STRANGER).status == "pending"  # type: ignore[union-attr]
+    # While pending, questions are refused without a word about the knowledge base.
+    await harness.updates.send(STRANGER, "Apa isi panduan?")
+    assert "menunggu persetujuan" in harness.api.last(STRANGER).text
+    assert harness.knowledge.asked == []
+
+    await harness.updates.press(ADMIN, request.button("Pelatih")["callback_data"])
+    user = harness.services.access.get_user(STRANGER)
+    assert user is not None and (user.status, user.role) == ("active", "trainer")
+    assert "Pelatih" in harness.api.last(STRANGER).text  # welcomed with their role's help
+    assert "disetujui" in harness.api.last(ADMIN).text
+    # A second press (another admin, a double tap) changes nothing.
+    await harness.updates.press(ADMIN, request.button("Tolak")["callback_data"])
+    assert harness.services.access.get_user(STRANGER).status == "active"  # type: ignore[union-attr]
+
+
+async def test_admin_rejects(harness: BotHarness) -> None:
+    await harness.updates.send(STRANGER, "/start")
+    request = harness.api.last(ADMIN)
+    await harness.updates.press(ADMIN, request.button("Tolak")["callback_data"])
+    assert harness.services.access.get_user(STRANGER).status == "rejected"  # type: ignore[union-attr]
+    assert "ditolak" in harness.api.last(STRANGER).text
+    harness.api.clear()
+    await harness.updates.send(STRANGER, "/start")  # no new request to the admins
+    assert harness.api.sent(ADMIN) == []
+
+
+async def test_only_admins_may_approve(harness: BotHarness) -> None:
+    await harness.updates.send(STRANGER, "/start")
+    data = harness.api.last(ADMIN).button("Pejabat")["callback_data"]
+    await harness.updates.press(TRAINER, data)
+    assert harness.services.access.get_user(STRANGER).status == "pending"  # type: ignore[union-attr]
+
+
+async def test_invite_deep_link_lets_user_in(harness: BotHarness) -> None:
+    code = harness.services.access.create_invite("coordinator", "15.01", created_by="cli")
+    await harness.updates.send(STRANGER, f"/start {code}")
+    user = harness.services.access.get_user(STRANGER)
+    assert user is not None and (user.role, user.region_code) == ("coordinator", "15.01")
+    assert "/mou" in harness.api.last(STRANGER).text
+    await harness.updates.send(STRANGER + 1, f"/start {code}")  # used already
+    assert "tidak berlaku" in harness.api.last(STRANGER + 1).text
+    assert harness.services.access.get_user(STRANGER + 1) is None
+
+
+async def test_first_user_without_admins_learns_how_to_bootstrap(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(harness.services.access, "admins", lambda: [])
+    await harness.updates.send(STRANGER, "/start")
+    text = harness.api.last(STRANGER).text
+    assert f"sinergi users add {STRANGER} --role admin" in text
+
+
+async def test_help_depends_on_role(harness: BotHarness) -> None:
+    await harness.updates.send(OFFICIAL, "/bantuan")
+    official_help = harness.api.last(OFFICIAL).text
+    await harness.updates.send(TRAINER, "/bantuan")
+    trainer_help = harness.api.last(TRAINER).text
+    await harness.updates.send(STRANGER, "/bantuan")
+    guest_help = harness.api.last(STRANGER).text
+    assert "/hapus" in trainer_help and "/hapus" not in official_help
+    assert "/start" in guest_help and "/sumber" not in guest_help
+
+
+async def test_language_switch(harness: BotHarness) -> None:
+    await harness.updates.send(OFFICIAL, "/bahasa")
+    choose = harness.api.last(OFFICIAL)
+    await harness.updates.press(OFFICIAL, choose.button("English")["callback_data"])
+    assert harness.services.access.get_user(OFFICIAL).language == "en"  # type: ignore[union-attr]
+    await harness.updates.send(OFFICIAL, "/bantuan")
+    assert "Your commands" in harness.api.last(OFFICIAL).text
+    await harness.updates.send(OFFICIAL, "/bahasa id")
+    assert harness.services.access.get_user(OFFICIAL).language == "id"  # type: ignore[union-attr]
+    await harness.updates.send(OFFICIAL, "/bahasa fr")
+    assert "tidak didukung" in harness.api.last(OFFICIAL).text
+
+
+async def test_bot_leaves_groups_added_by_non_admins(harness: BotHarness) -> None:
+    await harness.updates.member_change(OFFICIAL, -100123, "left", "member")
+    assert [c.params["chat_id"] for c in harness.api.of("leaveChat")] == [-100123]
+    harness.api.clear()
+    await harness.updates.member_change(ADMIN, -100124, "left", "member")
+    assert harness.api.of("leaveChat") == []
+
+
+async def test_status_is_for_admins(harness: BotHarness) -> None:
+    await harness.updates.send(ADMIN, "/status")
+    text = harness.api.last(ADMIN).text
+    assert "database" in text and "✅" in text
+    await harness.updates.send(OFFICIAL, "/status")
+    assert "database" not in harness.api.last(OFFICIAL).text
+
+
+async def test_unexpected_error_apologises_and_reports_to_admins(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("index exploded")
+
+    monkeypatch.setattr(harness.knowledge, "ask", broken)
+    await harness.updates.send(OFFICIAL, "Pertanyaan?")
+    assert "Maaf, terjadi kesalahan" in harness.api.last(OFFICIAL).text
+    report = harness.api.last(ADMIN)
+    assert "index exploded" in report.text and "<pre>" in report.text
+    assert "index exploded" not in harness.api.last(OFFICIAL).text
+    # The bot keeps working.
+    monkeypatch.undo()
+    await harness.updates.send(OFFICIAL, "Pertanyaan lagi?")
+    assert "kesalahan" not in harness.api.last(OFFICIAL).text
+    assert harness.api.problems() == []
+
+
+async def test_menu_commands_are_published(harness: BotHarness) -> None:
+    await harness.app.post_init(harness.app)  # type: ignore[attr-defined]
+    calls = harness.api.of("setMyCommands")
+    assert len(calls) == 2
+    assert harness.api.problems() == []

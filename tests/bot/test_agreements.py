@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.bot.conftest import ADMIN, COORDINATOR, OFFICIAL, BotHarness
+from tests.bot.service_fakes import FakeKnowledge
+from tests.fakes.tracker import KERINCI, SAROLANGUN, new_agreement
+
+OTHER_COORDINATOR = 3100
+
+
+@pytest.fixture
+def agreement_ids(harness: BotHarness) -> tuple[int, int]:
+    tracker = harness.services.tracker
+    mine = tracker.add_agreement(new_agreement(), actor="test")
+    other = tracker.add_agreement(
+        new_agreement(title="KB Replikasi e-RK", parties=("32.73", SAROLANGUN)), actor="test"
+    )
+    harness.services.access.add_user(COORDINATOR, "coordinator", region_code=KERINCI, name="Eka")
+    harness.services.access.add_user(
+        OTHER_COORDINATOR, "coordinator", region_code=SAROLANGUN, name="Fajar"
+    )
+    return mine.id, other.id
+
+
+async def test_coordinator_lists_only_their_agreements(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    await harness.updates.send(COORDINATOR, "/mou")
+    reply = harness.api.last(COORDINATOR)
+    assert "Hayu.Bdg" in reply.text and "e-RK" not in reply.text
+    assert len(reply.buttons()) == 1
+    await harness.updates.send(ADMIN, "/mou")
+    assert len(harness.api.last(ADMIN).buttons()) == 2
+
+
+async def test_mark_in_progress_then_done_with_evidence(
+    fake_kb: FakeKnowledge, harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    mine, _ = agreement_ids
+    up = harness.updates
+    await up.send(COORDINATOR, "/mou")
+    await up.press(COORDINATOR, harness.api.last(COORDINATOR).buttons()[0]["callback_data"])
+    detail_message = harness.api.last(COORDINATOR)
+    assert detail_message.method == "editMessageText"
+    first_milestone = detail_message.buttons()[0]
+    await up.press(COORDINATOR, first_milestone["callback_data"])
+    milestone_menu = harness.api.last(COORDINATOR)
+    await up.press(COORDINATOR, milestone_menu.button("berjalan")["callback_data"])
+    detail = harness.services.tracker.get_agreement(mine)
+    first = detail.milestones[0]
+    assert first.status == "in_progress" and first.updated_by == f"tg:{COORDINATOR}"
+
+    await up.press(COORDINATOR, milestone_menu.button("Selesai")["callback_data"])
+    assert "bukti" in harness.api.last(COORDINATOR).text
+    await up.send(COORDINATOR, "Berita acara serah terima ditandatangani 2 Maret.")
+    first = harness.services.tracker.get_agreement(mine).milestones[0]
+    assert first.status == "done"
+    assert first.evidence_note == "Berita acara serah terima ditandatangani 2 Maret."
+    assert "diperbarui" in harness.api.last(COORDINATOR).text
+    assert harness.api.problems() == []
+    # The dialog is over: the next text is a question again.
+    await up.send(COORDINATOR, "Apa itu Hayu.Bdg?")
+    assert harness.knowledge.asked[-1]["question"] == "Apa itu Hayu.Bdg?"
+
+
+async def test_done_with_a_photo_and_blocked_with_reason(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    mine, _ = agreement_ids
+    detail = harness.services.tracker.get_agreement(mine)
+    m1, m2 = detail.milestones[0], detail.milestones[1]
+    signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
+    up = harness.updates
+    await up.press(COORDINATOR, signer.pack(COORDINATOR, "mdn", mine, m1.id))
+    photo = [{"file_id": "foto-bukti", "file_unique_id": "fb", "width": 800, "height": 600}]
+    await up.send(COORDINATOR, None, photo=photo, caption="Foto pelatihan")
+    m1_after = harness.services.tracker.get_agreement(mine).milestones[0]
+    assert m1_after.status == "done" and m1_after.evidence_file == "telegram:photo:foto-bukti"
+    await up.press(COORDINATOR, signer.pack(COORDINATOR, "mbl", mine, m2.id))
+    await up.send(COORDINATOR, "Anggaran belum turun")
+    m2_after = harness.services.tracker.get_agreement(mine).milestones[1]
+    assert m2_after.status == "blocked" and m2_after.blocked_reason == "Anggaran belum turun"
+
+
+async def test_cancel_leaves_the_milestone_unchanged(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    mine, _ = agreement_ids
+    m1 = harness.services.tracker.get_agreement(mine).milestones[0]
+    signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
+    await harness.updates.press(COORDINATOR, signer.pack(COORDINATOR, "mbl", mine, m1.id))
+    await harness.updates.send(COORDINATOR, "/batal")
+    assert harness.services.tracker.get_agreement(mine).milestones[0].status == m1.status
+    assert "Dibatalkan" in harness.api.last(COORDINATOR).text
+
+
+async def test_coordinator_cannot_touch_another_regions_agreement(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    _, other = agreement_ids
+    m1 = harness.services.tracker.get_agreement(other).milestones[0]
+    signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
+    # Correctly signed for this user, but the agreement is not theirs: not found, not changed.
+    await harness.updates.press(COORDINATOR, signer.pack(COORDINATOR, "mip", other, m1.id))
+    assert harness.services.tracker.get_agreement(other).milestones[0].status == m1.status
+    alert = harness.api.of("answerCallbackQuery")[-1]
+    assert "tidak ditemukan" in alert.params["text"]
+    await harness.updates.send(COORDINATOR, f"/mou {other}")
+    assert "tidak ditemukan" in harness.api.last(COORDINATOR).text
+
+
+async def test_officials_have_no_agreements(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    await harness.updates.send(OFFICIAL, "/mou")
+    text = harness.api.last(OFFICIAL).text
+    assert "peran Anda" in text and "Hayu" not in text
+
+
+async def test_report_sends_charts(harness: BotHarness, agreement_ids: tuple[int, int]) -> None:
+    await harness.updates.send(COORDINATOR, "/laporan")
+    photos = harness.api.of("sendPhoto")
+    assert len(photos) == 1 and photos[0].chat_id == COORDINATOR  # one agreement: its timeline
+    harness.api.clear()
+    await harness.updates.send(ADMIN, "/laporan")
+    assert len(harness.api.of("sendPhoto")) == 1  # the portfolio
+    choose = harness.api.last(ADMIN)
+    assert len(choose.buttons()) == 2
+    await harness.updates.press(ADMIN, choose.buttons()[1]["callback_data"])
+    assert len(harness.api.of("sendPhoto")) == 2
+    assert harness.api.problems() == []
