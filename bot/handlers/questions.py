@@ -24,13 +24,13 @@ from telegram.ext import (
 
 from accounts import rules
 from accounts.schemas import UserView
-from bot.auth import authorized, authorized_callback, deny, lookup
+from bot.auth import authorized, authorized_callback, deny, language_of, lookup
 from bot.formatting import escape, render_answer
 from bot.handlers.common import reply_html, send_html
 from bot.i18n import t, t_html
 from bot.keyboards import Callback, action_pattern, button, keyboard
-from services.knowledge import Turn
 from bot.state import AskedQuestion, BotState, Context, TrainerThread, call, get_state
+from services.knowledge import Turn
 
 log = logging.getLogger(__name__)
 

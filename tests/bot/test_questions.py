@@ -131,3 +131,10 @@ async def test_sources_lists_documents(harness: BotHarness, fake_kb: FakeKnowled
     await harness.updates.send(OFFICIAL, "/sumber")
     text = harness.api.last(OFFICIAL).text
     assert "Panduan &lt;Hayu&gt;" in text and "panduan-hayu" in text
+
+
+async def test_unclaimed_callback_data_is_answered(harness: BotHarness) -> None:
+    await harness.updates.press(OFFICIAL, "garbage")
+    await harness.updates.press(OFFICIAL, "zz|1|AAAAAAAAAAAA")
+    answers = harness.api.of("answerCallbackQuery")
+    assert len(answers) == 2 and all(a.params["show_alert"] for a in answers)

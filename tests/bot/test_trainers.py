@@ -18,9 +18,7 @@ async def test_upload_then_officials_get_cited_answers(harness: BotHarness) -> N
     assert report.method == "editMessageText"
     assert "Baru: 1" in report.text
     documents = harness.services.knowledge.list_documents()
-    assert [(d.app, d.doc_type) for d in documents] == [
-        ("Hayu.Bdg", "manual")
-    ]  # types are normalised
+    assert [(d.app, d.doc_type) for d in documents] == [("Hayu.Bdg", "manual")]
 
     await harness.updates.send(OFFICIAL, "Bagaimana cara registrasi akun Hayu.Bdg dengan NIK?")
     answer = harness.api.last(OFFICIAL)
