@@ -288,8 +288,10 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> int:
             stmt = sqlite.insert(OutboxEntry).values(list(part))
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             raise RuntimeError(f"unsupported database: {dialect}")
-        result = session.execute(stmt.on_conflict_do_nothing(index_elements=["dedup_key"]))
-        inserted += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+        # RETURNING counts what was really inserted (rowcount is unreliable for multi-row
+        # inserts on some drivers).
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedup_key"]).returning(OutboxEntry.id)
+        inserted += len(session.execute(stmt).all())
     return inserted
 
 

@@ -1,4 +1,4 @@
-"""ReminderService on a real database (SQLite and PostgreSQL): due, the delivery pass, exactly once."""
+"""ReminderService on SQLite and PostgreSQL: due, the delivery pass, exactly once."""
 
 from __future__ import annotations
 
