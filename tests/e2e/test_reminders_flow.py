@@ -1,0 +1,263 @@
+"""End to end: milestone reminders through the real bot's job, exactly once, under faults.
+
+The agreements are seeded, the clock is moved, and the reminder job that
+``bot.reminders.register`` put on the JobQueue is run; the local Bot API server records what
+Telegram would have accepted. The kill test runs the pass in a separate process and SIGKILLs it
+right after Telegram accepted a message and before the bot could record it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from core.clock import FixedClock
+from core.config import Settings
+from core.db import make_engine
+from mou_tracker.schemas import NewAgreement, NewMilestone, NewParty
+from services import Services
+from tests.conftest import create_schema
+from tests.e2e.conftest import BANDUNG, KERINCI
+from tests.e2e.harness import (
+    ADMIN,
+    COORDINATOR,
+    OFFICIAL,
+    START,
+    TRAINER,
+    BotHarness,
+    e2e_settings,
+)
+from tests.e2e.reminder_pass import run_once
+from tests.fakes.botapi import BotApiServer, Call, FakeUser
+
+MEMPAWAH = "61.04"
+MEMPAWAH_COORDINATOR = FakeUser(id=1006, first_name="Hendra", language_code="id")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def seed(services: Services) -> None:
+    """Two agreements with milestones due around Monday 2 March 2026 (the clock's start)."""
+    services.access.add_user(
+        MEMPAWAH_COORDINATOR.id, "coordinator", MEMPAWAH, name="Hendra", language="id"
+    )
+    tracker = services.tracker
+    tracker.add_agreement(
+        NewAgreement(
+            kind="pks",
+            title="Replikasi Hayu.Bdg di Kabupaten Kerinci",
+            parties=(NewParty(BANDUNG), NewParty(KERINCI)),
+            signed_on=date(2026, 1, 5),
+            ends_on=date(2028, 1, 5),
+            apps=("Hayu.Bdg",),
+            milestones=(
+                NewMilestone(
+                    "Pelatihan admin", due_on=date(2026, 2, 27), responsible_region_code=KERINCI
+                ),
+                NewMilestone(
+                    "Server siap", due_on=date(2026, 3, 9), responsible_region_code=KERINCI
+                ),
+                NewMilestone("Peluncuran", due_on=date(2026, 6, 1)),
+            ),
+        ),
+        actor="test",
+    )
+    tracker.add_agreement(
+        NewAgreement(
+            kind="pks",
+            title="Replikasi Gampil di Kabupaten Mempawah",
+            parties=(NewParty(BANDUNG), NewParty(MEMPAWAH)),
+            signed_on=date(2026, 1, 10),
+            apps=("Gampil",),
+            milestones=(
+                NewMilestone(
+                    "Instalasi Gampil", due_on=date(2026, 3, 3), responsible_region_code=MEMPAWAH
+                ),
+            ),
+        ),
+        actor="test",
+    )
+
+
+@pytest.fixture
+def seeded(bot_services: Services) -> Services:
+    seed(bot_services)
+    return bot_services
+
+
+async def run_pass(bot: BotHarness) -> None:
+    ran = await run_once(bot.app)
+    assert ran, "bot.reminders.register put no reminder job on the JobQueue"
+
+
+def delivered(server: BotApiServer, *, since: int = 0) -> list[Call]:
+    return [c for c in server.calls("sendMessage", ok=True) if c.seq > since]
+
+
+def assert_exactly_once(server: BotApiServer, services: Services, *, since: int = 0) -> None:
+    """Every message Telegram accepted is one the outbox recorded as sent, and vice versa.
+
+    A reminder sent twice would leave a message no outbox row accounts for (a row records the
+    one message that delivered it); a lost one would stay pending, claimed or sending.
+    """
+    accepted = delivered(server, since=since)
+    pairs = Counter((c.chat_id, c.params["text"]) for c in accepted)
+    twice = [pair for pair, n in pairs.items() if n > 1]
+    assert not twice, f"delivered more than once: {twice}"
+    rows = services.reminders.log(limit=10_000)
+    stuck = [r for r in rows if r.status in ("pending", "claimed", "sending", "failed")]
+    assert not stuck, stuck
+    recorded = {r.message_id for r in rows if r.status == "sent"}
+    all_accepted = {c.result["result"]["message_id"] for c in delivered(server)}
+    assert recorded == all_accepted
+
+
+async def test_the_right_reminders_arrive_once(bot: BotHarness, seeded: Services) -> None:
+    await run_pass(bot)
+    kerinci = " ".join(m.text or "" for m in bot.server.sent(COORDINATOR.id))
+    mempawah = " ".join(m.text or "" for m in bot.server.sent(MEMPAWAH_COORDINATOR.id))
+    assert "Server siap" in kerinci and "Pelatihan admin" in kerinci
+    assert "Instalasi Gampil" not in kerinci
+    assert "Instalasi Gampil" in mempawah
+    assert "Server siap" not in mempawah and "Pelatihan admin" not in mempawah
+    assert bot.server.sent(TRAINER.id) == [] and bot.server.sent(OFFICIAL.id) == []
+    assert any(m.buttons() for m in bot.server.sent(COORDINATOR.id)), "reminders carry buttons"
+    first = len(delivered(bot.server))
+
+    await run_pass(bot)  # the same instant again: nothing new
+    assert len(delivered(bot.server)) == first
+    assert_exactly_once(bot.server, seeded)
+
+    bot.clock.set(START + timedelta(days=7))  # the next Monday
+    mark = bot.server.calls()[-1].seq
+    await run_pass(bot)
+    await run_pass(bot)
+    assert len(delivered(bot.server)) > first  # "Server siap" is due now, digests again
+    assert_exactly_once(bot.server, seeded, since=mark)
+
+
+async def test_telegram_429_and_500_are_retried(bot: BotHarness, seeded: Services) -> None:
+    bot.server.fail("sendMessage", "429", retry_after=1, chat_id=COORDINATOR.id)
+    bot.server.fail("sendMessage", "500", times=2, chat_id=MEMPAWAH_COORDINATOR.id)
+    for step in range(6):  # passes every few minutes, as the job runs them
+        bot.clock.set(START + timedelta(minutes=10 * step))
+        await run_pass(bot)
+    assert "Server siap" in " ".join(m.text or "" for m in bot.server.sent(COORDINATOR.id))
+    assert "Instalasi Gampil" in " ".join(
+        m.text or "" for m in bot.server.sent(MEMPAWAH_COORDINATOR.id)
+    )
+    refused = bot.server.calls("sendMessage", ok=False)
+    assert {c.status for c in refused} == {429, 500}
+    assert_exactly_once(bot.server, seeded)
+
+
+async def test_a_user_who_blocked_the_bot_is_reported_to_the_admins(
+    bot: BotHarness, seeded: Services
+) -> None:
+    bot.server.block(COORDINATOR.id)
+    await run_pass(bot)
+    attempts = len(bot.server.calls("sendMessage", chat_id=COORDINATOR.id))
+    assert attempts >= 1 and bot.server.sent(COORDINATOR.id) == []
+    to_admin = " ".join(m.text or "" for m in bot.server.sent(ADMIN.id))
+    assert "Kerinci" in to_admin
+    undeliverable = seeded.reminders.log(limit=1000, status="undeliverable")
+    assert undeliverable and all(r.recipient == f"tg:{COORDINATOR.id}" for r in undeliverable)
+    # not retried forever
+    for hours in (1, 2, 3):
+        bot.clock.set(START + timedelta(hours=hours))
+        await run_pass(bot)
+    assert len(bot.server.calls("sendMessage", chat_id=COORDINATOR.id)) == attempts
+    assert_exactly_once(bot.server, seeded)
+
+
+# --- kill -9 in the middle of a pass --------------------------------------------------------
+
+
+def _seeded_data_dir(data_dir: Path, server: BotApiServer) -> Settings:
+    settings = e2e_settings(data_dir, server)
+    settings.ensure_dirs()
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    services = Services(settings, clock=FixedClock(START), engine=engine)
+    access = services.access
+    access.add_user(ADMIN.id, "admin", name=ADMIN.first_name, language="id")
+    access.add_user(COORDINATOR.id, "coordinator", KERINCI, name="Sari", language="id")
+    seed(services)
+    services.close()
+    engine.dispose()
+    return settings
+
+
+def _pass_process(settings: Settings, server: BotApiServer, now: datetime) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.e2e.reminder_pass",
+            str(settings.data_dir),
+            server.base_url,
+            server.token,
+            now.isoformat(),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen[str]) -> None:
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0 and "PASS DONE" in out, (process.returncode, out, err[-3000:])
+
+
+def _messages(server: BotApiServer) -> Counter[tuple[int | str | None, str]]:
+    return Counter((c.chat_id, str(c.params["text"])) for c in delivered(server))
+
+
+@pytest.mark.slow
+def test_a_pass_killed_between_send_and_mark_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    later = START + timedelta(minutes=15)  # past the claim's lease
+    # What an undisturbed deployment delivers, pass at START then at START + 15 min.
+    with BotApiServer() as control:
+        settings = _seeded_data_dir(tmp_path / "control", control)
+        for now in (START, later):
+            _finish(_pass_process(settings, control, now))
+        expected = _messages(control)
+    assert len(expected) >= 3, expected
+
+    with BotApiServer() as server:
+        settings = _seeded_data_dir(tmp_path / "killed", server)
+        victim: dict[str, subprocess.Popen[str]] = {}
+        accepted: list[Call] = []
+
+        def kill_after_second_message(call: Call) -> None:
+            if call.method == "sendMessage" and call.ok:
+                accepted.append(call)
+                if len(accepted) == 2:
+                    # Telegram accepted it; the process never learns that it did.
+                    os.kill(victim["process"].pid, signal.SIGKILL)
+
+        server.after_call = kill_after_second_message
+        victim["process"] = _pass_process(settings, server, START)
+        victim["process"].communicate(timeout=120)
+        assert victim["process"].returncode == -signal.SIGKILL
+        server.after_call = None
+
+        # Restarted (the same instant, then after the lease): the rest arrives, once.
+        for now in (START, later):
+            _finish(_pass_process(settings, server, now))
+        got = _messages(server)
+        assert got == expected, {
+            "missing": expected - got,
+            "extra": got - expected,
+        }
+        server.assert_clean()
