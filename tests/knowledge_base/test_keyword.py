@@ -1,0 +1,109 @@
+"""BM25 with Indonesian normalisation, updated incrementally."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from knowledge_base.keyword import KeywordIndex, TextNormalizer, top_k
+
+
+@pytest.fixture(scope="module")
+def normalizer() -> TextNormalizer:
+    return TextNormalizer()
+
+
+def test_terms_are_stemmed_without_function_words(normalizer: TextNormalizer) -> None:
+    terms = normalizer.terms("Bagaimana cara mengajukan permohonan izin di aplikasi Gampil?")
+    assert "aju" in terms and "mohon" in terms and "izin" in terms and "gampil" in terms
+    assert "bagaimana" not in terms and "di" not in terms
+
+
+def test_negation_is_kept_and_reduplication_folded(normalizer: TextNormalizer) -> None:
+    assert "tidak" in normalizer.terms("dokumen yang tidak lengkap")
+    assert normalizer.terms("kota-kota") == ["kota"]
+
+
+def test_stems_are_cached(normalizer: TextNormalizer) -> None:
+    normalizer.terms("pengajuan")
+    assert normalizer._cache["pengajuan"] == "aju"
+
+
+def _index(docs: dict[str, str], normalizer: TextNormalizer) -> KeywordIndex:
+    index = KeywordIndex()
+    for cid, text in docs.items():
+        index.add(cid, normalizer.terms(text))
+    return index
+
+
+DOCS = {
+    "login": "Masuk ke aplikasi Gampil dengan NIK dan kata sandi.",
+    "izin": "Pengajuan izin usaha dilakukan lewat menu perizinan di Gampil.",
+    "erk": "Target kinerja tahunan diisi di e-RK oleh kepala dinas.",
+}
+
+
+def test_bm25_ranks_the_matching_passage_first(normalizer: TextNormalizer) -> None:
+    index = _index(DOCS, normalizer)
+    hits = index.search(normalizer.terms("mengajukan izin usaha"), 3)
+    assert hits[0].chunk_id == "izin"
+    assert all(h.score > 0 for h in hits)
+
+
+def test_removed_chunks_never_answer(normalizer: TextNormalizer) -> None:
+    index = _index(DOCS, normalizer)
+    assert index.remove("izin")
+    assert not index.remove("izin")
+    hits = index.search(normalizer.terms("izin usaha"), 3)
+    assert "izin" not in [h.chunk_id for h in hits]
+    assert len(index) == 2
+
+
+def test_incremental_updates_score_like_a_fresh_build() -> None:
+    rng = random.Random(7)
+    vocab = [f"w{i}" for i in range(60)]
+    docs = {f"c{i}": [rng.choice(vocab) for _ in range(rng.randint(3, 30))] for i in range(200)}
+    live = KeywordIndex()
+    for cid, terms in docs.items():
+        live.add(cid, terms)
+    for i in range(0, 200, 3):  # remove a third, re-add some with new text
+        live.remove(f"c{i}")
+    for i in range(0, 60, 6):
+        docs[f"c{i}"] = [rng.choice(vocab) for _ in range(10)]
+        live.add(f"c{i}", docs[f"c{i}"])
+    fresh = KeywordIndex()
+    for cid, terms in docs.items():
+        if cid in live:
+            fresh.add(cid, terms)
+    query = ["w1", "w2", "w3", "w40"]
+    got = {h.chunk_id: h.score for h in live.search(query, 500)}
+    want = {h.chunk_id: h.score for h in fresh.search(query, 500)}
+    assert got.keys() == want.keys()
+    for cid, score in want.items():
+        assert got[cid] == pytest.approx(score, rel=1e-5)
+
+
+def test_allowed_mask_filters_results(normalizer: TextNormalizer) -> None:
+    index = _index(DOCS, normalizer)
+    mask = np.zeros(index.capacity, dtype=bool)
+    slot = index.slot("login")
+    assert slot is not None
+    mask[slot] = True
+    hits = index.search(normalizer.terms("Gampil izin"), 3, allowed=mask)
+    assert [h.chunk_id for h in hits] == ["login"]
+
+
+def test_coverage_weighs_missing_rare_terms(normalizer: TextNormalizer) -> None:
+    index = _index(DOCS, normalizer)
+    full = index.coverage(normalizer.terms("izin usaha"), "izin")
+    partial = index.coverage(normalizer.terms("izin usaha tambang"), "izin")
+    assert full == pytest.approx(1.0)
+    assert 0.0 < partial < 1.0
+    assert index.coverage(normalizer.terms("izin"), "unknown") == 0.0
+
+
+def test_top_k_skips_zero_scores() -> None:
+    assert top_k(np.array([0.0, 2.0, 0.5, 0.0]), 3) == [1, 2]
+    assert top_k(np.array([]), 3) == []

@@ -1,0 +1,169 @@
+"""KnowledgeService: cited answers, honest "not found", the gap log, feedback, follow-ups."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge_base.errors import (
+    CitationNotFound,
+    DocumentNotFound,
+    EmptyQuestion,
+    QuestionNotFound,
+)
+from knowledge_base.llm import LlmAnswerer
+from knowledge_base.schemas import ChunkInput, DocumentInput, SearchFilters
+from services import Services
+from services.knowledge import Turn
+
+GAMPIL = DocumentInput(
+    "panduan-gampil", "Panduan Gampil", app="Gampil", doc_type="manual", language="id"
+)
+ERK = DocumentInput("erk-guide", "e-RK guide", app="e-RK", doc_type="manual", language="en")
+
+
+def seed(services: Services) -> None:
+    services.index.replace_document(
+        GAMPIL,
+        [
+            ChunkInput(
+                "Panduan Gampil > Izin\nPengajuan izin usaha dilakukan melalui menu "
+                "Perizinan. Petugas memverifikasi berkas dalam tiga hari kerja.",
+                "Izin",
+                4,
+                0,
+            ),
+            ChunkInput(
+                "Panduan Gampil > Masuk\nMasuk ke Gampil dengan NIK dan kata sandi.", "Masuk", 2, 1
+            ),
+        ],
+    )
+    services.index.replace_document(
+        ERK,
+        [
+            ChunkInput(
+                "e-RK guide > Targets\nYearly performance targets are entered in e-RK by "
+                "the head of the agency.",
+                "Targets",
+                None,
+                0,
+            ),
+        ],
+    )
+
+
+def test_answer_with_citations_and_passage(services: Services) -> None:
+    seed(services)
+    answer = services.knowledge.ask("Berapa lama verifikasi berkas izin usaha?", asked_by="tg:1")
+    assert answer.found and answer.language == "id"
+    assert "tiga hari kerja" in answer.answer and "[1]" in answer.answer
+    (citation,) = answer.citations
+    assert (citation.doc_id, citation.title, citation.section, citation.page) == (
+        "panduan-gampil",
+        "Panduan Gampil",
+        "Izin",
+        4,
+    )
+    assert answer.question_id is not None
+    passage = services.knowledge.citation_passage(answer.question_id, 1)
+    assert "Perizinan" in passage
+    with pytest.raises(CitationNotFound):
+        services.knowledge.citation_passage(answer.question_id, 2)
+    with pytest.raises(QuestionNotFound):
+        services.knowledge.citation_passage(999, 1)
+
+
+def test_unknown_question_is_not_found_and_becomes_a_gap(services: Services) -> None:
+    seed(services)
+    answer = services.knowledge.ask("Kapan jadwal kereta api ke Surabaya?")
+    assert not answer.found and answer.citations == ()
+    assert "belum ada di basis pengetahuan" in answer.answer
+    english = services.knowledge.ask("When does the train to Surabaya leave?")
+    assert not english.found and "does not contain" in english.answer
+    gaps = services.knowledge.gaps()
+    assert sum(g.count for g in gaps) == 2
+    assert all(g.not_found == g.count for g in gaps)
+
+
+def test_similar_gaps_are_grouped(services: Services) -> None:
+    seed(services)
+    for q in (
+        "Bagaimana cara membuat akun e-budgeting?",
+        "bagaimana membuat akun e-budgeting",
+        "Siapa pengelola anggaran desa?",
+    ):
+        services.knowledge.ask(q)
+    gaps = services.knowledge.gaps()
+    assert [g.count for g in gaps] == [2, 1]
+    assert len(gaps[0].examples) == 2
+
+
+def test_thumbs_down_answers_are_gaps_and_votes_can_change(services: Services) -> None:
+    seed(services)
+    answer = services.knowledge.ask("Berapa lama verifikasi berkas izin usaha?")
+    assert answer.question_id is not None
+    services.knowledge.feedback(answer.question_id, False, user="tg:1")
+    (gap,) = services.knowledge.gaps()
+    assert gap.unhelpful == 1 and gap.not_found == 0
+    services.knowledge.feedback(answer.question_id, True, user="tg:1")
+    assert services.knowledge.gaps() == []
+    with pytest.raises(QuestionNotFound):
+        services.knowledge.feedback(12345, True, user="tg:1")
+
+
+def test_filters_restrict_the_sources(services: Services) -> None:
+    seed(services)
+    answer = services.knowledge.ask("izin usaha", filters=SearchFilters(app="e-RK"))
+    assert all(c.doc_id == "erk-guide" for c in answer.citations)
+    answer = services.knowledge.ask("targets", filters=SearchFilters(language="en"))
+    assert answer.found and answer.citations[0].doc_id == "erk-guide"
+
+
+def test_follow_up_uses_the_previous_question(services: Services) -> None:
+    seed(services)
+    alone = services.knowledge.ask("dan itu berapa lama?")
+    follow = services.knowledge.ask(
+        "dan itu berapa lama?", history=[Turn("Bagaimana verifikasi berkas izin usaha?")]
+    )
+    assert follow.found and follow.citations[0].doc_id == "panduan-gampil"
+    assert not alone.found
+
+
+def test_english_question_with_indonesian_sources_says_so(services: Services) -> None:
+    seed(services)
+    answer = services.knowledge.ask("How long is the verifikasi berkas for izin usaha?")
+    assert answer.language == "en"
+    assert answer.found and answer.citations[0].doc_id == "panduan-gampil"
+    assert "Sources are only available in Indonesian" in answer.answer
+
+
+def test_llm_answer_and_fallback(services: Services) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    seed(services)
+    knowledge = services.knowledge
+    knowledge.llm = LlmAnswerer(FakeListChatModel(responses=["Tiga hari kerja [1]."]))
+    answer = knowledge.ask("Berapa lama verifikasi berkas izin usaha?")
+    assert answer.answer == "Tiga hari kerja [1]."
+    assert answer.citations[0].doc_id == "panduan-gampil"
+
+    class Down(FakeListChatModel):
+        def invoke(self, *args: object, **kwargs: object) -> object:
+            raise TimeoutError("LLM timed out")
+
+    knowledge.llm = LlmAnswerer(Down(responses=["x"]))
+    answer = knowledge.ask("Berapa lama verifikasi berkas izin usaha?")
+    assert answer.found and "tiga hari kerja" in answer.answer
+
+
+def test_empty_question_and_documents(services: Services) -> None:
+    seed(services)
+    with pytest.raises(EmptyQuestion):
+        services.knowledge.ask("  ?! ")
+    assert sorted(d.doc_id for d in services.knowledge.list_documents()) == [
+        "erk-guide",
+        "panduan-gampil",
+    ]
+    services.knowledge.remove_document("erk-guide")
+    with pytest.raises(DocumentNotFound):
+        services.knowledge.remove_document("erk-guide")
+    assert [d.doc_id for d in services.knowledge.list_documents()] == ["panduan-gampil"]
