@@ -1,0 +1,260 @@
+"""``sinergi chat``: the bot's conversation in a terminal, over the same services.
+
+For trying Sinergi without a Telegram token, and for operators at the server. The person at the
+terminal acts with full rights (they can run every ``sinergi`` command anyway); their actions are
+audited as ``cli:chat``. Output is plain text made from the same HTML the bot sends.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.formatting import render_answer, to_plain
+from bot.handlers.agreements import charts_module, health_label, render_agreement
+from bot.handlers.trainers import parse_caption, render_report
+from bot.i18n import t, t_html
+from core.config import Settings
+from core.errors import AppError
+from core.i18n import LANGUAGES, normalize_language
+from services import Services
+from services.knowledge import Turn
+from services.messages import error_message
+
+ACTOR = "cli:chat"
+HISTORY_TURNS = 3
+STATUS_WORDS = {
+    "berjalan": "in_progress",
+    "progress": "in_progress",
+    "in_progress": "in_progress",
+    "selesai": "done",
+    "done": "done",
+    "terhambat": "blocked",
+    "blocked": "blocked",
+}
+
+
+@dataclass
+class TerminalChat:
+    """One terminal conversation; :meth:`handle` turns a line into the reply text."""
+
+    services: Services
+    settings: Settings
+    lang: str = "id"
+    confirm: Callable[[str], bool] = field(default=lambda prompt: False)
+    history: list[Turn] = field(default_factory=list)
+    last_question_id: Any = None
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        self.lang = normalize_language(self.lang)
+
+    def today(self) -> date:
+        return self.services.clock.now().astimezone(ZoneInfo(self.settings.timezone)).date()
+
+    def text(self, key: str, **params: Any) -> str:
+        return to_plain(t_html(key, self.lang, **params))
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def run(self, read: Callable[[str], str] = input, write: Callable[[str], None] = print) -> None:
+        write(self.text("chat.welcome"))
+        while not self.done:
+            try:
+                line = read("> ")
+            except (EOFError, KeyboardInterrupt):
+                write("")
+                break
+            reply = self.handle(line)
+            if reply:
+                write(reply)
+
+    def handle(self, line: str) -> str:
+        line = line.strip()
+        if not line:
+            return ""
+        try:
+            if line.startswith("/"):
+                return self.command(line)
+            return self.ask(line)
+        except AppError as err:
+            return error_message(err, self.lang)
+
+    # --- questions -----------------------------------------------------------------------------
+
+    def ask(self, question: str) -> str:
+        answer = self.services.knowledge.ask(
+            question, language=self.lang, history=tuple(self.history), asked_by=ACTOR
+        )
+        self.history = [*self.history, Turn(question, str(answer.answer))][-HISTORY_TURNS:]
+        self.last_question_id = answer.question_id
+        body = to_plain(render_answer(answer, lambda key, **kw: t(key, self.lang, **kw)))
+        if answer.citations:
+            body += "\n\n" + self.text("chat.cite_hint")
+        return body
+
+    # --- commands ------------------------------------------------------------------------------
+
+    def command(self, line: str) -> str:
+        try:
+            parts = shlex.split(line)
+        except ValueError:
+            parts = line.split()
+        name, args = parts[0].lstrip("/").split("@")[0].lower(), parts[1:]
+        handler = {
+            "bantuan": self.help,
+            "help": self.help,
+            "start": self.help,
+            "keluar": self.quit,
+            "exit": self.quit,
+            "quit": self.quit,
+            "bahasa": self.language,
+            "language": self.language,
+            "sumber": self.sources,
+            "kutip": self.quote,
+            "tambah": self.add,
+            "hapus": self.remove,
+            "celah": self.gaps,
+            "mou": self.agreements,
+            "tonggak": self.milestone,
+            "laporan": self.report,
+        }.get(name)
+        if handler is None:
+            return self.text("command.unknown")
+        return handler(args)
+
+    def help(self, args: list[str]) -> str:
+        return self.text("chat.help")
+
+    def quit(self, args: list[str]) -> str:
+        self.done = True
+        return self.text("chat.bye")
+
+    def language(self, args: list[str]) -> str:
+        if args and args[0].lower() in LANGUAGES:
+            self.lang = args[0].lower()
+            return self.text("language.set")
+        return self.text("chat.language_usage")
+
+    def sources(self, args: list[str]) -> str:
+        documents = self.services.knowledge.list_documents()
+        if not documents:
+            return self.text("sources.empty")
+        lines = [self.text("sources.header", count=len(documents))]
+        for doc in documents:
+            details = ", ".join(x for x in (doc.app, doc.doc_type, doc.version) if x)
+            lines.append(
+                f"• {doc.title}" + (f" ({details})" if details else "") + f" — {doc.doc_id}"
+            )
+        return "\n".join(lines)
+
+    def quote(self, args: list[str]) -> str:
+        if self.last_question_id is None or not args or not args[0].isdigit():
+            return self.text("chat.no_last_answer")
+        passage = self.services.knowledge.citation_passage(self.last_question_id, int(args[0]))
+        return f"[{args[0]}] {passage}"
+
+    def add(self, args: list[str]) -> str:
+        if not args:
+            return self.text("chat.add_usage")
+        paths = [Path(a).expanduser() for a in args if "=" not in a]
+        options = parse_caption(" ".join(a for a in args if "=" in a))
+        report = self.services.ingest.ingest_paths(
+            paths,
+            app=options.get("app"),
+            doc_type=options.get("doc_type"),
+            uploader=ACTOR,
+            lang=self.lang,
+        )
+        return to_plain(render_report(report, self.lang))
+
+    def remove(self, args: list[str]) -> str:
+        if not args:
+            return self.text("chat.remove_usage")
+        documents = {d.doc_id: d for d in self.services.knowledge.list_documents()}
+        doc = documents.get(args[0])
+        if doc is None:
+            return self.text("remove.unknown", doc_id=args[0])
+        if not self.confirm(self.text("remove.confirm", title=doc.title, doc_id=doc.doc_id)):
+            return self.text("cancelled")
+        self.services.knowledge.remove_document(doc.doc_id)
+        return self.text("remove.done", title=doc.title)
+
+    def gaps(self, args: list[str]) -> str:
+        items = self.services.knowledge.gaps(20)
+        if not items:
+            return self.text("gaps.empty")
+        lines = [self.text("gaps.header", count=len(items))]
+        lines.extend(f"• {g.question} (×{g.count})" for g in items)
+        return "\n".join(lines)
+
+    def agreements(self, args: list[str]) -> str:
+        tracker = self.services.tracker
+        if args and args[0].isdigit():
+            detail = tracker.get_agreement(int(args[0]), at=self.today())
+            lines = [to_plain(render_agreement(detail, self.lang)), ""]
+            lines.append(self.text("chat.milestone_ids"))
+            lines.extend(f"  #{m.id} {m.title} [{t(f'status.{m.status}', self.lang)}]"
+                         for m in detail.milestones)  # fmt: skip
+            return "\n".join(lines)
+        agreements = tracker.list_agreements(at=self.today())
+        if not agreements:
+            return self.text("mou.empty")
+        lines = [self.text("chat.mou_header", count=len(agreements))]
+        for a in agreements:
+            parties = " – ".join(p.name for p in a.parties)
+            lines.append(f"#{a.id} {a.title} — {parties} ({health_label(a.health, self.lang)})")
+        return "\n".join(lines)
+
+    def milestone(self, args: list[str]) -> str:
+        if len(args) < 2 or not args[0].isdigit() or args[1].lower() not in STATUS_WORDS:
+            return self.text("chat.milestone_usage")
+        status = STATUS_WORDS[args[1].lower()]
+        text = " ".join(args[2:]).strip() or None
+        view = self.services.tracker.update_milestone(
+            int(args[0]),
+            status,
+            actor=ACTOR,
+            note=text if status != "blocked" else None,
+            reason=text if status == "blocked" else None,
+            on=self.today(),
+        )
+        return (
+            self.text("milestone.updated")
+            + f" #{view.id} {view.title}: "
+            + t(f"status.{view.status}", self.lang)
+        )
+
+    def report(self, args: list[str]) -> str:
+        charts = charts_module()
+        if charts is None:
+            return self.text("chat.no_charts")
+        out_dir = self.settings.data_dir / "reports"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if args and args[0].isdigit():
+            detail = self.services.tracker.get_agreement(int(args[0]), at=self.today())
+            png = charts.timeline_png(detail, at=self.today(), language=self.lang)
+            path = out_dir / f"timeline-{detail.id}.png"
+        else:
+            report = self.services.tracker.report(at=self.today())
+            png = charts.portfolio_png(report, language=self.lang)
+            path = out_dir / f"portfolio-{self.today().isoformat()}.png"
+        path.write_bytes(png)
+        return self.text("chat.saved", path=str(path))
+
+
+def run_chat(services: Services, settings: Settings, *, lang: str | None = None) -> None:
+    """Run the terminal chat on stdin/stdout until /keluar or end of input."""
+
+    def confirm(prompt: str) -> bool:
+        try:
+            return input(f"{prompt} [y/N] ").strip().lower() in {"y", "ya", "yes"}
+        except EOFError:
+            return False
+
+    TerminalChat(services, settings, lang=lang or settings.language, confirm=confirm).run()

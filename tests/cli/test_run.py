@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli.main import main
+from core.db import make_engine
+from tests.conftest import create_schema
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "d"
+    path.mkdir()
+    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
+    monkeypatch.setenv("SINERGI_EMBEDDING_BACKEND", "fake")
+    monkeypatch.delenv("SINERGI_TELEGRAM_TOKEN", raising=False)
+    engine = make_engine(f"sqlite:///{path / 'sinergi.db'}")
+    create_schema(engine)
+    engine.dispose()
+    return path
+
+
+def test_run_without_token_explains_and_starts_the_chat(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("/bantuan\n/keluar\n"))
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "@BotFather" in out and "SINERGI_TELEGRAM_TOKEN" in out
+    assert "/tambah" in out and "Sampai jumpa!" in out
+
+
+def test_run_with_token_starts_the_bot(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[Any] = []
+    monkeypatch.setenv("SINERGI_TELEGRAM_TOKEN", "123:abc")
+    monkeypatch.setattr("bot.runner.run_bot", lambda services, settings: started.append(settings))
+    assert main(["run"]) == 0
+    assert started and started[0].telegram_token.get_secret_value() == "123:abc"
+
+
+def test_chat_command(data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("/bahasa en\n/sumber\n"))
+    assert main(["chat"]) == 0
+    out = capsys.readouterr().out
+    assert "Language set to English" in out and "The knowledge base is empty." in out
