@@ -139,29 +139,3 @@ async def test_sources_and_removal(bot: BotHarness) -> None:
     assert len(bot.services.knowledge.list_documents()) == 1
     await bot.press(ADMIN, confirm, data=yes)
     assert bot.services.knowledge.list_documents() == []
-
-
-async def test_a_very_long_answer_is_split_under_the_limit(bot: BotHarness) -> None:
-    """Every part under 4096 characters (the server refuses longer), buttons on the last."""
-    sections = "\n\n".join(
-        f"## Langkah {n}\n\n"
-        + " ".join(
-            f"Petugas Hayu.Bdg memverifikasi data pendaftaran warga tahap {n} bagian {k}."
-            for k in range(40)
-        )
-        for n in range(1, 8)
-    )
-    await bot.upload(
-        TRAINER, "sop-verifikasi.md", f"# SOP verifikasi Hayu.Bdg\n\n{sections}".encode(),
-        mime_type="text/markdown",
-    )  # fmt: skip
-    long_sources = await bot.say(OFFICIAL, "/sumber")
-    assert long_sources.to(OFFICIAL.id)
-    asked = await bot.say(
-        OFFICIAL, "Bagaimana petugas Hayu.Bdg memverifikasi data pendaftaran warga setiap tahap?"
-    )
-    parts = asked.to(OFFICIAL.id)
-    assert parts
-    assert all(len(p.text or "") <= 4096 for p in parts)
-    assert parts[-1].buttons(), "the buttons come with the last part"
-    assert all(p.buttons() == [] for p in parts[:-1])
