@@ -17,13 +17,13 @@ ZONES = {
     "32.73": "Asia/Jakarta",  # Kota Bandung (WIB)
     "15.01": "Asia/Jakarta",  # Kabupaten Kerinci (WIB)
     "73.71": "Asia/Makassar",  # Kota Makassar (WITA)
-    "94.71": "Asia/Jayapura",  # Kota Jayapura (WIT)
+    "91.71": "Asia/Jayapura",  # Kota Jayapura (WIT)
 }
 NAMES = {
     "32.73": "Kota Bandung",
     "15.01": "Kabupaten Kerinci",
     "73.71": "Kota Makassar",
-    "94.71": "Kota Jayapura",
+    "91.71": "Kota Jayapura",
 }
 
 

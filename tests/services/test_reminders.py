@@ -39,7 +39,7 @@ from tests.fakes.reminders import (
     seed_agreement,
 )
 
-BANDUNG, KERINCI, MAKASSAR, JAYAPURA = "32.73", "15.01", "73.71", "94.71"
+BANDUNG, KERINCI, MAKASSAR, JAYAPURA = "32.73", "15.01", "73.71", "91.71"
 KERINCI_COORD, BANDUNG_COORD, JAYAPURA_COORD, ADMIN = 111, 222, 333, 900
 # Tuesday 3 March 2026, 09:00 WIB (no weekly digest on a Tuesday).
 TUESDAY = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)

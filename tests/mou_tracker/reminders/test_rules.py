@@ -20,7 +20,7 @@ from mou_tracker.reminders.schemas import ADMINS, AgreementFacts, MilestoneFacts
 
 BANDUNG = "32.73"  # Kota Bandung, WIB (UTC+7)
 MAKASSAR = "73.71"  # Kota Makassar, WITA (UTC+8)
-JAYAPURA = "94.71"  # Kota Jayapura, WIT (UTC+9)
+JAYAPURA = "91.71"  # Kota Jayapura, WIT (UTC+9)
 KERINCI = "15.01"  # Kabupaten Kerinci, WIB
 ZONES = {
     BANDUNG: "Asia/Jakarta",

@@ -1,0 +1,200 @@
+"""Reminders through the bot: buttons, the job, Telegram's errors, and a process killed mid-pass."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.reminders import JOB_NAME, run_pass, translate_error
+from bot.state import app_state
+from core.db import make_engine
+from services.reminders import TransientSendError, UndeliverableError
+from tests.bot.conftest import ADMIN, COORDINATOR, BotHarness
+from tests.conftest import create_schema
+from tests.fakes.botapi.server import TOKEN, BotApiServer, Call
+from tests.fakes.reminders import seed_agreement
+from tests.fakes.tracker import BANDUNG, KERINCI
+
+MONDAY_0900_WIB = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+TUESDAY_0900_WIB = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def reminded(harness: BotHarness) -> BotHarness:
+    """Kerinci must train its staff by Wednesday 4 March; its coordinator uses the bot."""
+    seed_agreement(
+        harness.services.engine,
+        agreement_id=1,
+        parties=[BANDUNG, KERINCI],
+        title="KB Replikasi Hayu.Bdg",
+        milestones=[
+            (10, "Pelatihan staf", date(2026, 3, 4), KERINCI),
+            (11, "Uji coba", date(2026, 3, 4), KERINCI),
+        ],
+    )
+    harness.services.access.add_user(COORDINATOR, "coordinator", region_code=KERINCI, name="Eka")
+    return harness
+
+
+async def deliver(h: BotHarness, now: datetime) -> None:
+    app = h.app
+    state = app_state(app)  # type: ignore[arg-type]
+    await run_pass(h.services, app.bot, state.signer, now=now)  # type: ignore[attr-defined]
+
+
+async def test_collapsed_reminder_buttons_snooze_and_done(reminded: BotHarness) -> None:
+    h = reminded
+    await deliver(h, TUESDAY_0900_WIB)
+    [message] = [c for c in h.api.sent(COORDINATOR) if "Pelatihan staf" in c.text]
+    assert "2 pengingat" in message.text  # both milestones in one message
+    open_button = message.button("Pelatihan")
+    assert len(open_button["callback_data"].encode()) <= 64
+    await h.updates.press(COORDINATOR, open_button["callback_data"])
+    menu = h.api.last(COORDINATOR)
+    labels = [b["text"] for b in menu.buttons()]
+    assert len(labels) == 4
+
+    await h.updates.press(COORDINATOR, menu.button("Ingatkan")["callback_data"])
+    assert "ingatkan lagi" in h.api.last(COORDINATOR).text
+    assert "5 Maret 2026" in h.api.last(COORDINATOR).text  # the bot clock: Monday + 3 days
+
+    await h.updates.press(COORDINATOR, menu.button("Selesai")["callback_data"])
+    assert "bukti" in h.api.last(COORDINATOR).text
+    await h.updates.send(COORDINATOR, "Daftar hadir pelatihan 3 Maret terlampir.")
+    detail = h.services.tracker.get_agreement(1)
+    done = next(m for m in detail.milestones if m.id == 10)
+    assert done.status == "done" and done.updated_by == f"tg:{COORDINATOR}"
+    assert h.api.problems() == []
+
+    # Thursday: "Uji coba" is overdue; the finished milestone is not reminded again.
+    before = len(h.api.sent(COORDINATOR))
+    await deliver(h, TUESDAY_0900_WIB + timedelta(days=2))
+    new = h.api.sent(COORDINATOR)[before:]
+    assert len(new) == 1
+    assert "Uji coba" in new[0].text and "Pelatihan staf" not in new[0].text
+
+
+async def test_buttons_are_bound_to_their_recipient(reminded: BotHarness) -> None:
+    h = reminded
+    await deliver(h, TUESDAY_0900_WIB)
+    [message] = [c for c in h.api.sent(COORDINATOR) if "Pelatihan staf" in c.text]
+    await h.updates.press(ADMIN, message.button("Pelatihan")["callback_data"])
+    assert h.api.of("answerCallbackQuery")[-1].params.get("show_alert") in (True, "true", "True")
+    assert h.services.reminders.log(status="sent")
+
+
+async def test_monday_digests_arrive_separately(reminded: BotHarness) -> None:
+    h = reminded
+    await deliver(h, MONDAY_0900_WIB)
+    texts = [c.text for c in h.api.sent(COORDINATOR)]
+    assert any("Ringkasan mingguan" in t for t in texts)
+    assert any("Pelatihan staf" in t and "Ringkasan" not in t for t in texts)
+    assert any("Ringkasan portofolio" in c.text for c in h.api.sent(ADMIN))
+
+
+async def test_the_job_is_scheduled_from_settings(reminded: BotHarness) -> None:
+    queue = reminded.app.job_queue  # type: ignore[attr-defined]
+    [job] = queue.get_jobs_by_name(JOB_NAME)
+    interval = reminded.services.settings.reminder_interval_minutes
+    assert job.trigger.interval == timedelta(minutes=interval)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "retry_after"),
+    [
+        (Forbidden("Forbidden: bot was blocked by the user"), UndeliverableError, None),
+        (BadRequest("Bad Request: chat not found"), UndeliverableError, None),
+        (RetryAfter(timedelta(seconds=7)), TransientSendError, 7.0),
+        (TimedOut(), TransientSendError, None),
+        (NetworkError("Bad Gateway"), TransientSendError, None),
+    ],
+)
+def test_telegram_errors_map_to_outbox_outcomes(
+    error: Exception, expected: type[Exception], retry_after: float | None
+) -> None:
+    mapped = translate_error(error)  # type: ignore[arg-type]
+    assert isinstance(mapped, expected)
+    if retry_after is not None:
+        assert isinstance(mapped, TransientSendError)
+        assert mapped.retry_after == retry_after
+
+
+# --- a real process, killed between Telegram's acceptance and the outbox update ---------------
+
+
+def _cli(data_dir: Path, server: BotApiServer, at: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "SINERGI_DATA_DIR": str(data_dir),
+        "SINERGI_TELEGRAM_TOKEN": TOKEN,
+        "SINERGI_TELEGRAM_BASE_URL": server.base_url,
+    }
+    env.pop("SINERGI_DATABASE_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "reminders", "send", "--once", "--at", at],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.slow
+def test_killed_mid_pass_and_restarted_nothing_lost_nothing_duplicated(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    engine = make_engine(f"sqlite:///{data_dir / 'sinergi.db'}")
+    create_schema(engine)
+    seed_agreement(
+        engine,
+        agreement_id=1,
+        parties=[BANDUNG, KERINCI, "91.71"],
+        milestones=[(10, "Rencana kerja bersama", date(2026, 3, 4), None)],
+    )
+    engine.dispose()
+    from core.config import Settings
+    from services import Services
+
+    settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+    services = Services(settings)
+    for telegram_id, region in ((501, BANDUNG), (502, KERINCI), (503, "91.71")):
+        services.access.add_user(telegram_id, "coordinator", region_code=region)
+    services.close()
+
+    with BotApiServer() as server:
+        running: list[subprocess.Popen[bytes]] = []
+        killed: list[int] = []
+
+        def kill_after_first_delivery(call: Call) -> None:
+            if call.method == "sendMessage" and call.ok and not killed and running:
+                killed.append(int(call.chat_id or 0))
+                os.kill(running[0].pid, signal.SIGKILL)
+
+        server.after_call = kill_after_first_delivery
+        first = _cli(data_dir, server, "2026-03-03T10:00+07:00")
+        running.append(first)
+        first.wait(timeout=120)
+        assert first.returncode == -signal.SIGKILL
+        assert len(killed) == 1
+        server.after_call = None
+
+        # Restarted while the dead pass's lease still runs, and again after it expired.
+        for at in ("2026-03-03T10:01+07:00", "2026-03-03T10:30+07:00", "2026-03-03T11:00+07:00"):
+            again = _cli(data_dir, server, at)
+            _, err = again.communicate(timeout=120)
+            assert again.returncode == 0, err.decode()
+
+        delivered = {chat: len(server.sent(chat)) for chat in (501, 502, 503)}
+        assert delivered == {501: 1, 502: 1, 503: 1}  # nothing lost, nothing duplicated
+        server.assert_clean()
+    services = Services(settings)
+    statuses = sorted(r.status for r in services.reminders.log())
+    services.close()
+    assert statuses == ["sent", "sent", "unconfirmed"]
