@@ -407,11 +407,16 @@ def import_file(
             )
         else:
             app_ctx.err_console.print(
-                app_ctx.t("tracker.import.rejected", count=len(problems)), markup=False
+                app_ctx.t("tracker.import.rejected", count=len(problems)),
+                markup=False,
+                soft_wrap=True,
             )
             for p in problems:
                 app_ctx.err_console.print(
-                    "  " + describe_problem(p, app_ctx.lang), markup=False, highlight=False
+                    "  " + describe_problem(p, app_ctx.lang),
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
                 )
         raise typer.Exit(int(ExitStatus.INVALID_INPUT)) from None
     notes = [app_ctx.t(n) for n in result.notes]
@@ -419,7 +424,7 @@ def import_file(
         print_json({"ok": True, "result": result, "notes": notes})
         return
     for note in notes:
-        app_ctx.err_console.print(note, markup=False)
+        app_ctx.err_console.print(note, markup=False, soft_wrap=True)
     key = "tracker.import.dry_run" if result.dry_run else "tracker.import.done"
     app_ctx.console.print(
         app_ctx.t(key, created=result.created, unchanged=result.unchanged, rows=result.rows)

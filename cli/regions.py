@@ -71,7 +71,7 @@ def find(
         )
     else:
         assert error is not None
-        app_ctx.err_console.print(error_message(error, app_ctx.lang), markup=False)
+        app_ctx.err_console.print(error_message(error, app_ctx.lang), markup=False, soft_wrap=True)
         if candidates:
             app_ctx.console.print(
                 _table(app_ctx, app_ctx.t("regions.title", query=name), candidates[:limit])
@@ -92,7 +92,12 @@ def list_regions(
     directory = app_ctx.services.regions
     regions = directory.all()
     if province:
-        code = province if province in directory else directory.resolve(province).province_code
+        # Only provinces are meant here, so "Jambi" is the province, not Kota Jambi.
+        code = (
+            province
+            if province in directory
+            else directory.resolve(f"Provinsi {province}").province_code
+        )
         regions = [r for r in regions if r.province_code == code]
     if level:
         regions = [r for r in regions if r.level == level]

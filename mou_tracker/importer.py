@@ -320,13 +320,13 @@ def _parse_row(
             )
         )
 
-    template_name: str | None = cells.get("template", "").strip() or DEFAULT_TEMPLATE
+    given_template = cells.get("template", "").strip() or DEFAULT_TEMPLATE
+    template_name: str | None = None
     template = None
-    if template_name.lower() in _NO_TEMPLATE:
-        template_name = None
-    else:
+    if given_template.lower() not in _NO_TEMPLATE:
+        template_name = given_template
         try:
-            template = templates.get(template_name)
+            template = templates.get(given_template)
         except AppError as err:
             problems.append(_problem_from_error(row, "template", err))
     done_keys = tuple(split_list(cells.get("done", "")))

@@ -42,6 +42,7 @@ from mou_tracker.models import (
 from mou_tracker.regions import RegionDirectory
 from mou_tracker.schemas import (
     AgreementDetail,
+    AgreementFacts,
     AgreementSummary,
     AuditEntryView,
     ExportResult,
@@ -203,9 +204,9 @@ class TrackerService:
                 existing = repository.existing_import_keys(s, [data.import_key])
                 if existing:
                     raise InvalidAgreement("duplicate", agreement_id=existing[data.import_key])
-            agreement = self._create(s, data, actor=actor, now=now)
+            created = self._create(s, data, actor=actor, now=now)
             s.flush()
-            agreement = repository.load_agreement(s, agreement.id)
+            agreement = repository.load_agreement(s, created.id)
             assert agreement is not None
             return self._detail(agreement, self.today())
 
@@ -812,7 +813,7 @@ class TrackerService:
     def _party_view(self, p: Any) -> PartyView:
         try:
             region = self._regions.get(p.region_code)
-            name, level, tz = region.name, region.level, region.timezone
+            name, level, tz = region.name, str(region.level), region.timezone
         except RegionNotFound:  # a code from an older directory: still show it
             name, level, tz = p.region_code, "", self._settings.timezone
         return PartyView(
@@ -827,7 +828,7 @@ class TrackerService:
         )
 
     def _detail(self, agreement: Agreement, at: date) -> AgreementDetail:
-        facts = rules.AgreementFacts(agreement.status, agreement.signed_on, agreement.ends_on)
+        facts = AgreementFacts(agreement.status, agreement.signed_on, agreement.ends_on)
         milestone_facts = [
             MilestoneFacts(m.status, m.due_on, m.completed_on) for m in agreement.milestones
         ]

@@ -163,7 +163,8 @@ def test_english_headers_and_semicolon_delimited_files(services: Services, tmp_p
     assert services.tracker.import_file(english, actor="cli").created == 1
     semicolons = tmp_path / "excel.csv"
     semicolons.write_text(
-        'jenis;nomor;judul;para_pihak;tanggal_ttd\nKB;2/2026;Judul;"Kota Bandung; Kab. Aceh Tengah";1/2/2026\n',
+        "jenis;nomor;judul;para_pihak;tanggal_ttd\n"
+        'KB;2/2026;Judul;"Kota Bandung; Kab. Aceh Tengah";1/2/2026\n',
         encoding="utf-8",
     )
     assert services.tracker.import_file(semicolons, actor="cli").created == 1
