@@ -87,7 +87,8 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        limiter: Any = AIORateLimiter(max_retries=3)  # PTB types it for a None rate-limit arg
+        builder = builder.rate_limiter(limiter)
     application = builder.build()
     application.bot_data[STATE_KEY] = BotState(
         services=services,

@@ -8,8 +8,8 @@ short reply that reveals nothing about the knowledge base or the agreements.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from telegram import Update
 
@@ -20,8 +20,8 @@ from bot.keyboards import Callback, ForgedCallback
 from bot.state import Context, call, get_state
 
 R = TypeVar("R")
-Handler = Callable[[Update, Context, UserView], Awaitable[R]]
-CallbackHandler = Callable[[Update, Context, UserView, Callback], Awaitable[R]]
+Handler = Callable[[Update, Context, UserView], Coroutine[Any, Any, R]]
+CallbackHandler = Callable[[Update, Context, UserView, Callback], Coroutine[Any, Any, R]]
 
 
 def language_of(update: Update, user: UserView | None = None) -> str:
@@ -63,10 +63,10 @@ async def deny(update: Update, user: UserView | None, action: str) -> None:
 
 def authorized(
     action: str,
-) -> Callable[[Handler[R]], Callable[[Update, Context], Awaitable[R | None]]]:
+) -> Callable[[Handler[R]], Callable[[Update, Context], Coroutine[Any, Any, R | None]]]:
     """Run the handler only for an active user whose role allows ``action``."""
 
-    def decorate(handler: Handler[R]) -> Callable[[Update, Context], Awaitable[R | None]]:
+    def decorate(handler: Handler[R]) -> Callable[[Update, Context], Coroutine[Any, Any, R | None]]:
         @functools.wraps(handler)
         async def wrapper(update: Update, context: Context) -> R | None:
             user = await lookup(update, context)
@@ -82,12 +82,12 @@ def authorized(
 
 def authorized_callback(
     action: str,
-) -> Callable[[CallbackHandler[R]], Callable[[Update, Context], Awaitable[R | None]]]:
+) -> Callable[[CallbackHandler[R]], Callable[[Update, Context], Coroutine[Any, Any, R | None]]]:
     """Like :func:`authorized` for buttons; the callback data must be signed for this user."""
 
     def decorate(
         handler: CallbackHandler[R],
-    ) -> Callable[[Update, Context], Awaitable[R | None]]:
+    ) -> Callable[[Update, Context], Coroutine[Any, Any, R | None]]:
         @functools.wraps(handler)
         async def wrapper(update: Update, context: Context) -> R | None:
             query = update.callback_query

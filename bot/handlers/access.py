@@ -32,7 +32,7 @@ async def start(update: Update, context: Context) -> None:
     args = command_args(context)
     if args:
         # Invite deep link: t.me/<bot>?start=<code>. Errors (used, expired) reach the error handler.
-        user = await call(
+        invited = await call(
             access.redeem_invite,
             args[0],
             tg_user.id,
@@ -40,7 +40,7 @@ async def start(update: Update, context: Context) -> None:
             username=tg_user.username,
             language=tg_user.language_code,
         )
-        await reply_html(update, context, _welcome(user))
+        await reply_html(update, context, _welcome(invited))
         return
     user = await lookup(update, context)
     if user is not None:
@@ -56,16 +56,17 @@ async def start(update: Update, context: Context) -> None:
     if chat.type != chat.PRIVATE:
         await reply_html(update, context, t_html("start.private_only", language_of(update)))
         return
-    user, _created = await call(
+    requested, _created = await call(
         access.request_access, tg_user.id, name, tg_user.username, tg_user.language_code
     )
+    lang = requested.language
     admins = await call(access.admins)
     if not admins:
         await reply_html(
-            update, context, t_html("start.no_admin", user.language, telegram_id=str(tg_user.id))
+            update, context, t_html("start.no_admin", lang, telegram_id=str(tg_user.id))
         )
         return
-    await reply_html(update, context, t_html("start.requested", user.language))
+    await reply_html(update, context, t_html("start.requested", lang))
     for admin in admins:
         markup = keyboard(
             [
