@@ -309,27 +309,28 @@ class KnowledgeIndex:
                     return
                 if self._revision < 0:
                     self._check_recorded_model(s)
-                rows = s.execute(
-                    select(
-                        KbDocument.doc_id,
-                        KbDocument.title,
-                        KbDocument.app,
-                        KbDocument.doc_type,
-                        KbDocument.language,
-                        KbDocument.revision,
-                    )
-                ).all()
-                current = {r.doc_id: _Doc(*r) for r in rows}
-                for doc_id in list(self._docs):
-                    if doc_id not in current:
-                        self._drop(doc_id)
-                changed = [
-                    d
-                    for d in current.values()
-                    if d.doc_id not in self._docs or self._docs[d.doc_id].revision != d.revision
-                ]
+                # Only documents written since the last look are read; deletions show up as
+                # a difference in the number of documents.
+                query = select(
+                    KbDocument.doc_id,
+                    KbDocument.title,
+                    KbDocument.app,
+                    KbDocument.doc_type,
+                    KbDocument.language,
+                    KbDocument.revision,
+                )
+                if self._revision >= 0:
+                    query = query.where(KbDocument.revision > self._revision)
+                changed = [_Doc(*r) for r in s.execute(query)]
                 for doc in changed:
                     self._drop(doc.doc_id)
+                known = set(self._docs) | {d.doc_id for d in changed}
+                total = s.scalar(select(func.count()).select_from(KbDocument)) or 0
+                if total != len(known):
+                    present = set(s.scalars(select(KbDocument.doc_id)))
+                    for doc_id in known - present:
+                        self._drop(doc_id)
+                    changed = [d for d in changed if d.doc_id in present]
                 for start in range(0, len(changed), 500):
                     batch = {d.doc_id: d for d in changed[start : start + 500]}
                     chunk_rows = s.execute(

