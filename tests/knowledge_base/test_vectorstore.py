@@ -1,0 +1,78 @@
+"""The Chroma store: on disk here; against a real ``chroma run`` server in CI."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from core.db import make_session_factory
+from knowledge_base.embeddings import FakeEmbeddings
+from knowledge_base.index import KnowledgeIndex
+from knowledge_base.schemas import ChunkInput, DocumentInput
+from knowledge_base.vectorstore import VectorStore, make_client
+from tests.conftest import CHROMA_URL_ENV, require_server
+
+
+def _exercise(store: VectorStore) -> None:
+    emb = FakeEmbeddings()
+    texts = ["izin usaha Gampil", "target kinerja e-RK", "pengaduan warga Hayu"]
+    store.upsert(["a", "b", "c"], emb.embed_documents(texts), ["d1", "d1", "d2"])
+    assert store.count() == 3
+    best = store.query(emb.embed_query("izin usaha"), 2)
+    assert best[0][0] == "a" and best[0][1] > best[1][1]
+    assert sorted(store.ids_of_document("d1")) == ["a", "b"]
+    assert store.existing(["a", "zz"]) == {"a"}
+    assert set(store.vectors(["c"])) == {"c"}
+    store.delete(["a", "b"])
+    assert store.count() == 1 and store.ids_of_document("d1") == []
+    store.clear()
+    assert store.count() == 0
+    assert store.query(emb.embed_query("x"), 3) == []
+
+
+def test_on_disk_store(tmp_path: Path) -> None:
+    client = make_client(chroma_url=None, chroma_dir=tmp_path / "chroma")
+    store = VectorStore(client, "unit_chunks", FakeEmbeddings())
+    _exercise(store)
+    store.close()
+
+
+def test_short_collection_names_are_refused(tmp_path: Path) -> None:
+    client = make_client(chroma_url=None, chroma_dir=tmp_path / "chroma")
+    with pytest.raises(ValueError):
+        VectorStore(client, "ab", FakeEmbeddings())
+
+
+@pytest.mark.chroma_server
+def test_server_store() -> None:
+    url = require_server(CHROMA_URL_ENV, "Chroma server")
+    client = make_client(chroma_url=url, chroma_dir=Path("unused"))
+    store = VectorStore(client, f"test_{uuid.uuid4().hex[:12]}", FakeEmbeddings())
+    try:
+        _exercise(store)
+    finally:
+        client.delete_collection(store.collection_name)
+        store.close()
+
+
+@pytest.mark.chroma_server
+def test_index_on_a_server(sqlite_engine: Engine) -> None:
+    url = require_server(CHROMA_URL_ENV, "Chroma server")
+    emb = FakeEmbeddings()
+    client = make_client(chroma_url=url, chroma_dir=Path("unused"))
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    index = KnowledgeIndex(make_session_factory(sqlite_engine), emb, VectorStore(client, name, emb))
+    try:
+        doc = DocumentInput("gampil", "Panduan Gampil", app="Gampil")
+        chunks = [ChunkInput("Panduan Gampil > Izin\nIzin usaha lewat menu Perizinan.")]
+        assert index.replace_document(doc, chunks) == 1
+        assert index.replace_document(doc, chunks) == 0
+        assert index.search("izin usaha", k=1)[0].doc_id == "gampil"
+        assert index.remove_document("gampil")
+        assert index.store.count() == 0
+    finally:
+        client.delete_collection(name)
+        index.close()
