@@ -20,7 +20,23 @@ from ingestion.schemas import Block, Chunk
 
 WHOLE_FACTOR = 1.6
 SEPARATOR = " > "
-_SENTENCE = re.compile(r"(?<=[.!?…])[\"')\]]*\s+(?=\S)")
+# A sentence ends at . ! ? or … (plus closing quotes/brackets) before a capital, so "No. 5" and
+# "Rp. 10.000" stay whole.
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*(\s+)(?=[\"'(\[]?[A-Z])")
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut into sentences; only the whitespace between them is dropped."""
+    out: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        piece = text[start : match.start(1)]
+        if piece.strip():
+            out.append(piece)
+        start = match.end(1)
+    if text[start:].strip():
+        out.append(text[start:])
+    return out
 
 
 @dataclass
@@ -137,9 +153,9 @@ def _units(block: Block, size: int, overlap: int) -> Iterable[_Unit]:
 
 def split_text(text: str, size: int, overlap: int) -> list[str]:
     """Cut running text between sentences (words, characters as last resorts), with overlap."""
-    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    parts = sentences(text)
     pieces: list[str] = []
-    for sentence in sentences:
+    for sentence in parts:
         if len(sentence) <= size:
             pieces.append(sentence)
         else:
@@ -236,10 +252,9 @@ def _table_pieces(text: str, size: int) -> list[str]:
 
 def _tail(text: str, overlap: int) -> str:
     """The last whole sentences of ``text`` that fit in ``overlap`` characters."""
-    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
     taken: list[str] = []
     length = 0
-    for sentence in reversed(sentences[1:]):  # never the whole paragraph
+    for sentence in reversed(sentences(text)[1:]):  # never the whole paragraph
         if length + len(sentence) + 1 > overlap:
             break
         taken.insert(0, sentence)

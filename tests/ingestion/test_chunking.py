@@ -6,7 +6,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingestion.chunking import WHOLE_FACTOR, chunk_blocks, split_text
+from ingestion.chunking import WHOLE_FACTOR, chunk_blocks, sentences, split_text
 from ingestion.schemas import Block
 
 TITLE = "Panduan Replikasi"
@@ -107,6 +107,17 @@ def test_huge_line_without_spaces_is_hard_cut() -> None:
     assert [len(_body(c.text)) for c in chunks] == [1000] * 5
 
 
+def test_sentences_end_before_capitals_and_keep_every_character() -> None:
+    text = 'Sesuai Perwal No. 5 biaya Rp. 10.000 dibayar. Lalu (Catatan) ok? "Ya." Kata dia.'
+    assert sentences(text) == [
+        "Sesuai Perwal No. 5 biaya Rp. 10.000 dibayar.",
+        "Lalu (Catatan) ok?",
+        '"Ya."',
+        "Kata dia.",
+    ]
+    assert " ".join(sentences(text)) == text
+
+
 def test_split_text_keeps_every_word() -> None:
     text = "Satu dua tiga. " * 200
     pieces = split_text(text.strip(), 120, 0)
@@ -114,7 +125,9 @@ def test_split_text_keeps_every_word() -> None:
 
 
 _words = st.text(alphabet="abcdefghij", min_size=1, max_size=12)
-_sentence = st.lists(_words, min_size=1, max_size=25).map(lambda ws: " ".join(ws) + ".")
+_sentence = st.lists(_words, min_size=1, max_size=25).map(
+    lambda ws: " ".join(ws).capitalize() + "."
+)
 _block = st.one_of(
     st.builds(
         lambda s: Block("paragraph", " ".join(s)), st.lists(_sentence, min_size=1, max_size=30)

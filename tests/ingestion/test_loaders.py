@@ -218,3 +218,49 @@ def test_huge_single_line_loads() -> None:
     data = ("kata" * 10 + " ") * 50_000
     doc = load("besar.txt", data.encode())
     assert sum(len(b.text) for b in doc.blocks) >= len(data) - 10
+
+
+def _word_style_list_docx() -> bytes:
+    """Lists as Word writes them: "List Paragraph" style plus numPr on each paragraph."""
+    import io
+
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    document.add_heading("Serah terima", 1)
+
+    def item(text: str, num_id: str, level: int = 0) -> None:
+        paragraph = document.add_paragraph(text, style="List Paragraph")
+        num_pr = OxmlElement("w:numPr")
+        ilvl = OxmlElement("w:ilvl")
+        ilvl.set(qn("w:val"), str(level))
+        num = OxmlElement("w:numId")
+        num.set(qn("w:val"), num_id)
+        num_pr.append(ilvl)
+        num_pr.append(num)
+        paragraph._p.get_or_add_pPr().append(num_pr)
+
+    item("Serahkan kode sumber.", "5")  # numId 5 is "decimal" in the default template
+    item("Periksa kelengkapan.", "5")
+    item("Catatan tambahan.", "1")  # numId 1 is a bullet
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_docx_lists_numbered_through_the_numbering_part() -> None:
+    doc = load("serah-terima.docx", _word_style_list_docx())
+    assert _kinds(doc.blocks)[1:] == [
+        ("list", "1. Serahkan kode sumber.\n2. Periksa kelengkapan.\n- Catatan tambahan."),
+    ]
+
+
+def test_html_line_breaks_and_role_main() -> None:
+    page = (
+        "<html><body><div role='navigation'>Menu</div><div role='main'>"
+        "<p>Baris satu<br>baris dua</p></div><div>Di luar konten utama.</div></body></html>"
+    )
+    doc = load("a.html", page.encode())
+    assert [b.text for b in doc.blocks] == ["Baris satu baris dua"]
