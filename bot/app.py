@@ -39,6 +39,7 @@ MENU_COMMANDS = (
     "hapus",
     "bahasa",
     "status",
+    "undang",
     "batal",
 )
 

@@ -107,6 +107,38 @@ def remove(
     app_ctx.console.print(app_ctx.t("access.user_removed", telegram_id=telegram_id))
 
 
+@app.command("approve")
+def approve(
+    ctx: typer.Context,
+    telegram_id: int = typer.Argument(..., help="The requesting user's Telegram ID."),
+    role: str = typer.Option("official", "--role", "-r", help="Role to grant."),
+    region: str | None = typer.Option(None, "--region", help="Region code or name (coordinators)."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Approve a pending access request (see `sinergi users list --status pending`)."""
+    app_ctx = get_ctx(ctx)
+    user = app_ctx.services.access.approve(telegram_id, role=role, region_code=region, by=CLI_ACTOR)
+    if json_out:
+        print_json(user)
+        return
+    app_ctx.console.print(app_ctx.t("access.user_added", telegram_id=telegram_id, role=user.role))
+
+
+@app.command("block")
+def block(
+    ctx: typer.Context,
+    telegram_id: int = typer.Argument(..., help="The user's Telegram ID."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Block a user: the bot refuses them everything (an invite does not lift it)."""
+    app_ctx = get_ctx(ctx)
+    user = app_ctx.services.access.block(telegram_id, by=CLI_ACTOR)
+    if json_out:
+        print_json(user)
+        return
+    app_ctx.console.print(app_ctx.t("access.user_blocked", telegram_id=telegram_id))
+
+
 @app.command("bind")
 def bind(
     ctx: typer.Context,

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
 
 from accounts import rules
 from accounts.schemas import UserView
-from bot.auth import authorized_callback, language_of, lookup
+from bot.auth import authorized, authorized_callback, language_of, lookup
 from bot.handlers.common import command_args, display_name, edit_or_send, reply_html, send_html
 from bot.i18n import LANGUAGES, t, t_html
 from bot.keyboards import Callback, ForgedCallback, action_pattern, button, keyboard
@@ -85,10 +94,17 @@ async def start(update: Update, context: Context) -> None:
                     button(
                         state.signer,
                         admin.telegram_id,
+                        t("role.coordinator", admin.language),
+                        "apc",
+                        tg_user.id,
+                    ),
+                    button(
+                        state.signer,
+                        admin.telegram_id,
                         t("access.reject", admin.language),
                         "rej",
                         tg_user.id,
-                    )
+                    ),
                 ],
             ]
         )
@@ -228,7 +244,118 @@ async def language_button(update: Update, context: Context) -> None:
     await edit_or_send(update, context, t_html("language.set", user.language))
 
 
+# --- approving a coordinator: the admin names the region ------------------------------------------
+
+REGION = 0
+APPROVING_KEY = "approving_coordinator"
+
+
+@authorized_callback(rules.MANAGE_USERS)
+async def approve_coordinator(
+    update: Update, context: Context, admin: UserView, data: Callback
+) -> int:
+    target = await call(get_state(context).services.access.get_user, data.int_arg(0))
+    await _answer(update)
+    if target is None or target.status != rules.PENDING:
+        status = target.status if target else "-"
+        await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data[APPROVING_KEY] = target.telegram_id
+    await reply_html(update, context, t_html("access.ask_region", admin.language, name=target.name))
+    return REGION
+
+
+async def coordinator_region(update: Update, context: Context) -> int:
+    """The region (code or name) for the coordinator being approved; errors keep asking."""
+    admin = await lookup(update, context)
+    message = update.effective_message
+    if (
+        admin is None
+        or message is None
+        or not rules.can(admin.role, admin.status, rules.MANAGE_USERS)
+    ):
+        return ConversationHandler.END
+    assert context.user_data is not None
+    target_id = context.user_data.get(APPROVING_KEY)
+    if target_id is None:
+        return ConversationHandler.END
+    access = get_state(context).services.access
+    target = await call(access.get_user, target_id)
+    if target is None or target.status != rules.PENDING:
+        context.user_data.pop(APPROVING_KEY, None)
+        status = target.status if target else "-"
+        await reply_html(update, context, t_html("access.already", admin.language, status=status))
+        return ConversationHandler.END
+    # A region that is unknown or ambiguous raises: the error handler explains (with
+    # suggestions) and the dialog stays here for another try.
+    user = await call(
+        access.approve,
+        target_id,
+        role=rules.COORDINATOR,
+        region_code=(message.text or "").strip(),
+        by=admin.actor,
+    )
+    context.user_data.pop(APPROVING_KEY, None)
+    await reply_html(
+        update,
+        context,
+        t_html(
+            "access.approved_region",
+            admin.language,
+            name=user.name,
+            role=t("role.coordinator", admin.language),
+            region=user.region_code or "",
+            admin=admin.name,
+        ),
+    )
+    await _notify(context, user, _welcome(user))
+    return ConversationHandler.END
+
+
+async def cancel_approval(update: Update, context: Context) -> int:
+    user = await lookup(update, context)
+    if context.user_data is not None:
+        context.user_data.pop(APPROVING_KEY, None)
+    await reply_html(update, context, t_html("cancelled", language_of(update, user)))
+    return ConversationHandler.END
+
+
+def coordinator_dialog() -> ConversationHandler:  # type: ignore[type-arg]
+    with warnings.catch_warnings():
+        # Started by a button, continued by the admin's next message: per_message must be False.
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CallbackQueryHandler(approve_coordinator, pattern=action_pattern("apc"))],
+            states={REGION: [MessageHandler(filters.TEXT & ~filters.COMMAND, coordinator_region)]},
+            fallbacks=[CommandHandler(["batal", "cancel"], cancel_approval)],
+            name="approve_coordinator",
+            allow_reentry=True,
+        )
+
+
+@authorized(rules.MANAGE_USERS)
+async def invite_command(update: Update, context: Context, admin: UserView) -> None:
+    """/undang ROLE [REGION…]: a one-time invite link (coordinators need a region)."""
+    args = command_args(context)
+    if not args:
+        await reply_html(update, context, t_html("invite.usage", admin.language))
+        return
+    code = await call(
+        get_state(context).services.access.create_invite,
+        args[0],
+        " ".join(args[1:]) or None,
+        created_by=admin.actor,
+    )
+    link = f"https://t.me/{context.bot.username}?start={code}"
+    await reply_html(
+        update, context, t_html("invite.created", admin.language, link=link, code=code)
+    )
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(coordinator_dialog())
+    application.add_handler(CommandHandler("undang", invite_command))
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler(["bantuan", "help"], help_command))
     application.add_handler(CommandHandler(["bahasa", "language"], language_command))

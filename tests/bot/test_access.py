@@ -133,3 +133,30 @@ async def test_menu_commands_are_published(harness: BotHarness) -> None:
     calls = harness.api.of("setMyCommands")
     assert len(calls) == 2
     assert harness.api.problems() == []
+
+
+async def test_admin_approves_a_coordinator_by_naming_the_region(harness: BotHarness) -> None:
+    await harness.updates.send(STRANGER, "/start")
+    request = harness.api.last(ADMIN)
+    await harness.updates.press(ADMIN, request.button("Koordinator")["callback_data"])
+    assert "Daerah mana" in harness.api.last(ADMIN).text
+    await harness.updates.send(ADMIN, "Kabupaten Antah Berantah")  # unknown: asked again
+    assert harness.services.access.get_user(STRANGER).status == "pending"  # type: ignore[union-attr]
+    await harness.updates.send(ADMIN, "Kabupaten Kerinci")
+    user = harness.services.access.get_user(STRANGER)
+    assert user is not None and (user.role, user.region_code) == ("coordinator", "15.01")
+    assert "15.01" in harness.api.last(ADMIN).text
+    assert "/mou" in harness.api.last(STRANGER).text
+
+
+async def test_admin_creates_invite_links_in_the_bot(harness: BotHarness) -> None:
+    await harness.updates.send(ADMIN, "/undang coordinator 15.01")
+    text = harness.api.last(ADMIN).text
+    link = next(w for w in text.split() if w.startswith("https://t.me/"))
+    code = link.split("start=", 1)[1]
+    await harness.updates.send(STRANGER, f"/start {code}")
+    assert harness.services.access.get_user(STRANGER).region_code == "15.01"  # type: ignore[union-attr]
+    await harness.updates.send(OFFICIAL, "/undang admin")
+    assert "https://t.me/" not in harness.api.last(OFFICIAL).text
+    await harness.updates.send(ADMIN, "/undang coordinator")  # coordinators need a region
+    assert "daerah" in harness.api.last(ADMIN).text.lower()

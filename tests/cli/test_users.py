@@ -70,3 +70,23 @@ def test_remove_user(data_dir: Path, capsys) -> None:
     assert "2" in capsys.readouterr().out
     assert main(["users", "list", "--json"]) == 0
     assert [u["telegram_id"] for u in _json(capsys)] == [1]  # type: ignore[union-attr,index]
+
+
+def test_approve_and_block_from_the_cli(data_dir: Path, capsys) -> None:
+    from core.config import Settings
+    from services import build_services
+
+    services = build_services(Settings(_env_file=None, data_dir=data_dir))  # type: ignore[call-arg]
+    services.access.request_access(55, "Gita")
+    services.close()
+    main(["users", "add", "1", "--role", "admin"])
+    assert main(["users", "list", "--status", "pending", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"telegram_id": 55' in out
+    assert main(["users", "approve", "55", "--role", "coordinator"]) == ExitStatus.INVALID_INPUT
+    assert main(["users", "approve", "55", "--role", "coordinator", "--region", "15.01"]) == 0
+    assert main(["users", "block", "55", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["users", "list", "--json"]) == 0
+    users = {u["telegram_id"]: u for u in _json(capsys)}  # type: ignore[union-attr]
+    assert users[55]["status"] == "blocked" and users[55]["region_code"] == "15.01"
