@@ -40,6 +40,7 @@ from mou_tracker.reminders.models import (
     OutboxEntry,
 )
 from mou_tracker.reminders.rules import (
+    AgreementOutlook,
     LocalCalendar,
     ReminderPolicy,
     digest_due,
@@ -76,6 +77,7 @@ MILESTONE_ACTIONS = ("done", "progress", "blocked", "snooze")
 SNOOZE_DAYS = 3
 MAX_TEXT = 4096
 MAX_COLLAPSED_BUTTONS = 8
+PORTFOLIO_LISTED = 40
 
 _ZONE_LABELS = {
     "Asia/Jakarta": "WIB",
@@ -338,6 +340,59 @@ class _Audience:
     agreement_ids: tuple[int, ...] = ()
 
 
+class _Roster:
+    """The directory seen once per pass: users are read once, not once per region or message.
+
+    With the access service (it has ``list_users``), two queries give every user; a directory
+    with only the protocol's three methods is asked per region and cached.
+    """
+
+    def __init__(self, directory: RecipientDirectory | None) -> None:
+        self._directory = directory
+        self._by_region: dict[str, list[Person]] | None = None
+        self._admins: list[Person] | None = None
+        self._by_id: dict[int, Person] | None = None
+        self._cache: dict[str, list[Person]] = {}
+        lister = getattr(directory, "list_users", None)
+        if callable(lister):
+            everyone: Sequence[Person] = lister()
+            self._by_id = {p.telegram_id: p for p in everyone}
+            self._by_region = defaultdict(list)
+            self._admins = []
+            for p in everyone:
+                if p.status != "active":
+                    continue
+                if p.role == "coordinator" and p.region_code:
+                    self._by_region[p.region_code].append(p)
+                elif p.role == "admin":
+                    self._admins.append(p)
+
+    @property
+    def available(self) -> bool:
+        return self._directory is not None
+
+    def coordinators_for_region(self, code: str) -> Sequence[Person]:
+        if self._by_region is not None:
+            return self._by_region.get(code, [])
+        if self._directory is None:
+            return []
+        found = self._cache.get(code)
+        if found is None:
+            found = [p for p in self._directory.coordinators_for_region(code)]
+            self._cache[code] = found
+        return found
+
+    def admins(self) -> Sequence[Person]:
+        if self._admins is None:
+            self._admins = list(self._directory.admins()) if self._directory else []
+        return self._admins
+
+    def get_user(self, telegram_id: int) -> Person | None:
+        if self._by_id is not None:
+            return self._by_id.get(telegram_id)
+        return self._directory.get_user(telegram_id) if self._directory else None
+
+
 class ReminderService:
     """Due reminders, the delivery pass, the log and snoozes.
 
@@ -398,17 +453,13 @@ class ReminderService:
         except (AppError, LookupError):
             return code
 
-    def _audiences(self, audience: str, cache: dict[str, list[_Audience]]) -> list[_Audience]:
+    def _audiences(
+        self, audience: str, cache: dict[str, list[_Audience]], roster: _Roster
+    ) -> list[_Audience]:
         found = cache.get(audience)
         if found is not None:
             return found
-        people: Sequence[Person] = ()
-        if self._directory is not None:
-            people = (
-                self._directory.admins()
-                if audience == ADMINS
-                else self._directory.coordinators_for_region(audience)
-            )
+        people = roster.admins() if audience == ADMINS else roster.coordinators_for_region(audience)
         region = None if audience == ADMINS else audience
         found = [
             _Audience(
@@ -427,7 +478,9 @@ class ReminderService:
 
     def due(self, *, at: datetime) -> list[DueReminder]:
         """Every reminder due at ``at`` for every recipient, minus what the outbox holds."""
-        at = ensure_utc(at)
+        return self._due(ensure_utc(at), _Roster(self._directory))
+
+    def _due(self, at: datetime, roster: _Roster) -> list[DueReminder]:
         calendar = LocalCalendar(at, self.policy)
         base = at.date()
         policy = self.policy
@@ -459,7 +512,7 @@ class ReminderService:
                 timezone_of=self.timezone_of,
             ):
                 milestone = milestone_by_id.get(trigger.milestone_id or -1)
-                for person in self._audiences(trigger.audience, cache):
+                for person in self._audiences(trigger.audience, cache, roster):
                     if (
                         trigger.milestone_id is not None
                         and person.telegram_id is not None
@@ -467,8 +520,8 @@ class ReminderService:
                     ):
                         continue
                     out.append(self._from_trigger(trigger, person, agreement, milestone))
-        out += self._snoozed_due(at, calendar, snoozes)
-        out += self._digests_due(calendar)
+        out += self._snoozed_due(at, calendar, snoozes, roster)
+        out += self._digests_due(calendar, roster)
         keys = {r.dedup_key for r in out}
         with self._sf.begin() as s:
             recorded = repo.existing_keys(s, keys)
@@ -522,7 +575,7 @@ class ReminderService:
         )
 
     def _snoozed_due(
-        self, at: datetime, calendar: LocalCalendar, snoozes: Sequence[Any]
+        self, at: datetime, calendar: LocalCalendar, snoozes: Sequence[Any], roster: _Roster
     ) -> list[DueReminder]:
         ripe = [z for z in snoozes if z.until_at <= at and (at - z.until_at).days <= 30]
         if not ripe:
@@ -537,7 +590,7 @@ class ReminderService:
                 if not agreements or agreements[0].status != "active":
                     continue
                 agreement = agreements[0]
-                person = self._directory.get_user(z.telegram_id) if self._directory else None
+                person = roster.get_user(z.telegram_id)
                 if person is None or person.status != "active":
                     continue
                 tz = self.timezone_of(person.region_code)
@@ -574,9 +627,9 @@ class ReminderService:
                 )
         return out
 
-    def _digests_due(self, calendar: LocalCalendar) -> list[DueReminder]:
+    def _digests_due(self, calendar: LocalCalendar, roster: _Roster) -> list[DueReminder]:
         """Weekly digests not yet recorded: coordinators of every party region, and admins."""
-        if self._directory is None:
+        if not roster.available:
             return []
         with self._sf.begin() as s:
             regions = repo.active_party_regions(s)
@@ -587,14 +640,14 @@ class ReminderService:
             week = digest_due(calendar, tz)
             if week is None:
                 continue
-            for person in self._directory.coordinators_for_region(region):
+            for person in roster.coordinators_for_region(region):
                 if person.status == "active" and ("digest", person.telegram_id) not in seen:
                     seen.add(("digest", person.telegram_id))
                     candidates.append(("digest", person, tz, week))
         tz = self.policy.default_timezone
         week = digest_due(calendar, tz)
         if week is not None:
-            for person in self._directory.admins():
+            for person in roster.admins():
                 if person.status == "active" and ("portfolio", person.telegram_id) not in seen:
                     seen.add(("portfolio", person.telegram_id))
                     candidates.append(("portfolio", person, tz, week))
@@ -612,14 +665,37 @@ class ReminderService:
         by_agreement: dict[int, list[MilestoneFacts]] = defaultdict(list)
         for m in milestones:
             by_agreement[m.agreement_id].append(m)
+        by_region: dict[str, list[AgreementFacts]] = defaultdict(list)
+        for a in agreements:
+            for code in a.party_codes:
+                by_region[code].append(a)
+        agreement_by_id = {a.id: a for a in agreements}
+        outlooks: dict[tuple[int, date], AgreementOutlook] = {}
+
+        def outlook_of(a: AgreementFacts, today: date) -> AgreementOutlook:
+            view = outlooks.get((a.id, today))
+            if view is None:
+                view = outlook(a, by_agreement.get(a.id, ()), today=today, policy=self.policy)
+                outlooks[(a.id, today)] = view
+            return view
+
+        portfolios: dict[date, dict[str, Any]] = {}
         out = []
         for key in sorted(missing):
             kind, person, tz, week = keyed[key]
             today = calendar.today(tz)
             if kind == "digest":
-                details = self._digest_details(person, agreements, by_agreement, today)
+                mine = {a.id: a for a in by_region.get(person.region_code or "", [])}
+                for agreement_id in person.agreement_ids:
+                    if agreement_id in agreement_by_id:
+                        mine[agreement_id] = agreement_by_id[agreement_id]
+                details = self._digest_details(
+                    person, [mine[i] for i in sorted(mine)], outlook_of, today
+                )
             else:
-                details = self._portfolio_details(agreements, by_agreement, today)
+                if today not in portfolios:
+                    portfolios[today] = self._portfolio_details(agreements, outlook_of, today)
+                details = portfolios[today]
             out.append(
                 DueReminder(
                     dedup_key=key,
@@ -642,18 +718,13 @@ class ReminderService:
     def _digest_details(
         self,
         person: Person,
-        agreements: Sequence[AgreementFacts],
-        by_agreement: Mapping[int, Sequence[MilestoneFacts]],
+        mine: Sequence[AgreementFacts],
+        outlook_of: Callable[[AgreementFacts, date], AgreementOutlook],
         today: date,
     ) -> dict[str, Any]:
-        mine = [
-            a
-            for a in agreements
-            if person.region_code in a.party_codes or a.id in person.agreement_ids
-        ]
         items = []
-        for a in sorted(mine, key=lambda a: a.id):
-            view = outlook(a, by_agreement.get(a.id, ()), today=today, policy=self.policy)
+        for a in mine:
+            view = outlook_of(a, today)
             items.append(
                 {
                     "id": a.id,
@@ -675,14 +746,14 @@ class ReminderService:
     def _portfolio_details(
         self,
         agreements: Sequence[AgreementFacts],
-        by_agreement: Mapping[int, Sequence[MilestoneFacts]],
+        outlook_of: Callable[[AgreementFacts, date], AgreementOutlook],
         today: date,
     ) -> dict[str, Any]:
         counts: dict[str, int] = defaultdict(int)
         stalled = []
         nearing_end = []
         for a in sorted(agreements, key=lambda a: a.id):
-            view = outlook(a, by_agreement.get(a.id, ()), today=today, policy=self.policy)
+            view = outlook_of(a, today)
             counts[view.health] += 1
             parties = [self._name(c) for c in a.party_codes]
             if view.health == "stalled":
@@ -704,11 +775,14 @@ class ReminderService:
                     }
                 )
         nearing_end.sort(key=lambda item: str(item["ends_on"]))
+        # The message lists the first few; the counts say how many there are in all.
         return {
             "total": len(agreements),
             "counts": dict(sorted(counts.items())),
-            "stalled": stalled,
-            "nearing_end": nearing_end,
+            "stalled": stalled[:PORTFOLIO_LISTED],
+            "stalled_count": len(stalled),
+            "nearing_end": nearing_end[:PORTFOLIO_LISTED],
+            "nearing_end_count": len(nearing_end),
         }
 
     # --- the delivery pass -------------------------------------------------------------------
@@ -720,9 +794,10 @@ class ReminderService:
         module docstring).
         """
         now = ensure_utc(now)
+        roster = _Roster(self._directory)
         with self._sf.begin() as s:
             reclaimed, unconfirmed = repo.recover_expired_leases(s, now)
-        due = self.due(at=now)
+        due = self._due(now, roster)
         recorded = 0
         routed = 0
         with self._sf.begin() as s:
@@ -733,7 +808,7 @@ class ReminderService:
                 repo.mark_undeliverable_unclaimed(
                     s, [r.id for r in rows], now=now, error="no active recipient for this role"
                 )
-                routed += self._route_to_admins(s, rows, "no_recipient", now)
+                routed += self._route_to_admins(s, rows, "no_recipient", now, roster)
         sent_messages = sent_reminders = failed = undeliverable = 0
         # A second round delivers what the first routed to the admins.
         for _round in range(3):
@@ -742,13 +817,22 @@ class ReminderService:
                 batch = [_snapshot(e) for e in claimed]
             if not batch:
                 break
-            for group in _groups(batch):
-                outcome = self._deliver(group, claim_id, now, sender)
-                sent_messages += outcome[0]
-                sent_reminders += outcome[1]
-                failed += outcome[2]
-                undeliverable += outcome[3]
-                routed += outcome[4]
+            # Deliveries Telegram accepted, to be marked ``sent`` in the next transaction we
+            # open anyway (one commit per message instead of two). Until then they stay
+            # ``sending``: a crash in between leaves them unconfirmed, never re-sent.
+            unmarked: list[tuple[list[int], str, int | None]] = []
+            try:
+                for group in _groups(batch):
+                    outcome = self._deliver(group, claim_id, now, sender, roster, unmarked)
+                    sent_messages += outcome[0]
+                    sent_reminders += outcome[1]
+                    failed += outcome[2]
+                    undeliverable += outcome[3]
+                    routed += outcome[4]
+            except Exception:
+                self._flush_sent(unmarked, now)
+                raise
+            self._flush_sent(unmarked, now)
         return PassReport(
             at=now,
             due=len(due),
@@ -789,11 +873,11 @@ class ReminderService:
             "updated_at": now,
         }
 
-    def _eligible(self, entry: _Entry) -> str | None:
+    def _eligible(self, entry: _Entry, roster: _Roster) -> str | None:
         """Why the recipient may no longer receive ``entry`` (None if they still may)."""
-        if self._directory is None or entry.telegram_id is None:
+        if not roster.available or entry.telegram_id is None:
             return "no_recipient"
-        person = self._directory.get_user(entry.telegram_id)
+        person = roster.get_user(entry.telegram_id)
         if person is None:
             return "left"
         if person.status != "active":
@@ -808,8 +892,19 @@ class ReminderService:
             return None
         return "lost_role"
 
+    def _flush_sent(self, unmarked: list[tuple[list[int], str, int | None]], now: datetime) -> None:
+        if unmarked:
+            with self._sf.begin() as s:
+                _mark_all_sent(s, unmarked, now)
+
     def _deliver(
-        self, group: list[_Entry], claim_id: str, now: datetime, sender: ReminderSender
+        self,
+        group: list[_Entry],
+        claim_id: str,
+        now: datetime,
+        sender: ReminderSender,
+        roster: _Roster,
+        unmarked: list[tuple[list[int], str, int | None]],
     ) -> tuple[int, int, int, int, int]:
         """Send one recipient's group.
 
@@ -817,9 +912,10 @@ class ReminderService:
             (messages, reminders, failed, undeliverable, routed to admins)
         """
         ids = [e.id for e in group]
-        reason = self._eligible(group[0])
+        reason = self._eligible(group[0], roster)
         if reason is not None:
             with self._sf.begin() as s:
+                _mark_all_sent(s, unmarked, now)
                 repo.release(
                     s,
                     ids,
@@ -829,10 +925,11 @@ class ReminderService:
                     error=reason,
                     count_attempt=False,
                 )
-                routed = self._route_to_admins(s, group, reason, now)
+                routed = self._route_to_admins(s, group, reason, now, roster)
             return 0, 0, 0, len(ids), routed
         message = self.render(group, now=now)
         with self._sf.begin() as s:
+            _mark_all_sent(s, unmarked, now)
             fenced = repo.mark_sending(
                 s, ids, claim_id=claim_id, lease_until=now + self._lease, now=now
             )
@@ -853,6 +950,7 @@ class ReminderService:
         except TransientSendError as err:
             attempts = max(e.attempts for e in group) + 1
             with self._sf.begin() as s:
+                _mark_all_sent(s, unmarked, now)
                 if attempts >= self._max_attempts:
                     repo.release(
                         s,
@@ -862,7 +960,7 @@ class ReminderService:
                         now=now,
                         error=f"gave up after {attempts} attempts: {err.params.get('detail')}",
                     )
-                    routed = self._route_to_admins(s, group, "gave_up", now)
+                    routed = self._route_to_admins(s, group, "gave_up", now, roster)
                     return 0, 0, 0, len(ids), routed
                 repo.release(
                     s,
@@ -876,6 +974,7 @@ class ReminderService:
             return 0, 0, len(ids), 0, 0
         except UndeliverableError as err:
             with self._sf.begin() as s:
+                _mark_all_sent(s, unmarked, now)
                 repo.release(
                     s,
                     ids,
@@ -884,20 +983,24 @@ class ReminderService:
                     now=now,
                     error=str(err.params.get("detail") or err.code),
                 )
-                routed = self._route_to_admins(s, group, "blocked", now)
+                routed = self._route_to_admins(s, group, "blocked", now, roster)
             return 0, 0, 0, len(ids), routed
-        with self._sf.begin() as s:
-            repo.mark_sent(s, ids, claim_id=claim_id, message_id=message_id, now=now)
+        unmarked.append((ids, claim_id, message_id))
         return 1, len(ids), 0, 0, 0
 
     def _route_to_admins(
-        self, s: Session, entries: Iterable[OutboxEntry | _Entry], reason: str, now: datetime
+        self,
+        s: Session,
+        entries: Iterable[OutboxEntry | _Entry],
+        reason: str,
+        now: datetime,
+        roster: _Roster,
     ) -> int:
         """Tell every admin about reminders nobody could receive (never about their own)."""
         routable = [e for e in entries if e.kind in RULE_KINDS and e.region_code is not None]
-        if not routable or self._directory is None:
+        if not routable:
             return 0
-        admins = [a for a in self._directory.admins() if a.status == "active"]
+        admins = [a for a in roster.admins() if a.status == "active"]
         rows = []
         for e in routable:
             payload = dict(e.payload)
@@ -1107,11 +1210,13 @@ class ReminderService:
             or "-"
         )
         stalled = p.get("stalled") or []
-        lines.append(t("reminders.portfolio.stalled", lang, count=len(stalled)))
+        count = p.get("stalled_count", len(stalled))
+        lines.append(t("reminders.portfolio.stalled", lang, count=count))
         for item in stalled:
             lines.append(f"• {_e(item['title'])} ({_e(', '.join(item.get('parties') or []))})")
         nearing = p.get("nearing_end") or []
-        lines.append(t("reminders.portfolio.nearing_end", lang, count=len(nearing)))
+        count = p.get("nearing_end_count", len(nearing))
+        lines.append(t("reminders.portfolio.nearing_end", lang, count=count))
         for item in nearing:
             lines.append(
                 "• "
@@ -1265,6 +1370,14 @@ def _snapshot(e: OutboxEntry) -> _Entry:
         payload=dict(e.payload or {}),
         attempts=e.attempts,
     )
+
+
+def _mark_all_sent(
+    s: Session, unmarked: list[tuple[list[int], str, int | None]], now: datetime
+) -> None:
+    for ids, claim_id, message_id in unmarked:
+        repo.mark_sent(s, ids, claim_id=claim_id, message_id=message_id, now=now)
+    unmarked.clear()
 
 
 def _groups(entries: Sequence[_Entry]) -> list[list[_Entry]]:

@@ -58,11 +58,31 @@ class FakeDirectory:
     def get_user(self, telegram_id: int) -> FakeUser | None:
         return next((u for u in self.users if u.telegram_id == telegram_id), None)
 
+    def list_users(self) -> list[FakeUser]:
+        """Like ``AccessService.list_users()``: every user, whatever the role and status."""
+        return list(self.users)
+
     def change(self, telegram_id: int, **changes: object) -> None:
         self.users = [
             replace(u, **changes) if u.telegram_id == telegram_id else u  # type: ignore[arg-type]
             for u in self.users
         ]
+
+
+@dataclass
+class MinimalDirectory:
+    """Only the three methods of ``RecipientDirectory`` (no ``list_users``)."""
+
+    inner: FakeDirectory
+
+    def coordinators_for_region(self, code: str) -> list[FakeUser]:
+        return self.inner.coordinators_for_region(code)
+
+    def admins(self) -> list[FakeUser]:
+        return self.inner.admins()
+
+    def get_user(self, telegram_id: int) -> FakeUser | None:
+        return self.inner.get_user(telegram_id)
 
 
 class Crash(BaseException):
@@ -104,6 +124,7 @@ __all__ = [
     "FakeDirectory",
     "FakeSender",
     "FakeUser",
+    "MinimalDirectory",
     "TransientSendError",
     "UndeliverableError",
     "seed_agreement",

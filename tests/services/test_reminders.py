@@ -36,6 +36,7 @@ from tests.fakes.reminders import (
     FakeDirectory,
     FakeSender,
     FakeUser,
+    MinimalDirectory,
     seed_agreement,
 )
 
@@ -388,6 +389,23 @@ def test_after_downtime_the_missed_reminders_arrive_as_one_message_per_recipient
     assert len(sender.to(BANDUNG_COORD)) == 1  # Bandung's share of "Rencana kerja"
     assert report.reminders_sent == 4 and report.messages_sent == 2
     assert reminders.run_pass(now=TUESDAY + timedelta(hours=1), sender=sender).messages_sent == 0
+
+
+def test_a_directory_with_only_the_protocol_methods_works(
+    services: Services, directory: FakeDirectory, engine: Engine
+) -> None:
+    seed_basic(engine)
+    service = ReminderService(
+        services.session_factory,
+        services.settings,
+        directory=MinimalDirectory(directory),  # type: ignore[arg-type]
+        timezone_of=ZONES.__getitem__,
+        region_name=NAMES.__getitem__,
+    )
+    sender = FakeSender(fail={KERINCI_COORD: UndeliverableError("blocked")})
+    report = service.run_pass(now=TUESDAY, sender=sender)
+    assert (report.undeliverable, report.routed_to_admins) == (1, 1)
+    assert len(sender.to(ADMIN)) == 1
 
 
 def test_a_blocked_bot_is_marked_undeliverable_and_routed_to_admins_once(
