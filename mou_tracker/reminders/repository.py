@@ -19,8 +19,9 @@ A reminder is *recorded* before it is sent and *sent* by whoever *claims* it:
 3. **Sending.** Right before the Telegram call the pass commits ``status='sending'`` (fenced by
    its ``claim_id``: if its lease ran out and another pass reclaimed the rows, it stops).
 4. **Mark.** Only after Telegram accepted the message is the row marked ``sent`` with the
-   ``message_id``. A transient error marks it ``failed`` with ``next_attempt_at`` (backoff);
-   an undeliverable one ``undeliverable``.
+   ``message_id`` (in the same commit as the next recipient's ``sending``, so a pass costs one
+   commit per message). A transient error marks it ``failed`` with ``next_attempt_at``
+   (backoff); an undeliverable one ``undeliverable``.
 
 A process killed at any point leaves rows in ``claimed`` or ``sending`` with a lease. At the
 next pass, :func:`recover_expired_leases` resolves them:
