@@ -70,7 +70,11 @@ def _heading_level(line: str) -> int:
     stripped = line.strip()
     if not stripped or len(stripped) > 90:
         return 0
-    if _LEGAL_HEADING.match(stripped):
+    if (
+        _LEGAL_HEADING.match(stripped)
+        and len(stripped) <= 60
+        and not _SENTENCE_END.search(stripped)
+    ):
         return 1 if stripped.upper().startswith("BAB") else 2
     match = _NUMBERED_HEADING.match(stripped)
     if match and not _SENTENCE_END.search(stripped):
@@ -159,9 +163,9 @@ def load_pdf(filename: str, data: bytes) -> LoadedDocument:
             if not opened:
                 raise EncryptedPdf(filename)
         pages = list(reader.pages)
-        for number, page in enumerate(pages, start=1):
-            text = page.extract_text() or ""
-            blocks.extend(blocks_from_lines(text.splitlines(), page=number))
+        page_lines = [(page.extract_text() or "").splitlines() for page in pages]
+        for number, lines in enumerate(strip_page_furniture(page_lines), start=1):
+            blocks.extend(blocks_from_lines(_join_hyphenated(lines), page=number))
         meta = reader.metadata
         meta_title = _meta_str(meta, "/Title") if meta else None
         created = (
@@ -179,6 +183,69 @@ def load_pdf(filename: str, data: bytes) -> LoadedDocument:
         date=created,
         page_count=len(pages),
     )
+
+
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-–—]\s*)?(?:(?:hal(?:aman)?|page|hlm)\.?\s*)?\d{1,4}"
+    r"(?:\s*(?:/|dari|of)\s*\d{1,4})?(?:\s*[-–—])?\s*$",
+    re.I,
+)
+_DIGITS = re.compile(r"\d+")
+
+
+def strip_page_furniture(pages: list[list[str]]) -> list[list[str]]:
+    """Drop running headers/footers and page numbers from the text of each page.
+
+    A line counts as furniture when it is a bare page number ("3", "- 3 -", "Halaman 3 dari 10")
+    or when the same line (digits ignored) opens or closes at least half of the pages of a
+    document of three pages or more, e.g. "Panduan Gampil | Diskominfo" on every page.
+    """
+
+    def key(line: str) -> str:
+        return _DIGITS.sub("#", _WS.sub(" ", line).strip().lower())
+
+    edges: dict[str, int] = {}
+    if len(pages) >= 3:
+        for lines in pages:
+            content = [line for line in lines if line.strip()]
+            for line in {*(content[:2]), *(content[-2:])}:
+                edges[key(line)] = edges.get(key(line), 0) + 1
+    repeated = {k for k, count in edges.items() if k and count * 2 >= len(pages)}
+    cleaned: list[list[str]] = []
+    for lines in pages:
+        content_idx = [i for i, line in enumerate(lines) if line.strip()]
+        edge_idx = set(content_idx[:2] + content_idx[-2:])
+        cleaned.append(
+            [
+                line
+                for i, line in enumerate(lines)
+                if not _PAGE_NUMBER.match(line) and not (i in edge_idx and key(line) in repeated)
+            ]
+        )
+    return cleaned
+
+
+def _join_hyphenated(lines: list[str]) -> list[str]:
+    """Rejoin words split across lines ("pela-" + "yanan" -> "pelayanan").
+
+    A one-letter prefix keeps its hyphen ("e-" + "budgeting" -> "e-budgeting"), and so does
+    reduplication ("anak-" + "anak" -> "anak-anak").
+    """
+    out: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        previous = out[-1].rstrip() if out else ""
+        match = re.search(r"(?<![\w-])(\w+)-$", previous)
+        if match and stripped[:1].islower():
+            word = match.group(1)
+            head = stripped.split(" ", 1)[0]
+            # "e-" + "budgeting" and "anak-" + "anak" keep their hyphen; "pela-" + "yanan" not.
+            keep = len(word) == 1 or head.lower().startswith(word.lower())
+            joiner = "-" if keep else ""
+            out[-1] = previous[:-1] + joiner + stripped
+            continue
+        out.append(line)
+    return out
 
 
 def _meta_str(meta: Any, key: str) -> str | None:

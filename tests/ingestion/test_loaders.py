@@ -264,3 +264,26 @@ def test_html_line_breaks_and_role_main() -> None:
     )
     doc = load("a.html", page.encode())
     assert [b.text for b in doc.blocks] == ["Baris satu baris dua"]
+
+
+def test_pdf_running_headers_page_numbers_and_hyphenation_are_cleaned() -> None:
+    words = {1: "pertama", 2: "kedua", 3: "ketiga"}
+    pages = [
+        [
+            "Panduan Gampil | DPMPTSP",
+            f"Bagian {words[n]}: pemohon mengajukan izin melalui pela-",
+            "yanan daring, bukan lewat loket.",
+            "Anak-",
+            "anak sekolah dan aplikasi e-",
+            f"budgeting tetap utuh di bagian {words[n]}.",
+            f"Halaman {n} dari 3",
+        ]
+        for n in (1, 2, 3)
+    ]
+    doc = load("gampil.pdf", docs.make_pdf(pages))
+    text = "\n".join(b.text for b in doc.blocks)
+    assert "DPMPTSP" not in text and "Halaman" not in text
+    assert "melalui pelayanan daring" in text
+    assert "Anak-anak sekolah" in text
+    assert "e-budgeting" in text
+    assert [b.page for b in doc.blocks] == [1, 2, 3]
