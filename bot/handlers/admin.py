@@ -43,7 +43,18 @@ def health_checks(state: BotState) -> list[tuple[str, bool, str]]:
     check(
         "tracker", lambda: f"{len(services.tracker.list_agreements(at=state.today()))} agreements"
     )
+    check("reminders", lambda: _reminders_health(services))
     return checks
+
+
+def _reminders_health(services: Any) -> str:
+    """When the reminder job last delivered, and what it could not deliver (last 100 rows)."""
+    reminders = services.reminders
+    sent = reminders.log(limit=1, status="sent")
+    last = sent[0].sent_at.strftime("%Y-%m-%d %H:%M UTC") if sent and sent[0].sent_at else "-"
+    failed = len(reminders.log(limit=100, status="failed"))
+    undeliverable = len(reminders.log(limit=100, status="undeliverable"))
+    return f"last sent {last}, failed {failed}, undeliverable {undeliverable}"
 
 
 @authorized(rules.STATUS)

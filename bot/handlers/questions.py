@@ -276,5 +276,8 @@ async def stale_button(update: Update, context: Context) -> None:
 
 def register_questions(application: Application) -> None:  # type: ignore[type-arg]
     """The catch-alls, registered last so commands, dialogs and buttons come first."""
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, question))
+    # New messages only: an edited question is not answered twice.
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, question)
+    )
     application.add_handler(CallbackQueryHandler(stale_button))

@@ -252,7 +252,9 @@ async def gaps(update: Update, context: Context, user: UserView) -> None:
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(MessageHandler(filters.Document.ALL, upload))
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, upload)
+    )
     application.add_handler(CommandHandler("hapus", remove_command))
     application.add_handler(CommandHandler("celah", gaps))
     application.add_handler(CallbackQueryHandler(remove_choose, pattern=action_pattern("hpc")))

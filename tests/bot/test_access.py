@@ -105,6 +105,7 @@ async def test_status_is_for_admins(harness: BotHarness) -> None:
     await harness.updates.send(ADMIN, "/status")
     text = harness.api.last(ADMIN).text
     assert "database" in text and "✅" in text
+    assert "reminders" in text and "❌ reminders" not in text
     await harness.updates.send(OFFICIAL, "/status")
     assert "database" not in harness.api.last(OFFICIAL).text
 

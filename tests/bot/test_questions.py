@@ -138,3 +138,12 @@ async def test_unclaimed_callback_data_is_answered(harness: BotHarness) -> None:
     await harness.updates.press(OFFICIAL, "zz|1|AAAAAAAAAAAA")
     answers = harness.api.of("answerCallbackQuery")
     assert len(answers) == 2 and all(a.params["show_alert"] for a in answers)
+
+
+async def test_edited_question_is_not_answered_again(
+    harness: BotHarness, fake_kb: FakeKnowledge
+) -> None:
+    message = await harness.updates.send(OFFICIAL, "Apa itu Gampil?")
+    edited = {**message, "text": "Apa itu Gampil di Mojokerto?", "edit_date": 1767578500}
+    await harness.updates.feed({"update_id": 999, "edited_message": edited})
+    assert len(fake_kb.asked) == 1
