@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime
@@ -98,7 +98,6 @@ class Milestone(Base):
     """One step of carrying out an agreement, due on a date, owed by one side or by all."""
 
     __tablename__ = "milestones"
-    __table_args__ = (Index("ix_milestones_status_due_on", "status", "due_on"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agreement_id: Mapped[int] = mapped_column(

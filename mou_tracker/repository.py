@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -38,6 +38,11 @@ class AgreementRow:
     ends_on: date | None
     owner_region_code: str
     tally: MilestoneTally
+    #: Position of the first open milestone (``None`` when nothing is open).
+    next_position: int | None = None
+    #: Milestones due by the date (not skipped), and how many of those are done by then.
+    due: int = 0
+    due_done: int = 0
 
     @property
     def facts(self) -> AgreementFacts:
@@ -85,6 +90,7 @@ def _conditions(at: date, thresholds: Thresholds) -> dict[str, ColumnElement[boo
         "due_soon": and_(m.status == "planned", m.due_on >= at, m.due_on <= soon),
         "blocked": m.status == "blocked",
         "open": open_,
+        "due": and_(m.status != "skipped", m.due_on.is_not(None), m.due_on <= at),
     }
 
 
@@ -102,6 +108,9 @@ def agreement_rows(
         select(
             Milestone.agreement_id.label("agreement_id"),
             *(_flag(cond[name]).label(name) for name in MilestoneTally.__dataclass_fields__),
+            func.min(case((cond["open"], Milestone.position), else_=None)).label("next_position"),
+            _flag(cond["due"]).label("due"),
+            _flag(and_(cond["due"], cond["done"])).label("due_done"),
         )
         .group_by(Milestone.agreement_id)
         .subquery()
@@ -116,6 +125,9 @@ def agreement_rows(
             a.signed_on,
             a.ends_on,
             a.owner_region_code,
+            tally_q.c.next_position,
+            func.coalesce(tally_q.c.due, 0),
+            func.coalesce(tally_q.c.due_done, 0),
             *(
                 func.coalesce(getattr(tally_q.c, name), 0)
                 for name in MilestoneTally.__dataclass_fields__
@@ -132,7 +144,7 @@ def agreement_rows(
         )
         query = query.where(a.id.in_(involved))
     rows = []
-    for r in session.execute(query):
+    for r in session.connection().execute(query):
         rows.append(
             AgreementRow(
                 id=r[0],
@@ -142,7 +154,10 @@ def agreement_rows(
                 signed_on=r[4],
                 ends_on=r[5],
                 owner_region_code=r[6],
-                tally=MilestoneTally(*(int(v) for v in r[7:])),
+                next_position=r[7],
+                due=int(r[8]),
+                due_done=int(r[9]),
+                tally=MilestoneTally(*(int(v) for v in r[10:])),
             )
         )
     return rows
@@ -162,7 +177,7 @@ def party_rows(session: Session, ids: Collection[int] | None = None) -> dict[int
     if ids is not None:
         query = query.where(p.agreement_id.in_(list(ids)))
     result: dict[int, list[PartyRow]] = {}
-    for r in session.execute(query):
+    for r in session.connection().execute(query):
         result.setdefault(r[0], []).append(PartyRow(*r))
     return result
 
@@ -174,73 +189,68 @@ def app_names(session: Session, ids: Collection[int] | None = None) -> dict[int,
     if ids is not None:
         query = query.where(AgreementApp.agreement_id.in_(list(ids)))
     result: dict[int, list[str]] = {}
-    for agreement_id, name in session.execute(query):
+    for agreement_id, name in session.connection().execute(query):
         result.setdefault(agreement_id, []).append(name)
     return result
 
 
-def follow_through_counts(session: Session, at: date) -> tuple[int, int]:
-    """(milestones due by ``at``, of which done by ``at``) over signed, live agreements."""
-    cond = _conditions(at, Thresholds())
-    m = Milestone
-    query = (
-        select(func.count(), _flag(cond["done"]))
-        .select_from(m)
-        .join(Agreement, Agreement.id == m.agreement_id)
-        .where(
-            m.status != "skipped",
-            m.due_on.is_not(None),
-            m.due_on <= at,
-            Agreement.status != "draft",
-            Agreement.signed_on.is_not(None),
-            Agreement.signed_on <= at,
-        )
-    )
-    due, done = session.execute(query).one()
-    return int(due), int(done)
+def _chunks(items: Sequence[Any], size: int = 1000) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def overdue_milestones(session: Session, at: date) -> list[OpenMilestoneRow]:
-    """Open milestones past due, of agreements that are active and in force on ``at``."""
-    cond = _conditions(at, Thresholds())
-    m, a = Milestone, Agreement
-    query = (
-        select(
-            m.id, m.agreement_id, m.title, m.position, m.due_on, m.status, m.responsible_region_code
-        )
-        .join(a, a.id == m.agreement_id)
-        .where(
-            cond["overdue"],
-            a.status == "active",
-            a.signed_on.is_not(None),
-            a.signed_on <= at,
-            or_(a.ends_on.is_(None), a.ends_on >= at),
-        )
-        .order_by(m.due_on, m.agreement_id, m.position)
-    )
-    return [OpenMilestoneRow(*r) for r in session.execute(query)]
+_MILESTONE_COLUMNS = (
+    Milestone.id,
+    Milestone.agreement_id,
+    Milestone.title,
+    Milestone.position,
+    Milestone.due_on,
+    Milestone.status,
+    Milestone.responsible_region_code,
+)
 
 
-def next_open_milestones(
-    session: Session, at: date, ids: Collection[int] | None = None
+def overdue_milestones(
+    session: Session, at: date, agreement_ids: Sequence[int]
+) -> list[OpenMilestoneRow]:
+    """Open milestones past due of the given agreements, oldest due date first."""
+    overdue = _conditions(at, Thresholds())["overdue"]
+    rows: list[OpenMilestoneRow] = []
+    for chunk in _chunks(sorted(agreement_ids)):
+        query = select(*_MILESTONE_COLUMNS).where(Milestone.agreement_id.in_(list(chunk)), overdue)
+        rows.extend(OpenMilestoneRow(*r) for r in session.connection().execute(query))
+    rows.sort(key=lambda m: (m.due_on or date.max, m.agreement_id, m.position))
+    return rows
+
+
+def milestones_at(
+    session: Session, positions: Sequence[tuple[int, int]]
 ) -> dict[int, OpenMilestoneRow]:
-    """The first open milestone (by position) of each agreement."""
-    cond = _conditions(at, Thresholds())
-    m = Milestone
-    first = (
-        select(m.agreement_id.label("agreement_id"), func.min(m.position).label("position"))
-        .where(cond["open"])
-        .group_by(m.agreement_id)
-        .subquery()
-    )
-    query = select(
-        m.id, m.agreement_id, m.title, m.position, m.due_on, m.status, m.responsible_region_code
-    ).join(first, and_(first.c.agreement_id == m.agreement_id, first.c.position == m.position))
-    if ids is not None:
-        query = query.where(m.agreement_id.in_(list(ids)))
+    """The milestone at ``(agreement_id, position)`` for each pair, by agreement id."""
     result: dict[int, OpenMilestoneRow] = {}
-    for r in session.execute(query):
-        result.setdefault(r[1], OpenMilestoneRow(*r))
+    for chunk in _chunks(sorted(positions)):
+        query = select(*_MILESTONE_COLUMNS).where(
+            tuple_(Milestone.agreement_id, Milestone.position).in_(list(chunk))
+        )
+        for r in session.connection().execute(query):
+            result.setdefault(r[1], OpenMilestoneRow(*r))
+    return result
+
+
+def party_codes(session: Session) -> dict[int, tuple[list[str], str | None]]:
+    """Every agreement's party codes in order and its first document number (light query)."""
+    p = AgreementParty
+    query = select(p.agreement_id, p.region_code, p.document_number).order_by(
+        p.agreement_id, p.position
+    )
+    result: dict[int, tuple[list[str], str | None]] = {}
+    for agreement_id, code, number in session.connection().execute(query):
+        entry = result.get(agreement_id)
+        if entry is None:
+            result[agreement_id] = ([code], number)
+        else:
+            entry[0].append(code)
+            if entry[1] is None and number:
+                result[agreement_id] = (entry[0], number)
     return result
 
 
@@ -281,7 +291,7 @@ def existing_import_keys(session: Session, keys: Collection[str]) -> dict[str, i
     if not keys:
         return {}
     query = select(Agreement.import_key, Agreement.id).where(Agreement.import_key.in_(list(keys)))
-    return {k: i for k, i in session.execute(query) if k is not None}
+    return {k: i for k, i in session.connection().execute(query) if k is not None}
 
 
 def agreements_by_number(session: Session, numbers: Collection[str]) -> dict[str, int]:
@@ -293,7 +303,7 @@ def agreements_by_number(session: Session, numbers: Collection[str]) -> dict[str
         AgreementParty.document_number.is_not(None)
     )
     result: dict[str, int] = {}
-    for number, agreement_id in session.execute(query):
+    for number, agreement_id in session.connection().execute(query):
         key = "".join(str(number).split()).lower()
         if key in wanted:
             result.setdefault(key, agreement_id)

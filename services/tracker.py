@@ -565,50 +565,68 @@ class TrackerService:
         th = self.thresholds
         with self._sf.begin() as s:
             rows = repository.agreement_rows(s, at, th)
-            parties = repository.party_rows(s)
-            due, done = repository.follow_through_counts(s, at)
-            overdue_rows = repository.overdue_milestones(s, at)
+            parties = repository.party_codes(s)
             health = {r.id: rules.health_from_tally(r.facts, r.tally, at, th) for r in rows}
+            by_id = {r.id: r for r in rows}
             stalled_ids = [i for i, h in health.items() if h == "stalled"]
-            next_open = repository.next_open_milestones(s, at) if stalled_ids else {}
+            next_open = repository.milestones_at(
+                s,
+                [
+                    (i, by_id[i].next_position)  # type: ignore[misc]  # filtered just below
+                    for i in stalled_ids
+                    if by_id[i].next_position is not None
+                ],
+            )
+            overdue_ids = [i for i, h in health.items() if h == "overdue"]
+            overdue_rows = repository.overdue_milestones(s, at, overdue_ids)
 
         by_health = dict.fromkeys(rules.HEALTH_ORDER, 0)
         for value in health.values():
             by_health[value] += 1
-        codes = {i: [p.region_code for p in ps] for i, ps in parties.items()}
-        by_id = {r.id: r for r in rows}
+        names: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+        def acting_names(codes: tuple[str, ...]) -> tuple[str, ...]:
+            if codes not in names:
+                names[codes] = self._names(codes)
+            return names[codes]
+
+        def party_list(agreement_id: int) -> list[str]:
+            return parties.get(agreement_id, ([], None))[0]
+
+        def number(agreement_id: int) -> str | None:
+            return parties.get(agreement_id, ([], None))[1]
 
         stalled: list[StalledItem] = []
         for agreement_id in stalled_ids:
             r = by_id[agreement_id]
             nxt = next_open.get(agreement_id)
             acting = rules.must_act(
-                nxt.responsible_region_code if nxt else None, codes.get(agreement_id, [])
+                nxt.responsible_region_code if nxt else None, party_list(agreement_id)
             )
             assert r.signed_on is not None  # stalled implies signed
             stalled.append(
                 StalledItem(
                     agreement_id=agreement_id,
-                    number=self._number(parties.get(agreement_id, [])),
+                    number=number(agreement_id),
                     title=r.title,
                     signed_on=r.signed_on,
                     days_since_signing=(at - r.signed_on).days,
                     next_milestone=nxt.title if nxt else None,
                     must_act=acting,
-                    must_act_names=self._names(acting),
+                    must_act_names=acting_names(acting),
                 )
             )
         stalled.sort(key=lambda item: -item.days_since_signing)
 
         overdue: list[OverdueItem] = []
         for m in overdue_rows:
-            if health.get(m.agreement_id) != "overdue" or m.due_on is None:
+            if m.due_on is None:  # pragma: no cover - the query only returns dated ones
                 continue
-            acting = rules.must_act(m.responsible_region_code, codes.get(m.agreement_id, []))
+            acting = rules.must_act(m.responsible_region_code, party_list(m.agreement_id))
             overdue.append(
                 OverdueItem(
                     agreement_id=m.agreement_id,
-                    number=self._number(parties.get(m.agreement_id, [])),
+                    number=number(m.agreement_id),
                     title=by_id[m.agreement_id].title,
                     milestone_id=m.id,
                     milestone=m.title,
@@ -616,14 +634,14 @@ class TrackerService:
                     days_overdue=(at - m.due_on).days,
                     status=m.status,
                     must_act=acting,
-                    must_act_names=self._names(acting),
+                    must_act_names=acting_names(acting),
                 )
             )
 
         renewals = [
             RenewalItem(
                 agreement_id=r.id,
-                number=self._number(parties.get(r.id, [])),
+                number=number(r.id),
                 title=r.title,
                 ends_on=r.ends_on,
                 days_left=(r.ends_on - at).days,
@@ -636,6 +654,9 @@ class TrackerService:
 
         signed = [r for r in rows if health[r.id] != "draft"]
         beyond = sum(1 for r in signed if r.tally.done > 0)
+        # Follow-through counts milestones of signed agreements, as of ``at``.
+        due = sum(r.due for r in signed)
+        done = sum(r.due_done for r in signed)
         return PortfolioReport(
             at=at,
             total=len(rows),
