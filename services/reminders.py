@@ -430,6 +430,7 @@ class ReminderService:
         self._lease = lease
         self._max_attempts = max_attempts
         self._tz_cache: dict[str, str] = {}
+        self._names: dict[str, str] = {}
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -448,10 +449,14 @@ class ReminderService:
         return tz
 
     def _name(self, code: str) -> str:
-        try:
-            return self._region_name(code)
-        except (AppError, LookupError):
-            return code
+        name = self._names.get(code)
+        if name is None:
+            try:
+                name = self._region_name(code)
+            except (AppError, LookupError):
+                name = code
+            self._names[code] = name
+        return name
 
     def _audiences(
         self, audience: str, cache: dict[str, list[_Audience]], roster: _Roster
@@ -542,9 +547,8 @@ class ReminderService:
         milestone: MilestoneFacts | None,
     ) -> DueReminder:
         region = None if trigger.audience == ADMINS else trigger.audience
-        partners = [c for c in agreement.party_codes if c != region]
         details = {
-            "partners": [self._name(c) for c in partners],
+            "partners": [self._name(c) for c in agreement.party_codes if c != region],
             "laggards": [self._name(c) for c in trigger.laggards],
             "region_name": self._name(region) if region else None,
         }

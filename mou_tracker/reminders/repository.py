@@ -77,7 +77,7 @@ from mou_tracker.reminders.models import (
     Snooze,
 )
 from mou_tracker.reminders.schemas import (
-    SETTLED_MILESTONE_STATUSES,
+    OPEN_MILESTONE_STATUSES,
     AgreementFacts,
     MilestoneFacts,
 )
@@ -185,6 +185,13 @@ def _milestone_facts(session: Session, where: ColumnElement[bool]) -> list[Miles
     return [MilestoneFacts(*row) for row in rows]
 
 
+def _agreements_by_ids(session: Session, ids: Collection[int]) -> list[AgreementFacts]:
+    out: list[AgreementFacts] = []
+    for part in _chunks(sorted(ids)):
+        out += _agreement_facts(session, _agreements.c.id.in_(part))
+    return out
+
+
 def load_due_facts(
     session: Session,
     *,
@@ -196,25 +203,38 @@ def load_due_facts(
     """Active agreements with an open milestone due in ``[due_from, due_to]`` or an end date in
     ``[ends_from, ends_to]``, with those milestones. The windows come from the policy, so a pass
     reads only what can possibly be due instead of the whole portfolio."""
-    milestone_window = and_(
-        _milestones.c.due_on >= due_from,
-        _milestones.c.due_on <= due_to,
-        _milestones.c.status.not_in(sorted(SETTLED_MILESTONE_STATUSES)),
+    rows = session.execute(
+        select(
+            _milestones.c.id,
+            _milestones.c.agreement_id,
+            _milestones.c.title,
+            _milestones.c.status,
+            _milestones.c.due_on,
+            _milestones.c.responsible_region_code,
+            _milestones.c.position,
+            _milestones.c.completed_on,
+        )
+        .select_from(_milestones.join(_agreements, _agreements.c.id == _milestones.c.agreement_id))
+        .where(
+            _agreements.c.status == "active",
+            # IN (the open statuses) lets the (status, due_on) index serve the date range.
+            _milestones.c.status.in_(OPEN_MILESTONE_STATUSES),
+            _milestones.c.due_on >= due_from,
+            _milestones.c.due_on <= due_to,
+        )
+    ).all()
+    milestones = [MilestoneFacts(*row) for row in rows]
+    ids = {m.agreement_id for m in milestones}
+    ids.update(
+        session.scalars(
+            select(_agreements.c.id).where(
+                _agreements.c.status == "active",
+                _agreements.c.ends_on >= ends_from,
+                _agreements.c.ends_on <= ends_to,
+            )
+        )
     )
-    active_with_milestones = select(_milestones.c.agreement_id).where(milestone_window)
-    agreement_filter = and_(
-        _agreements.c.status == "active",
-        or_(
-            and_(_agreements.c.ends_on >= ends_from, _agreements.c.ends_on <= ends_to),
-            _agreements.c.id.in_(active_with_milestones),
-        ),
-    )
-    agreements = _agreement_facts(session, agreement_filter)
-    active_ids = select(_agreements.c.id).where(_agreements.c.status == "active")
-    milestones = _milestone_facts(
-        session, and_(milestone_window, _milestones.c.agreement_id.in_(active_ids))
-    )
-    return agreements, milestones
+    return _agreements_by_ids(session, ids), milestones
 
 
 def load_portfolio(

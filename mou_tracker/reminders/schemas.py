@@ -25,6 +25,8 @@ ADMINS = "admins"
 
 #: Milestone statuses that need no more reminders.
 SETTLED_MILESTONE_STATUSES = frozenset({"done", "skipped"})
+#: Milestones that still need someone to act (the tracker's other statuses).
+OPEN_MILESTONE_STATUSES = ("planned", "in_progress", "blocked")
 
 
 @dataclass(frozen=True)
