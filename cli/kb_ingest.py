@@ -21,7 +21,7 @@ from services.ingest import IngestProgress, IngestReport
 
 
 def register(kb_app: typer.Typer) -> None:
-    """Add ``ingest`` to the ``kb`` command group."""
+    """Add ``ingest`` and ``reindex`` to the ``kb`` command group."""
 
     @kb_app.command("ingest")
     def ingest(
@@ -57,6 +57,25 @@ def register(kb_app: typer.Typer) -> None:
                     progress=bar.update,
                     lang=app_ctx.lang,
                 )
+            print_report(app_ctx, report)
+        if report.failed:
+            raise typer.Exit(int(ExitStatus.FAILED))
+
+    @kb_app.command("reindex")
+    def reindex(
+        ctx: typer.Context,
+        doc_ids: list[str] | None = typer.Argument(None, help="Documents (default: all)."),
+        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    ) -> None:
+        """Re-chunk documents from their kept originals, e.g. after changing the chunk size."""
+        app_ctx = get_ctx(ctx)
+        service = app_ctx.services.ingest
+        if as_json:
+            report = service.reindex(doc_ids or None, lang=app_ctx.lang)
+            print_json(report)
+        else:
+            with _ProgressBar(app_ctx) as bar:
+                report = service.reindex(doc_ids or None, progress=bar.update, lang=app_ctx.lang)
             print_report(app_ctx, report)
         if report.failed:
             raise typer.Exit(int(ExitStatus.FAILED))

@@ -219,10 +219,14 @@ class IngestService:
         return tally.report()
 
     def reindex(
-        self, doc_ids: Iterable[str] | None = None, *, progress: ProgressCallback | None = None
+        self,
+        doc_ids: Iterable[str] | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        lang: str | None = None,
     ) -> IngestReport:
         """Re-chunk documents from their kept originals (after a chunking change, or a lost
-        vector store); metadata given at upload time is kept."""
+        vector store); the metadata given at upload time is kept. Unknown ids are ignored."""
         wanted = set(doc_ids) if doc_ids is not None else None
         documents = [d for d in self.index.list_documents() if wanted is None or d.doc_id in wanted]
         tally = _Tally()
@@ -247,9 +251,11 @@ class IngestService:
                 tally.updated += 1
                 tally.documents.append(info.doc_id)
             except OSError as exc:
-                self._fail(tally, name, UnreadableFile(name, reason=exc.strerror or ""), None)
+                self._fail(tally, name, UnreadableFile(name, reason=exc.strerror or ""), lang)
             except AppError as err:
-                self._fail(tally, name, err, None)
+                self._fail(tally, name, err, lang)
+            if progress:
+                progress(IngestProgress(name, number, len(documents), "done"))
         return tally.report()
 
     def original_file(self, document: DocumentInput) -> Path | None:

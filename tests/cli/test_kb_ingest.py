@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from cli import kb, kb_ingest
 from cli.errors import ExitStatus
 from cli.main import main
 from core.db import make_engine
@@ -14,13 +13,6 @@ from tests.conftest import create_schema
 from tests.fakes import documents as docs
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "docs"
-
-
-@pytest.fixture(autouse=True)
-def ingest_command() -> None:
-    # `cli/kb.py` calls kb_ingest.register(app); registering here only if it has not (yet).
-    if not any(c.name == "ingest" for c in kb.app.registered_commands):
-        kb_ingest.register(kb.app)
 
 
 @pytest.fixture
@@ -86,3 +78,20 @@ def test_missing_path_is_a_failure(data_dir: Path, capsys: pytest.CaptureFixture
     assert main(["kb", "ingest", "/tidak/ada.pdf", "--json"]) == ExitStatus.FAILED
     failed = json.loads(capsys.readouterr().out)["failed"]
     assert [(f["file"], f["code"]) for f in failed] == [("/tidak/ada.pdf", "ingest.not_found")]
+
+
+def test_reindex_rechunks_from_kept_originals(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["kb", "ingest", str(SAMPLES / "gampil-panduan-perizinan.md"), "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)["chunks_embedded"]
+    monkeypatch.setenv("SINERGI_CHUNK_SIZE", "300")
+    assert main(["kb", "reindex", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["updated"] == 1 and report["failed"] == []
+    assert 0 < report["chunks_embedded"] < before  # only the sections cut differently
+    assert main(["kb", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed[0]["chunk_count"] > before  # smaller chunks, more of them
+    assert main(["kb", "reindex", "tidak-ada"]) == 0
+    assert "Tidak ada berkas dokumen" in capsys.readouterr().out
