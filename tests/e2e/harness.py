@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
+from telegram.error import Forbidden
 from telegram.ext import Application
 
 from core.clock import FixedClock
@@ -106,6 +107,8 @@ class BotHarness:
             error = context.error
             if isinstance(error, AppError):
                 harness.domain_errors.append(error)
+            elif isinstance(error, Forbidden):
+                pass  # the user blocked the bot: expected, nobody to tell
             elif error is not None:
                 harness.crashes.append(error)
 
@@ -117,6 +120,10 @@ class BotHarness:
         if self.app.post_init is not None:
             await self.app.post_init(self.app)
         await self.app.start()
+        # Scheduled jobs (the reminder pass) run only when a test runs them, at its clock.
+        if self.app.job_queue is not None:
+            for job in self.app.job_queue.jobs():
+                job.enabled = False
         assert self.app.updater is not None
         await self.app.updater.start_polling(
             poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES

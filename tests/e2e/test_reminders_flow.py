@@ -261,3 +261,52 @@ def test_a_pass_killed_between_send_and_mark_loses_and_repeats_nothing(tmp_path:
             "extra": got - expected,
         }
         server.assert_clean()
+
+
+# --- acting on a reminder ---------------------------------------------------------------------
+
+
+def _button(bot: BotHarness, chat_id: int, action: str) -> tuple[object, dict[str, object]]:
+    """The first message to ``chat_id`` with a button of ``action`` (callback prefix)."""
+    for message in bot.server.sent(chat_id):
+        for button in message.buttons():
+            if str(button.get("callback_data", "")).startswith(action + "|"):
+                return message, button
+    raise LookupError(f"no {action!r} button sent to {chat_id}")
+
+
+async def test_reminder_buttons_act_on_the_milestone(bot: BotHarness, seeded: Services) -> None:
+    await run_pass(bot)
+    assert_exactly_once(bot.server, seeded)
+    # the collapsed reminder lists its milestones; opening one shows its actions
+    message, opener = _button(bot, COORDINATOR.id, "rmo")
+    opened = await bot.press(COORDINATOR, message, data=str(opener["callback_data"]))  # type: ignore[arg-type]
+    [actions] = opened.to(COORDINATOR.id)
+    offered = {
+        str(b["callback_data"]).split("|")[0]: str(b["callback_data"]) for b in actions.buttons()
+    }
+    assert {"mdn", "mip", "mbl", "rsz"} <= set(offered)
+    milestone_id = int(offered["mip"].split("|")[1].split(",")[1])
+
+    # someone else pressing them changes nothing
+    await bot.press(MEMPAWAH_COORDINATOR, actions, data=offered["mip"])
+    await bot.press(OFFICIAL, actions, data=offered["mip"])
+
+    def status() -> str:
+        return next(
+            m.status
+            for a in seeded.tracker.list_agreements()
+            for m in seeded.tracker.get_agreement(a.id).milestones
+            if m.id == milestone_id
+        )
+
+    assert status() == "planned"
+    await bot.press(COORDINATOR, actions, data=offered["mip"])
+    assert status() == "in_progress"
+
+    snoozed = await bot.press(COORDINATOR, actions, data=offered["rsz"])
+    assert snoozed.to(COORDINATOR.id), "the snooze is confirmed"
+
+    await bot.press(COORDINATOR, actions, data=offered["mdn"])
+    await bot.say(COORDINATOR, "Notulen pelatihan: https://kerincikab.go.id/notulen")
+    assert status() == "done"
