@@ -351,8 +351,12 @@ async def test_forward_copy_delete_leave(server: BotApiServer, bot: Bot) -> None
     assert [m.kind for m in server.sent(trainers.id)] == ["copy"]
     assert await bot.leave_chat(trainers.id)
     server.chat_member_update(ANI, trainers, old="left", new="member")
+    server.chat_member_update(ANI, trainers, old="member", new="administrator")
+    server.chat_member_update(ANI, ANI.chat, old="member", new="kicked")  # blocked the bot
     updates = await bot.get_updates(timeout=0)
-    assert updates[-1].my_chat_member.new_chat_member.status == "member"
+    changes = [u.my_chat_member for u in updates if u.my_chat_member]
+    assert [c.new_chat_member.status for c in changes] == ["member", "administrator", "kicked"]
+    assert changes[1].new_chat_member.can_delete_messages is True
     server.assert_clean()
 
 

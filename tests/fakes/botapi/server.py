@@ -448,10 +448,34 @@ class BotApiServer:
             "chat": chat.to_api(),
             "from": user.to_api(),
             "date": _EPOCH,
-            "old_chat_member": {"status": old, "user": self.bot_user},
-            "new_chat_member": {"status": new, "user": self.bot_user},
+            "old_chat_member": self._member(old),
+            "new_chat_member": self._member(new),
         }
         return self.push_update("my_chat_member", payload)
+
+    def _member(self, status: str) -> dict[str, Any]:
+        """A ChatMember of the bot with the fields its status requires."""
+        member: dict[str, Any] = {"status": status, "user": self.bot_user}
+        if status == "administrator":
+            rights = [
+                "can_manage_chat",
+                "can_delete_messages",
+                "can_manage_video_chats",
+                "can_restrict_members",
+                "can_promote_members",
+                "can_change_info",
+                "can_invite_users",
+                "can_post_stories",
+                "can_edit_stories",
+                "can_delete_stories",
+            ]
+            member.update({"can_be_edited": False, "is_anonymous": False})
+            member.update({right: right != "can_promote_members" for right in rights})
+        elif status == "kicked":
+            member["until_date"] = 0
+        elif status != "member" and status != "left":
+            raise ValueError(f"status {status!r}: use member, administrator, left or kicked")
+        return member
 
     # --- faults -------------------------------------------------------------------------------
 
