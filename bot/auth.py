@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from telegram import Update
+from telegram.constants import ChatType
 
 from accounts import rules
 from accounts.schemas import UserView
@@ -62,13 +63,25 @@ async def deny(update: Update, user: UserView | None, action: str) -> None:
 
 
 def authorized(
-    action: str,
+    action: str, *, private: str | None = None
 ) -> Callable[[Handler[R]], Callable[[Update, Context], Coroutine[Any, Any, R | None]]]:
-    """Run the handler only for an active user whose role allows ``action``."""
+    """Run the handler only for an active user whose role allows ``action``.
+
+    Args:
+        private: ``"say"`` or ``"quiet"`` to serve only private chats, saying so in a group or
+            staying silent there: agreements, documents and operator data are not for a group
+            whose members the bot does not know.
+    """
 
     def decorate(handler: Handler[R]) -> Callable[[Update, Context], Coroutine[Any, Any, R | None]]:
         @functools.wraps(handler)
         async def wrapper(update: Update, context: Context) -> R | None:
+            chat = update.effective_chat
+            if private and chat is not None and chat.type != ChatType.PRIVATE:
+                message = update.effective_message
+                if private == "say" and message is not None:
+                    await message.reply_html(t_html("auth.private_only", language_of(update)))
+                return None
             user = await lookup(update, context)
             if user is None or not rules.can(user.role, user.status, action):
                 await deny(update, user, action)

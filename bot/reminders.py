@@ -110,7 +110,11 @@ def translate_error(err: TelegramError) -> TransientSendError | UndeliverableErr
     if isinstance(err, BadRequest):
         return UndeliverableError(str(err))
     if isinstance(err, RetryAfter):
-        after = err.retry_after
+        # PTB keeps the value as a timedelta; its public attribute warns while it still
+        # returns ints by default (v22.2 deprecation), so read the stored value.
+        after = getattr(err, "_retry_after", None)
+        if after is None:
+            after = err.retry_after
         seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
         return TransientSendError(str(err), retry_after=seconds)
     if isinstance(err, TimedOut | NetworkError | InvalidToken):

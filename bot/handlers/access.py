@@ -334,7 +334,7 @@ def coordinator_dialog() -> ConversationHandler:  # type: ignore[type-arg]
         )
 
 
-@authorized(rules.MANAGE_USERS)
+@authorized(rules.MANAGE_USERS, private="say")
 async def invite_command(update: Update, context: Context, admin: UserView) -> None:
     """/undang ROLE [REGION…]: a one-time invite link (coordinators need a region)."""
     args = command_args(context)

@@ -57,7 +57,7 @@ def _reminders_health(services: Any) -> str:
     return f"last sent {last}, failed {failed}, undeliverable {undeliverable}"
 
 
-@authorized(rules.STATUS)
+@authorized(rules.STATUS, private="say")
 async def status(update: Update, context: Context, user: UserView) -> None:
     state = get_state(context)
     checks = await call(health_checks, state)

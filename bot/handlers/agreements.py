@@ -119,7 +119,7 @@ async def load_agreement(context: Context, user: UserView, agreement_id: int) ->
     return detail
 
 
-@authorized(rules.VIEW_AGREEMENTS)
+@authorized(rules.VIEW_AGREEMENTS, private="say")
 async def mou_command(update: Update, context: Context, user: UserView) -> None:
     args = command_args(context)
     if args and args[0].isdigit():
@@ -465,7 +465,7 @@ def _dialog(text: filters.BaseFilter) -> ConversationHandler:  # type: ignore[ty
 # --- /laporan -------------------------------------------------------------------------------------
 
 
-@authorized(rules.REPORT)
+@authorized(rules.REPORT, private="say")
 async def report_command(update: Update, context: Context, user: UserView) -> None:
     state = get_state(context)
     lang = user.language

@@ -113,7 +113,7 @@ class ProgressEditor:
             log.debug("progress edit failed: %s", err)
 
 
-@authorized(rules.UPLOAD)
+@authorized(rules.UPLOAD, private="quiet")
 async def upload(update: Update, context: Context, user: UserView) -> None:
     message = update.effective_message
     if message is None or message.document is None:
@@ -154,7 +154,7 @@ async def upload(update: Update, context: Context, user: UserView) -> None:
     await progress_message.edit_text(render_report(report, lang), parse_mode=ParseMode.HTML)
 
 
-@authorized(rules.REMOVE_DOCUMENT)
+@authorized(rules.REMOVE_DOCUMENT, private="say")
 async def remove_command(update: Update, context: Context, user: UserView) -> None:
     """/hapus [doc_id]: choose a document, then confirm."""
     state = get_state(context)
@@ -234,7 +234,7 @@ async def remove_cancelled(
     await edit_or_send(update, context, t_html("cancelled", user.language))
 
 
-@authorized(rules.GAPS)
+@authorized(rules.GAPS, private="say")
 async def gaps(update: Update, context: Context, user: UserView) -> None:
     """/celah: questions the knowledge base could not answer well, most asked first."""
     items = await call(get_state(context).services.knowledge.gaps, 20)

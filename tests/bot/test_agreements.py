@@ -130,3 +130,14 @@ async def test_report_sends_charts(harness: BotHarness, agreement_ids: tuple[int
     await harness.updates.press(ADMIN, choose.buttons()[1]["callback_data"])
     assert len(harness.api.of("sendPhoto")) == 2
     assert harness.api.problems() == []
+
+
+async def test_agreements_stay_out_of_group_chats(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    group = -100900
+    await harness.updates.send(COORDINATOR, "/mou", chat_id=group)
+    await harness.updates.send(ADMIN, "/laporan", chat_id=group)
+    texts = [c.text for c in harness.api.sent(group)]
+    assert len(texts) == 2 and all("obrolan pribadi" in t for t in texts)
+    assert harness.api.of("sendPhoto") == []

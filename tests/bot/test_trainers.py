@@ -84,3 +84,12 @@ async def test_gaps_show_unanswered_questions(harness: BotHarness) -> None:
     assert "Sabilulungan" in harness.api.last(TRAINER).text
     await harness.updates.send(OFFICIAL, "/celah")
     assert "Sabilulungan" not in harness.api.last(OFFICIAL).text
+
+
+async def test_documents_posted_in_groups_are_not_ingested(harness: BotHarness) -> None:
+    harness.api.files["g"] = HAYU_GUIDE
+    await harness.updates.send(
+        TRAINER, None, chat_id=-100321, **document_message("g", "panduan.md", len(HAYU_GUIDE), None)
+    )
+    assert harness.api.of("getFile") == []
+    assert harness.api.sent(-100321) == []
