@@ -6,8 +6,11 @@ question goes to the trainers' chat, and a trainer's reply to it comes back to t
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram import Message, Update
@@ -35,6 +38,7 @@ from services.knowledge import Turn
 log = logging.getLogger(__name__)
 
 HISTORY_TURNS = 3
+TYPING_REFRESH_S = 4.5
 MAX_QUESTION_CHARS = 1000
 
 
@@ -78,15 +82,15 @@ async def question(update: Update, context: Context) -> None:
             update, context, t_html("question.rate_limited", lang, limit=state.limiter.per_minute)
         )
         return
-    await context.bot.send_chat_action(chat_id=chat.id, action=ChatAction.TYPING)
     history = _history(context)
-    answer = await call(
-        state.services.knowledge.ask,
-        text,
-        language=lang,
-        history=tuple(Turn(q, a) for q, a in history),
-        asked_by=user.actor,
-    )
+    async with typing(context, chat.id):
+        answer = await call(
+            state.services.knowledge.ask,
+            text,
+            language=lang,
+            history=tuple(Turn(q, a) for q, a in history),
+            asked_by=user.actor,
+        )
     _remember(context, text, str(answer.answer))
     qid = str(answer.question_id)
     state.questions[qid] = AskedQuestion(text, str(answer.answer), tg_user.id, chat.id, lang)
@@ -98,6 +102,26 @@ async def question(update: Update, context: Context) -> None:
         reply_markup=answer_keyboard(state, tg_user.id, qid, answer, lang),
         quote=chat.type != ChatType.PRIVATE,
     )
+
+
+@contextlib.asynccontextmanager
+async def typing(context: Context, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" until the block ends (Telegram clears it after about five seconds)."""
+
+    async def keep_typing() -> None:
+        while True:
+            await asyncio.sleep(TYPING_REFRESH_S)
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+
+    await context.bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+    refresher = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresher
 
 
 def answer_keyboard(state: BotState, user_id: int, qid: str, answer: Any, lang: str) -> Any:
