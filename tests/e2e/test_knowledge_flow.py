@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bot.i18n import t_html
 from tests.e2e.harness import ADMIN, COORDINATOR, OFFICIAL, STRANGER, TRAINER, BotHarness
+from tests.fakes.botapi import parse_html
 
 GUIDE = """# Panduan Hayu.Bdg
 
@@ -139,3 +141,30 @@ async def test_sources_and_removal(bot: BotHarness) -> None:
     assert len(bot.services.knowledge.list_documents()) == 1
     await bot.press(ADMIN, confirm, data=yes)
     assert bot.services.knowledge.list_documents() == []
+
+
+async def test_a_new_version_replaces_the_document(bot: BotHarness) -> None:
+    await upload_guide(bot)
+    revised = GUIDE.replace("lima menit", "sepuluh menit")
+    again = await bot.upload(
+        TRAINER, "panduan-hayu-bdg.md", revised.encode(), mime_type="text/markdown",
+        caption="app=Hayu.Bdg type=panduan",
+    )  # fmt: skip
+    assert again.to(TRAINER.id)
+    documents = bot.services.knowledge.list_documents()
+    assert len(documents) == 1
+    asked = await bot.say(OFFICIAL, "Berapa menit kode verifikasi SMS Hayu.Bdg harus dimasukkan?")
+    text = " ".join(m.text or "" for m in asked.to(OFFICIAL.id))
+    assert "sepuluh menit" in text and "lima menit" not in text
+
+
+async def test_language_switch(bot: BotHarness) -> None:
+    before = (await bot.say(OFFICIAL, "/bantuan")).one(OFFICIAL.id).text
+    menu = (await bot.say(OFFICIAL, "/bahasa")).one(OFFICIAL.id)
+    indonesian = next(b for b in menu.buttons() if "Indonesia" in str(b["text"]))
+    await bot.press(OFFICIAL, menu, data=str(indonesian["callback_data"]))
+    assert bot.services.access.get_user(OFFICIAL.id).language == "id"
+    after = (await bot.say(OFFICIAL, "/bantuan")).one(OFFICIAL.id).text
+    assert after != before
+    assert before == parse_html(t_html("help.official", "en")).plain
+    assert after == parse_html(t_html("help.official", "id")).plain
