@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import bot
+from bot.i18n import catalog, error_text, t_html
+from core.errors import InvalidInput
+
+BOT_DIR = Path(bot.__file__).parent
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_both_languages_have_the_same_keys_and_placeholders() -> None:
+    cat = catalog()
+    assert cat.keys("id") == cat.keys("en")
+    for key in cat.keys("id"):
+        raw_id = cat._messages["id"][key]
+        raw_en = cat._messages["en"][key]
+        assert _placeholders(raw_id) == _placeholders(raw_en), key
+
+
+def test_every_literal_key_used_by_the_bot_exists() -> None:
+    cat = catalog()
+    used: set[str] = set()
+    pattern = re.compile(r'\b(?:t|t_html|self\.text)\(\s*"([a-z_]+\.[a-z0-9_.]+)"')
+    for path in BOT_DIR.rglob("*.py"):
+        used.update(pattern.findall(path.read_text(encoding="utf-8")))
+    assert used and not [k for k in used if not cat.has(k)]
+
+
+def test_parameters_are_escaped_but_markup_is_kept() -> None:
+    html = t_html("remove.confirm", "id", title="<script>", doc_id="a&b")
+    assert "<b>&lt;script&gt;</b>" in html and "<code>a&amp;b</code>" in html
+
+
+def test_error_text_is_escaped() -> None:
+    assert "&lt;x&gt;" in error_text(InvalidInput(detail="<x>"), "en")
