@@ -46,13 +46,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
     String,
+    Table,
     and_,
     column,
     delete,
@@ -296,24 +297,29 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Insert outbox rows, skipping any whose ``dedup_key`` exists. Returns how many were new.
 
     ``ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL) makes concurrent passes that computed
-    the same reminder agree on one row instead of failing.
+    the same reminder agree on one row instead of failing; the count is of the keys this call
+    did not find already recorded (a concurrent pass may have won some of them meanwhile).
     """
     if not rows:
         return 0
+    present = existing_keys(session, [r["dedup_key"] for r in rows])
+    unique: dict[str, dict[str, Any]] = {}
+    for row in rows:  # the first of equal keys in one batch wins
+        unique.setdefault(row["dedup_key"], row)
+    fresh = [r for key, r in unique.items() if key not in present]
+    if not fresh:
+        return 0
     dialect = session.get_bind().dialect.name
-    inserted = 0
-    for part in _chunks(list(rows), 200):
-        if dialect == "postgresql":
-            stmt: Any = postgresql.insert(OutboxEntry).values(list(part))
-        elif dialect == "sqlite":
-            stmt = sqlite.insert(OutboxEntry).values(list(part))
-        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-            raise RuntimeError(f"unsupported database: {dialect}")
-        # RETURNING counts what was really inserted (rowcount is unreliable for multi-row
-        # inserts on some drivers).
-        stmt = stmt.on_conflict_do_nothing(index_elements=["dedup_key"]).returning(OutboxEntry.id)
-        inserted += len(session.execute(stmt).all())
-    return inserted
+    outbox = cast(Table, OutboxEntry.__table__)
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(outbox)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(outbox)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise RuntimeError(f"unsupported database: {dialect}")
+    # One compiled statement, executed for many parameter sets (not a huge VALUES list).
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["dedup_key"]), fresh)
+    return len(fresh)
 
 
 def recover_expired_leases(session: Session, now: datetime) -> tuple[int, int]:
