@@ -20,6 +20,7 @@ from telegram import Update
 from telegram.error import Forbidden
 from telegram.ext import Application
 
+from accounts.schemas import UserView
 from core.clock import FixedClock
 from core.config import Settings
 from core.errors import AppError
@@ -203,6 +204,12 @@ class BotHarness:
 
     def until(self, condition: Callable[[], Any], **kwargs: Any) -> Any:
         return self.server.until(condition, **kwargs)
+
+    def user(self, telegram_id: int) -> UserView:
+        """The stored user (who must exist)."""
+        found = self.services.access.get_user(telegram_id)
+        assert found is not None, f"user {telegram_id} is not stored"
+        return found
 
     # --- checks ---------------------------------------------------------------------------------
 

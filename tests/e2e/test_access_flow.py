@@ -20,23 +20,22 @@ async def test_a_new_user_asks_and_an_admin_approves(bot: BotHarness) -> None:
     request = asked.one(ADMIN.id)
     assert "Yuni" in (request.text or "")
     assert len(request.buttons()) >= 2
-    assert bot.services.access.get_user(newcomer.id).status == "pending"
+    assert bot.user(newcomer.id).status == "pending"
 
     # before approval the newcomer learns nothing
     before = await bot.say(newcomer, "Bagaimana cara daftar Hayu.Bdg?")
-    assert bot.services.access.get_user(newcomer.id).status == "pending"
+    assert bot.user(newcomer.id).status == "pending"
     assert all("Hayu" not in t for t in before.texts)
     assert bot.server.calls("sendChatAction") == []
 
     approve = next(b for b in request.buttons() if b is not request.buttons()[-1])
     approved = await bot.press(ADMIN, request, data=approve["callback_data"])
-    user = bot.services.access.get_user(newcomer.id)
-    assert user.status == "active"
+    assert bot.user(newcomer.id).status == "active"
     assert approved.to(newcomer.id), "the newcomer is told they are in"
     assert request.edits == 1 and request.reply_markup is None
     # pressing again does not approve twice
     again = await bot.press(ADMIN, request, data=approve["callback_data"])
-    assert bot.services.access.get_user(newcomer.id).status == "active"
+    assert bot.user(newcomer.id).status == "active"
     assert not again.to(newcomer.id)
 
 
@@ -45,7 +44,7 @@ async def test_an_admin_rejects(bot: BotHarness) -> None:
     asked = await bot.say(newcomer, "/start")
     request = asked.one(ADMIN.id)
     rejected = await bot.press(ADMIN, request, data=request.buttons()[-1]["callback_data"])
-    assert bot.services.access.get_user(newcomer.id).status == "rejected"
+    assert bot.user(newcomer.id).status == "rejected"
     assert rejected.to(newcomer.id)
 
 
@@ -73,14 +72,14 @@ async def test_a_stranger_cannot_press_an_admins_button(bot: BotHarness) -> None
         await bot.handled(bot.server.last_update_id, mark=bot.server.last_message_id())
         [answer] = bot.callback_answers(query)
         assert answer.get("show_alert") is True
-    assert bot.services.access.get_user(newcomer.id).status == "pending"
+    assert bot.user(newcomer.id).status == "pending"
     # crafted data never reaches a handler either
     for data in ("apr|2003,admin|AAAAAAAAAAAA", "apr|2003,admin", "garbage", "x" * 64):
         query = bot.server.press(STRANGER, request, data)
         await bot.handled(bot.server.last_update_id, mark=bot.server.last_message_id())
         assert bot.callback_answers(query), f"callback {data!r} left unanswered"
-    assert bot.services.access.get_user(newcomer.id).status == "pending"
-    assert bot.services.access.get_user(newcomer.id).role == "official"
+    assert bot.user(newcomer.id).status == "pending"
+    assert bot.user(newcomer.id).role == "official"
 
 
 async def test_help_speaks_the_users_language(bot: BotHarness) -> None:

@@ -141,7 +141,7 @@ async def test_agreement_buttons_for_every_role(bot: BotHarness, kerinci: Agreem
                 )
     assert not mismatches, "\n".join(mismatches)
     assert bot.services.tracker.get_agreement(kerinci.id).milestones[0].status == "planned"
-    assert bot.services.access.get_user(PENDING.id).status == "pending"
+    assert bot.user(PENDING.id).status == "pending"
     assert bot.server.calls("sendPhoto") == []
 
     # the coordinator's own, properly signed button works

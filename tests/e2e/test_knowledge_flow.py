@@ -163,7 +163,7 @@ async def test_language_switch(bot: BotHarness) -> None:
     menu = (await bot.say(OFFICIAL, "/bahasa")).one(OFFICIAL.id)
     indonesian = next(b for b in menu.buttons() if "Indonesia" in str(b["text"]))
     await bot.press(OFFICIAL, menu, data=str(indonesian["callback_data"]))
-    assert bot.services.access.get_user(OFFICIAL.id).language == "id"
+    assert bot.user(OFFICIAL.id).language == "id"
     after = (await bot.say(OFFICIAL, "/bantuan")).one(OFFICIAL.id).text
     assert after != before
     assert before == parse_html(t_html("help.official", "en")).plain

@@ -996,7 +996,8 @@ def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, str], dict[st
             name = part.get_param("name", header="content-disposition")
             if not isinstance(name, str):
                 continue
-            payload = part.get_payload(decode=True) or b""
+            raw_payload = part.get_payload(decode=True)
+            payload = raw_payload if isinstance(raw_payload, bytes) else b""
             filename = part.get_filename()
             if filename is not None:
                 files[name] = UploadedFile(filename, part.get_content_type(), payload)

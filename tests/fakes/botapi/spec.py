@@ -204,7 +204,8 @@ class BotApiSpec:
             ]
             if any(not problems for problems in attempts):
                 return []
-            return [f"{where}: matches no kind of {type_name}", *min(attempts, key=len)]
+            closest: list[str] = min(attempts, key=len)
+            return [f"{where}: matches no kind of {type_name}", *closest]
         if not isinstance(value, dict):
             return [f"{where}: expected a {type_name} object, got {json.dumps(value)[:40]}"]
         spec_fields = {f["name"]: f for f in spec_type.get("fields", [])}
@@ -221,7 +222,8 @@ class BotApiSpec:
                 self.check_value(item, t, f"{where}.{key}", depth + 1) for t in spec_field["types"]
             ]
             if not any(not problems for problems in attempts):
-                out.extend(min(attempts, key=len))
+                closest_field: list[str] = min(attempts, key=len)
+                out.extend(closest_field)
         return out
 
     # --- documented limits ------------------------------------------------------------------
