@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
@@ -26,8 +26,7 @@ from mou_tracker.models import (
 from mou_tracker.schemas import AgreementFacts, MilestoneTally, Thresholds
 
 
-@dataclass(frozen=True)
-class AgreementRow:
+class AgreementRow(NamedTuple):
     """An agreement's own columns and its milestone tally as of a date."""
 
     id: int
@@ -107,7 +106,7 @@ def agreement_rows(
     tally_q = (
         select(
             Milestone.agreement_id.label("agreement_id"),
-            *(_flag(cond[name]).label(name) for name in MilestoneTally.__dataclass_fields__),
+            *(_flag(cond[name]).label(name) for name in MilestoneTally._fields),
             func.min(case((cond["open"], Milestone.position), else_=None)).label("next_position"),
             _flag(cond["due"]).label("due"),
             _flag(and_(cond["due"], cond["done"])).label("due_done"),
@@ -128,10 +127,7 @@ def agreement_rows(
             tally_q.c.next_position,
             func.coalesce(tally_q.c.due, 0),
             func.coalesce(tally_q.c.due_done, 0),
-            *(
-                func.coalesce(getattr(tally_q.c, name), 0)
-                for name in MilestoneTally.__dataclass_fields__
-            ),
+            *(func.coalesce(getattr(tally_q.c, name), 0) for name in MilestoneTally._fields),
         )
         .outerjoin(tally_q, tally_q.c.agreement_id == a.id)
         .order_by(a.id)
@@ -143,24 +139,23 @@ def agreement_rows(
             AgreementParty.region_code.in_(list(region_codes))
         )
         query = query.where(a.id.in_(involved))
-    rows = []
-    for r in session.connection().execute(query):
-        rows.append(
-            AgreementRow(
-                id=r[0],
-                kind=r[1],
-                title=r[2],
-                status=r[3],
-                signed_on=r[4],
-                ends_on=r[5],
-                owner_region_code=r[6],
-                next_position=r[7],
-                due=int(r[8]),
-                due_done=int(r[9]),
-                tally=MilestoneTally(*(int(v) for v in r[10:])),
-            )
+    return [
+        # Positional on purpose: this runs once per agreement of the portfolio.
+        AgreementRow(
+            r[0],  # id
+            r[1],  # kind
+            r[2],  # title
+            r[3],  # status
+            r[4],  # signed_on
+            r[5],  # ends_on
+            r[6],  # owner_region_code
+            MilestoneTally._make(map(int, r[10:])),
+            r[7],  # next_position
+            int(r[8]),  # due
+            int(r[9]),  # due_done
         )
-    return rows
+        for r in session.connection().execute(query).all()
+    ]
 
 
 def party_rows(session: Session, ids: Collection[int] | None = None) -> dict[int, list[PartyRow]]:
@@ -177,7 +172,7 @@ def party_rows(session: Session, ids: Collection[int] | None = None) -> dict[int
     if ids is not None:
         query = query.where(p.agreement_id.in_(list(ids)))
     result: dict[int, list[PartyRow]] = {}
-    for r in session.connection().execute(query):
+    for r in session.connection().execute(query).all():
         result.setdefault(r[0], []).append(PartyRow(*r))
     return result
 
@@ -189,7 +184,7 @@ def app_names(session: Session, ids: Collection[int] | None = None) -> dict[int,
     if ids is not None:
         query = query.where(AgreementApp.agreement_id.in_(list(ids)))
     result: dict[int, list[str]] = {}
-    for agreement_id, name in session.connection().execute(query):
+    for agreement_id, name in session.connection().execute(query).all():
         result.setdefault(agreement_id, []).append(name)
     return result
 
@@ -217,7 +212,7 @@ def overdue_milestones(
     rows: list[OpenMilestoneRow] = []
     for chunk in _chunks(sorted(agreement_ids)):
         query = select(*_MILESTONE_COLUMNS).where(Milestone.agreement_id.in_(list(chunk)), overdue)
-        rows.extend(OpenMilestoneRow(*r) for r in session.connection().execute(query))
+        rows.extend(OpenMilestoneRow(*r) for r in session.connection().execute(query).all())
     rows.sort(key=lambda m: (m.due_on or date.max, m.agreement_id, m.position))
     return rows
 
@@ -231,7 +226,7 @@ def milestones_at(
         query = select(*_MILESTONE_COLUMNS).where(
             tuple_(Milestone.agreement_id, Milestone.position).in_(list(chunk))
         )
-        for r in session.connection().execute(query):
+        for r in session.connection().execute(query).all():
             result.setdefault(r[1], OpenMilestoneRow(*r))
     return result
 
@@ -243,7 +238,7 @@ def party_codes(session: Session) -> dict[int, tuple[list[str], str | None]]:
         p.agreement_id, p.position
     )
     result: dict[int, tuple[list[str], str | None]] = {}
-    for agreement_id, code, number in session.connection().execute(query):
+    for agreement_id, code, number in session.connection().execute(query).all():
         entry = result.get(agreement_id)
         if entry is None:
             result[agreement_id] = ([code], number)
@@ -291,7 +286,7 @@ def existing_import_keys(session: Session, keys: Collection[str]) -> dict[str, i
     if not keys:
         return {}
     query = select(Agreement.import_key, Agreement.id).where(Agreement.import_key.in_(list(keys)))
-    return {k: i for k, i in session.connection().execute(query) if k is not None}
+    return {k: i for k, i in session.connection().execute(query).all() if k is not None}
 
 
 def agreements_by_number(session: Session, numbers: Collection[str]) -> dict[str, int]:
@@ -303,7 +298,7 @@ def agreements_by_number(session: Session, numbers: Collection[str]) -> dict[str
         AgreementParty.document_number.is_not(None)
     )
     result: dict[str, int] = {}
-    for number, agreement_id in session.connection().execute(query):
+    for number, agreement_id in session.connection().execute(query).all():
         key = "".join(str(number).split()).lower()
         if key in wanted:
             result.setdefault(key, agreement_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 # --- rules' inputs -----------------------------------------------------------------------------
 
@@ -40,11 +40,11 @@ class MilestoneFacts:
     completed_on: date | None = None
 
 
-@dataclass(frozen=True)
-class MilestoneTally:
+class MilestoneTally(NamedTuple):
     """Counts over an agreement's milestones as of a date: all the health rule needs.
 
-    The portfolio report computes the same tally in SQL for thousands of agreements at once.
+    The portfolio report computes the same tally in SQL for thousands of agreements at once
+    (an immutable named tuple rather than a dataclass: it is built once per agreement there).
     """
 
     total: int = 0  # not skipped
