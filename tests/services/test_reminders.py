@@ -589,3 +589,32 @@ def test_services_container_wires_reminders(services: Services, engine: Engine) 
     due = services.reminders.due(at=TUESDAY)
     assert keys(due) == {("upcoming", 1, 80, "region:15.01")}
     assert due[0].details["partners"] == ["Kota Bandung"]
+
+
+def test_texts_are_escaped_and_a_huge_collapse_fits_one_telegram_message(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_agreement(
+        engine,
+        agreement_id=9,
+        parties=[BANDUNG, KERINCI],
+        title="KB <Replikasi> & Pelatihan",
+        milestones=[
+            (
+                900 + n,
+                f"Tonggak <{n}> & langkah panjang sekali untuk diuji",
+                date(2026, 3, 4),
+                KERINCI,
+            )
+            for n in range(150)
+        ],
+    )
+    sender = FakeSender()
+    report = reminders.run_pass(now=TUESDAY, sender=sender)
+    assert report.messages_sent == 1 and report.reminders_sent == 150
+    [message] = sender.delivered
+    assert "KB &lt;Replikasi&gt; &amp; Pelatihan" in message.text
+    assert "<Replikasi>" not in message.text
+    assert len(message.text.encode("utf-16-le")) // 2 <= 4096
+    assert "lainnya" in message.text  # "... and N more"
+    assert len([b for row in message.buttons for b in row]) == 8
