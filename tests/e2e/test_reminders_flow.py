@@ -310,3 +310,20 @@ async def test_reminder_buttons_act_on_the_milestone(bot: BotHarness, seeded: Se
     await bot.press(COORDINATOR, actions, data=offered["mdn"])
     await bot.say(COORDINATOR, "Notulen pelatihan: https://kerincikab.go.id/notulen")
     assert status() == "done"
+
+
+async def test_a_coordinator_who_never_opened_the_bot_is_reported(
+    bot: BotHarness, seeded: Services
+) -> None:
+    """Added by an admin from the CLI, Mempawah's coordinator never sent /start: Telegram
+    answers "chat not found", the reminder is undeliverable and the admins hear of it."""
+    bot.server.strict_chats = True
+    bot.server.introduce(ADMIN.id, COORDINATOR.id)
+    await run_pass(bot)
+    assert bot.server.sent(MEMPAWAH_COORDINATOR.id) == []
+    to_admin = " ".join(m.text or "" for m in bot.server.sent(ADMIN.id))
+    assert "Mempawah" in to_admin
+    rows = seeded.reminders.log(limit=1000, recipient=f"tg:{MEMPAWAH_COORDINATOR.id}")
+    assert rows and {r.status for r in rows} == {"undeliverable"}
+    assert "Server siap" in " ".join(m.text or "" for m in bot.server.sent(COORDINATOR.id))
+    assert_exactly_once(bot.server, seeded)

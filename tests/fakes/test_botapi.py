@@ -435,3 +435,15 @@ async def test_a_polling_application_answers(server: BotApiServer) -> None:
 def test_wait_for_times_out_with_a_clear_message(server: BotApiServer) -> None:
     with pytest.raises(TimeoutError, match="nothing"):
         server.wait_for(lambda: False, timeout=0.1, what="nothing")
+
+
+async def test_strict_chats_answer_chat_not_found(server: BotApiServer, bot: Bot) -> None:
+    server.strict_chats = True
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.send_message(ANI.id, "Pengingat")
+    server.send_text(ANI, "/start")  # a chat the user opened
+    await bot.send_message(ANI.id, "Selamat datang")
+    server.introduce(4242)
+    await bot.send_message(4242, "Halo")
+    assert [m.chat_id for m in server.sent()] == [ANI.id, 4242]
+    server.assert_clean()  # Telegram's refusal, not an invalid request

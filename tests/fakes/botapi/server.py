@@ -188,6 +188,7 @@ class _State:
     files: dict[str, _StoredFile] = field(default_factory=dict)
     faults: dict[str, list[_Fault]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
+    known_chats: set[int] = field(default_factory=set)
     commands: list[dict[str, Any]] = field(default_factory=list)
     webhook: str = ""
     confirmed_offset: int = 0
@@ -203,8 +204,12 @@ class BotApiServer:
         bot_id: int = 7_000_000_001,
         bot_username: str = "sinergi_test_bot",
         spec: BotApiSpec | None = None,
+        strict_chats: bool = False,
     ) -> None:
         self.token = token
+        #: answer "chat not found" for chats that never talked to the bot (as Telegram does);
+        #: off by default so tests can message users they did not script a /start for
+        self.strict_chats = strict_chats
         self.spec = spec or BotApiSpec.load()
         self.bot_user = {
             "id": bot_id,
@@ -288,6 +293,10 @@ class BotApiServer:
             update_id = next(self._update_ids)
             self.queued_at[update_id] = time.monotonic()
             self._state.updates.append({"update_id": update_id, kind: payload})
+            for holder in (payload, payload.get("message") or {}):
+                for key in ("chat", "from"):
+                    if isinstance(holder.get(key), dict) and "id" in holder[key]:
+                        self._state.known_chats.add(int(holder[key]["id"]))
             self.last_update_id = update_id
             self._changed.notify_all()
             return update_id
@@ -504,6 +513,11 @@ class BotApiServer:
         with self._lock:
             self._state.faults.setdefault(name, []).append(fault)
 
+    def introduce(self, *chat_ids: int) -> None:
+        """These chats have started the bot (the bot may write to them with strict_chats)."""
+        with self._lock:
+            self._state.known_chats.update(chat_ids)
+
     def block(self, user_id: int) -> None:
         """From now on every message to ``user_id`` gets 403 "bot was blocked by the user"."""
         with self._lock:
@@ -690,6 +704,17 @@ class BotApiServer:
                     "ok": False,
                     "error_code": 403,
                     "description": "Forbidden: bot was blocked by the user",
+                }
+            if (
+                self.strict_chats
+                and checked.method.startswith(("send", "copy", "forward"))
+                and isinstance(chat, int)
+                and chat not in self._state.known_chats
+            ):
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: chat not found",
                 }
             faults = self._state.faults.get(checked.method, [])
             for fault in faults:
