@@ -13,6 +13,8 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     MessageHandler,
+    PersistenceInput,
+    PicklePersistence,
     filters,
 )
 from telegram.request import BaseRequest
@@ -28,6 +30,8 @@ from core.errors import ConfigurationError
 from services import Services
 
 log = logging.getLogger(__name__)
+
+STATE_FILE = "bot-state.pickle"
 
 # Commands shown in Telegram's menu (every role; each handler checks the role itself).
 MENU_COMMANDS = (
@@ -70,12 +74,15 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
+    persist: bool = True,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, wired to ``services``; not started (see ``bot.runner``).
 
     Args:
         request, get_updates_request: replace PTB's HTTP layer (tests fake it).
         rate_limit: AIORateLimiter with retries on RetryAfter (Telegram's flood control).
+        persist: keep conversation state (open dialogs, recent questions, trainer threads) in
+            ``<data_dir>/bot-state.pickle`` across restarts.
     """
     token = bot_token(settings)
     builder = ApplicationBuilder().token(token).post_init(_post_init)
@@ -90,6 +97,15 @@ def build_application(
     if rate_limit:
         limiter: Any = AIORateLimiter(max_retries=3)  # PTB types it for a None rate-limit arg
         builder = builder.rate_limiter(limiter)
+    if persist:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        builder = builder.persistence(
+            PicklePersistence(
+                filepath=settings.data_dir / STATE_FILE,
+                store_data=PersistenceInput(bot_data=False, callback_data=False),
+                update_interval=30,
+            )
+        )
     application = builder.build()
     application.bot_data[STATE_KEY] = BotState(
         services=services,

@@ -1,17 +1,18 @@
 """What every handler shares, kept in ``application.bot_data``: services, settings, signer.
 
-Also the bot's small in-memory state: the per-user question rate limit and the threads between
-an official's question and the trainers' chat. That state is deliberately not persisted: losing
-it on restart costs a repeated question, never data.
+The conversation state that must outlive a restart lives in PTB's ``user_data``/``chat_data``,
+which the application persists (``bot.app``): recent questions (for "ask a trainer"), the
+threads between a forwarded question and the trainers' replies, open dialogs. The question rate
+limit is in memory only: a restart forgets it, which errs on the side of the user.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
@@ -67,20 +68,6 @@ class TrainerThread:
     reply_to_message_id: int | None
 
 
-class LRU(OrderedDict[Any, Any]):
-    """A dict that forgets its oldest entries beyond ``size``."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
-
-
 @dataclass
 class BotState:
     services: Services
@@ -88,8 +75,6 @@ class BotState:
     signer: CallbackSigner
     started_at: datetime
     limiter: QuestionLimiter
-    questions: LRU = field(default_factory=lambda: LRU(5000))
-    trainer_threads: LRU = field(default_factory=lambda: LRU(5000))
 
     def now(self) -> datetime:
         return self.services.clock.now()
@@ -105,6 +90,55 @@ class BotState:
         if not self.settings.telegram_base_url:
             limit = min(limit, 20 * 1024 * 1024)
         return limit
+
+
+ASKED_KEY = "asked_questions"
+THREADS_KEY = "trainer_threads"
+MAX_ASKED_PER_USER = 50
+MAX_THREADS_PER_CHAT = 2000
+
+
+def _trim(mapping: dict[Any, Any], size: int) -> None:
+    while len(mapping) > size:
+        del mapping[next(iter(mapping))]  # dicts keep insertion order: the oldest goes
+
+
+def remember_question(
+    context: CallbackContext[Any, Any, Any, Any], qid: str, asked: AskedQuestion
+) -> None:
+    if context.user_data is None:
+        return
+    asked_by_id: dict[str, AskedQuestion] = context.user_data.setdefault(ASKED_KEY, {})
+    asked_by_id[qid] = asked
+    _trim(asked_by_id, MAX_ASKED_PER_USER)
+
+
+def asked_question(context: CallbackContext[Any, Any, Any, Any], qid: str) -> AskedQuestion | None:
+    if context.user_data is None:
+        return None
+    found = context.user_data.get(ASKED_KEY, {}).get(qid)
+    return found if isinstance(found, AskedQuestion) else None
+
+
+def remember_thread(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    chat_id: int,
+    message_id: int,
+    thread: TrainerThread,
+) -> None:
+    """Keep the link from a forwarded question (in ``chat_id``) back to the asker."""
+    threads: dict[int, TrainerThread] = application.chat_data[chat_id].setdefault(THREADS_KEY, {})
+    threads[message_id] = thread
+    _trim(threads, MAX_THREADS_PER_CHAT)
+    # The update being handled belongs to the asker's chat; the trainers' chat must be saved too.
+    application.mark_data_for_update_persistence(chat_ids=chat_id)
+
+
+def trainer_thread(
+    application: Application[Any, Any, Any, Any, Any, Any], chat_id: int, message_id: int
+) -> TrainerThread | None:
+    found = application.chat_data[chat_id].get(THREADS_KEY, {}).get(message_id)
+    return found if isinstance(found, TrainerThread) else None
 
 
 def get_state(context: CallbackContext[Any, Any, Any, Any]) -> BotState:

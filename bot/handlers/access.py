@@ -321,7 +321,7 @@ async def cancel_approval(update: Update, context: Context) -> int:
     return ConversationHandler.END
 
 
-def coordinator_dialog() -> ConversationHandler:  # type: ignore[type-arg]
+def coordinator_dialog(*, persistent: bool = False) -> ConversationHandler:  # type: ignore[type-arg]
     with warnings.catch_warnings():
         # Started by a button, continued by the admin's next message: per_message must be False.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
@@ -330,6 +330,7 @@ def coordinator_dialog() -> ConversationHandler:  # type: ignore[type-arg]
             states={REGION: [MessageHandler(filters.TEXT & ~filters.COMMAND, coordinator_region)]},
             fallbacks=[CommandHandler(["batal", "cancel"], cancel_approval)],
             name="approve_coordinator",
+            persistent=persistent,
             allow_reentry=True,
         )
 
@@ -354,7 +355,7 @@ async def invite_command(update: Update, context: Context, admin: UserView) -> N
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(coordinator_dialog())
+    application.add_handler(coordinator_dialog(persistent=application.persistence is not None))
     application.add_handler(CommandHandler("undang", invite_command))
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler(["bantuan", "help"], help_command))

@@ -430,16 +430,16 @@ async def cancel(update: Update, context: Context) -> int:
     return ConversationHandler.END
 
 
-def milestone_dialog() -> ConversationHandler:  # type: ignore[type-arg]
+def milestone_dialog(*, persistent: bool = False) -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND
     with warnings.catch_warnings():
         # per_message=False is intended: the dialog starts on a button and continues with the
         # user's next message (evidence or reason), which per_message tracking would not see.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        return _dialog(text)
+        return _dialog(text, persistent)
 
 
-def _dialog(text: filters.BaseFilter) -> ConversationHandler:  # type: ignore[type-arg]
+def _dialog(text: filters.BaseFilter, persistent: bool) -> ConversationHandler:  # type: ignore[type-arg]
     return ConversationHandler(
         entry_points=[
             CallbackQueryHandler(ask_evidence, pattern=action_pattern("mdn")),
@@ -456,6 +456,7 @@ def _dialog(text: filters.BaseFilter) -> ConversationHandler:  # type: ignore[ty
         },
         fallbacks=[CommandHandler(["batal", "cancel"], cancel)],
         name="milestone_update",
+        persistent=persistent,
         per_chat=True,
         per_user=True,
         allow_reentry=True,
@@ -528,7 +529,7 @@ async def report_button(update: Update, context: Context, user: UserView, data: 
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(milestone_dialog())
+    application.add_handler(milestone_dialog(persistent=application.persistence is not None))
     application.add_handler(CommandHandler("mou", mou_command))
     application.add_handler(CommandHandler("laporan", report_command))
     application.add_handler(CallbackQueryHandler(agreement_button, pattern=action_pattern("ag")))

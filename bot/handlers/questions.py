@@ -32,7 +32,18 @@ from bot.formatting import escape, render_answer
 from bot.handlers.common import reply_html, send_html
 from bot.i18n import t, t_html
 from bot.keyboards import Callback, action_pattern, button, keyboard
-from bot.state import AskedQuestion, BotState, Context, TrainerThread, call, get_state
+from bot.state import (
+    AskedQuestion,
+    BotState,
+    Context,
+    TrainerThread,
+    asked_question,
+    call,
+    get_state,
+    remember_question,
+    remember_thread,
+    trainer_thread,
+)
 from services.knowledge import Turn
 
 log = logging.getLogger(__name__)
@@ -93,7 +104,9 @@ async def question(update: Update, context: Context) -> None:
         )
     _remember(context, text, str(answer.answer))
     qid = str(answer.question_id)
-    state.questions[qid] = AskedQuestion(text, str(answer.answer), tg_user.id, chat.id, lang)
+    remember_question(
+        context, qid, AskedQuestion(text, str(answer.answer), tg_user.id, chat.id, lang)
+    )
     body = render_answer(answer, lambda key, **kw: t(key, lang, **kw))
     await reply_html(
         update,
@@ -193,7 +206,7 @@ async def ask_trainer(update: Update, context: Context, user: UserView, data: Ca
     state = get_state(context)
     query = update.callback_query
     assert query is not None
-    asked = state.questions.get(data.args[0])
+    asked = asked_question(context, data.args[0])
     if asked is None:
         await query.answer(t("trainer.expired", user.language), show_alert=True)
         return
@@ -223,8 +236,13 @@ async def ask_trainer(update: Update, context: Context, user: UserView, data: Ca
             continue
         if sent is not None:
             delivered = True
-            state.trainer_threads[(chat_id, sent.message_id)] = TrainerThread(
-                asked.question, asked.chat_id, user.telegram_id, user.language, reply_to
+            remember_thread(
+                context.application,
+                chat_id,
+                sent.message_id,
+                TrainerThread(
+                    asked.question, asked.chat_id, user.telegram_id, user.language, reply_to
+                ),
             )
     await query.answer()
     key = "trainer.forwarded" if delivered else "trainer.none"
@@ -237,9 +255,8 @@ async def trainer_reply(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if message is None or chat is None or message.reply_to_message is None:
         return
-    state = get_state(context)
-    thread = state.trainer_threads.get((chat.id, message.reply_to_message.message_id))
-    if not isinstance(thread, TrainerThread):
+    thread = trainer_thread(context.application, chat.id, message.reply_to_message.message_id)
+    if thread is None:
         return
     user = await lookup(update, context)
     if user is None or not rules.can(user.role, user.status, rules.ANSWER_AS_TRAINER):

@@ -29,6 +29,7 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     problems: list[str] = field(default_factory=list)
+    result: Any = None
 
     @property
     def text(self) -> str:
@@ -100,8 +101,8 @@ class FakeBotApi(BaseRequest):
                 files[key] = UploadedFile(name, content_type, data)
                 raw.pop(key, None)
         checked = self.spec.check(api_method, raw, files)
-        self.calls.append(ApiCall(api_method, params, list(checked.problems)))
         result = self._respond(api_method, params)
+        self.calls.append(ApiCall(api_method, params, list(checked.problems), result))
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:

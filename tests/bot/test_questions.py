@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from bot.app import build_application
+from core.config import Settings
 from tests.bot.conftest import ADMIN, OFFICIAL, STRANGER, TRAINER, TRAINERS_CHAT, BotHarness
-from tests.bot.fakes import BOT_ID, BOT_USERNAME
+from tests.bot.fakes import BOT_ID, BOT_USERNAME, FakeBotApi, Updates
 from tests.bot.service_fakes import FakeKnowledge
 
 
@@ -61,9 +63,7 @@ async def test_ask_a_trainer_and_the_reply_comes_back(
     forwarded = harness.api.last(TRAINERS_CHAT)
     assert "Siapa admin Hayu.Bdg di Kerinci?" in forwarded.text
     assert "Pak Budi" in forwarded.text
-    state_threads = harness.app.bot_data["sinergi"].trainer_threads  # type: ignore[attr-defined]
-    (chat_id, forwarded_id), thread = next(iter(state_threads.items()))
-    assert chat_id == TRAINERS_CHAT and thread.asker_chat_id == OFFICIAL
+    forwarded_id = int(forwarded.result["message_id"])
     harness.api.clear()
     bot_message = {
         "message_id": forwarded_id,
@@ -147,3 +147,31 @@ async def test_edited_question_is_not_answered_again(
     edited = {**message, "text": "Apa itu Gampil di Mojokerto?", "edit_date": 1767578500}
     await harness.updates.feed({"update_id": 999, "edited_message": edited})
     assert len(fake_kb.asked) == 1
+
+
+async def test_trainer_threads_survive_a_restart(
+    harness: BotHarness, fake_kb: FakeKnowledge, bot_settings: Settings
+) -> None:
+    await harness.updates.send(OFFICIAL, "Berapa lama OTP berlaku?")
+    await harness.updates.press(
+        OFFICIAL, harness.api.last(OFFICIAL).button("pelatih")["callback_data"]
+    )
+    forwarded_id = int(harness.api.last(TRAINERS_CHAT).result["message_id"])
+    await harness.app.shutdown()  # type: ignore[attr-defined]  # flushes the persistence
+
+    api = FakeBotApi()
+    app = build_application(harness.services, bot_settings, request=api, rate_limit=False)
+    await app.initialize()
+    try:
+        bot_message = {
+            "message_id": forwarded_id,
+            "date": 0,
+            "chat": {"id": TRAINERS_CHAT, "type": "supergroup", "title": "Pelatih"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Sinergi"},
+            "text": "❓",
+        }
+        await Updates(app).send(TRAINER, "Lima menit.", chat_id=TRAINERS_CHAT, reply_to=bot_message)
+        assert "Lima menit." in api.last(OFFICIAL).text
+    finally:
+        await app.shutdown()
+        await harness.app.initialize()  # type: ignore[attr-defined]  # for the fixture's teardown
