@@ -75,6 +75,8 @@ DIGEST_KINDS = ("digest", "portfolio")
 #: Buttons on a single-milestone reminder, in order.
 MILESTONE_ACTIONS = ("done", "progress", "blocked", "snooze")
 SNOOZE_DAYS = 3
+#: A snooze whose time came more than this long ago is not repeated any more.
+SNOOZE_RIPE_DAYS = 14
 MAX_TEXT = 4096
 MAX_COLLAPSED_BUTTONS = 8
 PORTFOLIO_LISTED = 40
@@ -499,12 +501,11 @@ class ReminderService:
                 ends_from=base + timedelta(days=min_renewal - policy.catch_up_days - 1),
                 ends_to=base + timedelta(days=max_renewal + 1),
             )
-            snoozes = repo.snoozes(s)
+            snoozes = repo.snoozes(s, ending_after=at - timedelta(days=SNOOZE_RIPE_DAYS))
         by_agreement: dict[int, list[MilestoneFacts]] = defaultdict(list)
         for m in milestones:
             by_agreement[m.agreement_id].append(m)
         milestone_by_id = {m.id: m for m in milestones}
-        agreement_by_id = {a.id: a for a in agreements}
         snoozed = {(z.milestone_id, z.telegram_id) for z in snoozes if z.until_at > at}
 
         cache: dict[str, list[_Audience]] = {}
@@ -533,7 +534,6 @@ class ReminderService:
         out = [r for r in out if r.dedup_key not in recorded]
         # One reminder per key even if two rules named the same recipient twice.
         unique = {r.dedup_key: r for r in out}
-        del agreement_by_id
         return sorted(
             unique.values(),
             key=lambda r: (r.recipient, r.agreement_id or 0, r.milestone_id or 0, r.kind),
@@ -581,7 +581,7 @@ class ReminderService:
     def _snoozed_due(
         self, at: datetime, calendar: LocalCalendar, snoozes: Sequence[Any], roster: _Roster
     ) -> list[DueReminder]:
-        ripe = [z for z in snoozes if z.until_at <= at and (at - z.until_at).days <= 30]
+        ripe = [z for z in snoozes if z.until_at <= at]
         if not ripe:
             return []
         out = []

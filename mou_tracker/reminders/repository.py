@@ -543,8 +543,12 @@ def add_snooze(
     return row
 
 
-def snoozes(session: Session) -> list[Snooze]:
-    return list(session.scalars(select(Snooze).order_by(Snooze.id)))
+def snoozes(session: Session, *, ending_after: datetime | None = None) -> list[Snooze]:
+    """Snoozes, optionally only those whose time is (or was) up after ``ending_after``."""
+    stmt = select(Snooze).order_by(Snooze.id)
+    if ending_after is not None:
+        stmt = stmt.where(Snooze.until_at > ending_after)
+    return list(session.scalars(stmt))
 
 
 def delete_snoozes(session: Session, ids: Collection[int]) -> None:
