@@ -62,12 +62,11 @@ class Services:
     def access(self) -> AccessService:
         from services.access import AccessService
 
-        # Region codes and names are checked against the directory once the tracker provides it.
-        has_regions = getattr(type(self), "regions", None) is not None
+        # Region codes and names are checked against the directory (loaded on first need).
         return AccessService(
             self.session_factory,
             self.clock,
-            regions=(lambda: self.regions) if has_regions else None,  # type: ignore[attr-defined]
+            regions=lambda: self.regions,
             default_language=self.settings.language,
         )
 

@@ -162,3 +162,14 @@ def test_error_messages_exist_in_both_languages() -> None:
             text = error_message(err, lang)
             assert not text.startswith("error.")
     assert error_message(AccessDenied(), "id") != error_message(AccessDenied(), "en")
+
+
+def test_regions_are_checked_and_names_resolved(services: Services) -> None:
+    from core.errors import NotFound
+
+    user = services.access.add_user(60, "coordinator", region_code="Kabupaten Kerinci")
+    assert user.region_code == "15.01"
+    with pytest.raises(NotFound) as caught:
+        services.access.add_user(61, "coordinator", region_code="Kabupaten Antah Berantah")
+    assert caught.value.code == "region.not_found"
+    assert services.access.get_user(61) is None
