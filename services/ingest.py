@@ -356,6 +356,8 @@ class IngestService:
             if created:
                 self._discard_original(stored)
             raise
+        if existing is not None and existing.original_path not in (None, stored):
+            self._discard_if_unreferenced(existing.original_path or "")
         return ("added" if existing is None else "updated"), embedded
 
     def _unchanged(
@@ -409,6 +411,29 @@ class IngestService:
             Path(tmp).unlink(missing_ok=True)
             raise
         return relative.as_posix(), True
+
+    def prune_originals(self) -> int:
+        """Delete kept originals no indexed document refers to (e.g. of removed documents).
+
+        Run it when no ingest is in progress: an ingest stores the original just before
+        indexing it. Returns the number of files deleted.
+        """
+        referenced = {d.original_path for d in self.index.list_documents() if d.original_path}
+        root = self._settings.originals_dir
+        deleted = 0
+        for path in sorted(root.rglob("*")) if root.is_dir() else []:
+            if not path.is_file():
+                continue
+            relative = path.relative_to(self._settings.data_dir).as_posix()
+            if relative not in referenced:
+                path.unlink(missing_ok=True)
+                deleted += 1
+        return deleted
+
+    def _discard_if_unreferenced(self, relative: str) -> None:
+        # The previous version's original, once no document (another name, same bytes) uses it.
+        if not any(d.original_path == relative for d in self.index.list_documents()):
+            self._discard_original(relative)
 
     def _discard_original(self, relative: str) -> None:
         # Only called for a file this very ingest created, so no indexed document refers to it.

@@ -254,3 +254,29 @@ def test_services_container_builds_the_ingest_service(settings: Settings) -> Non
     services = Services(settings)
     assert isinstance(services.ingest, IngestService)
     services.ingest.check_upload("a.md", 10)  # no index, no database needed
+
+
+def test_replaced_and_removed_versions_do_not_leave_originals_behind(
+    service: IngestService, index: MemoryIndex, tmp_path: Path, settings: Settings
+) -> None:
+    def originals() -> set[str]:
+        root = settings.data_dir / "originals"
+        return {p.relative_to(settings.data_dir).as_posix() for p in root.rglob("*.md")}
+
+    path = tmp_path / "panduan-gampil.md"
+    path.write_text(docs.MARKDOWN_MANUAL, encoding="utf-8")
+    copy = tmp_path / "salinan.md"
+    copy.write_text(docs.MARKDOWN_MANUAL, encoding="utf-8")  # same bytes, another document
+    service.ingest_paths([path, copy])
+    first = index.docs["panduan-gampil"].original_path
+    assert originals() == {first}
+    path.write_text(docs.MARKDOWN_MANUAL + "\nTambahan.\n", encoding="utf-8")
+    service.ingest_paths([path])
+    second = index.docs["panduan-gampil"].original_path
+    assert originals() == {first, second}  # the first is still the copy's original
+    copy.write_text("# Salinan\n\nIsi baru.", encoding="utf-8")
+    service.ingest_paths([copy])
+    assert first not in originals()  # no document refers to it any more
+    index.remove_document("salinan")
+    assert service.prune_originals() == 1
+    assert originals() == {second}
