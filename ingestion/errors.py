@@ -84,6 +84,12 @@ class FileNotFound(IngestError):
     code = "ingest.not_found"
 
 
+class OriginalMissing(IngestError):
+    """The kept original of an indexed document is gone, so it cannot be re-chunked."""
+
+    code = "ingest.original_missing"
+
+
 class DuplicateName(IngestError):
     """Two files of one batch map to the same document id (``doc_id``, ``other``)."""
 

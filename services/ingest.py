@@ -25,6 +25,7 @@ from ingestion.errors import (
     FileTooLarge,
     IngestError,
     InvalidDocType,
+    OriginalMissing,
     UnreadableFile,
     UnsupportedFileType,
 )
@@ -237,7 +238,7 @@ class IngestService:
             try:
                 original = self.original_file(info)
                 if original is None:
-                    raise UnreadableFile(name, reason="original file missing")
+                    raise OriginalMissing(name, doc_id=info.doc_id)
                 data = original.read_bytes()
                 prepared = self._prepare(
                     name, data, info.app, info.doc_type, info.uploader, info.language

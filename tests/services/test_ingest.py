@@ -280,3 +280,17 @@ def test_replaced_and_removed_versions_do_not_leave_originals_behind(
     index.remove_document("salinan")
     assert service.prune_originals() == 1
     assert originals() == {second}
+
+
+def test_reindex_reports_a_missing_original(
+    service: IngestService, index: MemoryIndex, corpus: Path, settings: Settings
+) -> None:
+    service.ingest_paths([corpus / "panduan-gampil.md"])
+    original = settings.data_dir / (index.docs["panduan-gampil"].original_path or "")
+    original.unlink()
+    report = service.reindex(["panduan-gampil"], lang="en")
+    assert [f.code for f in report.failed] == ["ingest.original_missing"]
+    assert "panduan-gampil" in report.failed[0].message
+    # Ingesting the file again restores it (an unchanged hash alone is not enough).
+    assert service.ingest_paths([corpus / "panduan-gampil.md"]).updated == 1
+    assert original.is_file()
