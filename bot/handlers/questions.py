@@ -11,6 +11,7 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Message, Update
@@ -49,6 +50,8 @@ from services.knowledge import Turn
 log = logging.getLogger(__name__)
 
 HISTORY_TURNS = 3
+HISTORY_WINDOW = timedelta(minutes=30)  # an older exchange is not what a follow-up refers to
+HISTORY_KEY = "history"
 TYPING_REFRESH_S = 4.5
 MAX_QUESTION_CHARS = 1000
 
@@ -93,16 +96,17 @@ async def question(update: Update, context: Context) -> None:
             update, context, t_html("question.rate_limited", lang, limit=state.limiter.per_minute)
         )
         return
-    history = _history(context)
+    now = state.now()
+    history = _history(context, chat.id, now)
     async with typing(context, chat.id):
         answer = await call(
             state.services.knowledge.ask,
             text,
             language=lang,
-            history=tuple(Turn(q, a) for q, a in history),
+            history=tuple(history),
             asked_by=user.actor,
         )
-    _remember(context, text, str(answer.answer))
+    _remember(context, chat.id, now, text, str(answer.answer))
     qid = str(answer.question_id)
     remember_question(
         context, qid, AskedQuestion(text, str(answer.answer), tg_user.id, chat.id, lang)
@@ -159,18 +163,22 @@ def answer_keyboard(state: BotState, user_id: int, qid: str, answer: Any, lang: 
     return keyboard(rows)
 
 
-def _history(context: Context) -> list[tuple[str, str]]:
+def _history(context: Context, chat_id: int, now: datetime) -> list[Turn]:
+    """The user's recent exchanges in this chat (a follow-up refers to these)."""
     data = context.user_data if context.user_data is not None else {}
-    history = data.get("history", [])
-    return list(history)[-HISTORY_TURNS:]
+    turns = data.get(HISTORY_KEY, {}).get(chat_id, [])
+    return [
+        Turn(question, answer)
+        for question, answer, asked_at in turns
+        if now - asked_at <= HISTORY_WINDOW
+    ][-HISTORY_TURNS:]
 
 
-def _remember(context: Context, question_text: str, answer_text: str) -> None:
+def _remember(context: Context, chat_id: int, now: datetime, question: str, answer: str) -> None:
     if context.user_data is None:
         return
-    history = list(context.user_data.get("history", []))
-    history.append((question_text, answer_text))
-    context.user_data["history"] = history[-HISTORY_TURNS:]
+    by_chat = context.user_data.setdefault(HISTORY_KEY, {})
+    by_chat[chat_id] = [*by_chat.get(chat_id, []), (question, answer, now)][-HISTORY_TURNS:]
 
 
 def _question_id(raw: str) -> Any:

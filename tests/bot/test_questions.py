@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.app import build_application
+from core.clock import FixedClock
 from core.config import Settings
 from tests.bot.conftest import ADMIN, OFFICIAL, STRANGER, TRAINER, TRAINERS_CHAT, BotHarness
 from tests.bot.fakes import BOT_ID, BOT_USERNAME, FakeBotApi, Updates
@@ -175,3 +178,14 @@ async def test_trainer_threads_survive_a_restart(
     finally:
         await app.shutdown()
         await harness.app.initialize()  # type: ignore[attr-defined]  # for the fixture's teardown
+
+
+async def test_follow_up_context_expires_and_is_per_chat(
+    harness: BotHarness, fake_kb: FakeKnowledge, clock: FixedClock
+) -> None:
+    await harness.updates.send(OFFICIAL, "Apa itu Hayu.Bdg?")
+    await harness.updates.send(OFFICIAL, f"@{BOT_USERNAME} dan e-RK?", chat_id=-100777)
+    assert fake_kb.asked[1]["history"] == ()  # another chat
+    clock.advance(timedelta(hours=2))
+    await harness.updates.send(OFFICIAL, "Bagaimana mendaftarnya?")
+    assert fake_kb.asked[2]["history"] == ()  # too long ago
