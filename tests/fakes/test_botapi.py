@@ -439,7 +439,7 @@ def test_wait_for_times_out_with_a_clear_message(server: BotApiServer) -> None:
 
 async def test_strict_chats_answer_chat_not_found(server: BotApiServer, bot: Bot) -> None:
     server.strict_chats = True
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.send_message(ANI.id, "Pengingat")
     server.send_text(ANI, "/start")  # a chat the user opened
     await bot.send_message(ANI.id, "Selamat datang")
@@ -447,3 +447,27 @@ async def test_strict_chats_answer_chat_not_found(server: BotApiServer, bot: Bot
     await bot.send_message(4242, "Halo")
     assert [m.chat_id for m in server.sent()] == [ANI.id, 4242]
     server.assert_clean()  # Telegram's refusal, not an invalid request
+
+
+async def test_a_callback_query_is_answered_once(server: BotApiServer, bot: Bot) -> None:
+    sent = await bot.send_message(ANI.id, "x")
+    query = server.press(ANI, server.message(ANI.id, sent.message_id), "a")
+    await bot.answer_callback_query(query)
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_callback_query(query)
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_callback_query("never-sent")
+    assert len(server.violations) == 2
+
+
+async def test_photo_dimensions_are_checked(server: BotApiServer, bot: Bot) -> None:
+    def png(width: int, height: int) -> bytes:
+        ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x06\x00\x00\x00"
+        return b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR" + ihdr + b"\x00" * 20
+
+    await bot.send_photo(ANI.id, png(1200, 800))
+    with pytest.raises(BadRequest, match=r"(?i)photo_invalid_dimensions"):
+        await bot.send_photo(ANI.id, png(9000, 2000))
+    with pytest.raises(BadRequest, match=r"(?i)photo_invalid_dimensions"):
+        await bot.send_photo(ANI.id, png(100, 2500))
+    assert len(server.violations) == 2

@@ -189,6 +189,7 @@ class _State:
     faults: dict[str, list[_Fault]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     known_chats: set[int] = field(default_factory=set)
+    open_queries: set[str] = field(default_factory=set)
     commands: list[dict[str, Any]] = field(default_factory=list)
     webhook: str = ""
     confirmed_offset: int = 0
@@ -438,6 +439,7 @@ class BotApiServer:
             callback_data = str(message.button(button)["callback_data"])
         with self._lock:
             query_id = f"{next(self._callback_ids)}"
+            self._state.open_queries.add(query_id)
         chat_instance = str(abs(message.chat_id))
         query = {
             "id": query_id,
@@ -762,7 +764,6 @@ class BotApiServer:
             return 200, {"ok": True, "result": self._get_updates(params)}
         simple_true = {
             "sendChatAction",
-            "answerCallbackQuery",
             "setMyCommands",
             "deleteMyCommands",
             "setMyDescription",
@@ -775,6 +776,20 @@ class BotApiServer:
         }
         if method == "getMe":
             return _ok(self.bot_user)
+        if method == "answerCallbackQuery":
+            with self._lock:
+                query_id = str(params["callback_query_id"])
+                if query_id not in self._state.open_queries:
+                    raise _ApiError(
+                        400,
+                        "Bad Request: query is too old and response timeout expired or query ID"
+                        " is invalid (answered twice, or never sent)",
+                        violation=True,
+                    )
+                self._state.open_queries.discard(query_id)
+            return _ok(True)
+        if method in {"sendPhoto", "sendDocument"}:
+            self._check_upload(call)
         if method in {"deleteWebhook", "setWebhook"}:
             with self._lock:
                 self._state.webhook = str(params.get("url", "")) if method == "setWebhook" else ""
@@ -841,6 +856,30 @@ class BotApiServer:
         raise _ApiError(
             400, f"Bad Request: {method} is valid but not implemented by the fake", violation=True
         )
+
+    @staticmethod
+    def _check_upload(call: CheckedCall) -> None:
+        """Telegram's limits on uploads: photos 10 MB, width + height <= 10000, ratio <= 20;
+        documents 50 MB."""
+        if call.method == "sendPhoto":
+            upload = call.files.get("photo")
+            if upload is None:
+                return
+            if len(upload.data) > 10 * 1024 * 1024:
+                raise _ApiError(400, "Bad Request: photo over 10 MB", violation=True)
+            size = png_size(upload.data)
+            if size is not None:
+                width, height = size
+                if width + height > 10_000 or max(width, height) > 20 * max(min(width, height), 1):
+                    raise _ApiError(
+                        400,
+                        f"Bad Request: PHOTO_INVALID_DIMENSIONS ({width}x{height})",
+                        violation=True,
+                    )
+        else:
+            upload = call.files.get("document")
+            if upload is not None and len(upload.data) > 50 * 1024 * 1024:
+                raise _ApiError(400, "Bad Request: document over 50 MB", violation=True)
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
         if chat_id > 0:
@@ -981,6 +1020,13 @@ class _ApiError(Exception):
 
 def _kind(update: dict[str, Any]) -> str:
     return next(key for key in update if key != "update_id")
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG, or ``None`` if ``data`` is not one."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def _ok(result: Any) -> tuple[int, dict[str, Any]]:
