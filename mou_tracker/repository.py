@@ -205,14 +205,30 @@ _MILESTONE_COLUMNS = (
 
 
 def overdue_milestones(
-    session: Session, at: date, agreement_ids: Sequence[int]
+    session: Session, at: date, agreement_ids: Collection[int]
 ) -> list[OpenMilestoneRow]:
-    """Open milestones past due of the given agreements, oldest due date first."""
-    overdue = _conditions(at, Thresholds())["overdue"]
-    rows: list[OpenMilestoneRow] = []
-    for chunk in _chunks(sorted(agreement_ids)):
-        query = select(*_MILESTONE_COLUMNS).where(Milestone.agreement_id.in_(list(chunk)), overdue)
-        rows.extend(OpenMilestoneRow(*r) for r in session.connection().execute(query).all())
+    """Open milestones past due of the given agreements, oldest due date first.
+
+    One scan over the milestones of agreements in force (cheaper than thousands of ids in an
+    ``IN`` list), narrowed to ``agreement_ids`` while reading.
+    """
+    wanted = set(agreement_ids)
+    if not wanted:
+        return []
+    a = Agreement
+    query = (
+        select(*_MILESTONE_COLUMNS)
+        .join(a, a.id == Milestone.agreement_id)
+        .where(
+            _conditions(at, Thresholds())["overdue"],
+            a.status == "active",
+            a.signed_on <= at,
+            or_(a.ends_on.is_(None), a.ends_on >= at),
+        )
+    )
+    rows = [
+        OpenMilestoneRow(*r) for r in session.connection().execute(query).all() if r[1] in wanted
+    ]
     rows.sort(key=lambda m: (m.due_on or date.max, m.agreement_id, m.position))
     return rows
 
