@@ -45,6 +45,7 @@ from mou_tracker.reminders.rules import (
     ReminderPolicy,
     digest_due,
     due_triggers,
+    next_working_slot,
     outlook,
     zone,
 )
@@ -916,6 +917,24 @@ class ReminderService:
             (messages, reminders, failed, undeliverable, routed to admins)
         """
         ids = [e.id for e in group]
+        # A retry, or a row left from a pass that died, may come up after hours: it waits for
+        # the recipient's next working slot like a fresh reminder would.
+        zone_name = str(group[0].payload.get("timezone") or self.policy.default_timezone)
+        slot = next_working_slot(now, zone_name, self.policy)
+        if slot > now:
+            with self._sf.begin() as s:
+                _mark_all_sent(s, unmarked, now)
+                repo.release(
+                    s,
+                    ids,
+                    claim_id=claim_id,
+                    status=PENDING,
+                    now=now,
+                    error=None,
+                    next_attempt_at=slot,
+                    count_attempt=False,
+                )
+            return 0, 0, 0, 0, 0
         reason = self._eligible(group[0], roster)
         if reason is not None:
             with self._sf.begin() as s:
@@ -1040,6 +1059,7 @@ class ReminderService:
                         "trigger_on": e.trigger_on,
                         "payload": {
                             **payload,
+                            "timezone": self.policy.default_timezone,  # the admins' zone
                             "original_kind": e.kind,
                             "original_recipient": who,
                             "region_name": self._name(e.region_code) if e.region_code else None,

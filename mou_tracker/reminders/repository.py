@@ -346,7 +346,10 @@ def _ready(now: datetime) -> ColumnElement[bool]:
     return and_(
         OutboxEntry.telegram_id.is_not(None),
         or_(
-            OutboxEntry.status == PENDING,
+            and_(
+                OutboxEntry.status == PENDING,
+                or_(OutboxEntry.next_attempt_at.is_(None), OutboxEntry.next_attempt_at <= now),
+            ),
             and_(OutboxEntry.status == FAILED, OutboxEntry.next_attempt_at <= now),
         ),
     )

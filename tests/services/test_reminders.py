@@ -618,3 +618,27 @@ def test_texts_are_escaped_and_a_huge_collapse_fits_one_telegram_message(
     assert len(message.text.encode("utf-16-le")) // 2 <= 4096
     assert "lainnya" in message.text  # "... and N more"
     assert len([b for row in message.buttons for b in row]) == 8
+
+
+def test_a_retry_that_falls_after_hours_waits_for_the_next_working_slot(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_basic(engine)
+    sender = FakeSender(fail={KERINCI_COORD: TransientSendError("timed out")})
+    late = datetime(2026, 3, 3, 8, 59, tzinfo=UTC)  # Tuesday 15:59 WIB
+    assert reminders.run_pass(now=late, sender=sender).failed == 1
+    sender.fail.clear()
+    after_hours = late + timedelta(minutes=5)  # 16:04 WIB: the retry is due but not sent
+    assert reminders.run_pass(now=after_hours, sender=sender).messages_sent == 0
+    [row] = reminders.log()
+    assert row.status == "pending"
+    assert row.next_attempt_at == datetime(2026, 3, 4, 1, 0, tzinfo=UTC)  # Wed 08:00 WIB
+    assert (
+        reminders.run_pass(now=datetime(2026, 3, 4, 0, 30, tzinfo=UTC), sender=sender).messages_sent
+        == 0
+    )
+    assert (
+        reminders.run_pass(now=datetime(2026, 3, 4, 1, 0, tzinfo=UTC), sender=sender).messages_sent
+        == 1
+    )
+    assert len(sender.to(KERINCI_COORD)) == 1
