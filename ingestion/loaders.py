@@ -297,7 +297,7 @@ def load_docx(filename: str, data: bytes) -> LoadedDocument:
                 items.clear()
                 counters.clear()
 
-        for element in document.element.body.iterchildren():
+        for element in _docx_body_elements(document.element.body):
             if element.tag == f"{_W}tbl":
                 flush_list()
                 table_text = _docx_table(Table(element, document))
@@ -336,6 +336,21 @@ def load_docx(filename: str, data: bytes) -> LoadedDocument:
         version=version,
         date=modified.date().isoformat() if modified else None,
     )
+
+
+def _docx_body_elements(body: Any) -> Iterator[Any]:
+    """Paragraphs and tables in order, including those inside content controls (``w:sdt``),
+    except a table of contents, whose lines would only repeat the headings."""
+    for element in body.iterchildren():
+        if element.tag != f"{_W}sdt":
+            yield element
+            continue
+        gallery = element.find(f"{_W}sdtPr/{_W}docPartObj/{_W}docPartGallery")
+        if gallery is not None and "contents" in (gallery.get(f"{_W}val") or "").lower():
+            continue
+        content = element.find(f"{_W}sdtContent")
+        if content is not None:
+            yield from _docx_body_elements(content)
 
 
 def _docx_heading_level(style: str) -> int:

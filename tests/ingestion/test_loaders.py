@@ -287,3 +287,31 @@ def test_pdf_running_headers_page_numbers_and_hyphenation_are_cleaned() -> None:
     assert "Anak-anak sekolah" in text
     assert "e-budgeting" in text
     assert [b.page for b in doc.blocks] == [1, 2, 3]
+
+
+def test_docx_content_controls_are_read_and_table_of_contents_skipped() -> None:
+    import io
+
+    import docx
+    from docx.oxml import parse_xml
+
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    document.add_heading("Panduan", 1)
+    body = document.element.body
+    toc = parse_xml(
+        f"<w:sdt {ns}><w:sdtPr><w:docPartObj><w:docPartGallery w:val='Table of Contents'/>"
+        "</w:docPartObj></w:sdtPr><w:sdtContent><w:p><w:r><w:t>Pendahuluan ..... 3</w:t></w:r>"
+        "</w:p></w:sdtContent></w:sdt>"
+    )
+    control = parse_xml(
+        f"<w:sdt {ns}><w:sdtPr/><w:sdtContent><w:p><w:r><w:t>Isi di dalam kontrol.</w:t>"
+        "</w:r></w:p></w:sdtContent></w:sdt>"
+    )
+    sect = body[-1]  # keep w:sectPr last
+    sect.addprevious(toc)
+    sect.addprevious(control)
+    out = io.BytesIO()
+    document.save(out)
+    doc = load("panduan.docx", out.getvalue())
+    assert _kinds(doc.blocks) == [("heading", "Panduan"), ("paragraph", "Isi di dalam kontrol.")]
