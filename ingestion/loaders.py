@@ -307,7 +307,7 @@ def load_docx(filename: str, data: bytes) -> LoadedDocument:
             if element.tag != f"{_W}p":
                 continue
             paragraph = Paragraph(element, document)
-            text = clean(paragraph.text).replace("\n", " ")
+            text = clean(_docx_text(element)).replace("\n", " ")
             if not text:
                 continue
             style = (paragraph.style.name if paragraph.style is not None else "") or ""
@@ -351,6 +351,15 @@ def _docx_body_elements(body: Any) -> Iterator[Any]:
         content = element.find(f"{_W}sdtContent")
         if content is not None:
             yield from _docx_body_elements(content)
+
+
+def _docx_text(paragraph: Any) -> str:
+    """A paragraph's current text: tracked insertions in, tracked deletions and field codes out
+    (python-docx's ``Paragraph.text`` drops insertions)."""
+    parts: list[str] = []
+    for node in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+        parts.append(node.text or "" if node.tag == f"{_W}t" else " ")
+    return "".join(parts)
 
 
 def _docx_heading_level(style: str) -> int:
@@ -420,7 +429,7 @@ def _docx_table(table: Any) -> str:
     for row in table.rows:
         cells: list[str] = []
         for cell in row.cells:
-            text = clean(cell.text).replace("\n", " ")
+            text = clean(" ".join(_docx_text(p) for p in cell._tc.iter(f"{_W}p")))
             if not cells or cells[-1] != text:  # merged cells repeat their text
                 cells.append(text)
         if any(cells):

@@ -315,3 +315,25 @@ def test_docx_content_controls_are_read_and_table_of_contents_skipped() -> None:
     document.save(out)
     doc = load("panduan.docx", out.getvalue())
     assert _kinds(doc.blocks) == [("heading", "Panduan"), ("paragraph", "Isi di dalam kontrol.")]
+
+
+def test_docx_tracked_changes_read_as_accepted() -> None:
+    import io
+
+    import docx
+    from docx.oxml import parse_xml
+
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    paragraph = parse_xml(
+        f"<w:p {ns}><w:r><w:t xml:space='preserve'>Biaya </w:t></w:r>"
+        "<w:del w:id='1' w:author='a'><w:r><w:delText>Rp5.000</w:delText></w:r></w:del>"
+        "<w:ins w:id='2' w:author='a'><w:r><w:t>gratis</w:t></w:r></w:ins>"
+        "<w:hyperlink><w:r><w:t>, lihat situs</w:t></w:r></w:hyperlink></w:p>"
+    )
+    document.element.body[-1].addprevious(paragraph)
+    out = io.BytesIO()
+    document.save(out)
+    assert _kinds(load("a.docx", out.getvalue()).blocks) == [
+        ("paragraph", "Biaya gratis, lihat situs")
+    ]
