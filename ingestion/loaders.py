@@ -444,9 +444,13 @@ _BOILERPLATE_TAGS = (
     "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
     "button", "iframe", "svg", "canvas", "select", "object", "embed", "dialog",
 )  # fmt: skip
-_BOILERPLATE_HINT = re.compile(
-    r"(^|[\s_-])(nav|navbar|navigation|menu|breadcrumbs?|sidebar|footer|header|cookie|banner|"
-    r"share|social|related|advert|ads|skip-link|pagination)([\s_-]|$)",
+# class/id tokens of page chrome. Whole tokens, so "entry-header" (a post's own title) stays
+# while "site-header", "navbar" or "menu-utama" go.
+_BOILERPLATE_TOKEN = re.compile(
+    r"(nav|navbar|navigation|menu|breadcrumbs?|sidebar|header|footer|cookies?|banner|share|"
+    r"social|related|advert|ads|skip-link|pagination|widgets?|comments?|komentar|popup|modal)"
+    r"|(site|global|main|top|page)[-_](header|footer|nav|menu)"
+    r"|(nav|menu|sidebar|breadcrumb|cookie|share|social|widget|footer|comment)[-_][\w-]*",
     re.I,
 )
 _BLOCK_TAGS = {"p", "div", "section", "article", "blockquote", "dd", "dt", "figcaption", "address"}
@@ -469,7 +473,7 @@ def load_html(filename: str, text: str) -> LoadedDocument:
             if (
                 element.tag not in ("html", "body", "main", "article")
                 and element.get("role") != "main"
-                and _BOILERPLATE_HINT.search(hint)
+                and any(_BOILERPLATE_TOKEN.fullmatch(token) for token in hint.split())
                 and element.getparent() is not None
             ):
                 _drop(element)

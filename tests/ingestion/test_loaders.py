@@ -337,3 +337,19 @@ def test_docx_tracked_changes_read_as_accepted() -> None:
     assert _kinds(load("a.docx", out.getvalue()).blocks) == [
         ("paragraph", "Biaya gratis, lihat situs")
     ]
+
+
+def test_html_chrome_is_recognised_by_whole_class_tokens() -> None:
+    page = (
+        "<html><body><div id='header'>Logo Pemkot</div><div class='menu-utama'>Beranda</div>"
+        "<div class='post'><div class='entry-header'><h1>Judul Berita</h1></div>"
+        "<div class='entry-content'><p>Isi berita tentang Sabilulungan.</p></div>"
+        "<div class='share-buttons'>Bagikan</div><div class='widget'>Arsip</div>"
+        "<div id='comments'>Komentar warga</div></div>"
+        "<div class='site-footer'>Alamat kantor</div></body></html>"
+    )
+    doc = load("berita.html", page.encode())
+    assert _kinds(doc.blocks) == [
+        ("heading", "Judul Berita"),
+        ("paragraph", "Isi berita tentang Sabilulungan."),
+    ]
