@@ -7,7 +7,7 @@ import importlib
 import logging
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -19,10 +19,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.commands import publish_default
 from bot.errors import on_error
 from bot.handlers import access, admin, agreements, questions, trainers
 from bot.handlers.common import reply_html
-from bot.i18n import t, t_html
+from bot.i18n import t_html
 from bot.keyboards import CallbackSigner
 from bot.state import STATE_KEY, BotState, Context, QuestionLimiter, app_state
 from core.config import Settings
@@ -32,20 +33,6 @@ from services import Services
 log = logging.getLogger(__name__)
 
 STATE_FILE = "bot-state.pickle"
-
-# Commands shown in Telegram's menu (every role; each handler checks the role itself).
-MENU_COMMANDS = (
-    "bantuan",
-    "sumber",
-    "mou",
-    "laporan",
-    "celah",
-    "hapus",
-    "bahasa",
-    "status",
-    "undang",
-    "batal",
-)
 
 
 def bot_token(settings: Settings) -> str:
@@ -154,6 +141,4 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     """Publish the command menu in Indonesian (default) and English."""
-    for lang, code in (("id", None), ("en", "en")):
-        commands = [BotCommand(name, t(f"command.{name}", lang)) for name in MENU_COMMANDS]
-        await application.bot.set_my_commands(commands, language_code=code)
+    await publish_default(application.bot)

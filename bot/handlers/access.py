@@ -20,6 +20,7 @@ from telegram.warnings import PTBUserWarning
 from accounts import rules
 from accounts.schemas import UserView
 from bot.auth import authorized, authorized_callback, language_of, lookup
+from bot.commands import publish_for
 from bot.handlers.common import command_args, display_name, edit_or_send, reply_html, send_html
 from bot.i18n import LANGUAGES, t, t_html
 from bot.keyboards import Callback, ForgedCallback, action_pattern, button, keyboard
@@ -50,6 +51,7 @@ async def start(update: Update, context: Context) -> None:
             language=tg_user.language_code,
         )
         await reply_html(update, context, _welcome(invited))
+        await publish_for(context.bot, invited)
         return
     user = await lookup(update, context)
     if user is not None:
@@ -59,6 +61,7 @@ async def start(update: Update, context: Context) -> None:
         }.get(user.status, "auth.blocked")
         if key is None:
             await reply_html(update, context, _welcome(user))
+            await publish_for(context.bot, user)
         else:
             await reply_html(update, context, t_html(key, user.language))
         return
@@ -158,6 +161,7 @@ async def approve(update: Update, context: Context, admin: UserView, data: Callb
         ),
     )
     await _notify(context, user, _welcome(user))
+    await publish_for(context.bot, user)
 
 
 @authorized_callback(rules.MANAGE_USERS)
@@ -212,6 +216,7 @@ async def language_command(update: Update, context: Context) -> None:
     if args:
         user = await call(state.services.access.set_language, tg_user.id, args[0])
         await reply_html(update, context, t_html("language.set", user.language))
+        await publish_for(context.bot, user)
         return
     markup = keyboard(
         [
@@ -242,6 +247,7 @@ async def language_button(update: Update, context: Context) -> None:
     user = await call(state.services.access.set_language, tg_user.id, data.args[0])
     await query.answer()
     await edit_or_send(update, context, t_html("language.set", user.language))
+    await publish_for(context.bot, user)
 
 
 # --- approving a coordinator: the admin names the region ------------------------------------------
@@ -310,6 +316,7 @@ async def coordinator_region(update: Update, context: Context) -> int:
         ),
     )
     await _notify(context, user, _welcome(user))
+    await publish_for(context.bot, user)
     return ConversationHandler.END
 
 

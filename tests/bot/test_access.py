@@ -161,3 +161,18 @@ async def test_admin_creates_invite_links_in_the_bot(harness: BotHarness) -> Non
     assert "https://t.me/" not in harness.api.last(OFFICIAL).text
     await harness.updates.send(ADMIN, "/undang coordinator")  # coordinators need a region
     assert "daerah" in harness.api.last(ADMIN).text.lower()
+
+
+async def test_each_user_gets_their_roles_menu(harness: BotHarness) -> None:
+    import json
+
+    await harness.updates.send(STRANGER, "/start")
+    await harness.updates.press(ADMIN, harness.api.last(ADMIN).button("Pelatih")["callback_data"])
+    menus = harness.api.of("setMyCommands")
+    assert len(menus) == 1
+    params = menus[0].params
+    scope = params["scope"] if isinstance(params["scope"], dict) else json.loads(params["scope"])
+    assert scope == {"type": "chat", "chat_id": STRANGER}
+    names = [c["command"] for c in params["commands"]]
+    assert "hapus" in names and "mou" not in names and "status" not in names
+    assert harness.api.problems() == []

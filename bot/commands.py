@@ -1,0 +1,59 @@
+"""Telegram's command menu: everything by default, each user's own commands once they are in."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
+
+from accounts import rules
+from accounts.schemas import UserView
+from bot.i18n import t
+
+log = logging.getLogger(__name__)
+
+# The default menu (every role; each handler checks the role itself).
+MENU_COMMANDS = (
+    "bantuan",
+    "sumber",
+    "mou",
+    "laporan",
+    "celah",
+    "hapus",
+    "bahasa",
+    "status",
+    "undang",
+    "batal",
+)
+
+ROLE_COMMANDS: dict[str, tuple[str, ...]] = {
+    rules.OFFICIAL: ("bantuan", "sumber", "bahasa"),
+    rules.TRAINER: ("bantuan", "sumber", "hapus", "celah", "bahasa"),
+    rules.COORDINATOR: ("bantuan", "mou", "laporan", "batal", "sumber", "bahasa"),
+    rules.ADMIN: MENU_COMMANDS,
+}
+
+
+def menu(names: tuple[str, ...], lang: str) -> list[BotCommand]:
+    return [BotCommand(name, t(f"command.{name}", lang)) for name in names]
+
+
+async def publish_default(bot: Bot) -> None:
+    """The menu for everyone, in Indonesian and (for English clients) in English."""
+    for lang, code in (("id", None), ("en", "en")):
+        await bot.set_my_commands(menu(MENU_COMMANDS, lang), language_code=code)
+
+
+async def publish_for(bot: Bot, user: UserView) -> None:
+    """The user's own menu in their private chat (best effort: a failure changes nothing else)."""
+    names = ROLE_COMMANDS.get(user.role) if user.status == rules.ACTIVE else None
+    try:
+        if names is None:
+            await bot.delete_my_commands(scope=BotCommandScopeChat(user.telegram_id))
+        else:
+            await bot.set_my_commands(
+                menu(names, user.language), scope=BotCommandScopeChat(user.telegram_id)
+            )
+    except TelegramError as err:
+        log.info("could not set the menu of %s: %s", user.telegram_id, err)
