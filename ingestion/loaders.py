@@ -89,11 +89,14 @@ def _heading_level(line: str) -> int:
     return 0
 
 
-def blocks_from_lines(lines: list[str], page: int | None = None) -> list[Block]:
+def blocks_from_lines(
+    lines: list[str], page: int | None = None, headings: dict[str, int] | None = None
+) -> list[Block]:
     """Blocks from the lines of unstructured text: headings, lists and paragraphs.
 
     Blank lines end paragraphs; consecutive list items (with their wrapped continuation lines)
-    form one list block.
+    form one list block. ``headings`` maps known heading texts (a PDF's bookmarks, see
+    :func:`_heading_key`) to their levels.
     """
     blocks: list[Block] = []
     para: list[str] = []
@@ -112,7 +115,7 @@ def blocks_from_lines(lines: list[str], page: int | None = None) -> list[Block]:
         if not line:
             flush()
             continue
-        level = _heading_level(line)
+        level = (headings or {}).get(_heading_key(line)) or _heading_level(line)
         if level:
             flush()
             blocks.append(Block("heading", line, level=level, page=page))
@@ -133,6 +136,10 @@ def blocks_from_lines(lines: list[str], page: int | None = None) -> list[Block]:
         para.append(line)
     flush()
     return blocks
+
+
+def _heading_key(text: str) -> str:
+    return re.sub(r"\W+", " ", text).strip().casefold()
 
 
 def _first_heading(blocks: list[Block]) -> str | None:
@@ -164,8 +171,9 @@ def load_pdf(filename: str, data: bytes) -> LoadedDocument:
                 raise EncryptedPdf(filename)
         pages = list(reader.pages)
         page_lines = [(page.extract_text() or "").splitlines() for page in pages]
+        outline = _pdf_outline(reader)
         for number, lines in enumerate(strip_page_furniture(page_lines), start=1):
-            blocks.extend(blocks_from_lines(_join_hyphenated(lines), page=number))
+            blocks.extend(blocks_from_lines(_join_hyphenated(lines), page=number, headings=outline))
         meta = reader.metadata
         meta_title = _meta_str(meta, "/Title") if meta else None
         created = (
@@ -183,6 +191,32 @@ def load_pdf(filename: str, data: bytes) -> LoadedDocument:
         date=created,
         page_count=len(pages),
     )
+
+
+def _pdf_outline(reader: Any) -> dict[str, int]:
+    """Bookmark titles -> levels (1 = top): a PDF exported from Word lists its headings here.
+
+    Bookmarks only improve the section paths, so a broken outline is ignored rather than
+    failing a file whose text is fine.
+    """
+    found: dict[str, int] = {}
+
+    def walk(items: list[Any], level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                if level < 6:
+                    walk(item, level + 1)
+                continue
+            title = getattr(item, "title", None)
+            key = _heading_key(str(title)) if title else ""
+            if key and len(key) <= 120:
+                found.setdefault(key, level)
+
+    try:
+        walk(list(reader.outline), 1)
+    except Exception:  # see the docstring; the parsers' exception range is undocumented
+        return {}
+    return found
 
 
 _PAGE_NUMBER = re.compile(

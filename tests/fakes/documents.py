@@ -314,3 +314,19 @@ INDONESIAN_CP1252 = (
 ).encode("cp1252")
 
 BINARY_AS_TEXT = bytes(range(256)) * 64
+
+
+def make_pdf_with_outline(
+    pages: Sequence[Sequence[str]], outline: Sequence[tuple[str, int, int]]
+) -> bytes:
+    """A text PDF with bookmarks: ``(title, page index, level)``, level 1 at the top."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=io.BytesIO(make_pdf(pages)))
+    parents: dict[int, object] = {}
+    for title, page, level in outline:
+        parent = parents.get(level - 1)
+        parents[level] = writer.add_outline_item(title=title, page_number=page, parent=parent)  # type: ignore[arg-type]
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -353,3 +353,25 @@ def test_html_chrome_is_recognised_by_whole_class_tokens() -> None:
         ("heading", "Judul Berita"),
         ("paragraph", "Isi berita tentang Sabilulungan."),
     ]
+
+
+def test_pdf_bookmarks_mark_headings_the_text_alone_would_miss() -> None:
+    pdf = docs.make_pdf_with_outline(
+        [
+            ["Persiapan Replikasi", "Tim teknis menyiapkan server.", "Pelatihan Operator"],
+            ["Operator dilatih dua hari."],
+        ],
+        [("Persiapan Replikasi", 0, 1), ("Pelatihan Operator", 0, 2)],
+    )
+    doc = load("replikasi.pdf", pdf)
+    assert [(b.kind, b.text, b.level) for b in doc.blocks if b.kind == "heading"] == [
+        ("heading", "Persiapan Replikasi", 1),
+        ("heading", "Pelatihan Operator", 2),
+    ]
+    from ingestion.chunking import chunk_blocks
+
+    chunks = chunk_blocks(doc.blocks, "Panduan", size=500)
+    assert [(c.section, c.page) for c in chunks] == [
+        ("Persiapan Replikasi", 1),
+        ("Persiapan Replikasi > Pelatihan Operator", 2),
+    ]
