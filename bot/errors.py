@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import traceback
+from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -23,6 +24,8 @@ from core.errors import AppError
 log = logging.getLogger(__name__)
 
 MAX_TRACE = 3000
+REPORT_AGAIN_AFTER = timedelta(minutes=10)
+_REPORTED_KEY = "sinergi-error-reports"
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -52,7 +55,23 @@ async def on_error(update: object, context: Context) -> None:
         return
     log.error("unhandled error", exc_info=error)
     await _tell_user(tg_update, context, t_html("error.unexpected", lang))
-    await _tell_admins(tg_update, context, error)
+    if _first_report(context, error):
+        await _tell_admins(tg_update, context, error)
+
+
+def _first_report(context: Context, error: BaseException | None) -> bool:
+    """One report per kind of failure every few minutes: an outage must not flood the admins."""
+    key = f"{type(error).__name__}: {str(error)[:200]}"
+    now = get_state(context).now()
+    reported: dict[str, datetime] = context.bot_data.setdefault(_REPORTED_KEY, {})
+    last = reported.get(key)
+    if last is not None and now - last < REPORT_AGAIN_AFTER:
+        log.info("not reporting again: %s", key)
+        return False
+    reported[key] = now
+    if len(reported) > 500:
+        reported.pop(next(iter(reported)))
+    return True
 
 
 async def _tell_user(update: Update | None, context: Context, text: str) -> None:
