@@ -11,7 +11,7 @@ from services import Services
 from tests.e2e.conftest import BANDUNG, KERINCI
 from tests.e2e.harness import ADMIN, COORDINATOR, OFFICIAL, STRANGER, BotHarness
 
-MEMPAWAH = "61.04"
+MEMPAWAH = "61.02"
 PNG = b"\x89PNG\r\n\x1a\n"
 
 

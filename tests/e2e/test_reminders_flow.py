@@ -37,7 +37,7 @@ from tests.e2e.harness import (
 from tests.e2e.reminder_pass import run_once
 from tests.fakes.botapi import BotApiServer, Call, FakeUser
 
-MEMPAWAH = "61.04"
+MEMPAWAH = "61.02"
 MEMPAWAH_COORDINATOR = FakeUser(id=1006, first_name="Hendra", language_code="id")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -326,4 +326,27 @@ async def test_a_coordinator_who_never_opened_the_bot_is_reported(
     rows = seeded.reminders.log(limit=1000, recipient=f"tg:{MEMPAWAH_COORDINATOR.id}")
     assert rows and {r.status for r in rows} == {"undeliverable"}
     assert "Server siap" in " ".join(m.text or "" for m in bot.server.sent(COORDINATOR.id))
+    assert_exactly_once(bot.server, seeded)
+
+
+async def test_after_downtime_missed_reminders_arrive_once_collapsed(
+    bot: BotHarness, seeded: Services
+) -> None:
+    """The bot was down from Monday morning to Thursday: what fell due meanwhile arrives in one
+    message per recipient, once."""
+    bot.clock.set(START + timedelta(days=3))  # Thursday 5 March, 09:00 WIB
+    await run_pass(bot)
+    kerinci = [m for m in bot.server.sent(COORDINATOR.id) if "Ringkasan" not in (m.text or "")]
+    assert len(kerinci) == 1
+    assert "Pelatihan admin" in (kerinci[0].text or "") and "Server siap" in (kerinci[0].text or "")
+    mempawah = bot.server.sent(MEMPAWAH_COORDINATOR.id)
+    assert len(mempawah) == 1
+    # a single reminder names the agreement, the partner, the milestone and the due date
+    for part in ("Replikasi Gampil di Kabupaten Mempawah", "Kota Bandung", "Instalasi Gampil"):
+        assert part in (mempawah[0].text or "")
+    assert "3 Maret 2026" in (mempawah[0].text or "")
+    assert len(mempawah[0].buttons()) == 4  # done, in progress, blocked, remind me later
+    before = len(delivered(bot.server))
+    await run_pass(bot)
+    assert len(delivered(bot.server)) == before
     assert_exactly_once(bot.server, seeded)
