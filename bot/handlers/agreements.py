@@ -56,6 +56,17 @@ STATUS_ICONS = {
     "skipped": "➖",
 }
 MAX_LISTED = 30
+PAGE_SIZE = 10
+# Agreements that need attention come first.
+SEVERITY = {
+    "overdue": 0,
+    "stalled": 1,
+    "at_risk": 2,
+    "on_track": 3,
+    "draft": 4,
+    "completed": 5,
+    "expired": 6,
+}
 
 EVIDENCE, REASON = range(2)
 PENDING_KEY = "pending_milestone"
@@ -125,33 +136,51 @@ async def mou_command(update: Update, context: Context, user: UserView) -> None:
     if args and args[0].isdigit():
         await show_agreement(update, context, user, int(args[0]))
         return
-    agreements = await visible_agreements(context, user)
+    text, markup = await agreement_list(context, user, 0)
+    await reply_html(update, context, text, reply_markup=markup)
+
+
+async def agreement_list(context: Context, user: UserView, page: int) -> tuple[str, Any]:
+    """One page of the user's agreements, the most worrying first."""
     lang = user.language
+    agreements = sorted(
+        await visible_agreements(context, user),
+        key=lambda a: (SEVERITY.get(a.health, len(SEVERITY)), a.title),
+    )
     if not agreements:
-        await reply_html(update, context, t_html("mou.empty", lang))
-        return
+        return t_html("mou.empty", lang), None
+    pages = (len(agreements) + PAGE_SIZE - 1) // PAGE_SIZE
+    page = max(0, min(page, pages - 1))
     state = get_state(context)
+    sign, uid = state.signer, user.telegram_id
     lines = [t_html("mou.header", lang, count=len(agreements))]
+    if pages > 1:
+        lines.append(t_html("mou.page", lang, page=page + 1, pages=pages))
     rows = []
-    for agreement in agreements[:MAX_LISTED]:
+    for agreement in agreements[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+        icon = HEALTH_ICONS.get(agreement.health, "•")
         lines.append(
-            f"{HEALTH_ICONS.get(agreement.health, '•')} <b>{escape(agreement.title)}</b>"
-            f" — {escape(party_names(agreement))} ({escape(t(f'health.{agreement.health}', lang))})"
+            f"{icon} <b>{escape(agreement.title)}</b> — {escape(party_names(agreement))}"
+            f" ({escape(t(f'health.{agreement.health}', lang))})"
         )
-        rows.append(
-            [
-                button(
-                    state.signer,
-                    user.telegram_id,
-                    f"{HEALTH_ICONS.get(agreement.health, '•')} {agreement.title[:50]}",
-                    "ag",
-                    agreement.id,
-                )
-            ]
-        )
-    if len(agreements) > MAX_LISTED:
-        lines.append(t_html("mou.more", lang, count=len(agreements) - MAX_LISTED))
-    await reply_html(update, context, "\n".join(lines), reply_markup=keyboard(rows))
+        rows.append([button(sign, uid, f"{icon} {agreement.title[:50]}", "ag", agreement.id)])
+    nav = []
+    if page > 0:
+        nav.append(button(sign, uid, "⬅️", "mp", page - 1))
+    if page < pages - 1:
+        nav.append(button(sign, uid, "➡️", "mp", page + 1))
+    rows.append(nav)
+    return "\n".join(lines), keyboard(rows)
+
+
+@authorized_callback(rules.VIEW_AGREEMENTS)
+async def list_page_button(
+    update: Update, context: Context, user: UserView, data: Callback
+) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    text, markup = await agreement_list(context, user, data.int_arg(0))
+    await edit_or_send(update, context, text, reply_markup=markup)
 
 
 def render_agreement(detail: Any, lang: str) -> str:
@@ -206,7 +235,10 @@ async def show_agreement(
         if m.status != "skipped"
     ]
     rows.append(
-        [button(state.signer, user.telegram_id, t("button.report", lang), "lap", detail.id)]
+        [
+            button(state.signer, user.telegram_id, t("button.back", lang), "mp", 0),
+            button(state.signer, user.telegram_id, t("button.report", lang), "lap", detail.id),
+        ]
     )
     await edit_or_send(update, context, render_agreement(detail, lang), reply_markup=keyboard(rows))
 
@@ -533,6 +565,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("mou", mou_command))
     application.add_handler(CommandHandler("laporan", report_command))
     application.add_handler(CallbackQueryHandler(agreement_button, pattern=action_pattern("ag")))
+    application.add_handler(CallbackQueryHandler(list_page_button, pattern=action_pattern("mp")))
     application.add_handler(CallbackQueryHandler(milestone_button, pattern=action_pattern("ms")))
     application.add_handler(CallbackQueryHandler(mark_in_progress, pattern=action_pattern("mip")))
     application.add_handler(CallbackQueryHandler(report_button, pattern=action_pattern("lap")))

@@ -141,3 +141,21 @@ async def test_agreements_stay_out_of_group_chats(
     texts = [c.text for c in harness.api.sent(group)]
     assert len(texts) == 2 and all("obrolan pribadi" in t for t in texts)
     assert harness.api.of("sendPhoto") == []
+
+
+async def test_long_lists_are_paged_worst_first(harness: BotHarness) -> None:
+    tracker = harness.services.tracker
+    for i in range(12):
+        tracker.add_agreement(new_agreement(title=f"KB Replikasi {i:02d}"), actor="test")
+    await harness.updates.send(ADMIN, "/mou")
+    first = harness.api.last(ADMIN)
+    assert "Halaman 1/2" in first.text
+    assert len(first.buttons()) == 11  # ten agreements and ➡️
+    await harness.updates.press(ADMIN, first.button("➡️")["callback_data"])
+    second = harness.api.last(ADMIN)
+    assert second.method == "editMessageText" and "Halaman 2/2" in second.text
+    assert [b["text"] for b in second.buttons()][-1] == "⬅️"
+    await harness.updates.press(ADMIN, second.buttons()[0]["callback_data"])
+    detail = harness.api.last(ADMIN)
+    await harness.updates.press(ADMIN, detail.button("Kembali")["callback_data"])
+    assert "Halaman 1/2" in harness.api.last(ADMIN).text
