@@ -35,7 +35,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, ExtBot
 from telegram.request import BaseRequest
 
 from accounts import rules
@@ -309,7 +309,9 @@ async def send_once(
         )
     if request is not None:
         kwargs["request"] = request
-    bot = Bot(token, **kwargs)
+    # Telegram's flood limits (about 30 messages/s, 1/s per chat) are kept by PTB's limiter,
+    # as in the bot process; what still fails is retried by the outbox on a later pass.
+    bot = ExtBot(token, rate_limiter=AIORateLimiter(max_retries=2), **kwargs)
     async with bot:
         return await run_pass(services, bot, CallbackSigner.from_token(token), now=now)
 
