@@ -59,8 +59,7 @@ class PartyRow:
     coordinator_contact: str | None
 
 
-@dataclass(frozen=True)
-class OpenMilestoneRow:
+class OpenMilestoneRow(NamedTuple):
     id: int
     agreement_id: int
     title: str
