@@ -16,6 +16,12 @@ whether the message arrived).
 
 After downtime every reminder that fell due meanwhile is claimed in the same pass and goes out
 as ONE message per recipient; the weekly digests are separate messages.
+
+Failures: an :class:`UndeliverableError` (blocked the bot, chat gone), a recipient who left or
+lost the role, or a region without a coordinator marks the reminder ``undeliverable`` and tells
+the admins once; a :class:`TransientSendError` is retried with backoff (Telegram's
+``retry_after``, else 1, 2, 4... minutes) and given up after ``max_attempts``. Nothing is sent
+outside the recipient's working hours, retries included.
 """
 
 from __future__ import annotations
