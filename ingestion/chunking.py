@@ -189,12 +189,14 @@ def _split_words(text: str, size: int) -> list[str]:
     current: list[str] = []
     length = 0
     for word in words:
-        while len(word) > size:  # a "word" longer than a chunk: a huge token, cut it
+        if len(word) > size:  # a "word" longer than a chunk: a huge token, cut it
             if current:
                 out.append(" ".join(current))
                 current, length = [], 0
-            out.append(word[:size])
-            word = word[size:]
+            # Index slices: re-slicing the remainder each time would be quadratic.
+            cut = (len(word) - 1) // size * size  # the last 1..size characters go on packing
+            out.extend(word[i : i + size] for i in range(0, cut, size))
+            word = word[cut:]
         if current and length + 1 + len(word) > size:
             out.append(" ".join(current))
             current, length = [], 0

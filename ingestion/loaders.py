@@ -100,14 +100,14 @@ def blocks_from_lines(
     """
     blocks: list[Block] = []
     para: list[str] = []
-    items: list[str] = []
+    items: list[list[str]] = []  # each item: its first line, then wrapped continuation lines
 
     def flush() -> None:
         if para:
             blocks.append(Block("paragraph", " ".join(para), page=page))
             para.clear()
         if items:
-            blocks.append(Block("list", "\n".join(items), page=page))
+            blocks.append(Block("list", "\n".join(" ".join(i) for i in items), page=page))
             items.clear()
 
     for raw in lines:
@@ -126,11 +126,11 @@ def blocks_from_lines(
                 # The lead-in sentence ("Langkah-langkahnya:") stays a paragraph of its own.
                 blocks.append(Block("paragraph", " ".join(para), page=page))
                 para.clear()
-            items.append(line)
+            items.append([line])
             continue
         if items:
-            if line[:1].islower() or not _SENTENCE_END.search(items[-1]):
-                items[-1] = f"{items[-1]} {line}"  # a wrapped item
+            if line[:1].islower() or not _SENTENCE_END.search(items[-1][-1]):
+                items[-1].append(line)  # a wrapped item
                 continue
             flush()
         para.append(line)
@@ -265,21 +265,21 @@ def _join_hyphenated(lines: list[str]) -> list[str]:
     A one-letter prefix keeps its hyphen ("e-" + "budgeting" -> "e-budgeting"), and so does
     reduplication ("anak-" + "anak" -> "anak-anak").
     """
-    out: list[str] = []
+    out: list[list[str]] = []  # each output line as parts, joined once at the end
     for line in lines:
         stripped = line.strip()
-        previous = out[-1].rstrip() if out else ""
-        match = re.search(r"(?<![\w-])(\w+)-$", previous)
+        previous = out[-1][-1].rstrip() if out else ""
+        match = re.search(r"(?<![\w-])(\w+)-$", previous[-80:])
         if match and stripped[:1].islower():
             word = match.group(1)
             head = stripped.split(" ", 1)[0]
             # "e-" + "budgeting" and "anak-" + "anak" keep their hyphen; "pela-" + "yanan" not.
             keep = len(word) == 1 or head.lower().startswith(word.lower())
-            joiner = "-" if keep else ""
-            out[-1] = previous[:-1] + joiner + stripped
+            out[-1][-1] = previous if keep else previous[:-1]
+            out[-1].append(stripped)
             continue
-        out.append(line)
-    return out
+        out.append([line])
+    return ["".join(parts) for parts in out]
 
 
 def _meta_str(meta: Any, key: str) -> str | None:

@@ -152,3 +152,11 @@ def test_no_text_is_lost_and_chunks_stay_bounded(blocks: list[Block], size: int)
         words_out.update(body.split())
     assert set(words_in) <= words_out
     assert [c.position for c in chunks] == list(range(len(chunks)))
+
+
+def test_a_20_mib_line_without_spaces_is_chunked_in_linear_time() -> None:
+    # Quadratic re-slicing would take minutes here; the assertion is on the output only.
+    text = "a" * (20 * 1024 * 1024)
+    chunks = chunk_blocks([Block("paragraph", text)], TITLE, size=900, overlap=120)
+    assert sum(len(_body(c.text)) for c in chunks) == len(text)
+    assert max(len(_body(c.text)) for c in chunks) == 900

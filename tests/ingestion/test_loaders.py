@@ -375,3 +375,15 @@ def test_pdf_bookmarks_mark_headings_the_text_alone_would_miss() -> None:
         ("Persiapan Replikasi", 1),
         ("Persiapan Replikasi > Pelatihan Operator", 2),
     ]
+
+
+def test_hostile_line_structures_load_in_linear_time() -> None:
+    # 200,000 continuation lines of one list item, and as many hyphenated line ends:
+    # quadratic string building would take minutes; the assertions are on the output only.
+    wrapped = ["1. Mulai"] + ["lanjutan"] * 200_000
+    blocks = blocks_from_lines(wrapped)
+    assert len(blocks) == 1 and blocks[0].text.count("lanjutan") == 200_000
+    from ingestion.loaders import _join_hyphenated
+
+    joined = _join_hyphenated(["ab-"] * 200_000 + ["cd"])
+    assert len(joined) == 1 and joined[0].endswith("abcd")
