@@ -218,7 +218,6 @@ def load_due_facts(
         .select_from(_milestones.join(_agreements, _agreements.c.id == _milestones.c.agreement_id))
         .where(
             _agreements.c.status == "active",
-            # IN (the open statuses) lets the (status, due_on) index serve the date range.
             _milestones.c.status.in_(OPEN_MILESTONE_STATUSES),
             _milestones.c.due_on >= due_from,
             _milestones.c.due_on <= due_to,
