@@ -219,13 +219,13 @@ def _hard_split_lines(lines: list[str], size: int) -> list[str]:
 
 def _list_items(text: str) -> list[str]:
     """Top-level items with their nested lines, so a step and its sub-steps stay together."""
-    items: list[str] = []
+    items: list[list[str]] = []
     for line in text.splitlines():
         if items and line.startswith((" ", "\t")):
-            items[-1] = f"{items[-1]}\n{line}"
+            items[-1].append(line)
         else:
-            items.append(line)
-    return items
+            items.append([line])
+    return ["\n".join(item) for item in items]
 
 
 def _pack(items: list[str], size: int) -> list[str]:

@@ -786,14 +786,14 @@ def _md_plain_blocks(lines: list[str]) -> list[Block]:
 def _md_text_blocks(lines: list[str]) -> list[Block]:
     blocks: list[Block] = []
     para: list[str] = []
-    items: list[str] = []
+    items: list[list[str]] = []  # each item: its first line, then indented continuations
 
     def flush() -> None:
         if para:
             blocks.append(Block("paragraph", clean(_md_inline(" ".join(para)))))
             para.clear()
         if items:
-            blocks.append(Block("list", "\n".join(items)))
+            blocks.append(Block("list", "\n".join(" ".join(i) for i in items)))
             items.clear()
 
     for raw in lines:
@@ -811,10 +811,10 @@ def _md_text_blocks(lines: list[str]) -> list[Block]:
                 para.clear()
             indent = (len(raw) - len(raw.lstrip())) // 2
             marker = item.group(1) or "-"
-            items.append(f"{'  ' * min(indent, 4)}{marker} {clean(_md_inline(item.group(4)))}")
+            items.append([f"{'  ' * min(indent, 4)}{marker} {clean(_md_inline(item.group(4)))}"])
             continue
         if items and raw.startswith((" ", "\t")):
-            items[-1] = f"{items[-1]} {clean(_md_inline(raw))}"
+            items[-1].append(clean(_md_inline(raw)))
             continue
         if items:
             flush()
