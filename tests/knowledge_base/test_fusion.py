@@ -16,26 +16,32 @@ from knowledge_base.fusion import (
 
 
 def test_weighted_fusion_combines_both_searches() -> None:
-    cfg = FusionConfig(dense_weight=0.5, dense_floor=0.5)
-    fused = fuse({"a": 0.9, "b": 0.6}, {"b": 4.0, "c": 2.0}, keyword_ceiling=4.0, config=cfg)
+    cfg = FusionConfig(dense_weight=0.5, dense_floor=0.5, coverage_weight=0.0)
+    fused = fuse({"a": 0.9, "b": 0.6}, {"b": 4.0, "c": 2.0}, config=cfg)
     scores = {f.chunk_id: f.score for f in fused}
     assert scores["b"] == pytest.approx(0.5 * 0.2 + 0.5 * 1.0)
     assert scores["a"] == pytest.approx(0.5 * 0.8)
-    assert scores["c"] == pytest.approx(0.5 * 0.5)
+    # c was only found by BM25: it gets the lowest dense candidate's cosine (0.6).
+    assert scores["c"] == pytest.approx(0.5 * 0.2 + 0.5 * 0.5)
     assert [f.chunk_id for f in fused] == ["b", "a", "c"]
 
 
+def test_coverage_bonus_breaks_ties() -> None:
+    cfg = FusionConfig(dense_weight=1.0, dense_floor=0.0, coverage_weight=0.1)
+    fused = fuse({"a": 0.8, "b": 0.8}, {"a": 1.0}, coverage={"b": 1.0, "a": 0.2}, config=cfg)
+    assert fused[0].chunk_id == "b" and fused[0].coverage == 1.0
+
+
 def test_one_sided_fusion_uses_the_full_scale() -> None:
-    cfg = FusionConfig(dense_weight=0.7, dense_floor=0.5)
-    dense_only = fuse({"a": 1.0}, {}, keyword_ceiling=1.0, config=cfg)
-    keyword_only = fuse({}, {"a": 2.0}, keyword_ceiling=2.0, config=cfg)
-    assert dense_only[0].score == pytest.approx(1.0)
-    assert keyword_only[0].score == pytest.approx(1.0)
+    cfg = FusionConfig(dense_weight=0.7, dense_floor=0.5, coverage_weight=0.0)
+    assert fuse({"a": 1.0}, {}, config=cfg)[0].score == pytest.approx(1.0)
+    assert fuse({}, {"a": 2.0}, config=cfg)[0].score == pytest.approx(1.0)
+    assert fuse({}, {}, config=cfg) == []
 
 
 def test_rrf_prefers_agreement() -> None:
     cfg = FusionConfig(method="rrf", dense_weight=0.5, rrf_k=10)
-    fused = fuse({"a": 0.9, "b": 0.8}, {"b": 3.0, "c": 1.0}, keyword_ceiling=3.0, config=cfg)
+    fused = fuse({"a": 0.9, "b": 0.8}, {"b": 3.0, "c": 1.0}, config=cfg)
     assert fused[0].chunk_id == "b"
     assert 0.0 < fused[-1].score < fused[0].score <= 1.0
 
@@ -45,9 +51,10 @@ def test_dense_normalisation_clips() -> None:
     assert normalise_dense(1.2, 0.75) == 1.0
 
 
-def test_confidence_needs_score_and_coverage() -> None:
-    cfg = FusionConfig(min_score=0.4, min_coverage=0.5)
-    assert is_confident(0.5, 0.6, cfg)
+def test_confidence_needs_cosine_score_and_coverage() -> None:
+    cfg = FusionConfig(min_score=0.4, min_coverage=0.5, min_dense=0.8)
+    assert is_confident(0.5, 0.6, cfg, top_dense=0.85)
+    assert not is_confident(0.5, 0.6, cfg, top_dense=0.79)
     assert not is_confident(0.3, 0.9, cfg)
     assert not is_confident(0.9, 0.2, cfg)
 
