@@ -106,13 +106,21 @@ def _split_tokens(text: str, limit: int) -> list[str]:
 
     parts: list[str] = []
     current: list[str] = []
+    current_len = 0  # UTF-16 length of "".join(current), kept as tokens are added
+    stack: list[tuple[str, str]] = []  # tags open at the end of ``current``
     prefix = 0  # tokens at the start of ``current`` that reopen tags carried over
 
     for token in tokens:
-        after = [*current, token]
-        needed = utf16_len("".join(after)) + utf16_len(_closing(_open_tags(after)))
-        if needed > limit and len(current) > prefix:
-            cut = _last_break(current, prefix)
+        token_len = utf16_len(token)
+        prefer_break = True
+        while True:
+            after = _push(stack, token)
+            if current_len + token_len + _closing_len(after) <= limit or len(current) <= prefix:
+                break
+            # Cut at the last line break if there is one; if what is left still does not fit,
+            # cut right here.
+            cut = _last_break(current, prefix) if prefer_break else len(current)
+            prefer_break = False
             head, tail = current[:cut], current[cut:]
             open_at_cut = _open_tags(head)
             parts.append("".join(head).rstrip() + _closing(open_at_cut))
@@ -120,10 +128,25 @@ def _split_tokens(text: str, limit: int) -> list[str]:
                 tail.pop(0)
             current = [tag for _, tag in open_at_cut] + tail
             prefix = len(open_at_cut)
+            current_len = utf16_len("".join(current))
+            stack = _open_tags(current)
         current.append(token)
+        current_len += token_len
+        stack = after
     if current:
         parts.append("".join(current))
     return [p for p in parts if to_plain(p).strip()]
+
+
+def _push(stack: list[tuple[str, str]], token: str) -> list[tuple[str, str]]:
+    """The open tags after ``token`` (a new list when the token is a tag, else ``stack``)."""
+    if not token.startswith("<") or len(token) < 3:
+        return stack
+    return _open_tags([token], stack)
+
+
+def _closing_len(open_tags: Sequence[tuple[str, str]]) -> int:
+    return sum(len(name) + 3 for name, _ in open_tags)  # "</name>"
 
 
 def _last_break(tokens: Sequence[str], prefix: int) -> int:
@@ -138,9 +161,11 @@ def _closing(open_tags: Sequence[tuple[str, str]]) -> str:
     return "".join(f"</{name}>" for name, _ in reversed(open_tags))
 
 
-def _open_tags(tokens: Iterable[str]) -> list[tuple[str, str]]:
+def _open_tags(
+    tokens: Iterable[str], start: Sequence[tuple[str, str]] = ()
+) -> list[tuple[str, str]]:
     """Tags opened and not yet closed in ``tokens``, outermost first: (name, opening tag)."""
-    stack: list[tuple[str, str]] = []
+    stack: list[tuple[str, str]] = list(start)
     for token in tokens:
         if not token.startswith("<") or len(token) < 3:
             continue

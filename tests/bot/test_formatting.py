@@ -146,3 +146,16 @@ def test_citation_without_details() -> None:
 def test_answer_without_citations_has_no_sources_header() -> None:
     html = render_answer(_Answer("Belum ada.", False, ()), lambda key, **kw: t(key, "id", **kw))
     assert html == "Belum ada."
+
+
+def test_a_long_tail_after_the_last_line_break_still_fits() -> None:
+    text = "<i>" + "a" * 3000 + "\n" + "b " * 2000 + "</i>"
+    parts = split_message(text)
+    assert all(utf16_len(p) <= MAX_MESSAGE and _balanced(p) for p in parts)
+
+
+def test_splitting_is_fast_enough_for_huge_answers() -> None:
+    # 1 MB in one paragraph: linear work, so this is quick (no wall-clock assertion needed:
+    # a quadratic splitter would take minutes here).
+    parts = split_message("<b>" + "kata " * 200_000 + "</b>")
+    assert len(parts) > 200 and all(utf16_len(p) <= MAX_MESSAGE for p in parts)
