@@ -10,7 +10,7 @@ import httpx
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from tests.fakes.botapi import BotApiServer, BotApiSpec, FakeChat, FakeUser, parse_html
@@ -471,3 +471,41 @@ async def test_photo_dimensions_are_checked(server: BotApiServer, bot: Bot) -> N
     with pytest.raises(BadRequest, match=r"(?i)photo_invalid_dimensions"):
         await bot.send_photo(ANI.id, png(100, 2500))
     assert len(server.violations) == 2
+
+
+async def test_webhook_delivery_with_the_secret(server: BotApiServer, bot: Bot) -> None:
+    """After setWebhook, updates are POSTed with the secret header; getUpdates is refused."""
+    from aiohttp import web
+
+    received: list[tuple[str | None, dict[str, object]]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append(
+            (request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json())
+        )
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/tg", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{port}/tg", secret_token="rahasia-123")
+        assert server.webhook == (f"http://127.0.0.1:{port}/tg", "rahasia-123")
+        with pytest.raises(Conflict):
+            await bot.get_updates(timeout=0)
+        server.send_text(ANI, "halo lewat webhook")
+        await server.until(lambda: received, what="the webhook delivery")
+        secret, update = received[0]
+        assert secret == "rahasia-123"
+        assert update["message"]["text"] == "halo lewat webhook"  # type: ignore[index]
+        await server.until(lambda: server.pending_updates() == 0, what="confirmation")
+        await bot.delete_webhook()
+        server.send_text(ANI, "kembali ke polling")
+        [polled] = await bot.get_updates(timeout=0)
+        assert polled.message is not None and polled.message.text == "kembali ke polling"
+    finally:
+        await runner.cleanup()

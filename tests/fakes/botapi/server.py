@@ -22,6 +22,8 @@ import json
 import secrets
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -192,6 +194,10 @@ class _State:
     open_queries: set[str] = field(default_factory=set)
     commands: list[dict[str, Any]] = field(default_factory=list)
     webhook: str = ""
+    webhook_secret: str | None = None
+    webhook_allowed: list[str] = field(default_factory=list)
+    #: (status, secret header sent) of each webhook delivery attempt
+    webhook_deliveries: list[tuple[int, str | None]] = field(default_factory=list)
     confirmed_offset: int = 0
 
 
@@ -229,6 +235,7 @@ class BotApiServer:
         self._callback_ids = itertools.count(1)
         self._seq = itertools.count(1)
         self._closing = False
+        self._webhook_thread: threading.Thread | None = None
         #: the id of the most recently queued update
         self.last_update_id = 0
         #: update_id -> time.monotonic() when it was queued (for latency measurements)
@@ -761,6 +768,13 @@ class BotApiServer:
         params = call.params
         method = call.method
         if method == "getUpdates":
+            with self._lock:
+                if self._state.webhook:
+                    raise _ApiError(
+                        409,
+                        "Conflict: can't use getUpdates method while webhook is active;"
+                        " use deleteWebhook to delete the webhook first",
+                    )
             return 200, {"ok": True, "result": self._get_updates(params)}
         simple_true = {
             "sendChatAction",
@@ -792,7 +806,18 @@ class BotApiServer:
             self._check_upload(call)
         if method in {"deleteWebhook", "setWebhook"}:
             with self._lock:
-                self._state.webhook = str(params.get("url", "")) if method == "setWebhook" else ""
+                if method == "setWebhook":
+                    self._state.webhook = str(params.get("url", ""))
+                    secret = params.get("secret_token")
+                    self._state.webhook_secret = str(secret) if secret else None
+                    self._state.webhook_allowed = list(params.get("allowed_updates") or [])
+                else:
+                    self._state.webhook = ""
+                    if params.get("drop_pending_updates"):
+                        self._state.updates = []
+                self._changed.notify_all()
+            if method == "setWebhook" and self._state.webhook:
+                self._start_webhook_delivery()
             return _ok(True)
         if method == "getWebhookInfo":
             with self._lock:
@@ -999,6 +1024,60 @@ class BotApiServer:
             message.edits += 1
             message.api["edit_date"] = _EPOCH + message.message_id + message.edits
             return dict(message.api)
+
+    def _start_webhook_delivery(self) -> None:
+        with self._lock:
+            if self._webhook_thread is not None and self._webhook_thread.is_alive():
+                return
+            self._webhook_thread = threading.Thread(
+                target=self._deliver_webhooks, name="fake-bot-api-webhook", daemon=True
+            )
+            self._webhook_thread.start()
+
+    def _deliver_webhooks(self) -> None:
+        """POST queued updates to the webhook, one at a time, as Telegram does."""
+        while True:
+            with self._lock:
+                while not self._closing and self._state.webhook and not self._state.updates:
+                    self._changed.wait(0.25)
+                if self._closing or not self._state.webhook:
+                    return
+                update = self._state.updates[0]
+                url, secret = self._state.webhook, self._state.webhook_secret
+            request = urllib.request.Request(
+                url,
+                data=json.dumps(update).encode(),
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
+            if secret is not None:
+                request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    status = response.status
+            except urllib.error.HTTPError as err:
+                status = err.code
+            except OSError:
+                status = 0  # the bot is not listening (yet): try again
+            with self._lock:
+                self._state.webhook_deliveries.append((status, secret))
+                if status == 200 and self._state.updates and self._state.updates[0] is update:
+                    self._state.updates.pop(0)
+                    self._state.confirmed_offset = int(update["update_id"]) + 1
+                self._changed.notify_all()
+                if status != 200:
+                    self._changed.wait(0.2)
+
+    @property
+    def webhook_deliveries(self) -> list[tuple[int, str | None]]:
+        with self._lock:
+            return list(self._state.webhook_deliveries)
+
+    @property
+    def webhook(self) -> tuple[str, str | None]:
+        """The webhook URL and secret token the bot set ("" when polling)."""
+        with self._lock:
+            return self._state.webhook, self._state.webhook_secret
 
     def _download(self, path: str) -> bytes | None:
         with self._lock:
