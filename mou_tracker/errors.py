@@ -90,6 +90,10 @@ class InvalidAgreement(InvalidInput):
         # A more specific code so each reason has its own message.
         self.code = f"agreement.{reason}"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        params = {k: v for k, v in self.params.items() if k != "reason"}
+        return (_rebuild_with_reason, (type(self), self.params["reason"], params))
+
 
 class InvalidMilestoneChange(InvalidInput):
     """A milestone change that is not allowed (unknown status, missing evidence or reason)."""
@@ -99,6 +103,16 @@ class InvalidMilestoneChange(InvalidInput):
     def __init__(self, reason: str, **params: Any) -> None:
         super().__init__(f"invalid milestone change: {reason}", reason=reason, **params)
         self.code = f"milestone.{reason}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        params = {k: v for k, v in self.params.items() if k != "reason"}
+        return (_rebuild_with_reason, (type(self), self.params["reason"], params))
+
+
+def _rebuild_with_reason(
+    cls: type[InvalidAgreement | InvalidMilestoneChange], reason: str, params: dict[str, Any]
+) -> AppError:
+    return cls(reason, **params)
 
 
 class UnsupportedImportFile(InvalidInput):

@@ -360,3 +360,13 @@ def test_failed_change_writes_no_audit_entry(services: Services) -> None:
         services.tracker.update_milestone(detail.milestones[0].id, "done", actor="cli")
     with services.session_factory() as s:
         assert len(list(s.scalars(select(AuditEntry)))) == 1
+
+
+def test_reasoned_errors_survive_pickling() -> None:
+    import pickle
+
+    err = pickle.loads(pickle.dumps(InvalidAgreement("ends_before_signed", ends_on="x")))
+    assert err.code == "agreement.ends_before_signed"
+    assert err.params["ends_on"] == "x"
+    again = pickle.loads(pickle.dumps(InvalidMilestoneChange("evidence_required")))
+    assert again.code == "milestone.evidence_required"
