@@ -210,6 +210,10 @@ def add(
     ),
     kind: str = typer.Option("kb", "--type", help="kb, pks, atau addendum."),
     number: list[str] = typer.Option([], "--number", help="Nomor dokumen per pihak (urutan sama)."),
+    signatory: list[str] = typer.Option(
+        [], "--signatory", help='Penandatangan per pihak, mis. "Kepala Diskominfo".'
+    ),
+    coordinator: list[str] = typer.Option([], "--coordinator", help="Koordinator per pihak."),
     signed_on: str | None = typer.Option(None, "--signed-on", help="Tanggal penandatanganan."),
     ends_on: str | None = typer.Option(None, "--ends-on", help="Tanggal berakhir."),
     apps: list[str] = typer.Option([], "--app", help="Aplikasi yang direplikasi (ulangi)."),
@@ -226,8 +230,17 @@ def add(
     app_ctx = get_ctx(ctx)
     regions = app_ctx.services.regions
     codes = [regions.resolve(name).code for name in party]
+
+    def nth(values: list[str], index: int) -> str | None:
+        return values[index] if index < len(values) else None
+
     parties = tuple(
-        NewParty(code, document_number=number[i] if i < len(number) else None)
+        NewParty(
+            code,
+            document_number=nth(number, i),
+            signatory=nth(signatory, i),
+            coordinator_name=nth(coordinator, i),
+        )
         for i, code in enumerate(codes)
     )
     detail = app_ctx.services.tracker.add_agreement(
@@ -250,6 +263,26 @@ def add(
         return
     app_ctx.console.print(
         app_ctx.t("tracker.added", id=detail.id, milestones=len(detail.milestones)),
+        highlight=False,
+    )
+
+
+@app.command("set-status")
+def set_status(
+    ctx: typer.Context,
+    agreement_id: int = typer.Argument(..., help="ID perjanjian."),
+    status: str = typer.Argument(..., help="draft, active, expired, terminated, completed."),
+    actor: str = typer.Option("cli", "--by", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Change an agreement's own status (audited)."""
+    app_ctx = get_ctx(ctx)
+    detail = app_ctx.services.tracker.set_status(agreement_id, status, actor=actor)
+    if as_json:
+        print_json(_summary_json(detail))
+        return
+    app_ctx.console.print(
+        f"#{detail.id}: {detail.status} ({app_ctx.t(f'tracker.health.{detail.health}')})",
         highlight=False,
     )
 

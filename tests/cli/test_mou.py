@@ -153,8 +153,16 @@ def test_add_and_milestone(data_dir: Path, capsys: pytest.CaptureFixture[str]) -
         "--signed-on", "1 Oktober 2026",
         "--ends-on", "1 Oktober 2031",
         "--app", "Gampil",
+        "--signatory", "Wali Kota Bandung",
+        "--signatory", "Bupati Sarolangun",
+        "--coordinator", "Kepala Diskominfo",
     )  # fmt: skip
     assert isinstance(created, dict)
+    assert [p["signatory"] for p in created["parties"]] == [
+        "Wali Kota Bandung",
+        "Bupati Sarolangun",
+    ]
+    assert [p["coordinator_name"] for p in created["parties"]] == ["Kepala Diskominfo", None]
     assert [p["code"] for p in created["parties"]] == ["32.73", "15.03"]
     first = created["milestones"][0]
 
@@ -185,6 +193,9 @@ def test_add_and_milestone(data_dir: Path, capsys: pytest.CaptureFixture[str]) -
     assert isinstance(moved, dict) and moved["due_on"] == "2027-01-05"
     assert main(["mou", "milestone-drop", str(added["id"]), "--reason", "Batal"]) == 0
 
+    ended = run_json(capsys, "mou", "set-status", str(created["id"]), "terminated")
+    assert isinstance(ended, dict) and ended["health"] == "expired"
+
     audit = run_json(capsys, "mou", "audit", str(created["id"]))
     assert isinstance(audit, list)
     assert [e["action"] for e in audit] == [
@@ -193,6 +204,7 @@ def test_add_and_milestone(data_dir: Path, capsys: pytest.CaptureFixture[str]) -
         "milestone.added",
         "milestone.moved",
         "milestone.dropped",
+        "agreement.status",
     ]
 
 
