@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from datetime import timedelta
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -27,6 +28,8 @@ from bot.keyboards import Callback, ForgedCallback, action_pattern, button, keyb
 from bot.state import Context, call, get_state
 
 log = logging.getLogger(__name__)
+
+DIALOG_TIMEOUT = timedelta(minutes=15)
 
 APPROVABLE_ROLES = (rules.OFFICIAL, rules.TRAINER)
 
@@ -339,6 +342,8 @@ def coordinator_dialog(*, persistent: bool = False) -> ConversationHandler:  # t
             name="approve_coordinator",
             persistent=persistent,
             allow_reentry=True,
+            # An abandoned dialog must not take a later question as evidence or as a region.
+            conversation_timeout=DIALOG_TIMEOUT,
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import warnings
-from datetime import date
+from datetime import date, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -38,6 +38,8 @@ from mou_tracker.errors import AgreementNotFound, MilestoneNotFound
 from services.access import AccessService
 
 log = logging.getLogger(__name__)
+
+DIALOG_TIMEOUT = timedelta(minutes=15)
 
 HEALTH_ICONS = {
     "on_track": "🟢",
@@ -492,6 +494,8 @@ def _dialog(text: filters.BaseFilter, persistent: bool) -> ConversationHandler: 
         per_chat=True,
         per_user=True,
         allow_reentry=True,
+        # An abandoned dialog must not take a later question as evidence or as a region.
+        conversation_timeout=DIALOG_TIMEOUT,
     )
 
 

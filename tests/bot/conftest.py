@@ -66,9 +66,12 @@ async def harness(bot_services: Services, bot_settings: Settings) -> AsyncIterat
     api = FakeBotApi()
     app = build_application(bot_services, bot_settings, request=api, rate_limit=False)
     await app.initialize()
+    await app.start()  # the JobQueue (dialog timeouts); updates are fed directly, not polled
     try:
         yield BotHarness(app, api, Updates(app), bot_services, knowledge)
     finally:
+        if app.running:
+            await app.stop()
         await app.shutdown()
 
 

@@ -160,6 +160,7 @@ async def test_trainer_threads_survive_a_restart(
         OFFICIAL, harness.api.last(OFFICIAL).button("pelatih")["callback_data"]
     )
     forwarded_id = int(harness.api.last(TRAINERS_CHAT).result["message_id"])
+    await harness.app.stop()  # type: ignore[attr-defined]
     await harness.app.shutdown()  # type: ignore[attr-defined]  # flushes the persistence
 
     api = FakeBotApi()
