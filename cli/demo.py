@@ -52,7 +52,8 @@ def register(app: typer.Typer) -> None:
             ),
         )
         for health, count in sorted(report.health.items()):
-            table.add_row(app_ctx.t("demo.health", health=health), str(count))
+            label = app_ctx.t(f"tracker.health.{health}")
+            table.add_row(app_ctx.t("demo.health", health=label), str(count))
         console.print(table)
         if answer is not None:
             console.print(f"\n[bold]{app_ctx.t('demo.question')}[/bold] {SAMPLE_QUESTION}")

@@ -10,10 +10,17 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from core.errors import NotFound
 from services.container import Services
 
 #: The samples shipped in the repository, next to the packages.
 DEFAULT_SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
+
+
+class SamplesMissing(NotFound):
+    """The samples folder does not exist."""
+
+    code = "demo.samples_missing"
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,8 @@ class DemoReport:
 
 def seed_demo(services: Services, samples_dir: Path, *, today: date) -> DemoReport:
     """Import the sample agreements and ingest the sample documents found in ``samples_dir``."""
+    if not samples_dir.is_dir():
+        raise SamplesMissing(path=str(samples_dir))
     agreements_file = samples_dir / "agreements.csv"
     created = 0
     if agreements_file.is_file():
