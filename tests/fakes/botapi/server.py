@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -1218,10 +1218,3 @@ def _make_handler(server: BotApiServer) -> type[BaseHTTPRequestHandler]:
             self._reply(call.status, json.dumps(call.result).encode(), "application/json")
 
     return Handler
-
-
-def iter_texts(messages: list[BotMessage]) -> Iterator[str]:
-    """The texts (or captions) of messages, skipping those without."""
-    for message in messages:
-        if message.text is not None:
-            yield message.text
