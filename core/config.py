@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     )
     collection: str = "sinergi_chunks"
     max_upload_mb: float = Field(default=20.0, gt=0)
-    chunk_size: int = Field(default=900, ge=100, description="Target characters per chunk.")
+    chunk_size: int = Field(
+        default=1200, ge=100, description="Target characters per chunk (docs/ingestion.md)."
+    )
     chunk_overlap: int = Field(default=120, ge=0)
     top_k: int = Field(default=5, ge=1, le=50)
 
