@@ -16,13 +16,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.formatting import render_answer, to_plain
-from bot.handlers.agreements import charts_module, health_label, render_agreement
+from bot.handlers.agreements import health_label, render_agreement
 from bot.handlers.trainers import parse_caption, render_report
 from bot.i18n import t, t_html
 from core.config import Settings
 from core.errors import AppError
 from core.i18n import LANGUAGES, normalize_language
-from services import Services
+from services import Services, charts
 from services.knowledge import Turn
 from services.messages import error_message
 
@@ -231,9 +231,6 @@ class TerminalChat:
         )
 
     def report(self, args: list[str]) -> str:
-        charts = charts_module()
-        if charts is None:
-            return self.text("chat.no_charts")
         out_dir = self.settings.data_dir / "reports"
         out_dir.mkdir(parents=True, exist_ok=True)
         if args and args[0].isdigit():
@@ -242,7 +239,8 @@ class TerminalChat:
             path = out_dir / f"timeline-{detail.id}.png"
         else:
             report = self.services.tracker.report(at=self.today())
-            png = charts.portfolio_png(report, language=self.lang)
+            everything = self.services.tracker.list_agreements(at=self.today())
+            png = charts.portfolio_png(report, language=self.lang, agreements=everything)
             path = out_dir / f"portfolio-{self.today().isoformat()}.png"
         path.write_bytes(png)
         return self.text("chat.saved", path=str(path))

@@ -7,11 +7,9 @@ are kept as Telegram file references (``telegram:photo:<file_id>``), not downloa
 
 from __future__ import annotations
 
-import importlib
 import logging
 import warnings
 from datetime import date, timedelta
-from types import ModuleType
 from typing import Any
 
 from telegram import InputFile, Update
@@ -35,6 +33,7 @@ from bot.keyboards import Callback, action_pattern, button, keyboard
 from bot.state import Context, call, get_state
 from core.errors import NotFound
 from mou_tracker.errors import AgreementNotFound, MilestoneNotFound
+from services import charts
 from services.access import AccessService
 
 log = logging.getLogger(__name__)
@@ -72,14 +71,6 @@ SEVERITY = {
 
 EVIDENCE, REASON = range(2)
 PENDING_KEY = "pending_milestone"
-
-
-def charts_module() -> ModuleType | None:
-    """``services.charts`` when it is installed (matplotlib charts for /laporan)."""
-    try:
-        return importlib.import_module("services.charts")
-    except ImportError:
-        return None
 
 
 def fmt_date(value: date | None, lang: str) -> str:
@@ -508,16 +499,15 @@ async def report_command(update: Update, context: Context, user: UserView) -> No
     lang = user.language
     chat = update.effective_chat
     assert chat is not None
-    charts = charts_module()
     if rules.can(user.role, user.status, rules.PORTFOLIO):
         report = await call(state.services.tracker.report, at=state.today())
-        if charts is not None:
-            png = await call(charts.portfolio_png, report, language=lang)
-            await context.bot.send_photo(
-                chat_id=chat.id,
-                photo=InputFile(png, filename="portofolio.png"),
-                caption=t("report.portfolio_caption", lang, date=fmt_date(state.today(), lang)),
-            )
+        everything = await call(state.services.tracker.list_agreements, at=state.today())
+        png = await call(charts.portfolio_png, report, language=lang, agreements=everything)
+        await context.bot.send_photo(
+            chat_id=chat.id,
+            photo=InputFile(png, filename="portofolio.png"),
+            caption=t("report.portfolio_caption", lang, date=fmt_date(state.today(), lang)),
+        )
     args = command_args(context)
     if args and args[0].isdigit():
         await send_timeline(update, context, user, int(args[0]))
@@ -544,10 +534,6 @@ async def send_timeline(
     chat = update.effective_chat
     assert chat is not None
     lang = user.language
-    charts = charts_module()
-    if charts is None:
-        await reply_html(update, context, render_agreement(detail, lang))
-        return
     png = await call(charts.timeline_png, detail, at=get_state(context).today(), language=lang)
     caption = f"{detail.title} — {health_label(detail.health, lang)}"
     await context.bot.send_photo(

@@ -132,6 +132,26 @@ async def test_report_sends_charts(harness: BotHarness, agreement_ids: tuple[int
     assert harness.api.problems() == []
 
 
+async def test_admin_portfolio_chart_is_drawn_per_region(
+    harness: BotHarness, agreement_ids: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services import charts
+
+    seen: list[object] = []
+    real = charts.portfolio_png
+
+    def recording(report: object, **kwargs: object) -> bytes:
+        seen.append(kwargs.get("agreements"))
+        return real(report, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(charts, "portfolio_png", recording)
+    await harness.updates.send(ADMIN, "/laporan")
+    assert len(seen) == 1
+    agreements = seen[0]
+    assert isinstance(agreements, list) and {a.id for a in agreements} == set(agreement_ids)
+    assert charts.health_by_region(agreements)  # one bar per partner region, not one for all
+
+
 async def test_agreements_stay_out_of_group_chats(
     harness: BotHarness, agreement_ids: tuple[int, int]
 ) -> None:
