@@ -282,16 +282,16 @@ class KeywordIndex:
         out: dict[str, float] = {}
         if not distinct:
             return dict.fromkeys(chunk_ids, 0.0)
-        weights = np.array([self.idf(t) for t in distinct], dtype=np.float64)
-        total = float(weights.sum()) or 1.0
-        qtids = np.array([self._vocab.get(t, -1) for t in distinct], dtype=np.int64)
+        weights = [(self._vocab.get(t, -1), self.idf(t)) for t in distinct]
+        total = sum(w for _, w in weights) or 1.0
         for cid in chunk_ids:
             slot = self._slot_of.get(cid)
             tids = self._slot_terms[slot] if slot is not None else None
             if tids is None:
                 out[cid] = 0.0
                 continue
-            out[cid] = float(weights[np.isin(qtids, tids)].sum()) / total
+            have = set(tids.tolist())
+            out[cid] = sum(w for tid, w in weights if tid in have) / total
         return out
 
     # ------------------------------------------------------------------ snapshot
