@@ -130,14 +130,16 @@ class VectorStore:
     # ------------------------------------------------------------------ queries
     def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
         """The ``n`` nearest chunk ids with their cosine similarity, best first."""
-        total = self.count()
-        if total == 0 or n <= 0:
+        if n <= 0:
             return []
+        # No count() first: it is a second round trip, and Chroma caps n_results itself.
         result = self._collection.query(
             query_embeddings=[list(map(float, vector))],
-            n_results=min(n, total),
+            n_results=n,
             include=["distances"],
         )
+        if not result["ids"]:
+            return []
         ids = result["ids"][0]
         distances = result["distances"][0]
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
