@@ -129,6 +129,7 @@ class KnowledgeIndex:
         self._revision = -1
         self._masks: dict[SearchFilters, npt.NDArray[np.bool_]] = {}
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}
+        self._matrices: dict[SearchFilters, tuple[list[str], npt.NDArray[np.float32]]] = {}
 
     # ------------------------------------------------------------------ documents
     def document(self, doc_id: str) -> DocumentInfo | None:
@@ -346,6 +347,7 @@ class KnowledgeIndex:
                         self._chunk_doc[cid] = doc_id
                         self._doc_chunks[doc_id].append(cid)
                 self._masks.clear()
+                self._matrices.clear()
                 self._revision = revision
 
     def _check_recorded_model(self, s: Session) -> None:
@@ -420,7 +422,7 @@ class KnowledgeIndex:
                 }
         dense: dict[str, float] = {}
         if mode != "keyword":
-            dense = self._dense(query, n, mask, allowed)
+            dense = self._dense(query, n, mask, allowed, filters)
         if mode == "dense":
             keyword = {}
         with self._lock:
@@ -442,11 +444,16 @@ class KnowledgeIndex:
         return SearchResult(tuple(hits), confident)
 
     def _dense(
-        self, query: str, n: int, mask: npt.NDArray[np.bool_] | None, allowed: int
+        self,
+        query: str,
+        n: int,
+        mask: npt.NDArray[np.bool_] | None,
+        allowed: int,
+        filters: SearchFilters | None = None,
     ) -> dict[str, float]:
         vector = self.embeddings.embed_query(query)
         if mask is not None and allowed <= EXACT_SEARCH_LIMIT:
-            return self._exact(vector, n, mask)
+            return self._exact(vector, n, mask, filters)
         live = max(len(self._keyword), 1)
         fetch = n if mask is None else min(live, math.ceil(n * live / allowed * 1.5) + n)
         # Fetch a little more than asked: stale vectors of a document being replaced are dropped.
@@ -461,21 +468,32 @@ class KnowledgeIndex:
         return out
 
     def _exact(
-        self, vector: Sequence[float], n: int, mask: npt.NDArray[np.bool_]
+        self,
+        vector: Sequence[float],
+        n: int,
+        mask: npt.NDArray[np.bool_],
+        filters: SearchFilters | None = None,
     ) -> dict[str, float]:
-        slots = np.flatnonzero(mask)
-        ids = [cid for s in slots.tolist() if (cid := self._keyword.chunk_id(s)) is not None]
-        missing = [cid for cid in ids if cid not in self._vectors]
-        if missing:
-            if len(self._vectors) + len(missing) > _VECTOR_CACHE_LIMIT:
-                self._vectors.clear()
-            self._vectors.update(self.store.vectors(missing))
-        ids = [cid for cid in ids if cid in self._vectors]
-        if not ids:
-            return {}
-        matrix = np.stack([self._vectors[cid] for cid in ids])
+        cached = self._matrices.get(filters) if filters is not None else None
+        if cached is None:
+            slots = np.flatnonzero(mask)
+            ids = [cid for s in slots.tolist() if (cid := self._keyword.chunk_id(s)) is not None]
+            missing = [cid for cid in ids if cid not in self._vectors]
+            if missing:
+                if len(self._vectors) + len(missing) > _VECTOR_CACHE_LIMIT:
+                    self._vectors.clear()
+                self._vectors.update(self.store.vectors(missing))
+            ids = [cid for cid in ids if cid in self._vectors]
+            if not ids:
+                return {}
+            matrix = np.stack([self._vectors[cid] for cid in ids])
+            matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
+            cached = (ids, matrix)
+            if filters is not None:
+                self._matrices[filters] = cached
+        ids, matrix = cached
         q = np.asarray(vector, dtype=np.float32)
-        sims = matrix @ q / (np.linalg.norm(matrix, axis=1) * (np.linalg.norm(q) or 1.0) + 1e-12)
+        sims = matrix @ (q / (np.linalg.norm(q) or 1.0))
         best = np.argsort(-sims)[:n]
         return {ids[i]: float(sims[i]) for i in best}
 
