@@ -129,12 +129,21 @@ def compose(
         chosen.append(unit)
         length += len(unit.text)
     if steps:
-        # A how-to question gets the whole step list the best sentence belongs to.
-        anchor = chosen[0]
+        # A how-to question gets the step list the best sentence belongs to, from its first
+        # step on (cut at twice the usual length for very long lists).
+        with_lists = {u.hit_rank for u in units if u.is_list}
+        anchor = next((u for u in chosen if u.hit_rank in with_lists), chosen[0])
         items = [u for u in units if u.hit_rank == anchor.hit_rank and u.is_list]
-        if items and sum(len(u.text) for u in items) <= max_chars * 2:
+        if items:
+            kept: list[_Unit] = []
+            budget = max_chars * 2
+            for item in items:
+                if kept and budget - len(item.text) < 0:
+                    break
+                kept.append(item)
+                budget -= len(item.text)
             lead = [u for u in chosen if u.hit_rank == anchor.hit_rank and not u.is_list][:1]
-            chosen = lead + items
+            chosen = lead + kept
     chosen.sort(key=lambda u: (u.hit_rank, u.index))
 
     numbers: dict[int, int] = {}

@@ -123,3 +123,29 @@ def test_language_detection() -> None:
     assert detect_language("Bagaimana cara mengajukan izin?") == "id"
     assert detect_language("How do I apply for a permit?") == "en"
     assert detect_language("Gampil", default="en") == "en"
+
+
+def test_step_list_is_found_even_when_another_passage_scores_first(
+    normalizer: TextNormalizer,
+) -> None:
+    intro = hit(
+        "intro",
+        "Panduan Gampil\nGampil melayani pengajuan izin usaha secara daring.",
+        0.8,
+        section=None,
+    )
+    steps = hit(
+        "steps",
+        "Panduan Gampil > Mengajukan izin usaha\n1. Masuk ke akun Gampil.\n"
+        "2. Pilih jenis izin usaha.\n3. Kirim permohonan.",
+        0.75,
+    )
+    answer = compose(
+        "Bagaimana cara mengajukan izin usaha di Gampil?",
+        [intro, steps],
+        terms=normalizer.terms,
+        idf=lambda t: 1.0,
+    )
+    for step in ("1. Masuk ke akun Gampil.", "2. Pilih jenis izin usaha.", "3. Kirim permohonan."):
+        assert step in answer.text
+    assert [c.doc_id for c in answer.citations] == ["doc-steps"]
