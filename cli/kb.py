@@ -46,6 +46,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "answer": answer.answer,
         "found": answer.found,
         "language": answer.language,
+        "confident": answer.confident,
         "citations": [_citation_json(c) for c in answer.citations],
     }
 

@@ -31,7 +31,14 @@ from core.clock import Clock, SystemClock
 from core.config import Settings
 from knowledge_base.embeddings import build_embeddings, model_id
 from knowledge_base.errors import InvalidDocument, ModelMismatch
-from knowledge_base.fusion import Fused, FusionConfig, fuse, fusion_for, is_confident
+from knowledge_base.fusion import (
+    Fused,
+    FusionConfig,
+    fuse,
+    fusion_for,
+    is_confident,
+    is_tentative,
+)
 from knowledge_base.keyword import KeywordIndex, TextNormalizer
 from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta
 from knowledge_base.schemas import (
@@ -434,14 +441,13 @@ class KnowledgeIndex:
         if not top:
             return SearchResult((), False)
         hits = self._hits(top)
+        if not hits:
+            return SearchResult((), False)
         lowest = min(dense.values()) if dense else None
-        confident = bool(hits) and is_confident(
-            hits[0].score,
-            hits[0].coverage,
-            cfg,
-            top_dense=hits[0].dense_score if hits[0].dense_score is not None else lowest,
-        )
-        return SearchResult(tuple(hits), confident)
+        top_dense = hits[0].dense_score if hits[0].dense_score is not None else lowest
+        confident = is_confident(hits[0].score, hits[0].coverage, cfg, top_dense=top_dense)
+        tentative = is_tentative(hits[0].score, hits[0].coverage, cfg, top_dense=top_dense)
+        return SearchResult(tuple(hits), confident, tentative)
 
     def _dense(
         self,

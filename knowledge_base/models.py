@@ -82,6 +82,8 @@ class KbQuestion(Base):
     """Sorted distinct stemmed terms, for grouping similar unanswered questions."""
     language: Mapped[str] = mapped_column(String(16))
     found: Mapped[bool] = mapped_column(Boolean, index=True)
+    """Whether a confident answer was given; tentative answers (shown with a caveat) are
+    logged as not found, so they appear among the knowledge gaps."""
     top_score: Mapped[float | None] = mapped_column(Float)
     answer: Mapped[str] = mapped_column(Text)
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

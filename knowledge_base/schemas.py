@@ -93,6 +93,8 @@ class SearchResult:
 
     hits: tuple[SearchHit, ...]
     confident: bool
+    tentative: bool = False
+    """Not confident, but close enough to show with a caveat (see ``fusion``)."""
 
 
 @dataclass(frozen=True)

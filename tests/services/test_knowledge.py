@@ -167,3 +167,24 @@ def test_empty_question_and_documents(services: Services) -> None:
     with pytest.raises(DocumentNotFound):
         services.knowledge.remove_document("erk-guide")
     assert [d.doc_id for d in services.knowledge.list_documents()] == ["panduan-gampil"]
+
+
+def test_tentative_answers_carry_a_caveat_and_are_gaps(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    seed(services)
+    index = services.index
+    real = index.retrieve
+
+    def tentative(*args: object, **kwargs: object) -> object:
+        return replace(real(*args, **kwargs), confident=False, tentative=True)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index, "retrieve", tentative)
+    answer = services.knowledge.ask("Berapa lama verifikasi berkas izin usaha?")
+    assert answer.found and not answer.confident
+    assert answer.answer.startswith("Jawaban berikut mungkin belum tepat")
+    assert answer.citations[0].doc_id == "panduan-gampil"
+    (gap,) = services.knowledge.gaps()
+    assert gap.not_found == 1  # logged as a gap for trainers
