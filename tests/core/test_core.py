@@ -5,16 +5,20 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Integer, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.clock import FixedClock, ensure_utc
 from core.config import Settings
-from core.db import Base, UTCDateTime, make_engine, make_session_factory
+from core.db import UTCDateTime, make_engine, make_session_factory
 from core.errors import AppError, NotFound
 from core.i18n import Catalog, normalize_language
 
 
-class _Stamp(Base):
+class _TestBase(DeclarativeBase):
+    """Kept apart from the product's metadata, which the migration tests compare."""
+
+
+class _Stamp(_TestBase):
     __tablename__ = "test_core_stamp"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -61,7 +65,7 @@ def test_ensure_utc_converts_offsets() -> None:
 
 def test_utc_datetime_round_trips_aware_and_rejects_naive(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
-    Base.metadata.create_all(engine, tables=[_Stamp.__table__])  # type: ignore[list-item]
+    _TestBase.metadata.create_all(engine)
     factory = make_session_factory(engine)
     wit = timezone(timedelta(hours=9))
     with factory.begin() as s:
