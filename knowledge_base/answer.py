@@ -129,11 +129,13 @@ def compose(
         chosen.append(unit)
         length += len(unit.text)
     if steps:
-        # A how-to question gets the step list the best sentence belongs to, from its first
-        # step on (cut at twice the usual length for very long lists).
-        with_lists = {u.hit_rank for u in units if u.is_list}
-        anchor = next((u for u in chosen if u.hit_rank in with_lists), chosen[0])
-        items = [u for u in units if u.hit_rank == anchor.hit_rank and u.is_list]
+        # A how-to question gets the step list of the best-ranked passage that has one, from
+        # its first step on (cut at twice the usual length for very long lists). The passage
+        # ranking, not one sentence's word overlap, decides: "mendaftar akun" must get the
+        # registration steps even when a sentence of the next procedure shares more words.
+        with_lists = sorted({u.hit_rank for u in units if u.is_list})
+        anchor_rank = with_lists[0] if with_lists else chosen[0].hit_rank
+        items = [u for u in units if u.hit_rank == anchor_rank and u.is_list]
         if items:
             kept: list[_Unit] = []
             budget = max_chars * 2
@@ -142,7 +144,7 @@ def compose(
                     break
                 kept.append(item)
                 budget -= len(item.text)
-            lead = [u for u in chosen if u.hit_rank == anchor.hit_rank and not u.is_list][:1]
+            lead = [u for u in chosen if u.hit_rank == anchor_rank and not u.is_list][:1]
             chosen = lead + kept
     chosen.sort(key=lambda u: (u.hit_rank, u.index))
 

@@ -149,3 +149,36 @@ def test_step_list_is_found_even_when_another_passage_scores_first(
     for step in ("1. Masuk ke akun Gampil.", "2. Pilih jenis izin usaha.", "3. Kirim permohonan."):
         assert step in answer.text
     assert [c.doc_id for c in answer.citations] == ["doc-steps"]
+
+
+def test_how_to_gets_the_best_ranked_passages_steps_not_the_most_overlapping_sentence(
+    normalizer: TextNormalizer,
+) -> None:
+    # The next procedure's first step shares more words with the question ("akun Gampil")
+    # than any registration step does; the ranking says registration is what was asked.
+    register = hit(
+        "daftar",
+        "Panduan Gampil > Mendaftar akun\n1. Buka portal Gampil dan pilih menu Daftar.\n"
+        "2. Isi NIK, nama lengkap dan alamat surel.\n3. Aktifkan akun dari tautan di surel.",
+        0.72,
+        section="Mendaftar akun",
+    )
+    apply = hit(
+        "ajukan",
+        "Panduan Gampil > Mengajukan izin usaha\n1. Masuk ke akun Gampil, "
+        "lalu pilih Permohonan Baru.\n2. Pilih jenis izin.\n3. Kirim permohonan.",
+        0.57,
+        section="Mengajukan izin usaha",
+    )
+    answer = compose(
+        "Bagaimana cara mendaftar akun Gampil?",
+        [register, apply],
+        terms=normalizer.terms,
+        # "daftar" is a common word in manuals ("daftar persyaratan"), "akun" a rarer one.
+        idf=lambda t: 3.0 if t == "akun" else 1.0,
+        relative_cutoff=0.5,
+    )
+    assert "1. Buka portal Gampil dan pilih menu Daftar." in answer.text
+    assert "3. Aktifkan akun dari tautan di surel." in answer.text
+    assert "Permohonan Baru" not in answer.text
+    assert [c.section for c in answer.citations] == ["Mendaftar akun"]
