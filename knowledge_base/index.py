@@ -36,8 +36,7 @@ from knowledge_base.fusion import (
     FusionConfig,
     fuse,
     fusion_for,
-    is_confident,
-    is_tentative,
+    judge,
 )
 from knowledge_base.keyword import KeywordIndex, TextNormalizer
 from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta
@@ -409,8 +408,13 @@ class KnowledgeIndex:
         k: int = 5,
         filters: SearchFilters | None = None,
         mode: SearchMode = "hybrid",
+        language: str | None = None,
     ) -> SearchResult:
-        """Like :meth:`search`, plus whether the best hit is relevant enough to answer from."""
+        """Like :meth:`search`, plus whether the best hit is relevant enough to answer from.
+
+        ``language`` is the question's; English questions are judged without the keyword
+        coverage (see ``FusionConfig.english_tentative_dense``).
+        """
         self._sync()
         terms = self.normalizer.terms(query)
         if not query.strip():
@@ -445,8 +449,9 @@ class KnowledgeIndex:
             return SearchResult((), False)
         lowest = min(dense.values()) if dense else None
         top_dense = hits[0].dense_score if hits[0].dense_score is not None else lowest
-        confident = is_confident(hits[0].score, hits[0].coverage, cfg, top_dense=top_dense)
-        tentative = is_tentative(hits[0].score, hits[0].coverage, cfg, top_dense=top_dense)
+        confident, tentative = judge(
+            hits[0].score, hits[0].coverage, cfg, top_dense, language=language
+        )
         return SearchResult(tuple(hits), confident, tentative)
 
     def _dense(

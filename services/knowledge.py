@@ -133,7 +133,7 @@ class KnowledgeService:
             previous = last.question if isinstance(last, Turn) else str(last)
             if _is_follow_up(terms, normalizer.words(question)):
                 query = f"{previous} {question}"
-        result = self.index.retrieve(query, k=self.top_k, filters=filters)
+        result = self.index.retrieve(query, k=self.top_k, filters=filters, language=lang)
         composed: ComposedAnswer | None = None
         if result.confident or result.tentative:
             hits = list(result.hits)

@@ -72,3 +72,18 @@ def test_tentative_band_between_the_two_coverage_bars() -> None:
     assert not is_tentative(0.5, 0.7, cfg, top_dense=0.85)  # confident instead
     assert not is_tentative(0.5, 0.3, cfg, top_dense=0.85)
     assert not is_tentative(0.5, 0.5, cfg, top_dense=0.7)
+
+
+def test_english_questions_are_judged_on_the_cosine_alone() -> None:
+    from knowledge_base.fusion import E5_FUSION, GENERIC_FUSION, judge
+
+    # An English question answered from an English or Indonesian passage: the Indonesian-stemmed
+    # terms barely overlap, so coverage says little; the multilingual cosine decides.
+    assert judge(0.5, 0.1, E5_FUSION, 0.87, language="en") == (True, False)
+    assert judge(0.5, 0.1, E5_FUSION, 0.85, language="en") == (False, True)
+    assert judge(0.5, 0.0, E5_FUSION, 0.839, language="en") == (False, False)
+    # Indonesian questions keep the coverage rule, and so does a model without an English rule.
+    assert judge(0.5, 0.1, E5_FUSION, 0.87, language="id") == (False, False)
+    assert judge(0.5, 0.1, E5_FUSION, 0.87, language=None) == (False, False)
+    assert judge(0.5, 0.7, E5_FUSION, 0.87, language="id") == (True, False)
+    assert judge(0.5, 0.1, GENERIC_FUSION, 0.87, language="en") == (False, False)

@@ -119,5 +119,15 @@ def test_sample_documents_with_the_bundled_model_find_the_right_section(
         assert hits[0].doc_id == doc_id, (question, [(h.doc_id, h.section) for h in hits])
         if section:  # the procedure's own section is among the best passages
             assert section in [h.section for h in hits], (question, [h.section for h in hits])
+    # Answers, not only rankings: the registration steps for "mendaftar akun", and English
+    # questions answered (from the English checklist) or honestly refused.
+    register = services.knowledge.ask("Bagaimana cara mendaftar akun Gampil?")
+    assert register.found and "menu Daftar" in register.answer
+    assert [c.section for c in register.citations] == ["Mendaftar akun"]
+    handover = services.knowledge.ask("How is the source code handed over to the partner region?")
+    assert handover.found, handover.answer
+    assert "Source code handover" in [c.section for c in handover.citations]
+    outside = services.knowledge.ask("How do I renew my passport?")
+    assert not outside.found and outside.citations == ()
     services.index.close()
     services.close()
