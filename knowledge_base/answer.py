@@ -146,6 +146,7 @@ def compose(
                 budget -= len(item.text)
             lead = [u for u in chosen if u.hit_rank == anchor_rank and not u.is_list][:1]
             chosen = lead + kept
+    chosen = _with_whole_tables(chosen, units, budget=max_chars * 2)
     chosen.sort(key=lambda u: (u.hit_rank, u.index))
 
     numbers: dict[int, int] = {}
@@ -185,6 +186,41 @@ def compose(
     if languages and lang not in languages:
         source_language = sorted(languages)[0]
     return ComposedAnswer(text, tuple(citations), lang, source_language, tuple(passages))
+
+
+def _is_table_row(text: str) -> bool:
+    return text.count(" | ") >= 1
+
+
+def _with_whole_tables(chosen: list[_Unit], units: list[_Unit], *, budget: int) -> list[_Unit]:
+    """A chosen table row brings its whole table (header and rows): one row means little alone."""
+    picked = {(u.hit_rank, u.index) for u in chosen}
+    by_key = {(u.hit_rank, u.index): u for u in units}
+    out = list(chosen)
+    spent = sum(len(u.text) for u in chosen)
+    for unit in chosen:
+        if not _is_table_row(unit.text):
+            continue
+        start = unit.index
+        while (unit.hit_rank, start - 1) in by_key and _is_table_row(
+            by_key[(unit.hit_rank, start - 1)].text
+        ):
+            start -= 1
+        end = unit.index
+        while (unit.hit_rank, end + 1) in by_key and _is_table_row(
+            by_key[(unit.hit_rank, end + 1)].text
+        ):
+            end += 1
+        for i in range(start, end + 1):
+            row = by_key[(unit.hit_rank, i)]
+            if (row.hit_rank, i) in picked:
+                continue
+            if spent + len(row.text) > budget:
+                break
+            picked.add((row.hit_rank, i))
+            out.append(row)
+            spent += len(row.text)
+    return out
 
 
 def _collapse_markers(parts: list[str]) -> str:

@@ -182,3 +182,25 @@ def test_how_to_gets_the_best_ranked_passages_steps_not_the_most_overlapping_sen
     assert "3. Aktifkan akun dari tautan di surel." in answer.text
     assert "Permohonan Baru" not in answer.text
     assert [c.section for c in answer.citations] == ["Mendaftar akun"]
+
+
+def test_a_table_row_brings_its_whole_table(normalizer: TextNormalizer) -> None:
+    fees = hit(
+        "biaya",
+        "Panduan Gampil > Waktu dan biaya layanan\n"
+        "Jenis izin | Waktu penyelesaian | Biaya\n"
+        "Izin usaha mikro dan kecil | 1 hari kerja | Gratis\n"
+        "Izin reklame | 3 hari kerja | Sesuai peraturan daerah\n"
+        "Sertifikat laik fungsi | 10 hari kerja | Gratis",
+        0.8,
+        section="Waktu dan biaya layanan",
+    )
+    answer = compose(
+        "Berapa lama waktu penyelesaian dan biaya izin?",
+        [fees],
+        terms=normalizer.terms,
+        idf=lambda t: 1.0,
+    )
+    for row in ("Jenis izin | Waktu penyelesaian | Biaya", "Izin reklame | 3 hari kerja"):
+        assert row in answer.text
+    assert answer.text.index("Jenis izin") < answer.text.index("Sertifikat laik fungsi")
