@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         default=None,
         description="Overrides the SQLite file under data_dir (PostgreSQL in production).",
     )
+    database_busy_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long SQLite waits for another writer before the database counts as busy.",
+    )
     language: Language = Field(
         default="id", description="Default language of the CLI and new users."
     )

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from core.clock import ensure_utc
+from core.errors import DatabaseUnavailable
 
 # A naming convention so Alembic can name (and later drop) every constraint deterministically.
 NAMING_CONVENTION = {
@@ -53,14 +54,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return ensure_utc(value)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = 30.0) -> Engine:
     """Create an engine with the pragmas each backend needs.
 
-    SQLite gets foreign keys on, WAL journaling and a busy timeout so the bot, the CLI and the
-    reminder job can share one file.
+    SQLite gets foreign keys on, WAL journaling and a busy timeout (``busy_timeout_s``) so the
+    bot, the CLI and the reminder job can share one file. On every backend, a database that is
+    locked or cannot be reached raises :class:`DatabaseUnavailable` instead of a driver error.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_s})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -68,11 +70,43 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url:
                 cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
             cur.close()
 
-        return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _unavailable_database)
+    return engine
+
+
+# SQLite reports contention and an unusable file as OperationalError with these texts; other
+# OperationalErrors (no such table, syntax) are bugs and keep their own type.
+_SQLITE_LOCKED = ("database is locked", "database table is locked", "database schema is locked")
+_SQLITE_UNREACHABLE = ("unable to open database file", "disk i/o error", "readonly database")
+
+
+def _unavailable_database(ctx: ExceptionContext) -> None:
+    """Turn connection-level failures (locked, unreachable, disconnected) into a domain error."""
+    if ctx.is_pre_ping:  # the pool reconnects by itself after a failed ping
+        return
+    error = ctx.original_exception
+    dialect = ctx.dialect
+    operational = dialect is not None and isinstance(error, dialect.loaded_dbapi.OperationalError)
+    text = str(error).lower()
+    reason: str | None = None
+    if operational and dialect is not None and dialect.name == "sqlite":
+        if any(t in text for t in _SQLITE_LOCKED):
+            reason = "locked"
+        elif any(t in text for t in _SQLITE_UNREACHABLE):
+            reason = "unreachable"
+    elif operational:  # PostgreSQL: refused, reset, server gone, shutting down, lock timeout
+        reason = "locked" if "lock" in text else "unreachable"
+    if reason is None and ctx.is_disconnect:
+        reason = "unreachable"
+    if reason is None:
+        return
+    detail = next((line.strip() for line in str(error).splitlines() if line.strip()), reason)
+    raise DatabaseUnavailable(detail, service="database", reason=reason, detail=detail) from error
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

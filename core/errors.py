@@ -64,3 +64,12 @@ class ServiceUnavailable(AppError):
     """A backing service (database, vector store, LLM, Telegram) cannot be reached now."""
 
     code = "app.unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database is locked by another writer or cannot be reached; nothing was changed.
+
+    Params: ``service`` ("database"), ``reason`` ("locked" or "unreachable"), ``detail``.
+    """
+
+    code = "db.unavailable"

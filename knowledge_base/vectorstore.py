@@ -7,11 +7,13 @@ its ``doc_id`` so orphans of an interrupted write can be found and removed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
 import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
@@ -43,6 +45,17 @@ def make_client(*, chroma_url: str | None, chroma_dir: Path) -> Any:
         return chromadb.PersistentClient(path=str(chroma_dir), settings=_chroma_settings())
     except (ValueError, ConnectionError, OSError) as exc:
         raise VectorStoreUnavailable(service="Chroma", detail=str(exc)) from exc
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """A Chroma server that stops answering mid-run is an outage, not a crash."""
+    try:
+        yield
+    except (httpx.TransportError, ConnectionError) as exc:
+        raise VectorStoreUnavailable(
+            service="Chroma", detail=str(exc) or type(exc).__name__
+        ) from exc
 
 
 class VectorStore:
@@ -80,7 +93,8 @@ class VectorStore:
     # ------------------------------------------------------------------ writes
     def clear(self) -> None:
         """Drop every vector (the index switches to another embedding model)."""
-        self._store.reset_collection()
+        with _reachable():
+            self._store.reset_collection()
 
     def upsert(
         self,
@@ -93,39 +107,45 @@ class VectorStore:
         batch = 2000  # Chroma limits the size of one write
         for start in range(0, len(ids), batch):
             end = start + batch
-            self._collection.upsert(
-                ids=list(ids[start:end]),
-                embeddings=[list(map(float, v)) for v in vectors[start:end]],
-                metadatas=[{"doc_id": d} for d in doc_ids[start:end]],
-            )
+            with _reachable():
+                self._collection.upsert(
+                    ids=list(ids[start:end]),
+                    embeddings=[list(map(float, v)) for v in vectors[start:end]],
+                    metadatas=[{"doc_id": d} for d in doc_ids[start:end]],
+                )
 
     def delete(self, ids: Sequence[str]) -> None:
         if not ids:
             return
         for start in range(0, len(ids), 2000):
-            self._collection.delete(ids=list(ids[start : start + 2000]))
+            with _reachable():
+                self._collection.delete(ids=list(ids[start : start + 2000]))
 
     def ids_of_document(self, doc_id: str) -> list[str]:
-        result = self._collection.get(where={"doc_id": doc_id}, include=[])
+        with _reachable():
+            result = self._collection.get(where={"doc_id": doc_id}, include=[])
         return list(result["ids"])
 
     def existing(self, ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()
-        result = self._collection.get(ids=list(ids), include=[])
+        with _reachable():
+            result = self._collection.get(ids=list(ids), include=[])
         return set(result["ids"])
 
     def vectors(self, ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
         if not ids:
             return {}
-        result = self._collection.get(ids=list(ids), include=["embeddings"])
+        with _reachable():
+            result = self._collection.get(ids=list(ids), include=["embeddings"])
         return {
             i: np.asarray(v, dtype=np.float32)
             for i, v in zip(result["ids"], result["embeddings"], strict=True)
         }
 
     def count(self) -> int:
-        return int(self._collection.count())
+        with _reachable():
+            return int(self._collection.count())
 
     # ------------------------------------------------------------------ queries
     def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
@@ -133,11 +153,12 @@ class VectorStore:
         if n <= 0:
             return []
         # No count() first: it is a second round trip, and Chroma caps n_results itself.
-        result = self._collection.query(
-            query_embeddings=[list(map(float, vector))],
-            n_results=n,
-            include=["distances"],
-        )
+        with _reachable():
+            result = self._collection.query(
+                query_embeddings=[list(map(float, vector))],
+                n_results=n,
+                include=["distances"],
+            )
         if not result["ids"]:
             return []
         ids = result["ids"][0]

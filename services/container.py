@@ -50,7 +50,10 @@ class Services:
         if self._engine is not None:
             return self._engine
         self.settings.ensure_dirs()
-        engine = make_engine(self.settings.effective_database_url)
+        engine = make_engine(
+            self.settings.effective_database_url,
+            busy_timeout_s=self.settings.database_busy_timeout_s,
+        )
         database.prepare(engine)
         return engine
 

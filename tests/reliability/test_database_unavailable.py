@@ -1,0 +1,198 @@
+"""A locked or unreachable database: a clear message, exit status 6, nothing written.
+
+The bot apologises with the same message and keeps serving: reads go on while another process
+holds the write lock (WAL), and the next update after the lock is released works.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from accounts.models import User
+from bot.app import build_application
+from cli.errors import ExitStatus
+from cli.main import main
+from core.clock import FixedClock
+from core.config import Settings
+from core.db import make_engine
+from core.errors import DatabaseUnavailable
+from services.container import Services
+from tests.bot.conftest import ADMIN, OFFICIAL, BotHarness
+from tests.bot.fakes import FakeBotApi, Updates
+from tests.conftest import create_schema
+
+LOCKED_ID = "Basis data sedang terkunci atau tidak dapat dihubungi"
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
+    monkeypatch.setenv("SINERGI_EMBEDDING_BACKEND", "fake")
+    monkeypatch.setenv("SINERGI_LANGUAGE", "id")
+    monkeypatch.setenv("SINERGI_DATABASE_BUSY_TIMEOUT_S", "0.2")
+    monkeypatch.delenv("SINERGI_DATABASE_URL", raising=False)
+    engine = make_engine(f"sqlite:///{path / 'sinergi.db'}")
+    create_schema(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def write_lock(data_dir: Path) -> Iterator[sqlite3.Connection]:
+    """Another process's open write transaction on the database file."""
+    con = sqlite3.connect(data_dir / "sinergi.db", isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    yield con
+    if con.in_transaction:
+        con.rollback()
+    con.close()
+
+
+def user_count(data_dir: Path) -> int:
+    engine = make_engine(f"sqlite:///{data_dir / 'sinergi.db'}")
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(User)) or 0)
+    finally:
+        engine.dispose()
+
+
+def test_cli_write_on_a_locked_database_is_a_clear_error_and_writes_nothing(
+    data_dir: Path, write_lock: sqlite3.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(["users", "add", "777001", "--role", "official", "--name", "Bu Sari"])
+    out, err = capsys.readouterr()
+    assert status == ExitStatus.UNAVAILABLE
+    assert LOCKED_ID in err and "database is locked" in err
+    assert "Traceback" not in err + out
+    # Reads are not blocked by another writer (WAL): the operator can still look.
+    assert main(["users", "list", "--json"]) == 0
+    assert capsys.readouterr().out.strip() == "[]"
+    write_lock.rollback()
+    assert user_count(data_dir) == 0
+    # Once the lock is gone the same command works.
+    assert main(["users", "add", "777001", "--role", "official", "--name", "Bu Sari"]) == 0
+    assert user_count(data_dir) == 1
+
+
+def test_cli_message_in_english(
+    data_dir: Path,
+    write_lock: sqlite3.Connection,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SINERGI_LANGUAGE", "en")
+    assert main(["users", "add", "777002", "--role", "official"]) == ExitStatus.UNAVAILABLE
+    assert "The database is locked or cannot be reached" in capsys.readouterr().err
+
+
+def test_unreachable_postgresql_is_a_clear_error(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"postgresql+psycopg://sinergi:secret@127.0.0.1:{closed_port()}/sinergi"
+    monkeypatch.setenv("SINERGI_DATABASE_URL", url)
+    status = main(["mou", "list"])
+    out, err = capsys.readouterr()
+    assert status == ExitStatus.UNAVAILABLE
+    assert LOCKED_ID in err and "refused" in err.lower()
+    assert "Traceback" not in err + out and "secret" not in err
+
+
+def test_sqlite_file_that_cannot_be_opened_is_a_clear_error(
+    data_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SINERGI_DATABASE_URL", f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
+    assert main(["users", "list"]) == ExitStatus.UNAVAILABLE
+    assert "unable to open database file" in capsys.readouterr().err
+
+
+def test_engine_raises_the_domain_error_with_structured_params(data_dir: Path) -> None:
+    engine = make_engine(f"sqlite:///{data_dir / 'sinergi.db'}", busy_timeout_s=0.1)
+    con = sqlite3.connect(data_dir / "sinergi.db", isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(DatabaseUnavailable) as caught, engine.begin() as conn:
+            conn.execute(User.__table__.insert().values(telegram_id=1, name="x", role="official"))
+        assert caught.value.params["service"] == "database"
+        assert caught.value.params["reason"] == "locked"
+        # Bugs are not disguised as outages.
+        with pytest.raises(Exception) as bug, engine.connect() as conn:
+            conn.exec_driver_sql("SELECT * FROM no_such_table")
+        assert not isinstance(bug.value, DatabaseUnavailable)
+    finally:
+        con.rollback()
+        con.close()
+        engine.dispose()
+
+
+# --- the bot ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def locked_bot(tmp_path: Path, clock: FixedClock) -> AsyncIterator[BotHarness]:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path / "bot",
+        embedding_backend="fake",
+        telegram_token="123456:TEST-token",
+        database_busy_timeout_s=0.2,
+    )
+    settings.ensure_dirs()
+    engine = make_engine(settings.effective_database_url, busy_timeout_s=0.2)
+    create_schema(engine)
+    services = Services(settings, clock=clock, engine=engine)
+    services.access.add_user(ADMIN, "admin", name="Admin Kota")
+    services.access.add_user(OFFICIAL, "official", name="Pak Budi")
+    api = FakeBotApi()
+    app = build_application(services, settings, request=api, rate_limit=False)
+    await app.initialize()
+    await app.start()
+    try:
+        yield BotHarness(app, api, Updates(app), services, services.knowledge)
+    finally:
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        services.close()
+        engine.dispose()
+
+
+async def test_bot_apologises_while_locked_and_serves_again_after(
+    locked_bot: BotHarness, tmp_path: Path
+) -> None:
+    con = sqlite3.connect(tmp_path / "bot" / "sinergi.db", isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        await locked_bot.updates.send(OFFICIAL, "Apa itu Gampil?")
+        reply = locked_bot.api.last(OFFICIAL)
+        assert LOCKED_ID in reply.text
+        # What only reads keeps working while another process writes.
+        await locked_bot.updates.send(ADMIN, "/mou")
+        assert LOCKED_ID not in locked_bot.api.last(ADMIN).text
+    finally:
+        con.rollback()
+        con.close()
+    locked_bot.api.clear()
+    await locked_bot.updates.send(OFFICIAL, "Apa itu Gampil?")
+    again = locked_bot.api.last(OFFICIAL)
+    assert LOCKED_ID not in again.text
+    assert locked_bot.api.problems() == []
