@@ -233,7 +233,12 @@ def _collapse_markers(parts: list[str]) -> str:
         out.append(part)
     lines: list[str] = []
     for part in out:
-        if _LIST_ITEM.match(part) or (lines and _LIST_ITEM.match(lines[-1])):
+        previous = lines[-1].strip() if lines else ""
+        if (
+            _LIST_ITEM.match(part)
+            or _is_table_row(part)
+            or (previous and (_LIST_ITEM.match(previous) or _is_table_row(previous)))
+        ):
             lines.append("\n" + part)
         else:
             lines.append((" " if lines else "") + part)

@@ -204,3 +204,5 @@ def test_a_table_row_brings_its_whole_table(normalizer: TextNormalizer) -> None:
     for row in ("Jenis izin | Waktu penyelesaian | Biaya", "Izin reklame | 3 hari kerja"):
         assert row in answer.text
     assert answer.text.index("Jenis izin") < answer.text.index("Sertifikat laik fungsi")
+    # One row per line, as in the source.
+    assert "Jenis izin | Waktu penyelesaian | Biaya\nIzin usaha mikro dan kecil" in answer.text
