@@ -1,0 +1,127 @@
+"""The Chroma server down: questions get a clear "unavailable" answer, the tracker keeps working."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.app import build_application
+from bot.i18n import t
+from cli.errors import ExitStatus
+from cli.main import main
+from core.clock import FixedClock
+from core.config import Settings
+from core.db import make_engine
+from knowledge_base.errors import VectorStoreUnavailable
+from services.container import Services
+from tests.bot.conftest import ADMIN, OFFICIAL, BotHarness
+from tests.bot.fakes import FakeBotApi, Updates
+from tests.conftest import create_schema
+from tests.reliability.test_database_unavailable import closed_port
+
+STORE_DOWN_ID = "Penyimpanan vektor (Chroma) tidak dapat dihubungi"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
+    monkeypatch.setenv("SINERGI_EMBEDDING_BACKEND", "fake")
+    monkeypatch.setenv("SINERGI_LANGUAGE", "id")
+    monkeypatch.delenv("SINERGI_DATABASE_URL", raising=False)
+    engine = make_engine(f"sqlite:///{path / 'sinergi.db'}")
+    create_schema(engine)
+    engine.dispose()
+    return path
+
+
+def test_kb_ask_with_the_chroma_server_down_exits_6(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SINERGI_CHROMA_URL", f"http://127.0.0.1:{closed_port()}")
+    status = main(["kb", "ask", "Bagaimana cara mendaftar di Gampil?"])
+    out, err = capsys.readouterr()
+    assert status == ExitStatus.UNAVAILABLE
+    assert STORE_DOWN_ID in err
+    assert "Traceback" not in out + err
+    # The tracker does not need the vector store.
+    assert main(["mou", "list", "--json"]) == 0
+
+
+def test_chroma_failing_mid_run_is_unavailable_not_a_crash(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = tmp_path / "panduan-gampil.md"
+    doc.write_text("# Gampil\n\nIzin usaha diajukan lewat aplikasi Gampil.\n", encoding="utf-8")
+    services = Services(Settings())
+    try:
+        assert services.ingest.ingest_paths([doc]).added == 1
+
+        def refused(*_a: Any, **_k: Any) -> Any:
+            raise httpx.ConnectError("[Errno 111] Connection refused")
+
+        collection = services.index.store._collection
+        for method in ("query", "get", "upsert", "delete", "count"):
+            monkeypatch.setattr(collection, method, refused)
+        with pytest.raises(VectorStoreUnavailable) as caught:
+            services.knowledge.ask("Bagaimana mengajukan izin usaha?")
+        assert caught.value.params["service"] == "Chroma"
+        assert "refused" in caught.value.params["detail"]
+        # A new version cannot be written either, and the old one stays listed.
+        doc.write_text("# Gampil\n\nVersi baru: izin lewat portal.\n", encoding="utf-8")
+        report = services.ingest.ingest_paths([doc])
+        assert report.updated == 0 and len(report.failed) == 1
+        assert [d.doc_id for d in services.knowledge.list_documents()] == ["panduan-gampil"]
+    finally:
+        monkeypatch.undo()
+        services.close()
+
+
+@pytest.fixture
+async def bot_without_chroma(tmp_path: Path, clock: FixedClock) -> AsyncIterator[BotHarness]:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path / "bot",
+        embedding_backend="fake",
+        telegram_token="123456:TEST-token",
+        chroma_url=f"http://127.0.0.1:{closed_port()}",
+    )
+    settings.ensure_dirs()
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    services = Services(settings, clock=clock, engine=engine)
+    services.access.add_user(ADMIN, "admin", name="Admin Kota")
+    services.access.add_user(OFFICIAL, "official", name="Pak Budi")
+    api = FakeBotApi()
+    app = build_application(services, settings, request=api, rate_limit=False)
+    await app.initialize()
+    await app.start()
+    try:
+        yield BotHarness(app, api, Updates(app), services, None)
+    finally:
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        services.close()
+        engine.dispose()
+
+
+async def test_bot_says_the_index_is_down_and_tracker_commands_keep_working(
+    bot_without_chroma: BotHarness,
+) -> None:
+    bot = bot_without_chroma
+    await bot.updates.send(OFFICIAL, "Bagaimana cara mendaftar di Gampil?")
+    assert STORE_DOWN_ID in bot.api.last(OFFICIAL).text
+    bot.api.clear()
+    await bot.updates.send(ADMIN, "/mou")
+    reply = bot.api.last(ADMIN).text
+    assert reply == t("mou.empty", "id")
+    # Asking again is answered the same way: the failure is not cached as a crash.
+    await bot.updates.send(OFFICIAL, "Apa itu e-RK?")
+    assert STORE_DOWN_ID in bot.api.last(OFFICIAL).text
+    assert bot.api.problems() == []
