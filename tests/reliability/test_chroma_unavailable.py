@@ -84,7 +84,7 @@ def test_chroma_failing_mid_run_is_unavailable_not_a_crash(
 
 @pytest.fixture
 async def bot_without_chroma(tmp_path: Path, clock: FixedClock) -> AsyncIterator[BotHarness]:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         data_dir=tmp_path / "bot",
         embedding_backend="fake",

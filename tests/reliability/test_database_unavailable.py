@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from accounts.models import User
 from bot.app import build_application
@@ -131,7 +131,7 @@ def test_engine_raises_the_domain_error_with_structured_params(data_dir: Path) -
     con.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(DatabaseUnavailable) as caught, engine.begin() as conn:
-            conn.execute(User.__table__.insert().values(telegram_id=1, name="x", role="official"))
+            conn.execute(insert(User).values(telegram_id=1, name="x", role="official"))
         assert caught.value.params["service"] == "database"
         assert caught.value.params["reason"] == "locked"
         # Bugs are not disguised as outages.
@@ -149,7 +149,7 @@ def test_engine_raises_the_domain_error_with_structured_params(data_dir: Path) -
 
 @pytest.fixture
 async def locked_bot(tmp_path: Path, clock: FixedClock) -> AsyncIterator[BotHarness]:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         data_dir=tmp_path / "bot",
         embedding_backend="fake",

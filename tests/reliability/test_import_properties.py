@@ -27,7 +27,7 @@ from services import Services
 HEADER = ["jenis", "nomor", "judul", "para_pihak", "tanggal_ttd", "tanggal_berakhir", "aplikasi"]
 
 noise = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)),
+    alphabet=st.characters(exclude_categories=["Cs"]),
     max_size=24,
 )
 tricky = st.sampled_from(['"', '""', ",", ";", "\t", "\n", "\r\n", "\x00", "\ufeff", " ", "é", "—"])
