@@ -37,6 +37,20 @@ class ComposedAnswer:
     """The full text of each cited passage, in citation order."""
 
 
+RELATIVE_CUTOFF = 0.75
+"""Passages scoring below this share of the best one are not used in an answer."""
+
+
+def usable_hits(
+    hits: Sequence[SearchHit], relative_cutoff: float = RELATIVE_CUTOFF
+) -> list[SearchHit]:
+    """The passages close enough to the best one to answer from (at least the best one)."""
+    if not hits:
+        return []
+    best = hits[0].score or 1e-9
+    return [h for h in hits if h.score >= best * relative_cutoff] or [hits[0]]
+
+
 def strip_prefix(hit: SearchHit) -> str:
     """The passage without the "title > section" heading the chunker put in front of it."""
     text = hit.text.strip()
@@ -84,7 +98,7 @@ def compose(
     language: str | None = None,
     max_sentences: int = 4,
     max_chars: int = 900,
-    relative_cutoff: float = 0.75,
+    relative_cutoff: float = RELATIVE_CUTOFF,
 ) -> ComposedAnswer:
     """Compose an answer from ``hits`` (already judged relevant), best passages first.
 
@@ -98,7 +112,7 @@ def compose(
     if not hits:
         return ComposedAnswer("", (), lang, None)
     best = hits[0].score or 1e-9
-    usable = [h for h in hits if h.score >= best * relative_cutoff] or [hits[0]]
+    usable = usable_hits(hits, relative_cutoff)
     # Prefer passages in the question's language when they are about as relevant.
     same = [h for h in usable if (h.language or lang) == lang]
     if same and same[0].score >= best * 0.9:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
 from core.i18n import Catalog
-from knowledge_base.answer import ComposedAnswer, compose
+from knowledge_base.answer import ComposedAnswer, compose, usable_hits
 from knowledge_base.errors import (
     CitationNotFound,
     DocumentNotFound,
@@ -138,7 +138,9 @@ class KnowledgeService:
         if result.confident or result.tentative:
             hits = list(result.hits)
             if self.llm is not None:
-                composed = self.llm.answer(question, hits, language=lang)
+                # The model sees only the passages an answer may use, never the rest of the
+                # index: a document's text cannot widen what the model is shown.
+                composed = self.llm.answer(question, usable_hits(hits), language=lang)
             if composed is None:
                 composed = compose(
                     query,
