@@ -11,12 +11,9 @@ from cli.main import main
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SINERGI_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SINERGI_EMBEDDING_BACKEND", "fake")
-    monkeypatch.delenv("SINERGI_DATABASE_URL", raising=False)
-    monkeypatch.delenv("SINERGI_CHROMA_URL", raising=False)
-    return tmp_path / "data"
+def data_dir(cli_env: Path) -> Path:
+    """A fresh data dir without a schema: the demo's first command has to create it."""
+    return cli_env
 
 
 def _demo(capsys: pytest.CaptureFixture[str]) -> dict[str, object]:

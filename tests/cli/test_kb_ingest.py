@@ -8,24 +8,9 @@ import pytest
 
 from cli.errors import ExitStatus
 from cli.main import main
-from core.db import make_engine
-from tests.conftest import create_schema
 from tests.fakes import documents as docs
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "docs"
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "d"
-    path.mkdir()
-    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
-    monkeypatch.setenv("SINERGI_EMBEDDING_BACKEND", "fake")
-    monkeypatch.setenv("SINERGI_LANGUAGE", "id")
-    engine = make_engine(f"sqlite:///{path / 'sinergi.db'}")
-    create_schema(engine)
-    engine.dispose()
-    return path
 
 
 def test_ingest_samples_then_again_unchanged_json(

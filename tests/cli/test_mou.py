@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cli.errors import ExitStatus
 from cli.main import main
-from core.config import Settings
-from core.db import make_engine
-from tests.conftest import create_schema
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "agreements.csv"
 AT = "2026-11-23"
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "data"
-    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
-    monkeypatch.setenv("SINERGI_LANGUAGE", "id")
-    monkeypatch.delenv("SINERGI_DATABASE_URL", raising=False)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    settings.ensure_dirs()
-    engine = make_engine(settings.effective_database_url)
-    create_schema(engine)
-    engine.dispose()
-    yield path
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> object:

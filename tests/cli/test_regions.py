@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from cli.errors import ExitStatus
 from cli.main import main
 
-
-@pytest.fixture(autouse=True)
-def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SINERGI_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SINERGI_LANGUAGE", "id")
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 def test_find_resolves_officials_spelling(capsys: pytest.CaptureFixture[str]) -> None:

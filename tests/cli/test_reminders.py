@@ -13,7 +13,7 @@ import pytest
 from cli.errors import ExitStatus
 from cli.main import main
 from core.db import make_engine
-from tests.conftest import create_schema
+from services import database
 from tests.fakes.botapi.server import TOKEN, BotApiServer
 from tests.fakes.reminders import seed_agreement
 
@@ -22,14 +22,10 @@ TUESDAY_0900_WIB = "2026-03-03T09:00+07:00"
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "d"
-    path.mkdir()
-    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
-    for name in ("SINERGI_TELEGRAM_TOKEN", "SINERGI_TELEGRAM_BASE_URL", "SINERGI_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+def data_dir(cli_env: Path) -> Path:
+    path = cli_env
     engine = make_engine(f"sqlite:///{path / 'sinergi.db'}")
-    create_schema(engine)
+    database.upgrade(engine)
     seed_agreement(
         engine,
         agreement_id=1,

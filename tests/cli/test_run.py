@@ -7,21 +7,6 @@ from typing import Any
 import pytest
 
 from cli.main import main
-from core.db import make_engine
-from tests.conftest import create_schema
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "d"
-    path.mkdir()
-    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
-    monkeypatch.setenv("SINERGI_EMBEDDING_BACKEND", "fake")
-    monkeypatch.delenv("SINERGI_TELEGRAM_TOKEN", raising=False)
-    engine = make_engine(f"sqlite:///{path / 'sinergi.db'}")
-    create_schema(engine)
-    engine.dispose()
-    return path
 
 
 def test_run_without_token_explains_and_starts_the_chat(

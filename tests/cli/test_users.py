@@ -7,20 +7,6 @@ import pytest
 
 from cli.errors import ExitStatus
 from cli.main import main
-from core.db import make_engine
-from tests.conftest import create_schema
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "d"
-    path.mkdir()
-    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
-    monkeypatch.delenv("SINERGI_TELEGRAM_BOT_USERNAME", raising=False)
-    engine = make_engine(f"sqlite:///{path / 'sinergi.db'}")
-    create_schema(engine)
-    engine.dispose()
-    return path
 
 
 def _json(capsys: pytest.CaptureFixture[str]) -> object:
