@@ -262,19 +262,13 @@ class AccessService:
 
     def reject(self, telegram_id: int, *, by: str) -> UserView:
         """Refuse a request; the user stays known so repeating /start does not spam admins."""
-        with self._sf.begin() as s:
-            repo = AccountsRepository(s)
-            user = repo.user(telegram_id)
-            if user is None:
-                raise UserNotFound(telegram_id=telegram_id)
-            if user.role == rules.ADMIN and user.status == rules.ACTIVE:
-                self._ensure_other_admin(repo, user)
-            user.status = rules.REJECTED
-            user.updated_at = self._clock.now()
-            s.flush()
-            return user_view(user)
+        return self._shut_out(telegram_id, rules.REJECTED)
 
     def block(self, telegram_id: int, *, by: str) -> UserView:
+        """Keep a user out; they learn nothing more from the bot."""
+        return self._shut_out(telegram_id, rules.BLOCKED)
+
+    def _shut_out(self, telegram_id: int, status: str) -> UserView:
         with self._sf.begin() as s:
             repo = AccountsRepository(s)
             user = repo.user(telegram_id)
@@ -282,7 +276,7 @@ class AccessService:
                 raise UserNotFound(telegram_id=telegram_id)
             if user.role == rules.ADMIN and user.status == rules.ACTIVE:
                 self._ensure_other_admin(repo, user)
-            user.status = rules.BLOCKED
+            user.status = status
             user.updated_at = self._clock.now()
             s.flush()
             return user_view(user)
