@@ -86,10 +86,7 @@ class BotState:
     @property
     def upload_limit_bytes(self) -> int:
         """Telegram's cloud Bot API serves files up to 20 MB; a local Bot API server more."""
-        limit = self.settings.max_upload_bytes
-        if not self.settings.telegram_base_url:
-            limit = min(limit, 20 * 1024 * 1024)
-        return limit
+        return self.settings.max_upload_bytes if self.settings.telegram_base_url else 20 * 2**20
 
 
 ASKED_KEY = "asked_questions"

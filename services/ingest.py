@@ -157,19 +157,24 @@ class IngestService:
 
     # ---- checks before any work ------------------------------------------------------------
 
-    def check_upload(self, filename: str, size: int) -> None:
+    def check_upload(self, filename: str, size: int, *, limit_bytes: int | None = None) -> None:
         """Refuse an upload by name and size before downloading it.
 
+        Args:
+            limit_bytes: a lower limit of the transport (Telegram's cloud Bot API serves
+                files up to 20 MB); the smaller of it and ``settings.max_upload_mb`` applies.
+
         Raises:
-            FileTooLarge: ``size`` is above ``settings.max_upload_mb`` (``ingest.too_large``).
+            FileTooLarge: ``size`` is above the limit (``ingest.too_large``).
             UnsupportedFileType: the extension is not one we read (``ingest.unsupported_type``).
         """
         name = PurePath(filename).name
-        if size > self._settings.max_upload_bytes:
+        limit = self._settings.max_upload_bytes
+        if limit_bytes is not None:
+            limit = min(limit, limit_bytes)
+        if size > limit:
             raise FileTooLarge(
-                name,
-                size_mb=round(size / 2**20, 1),
-                limit_mb=round(self._settings.max_upload_mb, 1),
+                name, size_mb=round(size / 2**20, 1), limit_mb=round(limit / 2**20, 1)
             )
         ext = detect.extension(name)
         if ext and ext not in detect.SUPPORTED_EXTENSIONS:

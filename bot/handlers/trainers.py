@@ -22,7 +22,6 @@ from bot.handlers.common import command_args, edit_or_send, reply_html
 from bot.i18n import t, t_html
 from bot.keyboards import Callback, action_pattern, button, keyboard
 from bot.state import Context, call, get_state
-from ingestion.errors import FileTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +123,9 @@ async def upload(update: Update, context: Context, user: UserView) -> None:
     size = document.file_size or 0
     lang = user.language
     # Size and type are checked from the message's metadata, before anything is downloaded.
-    limit = state.upload_limit_bytes
-    if size > limit:
-        raise FileTooLarge(
-            filename, size_mb=round(size / 1048576, 1), limit_mb=round(limit / 1048576, 1)
-        )
-    await call(state.services.ingest.check_upload, filename, size)
+    await call(
+        state.services.ingest.check_upload, filename, size, limit_bytes=state.upload_limit_bytes
+    )
     options = parse_caption(message.caption)
     progress_message = await message.reply_html(
         t_html("upload.downloading", lang, filename=filename)

@@ -208,6 +208,13 @@ def test_check_upload_refuses_before_download_without_building_the_index(
     assert too_large.value.params == {"file": "panduan.pdf", "size_mb": 21.0, "limit_mb": 20.0}
     with pytest.raises(UnsupportedFileType):
         service.check_upload("anggaran.xlsx", 1024)
+    # A transport's lower limit (Telegram's cloud Bot API) wins over the settings.
+    with pytest.raises(FileTooLarge) as transport:
+        service.check_upload("panduan.pdf", 6 * 1024 * 1024, limit_bytes=5 * 1024 * 1024)
+    assert transport.value.params["limit_mb"] == 5.0
+    service.check_upload("panduan.pdf", 19 * 1024 * 1024, limit_bytes=50 * 1024 * 1024)
+    with pytest.raises(FileTooLarge):  # nor can it raise the settings' limit
+        service.check_upload("panduan.pdf", 21 * 1024 * 1024, limit_bytes=50 * 1024 * 1024)
 
 
 def test_upload_is_ingested_under_its_bare_name(service: IngestService, index: MemoryIndex) -> None:
