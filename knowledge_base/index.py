@@ -15,6 +15,7 @@ visible at the next query without a rebuild.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import threading
 from collections import Counter
@@ -24,7 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
@@ -38,7 +39,7 @@ from knowledge_base.fusion import (
     fusion_for,
     judge,
 )
-from knowledge_base.keyword import KeywordIndex, TextNormalizer
+from knowledge_base.keyword import TERMS_VERSION, KeywordIndex, TextNormalizer
 from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta
 from knowledge_base.schemas import (
     ChunkInput,
@@ -56,9 +57,12 @@ Progress = Callable[[int, int], None]
 
 MODEL_META = "embedding_model"
 REVISION_META = "revision"
+TERMS_META = "keyword_terms"
+"""The ``TERMS_VERSION`` of the normalisation that produced the stored chunk terms."""
 EXACT_SEARCH_LIMIT = 3000
 """A filter that leaves at most this many chunks is searched exactly instead of via HNSW."""
 _VECTOR_CACHE_LIMIT = 50_000
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,7 @@ class KnowledgeIndex:
         with self._sf.begin() as s:
             revision = self._bump_revision(s)
             self._record_model(s)
+            self._record_terms_version(s)
             rows = s.scalars(select(KbChunk).where(KbChunk.doc_id == doc.doc_id))
             old = {c.chunk_id: c for c in rows}
             row = s.get(KbDocument, doc.doc_id)
@@ -286,6 +291,52 @@ class KnowledgeIndex:
             # Only reachable when the index was emptied: adopt the new model.
             row.value = self.model_id
 
+    def _record_terms_version(self, s: Session) -> None:
+        row = s.get(KbIndexMeta, TERMS_META)
+        if row is None:
+            # A first document, or stored terms that _refresh_terms has just brought up to date.
+            s.add(KbIndexMeta(key=TERMS_META, value=TERMS_VERSION))
+        else:
+            row.value = TERMS_VERSION
+
+    def _refresh_terms(self) -> None:
+        """Re-derive every chunk's stored terms when they came from another normalisation.
+
+        Runs once, when a process first opens an index written by an older version. All rows
+        change in one transaction, and every document gets the new revision, so processes that
+        already hold the old terms in memory reload them.
+        """
+        with self._sf() as s:
+            if self._meta(s, TERMS_META) == TERMS_VERSION:
+                return
+            if not s.scalar(select(func.count()).select_from(KbChunk)):
+                return  # nothing stored yet; the first write records the version
+        with self._sf.begin() as s:
+            revision = self._bump_revision(s)  # also serialises concurrent refreshes
+            if self._meta(s, TERMS_META) == TERMS_VERSION:
+                return
+            changed = 0
+            last = ""
+            while True:
+                rows = s.execute(
+                    select(KbChunk.chunk_id, KbChunk.text, KbChunk.terms)
+                    .where(KbChunk.chunk_id > last)
+                    .order_by(KbChunk.chunk_id)
+                    .limit(1000)
+                ).all()
+                if not rows:
+                    break
+                for cid, text, terms in rows:
+                    fresh = " ".join(self.normalizer.terms(text))
+                    if fresh != terms:
+                        row = update(KbChunk).where(KbChunk.chunk_id == cid)
+                        s.execute(row.values(terms=fresh))
+                        changed += 1
+                last = rows[-1].chunk_id
+            s.execute(update(KbDocument).values(revision=revision))
+            self._record_terms_version(s)
+        _log.info("keyword terms re-derived (v%s): %d chunks changed", TERMS_VERSION, changed)
+
     def recorded_model(self) -> str | None:
         """The embedding model that built the index (``None`` before the first document)."""
         with self._sf() as s:
@@ -306,6 +357,8 @@ class KnowledgeIndex:
     # ------------------------------------------------------------------ sync
     def _sync(self) -> None:
         """Follow the database: reload documents written since this process last looked."""
+        if self._revision < 0:
+            self._refresh_terms()
         with self._sf() as s:
             value = self._meta(s, REVISION_META)
             revision = int(value) if value is not None else 0

@@ -1,10 +1,12 @@
 """Keyword search: BM25 over Indonesian-normalised terms, updated per chunk, never rebuilt.
 
 Chroma's local mode has no keyword search, so this index sits beside it. Terms are lower-cased
-words, stemmed with Sastrawi (cached: stemming one word costs ~0.1 ms) without Indonesian and
-English function words. The index lives in memory as compact per-term posting arrays; the chunk
-rows in the database keep each chunk's terms, so the index is restored from there (or from a
-snapshot) without re-reading any document.
+words with their accents folded ("Pokémon" -> "pokemon"), stemmed with Sastrawi (cached: stemming
+one word costs ~0.1 ms) without Indonesian and English function words. The index lives in memory
+as compact per-term posting arrays; the chunk rows in the database keep each chunk's terms, so
+the index is restored from there without re-reading any document. Stored terms are tagged with
+``TERMS_VERSION``; when the normalisation changes, the index re-derives them from the chunk
+texts (see ``KnowledgeIndex``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,23 @@ _EXTRA_WORDS = (
 _EXTRA_STOPWORDS = frozenset(_EXTRA_WORDS.split())
 _KEEP = frozenset({"tidak", "bukan", "belum", "tanpa", "tahun", "bulan", "hari"})
 
+TERMS_VERSION = "2"
+"""Changes whenever :meth:`TextNormalizer.terms` would give different terms for the same text.
+
+1: the first normalisation. 2: accents folded, only ASCII words go to Sastrawi (it turned
+"pokémon" into the single term "pok mon", which the stored, space-joined terms split in two).
+"""
+
+
+def fold_accents(text: str) -> str:
+    """``text`` without combining accents: "pokémon" -> "pokemon", "münchen" -> "munchen"."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
+
 
 def _stopwords() -> frozenset[str]:
     from Sastrawi.StopWordRemover.StopWordRemoverFactory import StopWordRemoverFactory
@@ -61,7 +80,7 @@ class TextNormalizer:
 
     def words(self, text: str) -> list[str]:
         """Lower-cased words (hyphenated words kept whole, then also split)."""
-        text = unicodedata.normalize("NFKC", text).lower()
+        text = fold_accents(unicodedata.normalize("NFKC", text).lower())
         out: list[str] = []
         for word in _WORD.findall(text):
             if "-" in word:
@@ -79,10 +98,13 @@ class TextNormalizer:
         cached = self._cache.get(word)
         if cached is not None:
             return cached
-        if not self._stem_enabled or not word.isalpha() or len(word) <= 3:
+        # Sastrawi knows only a-z: any other letter ("ł", "ß", Arabic, CJK) becomes a space.
+        if not self._stem_enabled or not (word.isascii() and word.isalpha()) or len(word) <= 3:
             result = word
         else:
             result = self._stemmer.stem(word) or word  # type: ignore[attr-defined]
+            if " " in result:  # never a term with a space: stored terms are space-joined
+                result = word
         if len(self._cache) < 500_000:
             self._cache[word] = result
         return result

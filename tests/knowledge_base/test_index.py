@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from core.clock import FixedClock
+from core.db import make_session_factory
 from knowledge_base.embeddings import FakeEmbeddings
 from knowledge_base.errors import InvalidDocument, ModelMismatch
-from knowledge_base.index import KnowledgeIndex, chunk_ids
+from knowledge_base.index import TERMS_META, KnowledgeIndex, chunk_ids
+from knowledge_base.keyword import TERMS_VERSION
+from knowledge_base.models import KbChunk, KbIndexMeta
 from knowledge_base.schemas import ChunkInput, DocumentInput, SearchFilters
 from tests.knowledge_base.conftest import make_index
 
@@ -138,6 +142,49 @@ def test_another_process_sees_writes_without_rebuild(
     index.remove_document("erk-guide")
     assert all(h.doc_id != "erk-guide" for h in reader.search("yearly targets", k=5))
     reader.close()
+
+
+FOREIGN = DocumentInput("sejarah", "Sejarah", language="id")
+FOREIGN_TEXT = chunks("Sejarah > Polandia\nWładysław I diberi gelar adipati di kota München.")
+
+
+def test_accented_words_match_in_a_restarted_process(
+    index: KnowledgeIndex, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    index.replace_document(FOREIGN, FOREIGN_TEXT)
+    restarted = make_index(sqlite_engine, tmp_path / "chroma")  # terms come from the rows
+    for question in ("Władysław?", "munchen", "MÜNCHEN"):
+        hits = restarted.search(question, k=1, mode="keyword")
+        assert hits and hits[0].doc_id == "sejarah", question
+    restarted.close()
+
+
+def test_terms_of_an_older_normalisation_are_re_derived(
+    index: KnowledgeIndex, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    index.replace_document(FOREIGN, FOREIGN_TEXT)
+    index.replace_document(GAMPIL, GAMPIL_V1)
+    sf = make_session_factory(sqlite_engine)
+    with sf.begin() as s:  # rows as an older normalisation wrote them...
+        s.execute(update(KbChunk).values(terms="usang"))
+    stale = make_index(sqlite_engine, tmp_path / "chroma")  # ...loaded by a running process
+    assert len(stale.search("usang", k=5, mode="keyword")) == 4
+    with sf.begin() as s:
+        s.get(KbIndexMeta, TERMS_META).value = "1"
+
+    upgraded = make_index(sqlite_engine, tmp_path / "chroma")
+    assert upgraded.search("munchen", k=1, mode="keyword")[0].doc_id == "sejarah"
+    assert upgraded.search("izin usaha", k=1, mode="keyword")[0].doc_id == "panduan-gampil"
+    assert not upgraded.search("usang", k=5, mode="keyword")
+    with sf() as s:
+        assert s.get(KbIndexMeta, TERMS_META).value == TERMS_VERSION
+        stored = s.scalars(select(KbChunk.terms)).all()
+    assert all("usang" not in t for t in stored)
+    # The process holding the old terms follows the change on its next search.
+    assert stale.search("munchen", k=1, mode="keyword")[0].doc_id == "sejarah"
+    assert not stale.search("usang", k=5, mode="keyword")
+    stale.close()
+    upgraded.close()
 
 
 def test_progress_reports_embedding_work(index: KnowledgeIndex) -> None:

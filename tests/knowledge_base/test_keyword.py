@@ -6,8 +6,12 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from knowledge_base.keyword import KeywordIndex, TextNormalizer, top_k
+
+_shared_normalizer = TextNormalizer()
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +28,22 @@ def test_terms_are_stemmed_without_function_words(normalizer: TextNormalizer) ->
 def test_negation_is_kept_and_reduplication_folded(normalizer: TextNormalizer) -> None:
     assert "tidak" in normalizer.terms("dokumen yang tidak lengkap")
     assert normalizer.terms("kota-kota") == ["kota"]
+
+
+def test_accents_are_folded_and_foreign_letters_kept_whole(normalizer: TextNormalizer) -> None:
+    assert normalizer.terms("Pokémon dan kota München") == ["pokemon", "kota", "munchen"]
+    assert normalizer.terms("Władysław Jagiełło") == ["władysław", "jagiełło"]
+    assert normalizer.terms("Straße 東京") == ["straße", "東京"]
+    assert normalizer.terms("pokemon") == normalizer.terms("POKÉMON")
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_terms_survive_the_stored_form(text: str) -> None:
+    # Chunk rows keep terms space-joined; a term holding a space would split on restore.
+    terms = _shared_normalizer.terms(text)
+    assert " ".join(terms).split() == terms
+    assert all(t and not any(c.isspace() for c in t) for t in terms)
 
 
 def test_stems_are_cached(normalizer: TextNormalizer) -> None:
