@@ -12,11 +12,12 @@ from core.db import make_session_factory
 from knowledge_base.embeddings import FakeEmbeddings
 from knowledge_base.index import KnowledgeIndex
 from knowledge_base.schemas import ChunkInput, DocumentInput
-from knowledge_base.vectorstore import VectorStore, make_client
+from knowledge_base.vectorstore import HNSW_EF, VectorStore, make_client
 from tests.conftest import CHROMA_URL_ENV, require_server
 
 
 def _exercise(store: VectorStore) -> None:
+    assert store.hnsw["ef_search"] == HNSW_EF and store.hnsw["ef_construction"] == HNSW_EF
     emb = FakeEmbeddings()
     texts = ["izin usaha Gampil", "target kinerja e-RK", "pengaduan warga Hayu"]
     store.upsert(["a", "b", "c"], emb.embed_documents(texts), ["d1", "d1", "d2"])
@@ -30,6 +31,7 @@ def _exercise(store: VectorStore) -> None:
     assert store.count() == 1 and store.ids_of_document("d1") == []
     store.clear()
     assert store.count() == 0
+    assert store.hnsw["ef_construction"] == HNSW_EF  # recreated with the same settings
     assert store.query(emb.embed_query("x"), 3) == []
 
 
@@ -37,6 +39,16 @@ def test_on_disk_store(tmp_path: Path) -> None:
     client = make_client(chroma_url=None, chroma_dir=tmp_path / "chroma")
     store = VectorStore(client, "unit_chunks", FakeEmbeddings())
     _exercise(store)
+    store.close()
+
+
+def test_an_older_collection_gets_the_wider_search(tmp_path: Path) -> None:
+    client = make_client(chroma_url=None, chroma_dir=tmp_path / "chroma")
+    client.create_collection("old_chunks", metadata={"hnsw:space": "cosine"})  # Chroma's defaults
+    assert client.get_collection("old_chunks").configuration_json["hnsw"]["ef_search"] < HNSW_EF
+    store = VectorStore(client, "old_chunks", FakeEmbeddings())
+    assert store.hnsw["ef_search"] == HNSW_EF
+    assert client.get_collection("old_chunks").configuration_json["hnsw"]["ef_search"] == HNSW_EF
     store.close()
 
 
