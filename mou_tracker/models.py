@@ -31,7 +31,7 @@ class Agreement(Base):
     objective: Mapped[str | None] = mapped_column(Text, default=None)
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
     signed_on: Mapped[date | None] = mapped_column(Date, default=None)
-    ends_on: Mapped[date | None] = mapped_column(Date, default=None)
+    ends_on: Mapped[date | None] = mapped_column(Date, default=None, index=True)
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("agreements.id", ondelete="SET NULL"), default=None, index=True
     )
@@ -106,7 +106,7 @@ class Milestone(Base):
     key: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(300))
     position: Mapped[int] = mapped_column(Integer)
-    due_on: Mapped[date | None] = mapped_column(Date, default=None)
+    due_on: Mapped[date | None] = mapped_column(Date, default=None, index=True)
     #: ``None`` means every party must act.
     responsible_region_code: Mapped[str | None] = mapped_column(String(16), default=None)
     status: Mapped[str] = mapped_column(String(16), default="planned")

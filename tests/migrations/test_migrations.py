@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from cli.main import main
 from core.db import Base, make_engine
@@ -64,3 +65,33 @@ def test_cli_db_upgrade_then_current(
     head = database.head_revision(engine)
     engine.dispose()
     assert head is not None and head in out
+
+
+def test_upgrade_from_the_first_schema_keeps_the_data(db_url: str) -> None:
+    engine = make_engine(db_url)
+    database.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO agreements (id, kind, title, status, owner_region_code,"
+                " created_at, updated_at) VALUES (1, 'mou', 'Replikasi Gampil', 'active',"
+                " '32.73', :now, :now)"
+            ),
+            {"now": datetime(2026, 1, 5, tzinfo=UTC)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO milestones (id, agreement_id, key, title, position, status, due_on)"
+                " VALUES (7, 1, 'pks', 'PKS ditandatangani', 1, 'planned', :due)"
+            ),
+            {"due": date(2026, 2, 1)},
+        )
+    database.upgrade(engine)
+    assert database.is_up_to_date(engine)
+    indexes = {i["name"] for i in inspect(engine).get_indexes("milestones")}
+    assert "ix_milestones_due_on" in indexes
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT title, due_on FROM milestones WHERE id = 7")).one()
+    assert row.title == "PKS ditandatangani" and str(row.due_on) == "2026-02-01"
+    engine.dispose()
+    assert _diff(db_url) == []
