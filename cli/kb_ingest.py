@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -21,7 +22,7 @@ from services.ingest import IngestProgress, IngestReport
 
 
 def register(kb_app: typer.Typer) -> None:
-    """Add ``ingest`` and ``reindex`` to the ``kb`` command group."""
+    """Add ``ingest``, ``reindex`` and ``prune-originals`` to the ``kb`` command group."""
 
     @kb_app.command("ingest")
     def ingest(
@@ -79,6 +80,31 @@ def register(kb_app: typer.Typer) -> None:
             print_report(app_ctx, report)
         if report.failed:
             raise typer.Exit(int(ExitStatus.FAILED))
+
+    @kb_app.command("prune-originals")
+    def prune_originals(
+        ctx: typer.Context,
+        min_age_hours: float = typer.Option(
+            1.0, "--min-age-hours", min=0.0, help="Spare files changed more recently than this."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    ) -> None:
+        """Delete kept originals that no document uses any more (e.g. of removed documents)."""
+        app_ctx = get_ctx(ctx)
+        report = app_ctx.services.ingest.prune_originals(min_age=timedelta(hours=min_age_hours))
+        if as_json:
+            print_json(report)
+            return
+        app_ctx.console.print(
+            app_ctx.t(
+                "ingest.prune.done",
+                deleted=report.deleted,
+                freed_mb=f"{report.bytes_freed / 1_000_000:.1f}",
+                kept_recent=report.kept_recent,
+                referenced=report.referenced,
+            ),
+            markup=False,
+        )
 
 
 class _ProgressBar:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path, PurePath
 from typing import Any, Literal, Protocol
 
@@ -106,6 +108,18 @@ class IngestReport:
     @property
     def total(self) -> int:
         return self.added + self.updated + self.unchanged + len(self.failed)
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    """What ``prune_originals`` did: files deleted, bytes freed, unreferenced files spared."""
+
+    deleted: int
+    bytes_freed: int
+    kept_recent: int
+    """Unreferenced but changed within ``min_age`` (an ingest may be about to use them)."""
+    referenced: int
+    """Originals still used by an indexed document."""
 
 
 @dataclass
@@ -405,6 +419,9 @@ class IngestService:
         )
         target = self._settings.data_dir / relative
         if target.is_file():
+            # Fresh again: prune_originals spares recently touched files, and this one is about
+            # to be referenced by the document being indexed.
+            os.utime(target)
             return relative.as_posix(), False
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a crash never leaves a truncated original under its final name.
@@ -418,23 +435,34 @@ class IngestService:
             raise
         return relative.as_posix(), True
 
-    def prune_originals(self) -> int:
+    def prune_originals(
+        self, *, min_age: timedelta = timedelta(hours=1), now: float | None = None
+    ) -> PruneReport:
         """Delete kept originals no indexed document refers to (e.g. of removed documents).
 
-        Run it when no ingest is in progress: an ingest stores the original just before
-        indexing it. Returns the number of files deleted.
+        An ingest stores (or touches) the original just before indexing it, so files changed
+        in the last ``min_age`` are spared: pruning is safe while the bot is ingesting.
         """
         referenced = {d.original_path for d in self.index.list_documents() if d.original_path}
         root = self._settings.originals_dir
-        deleted = 0
+        cutoff = (time.time() if now is None else now) - min_age.total_seconds()
+        deleted = kept_recent = freed = 0
         for path in sorted(root.rglob("*")) if root.is_dir() else []:
             if not path.is_file():
                 continue
             relative = path.relative_to(self._settings.data_dir).as_posix()
-            if relative not in referenced:
-                path.unlink(missing_ok=True)
-                deleted += 1
-        return deleted
+            if relative in referenced:
+                continue
+            stat = path.stat()
+            if stat.st_mtime > cutoff:
+                kept_recent += 1
+                continue
+            path.unlink(missing_ok=True)
+            deleted += 1
+            freed += stat.st_size
+        return PruneReport(
+            deleted=deleted, bytes_freed=freed, kept_recent=kept_recent, referenced=len(referenced)
+        )
 
     def _discard_if_unreferenced(self, relative: str) -> None:
         # The previous version's original, once no document (another name, same bytes) uses it.

@@ -108,3 +108,23 @@ def test_eval_missing_file(
         == ExitStatus.INVALID_INPUT
     )
     assert "nope.jsonl" in capsys.readouterr().err
+
+
+def test_prune_originals_deletes_only_unused_old_files(
+    ingested: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    originals = ingested / "originals"
+    before = sorted(p for p in originals.rglob("*") if p.is_file())
+    assert main(["kb", "list", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)[0]
+    assert main(["kb", "remove", doc["doc_id"]]) == 0
+    capsys.readouterr()
+    assert main(["kb", "prune-originals", "--json"]) == 0  # removed just now: spared
+    report = json.loads(capsys.readouterr().out)
+    assert report["deleted"] == 0 and report["kept_recent"] == 1
+    assert main(["kb", "prune-originals", "--min-age-hours", "0"]) == 0
+    assert "1 berkas asli" in capsys.readouterr().out
+    after = sorted(p for p in originals.rglob("*") if p.is_file())
+    assert len(after) == len(before) - 1
+    assert (ingested / doc["original_path"]) not in after
+    assert main(["kb", "ask", "Bagaimana cara mengajukan izin di Gampil?"]) == 0

@@ -8,7 +8,10 @@ A test at the end runs the same flow on the real index when it is available.
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -285,8 +288,36 @@ def test_replaced_and_removed_versions_do_not_leave_originals_behind(
     service.ingest_paths([copy])
     assert first not in originals()  # no document refers to it any more
     index.remove_document("salinan")
-    assert service.prune_originals() == 1
+    # Just written: spared, an ingest may be about to refer to it.
+    report = service.prune_originals()
+    assert (report.deleted, report.kept_recent, report.referenced) == (0, 1, 1)
+    assert len(originals()) == 2
+    report = service.prune_originals(now=time.time() + 3601)
+    assert report.deleted == 1 and report.bytes_freed > 0
     assert originals() == {second}
+
+
+def test_an_ingest_refreshes_an_unreferenced_original_it_reuses(
+    service: IngestService, index: MemoryIndex, tmp_path: Path, settings: Settings
+) -> None:
+    path = tmp_path / "panduan-gampil.md"
+    path.write_text(docs.MARKDOWN_MANUAL, encoding="utf-8")
+    service.ingest_paths([path])
+    kept = settings.data_dir / index.docs["panduan-gampil"].original_path
+    index.remove_document("panduan-gampil")
+    os.utime(kept, (time.time() - 7200, time.time() - 7200))  # an old orphan...
+    real_replace = index.replace_document
+    pruned: list[int] = []
+
+    def prune_then_replace(*args: Any, **kwargs: Any) -> int:
+        # A prune running after the original is stored, before the document refers to it.
+        pruned.append(service.prune_originals().deleted)
+        return real_replace(*args, **kwargs)
+
+    index.replace_document = prune_then_replace  # type: ignore[method-assign]
+    report = service.ingest_paths([path])  # ...that a new ingest of the same bytes uses again
+    assert report.added == 1 and pruned == [0]
+    assert kept.is_file()
 
 
 def test_reindex_reports_a_missing_original(
