@@ -6,6 +6,7 @@ there is deliberately no module-level instance.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -98,7 +99,26 @@ class Settings(BaseSettings):
     working_days: list[int] = Field(
         default_factory=lambda: [0, 1, 2, 3, 4], description="0 = Monday."
     )
+    holidays: list[date] = Field(
+        default_factory=list,
+        description="Public holidays and collective leave (JSON list of ISO dates): no "
+        "reminders are sent on them; they wait for the next working day.",
+    )
     reminder_interval_minutes: int = Field(default=5, ge=1)
+    reminder_catch_up_days: int = Field(
+        default=14,
+        ge=0,
+        description="A reminder missed (bot down) for longer than this is not sent late.",
+    )
+    reminder_lease_minutes: int = Field(
+        default=10,
+        ge=1,
+        description="How long a delivery pass holds the reminders it claimed; must exceed "
+        "one send's worst case.",
+    )
+    reminder_max_attempts: int = Field(
+        default=6, ge=1, description="Transient failures before a reminder is given up."
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -413,8 +413,10 @@ class ReminderService:
             placeholder (``due`` still works, nothing can be delivered).
         timezone_of: region code -> IANA time zone (from the region directory).
         region_name: region code -> display name.
-        lease: how long a claim holds rows; must exceed one send's worst-case duration.
-        max_attempts: transient failures after which a reminder is given up (undeliverable).
+        lease: how long a claim holds rows; must exceed one send's worst-case duration
+            (default: ``settings.reminder_lease_minutes``).
+        max_attempts: transient failures after which a reminder is given up (undeliverable;
+            default: ``settings.reminder_max_attempts``).
     """
 
     def __init__(
@@ -426,8 +428,8 @@ class ReminderService:
         timezone_of: Callable[[str], str] | None = None,
         region_name: Callable[[str], str] | None = None,
         clock: Clock | None = None,
-        lease: timedelta = timedelta(minutes=10),
-        max_attempts: int = 6,
+        lease: timedelta | None = None,
+        max_attempts: int | None = None,
     ) -> None:
         self._sf = session_factory
         self._settings = settings
@@ -436,8 +438,8 @@ class ReminderService:
         self._timezone_of = timezone_of or (lambda _code: settings.timezone)
         self._region_name = region_name or (lambda code: code)
         self._clock = clock or SystemClock()
-        self._lease = lease
-        self._max_attempts = max_attempts
+        self._lease = lease or timedelta(minutes=settings.reminder_lease_minutes)
+        self._max_attempts = max_attempts or settings.reminder_max_attempts
         self._tz_cache: dict[str, str] = {}
         self._names: dict[str, str] = {}
 

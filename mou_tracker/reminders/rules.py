@@ -59,6 +59,8 @@ class ReminderPolicy:
     working_hours_start: int = 8
     working_hours_end: int = 16
     working_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    holidays: frozenset[date] = frozenset()
+    """Public holidays and collective leave: not working days, whatever their weekday."""
     default_timezone: str = "Asia/Jakarta"
     catch_up_days: int = 14
     digest_ahead_days: int = 14
@@ -81,6 +83,8 @@ class ReminderPolicy:
             working_hours_start=settings.working_hours_start,
             working_hours_end=settings.working_hours_end,
             working_days=frozenset(settings.working_days),
+            holidays=frozenset(settings.holidays),
+            catch_up_days=settings.reminder_catch_up_days,
             default_timezone=settings.timezone,
             stalled_after_days=settings.stalled_after_days,
             at_risk_within_days=settings.at_risk_within_days,
@@ -103,10 +107,15 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+def is_working_day(day: date, policy: ReminderPolicy) -> bool:
+    """A working weekday that is not a holiday."""
+    return day.weekday() in policy.working_days and day not in policy.holidays
+
+
 def is_working_slot(local: datetime, policy: ReminderPolicy) -> bool:
     """Whether a local wall-clock time is on a working day within working hours."""
     return (
-        local.weekday() in policy.working_days
+        is_working_day(local.date(), policy)
         and policy.working_hours_start <= local.hour < policy.working_hours_end
     )
 
@@ -120,8 +129,8 @@ def next_working_slot(at: datetime, timezone: str, policy: ReminderPolicy) -> da
     day = local.date()
     if local.hour >= policy.working_hours_start:
         day += timedelta(days=1)
-    for _ in range(8):
-        if day.weekday() in policy.working_days:
+    for _ in range(len(policy.holidays) + 8):
+        if is_working_day(day, policy):
             start = datetime.combine(day, time(policy.working_hours_start), tzinfo=tz)
             return start.astimezone(UTC)
         day += timedelta(days=1)
@@ -285,15 +294,25 @@ def digest_week(local_today: date) -> int:
 def digest_due(calendar: LocalCalendar, timezone: str) -> int | None:
     """The week whose digest is due now in ``timezone``, or None.
 
-    A digest is due on the first working day of the week (Monday by default) in working hours:
-    normally the first pass after 08:00 sends it; after a morning outage, the first pass later
-    that day. A week whose digest day passed entirely in an outage gets none (the next one
-    comes a week later); the outbox keeps it to one per week.
+    A digest is due on the first working day of the week (Monday by default; Tuesday when
+    Monday is a holiday) in working hours: normally the first pass after 08:00 sends it; after
+    a morning outage, the first pass later that day. A week whose digest day passed entirely in
+    an outage gets none (the next one comes a week later); the outbox keeps it to one per week.
+    A week without any working day gets no digest.
     """
     if not calendar.in_working_slot(timezone):
         return None
     today = calendar.today(timezone)
-    if today.weekday() != min(calendar.policy.working_days):
+    monday = today - timedelta(days=today.weekday())
+    first = next(
+        (
+            day
+            for day in (monday + timedelta(days=n) for n in range(7))
+            if is_working_day(day, calendar.policy)
+        ),
+        None,
+    )
+    if first != today:
         return None
     return digest_week(today)
 

@@ -488,6 +488,31 @@ def test_transient_errors_are_retried_with_backoff_then_given_up(
     assert len(sender.to(ADMIN)) == 1
 
 
+def test_attempts_and_lease_come_from_the_settings(
+    services: Services, directory: FakeDirectory, engine: Engine
+) -> None:
+    seed_basic(engine)
+    settings = services.settings.model_copy(
+        update={"reminder_max_attempts": 2, "reminder_lease_minutes": 3}
+    )
+    reminders = ReminderService(
+        services.session_factory,
+        settings,
+        directory=directory,
+        timezone_of=ZONES.__getitem__,
+        region_name=NAMES.__getitem__,
+        clock=services.clock,
+    )
+    assert reminders._lease == timedelta(minutes=3)
+    sender = FakeSender(fail={KERINCI_COORD: TransientSendError("502 Bad Gateway")})
+    at = TUESDAY
+    for _ in range(4):
+        reminders.run_pass(now=at, sender=sender)
+        at += timedelta(hours=1)
+    [row] = [r for r in reminders.log() if r.kind == "upcoming"]
+    assert row.status == UNDELIVERABLE and row.attempts == 2
+
+
 def test_a_transient_error_then_success_sends_once(
     reminders: ReminderService, engine: Engine
 ) -> None:

@@ -335,3 +335,52 @@ def test_outlook_uses_the_tracker_health_and_lists_overdue_and_soon() -> None:
     assert view.renewal_due is True
     paper_only = outlook(agreement(), [milestone(date(2026, 12, 1))], today=today, policy=POLICY)
     assert paper_only.health == "stalled"
+
+
+# --- public holidays ----------------------------------------------------------------------------
+
+# A hypothetical holiday on Monday 2 March 2026 and Tuesday 3 March 2026 (e.g. collective leave).
+HOLIDAY_POLICY = ReminderPolicy(holidays=frozenset({date(2026, 3, 2), date(2026, 3, 3)}))
+
+
+def test_nothing_is_handed_out_on_a_holiday_it_waits_for_the_next_working_day() -> None:
+    due = milestone(date(2026, 3, 9))  # the 7-day rung falls on the holiday Monday
+    assert triggers(agreement(), [due], MONDAY_0900_WIB, HOLIDAY_POLICY) == []
+    assert not is_working_slot(datetime(2026, 3, 2, 9, 0), HOLIDAY_POLICY)
+    slot = next_working_slot(MONDAY_0900_WIB, "Asia/Jakarta", HOLIDAY_POLICY)
+    assert slot == datetime(2026, 3, 4, 1, 0, tzinfo=UTC)  # Wednesday 08:00 WIB
+    assert summary(triggers(agreement(), [due], slot, HOLIDAY_POLICY)) == {("upcoming", 7, KERINCI)}
+
+
+def test_holidays_across_a_weekend_are_all_skipped() -> None:
+    friday_evening = datetime(2026, 3, 6, 10, 0, tzinfo=UTC)  # 17:00 WIB, after hours
+    long_weekend = ReminderPolicy(holidays=frozenset({date(2026, 3, 9), date(2026, 3, 10)}))
+    slot = next_working_slot(friday_evening, "Asia/Jakarta", long_weekend)
+    assert slot == datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+
+
+def test_the_weekly_digest_moves_to_the_first_working_day_after_a_monday_holiday() -> None:
+    assert digest_due(LocalCalendar(MONDAY_0900_WIB, HOLIDAY_POLICY), "Asia/Jakarta") is None
+    tuesday = LocalCalendar(datetime(2026, 3, 3, 3, 0, tzinfo=UTC), HOLIDAY_POLICY)
+    assert digest_due(tuesday, "Asia/Jakarta") is None
+    wednesday = LocalCalendar(datetime(2026, 3, 4, 3, 0, tzinfo=UTC), HOLIDAY_POLICY)
+    assert digest_due(wednesday, "Asia/Jakarta") == 202610
+    # Without holidays, Wednesday is not the digest day.
+    assert (
+        digest_due(LocalCalendar(datetime(2026, 3, 4, 3, 0, tzinfo=UTC), POLICY), "Asia/Jakarta")
+        is None
+    )
+
+
+def test_holidays_and_delivery_knobs_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SINERGI_HOLIDAYS", '["2026-03-02", "2026-03-03"]')
+    monkeypatch.setenv("SINERGI_REMINDER_CATCH_UP_DAYS", "3")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    policy = ReminderPolicy.from_settings(settings)
+    assert policy.holidays == HOLIDAY_POLICY.holidays
+    assert policy.catch_up_days == 3
+    monkeypatch.setenv("SINERGI_HOLIDAYS", '["2026-02-30"]')
+    with pytest.raises(ValueError):
+        Settings(_env_file=None)  # type: ignore[call-arg]
