@@ -48,13 +48,12 @@ from bot.state import Context, call, get_state
 from core.config import Settings
 from core.errors import AppError
 from services import Services
+from services.reminder_messages import OutgoingMessage, format_date
 from services.reminders import (
     SNOOZE_DAYS,
-    OutgoingMessage,
     PassReport,
     TransientSendError,
     UndeliverableError,
-    format_date,
 )
 
 log = logging.getLogger(__name__)

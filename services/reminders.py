@@ -4,7 +4,8 @@
 due, expands each audience (a region, or the admins) to people through the access service,
 and leaves out what the outbox already holds. ``run_pass(now=..., sender=...)`` records those
 reminders in the outbox and delivers them, one message per recipient, through a
-:class:`ReminderSender` (the bot's Telegram sender, or a fake in tests and benchmarks).
+:class:`ReminderSender` (the bot's Telegram sender, or a fake in tests and benchmarks). The
+messages themselves (texts and buttons) are rendered by :mod:`services.reminder_messages`.
 
 Exactly once, in short (the full argument is in :mod:`mou_tracker.reminders.repository`): the
 outbox row's unique ``dedup_key`` makes a reminder recordable once; a pass *claims* rows with a
@@ -26,7 +27,6 @@ outside the recipient's working hours, retries included.
 
 from __future__ import annotations
 
-import html
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,7 +56,7 @@ from mou_tracker.reminders.rules import (
     zone,
 )
 from mou_tracker.reminders.schemas import ADMINS, AgreementFacts, MilestoneFacts, Trigger
-from services.messages import catalog
+from services.reminder_messages import OutgoingMessage, ReminderButton, ReminderRenderer
 
 __all__ = [
     "DueReminder",
@@ -79,22 +79,10 @@ __all__ = [
 RULE_KINDS = ("upcoming", "overdue", "escalation", "renewal", "snooze")
 #: Kinds that are always a message of their own.
 DIGEST_KINDS = ("digest", "portfolio")
-#: Buttons on a single-milestone reminder, in order.
-MILESTONE_ACTIONS = ("done", "progress", "blocked", "snooze")
 SNOOZE_DAYS = 3
 #: A snooze whose time came more than this long ago is not repeated any more.
 SNOOZE_RIPE_DAYS = 14
-MAX_TEXT = 4096
-MAX_COLLAPSED_BUTTONS = 8
 PORTFOLIO_LISTED = 40
-
-_ZONE_LABELS = {
-    "Asia/Jakarta": "WIB",
-    "Asia/Pontianak": "WIB",
-    "Asia/Makassar": "WITA",
-    "Asia/Jayapura": "WIT",
-}
-
 
 # --- errors -------------------------------------------------------------------------------------
 
@@ -197,31 +185,6 @@ class RecipientDirectory(Protocol):
     def admins(self) -> Sequence[Person]: ...
 
     def get_user(self, telegram_id: int) -> Person | None: ...
-
-
-@dataclass(frozen=True)
-class ReminderButton:
-    """An inline button: the transport encodes ``action`` and ``milestone_id`` itself.
-
-    ``action`` is one of ``done``, ``progress``, ``blocked``, ``snooze`` (on a single reminder)
-    or ``open`` (on a collapsed message: shows that milestone's buttons).
-    """
-
-    action: str
-    agreement_id: int
-    milestone_id: int
-    label: str
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """One Telegram message (HTML parse mode) for one recipient."""
-
-    telegram_id: int
-    text: str
-    language: str
-    buttons: tuple[tuple[ReminderButton, ...], ...] = ()
-    kinds: tuple[str, ...] = ()
 
 
 class ReminderSender(Protocol):
@@ -442,6 +405,7 @@ class ReminderService:
         self._max_attempts = max_attempts or settings.reminder_max_attempts
         self._tz_cache: dict[str, str] = {}
         self._names: dict[str, str] = {}
+        self._renderer = ReminderRenderer(self.policy, self.timezone_of)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -1081,185 +1045,17 @@ class ReminderService:
                 )
         return repo.enqueue(s, rows)
 
-    # --- rendering ---------------------------------------------------------------------------
+    # --- rendering (services.reminder_messages) ----------------------------------------------
 
     def render(self, group: Sequence[_Entry], *, now: datetime) -> OutgoingMessage:
         """One message for one recipient: a single reminder, a collapsed list, or a digest."""
-        first = group[0]
-        lang = first.language if first.language in ("id", "en") else "id"
-        assert first.telegram_id is not None
-        if first.kind == "digest":
-            text = self._render_digest(first, lang)
-            return OutgoingMessage(first.telegram_id, _fit(text), lang, (), ("digest",))
-        if first.kind == "portfolio":
-            text = self._render_portfolio(first, lang)
-            return OutgoingMessage(first.telegram_id, _fit(text), lang, (), ("portfolio",))
-        kinds = tuple(dict.fromkeys(e.kind for e in group))
-        if len(group) == 1:
-            text = self._render_single(first, lang, now)
-            buttons: tuple[tuple[ReminderButton, ...], ...] = ()
-            if (
-                first.milestone_id is not None
-                and first.agreement_id is not None
-                and first.kind != "undeliverable"
-            ):
-                buttons = self.milestone_buttons(first.agreement_id, first.milestone_id, lang)
-            return OutgoingMessage(first.telegram_id, _fit(text), lang, buttons, kinds)
-        t = catalog().t
-        lines = [t("reminders.collapsed.header", lang, count=len(group))]
-        ordered = sorted(group, key=lambda e: (e.due_on or date.max, e.agreement_id or 0))
-        for e in ordered:
-            lines.append("• " + self._render_line(e, lang, now))
-        milestones = list(
-            dict.fromkeys(
-                (e.agreement_id, e.milestone_id, e.payload.get("milestone_title") or "")
-                for e in ordered
-                if e.milestone_id is not None
-                and e.agreement_id is not None
-                and e.kind != "undeliverable"
-            )
-        )
-        rows = tuple(
-            (
-                ReminderButton(
-                    "open",
-                    aid,
-                    mid,
-                    t("reminders.button.open", lang, title=_short(str(title), 28)),
-                ),
-            )
-            for aid, mid, title in milestones[:MAX_COLLAPSED_BUTTONS]
-        )
-        text = _fit("\n".join(lines), more=t("reminders.collapsed.more", lang))
-        return OutgoingMessage(first.telegram_id, text, lang, rows, kinds)
+        return self._renderer.render(group, now=now)
 
     def milestone_buttons(
         self, agreement_id: int, milestone_id: int, lang: str
     ) -> tuple[tuple[ReminderButton, ...], ...]:
         """The four actions on a milestone, two per row."""
-        t = catalog().t
-        buttons = [
-            ReminderButton(
-                action, agreement_id, milestone_id, t(f"reminders.button.{action}", lang)
-            )
-            for action in MILESTONE_ACTIONS
-        ]
-        return (tuple(buttons[:2]), tuple(buttons[2:]))
-
-    def _days(self, entry: _Entry, now: datetime) -> int:
-        tz = entry.payload.get("timezone") or self.timezone_of(entry.region_code)
-        today = now.astimezone(zone(str(tz))).date()
-        return (entry.due_on - today).days if entry.due_on else 0
-
-    def _common(self, entry: _Entry, lang: str, now: datetime) -> dict[str, Any]:
-        p = entry.payload
-        tz = str(p.get("timezone") or self.policy.default_timezone)
-        days = self._days(entry, now)
-        partners = p.get("partners") or []
-        laggards = p.get("laggards") or []
-        return {
-            "agreement": _e(p.get("agreement_title") or ""),
-            "number": _e(p.get("agreement_number") or "-"),
-            "milestone": _e(p.get("milestone_title") or ""),
-            "partners": _e(", ".join(partners) or "-"),
-            "laggards": _e(", ".join(laggards) or "-"),
-            "region": _e(p.get("region_name") or ""),
-            "due": format_date(entry.due_on, lang) if entry.due_on else "-",
-            "zone": _ZONE_LABELS.get(tz, tz),
-            "days": abs(days),
-            "days_left": days,
-            "reason": catalog().t(f"reminders.reason.{p.get('reason', 'blocked')}", lang),
-            "who": _e(p.get("original_recipient") or ""),
-            "original": catalog().t(f"reminders.kind.{p.get('original_kind', 'upcoming')}", lang),
-        }
-
-    def _render_single(self, entry: _Entry, lang: str, now: datetime) -> str:
-        params = self._common(entry, lang, now)
-        key = f"reminders.single.{entry.kind}"
-        if entry.kind == "upcoming" and params["days_left"] <= 0:
-            key = "reminders.single.today"
-        return catalog().t(key, lang, **params)
-
-    def _render_line(self, entry: _Entry, lang: str, now: datetime) -> str:
-        params = self._common(entry, lang, now)
-        key = f"reminders.line.{entry.kind}"
-        if entry.kind == "upcoming" and params["days_left"] <= 0:
-            key = "reminders.line.today"
-        return catalog().t(key, lang, **params)
-
-    def _render_digest(self, entry: _Entry, lang: str) -> str:
-        t = catalog().t
-        p = entry.payload
-        lines = [t("reminders.digest.header", lang, region=_e(p.get("region_name") or ""))]
-        items = p.get("agreements") or []
-        if not items:
-            lines.append(t("reminders.digest.empty", lang))
-        for item in items:
-            lines.append(
-                t(
-                    "reminders.digest.agreement",
-                    lang,
-                    title=_e(item["title"]),
-                    partners=_e(", ".join(item.get("partners") or []) or "-"),
-                    health=t(f"reminders.health.{item['health']}", lang),
-                )
-            )
-            for m in item.get("overdue", []):
-                lines.append(
-                    t(
-                        "reminders.digest.overdue",
-                        lang,
-                        milestone=_e(m["title"]),
-                        due=format_date(date.fromisoformat(m["due_on"]), lang),
-                    )
-                )
-            for m in item.get("due_soon", []):
-                lines.append(
-                    t(
-                        "reminders.digest.due_soon",
-                        lang,
-                        milestone=_e(m["title"]),
-                        due=format_date(date.fromisoformat(m["due_on"]), lang),
-                    )
-                )
-            if item.get("renewal_due") and item.get("ends_on"):
-                lines.append(
-                    t(
-                        "reminders.digest.renewal",
-                        lang,
-                        due=format_date(date.fromisoformat(item["ends_on"]), lang),
-                    )
-                )
-        return "\n".join(lines)
-
-    def _render_portfolio(self, entry: _Entry, lang: str) -> str:
-        t = catalog().t
-        p = entry.payload
-        counts = p.get("counts") or {}
-        lines = [t("reminders.portfolio.header", lang, total=p.get("total", 0))]
-        lines.append(
-            ", ".join(f"{t(f'reminders.health.{h}', lang)}: {n}" for h, n in sorted(counts.items()))
-            or "-"
-        )
-        stalled = p.get("stalled") or []
-        count = p.get("stalled_count", len(stalled))
-        lines.append(t("reminders.portfolio.stalled", lang, count=count))
-        for item in stalled:
-            lines.append(f"• {_e(item['title'])} ({_e(', '.join(item.get('parties') or []))})")
-        nearing = p.get("nearing_end") or []
-        count = p.get("nearing_end_count", len(nearing))
-        lines.append(t("reminders.portfolio.nearing_end", lang, count=count))
-        for item in nearing:
-            lines.append(
-                "• "
-                + t(
-                    "reminders.portfolio.ends",
-                    lang,
-                    title=_e(item["title"]),
-                    due=format_date(date.fromisoformat(item["ends_on"]), lang),
-                )
-            )
-        return "\n".join(lines)
+        return self._renderer.milestone_buttons(agreement_id, milestone_id, lang)
 
     # --- log, snooze and button checks -------------------------------------------------------
 
@@ -1453,49 +1249,6 @@ def _view(r: OutboxEntry) -> OutboxView:
 
 def _milestone_brief(m: MilestoneFacts) -> dict[str, Any]:
     return {"id": m.id, "title": m.title, "due_on": m.due_on.isoformat() if m.due_on else None}
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=False)
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _fit(text: str, *, more: str = "…") -> str:
-    """Keep a message within Telegram's limit, cutting at a line and saying so."""
-    if len(text.encode("utf-16-le")) // 2 <= MAX_TEXT:
-        return text
-    lines = text.split("\n")
-    kept: list[str] = []
-    size = len(more) + 8
-    for line in lines:
-        cost = len(line.encode("utf-16-le")) // 2 + 1
-        if size + cost > MAX_TEXT:
-            break
-        kept.append(line)
-        size += cost
-    dropped = len(lines) - len(kept)
-    return "\n".join([*kept, more.format(count=dropped)])
-
-
-_MONTHS = {
-    "id": (
-        "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-        "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-    ),
-    "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-}  # fmt: skip
-
-
-def format_date(value: date, lang: str = "id") -> str:
-    """``6 Maret 2026`` / ``6 March 2026``."""
-    months = _MONTHS.get(lang, _MONTHS["id"])
-    return f"{value.day} {months[value.month - 1]} {value.year}"
 
 
 def utc(value: datetime) -> datetime:

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 
 from core.db import Base
 from migrations import import_model_modules
-from services.reminders import OutgoingMessage, TransientSendError, UndeliverableError
+from services.reminder_messages import OutgoingMessage
+from services.reminders import TransientSendError, UndeliverableError
 
 ZONES = {
     "32.73": "Asia/Jakarta",  # Kota Bandung (WIB)

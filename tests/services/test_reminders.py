@@ -19,6 +19,7 @@ from mou_tracker.reminders.models import (
     UNDELIVERABLE,
 )
 from services import Services
+from services.reminder_messages import format_date
 from services.reminders import (
     DueReminder,
     InvalidSnooze,
@@ -27,7 +28,6 @@ from services.reminders import (
     TransientSendError,
     UndeliverableError,
     dedup_key,
-    format_date,
 )
 from tests.fakes.reminders import (
     NAMES,
