@@ -1249,8 +1249,3 @@ def _view(r: OutboxEntry) -> OutboxView:
 
 def _milestone_brief(m: MilestoneFacts) -> dict[str, Any]:
     return {"id": m.id, "title": m.title, "due_on": m.due_on.isoformat() if m.due_on else None}
-
-
-def utc(value: datetime) -> datetime:
-    """An aware UTC instant (naive values are taken as UTC)."""
-    return ensure_utc(value).astimezone(UTC)
