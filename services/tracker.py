@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.clock import Clock
 from core.config import Settings
 from core.errors import AppError
+from core.memory import gc_paused
 from mou_tracker import exporter, repository, rules
 from mou_tracker.errors import (
     AgreementNotFound,
@@ -149,7 +150,12 @@ class TrackerService:
         self, *, at: date | None = None, region_codes: Collection[str] | None = None
     ) -> list[AgreementSummary]:
         """Every agreement (or those a region is party to) with its health as of ``at``."""
-        at = at or self.today()
+        with gc_paused():  # see core.memory
+            return self._list_agreements(at or self.today(), region_codes)
+
+    def _list_agreements(
+        self, at: date, region_codes: Collection[str] | None
+    ) -> list[AgreementSummary]:
         with self._sf.begin() as s:
             rows = repository.agreement_rows(s, at, self.thresholds, region_codes=region_codes)
             ids = [r.id for r in rows] if region_codes is not None else None
@@ -562,6 +568,10 @@ class TrackerService:
 
     def report(self, *, at: date) -> PortfolioReport:
         """Portfolio figures as of ``at``: health counts, follow-through, who must act."""
+        with gc_paused():  # hundreds of thousands of small acyclic objects; see core.memory
+            return self._report(at)
+
+    def _report(self, at: date) -> PortfolioReport:
         th = self.thresholds
         with self._sf.begin() as s:
             rows = repository.agreement_rows(s, at, th)
