@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +129,81 @@ async def test_bot_says_the_index_is_down_and_tracker_commands_keep_working(
     await bot.updates.send(OFFICIAL, "Apa itu e-RK?")
     assert STORE_DOWN_ID in bot.api.last(OFFICIAL).text
     assert bot.api.problems() == []
+
+
+class ChromaServer:
+    """A real ``chroma run`` child process on a free loopback port, killable and restartable."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.port = closed_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        chroma = Path(sys.executable).parent / "chroma"
+        args = ["run", "--host", "127.0.0.1", "--port", str(self.port), "--path", str(self.path)]
+        with (self.path.parent / "chroma.log").open("ab") as log:
+            self.process = subprocess.Popen([str(chroma), *args], stdout=log, stderr=log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert self.process.poll() is None, "chroma run exited at start"
+            time.sleep(0.2)
+        raise AssertionError("chroma run did not start within 60 s")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    server = ChromaServer(tmp_path / "chroma-server")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def test_a_chroma_server_killed_mid_run_then_restarted(
+    data_dir: Path,
+    tmp_path: Path,
+    chroma_server: ChromaServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SINERGI_CHROMA_URL", chroma_server.url)
+    doc = tmp_path / "panduan-gampil.md"
+    text = "# Panduan Gampil\n\n## Izin usaha\n\nIzin usaha diajukan lewat menu Perizinan.\n"
+    doc.write_text(text, encoding="utf-8")
+    services = Services(Settings())
+    try:
+        assert services.ingest.ingest_paths([doc]).added == 1
+        assert services.knowledge.ask("Bagaimana mengajukan izin usaha di Gampil?").found
+
+        chroma_server.kill()  # SIGKILL: no goodbye, connections just refused
+        with pytest.raises(VectorStoreUnavailable):
+            services.knowledge.ask("Bagaimana mengajukan izin usaha di Gampil?")
+        doc.write_text("# Panduan Gampil\n\nVersi baru: izin lewat portal.\n", encoding="utf-8")
+        report = services.ingest.ingest_paths([doc])
+        assert report.updated == 0 and len(report.failed) == 1
+        # From the CLI: a clear message and the "unavailable" exit status, no traceback.
+        assert main(["kb", "ask", "Bagaimana mengajukan izin usaha?"]) == ExitStatus.UNAVAILABLE
+        _, err = capsys.readouterr()
+        assert STORE_DOWN_ID in err and "Traceback" not in err
+        assert main(["mou", "list", "--json"]) == 0
+
+        chroma_server.start()  # same data directory: the old version answers again
+        answer = services.knowledge.ask("Bagaimana mengajukan izin usaha di Gampil?")
+        assert answer.found and "Perizinan" in answer.answer
+        report = services.ingest.ingest_paths([doc])
+        assert report.updated == 1 and not report.failed
+    finally:
+        services.close()
