@@ -233,23 +233,15 @@ class ReminderRenderer:
                     health=t(f"reminders.health.{item['health']}", lang),
                 )
             )
-            for m in item.get("overdue", []):
-                lines.append(
+            for key in ("overdue", "due_soon"):
+                lines.extend(
                     t(
-                        "reminders.digest.overdue",
+                        f"reminders.digest.{key}",
                         lang,
                         milestone=_e(m["title"]),
                         due=format_date(date.fromisoformat(m["due_on"]), lang),
                     )
-                )
-            for m in item.get("due_soon", []):
-                lines.append(
-                    t(
-                        "reminders.digest.due_soon",
-                        lang,
-                        milestone=_e(m["title"]),
-                        due=format_date(date.fromisoformat(m["due_on"]), lang),
-                    )
+                    for m in item.get(key, [])
                 )
             if item.get("renewal_due") and item.get("ends_on"):
                 lines.append(

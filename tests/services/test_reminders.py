@@ -538,17 +538,26 @@ def test_weekly_digests_on_monday_morning_once_a_week(
         parties=[BANDUNG, JAYAPURA],
         signed_on=date(2025, 1, 10),  # long ago, nothing done: paper only
         ends_on=date(2026, 5, 31),  # the 90-day renewal rung is Monday 2 March
-        milestones=[(70, "Rencana kerja", date(2026, 12, 1), JAYAPURA)],
+        milestones=[
+            (70, "Rencana kerja", date(2026, 12, 1), JAYAPURA),
+            (71, "Serah terima kode", date(2026, 2, 20), JAYAPURA),
+        ],
     )
     sender = FakeSender()
     early = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)  # 07:30 WIB, 09:30 WIT
     reminders.run_pass(now=early, sender=sender)
-    assert sorted(m.kinds for m in sender.to(JAYAPURA_COORD)) == [("digest",), ("renewal",)]
+    # The renewal and the overdue handover arrive as one message next to the digest.
+    assert sorted(m.kinds for m in sender.to(JAYAPURA_COORD)) == [
+        ("digest",),
+        ("renewal", "overdue"),
+    ]
     assert sender.to(KERINCI_COORD) == [] and sender.to(ADMIN) == []  # not 08:00 in WIB yet
     reminders.run_pass(now=MONDAY, sender=sender)
     [digest] = [m for m in sender.to(KERINCI_COORD) if m.kinds == ("digest",)]
     assert "Ringkasan mingguan" in digest.text
-    assert "Pelatihan staf" in digest.text  # due within 14 days
+    assert "segera: Pelatihan staf (jatuh tempo" in digest.text  # due within 14 days
+    [jayapura] = [m for m in sender.to(JAYAPURA_COORD) if m.kinds == ("digest",)]
+    assert "terlambat: Serah terima kode (jatuh tempo" in jayapura.text
     [portfolio] = [m for m in sender.to(ADMIN) if m.kinds == ("portfolio",)]
     assert "Replikasi Hayu.Bdg #7" in portfolio.text  # stalled and nearing its end
     [bandung] = [m for m in sender.to(BANDUNG_COORD) if m.kinds == ("digest",)]
