@@ -50,6 +50,9 @@ def _register() -> None:
     from cli import demo as demo_module
 
     demo_module.register(app)
+    from cli import status as status_module
+
+    status_module.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -16,55 +15,22 @@ from bot.auth import authorized
 from bot.formatting import escape
 from bot.handlers.common import reply_html
 from bot.i18n import t_html
-from bot.state import BotState, Context, call, get_state
-from core.errors import AppError
+from bot.state import Context, call, get_state
+from services.health import health_checks
 
 log = logging.getLogger(__name__)
 
 _IN = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
-def health_checks(state: BotState) -> list[tuple[str, bool, str]]:
-    """(name, ok, detail) for each part of the deployment; failures are reported, not raised."""
-    checks: list[tuple[str, bool, str]] = []
-
-    def check(name: str, probe: Any) -> None:
-        try:
-            checks.append((name, True, str(probe())))
-        except AppError as err:
-            checks.append((name, False, err.code))
-        except Exception as err:  # an operator page must show every failure, whatever it is
-            checks.append((name, False, type(err).__name__))
-
-    services = state.services
-    check("database", lambda: f"{len(services.access.list_users())} users")
-    check("pending", lambda: len(services.access.pending()))
-    check("knowledge", lambda: f"{len(services.knowledge.list_documents())} documents")
-    check(
-        "tracker", lambda: f"{len(services.tracker.list_agreements(at=state.today()))} agreements"
-    )
-    check("reminders", lambda: _reminders_health(services))
-    return checks
-
-
-def _reminders_health(services: Any) -> str:
-    """When the reminder job last delivered, and what it could not deliver (last 100 rows)."""
-    reminders = services.reminders
-    sent = reminders.log(limit=1, status="sent")
-    last = sent[0].sent_at.strftime("%Y-%m-%d %H:%M UTC") if sent and sent[0].sent_at else "-"
-    failed = len(reminders.log(limit=100, status="failed"))
-    undeliverable = len(reminders.log(limit=100, status="undeliverable"))
-    return f"last sent {last}, failed {failed}, undeliverable {undeliverable}"
-
-
 @authorized(rules.STATUS, private="say")
 async def status(update: Update, context: Context, user: UserView) -> None:
     state = get_state(context)
-    checks = await call(health_checks, state)
+    checks = await call(health_checks, state.services)
     uptime = state.now() - state.started_at
     lines = [t_html("status.header", user.language, uptime=str(uptime).split(".")[0])]
-    for name, ok, detail in checks:
-        lines.append(f"{'✅' if ok else '❌'} {escape(name)}: {escape(detail)}")
+    for c in checks:
+        lines.append(f"{'✅' if c.ok else '❌'} {escape(c.name)}: {escape(c.detail)}")
     settings = state.settings
     mode = "webhook" if settings.webhook_url else "polling"
     lines.append(
