@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import importlib
 import logging
 from typing import Any
 
@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import reminders
 from bot.commands import publish_default
 from bot.errors import on_error
 from bot.handlers import access, admin, agreements, questions, trainers
@@ -27,7 +28,7 @@ from bot.i18n import t_html
 from bot.keyboards import CallbackSigner
 from bot.state import STATE_KEY, BotState, Context, QuestionLimiter, app_state
 from core.config import Settings
-from core.errors import ConfigurationError
+from core.errors import AppError, ConfigurationError
 from services import Services
 
 log = logging.getLogger(__name__)
@@ -114,22 +115,11 @@ def register_handlers(application: Application, services: Services) -> None:  # 
     questions.register(application, settings.trainers_chat_id)
     trainers.register(application)
     admin.register(application)
-    _register_reminders(application, services)
+    reminders.register(application, services)
     application.add_handler(
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)
     )
     questions.register_questions(application)
-
-
-def _register_reminders(application: Application, services: Services) -> None:  # type: ignore[type-arg]
-    try:
-        module: Any = importlib.import_module("bot.reminders")
-    except ModuleNotFoundError as err:
-        if err.name != "bot.reminders":
-            raise
-        log.info("bot.reminders is not installed: no reminder job")
-        return
-    module.register(application, services)
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -140,5 +130,18 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    """Publish the command menu in Indonesian (default) and English."""
+    """Publish the command menu in Indonesian (default) and English, then warm up."""
     await publish_default(application.bot)
+    await warm_up(app_state(application).services)
+
+
+async def warm_up(services: Services) -> bool:
+    """Load the knowledge base before the first update is taken, so the first official's
+    question does not wait for it (seconds at 100k chunks). A knowledge base that cannot load
+    (e.g. Chroma down) is logged; the bot starts anyway and the tracker keeps working."""
+    try:
+        await asyncio.to_thread(services.knowledge.warm_up)
+    except AppError as err:
+        log.warning("knowledge base not ready at start (%s); questions will say so", err.code)
+        return False
+    return True

@@ -603,6 +603,17 @@ class KnowledgeIndex:
             )
         return hits
 
+    @property
+    def loaded(self) -> bool:
+        """Whether this process has read the index from the database yet."""
+        return self._revision >= 0
+
+    def warm_up(self) -> None:
+        """Pay the first question's start-up costs now: restore the keyword index from the
+        database (re-deriving stale terms if needed) and load the embedding model."""
+        self._sync()
+        self.embeddings.embed_query("warm-up")
+
     def idf(self, term: str) -> float:
         """The keyword index's inverse document frequency of a normalised term."""
         return self._keyword.idf(term)

@@ -1,7 +1,7 @@
 """The composition root: builds every service from one ``Settings``.
 
 Each area is built lazily on first use, so a CLI command that only needs the tracker never
-loads an embedding model, and the bot pays for the knowledge base once at start.
+loads an embedding model; the bot loads the knowledge base at start (`bot.app.warm_up`).
 """
 
 from __future__ import annotations

@@ -353,6 +353,10 @@ class KnowledgeService:
             progress=progress,
         )
 
+    def warm_up(self) -> None:
+        """Load the index and the model before the first question (the bot does it at start)."""
+        self.index.warm_up()
+
     # ------------------------------------------------------------------ documents
     def list_documents(self) -> list[DocumentInfo]:
         return self.index.list_documents()
