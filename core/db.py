@@ -59,7 +59,7 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = 30.0) -
 
     SQLite gets foreign keys on, WAL journaling and a busy timeout (``busy_timeout_s``) so the
     bot, the CLI and the reminder job can share one file. On every backend, a database that is
-    locked or cannot be reached raises :class:`DatabaseUnavailable` instead of a driver error.
+    locked, busy or cannot be reached raises :class:`DatabaseUnavailable` instead of a driver error.
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_s})
@@ -85,6 +85,29 @@ _SQLITE_LOCKED = ("database is locked", "database table is locked", "database sc
 _SQLITE_UNREACHABLE = ("unable to open database file", "disk i/o error", "readonly database")
 
 
+# PostgreSQL SQLSTATEs (psycopg raises them as OperationalError) that mean "try again later".
+_PG_LOCKED = frozenset({"55P03", "40P01", "40001"})  # lock timeout, deadlock, serialization
+_PG_BUSY = frozenset({"57014", "53300"})  # statement timeout, too many connections
+_PG_UNREACHABLE_CLASSES = ("08", "57P", "53")  # connection, shutdown/restart, resources
+
+
+def _server_reason(sqlstate: str | None) -> str | None:
+    """Why a server database cannot serve now, from the error's SQLSTATE; ``None``: a bug.
+
+    No SQLSTATE means the client could not talk to the server at all (refused, reset, timeout).
+    Other operational errors (e.g. 54000, a program limit) are real errors, not outages.
+    """
+    if not sqlstate:
+        return "unreachable"
+    if sqlstate in _PG_LOCKED:
+        return "locked"
+    if sqlstate in _PG_BUSY:
+        return "busy"
+    if sqlstate.startswith(_PG_UNREACHABLE_CLASSES):
+        return "unreachable"
+    return None
+
+
 def _unavailable_database(ctx: ExceptionContext) -> None:
     """Turn connection-level failures (locked, unreachable, disconnected) into a domain error."""
     if ctx.is_pre_ping:  # the pool reconnects by itself after a failed ping
@@ -99,8 +122,8 @@ def _unavailable_database(ctx: ExceptionContext) -> None:
             reason = "locked"
         elif any(t in text for t in _SQLITE_UNREACHABLE):
             reason = "unreachable"
-    elif operational:  # PostgreSQL: refused, reset, server gone, shutting down, lock timeout
-        reason = "locked" if "lock" in text else "unreachable"
+    elif operational:
+        reason = _server_reason(getattr(error, "sqlstate", None))
     if reason is None and ctx.is_disconnect:
         reason = "unreachable"
     if reason is None:

@@ -69,7 +69,7 @@ class ServiceUnavailable(AppError):
 class DatabaseUnavailable(ServiceUnavailable):
     """The database is locked by another writer or cannot be reached; nothing was changed.
 
-    Params: ``service`` ("database"), ``reason`` ("locked" or "unreachable"), ``detail``.
+    Params: ``service`` ("database"), ``reason`` ("locked", "busy" or "unreachable"), ``detail``.
     """
 
     code = "db.unavailable"

@@ -25,9 +25,9 @@ from core.errors import DatabaseUnavailable
 from services.container import Services
 from tests.bot.conftest import ADMIN, OFFICIAL, BotHarness
 from tests.bot.fakes import FakeBotApi, Updates
-from tests.conftest import create_schema
+from tests.conftest import POSTGRES_URL_ENV, create_schema, require_server
 
-LOCKED_ID = "Basis data sedang terkunci atau tidak dapat dihubungi"
+LOCKED_ID = "Basis data sedang terkunci, sibuk, atau tidak dapat dihubungi"
 
 
 def closed_port() -> int:
@@ -99,7 +99,7 @@ def test_cli_message_in_english(
 ) -> None:
     monkeypatch.setenv("SINERGI_LANGUAGE", "en")
     assert main(["users", "add", "777002", "--role", "official"]) == ExitStatus.UNAVAILABLE
-    assert "The database is locked or cannot be reached" in capsys.readouterr().err
+    assert "The database is locked, busy or cannot be reached" in capsys.readouterr().err
 
 
 def test_unreachable_postgresql_is_a_clear_error(
@@ -141,6 +141,43 @@ def test_engine_raises_the_domain_error_with_structured_params(data_dir: Path) -
     finally:
         con.rollback()
         con.close()
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_errors_are_told_apart_by_sqlstate() -> None:
+    url = require_server(POSTGRES_URL_ENV, "PostgreSQL")
+    engine = make_engine(url)
+    holder = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS lock_probe")
+            conn.exec_driver_sql("CREATE TABLE lock_probe (id int PRIMARY KEY, n int)")
+            conn.exec_driver_sql("INSERT INTO lock_probe VALUES (1, 0)")
+        # Another session holds the row: our lock timeout expires (55P03) -> locked.
+        with holder.connect() as other:
+            other.exec_driver_sql("BEGIN")
+            other.exec_driver_sql("SELECT * FROM lock_probe WHERE id = 1 FOR UPDATE")
+            with pytest.raises(DatabaseUnavailable) as locked, engine.begin() as conn:
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
+                conn.exec_driver_sql("UPDATE lock_probe SET n = 1 WHERE id = 1")
+            other.exec_driver_sql("ROLLBACK")
+        assert locked.value.params["reason"] == "locked"
+        # A statement that runs past its timeout (57014) -> busy, worth retrying later.
+        with pytest.raises(DatabaseUnavailable) as busy, engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL statement_timeout = '50ms'")
+            conn.exec_driver_sql("SELECT pg_sleep(2)")
+        assert busy.value.params["reason"] == "busy"
+        # A program limit (54000) is an operational error too, but a bug, not an outage.
+        with pytest.raises(Exception) as bug, engine.connect() as conn:
+            conn.exec_driver_sql("SELECT repeat('x', 1100000000)")
+        assert not isinstance(bug.value, DatabaseUnavailable)
+        assert "54000" in str(getattr(bug.value.orig, "sqlstate", ""))  # type: ignore[attr-defined]
+        with engine.begin() as conn:  # and the engine still works afterwards
+            assert conn.exec_driver_sql("SELECT n FROM lock_probe").scalar() == 0
+            conn.exec_driver_sql("DROP TABLE lock_probe")
+    finally:
+        holder.dispose()
         engine.dispose()
 
 
