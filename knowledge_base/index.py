@@ -40,7 +40,7 @@ from knowledge_base.fusion import (
     judge,
 )
 from knowledge_base.keyword import TERMS_VERSION, KeywordIndex, TextNormalizer
-from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta
+from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta, KbQuestion
 from knowledge_base.schemas import (
     ChunkInput,
     DocumentInfo,
@@ -300,7 +300,7 @@ class KnowledgeIndex:
             row.value = TERMS_VERSION
 
     def _refresh_terms(self) -> None:
-        """Re-derive every chunk's stored terms when they came from another normalisation.
+        """Re-derive stored terms (chunks, logged questions) made by another normalisation.
 
         Runs once, when a process first opens an index written by an older version. All rows
         change in one transaction, and every document gets the new revision, so processes that
@@ -309,7 +309,10 @@ class KnowledgeIndex:
         with self._sf() as s:
             if self._meta(s, TERMS_META) == TERMS_VERSION:
                 return
-            if not s.scalar(select(func.count()).select_from(KbChunk)):
+            stored = s.scalar(select(func.count()).select_from(KbChunk)) or s.scalar(
+                select(func.count()).select_from(KbQuestion)
+            )
+            if not stored:
                 return  # nothing stored yet; the first write records the version
         with self._sf.begin() as s:
             revision = self._bump_revision(s)  # also serialises concurrent refreshes
@@ -333,6 +336,14 @@ class KnowledgeIndex:
                         s.execute(row.values(terms=fresh))
                         changed += 1
                 last = rows[-1].chunk_id
+            # Logged questions keep their terms too (the knowledge gaps are grouped by them).
+            for qid, question, normalized in s.execute(
+                select(KbQuestion.id, KbQuestion.question, KbQuestion.normalized)
+            ).all():
+                fresh = self.normalizer.signature(question)
+                if fresh != normalized:
+                    row = update(KbQuestion).where(KbQuestion.id == qid)
+                    s.execute(row.values(normalized=fresh))
             s.execute(update(KbDocument).values(revision=revision))
             self._record_terms_version(s)
         _log.info("keyword terms re-derived (v%s): %d chunks changed", TERMS_VERSION, changed)

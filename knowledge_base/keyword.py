@@ -114,6 +114,10 @@ class TextNormalizer:
         stop = self._stopwords
         return [self.stem(w) for w in self.words(text) if w not in stop]
 
+    def signature(self, text: str) -> str:
+        """The distinct terms of ``text``, sorted: what logged questions are grouped by."""
+        return " ".join(sorted(set(self.terms(text))))
+
 
 @dataclass(frozen=True)
 class KeywordHit:

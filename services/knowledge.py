@@ -166,7 +166,6 @@ class KnowledgeService:
             answer=text,
             filters=filters,
             composed=composed,
-            terms=terms,
         )
         return Answer(
             question_id=question_id,
@@ -202,7 +201,6 @@ class KnowledgeService:
         answer: str,
         filters: SearchFilters | None,
         composed: ComposedAnswer | None,
-        terms: Sequence[str],
     ) -> int:
         citations: list[dict[str, Any]] = []
         if composed is not None:
@@ -223,7 +221,7 @@ class KnowledgeService:
             asked_at=self.clock.now(),
             asked_by=asked_by,
             question=question,
-            normalized=" ".join(sorted(set(terms))),
+            normalized=self.index.normalizer.signature(question),
             language=lang,
             found=found,
             top_score=top.score if top is not None else None,

@@ -14,7 +14,7 @@ from knowledge_base.embeddings import FakeEmbeddings
 from knowledge_base.errors import InvalidDocument, ModelMismatch
 from knowledge_base.index import TERMS_META, KnowledgeIndex, chunk_ids
 from knowledge_base.keyword import TERMS_VERSION
-from knowledge_base.models import KbChunk, KbIndexMeta
+from knowledge_base.models import KbChunk, KbIndexMeta, KbQuestion
 from knowledge_base.schemas import ChunkInput, DocumentInput, SearchFilters
 from tests.knowledge_base.conftest import make_index
 
@@ -160,13 +160,23 @@ def test_accented_words_match_in_a_restarted_process(
 
 
 def test_terms_of_an_older_normalisation_are_re_derived(
-    index: KnowledgeIndex, sqlite_engine: Engine, tmp_path: Path
+    index: KnowledgeIndex, sqlite_engine: Engine, tmp_path: Path, clock: FixedClock
 ) -> None:
     index.replace_document(FOREIGN, FOREIGN_TEXT)
     index.replace_document(GAMPIL, GAMPIL_V1)
     sf = make_session_factory(sqlite_engine)
     with sf.begin() as s:  # rows as an older normalisation wrote them...
         s.execute(update(KbChunk).values(terms="usang"))
+        s.add(
+            KbQuestion(
+                asked_at=clock.now(),
+                question="Kapan Władysław ke München?",
+                normalized="kapan m nchen w adys aw",
+                language="id",
+                found=False,
+                answer="",
+            )
+        )
     stale = make_index(sqlite_engine, tmp_path / "chroma")  # ...loaded by a running process
     assert len(stale.search("usang", k=5, mode="keyword")) == 4
     with sf.begin() as s:
@@ -179,6 +189,7 @@ def test_terms_of_an_older_normalisation_are_re_derived(
     with sf() as s:
         assert s.get(KbIndexMeta, TERMS_META).value == TERMS_VERSION
         stored = s.scalars(select(KbChunk.terms)).all()
+        assert s.scalars(select(KbQuestion.normalized)).all() == ["munchen władysław"]
     assert all("usang" not in t for t in stored)
     # The process holding the old terms follows the change on its next search.
     assert stale.search("munchen", k=1, mode="keyword")[0].doc_id == "sejarah"
