@@ -7,6 +7,7 @@ its ``doc_id`` so orphans of an interrupted write can be found and removed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,8 @@ import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
 from knowledge_base.errors import VectorStoreUnavailable
+
+_log = logging.getLogger(__name__)
 
 HNSW_EF = 200
 """HNSW build and search breadth. Chroma's default (100) missed 37 of the exact top-10 passages
@@ -103,8 +106,14 @@ class VectorStore:
     def _widen_search(self) -> None:
         """Collections made before ``HNSW_EF`` keep their build setting; raise their search one."""
         hnsw = self.hnsw
-        if hnsw and int(hnsw.get("ef_search") or 0) < HNSW_EF:
+        if not hnsw or int(hnsw.get("ef_search") or 0) >= HNSW_EF:
+            return
+        try:
             self._collection.modify(configuration={"hnsw": {"ef_search": HNSW_EF}})
+        except (httpx.TransportError, ConnectionError):
+            raise  # the server is down: VectorStoreUnavailable, like any other call
+        except Exception as exc:  # a server that cannot change it: search as before
+            _log.warning("could not raise HNSW ef_search to %d: %s", HNSW_EF, exc)
 
     @property
     def _collection(self) -> Any:

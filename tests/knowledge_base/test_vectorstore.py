@@ -88,3 +88,24 @@ def test_index_on_a_server(sqlite_engine: Engine) -> None:
     finally:
         client.delete_collection(name)
         index.close()
+
+
+def test_a_collection_whose_search_cannot_be_widened_still_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from chromadb.api.models.Collection import Collection
+
+    client = make_client(chroma_url=None, chroma_dir=tmp_path / "chroma")
+    client.create_collection("old_chunks", metadata={"hnsw:space": "cosine"})
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise ValueError("configuration is immutable on this server")
+
+    monkeypatch.setattr(Collection, "modify", refuse)
+    store = VectorStore(client, "old_chunks", FakeEmbeddings())
+    assert store.hnsw["ef_search"] < HNSW_EF  # left as it was
+    assert "could not raise HNSW ef_search" in caplog.text
+    emb = FakeEmbeddings()
+    store.upsert(["a"], emb.embed_documents(["izin usaha Gampil"]), ["d1"])
+    assert store.query(emb.embed_query("izin usaha"), 1)[0][0] == "a"
+    store.close()
