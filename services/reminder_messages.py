@@ -26,7 +26,7 @@ import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from mou_tracker.reminders.rules import ReminderPolicy, zone
 from services.messages import catalog
@@ -125,7 +125,7 @@ class ReminderRenderer:
             return OutgoingMessage(first.telegram_id, _fit(text), lang, (), ("portfolio",))
         kinds = tuple(dict.fromkeys(e.kind for e in group))
         if len(group) == 1:
-            text = self._render_single(first, lang, now)
+            text = self._render_one(first, lang, now, "single")
             buttons: tuple[tuple[ReminderButton, ...], ...] = ()
             if (
                 first.milestone_id is not None
@@ -138,7 +138,7 @@ class ReminderRenderer:
         lines = [t("reminders.collapsed.header", lang, count=len(group))]
         ordered = sorted(group, key=lambda e: (e.due_on or date.max, e.agreement_id or 0))
         for e in ordered:
-            lines.append("• " + self._render_line(e, lang, now))
+            lines.append("• " + self._render_one(e, lang, now, "line"))
         milestones = list(
             dict.fromkeys(
                 (e.agreement_id, e.milestone_id, e.payload.get("milestone_title") or "")
@@ -202,19 +202,13 @@ class ReminderRenderer:
             "original": catalog().t(f"reminders.kind.{p.get('original_kind', 'upcoming')}", lang),
         }
 
-    def _render_single(self, entry: ReminderEntry, lang: str, now: datetime) -> str:
+    def _render_one(
+        self, entry: ReminderEntry, lang: str, now: datetime, form: Literal["single", "line"]
+    ) -> str:
+        """One reminder as a whole message (``single``) or as a line of a collapsed one."""
         params = self._common(entry, lang, now)
-        key = f"reminders.single.{entry.kind}"
-        if entry.kind == "upcoming" and params["days_left"] <= 0:
-            key = "reminders.single.today"
-        return catalog().t(key, lang, **params)
-
-    def _render_line(self, entry: ReminderEntry, lang: str, now: datetime) -> str:
-        params = self._common(entry, lang, now)
-        key = f"reminders.line.{entry.kind}"
-        if entry.kind == "upcoming" and params["days_left"] <= 0:
-            key = "reminders.line.today"
-        return catalog().t(key, lang, **params)
+        kind = "today" if entry.kind == "upcoming" and params["days_left"] <= 0 else entry.kind
+        return catalog().t(f"reminders.{form}.{kind}", lang, **params)
 
     def _render_digest(self, entry: ReminderEntry, lang: str) -> str:
         t = catalog().t
