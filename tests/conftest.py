@@ -7,6 +7,7 @@ only: local fakes and the CI's PostgreSQL/Chroma servers, never the internet.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,14 @@ def require_server(env_name: str, what: str) -> str:
     if os.environ.get(REQUIRE_SERVERS_ENV):
         pytest.fail(f"{what} is required in this run but {env_name} is not set")
     pytest.skip(f"{what} not configured ({env_name} unset); CI runs this test")
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
 
 
 def create_schema(engine: Engine) -> None:

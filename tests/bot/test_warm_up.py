@@ -7,7 +7,7 @@ from pathlib import Path
 from bot.app import warm_up
 from core.config import Settings
 from services.container import Services
-from tests.reliability.test_database_unavailable import closed_port
+from tests.conftest import closed_port
 
 
 def _settings(tmp_path: Path, **extra: object) -> Settings:

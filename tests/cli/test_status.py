@@ -9,7 +9,7 @@ import pytest
 
 from cli.errors import ExitStatus
 from cli.main import main
-from tests.reliability.test_database_unavailable import closed_port
+from tests.conftest import closed_port
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "docs"
 

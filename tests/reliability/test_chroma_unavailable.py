@@ -24,24 +24,9 @@ from knowledge_base.errors import VectorStoreUnavailable
 from services.container import Services
 from tests.bot.conftest import ADMIN, OFFICIAL, BotHarness
 from tests.bot.fakes import FakeBotApi, Updates
-from tests.conftest import create_schema
-from tests.reliability.test_database_unavailable import closed_port
+from tests.conftest import closed_port, create_schema
 
 STORE_DOWN_ID = "Penyimpanan vektor (Chroma) tidak dapat dihubungi"
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data"
-    path.mkdir()
-    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
-    monkeypatch.setenv("SINERGI_EMBEDDING_BACKEND", "fake")
-    monkeypatch.setenv("SINERGI_LANGUAGE", "id")
-    monkeypatch.delenv("SINERGI_DATABASE_URL", raising=False)
-    engine = make_engine(f"sqlite:///{path / 'sinergi.db'}")
-    create_schema(engine)
-    engine.dispose()
-    return path
 
 
 def test_kb_ask_with_the_chroma_server_down_exits_6(

@@ -6,7 +6,6 @@ holds the write lock (WAL), and the next update after the lock is released works
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,32 +24,9 @@ from core.errors import DatabaseUnavailable
 from services.container import Services
 from tests.bot.conftest import ADMIN, OFFICIAL, BotHarness
 from tests.bot.fakes import FakeBotApi, Updates
-from tests.conftest import POSTGRES_URL_ENV, create_schema, require_server
+from tests.conftest import POSTGRES_URL_ENV, closed_port, create_schema, require_server
 
 LOCKED_ID = "Basis data sedang terkunci, sibuk, atau tidak dapat dihubungi"
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on (bound then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data"
-    path.mkdir()
-    monkeypatch.setenv("SINERGI_DATA_DIR", str(path))
-    monkeypatch.setenv("SINERGI_EMBEDDING_BACKEND", "fake")
-    monkeypatch.setenv("SINERGI_LANGUAGE", "id")
-    monkeypatch.setenv("SINERGI_DATABASE_BUSY_TIMEOUT_S", "0.2")
-    monkeypatch.delenv("SINERGI_DATABASE_URL", raising=False)
-    engine = make_engine(f"sqlite:///{path / 'sinergi.db'}")
-    create_schema(engine)
-    engine.dispose()
-    return path
 
 
 @pytest.fixture
