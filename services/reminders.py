@@ -896,31 +896,15 @@ class ReminderService:
         if slot > now:
             with self._sf.begin() as s:
                 _mark_all_sent(s, unmarked, now)
-                repo.release(
-                    s,
-                    ids,
-                    claim_id=claim_id,
-                    status=PENDING,
-                    now=now,
-                    error=None,
-                    next_attempt_at=slot,
-                    count_attempt=False,
-                )
+                _hand_back(s, ids, claim_id, now, next_attempt_at=slot)
             return 0, 0, 0, 0, 0
         reason = self._eligible(group[0], roster)
         if reason is not None:
             with self._sf.begin() as s:
                 _mark_all_sent(s, unmarked, now)
-                repo.release(
-                    s,
-                    ids,
-                    claim_id=claim_id,
-                    status=UNDELIVERABLE,
-                    now=now,
-                    error=reason,
-                    count_attempt=False,
+                routed = self._give_up(
+                    s, group, claim_id, now, roster, reason=reason, error=reason, attempted=False
                 )
-                routed = self._route_to_admins(s, group, reason, now, roster)
             return 0, 0, 0, len(ids), routed
         message = self.render(group, now=now)
         with self._sf.begin() as s:
@@ -930,15 +914,7 @@ class ReminderService:
             )
             if not fenced:
                 # Our lease ran out and another pass took (some of) the rows: leave them to it.
-                repo.release(
-                    s,
-                    ids,
-                    claim_id=claim_id,
-                    status=PENDING,
-                    now=now,
-                    error=None,
-                    count_attempt=False,
-                )
+                _hand_back(s, ids, claim_id, now)
                 return 0, 0, 0, 0, 0
         try:
             message_id = sender.send(message)
@@ -947,15 +923,8 @@ class ReminderService:
             with self._sf.begin() as s:
                 _mark_all_sent(s, unmarked, now)
                 if attempts >= self._max_attempts:
-                    repo.release(
-                        s,
-                        ids,
-                        claim_id=claim_id,
-                        status=UNDELIVERABLE,
-                        now=now,
-                        error=f"gave up after {attempts} attempts: {err.params.get('detail')}",
-                    )
-                    routed = self._route_to_admins(s, group, "gave_up", now, roster)
+                    error = f"gave up after {attempts} attempts: {err.params.get('detail')}"
+                    routed = self._give_up(s, group, claim_id, now, roster, "gave_up", error)
                     return 0, 0, 0, len(ids), routed
                 repo.release(
                     s,
@@ -970,18 +939,39 @@ class ReminderService:
         except UndeliverableError as err:
             with self._sf.begin() as s:
                 _mark_all_sent(s, unmarked, now)
-                repo.release(
-                    s,
-                    ids,
-                    claim_id=claim_id,
-                    status=UNDELIVERABLE,
-                    now=now,
-                    error=str(err.params.get("detail") or err.code),
-                )
-                routed = self._route_to_admins(s, group, "blocked", now, roster)
+                error = str(err.params.get("detail") or err.code)
+                routed = self._give_up(s, group, claim_id, now, roster, "blocked", error)
             return 0, 0, 0, len(ids), routed
         unmarked.append((ids, claim_id, message_id))
         return 1, len(ids), 0, 0, 0
+
+    def _give_up(
+        self,
+        s: Session,
+        group: Sequence[_Entry],
+        claim_id: str,
+        now: datetime,
+        roster: _Roster,
+        reason: str,
+        error: str,
+        *,
+        attempted: bool = True,
+    ) -> int:
+        """Mark the group undeliverable and tell the admins; returns the notices recorded.
+
+        ``attempted``: whether a send was tried (it counts as an attempt).
+        """
+        ids = [e.id for e in group]
+        repo.release(
+            s,
+            ids,
+            claim_id=claim_id,
+            status=UNDELIVERABLE,
+            now=now,
+            error=error,
+            count_attempt=attempted,
+        )
+        return self._route_to_admins(s, group, reason, now, roster)
 
     def _route_to_admins(
         self,
@@ -1206,6 +1196,27 @@ def _mark_all_sent(
     for ids, claim_id, message_id in unmarked:
         repo.mark_sent(s, ids, claim_id=claim_id, message_id=message_id, now=now)
     unmarked.clear()
+
+
+def _hand_back(
+    s: Session,
+    ids: Sequence[int],
+    claim_id: str,
+    now: datetime,
+    *,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    """Return claimed rows to ``pending`` without counting an attempt (nothing was sent)."""
+    repo.release(
+        s,
+        ids,
+        claim_id=claim_id,
+        status=PENDING,
+        now=now,
+        error=None,
+        next_attempt_at=next_attempt_at,
+        count_attempt=False,
+    )
 
 
 def _groups(entries: Sequence[_Entry]) -> list[list[_Entry]]:
