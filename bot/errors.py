@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from bot.auth import language_of
 from bot.i18n import error_text, t_html
@@ -79,9 +79,12 @@ async def _tell_user(update: Update | None, context: Context, text: str) -> None
         return
     try:
         if update.callback_query is not None:
-            # Alerts are plain text: strip what HTML escaping added.
-            await update.callback_query.answer(html.unescape(text)[:190], show_alert=True)
-            return
+            try:
+                # Alerts are plain text: strip what HTML escaping added.
+                await update.callback_query.answer(html.unescape(text)[:190], show_alert=True)
+                return
+            except BadRequest:
+                pass  # the handler already answered the button: say it in the chat instead
         chat = update.effective_chat
         if chat is not None:
             await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)

@@ -57,6 +57,11 @@ class ApiCall:
         )
 
 
+_ANSWERED_TWICE = (
+    "Bad Request: query is too old and response timeout expired or query ID is invalid"
+)
+
+
 class FakeBotApi(BaseRequest):
     """Records requests, validates them against the spec, answers like Telegram would."""
 
@@ -66,6 +71,7 @@ class FakeBotApi(BaseRequest):
         self.downloads: list[str] = []
         self._ids = itertools.count(5000)
         self.spec = BotApiSpec.load()
+        self._answered: set[str] = set()
 
     async def initialize(self) -> None:
         return None
@@ -101,6 +107,14 @@ class FakeBotApi(BaseRequest):
                 files[key] = UploadedFile(name, content_type, data)
                 raw.pop(key, None)
         checked = self.spec.check(api_method, raw, files)
+        if api_method == "answerCallbackQuery":
+            query_id = str(params["callback_query_id"])
+            if query_id in self._answered:  # Telegram refuses a second answer
+                self.calls.append(ApiCall(api_method, params, ["answered twice"], None))
+                return 400, json.dumps(
+                    {"ok": False, "error_code": 400, "description": _ANSWERED_TWICE}
+                ).encode()
+            self._answered.add(query_id)
         result = self._respond(api_method, params)
         self.calls.append(ApiCall(api_method, params, list(checked.problems), result))
         return 200, json.dumps({"ok": True, "result": result}).encode()

@@ -179,3 +179,14 @@ async def test_long_lists_are_paged_worst_first(harness: BotHarness) -> None:
     detail = harness.api.last(ADMIN)
     await harness.updates.press(ADMIN, detail.button("Kembali")["callback_data"])
     assert "Halaman 1/2" in harness.api.last(ADMIN).text
+
+
+async def test_a_button_for_an_agreement_that_is_gone_says_so(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    # The handler acknowledges the button first, then fails: the error cannot be a second
+    # answer to the same button (Telegram refuses it), so it comes as a message.
+    signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
+    await harness.updates.press(COORDINATOR, signer.pack(COORDINATOR, "ag", 999_999))
+    assert "999999" in harness.api.last(COORDINATOR).text
+    assert [c.method for c in harness.api.calls[-2:]] == ["answerCallbackQuery", "sendMessage"]
