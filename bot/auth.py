@@ -94,9 +94,13 @@ def authorized(
 
 
 def authorized_callback(
-    action: str,
+    action: str, *, acknowledge: bool = True
 ) -> Callable[[CallbackHandler[R]], Callable[[Update, Context], Coroutine[Any, Any, R | None]]]:
-    """Like :func:`authorized` for buttons; the callback data must be signed for this user."""
+    """Like :func:`authorized` for buttons; the callback data must be signed for this user.
+
+    ``acknowledge``: answer the button (stop its spinner) before the handler runs. Handlers
+    that answer it themselves, with a notice or an alert, pass ``False``.
+    """
 
     def decorate(
         handler: CallbackHandler[R],
@@ -116,6 +120,8 @@ def authorized_callback(
             if user is None or not rules.can(user.role, user.status, action):
                 await deny(update, user, action)
                 return None
+            if acknowledge:
+                await query.answer()
             return await handler(update, context, user, data)
 
         return wrapper

@@ -196,7 +196,7 @@ async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-@authorized_callback(rules.UPDATE_MILESTONE)
+@authorized_callback(rules.UPDATE_MILESTONE, acknowledge=False)  # may answer with an alert
 async def snooze_button(update: Update, context: Context, user: UserView, data: Callback) -> None:
     """The "remind me in 3 days" button."""
     query = update.callback_query
@@ -230,7 +230,7 @@ async def snooze_button(update: Update, context: Context, user: UserView, data: 
         )
 
 
-@authorized_callback(rules.UPDATE_MILESTONE)
+@authorized_callback(rules.UPDATE_MILESTONE, acknowledge=False)  # may answer with an alert
 async def open_button(update: Update, context: Context, user: UserView, data: Callback) -> None:
     """A milestone of a collapsed reminder: show its four actions."""
     query = update.callback_query

@@ -148,10 +148,8 @@ async def approve(update: Update, context: Context, admin: UserView, data: Callb
     if target is None or target.status != rules.PENDING:
         status = target.status if target else "-"
         await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
-        await _answer(update)
         return
     user = await call(state.services.access.approve, target_id, role=role, by=admin.actor)
-    await _answer(update)
     await edit_or_send(
         update,
         context,
@@ -174,20 +172,13 @@ async def reject(update: Update, context: Context, admin: UserView, data: Callba
     target = await call(state.services.access.get_user, target_id)
     if target is None or target.status != rules.PENDING:
         status = target.status if target else "-"
-        await _answer(update)
         await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
         return
     user = await call(state.services.access.reject, target_id, by=admin.actor)
-    await _answer(update)
     await edit_or_send(
         update, context, t_html("access.rejected", admin.language, name=user.name, admin=admin.name)
     )
     await _notify(context, user, t_html("access.rejected_user", user.language))
-
-
-async def _answer(update: Update) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer()
 
 
 async def _notify(context: Context, user: UserView, text: str) -> None:
@@ -264,7 +255,6 @@ async def approve_coordinator(
     update: Update, context: Context, admin: UserView, data: Callback
 ) -> int:
     target = await call(get_state(context).services.access.get_user, data.int_arg(0))
-    await _answer(update)
     if target is None or target.status != rules.PENDING:
         status = target.status if target else "-"
         await edit_or_send(update, context, t_html("access.already", admin.language, status=status))

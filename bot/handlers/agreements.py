@@ -170,8 +170,6 @@ async def agreement_list(context: Context, user: UserView, page: int) -> tuple[s
 async def list_page_button(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     text, markup = await agreement_list(context, user, data.int_arg(0))
     await edit_or_send(update, context, text, reply_markup=markup)
 
@@ -240,8 +238,6 @@ async def show_agreement(
 async def agreement_button(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     await show_agreement(update, context, user, data.int_arg(0))
 
 
@@ -308,12 +304,10 @@ async def show_milestone(
 async def milestone_button(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     await show_milestone(update, context, user, data.int_arg(0), data.int_arg(1))
 
 
-@authorized_callback(rules.UPDATE_MILESTONE)
+@authorized_callback(rules.UPDATE_MILESTONE, acknowledge=False)  # answers with a notice
 async def mark_in_progress(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
@@ -360,11 +354,9 @@ async def ask_reason(
 async def _start_dialog(
     update: Update, context: Context, user: UserView, data: Callback, status: str
 ) -> int:
-    assert update.callback_query is not None
     agreement_id, milestone_id = data.int_arg(0), data.int_arg(1)
     detail = await load_agreement(context, user, agreement_id)
     m = _milestone(detail, milestone_id)
-    await update.callback_query.answer()
     assert context.user_data is not None
     context.user_data[PENDING_KEY] = (agreement_id, milestone_id, status)
     key = "milestone.ask_evidence" if status == "done" else "milestone.ask_reason"
@@ -545,8 +537,6 @@ async def send_timeline(
 
 @authorized_callback(rules.REPORT)
 async def report_button(update: Update, context: Context, user: UserView, data: Callback) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     await send_timeline(update, context, user, data.int_arg(0))
 
 

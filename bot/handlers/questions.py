@@ -185,7 +185,7 @@ def _question_id(raw: str) -> Any:
     return int(raw) if raw.isdigit() else raw
 
 
-@authorized_callback(rules.FEEDBACK)
+@authorized_callback(rules.FEEDBACK, acknowledge=False)  # answers with a thank-you
 async def feedback(update: Update, context: Context, user: UserView, data: Callback) -> None:
     state = get_state(context)
     helpful = data.args[1] == "1"
@@ -203,13 +203,11 @@ async def show_source(update: Update, context: Context, user: UserView, data: Ca
     passage = await call(
         state.services.knowledge.citation_passage, _question_id(data.args[0]), number
     )
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     text = t_html("source.header", user.language, number=str(number))
     await reply_html(update, context, f"{text}\n<blockquote>{escape(passage)}</blockquote>")
 
 
-@authorized_callback(rules.ASK_TRAINER)
+@authorized_callback(rules.ASK_TRAINER, acknowledge=False)  # may answer with an alert
 async def ask_trainer(update: Update, context: Context, user: UserView, data: Callback) -> None:
     state = get_state(context)
     query = update.callback_query

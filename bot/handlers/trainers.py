@@ -198,8 +198,6 @@ async def _find(context: Context, token: str) -> Any:
 
 @authorized_callback(rules.REMOVE_DOCUMENT)
 async def remove_choose(update: Update, context: Context, user: UserView, data: Callback) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     doc = await _find(context, data.args[0])
     if doc is None:
         await edit_or_send(update, context, t_html("remove.gone", user.language))
@@ -211,8 +209,6 @@ async def remove_choose(update: Update, context: Context, user: UserView, data: 
 async def remove_confirmed(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     doc = await _find(context, data.args[0])
     if doc is None:
         await edit_or_send(update, context, t_html("remove.gone", user.language))
@@ -225,8 +221,6 @@ async def remove_confirmed(
 async def remove_cancelled(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     await edit_or_send(update, context, t_html("cancelled", user.language))
 
 
