@@ -315,9 +315,12 @@ class KnowledgeIndex:
             if not stored:
                 return  # nothing stored yet; the first write records the version
         with self._sf.begin() as s:
-            revision = self._bump_revision(s)  # also serialises concurrent refreshes
+            # Lock the revision row first: concurrent refreshes run one after the other, and
+            # the later one finds the work done without bumping the revision for nothing.
+            s.get(KbIndexMeta, REVISION_META, with_for_update=True)
             if self._meta(s, TERMS_META) == TERMS_VERSION:
                 return
+            revision = self._bump_revision(s)
             changed = 0
             last = ""
             while True:
