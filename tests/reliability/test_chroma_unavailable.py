@@ -13,18 +13,16 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app import build_application
 from bot.i18n import t
 from cli.errors import ExitStatus
 from cli.main import main
 from core.clock import FixedClock
 from core.config import Settings
-from core.db import make_engine
 from knowledge_base.errors import VectorStoreUnavailable
 from services.container import Services
 from tests.bot.conftest import ADMIN, OFFICIAL, BotHarness
-from tests.bot.fakes import FakeBotApi, Updates
-from tests.conftest import closed_port, create_schema
+from tests.conftest import closed_port
+from tests.reliability.conftest import running_bot
 
 STORE_DOWN_ID = "Penyimpanan vektor (Chroma) tidak dapat dihubungi"
 
@@ -73,31 +71,9 @@ def test_chroma_failing_mid_run_is_unavailable_not_a_crash(
 
 @pytest.fixture
 async def bot_without_chroma(tmp_path: Path, clock: FixedClock) -> AsyncIterator[BotHarness]:
-    settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path / "bot",
-        embedding_backend="fake",
-        telegram_token="123456:TEST-token",
-        chroma_url=f"http://127.0.0.1:{closed_port()}",
-    )
-    settings.ensure_dirs()
-    engine = make_engine(settings.effective_database_url)
-    create_schema(engine)
-    services = Services(settings, clock=clock, engine=engine)
-    services.access.add_user(ADMIN, "admin", name="Admin Kota")
-    services.access.add_user(OFFICIAL, "official", name="Pak Budi")
-    api = FakeBotApi()
-    app = build_application(services, settings, request=api, rate_limit=False)
-    await app.initialize()
-    await app.start()
-    try:
-        yield BotHarness(app, api, Updates(app), services, None)
-    finally:
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        services.close()
-        engine.dispose()
+    url = f"http://127.0.0.1:{closed_port()}"
+    async with running_bot(tmp_path, clock, with_knowledge=False, chroma_url=url) as bot:
+        yield bot
 
 
 async def test_bot_says_the_index_is_down_and_tracker_commands_keep_working(

@@ -14,17 +14,14 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from accounts.models import User
-from bot.app import build_application
 from cli.errors import ExitStatus
 from cli.main import main
 from core.clock import FixedClock
-from core.config import Settings
 from core.db import make_engine
 from core.errors import DatabaseUnavailable
-from services.container import Services
 from tests.bot.conftest import ADMIN, OFFICIAL, BotHarness
-from tests.bot.fakes import FakeBotApi, Updates
-from tests.conftest import POSTGRES_URL_ENV, closed_port, create_schema, require_server
+from tests.conftest import POSTGRES_URL_ENV, closed_port, require_server
+from tests.reliability.conftest import running_bot
 
 LOCKED_ID = "Basis data sedang terkunci, sibuk, atau tidak dapat dihubungi"
 
@@ -162,31 +159,8 @@ def test_postgresql_errors_are_told_apart_by_sqlstate() -> None:
 
 @pytest.fixture
 async def locked_bot(tmp_path: Path, clock: FixedClock) -> AsyncIterator[BotHarness]:
-    settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path / "bot",
-        embedding_backend="fake",
-        telegram_token="123456:TEST-token",
-        database_busy_timeout_s=0.2,
-    )
-    settings.ensure_dirs()
-    engine = make_engine(settings.effective_database_url, busy_timeout_s=0.2)
-    create_schema(engine)
-    services = Services(settings, clock=clock, engine=engine)
-    services.access.add_user(ADMIN, "admin", name="Admin Kota")
-    services.access.add_user(OFFICIAL, "official", name="Pak Budi")
-    api = FakeBotApi()
-    app = build_application(services, settings, request=api, rate_limit=False)
-    await app.initialize()
-    await app.start()
-    try:
-        yield BotHarness(app, api, Updates(app), services, services.knowledge)
-    finally:
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        services.close()
-        engine.dispose()
+    async with running_bot(tmp_path, clock, database_busy_timeout_s=0.2) as bot:
+        yield bot
 
 
 async def test_bot_apologises_while_locked_and_serves_again_after(
