@@ -14,11 +14,10 @@ from typing import Any, TypeVar
 from telegram import Update
 from telegram.constants import ChatType
 
-from accounts import rules
-from accounts.schemas import UserView
 from bot.i18n import normalize_language, t, t_html
 from bot.keyboards import Callback, ForgedCallback
 from bot.state import Context, call, get_state
+from services.access import AccessService, Status, UserView
 
 R = TypeVar("R")
 Handler = Callable[[Update, Context, UserView], Coroutine[Any, Any, R]]
@@ -44,9 +43,9 @@ def denial_key(user: UserView | None, action: str) -> str:
     """Which refusal to give: it depends on who asks, never on what exists."""
     if user is None:
         return "auth.unknown"
-    if user.status == rules.PENDING:
+    if user.status == Status.PENDING:
         return "auth.pending"
-    if user.status != rules.ACTIVE:
+    if user.status != Status.ACTIVE:
         return "auth.blocked"
     return "auth.role"
 
@@ -83,7 +82,7 @@ def authorized(
                     await message.reply_html(t_html("auth.private_only", language_of(update)))
                 return None
             user = await lookup(update, context)
-            if user is None or not rules.can(user.role, user.status, action):
+            if user is None or not AccessService.can(user, action):
                 await deny(update, user, action)
                 return None
             return await handler(update, context, user)
@@ -117,7 +116,7 @@ def authorized_callback(
             except ForgedCallback:
                 await query.answer(t("auth.forged", language_of(update, user)), show_alert=True)
                 return None
-            if user is None or not rules.can(user.role, user.status, action):
+            if user is None or not AccessService.can(user, action):
                 await deny(update, user, action)
                 return None
             if acknowledge:

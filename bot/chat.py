@@ -23,10 +23,12 @@ from core.config import Settings
 from core.errors import AppError
 from core.i18n import LANGUAGES, normalize_language
 from services import Services, charts
+from services.access import Operator
 from services.knowledge import Turn
 from services.messages import error_message
 
 ACTOR = "cli:chat"
+OPERATOR = Operator(ACTOR)
 HISTORY_TURNS = 3
 STATUS_WORDS = {
     "berjalan": "in_progress",
@@ -196,13 +198,13 @@ class TerminalChat:
     def agreements(self, args: list[str]) -> str:
         tracker = self.services.tracker
         if args and args[0].isdigit():
-            detail = tracker.get_agreement(int(args[0]), at=self.today())
+            detail = tracker.get_agreement(OPERATOR, int(args[0]), at=self.today())
             lines = [to_plain(render_agreement(detail, self.lang)), ""]
             lines.append(self.text("chat.milestone_ids"))
             lines.extend(f"  #{m.id} {m.title} [{t(f'status.{m.status}', self.lang)}]"
                          for m in detail.milestones)  # fmt: skip
             return "\n".join(lines)
-        agreements = tracker.list_agreements(at=self.today())
+        agreements = tracker.list_agreements(OPERATOR, at=self.today())
         if not agreements:
             return self.text("mou.empty")
         lines = [self.text("chat.mou_header", count=len(agreements))]
@@ -217,9 +219,9 @@ class TerminalChat:
         status = STATUS_WORDS[args[1].lower()]
         text = " ".join(args[2:]).strip() or None
         view = self.services.tracker.update_milestone(
+            OPERATOR,
             int(args[0]),
             status,
-            actor=ACTOR,
             note=text if status != "blocked" else None,
             reason=text if status == "blocked" else None,
             on=self.today(),
@@ -234,12 +236,12 @@ class TerminalChat:
         out_dir = self.settings.data_dir / "reports"
         out_dir.mkdir(parents=True, exist_ok=True)
         if args and args[0].isdigit():
-            detail = self.services.tracker.get_agreement(int(args[0]), at=self.today())
+            detail = self.services.tracker.get_agreement(OPERATOR, int(args[0]), at=self.today())
             png = charts.timeline_png(detail, at=self.today(), language=self.lang)
             path = out_dir / f"timeline-{detail.id}.png"
         else:
-            report = self.services.tracker.report(at=self.today())
-            everything = self.services.tracker.list_agreements(at=self.today())
+            report = self.services.tracker.report(OPERATOR, at=self.today())
+            everything = self.services.tracker.list_agreements(OPERATOR, at=self.today())
             png = charts.portfolio_png(report, language=self.lang, agreements=everything)
             path = out_dir / f"portfolio-{self.today().isoformat()}.png"
         path.write_bytes(png)

@@ -38,8 +38,6 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, ExtBot
 from telegram.request import BaseRequest
 
-from accounts import rules
-from accounts.schemas import UserView
 from bot.auth import authorized_callback
 from bot.handlers.common import NO_PREVIEW
 from bot.i18n import error_text, t_html
@@ -48,6 +46,7 @@ from bot.state import Context, call, get_state
 from core.config import Settings
 from core.errors import AppError
 from services import Services
+from services.access import Permission, UserView
 from services.reminder_messages import OutgoingMessage, format_date
 from services.reminders import (
     SNOOZE_DAYS,
@@ -196,7 +195,7 @@ async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-@authorized_callback(rules.UPDATE_MILESTONE, acknowledge=False)  # may answer with an alert
+@authorized_callback(Permission.UPDATE_MILESTONE, acknowledge=False)  # may answer with an alert
 async def snooze_button(update: Update, context: Context, user: UserView, data: Callback) -> None:
     """The "remind me in 3 days" button."""
     query = update.callback_query
@@ -230,7 +229,7 @@ async def snooze_button(update: Update, context: Context, user: UserView, data: 
         )
 
 
-@authorized_callback(rules.UPDATE_MILESTONE, acknowledge=False)  # may answer with an alert
+@authorized_callback(Permission.UPDATE_MILESTONE, acknowledge=False)  # may answer with an alert
 async def open_button(update: Update, context: Context, user: UserView, data: Callback) -> None:
     """A milestone of a collapsed reminder: show its four actions."""
     query = update.callback_query

@@ -55,6 +55,61 @@ class MilestoneTally(NamedTuple):
     blocked: int = 0
 
 
+@dataclass(frozen=True)
+class AgreementScope:
+    """The agreements someone who does not see the whole portfolio sees: those their region
+    is a party to, and those they are bound to."""
+
+    region_code: str | None
+    agreement_ids: tuple[int, ...] = ()
+
+
+# --- rows the portfolio queries return ---------------------------------------------------------
+
+
+class AgreementRow(NamedTuple):
+    """An agreement's own columns and its milestone tally as of a date."""
+
+    id: int
+    kind: str
+    title: str
+    status: str
+    signed_on: date | None
+    ends_on: date | None
+    owner_region_code: str
+    tally: MilestoneTally
+    #: Position of the first open milestone (``None`` when nothing is open).
+    next_position: int | None = None
+    #: Milestones due by the date (not skipped), and how many of those are done by then.
+    due: int = 0
+    due_done: int = 0
+
+    @property
+    def facts(self) -> AgreementFacts:
+        return AgreementFacts(self.status, self.signed_on, self.ends_on)
+
+
+@dataclass(frozen=True)
+class PartyRow:
+    agreement_id: int
+    position: int
+    region_code: str
+    document_number: str | None
+    signatory: str | None
+    coordinator_name: str | None
+    coordinator_contact: str | None
+
+
+class OpenMilestoneRow(NamedTuple):
+    id: int
+    agreement_id: int
+    title: str
+    position: int
+    due_on: date | None
+    status: str
+    responsible_region_code: str | None
+
+
 # --- views -------------------------------------------------------------------------------------
 
 
@@ -112,6 +167,14 @@ class AgreementDetail(AgreementSummary):
     milestones: tuple[MilestoneView, ...] = ()
     parent_id: int | None = None
     template: str | None = None
+
+
+@dataclass(frozen=True)
+class MilestoneDetail:
+    """A milestone with the agreement it belongs to."""
+
+    agreement: AgreementDetail
+    milestone: MilestoneView
 
 
 @dataclass(frozen=True)

@@ -18,20 +18,19 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from accounts import rules
-from accounts.schemas import UserView
 from bot.auth import authorized, authorized_callback, language_of, lookup
 from bot.commands import publish_for
 from bot.handlers.common import command_args, display_name, edit_or_send, reply_html, send_html
 from bot.i18n import LANGUAGES, t, t_html
 from bot.keyboards import Callback, ForgedCallback, action_pattern, button, keyboard
 from bot.state import Context, call, get_state
+from services.access import AccessService, Permission, Role, Status, UserView
 
 log = logging.getLogger(__name__)
 
 DIALOG_TIMEOUT = timedelta(minutes=15)
 
-APPROVABLE_ROLES = (rules.OFFICIAL, rules.TRAINER)
+APPROVABLE_ROLES = (Role.OFFICIAL, Role.TRAINER)
 
 
 async def start(update: Update, context: Context) -> None:
@@ -58,10 +57,8 @@ async def start(update: Update, context: Context) -> None:
         return
     user = await lookup(update, context)
     if user is not None:
-        key = {
-            rules.ACTIVE: None,
-            rules.PENDING: "start.pending",
-        }.get(user.status, "auth.blocked")
+        keys: dict[str, str | None] = {Status.ACTIVE: None, Status.PENDING: "start.pending"}
+        key = keys.get(user.status, "auth.blocked")
         if key is None:
             await reply_html(update, context, _welcome(user))
             await publish_for(context.bot, user)
@@ -140,16 +137,16 @@ def _welcome(user: UserView) -> str:
     )
 
 
-@authorized_callback(rules.MANAGE_USERS)
+@authorized_callback(Permission.MANAGE_USERS)
 async def approve(update: Update, context: Context, admin: UserView, data: Callback) -> None:
     state = get_state(context)
     target_id, role = data.int_arg(0), data.args[1]
     target = await call(state.services.access.get_user, target_id)
-    if target is None or target.status != rules.PENDING:
+    if target is None or target.status != Status.PENDING:
         status = target.status if target else "-"
         await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
         return
-    user = await call(state.services.access.approve, target_id, role=role, by=admin.actor)
+    user = await call(state.services.access.approve, target_id, role=role, by=admin)
     await edit_or_send(
         update,
         context,
@@ -165,16 +162,16 @@ async def approve(update: Update, context: Context, admin: UserView, data: Callb
     await publish_for(context.bot, user)
 
 
-@authorized_callback(rules.MANAGE_USERS)
+@authorized_callback(Permission.MANAGE_USERS)
 async def reject(update: Update, context: Context, admin: UserView, data: Callback) -> None:
     state = get_state(context)
     target_id = data.int_arg(0)
     target = await call(state.services.access.get_user, target_id)
-    if target is None or target.status != rules.PENDING:
+    if target is None or target.status != Status.PENDING:
         status = target.status if target else "-"
         await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
         return
-    user = await call(state.services.access.reject, target_id, by=admin.actor)
+    user = await call(state.services.access.reject, target_id, by=admin)
     await edit_or_send(
         update, context, t_html("access.rejected", admin.language, name=user.name, admin=admin.name)
     )
@@ -192,7 +189,7 @@ async def help_command(update: Update, context: Context) -> None:
     """/bantuan: the commands of the user's role (a guest learns how to get access)."""
     user = await lookup(update, context)
     lang = language_of(update, user)
-    if user is None or user.status != rules.ACTIVE:
+    if user is None or user.status != Status.ACTIVE:
         await reply_html(update, context, t_html("help.guest", lang))
         return
     await reply_html(update, context, t_html(f"help.{user.role}", lang))
@@ -250,12 +247,12 @@ REGION = 0
 APPROVING_KEY = "approving_coordinator"
 
 
-@authorized_callback(rules.MANAGE_USERS)
+@authorized_callback(Permission.MANAGE_USERS)
 async def approve_coordinator(
     update: Update, context: Context, admin: UserView, data: Callback
 ) -> int:
     target = await call(get_state(context).services.access.get_user, data.int_arg(0))
-    if target is None or target.status != rules.PENDING:
+    if target is None or target.status != Status.PENDING:
         status = target.status if target else "-"
         await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
         return ConversationHandler.END
@@ -269,11 +266,7 @@ async def coordinator_region(update: Update, context: Context) -> int:
     """The region (code or name) for the coordinator being approved; errors keep asking."""
     admin = await lookup(update, context)
     message = update.effective_message
-    if (
-        admin is None
-        or message is None
-        or not rules.can(admin.role, admin.status, rules.MANAGE_USERS)
-    ):
+    if admin is None or message is None or not AccessService.can(admin, Permission.MANAGE_USERS):
         return ConversationHandler.END
     assert context.user_data is not None
     target_id = context.user_data.get(APPROVING_KEY)
@@ -281,7 +274,7 @@ async def coordinator_region(update: Update, context: Context) -> int:
         return ConversationHandler.END
     access = get_state(context).services.access
     target = await call(access.get_user, target_id)
-    if target is None or target.status != rules.PENDING:
+    if target is None or target.status != Status.PENDING:
         context.user_data.pop(APPROVING_KEY, None)
         status = target.status if target else "-"
         await reply_html(update, context, t_html("access.already", admin.language, status=status))
@@ -291,9 +284,9 @@ async def coordinator_region(update: Update, context: Context) -> int:
     user = await call(
         access.approve,
         target_id,
-        role=rules.COORDINATOR,
+        role=Role.COORDINATOR,
         region_code=(message.text or "").strip(),
-        by=admin.actor,
+        by=admin,
     )
     context.user_data.pop(APPROVING_KEY, None)
     await reply_html(
@@ -337,7 +330,7 @@ def coordinator_dialog(*, persistent: bool = False) -> ConversationHandler:  # t
         )
 
 
-@authorized(rules.MANAGE_USERS, private="say")
+@authorized(Permission.MANAGE_USERS, private="say")
 async def invite_command(update: Update, context: Context, admin: UserView) -> None:
     """/undang ROLE [REGION…]: a one-time invite link (coordinators need a region)."""
     args = command_args(context)
@@ -348,7 +341,7 @@ async def invite_command(update: Update, context: Context, admin: UserView) -> N
         get_state(context).services.access.create_invite,
         args[0],
         " ".join(args[1:]) or None,
-        created_by=admin.actor,
+        by=admin,
     )
     link = f"https://t.me/{context.bot.username}?start={code}"
     await reply_html(

@@ -23,18 +23,16 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from accounts import rules
-from accounts.schemas import UserView
 from bot.auth import authorized, authorized_callback, lookup
 from bot.formatting import escape
 from bot.handlers.common import command_args, edit_or_send, reply_html
 from bot.i18n import t, t_html
 from bot.keyboards import Callback, action_pattern, button, keyboard
 from bot.state import Context, call, get_state
-from core.errors import NotFound
-from mou_tracker.errors import AgreementNotFound, MilestoneNotFound
+from mou_tracker.errors import MilestoneNotFound
 from services import charts
-from services.access import AccessService
+from services.access import AccessService, Permission, UserView
+from services.tracker import AgreementDetail, AgreementSummary
 
 log = logging.getLogger(__name__)
 
@@ -85,45 +83,19 @@ def party_names(summary: Any) -> str:
     return " – ".join(p.name for p in summary.parties)
 
 
-async def visible_agreements(context: Context, user: UserView) -> list[Any]:
-    """The agreements ``user`` may see: all for admins; their region's and bound ones otherwise."""
+async def visible_agreements(context: Context, user: UserView) -> list[AgreementSummary]:
+    """The agreements ``user`` may see (the tracker decides: all for admins)."""
     state = get_state(context)
-    tracker = state.services.tracker
-    today = state.today()
-    if rules.sees_all_agreements(user.role):
-        return list(await call(tracker.list_agreements, at=today))
-    found: list[Any] = []
-    if user.region_code:
-        found = list(await call(tracker.list_agreements, at=today, region_codes=[user.region_code]))
-    known = {a.id for a in found}
-    for agreement_id in user.agreement_ids:
-        if agreement_id not in known:
-            try:
-                found.append(await call(tracker.get_agreement, agreement_id, at=today))
-            except NotFound:
-                continue
-    return found
+    return await call(state.services.tracker.list_agreements, user, at=state.today())
 
 
-async def load_agreement(context: Context, user: UserView, agreement_id: int) -> Any:
-    """The agreement's detail if ``user`` may act on it.
-
-    An agreement the user may not see gets the same "not found" as a missing one, so its
-    existence is not revealed.
-    """
+async def load_agreement(context: Context, user: UserView, agreement_id: int) -> AgreementDetail:
+    """The agreement's detail if ``user`` may act on it ("not found" otherwise)."""
     state = get_state(context)
-    access: AccessService = state.services.access
-    try:
-        detail = await call(state.services.tracker.get_agreement, agreement_id, at=state.today())
-    except NotFound as err:
-        raise AgreementNotFound(agreement_id) from err
-    codes = [p.code for p in detail.parties]
-    if not access.may_act_on_agreement(user, agreement_id, codes):
-        raise AgreementNotFound(agreement_id)
-    return detail
+    return await call(state.services.tracker.get_agreement, user, agreement_id, at=state.today())
 
 
-@authorized(rules.VIEW_AGREEMENTS, private="say")
+@authorized(Permission.VIEW_AGREEMENTS, private="say")
 async def mou_command(update: Update, context: Context, user: UserView) -> None:
     args = command_args(context)
     if args and args[0].isdigit():
@@ -166,7 +138,7 @@ async def agreement_list(context: Context, user: UserView, page: int) -> tuple[s
     return "\n".join(lines), keyboard(rows)
 
 
-@authorized_callback(rules.VIEW_AGREEMENTS)
+@authorized_callback(Permission.VIEW_AGREEMENTS)
 async def list_page_button(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
@@ -234,7 +206,7 @@ async def show_agreement(
     await edit_or_send(update, context, render_agreement(detail, lang), reply_markup=keyboard(rows))
 
 
-@authorized_callback(rules.VIEW_AGREEMENTS)
+@authorized_callback(Permission.VIEW_AGREEMENTS)
 async def agreement_button(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
@@ -285,7 +257,7 @@ async def show_milestone(
     sign = state.signer
     uid = user.telegram_id
     rows = []
-    if rules.can(user.role, user.status, rules.UPDATE_MILESTONE) and m.status != "done":
+    if AccessService.can(user, Permission.UPDATE_MILESTONE) and m.status != "done":
         rows.append(
             [
                 button(sign, uid, t("milestone.mark_progress", lang), "mip", detail.id, m.id),
@@ -300,14 +272,14 @@ async def show_milestone(
     await edit_or_send(update, context, text, reply_markup=keyboard(rows))
 
 
-@authorized_callback(rules.VIEW_AGREEMENTS)
+@authorized_callback(Permission.VIEW_AGREEMENTS)
 async def milestone_button(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
     await show_milestone(update, context, user, data.int_arg(0), data.int_arg(1))
 
 
-@authorized_callback(rules.UPDATE_MILESTONE, acknowledge=False)  # answers with a notice
+@authorized_callback(Permission.UPDATE_MILESTONE, acknowledge=False)  # answers with a notice
 async def mark_in_progress(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
@@ -318,9 +290,10 @@ async def mark_in_progress(
     state = get_state(context)
     await call(
         state.services.tracker.update_milestone,
+        user,
         milestone_id,
         "in_progress",
-        actor=user.actor,
+        agreement_id=agreement_id,
         on=state.today(),
     )
     await update.callback_query.answer(t("milestone.updated", user.language))
@@ -337,14 +310,14 @@ async def mark_in_progress(
 # --- the dialog: done (evidence) and blocked (reason) --------------------------------------------
 
 
-@authorized_callback(rules.UPDATE_MILESTONE)
+@authorized_callback(Permission.UPDATE_MILESTONE)
 async def ask_evidence(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> int | None:
     return await _start_dialog(update, context, user, data, "done")
 
 
-@authorized_callback(rules.UPDATE_MILESTONE)
+@authorized_callback(Permission.UPDATE_MILESTONE)
 async def ask_reason(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> int | None:
@@ -373,7 +346,7 @@ async def _finish(
     reason: str | None = None,
 ) -> int:
     user = await lookup(update, context)
-    if user is None or not rules.can(user.role, user.status, rules.UPDATE_MILESTONE):
+    if user is None or not AccessService.can(user, Permission.UPDATE_MILESTONE):
         return ConversationHandler.END
     assert context.user_data is not None
     pending = context.user_data.get(PENDING_KEY)
@@ -384,9 +357,10 @@ async def _finish(
     state = get_state(context)
     await call(
         state.services.tracker.update_milestone,
+        user,
         milestone_id,
         status,
-        actor=user.actor,
+        agreement_id=agreement_id,
         note=note,
         file_ref=file_ref,
         reason=reason,
@@ -485,15 +459,15 @@ def _dialog(text: filters.BaseFilter, persistent: bool) -> ConversationHandler: 
 # --- /laporan -------------------------------------------------------------------------------------
 
 
-@authorized(rules.REPORT, private="say")
+@authorized(Permission.REPORT, private="say")
 async def report_command(update: Update, context: Context, user: UserView) -> None:
     state = get_state(context)
     lang = user.language
     chat = update.effective_chat
     assert chat is not None
-    if rules.can(user.role, user.status, rules.PORTFOLIO):
-        report = await call(state.services.tracker.report, at=state.today())
-        everything = await call(state.services.tracker.list_agreements, at=state.today())
+    if AccessService.can(user, Permission.PORTFOLIO):
+        report = await call(state.services.tracker.report, user, at=state.today())
+        everything = await call(state.services.tracker.list_agreements, user, at=state.today())
         png = await call(charts.portfolio_png, report, language=lang, agreements=everything)
         await context.bot.send_photo(
             chat_id=chat.id,
@@ -506,7 +480,7 @@ async def report_command(update: Update, context: Context, user: UserView) -> No
         return
     agreements = await visible_agreements(context, user)
     if not agreements:
-        if not rules.can(user.role, user.status, rules.PORTFOLIO):
+        if not AccessService.can(user, Permission.PORTFOLIO):
             await reply_html(update, context, t_html("mou.empty", lang))
         return
     if len(agreements) == 1:
@@ -535,7 +509,7 @@ async def send_timeline(
     )
 
 
-@authorized_callback(rules.REPORT)
+@authorized_callback(Permission.REPORT)
 async def report_button(update: Update, context: Context, user: UserView, data: Callback) -> None:
     await send_timeline(update, context, user, data.int_arg(0))
 

@@ -26,8 +26,6 @@ from telegram.ext import (
     filters,
 )
 
-from accounts import rules
-from accounts.schemas import UserView
 from bot.auth import authorized, authorized_callback, deny, language_of, lookup
 from bot.formatting import escape, render_answer
 from bot.handlers.common import reply_html, send_html
@@ -45,6 +43,7 @@ from bot.state import (
     remember_thread,
     trainer_thread,
 )
+from services.access import AccessService, Permission, UserView
 from services.knowledge import Turn
 
 log = logging.getLogger(__name__)
@@ -82,8 +81,8 @@ async def question(update: Update, context: Context) -> None:
     if not is_addressed(message, context.bot.id, context.bot.username):
         return
     user = await lookup(update, context)
-    if user is None or not rules.can(user.role, user.status, rules.ASK):
-        await deny(update, user, rules.ASK)
+    if user is None or not AccessService.can(user, Permission.ASK):
+        await deny(update, user, Permission.ASK)
         return
     state = get_state(context)
     lang = user.language
@@ -185,7 +184,7 @@ def _question_id(raw: str) -> Any:
     return int(raw) if raw.isdigit() else raw
 
 
-@authorized_callback(rules.FEEDBACK, acknowledge=False)  # answers with a thank-you
+@authorized_callback(Permission.FEEDBACK, acknowledge=False)  # answers with a thank-you
 async def feedback(update: Update, context: Context, user: UserView, data: Callback) -> None:
     state = get_state(context)
     helpful = data.args[1] == "1"
@@ -196,7 +195,7 @@ async def feedback(update: Update, context: Context, user: UserView, data: Callb
     await update.callback_query.answer(t("feedback.thanks", user.language))
 
 
-@authorized_callback(rules.ASK)
+@authorized_callback(Permission.ASK)
 async def show_source(update: Update, context: Context, user: UserView, data: Callback) -> None:
     state = get_state(context)
     number = data.int_arg(1)
@@ -207,7 +206,7 @@ async def show_source(update: Update, context: Context, user: UserView, data: Ca
     await reply_html(update, context, f"{text}\n<blockquote>{escape(passage)}</blockquote>")
 
 
-@authorized_callback(rules.ASK_TRAINER, acknowledge=False)  # may answer with an alert
+@authorized_callback(Permission.ASK_TRAINER, acknowledge=False)  # may answer with an alert
 async def ask_trainer(update: Update, context: Context, user: UserView, data: Callback) -> None:
     state = get_state(context)
     query = update.callback_query
@@ -265,7 +264,7 @@ async def trainer_reply(update: Update, context: Context) -> None:
     if thread is None:
         return
     user = await lookup(update, context)
-    if user is None or not rules.can(user.role, user.status, rules.ANSWER_AS_TRAINER):
+    if user is None or not AccessService.can(user, Permission.ANSWER_AS_TRAINER):
         raise ApplicationHandlerStop  # not a trainer: ignore quietly, not as a question either
     answer_text = message.text or message.caption or ""
     if not answer_text.strip():
@@ -282,7 +281,7 @@ async def trainer_reply(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-@authorized(rules.SOURCES)
+@authorized(Permission.SOURCES)
 async def sources(update: Update, context: Context, user: UserView) -> None:
     state = get_state(context)
     documents = await call(state.services.knowledge.list_documents)

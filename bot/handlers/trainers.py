@@ -14,14 +14,13 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from accounts import rules
-from accounts.schemas import UserView
 from bot.auth import authorized, authorized_callback
 from bot.formatting import escape
 from bot.handlers.common import command_args, edit_or_send, reply_html
 from bot.i18n import t, t_html
 from bot.keyboards import Callback, action_pattern, button, keyboard
 from bot.state import Context, call, get_state
+from services.access import Permission, UserView
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +111,7 @@ class ProgressEditor:
             log.debug("progress edit failed: %s", err)
 
 
-@authorized(rules.UPLOAD, private="quiet")
+@authorized(Permission.UPLOAD, private="quiet")
 async def upload(update: Update, context: Context, user: UserView) -> None:
     message = update.effective_message
     if message is None or message.document is None:
@@ -150,7 +149,7 @@ async def upload(update: Update, context: Context, user: UserView) -> None:
     await progress_message.edit_text(render_report(report, lang), parse_mode=ParseMode.HTML)
 
 
-@authorized(rules.REMOVE_DOCUMENT, private="say")
+@authorized(Permission.REMOVE_DOCUMENT, private="say")
 async def remove_command(update: Update, context: Context, user: UserView) -> None:
     """/hapus [doc_id]: choose a document, then confirm."""
     state = get_state(context)
@@ -196,7 +195,7 @@ async def _find(context: Context, token: str) -> Any:
     return next((d for d in documents if doc_token(d.doc_id) == token), None)
 
 
-@authorized_callback(rules.REMOVE_DOCUMENT)
+@authorized_callback(Permission.REMOVE_DOCUMENT)
 async def remove_choose(update: Update, context: Context, user: UserView, data: Callback) -> None:
     doc = await _find(context, data.args[0])
     if doc is None:
@@ -205,7 +204,7 @@ async def remove_choose(update: Update, context: Context, user: UserView, data: 
     await _confirm(update, context, user, doc)
 
 
-@authorized_callback(rules.REMOVE_DOCUMENT)
+@authorized_callback(Permission.REMOVE_DOCUMENT)
 async def remove_confirmed(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
@@ -217,14 +216,14 @@ async def remove_confirmed(
     await edit_or_send(update, context, t_html("remove.done", user.language, title=doc.title))
 
 
-@authorized_callback(rules.REMOVE_DOCUMENT)
+@authorized_callback(Permission.REMOVE_DOCUMENT)
 async def remove_cancelled(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
     await edit_or_send(update, context, t_html("cancelled", user.language))
 
 
-@authorized(rules.GAPS, private="say")
+@authorized(Permission.GAPS, private="say")
 async def gaps(update: Update, context: Context, user: UserView) -> None:
     """/celah: questions the knowledge base could not answer well, most asked first."""
     items = await call(get_state(context).services.knowledge.gaps, 20)

@@ -5,8 +5,9 @@ from pathlib import Path
 from bot.chat import TerminalChat
 from core.config import Settings
 from services import Services
+from services.access import Operator
 from tests.bot.conftest import HAYU_GUIDE
-from tests.fakes.tracker import new_agreement
+from tests.fakes.tracker import OPERATOR, new_agreement
 
 
 def test_terminal_chat_covers_questions_documents_and_agreements(
@@ -24,16 +25,16 @@ def test_terminal_chat_covers_questions_documents_and_agreements(
     assert "[1] Panduan Hayu.Bdg" in reply and "<b>" not in reply
     assert "NIK" in chat.handle("/kutip 1")
 
-    agreement = bot_services.tracker.add_agreement(new_agreement(), actor="test")
+    agreement = bot_services.tracker.add_agreement(Operator("test"), new_agreement())
     assert f"#{agreement.id}" in chat.handle("/mou")
     detail = chat.handle(f"/mou {agreement.id}")
     first = agreement.milestones[0]
     assert f"#{first.id}" in detail
     refused = chat.handle(f"/tonggak {first.id} selesai")  # done needs evidence
     assert "bukti" in refused.lower()
-    assert bot_services.tracker.get_agreement(agreement.id).milestones[0].status != "done"
+    assert bot_services.tracker.get_agreement(OPERATOR, agreement.id).milestones[0].status != "done"
     chat.handle(f"/tonggak {first.id} selesai Berita acara ditandatangani")
-    after = bot_services.tracker.get_agreement(agreement.id).milestones[0]
+    after = bot_services.tracker.get_agreement(OPERATOR, agreement.id).milestones[0]
     assert after.status == "done" and after.updated_by == "cli:chat"
 
     saved = chat.handle(f"/laporan {agreement.id}")

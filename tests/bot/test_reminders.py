@@ -20,7 +20,7 @@ from tests.bot.conftest import ADMIN, COORDINATOR, BotHarness
 from tests.conftest import create_schema
 from tests.fakes.botapi.server import TOKEN, BotApiServer, Call
 from tests.fakes.reminders import seed_agreement
-from tests.fakes.tracker import BANDUNG, KERINCI
+from tests.fakes.tracker import BANDUNG, KERINCI, OPERATOR
 
 MONDAY_0900_WIB = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 TUESDAY_0900_WIB = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
@@ -68,7 +68,7 @@ async def test_collapsed_reminder_buttons_snooze_and_done(reminded: BotHarness) 
     await h.updates.press(COORDINATOR, menu.button("Selesai")["callback_data"])
     assert "bukti" in h.api.last(COORDINATOR).text
     await h.updates.send(COORDINATOR, "Daftar hadir pelatihan 3 Maret terlampir.")
-    detail = h.services.tracker.get_agreement(1)
+    detail = h.services.tracker.get_agreement(OPERATOR, 1)
     done = next(m for m in detail.milestones if m.id == 10)
     assert done.status == "done" and done.updated_by == f"tg:{COORDINATOR}"
     assert h.api.problems() == []
