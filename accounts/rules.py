@@ -1,20 +1,33 @@
 """Who may do what: the role/permission matrix and the agreement scope of a user.
 
-Pure functions over plain values (or over an :class:`~accounts.schemas.AuthSubject`, which
-carries them), so every service asks the same question the same way and tests need no
-database. The services call these; the transports only translate the refusals.
+Pure functions over plain values (or over a :class:`Member`, which carries them), so every
+service asks the same question the same way and tests need no database. The services call
+these; the transports only translate the refusals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 from accounts.errors import AccessDenied
 
-if TYPE_CHECKING:
-    from accounts.schemas import AuthSubject
+
+class Member(Protocol):
+    """What the rules need to know about someone: a user, or the operator."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def region_code(self) -> str | None: ...
+
+    @property
+    def agreement_ids(self) -> tuple[int, ...]: ...
 
 
 class Role(StrEnum):
@@ -115,12 +128,12 @@ def may_act_on_agreement(
 # --- the same questions about an acting subject ---------------------------------------------
 
 
-def allows(subject: AuthSubject, action: str) -> bool:
+def allows(subject: Member, action: str) -> bool:
     """Whether ``subject`` may perform ``action`` now."""
     return can(subject.role, subject.status, action)
 
 
-def denial_reason(subject: AuthSubject | None, action: str) -> str | None:
+def denial_reason(subject: Member | None, action: str) -> str | None:
     """Why ``subject`` may not perform ``action`` (``None``: it may).
 
     ``unknown`` (nobody we know), ``pending``, ``blocked`` (blocked or rejected) or ``role``:
@@ -135,16 +148,14 @@ def denial_reason(subject: AuthSubject | None, action: str) -> str | None:
     return None if role_allows(subject.role, action) else "role"
 
 
-def require(subject: AuthSubject | None, action: str) -> None:
+def require(subject: Member | None, action: str) -> None:
     """Raise :class:`AccessDenied` (``reason``: see :func:`denial_reason`) unless allowed."""
     reason = denial_reason(subject, action)
     if reason is not None:
         raise AccessDenied(reason=reason)
 
 
-def may_act_on(
-    subject: AuthSubject, agreement_id: int, party_region_codes: Collection[str]
-) -> bool:
+def may_act_on(subject: Member, agreement_id: int, party_region_codes: Collection[str]) -> bool:
     """Whether ``subject`` may see and update ``agreement_id`` (:func:`may_act_on_agreement`)."""
     return may_act_on_agreement(
         role=subject.role,

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from accounts.rules import Role, Status
+from accounts.rules import Member, Role, Status
 
 
-class AuthSubject(Protocol):
+class AuthSubject(Member, Protocol):
     """Who performs a use case; every tracker read and write takes one.
 
     Like the ``auth_subject`` the Polar codebase passes to its services: the service decides
@@ -22,18 +22,6 @@ class AuthSubject(Protocol):
     def actor(self) -> str:
         """How the subject is named in audit logs (``tg:123``, ``cli``)."""
         ...
-
-    @property
-    def role(self) -> str: ...
-
-    @property
-    def status(self) -> str: ...
-
-    @property
-    def region_code(self) -> str | None: ...
-
-    @property
-    def agreement_ids(self) -> tuple[int, ...]: ...
 
 
 @dataclass(frozen=True)

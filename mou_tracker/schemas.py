@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+from core.config import Settings
+
 # --- rules' inputs -----------------------------------------------------------------------------
 
 
@@ -20,6 +22,14 @@ class Thresholds:
     @property
     def renewal_window_days(self) -> int:
         return max(self.renewal_days, default=0)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Thresholds:
+        return cls(
+            stalled_after_days=settings.stalled_after_days,
+            at_risk_within_days=settings.at_risk_within_days,
+            renewal_days=tuple(settings.reminder_renewal_days),
+        )
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,15 @@ class AccessService:
             AccessDenied: with ``reason`` ``unknown``, ``pending``, ``blocked`` or ``role``
                 (the transports say why in the user's language).
         """
-        user = self.get_user(telegram_id)
+        return self.check(self.get_user(telegram_id), action)
+
+    @staticmethod
+    def check(user: UserView | None, action: str) -> UserView:
+        """``user`` if they may perform ``action`` now (the rule :meth:`authorize` applies).
+
+        Raises:
+            AccessDenied: with the ``reason`` (see :meth:`authorize`).
+        """
         rules.require(user, action)
         assert user is not None
         return user

@@ -28,7 +28,7 @@ from knowledge_base.repository import KnowledgeRepository
 from knowledge_base.schemas import Citation, DocumentInfo, SearchFilters, SearchHit
 from services.messages import catalog as services_catalog
 
-__all__ = ["Answer", "Citation", "EvalReport", "Gap", "KnowledgeService", "Turn"]
+__all__ = ["Answer", "Citation", "DocumentInfo", "EvalReport", "Gap", "KnowledgeService", "Turn"]
 
 _FOLLOW_UP = (
     "itu tersebut ini nya dia mereka juga lagi lalu kemudian selanjutnya bagaimana dengan "

@@ -29,7 +29,6 @@ from core.memory import gc_paused
 from mou_tracker import exporter, report, validation
 from mou_tracker.dates import parse_date
 from mou_tracker.errors import (
-    AgreementNotFound,
     ImportRejected,
     InvalidAgreement,
     MilestoneNotFound,
@@ -60,7 +59,13 @@ from mou_tracker.schemas import (
 )
 from mou_tracker.templates import TemplateLibrary
 from mou_tracker.views import Viewer, audit_view, iso, milestone_view
-from services.messages import catalog
+from services.messages import describe_problem
+from services.tracker_scope import (
+    agreement_of_milestone,
+    milestone_in_scope,
+    scope_of,
+    visible_agreement,
+)
 
 __all__ = [
     "AgreementDetail",
@@ -91,24 +96,6 @@ class UnsupportedExportFile(UnsupportedImportFile):
     code = "export.unsupported_type"
 
 
-def describe_problem(problem: ImportProblem, lang: str = "id") -> str:
-    """One import problem as a sentence in ``lang``: row, column and reason."""
-    cat = catalog()
-    column_key = f"tracker.column.{problem.column}"
-    column = cat.t(column_key, lang) if cat.has(column_key) else problem.column
-    reason_key = f"error.{problem.code}"
-    reason = cat.t(reason_key, lang, **problem.params) if cat.has(reason_key) else problem.code
-    return cat.t("tracker.problem", lang, row=problem.row, column=column, reason=reason)
-
-
-def thresholds_from(settings: Settings) -> Thresholds:
-    return Thresholds(
-        stalled_after_days=settings.stalled_after_days,
-        at_risk_within_days=settings.at_risk_within_days,
-        renewal_days=tuple(settings.reminder_renewal_days),
-    )
-
-
 class TrackerService:
     """Agreements, their milestones and the portfolio's health."""
 
@@ -126,7 +113,7 @@ class TrackerService:
         self._settings = settings
         self._clock = clock
         self._templates = templates or TemplateLibrary([settings.data_dir / "templates"])
-        self.thresholds = thresholds_from(settings)
+        self.thresholds = Thresholds.from_settings(settings)
         self._viewer = Viewer(regions, self.thresholds, settings.timezone)
 
     @property
@@ -149,7 +136,7 @@ class TrackerService:
         """The agreements ``subject`` sees (those a region is party to, if given), with their
         health as of ``at``."""
         access_rules.require(subject, access_rules.Permission.VIEW_AGREEMENTS)
-        scope = self._scope(subject)
+        scope = scope_of(subject)
         with gc_paused():  # see core.memory
             return self._list_agreements(at or self.today(), region_codes, scope)
 
@@ -173,7 +160,7 @@ class TrackerService:
         """One agreement with its parties, apps and milestones."""
         at = at or self.today()
         with self._sf.begin() as s:
-            agreement = self._visible(subject, TrackerRepository(s), agreement_id)
+            agreement = visible_agreement(subject, TrackerRepository(s), agreement_id)
             return self._viewer.detail(agreement, at)
 
     def get_milestone(
@@ -188,7 +175,7 @@ class TrackerService:
         at = at or self.today()
         with self._sf.begin() as s:
             repo = TrackerRepository(s)
-            agreement = self._agreement_of_milestone(subject, repo, milestone_id, agreement_id)
+            agreement = agreement_of_milestone(subject, repo, milestone_id, agreement_id)
             detail = self._viewer.detail(agreement, at)
         milestone = next((m for m in detail.milestones if m.id == milestone_id), None)
         if milestone is None:
@@ -199,7 +186,7 @@ class TrackerService:
         """The audit log of an agreement, oldest first."""
         with self._sf.begin() as s:
             repo = TrackerRepository(s)
-            self._visible(subject, repo, agreement_id)
+            visible_agreement(subject, repo, agreement_id)
             return [audit_view(e) for e in repo.audit_entries(agreement_id)]
 
     def count_agreements(self, subject: AuthSubject) -> int:
@@ -231,7 +218,7 @@ class TrackerService:
         now = self._clock.now()
         with self._sf.begin() as s:
             repo = TrackerRepository(s)
-            agreement = self._visible(subject, repo, agreement_id)
+            agreement = visible_agreement(subject, repo, agreement_id)
             validation.check_status(status, agreement.signed_on)
             old = agreement.status
             agreement.status = status
@@ -311,7 +298,7 @@ class TrackerService:
         today = self.today()
         with self._sf.begin() as s:
             repo = TrackerRepository(s)
-            milestone = self._milestone_in_scope(subject, repo, milestone_id, agreement_id)
+            milestone = milestone_in_scope(subject, repo, milestone_id, agreement_id)
             before = milestone.status
             milestone.status = change.status
             milestone.completed_on = change.completed_on(on or today)
@@ -359,7 +346,7 @@ class TrackerService:
         now = self._clock.now()
         with self._sf.begin() as s:
             repo = TrackerRepository(s)
-            agreement = self._visible(subject, repo, agreement_id)
+            agreement = visible_agreement(subject, repo, agreement_id)
             codes = [p.region_code for p in agreement.parties]
             validation.check_new_milestone(
                 NewMilestone(
@@ -422,7 +409,7 @@ class TrackerService:
         now = self._clock.now()
         with self._sf.begin() as s:
             repo = TrackerRepository(s)
-            milestone = self._milestone_in_scope(subject, repo, milestone_id, None)
+            milestone = milestone_in_scope(subject, repo, milestone_id, None)
             old = milestone.due_on
             milestone.due_on = due_on
             milestone.updated_by = subject.actor
@@ -445,7 +432,7 @@ class TrackerService:
         now = self._clock.now()
         with self._sf.begin() as s:
             repo = TrackerRepository(s)
-            milestone = self._milestone_in_scope(subject, repo, milestone_id, None)
+            milestone = milestone_in_scope(subject, repo, milestone_id, None)
             view = milestone_view(milestone, self.today())
             repo.delete_milestone(milestone)
             repo.add_audit(
@@ -588,59 +575,3 @@ class TrackerService:
             agreements=len(details),
             milestones=sum(len(d.milestones) for d in details),
         )
-
-    # --- scope ---------------------------------------------------------------------------------
-
-    @staticmethod
-    def _scope(subject: AuthSubject) -> AgreementScope | None:
-        """``None`` for those who see the whole portfolio."""
-        if access_rules.sees_all_agreements(subject.role):
-            return None
-        return AgreementScope(subject.region_code, tuple(subject.agreement_ids))
-
-    @staticmethod
-    def _may_see(subject: AuthSubject, agreement: Agreement) -> bool:
-        codes = [p.region_code for p in agreement.parties]
-        return access_rules.may_act_on(subject, agreement.id, codes)
-
-    def _visible(
-        self, subject: AuthSubject, repo: TrackerRepository, agreement_id: int
-    ) -> Agreement:
-        """The agreement if ``subject`` may see it; "not found" otherwise, as for a missing one."""
-        agreement = repo.load_agreement(agreement_id)
-        if agreement is None or not self._may_see(subject, agreement):
-            raise AgreementNotFound(agreement_id)
-        return agreement
-
-    def _agreement_of_milestone(
-        self,
-        subject: AuthSubject,
-        repo: TrackerRepository,
-        milestone_id: int,
-        agreement_id: int | None,
-    ) -> Agreement:
-        milestone = repo.milestone(milestone_id)
-        if milestone is None or (
-            agreement_id is not None and milestone.agreement_id != agreement_id
-        ):
-            if agreement_id is not None:
-                self._visible(subject, repo, agreement_id)  # a hidden agreement stays hidden
-            raise MilestoneNotFound(milestone_id)
-        if agreement_id is not None:
-            return self._visible(subject, repo, agreement_id)
-        agreement = repo.load_agreement(milestone.agreement_id)
-        if agreement is None or not self._may_see(subject, agreement):
-            raise MilestoneNotFound(milestone_id)
-        return agreement
-
-    def _milestone_in_scope(
-        self,
-        subject: AuthSubject,
-        repo: TrackerRepository,
-        milestone_id: int,
-        agreement_id: int | None,
-    ) -> Milestone:
-        self._agreement_of_milestone(subject, repo, milestone_id, agreement_id)
-        milestone = repo.milestone(milestone_id)
-        assert milestone is not None  # checked just above, in this transaction
-        return milestone

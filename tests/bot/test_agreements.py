@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import callbacks
 from services.access import Operator
 from tests.bot.conftest import ADMIN, COORDINATOR, OFFICIAL, BotHarness
 from tests.bot.service_fakes import FakeKnowledge
@@ -73,12 +74,12 @@ async def test_done_with_a_photo_and_blocked_with_reason(
     m1, m2 = detail.milestones[0], detail.milestones[1]
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
     up = harness.updates
-    await up.press(COORDINATOR, signer.pack(COORDINATOR, "mdn", mine, m1.id))
+    await up.press(COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_DONE, mine, m1.id))
     photo = [{"file_id": "foto-bukti", "file_unique_id": "fb", "width": 800, "height": 600}]
     await up.send(COORDINATOR, None, photo=photo, caption="Foto pelatihan")
     m1_after = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
     assert m1_after.status == "done" and m1_after.evidence_file == "telegram:photo:foto-bukti"
-    await up.press(COORDINATOR, signer.pack(COORDINATOR, "mbl", mine, m2.id))
+    await up.press(COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_BLOCKED, mine, m2.id))
     await up.send(COORDINATOR, "Anggaran belum turun")
     m2_after = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[1]
     assert m2_after.status == "blocked" and m2_after.blocked_reason == "Anggaran belum turun"
@@ -90,7 +91,9 @@ async def test_cancel_leaves_the_milestone_unchanged(
     mine, _ = agreement_ids
     m1 = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
-    await harness.updates.press(COORDINATOR, signer.pack(COORDINATOR, "mbl", mine, m1.id))
+    await harness.updates.press(
+        COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_BLOCKED, mine, m1.id)
+    )
     await harness.updates.send(COORDINATOR, "/batal")
     assert harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0].status == m1.status
     assert "Dibatalkan" in harness.api.last(COORDINATOR).text
@@ -103,7 +106,9 @@ async def test_coordinator_cannot_touch_another_regions_agreement(
     m1 = harness.services.tracker.get_agreement(OPERATOR, other).milestones[0]
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
     # Correctly signed for this user, but the agreement is not theirs: not found, not changed.
-    await harness.updates.press(COORDINATOR, signer.pack(COORDINATOR, "mip", other, m1.id))
+    await harness.updates.press(
+        COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_IN_PROGRESS, other, m1.id)
+    )
     assert harness.services.tracker.get_agreement(OPERATOR, other).milestones[0].status == m1.status
     alert = harness.api.of("answerCallbackQuery")[-1]
     assert "tidak ditemukan" in alert.params["text"]
@@ -188,6 +193,8 @@ async def test_a_button_for_an_agreement_that_is_gone_says_so(
     # The handler acknowledges the button first, then fails: the error cannot be a second
     # answer to the same button (Telegram refuses it), so it comes as a message.
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
-    await harness.updates.press(COORDINATOR, signer.pack(COORDINATOR, "ag", 999_999))
+    await harness.updates.press(
+        COORDINATOR, signer.pack(COORDINATOR, callbacks.AGREEMENT_OPEN, 999_999)
+    )
     assert "999999" in harness.api.last(COORDINATOR).text
     assert [c.method for c in harness.api.calls[-2:]] == ["answerCallbackQuery", "sendMessage"]

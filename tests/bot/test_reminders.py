@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.reminders import JOB_NAME, run_pass, translate_error
+from bot.jobs import JOB_NAME, run_pass, translate_error
 from bot.state import app_state
 from core.db import make_engine
 from services.reminders import TransientSendError, UndeliverableError

@@ -12,8 +12,8 @@ from datetime import date
 
 import pytest
 
+from bot.callbacks import CallbackSigner, action
 from bot.i18n import t_html
-from bot.keyboards import CallbackSigner
 from mou_tracker.schemas import AgreementDetail, NewAgreement, NewMilestone, NewParty
 from services import Services
 from services.access import Operator
@@ -123,24 +123,22 @@ async def test_agreement_buttons_for_every_role(bot: BotHarness, kerinci: Agreem
     for identity in ("official", "trainer", "pending", "blocked", "stranger"):
         user = IDENTITIES[identity]
         host = (await bot.say(user, "/bantuan")).one(user.id)  # a message in the user's chat
-        for action, args in (
+        for code, args in (
             ("ag", (kerinci.id,)),
             ("ms", (kerinci.id, milestone.id)),
             ("mip", (kerinci.id, milestone.id)),
             ("lap", (kerinci.id,)),
             ("apr", (PENDING.id, "trainer")),
         ):
-            query = bot.server.press(user, host, signer.pack(user.id, action, *args))
+            query = bot.server.press(user, host, signer.pack(user.id, action(code), *args))
             exchange = await bot.handled(
                 bot.server.last_update_id, mark=bot.server.last_message_id()
             )
             answers = bot.callback_answers(query)
             if not answers or not answers[0].get("show_alert"):
-                mismatches.append(f"{identity} {action}: not refused with an alert ({answers})")
+                mismatches.append(f"{identity} {code}: not refused with an alert ({answers})")
             if exchange.messages:
-                mismatches.append(
-                    f"{identity} {action}: sent {[m.text for m in exchange.messages]}"
-                )
+                mismatches.append(f"{identity} {code}: sent {[m.text for m in exchange.messages]}")
     assert not mismatches, "\n".join(mismatches)
     assert (
         bot.services.tracker.get_agreement(OPERATOR, kerinci.id).milestones[0].status == "planned"
@@ -151,7 +149,7 @@ async def test_agreement_buttons_for_every_role(bot: BotHarness, kerinci: Agreem
     # the coordinator's own, properly signed button works
     host = (await bot.say(COORDINATOR, "/bantuan")).one(COORDINATOR.id)
     query = bot.server.press(
-        COORDINATOR, host, signer.pack(COORDINATOR.id, "mip", kerinci.id, milestone.id)
+        COORDINATOR, host, signer.pack(COORDINATOR.id, action("mip"), kerinci.id, milestone.id)
     )
     await bot.handled(bot.server.last_update_id, mark=bot.server.last_message_id())
     assert not bot.callback_answers(query)[0].get("show_alert")

@@ -1,7 +1,7 @@
 """End to end: milestone reminders through the real bot's job, exactly once, under faults.
 
 The agreements are seeded, the clock is moved, and the reminder job that
-``bot.reminders.register`` put on the JobQueue is run; the local Bot API server records what
+``bot.jobs.schedule`` put on the JobQueue is run; the local Bot API server records what
 Telegram would have accepted. The kill test runs the pass in a separate process (the bot's job,
 or ``sinergi reminders send --once`` as cron runs it) and SIGKILLs it right after Telegram
 accepted a message and before the process could record it.
@@ -96,7 +96,7 @@ def seeded(bot_services: Services) -> Services:
 
 async def run_pass(bot: BotHarness) -> None:
     ran = await run_once(bot.app)
-    assert ran, "bot.reminders.register put no reminder job on the JobQueue"
+    assert ran, "bot.jobs.schedule put no reminder job on the JobQueue"
 
 
 def delivered(server: BotApiServer, *, since: int = 0) -> list[Call]:
