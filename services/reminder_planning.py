@@ -191,8 +191,11 @@ class ReminderPlanner:
                 ends_to=base + timedelta(days=max_renewal + 1),
             )
             snoozes = repo.snoozes(ending_after=at - timedelta(days=SNOOZE_RIPE_DAYS))
-            ripe = [self._ripe(repo, z.id, z.telegram_id, z.milestone_id) for z in snoozes
-                    if z.until_at <= at]  # fmt: skip
+            ripe = [
+                self._ripe(repo, z.id, z.telegram_id, z.milestone_id)
+                for z in snoozes
+                if z.until_at <= at
+            ]
         by_agreement: dict[int, list[MilestoneFacts]] = defaultdict(list)
         for m in milestones:
             by_agreement[m.agreement_id].append(m)

@@ -32,7 +32,7 @@ from mou_tracker.errors import (
     ImportRejected,
     InvalidAgreement,
     MilestoneNotFound,
-    UnsupportedImportFile,
+    UnsupportedExportFile,
 )
 from mou_tracker.importer import read_import
 from mou_tracker.models import Agreement, Milestone
@@ -90,10 +90,6 @@ __all__ = [
 ]
 
 EXPORT_FORMATS = (".csv", ".xlsx", ".ics")
-
-
-class UnsupportedExportFile(UnsupportedImportFile):
-    code = "export.unsupported_type"
 
 
 class TrackerService:
