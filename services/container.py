@@ -89,10 +89,14 @@ class Services:
 
     @cached_property
     def ingest(self) -> IngestService:
-        from services.ingest import IngestService
+        from services.ingest import IngestService, ocr_from_settings
 
         # The index is reached lazily: checking an upload must not load the embedding model.
-        return IngestService(self.settings, index=lambda: self.index)  # type: ignore[attr-defined]
+        return IngestService(
+            self.settings,
+            index=lambda: self.index,  # type: ignore[attr-defined]
+            ocr=ocr_from_settings(self.settings),
+        )
 
     @cached_property
     def reminders(self) -> ReminderService:
