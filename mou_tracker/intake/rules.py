@@ -154,7 +154,12 @@ _SIGNER = re.compile(
     r"(?:\s+[A-Z][A-Za-z'\-]*){0,3})",
     re.I,
 )
-_SIGNER_LEVEL = {"bupati": "regency", "walikota": "city", "wali kota": "city", "gubernur": "province"}
+_SIGNER_LEVEL = {
+    "bupati": "regency",
+    "walikota": "city",
+    "wali kota": "city",
+    "gubernur": "province",
+}
 _NAME_STOP = {
     "dan",
     "dengan",
@@ -256,6 +261,9 @@ def _kind(doc: _Text, header_end: int) -> Found[str] | None:
 def normalize_number(text: str) -> str:
     """A document number as printed, without the spaces OCR puts around slashes."""
     text = re.sub(r"\s*/\s*", "/", text.strip())
+    # OCR reads a zero as O and a one as l or I next to digits ("HK.O1" is "HK.01").
+    text = re.sub(r"(?<=[\d.])[Oo](?=\d)|(?<=\d)[Oo](?=[\d./-])", "0", text)
+    text = re.sub(r"(?<=\d)[lI](?=\d)", "1", text)
     return text.rstrip(".,;:)")
 
 
@@ -384,7 +392,11 @@ def _term(doc: _Text) -> Found[Term] | None:
             strength = 0.5
         unit = match["unit"].lower()
         anchor = "extension" if "diperpanjang" in match.group(0).lower() else "signing"
-        term = Term(years=count, anchor=anchor) if unit == "tahun" else Term(months=count, anchor=anchor)
+        term = (
+            Term(years=count, anchor=anchor)
+            if unit == "tahun"
+            else Term(months=count, anchor=anchor)
+        )
         return doc.found(term, match.start(), strength)
     return None
 
@@ -412,7 +424,6 @@ def _ends_on(
             return doc.found(value, match.start(), 0.92)
     if term is not None and signed is not None and term.value.anchor == "signing":
         value = add_term(signed.value, term.value)
-        found = doc.found(value, 0, 1.0)
         return Found(
             value,
             term.page,
@@ -449,7 +460,7 @@ def _parties(doc: _Text, header_end: int, regions: RegionDirectory) -> tuple[Par
 
 
 def _split_parties(body: str, base: int) -> list[tuple[str, int]]:
-    """"PEMERINTAH KOTA BANDUNG DAN PEMERINTAH KABUPATEN KERINCI" -> the two parties; the "DAN"
+    """ "PEMERINTAH KOTA BANDUNG DAN PEMERINTAH KABUPATEN KERINCI" -> the two parties; the "DAN"
     of "DINAS KOMUNIKASI DAN INFORMATIKA" joins words, not parties."""
     joiners = list(re.finditer(r"\s+(?:DENGAN|DAN)\s+|\s*,\s*", body, re.I))
     pieces: list[tuple[str, int, str]] = []  # text, offset, the joiner before it
