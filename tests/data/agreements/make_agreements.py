@@ -1,6 +1,7 @@
 """Writes the agreement dev set: KB, PKS and addenda as text PDFs, scans, a photo and a DOCX.
 
-Run from the repository root: ``PYTHONPATH=. .venv/bin/python tests/data/agreements/make_agreements.py``.
+Run from the repository root:
+``PYTHONPATH=. .venv/bin/python tests/data/agreements/make_agreements.py``.
 Each document is composed from a spec (the truth) in realistic Indonesian wording, varied on
 purpose: heading order, words or digits for dates, terms in years, months or an explicit end,
 parties as regions or as their agencies (Diskominfo), two-column numbers, mixed case, a
@@ -231,7 +232,7 @@ def compose(spec: Spec) -> list[list[str]]:
     titles = [p.signer_title + "," for p in spec.parties]
     page2 += ["   ".join(roles[: len(spec.parties)]), "   ".join(titles), "", "ttd", ""]
     page2 += ["   ".join(p.signer for p in spec.parties)]
-    return [_wrap(head + [""] + opening + body), _wrap(page2)]
+    return [_wrap([*head, "", *opening, *body]), _wrap(page2)]
 
 
 def _wrap(lines: list[str], width: int = 84) -> list[str]:
@@ -761,7 +762,8 @@ def specs() -> list[Spec]:
             date(2028, 12, 4),
             [],
             [
-                "Ruang lingkup meliputi pertukaran data, peningkatan kapasitas aparatur, dan jaringan."
+                "Ruang lingkup meliputi pertukaran data, peningkatan kapasitas aparatur,",
+                "dan jaringan.",
             ],
             lead=kb,
             ambiguous=True,
