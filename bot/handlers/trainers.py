@@ -92,7 +92,7 @@ class ProgressEditor:
         """Takes ``services.ingest.IngestProgress``: scanned pages read (stage ``ocr``, at
         most ten edits), then chunks embedded (every 25 %)."""
         if getattr(progress, "stage", None) == "ocr":
-            self._ocr(int(progress.pages_done or 0), int(progress.pages_total or 0))
+            self.pages(int(progress.pages_done or 0), int(progress.pages_total or 0))
             return
         total = int(getattr(progress, "chunks_total", 0) or 0)
         done = int(getattr(progress, "chunks_done", 0) or 0)
@@ -105,7 +105,8 @@ class ProgressEditor:
         text = t_html("upload.progress", self.lang, done=done, total=total, percent=step * 25)
         self.pending.append(asyncio.run_coroutine_threadsafe(self._edit(text), self.loop))
 
-    def _ocr(self, done: int, total: int) -> None:
+    def pages(self, done: int, total: int) -> None:
+        """Scanned pages read so far (OCR): at most ten edits."""
         if total <= 0:
             return
         step = min(10, done * 10 // total)
