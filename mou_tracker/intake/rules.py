@@ -275,7 +275,8 @@ def _numbers(doc: _Text, header_end: int) -> tuple[tuple[Found[str], ...], list[
     seen: set[str] = set()
     for match in _NUMBER_LABEL.finditer(doc.text, 0, header_end):
         line_start = doc.text.rfind("\n", 0, match.start()) + 1
-        before = doc.text[line_start : match.start()]
+        # Words before the label on its line, numbers left out ("027/PKS.41/..." says PKS too).
+        before = re.sub(_NUM, " ", doc.text[line_start : match.start()])
         if _AGREEMENT_PHRASE.search(before):
             parents.append(match.start("num"))
             continue
