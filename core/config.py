@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     )
     tesseract_cmd: str = Field(default="tesseract", description="The tesseract program.")
     ocr_max_pages: int = Field(default=100, ge=1, description="Scanned pages read per file.")
-    ocr_dpi: int = Field(default=250, ge=72, le=600, description="Scanned PDF render DPI.")
+    ocr_dpi: int = Field(default=200, ge=72, le=600, description="Scanned PDF render DPI.")
     ocr_max_pixels: int = Field(
         default=9_000_000, ge=100_000, description="Per page, after scaling."
     )

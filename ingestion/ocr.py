@@ -74,7 +74,7 @@ class OcrLimits:
     max_pages: int = 100
     max_pixels: int = 9_000_000
     max_image_pixels: int = 120_000_000
-    dpi: int = 250
+    dpi: int = 200
     page_timeout_s: float = 60.0
     total_timeout_s: float = 900.0
 
