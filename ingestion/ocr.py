@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import os
 import shutil
 import threading
 import time
@@ -344,6 +345,11 @@ class TesseractOcr:
         self.command = command or "tesseract"
         # Two cores serve the bot and everything else: OCR jobs queue instead of competing.
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
+        # Tesseract's OpenMP threads spin against each other and everything else on a busy
+        # two-core machine: one thread per process read a 10-page scan in 14.5 s instead of
+        # 33 s under load (docs/benchmarks.md). pytesseract passes os.environ to the process;
+        # an operator's own OMP_THREAD_LIMIT wins.
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
     # ---- availability ----------------------------------------------------------------------
 
