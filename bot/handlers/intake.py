@@ -265,6 +265,15 @@ async def save(update: Update, context: Context, user: UserView, data: Callback)
     if draft is None:
         await edit_or_send(update, context, t_html("intake.expired", lang))
         return ConversationHandler.END
+    missing = draft.missing()
+    if missing:
+        names = ", ".join(t(f"intake.field.{m}", lang) for m in missing)
+        await reply_html(update, context, t_html("intake.missing", lang, fields=names))
+        return REVIEW
+    if not rules.sees_all_agreements(user.role) and user.region_code not in draft.region_codes:
+        # A coordinator records their own region's agreements, as they see only those.
+        await reply_html(update, context, t_html("intake.not_your_region", lang))
+        return REVIEW
     result = await call(get_state(context).services.intake.confirm, draft, actor=user.actor)
     context.user_data.pop(DRAFT_KEY, None)
     lines = [

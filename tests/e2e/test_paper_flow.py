@@ -112,3 +112,33 @@ async def test_without_tesseract_a_scan_gets_a_message_saying_what_to_install(
     ok = await bot.upload(TRAINER, "catatan.md", b"# Catatan\n\nGampil melayani izin usaha.\n")
     assert ok.to(TRAINER.id)
     assert [d.doc_id for d in bot.services.knowledge.list_documents()] == ["catatan"]
+
+
+async def test_a_coordinator_records_only_their_regions_agreements(bot: BotHarness) -> None:
+    text_pdf = (DEV_SET / "kb-02-sergai.pdf").read_bytes()  # Bandung and Serdang Bedagai
+    read = await bot.upload(
+        COORDINATOR, "kb-sergai.pdf", text_pdf, mime_type="application/pdf", caption="/mou baru"
+    )
+    [draft] = read.to(COORDINATOR.id)
+    refused = await bot.press(COORDINATOR, draft, data=draft.button("Simpan")["callback_data"])
+    assert "daerah Anda" in " ".join(refused.texts)
+    assert bot.services.tracker.count_agreements() == 0
+
+
+async def test_an_admin_answers_which_tasikmalaya_before_saving(bot: BotHarness) -> None:
+    from tests.e2e.harness import ADMIN
+
+    text_pdf = (DEV_SET / "kb-19-tasik-ambiguous.pdf").read_bytes()
+    read = await bot.upload(
+        ADMIN, "kb-tasik.pdf", text_pdf, mime_type="application/pdf", caption="/mou baru"
+    )
+    [draft] = read.to(ADMIN.id)
+    assert "daerah yang mana" in (draft.text or "")
+    early = await bot.press(ADMIN, draft, data=draft.button("Simpan")["callback_data"])
+    assert "Belum lengkap: Para pihak" in " ".join(early.texts)  # nothing saved
+    assert bot.services.tracker.count_agreements() == 0
+    await bot.press(ADMIN, draft, data=draft.button("Kabupaten Tasikmalaya")["callback_data"])
+    assert "Kabupaten Tasikmalaya (32.06)" in (draft.text or "")
+    await bot.press(ADMIN, draft, data=draft.button("Simpan")["callback_data"])
+    [agreement] = bot.services.tracker.list_agreements()
+    assert [p.code for p in agreement.parties] == [BANDUNG, "32.06"]
