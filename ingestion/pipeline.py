@@ -54,6 +54,7 @@ def prepare(
     source_hash: str | None = None,
     ocr: TesseractOcr | None = None,
     ocr_progress: PageProgress | None = None,
+    title: str | None = None,
 ) -> PreparedDocument:
     """Parse and chunk one file; raises an :class:`~ingestion.errors.IngestError` if unusable.
 
@@ -67,7 +68,9 @@ def prepare(
         )
     loaded = scans.load(filename, data, ocr, progress=ocr_progress)
     declared = loaded.declared
-    title = (declared.get("title") or loaded.title or title_from_filename(filename)).strip()
+    title = (
+        title or declared.get("title") or loaded.title or title_from_filename(filename)
+    ).strip()
     title = title[:200]
     body = "\n".join(b.text for b in loaded.blocks[:200])
     chosen_type = normalize_doc_type(doc_type or declared.get("doc_type") or declared.get("type"))

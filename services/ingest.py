@@ -155,6 +155,7 @@ class _Source:
     filename: str  # the bare file name: the document id and title fall back to it
     path: Path | None = None
     data: bytes | None = None
+    title: str | None = None
 
 
 class IngestService:
@@ -244,12 +245,15 @@ class IngestService:
         uploader: str | None = None,
         progress: ProgressCallback | None = None,
         lang: str | None = None,
+        title: str | None = None,
     ) -> IngestReport:
-        """Ingest one uploaded file (e.g. a document sent to the bot)."""
+        """Ingest one uploaded file (e.g. a document sent to the bot); ``title`` overrides the
+        one found in the file (an agreement's source gets the agreement's title)."""
         self._check_doc_type(doc_type)
         name = PurePath(filename.replace("\\", "/")).name or "dokumen"
         tally = _Tally()
-        self._run([_Source(name, name, data=data)], tally, app, doc_type, uploader, progress, lang)
+        source = _Source(name, name, data=data, title=title)
+        self._run([source], tally, app, doc_type, uploader, progress, lang)
         return tally.report()
 
     def reindex(
@@ -391,6 +395,7 @@ class IngestService:
             None,
             digest,
             progress=self._ocr_progress(source.name, number, total, progress),
+            title=source.title,
         )
         stored, created = self._store_original(digest, prepared.document.media_type, data)
         document = replace(prepared.document, original_path=stored)
@@ -429,6 +434,7 @@ class IngestService:
         digest: str | None = None,
         *,
         progress: Callable[[int, int], None] | None = None,
+        title: str | None = None,
     ) -> PreparedDocument:
         return prepare(
             filename,
@@ -443,6 +449,7 @@ class IngestService:
             source_hash=digest,
             ocr=self.ocr,
             ocr_progress=progress,
+            title=title,
         )
 
     @staticmethod

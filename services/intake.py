@@ -475,7 +475,12 @@ class IntakeService:
         app = draft.apps[0] if len(draft.apps) == 1 else None
         try:
             report = self._ingest.ingest_upload(
-                draft.filename, data, app=app, doc_type="agreement", uploader=actor
+                draft.filename,
+                data,
+                app=app,
+                doc_type="agreement",
+                uploader=actor,
+                title=draft.title,
             )
         except AppError as err:
             return replace(result, kb_error=err.code)

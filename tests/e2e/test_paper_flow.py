@@ -61,6 +61,7 @@ async def test_a_scanned_pks_sent_to_the_bot_becomes_a_tracked_agreement(bot: Bo
     assert bot.services.evidence.search(agreement.id, "pemasangan Hayu.Bdg")
     documents = {d.doc_id: d for d in bot.services.knowledge.list_documents()}
     assert documents[source.kb_doc_id].doc_type == "agreement"
+    assert documents[source.kb_doc_id].title == agreement.title  # what a citation names
 
     # the coordinator sees it in /mou, and an official can ask what it says
     listing = (await bot.say(COORDINATOR, "/mou")).one(COORDINATOR.id)
