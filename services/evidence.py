@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -110,7 +111,7 @@ class EvidenceService:
         settings: Settings,
         clock: Clock,
         ocr: TesseractOcr | None,
-        update_milestone: object,
+        update_milestone: Callable[..., MilestoneView],
     ) -> None:
         """``update_milestone`` is ``TrackerService.update_milestone`` (status, evidence, audit)."""
         self._sf = session_factory
@@ -225,9 +226,7 @@ class EvidenceService:
             if milestone is None:
                 raise MilestoneNotFound(milestone_id)
         stored = self.keep(filename, data)
-        update = self._update_milestone
-        assert callable(update)
-        view: MilestoneView = update(
+        view = self._update_milestone(
             milestone_id, status, actor=actor, note=note, file_ref=stored.path
         )
         with self._sf.begin() as s:
