@@ -11,7 +11,7 @@ from collections.abc import Collection
 from enum import StrEnum
 from typing import Final, Protocol
 
-from accounts.errors import AccessDenied
+from accounts.errors import AccessDenied, NotYourRegion
 
 
 class Member(Protocol):
@@ -63,10 +63,11 @@ class Permission(StrEnum):
     ANSWER_AS_TRAINER = "answer_as_trainer"
     VIEW_AGREEMENTS = "view_agreements"
     UPDATE_MILESTONE = "update_milestone"
+    RECORD_AGREEMENT = "record_agreement"  # read a signed agreement into a draft, save it
     REPORT = "report"  # timeline chart of an agreement
     PORTFOLIO = "portfolio"  # every agreement, every region
     MANAGE_USERS = "manage_users"  # approve, reject, invite, remove
-    MANAGE_AGREEMENTS = "manage_agreements"  # record, import, re-plan agreements
+    MANAGE_AGREEMENTS = "manage_agreements"  # import, change status, re-plan milestones
     STATUS = "status"  # operator health
 
 
@@ -76,7 +77,8 @@ _BASE: Final = frozenset({_P.ASK, _P.SOURCES, _P.FEEDBACK, _P.ASK_TRAINER})
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     Role.OFFICIAL: _BASE,
     Role.TRAINER: _BASE | {_P.UPLOAD, _P.REMOVE_DOCUMENT, _P.GAPS, _P.ANSWER_AS_TRAINER},
-    Role.COORDINATOR: _BASE | {_P.VIEW_AGREEMENTS, _P.UPDATE_MILESTONE, _P.REPORT},
+    Role.COORDINATOR: _BASE
+    | {_P.VIEW_AGREEMENTS, _P.UPDATE_MILESTONE, _P.RECORD_AGREEMENT, _P.REPORT},
     Role.ADMIN: frozenset(Permission),
 }
 
@@ -165,3 +167,24 @@ def may_act_on(subject: Member, agreement_id: int, party_region_codes: Collectio
         agreement_id=agreement_id,
         party_region_codes=party_region_codes,
     )
+
+
+def may_record(subject: Member, party_region_codes: Collection[str]) -> bool:
+    """Whether ``subject`` may record an agreement between these parties.
+
+    An admin records any agreement; a coordinator only those their region is a party to (the
+    ones they will see afterwards).
+    """
+    if not allows(subject, Permission.RECORD_AGREEMENT):
+        return False
+    if sees_all_agreements(subject.role):
+        return True
+    return subject.region_code is not None and subject.region_code in party_region_codes
+
+
+def require_may_record(subject: Member, party_region_codes: Collection[str]) -> None:
+    """Raise unless ``subject`` may record this agreement (:func:`may_record`): ``AccessDenied``
+    without the permission, ``NotYourRegion`` for a coordinator of another region."""
+    require(subject, Permission.RECORD_AGREEMENT)
+    if not may_record(subject, party_region_codes):
+        raise NotYourRegion()

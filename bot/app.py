@@ -24,7 +24,7 @@ from bot.callbacks import CallbackSigner
 from bot.commands import publish_default
 from bot.connection import bot_token, file_base_url, webhook_secret
 from bot.errors import on_error
-from bot.handlers import access, admin, agreements, questions, reminders, trainers
+from bot.handlers import access, admin, agreements, intake, questions, reminders, trainers
 from bot.handlers.common import reply_html
 from bot.i18n import t_html
 from bot.state import STATE_KEY, BotState, Context, QuestionLimiter, app_state
@@ -94,6 +94,7 @@ def build_application(
 def register_handlers(application: Application, services: Services) -> None:  # type: ignore[type-arg]
     """Order matters within a group: dialogs and commands before the catch-all question handler."""
     settings = app_state(application).settings
+    intake.register(application)  # before /mou: "/mou baru" starts the intake dialog
     agreements.register(application)
     access.register(application)
     questions.register(application, settings.trainers_chat_id)

@@ -103,8 +103,15 @@ MILESTONE_IN_PROGRESS = _declare("mip", P.UPDATE_MILESTONE, int, int, acknowledg
 MILESTONE_DONE = _declare("mdn", P.UPDATE_MILESTONE, int, int)
 MILESTONE_BLOCKED = _declare("mbl", P.UPDATE_MILESTONE, int, int)
 TIMELINE = _declare("lap", P.REPORT, int)  # agreement
+EVIDENCE_SEND = _declare("evs", P.VIEW_AGREEMENTS, int, int)  # agreement, milestone: files back
 
-# --- reminders (bot.handlers.reminders) -----------------------------------------------------------
+# --- reading a signed agreement (bot.handlers.intake) ------------------------------------------
+INTAKE_FIELD = _declare("ikf", P.RECORD_AGREEMENT, int)  # field number, then its new value
+INTAKE_REGION = _declare("ikr", P.RECORD_AGREEMENT, int, str)  # party index, region code
+INTAKE_SAVE = _declare("iks", P.RECORD_AGREEMENT)
+INTAKE_CANCEL = _declare("ikx", P.RECORD_AGREEMENT)
+
+# --- reminders (bot.handlers.reminders) ---------------------------------------------------------
 REMINDER_SNOOZE = _declare("rsz", P.UPDATE_MILESTONE, int, int, acknowledge=False)
 REMINDER_OPEN = _declare("rmo", P.UPDATE_MILESTONE, int, int, acknowledge=False)
 

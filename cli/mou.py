@@ -8,8 +8,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from cli import intake
 from cli.context import AppContext, get_ctx, print_json
 from cli.errors import ExitStatus
+from cli.intake import print_files
 from core.errors import AppError
 from services.tracker import (
     AgreementSummary,
@@ -156,6 +158,7 @@ def show(
     operator = app_ctx.operator()
     detail = tracker.get_agreement(operator, agreement_id, at=_at(app_ctx, at))
     entries = tracker.audit(operator, agreement_id) if audit else None
+    kept = app_ctx.services.evidence.list_files(operator, agreement_id)
     if as_json:
         data = _summary_json(detail)
         data.update(
@@ -163,6 +166,7 @@ def show(
             parent_id=detail.parent_id,
             template=detail.template,
             milestones=list(detail.milestones),
+            files=kept,
         )
         if entries is not None:
             data["audit"] = entries
@@ -198,6 +202,7 @@ def show(
         console.print(f"{app_ctx.t('tracker.show.parent')}: #{detail.parent_id}")
     if detail.milestones:
         console.print(_milestone_table(app_ctx, detail.milestones))
+    print_files(app_ctx, kept)
     for e in entries or []:
         console.print(
             f"{e.at.isoformat()} {e.actor} {e.action} {e.details}", highlight=False, markup=False
@@ -577,3 +582,7 @@ def report(
                 str(r.days_left),
             )
         console.print(table)
+
+
+# intake, evidence, files, search: the paper side of agreements (cli/intake.py)
+app.add_typer(intake.app)

@@ -18,6 +18,7 @@ from mou_tracker.models import (
     OPEN_STATUSES,
     Agreement,
     AgreementApp,
+    AgreementFile,
     AgreementParty,
     AuditEntry,
     Milestone,
@@ -333,6 +334,29 @@ class TrackerRepository:
     def touch_agreement(self, agreement_id: int, now: datetime) -> None:
         """Mark an agreement as changed (one of its milestones was)."""
         self.s.execute(update(Agreement).where(Agreement.id == agreement_id).values(updated_at=now))
+
+    def agreement_files(self, agreement_id: int) -> list[AgreementFile]:
+        """An agreement's kept files (source documents, evidence), oldest first."""
+        return list(
+            self.s.scalars(
+                select(AgreementFile)
+                .where(AgreementFile.agreement_id == agreement_id)
+                .order_by(AgreementFile.uploaded_at, AgreementFile.id)
+            )
+        )
+
+    def agreement_file(self, file_id: int) -> AgreementFile | None:
+        return self.s.get(AgreementFile, file_id)
+
+    def add_file(self, row: AgreementFile) -> AgreementFile:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def link_file_to_kb(self, file_id: int, doc_id: str) -> None:
+        self.s.execute(
+            update(AgreementFile).where(AgreementFile.id == file_id).values(kb_doc_id=doc_id)
+        )
 
     def all_agreement_ids(self) -> list[int]:
         return list(self.s.scalars(select(Agreement.id).order_by(Agreement.id)))

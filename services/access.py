@@ -22,6 +22,7 @@ from accounts.errors import (
     InvalidRole,
     InviteInvalid,
     LastAdmin,
+    NotYourRegion,
     RegionRequired,
     UserNotFound,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "AccessService",
     "AuthSubject",
     "InviteView",
+    "NotYourRegion",
     "Operator",
     "Permission",
     "Role",

@@ -193,8 +193,11 @@ class TrackerService:
     # --- writing agreements --------------------------------------------------------------------
 
     def add_agreement(self, subject: AuthSubject, data: NewAgreement) -> AgreementDetail:
-        """Store a new agreement, with milestones from its template (if any)."""
-        access_rules.require(subject, access_rules.Permission.MANAGE_AGREEMENTS)
+        """Store a new agreement, with milestones from its template (if any).
+
+        An admin records any agreement; a coordinator those their region is a party to.
+        """
+        access_rules.require_may_record(subject, [p.region_code for p in data.parties])
         now = self._clock.now()
         with self._sf.begin() as s:
             repo = TrackerRepository(s)

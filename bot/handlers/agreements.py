@@ -2,7 +2,8 @@
 
 Marking a milestone done asks for evidence (a note, a photo or a document) and marking it
 blocked asks for the reason, in a short dialog (``ConversationHandler``). Photos and documents
-are kept as Telegram file references (``telegram:photo:<file_id>``), not downloaded.
+are downloaded and kept with their text (``services.evidence``), listed on the milestone, and
+sent back on request.
 
 The tracker decides what the user may see and change (their region's and bound agreements;
 everything for admins); these handlers parse, call it, and show its views
@@ -36,6 +37,7 @@ from bot.views import View
 from bot.views import agreements as views
 from services import charts
 from services.access import AccessService, Permission, UserView
+from services.evidence import AgreementFileView
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +108,40 @@ async def show_milestone(
         at=state.today(),
     )
     may_update = AccessService.can(user, Permission.UPDATE_MILESTONE)
-    view = views.milestone_detail(found, user.language, may_update=may_update, notice=notice)
+    kept = await milestone_evidence(context, user, agreement_id, milestone_id)
+    view = views.milestone_detail(
+        found, user.language, may_update=may_update, notice=notice, evidence=kept
+    )
     await send_view(update, context, user, view)
+
+
+async def milestone_evidence(
+    context: Context, user: UserView, agreement_id: int, milestone_id: int
+) -> list[AgreementFileView]:
+    files = await call(get_state(context).services.evidence.list_files, user, agreement_id)
+    return [f for f in files if f.milestone_id == milestone_id and f.role == "evidence"]
+
+
+@authorized_callback(callbacks.EVIDENCE_SEND)
+async def send_evidence(update: Update, context: Context, user: UserView, data: Callback) -> None:
+    """Send a milestone's evidence files back (photos as photos, the rest as documents)."""
+    agreement_id, milestone_id = data.int_arg(0), data.int_arg(1)
+    chat = update.effective_chat
+    assert chat is not None
+    state = get_state(context)
+    for found in (await milestone_evidence(context, user, agreement_id, milestone_id))[:10]:
+        kept, payload = await call(state.services.evidence.file_bytes, user, found.id)
+        caption = views.evidence_caption(kept)
+        if kept.media_type in ("image/jpeg", "image/png"):
+            await context.bot.send_photo(
+                chat_id=chat.id, photo=InputFile(payload, filename=kept.filename), caption=caption
+            )
+        else:
+            await context.bot.send_document(
+                chat_id=chat.id,
+                document=InputFile(payload, filename=kept.filename),
+                caption=caption,
+            )
 
 
 @authorized_callback(callbacks.MILESTONE_OPEN)
@@ -214,18 +248,70 @@ async def evidence_photo(update: Update, context: Context) -> int:
     message = update.effective_message
     assert message is not None and message.photo
     largest = message.photo[-1]
-    return await _finish(
-        update, context, note=message.caption, file_ref=f"telegram:photo:{largest.file_id}"
+    return await _finish_with_file(
+        update,
+        context,
+        file_id=largest.file_id,
+        filename=f"bukti-{largest.file_unique_id}.jpg",
+        size=largest.file_size or 0,
+        note=message.caption,
     )
 
 
 async def evidence_document(update: Update, context: Context) -> int:
     message = update.effective_message
     assert message is not None and message.document is not None
-    note = message.caption or message.document.file_name
-    return await _finish(
-        update, context, note=note, file_ref=f"telegram:document:{message.document.file_id}"
+    document = message.document
+    return await _finish_with_file(
+        update,
+        context,
+        file_id=document.file_id,
+        filename=document.file_name or "bukti",
+        size=document.file_size or 0,
+        note=message.caption or document.file_name,
     )
+
+
+async def _finish_with_file(
+    update: Update,
+    context: Context,
+    *,
+    file_id: str,
+    filename: str,
+    size: int,
+    note: str | None,
+) -> int:
+    """The evidence step of the dialog, with a file: download it, keep it, then update."""
+    user = await lookup(update, context)
+    if user is None or refusal(user, Permission.UPDATE_MILESTONE) is not None:
+        return ConversationHandler.END
+    assert context.user_data is not None
+    pending = context.user_data.get(PENDING_KEY)
+    if not pending:
+        return ConversationHandler.END
+    agreement_id, milestone_id, status = pending
+    state = get_state(context)
+    # Size and type are checked from the message's metadata, before anything is downloaded.
+    await call(
+        state.services.ingest.check_upload, filename, size, limit_bytes=state.upload_limit_bytes
+    )
+    tg_file = await context.bot.get_file(file_id)
+    data = bytes(await tg_file.download_as_bytearray())
+    # The service checks again that the user may act on the milestone.
+    await call(
+        state.services.evidence.complete_with_file,
+        user,
+        milestone_id,
+        filename,
+        data,
+        agreement_id=agreement_id,
+        status=status,
+        note=note,
+    )
+    context.user_data.pop(PENDING_KEY, None)
+    notice = t("evidence.saved_file", user.language, file=filename)
+    await show_milestone(update, context, user, agreement_id, milestone_id, notice)
+    return ConversationHandler.END
 
 
 async def evidence_skip(update: Update, context: Context) -> int:
@@ -348,3 +434,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(on(callbacks.MILESTONE_OPEN, milestone_button))
     application.add_handler(on(callbacks.MILESTONE_IN_PROGRESS, mark_in_progress))
     application.add_handler(on(callbacks.TIMELINE, report_button))
+    application.add_handler(on(callbacks.EVIDENCE_SEND, send_evidence))

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
@@ -18,47 +16,14 @@ from bot.handlers.common import command_args, edit_or_send, reply_html
 from bot.i18n import t_html
 from bot.keyboards import markup, on
 from bot.parsing import parse_caption
+from bot.progress import ProgressEditor
 from bot.state import Context, call, get_state
 from bot.views import View
 from bot.views import documents as views
 from services.access import Permission, UserView
-from services.ingest import IngestProgress
 from services.knowledge import DocumentInfo
 
 log = logging.getLogger(__name__)
-
-
-class ProgressEditor:
-    """Edits the progress message from the ingest's worker thread, at most every 25 %."""
-
-    def __init__(self, message: Message, lang: str, loop: asyncio.AbstractEventLoop) -> None:
-        self.message = message
-        self.lang = lang
-        self.loop = loop
-        self.last_step = -1
-        self.pending: list[concurrent.futures.Future[None]] = []
-
-    def __call__(self, progress: IngestProgress) -> None:
-        total, done = progress.chunks_total, progress.chunks_done
-        if total <= 0:
-            return
-        step = min(4, done * 4 // total)
-        if step <= self.last_step:
-            return
-        self.last_step = step
-        text = t_html("upload.progress", self.lang, done=done, total=total, percent=step * 25)
-        self.pending.append(asyncio.run_coroutine_threadsafe(self._edit(text), self.loop))
-
-    async def flush(self) -> None:
-        """Wait for the progress edits in flight, so none lands after the final report."""
-        for future in self.pending:
-            await asyncio.wrap_future(future)
-
-    async def _edit(self, text: str) -> None:
-        try:
-            await self.message.edit_text(text, parse_mode=ParseMode.HTML)
-        except TelegramError as err:  # progress is best effort
-            log.debug("progress edit failed: %s", err)
 
 
 @authorized(Permission.UPLOAD, private="quiet")

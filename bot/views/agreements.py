@@ -9,6 +9,7 @@ from bot import callbacks
 from bot.formatting import escape
 from bot.i18n import t, t_html
 from bot.views import Button, Rows, View, button
+from services.evidence import AgreementFileView
 from services.tracker import AgreementDetail, AgreementSummary, MilestoneDetail, MilestoneView
 
 HEALTH_ICONS = {
@@ -165,9 +166,15 @@ def milestone_text(found: MilestoneDetail, lang: str) -> str:
 
 
 def milestone_detail(
-    found: MilestoneDetail, lang: str, *, may_update: bool, notice: str = ""
+    found: MilestoneDetail,
+    lang: str,
+    *,
+    may_update: bool,
+    notice: str = "",
+    evidence: Sequence[AgreementFileView] = (),
 ) -> View:
-    """A milestone; its status buttons when the user may update it and it is not done yet."""
+    """A milestone; its status buttons when the user may update it and it is not done yet, and
+    its evidence files (named, with a button that sends them back)."""
     agreement_id, m = found.agreement.id, found.milestone
     rows: list[tuple[Button, ...]] = []
     if may_update and m.status != "done":
@@ -194,11 +201,22 @@ def milestone_detail(
                 ),
             )
         )
+    if evidence:
+        label = t("evidence.button", lang, count=len(evidence))
+        rows.append((button(label, callbacks.EVIDENCE_SEND, agreement_id, m.id),))
     rows.append((button(t("button.back", lang), callbacks.AGREEMENT_OPEN, agreement_id),))
     text = milestone_text(found, lang)
+    if evidence:
+        names = ", ".join(f.filename for f in evidence)
+        text += "\n" + t_html("evidence.files", lang, files=names)
     if notice:
         text = f"{notice}\n\n{text}"
     return View(text, tuple(rows))
+
+
+def evidence_caption(kept: AgreementFileView) -> str:
+    """A file sent back: its name, who sent it and when."""
+    return f"{kept.filename} · {kept.uploaded_by} · {kept.uploaded_at:%d-%m-%Y}"
 
 
 def timeline_choice(agreements: Sequence[AgreementSummary], lang: str) -> View:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from accounts.errors import AccessDenied
+from accounts.errors import AccessDenied, NotYourRegion
 from core.errors import NotFound
 from mou_tracker import rules
 from mou_tracker.errors import (
@@ -428,12 +428,26 @@ def test_a_coordinator_updates_milestones_in_scope_only(services: Services) -> N
     assert tracker.get_agreement(OPERATOR, other.id).milestones[0].status == "planned"
 
 
-def test_recording_and_the_portfolio_are_for_admins(services: Services) -> None:
+def test_a_coordinator_records_only_their_regions_agreements(services: Services) -> None:
+    tracker = services.tracker
+    coordinator, _bound, official = _people(services)
+    own = tracker.add_agreement(coordinator, new_agreement())  # Bandung and Kerinci
+    assert own.milestones[0].updated_by is None and own.parties[1].code == KERINCI
+    with pytest.raises(NotYourRegion):
+        tracker.add_agreement(
+            coordinator, new_agreement(parties=(BANDUNG, SAROLANGUN), numbers=("X/2",))
+        )
+    with pytest.raises(AccessDenied) as refused:
+        tracker.add_agreement(official, new_agreement(numbers=("X/3",)))
+    assert refused.value.params["reason"] == "role"
+    assert tracker.count_agreements(OPERATOR) == 1
+
+
+def test_re_planning_and_the_portfolio_are_for_admins(services: Services) -> None:
     tracker = services.tracker
     detail = tracker.add_agreement(OPERATOR, new_agreement())
     coordinator, _bound, _official = _people(services)
     for attempt in (
-        lambda: tracker.add_agreement(coordinator, new_agreement(numbers=("X/1",))),
         lambda: tracker.set_status(coordinator, detail.id, "terminated"),
         lambda: tracker.add_milestone(coordinator, detail.id, "Tambahan"),
         lambda: tracker.move_milestone(coordinator, detail.milestones[0].id, AT),
