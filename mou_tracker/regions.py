@@ -80,6 +80,44 @@ _PROVINCE_ALIASES = {
     "ntt": "nusatenggaratimur",
 }
 
+#: Short names officials use for regencies and cities, mapped to the official name's key.
+SHORT_NAMES = {
+    "sergai": "serdangbedagai",
+    "tasik": "tasikmalaya",
+    "lotim": "lomboktimur",
+    "lobar": "lombokbarat",
+    "loteng": "lomboktengah",
+    "lombokutara": "lombokutara",
+    "klu": "lombokutara",
+    "tanjabbar": "tanjungjabungbarat",
+    "tanjabtim": "tanjungjabungtimur",
+    "sumbawabarat": "sumbawabarat",
+    "kukar": "kutaikartanegara",
+    "kutim": "kutaitimur",
+    "kubar": "kutaibarat",
+    "labura": "labuhanbatuutara",
+    "labusel": "labuhanbatuselatan",
+    "tapsel": "tapanuliselatan",
+    "taput": "tapanuliutara",
+    "tapteng": "tapanulitengah",
+    "madina": "mandailingnatal",
+    "inhu": "indragirihulu",
+    "inhil": "indragirihilir",
+    "oku": "ogankomeringulu",
+    "oki": "ogankomeringilir",
+    "muba": "musibanyuasin",
+    "mura": "musirawas",
+    "jaksel": "jakartaselatan",
+    "jakbar": "jakartabarat",
+    "jaktim": "jakartatimur",
+    "jakut": "jakartautara",
+    "jakpus": "jakartapusat",
+    "solo": "surakarta",
+    "jogja": "yogyakarta",
+    "yogya": "yogyakarta",
+    "jogjakarta": "yogyakarta",
+}
+
 #: Fuzzy matches below this score (0-100) are only suggestions, never a resolution.
 FUZZY_ACCEPT = 85.0
 FUZZY_SUGGEST = 80.0
@@ -236,6 +274,16 @@ class RegionDirectory:
                 if region not in results:
                     results.append(region)
         return results[:limit]
+
+    def named(self, key: str, level: Level | None = None) -> list[Region]:
+        """The regions whose bare name has this key ("kerinci"; see :func:`name_key`), of
+        ``level`` if given; common short names count ("sergai", "jabar")."""
+        key = SHORT_NAMES.get(key, key)
+        return list(self._exact(level, key) or ())
+
+    def name_keys(self) -> list[str]:
+        """Every bare-name key, sorted (for matching names inside a sentence)."""
+        return list(self._keys)
 
     # --- internals -----------------------------------------------------------------------
 

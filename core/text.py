@@ -1,0 +1,214 @@
+"""Reading what officials type: folding, words, and Indonesian chat spelling made formal.
+
+Officials write on Telegram the way they text: "yg", "udh", "gmn", "kpn", "brp". The domain
+packages read questions word by word after :func:`words` has folded the text and spelled these
+out, so each package's vocabulary is written once, in formal words. Only spellings are expanded
+here (one word for another); what a word *means* to a package stays in that package.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Any, Final
+
+from rapidfuzz import fuzz
+
+#: Chat spellings and abbreviations -> the formal word (lower case, folded).
+INFORMAL: Final[dict[str, str]] = {
+    "yg": "yang",
+    "udh": "sudah",
+    "udah": "sudah",
+    "sdh": "sudah",
+    "dah": "sudah",
+    "uda": "sudah",
+    "blm": "belum",
+    "belom": "belum",
+    "blom": "belum",
+    "gmn": "bagaimana",
+    "gmna": "bagaimana",
+    "gimana": "bagaimana",
+    "bgmn": "bagaimana",
+    "bgmna": "bagaimana",
+    "gimane": "bagaimana",
+    "kpn": "kapan",
+    "kapn": "kapan",
+    "brp": "berapa",
+    "brapa": "berapa",
+    "dgn": "dengan",
+    "dg": "dengan",
+    "dng": "dengan",
+    "ama": "sama",
+    "sm": "sama",
+    "utk": "untuk",
+    "untk": "untuk",
+    "tdk": "tidak",
+    "gak": "tidak",
+    "ga": "tidak",
+    "gk": "tidak",
+    "nggak": "tidak",
+    "ngga": "tidak",
+    "engga": "tidak",
+    "enggak": "tidak",
+    "kagak": "tidak",
+    "aja": "saja",
+    "sj": "saja",
+    "dmn": "dimana",
+    "dmana": "dimana",
+    "skrg": "sekarang",
+    "skr": "sekarang",
+    "krn": "karena",
+    "jg": "juga",
+    "lg": "lagi",
+    "hrs": "harus",
+    "msh": "masih",
+    "masi": "masih",
+    "thn": "tahun",
+    "th": "tahun",
+    "bln": "bulan",
+    "mgg": "minggu",
+    "tgl": "tanggal",
+    "sampe": "sampai",
+    "nyampe": "sampai",
+    "smp": "sampai",
+    "kalo": "kalau",
+    "klo": "kalau",
+    "trs": "terus",
+    "bs": "bisa",
+    "bsa": "bisa",
+    "sy": "saya",
+    "gw": "saya",
+    "gue": "saya",
+    "kmu": "kamu",
+    "lu": "kamu",
+    "pake": "pakai",
+    "dipake": "dipakai",
+    "kerjasama": "kerja sama",
+    "ttd": "tanda tangan",
+    "pj": "penanggung jawab",
+    "knp": "kenapa",
+    "napa": "kenapa",
+    "emg": "memang",
+    "tp": "tapi",
+    "trus": "terus",
+    "ngapain": "melakukan apa",
+    "ngecek": "mengecek",
+    "ngeceknya": "mengecek",
+    "ngisi": "mengisi",
+    "nginstal": "menginstal",
+    "instal": "instalasi",
+    "install": "instalasi",
+    "siapin": "siapkan",
+    "udahan": "selesai",
+    "thx": "thanks",
+    "tq": "thanks",
+    "makasi": "makasih",
+    "trimakasih": "terima kasih",
+    "terimakasih": "terima kasih",
+    "mksh": "makasih",
+    "tengkyu": "thanks",
+    "whats": "what is",
+    "what's": "what is",
+    "hows": "how is",
+    "when's": "when is",
+    "whens": "when is",
+    "who's": "who is",
+    "whos": "who is",
+}
+
+_WORD = re.compile(r"[0-9a-z]+(?:['.][0-9a-z]+)*")
+_REPEAT = re.compile(r"(\w+?)2\b")  # "apa2" -> "apa", "masuk2" -> "masuk"
+
+
+def fold(text: str) -> str:
+    """Lower case, accents away (``"Kédiri"`` -> ``"kediri"``), single spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(text.casefold().split())
+
+
+def raw_words(text: str) -> list[str]:
+    """The folded words of ``text`` as typed (apostrophes and inner dots kept: "hayu.bdg")."""
+    return _WORD.findall(_REPEAT.sub(r"\1", fold(text)))
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text`` with chat spellings made formal ("yg udh" -> "yang sudah").
+
+    Inner dots split ("hayu.bdg" -> "hayu", "bdg"); an expansion may give two words.
+    """
+    out: list[str] = []
+    for word in raw_words(text):
+        formal = INFORMAL.get(word)
+        if formal is None and "'" in word:
+            formal = INFORMAL.get(word.replace("'", ""), word.replace("'", " "))
+        for part in (formal or word).replace(".", " ").split():
+            out.append(part)
+    return out
+
+
+def compact(text: str) -> str:
+    """Letters and digits only, folded: "e-RK" -> "erk", "Hayu.Bdg" -> "hayubdg"."""
+    return re.sub(r"[^0-9a-z]+", "", fold(text))
+
+
+def find_names(text: str, names: Iterable[str], *, typo_score: float = 88.0) -> list[str]:
+    """Which of ``names`` (app names: "Hayu.Bdg", "e-RK") ``text`` mentions, in text order.
+
+    Names are compared without spaces or punctuation, over windows of one to three words
+    ("hayu bdg", "e rk", "ebudgeting"); names of seven letters or more are also found through
+    a typo or cut short to their first six letters or more ("e-budget").
+    """
+    wanted = {compact(n): n for n in names if compact(n)}
+    if not wanted:
+        return []
+    parts = raw_words(text.replace("-", " ").replace(".", " "))
+    found: dict[str, int] = {}
+    for size in (3, 2, 1):
+        for start in range(len(parts) - size + 1):
+            key = "".join(parts[start : start + size])
+            name = wanted.get(key) or _near_name(key, wanted, typo_score)
+            if name is not None and name not in found:
+                found[name] = start
+    return sorted(found, key=found.__getitem__)
+
+
+def _near_name(key: str, wanted: dict[str, str], typo_score: float) -> str | None:
+    if len(key) < 6 or not key.isalpha():
+        return None
+    for compacted, name in wanted.items():
+        if len(compacted) >= 7 and compacted.startswith(key):
+            return name
+        if len(compacted) >= 6 and fuzz.ratio(key, compacted) >= typo_score:
+            return name
+    return None
+
+
+@cache
+def _dictionary() -> frozenset[str]:
+    """Indonesian root words (Sastrawi's dictionary, shipped with PySastrawi: MIT)."""
+    data = resources.files("Sastrawi.Stemmer").joinpath("data", "kata-dasar.txt")
+    return frozenset(data.read_text(encoding="utf-8").split())
+
+
+@cache
+def _stemmer() -> Any:
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    return StemmerFactory().create_stemmer()
+
+
+@lru_cache(maxsize=20_000)
+def is_word(word: str) -> bool:
+    """Whether ``word`` (folded) is an Indonesian word: a root word, or one with affixes
+    ("mereplikasi", "kendala"). Names that are also words ("batu", "malang") are words."""
+    if not word.isalpha():
+        return False
+    dictionary = _dictionary()
+    if word in dictionary:
+        return True
+    stem = str(_stemmer().stem(word) or word)
+    return stem != word and stem in dictionary
