@@ -29,6 +29,7 @@ from services import Services, charts
 from services.access import AccessService, AuthSubject, Operator, Permission, UserView
 from services.knowledge import Turn
 from services.messages import error_message
+from services.wording import status_name
 
 ACTOR = "cli:chat"
 HISTORY_TURNS = 3
@@ -226,7 +227,7 @@ class TerminalChat:
             detail = tracker.get_agreement(self.subject, int(args[0]), at=self.today())
             lines = [to_plain(agreement_text(detail, self.lang)), ""]
             lines.append(self.text("chat.milestone_ids"))
-            lines.extend(f"  #{m.id} {m.title} [{t(f'status.{m.status}', self.lang)}]"
+            lines.extend(f"  #{m.id} {m.title} [{status_name(m.status, self.lang)}]"
                          for m in detail.milestones)  # fmt: skip
             return "\n".join(lines)
         agreements = tracker.list_agreements(self.subject, at=self.today())
@@ -254,7 +255,7 @@ class TerminalChat:
         return (
             self.text("milestone.updated")
             + f" #{view.id} {view.title}: "
-            + t(f"status.{view.status}", self.lang)
+            + status_name(view.status, self.lang)
         )
 
     def report(self, args: list[str]) -> str:

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from cli.context import get_ctx, print_json
 from services.demo import DEFAULT_SAMPLES_DIR, seed_demo
+from services.wording import health_title
 
 #: Asked after seeding, to show a cited answer straight away.
 SAMPLE_QUESTION = "Bagaimana cara mengajukan izin usaha lewat Gampil?"
@@ -53,7 +54,7 @@ def demo(
         ),
     )
     for health, count in sorted(report.health.items()):
-        label = app_ctx.t(f"tracker.health.{health}")
+        label = health_title(health, app_ctx.lang)
         table.add_row(app_ctx.t("demo.health", health=label), str(count))
     console.print(table)
     if answer is not None:

@@ -22,6 +22,7 @@ from services.tracker import (
     describe_problem,
     parse_date,
 )
+from services.wording import health_name, health_title, status_title
 
 app = typer.Typer(
     help="Perjanjian kerja sama (KB/MoU, PKS) dan tahapannya / cooperation agreements.",
@@ -117,7 +118,7 @@ def list_agreements(
             _parties_text(i),
             i.signed_on.isoformat() if i.signed_on else "-",
             i.ends_on.isoformat() if i.ends_on else "-",
-            app_ctx.t(f"tracker.health.{i.health}") + (" ⟳" if i.renewal_due else ""),
+            health_title(i.health, app_ctx.lang) + (" ⟳" if i.renewal_due else ""),
         )
     app_ctx.console.print(table)
 
@@ -127,7 +128,7 @@ def _milestone_table(app_ctx: AppContext, milestones: tuple[MilestoneView, ...])
     for key in ("id", "milestone", "due_on", "status", "responsible", "evidence"):
         table.add_column(app_ctx.t(f"tracker.col.{key}"))
     for m in milestones:
-        status = app_ctx.t(f"tracker.status.{m.status}")
+        status = status_title(m.status, app_ctx.lang)
         if m.overdue:
             status = f"[red]{status} ![/red]"
         evidence = " | ".join(
@@ -178,7 +179,7 @@ def show(
         highlight=False,
     )
     console.print(
-        f"{app_ctx.t('tracker.col.health')}: {app_ctx.t(f'tracker.health.{detail.health}')}"
+        f"{app_ctx.t('tracker.col.health')}: {health_title(detail.health, app_ctx.lang)}"
         f"  |  {app_ctx.t('tracker.col.signed_on')}: {detail.signed_on or '-'}"
         f"  |  {app_ctx.t('tracker.col.ends_on')}: {detail.ends_on or '-'}",
         highlight=False,
@@ -290,7 +291,7 @@ def set_status(
         print_json(_summary_json(detail))
         return
     app_ctx.console.print(
-        f"#{detail.id}: {detail.status} ({app_ctx.t(f'tracker.health.{detail.health}')})",
+        f"#{detail.id}: {detail.status} ({health_name(detail.health, app_ctx.lang)})",
         highlight=False,
     )
 
@@ -330,7 +331,7 @@ def milestone(
             "tracker.milestone.updated",
             id=view.id,
             title=view.title,
-            status=app_ctx.t(f"tracker.status.{view.status}"),
+            status=status_title(view.status, app_ctx.lang),
         ),
         highlight=False,
     )
@@ -523,7 +524,7 @@ def report(
     health.add_column(app_ctx.t("tracker.col.health"))
     health.add_column(app_ctx.t("tracker.col.count"), justify="right")
     for name, count in result.by_health.items():
-        health.add_row(app_ctx.t(f"tracker.health.{name}"), str(count))
+        health.add_row(health_title(name, app_ctx.lang), str(count))
     console.print(health)
     console.print(
         app_ctx.t(

@@ -103,6 +103,17 @@ class Settings(BaseSettings):
         description="The Telegram ID `sinergi chat` acts as (that user's role and region "
         "apply); unset: the operator, with admin rights.",
     )
+    curated_review_days: int = Field(
+        default=180,
+        ge=1,
+        description="A trainer's curated answer is due for review this many days after its "
+        "last edit (it is still given, marked for review).",
+    )
+    digest_ended_grace_days: int = Field(
+        default=90,
+        ge=0,
+        description="Weekly digests leave out agreements that ended longer ago than this.",
+    )
 
     # --- MoU tracking and reminders ---------------------------------------------------------
     reminder_upcoming_days: list[int] = Field(default_factory=lambda: [7, 1])

@@ -69,3 +69,33 @@ class EvalDataError(InvalidInput, KnowledgeError):
     """A BEIR file is missing or malformed. Params: ``path``, ``detail``."""
 
     code = "kb.eval_data"
+
+
+class CuratedAnswerNotFound(NotFound, KnowledgeError):
+    """No curated answer has this id. Params: ``curated_id``."""
+
+    code = "kb.curated_not_found"
+
+
+class CuratedAnswerRetired(InvalidInput, KnowledgeError):
+    """The curated answer was retired; it can no longer be edited. Params: ``curated_id``."""
+
+    code = "kb.curated_retired"
+
+
+class InvalidCuratedAnswer(InvalidInput, KnowledgeError):
+    """A curated answer needs a question and an answer with words."""
+
+    code = "kb.curated_invalid"
+
+
+class GapNotFound(NotFound, KnowledgeError):
+    """No knowledge gap has this id. Params: ``gap_id``."""
+
+    code = "kb.gap_not_found"
+
+
+class InvalidGapStatus(InvalidInput, KnowledgeError):
+    """A gap status that does not exist. Params: ``status``, ``allowed``."""
+
+    code = "kb.gap_status"

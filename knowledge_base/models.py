@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -88,6 +89,10 @@ class KbQuestion(Base):
     answer: Mapped[str] = mapped_column(Text)
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    gap_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
+    """The knowledge gap this question was grouped into (set when gaps are grouped)."""
+    curated_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The trainer's curated answer shown for it (it then counts as answered)."""
 
 
 class KbFeedback(Base):
@@ -103,3 +108,68 @@ class KbFeedback(Base):
     user: Mapped[str] = mapped_column(String(100))
     helpful: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class KbCuratedAnswer(Base):
+    """A trainer's answer to an official's question, served to later questions that mean the
+    same thing (its current version; earlier ones are in ``kb_curated_versions``)."""
+
+    __tablename__ = "kb_curated_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    question: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    """``active`` or ``retired``."""
+    author: Mapped[str] = mapped_column(String(100))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_by_name: Mapped[str] = mapped_column(String(200), default="")
+    review_on: Mapped[date] = mapped_column(Date)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    retired_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    source_question_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class KbCuratedVersion(Base):
+    """One version of a curated answer, kept when it is edited (the history)."""
+
+    __tablename__ = "kb_curated_versions"
+    __table_args__ = (UniqueConstraint("curated_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    curated_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("kb_curated_answers.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    edited_by: Mapped[str] = mapped_column(String(100))
+    edited_by_name: Mapped[str] = mapped_column(String(200), default="")
+    edited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    review_on: Mapped[date] = mapped_column(Date)
+
+
+class KbGap(Base):
+    """A group of similar questions the knowledge base could not answer well, with the
+    trainer who owns it and where it stands."""
+
+    __tablename__ = "kb_gaps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    question: Mapped[str] = mapped_column(Text)
+    """The wording that started the group."""
+    normalized: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    """``open``, ``answered``, ``documented`` or ``wont_answer``."""
+    owner: Mapped[str | None] = mapped_column(String(100), default=None)
+    owner_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    curated_id: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -180,6 +180,17 @@ class TrackerRepository:
             result.setdefault(agreement_id, []).append(name)
         return result
 
+    def known_app_names(self) -> list[str]:
+        """Every app name some agreement replicates, once each, sorted."""
+        return list(
+            self.s.scalars(select(AgreementApp.name).distinct().order_by(AgreementApp.name))
+        )
+
+    def owner_region_codes(self) -> list[str]:
+        """The regions whose apps the agreements replicate (Kota Bandung), once each."""
+        query = select(Agreement.owner_region_code).distinct().order_by(Agreement.owner_region_code)
+        return list(self.s.scalars(query))
+
     def overdue_milestones(
         self, at: date, agreement_ids: Collection[int]
     ) -> list[OpenMilestoneRow]:

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from knowledge_base.index import KnowledgeIndex
     from mou_tracker.regions import RegionDirectory
     from services.access import AccessService
+    from services.assistant import AssistantService
+    from services.curated import CuratedService
     from services.evidence import EvidenceService
+    from services.gaps import GapService
     from services.ingest import IngestService
     from services.intake import IntakeService
     from services.knowledge import KnowledgeService
@@ -173,6 +176,41 @@ class Services:
             clock=self.clock,
             llm=LlmAnswerer(chat_model) if chat_model is not None else None,
             top_k=self.settings.top_k,
+            timezone=self.settings.timezone,
+        )
+
+    @cached_property
+    def gaps(self) -> GapService:
+        from services.gaps import GapService
+
+        return GapService(self.session_factory, clock=self.clock, timezone=self.settings.timezone)
+
+    @cached_property
+    def curated(self) -> CuratedService:
+        from services.curated import CuratedService
+
+        # The index (and its model) is reached only when a curated answer is matched.
+        return CuratedService(
+            self.session_factory,
+            clock=self.clock,
+            timezone=self.settings.timezone,
+            review_days=self.settings.curated_review_days,
+            index=lambda: self.index,
+            apps=lambda: self.assistant.apps(),
+            gaps=self.gaps,
+        )
+
+    @cached_property
+    def assistant(self) -> AssistantService:
+        from services.assistant import AssistantService
+
+        return AssistantService(
+            self.session_factory,
+            tracker=self.tracker,
+            knowledge=self.knowledge,
+            curated=self.curated,
+            regions=self.regions,
+            access=self.access,
         )
 
     def close(self) -> None:

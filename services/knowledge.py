@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
@@ -26,6 +24,7 @@ from knowledge_base.language import detect_language
 from knowledge_base.llm import LlmAnswerer
 from knowledge_base.repository import KnowledgeRepository
 from knowledge_base.schemas import Citation, DocumentInfo, SearchFilters, SearchHit
+from services.gaps import Gap, GapService
 from services.messages import catalog as services_catalog
 
 __all__ = ["Answer", "Citation", "DocumentInfo", "EvalReport", "Gap", "KnowledgeService", "Turn"]
@@ -59,20 +58,6 @@ class Turn:
     answer: str = ""
 
 
-@dataclass(frozen=True)
-class Gap:
-    """Similar questions the knowledge base could not answer well, grouped for trainers."""
-
-    question: str
-    """The most recent wording of the group."""
-    count: int
-    not_found: int
-    unhelpful: int
-    last_asked_at: datetime
-    examples: tuple[str, ...]
-    question_ids: tuple[int, ...]
-
-
 def _is_follow_up(terms: Sequence[str], words: Sequence[str]) -> bool:
     return len(set(terms)) <= 2 or any(w in _FOLLOW_UP_WORDS for w in words[:3])
 
@@ -89,6 +74,7 @@ class KnowledgeService:
         llm: LlmAnswerer | None = None,
         top_k: int = 5,
         catalog: Catalog | None = None,
+        timezone: str = "Asia/Jakarta",
     ) -> None:
         self._sf = session_factory
         self.index = index
@@ -96,6 +82,7 @@ class KnowledgeService:
         self.llm = llm
         self.top_k = top_k
         self._catalog = catalog
+        self.timezone = timezone
 
     @property
     def catalog(self) -> Catalog:
@@ -255,47 +242,10 @@ class KnowledgeService:
             if not KnowledgeRepository(s).set_feedback(question_id, user, helpful, at):
                 raise QuestionNotFound(question_id=question_id)
 
-    def gaps(self, limit: int = 50, *, similarity: float = 80.0) -> list[Gap]:
-        """Unanswered (or only tentatively answered) and thumbs-down questions, grouped."""
-        with self._sf.begin() as s:
-            items = KnowledgeRepository(s).gap_candidates()
-        groups: list[dict[str, Any]] = []
-        for qid, text, norm, found, unhelpful, at in items:
-            for group in groups:
-                if fuzz.token_set_ratio(norm, group["norm"]) >= similarity:
-                    break
-            else:
-                group = {
-                    "norm": norm,
-                    "question": text,
-                    "ids": [],
-                    "examples": [],
-                    "not_found": 0,
-                    "unhelpful": 0,
-                    "last": at,
-                }
-                groups.append(group)
-            group["ids"].append(qid)
-            if text not in group["examples"] and len(group["examples"]) < 5:
-                group["examples"].append(text)
-            if not found:
-                group["not_found"] += 1
-            elif unhelpful:
-                group["unhelpful"] += 1
-            group["last"] = max(group["last"], at)
-        groups.sort(key=lambda g: (-len(g["ids"]), -g["last"].timestamp()))
-        return [
-            Gap(
-                question=g["question"],
-                count=len(g["ids"]),
-                not_found=g["not_found"],
-                unhelpful=g["unhelpful"],
-                last_asked_at=g["last"],
-                examples=tuple(g["examples"]),
-                question_ids=tuple(g["ids"]),
-            )
-            for g in groups[:limit]
-        ]
+    def gaps(self, limit: int = 50) -> list[Gap]:
+        """Unanswered (or only tentatively answered) and thumbs-down questions, grouped (see
+        :mod:`services.gaps`)."""
+        return GapService(self._sf, clock=self.clock, timezone=self.timezone).gaps(limit)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(

@@ -13,7 +13,8 @@ exactly like a missing one, so its existence is not revealed.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -62,6 +63,7 @@ from mou_tracker.views import Viewer, audit_view, iso, milestone_view
 from services.messages import describe_problem
 from services.tracker_scope import (
     agreement_of_milestone,
+    may_see,
     milestone_in_scope,
     scope_of,
     visible_agreement,
@@ -85,11 +87,20 @@ __all__ = [
     "PortfolioReport",
     "Region",
     "TrackerService",
+    "TrackerVocabulary",
     "describe_problem",
     "parse_date",
 ]
 
 EXPORT_FORMATS = (".csv", ".xlsx", ".ics")
+
+
+@dataclass(frozen=True)
+class TrackerVocabulary:
+    """Names the tracker's data gives questions: its apps and the home regions (owners)."""
+
+    apps: tuple[str, ...]
+    home_regions: tuple[str, ...]
 
 
 class TrackerService:
@@ -158,6 +169,29 @@ class TrackerService:
         with self._sf.begin() as s:
             agreement = visible_agreement(subject, TrackerRepository(s), agreement_id)
             return self._viewer.detail(agreement, at)
+
+    def details(
+        self, subject: AuthSubject, agreement_ids: Sequence[int], *, at: date | None = None
+    ) -> list[AgreementDetail]:
+        """Several agreements with their milestones, in id order; those outside the subject's
+        scope (or missing) are left out, exactly as :meth:`list_agreements` leaves them out."""
+        access_rules.require(subject, access_rules.Permission.VIEW_AGREEMENTS)
+        at = at or self.today()
+        with self._sf.begin() as s:
+            loaded = TrackerRepository(s).load_agreements(sorted(set(agreement_ids)))
+            return [self._viewer.detail(a, at) for a in loaded if may_see(subject, a)]
+
+    def vocabulary(self) -> TrackerVocabulary:
+        """The app names and home regions the tracker knows, for reading questions.
+
+        Not scoped: app names and the replicating regions say nothing about any agreement a
+        subject may not see, and every question is read before anyone's scope applies.
+        """
+        with self._sf.begin() as s:
+            repo = TrackerRepository(s)
+            return TrackerVocabulary(
+                apps=tuple(repo.known_app_names()), home_regions=tuple(repo.owner_region_codes())
+            )
 
     def get_milestone(
         self,

@@ -11,6 +11,7 @@ from bot.i18n import t, t_html
 from bot.views import Button, Rows, View, button
 from services.evidence import AgreementFileView
 from services.tracker import AgreementDetail, AgreementSummary, MilestoneDetail, MilestoneView
+from services.wording import format_date, health_name, status_name
 
 HEALTH_ICONS = {
     "on_track": "🟢",
@@ -43,11 +44,12 @@ SEVERITY = {
 
 
 def fmt_date(value: date | None, lang: str) -> str:
-    return value.strftime("%d-%m-%Y") if value else t("date.none", lang)
+    """One date format on every screen: ``30 Nov 2026``."""
+    return format_date(value, lang)
 
 
 def health_label(health: str, lang: str) -> str:
-    return f"{HEALTH_ICONS.get(health, '•')} {t(f'health.{health}', lang)}"
+    return f"{HEALTH_ICONS.get(health, '•')} {health_name(health, lang)}"
 
 
 def party_names(summary: AgreementSummary) -> str:
@@ -73,7 +75,7 @@ def agreement_list(agreements: Sequence[AgreementSummary], page: int, lang: str)
         icon = HEALTH_ICONS.get(agreement.health, "•")
         lines.append(
             f"{icon} <b>{escape(agreement.title)}</b> — {escape(party_names(agreement))}"
-            f" ({escape(t(f'health.{agreement.health}', lang))})"
+            f" ({escape(health_name(agreement.health, lang))})"
         )
         rows.append(
             (button(f"{icon} {agreement.title[:50]}", callbacks.AGREEMENT_OPEN, agreement.id),)
@@ -150,7 +152,7 @@ def milestone_text(found: MilestoneDetail, lang: str) -> str:
         t_html(
             "milestone.status",
             lang,
-            status=f"{STATUS_ICONS.get(m.status, '')} {t(f'status.{m.status}', lang)}",
+            status=f"{STATUS_ICONS.get(m.status, '')} {status_name(m.status, lang)}",
         ),
         t_html("milestone.due", lang, due=fmt_date(m.due_on, lang)),
     ]
@@ -216,7 +218,7 @@ def milestone_detail(
 
 def evidence_caption(kept: AgreementFileView) -> str:
     """A file sent back: its name, who sent it and when."""
-    return f"{kept.filename} · {kept.uploaded_by} · {kept.uploaded_at:%d-%m-%Y}"
+    return f"{kept.filename} · {kept.uploaded_by} · {format_date(kept.uploaded_at.date())}"
 
 
 def timeline_choice(agreements: Sequence[AgreementSummary], lang: str) -> View:

@@ -12,7 +12,7 @@
   overview (no buttons).
 
 Texts come from the bot's message catalog (``bot/locales/reminders.*.json``) in the
-recipient's language (``id`` or ``en``; anything else gets ``id``), dates as ``6 Maret 2026``
+recipient's language (``id`` or ``en``; anything else gets ``id``), dates as ``6 Mar 2026``
 (:func:`format_date`), time zones as WIB/WITA/WIT. Everything taken from the entry's payload is
 HTML-escaped, and a message is cut at a line to fit Telegram's limit of ``MAX_TEXT`` (UTF-16)
 characters. Rendering reads the message only: names were resolved when the reminder was
@@ -28,7 +28,9 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot.i18n import catalog, t_html
+from services import wording
 from services.reminders import MilestoneContext, ReminderEntry, ReminderMessage, SnoozeView
+from services.wording import health_name
 
 __all__ = [
     "MAX_TEXT",
@@ -196,7 +198,7 @@ def _render_digest(entry: ReminderEntry, lang: str) -> str:
                 lang,
                 title=_e(item["title"]),
                 partners=_e(", ".join(item.get("partners") or []) or "-"),
-                health=t(f"reminders.health.{item['health']}", lang),
+                health=health_name(item["health"], lang),
             )
         )
         for key in ("overdue", "due_soon"):
@@ -226,8 +228,7 @@ def _render_portfolio(entry: ReminderEntry, lang: str) -> str:
     counts = p.get("counts") or {}
     lines = [t("reminders.portfolio.header", lang, total=p.get("total", 0))]
     lines.append(
-        ", ".join(f"{t(f'reminders.health.{h}', lang)}: {n}" for h, n in sorted(counts.items()))
-        or "-"
+        ", ".join(f"{health_name(h, lang)}: {n}" for h, n in sorted(counts.items())) or "-"
     )
     stalled = p.get("stalled") or []
     count = p.get("stalled_count", len(stalled))
@@ -278,22 +279,9 @@ def _fit(text: str, *, more: str = "…") -> str:
     return "\n".join([*kept, more.format(count=dropped)])
 
 
-_MONTHS = {
-    "id": (
-        "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-        "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-    ),
-    "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-}  # fmt: skip
-
-
 def format_date(value: date, lang: str = "id") -> str:
-    """``6 Maret 2026`` / ``6 March 2026``."""
-    months = _MONTHS.get(lang, _MONTHS["id"])
-    return f"{value.day} {months[value.month - 1]} {value.year}"
+    """``6 Mar 2026``: the date format of every screen (:func:`services.wording.format_date`)."""
+    return wording.format_date(value, lang)
 
 
 # --- the reminder buttons' answers ---------------------------------------------------------------

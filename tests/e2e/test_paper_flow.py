@@ -49,7 +49,7 @@ async def test_a_scanned_pks_sent_to_the_bot_becomes_a_tracked_agreement(bot: Bo
     review = fixed.to(COORDINATOR.id)[-1]
 
     saved = await bot.press(COORDINATOR, review, data=review.button("Simpan")["callback_data"])
-    assert "11 tahapan" in " ".join(m.text or "" for m in [review, *saved.messages])
+    assert "11 tonggak" in " ".join(m.text or "" for m in [review, *saved.messages])
     [agreement] = bot.services.tracker.list_agreements(OPERATOR)
     assert agreement.kind == "pks"
     assert agreement.title == "PKS Pemanfaatan Hayu.Bdg di Kabupaten Kerinci"
