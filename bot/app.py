@@ -24,7 +24,16 @@ from bot.callbacks import CallbackSigner
 from bot.commands import publish_default
 from bot.connection import bot_token, file_base_url, webhook_secret
 from bot.errors import on_error
-from bot.handlers import access, admin, agreements, intake, questions, reminders, trainers
+from bot.handlers import (
+    access,
+    admin,
+    agreements,
+    curation,
+    intake,
+    questions,
+    reminders,
+    trainers,
+)
 from bot.handlers.common import reply_html
 from bot.i18n import t_html
 from bot.state import STATE_KEY, BotState, Context, QuestionLimiter, app_state
@@ -99,6 +108,7 @@ def register_handlers(application: Application, services: Services) -> None:  # 
     access.register(application)
     questions.register(application, settings.trainers_chat_id)
     trainers.register(application)
+    curation.register(application)
     admin.register(application)
     reminders.register(application)
     jobs.schedule(application, services)

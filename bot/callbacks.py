@@ -120,6 +120,20 @@ FEEDBACK = _declare("fb", P.FEEDBACK, str, int, acknowledge=False)  # question, 
 SOURCE = _declare("src", P.ASK, str, int)  # question, citation number
 ASK_TRAINER = _declare("tr", P.ASK_TRAINER, str, acknowledge=False)  # question
 
+# --- the assistant (bot.handlers.questions) -----------------------------------------------------
+# Both answer with an alert when the question is no longer kept.
+ASSISTANT_REGION = _declare("asr", P.ASK, str, str, acknowledge=False)  # token, region code
+ASSISTANT_DOCS = _declare("asd", P.ASK, str, acknowledge=False)  # token: the documents anyway
+
+# --- curated answers and knowledge gaps (bot.handlers.curation) ---------------------------------
+CURATED_OPEN = _declare("cuo", P.ANSWER_AS_TRAINER, int)  # curated answer
+CURATED_EDIT = _declare("cue", P.ANSWER_AS_TRAINER, int)  # then the dialog asks the new text
+CURATED_RETIRE = _declare("cur", P.ANSWER_AS_TRAINER, int)  # asks to confirm
+CURATED_RETIRE_YES = _declare("cuy", P.ANSWER_AS_TRAINER, int)
+GAP_OPEN = _declare("gpo", P.GAPS, int)  # gap
+GAP_TAKE = _declare("gpt", P.GAPS, int)
+GAP_STATUS = _declare("gps", P.GAPS, int, str)  # gap, status
+
 # --- documents (bot.handlers.trainers) ----------------------------------------------------------
 DOCUMENT_CHOOSE = _declare("hpc", P.REMOVE_DOCUMENT, str)  # document token
 DOCUMENT_REMOVE = _declare("hps", P.REMOVE_DOCUMENT, str)

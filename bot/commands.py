@@ -19,6 +19,7 @@ MENU_COMMANDS = (
     "mou",
     "laporan",
     "celah",
+    "kurasi",
     "hapus",
     "bahasa",
     "status",
@@ -28,7 +29,7 @@ MENU_COMMANDS = (
 
 ROLE_COMMANDS: dict[str, tuple[str, ...]] = {
     Role.OFFICIAL: ("bantuan", "sumber", "bahasa"),
-    Role.TRAINER: ("bantuan", "sumber", "hapus", "celah", "bahasa"),
+    Role.TRAINER: ("bantuan", "sumber", "hapus", "celah", "kurasi", "batal", "bahasa"),
     Role.COORDINATOR: ("bantuan", "mou", "laporan", "batal", "sumber", "bahasa"),
     Role.ADMIN: MENU_COMMANDS,
 }

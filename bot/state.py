@@ -66,6 +66,8 @@ class TrainerThread:
     asker_user_id: int
     asker_language: str
     reply_to_message_id: int | None
+    question_id: int | None = None
+    """The question in the log (a trainer's reply to it becomes a curated answer)."""
 
 
 @dataclass

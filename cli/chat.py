@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.formatting import render_answer, to_plain
+from bot.formatting import to_plain
 from bot.i18n import t, t_html
 from bot.parsing import parse_caption
+from bot.views import assistant as assistant_views
 from bot.views.agreements import agreement_text, health_label
-from bot.views.documents import gaps, ingest_report
+from bot.views.curation import gaps_view
+from bot.views.documents import ingest_report
 from core.config import Settings
 from core.errors import AppError
 from core.i18n import LANGUAGES, normalize_language
@@ -114,16 +116,24 @@ class TerminalChat:
     # --- questions -----------------------------------------------------------------------------
 
     def ask(self, question: str) -> str:
+        """The assistant's answer, as the chat's subject (the tracker shows what they may see)."""
         self.allow(Permission.ASK)
-        answer = self.services.knowledge.ask(
-            question, language=self.lang, history=tuple(self.history), asked_by=self.subject.actor
+        reply = self.services.assistant.answer(
+            self.subject,
+            question,
+            language=self.lang,
+            history=tuple(self.history),
+            asked_by=self.subject.actor,
         )
-        self.history = [*self.history, Turn(question, str(answer.answer))][-HISTORY_TURNS:]
-        self.last_question_id = answer.question_id
-        body = to_plain(render_answer(answer, lambda key, **kw: t(key, self.lang, **kw)))
-        if answer.citations:
-            body += "\n\n" + self.text("chat.cite_hint")
-        return body
+        view = assistant_views.reply_view(reply, reply.language, may_report=True)
+        body = to_plain(view.text)
+        self.history = [*self.history, Turn(question, body)][-HISTORY_TURNS:]
+        if reply.question_id is not None:
+            self.last_question_id = reply.question_id
+        extra = assistant_views.hints(reply, reply.language)
+        if reply.knowledge is not None and reply.knowledge.citations:
+            extra.append(self.text("chat.cite_hint"))
+        return "\n\n".join([body, *extra]) if extra else body
 
     # --- commands ------------------------------------------------------------------------------
 
@@ -219,7 +229,9 @@ class TerminalChat:
 
     def gaps(self, args: list[str]) -> str:
         self.allow(Permission.GAPS)
-        return to_plain(gaps(self.services.knowledge.gaps(20), self.lang))
+        service = self.services.gaps
+        view = gaps_view(service.gaps(20), service.answer_rates(3), self.lang)
+        return to_plain(view.text)
 
     def agreements(self, args: list[str]) -> str:
         tracker = self.services.tracker
@@ -264,15 +276,19 @@ class TerminalChat:
         out_dir.mkdir(parents=True, exist_ok=True)
         if args and args[0].isdigit():
             detail = tracker.get_agreement(self.subject, int(args[0]), at=self.today())
+            text = charts.timeline_text(detail, at=self.today(), language=self.lang)
+            if not charts.has_timeline(detail):
+                return text
             png = charts.timeline_png(detail, at=self.today(), language=self.lang)
             path = out_dir / f"timeline-{detail.id}.png"
         else:
             report = tracker.report(self.subject, at=self.today())
             everything = tracker.list_agreements(self.subject, at=self.today())
+            text = charts.portfolio_text(report, language=self.lang, agreements=everything)
             png = charts.portfolio_png(report, language=self.lang, agreements=everything)
             path = out_dir / f"portfolio-{self.today().isoformat()}.png"
         path.write_bytes(png)
-        return self.text("chat.saved", path=str(path))
+        return f"{text}\n{self.text('chat.saved', path=str(path))}"
 
 
 def run_chat(

@@ -9,16 +9,18 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import kb_ingest
+from cli import kb_curated, kb_ingest
 from cli.context import AppContext, get_ctx, print_json
 from knowledge_base.schemas import Citation, SearchFilters
 from services.knowledge import Answer
+from services.wording import format_date
 
 app = typer.Typer(
     help="Basis pengetahuan: tanya, dokumen, celah, evaluasi / knowledge base.",
     no_args_is_help=True,
 )
 app.add_typer(kb_ingest.app)
+app.add_typer(kb_curated.app, name="curated")
 
 
 def _where(app_ctx: AppContext, citation: Citation) -> str:
@@ -28,7 +30,7 @@ def _where(app_ctx: AppContext, citation: Citation) -> str:
     return ", ".join(parts)
 
 
-def _citation_json(citation: Citation) -> dict[str, Any]:
+def citation_json(citation: Citation) -> dict[str, Any]:
     return {
         "number": citation.number,
         "doc_id": citation.doc_id,
@@ -47,7 +49,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "found": answer.found,
         "language": answer.language,
         "confident": answer.confident,
-        "citations": [_citation_json(c) for c in answer.citations],
+        "citations": [citation_json(c) for c in answer.citations],
     }
 
 
@@ -131,29 +133,91 @@ def remove(
 def gaps(
     ctx: typer.Context,
     limit: int = typer.Option(50, "--limit", min=1, max=500),
+    months: int = typer.Option(6, "--months", min=1, max=36, help="Bulan untuk laju jawaban."),
     as_json: bool = typer.Option(False, "--json", help="Keluaran JSON."),
 ) -> None:
-    """Questions the knowledge base could not answer (or answered unhelpfully), grouped."""
+    """Knowledge gaps (unanswered or unhelpful questions, grouped) with their status and owner,
+    and the monthly answer rate."""
     app_ctx = get_ctx(ctx)
-    found = app_ctx.services.knowledge.gaps(limit=limit)
+    service = app_ctx.services.gaps
+    found = service.gaps(limit=limit)
+    rates = service.answer_rates(months)
     if as_json:
-        print_json(found)
+        print_json(
+            {
+                "gaps": found,
+                "answer_rates": [
+                    {"month": r.month, "asked": r.asked, "answered": r.answered, "rate": r.rate}
+                    for r in rates
+                ],
+            }
+        )
         return
+    rate_text = " · ".join(
+        f"{r.month} {'-' if r.rate is None else f'{r.rate:.0%}'} ({r.answered}/{r.asked})"
+        for r in rates
+    )
+    app_ctx.console.print(app_ctx.t("kb.gaps.rates", rates=rate_text), markup=False)
     if not found:
         app_ctx.console.print(app_ctx.t("kb.gaps.empty"), markup=False)
         return
     table = Table(title=app_ctx.t("kb.gaps.title"))
-    for key in ("question", "count", "not_found", "unhelpful", "last_asked"):
+    for key in (
+        "id",
+        "question",
+        "count",
+        "not_found",
+        "unhelpful",
+        "status",
+        "owner",
+        "last_asked",
+    ):
         table.add_column(app_ctx.t(f"kb.col.{key}"))
     for g in found:
         table.add_row(
+            str(g.id),
             g.question,
             str(g.count),
             str(g.not_found),
             str(g.unhelpful),
-            g.last_asked_at.strftime("%Y-%m-%d %H:%M"),
+            app_ctx.t(f"kb.gap_status.{g.status}"),
+            g.owner_name or "-",
+            format_date(g.last_asked_at.date(), app_ctx.lang),
         )
     app_ctx.console.print(table)
+
+
+@app.command("gap")
+def gap(
+    ctx: typer.Context,
+    gap_id: int = typer.Argument(..., help="ID celah (lihat `sinergi kb gaps`)."),
+    status: str | None = typer.Option(
+        None, "--status", help="open, answered, documented, wont_answer"
+    ),
+    owner: int | None = typer.Option(None, "--owner", help="ID Telegram pelatih penanggung."),
+    release: bool = typer.Option(False, "--release", help="Lepaskan penanggungnya."),
+    as_json: bool = typer.Option(False, "--json", help="Keluaran JSON."),
+) -> None:
+    """Set a gap's status and/or owner (a trainer or admin by Telegram ID)."""
+    app_ctx = get_ctx(ctx)
+    services = app_ctx.services
+    # The owner must be an active trainer or admin (anyone else: exit 4).
+    who = services.access.require(owner, "trainer", "admin") if owner is not None else None
+    changed = services.gaps.update(
+        app_ctx.operator(), gap_id, status=status, owner=who, release=release
+    )
+    if as_json:
+        print_json(changed)
+        return
+    app_ctx.console.print(
+        app_ctx.t(
+            "kb.gap.updated",
+            id=changed.id,
+            status=app_ctx.t(f"kb.gap_status.{changed.status}"),
+            owner=changed.owner_name or "-",
+        ),
+        markup=False,
+    )
 
 
 _METRICS = (

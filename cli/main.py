@@ -33,7 +33,7 @@ def _root(ctx: typer.Context) -> None:
 def _mount() -> None:
     """Every command module has a ``typer.Typer`` called ``app``: a group is mounted under its
     name, a module of root commands (``run``, ``demo``...) without one."""
-    from cli import db, demo, kb, mou, regions, reminders, run, status, users
+    from cli import ask, db, demo, kb, mou, regions, reminders, run, status, users
 
     for module, name in (
         (db, "db"),
@@ -43,6 +43,7 @@ def _mount() -> None:
         (kb, "kb"),
         (users, "users"),
         (run, None),
+        (ask, None),
         (demo, None),
         (status, None),
     ):

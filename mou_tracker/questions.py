@@ -290,6 +290,8 @@ def read_question(
         score += 0.5
     if partners:
         score += 0.5
+        if _only_the_regions(said, partners):
+            score += 1.0  # "kerinci gimana?", "Mojokerto?": how is it going there
     if agreement and (listing or counting) and not definition:
         score += 0.5  # "which agreements …", "how many MoUs …": ours
     if number is not None:
@@ -386,6 +388,26 @@ def _normalise(said: Sequence[str]) -> list[str]:
                 word = match[0]
         out.append(word)
     return out
+
+
+#: Words that, around a region's name and nothing else, ask how things stand there.
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_HOW_IS_IT: Final = _word_set(
+    """
+    bagaimana apa kabar kabarnya gimana dengan sama ya sih dong nih deh kah tuh lah kalau
+    kalo terus lalu and what about how is it going yang di untuk ke
+    """
+)
+
+
+def _only_the_regions(said: Sequence[str], partners: Sequence[RegionMention]) -> bool:
+    """The message is a region's name and words like "gimana", "kalau", "ya"."""
+    named = {w.casefold() for m in partners for w in m.phrase.split()}
+    rest = [w for w in said if w not in named]
+    return bool(named) and all(w in _HOW_IS_IT or w in named for w in rest)
 
 
 def _only_home(mention: RegionMention, home_regions: Collection[str]) -> bool:

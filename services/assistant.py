@@ -143,6 +143,7 @@ class AssistantService:
         history: Sequence[Turn | str] = (),
         asked_by: str | None = None,
         region: tuple[str, str] | None = None,
+        documents_only: bool = False,
     ) -> AssistantReply:
         """Answer ``question`` as ``subject`` (see the module docstring).
 
@@ -152,6 +153,8 @@ class AssistantService:
             asked_by: who asked, for the question log (``tg:123``, ``cli``).
             region: ``(phrase, region code)``: the asker chose which region an ambiguous name
                 in the question means (the answer to :attr:`TrackerAnswer.choices`).
+            documents_only: search the documents whatever the route (the asker's "search the
+                documents anyway" after an off-topic reply).
         """
         access_rules.require(subject, access_rules.Permission.ASK)
         question = " ".join(question.split())[:_MAX_CHARS]
@@ -161,6 +164,8 @@ class AssistantService:
         routed = self.read(question, history=history)
         if region is not None:
             routed = self._choose(routed, *region)
+        if documents_only:
+            routed = replace(routed, route="knowledge", small_talk=None, off_topic=False)
         reply = AssistantReply(
             routed.route,
             question,

@@ -29,6 +29,7 @@ from telegram.warnings import PTBUserWarning
 from bot import callbacks
 from bot.auth import authorized, authorized_callback, lookup, refusal
 from bot.callbacks import Callback
+from bot.formatting import escape
 from bot.handlers.common import command_args, edit_or_send, reply_html
 from bot.i18n import t, t_html
 from bot.keyboards import markup, on
@@ -382,10 +383,12 @@ async def report_command(update: Update, context: Context, user: UserView) -> No
         report = await call(state.services.tracker.report, user, at=state.today())
         everything = await call(state.services.tracker.list_agreements, user, at=state.today())
         png = await call(charts.portfolio_png, report, language=lang, agreements=everything)
+        # The caption is the chart's text version (screen readers, and a quick read).
+        caption = charts.portfolio_text(report, language=lang, agreements=everything)
         await context.bot.send_photo(
             chat_id=chat.id,
             photo=InputFile(png, filename="portofolio.png"),
-            caption=t("report.portfolio_caption", lang, date=views.fmt_date(state.today(), lang)),
+            caption=views.caption(caption),
         )
     args = command_args(context)
     if args and args[0].isdigit():
@@ -412,11 +415,15 @@ async def send_timeline(
     chat = update.effective_chat
     assert chat is not None
     lang = user.language
+    text = charts.timeline_text(detail, at=state.today(), language=lang)
+    if not charts.has_timeline(detail):  # a draft without dates: a sentence, not an empty chart
+        await reply_html(update, context, escape(text))
+        return
     png = await call(charts.timeline_png, detail, at=state.today(), language=lang)
     await context.bot.send_photo(
         chat_id=chat.id,
         photo=InputFile(png, filename=f"timeline-{detail.id}.png"),
-        caption=views.timeline_caption(detail, lang),
+        caption=views.caption(text),
     )
 
 

@@ -1,19 +1,25 @@
-"""Officials ask: any text is a question; answers carry citations and feedback buttons.
+"""Any text is a question for the assistant: the tracker, the documents, or both answer it.
 
-Also /sumber (the documents), "show source" (the cited passage), and "ask a trainer": the
-question goes to the trainers' chat, and a trainer's reply to it comes back to the asker.
+The assistant (``services.assistant``) routes the question and answers as the user (their role
+and region decide what the tracker shows); :mod:`bot.views.assistant` shows the reply with its
+buttons: feedback, sources and "ask a trainer" on the documents' half; the agreement, its
+timeline and its next milestone on the tracker's half; one button per region when a name fits
+several. Also /sumber (the documents), "show source" (the cited passage), and "ask a trainer":
+the question goes to the trainers' chat, and a trainer's reply to it comes back to the asker and
+becomes a curated answer (``services.curated``) that later questions meaning the same get.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -28,13 +34,12 @@ from telegram.ext import (
 from bot import callbacks
 from bot.auth import authorized, authorized_callback, deny, language_of, lookup, refusal
 from bot.callbacks import Callback
-from bot.formatting import escape, render_answer
+from bot.formatting import escape
 from bot.handlers.common import reply_html, send_html
 from bot.i18n import t, t_html
 from bot.keyboards import markup, on
 from bot.state import (
     AskedQuestion,
-    BotState,
     Context,
     TrainerThread,
     asked_question,
@@ -44,9 +49,12 @@ from bot.state import (
     remember_thread,
     trainer_thread,
 )
-from bot.views import button
-from services.access import Permission, UserView
-from services.knowledge import Answer, Turn
+from bot.views import View
+from bot.views import assistant as assistant_views
+from bot.views import curation as curation_views
+from services.access import AccessService, Permission, UserView
+from services.assistant import AssistantReply
+from services.knowledge import Turn
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +63,9 @@ HISTORY_WINDOW = timedelta(minutes=30)  # an older exchange is not what a follow
 HISTORY_KEY = "history"
 TYPING_REFRESH_S = 4.5
 MAX_QUESTION_CHARS = 1000
+#: Questions kept per user for the buttons that ask them again (a region chosen, the documents).
+PENDING_KEY = "assistant_questions"
+MAX_PENDING = 20
 
 
 def is_addressed(message: Message, bot_id: int, bot_username: str | None) -> bool:
@@ -101,26 +112,127 @@ async def question(update: Update, context: Context) -> None:
     now = state.now()
     history = _history(context, chat.id, now)
     async with typing(context, chat.id):
-        answer = await call(
-            state.services.knowledge.ask,
+        reply = await call(
+            state.services.assistant.answer,
+            user,
             text,
             language=lang,
             history=tuple(history),
             asked_by=user.actor,
         )
-    _remember(context, chat.id, now, text, str(answer.answer))
-    qid = str(answer.question_id)
-    remember_question(
-        context, qid, AskedQuestion(text, str(answer.answer), tg_user.id, chat.id, lang)
+    await _show_reply(update, context, user, reply, _keep_pending(context, text))
+
+
+async def _show_reply(
+    update: Update, context: Context, user: UserView, reply: AssistantReply, token: str
+) -> None:
+    """Show the assistant's reply and keep what its buttons need."""
+    state = get_state(context)
+    chat = update.effective_chat
+    assert chat is not None
+    view = assistant_views.reply_view(
+        reply,
+        reply.language,
+        token=token,
+        may_report=AccessService.can(user, Permission.REPORT),
     )
-    body = render_answer(answer, lambda key, **kw: t(key, lang, **kw))
+    answer = reply.knowledge
+    _remember(context, chat.id, state.now(), reply.question, _to_text(view))
+    if answer is not None and answer.question_id is not None:
+        remember_question(
+            context,
+            str(answer.question_id),
+            AskedQuestion(
+                reply.question, str(answer.answer), user.telegram_id, chat.id, user.language
+            ),
+        )
     await reply_html(
         update,
         context,
-        body,
-        reply_markup=answer_keyboard(state, tg_user.id, qid, answer, lang),
+        view.text,
+        reply_markup=markup(state.signer, user.telegram_id, view.buttons),
         quote=chat.type != ChatType.PRIVATE,
     )
+
+
+def _to_text(view: View) -> str:
+    return re.sub(r"<[^<>]+>", "", view.text)
+
+
+def _keep_pending(context: Context, question: str) -> str:
+    """Keep ``question`` for the buttons that ask it again; the short token they carry."""
+    if context.user_data is None:
+        return ""
+    pending: dict[str, str] = context.user_data.setdefault(PENDING_KEY, {})
+    token = hashlib.sha256(question.encode()).hexdigest()[:8]
+    pending.pop(token, None)
+    pending[token] = question
+    while len(pending) > MAX_PENDING:
+        del pending[next(iter(pending))]
+    return token
+
+
+def _pending(context: Context, token: str) -> str | None:
+    if context.user_data is None:
+        return None
+    found = context.user_data.get(PENDING_KEY, {}).get(token)
+    return found if isinstance(found, str) else None
+
+
+@authorized_callback(callbacks.ASSISTANT_REGION)  # may answer with an alert
+async def choose_region(update: Update, context: Context, user: UserView, data: Callback) -> None:
+    """The asker chose which region a name meant: the question is answered again."""
+    await _ask_again(update, context, user, data.str_arg(0), region_code=data.str_arg(1))
+
+
+@authorized_callback(callbacks.ASSISTANT_DOCS)  # may answer with an alert
+async def search_documents(
+    update: Update, context: Context, user: UserView, data: Callback
+) -> None:
+    """After an off-topic reply: search the documents anyway."""
+    await _ask_again(update, context, user, data.str_arg(0), documents_only=True)
+
+
+async def _ask_again(
+    update: Update,
+    context: Context,
+    user: UserView,
+    token: str,
+    *,
+    region_code: str | None = None,
+    documents_only: bool = False,
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    question = _pending(context, token)
+    if question is None:
+        await query.answer(t("assistant.expired", user.language), show_alert=True)
+        return
+    await query.answer()
+    state = get_state(context)
+    region = None
+    if region_code is not None:
+        routed = await call(state.services.assistant.read, question)
+        phrase = next(
+            (
+                m.phrase
+                for m in routed.tracker.regions
+                if any(r.code == region_code for r in m.candidates)
+            ),
+            None,
+        )
+        if phrase is not None:
+            region = (phrase, region_code)
+    reply = await call(
+        state.services.assistant.answer,
+        user,
+        question,
+        language=user.language,
+        asked_by=user.actor,
+        region=region,
+        documents_only=documents_only,
+    )
+    await _show_reply(update, context, user, reply, token)
 
 
 @contextlib.asynccontextmanager
@@ -141,23 +253,6 @@ async def typing(context: Context, chat_id: int) -> AsyncIterator[None]:
         refresher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await refresher
-
-
-def answer_keyboard(
-    state: BotState, user_id: int, qid: str, answer: Answer, lang: str
-) -> InlineKeyboardMarkup | None:
-    rows = [
-        (
-            button("👍", callbacks.FEEDBACK, qid, 1),
-            button("👎", callbacks.FEEDBACK, qid, 0),
-            button(t("button.ask_trainer", lang), callbacks.ASK_TRAINER, qid),
-        ),
-        tuple(
-            button(t("button.source", lang, number=c.number), callbacks.SOURCE, qid, c.number)
-            for c in answer.citations[:5]
-        ),
-    ]
-    return markup(state.signer, user_id, rows)
 
 
 def _history(context: Context, chat_id: int, now: datetime) -> list[Turn]:
@@ -244,7 +339,12 @@ async def ask_trainer(update: Update, context: Context, user: UserView, data: Ca
                 chat_id,
                 sent.message_id,
                 TrainerThread(
-                    asked.question, asked.chat_id, user.telegram_id, user.language, reply_to
+                    asked.question,
+                    asked.chat_id,
+                    user.telegram_id,
+                    user.language,
+                    reply_to,
+                    question_id=_question_id(data.str_arg(0)),
                 ),
             )
     await query.answer()
@@ -275,7 +375,17 @@ async def trainer_reply(update: Update, context: Context) -> None:
         answer=answer_text,
     )
     await send_html(context, thread.asker_chat_id, text, reply_to=thread.reply_to_message_id)
-    await message.reply_html(t_html("trainer.delivered", user.language))
+    # The reply teaches the assistant: later questions that mean the same get it first.
+    curated = await call(
+        get_state(context).services.curated.add_from_reply,
+        user,
+        question=thread.question,
+        answer=answer_text,
+        question_id=thread.question_id,
+    )
+    view = curation_views.saved_from_reply(curated, user.language)
+    keyboard = markup(get_state(context).signer, user.telegram_id, view.buttons)
+    await message.reply_html(view.text, reply_markup=keyboard)
     raise ApplicationHandlerStop
 
 
@@ -308,6 +418,8 @@ def register(application: Application, trainers_chat_id: int | None) -> None:  #
     application.add_handler(on(callbacks.FEEDBACK, feedback))
     application.add_handler(on(callbacks.SOURCE, show_source))
     application.add_handler(on(callbacks.ASK_TRAINER, ask_trainer))
+    application.add_handler(on(callbacks.ASSISTANT_REGION, choose_region))
+    application.add_handler(on(callbacks.ASSISTANT_DOCS, search_documents))
 
 
 async def stale_button(update: Update, context: Context) -> None:

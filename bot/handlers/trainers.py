@@ -1,4 +1,6 @@
-"""Trainers teach: document uploads (checked before download), /hapus, /celah."""
+"""Trainers teach: document uploads (checked before download), /hapus, and /celah: the
+knowledge gaps with the monthly answer rate, each gap taken by a trainer and followed to an
+answer (curated, documented, or won't answer)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from bot.parsing import parse_caption
 from bot.progress import ProgressEditor
 from bot.state import Context, call, get_state
 from bot.views import View
+from bot.views import curation as gap_views
 from bot.views import documents as views
 from services.access import Permission, UserView
 from services.knowledge import DocumentInfo
@@ -123,9 +126,43 @@ async def remove_cancelled(
 
 @authorized(Permission.GAPS, private="say")
 async def gaps(update: Update, context: Context, user: UserView) -> None:
-    """/celah: questions the knowledge base could not answer well, most asked first."""
-    items = await call(get_state(context).services.knowledge.gaps, 20)
-    await reply_html(update, context, views.gaps(items, user.language))
+    """/celah: the answer rate, then the gaps (open ones first, the most asked first)."""
+    service = get_state(context).services.gaps
+    items = await call(service.gaps, 20)
+    rates = await call(service.answer_rates, 3)
+    view = gap_views.gaps_view(items, rates, user.language)
+    keyboard = markup(get_state(context).signer, user.telegram_id, view.buttons)
+    await reply_html(update, context, view.text, reply_markup=keyboard)
+
+
+async def _show_gap(
+    update: Update, context: Context, user: UserView, gap_id: int, notice: str = ""
+) -> None:
+    gap = await call(get_state(context).services.gaps.get, user, gap_id)
+    view = gap_views.gap_detail(gap, user.language, me=user.actor)
+    text = f"{notice}\n\n{view.text}" if notice else view.text
+    await _show(update, context, user, View(text, view.buttons))
+
+
+@authorized_callback(callbacks.GAP_OPEN)
+async def gap_button(update: Update, context: Context, user: UserView, data: Callback) -> None:
+    await _show_gap(update, context, user, data.int_arg(0))
+
+
+@authorized_callback(callbacks.GAP_TAKE)
+async def gap_take(update: Update, context: Context, user: UserView, data: Callback) -> None:
+    gap_id = data.int_arg(0)
+    await call(get_state(context).services.gaps.update, user, gap_id, owner=user)
+    notice = t_html("gaps.updated", user.language, id=gap_id)
+    await _show_gap(update, context, user, gap_id, notice)
+
+
+@authorized_callback(callbacks.GAP_STATUS)
+async def gap_status(update: Update, context: Context, user: UserView, data: Callback) -> None:
+    gap_id = data.int_arg(0)
+    await call(get_state(context).services.gaps.update, user, gap_id, status=data.str_arg(1))
+    notice = t_html("gaps.updated", user.language, id=gap_id)
+    await _show_gap(update, context, user, gap_id, notice)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -137,3 +174,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(on(callbacks.DOCUMENT_CHOOSE, remove_choose))
     application.add_handler(on(callbacks.DOCUMENT_REMOVE, remove_confirmed))
     application.add_handler(on(callbacks.DOCUMENT_KEEP, remove_cancelled))
+    application.add_handler(on(callbacks.GAP_OPEN, gap_button))
+    application.add_handler(on(callbacks.GAP_TAKE, gap_take))
+    application.add_handler(on(callbacks.GAP_STATUS, gap_status))

@@ -229,5 +229,6 @@ def timeline_choice(agreements: Sequence[AgreementSummary], lang: str) -> View:
     return View(t_html("report.choose", lang), rows)
 
 
-def timeline_caption(detail: AgreementDetail, lang: str) -> str:
-    return f"{detail.title} — {health_label(detail.health, lang)}"[:1000]
+def caption(text: str) -> str:
+    """A chart's text version as a photo caption (plain text, within Telegram's 1024)."""
+    return text if len(text) <= 1000 else text[:999].rstrip() + "…"

@@ -1,4 +1,4 @@
-"""Documents as the bot shows them: an upload's report, the sources, removal, knowledge gaps."""
+"""Documents as the bot shows them: an upload's report, the sources, removal."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.formatting import escape
 from bot.i18n import t, t_html
 from bot.views import View, button
 from services.ingest import IngestReport
-from services.knowledge import DocumentInfo, Gap
+from services.knowledge import DocumentInfo
 
 MAX_CHOICES = 40
 
@@ -60,14 +60,3 @@ def removal_confirmation(doc: DocumentInfo, lang: str) -> View:
             ),
         ),
     )
-
-
-def gaps(items: Sequence[Gap], lang: str) -> str:
-    """Questions the knowledge base could not answer well, most asked first."""
-    if not items:
-        return t_html("gaps.empty", lang)
-    lines = [t_html("gaps.header", lang, count=len(items))]
-    for gap in items:
-        suffix = f" (×{gap.count})" if gap.count else ""
-        lines.append(f"• {escape(gap.question)}{suffix}")
-    return "\n".join(lines)

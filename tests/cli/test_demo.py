@@ -47,7 +47,7 @@ def test_demo_seeds_a_fresh_data_dir_then_is_idempotent(
 def test_demo_tables_for_humans(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--no-ask"]) == 0
     out = capsys.readouterr().out
-    assert "Kesepakatan" in out and "Mandek" in out
+    assert "Kesepakatan" in out and "Hanya di atas kertas" in out
 
 
 def test_demo_with_missing_samples_folder_is_a_clear_error(

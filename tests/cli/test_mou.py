@@ -53,7 +53,7 @@ def test_human_tables(
     capsys.readouterr()
     assert main(["mou", "list", "--at", AT]) == 0
     out = capsys.readouterr().out
-    assert "Kesepakatan Bersama" in out and "Mandek" in out
+    assert "Kesepakatan Bersama" in out and "Hanya di atas kertas" in out
     assert main(["mou", "report", "--at", AT]) == 0
     out = capsys.readouterr().out
     assert "Tingkat tindak lanjut" in out and "Harus bertindak" in out

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from core.db import make_session_factory
-from knowledge_base.repository import GapCandidate, KnowledgeRepository
+from knowledge_base.repository import KnowledgeRepository
 
 AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
@@ -44,11 +44,40 @@ def test_questions_citations_feedback_and_gap_candidates(engine: Engine) -> None
         assert repo.set_feedback(answered, "tg:2", True, AT)
         assert not repo.set_feedback(9999, "tg:1", True, AT)
     with factory.begin() as s:
-        candidates = KnowledgeRepository(s).gap_candidates()
-    # Newest first; the answered question rated helpful is no gap.
-    assert candidates == [
-        GapCandidate(rated, "Syarat izin?", "syarat izin?", True, True, AT + timedelta(minutes=2)),
-        GapCandidate(
-            missing, "Tarif retribusi?", "tarif retribusi?", False, False, AT + timedelta(minutes=1)
-        ),
+        pending = KnowledgeRepository(s).ungrouped_gap_questions()
+    # Oldest first; the answered question rated helpful is no gap.
+    assert pending == [
+        (missing, "Tarif retribusi?", "tarif retribusi?"),
+        (rated, "Syarat izin?", "syarat izin?"),
     ]
+
+
+def test_gaps_hold_questions_and_count_only_those_still_gaps(engine: Engine) -> None:
+    factory = make_session_factory(engine)
+    with factory.begin() as s:
+        repo = KnowledgeRepository(s)
+        first = _log(repo, "Tarif retribusi?", found=False)
+        second = _log(repo, "Tarif retribusi pasar?", found=False, minutes=5)
+        rated = _log(repo, "Syarat izin?", found=True, minutes=6)
+        repo.set_feedback(rated, "tg:1", False, AT)
+        gap = repo.add_gap(question="Tarif retribusi?", normalized="tarif retribusi", at=AT)
+        repo.put_in_gap(gap, [first, second, rated])
+        repo.put_in_gap(gap + 1, [first])  # already placed: stays where it is
+    with factory.begin() as s:
+        repo = KnowledgeRepository(s)
+        assert repo.ungrouped_gap_questions() == []
+        [row] = repo.gap_rows()
+        assert (row.gap_id, row.status, row.asked, row.not_found, row.unhelpful) == (
+            gap,
+            "open",
+            3,
+            2,
+            1,
+        )
+        assert row.last_asked_at == AT + timedelta(minutes=6)
+        newest = repo.gap_questions([gap], per_gap=2)[gap]
+        assert [q.question_id for q in newest] == [rated, second]
+        repo.set_feedback(rated, "tg:1", True, AT)  # rated helpful after all: no longer a gap
+    with factory.begin() as s:
+        [row] = KnowledgeRepository(s).gap_rows()
+        assert (row.asked, row.unhelpful) == (2, 0)

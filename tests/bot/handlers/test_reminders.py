@@ -22,7 +22,7 @@ async def test_collapsed_reminder_buttons_snooze_and_done(reminded: BotHarness) 
 
     await h.updates.press(COORDINATOR, menu.button("Ingatkan")["callback_data"])
     assert "ingatkan lagi" in h.api.last(COORDINATOR).text
-    assert "5 Maret 2026" in h.api.last(COORDINATOR).text  # the bot clock: Monday + 3 days
+    assert "5 Mar 2026" in h.api.last(COORDINATOR).text  # the bot clock: Monday + 3 days
 
     await h.updates.press(COORDINATOR, menu.button("Selesai")["callback_data"])
     assert "bukti" in h.api.last(COORDINATOR).text

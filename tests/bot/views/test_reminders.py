@@ -33,7 +33,7 @@ def entry(kind: str = "upcoming", *, tz: str = "Asia/Jakarta", **payload: object
 def test_a_single_reminder_in_the_recipients_zone_with_its_four_buttons() -> None:
     message = views.render(ReminderMessage(5, "en", (entry(tz="Asia/Jayapura"),), AT))
     assert "KB &lt;Hayu&gt;" in message.text and "WIT" in message.text
-    assert "4 March 2026" in message.text
+    assert "4 Mar 2026" in message.text
     assert [b.action for row in message.buttons for b in row] == [
         "done",
         "progress",
@@ -65,7 +65,7 @@ def test_answers_to_the_buttons() -> None:
         30, 3, 5, datetime(2026, 3, 6, 2, 0, tzinfo=UTC), "Training <1>", "Asia/Jayapura"
     )
     text = views.snoozed(snooze, "en")
-    assert "Training &lt;1&gt;" in text and "6 March 2026" in text
+    assert "Training &lt;1&gt;" in text and "6 Mar 2026" in text
     menu = views.milestone_menu(
         MilestoneContext(30, 3, "Training", "planned", None, "KB", ("32.73",)), 5, "id"
     )
