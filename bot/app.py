@@ -112,6 +112,7 @@ def register_handlers(application: Application, services: Services) -> None:  # 
     admin.register(application)
     reminders.register(application)
     jobs.schedule(application, services)
+    access.register_fallbacks(application)  # /batal outside a dialog, after every dialog
     application.add_handler(
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)
     )

@@ -142,6 +142,7 @@ DOCUMENT_KEEP = _declare("hpx", P.REMOVE_DOCUMENT)
 # --- access (bot.handlers.access) ---------------------------------------------------------------
 APPROVE = _declare("apr", P.MANAGE_USERS, int, str)  # telegram id, role
 APPROVE_COORDINATOR = _declare("apc", P.MANAGE_USERS, int)  # then the dialog asks the region
+APPROVE_REGION = _declare("apg", P.MANAGE_USERS, int, str)  # telegram id, the region confirmed
 REJECT = _declare("rej", P.MANAGE_USERS, int)
 LANGUAGE = _declare("lang", None, str, acknowledge=False)  # any known user, even pending
 

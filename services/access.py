@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -33,6 +34,7 @@ from accounts.schemas import AuthSubject, InviteView, Operator, UserView
 from core.clock import Clock, SystemClock
 from core.errors import NotFound
 from core.i18n import LANGUAGES, normalize_language
+from mou_tracker.regions import name_key, split_prefix
 
 __all__ = [
     "AccessDenied",
@@ -42,12 +44,23 @@ __all__ = [
     "NotYourRegion",
     "Operator",
     "Permission",
+    "RegionRead",
     "Role",
     "Status",
     "UserView",
 ]
 
 INVITE_VALID_DAYS = 14
+
+
+@dataclass(frozen=True)
+class RegionRead:
+    """A region as an admin typed it: its code and official name, and whether the name was
+    written exactly (not read through a typo)."""
+
+    code: str
+    name: str
+    exact: bool
 
 
 class _Coded(Protocol):
@@ -469,6 +482,30 @@ class AccessService:
             if err.code != "region.not_found":
                 raise
         return directory.resolve(region).code
+
+    def read_region(self, text: str) -> RegionRead:
+        """The region an admin typed (a code, or a name read forgivingly), and whether it was
+        written exactly: a name read through a typo ("Kerincii") is confirmed before saving.
+
+        Raises:
+            RegionNotFound, RegionAmbiguous: as the directory's ``resolve``.
+        """
+        text = " ".join(str(text).split())
+        if not text:
+            raise RegionRequired()
+        if self._regions is None:
+            return RegionRead(text, text, exact=True)
+        directory = self._regions()
+        try:
+            found = directory.get(text)
+            exact = True
+        except NotFound as err:  # not a known code: try it as a name
+            if err.code != "region.not_found":
+                raise
+            found = directory.resolve(text)
+            official = str(getattr(found, "name", found.code))
+            exact = name_key(split_prefix(official)[1]) == name_key(split_prefix(text)[1])
+        return RegionRead(found.code, str(getattr(found, "name", found.code)), exact=exact)
 
     @staticmethod
     def _ensure_other_admin(repo: AccountsRepository, user: User) -> None:

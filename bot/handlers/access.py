@@ -237,14 +237,47 @@ async def coordinator_region(update: Update, context: Context) -> int:
         return ConversationHandler.END
     # A region that is unknown or ambiguous raises: the error handler explains (with
     # suggestions) and the dialog stays here for another try.
+    region = await call(access.read_region, message.text or "")
+    if not region.exact:
+        # Read through a typo ("Kerincii"): the admin confirms the full name before it is saved.
+        view = views.confirm_region(
+            admin.language,
+            telegram_id=target_id,
+            name=target.name,
+            code=region.code,
+            region=region.name,
+        )
+        keyboard = markup(get_state(context).signer, admin.telegram_id, view.buttons)
+        await reply_html(update, context, view.text, reply_markup=keyboard)
+        return REGION
+    await _approve_coordinator(update, context, admin, target_id, region.code)
+    return ConversationHandler.END
+
+
+@authorized_callback(callbacks.APPROVE_REGION)
+async def confirm_region(update: Update, context: Context, admin: UserView, data: Callback) -> int:
+    """The admin confirmed the region read from a typo: the coordinator is approved."""
+    if context.user_data is not None:
+        context.user_data.pop(APPROVING_KEY, None)
+    target = await call(get_state(context).services.access.get_user, data.int_arg(0))
+    if target is None or target.status != Status.PENDING:
+        status = target.status if target else "-"
+        await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
+        return ConversationHandler.END
+    await _approve_coordinator(update, context, admin, target.telegram_id, data.str_arg(1))
+    return ConversationHandler.END
+
+
+async def _approve_coordinator(
+    update: Update, context: Context, admin: UserView, target_id: int, region_code: str
+) -> None:
+    access = get_state(context).services.access
     user = await call(
-        access.approve,
-        target_id,
-        role=Role.COORDINATOR,
-        region_code=(message.text or "").strip(),
-        by=admin,
+        access.approve, target_id, role=Role.COORDINATOR, region_code=region_code, by=admin
     )
-    context.user_data.pop(APPROVING_KEY, None)
+    if context.user_data is not None:
+        context.user_data.pop(APPROVING_KEY, None)
+    region = await call(access.read_region, user.region_code or "")
     await reply_html(
         update,
         context,
@@ -253,13 +286,12 @@ async def coordinator_region(update: Update, context: Context) -> int:
             admin.language,
             name=user.name,
             role=t("role.coordinator", admin.language),
-            region=user.region_code or "",
+            region=f"{region.name} ({region.code})",
             admin=admin.name,
         ),
     )
     await _notify(context, user, _welcome(user))
     await publish_for(context.bot, user)
-    return ConversationHandler.END
 
 
 async def cancel_approval(update: Update, context: Context) -> int:
@@ -276,7 +308,12 @@ def coordinator_dialog(*, persistent: bool = False) -> ConversationHandler:  # t
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
             entry_points=[on(callbacks.APPROVE_COORDINATOR, approve_coordinator)],
-            states={REGION: [MessageHandler(filters.TEXT & ~filters.COMMAND, coordinator_region)]},
+            states={
+                REGION: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, coordinator_region),
+                    on(callbacks.APPROVE_REGION, confirm_region),
+                ]
+            },
             fallbacks=[CommandHandler(["batal", "cancel"], cancel_approval)],
             name="approve_coordinator",
             persistent=persistent,
@@ -303,6 +340,18 @@ async def invite_command(update: Update, context: Context, admin: UserView) -> N
     await reply_html(
         update, context, t_html("invite.created", admin.language, link=link, code=code)
     )
+
+
+async def nothing_to_cancel(update: Update, context: Context) -> None:
+    """/batal when no dialog is open: say so kindly (it used to be "unknown command")."""
+    user = await lookup(update, context)
+    await reply_html(update, context, t_html("cancel.nothing", language_of(update, user)))
+
+
+def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+    """Commands that only mean something inside a dialog: registered after every dialog, so
+    an open dialog's own /batal comes first."""
+    application.add_handler(CommandHandler(["batal", "cancel"], nothing_to_cancel))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

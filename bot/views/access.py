@@ -41,3 +41,10 @@ def language_choice(lang: str) -> View:
         t_html("language.choose", lang),
         (tuple(button(t("language.name", code), callbacks.LANGUAGE, code) for code in LANGUAGES),),
     )
+
+
+def confirm_region(lang: str, *, telegram_id: int, name: str, code: str, region: str) -> View:
+    """The region read from what the admin typed (through a typo): confirm before saving."""
+    text = t_html("access.confirm_region", lang, name=name, region=region, code=code)
+    label = t("access.confirm_region_button", lang, region=region)
+    return View(text, ((button(label, callbacks.APPROVE_REGION, telegram_id, code),),))

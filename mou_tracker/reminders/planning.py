@@ -20,6 +20,7 @@ from mou_tracker.reminders.rules import (
     LocalCalendar,
     ReminderPolicy,
     digest_due,
+    in_digest,
     outlook,
 )
 from mou_tracker.reminders.schemas import (
@@ -339,6 +340,8 @@ def digest_details(
     """A coordinator's agreements: health, overdue and soon-due milestones, renewals."""
     items = []
     for a in mine:
+        if not in_digest(a, today=today, policy=policy):
+            continue
         view = outlook_of(a, today)
         items.append(
             {

@@ -66,6 +66,8 @@ class ReminderPolicy:
     digest_ahead_days: int = 14
     stalled_after_days: int = 90
     at_risk_within_days: int = 14
+    digest_ended_grace_days: int = 90
+    """A digest leaves out agreements that ended longer ago than this."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.working_hours_start < self.working_hours_end <= 24:
@@ -88,6 +90,7 @@ class ReminderPolicy:
             default_timezone=settings.timezone,
             stalled_after_days=settings.stalled_after_days,
             at_risk_within_days=settings.at_risk_within_days,
+            digest_ended_grace_days=settings.digest_ended_grace_days,
         )
 
     @property
@@ -326,6 +329,15 @@ class AgreementOutlook:
     overdue: tuple[MilestoneFacts, ...]
     due_soon: tuple[MilestoneFacts, ...]
     renewal_due: bool
+
+
+def in_digest(agreement: AgreementFacts, *, today: date, policy: ReminderPolicy) -> bool:
+    """Whether a weekly digest still lists the agreement: not one that ended (by its end date)
+    more than ``digest_ended_grace_days`` ago, however its status was left (an "active" 2018
+    agreement that ended in 2023 would otherwise bring its 2019 milestones every week)."""
+    if agreement.ends_on is None:
+        return True
+    return (today - agreement.ends_on).days <= policy.digest_ended_grace_days
 
 
 def outlook(
