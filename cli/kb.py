@@ -13,7 +13,6 @@ from cli import kb_curated, kb_ingest
 from cli.context import AppContext, get_ctx, print_json
 from knowledge_base.schemas import Citation, SearchFilters
 from services.knowledge import Answer
-from services.wording import format_date
 
 app = typer.Typer(
     help="Basis pengetahuan: tanya, dokumen, celah, evaluasi / knowledge base.",
@@ -162,27 +161,15 @@ def gaps(
         app_ctx.console.print(app_ctx.t("kb.gaps.empty"), markup=False)
         return
     table = Table(title=app_ctx.t("kb.gaps.title"))
-    for key in (
-        "id",
-        "question",
-        "count",
-        "not_found",
-        "unhelpful",
-        "status",
-        "owner",
-        "last_asked",
-    ):
+    for key in ("id", "question", "count", "status", "owner"):
         table.add_column(app_ctx.t(f"kb.col.{key}"))
     for g in found:
         table.add_row(
             str(g.id),
             g.question,
-            str(g.count),
-            str(g.not_found),
-            str(g.unhelpful),
+            f"{g.count} ({g.not_found}/{g.unhelpful})",
             app_ctx.t(f"kb.gap_status.{g.status}"),
             g.owner_name or "-",
-            format_date(g.last_asked_at.date(), app_ctx.lang),
         )
     app_ctx.console.print(table)
 

@@ -632,6 +632,11 @@ class KnowledgeIndex:
         """The keyword index's inverse document frequency of a normalised term."""
         return self._keyword.idf(term)
 
+    def knows(self, term: str) -> bool:
+        """Whether any indexed passage holds ``term``."""
+        self._sync()
+        return self._keyword.df(term) > 0
+
     def query_terms(self, text: str) -> list[str]:
         """The BM25 terms of ``text`` (for grouping questions and similar uses)."""
         return self.normalizer.terms(text)

@@ -244,6 +244,11 @@ class KeywordIndex:
         n = max(self._live, 1)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
+    def df(self, term: str) -> int:
+        """In how many live chunks ``term`` occurs."""
+        tid = self._vocab.get(term)
+        return self._df[tid] if tid is not None else 0
+
     def ceiling(self, terms: Iterable[str]) -> float:
         """The score of a passage of average length holding each query term once."""
         return sum(qtf * self.idf(t) for t, qtf in Counter(terms).items() if t in self._vocab)

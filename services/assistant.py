@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accounts import rules as access_rules
 from accounts.schemas import AuthSubject
+from core.errors import AppError
 from knowledge_base.errors import EmptyQuestion
 from knowledge_base.language import detect_language
 from knowledge_base.repository import KnowledgeRepository
@@ -122,7 +123,14 @@ class AssistantService:
         apps = self.apps()
         today = self.tracker.today()
         home = vocabulary.home_regions
-        routed = route(question, regions=self.regions, apps=apps, today=today, home_regions=home)
+        routed = route(
+            question,
+            regions=self.regions,
+            apps=apps,
+            today=today,
+            home_regions=home,
+            known=self._known,
+        )
         if history and routed.small_talk is None and routed.route in ("none", "knowledge"):
             last = history[-1]
             before = last.question if isinstance(last, Turn) else str(last)
@@ -132,7 +140,18 @@ class AssistantService:
             follow_up = _follow_up(previous, routed)
             if follow_up is not None:
                 return follow_up
+            if routed.off_topic and previous.route in ("knowledge", "mixed"):
+                # "Berapa lama?", "dan e-RK?": a follow-up of a question for the documents
+                return replace(routed, route="knowledge", off_topic=False)
         return routed
+
+    def _known(self, text: str) -> int:
+        """How many words of ``text`` the documents hold (0 when they cannot be reached: the
+        question is then read by the built-in vocabulary alone)."""
+        try:
+            return self.knowledge.knows(text)
+        except AppError:
+            return 0
 
     def answer(
         self,

@@ -270,6 +270,12 @@ class KnowledgeService:
             progress=progress,
         )
 
+    def knows(self, text: str) -> int:
+        """How many of the terms of ``text`` the indexed documents hold (0 for none): whether a
+        question is about something the knowledge base covers at all."""
+        terms = set(self.index.normalizer.terms(text))
+        return sum(1 for term in terms if self.index.knows(term))
+
     def warm_up(self) -> None:
         """Load the index and the model before the first question (the bot does it at start)."""
         self.index.warm_up()

@@ -10,7 +10,9 @@ knowledge base's (:mod:`knowledge_base.intent`) and decides, in a stated order:
 3. a question about the agreements (the tracker's score reaches its threshold) -> ``tracker``;
 4. anything else that asks about e-government work (a how-to or a definition over domain
    words, or domain words at all) -> ``knowledge``;
-5. the rest (weather, recipes, football) -> ``none``.
+5. a message none of the rules place, but some of whose words the documents hold (asked
+   through ``known``) -> ``knowledge``;
+6. the rest (weather, recipes, football) -> ``none``.
 
 Pure: the caller passes the region directory, the app names (the tracker's and the documents'),
 the home regions (whose apps are replicated) and today. Measured on a labelled set of questions
@@ -19,7 +21,7 @@ by ``bench/routing.py``; ``tests/services/test_routing.py`` holds the floor.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
@@ -53,8 +55,15 @@ def route(
     apps: Collection[str],
     today: date,
     home_regions: Collection[str] = (),
+    known: Callable[[str], int] | None = None,
 ) -> RoutedQuestion:
-    """Read ``text`` and decide who answers it (see the module docstring)."""
+    """Read ``text`` and decide who answers it (see the module docstring).
+
+    Args:
+        known: how many words of a text the knowledge base's documents hold; asked only for a
+            message that would otherwise be off-topic, so a question about something the
+            trainers documented (but the built-in vocabulary lacks) still reaches it.
+    """
     tracker = tracker_questions.read_question(
         text, regions=regions, apps=apps, today=today, home_regions=home_regions
     )
@@ -74,4 +83,13 @@ def route(
         return RoutedQuestion("knowledge", tracker, knowledge)
     if knowledge.on_topic:
         return RoutedQuestion("knowledge", tracker, knowledge)
+    if known is not None and known(_without_regions(text, tracker)) > 0:
+        return RoutedQuestion("knowledge", tracker, knowledge)
     return RoutedQuestion("none", tracker, knowledge, off_topic=True)
+
+
+def _without_regions(text: str, tracker: TrackerQuestion) -> str:
+    """The words of ``text`` other than the regions it names (a region's name in the
+    documents does not make the weather in Bandung a question for them)."""
+    named = {w.casefold() for m in tracker.regions for w in m.phrase.split()}
+    return " ".join(w for w in text.split() if w.strip("?!.,").casefold() not in named)

@@ -60,7 +60,10 @@ def test_terminal_chat_covers_questions_documents_and_agreements(
     assert after.status == "done" and after.updated_by == "cli:chat"
 
     saved = chat.handle(f"/laporan {agreement.id}")
-    assert saved.startswith("Grafik disimpan") and Path(saved.split(": ", 1)[1]).exists()
+    # the chart's text version, then where the picture was saved
+    text, saved_line = saved.rsplit("\n", 1)
+    assert "tonggak selesai" in text
+    assert saved_line.startswith("Grafik disimpan") and Path(saved_line.split(": ", 1)[1]).exists()
 
     doc_id = bot_services.knowledge.list_documents()[0].doc_id
     assert chat.handle(f"/hapus {doc_id}") == "Dibatalkan."

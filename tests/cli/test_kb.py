@@ -36,8 +36,11 @@ def test_ask_not_found_and_gaps(ingested: Path, capsys: pytest.CaptureFixture[st
     data = json.loads(capsys.readouterr().out)
     assert data["found"] is False and data["citations"] == []
     assert main(["kb", "gaps", "--json"]) == 0
-    gaps = json.loads(capsys.readouterr().out)
-    assert gaps[0]["question"] == "Kapan jadwal kereta api ke Surabaya?"
+    data = json.loads(capsys.readouterr().out)
+    gap = data["gaps"][0]
+    assert gap["question"] == "Kapan jadwal kereta api ke Surabaya?"
+    assert (gap["status"], gap["owner"], gap["count"]) == ("open", None, 1)
+    assert data["answer_rates"][-1]["asked"] == 1 and data["answer_rates"][-1]["rate"] == 0.0
     assert main(["kb", "gaps"]) == 0
     assert "Surabaya" in capsys.readouterr().out
 

@@ -118,14 +118,14 @@ async def test_unexpected_error_apologises_and_reports_to_admins(
         raise RuntimeError("index exploded")
 
     monkeypatch.setattr(harness.knowledge, "ask", broken)
-    await harness.updates.send(OFFICIAL, "Pertanyaan?")
+    await harness.updates.send(OFFICIAL, "Bagaimana cara mendaftar akun?")
     assert "Maaf, terjadi kesalahan" in harness.api.last(OFFICIAL).text
     report = harness.api.last(ADMIN)
     assert "index exploded" in report.text and "<pre>" in report.text
     assert "index exploded" not in harness.api.last(OFFICIAL).text
     # The same failure again: the user is told, the admins are not flooded.
     reports = len(harness.api.sent(ADMIN))
-    await harness.updates.send(OFFICIAL, "Pertanyaan?")
+    await harness.updates.send(OFFICIAL, "Bagaimana cara mendaftar akun?")
     assert "Maaf, terjadi kesalahan" in harness.api.last(OFFICIAL).text
     assert len(harness.api.sent(ADMIN)) == reports
     # The bot keeps working.
