@@ -145,6 +145,8 @@ def words(text: str) -> list[str]:
         formal = INFORMAL.get(word)
         if formal is None and "'" in word:
             formal = INFORMAL.get(word.replace("'", ""), word.replace("'", " "))
+        if formal is None:
+            formal = _colloquial_verb(word)
         for part in (formal or word).replace(".", " ").split():
             out.append(part)
     return out
@@ -212,3 +214,22 @@ def is_word(word: str) -> bool:
         return True
     stem = str(_stemmer().stem(word) or word)
     return stem != word and stem in dictionary
+
+
+def _colloquial_verb(word: str) -> str | None:
+    """Jakarta-style verbs made formal: "ngajuin" -> "ajukan", "nanyain" -> "tanyakan"
+    (a nasal prefix dropped and "-in" read as "-kan", when that gives an Indonesian word)."""
+    if len(word) < 6 or not word.endswith("in") or not word.isalpha() or is_word(word):
+        return None
+    stem = word[:-2]
+    if is_word(f"{stem}kan"):  # "masukin" -> "masukkan"
+        return f"{stem}kan"
+    # The nasal prefix replaced the root's first letter: "nanya" is "tanya", "nyari" "cari".
+    restored = {"nge": ("",), "ng": ("", "k"), "ny": ("c", "s"), "n": ("t", ""), "m": ("p", "")}
+    for prefix, firsts in restored.items():
+        if stem.startswith(prefix) and len(stem) - len(prefix) >= 3:
+            root = stem[len(prefix) :]
+            for first in firsts:
+                if is_word(f"{first}{root}kan"):
+                    return f"{first}{root}kan"
+    return None

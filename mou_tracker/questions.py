@@ -80,6 +80,9 @@ class TrackerQuestion:
     asks_who: bool = False
     """"Who must act / who coordinates": the answer leads with people and regions."""
     asks_when: bool = False
+    bare: bool = False
+    """Only a region's name and words like "gimana", "kalau" (a follow-up, or "how is it
+    going there")."""
     signals: tuple[str, ...] = field(default=(), compare=False)
     """The vocabulary that made the score (for tests and the routing benchmark)."""
 
@@ -118,7 +121,9 @@ _ENDING = (
     r"|expiry|expiring|ending|ends|end date|masih berlaku"
 )
 _SIGNED = r"ditandatangani|ditanda ?tangan\w*|tanda ?tangan\w*|signed|menandatangani"
-_ACTIVE = r"aktif|active|masih (jalan|berjalan)|sedang berjalan|in force|running|ongoing"
+_ACTIVE = (
+    r"aktif|active|masih (jalan|berjalan)|sedang berjalan|yang berjalan|in force|running|ongoing"
+)
 _STATUS = (
     r"sampai mana|sejauh mana|sampai tahap|tahap apa|progres\w*|progress|perkembangan\w*"
     r"|kemajuan\w*|status\w*|kabar\w*|how far|what is next|next step|berikutnya|selanjutnya"
@@ -148,7 +153,9 @@ _DEFINITION = (
 
 #: Replication stages (the template's milestone keys) and the words that name them.
 STAGES: Final[dict[str, str]] = {
-    "coordinators": r"(penunjukan|menunjuk|ditunjuk|appoint\w*) (koordinator\w*|coordinators?)",
+    "coordinators": (
+        r"(penunjukan|menunjuk|ditunjuk|appoint\w*) (\w+ )?(koordinator\w*|coordinators?)"
+    ),
     "work_plan": r"rencana kerja|work ?plan",
     "handover": r"serah terima|handover|hand over|handed over|kode sumber|source code",
     "budget_dpa": r"dpa|anggaran (masuk|replikasi)|budget (in|included)",
@@ -200,6 +207,7 @@ KNOWN_WORDS: Final = frozenset(
 _MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))
 #: Month names that stand alone as a month ("Juni"); short forms need a year ("Jun 2026").
 _FULL_MONTHS = frozenset(m for m in MONTHS if len(m) > 4 and m != "agus") | {
+    "mei",
     "juni",
     "juli",
     "june",
@@ -252,11 +260,14 @@ def read_question(
     which_regions = has(_WHICH_REGIONS, "which_regions")
     already = has(_ALREADY, "already")
     stage = next((key for key, pattern in STAGES.items() if has(pattern, f"stage:{key}")), None)
-    window = find_window(joined, today)
+    number = _number(text)
+    # The year inside an agreement's number ("…/2024") is no time window.
+    window = find_window(
+        joined if number is None else " ".join(words(text.replace(number, " "))), today
+    )
     if window is not None:
         signals.append(f"window:{window.name}")
     kind = _kind(joined)
-    number = _number(text)
     subject = bool(partners) or agreement or bool(found_apps) or number is not None
 
     # A state or a date is about an agreement only when something says it is: an agreement
@@ -288,9 +299,10 @@ def read_question(
         score += 1.5
     if window is not None and (milestone or agreement or ending or signed):
         score += 0.5
+    bare = bool(partners) and _only_the_regions(said, partners)
     if partners:
         score += 0.5
-        if _only_the_regions(said, partners):
+        if bare:
             score += 1.0  # "kerinci gimana?", "Mojokerto?": how is it going there
     if agreement and (listing or counting) and not definition:
         score += 0.5  # "which agreements …", "how many MoUs …": ours
@@ -328,6 +340,7 @@ def read_question(
         counting=counting and not who,
         asks_who=who or role,
         asks_when=when,
+        bare=bare,
         signals=tuple(signals),
     )
 
@@ -421,7 +434,8 @@ def _kind(joined: str) -> Kind | None:
         return "addendum"
     if re.search(r" (pks|perjanjian kerja sama) ", joined):
         return "pks"
-    if re.search(r" (kb|mou|kesepakatan bersama|memorandum) ", joined):
+    # "MoU" is what officials call any cooperation agreement: it names no kind.
+    if re.search(r" (kb|kesepakatan bersama|memorandum) ", joined):
         return "kb"
     return None
 
@@ -442,7 +456,7 @@ def _number(text: str) -> str | None:
 
 def find_window(joined: str, today: date) -> Window | None:
     """The days a question names ("minggu ini", "next month", "2027", "90 hari ke depan")."""
-    text = joined if joined.startswith(" ") else f" {joined} "
+    text = f" {' '.join(joined.casefold().split())} "
     monday = today - timedelta(days=today.weekday())
     rules: list[tuple[str, Window]] = [
         (r"hari ini|today", Window(today, today, "today")),

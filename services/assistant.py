@@ -131,7 +131,8 @@ class AssistantService:
             home_regions=home,
             known=self._known,
         )
-        if history and routed.small_talk is None and routed.route in ("none", "knowledge"):
+        follows = routed.route in ("none", "knowledge") or routed.tracker.bare
+        if history and routed.small_talk is None and follows:
             last = history[-1]
             before = last.question if isinstance(last, Turn) else str(last)
             previous = route(
@@ -250,7 +251,7 @@ def _follow_up(previous: RoutedQuestion, current: RoutedQuestion) -> RoutedQuest
     before, now = previous.tracker, current.tracker
     if previous.route not in ("tracker", "mixed") or not (now.regions or now.apps):
         return None
-    if current.knowledge.how_to or now.about_tracker:
+    if current.knowledge.how_to or (now.about_tracker and not now.bare):
         return None
     merged = replace(
         before,

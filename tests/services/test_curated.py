@@ -1,0 +1,90 @@
+"""Curated answers: made from a trainer's reply, versioned, reviewed, retired, and matched."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from accounts.errors import AccessDenied
+from core.clock import FixedClock
+from knowledge_base.errors import CuratedAnswerNotFound, CuratedAnswerRetired, InvalidCuratedAnswer
+from services import Services
+
+TRAINER, OTHER_TRAINER, OFFICIAL = 2, 3, 4
+QUESTION = "Bagaimana cara mengajukan izin lewat Gampil?"
+
+
+@pytest.fixture
+def people(services: Services) -> dict[int, object]:
+    services.access.add_user(TRAINER, "trainer", name="Budi")
+    services.access.add_user(OTHER_TRAINER, "trainer", name="Rina")
+    services.access.add_user(OFFICIAL, "official", name="Dedi")
+    return {i: services.access.get_user(i) for i in (TRAINER, OTHER_TRAINER, OFFICIAL)}
+
+
+def test_made_edited_versioned_retired(
+    services: Services, people: dict[int, object], clock: FixedClock
+) -> None:
+    curated = services.curated
+    made = curated.add_from_reply(people[TRAINER], question=QUESTION, answer="Lewat menu Izin.")  # type: ignore[arg-type]
+    assert (made.version, made.status, made.author_name) == (1, "active", "Budi")
+    assert made.review_on == date(2026, 3, 2) + timedelta(
+        days=services.settings.curated_review_days
+    )
+    clock.advance(timedelta(days=3))
+    edited = curated.edit(people[OTHER_TRAINER], made.id, answer="Lewat menu Perizinan > Ajukan.")  # type: ignore[arg-type]
+    assert (edited.version, edited.updated_by_name, edited.author_name) == (2, "Rina", "Budi")
+    history = curated.versions(people[TRAINER], made.id)  # type: ignore[arg-type]
+    assert [(v.version, v.answer) for v in history] == [
+        (1, "Lewat menu Izin."),
+        (2, "Lewat menu Perizinan > Ajukan."),
+    ]
+    retired = curated.retire(people[TRAINER], made.id)  # type: ignore[arg-type]
+    assert retired.status == "retired"
+    assert curated.match(QUESTION) is None  # no longer given
+    with pytest.raises(CuratedAnswerRetired):
+        curated.edit(people[TRAINER], made.id, answer="x y")  # type: ignore[arg-type]
+    assert [a.id for a in curated.answers(people[TRAINER], retired=True)] == [made.id]  # type: ignore[arg-type]
+    assert curated.answers(people[TRAINER]) == []  # type: ignore[arg-type]
+
+
+def test_review_date_passed_is_marked(
+    services: Services, people: dict[int, object], clock: FixedClock
+) -> None:
+    made = services.curated.add_from_reply(people[TRAINER], question=QUESTION, answer="Menu Izin.")  # type: ignore[arg-type]
+    clock.advance(timedelta(days=services.settings.curated_review_days + 1))
+    found = services.curated.match("Bagaimana cara mengajukan izin di Gampil?")
+    assert found is not None and found.answer.id == made.id and found.answer.review_due
+
+
+def test_paraphrases_match_and_other_questions_do_not(
+    services: Services, people: dict[int, object]
+) -> None:
+    made = services.curated.add_from_reply(people[TRAINER], question=QUESTION, answer="Menu Izin.")  # type: ignore[arg-type]
+    for paraphrase in (
+        "gimana cara ngajuin izin di gampil?",
+        "Apa langkah mengajukan izin lewat Gampil",
+        "cara pengajuan izin Gampil bagaimana?",
+    ):
+        found = services.curated.match(paraphrase)
+        assert found is not None and found.answer.id == made.id, paraphrase
+    for other in (
+        "Bagaimana cara mengajukan izin lewat Hayu.Bdg?",  # another app
+        "Berapa lama izin di Gampil terbit?",
+        "Bagaimana cara daftar akun Gampil?",
+    ):
+        assert services.curated.match(other) is None, other
+
+
+def test_only_trainers_and_admins_curate(services: Services, people: dict[int, object]) -> None:
+    with pytest.raises(AccessDenied):
+        services.curated.add_from_reply(people[OFFICIAL], question=QUESTION, answer="x y")  # type: ignore[arg-type]
+    made = services.curated.add_from_reply(people[TRAINER], question=QUESTION, answer="Menu Izin.")  # type: ignore[arg-type]
+    with pytest.raises(AccessDenied):
+        services.curated.retire(people[OFFICIAL], made.id)  # type: ignore[arg-type]
+    with pytest.raises(CuratedAnswerNotFound):
+        services.curated.get(people[TRAINER], 999)  # type: ignore[arg-type]
+    with pytest.raises(InvalidCuratedAnswer):
+        services.curated.add_from_reply(people[TRAINER], question=QUESTION, answer=" ... ")  # type: ignore[arg-type]
+    assert services.curated.get(people[TRAINER], made.id).answer == "Menu Izin."  # type: ignore[arg-type]
