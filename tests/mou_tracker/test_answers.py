@@ -1,0 +1,146 @@
+"""The tracker's answers, as pure rules over the views the asker sees."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import pytest
+
+from mou_tracker.answers import answer, narrow_regions
+from mou_tracker.questions import read_question
+from mou_tracker.regions import RegionDirectory
+from mou_tracker.schemas import AgreementDetail, MilestoneView, PartyView
+
+TODAY = date(2026, 3, 4)
+BANDUNG = PartyView("32.73", "Kota Bandung", "city", "Asia/Jakarta")
+KERINCI = PartyView(
+    "15.01", "Kabupaten Kerinci", "regency", "Asia/Jakarta", coordinator_name="Sari",
+    coordinator_contact="0812",
+)  # fmt: skip
+MOJOKERTO = PartyView("35.76", "Kota Mojokerto", "city", "Asia/Jakarta")
+TASIK_REGENCY = PartyView("32.06", "Kabupaten Tasikmalaya", "regency", "Asia/Jakarta")
+TASIK_CITY = PartyView("32.78", "Kota Tasikmalaya", "city", "Asia/Jakarta")
+
+
+def milestone(
+    mid: int, title: str, due: date | None, status: str = "planned", key: str = ""
+) -> MilestoneView:
+    overdue = status != "done" and due is not None and due < TODAY
+    return MilestoneView(
+        mid, 0, key or f"k{mid}", title, mid, due, status, None, None, None, None, None,
+        "server mati" if status == "blocked" else None, None, None, overdue,
+    )  # fmt: skip
+
+
+def agreement(
+    aid: int,
+    partner: PartyView,
+    health: str,
+    *milestones: MilestoneView,
+    apps: tuple[str, ...] = ("Gampil",),
+    ends_on: date | None = date(2030, 1, 1),
+    kind: str = "kb",
+) -> AgreementDetail:
+    return AgreementDetail(
+        id=aid, kind=kind, number=f"{aid}/2026", title=f"Perjanjian {aid}",
+        parties=(BANDUNG, partner), signed_on=date(2025, 1, 1), ends_on=ends_on, status="active",
+        health=health, renewal_due=False, apps=apps, owner_region_code="32.73",
+        milestones=tuple(milestones),
+    )  # fmt: skip
+
+
+SEEN = [
+    agreement(1, KERINCI, "overdue", milestone(11, "Pelatihan", date(2026, 2, 1)),
+              milestone(12, "Go-live", date(2026, 6, 1), key="go_live")),
+    agreement(2, KERINCI, "expired", milestone(21, "Server siap", date(2019, 1, 1)),
+              ends_on=date(2023, 10, 30), apps=("Hayu.Bdg",)),
+    agreement(3, MOJOKERTO, "at_risk", milestone(31, "Server siap", date(2026, 3, 6)),
+              milestone(32, "Go-live", date(2025, 1, 1), "done", key="go_live"), apps=("e-RK",),
+              ends_on=date(2027, 1, 5)),
+    agreement(4, TASIK_REGENCY, "on_track",
+              milestone(41, "Instalasi", date(2026, 5, 1), "blocked")),
+    agreement(5, TASIK_CITY, "on_track", milestone(51, "Instalasi", date(2026, 7, 1))),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def directory() -> RegionDirectory:
+    return RegionDirectory.load()
+
+
+def ask(text: str, directory: RegionDirectory, seen: Sequence[AgreementDetail] = SEEN):  # type: ignore[no-untyped-def]
+    question = read_question(
+        text, regions=directory, apps=("Gampil", "e-RK", "Hayu.Bdg"), today=TODAY,
+        home_regions=("32.73",),
+    )  # fmt: skip
+    by_id = {a.id: a for a in seen}
+    return answer(
+        question, seen, lambda ids: [by_id[i] for i in ids if i in by_id], today=TODAY,
+        home_regions=("32.73",), contacts_of=lambda code: ("Rudi",) if code == "15.01" else (),
+    )  # fmt: skip
+
+
+def test_a_name_of_two_regions_is_a_choice_when_both_have_agreements(
+    directory: RegionDirectory,
+) -> None:
+    found = ask("tasik gimana?", directory)
+    [choice] = found.choices
+    assert [code for code, _ in choice.candidates] == ["32.06", "32.78"] and found.items == ()
+    # only one of them seen: settled by the agreements, and said so
+    settled = ask("tasik gimana?", directory, SEEN[:4])
+    assert settled.settled == (("tasik", "Kabupaten Tasikmalaya"),)
+    assert settled.agreement_ids == (4,)
+
+
+def test_nothing_seen_for_a_region(directory: RegionDirectory) -> None:
+    reading = narrow_regions(
+        read_question("status Kab. Garut", regions=directory, apps=(), today=TODAY), SEEN
+    )
+    assert reading.nothing_for == ("Kabupaten Garut",)
+
+
+def test_status_lists_worst_first_with_the_next_milestone(directory: RegionDirectory) -> None:
+    found = ask("Perjanjian dengan Kerinci sudah sampai mana?", directory)
+    assert found.agreement_ids == (1, 2)  # overdue before expired
+    first = found.items[0]
+    assert first.next_milestone is not None and first.next_milestone.title == "Pelatihan"
+    assert first.must_act == ("Kota Bandung", "Kabupaten Kerinci")
+
+
+def test_overdue_leaves_out_agreements_that_ended(directory: RegionDirectory) -> None:
+    found = ask("Apa saja yang terlambat di Kerinci?", directory)
+    assert found.agreement_ids == (1,) and found.milestone_total == 1
+
+
+def test_due_this_week_and_blocked(directory: RegionDirectory) -> None:
+    due = ask("Tonggak apa yang jatuh tempo minggu ini?", directory)
+    assert [m.title for i in due.items for m in i.milestones] == ["Server siap"]
+    assert due.window is not None and due.window.name == "this_week"
+    blocked = ask("Tonggak mana yang terhambat?", directory)
+    assert [m.blocked_reason for i in blocked.items for m in i.milestones] == ["server mati"]
+
+
+def test_ending_within_a_window_and_counted(directory: RegionDirectory) -> None:
+    found = ask("How many agreements expire next year?", directory)
+    assert found.counting and found.agreement_ids == (3,) and found.total == 1
+
+
+def test_which_regions_reached_a_stage(directory: RegionDirectory) -> None:
+    found = ask("Daerah mana saja yang sudah go-live e-RK?", directory)
+    assert found.stage_done == ("Kota Mojokerto",) and found.agreement_ids == (3,)
+
+
+def test_who_coordinates(directory: RegionDirectory) -> None:
+    found = ask("Siapa koordinator Kerinci?", directory)
+    contacts = [c for i in found.items for c in i.contacts]
+    assert {(c.region, c.name, c.contact, c.users) for c in contacts} == {
+        ("Kabupaten Kerinci", "Sari", "0812", ("Rudi",))
+    }
+
+
+def test_an_app_no_agreement_covers_shows_the_regions_others(directory: RegionDirectory) -> None:
+    found = ask("Bagaimana status e-RK di Kerinci?", directory)
+    assert found.relaxed and found.agreement_ids == (1, 2)
+    precise = ask("Bagaimana status Gampil di Kerinci?", directory)
+    assert not precise.relaxed and precise.agreement_ids == (1,)
