@@ -3,11 +3,14 @@ how sure the reading is, and the buttons to fix it and save it."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot import callbacks
 from bot.formatting import escape
 from bot.i18n import t, t_html
 from bot.views import Button, View, button
 from services.intake import IntakeDraft, IntakeResult
+from services.wording import format_date
 
 #: The fields of a draft in the order they are shown and numbered (✏️ 1 … ✏️ 8).
 FIELDS = (
@@ -38,7 +41,7 @@ def field_value(draft: IntakeDraft, name: str, lang: str) -> str:
         return "; ".join(str(v) for v in value) or "—"
     if value is None:
         return "—"
-    return value.strftime("%d-%m-%Y") if hasattr(value, "strftime") else str(value)
+    return format_date(value, lang) if isinstance(value, date) else str(value)
 
 
 def missing_fields(draft: IntakeDraft, lang: str) -> str:

@@ -31,7 +31,7 @@ async def test_a_scanned_pks_sent_to_the_bot_becomes_a_tracked_agreement(bot: Bo
     assert draft.edits >= 2  # "reading…", OCR progress, then the draft
     text = draft.text or ""
     assert "Perjanjian Kerja Sama (PKS)" in text and "Kabupaten Kerinci (15.01)" in text
-    assert "027/PKS.12-Diskominfo/2025" in text and "20-05-2025" in text and "20-05-2028" in text
+    assert "027/PKS.12-Diskominfo/2025" in text and "20 Mei 2025" in text and "20 Mei 2028" in text
     assert "hlm. 1 baris" in text  # where each field was found
     assert bot.services.tracker.count_agreements(OPERATOR) == 0  # nothing saved before confirming
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.image import imread
@@ -310,3 +312,78 @@ def test_empty_portfolio_renders() -> None:
     assert bars(figure) == []
     assert any("Belum ada kesepakatan" in t.get_text() for t in figure.axes[0].texts)
     png_size(charts.portfolio_png(report(0, {}), language="id", agreements=[]))
+
+
+# --- what the timeline says, by rule -------------------------------------------------------------
+
+
+def lines(figure: Figure, gid: str) -> list[object]:
+    return [line for line in figure.axes[0].get_lines() if line.get_gid() == gid]
+
+
+def test_the_axis_speaks_indonesian_months_and_the_one_date_format() -> None:
+    figure = charts.timeline_figure(MIXED, at=AT, language="id")
+    FigureCanvasAgg(figure).draw()  # type: ignore[no-untyped-call]
+    labels = " ".join(t.get_text() for t in figure.axes[0].get_xticklabels())
+    assert "Mei" in labels and "May" not in labels
+    assert "per 1 Mei 2026" in figure.axes[0].get_title()
+    english = charts.timeline_figure(MIXED, at=AT, language="en")
+    FigureCanvasAgg(english).draw()  # type: ignore[no-untyped-call]
+    assert "May" in " ".join(t.get_text() for t in english.axes[0].get_xticklabels())
+
+
+def test_a_milestone_updated_today_has_a_marker() -> None:
+    today = datetime(2026, 5, 1, 3, 0, tzinfo=UTC)
+    done_today = replace(milestone(1, "done", date(2026, 5, 1), AT), updated_at=today)
+    figure = charts.timeline_figure(agreement(done_today), at=AT, language="id")
+    [marker] = lines(figure, "updated_today")
+    assert marker.get_xdata()[0] == pytest.approx(charts._num(AT))  # type: ignore[attr-defined]
+
+
+def test_blocked_stays_blocked_when_overdue() -> None:
+    blocked = milestone(1, "blocked", date(2026, 3, 1))
+    figure = charts.timeline_figure(agreement(blocked), at=AT, language="id")
+    assert len(by_gid(figure, "blocked")) == 1 and by_gid(figure, "overdue") == []
+    text = charts.timeline_text(agreement(blocked), at=AT, language="id")
+    assert "Terhambat: Tahap 1 (tenggat 1 Mar 2026)" in text and "Terlambat" not in text
+
+
+def test_an_ended_agreement_is_not_years_of_red() -> None:
+    old = replace(
+        agreement(
+            milestone(1, "done", date(2018, 12, 1), date(2018, 11, 20)),
+            milestone(2, "planned", date(2019, 2, 1)),
+            milestone(3, "in_progress", date(2019, 5, 1)),
+        ),
+        signed_on=date(2018, 10, 30),
+        ends_on=date(2023, 10, 30),
+        health="expired",
+    )
+    figure = charts.timeline_figure(old, at=date(2026, 11, 23), language="id")
+    assert by_gid(figure, "overdue") == [] and lines(figure, "today") == []
+    assert len(lines(figure, "unfinished")) == 2  # marks at their due dates, not bars
+    _left, right = figure.axes[0].get_xlim()
+    assert right < charts._num(date(2020, 1, 1))  # the work, not the years until it ended
+    text = charts.timeline_text(old, at=date(2026, 11, 23), language="id")
+    assert "Berakhir 30 Okt 2023; 2 tonggak tidak selesai sampai saat itu." in text
+
+
+def test_a_draft_without_dates_is_a_sentence() -> None:
+    draft = replace(
+        agreement(milestone(1, "planned", None)), signed_on=None, ends_on=None, health="draft"
+    )
+    assert not charts.has_timeline(draft)
+    assert "masih draf tanpa tanggal" in charts.timeline_text(draft, at=AT, language="id")
+    assert charts.has_timeline(MIXED)
+
+
+def test_every_chart_has_a_short_text_version() -> None:
+    text = charts.timeline_text(MIXED, at=AT, language="id")
+    assert text.splitlines()[0].startswith("PKS/07/2026 · Replikasi aplikasi Hayu.Bdg")
+    assert "2 dari 8 tonggak selesai." in text
+    assert "Terlambat: Tahap 4 (tenggat 1 Apr 2026)." in text
+    assert len(text) < 1000  # fits a photo caption
+    summary = charts.portfolio_text(
+        report(3, {"stalled": 1, "overdue": 1, "completed": 1}), language="id"
+    )
+    assert "3 perjanjian" in summary and "hanya di atas kertas 1" in summary

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from mou_tracker.reminders import planning
-from mou_tracker.reminders.rules import LocalCalendar, ReminderPolicy
+from mou_tracker.reminders.rules import LocalCalendar, ReminderPolicy, in_digest
 from mou_tracker.reminders.schemas import (
     ADMINS,
     AgreementFacts,
@@ -142,6 +142,38 @@ def test_weekly_digests_go_to_each_coordinator_once_and_the_portfolio_to_admins(
     portfolio = by_recipient["tg:9"].details
     assert (portfolio["total"], portfolio["counts"]) == (1, {"stalled": 1})
     assert [a["id"] for a in portfolio["stalled"]] == [1]
+
+
+def test_digests_leave_out_agreements_that_ended_long_ago() -> None:
+    """A coordinator's weekly digest once listed seven 2019 milestones of a 2018 agreement that
+    ended in 2023 (its status left "active"): an agreement ended longer ago than the grace
+    period is left out; one that ended within it is still listed."""
+    calendar = LocalCalendar(MONDAY, POLICY)
+    [candidate] = planning.digest_candidates(
+        calendar, regions={KERINCI}, coordinators=lambda code: [Person(5)], admins=[],
+        timezone_of=tz,
+    )  # fmt: skip
+    ended_long_ago = AgreementFacts(
+        2, "KB 2018", "active", BANDUNG, (BANDUNG, KERINCI), "2/KB", date(2018, 10, 30),
+        ends_on=date(2023, 10, 30),
+    )  # fmt: skip
+    ended_lately = AgreementFacts(
+        3, "KB 2021", "active", BANDUNG, (BANDUNG, KERINCI), "3/KB", date(2021, 3, 1),
+        ends_on=date(2026, 2, 1),
+    )  # fmt: skip
+    old = [
+        MilestoneFacts(20 + i, 2, f"Tahap {i}", "planned", date(2019, i, 1), KERINCI, i)
+        for i in range(1, 8)
+    ]
+    [digest] = planning.digests(
+        [candidate], [AGREEMENT, ended_long_ago, ended_lately], [MILESTONE, *old],
+        calendar=calendar, name=name,
+    )  # fmt: skip
+    assert [a["id"] for a in digest.details["agreements"]] == [1, 3]
+    assert in_digest(ended_lately, today=date(2026, 3, 2), policy=POLICY)
+    assert not in_digest(
+        ended_lately, today=date(2026, 6, 1), policy=POLICY
+    )  # 120 days after its end
 
 
 def test_admins_hear_once_about_what_nobody_could_receive() -> None:
