@@ -122,7 +122,8 @@ ISSUE_QUESTIONS = [
     ("Siapa koordinator Mempawah?", ["Bu Yanti", "0812-1"]),
     ("Tonggak apa yang jatuh tempo minggu ini?", ["Server dan infrastruktur siap", "4 Mar 2026"]),
     ("MoU mana yang hanya di atas kertas?", ["KB Sabilulungan Sarolangun"]),
-    ("How many agreements expire next year?", ["Agreements ending", ": 1", "KB Sabilulungan Sarolangun"]),
+    ("How many agreements expire next year?",
+     ["Agreements ending", ": 1", "KB Sabilulungan Sarolangun"]),
 ]  # fmt: skip
 
 
