@@ -11,7 +11,17 @@ import sys
 import time
 
 # Ordered cheapest first, so a quick run gives early figures.
-BENCHMARKS = ("tracker", "reminders", "ingest", "intake", "latency", "retrieval", "bot")
+BENCHMARKS = (
+    "routing",
+    "tracker",
+    "reminders",
+    "gaps",
+    "ingest",
+    "intake",
+    "latency",
+    "retrieval",
+    "bot",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

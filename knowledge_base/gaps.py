@@ -1,5 +1,8 @@
 """Grouping unanswered questions into knowledge gaps, fast at a hundred thousand questions.
 
+Rare terms that are typos of common ones are first read as those (:func:`respell`), so "daftr
+akun" joins "daftar akun".
+
 Two questions belong to one gap when their term sets (the question log's ``normalized``:
 distinct stemmed terms) overlap enough: the terms they share are at least
 :data:`SIMILARITY` of the smaller set ("cara aju izin gampil" and "aju izin gampil" do;
@@ -23,7 +26,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz, process
+
 SIMILARITY = 0.75
+#: Spelling: a term seen this many times or fewer may be a typo of a common one ...
+RARE = 2
+#: ... at least this many times as frequent ...
+COMMON_FACTOR = 5
+#: ... and this close (0-100, rapidfuzz ``ratio``).
+TYPO_SIMILARITY = 85.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,13 @@ def assign(
         frequency.update(seed.terms)
     for q in questions:
         frequency.update(q.terms)
+    spelled = respell(frequency)
+    if spelled:
+        seeds = [GapSeed(s.gap_id, _respelled(s.terms, spelled)) for s in seeds]
+        questions = [LoggedQuestion(q.question_id, _respelled(q.terms, spelled)) for q in questions]
+        frequency = Counter()
+        for terms in (*(s.terms for s in seeds), *(q.terms for q in questions)):
+            frequency.update(terms)
 
     def ordered(terms: Iterable[str]) -> list[str]:
         return sorted(terms, key=lambda t: (frequency[t], t))
@@ -133,6 +151,34 @@ def assign(
     return result
 
 
+def respell(frequency: Counter[str]) -> dict[str, str]:
+    """Rare terms read as the common term they are a typo of ("daftr" -> "daftar").
+
+    A term seen at most :data:`RARE` times, of five letters or more, is mapped to the most
+    frequent term with the same first letter that is at least :data:`COMMON_FACTOR` times as
+    frequent and within :data:`TYPO_SIMILARITY` (so "daftr akun" and "daftar akun" group).
+    """
+    common: dict[str, list[str]] = {}
+    for term, count in frequency.items():
+        if count > RARE and len(term) >= 4:
+            common.setdefault(term[0], []).append(term)
+    mapping: dict[str, str] = {}
+    for term, count in frequency.items():
+        if count > RARE or len(term) < 5 or not term.isalpha():
+            continue
+        choices = [t for t in common.get(term[0], ()) if frequency[t] >= COMMON_FACTOR * count]
+        if not choices:
+            continue
+        found = process.extractOne(term, choices, scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY)
+        if found is not None:
+            mapping[term] = found[0]
+    return mapping
+
+
+def _respelled(terms: frozenset[str], mapping: dict[str, str]) -> frozenset[str]:
+    return frozenset(mapping.get(t, t) for t in terms)
+
+
 def _best_group(
     terms: frozenset[str],
     ordered: Callable[[Iterable[str]], list[str]],
@@ -165,6 +211,11 @@ def group_all_pairs(
 ) -> list[list[int]]:
     """The same grouping by comparing each question with every group: the reference the
     indexed :func:`assign` is tested against (and what the benchmark compares it with)."""
+    frequency: Counter[str] = Counter()
+    for q in questions:
+        frequency.update(q.terms)
+    spelled = respell(frequency)
+    questions = [LoggedQuestion(q.question_id, _respelled(q.terms, spelled)) for q in questions]
     groups: list[tuple[frozenset[str], list[int]]] = []
     for q in questions:
         best: tuple[float, int] | None = None
