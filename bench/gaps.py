@@ -56,11 +56,9 @@ def log(n: int, seed: int = 7) -> list[tuple[str, bool, bool, datetime]]:
     """``n`` questions: (question, found, rated unhelpful, asked at)."""
     rng = random.Random(seed)
     topics = [f"{t} {rng.choice(APPS)}" for t in TOPICS for _ in range(12)]  # ~400 topics
-    vocabulary = [
-        *WORDS,
-        *{w for t in TOPICS for w in t.split()},
-        *(f"istilah{i}" for i in range(3000)),
-    ]
+    syllables = [c + v for c in "bcdghjklmnprstw" for v in "aiueo"]
+    made_up = {"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(3000)}
+    vocabulary = [*WORDS, *sorted({w for t in TOPICS for w in t.split()}), *sorted(made_up)]
     rows = []
     for i in range(n):
         if rng.random() < 0.4:  # the long tail: questions asked once or twice

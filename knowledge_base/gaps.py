@@ -25,6 +25,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -195,15 +196,28 @@ def _best_group(
         candidates.update(by_term.get(term, ()))
     for term in order:
         candidates.update(by_prefix.get(term, ()))
-    best: tuple[float, int] | None = None
+    # The verification is the hot loop: :func:`similar` inlined, the needed overlap looked up.
+    size = len(terms)
+    needed = _needed(threshold)
+    best_score, best_index = -1.0, -1
     for index in candidates:
         other = group_terms[index]
-        if not similar(terms, other, threshold):
+        shared = len(terms & other)
+        other_size = len(other)
+        smaller = min(size, other_size)
+        need = needed[smaller] if smaller < len(needed) else math.ceil(threshold * smaller)
+        if shared < need:
             continue
-        score = len(terms & other) / max(len(terms | other), 1)
-        if best is None or (score, -index) > (best[0], -best[1]):
-            best = (score, index)
-    return best[1] if best is not None else None
+        score = shared / (size + other_size - shared)
+        if score > best_score or (score == best_score and index < best_index):
+            best_score, best_index = score, index
+    return best_index if best_index >= 0 else None
+
+
+@lru_cache(maxsize=8)
+def _needed(threshold: float) -> tuple[int, ...]:
+    """The shared terms two sets need, by the smaller set's size (0 to 63)."""
+    return tuple(math.ceil(threshold * n) for n in range(64))
 
 
 def group_all_pairs(

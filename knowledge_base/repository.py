@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from knowledge_base.models import (
@@ -149,6 +149,31 @@ class KnowledgeRepository:
         self.s.add(row)
         self.s.flush()
         return row.id
+
+    def add_gaps(self, started: Sequence[tuple[str, str]], *, at: datetime) -> list[int]:
+        """Open one gap per ``(question, normalized)``, in one statement; their ids, in order."""
+        if not started:
+            return []
+        rows = [
+            {
+                "question": question,
+                "normalized": normalized,
+                "status": "open",
+                "created_at": at,
+                "updated_at": at,
+                "status_changed_at": at,
+            }
+            for question, normalized in started
+        ]
+        statement = insert(KbGap).returning(KbGap.id, sort_by_parameter_order=True)
+        return list(self.s.scalars(statement, rows))
+
+    def set_gaps(self, placed: Sequence[tuple[int, int]]) -> None:
+        """Record ``(question id, gap id)`` pairs in one bulk update by primary key."""
+        if placed:
+            self.s.execute(
+                update(KbQuestion), [{"id": qid, "gap_id": gap_id} for qid, gap_id in placed]
+            )
 
     def put_in_gap(self, gap_id: int, question_ids: Sequence[int]) -> None:
         """Record that these questions belong to ``gap_id`` (only those not placed yet)."""

@@ -101,12 +101,12 @@ class GapService:
                 seeds,
                 [grouping.LoggedQuestion(i, grouping.terms_of(n)) for i, _, n in pending],
             )
-            for gap_id, ids in placed.into_existing.items():
-                repo.put_in_gap(gap_id, ids)
             wording = {i: (text, norm) for i, text, norm in pending}
-            for ids in placed.new_groups:
-                text, norm = wording[ids[0]]
-                repo.put_in_gap(repo.add_gap(question=text, normalized=norm, at=now), ids)
+            opened = repo.add_gaps([wording[ids[0]] for ids in placed.new_groups], at=now)
+            pairs = [(qid, gap_id) for gap_id, ids in placed.into_existing.items() for qid in ids]
+            for gap_id, ids in zip(opened, placed.new_groups, strict=True):
+                pairs.extend((qid, gap_id) for qid in ids)
+            repo.set_gaps(pairs)
             return len(pending)
 
     def gaps(self, limit: int = 50) -> list[Gap]:
