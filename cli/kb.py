@@ -187,7 +187,7 @@ def evaluate(
         print_json(report.as_dict())
         return
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -113,7 +113,7 @@ class _ProgressBar:
     def __init__(self, app_ctx: AppContext) -> None:
         self._t = app_ctx.t
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.context import AppContext, get_ctx, print_json
 from cli.errors import ExitStatus
@@ -123,9 +124,9 @@ def _milestone_table(app_ctx: AppContext, milestones: tuple[MilestoneView, ...])
     for key in ("id", "milestone", "due_on", "status", "responsible", "evidence"):
         table.add_column(app_ctx.t(f"tracker.col.{key}"))
     for m in milestones:
-        status = app_ctx.t(f"tracker.status.{m.status}")
+        status: str | Text = app_ctx.t(f"tracker.status.{m.status}")
         if m.overdue:
-            status = f"[red]{status} ![/red]"
+            status = Text(f"{status} !", style="red")
         evidence = " | ".join(
             x for x in (m.evidence_note, m.evidence_link, m.evidence_file, m.blocked_reason) if x
         )
@@ -167,7 +168,8 @@ def show(
         return
     console = app_ctx.console
     console.print(
-        f"[bold]#{detail.id} {app_ctx.t(f'tracker.kind.{detail.kind}')}[/bold] {detail.title}",
+        Text.assemble((f"#{detail.id} {app_ctx.t(f'tracker.kind.{detail.kind}')}", "bold"), " ")
+        + Text(detail.title),
         highlight=False,
     )
     console.print(
@@ -177,9 +179,7 @@ def show(
         highlight=False,
     )
     if detail.renewal_due and detail.ends_on:
-        console.print(
-            f"[yellow]{app_ctx.t('tracker.show.renewal', ends_on=detail.ends_on)}[/yellow]"
-        )
+        console.print(app_ctx.t("tracker.show.renewal", ends_on=detail.ends_on), style="yellow")
     for p in detail.parties:
         extra = ", ".join(x for x in (p.signatory, p.coordinator_name) if x)
         console.print(
@@ -507,7 +507,7 @@ def report(
         print_json(result)
         return
     console = app_ctx.console
-    console.print(f"[bold]{app_ctx.t('tracker.report.title', at=as_of.isoformat())}[/bold]")
+    console.print(app_ctx.t("tracker.report.title", at=as_of.isoformat()), style="bold")
     console.print(app_ctx.t("tracker.report.total", total=result.total))
     health = Table(show_header=True)
     health.add_column(app_ctx.t("tracker.col.health"))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accounts import rules
 from accounts.errors import (
     AccessDenied,
+    InvalidInviteDays,
     InvalidLanguage,
     InvalidRole,
     InviteInvalid,
@@ -342,7 +343,13 @@ class AccessService:
         now: datetime | None = None,
         valid_days: int = INVITE_VALID_DAYS,
     ) -> str:
-        """A one-time invite code (URL-safe, usable as a ``/start`` deep-link payload)."""
+        """A one-time invite code (URL-safe, usable as a ``/start`` deep-link payload).
+
+        Raises:
+            InvalidInviteDays: ``valid_days`` is negative or longer than a year.
+        """
+        if not rules.invite_days_valid(valid_days):
+            raise InvalidInviteDays(str(valid_days), days=valid_days, max=rules.MAX_INVITE_DAYS)
         role = self._check_role(role)
         region = self._check_region(role, region_code)
         now = now or self._clock.now()

@@ -20,6 +20,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.errors import AppError
 from core.memory import gc_paused
+from core.text import clean_line, clean_optional_block
 from mou_tracker import exporter, repository, rules
 from mou_tracker.errors import (
     AgreementNotFound,
@@ -111,10 +112,8 @@ def _slug(text: str) -> str:
 
 
 def _clean(text: str | None) -> str | None:
-    if text is None:
-        return None
-    text = text.strip()
-    return text or None
+    # Control characters go too, so "\x07" is as empty as "" when evidence is required.
+    return clean_optional_block(text)
 
 
 class TrackerService:
@@ -245,7 +244,7 @@ class TrackerService:
     def _validate(self, s: Session, data: NewAgreement) -> tuple[str, str, list[str]]:
         if data.kind not in AGREEMENT_KINDS:
             raise InvalidAgreement("bad_kind", value=data.kind, allowed=", ".join(AGREEMENT_KINDS))
-        if not data.title.strip():
+        if not clean_line(data.title):
             raise InvalidAgreement("empty_title")
         codes = [p.region_code for p in data.parties]
         if len(codes) < 2:
@@ -277,7 +276,7 @@ class TrackerService:
         return status, owner, codes
 
     def _check_new_milestone(self, milestone: NewMilestone, codes: Sequence[str]) -> None:
-        if not milestone.title.strip():
+        if not clean_line(milestone.title):
             raise InvalidMilestoneChange("empty_title")
         if milestone.status not in MILESTONE_STATUSES:
             raise InvalidMilestoneChange(
@@ -323,7 +322,7 @@ class TrackerService:
             )
             for i, p in enumerate(data.parties, start=1)
         ]
-        agreement.apps = [AgreementApp(name=name.strip()) for name in data.apps if name.strip()]
+        agreement.apps = [AgreementApp(name=name) for name in data.apps if clean_line(name)]
         milestones: list[Milestone] = []
         done_keys = set(data.done_keys)
         if template is not None:
