@@ -101,6 +101,8 @@ async def _tell_admins(
         log.warning("could not list admins: %s", err)
         return
     trace = "".join(traceback.format_exception(error)) if error else "?"
+    # Library messages may quote the token or a connection URL; admins get the trace without.
+    trace = get_state(context).settings.redactor().redact(trace)
     where = ""
     if update is not None and update.effective_user is not None:
         where = f"user {update.effective_user.id}, "
