@@ -14,6 +14,7 @@ from cli.errors import ExitStatus
 from core.errors import AppError
 from mou_tracker.dates import parse_date
 from mou_tracker.errors import ImportRejected
+from mou_tracker.rules import check_health
 from services.tracker import (
     AgreementSummary,
     MilestoneView,
@@ -91,11 +92,12 @@ def list_agreements(
 ) -> None:
     """Every agreement with its health as of a date."""
     app_ctx = get_ctx(ctx)
+    wanted = check_health(health) if health else None
     as_of = _at(app_ctx, at)
     codes = [app_ctx.services.regions.resolve(region).code] if region else None
     items = app_ctx.services.tracker.list_agreements(at=as_of, region_codes=codes)
-    if health:
-        items = [i for i in items if i.health == health]
+    if wanted is not None:
+        items = [i for i in items if i.health == wanted]
     if as_json:
         print_json([_summary_json(i) for i in items])
         return

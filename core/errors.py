@@ -9,6 +9,7 @@ formats user-facing text.
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -53,6 +54,22 @@ class InvalidInput(AppError):
     """Input that cannot be accepted as given (a date, a number, a choice)."""
 
     code = "app.invalid_input"
+
+
+class InvalidChoice(InvalidInput):
+    """A value outside a fixed set (a status, a health); the message lists the choices.
+
+    Params: ``name`` (what was chosen), ``value``, ``choices`` (comma-separated).
+    """
+
+    code = "app.invalid_choice"
+
+    def __init__(self, name: str, value: str, choices: Iterable[str]) -> None:
+        super().__init__(
+            f"invalid {name}: {value!r}", name=name, value=value, choices=", ".join(choices)
+        )
+        # "choice.health", "choice.status": a message that names the thing in each language.
+        self.code = f"choice.{name}"
 
 
 class ConfigurationError(AppError):

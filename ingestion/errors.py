@@ -100,3 +100,16 @@ class InvalidDocType(IngestError):
     """A document type that is not one of ``choices``."""
 
     code = "ingest.invalid_doc_type"
+
+
+class LinkOutsideFolder(IngestError):
+    """A symbolic link in an ingested folder that points outside it (``target``): refused, so
+    ``kb ingest DIR`` never reads what the folder's owner could not put there."""
+
+    code = "ingest.link_outside"
+
+
+class NotRegularFile(IngestError):
+    """A named pipe, a device, a socket or a dangling link (``kind``): nothing to read."""
+
+    code = "ingest.not_regular_file"

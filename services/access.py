@@ -28,7 +28,7 @@ from accounts.models import Invite, User, UserAgreement
 from accounts.repository import AccountsRepository, invite_view, user_view
 from accounts.schemas import InviteView, UserView
 from core.clock import Clock, SystemClock
-from core.errors import NotFound
+from core.errors import InvalidChoice, NotFound
 from core.i18n import LANGUAGES, normalize_language
 
 __all__ = ["AccessService", "InviteView", "UserView"]
@@ -114,6 +114,11 @@ class AccessService:
         )
 
     def list_users(self, *, role: str | None = None, status: str | None = None) -> list[UserView]:
+        """Users, optionally of one role and status (an unknown one is an error, not "none")."""
+        if role is not None:
+            role = self._check_role(role)
+        if status is not None and status not in rules.STATUSES:
+            raise InvalidChoice("status", status, rules.STATUSES)
         with self._sf.begin() as s:
             users = AccountsRepository(s).users(
                 roles=[role] if role else None, statuses=[status] if status else None

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock
 from core.config import Settings
-from core.errors import AppError
+from core.errors import AppError, ServiceUnavailable
 from core.memory import gc_paused
 from core.text import clean_line, clean_optional_block
 from mou_tracker import exporter, repository, rules
@@ -757,6 +757,8 @@ class TrackerService:
                         agreement = self._create(
                             s, r.agreement, actor=actor, now=now, parent_id=parent_id
                         )
+                    except ServiceUnavailable:
+                        raise  # a locked or full database is not a bad row: retry later (6)
                     except AppError as err:  # a check the file reader could not make
                         raise ImportRejected(
                             str(path), (ImportProblem(r.row, "-", err.code, dict(err.params)),)

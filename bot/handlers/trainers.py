@@ -71,6 +71,8 @@ def render_report(report: Any, lang: str) -> str:
             chunks=_count(report.chunks_embedded),
         )
     ]
+    for note in tuple(getattr(report, "notes", ()) or ()):
+        lines.append(f"ℹ️ {escape(note.message)}")  # e.g. which document got which id
     for failure in tuple(getattr(report, "failed", ()) or ()):
         message = failure.message  # already in the uploader's language
         lines.append(f"⚠️ <b>{escape(failure.file)}</b>: {escape(message)}")

@@ -66,9 +66,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.errors import InvalidChoice
 from mou_tracker.reminders.models import (
     CLAIMED,
     FAILED,
+    OUTBOX_STATUSES,
     PENDING,
     SENDING,
     SENT,
@@ -493,7 +495,14 @@ def entries(
     recipient: str | None = None,
     limit: int | None = 100,
 ) -> list[OutboxEntry]:
-    """Outbox rows, newest first."""
+    """Outbox rows, newest first.
+
+    Raises:
+        InvalidChoice: a status that no row can have (a typo would otherwise list nothing).
+    """
+    for status in statuses or ():
+        if status not in OUTBOX_STATUSES:
+            raise InvalidChoice("status", status, OUTBOX_STATUSES)
     stmt = select(OutboxEntry).order_by(OutboxEntry.updated_at.desc(), OutboxEntry.id.desc())
     if statuses:
         stmt = stmt.where(OutboxEntry.status.in_(sorted(statuses)))
