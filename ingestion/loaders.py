@@ -20,6 +20,7 @@ from typing import Any
 from ingestion import detect as sniff
 from ingestion.errors import CorruptFile, EncryptedPdf, IngestError, NoText
 from ingestion.schemas import Block, LoadedDocument
+from ingestion.visibility import remove_invisible
 
 # pypdf logs every recoverable oddity of real-world PDFs as a warning; the outcome that matters
 # (text found, or a per-file error) is reported by the ingest itself.
@@ -392,8 +393,16 @@ def _docx_text(paragraph: Any) -> str:
     (python-docx's ``Paragraph.text`` drops insertions)."""
     parts: list[str] = []
     for node in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+        if _docx_hidden_run(node.getparent()):
+            continue  # "hidden" text (w:vanish): Word neither shows nor prints it
         parts.append(node.text or "" if node.tag == f"{_W}t" else " ")
     return "".join(parts)
+
+
+def _docx_hidden_run(run: Any) -> bool:
+    properties = run.find(f"{_W}rPr") if run is not None else None
+    vanish = properties.find(f"{_W}vanish") if properties is not None else None
+    return vanish is not None and vanish.get(f"{_W}val", "true") not in ("false", "0", "off")
 
 
 def _docx_heading_level(style: str) -> int:
@@ -500,6 +509,7 @@ def load_html(filename: str, text: str) -> LoadedDocument:
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
         head_title = root.findtext(".//title")
         lang = root.get("lang")
+        remove_invisible(root)  # index what a reader sees (before <style> goes as boilerplate)
         for element in list(root.iter(*_BOILERPLATE_TAGS)):
             _drop(element)
         for element in list(root.iter(etree.Element)):
