@@ -455,6 +455,7 @@ def import_file(
                 )
         raise typer.Exit(int(ExitStatus.INVALID_INPUT)) from None
     notes = [app_ctx.t(n) for n in result.notes]
+    notes += [describe_problem(c, app_ctx.lang) for c in result.corrections]
     if as_json:
         print_json({"ok": True, "result": result, "notes": notes})
         return

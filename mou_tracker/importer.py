@@ -111,6 +111,8 @@ class ParsedImport:
     rows: list[ParsedRow] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: What was read differently from how it was written (a region name corrected), per row.
+    corrections: list[ImportProblem] = field(default_factory=list)
     total_rows: int = 0
     blank_rows: int = 0
 
@@ -320,7 +322,9 @@ def parse_rows(
             result.blank_rows += 1
             continue
         result.total_rows += 1
-        row = _parse_row(offset, cells, raw_values, regions, templates, result.problems)
+        row = _parse_row(
+            offset, cells, raw_values, regions, templates, result.problems, result.corrections
+        )
         if row is None:
             continue
         key = row.agreement.import_key or ""
@@ -348,6 +352,7 @@ def _parse_row(
     regions: RegionDirectory,
     templates: TemplateLibrary,
     problems: list[ImportProblem],
+    corrections: list[ImportProblem],
 ) -> ParsedRow | None:
     before = len(problems)
 
@@ -366,9 +371,20 @@ def _parse_row(
     names = split_list(cells["parties"])
     for name in names:
         try:
-            codes.append(regions.resolve(name).code)
+            region, corrected = regions.resolve_match(name)
         except AppError as err:
             problems.append(_problem_from_error(row, "parties", err))
+            continue
+        codes.append(region.code)
+        if corrected:
+            corrections.append(
+                ImportProblem(
+                    row,
+                    "parties",
+                    "import.region_corrected",
+                    {"given": name, "resolved": region.name, "code": region.code},
+                )
+            )
     if len(names) < 2:
         problems.append(
             ImportProblem(row, "parties", "import.too_few_parties", {"count": len(names)})

@@ -727,6 +727,7 @@ class TrackerService:
                     unchanged=len(parsed.rows) - len(new_rows),
                     dry_run=True,
                     notes=tuple(parsed.notes),
+                    corrections=tuple(parsed.corrections),
                 )
             created_by_row: dict[int, int] = {}
             row_by_number = dict(in_file)
@@ -795,6 +796,7 @@ class TrackerService:
             dry_run=False,
             agreement_ids=tuple(created),
             notes=tuple(parsed.notes),
+            corrections=tuple(parsed.corrections),
         )
 
     def export(self, path: Path, *, at: date | None = None) -> ExportResult:
