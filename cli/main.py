@@ -11,7 +11,7 @@ from pydantic_settings import SettingsError
 
 from cli.context import AppContext
 from cli.errors import ExitStatus, exit_status_for
-from core.config import Settings, settings_error
+from core.config import Settings, language_setting, settings_error
 from core.errors import AppError
 from core.redaction import Redactor, install_log_redaction
 from services.messages import catalog, error_message
@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except (ValidationError, SettingsError):
-        pass  # reported by the command itself (exit status 7), in the default language
+        # Reported by the command itself (exit status 7), in the language if that one is fine.
+        lang = language_setting()
     else:
         lang, debug, redactor = settings.language, settings.debug, settings.redactor()
     install_log_redaction(redactor)

@@ -79,6 +79,21 @@ def settings_error(error: ValidationError | SettingsError) -> InvalidSetting:
     return InvalidSetting(ENV_PREFIX + field.upper(), first["type"], first["msg"], **context)
 
 
+class _LanguageOnly(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+    language: Language = "id"
+
+
+def language_setting() -> Language:
+    """``SINERGI_LANGUAGE`` alone, for reporting that another setting is malformed in it."""
+    try:
+        return _LanguageOnly().language
+    except (ValidationError, SettingsError):
+        return "id"
+
+
 def _check_url(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None

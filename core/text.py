@@ -17,6 +17,7 @@ _CONTROLS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
 )
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_LINE_BREAKS = re.compile("[\r\x0b\x0c]")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -27,9 +28,11 @@ def clean_line(value: str) -> str:
 
 
 def clean_block(value: str) -> str:
-    """Text that may span lines (a note): controls removed, line ends normalised to ``\\n``."""
-    text = _SURROGATES.sub("\ufffd", value).replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROLS.sub("", text).strip()
+    """Text that may span lines (a note): line ends (and vertical tab, form feed) become
+    ``\\n``, other controls a space, as :func:`clean_line` does within a line."""
+    text = _SURROGATES.sub("\ufffd", value).replace("\r\n", "\n")
+    text = _LINE_BREAKS.sub("\n", text)
+    return _CONTROLS.sub(" ", text).strip()
 
 
 def clean_optional_line(value: str | None) -> str | None:
