@@ -55,7 +55,14 @@ def schema_lock(engine: Engine) -> Iterator[None]:
         yield
         return
     lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
-    with open(lock_path, "a+b") as handle:
+    try:
+        handle = open(lock_path, "a+b")  # noqa: SIM115  (closed below, after the yield)
+    except OSError:
+        # The folder is missing or read-only: opening the database itself will fail and say
+        # so (DatabaseUnavailable); a lock could not protect anything here.
+        yield
+        return
+    with handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # waits while another process migrates
         try:
             yield
