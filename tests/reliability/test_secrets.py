@@ -221,3 +221,38 @@ def test_redactor_masks_every_form_a_secret_takes() -> None:
         assert secret not in masked
     assert "https://api.telegram.org/bot***/getMe" in masked
     assert Redactor(["ab"]).redact("ab cd") == "ab cd"  # too short to mask meaningfully
+
+
+def test_send_errors_stored_by_older_versions_are_shown_masked(
+    secret_env: dict[str, str], data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import insert
+
+    from core.db import make_engine
+    from mou_tracker.reminders.models import OutboxEntry
+
+    engine = make_engine(f"sqlite:///{data_dir / 'sinergi.db'}")
+    now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(OutboxEntry).values(
+                dedup_key="lama",
+                kind="upcoming",
+                threshold=7,
+                recipient="tg:1",
+                status="failed",
+                trigger_on=date(2026, 3, 2),
+                created_at=now,
+                updated_at=now,
+                payload={},
+                last_error=f"The token `{TOKEN}` was rejected by the server.",
+            )
+        )
+    engine.dispose()
+    for args in (["reminders", "log"], ["reminders", "log", "--json"]):
+        assert main(args) == 0
+        out, err = capsys.readouterr()
+        assert "rejected" in out
+        assert_clean(out, err)
