@@ -15,11 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from core.errors import ConfigurationError
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no flock; deployments run on Linux
-    fcntl = None  # type: ignore[assignment]
+from core.locks import file_lock
 
 
 class SchemaOutdated(ConfigurationError):
@@ -48,26 +44,15 @@ def schema_lock(engine: Engine) -> Iterator[None]:
     list``) would otherwise both find no schema and both create it ("table already exists"):
     pysqlite runs DDL outside transactions, so SQLite's own locking does not help. The lock is
     an ``flock`` on a file beside the database; the second process waits, then finds the
-    schema current. (PostgreSQL migrations take an advisory lock inside their transaction.)
+    schema current (:func:`core.locks.file_lock`). PostgreSQL migrations take an advisory lock
+    inside their transaction instead.
     """
     database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
+    if not database or database == ":memory:" or database.startswith("file:"):
         yield
         return
-    lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
-    try:
-        handle = open(lock_path, "a+b")  # noqa: SIM115  (closed below, after the yield)
-    except OSError:
-        # The folder is missing or read-only: opening the database itself will fail and say
-        # so (DatabaseUnavailable); a lock could not protect anything here.
+    with file_lock(Path(database).with_name(Path(database).name + ".migrate-lock")):
         yield
-        return
-    with handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # waits while another process migrates
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
