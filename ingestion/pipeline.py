@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ingestion import loaders
+from ingestion import scans
 from ingestion.chunking import chunk_blocks
 from ingestion.errors import FileTooLarge, InvalidDocType, NoText
 from ingestion.language import detect_language
@@ -23,6 +23,7 @@ from ingestion.metadata import (
     normalize_doc_type,
     title_from_filename,
 )
+from ingestion.ocr import PageProgress, TesseractOcr
 from knowledge_base.schemas import ChunkInput, DocumentInput
 
 
@@ -51,19 +52,25 @@ def prepare(
     language: str | None = None,
     uploader: str | None = None,
     source_hash: str | None = None,
+    ocr: TesseractOcr | None = None,
+    ocr_progress: PageProgress | None = None,
+    title: str | None = None,
 ) -> PreparedDocument:
     """Parse and chunk one file; raises an :class:`~ingestion.errors.IngestError` if unusable.
 
     Explicit ``app``/``doc_type``/``language`` win over what the document declares (Markdown
     front matter, HTML ``lang``), which wins over what is guessed from its title and name.
+    Scanned pages and images are read with ``ocr`` (see :mod:`ingestion.scans`).
     """
     if max_bytes is not None and len(data) > max_bytes:
         raise FileTooLarge(
             filename, size_mb=round(len(data) / 2**20, 1), limit_mb=round(max_bytes / 2**20, 1)
         )
-    loaded = loaders.load(filename, data)
+    loaded = scans.load(filename, data, ocr, progress=ocr_progress)
     declared = loaded.declared
-    title = (declared.get("title") or loaded.title or title_from_filename(filename)).strip()
+    title = (
+        title or declared.get("title") or loaded.title or title_from_filename(filename)
+    ).strip()
     title = title[:200]
     body = "\n".join(b.text for b in loaded.blocks[:200])
     chosen_type = normalize_doc_type(doc_type or declared.get("doc_type") or declared.get("type"))
