@@ -179,6 +179,12 @@ class ExportFolderMissing(NotFound):
         super().__init__(f"export folder missing: {folder}", path=path, folder=folder)
 
 
+class UnsupportedExportFile(UnsupportedImportFile):
+    """An export to a format the tracker does not write (``.csv``, ``.xlsx``, ``.ics`` only)."""
+
+    code = "export.unsupported_type"
+
+
 class UnreadableImportFile(InvalidInput):
     """A CSV/XLSX file whose content cannot be decoded or parsed."""
 

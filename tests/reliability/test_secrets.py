@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from telegram.error import InvalidToken
 
-from bot.reminders import translate_error
+from bot.jobs import translate_error
 from cli.errors import ExitStatus
 from cli.main import main
 from core.clock import FixedClock
