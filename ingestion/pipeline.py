@@ -7,12 +7,15 @@ original and calls the index.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingestion import loaders
 from ingestion.chunking import chunk_blocks
 from ingestion.errors import FileTooLarge, InvalidDocType, NoText
 from ingestion.language import detect_language
+from ingestion.schemas import Block
+from ingestion.structure import find_regulation, structure_regulation
 from ingestion.metadata import (
     DOC_TYPES,
     doc_id_for,
@@ -63,13 +66,26 @@ def prepare(
         )
     loaded = loaders.load(filename, data)
     declared = loaded.declared
-    title = (declared.get("title") or loaded.title or title_from_filename(filename)).strip()
+    blocks: Sequence[Block] = loaded.blocks
+    body = "\n".join(b.text for b in blocks[:200])
+    # A regulation is rebuilt along its BAB/Pasal/ayat structure and named as it is cited.
+    structured = structure_regulation(blocks)
+    regulation = find_regulation(body) if structured is not None else None
+    if structured is not None:
+        blocks = structured
+    title = (
+        declared.get("title")
+        or (regulation.title if regulation else None)
+        or loaded.title
+        or title_from_filename(filename)
+    ).strip()
     title = title[:200]
-    body = "\n".join(b.text for b in loaded.blocks[:200])
     chosen_type = normalize_doc_type(doc_type or declared.get("doc_type") or declared.get("type"))
     if chosen_type is not None and chosen_type not in DOC_TYPES:
         raise InvalidDocType(filename, doc_type=chosen_type, choices=", ".join(DOC_TYPES))
-    chunks = chunk_blocks(loaded.blocks, title, size=chunk_size, overlap=chunk_overlap)
+    if chosen_type is None and structured is not None:
+        chosen_type = "regulation"
+    chunks = chunk_blocks(blocks, title, size=chunk_size, overlap=chunk_overlap)
     if not chunks:
         raise NoText(filename)
     document = DocumentInput(
@@ -89,7 +105,9 @@ def prepare(
     )
     return PreparedDocument(
         document,
-        tuple(ChunkInput(c.text, c.section or None, c.page, c.position) for c in chunks),
+        tuple(
+            ChunkInput(c.text, c.section or None, c.page, c.position, c.anchors) for c in chunks
+        ),
         page_count=loaded.page_count,
     )
 

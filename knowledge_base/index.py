@@ -21,6 +21,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +43,7 @@ from knowledge_base.fusion import (
 from knowledge_base.keyword import TERMS_VERSION, KeywordIndex, TextNormalizer
 from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta, KbQuestion
 from knowledge_base.schemas import (
+    Anchor,
     ChunkInput,
     DocumentInfo,
     DocumentInput,
@@ -105,6 +107,23 @@ def _info(row: KbDocument) -> DocumentInfo:
     )
 
 
+def _anchors_json(anchors: Sequence[Anchor]) -> list[list[Any]] | None:
+    return [list(a) for a in anchors] or None
+
+
+def _anchors(stored: Any) -> tuple[Anchor, ...]:
+    """Anchors as stored (JSON lists), tolerant of rows written without them."""
+    if not isinstance(stored, list):
+        return ()
+    out: list[Anchor] = []
+    for item in stored:
+        if isinstance(item, list) and len(item) == 3 and isinstance(item[0], int):
+            page = item[1] if isinstance(item[1], int) else None
+            section = item[2] if isinstance(item[2], str) else None
+            out.append((item[0], page, section))
+    return tuple(out)
+
+
 def _same_filter_value(wanted: str | None, value: str | None) -> bool:
     return wanted is None or (value is not None and value.casefold() == wanted.casefold())
 
@@ -140,6 +159,16 @@ class KnowledgeIndex:
         self._masks: dict[SearchFilters, npt.NDArray[np.bool_]] = {}
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}
         self._matrices: dict[SearchFilters, tuple[list[str], npt.NDArray[np.float32]]] = {}
+
+    def options(self) -> dict[str, Any]:
+        """The query settings of this index, to open another index that answers the same way
+        (an evaluation's scratch index)."""
+        return {"normalizer": self.normalizer}
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """The database the index (and the question log beside it) lives in."""
+        return self._sf
 
     # ------------------------------------------------------------------ documents
     def document(self, doc_id: str) -> DocumentInfo | None:
@@ -235,6 +264,7 @@ class KnowledgeIndex:
                     existing.position = chunk.position
                     existing.section = chunk.section
                     existing.page = chunk.page
+                    existing.anchors = _anchors_json(chunk.anchors)
                     continue
                 s.add(
                     KbChunk(
@@ -245,6 +275,7 @@ class KnowledgeIndex:
                         page=chunk.page,
                         text=chunk.text,
                         terms=" ".join(self.normalizer.terms(chunk.text)),
+                        anchors=_anchors_json(chunk.anchors),
                     )
                 )
 
@@ -588,6 +619,7 @@ class KnowledgeIndex:
                         KbChunk.section,
                         KbChunk.page,
                         KbChunk.position,
+                        KbChunk.anchors,
                     ).where(KbChunk.chunk_id.in_(ids))
                 )
             }
@@ -613,6 +645,7 @@ class KnowledgeIndex:
                     doc_type=doc.doc_type if doc else None,
                     language=doc.language if doc else None,
                     coverage=round(f.coverage, 6),
+                    anchors=_anchors(row.anchors),
                 )
             )
         return hits

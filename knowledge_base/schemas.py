@@ -30,14 +30,24 @@ class DocumentInput:
     media_type: str | None = None
 
 
+Anchor = tuple[int, int | None, str | None]
+"""``(offset, page, section)``: from ``offset`` in a chunk's text on, the text stands on this
+page, in this section or article ("Pasal 12 ayat (2)")."""
+
+
 @dataclass(frozen=True)
 class ChunkInput:
-    """One passage of a document; ``text`` already carries the "title > section" prefix."""
+    """One passage of a document; ``text`` already carries the "title > section" prefix.
+
+    ``anchors`` locate the parts of the text (see :data:`Anchor`), in offset order; without
+    them the whole chunk stands at ``page`` and ``section``.
+    """
 
     text: str
     section: str | None = None
     page: int | None = None
     position: int = 0
+    anchors: tuple[Anchor, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +95,9 @@ class SearchHit:
     language: str | None = None
     coverage: float = 0.0
     """Share of the query's (IDF-weighted) terms found in the passage, ``[0, 1]``."""
+    anchors: tuple[Anchor, ...] = ()
+    """Where the parts of ``text`` stand (page, section); empty for chunks indexed before
+    anchors were kept (the whole chunk then stands at ``page`` and ``section``)."""
 
 
 @dataclass(frozen=True)
@@ -109,3 +122,7 @@ class Citation:
     score: float
     snippet: str
     chunk_id: str = ""
+    page_end: int | None = None
+    """The last page of the quoted text when it runs over more than one page."""
+    quotes: tuple[tuple[int, int], ...] = ()
+    """``(start, end)`` offsets of the quoted sentences in the cited passage's text."""

@@ -50,6 +50,8 @@ class Answer:
     citations: tuple[Citation, ...]
     confident: bool = True
     """``False`` for a tentative answer: relevant passages that may not answer exactly."""
+    text: str = ""
+    """The answer proper (with its ``[n]`` markers), without the notes around it."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,18 @@ class KnowledgeService:
         self.llm = llm
         self.top_k = top_k
         self._catalog = catalog
+
+    def over(self, index: KnowledgeIndex) -> KnowledgeService:
+        """The same service (settings, model, answerer) over another index and its database:
+        evaluations ask a scratch index through exactly the production path."""
+        return KnowledgeService(
+            index.session_factory,
+            index,
+            clock=self.clock,
+            llm=self.llm,
+            top_k=self.top_k,
+            catalog=self._catalog,
+        )
 
     @property
     def catalog(self) -> Catalog:
@@ -174,6 +188,7 @@ class KnowledgeService:
             language=lang,
             citations=composed.citations if composed is not None else (),
             confident=confident,
+            text=composed.text if composed is not None else "",
         )
 
     def _render(self, composed: ComposedAnswer, lang: str) -> str:
@@ -338,8 +353,10 @@ class KnowledgeService:
         k: int = 10,
         unanswerable: Path | None = None,
         progress: Callable[[int, int], None] | None = None,
+        cache_dir: Path | None = None,
     ) -> EvalReport:
-        """Index a BEIR corpus into a fresh scratch index (this model and fusion) and measure it."""
+        """Index a BEIR corpus into a fresh scratch index (this model and fusion) and measure it;
+        questions that carry ``answers`` also go through :meth:`ask` (answer-level figures)."""
         return run_evaluation(
             self.index.embeddings,
             corpus,
@@ -349,6 +366,8 @@ class KnowledgeService:
             unanswerable_path=unanswerable,
             fusion=self.index.fusion,
             progress=progress,
+            answerer=lambda index: self.over(index).ask,
+            cache_dir=cache_dir,
         )
 
     def warm_up(self) -> None:
