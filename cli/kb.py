@@ -209,7 +209,7 @@ def evaluate(
     app_ctx = get_ctx(ctx)
     beir = (corpus, queries, qrels)
     domain = (docs, questions)
-    if any(domain) and any(beir) or not (all(beir) or all(domain)):
+    if (any(domain) and any(beir)) or not (all(beir) or all(domain)):
         app_ctx.err_console.print(app_ctx.t("kb.eval.usage"), markup=False)
         raise typer.Exit(int(ExitStatus.USAGE))
     cache_dir = None if no_cache else (cache or app_ctx.settings.data_dir / "eval-cache")
@@ -329,9 +329,7 @@ def _evaluate_documents(
                 settings, knowledge, docs, questions, cache_dir=cache_dir, progress=on_progress
             )
     if details is not None:
-        details.write_text(
-            "".join(to_json_line(item) for item in report.details), encoding="utf-8"
-        )
+        details.write_text("".join(to_json_line(item) for item in report.details), encoding="utf-8")
     if as_json:
         print_json(report.as_dict())
         return

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     )
     chunk_overlap: int = Field(default=120, ge=0)
     top_k: int = Field(default=5, ge=1, le=50)
+    synonyms_path: Path | None = Field(
+        default=None,
+        description="Trainers' synonym groups (default: DATA_DIR/synonyms.txt); one group per "
+        "line, expressions separated by '|'; read again when the file changes.",
+    )
 
     # --- optional LLM answers --------------------------------------------------------------
     llm_provider: Literal["none", "openai", "ollama"] = "none"
@@ -135,6 +140,11 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def synonyms_file(self) -> Path:
+        """Where trainers keep their synonym groups (``sinergi kb synonyms``)."""
+        return self.synonyms_path or self.data_dir / "synonyms.txt"
 
     @property
     def originals_dir(self) -> Path:

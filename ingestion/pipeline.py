@@ -14,8 +14,6 @@ from ingestion import loaders
 from ingestion.chunking import chunk_blocks
 from ingestion.errors import FileTooLarge, InvalidDocType, NoText
 from ingestion.language import detect_language
-from ingestion.schemas import Block
-from ingestion.structure import find_regulation, structure_regulation
 from ingestion.metadata import (
     DOC_TYPES,
     doc_id_for,
@@ -26,6 +24,8 @@ from ingestion.metadata import (
     normalize_doc_type,
     title_from_filename,
 )
+from ingestion.schemas import Block
+from ingestion.structure import find_regulation, structure_regulation
 from knowledge_base.schemas import ChunkInput, DocumentInput
 
 
@@ -105,9 +105,7 @@ def prepare(
     )
     return PreparedDocument(
         document,
-        tuple(
-            ChunkInput(c.text, c.section or None, c.page, c.position, c.anchors) for c in chunks
-        ),
+        tuple(ChunkInput(c.text, c.section or None, c.page, c.position, c.anchors) for c in chunks),
         page_count=loaded.page_count,
     )
 

@@ -39,11 +39,13 @@ _KINDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"KEPUTUSAN\s+PRESIDEN", re.I), "Keppres"),
 )
 _NUMBER_YEAR = re.compile(r"N[Oo]M[Oo]R\s+([0-9IlO]{1,4})\s*TAHUN\s+([0-9OLlIo]{4})", re.I)
-_SUBJECT_STOP = frozenset("DENGAN PRESIDEN MENIMBANG MENGINGAT GUBERNUR BUPATI WALIKOTA".split())
-_SMALL_WORDS = frozenset(
+_STOPS = "DENGAN PRESIDEN MENIMBANG MENGINGAT GUBERNUR BUPATI WALIKOTA"
+_SUBJECT_STOP = frozenset(_STOPS.split())
+_SMALL = (
     "dan di ke dari yang untuk dalam atas pada tentang sebagai atau serta bagi dengan oleh "
-    "terhadap antara".split()
+    "terhadap antara"
 )
+_SMALL_WORDS = frozenset(_SMALL.split())
 
 
 @dataclass(frozen=True)
@@ -130,11 +132,12 @@ _MARKER = re.compile(
     r"\s?(?:[)\]}]|[l1t](?=\s)|(?=\s[A-Z])))"
 )
 # Words that make a following "Pasal N" a reference, not a heading.
-_REFERRING = frozenset(
+_REFERRING_WORDS = (
     "dalam pada dan atau dengan ketentuan berdasarkan menurut sesuai diatur dimaksud maksud "
     "lihat oleh sampai hingga sebagaimana bahwa terhadap mengenai melaksanakan tentang "
-    "atas sd s.d. serta jo. juncto kecuali menjadi".split()
+    "atas sd s.d. serta jo. juncto kecuali menjadi"
 )
+_REFERRING = frozenset(_REFERRING_WORDS.split())
 # Lower-case "ayat": a reference ("Pasal 3 ayat (2)"); the Penjelasan's "Pasal 3 Ayat (1)
 # Cukup jelas" is a heading.
 _REFERENCE_AFTER = re.compile(
@@ -303,9 +306,7 @@ def _scan(text: str, page: int | None, state: _State, kind: str) -> list[_Piece]
     return pieces
 
 
-def _heading(
-    text: str, match: re.Match[str], state: _State
-) -> Callable[[_State], _Piece] | None:
+def _heading(text: str, match: re.Match[str], state: _State) -> Callable[[_State], _Piece] | None:
     """If ``match`` is a heading, how it changes the state (applied after the text before it
     is flushed under the old state); else ``None``."""
     if match.group("bab"):
@@ -482,7 +483,9 @@ def _scan_list(block: Block, state: _State) -> list[_Piece]:
 def _blocks(pieces: Iterable[_Piece]) -> Iterable[Block]:
     for piece in pieces:
         if piece.kind in ("bab", "bagian", "paragraf", "pasal", "part"):
-            yield Block("heading", piece.text, level=piece.level, page=piece.page, label=piece.label)
+            yield Block(
+                "heading", piece.text, level=piece.level, page=piece.page, label=piece.label
+            )
         elif piece.kind == "list":
             yield Block("list", piece.text, page=piece.page, label=piece.label)
         elif piece.kind in ("table", "code"):

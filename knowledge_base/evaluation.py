@@ -28,7 +28,7 @@ from core.db import Base, make_engine, make_session_factory
 from knowledge_base.errors import EvalDataError
 from knowledge_base.fusion import FusionConfig
 from knowledge_base.index import KnowledgeIndex
-from knowledge_base.schemas import Citation, ChunkInput, DocumentInput, SearchMode
+from knowledge_base.schemas import ChunkInput, Citation, DocumentInput, SearchMode
 from knowledge_base.vectorstore import VectorStore, make_client
 
 MODES: tuple[SearchMode, ...] = ("hybrid", "keyword", "dense")
@@ -284,9 +284,7 @@ def match_form(text: str) -> str:
 def contains_answer(text: str, answers: Iterable[str]) -> bool:
     """Whether a gold span occurs in ``text`` (case- and punctuation-insensitive)."""
     haystack = f" {match_form(text)} "
-    return any(
-        (needle := match_form(answer)) and f" {needle} " in haystack for answer in answers
-    )
+    return any((needle := match_form(answer)) and f" {needle} " in haystack for answer in answers)
 
 
 _OPENING = "paragraf pembuka"
@@ -316,9 +314,14 @@ def section_matches(gold: str | None, cited: str | None) -> bool:
 class AnsweredLike(Protocol):
     """What the evaluation reads of an answer (``services.knowledge.Answer`` fits)."""
 
-    found: bool
-    confident: bool
-    text: str
+    @property
+    def found(self) -> bool: ...
+
+    @property
+    def confident(self) -> bool: ...
+
+    @property
+    def text(self) -> str: ...
 
     @property
     def citations(self) -> Sequence[Citation]: ...
@@ -690,7 +693,7 @@ def run_evaluation(
     progress: Callable[[int, int], None] | None = None,
     answerer: Answerer | None = None,
     cache_dir: Path | None = None,
-    index_options: Mapping[str, object] | None = None,
+    index_options: Mapping[str, Any] | None = None,
 ) -> EvalReport:
     """Index the corpus into a fresh index and evaluate every search mode on it.
 

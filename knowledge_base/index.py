@@ -41,7 +41,9 @@ from knowledge_base.fusion import (
     judge,
 )
 from knowledge_base.keyword import TERMS_VERSION, KeywordIndex, TextNormalizer
+from knowledge_base.lexicon import LexiconSource
 from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta, KbQuestion
+from knowledge_base.query import Query, QueryRewriter
 from knowledge_base.schemas import (
     Anchor,
     ChunkInput,
@@ -140,6 +142,7 @@ class KnowledgeIndex:
         clock: Clock | None = None,
         fusion: FusionConfig | None = None,
         normalizer: TextNormalizer | None = None,
+        lexicon: LexiconSource | None = None,
         batch_size: int = 32,
     ) -> None:
         self._sf = session_factory
@@ -149,6 +152,8 @@ class KnowledgeIndex:
         self.model_id = model_id(embeddings)
         self.fusion = fusion if fusion is not None else fusion_for(self.model_id)
         self.normalizer = normalizer or TextNormalizer()
+        self.lexicon = lexicon if lexicon is not None else LexiconSource()
+        self._rewriter = QueryRewriter(self.normalizer)
         self.batch_size = batch_size
         self._lock = threading.RLock()
         self._keyword = KeywordIndex()
@@ -163,7 +168,7 @@ class KnowledgeIndex:
     def options(self) -> dict[str, Any]:
         """The query settings of this index, to open another index that answers the same way
         (an evaluation's scratch index)."""
-        return {"normalizer": self.normalizer}
+        return {"normalizer": self.normalizer, "lexicon": self.lexicon}
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
@@ -514,43 +519,60 @@ class KnowledgeIndex:
         coverage (see ``FusionConfig.english_tentative_dense``).
         """
         self._sync()
-        terms = self.normalizer.terms(query)
         if not query.strip():
             return SearchResult((), False)
+        rewritten = self.rewrite(query)
         cfg = self.fusion
         n = max(cfg.candidates, k)
         with self._lock:
             mask = self._mask(filters)
             allowed = int(mask.sum()) if mask is not None else len(self._keyword)
             if allowed == 0:
-                return SearchResult((), False)
+                return SearchResult((), False, query=rewritten)
             keyword: dict[str, float] = {}
-            if mode != "dense" and terms:
+            if mode != "dense" and rewritten.weights:
                 keyword = {
-                    h.chunk_id: h.score for h in self._keyword.search(terms, n, allowed=mask)
+                    h.chunk_id: h.score
+                    for h in self._keyword.search(rewritten.weights, n, allowed=mask)
                 }
         dense: dict[str, float] = {}
         if mode != "keyword":
-            dense = self._dense(query, n, mask, allowed, filters)
+            dense = self._dense(rewritten.text, n, mask, allowed, filters)
         if mode == "dense":
             keyword = {}
         with self._lock:
-            coverage = self._keyword.coverages(terms, set(dense) | set(keyword))
+            coverage = self._keyword.concept_coverages(
+                rewritten.concept_pairs, set(dense) | set(keyword)
+            )
         # The single-search modes are the baselines: no coverage bonus in their ranking.
         ranking = cfg if mode == "hybrid" else replace(cfg, coverage_weight=0.0)
         fused = fuse(dense, keyword, coverage=coverage, config=ranking)
         top = fused[:k]
         if not top:
-            return SearchResult((), False)
+            return SearchResult((), False, query=rewritten)
         hits = self._hits(top)
         if not hits:
-            return SearchResult((), False)
+            return SearchResult((), False, query=rewritten)
         lowest = min(dense.values()) if dense else None
         top_dense = hits[0].dense_score if hits[0].dense_score is not None else lowest
         confident, tentative = judge(
             hits[0].score, hits[0].coverage, cfg, top_dense, language=language
         )
-        return SearchResult(tuple(hits), confident, tentative)
+        return SearchResult(tuple(hits), confident, tentative, query=rewritten)
+
+    def rewrite(self, question: str) -> Query:
+        """``question`` as the searches read it: formal words, typos corrected against this
+        index's vocabulary, synonyms (see :mod:`knowledge_base.query`)."""
+        self._sync()
+        keyword = self._keyword
+        with self._lock:
+            return self._rewriter.rewrite(
+                question,
+                self.lexicon.current(),
+                known=lambda term: keyword.df(term) > 0,
+                candidates=keyword.terms_like,
+                frequency=keyword.df,
+            )
 
     def _dense(
         self,
@@ -669,6 +691,24 @@ class KnowledgeIndex:
         """The BM25 terms of ``text`` (for grouping questions and similar uses)."""
         return self.normalizer.terms(text)
 
+    def known_concepts(
+        self, query: Query
+    ) -> list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]:
+        """The question's concepts the index can check: those with an alternative whose terms
+        it knows (an English word against Indonesian documents cannot be checked)."""
+        keyword = self._keyword
+        with self._lock:
+            return [
+                pair
+                for pair in query.concept_pairs
+                if any(alt and all(keyword.df(t) > 0 for t in alt) for alt in pair[1])
+            ]
+
+    def coverages(self, query: Query, chunk_ids: Iterable[str]) -> dict[str, float]:
+        """The share of ``query``'s concepts each chunk holds (see ``concept_coverages``)."""
+        with self._lock:
+            return self._keyword.concept_coverages(query.concept_pairs, chunk_ids)
+
     def close(self) -> None:
         """Release the vector store's client."""
         self.store.close()
@@ -687,4 +727,5 @@ def build_index(
     client = make_client(chroma_url=settings.chroma_url, chroma_dir=settings.chroma_dir)
     store = VectorStore(client, settings.collection, emb)
     config = fusion if fusion is not None else fusion_for(model_id(emb))
-    return KnowledgeIndex(session_factory, emb, store, clock=clock, fusion=config)
+    lexicon = LexiconSource(settings.synonyms_file)
+    return KnowledgeIndex(session_factory, emb, store, clock=clock, fusion=config, lexicon=lexicon)

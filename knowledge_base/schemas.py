@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from knowledge_base.query import Query
 
 SearchMode = Literal["hybrid", "dense", "keyword"]
 
@@ -108,6 +111,8 @@ class SearchResult:
     confident: bool
     tentative: bool = False
     """Not confident, but close enough to show with a caveat (see ``fusion``)."""
+    query: Query | None = None
+    """The question as the searches read it (formal words, typos corrected, synonyms)."""
 
 
 @dataclass(frozen=True)

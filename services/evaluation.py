@@ -106,7 +106,7 @@ def evaluate_documents(
             index.close()
             if cache is not None:
                 cache.close()
-    details = tuple(
+    details: tuple[dict[str, object], ...] = tuple(
         {
             "id": o.case.case_id,
             "category": o.case.category,

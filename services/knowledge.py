@@ -23,9 +23,11 @@ from knowledge_base.errors import (
 )
 from knowledge_base.evaluation import EvalReport, run_evaluation
 from knowledge_base.index import KnowledgeIndex
+from knowledge_base.judge import Verdict, judge_answer
 from knowledge_base.language import detect_language
 from knowledge_base.llm import LlmAnswerer
 from knowledge_base.models import KbFeedback, KbQuestion
+from knowledge_base.question import analyse
 from knowledge_base.schemas import Citation, DocumentInfo, SearchFilters, SearchHit
 from services.messages import catalog as services_catalog
 
@@ -148,7 +150,10 @@ class KnowledgeService:
             if _is_follow_up(terms, normalizer.words(question)):
                 query = f"{previous} {question}"
         result = self.index.retrieve(query, k=self.top_k, filters=filters, language=lang)
+        rewritten = result.query
+        info = analyse(rewritten.text if rewritten is not None else question)
         composed: ComposedAnswer | None = None
+        verdict = Verdict(False, False)
         if result.confident or result.tentative:
             hits = list(result.hits)
             if self.llm is not None:
@@ -157,16 +162,19 @@ class KnowledgeService:
                 composed = self.llm.answer(question, usable_hits(hits), language=lang)
             if composed is None:
                 composed = compose(
-                    query,
+                    rewritten.text if rewritten is not None else query,
                     hits,
                     terms=normalizer.terms,
                     idf=self.index.idf,
                     language=lang,
+                    concepts=self.index.known_concepts(rewritten) if rewritten else None,
+                    info=info,
                 )
-            if not composed.citations:
+            verdict = judge_answer(result, composed, info, terms=normalizer.terms)
+            if not verdict.answer:
                 composed = None
         found = composed is not None
-        confident = found and result.confident
+        confident = found and verdict.confident
         text = self._render(composed, lang) if composed is not None else self._not_found(lang)
         if found and not confident:
             text = f"{self.catalog.t('kb.answer.tentative', lang)}\n\n{text}"

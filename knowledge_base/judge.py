@@ -1,0 +1,100 @@
+"""Whether the chosen answer answers the question: "not in the knowledge base" decided on the
+answer, not only on the ranking.
+
+Near-miss questions (another year, another regulation, a number the document sets for
+something else, a fact the excerpt lacks) find a passage about the right topic, so the
+retrieval scores alone cannot tell them apart. The answer can: a question about THR 2019
+answered from a passage about 2018, a "berapa" question answered by a sentence without a
+number, or a question whose specific words the passage never uses, is not answered. One rule
+for Indonesian and English: the checks read numbers, years, names and the question's type, and
+coverage only counts concepts the index knows, so an English question about an Indonesian
+passage is not refused merely for being in English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from knowledge_base.answer import ComposedAnswer
+from knowledge_base.question import QuestionInfo
+from knowledge_base.schemas import SearchHit, SearchResult
+
+_OCR_DIGIT = re.compile(r"(?<=\d)[OoIl]|[OoIl](?=\d)")
+
+
+def _digits_form(text: str) -> str:
+    """OCR'd digits read as digits ("2Ol4" -> "2014")."""
+    table = str.maketrans("OoIl", "0011")
+    for _ in range(3):
+        text = _OCR_DIGIT.sub(lambda m: m.group(0).translate(table), text)
+    return text
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to show: an answer (confident or hedged) or "not in the knowledge base"."""
+
+    answer: bool
+    confident: bool
+    reason: str = ""
+    """Why an answer was withheld (``year``, ``number``, ``type``, ``coverage``, ``retrieval``)."""
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """Thresholds of the answer checks (calibrated on the unanswerable dev/valid sets)."""
+
+    min_coverage: float = 0.5
+    """Below this share of the question's (known) concepts in the chosen sentences and their
+    passage's headings, the answer is refused."""
+    confident_coverage: float = 0.75
+    """From this share up (with a confident retrieval) the answer is given without a caveat."""
+
+
+DEFAULT_JUDGE = JudgeConfig()
+
+
+def judge_answer(
+    result: SearchResult,
+    composed: ComposedAnswer,
+    info: QuestionInfo,
+    *,
+    terms: Callable[[str], list[str]],
+    config: JudgeConfig = DEFAULT_JUDGE,
+) -> Verdict:
+    """The verdict on ``composed`` as an answer to the question ``info`` describes.
+
+    Args:
+        terms: text -> normalised terms (the keyword index's normaliser).
+    """
+    if not (result.confident or result.tentative) or not composed.citations:
+        return Verdict(False, False, "retrieval")
+    evidence = composed.evidence
+    cited = _cited_hits(result, composed)
+    where = _digits_form(" ".join(f"{h.title}\n{h.text}" for h in cited))
+    for year in info.years:
+        if year not in where:
+            return Verdict(False, False, "year")
+    for number in info.numbers:
+        if not re.search(rf"(?<!\d){re.escape(number)}(?!\d)", where):
+            return Verdict(False, False, "number")
+    if info.names:
+        present = set(terms(where))
+        for name in info.names:
+            if not set(terms(name)) <= present:
+                return Verdict(False, False, "name")
+    if evidence is None:  # an LLM's answer: its own NOT_FOUND already spoke
+        return Verdict(True, result.confident)
+    if info.qtype in ("berapa", "kapan") and not evidence.states:
+        return Verdict(False, False, "type")
+    if evidence.coverage < config.min_coverage:
+        return Verdict(False, False, "coverage")
+    confident = result.confident and evidence.coverage >= config.confident_coverage
+    return Verdict(True, confident)
+
+
+def _cited_hits(result: SearchResult, composed: ComposedAnswer) -> list[SearchHit]:
+    ids = {c.chunk_id for c in composed.citations}
+    return [h for h in result.hits if h.chunk_id in ids] or list(result.hits[:1])
