@@ -28,7 +28,8 @@ kb_ingest.register(app)
 def _where(app_ctx: AppContext, citation: Citation) -> str:
     parts = [p for p in (citation.section,) if p]
     if citation.page is not None:
-        parts.append(app_ctx.t("kb.page", page=citation.page))
+        pages = f"{citation.page}–{citation.page_end}" if citation.page_end else citation.page
+        parts.append(app_ctx.t("kb.page", page=pages))
     return ", ".join(parts)
 
 
@@ -39,6 +40,7 @@ def _citation_json(citation: Citation) -> dict[str, Any]:
         "title": citation.title,
         "section": citation.section,
         "page": citation.page,
+        "page_end": citation.page_end,
         "score": citation.score,
         "snippet": citation.snippet,
     }
@@ -158,6 +160,38 @@ def gaps(
             g.last_asked_at.strftime("%Y-%m-%d %H:%M"),
         )
     app_ctx.console.print(table)
+
+
+@app.command("synonyms")
+def synonyms(
+    ctx: typer.Context,
+    add: list[str] = typer.Option(
+        None,
+        "--add",
+        help="Tambah kelompok: --add TPP --add 'tambahan penghasilan pegawai' / add a group.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Keluaran JSON."),
+) -> None:
+    """Domain synonyms and abbreviations: list them, or add a group (no release needed)."""
+    app_ctx = get_ctx(ctx)
+    service = app_ctx.services.knowledge
+    if add:
+        group = service.add_synonyms(add)
+        app_ctx.console.print(app_ctx.t("kb.synonyms.added", group=" | ".join(group)), markup=False)
+        return
+    bundled, user = service.synonyms()
+    if as_json:
+        print_json({"bundled": bundled, "user": user})
+        return
+    out = app_ctx.console
+    out.print(app_ctx.t("kb.synonyms.bundled") + ":", markup=False)
+    for group in bundled:
+        out.print("  " + " | ".join(group), markup=False, highlight=False)
+    out.print(
+        app_ctx.t("kb.synonyms.user", path=app_ctx.settings.synonyms_file) + ":", markup=False
+    )
+    for group in user:
+        out.print("  " + " | ".join(group), markup=False, highlight=False)
 
 
 def to_json_line(item: Mapping[str, object]) -> str:

@@ -44,6 +44,7 @@ from knowledge_base.keyword import TERMS_VERSION, KeywordIndex, TextNormalizer
 from knowledge_base.lexicon import LexiconSource
 from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta, KbQuestion
 from knowledge_base.query import Query, QueryRewriter
+from knowledge_base.rerank import Reranker, rerank
 from knowledge_base.schemas import (
     Anchor,
     ChunkInput,
@@ -143,6 +144,9 @@ class KnowledgeIndex:
         fusion: FusionConfig | None = None,
         normalizer: TextNormalizer | None = None,
         lexicon: LexiconSource | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 20,
+        rerank_weight: float = 0.5,
         batch_size: int = 32,
     ) -> None:
         self._sf = session_factory
@@ -154,6 +158,9 @@ class KnowledgeIndex:
         self.normalizer = normalizer or TextNormalizer()
         self.lexicon = lexicon if lexicon is not None else LexiconSource()
         self._rewriter = QueryRewriter(self.normalizer)
+        self.reranker = reranker
+        self.rerank_top_n = rerank_top_n
+        self.rerank_weight = rerank_weight
         self.batch_size = batch_size
         self._lock = threading.RLock()
         self._keyword = KeywordIndex()
@@ -168,7 +175,13 @@ class KnowledgeIndex:
     def options(self) -> dict[str, Any]:
         """The query settings of this index, to open another index that answers the same way
         (an evaluation's scratch index)."""
-        return {"normalizer": self.normalizer, "lexicon": self.lexicon}
+        return {
+            "normalizer": self.normalizer,
+            "lexicon": self.lexicon,
+            "reranker": self.reranker,
+            "rerank_top_n": self.rerank_top_n,
+            "rerank_weight": self.rerank_weight,
+        }
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
@@ -547,10 +560,16 @@ class KnowledgeIndex:
         # The single-search modes are the baselines: no coverage bonus in their ranking.
         ranking = cfg if mode == "hybrid" else replace(cfg, coverage_weight=0.0)
         fused = fuse(dense, keyword, coverage=coverage, config=ranking)
-        top = fused[:k]
+        rerank_pool = self.rerank_top_n if self.reranker is not None and mode == "hybrid" else 0
+        top = fused[: max(k, rerank_pool)]
         if not top:
             return SearchResult((), False, query=rewritten)
         hits = self._hits(top)
+        if hits and rerank_pool:
+            assert self.reranker is not None
+            scores = self.reranker.score(rewritten.text, [h.text for h in hits])
+            hits = rerank(hits, scores, weight=self.rerank_weight)
+        hits = hits[:k]
         if not hits:
             return SearchResult((), False, query=rewritten)
         lowest = min(dense.values()) if dense else None

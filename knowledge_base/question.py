@@ -176,3 +176,42 @@ def states(qtype: QuestionType, text: str) -> bool:
     if qtype == "yesno":
         return bool(_HAS_RULING.search(text))
     return True
+
+
+# --- long and odd messages ---------------------------------------------------------------
+
+MAX_QUESTION_CHARS = 500
+"""Longer messages are searched for the question they hold (or the asker is asked to
+shorten them); they are never cut silently."""
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
+_MARKUP = re.compile(r"(\*\*|__|~~|`+|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|^#{1,6}\s+|^>\s*)", re.M)
+_QUESTION_START = re.compile(
+    r"^(apa|apakah|bagaimana|gimana|gmn|berapa|brp|kapan|siapa|mengapa|kenapa|di\s?mana|"
+    r"dimanakah|bolehkah|bisakah|dapatkah|haruskah|perlukah|mohon|tolong|minta|"
+    r"what|how|when|who|where|why|which|can|could|is|are|does|do|should|must|please)\b",
+    re.I,
+)
+_SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def clean_message(text: str) -> str:
+    """A message without markup (HTML tags, Markdown emphasis and headings) or extra spaces."""
+    text = _TAG.sub(" ", text)
+    text = _MARKUP.sub(" ", text)
+    return " ".join(text.split())
+
+
+def find_question(text: str, limit: int = MAX_QUESTION_CHARS) -> str | None:
+    """The question inside a long pasted message: its last question sentence (one ending
+    in "?" or opening with a question word); ``None`` when there is none, or it is itself
+    too long. The story around it is left out: its words would only blur the search."""
+    sentences: list[str] = [str(s).strip() for s in _SENTENCES.findall(text) if str(s).strip()]
+    asks = [
+        i
+        for i, sentence in enumerate(sentences)
+        if sentence.endswith("?") or _QUESTION_START.match(sentence)
+    ]
+    if not asks:
+        return None
+    question = sentences[asks[-1]]
+    return question if len(question) <= limit else None

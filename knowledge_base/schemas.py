@@ -101,6 +101,8 @@ class SearchHit:
     anchors: tuple[Anchor, ...] = ()
     """Where the parts of ``text`` stand (page, section); empty for chunks indexed before
     anchors were kept (the whole chunk then stands at ``page`` and ``section``)."""
+    rerank_score: float | None = None
+    """The blended score a configured cross-encoder ordered this hit by (else ``None``)."""
 
 
 @dataclass(frozen=True)

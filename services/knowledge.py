@@ -19,7 +19,9 @@ from knowledge_base.errors import (
     CitationNotFound,
     DocumentNotFound,
     EmptyQuestion,
+    InvalidSynonyms,
     QuestionNotFound,
+    QuestionTooLong,
 )
 from knowledge_base.evaluation import EvalReport, run_evaluation
 from knowledge_base.index import KnowledgeIndex
@@ -27,18 +29,17 @@ from knowledge_base.judge import Verdict, judge_answer
 from knowledge_base.language import detect_language
 from knowledge_base.llm import LlmAnswerer
 from knowledge_base.models import KbFeedback, KbQuestion
-from knowledge_base.question import analyse
+from knowledge_base.question import MAX_QUESTION_CHARS, analyse, clean_message, find_question
 from knowledge_base.schemas import Citation, DocumentInfo, SearchFilters, SearchHit
 from services.messages import catalog as services_catalog
 
-__all__ = ["Answer", "Citation", "EvalReport", "Gap", "KnowledgeService", "Turn"]
+__all__ = ["Answer", "Citation", "EvalReport", "Gap", "KnowledgeService", "SourcePassage", "Turn"]
 
 _FOLLOW_UP = (
     "itu tersebut ini nya dia mereka juga lagi lalu kemudian selanjutnya bagaimana dengan "
     "it that this they them those also then what about"
 )
 _FOLLOW_UP_WORDS = frozenset(_FOLLOW_UP.split())
-_MAX_QUESTION_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,14 @@ class Answer:
     """``False`` for a tentative answer: relevant passages that may not answer exactly."""
     text: str = ""
     """The answer proper (with its ``[n]`` markers), without the notes around it."""
+
+
+@dataclass(frozen=True)
+class SourcePassage:
+    """A cited passage, with the ``(start, end)`` offsets of the sentences the answer quoted."""
+
+    text: str
+    quotes: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,11 +146,18 @@ class KnowledgeService:
                 referring question ("and for e-RK?") is searched together with the last one.
             asked_by: who asked (``"tg:123"``, ``"cli"``), kept in the question log.
         """
-        question = " ".join(question.split())[:_MAX_QUESTION_CHARS]
+        question = clean_message(question)
         normalizer = self.index.normalizer
-        terms = normalizer.terms(question)
         if not normalizer.words(question):
             raise EmptyQuestion()
+        extracted: str | None = None
+        if len(question) > MAX_QUESTION_CHARS:
+            # Never cut silently: answer the question the message holds, and say which.
+            extracted = find_question(question)
+            if extracted is None:
+                raise QuestionTooLong(length=len(question), limit=MAX_QUESTION_CHARS)
+            question = extracted
+        terms = normalizer.terms(question)
         lang = detect_language(question, default=language or "id")
         query = question
         if history:
@@ -178,6 +194,9 @@ class KnowledgeService:
         text = self._render(composed, lang) if composed is not None else self._not_found(lang)
         if found and not confident:
             text = f"{self.catalog.t('kb.answer.tentative', lang)}\n\n{text}"
+        if extracted is not None:
+            note = self.catalog.t("kb.answer.extracted", lang, question=extracted)
+            text = f"{note}\n\n{text}"
         top = result.hits[0] if result.hits else None
         question_id = self._log(
             question=question,
@@ -238,6 +257,8 @@ class KnowledgeService:
                         "page": citation.page,
                         "score": citation.score,
                         "passage": passage,
+                        "page_end": citation.page_end,
+                        "quotes": [list(q) for q in citation.quotes],
                     }
                 )
         row = KbQuestion(
@@ -266,13 +287,22 @@ class KnowledgeService:
     # ------------------------------------------------------------------ follow-ups
     def citation_passage(self, question_id: int, number: int) -> str:
         """The full passage behind citation ``number`` of an answer (as it was when answered)."""
+        return self.citation_source(question_id, number).text
+
+    def citation_source(self, question_id: int, number: int) -> SourcePassage:
+        """The passage behind citation ``number`` and where the quoted sentences stand in it."""
         with self._sf() as s:
             row = s.get(KbQuestion, question_id)
             if row is None:
                 raise QuestionNotFound(question_id=question_id)
             for citation in row.citations or []:
                 if citation.get("number") == number:
-                    return str(citation.get("passage", ""))
+                    quotes = tuple(
+                        (int(q[0]), int(q[1]))
+                        for q in citation.get("quotes") or []
+                        if isinstance(q, list) and len(q) == 2
+                    )
+                    return SourcePassage(str(citation.get("passage", "")), quotes)
         raise CitationNotFound(question_id=question_id, number=number)
 
     def feedback(self, question_id: int, helpful: bool, *, user: str) -> None:
@@ -381,6 +411,19 @@ class KnowledgeService:
     def warm_up(self) -> None:
         """Load the index and the model before the first question (the bot does it at start)."""
         self.index.warm_up()
+
+    # ------------------------------------------------------------------ synonyms
+    def synonyms(self) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+        """The synonym groups in force: (shipped with Sinergi, added by trainers)."""
+        source = self.index.lexicon
+        return source.bundled_groups(), source.user_groups()
+
+    def add_synonyms(self, expressions: Sequence[str]) -> tuple[str, ...]:
+        """Add a synonym group to the trainers' file; questions use it from the next one on."""
+        try:
+            return self.index.lexicon.add_group(expressions)
+        except ValueError as exc:
+            raise InvalidSynonyms(detail=str(exc)) from exc
 
     # ------------------------------------------------------------------ documents
     def list_documents(self) -> list[DocumentInfo]:
