@@ -9,6 +9,8 @@ as the others. Step lists are kept whole when the question asks how to do someth
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -167,6 +169,108 @@ class Evidence:
     """Question terms found nowhere in the passage, its title or heading."""
 
 
+_DEFINES = re.compile(
+    r"\b(adalah|merupakan|ialah|yaitu|yakni|selanjutnya disebut|selanjutnya disingkat|"
+    r"dimaksud dengan|is|are|means|refers to)\b",
+    re.I,
+)
+FEATURES = (
+    "coverage",
+    "framed",
+    "focus",
+    "states",
+    "defines",
+    "bigrams",
+    "rank",
+    "relative",
+    "position",
+    "first",
+    "length",
+    "list",
+)
+UNIT_WEIGHTS: tuple[float, ...] = (1.0, 0.3, 0.0, 0.2, 0.0, 0.0, -0.03, 0.15, -0.004, 0.0, 0.0, 0.0)
+"""Weights of :data:`FEATURES` in a unit's score."""
+
+
+def unit_features(
+    span: Span,
+    index: int,
+    rank: int,
+    relative: float,
+    context: set[str],
+    info: QuestionInfo,
+    weighted: Sequence[tuple[float, Sequence[frozenset[str]]]],
+    terms: Callable[[str], list[str]],
+    question_terms: Sequence[str] = (),
+) -> list[float]:
+    """What the unit scorer reads of one unit (names in :data:`FEATURES`)."""
+    own = set(terms(span.text))
+    total = sum(w for w, _ in weighted) or 1.0
+    direct = framed = focus = focus_total = 0.0
+    for weight, alternatives in weighted:
+        in_unit = any(a <= own for a in alternatives)
+        in_context = any(a <= context for a in alternatives)
+        if in_unit:
+            direct += weight
+        if in_unit or in_context:
+            framed += weight
+        if not in_context:
+            focus_total += weight
+            if in_unit:
+                focus += weight
+    pairs = set(itertools.pairwise(terms(span.text)))
+    wanted = list(itertools.pairwise(question_terms))
+    bigrams = sum(1 for p in wanted if p in pairs) / len(wanted) if wanted else 0.0
+    defines = 1.0 if info.asks_definition and _DEFINES.search(span.text) else 0.0
+    return [
+        direct / total,
+        (framed - direct) / total,
+        focus / focus_total if focus_total else 0.0,
+        1.0 if states(info.qtype, span.text) else 0.0,
+        defines,
+        bigrams,
+        float(rank),
+        relative,
+        math.log1p(index),
+        1.0 if index == 0 else 0.0,
+        math.log1p(len(span.text)) / 6.0,
+        1.0 if span.is_list else 0.0,
+    ]
+
+
+def weigh(
+    concepts: Concepts, idf: Callable[[str], float]
+) -> list[tuple[float, list[frozenset[str]]]]:
+    """Each concept's weight (the IDF of its own terms) and its alternatives as term sets."""
+    return [
+        (sum(idf(t) for t in set(own)) or 0.0, [frozenset(a) for a in alternatives if a])
+        for own, alternatives in concepts
+    ]
+
+
+def candidate_units(
+    hits: Sequence[SearchHit],
+    info: QuestionInfo,
+    weighted: Sequence[tuple[float, Sequence[frozenset[str]]]],
+    terms: Callable[[str], list[str]],
+    question_terms: Sequence[str],
+) -> list[tuple[int, int, Span, list[float]]]:
+    """Every unit of ``hits`` with its features: ``(hit rank, index, span, features)``."""
+    if not hits:
+        return []
+    best = hits[0].score or 1e-9
+    out: list[tuple[int, int, Span, list[float]]] = []
+    for rank, hit in enumerate(hits):
+        context = set(terms(f"{hit.title} {hit.section or ''}"))
+        offset = _body_offset(hit)
+        for i, span in enumerate(split_spans(hit.text[offset:], offset)):
+            features = unit_features(
+                span, i, rank, hit.score / best, context, info, weighted, terms, question_terms
+            )
+            out.append((rank, i, span, features))
+    return out
+
+
 MAX_CHARS = 320
 """A sentence longer than this is cut to its clauses that carry the question's terms."""
 
@@ -214,10 +318,7 @@ def compose(
         usable = same
     if concepts is None:
         concepts = [((t,), ((t,),)) for t in dict.fromkeys(terms(question))]
-    weighted = [
-        (sum(idf(t) for t in set(own)) or 0.0, [frozenset(a) for a in alternatives if a])
-        for own, alternatives in concepts
-    ]
+    weighted = weigh(concepts, idf)
     total = sum(w for w, _ in weighted) or 1.0
 
     def coverage_of(found: set[str]) -> float:
@@ -225,25 +326,17 @@ def compose(
 
     units: list[_Unit] = []
     contexts: list[set[str]] = []
-    for rank, hit in enumerate(usable):
-        context = set(terms(f"{hit.title} {hit.section or ''}"))
-        contexts.append(context)
-        offset = _body_offset(hit)
-        spans = split_spans(hit.text[offset:], offset)
-        for i, span in enumerate(spans):
-            own = set(terms(span.text))
-            direct = coverage_of(own)
-            framed = coverage_of(own | context)
-            stated = states(info.qtype, span.text)
-            score = (
-                direct
-                + 0.3 * (framed - direct)
-                + (0.2 if stated else 0.0)
-                + 0.15 * (hit.score / best)
-                - 0.03 * rank
-                - 0.004 * i
-            )
-            units.append(_Unit(rank, i, span, score, framed, stated))
+    for rank, index, span, features in candidate_units(
+        usable, info, weighted, terms, [t for own, _ in concepts for t in own]
+    ):
+        if index == 0:
+            hit = usable[rank]
+            contexts.append(set(terms(f"{hit.title} {hit.section or ''}")))
+        score = sum(w * x for w, x in zip(UNIT_WEIGHTS, features, strict=True))
+        units.append(_Unit(rank, index, span, score, features[1] + features[0], features[3] > 0))
+    while len(contexts) < len(usable):
+        hit = usable[len(contexts)]
+        contexts.append(set(terms(f"{hit.title} {hit.section or ''}")))
     if not units:
         return ComposedAnswer("", (), lang, None)
 

@@ -543,7 +543,8 @@ class EmbeddingCache(Embeddings):
                 )
                 self._db.commit()
             for k, v in zip(missing, vectors, strict=True):
-                found[k] = list(v)
+                # As stored (float32), so a text gets the same vector cached or not.
+                found[k] = np.asarray(v, dtype=np.float32).tolist()
         return [found[k] for k in keys]
 
     def embed_query(self, text: str) -> list[float]:

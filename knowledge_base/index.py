@@ -40,6 +40,7 @@ from knowledge_base.fusion import (
     fusion_for,
     judge,
 )
+from knowledge_base.judge import judge_for
 from knowledge_base.keyword import TERMS_VERSION, KeywordIndex, TextNormalizer
 from knowledge_base.lexicon import LexiconSource
 from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta, KbQuestion
@@ -155,6 +156,7 @@ class KnowledgeIndex:
         self.clock: Clock = clock or SystemClock()
         self.model_id = model_id(embeddings)
         self.fusion = fusion if fusion is not None else fusion_for(self.model_id)
+        self.judge = judge_for(self.model_id)
         self.normalizer = normalizer or TextNormalizer()
         self.lexicon = lexicon if lexicon is not None else LexiconSource()
         self._rewriter = QueryRewriter(self.normalizer)
@@ -709,6 +711,10 @@ class KnowledgeIndex:
     def query_terms(self, text: str) -> list[str]:
         """The BM25 terms of ``text`` (for grouping questions and similar uses)."""
         return self.normalizer.terms(text)
+
+    def knows(self, term: str) -> bool:
+        """Whether any indexed passage holds ``term``."""
+        return self._keyword.df(term) > 0
 
     def known_concepts(
         self, query: Query

@@ -75,6 +75,14 @@ _LIST = re.compile(
     r"\b(apa\s+saja|siapa\s+saja|apa\s+aja|mana\s+saja|sebutkan|what\s+are|which\s+are|list)\b"
 )
 _NEGATION = re.compile(r"\b(tidak|bukan|belum|tanpa|kecuali|not|no|never|without|except)\b")
+_DEFINITION = re.compile(
+    r"\b(dimaksud dengan|yang dimaksud|arti|artinya|pengertian|definisi|apa itu|apakah itu|"
+    r"kepanjangan|singkatan|what is|what are|what does|meaning|stand for)\b"
+)
+_REFERENCE = re.compile(
+    r"\b(?:PP|UU|Perpres|Permen\w*|Perda|Perwal|Perbup|Pergub|Nomor|No\.?)\s*(\d{1,4})(?=\s*(?:/|"
+    r"[Tt]ahun|[Tt]h\.?)\s*\d{4})",
+)
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
 _NAME = re.compile(r"\b([A-Z][\w.-]*[A-Z0-9][\w.-]*|[A-Z][a-z]+[A-Z]\w*|[A-Z]{2,}\w*)\b")
@@ -92,7 +100,11 @@ class QuestionInfo:
     numbers: tuple[str, ...]
     """Numbers other than years ("PP 45/2017" -> 45; 2017 is a year)."""
     names: tuple[str, ...]
-    """Acronyms and mixed-case names ("THR", "Forkopimda"? no: "OpenSID", "SLiMS", "DPRD")."""
+    """Acronyms and mixed-case names ("THR", "OpenSID", "SLiMS", "DPRD")."""
+    references: tuple[str, ...] = ()
+    """Numbers of the regulations the question names ("PP 50/2008" -> "50")."""
+    asks_definition: bool = False
+    """"Apa yang dimaksud dengan X", "what is X": the answer is X's definition."""
 
 
 def question_type(text: str) -> QuestionType:
@@ -121,6 +133,8 @@ def analyse(text: str) -> QuestionInfo:
         years=years,
         numbers=numbers,
         names=names,
+        asks_definition=bool(_DEFINITION.search(lowered)),
+        references=tuple(dict.fromkeys(_REFERENCE.findall(text))),
     )
 
 

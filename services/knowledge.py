@@ -170,7 +170,7 @@ class KnowledgeService:
         info = analyse(rewritten.text if rewritten is not None else question)
         composed: ComposedAnswer | None = None
         verdict = Verdict(False, False)
-        if result.confident or result.tentative:
+        if result.hits:
             hits = list(result.hits)
             if self.llm is not None:
                 # The model sees only the passages an answer may use, never the rest of the
@@ -186,7 +186,14 @@ class KnowledgeService:
                     concepts=self.index.known_concepts(rewritten) if rewritten else None,
                     info=info,
                 )
-            verdict = judge_answer(result, composed, info, terms=normalizer.terms)
+            verdict = judge_answer(
+                result,
+                composed,
+                info,
+                terms=normalizer.terms,
+                known=self.index.knows,
+                config=self.index.judge,
+            )
             if not verdict.answer:
                 composed = None
         found = composed is not None
