@@ -25,6 +25,7 @@ _RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
         "kapan",
         re.compile(
             r"\b(kapan(kah)?|(tanggal|tahun|bulan|hari|pukul|jam)\s+(berapa|apa)|sejak kapan|"
+            r"batas\s+waktu|tenggat|jatuh\s+tempo|deadline|by\s+when|"
             r"(tiap|setiap)\s+(berapa|brp)|berapa\s+(bulan|tahun|minggu|hari)\s+sekali|"
             r"when|what\s+(date|year|time|day)|how\s+often|in\s+which\s+year)\b"
         ),
@@ -69,12 +70,16 @@ _YESNO = re.compile(
     r"^\s*(bolehkah|dapatkah|bisakah|haruskah|perlukah|wajibkah|benarkah|apakah\s+\w+\s+"
     r"(boleh|bisa|dapat|harus|perlu|wajib|tetap|termasuk|berlaku|dikenakan)|"
     r"(is|are|does|do|can|must|should|may|will|was|were|has|have|did)\s)"
-    r"|\b(gak|nggak|enggak|ga|tidak|bukan|atau\s+tidak|or\s+not)\s*\??\s*$"
+    r"|\b(gak|nggak|enggak|ga|tidak|bukan|atau\s+tidak|or\s+not)\s*(sih|ya|kah|dong)?\s*\??\s*$"
 )
 _LIST = re.compile(
     r"\b(apa\s+saja|siapa\s+saja|apa\s+aja|mana\s+saja|sebutkan|what\s+are|which\s+are|list)\b"
 )
-_NEGATION = re.compile(r"\b(tidak|bukan|belum|tanpa|kecuali|not|no|never|without|except)\b")
+# A negated restriction ("cabang ilmu yang *tidak* mempelajari reptil", "which ... does not"),
+# not "paling tidak" (at least) nor an informal "gak?" closing a yes/no question.
+_NEGATION = re.compile(
+    r"\b(yang|which|that|who)\s+(tidak|bukan|belum|not|does\s+not|do\s+not|is\s+not|are\s+not)\b"
+)
 _DEFINITION = re.compile(
     r"\b(dimaksud dengan|yang dimaksud|arti|artinya|pengertian|definisi|apa itu|apakah itu|"
     r"kepanjangan|singkatan|what is|what are|what does|meaning|stand for)\b"
@@ -105,6 +110,16 @@ class QuestionInfo:
     """Numbers of the regulations the question names ("PP 50/2008" -> "50")."""
     asks_definition: bool = False
     """"Apa yang dimaksud dengan X", "what is X": the answer is X's definition."""
+
+
+TYPE_WORDS: dict[str, str] = {
+    "kapan": "batas waktu tenggat jatuh tempo deadline tanggal when date",
+    "berapa": "jumlah besaran how many much",
+    "syarat": "syarat persyaratan kriteria requirement requirements criteria conditions",
+    "bagaimana": "cara langkah prosedur tahapan how steps procedure",
+}
+"""Words that say what kind of answer is asked, not what it is about: "batas waktu
+memeriksa laporan" asks *when* the report is checked; a sentence need not repeat them."""
 
 
 def question_type(text: str) -> QuestionType:

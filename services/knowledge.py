@@ -192,6 +192,7 @@ class KnowledgeService:
                 info,
                 terms=normalizer.terms,
                 known=self.index.knows,
+                synonyms=[c.alternatives for c in rewritten.concepts] if rewritten else (),
                 config=self.index.judge,
             )
             if not verdict.answer:

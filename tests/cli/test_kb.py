@@ -179,7 +179,7 @@ def test_eval_on_documents_through_the_real_pipeline(
 
 def test_eval_needs_one_kind_of_input(data_dir: Path, tmp_path: Path) -> None:
     docs, questions = _domain_set(tmp_path)
-    corpus, queries, qrels, _ = write_beir(tmp_path)
+    corpus, *_ = write_beir(tmp_path)
     assert main(["kb", "eval", "--docs", str(docs)]) == ExitStatus.USAGE
     mixed = ["kb", "eval", "--docs", str(docs), "--questions", str(questions)]
     assert main([*mixed, "--corpus", str(corpus)]) == ExitStatus.USAGE
