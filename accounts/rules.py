@@ -34,6 +34,7 @@ GAPS: Final = "gaps"  # see unanswered questions
 ANSWER_AS_TRAINER: Final = "answer_as_trainer"
 VIEW_AGREEMENTS: Final = "view_agreements"
 UPDATE_MILESTONE: Final = "update_milestone"
+RECORD_AGREEMENT: Final = "record_agreement"  # read a signed agreement into a draft, save it
 REPORT: Final = "report"  # timeline chart of an agreement
 PORTFOLIO: Final = "portfolio"  # every agreement, every region
 MANAGE_USERS: Final = "manage_users"  # approve, reject, invite, remove
@@ -44,7 +45,7 @@ _BASE: Final = frozenset({ASK, SOURCES, FEEDBACK, ASK_TRAINER})
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     OFFICIAL: _BASE,
     TRAINER: _BASE | {UPLOAD, REMOVE_DOCUMENT, GAPS, ANSWER_AS_TRAINER},
-    COORDINATOR: _BASE | {VIEW_AGREEMENTS, UPDATE_MILESTONE, REPORT},
+    COORDINATOR: _BASE | {VIEW_AGREEMENTS, UPDATE_MILESTONE, RECORD_AGREEMENT, REPORT},
     ADMIN: _BASE
     | {
         UPLOAD,
@@ -53,6 +54,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
         ANSWER_AS_TRAINER,
         VIEW_AGREEMENTS,
         UPDATE_MILESTONE,
+        RECORD_AGREEMENT,
         REPORT,
         PORTFOLIO,
         MANAGE_USERS,

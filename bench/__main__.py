@@ -11,7 +11,7 @@ import sys
 import time
 
 # Ordered cheapest first, so a quick run gives early figures.
-BENCHMARKS = ("tracker", "reminders", "ingest", "latency", "retrieval", "bot")
+BENCHMARKS = ("tracker", "reminders", "ingest", "intake", "latency", "retrieval", "bot")
 
 
 def main(argv: list[str] | None = None) -> int:

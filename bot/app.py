@@ -22,7 +22,7 @@ from telegram.request import BaseRequest
 from bot import reminders
 from bot.commands import publish_default
 from bot.errors import on_error
-from bot.handlers import access, admin, agreements, questions, trainers
+from bot.handlers import access, admin, agreements, intake, questions, trainers
 from bot.handlers.common import reply_html
 from bot.i18n import t_html
 from bot.keyboards import CallbackSigner
@@ -110,6 +110,7 @@ def build_application(
 def register_handlers(application: Application, services: Services) -> None:  # type: ignore[type-arg]
     """Order matters within a group: dialogs and commands before the catch-all question handler."""
     settings = app_state(application).settings
+    intake.register(application)  # before /mou: "/mou baru" starts the intake dialog
     agreements.register(application)
     access.register(application)
     questions.register(application, settings.trainers_chat_id)

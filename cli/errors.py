@@ -25,12 +25,14 @@ class ExitStatus(IntEnum):
     CONFIGURATION = 7
 
 
+# Configuration first: an error that is also invalid input for one file (OCR not installed,
+# ``ingest.ocr_unavailable``) is the operator's to fix.
 _BY_TYPE: tuple[tuple[type[AppError], ExitStatus], ...] = (
+    (ConfigurationError, ExitStatus.CONFIGURATION),
     (NotFound, ExitStatus.NOT_FOUND),
     (PermissionDenied, ExitStatus.PERMISSION),
     (InvalidInput, ExitStatus.INVALID_INPUT),
     (ServiceUnavailable, ExitStatus.UNAVAILABLE),
-    (ConfigurationError, ExitStatus.CONFIGURATION),
 )
 
 

@@ -32,7 +32,8 @@ def register(kb_app: typer.Typer) -> None:
         doc_type: str | None = typer.Option(
             None,
             "--doc-type",
-            help="manual, best_practice, sop, regulation or faq (default: guessed).",
+            help="manual, best_practice, sop, regulation, faq, agreement or evidence "
+            "(default: guessed).",
         ),
         uploader: str = typer.Option("cli", "--uploader", help="Recorded as the uploader."),
         as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -108,7 +109,7 @@ def register(kb_app: typer.Typer) -> None:
 
 
 class _ProgressBar:
-    """Files done out of the batch, and chunks embedded for the current file."""
+    """Files done out of the batch; scanned pages read and chunks embedded for the current one."""
 
     def __init__(self, app_ctx: AppContext) -> None:
         self._t = app_ctx.t
@@ -122,6 +123,7 @@ class _ProgressBar:
         )
         self._files: TaskID | None = None
         self._chunks: TaskID | None = None
+        self._pages: TaskID | None = None  # scanned pages read (OCR) of the current file
 
     def __enter__(self) -> _ProgressBar:
         self._progress.__enter__()
@@ -136,9 +138,16 @@ class _ProgressBar:
             self._files = progress.add_task("", total=event.total)
         if event.stage == "start":
             progress.update(self._files, description=self._t("ingest.progress", file=event.file))
-            if self._chunks is not None:
-                progress.remove_task(self._chunks)
-                self._chunks = None
+            for task in (self._chunks, self._pages):
+                if task is not None:
+                    progress.remove_task(task)
+            self._chunks = self._pages = None
+        elif event.stage == "ocr":
+            if self._pages is None:
+                self._pages = progress.add_task(
+                    "  " + self._t("ingest.progress.ocr"), total=event.pages_total or None
+                )
+            progress.update(self._pages, completed=event.pages_done, total=event.pages_total)
         elif event.stage == "embed":
             if self._chunks is None:
                 self._chunks = progress.add_task("  embedding", total=event.chunks_total or None)

@@ -10,6 +10,8 @@ from rich.table import Table
 
 from cli.context import AppContext, get_ctx, print_json
 from cli.errors import ExitStatus
+from cli.intake import print_files
+from cli.intake import register as register_intake
 from core.errors import AppError
 from mou_tracker.dates import parse_date
 from mou_tracker.errors import ImportRejected
@@ -153,6 +155,7 @@ def show(
     tracker = app_ctx.services.tracker
     detail = tracker.get_agreement(agreement_id, at=_at(app_ctx, at))
     entries = tracker.audit(agreement_id) if audit else None
+    kept = app_ctx.services.evidence.list_files(agreement_id)
     if as_json:
         data = _summary_json(detail)
         data.update(
@@ -160,6 +163,7 @@ def show(
             parent_id=detail.parent_id,
             template=detail.template,
             milestones=list(detail.milestones),
+            files=kept,
         )
         if entries is not None:
             data["audit"] = entries
@@ -195,6 +199,7 @@ def show(
         console.print(f"{app_ctx.t('tracker.show.parent')}: #{detail.parent_id}")
     if detail.milestones:
         console.print(_milestone_table(app_ctx, detail.milestones))
+    print_files(app_ctx, kept)
     for e in entries or []:
         console.print(
             f"{e.at.isoformat()} {e.actor} {e.action} {e.details}", highlight=False, markup=False
@@ -572,3 +577,6 @@ def report(
                 str(r.days_left),
             )
         console.print(table)
+
+
+register_intake(app)

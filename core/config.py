@@ -79,6 +79,20 @@ class Settings(BaseSettings):
         "line, expressions separated by '|'; read again when the file changes.",
     )
 
+    # OCR of scans and photos (Tesseract; optional at run time).
+    ocr_languages: str = Field(
+        default="ind", description="Tesseract languages, e.g. 'ind' or 'ind+eng' (slower)."
+    )
+    tesseract_cmd: str = Field(default="tesseract", description="The tesseract program.")
+    ocr_max_pages: int = Field(default=100, ge=1, description="Scanned pages read per file.")
+    ocr_dpi: int = Field(default=200, ge=72, le=600, description="Scanned PDF render DPI.")
+    ocr_max_pixels: int = Field(
+        default=9_000_000, ge=100_000, description="Per page, after scaling."
+    )
+    ocr_page_timeout_s: float = Field(default=60.0, gt=0, description="Per scanned page.")
+    ocr_timeout_s: float = Field(default=900.0, gt=0, description="Per file, all its pages.")
+    ocr_concurrency: int = Field(default=1, ge=1, description="Files OCR'd at the same time.")
+
     # --- optional LLM answers --------------------------------------------------------------
     llm_provider: Literal["none", "openai", "ollama"] = "none"
     llm_base_url: str | None = None
@@ -164,6 +178,11 @@ class Settings(BaseSettings):
     def originals_dir(self) -> Path:
         """Uploaded original files, kept so the index can be rebuilt without re-uploading."""
         return self.data_dir / "originals"
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Milestone evidence and agreements' source documents, content-addressed."""
+        return self.data_dir / "evidence"
 
     @property
     def max_upload_bytes(self) -> int:

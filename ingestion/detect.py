@@ -26,6 +26,16 @@ SUPPORTED_EXTENSIONS = frozenset(
     {".pdf", ".docx", ".html", ".htm", ".xhtml", ".md", ".markdown", ".txt", ".text"}
 )
 MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown"})
+# Scans and photos, read with OCR: accepted as uploads, not picked up when walking a folder
+# (a folder of manuals holds screenshots that are illustrations, not documents).
+SCAN_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff"})
+UPLOAD_EXTENSIONS = SUPPORTED_EXTENSIONS | SCAN_EXTENSIONS
+_IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+)
 
 # Formats people try to upload that we recognise but do not read.
 _OTHER_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -71,6 +81,11 @@ class Detected:
     media_type: str
     text: str | None = None
     encoding: str | None = None
+
+
+def image_kind(data: bytes) -> str | None:
+    """``png``, ``jpeg`` or ``tiff`` for an image OCR can read, else None."""
+    return next((kind for magic, kind in _IMAGE_MAGIC if data.startswith(magic)), None)
 
 
 def extension(filename: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import InvalidInput
+from core.errors import ConfigurationError, InvalidInput
 
 
 class IngestError(InvalidInput):
@@ -100,3 +100,33 @@ class InvalidDocType(IngestError):
     """A document type that is not one of ``choices``."""
 
     code = "ingest.invalid_doc_type"
+
+
+class OcrUnavailable(IngestError, ConfigurationError):
+    """A scan needs OCR but Tesseract (``missing="tesseract"``) or its language data is absent."""
+
+    code = "ingest.ocr_unavailable"
+
+
+class ScanTooLong(IngestError):
+    """A scan with more pages (``pages``) than OCR reads in one file (``limit``)."""
+
+    code = "ingest.scan_too_long"
+
+
+class OcrTimeout(IngestError):
+    """OCR ran out of its time budget (``seconds``) at page ``page``."""
+
+    code = "ingest.ocr_timeout"
+
+
+class ImageTooLarge(IngestError):
+    """An image whose pixel count (``pixels``) is above what OCR accepts (``limit``)."""
+
+    code = "ingest.image_too_large"
+
+
+class ScanUnreadable(NoText):
+    """A scan OCR read without finding text (blank, blurred or too small)."""
+
+    code = "ingest.scan_unreadable"

@@ -154,8 +154,24 @@ def _first_heading(blocks: list[Block]) -> str | None:
 # PDF
 
 
-def load_pdf(filename: str, data: bytes) -> LoadedDocument:
-    """Text layer of every page, with page numbers; refuses encrypted and image-only PDFs."""
+#: Pages with fewer letters than this in their text layer are treated as scanned images.
+MIN_PAGE_LETTERS = 20
+
+#: Reads scanned pages: 1-based page numbers -> their lines (see ``ingestion.scans``).
+PageReader = Callable[[list[int]], dict[int, list[str]]]
+
+
+def needs_ocr(lines: list[str]) -> bool:
+    """Whether a page's text layer is too thin to be the page's text (a scanned page)."""
+    return sum(ch.isalpha() for line in lines for ch in line) < MIN_PAGE_LETTERS
+
+
+def load_pdf(filename: str, data: bytes, *, read_scans: PageReader | None = None) -> LoadedDocument:
+    """Text layer of every page, with page numbers; refuses encrypted and image-only PDFs.
+
+    With ``read_scans``, pages without a text layer are read by it (OCR) instead of left empty;
+    pages that have one keep it.
+    """
     from pypdf import PdfReader
 
     blocks: list[Block] = []
@@ -171,6 +187,11 @@ def load_pdf(filename: str, data: bytes) -> LoadedDocument:
                 raise EncryptedPdf(filename)
         pages = list(reader.pages)
         page_lines = [(page.extract_text() or "").splitlines() for page in pages]
+        if read_scans is not None:
+            scanned = [n for n, lines in enumerate(page_lines, start=1) if needs_ocr(lines)]
+            if scanned:
+                for number, lines in read_scans(scanned).items():
+                    page_lines[number - 1] = lines
         outline = _pdf_outline(reader)
         for number, lines in enumerate(strip_page_furniture(page_lines), start=1):
             blocks.extend(blocks_from_lines(_join_hyphenated(lines), page=number, headings=outline))
@@ -191,6 +212,22 @@ def load_pdf(filename: str, data: bytes) -> LoadedDocument:
         date=created,
         page_count=len(pages),
     )
+
+
+def pdf_page_lines(filename: str, data: bytes) -> list[list[str]]:
+    """The text layer of each page as printed lines (no clean-up): empty for scanned pages."""
+    from pypdf import PdfReader
+
+    with _parser_boundary(filename, "pdf"):
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except Exception as exc:  # unsupported ciphers too
+                raise EncryptedPdf(filename) from exc
+            if not opened:
+                raise EncryptedPdf(filename)
+        return [(page.extract_text() or "").splitlines() for page in reader.pages]
 
 
 def _pdf_outline(reader: Any) -> dict[str, int]:
@@ -846,3 +883,8 @@ def load(filename: str, data: bytes) -> LoadedDocument:
         sniff.TEXT: lambda: load_text(filename, text or ""),
     }
     return loaders[detected.media_type]()
+
+
+# Public names for the scan loader (``ingestion.scans``), which builds blocks the same way.
+join_hyphenated = _join_hyphenated
+first_heading = _first_heading

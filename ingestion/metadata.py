@@ -6,7 +6,7 @@ import re
 import unicodedata
 from pathlib import PurePath
 
-DOC_TYPES = ("manual", "best_practice", "sop", "regulation", "faq")
+DOC_TYPES = ("manual", "best_practice", "sop", "regulation", "faq", "agreement", "evidence")
 
 # Canonical app names and the spellings people use in titles and file names.
 KNOWN_APPS: dict[str, tuple[str, ...]] = {
@@ -86,6 +86,9 @@ def normalize_doc_type(value: str | None) -> str | None:
         "panduan": "manual",
         "regulasi": "regulation",
         "peraturan": "regulation",
+        "perjanjian": "agreement",
+        "kesepakatan": "agreement",
+        "bukti": "evidence",
     }
     return aliases.get(key, key)
 

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingestion import loaders
+from ingestion import scans
 from ingestion.chunking import chunk_blocks
 from ingestion.errors import FileTooLarge, InvalidDocType, NoText
 from ingestion.language import detect_language
@@ -24,6 +24,7 @@ from ingestion.metadata import (
     normalize_doc_type,
     title_from_filename,
 )
+from ingestion.ocr import PageProgress, TesseractOcr
 from ingestion.schemas import Block
 from ingestion.structure import find_regulation, structure_regulation
 from knowledge_base.schemas import ChunkInput, DocumentInput
@@ -54,17 +55,21 @@ def prepare(
     language: str | None = None,
     uploader: str | None = None,
     source_hash: str | None = None,
+    ocr: TesseractOcr | None = None,
+    ocr_progress: PageProgress | None = None,
+    title: str | None = None,
 ) -> PreparedDocument:
     """Parse and chunk one file; raises an :class:`~ingestion.errors.IngestError` if unusable.
 
     Explicit ``app``/``doc_type``/``language`` win over what the document declares (Markdown
     front matter, HTML ``lang``), which wins over what is guessed from its title and name.
+    Scanned pages and images are read with ``ocr`` (see :mod:`ingestion.scans`).
     """
     if max_bytes is not None and len(data) > max_bytes:
         raise FileTooLarge(
             filename, size_mb=round(len(data) / 2**20, 1), limit_mb=round(max_bytes / 2**20, 1)
         )
-    loaded = loaders.load(filename, data)
+    loaded = scans.load(filename, data, ocr, progress=ocr_progress)
     declared = loaded.declared
     blocks: Sequence[Block] = loaded.blocks
     body = "\n".join(b.text for b in blocks[:200])
@@ -74,7 +79,8 @@ def prepare(
     if structured is not None:
         blocks = structured
     title = (
-        declared.get("title")
+        title
+        or declared.get("title")
         or (regulation.title if regulation else None)
         or loaded.title
         or title_from_filename(filename)

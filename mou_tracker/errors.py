@@ -152,3 +152,30 @@ class TrackerError(AppError):
     """Any other failure of the tracker."""
 
     code = "tracker.error"
+
+
+class AgreementFileNotFound(NotFound):
+    """A kept file (source document or evidence) that does not exist, or whose bytes are gone."""
+
+    code = "file.not_found"
+
+    def __init__(self, file_id: int) -> None:
+        super().__init__(f"file {file_id} not found", file_id=file_id)
+
+
+class IntakeIncomplete(InvalidInput):
+    """A draft that cannot be saved yet: ``missing`` names the fields still to fill in."""
+
+    code = "intake.incomplete"
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"draft incomplete: {missing}", missing=", ".join(missing))
+
+
+class IntakeSourceMissing(NotFound):
+    """The draft's file is no longer in the store (it must be sent again)."""
+
+    code = "intake.source_missing"
+
+    def __init__(self, filename: str) -> None:
+        super().__init__(f"intake source missing: {filename}", file=filename)

@@ -133,3 +133,29 @@ class AuditEntry(Base):
     milestone_id: Mapped[int | None] = mapped_column(Integer, default=None)
     action: Mapped[str] = mapped_column(String(50))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AgreementFile(Base):
+    """A file kept for an agreement: its signed source document, or a milestone's evidence.
+
+    The bytes live under the data dir, content-addressed (``path`` relative to it, named by
+    ``sha256``); ``text`` is what was read from it (text layer or OCR), searchable per agreement.
+    No foreign keys, like the audit log: a file record outlives a removed milestone.
+    """
+
+    __tablename__ = "agreement_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(Integer, index=True)
+    milestone_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    role: Mapped[str] = mapped_column(String(16))  # "source" or "evidence"
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(String(300))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int | None] = mapped_column(Integer, default=None)
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    kb_doc_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -18,10 +18,13 @@ from core.db import make_engine, make_session_factory
 from services import database
 
 if TYPE_CHECKING:
+    from ingestion.ocr import TesseractOcr
     from knowledge_base.index import KnowledgeIndex
     from mou_tracker.regions import RegionDirectory
     from services.access import AccessService
+    from services.evidence import EvidenceService
     from services.ingest import IngestService
+    from services.intake import IntakeService
     from services.knowledge import KnowledgeService
     from services.reminders import ReminderService
     from services.tracker import TrackerService
@@ -92,7 +95,45 @@ class Services:
         from services.ingest import IngestService
 
         # The index is reached lazily: checking an upload must not load the embedding model.
-        return IngestService(self.settings, index=lambda: self.index)  # type: ignore[attr-defined]
+        return IngestService(
+            self.settings,
+            index=lambda: self.index,  # type: ignore[attr-defined]
+            ocr=self.ocr,
+        )
+
+    @cached_property
+    def ocr(self) -> TesseractOcr:
+        """Tesseract for scans and photos (checked on first need: it is optional)."""
+        from services.ingest import ocr_from_settings
+
+        return ocr_from_settings(self.settings)
+
+    @cached_property
+    def evidence(self) -> EvidenceService:
+        from services.evidence import EvidenceService
+
+        return EvidenceService(
+            self.session_factory,
+            settings=self.settings,
+            clock=self.clock,
+            ocr=self.ocr,
+            update_milestone=self.tracker.update_milestone,
+        )
+
+    @cached_property
+    def intake(self) -> IntakeService:
+        from services.intake import IntakeService
+
+        return IntakeService(
+            self.session_factory,
+            settings=self.settings,
+            clock=self.clock,
+            regions=self.regions,
+            ocr=self.ocr,
+            evidence=self.evidence,
+            tracker=self.tracker,
+            ingest=self.ingest,
+        )
 
     @cached_property
     def reminders(self) -> ReminderService:

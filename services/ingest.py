@@ -32,12 +32,13 @@ from ingestion.errors import (
     UnsupportedFileType,
 )
 from ingestion.metadata import DOC_TYPES, doc_id_for, normalize_app, normalize_doc_type
+from ingestion.ocr import OcrLimits, TesseractOcr
 from ingestion.pipeline import PreparedDocument, prepare, sha256
 from knowledge_base.schemas import ChunkInput, DocumentInfo, DocumentInput
 from services.messages import error_message
 
 Outcome = Literal["added", "updated", "unchanged", "failed"]
-Stage = Literal["start", "embed", "done"]
+Stage = Literal["start", "ocr", "embed", "done"]
 
 _EXTENSION_FOR = {
     detect.PDF: ".pdf",
@@ -45,6 +46,9 @@ _EXTENSION_FOR = {
     detect.HTML: ".html",
     detect.MARKDOWN: ".md",
     detect.TEXT: ".txt",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/tiff": ".tif",
 }
 
 
@@ -75,7 +79,8 @@ class IngestFailure:
 
 @dataclass(frozen=True)
 class IngestProgress:
-    """Where a batch is: file ``index`` (1-based) of ``total``; chunks of the current file."""
+    """Where a batch is: file ``index`` (1-based) of ``total``; chunks of the current file,
+    or (stage ``ocr``) its scanned pages read so far."""
 
     file: str
     index: int
@@ -84,6 +89,8 @@ class IngestProgress:
     chunks_done: int = 0
     chunks_total: int = 0
     outcome: Outcome | None = None
+    pages_done: int = 0
+    pages_total: int = 0
 
 
 ProgressCallback = Callable[[IngestProgress], None]
@@ -148,6 +155,7 @@ class _Source:
     filename: str  # the bare file name: the document id and title fall back to it
     path: Path | None = None
     data: bytes | None = None
+    title: str | None = None
 
 
 class IngestService:
@@ -157,11 +165,18 @@ class IngestService:
         self,
         settings: Settings,
         index: Callable[[], DocumentIndex],
+        *,
+        ocr: TesseractOcr | None = None,
     ) -> None:
-        """``index`` is called on first need, so checks like :meth:`check_upload` stay cheap."""
+        """``index`` is called on first need, so checks like :meth:`check_upload` stay cheap.
+
+        ``ocr`` reads scans and photos; without it they fail with ``ingest.ocr_unavailable``
+        (:func:`ocr_from_settings` builds the Tesseract one).
+        """
         self._settings = settings
         self._index_factory = index
         self._index: DocumentIndex | None = None
+        self.ocr = ocr
 
     @property
     def index(self) -> DocumentIndex:
@@ -191,7 +206,7 @@ class IngestService:
                 name, size_mb=round(size / 2**20, 1), limit_mb=round(limit / 2**20, 1)
             )
         ext = detect.extension(name)
-        if ext and ext not in detect.SUPPORTED_EXTENSIONS:
+        if ext and ext not in detect.UPLOAD_EXTENSIONS:
             raise UnsupportedFileType(name, kind=ext.lstrip("."))
 
     # ---- ingest ------------------------------------------------------------------------------
@@ -230,12 +245,15 @@ class IngestService:
         uploader: str | None = None,
         progress: ProgressCallback | None = None,
         lang: str | None = None,
+        title: str | None = None,
     ) -> IngestReport:
-        """Ingest one uploaded file (e.g. a document sent to the bot)."""
+        """Ingest one uploaded file (e.g. a document sent to the bot); ``title`` overrides the
+        one found in the file (an agreement's source gets the agreement's title)."""
         self._check_doc_type(doc_type)
         name = PurePath(filename.replace("\\", "/")).name or "dokumen"
         tally = _Tally()
-        self._run([_Source(name, name, data=data)], tally, app, doc_type, uploader, progress, lang)
+        source = _Source(name, name, data=data, title=title)
+        self._run([source], tally, app, doc_type, uploader, progress, lang)
         return tally.report()
 
     def reindex(
@@ -260,7 +278,13 @@ class IngestService:
                     raise OriginalMissing(name, doc_id=info.doc_id)
                 data = original.read_bytes()
                 prepared = self._prepare(
-                    name, data, info.app, info.doc_type, info.uploader, info.language
+                    name,
+                    data,
+                    info.app,
+                    info.doc_type,
+                    info.uploader,
+                    info.language,
+                    progress=self._ocr_progress(name, number, len(documents), progress),
                 )
                 document = replace(
                     prepared.document,
@@ -362,7 +386,17 @@ class IngestService:
         existing = self.index.document(doc_id_for(source.filename))
         if existing is not None and self._unchanged(existing, digest, app, doc_type):
             return "unchanged", 0
-        prepared = self._prepare(source.filename, data, app, doc_type, uploader, None, digest)
+        prepared = self._prepare(
+            source.filename,
+            data,
+            app,
+            doc_type,
+            uploader,
+            None,
+            digest,
+            progress=self._ocr_progress(source.name, number, total, progress),
+            title=source.title,
+        )
         stored, created = self._store_original(digest, prepared.document.media_type, data)
         document = replace(prepared.document, original_path=stored)
 
@@ -398,6 +432,9 @@ class IngestService:
         uploader: str | None,
         language: str | None = None,
         digest: str | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        title: str | None = None,
     ) -> PreparedDocument:
         return prepare(
             filename,
@@ -410,7 +447,22 @@ class IngestService:
             language=language,
             uploader=uploader,
             source_hash=digest,
+            ocr=self.ocr,
+            ocr_progress=progress,
+            title=title,
         )
+
+    @staticmethod
+    def _ocr_progress(
+        name: str, number: int, total: int, progress: ProgressCallback | None
+    ) -> Callable[[int, int], None] | None:
+        if progress is None:
+            return None
+
+        def on_page(done: int, count: int) -> None:
+            progress(IngestProgress(name, number, total, "ocr", pages_done=done, pages_total=count))
+
+        return on_page
 
     def _store_original(self, digest: str, media_type: str | None, data: bytes) -> tuple[str, bool]:
         """Keep the original, content-addressed; returns (path relative to data_dir, created)."""
@@ -480,6 +532,22 @@ class IngestService:
         if isinstance(err, IngestError) and not err.file:
             err.params["file"] = name
         tally.failed.append(IngestFailure(name, err.code, error_message(err, language), params))
+
+
+def ocr_from_settings(settings: Settings) -> TesseractOcr:
+    """The Tesseract reader with the deployment's languages and bounds."""
+    return TesseractOcr(
+        languages=settings.ocr_languages,
+        command=settings.tesseract_cmd,
+        concurrency=settings.ocr_concurrency,
+        limits=OcrLimits(
+            max_pages=settings.ocr_max_pages,
+            max_pixels=settings.ocr_max_pixels,
+            dpi=settings.ocr_dpi,
+            page_timeout_s=settings.ocr_page_timeout_s,
+            total_timeout_s=settings.ocr_timeout_s,
+        ),
+    )
 
 
 def _walk(folder: Path) -> list[Path]:

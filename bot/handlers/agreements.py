@@ -2,7 +2,7 @@
 
 Marking a milestone done asks for evidence (a note, a photo or a document) and marking it
 blocked asks for the reason, in a short dialog (``ConversationHandler``). Photos and documents
-are kept as Telegram file references (``telegram:photo:<file_id>``), not downloaded.
+are downloaded and kept with their text (``bot.handlers.evidence``, ``services.evidence``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from accounts import rules
 from accounts.schemas import UserView
 from bot.auth import authorized, authorized_callback, lookup
 from bot.formatting import escape
+from bot.handlers import evidence
 from bot.handlers.common import command_args, edit_or_send, reply_html
 from bot.i18n import t, t_html
 from bot.keyboards import Callback, action_pattern, button, keyboard
@@ -293,8 +294,15 @@ async def show_milestone(
             ]
         )
         rows.append([button(sign, uid, t("milestone.mark_blocked", lang), "mbl", detail.id, m.id)])
+    kept = await evidence.milestone_files(context, detail.id, m.id)
+    if kept:
+        label = t("evidence.button", lang, count=len(kept))
+        rows.append([button(sign, uid, label, "evs", detail.id, m.id)])
     rows.append([button(sign, uid, t("button.back", lang), "ag", detail.id)])
     text = render_milestone(detail, m, lang)
+    if kept:
+        names = ", ".join(f.filename for f in kept)
+        text += "\n" + t_html("evidence.files", lang, files=names)
     if notice:
         text = f"{notice}\n\n{text}"
     await edit_or_send(update, context, text, reply_markup=keyboard(rows))
@@ -414,17 +422,33 @@ async def evidence_photo(update: Update, context: Context) -> int:
     message = update.effective_message
     assert message is not None and message.photo
     largest = message.photo[-1]
-    return await _finish(
-        update, context, note=message.caption, file_ref=f"telegram:photo:{largest.file_id}"
+    return await evidence.finish_with_file(
+        update,
+        context,
+        pending_key=PENDING_KEY,
+        file_id=largest.file_id,
+        filename=f"bukti-{largest.file_unique_id}.jpg",
+        size=largest.file_size or 0,
+        note=message.caption,
+        load_agreement=load_agreement,
+        show_milestone=show_milestone,
     )
 
 
 async def evidence_document(update: Update, context: Context) -> int:
     message = update.effective_message
     assert message is not None and message.document is not None
-    note = message.caption or message.document.file_name
-    return await _finish(
-        update, context, note=note, file_ref=f"telegram:document:{message.document.file_id}"
+    document = message.document
+    return await evidence.finish_with_file(
+        update,
+        context,
+        pending_key=PENDING_KEY,
+        file_id=document.file_id,
+        filename=document.file_name or "bukti",
+        size=document.file_size or 0,
+        note=message.caption or document.file_name,
+        load_agreement=load_agreement,
+        show_milestone=show_milestone,
     )
 
 
@@ -549,3 +573,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(milestone_button, pattern=action_pattern("ms")))
     application.add_handler(CallbackQueryHandler(mark_in_progress, pattern=action_pattern("mip")))
     application.add_handler(CallbackQueryHandler(report_button, pattern=action_pattern("lap")))
+    evidence.register(application)

@@ -85,10 +85,15 @@ class ProgressEditor:
         self.lang = lang
         self.loop = loop
         self.last_step = -1
+        self.last_ocr_step = -1
         self.pending: list[concurrent.futures.Future[None]] = []
 
     def __call__(self, progress: Any) -> None:
-        """Takes ``services.ingest.IngestProgress`` (stage, chunks_done, chunks_total)."""
+        """Takes ``services.ingest.IngestProgress``: scanned pages read (stage ``ocr``, at
+        most ten edits), then chunks embedded (every 25 %)."""
+        if getattr(progress, "stage", None) == "ocr":
+            self.pages(int(progress.pages_done or 0), int(progress.pages_total or 0))
+            return
         total = int(getattr(progress, "chunks_total", 0) or 0)
         done = int(getattr(progress, "chunks_done", 0) or 0)
         if total <= 0:
@@ -98,6 +103,17 @@ class ProgressEditor:
             return
         self.last_step = step
         text = t_html("upload.progress", self.lang, done=done, total=total, percent=step * 25)
+        self.pending.append(asyncio.run_coroutine_threadsafe(self._edit(text), self.loop))
+
+    def pages(self, done: int, total: int) -> None:
+        """Scanned pages read so far (OCR): at most ten edits."""
+        if total <= 0:
+            return
+        step = min(10, done * 10 // total)
+        if step <= self.last_ocr_step:
+            return
+        self.last_ocr_step = step
+        text = t_html("upload.ocr_progress", self.lang, done=done, total=total)
         self.pending.append(asyncio.run_coroutine_threadsafe(self._edit(text), self.loop))
 
     async def flush(self) -> None:

@@ -73,10 +73,13 @@ async def test_done_with_a_photo_and_blocked_with_reason(
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
     up = harness.updates
     await up.press(COORDINATOR, signer.pack(COORDINATOR, "mdn", mine, m1.id))
+    harness.api.files["foto-bukti"] = b"\xff\xd8\xff\xe0foto"
     photo = [{"file_id": "foto-bukti", "file_unique_id": "fb", "width": 800, "height": 600}]
     await up.send(COORDINATOR, None, photo=photo, caption="Foto pelatihan")
     m1_after = harness.services.tracker.get_agreement(mine).milestones[0]
-    assert m1_after.status == "done" and m1_after.evidence_file == "telegram:photo:foto-bukti"
+    assert m1_after.status == "done"
+    assert (m1_after.evidence_file or "").startswith("evidence/")  # downloaded and kept
+    assert harness.api.downloads
     await up.press(COORDINATOR, signer.pack(COORDINATOR, "mbl", mine, m2.id))
     await up.send(COORDINATOR, "Anggaran belum turun")
     m2_after = harness.services.tracker.get_agreement(mine).milestones[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 import pytest
@@ -83,11 +84,26 @@ async def test_coordinator_marks_a_milestone_done_with_a_photo(
     )  # fmt: skip
     assert milestone.status == "done"
     assert milestone.evidence_note == "Foto pelatihan 14 Feb"
-    assert (milestone.evidence_file or "").startswith("telegram:photo:")
     assert milestone.updated_by == f"tg:{COORDINATOR.id}"
     assert milestone.completed_on == date(2026, 3, 2)
     audit = bot.services.tracker.audit(kerinci.id)
     assert any(e.actor == f"tg:{COORDINATOR.id}" and e.milestone_id == milestone.id for e in audit)
+
+    # the photo itself is downloaded and kept under the data dir, named by its content hash
+    digest = hashlib.sha256(PNG + b"foto").hexdigest()
+    assert milestone.evidence_file == f"evidence/{digest[:2]}/{digest}.png"
+    assert (bot.settings.data_dir / milestone.evidence_file).read_bytes() == PNG + b"foto"
+    [kept] = bot.services.evidence.list_files(kerinci.id)
+    assert (kept.role, kept.milestone_id, kept.sha256) == ("evidence", milestone.id, digest)
+    assert any(e.action == "file.evidence" and e.details["sha256"] == digest for e in audit)
+
+    # and shown: the milestone lists it, and its button sends the photo back
+    view = evidence.to(COORDINATOR.id)[-1]
+    assert "bukti-" in (view.text or "") and "✅" in (view.text or "")
+    show = next(b for b in view.buttons() if "📎" in b["text"])
+    shown = await bot.press(COORDINATOR, view, data=show["callback_data"])
+    [photo] = [m for m in shown.to(COORDINATOR.id) if m.kind == "photo"]
+    assert photo.data == PNG + b"foto"
 
 
 async def test_blocked_needs_a_reason_and_in_progress_is_one_press(

@@ -169,10 +169,11 @@ def test_hostile_corpus_fails_per_file_and_harms_nothing(
         "kosong.txt": "ingest.empty",
         "rahasia.pdf": "ingest.encrypted_pdf",
         "rusak.pdf": codes["rusak.pdf"],
-        "pindaian.pdf": "ingest.no_text",
+        # This service has no OCR: scans and images say what to install.
+        "pindaian.pdf": "ingest.ocr_unavailable",
         "bom.docx": "ingest.zip_bomb",
         "program.txt": "ingest.binary_text",
-        "gambar.html": "ingest.unsupported_type",
+        "gambar.html": "ingest.ocr_unavailable",
         "tidak-ada.pdf": "ingest.not_found",
     }
     assert codes["rusak.pdf"] in {"ingest.corrupt", "ingest.no_text"}

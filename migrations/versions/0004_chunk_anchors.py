@@ -4,8 +4,8 @@ A citation names the page and the article ("Pasal 12 ayat (2)") of the sentence 
 not the chunk's first page. Chunks indexed before this column have no anchors and are cited
 by their own page and section until `sinergi kb reindex` re-derives them.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-30 09:00:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0002"
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

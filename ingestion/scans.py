@@ -1,0 +1,243 @@
+"""Scanned PDFs and photos into documents: OCR where a page has no text layer.
+
+:func:`load` is :func:`ingestion.loaders.load` with OCR: images (JPEG, PNG, TIFF) are read
+page by page, a PDF keeps the text layer of the pages that have one and OCR reads the others,
+and every other format goes to the ordinary loaders. :func:`read_lines` gives the raw lines of
+each page (what the agreement intake needs to say where it found a field).
+
+Without OCR (``ocr`` is None, or Tesseract is not installed) a file that has no text without it
+raises :class:`~ingestion.errors.OcrUnavailable`, whose message says what to install; a PDF
+with some text pages is still read from those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ingestion import detect as sniff
+from ingestion import loaders
+from ingestion.errors import NoText, OcrUnavailable, ScanUnreadable
+from ingestion.ocr import OcrPage, PageProgress, TesseractOcr, image_pages, render_pdf_pages
+from ingestion.schemas import Block, LoadedDocument
+
+IMAGE_MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "tiff": "image/tiff"}
+
+
+@dataclass(frozen=True)
+class PageLines:
+    """One page's lines as read; ``page`` is None for formats without pages (DOCX, HTML...)."""
+
+    page: int | None
+    lines: tuple[str, ...]
+    ocr: bool = False
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class ReadDocument:
+    """A file read as lines per page, for rules that need positions (the agreement intake)."""
+
+    media_type: str
+    pages: tuple[PageLines, ...]
+
+    @property
+    def ocr_pages(self) -> int:
+        return sum(1 for p in self.pages if p.ocr)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line for page in self.pages for line in page.lines)
+
+
+class OcrCache:
+    """Pages already read, by file content: an intake draft and its confirmation (which puts
+    the same file in the knowledge base) OCR a scan once. Bounded, least recently used out."""
+
+    def __init__(self, max_pages: int = 2000) -> None:
+        self._pages: OrderedDict[tuple[str, int], OcrPage] = OrderedDict()
+        self._max = max_pages
+        self._lock = threading.Lock()
+
+    def get(self, digest: str, number: int) -> OcrPage | None:
+        with self._lock:
+            page = self._pages.get((digest, number))
+            if page is not None:
+                self._pages.move_to_end((digest, number))
+            return page
+
+    def put(self, digest: str, page: OcrPage) -> None:
+        with self._lock:
+            self._pages[(digest, page.number)] = page
+            self._pages.move_to_end((digest, page.number))
+            while len(self._pages) > self._max:
+                self._pages.popitem(last=False)
+
+
+_CACHE = OcrCache()
+
+
+def _ocr_pdf_pages(
+    filename: str,
+    data: bytes,
+    numbers: list[int],
+    ocr: TesseractOcr,
+    progress: PageProgress | None,
+) -> list[OcrPage]:
+    digest = hashlib.sha256(data).hexdigest()
+    cached = {n: page for n in numbers if (page := _CACHE.get(digest, n)) is not None}
+    wanted = [n for n in numbers if n not in cached]
+    if wanted:
+        read = ocr.read_pages(
+            filename,
+            render_pdf_pages(filename, data, wanted, ocr.limits),
+            len(wanted),
+            progress=progress,
+        )
+        for page in read:
+            _CACHE.put(digest, page)
+            cached[page.number] = page
+    return [cached[n] for n in numbers]
+
+
+def _ocr_image(
+    filename: str, data: bytes, ocr: TesseractOcr, progress: PageProgress | None
+) -> list[OcrPage]:
+    ocr.check(filename)
+    digest = hashlib.sha256(data).hexdigest()
+    total, frames = image_pages(filename, data, ocr.limits)
+    cached = [_CACHE.get(digest, n) for n in range(1, total + 1)]
+    if all(page is not None for page in cached):
+        return [page for page in cached if page is not None]
+
+    def numbered() -> Iterator[tuple[int, object]]:
+        yield from enumerate(frames, start=1)
+
+    read = ocr.read_pages(filename, numbered(), total, progress=progress)  # type: ignore[arg-type]
+    for page in read:
+        _CACHE.put(digest, page)
+    return read
+
+
+def load(
+    filename: str,
+    data: bytes,
+    ocr: TesseractOcr | None,
+    *,
+    progress: PageProgress | None = None,
+) -> LoadedDocument:
+    """Like :func:`ingestion.loaders.load`, reading scanned pages and images with ``ocr``."""
+    kind = sniff.image_kind(data)
+    if kind is not None:
+        if ocr is None:
+            raise OcrUnavailable(filename, missing="tesseract")
+        pages = _ocr_image(filename, data, ocr, progress)
+        return _document(filename, IMAGE_MEDIA_TYPES[kind], pages)
+    if b"%PDF-" not in data[:1024]:
+        return loaders.load(filename, data)
+    wanted_ocr: list[int] = []
+    usable = ocr is not None and ocr.available()
+
+    def read_scans(numbers: list[int]) -> dict[int, list[str]]:
+        wanted_ocr.extend(numbers)
+        if ocr is None or not usable:
+            return {}
+        pages = _ocr_pdf_pages(filename, data, numbers, ocr, progress)
+        return {page.number: page.text_lines() for page in pages}
+
+    try:
+        return loaders.load_pdf(filename, data, read_scans=read_scans)
+    except NoText as err:
+        if not wanted_ocr or isinstance(err, ScanUnreadable):
+            raise
+        if ocr is None or not usable:
+            # Says what to install (the program or the language data).
+            if ocr is not None:
+                ocr.check(filename)
+            raise OcrUnavailable(filename, missing="tesseract") from err
+        raise ScanUnreadable(filename, pages=len(wanted_ocr)) from err
+
+
+def read_lines(
+    filename: str,
+    data: bytes,
+    ocr: TesseractOcr | None,
+    *,
+    progress: PageProgress | None = None,
+) -> ReadDocument:
+    """The file's lines per page, as printed: text layer where there is one, else OCR."""
+    kind = sniff.image_kind(data)
+    if kind is not None:
+        if ocr is None:
+            raise OcrUnavailable(filename, missing="tesseract")
+        pages = _ocr_image(filename, data, ocr, progress)
+        read = tuple(_page_lines(p) for p in pages)
+        media_type = IMAGE_MEDIA_TYPES[kind]
+    elif b"%PDF-" in data[:1024]:
+        read = _pdf_lines(filename, data, ocr, progress)
+        media_type = sniff.PDF
+    else:
+        loaded = loaders.load(filename, data)
+        read = _block_lines(loaded.blocks)
+        media_type = loaded.media_type
+    if not any(line.strip() for page in read for line in page.lines):
+        if any(page.ocr for page in read):
+            raise ScanUnreadable(filename, pages=len(read))
+        raise NoText(filename)
+    return ReadDocument(media_type, read)
+
+
+def _pdf_lines(
+    filename: str, data: bytes, ocr: TesseractOcr | None, progress: PageProgress | None
+) -> tuple[PageLines, ...]:
+    text_pages = loaders.pdf_page_lines(filename, data)
+    scanned = [n for n, lines in enumerate(text_pages, start=1) if loaders.needs_ocr(lines)]
+    read: dict[int, OcrPage] = {}
+    if scanned:
+        if ocr is None:
+            if len(scanned) == len(text_pages):
+                raise OcrUnavailable(filename, missing="tesseract")
+        elif ocr.available() or len(scanned) == len(text_pages):
+            ocr.check(filename)
+            read = {p.number: p for p in _ocr_pdf_pages(filename, data, scanned, ocr, progress)}
+    out = []
+    for number, lines in enumerate(text_pages, start=1):
+        if number in read:
+            out.append(_page_lines(read[number]))
+        else:
+            out.append(PageLines(number, tuple(lines)))
+    return tuple(out)
+
+
+def _page_lines(page: OcrPage) -> PageLines:
+    return PageLines(
+        page.number,
+        tuple(line.text for line in page.lines),
+        ocr=True,
+        confidence=round(page.confidence, 3),
+    )
+
+
+def _block_lines(blocks: tuple[Block, ...]) -> tuple[PageLines, ...]:
+    pages: dict[int | None, list[str]] = {}
+    for block in blocks:
+        pages.setdefault(block.page, []).extend(block.text.splitlines())
+    return tuple(PageLines(page, tuple(lines)) for page, lines in pages.items())
+
+
+def _document(filename: str, media_type: str, pages: list[OcrPage]) -> LoadedDocument:
+    page_lines = loaders.strip_page_furniture([page.text_lines() for page in pages])
+    blocks: list[Block] = []
+    for page, lines in zip(pages, page_lines, strict=True):
+        blocks.extend(loaders.blocks_from_lines(loaders.join_hyphenated(lines), page=page.number))
+    if not any(block.text.strip() for block in blocks):
+        raise ScanUnreadable(filename, pages=len(pages))
+    return LoadedDocument(
+        media_type,
+        tuple(blocks),
+        title=loaders.first_heading(blocks),
+        page_count=len(pages),
+    )
