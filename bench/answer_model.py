@@ -90,9 +90,7 @@ def collect_domain(index: object, questions: Path) -> list[tuple[np.ndarray, np.
     return out
 
 
-def cross_validated(
-    data: list[tuple[np.ndarray, np.ndarray]], folds: int = 5
-) -> float:
+def cross_validated(data: list[tuple[np.ndarray, np.ndarray]], folds: int = 5) -> float:
     """Selection accuracy of weights fitted on the other folds (an honest estimate)."""
     right = 0
     for k in range(folds):
