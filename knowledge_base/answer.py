@@ -291,6 +291,11 @@ def candidate_units(
     return out
 
 
+ANSWER_CHARS = 300
+"""A best sentence shorter than this gets its passage's runner-up beside it, if both fit."""
+RUNNER_UP_MARGIN = 1.0
+"""How far below the best a runner-up may score (the scores are a softmax's logits: 1.0 is a
+probability about a third of the best's)."""
 MAX_CHARS = 320
 """A sentence longer than this is cut to its clauses that carry the question's terms."""
 
@@ -391,12 +396,31 @@ def compose(
         top = chosen[0]
     elif steps or top.text.endswith(":"):
         chosen = _with_list(top, units, by_key, budget=max_chars)
-    elif not top.states:
-        # The asked figure often stands in the next sentence ("The server must be ready...
-        # A typical minimum is four cores, 8 GB...").
+    else:
         following = by_key.get((top.hit_rank, top.index + 1))
-        if following is not None and following.states and following.coverage > 0:
+        if not top.states and following is not None and following.states:
+            # The asked figure often stands in the next sentence ("The server must be
+            # ready... A typical minimum is four cores, 8 GB...").
             chosen.append(following)
+        elif len(top.text) < ANSWER_CHARS:
+            # A short best sentence leaves room for the runner-up of the same passage: the
+            # scorer's second choice holds the fact often enough to be worth the space.
+            second = max(
+                (
+                    u
+                    for u in units
+                    if u.hit_rank == top.hit_rank and u is not top and not u.is_list
+                ),
+                key=lambda u: u.score,
+                default=None,
+            )
+            if (
+                second is not None
+                and second.coverage > 0
+                and second.score >= top.score - RUNNER_UP_MARGIN
+                and len(top.text) + len(second.text) <= ANSWER_CHARS
+            ):
+                chosen.append(second)
     chosen = _with_whole_tables(chosen, units, budget=max_chars)
     chosen.sort(key=lambda u: (u.hit_rank, u.index))
     anchor_hit = usable[top.hit_rank]

@@ -54,7 +54,7 @@ class JudgeConfig:
     concepts (``strong_coverage``) is given: a colloquial question ("lampu di gang mati, mau
     komplain") sits lower in the embedding space than its lexical match says."""
     strong_coverage: float = 0.8
-    min_coverage: float = 0.5
+    min_coverage: float = 0.4
     """Below this share of the question's (known) concepts in the chosen sentences and their
     passage's headings, the answer is refused."""
     confident_dense: float = 0.86
