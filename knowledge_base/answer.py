@@ -406,11 +406,7 @@ def compose(
             # A short best sentence leaves room for the runner-up of the same passage: the
             # scorer's second choice holds the fact often enough to be worth the space.
             second = max(
-                (
-                    u
-                    for u in units
-                    if u.hit_rank == top.hit_rank and u is not top and not u.is_list
-                ),
+                (u for u in units if u.hit_rank == top.hit_rank and u is not top and not u.is_list),
                 key=lambda u: u.score,
                 default=None,
             )
