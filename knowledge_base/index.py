@@ -45,6 +45,7 @@ from knowledge_base.keyword import TERMS_VERSION, KeywordIndex, TextNormalizer
 from knowledge_base.lexicon import LexiconSource
 from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta, KbQuestion
 from knowledge_base.query import Query, QueryRewriter
+from knowledge_base.question import TYPE_WORDS, question_type
 from knowledge_base.rerank import Reranker, rerank
 from knowledge_base.schemas import (
     Anchor,
@@ -536,7 +537,7 @@ class KnowledgeIndex:
         self._sync()
         if not query.strip():
             return SearchResult((), False)
-        rewritten = self.rewrite(query)
+        rewritten = self.rewrite(query, language=language)
         cfg = self.fusion
         n = max(cfg.candidates, k)
         with self._lock:
@@ -555,9 +556,13 @@ class KnowledgeIndex:
             dense = self._dense(rewritten.text, n, mask, allowed, filters)
         if mode == "dense":
             keyword = {}
+        # Words that only say what kind of answer is wanted ("cara", "batas waktu") need not
+        # stand in the passage (as in the answer checks, knowledge_base.question.TYPE_WORDS).
+        asked = set(self.normalizer.terms(TYPE_WORDS.get(question_type(rewritten.text), "")))
+        pairs = [p for p in rewritten.concept_pairs if not set(p[0]) <= asked]
         with self._lock:
             coverage = self._keyword.concept_coverages(
-                rewritten.concept_pairs, set(dense) | set(keyword)
+                pairs or rewritten.concept_pairs, set(dense) | set(keyword)
             )
         # The single-search modes are the baselines: no coverage bonus in their ranking.
         ranking = cfg if mode == "hybrid" else replace(cfg, coverage_weight=0.0)
@@ -581,7 +586,7 @@ class KnowledgeIndex:
         )
         return SearchResult(tuple(hits), confident, tentative, query=rewritten)
 
-    def rewrite(self, question: str) -> Query:
+    def rewrite(self, question: str, *, language: str | None = None) -> Query:
         """``question`` as the searches read it: formal words, typos corrected against this
         index's vocabulary, synonyms (see :mod:`knowledge_base.query`)."""
         self._sync()
@@ -593,6 +598,7 @@ class KnowledgeIndex:
                 known=lambda term: keyword.df(term) > 0,
                 candidates=keyword.terms_like,
                 frequency=keyword.df,
+                language=language,
             )
 
     def _dense(

@@ -309,14 +309,17 @@ class KeywordIndex:
         return self._df[tid] if tid is not None else 0
 
     def terms_like(self, first: str) -> list[str]:
-        """Live terms starting with ``first`` (typo candidates share their first letter)."""
+        """Indexed terms starting with ``first`` (typo candidates share their first letter)."""
         if self._buckets_version != len(self._vocab):
             buckets: dict[str, list[str]] = {}
             for term in self._vocab:
                 buckets.setdefault(term[:1], []).append(term)
             self._buckets = buckets
             self._buckets_version = len(self._vocab)
-        return [t for t in self._buckets.get(first, []) if self.df(t) > 0]
+        # Terms whose chunks were all removed stay until the next rebuild: a correction to
+        # one of them finds nothing, which is harmless, and filtering here would cost a
+        # Python loop per misspelt word.
+        return self._buckets.get(first, [])
 
     def search(
         self,

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from knowledge_base.keyword import TextNormalizer
@@ -73,15 +74,18 @@ class QueryRewriter:
         known: Callable[[str], bool],
         candidates: Callable[[str], Sequence[str]],
         frequency: Callable[[str], int],
+        language: str | None = None,
     ) -> Query:
         """Args:
+        language: the question's; IndoCollex is read for Indonesian only ("my" is an
+            informal Indonesian spelling too).
         known: whether the index holds a term.
         candidates: the index's terms that may be what a misspelt term meant (same first
             letter).
         frequency: a term's document frequency (the commonest correction wins).
         """
         norm = self.normalizer
-        text = self._formal(question, lexicon, known)
+        text = self._formal(question, lexicon, known) if language != "en" else question
         raw_terms = norm.terms(text)
         terms: list[str] = []
         corrections: list[tuple[str, str]] = []
@@ -148,17 +152,18 @@ class QueryRewriter:
                 if known(head) and known(tail) and not norm.is_stopword(head):
                     return head, tail
         limit = 1 if len(term) <= 5 else 2
-        best: tuple[int, int, str] | None = None
-        for candidate in candidates(term[:1]):
-            if abs(len(candidate) - len(term)) > limit:
-                continue
-            distance = Levenshtein.distance(term, candidate, score_cutoff=limit)
-            if distance > limit:
-                continue
-            key = (distance, -frequency(candidate), candidate)
-            if best is None or key < best:
-                best = key
-        return (best[2],) if best is not None else None
+        # One C loop over the bucket (tens of thousands of terms at 100k chunks).
+        found = process.extract(
+            term,
+            candidates(term[:1]),
+            scorer=Levenshtein.distance,
+            score_cutoff=limit,
+            limit=None,
+        )
+        if not found:
+            return None
+        best = min(found, key=lambda hit: (hit[1], -frequency(hit[0]), hit[0]))
+        return (best[0],)
 
     def _synonyms(self, terms: Sequence[str], lexicon: Lexicon) -> tuple[list[Concept], list[str]]:
         """Concepts of the question (synonym groups matched as term sequences) and the terms
