@@ -151,6 +151,25 @@ class Settings(BaseSettings):
     )
     chunk_overlap: int = Field(default=120, ge=0)
     top_k: int = Field(default=5, ge=1, le=50)
+    reranker_model: Path | None = Field(
+        default=None,
+        description="A local sentence-transformers cross-encoder folder that re-scores the best "
+        "passages (off when unset; nothing is downloaded).",
+    )
+    reranker_top_n: int = Field(default=20, ge=2, le=100)
+    reranker_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    omp_wait_policy: Literal["auto", "passive", "active"] = Field(
+        default="auto",
+        description="OpenMP threads of the bundled model between questions: 'auto' leaves the "
+        "runtime's default (spin briefly: fastest on a dedicated server), 'passive' sleeps "
+        "at once (better on a machine shared with other busy processes). An OMP_WAIT_POLICY "
+        "set in the environment wins over 'auto'. See docs/benchmarks.md.",
+    )
+    synonyms_path: Path | None = Field(
+        default=None,
+        description="Trainers' synonym groups (default: DATA_DIR/synonyms.txt); one group per "
+        "line, expressions separated by '|'; read again when the file changes.",
+    )
 
     # OCR of scans and photos (Tesseract; optional at run time).
     ocr_languages: str = Field(
@@ -289,6 +308,11 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def synonyms_file(self) -> Path:
+        """Where trainers keep their synonym groups (``sinergi kb synonyms``)."""
+        return self.synonyms_path or self.data_dir / "synonyms.txt"
 
     @property
     def originals_dir(self) -> Path:
