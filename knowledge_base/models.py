@@ -59,6 +59,9 @@ class KbChunk(Base):
     page: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     terms: Mapped[str] = mapped_column(Text, default="")
+    anchors: Mapped[list[list[Any]] | None] = mapped_column(JSON, default=None)
+    """``[[offset, page, section], ...]``: where each part of ``text`` stands (citations);
+    ``None`` for chunks indexed before anchors were kept."""
 
 
 class KbIndexMeta(Base):

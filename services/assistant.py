@@ -31,8 +31,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from accounts import rules as access_rules
 from accounts.schemas import AuthSubject
 from core.errors import AppError
-from knowledge_base.errors import EmptyQuestion
+from knowledge_base.errors import EmptyQuestion, QuestionTooLong
 from knowledge_base.language import detect_language
+from knowledge_base.question import MAX_QUESTION_CHARS, clean_message, find_question
 from knowledge_base.repository import KnowledgeRepository
 from mou_tracker import answers
 from mou_tracker.answers import AgreementItem, RegionChoice, TrackerAnswer
@@ -53,8 +54,6 @@ __all__ = [
     "TrackerAnswer",
     "Window",
 ]
-
-_MAX_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -177,9 +176,17 @@ class AssistantService:
                 documents anyway" after an off-topic reply).
         """
         access_rules.require(subject, access_rules.Permission.ASK)
-        question = " ".join(question.split())[:_MAX_CHARS]
-        if not question:
+        message = clean_message(question)
+        if not message:
             raise EmptyQuestion()
+        question = message
+        if len(message) > MAX_QUESTION_CHARS:
+            # A long paste is routed by the question it holds, never cut without a word; the
+            # documents' half gets the whole message and says which question it answered.
+            extracted = find_question(message)
+            if extracted is None:
+                raise QuestionTooLong(length=len(message), limit=MAX_QUESTION_CHARS)
+            question = extracted
         lang = detect_language(question, default=language or "id")
         routed = self.read(question, history=history)
         if region is not None:
@@ -204,7 +211,10 @@ class AssistantService:
             asked = question if routed.route == "knowledge" else _without_regions(routed.tracker)
             curated = self.curated.match(asked)
             knowledge = self.knowledge.ask(
-                asked, language=lang, history=tuple(history), asked_by=asked_by
+                message if routed.route == "knowledge" else asked,
+                language=lang,
+                history=tuple(history),
+                asked_by=asked_by,
             )
             if curated is not None and knowledge.question_id is not None:
                 self.curated.mark_shown(knowledge.question_id, curated.answer.id)

@@ -34,7 +34,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot.auth import authorized, authorized_callback, deny, language_of, lookup, refusal
 from bot.callbacks import Callback
-from bot.formatting import escape
+from bot.formatting import escape, render_passage
 from bot.handlers.common import reply_html, send_html
 from bot.i18n import t, t_html
 from bot.keyboards import markup, on
@@ -62,7 +62,6 @@ HISTORY_TURNS = 3
 HISTORY_WINDOW = timedelta(minutes=30)  # an older exchange is not what a follow-up refers to
 HISTORY_KEY = "history"
 TYPING_REFRESH_S = 4.5
-MAX_QUESTION_CHARS = 1000
 #: Questions kept per user for the buttons that ask them again (a region chosen, the documents).
 PENDING_KEY = "assistant_questions"
 MAX_PENDING = 20
@@ -100,7 +99,9 @@ async def question(update: Update, context: Context) -> None:
         return
     state = get_state(context)
     lang = user.language
-    text = strip_mention(message.text, context.bot.username)[:MAX_QUESTION_CHARS]
+    # The whole message goes to the service: a long paste is searched for its question (or
+    # the asker is asked to shorten it), never cut here without a word.
+    text = strip_mention(message.text, context.bot.username)
     if not text:
         await reply_html(update, context, t_html(f"help.{user.role}", lang))
         return
@@ -292,11 +293,12 @@ async def feedback(update: Update, context: Context, user: UserView, data: Callb
 async def show_source(update: Update, context: Context, user: UserView, data: Callback) -> None:
     state = get_state(context)
     number = data.int_arg(1)
-    passage = await call(
-        state.services.knowledge.citation_passage, _question_id(data.str_arg(0)), number
+    source = await call(
+        state.services.knowledge.citation_source, _question_id(data.str_arg(0)), number
     )
     text = t_html("source.header", user.language, number=str(number))
-    await reply_html(update, context, f"{text}\n<blockquote>{escape(passage)}</blockquote>")
+    body = render_passage(source.text, source.quotes)
+    await reply_html(update, context, f"{text}\n<blockquote>{body}</blockquote>")
 
 
 @authorized_callback(callbacks.ASK_TRAINER)  # may answer with an alert

@@ -253,3 +253,16 @@ def test_confidence_on_unrelated_questions(index: KnowledgeIndex) -> None:
     assert index.retrieve("izin usaha Gampil", k=3).confident
     assert not index.retrieve("jadwal kereta api Jakarta Surabaya", k=3).confident
     assert index.retrieve("   ", k=3).hits == ()
+
+
+def test_reindexing_the_same_text_rewrites_its_anchors(index: KnowledgeIndex) -> None:
+    from knowledge_base.schemas import ChunkInput, DocumentInput
+
+    doc = DocumentInput("pp", "PP 28/2018")
+    text = "PP 28/2018 > Pasal 2\n\n(1) Daerah diwakili gubernur.\n\n(2) Gubernur memberi kuasa."
+    index.replace_document(doc, [ChunkInput(text, "Pasal 2", 3, 0)])  # indexed before anchors
+    assert index.search("gubernur memberi kuasa", k=1)[0].anchors == ()
+    anchors = ((22, 3, "Pasal 2 ayat (1)"), (53, 4, "Pasal 2 ayat (2)"))
+    embedded = index.replace_document(doc, [ChunkInput(text, "Pasal 2", 3, 0, anchors)])
+    assert embedded == 0  # same text: not embedded again
+    assert index.search("gubernur memberi kuasa", k=1)[0].anchors == anchors

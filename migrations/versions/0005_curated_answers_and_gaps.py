@@ -1,7 +1,7 @@
 """curated answers (trainers' replies, versioned) and knowledge gaps with owner and status
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-25 10:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import core.db
 
-revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0003"
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
