@@ -42,6 +42,8 @@ __all__ = [
     "Turn",
 ]
 
+#: The share of a message's weight the documents must hold for it to be theirs (see ``knows``).
+KNOWN_SHARE = 0.5
 _FOLLOW_UP = (
     "itu tersebut ini nya dia mereka juga lagi lalu kemudian selanjutnya bagaimana dengan "
     "it that this they them those also then what about"
@@ -345,10 +347,23 @@ class KnowledgeService:
         )
 
     def knows(self, text: str) -> int:
-        """How many of the terms of ``text`` the indexed documents hold (0 for none): whether a
-        question is about something the knowledge base covers at all."""
-        terms = set(self.index.normalizer.terms(text))
-        return sum(1 for term in terms if self.index.knows(term))
+        """How many of the concepts of ``text`` the indexed documents hold, or 0 when they hold
+        less than half of its weight: whether a question is about something the knowledge base
+        covers at all. The text is read as the searches read it (chat spelling, typos,
+        synonyms: "komplain" is an "aduan"); each concept weighs its rarest word's IDF, so a
+        common word the documents happen to hold ("hari", "cara") does not make the weather or
+        a recipe a question for them."""
+        index = self.index
+        query = index.rewrite(text)
+        if not query.concepts:
+            return 0
+        known = {terms for terms, _ in index.known_concepts(query)}
+        weight = {
+            c.terms: max((index.idf(t) for t in c.terms), default=0.0) for c in query.concepts
+        }
+        held = sum(w for terms, w in weight.items() if terms in known)
+        total = sum(weight.values())
+        return len(known) if total > 0 and held >= KNOWN_SHARE * total else 0
 
     def warm_up(self) -> None:
         """Load the index and the model before the first question (the bot does it at start)."""

@@ -184,3 +184,20 @@ def test_tentative_answers_carry_a_caveat_and_are_gaps(
     assert answer.citations[0].doc_id == "panduan-gampil"
     (gap,) = services.knowledge.gaps()
     assert gap.not_found == 1  # logged as a gap for trainers
+
+
+def test_knows_whether_a_message_is_about_the_documents(services: Services) -> None:
+    seed(services)
+    services.index.replace_document(
+        DocumentInput("aduan", "Aduan warga", app="Hayu.Bdg", doc_type="manual", language="id"),
+        [ChunkInput("Aduan > Lampu\nAduan lampu jalan dibuat lewat menu Buat Aduan.", "", 1, 0)],
+    )
+    knowledge = services.knowledge
+    assert knowledge.knows("Petugas memverifikasi berkas izin usaha?") == 5
+    # Read as the searches read it: a synonym ("komplain" is an "aduan") and a typo.
+    assert knowledge.knows("lampu mati mau komplain gimana caranya") > 0
+    assert knowledge.knows("verifkasi berkas") == 2
+    # A common word the documents hold does not make a recipe theirs.
+    assert knowledge.knows("Berapa hari membuat rendang?") == 0
+    assert knowledge.knows("resep rendang padang") == 0
+    assert knowledge.knows("?") == 0
