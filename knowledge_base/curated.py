@@ -9,8 +9,8 @@ gives one, its vector:
   password e-RK" never gets the answer about Gampil, however close the sentences are;
 * and either the terms overlap (shared terms at least :data:`TERM_OVERLAP` of the smaller set,
   and at least two of them), or the two questions' vectors are within :data:`DENSE_MATCH`
-  cosine and share a term. The cosine threshold is measured for the bundled multilingual-e5
-  model on ``tests/data/assistant/curated_pairs.jsonl`` (``bench/assistant.py``).
+  cosine and share a term. The cosine threshold is a conservative setting for the bundled
+  multilingual-e5 model; it has not been calibrated on a labelled set of paraphrase pairs yet.
 """
 
 from __future__ import annotations

@@ -169,7 +169,8 @@ async def test_bot_apologises_while_locked_and_serves_again_after(
     con = sqlite3.connect(tmp_path / "bot" / "sinergi.db", isolation_level=None)
     con.execute("BEGIN IMMEDIATE")
     try:
-        await locked_bot.updates.send(OFFICIAL, "Apa itu Gampil?")
+        # A question for the documents: asking it writes the question log.
+        await locked_bot.updates.send(OFFICIAL, "Bagaimana cara mengajukan izin usaha?")
         reply = locked_bot.api.last(OFFICIAL)
         assert LOCKED_ID in reply.text
         # What only reads keeps working while another process writes.
@@ -179,7 +180,7 @@ async def test_bot_apologises_while_locked_and_serves_again_after(
         con.rollback()
         con.close()
     locked_bot.api.clear()
-    await locked_bot.updates.send(OFFICIAL, "Apa itu Gampil?")
+    await locked_bot.updates.send(OFFICIAL, "Bagaimana cara mengajukan izin usaha?")
     again = locked_bot.api.last(OFFICIAL)
     assert LOCKED_ID not in again.text
     assert locked_bot.api.problems() == []

@@ -9,6 +9,7 @@ import pytest
 from accounts.errors import AccessDenied
 from core.clock import FixedClock
 from knowledge_base.errors import CuratedAnswerNotFound, CuratedAnswerRetired, InvalidCuratedAnswer
+from knowledge_base.schemas import ChunkInput, DocumentInput
 from services import Services
 
 TRAINER, OTHER_TRAINER, OFFICIAL = 2, 3, 4
@@ -61,6 +62,12 @@ def test_review_date_passed_is_marked(
 def test_paraphrases_match_and_other_questions_do_not(
     services: Services, people: dict[int, object]
 ) -> None:
+    # The app names come from the product's data (here the documents'): names must agree.
+    for app in ("Gampil", "Hayu.Bdg"):
+        services.index.replace_document(
+            DocumentInput(app.casefold(), f"Panduan {app}", app=app, doc_type="manual"),
+            [ChunkInput(f"Panduan {app}\nMenu utama {app}.", "", 1, 0)],
+        )
     made = services.curated.add_from_reply(people[TRAINER], question=QUESTION, answer="Menu Izin.")  # type: ignore[arg-type]
     for paraphrase in (
         "gimana cara ngajuin izin di gampil?",
