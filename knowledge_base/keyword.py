@@ -272,6 +272,11 @@ class KeywordIndex:
         out *= self._alive[:n_slots]
         return out
 
+    def df(self, term: str) -> int:
+        """In how many live chunks ``term`` occurs."""
+        tid = self._vocab.get(term)
+        return self._df[tid] if tid is not None else 0
+
     def search(
         self,
         terms: Sequence[str],

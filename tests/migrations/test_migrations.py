@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 
 from cli.main import main
 from core.db import Base, make_engine
-from migrations import import_model_modules
+from migrations import import_model_modules, include_object
 from services import database
 
 
@@ -21,7 +21,7 @@ def _diff(url: str) -> list[object]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
             return list(compare_metadata(ctx, Base.metadata))
     finally:
         engine.dispose()
