@@ -233,9 +233,7 @@ def test_an_emptied_index_may_switch_models(
     index.replace_document(GAMPIL, GAMPIL_V1)
     index.remove_document("panduan-gampil")
     index.close()
-    other = make_index(
-        engine, tmp_path / "chroma", embeddings=FakeEmbeddings(dim=32, name="b")
-    )
+    other = make_index(engine, tmp_path / "chroma", embeddings=FakeEmbeddings(dim=32, name="b"))
     other.replace_document(ERK, chunks("e-RK guide > Targets\nYearly targets."))
     assert other.recorded_model() == "fake:b:32"
     assert other.search("yearly targets", k=1)[0].doc_id == "erk-guide"

@@ -26,11 +26,38 @@ from services import database
 from tests.conftest import create_schema
 from tests.knowledge_base.conftest import make_index
 
-WORDS = (
-    "izin usaha aplikasi gampil kinerja pegawai target anggaran hibah bansos laporan "
-    "verifikasi berkas dinas kota kabupaten sekretariat data warga pengaduan layanan "
-    "perizinan reklame bangunan pajak retribusi elektronik tanda tangan sertifikat"
-).split()
+WORDS = [
+    "izin",
+    "usaha",
+    "aplikasi",
+    "gampil",
+    "kinerja",
+    "pegawai",
+    "target",
+    "anggaran",
+    "hibah",
+    "bansos",
+    "laporan",
+    "verifikasi",
+    "berkas",
+    "dinas",
+    "kota",
+    "kabupaten",
+    "sekretariat",
+    "data",
+    "warga",
+    "pengaduan",
+    "layanan",
+    "perizinan",
+    "reklame",
+    "bangunan",
+    "pajak",
+    "retribusi",
+    "elektronik",
+    "tanda",
+    "tangan",
+    "sertifikat",
+]
 
 
 @pytest.fixture
@@ -165,9 +192,7 @@ def test_an_index_from_before_the_statistics_gets_them_on_first_use(
 
 
 @pytest.mark.postgres
-def test_the_migration_fills_the_statistics_of_existing_chunks(
-    pg_url: str, tmp_path: Path
-) -> None:
+def test_the_migration_fills_the_statistics_of_existing_chunks(pg_url: str, tmp_path: Path) -> None:
     engine = make_engine(pg_url)
     database.upgrade(engine, "0003")
     with engine.begin() as conn:

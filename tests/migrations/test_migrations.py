@@ -21,7 +21,9 @@ def _diff(url: str) -> list[object]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object}
+            )
             return list(compare_metadata(ctx, Base.metadata))
     finally:
         engine.dispose()
