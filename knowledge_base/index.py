@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
 from core.config import Settings
+from core.errors import ConfigurationError
 from knowledge_base.embeddings import build_embeddings, model_id
 from knowledge_base.errors import InvalidDocument, ModelMismatch
 from knowledge_base.fusion import (
@@ -47,6 +48,7 @@ from knowledge_base.schemas import (
     ChunkInput,
     DocumentInfo,
     DocumentInput,
+    IndexCheck,
     SearchFilters,
     SearchHit,
     SearchMode,
@@ -102,7 +104,7 @@ def keyword_store_for(session_factory: sessionmaker[Session], where: str = "auto
     bind = session_factory.kw.get("bind")
     dialect = getattr(getattr(bind, "dialect", None), "name", "")
     if where == "database" and dialect != "postgresql":
-        raise ValueError("keyword search in the database needs PostgreSQL")
+        raise ConfigurationError(detail="SINERGI_KEYWORD_INDEX=database needs PostgreSQL")
     if dialect == "postgresql" and where in ("auto", "database"):
         from knowledge_base.pg_keyword import PostgresKeywordStore
 
@@ -278,6 +280,52 @@ class KnowledgeIndex:
         self.store.delete(sorted(set(ids) | set(self.store.ids_of_document(doc_id))))
         self._sync()
         return True
+
+    def check(self, *, repair: bool = False, progress: Progress | None = None) -> IndexCheck:
+        """Compare the passages in the database with the vectors in Chroma.
+
+        With ``repair``, passages without a vector are embedded again from their stored text
+        (no original file needed) and vectors without a passage are deleted. ``progress``
+        counts passages checked out of all passages.
+        """
+        total = self.chunk_count()
+        missing: list[tuple[str, str, str]] = []
+        known = 0
+        last = ""
+        while True:
+            with self._sf() as s:
+                rows = s.execute(
+                    select(KbChunk.chunk_id, KbChunk.doc_id, KbChunk.text)
+                    .where(KbChunk.chunk_id > last)
+                    .order_by(KbChunk.chunk_id)
+                    .limit(1000)
+                ).all()
+            if not rows:
+                break
+            present = self.store.existing([r.chunk_id for r in rows])
+            missing.extend(
+                (r.chunk_id, r.doc_id, r.text) for r in rows if r.chunk_id not in present
+            )
+            known += len(rows)
+            last = rows[-1].chunk_id
+            if progress is not None:
+                progress(known, total)
+        orphans: list[str] = []
+        vectors = 0
+        for ids in self.store.all_ids():
+            vectors += len(ids)
+            with self._sf() as s:
+                live = set(s.scalars(select(KbChunk.chunk_id).where(KbChunk.chunk_id.in_(ids))))
+            orphans.extend(i for i in ids if i not in live)
+        if not repair or not (missing or orphans):
+            return IndexCheck(known, vectors, len(missing), len(orphans))
+        self._check_model(writing=True)
+        for start in range(0, len(missing), self.batch_size):
+            batch = missing[start : start + self.batch_size]
+            embedded = self.embeddings.embed_documents([text for _, _, text in batch])
+            self.store.upsert([c for c, _, _ in batch], embedded, [d for _, d, _ in batch])
+        self.store.delete(orphans)
+        return IndexCheck(known, vectors, len(missing), len(orphans), repaired=True)
 
     # ------------------------------------------------------------------ metadata
     def _meta(self, s: Session, key: str) -> str | None:
@@ -599,4 +647,7 @@ def build_index(
     client = make_client(chroma_url=settings.chroma_url, chroma_dir=settings.chroma_dir)
     store = VectorStore(client, settings.collection, emb)
     config = fusion if fusion is not None else fusion_for(model_id(emb))
-    return KnowledgeIndex(session_factory, emb, store, clock=clock, fusion=config)
+    keywords = keyword_store_for(session_factory, settings.keyword_index)
+    return KnowledgeIndex(
+        session_factory, emb, store, clock=clock, fusion=config, keyword_store=keywords
+    )

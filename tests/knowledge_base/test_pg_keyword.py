@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from core.db import make_engine, make_session_factory
+from core.errors import ConfigurationError
 from knowledge_base.index import KnowledgeIndex, keyword_store_for
 from knowledge_base.keyword_store import InProcessKeywordStore
 from knowledge_base.models import KbIndexMeta, KbTermStats
@@ -98,7 +99,7 @@ def test_postgres_gets_the_database_store_and_sqlite_the_process_one(
     assert isinstance(
         keyword_store_for(make_session_factory(pg_engine), "process"), InProcessKeywordStore
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigurationError):
         keyword_store_for(sqlite, "database")
 
 
