@@ -4,7 +4,7 @@
 #
 #   backup.sh [BACKUP_ROOT]            default: $SINERGI_BACKUP_DIR or /var/backups/sinergi
 #
-# Settings come from the environment, else from /etc/sinergi/sinergi.env (SINERGI_ENV_FILE):
+# Settings come from the environment, then from /etc/sinergi/sinergi.env (SINERGI_ENV_FILE):
 #   SINERGI_DATABASE_URL   the database (postgresql+psycopg://user:pw@host/db)
 #   SINERGI_DATA_DIR       the data folder (originals/, evidence/)
 #   SINERGI_CHROMA_DIR     the Chroma server's --path
@@ -19,8 +19,8 @@
 set -euo pipefail
 umask 077
 
-ENV_FILE=${SINERGI_ENV_FILE:-/etc/sinergi/sinergi.env}
-if [ -r "$ENV_FILE" ]; then set -a; . "$ENV_FILE"; set +a; fi
+. "$(dirname "$(readlink -f "$0")")/env.sh"
+load_env
 
 ROOT=${1:-${SINERGI_BACKUP_DIR:-/var/backups/sinergi}}
 DB_URL=${SINERGI_DATABASE_URL:?SINERGI_DATABASE_URL is not set}

@@ -4,13 +4,13 @@
 #   restore.sh BACKUP_FOLDER
 #
 # Restores into the database, data folder and Chroma folder that the settings name
-# (SINERGI_DATABASE_URL, SINERGI_DATA_DIR, SINERGI_CHROMA_DIR; from the environment, else
-# /etc/sinergi/sinergi.env). For the monthly drill, point them at a scratch database and
+# (SINERGI_DATABASE_URL, SINERGI_DATA_DIR, SINERGI_CHROMA_DIR; from the environment, then
+# from /etc/sinergi/sinergi.env). For the monthly drill, point them at a scratch database and
 # scratch folders (docs/deploy.md). The database must exist and be empty, the folders empty or
 # absent: a restore never overwrites anything.
 #
 #   SINERGI_CHROMA_STOP / SINERGI_CHROMA_START  stop and start that Chroma server
-#   SINERGI_BIN                                 the sinergi command (/opt/sinergi/.venv/bin/sinergi)
+#   SINERGI_BIN                                 the sinergi command (default: this checkout's)
 #
 # Then: the checksums are verified, the schema is upgraded to this version of Sinergi, every
 # passage is checked for its vector (and re-embedded when the Chroma copy is older than the
@@ -18,8 +18,8 @@
 set -euo pipefail
 umask 077
 
-ENV_FILE=${SINERGI_ENV_FILE:-/etc/sinergi/sinergi.env}
-if [ -r "$ENV_FILE" ]; then set -a; . "$ENV_FILE"; set +a; fi
+. "$(dirname "$(readlink -f "$0")")/env.sh"
+load_env
 
 BACKUP=${1:?usage: restore.sh BACKUP_FOLDER}
 DB_URL=${SINERGI_DATABASE_URL:?SINERGI_DATABASE_URL is not set}
@@ -27,7 +27,7 @@ DATA_DIR=${SINERGI_DATA_DIR:?SINERGI_DATA_DIR is not set}
 CHROMA_DIR=${SINERGI_CHROMA_DIR:?SINERGI_CHROMA_DIR is not set}
 CHROMA_STOP=${SINERGI_CHROMA_STOP:-systemctl stop sinergi-chroma}
 CHROMA_START=${SINERGI_CHROMA_START:-systemctl start sinergi-chroma}
-SINERGI=${SINERGI_BIN:-/opt/sinergi/.venv/bin/sinergi}
+SINERGI=${SINERGI_BIN:-$(dirname "$(readlink -f "$0")")/../.venv/bin/sinergi}
 PG_URL=${DB_URL/+psycopg2/}; PG_URL=${PG_URL/+psycopg/}
 
 log() { printf '%s restore: %s\n' "$(date -u +%FT%TZ)" "$*"; }

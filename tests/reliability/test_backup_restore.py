@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -37,7 +37,14 @@ DEPLOY = ROOT / "deploy"
 SINERGI = Path(sys.executable).with_name("sinergi")
 SERVERS = f"{sys.executable} -m tests.reliability.servers"  # stops/starts the test's Chroma
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.chroma_server]
+SERVERS_NEEDED = (pytest.mark.slow, pytest.mark.postgres, pytest.mark.chroma_server)
+
+
+def needs_servers(test: Callable[..., None]) -> Callable[..., None]:
+    for mark in SERVERS_NEEDED:
+        test = mark(test)
+    return test
+
 
 QUESTIONS = (
     "Bagaimana cara mengajukan izin usaha lewat Gampil?",
@@ -167,6 +174,7 @@ def _state(services: Services) -> dict[str, object]:
     }
 
 
+@needs_servers
 def test_backup_then_restore_gives_the_same_deployment(
     databases: list[str], tmp_path: Path
 ) -> None:
@@ -237,6 +245,7 @@ def _checksums(folder: Path) -> None:
     )
 
 
+@needs_servers
 def test_restore_refuses_a_damaged_backup_and_a_database_in_use(
     databases: list[str], tmp_path: Path
 ) -> None:
@@ -254,3 +263,28 @@ def test_restore_refuses_a_damaged_backup_and_a_database_in_use(
     (backup / "data.tar.gz").write_bytes(b"tampered")
     damaged = target.script("restore.sh", str(backup), ok=False)
     assert damaged.returncode != 0 and "damaged" in damaged.stdout
+
+
+def test_the_settings_file_fills_in_only_what_the_environment_leaves_unset(
+    tmp_path: Path,
+) -> None:
+    env_file = tmp_path / "sinergi.env"
+    env_file.write_text(
+        "# a comment\n"
+        "SINERGI_DATA_DIR=/var/lib/sinergi/data\n"
+        '  SINERGI_WEBHOOK_SECRET="two words"\n'
+        "SINERGI_DATABASE_URL=postgresql+psycopg://prod/sinergi\n"
+        "not a setting\n",
+        encoding="utf-8",
+    )
+    script = f'. {DEPLOY / "env.sh"}; load_env; printf "%s|%s|%s" "$SINERGI_DATA_DIR" '
+    script += '"$SINERGI_WEBHOOK_SECRET" "$SINERGI_DATABASE_URL"'
+    env = {
+        "PATH": os.environ["PATH"],
+        "SINERGI_ENV_FILE": str(env_file),
+        "SINERGI_DATABASE_URL": "postgresql+psycopg://drill/sinergi_drill",
+    }
+    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True)
+    assert done.stdout == (
+        "/var/lib/sinergi/data|two words|postgresql+psycopg://drill/sinergi_drill"
+    )
