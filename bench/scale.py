@@ -141,14 +141,12 @@ class ScaleIndex:
     def reset(self) -> None:
         from sqlalchemy import text
 
-        from core.db import Base
-        from migrations import import_model_modules
+        from services import database
 
         with self.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
-        import_model_modules()
-        Base.metadata.create_all(self.engine)
+        database.upgrade(self.engine)  # the schema as `sinergi db upgrade` builds it
         with contextlib.suppress(Exception):  # not there yet
             self.client.delete_collection(COLLECTION)
         self.store = self._vector_store(self.client, COLLECTION, self.embeddings)
