@@ -26,15 +26,14 @@ run: install
 	$(BIN)/sinergi demo
 	$(BIN)/sinergi run
 
-## The whole test suite, with lint, types and the import contracts.
-test: install
-	$(BIN)/ruff check .
-	$(BIN)/lint-imports
+## The whole test suite: lint, formatting, types (mypy strict), the import contracts, pytest.
+test: lint
 	$(BIN)/pytest
 
 test-fast: install
 	$(BIN)/pytest -m "not slow" -x -q
 
+## Everything but pytest: ruff (lint and formatting), mypy (strict), the import contracts.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

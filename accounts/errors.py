@@ -11,6 +11,12 @@ class AccessDenied(PermissionDenied):
     code = "access.denied"
 
 
+class NotYourRegion(AccessDenied):
+    """A coordinator records only agreements their own region is a party to."""
+
+    code = "access.not_your_region"
+
+
 class UserNotFound(NotFound):
     code = "access.user_not_found"
 

@@ -1,65 +1,85 @@
 """Who may do what: the role/permission matrix and the agreement scope of a user.
 
-Pure functions over plain values, so the bot, the CLI and the jobs ask the same question the
-same way and tests need no database.
+Pure functions over plain values (or over a :class:`Member`, which carries them), so every
+service asks the same question the same way and tests need no database. The services call
+these; the transports only translate the refusals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Final
+from enum import StrEnum
+from typing import Final, Protocol
 
-ADMIN: Final = "admin"
-TRAINER: Final = "trainer"
-COORDINATOR: Final = "coordinator"
-OFFICIAL: Final = "official"
+from accounts.errors import AccessDenied, NotYourRegion
 
-ROLES: Final = (ADMIN, TRAINER, COORDINATOR, OFFICIAL)
 
-PENDING: Final = "pending"
-ACTIVE: Final = "active"
-BLOCKED: Final = "blocked"
-REJECTED: Final = "rejected"
+class Member(Protocol):
+    """What the rules need to know about someone: a user, or the operator."""
 
-STATUSES: Final = (PENDING, ACTIVE, BLOCKED, REJECTED)
+    @property
+    def role(self) -> str: ...
 
-# Actions, named by what the user does.
-ASK: Final = "ask"  # ask the knowledge base a question
-SOURCES: Final = "sources"  # list the documents of the knowledge base
-FEEDBACK: Final = "feedback"  # rate an answer
-ASK_TRAINER: Final = "ask_trainer"  # forward a question to the trainers
-UPLOAD: Final = "upload"  # add or replace a document
-REMOVE_DOCUMENT: Final = "remove_document"
-GAPS: Final = "gaps"  # see unanswered questions
-ANSWER_AS_TRAINER: Final = "answer_as_trainer"
-VIEW_AGREEMENTS: Final = "view_agreements"
-UPDATE_MILESTONE: Final = "update_milestone"
-RECORD_AGREEMENT: Final = "record_agreement"  # read a signed agreement into a draft, save it
-REPORT: Final = "report"  # timeline chart of an agreement
-PORTFOLIO: Final = "portfolio"  # every agreement, every region
-MANAGE_USERS: Final = "manage_users"  # approve, reject, invite, remove
-STATUS: Final = "status"  # operator health
+    @property
+    def status(self) -> str: ...
 
-_BASE: Final = frozenset({ASK, SOURCES, FEEDBACK, ASK_TRAINER})
+    @property
+    def region_code(self) -> str | None: ...
+
+    @property
+    def agreement_ids(self) -> tuple[int, ...]: ...
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    TRAINER = "trainer"
+    COORDINATOR = "coordinator"
+    OFFICIAL = "official"
+
+
+ROLES: Final = tuple(Role)
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    REJECTED = "rejected"
+
+
+STATUSES: Final = tuple(Status)
+
+
+class Permission(StrEnum):
+    """Actions, named by what the user does."""
+
+    ASK = "ask"  # ask the knowledge base a question
+    SOURCES = "sources"  # list the documents of the knowledge base
+    FEEDBACK = "feedback"  # rate an answer
+    ASK_TRAINER = "ask_trainer"  # forward a question to the trainers
+    UPLOAD = "upload"  # add or replace a document
+    REMOVE_DOCUMENT = "remove_document"
+    GAPS = "gaps"  # see unanswered questions
+    ANSWER_AS_TRAINER = "answer_as_trainer"
+    VIEW_AGREEMENTS = "view_agreements"
+    UPDATE_MILESTONE = "update_milestone"
+    RECORD_AGREEMENT = "record_agreement"  # read a signed agreement into a draft, save it
+    REPORT = "report"  # timeline chart of an agreement
+    PORTFOLIO = "portfolio"  # every agreement, every region
+    MANAGE_USERS = "manage_users"  # approve, reject, invite, remove
+    MANAGE_AGREEMENTS = "manage_agreements"  # import, change status, re-plan milestones
+    STATUS = "status"  # operator health
+
+
+_P = Permission
+_BASE: Final = frozenset({_P.ASK, _P.SOURCES, _P.FEEDBACK, _P.ASK_TRAINER})
 
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
-    OFFICIAL: _BASE,
-    TRAINER: _BASE | {UPLOAD, REMOVE_DOCUMENT, GAPS, ANSWER_AS_TRAINER},
-    COORDINATOR: _BASE | {VIEW_AGREEMENTS, UPDATE_MILESTONE, RECORD_AGREEMENT, REPORT},
-    ADMIN: _BASE
-    | {
-        UPLOAD,
-        REMOVE_DOCUMENT,
-        GAPS,
-        ANSWER_AS_TRAINER,
-        VIEW_AGREEMENTS,
-        UPDATE_MILESTONE,
-        RECORD_AGREEMENT,
-        REPORT,
-        PORTFOLIO,
-        MANAGE_USERS,
-        STATUS,
-    },
+    Role.OFFICIAL: _BASE,
+    Role.TRAINER: _BASE | {_P.UPLOAD, _P.REMOVE_DOCUMENT, _P.GAPS, _P.ANSWER_AS_TRAINER},
+    Role.COORDINATOR: _BASE
+    | {_P.VIEW_AGREEMENTS, _P.UPDATE_MILESTONE, _P.RECORD_AGREEMENT, _P.REPORT},
+    Role.ADMIN: frozenset(Permission),
 }
 
 ACTIONS: Final = frozenset().union(*PERMISSIONS.values())
@@ -76,12 +96,12 @@ def role_allows(role: str, action: str) -> bool:
 
 def can(role: str, status: str, action: str) -> bool:
     """Whether a user with ``role`` and ``status`` may perform ``action`` now."""
-    return status == ACTIVE and role_allows(role, action)
+    return status == Status.ACTIVE and role_allows(role, action)
 
 
 def sees_all_agreements(role: str) -> bool:
     """Admins see the whole portfolio; coordinators only their own agreements."""
-    return role == ADMIN
+    return role == Role.ADMIN
 
 
 def may_act_on_agreement(
@@ -98,10 +118,73 @@ def may_act_on_agreement(
     A coordinator acts on the agreements they are bound to and on those where their region is a
     party; an admin acts on every agreement.
     """
-    if status != ACTIVE or not role_allows(role, VIEW_AGREEMENTS):
+    if status != Status.ACTIVE or not role_allows(role, Permission.VIEW_AGREEMENTS):
         return False
     if sees_all_agreements(role):
         return True
     if agreement_id in agreement_ids:
         return True
     return region_code is not None and region_code in party_region_codes
+
+
+# --- the same questions about an acting subject ---------------------------------------------
+
+
+def allows(subject: Member, action: str) -> bool:
+    """Whether ``subject`` may perform ``action`` now."""
+    return can(subject.role, subject.status, action)
+
+
+def denial_reason(subject: Member | None, action: str) -> str | None:
+    """Why ``subject`` may not perform ``action`` (``None``: it may).
+
+    ``unknown`` (nobody we know), ``pending``, ``blocked`` (blocked or rejected) or ``role``:
+    it depends on who asks, never on what exists.
+    """
+    if subject is None:
+        return "unknown"
+    if subject.status == Status.PENDING:
+        return "pending"
+    if subject.status != Status.ACTIVE:
+        return "blocked"
+    return None if role_allows(subject.role, action) else "role"
+
+
+def require(subject: Member | None, action: str) -> None:
+    """Raise :class:`AccessDenied` (``reason``: see :func:`denial_reason`) unless allowed."""
+    reason = denial_reason(subject, action)
+    if reason is not None:
+        raise AccessDenied(reason=reason)
+
+
+def may_act_on(subject: Member, agreement_id: int, party_region_codes: Collection[str]) -> bool:
+    """Whether ``subject`` may see and update ``agreement_id`` (:func:`may_act_on_agreement`)."""
+    return may_act_on_agreement(
+        role=subject.role,
+        status=subject.status,
+        region_code=subject.region_code,
+        agreement_ids=subject.agreement_ids,
+        agreement_id=agreement_id,
+        party_region_codes=party_region_codes,
+    )
+
+
+def may_record(subject: Member, party_region_codes: Collection[str]) -> bool:
+    """Whether ``subject`` may record an agreement between these parties.
+
+    An admin records any agreement; a coordinator only those their region is a party to (the
+    ones they will see afterwards).
+    """
+    if not allows(subject, Permission.RECORD_AGREEMENT):
+        return False
+    if sees_all_agreements(subject.role):
+        return True
+    return subject.region_code is not None and subject.region_code in party_region_codes
+
+
+def require_may_record(subject: Member, party_region_codes: Collection[str]) -> None:
+    """Raise unless ``subject`` may record this agreement (:func:`may_record`): ``AccessDenied``
+    without the permission, ``NotYourRegion`` for a coordinator of another region."""
+    require(subject, Permission.RECORD_AGREEMENT)
+    if not may_record(subject, party_region_codes):
+        raise NotYourRegion()

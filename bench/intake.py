@@ -31,8 +31,10 @@ from rapidfuzz.distance import Levenshtein
 from core.config import Settings
 from ingestion import scans
 from services import build_services
+from services.access import Operator
 from services.ingest import ocr_from_settings
 
+OPERATOR = Operator("bench")
 DEFAULT_DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "agreements"
 FIELDS = (
     "kind",
@@ -87,7 +89,7 @@ def fields(data_dir: Path, settings: Settings) -> dict[str, Any]:
     misses: list[str] = []
     for name, truth in expected.items():
         data = (data_dir / name).read_bytes()
-        draft = services.intake.read(name, data)
+        draft = services.intake.read(OPERATOR, name, data)
         got = draft.to_json()
         group = "scan" if truth["format"] in ("scan", "photo") else "text"
         score(truth, got, groups[group])

@@ -29,11 +29,12 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from bot.views.reminders import render
 from core.config import Settings
 from core.db import Base, make_engine
 from migrations import import_model_modules
 from services import Services
-from services.reminders import OutgoingMessage
+from services.reminders import ReminderMessage
 
 MILESTONE_OFFSETS = (14, 30, 45, 60, 90, 120, 150, 180, 240, 270, 300, 365)
 MILESTONE_TITLES = (
@@ -55,15 +56,15 @@ MONDAY = datetime(2026, 3, 9, 2, 0, tzinfo=UTC)  # the next Monday, 09:00 WIB
 
 
 class CountingSender:
-    """Accepts every message, like Telegram on a good day."""
+    """Renders every message as the bot does and accepts it, like Telegram on a good day."""
 
     def __init__(self) -> None:
         self.messages = 0
         self.characters = 0
 
-    def send(self, message: OutgoingMessage) -> int | None:
+    def send(self, message: ReminderMessage) -> int | None:
         self.messages += 1
-        self.characters += len(message.text)
+        self.characters += len(render(message).text)
         return self.messages
 
 

@@ -41,8 +41,10 @@ from core.db import Base, make_engine
 from migrations import import_model_modules
 from mou_tracker.regions import RegionDirectory
 from services import Services
+from services.access import Operator
 
 AT = date(2026, 11, 23)
+OPERATOR = Operator("bench")
 REMINDERS_AT = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 09:00 WIB
 OFFSETS = (14, 30, 60, 90, 120, 135, 165, 195, 225, 270, 365, 400)
 KEYS = (
@@ -219,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             f" load average {os.getloadavg()[0]:.1f}"
         )
         print(f"seeded {count:,} agreements, {milestones:,} milestones in {seeded:.2f} s")
-        report_s, report = timed(lambda: tracker.report(at=AT))
+        report_s, report = timed(lambda: tracker.report(OPERATOR, at=AT))
         print(f"mou report        {report_s}  (goal < 1000 ms)")
         print(
             "  by health: "
@@ -228,9 +230,9 @@ def main(argv: list[str] | None = None) -> int:
             f" stalled listed {len(report.stalled):,}, overdue milestones listed"
             f" {len(report.overdue):,}, renewals {len(report.renewal_due):,}"
         )
-        list_s, items = timed(lambda: tracker.list_agreements(at=AT))
+        list_s, items = timed(lambda: tracker.list_agreements(OPERATOR, at=AT))
         print(f"mou list          {list_s}  ({len(items):,} agreements)")
-        show_s, _ = timed(lambda: tracker.get_agreement(count // 2, at=AT))
+        show_s, _ = timed(lambda: tracker.get_agreement(OPERATOR, count // 2, at=AT))
         print(f"mou show (one)    {show_s}")
 
         if "reminders" in dir(type(services)) and "access" in dir(type(services)):

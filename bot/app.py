@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from typing import Any
 
@@ -19,40 +18,25 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import reminders
+from bot import jobs
+from bot.auth import language_of, lookup
+from bot.callbacks import CallbackSigner
 from bot.commands import publish_default
+from bot.connection import bot_token, file_base_url, webhook_secret
 from bot.errors import on_error
-from bot.handlers import access, admin, agreements, intake, questions, trainers
+from bot.handlers import access, admin, agreements, intake, questions, reminders, trainers
 from bot.handlers.common import reply_html
 from bot.i18n import t_html
-from bot.keyboards import CallbackSigner
 from bot.state import STATE_KEY, BotState, Context, QuestionLimiter, app_state
 from core.config import Settings
-from core.errors import AppError, ConfigurationError
+from core.errors import AppError
 from services import Services
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "bot-state.pickle"
 
-
-def bot_token(settings: Settings) -> str:
-    if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
-        raise ConfigurationError(detail="SINERGI_TELEGRAM_TOKEN")
-    return settings.telegram_token.get_secret_value()
-
-
-def file_base_url(base_url: str) -> str:
-    """``http://host/bot`` -> ``http://host/file/bot`` (the Bot API's file URL layout)."""
-    head, sep, _tail = base_url.rstrip("/").rpartition("/bot")
-    return f"{head}/file/bot" if sep else base_url.rstrip("/") + "/file/bot"
-
-
-def webhook_secret(settings: Settings) -> str:
-    """The webhook's ``secret_token``: configured, or derived from the bot token."""
-    if settings.webhook_secret is not None and settings.webhook_secret.get_secret_value():
-        return settings.webhook_secret.get_secret_value()
-    return hashlib.sha256(b"sinergi-webhook\x00" + bot_token(settings).encode()).hexdigest()[:48]
+__all__ = ["bot_token", "build_application", "file_base_url", "warm_up", "webhook_secret"]
 
 
 def build_application(
@@ -116,7 +100,8 @@ def register_handlers(application: Application, services: Services) -> None:  # 
     questions.register(application, settings.trainers_chat_id)
     trainers.register(application)
     admin.register(application)
-    reminders.register(application, services)
+    reminders.register(application)
+    jobs.schedule(application, services)
     application.add_handler(
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)
     )
@@ -124,8 +109,6 @@ def register_handlers(application: Application, services: Services) -> None:  # 
 
 
 async def unknown_command(update: Update, context: Context) -> None:
-    from bot.auth import language_of, lookup
-
     user = await lookup(update, context)
     await reply_html(update, context, t_html("command.unknown", language_of(update, user)))
 

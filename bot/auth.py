@@ -1,8 +1,9 @@
-"""Server-side role checks for every handler and every button.
+"""Every handler and every button asks the access service who the user is and what they may do.
 
-Handlers are wrapped with :func:`authorized`: the user is looked up in ``Services.access`` on
-each update (never trusted from the client), and an unknown, pending or blocked user gets a
-short reply that reveals nothing about the knowledge base or the agreements.
+The user is looked up on each update (never trusted from the client); the decision is the
+service's (:meth:`services.access.AccessService.check`), and a refusal is translated here into
+a short reply that depends on who asks (unknown, pending, blocked, wrong role), never on what
+exists.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from typing import Any, TypeVar
 from telegram import Update
 from telegram.constants import ChatType
 
-from accounts import rules
-from accounts.schemas import UserView
+from bot.callbacks import Callback, CallbackAction, ForgedCallback
 from bot.i18n import normalize_language, t, t_html
-from bot.keyboards import Callback, ForgedCallback
 from bot.state import Context, call, get_state
+from services.access import AccessDenied, AccessService, Permission, UserView
 
 R = TypeVar("R")
 Handler = Callable[[Update, Context, UserView], Coroutine[Any, Any, R]]
 CallbackHandler = Callable[[Update, Context, UserView, Callback], Coroutine[Any, Any, R]]
+Wrapped = Callable[[Update, Context], Coroutine[Any, Any, R | None]]
 
 
 def language_of(update: Update, user: UserView | None = None) -> str:
@@ -40,20 +41,19 @@ async def lookup(update: Update, context: Context) -> UserView | None:
     return await call(get_state(context).services.access.get_user, tg_user.id)
 
 
-def denial_key(user: UserView | None, action: str) -> str:
-    """Which refusal to give: it depends on who asks, never on what exists."""
-    if user is None:
-        return "auth.unknown"
-    if user.status == rules.PENDING:
-        return "auth.pending"
-    if user.status != rules.ACTIVE:
-        return "auth.blocked"
-    return "auth.role"
+def refusal(user: UserView | None, action: str) -> str | None:
+    """Why ``user`` may not perform ``action`` (``None``: they may), as the service decides."""
+    try:
+        AccessService.check(user, action)
+    except AccessDenied as err:
+        return str(err.params.get("reason") or "role")
+    return None
 
 
-async def deny(update: Update, user: UserView | None, action: str) -> None:
+async def deny(update: Update, user: UserView | None, reason: str) -> None:
+    """Say no, in the user's language, with the refusal for ``reason``."""
     lang = language_of(update, user)
-    key = denial_key(user, action)
+    key = f"auth.{reason}"
     if update.callback_query is not None:
         await update.callback_query.answer(t(key, lang), show_alert=True)
         return
@@ -63,8 +63,8 @@ async def deny(update: Update, user: UserView | None, action: str) -> None:
 
 
 def authorized(
-    action: str, *, private: str | None = None
-) -> Callable[[Handler[R]], Callable[[Update, Context], Coroutine[Any, Any, R | None]]]:
+    action: Permission, *, private: str | None = None
+) -> Callable[[Handler[R]], Wrapped[R]]:
     """Run the handler only for an active user whose role allows ``action``.
 
     Args:
@@ -73,7 +73,7 @@ def authorized(
             whose members the bot does not know.
     """
 
-    def decorate(handler: Handler[R]) -> Callable[[Update, Context], Coroutine[Any, Any, R | None]]:
+    def decorate(handler: Handler[R]) -> Wrapped[R]:
         @functools.wraps(handler)
         async def wrapper(update: Update, context: Context) -> R | None:
             chat = update.effective_chat
@@ -83,8 +83,9 @@ def authorized(
                     await message.reply_html(t_html("auth.private_only", language_of(update)))
                 return None
             user = await lookup(update, context)
-            if user is None or not rules.can(user.role, user.status, action):
-                await deny(update, user, action)
+            reason = refusal(user, action)
+            if reason is not None or user is None:
+                await deny(update, user, reason or "unknown")
                 return None
             return await handler(update, context, user)
 
@@ -93,18 +94,14 @@ def authorized(
     return decorate
 
 
-def authorized_callback(
-    action: str, *, acknowledge: bool = True
-) -> Callable[[CallbackHandler[R]], Callable[[Update, Context], Coroutine[Any, Any, R | None]]]:
-    """Like :func:`authorized` for buttons; the callback data must be signed for this user.
+def authorized_callback(action: CallbackAction) -> Callable[[CallbackHandler[R]], Wrapped[R]]:
+    """Like :func:`authorized` for the buttons of ``action``: its data must be signed for this
+    user, and its permission (``None``: any user the bot knows) allows them.
 
-    ``acknowledge``: answer the button (stop its spinner) before the handler runs. Handlers
-    that answer it themselves, with a notice or an alert, pass ``False``.
+    The button is answered before the handler runs unless the action says it answers itself.
     """
 
-    def decorate(
-        handler: CallbackHandler[R],
-    ) -> Callable[[Update, Context], Coroutine[Any, Any, R | None]]:
+    def decorate(handler: CallbackHandler[R]) -> Wrapped[R]:
         @functools.wraps(handler)
         async def wrapper(update: Update, context: Context) -> R | None:
             query = update.callback_query
@@ -115,12 +112,17 @@ def authorized_callback(
             try:
                 data = get_state(context).signer.unpack(tg_user.id, query.data)
             except ForgedCallback:
+                data = None
+            if data is None or data.action != action:
                 await query.answer(t("auth.forged", language_of(update, user)), show_alert=True)
                 return None
-            if user is None or not rules.can(user.role, user.status, action):
-                await deny(update, user, action)
+            reason = "unknown" if user is None else None
+            if user is not None and action.permission is not None:
+                reason = refusal(user, action.permission)
+            if reason is not None or user is None:
+                await deny(update, user, reason or "unknown")
                 return None
-            if acknowledge:
+            if action.acknowledge:
                 await query.answer()
             return await handler(update, context, user, data)
 

@@ -7,9 +7,8 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from accounts import rules
-from accounts.schemas import UserView
 from bot.i18n import t
+from services.access import Role, Status, UserView
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +27,10 @@ MENU_COMMANDS = (
 )
 
 ROLE_COMMANDS: dict[str, tuple[str, ...]] = {
-    rules.OFFICIAL: ("bantuan", "sumber", "bahasa"),
-    rules.TRAINER: ("bantuan", "sumber", "hapus", "celah", "bahasa"),
-    rules.COORDINATOR: ("bantuan", "mou", "laporan", "batal", "sumber", "bahasa"),
-    rules.ADMIN: MENU_COMMANDS,
+    Role.OFFICIAL: ("bantuan", "sumber", "bahasa"),
+    Role.TRAINER: ("bantuan", "sumber", "hapus", "celah", "bahasa"),
+    Role.COORDINATOR: ("bantuan", "mou", "laporan", "batal", "sumber", "bahasa"),
+    Role.ADMIN: MENU_COMMANDS,
 }
 
 
@@ -47,7 +46,7 @@ async def publish_default(bot: Bot) -> None:
 
 async def publish_for(bot: Bot, user: UserView) -> None:
     """The user's own menu in their private chat (best effort: a failure changes nothing else)."""
-    names = ROLE_COMMANDS.get(user.role) if user.status == rules.ACTIVE else None
+    names = ROLE_COMMANDS.get(user.role) if user.status == Status.ACTIVE else None
     try:
         if names is None:
             await bot.delete_my_commands(scope=BotCommandScopeChat(user.telegram_id))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
@@ -187,10 +187,25 @@ def _open_tags(
 
 
 class CitationLike(Protocol):
-    number: int
-    title: str
-    section: str | None
-    page: int | None
+    @property
+    def number(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def section(self) -> str | None: ...
+    @property
+    def page(self) -> int | None: ...
+
+
+class AnswerLike(Protocol):
+    """What an answer shows (``services.knowledge.Answer``)."""
+
+    @property
+    def answer(self) -> str: ...
+    @property
+    def found(self) -> bool: ...
+    @property
+    def citations(self) -> Sequence[CitationLike]: ...
 
 
 Translate = Callable[..., str]
@@ -209,15 +224,12 @@ def render_citation(citation: CitationLike, t: Translate) -> str:
     return text
 
 
-def render_answer(answer: Any, t: Translate) -> str:
-    """The answer text with its numbered citations, as Telegram HTML.
-
-    ``answer`` is a ``services.knowledge.Answer`` (``answer``, ``found``, ``citations``).
-    """
+def render_answer(answer: AnswerLike, t: Translate) -> str:
+    """The answer text with its numbered citations, as Telegram HTML."""
     body = escape(str(answer.answer).strip())
-    if not getattr(answer, "found", True):
+    if not answer.found:
         body = body or escape(t("answer.not_found"))
-    citations = tuple(getattr(answer, "citations", ()) or ())
+    citations = tuple(answer.citations)
     if not citations:
         return body
     lines = [f"<b>{escape(t('answer.sources'))}</b>"]

@@ -7,7 +7,8 @@ from urllib.parse import urlparse
 
 from telegram import Update
 
-from bot.app import build_application, webhook_secret
+from bot.app import build_application
+from bot.connection import webhook_secret
 from core.config import Settings
 from services import Services
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ContextTypes
 
-from bot.keyboards import CallbackSigner
+from bot.callbacks import CallbackSigner
 from core.config import Settings
 from services import Services
 

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from core.config import Settings
 from services import Services, build_services
+from services.access import Operator
 from services.messages import catalog as services_catalog
 
 
@@ -34,6 +35,10 @@ class AppContext:
     @property
     def lang(self) -> str:
         return self.settings.language
+
+    def operator(self, actor: str = "cli") -> Operator:
+        """The CLI acts as the operator (admin rights), audited as ``actor`` (``--by``)."""
+        return Operator(actor)
 
     def t(self, key: str, **params: Any) -> str:
         return services_catalog().t(key, self.lang, **params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from cli.context import AppContext, get_ctx, print_json
 from ingestion.errors import FileNotFound, FileTooLarge, UnreadableFile
+from services.evidence import AgreementFileView
 from services.intake import IntakeDraft, IntakeResult
 
 JSON_HELP = "Keluaran JSON yang dapat dibaca mesin."
@@ -128,103 +130,110 @@ def print_result(app_ctx: AppContext, result: IntakeResult) -> None:
         app_ctx.err_console.print(app_ctx.t("intake.kb_failed", code=result.kb_error))
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("intake")
-    def intake(
-        ctx: typer.Context,
-        path: Path = typer.Argument(..., help="KB/PKS/adendum: PDF (berteks atau pindaian), foto."),
-        save: bool = typer.Option(False, "--save", help="Simpan draf ini (konfirmasi)."),
-        set_fields: list[str] = typer.Option(
-            [],
-            "--set",
-            help='Ubah satu isian sebelum disimpan, mis. --set "region_codes=Kota Bandung; '
-            'Kota Tasikmalaya" (daftar dipisah ";").',
-        ),
-        actor: str = typer.Option("cli", "--by", help=ACTOR_HELP),
-        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    ) -> None:
-        """Read a signed agreement into a draft (OCR where needed); --save records it."""
-        app_ctx = get_ctx(ctx)
-        data = _read_file(app_ctx, path)
-        service = app_ctx.services.intake
-        with _PageBar(app_ctx) as bar:
-            draft = service.read(path.name, data, progress=bar)
-        for item in set_fields:
-            name, _, value = item.partition("=")
-            draft = service.edit(draft, name.strip(), value)
-        result = service.confirm(draft, actor=actor) if save else None
-        if as_json:
-            out: dict[str, Any] = draft.to_json()
-            if result is not None:
-                out["saved"] = result
-            print_json(out)
-            return
-        print_draft(app_ctx, draft)
+app = typer.Typer()
+"""``intake``, ``evidence``, ``files`` and ``search``, mounted into the ``mou`` group."""
+
+
+@app.command("intake")
+def intake(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="KB/PKS/adendum: PDF (berteks atau pindaian), foto."),
+    save: bool = typer.Option(False, "--save", help="Simpan draf ini (konfirmasi)."),
+    set_fields: list[str] = typer.Option(
+        [],
+        "--set",
+        help='Ubah satu isian sebelum disimpan, mis. --set "region_codes=Kota Bandung; '
+        'Kota Tasikmalaya" (daftar dipisah ";").',
+    ),
+    actor: str = typer.Option("cli", "--by", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Read a signed agreement into a draft (OCR where needed); --save records it."""
+    app_ctx = get_ctx(ctx)
+    data = _read_file(app_ctx, path)
+    service = app_ctx.services.intake
+    operator = app_ctx.operator(actor)
+    with _PageBar(app_ctx) as bar:
+        draft = service.read(operator, path.name, data, progress=bar)
+    for item in set_fields:
+        name, _, value = item.partition("=")
+        draft = service.edit(operator, draft, name.strip(), value)
+    result = service.confirm(operator, draft) if save else None
+    if as_json:
+        out: dict[str, Any] = draft.to_json()
         if result is not None:
-            print_result(app_ctx, result)
+            out["saved"] = result
+        print_json(out)
+        return
+    print_draft(app_ctx, draft)
+    if result is not None:
+        print_result(app_ctx, result)
 
-    @app.command("evidence")
-    def evidence(
-        ctx: typer.Context,
-        milestone_id: int = typer.Argument(..., help="ID tahapan."),
-        path: Path = typer.Argument(..., help="Foto atau dokumen bukti."),
-        note: str | None = typer.Option(None, "--note", help="Catatan bukti."),
-        status: str = typer.Option("done", "--status", help="Status tahapan (default done)."),
-        actor: str = typer.Option("cli", "--by", help=ACTOR_HELP),
-        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    ) -> None:
-        """Attach a photo or document as a milestone's evidence (kept with its text)."""
-        app_ctx = get_ctx(ctx)
-        data = _read_file(app_ctx, path)
-        view, kept, stored = app_ctx.services.evidence.complete_with_file(
-            milestone_id, path.name, data, actor=actor, status=status, note=note
-        )
-        if as_json:
-            print_json({"milestone": view, "file": kept, "text_note": stored.text_note})
-            return
+
+@app.command("evidence")
+def evidence(
+    ctx: typer.Context,
+    milestone_id: int = typer.Argument(..., help="ID tahapan."),
+    path: Path = typer.Argument(..., help="Foto atau dokumen bukti."),
+    note: str | None = typer.Option(None, "--note", help="Catatan bukti."),
+    status: str = typer.Option("done", "--status", help="Status tahapan (default done)."),
+    actor: str = typer.Option("cli", "--by", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Attach a photo or document as a milestone's evidence (kept with its text)."""
+    app_ctx = get_ctx(ctx)
+    data = _read_file(app_ctx, path)
+    view, kept, stored = app_ctx.services.evidence.complete_with_file(
+        app_ctx.operator(actor), milestone_id, path.name, data, status=status, note=note
+    )
+    if as_json:
+        print_json({"milestone": view, "file": kept, "text_note": stored.text_note})
+        return
+    app_ctx.console.print(
+        app_ctx.t("evidence.kept", file=kept.filename, id=kept.id, milestone=view.title),
+        highlight=False,
+    )
+    if stored.text_note:
+        app_ctx.err_console.print(app_ctx.t(f"error.{stored.text_note}", file=kept.filename))
+
+
+@app.command("files")
+def list_files(
+    ctx: typer.Context,
+    agreement_id: int = typer.Argument(..., help="ID perjanjian."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """The agreement's source documents and milestone evidence."""
+    app_ctx = get_ctx(ctx)
+    found = app_ctx.services.evidence.list_files(app_ctx.operator(), agreement_id)
+    if as_json:
+        print_json(found)
+        return
+    print_files(app_ctx, found)
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    agreement_id: int = typer.Argument(..., help="ID perjanjian."),
+    query: str = typer.Argument(..., help="Kata yang dicari di dokumen dan bukti."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Search the text of an agreement's documents and evidence."""
+    app_ctx = get_ctx(ctx)
+    hits = app_ctx.services.evidence.search(app_ctx.operator(), agreement_id, query)
+    if as_json:
+        print_json(hits)
+        return
+    if not hits:
+        app_ctx.console.print(app_ctx.t("evidence.search.none"))
+    for hit in hits:
         app_ctx.console.print(
-            app_ctx.t("evidence.kept", file=kept.filename, id=kept.id, milestone=view.title),
-            highlight=False,
+            f"#{hit.file.id} {hit.file.filename}: {hit.snippet}", highlight=False, markup=False
         )
-        if stored.text_note:
-            app_ctx.err_console.print(app_ctx.t(f"error.{stored.text_note}", file=kept.filename))
-
-    @app.command("files")
-    def list_files(
-        ctx: typer.Context,
-        agreement_id: int = typer.Argument(..., help="ID perjanjian."),
-        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    ) -> None:
-        """The agreement's source documents and milestone evidence."""
-        app_ctx = get_ctx(ctx)
-        found = app_ctx.services.evidence.list_files(agreement_id)
-        if as_json:
-            print_json(found)
-            return
-        print_files(app_ctx, found)
-
-    @app.command("search")
-    def search(
-        ctx: typer.Context,
-        agreement_id: int = typer.Argument(..., help="ID perjanjian."),
-        query: str = typer.Argument(..., help="Kata yang dicari di dokumen dan bukti."),
-        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    ) -> None:
-        """Search the text of an agreement's documents and evidence."""
-        app_ctx = get_ctx(ctx)
-        hits = app_ctx.services.evidence.search(agreement_id, query)
-        if as_json:
-            print_json(hits)
-            return
-        if not hits:
-            app_ctx.console.print(app_ctx.t("evidence.search.none"))
-        for hit in hits:
-            app_ctx.console.print(
-                f"#{hit.file.id} {hit.file.filename}: {hit.snippet}", highlight=False, markup=False
-            )
 
 
-def print_files(app_ctx: AppContext, found: list[Any]) -> None:
+def print_files(app_ctx: AppContext, found: Sequence[AgreementFileView]) -> None:
     if not found:
         return
     table = Table(title=app_ctx.t("evidence.files.title"))

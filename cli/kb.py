@@ -19,7 +19,7 @@ app = typer.Typer(
     help="Basis pengetahuan: tanya, dokumen, celah, evaluasi / knowledge base.",
     no_args_is_help=True,
 )
-kb_ingest.register(app)
+app.add_typer(kb_ingest.app)
 
 
 def _where(app_ctx: AppContext, citation: Citation) -> str:

@@ -20,92 +20,94 @@ from cli.context import AppContext, get_ctx, print_json
 from cli.errors import ExitStatus
 from services.ingest import IngestProgress, IngestReport
 
+app = typer.Typer()
+"""``ingest``, ``reindex`` and ``prune-originals``, mounted into the ``kb`` group."""
 
-def register(kb_app: typer.Typer) -> None:
-    """Add ``ingest``, ``reindex`` and ``prune-originals`` to the ``kb`` command group."""
 
-    @kb_app.command("ingest")
-    def ingest(
-        ctx: typer.Context,
-        paths: list[Path] = typer.Argument(..., help="Files or folders (searched recursively)."),
-        app: str | None = typer.Option(None, "--app", help="App the documents are about."),
-        doc_type: str | None = typer.Option(
-            None,
-            "--doc-type",
-            help="manual, best_practice, sop, regulation, faq, agreement or evidence "
-            "(default: guessed).",
-        ),
-        uploader: str = typer.Option("cli", "--uploader", help="Recorded as the uploader."),
-        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    ) -> None:
-        """Ingest documents: unchanged files cost nothing, changed ones replace their old version.
+@app.command("ingest")
+def ingest(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(..., help="Files or folders (searched recursively)."),
+    app: str | None = typer.Option(None, "--app", help="App the documents are about."),
+    doc_type: str | None = typer.Option(
+        None,
+        "--doc-type",
+        help="manual, best_practice, sop, regulation, faq, agreement or evidence "
+        "(default: guessed).",
+    ),
+    uploader: str = typer.Option("cli", "--uploader", help="Recorded as the uploader."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Ingest documents: unchanged files cost nothing, changed ones replace their old version.
 
-        Exits with status 1 if any file failed; the other files are still ingested.
-        """
-        app_ctx = get_ctx(ctx)
-        service = app_ctx.services.ingest
-        if as_json:
-            report = service.ingest_paths(
-                paths, app=app, doc_type=doc_type, uploader=uploader, lang=app_ctx.lang
-            )
-            print_json(report)
-        else:
-            with _ProgressBar(app_ctx) as bar:
-                report = service.ingest_paths(
-                    paths,
-                    app=app,
-                    doc_type=doc_type,
-                    uploader=uploader,
-                    progress=bar.update,
-                    lang=app_ctx.lang,
-                )
-            print_report(app_ctx, report)
-        if report.failed:
-            raise typer.Exit(int(ExitStatus.FAILED))
-
-    @kb_app.command("reindex")
-    def reindex(
-        ctx: typer.Context,
-        doc_ids: list[str] | None = typer.Argument(None, help="Documents (default: all)."),
-        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    ) -> None:
-        """Re-chunk documents from their kept originals, e.g. after changing the chunk size."""
-        app_ctx = get_ctx(ctx)
-        service = app_ctx.services.ingest
-        if as_json:
-            report = service.reindex(doc_ids or None, lang=app_ctx.lang)
-            print_json(report)
-        else:
-            with _ProgressBar(app_ctx) as bar:
-                report = service.reindex(doc_ids or None, progress=bar.update, lang=app_ctx.lang)
-            print_report(app_ctx, report)
-        if report.failed:
-            raise typer.Exit(int(ExitStatus.FAILED))
-
-    @kb_app.command("prune-originals")
-    def prune_originals(
-        ctx: typer.Context,
-        min_age_hours: float = typer.Option(
-            1.0, "--min-age-hours", min=0.0, help="Spare files changed more recently than this."
-        ),
-        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    ) -> None:
-        """Delete kept originals that no document uses any more (e.g. of removed documents)."""
-        app_ctx = get_ctx(ctx)
-        report = app_ctx.services.ingest.prune_originals(min_age=timedelta(hours=min_age_hours))
-        if as_json:
-            print_json(report)
-            return
-        app_ctx.console.print(
-            app_ctx.t(
-                "ingest.prune.done",
-                deleted=report.deleted,
-                freed_mb=f"{report.bytes_freed / 1_000_000:.1f}",
-                kept_recent=report.kept_recent,
-                referenced=report.referenced,
-            ),
-            markup=False,
+    Exits with status 1 if any file failed; the other files are still ingested.
+    """
+    app_ctx = get_ctx(ctx)
+    service = app_ctx.services.ingest
+    if as_json:
+        report = service.ingest_paths(
+            paths, app=app, doc_type=doc_type, uploader=uploader, lang=app_ctx.lang
         )
+        print_json(report)
+    else:
+        with _ProgressBar(app_ctx) as bar:
+            report = service.ingest_paths(
+                paths,
+                app=app,
+                doc_type=doc_type,
+                uploader=uploader,
+                progress=bar.update,
+                lang=app_ctx.lang,
+            )
+        print_report(app_ctx, report)
+    if report.failed:
+        raise typer.Exit(int(ExitStatus.FAILED))
+
+
+@app.command("reindex")
+def reindex(
+    ctx: typer.Context,
+    doc_ids: list[str] | None = typer.Argument(None, help="Documents (default: all)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Re-chunk documents from their kept originals, e.g. after changing the chunk size."""
+    app_ctx = get_ctx(ctx)
+    service = app_ctx.services.ingest
+    if as_json:
+        report = service.reindex(doc_ids or None, lang=app_ctx.lang)
+        print_json(report)
+    else:
+        with _ProgressBar(app_ctx) as bar:
+            report = service.reindex(doc_ids or None, progress=bar.update, lang=app_ctx.lang)
+        print_report(app_ctx, report)
+    if report.failed:
+        raise typer.Exit(int(ExitStatus.FAILED))
+
+
+@app.command("prune-originals")
+def prune_originals(
+    ctx: typer.Context,
+    min_age_hours: float = typer.Option(
+        1.0, "--min-age-hours", min=0.0, help="Spare files changed more recently than this."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Delete kept originals that no document uses any more (e.g. of removed documents)."""
+    app_ctx = get_ctx(ctx)
+    report = app_ctx.services.ingest.prune_originals(min_age=timedelta(hours=min_age_hours))
+    if as_json:
+        print_json(report)
+        return
+    app_ctx.console.print(
+        app_ctx.t(
+            "ingest.prune.done",
+            deleted=report.deleted,
+            freed_mb=f"{report.bytes_freed / 1_000_000:.1f}",
+            kept_recent=report.kept_recent,
+            referenced=report.referenced,
+        ),
+        markup=False,
+    )
 
 
 class _ProgressBar:

@@ -30,29 +30,23 @@ def _root(ctx: typer.Context) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-def _register() -> None:
-    # Each command group lives in its own module; importing here keeps start-up cheap per group.
-    from cli import db
+def _mount() -> None:
+    """Every command module has a ``typer.Typer`` called ``app``: a group is mounted under its
+    name, a module of root commands (``run``, ``demo``...) without one."""
+    from cli import db, demo, kb, mou, regions, reminders, run, status, users
 
-    app.add_typer(db.app, name="db")
-    for module_name, group in (
-        ("cli.regions", "regions"),
-        ("cli.mou", "mou"),
-        ("cli.reminders", "reminders"),
-        ("cli.kb", "kb"),
-        ("cli.users", "users"),
+    for module, name in (
+        (db, "db"),
+        (regions, "regions"),
+        (mou, "mou"),
+        (reminders, "reminders"),
+        (kb, "kb"),
+        (users, "users"),
+        (run, None),
+        (demo, None),
+        (status, None),
     ):
-        module = __import__(module_name, fromlist=["app"])
-        app.add_typer(module.app, name=group)
-    from cli import run as run_module
-
-    run_module.register(app)
-    from cli import demo as demo_module
-
-    demo_module.register(app)
-    from cli import status as status_module
-
-    status_module.register(app)
+        app.add_typer(module.app, name=name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-_register()
+_mount()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -8,19 +8,19 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from cli import intake
 from cli.context import AppContext, get_ctx, print_json
 from cli.errors import ExitStatus
 from cli.intake import print_files
-from cli.intake import register as register_intake
 from core.errors import AppError
-from mou_tracker.dates import parse_date
-from mou_tracker.errors import ImportRejected
 from services.tracker import (
     AgreementSummary,
+    ImportRejected,
     MilestoneView,
     NewAgreement,
     NewParty,
     describe_problem,
+    parse_date,
 )
 
 app = typer.Typer(
@@ -94,7 +94,9 @@ def list_agreements(
     app_ctx = get_ctx(ctx)
     as_of = _at(app_ctx, at)
     codes = [app_ctx.services.regions.resolve(region).code] if region else None
-    items = app_ctx.services.tracker.list_agreements(at=as_of, region_codes=codes)
+    items = app_ctx.services.tracker.list_agreements(
+        app_ctx.operator(), at=as_of, region_codes=codes
+    )
     if health:
         items = [i for i in items if i.health == health]
     if as_json:
@@ -153,9 +155,10 @@ def show(
     """One agreement with its parties, apps and milestones."""
     app_ctx = get_ctx(ctx)
     tracker = app_ctx.services.tracker
-    detail = tracker.get_agreement(agreement_id, at=_at(app_ctx, at))
-    entries = tracker.audit(agreement_id) if audit else None
-    kept = app_ctx.services.evidence.list_files(agreement_id)
+    operator = app_ctx.operator()
+    detail = tracker.get_agreement(operator, agreement_id, at=_at(app_ctx, at))
+    entries = tracker.audit(operator, agreement_id) if audit else None
+    kept = app_ctx.services.evidence.list_files(operator, agreement_id)
     if as_json:
         data = _summary_json(detail)
         data.update(
@@ -249,6 +252,7 @@ def add(
         for i, code in enumerate(codes)
     )
     detail = app_ctx.services.tracker.add_agreement(
+        app_ctx.operator(actor),
         NewAgreement(
             kind=kind.lower(),
             title=title,
@@ -261,7 +265,6 @@ def add(
             parent_id=parent,
             template=None if template.strip() in ("", "-") else template,
         ),
-        actor=actor,
     )
     if as_json:
         print_json(detail)
@@ -282,7 +285,7 @@ def set_status(
 ) -> None:
     """Change an agreement's own status (audited)."""
     app_ctx = get_ctx(ctx)
-    detail = app_ctx.services.tracker.set_status(agreement_id, status, actor=actor)
+    detail = app_ctx.services.tracker.set_status(app_ctx.operator(actor), agreement_id, status)
     if as_json:
         print_json(_summary_json(detail))
         return
@@ -310,9 +313,9 @@ def milestone(
     """Change a milestone's status, with evidence."""
     app_ctx = get_ctx(ctx)
     view = app_ctx.services.tracker.update_milestone(
+        app_ctx.operator(actor),
         milestone_id,
         status,
-        actor=actor,
         note=evidence,
         link=link,
         file_ref=file_ref,
@@ -348,9 +351,9 @@ def milestone_add(
     app_ctx = get_ctx(ctx)
     code = app_ctx.services.regions.resolve(responsible).code if responsible else None
     view = app_ctx.services.tracker.add_milestone(
+        app_ctx.operator(actor),
         agreement_id,
         title,
-        actor=actor,
         due_on=_date(due_on),
         responsible_region_code=code,
         position=position,
@@ -375,7 +378,7 @@ def milestone_move(
     """Give a milestone a new due date."""
     app_ctx = get_ctx(ctx)
     view = app_ctx.services.tracker.move_milestone(
-        milestone_id, parse_date(due_on), actor=actor, reason=reason
+        app_ctx.operator(actor), milestone_id, parse_date(due_on), reason=reason
     )
     if as_json:
         print_json(view)
@@ -392,7 +395,7 @@ def milestone_drop(
 ) -> None:
     """Remove a milestone from its agreement (kept in the audit log)."""
     app_ctx = get_ctx(ctx)
-    app_ctx.services.tracker.drop_milestone(milestone_id, actor=actor, reason=reason)
+    app_ctx.services.tracker.drop_milestone(app_ctx.operator(actor), milestone_id, reason=reason)
     app_ctx.console.print(app_ctx.t("tracker.milestone.dropped", id=milestone_id))
 
 
@@ -404,7 +407,7 @@ def audit(
 ) -> None:
     """The append-only change log of one agreement."""
     app_ctx = get_ctx(ctx)
-    entries = app_ctx.services.tracker.audit(agreement_id)
+    entries = app_ctx.services.tracker.audit(app_ctx.operator(), agreement_id)
     if as_json:
         print_json(entries)
         return
@@ -425,7 +428,9 @@ def import_file(
     """Import agreements: every row or none; re-importing adds no duplicates."""
     app_ctx = get_ctx(ctx)
     try:
-        result = app_ctx.services.tracker.import_file(path, dry_run=dry_run, actor=actor)
+        result = app_ctx.services.tracker.import_file(
+            app_ctx.operator(actor), path, dry_run=dry_run
+        )
     except ImportRejected as err:
         problems = err.problems
         if as_json:
@@ -478,7 +483,7 @@ def export(
 ) -> None:
     """Export agreements (CSV/XLSX) or a calendar of milestone due dates (ICS)."""
     app_ctx = get_ctx(ctx)
-    result = app_ctx.services.tracker.export(path, at=_at(app_ctx, at))
+    result = app_ctx.services.tracker.export(app_ctx.operator(), path, at=_at(app_ctx, at))
     if as_json:
         print_json(result)
         return
@@ -507,7 +512,7 @@ def report(
     """Portfolio figures: agreements by health, follow-through, stalled and overdue lists."""
     app_ctx = get_ctx(ctx)
     as_of = _at(app_ctx, at)
-    result = app_ctx.services.tracker.report(at=as_of)
+    result = app_ctx.services.tracker.report(app_ctx.operator(), at=as_of)
     if as_json:
         print_json(result)
         return
@@ -579,4 +584,5 @@ def report(
         console.print(table)
 
 
-register_intake(app)
+# intake, evidence, files, search: the paper side of agreements (cli/intake.py)
+app.add_typer(intake.app)

@@ -8,8 +8,8 @@ from rich.table import Table
 from cli.context import AppContext, get_ctx, print_json
 from cli.errors import exit_status_for
 from core.errors import AppError
-from mou_tracker.regions import Region
 from services.messages import error_message
+from services.tracker import Region
 
 app = typer.Typer(help="Daerah (provinsi, kabupaten, kota) / regions.", no_args_is_help=True)
 

@@ -115,7 +115,7 @@ def send(
     if not once:
         app_ctx.err_console.print("sinergi reminders send --once  (sinergi run: terus-menerus)")
         raise typer.Exit(int(ExitStatus.USAGE))
-    from bot.reminders import send_once
+    from bot.jobs import send_once
 
     instant = _instant(app_ctx, at)
     report = asyncio.run(send_once(app_ctx.services, app_ctx.settings, now=instant))

@@ -9,13 +9,11 @@ import typer
 from bot.i18n import t
 from cli.context import get_ctx
 
-
-def register(app: typer.Typer) -> None:
-    """Add the bot commands to the root app (other modules add more root commands)."""
-    app.command("run")(run)
-    app.command("chat")(chat)
+app = typer.Typer()
+"""``run`` and ``chat``, mounted at the root."""
 
 
+@app.command("run")
 def run(ctx: typer.Context) -> None:
     """Start the Telegram bot (long polling, or a webhook with SINERGI_WEBHOOK_URL).
 
@@ -37,16 +35,24 @@ def run(ctx: typer.Context) -> None:
     run_bot(app_ctx.services, settings)
 
 
+@app.command("chat")
 def chat(
     ctx: typer.Context,
     lang: str | None = typer.Option(None, "--lang", help="id or en (default: SINERGI_LANGUAGE)."),
+    as_user: int | None = typer.Option(
+        None,
+        "--as",
+        help="Act as this Telegram user (their role and region apply); default: "
+        "SINERGI_CHAT_USER, else the operator with admin rights.",
+    ),
 ) -> None:
     """Talk to Sinergi in the terminal: questions, documents, agreements (no Telegram needed)."""
-    _chat(ctx, lang)
+    _chat(ctx, lang, as_user)
 
 
-def _chat(ctx: typer.Context, lang: str | None) -> None:
-    from bot.chat import run_chat
+def _chat(ctx: typer.Context, lang: str | None, as_user: int | None = None) -> None:
+    from cli.chat import run_chat
 
     app_ctx = get_ctx(ctx)
-    run_chat(app_ctx.services, app_ctx.settings, lang=lang)
+    who = as_user if as_user is not None else app_ctx.settings.chat_user
+    run_chat(app_ctx.services, app_ctx.settings, lang=lang, as_user=who)

@@ -9,38 +9,38 @@ from cli.context import get_ctx, print_json
 from cli.errors import ExitStatus
 from services.health import health_checks
 
+app = typer.Typer()
+"""``status``, mounted at the root."""
 
-def register(app: typer.Typer) -> None:
-    """Add ``status`` to the root app."""
 
-    @app.command("status")
-    def status(
-        ctx: typer.Context,
-        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    ) -> None:
-        """Probe the database, the knowledge base, the vector store, the tracker and reminders.
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Probe the database, the knowledge base, the vector store, the tracker and reminders.
 
-        Exits with status 6 when any part is down, so it can serve as a health check.
-        """
-        app_ctx = get_ctx(ctx)
-        checks = health_checks(app_ctx.services)
-        down = [c.name for c in checks if not c.ok]
-        if as_json:
-            print_json({"ok": not down, "checks": checks})
-        else:
-            t = app_ctx.t
-            table = Table(title=t("health.title"))
-            for key in ("part", "state", "detail"):
-                table.add_column(t(f"health.col.{key}"))
-            for c in checks:
-                state = t("health.ok") if c.ok else t("health.down")
-                table.add_row(c.name, state, c.detail)
-            app_ctx.console.print(table)
-            summary = (
-                t("health.summary_down", count=len(down), parts=", ".join(down))
-                if down
-                else t("health.summary_ok")
-            )
-            app_ctx.console.print(summary, markup=False)
-        if down:
-            raise typer.Exit(int(ExitStatus.UNAVAILABLE))
+    Exits with status 6 when any part is down, so it can serve as a health check.
+    """
+    app_ctx = get_ctx(ctx)
+    checks = health_checks(app_ctx.services)
+    down = [c.name for c in checks if not c.ok]
+    if as_json:
+        print_json({"ok": not down, "checks": checks})
+    else:
+        t = app_ctx.t
+        table = Table(title=t("health.title"))
+        for key in ("part", "state", "detail"):
+            table.add_column(t(f"health.col.{key}"))
+        for c in checks:
+            state = t("health.ok") if c.ok else t("health.down")
+            table.add_row(c.name, state, c.detail)
+        app_ctx.console.print(table)
+        summary = (
+            t("health.summary_down", count=len(down), parts=", ".join(down))
+            if down
+            else t("health.summary_ok")
+        )
+        app_ctx.console.print(summary, markup=False)
+    if down:
+        raise typer.Exit(int(ExitStatus.UNAVAILABLE))

@@ -9,8 +9,6 @@ from cli.context import get_ctx, print_json
 
 app = typer.Typer(help="Pengguna bot: tambah, undang, daftar, hapus.", no_args_is_help=True)
 
-CLI_ACTOR = "cli"
-
 
 @app.command("add")
 def add(
@@ -47,7 +45,7 @@ def invite(
     """Create a one-time invite code (and a t.me link) that lets its holder in directly."""
     app_ctx = get_ctx(ctx)
     code = app_ctx.services.access.create_invite(
-        role, region, created_by=CLI_ACTOR, valid_days=days
+        role, region, by=app_ctx.operator(), valid_days=days
     )
     link = f"https://t.me/{bot_username.lstrip('@')}?start={code}" if bot_username else None
     if json_out:
@@ -117,7 +115,9 @@ def approve(
 ) -> None:
     """Approve a pending access request (see `sinergi users list --status pending`)."""
     app_ctx = get_ctx(ctx)
-    user = app_ctx.services.access.approve(telegram_id, role=role, region_code=region, by=CLI_ACTOR)
+    user = app_ctx.services.access.approve(
+        telegram_id, role=role, region_code=region, by=app_ctx.operator()
+    )
     if json_out:
         print_json(user)
         return
@@ -132,7 +132,7 @@ def block(
 ) -> None:
     """Block a user: the bot refuses them everything (an invite does not lift it)."""
     app_ctx = get_ctx(ctx)
-    user = app_ctx.services.access.block(telegram_id, by=CLI_ACTOR)
+    user = app_ctx.services.access.block(telegram_id, by=app_ctx.operator())
     if json_out:
         print_json(user)
         return

@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     questions_per_minute: int = Field(
         default=10, ge=1, description="Per-user rate limit on questions."
     )
+    chat_user: int | None = Field(
+        default=None,
+        description="The Telegram ID `sinergi chat` acts as (that user's role and region "
+        "apply); unset: the operator, with admin rights.",
+    )
 
     # --- MoU tracking and reminders ---------------------------------------------------------
     reminder_upcoming_days: list[int] = Field(default_factory=lambda: [7, 1])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -133,12 +131,9 @@ def _unavailable_database(ctx: ExceptionContext) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded values after commit, so DTOs can be built after ``begin()``."""
+    """Sessions that keep loaded values after commit, so DTOs can be built after ``begin()``.
+
+    A service's unit of work is ``with factory.begin() as session:``: it commits when the block
+    ends and rolls back if anything in it raises; repositories never commit.
+    """
     return sessionmaker(bind=engine, expire_on_commit=False)
-
-
-@contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """``with unit_of_work(f) as s:`` commits on success and rolls back on any exception."""
-    with factory.begin() as session:
-        yield session

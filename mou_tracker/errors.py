@@ -124,6 +124,12 @@ class UnsupportedImportFile(InvalidInput):
         super().__init__(f"unsupported import file: {path}", path=path, detail=detail)
 
 
+class UnsupportedExportFile(UnsupportedImportFile):
+    """An export to a format the tracker does not write (``.csv``, ``.xlsx``, ``.ics`` only)."""
+
+    code = "export.unsupported_type"
+
+
 class UnreadableImportFile(InvalidInput):
     """A CSV/XLSX file whose content cannot be decoded or parsed."""
 

@@ -1,4 +1,7 @@
-"""Files kept for agreements (source documents, milestone evidence): rows and pure helpers."""
+"""Files kept for agreements (source documents, milestone evidence): views and search (pure).
+
+The queries are :class:`mou_tracker.repository.TrackerRepository`'s.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from mou_tracker.models import AgreementFile
 
@@ -58,16 +58,6 @@ def view(row: AgreementFile) -> AgreementFileView:
         kb_doc_id=row.kb_doc_id,
         uploaded_by=row.uploaded_by,
         uploaded_at=row.uploaded_at,
-    )
-
-
-def files_of(session: Session, agreement_id: int) -> list[AgreementFile]:
-    return list(
-        session.scalars(
-            select(AgreementFile)
-            .where(AgreementFile.agreement_id == agreement_id)
-            .order_by(AgreementFile.uploaded_at, AgreementFile.id)
-        )
     )
 
 

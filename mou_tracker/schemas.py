@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+from core.config import Settings
+
 # --- rules' inputs -----------------------------------------------------------------------------
 
 
@@ -20,6 +22,14 @@ class Thresholds:
     @property
     def renewal_window_days(self) -> int:
         return max(self.renewal_days, default=0)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Thresholds:
+        return cls(
+            stalled_after_days=settings.stalled_after_days,
+            at_risk_within_days=settings.at_risk_within_days,
+            renewal_days=tuple(settings.reminder_renewal_days),
+        )
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,61 @@ class MilestoneTally(NamedTuple):
     overdue: int = 0  # open and due before the date
     due_soon: int = 0  # planned (not started) and due within the at-risk window
     blocked: int = 0
+
+
+@dataclass(frozen=True)
+class AgreementScope:
+    """The agreements someone who does not see the whole portfolio sees: those their region
+    is a party to, and those they are bound to."""
+
+    region_code: str | None
+    agreement_ids: tuple[int, ...] = ()
+
+
+# --- rows the portfolio queries return ---------------------------------------------------------
+
+
+class AgreementRow(NamedTuple):
+    """An agreement's own columns and its milestone tally as of a date."""
+
+    id: int
+    kind: str
+    title: str
+    status: str
+    signed_on: date | None
+    ends_on: date | None
+    owner_region_code: str
+    tally: MilestoneTally
+    #: Position of the first open milestone (``None`` when nothing is open).
+    next_position: int | None = None
+    #: Milestones due by the date (not skipped), and how many of those are done by then.
+    due: int = 0
+    due_done: int = 0
+
+    @property
+    def facts(self) -> AgreementFacts:
+        return AgreementFacts(self.status, self.signed_on, self.ends_on)
+
+
+@dataclass(frozen=True)
+class PartyRow:
+    agreement_id: int
+    position: int
+    region_code: str
+    document_number: str | None
+    signatory: str | None
+    coordinator_name: str | None
+    coordinator_contact: str | None
+
+
+class OpenMilestoneRow(NamedTuple):
+    id: int
+    agreement_id: int
+    title: str
+    position: int
+    due_on: date | None
+    status: str
+    responsible_region_code: str | None
 
 
 # --- views -------------------------------------------------------------------------------------
@@ -112,6 +177,14 @@ class AgreementDetail(AgreementSummary):
     milestones: tuple[MilestoneView, ...] = ()
     parent_id: int | None = None
     template: str | None = None
+
+
+@dataclass(frozen=True)
+class MilestoneDetail:
+    """A milestone with the agreement it belongs to."""
+
+    agreement: AgreementDetail
+    milestone: MilestoneView
 
 
 @dataclass(frozen=True)

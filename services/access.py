@@ -1,7 +1,9 @@
 """Access to Sinergi: users, roles, access requests, invites and permission checks.
 
-Shared by the bot (every handler asks here who the user is), the CLI (``sinergi users``) and the
-reminder job (``coordinators_for_region``, ``admins``).
+Shared by the bot (every handler asks :meth:`AccessService.authorize` who the user is and
+whether they may act), the CLI (``sinergi users``) and the reminder job
+(``coordinators_for_region``, ``admins``). The roles, statuses and permissions the transports
+name come from here too, so no transport reaches into ``accounts``.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,27 +22,45 @@ from accounts.errors import (
     InvalidRole,
     InviteInvalid,
     LastAdmin,
+    NotYourRegion,
     RegionRequired,
     UserNotFound,
 )
 from accounts.models import Invite, User, UserAgreement
 from accounts.repository import AccountsRepository, invite_view, user_view
-from accounts.schemas import InviteView, UserView
+from accounts.rules import Permission, Role, Status
+from accounts.schemas import AuthSubject, InviteView, Operator, UserView
 from core.clock import Clock, SystemClock
 from core.errors import NotFound
 from core.i18n import LANGUAGES, normalize_language
 
-__all__ = ["AccessService", "InviteView", "UserView"]
+__all__ = [
+    "AccessDenied",
+    "AccessService",
+    "AuthSubject",
+    "InviteView",
+    "NotYourRegion",
+    "Operator",
+    "Permission",
+    "Role",
+    "Status",
+    "UserView",
+]
 
 INVITE_VALID_DAYS = 14
+
+
+class _Coded(Protocol):
+    @property
+    def code(self) -> str: ...
 
 
 class RegionLookup(Protocol):
     """The part of the region directory access needs (``mou_tracker.regions.RegionDirectory``)."""
 
-    def get(self, code: str) -> Any: ...
+    def get(self, code: str) -> _Coded: ...
 
-    def resolve(self, name: str) -> Any: ...
+    def resolve(self, name: str) -> _Coded: ...
 
 
 class AccessService:
@@ -80,37 +100,42 @@ class AccessService:
             AccessDenied: unknown, pending, blocked or rejected user, or a role not in ``roles``.
         """
         user = self.get_user(telegram_id)
-        if user is None or user.status != rules.ACTIVE:
+        if user is None or user.status != rules.Status.ACTIVE:
             raise AccessDenied()
         if roles and user.role not in roles:
             raise AccessDenied()
         return user
 
-    def can(self, user: UserView | None, action: str) -> bool:
-        """Whether ``user`` may perform ``action`` (an ``accounts.rules`` action name)."""
-        return user is not None and rules.can(user.role, user.status, action)
+    def authorize(self, telegram_id: int, action: str) -> UserView:
+        """The user ``telegram_id`` if they may perform ``action`` now.
 
-    def check(self, telegram_id: int, action: str) -> UserView:
-        """The active user ``telegram_id`` if allowed to perform ``action``, else AccessDenied."""
-        user = self.get_user(telegram_id)
-        if not self.can(user, action):
-            raise AccessDenied()
+        Raises:
+            AccessDenied: with ``reason`` ``unknown``, ``pending``, ``blocked`` or ``role``
+                (the transports say why in the user's language).
+        """
+        return self.check(self.get_user(telegram_id), action)
+
+    @staticmethod
+    def check(user: UserView | None, action: str) -> UserView:
+        """``user`` if they may perform ``action`` now (the rule :meth:`authorize` applies).
+
+        Raises:
+            AccessDenied: with the ``reason`` (see :meth:`authorize`).
+        """
+        rules.require(user, action)
         assert user is not None
         return user
 
+    @staticmethod
+    def can(subject: AuthSubject | None, action: str) -> bool:
+        """Whether ``subject`` may perform ``action`` (e.g. to offer a button or not)."""
+        return subject is not None and rules.allows(subject, action)
+
+    @staticmethod
     def may_act_on_agreement(
-        self, user: UserView | None, agreement_id: int, party_region_codes: Sequence[str]
+        subject: AuthSubject | None, agreement_id: int, party_region_codes: Sequence[str]
     ) -> bool:
-        if user is None:
-            return False
-        return rules.may_act_on_agreement(
-            role=user.role,
-            status=user.status,
-            region_code=user.region_code,
-            agreement_ids=user.agreement_ids,
-            agreement_id=agreement_id,
-            party_region_codes=party_region_codes,
-        )
+        return subject is not None and rules.may_act_on(subject, agreement_id, party_region_codes)
 
     def list_users(self, *, role: str | None = None, status: str | None = None) -> list[UserView]:
         with self._sf.begin() as s:
@@ -120,20 +145,20 @@ class AccessService:
             return [user_view(u) for u in users]
 
     def pending(self) -> list[UserView]:
-        return self.list_users(status=rules.PENDING)
+        return self.list_users(status=rules.Status.PENDING)
 
     def admins(self) -> list[UserView]:
         """Active admins (they receive access requests, escalations and error reports)."""
-        return self.list_users(role=rules.ADMIN, status=rules.ACTIVE)
+        return self.list_users(role=rules.Role.ADMIN, status=rules.Status.ACTIVE)
 
     def trainers(self) -> list[UserView]:
-        return self.list_users(role=rules.TRAINER, status=rules.ACTIVE)
+        return self.list_users(role=rules.Role.TRAINER, status=rules.Status.ACTIVE)
 
     def coordinators_for_region(self, code: str) -> list[UserView]:
         """Active coordinators of region ``code``."""
         with self._sf.begin() as s:
             users = AccountsRepository(s).users(
-                roles=[rules.COORDINATOR], statuses=[rules.ACTIVE], region_code=code
+                roles=[rules.Role.COORDINATOR], statuses=[rules.Status.ACTIVE], region_code=code
             )
             return [user_view(u) for u in users]
 
@@ -144,7 +169,7 @@ class AccessService:
             return [
                 user_view(u)
                 for u in users
-                if u.role == rules.COORDINATOR and u.status == rules.ACTIVE
+                if u.role == rules.Role.COORDINATOR and u.status == rules.Status.ACTIVE
             ]
 
     def has_admin(self) -> bool:
@@ -179,7 +204,7 @@ class AccessService:
                     name=(name or "").strip(),
                     username=username,
                     role=role,
-                    status=rules.ACTIVE,
+                    status=rules.Status.ACTIVE,
                     region_code=region,
                     language=self._language(language),
                     created_at=now,
@@ -188,10 +213,10 @@ class AccessService:
                 )
                 repo.add(user)
             else:
-                if user.role == rules.ADMIN and role != rules.ADMIN:
+                if user.role == rules.Role.ADMIN and role != rules.Role.ADMIN:
                     self._ensure_other_admin(repo, user)
                 user.role = role
-                user.status = rules.ACTIVE
+                user.status = rules.Status.ACTIVE
                 user.region_code = region
                 if name:
                     user.name = name.strip()
@@ -226,8 +251,8 @@ class AccessService:
                 telegram_id=telegram_id,
                 name=name.strip(),
                 username=username,
-                role=rules.OFFICIAL,
-                status=rules.PENDING,
+                role=rules.Role.OFFICIAL,
+                status=rules.Status.PENDING,
                 region_code=None,
                 language=self._language(language),
                 created_at=now,
@@ -241,11 +266,12 @@ class AccessService:
         self,
         telegram_id: int,
         *,
-        role: str = rules.OFFICIAL,
+        role: str = rules.Role.OFFICIAL,
         region_code: str | None = None,
-        by: str,
+        by: AuthSubject,
     ) -> UserView:
-        """Activate a pending (or rejected) user with ``role``."""
+        """Activate a pending (or rejected) user with ``role`` (``by`` manages users)."""
+        rules.require(by, Permission.MANAGE_USERS)
         role = self._check_role(role)
         region = self._check_region(role, region_code)
         with self._sf.begin() as s:
@@ -254,19 +280,21 @@ class AccessService:
             if user is None:
                 raise UserNotFound(telegram_id=telegram_id)
             user.role = role
-            user.status = rules.ACTIVE
+            user.status = rules.Status.ACTIVE
             user.region_code = region
             user.updated_at = self._clock.now()
             s.flush()
             return user_view(user)
 
-    def reject(self, telegram_id: int, *, by: str) -> UserView:
+    def reject(self, telegram_id: int, *, by: AuthSubject) -> UserView:
         """Refuse a request; the user stays known so repeating /start does not spam admins."""
-        return self._shut_out(telegram_id, rules.REJECTED)
+        rules.require(by, Permission.MANAGE_USERS)
+        return self._shut_out(telegram_id, rules.Status.REJECTED)
 
-    def block(self, telegram_id: int, *, by: str) -> UserView:
+    def block(self, telegram_id: int, *, by: AuthSubject) -> UserView:
         """Keep a user out; they learn nothing more from the bot."""
-        return self._shut_out(telegram_id, rules.BLOCKED)
+        rules.require(by, Permission.MANAGE_USERS)
+        return self._shut_out(telegram_id, rules.Status.BLOCKED)
 
     def _shut_out(self, telegram_id: int, status: str) -> UserView:
         with self._sf.begin() as s:
@@ -274,7 +302,7 @@ class AccessService:
             user = repo.user(telegram_id)
             if user is None:
                 raise UserNotFound(telegram_id=telegram_id)
-            if user.role == rules.ADMIN and user.status == rules.ACTIVE:
+            if user.role == rules.Role.ADMIN and user.status == rules.Status.ACTIVE:
                 self._ensure_other_admin(repo, user)
             user.status = status
             user.updated_at = self._clock.now()
@@ -288,7 +316,7 @@ class AccessService:
             user = repo.user(telegram_id)
             if user is None:
                 raise UserNotFound(telegram_id=telegram_id)
-            if user.role == rules.ADMIN and user.status == rules.ACTIVE:
+            if user.role == rules.Role.ADMIN and user.status == rules.Status.ACTIVE:
                 self._ensure_other_admin(repo, user)
             view = user_view(user)
             repo.delete(user)
@@ -338,11 +366,12 @@ class AccessService:
         role: str,
         region_code: str | None,
         *,
-        created_by: str,
+        by: AuthSubject,
         now: datetime | None = None,
         valid_days: int = INVITE_VALID_DAYS,
     ) -> str:
         """A one-time invite code (URL-safe, usable as a ``/start`` deep-link payload)."""
+        rules.require(by, Permission.MANAGE_USERS)
         role = self._check_role(role)
         region = self._check_region(role, region_code)
         now = now or self._clock.now()
@@ -353,7 +382,7 @@ class AccessService:
                     code=code,
                     role=role,
                     region_code=region,
-                    created_by=created_by,
+                    created_by=by.actor,
                     created_at=now,
                     expires_at=now + timedelta(days=valid_days) if valid_days > 0 else None,
                 )
@@ -385,7 +414,7 @@ class AccessService:
             if invite.expires_at is not None and invite.expires_at <= now:
                 raise InviteInvalid()
             user = repo.user(telegram_id)
-            if user is not None and user.status == rules.BLOCKED:
+            if user is not None and user.status == rules.Status.BLOCKED:
                 raise AccessDenied()
             if user is None:
                 user = User(
@@ -393,7 +422,7 @@ class AccessService:
                     name=name.strip(),
                     username=username,
                     role=invite.role,
-                    status=rules.ACTIVE,
+                    status=rules.Status.ACTIVE,
                     region_code=invite.region_code,
                     language=self._language(language),
                     created_at=now,
@@ -402,10 +431,10 @@ class AccessService:
                 )
                 repo.add(user)
             else:
-                if user.role == rules.ADMIN and invite.role != rules.ADMIN:
+                if user.role == rules.Role.ADMIN and invite.role != rules.Role.ADMIN:
                     self._ensure_other_admin(repo, user)
                 user.role = invite.role
-                user.status = rules.ACTIVE
+                user.status = rules.Status.ACTIVE
                 user.region_code = invite.region_code
                 user.updated_at = now
             invite.used_by = telegram_id
@@ -428,23 +457,25 @@ class AccessService:
     def _check_region(self, role: str, region: str | None) -> str | None:
         region = (region or "").strip() or None
         if region is None:
-            if role == rules.COORDINATOR:
+            if role == rules.Role.COORDINATOR:
                 raise RegionRequired()
             return None
         if self._regions is None:
             return region
         directory = self._regions()
         try:
-            return str(directory.get(region).code)
+            return directory.get(region).code
         except NotFound as err:  # not a known code: try it as a name
             if err.code != "region.not_found":
                 raise
-        return str(directory.resolve(region).code)
+        return directory.resolve(region).code
 
     @staticmethod
     def _ensure_other_admin(repo: AccountsRepository, user: User) -> None:
         others = [
-            u for u in repo.users(roles=[rules.ADMIN], statuses=[rules.ACTIVE]) if u.id != user.id
+            u
+            for u in repo.users(roles=[rules.Role.ADMIN], statuses=[rules.Status.ACTIVE])
+            if u.id != user.id
         ]
         if not others:
             raise LastAdmin()

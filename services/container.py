@@ -117,7 +117,7 @@ class Services:
             settings=self.settings,
             clock=self.clock,
             ocr=self.ocr,
-            update_milestone=self.tracker.update_milestone,
+            tracker=self.tracker,
         )
 
     @cached_property

@@ -10,8 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from accounts.schemas import Operator
 from core.errors import NotFound
 from services.container import Services
+
+#: The seed acts as the operator (admin rights), audited as "demo".
+DEMO = Operator("demo")
 
 #: The samples shipped in the repository, next to the packages.
 DEFAULT_SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
@@ -44,12 +48,12 @@ def seed_demo(services: Services, samples_dir: Path, *, today: date) -> DemoRepo
     agreements_file = samples_dir / "agreements.csv"
     created = 0
     if agreements_file.is_file():
-        result = services.tracker.import_file(agreements_file, actor="demo")
+        result = services.tracker.import_file(DEMO, agreements_file)
         created = result.created
     docs_dir = samples_dir / "docs"
     docs = sorted(p for p in docs_dir.rglob("*") if p.is_file()) if docs_dir.is_dir() else []
     ingest = services.ingest.ingest_paths(docs, uploader="demo") if docs else None
-    report = services.tracker.report(at=today)
+    report = services.tracker.report(DEMO, at=today)
     return DemoReport(
         agreements_created=created,
         agreements_total=report.total,

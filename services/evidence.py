@@ -4,6 +4,9 @@ Bytes are kept under ``<data_dir>/evidence/<sha256[:2]>/<sha256><ext>`` (content
 same photo sent twice is stored once); a row in ``agreement_files`` says which agreement and
 milestone a file belongs to, who sent it, and holds the text read from it (text layer or OCR),
 so an agreement's papers can be searched. Every attached file is in the audit log.
+
+Every method takes the acting subject first and answers only within its scope
+(:mod:`services.tracker_scope`), like the tracker.
 """
 
 from __future__ import annotations
@@ -12,24 +15,32 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from accounts import rules as access_rules
+from accounts.schemas import AuthSubject
 from core.clock import Clock
 from core.config import Settings
 from core.errors import AppError
 from ingestion import detect, scans
 from ingestion.errors import FileTooLarge, OcrUnavailable
 from ingestion.ocr import PageProgress, TesseractOcr
-from mou_tracker import files, repository
-from mou_tracker.errors import AgreementFileNotFound, AgreementNotFound, MilestoneNotFound
+from mou_tracker import files
+from mou_tracker.errors import AgreementFileNotFound
 from mou_tracker.files import AgreementFileView, FileHit
-from mou_tracker.models import Agreement, AgreementFile, Milestone
+from mou_tracker.models import AgreementFile
+from mou_tracker.repository import TrackerRepository
 from mou_tracker.schemas import MilestoneView
+from services.tracker_scope import milestone_in_scope, visible_agreement
+
+if TYPE_CHECKING:
+    from services.tracker import TrackerService
+
+__all__ = ["AgreementFileView", "EvidenceService", "FileHit", "FileStore", "StoredFile"]
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +122,14 @@ class EvidenceService:
         settings: Settings,
         clock: Clock,
         ocr: TesseractOcr | None,
-        update_milestone: Callable[..., MilestoneView],
+        tracker: TrackerService,
     ) -> None:
-        """``update_milestone`` is ``TrackerService.update_milestone`` (status, evidence, audit)."""
+        """``tracker`` changes the milestone (status, evidence, audit) the file proves."""
         self._sf = session_factory
         self._settings = settings
         self._clock = clock
         self._ocr = ocr
-        self._update_milestone = update_milestone
+        self._tracker = tracker
         self.store = FileStore(settings)
 
     # ---- keeping files ------------------------------------------------------------------------
@@ -171,25 +182,25 @@ class EvidenceService:
     ) -> AgreementFile:
         """Add the file's row and its audit entry (in the caller's transaction)."""
         now = self._clock.now()
-        row = AgreementFile(
-            agreement_id=agreement_id,
-            milestone_id=milestone_id,
-            role=role,
-            sha256=stored.sha256,
-            path=stored.path,
-            filename=stored.filename[:300],
-            media_type=stored.media_type,
-            size=stored.size,
-            pages=stored.pages,
-            text=stored.text,
-            kb_doc_id=kb_doc_id,
-            uploaded_by=actor,
-            uploaded_at=now,
+        repo = TrackerRepository(session)
+        row = repo.add_file(
+            AgreementFile(
+                agreement_id=agreement_id,
+                milestone_id=milestone_id,
+                role=role,
+                sha256=stored.sha256,
+                path=stored.path,
+                filename=stored.filename[:300],
+                media_type=stored.media_type,
+                size=stored.size,
+                pages=stored.pages,
+                text=stored.text,
+                kb_doc_id=kb_doc_id,
+                uploaded_by=actor,
+                uploaded_at=now,
+            )
         )
-        session.add(row)
-        session.flush()
-        repository.add_audit(
-            session,
+        repo.add_audit(
             at=now,
             actor=actor,
             action=f"file.{role}",
@@ -212,22 +223,30 @@ class EvidenceService:
 
     def complete_with_file(
         self,
+        subject: AuthSubject,
         milestone_id: int,
         filename: str,
         data: bytes,
         *,
-        actor: str,
+        agreement_id: int | None = None,
         status: str = "done",
         note: str | None = None,
     ) -> tuple[MilestoneView, AgreementFileView, StoredFile]:
-        """Mark a milestone (default done) with a photo or document as its evidence."""
+        """Mark a milestone (default done) with a photo or document as its evidence.
+
+        The subject must be allowed to update the milestone (checked before anything is kept).
+        """
+        access_rules.require(subject, access_rules.Permission.UPDATE_MILESTONE)
         with self._sf.begin() as s:
-            milestone = s.get(Milestone, milestone_id)
-            if milestone is None:
-                raise MilestoneNotFound(milestone_id)
+            milestone_in_scope(subject, TrackerRepository(s), milestone_id, agreement_id)
         stored = self.keep(filename, data)
-        view = self._update_milestone(
-            milestone_id, status, actor=actor, note=note, file_ref=stored.path
+        view = self._tracker.update_milestone(
+            subject,
+            milestone_id,
+            status,
+            agreement_id=agreement_id,
+            note=note,
+            file_ref=stored.path,
         )
         with self._sf.begin() as s:
             row = self.record(
@@ -235,40 +254,43 @@ class EvidenceService:
                 stored,
                 agreement_id=view.agreement_id,
                 role="evidence",
-                actor=actor,
+                actor=subject.actor,
                 milestone_id=milestone_id,
             )
             return view, files.view(row), stored
 
     # ---- reading ------------------------------------------------------------------------------
 
-    def list_files(self, agreement_id: int) -> list[AgreementFileView]:
+    def list_files(self, subject: AuthSubject, agreement_id: int) -> list[AgreementFileView]:
         with self._sf.begin() as s:
-            if s.get(Agreement, agreement_id) is None:
-                raise AgreementNotFound(agreement_id)
-            return [files.view(row) for row in files.files_of(s, agreement_id)]
+            repo = TrackerRepository(s)
+            visible_agreement(subject, repo, agreement_id)
+            return [files.view(row) for row in repo.agreement_files(agreement_id)]
 
-    def file_bytes(self, file_id: int) -> tuple[AgreementFileView, bytes]:
+    def file_bytes(self, subject: AuthSubject, file_id: int) -> tuple[AgreementFileView, bytes]:
         """A kept file and its bytes (e.g. to send an evidence photo back)."""
         with self._sf.begin() as s:
-            row = s.get(AgreementFile, file_id)
+            repo = TrackerRepository(s)
+            row = repo.agreement_file(file_id)
             if row is None:
                 raise AgreementFileNotFound(file_id)
+            try:
+                visible_agreement(subject, repo, row.agreement_id)
+            except AppError as err:  # a file of a hidden agreement is as missing as it
+                raise AgreementFileNotFound(file_id) from err
             found = files.view(row)
         data = self.store.read(found.path)
         if data is None:
             raise AgreementFileNotFound(file_id)
         return found, data
 
-    def search(self, agreement_id: int, query: str) -> list[FileHit]:
+    def search(self, subject: AuthSubject, agreement_id: int, query: str) -> list[FileHit]:
         """The agreement's files (source and evidence) whose text holds every word of ``query``."""
         with self._sf.begin() as s:
-            if s.get(Agreement, agreement_id) is None:
-                raise AgreementNotFound(agreement_id)
-            return files.search_text(files.files_of(s, agreement_id), query)
+            repo = TrackerRepository(s)
+            visible_agreement(subject, repo, agreement_id)
+            return files.search_text(repo.agreement_files(agreement_id), query)
 
     def link_kb(self, file_id: int, doc_id: str) -> None:
         with self._sf.begin() as s:
-            s.execute(
-                update(AgreementFile).where(AgreementFile.id == file_id).values(kb_doc_id=doc_id)
-            )
+            TrackerRepository(s).link_file_to_kb(file_id, doc_id)

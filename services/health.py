@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from accounts.schemas import Operator
 from core.errors import AppError
 
 if TYPE_CHECKING:
@@ -41,7 +42,9 @@ def health_checks(services: Services) -> list[Check]:
     check("pending", lambda: len(services.access.pending()))
     check("knowledge", lambda: f"{len(services.knowledge.list_documents())} documents")
     check("vector store", lambda: f"{services.index.store.count()} vectors")
-    check("tracker", lambda: f"{services.tracker.count_agreements()} agreements")
+    # The probe acts as the operator: /status is for admins, `sinergi status` for operators.
+    operator = Operator("status")
+    check("tracker", lambda: f"{services.tracker.count_agreements(operator)} agreements")
     check("reminders", lambda: _reminders_health(services))
     return checks
 

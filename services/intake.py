@@ -8,6 +8,10 @@ and the agreement a PKS or addendum refers to. Confirming creates the agreement 
 replication milestones (or updates the duplicate, or applies an addendum's new end date and
 scope to the agreement it amends, audited), attaches the file as the source document, and puts
 its text in the knowledge base (``doc_type`` agreement).
+
+The acting subject decides what a draft may link to and who may save it: an admin records any
+agreement, a coordinator those their region is a party to (``accounts.rules.may_record``), and
+a duplicate or amended agreement must be one the subject sees (:mod:`services.tracker_scope`).
 """
 
 from __future__ import annotations
@@ -19,15 +23,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from accounts import rules as access_rules
+from accounts.schemas import AuthSubject
 from core.clock import Clock
 from core.config import Settings
 from core.errors import AppError
 from ingestion import scans
 from ingestion.ocr import PageProgress, TesseractOcr
-from mou_tracker import repository
 from mou_tracker.dates import parse_date
 from mou_tracker.errors import (
-    AgreementNotFound,
     IntakeIncomplete,
     IntakeSourceMissing,
     InvalidAgreement,
@@ -35,12 +39,16 @@ from mou_tracker.errors import (
 )
 from mou_tracker.importer import KINDS
 from mou_tracker.intake.rules import add_term, normalize_number, read_agreement
-from mou_tracker.intake.schemas import FIELDS, AgreementReading, Found, SourcePage
+from mou_tracker.intake.schemas import FIELDS, AgreementReading, Found, SourcePage, Term
 from mou_tracker.models import AgreementApp
 from mou_tracker.regions import RegionDirectory
+from mou_tracker.repository import TrackerRepository
 from mou_tracker.schemas import NewAgreement, NewParty
 from mou_tracker.templates import DEFAULT_TEMPLATE
 from services.evidence import EvidenceService, StoredFile
+from services.ingest import IngestService
+from services.tracker import TrackerService
+from services.tracker_scope import may_see, visible_agreement
 
 log = logging.getLogger(__name__)
 
@@ -170,8 +178,8 @@ class IntakeService:
         regions: RegionDirectory,
         ocr: TesseractOcr | None,
         evidence: EvidenceService,
-        tracker: Any,
-        ingest: Any,
+        tracker: TrackerService,
+        ingest: IngestService,
     ) -> None:
         self._sf = session_factory
         self._settings = settings
@@ -185,15 +193,21 @@ class IntakeService:
     # ---- reading ------------------------------------------------------------------------------
 
     def read(
-        self, filename: str, data: bytes, *, progress: PageProgress | None = None
+        self,
+        subject: AuthSubject,
+        filename: str,
+        data: bytes,
+        *,
+        progress: PageProgress | None = None,
     ) -> IntakeDraft:
         """Read a KB, PKS or addendum (OCR where needed) into a draft; nothing is saved."""
+        access_rules.require(subject, access_rules.Permission.RECORD_AGREEMENT)
         stored = self._evidence.keep(filename, data, read_text=False)
         document = scans.read_lines(stored.filename, data, self._ocr, progress=progress)
         pages = [SourcePage(p.page, p.lines, p.confidence) for p in document.pages]
         reading = read_agreement(pages, self._regions)
         draft = self._draft(stored, reading, len(document.pages), document.ocr_pages)
-        return self._link(replace(draft, text=document.text))
+        return self._link(subject, replace(draft, text=document.text))
 
     def _draft(
         self, stored: StoredFile, reading: AgreementReading, pages: int, ocr_pages: int
@@ -242,12 +256,19 @@ class IntakeService:
             found=found,
         )
 
-    def _link(self, draft: IntakeDraft) -> IntakeDraft:
-        """Find the agreement this draft duplicates, and the one it refers to, by number."""
+    def _link(self, subject: AuthSubject, draft: IntakeDraft) -> IntakeDraft:
+        """Find the agreement this draft duplicates, and the one it refers to, by number
+        (among those the subject sees)."""
         keys = {_key(n): n for n in draft.numbers}
         parents = {_key(n): n for n in draft.parent_numbers}
         with self._sf.begin() as s:
-            existing = repository.agreements_by_number(s, set(keys) | set(parents))
+            repo = TrackerRepository(s)
+            existing = {
+                key: agreement_id
+                for key, agreement_id in repo.agreements_by_number(set(keys) | set(parents)).items()
+                if (found := repo.load_agreement(agreement_id)) is not None
+                and may_see(subject, found)
+            }
         duplicate = next((existing[k] for k in keys if k in existing), None)
         parent = next((existing[k] for k in parents if k in existing), None)
         return replace(draft, duplicate_of=duplicate, parent_id=parent)
@@ -260,7 +281,7 @@ class IntakeService:
 
     # ---- editing ------------------------------------------------------------------------------
 
-    def edit(self, draft: IntakeDraft, name: str, text: str) -> IntakeDraft:
+    def edit(self, subject: AuthSubject, draft: IntakeDraft, name: str, text: str) -> IntakeDraft:
         """The draft with one field replaced by what a person typed.
 
         Lists (numbers, regions, apps, parent numbers) are separated by ";". Regions are
@@ -293,8 +314,8 @@ class IntakeService:
         if name in ("numbers", "parent_numbers"):
             numbers = tuple(normalize_number(item) for item in items)
             if name == "numbers":
-                return self._link(replace(draft, numbers=numbers, found=found))
-            return self._link(replace(draft, parent_numbers=numbers, found=found))
+                return self._link(subject, replace(draft, numbers=numbers, found=found))
+            return self._link(subject, replace(draft, parent_numbers=numbers, found=found))
         raise InvalidAgreement("bad_field", value=name, allowed=", ".join(FIELDS))
 
     def choose_region(self, draft: IntakeDraft, index: int, code: str) -> IntakeDraft:
@@ -317,13 +338,20 @@ class IntakeService:
 
     # ---- saving -------------------------------------------------------------------------------
 
-    def confirm(self, draft: IntakeDraft, *, actor: str) -> IntakeResult:
+    def confirm(self, subject: AuthSubject, draft: IntakeDraft) -> IntakeResult:
         """Save a checked draft: a new agreement, an update of its duplicate, or an addendum
         applied to the agreement it amends. The file becomes the source document, its text
-        goes into the knowledge base."""
+        goes into the knowledge base.
+
+        Raises:
+            IntakeIncomplete: fields still missing (nothing is saved).
+            NotYourRegion: a coordinator whose region is not a party.
+        """
+        access_rules.require(subject, access_rules.Permission.RECORD_AGREEMENT)
         missing = draft.missing()
         if missing:
             raise IntakeIncomplete(missing)
+        access_rules.require_may_record(subject, draft.region_codes)
         data = self._evidence.store.read(draft.path)
         if data is None:
             raise IntakeSourceMissing(draft.filename)
@@ -337,10 +365,10 @@ class IntakeService:
             draft.text or None,
         )
         if draft.duplicate_of is not None:
-            result = self._update_duplicate(draft, stored, actor)
+            result = self._update_duplicate(subject, draft, stored)
         else:
-            result = self._create(draft, stored, actor)
-        return self._index(draft, data, result, actor)
+            result = self._create(subject, draft, stored)
+        return self._index(draft, data, result, subject.actor)
 
     def _parties(self, draft: IntakeDraft) -> tuple[NewParty, ...]:
         numbers = list(draft.numbers)
@@ -349,10 +377,12 @@ class IntakeService:
             for i, code in enumerate(draft.region_codes)
         )
 
-    def _create(self, draft: IntakeDraft, stored: StoredFile, actor: str) -> IntakeResult:
+    def _create(self, subject: AuthSubject, draft: IntakeDraft, stored: StoredFile) -> IntakeResult:
         assert draft.kind is not None and draft.title is not None
+        actor = subject.actor
         ends_on = draft.ends_on
         detail = self._tracker.add_agreement(
+            subject,
             NewAgreement(
                 kind=draft.kind,
                 title=draft.title,
@@ -363,7 +393,6 @@ class IntakeService:
                 parent_id=draft.parent_id,
                 template=DEFAULT_TEMPLATE if draft.kind != "addendum" else None,
             ),
-            actor=actor,
         )
         changes: dict[str, Any] = {}
         with self._sf.begin() as s:
@@ -372,7 +401,7 @@ class IntakeService:
             )
             file_id = row.id
             if draft.kind == "addendum" and draft.parent_id is not None:
-                changes = self._amend(s, draft, detail.id, actor)
+                changes = self._amend(s, subject, draft, detail.id)
         return IntakeResult(
             detail.id,
             "amended" if changes else "created",
@@ -383,20 +412,17 @@ class IntakeService:
         )
 
     def _amend(
-        self, s: Session, draft: IntakeDraft, addendum_id: int, actor: str
+        self, s: Session, subject: AuthSubject, draft: IntakeDraft, addendum_id: int
     ) -> dict[str, Any]:
         """Apply an addendum's end date and scope (apps) to the agreement it amends."""
         assert draft.parent_id is not None
-        parent = repository.load_agreement(s, draft.parent_id)
-        if parent is None:
-            raise AgreementNotFound(draft.parent_id)
+        repo = TrackerRepository(s)
+        parent = visible_agreement(subject, repo, draft.parent_id)
         now = self._clock.now()
         changes: dict[str, Any] = {}
         ends_on = draft.ends_on
         if ends_on is None and draft.term and parent.ends_on is not None:
             count, unit = draft.term.split()
-            from mou_tracker.intake.schemas import Term
-
             term = Term(years=int(count)) if unit == "tahun" else Term(months=int(count))
             ends_on = add_term(parent.ends_on, term)
         if ends_on is not None and ends_on != parent.ends_on:
@@ -412,23 +438,24 @@ class IntakeService:
             parent.apps = [*parent.apps, *(AgreementApp(name=name) for name in new_apps)]
         if changes:
             parent.updated_at = now
-            repository.add_audit(
-                s,
+            repo.add_audit(
                 at=now,
-                actor=actor,
+                actor=subject.actor,
                 action="agreement.amended",
                 agreement_id=parent.id,
                 details={"addendum_id": addendum_id, "numbers": list(draft.numbers), **changes},
             )
         return changes
 
-    def _update_duplicate(self, draft: IntakeDraft, stored: StoredFile, actor: str) -> IntakeResult:
+    def _update_duplicate(
+        self, subject: AuthSubject, draft: IntakeDraft, stored: StoredFile
+    ) -> IntakeResult:
         assert draft.duplicate_of is not None
+        actor = subject.actor
         now = self._clock.now()
         with self._sf.begin() as s:
-            agreement = repository.load_agreement(s, draft.duplicate_of)
-            if agreement is None:
-                raise AgreementNotFound(draft.duplicate_of)
+            repo = TrackerRepository(s)
+            agreement = visible_agreement(subject, repo, draft.duplicate_of)
             changes: dict[str, Any] = {}
             for name in ("title", "signed_on", "ends_on"):
                 new = getattr(draft, name)
@@ -453,8 +480,7 @@ class IntakeService:
                 agreement.apps = [*agreement.apps, *(AgreementApp(name=n) for n in added)]
             if changes:
                 agreement.updated_at = now
-                repository.add_audit(
-                    s,
+                repo.add_audit(
                     at=now,
                     actor=actor,
                     action="agreement.updated",

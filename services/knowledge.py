@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
@@ -25,11 +24,11 @@ from knowledge_base.evaluation import EvalReport, run_evaluation
 from knowledge_base.index import KnowledgeIndex
 from knowledge_base.language import detect_language
 from knowledge_base.llm import LlmAnswerer
-from knowledge_base.models import KbFeedback, KbQuestion
+from knowledge_base.repository import KnowledgeRepository
 from knowledge_base.schemas import Citation, DocumentInfo, IndexCheck, SearchFilters, SearchHit
 from services.messages import catalog as services_catalog
 
-__all__ = ["Answer", "Citation", "EvalReport", "Gap", "KnowledgeService", "Turn"]
+__all__ = ["Answer", "Citation", "DocumentInfo", "EvalReport", "Gap", "KnowledgeService", "Turn"]
 
 _FOLLOW_UP = (
     "itu tersebut ini nya dia mereka juga lagi lalu kemudian selanjutnya bagaimana dengan "
@@ -217,81 +216,51 @@ class KnowledgeService:
                         "passage": passage,
                     }
                 )
-        row = KbQuestion(
-            asked_at=self.clock.now(),
-            asked_by=asked_by,
-            question=question,
-            normalized=self.index.normalizer.signature(question),
-            language=lang,
-            found=found,
-            top_score=top.score if top is not None else None,
-            answer=answer,
-            filters={
-                "app": filters.app,
-                "doc_type": filters.doc_type,
-                "language": filters.language,
-            }
-            if filters is not None
-            else {},
-            citations=citations,
-        )
         with self._sf.begin() as s:
-            s.add(row)
-            s.flush()
-            return row.id
+            return KnowledgeRepository(s).add_question(
+                asked_at=self.clock.now(),
+                asked_by=asked_by,
+                question=question,
+                normalized=self.index.normalizer.signature(question),
+                language=lang,
+                found=found,
+                top_score=top.score if top is not None else None,
+                answer=answer,
+                filters={
+                    "app": filters.app,
+                    "doc_type": filters.doc_type,
+                    "language": filters.language,
+                }
+                if filters is not None
+                else {},
+                citations=citations,
+            )
 
     # ------------------------------------------------------------------ follow-ups
     def citation_passage(self, question_id: int, number: int) -> str:
         """The full passage behind citation ``number`` of an answer (as it was when answered)."""
-        with self._sf() as s:
-            row = s.get(KbQuestion, question_id)
-            if row is None:
-                raise QuestionNotFound(question_id=question_id)
-            for citation in row.citations or []:
-                if citation.get("number") == number:
-                    return str(citation.get("passage", ""))
+        with self._sf.begin() as s:
+            citations = KnowledgeRepository(s).citations(question_id)
+        if citations is None:
+            raise QuestionNotFound(question_id=question_id)
+        for citation in citations:
+            if citation.get("number") == number:
+                return str(citation.get("passage", ""))
         raise CitationNotFound(question_id=question_id, number=number)
 
     def feedback(self, question_id: int, helpful: bool, *, user: str) -> None:
         """Record a thumbs-up/down; a user's later vote on the same answer replaces the earlier."""
+        at = self.clock.now()
         with self._sf.begin() as s:
-            if s.get(KbQuestion, question_id) is None:
+            if not KnowledgeRepository(s).set_feedback(question_id, user, helpful, at):
                 raise QuestionNotFound(question_id=question_id)
-            existing = s.scalar(
-                select(KbFeedback).where(
-                    KbFeedback.question_id == question_id, KbFeedback.user == user
-                )
-            )
-            if existing is None:
-                s.add(
-                    KbFeedback(
-                        question_id=question_id, user=user, helpful=helpful, at=self.clock.now()
-                    )
-                )
-            else:
-                existing.helpful = helpful
-                existing.at = self.clock.now()
 
     def gaps(self, limit: int = 50, *, similarity: float = 80.0) -> list[Gap]:
         """Unanswered (or only tentatively answered) and thumbs-down questions, grouped."""
-        with self._sf() as s:
-            unhelpful_ids = set(
-                s.scalars(select(KbFeedback.question_id).where(KbFeedback.helpful.is_(False)))
-            )
-            rows = list(
-                s.scalars(
-                    select(KbQuestion)
-                    .where(KbQuestion.found.is_(False) | KbQuestion.id.in_(unhelpful_ids or {-1}))
-                    .order_by(KbQuestion.asked_at.desc(), KbQuestion.id.desc())
-                )
-            )
-            items = [
-                (r.id, r.question, r.normalized or r.question.lower(), r.found, r.asked_at)
-                for r in rows
-            ]
+        with self._sf.begin() as s:
+            items = KnowledgeRepository(s).gap_candidates()
         groups: list[dict[str, Any]] = []
-        for qid, text, norm, found, at in items:
-            unhelpful = qid in unhelpful_ids
+        for qid, text, norm, found, unhelpful, at in items:
             for group in groups:
                 if fuzz.token_set_ratio(norm, group["norm"]) >= similarity:
                     break

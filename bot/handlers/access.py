@@ -10,7 +10,6 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -18,20 +17,22 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from accounts import rules
-from accounts.schemas import UserView
+from bot import callbacks
 from bot.auth import authorized, authorized_callback, language_of, lookup
+from bot.callbacks import Callback
 from bot.commands import publish_for
 from bot.handlers.common import command_args, display_name, edit_or_send, reply_html, send_html
-from bot.i18n import LANGUAGES, t, t_html
-from bot.keyboards import Callback, ForgedCallback, action_pattern, button, keyboard
+from bot.i18n import t, t_html
+from bot.keyboards import markup, on
 from bot.state import Context, call, get_state
+from bot.views import access as views
+from services.access import AccessService, Permission, Role, Status, UserView
 
 log = logging.getLogger(__name__)
 
 DIALOG_TIMEOUT = timedelta(minutes=15)
 
-APPROVABLE_ROLES = (rules.OFFICIAL, rules.TRAINER)
+APPROVABLE_ROLES = (Role.OFFICIAL, Role.TRAINER)
 
 
 async def start(update: Update, context: Context) -> None:
@@ -58,10 +59,8 @@ async def start(update: Update, context: Context) -> None:
         return
     user = await lookup(update, context)
     if user is not None:
-        key = {
-            rules.ACTIVE: None,
-            rules.PENDING: "start.pending",
-        }.get(user.status, "auth.blocked")
+        keys: dict[str, str | None] = {Status.ACTIVE: None, Status.PENDING: "start.pending"}
+        key = keys.get(user.status, "auth.blocked")
         if key is None:
             await reply_html(update, context, _welcome(user))
             await publish_for(context.bot, user)
@@ -83,46 +82,16 @@ async def start(update: Update, context: Context) -> None:
         return
     await reply_html(update, context, t_html("start.requested", lang))
     for admin in admins:
-        markup = keyboard(
-            [
-                [
-                    button(
-                        state.signer,
-                        admin.telegram_id,
-                        t(f"role.{role}", admin.language),
-                        "apr",
-                        tg_user.id,
-                        role,
-                    )
-                    for role in APPROVABLE_ROLES
-                ],
-                [
-                    button(
-                        state.signer,
-                        admin.telegram_id,
-                        t("role.coordinator", admin.language),
-                        "apc",
-                        tg_user.id,
-                    ),
-                    button(
-                        state.signer,
-                        admin.telegram_id,
-                        t("access.reject", admin.language),
-                        "rej",
-                        tg_user.id,
-                    ),
-                ],
-            ]
-        )
-        text = t_html(
-            "access.request",
+        view = views.access_request(
             admin.language,
+            telegram_id=tg_user.id,
             name=name,
-            username=f"@{tg_user.username}" if tg_user.username else "-",
-            telegram_id=str(tg_user.id),
+            username=tg_user.username,
+            roles=APPROVABLE_ROLES,
         )
+        keyboard = markup(state.signer, admin.telegram_id, view.buttons)
         try:
-            await send_html(context, admin.telegram_id, text, reply_markup=markup)
+            await send_html(context, admin.telegram_id, view.text, reply_markup=keyboard)
         except TelegramError as err:  # an admin who blocked the bot must not stop the others
             log.warning("could not notify admin %s: %s", admin.telegram_id, err)
 
@@ -140,16 +109,16 @@ def _welcome(user: UserView) -> str:
     )
 
 
-@authorized_callback(rules.MANAGE_USERS)
+@authorized_callback(callbacks.APPROVE)
 async def approve(update: Update, context: Context, admin: UserView, data: Callback) -> None:
     state = get_state(context)
-    target_id, role = data.int_arg(0), data.args[1]
+    target_id, role = data.int_arg(0), data.str_arg(1)
     target = await call(state.services.access.get_user, target_id)
-    if target is None or target.status != rules.PENDING:
+    if target is None or target.status != Status.PENDING:
         status = target.status if target else "-"
         await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
         return
-    user = await call(state.services.access.approve, target_id, role=role, by=admin.actor)
+    user = await call(state.services.access.approve, target_id, role=role, by=admin)
     await edit_or_send(
         update,
         context,
@@ -165,16 +134,16 @@ async def approve(update: Update, context: Context, admin: UserView, data: Callb
     await publish_for(context.bot, user)
 
 
-@authorized_callback(rules.MANAGE_USERS)
+@authorized_callback(callbacks.REJECT)
 async def reject(update: Update, context: Context, admin: UserView, data: Callback) -> None:
     state = get_state(context)
     target_id = data.int_arg(0)
     target = await call(state.services.access.get_user, target_id)
-    if target is None or target.status != rules.PENDING:
+    if target is None or target.status != Status.PENDING:
         status = target.status if target else "-"
         await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
         return
-    user = await call(state.services.access.reject, target_id, by=admin.actor)
+    user = await call(state.services.access.reject, target_id, by=admin)
     await edit_or_send(
         update, context, t_html("access.rejected", admin.language, name=user.name, admin=admin.name)
     )
@@ -192,7 +161,7 @@ async def help_command(update: Update, context: Context) -> None:
     """/bantuan: the commands of the user's role (a guest learns how to get access)."""
     user = await lookup(update, context)
     lang = language_of(update, user)
-    if user is None or user.status != rules.ACTIVE:
+    if user is None or user.status != Status.ACTIVE:
         await reply_html(update, context, t_html("help.guest", lang))
         return
     await reply_html(update, context, t_html(f"help.{user.role}", lang))
@@ -212,33 +181,17 @@ async def language_command(update: Update, context: Context) -> None:
         await reply_html(update, context, t_html("language.set", user.language))
         await publish_for(context.bot, user)
         return
-    markup = keyboard(
-        [
-            [
-                button(state.signer, tg_user.id, t("language.name", lang), "lang", lang)
-                for lang in LANGUAGES
-            ]
-        ]
-    )
-    await reply_html(update, context, t_html("language.choose", user.language), reply_markup=markup)
+    view = views.language_choice(user.language)
+    keyboard = markup(state.signer, tg_user.id, view.buttons)
+    await reply_html(update, context, view.text, reply_markup=keyboard)
 
 
-async def language_button(update: Update, context: Context) -> None:
+@authorized_callback(callbacks.LANGUAGE)  # any user the bot knows, even one still pending
+async def language_button(update: Update, context: Context, user: UserView, data: Callback) -> None:
     query = update.callback_query
-    tg_user = update.effective_user
-    if query is None or tg_user is None:
-        return
+    assert query is not None
     state = get_state(context)
-    user = await lookup(update, context)
-    try:
-        data = state.signer.unpack(tg_user.id, query.data)
-    except ForgedCallback:
-        await query.answer(t("auth.forged", language_of(update, user)), show_alert=True)
-        return
-    if user is None:
-        await query.answer(t("auth.unknown", language_of(update)), show_alert=True)
-        return
-    user = await call(state.services.access.set_language, tg_user.id, data.args[0])
+    user = await call(state.services.access.set_language, user.telegram_id, data.str_arg(0))
     await query.answer()
     await edit_or_send(update, context, t_html("language.set", user.language))
     await publish_for(context.bot, user)
@@ -250,12 +203,12 @@ REGION = 0
 APPROVING_KEY = "approving_coordinator"
 
 
-@authorized_callback(rules.MANAGE_USERS)
+@authorized_callback(callbacks.APPROVE_COORDINATOR)
 async def approve_coordinator(
     update: Update, context: Context, admin: UserView, data: Callback
 ) -> int:
     target = await call(get_state(context).services.access.get_user, data.int_arg(0))
-    if target is None or target.status != rules.PENDING:
+    if target is None or target.status != Status.PENDING:
         status = target.status if target else "-"
         await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
         return ConversationHandler.END
@@ -269,11 +222,7 @@ async def coordinator_region(update: Update, context: Context) -> int:
     """The region (code or name) for the coordinator being approved; errors keep asking."""
     admin = await lookup(update, context)
     message = update.effective_message
-    if (
-        admin is None
-        or message is None
-        or not rules.can(admin.role, admin.status, rules.MANAGE_USERS)
-    ):
+    if admin is None or message is None or not AccessService.can(admin, Permission.MANAGE_USERS):
         return ConversationHandler.END
     assert context.user_data is not None
     target_id = context.user_data.get(APPROVING_KEY)
@@ -281,7 +230,7 @@ async def coordinator_region(update: Update, context: Context) -> int:
         return ConversationHandler.END
     access = get_state(context).services.access
     target = await call(access.get_user, target_id)
-    if target is None or target.status != rules.PENDING:
+    if target is None or target.status != Status.PENDING:
         context.user_data.pop(APPROVING_KEY, None)
         status = target.status if target else "-"
         await reply_html(update, context, t_html("access.already", admin.language, status=status))
@@ -291,9 +240,9 @@ async def coordinator_region(update: Update, context: Context) -> int:
     user = await call(
         access.approve,
         target_id,
-        role=rules.COORDINATOR,
+        role=Role.COORDINATOR,
         region_code=(message.text or "").strip(),
-        by=admin.actor,
+        by=admin,
     )
     context.user_data.pop(APPROVING_KEY, None)
     await reply_html(
@@ -326,7 +275,7 @@ def coordinator_dialog(*, persistent: bool = False) -> ConversationHandler:  # t
         # Started by a button, continued by the admin's next message: per_message must be False.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CallbackQueryHandler(approve_coordinator, pattern=action_pattern("apc"))],
+            entry_points=[on(callbacks.APPROVE_COORDINATOR, approve_coordinator)],
             states={REGION: [MessageHandler(filters.TEXT & ~filters.COMMAND, coordinator_region)]},
             fallbacks=[CommandHandler(["batal", "cancel"], cancel_approval)],
             name="approve_coordinator",
@@ -337,7 +286,7 @@ def coordinator_dialog(*, persistent: bool = False) -> ConversationHandler:  # t
         )
 
 
-@authorized(rules.MANAGE_USERS, private="say")
+@authorized(Permission.MANAGE_USERS, private="say")
 async def invite_command(update: Update, context: Context, admin: UserView) -> None:
     """/undang ROLE [REGION…]: a one-time invite link (coordinators need a region)."""
     args = command_args(context)
@@ -348,7 +297,7 @@ async def invite_command(update: Update, context: Context, admin: UserView) -> N
         get_state(context).services.access.create_invite,
         args[0],
         " ".join(args[1:]) or None,
-        created_by=admin.actor,
+        by=admin,
     )
     link = f"https://t.me/{context.bot.username}?start={code}"
     await reply_html(
@@ -362,6 +311,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler(["bantuan", "help"], help_command))
     application.add_handler(CommandHandler(["bahasa", "language"], language_command))
-    application.add_handler(CallbackQueryHandler(approve, pattern=action_pattern("apr")))
-    application.add_handler(CallbackQueryHandler(reject, pattern=action_pattern("rej")))
-    application.add_handler(CallbackQueryHandler(language_button, pattern=action_pattern("lang")))
+    application.add_handler(on(callbacks.APPROVE, approve))
+    application.add_handler(on(callbacks.REJECT, reject))
+    application.add_handler(on(callbacks.LANGUAGE, language_button))

@@ -9,13 +9,12 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ChatMemberHandler, CommandHandler
 
-from accounts import rules
-from accounts.schemas import UserView
-from bot.auth import authorized
+from bot.auth import authorized, refusal
 from bot.formatting import escape
 from bot.handlers.common import reply_html
 from bot.i18n import t_html
 from bot.state import Context, call, get_state
+from services.access import Permission, UserView
 from services.health import health_checks
 
 log = logging.getLogger(__name__)
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 _IN = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
-@authorized(rules.STATUS, private="say")
+@authorized(Permission.STATUS, private="say")
 async def status(update: Update, context: Context, user: UserView) -> None:
     state = get_state(context)
     checks = await call(health_checks, state.services)
@@ -56,7 +55,7 @@ async def bot_membership(update: Update, context: Context) -> None:
         return
     state = get_state(context)
     adder = await call(state.services.access.get_user, change.from_user.id)
-    if adder is not None and rules.can(adder.role, adder.status, rules.MANAGE_USERS):
+    if adder is not None and refusal(adder, Permission.MANAGE_USERS) is None:
         log.info("added to chat %s by admin %s", change.chat.id, adder.telegram_id)
         return
     lang = adder.language if adder else "id"

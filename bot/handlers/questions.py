@@ -12,9 +12,8 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -26,13 +25,13 @@ from telegram.ext import (
     filters,
 )
 
-from accounts import rules
-from accounts.schemas import UserView
-from bot.auth import authorized, authorized_callback, deny, language_of, lookup
+from bot import callbacks
+from bot.auth import authorized, authorized_callback, deny, language_of, lookup, refusal
+from bot.callbacks import Callback
 from bot.formatting import escape, render_answer
 from bot.handlers.common import reply_html, send_html
 from bot.i18n import t, t_html
-from bot.keyboards import Callback, action_pattern, button, keyboard
+from bot.keyboards import markup, on
 from bot.state import (
     AskedQuestion,
     BotState,
@@ -45,7 +44,9 @@ from bot.state import (
     remember_thread,
     trainer_thread,
 )
-from services.knowledge import Turn
+from bot.views import button
+from services.access import Permission, UserView
+from services.knowledge import Answer, Turn
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,9 @@ async def question(update: Update, context: Context) -> None:
     if not is_addressed(message, context.bot.id, context.bot.username):
         return
     user = await lookup(update, context)
-    if user is None or not rules.can(user.role, user.status, rules.ASK):
-        await deny(update, user, rules.ASK)
+    reason = refusal(user, Permission.ASK)
+    if reason is not None or user is None:
+        await deny(update, user, reason or "unknown")
         return
     state = get_state(context)
     lang = user.language
@@ -141,26 +143,21 @@ async def typing(context: Context, chat_id: int) -> AsyncIterator[None]:
             await refresher
 
 
-def answer_keyboard(state: BotState, user_id: int, qid: str, answer: Any, lang: str) -> Any:
-    sign = state.signer
+def answer_keyboard(
+    state: BotState, user_id: int, qid: str, answer: Answer, lang: str
+) -> InlineKeyboardMarkup | None:
     rows = [
-        [
-            button(sign, user_id, "👍", "fb", qid, 1),
-            button(sign, user_id, "👎", "fb", qid, 0),
-            button(sign, user_id, t("button.ask_trainer", lang), "tr", qid),
-        ]
+        (
+            button("👍", callbacks.FEEDBACK, qid, 1),
+            button("👎", callbacks.FEEDBACK, qid, 0),
+            button(t("button.ask_trainer", lang), callbacks.ASK_TRAINER, qid),
+        ),
+        tuple(
+            button(t("button.source", lang, number=c.number), callbacks.SOURCE, qid, c.number)
+            for c in answer.citations[:5]
+        ),
     ]
-    citations = tuple(getattr(answer, "citations", ()) or ())
-    if citations:
-        rows.append(
-            [
-                button(
-                    sign, user_id, t("button.source", lang, number=c.number), "src", qid, c.number
-                )
-                for c in citations[:5]
-            ]
-        )
-    return keyboard(rows)
+    return markup(state.signer, user_id, rows)
 
 
 def _history(context: Context, chat_id: int, now: datetime) -> list[Turn]:
@@ -181,38 +178,38 @@ def _remember(context: Context, chat_id: int, now: datetime, question: str, answ
     by_chat[chat_id] = [*by_chat.get(chat_id, []), (question, answer, now)][-HISTORY_TURNS:]
 
 
-def _question_id(raw: str) -> Any:
-    return int(raw) if raw.isdigit() else raw
+def _question_id(raw: str) -> int:
+    return int(raw)
 
 
-@authorized_callback(rules.FEEDBACK, acknowledge=False)  # answers with a thank-you
+@authorized_callback(callbacks.FEEDBACK)  # answers with a thank-you
 async def feedback(update: Update, context: Context, user: UserView, data: Callback) -> None:
     state = get_state(context)
-    helpful = data.args[1] == "1"
+    helpful = data.int_arg(1) == 1
     await call(
-        state.services.knowledge.feedback, _question_id(data.args[0]), helpful, user=user.actor
+        state.services.knowledge.feedback, _question_id(data.str_arg(0)), helpful, user=user.actor
     )
     assert update.callback_query is not None
     await update.callback_query.answer(t("feedback.thanks", user.language))
 
 
-@authorized_callback(rules.ASK)
+@authorized_callback(callbacks.SOURCE)
 async def show_source(update: Update, context: Context, user: UserView, data: Callback) -> None:
     state = get_state(context)
     number = data.int_arg(1)
     passage = await call(
-        state.services.knowledge.citation_passage, _question_id(data.args[0]), number
+        state.services.knowledge.citation_passage, _question_id(data.str_arg(0)), number
     )
     text = t_html("source.header", user.language, number=str(number))
     await reply_html(update, context, f"{text}\n<blockquote>{escape(passage)}</blockquote>")
 
 
-@authorized_callback(rules.ASK_TRAINER, acknowledge=False)  # may answer with an alert
+@authorized_callback(callbacks.ASK_TRAINER)  # may answer with an alert
 async def ask_trainer(update: Update, context: Context, user: UserView, data: Callback) -> None:
     state = get_state(context)
     query = update.callback_query
     assert query is not None
-    asked = asked_question(context, data.args[0])
+    asked = asked_question(context, data.str_arg(0))
     if asked is None:
         await query.answer(t("trainer.expired", user.language), show_alert=True)
         return
@@ -265,7 +262,7 @@ async def trainer_reply(update: Update, context: Context) -> None:
     if thread is None:
         return
     user = await lookup(update, context)
-    if user is None or not rules.can(user.role, user.status, rules.ANSWER_AS_TRAINER):
+    if user is None or refusal(user, Permission.ANSWER_AS_TRAINER) is not None:
         raise ApplicationHandlerStop  # not a trainer: ignore quietly, not as a question either
     answer_text = message.text or message.caption or ""
     if not answer_text.strip():
@@ -282,7 +279,7 @@ async def trainer_reply(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-@authorized(rules.SOURCES)
+@authorized(Permission.SOURCES)
 async def sources(update: Update, context: Context, user: UserView) -> None:
     state = get_state(context)
     documents = await call(state.services.knowledge.list_documents)
@@ -308,9 +305,9 @@ def register(application: Application, trainers_chat_id: int | None) -> None:  #
         reply_filter = reply_filter & (filters.Chat(trainers_chat_id) | filters.ChatType.PRIVATE)
     application.add_handler(MessageHandler(reply_filter, trainer_reply), group=-1)
     application.add_handler(CommandHandler("sumber", sources))
-    application.add_handler(CallbackQueryHandler(feedback, pattern=action_pattern("fb")))
-    application.add_handler(CallbackQueryHandler(show_source, pattern=action_pattern("src")))
-    application.add_handler(CallbackQueryHandler(ask_trainer, pattern=action_pattern("tr")))
+    application.add_handler(on(callbacks.FEEDBACK, feedback))
+    application.add_handler(on(callbacks.SOURCE, show_source))
+    application.add_handler(on(callbacks.ASK_TRAINER, ask_trainer))
 
 
 async def stale_button(update: Update, context: Context) -> None:

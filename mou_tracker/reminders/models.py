@@ -2,7 +2,7 @@
 
 ``reminder_outbox`` holds one row per reminder per recipient, keyed by a unique ``dedup_key``
 (kind, agreement, milestone, threshold, recipient): the database, not the process, decides
-whether a reminder was already handed out. See :mod:`mou_tracker.reminders.repository` for the
+whether a reminder was already handed out. See :mod:`mou_tracker.reminders.outbox` for the
 state machine and the exactly-once argument.
 """
 
@@ -15,17 +15,7 @@ from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime
-
-#: Outbox statuses.
-PENDING = "pending"  # recorded, waiting for a sender
-CLAIMED = "claimed"  # taken by one pass (claim_id) until lease_until; nothing sent yet
-SENDING = "sending"  # the Telegram call is about to be / being made
-SENT = "sent"  # Telegram accepted it (message_id)
-FAILED = "failed"  # a transient error; retried at next_attempt_at
-UNDELIVERABLE = "undeliverable"  # nobody can receive it (blocked the bot, left, lost the role)
-UNCONFIRMED = "unconfirmed"  # the process died during the Telegram call: never re-sent
-
-OUTBOX_STATUSES = (PENDING, CLAIMED, SENDING, SENT, FAILED, UNDELIVERABLE, UNCONFIRMED)
+from mou_tracker.reminders.outbox import PENDING
 
 
 class OutboxEntry(Base):

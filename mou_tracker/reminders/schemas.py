@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
 #: What a reminder is about. The first four come from the rules; ``snooze`` is a "remind me
 #: again" a user asked for; ``digest``/``portfolio`` are the weekly summaries; ``undeliverable``
@@ -76,3 +77,159 @@ class Trigger:
     due_on: date
     trigger_on: date
     laggards: tuple[str, ...] = field(default=())
+
+
+# --- what planning produces -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A reminder due for one recipient at an instant, and not yet recorded in the outbox.
+
+    ``recipient`` is ``tg:<telegram id>`` for a user; ``region:<code>`` or ``admins`` when no
+    active coordinator (or admin) exists to receive it.
+    """
+
+    dedup_key: str
+    kind: str
+    threshold: int
+    agreement_id: int | None
+    milestone_id: int | None
+    recipient: str
+    telegram_id: int | None
+    region_code: str | None
+    due_on: date | None
+    trigger_on: date
+    timezone: str
+    language: str
+    agreement_title: str | None = None
+    agreement_number: str | None = None
+    milestone_title: str | None = None
+    laggards: tuple[str, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One reminder to record in the outbox (a :class:`DueReminder`, or a notice to an admin).
+
+    ``payload`` is what the message will show (titles, region names, laggards), fixed now.
+    """
+
+    dedup_key: str
+    kind: str
+    threshold: int
+    agreement_id: int | None
+    milestone_id: int | None
+    recipient: str
+    telegram_id: int | None
+    region_code: str | None
+    language: str
+    due_on: date | None
+    trigger_on: date
+    payload: Mapping[str, Any]
+
+
+# --- what delivery hands the sender ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderEntry:
+    """An outbox row detached from its session, with its recipient's time zone resolved."""
+
+    id: int
+    kind: str
+    threshold: int
+    agreement_id: int | None
+    milestone_id: int | None
+    recipient: str
+    telegram_id: int | None
+    region_code: str | None
+    language: str
+    due_on: date | None
+    trigger_on: date
+    payload: Mapping[str, Any]
+    attempts: int
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ReminderMessage:
+    """One message's worth of reminders for one recipient: a single reminder, several to
+    collapse into one, or a weekly digest. The sender renders it (``bot.views.reminders``)."""
+
+    telegram_id: int
+    language: str
+    entries: tuple[ReminderEntry, ...]
+    at: datetime
+    """When it is sent: days left are counted from here, in each entry's time zone."""
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.kind for e in self.entries))
+
+
+# --- what the services report ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassReport:
+    """What one delivery pass did."""
+
+    at: datetime
+    due: int
+    recorded: int
+    messages_sent: int
+    reminders_sent: int
+    failed: int
+    undeliverable: int
+    routed_to_admins: int
+    reclaimed: int
+    unconfirmed: int
+
+
+@dataclass(frozen=True)
+class OutboxView:
+    """One outbox row, for ``sinergi reminders log``."""
+
+    id: int
+    kind: str
+    threshold: int
+    agreement_id: int | None
+    milestone_id: int | None
+    recipient: str
+    status: str
+    attempts: int
+    trigger_on: date
+    due_on: date | None
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+    last_error: str | None
+    message_id: int | None
+
+
+@dataclass(frozen=True)
+class MilestoneContext:
+    """A milestone with what a reminder button needs to check and answer."""
+
+    milestone_id: int
+    agreement_id: int
+    title: str
+    status: str
+    due_on: date | None
+    agreement_title: str
+    party_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SnoozeView:
+    """A "remind me later": until when, in the zone of the person who asked."""
+
+    milestone_id: int
+    agreement_id: int
+    telegram_id: int
+    until_at: datetime
+    milestone_title: str
+    timezone: str

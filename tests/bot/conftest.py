@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,15 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.app import build_application
+from bot.jobs import run_pass
+from bot.state import app_state
 from core.clock import FixedClock
 from core.config import Settings
 from services import Services
 from tests.bot.fakes import FakeBotApi, Updates
 from tests.bot.service_fakes import FakeKnowledge
+from tests.fakes.reminders import seed_agreement
+from tests.fakes.tracker import BANDUNG, KERINCI
 
 ADMIN = 1001
 TRAINER = 2002
@@ -23,6 +28,8 @@ COORDINATOR = 3003
 OFFICIAL = 4004
 STRANGER = 9009
 TRAINERS_CHAT = -100500
+MONDAY_0900_WIB = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+TUESDAY_0900_WIB = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -96,3 +103,27 @@ dikirim lewat SMS dan berlaku lima menit.
 Warga melaporkan jalan rusak lewat menu Laporan dengan foto dan lokasi. Dinas menindaklanjuti
 dalam tiga hari kerja.
 """
+
+
+@pytest.fixture
+def reminded(harness: BotHarness) -> BotHarness:
+    """Kerinci must train its staff by Wednesday 4 March; its coordinator uses the bot."""
+    seed_agreement(
+        harness.services.engine,
+        agreement_id=1,
+        parties=[BANDUNG, KERINCI],
+        title="KB Replikasi Hayu.Bdg",
+        milestones=[
+            (10, "Pelatihan staf", date(2026, 3, 4), KERINCI),
+            (11, "Uji coba", date(2026, 3, 4), KERINCI),
+        ],
+    )
+    harness.services.access.add_user(COORDINATOR, "coordinator", region_code=KERINCI, name="Eka")
+    return harness
+
+
+async def deliver(h: BotHarness, now: datetime) -> None:
+    """One reminder pass of the bot at ``now``, through its faked Telegram."""
+    app = h.app
+    state = app_state(app)  # type: ignore[arg-type]
+    await run_pass(h.services, app.bot, state.signer, now=now)  # type: ignore[attr-defined]

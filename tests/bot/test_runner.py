@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 from telegram.ext import AIORateLimiter, Application
 
-from bot.app import build_application, file_base_url, webhook_secret
+from bot.app import build_application
+from bot.connection import file_base_url, webhook_secret
 from bot.runner import run_bot
 from core.config import Settings
 from core.errors import ConfigurationError

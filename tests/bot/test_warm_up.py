@@ -8,6 +8,7 @@ from bot.app import warm_up
 from core.config import Settings
 from services.container import Services
 from tests.conftest import closed_port
+from tests.fakes.tracker import OPERATOR
 
 
 def _settings(tmp_path: Path, **extra: object) -> Settings:
@@ -37,6 +38,6 @@ async def test_a_knowledge_base_that_cannot_load_does_not_stop_the_bot(tmp_path:
     services = Services(_settings(tmp_path, chroma_url=f"http://127.0.0.1:{closed_port()}"))
     try:
         assert await warm_up(services) is False
-        assert services.tracker.count_agreements() == 0  # the tracker still works
+        assert services.tracker.count_agreements(OPERATOR) == 0  # the tracker still works
     finally:
         services.close()

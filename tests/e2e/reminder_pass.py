@@ -21,7 +21,7 @@ from services import Services
 
 
 def reminder_jobs(application: Any) -> list[Any]:
-    """The jobs ``bot.reminders.register`` scheduled (by name), else every repeating job."""
+    """The jobs ``bot.jobs.schedule`` scheduled (by name), else every repeating job."""
     queue = application.job_queue
     if queue is None:
         return []

@@ -12,10 +12,11 @@ from datetime import date
 
 import pytest
 
+from bot.callbacks import CallbackSigner, action
 from bot.i18n import t_html
-from bot.keyboards import CallbackSigner
 from mou_tracker.schemas import AgreementDetail, NewAgreement, NewMilestone, NewParty
 from services import Services
+from services.access import Operator
 from tests.e2e.conftest import BANDUNG, KERINCI
 from tests.e2e.harness import (
     ADMIN,
@@ -26,6 +27,7 @@ from tests.e2e.harness import (
     BotHarness,
 )
 from tests.fakes.botapi import FakeUser
+from tests.fakes.tracker import OPERATOR
 
 PENDING = FakeUser(id=1901, first_name="Menunggu", language_code="id")
 BLOCKED = FakeUser(id=1902, first_name="Diblokir", language_code="id")
@@ -75,8 +77,9 @@ def refusal_text(identity: str) -> str:
 def kerinci(bot_services: Services) -> AgreementDetail:
     bot_services.access.request_access(PENDING.id, "Menunggu")
     bot_services.access.add_user(BLOCKED.id, "coordinator", KERINCI, name="Diblokir")
-    bot_services.access.block(BLOCKED.id, by="test")
+    bot_services.access.block(BLOCKED.id, by=Operator("test"))
     return bot_services.tracker.add_agreement(
+        Operator("test"),
         NewAgreement(
             kind="pks",
             title="Replikasi e-RK di Kabupaten Kerinci",
@@ -85,7 +88,6 @@ def kerinci(bot_services: Services) -> AgreementDetail:
             apps=("e-RK",),
             milestones=(NewMilestone("Pelatihan", due_on=date(2026, 4, 1)),),
         ),
-        actor="test",
     )
 
 
@@ -121,34 +123,37 @@ async def test_agreement_buttons_for_every_role(bot: BotHarness, kerinci: Agreem
     for identity in ("official", "trainer", "pending", "blocked", "stranger"):
         user = IDENTITIES[identity]
         host = (await bot.say(user, "/bantuan")).one(user.id)  # a message in the user's chat
-        for action, args in (
+        for code, args in (
             ("ag", (kerinci.id,)),
             ("ms", (kerinci.id, milestone.id)),
             ("mip", (kerinci.id, milestone.id)),
             ("lap", (kerinci.id,)),
             ("apr", (PENDING.id, "trainer")),
         ):
-            query = bot.server.press(user, host, signer.pack(user.id, action, *args))
+            query = bot.server.press(user, host, signer.pack(user.id, action(code), *args))
             exchange = await bot.handled(
                 bot.server.last_update_id, mark=bot.server.last_message_id()
             )
             answers = bot.callback_answers(query)
             if not answers or not answers[0].get("show_alert"):
-                mismatches.append(f"{identity} {action}: not refused with an alert ({answers})")
+                mismatches.append(f"{identity} {code}: not refused with an alert ({answers})")
             if exchange.messages:
-                mismatches.append(
-                    f"{identity} {action}: sent {[m.text for m in exchange.messages]}"
-                )
+                mismatches.append(f"{identity} {code}: sent {[m.text for m in exchange.messages]}")
     assert not mismatches, "\n".join(mismatches)
-    assert bot.services.tracker.get_agreement(kerinci.id).milestones[0].status == "planned"
+    assert (
+        bot.services.tracker.get_agreement(OPERATOR, kerinci.id).milestones[0].status == "planned"
+    )
     assert bot.user(PENDING.id).status == "pending"
     assert bot.server.calls("sendPhoto") == []
 
     # the coordinator's own, properly signed button works
     host = (await bot.say(COORDINATOR, "/bantuan")).one(COORDINATOR.id)
     query = bot.server.press(
-        COORDINATOR, host, signer.pack(COORDINATOR.id, "mip", kerinci.id, milestone.id)
+        COORDINATOR, host, signer.pack(COORDINATOR.id, action("mip"), kerinci.id, milestone.id)
     )
     await bot.handled(bot.server.last_update_id, mark=bot.server.last_message_id())
     assert not bot.callback_answers(query)[0].get("show_alert")
-    assert bot.services.tracker.get_agreement(kerinci.id).milestones[0].status == "in_progress"
+    assert (
+        bot.services.tracker.get_agreement(OPERATOR, kerinci.id).milestones[0].status
+        == "in_progress"
+    )

@@ -9,8 +9,10 @@ import pytest
 
 from mou_tracker.schemas import AgreementDetail, NewAgreement, NewMilestone, NewParty
 from services import Services
+from services.access import Operator
 from tests.e2e.conftest import BANDUNG, KERINCI
 from tests.e2e.harness import ADMIN, COORDINATOR, OFFICIAL, STRANGER, BotHarness
+from tests.fakes.tracker import OPERATOR
 
 MEMPAWAH = "61.02"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -19,6 +21,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def seed(services: Services) -> tuple[AgreementDetail, AgreementDetail]:
     tracker = services.tracker
     kerinci = tracker.add_agreement(
+        Operator("test"),
         NewAgreement(
             kind="pks",
             title="Replikasi Hayu.Bdg di Kabupaten Kerinci",
@@ -35,9 +38,9 @@ def seed(services: Services) -> tuple[AgreementDetail, AgreementDetail]:
                 NewMilestone("Peluncuran", due_on=date(2026, 6, 1)),
             ),
         ),
-        actor="test",
     )
     mempawah = tracker.add_agreement(
+        Operator("test"),
         NewAgreement(
             kind="pks",
             title="Replikasi Gampil di Kabupaten Mempawah",
@@ -46,7 +49,6 @@ def seed(services: Services) -> tuple[AgreementDetail, AgreementDetail]:
             apps=("Gampil",),
             milestones=(NewMilestone("Pelatihan", due_on=date(2026, 4, 1)),),
         ),
-        actor="test",
     )
     return kerinci, mempawah
 
@@ -79,21 +81,21 @@ async def test_coordinator_marks_a_milestone_done_with_a_photo(
     evidence = await bot.photo(COORDINATOR, PNG + b"foto", caption="Foto pelatihan 14 Feb")
     assert evidence.to(COORDINATOR.id) or listing.edits > 3
     milestone = next(
-        m for m in bot.services.tracker.get_agreement(kerinci.id).milestones
+        m for m in bot.services.tracker.get_agreement(OPERATOR, kerinci.id).milestones
         if m.title == "Pelatihan admin"
     )  # fmt: skip
     assert milestone.status == "done"
     assert milestone.evidence_note == "Foto pelatihan 14 Feb"
     assert milestone.updated_by == f"tg:{COORDINATOR.id}"
     assert milestone.completed_on == date(2026, 3, 2)
-    audit = bot.services.tracker.audit(kerinci.id)
+    audit = bot.services.tracker.audit(OPERATOR, kerinci.id)
     assert any(e.actor == f"tg:{COORDINATOR.id}" and e.milestone_id == milestone.id for e in audit)
 
     # the photo itself is downloaded and kept under the data dir, named by its content hash
     digest = hashlib.sha256(PNG + b"foto").hexdigest()
     assert milestone.evidence_file == f"evidence/{digest[:2]}/{digest}.png"
     assert (bot.settings.data_dir / milestone.evidence_file).read_bytes() == PNG + b"foto"
-    [kept] = bot.services.evidence.list_files(kerinci.id)
+    [kept] = bot.services.evidence.list_files(OPERATOR, kerinci.id)
     assert (kept.role, kept.milestone_id, kept.sha256) == ("evidence", milestone.id, digest)
     assert any(e.action == "file.evidence" and e.details["sha256"] == digest for e in audit)
 
@@ -117,11 +119,16 @@ async def test_blocked_needs_a_reason_and_in_progress_is_one_press(
     )["callback_data"])  # fmt: skip
     progress, _done, blocked = (view.buttons()[0], view.buttons()[1], view.buttons()[2])
     await bot.press(COORDINATOR, view, data=progress["callback_data"])
-    assert bot.services.tracker.get_agreement(kerinci.id).milestones[1].status == "in_progress"
+    assert (
+        bot.services.tracker.get_agreement(OPERATOR, kerinci.id).milestones[1].status
+        == "in_progress"
+    )
     await bot.press(COORDINATOR, view, data=blocked["callback_data"])
     await bot.say(COORDINATOR, "Anggaran server belum turun")
     after = next(
-        m for m in bot.services.tracker.get_agreement(kerinci.id).milestones if m.id == server.id
+        m
+        for m in bot.services.tracker.get_agreement(OPERATOR, kerinci.id).milestones
+        if m.id == server.id
     )
     assert after.status == "blocked"
     assert after.blocked_reason == "Anggaran server belum turun"
@@ -135,7 +142,9 @@ async def test_other_regions_agreements_stay_hidden(
         exchange = await bot.say(user, f"/mou {mempawah.id}")
         texts = " ".join(exchange.texts)
         assert "Mempawah" not in texts and "Gampil" not in texts
-    assert bot.services.tracker.get_agreement(mempawah.id).milestones[0].status == "planned"
+    assert (
+        bot.services.tracker.get_agreement(OPERATOR, mempawah.id).milestones[0].status == "planned"
+    )
     # the admin sees everything
     listing = (await bot.say(ADMIN, "/mou")).one(ADMIN.id)
     assert "Mempawah" in (listing.text or "") and "Kerinci" in (listing.text or "")

@@ -11,6 +11,7 @@ from pathlib import Path
 from tests.e2e.conftest import BANDUNG, KERINCI
 from tests.e2e.harness import COORDINATOR, OFFICIAL, TRAINER, BotHarness
 from tests.fakes.scans import needs_tesseract, render_page, scanned_pdf
+from tests.fakes.tracker import OPERATOR
 
 DEV_SET = Path(__file__).resolve().parent.parent / "data" / "agreements"
 
@@ -32,7 +33,7 @@ async def test_a_scanned_pks_sent_to_the_bot_becomes_a_tracked_agreement(bot: Bo
     assert "Perjanjian Kerja Sama (PKS)" in text and "Kabupaten Kerinci (15.01)" in text
     assert "027/PKS.12-Diskominfo/2025" in text and "20-05-2025" in text and "20-05-2028" in text
     assert "hlm. 1 baris" in text  # where each field was found
-    assert bot.services.tracker.count_agreements() == 0  # nothing saved before confirming
+    assert bot.services.tracker.count_agreements(OPERATOR) == 0  # nothing saved before confirming
 
     # fix the title by hand: press its ✏️, reply with the new value
     await bot.press(COORDINATOR, draft, data=draft.button("✏️ 3")["callback_data"])
@@ -49,16 +50,16 @@ async def test_a_scanned_pks_sent_to_the_bot_becomes_a_tracked_agreement(bot: Bo
 
     saved = await bot.press(COORDINATOR, review, data=review.button("Simpan")["callback_data"])
     assert "11 tahapan" in " ".join(m.text or "" for m in [review, *saved.messages])
-    [agreement] = bot.services.tracker.list_agreements()
+    [agreement] = bot.services.tracker.list_agreements(OPERATOR)
     assert agreement.kind == "pks"
     assert agreement.title == "PKS Pemanfaatan Hayu.Bdg di Kabupaten Kerinci"
     assert [p.code for p in agreement.parties] == [BANDUNG, KERINCI]
     assert agreement.apps == ("Hayu.Bdg",)
-    detail = bot.services.tracker.get_agreement(agreement.id)
+    detail = bot.services.tracker.get_agreement(OPERATOR, agreement.id)
     assert len(detail.milestones) == 11 and detail.milestones[0].due_on is not None
-    [source] = bot.services.evidence.list_files(agreement.id)
+    [source] = bot.services.evidence.list_files(OPERATOR, agreement.id)
     assert source.role == "source" and source.kb_doc_id
-    assert bot.services.evidence.search(agreement.id, "pemasangan Hayu.Bdg")
+    assert bot.services.evidence.search(OPERATOR, agreement.id, "pemasangan Hayu.Bdg")
     documents = {d.doc_id: d for d in bot.services.knowledge.list_documents()}
     assert documents[source.kb_doc_id].doc_type == "agreement"
     assert documents[source.kb_doc_id].title == agreement.title  # what a citation names
@@ -123,7 +124,7 @@ async def test_a_coordinator_records_only_their_regions_agreements(bot: BotHarne
     [draft] = read.to(COORDINATOR.id)
     refused = await bot.press(COORDINATOR, draft, data=draft.button("Simpan")["callback_data"])
     assert "daerah Anda" in " ".join(refused.texts)
-    assert bot.services.tracker.count_agreements() == 0
+    assert bot.services.tracker.count_agreements(OPERATOR) == 0
 
 
 async def test_an_admin_answers_which_tasikmalaya_before_saving(bot: BotHarness) -> None:
@@ -137,9 +138,9 @@ async def test_an_admin_answers_which_tasikmalaya_before_saving(bot: BotHarness)
     assert "daerah yang mana" in (draft.text or "")
     early = await bot.press(ADMIN, draft, data=draft.button("Simpan")["callback_data"])
     assert "Belum lengkap: Para pihak" in " ".join(early.texts)  # nothing saved
-    assert bot.services.tracker.count_agreements() == 0
+    assert bot.services.tracker.count_agreements(OPERATOR) == 0
     await bot.press(ADMIN, draft, data=draft.button("Kabupaten Tasikmalaya")["callback_data"])
     assert "Kabupaten Tasikmalaya (32.06)" in (draft.text or "")
     await bot.press(ADMIN, draft, data=draft.button("Simpan")["callback_data"])
-    [agreement] = bot.services.tracker.list_agreements()
+    [agreement] = bot.services.tracker.list_agreements(OPERATOR)
     assert [p.code for p in agreement.parties] == [BANDUNG, "32.06"]

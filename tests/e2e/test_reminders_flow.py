@@ -1,7 +1,7 @@
 """End to end: milestone reminders through the real bot's job, exactly once, under faults.
 
 The agreements are seeded, the clock is moved, and the reminder job that
-``bot.reminders.register`` put on the JobQueue is run; the local Bot API server records what
+``bot.jobs.schedule`` put on the JobQueue is run; the local Bot API server records what
 Telegram would have accepted. The kill test runs the pass in a separate process (the bot's job,
 or ``sinergi reminders send --once`` as cron runs it) and SIGKILLs it right after Telegram
 accepted a message and before the process could record it.
@@ -24,6 +24,7 @@ from core.config import Settings
 from core.db import make_engine
 from mou_tracker.schemas import NewAgreement, NewMilestone, NewParty
 from services import Services
+from services.access import Operator
 from tests.conftest import create_schema
 from tests.e2e.conftest import BANDUNG, KERINCI
 from tests.e2e.harness import (
@@ -37,6 +38,7 @@ from tests.e2e.harness import (
 )
 from tests.e2e.reminder_pass import run_once
 from tests.fakes.botapi import BotApiServer, Call, FakeUser
+from tests.fakes.tracker import OPERATOR
 
 MEMPAWAH = "61.02"
 MEMPAWAH_COORDINATOR = FakeUser(id=1006, first_name="Hendra", language_code="id")
@@ -50,6 +52,7 @@ def seed(services: Services) -> None:
     )
     tracker = services.tracker
     tracker.add_agreement(
+        Operator("test"),
         NewAgreement(
             kind="pks",
             title="Replikasi Hayu.Bdg di Kabupaten Kerinci",
@@ -67,9 +70,9 @@ def seed(services: Services) -> None:
                 NewMilestone("Peluncuran", due_on=date(2026, 6, 1)),
             ),
         ),
-        actor="test",
     )
     tracker.add_agreement(
+        Operator("test"),
         NewAgreement(
             kind="pks",
             title="Replikasi Gampil di Kabupaten Mempawah",
@@ -82,7 +85,6 @@ def seed(services: Services) -> None:
                 ),
             ),
         ),
-        actor="test",
     )
 
 
@@ -94,7 +96,7 @@ def seeded(bot_services: Services) -> Services:
 
 async def run_pass(bot: BotHarness) -> None:
     ran = await run_once(bot.app)
-    assert ran, "bot.reminders.register put no reminder job on the JobQueue"
+    assert ran, "bot.jobs.schedule put no reminder job on the JobQueue"
 
 
 def delivered(server: BotApiServer, *, since: int = 0) -> list[Call]:
@@ -311,8 +313,8 @@ async def test_reminder_buttons_act_on_the_milestone(bot: BotHarness, seeded: Se
     def status() -> str:
         return next(
             m.status
-            for a in seeded.tracker.list_agreements()
-            for m in seeded.tracker.get_agreement(a.id).milestones
+            for a in seeded.tracker.list_agreements(OPERATOR)
+            for m in seeded.tracker.get_agreement(OPERATOR, a.id).milestones
             if m.id == milestone_id
         )
 

@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from bot.views.reminders import OutgoingMessage, render
 from core.db import Base
 from migrations import import_model_modules
-from services.reminder_messages import OutgoingMessage
-from services.reminders import TransientSendError, UndeliverableError
+from services.reminders import ReminderMessage, TransientSendError, UndeliverableError
 
 ZONES = {
     "32.73": "Asia/Jakarta",  # Kota Bandung (WIB)
@@ -92,7 +92,8 @@ class Crash(BaseException):
 
 @dataclass
 class FakeSender:
-    """Records what was delivered; can fail per recipient.
+    """Renders each message as the bot does (Telegram HTML, buttons) and records it instead of
+    sending it; can fail per recipient.
 
     ``fail`` maps a telegram id to an exception to raise *instead of* delivering;
     ``crash_after_delivery`` delivers and then dies before the caller learns of it.
@@ -103,7 +104,8 @@ class FakeSender:
     crash_after_delivery: bool = False
     on_send: Callable[[OutgoingMessage], None] | None = None
 
-    def send(self, message: OutgoingMessage) -> int | None:
+    def send(self, reminder: ReminderMessage) -> int | None:
+        message = render(reminder)
         if self.on_send is not None:
             self.on_send(message)
         error = self.fail.get(message.telegram_id)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.access import Operator
 from services.tracker import NewAgreement, NewMilestone, NewParty
 
 BANDUNG = "32.73"
 KERINCI = "15.01"
 SAROLANGUN = "15.03"
 MOJOKERTO_CITY = "35.76"
+
+#: Tests act as the operator (admin rights), audited as "cli", unless they say otherwise.
+OPERATOR = Operator("cli")
 
 
 def new_agreement(

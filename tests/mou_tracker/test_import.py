@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 from mou_tracker.errors import ImportRejected, UnreadableImportFile, UnsupportedImportFile
 from mou_tracker.models import Agreement, AuditEntry, Milestone
 from services import Services
+from services.access import Operator
 from services.tracker import describe_problem
+from tests.fakes.tracker import OPERATOR
 
 HEADER = "jenis,nomor,judul,para_pihak,tanggal_ttd,tanggal_berakhir,aplikasi"
 GOOD_ROWS = [
@@ -36,15 +38,15 @@ def count(services: Services, model: type) -> int:
 
 def rejected(services: Services, path: Path) -> list[tuple[int, str, str]]:
     with pytest.raises(ImportRejected) as info:
-        services.tracker.import_file(path, actor="cli")
+        services.tracker.import_file(OPERATOR, path)
     return [(p.row, p.column, p.code) for p in info.value.problems]
 
 
 def test_imports_every_row_with_officials_formats(services: Services, tmp_path: Path) -> None:
-    result = services.tracker.import_file(write_csv(tmp_path / "a.csv", GOOD_ROWS), actor="cli")
+    result = services.tracker.import_file(OPERATOR, write_csv(tmp_path / "a.csv", GOOD_ROWS))
     assert (result.rows, result.created, result.unchanged) == (3, 3, 0)
-    items = services.tracker.list_agreements(at=AT)
-    first = services.tracker.get_agreement(items[0].id)
+    items = services.tracker.list_agreements(OPERATOR, at=AT)
+    first = services.tracker.get_agreement(OPERATOR, items[0].id)
     assert first.signed_on == date(2018, 10, 30)
     assert first.ends_on == date(2023, 10, 30)
     assert [p.document_number for p in first.parties] == ["119/HK/2018", "180/45/HK/2018"]
@@ -59,14 +61,14 @@ def test_imports_every_row_with_officials_formats(services: Services, tmp_path: 
 
 def test_reimport_creates_no_duplicates(services: Services, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", GOOD_ROWS)
-    services.tracker.import_file(path, actor="cli")
-    again = services.tracker.import_file(path, actor="cli")
+    services.tracker.import_file(OPERATOR, path)
+    again = services.tracker.import_file(OPERATOR, path)
     assert (again.created, again.unchanged) == (0, 3)
     assert count(services, Agreement) == 3
     # A file with one more row adds only that row.
     extra = "KB,800/2026,KB Baru,Kota Bandung; Kab. Aceh Tengah,20 Mei 2026,,e-RK"
     grown = services.tracker.import_file(
-        write_csv(tmp_path / "b.csv", [*GOOD_ROWS, extra]), actor="cli"
+        OPERATOR, write_csv(tmp_path / "b.csv", [*GOOD_ROWS, extra])
     )
     assert (grown.created, grown.unchanged) == (1, 3)
     assert count(services, Agreement) == 4
@@ -74,7 +76,7 @@ def test_reimport_creates_no_duplicates(services: Services, tmp_path: Path) -> N
 
 def test_dry_run_writes_nothing(services: Services, tmp_path: Path) -> None:
     result = services.tracker.import_file(
-        write_csv(tmp_path / "a.csv", GOOD_ROWS), dry_run=True, actor="cli"
+        OPERATOR, write_csv(tmp_path / "a.csv", GOOD_ROWS), dry_run=True
     )
     assert result.dry_run and result.created == 3
     assert count(services, Agreement) == 0
@@ -122,7 +124,7 @@ def test_every_bad_row_is_reported_with_row_column_and_reason(
 def test_problem_messages_are_in_the_users_language(services: Services, tmp_path: Path) -> None:
     rows = ["KB,1/2026,Satu,Kota Bandung; Tasikmalaya,1 Januari 2026,,"]
     with pytest.raises(ImportRejected) as info:
-        services.tracker.import_file(write_csv(tmp_path / "a.csv", rows), actor="cli")
+        services.tracker.import_file(OPERATOR, write_csv(tmp_path / "a.csv", rows))
     (problem,) = info.value.problems
     indonesian = describe_problem(problem, "id")
     english = describe_problem(problem, "en")
@@ -136,7 +138,7 @@ def test_empty_rows_are_skipped_and_duplicate_rows_reported(
     services: Services, tmp_path: Path
 ) -> None:
     with_blanks = [GOOD_ROWS[0], ",,,,,,", "", GOOD_ROWS[1]]
-    result = services.tracker.import_file(write_csv(tmp_path / "a.csv", with_blanks), actor="cli")
+    result = services.tracker.import_file(OPERATOR, write_csv(tmp_path / "a.csv", with_blanks))
     assert (result.rows, result.created) == (2, 2)
 
     problems = rejected(services, write_csv(tmp_path / "b.csv", [GOOD_ROWS[2], GOOD_ROWS[2]]))
@@ -160,14 +162,14 @@ def test_english_headers_and_semicolon_delimited_files(services: Services, tmp_p
         ['MoU,1/2026,Title,"Kota Bandung; Kab. Kerinci",30 October 2025,,e-RK'],
         header="type,number,title,parties,signed_on,ends_on,apps",
     )
-    assert services.tracker.import_file(english, actor="cli").created == 1
+    assert services.tracker.import_file(OPERATOR, english).created == 1
     semicolons = tmp_path / "excel.csv"
     semicolons.write_text(
         "jenis;nomor;judul;para_pihak;tanggal_ttd\n"
         'KB;2/2026;Judul;"Kota Bandung; Kab. Aceh Tengah";1/2/2026\n',
         encoding="utf-8",
     )
-    assert services.tracker.import_file(semicolons, actor="cli").created == 1
+    assert services.tracker.import_file(OPERATOR, semicolons).created == 1
 
 
 def test_windows_1252_csv_is_read_with_a_note(services: Services, tmp_path: Path) -> None:
@@ -175,14 +177,14 @@ def test_windows_1252_csv_is_read_with_a_note(services: Services, tmp_path: Path
     path = write_csv(tmp_path / "ansi.csv", [row], encoding="cp1252")
     with pytest.raises(UnicodeDecodeError):
         path.read_bytes().decode("utf-8")
-    result = services.tracker.import_file(path, actor="cli")
+    result = services.tracker.import_file(OPERATOR, path)
     assert result.notes == ("import.note.cp1252",)
-    assert services.tracker.list_agreements(at=AT)[0].title == "Kerja sama e-RK – tahap I"
+    assert services.tracker.list_agreements(OPERATOR, at=AT)[0].title == "Kerja sama e-RK – tahap I"
 
 
 def test_utf8_bom_is_accepted(services: Services, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "bom.csv", GOOD_ROWS[:1], encoding="utf-8-sig")
-    result = services.tracker.import_file(path, actor="cli")
+    result = services.tracker.import_file(OPERATOR, path)
     assert result.created == 1 and result.notes == ()
 
 
@@ -190,11 +192,11 @@ def test_undecodable_and_binary_files_are_rejected(services: Services, tmp_path:
     binary = tmp_path / "image.csv"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     with pytest.raises(UnreadableImportFile):
-        services.tracker.import_file(binary, actor="cli")
+        services.tracker.import_file(OPERATOR, binary)
     undefined = tmp_path / "odd.csv"
     undefined.write_bytes(HEADER.encode() + b"\nKB,1,\x81\x8d,Kota Bandung; Kab. Kerinci,,\n")
     with pytest.raises(UnreadableImportFile) as info:
-        services.tracker.import_file(undefined, actor="cli")
+        services.tracker.import_file(OPERATOR, undefined)
     assert info.value.code == "import.unreadable"
 
 
@@ -203,14 +205,14 @@ def test_wrong_file_types_are_rejected(services: Services, tmp_path: Path, name:
     path = tmp_path / name
     path.write_text(HEADER + "\n", encoding="utf-8")
     with pytest.raises(UnsupportedImportFile) as info:
-        services.tracker.import_file(path, actor="cli")
+        services.tracker.import_file(OPERATOR, path)
     assert info.value.code == "import.unsupported_type"
 
 
 def test_csv_renamed_to_xlsx_is_rejected(services: Services, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "fake.xlsx", GOOD_ROWS)
     with pytest.raises(UnsupportedImportFile):
-        services.tracker.import_file(path, actor="cli")
+        services.tracker.import_file(OPERATOR, path)
 
 
 def test_xlsx_with_date_cells(services: Services, tmp_path: Path) -> None:
@@ -245,9 +247,9 @@ def test_xlsx_with_date_cells(services: Services, tmp_path: Path) -> None:
     )
     path = tmp_path / "kb.xlsx"
     book.save(path)
-    result = services.tracker.import_file(path, actor="cli")
+    result = services.tracker.import_file(OPERATOR, path)
     assert (result.rows, result.created) == (2, 2)
-    items = services.tracker.list_agreements(at=AT)
+    items = services.tracker.list_agreements(OPERATOR, at=AT)
     assert items[0].signed_on == date(2018, 10, 30)
     assert items[1].number == "27"
 
@@ -259,9 +261,9 @@ def test_done_steps_parent_and_template_columns(services: Services, tmp_path: Pa
         "app-replication,coordinators; work_plan,415/KB/2024",
         "KB,415/KB/2024,KB SPBE,Kota Bandung; Kab. Serdang Bedagai,12 Agt 2024,,Gampil,-,,",
     ]
-    result = services.tracker.import_file(write_csv(tmp_path / "a.csv", rows, header), actor="cli")
+    result = services.tracker.import_file(OPERATOR, write_csv(tmp_path / "a.csv", rows, header))
     assert result.created == 2
-    kb, pks = (services.tracker.get_agreement(i) for i in sorted(result.agreement_ids))
+    kb, pks = (services.tracker.get_agreement(OPERATOR, i) for i in sorted(result.agreement_ids))
     assert kb.title == "KB SPBE" and kb.milestones == ()  # parent created first
     assert pks.parent_id == kb.id
     assert [m.status for m in pks.milestones[:3]] == ["done", "done", "planned"]
@@ -284,9 +286,9 @@ def test_unknown_parent_template_and_steps(services: Services, tmp_path: Path) -
 
 def test_sample_file_imports_cleanly(services: Services) -> None:
     sample = Path(__file__).resolve().parents[2] / "samples" / "agreements.csv"
-    result = services.tracker.import_file(sample, actor="demo")
+    result = services.tracker.import_file(Operator("demo"), sample)
     assert result.created == 12
-    report = services.tracker.report(at=AT)
+    report = services.tracker.report(OPERATOR, at=AT)
     assert report.by_health["stalled"] >= 2
     assert report.by_health["overdue"] >= 2
     assert report.overdue and report.stalled and report.renewal_due

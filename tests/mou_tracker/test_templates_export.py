@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from mou_tracker.errors import InvalidTemplate, TemplateNotFound, UnsupportedImportFile
 from mou_tracker.templates import DEFAULT_TEMPLATE, TemplateLibrary, parse_template
 from services import Services
-from tests.fakes.tracker import BANDUNG, KERINCI, new_agreement
+from tests.fakes.tracker import BANDUNG, KERINCI, OPERATOR, new_agreement
 
 
 def test_default_template_is_bilingual_with_sides() -> None:
@@ -94,29 +94,29 @@ def test_broken_json_is_an_invalid_template(tmp_path: Path) -> None:
 
 
 def _seed(services: Services) -> int:
-    detail = services.tracker.add_agreement(new_agreement(title='KB, "Hayu"; tahap I'), actor="cli")
-    services.tracker.update_milestone(detail.milestones[0].id, "done", actor="cli", note="SK")
+    detail = services.tracker.add_agreement(OPERATOR, new_agreement(title='KB, "Hayu"; tahap I'))
+    services.tracker.update_milestone(OPERATOR, detail.milestones[0].id, "done", note="SK")
     return detail.id
 
 
 def test_export_csv_can_be_imported_again(services: Services, tmp_path: Path) -> None:
     _seed(services)
     path = tmp_path / "out.csv"
-    result = services.tracker.export(path, at=date(2026, 11, 23))
+    result = services.tracker.export(OPERATOR, path, at=date(2026, 11, 23))
     assert (result.format, result.agreements, result.milestones) == ("csv", 1, 11)
     rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0]["judul"] == 'KB, "Hayu"; tahap I'
     assert rows[0]["para_pihak"] == "Kota Bandung; Kabupaten Kerinci"
     assert rows[0]["tahap_selesai"] == "coordinators"
     assert rows[0]["kesehatan"] == "overdue"
-    again = services.tracker.import_file(path, dry_run=True, actor="cli")
+    again = services.tracker.import_file(OPERATOR, path, dry_run=True)
     assert (again.created, again.unchanged) == (1, 0)  # added by hand: no import key yet
 
 
 def test_export_xlsx_has_agreements_and_milestones(services: Services, tmp_path: Path) -> None:
     _seed(services)
     path = tmp_path / "out.xlsx"
-    services.tracker.export(path, at=date(2026, 11, 23))
+    services.tracker.export(OPERATOR, path, at=date(2026, 11, 23))
     book = load_workbook(path, read_only=True)
     assert book.sheetnames == ["Perjanjian", "Tahapan"]
     milestones = list(book["Tahapan"].iter_rows(values_only=True))
@@ -128,7 +128,7 @@ def test_export_xlsx_has_agreements_and_milestones(services: Services, tmp_path:
 def test_export_ics_has_one_event_per_dated_milestone(services: Services, tmp_path: Path) -> None:
     _seed(services)
     path = tmp_path / "jadwal.ics"
-    services.tracker.export(path)
+    services.tracker.export(OPERATOR, path)
     text = path.read_bytes().decode("utf-8")
     assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
     assert text.count("BEGIN:VEVENT") == 11
@@ -140,5 +140,5 @@ def test_export_ics_has_one_event_per_dated_milestone(services: Services, tmp_pa
 
 def test_export_rejects_unknown_formats(services: Services, tmp_path: Path) -> None:
     with pytest.raises(UnsupportedImportFile) as info:
-        services.tracker.export(tmp_path / "out.pdf")
+        services.tracker.export(OPERATOR, tmp_path / "out.pdf")
     assert info.value.code == "export.unsupported_type"

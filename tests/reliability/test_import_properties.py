@@ -23,6 +23,7 @@ from core.errors import AppError
 from mou_tracker.errors import ImportRejected
 from mou_tracker.models import Agreement, AgreementParty, AuditEntry, Milestone
 from services import Services
+from tests.fakes.tracker import OPERATOR
 
 HEADER = ["jenis", "nomor", "judul", "para_pihak", "tanggal_ttd", "tanggal_berakhir", "aplikasi"]
 
@@ -160,13 +161,13 @@ def test_import_raises_only_app_errors_and_never_half_writes(
     before = counts(services)
 
     try:
-        planned = services.tracker.import_file(path, dry_run=True, actor="cli")
+        planned = services.tracker.import_file(OPERATOR, path, dry_run=True)
     except AppError as dry_error:
         event(f"refused: {dry_error.code}")
         assert counts(services) == before
         # The real import refuses the same file the same way, and writes nothing either.
         with pytest.raises(AppError) as real_error:
-            services.tracker.import_file(path, actor="cli")
+            services.tracker.import_file(OPERATOR, path)
         assert type(real_error.value) is type(dry_error)
         if isinstance(dry_error, ImportRejected):
             assert real_error.value.problems == dry_error.problems  # type: ignore[attr-defined]
@@ -175,7 +176,7 @@ def test_import_raises_only_app_errors_and_never_half_writes(
 
     assert counts(services) == before, "a dry run wrote something"
     event(f"accepted, {planned.created} new")
-    result = services.tracker.import_file(path, actor="cli")
+    result = services.tracker.import_file(OPERATOR, path)
     assert (result.created, result.unchanged) == (planned.created, planned.unchanged)
     after = counts(services)
     assert after[0] == before[0] + result.created

@@ -15,7 +15,11 @@ from accounts.errors import (
 )
 from core.clock import FixedClock
 from services import Services
+from services.access import Operator
 from services.messages import error_message
+from tests.fakes.tracker import OPERATOR
+
+ADMIN = Operator("tg:1")
 
 
 def test_add_and_get_user(services: Services) -> None:
@@ -52,7 +56,7 @@ def test_require_refuses_unknown_pending_and_wrong_role(services: Services) -> N
     access.request_access(5, "Citra")
     with pytest.raises(AccessDenied):
         access.require(5)
-    access.approve(5, role="official", by="tg:1")
+    access.approve(5, role="official", by=ADMIN)
     assert access.require(5).role == "official"
     with pytest.raises(AccessDenied):
         access.require(5, "admin", "trainer")
@@ -64,7 +68,7 @@ def test_request_access_once_then_reject(services: Services) -> None:
     assert created and user.status == "pending" and user.language == "en"
     again, created_again = access.request_access(7, "Dewi")
     assert not created_again and again == user
-    rejected = access.reject(7, by="tg:1")
+    rejected = access.reject(7, by=ADMIN)
     assert rejected.status == "rejected"
     _, created_third = access.request_access(7, "Dewi")
     assert not created_third
@@ -73,12 +77,12 @@ def test_request_access_once_then_reject(services: Services) -> None:
 
 def test_approve_unknown_user(services: Services) -> None:
     with pytest.raises(UserNotFound):
-        services.access.approve(999, by="cli")
+        services.access.approve(999, by=OPERATOR)
 
 
 def test_invite_roundtrip(services: Services, clock: FixedClock) -> None:
     access = services.access
-    code = access.create_invite("coordinator", "32.05", created_by="tg:1")
+    code = access.create_invite("coordinator", "32.05", by=ADMIN)
     assert 10 <= len(code) <= 64
     user = access.redeem_invite(code, 42, "Eka", username="eka")
     assert (user.role, user.region_code, user.status) == ("coordinator", "32.05", "active")
@@ -89,7 +93,7 @@ def test_invite_roundtrip(services: Services, clock: FixedClock) -> None:
 
 
 def test_invite_expires(services: Services, clock: FixedClock) -> None:
-    code = services.access.create_invite("official", None, created_by="cli", valid_days=1)
+    code = services.access.create_invite("official", None, by=OPERATOR, valid_days=1)
     clock.advance(timedelta(days=2))
     with pytest.raises(InviteInvalid):
         services.access.redeem_invite(code, 44, "Gita")
@@ -101,8 +105,8 @@ def test_invite_does_not_lift_a_block(services: Services) -> None:
     access = services.access
     access.add_user(1, "admin")
     access.add_user(50, "official")
-    access.block(50, by="tg:1")
-    code = access.create_invite("trainer", None, created_by="tg:1")
+    access.block(50, by=ADMIN)
+    code = access.create_invite("trainer", None, by=ADMIN)
     with pytest.raises(AccessDenied):
         access.redeem_invite(code, 50, "Hadi")
     assert access.get_user(50).status == "blocked"  # type: ignore[union-attr]
@@ -147,13 +151,32 @@ def test_agreement_bindings_and_scope(services: Services) -> None:
     assert access.unbind_agreement(30, 11).agreement_ids == ()
 
 
-def test_check_and_can(services: Services) -> None:
+def test_authorize_and_can(services: Services) -> None:
     access = services.access
     access.add_user(3, "trainer")
-    assert access.check(3, "upload").role == "trainer"
-    with pytest.raises(AccessDenied):
-        access.check(3, "portfolio")
+    assert access.authorize(3, "upload").role == "trainer"
+    with pytest.raises(AccessDenied) as refused:
+        access.authorize(3, "portfolio")
+    assert refused.value.params["reason"] == "role"
+    with pytest.raises(AccessDenied) as unknown:
+        access.authorize(404, "ask")
+    assert unknown.value.params["reason"] == "unknown"
+    access.request_access(5, "Baru")
+    with pytest.raises(AccessDenied) as pending:
+        access.authorize(5, "ask")
+    assert pending.value.params["reason"] == "pending"
     assert not access.can(None, "ask")
+
+
+def test_user_management_needs_an_admin(services: Services) -> None:
+    access = services.access
+    official = access.add_user(3, "official")
+    access.request_access(5, "Baru")
+    with pytest.raises(AccessDenied):
+        access.approve(5, role="official", by=official)
+    with pytest.raises(AccessDenied):
+        access.create_invite("official", None, by=official)
+    assert access.approve(5, role="official", by=OPERATOR).status == "active"
 
 
 def test_error_messages_exist_in_both_languages() -> None:

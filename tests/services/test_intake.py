@@ -9,13 +9,15 @@ import pytest
 from core.errors import AppError
 from mou_tracker.errors import IntakeIncomplete, IntakeSourceMissing, InvalidDate
 from services import Services
+from services.access import Operator
+from tests.fakes.tracker import OPERATOR
 
 DEV_SET = Path(__file__).resolve().parents[1] / "data" / "agreements"
 
 
 def test_editing_fields_and_choosing_the_ambiguous_region(services: Services) -> None:
     intake = services.intake
-    draft = intake.read("kb.pdf", (DEV_SET / "kb-19-tasik-ambiguous.pdf").read_bytes())
+    draft = intake.read(OPERATOR, "kb.pdf", (DEV_SET / "kb-19-tasik-ambiguous.pdf").read_bytes())
     assert draft.missing() == ["region_codes"]
     [question] = draft.questions
     index = list(draft.parties).index(question)
@@ -24,34 +26,34 @@ def test_editing_fields_and_choosing_the_ambiguous_region(services: Services) ->
     chosen = intake.choose_region(draft, index, "32.78")
     assert chosen.region_codes == ("32.73", "32.78") and chosen.missing() == []
 
-    edited = intake.edit(chosen, "kind", "PKS")
+    edited = intake.edit(OPERATOR, chosen, "kind", "PKS")
     assert edited.kind == "pks" and edited.found["kind"][0].text == "manual"
     with pytest.raises(InvalidDate):
-        intake.edit(edited, "signed_on", "31 Februari 2025")
-    assert intake.edit(edited, "ends_on", "-").ends_on is None
-    assert intake.edit(edited, "apps", "Gampil; e-RK").apps == ("Gampil", "e-RK")
-    assert intake.edit(edited, "numbers", "119 / HK / 2023 ; 2/x/2023").numbers == (
+        intake.edit(OPERATOR, edited, "signed_on", "31 Februari 2025")
+    assert intake.edit(OPERATOR, edited, "ends_on", "-").ends_on is None
+    assert intake.edit(OPERATOR, edited, "apps", "Gampil; e-RK").apps == ("Gampil", "e-RK")
+    assert intake.edit(OPERATOR, edited, "numbers", "119 / HK / 2023 ; 2/x/2023").numbers == (
         "119/HK/2023",
         "2/x/2023",
     )
     with pytest.raises(AppError):
-        intake.edit(edited, "kind", "surat")
+        intake.edit(OPERATOR, edited, "kind", "surat")
     with pytest.raises(AppError):
-        intake.edit(edited, "nonsense", "x")
+        intake.edit(OPERATOR, edited, "nonsense", "x")
 
 
 def test_confirming_needs_a_complete_draft_and_its_file(services: Services) -> None:
     intake = services.intake
-    draft = intake.read("kb.pdf", (DEV_SET / "kb-19-tasik-ambiguous.pdf").read_bytes())
+    draft = intake.read(OPERATOR, "kb.pdf", (DEV_SET / "kb-19-tasik-ambiguous.pdf").read_bytes())
     with pytest.raises(IntakeIncomplete) as caught:
-        intake.confirm(draft, actor="t")
+        intake.confirm(Operator("t"), draft)
     assert caught.value.params["missing"] == "region_codes"
-    assert services.tracker.count_agreements() == 0
-    ready = intake.edit(draft, "region_codes", "Kota Bandung; Kabupaten Tasikmalaya")
+    assert services.tracker.count_agreements(OPERATOR) == 0
+    ready = intake.edit(OPERATOR, draft, "region_codes", "Kota Bandung; Kabupaten Tasikmalaya")
     (services.settings.data_dir / ready.path).unlink()
     with pytest.raises(IntakeSourceMissing):
-        intake.confirm(ready, actor="t")
-    assert services.tracker.count_agreements() == 0
+        intake.confirm(Operator("t"), ready)
+    assert services.tracker.count_agreements(OPERATOR) == 0
 
 
 def test_the_agreement_is_saved_when_the_knowledge_base_fails(
@@ -63,8 +65,31 @@ def test_the_agreement_is_saved_when_the_knowledge_base_fails(
         raise ServiceUnavailable("index down")
 
     monkeypatch.setattr(services.ingest, "ingest_upload", down)
-    draft = services.intake.read("kb.pdf", (DEV_SET / "kb-01-kerinci.pdf").read_bytes())
-    result = services.intake.confirm(draft, actor="t")
+    draft = services.intake.read(OPERATOR, "kb.pdf", (DEV_SET / "kb-01-kerinci.pdf").read_bytes())
+    result = services.intake.confirm(Operator("t"), draft)
     assert result.outcome == "created" and result.kb_error == "app.unavailable"
-    [source] = services.evidence.list_files(result.agreement_id)
+    [source] = services.evidence.list_files(OPERATOR, result.agreement_id)
     assert source.role == "source" and source.kb_doc_id is None and source.has_text
+
+
+def test_a_coordinator_saves_only_their_regions_agreements(services: Services) -> None:
+    from accounts.errors import NotYourRegion
+
+    access = services.access
+    kerinci = access.add_user(71, "coordinator", region_code="15.01")
+    sarolangun = access.add_user(72, "coordinator", region_code="15.03")
+    official = access.add_user(73, "official")
+    data = (DEV_SET / "kb-01-kerinci.pdf").read_bytes()
+    with pytest.raises(AppError):  # officials do not record agreements
+        services.intake.read(official, "kb.pdf", data)
+    draft = services.intake.read(sarolangun, "kb.pdf", data)
+    assert "15.01" in draft.region_codes and "15.03" not in draft.region_codes
+    with pytest.raises(NotYourRegion):
+        services.intake.confirm(sarolangun, draft)
+    assert services.tracker.count_agreements(OPERATOR) == 0
+    result = services.intake.confirm(kerinci, services.intake.read(kerinci, "kb.pdf", data))
+    assert result.outcome == "created"
+    # Read again by someone who cannot see it, the draft is not linked to the saved one.
+    again = services.intake.read(sarolangun, "kb.pdf", data)
+    assert again.duplicate_of is None
+    assert services.intake.read(kerinci, "kb.pdf", data).duplicate_of == result.agreement_id

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.views.reminders import format_date
 from core.errors import PermissionDenied
-from mou_tracker.reminders import repository as repo
-from mou_tracker.reminders.models import (
+from mou_tracker.reminders.outbox import (
     CLAIMED,
     FAILED,
     SENDING,
@@ -18,8 +18,8 @@ from mou_tracker.reminders.models import (
     UNCONFIRMED,
     UNDELIVERABLE,
 )
+from mou_tracker.reminders.repository import ReminderRepository
 from services import Services
-from services.reminder_messages import format_date
 from services.reminders import (
     DueReminder,
     InvalidSnooze,
@@ -28,6 +28,7 @@ from services.reminders import (
     TransientSendError,
     UndeliverableError,
     dedup_key,
+    outbox_row,
 )
 from tests.fakes.reminders import (
     NAMES,
@@ -207,7 +208,7 @@ def test_killed_between_send_and_mark_is_never_sent_twice(
         make_service(services, directory).run_pass(now=TUESDAY, sender=dying)
     assert len(dying.delivered) == 1  # Telegram got it, the outbox never heard back
     with services.session_factory.begin() as s:
-        assert [e.status for e in repo.entries(s)] == [SENDING]
+        assert [e.status for e in ReminderRepository(s).entries()] == [SENDING]
 
     restarted = FakeSender()
     # While the lease runs, another pass leaves the row alone...
@@ -230,9 +231,11 @@ def test_killed_after_claiming_but_before_sending_is_sent_after_the_lease(
     first = make_service(services, directory)
     # Record, then claim like a pass that dies right after its claim committed.
     with services.session_factory.begin() as s:
-        repo.enqueue(s, [first._outbox_row(r, TUESDAY) for r in first.due(at=TUESDAY)])
+        ReminderRepository(s).enqueue([outbox_row(r) for r in first.due(at=TUESDAY)], now=TUESDAY)
     with services.session_factory.begin() as s:
-        _, won = repo.claim(s, now=TUESDAY, lease_until=TUESDAY + timedelta(minutes=10))
+        _, won = ReminderRepository(s).claim(
+            now=TUESDAY, lease_until=TUESDAY + timedelta(minutes=10)
+        )
         assert [e.status for e in won] == [CLAIMED]
     sender = FakeSender()
     early = make_service(services, directory).run_pass(
@@ -253,22 +256,26 @@ def test_a_claimer_whose_lease_was_taken_over_does_not_send(
     seed_basic(engine)
     service = make_service(services, directory)
     with services.session_factory.begin() as s:
-        repo.enqueue(s, [service._outbox_row(r, TUESDAY) for r in service.due(at=TUESDAY)])
+        ReminderRepository(s).enqueue([outbox_row(r) for r in service.due(at=TUESDAY)], now=TUESDAY)
     with services.session_factory.begin() as s:
-        slow_claim, won = repo.claim(s, now=TUESDAY, lease_until=TUESDAY + timedelta(minutes=1))
+        slow_claim, won = ReminderRepository(s).claim(
+            now=TUESDAY, lease_until=TUESDAY + timedelta(minutes=1)
+        )
         ids = [e.id for e in won]
     later = TUESDAY + timedelta(minutes=2)
     with services.session_factory.begin() as s:
-        repo.recover_expired_leases(s, later)
-        fast_claim, taken = repo.claim(s, now=later, lease_until=later + timedelta(minutes=10))
+        ReminderRepository(s).recover_expired_leases(later)
+        fast_claim, taken = ReminderRepository(s).claim(
+            now=later, lease_until=later + timedelta(minutes=10)
+        )
         assert [e.id for e in taken] == ids
     with services.session_factory.begin() as s:
         # The slow pass wakes up: its fence fails, so it must not call Telegram.
-        assert not repo.mark_sending(
-            s, ids, claim_id=slow_claim, lease_until=later + timedelta(minutes=10), now=later
+        assert not ReminderRepository(s).start_sending(
+            ids, claim_id=slow_claim, lease_until=later + timedelta(minutes=10), now=later
         )
-        assert repo.mark_sending(
-            s, ids, claim_id=fast_claim, lease_until=later + timedelta(minutes=10), now=later
+        assert ReminderRepository(s).start_sending(
+            ids, claim_id=fast_claim, lease_until=later + timedelta(minutes=10), now=later
         )
 
 
@@ -284,8 +291,8 @@ def test_two_claimers_never_hold_the_same_row(
         )
     service = make_service(services, directory)
     with services.session_factory.begin() as s:
-        repo.enqueue(s, [service._outbox_row(r, TUESDAY) for r in service.due(at=TUESDAY)])
-        total = len(repo.entries(s, limit=None))
+        ReminderRepository(s).enqueue([outbox_row(r) for r in service.due(at=TUESDAY)], now=TUESDAY)
+        total = len(ReminderRepository(s).entries(limit=None))
     assert total == 6
     won: list[list[int]] = []
     errors: list[BaseException] = []
@@ -295,7 +302,9 @@ def test_two_claimers_never_hold_the_same_row(
         try:
             barrier.wait()
             with services.session_factory.begin() as s:
-                _, rows = repo.claim(s, now=TUESDAY, lease_until=TUESDAY + timedelta(minutes=10))
+                _, rows = ReminderRepository(s).claim(
+                    now=TUESDAY, lease_until=TUESDAY + timedelta(minutes=10)
+                )
                 won.append([r.id for r in rows])
         except BaseException as err:  # surfaced below
             errors.append(err)
@@ -353,7 +362,7 @@ def test_concurrent_passes_deliver_each_reminder_once(
     # Bandung is a party to all four, Kerinci to two, Jayapura to two: 8 reminders in all.
     assert reminders_delivered == 8
     with services.session_factory.begin() as s:
-        rows = repo.entries(s, limit=None)
+        rows = ReminderRepository(s).entries(limit=None)
     assert len(rows) == 8 and all(r.status == SENT for r in rows)
     assert len(per_recipient) >= 3
 
@@ -441,7 +450,7 @@ def test_a_region_without_coordinator_is_routed_to_admins(
     [notice] = sender.to(ADMIN)
     assert "Kota Makassar" in notice.text
     # When a coordinator registers later, they get the reminder (a new recipient).
-    reminders._directory.users.append(  # type: ignore[union-attr, attr-defined]
+    reminders.planning.directory.users.append(  # type: ignore[union-attr]
         FakeUser(444, "Koordinator Makassar", region_code=MAKASSAR)
     )
     reminders.run_pass(now=TUESDAY + timedelta(hours=1), sender=sender)
@@ -503,7 +512,7 @@ def test_attempts_and_lease_come_from_the_settings(
         region_name=NAMES.__getitem__,
         clock=services.clock,
     )
-    assert reminders._lease == timedelta(minutes=3)
+    assert reminders.delivery.lease == timedelta(minutes=3)
     sender = FakeSender(fail={KERINCI_COORD: TransientSendError("502 Bad Gateway")})
     at = TUESDAY
     for _ in range(4):

@@ -1,4 +1,4 @@
-"""Reminders through Telegram: the JobQueue pass, the sender, and the reminder buttons.
+"""Reminders through Telegram: the JobQueue pass and the sender.
 
 The job runs every ``settings.reminder_interval_minutes``. PTB does not persist jobs, and it
 need not: everything a pass needs (what was sent, what is claimed) lives in the outbox, so the
@@ -8,10 +8,9 @@ recipient).
 The service is synchronous (database work); the pass runs in a worker thread and the sender
 hands each message back to the bot's event loop, so the loop keeps answering users meanwhile.
 
-Buttons: "done" and "blocked" open the milestone dialog of :mod:`bot.handlers.agreements`
-(``mdn``/``mbl``: evidence or reason), "in progress" is its ``mip``; "remind me in 3 days" is
-``rsz`` and, on a collapsed message, each milestone's button ``rmo`` shows its four actions.
-Every callback is signed for the recipient (:class:`bot.keyboards.CallbackSigner`).
+The sender renders each :class:`~services.reminders.ReminderMessage` with
+:mod:`bot.views.reminders`; its buttons are signed for the recipient. What they do is in
+:mod:`bot.handlers.reminders` and :mod:`bot.handlers.agreements`.
 """
 
 from __future__ import annotations
@@ -21,9 +20,8 @@ import logging
 from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
-from telegram import Bot, InlineKeyboardMarkup, Update
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -35,23 +33,21 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, ExtBot
+from telegram.ext import AIORateLimiter, Application, ContextTypes, ExtBot
 from telegram.request import BaseRequest
 
-from accounts import rules
-from accounts.schemas import UserView
-from bot.auth import authorized_callback
+from bot.callbacks import CallbackSigner
+from bot.connection import bot_token, file_base_url
 from bot.handlers.common import NO_PREVIEW
-from bot.i18n import error_text, t_html
-from bot.keyboards import Callback, CallbackSigner, action_pattern, button, keyboard
-from bot.state import Context, call, get_state
+from bot.keyboards import reminder_markup
+from bot.state import get_state
+from bot.views.reminders import render
 from core.config import Settings
 from core.errors import AppError
 from services import Services
-from services.reminder_messages import OutgoingMessage, format_date
 from services.reminders import (
-    SNOOZE_DAYS,
     PassReport,
+    ReminderMessage,
     TransientSendError,
     UndeliverableError,
 )
@@ -59,41 +55,10 @@ from services.reminders import (
 log = logging.getLogger(__name__)
 
 JOB_NAME = "sinergi-reminders"
-SNOOZE_ACTION = "rsz"
-OPEN_ACTION = "rmo"
-#: Reminder button action -> callback action (the milestone dialog's own where it exists).
-CALLBACK_ACTIONS = {
-    "done": "mdn",
-    "progress": "mip",
-    "blocked": "mbl",
-    "snooze": SNOOZE_ACTION,
-    "open": OPEN_ACTION,
-}
 #: How long the worker thread waits for one message; well below the outbox lease (10 min).
 SEND_TIMEOUT_S = 120.0
 
 T = TypeVar("T")
-
-
-def reply_markup(signer: CallbackSigner, message: OutgoingMessage) -> InlineKeyboardMarkup | None:
-    """The message's buttons, signed for its recipient (callback data <= 64 bytes)."""
-    if not message.buttons:
-        return None
-    rows = [
-        [
-            button(
-                signer,
-                message.telegram_id,
-                b.label,
-                CALLBACK_ACTIONS[b.action],
-                b.agreement_id,
-                b.milestone_id,
-            )
-            for b in row
-        ]
-        for row in message.buttons
-    ]
-    return keyboard(rows)
 
 
 def translate_error(err: TelegramError) -> TransientSendError | UndeliverableError:
@@ -135,20 +100,21 @@ class TelegramReminderSender:
         self._signer = signer
         self._loop = loop
 
-    async def send_async(self, message: OutgoingMessage) -> int:
+    async def send_async(self, message: ReminderMessage) -> int:
+        rendered = render(message)
         try:
             sent = await self._bot.send_message(
-                chat_id=message.telegram_id,
-                text=message.text,
+                chat_id=rendered.telegram_id,
+                text=rendered.text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=reply_markup(self._signer, message),
+                reply_markup=reminder_markup(self._signer, rendered),
                 link_preview_options=NO_PREVIEW,
             )
         except TelegramError as err:
             raise translate_error(err) from err
         return sent.message_id
 
-    def send(self, message: OutgoingMessage) -> int | None:
+    def send(self, message: ReminderMessage) -> int | None:
         return self._run(self.send_async(message))
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -196,85 +162,8 @@ async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-@authorized_callback(rules.UPDATE_MILESTONE, acknowledge=False)  # may answer with an alert
-async def snooze_button(update: Update, context: Context, user: UserView, data: Callback) -> None:
-    """The "remind me in 3 days" button."""
-    query = update.callback_query
-    assert query is not None
-    state = get_state(context)
-    milestone_id = data.int_arg(1)
-    lang = user.language
-    try:
-        view = await call(
-            state.services.reminders.snooze,
-            milestone_id,
-            telegram_id=user.telegram_id,
-            days=SNOOZE_DAYS,
-            now=state.now(),
-            actor=f"tg:{user.telegram_id}",
-        )
-        context_view = await call(state.services.reminders.milestone, milestone_id)
-    except AppError as err:
-        await query.answer(error_text(err, lang)[:190], show_alert=True)
-        return
-    zone = state.services.reminders.timezone_of(user.region_code)
-    until = view.until_at.astimezone(ZoneInfo(zone)).date()
-    await query.answer()
-    text = t_html(
-        "reminders.snoozed", lang, milestone=context_view.title, until=format_date(until, lang)
-    )
-    chat = update.effective_chat
-    if chat is not None:
-        await context.bot.send_message(
-            chat_id=chat.id, text=text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
-        )
-
-
-@authorized_callback(rules.UPDATE_MILESTONE, acknowledge=False)  # may answer with an alert
-async def open_button(update: Update, context: Context, user: UserView, data: Callback) -> None:
-    """A milestone of a collapsed reminder: show its four actions."""
-    query = update.callback_query
-    assert query is not None
-    state = get_state(context)
-    milestone_id = data.int_arg(1)
-    lang = user.language
-    try:
-        milestone = await call(state.services.reminders.authorize, user.telegram_id, milestone_id)
-    except AppError as err:
-        await query.answer(error_text(err, lang)[:190], show_alert=True)
-        return
-    await query.answer()
-    buttons = state.services.reminders.milestone_buttons(
-        milestone.agreement_id, milestone.milestone_id, lang
-    )
-    markup = reply_markup(
-        state.signer, OutgoingMessage(user.telegram_id, "", lang, buttons=buttons)
-    )
-    text = t_html(
-        "reminders.choose", lang, milestone=milestone.title, agreement=milestone.agreement_title
-    )
-    chat = update.effective_chat
-    if chat is None:
-        return
-    await context.bot.send_message(
-        chat_id=chat.id,
-        text=text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=markup,
-        link_preview_options=NO_PREVIEW,
-    )
-
-
-def register(application: Application, services: Services) -> None:  # type: ignore[type-arg]
-    """Add the reminder job and the reminder buttons to the bot.
-
-    The "done", "in progress" and "blocked" buttons reuse the milestone dialog's callbacks,
-    which :func:`bot.handlers.agreements.register` adds.
-    """
-    application.add_handler(
-        CallbackQueryHandler(snooze_button, pattern=action_pattern(SNOOZE_ACTION))
-    )
-    application.add_handler(CallbackQueryHandler(open_button, pattern=action_pattern(OPEN_ACTION)))
+def schedule(application: Application, services: Services) -> None:  # type: ignore[type-arg]
+    """Run a delivery pass every ``settings.reminder_interval_minutes``."""
     queue = application.job_queue
     if queue is None:  # pragma: no cover - the job-queue extra is a dependency
         log.warning("PTB JobQueue is not available: reminders will not be sent")
@@ -297,8 +186,6 @@ async def send_once(
     request: BaseRequest | None = None,
 ) -> PassReport:
     """One pass outside the bot process (``sinergi reminders send --once``, cron)."""
-    from bot.app import bot_token, file_base_url
-
     token = bot_token(settings)
     kwargs: dict[str, Any] = {}
     if settings.telegram_base_url:
@@ -316,13 +203,11 @@ async def send_once(
 
 
 __all__ = [
-    "CALLBACK_ACTIONS",
     "JOB_NAME",
     "TelegramReminderSender",
-    "register",
     "reminder_job",
-    "reply_markup",
     "run_pass",
+    "schedule",
     "send_once",
     "translate_error",
 ]

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot import callbacks
+from services.access import Operator
 from tests.bot.conftest import ADMIN, COORDINATOR, OFFICIAL, BotHarness
 from tests.bot.service_fakes import FakeKnowledge
-from tests.fakes.tracker import KERINCI, SAROLANGUN, new_agreement
+from tests.fakes.tracker import KERINCI, OPERATOR, SAROLANGUN, new_agreement
 
 OTHER_COORDINATOR = 3100
 
@@ -12,9 +14,9 @@ OTHER_COORDINATOR = 3100
 @pytest.fixture
 def agreement_ids(harness: BotHarness) -> tuple[int, int]:
     tracker = harness.services.tracker
-    mine = tracker.add_agreement(new_agreement(), actor="test")
+    mine = tracker.add_agreement(Operator("test"), new_agreement())
     other = tracker.add_agreement(
-        new_agreement(title="KB Replikasi e-RK", parties=("32.73", SAROLANGUN)), actor="test"
+        Operator("test"), new_agreement(title="KB Replikasi e-RK", parties=("32.73", SAROLANGUN))
     )
     harness.services.access.add_user(COORDINATOR, "coordinator", region_code=KERINCI, name="Eka")
     harness.services.access.add_user(
@@ -47,14 +49,14 @@ async def test_mark_in_progress_then_done_with_evidence(
     await up.press(COORDINATOR, first_milestone["callback_data"])
     milestone_menu = harness.api.last(COORDINATOR)
     await up.press(COORDINATOR, milestone_menu.button("berjalan")["callback_data"])
-    detail = harness.services.tracker.get_agreement(mine)
+    detail = harness.services.tracker.get_agreement(OPERATOR, mine)
     first = detail.milestones[0]
     assert first.status == "in_progress" and first.updated_by == f"tg:{COORDINATOR}"
 
     await up.press(COORDINATOR, milestone_menu.button("Selesai")["callback_data"])
     assert "bukti" in harness.api.last(COORDINATOR).text
     await up.send(COORDINATOR, "Berita acara serah terima ditandatangani 2 Maret.")
-    first = harness.services.tracker.get_agreement(mine).milestones[0]
+    first = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
     assert first.status == "done"
     assert first.evidence_note == "Berita acara serah terima ditandatangani 2 Maret."
     assert "diperbarui" in harness.api.last(COORDINATOR).text
@@ -68,21 +70,21 @@ async def test_done_with_a_photo_and_blocked_with_reason(
     harness: BotHarness, agreement_ids: tuple[int, int]
 ) -> None:
     mine, _ = agreement_ids
-    detail = harness.services.tracker.get_agreement(mine)
+    detail = harness.services.tracker.get_agreement(OPERATOR, mine)
     m1, m2 = detail.milestones[0], detail.milestones[1]
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
     up = harness.updates
-    await up.press(COORDINATOR, signer.pack(COORDINATOR, "mdn", mine, m1.id))
+    await up.press(COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_DONE, mine, m1.id))
     harness.api.files["foto-bukti"] = b"\xff\xd8\xff\xe0foto"
     photo = [{"file_id": "foto-bukti", "file_unique_id": "fb", "width": 800, "height": 600}]
     await up.send(COORDINATOR, None, photo=photo, caption="Foto pelatihan")
-    m1_after = harness.services.tracker.get_agreement(mine).milestones[0]
+    m1_after = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
     assert m1_after.status == "done"
     assert (m1_after.evidence_file or "").startswith("evidence/")  # downloaded and kept
     assert harness.api.downloads
-    await up.press(COORDINATOR, signer.pack(COORDINATOR, "mbl", mine, m2.id))
+    await up.press(COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_BLOCKED, mine, m2.id))
     await up.send(COORDINATOR, "Anggaran belum turun")
-    m2_after = harness.services.tracker.get_agreement(mine).milestones[1]
+    m2_after = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[1]
     assert m2_after.status == "blocked" and m2_after.blocked_reason == "Anggaran belum turun"
 
 
@@ -90,11 +92,13 @@ async def test_cancel_leaves_the_milestone_unchanged(
     harness: BotHarness, agreement_ids: tuple[int, int]
 ) -> None:
     mine, _ = agreement_ids
-    m1 = harness.services.tracker.get_agreement(mine).milestones[0]
+    m1 = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
-    await harness.updates.press(COORDINATOR, signer.pack(COORDINATOR, "mbl", mine, m1.id))
+    await harness.updates.press(
+        COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_BLOCKED, mine, m1.id)
+    )
     await harness.updates.send(COORDINATOR, "/batal")
-    assert harness.services.tracker.get_agreement(mine).milestones[0].status == m1.status
+    assert harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0].status == m1.status
     assert "Dibatalkan" in harness.api.last(COORDINATOR).text
 
 
@@ -102,11 +106,13 @@ async def test_coordinator_cannot_touch_another_regions_agreement(
     harness: BotHarness, agreement_ids: tuple[int, int]
 ) -> None:
     _, other = agreement_ids
-    m1 = harness.services.tracker.get_agreement(other).milestones[0]
+    m1 = harness.services.tracker.get_agreement(OPERATOR, other).milestones[0]
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
     # Correctly signed for this user, but the agreement is not theirs: not found, not changed.
-    await harness.updates.press(COORDINATOR, signer.pack(COORDINATOR, "mip", other, m1.id))
-    assert harness.services.tracker.get_agreement(other).milestones[0].status == m1.status
+    await harness.updates.press(
+        COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_IN_PROGRESS, other, m1.id)
+    )
+    assert harness.services.tracker.get_agreement(OPERATOR, other).milestones[0].status == m1.status
     alert = harness.api.of("answerCallbackQuery")[-1]
     assert "tidak ditemukan" in alert.params["text"]
     await harness.updates.send(COORDINATOR, f"/mou {other}")
@@ -169,7 +175,7 @@ async def test_agreements_stay_out_of_group_chats(
 async def test_long_lists_are_paged_worst_first(harness: BotHarness) -> None:
     tracker = harness.services.tracker
     for i in range(12):
-        tracker.add_agreement(new_agreement(title=f"KB Replikasi {i:02d}"), actor="test")
+        tracker.add_agreement(Operator("test"), new_agreement(title=f"KB Replikasi {i:02d}"))
     await harness.updates.send(ADMIN, "/mou")
     first = harness.api.last(ADMIN)
     assert "Halaman 1/2" in first.text
@@ -190,6 +196,8 @@ async def test_a_button_for_an_agreement_that_is_gone_says_so(
     # The handler acknowledges the button first, then fails: the error cannot be a second
     # answer to the same button (Telegram refuses it), so it comes as a message.
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
-    await harness.updates.press(COORDINATOR, signer.pack(COORDINATOR, "ag", 999_999))
+    await harness.updates.press(
+        COORDINATOR, signer.pack(COORDINATOR, callbacks.AGREEMENT_OPEN, 999_999)
+    )
     assert "999999" in harness.api.last(COORDINATOR).text
     assert [c.method for c in harness.api.calls[-2:]] == ["answerCallbackQuery", "sendMessage"]

@@ -6,6 +6,7 @@ import pytest
 
 from tests.bot.conftest import ADMIN, OFFICIAL, STRANGER, TRAINER, BotHarness
 from tests.bot.service_fakes import FakeKnowledge
+from tests.fakes.tracker import OPERATOR
 
 
 async def test_start_creates_request_and_admin_approves(
@@ -50,7 +51,7 @@ async def test_only_admins_may_approve(harness: BotHarness) -> None:
 
 
 async def test_invite_deep_link_lets_user_in(harness: BotHarness) -> None:
-    code = harness.services.access.create_invite("coordinator", "15.01", created_by="cli")
+    code = harness.services.access.create_invite("coordinator", "15.01", by=OPERATOR)
     await harness.updates.send(STRANGER, f"/start {code}")
     user = harness.services.access.get_user(STRANGER)
     assert user is not None and (user.role, user.region_code) == ("coordinator", "15.01")

@@ -1,8 +1,10 @@
 """``sinergi chat``: the bot's conversation in a terminal, over the same services.
 
-For trying Sinergi without a Telegram token, and for operators at the server. The person at the
-terminal acts with full rights (they can run every ``sinergi`` command anyway); their actions are
-audited as ``cli:chat``. Output is plain text made from the same HTML the bot sends.
+For trying Sinergi without a Telegram token, and for operators at the server. Who the chat acts
+as is explicit: a configured user (``--as TELEGRAM_ID`` or ``SINERGI_CHAT_USER``: their role,
+region and bound agreements apply, exactly as in the bot), or else the operator, with admin
+rights, audited as ``cli:chat`` (whoever runs it can run every ``sinergi`` command anyway).
+The welcome says which. Output is plain text made from the bot's own views and texts.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.formatting import render_answer, to_plain
-from bot.handlers.agreements import health_label, render_agreement
-from bot.handlers.trainers import parse_caption, render_report
 from bot.i18n import t, t_html
+from bot.parsing import parse_caption
+from bot.views.agreements import agreement_text, health_label
+from bot.views.documents import gaps, ingest_report
 from core.config import Settings
 from core.errors import AppError
 from core.i18n import LANGUAGES, normalize_language
 from services import Services, charts
+from services.access import AccessService, AuthSubject, Operator, Permission, UserView
 from services.knowledge import Turn
 from services.messages import error_message
 
@@ -38,17 +42,23 @@ STATUS_WORDS = {
     "blocked": "blocked",
 }
 
+Command = Callable[[list[str]], str]
+
 
 @dataclass
 class TerminalChat:
-    """One terminal conversation; :meth:`handle` turns a line into the reply text."""
+    """One terminal conversation; :meth:`handle` turns a line into the reply text.
+
+    ``subject``: who acts; the operator (admin rights, audited as ``cli:chat``) by default.
+    """
 
     services: Services
     settings: Settings
     lang: str = "id"
     confirm: Callable[[str], bool] = field(default=lambda prompt: False)
+    subject: AuthSubject = field(default_factory=lambda: Operator(ACTOR))
     history: list[Turn] = field(default_factory=list)
-    last_question_id: Any = None
+    last_question_id: int | None = None
     done: bool = False
 
     def __post_init__(self) -> None:
@@ -60,10 +70,25 @@ class TerminalChat:
     def text(self, key: str, **params: Any) -> str:
         return to_plain(t_html(key, self.lang, **params))
 
+    def acting_as(self) -> str:
+        """Who the chat acts as, said once at the start."""
+        if isinstance(self.subject, UserView):
+            role = t(f"role.{self.subject.role}", self.lang)
+            return self.text(
+                "chat.as_user", name=self.subject.name or self.subject.actor, role=role
+            )
+        return self.text("chat.as_operator")
+
+    def allow(self, action: Permission) -> None:
+        """Raise ``AccessDenied`` unless the subject may ``action`` (the service's rule)."""
+        if isinstance(self.subject, UserView):
+            AccessService.check(self.subject, action)
+
     # --- the loop ------------------------------------------------------------------------------
 
     def run(self, read: Callable[[str], str] = input, write: Callable[[str], None] = print) -> None:
         write(self.text("chat.welcome"))
+        write(self.acting_as())
         while not self.done:
             try:
                 line = read("> ")
@@ -88,8 +113,9 @@ class TerminalChat:
     # --- questions -----------------------------------------------------------------------------
 
     def ask(self, question: str) -> str:
+        self.allow(Permission.ASK)
         answer = self.services.knowledge.ask(
-            question, language=self.lang, history=tuple(self.history), asked_by=ACTOR
+            question, language=self.lang, history=tuple(self.history), asked_by=self.subject.actor
         )
         self.history = [*self.history, Turn(question, str(answer.answer))][-HISTORY_TURNS:]
         self.last_question_id = answer.question_id
@@ -106,7 +132,7 @@ class TerminalChat:
         except ValueError:
             parts = line.split()
         name, args = parts[0].lstrip("/").split("@")[0].lower(), parts[1:]
-        handler = {
+        commands: dict[str, Command] = {
             "bantuan": self.help,
             "help": self.help,
             "start": self.help,
@@ -123,7 +149,8 @@ class TerminalChat:
             "mou": self.agreements,
             "tonggak": self.milestone,
             "laporan": self.report,
-        }.get(name)
+        }
+        handler = commands.get(name)
         if handler is None:
             return self.text("command.unknown")
         return handler(args)
@@ -142,6 +169,7 @@ class TerminalChat:
         return self.text("chat.language_usage")
 
     def sources(self, args: list[str]) -> str:
+        self.allow(Permission.SOURCES)
         documents = self.services.knowledge.list_documents()
         if not documents:
             return self.text("sources.empty")
@@ -154,12 +182,14 @@ class TerminalChat:
         return "\n".join(lines)
 
     def quote(self, args: list[str]) -> str:
+        self.allow(Permission.ASK)
         if self.last_question_id is None or not args or not args[0].isdigit():
             return self.text("chat.no_last_answer")
         passage = self.services.knowledge.citation_passage(self.last_question_id, int(args[0]))
         return f"[{args[0]}] {passage}"
 
     def add(self, args: list[str]) -> str:
+        self.allow(Permission.UPLOAD)
         if not args:
             return self.text("chat.add_usage")
         paths = [Path(a).expanduser() for a in args if "=" not in a]
@@ -168,12 +198,13 @@ class TerminalChat:
             paths,
             app=options.get("app"),
             doc_type=options.get("doc_type"),
-            uploader=ACTOR,
+            uploader=self.subject.actor,
             lang=self.lang,
         )
-        return to_plain(render_report(report, self.lang))
+        return to_plain(ingest_report(report, self.lang))
 
     def remove(self, args: list[str]) -> str:
+        self.allow(Permission.REMOVE_DOCUMENT)
         if not args:
             return self.text("chat.remove_usage")
         documents = {d.doc_id: d for d in self.services.knowledge.list_documents()}
@@ -186,23 +217,19 @@ class TerminalChat:
         return self.text("remove.done", title=doc.title)
 
     def gaps(self, args: list[str]) -> str:
-        items = self.services.knowledge.gaps(20)
-        if not items:
-            return self.text("gaps.empty")
-        lines = [self.text("gaps.header", count=len(items))]
-        lines.extend(f"• {g.question} (×{g.count})" for g in items)
-        return "\n".join(lines)
+        self.allow(Permission.GAPS)
+        return to_plain(gaps(self.services.knowledge.gaps(20), self.lang))
 
     def agreements(self, args: list[str]) -> str:
         tracker = self.services.tracker
         if args and args[0].isdigit():
-            detail = tracker.get_agreement(int(args[0]), at=self.today())
-            lines = [to_plain(render_agreement(detail, self.lang)), ""]
+            detail = tracker.get_agreement(self.subject, int(args[0]), at=self.today())
+            lines = [to_plain(agreement_text(detail, self.lang)), ""]
             lines.append(self.text("chat.milestone_ids"))
             lines.extend(f"  #{m.id} {m.title} [{t(f'status.{m.status}', self.lang)}]"
                          for m in detail.milestones)  # fmt: skip
             return "\n".join(lines)
-        agreements = tracker.list_agreements(at=self.today())
+        agreements = tracker.list_agreements(self.subject, at=self.today())
         if not agreements:
             return self.text("mou.empty")
         lines = [self.text("chat.mou_header", count=len(agreements))]
@@ -217,9 +244,9 @@ class TerminalChat:
         status = STATUS_WORDS[args[1].lower()]
         text = " ".join(args[2:]).strip() or None
         view = self.services.tracker.update_milestone(
+            self.subject,
             int(args[0]),
             status,
-            actor=ACTOR,
             note=text if status != "blocked" else None,
             reason=text if status == "blocked" else None,
             on=self.today(),
@@ -231,23 +258,36 @@ class TerminalChat:
         )
 
     def report(self, args: list[str]) -> str:
+        tracker = self.services.tracker
         out_dir = self.settings.data_dir / "reports"
         out_dir.mkdir(parents=True, exist_ok=True)
         if args and args[0].isdigit():
-            detail = self.services.tracker.get_agreement(int(args[0]), at=self.today())
+            detail = tracker.get_agreement(self.subject, int(args[0]), at=self.today())
             png = charts.timeline_png(detail, at=self.today(), language=self.lang)
             path = out_dir / f"timeline-{detail.id}.png"
         else:
-            report = self.services.tracker.report(at=self.today())
-            everything = self.services.tracker.list_agreements(at=self.today())
+            report = tracker.report(self.subject, at=self.today())
+            everything = tracker.list_agreements(self.subject, at=self.today())
             png = charts.portfolio_png(report, language=self.lang, agreements=everything)
             path = out_dir / f"portfolio-{self.today().isoformat()}.png"
         path.write_bytes(png)
         return self.text("chat.saved", path=str(path))
 
 
-def run_chat(services: Services, settings: Settings, *, lang: str | None = None) -> None:
-    """Run the terminal chat on stdin/stdout until /keluar or end of input."""
+def run_chat(
+    services: Services,
+    settings: Settings,
+    *,
+    lang: str | None = None,
+    as_user: int | None = None,
+) -> None:
+    """Run the terminal chat on stdin/stdout until /keluar or end of input.
+
+    ``as_user``: the Telegram ID to act as (an active user); ``None``: the operator.
+    """
+    subject: AuthSubject = Operator(ACTOR)
+    if as_user is not None:
+        subject = services.access.authorize(as_user, Permission.ASK)
 
     def confirm(prompt: str) -> bool:
         try:
@@ -255,4 +295,7 @@ def run_chat(services: Services, settings: Settings, *, lang: str | None = None)
         except EOFError:
             return False
 
-    TerminalChat(services, settings, lang=lang or settings.language, confirm=confirm).run()
+    chat = TerminalChat(
+        services, settings, lang=lang or settings.language, confirm=confirm, subject=subject
+    )
+    chat.run()

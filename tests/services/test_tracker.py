@@ -1,4 +1,4 @@
-"""TrackerService on a real database (SQLite here, PostgreSQL too in CI)."""
+"""TrackerService on a real database (SQLite here, PostgreSQL too in CI), and who may do what."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from accounts.errors import AccessDenied, NotYourRegion
 from core.errors import NotFound
-from mou_tracker import repository, rules
+from mou_tracker import rules
 from mou_tracker.errors import (
     AgreementNotFound,
     InvalidAgreement,
@@ -19,10 +20,12 @@ from mou_tracker.errors import (
     TemplateNotFound,
 )
 from mou_tracker.models import AuditEntry, Milestone
+from mou_tracker.repository import TrackerRepository
 from mou_tracker.schemas import MilestoneFacts
 from services import Services
+from services.access import Operator, UserView
 from services.tracker import NewMilestone
-from tests.fakes.tracker import BANDUNG, KERINCI, SAROLANGUN, new_agreement
+from tests.fakes.tracker import BANDUNG, KERINCI, OPERATOR, SAROLANGUN, new_agreement
 
 AT = date(2026, 11, 23)
 
@@ -34,7 +37,7 @@ def test_services_build_regions_and_tracker(services: Services) -> None:
 
 
 def test_add_agreement_plans_template_milestones(services: Services) -> None:
-    detail = services.tracker.add_agreement(new_agreement(), actor="cli")
+    detail = services.tracker.add_agreement(OPERATOR, new_agreement())
     assert detail.id > 0
     assert detail.number == "119/HK/2026"
     assert [p.name for p in detail.parties] == ["Kota Bandung", "Kabupaten Kerinci"]
@@ -54,7 +57,7 @@ def test_add_agreement_plans_template_milestones(services: Services) -> None:
 
 def test_partner_steps_belong_to_everyone_with_several_partners(services: Services) -> None:
     detail = services.tracker.add_agreement(
-        new_agreement(parties=(BANDUNG, KERINCI, SAROLANGUN), numbers=()), actor="cli"
+        OPERATOR, new_agreement(parties=(BANDUNG, KERINCI, SAROLANGUN), numbers=())
     )
     by_key = {m.key: m for m in detail.milestones}
     assert by_key["budget_dpa"].responsible_region_code is None
@@ -62,9 +65,7 @@ def test_partner_steps_belong_to_everyone_with_several_partners(services: Servic
 
 
 def test_unsigned_agreement_is_a_draft_without_due_dates(services: Services) -> None:
-    detail = services.tracker.add_agreement(
-        new_agreement(signed_on=None, ends_on=None), actor="cli"
-    )
+    detail = services.tracker.add_agreement(OPERATOR, new_agreement(signed_on=None, ends_on=None))
     assert detail.status == "draft"
     assert detail.health == "draft"
     assert all(m.due_on is None for m in detail.milestones)
@@ -84,48 +85,48 @@ def test_unsigned_agreement_is_a_draft_without_due_dates(services: Services) -> 
 )
 def test_invalid_agreements_are_refused(services: Services, changes: dict, code: str) -> None:
     with pytest.raises(InvalidAgreement) as info:
-        services.tracker.add_agreement(new_agreement(**changes), actor="cli")
+        services.tracker.add_agreement(OPERATOR, new_agreement(**changes))
     assert info.value.code == code
-    assert services.tracker.list_agreements(at=AT) == []
+    assert services.tracker.list_agreements(OPERATOR, at=AT) == []
 
 
 def test_unknown_region_code_template_and_parent(services: Services) -> None:
     with pytest.raises(RegionNotFound):
-        services.tracker.add_agreement(new_agreement(parties=(BANDUNG, "99.99")), actor="cli")
+        services.tracker.add_agreement(OPERATOR, new_agreement(parties=(BANDUNG, "99.99")))
     with pytest.raises(TemplateNotFound):
-        services.tracker.add_agreement(new_agreement(template="nope"), actor="cli")
+        services.tracker.add_agreement(OPERATOR, new_agreement(template="nope"))
     with pytest.raises(AgreementNotFound):
-        services.tracker.add_agreement(new_agreement(parent_id=999), actor="cli")
-    assert services.tracker.list_agreements(at=AT) == []
+        services.tracker.add_agreement(OPERATOR, new_agreement(parent_id=999))
+    assert services.tracker.list_agreements(OPERATOR, at=AT) == []
 
 
 def test_pks_links_to_its_parent_kb(services: Services) -> None:
-    kb = services.tracker.add_agreement(new_agreement(), actor="cli")
+    kb = services.tracker.add_agreement(OPERATOR, new_agreement())
     pks = services.tracker.add_agreement(
-        new_agreement(kind="pks", numbers=("027/PKS/2026",), parent_id=kb.id), actor="cli"
+        OPERATOR, new_agreement(kind="pks", numbers=("027/PKS/2026",), parent_id=kb.id)
     )
-    assert services.tracker.get_agreement(pks.id).parent_id == kb.id
+    assert services.tracker.get_agreement(OPERATOR, pks.id).parent_id == kb.id
 
 
 def test_get_unknown_agreement(services: Services) -> None:
     with pytest.raises(AgreementNotFound) as info:
-        services.tracker.get_agreement(42)
+        services.tracker.get_agreement(OPERATOR, 42)
     assert isinstance(info.value, NotFound)
     assert info.value.code == "agreement.not_found"
 
 
 def test_done_needs_evidence_and_records_who_and_when(services: Services) -> None:
     tracker = services.tracker
-    detail = tracker.add_agreement(new_agreement(), actor="cli")
+    detail = tracker.add_agreement(OPERATOR, new_agreement())
     first = detail.milestones[0]
     with pytest.raises(InvalidMilestoneChange) as info:
-        tracker.update_milestone(first.id, "done", actor="tg:1")
+        tracker.update_milestone(Operator("tg:1"), first.id, "done")
     assert info.value.code == "milestone.evidence_required"
 
     view = tracker.update_milestone(
+        Operator("tg:1"),
         first.id,
         "done",
-        actor="tg:1",
         note="SK Wali Kota No. 800/2026",
         link="https://jdih.bandung.go.id/sk",
         on=date(2026, 1, 20),
@@ -141,118 +142,114 @@ def test_done_needs_evidence_and_records_who_and_when(services: Services) -> Non
 
 def test_blocked_needs_a_reason_and_leaving_blocked_clears_it(services: Services) -> None:
     tracker = services.tracker
-    m = tracker.add_agreement(new_agreement(), actor="cli").milestones[3]
+    m = tracker.add_agreement(OPERATOR, new_agreement()).milestones[3]
     with pytest.raises(InvalidMilestoneChange) as info:
-        tracker.update_milestone(m.id, "blocked", actor="cli")
+        tracker.update_milestone(OPERATOR, m.id, "blocked")
     assert info.value.code == "milestone.reason_required"
-    blocked = tracker.update_milestone(m.id, "blocked", actor="cli", reason="Anggaran belum ada")
+    blocked = tracker.update_milestone(OPERATOR, m.id, "blocked", reason="Anggaran belum ada")
     assert blocked.blocked_reason == "Anggaran belum ada"
-    moving = tracker.update_milestone(m.id, "in_progress", actor="cli")
+    moving = tracker.update_milestone(OPERATOR, m.id, "in_progress")
     assert moving.blocked_reason is None
     assert moving.completed_on is None
 
 
 def test_unknown_status_and_milestone(services: Services) -> None:
-    m = services.tracker.add_agreement(new_agreement(), actor="cli").milestones[0]
+    m = services.tracker.add_agreement(OPERATOR, new_agreement()).milestones[0]
     with pytest.raises(InvalidMilestoneChange) as info:
-        services.tracker.update_milestone(m.id, "finished", actor="cli", note="x")
+        services.tracker.update_milestone(OPERATOR, m.id, "finished", note="x")
     assert info.value.code == "milestone.bad_status"
     with pytest.raises(MilestoneNotFound):
-        services.tracker.update_milestone(9999, "done", actor="cli", note="x")
+        services.tracker.update_milestone(OPERATOR, 9999, "done", note="x")
 
 
 def test_add_move_drop_milestones_are_audited(services: Services) -> None:
     tracker = services.tracker
-    detail = tracker.add_agreement(new_agreement(), actor="cli")
+    detail = tracker.add_agreement(OPERATOR, new_agreement())
     added = tracker.add_milestone(
+        Operator("tg:7"),
         detail.id,
         "Integrasi dengan SIPD",
-        actor="tg:7",
         due_on=date(2026, 5, 1),
         responsible_region_code=KERINCI,
         position=2,
     )
     assert added.position == 2
-    moved = tracker.move_milestone(added.id, date(2026, 6, 1), actor="tg:7", reason="Libur")
+    moved = tracker.move_milestone(Operator("tg:7"), added.id, date(2026, 6, 1), reason="Libur")
     assert moved.due_on == date(2026, 6, 1)
-    tracker.drop_milestone(detail.milestones[-1].id, actor="tg:7", reason="Tidak perlu")
+    tracker.drop_milestone(Operator("tg:7"), detail.milestones[-1].id, reason="Tidak perlu")
 
-    after = tracker.get_agreement(detail.id)
+    after = tracker.get_agreement(OPERATOR, detail.id)
     assert len(after.milestones) == 11
     assert after.milestones[1].id == added.id
     assert [m.position for m in after.milestones] == sorted(m.position for m in after.milestones)
     assert "evaluation" not in {m.key for m in after.milestones}
 
-    actions = [e.action for e in tracker.audit(detail.id)]
+    actions = [e.action for e in tracker.audit(OPERATOR, detail.id)]
     assert actions == [
         "agreement.created",
         "milestone.added",
         "milestone.moved",
         "milestone.dropped",
     ]
-    moved_entry = tracker.audit(detail.id)[2]
+    moved_entry = tracker.audit(OPERATOR, detail.id)[2]
     assert moved_entry.details == {"from": "2026-05-01", "to": "2026-06-01", "reason": "Libur"}
-    dropped = tracker.audit(detail.id)[3]
+    dropped = tracker.audit(OPERATOR, detail.id)[3]
     assert dropped.details["key"] == "evaluation"
 
 
 def test_milestone_responsible_must_be_a_party(services: Services) -> None:
-    detail = services.tracker.add_agreement(new_agreement(), actor="cli")
+    detail = services.tracker.add_agreement(OPERATOR, new_agreement())
     with pytest.raises(InvalidMilestoneChange) as info:
-        services.tracker.add_milestone(
-            detail.id, "X", actor="cli", responsible_region_code=SAROLANGUN
-        )
+        services.tracker.add_milestone(OPERATOR, detail.id, "X", responsible_region_code=SAROLANGUN)
     assert info.value.code == "milestone.responsible_not_party"
     with pytest.raises(MilestoneNotFound):
-        services.tracker.move_milestone(999, AT, actor="cli")
+        services.tracker.move_milestone(OPERATOR, 999, AT)
     with pytest.raises(MilestoneNotFound):
-        services.tracker.drop_milestone(999, actor="cli")
+        services.tracker.drop_milestone(OPERATOR, 999)
 
 
 def test_audit_log_is_append_only_history_of_status_changes(services: Services) -> None:
     tracker = services.tracker
-    detail = tracker.add_agreement(new_agreement(), actor="cli")
+    detail = tracker.add_agreement(OPERATOR, new_agreement())
     m = detail.milestones[0]
-    tracker.update_milestone(m.id, "in_progress", actor="tg:1")
-    tracker.update_milestone(m.id, "done", actor="tg:2", file_ref="sk-koordinator.pdf")
-    entries = tracker.audit(detail.id)
+    tracker.update_milestone(Operator("tg:1"), m.id, "in_progress")
+    tracker.update_milestone(Operator("tg:2"), m.id, "done", file_ref="sk-koordinator.pdf")
+    entries = tracker.audit(OPERATOR, detail.id)
     changes = [(e.actor, e.details["from"], e.details["to"]) for e in entries[1:]]
     assert changes == [("tg:1", "planned", "in_progress"), ("tg:2", "in_progress", "done")]
     assert entries[-1].details["file"] == "sk-koordinator.pdf"
     assert all(e.milestone_id == m.id for e in entries[1:])
     with pytest.raises(AgreementNotFound):
-        tracker.audit(404)
+        tracker.audit(OPERATOR, 404)
 
 
 def test_list_filters_by_region_and_computes_health(services: Services) -> None:
     tracker = services.tracker
-    a = tracker.add_agreement(new_agreement(signed_on=date(2026, 1, 10)), actor="cli")
+    a = tracker.add_agreement(OPERATOR, new_agreement(signed_on=date(2026, 1, 10)))
     b = tracker.add_agreement(
+        OPERATOR,
         new_agreement(parties=(BANDUNG, SAROLANGUN), numbers=("2",), signed_on=AT - timedelta(5)),
-        actor="cli",
     )
-    items = tracker.list_agreements(at=AT)
+    items = tracker.list_agreements(OPERATOR, at=AT)
     assert [(i.id, i.health) for i in items] == [(a.id, "stalled"), (b.id, "at_risk")]
-    only = tracker.list_agreements(at=AT, region_codes=[SAROLANGUN])
+    only = tracker.list_agreements(OPERATOR, at=AT, region_codes=[SAROLANGUN])
     assert [i.id for i in only] == [b.id]
     assert [p.code for p in only[0].parties] == [BANDUNG, SAROLANGUN]
-    assert tracker.list_agreements(at=AT, region_codes=["11.04"]) == []
+    assert tracker.list_agreements(OPERATOR, at=AT, region_codes=["11.04"]) == []
 
 
 def test_report_counts_health_and_names_who_must_act(services: Services) -> None:
     tracker = services.tracker
-    stalled = tracker.add_agreement(new_agreement(signed_on=date(2026, 1, 10)), actor="cli")
+    stalled = tracker.add_agreement(OPERATOR, new_agreement(signed_on=date(2026, 1, 10)))
     moving = tracker.add_agreement(
+        OPERATOR,
         new_agreement(parties=(BANDUNG, SAROLANGUN), numbers=("B-2",), signed_on=date(2026, 6, 1)),
-        actor="cli",
     )
     first = moving.milestones[0]
-    tracker.update_milestone(first.id, "done", actor="cli", note="SK", on=date(2026, 6, 10))
-    tracker.add_agreement(
-        new_agreement(numbers=("D-3",), signed_on=None, ends_on=None), actor="cli"
-    )
+    tracker.update_milestone(OPERATOR, first.id, "done", note="SK", on=date(2026, 6, 10))
+    tracker.add_agreement(OPERATOR, new_agreement(numbers=("D-3",), signed_on=None, ends_on=None))
 
-    report = tracker.report(at=AT)
+    report = tracker.report(OPERATOR, at=AT)
     assert report.total == 3
     assert report.by_health["stalled"] == 1
     assert report.by_health["overdue"] == 1
@@ -282,18 +279,18 @@ def test_report_counts_health_and_names_who_must_act(services: Services) -> None
 def test_report_lists_renewals(services: Services) -> None:
     tracker = services.tracker
     detail = tracker.add_agreement(
-        new_agreement(signed_on=date(2022, 1, 15), ends_on=date(2027, 1, 15)), actor="cli"
+        OPERATOR, new_agreement(signed_on=date(2022, 1, 15), ends_on=date(2027, 1, 15))
     )
-    report = tracker.report(at=AT)
+    report = tracker.report(OPERATOR, at=AT)
     (renewal,) = report.renewal_due
     assert renewal.agreement_id == detail.id
     assert renewal.days_left == 53
-    assert tracker.get_agreement(detail.id, at=AT).renewal_due
-    assert not tracker.report(at=date(2026, 10, 1)).renewal_due
+    assert tracker.get_agreement(OPERATOR, detail.id, at=AT).renewal_due
+    assert not tracker.report(OPERATOR, at=date(2026, 10, 1)).renewal_due
 
 
 def test_report_on_empty_database(services: Services) -> None:
-    report = services.tracker.report(at=AT)
+    report = services.tracker.report(OPERATOR, at=AT)
     assert report.total == 0
     assert report.follow_through_rate is None
     assert report.beyond_paper_rate is None
@@ -302,12 +299,12 @@ def test_report_on_empty_database(services: Services) -> None:
 
 def test_set_status_is_audited(services: Services) -> None:
     tracker = services.tracker
-    detail = tracker.add_agreement(new_agreement(), actor="cli")
-    ended = tracker.set_status(detail.id, "terminated", actor="admin")
+    detail = tracker.add_agreement(OPERATOR, new_agreement())
+    ended = tracker.set_status(Operator("admin"), detail.id, "terminated")
     assert ended.health == "expired"
-    assert tracker.audit(detail.id)[-1].details == {"from": "active", "to": "terminated"}
+    assert tracker.audit(OPERATOR, detail.id)[-1].details == {"from": "active", "to": "terminated"}
     with pytest.raises(InvalidAgreement):
-        tracker.set_status(detail.id, "paused", actor="admin")
+        tracker.set_status(Operator("admin"), detail.id, "paused")
 
 
 def test_sql_tally_matches_the_pure_rules(services: Services) -> None:
@@ -330,6 +327,7 @@ def test_sql_tally_matches_the_pure_rules(services: Services) -> None:
                 NewMilestone(f"Tahap {k}", due_on=due, status=status, completed_on=completed)
             )
         tracker.add_agreement(
+            OPERATOR,
             new_agreement(
                 numbers=(f"N-{i}",),
                 signed_on=signed,
@@ -337,11 +335,10 @@ def test_sql_tally_matches_the_pure_rules(services: Services) -> None:
                 template=None,
                 milestones=tuple(milestones),
             ),
-            actor="cli",
         )
     with services.session_factory() as s:
         for at in (AT, AT - timedelta(days=45), AT + timedelta(days=20)):
-            rows = repository.agreement_rows(s, at, tracker.thresholds)
+            rows = TrackerRepository(s).agreement_rows(at, tracker.thresholds)
             assert len(rows) == 25
             for row in rows:
                 facts = [
@@ -349,15 +346,15 @@ def test_sql_tally_matches_the_pure_rules(services: Services) -> None:
                     for m in s.scalars(select(Milestone).where(Milestone.agreement_id == row.id))
                 ]
                 assert row.tally == rules.tally(facts, at, tracker.thresholds), row.id
-                assert tracker.get_agreement(row.id, at=at).health == rules.health_from_tally(
-                    row.facts, row.tally, at, tracker.thresholds
-                )
+                assert tracker.get_agreement(
+                    OPERATOR, row.id, at=at
+                ).health == rules.health_from_tally(row.facts, row.tally, at, tracker.thresholds)
 
 
 def test_failed_change_writes_no_audit_entry(services: Services) -> None:
-    detail = services.tracker.add_agreement(new_agreement(), actor="cli")
+    detail = services.tracker.add_agreement(OPERATOR, new_agreement())
     with pytest.raises(InvalidMilestoneChange):
-        services.tracker.update_milestone(detail.milestones[0].id, "done", actor="cli")
+        services.tracker.update_milestone(OPERATOR, detail.milestones[0].id, "done")
     with services.session_factory() as s:
         assert len(list(s.scalars(select(AuditEntry)))) == 1
 
@@ -370,3 +367,95 @@ def test_reasoned_errors_survive_pickling() -> None:
     assert err.params["ends_on"] == "x"
     again = pickle.loads(pickle.dumps(InvalidMilestoneChange("evidence_required")))
     assert again.code == "milestone.evidence_required"
+
+
+# --- who may see and do what ---------------------------------------------------------------------
+
+
+def _people(services: Services) -> tuple[UserView, UserView, UserView]:
+    access = services.access
+    coordinator = access.add_user(31, "coordinator", region_code=KERINCI)
+    bound = access.add_user(32, "coordinator", region_code="11.04")
+    official = access.add_user(33, "official")
+    return coordinator, bound, official
+
+
+def test_a_coordinator_sees_their_regions_and_bound_agreements(services: Services) -> None:
+    tracker = services.tracker
+    kerinci = tracker.add_agreement(OPERATOR, new_agreement())
+    other = tracker.add_agreement(
+        OPERATOR, new_agreement(title="KB e-RK", parties=(BANDUNG, SAROLANGUN), numbers=())
+    )
+    coordinator, bound, official = _people(services)
+    bound = services.access.bind_agreement(bound.telegram_id, other.id)
+    assert [a.id for a in tracker.list_agreements(coordinator, at=AT)] == [kerinci.id]
+    assert [a.id for a in tracker.list_agreements(bound, at=AT)] == [other.id]
+    assert tracker.list_agreements(bound, at=AT, region_codes=[KERINCI]) == []
+    assert [a.id for a in tracker.list_agreements(OPERATOR, at=AT)] == [kerinci.id, other.id]
+    assert tracker.get_agreement(coordinator, kerinci.id).id == kerinci.id
+    # Outside the scope an agreement is "not found", exactly like a missing one.
+    with pytest.raises(AgreementNotFound):
+        tracker.get_agreement(coordinator, other.id)
+    with pytest.raises(AgreementNotFound):
+        tracker.audit(coordinator, other.id)
+    with pytest.raises(AccessDenied) as refused:
+        tracker.list_agreements(official, at=AT)
+    assert refused.value.params["reason"] == "role"
+
+
+def test_a_coordinator_updates_milestones_in_scope_only(services: Services) -> None:
+    tracker = services.tracker
+    kerinci = tracker.add_agreement(OPERATOR, new_agreement())
+    other = tracker.add_agreement(
+        OPERATOR, new_agreement(title="KB e-RK", parties=(BANDUNG, SAROLANGUN), numbers=())
+    )
+    coordinator, _bound, official = _people(services)
+    mine, theirs = kerinci.milestones[0], other.milestones[0]
+    view = tracker.update_milestone(coordinator, mine.id, "in_progress", agreement_id=kerinci.id)
+    assert view.updated_by == f"tg:{coordinator.telegram_id}"
+    with pytest.raises(MilestoneNotFound):
+        tracker.update_milestone(coordinator, theirs.id, "in_progress")
+    with pytest.raises(AgreementNotFound):  # a button naming a hidden agreement
+        tracker.update_milestone(coordinator, theirs.id, "in_progress", agreement_id=other.id)
+    with pytest.raises(MilestoneNotFound):  # a milestone of another agreement
+        tracker.update_milestone(coordinator, theirs.id, "in_progress", agreement_id=kerinci.id)
+    with pytest.raises(AccessDenied):
+        tracker.update_milestone(official, mine.id, "in_progress")
+    detail = tracker.get_milestone(coordinator, mine.id, agreement_id=kerinci.id)
+    assert (detail.agreement.id, detail.milestone.status) == (kerinci.id, "in_progress")
+    with pytest.raises(MilestoneNotFound):
+        tracker.get_milestone(coordinator, theirs.id)
+    assert tracker.get_agreement(OPERATOR, other.id).milestones[0].status == "planned"
+
+
+def test_a_coordinator_records_only_their_regions_agreements(services: Services) -> None:
+    tracker = services.tracker
+    coordinator, _bound, official = _people(services)
+    own = tracker.add_agreement(coordinator, new_agreement())  # Bandung and Kerinci
+    assert own.milestones[0].updated_by is None and own.parties[1].code == KERINCI
+    with pytest.raises(NotYourRegion):
+        tracker.add_agreement(
+            coordinator, new_agreement(parties=(BANDUNG, SAROLANGUN), numbers=("X/2",))
+        )
+    with pytest.raises(AccessDenied) as refused:
+        tracker.add_agreement(official, new_agreement(numbers=("X/3",)))
+    assert refused.value.params["reason"] == "role"
+    assert tracker.count_agreements(OPERATOR) == 1
+
+
+def test_re_planning_and_the_portfolio_are_for_admins(services: Services) -> None:
+    tracker = services.tracker
+    detail = tracker.add_agreement(OPERATOR, new_agreement())
+    coordinator, _bound, _official = _people(services)
+    for attempt in (
+        lambda: tracker.set_status(coordinator, detail.id, "terminated"),
+        lambda: tracker.add_milestone(coordinator, detail.id, "Tambahan"),
+        lambda: tracker.move_milestone(coordinator, detail.milestones[0].id, AT),
+        lambda: tracker.drop_milestone(coordinator, detail.milestones[0].id),
+        lambda: tracker.report(coordinator, at=AT),
+        lambda: tracker.count_agreements(coordinator),
+    ):
+        with pytest.raises(AccessDenied):
+            attempt()
+    assert tracker.count_agreements(OPERATOR) == 1
+    assert len(tracker.get_agreement(OPERATOR, detail.id).milestones) == 11

@@ -1,4 +1,4 @@
-"""Reminders through the bot: buttons, the job, Telegram's errors, and a process killed mid-pass."""
+"""Reminders through the bot: the job, Telegram's errors, and a process killed mid-pass."""
 
 from __future__ import annotations
 
@@ -6,88 +6,20 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.reminders import JOB_NAME, run_pass, translate_error
-from bot.state import app_state
+from bot.jobs import JOB_NAME, translate_error
 from core.db import make_engine
 from services.reminders import TransientSendError, UndeliverableError
-from tests.bot.conftest import ADMIN, COORDINATOR, BotHarness
+from tests.bot.conftest import ADMIN, COORDINATOR, MONDAY_0900_WIB, BotHarness, deliver
 from tests.conftest import create_schema
 from tests.fakes.botapi.server import TOKEN, BotApiServer, Call
 from tests.fakes.reminders import seed_agreement
 from tests.fakes.tracker import BANDUNG, KERINCI
-
-MONDAY_0900_WIB = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-TUESDAY_0900_WIB = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def reminded(harness: BotHarness) -> BotHarness:
-    """Kerinci must train its staff by Wednesday 4 March; its coordinator uses the bot."""
-    seed_agreement(
-        harness.services.engine,
-        agreement_id=1,
-        parties=[BANDUNG, KERINCI],
-        title="KB Replikasi Hayu.Bdg",
-        milestones=[
-            (10, "Pelatihan staf", date(2026, 3, 4), KERINCI),
-            (11, "Uji coba", date(2026, 3, 4), KERINCI),
-        ],
-    )
-    harness.services.access.add_user(COORDINATOR, "coordinator", region_code=KERINCI, name="Eka")
-    return harness
-
-
-async def deliver(h: BotHarness, now: datetime) -> None:
-    app = h.app
-    state = app_state(app)  # type: ignore[arg-type]
-    await run_pass(h.services, app.bot, state.signer, now=now)  # type: ignore[attr-defined]
-
-
-async def test_collapsed_reminder_buttons_snooze_and_done(reminded: BotHarness) -> None:
-    h = reminded
-    await deliver(h, TUESDAY_0900_WIB)
-    [message] = [c for c in h.api.sent(COORDINATOR) if "Pelatihan staf" in c.text]
-    assert "2 pengingat" in message.text  # both milestones in one message
-    open_button = message.button("Pelatihan")
-    assert len(open_button["callback_data"].encode()) <= 64
-    await h.updates.press(COORDINATOR, open_button["callback_data"])
-    menu = h.api.last(COORDINATOR)
-    labels = [b["text"] for b in menu.buttons()]
-    assert len(labels) == 4
-
-    await h.updates.press(COORDINATOR, menu.button("Ingatkan")["callback_data"])
-    assert "ingatkan lagi" in h.api.last(COORDINATOR).text
-    assert "5 Maret 2026" in h.api.last(COORDINATOR).text  # the bot clock: Monday + 3 days
-
-    await h.updates.press(COORDINATOR, menu.button("Selesai")["callback_data"])
-    assert "bukti" in h.api.last(COORDINATOR).text
-    await h.updates.send(COORDINATOR, "Daftar hadir pelatihan 3 Maret terlampir.")
-    detail = h.services.tracker.get_agreement(1)
-    done = next(m for m in detail.milestones if m.id == 10)
-    assert done.status == "done" and done.updated_by == f"tg:{COORDINATOR}"
-    assert h.api.problems() == []
-
-    # Thursday: "Uji coba" is overdue; the finished milestone is not reminded again.
-    before = len(h.api.sent(COORDINATOR))
-    await deliver(h, TUESDAY_0900_WIB + timedelta(days=2))
-    new = h.api.sent(COORDINATOR)[before:]
-    assert len(new) == 1
-    assert "Uji coba" in new[0].text and "Pelatihan staf" not in new[0].text
-
-
-async def test_buttons_are_bound_to_their_recipient(reminded: BotHarness) -> None:
-    h = reminded
-    await deliver(h, TUESDAY_0900_WIB)
-    [message] = [c for c in h.api.sent(COORDINATOR) if "Pelatihan staf" in c.text]
-    await h.updates.press(ADMIN, message.button("Pelatihan")["callback_data"])
-    assert h.api.of("answerCallbackQuery")[-1].params.get("show_alert") in (True, "true", "True")
-    assert h.services.reminders.log(status="sent")
 
 
 async def test_monday_digests_arrive_separately(reminded: BotHarness) -> None:

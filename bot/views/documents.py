@@ -1,0 +1,73 @@
+"""Documents as the bot shows them: an upload's report, the sources, removal, knowledge gaps."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from bot import callbacks
+from bot.formatting import escape
+from bot.i18n import t, t_html
+from bot.views import View, button
+from services.ingest import IngestReport
+from services.knowledge import DocumentInfo, Gap
+
+MAX_CHOICES = 40
+
+
+def doc_token(doc_id: str) -> str:
+    """A short, stable stand-in for a document id in callback data (ids may be long)."""
+    return hashlib.sha256(doc_id.encode()).hexdigest()[:12]
+
+
+def ingest_report(report: IngestReport, lang: str) -> str:
+    """What an upload (or a folder) did: counts, then each failed file with its reason."""
+    lines = [
+        t_html(
+            "upload.report",
+            lang,
+            added=report.added,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            chunks=report.chunks_embedded,
+        )
+    ]
+    for failure in report.failed:
+        message = failure.message  # already in the uploader's language
+        lines.append(f"⚠️ <b>{escape(failure.file)}</b>: {escape(message)}")
+    return "\n".join(lines)
+
+
+def removal_choice(documents: Sequence[DocumentInfo], lang: str) -> View:
+    """Which document to remove (the first few, by title)."""
+    if not documents:
+        return View(t_html("sources.empty", lang))
+    rows = tuple(
+        (button(d.title[:60], callbacks.DOCUMENT_CHOOSE, doc_token(d.doc_id)),)
+        for d in documents[:MAX_CHOICES]
+    )
+    return View(t_html("remove.choose", lang), rows)
+
+
+def removal_confirmation(doc: DocumentInfo, lang: str) -> View:
+    text = t_html("remove.confirm", lang, title=doc.title, doc_id=doc.doc_id)
+    return View(
+        text,
+        (
+            (
+                button(t("remove.yes", lang), callbacks.DOCUMENT_REMOVE, doc_token(doc.doc_id)),
+                button(t("button.cancel", lang), callbacks.DOCUMENT_KEEP),
+            ),
+        ),
+    )
+
+
+def gaps(items: Sequence[Gap], lang: str) -> str:
+    """Questions the knowledge base could not answer well, most asked first."""
+    if not items:
+        return t_html("gaps.empty", lang)
+    lines = [t_html("gaps.header", lang, count=len(items))]
+    for gap in items:
+        suffix = f" (×{gap.count})" if gap.count else ""
+        lines.append(f"• {escape(gap.question)}{suffix}")
+    return "\n".join(lines)

@@ -1,0 +1,358 @@
+"""Delivering reminders exactly once: record what is due, claim it, send it, mark it.
+
+:class:`ReminderDelivery` runs one pass (``run_pass``): it resolves the leases of a pass that
+died, records what the planner says is due, then claims ready rows and hands each recipient's
+group to a :class:`ReminderSender` as one :class:`ReminderMessage` (the bot renders and sends
+it; tests and benchmarks fake it). Which outbox transition to take is decided here with the
+rules of :mod:`mou_tracker.reminders.outbox`, where the state machine and the exactly-once
+argument live.
+
+After downtime every reminder that fell due meanwhile is claimed in the same pass and goes out
+as ONE message per recipient; the weekly digests are separate messages.
+
+Failures: an :class:`UndeliverableError` (blocked the bot, chat gone), a recipient who left or
+lost the role, or a region without a coordinator marks the reminder ``undeliverable`` and tells
+the admins once; a :class:`TransientSendError` is retried with backoff (Telegram's
+``retry_after``, else 1, 2, 4... minutes) and given up after ``max_attempts``. Nothing is sent
+outside the recipient's working hours, retries included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import InvalidInput
+from mou_tracker.reminders import outbox
+from mou_tracker.reminders.errors import TransientSendError, UndeliverableError
+from mou_tracker.reminders.models import OutboxEntry
+from mou_tracker.reminders.outbox import GIVE_UP, HAND_BACK, PENDING, RETRY_LATER
+from mou_tracker.reminders.planning import admin_notices, outbox_row
+from mou_tracker.reminders.repository import ReminderRepository
+from mou_tracker.reminders.rules import next_working_slot
+from mou_tracker.reminders.schemas import (
+    OutboxView,
+    PassReport,
+    ReminderEntry,
+    ReminderMessage,
+)
+from services.reminder_planning import ReminderPlanner, Roster
+
+__all__ = ["ReminderDelivery", "ReminderSender"]
+
+
+class ReminderSender(Protocol):
+    """Delivers a message; returns the transport's message id.
+
+    Raises:
+        TransientSendError: try again later (the outbox schedules the retry with backoff).
+        UndeliverableError: never deliverable to this recipient (routed to the admins).
+    """
+
+    def send(self, message: ReminderMessage) -> int | None: ...
+
+
+#: Deliveries Telegram accepted, to be confirmed in the next transaction the pass opens anyway.
+Accepted = list[tuple[list[int], str, int | None]]
+
+
+class ReminderDelivery:
+    """The delivery pass and the delivery log.
+
+    Args:
+        planner: what is due, the directory, time zones and region names.
+        lease: how long a claim holds rows; must exceed one send's worst-case duration.
+        max_attempts: transient failures after which a reminder is given up (undeliverable).
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        planner: ReminderPlanner,
+        *,
+        lease: timedelta,
+        max_attempts: int,
+    ) -> None:
+        self._sf = session_factory
+        self._planner = planner
+        self.lease = lease
+        self.max_attempts = max_attempts
+
+    # --- the pass ------------------------------------------------------------------------------
+
+    def run_pass(self, *, now: datetime, sender: ReminderSender) -> PassReport:
+        """Record what is due at ``now`` and deliver everything ready, one message per recipient.
+
+        Safe to run concurrently with another pass and after a crash of a previous one.
+        """
+        roster = self._planner.roster()
+        with self._sf.begin() as s:
+            reclaimed, unconfirmed = ReminderRepository(s).recover_expired_leases(now)
+        due = self._planner.plan(now, roster)
+        routed = 0
+        with self._sf.begin() as s:
+            repo = ReminderRepository(s)
+            recorded = repo.enqueue([outbox_row(r) for r in due], now=now)
+            placeholders = [r.dedup_key for r in due if r.telegram_id is None]
+            if placeholders:
+                rows = repo.entries(dedup_keys=placeholders, statuses=[PENDING], limit=None)
+                repo.mark_no_recipient(
+                    [r.id for r in rows], now=now, error="no active recipient for this role"
+                )
+                routed += self._tell_admins(repo, rows, "no_recipient", now, roster)
+        sent_messages = sent_reminders = failed = undeliverable = 0
+        # A second round delivers what the first routed to the admins.
+        for _round in range(3):
+            with self._sf.begin() as s:
+                claim_id, claimed = ReminderRepository(s).claim(
+                    now=now, lease_until=now + self.lease
+                )
+                batch = [self._detach(e) for e in claimed]
+            if not batch:
+                break
+            # Until confirmed, accepted deliveries stay ``sending``: a crash in between leaves
+            # them unconfirmed, never re-sent (one commit per message instead of two).
+            accepted: Accepted = []
+            try:
+                for group in outbox.groups(batch):
+                    outcome = self._deliver(group, claim_id, now, sender, roster, accepted)
+                    sent_messages += outcome[0]
+                    sent_reminders += outcome[1]
+                    failed += outcome[2]
+                    undeliverable += outcome[3]
+                    routed += outcome[4]
+            except Exception:  # a failing pass still records what Telegram accepted
+                self._confirm_accepted(accepted, now)
+                raise
+            self._confirm_accepted(accepted, now)
+        return PassReport(
+            at=now,
+            due=len(due),
+            recorded=recorded,
+            messages_sent=sent_messages,
+            reminders_sent=sent_reminders,
+            failed=failed,
+            undeliverable=undeliverable,
+            routed_to_admins=routed,
+            reclaimed=reclaimed,
+            unconfirmed=unconfirmed,
+        )
+
+    def _confirm_accepted(self, accepted: Accepted, now: datetime) -> None:
+        if accepted:
+            with self._sf.begin() as s:
+                _confirm(ReminderRepository(s), accepted, now)
+
+    def _deliver(
+        self,
+        group: list[ReminderEntry],
+        claim_id: str,
+        now: datetime,
+        sender: ReminderSender,
+        roster: Roster,
+        accepted: Accepted,
+    ) -> tuple[int, int, int, int, int]:
+        """Send one recipient's group.
+
+        Returns:
+            (messages, reminders, failed, undeliverable, routed to admins)
+        """
+        ids = [e.id for e in group]
+        first = group[0]
+        # A retry, or a row left from a pass that died, may come up after hours: it waits for
+        # the recipient's next working slot like a fresh reminder would.
+        slot = next_working_slot(now, first.timezone, self._planner.policy)
+        if slot > now:
+            with self._sf.begin() as s:
+                repo = ReminderRepository(s)
+                _confirm(repo, accepted, now)
+                _hand_back(repo, ids, claim_id, now, next_attempt_at=slot)
+            return 0, 0, 0, 0, 0
+        reason = (
+            outbox.ineligibility(first, roster.get_user(first.telegram_id))
+            if roster.available and first.telegram_id is not None
+            else "no_recipient"
+        )
+        if reason is not None:
+            with self._sf.begin() as s:
+                repo = ReminderRepository(s)
+                _confirm(repo, accepted, now)
+                routed = self._give_up(repo, group, claim_id, now, roster, reason, attempted=False)
+            return 0, 0, 0, len(ids), routed
+        assert first.telegram_id is not None
+        message = ReminderMessage(first.telegram_id, first.language, tuple(group), now)
+        with self._sf.begin() as s:
+            repo = ReminderRepository(s)
+            _confirm(repo, accepted, now)
+            if not repo.start_sending(
+                ids, claim_id=claim_id, lease_until=now + self.lease, now=now
+            ):
+                # Our lease ran out and another pass took (some of) the rows: leave them to it.
+                _hand_back(repo, ids, claim_id, now)
+                return 0, 0, 0, 0, 0
+        try:
+            message_id = sender.send(message)
+        except TransientSendError as err:
+            attempts = max(e.attempts for e in group) + 1
+            detail = str(err.params.get("detail") or err.code)
+            with self._sf.begin() as s:
+                repo = ReminderRepository(s)
+                _confirm(repo, accepted, now)
+                if attempts >= self.max_attempts:
+                    error = f"gave up after {attempts} attempts: {err.params.get('detail')}"
+                    routed = self._give_up(repo, group, claim_id, now, roster, "gave_up", error)
+                    return 0, 0, 0, len(ids), routed
+                repo.release(
+                    RETRY_LATER,
+                    ids,
+                    claim_id=claim_id,
+                    now=now,
+                    error=detail,
+                    next_attempt_at=now + outbox.backoff(attempts, err.retry_after),
+                )
+            return 0, 0, len(ids), 0, 0
+        except UndeliverableError as err:
+            with self._sf.begin() as s:
+                repo = ReminderRepository(s)
+                _confirm(repo, accepted, now)
+                error = str(err.params.get("detail") or err.code)
+                routed = self._give_up(repo, group, claim_id, now, roster, "blocked", error)
+            return 0, 0, 0, len(ids), routed
+        accepted.append((ids, claim_id, message_id))
+        return 1, len(ids), 0, 0, 0
+
+    def _give_up(
+        self,
+        repo: ReminderRepository,
+        group: Sequence[ReminderEntry],
+        claim_id: str,
+        now: datetime,
+        roster: Roster,
+        reason: str,
+        error: str | None = None,
+        *,
+        attempted: bool = True,
+    ) -> int:
+        """Mark the group undeliverable and tell the admins; returns the notices recorded.
+
+        ``attempted``: whether a send was tried (it counts as an attempt).
+        """
+        repo.release(
+            GIVE_UP,
+            [e.id for e in group],
+            claim_id=claim_id,
+            now=now,
+            error=error or reason,
+            count_attempt=attempted,
+        )
+        return self._tell_admins(repo, group, reason, now, roster)
+
+    def _tell_admins(
+        self,
+        repo: ReminderRepository,
+        entries: Iterable[OutboxEntry | ReminderEntry],
+        reason: str,
+        now: datetime,
+        roster: Roster,
+    ) -> int:
+        notices = admin_notices(
+            entries,
+            roster.admins(),
+            reason,
+            name=self._planner.name,
+            default_timezone=self._planner.policy.default_timezone,
+        )
+        return repo.enqueue(notices, now=now)
+
+    def _detach(self, e: OutboxEntry) -> ReminderEntry:
+        """An outbox row as the sender sees it, its recipient's zone resolved."""
+        payload = dict(e.payload or {})
+        return ReminderEntry(
+            id=e.id,
+            kind=e.kind,
+            threshold=e.threshold,
+            agreement_id=e.agreement_id,
+            milestone_id=e.milestone_id,
+            recipient=e.recipient,
+            telegram_id=e.telegram_id,
+            region_code=e.region_code,
+            language=e.language,
+            due_on=e.due_on,
+            trigger_on=e.trigger_on,
+            payload=payload,
+            attempts=e.attempts,
+            timezone=str(payload.get("timezone") or self._planner.timezone_of(e.region_code)),
+        )
+
+    # --- the log -------------------------------------------------------------------------------
+
+    def log(
+        self,
+        *,
+        limit: int = 50,
+        status: str | None = None,
+        recipient: str | None = None,
+    ) -> list[OutboxView]:
+        """Outbox rows, newest first: what was sent, to whom, when, and what failed."""
+        if limit < 1:
+            raise InvalidInput(detail="limit must be at least 1")
+        with self._sf.begin() as s:
+            rows = ReminderRepository(s).entries(
+                statuses=[status] if status else None, recipient=recipient, limit=limit
+            )
+            return [_view(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """How many outbox rows are in each status."""
+        with self._sf.begin() as s:
+            return ReminderRepository(s).status_counts()
+
+
+def _confirm(repo: ReminderRepository, accepted: Accepted, now: datetime) -> None:
+    for ids, claim_id, message_id in accepted:
+        repo.confirm(ids, claim_id=claim_id, message_id=message_id, now=now)
+    accepted.clear()
+
+
+def _hand_back(
+    repo: ReminderRepository,
+    ids: Sequence[int],
+    claim_id: str,
+    now: datetime,
+    *,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    """Return claimed rows to ``pending`` without counting an attempt (nothing was sent)."""
+    repo.release(
+        HAND_BACK,
+        ids,
+        claim_id=claim_id,
+        now=now,
+        error=None,
+        next_attempt_at=next_attempt_at,
+        count_attempt=False,
+    )
+
+
+def _view(r: OutboxEntry) -> OutboxView:
+    return OutboxView(
+        id=r.id,
+        kind=r.kind,
+        threshold=r.threshold,
+        agreement_id=r.agreement_id,
+        milestone_id=r.milestone_id,
+        recipient=r.recipient,
+        status=r.status,
+        attempts=r.attempts,
+        trigger_on=r.trigger_on,
+        due_on=r.due_on,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        sent_at=r.sent_at,
+        next_attempt_at=r.next_attempt_at,
+        last_error=r.last_error,
+        message_id=r.message_id,
+    )

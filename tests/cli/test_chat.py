@@ -1,0 +1,123 @@
+"""The terminal chat: the bot's conversation over the same services, as a stated subject."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from cli.chat import TerminalChat, run_chat
+from core.clock import FixedClock
+from core.config import Settings
+from services import Services
+from services.access import AccessDenied, Operator
+from tests.bot.conftest import HAYU_GUIDE
+from tests.fakes.tracker import KERINCI, OPERATOR, SAROLANGUN, new_agreement
+
+
+@pytest.fixture
+def bot_settings(settings: Settings) -> Settings:
+    return settings
+
+
+@pytest.fixture
+def bot_services(
+    settings: Settings, clock: FixedClock, sqlite_engine: Engine
+) -> Iterator[Services]:
+    svc = Services(settings, clock=clock, engine=sqlite_engine)
+    yield svc
+    svc.close()
+
+
+def test_terminal_chat_covers_questions_documents_and_agreements(
+    bot_services: Services, bot_settings: Settings, tmp_path: Path
+) -> None:
+    guide = tmp_path / "panduan-hayu.md"
+    guide.write_bytes(HAYU_GUIDE)
+    answers = iter([False, True])
+    chat = TerminalChat(bot_services, bot_settings, confirm=lambda prompt: next(answers))
+
+    assert "/tambah" in chat.handle("/bantuan")
+    assert "Baru: 1" in chat.handle(f"/tambah {guide} app=Hayu.Bdg")
+    assert "Panduan Hayu.Bdg" in chat.handle("/sumber")
+    reply = chat.handle("Bagaimana cara registrasi akun Hayu.Bdg dengan NIK?")
+    assert "[1] Panduan Hayu.Bdg" in reply and "<b>" not in reply
+    assert "NIK" in chat.handle("/kutip 1")
+
+    agreement = bot_services.tracker.add_agreement(Operator("test"), new_agreement())
+    assert f"#{agreement.id}" in chat.handle("/mou")
+    detail = chat.handle(f"/mou {agreement.id}")
+    first = agreement.milestones[0]
+    assert f"#{first.id}" in detail
+    refused = chat.handle(f"/tonggak {first.id} selesai")  # done needs evidence
+    assert "bukti" in refused.lower()
+    assert bot_services.tracker.get_agreement(OPERATOR, agreement.id).milestones[0].status != "done"
+    chat.handle(f"/tonggak {first.id} selesai Berita acara ditandatangani")
+    after = bot_services.tracker.get_agreement(OPERATOR, agreement.id).milestones[0]
+    assert after.status == "done" and after.updated_by == "cli:chat"
+
+    saved = chat.handle(f"/laporan {agreement.id}")
+    assert saved.startswith("Grafik disimpan") and Path(saved.split(": ", 1)[1]).exists()
+
+    doc_id = bot_services.knowledge.list_documents()[0].doc_id
+    assert chat.handle(f"/hapus {doc_id}") == "Dibatalkan."
+    assert "dihapus" in chat.handle(f"/hapus {doc_id}")
+    assert chat.handle("/mou 999").startswith("Perjanjian #999")  # domain errors, not crashes
+    assert "Language set to English" in chat.handle("/bahasa en")
+    assert chat.handle("/nope") == "Unknown command. See /bantuan."
+    assert chat.handle("/keluar") == "Goodbye!" and chat.done
+
+
+def test_run_loop_reads_until_end_of_input(bot_services: Services, bot_settings: Settings) -> None:
+    lines = iter(["/bantuan", ""])
+    out: list[str] = []
+
+    def read(prompt: str) -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    TerminalChat(bot_services, bot_settings).run(read, out.append)
+    assert out[0].startswith("Sinergi") and "/tambah" in out[2]
+    assert "operator" in out[1] and "admin" in out[1]  # who the chat acts as, said up front
+
+
+def test_acting_as_a_configured_user_applies_their_role_and_region(
+    bot_services: Services, bot_settings: Settings
+) -> None:
+    mine = bot_services.tracker.add_agreement(OPERATOR, new_agreement())
+    other = bot_services.tracker.add_agreement(
+        OPERATOR, new_agreement(title="KB e-RK", parties=("32.73", SAROLANGUN), numbers=())
+    )
+    coordinator = bot_services.access.add_user(77, "coordinator", region_code=KERINCI, name="Eka")
+    chat = TerminalChat(bot_services, bot_settings, subject=coordinator)
+    assert "Eka" in chat.acting_as() and "Koordinator" in chat.acting_as()
+    listing = chat.handle("/mou")
+    assert f"#{mine.id}" in listing and f"#{other.id}" not in listing
+    assert chat.handle(f"/mou {other.id}").startswith(f"Perjanjian #{other.id}")  # not found
+    first = mine.milestones[0]
+    chat.handle(f"/tonggak {first.id} berjalan")
+    after = bot_services.tracker.get_agreement(OPERATOR, mine.id).milestones[0]
+    assert after.status == "in_progress" and after.updated_by == "tg:77"
+    refused = chat.handle("/tambah panduan.md")  # coordinators do not upload documents
+    assert refused == chat.handle("/celah") and "akses" in refused.lower()
+    assert "akses" in chat.handle("/laporan").lower()  # the portfolio is for admins
+
+
+def test_run_chat_acts_as_the_user_it_is_given(
+    bot_services: Services,
+    bot_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bot_services.access.add_user(78, "trainer", name="Rina")
+    monkeypatch.setattr("sys.stdin", io.StringIO("/celah\n"))
+    run_chat(bot_services, bot_settings, as_user=78)
+    out = capsys.readouterr().out
+    assert "Rina (Pelatih)" in out and "operator" not in out
+    with pytest.raises(AccessDenied):  # nobody the bot knows: the chat does not start
+        run_chat(bot_services, bot_settings, as_user=404)
