@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "mou_tracker.models",
     "mou_tracker.reminders.models",
     "knowledge_base.models",
+    "conversations.models",
 )
 
 

@@ -93,7 +93,7 @@ async def question(update: Update, context: Context) -> None:
     if not text:
         await reply_html(update, context, t_html(f"help.{user.role}", lang))
         return
-    if not state.limiter.allow(tg_user.id, state.now()):
+    if not await state.limiter.allow(tg_user.id, state.now()):
         await reply_html(
             update, context, t_html("question.rate_limited", lang, limit=state.limiter.per_minute)
         )
@@ -239,8 +239,8 @@ async def ask_trainer(update: Update, context: Context, user: UserView, data: Ca
             continue
         if sent is not None:
             delivered = True
-            remember_thread(
-                context.application,
+            await remember_thread(
+                state,
                 chat_id,
                 sent.message_id,
                 TrainerThread(
@@ -258,7 +258,7 @@ async def trainer_reply(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if message is None or chat is None or message.reply_to_message is None:
         return
-    thread = trainer_thread(context.application, chat.id, message.reply_to_message.message_id)
+    thread = await trainer_thread(get_state(context), chat.id, message.reply_to_message.message_id)
     if thread is None:
         return
     user = await lookup(update, context)

@@ -174,7 +174,8 @@ async def test_trainer_threads_survive_a_restart(
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Sinergi"},
             "text": "❓",
         }
-        await Updates(app).send(TRAINER, "Lima menit.", chat_id=TRAINERS_CHAT, reply_to=bot_message)
+        updates = Updates(app, first_id=1000)  # a new process; Telegram's update ids go on
+        await updates.send(TRAINER, "Lima menit.", chat_id=TRAINERS_CHAT, reply_to=bot_message)
         assert "Lima menit." in api.last(OFFICIAL).text
     finally:
         await app.shutdown()
