@@ -395,7 +395,9 @@ def main(argv: list[str] | None = None) -> int:
 
         from knowledge_base.models import KbDocument
         from knowledge_base.vectorstore import VectorStore
+        from services import database
 
+        database.upgrade(scale.engine)  # a corpus built by an older version gains new tables
         scale.store = VectorStore(scale.client, COLLECTION, scale.embeddings)
         with scale.sf() as s:
             scale.docs = int(s.scalar(select(func.count()).select_from(KbDocument)) or 0)
