@@ -49,8 +49,10 @@ class ConversationRepository:
                 attempts=0,
             )
             .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(InboxUpdate.update_id)
         )
-        return bool(self.s.execute(stmt).rowcount)  # type: ignore[attr-defined]
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT.
+        return self.s.execute(stmt).first() is not None
 
     def pending_chats(self, limit: int, skip: Collection[int] = ()) -> list[int]:
         """Chats with pending updates, the one waiting longest first."""
@@ -199,8 +201,9 @@ class ConversationRepository:
                     expires_at=expires_at,
                 )
                 .on_conflict_do_nothing(index_elements=["name", "key"])
+                .returning(Dialog.version)
             )
-            return 1 if inserted.rowcount else None  # type: ignore[attr-defined]
+            return 1 if inserted.first() is not None else None
         result = self.s.execute(
             update(Dialog)
             .where(Dialog.name == name, Dialog.key == key, Dialog.version == expected)
