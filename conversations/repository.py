@@ -11,7 +11,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from conversations.models import ConversationData, Dialog, InboxUpdate, RateEvent, TrainerThread
-from conversations.schemas import DialogState, InboxStats, PendingUpdate, ThreadView
+from conversations.schemas import (
+    DialogState,
+    InboxStats,
+    PendingUpdate,
+    ThreadView,
+    UpdateRecord,
+)
 
 
 class ConversationRepository:
@@ -128,6 +134,17 @@ class ConversationRepository:
             )
         ).all()
         return {r.update_id: (r.attempts, r.outcome) for r in rows}
+
+    def records(self, update_ids: Sequence[int]) -> list[UpdateRecord]:
+        rows = self.s.scalars(
+            select(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(list(update_ids)))
+            .order_by(InboxUpdate.update_id)
+        )
+        return [
+            UpdateRecord(r.update_id, r.chat_key, r.attempts, r.worker, r.outcome, r.handled_at)
+            for r in rows
+        ]
 
     # ------------------------------------------------------------------ user and chat data
     def data(self, scope: str, key: int) -> bytes | None:

@@ -47,3 +47,15 @@ class InboxStats:
     oldest_pending_at: datetime | None
     retried: int
     """Pending updates a worker already began (and died, or is handling now)."""
+
+
+@dataclass(frozen=True)
+class UpdateRecord:
+    """What became of a stored update: who handled it, when, at which attempt."""
+
+    update_id: int
+    chat_key: int
+    attempts: int
+    worker: str | None
+    outcome: str | None
+    handled_at: datetime | None

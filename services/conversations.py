@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from conversations.locks import ChatLocks
 from conversations.repository import ConversationRepository
-from conversations.schemas import DialogState, InboxStats, PendingUpdate, ThreadView
+from conversations.schemas import (
+    DialogState,
+    InboxStats,
+    PendingUpdate,
+    ThreadView,
+    UpdateRecord,
+)
 from core.clock import Clock
 
 __all__ = [
@@ -25,6 +31,7 @@ __all__ = [
     "InboxStats",
     "PendingUpdate",
     "ThreadView",
+    "UpdateRecord",
 ]
 
 KEEP_HANDLED = timedelta(days=2)
@@ -79,6 +86,11 @@ class ConversationService:
         """``update_id`` -> (attempts, outcome) of stored updates."""
         with self._sf() as s:
             return ConversationRepository(s).update_outcomes(list(update_ids))
+
+    def records(self, update_ids: Iterable[int]) -> list[UpdateRecord]:
+        """Who handled these stored updates, when, at which attempt (by ``update_id``)."""
+        with self._sf() as s:
+            return ConversationRepository(s).records(list(update_ids))
 
     def tidy(self) -> int:
         """Forget handled updates and old trainers' threads; how many rows went."""
