@@ -93,7 +93,7 @@ class PostgresKeywordStore:
         k1: float = 1.2,
         b: float = 0.75,
         pool: int = 200,
-        posting_budget: int = 50_000,
+        posting_budget: int = 20_000,
         max_query_terms: int = 24,
     ) -> None:
         self._sf = session_factory
@@ -170,7 +170,7 @@ class PostgresKeywordStore:
         split = tuple(terms.split())
         self._terms[chunk_id] = split
         self._terms.move_to_end(chunk_id)
-        while len(self._terms) > 20_000:
+        while len(self._terms) > 2_000:
             self._terms.popitem(last=False)
         return split
 
@@ -263,21 +263,30 @@ class PostgresKeywordStore:
         where = _filter_sql(filters, params)
         join = " JOIN kb_documents d ON d.doc_id = c.doc_id" if where else ""
         sql = (
-            "WITH cand AS (SELECT c.chunk_id FROM kb_chunks c" + join + " WHERE c.tsv @@"
-            " CAST(:q AS tsquery)" + where + " ORDER BY " + " + ".join(score_parts) + " DESC,"
-            " c.chunk_id LIMIT :pool) SELECT k.chunk_id, k.terms FROM cand"
+            "WITH cand AS (SELECT c.chunk_id, " + " + ".join(score_parts) + " AS proxy"
+            " FROM kb_chunks c"
+            + join
+            + " WHERE c.tsv @@ CAST(:q AS tsquery)"
+            + where
+            + " ORDER BY proxy DESC, c.chunk_id LIMIT :pool)"
+            " SELECT k.chunk_id, k.terms, cand.proxy FROM cand"
             " JOIN kb_chunks k ON k.chunk_id = cand.chunk_id"
         )
         with self._sf() as s:
             rows = s.execute(text(sql), params).all()
-        self.last_plan = {"terms": len(chosen), "postings": postings, "candidates": len(rows)}
+        self.last_plan = {
+            "terms": len(chosen),
+            "postings": postings,
+            "candidates": len(rows),
+            "exact": 0,
+        }
         if not rows:
             return {}
         avgdl = self._length / self._chunks or 1.0
         k1, b = self.k1, self.b
         ids: list[str] = []
         scores: list[float] = []
-        for cid, stored in rows:
+        for cid, stored, _proxy in rows:
             split = self._remember(cid, stored)
             tf = Counter(split)
             norm = k1 * (1.0 - b + b * len(split) / avgdl)
@@ -289,7 +298,37 @@ class PostgresKeywordStore:
             ids.append(cid)
             scores.append(score)
         order = top_k(np.asarray(scores, dtype=np.float64), n)
+        self.last_plan["exact"] = int(
+            self._provably_exact(
+                [scores[i] for i in order], n, rows, counted[len(chosen) :], weights, idf
+            )
+        )
         return {ids[i]: scores[i] for i in order}
+
+    def _provably_exact(
+        self,
+        best: Sequence[float],
+        n: int,
+        rows: Sequence[Any],
+        left_out: Sequence[str],
+        weights: Mapping[str, float],
+        idf: Mapping[str, float],
+    ) -> bool:
+        """Whether no passage outside the scored candidates could have made the top ``n``.
+
+        BM25 gives a term at most ``weight * idf * (k1 + 1)`` (its tf part stays below
+        ``k1 + 1``). A passage holding none of the chosen terms scores at most the sum of that
+        over the terms left out; one the candidate ranking cut off at most ``k1 + 1`` times its
+        ranking score (below the last candidate's) plus that sum. If the bound stays under the
+        ``n``-th best score found, the result is the exact BM25 top ``n``.
+        """
+        outside = sum(weights[t] * idf[t] * (self.k1 + 1.0) for t in left_out)
+        cut_off = (self.k1 + 1.0) * float(rows[-1][2]) if len(rows) >= self.pool else 0.0
+        # A cut-off candidate may also hold left-out terms; an outsider holds only those.
+        bound = cut_off + outside
+        if bound == 0.0:
+            return True  # every passage holding a query term was scored
+        return len(best) >= n and bound < best[n - 1]
 
     def coverages(self, terms: Sequence[str], chunk_ids: Iterable[str]) -> dict[str, float]:
         have = self._stored_terms(chunk_ids)

@@ -153,7 +153,9 @@ def test_statistics_stay_equal_to_a_recount(pg_engine: Engine, tmp_path: Path) -
 
 
 @pytest.mark.postgres
-def test_common_terms_do_not_widen_the_scan(pg_engine: Engine, tmp_path: Path) -> None:
+def test_common_terms_do_not_widen_the_scan_and_the_plan_says_when_it_is_exact(
+    pg_engine: Engine, tmp_path: Path
+) -> None:
     index = make_index(pg_engine, tmp_path / "chroma")
     chunks = [ChunkInput(f"kota layanan nomor{i}", position=i) for i in range(60)]
     chunks.append(ChunkInput("kota layanan reklame bangunan", position=60))
@@ -162,14 +164,18 @@ def test_common_terms_do_not_widen_the_scan(pg_engine: Engine, tmp_path: Path) -
     assert isinstance(store, PostgresKeywordStore)
     store.posting_budget = 10
     hits = index.search("reklame kota", k=5, mode="keyword")
-    assert hits[0].text == "kota layanan reklame bangunan"
-    assert store.last_plan == {"terms": 1, "postings": 1, "candidates": 1}
+    assert [h.text for h in hits] == ["kota layanan reklame bangunan"]
+    # Other "kota" passages belong in an exact top 5: the plan says it is not exact.
+    assert store.last_plan == {"terms": 1, "postings": 1, "candidates": 1, "exact": 0}
+    assert len(store.search(["reklame", "kota"], 1, None)) == 1
+    assert store.last_plan["exact"] == 1  # no "kota"-only passage can beat the best one
     # When every term is common, the rarest one still chooses the candidates.
     assert index.search("kota", k=5, mode="keyword")
     assert store.last_plan["terms"] == 1 and store.last_plan["candidates"] == 61
     store.posting_budget = 1000
-    index.search("reklame kota", k=5, mode="keyword")
-    assert store.last_plan == {"terms": 2, "postings": 62, "candidates": 61}
+    hits = index.search("reklame kota", k=5, mode="keyword")
+    assert len(hits) == 5 and hits[0].text == "kota layanan reklame bangunan"
+    assert store.last_plan == {"terms": 2, "postings": 62, "candidates": 61, "exact": 1}
     index.close()
 
 
