@@ -21,9 +21,10 @@ A query runs in two steps, one round trip:
    ``kb_term_stats`` (document frequency per term) and ``kb_index_meta`` counters (live
    passages, total and distinct terms), updated in the transaction that writes the chunks.
 
-On the TyDi corpus the result equals the in-process BM25 (docs/retrieval.md); on the synthetic
-100,000-passage corpus it holds 99.7 % of the exact BM25 top 10 (``bench.scale --exactness``):
-what it misses are passages whose repeated terms the first step cannot see.
+How close this stays to the exact in-process BM25 is measured, not assumed: on TyDi QA and on
+synthetic corpora up to 100,000 passages (``bench.pg_keyword``, ``bench.scale --exactness``;
+docs/retrieval.md). What it can miss are passages whose repeated terms the first step cannot
+see, or that hold only terms beyond the posting budget.
 """
 
 from __future__ import annotations
