@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from conversations.locks import AdvisoryLocks, LocalLocks, lock_id, locks_for
 from core.clock import FixedClock
 from core.db import make_engine, make_session_factory
+from services import Services
 from services.conversations import ConversationService, ThreadView
 from tests.conftest import create_schema
 
@@ -160,3 +161,16 @@ def test_advisory_locks_exclude_other_workers_and_go_with_their_connection(
         one.close()
         two.close()
         engine.dispose()
+
+
+def test_the_health_check_shows_what_waits_in_the_inbox(
+    services: Services, clock: FixedClock
+) -> None:
+    from services.health import health_checks
+
+    services.conversations.receive(1, 5, 5, "{}")
+    services.conversations.receive(2, 6, 6, "{}")
+    services.conversations.begin(1, "vm:1:8081")
+    clock.advance(timedelta(seconds=60))
+    (inbox,) = [c for c in health_checks(services) if c.name == "inbox"]
+    assert inbox.ok and inbox.detail == "2 pending (oldest 60 s), 1 begun before"
