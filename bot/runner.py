@@ -22,7 +22,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.connection import webhook_secret
+from bot.connection import telegram_errors, webhook_secret
 from bot.dispatch import DISPATCHER_KEY, UpdateDispatcher, worker_name
 from bot.state import call
 from bot.webhook import WebhookServer
@@ -252,7 +252,11 @@ def run_bot(
     """Run one worker until SIGINT or SIGTERM (blocks).
 
     ``webhook``: ``None`` follows the settings (a webhook when ``SINERGI_WEBHOOK_URL`` is set).
+
+    Raises:
+        TelegramTokenRejected, TelegramUnavailable: at start-up (``getMe``), without the token.
     """
     use_webhook = bool(settings.webhook_url) if webhook is None else webhook
-    worker = BotWorker(services, settings, webhook=use_webhook, listen=listen, port=port)
-    asyncio.run(worker.run_until_signalled())
+    with telegram_errors(settings):
+        worker = BotWorker(services, settings, webhook=use_webhook, listen=listen, port=port)
+        asyncio.run(worker.run_until_signalled())

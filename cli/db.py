@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.text import Text
 
 from cli.context import get_ctx
 from services import database
@@ -15,7 +16,7 @@ def upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
     """Create or migrate the database schema to the newest version."""
     app_ctx = get_ctx(ctx)
     url, current = database.upgrade_configured(app_ctx.settings, revision)
-    app_ctx.console.print(f"[green]OK[/green] {url} @ {current}")
+    app_ctx.console.print(Text.assemble(("OK", "green"), f" {url} @ {current}"))
 
 
 @app.command("current")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,8 @@ app.add_typer(kb_ingest.app)
 def _where(app_ctx: AppContext, citation: Citation) -> str:
     parts = [p for p in (citation.section,) if p]
     if citation.page is not None:
-        parts.append(app_ctx.t("kb.page", page=citation.page))
+        pages = f"{citation.page}–{citation.page_end}" if citation.page_end else citation.page
+        parts.append(app_ctx.t("kb.page", page=pages))
     return ", ".join(parts)
 
 
@@ -36,6 +40,7 @@ def _citation_json(citation: Citation) -> dict[str, Any]:
         "title": citation.title,
         "section": citation.section,
         "page": citation.page,
+        "page_end": citation.page_end,
         "score": citation.score,
         "snippet": citation.snippet,
     }
@@ -103,7 +108,10 @@ def list_documents(
         return
     table = Table(title=app_ctx.t("kb.list.title"))
     for key in ("doc_id", "title", "app", "doc_type", "language", "chunks", "ingested_at"):
-        table.add_column(app_ctx.t(f"kb.col.{key}"))
+        # Ids in full (folded, never cut with "…"): `kb remove` needs them exactly.
+        table.add_column(
+            app_ctx.t(f"kb.col.{key}"), overflow="fold" if key == "doc_id" else "ellipsis"
+        )
     for d in docs:
         table.add_row(
             d.doc_id,
@@ -199,6 +207,42 @@ def gaps(
     app_ctx.console.print(table)
 
 
+@app.command("synonyms")
+def synonyms(
+    ctx: typer.Context,
+    add: list[str] = typer.Option(
+        None,
+        "--add",
+        help="Tambah kelompok: --add TPP --add 'tambahan penghasilan pegawai' / add a group.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Keluaran JSON."),
+) -> None:
+    """Domain synonyms and abbreviations: list them, or add a group (no release needed)."""
+    app_ctx = get_ctx(ctx)
+    service = app_ctx.services.knowledge
+    if add:
+        group = service.add_synonyms(add)
+        app_ctx.console.print(app_ctx.t("kb.synonyms.added", group=" | ".join(group)), markup=False)
+        return
+    bundled, user = service.synonyms()
+    if as_json:
+        print_json({"bundled": bundled, "user": user})
+        return
+    out = app_ctx.console
+    out.print(app_ctx.t("kb.synonyms.bundled") + ":", markup=False)
+    for group in bundled:
+        out.print("  " + " | ".join(group), markup=False, highlight=False)
+    out.print(
+        app_ctx.t("kb.synonyms.user", path=app_ctx.settings.synonyms_file) + ":", markup=False
+    )
+    for group in user:
+        out.print("  " + " | ".join(group), markup=False, highlight=False)
+
+
+def to_json_line(item: Mapping[str, object]) -> str:
+    return json.dumps(item, ensure_ascii=False) + "\n"
+
+
 _METRICS = (
     "mrr@10",
     "recall@1",
@@ -213,37 +257,61 @@ _METRICS = (
 @app.command("eval")
 def evaluate(
     ctx: typer.Context,
-    corpus: Path = typer.Option(..., "--corpus", help="BEIR corpus.jsonl"),
-    queries: Path = typer.Option(..., "--queries", help="BEIR queries.jsonl"),
-    qrels: Path = typer.Option(..., "--qrels", help="BEIR qrels .tsv"),
+    corpus: Path | None = typer.Option(None, "--corpus", help="BEIR corpus.jsonl"),
+    queries: Path | None = typer.Option(
+        None, "--queries", help="BEIR queries.jsonl (with `answers`: answer-level figures too)"
+    ),
+    qrels: Path | None = typer.Option(None, "--qrels", help="BEIR qrels .tsv"),
+    docs: Path | None = typer.Option(
+        None, "--docs", help="Folder of documents, ingested with the real pipeline."
+    ),
+    questions: Path | None = typer.Option(
+        None, "--questions", help="Questions about --docs (.jsonl: question, answers, doc...)."
+    ),
     k: int = typer.Option(10, "--k", min=1, max=100),
     unanswerable: Path | None = typer.Option(
         None, "--unanswerable", help="Questions without an answer in the corpus (.jsonl)."
     ),
+    cache: Path | None = typer.Option(
+        None,
+        "--cache",
+        help="Passage vectors kept between runs (default: DATA_DIR/eval-cache).",
+    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Embed everything afresh."),
+    details: Path | None = typer.Option(
+        None, "--details", help="With --docs: write every question's outcome here (.jsonl)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Keluaran JSON."),
 ) -> None:
-    """Index a BEIR corpus into a fresh index and report hybrid, BM25-only and dense-only."""
+    """Measure retrieval and answers: a BEIR corpus (--corpus --queries --qrels), or a folder
+    of documents and questions about them (--docs --questions)."""
     app_ctx = get_ctx(ctx)
+    beir = (corpus, queries, qrels)
+    domain = (docs, questions)
+    if (any(domain) and any(beir)) or not (all(beir) or all(domain)):
+        app_ctx.err_console.print(app_ctx.t("kb.eval.usage"), markup=False)
+        raise typer.Exit(int(ExitStatus.USAGE))
+    cache_dir = None if no_cache else (cache or app_ctx.settings.data_dir / "eval-cache")
+    if docs is not None and questions is not None:
+        _evaluate_documents(app_ctx, docs, questions, cache_dir, details, as_json)
+        return
+    assert corpus is not None and queries is not None and qrels is not None
     service = app_ctx.services.knowledge
     if as_json:
-        report = service.evaluate(corpus, queries, qrels, k=k, unanswerable=unanswerable)
+        report = service.evaluate(
+            corpus, queries, qrels, k=k, unanswerable=unanswerable, cache_dir=cache_dir
+        )
         print_json(report.as_dict())
         return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=app_ctx.err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("index", total=None)
-
-        def on_progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with _progress(app_ctx) as on_progress:
         report = service.evaluate(
-            corpus, queries, qrels, k=k, unanswerable=unanswerable, progress=on_progress
+            corpus,
+            queries,
+            qrels,
+            k=k,
+            unanswerable=unanswerable,
+            progress=on_progress,
+            cache_dir=cache_dir,
         )
     data = report.as_dict()
     table = Table(
@@ -264,3 +332,99 @@ def evaluate(
         app_ctx.console.print(
             app_ctx.t("kb.eval.abstention", rate=f"{report.abstention.rate:.1%}"), markup=False
         )
+    if report.answers is not None:
+        _print_answers(app_ctx, report.answers)
+
+
+@contextlib.contextmanager
+def _progress(app_ctx: AppContext) -> Iterator[Callable[[int, int], None]]:
+    with Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=app_ctx.err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("eval", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield on_progress
+
+
+_ANSWER_FIGURES = (
+    "answerable",
+    "answered_rate",
+    "hit_rate",
+    "chars_p50",
+    "cited_first_rate",
+    "section_rate",
+    "unanswerable",
+    "refusal_rate",
+    "latency_p50_ms",
+    "latency_p95_ms",
+)
+
+
+def _print_answers(app_ctx: AppContext, answers: Mapping[str, object]) -> None:
+    by_category = answers.get("by_category")
+    columns: dict[str, Mapping[str, object]] = {app_ctx.t("kb.col.all"): answers}
+    if isinstance(by_category, Mapping):
+        columns.update({str(name): figures for name, figures in by_category.items()})
+    table = Table(title=app_ctx.t("kb.eval.answers_title"))
+    table.add_column(app_ctx.t("kb.col.metric"))
+    for name in columns:
+        table.add_column(name)
+    for figure in _ANSWER_FIGURES:
+        if figure not in answers:
+            continue
+        row = [figure]
+        for figures in columns.values():
+            value = figures.get(figure, "") if isinstance(figures, Mapping) else ""
+            row.append(f"{value}")
+        table.add_row(*row)
+    app_ctx.console.print(table)
+
+
+def _evaluate_documents(
+    app_ctx: AppContext,
+    docs: Path,
+    questions: Path,
+    cache_dir: Path | None,
+    details: Path | None,
+    as_json: bool,
+) -> None:
+    from services.evaluation import evaluate_documents
+
+    settings = app_ctx.settings
+    knowledge = app_ctx.services.knowledge
+    if as_json:
+        report = evaluate_documents(settings, knowledge, docs, questions, cache_dir=cache_dir)
+    else:
+        with _progress(app_ctx) as on_progress:
+            report = evaluate_documents(
+                settings, knowledge, docs, questions, cache_dir=cache_dir, progress=on_progress
+            )
+    if details is not None:
+        details.write_text("".join(to_json_line(item) for item in report.details), encoding="utf-8")
+    if as_json:
+        print_json(report.as_dict())
+        return
+    app_ctx.console.print(
+        app_ctx.t(
+            "kb.eval.documents",
+            documents=report.documents,
+            chunks=report.chunks,
+            questions=report.questions,
+        ),
+        markup=False,
+    )
+    for failure in report.failed:
+        app_ctx.err_console.print(failure, markup=False)
+    if report.retrieval:
+        app_ctx.console.print(
+            "  ".join(f"{key} {value}" for key, value in report.retrieval.items()), markup=False
+        )
+    _print_answers(app_ctx, report.answers)

@@ -44,6 +44,7 @@ class _Unit:
     text: str
     kind: str
     page: int | None
+    label: str | None = None
 
 
 @dataclass
@@ -78,12 +79,20 @@ def chunk_blocks(
         body = "\n\n".join(u.text for u in open_chunk.units)
         section = SEPARATOR.join(open_chunk.path)
         prefix = SEPARATOR.join(p for p in (title, section) if p)
+        offset = len(prefix) + 2 if prefix else 0
+        anchors: list[tuple[int, int | None, str | None]] = []
+        for unit in open_chunk.units:
+            where = (unit.page, unit.label or section or None)
+            if not anchors or anchors[-1][1:] != where:
+                anchors.append((offset, *where))
+            offset += len(unit.text) + 2
         chunks.append(
             Chunk(
                 text=f"{prefix}\n\n{body}" if prefix else body,
                 section=section,
                 page=next((u.page for u in open_chunk.units if u.page is not None), None),
                 position=len(chunks),
+                anchors=tuple(anchors),
             )
         )
 
@@ -114,7 +123,7 @@ def chunk_blocks(
                 elif unit.kind == "paragraph" and last.kind.startswith("paragraph") and overlap:
                     tail = _tail(last.text, overlap)
                     if tail and len(tail) + 2 + len(unit.text) <= size:
-                        carried.append(_Unit(tail, "overlap", last.page))
+                        carried.append(_Unit(tail, "overlap", last.page, last.label))
                 emit(current)
                 current = _Open(path=current.path, units=carried)
             current.units.append(unit)
@@ -132,7 +141,7 @@ def _units(block: Block, size: int, overlap: int) -> Iterable[_Unit]:
         return
     if block.kind in ("list", "table", "code"):
         if len(text) <= size * WHOLE_FACTOR:
-            yield _Unit(text, block.kind, block.page)
+            yield _Unit(text, block.kind, block.page, block.label)
             return
         if block.kind == "list":
             pieces = _pack(_list_items(text), size)
@@ -141,14 +150,14 @@ def _units(block: Block, size: int, overlap: int) -> Iterable[_Unit]:
         else:
             pieces = _pack(_hard_split_lines(text.splitlines(), size), size)
         for piece in pieces:
-            yield _Unit(piece, block.kind, block.page)
+            yield _Unit(piece, block.kind, block.page, block.label)
         return
     if len(text) <= size:
-        yield _Unit(text, "paragraph", block.page)
+        yield _Unit(text, "paragraph", block.page, block.label)
         return
     for index, piece in enumerate(split_text(text, size, overlap)):
         # Pieces after the first already start with their own overlap.
-        yield _Unit(piece, "paragraph" if index == 0 else "paragraph+", block.page)
+        yield _Unit(piece, "paragraph" if index == 0 else "paragraph+", block.page, block.label)
 
 
 def split_text(text: str, size: int, overlap: int) -> list[str]:

@@ -7,6 +7,7 @@ original and calls the index.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingestion import scans
@@ -24,6 +25,8 @@ from ingestion.metadata import (
     title_from_filename,
 )
 from ingestion.ocr import PageProgress, TesseractOcr
+from ingestion.schemas import Block
+from ingestion.structure import find_regulation, structure_regulation
 from knowledge_base.schemas import ChunkInput, DocumentInput
 
 
@@ -68,15 +71,27 @@ def prepare(
         )
     loaded = scans.load(filename, data, ocr, progress=ocr_progress)
     declared = loaded.declared
+    blocks: Sequence[Block] = loaded.blocks
+    body = "\n".join(b.text for b in blocks[:200])
+    # A regulation is rebuilt along its BAB/Pasal/ayat structure and named as it is cited.
+    structured = structure_regulation(blocks)
+    regulation = find_regulation(body) if structured is not None else None
+    if structured is not None:
+        blocks = structured
     title = (
-        title or declared.get("title") or loaded.title or title_from_filename(filename)
+        title
+        or declared.get("title")
+        or (regulation.title if regulation else None)
+        or loaded.title
+        or title_from_filename(filename)
     ).strip()
     title = title[:200]
-    body = "\n".join(b.text for b in loaded.blocks[:200])
     chosen_type = normalize_doc_type(doc_type or declared.get("doc_type") or declared.get("type"))
     if chosen_type is not None and chosen_type not in DOC_TYPES:
         raise InvalidDocType(filename, doc_type=chosen_type, choices=", ".join(DOC_TYPES))
-    chunks = chunk_blocks(loaded.blocks, title, size=chunk_size, overlap=chunk_overlap)
+    if chosen_type is None and structured is not None:
+        chosen_type = "regulation"
+    chunks = chunk_blocks(blocks, title, size=chunk_size, overlap=chunk_overlap)
     if not chunks:
         raise NoText(filename)
     document = DocumentInput(
@@ -96,7 +111,7 @@ def prepare(
     )
     return PreparedDocument(
         document,
-        tuple(ChunkInput(c.text, c.section or None, c.page, c.position) for c in chunks),
+        tuple(ChunkInput(c.text, c.section or None, c.page, c.position, c.anchors) for c in chunks),
         page_count=loaded.page_count,
     )
 

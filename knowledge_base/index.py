@@ -22,11 +22,13 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Integer, String, cast, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
@@ -41,10 +43,16 @@ from knowledge_base.fusion import (
     fusion_for,
     judge,
 )
+from knowledge_base.judge import judge_for
 from knowledge_base.keyword import TERMS_VERSION, TextNormalizer
 from knowledge_base.keyword_store import InProcessKeywordStore, KeywordStore
+from knowledge_base.lexicon import LexiconSource
 from knowledge_base.models import REVISION_META, KbChunk, KbDocument, KbIndexMeta, KbQuestion
+from knowledge_base.query import Query, QueryRewriter
+from knowledge_base.question import TYPE_WORDS, question_type
+from knowledge_base.rerank import Reranker, rerank
 from knowledge_base.schemas import (
+    Anchor,
     ChunkInput,
     DocumentInfo,
     DocumentInput,
@@ -80,6 +88,22 @@ def chunk_ids(doc_id: str, texts: Iterable[str]) -> list[str]:
     return out
 
 
+def _ensure_meta(s: Session, key: str, value: str) -> None:
+    """Create the meta row ``key`` unless it exists, in one statement: a concurrent first
+    write (another process's first ingest) cannot make it fail with a duplicate key."""
+    dialect = s.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        s.execute(
+            insert(KbIndexMeta)
+            .values(key=key, value=value)
+            .on_conflict_do_nothing(index_elements=[KbIndexMeta.key])
+        )
+    elif s.get(KbIndexMeta, key) is None:  # pragma: no cover - only SQLite and PostgreSQL run
+        s.add(KbIndexMeta(key=key, value=value))
+        s.flush()
+
+
 def _info(row: KbDocument) -> DocumentInfo:
     return DocumentInfo(
         doc_id=row.doc_id,
@@ -96,6 +120,23 @@ def _info(row: KbDocument) -> DocumentInfo:
         chunk_count=row.chunk_count,
         ingested_at=row.ingested_at,
     )
+
+
+def _anchors_json(anchors: Sequence[Anchor]) -> list[list[Any]] | None:
+    return [list(a) for a in anchors] or None
+
+
+def _anchors(stored: Any) -> tuple[Anchor, ...]:
+    """Anchors as stored (JSON lists), tolerant of rows written without them."""
+    if not isinstance(stored, list):
+        return ()
+    out: list[Anchor] = []
+    for item in stored:
+        if isinstance(item, list) and len(item) == 3 and isinstance(item[0], int):
+            page = item[1] if isinstance(item[1], int) else None
+            section = item[2] if isinstance(item[2], str) else None
+            out.append((item[0], page, section))
+    return tuple(out)
 
 
 def keyword_store_for(session_factory: sessionmaker[Session], where: str = "auto") -> KeywordStore:
@@ -128,6 +169,10 @@ class KnowledgeIndex:
         clock: Clock | None = None,
         fusion: FusionConfig | None = None,
         normalizer: TextNormalizer | None = None,
+        lexicon: LexiconSource | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 20,
+        rerank_weight: float = 0.5,
         keyword_store: KeywordStore | None = None,
         batch_size: int = 32,
     ) -> None:
@@ -137,13 +182,35 @@ class KnowledgeIndex:
         self.clock: Clock = clock or SystemClock()
         self.model_id = model_id(embeddings)
         self.fusion = fusion if fusion is not None else fusion_for(self.model_id)
+        self.judge = judge_for(self.model_id)
         self.normalizer = normalizer or TextNormalizer()
+        self.lexicon = lexicon if lexicon is not None else LexiconSource()
+        self._rewriter = QueryRewriter(self.normalizer)
+        self.reranker = reranker
+        self.rerank_top_n = rerank_top_n
+        self.rerank_weight = rerank_weight
         self.batch_size = batch_size
         self._lock = threading.RLock()
         self.keywords: KeywordStore = keyword_store or keyword_store_for(session_factory)
         self._revision = -1
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}
         self._matrices: dict[SearchFilters, tuple[list[str], npt.NDArray[np.float32]]] = {}
+
+    def options(self) -> dict[str, Any]:
+        """The query settings of this index, to open another index that answers the same way
+        (an evaluation's scratch index)."""
+        return {
+            "normalizer": self.normalizer,
+            "lexicon": self.lexicon,
+            "reranker": self.reranker,
+            "rerank_top_n": self.rerank_top_n,
+            "rerank_weight": self.rerank_weight,
+        }
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """The database the index (and the question log beside it) lives in."""
+        return self._sf
 
     # ------------------------------------------------------------------ documents
     def document(self, doc_id: str) -> DocumentInfo | None:
@@ -241,6 +308,7 @@ class KnowledgeIndex:
                     existing.position = chunk.position
                     existing.section = chunk.section
                     existing.page = chunk.page
+                    existing.anchors = _anchors_json(chunk.anchors)
                     continue
                 terms = " ".join(self.normalizer.terms(chunk.text))
                 added_terms.append(terms)
@@ -253,6 +321,7 @@ class KnowledgeIndex:
                         page=chunk.page,
                         text=chunk.text,
                         terms=terms,
+                        anchors=_anchors_json(chunk.anchors),
                     )
                 )
             self.keywords.record_write(s, added=added_terms, removed=removed_terms)
@@ -333,29 +402,31 @@ class KnowledgeIndex:
         return row.value if row is not None else None
 
     def _bump_revision(self, s: Session) -> int:
-        row = s.get(KbIndexMeta, REVISION_META, with_for_update=True)
-        if row is None:
-            row = KbIndexMeta(key=REVISION_META, value="1")
-            s.add(row)
-            s.flush()
-            return 1
-        row.value = str(int(row.value) + 1)
-        return int(row.value)
+        # One UPDATE computes the new value in the database: two writers (two processes'
+        # first ingest) each get their own revision, and the row lock orders them.
+        _ensure_meta(s, REVISION_META, "0")
+        value = KbIndexMeta.value
+        s.execute(
+            update(KbIndexMeta)
+            .where(KbIndexMeta.key == REVISION_META)
+            .values(value=cast(cast(value, Integer) + 1, String))
+            # "fetch": a row this session already loaded is refreshed, not left stale
+            .execution_options(synchronize_session="fetch")
+        )
+        return int(s.scalar(select(value).where(KbIndexMeta.key == REVISION_META)) or 0)
 
     def _record_model(self, s: Session) -> None:
+        _ensure_meta(s, MODEL_META, self.model_id)
         row = s.get(KbIndexMeta, MODEL_META)
-        if row is None:
-            s.add(KbIndexMeta(key=MODEL_META, value=self.model_id))
-        elif row.value != self.model_id:
+        if row is not None and row.value != self.model_id:
             # Only reachable when the index was emptied: adopt the new model.
             row.value = self.model_id
 
     def _record_terms_version(self, s: Session) -> None:
+        # A first document, or stored terms that _refresh_terms has just brought up to date.
+        _ensure_meta(s, TERMS_META, TERMS_VERSION)
         row = s.get(KbIndexMeta, TERMS_META)
-        if row is None:
-            # A first document, or stored terms that _refresh_terms has just brought up to date.
-            s.add(KbIndexMeta(key=TERMS_META, value=TERMS_VERSION))
-        else:
+        if row is not None:
             row.value = TERMS_VERSION
 
     def _refresh_terms(self) -> None:
@@ -481,36 +552,65 @@ class KnowledgeIndex:
         coverage (see ``FusionConfig.english_tentative_dense``).
         """
         self._sync()
-        terms = self.normalizer.terms(query)
         if not query.strip():
             return SearchResult((), False)
+        rewritten = self.rewrite(query, language=language)
         cfg = self.fusion
         n = max(cfg.candidates, k)
         allowed = self.keywords.live_count(filters)
         if allowed == 0:
-            return SearchResult((), False)
+            return SearchResult((), False, query=rewritten)
         keyword: dict[str, float] = {}
-        if mode != "dense" and terms:
-            keyword = self.keywords.search(terms, n, filters)
+        if mode != "dense" and rewritten.weights:
+            keyword = self.keywords.search(rewritten.weights, n, filters)
         dense: dict[str, float] = {}
         if mode != "keyword":
-            dense = self._dense(query, n, allowed, filters)
-        coverage = self.keywords.coverages(terms, set(dense) | set(keyword))
+            dense = self._dense(rewritten.text, n, allowed, filters)
+        if mode == "dense":
+            keyword = {}
+        # Words that only say what kind of answer is wanted ("cara", "batas waktu") need not
+        # stand in the passage (as in the answer checks, knowledge_base.question.TYPE_WORDS).
+        asked = set(self.normalizer.terms(TYPE_WORDS.get(question_type(rewritten.text), "")))
+        pairs = [p for p in rewritten.concept_pairs if not set(p[0]) <= asked]
+        coverage = self.keywords.concept_coverages(
+            pairs or rewritten.concept_pairs, set(dense) | set(keyword)
+        )
         # The single-search modes are the baselines: no coverage bonus in their ranking.
         ranking = cfg if mode == "hybrid" else replace(cfg, coverage_weight=0.0)
         fused = fuse(dense, keyword, coverage=coverage, config=ranking)
-        top = fused[:k]
+        rerank_pool = self.rerank_top_n if self.reranker is not None and mode == "hybrid" else 0
+        top = fused[: max(k, rerank_pool)]
         if not top:
-            return SearchResult((), False)
+            return SearchResult((), False, query=rewritten)
         hits = self._hits(top)
+        if hits and rerank_pool:
+            assert self.reranker is not None
+            scores = self.reranker.score(rewritten.text, [h.text for h in hits])
+            hits = rerank(hits, scores, weight=self.rerank_weight)
+        hits = hits[:k]
         if not hits:
-            return SearchResult((), False)
+            return SearchResult((), False, query=rewritten)
         lowest = min(dense.values()) if dense else None
         top_dense = hits[0].dense_score if hits[0].dense_score is not None else lowest
         confident, tentative = judge(
             hits[0].score, hits[0].coverage, cfg, top_dense, language=language
         )
-        return SearchResult(tuple(hits), confident, tentative)
+        return SearchResult(tuple(hits), confident, tentative, query=rewritten)
+
+    def rewrite(self, question: str, *, language: str | None = None) -> Query:
+        """``question`` as the searches read it: formal words, typos corrected against this
+        index's vocabulary, synonyms (see :mod:`knowledge_base.query`)."""
+        self._sync()
+        keywords = self.keywords
+        keywords.prefetch(self.normalizer.terms(question))  # one round trip, not one per word
+        return self._rewriter.rewrite(
+            question,
+            self.lexicon.current(),
+            known=lambda term: keywords.df(term) > 0,
+            candidates=keywords.terms_like,
+            frequency=keywords.df,
+            language=language,
+        )
 
     def _dense(
         self,
@@ -576,6 +676,7 @@ class KnowledgeIndex:
                         KbChunk.section,
                         KbChunk.page,
                         KbChunk.position,
+                        KbChunk.anchors,
                         KbDocument.title,
                         KbDocument.app,
                         KbDocument.doc_type,
@@ -606,6 +707,7 @@ class KnowledgeIndex:
                     doc_type=row.doc_type,
                     language=row.language,
                     coverage=round(f.coverage, 6),
+                    anchors=_anchors(row.anchors),
                 )
             )
         return hits
@@ -629,6 +731,27 @@ class KnowledgeIndex:
         """The BM25 terms of ``text`` (for grouping questions and similar uses)."""
         return self.normalizer.terms(text)
 
+    def knows(self, term: str) -> bool:
+        """Whether any indexed passage holds ``term``."""
+        return self.keywords.df(term) > 0
+
+    def known_concepts(
+        self, query: Query
+    ) -> list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]:
+        """The question's concepts the index can check: those with an alternative whose terms
+        it knows (an English word against Indonesian documents cannot be checked)."""
+        keywords = self.keywords
+        keywords.prefetch(t for pair in query.concept_pairs for alt in pair[1] for t in alt)
+        return [
+            pair
+            for pair in query.concept_pairs
+            if any(alt and all(keywords.df(t) > 0 for t in alt) for alt in pair[1])
+        ]
+
+    def coverages(self, query: Query, chunk_ids: Iterable[str]) -> dict[str, float]:
+        """The share of ``query``'s concepts each chunk holds (see ``concept_coverages``)."""
+        return self.keywords.concept_coverages(query.concept_pairs, chunk_ids)
+
     def close(self) -> None:
         """Release the vector store's client."""
         self.store.close()
@@ -647,7 +770,14 @@ def build_index(
     client = make_client(chroma_url=settings.chroma_url, chroma_dir=settings.chroma_dir)
     store = VectorStore(client, settings.collection, emb)
     config = fusion if fusion is not None else fusion_for(model_id(emb))
+    lexicon = LexiconSource(settings.synonyms_file)
     keywords = keyword_store_for(session_factory, settings.keyword_index)
     return KnowledgeIndex(
-        session_factory, emb, store, clock=clock, fusion=config, keyword_store=keywords
+        session_factory,
+        emb,
+        store,
+        clock=clock,
+        fusion=config,
+        lexicon=lexicon,
+        keyword_store=keywords,
     )

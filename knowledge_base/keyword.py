@@ -16,7 +16,7 @@ import re
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -34,13 +34,26 @@ _EXTRA_WORDS = (
     "mengapakah nya pun"
 )
 _EXTRA_STOPWORDS = frozenset(_EXTRA_WORDS.split())
-_KEEP = frozenset({"tidak", "bukan", "belum", "tanpa", "tahun", "bulan", "hari"})
+# Words Sastrawi's general-purpose list drops that carry meaning in this domain: "kerja sama
+# daerah" must keep "kerja sama", "Kesepakatan Bersama" its "bersama", "pihak ketiga" its
+# "pihak", "paling lama 3 hari" its figures and units; negations change what is asked.
+_KEEP_WORDS = (
+    "tidak bukan belum tanpa tahun bulan hari kali lama lamanya paling awal akhir berakhir "
+    "terakhir kerja bekerja dikerjakan mengerjakan sama bersama bersama-sama sama-sama sesama "
+    "saling satu dua tiga empat lima pertama kedua kelima setengah jumlah berjumlah pukul "
+    "tempat pihak bagian harus boleh perlu wajib cara lebih kurang luar masuk keluar khusus "
+    "baru besar kecil lanjut jawab orang umum"
+)
+_KEEP = frozenset(_KEEP_WORDS.split())
+_REDUPLICATED_DIGIT = re.compile(r"^([a-z]{3,})2$")
 
-TERMS_VERSION = "2"
+TERMS_VERSION = "3"
 """Changes whenever :meth:`TextNormalizer.terms` would give different terms for the same text.
 
 1: the first normalisation. 2: accents folded, only ASCII words go to Sastrawi (it turned
 "pokémon" into the single term "pok mon", which the stored, space-joined terms split in two).
+3: domain words kept (kerja, sama, bersama, pihak, numbers...); a short prefix joined to its
+word as well ("e-RK" -> "erk", "rk"), and informal reduplication read ("bentuk2" -> "bentuk").
 """
 
 
@@ -89,9 +102,13 @@ class TextNormalizer:
                 if len(parts) == 2 and parts[0] == parts[1]:
                     out.append(parts[0])
                     continue
+                if len(parts) == 2 and len(parts[0]) <= 2 and parts[1]:
+                    # "e-RK" and "eRK", "e-budgeting" and "ebudgeting" must meet.
+                    out.append(parts[0] + parts[1])
                 out.extend(p for p in parts if p)
                 continue
-            out.append(word.replace("'", ""))
+            twice = _REDUPLICATED_DIGIT.match(word)
+            out.append(twice.group(1) if twice else word.replace("'", ""))
         return out
 
     def stem(self, word: str) -> str:
@@ -113,6 +130,17 @@ class TextNormalizer:
         """The BM25 terms of ``text`` in order (repeats kept: they are the term frequencies)."""
         stop = self._stopwords
         return [self.stem(w) for w in self.words(text) if w not in stop]
+
+    def is_stopword(self, word: str) -> bool:
+        return word in self._stopwords
+
+    @cached_property
+    def root_words(self) -> frozenset[str]:
+        """Sastrawi's dictionary of Indonesian root words (a real word is not a typo)."""
+        from importlib import resources
+
+        text = resources.files("Sastrawi").joinpath("Stemmer/data/kata-dasar.txt").read_text()
+        return frozenset(w.strip() for w in text.split() if w.strip())
 
     def signature(self, text: str) -> str:
         """The distinct terms of ``text``, sorted: what logged questions are grouped by."""
@@ -152,6 +180,8 @@ class KeywordIndex:
         self._alive = np.zeros(_INITIAL_SLOTS, dtype=bool)
         self._total_len = 0.0
         self._live = 0
+        self._buckets: dict[str, list[str]] = {}
+        self._buckets_version = -1
 
     # ------------------------------------------------------------------ updates
     def __len__(self) -> int:
@@ -251,15 +281,16 @@ class KeywordIndex:
     def alive_mask(self) -> npt.NDArray[np.bool_]:
         return self._alive[: self.capacity]
 
-    def scores(self, terms: Iterable[str]) -> npt.NDArray[np.float32]:
-        """BM25 score of every slot (dead slots score 0)."""
+    def scores(self, terms: Iterable[str] | Mapping[str, float]) -> npt.NDArray[np.float32]:
+        """BM25 score of every slot (dead slots score 0); a mapping weighs each term."""
         n_slots = self.capacity
         out = np.zeros(n_slots, dtype=np.float32)
         if not self._live:
             return out
         avgdl = self._total_len / self._live or 1.0
         k1, b = self.k1, self.b
-        for term, qtf in Counter(terms).items():
+        weights = dict(terms) if isinstance(terms, Mapping) else Counter(terms)
+        for term, qtf in weights.items():
             tid = self._vocab.get(term)
             if tid is None or self._df[tid] <= 0:
                 continue
@@ -277,13 +308,27 @@ class KeywordIndex:
         tid = self._vocab.get(term)
         return self._df[tid] if tid is not None else 0
 
+    def terms_like(self, first: str) -> list[str]:
+        """Indexed terms starting with ``first`` (typo candidates share their first letter)."""
+        if self._buckets_version != len(self._vocab):
+            buckets: dict[str, list[str]] = {}
+            for term in self._vocab:
+                buckets.setdefault(term[:1], []).append(term)
+            self._buckets = buckets
+            self._buckets_version = len(self._vocab)
+        # Terms whose chunks were all removed stay until the next rebuild: a correction to
+        # one of them finds nothing, which is harmless, and filtering here would cost a
+        # Python loop per misspelt word.
+        return self._buckets.get(first, [])
+
     def search(
         self,
-        terms: Sequence[str],
+        terms: Sequence[str] | Mapping[str, float],
         k: int,
         allowed: npt.NDArray[np.bool_] | None = None,
     ) -> list[KeywordHit]:
-        """The ``k`` best chunks for the query terms; ``allowed`` masks slots (filters)."""
+        """The ``k`` best chunks for the query terms (or term -> weight); ``allowed`` masks
+        slots (filters)."""
         scores = self.scores(terms)
         if allowed is not None:
             scores = scores * allowed[: len(scores)]
@@ -323,6 +368,39 @@ class KeywordIndex:
                 continue
             have = set(tids.tolist())
             out[cid] = sum(w for tid, w in weights if tid in have) / total
+        return out
+
+    def concept_coverages(
+        self,
+        concepts: Sequence[tuple[Sequence[str], Sequence[Sequence[str]]]],
+        chunk_ids: Iterable[str],
+    ) -> dict[str, float]:
+        """IDF-weighted share of the question's concepts present in each chunk.
+
+        A concept is ``(own terms, alternatives)``: it weighs what its own terms weigh and
+        counts as present when every term of one alternative is in the chunk ("tambahan
+        penghasilan pegawai" is present in a chunk that says "TPP").
+        """
+        prepared: list[tuple[float, list[set[int]]]] = []
+        for own, alternatives in concepts:
+            weight = sum(self.idf(t) for t in set(own))
+            alts = []
+            for alt in alternatives:
+                ids = {self._vocab.get(t, -1) for t in alt}
+                if -1 not in ids:
+                    alts.append(ids)
+            prepared.append((weight, alts))
+        total = sum(w for w, _ in prepared)
+        out: dict[str, float] = {}
+        for cid in chunk_ids:
+            slot = self._slot_of.get(cid)
+            tids = self._slot_terms[slot] if slot is not None else None
+            if tids is None or not total:
+                out[cid] = 0.0
+                continue
+            have = set(tids.tolist())
+            found = sum(w for w, alts in prepared if any(a <= have for a in alts))
+            out[cid] = found / total
         return out
 
     # ------------------------------------------------------------------ snapshot

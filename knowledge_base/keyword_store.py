@@ -18,7 +18,7 @@ Both score with the same BM25 (k1 = 1.2, b = 0.75) over the same stored terms
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +33,8 @@ from knowledge_base.schemas import SearchFilters
 
 QueryTerms = Sequence[str] | Mapping[str, float]
 """A query's terms in order (repeats count), or term -> weight."""
+Concept = tuple[Sequence[str], Sequence[Sequence[str]]]
+"""A question's concept: its own terms, and the alternatives (term sequences) that stand for it."""
 
 
 def same_filter_value(wanted: str | None, value: str | None) -> bool:
@@ -83,11 +85,23 @@ class KeywordStore(Protocol):
     def coverages(self, terms: Sequence[str], chunk_ids: Iterable[str]) -> dict[str, float]:
         """IDF-weighted share of the query's distinct terms present in each chunk."""
 
+    def concept_coverages(
+        self, concepts: Sequence[Concept], chunk_ids: Iterable[str]
+    ) -> dict[str, float]:
+        """IDF-weighted share of the question's concepts present in each chunk (see
+        :meth:`knowledge_base.keyword.KeywordIndex.concept_coverages`)."""
+
     def df(self, term: str) -> int:
         """In how many live passages ``term`` occurs."""
 
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of ``term``."""
+
+    def terms_like(self, first: str) -> Sequence[str]:
+        """Indexed terms starting with ``first`` (the candidates of a typo correction)."""
+
+    def prefetch(self, terms: Iterable[str]) -> None:
+        """About to ask ``df`` of these terms: a store that asks a database asks once."""
 
     def record_write(self, session: Session, added: Sequence[str], removed: Sequence[str]) -> None:
         """Passages' stored terms (space-joined) were added and removed in this transaction."""
@@ -216,10 +230,22 @@ class InProcessKeywordStore:
 
     # ------------------------------------------------------------------ keyword search
     def search(self, terms: QueryTerms, n: int, filters: SearchFilters | None) -> dict[str, float]:
-        query = list(terms) if isinstance(terms, Mapping) else terms
         with self._lock:
-            hits = self._keyword.search(query, n, allowed=self._mask(filters))
+            hits = self._keyword.search(terms, n, allowed=self._mask(filters))
         return {h.chunk_id: h.score for h in hits}
+
+    def concept_coverages(
+        self, concepts: Sequence[Concept], chunk_ids: Iterable[str]
+    ) -> dict[str, float]:
+        with self._lock:
+            return self._keyword.concept_coverages(concepts, chunk_ids)
+
+    def terms_like(self, first: str) -> Sequence[str]:
+        with self._lock:
+            return self._keyword.terms_like(first)
+
+    def prefetch(self, terms: Iterable[str]) -> None:
+        """Nothing to fetch: every term is in memory."""
 
     def coverages(self, terms: Sequence[str], chunk_ids: Iterable[str]) -> dict[str, float]:
         with self._lock:
@@ -262,3 +288,31 @@ def coverage_of(
     return {
         cid: sum(idf[t] for t in distinct if t in present) / total for cid, present in have.items()
     }
+
+
+def concept_coverage_of(
+    concepts: Sequence[Concept],
+    have: Mapping[str, Collection[str]],
+    idf: Callable[[str], float],
+    known: Callable[[str], bool],
+) -> dict[str, float]:
+    """:meth:`KeywordStore.concept_coverages` over each chunk's term set (``have``).
+
+    A concept weighs what its own terms weigh (IDF) and counts as present when every term of
+    one of its alternatives is in the chunk; alternatives holding a term no passage has never
+    count (as in :meth:`knowledge_base.keyword.KeywordIndex.concept_coverages`).
+    """
+    prepared: list[tuple[float, list[set[str]]]] = []
+    for own, alternatives in concepts:
+        weight = sum(idf(t) for t in set(own))
+        alts = [set(alt) for alt in alternatives if all(known(t) for t in alt)]
+        prepared.append((weight, alts))
+    total = sum(w for w, _ in prepared)
+    out: dict[str, float] = {}
+    for cid, present in have.items():
+        if not total:
+            out[cid] = 0.0
+            continue
+        terms = present if isinstance(present, set | frozenset) else set(present)
+        out[cid] = sum(w for w, alts in prepared if any(a <= terms for a in alts)) / total
+    return out

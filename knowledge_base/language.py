@@ -23,6 +23,10 @@ def detect_language(text: str, default: str = "id") -> str:
     words = _WORD.findall(text.lower())
     id_votes = sum(w in _ID for w in words)
     en_votes = sum(w in _EN for w in words)
+    # One stray word ("I", "a") in a two-word message is no reason to answer in another
+    # language than the asker's.
+    if abs(id_votes - en_votes) < 2 and len(words) < 3:
+        return default
     if id_votes > en_votes:
         return "id"
     if en_votes > id_votes:

@@ -60,6 +60,9 @@ class KbChunk(Base):
     page: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     terms: Mapped[str] = mapped_column(Text, default="")
+    anchors: Mapped[list[list[Any]] | None] = mapped_column(JSON, default=None)
+    """``[[offset, page, section], ...]``: where each part of ``text`` stands (citations);
+    ``None`` for chunks indexed before anchors were kept."""
 
 
 # On PostgreSQL the chunk terms are also a tsvector under a GIN index: keyword search runs in
@@ -78,7 +81,7 @@ TSVECTOR_COLUMN = (
 )
 GIN_INDEX = "CREATE INDEX ix_kb_chunks_tsv ON kb_chunks USING gin (tsv)"
 
-# Alembic runs the same statements (migration 0004); these cover ``metadata.create_all``.
+# Alembic runs the same statements (migration 0005); these cover ``metadata.create_all``.
 for _statement in (TSVECTOR_FUNCTION, TSVECTOR_COLUMN, GIN_INDEX):
     event.listen(
         KbChunk.__table__,

@@ -40,7 +40,13 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge_base.keyword import top_k
-from knowledge_base.keyword_store import QueryTerms, coverage_of, distinct_terms
+from knowledge_base.keyword_store import (
+    Concept,
+    QueryTerms,
+    concept_coverage_of,
+    coverage_of,
+    distinct_terms,
+)
 from knowledge_base.models import REVISION_META, KbChunk, KbIndexMeta, KbTermStats
 from knowledge_base.schemas import SearchFilters
 
@@ -113,6 +119,7 @@ class PostgresKeywordStore:
         self._length = 0
         self._distinct = 0
         self._df: dict[str, int] = {}
+        self._buckets: dict[str, list[str]] = {}
         self._terms: OrderedDict[str, tuple[str, ...]] = OrderedDict()
         self._counts: dict[SearchFilters, int] = {}
         self.last_plan: dict[str, int] = {}
@@ -123,6 +130,7 @@ class PostgresKeywordStore:
         if previous < 0 and _meta(session, STATS_META) != STATS_VERSION:
             self._rebuild_once()
         self._df.clear()
+        self._buckets.clear()
         self._counts.clear()
         rows = dict(
             session.execute(
@@ -163,6 +171,28 @@ class PostgresKeywordStore:
 
     def df(self, term: str) -> int:
         return self._load_df([term])[term]
+
+    def prefetch(self, terms: Iterable[str]) -> None:
+        self._load_df(terms)
+
+    def terms_like(self, first: str) -> Sequence[str]:
+        """Indexed terms starting with ``first``, read once per index revision.
+
+        Only a question with a word the index does not know asks (a typo candidate), and
+        the answer is a slice of the vocabulary, not of the corpus.
+        """
+        bucket = self._buckets.get(first)
+        if bucket is None:
+            with self._sf() as s:
+                rows = s.execute(
+                    text("SELECT term, df FROM kb_term_stats WHERE left(term, 1) = :first"),
+                    {"first": first},
+                ).all()
+            bucket = [term for term, _ in rows]
+            if len(self._df) < 200_000:
+                self._df.update((term, int(df)) for term, df in rows)
+            self._buckets[first] = bucket
+        return bucket
 
     def idf(self, term: str) -> float:
         df = self.df(term)
@@ -314,6 +344,20 @@ class PostgresKeywordStore:
         for i in order:  # their coverage is asked next
             self._remember(ids[i], splits[i])
         return {ids[i]: scores[i] for i in order}
+
+    def concept_coverages(
+        self, concepts: Sequence[Concept], chunk_ids: Iterable[str]
+    ) -> dict[str, float]:
+        ids = list(chunk_ids)
+        have = self._stored_terms(ids)
+        self.prefetch(t for own, alts in concepts for t in (*own, *(x for a in alts for x in a)))
+        found = concept_coverage_of(
+            concepts,
+            {cid: set(terms) for cid, terms in have.items()},
+            self.idf,
+            lambda term: self.df(term) > 0,
+        )
+        return {cid: found.get(cid, 0.0) for cid in ids}
 
     def coverages(self, terms: Sequence[str], chunk_ids: Iterable[str]) -> dict[str, float]:
         have = self._stored_terms(chunk_ids)

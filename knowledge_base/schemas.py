@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from knowledge_base.query import Query
 
 SearchMode = Literal["hybrid", "dense", "keyword"]
 
@@ -30,14 +33,24 @@ class DocumentInput:
     media_type: str | None = None
 
 
+Anchor = tuple[int, int | None, str | None]
+"""``(offset, page, section)``: from ``offset`` in a chunk's text on, the text stands on this
+page, in this section or article ("Pasal 12 ayat (2)")."""
+
+
 @dataclass(frozen=True)
 class ChunkInput:
-    """One passage of a document; ``text`` already carries the "title > section" prefix."""
+    """One passage of a document; ``text`` already carries the "title > section" prefix.
+
+    ``anchors`` locate the parts of the text (see :data:`Anchor`), in offset order; without
+    them the whole chunk stands at ``page`` and ``section``.
+    """
 
     text: str
     section: str | None = None
     page: int | None = None
     position: int = 0
+    anchors: tuple[Anchor, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +98,11 @@ class SearchHit:
     language: str | None = None
     coverage: float = 0.0
     """Share of the query's (IDF-weighted) terms found in the passage, ``[0, 1]``."""
+    anchors: tuple[Anchor, ...] = ()
+    """Where the parts of ``text`` stand (page, section); empty for chunks indexed before
+    anchors were kept (the whole chunk then stands at ``page`` and ``section``)."""
+    rerank_score: float | None = None
+    """The blended score a configured cross-encoder ordered this hit by (else ``None``)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +113,8 @@ class SearchResult:
     confident: bool
     tentative: bool = False
     """Not confident, but close enough to show with a caveat (see ``fusion``)."""
+    query: Query | None = None
+    """The question as the searches read it (formal words, typos corrected, synonyms)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +129,10 @@ class Citation:
     score: float
     snippet: str
     chunk_id: str = ""
+    page_end: int | None = None
+    """The last page of the quoted text when it runs over more than one page."""
+    quotes: tuple[tuple[int, int], ...] = ()
+    """``(start, end)`` offsets of the quoted sentences in the cited passage's text."""
 
 
 @dataclass(frozen=True)

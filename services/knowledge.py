@@ -18,24 +18,36 @@ from knowledge_base.errors import (
     CitationNotFound,
     DocumentNotFound,
     EmptyQuestion,
+    InvalidSynonyms,
     QuestionNotFound,
+    QuestionTooLong,
 )
 from knowledge_base.evaluation import EvalReport, run_evaluation
 from knowledge_base.index import KnowledgeIndex
+from knowledge_base.judge import Verdict, judge_answer
 from knowledge_base.language import detect_language
 from knowledge_base.llm import LlmAnswerer
+from knowledge_base.question import MAX_QUESTION_CHARS, analyse, clean_message, find_question
 from knowledge_base.repository import KnowledgeRepository
 from knowledge_base.schemas import Citation, DocumentInfo, IndexCheck, SearchFilters, SearchHit
 from services.messages import catalog as services_catalog
 
-__all__ = ["Answer", "Citation", "DocumentInfo", "EvalReport", "Gap", "KnowledgeService", "Turn"]
+__all__ = [
+    "Answer",
+    "Citation",
+    "DocumentInfo",
+    "EvalReport",
+    "Gap",
+    "KnowledgeService",
+    "SourcePassage",
+    "Turn",
+]
 
 _FOLLOW_UP = (
     "itu tersebut ini nya dia mereka juga lagi lalu kemudian selanjutnya bagaimana dengan "
     "it that this they them those also then what about"
 )
 _FOLLOW_UP_WORDS = frozenset(_FOLLOW_UP.split())
-_MAX_QUESTION_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,16 @@ class Answer:
     citations: tuple[Citation, ...]
     confident: bool = True
     """``False`` for a tentative answer: relevant passages that may not answer exactly."""
+    text: str = ""
+    """The answer proper (with its ``[n]`` markers), without the notes around it."""
+
+
+@dataclass(frozen=True)
+class SourcePassage:
+    """A cited passage, with the ``(start, end)`` offsets of the sentences the answer quoted."""
+
+    text: str
+    quotes: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +119,18 @@ class KnowledgeService:
         self.top_k = top_k
         self._catalog = catalog
 
+    def over(self, index: KnowledgeIndex) -> KnowledgeService:
+        """The same service (settings, model, answerer) over another index and its database:
+        evaluations ask a scratch index through exactly the production path."""
+        return KnowledgeService(
+            index.session_factory,
+            index,
+            clock=self.clock,
+            llm=self.llm,
+            top_k=self.top_k,
+            catalog=self._catalog,
+        )
+
     @property
     def catalog(self) -> Catalog:
         return self._catalog or services_catalog()
@@ -120,11 +154,18 @@ class KnowledgeService:
                 referring question ("and for e-RK?") is searched together with the last one.
             asked_by: who asked (``"tg:123"``, ``"cli"``), kept in the question log.
         """
-        question = " ".join(question.split())[:_MAX_QUESTION_CHARS]
+        question = clean_message(question)
         normalizer = self.index.normalizer
-        terms = normalizer.terms(question)
         if not normalizer.words(question):
             raise EmptyQuestion()
+        extracted: str | None = None
+        if len(question) > MAX_QUESTION_CHARS:
+            # Never cut silently: answer the question the message holds, and say which.
+            extracted = find_question(question)
+            if extracted is None:
+                raise QuestionTooLong(length=len(question), limit=MAX_QUESTION_CHARS)
+            question = extracted
+        terms = normalizer.terms(question)
         lang = detect_language(question, default=language or "id")
         query = question
         if history:
@@ -133,8 +174,11 @@ class KnowledgeService:
             if _is_follow_up(terms, normalizer.words(question)):
                 query = f"{previous} {question}"
         result = self.index.retrieve(query, k=self.top_k, filters=filters, language=lang)
+        rewritten = result.query
+        info = analyse(rewritten.text if rewritten is not None else question)
         composed: ComposedAnswer | None = None
-        if result.confident or result.tentative:
+        verdict = Verdict(False, False)
+        if result.hits:
             hits = list(result.hits)
             if self.llm is not None:
                 # The model sees only the passages an answer may use, never the rest of the
@@ -142,19 +186,33 @@ class KnowledgeService:
                 composed = self.llm.answer(question, usable_hits(hits), language=lang)
             if composed is None:
                 composed = compose(
-                    query,
+                    rewritten.text if rewritten is not None else query,
                     hits,
                     terms=normalizer.terms,
                     idf=self.index.idf,
                     language=lang,
+                    concepts=self.index.known_concepts(rewritten) if rewritten else None,
+                    info=info,
                 )
-            if not composed.citations:
+            verdict = judge_answer(
+                result,
+                composed,
+                info,
+                terms=normalizer.terms,
+                known=self.index.knows,
+                synonyms=[c.alternatives for c in rewritten.concepts] if rewritten else (),
+                config=self.index.judge,
+            )
+            if not verdict.answer:
                 composed = None
         found = composed is not None
-        confident = found and result.confident
+        confident = found and verdict.confident
         text = self._render(composed, lang) if composed is not None else self._not_found(lang)
         if found and not confident:
             text = f"{self.catalog.t('kb.answer.tentative', lang)}\n\n{text}"
+        if extracted is not None:
+            note = self.catalog.t("kb.answer.extracted", lang, question=extracted)
+            text = f"{note}\n\n{text}"
         top = result.hits[0] if result.hits else None
         question_id = self._log(
             question=question,
@@ -173,6 +231,7 @@ class KnowledgeService:
             language=lang,
             citations=composed.citations if composed is not None else (),
             confident=confident,
+            text=composed.text if composed is not None else "",
         )
 
     def _render(self, composed: ComposedAnswer, lang: str) -> str:
@@ -214,6 +273,8 @@ class KnowledgeService:
                         "page": citation.page,
                         "score": citation.score,
                         "passage": passage,
+                        "page_end": citation.page_end,
+                        "quotes": [list(q) for q in citation.quotes],
                     }
                 )
         with self._sf.begin() as s:
@@ -239,13 +300,22 @@ class KnowledgeService:
     # ------------------------------------------------------------------ follow-ups
     def citation_passage(self, question_id: int, number: int) -> str:
         """The full passage behind citation ``number`` of an answer (as it was when answered)."""
+        return self.citation_source(question_id, number).text
+
+    def citation_source(self, question_id: int, number: int) -> SourcePassage:
+        """The passage behind citation ``number`` and where the quoted sentences stand in it."""
         with self._sf.begin() as s:
             citations = KnowledgeRepository(s).citations(question_id)
         if citations is None:
             raise QuestionNotFound(question_id=question_id)
         for citation in citations:
             if citation.get("number") == number:
-                return str(citation.get("passage", ""))
+                quotes = tuple(
+                    (int(q[0]), int(q[1]))
+                    for q in citation.get("quotes") or []
+                    if isinstance(q, list) and len(q) == 2
+                )
+                return SourcePassage(str(citation.get("passage", "")), quotes)
         raise CitationNotFound(question_id=question_id, number=number)
 
     def feedback(self, question_id: int, helpful: bool, *, user: str) -> None:
@@ -307,8 +377,10 @@ class KnowledgeService:
         k: int = 10,
         unanswerable: Path | None = None,
         progress: Callable[[int, int], None] | None = None,
+        cache_dir: Path | None = None,
     ) -> EvalReport:
-        """Index a BEIR corpus into a fresh scratch index (this model and fusion) and measure it."""
+        """Index a BEIR corpus into a fresh scratch index (this model and fusion) and measure it;
+        questions that carry ``answers`` also go through :meth:`ask` (answer-level figures)."""
         return run_evaluation(
             self.index.embeddings,
             corpus,
@@ -318,6 +390,8 @@ class KnowledgeService:
             unanswerable_path=unanswerable,
             fusion=self.index.fusion,
             progress=progress,
+            answerer=lambda index: self.over(index).ask,
+            cache_dir=cache_dir,
         )
 
     def warm_up(self) -> None:
@@ -330,6 +404,19 @@ class KnowledgeService:
         """Does every passage have its vector (after a restore)? ``repair`` fixes both ways;
         run it with the bot workers stopped, since an ingest in flight looks half-written."""
         return self.index.check(repair=repair, progress=progress)
+
+    # ------------------------------------------------------------------ synonyms
+    def synonyms(self) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+        """The synonym groups in force: (shipped with Sinergi, added by trainers)."""
+        source = self.index.lexicon
+        return source.bundled_groups(), source.user_groups()
+
+    def add_synonyms(self, expressions: Sequence[str]) -> tuple[str, ...]:
+        """Add a synonym group to the trainers' file; questions use it from the next one on."""
+        try:
+            return self.index.lexicon.add_group(expressions)
+        except ValueError as exc:
+            raise InvalidSynonyms(detail=str(exc)) from exc
 
     # ------------------------------------------------------------------ documents
     def list_documents(self) -> list[DocumentInfo]:

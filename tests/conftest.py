@@ -7,6 +7,11 @@ only: local fakes and the CI's PostgreSQL/Chroma servers, never the internet.
 from __future__ import annotations
 
 import os
+
+# The bundled model's OpenMP threads sleep at once between tasks in tests: test machines are
+# shared, where spinning threads multiply latency (docs/benchmarks.md). Set before the model
+# loads; an explicit environment still wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime

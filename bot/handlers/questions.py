@@ -28,7 +28,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot.auth import authorized, authorized_callback, deny, language_of, lookup, refusal
 from bot.callbacks import Callback
-from bot.formatting import escape, render_answer
+from bot.formatting import escape, render_answer, render_passage
 from bot.handlers.common import reply_html, send_html
 from bot.i18n import t, t_html
 from bot.keyboards import markup, on
@@ -54,7 +54,6 @@ HISTORY_TURNS = 3
 HISTORY_WINDOW = timedelta(minutes=30)  # an older exchange is not what a follow-up refers to
 HISTORY_KEY = "history"
 TYPING_REFRESH_S = 4.5
-MAX_QUESTION_CHARS = 1000
 
 
 def is_addressed(message: Message, bot_id: int, bot_username: str | None) -> bool:
@@ -89,7 +88,9 @@ async def question(update: Update, context: Context) -> None:
         return
     state = get_state(context)
     lang = user.language
-    text = strip_mention(message.text, context.bot.username)[:MAX_QUESTION_CHARS]
+    # The whole message goes to the service: a long paste is searched for its question (or
+    # the asker is asked to shorten it), never cut here without a word.
+    text = strip_mention(message.text, context.bot.username)
     if not text:
         await reply_html(update, context, t_html(f"help.{user.role}", lang))
         return
@@ -197,11 +198,12 @@ async def feedback(update: Update, context: Context, user: UserView, data: Callb
 async def show_source(update: Update, context: Context, user: UserView, data: Callback) -> None:
     state = get_state(context)
     number = data.int_arg(1)
-    passage = await call(
-        state.services.knowledge.citation_passage, _question_id(data.str_arg(0)), number
+    source = await call(
+        state.services.knowledge.citation_source, _question_id(data.str_arg(0)), number
     )
     text = t_html("source.header", user.language, number=str(number))
-    await reply_html(update, context, f"{text}\n<blockquote>{escape(passage)}</blockquote>")
+    body = render_passage(source.text, source.quotes)
+    await reply_html(update, context, f"{text}\n<blockquote>{body}</blockquote>")
 
 
 @authorized_callback(callbacks.ASK_TRAINER)  # may answer with an alert

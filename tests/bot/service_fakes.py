@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from knowledge_base.schemas import DocumentInfo
+from services.knowledge import SourcePassage
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,10 @@ class FakeKnowledge:
 
     def citation_passage(self, question_id: Any, number: int) -> str:
         return "Buka menu <Registrasi> & isi NIK."
+
+    def citation_source(self, question_id: Any, number: int) -> SourcePassage:
+        text = self.citation_passage(question_id, number)
+        return SourcePassage(text, ((text.index("isi"), len(text)),))
 
     def list_documents(self) -> list[DocumentInfo]:
         return list(self.documents)

@@ -159,3 +159,23 @@ def test_splitting_is_fast_enough_for_huge_answers() -> None:
     # a quadratic splitter would take minutes here).
     parts = split_message("<b>" + "kata " * 200_000 + "</b>")
     assert len(parts) > 200 and all(utf16_len(p) <= MAX_MESSAGE for p in parts)
+
+
+def test_a_quote_over_two_pages_is_cited_with_the_range() -> None:
+    from bot.formatting import render_citation
+
+    class Cited:
+        number, title, section, page, page_end = 1, "Panduan", "Izin", 2, 3
+
+    text = render_citation(Cited(), lambda key, **kw: f"hlm. {kw['page']}")
+    assert text.endswith("Izin, hlm. 2–3")
+
+
+def test_the_quoted_sentences_are_underlined_in_the_source() -> None:
+    from bot.formatting import render_passage
+
+    passage = "Satu <dua>. Tiga & empat. Lima."
+    start = passage.index("Tiga")
+    html = render_passage(passage, [(start, start + len("Tiga & empat."))])
+    assert html == "Satu &lt;dua&gt;. <u>Tiga &amp; empat.</u> Lima."
+    assert render_passage(passage, [(50, 60)]) == "Satu &lt;dua&gt;. Tiga &amp; empat. Lima."

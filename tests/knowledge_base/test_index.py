@@ -271,3 +271,16 @@ def test_check_finds_and_repairs_passages_without_vectors_and_orphans(
     assert fixed.repaired and fixed.consistent
     assert index.check() == IndexCheck(chunks=4, vectors=4, missing=0, orphans=0)
     assert lost in {h.chunk_id for h in index.search("izin usaha Perizinan", k=5, mode="dense")}
+
+
+def test_reindexing_the_same_text_rewrites_its_anchors(index: KnowledgeIndex) -> None:
+    from knowledge_base.schemas import ChunkInput, DocumentInput
+
+    doc = DocumentInput("pp", "PP 28/2018")
+    text = "PP 28/2018 > Pasal 2\n\n(1) Daerah diwakili gubernur.\n\n(2) Gubernur memberi kuasa."
+    index.replace_document(doc, [ChunkInput(text, "Pasal 2", 3, 0)])  # indexed before anchors
+    assert index.search("gubernur memberi kuasa", k=1)[0].anchors == ()
+    anchors = ((22, 3, "Pasal 2 ayat (1)"), (53, 4, "Pasal 2 ayat (2)"))
+    embedded = index.replace_document(doc, [ChunkInput(text, "Pasal 2", 3, 0, anchors)])
+    assert embedded == 0  # same text: not embedded again
+    assert index.search("gubernur memberi kuasa", k=1)[0].anchors == anchors

@@ -198,7 +198,7 @@ def test_an_index_from_before_the_statistics_gets_them_on_first_use(
 @pytest.mark.postgres
 def test_the_migration_fills_the_statistics_of_existing_chunks(pg_url: str, tmp_path: Path) -> None:
     engine = make_engine(pg_url)
-    database.upgrade(engine, "0003")
+    database.upgrade(engine, "0004")
     with engine.begin() as conn:
         conn.execute(
             text(

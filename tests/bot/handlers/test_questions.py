@@ -38,7 +38,10 @@ async def test_feedback_and_source_buttons(harness: BotHarness, fake_kb: FakeKno
     assert harness.knowledge.feedbacks == [(1, True, f"tg:{OFFICIAL}")]
     await harness.updates.press(OFFICIAL, reply.button("[1]")["callback_data"])
     source = harness.api.last(OFFICIAL)
-    assert "<blockquote>Buka menu &lt;Registrasi&gt; &amp; isi NIK.</blockquote>" in source.text
+    # The passage, escaped, with the sentence the answer quoted underlined.
+    assert (
+        "<blockquote>Buka menu &lt;Registrasi&gt; &amp; <u>isi NIK.</u></blockquote>" in source.text
+    )
     assert harness.api.problems() == []
 
 

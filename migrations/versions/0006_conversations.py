@@ -1,8 +1,8 @@
 """conversations shared by every bot worker: the update inbox, dialogs, user and chat data,
 the trainers' threads and rate events (they replace bot-state.pickle and in-memory limits)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30 09:50:46.934167
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import core.db
 
 
-revision: str = '0005'
-down_revision: str | Sequence[str] | None = '0004'
+revision: str = '0006'
+down_revision: str | Sequence[str] | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

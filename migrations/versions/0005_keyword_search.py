@@ -1,7 +1,7 @@
 """keyword search in PostgreSQL: chunk terms as a tsvector under a GIN index, term statistics
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 09:00:00
 
 On PostgreSQL, ``kb_chunks`` gains ``tsv`` (generated from the stored terms, lexemes taken as
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0003"
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,246 @@
+"""What a question asks for: its type, and the specifics an answer must match.
+
+The type says what the answer must state: ``berapa`` a number, ``kapan`` a time, ``siapa`` a
+person or body, ``dimana`` a place, ``bagaimana`` steps, ``syarat`` conditions, ``mengapa``
+a reason, ``yesno`` a ruling, ``apa`` a definition or a thing. The same rules read
+Indonesian (formal or, after normalisation, informal) and English questions.
+
+The specifics are the years, numbers and names the question is about ("THR 2019", "PP
+50/2008", "Forkopimda"): an answer about another year or another regulation does not answer
+it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+QuestionType = Literal[
+    "berapa", "kapan", "siapa", "dimana", "bagaimana", "syarat", "mengapa", "yesno", "apa"
+]
+
+_RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
+    (
+        "kapan",
+        re.compile(
+            r"\b(kapan(kah)?|(tanggal|tahun|bulan|hari|pukul|jam)\s+(berapa|apa)|sejak kapan|"
+            r"batas\s+waktu|tenggat|jatuh\s+tempo|deadline|by\s+when|"
+            r"(tiap|setiap)\s+(berapa|brp)|berapa\s+(bulan|tahun|minggu|hari)\s+sekali|"
+            r"when|what\s+(date|year|time|day)|how\s+often|in\s+which\s+year)\b"
+        ),
+    ),
+    (
+        "berapa",
+        re.compile(
+            r"\b(berapa(kah)?|how\s+(many|much|long|far|old|large|big|high)|"
+            r"what\s+(percentage|amount|number|share)|maksimal|minimal|paling\s+(lama|banyak|"
+            r"sedikit|lambat)|maximum|minimum)\b"
+        ),
+    ),
+    (
+        "siapa",
+        re.compile(
+            r"\b(siapa(kah)?|pihak\s+mana|lembaga\s+(apa|mana)|instansi\s+(apa|mana)|"
+            r"who(m|se)?|to\s+whom|which\s+(official|body|agency|institution|authority|party|"
+            r"officials|bodies))\b"
+        ),
+    ),
+    (
+        "dimana",
+        re.compile(r"\b(di\s?mana(kah)?|ke\s?mana|dari\s+mana|where|in\s+which\s+(city|place))\b"),
+    ),
+    ("mengapa", re.compile(r"\b(mengapa|kenapa|why)\b")),
+    (
+        "syarat",
+        re.compile(
+            r"\b(syarat\w*|persyaratan|kriteria|requirements?|criteria|prerequisites?|"
+            r"conditions?)\b"
+        ),
+    ),
+    (
+        "bagaimana",
+        re.compile(
+            r"\b(bagaimana(kah)?|cara\w*|langkah\w*|prosedur|tahapan|alur|mekanisme|"
+            r"how\s+(do|does|can|to|should|is|are|must|will)|steps?|procedure)\b"
+        ),
+    ),
+)
+_YESNO = re.compile(
+    r"^\s*(bolehkah|dapatkah|bisakah|haruskah|perlukah|wajibkah|benarkah|apakah\s+\w+\s+"
+    r"(boleh|bisa|dapat|harus|perlu|wajib|tetap|termasuk|berlaku|dikenakan)|"
+    r"(is|are|does|do|can|must|should|may|will|was|were|has|have|did)\s)"
+    r"|\b(gak|nggak|enggak|ga|tidak|bukan|atau\s+tidak|or\s+not)\s*(sih|ya|kah|dong)?\s*\??\s*$"
+)
+_LIST = re.compile(
+    r"\b(apa\s+saja|siapa\s+saja|apa\s+aja|mana\s+saja|sebutkan|what\s+are|which\s+are|list)\b"
+)
+# A negated restriction ("cabang ilmu yang *tidak* mempelajari reptil", "which ... does not"),
+# not "paling tidak" (at least) nor an informal "gak?" closing a yes/no question.
+_NEGATION = re.compile(
+    r"\b(yang|which|that|who)\s+(tidak|bukan|belum|not|does\s+not|do\s+not|is\s+not|are\s+not)\b"
+)
+_DEFINITION = re.compile(
+    r"\b(dimaksud dengan|yang dimaksud|arti|artinya|pengertian|definisi|apa itu|apakah itu|"
+    r"kepanjangan|singkatan|what is|what are|what does|meaning|stand for)\b"
+)
+_REFERENCE = re.compile(
+    r"\b(?:PP|UU|Perpres|Permen\w*|Perda|Perwal|Perbup|Pergub|Nomor|No\.?)\s*(\d{1,4})(?=\s*(?:/|"
+    r"[Tt]ahun|[Tt]h\.?)\s*\d{4})",
+)
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
+_NAME = re.compile(r"\b([A-Z][\w.-]*[A-Z0-9][\w.-]*|[A-Z][a-z]+[A-Z]\w*|[A-Z]{2,}\w*)\b")
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """What :func:`analyse` found in a question."""
+
+    qtype: QuestionType
+    wants_list: bool
+    """"apa saja", "siapa saja", "what are": every element of a list is part of the answer."""
+    negated: bool
+    years: tuple[str, ...]
+    numbers: tuple[str, ...]
+    """Numbers other than years ("PP 45/2017" -> 45; 2017 is a year)."""
+    names: tuple[str, ...]
+    """Acronyms and mixed-case names ("THR", "OpenSID", "SLiMS", "DPRD")."""
+    references: tuple[str, ...] = ()
+    """Numbers of the regulations the question names ("PP 50/2008" -> "50")."""
+    asks_definition: bool = False
+    """"Apa yang dimaksud dengan X", "what is X": the answer is X's definition."""
+
+
+TYPE_WORDS: dict[str, str] = {
+    "kapan": "batas waktu tenggat jatuh tempo deadline tanggal when date",
+    "berapa": "jumlah besaran how many much",
+    "syarat": "syarat persyaratan kriteria requirement requirements criteria conditions",
+    "bagaimana": "cara langkah prosedur tahapan how steps procedure",
+}
+"""Words that say what kind of answer is asked, not what it is about: "batas waktu
+memeriksa laporan" asks *when* the report is checked; a sentence need not repeat them."""
+
+
+def question_type(text: str) -> QuestionType:
+    """The type of a (normalised) question; ``apa`` when nothing more specific is asked."""
+    lowered = " ".join(text.lower().split())
+    if _YESNO.search(lowered) and not re.search(r"\b(berapa|kapan|siapa|how\s+many)\b", lowered):
+        return "yesno"
+    for qtype, pattern in _RULES:
+        if pattern.search(lowered):
+            return qtype
+    return "apa"
+
+
+def analyse(text: str) -> QuestionInfo:
+    """Type and specifics of a question (already normalised: "brp" read as "berapa")."""
+    lowered = text.lower()
+    years = tuple(dict.fromkeys(_YEAR.findall(text)))
+    numbers = tuple(
+        dict.fromkeys(n for n in _NUMBER.findall(text) if n not in years and len(n) <= 6)
+    )
+    names = tuple(dict.fromkeys(m.lower() for m in _NAME.findall(text) if len(m) >= 2))
+    return QuestionInfo(
+        qtype=question_type(text),
+        wants_list=bool(_LIST.search(lowered)),
+        negated=bool(_NEGATION.search(lowered)),
+        years=years,
+        numbers=numbers,
+        names=names,
+        asks_definition=bool(_DEFINITION.search(lowered)),
+        references=tuple(dict.fromkeys(_REFERENCE.findall(text))),
+    )
+
+
+# --- what an answer of each type states -----------------------------------------------------
+
+_NUMBER_WORDS = (
+    "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas belas puluh ratus "
+    "ribu juta miliar triliun seratus seribu sejuta separuh setengah persen one two three four "
+    "five six seven eight nine ten eleven twelve hundred thousand million percent"
+)
+_HAS_NUMBER = re.compile(r"\d|%|\brp\b|\b(" + "|".join(_NUMBER_WORDS.split()) + r")\b", re.I)
+_TIME_WORDS = (
+    "januari februari maret april mei juni juli agustus september oktober november desember "
+    "january february march june july august october december senin selasa rabu kamis jumat "
+    "sabtu minggu hari bulan tahun tanggal pukul jam triwulan semester sejak sebelum sesudah "
+    "setelah paling lambat selambat-lambatnya setiap tiap berkala harian mingguan bulanan "
+    "tahunan day days week weeks month months year years annually monthly weekly daily before "
+    "after within"
+)
+_HAS_TIME = re.compile(r"\b\d{4}\b|\b(" + "|".join(_TIME_WORDS.split()) + r")\b", re.I)
+_ROLE_WORDS = (
+    "oleh kepala menteri gubernur bupati wali walikota camat lurah presiden pejabat petugas "
+    "admin atasan pimpinan ketua anggota dinas badan dewan dprd pemerintah lembaga instansi "
+    "perangkat komisi tim sekretaris direktur kementerian masyarakat warga pemohon pegawai "
+    "ppid ombudsman by head minister governor mayor officer official"
+)
+_HAS_ROLE = re.compile(r"\b(" + "|".join(_ROLE_WORDS.split()) + r")\b", re.I)
+_HAS_PLACE = re.compile(
+    r"\b(di|ke|pada|kota|kabupaten|provinsi|kecamatan|desa|kelurahan|kantor|menu|halaman|"
+    r"portal|located|in|at)\b",
+    re.I,
+)
+_HAS_REASON = re.compile(r"\b(karena|sebab|agar|supaya|untuk|tujuan|because|so that|to)\b", re.I)
+_HAS_RULING = re.compile(
+    r"\b(tidak|bukan|dapat|boleh|wajib|harus|dilarang|tetap|perlu|dinyatakan|termasuk|"
+    r"cannot|must|may|shall|not)\b",
+    re.I,
+)
+
+
+def states(qtype: QuestionType, text: str) -> bool:
+    """Whether ``text`` has what an answer of ``qtype`` states (a number for ``berapa``...)."""
+    if qtype == "berapa":
+        return bool(_HAS_NUMBER.search(text))
+    if qtype == "kapan":
+        return bool(_HAS_TIME.search(text))
+    if qtype == "siapa":
+        return bool(_HAS_ROLE.search(text)) or bool(re.search(r"\s[A-Z][a-z]+", text[1:]))
+    if qtype == "dimana":
+        return bool(_HAS_PLACE.search(text))
+    if qtype == "mengapa":
+        return bool(_HAS_REASON.search(text))
+    if qtype == "yesno":
+        return bool(_HAS_RULING.search(text))
+    return True
+
+
+# --- long and odd messages ---------------------------------------------------------------
+
+MAX_QUESTION_CHARS = 500
+"""Longer messages are searched for the question they hold (or the asker is asked to
+shorten them); they are never cut silently."""
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
+_MARKUP = re.compile(r"(\*\*|__|~~|`+|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|^#{1,6}\s+|^>\s*)", re.M)
+_QUESTION_START = re.compile(
+    r"^(apa|apakah|bagaimana|gimana|gmn|berapa|brp|kapan|siapa|mengapa|kenapa|di\s?mana|"
+    r"dimanakah|bolehkah|bisakah|dapatkah|haruskah|perlukah|mohon|tolong|minta|"
+    r"what|how|when|who|where|why|which|can|could|is|are|does|do|should|must|please)\b",
+    re.I,
+)
+_SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def clean_message(text: str) -> str:
+    """A message without markup (HTML tags, Markdown emphasis and headings) or extra spaces."""
+    text = _TAG.sub(" ", text)
+    text = _MARKUP.sub(" ", text)
+    return " ".join(text.split())
+
+
+def find_question(text: str, limit: int = MAX_QUESTION_CHARS) -> str | None:
+    """The question inside a long pasted message: its last question sentence (one ending
+    in "?" or opening with a question word); ``None`` when there is none, or it is itself
+    too long. The story around it is left out: its words would only blur the search."""
+    sentences: list[str] = [str(s).strip() for s in _SENTENCES.findall(text) if str(s).strip()]
+    asks = [
+        i
+        for i, sentence in enumerate(sentences)
+        if sentence.endswith("?") or _QUESTION_START.match(sentence)
+    ]
+    if not asks:
+        return None
+    question = sentences[asks[-1]]
+    return question if len(question) <= limit else None

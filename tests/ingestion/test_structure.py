@@ -1,0 +1,104 @@
+# ruff: noqa: E501 (the regulation text keeps its long lines, as dumps of regulations do)
+"""Regulations structured by BAB, Bagian, Pasal and ayat, in plain (and OCR'd) text."""
+
+from __future__ import annotations
+
+from ingestion.chunking import chunk_blocks
+from ingestion.pipeline import prepare
+from ingestion.schemas import Block
+from ingestion.structure import find_regulation, structure_regulation
+
+# Markdown-like text as regulation dumps come: articles run together in one paragraph,
+# OCR noise ("(21" for "(2)", "Bagran" for "Bagian", "2Ol8" for "2018"), references to other
+# articles inside the text.
+REGULATION = """PERATURAN PEMERINTAH REPUBLIK INDONESIA NOMOR 28 TAHUN 2Ol8 TENTANG KERJA SAMA DAERAH
+DENGAN RAHMAT TUHAN YANG MAHA ESA bahwa untuk melaksanakan ketentuan Pasal 369 Undang-Undang Nomor 23 Tahun 2014 perlu menetapkan Peraturan Pemerintah; Pasal 5 ayat (2) Undang-Undang Dasar.
+
+BAB I KETENTUAN UMUM Pasal 1 Dalam Peraturan Pemerintah ini yang dimaksud dengan Kerja Sama Daerah adalah usaha bersama antara daerah dan daerah lain.
+
+BAB II KERJA SAMA DAERAH DENGAN DAERAH LAIN Bagran Kesatu Subjek Hukum Pasal 2 (1) Dalam pelaksanaan KSDD, daerah diwakili oleh gubernur. (21 Gubernur dapat memberikan kuasa kepada pejabat sebagaimana dimaksud dalam Pasal 1.
+
+Bagian Kedua Kategori Pasal 3 (1) KSDD dikategorikan menjadi kerja sama wajib dan kerja sama sukarela. (2) Kerja sama wajib dilaksanakan oleh 2 (dua) atau lebih daerah yang berbatasan sebagaimana dimaksud pada ayat (1).
+
+Pasal 4 Verifikasi rencana kerja sama paling lama 14 (empat belas) hari kerja.
+
+PENJELASAN ATAS PERATURAN PEMERINTAH NOMOR 28 TAHUN 2018 I. UMUM Kerja sama daerah meningkatkan pelayanan.
+
+Pasal 1 Cukup jelas. Pasal 2 Ayat (1) Yang dimaksud dengan daerah adalah daerah otonom. Ayat (2) Cukup jelas.
+"""
+
+
+def _blocks(text: str) -> list[Block]:
+    return [Block("paragraph", p.strip()) for p in text.split("\n\n") if p.strip()]
+
+
+def test_a_regulation_is_named_as_it_is_cited() -> None:
+    regulation = find_regulation(REGULATION)
+    assert regulation is not None
+    assert regulation.short_name == "PP 28/2018"
+    assert regulation.title == "PP 28/2018 tentang Kerja Sama Daerah"
+    assert find_regulation("Panduan Gampil: cara mendaftar akun.") is None
+
+
+def test_articles_become_sections_and_ayat_labels_in_running_text() -> None:
+    blocks = structure_regulation(_blocks(REGULATION))
+    assert blocks is not None
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "Pasal 1" in headings and "Pasal 2" in headings and "Pasal 4" in headings
+    assert any(h.startswith("BAB II KERJA SAMA DAERAH") for h in headings)
+    assert "Bagian Kesatu Subjek Hukum" in headings
+    labels = {b.label for b in blocks if b.kind == "paragraph"}
+    # "(21" is the OCR'd "(2)"; "dimaksud dalam Pasal 1" is a reference, not a heading.
+    assert {"Pasal 2 ayat (1)", "Pasal 2 ayat (2)", "Pasal 3 ayat (2)", "Pasal 4"} <= labels
+    assert "Pembukaan" in labels
+    # The numbering restarts in the Penjelasan: its articles are labelled as such.
+    assert "Penjelasan Pasal 2 ayat (1)" in labels
+    kuasa = next(b for b in blocks if "memberikan kuasa" in b.text)
+    assert kuasa.label == "Pasal 2 ayat (2)"
+
+
+def test_chunks_never_straddle_two_articles() -> None:
+    blocks = structure_regulation(_blocks(REGULATION))
+    assert blocks is not None
+    chunks = chunk_blocks(blocks, "PP 28/2018 tentang Kerja Sama Daerah", size=1200, overlap=120)
+    for chunk in chunks:
+        articles = {label.split(" ayat")[0] for _, _, label in chunk.anchors if label}
+        assert len(articles) <= 1, chunk.text
+    three = next(c for c in chunks if "kerja sama wajib dan kerja sama sukarela" in c.text)
+    assert three.section.endswith("Pasal 3")
+    labels = [label for _, _, label in three.anchors]
+    assert labels == ["Pasal 3 ayat (1)", "Pasal 3 ayat (2)"]
+    offset = three.text.index("(2) Kerja sama wajib")
+    assert [a for a in three.anchors if a[0] <= offset][-1][2] == "Pasal 3 ayat (2)"
+
+
+def test_an_excerpt_may_start_at_any_article() -> None:
+    excerpt = (
+        "BAB XIV PARTISIPASI MASYARAKAT Pasal 354 (1) Pemerintah Daerah mendorong partisipasi "
+        "masyarakat. (2) Partisipasi dilakukan melalui konsultasi publik.\n\nPasal 355 "
+        "Masyarakat dapat menyampaikan pengaduan.\n\nPasal 356 Pengaduan ditanggapi paling "
+        "lambat 14 hari."
+    )
+    blocks = structure_regulation(_blocks(excerpt))
+    assert blocks is not None
+    assert [b.text for b in blocks if b.kind == "heading" and b.text.startswith("Pasal")] == [
+        "Pasal 354",
+        "Pasal 355",
+        "Pasal 356",
+    ]
+
+
+def test_a_manual_is_not_a_regulation() -> None:
+    manual = _blocks(
+        "Untuk mendaftar, buka menu Daftar.\n\nLihat juga Pasal 3 Peraturan Wali Kota.\n\n"
+        "Langkah berikutnya: isi formulir."
+    )
+    assert structure_regulation(manual) is None
+
+
+def test_ingestion_titles_and_types_a_regulation() -> None:
+    prepared = prepare("pp-28-2018.md", REGULATION.encode(), chunk_size=1200, chunk_overlap=120)
+    assert prepared.document.title == "PP 28/2018 tentang Kerja Sama Daerah"
+    assert prepared.document.doc_type == "regulation"
+    assert any(c.section and c.section.endswith("Pasal 3") for c in prepared.chunks)
+    assert all(c.anchors for c in prepared.chunks)

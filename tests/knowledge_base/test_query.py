@@ -1,0 +1,102 @@
+"""Questions however typed: informal words, typos, compounds and synonyms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge_base.keyword import TextNormalizer
+from knowledge_base.lexicon import LexiconSource, parse_synonyms
+from knowledge_base.query import EXPANSION_WEIGHT, Query, QueryRewriter
+
+VOCABULARY = {
+    "batas": 5, "waktu": 30, "atas": 20, "periksa": 10, "lapor": 40, "erk": 8, "rk": 8,
+    "kerja": 50, "sama": 50, "daerah": 60, "tpp": 5, "tambah": 9, "hasil": 9, "pegawai": 20,
+    "verifikasi": 4, "berkas": 6, "lama": 7, "adu": 3,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def normalizer() -> TextNormalizer:
+    return TextNormalizer()
+
+
+@pytest.fixture(scope="module")
+def source() -> LexiconSource:
+    return LexiconSource()
+
+
+def rewrite(normalizer: TextNormalizer, source: LexiconSource, question: str) -> Query:
+    return QueryRewriter(normalizer).rewrite(
+        question,
+        source.current(),
+        known=lambda t: VOCABULARY.get(t, 0) > 0,
+        candidates=lambda first: [t for t in VOCABULARY if t.startswith(first)],
+        frequency=lambda t: VOCABULARY.get(t, 0),
+    )
+
+
+def test_typos_are_corrected_against_the_index_vocabulary(
+    normalizer: TextNormalizer, source: LexiconSource
+) -> None:
+    query = rewrite(normalizer, source, "batas wktu atasn memeriksa laporan e-RK?")
+    assert {"batas", "waktu", "atas", "periksa", "lapor", "erk"} <= set(query.terms)
+    assert ("atasn", "atas") in query.corrections
+    assert "atasn" not in query.text
+
+
+def test_real_words_are_not_corrected(normalizer: TextNormalizer, source: LexiconSource) -> None:
+    # "panas" is Indonesian (Sastrawi's dictionary) even though the index never uses it.
+    query = rewrite(normalizer, source, "kenapa daerah panas")
+    assert "panas" in query.terms and not query.corrections
+
+
+def test_informal_words_read_as_formal(normalizer: TextNormalizer, source: LexiconSource) -> None:
+    query = rewrite(normalizer, source, "brp lama verifikasi berkas gak?")
+    assert query.text.startswith("berapa lama")
+    assert "tidak" in query.terms  # "gak" is a negation, kept as one
+
+
+def test_compounds_split_and_hyphens_joined(
+    normalizer: TextNormalizer, source: LexiconSource
+) -> None:
+    query = rewrite(normalizer, source, "kerjasama daerah")
+    assert query.terms[:3] == ("kerja", "sama", "daerah")
+    assert normalizer.terms("eRK") == ["erk"] and "erk" in normalizer.terms("e-RK")
+    assert normalizer.terms("bentuk2 partisipasi") == normalizer.terms("bentuk partisipasi")
+
+
+def test_domain_words_are_not_stop_words(normalizer: TextNormalizer) -> None:
+    assert normalizer.terms("kerja sama daerah") == ["kerja", "sama", "daerah"]
+    assert "sama" in normalizer.terms("Kesepakatan Bersama")
+
+
+def test_synonyms_expand_the_search_and_cover_the_concept(
+    normalizer: TextNormalizer, source: LexiconSource
+) -> None:
+    query = rewrite(normalizer, source, "kapan TPP dibayar")
+    assert query.weights["tpp"] == 1.0
+    assert query.weights["tambah"] == EXPANSION_WEIGHT  # tambahan penghasilan pegawai
+    concept = next(c for c in query.concepts if c.terms == ("tpp",))
+    assert ("tambah", "hasil", "pegawai") in concept.alternatives
+
+
+def test_trainers_synonyms_apply_without_a_restart(
+    tmp_path: Path, normalizer: TextNormalizer
+) -> None:
+    source = LexiconSource(tmp_path / "synonyms.txt", informal=False)
+    before = rewrite(normalizer, source, "berkas SIUP")
+    assert all(len(c.alternatives) == 1 for c in before.concepts if c.terms == ("siup",))
+    source.add_group(["SIUP", "surat izin usaha perdagangan"])
+    after = rewrite(normalizer, source, "berkas SIUP")
+    concept = next(c for c in after.concepts if c.terms == ("siup",))
+    assert ("surat", "izin", "usaha", "dagang") in concept.alternatives
+    assert source.user_groups() == [("SIUP", "surat izin usaha perdagangan")]
+    with pytest.raises(ValueError):
+        source.add_group(["hanya satu"])
+
+
+def test_synonym_file_format() -> None:
+    groups = parse_synonyms("# komentar\nTPP | tunjangan kinerja  # catatan\n\nsendiri\n")
+    assert groups == [("TPP", "tunjangan kinerja")]

@@ -1,0 +1,67 @@
+"""What a question asks for, and finding it in a long message."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge_base.question import analyse, clean_message, find_question, question_type, states
+
+
+@pytest.mark.parametrize(
+    ("question", "qtype"),
+    [
+        ("Berapa lama DPRD menilai rancangan perjanjian?", "berapa"),
+        ("How many days does the Minister have to verify the plan?", "berapa"),
+        ("Kapan PP Nomor 38 Tahun 2017 ditetapkan?", "kapan"),
+        ("tanggal berapa PP itu ditetapkan?", "kapan"),
+        ("How often must the reports be submitted?", "kapan"),
+        ("Siapa yang menunjuk PPID?", "siapa"),
+        ("To whom can citizens complain?", "siapa"),
+        ("Di mana aduan dapat disampaikan?", "dimana"),
+        ("Bagaimana cara mendaftar akun?", "bagaimana"),
+        ("How do I register an account?", "bagaimana"),
+        ("Apa syarat kerja sama dengan daerah di luar negeri?", "syarat"),
+        ("What are the server requirements?", "syarat"),
+        ("Mengapa laporan ditolak?", "mengapa"),
+        ("Bolehkah pemda bekerja sama dengan partai politik asing?", "yesno"),
+        ("camat diangkatnya lewat seleksi gak?", "yesno"),
+        ("Is the THR taxed?", "yesno"),
+        ("Apa yang dimaksud dengan Forkopimda?", "apa"),
+    ],
+)
+def test_question_types_in_both_languages(question: str, qtype: str) -> None:
+    assert question_type(question) == qtype
+
+
+def test_specifics_of_a_question() -> None:
+    info = analyse("Apa saja isi PP 45/2017 tentang THR tahun 2019 bagi PNS?")
+    assert info.years == ("2017", "2019")
+    assert info.numbers == ("45",)
+    assert {"pp", "thr", "pns"} <= set(info.names)
+    assert info.wants_list
+
+
+def test_what_an_answer_states() -> None:
+    assert states("berapa", "paling lama 3 (tiga) hari kerja")
+    assert states("berapa", "paling lama tiga hari kerja")
+    assert not states("berapa", "Laporan disampaikan kepada gubernur.")
+    assert states("kapan", "ditetapkan pada tanggal 14 September 2017")
+    assert not states("kapan", "Laporan disampaikan kepada gubernur.")
+    assert states("apa", "apa pun")
+
+
+def test_the_question_is_found_in_a_long_paste() -> None:
+    story = "Kami sudah rapat dengan dinas. Hasilnya dicatat di notulen. " * 10
+    assert find_question(story + "Berapa lama verifikasi berkas?") == (
+        "Berapa lama verifikasi berkas?"
+    )
+    assert find_question(story + "Bagaimana cara mendaftar akun Gampil") == (
+        "Bagaimana cara mendaftar akun Gampil"
+    )
+    assert find_question(story) is None
+    assert find_question("Apa " + "sangat " * 200 + "panjang?") is None
+
+
+def test_markup_is_not_part_of_the_question() -> None:
+    assert clean_message("<b>Bagaimana</b> cara **daftar** akun?") == "Bagaimana cara daftar akun?"
+    assert clean_message("<i></i> __ ") == ""
