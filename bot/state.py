@@ -23,7 +23,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes
 from bot.callbacks import CallbackSigner
 from core.config import Settings
 from services import Services
-from services.conversations import ConversationService, ThreadView
+from services.conversations import ConversationService, RateDecision, ThreadView
 
 STATE_KEY = "sinergi"
 
@@ -39,9 +39,10 @@ class QuestionLimiter:
         self.per_minute = per_minute
         self._conversations = conversations
 
-    async def allow(self, user_id: int, now: datetime) -> bool:
+    async def allow(self, user_id: int, now: datetime) -> RateDecision:
+        """Count the question, or refuse it (warning the user once per minute at most)."""
         return await call(
-            self._conversations.allow,
+            self._conversations.admit,
             f"question:{user_id}",
             limit=self.per_minute,
             window=timedelta(minutes=1),

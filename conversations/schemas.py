@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,13 @@ class UpdateRecord:
     worker: str | None
     outcome: str | None
     handled_at: datetime | None
+
+
+class RateDecision(StrEnum):
+    """What a rate limit says to one more action."""
+
+    ALLOWED = "allowed"
+    REFUSED = "refused"
+    """Over the limit, and the first refusal in the window: tell the user once."""
+    REFUSED_QUIETLY = "refused_quietly"
+    """Over the limit, and the user was already told in this window: say nothing again."""

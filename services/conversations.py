@@ -20,6 +20,7 @@ from conversations.schemas import (
     DialogState,
     InboxStats,
     PendingUpdate,
+    RateDecision,
     ThreadView,
     UpdateRecord,
 )
@@ -30,10 +31,13 @@ __all__ = [
     "DialogState",
     "InboxStats",
     "PendingUpdate",
+    "RateDecision",
     "ThreadView",
     "UpdateRecord",
 ]
 
+WARNED_SUFFIX = "!warned"
+"""A rate key's own counter of warnings given (``question:42!warned``)."""
 KEEP_HANDLED = timedelta(days=2)
 """Handled updates are kept this long: Telegram redelivers an update for at most a day."""
 KEEP_THREADS = timedelta(days=90)
@@ -174,3 +178,24 @@ class ConversationService:
                 return False
             repo.add_event(key, now)
             return True
+
+    def admit(self, key: str, *, limit: int, window: timedelta, now: datetime) -> RateDecision:
+        """Like :meth:`allow`, and a refusal says whether the user should be told.
+
+        The first refusal in a ``window`` is ``REFUSED`` (warn the user); further refusals
+        until a ``window`` has passed since that warning are ``REFUSED_QUIETLY``, so an
+        official who keeps typing gets one warning, not one per message. The warning is
+        counted in the database like the actions, so every worker sees it.
+        """
+        warned = f"{key}{WARNED_SUFFIX}"
+        with self._sf.begin() as s:
+            repo = ConversationRepository(s)
+            repo.forget_events(key, now - window)
+            if repo.count_events(key, now - window) < limit:
+                repo.add_event(key, now)
+                return RateDecision.ALLOWED
+            repo.forget_events(warned, now - window)
+            if repo.count_events(warned, now - window) > 0:
+                return RateDecision.REFUSED_QUIETLY
+            repo.add_event(warned, now)
+            return RateDecision.REFUSED

@@ -46,6 +46,7 @@ from bot.state import (
 )
 from bot.views import button
 from services.access import Permission, UserView
+from services.conversations import RateDecision
 from services.knowledge import Answer, Turn
 
 log = logging.getLogger(__name__)
@@ -94,10 +95,13 @@ async def question(update: Update, context: Context) -> None:
     if not text:
         await reply_html(update, context, t_html(f"help.{user.role}", lang))
         return
-    if not await state.limiter.allow(tg_user.id, state.now()):
+    decision = await state.limiter.allow(tg_user.id, state.now())
+    if decision is RateDecision.REFUSED:
         await reply_html(
             update, context, t_html("question.rate_limited", lang, limit=state.limiter.per_minute)
         )
+        return
+    if decision is RateDecision.REFUSED_QUIETLY:  # already warned in this minute
         return
     now = state.now()
     history = _history(context, chat.id, now)

@@ -12,7 +12,7 @@ from conversations.locks import AdvisoryLocks, LocalLocks, lock_id, locks_for
 from core.clock import FixedClock
 from core.db import make_engine, make_session_factory
 from services import Services
-from services.conversations import ConversationService, ThreadView
+from services.conversations import ConversationService, RateDecision, ThreadView
 from tests.conftest import create_schema
 
 
@@ -127,6 +127,28 @@ def test_rate_limit_slides(conversations: ConversationService, clock: FixedClock
     assert conversations.allow("question:6", limit=2, window=window, now=clock.now())
     clock.advance(timedelta(seconds=61))
     assert ask()
+
+
+def test_a_refusal_warns_once_per_window(
+    conversations: ConversationService, clock: FixedClock
+) -> None:
+    window = timedelta(minutes=1)
+
+    def ask(key: str = "question:5") -> RateDecision:
+        return conversations.admit(key, limit=2, window=window, now=clock.now())
+
+    assert [ask(), ask()] == [RateDecision.ALLOWED, RateDecision.ALLOWED]
+    assert ask() is RateDecision.REFUSED  # told once
+    clock.advance(timedelta(seconds=20))
+    assert [ask(), ask()] == [RateDecision.REFUSED_QUIETLY] * 2  # not again in the window
+    assert ask("question:6") is RateDecision.ALLOWED  # another official is not affected
+    clock.advance(timedelta(seconds=41))  # the first two questions are out of the window
+    assert [ask(), ask()] == [RateDecision.ALLOWED, RateDecision.ALLOWED]
+    assert ask() is RateDecision.REFUSED  # a new excess, a window after the warning: told again
+    assert ask() is RateDecision.REFUSED_QUIETLY
+    # Quiet refusals are not counted as questions: a window later the official may ask again.
+    clock.advance(timedelta(seconds=61))
+    assert ask() is RateDecision.ALLOWED
 
 
 def test_local_locks_are_exclusive_and_all_or_nothing(clock: FixedClock) -> None:
