@@ -179,6 +179,133 @@ def run(url: str, variants: Sequence[str], cache: Path, split: str) -> dict[str,
     return results
 
 
+def _pg_terms(engine: Engine, texts: Sequence[str]) -> list[list[str]]:
+    """Each text's lexemes under the ``indonesian`` configuration, repeats kept."""
+    out: list[list[str]] = [[] for _ in texts]
+    sql = text(
+        "SELECT t.i, u.lexeme, cardinality(u.positions) FROM unnest(CAST(:texts AS text[]))"
+        " WITH ORDINALITY AS t(x, i), unnest(to_tsvector('indonesian', t.x)) AS u"
+    )
+    with engine.connect() as conn:
+        for start in range(0, len(texts), 500):
+            part = list(texts[start : start + 500])
+            for i, lexeme, count in conn.execute(sql, {"texts": part}):
+                if " " not in lexeme:
+                    out[start + int(i) - 1].extend([lexeme] * max(int(count or 1), 1))
+    return out
+
+
+def keyword_only(url: str, split: str) -> dict[str, Any]:
+    """The normalisations alone, no vectors: BM25 over Sastrawi terms or over the
+    ``indonesian`` configuration's lexemes, and ``ts_rank`` over the latter (minutes, not
+    the hour the hybrid comparison takes on a busy machine)."""
+    from core.db import make_engine
+    from knowledge_base.evaluation import (
+        load_corpus,
+        load_qrels,
+        load_queries,
+        ndcg,
+        percentile,
+        recall,
+        reciprocal_rank,
+        split_long,
+    )
+    from knowledge_base.keyword import KeywordIndex, TextNormalizer
+
+    corpus = load_corpus(DATA / "corpus.jsonl")
+    queries = load_queries(DATA / f"queries_{split}.jsonl")
+    qrels = load_qrels(DATA / f"qrels_{split}.tsv")
+    queries = [q for q in queries if qrels.get(q.query_id)]
+    passages: list[tuple[str, str]] = []  # (doc_id, text), as index_corpus cuts them
+    for entry in corpus:
+        head = f"{entry.title}\n" if entry.title else ""
+        passages.extend((entry.doc_id, head + part) for part in split_long(entry.text))
+    engine = make_engine(url)
+    sastrawi = TextNormalizer()
+    q_texts = [q.text for q in queries]
+    variants: dict[str, tuple[list[list[str]], list[list[str]]]] = {
+        "sastrawi-bm25": (
+            [sastrawi.terms(t) for _, t in passages],
+            [sastrawi.terms(t) for t in q_texts],
+        ),
+        "indonesian-bm25": (
+            _pg_terms(engine, [t for _, t in passages]),
+            _pg_terms(engine, q_texts),
+        ),
+    }
+
+    def score(ranked_docs: list[list[str]], times: list[float]) -> dict[str, Any]:
+        pairs = list(zip(ranked_docs, (qrels[q.query_id] for q in queries), strict=True))
+        n = max(len(pairs), 1)
+        return {
+            "mrr@10": round(sum(reciprocal_rank(r, g) for r, g in pairs) / n, 4),
+            "recall@1": round(sum(recall(r, g, 1) for r, g in pairs) / n, 4),
+            "recall@10": round(sum(recall(r, g, 10) for r, g in pairs) / n, 4),
+            "ndcg@10": round(sum(ndcg(r, g) for r, g in pairs) / n, 4),
+            "latency_p50_ms": round(percentile(times, 0.5), 2),
+            "queries": len(pairs),
+        }
+
+    def docs_of(chunk_slots: list[int]) -> list[str]:
+        ranked: list[str] = []
+        for slot in chunk_slots:
+            doc = passages[slot][0]
+            if doc not in ranked:
+                ranked.append(doc)
+        return ranked[:10]
+
+    results: dict[str, Any] = {}
+    for name, (p_terms, q_terms) in variants.items():
+        index = KeywordIndex()
+        for i, terms in enumerate(p_terms):
+            index.add(str(i), terms)
+        ranked_docs: list[list[str]] = []
+        times: list[float] = []
+        for terms in q_terms:
+            t0 = time.perf_counter()
+            hits = index.search(terms, 30)
+            times.append((time.perf_counter() - t0) * 1000)
+            ranked_docs.append(docs_of([int(h.chunk_id) for h in hits if h.score > 0]))
+        results[name] = score(ranked_docs, times)
+    # PostgreSQL's own ranking: ts_rank (length-normalised) over an OR of the lexemes.
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_tsrank"))
+        conn.execute(text("CREATE TABLE bench_tsrank (slot int PRIMARY KEY, tsv tsvector)"))
+        for start in range(0, len(passages), 500):
+            conn.execute(
+                text(
+                    "INSERT INTO bench_tsrank SELECT t.i - 1 + :start, to_tsvector('indonesian',"
+                    " t.x) FROM unnest(CAST(:texts AS text[])) WITH ORDINALITY AS t(x, i)"
+                ),
+                {"texts": [t for _, t in passages[start : start + 500]], "start": start},
+            )
+        conn.execute(text("CREATE INDEX ON bench_tsrank USING gin (tsv)"))
+        conn.execute(text("ANALYZE bench_tsrank"))
+    ranked_docs = []
+    times = []
+    with engine.connect() as conn:
+        for terms in variants["indonesian-bm25"][1]:
+            lexemes = sorted(set(terms))
+            t0 = time.perf_counter()
+            rows: list[Any] = []
+            if lexemes:
+                query = " | ".join("'" + t.replace("'", "''") + "'" for t in lexemes)
+                rows += conn.execute(
+                    text(
+                        "SELECT slot FROM bench_tsrank, CAST(:q AS tsquery) AS q WHERE tsv @@ q"
+                        " ORDER BY ts_rank(tsv, q, 1) DESC LIMIT 30"
+                    ),
+                    {"q": query},
+                ).all()
+            times.append((time.perf_counter() - t0) * 1000)
+            ranked_docs.append(docs_of([int(r[0]) for r in rows]))
+    results["indonesian-tsrank"] = score(ranked_docs, times)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE bench_tsrank"))
+    engine.dispose()
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.pg_keyword", description=__doc__)
     parser.add_argument(
@@ -194,9 +321,18 @@ def main(argv: list[str] | None = None) -> int:
         default=Path(tempfile.gettempdir()) / "sinergi-bench" / "tydiqa-passages.npz",
     )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--keyword-only",
+        action="store_true",
+        help="compare the normalisations alone (keyword-only retrieval, no vectors)",
+    )
     args = parser.parse_args(argv)
     if not args.database_url:
         print("skipped: no PostgreSQL (--database-url or SINERGI_BENCH_POSTGRES_URL)")
+        return 0
+    if args.keyword_only:
+        only = keyword_only(args.database_url, args.split)
+        print(json.dumps(only, indent=2))
         return 0
     variants = [v for v in args.variants.split(",") if v]
     unknown = sorted(set(variants) - set(VARIANTS))
