@@ -12,7 +12,7 @@ chunks are live, which ones a filter allows), so the index itself holds nothing 
   number of workers can share one database.
 
 Both score with the same BM25 (k1 = 1.2, b = 0.75) over the same stored terms
-(:class:`knowledge_base.keyword.TextNormalizer`), so they rank alike (docs/retrieval.md).
+(:class:`knowledge_base.keyword.TextNormalizer`), so they rank alike (docs/benchmarks.md).
 """
 
 from __future__ import annotations

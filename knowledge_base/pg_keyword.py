@@ -6,7 +6,8 @@ column generated from ``kb_chunks.terms`` (``kb_terms_tsvector``), under a GIN i
 therefore holds no corpus-sized index: a few thousand cached document frequencies at most.
 
 PostgreSQL's own ``indonesian`` configuration was measured against this pipeline on the TyDi QA
-valid split and lost (docs/retrieval.md, ``python -m bench.pg_keyword``), so the database
+valid split and lost (MRR@10 0.763 against 0.790 under the same BM25, 0.571 with ``ts_rank``;
+docs/benchmarks.md, ``python -m bench.pg_keyword --keyword-only``), so the database
 indexes our terms as they are (``array_to_tsvector``: no parser, no dictionary).
 
 A query runs in two steps, one round trip:
@@ -21,9 +22,9 @@ A query runs in two steps, one round trip:
    ``kb_term_stats`` (document frequency per term) and ``kb_index_meta`` counters (live
    passages, total and distinct terms), updated in the transaction that writes the chunks.
 
-How close this stays to the exact in-process BM25 is measured, not assumed: on TyDi QA and on
-synthetic corpora up to 100,000 passages (``bench.pg_keyword``, ``bench.scale --exactness``;
-docs/retrieval.md). What it can miss are passages whose repeated terms the first step cannot
+How close this stays to the exact in-process BM25 is measured, not assumed: on a synthetic
+corpus of real sentences (``bench.scale --exactness``: 99.7 % of the exact top 10 at 5,000
+passages; docs/benchmarks.md). What it can miss are passages whose repeated terms the first step cannot
 see, or that hold only terms beyond the posting budget.
 """
 

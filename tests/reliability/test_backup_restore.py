@@ -30,6 +30,7 @@ from core.db import make_engine
 from services import Services, build_services, database
 from services.demo import DEFAULT_SAMPLES_DIR, seed_demo
 from tests.conftest import POSTGRES_URL_ENV, REQUIRE_SERVERS_ENV, require_server
+from tests.fakes.tracker import OPERATOR
 from tests.reliability.servers import ChromaServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,7 +165,7 @@ def _answers(services: Services) -> list[tuple[str, list[tuple[str, str | None]]
 
 def _state(services: Services) -> dict[str, object]:
     return {
-        "agreements": services.tracker.list_agreements(at=date(2026, 11, 23)),
+        "agreements": services.tracker.list_agreements(OPERATOR, at=date(2026, 11, 23)),
         "users": services.access.list_users(),
         "documents": [
             (d.doc_id, d.title, d.chunk_count, d.source_hash)
