@@ -24,8 +24,8 @@ A query runs in two steps, one round trip:
 
 How close this stays to the exact in-process BM25 is measured, not assumed: on a synthetic
 corpus of real sentences (``bench.scale --exactness``: 99.7 % of the exact top 10 at 5,000
-passages; docs/benchmarks.md). What it can miss are passages whose repeated terms the first step cannot
-see, or that hold only terms beyond the posting budget.
+passages; docs/benchmarks.md). What it can miss are passages whose repeated terms the first
+step cannot see, or that hold only terms beyond the posting budget.
 """
 
 from __future__ import annotations
