@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mou_tracker.regions import RegionDirectory
     from services.access import AccessService
     from services.assistant import AssistantService
+    from services.conversations import ConversationService
     from services.curated import CuratedService
     from services.evidence import EvidenceService
     from services.gaps import GapService
@@ -213,10 +214,19 @@ class Services:
             access=self.access,
         )
 
+    @cached_property
+    def conversations(self) -> ConversationService:
+        from conversations.locks import locks_for
+        from services.conversations import ConversationService
+
+        return ConversationService(self.session_factory, self.clock, locks=locks_for(self.engine))
+
     def close(self) -> None:
         """Release connections (and, once built, the vector store's client)."""
         if "index" in self.__dict__:
             self.index.close()
+        if "conversations" in self.__dict__:
+            self.conversations.locks.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
 

@@ -1,7 +1,8 @@
-"""curated answers (trainers' replies, versioned) and knowledge gaps with owner and status
+"""curated answers (trainers' replies, versioned) and knowledge gaps with owner and status;
+a trainers' thread keeps the logged question it forwards (the reply becomes its curated answer)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-25 10:00:00
 """
 
@@ -12,8 +13,8 @@ from alembic import op
 
 import core.db
 
-revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0007"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -88,9 +89,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("gap_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("curated_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_kb_questions_gap_id"), ["gap_id"], unique=False)
+    with op.batch_alter_table("bot_trainer_threads", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("question_id", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("bot_trainer_threads", schema=None) as batch_op:
+        batch_op.drop_column("question_id")
     with op.batch_alter_table("kb_questions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_kb_questions_gap_id"))
         batch_op.drop_column("curated_id")
