@@ -28,6 +28,7 @@ from mou_tracker.schemas import (
     AgreementRow,
     AgreementScope,
     MilestoneTally,
+    NewAgreement,
     OpenMilestoneRow,
     PartyRow,
     Thresholds,
@@ -383,6 +384,76 @@ class TrackerRepository:
             if key in wanted:
                 result.setdefault(key, agreement_id)
         return result
+
+    def agreements_by_kind_number(
+        self, numbers: Collection[str]
+    ) -> dict[tuple[str, str], set[int]]:
+        """(kind, normalised document number) -> the agreements with a party holding it."""
+        if not numbers:
+            return {}
+        wanted = set(numbers)
+        query = (
+            select(Agreement.kind, AgreementParty.document_number, AgreementParty.agreement_id)
+            .join(Agreement, Agreement.id == AgreementParty.agreement_id)
+            .where(AgreementParty.document_number.is_not(None))
+        )
+        result: dict[tuple[str, str], set[int]] = {}
+        for kind, number, agreement_id in self.s.connection().execute(query).all():
+            key = "".join(str(number).split()).lower()
+            if key in wanted:
+                result.setdefault((kind, key), set()).add(agreement_id)
+        return result
+
+    def agreement_ids_signed(self, kind_dates: Collection[tuple[str, date | None]]) -> list[int]:
+        """Agreements of one of the (kind, signing date) pairs (``None``: not signed)."""
+        if not kind_dates:
+            return []
+        wanted = set(kind_dates)
+        query = select(Agreement.id, Agreement.kind, Agreement.signed_on).where(
+            Agreement.kind.in_({kind for kind, _ in wanted})
+        )
+        return [
+            agreement_id
+            for agreement_id, kind, signed_on in self.s.connection().execute(query).all()
+            if (kind, signed_on) in wanted
+        ]
+
+    def update_agreement(
+        self,
+        agreement: Agreement,
+        data: NewAgreement,
+        fields: Collection[str],
+        *,
+        import_key: str | None,
+        now: datetime,
+    ) -> None:
+        """Give a loaded agreement the values of ``data`` for ``fields`` (import column names).
+
+        Per-party fields (``number``, ``signatory``, ``coordinator``) follow the party order,
+        which an update never changes.
+        """
+        party_fields = {
+            "number": "document_number",
+            "signatory": "signatory",
+            "coordinator": "coordinator_name",
+        }
+        for name in fields:
+            if name in party_fields:
+                attribute = party_fields[name]
+                for party, given in zip(agreement.parties, data.parties, strict=True):
+                    setattr(party, attribute, getattr(given, attribute))
+            elif name == "type":
+                agreement.kind = data.kind
+            elif name == "apps":
+                agreement.apps = [AgreementApp(name=app) for app in data.apps if app.strip()]
+            elif name in ("title", "signed_on", "ends_on", "objective"):
+                setattr(agreement, name, getattr(data, name))
+            elif name == "status" and data.status is not None:
+                agreement.status = data.status
+        if import_key is not None:
+            agreement.import_key = import_key
+        agreement.updated_at = now
+        self.s.flush()
 
     def add_audit(
         self,
