@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.db import row_dict
 from mou_tracker.models import (
     OPEN_STATUSES,
     Agreement,
@@ -484,3 +485,40 @@ class TrackerRepository:
                 .order_by(AuditEntry.at, AuditEntry.id)
             )
         )
+
+    # --- personal data (UU 27/2022) ------------------------------------------------------------
+
+    def personal_data(self, names: Sequence[str]) -> dict[str, Any]:
+        """What the person did to agreements: audit entries, milestones they last updated,
+        files they uploaded (their records, not the file bytes)."""
+        audit = select(AuditEntry).where(AuditEntry.actor.in_(names)).order_by(AuditEntry.id)
+        milestones = select(Milestone).where(Milestone.updated_by.in_(names))
+        files = select(AgreementFile).where(AgreementFile.uploaded_by.in_(names))
+        return {
+            "audit": [row_dict(r) for r in self.s.scalars(audit)],
+            "milestones_updated": [
+                row_dict(r) for r in self.s.scalars(milestones.order_by(Milestone.id))
+            ],
+            "files_uploaded": [
+                {k: v for k, v in row_dict(r).items() if k not in ("path", "text")}
+                for r in self.s.scalars(files.order_by(AgreementFile.id))
+            ],
+        }
+
+    def forget_person(self, names: Sequence[str], pseudonym: str) -> dict[str, int]:
+        """The agreements' records stay (the audit trail is the agreements' history), their
+        actor becomes the pseudonym."""
+        counts: dict[str, int] = {}
+        for key, attribute in (
+            ("audit", AuditEntry.actor),
+            ("milestones_updated", Milestone.updated_by),
+            ("files_uploaded", AgreementFile.uploaded_by),
+        ):
+            result = self.s.execute(
+                update(attribute.class_)
+                .where(attribute.in_(names))
+                .values({attribute.key: pseudonym})
+                .execution_options(synchronize_session=False)
+            )
+            counts[key] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return counts
