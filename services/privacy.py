@@ -11,7 +11,7 @@ link it back.
 
 Every package that keeps something about a person contributes its own part through
 :class:`PersonalDataPart` (see :data:`PARTS`); a new table holding people's data adds a part
-here, and the tests check that the whole database is searched.
+here (docs/architecture.md says how; the forget test searches every column of every table).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Personal data (UU 27/2022): question-log retention, a person's export, forgetting a person.
 
 "Nothing of the person remains" is checked over every column of every table, found by
-reflection: a table added later that holds people's data fails here until it has its part.
+reflection: a table added later that holds people's data is seeded in
+``_person_with_everything`` and fails here until it has its part.
 """
 
 from __future__ import annotations
