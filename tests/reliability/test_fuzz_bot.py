@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import MetaData, select
 
+from bot import callbacks
 from core.clock import FixedClock
 from tests.bot.conftest import ADMIN, OFFICIAL, BotHarness
 from tests.fakes.tracker import OPERATOR, new_agreement
@@ -51,7 +52,8 @@ class Bot:
         self._context = running_bot(tmp_path, FixedClock(datetime(2026, 3, 2, 2, tzinfo=UTC)))
         self.harness: BotHarness = self.loop.run_until_complete(self._context.__aenter__())
         services = self.harness.services
-        services.tracker.add_agreement(OPERATOR, new_agreement())
+        agreement = services.tracker.add_agreement(OPERATOR, new_agreement())
+        self.agreement_id, self.milestone_id = agreement.id, agreement.milestones[0].id
         self.engine = services.engine
         self.meta = MetaData()
         self.meta.reflect(self.engine, only=KEPT)
@@ -68,6 +70,11 @@ class Bot:
 
     def send(self, user: int, text: str) -> None:
         self.loop.run_until_complete(self.harness.updates.send(user, text))
+
+    def press(self, user: int, action: callbacks.CallbackAction, *args: object) -> None:
+        signer = self.harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
+        data = signer.pack(user, action, *args)
+        self.loop.run_until_complete(self.harness.updates.press(user, data))
 
     def close(self) -> None:
         self.loop.run_until_complete(self._context.__aexit__(None, None, None))
@@ -102,15 +109,18 @@ def test_the_fuzz_finds_the_commands(bot: Bot) -> None:
     assert {"mou", "start", "bahasa", "laporan", "status", "undang"} <= set(bot.commands)
 
 
-def _check(bot: Bot, user: int, text: str) -> None:
+def _check(bot: Bot, user: int, text: str, *, press: tuple[Any, ...] = ()) -> None:
     before = bot.kept_rows()
     bot.harness.api.clear()
     bot.bugs.records.clear()  # type: ignore[attr-defined]
+    if press:  # open the dialog whose text handler gets the text
+        bot.press(user, *press)
+        before.pop("milestones")  # the dialog's point is to change the milestone
     bot.send(user, text)
     bugs = [r.getMessage() for r in bot.bugs.records]  # type: ignore[attr-defined]
     assert bugs == [], (text, bugs, [r.exc_info for r in bot.bugs.records])  # type: ignore[attr-defined]
     assert bot.harness.api.problems() == [], (text, bot.harness.api.problems())
-    lost = lost_rows(before, bot.kept_rows())
+    lost = lost_rows(before, {k: v for k, v in bot.kept_rows().items() if k in before})
     lost.pop("users", None) if text.startswith(("/bahasa", "/language")) else None
     assert lost == {}, (text, lost)
 
@@ -136,3 +146,27 @@ def test_every_command_survives_hostile_arguments(bot: Bot) -> None:
 )
 def test_free_text_survives_anything(bot: Bot, text: str, user: int) -> None:
     _check(bot, user, text)
+
+
+@pytest.mark.parametrize("action", ["MILESTONE_DONE", "MILESTONE_BLOCKED"])
+def test_the_milestone_dialogs_take_any_text(bot: Bot, action: str) -> None:
+    """The evidence and the blocked reason are free text typed after pressing the button."""
+
+    @FUZZ_SETTINGS
+    @given(text=st.one_of(st.sampled_from(HOSTILE), TYPED_TEXT).filter(lambda t: t.strip() != ""))
+    def run(text: str) -> None:
+        press = (getattr(callbacks, action), bot.agreement_id, bot.milestone_id)
+        _check(bot, ADMIN, text, press=press)
+
+    run()
+
+
+def test_the_dialog_fuzz_reaches_the_text_handler(bot: Bot) -> None:
+    _check(
+        bot,
+        ADMIN,
+        "Berita acara ditandatangani",
+        press=(callbacks.MILESTONE_DONE, bot.agreement_id, bot.milestone_id),
+    )
+    detail = bot.harness.services.tracker.get_agreement(OPERATOR, bot.agreement_id)
+    assert detail.milestones[0].status == "done"
