@@ -7,13 +7,15 @@ the index and its store.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from core.db import row_dict
 from knowledge_base.models import (
     KbCuratedAnswer,
     KbCuratedVersion,
@@ -22,6 +24,19 @@ from knowledge_base.models import (
     KbGap,
     KbQuestion,
 )
+
+#: What takes the place of a forgotten person's name in their questions.
+REDACTED = "[…]"
+
+
+def _words_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
+    """Whole-word, case-insensitive: the name, and each of its words of 3+ letters."""
+    parts = {w.strip() for w in words if w and w.strip()}
+    parts |= {piece for w in parts for piece in re.split(r"\W+", w) if len(piece) >= 3}
+    if not parts:
+        return None
+    alternatives = "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)@?(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 class GapRow(NamedTuple):
@@ -337,4 +352,136 @@ class KnowledgeRepository:
         """A curated answer was shown for this question: it counts as answered."""
         self.s.execute(
             update(KbQuestion).where(KbQuestion.id == question_id).values(curated_id=curated_id)
+        )
+
+    # --- personal data (UU 27/2022) ------------------------------------------------------------
+    # The questions a person asked, their votes, the documents they uploaded, by their actor
+    # names (``tg:123``). Forgetting puts a pseudonym in their place: the questions stay in the
+    # gap statistics, which still group one asker's questions, but nobody can tell whose.
+    # A trainer's curated answers (and their versions) and the gaps a person owns stay too,
+    # under the pseudonym; a curated answer or gap made from the person's own question has
+    # their name blanked out of its text like the question.
+
+    def personal_data(self, names: Sequence[str]) -> dict[str, Any]:
+        questions = select(KbQuestion).where(KbQuestion.asked_by.in_(names))
+        feedback = select(KbFeedback).where(KbFeedback.user.in_(names))
+        documents = select(KbDocument).where(KbDocument.uploader.in_(names))
+        c = KbCuratedAnswer
+        curated = select(c).where(
+            c.author.in_(names) | c.updated_by.in_(names) | c.retired_by.in_(names)
+        )
+        versions = select(KbCuratedVersion).where(KbCuratedVersion.edited_by.in_(names))
+        gaps = select(KbGap).where(KbGap.owner.in_(names))
+        return {
+            "questions": [row_dict(r) for r in self.s.scalars(questions.order_by(KbQuestion.id))],
+            "feedback": [row_dict(r) for r in self.s.scalars(feedback.order_by(KbFeedback.id))],
+            "documents_uploaded": [
+                {k: v for k, v in row_dict(r).items() if k != "original_path"}
+                for r in self.s.scalars(documents.order_by(KbDocument.doc_id))
+            ],
+            "curated_answers": [row_dict(r) for r in self.s.scalars(curated.order_by(c.id))],
+            "curated_versions": [
+                row_dict(r) for r in self.s.scalars(versions.order_by(KbCuratedVersion.id))
+            ],
+            "gaps_owned": [row_dict(r) for r in self.s.scalars(gaps.order_by(KbGap.id))],
+        }
+
+    def forget_person(
+        self, names: Sequence[str], pseudonym: str, words: Sequence[str] = ()
+    ) -> dict[str, int]:
+        """Put ``pseudonym`` in place of ``names``; in the person's own questions (and the
+        answers to them) ``words`` (their name, their username) are blanked out as well."""
+        pattern = _words_pattern(words)
+        redacted = 0
+        if pattern is not None:
+            own = select(KbQuestion).where(KbQuestion.asked_by.in_(names))
+            for row in self.s.scalars(own):
+                for field in ("question", "normalized", "answer"):
+                    text = getattr(row, field) or ""
+                    cleaned = pattern.sub(REDACTED, text)
+                    if cleaned != text:
+                        setattr(row, field, cleaned)
+                        redacted += 1
+            redacted += self._redact_derived(names, pattern)
+            self.s.flush()
+        c, v = KbCuratedAnswer, KbCuratedVersion
+        return {
+            "texts_redacted": redacted,
+            "questions": self._rename(KbQuestion.asked_by, names, pseudonym),
+            "feedback": self._rename(KbFeedback.user, names, pseudonym),
+            "documents_uploaded": self._rename(KbDocument.uploader, names, pseudonym),
+            "curated_answers": self._rename(c.author, names, pseudonym, c.author_name)
+            + self._rename(c.updated_by, names, pseudonym, c.updated_by_name)
+            + self._rename(c.retired_by, names, pseudonym),
+            "curated_versions": self._rename(v.edited_by, names, pseudonym, v.edited_by_name),
+            "gaps_owned": self._rename(KbGap.owner, names, pseudonym, KbGap.owner_name),
+        }
+
+    def _redact_derived(self, names: Sequence[str], pattern: re.Pattern[str]) -> int:
+        """Blank the person's words out of the curated answers and gaps made from their own
+        questions (their texts start as the question)."""
+        own = select(KbQuestion.id, KbQuestion.gap_id).where(KbQuestion.asked_by.in_(names))
+        pairs = self.s.execute(own).all()
+        question_ids = [qid for qid, _ in pairs]
+        gap_ids = {gid for _, gid in pairs if gid is not None}
+        curated = list(
+            self.s.scalars(
+                select(KbCuratedAnswer).where(KbCuratedAnswer.source_question_id.in_(question_ids))
+            )
+        )
+        versions = list(
+            self.s.scalars(
+                select(KbCuratedVersion).where(
+                    KbCuratedVersion.curated_id.in_([r.id for r in curated])
+                )
+            )
+        )
+        gaps = list(self.s.scalars(select(KbGap).where(KbGap.id.in_(gap_ids))))
+        redacted = 0
+        for row in [*curated, *versions, *gaps]:
+            for field in ("question", "normalized"):
+                text = getattr(row, field, None)
+                if not isinstance(text, str):
+                    continue
+                cleaned = pattern.sub(REDACTED, text)
+                if cleaned != text:
+                    setattr(row, field, cleaned)
+                    redacted += 1
+        return redacted
+
+    def pseudonymise_before(
+        self, cutoff: datetime, is_person: Callable[[str], bool], pseudonym: Callable[[str], str]
+    ) -> int:
+        """Replace the asker of every question asked before ``cutoff`` (and the voter of every
+        vote cast before it) by their pseudonym; returns how many rows changed."""
+        changed = 0
+        askers = select(KbQuestion.asked_by).where(
+            KbQuestion.asked_at < cutoff, KbQuestion.asked_by.is_not(None)
+        )
+        for name in {n for n in self.s.scalars(askers.distinct()) if n and is_person(n)}:
+            changed += self.s.execute(
+                update(KbQuestion)
+                .where(KbQuestion.asked_at < cutoff, KbQuestion.asked_by == name)
+                .values(asked_by=pseudonym(name))
+            ).rowcount  # type: ignore[attr-defined]
+        voters = select(KbFeedback.user).where(KbFeedback.at < cutoff)
+        for name in {n for n in self.s.scalars(voters.distinct()) if is_person(n)}:
+            changed += self.s.execute(
+                update(KbFeedback)
+                .where(KbFeedback.at < cutoff, KbFeedback.user == name)
+                .values(user=pseudonym(name))
+            ).rowcount  # type: ignore[attr-defined]
+        return changed
+
+    def _rename(
+        self, column: Any, names: Sequence[str], pseudonym: str, name_column: Any = None
+    ) -> int:
+        """Put ``pseudonym`` in ``column`` where it holds ``names`` (and in ``name_column``, the
+        person's name kept beside it, on those rows)."""
+        values = {column.key: pseudonym}
+        if name_column is not None:
+            values[name_column.key] = pseudonym
+        return int(
+            self.s.execute(update(column.class_).where(column.in_(names)).values(values)).rowcount  # type: ignore[attr-defined]
+            or 0
         )
