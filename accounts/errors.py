@@ -41,6 +41,12 @@ class InviteInvalid(InvalidInput):
     code = "access.invite_invalid"
 
 
+class InvalidInviteDays(InvalidInput):
+    """An invite validity outside 0 (no expiry) .. ``max`` days."""
+
+    code = "access.invalid_invite_days"
+
+
 class LastAdmin(InvalidInput):
     """Removing or demoting the only active admin would lock everyone out."""
 

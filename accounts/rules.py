@@ -84,6 +84,14 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
 
 ACTIONS: Final = frozenset().union(*PERMISSIONS.values())
 
+#: The longest an invite code may stay valid; 0 means "no expiry", negative makes no sense.
+MAX_INVITE_DAYS: Final = 365
+
+
+def invite_days_valid(days: int) -> bool:
+    """Whether an invite may stay valid for ``days`` (0 = no expiry, up to a year)."""
+    return 0 <= days <= MAX_INVITE_DAYS
+
 
 def is_role(value: str) -> bool:
     return value in ROLES

@@ -1,11 +1,35 @@
-"""How the bot reaches Telegram: the token, another Bot API server, the webhook's secret."""
+"""How the bot reaches Telegram: the token, another Bot API server, the webhook's secret, and
+what a failure to reach it at start-up means.
+
+``sinergi run`` and ``sinergi reminders send --once`` first call ``getMe``. python-telegram-bot
+reports a 401 as ``InvalidToken("The token `…` was rejected by the server.")``, with the token
+in the text; cron mail and journald keep whatever reaches stderr. :func:`telegram_errors` turns
+that into errors that carry no token: the CLI prints the catalog message and exits 7 (the token
+setting is wrong) or 6 (Telegram cannot be reached; try later).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from telegram.error import InvalidToken, NetworkError
 
 from core.config import Settings
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, ServiceUnavailable
+
+
+class TelegramTokenRejected(ConfigurationError):
+    """Telegram refused the bot token (401): it was revoked, mistyped or belongs elsewhere."""
+
+    code = "telegram.token_rejected"
+
+
+class TelegramUnavailable(ServiceUnavailable):
+    """The Bot API server cannot be reached now (network, DNS, timeout, 5xx)."""
+
+    code = "telegram.unavailable"
 
 
 def bot_token(settings: Settings) -> str:
@@ -25,3 +49,16 @@ def webhook_secret(settings: Settings) -> str:
     if settings.webhook_secret is not None and settings.webhook_secret.get_secret_value():
         return settings.webhook_secret.get_secret_value()
     return hashlib.sha256(b"sinergi-webhook\x00" + bot_token(settings).encode()).hexdigest()[:48]
+
+
+@contextmanager
+def telegram_errors(settings: Settings) -> Iterator[None]:
+    """Turn PTB's start-up failures into :class:`TelegramTokenRejected` and
+    :class:`TelegramUnavailable`; their ``detail`` is redacted."""
+    try:
+        yield
+    except InvalidToken:
+        raise TelegramTokenRejected(setting="SINERGI_TELEGRAM_TOKEN") from None
+    except NetworkError as err:  # TimedOut is a NetworkError too
+        detail = settings.redactor().redact(str(err))
+        raise TelegramUnavailable(detail, service="Telegram", detail=detail) from None

@@ -45,7 +45,9 @@ async def on_error(update: object, context: Context) -> None:
 
     if isinstance(error, AppError):
         log.info("domain error %s: %s", error.code, error)
-        await _tell_user(tg_update, context, error_text(error, lang))
+        # Parameters can carry a driver's or a library's text: no secret reaches a chat.
+        text = get_state(context).settings.redactor().redact(error_text(error, lang))
+        await _tell_user(tg_update, context, text)
         return
     if isinstance(error, Forbidden):  # the user blocked the bot: nobody to tell
         log.info("forbidden: %s", error)
@@ -101,6 +103,8 @@ async def _tell_admins(
         log.warning("could not list admins: %s", err)
         return
     trace = "".join(traceback.format_exception(error)) if error else "?"
+    # Library messages may quote the token or a connection URL; admins get the trace without.
+    trace = get_state(context).settings.redactor().redact(trace)
     where = ""
     if update is not None and update.effective_user is not None:
         where = f"user {update.effective_user.id}, "

@@ -28,22 +28,21 @@ from telegram.error import (
     ChatMigrated,
     Forbidden,
     InvalidToken,
-    NetworkError,
     RetryAfter,
     TelegramError,
-    TimedOut,
 )
 from telegram.ext import AIORateLimiter, Application, ContextTypes, ExtBot
 from telegram.request import BaseRequest
 
 from bot.callbacks import CallbackSigner
-from bot.connection import bot_token, file_base_url
+from bot.connection import bot_token, file_base_url, telegram_errors
 from bot.handlers.common import NO_PREVIEW
 from bot.keyboards import reminder_markup
 from bot.state import get_state
 from bot.views.reminders import render
 from core.config import Settings
 from core.errors import AppError
+from core.redaction import Redactor
 from services import Services
 from services.reminders import (
     PassReport,
@@ -61,6 +60,10 @@ SEND_TIMEOUT_S = 120.0
 T = TypeVar("T")
 
 
+#: Masks token-shaped text and URL passwords in Telegram's error texts before they are stored.
+_GENERIC_REDACTOR = Redactor()
+
+
 def translate_error(err: TelegramError) -> TransientSendError | UndeliverableError:
     """Telegram's errors -> the outbox's two outcomes.
 
@@ -69,10 +72,13 @@ def translate_error(err: TelegramError) -> TransientSendError | UndeliverableErr
     Transient (retried with backoff): flood control (RetryAfter), timeouts, network and 5xx
     errors (NetworkError), anything else.
     """
+    if isinstance(err, InvalidToken):
+        # PTB's text quotes the token, and this text is stored and shown by `reminders log`.
+        return TransientSendError("the bot token was rejected by Telegram")
     if isinstance(err, Forbidden | ChatMigrated):
-        return UndeliverableError(str(err))
+        return UndeliverableError(_GENERIC_REDACTOR.redact(str(err)))
     if isinstance(err, BadRequest):
-        return UndeliverableError(str(err))
+        return UndeliverableError(_GENERIC_REDACTOR.redact(str(err)))
     if isinstance(err, RetryAfter):
         # PTB keeps the value as a timedelta; its public attribute warns while it still
         # returns ints by default (v22.2 deprecation), so read the stored value.
@@ -81,9 +87,7 @@ def translate_error(err: TelegramError) -> TransientSendError | UndeliverableErr
             after = err.retry_after
         seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
         return TransientSendError(str(err), retry_after=seconds)
-    if isinstance(err, TimedOut | NetworkError | InvalidToken):
-        return TransientSendError(str(err))
-    return TransientSendError(str(err))
+    return TransientSendError(_GENERIC_REDACTOR.redact(str(err)))
 
 
 class TelegramReminderSender:
@@ -197,9 +201,10 @@ async def send_once(
         kwargs["request"] = request
     # Telegram's flood limits (about 30 messages/s, 1/s per chat) are kept by PTB's limiter,
     # as in the bot process; what still fails is retried by the outbox on a later pass.
-    bot = ExtBot(token, rate_limiter=AIORateLimiter(max_retries=2), **kwargs)
-    async with bot:
-        return await run_pass(services, bot, CallbackSigner.from_token(token), now=now)
+    with telegram_errors(settings):
+        bot = ExtBot(token, rate_limiter=AIORateLimiter(max_retries=2), **kwargs)
+        async with bot:
+            return await run_pass(services, bot, CallbackSigner.from_token(token), now=now)
 
 
 __all__ = [

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 from telegram import Update
 
 from bot.app import build_application
-from bot.connection import webhook_secret
+from bot.connection import telegram_errors, webhook_secret
 from core.config import Settings
 from services import Services
 
@@ -16,7 +16,16 @@ log = logging.getLogger(__name__)
 
 
 def run_bot(services: Services, settings: Settings) -> None:
-    """Run until interrupted (blocks). RetryAfter is retried by the rate limiter."""
+    """Run until interrupted (blocks). RetryAfter is retried by the rate limiter.
+
+    Raises:
+        TelegramTokenRejected, TelegramUnavailable: at start-up (``getMe``), without the token.
+    """
+    with telegram_errors(settings):
+        _run(services, settings)
+
+
+def _run(services: Services, settings: Settings) -> None:
     application = build_application(services, settings)
     if settings.webhook_url:
         path = urlparse(settings.webhook_url).path.lstrip("/")

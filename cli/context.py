@@ -25,8 +25,11 @@ class AppContext:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.console = Console()
-        self.err_console = Console(stderr=True)
+        # No markup and no emoji codes: every table and line shows stored text (titles,
+        # questions, file names) that anyone may have typed, "[/]" and ":warning:" included.
+        # Style is given with ``style=`` or ``rich.text.Text``, never inside a string.
+        self.console = Console(markup=False, emoji=False)
+        self.err_console = Console(stderr=True, markup=False, emoji=False)
 
     @cached_property
     def services(self) -> Services:

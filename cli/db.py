@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.text import Text
 
 from cli.context import get_ctx
 from services import database
@@ -17,8 +18,11 @@ def upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
     engine = app_ctx.services.engine
     database.upgrade(engine, revision)
     app_ctx.console.print(
-        f"[green]OK[/green] {engine.url.render_as_string(hide_password=True)} "
-        f"@ {database.current_revision(engine)}"
+        Text.assemble(
+            ("OK", "green"),
+            f" {engine.url.render_as_string(hide_password=True)} "
+            f"@ {database.current_revision(engine)}",
+        )
     )
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.context import get_ctx, print_json
 from services.demo import DEFAULT_SAMPLES_DIR, seed_demo
@@ -57,7 +58,8 @@ def demo(
         table.add_row(app_ctx.t("demo.health", health=label), str(count))
     console.print(table)
     if answer is not None:
-        console.print(f"\n[bold]{app_ctx.t('demo.question')}[/bold] {SAMPLE_QUESTION}")
+        console.print()
+        console.print(Text.assemble((app_ctx.t("demo.question"), "bold"), " ", SAMPLE_QUESTION))
         console.print(answer.answer, markup=False, highlight=False)
         for c in answer.citations:
             where = f"hlm. {c.page}" if c.page else (c.section or "")

@@ -41,7 +41,7 @@ class _PageBar:
     def __init__(self, app_ctx: AppContext) -> None:
         self._label = app_ctx.t("ingest.progress.ocr")
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),

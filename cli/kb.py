@@ -108,7 +108,10 @@ def list_documents(
         return
     table = Table(title=app_ctx.t("kb.list.title"))
     for key in ("doc_id", "title", "app", "doc_type", "language", "chunks", "ingested_at"):
-        table.add_column(app_ctx.t(f"kb.col.{key}"))
+        # Ids in full (folded, never cut with "…"): `kb remove` needs them exactly.
+        table.add_column(
+            app_ctx.t(f"kb.col.{key}"), overflow="fold" if key == "doc_id" else "ellipsis"
+        )
     for d in docs:
         table.add_row(
             d.doc_id,
@@ -294,7 +297,7 @@ def evaluate(
 @contextlib.contextmanager
 def _progress(app_ctx: AppContext) -> Iterator[Callable[[int, int], None]]:
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -116,7 +116,7 @@ class _ProgressBar:
     def __init__(self, app_ctx: AppContext) -> None:
         self._t = app_ctx.t
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -171,6 +171,8 @@ def print_report(app_ctx: AppContext, report: IngestReport) -> None:
     table.add_row(app_ctx.t("ingest.report.failed"), str(len(report.failed)))
     table.add_row(app_ctx.t("ingest.report.chunks"), str(report.chunks_embedded))
     console.print(table)
+    for note in report.notes:
+        console.print(note.message, highlight=False)
     if report.failed:
         failures = Table(title=app_ctx.t("ingest.report.failures_title"))
         failures.add_column(app_ctx.t("ingest.report.file"), overflow="fold")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
+import traceback
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from cli.context import AppContext
 from cli.errors import ExitStatus, exit_status_for
-from core.config import Settings
+from core.config import Settings, language_setting, settings_error
 from core.errors import AppError
-from services.messages import error_message
+from core.redaction import Redactor, install_log_redaction
+from services.messages import catalog, error_message
 
 app = typer.Typer(
     name="sinergi",
@@ -26,8 +28,16 @@ app = typer.Typer(
 def _root(ctx: typer.Context) -> None:
     """Settings are read once, here, from SINERGI_* variables and .env."""
     if ctx.obj is None:
-        ctx.obj = AppContext(Settings())
+        ctx.obj = AppContext(_settings())
     ctx.call_on_close(ctx.obj.close)
+
+
+def _settings() -> Settings:
+    """The settings; a malformed one is a domain error naming the variable (exit status 7)."""
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as exc:
+        raise settings_error(exc) from None
 
 
 def _mount() -> None:
@@ -50,11 +60,22 @@ def _mount() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; domain errors become a message on stderr and a stable exit status."""
-    settings_lang = "id"
-    # Bad settings are reported by the command itself below; here only the language is wanted.
-    with contextlib.suppress(ValidationError):
-        settings_lang = Settings().language
+    """Run the CLI; domain errors become a message on stderr and a stable exit status.
+
+    Every text this function prints passes through the settings' redactor, and so does every
+    log record (secrets never reach a terminal, cron mail or journald). Anything that is not a
+    domain error is a bug: one line naming it, exit status 1, the traceback only with
+    ``SINERGI_DEBUG=1`` (and redacted there too); never SQL or row values by default.
+    """
+    lang, debug, redactor = "id", False, Redactor()
+    try:
+        settings = Settings()
+    except (ValidationError, SettingsError):
+        # Reported by the command itself (exit status 7), in the language if that one is fine.
+        lang = language_setting()
+    else:
+        lang, debug, redactor = settings.language, settings.debug, settings.redactor()
+    install_log_redaction(redactor)
     try:
         # Standalone mode: click reports usage errors itself and exits with status 2.
         app(args=argv, standalone_mode=True)
@@ -62,8 +83,16 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else int(ExitStatus.FAILED))
     except AppError as err:
-        typer.echo(error_message(err, settings_lang), err=True)
+        typer.echo(redactor.redact(error_message(err, lang)), err=True)
         return int(exit_status_for(err))
+    except Exception as exc:  # the last line of the transport: a bug, reported without leaks
+        typer.echo(
+            redactor.redact(catalog().t("error.unexpected", lang, kind=type(exc).__name__)),
+            err=True,
+        )
+        if debug:
+            typer.echo(redactor.redact("".join(traceback.format_exception(exc))), err=True)
+        return int(ExitStatus.FAILED)
     return 0
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli import intake
 from cli.context import AppContext, get_ctx, print_json
@@ -19,6 +20,7 @@ from services.tracker import (
     MilestoneView,
     NewAgreement,
     NewParty,
+    check_health,
     describe_problem,
     parse_date,
 )
@@ -92,13 +94,14 @@ def list_agreements(
 ) -> None:
     """Every agreement with its health as of a date."""
     app_ctx = get_ctx(ctx)
+    wanted = check_health(health) if health else None
     as_of = _at(app_ctx, at)
     codes = [app_ctx.services.regions.resolve(region).code] if region else None
     items = app_ctx.services.tracker.list_agreements(
         app_ctx.operator(), at=as_of, region_codes=codes
     )
-    if health:
-        items = [i for i in items if i.health == health]
+    if wanted is not None:
+        items = [i for i in items if i.health == wanted]
     if as_json:
         print_json([_summary_json(i) for i in items])
         return
@@ -127,9 +130,9 @@ def _milestone_table(app_ctx: AppContext, milestones: tuple[MilestoneView, ...])
     for key in ("id", "milestone", "due_on", "status", "responsible", "evidence"):
         table.add_column(app_ctx.t(f"tracker.col.{key}"))
     for m in milestones:
-        status = app_ctx.t(f"tracker.status.{m.status}")
+        status: str | Text = app_ctx.t(f"tracker.status.{m.status}")
         if m.overdue:
-            status = f"[red]{status} ![/red]"
+            status = Text(f"{status} !", style="red")
         evidence = " | ".join(
             x for x in (m.evidence_note, m.evidence_link, m.evidence_file, m.blocked_reason) if x
         )
@@ -174,7 +177,8 @@ def show(
         return
     console = app_ctx.console
     console.print(
-        f"[bold]#{detail.id} {app_ctx.t(f'tracker.kind.{detail.kind}')}[/bold] {detail.title}",
+        Text.assemble((f"#{detail.id} {app_ctx.t(f'tracker.kind.{detail.kind}')}", "bold"), " ")
+        + Text(detail.title),
         highlight=False,
     )
     console.print(
@@ -184,9 +188,7 @@ def show(
         highlight=False,
     )
     if detail.renewal_due and detail.ends_on:
-        console.print(
-            f"[yellow]{app_ctx.t('tracker.show.renewal', ends_on=detail.ends_on)}[/yellow]"
-        )
+        console.print(app_ctx.t("tracker.show.renewal", ends_on=detail.ends_on), style="yellow")
     for p in detail.parties:
         extra = ", ".join(x for x in (p.signatory, p.coordinator_name) if x)
         console.print(
@@ -463,6 +465,7 @@ def import_file(
                 )
         raise typer.Exit(int(ExitStatus.INVALID_INPUT)) from None
     notes = [app_ctx.t(n) for n in result.notes]
+    notes += [describe_problem(c, app_ctx.lang) for c in result.corrections]
     if as_json:
         print_json({"ok": True, "result": result, "notes": notes})
         return
@@ -517,7 +520,7 @@ def report(
         print_json(result)
         return
     console = app_ctx.console
-    console.print(f"[bold]{app_ctx.t('tracker.report.title', at=as_of.isoformat())}[/bold]")
+    console.print(app_ctx.t("tracker.report.title", at=as_of.isoformat()), style="bold")
     console.print(app_ctx.t("tracker.report.total", total=result.total))
     health = Table(show_header=True)
     health.add_column(app_ctx.t("tracker.col.health"))

@@ -46,6 +46,11 @@ def find(
         wanted = set(error.params.get("candidate_list", []))
         ambiguous = [r for r in directory.all() if r.name in wanted]
         candidates = ambiguous + [r for r in candidates if r not in ambiguous]
+    elif error is not None:
+        # Unknown: only the near names the message names, never unrelated closest-anyway ones.
+        near = list(error.params.get("suggestion_list", ()))
+        by_name = {r.name: r for r in directory.all() if r.name in near}
+        candidates = [by_name[n] for n in near if n in by_name]
     if as_json:
         print_json(
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -171,6 +172,9 @@ def log(
     """Apa yang terkirim, kepada siapa, kapan, dan apa yang gagal / the delivery log."""
     app_ctx = get_ctx(ctx)
     rows = app_ctx.services.reminders.log(limit=limit, status=status)
+    # Errors stored by older versions may quote a token; what is shown is masked either way.
+    redact = app_ctx.settings.redactor().redact
+    rows = [replace(r, last_error=redact(r.last_error)) if r.last_error else r for r in rows]
     if as_json:
         print_json([log_json(r) for r in rows])
         return

@@ -6,21 +6,113 @@ there is deliberately no module-level instance.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from core.errors import ConfigurationError
+from core.redaction import Redactor
 
 Language = Literal["id", "en"]
+ENV_PREFIX = "SINERGI_"
+
+
+class InvalidSetting(ConfigurationError):
+    """A setting that cannot be used as given; the message names it (never its value, which
+    may be a secret).
+
+    ``code`` is ``settings.<kind>`` for the kinds the catalogs explain (``settings.int_parsing``,
+    ``settings.database_url``...), else ``settings.invalid`` with the parser's ``reason``.
+    """
+
+    code = "settings.invalid"
+
+    def __init__(self, setting: str, kind: str, reason: str = "", **params: Any) -> None:
+        super().__init__(f"{setting}: {kind}", setting=setting, reason=reason or kind, **params)
+        self.code = f"settings.{kind}" if kind in SETTING_ERROR_KINDS else "settings.invalid"
+
+
+#: Validation failures the catalogs describe in the user's language.
+SETTING_ERROR_KINDS = frozenset(
+    {
+        "int_parsing",
+        "float_parsing",
+        "bool_parsing",
+        "literal_error",
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "list_type",
+        "json_invalid",
+        "date_parsing",
+        "date_from_datetime_parsing",
+        "database_url",
+        "database_driver",
+        "timezone",
+        "url",
+        "unreadable",
+        "data_dir",
+    }
+)
+
+
+def settings_error(error: ValidationError | SettingsError) -> InvalidSetting:
+    """The first problem of a failed ``Settings()`` as a domain error naming the variable."""
+    if isinstance(error, SettingsError):
+        # pydantic-settings could not even parse the raw value (e.g. a list that is not JSON).
+        match = re.search(r'field "(\w+)"', str(error))
+        field = match.group(1) if match else "?"
+        return InvalidSetting(ENV_PREFIX + field.upper(), "unreadable")
+    first = error.errors(include_input=False, include_url=False)[0]
+    field = str(first["loc"][0]) if first["loc"] else "?"
+    context = {k: str(v) for k, v in (first.get("ctx") or {}).items() if k != "error"}
+    if "expected" in context:  # "'id' or 'en'" reads as a list in either language
+        context["expected"] = context["expected"].replace(" or ", ", ")
+    return InvalidSetting(ENV_PREFIX + field.upper(), first["type"], first["msg"], **context)
+
+
+class _LanguageOnly(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+    language: Language = "id"
+
+
+def language_setting() -> Language:
+    """``SINERGI_LANGUAGE`` alone, for reporting that another setting is malformed in it."""
+    try:
+        return _LanguageOnly().language
+    except (ValidationError, SettingsError):
+        return "id"
+
+
+def _check_url(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        parts = urlsplit(value.strip())
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018  (raises for a port that is not a number)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise PydanticCustomError("url", "not an http(s) URL")
+    return value.strip()
 
 
 class Settings(BaseSettings):
     """All configuration of a Sinergi deployment."""
 
     model_config = SettingsConfigDict(
-        env_prefix="SINERGI_",
+        env_prefix=ENV_PREFIX,
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
@@ -158,10 +250,53 @@ class Settings(BaseSettings):
         default=6, ge=1, description="Transient failures before a reminder is given up."
     )
 
+    debug: bool = Field(
+        default=False,
+        description="Show the (redacted) traceback of an unexpected error in the CLI.",
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        """Refuse a URL SQLAlchemy cannot use now, rather than with a traceback later.
+
+        The messages never repeat the URL: it holds the database password.
+        """
+        if value is None or not value.strip():
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            dialect = make_url(value.strip()).get_dialect()
+        except (ArgumentError, NoSuchModuleError, ValueError):
+            raise PydanticCustomError("database_url", "not a database URL") from None
+        try:
+            dialect.import_dbapi()
+        except ImportError:
+            raise PydanticCustomError("database_driver", "database driver not installed") from None
+        return value.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            raise PydanticCustomError("timezone", "unknown time zone") from None
+        return value
+
+    @field_validator(
+        "chroma_url", "llm_base_url", "telegram_base_url", "telegram_base_file_url", "webhook_url"
+    )
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        return _check_url(value)
 
     @property
     def effective_database_url(self) -> str:
@@ -194,6 +329,40 @@ class Settings(BaseSettings):
         return int(self.max_upload_mb * 1024 * 1024)
 
     def ensure_dirs(self) -> None:
-        """Create the state directories (idempotent)."""
+        """Create the state directories (idempotent).
+
+        Raises:
+            InvalidSetting: ``settings.data_dir`` when a folder cannot be created or written
+                (a read-only parent, a file in the way), naming ``SINERGI_DATA_DIR``.
+        """
         for path in (self.data_dir, self.chroma_dir, self.originals_dir):
-            path.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InvalidSetting(
+                    ENV_PREFIX + "DATA_DIR",
+                    "data_dir",
+                    exc.strerror or type(exc).__name__,
+                    path=str(path),
+                ) from exc
+
+    def redactor(self) -> Redactor:
+        """Masks this deployment's secrets in any text (see :mod:`core.redaction`)."""
+
+        def secret(value: SecretStr | None) -> str | None:
+            return value.get_secret_value() if value is not None else None
+
+        return Redactor.from_values(
+            urls=(
+                self.database_url,
+                self.chroma_url,
+                self.llm_base_url,
+                self.telegram_base_url,
+                self.webhook_url,
+            ),
+            secrets=(
+                secret(self.telegram_token),
+                secret(self.webhook_secret),
+                secret(self.llm_api_key),
+            ),
+        )

@@ -11,7 +11,10 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from core.clock import ensure_utc
-from core.errors import DatabaseUnavailable
+from core.errors import DatabaseFull, DatabaseUnavailable, ValueOutOfRange
+
+#: The largest integer SQLite and PostgreSQL (BIGINT) store; ids beyond it cannot exist.
+MAX_INTEGER = 2**63 - 1
 
 # A naming convention so Alembic can name (and later drop) every constraint deterministically.
 NAMING_CONVENTION = {
@@ -81,12 +84,16 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = 30.0) -
 # OperationalErrors (no such table, syntax) are bugs and keep their own type.
 _SQLITE_LOCKED = ("database is locked", "database table is locked", "database schema is locked")
 _SQLITE_UNREACHABLE = ("unable to open database file", "disk i/o error", "readonly database")
+_SQLITE_FULL = "database or disk is full"
 
 
 # PostgreSQL SQLSTATEs (psycopg raises them as OperationalError) that mean "try again later".
 _PG_LOCKED = frozenset({"55P03", "40P01", "40001"})  # lock timeout, deadlock, serialization
 _PG_BUSY = frozenset({"57014", "53300"})  # statement timeout, too many connections
 _PG_UNREACHABLE_CLASSES = ("08", "57P", "53")  # connection, shutdown/restart, resources
+_PG_DISK_FULL = "53100"
+# Values the database cannot hold: numeric out of range, string too long for its column.
+_PG_OUT_OF_RANGE = frozenset({"22003", "22001"})
 
 
 def _server_reason(sqlstate: str | None) -> str | None:
@@ -107,11 +114,21 @@ def _server_reason(sqlstate: str | None) -> str | None:
 
 
 def _unavailable_database(ctx: ExceptionContext) -> None:
-    """Turn connection-level failures (locked, unreachable, disconnected) into a domain error."""
+    """Turn connection-level failures (locked, unreachable, disconnected, disk full) and values
+    the database cannot hold into domain errors.
+
+    The domain errors carry the driver's first line only: the SQL statement and the row values
+    that SQLAlchemy adds to its own messages never reach a user.
+    """
     if ctx.is_pre_ping:  # the pool reconnects by itself after a failed ping
         return
     error = ctx.original_exception
     dialect = ctx.dialect
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(error, OverflowError) or sqlstate in _PG_OUT_OF_RANGE:
+        # SQLite's driver refuses ints beyond 64 bits before the query runs; PostgreSQL says
+        # 22003 (numeric) or 22001 (text too long). Either way the input is at fault.
+        raise ValueOutOfRange(type(error).__name__, max_integer=MAX_INTEGER) from error
     operational = dialect is not None and isinstance(error, dialect.loaded_dbapi.OperationalError)
     text = str(error).lower()
     reason: str | None = None
@@ -120,14 +137,19 @@ def _unavailable_database(ctx: ExceptionContext) -> None:
             reason = "locked"
         elif any(t in text for t in _SQLITE_UNREACHABLE):
             reason = "unreachable"
+        elif _SQLITE_FULL in text:
+            reason = "full"
+    elif operational and sqlstate == _PG_DISK_FULL:
+        reason = "full"
     elif operational:
-        reason = _server_reason(getattr(error, "sqlstate", None))
+        reason = _server_reason(sqlstate)
     if reason is None and ctx.is_disconnect:
         reason = "unreachable"
     if reason is None:
         return
     detail = next((line.strip() for line in str(error).splitlines() if line.strip()), reason)
-    raise DatabaseUnavailable(detail, service="database", reason=reason, detail=detail) from error
+    kind = DatabaseFull if reason == "full" else DatabaseUnavailable
+    raise kind(detail, service="database", reason=reason, detail=detail) from error
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,6 +8,8 @@ formats user-facing text.
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -54,6 +56,22 @@ class InvalidInput(AppError):
     code = "app.invalid_input"
 
 
+class InvalidChoice(InvalidInput):
+    """A value outside a fixed set (a status, a health); the message lists the choices.
+
+    Params: ``name`` (what was chosen), ``value``, ``choices`` (comma-separated).
+    """
+
+    code = "app.invalid_choice"
+
+    def __init__(self, name: str, value: str, choices: Iterable[str]) -> None:
+        super().__init__(
+            f"invalid {name}: {value!r}", name=name, value=value, choices=", ".join(choices)
+        )
+        # "choice.health", "choice.status": a message that names the thing in each language.
+        self.code = f"choice.{name}"
+
+
 class ConfigurationError(AppError):
     """The settings are incomplete or contradict each other."""
 
@@ -73,3 +91,40 @@ class DatabaseUnavailable(ServiceUnavailable):
     """
 
     code = "db.unavailable"
+
+
+class DatabaseFull(DatabaseUnavailable):
+    """The disk holding the database is full; nothing was changed."""
+
+    code = "db.full"
+
+
+class ValueOutOfRange(InvalidInput):
+    """A number or text too large for the database (an id of 2**63 or more, a text longer
+    than its column); nothing was changed.
+
+    Params: ``max_integer`` (the largest id a database can hold).
+    """
+
+    code = "db.out_of_range"
+
+
+class StorageFull(ServiceUnavailable):
+    """No space left on the disk (or quota) where a file was being written; the file was not
+    written. Params: ``path``."""
+
+    code = "storage.full"
+
+
+class StorageUnwritable(ServiceUnavailable):
+    """A file could not be written for another reason (permissions, read-only file system).
+    Params: ``path``, ``reason``."""
+
+    code = "storage.unwritable"
+
+
+def storage_error(exc: OSError, path: str) -> StorageFull | StorageUnwritable:
+    """The domain error for an ``OSError`` raised while writing ``path``."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull(path, path=path)
+    return StorageUnwritable(path, path=path, reason=exc.strerror or type(exc).__name__)

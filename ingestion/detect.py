@@ -63,6 +63,10 @@ MAX_ZIP_MEMBERS = 5_000
 MAX_ZIP_TOTAL_BYTES = 300 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 _RATIO_CHECK_MIN_BYTES = 2 * 1024 * 1024
+# The XML parts are what the parser expands in memory (about twice their size as a tree): a
+# 300-page manual with tables has under 20 MB of them. Images and other media are not parsed
+# and compress hardly at all, so they do not count here.
+MAX_ZIP_XML_BYTES = 64 * 1024 * 1024
 
 _HTML_START = re.compile(
     rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S
@@ -119,14 +123,23 @@ def check_zip(filename: str, archive: zipfile.ZipFile) -> None:
     members = archive.infolist()
     if len(members) > MAX_ZIP_MEMBERS:
         raise ZipBomb(filename, members=len(members))
-    total = 0
+    total = compressed = xml = 0
     for info in members:
         total += info.file_size
+        compressed += info.compress_size
+        if info.filename.lower().endswith((".xml", ".rels")):
+            xml += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
-        if total > MAX_ZIP_TOTAL_BYTES or (
-            info.file_size > _RATIO_CHECK_MIN_BYTES and ratio > MAX_ZIP_RATIO
+        if (
+            total > MAX_ZIP_TOTAL_BYTES
+            or xml > MAX_ZIP_XML_BYTES
+            or (info.file_size > _RATIO_CHECK_MIN_BYTES and ratio > MAX_ZIP_RATIO)
         ):
             raise ZipBomb(filename, member=info.filename, size=info.file_size, ratio=int(ratio))
+    # Many small members, each below the per-member check, can still add up to a bomb.
+    overall = total / max(compressed, 1)
+    if total > _RATIO_CHECK_MIN_BYTES and overall > MAX_ZIP_RATIO:
+        raise ZipBomb(filename, member="*", size=total, ratio=int(overall))
 
 
 def _sniff_zip(filename: str, data: bytes) -> str:

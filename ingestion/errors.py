@@ -102,6 +102,19 @@ class InvalidDocType(IngestError):
     code = "ingest.invalid_doc_type"
 
 
+class LinkOutsideFolder(IngestError):
+    """A symbolic link in an ingested folder that points outside it (``target``): refused, so
+    ``kb ingest DIR`` never reads what the folder's owner could not put there."""
+
+    code = "ingest.link_outside"
+
+
+class NotRegularFile(IngestError):
+    """A named pipe, a device, a socket or a dangling link (``kind``): nothing to read."""
+
+    code = "ingest.not_regular_file"
+
+
 class OcrUnavailable(IngestError, ConfigurationError):
     """A scan needs OCR but Tesseract (``missing="tesseract"``) or its language data is absent."""
 

@@ -12,6 +12,7 @@ import io
 import logging
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,6 +21,7 @@ from typing import Any
 from ingestion import detect as sniff
 from ingestion.errors import CorruptFile, EncryptedPdf, IngestError, NoText
 from ingestion.schemas import Block, LoadedDocument
+from ingestion.visibility import remove_invisible
 
 # pypdf logs every recoverable oddity of real-world PDFs as a warning; the outcome that matters
 # (text found, or a per-file error) is reported by the ingest itself.
@@ -268,32 +270,60 @@ def strip_page_furniture(pages: list[list[str]]) -> list[list[str]]:
     """Drop running headers/footers and page numbers from the text of each page.
 
     A line counts as furniture when it is a bare page number ("3", "- 3 -", "Halaman 3 dari 10")
-    or when the same line (digits ignored) opens or closes at least half of the pages of a
-    document of three pages or more, e.g. "Panduan Gampil | Diskominfo" on every page.
+    or when it opens or closes at least half of the pages of a document of three pages or more
+    either word for word ("Panduan Gampil | Diskominfo") or with a number that follows the page
+    ("Panduan Gampil - 3"). Lines that differ only by other numbers (rows of a register, one per
+    page) are content, not furniture.
     """
 
     def key(line: str) -> str:
-        return _DIGITS.sub("#", _WS.sub(" ", line).strip().lower())
+        return _DIGITS.sub("#", plain(line))
 
-    edges: dict[str, int] = {}
+    def plain(line: str) -> str:
+        return _WS.sub(" ", line).strip().lower()
+
+    at_edges: dict[str, list[tuple[int, str]]] = {}
     if len(pages) >= 3:
-        for lines in pages:
+        for number, lines in enumerate(pages):
             content = [line for line in lines if line.strip()]
             for line in {*(content[:2]), *(content[-2:])}:
-                edges[key(line)] = edges.get(key(line), 0) + 1
-    repeated = {k for k, count in edges.items() if k and count * 2 >= len(pages)}
+                at_edges.setdefault(key(line), []).append((number, line))
+    furniture: set[tuple[int, str]] = set()
+    for line_key, found in at_edges.items():
+        if not line_key or len(found) * 2 < len(pages):
+            continue
+        text, count = Counter(plain(line) for _, line in found).most_common(1)[0]
+        if count * 2 >= len(pages):
+            furniture.update((n, line) for n, line in found if plain(line) == text)
+        else:
+            furniture.update(_numbered_like_pages(found))
     cleaned: list[list[str]] = []
-    for lines in pages:
+    for number, lines in enumerate(pages):
         content_idx = [i for i, line in enumerate(lines) if line.strip()]
         edge_idx = set(content_idx[:2] + content_idx[-2:])
         cleaned.append(
             [
                 line
                 for i, line in enumerate(lines)
-                if not _PAGE_NUMBER.match(line) and not (i in edge_idx and key(line) in repeated)
+                if not _PAGE_NUMBER.match(line)
+                and not (i in edge_idx and (number, line) in furniture)
             ]
         )
     return cleaned
+
+
+def _numbered_like_pages(found: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    """The lines among ``found`` (page index, line) whose n-th number is the page's number
+    plus a fixed offset, when that holds for most of them: a running header with a page
+    number. Arbitrary numbers (amounts, row numbers of a table) do not follow the pages."""
+    numbered = [(n, line, [int(d[:12]) for d in _DIGITS.findall(line)]) for n, line in found]
+    width = min(len(numbers) for _, _, numbers in numbered)
+    for position in range(width):
+        offsets = Counter(numbers[position] - n for n, _, numbers in numbered)
+        offset, count = offsets.most_common(1)[0]
+        if count >= 3 and count * 5 >= len(numbered) * 4:
+            return {(n, line) for n, line, numbers in numbered if numbers[position] - n == offset}
+    return set()
 
 
 def _join_hyphenated(lines: list[str]) -> list[str]:
@@ -429,8 +459,16 @@ def _docx_text(paragraph: Any) -> str:
     (python-docx's ``Paragraph.text`` drops insertions)."""
     parts: list[str] = []
     for node in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+        if _docx_hidden_run(node.getparent()):
+            continue  # "hidden" text (w:vanish): Word neither shows nor prints it
         parts.append(node.text or "" if node.tag == f"{_W}t" else " ")
     return "".join(parts)
+
+
+def _docx_hidden_run(run: Any) -> bool:
+    properties = run.find(f"{_W}rPr") if run is not None else None
+    vanish = properties.find(f"{_W}vanish") if properties is not None else None
+    return vanish is not None and vanish.get(f"{_W}val", "true") not in ("false", "0", "off")
 
 
 def _docx_heading_level(style: str) -> int:
@@ -541,6 +579,7 @@ def load_html(filename: str, text: str) -> LoadedDocument:
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
         head_title = root.findtext(".//title")
         lang = root.get("lang")
+        remove_invisible(root)  # index what a reader sees (before <style> goes as boilerplate)
         for element in list(root.iter(*_BOILERPLATE_TAGS)):
             _drop(element)
         for element in list(root.iter(etree.Element)):

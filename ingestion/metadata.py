@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from pathlib import PurePath
@@ -46,6 +47,24 @@ def slugify(text: str, *, max_length: int = 80) -> str:
 def doc_id_for(filename: str) -> str:
     """The document id of a file: its slugified stem, so a new upload replaces the old one."""
     return slugify(PurePath(filename).stem)
+
+
+def document_key(filename: str) -> str:
+    """What makes two file names the same document: the stem, case and separators aside.
+
+    "Panduan Gampil.pdf", "panduan_gampil.docx" and "PANDUAN-GAMPIL.md" are one document (a new
+    version or format replaces the old); "… Bagian 1" and "… Bagian 2", or "文档一" and "文档二",
+    are two, even though their slugs agree.
+    """
+    stem = unicodedata.normalize("NFKC", PurePath(filename).stem).casefold()
+    return " ".join(re.sub(r"[\s_\-.]+", " ", stem).split())
+
+
+def distinct_doc_id(filename: str) -> str:
+    """The id of a document whose plain id (:func:`doc_id_for`) belongs to another document:
+    the slug (shortened) and a hash of :func:`document_key`, stable for the same name."""
+    digest = hashlib.sha256(document_key(filename).encode("utf-8")).hexdigest()[:10]
+    return f"{doc_id_for(filename)[:69].rstrip('-')}-{digest}"
 
 
 def title_from_filename(filename: str) -> str:

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Integer, String, cast, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -96,6 +97,22 @@ def chunk_ids(doc_id: str, texts: Iterable[str]) -> list[str]:
         digest = hashlib.sha256(f"{doc_id}\x00{occurrence}\x00{text}".encode()).hexdigest()
         out.append(digest[:32])
     return out
+
+
+def _ensure_meta(s: Session, key: str, value: str) -> None:
+    """Create the meta row ``key`` unless it exists, in one statement: a concurrent first
+    write (another process's first ingest) cannot make it fail with a duplicate key."""
+    dialect = s.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        s.execute(
+            insert(KbIndexMeta)
+            .values(key=key, value=value)
+            .on_conflict_do_nothing(index_elements=[KbIndexMeta.key])
+        )
+    elif s.get(KbIndexMeta, key) is None:  # pragma: no cover - only SQLite and PostgreSQL run
+        s.add(KbIndexMeta(key=key, value=value))
+        s.flush()
 
 
 def _info(row: KbDocument) -> DocumentInfo:
@@ -353,29 +370,31 @@ class KnowledgeIndex:
         return row.value if row is not None else None
 
     def _bump_revision(self, s: Session) -> int:
-        row = s.get(KbIndexMeta, REVISION_META, with_for_update=True)
-        if row is None:
-            row = KbIndexMeta(key=REVISION_META, value="1")
-            s.add(row)
-            s.flush()
-            return 1
-        row.value = str(int(row.value) + 1)
-        return int(row.value)
+        # One UPDATE computes the new value in the database: two writers (two processes'
+        # first ingest) each get their own revision, and the row lock orders them.
+        _ensure_meta(s, REVISION_META, "0")
+        value = KbIndexMeta.value
+        s.execute(
+            update(KbIndexMeta)
+            .where(KbIndexMeta.key == REVISION_META)
+            .values(value=cast(cast(value, Integer) + 1, String))
+            # "fetch": a row this session already loaded is refreshed, not left stale
+            .execution_options(synchronize_session="fetch")
+        )
+        return int(s.scalar(select(value).where(KbIndexMeta.key == REVISION_META)) or 0)
 
     def _record_model(self, s: Session) -> None:
+        _ensure_meta(s, MODEL_META, self.model_id)
         row = s.get(KbIndexMeta, MODEL_META)
-        if row is None:
-            s.add(KbIndexMeta(key=MODEL_META, value=self.model_id))
-        elif row.value != self.model_id:
+        if row is not None and row.value != self.model_id:
             # Only reachable when the index was emptied: adopt the new model.
             row.value = self.model_id
 
     def _record_terms_version(self, s: Session) -> None:
+        # A first document, or stored terms that _refresh_terms has just brought up to date.
+        _ensure_meta(s, TERMS_META, TERMS_VERSION)
         row = s.get(KbIndexMeta, TERMS_META)
-        if row is None:
-            # A first document, or stored terms that _refresh_terms has just brought up to date.
-            s.add(KbIndexMeta(key=TERMS_META, value=TERMS_VERSION))
-        else:
+        if row is not None:
             row.value = TERMS_VERSION
 
     def _refresh_terms(self) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
+from core.locks import file_lock
 from knowledge_base.errors import VectorStoreUnavailable
 
 _log = logging.getLogger(__name__)
@@ -49,7 +50,10 @@ def make_client(*, chroma_url: str | None, chroma_dir: Path) -> Any:
                 settings=_chroma_settings(),
             )
         chroma_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(chroma_dir), settings=_chroma_settings())
+        # Chroma creates its tables on first open; two processes opening a new folder at
+        # once would both try ("table collections already exists").
+        with file_lock(chroma_dir.with_name(chroma_dir.name + ".open-lock")):
+            return chromadb.PersistentClient(path=str(chroma_dir), settings=_chroma_settings())
     except (ValueError, ConnectionError, OSError) as exc:
         raise VectorStoreUnavailable(service="Chroma", detail=str(exc)) from exc
 

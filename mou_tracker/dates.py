@@ -5,6 +5,10 @@ Accepted: ``2018-10-30``, ``30/10/2018``, ``30-10-2018``, ``30.10.2018`` (day fi
 ``Selasa, 30 Oktober 2018``, ``tanggal 30 bulan Oktober tahun 2018``, and English month names
 (``30 October 2018``, ``October 30, 2018``).
 Anything else, and impossible dates such as ``31 Februari 2019``, raise :class:`InvalidDate`.
+
+Two-digit years (``15/06/99``) are refused with :class:`TwoDigitYear`: an agreement register
+outlives any guess about the century (1999 or 2099?), and a wrong one is silent. The message
+shows both readings, so the fix is one keystroke away.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from mou_tracker.errors import InvalidDate
+from mou_tracker.errors import InvalidDate, TwoDigitYear
 
 MIN_YEAR = 1945
 MAX_YEAR = 2100
@@ -112,8 +116,10 @@ def parse_date(value: object) -> date:
         return _build(shown, year, month, day)
     if match := _NUMERIC.match(text):
         day, month, year_text = int(match[1]), int(match[2]), match[3]
-        year = int(year_text) + 2000 if len(year_text) == 2 else int(year_text)
-        return _build(shown, year, month, day)
+        if len(year_text) == 2:
+            _build(shown, 2000 + int(year_text), month, day)  # an impossible day stays "invalid"
+            raise TwoDigitYear(shown, day=day, month=month, year=int(year_text))
+        return _build(shown, int(year_text), month, day)
     if match := _DAY_MONTH_YEAR.match(text):
         month_number = MONTHS.get(match[2])
         if month_number is None:

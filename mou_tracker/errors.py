@@ -48,6 +48,23 @@ class InvalidDate(InvalidInput):
         super().__init__(f"invalid date: {value!r}", value=value)
 
 
+class TwoDigitYear(InvalidDate):
+    """A date written with a two-digit year ("15/06/99"): 1999 or 2099 cannot be told apart.
+
+    Params: ``value``, and both readings as ``earlier``/``later`` (``15/06/1999``,
+    ``15/06/2099``) for the message.
+    """
+
+    code = "date.two_digit_year"
+
+    def __init__(self, value: str, *, day: int, month: int, year: int) -> None:
+        super().__init__(value)
+        self.params.update(
+            earlier=f"{day:02d}/{month:02d}/{1900 + year}",
+            later=f"{day:02d}/{month:02d}/{2000 + year}",
+        )
+
+
 class AgreementNotFound(NotFound):
     code = "agreement.not_found"
 
@@ -122,6 +139,44 @@ class UnsupportedImportFile(InvalidInput):
 
     def __init__(self, path: str, detail: str = "") -> None:
         super().__init__(f"unsupported import file: {path}", path=path, detail=detail)
+
+
+class ImportFileNotFound(NotFound):
+    """The file to import does not exist."""
+
+    code = "import.file_not_found"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"import file not found: {path}", path=path)
+
+
+class ImportPathNotFile(InvalidInput):
+    """The path to import is a folder (or a device, a pipe), not a file."""
+
+    code = "import.not_a_file"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"not a file: {path}", path=path)
+
+
+class ImportFileTooLarge(InvalidInput):
+    """The file to import is larger than any agreement register (``max_mb``)."""
+
+    code = "import.too_large"
+
+    def __init__(self, path: str, *, size_mb: float, max_mb: float) -> None:
+        super().__init__(
+            f"import file too large: {path}", path=path, size_mb=size_mb, max_mb=max_mb
+        )
+
+
+class ExportFolderMissing(NotFound):
+    """The folder to export into does not exist (it is not created: a typo is likelier)."""
+
+    code = "export.folder_missing"
+
+    def __init__(self, path: str, folder: str) -> None:
+        super().__init__(f"export folder missing: {folder}", path=path, folder=folder)
 
 
 class UnsupportedExportFile(UnsupportedImportFile):

@@ -2,16 +2,29 @@
 
 The CSV and the first XLSX sheet use the import's Indonesian headers, so an export can be edited
 and imported again.
+
+Every cell holds text that someone typed (a title from a spreadsheet, evidence from Telegram),
+so nothing in it may run when the file is opened. A CSV cell that would start a formula gets a
+leading apostrophe (the OWASP rule for CSV injection; the importer removes it again); an XLSX
+cell is written as a string, never a formula, and marked "quote prefix" so that editing it in
+Excel does not turn it into one either. Characters the XLSX format forbids are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
-from collections.abc import Sequence
+import os
+import re
+import secrets
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from core.errors import storage_error
+from mou_tracker.errors import ExportFolderMissing
 from mou_tracker.schemas import AgreementDetail
 
 AGREEMENT_HEADERS = (
@@ -46,6 +59,23 @@ MILESTONE_HEADERS = (
     "terlambat",
 )
 _KIND_OUT = {"kb": "KB", "pks": "PKS", "addendum": "Addendum"}
+
+#: What makes Excel, LibreOffice or Google Sheets read a cell as a formula (or DDE): OWASP's
+#: list, plus the full-width forms some spreadsheet programs also accept.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# C0 controls other than tab, line feed and carriage return: not allowed in XLSX at all.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def starts_formula(text: str) -> bool:
+    """Whether a spreadsheet would evaluate ``text`` (the lone ``-`` of an empty field is not)."""
+    return text.startswith(FORMULA_TRIGGERS) and text != "-"
+
+
+def csv_cell(value: str) -> str:
+    """``value`` safe for a CSV cell: no control characters, no formula (a leading ``'``)."""
+    text = _ILLEGAL.sub("", value)
+    return "'" + text if starts_formula(text) else text
 
 
 def agreement_record(agreement: AgreementDetail) -> list[str]:
@@ -94,9 +124,11 @@ def write_csv(path: Path, agreements: Sequence[AgreementDetail]) -> None:
     writer = csv.writer(buffer)
     writer.writerow(AGREEMENT_HEADERS)
     for agreement in agreements:
-        writer.writerow(agreement_record(agreement))
+        writer.writerow([csv_cell(v) for v in agreement_record(agreement)])
     # utf-8-sig so Excel shows Indonesian names and dashes correctly.
-    path.write_text(buffer.getvalue(), encoding="utf-8-sig", newline="")
+    _write_atomically(
+        path, lambda target: target.write_text(buffer.getvalue(), encoding="utf-8-sig", newline="")
+    )
 
 
 def write_xlsx(path: Path, agreements: Sequence[AgreementDetail]) -> None:
@@ -106,15 +138,24 @@ def write_xlsx(path: Path, agreements: Sequence[AgreementDetail]) -> None:
     sheet = workbook.active
     assert sheet is not None  # a new workbook always has one sheet
     sheet.title = "Perjanjian"
-    sheet.append(list(AGREEMENT_HEADERS))
-    for agreement in agreements:
-        sheet.append(agreement_record(agreement))
+    _write_text_rows(sheet, [AGREEMENT_HEADERS, *(agreement_record(a) for a in agreements)])
     milestones = workbook.create_sheet("Tahapan")
-    milestones.append(list(MILESTONE_HEADERS))
-    for agreement in agreements:
-        for record in milestone_records(agreement):
-            milestones.append(record)
-    workbook.save(path)
+    _write_text_rows(
+        milestones, [MILESTONE_HEADERS, *(r for a in agreements for r in milestone_records(a))]
+    )
+    _write_atomically(path, workbook.save)
+
+
+def _write_text_rows(sheet: Any, rows: Sequence[Sequence[str]]) -> None:
+    """String cells only: never a formula, whatever the text starts with."""
+    for row_number, values in enumerate(rows, start=1):
+        for column, value in enumerate(values, start=1):
+            text = _ILLEGAL.sub("", value)
+            cell = sheet.cell(row=row_number, column=column)
+            cell.value = text
+            cell.data_type = "s"  # openpyxl would store "=..." as a formula
+            if starts_formula(text):
+                cell.quotePrefix = True  # Excel keeps it text even once the cell is edited
 
 
 def _ics_escape(text: str) -> str:
@@ -176,4 +217,28 @@ def ics_text(agreements: Sequence[AgreementDetail], *, now: datetime) -> str:
 
 
 def write_ics(path: Path, agreements: Sequence[AgreementDetail], *, now: datetime) -> None:
-    path.write_bytes(ics_text(agreements, now=now).encode("utf-8"))
+    data = ics_text(agreements, now=now).encode("utf-8")
+    _write_atomically(path, lambda target: target.write_bytes(data))
+
+
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file in the same folder, then rename: a failed export (disk
+    full, a killed process) never leaves a truncated file under the name asked for.
+
+    Raises:
+        ExportFolderMissing: the folder does not exist (it is not created: likely a typo).
+        StorageFull, StorageUnwritable: the file system refused the write.
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        raise ExportFolderMissing(str(path), str(folder))
+    # Created by ``write`` itself, so it gets the usual permissions (mkstemp's are 0600).
+    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise storage_error(exc, str(path)) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import re
+import stat
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,14 +21,31 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import AppError
+from core.text import clean_block
 from mou_tracker.dates import parse_optional_date
-from mou_tracker.errors import InvalidDate, UnreadableImportFile, UnsupportedImportFile
+from mou_tracker.errors import (
+    ImportFileNotFound,
+    ImportFileTooLarge,
+    ImportPathNotFile,
+    InvalidDate,
+    UnreadableImportFile,
+    UnsupportedImportFile,
+)
+from mou_tracker.exporter import starts_formula
 from mou_tracker.regions import RegionDirectory
 from mou_tracker.schemas import ImportProblem, NewAgreement, NewParty
 from mou_tracker.templates import DEFAULT_TEMPLATE, TemplateLibrary
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 MAX_ROWS = 20_000
+#: No agreement register comes near this; a larger file is refused before it is read.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Columns read from a sheet: the import knows fewer than 60 headers, and a sheet whose
+#: dimension claims 16,384 columns must not make every row that wide.
+MAX_COLUMNS = 200
+#: What the parts of an XLSX may expand to. openpyxl reads the shared strings whole, so a
+#: bomb there would be decompressed into memory before the first row.
+MAX_XLSX_EXPANDED_BYTES = 200 * 1024 * 1024
 LIST_SEPARATOR = ";"
 
 #: Canonical column -> accepted headers (normalised: lower case, "_" for spaces).
@@ -92,6 +111,8 @@ class ParsedImport:
     rows: list[ParsedRow] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: What was read differently from how it was written (a region name corrected), per row.
+    corrections: list[ImportProblem] = field(default_factory=list)
     total_rows: int = 0
     blank_rows: int = 0
 
@@ -116,49 +137,118 @@ def _cell_text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return str(value).strip()
+    text = clean_block(str(value))
+    # An export neutralises "=..." as "'=..." (see mou_tracker.exporter); the quote is not
+    # part of the text, so a re-imported file stores what was exported.
+    if text.startswith("'") and starts_formula(text[1:]):
+        return text[1:]
+    return text
 
 
 # --- reading files -------------------------------------------------------------------------------
 
 
 def read_table(path: Path) -> tuple[list[list[Any]], list[str]]:
-    """The rows of the first sheet (header first) and notes about how the file was read."""
+    """The rows of the first sheet (header first) and notes about how the file was read.
+
+    At most ``MAX_ROWS + 2`` rows are read: enough for the header, every allowed row and the
+    one that shows the file is too long.
+    """
+    shown = str(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ImportFileNotFound(shown) from None
+    except OSError as exc:
+        raise UnreadableImportFile(shown, exc.strerror or type(exc).__name__) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ImportPathNotFile(shown)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise UnsupportedImportFile(str(path), suffix or "-")
-    data = path.read_bytes()
+        raise UnsupportedImportFile(shown, suffix or "-")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ImportFileTooLarge(
+            shown, size_mb=round(info.st_size / 2**20, 1), max_mb=MAX_FILE_BYTES // 2**20
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableImportFile(shown, exc.strerror or type(exc).__name__) from None
     if suffix == ".xlsx":
         return _read_xlsx(path, data), []
     return _read_csv(path, data)
 
 
-def _read_csv(path: Path, data: bytes) -> tuple[list[list[Any]], list[str]]:
-    if b"\x00" in data[:4096]:
-        raise UnreadableImportFile(str(path), "binary")
-    notes: list[str] = []
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on Windows saves "CSV" in the ANSI code page; cp1252 is what Indonesian
-        # installations use. Say so, since a wrong guess would show as odd letters.
+def _decode_csv(path: Path, data: bytes) -> tuple[str, list[str]]:
+    """The text of a CSV file and a note when it was not UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data[:4096]):
+        # Excel's "Unicode Text" and some Windows tools write UTF-16 (with a BOM, usually).
+        encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else _utf16_order(data)
         try:
-            text = data.decode("cp1252")
+            return data.decode(encoding), ["import.note.utf16"]
         except UnicodeDecodeError:
             raise UnreadableImportFile(str(path), "encoding") from None
-        notes.append("import.note.cp1252")
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    if b"\x00" in data[:4096]:
+        raise UnreadableImportFile(str(path), "binary")
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    # Excel on Windows saves "CSV" in the ANSI code page; cp1252 is what Indonesian
+    # installations use. Say so, since a wrong guess would show as odd letters.
+    try:
+        return data.decode("cp1252"), ["import.note.cp1252"]
+    except UnicodeDecodeError:
+        raise UnreadableImportFile(str(path), "encoding") from None
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a BOM: text whose every other byte is NUL."""
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return even.count(0) > 0.9 * len(even) or odd.count(0) > 0.9 * len(odd)
+
+
+def _utf16_order(data: bytes) -> str:
+    return "utf-16-le" if data[1::2][:2048].count(0) >= data[0::2][:2048].count(0) else "utf-16-be"
+
+
+def _read_csv(path: Path, data: bytes) -> tuple[list[list[Any]], list[str]]:
+    text, notes = _decode_csv(path, data)
+    first_line = text.split("\n", 1)[0]
+    # Comma, semicolon (Excel with a comma decimal separator) or tab (Excel "Unicode Text").
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    try:
+        rows = list(
+            itertools.islice(
+                csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), MAX_ROWS + 2
+            )
+        )
     except csv.Error as exc:
         raise UnreadableImportFile(str(path), str(exc)) from None
     return [list(r) for r in rows], notes
 
 
+def _check_xlsx_archive(path: Path, data: bytes) -> None:
+    """Refuse an XLSX whose parts would expand beyond any real register (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise UnsupportedImportFile(str(path), "not-xlsx") from None
+    if expanded > MAX_XLSX_EXPANDED_BYTES:
+        raise ImportFileTooLarge(
+            str(path),
+            size_mb=round(expanded / 2**20, 1),
+            max_mb=MAX_XLSX_EXPANDED_BYTES // 2**20,
+        )
+
+
 def _read_xlsx(path: Path, data: bytes) -> list[list[Any]]:
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise UnsupportedImportFile(str(path), "not-xlsx")
+    _check_xlsx_archive(path, data)
     # Heavy import; only XLSX imports pay for it.
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
@@ -169,7 +259,14 @@ def _read_xlsx(path: Path, data: bytes) -> list[list[Any]]:
         raise UnreadableImportFile(str(path), type(exc).__name__) from None
     try:
         sheet = workbook.worksheets[0]
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        # Lazily, and no further than the row limit needs: a sheet claiming a million rows
+        # is refused by the row count without being read whole.
+        header = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+        width = max((i + 1 for i, v in enumerate(header) if v not in (None, "")), default=1)
+        lazy = sheet.iter_rows(values_only=True, max_col=width)
+        rows = [list(r) for r in itertools.islice(lazy, MAX_ROWS + 2)]
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
+        raise UnreadableImportFile(str(path), type(exc).__name__) from None
     finally:
         workbook.close()
     return rows
@@ -225,7 +322,9 @@ def parse_rows(
             result.blank_rows += 1
             continue
         result.total_rows += 1
-        row = _parse_row(offset, cells, raw_values, regions, templates, result.problems)
+        row = _parse_row(
+            offset, cells, raw_values, regions, templates, result.problems, result.corrections
+        )
         if row is None:
             continue
         key = row.agreement.import_key or ""
@@ -253,6 +352,7 @@ def _parse_row(
     regions: RegionDirectory,
     templates: TemplateLibrary,
     problems: list[ImportProblem],
+    corrections: list[ImportProblem],
 ) -> ParsedRow | None:
     before = len(problems)
 
@@ -271,9 +371,20 @@ def _parse_row(
     names = split_list(cells["parties"])
     for name in names:
         try:
-            codes.append(regions.resolve(name).code)
+            region, corrected = regions.resolve_match(name)
         except AppError as err:
             problems.append(_problem_from_error(row, "parties", err))
+            continue
+        codes.append(region.code)
+        if corrected:
+            corrections.append(
+                ImportProblem(
+                    row,
+                    "parties",
+                    "import.region_corrected",
+                    {"given": name, "resolved": region.name, "code": region.code},
+                )
+            )
     if len(names) < 2:
         problems.append(
             ImportProblem(row, "parties", "import.too_few_parties", {"count": len(names)})

@@ -9,9 +9,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.db import Base, UTCDateTime
+from core.text import clean_line, clean_optional_block, clean_optional_line
 
 AGREEMENT_KINDS = ("kb", "pks", "addendum")
 AGREEMENT_STATUSES = ("draft", "active", "expired", "terminated", "completed")
@@ -60,6 +61,16 @@ class Agreement(Base):
         order_by="Milestone.position",
     )
 
+    # Text typed by people (CLI, Telegram, imported files) loses its control characters here,
+    # whatever path it came by: they break the XLSX export and can spoof terminals.
+    @validates("title")
+    def _clean_title(self, _key: str, value: str) -> str:
+        return clean_line(value)
+
+    @validates("objective")
+    def _clean_objective(self, _key: str, value: str | None) -> str | None:
+        return clean_optional_block(value)
+
 
 class AgreementParty(Base):
     """One signing region of an agreement, with its own document number and coordinator."""
@@ -79,6 +90,10 @@ class AgreementParty(Base):
 
     agreement: Mapped[Agreement] = relationship(back_populates="parties", lazy="raise")
 
+    @validates("document_number", "signatory", "coordinator_name", "coordinator_contact")
+    def _clean_text(self, _key: str, value: str | None) -> str | None:
+        return clean_optional_line(value)
+
 
 class AgreementApp(Base):
     """An app the agreement replicates (Hayu.Bdg, Gampil, e-RK, ...)."""
@@ -92,6 +107,10 @@ class AgreementApp(Base):
     name: Mapped[str] = mapped_column(String(200))
 
     agreement: Mapped[Agreement] = relationship(back_populates="apps", lazy="raise")
+
+    @validates("name")
+    def _clean_name(self, _key: str, value: str) -> str:
+        return clean_line(value)
 
 
 class Milestone(Base):
@@ -119,6 +138,18 @@ class Milestone(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     agreement: Mapped[Agreement] = relationship(back_populates="milestones", lazy="raise")
+
+    @validates("title")
+    def _clean_title(self, _key: str, value: str) -> str:
+        return clean_line(value)
+
+    @validates("evidence_link", "evidence_file")
+    def _clean_line(self, _key: str, value: str | None) -> str | None:
+        return clean_optional_line(value)
+
+    @validates("evidence_note", "blocked_reason")
+    def _clean_block(self, _key: str, value: str | None) -> str | None:
+        return clean_optional_block(value)
 
 
 class AuditEntry(Base):

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from core.text import clean_line
 from mou_tracker.importer import ParsedImport, ParsedRow, normalize_number
 from mou_tracker.schemas import ImportProblem, NewAgreement
 from mou_tracker.templates import Template
@@ -132,7 +133,7 @@ def plan_agreement(
             )
             for i, p in enumerate(data.parties, start=1)
         ),
-        apps=tuple(name.strip() for name in data.apps if name.strip()),
+        apps=tuple(clean_line(name) for name in data.apps if clean_line(name)),
         milestones=tuple(milestones),
     )
 

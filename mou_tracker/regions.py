@@ -199,20 +199,25 @@ class RegionDirectory:
             RegionAmbiguous: the name fits several regions (``candidates`` lists them).
             RegionNotFound: nothing fits closely enough (``suggestions`` lists near names).
         """
+        return self.resolve_match(name)[0]
+
+    def resolve_match(self, name: str) -> tuple[Region, bool]:
+        """Like :meth:`resolve`, and whether the spelling was corrected (a fuzzy match such as
+        "Kabupaten Kerinchi" -> Kabupaten Kerinci), so an import can say so."""
         query = " ".join(str(name).split())[:_MAX_QUERY]
         if query in self._by_code:
-            return self._by_code[query]
+            return self._by_code[query], False
         level, bare = split_prefix(query)
         key = name_key(bare)
         if not key:
             raise RegionNotFound(query)
         found = self._exact(level, key)
         if found is not None:
-            return self._single(query, found)
+            return self._single(query, found), False
         full = self._by_full.get(name_key(_fold(query)))
         if full is not None:
-            return full
-        return self._fuzzy(query, level, key)
+            return full, False
+        return self._fuzzy(query, level, key), True
 
     def search(self, text: str, limit: int = 5) -> list[Region]:
         """The regions whose names come closest to ``text``, best first."""

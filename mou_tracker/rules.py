@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
+from core.errors import InvalidChoice
 from mou_tracker.schemas import AgreementFacts, MilestoneFacts, MilestoneTally, Thresholds
 
 HEALTHS = ("draft", "on_track", "at_risk", "overdue", "stalled", "completed", "expired")
@@ -26,6 +27,13 @@ HEALTHS = ("draft", "on_track", "at_risk", "overdue", "stalled", "completed", "e
 HEALTH_ORDER = ("stalled", "overdue", "at_risk", "on_track", "draft", "completed", "expired")
 
 OPEN = frozenset({"planned", "in_progress", "blocked"})
+
+
+def check_health(value: str) -> str:
+    """``value`` if it is a health state, else :class:`InvalidChoice` listing them."""
+    if value not in HEALTHS:
+        raise InvalidChoice("health", value, HEALTH_ORDER)
+    return value
 
 
 def is_done(milestone: MilestoneFacts, at: date) -> bool:

@@ -265,6 +265,8 @@ class ImportResult:
     dry_run: bool
     agreement_ids: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()  # catalog codes, e.g. "import.note.cp1252"
+    #: Cells read differently from how they were written (e.g. a region name corrected).
+    corrections: tuple[ImportProblem, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
+from core.text import clean_line, clean_optional_block
 from mou_tracker.errors import AgreementNotFound, InvalidAgreement, InvalidMilestoneChange
 from mou_tracker.models import AGREEMENT_KINDS, AGREEMENT_STATUSES, MILESTONE_STATUSES
 from mou_tracker.regions import RegionDirectory
@@ -22,11 +23,9 @@ REASON_STATUS = "blocked"
 
 
 def clean(text: str | None) -> str | None:
-    """Text as stored: stripped, and ``None`` when nothing is left."""
-    if text is None:
-        return None
-    text = text.strip()
-    return text or None
+    """Text as stored: stripped, and ``None`` when nothing is left. Control characters go too,
+    so "\x07" is as empty as "" where evidence or a reason is required."""
+    return clean_optional_block(text)
 
 
 def slug(text: str) -> str:
@@ -72,7 +71,7 @@ def check_agreement(
     """
     if data.kind not in AGREEMENT_KINDS:
         raise InvalidAgreement("bad_kind", value=data.kind, allowed=", ".join(AGREEMENT_KINDS))
-    if not data.title.strip():
+    if not clean_line(data.title):
         raise InvalidAgreement("empty_title")
     codes = tuple(p.region_code for p in data.parties)
     if len(codes) < 2:
@@ -103,7 +102,7 @@ def check_agreement(
 
 def check_new_milestone(milestone: NewMilestone, party_codes: Collection[str]) -> None:
     """A milestone given by hand: a title, a known status, a responsible side that is a party."""
-    if not milestone.title.strip():
+    if not clean_line(milestone.title):
         raise InvalidMilestoneChange("empty_title")
     if milestone.status not in MILESTONE_STATUSES:
         raise InvalidMilestoneChange(

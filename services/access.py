@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accounts import rules
 from accounts.errors import (
     AccessDenied,
+    InvalidInviteDays,
     InvalidLanguage,
     InvalidRole,
     InviteInvalid,
@@ -31,7 +32,7 @@ from accounts.repository import AccountsRepository, invite_view, user_view
 from accounts.rules import Permission, Role, Status
 from accounts.schemas import AuthSubject, InviteView, Operator, UserView
 from core.clock import Clock, SystemClock
-from core.errors import NotFound
+from core.errors import InvalidChoice, NotFound
 from core.i18n import LANGUAGES, normalize_language
 
 __all__ = [
@@ -138,6 +139,11 @@ class AccessService:
         return subject is not None and rules.may_act_on(subject, agreement_id, party_region_codes)
 
     def list_users(self, *, role: str | None = None, status: str | None = None) -> list[UserView]:
+        """Users, optionally of one role and status (an unknown one is an error, not "none")."""
+        if role is not None:
+            role = self._check_role(role)
+        if status is not None and status not in rules.STATUSES:
+            raise InvalidChoice("status", status, rules.STATUSES)
         with self._sf.begin() as s:
             users = AccountsRepository(s).users(
                 roles=[role] if role else None, statuses=[status] if status else None
@@ -370,8 +376,14 @@ class AccessService:
         now: datetime | None = None,
         valid_days: int = INVITE_VALID_DAYS,
     ) -> str:
-        """A one-time invite code (URL-safe, usable as a ``/start`` deep-link payload)."""
+        """A one-time invite code (URL-safe, usable as a ``/start`` deep-link payload).
+
+        Raises:
+            InvalidInviteDays: ``valid_days`` is negative or longer than a year.
+        """
         rules.require(by, Permission.MANAGE_USERS)
+        if not rules.invite_days_valid(valid_days):
+            raise InvalidInviteDays(str(valid_days), days=valid_days, max=rules.MAX_INVITE_DAYS)
         role = self._check_role(role)
         region = self._check_region(role, region_code)
         now = now or self._clock.now()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -12,6 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from core.errors import ConfigurationError
+from core.locks import file_lock
 
 
 class SchemaOutdated(ConfigurationError):
@@ -28,10 +32,41 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+#: Any constant: the PostgreSQL advisory lock every Sinergi migration takes ("SNRG").
+_PG_MIGRATION_LOCK = 0x534E5247
+
+
+@contextmanager
+def schema_lock(engine: Engine) -> Iterator[None]:
+    """Let one process at a time check and migrate an SQLite database.
+
+    Two commands started together on a new data folder (``sinergi mou list & sinergi mou
+    list``) would otherwise both find no schema and both create it ("table already exists"):
+    pysqlite runs DDL outside transactions, so SQLite's own locking does not help. The lock is
+    an ``flock`` on a file beside the database; the second process waits, then finds the
+    schema current (:func:`core.locks.file_lock`). PostgreSQL migrations take an advisory lock
+    inside their transaction instead.
+    """
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    with file_lock(Path(database).with_name(Path(database).name + ".migrate-lock")):
+        yield
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema up to ``revision`` (idempotent)."""
+    """Bring the database schema up to ``revision`` (idempotent, safe to run concurrently)."""
+    with schema_lock(engine):
+        _upgrade(engine, revision)
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Held until commit: a concurrent `db upgrade` waits, then finds nothing to do.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
@@ -74,14 +109,18 @@ def prepare(engine: Engine) -> None:
     operator's decision (``sinergi db upgrade``). A database whose tables were created without
     Alembic (tests, ``create_all``) is left as it is.
     """
-    current = current_revision(engine)
-    head = head_revision(engine)
-    if current == head:
+    if engine.dialect.name != "sqlite":
+        current = current_revision(engine)
+        head = head_revision(engine)
+        if current != head:
+            raise SchemaOutdated(current=current or "-", head=head or "-")
         return
-    if engine.dialect.name == "sqlite":
+    # Checked under the lock: a process that finds half a schema must wait for the rest.
+    with schema_lock(engine):
+        current = current_revision(engine)
+        if current == head_revision(engine):
+            return
         tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
         if current is None and tables:
             return
-        upgrade(engine)
-        return
-    raise SchemaOutdated(current=current or "-", head=head or "-")
+        _upgrade(engine, "head")

@@ -10,6 +10,7 @@ goes on and the report lists the file with a reason in the user's language.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,7 +20,8 @@ from pathlib import Path, PurePath
 from typing import Any, Literal, Protocol
 
 from core.config import Settings
-from core.errors import AppError
+from core.errors import AppError, storage_error
+from core.text import display_name
 from ingestion import detect
 from ingestion.errors import (
     DuplicateName,
@@ -27,15 +29,24 @@ from ingestion.errors import (
     FileTooLarge,
     IngestError,
     InvalidDocType,
+    LinkOutsideFolder,
+    NotRegularFile,
     OriginalMissing,
     UnreadableFile,
     UnsupportedFileType,
 )
-from ingestion.metadata import DOC_TYPES, doc_id_for, normalize_app, normalize_doc_type
+from ingestion.metadata import (
+    DOC_TYPES,
+    distinct_doc_id,
+    doc_id_for,
+    document_key,
+    normalize_app,
+    normalize_doc_type,
+)
 from ingestion.ocr import OcrLimits, TesseractOcr
 from ingestion.pipeline import PreparedDocument, prepare, sha256
 from knowledge_base.schemas import ChunkInput, DocumentInfo, DocumentInput
-from services.messages import error_message
+from services.messages import catalog, error_message
 
 Outcome = Literal["added", "updated", "unchanged", "failed"]
 Stage = Literal["start", "ocr", "embed", "done"]
@@ -97,6 +108,18 @@ ProgressCallback = Callable[[IngestProgress], None]
 
 
 @dataclass(frozen=True)
+class IngestNote:
+    """Something the uploader should know about a file that was ingested, e.g. that it got its
+    own id because another document already had the one its name gives (``code``
+    ``ingest.note.distinct_id``, params ``doc_id``, ``other_doc_id``, ``other_file``)."""
+
+    file: str
+    code: str
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class IngestReport:
     """The result of one batch: counts per outcome, failures per file, chunks embedded."""
 
@@ -107,6 +130,7 @@ class IngestReport:
     chunks_embedded: int = 0
     documents: tuple[str, ...] = ()
     """Ids of the documents ingested (added, updated or unchanged), in input order."""
+    notes: tuple[IngestNote, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -137,6 +161,7 @@ class _Tally:
     failed: list[IngestFailure] = field(default_factory=list)
     chunks: int = 0
     documents: list[str] = field(default_factory=list)
+    notes: list[IngestNote] = field(default_factory=list)
 
     def report(self) -> IngestReport:
         return IngestReport(
@@ -146,6 +171,7 @@ class _Tally:
             tuple(self.failed),
             self.chunks,
             tuple(self.documents),
+            tuple(self.notes),
         )
 
 
@@ -221,17 +247,37 @@ class IngestService:
         progress: ProgressCallback | None = None,
         lang: str | None = None,
     ) -> IngestReport:
-        """Ingest files and folders (folders recursively: every supported, non-hidden file)."""
+        """Ingest files and folders (folders recursively: every supported, non-hidden file).
+
+        A folder is read as its owner sees it: links that lead out of it, named pipes and
+        devices are refused (each with its reason in the report), never followed or read.
+        File names that are not UTF-8 are shown and stored in a readable form.
+        """
         self._check_doc_type(doc_type)
         tally = _Tally()
         sources: list[_Source] = []
         for path in paths:
-            if path.is_dir():
-                sources.extend(_Source(str(found), found.name, path=found) for found in _walk(path))
-            elif path.is_file():
-                sources.append(_Source(str(path), path.name, path=path))
+            shown = display_name(str(path))
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                self._fail(tally, shown, FileNotFound(shown), lang)
+                continue
+            except OSError as exc:
+                self._fail(tally, shown, UnreadableFile(shown, reason=exc.strerror or ""), lang)
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                found, refused = _walk(path)
+                sources.extend(
+                    _Source(display_name(str(f)), display_name(f.name), path=target)
+                    for f, target in found
+                )
+                for error in refused:
+                    self._fail(tally, error.file, error, lang)
+            elif stat.S_ISREG(info.st_mode):
+                sources.append(_Source(shown, display_name(path.name), path=path.resolve()))
             else:
-                self._fail(tally, str(path), FileNotFound(str(path)), lang)
+                self._fail(tally, shown, NotRegularFile(shown, kind=_kind(info.st_mode)), lang)
         self._run(sources, tally, app, doc_type, uploader, progress, lang)
         return tally.report()
 
@@ -250,7 +296,7 @@ class IngestService:
         """Ingest one uploaded file (e.g. a document sent to the bot); ``title`` overrides the
         one found in the file (an agreement's source gets the agreement's title)."""
         self._check_doc_type(doc_type)
-        name = PurePath(filename.replace("\\", "/")).name or "dokumen"
+        name = display_name(PurePath(filename.replace("\\", "/")).name) or "dokumen"
         tally = _Tally()
         source = _Source(name, name, data=data, title=title)
         self._run([source], tally, app, doc_type, uploader, progress, lang)
@@ -334,15 +380,17 @@ class IngestService:
             if progress:
                 progress(IngestProgress(source.name, number, total, "start"))
             outcome: Outcome = "failed"
-            doc_id = doc_id_for(source.filename)
             try:
+                doc_id, holder = self._document_id(source.filename)
                 if doc_id in seen:
                     raise DuplicateName(source.name, doc_id=doc_id, other=seen[doc_id])
                 seen[doc_id] = source.name
                 data = source.data if source.data is not None else self._read(source)
                 outcome, embedded = self._ingest_one(
-                    source, data, app, doc_type, uploader, number, total, progress
+                    source, doc_id, data, app, doc_type, uploader, number, total, progress
                 )
+                if holder is not None:
+                    tally.notes.append(self._distinct_id_note(source, doc_id, holder, lang))
                 tally.chunks += embedded
                 setattr(tally, outcome, getattr(tally, outcome) + 1)
                 tally.documents.append(doc_id)
@@ -351,23 +399,67 @@ class IngestService:
             if progress:
                 progress(IngestProgress(source.name, number, total, "done", outcome=outcome))
 
+    def _document_id(self, filename: str) -> tuple[str, DocumentInfo | None]:
+        """The id ``filename`` is indexed under, and the other document that holds its plain
+        id when it has to get a distinct one.
+
+        Only the same document (:func:`document_key`) replaces itself: a name whose slug
+        collides with another document's ("… Bagian 1"/"… Bagian 2" cut at 80 characters,
+        "文档一"/"文档二" both "dokumen") gets :func:`distinct_doc_id`, stable across uploads.
+        """
+        key = document_key(filename)
+        distinct = distinct_doc_id(filename)
+        found = self.index.document(distinct)
+        if found is not None and _same_document(found, key):
+            return distinct, None
+        plain = doc_id_for(filename)
+        holder = self.index.document(plain)
+        if holder is None or _same_document(holder, key):
+            return plain, None
+        return distinct, holder
+
+    def _distinct_id_note(
+        self, source: _Source, doc_id: str, holder: DocumentInfo, lang: str | None
+    ) -> IngestNote:
+        params = {
+            "file": source.name,
+            "doc_id": doc_id,
+            "other_doc_id": holder.doc_id,
+            "other_file": holder.source_name or holder.title,
+        }
+        language = lang or self._settings.language
+        message = catalog().t("ingest.note.distinct_id", language, **params)
+        return IngestNote(source.name, "ingest.note.distinct_id", message, params)
+
     def _read(self, source: _Source) -> bytes:
+        """The file's bytes, opened without following a last link (the walk checked where
+        links lead) and refused unless it is a regular file, even if it changed since."""
         assert source.path is not None
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            size = source.path.stat().st_size
-            if size > self._settings.max_upload_bytes:  # refuse before reading it into memory
-                raise FileTooLarge(
-                    source.name,
-                    size_mb=round(size / 2**20, 1),
-                    limit_mb=round(self._settings.max_upload_mb, 1),
-                )
-            return source.path.read_bytes()
+            fd = os.open(source.path, flags)
         except OSError as exc:
             raise UnreadableFile(source.name, reason=exc.strerror or str(exc)) from exc
+        with os.fdopen(fd, "rb") as handle:
+            try:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise NotRegularFile(source.name, kind=_kind(info.st_mode))
+                limit = self._settings.max_upload_bytes
+                if info.st_size > limit:  # refuse before reading it into memory
+                    raise FileTooLarge(
+                        source.name,
+                        size_mb=round(info.st_size / 2**20, 1),
+                        limit_mb=round(self._settings.max_upload_mb, 1),
+                    )
+                return handle.read(limit + 1)
+            except OSError as exc:
+                raise UnreadableFile(source.name, reason=exc.strerror or str(exc)) from exc
 
     def _ingest_one(
         self,
         source: _Source,
+        doc_id: str,
         data: bytes,
         app: str | None,
         doc_type: str | None,
@@ -383,7 +475,7 @@ class IngestService:
                 limit_mb=round(self._settings.max_upload_mb, 1),
             )
         digest = sha256(data)
-        existing = self.index.document(doc_id_for(source.filename))
+        existing = self.index.document(doc_id)
         if existing is not None and self._unchanged(existing, digest, app, doc_type):
             return "unchanged", 0
         prepared = self._prepare(
@@ -398,7 +490,7 @@ class IngestService:
             title=source.title,
         )
         stored, created = self._store_original(digest, prepared.document.media_type, data)
-        document = replace(prepared.document, original_path=stored)
+        document = replace(prepared.document, doc_id=doc_id, original_path=stored)
 
         def on_embed(done: int, count: int) -> None:
             if progress:
@@ -406,7 +498,8 @@ class IngestService:
 
         try:
             embedded = self.index.replace_document(document, prepared.chunks, progress=on_embed)
-        except AppError:
+        except BaseException:
+            # Whatever failed (our error, a bug, an interrupt), no original without a document.
             if created:
                 self._discard_original(stored)
             raise
@@ -475,13 +568,19 @@ class IngestService:
             # to be referenced by the document being indexed.
             os.utime(target)
             return relative.as_posix(), False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so a crash never leaves a truncated original under its final name.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # Write then rename: a crash never leaves a truncated original under its final name.
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        except OSError as exc:
+            raise storage_error(exc, str(target)) from exc
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, target)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise storage_error(exc, str(target)) from exc
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -550,13 +649,61 @@ def ocr_from_settings(settings: Settings) -> TesseractOcr:
     )
 
 
-def _walk(folder: Path) -> list[Path]:
-    """Supported, non-hidden files under ``folder``, in a stable order."""
-    found: list[Path] = []
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(part.startswith((".", "~$")) for part in relative.parts):
-            continue
-        if path.is_file() and detect.extension(path.name) in detect.SUPPORTED_EXTENSIONS:
-            found.append(path)
-    return found
+def _same_document(info: DocumentInfo, key: str) -> bool:
+    # Documents indexed before names were recorded cannot be told apart: they replace, as before.
+    return info.source_name is None or document_key(info.source_name) == key
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "other"
+
+
+def _walk(folder: Path) -> tuple[list[tuple[Path, Path]], list[IngestError]]:
+    """Supported, non-hidden files under ``folder`` in a stable order, each with the real path
+    to read; and the entries refused: links leading out of the folder, pipes, devices.
+
+    Folders are not entered through links (a link to ``/`` would walk the whole disk); a link
+    to a file inside the folder is read as that file.
+    """
+    root = folder.resolve()
+    found: list[tuple[Path, Path]] = []
+    refused: list[IngestError] = []
+    for current, dirs, files in os.walk(folder, followlinks=False):
+        base = Path(current)
+        for name in [d for d in dirs if (base / d).is_symlink()]:
+            dirs.remove(name)  # never entered; one leading out is reported
+            target = (base / name).resolve()
+            if not target.is_relative_to(root) and not name.startswith((".", "~$")):
+                shown = display_name(str(base / name))
+                refused.append(LinkOutsideFolder(shown, target=display_name(str(target))))
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "~$")))
+        for name in sorted(files):
+            if name.startswith((".", "~$")):
+                continue
+            path = base / name
+            if detect.extension(name) not in detect.SUPPORTED_EXTENSIONS:
+                continue
+            shown = display_name(str(path))
+            target = path.resolve()
+            if path.is_symlink() and not target.is_relative_to(root):
+                refused.append(LinkOutsideFolder(shown, target=display_name(str(target))))
+                continue
+            try:
+                mode = target.stat().st_mode
+            except OSError:
+                refused.append(NotRegularFile(shown, kind="broken-link"))
+                continue
+            if not stat.S_ISREG(mode):
+                refused.append(NotRegularFile(shown, kind=_kind(mode)))
+                continue
+            found.append((path, target))
+    found.sort(key=lambda pair: pair[0])
+    return found, refused

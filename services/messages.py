@@ -16,10 +16,11 @@ def catalog() -> Catalog:
 
 def error_message(error: AppError, lang: str = "id") -> str:
     """The user-facing text for a domain error (its ``code`` looked up in the catalog)."""
-    key = f"error.{error.code}"
     cat = catalog()
-    if cat.has(key):
-        return cat.t(key, lang, **error.params)
+    # An instance may refine its class's code ("choice.health"); the class's is the fallback.
+    for code in dict.fromkeys((error.code, type(error).code)):
+        if cat.has(f"error.{code}"):
+            return cat.t(f"error.{code}", lang, **error.params)
     return cat.t("error.app.error", lang, detail=str(error))
 
 

@@ -24,7 +24,7 @@ from accounts import rules as access_rules
 from accounts.schemas import AuthSubject, Operator
 from core.clock import Clock
 from core.config import Settings
-from core.errors import AppError
+from core.errors import AppError, ServiceUnavailable
 from core.memory import gc_paused
 from mou_tracker import exporter, report, validation
 from mou_tracker.dates import parse_date
@@ -40,6 +40,7 @@ from mou_tracker.planning import parent_numbers_to_look_up, plan_agreement, plan
 from mou_tracker.planning import plan_insertion as plan_milestone_insertion
 from mou_tracker.regions import Region, RegionDirectory
 from mou_tracker.repository import TrackerRepository
+from mou_tracker.rules import check_health
 from mou_tracker.schemas import (
     AgreementDetail,
     AgreementScope,
@@ -85,6 +86,7 @@ __all__ = [
     "PortfolioReport",
     "Region",
     "TrackerService",
+    "check_health",
     "describe_problem",
     "parse_date",
 ]
@@ -510,6 +512,7 @@ class TrackerService:
                     unchanged=plan.unchanged,
                     dry_run=True,
                     notes=tuple(parsed.notes),
+                    corrections=tuple(parsed.corrections),
                 )
             created_by_row: dict[int, int] = {}
             for step in plan.steps:
@@ -522,6 +525,8 @@ class TrackerService:
                     agreement = self._create(
                         repo, step.row.agreement, actor=subject.actor, now=now, parent_id=parent_id
                     )
+                except ServiceUnavailable:
+                    raise  # a locked or full database is not a bad row: retry later (6)
                 except AppError as err:  # a check the file reader could not make
                     problem = ImportProblem(step.row.row, "-", err.code, dict(err.params))
                     raise ImportRejected(str(path), (problem,)) from err
@@ -547,6 +552,7 @@ class TrackerService:
             dry_run=False,
             agreement_ids=tuple(created_by_row.values()),
             notes=tuple(parsed.notes),
+            corrections=tuple(parsed.corrections),
         )
 
     def export(self, subject: AuthSubject, path: Path, *, at: date | None = None) -> ExportResult:

@@ -32,6 +32,8 @@ def ingest_report(report: IngestReport, lang: str) -> str:
             chunks=report.chunks_embedded,
         )
     ]
+    for note in report.notes:  # e.g. which document got which id; in the uploader's language
+        lines.append(f"ℹ️ {escape(note.message)}")
     for failure in report.failed:
         message = failure.message  # already in the uploader's language
         lines.append(f"⚠️ <b>{escape(failure.file)}</b>: {escape(message)}")

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.errors import InvalidChoice
 from mou_tracker.reminders.models import OutboxEntry, Snooze
 from mou_tracker.reminders.outbox import (
     ABANDON,
@@ -37,6 +38,7 @@ from mou_tracker.reminders.outbox import (
     CONFIRM,
     FAILED,
     NO_RECIPIENT,
+    OUTBOX_STATUSES,
     PENDING,
     RECLAIM,
     START_SENDING,
@@ -406,7 +408,14 @@ class ReminderRepository:
         recipient: str | None = None,
         limit: int | None = 100,
     ) -> list[OutboxEntry]:
-        """Outbox rows, newest first."""
+        """Outbox rows, newest first.
+
+        Raises:
+            InvalidChoice: a status that no row can have (a typo would otherwise list nothing).
+        """
+        for status in statuses or ():
+            if status not in OUTBOX_STATUSES:
+                raise InvalidChoice("status", status, OUTBOX_STATUSES)
         stmt = select(OutboxEntry).order_by(OutboxEntry.updated_at.desc(), OutboxEntry.id.desc())
         if statuses:
             stmt = stmt.where(OutboxEntry.status.in_(sorted(statuses)))

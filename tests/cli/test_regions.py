@@ -36,7 +36,20 @@ def test_find_ambiguous_lists_candidates(name: str, capsys: pytest.CaptureFixtur
 
 def test_find_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["regions", "find", "Gotham"]) == ExitStatus.NOT_FOUND
-    assert "tidak ditemukan" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "tidak ditemukan" in captured.err
+    # Nothing is near: no table of unrelated "matching" regions under the refusal.
+    assert captured.out == ""
+    assert main(["regions", "find", "qwxz", "--json"]) == ExitStatus.NOT_FOUND
+    assert json.loads(capsys.readouterr().out)["candidates"] == []
+
+
+def test_find_unknown_lists_only_the_near_names(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["regions", "find", "Kota Kerinci", "--json"]) == ExitStatus.NOT_FOUND
+    payload = json.loads(capsys.readouterr().out)
+    names = [c["name"] for c in payload["candidates"]]
+    assert "Kabupaten Kerinci" in names
+    assert all(name in payload["message"] for name in names)
 
 
 def test_find_in_english(

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.errors import AppError
 from mou_tracker.dates import format_date_id, parse_date, parse_optional_date
-from mou_tracker.errors import InvalidDate
+from mou_tracker.errors import InvalidDate, TwoDigitYear
 
 OCT_30 = date(2018, 10, 30)
 
@@ -27,7 +27,6 @@ OCT_30 = date(2018, 10, 30)
         "30/10/2018",
         "30-10-2018",
         "30.10.2018",
-        "30/10/18",
         "2018-10-30",
         "2018/10/30",
         "Selasa (30/10/2018)",
@@ -93,6 +92,23 @@ def test_rejects_impossible_or_unknown_dates(text: str) -> None:
     assert len(info.value.params["value"]) <= 80
 
 
+@pytest.mark.parametrize("text", ["15/06/99", "30/10/18", "01-01-00", "Selasa (30.10.18)"])
+def test_two_digit_years_are_refused_with_both_readings(text: str) -> None:
+    with pytest.raises(TwoDigitYear) as info:
+        parse_date(text)
+    assert info.value.code == "date.two_digit_year"
+    day, month = text.split("(")[-1].replace("-", "/").replace(".", "/").split("/")[:2]
+    assert info.value.params["earlier"].startswith(f"{day}/{month}/19")
+    assert info.value.params["later"].startswith(f"{day}/{month}/20")
+    assert isinstance(info.value, InvalidDate)  # the importer reports it like any bad date
+
+
+def test_an_impossible_day_with_a_two_digit_year_is_simply_invalid() -> None:
+    with pytest.raises(InvalidDate) as info:
+        parse_date("31/02/19")
+    assert info.value.code == "date.invalid"
+
+
 def test_date_and_datetime_cells_pass_through() -> None:
     assert parse_date(OCT_30) == OCT_30
     assert parse_date(datetime(2018, 10, 30, 0, 0)) == OCT_30
@@ -118,7 +134,7 @@ def test_never_crashes_with_anything_but_app_errors(text: str) -> None:
     try:
         value = parse_date(text)
     except AppError as err:
-        assert err.code == "date.invalid"
+        assert err.code in ("date.invalid", "date.two_digit_year")
     else:
         assert 1945 <= value.year <= 2100
 

@@ -1,0 +1,257 @@
+"""Hostile command lines end with a message and a documented exit status, never a traceback.
+
+0 ok, 1 failed, 2 usage, 3 not found, 4 permission, 5 invalid input, 6 unavailable,
+7 configuration (README). Each case also checks that nothing stored was lost or added.
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from cli.errors import ExitStatus
+from cli.main import main
+from core import db as core_db
+
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "agreements.csv"
+HUGE = str(2**63)
+HUGER = "99999999999999999999"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err, err
+    return status, out, err
+
+
+def count(data_dir: Path, table: str) -> int:
+    with sqlite3.connect(data_dir / "sinergi.db") as con:
+        return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+@pytest.fixture
+def imported(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    assert run(capsys, "mou", "import", str(SAMPLE))[0] == 0
+    return data_dir
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("mou", "show", HUGE),
+        ("mou", "show", HUGER),
+        ("mou", "audit", HUGE),
+        ("mou", "set-status", HUGE, "active"),
+        ("mou", "milestone", HUGER, "--status", "done", "--evidence", "BA"),
+        ("mou", "milestone-add", HUGE, "--title", "Tahap"),
+        ("mou", "milestone-move", HUGE, "--due-on", "2026-05-01"),
+        ("mou", "milestone-drop", HUGE),
+        ("users", "add", HUGE, "--role", "official"),
+        ("users", "remove", HUGER),
+        ("users", "block", HUGE),
+        ("users", "bind", "1", HUGE),
+    ],
+)
+def test_ids_beyond_64_bits_are_invalid_input(
+    imported: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    agreements, users = count(imported, "agreements"), count(imported, "users")
+    status, _out, err = run(capsys, *args)
+    assert status in (ExitStatus.INVALID_INPUT, ExitStatus.NOT_FOUND)
+    if status == ExitStatus.INVALID_INPUT:
+        assert "9223372036854775807" in err  # the largest id, named
+    assert (count(imported, "agreements"), count(imported, "users")) == (agreements, users)
+
+
+@pytest.mark.parametrize("days", ["999999999", "-5", "366"])
+def test_invite_validity_outside_a_year_is_refused(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], days: str
+) -> None:
+    status, _out, err = run(capsys, "users", "invite", "--role", "official", "--days", days)
+    assert status == ExitStatus.INVALID_INPUT
+    assert "365" in err
+    assert count(data_dir, "invites") == 0
+    assert run(capsys, "users", "invite", "--role", "official", "--days", "0")[0] == 0
+
+
+def test_import_of_a_missing_file_or_a_folder(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _out, err = run(capsys, "mou", "import", str(tmp_path / "tidak-ada.csv"))
+    assert status == ExitStatus.NOT_FOUND and "tidak-ada.csv" in err
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    status, _out, err = run(capsys, "mou", "import", str(folder))
+    assert status == ExitStatus.INVALID_INPUT and "bukan berkas" in err
+
+
+def test_export_into_a_missing_folder(
+    imported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("a.csv", "a.xlsx", "a.ics"):
+        target = tmp_path / "tidak-ada" / name
+        status, _out, err = run(capsys, "mou", "export", str(target))
+        assert status == ExitStatus.NOT_FOUND, err
+        assert "tidak-ada" in err and not target.parent.exists()
+
+
+def test_a_full_disk_during_export_keeps_the_previous_file(
+    imported: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from openpyxl import Workbook
+
+    folder = tmp_path / "ekspor"
+    folder.mkdir()
+    target = folder / "register.xlsx"
+    assert run(capsys, "mou", "export", str(target))[0] == 0
+    previous = target.read_bytes()
+
+    def full(self: Workbook, filename: str) -> None:
+        Path(filename).write_bytes(b"PK\x03\x04 setengah")  # a part was written, then:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Workbook, "save", full)
+    status, _out, err = run(capsys, "mou", "export", str(target))
+    assert status == ExitStatus.UNAVAILABLE
+    assert "Disk penuh" in err
+    assert target.read_bytes() == previous
+    assert [p.name for p in folder.iterdir()] == ["register.xlsx"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SINERGI_TOP_K", "abc"),
+        ("SINERGI_TOP_K", "0"),
+        ("SINERGI_LANGUAGE", "fr"),
+        ("SINERGI_HOLIDAYS", "25 Desember"),
+        ("SINERGI_HOLIDAYS", '["kemarin"]'),
+        ("SINERGI_REMINDER_UPCOMING_DAYS", "tujuh"),
+        ("SINERGI_TIMEZONE", "Mars/Olympus"),
+        ("SINERGI_CHROMA_URL", "bukan url"),
+        ("SINERGI_TELEGRAM_BASE_URL", "ftp://x"),
+        ("SINERGI_DATABASE_URL", "garbage://pengguna:Sandi-Rahasia-1@host/db"),
+        ("SINERGI_DATABASE_URL", "postgresql+nodriver://pengguna:Sandi-Rahasia-1@host/db"),
+        ("SINERGI_DEBUG", "mungkin"),
+    ],
+)
+def test_malformed_settings_exit_7_naming_the_setting(
+    data_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+) -> None:
+    monkeypatch.setenv(name, value)
+    status, out, err = run(capsys, "mou", "list")
+    assert status == ExitStatus.CONFIGURATION
+    assert name in err
+    assert "Sandi-Rahasia-1" not in out + err
+
+
+def test_malformed_settings_in_english(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SINERGI_TOP_K", "banyak")
+    monkeypatch.setenv("SINERGI_LANGUAGE", "en")
+    status, _out, err = run(capsys, "mou", "list")
+    assert status == ExitStatus.CONFIGURATION
+    assert "The setting SINERGI_TOP_K must be a whole number." in err
+
+
+def test_a_data_dir_that_cannot_be_created_exits_7(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "berkas"
+    blocker.write_text("bukan folder", encoding="utf-8")
+    monkeypatch.setenv("SINERGI_DATA_DIR", str(blocker / "data"))  # its parent is a file
+    monkeypatch.setenv("SINERGI_EMBEDDING_BACKEND", "fake")
+    for command in (["mou", "list"], ["kb", "list"], ["db", "upgrade"]):
+        status, _out, err = run(capsys, *command)
+        assert status == ExitStatus.CONFIGURATION, (command, err)
+        assert "SINERGI_DATA_DIR" in err and str(blocker / "data") in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("mou", "list", "--health", "bogus"),
+        ("reminders", "log", "--status", "bogus"),
+        ("users", "list", "--status", "bogus"),
+        ("users", "list", "--role", "bogus"),
+    ],
+)
+def test_unknown_filter_values_are_refused_with_the_choices(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    status, out, err = run(capsys, *args)
+    assert status == ExitStatus.INVALID_INPUT
+    assert "bogus" in err and out == ""
+
+
+@pytest.fixture
+def write_lock(data_dir: Path) -> Iterator[sqlite3.Connection]:
+    con = sqlite3.connect(data_dir / "sinergi.db", isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    yield con
+    if con.in_transaction:
+        con.rollback()
+    con.close()
+
+
+def test_a_locked_database_during_import_is_unavailable_not_bad_input(
+    data_dir: Path, write_lock: sqlite3.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _out, err = run(capsys, "mou", "import", str(SAMPLE))
+    assert status == ExitStatus.UNAVAILABLE
+    assert "coba lagi" in err
+    write_lock.rollback()
+    assert count(data_dir, "agreements") == 0
+    assert run(capsys, "mou", "import", str(SAMPLE))[0] == 0  # once free, it just works
+
+
+def test_a_full_disk_during_import_shows_no_sql_and_no_row_values(
+    data_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SQLite's max_page_count makes the database "full" exactly as a full disk does."""
+    with sqlite3.connect(data_dir / "sinergi.db") as con:
+        pages = int(con.execute("PRAGMA page_count").fetchone()[0])
+    original = core_db.make_engine
+
+    def small_disk(url: str, **kwargs: object) -> Engine:
+        engine = original(url, **kwargs)  # type: ignore[arg-type]
+
+        @event.listens_for(engine, "connect")
+        def _limit(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+            dbapi_conn.execute(f"PRAGMA max_page_count = {pages + 1}")
+
+        return engine
+
+    monkeypatch.setattr("services.container.make_engine", small_disk)
+    rows = "\n".join(
+        f"KB,{n}/RAHASIA-BARIS/2026,Judul rahasia nomor {n} {'x' * 300},"
+        "Kota Bandung; Kabupaten Kerinci,2026-01-05"
+        for n in range(300)
+    )
+    path = tmp_path / "besar.csv"
+    path.write_text("jenis,nomor,judul,para_pihak,tanggal_ttd\n" + rows, encoding="utf-8")
+    status, out, err = run(capsys, "mou", "import", str(path))
+    assert status == ExitStatus.UNAVAILABLE
+    assert "penuh" in err
+    for leak in ("INSERT", "SELECT", "RAHASIA-BARIS", "Judul rahasia", "[SQL"):
+        assert leak not in out + err
+    assert count(data_dir, "agreements") == 0
