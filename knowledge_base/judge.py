@@ -41,8 +41,8 @@ class Verdict:
     answer: bool
     confident: bool
     reason: str = ""
-    """Why an answer was withheld (``year``, ``number``, ``name``, ``negation``,
-    ``calibrated``; without the calibrated model ``type``, ``coverage``, ``retrieval``)."""
+    """Why an answer was withheld (``retrieval``, ``year``, ``number``, ``name``, ``negation``,
+    ``coverage``, ``calibrated``; without the calibrated model also ``type``)."""
     probability: float | None = None
     """The calibrated probability that the answer answers the question."""
 
@@ -69,8 +69,8 @@ REFUSAL_FEATURES = (
     "unit_margin",
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
-    0.614, -0.191, 0.399, 0.708, -0.046, 0.308, -0.123, -0.308, -0.335, -0.248, 0.133, -0.449,
-    -0.117, 0.120, -0.299, -0.230, -0.178, 0.156, -0.190, -0.301,
+    0.632, -0.190, 0.395, 0.703, -0.047, 0.305, -0.123, -0.305, -0.338, -0.251, 0.134, -0.446,
+    -0.119, 0.120, -0.300, -0.234, -0.180, 0.154, -0.196, -0.303,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on
@@ -160,6 +160,10 @@ def judge_answer(
         # that does.
         return Verdict(False, False, "negation")
     if config.calibrated:
+        if evidence.passage_coverage <= 0.0:
+            # None of the question's concepts in the passage, its title or heading: a topic
+            # the knowledge base does not hold ("How do I renew my passport?").
+            return Verdict(False, False, "coverage")
         p = answer_probability(refusal_features(result, composed, info, terms=terms))
         if p < config.answer_probability:
             return Verdict(False, False, "calibrated", p)

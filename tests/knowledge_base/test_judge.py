@@ -163,3 +163,19 @@ def test_a_calibrated_near_miss_is_refused(question: str) -> None:
     assert decided.reason == "calibrated"
     assert decided.probability is not None
     assert decided.probability < DEFAULT_JUDGE.answer_probability
+
+
+def test_a_topic_the_passage_does_not_touch_is_refused_before_the_model() -> None:
+    # No concept of the question the index knows is in the passage (an English question
+    # whose words the Indonesian documents never use): refused whatever the cosine.
+    info = analyse("How do I renew my passport?")
+    composed = compose(
+        "How do I renew my passport?",
+        [THR],
+        terms=NORMALIZER.terms,
+        idf=lambda t: 1.0,
+        info=info,
+        concepts=[],
+    )
+    decided = judge_answer(SearchResult((THR,), True), composed, info, terms=NORMALIZER.terms)
+    assert not decided.answer and decided.reason == "coverage"
