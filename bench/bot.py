@@ -1,6 +1,7 @@
 """The bot under load: ``python -m bench.bot [--full] [--users 20] [--fake-embeddings]``.
 
-Runs the real application (``bot.app.build_application``, long polling, the AIORateLimiter)
+Runs the real application (``bot.app.build_application`` in a ``bot.runner.BotWorker``: long
+polling, every update through the database inbox, the AIORateLimiter)
 against the local Bot API server of the end-to-end tests, on real services: SQLite, on-disk
 Chroma and the bundled multilingual-e5-small model (``--fake-embeddings``: the deterministic
 fake, to measure the bot without the model). A synthetic knowledge base about the replicated
@@ -88,6 +89,7 @@ def percentile(values: list[float], q: float) -> float:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from bot.app import build_application
+    from bot.runner import BotWorker
 
     with tempfile.TemporaryDirectory(prefix="sinergi-bench-bot-") as tmp, BotApiServer() as server:
         settings = Settings(  # type: ignore[call-arg]
@@ -132,12 +134,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         server.after_call = on_call
         application = build_application(services, settings, rate_limit=not args.no_flood_control)
-        await application.initialize()
-        if application.post_init is not None:
-            await application.post_init(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0, timeout=1)
+        # As `sinergi run` runs it: long polling, every update through the inbox.
+        worker = BotWorker(services, settings, application=application, poll_timeout=1)
+        await worker.start()
 
         pool = questions()
         latencies: list[float] = []
@@ -157,9 +156,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         elapsed = time.perf_counter() - begin
         rss, peak = memory_kib()
 
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
+        await worker.stop()
         services.close()
         engine.dispose()
         return {

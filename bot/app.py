@@ -12,8 +12,6 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     MessageHandler,
-    PersistenceInput,
-    PicklePersistence,
     filters,
 )
 from telegram.request import BaseRequest
@@ -27,6 +25,7 @@ from bot.errors import on_error
 from bot.handlers import access, admin, agreements, intake, questions, reminders, trainers
 from bot.handlers.common import reply_html
 from bot.i18n import t_html
+from bot.persistence import DatabasePersistence, import_pickle
 from bot.state import STATE_KEY, BotState, Context, QuestionLimiter, app_state
 from core.config import Settings
 from core.errors import AppError
@@ -35,6 +34,8 @@ from services import Services
 log = logging.getLogger(__name__)
 
 STATE_FILE = "bot-state.pickle"
+"""Where a single-process bot kept its conversation state before it moved to the database;
+imported once (``bot.persistence.import_pickle``)."""
 
 __all__ = ["bot_token", "build_application", "file_base_url", "warm_up", "webhook_secret"]
 
@@ -53,8 +54,9 @@ def build_application(
     Args:
         request, get_updates_request: replace PTB's HTTP layer (tests fake it).
         rate_limit: AIORateLimiter with retries on RetryAfter (Telegram's flood control).
-        persist: keep conversation state (open dialogs, recent questions, trainer threads) in
-            ``<data_dir>/bot-state.pickle`` across restarts.
+        persist: keep the conversation state (open dialogs, recent questions) in the database,
+            read before and written after each update, so restarts and other workers share
+            it; off, it lives in this process only (some handler tests).
     """
     token = bot_token(settings)
     builder = ApplicationBuilder().token(token).post_init(_post_init)
@@ -69,25 +71,23 @@ def build_application(
     if rate_limit:
         limiter: Any = AIORateLimiter(max_retries=3)  # PTB types it for a None rate-limit arg
         builder = builder.rate_limiter(limiter)
+    persistence: DatabasePersistence | None = None
     if persist:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        builder = builder.persistence(
-            PicklePersistence(
-                filepath=settings.data_dir / STATE_FILE,
-                store_data=PersistenceInput(bot_data=False, callback_data=False),
-                update_interval=30,
-            )
-        )
+        import_pickle(settings.data_dir / STATE_FILE, services.conversations)
+        persistence = DatabasePersistence(services.conversations)
+        builder = builder.persistence(persistence)
     application = builder.build()
     application.bot_data[STATE_KEY] = BotState(
         services=services,
         settings=settings,
         signer=CallbackSigner.from_token(token),
         started_at=services.clock.now(),
-        limiter=QuestionLimiter(settings.questions_per_minute),
+        limiter=QuestionLimiter(services.conversations, settings.questions_per_minute),
     )
     register_handlers(application, services)
     application.add_error_handler(on_error)
+    if persistence is not None:
+        persistence.watch(application)
     return application
 
 

@@ -155,15 +155,16 @@ async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         except Exception:  # the job must survive one bad pass (e.g. the database restarting)
             log.exception("reminder pass failed")
             return
-    if report.messages_sent or report.failed or report.undeliverable:
-        log.info(
-            "reminders: %d due, %d messages (%d reminders), %d failed, %d undeliverable",
-            report.due,
-            report.messages_sent,
-            report.reminders_sent,
-            report.failed,
-            report.undeliverable,
-        )
+    # Every pass is logged: with several workers each runs its own, and the log shows that
+    # they all run while the outbox hands each reminder to one of them.
+    log.info(
+        "reminder pass: %d due, %d messages (%d reminders), %d failed, %d undeliverable",
+        report.due,
+        report.messages_sent,
+        report.reminders_sent,
+        report.failed,
+        report.undeliverable,
+    )
 
 
 def schedule(application: Application, services: Services) -> None:  # type: ignore[type-arg]

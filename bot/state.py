@@ -1,16 +1,17 @@
 """What every handler shares, kept in ``application.bot_data``: services, settings, signer.
 
-The conversation state that must outlive a restart lives in PTB's ``user_data``/``chat_data``,
-which the application persists (``bot.app``): recent questions (for "ask a trainer"), the
-threads between a forwarded question and the trainers' replies, open dialogs. The question rate
-limit is in memory only: a restart forgets it, which errs on the side of the user.
+Nothing here is the only copy of anything: the conversation state lives in the database, so
+any worker can take any update. A user's recent questions (for "ask a trainer") and open
+dialogs are PTB's ``user_data`` and dialog states, read from the database before each update
+and written right after (``bot.persistence``); the threads between a forwarded question and
+the trainers' replies, and the question rate limit, are rows of their own
+(``services.conversations``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,6 +23,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes
 from bot.callbacks import CallbackSigner
 from core.config import Settings
 from services import Services
+from services.conversations import ConversationService, RateDecision, ThreadView
 
 STATE_KEY = "sinergi"
 
@@ -30,20 +32,22 @@ R = TypeVar("R")
 
 
 class QuestionLimiter:
-    """At most ``per_minute`` questions per user in any sliding minute."""
+    """At most ``per_minute`` questions per user in any sliding minute, counted in the
+    database, so every worker (and a restart) sees the same count."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, conversations: ConversationService, per_minute: int) -> None:
         self.per_minute = per_minute
-        self._asked: dict[int, deque[datetime]] = {}
+        self._conversations = conversations
 
-    def allow(self, user_id: int, now: datetime) -> bool:
-        window = self._asked.setdefault(user_id, deque())
-        while window and now - window[0] >= timedelta(minutes=1):
-            window.popleft()
-        if len(window) >= self.per_minute:
-            return False
-        window.append(now)
-        return True
+    async def allow(self, user_id: int, now: datetime) -> RateDecision:
+        """Count the question, or refuse it (warning the user once per minute at most)."""
+        return await call(
+            self._conversations.admit,
+            f"question:{user_id}",
+            limit=self.per_minute,
+            window=timedelta(minutes=1),
+            now=now,
+        )
 
 
 @dataclass(frozen=True)
@@ -57,15 +61,9 @@ class AskedQuestion:
     language: str
 
 
-@dataclass(frozen=True)
-class TrainerThread:
-    """A question forwarded to trainers: a reply to ``message_id`` goes back to the asker."""
-
-    question: str
-    asker_chat_id: int
-    asker_user_id: int
-    asker_language: str
-    reply_to_message_id: int | None
+TrainerThread = ThreadView
+"""A question forwarded to trainers: a reply to its message goes back to the asker (the name
+older state files used; ``bot.persistence.import_pickle`` reads them)."""
 
 
 @dataclass
@@ -90,9 +88,7 @@ class BotState:
 
 
 ASKED_KEY = "asked_questions"
-THREADS_KEY = "trainer_threads"
 MAX_ASKED_PER_USER = 50
-MAX_THREADS_PER_CHAT = 2000
 
 
 def _trim(mapping: dict[Any, Any], size: int) -> None:
@@ -117,25 +113,15 @@ def asked_question(context: CallbackContext[Any, Any, Any, Any], qid: str) -> As
     return found if isinstance(found, AskedQuestion) else None
 
 
-def remember_thread(
-    application: Application[Any, Any, Any, Any, Any, Any],
-    chat_id: int,
-    message_id: int,
-    thread: TrainerThread,
+async def remember_thread(
+    state: BotState, chat_id: int, message_id: int, thread: TrainerThread
 ) -> None:
-    """Keep the link from a forwarded question (in ``chat_id``) back to the asker."""
-    threads: dict[int, TrainerThread] = application.chat_data[chat_id].setdefault(THREADS_KEY, {})
-    threads[message_id] = thread
-    _trim(threads, MAX_THREADS_PER_CHAT)
-    # The update being handled belongs to the asker's chat; the trainers' chat must be saved too.
-    application.mark_data_for_update_persistence(chat_ids=chat_id)
+    """Keep the link from a forwarded question (``message_id`` in ``chat_id``) to the asker."""
+    await call(state.services.conversations.remember_thread, chat_id, message_id, thread)
 
 
-def trainer_thread(
-    application: Application[Any, Any, Any, Any, Any, Any], chat_id: int, message_id: int
-) -> TrainerThread | None:
-    found = application.chat_data[chat_id].get(THREADS_KEY, {}).get(message_id)
-    return found if isinstance(found, TrainerThread) else None
+async def trainer_thread(state: BotState, chat_id: int, message_id: int) -> TrainerThread | None:
+    return await call(state.services.conversations.thread, chat_id, message_id)
 
 
 def get_state(context: CallbackContext[Any, Any, Any, Any]) -> BotState:

@@ -15,22 +15,13 @@ app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=
 def upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
     """Create or migrate the database schema to the newest version."""
     app_ctx = get_ctx(ctx)
-    engine = app_ctx.services.engine
-    database.upgrade(engine, revision)
-    app_ctx.console.print(
-        Text.assemble(
-            ("OK", "green"),
-            f" {engine.url.render_as_string(hide_password=True)} "
-            f"@ {database.current_revision(engine)}",
-        )
-    )
+    url, current = database.upgrade_configured(app_ctx.settings, revision)
+    app_ctx.console.print(Text.assemble(("OK", "green"), f" {url} @ {current}"))
 
 
 @app.command("current")
 def current(ctx: typer.Context) -> None:
     """Show the schema revision of the database."""
     app_ctx = get_ctx(ctx)
-    engine = app_ctx.services.engine
-    app_ctx.console.print(
-        f"{database.current_revision(engine)} (head: {database.head_revision(engine)})"
-    )
+    current, head = database.configured_revisions(app_ctx.settings)
+    app_ctx.console.print(f"{current} (head: {head})")

@@ -136,6 +136,48 @@ def remove(
     app_ctx.console.print(app_ctx.t("kb.removed", doc_id=doc_id), markup=False)
 
 
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    repair: bool = typer.Option(
+        False, "--repair", help="Beri vektor lagi / delete orphans (bot dihentikan dulu)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Keluaran JSON."),
+) -> None:
+    """Check that every passage has its vector in Chroma (after a restore); exit 1 if not."""
+    app_ctx = get_ctx(ctx)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=app_ctx.err_console,
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("kb check", total=None)
+        result = app_ctx.services.knowledge.check_index(
+            repair=repair,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        print_json({**result.__dict__, "consistent": result.consistent})
+    else:
+        out = app_ctx.console
+        out.print(app_ctx.t("kb.check.result", **result.__dict__), markup=False)
+        if result.repaired:
+            out.print(
+                app_ctx.t("kb.check.repaired", missing=result.missing, orphans=result.orphans),
+                markup=False,
+            )
+        elif result.consistent:
+            out.print(app_ctx.t("kb.check.ok"), markup=False)
+        else:
+            out.print(app_ctx.t("kb.check.inconsistent"), markup=False)
+    if not result.consistent:
+        raise typer.Exit(int(ExitStatus.FAILED))
+
+
 @app.command("gaps")
 def gaps(
     ctx: typer.Context,

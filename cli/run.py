@@ -14,8 +14,22 @@ app = typer.Typer()
 
 
 @app.command("run")
-def run(ctx: typer.Context) -> None:
-    """Start the Telegram bot (long polling, or a webhook with SINERGI_WEBHOOK_URL).
+def run(
+    ctx: typer.Context,
+    webhook: bool | None = typer.Option(
+        None,
+        "--webhook/--polling",
+        help="Webhook worker (SINERGI_WEBHOOK_URL; run several behind one URL) or long "
+        "polling (one process). Default: a webhook when SINERGI_WEBHOOK_URL is set.",
+    ),
+    port: int | None = typer.Option(
+        None, "--port", help="Port of the webhook and /healthz (default SINERGI_WEBHOOK_PORT)."
+    ),
+    listen: str | None = typer.Option(
+        None, "--listen", help="Address to listen on (default SINERGI_WEBHOOK_LISTEN)."
+    ),
+) -> None:
+    """Start the Telegram bot: one worker (long polling, or a webhook worker).
 
     Without SINERGI_TELEGRAM_TOKEN, explain how to get one and start the terminal chat.
     """
@@ -32,7 +46,8 @@ def run(ctx: typer.Context) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll is noise
-    run_bot(app_ctx.services, settings)
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)  # one line per update
+    run_bot(app_ctx.services, settings, webhook=webhook, listen=listen, port=port)
 
 
 @app.command("chat")

@@ -151,6 +151,12 @@ class Settings(BaseSettings):
     )
     chunk_overlap: int = Field(default=120, ge=0)
     top_k: int = Field(default=5, ge=1, le=50)
+    keyword_index: Literal["auto", "database", "process"] = Field(
+        default="auto",
+        description="Where keyword search runs: 'database' (PostgreSQL full-text search, "
+        "workers hold no index), 'process' (BM25 in each process's memory), 'auto' (the "
+        "database on PostgreSQL, the process on SQLite).",
+    )
     reranker_model: Path | None = Field(
         default=None,
         description="A local sentence-transformers cross-encoder folder that re-scores the best "

@@ -7,9 +7,10 @@ deleted. Until that commit readers see only the old version (a vector counts onl
 chunk row is live), and an interrupted write leaves nothing but orphan vectors that the next
 write of the same document reuses or deletes.
 
-The keyword index and the chunk -> document map live in memory and follow the database's
-``revision`` counter, so another process's writes (CLI ingest while the bot answers) become
-visible at the next query without a rebuild.
+The keyword side (:mod:`knowledge_base.keyword_store`) follows the database's ``revision``
+counter, so another process's writes (CLI ingest while the bot answers) become visible at the
+next query without a rebuild: in this process's memory (SQLite), or in PostgreSQL itself, where
+a worker holds no corpus-sized index at all.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
 from core.config import Settings
+from core.errors import ConfigurationError
 from knowledge_base.embeddings import build_embeddings, model_id
 from knowledge_base.errors import InvalidDocument, ModelMismatch
 from knowledge_base.fusion import (
@@ -43,9 +45,17 @@ from knowledge_base.fusion import (
     judge,
 )
 from knowledge_base.judge import judge_for
-from knowledge_base.keyword import TERMS_VERSION, KeywordIndex, TextNormalizer
+from knowledge_base.keyword import TERMS_VERSION, TextNormalizer
+from knowledge_base.keyword_store import InProcessKeywordStore, KeywordStore
 from knowledge_base.lexicon import LexiconSource
-from knowledge_base.models import KbChunk, KbDocument, KbIndexMeta, KbQuestion, KbUnitVectors
+from knowledge_base.models import (
+    REVISION_META,
+    KbChunk,
+    KbDocument,
+    KbIndexMeta,
+    KbQuestion,
+    KbUnitVectors,
+)
 from knowledge_base.query import Query, QueryRewriter
 from knowledge_base.question import TYPE_WORDS, question_type
 from knowledge_base.rerank import Reranker, rerank
@@ -54,6 +64,7 @@ from knowledge_base.schemas import (
     ChunkInput,
     DocumentInfo,
     DocumentInput,
+    IndexCheck,
     SearchFilters,
     SearchHit,
     SearchMode,
@@ -68,23 +79,12 @@ Progress = Callable[[int, int], None]
 that need embedding."""
 
 MODEL_META = "embedding_model"
-REVISION_META = "revision"
 TERMS_META = "keyword_terms"
 """The ``TERMS_VERSION`` of the normalisation that produced the stored chunk terms."""
 EXACT_SEARCH_LIMIT = 3000
 """A filter that leaves at most this many chunks is searched exactly instead of via HNSW."""
 _VECTOR_CACHE_LIMIT = 50_000
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Doc:
-    doc_id: str
-    title: str
-    app: str | None
-    doc_type: str | None
-    language: str | None
-    revision: int
 
 
 def chunk_ids(doc_id: str, texts: Iterable[str]) -> list[str]:
@@ -150,8 +150,22 @@ def _anchors(stored: Any) -> tuple[Anchor, ...]:
     return tuple(out)
 
 
-def _same_filter_value(wanted: str | None, value: str | None) -> bool:
-    return wanted is None or (value is not None and value.casefold() == wanted.casefold())
+def keyword_store_for(session_factory: sessionmaker[Session], where: str = "auto") -> KeywordStore:
+    """The keyword side for a database: in PostgreSQL itself when it is PostgreSQL (``auto``
+    or ``database``), else in this process (SQLite, or ``process``)."""
+    bind = session_factory.kw.get("bind")
+    dialect = getattr(getattr(bind, "dialect", None), "name", "")
+    if where == "database" and dialect != "postgresql":
+        raise ConfigurationError(detail="SINERGI_KEYWORD_INDEX=database needs PostgreSQL")
+    if dialect == "postgresql" and where in ("auto", "database"):
+        from knowledge_base.pg_keyword import PostgresKeywordStore
+
+        return PostgresKeywordStore(session_factory)
+    return InProcessKeywordStore()
+
+
+def _filtered(filters: SearchFilters | None) -> bool:
+    return filters is not None and not filters.is_empty
 
 
 class KnowledgeIndex:
@@ -170,6 +184,7 @@ class KnowledgeIndex:
         reranker: Reranker | None = None,
         rerank_top_n: int = 20,
         rerank_weight: float = 0.5,
+        keyword_store: KeywordStore | None = None,
         batch_size: int = 32,
         unit_vectors: bool = True,
     ) -> None:
@@ -190,12 +205,8 @@ class KnowledgeIndex:
         self.unit_vectors = unit_vectors
         """Whether chunks' units (sentences...) get vectors (see ``unit_vectors``)."""
         self._lock = threading.RLock()
-        self._keyword = KeywordIndex()
-        self._docs: dict[str, _Doc] = {}
-        self._doc_chunks: dict[str, list[str]] = {}
-        self._chunk_doc: dict[str, str] = {}
+        self.keywords: KeywordStore = keyword_store or keyword_store_for(session_factory)
         self._revision = -1
-        self._masks: dict[SearchFilters, npt.NDArray[np.bool_]] = {}
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}
         self._matrices: dict[SearchFilters, tuple[list[str], npt.NDArray[np.float32]]] = {}
 
@@ -318,8 +329,10 @@ class KnowledgeIndex:
             s.flush()
             keep = set(ids)
             stale = [cid for cid in old if cid not in keep]
+            removed_terms = [old[cid].terms for cid in stale]
             if stale:
                 s.execute(delete(KbChunk).where(KbChunk.chunk_id.in_(stale)))
+            added_terms: list[str] = []
             for cid, chunk in zip(ids, chunks, strict=True):
                 existing = old.get(cid)
                 if existing is not None:
@@ -328,6 +341,8 @@ class KnowledgeIndex:
                     existing.page = chunk.page
                     existing.anchors = _anchors_json(chunk.anchors)
                     continue
+                terms = " ".join(self.normalizer.terms(chunk.text))
+                added_terms.append(terms)
                 s.add(
                     KbChunk(
                         chunk_id=cid,
@@ -336,10 +351,11 @@ class KnowledgeIndex:
                         section=chunk.section,
                         page=chunk.page,
                         text=chunk.text,
-                        terms=" ".join(self.normalizer.terms(chunk.text)),
+                        terms=terms,
                         anchors=_anchors_json(chunk.anchors),
                     )
                 )
+            self.keywords.record_write(s, added=added_terms, removed=removed_terms)
             if unit_rows:
                 s.flush()
                 self._store_units(s, unit_rows)
@@ -356,13 +372,63 @@ class KnowledgeIndex:
             row = s.get(KbDocument, doc_id)
             if row is None:
                 return False
-            ids = list(s.scalars(select(KbChunk.chunk_id).where(KbChunk.doc_id == doc_id)))
+            self._bump_revision(s)  # first: writers take the revision row in the same order
+            rows = s.execute(
+                select(KbChunk.chunk_id, KbChunk.terms).where(KbChunk.doc_id == doc_id)
+            ).all()
+            ids = [r.chunk_id for r in rows]
+            self.keywords.record_write(s, added=(), removed=[r.terms for r in rows])
             s.execute(delete(KbChunk).where(KbChunk.doc_id == doc_id))
             s.delete(row)
-            self._bump_revision(s)
         self.store.delete(sorted(set(ids) | set(self.store.ids_of_document(doc_id))))
         self._sync()
         return True
+
+    def check(self, *, repair: bool = False, progress: Progress | None = None) -> IndexCheck:
+        """Compare the passages in the database with the vectors in Chroma.
+
+        With ``repair``, passages without a vector are embedded again from their stored text
+        (no original file needed) and vectors without a passage are deleted. ``progress``
+        counts passages checked out of all passages.
+        """
+        total = self.chunk_count()
+        missing: list[tuple[str, str, str]] = []
+        known = 0
+        last = ""
+        while True:
+            with self._sf() as s:
+                rows = s.execute(
+                    select(KbChunk.chunk_id, KbChunk.doc_id, KbChunk.text)
+                    .where(KbChunk.chunk_id > last)
+                    .order_by(KbChunk.chunk_id)
+                    .limit(1000)
+                ).all()
+            if not rows:
+                break
+            present = self.store.existing([r.chunk_id for r in rows])
+            missing.extend(
+                (r.chunk_id, r.doc_id, r.text) for r in rows if r.chunk_id not in present
+            )
+            known += len(rows)
+            last = rows[-1].chunk_id
+            if progress is not None:
+                progress(known, total)
+        orphans: list[str] = []
+        vectors = 0
+        for ids in self.store.all_ids():
+            vectors += len(ids)
+            with self._sf() as s:
+                live = set(s.scalars(select(KbChunk.chunk_id).where(KbChunk.chunk_id.in_(ids))))
+            orphans.extend(i for i in ids if i not in live)
+        if not repair or not (missing or orphans):
+            return IndexCheck(known, vectors, len(missing), len(orphans))
+        self._check_model(writing=True)
+        for start in range(0, len(missing), self.batch_size):
+            batch = missing[start : start + self.batch_size]
+            embedded = self.embeddings.embed_documents([text for _, _, text in batch])
+            self.store.upsert([c for c, _, _ in batch], embedded, [d for _, d, _ in batch])
+        self.store.delete(orphans)
+        return IndexCheck(known, vectors, len(missing), len(orphans), repaired=True)
 
     # ------------------------------------------------------------------ metadata
     def _meta(self, s: Session, key: str) -> str | None:
@@ -446,6 +512,7 @@ class KnowledgeIndex:
                     row = update(KbQuestion).where(KbQuestion.id == qid)
                     s.execute(row.values(normalized=fresh))
             s.execute(update(KbDocument).values(revision=revision))
+            self.keywords.rebuild(s)
             self._record_terms_version(s)
         _log.info("keyword terms re-derived (v%s): %d chunks changed", TERMS_VERSION, changed)
 
@@ -481,43 +548,7 @@ class KnowledgeIndex:
                     return
                 if self._revision < 0:
                     self._check_recorded_model(s)
-                # Only documents written since the last look are read; deletions show up as
-                # a difference in the number of documents.
-                query = select(
-                    KbDocument.doc_id,
-                    KbDocument.title,
-                    KbDocument.app,
-                    KbDocument.doc_type,
-                    KbDocument.language,
-                    KbDocument.revision,
-                )
-                if self._revision >= 0:
-                    query = query.where(KbDocument.revision > self._revision)
-                changed = [_Doc(*r) for r in s.execute(query)]
-                for doc in changed:
-                    self._drop(doc.doc_id)
-                known = set(self._docs) | {d.doc_id for d in changed}
-                total = s.scalar(select(func.count()).select_from(KbDocument)) or 0
-                if total != len(known):
-                    present = set(s.scalars(select(KbDocument.doc_id)))
-                    for doc_id in known - present:
-                        self._drop(doc_id)
-                    changed = [d for d in changed if d.doc_id in present]
-                for start in range(0, len(changed), 500):
-                    batch = {d.doc_id: d for d in changed[start : start + 500]}
-                    chunk_rows = s.execute(
-                        select(KbChunk.chunk_id, KbChunk.doc_id, KbChunk.terms)
-                        .where(KbChunk.doc_id.in_(list(batch)))
-                        .order_by(KbChunk.doc_id, KbChunk.position)
-                    ).all()
-                    for d in batch.values():
-                        self._docs[d.doc_id] = d
-                        self._doc_chunks[d.doc_id] = []
-                    for cid, doc_id, terms in chunk_rows:
-                        self._keyword.add(cid, terms.split())
-                        self._chunk_doc[cid] = doc_id
-                        self._doc_chunks[doc_id].append(cid)
-                self._masks.clear()
+                self.keywords.follow(s, self._revision, revision)
                 self._matrices.clear()
                 self._revision = revision
 
@@ -527,32 +558,6 @@ class KnowledgeIndex:
             has_docs = s.scalar(select(func.count()).select_from(KbDocument)) or 0
             if has_docs:
                 raise ModelMismatch(index_model=recorded, configured_model=self.model_id)
-
-    def _drop(self, doc_id: str) -> None:
-        for cid in self._doc_chunks.pop(doc_id, []):
-            self._keyword.remove(cid)
-            self._chunk_doc.pop(cid, None)
-            self._vectors.pop(cid, None)
-        self._docs.pop(doc_id, None)
-
-    def _mask(self, filters: SearchFilters | None) -> npt.NDArray[np.bool_] | None:
-        if filters is None or filters.is_empty:
-            return None
-        mask = self._masks.get(filters)
-        if mask is None:
-            mask = np.zeros(self._keyword.capacity, dtype=bool)
-            for doc in self._docs.values():
-                if (
-                    _same_filter_value(filters.app, doc.app)
-                    and _same_filter_value(filters.doc_type, doc.doc_type)
-                    and _same_filter_value(filters.language, doc.language)
-                ):
-                    for cid in self._doc_chunks.get(doc.doc_id, ()):
-                        slot = self._keyword.slot(cid)
-                        if slot is not None:
-                            mask[slot] = True
-            self._masks[filters] = mask
-        return mask
 
     # ------------------------------------------------------------------ search
     def search(
@@ -586,32 +591,26 @@ class KnowledgeIndex:
         rewritten = self.rewrite(query, language=language)
         cfg = self.fusion
         n = max(cfg.candidates, k)
-        with self._lock:
-            mask = self._mask(filters)
-            allowed = int(mask.sum()) if mask is not None else len(self._keyword)
-            if allowed == 0:
-                return SearchResult((), False, query=rewritten)
-            keyword: dict[str, float] = {}
-            if mode != "dense" and rewritten.weights:
-                keyword = {
-                    h.chunk_id: h.score
-                    for h in self._keyword.search(rewritten.weights, n, allowed=mask)
-                }
+        allowed = self.keywords.live_count(filters)
+        if allowed == 0:
+            return SearchResult((), False, query=rewritten)
+        keyword: dict[str, float] = {}
+        if mode != "dense" and rewritten.weights:
+            keyword = self.keywords.search(rewritten.weights, n, filters)
         dense: dict[str, float] = {}
         vector: npt.NDArray[np.float32] | None = None
         if mode != "keyword":
             vector = np.asarray(self.embeddings.embed_query(rewritten.text), dtype=np.float32)
-            dense = self._dense(vector, n, mask, allowed, filters)
+            dense = self._dense(vector, n, allowed, filters)
         if mode == "dense":
             keyword = {}
         # Words that only say what kind of answer is wanted ("cara", "batas waktu") need not
         # stand in the passage (as in the answer checks, knowledge_base.question.TYPE_WORDS).
         asked = set(self.normalizer.terms(TYPE_WORDS.get(question_type(rewritten.text), "")))
         pairs = [p for p in rewritten.concept_pairs if not set(p[0]) <= asked]
-        with self._lock:
-            coverage = self._keyword.concept_coverages(
-                pairs or rewritten.concept_pairs, set(dense) | set(keyword)
-            )
+        coverage = self.keywords.concept_coverages(
+            pairs or rewritten.concept_pairs, set(dense) | set(keyword)
+        )
         # The single-search modes are the baselines: no coverage bonus in their ranking.
         ranking = cfg if mode == "hybrid" else replace(cfg, coverage_weight=0.0)
         fused = fuse(dense, keyword, coverage=coverage, config=ranking)
@@ -638,34 +637,34 @@ class KnowledgeIndex:
         """``question`` as the searches read it: formal words, typos corrected against this
         index's vocabulary, synonyms (see :mod:`knowledge_base.query`)."""
         self._sync()
-        keyword = self._keyword
-        with self._lock:
-            return self._rewriter.rewrite(
-                question,
-                self.lexicon.current(),
-                known=lambda term: keyword.df(term) > 0,
-                candidates=keyword.terms_like,
-                frequency=keyword.df,
-                language=language,
-            )
+        keywords = self.keywords
+        keywords.prefetch(self.normalizer.terms(question))  # one round trip, not one per word
+        return self._rewriter.rewrite(
+            question,
+            self.lexicon.current(),
+            known=lambda term: keywords.df(term) > 0,
+            candidates=keywords.terms_like,
+            frequency=keywords.df,
+            language=language,
+        )
 
     def _dense(
         self,
         vector: npt.NDArray[np.float32],
         n: int,
-        mask: npt.NDArray[np.bool_] | None,
         allowed: int,
         filters: SearchFilters | None = None,
     ) -> dict[str, float]:
-        if mask is not None and allowed <= EXACT_SEARCH_LIMIT:
-            return self._exact(vector, n, mask, filters)
-        live = max(len(self._keyword), 1)
-        fetch = n if mask is None else min(live, math.ceil(n * live / allowed * 1.5) + n)
+        if filters is not None and _filtered(filters) and allowed <= EXACT_SEARCH_LIMIT:
+            return self._exact(vector, n, filters)
+        live = max(self.keywords.live_count(None), 1)
+        fetch = n if not _filtered(filters) else min(live, math.ceil(n * live / allowed * 1.5) + n)
         # Fetch a little more than asked: stale vectors of a document being replaced are dropped.
+        found = self.store.query(vector, fetch + 8)
+        admitted = set(self.keywords.admit([cid for cid, _ in found], filters))
         out: dict[str, float] = {}
-        for cid, sim in self.store.query(vector, fetch + 8):
-            slot = self._keyword.slot(cid)
-            if slot is None or (mask is not None and not mask[slot]):
+        for cid, sim in found:
+            if cid not in admitted:
                 continue
             out[cid] = sim
             if len(out) >= n:
@@ -676,13 +675,11 @@ class KnowledgeIndex:
         self,
         vector: npt.NDArray[np.float32],
         n: int,
-        mask: npt.NDArray[np.bool_],
-        filters: SearchFilters | None = None,
+        filters: SearchFilters,
     ) -> dict[str, float]:
-        cached = self._matrices.get(filters) if filters is not None else None
+        cached = self._matrices.get(filters)
         if cached is None:
-            slots = np.flatnonzero(mask)
-            ids = [cid for s in slots.tolist() if (cid := self._keyword.chunk_id(s)) is not None]
+            ids = self.keywords.allowed(filters)
             missing = [cid for cid in ids if cid not in self._vectors]
             if missing:
                 if len(self._vectors) + len(missing) > _VECTOR_CACHE_LIMIT:
@@ -694,8 +691,7 @@ class KnowledgeIndex:
             matrix = np.stack([self._vectors[cid] for cid in ids])
             matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
             cached = (ids, matrix)
-            if filters is not None:
-                self._matrices[filters] = cached
+            self._matrices[filters] = cached
         ids, matrix = cached
         q = np.asarray(vector, dtype=np.float32)
         sims = matrix @ (q / (np.linalg.norm(q) or 1.0))
@@ -716,7 +712,13 @@ class KnowledgeIndex:
                         KbChunk.page,
                         KbChunk.position,
                         KbChunk.anchors,
-                    ).where(KbChunk.chunk_id.in_(ids))
+                        KbDocument.title,
+                        KbDocument.app,
+                        KbDocument.doc_type,
+                        KbDocument.language,
+                    )
+                    .join(KbDocument, KbDocument.doc_id == KbChunk.doc_id)
+                    .where(KbChunk.chunk_id.in_(ids))
                 )
             }
         hits: list[SearchHit] = []
@@ -724,12 +726,11 @@ class KnowledgeIndex:
             row = rows.get(f.chunk_id)
             if row is None:  # removed between the search and this read
                 continue
-            doc = self._docs.get(row.doc_id)
             hits.append(
                 SearchHit(
                     chunk_id=row.chunk_id,
                     doc_id=row.doc_id,
-                    title=doc.title if doc else row.doc_id,
+                    title=row.title,
                     text=row.text,
                     section=row.section,
                     page=row.page,
@@ -737,9 +738,9 @@ class KnowledgeIndex:
                     score=round(float(f.score), 6),
                     dense_score=f.dense,
                     keyword_score=f.keyword,
-                    app=doc.app if doc else None,
-                    doc_type=doc.doc_type if doc else None,
-                    language=doc.language if doc else None,
+                    app=row.app,
+                    doc_type=row.doc_type,
+                    language=row.language,
                     coverage=round(f.coverage, 6),
                     anchors=_anchors(row.anchors),
                 )
@@ -859,7 +860,8 @@ class KnowledgeIndex:
         while True:
             with self._sf() as s:
                 rows = s.execute(
-                    select(KbChunk.chunk_id, KbChunk.doc_id, KbChunk.text, KbChunk.section)
+                    select(KbChunk.chunk_id, KbChunk.text, KbChunk.section, KbDocument.title)
+                    .join(KbDocument, KbDocument.doc_id == KbChunk.doc_id)
                     .where(KbChunk.chunk_id > last)
                     .order_by(KbChunk.chunk_id)
                     .limit(200)
@@ -867,17 +869,7 @@ class KnowledgeIndex:
             if not rows:
                 break
             last = rows[-1].chunk_id
-            work = self._units_to_embed(
-                [
-                    (
-                        r.chunk_id,
-                        r.text,
-                        doc.title if (doc := self._docs.get(r.doc_id)) else r.doc_id,
-                        r.section,
-                    )
-                    for r in rows
-                ]
-            )
+            work = self._units_to_embed([(r.chunk_id, r.text, r.title, r.section) for r in rows])
             if work:
                 texts = list(dict.fromkeys(t for _, reads in work for t in reads.values()))
                 blobs = self._embed_units(work, texts)
@@ -905,7 +897,7 @@ class KnowledgeIndex:
 
     def idf(self, term: str) -> float:
         """The keyword index's inverse document frequency of a normalised term."""
-        return self._keyword.idf(term)
+        return self.keywords.idf(term)
 
     def query_terms(self, text: str) -> list[str]:
         """The BM25 terms of ``text`` (for grouping questions and similar uses)."""
@@ -913,25 +905,24 @@ class KnowledgeIndex:
 
     def knows(self, term: str) -> bool:
         """Whether any indexed passage holds ``term``."""
-        return self._keyword.df(term) > 0
+        return self.keywords.df(term) > 0
 
     def known_concepts(
         self, query: Query
     ) -> list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]:
         """The question's concepts the index can check: those with an alternative whose terms
         it knows (an English word against Indonesian documents cannot be checked)."""
-        keyword = self._keyword
-        with self._lock:
-            return [
-                pair
-                for pair in query.concept_pairs
-                if any(alt and all(keyword.df(t) > 0 for t in alt) for alt in pair[1])
-            ]
+        keywords = self.keywords
+        keywords.prefetch(t for pair in query.concept_pairs for alt in pair[1] for t in alt)
+        return [
+            pair
+            for pair in query.concept_pairs
+            if any(alt and all(keywords.df(t) > 0 for t in alt) for alt in pair[1])
+        ]
 
     def coverages(self, query: Query, chunk_ids: Iterable[str]) -> dict[str, float]:
         """The share of ``query``'s concepts each chunk holds (see ``concept_coverages``)."""
-        with self._lock:
-            return self._keyword.concept_coverages(query.concept_pairs, chunk_ids)
+        return self.keywords.concept_coverages(query.concept_pairs, chunk_ids)
 
     def close(self) -> None:
         """Release the vector store's client."""
@@ -952,4 +943,13 @@ def build_index(
     store = VectorStore(client, settings.collection, emb)
     config = fusion if fusion is not None else fusion_for(model_id(emb))
     lexicon = LexiconSource(settings.synonyms_file)
-    return KnowledgeIndex(session_factory, emb, store, clock=clock, fusion=config, lexicon=lexicon)
+    keywords = keyword_store_for(session_factory, settings.keyword_index)
+    return KnowledgeIndex(
+        session_factory,
+        emb,
+        store,
+        clock=clock,
+        fusion=config,
+        lexicon=lexicon,
+        keyword_store=keywords,
+    )

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     Float,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -74,6 +76,44 @@ class KbUnitVectors(Base):
         String(64), ForeignKey("kb_chunks.chunk_id", ondelete="CASCADE"), primary_key=True
     )
     vectors: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# On PostgreSQL the chunk terms are also a tsvector under a GIN index: keyword search runs in
+# the database (knowledge_base/pg_keyword.py). The lexemes are the stored terms as they are.
+TSVECTOR_FUNCTION = """
+CREATE OR REPLACE FUNCTION kb_terms_tsvector(terms text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT array_to_tsvector(ARRAY(
+    SELECT DISTINCT t FROM unnest(string_to_array(terms, ' ')) AS t
+    WHERE t <> '' AND octet_length(t) < 2047))
+$$
+"""
+TSVECTOR_COLUMN = (
+    "ALTER TABLE kb_chunks ADD COLUMN tsv tsvector "
+    "GENERATED ALWAYS AS (kb_terms_tsvector(terms)) STORED"
+)
+GIN_INDEX = "CREATE INDEX ix_kb_chunks_tsv ON kb_chunks USING gin (tsv)"
+
+# Alembic runs the same statements (migration 0005); these cover ``metadata.create_all``.
+for _statement in (TSVECTOR_FUNCTION, TSVECTOR_COLUMN, GIN_INDEX):
+    event.listen(
+        KbChunk.__table__,
+        "after_create",
+        DDL(_statement).execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+    )
+
+
+class KbTermStats(Base):
+    """How many live chunks hold each term (PostgreSQL keyword search; BM25's IDF)."""
+
+    __tablename__ = "kb_term_stats"
+
+    term: Mapped[str] = mapped_column(Text, primary_key=True)
+    df: Mapped[int] = mapped_column(Integer)
+
+
+REVISION_META = "revision"
+"""The ``kb_index_meta`` key of the index revision, bumped (row-locked) by every write."""
 
 
 class KbIndexMeta(Base):

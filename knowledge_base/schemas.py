@@ -136,3 +136,23 @@ class Citation:
     """The last page of the quoted text when it runs over more than one page."""
     quotes: tuple[tuple[int, int], ...] = ()
     """``(start, end)`` offsets of the quoted sentences in the cited passage's text."""
+
+
+@dataclass(frozen=True)
+class IndexCheck:
+    """Whether every passage in the database has its vector, and every vector its passage.
+
+    A restore from backups taken at different moments (the database, the Chroma folder)
+    leaves passages without vectors (invisible to the dense search) or vectors without
+    passages (never returned, only disk). ``repaired``: both were fixed by this check.
+    """
+
+    chunks: int
+    vectors: int
+    missing: int
+    orphans: int
+    repaired: bool = False
+
+    @property
+    def consistent(self) -> bool:
+        return self.repaired or (self.missing == 0 and self.orphans == 0)

@@ -176,6 +176,18 @@ class VectorStore:
             for i, v in zip(result["ids"], result["embeddings"], strict=True)
         }
 
+    def all_ids(self, batch: int = 5000) -> Iterator[list[str]]:
+        """Every vector id, a page at a time (the order is the store's own)."""
+        offset = 0
+        while True:
+            with _reachable():
+                result = self._collection.get(include=[], limit=batch, offset=offset)
+            ids = list(result["ids"])
+            if not ids:
+                return
+            yield ids
+            offset += len(ids)
+
     def count(self) -> int:
         with _reachable():
             return int(self._collection.count())

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from knowledge_base.index import KnowledgeIndex
     from mou_tracker.regions import RegionDirectory
     from services.access import AccessService
+    from services.conversations import ConversationService
     from services.evidence import EvidenceService
     from services.ingest import IngestService
     from services.intake import IntakeService
@@ -175,10 +176,19 @@ class Services:
             top_k=self.settings.top_k,
         )
 
+    @cached_property
+    def conversations(self) -> ConversationService:
+        from conversations.locks import locks_for
+        from services.conversations import ConversationService
+
+        return ConversationService(self.session_factory, self.clock, locks=locks_for(self.engine))
+
     def close(self) -> None:
         """Release connections (and, once built, the vector store's client)."""
         if "index" in self.__dict__:
             self.index.close()
+        if "conversations" in self.__dict__:
+            self.conversations.locks.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
 

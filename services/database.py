@@ -14,6 +14,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
+from core.config import Settings
+from core.db import make_engine
 from core.errors import ConfigurationError
 from core.locks import file_lock
 
@@ -124,3 +126,32 @@ def prepare(engine: Engine) -> None:
         if current is None and tables:
             return
         _upgrade(engine, "head")
+
+
+def _unchecked_engine(settings: Settings) -> Engine:
+    """The configured database without :func:`prepare`'s check, which refuses a server
+    database whose schema is outdated: exactly what the schema commands are there for."""
+    settings.ensure_dirs()
+    return make_engine(
+        settings.effective_database_url, busy_timeout_s=settings.database_busy_timeout_s
+    )
+
+
+def upgrade_configured(settings: Settings, revision: str = "head") -> tuple[str, str | None]:
+    """``sinergi db upgrade``: migrate the configured database; (its URL without the
+    password, the revision it is at now)."""
+    engine = _unchecked_engine(settings)
+    try:
+        upgrade(engine, revision)
+        return engine.url.render_as_string(hide_password=True), current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def configured_revisions(settings: Settings) -> tuple[str | None, str | None]:
+    """``sinergi db current``: the configured database's revision and the newest one."""
+    engine = _unchecked_engine(settings)
+    try:
+        return current_revision(engine), head_revision(engine)
+    finally:
+        engine.dispose()

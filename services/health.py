@@ -27,7 +27,8 @@ class Check:
 
 
 def health_checks(services: Services) -> list[Check]:
-    """Database, access requests, knowledge base (database and vector store), tracker, reminders."""
+    """Database, access requests, knowledge base (database and vector store), tracker, reminders,
+    the bot's update inbox."""
     checks: list[Check] = []
 
     def check(name: str, probe: Callable[[], Any]) -> None:
@@ -40,13 +41,29 @@ def health_checks(services: Services) -> list[Check]:
 
     check("database", lambda: f"{len(services.access.list_users())} users")
     check("pending", lambda: len(services.access.pending()))
-    check("knowledge", lambda: f"{len(services.knowledge.list_documents())} documents")
+    check(
+        "knowledge",
+        lambda: (
+            f"{len(services.knowledge.list_documents())} documents, keyword search in "
+            f"{services.index.keywords.kind}"
+        ),
+    )
     check("vector store", lambda: f"{services.index.store.count()} vectors")
     # The probe acts as the operator: /status is for admins, `sinergi status` for operators.
     operator = Operator("status")
     check("tracker", lambda: f"{services.tracker.count_agreements(operator)} agreements")
     check("reminders", lambda: _reminders_health(services))
+    check("inbox", lambda: _inbox_health(services))
     return checks
+
+
+def _inbox_health(services: Services) -> str:
+    """The bot's update inbox: what waits, for how long, and what a worker had begun."""
+    inbox = services.conversations.inbox()
+    if not inbox.pending or inbox.oldest_pending_at is None:
+        return "0 pending"
+    waited = (services.clock.now() - inbox.oldest_pending_at).total_seconds()
+    return f"{inbox.pending} pending (oldest {waited:.0f} s), {inbox.retried} begun before"
 
 
 def _reminders_health(services: Services) -> str:

@@ -29,7 +29,7 @@ from knowledge_base.language import detect_language
 from knowledge_base.llm import LlmAnswerer
 from knowledge_base.question import MAX_QUESTION_CHARS, analyse, clean_message, find_question
 from knowledge_base.repository import KnowledgeRepository
-from knowledge_base.schemas import Citation, DocumentInfo, SearchFilters, SearchHit
+from knowledge_base.schemas import Citation, DocumentInfo, IndexCheck, SearchFilters, SearchHit
 from services.messages import catalog as services_catalog
 
 __all__ = [
@@ -398,6 +398,13 @@ class KnowledgeService:
     def warm_up(self) -> None:
         """Load the index and the model before the first question (the bot does it at start)."""
         self.index.warm_up()
+
+    def check_index(
+        self, *, repair: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> IndexCheck:
+        """Does every passage have its vector (after a restore)? ``repair`` fixes both ways;
+        run it with the bot workers stopped, since an ingest in flight looks half-written."""
+        return self.index.check(repair=repair, progress=progress)
 
     # ------------------------------------------------------------------ synonyms
     def synonyms(self) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:

@@ -78,12 +78,25 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     url = require_server(POSTGRES_URL_ENV, "PostgreSQL")
+    fresh_postgres_schema(url)
+    yield url
+
+
+def fresh_postgres_schema(url: str) -> None:
+    """Empty the CI database's public schema (tables, functions, everything)."""
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    yield url
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """A fresh, empty PostgreSQL database (for tests about PostgreSQL only)."""
+    url = require_server(POSTGRES_URL_ENV, "PostgreSQL")
+    fresh_postgres_schema(url)
+    return url
 
 
 @pytest.fixture

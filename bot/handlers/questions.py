@@ -46,6 +46,7 @@ from bot.state import (
 )
 from bot.views import button
 from services.access import Permission, UserView
+from services.conversations import RateDecision
 from services.knowledge import Answer, Turn
 
 log = logging.getLogger(__name__)
@@ -94,10 +95,13 @@ async def question(update: Update, context: Context) -> None:
     if not text:
         await reply_html(update, context, t_html(f"help.{user.role}", lang))
         return
-    if not state.limiter.allow(tg_user.id, state.now()):
+    decision = await state.limiter.allow(tg_user.id, state.now())
+    if decision is RateDecision.REFUSED:
         await reply_html(
             update, context, t_html("question.rate_limited", lang, limit=state.limiter.per_minute)
         )
+        return
+    if decision is RateDecision.REFUSED_QUIETLY:  # already warned in this minute
         return
     now = state.now()
     history = _history(context, chat.id, now)
@@ -241,8 +245,8 @@ async def ask_trainer(update: Update, context: Context, user: UserView, data: Ca
             continue
         if sent is not None:
             delivered = True
-            remember_thread(
-                context.application,
+            await remember_thread(
+                state,
                 chat_id,
                 sent.message_id,
                 TrainerThread(
@@ -260,7 +264,7 @@ async def trainer_reply(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if message is None or chat is None or message.reply_to_message is None:
         return
-    thread = trainer_thread(context.application, chat.id, message.reply_to_message.message_id)
+    thread = await trainer_thread(get_state(context), chat.id, message.reply_to_message.message_id)
     if thread is None:
         return
     user = await lookup(update, context)

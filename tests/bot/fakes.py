@@ -12,7 +12,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
@@ -183,9 +182,10 @@ class FakeBotApi(BaseRequest):
 class Updates:
     """Builds real ``telegram.Update`` objects and feeds them to the application."""
 
-    def __init__(self, app: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, app: Application, *, first_id: int = 1) -> None:  # type: ignore[type-arg]
         self.app = app
-        self._ids = itertools.count(1)
+        # Telegram never reuses an update_id: a repeated one is dropped as a redelivery.
+        self._ids = itertools.count(first_id)
         self._messages = itertools.count(100)
 
     @staticmethod
@@ -261,4 +261,7 @@ class Updates:
         await self.feed({"update_id": next(self._ids), "my_chat_member": change})
 
     async def feed(self, data: dict[str, Any]) -> None:
-        await self.app.process_update(Update.de_json(data, self.app.bot))
+        """Through the inbox, as every update: stored, then handled with its chat locked."""
+        from bot.dispatch import dispatcher_of
+
+        await dispatcher_of(self.app).handle(data)

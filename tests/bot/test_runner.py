@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import AIORateLimiter
 
 from bot.app import build_application
 from bot.connection import file_base_url, webhook_secret
-from bot.runner import run_bot
+from bot.runner import BotWorker, run_bot
 from core.config import Settings
 from core.errors import ConfigurationError
 from services import Services
@@ -27,21 +25,30 @@ def test_no_token_is_a_configuration_error(bot_services: Services, bot_settings:
         build_application(bot_services, bot_settings.model_copy(update={"telegram_token": None}))
 
 
-def test_webhook_mode_uses_a_secret_token(
+def test_run_bot_picks_the_way_in_from_the_settings(
     bot_services: Services, bot_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: dict[str, Any] = {}
-    monkeypatch.setattr(Application, "run_webhook", lambda self, **kw: calls.update(kw))
-    monkeypatch.setattr(Application, "run_polling", lambda self, **kw: calls.update(polling=kw))
+    chosen: list[tuple[bool, int]] = []
+
+    async def run(self: BotWorker) -> None:
+        chosen.append((self.webhook, self.port))
+
+    monkeypatch.setattr(BotWorker, "run_until_signalled", run)
     settings = bot_settings.model_copy(
         update={"webhook_url": "https://sinergi.example.go.id/tg/hook", "webhook_port": 8443}
     )
     run_bot(bot_services, settings)
-    assert calls["url_path"] == "tg/hook"
-    assert calls["webhook_url"] == "https://sinergi.example.go.id/tg/hook"
-    secret = calls["secret_token"]
-    assert secret == webhook_secret(settings) and 20 <= len(secret) <= 256
-    assert secret.replace("-", "").replace("_", "").isalnum()
-    calls.clear()
+    run_bot(bot_services, settings, port=8082)
+    run_bot(bot_services, settings, webhook=False)
     run_bot(bot_services, bot_settings)
-    assert "polling" in calls
+    assert chosen == [(True, 8443), (True, 8082), (False, 8443), (False, 8443)]
+    secret = webhook_secret(settings)
+    assert 20 <= len(secret) <= 256
+    assert secret.replace("-", "").replace("_", "").isalnum()
+
+
+def test_a_webhook_worker_needs_the_webhook_url(
+    bot_services: Services, bot_settings: Settings
+) -> None:
+    with pytest.raises(ConfigurationError):
+        BotWorker(bot_services, bot_settings, webhook=True)

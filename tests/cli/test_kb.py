@@ -130,6 +130,28 @@ def test_prune_originals_deletes_only_unused_old_files(
     assert main(["kb", "ask", "Bagaimana cara mengajukan izin di Gampil?"]) == 0
 
 
+def test_check_reports_then_repairs_a_lost_vector(
+    ingested: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.config import Settings
+    from services import build_services
+
+    assert main(["kb", "check", "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert before["consistent"] and before["chunks"] == before["vectors"] > 0
+    services = build_services(Settings())
+    first = next(iter(services.index.store.all_ids()))[0]
+    services.index.store.delete([first])
+    services.close()
+    assert main(["kb", "check"]) == ExitStatus.FAILED
+    assert "kb check --repair" in capsys.readouterr().out
+    assert main(["kb", "check", "--repair", "--json"]) == 0
+    repaired = json.loads(capsys.readouterr().out)
+    assert (repaired["missing"], repaired["repaired"]) == (1, True)
+    assert main(["kb", "check", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["vectors"] == before["vectors"]
+
+
 def _domain_set(root: Path) -> tuple[Path, Path]:
     docs = root / "docs"
     docs.mkdir()

@@ -22,9 +22,17 @@ def test_run_without_token_explains_and_starts_the_chat(
 def test_run_with_token_starts_the_bot(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[Any] = []
     monkeypatch.setenv("SINERGI_TELEGRAM_TOKEN", "123:abc")
-    monkeypatch.setattr("bot.runner.run_bot", lambda services, settings: started.append(settings))
+    monkeypatch.setattr(
+        "bot.runner.run_bot", lambda services, settings, **kw: started.append((settings, kw))
+    )
     assert main(["run"]) == 0
-    assert started and started[0].telegram_token.get_secret_value() == "123:abc"
+    settings, options = started[0]
+    assert settings.telegram_token.get_secret_value() == "123:abc"
+    assert options == {"webhook": None, "listen": None, "port": None}
+    assert main(["run", "--webhook", "--port", "8082", "--listen", "0.0.0.0"]) == 0
+    assert started[1][1] == {"webhook": True, "listen": "0.0.0.0", "port": 8082}
+    assert main(["run", "--polling"]) == 0
+    assert started[2][1]["webhook"] is False
 
 
 def test_chat_command(data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:

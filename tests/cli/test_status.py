@@ -31,11 +31,14 @@ def test_a_healthy_deployment(data_dir: Path, capsys: pytest.CaptureFixture[str]
         "vector store",
         "tracker",
         "reminders",
+        "inbox",
     }
     documents = int(checks["knowledge"]["detail"].split()[0])
     assert documents == len(list(SAMPLE.iterdir())) and documents > 0
     assert int(checks["vector store"]["detail"].split()[0]) >= documents
     assert int(checks["tracker"]["detail"].split()[0]) > 0
+    assert checks["knowledge"]["detail"].endswith("keyword search in process")  # SQLite
+    assert checks["inbox"]["detail"] == "0 pending"
 
 
 def test_the_vector_store_down_is_named_and_exits_6(

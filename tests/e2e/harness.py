@@ -82,6 +82,7 @@ class BotHarness:
     processed: set[int] = field(default_factory=set)
     crashes: list[BaseException] = field(default_factory=list)
     domain_errors: list[AppError] = field(default_factory=list)
+    worker: Any = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -117,25 +118,23 @@ class BotHarness:
         return harness
 
     async def start(self) -> None:
-        await self.app.initialize()
-        if self.app.post_init is not None:
-            await self.app.post_init(self.app)
-        await self.app.start()
+        """Start it as ``sinergi run`` does (``bot.runner.BotWorker``, long polling): every
+        update goes through the inbox and the dispatcher."""
+        from bot.runner import BotWorker
+
+        self.worker = BotWorker(self.services, self.settings, application=self.app, poll_timeout=1)
+        await self.worker.start()
         # Scheduled jobs (the reminder pass) run only when a test runs them, at its clock.
         if self.app.job_queue is not None:
             for job in self.app.job_queue.jobs():
                 job.enabled = False
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
-        )
 
     async def stop(self) -> None:
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
-        if self.app.running:
+        if self.worker is not None:
+            await self.worker.stop()
+        elif self.app.running:
             await self.app.stop()
-        await self.app.shutdown()
+            await self.app.shutdown()
 
     # --- acting as users ---------------------------------------------------------------------
 

@@ -1,4 +1,8 @@
-"""Fixtures of the knowledge base: a real index (SQLite/PostgreSQL + on-disk Chroma + BM25)."""
+"""Fixtures of the knowledge base: a real index (SQLite/PostgreSQL + on-disk Chroma + BM25).
+
+The ``index`` runs on both databases: on SQLite its keyword side is in process, on PostgreSQL
+in the database (``knowledge_base.pg_keyword``), so every index test covers both stores.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +39,8 @@ def embeddings() -> FakeEmbeddings:
 
 @pytest.fixture
 def index(
-    sqlite_engine: Engine, tmp_path: Path, embeddings: FakeEmbeddings, clock: FixedClock
+    engine: Engine, tmp_path: Path, embeddings: FakeEmbeddings, clock: FixedClock
 ) -> Iterator[KnowledgeIndex]:
-    idx = make_index(sqlite_engine, tmp_path / "chroma", embeddings=embeddings, clock=clock)
+    idx = make_index(engine, tmp_path / "chroma", embeddings=embeddings, clock=clock)
     yield idx
     idx.close()

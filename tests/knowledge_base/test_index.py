@@ -15,7 +15,7 @@ from knowledge_base.errors import InvalidDocument, ModelMismatch
 from knowledge_base.index import TERMS_META, KnowledgeIndex, chunk_ids
 from knowledge_base.keyword import TERMS_VERSION
 from knowledge_base.models import KbChunk, KbIndexMeta, KbQuestion
-from knowledge_base.schemas import ChunkInput, DocumentInput, SearchFilters
+from knowledge_base.schemas import ChunkInput, DocumentInput, IndexCheck, SearchFilters
 from tests.knowledge_base.conftest import make_index
 
 GAMPIL = DocumentInput(
@@ -92,10 +92,10 @@ def test_a_new_version_leaves_no_stale_chunks(index: KnowledgeIndex) -> None:
 
 
 def test_failed_new_version_keeps_the_old_one_answering(
-    sqlite_engine: Engine, tmp_path: Path, clock: FixedClock
+    engine: Engine, tmp_path: Path, clock: FixedClock
 ) -> None:
     emb = FailingEmbeddings(fail_on_batch=10_000)
-    index = make_index(sqlite_engine, tmp_path / "chroma", embeddings=emb, clock=clock)
+    index = make_index(engine, tmp_path / "chroma", embeddings=emb, clock=clock)
     index.batch_size = 1
     index.replace_document(GAMPIL, GAMPIL_V1[:1])
     emb.fail_on_batch = len(emb.calls) + 2  # the new version's second chunk
@@ -133,10 +133,10 @@ def test_filters_apply_to_both_searches(index: KnowledgeIndex) -> None:
 
 
 def test_another_process_sees_writes_without_rebuild(
-    index: KnowledgeIndex, sqlite_engine: Engine, tmp_path: Path
+    index: KnowledgeIndex, engine: Engine, tmp_path: Path
 ) -> None:
     index.replace_document(GAMPIL, GAMPIL_V1)
-    reader = make_index(sqlite_engine, tmp_path / "chroma")
+    reader = make_index(engine, tmp_path / "chroma")
     assert reader.search("izin usaha", k=1)[0].doc_id == "panduan-gampil"
     index.replace_document(ERK, chunks("e-RK guide > Targets\nYearly performance targets."))
     assert reader.search("yearly performance targets", k=1)[0].doc_id == "erk-guide"
@@ -150,10 +150,10 @@ FOREIGN_TEXT = chunks("Sejarah > Polandia\nWładysław I diberi gelar adipati di
 
 
 def test_accented_words_match_in_a_restarted_process(
-    index: KnowledgeIndex, sqlite_engine: Engine, tmp_path: Path
+    index: KnowledgeIndex, engine: Engine, tmp_path: Path
 ) -> None:
     index.replace_document(FOREIGN, FOREIGN_TEXT)
-    restarted = make_index(sqlite_engine, tmp_path / "chroma")  # terms come from the rows
+    restarted = make_index(engine, tmp_path / "chroma")  # terms come from the rows
     for question in ("Władysław?", "munchen", "MÜNCHEN"):
         hits = restarted.search(question, k=1, mode="keyword")
         assert hits and hits[0].doc_id == "sejarah", question
@@ -161,13 +161,14 @@ def test_accented_words_match_in_a_restarted_process(
 
 
 def test_terms_of_an_older_normalisation_are_re_derived(
-    index: KnowledgeIndex, sqlite_engine: Engine, tmp_path: Path, clock: FixedClock
+    index: KnowledgeIndex, engine: Engine, tmp_path: Path, clock: FixedClock
 ) -> None:
     index.replace_document(FOREIGN, FOREIGN_TEXT)
     index.replace_document(GAMPIL, GAMPIL_V1)
-    sf = make_session_factory(sqlite_engine)
+    sf = make_session_factory(engine)
     with sf.begin() as s:  # rows as an older normalisation wrote them...
         s.execute(update(KbChunk).values(terms="usang"))
+        index.keywords.rebuild(s)  # ...with statistics that describe them (PostgreSQL)
         s.add(
             KbQuestion(
                 asked_at=clock.now(),
@@ -178,12 +179,12 @@ def test_terms_of_an_older_normalisation_are_re_derived(
                 answer="",
             )
         )
-    stale = make_index(sqlite_engine, tmp_path / "chroma")  # ...loaded by a running process
+    stale = make_index(engine, tmp_path / "chroma")  # ...loaded by a running process
     assert len(stale.search("usang", k=5, mode="keyword")) == 4
     with sf.begin() as s:
         s.get(KbIndexMeta, TERMS_META).value = "1"
 
-    upgraded = make_index(sqlite_engine, tmp_path / "chroma")
+    upgraded = make_index(engine, tmp_path / "chroma")
     assert upgraded.search("munchen", k=1, mode="keyword")[0].doc_id == "sejarah"
     assert upgraded.search("izin usaha", k=1, mode="keyword")[0].doc_id == "panduan-gampil"
     assert not upgraded.search("usang", k=5, mode="keyword")
@@ -216,10 +217,10 @@ def test_invalid_documents_are_refused(index: KnowledgeIndex) -> None:
 
 
 def test_the_index_refuses_a_second_model(
-    index: KnowledgeIndex, sqlite_engine: Engine, tmp_path: Path
+    index: KnowledgeIndex, engine: Engine, tmp_path: Path
 ) -> None:
     index.replace_document(GAMPIL, GAMPIL_V1)
-    other = make_index(sqlite_engine, tmp_path / "chroma", embeddings=FakeEmbeddings(name="b"))
+    other = make_index(engine, tmp_path / "chroma", embeddings=FakeEmbeddings(name="b"))
     with pytest.raises(ModelMismatch) as err:
         other.search("izin")
     assert err.value.params["index_model"] == "fake:fake:64"
@@ -229,14 +230,12 @@ def test_the_index_refuses_a_second_model(
 
 
 def test_an_emptied_index_may_switch_models(
-    index: KnowledgeIndex, sqlite_engine: Engine, tmp_path: Path
+    index: KnowledgeIndex, engine: Engine, tmp_path: Path
 ) -> None:
     index.replace_document(GAMPIL, GAMPIL_V1)
     index.remove_document("panduan-gampil")
     index.close()
-    other = make_index(
-        sqlite_engine, tmp_path / "chroma", embeddings=FakeEmbeddings(dim=32, name="b")
-    )
+    other = make_index(engine, tmp_path / "chroma", embeddings=FakeEmbeddings(dim=32, name="b"))
     other.replace_document(ERK, chunks("e-RK guide > Targets\nYearly targets."))
     assert other.recorded_model() == "fake:b:32"
     assert other.search("yearly targets", k=1)[0].doc_id == "erk-guide"
@@ -255,6 +254,25 @@ def test_confidence_on_unrelated_questions(index: KnowledgeIndex) -> None:
     assert index.retrieve("izin usaha Gampil", k=3).confident
     assert not index.retrieve("jadwal kereta api Jakarta Surabaya", k=3).confident
     assert index.retrieve("   ", k=3).hits == ()
+
+
+def test_check_finds_and_repairs_passages_without_vectors_and_orphans(
+    index: KnowledgeIndex, embeddings: FakeEmbeddings
+) -> None:
+    index.replace_document(GAMPIL, GAMPIL_V1)
+    index.replace_document(ERK, chunks("e-RK guide > Targets\nYearly targets in e-RK."))
+    assert index.check() == IndexCheck(chunks=4, vectors=4, missing=0, orphans=0)
+    # As after restoring a Chroma folder older than the database: one vector lost, one extra.
+    lost = chunk_ids("panduan-gampil", [c.text for c in GAMPIL_V1])[1]
+    index.store.delete([lost])
+    index.store.upsert(["stale-vector"], [embeddings.embed_query("x")], ["gone-doc"])
+    found = index.check()
+    assert (found.missing, found.orphans, found.consistent) == (1, 1, False)
+    assert all(h.chunk_id != lost for h in index.search("izin usaha", k=5, mode="dense"))
+    fixed = index.check(repair=True)
+    assert fixed.repaired and fixed.consistent
+    assert index.check() == IndexCheck(chunks=4, vectors=4, missing=0, orphans=0)
+    assert lost in {h.chunk_id for h in index.search("izin usaha Perizinan", k=5, mode="dense")}
 
 
 def test_reindexing_the_same_text_rewrites_its_anchors(index: KnowledgeIndex) -> None:

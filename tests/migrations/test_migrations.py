@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 
 from cli.main import main
 from core.db import Base, make_engine
-from migrations import import_model_modules
+from migrations import import_model_modules, include_object
 from services import database
 
 
@@ -21,7 +21,9 @@ def _diff(url: str) -> list[object]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object}
+            )
             return list(compare_metadata(ctx, Base.metadata))
     finally:
         engine.dispose()
@@ -95,3 +97,20 @@ def test_upgrade_from_the_first_schema_keeps_the_data(db_url: str) -> None:
     assert row.title == "PKS ditandatangani" and str(row.due_on) == "2026-02-01"
     engine.dispose()
     assert _diff(db_url) == []
+
+
+@pytest.mark.postgres
+def test_cli_db_upgrade_creates_a_server_schema(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first step of a PostgreSQL deployment: every other command refuses an outdated
+    server schema, so this one must not (it once went through that very check)."""
+    monkeypatch.setenv("SINERGI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SINERGI_DATABASE_URL", pg_url)
+    assert main(["mou", "list"]) == 7  # exit status: configuration (schema outdated)
+    assert main(["db", "upgrade"]) == 0
+    assert main(["db", "current"]) == 0
+    engine = make_engine(pg_url)
+    assert database.is_up_to_date(engine)
+    engine.dispose()
+    assert main(["mou", "list"]) == 0

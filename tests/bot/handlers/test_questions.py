@@ -88,13 +88,23 @@ async def test_ask_a_trainer_and_the_reply_comes_back(
     assert len(harness.knowledge.asked) == 1
 
 
-async def test_rate_limit_per_user(harness: BotHarness, fake_kb: FakeKnowledge) -> None:
+async def test_rate_limit_per_user(
+    harness: BotHarness, fake_kb: FakeKnowledge, clock: FixedClock
+) -> None:
     for i in range(4):
         await harness.updates.send(OFFICIAL, f"Pertanyaan {i}?")
     assert len(harness.knowledge.asked) == 3
     assert "maksimal 3 per menit" in harness.api.last(OFFICIAL).text
+    told = len(harness.api.sent(OFFICIAL))
+    for i in range(3):  # still typing within the minute: no answer, and no second warning
+        await harness.updates.send(OFFICIAL, f"Pertanyaan lagi {i}?")
+    assert len(harness.api.sent(OFFICIAL)) == told
+    assert len(harness.knowledge.asked) == 3
     await harness.updates.send(ADMIN, "Pertanyaan admin?")  # others are not affected
     assert len(harness.knowledge.asked) == 4
+    clock.advance(timedelta(seconds=61))
+    await harness.updates.send(OFFICIAL, "Pertanyaan sesudah semenit?")
+    assert len(harness.knowledge.asked) == 5
 
 
 async def test_unknown_user_learns_nothing(harness: BotHarness, fake_kb: FakeKnowledge) -> None:
@@ -177,7 +187,8 @@ async def test_trainer_threads_survive_a_restart(
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Sinergi"},
             "text": "❓",
         }
-        await Updates(app).send(TRAINER, "Lima menit.", chat_id=TRAINERS_CHAT, reply_to=bot_message)
+        updates = Updates(app, first_id=1000)  # a new process; Telegram's update ids go on
+        await updates.send(TRAINER, "Lima menit.", chat_id=TRAINERS_CHAT, reply_to=bot_message)
         assert "Lima menit." in api.last(OFFICIAL).text
     finally:
         await app.shutdown()

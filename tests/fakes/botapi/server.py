@@ -212,8 +212,14 @@ class BotApiServer:
         bot_username: str = "sinergi_test_bot",
         spec: BotApiSpec | None = None,
         strict_chats: bool = False,
+        hold_updates: bool = False,
     ) -> None:
         self.token = token
+        #: keep the updates users make instead of queueing them for getUpdates or the webhook:
+        #: the test delivers each itself (``update``), e.g. to one of several webhook workers
+        self.hold_updates = hold_updates
+        #: update_id -> every update made, as Telegram would send it
+        self.made: dict[int, dict[str, Any]] = {}
         #: answer "chat not found" for chats that never talked to the bot (as Telegram does);
         #: off by default so tests can message users they did not script a /start for
         self.strict_chats = strict_chats
@@ -300,7 +306,9 @@ class BotApiServer:
         with self._lock:
             update_id = next(self._update_ids)
             self.queued_at[update_id] = time.monotonic()
-            self._state.updates.append({"update_id": update_id, kind: payload})
+            self.made[update_id] = {"update_id": update_id, kind: payload}
+            if not self.hold_updates:
+                self._state.updates.append({"update_id": update_id, kind: payload})
             for holder in (payload, payload.get("message") or {}):
                 for key in ("chat", "from"):
                     if isinstance(holder.get(key), dict) and "id" in holder[key]:
@@ -308,6 +316,11 @@ class BotApiServer:
             self.last_update_id = update_id
             self._changed.notify_all()
             return update_id
+
+    def update(self, update_id: int) -> dict[str, Any]:
+        """An update made by a user action, as Telegram would send it (JSON-ready)."""
+        with self._lock:
+            return json.loads(json.dumps(self.made[update_id]))
 
     def _user_message(
         self, user: FakeUser, chat: FakeChat | None, extra: dict[str, Any]

