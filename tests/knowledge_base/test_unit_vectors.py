@@ -52,10 +52,10 @@ def test_the_stored_form_is_compact_and_close_to_the_vectors() -> None:
 
 
 def test_units_of_a_written_chunk_get_vectors_that_answer_a_question(
-    index: KnowledgeIndex, sqlite_engine: Engine, embeddings: FakeEmbeddings
+    index: KnowledgeIndex, engine: Engine, embeddings: FakeEmbeddings
 ) -> None:
     index.replace_document(GUIDE, CHUNKS)
-    assert _rows(sqlite_engine) == 2
+    assert _rows(engine) == 2
     result = index.retrieve("berapa lama verifikasi berkas?", k=2)
     sims = index.unit_similarities(result.hits, result.query_vector, lazy=False)
     hit = next(h for h in result.hits if h.section == "Izin")
@@ -77,43 +77,41 @@ def test_units_of_a_written_chunk_get_vectors_that_answer_a_question(
 
 
 def test_unchanged_chunks_keep_their_unit_vectors_and_removed_ones_lose_them(
-    index: KnowledgeIndex, sqlite_engine: Engine, embeddings: FakeEmbeddings
+    index: KnowledgeIndex, engine: Engine, embeddings: FakeEmbeddings
 ) -> None:
     index.replace_document(GUIDE, CHUNKS)
     before = sum(embeddings.calls)
     assert index.replace_document(GUIDE, CHUNKS) == 0
     assert sum(embeddings.calls) == before  # neither chunks nor units embedded again
     index.replace_document(GUIDE, CHUNKS[1:])
-    assert _rows(sqlite_engine) == 1
+    assert _rows(engine) == 1
     index.remove_document(GUIDE.doc_id)
-    assert _rows(sqlite_engine) == 0
+    assert _rows(engine) == 0
 
 
-def test_an_index_written_without_unit_vectors_gains_them(
-    sqlite_engine: Engine, tmp_path: Path
-) -> None:
-    old = make_index(sqlite_engine, tmp_path / "chroma")
+def test_an_index_written_without_unit_vectors_gains_them(engine: Engine, tmp_path: Path) -> None:
+    old = make_index(engine, tmp_path / "chroma")
     old.unit_vectors = False  # as an index written before unit vectors existed
     old.replace_document(GUIDE, CHUNKS)
     old.close()
-    assert _rows(sqlite_engine) == 0
-    index = make_index(sqlite_engine, tmp_path / "chroma")
+    assert _rows(engine) == 0
+    index = make_index(engine, tmp_path / "chroma")
     # Lazily: the passages an answer reads get theirs on first use.
     result = index.retrieve("daftar akun", k=1)
     sims = index.unit_similarities(result.hits, result.query_vector)
     assert sims[result.hits[0].chunk_id]
-    assert _rows(sqlite_engine) == 1
+    assert _rows(engine) == 1
     # All at once (``kb reindex``): the rest.
     assert index.fill_unit_vectors() == 1
-    assert _rows(sqlite_engine) == 2
+    assert _rows(engine) == 2
     assert index.fill_unit_vectors() == 0
     index.close()
 
 
-def test_vectors_of_another_model_are_replaced(sqlite_engine: Engine, tmp_path: Path) -> None:
-    index = make_index(sqlite_engine, tmp_path / "chroma")
+def test_vectors_of_another_model_are_replaced(engine: Engine, tmp_path: Path) -> None:
+    index = make_index(engine, tmp_path / "chroma")
     index.replace_document(GUIDE, CHUNKS)
-    with make_session_factory(sqlite_engine).begin() as s:
+    with make_session_factory(engine).begin() as s:
         for row in s.scalars(select(KbUnitVectors)):
             row.vectors = encode("another-model", [unit_key("x")], np.ones((1, 64)))
     assert index.fill_unit_vectors() == 2
@@ -122,15 +120,15 @@ def test_vectors_of_another_model_are_replaced(sqlite_engine: Engine, tmp_path: 
     index.close()
 
 
-def test_a_missing_chunk_is_no_error(index: KnowledgeIndex, sqlite_engine: Engine) -> None:
+def test_a_missing_chunk_is_no_error(index: KnowledgeIndex, engine: Engine) -> None:
     index.replace_document(GUIDE, CHUNKS)
     result = index.retrieve("daftar akun", k=1)
-    with make_session_factory(sqlite_engine).begin() as s:
+    with make_session_factory(engine).begin() as s:
         s.execute(delete(KbUnitVectors))
     index.remove_document(GUIDE.doc_id)
     # The passage went between the search and the answer: nothing to store, nothing raised.
     assert index.unit_similarities(result.hits, result.query_vector) is not None
-    assert _rows(sqlite_engine) == 0
+    assert _rows(engine) == 0
 
 
 def test_similarities_by_chunk_and_key() -> None:
