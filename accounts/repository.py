@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from accounts.models import Invite, User, UserAgreement
 from accounts.schemas import InviteView, UserView
+from core.db import row_dict
 
 
 class AccountsRepository:
@@ -64,6 +66,44 @@ class AccountsRepository:
 
     def invites(self) -> list[Invite]:
         return list(self.s.scalars(select(Invite).order_by(Invite.id)))
+
+    # --- personal data (UU 27/2022): what is held about one person, and forgetting it --------
+
+    def personal_data(self, telegram_id: int, actor: str) -> dict[str, Any]:
+        """The person's account (or access request), bound agreements and invites."""
+        user = self.user(telegram_id)
+        created = select(Invite).where(Invite.created_by == actor).order_by(Invite.id)
+        used = select(Invite).where(Invite.used_by == telegram_id).order_by(Invite.id)
+        return {
+            "account": None if user is None else row_dict(user),
+            "bound_agreements": (
+                [] if user is None else sorted(a.agreement_id for a in user.agreements)
+            ),
+            "invites_created": [row_dict(i) for i in self.s.scalars(created)],
+            "invite_used": [row_dict(i) for i in self.s.scalars(used)],
+        }
+
+    def forget_person(self, telegram_id: int, actor: str, pseudonym: str) -> dict[str, int]:
+        """Delete the account (request, bindings) and the unused invites the person created;
+        an invite they used or handed out keeps its row without naming them."""
+        user = self.user(telegram_id)
+        if user is not None:
+            self.s.delete(user)
+        pending = self.s.execute(
+            delete(Invite).where(Invite.created_by == actor, Invite.used_by.is_(None))
+        ).rowcount  # type: ignore[attr-defined]
+        handed_out = self.s.execute(
+            update(Invite).where(Invite.created_by == actor).values(created_by=pseudonym)
+        ).rowcount  # type: ignore[attr-defined]
+        used = self.s.execute(
+            update(Invite).where(Invite.used_by == telegram_id).values(used_by=None)
+        ).rowcount  # type: ignore[attr-defined]
+        self.s.flush()
+        return {
+            "accounts": int(user is not None),
+            "invites_deleted": pending,
+            "invites_pseudonymised": handed_out + used,
+        }
 
 
 def user_view(user: User) -> UserView:

@@ -17,7 +17,7 @@ from telegram.constants import ChatType
 
 from bot.callbacks import Callback, CallbackAction, ForgedCallback
 from bot.i18n import normalize_language, t, t_html
-from bot.state import Context, call, get_state
+from bot.state import Context, answer_button, call, get_state
 from services.access import AccessDenied, AccessService, Permission, UserView
 
 R = TypeVar("R")
@@ -50,12 +50,12 @@ def refusal(user: UserView | None, action: str) -> str | None:
     return None
 
 
-async def deny(update: Update, user: UserView | None, reason: str) -> None:
+async def deny(update: Update, context: Context, user: UserView | None, reason: str) -> None:
     """Say no, in the user's language, with the refusal for ``reason``."""
     lang = language_of(update, user)
     key = f"auth.{reason}"
     if update.callback_query is not None:
-        await update.callback_query.answer(t(key, lang), show_alert=True)
+        await answer_button(update, context, t(key, lang), alert=True)
         return
     message = update.effective_message
     if message is not None:
@@ -85,7 +85,7 @@ def authorized(
             user = await lookup(update, context)
             reason = refusal(user, action)
             if reason is not None or user is None:
-                await deny(update, user, reason or "unknown")
+                await deny(update, context, user, reason or "unknown")
                 return None
             return await handler(update, context, user)
 
@@ -114,16 +114,18 @@ def authorized_callback(action: CallbackAction) -> Callable[[CallbackHandler[R]]
             except ForgedCallback:
                 data = None
             if data is None or data.action != action:
-                await query.answer(t("auth.forged", language_of(update, user)), show_alert=True)
+                await answer_button(
+                    update, context, t("auth.forged", language_of(update, user)), alert=True
+                )
                 return None
             reason = "unknown" if user is None else None
             if user is not None and action.permission is not None:
                 reason = refusal(user, action.permission)
             if reason is not None or user is None:
-                await deny(update, user, reason or "unknown")
+                await deny(update, context, user, reason or "unknown")
                 return None
             if action.acknowledge:
-                await query.answer()
+                await answer_button(update, context)
             return await handler(update, context, user, data)
 
         return wrapper

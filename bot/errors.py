@@ -18,7 +18,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from bot.auth import language_of
 from bot.i18n import error_text, t_html
-from bot.state import Context, call, get_state
+from bot.state import Context, answer_button, call, get_state, was_answered
 from core.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -80,13 +80,14 @@ async def _tell_user(update: Update | None, context: Context, text: str) -> None
     if update is None:
         return
     try:
-        if update.callback_query is not None:
+        query = update.callback_query
+        if query is not None and not was_answered(context, query.id):
             try:
                 # Alerts are plain text: strip what HTML escaping added.
-                await update.callback_query.answer(html.unescape(text)[:190], show_alert=True)
+                await answer_button(update, context, html.unescape(text)[:190], alert=True)
                 return
             except BadRequest:
-                pass  # the handler already answered the button: say it in the chat instead
+                pass  # too late to answer (the press expired): say it in the chat instead
         chat = update.effective_chat
         if chat is not None:
             await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)

@@ -53,6 +53,7 @@ from services.reminders import (
 
 log = logging.getLogger(__name__)
 
+RETENTION_JOB_NAME = "sinergi-question-retention"
 JOB_NAME = "sinergi-reminders"
 #: How long the worker thread waits for one message; well below the outbox lease (10 min).
 SEND_TIMEOUT_S = 120.0
@@ -167,8 +168,24 @@ async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Daily: who asked questions older than the retention period becomes a pseudonym."""
+    state = get_state(context)
+    try:
+        changed = await asyncio.to_thread(state.services.privacy.apply_retention)
+    except AppError as err:
+        log.warning("question log retention failed: %s", err)
+        return
+    except Exception:  # the job must survive one bad run; tomorrow's tries again
+        log.exception("question log retention failed")
+        return
+    if changed:
+        log.info("question log retention: %d records pseudonymised", changed)
+
+
 def schedule(application: Application, services: Services) -> None:  # type: ignore[type-arg]
-    """Run a delivery pass every ``settings.reminder_interval_minutes``."""
+    """Run a delivery pass every ``settings.reminder_interval_minutes``, and the question log's
+    retention once a day."""
     queue = application.job_queue
     if queue is None:  # pragma: no cover - the job-queue extra is a dependency
         log.warning("PTB JobQueue is not available: reminders will not be sent")
@@ -179,6 +196,13 @@ def schedule(application: Application, services: Services) -> None:  # type: ign
         interval=interval,
         first=timedelta(seconds=10),
         name=JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+    queue.run_repeating(
+        retention_job,
+        interval=timedelta(days=1),
+        first=timedelta(minutes=1),
+        name=RETENTION_JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
 

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
+from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes
 
 from bot.callbacks import CallbackSigner
@@ -122,6 +123,36 @@ async def remember_thread(
 
 async def trainer_thread(state: BotState, chat_id: int, message_id: int) -> TrainerThread | None:
     return await call(state.services.conversations.thread, chat_id, message_id)
+
+
+#: Telegram accepts one answer per button press; the ids of the presses answered lately.
+ANSWERED_KEY = "sinergi-answered-buttons"
+MAX_ANSWERED = 1000
+
+
+async def answer_button(
+    update: Update,
+    context: CallbackContext[Any, Any, Any, Any],
+    text: str | None = None,
+    *,
+    alert: bool = False,
+) -> None:
+    """Answer the pressed button (stop its spinner, maybe with a notice or an alert), once.
+
+    Every answer goes through here, so the error handler knows whether a press was answered
+    already: a second answer is refused by Telegram, and the error must then go to the chat.
+    """
+    query = update.callback_query
+    if query is None or was_answered(context, query.id):
+        return
+    await query.answer(text, show_alert=alert)
+    answered: dict[str, None] = context.bot_data.setdefault(ANSWERED_KEY, {})
+    answered[query.id] = None
+    _trim(answered, MAX_ANSWERED)
+
+
+def was_answered(context: CallbackContext[Any, Any, Any, Any], query_id: str) -> bool:
+    return query_id in context.bot_data.get(ANSWERED_KEY, {})
 
 
 def get_state(context: CallbackContext[Any, Any, Any, Any]) -> BotState:

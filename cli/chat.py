@@ -126,13 +126,9 @@ class TerminalChat:
 
     # --- commands ------------------------------------------------------------------------------
 
-    def command(self, line: str) -> str:
-        try:
-            parts = shlex.split(line)
-        except ValueError:
-            parts = line.split()
-        name, args = parts[0].lstrip("/").split("@")[0].lower(), parts[1:]
-        commands: dict[str, Command] = {
+    def commands(self) -> dict[str, Command]:
+        """Every command the chat knows, by name (its aliases included)."""
+        return {
             "bantuan": self.help,
             "help": self.help,
             "start": self.help,
@@ -150,7 +146,14 @@ class TerminalChat:
             "tonggak": self.milestone,
             "laporan": self.report,
         }
-        handler = commands.get(name)
+
+    def command(self, line: str) -> str:
+        try:
+            parts = shlex.split(line)
+        except ValueError:
+            parts = line.split()
+        name, args = parts[0].lstrip("/").split("@")[0].lower(), parts[1:]
+        handler = self.commands().get(name)
         if handler is None:
             return self.text("command.unknown")
         return handler(args)

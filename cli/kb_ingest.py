@@ -84,11 +84,19 @@ def reindex(
         raise typer.Exit(int(ExitStatus.FAILED))
 
 
+#: A hundred years: beyond it a duration is no longer a date (and overflows).
+MAX_AGE_HOURS = 100 * 366 * 24
+
+
 @app.command("prune-originals")
 def prune_originals(
     ctx: typer.Context,
     min_age_hours: float = typer.Option(
-        1.0, "--min-age-hours", min=0.0, help="Spare files changed more recently than this."
+        1.0,
+        "--min-age-hours",
+        min=0.0,
+        max=MAX_AGE_HOURS,
+        help="Spare files changed more recently than this.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -15,12 +16,14 @@ from cli.errors import ExitStatus
 from cli.intake import print_files
 from core.errors import AppError
 from services.tracker import (
+    AgreementChanges,
     AgreementSummary,
     ImportRejected,
     MilestoneView,
     NewAgreement,
     NewParty,
     check_health,
+    column_name,
     describe_problem,
     parse_date,
 )
@@ -424,14 +427,24 @@ def import_file(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="Berkas CSV atau XLSX."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Periksa saja, jangan simpan."),
+    update: bool = typer.Option(
+        False,
+        "--update",
+        help="Perbarui perjanjian yang sudah ada bila barisnya berbeda (tiap perubahan diaudit).",
+    ),
     actor: str = typer.Option("cli", "--by", help=ACTOR_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Import agreements: every row or none; re-importing adds no duplicates."""
+    """Import agreements: every row or none; a stored agreement is never added twice.
+
+    A row of an agreement already stored (by the export's id column, the import key or a
+    document number) that differs from it refuses the import unless --update is given;
+    --dry-run shows every change field by field.
+    """
     app_ctx = get_ctx(ctx)
     try:
         result = app_ctx.services.tracker.import_file(
-            app_ctx.operator(actor), path, dry_run=dry_run
+            app_ctx.operator(actor), path, dry_run=dry_run, update=update
         )
     except ImportRejected as err:
         problems = err.problems
@@ -448,6 +461,7 @@ def import_file(
                         }
                         for p in problems
                     ],
+                    "changes": err.changes,
                 }
             )
         else:
@@ -463,6 +477,7 @@ def import_file(
                     highlight=False,
                     soft_wrap=True,
                 )
+            _print_changes(app_ctx, err.changes, err=True)
         raise typer.Exit(int(ExitStatus.INVALID_INPUT)) from None
     notes = [app_ctx.t(n) for n in result.notes]
     notes += [describe_problem(c, app_ctx.lang) for c in result.corrections]
@@ -471,10 +486,47 @@ def import_file(
         return
     for note in notes:
         app_ctx.err_console.print(note, markup=False, soft_wrap=True)
+    _print_changes(app_ctx, result.changes)
     key = "tracker.import.dry_run" if result.dry_run else "tracker.import.done"
     app_ctx.console.print(
-        app_ctx.t(key, created=result.created, unchanged=result.unchanged, rows=result.rows)
+        app_ctx.t(
+            key,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            rows=result.rows,
+        ),
+        highlight=False,
     )
+
+
+def _print_changes(
+    app_ctx: AppContext, changes: Sequence[AgreementChanges], *, err: bool = False
+) -> None:
+    """Each changed agreement and its fields, before and after (stored text shown as is)."""
+    console = app_ctx.err_console if err else app_ctx.console
+    empty = app_ctx.t("tracker.import.blank")
+    for item in changes:
+        console.print(
+            app_ctx.t(
+                "tracker.import.changes", id=item.agreement_id, row=item.row, title=item.title
+            ),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        for change in item.changes:
+            console.print(
+                app_ctx.t(
+                    "tracker.import.change",
+                    column=column_name(change.field, app_ctx.lang),
+                    before=empty if change.before is None else f'"{change.before}"',
+                    after=empty if change.after is None else f'"{change.after}"',
+                ),
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 @app.command("export")

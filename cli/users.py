@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import typer
 from rich.table import Table
 
 from cli.context import get_ctx, print_json
+from cli.errors import ExitStatus
+
+#: Answers that confirm (Indonesian and English); anything else, or no answer, cancels.
+YES = frozenset({"y", "ya", "yes", "iya"})
 
 app = typer.Typer(help="Pengguna bot: tambah, undang, daftar, hapus.", no_args_is_help=True)
 
@@ -149,3 +156,64 @@ def bind(
     app_ctx = get_ctx(ctx)
     user = app_ctx.services.access.bind_agreement(telegram_id, agreement_id)
     print_json(user)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    telegram_id: int = typer.Argument(..., help="The person's Telegram ID."),
+) -> None:
+    """Everything Sinergi holds about one person, as JSON (UU 27/2022: the right of access)."""
+    app_ctx = get_ctx(ctx)
+    print_json(app_ctx.services.privacy.export_person(app_ctx.operator(), telegram_id))
+
+
+@app.command("forget")
+def forget(
+    ctx: typer.Context,
+    telegram_id: int = typer.Argument(..., help="The person's Telegram ID."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Delete a person's data; where a record must stay (the agreements' audit trail, the
+    question statistics) a pseudonym takes their place. Asks first; cannot be undone."""
+    app_ctx = get_ctx(ctx)
+    privacy = app_ctx.services.privacy
+    held = privacy.export_person(app_ctx.operator(), telegram_id)  # not found: exit 3
+    if not yes:
+        typer.echo(app_ctx.t("privacy.forget_summary", telegram_id=telegram_id, **_counts(held)))
+        typer.echo(app_ctx.t("privacy.forget_confirm", telegram_id=telegram_id) + " [ya/tidak] ")
+        if sys.stdin.readline().strip().lower() not in YES:
+            typer.echo(app_ctx.t("privacy.forget_cancelled"), err=True)
+            raise typer.Exit(int(ExitStatus.FAILED))
+    report = privacy.forget_person(app_ctx.operator(), telegram_id)
+    if json_out:
+        print_json(report)
+        return
+    typer.echo(app_ctx.t("privacy.forgotten", telegram_id=telegram_id, pseudonym=report.pseudonym))
+
+
+@app.command("retention")
+def retention(
+    ctx: typer.Context,
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Pseudonymise who asked questions older than SINERGI_QUESTION_LOG_RETENTION_DAYS (the bot
+    does it daily; this is for deployments that run it from cron)."""
+    app_ctx = get_ctx(ctx)
+    privacy = app_ctx.services.privacy
+    changed = privacy.apply_retention()
+    if json_out:
+        print_json({"pseudonymised": changed, "retention_days": privacy.retention_days})
+        return
+    typer.echo(app_ctx.t("privacy.retention_done", count=changed, days=privacy.retention_days))
+
+
+def _counts(held: dict[str, Any]) -> dict[str, int]:
+    knowledge, agreements = held["knowledge"], held["agreements"]
+    return {
+        "account": int(held["accounts"]["account"] is not None),
+        "questions": len(knowledge["questions"]),
+        "audit": len(agreements["audit"]),
+        "reminders": len(held["reminders"]["reminders"]),
+    }

@@ -256,6 +256,20 @@ class Settings(BaseSettings):
         default=6, ge=1, description="Transient failures before a reminder is given up."
     )
 
+    # --- personal data (UU 27/2022) ----------------------------------------------------------
+    question_log_retention_days: int = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        description="Days the question log keeps who asked; after that the asker is replaced "
+        "by a keyed pseudonym (README, Privacy).",
+    )
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the stable pseudonyms (unset: one is made once and kept in "
+        "DATA_DIR/pseudonym.key).",
+    )
+
     debug: bool = Field(
         default=False,
         description="Show the (redacted) traceback of an unexpected error in the CLI.",
@@ -369,6 +383,7 @@ class Settings(BaseSettings):
             secrets=(
                 secret(self.telegram_token),
                 secret(self.webhook_secret),
+                secret(self.pseudonym_key),
                 secret(self.llm_api_key),
             ),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -159,3 +159,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     ends and rolls back if anything in it raises; repositories never commit.
     """
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def row_dict(row: Base) -> dict[str, Any]:
+    """A stored row as a plain mapping of its columns (for exports of what is held)."""
+    return {attr.key: getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs}

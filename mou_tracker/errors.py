@@ -6,6 +6,7 @@ Every error has a stable ``code``; its message lives in ``services/locales/track
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from core.errors import AppError, InvalidInput, NotFound
@@ -199,14 +200,17 @@ class ImportRejected(InvalidInput):
 
     code = "import.rejected"
 
-    def __init__(self, path: str, problems: tuple[Any, ...]) -> None:
+    def __init__(self, path: str, problems: tuple[Any, ...], changes: Sequence[Any] = ()) -> None:
         super().__init__(
             f"import rejected: {len(problems)} problem(s)", path=path, count=len(problems)
         )
         self.problems = problems
+        #: What the file would change in stored agreements (``AgreementChanges``), so a
+        #: refusal for want of ``--update`` can show the differences.
+        self.changes = tuple(changes)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.params["path"], self.problems))
+        return (type(self), (self.params["path"], self.problems, self.changes))
 
 
 class TrackerError(AppError):

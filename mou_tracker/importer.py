@@ -50,6 +50,9 @@ LIST_SEPARATOR = ";"
 
 #: Canonical column -> accepted headers (normalised: lower case, "_" for spaces).
 COLUMNS: dict[str, tuple[str, ...]] = {
+    # The stored agreement a row stands for: exports carry it, so an edited export updates
+    # (``--update``) the agreement it came from instead of adding another.
+    "id": ("id", "id_perjanjian", "agreement_id"),
     "type": ("type", "jenis", "kind", "jenis_dokumen"),
     "number": ("number", "nomor", "no", "nomor_dokumen", "nomor_perjanjian"),
     "title": ("title", "judul", "perihal", "tentang"),
@@ -66,6 +69,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "coordinator": ("coordinator", "koordinator"),
 }
 REQUIRED = ("type", "title", "parties")
+#: Columns an export writes that are computed, never read back (health, renewal due).
+DERIVED = ("kesehatan", "perlu_perpanjangan", "health", "renewal_due")
+#: Ids are database integers: 1 up to the largest 64-bit one.
+MAX_ID = 2**63 - 1
 _HEADER_TO_COLUMN = {alias: column for column, aliases in COLUMNS.items() for alias in aliases}
 
 KINDS = {
@@ -104,6 +111,14 @@ class ParsedRow:
     row: int
     agreement: NewAgreement
     parent_number: str | None = None
+    #: The ``id`` cell: the stored agreement this row is (``None``: blank or no such column).
+    agreement_id: int | None = None
+    #: The row's cells by canonical column (only the file's columns), as read.
+    cells: dict[str, str] = field(default_factory=dict)
+
+    def given(self, column: str) -> bool:
+        """Whether the file has ``column`` and this row's cell in it is not blank."""
+        return bool(self.cells.get(column, "").strip())
 
 
 @dataclass
@@ -115,6 +130,8 @@ class ParsedImport:
     corrections: list[ImportProblem] = field(default_factory=list)
     total_rows: int = 0
     blank_rows: int = 0
+    #: The canonical columns the file has (an update compares only these).
+    columns: frozenset[str] = frozenset()
 
 
 def normalize_header(text: str) -> str:
@@ -128,6 +145,29 @@ def normalize_number(text: str) -> str:
 
 def split_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(LIST_SEPARATOR) if part.strip()]
+
+
+def split_positional(text: str) -> list[str]:
+    """One value per party, in party order: ``"; 42"`` is nothing for the first party and 42
+    for the second (an export writes blanks so); trailing blanks are dropped."""
+    parts = [part.strip() for part in text.split(LIST_SEPARATOR)]
+    while parts and not parts[-1]:
+        parts.pop()
+    return parts
+
+
+def parse_id(text: str) -> int | None:
+    """An ``id`` cell: blank, or a positive whole number that fits the database.
+
+    Raises:
+        ValueError: anything else.
+    """
+    value = text.strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[0-9]{1,19}", value) or not 1 <= int(value) <= MAX_ID:
+        raise ValueError(value)
+    return int(value)
 
 
 def _cell_text(value: Any) -> str:
@@ -175,7 +215,7 @@ def read_table(path: Path) -> tuple[list[list[Any]], list[str]]:
     except OSError as exc:
         raise UnreadableImportFile(shown, exc.strerror or type(exc).__name__) from None
     if suffix == ".xlsx":
-        return _read_xlsx(path, data), []
+        return _read_xlsx(path, data)
     return _read_csv(path, data)
 
 
@@ -245,7 +285,7 @@ def _check_xlsx_archive(path: Path, data: bytes) -> None:
         )
 
 
-def _read_xlsx(path: Path, data: bytes) -> list[list[Any]]:
+def _read_xlsx(path: Path, data: bytes) -> tuple[list[list[Any]], list[str]]:
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise UnsupportedImportFile(str(path), "not-xlsx")
     _check_xlsx_archive(path, data)
@@ -257,8 +297,13 @@ def _read_xlsx(path: Path, data: bytes) -> list[list[Any]]:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, InvalidFileException) as exc:
         raise UnreadableImportFile(str(path), type(exc).__name__) from None
+    notes: list[str] = []
     try:
         sheet = workbook.worksheets[0]
+        if len(workbook.worksheets) > 1:
+            # An export's second sheet lists milestones; edits there are not imported, and
+            # saying so beats ignoring them silently.
+            notes.append("import.note.first_sheet_only")
         # Lazily, and no further than the row limit needs: a sheet claiming a million rows
         # is refused by the row count without being read whole.
         header = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
@@ -269,7 +314,7 @@ def _read_xlsx(path: Path, data: bytes) -> list[list[Any]]:
         raise UnreadableImportFile(str(path), type(exc).__name__) from None
     finally:
         workbook.close()
-    return rows
+    return rows, notes
 
 
 # --- rows -> agreements --------------------------------------------------------------------------
@@ -278,9 +323,11 @@ def _read_xlsx(path: Path, data: bytes) -> list[list[Any]]:
 def make_import_key(
     kind: str, numbers: Sequence[str], title: str, codes: Sequence[str], signed_on: date | None
 ) -> str:
-    """The identity of an imported agreement, so importing a file again adds nothing."""
-    if numbers:
-        return f"{kind}:{normalize_number(numbers[0])}"[:200]
+    """The identity of an imported agreement, so importing a file again adds nothing: the kind
+    and the first document number, or (unnumbered) a hash of kind, title, parties and date."""
+    first = next((n for n in numbers if n.strip()), None)
+    if first:
+        return f"{kind}:{normalize_number(first)}"[:200]
     basis = "|".join([kind, " ".join(title.lower().split()), *sorted(codes), str(signed_on)])
     return f"{kind}:sha1:{hashlib.sha1(basis.encode()).hexdigest()}"
 
@@ -310,11 +357,13 @@ def parse_rows(
         )
     if missing:
         return result
+    result.columns = frozenset(positions)
     if len(table) - 1 > MAX_ROWS:
         result.problems.append(ImportProblem(1, "-", "import.too_many_rows", {"max": MAX_ROWS}))
         return result
 
     seen_keys: dict[str, int] = {}
+    seen_ids: dict[int, int] = {}
     for offset, raw in enumerate(table[1:], start=2):
         cells = {c: _cell_text(raw[i]) if i < len(raw) else "" for c, i in positions.items()}
         raw_values = {c: raw[i] if i < len(raw) else None for c, i in positions.items()}
@@ -333,7 +382,15 @@ def parse_rows(
                 ImportProblem(offset, "number", "import.duplicate_row", {"first": seen_keys[key]})
             )
             continue
+        if row.agreement_id is not None and row.agreement_id in seen_ids:
+            first = seen_ids[row.agreement_id]
+            result.problems.append(
+                ImportProblem(offset, "id", "import.duplicate_row", {"first": first})
+            )
+            continue
         seen_keys[key] = offset
+        if row.agreement_id is not None:
+            seen_ids[row.agreement_id] = offset
         result.rows.append(row)
     if result.total_rows == 0 and not result.problems:
         result.problems.append(ImportProblem(1, "-", "import.empty"))
@@ -355,6 +412,12 @@ def _parse_row(
     corrections: list[ImportProblem],
 ) -> ParsedRow | None:
     before = len(problems)
+
+    agreement_id: int | None = None
+    try:
+        agreement_id = parse_id(cells.get("id", ""))
+    except ValueError:
+        problems.append(ImportProblem(row, "id", "import.bad_id", {"value": cells["id"][:40]}))
 
     kind_text = cells["type"]
     kind = KINDS.get(" ".join(kind_text.lower().split()))
@@ -420,7 +483,7 @@ def _parse_row(
     if status not in (None, "draft") and signed_on is None:
         problems.append(ImportProblem(row, "signed_on", "import.required", {}))
 
-    numbers = split_list(cells.get("number", ""))
+    numbers = split_positional(cells.get("number", ""))
     if len(numbers) > 1 and names and len(numbers) != len(names):
         problems.append(
             ImportProblem(
@@ -438,6 +501,7 @@ def _parse_row(
         template_name = given_template
         try:
             template = templates.get(given_template)
+            template_name = template.name
         except AppError as err:
             problems.append(_problem_from_error(row, "template", err))
     done_keys = tuple(split_list(cells.get("done", "")))
@@ -458,13 +522,13 @@ def _parse_row(
     if len(problems) > before or kind is None:
         return None
 
-    signatories = split_list(cells.get("signatory", ""))
-    coordinators = split_list(cells.get("coordinator", ""))
+    signatories = split_positional(cells.get("signatory", ""))
+    coordinators = split_positional(cells.get("coordinator", ""))
 
     def nth(values: list[str], index: int) -> str | None:
         if len(values) == 1 and index == 0:
-            return values[0]
-        return values[index] if len(values) > 1 and index < len(values) else None
+            return values[0] or None
+        return (values[index] or None) if len(values) > 1 and index < len(values) else None
 
     parties = tuple(
         NewParty(
@@ -488,7 +552,7 @@ def _parse_row(
         done_keys=done_keys,
         import_key=make_import_key(kind, numbers, title, codes, signed_on),
     )
-    return ParsedRow(row, agreement, cells.get("parent") or None)
+    return ParsedRow(row, agreement, cells.get("parent") or None, agreement_id, dict(cells))
 
 
 def read_import(path: Path, regions: RegionDirectory, templates: TemplateLibrary) -> ParsedImport:

@@ -201,30 +201,22 @@ class ImportPlan:
     """Rows whose parents point at each other: none of them can be created."""
 
 
-def parent_numbers_to_look_up(rows: Sequence[ParsedRow], existing: Mapping[str, int]) -> set[str]:
-    """Normalised parent numbers of the rows that will be created (``existing``: stored keys)."""
-    return {
-        normalize_number(r.parent_number)
-        for r in rows
-        if r.parent_number and r.agreement.import_key not in existing
-    }
-
-
 def plan_import(
-    parsed: ParsedImport, *, existing: Mapping[str, int], stored_numbers: Mapping[str, int]
+    parsed: ParsedImport, *, matched: Mapping[int, int], stored_numbers: Mapping[str, int]
 ) -> ImportPlan:
     """Which rows are new, whether their parents can be found, and the order to create them.
 
     Args:
-        existing: import keys already stored -> agreement id (those rows stay unchanged).
+        matched: file rows that are stored agreements already -> agreement id
+            (see :mod:`mou_tracker.reconcile`); the others are created.
         stored_numbers: normalised document numbers already stored -> agreement id.
 
     A PKS may name its KB by the KB's number; the KB may come later in the same file, be
     stored already, or both (the row created now wins, then the stored number, then the stored
-    row with the same import key).
+    agreement that row is).
     """
     problems = list(parsed.problems)
-    new_rows = [r for r in parsed.rows if r.agreement.import_key not in existing]
+    new_rows = [r for r in parsed.rows if r.row not in matched]
     in_file = {
         normalize_number(p.document_number): r.row
         for r in parsed.rows
@@ -244,7 +236,6 @@ def plan_import(
         elif in_file.get(key) == r.row:
             problems.append(ImportProblem(r.row, "parent", "import.parent_is_self", {}))
     problems.sort(key=lambda p: (p.row, p.column))
-    import_key_of = {r.row: r.agreement.import_key for r in parsed.rows}
     steps: list[ImportStep] = []
     created: set[int] = set()
     pending = list(new_rows)
@@ -264,7 +255,7 @@ def plan_import(
                 elif key in stored_numbers:
                     step = ImportStep(r, parent_id=stored_numbers[key])
                 elif parent_row is not None:
-                    step = ImportStep(r, parent_id=existing.get(import_key_of[parent_row] or ""))
+                    step = ImportStep(r, parent_id=matched.get(parent_row))
             steps.append(step)
             created.add(r.row)
             pending.remove(r)

@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.db import row_dict
 from mou_tracker.models import (
     OPEN_STATUSES,
     Agreement,
@@ -28,6 +29,7 @@ from mou_tracker.schemas import (
     AgreementRow,
     AgreementScope,
     MilestoneTally,
+    NewAgreement,
     OpenMilestoneRow,
     PartyRow,
     Thresholds,
@@ -384,6 +386,76 @@ class TrackerRepository:
                 result.setdefault(key, agreement_id)
         return result
 
+    def agreements_by_kind_number(
+        self, numbers: Collection[str]
+    ) -> dict[tuple[str, str], set[int]]:
+        """(kind, normalised document number) -> the agreements with a party holding it."""
+        if not numbers:
+            return {}
+        wanted = set(numbers)
+        query = (
+            select(Agreement.kind, AgreementParty.document_number, AgreementParty.agreement_id)
+            .join(Agreement, Agreement.id == AgreementParty.agreement_id)
+            .where(AgreementParty.document_number.is_not(None))
+        )
+        result: dict[tuple[str, str], set[int]] = {}
+        for kind, number, agreement_id in self.s.connection().execute(query).all():
+            key = "".join(str(number).split()).lower()
+            if key in wanted:
+                result.setdefault((kind, key), set()).add(agreement_id)
+        return result
+
+    def agreement_ids_signed(self, kind_dates: Collection[tuple[str, date | None]]) -> list[int]:
+        """Agreements of one of the (kind, signing date) pairs (``None``: not signed)."""
+        if not kind_dates:
+            return []
+        wanted = set(kind_dates)
+        query = select(Agreement.id, Agreement.kind, Agreement.signed_on).where(
+            Agreement.kind.in_({kind for kind, _ in wanted})
+        )
+        return [
+            agreement_id
+            for agreement_id, kind, signed_on in self.s.connection().execute(query).all()
+            if (kind, signed_on) in wanted
+        ]
+
+    def update_agreement(
+        self,
+        agreement: Agreement,
+        data: NewAgreement,
+        fields: Collection[str],
+        *,
+        import_key: str | None,
+        now: datetime,
+    ) -> None:
+        """Give a loaded agreement the values of ``data`` for ``fields`` (import column names).
+
+        Per-party fields (``number``, ``signatory``, ``coordinator``) follow the party order,
+        which an update never changes.
+        """
+        party_fields = {
+            "number": "document_number",
+            "signatory": "signatory",
+            "coordinator": "coordinator_name",
+        }
+        for name in fields:
+            if name in party_fields:
+                attribute = party_fields[name]
+                for party, given in zip(agreement.parties, data.parties, strict=True):
+                    setattr(party, attribute, getattr(given, attribute))
+            elif name == "type":
+                agreement.kind = data.kind
+            elif name == "apps":
+                agreement.apps = [AgreementApp(name=app) for app in data.apps if app.strip()]
+            elif name in ("title", "signed_on", "ends_on", "objective"):
+                setattr(agreement, name, getattr(data, name))
+            elif name == "status" and data.status is not None:
+                agreement.status = data.status
+        if import_key is not None:
+            agreement.import_key = import_key
+        agreement.updated_at = now
+        self.s.flush()
+
     def add_audit(
         self,
         *,
@@ -413,3 +485,40 @@ class TrackerRepository:
                 .order_by(AuditEntry.at, AuditEntry.id)
             )
         )
+
+    # --- personal data (UU 27/2022) ------------------------------------------------------------
+
+    def personal_data(self, names: Sequence[str]) -> dict[str, Any]:
+        """What the person did to agreements: audit entries, milestones they last updated,
+        files they uploaded (their records, not the file bytes)."""
+        audit = select(AuditEntry).where(AuditEntry.actor.in_(names)).order_by(AuditEntry.id)
+        milestones = select(Milestone).where(Milestone.updated_by.in_(names))
+        files = select(AgreementFile).where(AgreementFile.uploaded_by.in_(names))
+        return {
+            "audit": [row_dict(r) for r in self.s.scalars(audit)],
+            "milestones_updated": [
+                row_dict(r) for r in self.s.scalars(milestones.order_by(Milestone.id))
+            ],
+            "files_uploaded": [
+                {k: v for k, v in row_dict(r).items() if k not in ("path", "text")}
+                for r in self.s.scalars(files.order_by(AgreementFile.id))
+            ],
+        }
+
+    def forget_person(self, names: Sequence[str], pseudonym: str) -> dict[str, int]:
+        """The agreements' records stay (the audit trail is the agreements' history), their
+        actor becomes the pseudonym."""
+        counts: dict[str, int] = {}
+        for key, attribute in (
+            ("audit", AuditEntry.actor),
+            ("milestones_updated", Milestone.updated_by),
+            ("files_uploaded", AgreementFile.uploaded_by),
+        ):
+            result = self.s.execute(
+                update(attribute.class_)
+                .where(attribute.in_(names))
+                .values({attribute.key: pseudonym})
+                .execution_options(synchronize_session=False)
+            )
+            counts[key] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return counts

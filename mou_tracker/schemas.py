@@ -257,6 +257,25 @@ class ImportProblem:
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """One field of a stored agreement, named by its import column, before and after."""
+
+    field: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class AgreementChanges:
+    """What an import changes (or, refused or dry, would change) in one stored agreement."""
+
+    row: int
+    agreement_id: int
+    title: str
+    changes: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True)
 class ImportResult:
     path: str
     rows: int
@@ -264,6 +283,9 @@ class ImportResult:
     unchanged: int
     dry_run: bool
     agreement_ids: tuple[int, ...] = ()
+    #: Stored agreements the file changed (``--update``), field by field.
+    updated: int = 0
+    changes: tuple[AgreementChanges, ...] = ()
     notes: tuple[str, ...] = ()  # catalog codes, e.g. "import.note.cp1252"
     #: Cells read differently from how they were written (e.g. a region name corrected).
     corrections: tuple[ImportProblem, ...] = ()

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from services.ingest import IngestService
     from services.intake import IntakeService
     from services.knowledge import KnowledgeService
+    from services.privacy import PrivacyService
     from services.reminders import ReminderService
     from services.tracker import TrackerService
 
@@ -75,6 +76,17 @@ class Services:
             self.clock,
             regions=lambda: self.regions,
             default_language=self.settings.language,
+        )
+
+    @cached_property
+    def privacy(self) -> PrivacyService:
+        from services.privacy import PrivacyService, Pseudonyms
+
+        return PrivacyService(
+            self.session_factory,
+            self.clock,
+            retention_days=self.settings.question_log_retention_days,
+            pseudonyms=lambda: Pseudonyms.from_settings(self.settings),
         )
 
     @cached_property

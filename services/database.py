@@ -11,12 +11,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from core.config import Settings
 from core.db import make_engine
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, InvalidInput
 from core.locks import file_lock
 
 
@@ -24,6 +25,12 @@ class SchemaOutdated(ConfigurationError):
     """The database exists but its schema is older than this version of Sinergi."""
 
     code = "database.schema_outdated"
+
+
+class UnknownRevision(InvalidInput):
+    """``sinergi db upgrade REVISION`` named a revision the migrations do not have."""
+
+    code = "database.unknown_revision"
 
 
 def alembic_config(url: str) -> Config:
@@ -60,7 +67,10 @@ def schema_lock(engine: Engine) -> Iterator[None]:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema up to ``revision`` (idempotent, safe to run concurrently)."""
     with schema_lock(engine):
-        _upgrade(engine, revision)
+        try:
+            _upgrade(engine, revision)
+        except CommandError as exc:  # an unknown or ambiguous revision: nothing was run
+            raise UnknownRevision(revision=revision, head=head_revision(engine)) from exc
 
 
 def _upgrade(engine: Engine, revision: str) -> None:

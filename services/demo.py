@@ -48,7 +48,8 @@ def seed_demo(services: Services, samples_dir: Path, *, today: date) -> DemoRepo
     agreements_file = samples_dir / "agreements.csv"
     created = 0
     if agreements_file.is_file():
-        result = services.tracker.import_file(DEMO, agreements_file)
+        # Sample agreements someone changed since keep their changes: a seed never overwrites.
+        result = services.tracker.import_file(DEMO, agreements_file, keep_existing=True)
         created = result.created
     docs_dir = samples_dir / "docs"
     docs = sorted(p for p in docs_dir.rglob("*") if p.is_file()) if docs_dir.is_dir() else []

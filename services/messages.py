@@ -27,8 +27,16 @@ def error_message(error: AppError, lang: str = "id") -> str:
 def describe_problem(problem: ImportProblem, lang: str = "id") -> str:
     """One import problem as a sentence in ``lang``: row, column and reason."""
     cat = catalog()
-    column_key = f"tracker.column.{problem.column}"
-    column = cat.t(column_key, lang) if cat.has(column_key) else problem.column
+    column = column_name(problem.column, lang)
+    params = dict(problem.params)
+    if isinstance(params.get("fields"), list | tuple):  # columns, named as the user's file does
+        params["fields"] = ", ".join(column_name(f, lang) for f in params["fields"])
     reason_key = f"error.{problem.code}"
-    reason = cat.t(reason_key, lang, **problem.params) if cat.has(reason_key) else problem.code
+    reason = cat.t(reason_key, lang, **params) if cat.has(reason_key) else problem.code
     return cat.t("tracker.problem", lang, row=problem.row, column=column, reason=reason)
+
+
+def column_name(column: str, lang: str = "id") -> str:
+    """An import column (``title``) as files in ``lang`` name it (``judul``)."""
+    key = f"tracker.column.{column}"
+    return catalog().t(key, lang) if catalog().has(key) else column

@@ -14,6 +14,7 @@ exactly like a missing one, so its existence is not revealed.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,7 +27,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.errors import AppError, ServiceUnavailable
 from core.memory import gc_paused
-from mou_tracker import exporter, report, validation
+from mou_tracker import exporter, reconcile, report, validation
 from mou_tracker.dates import parse_date
 from mou_tracker.errors import (
     ImportRejected,
@@ -36,12 +37,13 @@ from mou_tracker.errors import (
 )
 from mou_tracker.importer import read_import
 from mou_tracker.models import Agreement, Milestone
-from mou_tracker.planning import parent_numbers_to_look_up, plan_agreement, plan_import
+from mou_tracker.planning import plan_agreement, plan_import
 from mou_tracker.planning import plan_insertion as plan_milestone_insertion
 from mou_tracker.regions import Region, RegionDirectory
 from mou_tracker.repository import TrackerRepository
 from mou_tracker.rules import check_health
 from mou_tracker.schemas import (
+    AgreementChanges,
     AgreementDetail,
     AgreementScope,
     AgreementSummary,
@@ -60,7 +62,7 @@ from mou_tracker.schemas import (
 )
 from mou_tracker.templates import TemplateLibrary
 from mou_tracker.views import Viewer, audit_view, iso, milestone_view
-from services.messages import describe_problem
+from services.messages import column_name, describe_problem
 from services.tracker_scope import (
     agreement_of_milestone,
     milestone_in_scope,
@@ -69,6 +71,7 @@ from services.tracker_scope import (
 )
 
 __all__ = [
+    "AgreementChanges",
     "AgreementDetail",
     "AgreementSummary",
     "AuditEntryView",
@@ -87,6 +90,7 @@ __all__ = [
     "Region",
     "TrackerService",
     "check_health",
+    "column_name",
     "describe_problem",
     "parse_date",
 ]
@@ -484,9 +488,21 @@ class TrackerService:
     # --- import / export -----------------------------------------------------------------------
 
     def import_file(
-        self, subject: AuthSubject, path: Path, *, dry_run: bool = False
+        self,
+        subject: AuthSubject,
+        path: Path,
+        *,
+        dry_run: bool = False,
+        update: bool = False,
+        keep_existing: bool = False,
     ) -> ImportResult:
-        """Import agreements from CSV/XLSX: all rows or none; existing ones are left alone.
+        """Import agreements from CSV/XLSX: every row or none, and never one agreement twice.
+
+        A row that is a stored agreement (by its ``id`` cell, import key or document number:
+        :mod:`mou_tracker.reconcile`) and holds the same values is unchanged. One that differs
+        updates the agreement field by field with ``update`` (each change audited), is left
+        alone with ``keep_existing`` (the demo seed), and otherwise refuses the import,
+        naming the fields. ``dry_run`` checks and reports the same, writing nothing.
 
         Raises:
             ImportRejected: some rows are bad; ``problems`` lists each (row, column, reason).
@@ -498,22 +514,46 @@ class TrackerService:
         now = self._clock.now()
         with self._sf.begin() as s:
             repo = TrackerRepository(s)
-            keys = [r.agreement.import_key for r in parsed.rows if r.agreement.import_key]
-            existing = repo.existing_import_keys(keys)
-            stored = repo.agreements_by_number(parent_numbers_to_look_up(parsed.rows, existing))
-            plan = plan_import(parsed, existing=existing, stored_numbers=stored)
-            if plan.problems:
-                raise ImportRejected(str(path), plan.problems)
+            found = reconcile.lookups(parsed)
+            by_key = repo.existing_import_keys(found.keys)
+            by_number = repo.agreements_by_kind_number(found.numbers)
+            stored_numbers = repo.agreements_by_number(found.numbers)
+            ids = set(found.ids) | set(by_key.values()) | {i for v in by_number.values() for i in v}
+            ids |= set(repo.agreement_ids_signed(found.kind_dates))
+            stored = {a.id: self._stored(a) for a in repo.load_agreements(sorted(ids))}
+            matching = reconcile.reconcile(
+                parsed, stored=stored, by_key=by_key, by_number=by_number, parents=stored_numbers
+            )
+            plan = plan_import(parsed, matched=matching.matched, stored_numbers=stored_numbers)
+            problems = [*plan.problems, *matching.problems]
+            updates = matching.updates if not keep_existing else ()
+            if updates and not update:
+                problems += [
+                    ImportProblem(
+                        u.row.row,
+                        "-",
+                        "import.changed",
+                        {"id": u.agreement_id, "fields": [c.field for c in u.changes]},
+                    )
+                    for u in updates
+                ]
+            if problems:
+                problems.sort(key=lambda p: (p.row, p.column))
+                raise ImportRejected(str(path), tuple(problems), [u.summary for u in updates])
+            unchanged = len(matching.matched) - len(updates)
+            result = ImportResult(
+                path=str(path),
+                rows=parsed.total_rows,
+                created=len(plan.new_rows),
+                unchanged=unchanged,
+                dry_run=dry_run,
+                notes=tuple(parsed.notes),
+                corrections=tuple(parsed.corrections),
+                updated=len(updates),
+                changes=tuple(u.summary for u in updates),
+            )
             if dry_run:
-                return ImportResult(
-                    path=str(path),
-                    rows=parsed.total_rows,
-                    created=len(plan.new_rows),
-                    unchanged=plan.unchanged,
-                    dry_run=True,
-                    notes=tuple(parsed.notes),
-                    corrections=tuple(parsed.corrections),
-                )
+                return result
             created_by_row: dict[int, int] = {}
             for step in plan.steps:
                 parent_id = (
@@ -533,6 +573,8 @@ class TrackerService:
                 created_by_row[step.row.row] = agreement.id
             if plan.cycle:
                 raise ImportRejected(str(path), plan.cycle)
+            for item in updates:
+                self._apply_update(repo, item, actor=subject.actor, now=now, file=path.name)
             repo.add_audit(
                 at=now,
                 actor=subject.actor,
@@ -541,19 +583,88 @@ class TrackerService:
                     "file": path.name,
                     "rows": parsed.total_rows,
                     "created": len(created_by_row),
-                    "unchanged": plan.unchanged,
+                    "updated": len(updates),
+                    "unchanged": unchanged,
                 },
             )
-        return ImportResult(
-            path=str(path),
-            rows=parsed.total_rows,
-            created=len(created_by_row),
-            unchanged=plan.unchanged,
-            dry_run=False,
-            agreement_ids=tuple(created_by_row.values()),
-            notes=tuple(parsed.notes),
-            corrections=tuple(parsed.corrections),
+        return replace(
+            result, created=len(created_by_row), agreement_ids=tuple(created_by_row.values())
         )
+
+    def _stored(self, agreement: Agreement) -> reconcile.StoredAgreement:
+        """A loaded agreement as an import compares it."""
+        return reconcile.StoredAgreement(
+            id=agreement.id,
+            kind=agreement.kind,
+            title=agreement.title,
+            status=agreement.status,
+            parties=tuple(
+                reconcile.StoredParty(
+                    code=p.region_code,
+                    name=self._viewer.region_name(p.region_code),
+                    document_number=p.document_number,
+                    signatory=p.signatory,
+                    coordinator_name=p.coordinator_name,
+                )
+                for p in agreement.parties
+            ),
+            signed_on=agreement.signed_on,
+            ends_on=agreement.ends_on,
+            objective=agreement.objective,
+            apps=tuple(a.name for a in agreement.apps),
+            template=agreement.template,
+            parent_id=agreement.parent_id,
+            import_key=agreement.import_key,
+            milestone_keys=tuple(m.key for m in agreement.milestones),
+            done_keys=frozenset(m.key for m in agreement.milestones if m.status == "done"),
+        )
+
+    def _apply_update(
+        self,
+        repo: TrackerRepository,
+        item: reconcile.RowUpdate,
+        *,
+        actor: str,
+        now: datetime,
+        file: str,
+    ) -> None:
+        """Write one row's changes to its agreement: one audit entry per field, and one per
+        milestone the file marks done."""
+        agreement = repo.load_agreement(item.agreement_id)
+        assert agreement is not None  # loaded in the same unit of work
+        repo.update_agreement(
+            agreement, item.row.agreement, item.fields, import_key=item.import_key, now=now
+        )
+        for change in item.changes:
+            if change.field == "done":
+                continue
+            repo.add_audit(
+                at=now,
+                actor=actor,
+                action="agreement.updated",
+                agreement_id=agreement.id,
+                details={
+                    "field": change.field,
+                    "from": change.before,
+                    "to": change.after,
+                    "file": file,
+                },
+            )
+        for milestone in agreement.milestones:
+            if milestone.key not in item.done_keys:
+                continue
+            before = milestone.status
+            milestone.status = "done"
+            milestone.updated_by = actor
+            milestone.updated_at = now
+            repo.add_audit(
+                at=now,
+                actor=actor,
+                action="milestone.status",
+                agreement_id=agreement.id,
+                milestone_id=milestone.id,
+                details={"from": before, "to": "done", "file": file},
+            )
 
     def export(self, subject: AuthSubject, path: Path, *, at: date | None = None) -> ExportResult:
         """Write every agreement to ``path``: ``.csv``, ``.xlsx`` or ``.ics`` (milestone dates)."""

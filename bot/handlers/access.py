@@ -24,7 +24,7 @@ from bot.commands import publish_for
 from bot.handlers.common import command_args, display_name, edit_or_send, reply_html, send_html
 from bot.i18n import t, t_html
 from bot.keyboards import markup, on
-from bot.state import Context, call, get_state
+from bot.state import Context, answer_button, call, get_state
 from bot.views import access as views
 from services.access import AccessService, Permission, Role, Status, UserView
 
@@ -192,7 +192,7 @@ async def language_button(update: Update, context: Context, user: UserView, data
     assert query is not None
     state = get_state(context)
     user = await call(state.services.access.set_language, user.telegram_id, data.str_arg(0))
-    await query.answer()
+    await answer_button(update, context)
     await edit_or_send(update, context, t_html("language.set", user.language))
     await publish_for(context.bot, user)
 

@@ -32,7 +32,7 @@ from bot.callbacks import Callback
 from bot.handlers.common import command_args, edit_or_send, reply_html
 from bot.i18n import t, t_html
 from bot.keyboards import markup, on
-from bot.state import Context, call, get_state
+from bot.state import Context, answer_button, call, get_state
 from bot.views import View
 from bot.views import agreements as views
 from services import charts
@@ -166,7 +166,7 @@ async def mark_in_progress(
         agreement_id=agreement_id,
         on=state.today(),
     )
-    await update.callback_query.answer(t("milestone.updated", user.language))
+    await answer_button(update, context, t("milestone.updated", user.language))
     notice = t_html("milestone.updated", user.language)
     await show_milestone(update, context, user, agreement_id, milestone_id, notice)
 

@@ -37,6 +37,7 @@ from bot.state import (
     BotState,
     Context,
     TrainerThread,
+    answer_button,
     asked_question,
     call,
     get_state,
@@ -85,7 +86,7 @@ async def question(update: Update, context: Context) -> None:
     user = await lookup(update, context)
     reason = refusal(user, Permission.ASK)
     if reason is not None or user is None:
-        await deny(update, user, reason or "unknown")
+        await deny(update, context, user, reason or "unknown")
         return
     state = get_state(context)
     lang = user.language
@@ -194,8 +195,7 @@ async def feedback(update: Update, context: Context, user: UserView, data: Callb
     await call(
         state.services.knowledge.feedback, _question_id(data.str_arg(0)), helpful, user=user.actor
     )
-    assert update.callback_query is not None
-    await update.callback_query.answer(t("feedback.thanks", user.language))
+    await answer_button(update, context, t("feedback.thanks", user.language))
 
 
 @authorized_callback(callbacks.SOURCE)
@@ -217,7 +217,7 @@ async def ask_trainer(update: Update, context: Context, user: UserView, data: Ca
     assert query is not None
     asked = asked_question(context, data.str_arg(0))
     if asked is None:
-        await query.answer(t("trainer.expired", user.language), show_alert=True)
+        await answer_button(update, context, t("trainer.expired", user.language), alert=True)
         return
     targets: list[int]
     if state.settings.trainers_chat_id is not None:
@@ -225,7 +225,7 @@ async def ask_trainer(update: Update, context: Context, user: UserView, data: Ca
     else:
         targets = [u.telegram_id for u in await call(state.services.access.trainers)]
     if not targets:
-        await query.answer(t("trainer.none", user.language), show_alert=True)
+        await answer_button(update, context, t("trainer.none", user.language), alert=True)
         return
     reply_to = query.message.message_id if query.message is not None else None
     delivered = False
@@ -253,7 +253,7 @@ async def ask_trainer(update: Update, context: Context, user: UserView, data: Ca
                     asked.question, asked.chat_id, user.telegram_id, user.language, reply_to
                 ),
             )
-    await query.answer()
+    await answer_button(update, context)
     key = "trainer.forwarded" if delivered else "trainer.none"
     await reply_html(update, context, t_html(key, user.language))
 
@@ -321,7 +321,9 @@ async def stale_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is not None:
         user = await lookup(update, context)
-        await query.answer(t("auth.forged", language_of(update, user)), show_alert=True)
+        await answer_button(
+            update, context, t("auth.forged", language_of(update, user)), alert=True
+        )
 
 
 def register_questions(application: Application) -> None:  # type: ignore[type-arg]

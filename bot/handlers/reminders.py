@@ -17,7 +17,7 @@ from bot.callbacks import Callback
 from bot.handlers.common import NO_PREVIEW
 from bot.i18n import error_text
 from bot.keyboards import on, reminder_markup
-from bot.state import Context, call, get_state
+from bot.state import Context, answer_button, call, get_state
 from bot.views import reminders as views
 from core.errors import AppError
 from services.access import UserView
@@ -38,9 +38,9 @@ async def snooze_button(update: Update, context: Context, user: UserView, data: 
             now=state.now(),
         )
     except AppError as err:
-        await query.answer(error_text(err, user.language)[:190], show_alert=True)
+        await answer_button(update, context, error_text(err, user.language)[:190], alert=True)
         return
-    await query.answer()
+    await answer_button(update, context)
     chat = update.effective_chat
     if chat is not None:
         await context.bot.send_message(
@@ -61,9 +61,9 @@ async def open_button(update: Update, context: Context, user: UserView, data: Ca
             state.services.reminders.authorize, user.telegram_id, data.int_arg(1)
         )
     except AppError as err:
-        await query.answer(error_text(err, user.language)[:190], show_alert=True)
+        await answer_button(update, context, error_text(err, user.language)[:190], alert=True)
         return
-    await query.answer()
+    await answer_button(update, context)
     chat = update.effective_chat
     if chat is None:
         return

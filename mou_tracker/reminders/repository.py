@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.db import row_dict
 from core.errors import InvalidChoice
 from mou_tracker.reminders.models import OutboxEntry, Snooze
 from mou_tracker.reminders.outbox import (
@@ -471,6 +472,34 @@ class ReminderRepository:
         if ending_after is not None:
             stmt = stmt.where(Snooze.until_at > ending_after)
         return list(self.s.scalars(stmt))
+
+    # --- personal data (UU 27/2022) ------------------------------------------------------------
+
+    def personal_data(self, telegram_id: int, names: Sequence[str]) -> dict[str, Any]:
+        """The reminders addressed to the person and the snoozes they set."""
+        outbox = select(OutboxEntry).where(
+            or_(OutboxEntry.telegram_id == telegram_id, OutboxEntry.recipient.in_(names))
+        )
+        snoozes = select(Snooze).where(Snooze.telegram_id == telegram_id)
+        return {
+            "reminders": [row_dict(r) for r in self.s.scalars(outbox.order_by(OutboxEntry.id))],
+            "snoozes": [row_dict(r) for r in self.s.scalars(snoozes.order_by(Snooze.id))],
+        }
+
+    def forget_person(self, telegram_id: int, names: Sequence[str]) -> dict[str, int]:
+        """Delete the person's reminders (whatever their state: nobody is left to send them
+        to) and snoozes. A deleted reminder is not planned again: the person is gone from the
+        audience."""
+        reminders = self.s.execute(
+            delete(OutboxEntry).where(
+                or_(OutboxEntry.telegram_id == telegram_id, OutboxEntry.recipient.in_(names))
+            )
+        )
+        snoozes = self.s.execute(delete(Snooze).where(Snooze.telegram_id == telegram_id))
+        return {
+            "reminders": int(reminders.rowcount or 0),  # type: ignore[attr-defined]
+            "snoozes": int(snoozes.rowcount or 0),  # type: ignore[attr-defined]
+        }
 
 
 def _ready(now: datetime) -> ColumnElement[bool]:

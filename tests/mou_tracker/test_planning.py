@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from mou_tracker.importer import ParsedImport, ParsedRow
 from mou_tracker.planning import (
     ImportStep,
-    parent_numbers_to_look_up,
     plan_agreement,
     plan_import,
     plan_insertion,
@@ -90,8 +89,7 @@ def test_parents_come_first_wherever_they_are_in_the_file() -> None:
         ],
         total_rows=4,
     )
-    assert parent_numbers_to_look_up(parsed.rows, {}) == {"kb/1", "kb/9", "pks/1"}
-    plan = plan_import(parsed, existing={}, stored_numbers={"kb/9": 41})
+    plan = plan_import(parsed, matched={}, stored_numbers={"kb/9": 41})
     assert plan.problems == () and plan.cycle == ()
     assert [(s.row.row, s.parent_row, s.parent_id) for s in plan.steps] == [
         (3, None, 41),
@@ -103,9 +101,7 @@ def test_parents_come_first_wherever_they_are_in_the_file() -> None:
 
 def test_stored_rows_stay_and_still_serve_as_parents() -> None:
     parsed = ParsedImport(rows=[_row(2, "KB/1", key="kb-1"), _row(3, "PKS/1", parent="KB/1")])
-    existing = {"kb-1": 7}
-    assert parent_numbers_to_look_up(parsed.rows, existing) == {"kb/1"}
-    plan = plan_import(parsed, existing=existing, stored_numbers={})
+    plan = plan_import(parsed, matched={2: 7}, stored_numbers={})
     assert plan.unchanged == 1 and [r.row for r in plan.new_rows] == [3]
     assert plan.steps == (ImportStep(parsed.rows[1], parent_id=7),)
 
@@ -119,7 +115,7 @@ def test_missing_self_and_circular_parents() -> None:
         ],
         problems=[reader_problem],
     )
-    plan = plan_import(parsed, existing={}, stored_numbers={})
+    plan = plan_import(parsed, matched={}, stored_numbers={})
     assert [(p.row, p.code) for p in plan.problems] == [
         (2, "import.parent_not_found"),
         (3, "import.parent_is_self"),
@@ -128,7 +124,7 @@ def test_missing_self_and_circular_parents() -> None:
     looped = ParsedImport(
         rows=[_row(2, "A/1", parent="B/1"), _row(3, "B/1", parent="A/1"), _row(4, "C/1")]
     )
-    plan = plan_import(looped, existing={}, stored_numbers={})
+    plan = plan_import(looped, matched={}, stored_numbers={})
     assert [s.row.row for s in plan.steps] == [4]
     assert [(p.row, p.code) for p in plan.cycle] == [
         (2, "import.parent_cycle"),

@@ -1,0 +1,247 @@
+"""Personal data (UU 27/2022 on personal data protection): retention, export and forgetting.
+
+Who asked what is kept in the question log for ``question_log_retention_days`` (default 180);
+after that the asker is replaced by a keyed pseudonym (``anon:`` + HMAC-SHA256 of ``tg:123``
+under the deployment's pseudonym key): the gap statistics still group one asker's questions,
+but the name is gone. :meth:`PrivacyService.export_person` gathers everything held about one
+person; :meth:`PrivacyService.forget_person` deletes it, or where the record must stay (the
+agreements' audit trail, the questions in the gap statistics) puts a pseudonym in the person's
+place, one drawn at random for this forgetting so that nobody, the key's holder included, can
+link it back.
+
+Every package that keeps something about a person contributes its own part through
+:class:`PersonalDataPart` (see :data:`PARTS`); a new table holding people's data adds a part
+here (docs/architecture.md says how; the forget test searches every column of every table).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from accounts import rules
+from accounts.errors import LastAdmin, UserNotFound
+from accounts.repository import AccountsRepository
+from accounts.schemas import AuthSubject
+from core.clock import Clock
+from core.config import Settings
+from knowledge_base.repository import KnowledgeRepository
+from mou_tracker.reminders.repository import ReminderRepository
+from mou_tracker.repository import TrackerRepository
+
+PSEUDONYM_PREFIX = "anon:"
+#: How a person is named wherever a record says who did something.
+PERSON_ACTOR = re.compile(r"tg:-?\d+")
+KEY_FILE = "pseudonym.key"
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person, by Telegram ID, and every name the records may hold for them."""
+
+    telegram_id: int
+    keyed_pseudonym: str
+    #: Their name and username, blanked out of their own questions when they are forgotten.
+    words: tuple[str, ...] = ()
+
+    @property
+    def actor(self) -> str:
+        return f"tg:{self.telegram_id}"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The actor name, and the pseudonym the retention rule gave their old questions."""
+        return (self.actor, self.keyed_pseudonym)
+
+
+class PersonalDataPart(Protocol):
+    """What one package holds about a person: exported as it is, forgotten as it must be."""
+
+    name: str
+
+    def export(self, s: Session, person: Person) -> dict[str, Any]: ...
+
+    def forget(self, s: Session, person: Person, pseudonym: str) -> dict[str, int]: ...
+
+
+class _Accounts:
+    """The account or access request, agreement bindings, invites created or used."""
+
+    name = "accounts"
+
+    def export(self, s: Session, person: Person) -> dict[str, Any]:
+        return AccountsRepository(s).personal_data(person.telegram_id, person.actor)
+
+    def forget(self, s: Session, person: Person, pseudonym: str) -> dict[str, int]:
+        repo = AccountsRepository(s)
+        user = repo.user(person.telegram_id)
+        if user is not None and user.role == rules.Role.ADMIN:
+            others = repo.users(roles=[rules.Role.ADMIN], statuses=[rules.Status.ACTIVE])
+            if not [u for u in others if u.id != user.id]:
+                raise LastAdmin()
+        return repo.forget_person(person.telegram_id, person.actor, pseudonym)
+
+
+class _Questions:
+    """Questions asked, votes, documents uploaded (the knowledge base)."""
+
+    name = "knowledge"
+
+    def export(self, s: Session, person: Person) -> dict[str, Any]:
+        return KnowledgeRepository(s).personal_data(person.names)
+
+    def forget(self, s: Session, person: Person, pseudonym: str) -> dict[str, int]:
+        return KnowledgeRepository(s).forget_person(person.names, pseudonym, person.words)
+
+
+class _Agreements:
+    """Audit entries, milestone updates, files uploaded: kept, with a pseudonym as actor."""
+
+    name = "agreements"
+
+    def export(self, s: Session, person: Person) -> dict[str, Any]:
+        return TrackerRepository(s).personal_data(person.names)
+
+    def forget(self, s: Session, person: Person, pseudonym: str) -> dict[str, int]:
+        return TrackerRepository(s).forget_person(person.names, pseudonym)
+
+
+class _Reminders:
+    """Reminders addressed to the person, snoozes they set."""
+
+    name = "reminders"
+
+    def export(self, s: Session, person: Person) -> dict[str, Any]:
+        return ReminderRepository(s).personal_data(person.telegram_id, person.names)
+
+    def forget(self, s: Session, person: Person, pseudonym: str) -> dict[str, int]:
+        return ReminderRepository(s).forget_person(person.telegram_id, person.names)
+
+
+#: Every package's part, in the order they are forgotten (the account last: its checks first).
+PARTS: tuple[PersonalDataPart, ...] = (_Questions(), _Agreements(), _Reminders(), _Accounts())
+
+
+class Pseudonyms:
+    """Stable keyed pseudonyms: the same person always gets the same one under one key."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def __call__(self, actor: str) -> str:
+        digest = hmac.new(self._key, actor.encode(), hashlib.sha256).hexdigest()
+        return f"{PSEUDONYM_PREFIX}{digest[:20]}"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Pseudonyms:
+        """The configured key (``SINERGI_PSEUDONYM_KEY``), or one made once and kept in the
+        data dir (readable by its owner only)."""
+        if settings.pseudonym_key is not None:
+            return cls(settings.pseudonym_key.get_secret_value().encode())
+        return cls(_stored_key(settings.data_dir / KEY_FILE))
+
+
+def _stored_key(path: Path) -> bytes:
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as out:
+        out.write(key)
+    return key
+
+
+def is_person(actor: str) -> bool:
+    return PERSON_ACTOR.fullmatch(actor) is not None
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    telegram_id: int
+    pseudonym: str
+    changed: dict[str, dict[str, int]]
+
+
+class PrivacyService:
+    """Retention of the question log, a person's data exported, a person forgotten."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        *,
+        retention_days: int,
+        pseudonyms: Callable[[], Pseudonyms],
+        parts: Sequence[PersonalDataPart] = PARTS,
+    ) -> None:
+        self._sf = session_factory
+        self._clock = clock
+        self.retention_days = retention_days
+        self._pseudonyms = pseudonyms
+        self._parts = tuple(parts)
+
+    def pseudonym(self, actor: str) -> str:
+        return self._pseudonyms()(actor)
+
+    def apply_retention(self, *, now: datetime | None = None) -> int:
+        """Pseudonymise who asked every question older than the retention period."""
+        cutoff = (now or self._clock.now()) - timedelta(days=self.retention_days)
+        pseudonyms = self._pseudonyms()
+        with self._sf.begin() as s:
+            return KnowledgeRepository(s).pseudonymise_before(cutoff, is_person, pseudonyms)
+
+    def export_person(self, by: AuthSubject, telegram_id: int) -> dict[str, Any]:
+        """Everything held about the person, by package (raises if nothing is held)."""
+        rules.require(by, rules.Permission.MANAGE_USERS)
+        person = self._person(telegram_id)
+        with self._sf() as s:
+            held = {part.name: part.export(s, person) for part in self._parts}
+        if not _holds_anything(held):
+            raise UserNotFound(telegram_id=telegram_id)
+        return {"telegram_id": telegram_id, "exported_at": self._clock.now(), **held}
+
+    def forget_person(self, by: AuthSubject, telegram_id: int) -> ForgetReport:
+        """Delete what is the person's alone; elsewhere a fresh random pseudonym takes their
+        place (one for all their records, so statistics still group them). One transaction."""
+        rules.require(by, rules.Permission.MANAGE_USERS)
+        person = self._person(telegram_id)
+        pseudonym = f"{PSEUDONYM_PREFIX}{secrets.token_hex(10)}"
+        with self._sf.begin() as s:
+            changed = {part.name: part.forget(s, person, pseudonym) for part in self._parts}
+            if not any(sum(counts.values()) for counts in changed.values()):
+                raise UserNotFound(telegram_id=telegram_id)
+        return ForgetReport(telegram_id, pseudonym, changed)
+
+    def _person(self, telegram_id: int) -> Person:
+        actor = f"tg:{telegram_id}"
+        with self._sf() as s:
+            user = AccountsRepository(s).user(telegram_id)
+            words = () if user is None else tuple(w for w in (user.name, user.username) if w)
+        return Person(telegram_id, self.pseudonym(actor), words)
+
+
+def _holds_anything(held: dict[str, Any]) -> bool:
+    def anything(value: Any) -> bool:
+        if isinstance(value, dict):
+            return any(anything(v) for v in value.values())
+        if isinstance(value, list):
+            return bool(value)
+        return value is not None
+
+    return any(anything(v) for v in held.values())

@@ -1,0 +1,252 @@
+"""Personal data (UU 27/2022): question-log retention, a person's export, forgetting a person.
+
+"Nothing of the person remains" is checked over every column of every table, found by
+reflection: a table added later that holds people's data is seeded in
+``_person_with_everything`` and fails here until it has its part.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, select
+from sqlalchemy.engine import Engine
+
+from accounts.errors import LastAdmin, UserNotFound
+from knowledge_base.repository import KnowledgeRepository
+from mou_tracker.reminders.models import OutboxEntry
+from mou_tracker.reminders.repository import ReminderRepository
+from services import Services
+from services.access import Operator
+from services.privacy import PSEUDONYM_PREFIX, Pseudonyms
+from tests.fakes.tracker import KERINCI, OPERATOR, new_agreement
+
+PERSON = 7070707
+OTHER = 8080808
+NAME = "Eka Privasi"
+
+
+def _ask(services: Services, who: str, question: str, at: datetime) -> int:
+    with services.session_factory.begin() as s:
+        return KnowledgeRepository(s).add_question(
+            asked_at=at,
+            asked_by=who,
+            question=question,
+            normalized=question.lower(),
+            language="id",
+            found=False,
+            top_score=None,
+            answer="",
+            filters={},
+            citations=[],
+        )
+
+
+def _person_with_everything(services: Services, telegram_id: int, name: str) -> None:
+    """A coordinator who asked, voted, updated a milestone, was reminded, snoozed, invited."""
+    now = services.clock.now()
+    access = services.access
+    agreement = services.tracker.add_agreement(OPERATOR, new_agreement())
+    access.add_user(telegram_id, "coordinator", KERINCI, name)
+    access.bind_agreement(telegram_id, agreement.id)
+    user = access.get_user(telegram_id)
+    assert user is not None
+    milestone = agreement.milestones[0]
+    services.tracker.update_milestone(user, milestone.id, "in_progress", agreement_id=agreement.id)
+    question = _ask(services, user.actor, f"Bagaimana {name} mendaftar?", now)
+    _ask(services, user.actor, "Pertanyaan lama", now - timedelta(days=400))
+    services.knowledge.feedback(question, False, user=user.actor)
+    access.create_invite("official", None, by=Operator(user.actor), valid_days=7)
+    with services.session_factory.begin() as s:
+        ReminderRepository(s).add_snooze(
+            agreement_id=agreement.id,
+            milestone_id=milestone.id,
+            telegram_id=telegram_id,
+            until_at=now + timedelta(days=3),
+            now=now,
+            created_by=user.actor,
+        )
+        s.add(
+            OutboxEntry(
+                dedup_key=f"upcoming:{milestone.id}:7:tg:{telegram_id}",
+                kind="upcoming",
+                threshold=7,
+                agreement_id=agreement.id,
+                milestone_id=milestone.id,
+                recipient=f"tg:{telegram_id}",
+                telegram_id=telegram_id,
+                language="id",
+                trigger_on=now.date(),
+                payload={"title": agreement.title},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+def _everywhere(engine: Engine, needles: tuple[str, ...], number: int) -> list[str]:
+    """Every cell of every table that holds one of ``needles`` or equals ``number``."""
+    meta = MetaData()
+    meta.reflect(engine)
+    found = []
+    with engine.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(select(table)).mappings():
+                for column, value in row.items():
+                    text = json.dumps(value, default=str) if value is not None else ""
+                    if value == number or any(n in text for n in needles):
+                        found.append(f"{table.name}.{column}={text[:80]}")
+    return found
+
+
+def _rows(engine: Engine, table: str) -> list[dict[str, Any]]:
+    meta = MetaData()
+    meta.reflect(engine, only=[table])
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(meta.tables[table])).mappings()]
+
+
+def test_export_holds_everything_about_the_person_and_nothing_about_others(
+    services: Services,
+) -> None:
+    _person_with_everything(services, PERSON, NAME)
+    _person_with_everything(services, OTHER, "Orang Lain")
+
+    held = services.privacy.export_person(OPERATOR, PERSON)
+
+    assert held["accounts"]["account"]["name"] == NAME
+    assert held["accounts"]["bound_agreements"]
+    assert len(held["accounts"]["invites_created"]) == 1
+    assert {q["question"] for q in held["knowledge"]["questions"]} == {
+        f"Bagaimana {NAME} mendaftar?",
+        "Pertanyaan lama",
+    }
+    assert len(held["knowledge"]["feedback"]) == 1
+    audit = held["agreements"]["audit"]
+    assert audit and {e["actor"] for e in audit} == {f"tg:{PERSON}"}
+    assert len(held["agreements"]["milestones_updated"]) == 1
+    assert len(held["reminders"]["reminders"]) == 1 and len(held["reminders"]["snoozes"]) == 1
+    text = json.dumps(held, default=str)
+    assert "Orang Lain" not in text and str(OTHER) not in text
+
+
+def test_export_includes_questions_already_pseudonymised_by_retention(
+    services: Services,
+) -> None:
+    _person_with_everything(services, PERSON, NAME)
+    assert services.privacy.apply_retention() == 1  # the 400-day-old question
+
+    questions = services.privacy.export_person(OPERATOR, PERSON)["knowledge"]["questions"]
+
+    assert {q["question"] for q in questions} == {f"Bagaimana {NAME} mendaftar?", "Pertanyaan lama"}
+
+
+def test_forget_leaves_nothing_of_the_person_and_keeps_the_agreements_history(
+    services: Services,
+) -> None:
+    _person_with_everything(services, PERSON, NAME)
+    _person_with_everything(services, OTHER, "Orang Lain")
+    services.privacy.apply_retention()
+    keyed = services.privacy.pseudonym(f"tg:{PERSON}")
+    audit_before = len(_rows(services.engine, "audit_log"))
+    questions_before = len(_rows(services.engine, "kb_questions"))
+    other_before = services.privacy.export_person(OPERATOR, OTHER)
+
+    report = services.privacy.forget_person(OPERATOR, PERSON)
+
+    assert _everywhere(services.engine, (f"tg:{PERSON}", NAME, keyed), PERSON) == []
+    assert services.access.get_user(PERSON) is None
+    # The history stays, under one pseudonym that is not the keyed one (nobody can recompute it).
+    assert report.pseudonym.startswith(PSEUDONYM_PREFIX) and report.pseudonym != keyed
+    audit = _rows(services.engine, "audit_log")
+    assert len(audit) == audit_before
+    assert any(e["actor"] == report.pseudonym for e in audit)
+    questions = _rows(services.engine, "kb_questions")
+    assert len(questions) == questions_before
+    assert sum(q["asked_by"] == report.pseudonym for q in questions) == 2
+    # The other person is untouched, and the forgotten one cannot be found again.
+    after = services.privacy.export_person(OPERATOR, OTHER)
+    assert json.dumps(after, default=str).replace(str(after["exported_at"]), "") == json.dumps(
+        other_before, default=str
+    ).replace(str(other_before["exported_at"]), "")
+    with pytest.raises(UserNotFound):
+        services.privacy.export_person(OPERATOR, PERSON)
+    with pytest.raises(UserNotFound):
+        services.privacy.forget_person(OPERATOR, PERSON)
+
+
+def test_forget_refuses_the_last_admin_and_changes_nothing(services: Services) -> None:
+    services.access.add_user(PERSON, "admin", None, NAME)
+    _ask(services, f"tg:{PERSON}", "Apa itu Gampil?", services.clock.now())
+
+    with pytest.raises(LastAdmin):
+        services.privacy.forget_person(OPERATOR, PERSON)
+
+    assert services.access.get_user(PERSON) is not None
+    assert _rows(services.engine, "kb_questions")[0]["asked_by"] == f"tg:{PERSON}"
+
+
+def test_only_those_who_manage_users_may_export_or_forget(services: Services) -> None:
+    _person_with_everything(services, PERSON, NAME)
+    user = services.access.get_user(PERSON)
+    assert user is not None
+    from services.access import AccessDenied
+
+    with pytest.raises(AccessDenied):
+        services.privacy.export_person(user, PERSON)
+    with pytest.raises(AccessDenied):
+        services.privacy.forget_person(user, PERSON)
+
+
+def test_retention_pseudonymises_old_askers_stably_and_keeps_recent_ones(
+    services: Services,
+) -> None:
+    now = services.clock.now()
+    old, older = now - timedelta(days=181), now - timedelta(days=500)
+    _ask(services, "tg:1", "satu", older)
+    _ask(services, "tg:1", "dua", old)
+    _ask(services, "tg:2", "tiga", old)
+    _ask(services, "tg:1", "baru", now - timedelta(days=179))
+    _ask(services, "cli", "dari terminal", older)  # not a person
+    _ask(services, None, "tanpa penanya", older)  # type: ignore[arg-type]
+
+    assert services.privacy.apply_retention() == 3
+    assert services.privacy.apply_retention() == 0  # done once
+
+    by_question = {q["question"]: q["asked_by"] for q in _rows(services.engine, "kb_questions")}
+    assert by_question["satu"] == by_question["dua"]  # one asker still groups
+    assert by_question["satu"].startswith(PSEUDONYM_PREFIX)
+    assert by_question["tiga"] not in (by_question["satu"], "tg:2")
+    assert by_question["baru"] == "tg:1"
+    assert by_question["dari terminal"] == "cli"
+    assert by_question["tanpa penanya"] is None
+
+
+def test_retention_follows_the_setting_and_the_key(services: Services) -> None:
+    now = services.clock.now()
+    _ask(services, "tg:1", "sepuluh hari", now - timedelta(days=10))
+    services.privacy.retention_days = 30
+    assert services.privacy.apply_retention() == 0
+    services.privacy.retention_days = 7
+    assert services.privacy.apply_retention() == 1
+
+    stored = _rows(services.engine, "kb_questions")[0]["asked_by"]
+    assert stored == services.privacy.pseudonym("tg:1")
+    assert stored == Pseudonyms.from_settings(services.settings)("tg:1")  # the kept key
+    assert stored != Pseudonyms(b"another deployment")("tg:1")
+    key_file = services.settings.data_dir / "pseudonym.key"
+    assert key_file.stat().st_mode & 0o077 == 0  # the owner's only
+
+
+def test_the_default_retention_is_180_days(settings: Any) -> None:
+    assert settings.question_log_retention_days == 180
+
+
+def test_retention_runs_at_a_fixed_instant(services: Services) -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    _ask(services, "tg:1", "q", at - timedelta(days=181))
+    assert services.privacy.apply_retention(now=at - timedelta(days=2)) == 0
+    assert services.privacy.apply_retention(now=at) == 1
