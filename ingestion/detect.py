@@ -212,6 +212,8 @@ def _sniff_text_kind(filename: str, data: bytes, text: str) -> str:
     if _HTML_START.match(data[:4096]) or extension(filename) in {".html", ".htm", ".xhtml"}:
         return HTML
     sample = text[:20000]
+    if extension(filename) in MARKDOWN_EXTENSIONS and re.search(r"^#{1,6} \S", sample, re.M):
+        return MARKDOWN  # Markdown with inline HTML (a README's centred title) is Markdown
     tags = len(_HTML_TAG.findall(sample))
     if tags >= 5 and tags * 40 > len(sample.split("\n")):
         return HTML

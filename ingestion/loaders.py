@@ -571,7 +571,11 @@ def load_html(filename: str, text: str) -> LoadedDocument:
     from lxml import etree
 
     with _parser_boundary(filename, "html"):
-        parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
+        # The text is already decoded; without the encoding lxml reads the bytes as Latin-1
+        # when the page declares no charset ("👋" became "ð\x9f\x91\x8b").
+        parser = lxml.html.HTMLParser(
+            remove_comments=True, remove_pis=True, huge_tree=False, encoding="utf-8"
+        )
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
         head_title = root.findtext(".//title")
         lang = root.get("lang")
@@ -743,7 +747,13 @@ def _html_table(element: Any) -> str:
 # ---------------------------------------------------------------------------------------------
 # Markdown and plain text
 
-_ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# "####Lihat Daftar Anggota": real manuals drop the space; two or more marks followed by a
+# letter are a heading all the same (one mark and a word is a hashtag).
+_ATX = re.compile(r"^(#{1,6})(?:\s+|(?<=##)(?=[^\W\d_]))(.*?)\s*#*\s*$")
+# Inline HTML in Markdown: an HTML heading is a heading, a rule or a break is nothing, other
+# tags are markup around text.
+_HTML_HEADING = re.compile(r"^\s*<h([1-6])\b[^>]*>(.*?)</h\1>\s*$", re.I)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _MD_INLINE = (
@@ -758,6 +768,7 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
 def _md_inline(text: str) -> str:
+    text = _HTML_TAG.sub(" ", text)
     for pattern, replacement in _MD_INLINE:
         text = pattern.sub(replacement, text)
     return text
@@ -800,12 +811,13 @@ def load_markdown(filename: str, text: str) -> LoadedDocument:
         if in_code:
             code.append(line)
             continue
-        atx = _ATX.match(line)
+        atx = _ATX.match(line) or _HTML_HEADING.match(line)
         if atx:
             flush()
             heading = clean(_md_inline(atx.group(2)))
+            level = int(atx.group(1)) if atx.group(1).isdigit() else len(atx.group(1))
             if heading:
-                blocks.append(Block("heading", heading, level=len(atx.group(1))))
+                blocks.append(Block("heading", heading, level=level))
             continue
         if (
             _SETEXT.match(line)

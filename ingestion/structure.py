@@ -67,7 +67,7 @@ class Regulation:
 
 
 def _ocr_digits(text: str) -> str:
-    return text.translate(str.maketrans("OoLlI", "00111"))
+    return text.translate(str.maketrans("OoLlIi", "001111"))
 
 
 def _title_case(text: str) -> str:
@@ -125,7 +125,7 @@ _MARKER = re.compile(
     r"|(?P<bagian>\bBag\w{2,3}\s+(?P<bagian_no>Ke\w{3,12}|Pertama)\b)"
     r"|(?P<paragraf>\bParagraf\s+(?P<paragraf_no>\d{1,2}|Ke\w{3,12})\b)"
     r"|(?P<pasal>\b(?P<pasal_word>[Pp]as[a-z]{1,2})\s*"
-    r"(?P<pasal_no>[0-9lIO]{1,3}(?:[\s.]\d\b)?[A-Z]?)(?![\w/]))"
+    r"(?P<pasal_no>[0-9lIO]{1,3}(?:[\s.]\d\b)?[A-Z]?|i\d{1,2})(?![\w/]))"
     r"|(?P<penjelasan>\bPENJE\S{1,4}ASAN\b)"
     r"|(?P<lampiran>\bLAMPIRAN(?:\s+(?P<lampiran_no>[IVX]{1,5}|\d{1,2}))?\b)"
     r"|(?P<ayat>(?:(?<=^)|(?<=[\s.;:]))(?:Ayat\s+)?[(\[{l]\s?(?P<ayat_no>[0-9lIO]{1,2})"
@@ -142,8 +142,9 @@ _REFERRING = frozenset(_REFERRING_WORDS.split())
 # Cukup jelas" is a heading.
 _REFERENCE_AFTER = re.compile(
     r"^\s*(?:ayat|huruf|angka|UU\s+(?:No|\d)|Undang[-\s]*Undang\s+(?:Nomor|No|Dasar|tentang)|"
-    r"Peraturan\s+(?:Pemerintah|Presiden|Menteri|Daerah)|PP\b|Perpres|[Dd]an\s+[Pp]asal|sampai|"
-    r"s\.d\.|atau\s+[Pp]asal|,\s*[Pp]asal|jo\.)"
+    # ...but "Pasal 33 Peraturan Pemerintah ini mulai berlaku" is the closing article.
+    r"Peraturan\s+(?:Pemerintah|Presiden|Menteri|Daerah)(?!\s+\^?ini\b)|PP\b|Perpres|"
+    r"[Dd]an\s+[Pp]asal|sampai|s\.d\.|atau\s+[Pp]asal|,\s*[Pp]asal|jo\.)"
 )
 _ORDINAL_WORDS = frozenset(_ORDINALS.split())
 

@@ -12,15 +12,25 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from knowledge_base.language import detect_language
-from knowledge_base.question import TYPE_WORDS, QuestionInfo, analyse, states
+from knowledge_base.question import TYPE_WORDS, QuestionInfo, analyse, evidence_of, states
 from knowledge_base.schemas import Citation, SearchHit
+from knowledge_base.units import LIST_ITEM as _LIST_ITEM
+from knowledge_base.units import (
+    Span,
+    Unit,
+    is_table_row,
+    passage_units,
+    split_spans,
+    unit_key,
+)
+from knowledge_base.units import strip_prefix as _strip_prefix
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9À-Ý])")
-_LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•]|[a-z][.)])\s+")
+__all__ = ["ComposedAnswer", "Evidence", "Span", "compose", "split_spans", "usable_hits"]
+
 _SNIPPET = 240
 
 
@@ -56,65 +66,12 @@ def usable_hits(
 
 def strip_prefix(hit: SearchHit) -> str:
     """The passage without the "title > section" heading the chunker put in front of it."""
-    text = hit.text.strip()
-    first, sep, rest = text.partition("\n")
-    if sep and ((hit.title and first.strip().startswith(hit.title.strip())) or " > " in first):
-        return rest.strip()
-    if hit.title and text.startswith(hit.title):
-        # One-line form "Title > Section: text" or "Title > Section text".
-        head = text[len(hit.title) :]
-        if hit.section and head.lstrip(" >").startswith(hit.section):
-            head = head.lstrip(" >")[len(hit.section) :]
-        return head.lstrip(" >:\n").strip() or text
-    return text
-
-
-@dataclass(frozen=True)
-class Span:
-    """A unit of a passage (sentence, list item, table row) and where it stands in the text."""
-
-    start: int
-    end: int
-    text: str
-    is_list: bool = False
-
-
-def split_spans(text: str, offset: int = 0) -> list[Span]:
-    """Sentences, with list items and short lines kept as their own units, with offsets."""
-    spans: list[Span] = []
-    position = 0
-    for line in text.splitlines(keepends=True):
-        line_start = position
-        position += len(line)
-        stripped = line.strip()
-        if not stripped:
-            continue
-        lead = line_start + (len(line) - len(line.lstrip()))
-        if _LIST_ITEM.match(stripped) or _is_table_row(stripped):
-            spans.append(Span(offset + lead, offset + lead + len(stripped), stripped, True))
-            continue
-        cursor = 0
-        body = line[lead - line_start :].rstrip()
-        pieces = _SENTENCE_END.split(body)
-        for piece in pieces:
-            found = body.find(piece, cursor)
-            cursor = found + len(piece)
-            if piece.strip():
-                start = offset + lead + found
-                spans.append(Span(start, start + len(piece), piece.strip()))
-    return spans
+    return _strip_prefix(hit.text, hit.title, hit.section)
 
 
 def split_units(text: str) -> list[str]:
     """Sentences, with list items and short lines kept as their own units."""
     return [s.text for s in split_spans(text)]
-
-
-def _body_offset(hit: SearchHit) -> int:
-    """Where the passage proper starts in ``hit.text`` (after the "title > section" line)."""
-    body = strip_prefix(hit)
-    found = hit.text.find(body)
-    return found if found >= 0 else 0
 
 
 def locate(hit: SearchHit, start: int, end: int) -> tuple[int | None, int | None, str | None]:
@@ -141,6 +98,8 @@ class _Unit:
     score: float
     coverage: float
     states: bool
+    cosine: float | None = None
+    header: bool = False
 
     @property
     def text(self) -> str:
@@ -152,6 +111,9 @@ class _Unit:
 
 
 Concepts = Sequence[tuple[Sequence[str], Sequence[Sequence[str]]]]
+Similarities = Mapping[str, Mapping[bytes, float]]
+"""The question's cosine with each unit: chunk id -> unit key -> cosine (see
+``KnowledgeIndex.unit_similarities``)."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +129,23 @@ class Evidence:
     """Whether the sentences state what the question's type asks for (a number...)."""
     missing: tuple[str, ...]
     """Question terms found nowhere in the passage, its title or heading."""
+    cosine: float | None = None
+    """The question's cosine with the best chosen unit (``None`` without unit vectors)."""
+    best_cosine: float | None = None
+    """The highest cosine of any candidate unit."""
+    score: float = 0.0
+    """The unit scorer's logit of the chosen unit."""
+    margin: float = 0.0
+    """How far the chosen unit scores above the runner-up among the candidates."""
+    direct: float = 0.0
+    """IDF-weighted share of the question's concepts in the chosen unit itself."""
+    missing_peak: float = 0.0
+    """The weight of the heaviest concept the passage lacks, over the heaviest concept's: a
+    near-miss question usually names one specific thing the passage does not."""
+    answer_missing_peak: float = 0.0
+    """The same over the chosen units (with the passage's title and heading)."""
+    type_evidence: float = 0.0
+    """How strongly the chosen units state what the type asks (``question.evidence_of``)."""
 
 
 _DEFINES = re.compile(
@@ -174,27 +153,43 @@ _DEFINES = re.compile(
     r"dimaksud dengan|is|are|means|refers to)\b",
     re.I,
 )
+_TYPED = ("kapan", "berapa", "siapa", "dimana", "yesno", "syarat", "bagaimana")
 FEATURES = (
     "coverage",
     "framed",
     "focus",
     "states",
+    *(f"states_{t}" for t in _TYPED),
+    "evidence",
     "defines",
     "bigrams",
+    "proximity",
+    "novel",
     "rank",
     "relative",
     "position",
     "first",
     "length",
     "list",
+    "list_wanted",
+    "cosine",
+    "cosine_best",
+    "cosine_missing",
+    "heading",
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    1.267, 0.960, 1.289, 2.945, 1.597, 0.242, -0.726, 0.819, -0.604, -0.301, 0.913, -0.657
+    0.644, 2.410, 0.824, 1.750, 0.857, 0.546, -1.001, -0.393, 1.832, 0.000, 0.000, 1.467, 2.319,
+    -0.401, 0.050, 0.797, -0.685, 1.310, -0.483, -0.417, 0.242, -1.264, 0.557, 2.474, 0.239,
+    0.000, 0.743,
 )  # fmt: skip
-"""Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model``
-on TyDi QA valid and the gov-id dev questions (listwise softmax; docs/retrieval.md): the unit
-holding the gold span is chosen for 62% (TyDi, 5-fold cross-validated) and 43% (gov-id)
-of the questions, where some unit of the retrieved passages holds it for 91% and 87%."""
+"""Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
+on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
+docs/retrieval.md): the unit holding the gold span is chosen for 63% of TyDi valid (held out)
+and 41% of gov-id dev (cross-validated by document), where some unit of the retrieved
+passages holds it for 91% and 83%."""
+
+COSINE_FLOOR = 0.8
+"""e5 cosines of unrelated texts sit near 0.8; the feature reads ``(cosine - 0.8) * 10``."""
 
 
 def unit_features(
@@ -207,39 +202,82 @@ def unit_features(
     weighted: Sequence[tuple[float, Sequence[frozenset[str]]]],
     terms: Callable[[str], list[str]],
     question_terms: Sequence[str] = (),
+    *,
+    cosine: float | None = None,
+    best_cosine: float | None = None,
+    fallback_cosine: float | None = None,
+    heading: set[str] | None = None,
 ) -> list[float]:
-    """What the unit scorer reads of one unit (names in :data:`FEATURES`)."""
-    own = set(terms(span.text))
+    """What the unit scorer reads of one unit (names in :data:`FEATURES`).
+
+    Args:
+        context: the terms of the passage's title and heading path.
+        heading: the terms of the unit's own article or section label (its anchor).
+        cosine: the question's cosine with this unit (``None``: no unit vector, then
+            ``fallback_cosine``, the passage's, stands in).
+        best_cosine: the highest unit cosine among the candidates.
+    """
+    sequence = terms(span.text)
+    own = set(sequence)
     total = sum(w for w, _ in weighted) or 1.0
-    direct = framed = focus = focus_total = 0.0
+    direct = framed = focus = focus_total = in_heading = 0.0
+    positions: list[int] = []
     for weight, alternatives in weighted:
         in_unit = any(a <= own for a in alternatives)
         in_context = any(a <= context for a in alternatives)
+        if heading and any(a <= heading for a in alternatives):
+            in_heading += weight
         if in_unit:
             direct += weight
+            for alt in alternatives:
+                if alt <= own:
+                    positions.extend(i for i, t in enumerate(sequence) if t in alt)
+                    break
         if in_unit or in_context:
             framed += weight
         if not in_context:
             focus_total += weight
             if in_unit:
                 focus += weight
-    pairs = set(itertools.pairwise(terms(span.text)))
+    pairs = set(itertools.pairwise(sequence))
     wanted = list(itertools.pairwise(question_terms))
     bigrams = sum(1 for p in wanted if p in pairs) / len(wanted) if wanted else 0.0
     defines = 1.0 if info.asks_definition and _DEFINES.search(span.text) else 0.0
+    matched = len(set(positions))
+    proximity = matched / (max(positions) - min(positions) + 1) if positions else 0.0
+    asked = set(question_terms)
+    novel = len([t for t in own if t not in asked]) / (len(own) or 1)
+    stated = states(info.qtype, span.text)
+    if cosine is None:
+        missing, cosine = 1.0, fallback_cosine
+    else:
+        missing = 0.0
+    scaled = (cosine - COSINE_FLOOR) * 10.0 if cosine is not None else 0.0
+    is_best = (
+        1.0 if cosine is not None and best_cosine is not None and cosine >= best_cosine else 0.0
+    )
     return [
         direct / total,
         (framed - direct) / total,
         focus / focus_total if focus_total else 0.0,
-        1.0 if states(info.qtype, span.text) else 0.0,
+        1.0 if stated else 0.0,
+        *(1.0 if stated and info.qtype == t else 0.0 for t in _TYPED),
+        evidence_of(info.qtype, span.text),
         defines,
         bigrams,
+        proximity,
+        novel,
         float(rank),
         relative,
         math.log1p(index),
         1.0 if index == 0 else 0.0,
         math.log1p(len(span.text)) / 6.0,
         1.0 if span.is_list else 0.0,
+        1.0 if span.is_list and (info.wants_list or info.qtype in ("syarat", "bagaimana")) else 0.0,
+        scaled,
+        is_best,
+        missing,
+        in_heading / total,
     ]
 
 
@@ -253,41 +291,87 @@ def weigh(
     ]
 
 
+def prepared_concepts(
+    concepts: Concepts,
+    info: QuestionInfo,
+    terms: Callable[[str], list[str]],
+    idf: Callable[[str], float],
+) -> tuple[Concepts, list[tuple[float, list[frozenset[str]]]]]:
+    """The concepts an answer must hold (without the words that only name the kind of
+    answer, "batas waktu", "syarat") and their weights."""
+    type_terms = set(terms(TYPE_WORDS.get(info.qtype, "")))
+    kept = [c for c in concepts if not set(c[0]) <= type_terms] or list(concepts)
+    return kept, weigh(kept, idf)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A unit of the retrieved passages, as the scorer sees it."""
+
+    rank: int
+    index: int
+    span: Span
+    features: list[float]
+    cosine: float | None
+    header: bool
+
+
+def _label_at(hit: SearchHit, start: int) -> str | None:
+    label: str | None = None
+    for offset, _, section in hit.anchors:
+        if offset <= start:
+            label = section
+    return label
+
+
 def candidate_units(
     hits: Sequence[SearchHit],
     info: QuestionInfo,
     weighted: Sequence[tuple[float, Sequence[frozenset[str]]]],
     terms: Callable[[str], list[str]],
     question_terms: Sequence[str],
-) -> list[tuple[int, int, Span, list[float]]]:
-    """Every unit of ``hits`` with its features: ``(hit rank, index, span, features)``."""
+    similarity: Similarities | None = None,
+) -> list[Candidate]:
+    """Every unit of ``hits`` with its features, in passage and reading order."""
     if not hits:
         return []
     best = hits[0].score or 1e-9
-    out: list[tuple[int, int, Span, list[float]]] = []
+    similarity = similarity or {}
+    listed: list[tuple[int, SearchHit, int, Unit, float | None]] = []
     for rank, hit in enumerate(hits):
-        context = set(terms(f"{hit.title} {hit.section or ''}"))
-        offset = _body_offset(hit)
-        header: Span | None = None
-        header_index = 0
-        for i, span in enumerate(split_spans(hit.text[offset:], offset)):
-            read = span
-            if _is_table_row(span.text):
-                if header is None:
-                    header = span  # scored as is, never chosen alone (see compose)
-                # A row says what its header names: "Izin reklame | 3 hari kerja" under
-                # "Jenis izin | Waktu penyelesaian" is the time of the billboard permit.
-                read = replace(span, text=f"{header.text} {span.text}")
-            else:
-                header = None
-            # Rows of one table stand at the table's place: no row is "later" than another.
-            place = header_index if header is not None and read is not span else i
-            if header is span:
-                header_index = i
-            features = unit_features(
-                read, place, rank, hit.score / best, context, info, weighted, terms, question_terms
-            )
-            out.append((rank, i, span, features))
+        sims = similarity.get(hit.chunk_id, {})
+        for i, unit in enumerate(passage_units(hit.text, hit.title, hit.section)):
+            listed.append((rank, hit, i, unit, sims.get(unit_key(unit.read))))
+    known = [c for *_, c in listed if c is not None]
+    best_cosine = max(known) if known else None
+    out: list[Candidate] = []
+    contexts: dict[int, set[str]] = {}
+    headings: dict[tuple[int, str | None], set[str]] = {}
+    for rank, hit, i, unit, cosine in listed:
+        context = contexts.get(rank)
+        if context is None:
+            context = contexts[rank] = set(terms(f"{hit.title} {hit.section or ''}"))
+        label = _label_at(hit, unit.span.start)
+        heading = headings.get((rank, label))
+        if heading is None:
+            heading = headings[(rank, label)] = set(terms(label or ""))
+        read = replace(unit.span, text=unit.read)
+        features = unit_features(
+            read,
+            unit.place,
+            rank,
+            hit.score / best,
+            context,
+            info,
+            weighted,
+            terms,
+            question_terms,
+            cosine=cosine,
+            best_cosine=best_cosine,
+            fallback_cosine=hit.dense_score,
+            heading=heading,
+        )
+        out.append(Candidate(rank, i, unit.span, features, cosine, unit.header))
     return out
 
 
@@ -314,6 +398,7 @@ def compose(
     relative_cutoff: float = RELATIVE_CUTOFF,
     concepts: Concepts | None = None,
     info: QuestionInfo | None = None,
+    similarity: Similarities | None = None,
 ) -> ComposedAnswer:
     """Compose an answer from ``hits`` (already judged relevant), best passages first.
 
@@ -345,38 +430,40 @@ def compose(
         usable = same
     if concepts is None:
         concepts = [((t,), ((t,),)) for t in dict.fromkeys(terms(question))]
-    type_terms = set(terms(TYPE_WORDS.get(info.qtype, "")))
-    concepts = [c for c in concepts if not set(c[0]) <= type_terms] or list(concepts)
-    weighted = weigh(concepts, idf)
+    concepts, weighted = prepared_concepts(concepts, info, terms, idf)
     total = sum(w for w, _ in weighted) or 1.0
 
     def coverage_of(found: set[str]) -> float:
         return sum(w for w, alts in weighted if any(a <= found for a in alts)) / total
 
     units: list[_Unit] = []
-    contexts: list[set[str]] = []
-    for rank, index, span, features in candidate_units(
-        usable, info, weighted, terms, [t for own, _ in concepts for t in own]
+    for candidate in candidate_units(
+        usable, info, weighted, terms, [t for own, _ in concepts for t in own], similarity
     ):
-        if index == 0:
-            hit = usable[rank]
-            contexts.append(set(terms(f"{hit.title} {hit.section or ''}")))
-        score = sum(w * x for w, x in zip(UNIT_WEIGHTS, features, strict=True))
-        units.append(_Unit(rank, index, span, score, features[1] + features[0], features[3] > 0))
-    while len(contexts) < len(usable):
-        hit = usable[len(contexts)]
-        contexts.append(set(terms(f"{hit.title} {hit.section or ''}")))
+        f = candidate.features
+        score = sum(w * x for w, x in zip(UNIT_WEIGHTS, f, strict=True))
+        units.append(
+            _Unit(
+                candidate.rank,
+                candidate.index,
+                candidate.span,
+                score,
+                f[0] + f[1],
+                f[3] > 0,
+                candidate.cosine,
+                candidate.header,
+            )
+        )
+    contexts = [set(terms(f"{hit.title} {hit.section or ''}")) for hit in usable]
     if not units:
         return ComposedAnswer("", (), lang, None)
 
     by_key = {(u.hit_rank, u.index): u for u in units}
 
-    def is_header(unit: _Unit) -> bool:
-        before = by_key.get((unit.hit_rank, unit.index - 1))
-        return _is_table_row(unit.text) and (before is None or not _is_table_row(before.text))
-
-    candidates = [u for u in units if not is_header(u)] or units
+    candidates = [u for u in units if not u.header] or units
     top = max(candidates, key=lambda u: (u.score, -u.hit_rank, -u.index))
+    best_unit = top
+    runner_up = max((u.score for u in candidates if u is not top), default=top.score - 10.0)
     chosen = [top]
     steps = info.qtype in ("bagaimana", "syarat") or info.wants_list
     with_lists = sorted({u.hit_rank for u in units if u.is_list and u.coverage > 0})
@@ -424,13 +511,27 @@ def compose(
     anchor_hit = usable[top.hit_rank]
     passage_terms = set(terms(strip_prefix(anchor_hit))) | contexts[top.hit_rank]
     own_terms = {t for own, _ in concepts for t in own}
+    answer_terms = set().union(*(terms(u.text) for u in chosen)) | contexts[top.hit_rank]
+    heaviest = max((w for w, _ in weighted), default=0.0) or 1.0
     evidence = Evidence(
-        coverage=coverage_of(
-            set().union(*(terms(u.text) for u in chosen)) | contexts[top.hit_rank]
-        ),
+        coverage=coverage_of(answer_terms),
         passage_coverage=coverage_of(passage_terms),
         states=any(u.states for u in chosen),
         missing=tuple(sorted(t for t in own_terms if t not in passage_terms)),
+        cosine=max((u.cosine for u in chosen if u.cosine is not None), default=None),
+        best_cosine=max((u.cosine for u in units if u.cosine is not None), default=None),
+        score=best_unit.score,
+        margin=best_unit.score - runner_up,
+        direct=coverage_of(set(terms(best_unit.text))),
+        missing_peak=max(
+            (w for w, alts in weighted if not any(a <= passage_terms for a in alts)), default=0.0
+        )
+        / heaviest,
+        answer_missing_peak=max(
+            (w for w, alts in weighted if not any(a <= answer_terms for a in alts)), default=0.0
+        )
+        / heaviest,
+        type_evidence=max(evidence_of(info.qtype, u.text) for u in chosen),
     )
     return _render(chosen, usable, lang, evidence, info, coverage_of, terms)
 
@@ -562,20 +663,16 @@ def _render(
     )
 
 
-def _is_table_row(text: str) -> bool:
-    return text.count(" | ") >= 1
-
-
 def _with_whole_tables(chosen: list[_Unit], units: list[_Unit], *, budget: int) -> list[_Unit]:
     """A chosen table row brings its table's header: one row means little alone."""
     by_key = {(u.hit_rank, u.index): u for u in units}
     out = list(chosen)
     picked = {(u.hit_rank, u.index) for u in chosen}
     for unit in chosen:
-        if not _is_table_row(unit.text):
+        if not is_table_row(unit.text):
             continue
         start = unit.index
-        while (unit.hit_rank, start - 1) in by_key and _is_table_row(
+        while (unit.hit_rank, start - 1) in by_key and is_table_row(
             by_key[(unit.hit_rank, start - 1)].text
         ):
             start -= 1
@@ -599,8 +696,8 @@ def _collapse_markers(parts: list[str]) -> str:
         previous = lines[-1].strip() if lines else ""
         if (
             _LIST_ITEM.match(part)
-            or _is_table_row(part)
-            or (previous and (_LIST_ITEM.match(previous) or _is_table_row(previous)))
+            or is_table_row(part)
+            or (previous and (_LIST_ITEM.match(previous) or is_table_row(previous)))
         ):
             lines.append("\n" + part)
         else:

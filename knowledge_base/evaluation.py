@@ -29,6 +29,7 @@ from knowledge_base.errors import EvalDataError
 from knowledge_base.fusion import FusionConfig
 from knowledge_base.index import KnowledgeIndex
 from knowledge_base.schemas import ChunkInput, Citation, DocumentInput, SearchMode
+from knowledge_base.units import passage_units
 from knowledge_base.vectorstore import VectorStore, make_client
 
 MODES: tuple[SearchMode, ...] = ("hybrid", "keyword", "dense")
@@ -452,7 +453,7 @@ class PrimedEmbeddings(Embeddings):
     def __init__(self, inner: Embeddings, *, batch_size: int = 32) -> None:
         self.inner = inner
         self.batch_size = batch_size
-        self._primed: dict[str, list[float]] = {}
+        self._primed: dict[str, np.ndarray[Any, np.dtype[np.float32]]] = {}
 
     @property
     def model_id(self) -> str:
@@ -467,7 +468,8 @@ class PrimedEmbeddings(Embeddings):
         for start in range(0, len(todo), self.batch_size):
             batch = todo[start : start + self.batch_size]
             for text, vector in zip(batch, self.inner.embed_documents(batch), strict=True):
-                self._primed[text] = vector
+                # float32 arrays: a corpus's worth of Python float lists would take gigabytes.
+                self._primed[text] = np.asarray(vector, dtype=np.float32)
             if progress is not None:
                 progress(min(start + self.batch_size, len(todo)), len(todo))
 
@@ -475,7 +477,7 @@ class PrimedEmbeddings(Embeddings):
         missing = [t for t in texts if t not in self._primed]
         if missing:
             self.prime(missing)
-        out = [self._primed[t] for t in texts]
+        out = [self._primed[t].tolist() for t in texts]
         for text in set(texts):  # served once: the index never asks twice for one text
             del self._primed[text]
         return out
@@ -608,7 +610,16 @@ def index_corpus(
         ]
         documents.append((DocumentInput(entry.doc_id, entry.title or entry.doc_id), chunks))
     if isinstance(index.embeddings, PrimedEmbeddings):
-        index.embeddings.prime([c.text for _, chunks in documents for c in chunks], progress)
+        texts = [c.text for _, chunks in documents for c in chunks]
+        if index.unit_vectors:
+            # The passages' units too, in large batches (the index asks per document).
+            texts += [
+                u.read
+                for doc, chunks in documents
+                for c in chunks
+                for u in passage_units(c.text, doc.title, c.section)
+            ]
+        index.embeddings.prime(texts, progress)
     embedded = 0
     for doc, chunks in documents:
         embedded += index.replace_document(doc, chunks)

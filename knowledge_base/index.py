@@ -20,7 +20,7 @@ import logging
 import math
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -29,6 +29,7 @@ import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 from sqlalchemy import Integer, String, cast, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
@@ -47,7 +48,14 @@ from knowledge_base.judge import judge_for
 from knowledge_base.keyword import TERMS_VERSION, TextNormalizer
 from knowledge_base.keyword_store import InProcessKeywordStore, KeywordStore
 from knowledge_base.lexicon import LexiconSource
-from knowledge_base.models import REVISION_META, KbChunk, KbDocument, KbIndexMeta, KbQuestion
+from knowledge_base.models import (
+    REVISION_META,
+    KbChunk,
+    KbDocument,
+    KbIndexMeta,
+    KbQuestion,
+    KbUnitVectors,
+)
 from knowledge_base.query import Query, QueryRewriter
 from knowledge_base.question import TYPE_WORDS, question_type
 from knowledge_base.rerank import Reranker, rerank
@@ -62,10 +70,13 @@ from knowledge_base.schemas import (
     SearchMode,
     SearchResult,
 )
+from knowledge_base.unit_vectors import UnitVectors, decode, encode, similarities
+from knowledge_base.units import passage_units, unit_key
 from knowledge_base.vectorstore import VectorStore, make_client
 
 Progress = Callable[[int, int], None]
-"""``progress(done, total)``: chunks embedded so far out of those that need embedding."""
+"""``progress(done, total)``: texts (chunks, then their units) embedded so far out of those
+that need embedding."""
 
 MODEL_META = "embedding_model"
 TERMS_META = "keyword_terms"
@@ -175,6 +186,7 @@ class KnowledgeIndex:
         rerank_weight: float = 0.5,
         keyword_store: KeywordStore | None = None,
         batch_size: int = 32,
+        unit_vectors: bool = True,
     ) -> None:
         self._sf = session_factory
         self.embeddings = embeddings
@@ -190,6 +202,8 @@ class KnowledgeIndex:
         self.rerank_top_n = rerank_top_n
         self.rerank_weight = rerank_weight
         self.batch_size = batch_size
+        self.unit_vectors = unit_vectors
+        """Whether chunks' units (sentences...) get vectors (see ``unit_vectors``)."""
         self._lock = threading.RLock()
         self.keywords: KeywordStore = keyword_store or keyword_store_for(session_factory)
         self._revision = -1
@@ -205,6 +219,7 @@ class KnowledgeIndex:
             "reranker": self.reranker,
             "rerank_top_n": self.rerank_top_n,
             "rerank_weight": self.rerank_weight,
+            "unit_vectors": self.unit_vectors,
         }
 
     @property
@@ -238,7 +253,9 @@ class KnowledgeIndex:
     ) -> int:
         """Index ``chunks`` as the new version of ``doc``; returns the number of chunks embedded.
 
-        Chunk texts the previous version already had are not embedded again. Readers keep
+        Chunk texts the previous version already had are not embedded again, nor are the units
+        (sentences, list items, table rows) of chunks that already have their unit vectors.
+        ``progress`` counts the texts embedded: chunks, then units. Readers keep
         seeing the old version until the new one is fully written; on any error the old version
         stays in place.
         """
@@ -250,22 +267,36 @@ class KnowledgeIndex:
         self._check_model(writing=True)
         ids = chunk_ids(doc.doc_id, texts)
 
-        # 1. Vectors first: only texts the store does not hold yet are embedded.
+        # 1. Vectors first: only texts the store does not hold yet are embedded; the same
+        # for the units (sentences) of chunks that have no unit vectors yet.
         present = self.store.existing(ids)
         todo = [i for i, cid in enumerate(ids) if cid not in present]
         todo_unique: dict[str, int] = {}
         for i in todo:
             todo_unique.setdefault(ids[i], i)
         order = list(todo_unique.values())
-        total = len(order)
+        unit_work = self._units_to_embed(
+            list(
+                dict.fromkeys(
+                    (cid, c.text, doc.title, c.section) for cid, c in zip(ids, chunks, strict=True)
+                )
+            )
+        )
+        unit_texts = list(dict.fromkeys(t for _, reads in unit_work for t in reads.values()))
+        total = len(order) + len(unit_texts)
         if progress is not None:
             progress(0, total)
-        for start in range(0, total, self.batch_size):
+        for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
             vectors = self.embeddings.embed_documents([texts[i] for i in batch])
             self.store.upsert([ids[i] for i in batch], vectors, [doc.doc_id] * len(batch))
             if progress is not None:
-                progress(min(start + len(batch), total), total)
+                progress(min(start + len(batch), len(order)), total)
+        unit_rows = self._embed_units(
+            unit_work,
+            unit_texts,
+            (lambda done: progress(len(order) + done, total)) if progress is not None else None,
+        )
 
         # 2. One transaction switches the document to the new chunk set.
         now = self.clock.now()
@@ -325,12 +356,15 @@ class KnowledgeIndex:
                     )
                 )
             self.keywords.record_write(s, added=added_terms, removed=removed_terms)
+            if unit_rows:
+                s.flush()
+                self._store_units(s, unit_rows)
 
         # 3. Stale and orphan vectors go last; a failure here only leaves unused vectors.
         orphans = set(self.store.ids_of_document(doc.doc_id)) - keep
         self.store.delete(sorted(orphans | set(stale)))
         self._sync()
-        return total
+        return len(order)
 
     def remove_document(self, doc_id: str) -> bool:
         """Remove ``doc_id`` and all its chunks from every index; ``False`` if it was unknown."""
@@ -564,8 +598,10 @@ class KnowledgeIndex:
         if mode != "dense" and rewritten.weights:
             keyword = self.keywords.search(rewritten.weights, n, filters)
         dense: dict[str, float] = {}
+        vector: npt.NDArray[np.float32] | None = None
         if mode != "keyword":
-            dense = self._dense(rewritten.text, n, allowed, filters)
+            vector = np.asarray(self.embeddings.embed_query(rewritten.text), dtype=np.float32)
+            dense = self._dense(vector, n, allowed, filters)
         if mode == "dense":
             keyword = {}
         # Words that only say what kind of answer is wanted ("cara", "batas waktu") need not
@@ -595,7 +631,7 @@ class KnowledgeIndex:
         confident, tentative = judge(
             hits[0].score, hits[0].coverage, cfg, top_dense, language=language
         )
-        return SearchResult(tuple(hits), confident, tentative, query=rewritten)
+        return SearchResult(tuple(hits), confident, tentative, query=rewritten, query_vector=vector)
 
     def rewrite(self, question: str, *, language: str | None = None) -> Query:
         """``question`` as the searches read it: formal words, typos corrected against this
@@ -614,12 +650,11 @@ class KnowledgeIndex:
 
     def _dense(
         self,
-        query: str,
+        vector: npt.NDArray[np.float32],
         n: int,
         allowed: int,
         filters: SearchFilters | None = None,
     ) -> dict[str, float]:
-        vector = self.embeddings.embed_query(query)
         if filters is not None and _filtered(filters) and allowed <= EXACT_SEARCH_LIMIT:
             return self._exact(vector, n, filters)
         live = max(self.keywords.live_count(None), 1)
@@ -638,7 +673,7 @@ class KnowledgeIndex:
 
     def _exact(
         self,
-        vector: Sequence[float],
+        vector: npt.NDArray[np.float32],
         n: int,
         filters: SearchFilters,
     ) -> dict[str, float]:
@@ -711,6 +746,143 @@ class KnowledgeIndex:
                 )
             )
         return hits
+
+    # ------------------------------------------------------------------ unit vectors
+    def _units_to_embed(
+        self,
+        chunks: Sequence[tuple[str, str, str, str | None]],
+        stored: Mapping[str, UnitVectors] | None = None,
+    ) -> list[tuple[str, dict[bytes, str]]]:
+        """The chunks (id, text, title, section) whose units have no stored vectors yet, with
+        the units to embed: ``(chunk id, {unit key: read text})``."""
+        if not self.unit_vectors or not chunks:
+            return []
+        if stored is None:
+            stored = self._read_units([c[0] for c in chunks])
+        out: list[tuple[str, dict[bytes, str]]] = []
+        for cid, text, title, section in chunks:
+            reads = {unit_key(u.read): u.read for u in passage_units(text, title, section)}
+            have = stored.get(cid)
+            if reads and (have is None or not set(reads) <= set(have)):
+                out.append((cid, reads))
+        return out
+
+    def _embed_units(
+        self,
+        work: Sequence[tuple[str, dict[bytes, str]]],
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+    ) -> dict[str, bytes]:
+        """Embed the units of ``work`` (``texts``: their distinct read texts); the stored
+        form of each chunk's vectors."""
+        if not work:
+            return {}
+        vectors: dict[str, list[float]] = {}
+        # Similar lengths together: a batch costs what its longest text costs.
+        ordered = sorted(texts, key=len)
+        for start in range(0, len(ordered), self.batch_size):
+            batch = ordered[start : start + self.batch_size]
+            vectors.update(zip(batch, self.embeddings.embed_documents(batch), strict=True))
+            if progress is not None:
+                progress(min(start + len(batch), len(ordered)))
+        return {
+            cid: encode(self.model_id, list(reads), [vectors[t] for t in reads.values()])
+            for cid, reads in work
+        }
+
+    def _store_units(self, s: Session, rows: dict[str, bytes]) -> None:
+        present = set(
+            s.scalars(select(KbUnitVectors.chunk_id).where(KbUnitVectors.chunk_id.in_(rows)))
+        )
+        for cid, blob in rows.items():
+            if cid in present:
+                s.execute(
+                    update(KbUnitVectors).where(KbUnitVectors.chunk_id == cid).values(vectors=blob)
+                )
+            else:
+                s.add(KbUnitVectors(chunk_id=cid, vectors=blob))
+
+    def _read_units(self, chunk_ids: Sequence[str]) -> dict[str, UnitVectors]:
+        out: dict[str, UnitVectors] = {}
+        with self._sf() as s:
+            for start in range(0, len(chunk_ids), 500):
+                batch = list(chunk_ids[start : start + 500])
+                for cid, blob in s.execute(
+                    select(KbUnitVectors.chunk_id, KbUnitVectors.vectors).where(
+                        KbUnitVectors.chunk_id.in_(batch)
+                    )
+                ):
+                    decoded = decode(blob, self.model_id)
+                    if decoded is not None:
+                        out[cid] = decoded
+        return out
+
+    def unit_similarities(
+        self, hits: Sequence[SearchHit], query_vector: npt.ArrayLike | None, *, lazy: bool = True
+    ) -> dict[str, dict[bytes, float]]:
+        """The question's cosine with each unit of ``hits``: chunk id -> unit key -> cosine.
+
+        Chunks written before unit vectors existed get theirs now (``lazy``), once: the first
+        answer that reads such a chunk pays for embedding its sentences.
+        """
+        if query_vector is None or not hits or not self.unit_vectors:
+            return {}
+        stored = self._read_units([h.chunk_id for h in hits])
+        if lazy:
+            work = self._units_to_embed(
+                [(h.chunk_id, h.text, h.title, h.section) for h in hits], stored
+            )
+            if work:
+                texts = list(dict.fromkeys(t for _, reads in work for t in reads.values()))
+                rows = self._embed_units(work, texts)
+                try:
+                    with self._sf.begin() as s:
+                        self._store_units(s, rows)
+                except IntegrityError:
+                    pass  # the chunk went, or another process stored the same vectors first
+                for cid, blob in rows.items():
+                    decoded = decode(blob, self.model_id)
+                    if decoded is not None:
+                        stored[cid] = decoded
+        return similarities(stored, query_vector)
+
+    def fill_unit_vectors(self, progress: Progress | None = None) -> int:
+        """Give every chunk without unit vectors its own (an index written before they
+        existed); returns the number of chunks filled."""
+        if not self.unit_vectors:
+            return 0
+        self._sync()
+        filled = 0
+        with self._sf() as s:
+            total = int(s.scalar(select(func.count()).select_from(KbChunk)) or 0)
+        done = 0
+        last = ""
+        while True:
+            with self._sf() as s:
+                rows = s.execute(
+                    select(KbChunk.chunk_id, KbChunk.text, KbChunk.section, KbDocument.title)
+                    .join(KbDocument, KbDocument.doc_id == KbChunk.doc_id)
+                    .where(KbChunk.chunk_id > last)
+                    .order_by(KbChunk.chunk_id)
+                    .limit(200)
+                ).all()
+            if not rows:
+                break
+            last = rows[-1].chunk_id
+            work = self._units_to_embed([(r.chunk_id, r.text, r.title, r.section) for r in rows])
+            if work:
+                texts = list(dict.fromkeys(t for _, reads in work for t in reads.values()))
+                blobs = self._embed_units(work, texts)
+                try:
+                    with self._sf.begin() as s:
+                        self._store_units(s, blobs)
+                except IntegrityError:
+                    pass  # a chunk replaced meanwhile: its new version brings its own
+                filled += len(blobs)
+            done += len(rows)
+            if progress is not None:
+                progress(done, total)
+        return filled
 
     @property
     def loaded(self) -> bool:

@@ -13,6 +13,7 @@ passage is not refused merely for being in English.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,40 @@ class Verdict:
     answer: bool
     confident: bool
     reason: str = ""
-    """Why an answer was withheld (``year``, ``number``, ``type``, ``coverage``, ``retrieval``)."""
+    """Why an answer was withheld (``retrieval``, ``year``, ``number``, ``name``, ``negation``,
+    ``coverage``, ``calibrated``; without the calibrated model also ``type``)."""
+    probability: float | None = None
+    """The calibrated probability that the answer answers the question."""
+
+
+REFUSAL_FEATURES = (
+    "dense",
+    "unit_cosine",
+    "best_unit_cosine",
+    "coverage",
+    "passage_coverage",
+    "direct",
+    "missing_share",
+    "missing_peak",
+    "answer_missing_peak",
+    "states",
+    "type_asked",
+    "type_unstated",
+    "evidence",
+    "unmatched_numbers",
+    "unmatched_proper",
+    "keyword",
+    "fused",
+    "unit_score",
+    "unit_margin",
+)
+REFUSAL_WEIGHTS: tuple[float, ...] = (
+    0.632, -0.190, 0.395, 0.703, -0.047, 0.305, -0.123, -0.305, -0.338, -0.251, 0.134, -0.446,
+    -0.119, 0.120, -0.300, -0.234, -0.180, 0.154, -0.196, -0.303,
+)  # fmt: skip
+"""Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
+chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on
+TyDi QA valid and gov-id dev (answerable against near-miss questions, cross-validated)."""
 
 
 @dataclass(frozen=True)
@@ -60,13 +94,20 @@ class JudgeConfig:
     confident_dense: float = 0.86
     confident_coverage: float = 0.75
     """From these up the answer is given without a caveat."""
+    calibrated: bool = False
+    """Decide with the calibrated model (:data:`REFUSAL_WEIGHTS`, fitted for e5) instead of
+    the coverage and cosine thresholds above."""
+    answer_probability: float = 0.5
+    """Calibrated: below this probability the answer is refused."""
+    confident_probability: float = 0.7
+    """Calibrated: from this probability up the answer is given without a caveat."""
 
 
 GENERIC_JUDGE = JudgeConfig(min_dense=0.0, weak_dense=0.0, confident_dense=0.0)
 """Models whose unrelated-text cosines sit near 0 (MiniLM, the test fake): no cosine bar."""
 
 
-DEFAULT_JUDGE = JudgeConfig()
+DEFAULT_JUDGE = JudgeConfig(calibrated=True)
 
 
 def judge_answer(
@@ -114,12 +155,21 @@ def judge_answer(
             return Verdict(False, False, "name")
     if evidence is None:  # an LLM's answer: its own NOT_FOUND already spoke
         return Verdict(True, result.confident)
-    if info.qtype in ("berapa", "kapan") and not evidence.states:
-        return Verdict(False, False, "type")
     if info.negated and info.qtype != "yesno" and not _NEGATION.search(composed.text):
         # "Apa cabang ilmu yang *tidak* mempelajari reptil?" is not answered by the branch
         # that does.
         return Verdict(False, False, "negation")
+    if config.calibrated:
+        if evidence.passage_coverage <= 0.0:
+            # None of the question's concepts in the passage, its title or heading: a topic
+            # the knowledge base does not hold ("How do I renew my passport?").
+            return Verdict(False, False, "coverage")
+        p = answer_probability(refusal_features(result, composed, info, terms=terms))
+        if p < config.answer_probability:
+            return Verdict(False, False, "calibrated", p)
+        return Verdict(True, p >= config.confident_probability, "", p)
+    if info.qtype in ("berapa", "kapan") and not evidence.states:
+        return Verdict(False, False, "type")
     if evidence.coverage < config.min_coverage:
         return Verdict(False, False, "coverage")
     if (
@@ -142,3 +192,63 @@ def _cited_hits(result: SearchResult, composed: ComposedAnswer) -> list[SearchHi
 def judge_for(model: str) -> JudgeConfig:
     """The answer checks' thresholds for an embedding model id (as ``fusion_for``)."""
     return DEFAULT_JUDGE if "e5" in model.lower() else GENERIC_JUDGE
+
+
+_PROPER_WORD = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'-]+")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def refusal_features(
+    result: SearchResult,
+    composed: ComposedAnswer,
+    info: QuestionInfo,
+    *,
+    terms: Callable[[str], list[str]],
+) -> list[float]:
+    """What the calibrated refusal model reads (names in :data:`REFUSAL_FEATURES`)."""
+    evidence = composed.evidence
+    assert evidence is not None
+    top = result.hits[0]
+    dense = top.dense_score if top.dense_score is not None else 0.0
+    unit = evidence.cosine if evidence.cosine is not None else dense
+    best_unit = evidence.best_cosine if evidence.best_cosine is not None else dense
+    query = result.query
+    cited = _cited_hits(result, composed)
+    where = _digits_form(" ".join(f"{h.title}\n{h.text}" for h in cited))
+    where_terms = set(terms(where))
+    numbers = [n for n in info.numbers if n not in info.references]
+    unmatched_numbers = sum(
+        1 for n in numbers if not re.search(rf"(?<!\d){re.escape(n)}(?!\d)", where)
+    )
+    question = query.original if query is not None else ""
+    proper = {t for w in _PROPER_WORD.findall(question) for t in terms(w)}
+    unmatched_proper = len([t for t in proper if t not in where_terms]) / (len(proper) or 1)
+    stated = 1.0 if evidence.states else 0.0
+    typed = 1.0 if info.qtype in ("berapa", "kapan", "siapa", "dimana") else 0.0
+    return [
+        (dense - 0.8) * 10.0,
+        (unit - 0.8) * 10.0,
+        (best_unit - 0.8) * 10.0,
+        evidence.coverage,
+        evidence.passage_coverage,
+        evidence.direct,
+        1.0 - evidence.passage_coverage,
+        evidence.missing_peak,
+        evidence.answer_missing_peak,
+        stated,
+        typed,
+        typed * (1.0 - stated),
+        evidence.type_evidence,
+        float(min(unmatched_numbers, 2)),
+        unmatched_proper,
+        top.coverage,
+        top.score,
+        evidence.score / 10.0,
+        min(evidence.margin, 10.0) / 10.0,
+    ]
+
+
+def answer_probability(features: Sequence[float]) -> float:
+    """The calibrated probability that the chosen answer answers the question."""
+    z = REFUSAL_WEIGHTS[0] + sum(w * x for w, x in zip(REFUSAL_WEIGHTS[1:], features, strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

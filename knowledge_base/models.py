@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -64,6 +65,18 @@ class KbChunk(Base):
     anchors: Mapped[list[list[Any]] | None] = mapped_column(JSON, default=None)
     """``[[offset, page, section], ...]``: where each part of ``text`` stands (citations);
     ``None`` for chunks indexed before anchors were kept."""
+
+
+class KbUnitVectors(Base):
+    """The vectors of a chunk's units (sentences, list items, table rows), for choosing the
+    sentence that answers (``knowledge_base.unit_vectors``: int8, keyed by unit text)."""
+
+    __tablename__ = "kb_unit_vectors"
+
+    chunk_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("kb_chunks.chunk_id", ondelete="CASCADE"), primary_key=True
+    )
+    vectors: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # On PostgreSQL the chunk terms are also a tsvector under a GIN index: keyword search runs in

@@ -114,12 +114,13 @@ class QuestionInfo:
 
 TYPE_WORDS: dict[str, str] = {
     "kapan": "batas waktu tenggat jatuh tempo deadline tanggal when date",
-    "berapa": "jumlah besaran how many much",
+    "berapa": "jumlah besaran lama how many much long",
     "syarat": "syarat persyaratan kriteria requirement requirements criteria conditions",
     "bagaimana": "cara langkah prosedur tahapan how steps procedure",
 }
 """Words that say what kind of answer is asked, not what it is about: "batas waktu
-memeriksa laporan" asks *when* the report is checked; a sentence need not repeat them."""
+memeriksa laporan" asks *when* the report is checked, "berapa lama" a duration, not about
+something "lama"; a sentence need not repeat them."""
 
 
 def question_type(text: str) -> QuestionType:
@@ -205,6 +206,76 @@ def states(qtype: QuestionType, text: str) -> bool:
     if qtype == "yesno":
         return bool(_HAS_RULING.search(text))
     return True
+
+
+_MONTHS = (
+    "januari februari maret april mei juni juli agustus september oktober november desember "
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul agu agt aug sep sept okt oct nov des dec"
+)
+_DATE = re.compile(
+    r"\b\d{1,2}\s+(" + "|".join(_MONTHS.split()) + r")\b|\b(" + "|".join(_MONTHS.split()) + r")"
+    r"\s+\d{4}\b|\b(tahun|abad|year|century)\s+(ke-?)?\d{1,4}\b|\b1[5-9]\d\d\b|\b20\d\d\b|"
+    r"\b\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\b|\btanggal\s+\d{1,2}\b|\b(pukul|jam)\s+\d",
+    re.I,
+)
+_PERIOD = re.compile(
+    r"\b(\d+|satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|\w+\s+puluh)\s+"
+    r"(hari|minggu|pekan|bulan|tahun|jam|menit|days?|weeks?|months?|years?|hours?)\b|"
+    r"\b(setiap|tiap|paling\s+lambat|selambat-lambatnya|sebelum|sesudah|setelah|sejak|"
+    r"every|annually|within)\b",
+    re.I,
+)
+_QUANTITY = re.compile(
+    r"(\b\d+(?:[.,]\d+)*\s*(%|persen|percent|rp|rupiah|juta|miliar|ribu|orang|jiwa|kali|km|"
+    r"m2|meter|ha|hektar|kg|ton|unit|buah|hari|minggu|bulan|tahun|jam|menit|gb|mb|tb|inti|"
+    r"cores?|kursi|anggota|people|members|times|days?|months?|years?)\b)|\brp\.?\s*\d|"
+    r"\b(satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|sebelas|\w+\s+(belas|"
+    r"puluh|ratus|ribu|juta))\s+\w+",
+    re.I,
+)
+_OFFICE = re.compile(
+    r"\b(menteri|gubernur|bupati|wali\s*kota|walikota|camat|lurah|kepala|presiden|sekretaris|"
+    r"direktur|ketua|pejabat|dinas|badan|dewan|dprd|komisi|kementerian|lembaga|pemerintah|"
+    r"perangkat\s+daerah|tim|panitia|minister|governor|mayor|head|president|director|council|"
+    r"agency|ministry)\b",
+    re.I,
+)
+_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+_PLACE = re.compile(
+    r"\b(di|ke|dari|pada|in|at|near)\s+(kota|kabupaten|provinsi|kecamatan|desa|kelurahan|"
+    r"pulau|gunung|sungai|kantor|menu|halaman|portal|laman|situs|[A-Z][a-z]+)\b|"
+    r"\b(terletak|berada|beribu\s*kota|ibu\s*kota|located|situated)\b"
+)
+
+
+def evidence_of(qtype: QuestionType, text: str) -> float:
+    """How strongly ``text`` states what a ``qtype`` question asks for: 1 for the specific
+    form (a date for kapan, a number with its unit for berapa, a named person or office for
+    siapa, a place for di mana, an enumeration for syarat), 0.5 for a weaker sign, else 0."""
+    if qtype == "kapan":
+        if _DATE.search(text):
+            return 1.0
+        return 0.5 if _PERIOD.search(text) else 0.0
+    if qtype == "berapa":
+        if _QUANTITY.search(text):
+            return 1.0
+        return 0.5 if _HAS_NUMBER.search(text) else 0.0
+    if qtype == "siapa":
+        if _OFFICE.search(text) and _PROPER.search(text):
+            return 1.0
+        return 0.5 if _OFFICE.search(text) or _PROPER.search(text) else 0.0
+    if qtype == "dimana":
+        return 1.0 if _PLACE.search(text) else 0.0
+    if qtype in ("syarat", "bagaimana"):
+        if re.match(r"^\s*(?:\d+[.)]|[-*•]|[a-z][.)])\s+", text) or text.rstrip().endswith(":"):
+            return 1.0
+        return (
+            0.5
+            if re.search(r"\b(wajib|harus|paling\s+sedikit|memenuhi|must)\b", text, re.I)
+            else 0.0
+        )
+    return 0.0
 
 
 # --- long and odd messages ---------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from knowledge_base.query import Query
@@ -115,6 +115,9 @@ class SearchResult:
     """Not confident, but close enough to show with a caveat (see ``fusion``)."""
     query: Query | None = None
     """The question as the searches read it (formal words, typos corrected, synonyms)."""
+    query_vector: Any = field(default=None, compare=False, repr=False)
+    """The question's embedding (a float32 array; ``None`` for a keyword-only search): the
+    answer compares it with the units' stored vectors."""
 
 
 @dataclass(frozen=True)

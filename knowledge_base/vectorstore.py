@@ -193,7 +193,9 @@ class VectorStore:
             return int(self._collection.count())
 
     # ------------------------------------------------------------------ queries
-    def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
+    def query(
+        self, vector: Sequence[float] | npt.NDArray[np.float32], n: int
+    ) -> list[tuple[str, float]]:
         """The ``n`` nearest chunk ids with their cosine similarity, best first."""
         if n <= 0:
             return []

@@ -182,6 +182,7 @@ class KnowledgeService:
                     language=lang,
                     concepts=self.index.known_concepts(rewritten) if rewritten else None,
                     info=info,
+                    similarity=self.index.unit_similarities(usable_hits(hits), result.query_vector),
                 )
             verdict = judge_answer(
                 result,

@@ -16,9 +16,12 @@ here (docs/architecture.md says how; the forget test searches every column of ev
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import json
 import os
+import pickle
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -33,6 +36,7 @@ from accounts import rules
 from accounts.errors import LastAdmin, UserNotFound
 from accounts.repository import AccountsRepository
 from accounts.schemas import AuthSubject
+from conversations.repository import ConversationRepository
 from core.clock import Clock
 from core.config import Settings
 from knowledge_base.repository import KnowledgeRepository
@@ -128,8 +132,45 @@ class _Reminders:
         return ReminderRepository(s).forget_person(person.telegram_id, person.names)
 
 
+class _Conversations:
+    """The bot's working state: conversation data, open dialogs, questions forwarded to the
+    trainers, the messages in the update inbox, rate counts."""
+
+    name = "conversations"
+
+    def export(self, s: Session, person: Person) -> dict[str, Any]:
+        held = ConversationRepository(s).personal_data(person.telegram_id)
+        for item in held["working_data"]:
+            item["value"] = _readable_state(item["value"])
+        for item in held["messages_received"]:
+            with contextlib.suppress(ValueError):
+                item["payload"] = json.loads(item["payload"])
+        return held
+
+    def forget(self, s: Session, person: Person, pseudonym: str) -> dict[str, int]:
+        return ConversationRepository(s).forget_person(person.telegram_id)
+
+
+def _readable_state(value: bytes) -> Any:
+    """The bot's pickled working data as text (the bot wrote it; nothing else can)."""
+    try:
+        data = pickle.loads(value)  # written by Sinergi's own workers only
+    except Exception:  # an unreadable value is still reported, by its size
+        return f"<{len(value)} bytes>"
+    try:
+        return json.loads(json.dumps(data, default=str))
+    except (TypeError, ValueError):  # keys JSON cannot hold
+        return str(data)
+
+
 #: Every package's part, in the order they are forgotten (the account last: its checks first).
-PARTS: tuple[PersonalDataPart, ...] = (_Questions(), _Agreements(), _Reminders(), _Accounts())
+PARTS: tuple[PersonalDataPart, ...] = (
+    _Questions(),
+    _Agreements(),
+    _Reminders(),
+    _Conversations(),
+    _Accounts(),
+)
 
 
 class Pseudonyms:

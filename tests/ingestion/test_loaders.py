@@ -186,6 +186,29 @@ def test_markdown_code_fence_hides_hash_lines_and_setext_headings_work() -> None
     ]
 
 
+def test_markdown_headings_without_a_space_and_inline_html() -> None:
+    text = (
+        '<h1 align="center">Selamat datang di OpenSID! 👋</h1>\n\n'
+        "## 📃 PEDOMAN PENGGUNAAN\n\nBaca <b>panduan</b> dulu.\n\n"
+        "####Tambah Anggota Baru\n<hr>\nIsi formulir anggota.\n\n#hashtag bukan judul\n"
+    )
+    doc = load("readme.md", text.encode())
+    assert doc.media_type == detect.MARKDOWN  # inline HTML does not make it a web page
+    assert doc.title == "Selamat datang di OpenSID! 👋"
+    kinds = _kinds(doc.blocks)
+    assert ("heading", "📃 PEDOMAN PENGGUNAAN") in kinds
+    assert ("heading", "Tambah Anggota Baru") in kinds
+    assert ("paragraph", "Baca panduan dulu.") in kinds
+    assert not any("<hr>" in t for _, t in kinds)
+    assert not any(k == "heading" and "hashtag" in t for k, t in kinds)
+
+
+def test_html_without_a_declared_charset_is_read_as_the_text_it_is() -> None:
+    page = "<html><body><main><h1>Layanan Desa 👋</h1><p>Surat keterangan domisili.</p></main>"
+    doc = load("layanan.html", (page + "</body></html>").encode())
+    assert doc.title == "Layanan Desa 👋"
+
+
 def test_plain_text_recognises_legal_headings_and_steps() -> None:
     lines = [
         "BAB I",

@@ -102,3 +102,25 @@ def test_ingestion_titles_and_types_a_regulation() -> None:
     assert prepared.document.doc_type == "regulation"
     assert any(c.section and c.section.endswith("Pasal 3") for c in prepared.chunks)
     assert all(c.anchors for c in prepared.chunks)
+
+
+def test_the_closing_article_and_an_ocr_read_number_are_headings() -> None:
+    text = (
+        "PERATURAN PEMERINTAH NOMOR 12 TAHUN 2022 TENTANG FORKOPIMDA\n\n"
+        "Pasal 13 Forkopimda dibentuk di provinsi.\n\n"
+        "Pasal 14 Forkopimda dipimpin oleh gubernur.\n\n"
+        "BAB IV PENDANAAN Pasal i5 (1) Pendanaan bersumber dari anggaran daerah.\n\n"
+        "Pasal 16\nPeraturan Pemerintah ini mulai berlaku pada tanggal diundangkan. "
+        "Ditetapkan di Jakarta pada tanggal 25 Februari 2022.\n\n"
+        "Pasal 17 Ketentuan sebagaimana dimaksud dalam Pasal 16 Peraturan Pemerintah Nomor 17."
+    )
+    blocks = structure_regulation(_blocks(text))
+    assert blocks is not None
+    labels = {b.label for b in blocks if b.kind == "paragraph"}
+    # "Pasal i5" is OCR's "Pasal 15"; "Pasal 16 Peraturan Pemerintah ini mulai berlaku" is
+    # the closing article, while "Pasal 16 Peraturan Pemerintah Nomor 17" is a reference.
+    assert "Pasal 15 ayat (1)" in labels
+    enacted = next(b for b in blocks if "25 Februari 2022" in b.text)
+    assert enacted.label == "Pasal 16"
+    reference = next(b for b in blocks if "Nomor 17" in b.text)
+    assert reference.label == "Pasal 17"

@@ -207,3 +207,36 @@ def test_a_table_row_comes_with_its_header_not_the_other_rows(
     assert "Jenis izin | Waktu penyelesaian | Biaya\nIzin reklame | 3 hari kerja" in answer.text
     assert "Sertifikat laik fungsi" not in answer.text
     assert "Izin usaha mikro" not in answer.text
+
+
+# --- the question's closeness to each unit (stored unit vectors) ------------------------
+
+
+@pytest.mark.parametrize("closer", [0, 1])
+def test_the_unit_closest_to_the_question_is_chosen_when_the_words_do_not_decide(
+    normalizer: TextNormalizer, closer: int
+) -> None:
+    from knowledge_base.units import passage_units, unit_key
+
+    # An English question about an Indonesian passage: no word in common, so the
+    # multilingual cosine is what tells the sentences apart.
+    passage = hit(
+        "layanan",
+        "Panduan Gampil > Layanan\nKantor pelayanan buka setiap hari Senin sampai Jumat. "
+        "Biaya pendaftaran sebesar lima puluh ribu rupiah dibayar di loket.",
+        0.8,
+        section="Layanan",
+    )
+    units = passage_units(passage.text, passage.title, passage.section)
+    assert len(units) == 2
+    cosines = {unit_key(u.read): 0.95 if i == closer else 0.82 for i, u in enumerate(units)}
+    answer = compose(
+        "What does it cost?",
+        [passage],
+        terms=normalizer.terms,
+        idf=lambda t: 1.0,
+        similarity={passage.chunk_id: cosines},
+    )
+    assert units[closer].span.text in answer.text
+    assert units[1 - closer].span.text not in answer.text
+    assert answer.evidence is not None and answer.evidence.cosine == pytest.approx(0.95)

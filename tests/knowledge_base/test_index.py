@@ -79,7 +79,7 @@ def test_unchanged_chunks_are_not_embedded_again(
     ]
     before = sum(embeddings.calls)
     assert index.replace_document(GAMPIL, v2) == 1
-    assert sum(embeddings.calls) - before == 1
+    assert sum(embeddings.calls) - before == 2  # the changed chunk and its one sentence
 
 
 def test_a_new_version_leaves_no_stale_chunks(index: KnowledgeIndex) -> None:
@@ -94,10 +94,11 @@ def test_a_new_version_leaves_no_stale_chunks(index: KnowledgeIndex) -> None:
 def test_failed_new_version_keeps_the_old_one_answering(
     engine: Engine, tmp_path: Path, clock: FixedClock
 ) -> None:
-    emb = FailingEmbeddings(fail_on_batch=2)
+    emb = FailingEmbeddings(fail_on_batch=10_000)
     index = make_index(engine, tmp_path / "chroma", embeddings=emb, clock=clock)
     index.batch_size = 1
     index.replace_document(GAMPIL, GAMPIL_V1[:1])
+    emb.fail_on_batch = len(emb.calls) + 2  # the new version's second chunk
     with pytest.raises(RuntimeError):
         index.replace_document(GAMPIL, chunks("Teks baru satu.", "Teks baru dua.", "Tiga."))
     hits = index.search("NIK kata sandi", k=5)
@@ -203,7 +204,8 @@ def test_progress_reports_embedding_work(index: KnowledgeIndex) -> None:
     seen: list[tuple[int, int]] = []
     index.batch_size = 2
     index.replace_document(GAMPIL, GAMPIL_V1, progress=lambda d, t: seen.append((d, t)))
-    assert seen == [(0, 3), (2, 3), (3, 3)]
+    # Three chunks, then their three sentences.
+    assert seen == [(0, 6), (2, 6), (3, 6), (5, 6), (6, 6)]
 
 
 def test_invalid_documents_are_refused(index: KnowledgeIndex) -> None:

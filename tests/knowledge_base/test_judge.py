@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from knowledge_base.answer import compose
-from knowledge_base.judge import judge_answer
+from knowledge_base.judge import (
+    DEFAULT_JUDGE,
+    REFUSAL_FEATURES,
+    REFUSAL_WEIGHTS,
+    answer_probability,
+    judge_answer,
+    refusal_features,
+)
 from knowledge_base.keyword import TextNormalizer
 from knowledge_base.question import analyse
 from knowledge_base.schemas import SearchHit, SearchResult
+
+THRESHOLDS = replace(DEFAULT_JUDGE, calibrated=False)
+"""The judge without the calibrated model: coverage and cosine thresholds."""
 
 NORMALIZER = TextNormalizer()
 THR = SearchHit(
@@ -71,16 +85,97 @@ def test_a_sentence_without_the_asked_figure_is_no_answer() -> None:
     composed = compose(info_text := "laporan kegiatan", [hit], terms=NORMALIZER.terms,
                        idf=lambda t: 1.0, info=info)  # fmt: skip
     assert info_text
-    decided = judge_answer(SearchResult((hit,), True), composed, info, terms=NORMALIZER.terms)
+    decided = judge_answer(
+        SearchResult((hit,), True), composed, info, terms=NORMALIZER.terms, config=THRESHOLDS
+    )
     assert not decided.answer and decided.reason == "type"
 
 
 def test_a_weak_retrieval_stays_refused() -> None:
-    from dataclasses import replace
-
     far = replace(THR, dense_score=0.7)  # e5: unrelated texts sit near 0.75-0.8
     result = SearchResult((far,), False, False)
     info = analyse("Kapan tunjangan hari raya dibayarkan?")
     composed = compose("Kapan", [far], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
-    decided = judge_answer(result, composed, info, terms=NORMALIZER.terms)
+    decided = judge_answer(result, composed, info, terms=NORMALIZER.terms, config=THRESHOLDS)
     assert not decided.answer and decided.reason == "retrieval"
+    # The cosine floor stands before the calibrated model too.
+    calibrated = judge_answer(result, composed, info, terms=NORMALIZER.terms)
+    assert not calibrated.answer and calibrated.reason == "retrieval"
+
+
+# --- the calibrated model ---------------------------------------------------------------
+
+
+def test_the_calibrated_model_reads_every_feature() -> None:
+    assert len(REFUSAL_WEIGHTS) == len(REFUSAL_FEATURES) + 1
+    assert any(REFUSAL_WEIGHTS[1:]), "the refusal model is fitted, not left at zero"
+
+
+def test_the_asked_fact_gets_a_calibrated_probability() -> None:
+    decided = verdict("Kapan tunjangan hari raya dibayarkan?")
+    assert decided.answer
+    assert decided.probability is not None
+    assert decided.probability >= DEFAULT_JUDGE.answer_probability
+
+
+def near_miss(question: str, hit: SearchHit) -> tuple[float, float]:
+    """The calibrated probability of the answer to ``question`` over ``hit``, next to that
+    of the question the passage does answer (same passage, same retrieval)."""
+    out = []
+    for asked in ("Kapan tunjangan hari raya dibayarkan?", question):
+        info = analyse(asked)
+        result = SearchResult((hit,), True)
+        composed = compose(asked, [hit], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+        out.append(
+            answer_probability(refusal_features(result, composed, info, terms=NORMALIZER.terms))
+        )
+    return out[0], out[1]
+
+
+def test_a_near_miss_question_scores_below_the_question_the_passage_answers() -> None:
+    # Written from the very passage, but asking what it does not say: who pays, not when.
+    answered, missed = near_miss("Berapa besar pajak tunjangan hari raya pensiunan?", THR)
+    assert missed < answered
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Berapa jumlah penerima tunjangan hari raya di Kabupaten Bogor tahun lalu?",
+        "Berapa besar pajak tunjangan hari raya pensiunan?",
+        "Siapa yang menandatangani peraturan tunjangan hari raya?",
+    ],
+)
+def test_a_calibrated_near_miss_is_refused(question: str) -> None:
+    # A middling retrieval (cosine 0.83, a third of the terms): the question the passage
+    # answers is answered, questions written from it that it does not answer are refused.
+    middling = replace(THR, dense_score=0.83, score=0.3, coverage=0.3)
+
+    def decide(asked: str):  # type: ignore[no-untyped-def]
+        info = analyse(asked)
+        composed = compose(asked, [middling], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+        result = SearchResult((middling,), False, True)
+        return judge_answer(result, composed, info, terms=NORMALIZER.terms)
+
+    assert decide("Kapan tunjangan hari raya dibayarkan?").answer
+    decided = decide(question)
+    assert not decided.answer
+    assert decided.reason == "calibrated"
+    assert decided.probability is not None
+    assert decided.probability < DEFAULT_JUDGE.answer_probability
+
+
+def test_a_topic_the_passage_does_not_touch_is_refused_before_the_model() -> None:
+    # No concept of the question the index knows is in the passage (an English question
+    # whose words the Indonesian documents never use): refused whatever the cosine.
+    info = analyse("How do I renew my passport?")
+    composed = compose(
+        "How do I renew my passport?",
+        [THR],
+        terms=NORMALIZER.terms,
+        idf=lambda t: 1.0,
+        info=info,
+        concepts=[],
+    )
+    decided = judge_answer(SearchResult((THR,), True), composed, info, terms=NORMALIZER.terms)
+    assert not decided.answer and decided.reason == "coverage"

@@ -8,6 +8,7 @@ reflection: a table added later that holds people's data is seeded in
 from __future__ import annotations
 
 import json
+import pickle
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from accounts.errors import LastAdmin, UserNotFound
+from conversations.schemas import ThreadView
 from knowledge_base.models import KbCuratedAnswer, KbGap
 from knowledge_base.repository import KnowledgeRepository
 from mou_tracker.reminders.models import OutboxEntry
@@ -89,6 +91,28 @@ def _person_with_everything(services: Services, telegram_id: int, name: str) -> 
                 created_at=now,
                 updated_at=now,
             )
+        )
+    _talked_to_the_bot(services, telegram_id, name)
+
+
+def _talked_to_the_bot(services: Services, telegram_id: int, name: str) -> None:
+    """The bot's working state: a stored message, user and private-chat data, an open dialog,
+    a question forwarded to the trainers, the question rate count and its warning."""
+    talk = services.conversations
+    message = {"from": {"id": telegram_id, "first_name": name}, "text": f"Saya {name}"}
+    assert talk.receive(telegram_id, telegram_id, telegram_id, json.dumps({"message": message}))
+    talk.save_data("user", telegram_id, pickle.dumps({"recent": [f"Bagaimana {name}?"]}))
+    talk.save_data("chat", telegram_id, pickle.dumps({"draft": name}))
+    key = json.dumps([telegram_id, telegram_id], separators=(",", ":"))
+    assert talk.save_dialog("milestone_update", key, '"evidence"', None, None)
+    thread = ThreadView(f"Pertanyaan dari {name}", telegram_id, telegram_id, "id", 5)
+    talk.remember_thread(-1001, telegram_id % 100_000, thread)
+    for _ in range(3):  # allowed, refused with a warning, refused quietly
+        talk.admit(
+            f"question:{telegram_id}",
+            limit=1,
+            window=timedelta(minutes=1),
+            now=services.clock.now(),
         )
 
 
@@ -175,6 +199,13 @@ def test_export_holds_everything_about_the_person_and_nothing_about_others(
     assert audit and {e["actor"] for e in audit} == {f"tg:{PERSON}"}
     assert len(held["agreements"]["milestones_updated"]) == 1
     assert len(held["reminders"]["reminders"]) == 1 and len(held["reminders"]["snoozes"]) == 1
+    talk = held["conversations"]
+    assert {d["scope"] for d in talk["working_data"]} == {"user", "chat"}
+    assert any(d["value"] == {"recent": [f"Bagaimana {NAME}?"]} for d in talk["working_data"])
+    assert [d["name"] for d in talk["dialogs"]] == ["milestone_update"]
+    assert [t["question"] for t in talk["forwarded_questions"]] == [f"Pertanyaan dari {NAME}"]
+    assert talk["messages_received"][0]["payload"]["message"]["text"] == f"Saya {NAME}"
+    assert len(talk["rate_events"]) == 2  # the question counted and the warning
     text = json.dumps(held, default=str)
     assert "Orang Lain" not in text and str(OTHER) not in text
 

@@ -1,8 +1,8 @@
 """curated answers (trainers' replies, versioned) and knowledge gaps with owner and status;
 a trainers' thread keeps the logged question it forwards (the reply becomes its curated answer)
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-25 10:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import core.db
 
-revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0006"
+revision: str = "0008"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,115 @@
+"""The units of a passage: its sentences, list items and table rows, as an answer quotes them.
+
+One definition serves the answer (which unit states the asked fact) and the index (each unit's
+vector, computed when the passage is written): both must cut a passage the same way, or a
+stored unit vector would not find its unit. Units are matched to their vectors by a hash of
+the text they are read as (:func:`unit_key`), so a change in how passages are cut only leaves
+some vectors unused; it never pairs a vector with the wrong sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9À-Ý])")
+LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•]|[a-z][.)])\s+")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A unit of a passage (sentence, list item, table row) and where it stands in the text."""
+
+    start: int
+    end: int
+    text: str
+    is_list: bool = False
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit of a passage and the text it is read as: a table row with its table's header
+    ("Izin reklame | 3 hari kerja" under "Jenis izin | Waktu penyelesaian")."""
+
+    span: Span
+    read: str
+    header: bool = False
+    """The first row of a table: scored, never chosen alone."""
+    place: int = 0
+    """Its position for the scorer: the rows of a table all stand at the table's place."""
+
+
+def is_table_row(text: str) -> bool:
+    return text.count(" | ") >= 1
+
+
+def split_spans(text: str, offset: int = 0) -> list[Span]:
+    """Sentences, with list items and short lines kept as their own units, with offsets."""
+    spans: list[Span] = []
+    position = 0
+    for line in text.splitlines(keepends=True):
+        line_start = position
+        position += len(line)
+        stripped = line.strip()
+        if not stripped:
+            continue
+        lead = line_start + (len(line) - len(line.lstrip()))
+        if LIST_ITEM.match(stripped) or is_table_row(stripped):
+            spans.append(Span(offset + lead, offset + lead + len(stripped), stripped, True))
+            continue
+        cursor = 0
+        body = line[lead - line_start :].rstrip()
+        for piece in _SENTENCE_END.split(body):
+            found = body.find(piece, cursor)
+            cursor = found + len(piece)
+            if piece.strip():
+                start = offset + lead + found
+                spans.append(Span(start, start + len(piece), piece.strip()))
+    return spans
+
+
+def strip_prefix(text: str, title: str, section: str | None) -> str:
+    """A passage without the "title > section" heading the chunker put in front of it."""
+    text = text.strip()
+    first, sep, rest = text.partition("\n")
+    if sep and ((title and first.strip().startswith(title.strip())) or " > " in first):
+        return rest.strip()
+    if title and text.startswith(title):
+        # One-line form "Title > Section: text" or "Title > Section text".
+        head = text[len(title) :]
+        if section and head.lstrip(" >").startswith(section):
+            head = head.lstrip(" >")[len(section) :]
+        return head.lstrip(" >:\n").strip() or text
+    return text
+
+
+def body_offset(text: str, title: str, section: str | None) -> int:
+    """Where the passage proper starts in ``text`` (after the "title > section" line)."""
+    body = strip_prefix(text, title, section)
+    found = text.find(body)
+    return found if found >= 0 else 0
+
+
+def passage_units(text: str, title: str, section: str | None) -> list[Unit]:
+    """The units of a stored passage (``text`` as indexed, with its heading line), in order."""
+    offset = body_offset(text, title, section)
+    out: list[Unit] = []
+    header: Span | None = None
+    header_index = 0
+    for i, span in enumerate(split_spans(text[offset:], offset)):
+        if not is_table_row(span.text):
+            header = None
+            out.append(Unit(span, span.text, place=i))
+            continue
+        if header is None:
+            header, header_index = span, i
+            out.append(Unit(span, span.text, header=True, place=i))
+            continue
+        out.append(Unit(span, f"{header.text} {span.text}", place=header_index))
+    return out
+
+
+def unit_key(read: str) -> bytes:
+    """The content address of a unit's vector: 8 bytes of a hash of its read text."""
+    return hashlib.blake2b(read.encode("utf-8"), digest_size=8).digest()

@@ -1,0 +1,138 @@
+"""Unit vectors: every sentence of a chunk embedded when it is written, stored compactly,
+read back for the passages an answer is composed from, and filled in for older indexes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Engine
+
+from core.db import make_session_factory
+from knowledge_base.embeddings import FakeEmbeddings
+from knowledge_base.index import KnowledgeIndex
+from knowledge_base.models import KbUnitVectors
+from knowledge_base.schemas import ChunkInput, DocumentInput
+from knowledge_base.unit_vectors import decode, encode, similarities
+from knowledge_base.units import passage_units, unit_key
+from tests.knowledge_base.conftest import make_index
+
+GUIDE = DocumentInput("panduan-gampil", "Panduan Gampil", app="Gampil")
+CHUNKS = [
+    ChunkInput(
+        "Panduan Gampil > Izin\n\nPengajuan izin usaha lewat menu Perizinan. "
+        "Verifikasi berkas selesai dalam tiga hari kerja.\n"
+        "Jenis izin | Waktu\nIzin reklame | 3 hari kerja",
+        "Izin",
+        1,
+        0,
+    ),
+    ChunkInput("Panduan Gampil > Akun\n\nDaftar akun dengan NIK dan kata sandi.", "Akun", 2, 1),
+]
+
+
+def _rows(engine: Engine) -> int:
+    with make_session_factory(engine)() as s:
+        return int(s.scalar(select(func.count()).select_from(KbUnitVectors)) or 0)
+
+
+def test_the_stored_form_is_compact_and_close_to_the_vectors() -> None:
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((3, 384)).astype(np.float32)
+    keys = [unit_key(t) for t in ("satu", "dua", "tiga")]
+    blob = encode("model-a", keys, vectors)
+    assert len(blob) < 3 * 400  # int8 + a float16 scale per unit, 8-byte keys
+    decoded = decode(blob, "model-a")
+    assert decoded is not None and list(decoded) == keys
+    for key, vector in zip(keys, vectors, strict=True):
+        cosine = float(decoded[key] @ (vector / np.linalg.norm(vector)))
+        assert cosine > 0.999
+    assert decode(blob, "model-b") is None  # another model's vectors are not used
+
+
+def test_units_of_a_written_chunk_get_vectors_that_answer_a_question(
+    index: KnowledgeIndex, engine: Engine, embeddings: FakeEmbeddings
+) -> None:
+    index.replace_document(GUIDE, CHUNKS)
+    assert _rows(engine) == 2
+    result = index.retrieve("berapa lama verifikasi berkas?", k=2)
+    sims = index.unit_similarities(result.hits, result.query_vector, lazy=False)
+    hit = next(h for h in result.hits if h.section == "Izin")
+    units = passage_units(hit.text, hit.title, hit.section)
+    by_text = {u.span.text: sims[hit.chunk_id][unit_key(u.read)] for u in units}
+    assert set(by_text) == {
+        "Pengajuan izin usaha lewat menu Perizinan.",
+        "Verifikasi berkas selesai dalam tiga hari kerja.",
+        "Jenis izin | Waktu",
+        "Izin reklame | 3 hari kerja",
+    }
+    best = max(by_text, key=by_text.__getitem__)
+    assert best == "Verifikasi berkas selesai dalam tiga hari kerja."
+    # The same cosine as embedding the unit now (int8 storage loses almost nothing).
+    vector = np.asarray(embeddings.embed_documents([best])[0])
+    query = np.asarray(result.query_vector)
+    expected = float(vector @ query / np.linalg.norm(query))
+    assert abs(by_text[best] - expected) < 0.01
+
+
+def test_unchanged_chunks_keep_their_unit_vectors_and_removed_ones_lose_them(
+    index: KnowledgeIndex, engine: Engine, embeddings: FakeEmbeddings
+) -> None:
+    index.replace_document(GUIDE, CHUNKS)
+    before = sum(embeddings.calls)
+    assert index.replace_document(GUIDE, CHUNKS) == 0
+    assert sum(embeddings.calls) == before  # neither chunks nor units embedded again
+    index.replace_document(GUIDE, CHUNKS[1:])
+    assert _rows(engine) == 1
+    index.remove_document(GUIDE.doc_id)
+    assert _rows(engine) == 0
+
+
+def test_an_index_written_without_unit_vectors_gains_them(engine: Engine, tmp_path: Path) -> None:
+    old = make_index(engine, tmp_path / "chroma")
+    old.unit_vectors = False  # as an index written before unit vectors existed
+    old.replace_document(GUIDE, CHUNKS)
+    old.close()
+    assert _rows(engine) == 0
+    index = make_index(engine, tmp_path / "chroma")
+    # Lazily: the passages an answer reads get theirs on first use.
+    result = index.retrieve("daftar akun", k=1)
+    sims = index.unit_similarities(result.hits, result.query_vector)
+    assert sims[result.hits[0].chunk_id]
+    assert _rows(engine) == 1
+    # All at once (``kb reindex``): the rest.
+    assert index.fill_unit_vectors() == 1
+    assert _rows(engine) == 2
+    assert index.fill_unit_vectors() == 0
+    index.close()
+
+
+def test_vectors_of_another_model_are_replaced(engine: Engine, tmp_path: Path) -> None:
+    index = make_index(engine, tmp_path / "chroma")
+    index.replace_document(GUIDE, CHUNKS)
+    with make_session_factory(engine).begin() as s:
+        for row in s.scalars(select(KbUnitVectors)):
+            row.vectors = encode("another-model", [unit_key("x")], np.ones((1, 64)))
+    assert index.fill_unit_vectors() == 2
+    result = index.retrieve("daftar akun", k=1)
+    assert index.unit_similarities(result.hits, result.query_vector, lazy=False)
+    index.close()
+
+
+def test_a_missing_chunk_is_no_error(index: KnowledgeIndex, engine: Engine) -> None:
+    index.replace_document(GUIDE, CHUNKS)
+    result = index.retrieve("daftar akun", k=1)
+    with make_session_factory(engine).begin() as s:
+        s.execute(delete(KbUnitVectors))
+    index.remove_document(GUIDE.doc_id)
+    # The passage went between the search and the answer: nothing to store, nothing raised.
+    assert index.unit_similarities(result.hits, result.query_vector) is not None
+    assert _rows(engine) == 0
+
+
+def test_similarities_by_chunk_and_key() -> None:
+    keys = [unit_key("a"), unit_key("b")]
+    stored = {"c1": decode(encode("m", keys, np.eye(2, 4)), "m") or {}}
+    sims = similarities(stored, np.array([1.0, 0.0, 0.0, 0.0]))
+    assert sims["c1"][keys[0]] > 0.99 and abs(sims["c1"][keys[1]]) < 0.01
