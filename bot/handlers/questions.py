@@ -208,13 +208,11 @@ async def _ask_again(
     region_code: str | None = None,
     documents_only: bool = False,
 ) -> None:
-    query = update.callback_query
-    assert query is not None
     question = _pending(context, token)
     if question is None:
-        await query.answer(t("assistant.expired", user.language), show_alert=True)
+        await answer_button(update, context, t("assistant.expired", user.language), alert=True)
         return
-    await query.answer()
+    await answer_button(update, context)
     state = get_state(context)
     region = None
     if region_code is not None:

@@ -49,7 +49,9 @@ def needs_servers(test: Callable[..., None]) -> Callable[..., None]:
 
 QUESTIONS = (
     "Bagaimana cara mengajukan izin usaha lewat Gampil?",
-    "Berapa lama verifikasi berkas?",
+    # The documents state this one (the table of service times); how long verification takes
+    # they do not say, and the answer now refuses that rather than guess.
+    "Berapa lama penyelesaian izin reklame?",
 )
 
 
