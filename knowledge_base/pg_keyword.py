@@ -133,6 +133,9 @@ class PostgresKeywordStore:
         self._df.clear()
         self._buckets.clear()
         self._counts.clear()
+        if previous >= 0:
+            # A batch of the terms upgrade may have re-derived chunks whose terms are cached.
+            self._terms.clear()
         rows = dict(
             session.execute(
                 select(KbIndexMeta.key, KbIndexMeta.value).where(
