@@ -168,8 +168,16 @@ class ScaleIndex:
             self.chroma_path.mkdir(parents=True, exist_ok=True)
             log = (self.chroma_path.parent / (self.chroma_path.name + ".log")).open("ab")
             self.server = subprocess.Popen(
-                [str(chroma), "run", "--host", url.hostname or "127.0.0.1", "--port",
-                 str(url.port or 8000), "--path", str(self.chroma_path)],
+                [
+                    str(chroma),
+                    "run",
+                    "--host",
+                    url.hostname or "127.0.0.1",
+                    "--port",
+                    str(url.port or 8000),
+                    "--path",
+                    str(self.chroma_path),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -250,7 +258,7 @@ class ScaleIndex:
         else:
             with contextlib.suppress(Exception):  # not there yet
                 self.client.delete_collection(self.collection)
-        collection, client = self._loading_collection()
+        _, client = self._loading_collection()
         self._loaded(client)
         if self.chroma_path is None:
             self.store = self._vector_store(self.client, self.collection, self.embeddings)
@@ -653,7 +661,8 @@ def _run(
         print(
             f"{row['chunks']:>9,} chunks  p50 {a['p50_ms']:6.1f}  p95 {a['p95_ms']:6.1f}  "
             f"p99 {a['p99_ms']:6.1f} ms; with the question's vector known p50/p95/p99 "
-            f"{a['search_p50_ms']}/{a['search_p95_ms']}/{a['search_p99_ms']} ms  (embedding {a['embed_p50_ms']} ms, keyword p50/p95 "
+            f"{a['search_p50_ms']}/{a['search_p95_ms']}/{a['search_p99_ms']} ms  (embedding "
+            f"{a['embed_p50_ms']} ms, keyword p50/p95 "
             f"{a['keyword_p50_ms']}/{a['keyword_p95_ms']} ms, Chroma p50/p95 "
             f"{a['chroma_p50_ms']}/{a['chroma_p95_ms']} ms)  one app: p50 {f['p50_ms']} "
             f"p95 {f['p95_ms']} ms, vector known {f['search_p50_ms']}/{f['search_p95_ms']}"

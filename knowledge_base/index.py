@@ -53,22 +53,11 @@ from knowledge_base.models import (
     KbChunk,
     KbDocument,
     KbIndexMeta,
-    KbQuestion,
     KbUnitVectors,
 )
 from knowledge_base.query import Query, QueryRewriter
 from knowledge_base.question import TYPE_WORDS, question_type
 from knowledge_base.rerank import Reranker, rerank
-from knowledge_base.terms_upgrade import (
-    DEFAULT_BATCH as DEFAULT_TERMS_BATCH,
-)
-from knowledge_base.terms_upgrade import (
-    TERMS_META,
-    TermsStatus,
-    TermsUpgrade,
-    terms_status,
-    upgrade_terms,
-)
 from knowledge_base.schemas import (
     Anchor,
     ChunkInput,
@@ -79,6 +68,16 @@ from knowledge_base.schemas import (
     SearchHit,
     SearchMode,
     SearchResult,
+)
+from knowledge_base.terms_upgrade import (
+    DEFAULT_BATCH as DEFAULT_TERMS_BATCH,
+)
+from knowledge_base.terms_upgrade import (
+    TERMS_META,
+    TermsStatus,
+    TermsUpgrade,
+    terms_status,
+    upgrade_terms,
 )
 from knowledge_base.unit_vectors import UnitVectors, decode, encode, similarities
 from knowledge_base.units import passage_units, unit_key

@@ -164,9 +164,7 @@ def upgrade_terms(
             progress(min(visited, total), total)
     with session_factory() as s:
         complete = _meta(s, TERMS_META) == TERMS_VERSION
-    return TermsUpgrade(
-        from_version, batches, visited, changed_chunks, changed_questions, complete
-    )
+    return TermsUpgrade(from_version, batches, visited, changed_chunks, changed_questions, complete)
 
 
 def _one_batch(
