@@ -329,7 +329,9 @@ class PostgresKeywordStore:
         divisor = "(1 + :k1 * (1 - :b + :b * length(c.tsv) / :avg_distinct))"
         sql = (
             head + "cand AS (SELECT c.chunk_id, (" + " + ".join(score_parts) + ") * (:k1 + 1)"
-            " / " + divisor + " AS proxy"
+            " / "
+            + divisor
+            + " AS proxy"
             + scan
             + where
             + " ORDER BY proxy DESC, c.chunk_id LIMIT :pool)"

@@ -67,9 +67,7 @@ def test_reindex_terms_rewrites_stale_terms_and_says_so(
     assert report["batches"] == 0 and report["complete"] is True
 
 
-def test_db_upgrade_runs_the_terms_step(
-    data_dir: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_db_upgrade_runs_the_terms_step(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = _old_index(data_dir)
     assert main(["db", "upgrade"]) == 0
     assert "diturunkan ulang" in capsys.readouterr().out
