@@ -555,10 +555,8 @@ class KnowledgeIndex:
                     self._check_recorded_model(s)
                 self.keywords.follow(s, self._revision, revision)
                 self._matrices.clear()
-                if self._revision >= 0 and (
-                    not self._terms_current or self._meta(s, TERMS_META) != TERMS_VERSION
-                ):
-                    self._note_terms(terms_status(self._sf))
+                if not self._terms_current and self._meta(s, TERMS_META) == TERMS_VERSION:
+                    self._terms_current = True  # an upgrade (another process's) finished
                 self._revision = revision
 
     def _check_recorded_model(self, s: Session) -> None:
