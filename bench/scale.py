@@ -11,7 +11,15 @@ vectors: embedding a million passages would take days on two cores), passage *te
 Indonesian sentences (TyDi QA, ``bench/data``) recombined four at a time, so the keyword side
 sees a realistic vocabulary and posting lengths. Rows are loaded with ``COPY`` (the GIN index
 is rebuilt after each step), the same rows the product writes, with the term statistics
-recounted from them.
+recounted from them. Each question is timed twice: end to end, and with its embedding already
+known (what the corpus costs; the embedding does not depend on it). ``os.getloadavg()`` is
+recorded before and after each measurement: on a shared machine the figures move with it.
+
+``--chroma-path DIR`` (recommended for large sizes): this process runs the Chroma server
+(``chroma run --path DIR`` on ``--chroma-url``'s port), stops it while loading and writes the
+vectors through an in-process client on the same directory, saving the HNSW graph every
+``LOAD_SYNC_THRESHOLD`` vectors instead of Chroma's 1,000 (docs/benchmarks.md: the saves made
+a large load quadratic, and HTTP adds JSON encoding of every vector).
 
 ``--memory`` also starts two worker processes at the 100,000-chunk step, one with the keyword
 side in PostgreSQL and one with BM25 in process, and reports what each holds (resident memory
