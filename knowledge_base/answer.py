@@ -467,11 +467,15 @@ def compose(
     chosen = [top]
     steps = info.qtype in ("bagaimana", "syarat") or info.wants_list
     with_lists = sorted({u.hit_rank for u in units if u.is_list and u.coverage > 0})
-    if info.qtype != "bagaimana":
-        # Conditions and "apa saja" lists: a list of a passage ranked below the best unit's is
-        # not the answer ("server requirements" are a sentence, not the handover steps).
-        with_lists = [rank for rank in with_lists if rank <= top.hit_rank]
-    if steps and with_lists:
+    # A list of a passage ranked below the best unit's is not the answer, for conditions and
+    # "apa saja" lists ("server requirements" are a sentence, not the handover steps) as for
+    # how-to questions (a consequence asked "..., bagaimana?" stands in one sentence).
+    with_lists = [rank for rank in with_lists if rank <= top.hit_rank]
+    if steps and info.qtype != "bagaimana" and enumerates(top.text):
+        # The best unit is itself an enumeration ("... berasaskan: a. ...; b. ..."): it is the
+        # list asked for, whatever list a better-ranked passage holds.
+        chosen = _with_list(top, units, by_key, budget=max_chars)
+    elif steps and with_lists:
         # A how-to question gets the step list of the best-ranked passage that has one. The
         # passage ranking, not one sentence's word overlap, decides: "mendaftar akun" must
         # get the registration steps even when a step of the next procedure shares more
@@ -483,7 +487,7 @@ def compose(
         if lead is not None and lead not in chosen and not lead.text.endswith(":"):
             chosen.insert(0, lead)
         top = chosen[0]
-    elif steps or top.text.endswith(":"):
+    elif steps or opens_list(top.text):
         chosen = _with_list(top, units, by_key, budget=max_chars)
     else:
         following = by_key.get((top.hit_rank, top.index + 1))
@@ -536,6 +540,31 @@ def compose(
     return _render(chosen, usable, lang, evidence, info, coverage_of, terms)
 
 
+_INLINE_ITEM = re.compile(r"(?:^|[\s;:])(?:[a-z]|\d{1,2})[.)]\s+\S")
+
+
+def enumerates(text: str) -> bool:
+    """Whether a unit is or introduces an enumeration: a list item, a lead ending in a colon,
+    or a sentence holding its items inline ("meliputi: a. ...; b. ...", as regulations read
+    once their line breaks are lost)."""
+    stripped = text.strip()
+    return (
+        bool(_LIST_ITEM.match(stripped))
+        or stripped.endswith(":")
+        or len(_INLINE_ITEM.findall(stripped)) >= 2
+    )
+
+
+_DANGLING_ITEM = re.compile(r"(?:^|[\s:;])(?:[a-z]|\d{1,2})[.)]$")
+
+
+def opens_list(text: str) -> bool:
+    """Whether a unit ends where its list begins or goes on: a lead ending in a colon, or an
+    item marker left dangling where a line break cut the sentence ("... memuat: a. ...; c.")."""
+    stripped = text.rstrip()
+    return stripped.endswith(":") or bool(_DANGLING_ITEM.search(stripped))
+
+
 def _with_list(
     top: _Unit, units: list[_Unit], by_key: dict[tuple[int, int], _Unit], *, budget: int
 ) -> list[_Unit]:
@@ -551,10 +580,20 @@ def _with_list(
         first = top.index
         start = top.index + 1
         if not ((rank, start) in by_key and by_key[(rank, start)].is_list):
+            # An enumeration a line break cut ("... memuat: a. ...; c." then "Jangka Waktu
+            # ...; d.") goes on in the next units: they are kept while the list goes on.
+            out = [top]
+            spent = len(top.text)
             following = by_key.get((rank, start))
-            if top.text.endswith(":") and following is not None:
-                return [top, following]
-            return [top]
+            while (
+                following is not None
+                and opens_list(out[-1].text)
+                and spent + len(following.text) <= budget
+            ):
+                out.append(following)
+                spent += len(following.text)
+                following = by_key.get((rank, following.index + 1))
+            return out
     out: list[_Unit] = []
     spent = 0
     index = first
@@ -586,7 +625,14 @@ def _clip(text: str, found: Callable[[str], float]) -> tuple[int, int]:
             score = found(text[bounds[i] : bounds[j]]) - 0.0001 * (bounds[j] - bounds[i])
             if score > best[0]:
                 best = (score, bounds[i], bounds[j])
-    return best[1], best[2]
+    _, start, end = best
+    if text[start:end].rstrip(" ,;").endswith(":"):
+        # The clauses holding the question's terms only introduce an enumeration ("... berdasarkan
+        # asas:"): the answer is what follows, so the items are kept as far as the budget goes.
+        for bound in bounds:
+            if end < bound <= start + MAX_CHARS:
+                end = bound
+    return start, end
 
 
 def _render(
