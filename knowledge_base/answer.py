@@ -176,11 +176,15 @@ FEATURES = (
     "cosine_best",
     "cosine_missing",
     "heading",
+    "enumeration",
+    "explains",
+    "previous",
+    "next",
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.644, 2.410, 0.824, 1.750, 0.857, 0.546, -1.001, -0.393, 1.832, 0.000, 0.000, 1.467, 2.319,
-    -0.401, 0.050, 0.797, -0.685, 1.310, -0.483, -0.417, 0.242, -1.264, 0.557, 2.474, 0.239,
-    0.000, 0.743,
+    0.482, 2.155, 0.918, 1.866, 0.696, 0.437, -1.091, -0.487, 2.428, 0.000, 0.000, 1.539, 2.204,
+    -0.442, 0.072, 0.878, -0.678, 1.684, -0.457, -0.352, -0.142, -1.315, -0.098, 2.501, 0.201,
+    0.000, 0.543, 1.726, 2.909, 0.121, 0.009,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
@@ -278,7 +282,24 @@ def unit_features(
         is_best,
         missing,
         in_heading / total,
+        1.0 if enumerates(span.text) and (info.wants_list or info.qtype == "syarat") else 0.0,
+        explains(span.text, asked, terms),
     ]
+
+
+_EXPLAINED = re.compile(
+    r"\b(?:yang\s+dimaksud\s+dengan|the\s+term)\s*[\"“”'‘’]([^\"“”'‘’]{2,120})[\"“”'‘’]", re.I
+)
+
+
+def explains(text: str, asked: set[str], terms: Callable[[str], list[str]]) -> float:
+    """The share of the words of the term a unit explains ('Yang dimaksud dengan "kondisi
+    darurat" adalah ...', as a regulation's elucidation reads) that the question uses."""
+    found = _EXPLAINED.search(text)
+    if found is None:
+        return 0.0
+    explained = set(terms(found.group(1)))
+    return len(explained & asked) / len(explained) if explained else 0.0
 
 
 def weigh(
@@ -372,7 +393,25 @@ def candidate_units(
             heading=heading,
         )
         out.append(Candidate(rank, i, unit.span, features, cosine, unit.header))
-    return out
+    return _with_neighbours(out)
+
+
+def _with_neighbours(candidates: list[Candidate]) -> list[Candidate]:
+    """Each unit's features followed by the share of the question's concepts its previous and
+    next unit hold: the asked figure often stands beside the sentence that names the subject
+    ("(3) ... premi untuk suap ..." then "(4) Besaran premi ... paling banyak Rp10.000.000")."""
+    direct = {(c.rank, c.index): c.features[0] for c in candidates}
+    return [
+        replace(
+            c,
+            features=[
+                *c.features,
+                direct.get((c.rank, c.index - 1), 0.0),
+                direct.get((c.rank, c.index + 1), 0.0),
+            ],
+        )
+        for c in candidates
+    ]
 
 
 ANSWER_CHARS = 360
@@ -399,6 +438,7 @@ def compose(
     concepts: Concepts | None = None,
     info: QuestionInfo | None = None,
     similarity: Similarities | None = None,
+    weights: Sequence[float] = (),
 ) -> ComposedAnswer:
     """Compose an answer from ``hits`` (already judged relevant), best passages first.
 
@@ -417,6 +457,8 @@ def compose(
             terms when ``None``.
         info: the question's type and specifics; analysed from ``question`` when ``None``.
         max_sentences, max_chars: bounds of a multi-unit answer (lists are cut at twice).
+        weights: the unit scorer's weights (:data:`UNIT_WEIGHTS` when empty; the fitting
+            script passes each fold's own).
     """
     lang = language or detect_language(question)
     info = info or analyse(question)
@@ -441,7 +483,7 @@ def compose(
         usable, info, weighted, terms, [t for own, _ in concepts for t in own], similarity
     ):
         f = candidate.features
-        score = sum(w * x for w, x in zip(UNIT_WEIGHTS, f, strict=True))
+        score = sum(w * x for w, x in zip(weights or UNIT_WEIGHTS, f, strict=True))
         units.append(
             _Unit(
                 candidate.rank,
