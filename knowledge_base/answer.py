@@ -509,10 +509,10 @@ def compose(
     chosen = [top]
     steps = info.qtype in ("bagaimana", "syarat") or info.wants_list
     with_lists = sorted({u.hit_rank for u in units if u.is_list and u.coverage > 0})
-    # A list of a passage ranked below the best unit's is not the answer, for conditions and
-    # "apa saja" lists ("server requirements" are a sentence, not the handover steps) as for
-    # how-to questions (a consequence asked "..., bagaimana?" stands in one sentence).
-    with_lists = [rank for rank in with_lists if rank <= top.hit_rank]
+    if info.qtype != "bagaimana":
+        # Conditions and "apa saja" lists: a list of a passage ranked below the best unit's is
+        # not the answer ("server requirements" are a sentence, not the handover steps).
+        with_lists = [rank for rank in with_lists if rank <= top.hit_rank]
     if steps and info.qtype != "bagaimana" and enumerates(top.text):
         # The best unit is itself an enumeration ("... berasaskan: a. ...; b. ..."): it is the
         # list asked for, whatever list a better-ranked passage holds.
