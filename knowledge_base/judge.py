@@ -69,8 +69,8 @@ REFUSAL_FEATURES = (
     "unit_margin",
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
-    0.632, -0.190, 0.395, 0.703, -0.047, 0.305, -0.123, -0.305, -0.338, -0.251, 0.134, -0.446,
-    -0.119, 0.120, -0.300, -0.234, -0.180, 0.154, -0.196, -0.303,
+    0.574, -0.196, 0.508, 0.619, 0.053, 0.266, -0.189, -0.266, -0.343, -0.277, 0.086, -0.457,
+    -0.120, 0.130, -0.267, -0.246, -0.209, 0.121, -0.005, -0.290,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on
