@@ -597,7 +597,7 @@ def enumerates(text: str) -> bool:
     )
 
 
-_DANGLING_ITEM = re.compile(r"(?:^|[\s:;])(?:[a-z]|\d{1,2})[.)]$")
+_DANGLING_ITEM = re.compile(r"(?:[:;]\s*\d{1,2}|(?:^|\s)[a-z])[.)]$")
 
 
 def opens_list(text: str) -> bool:
