@@ -31,9 +31,7 @@ def hit(cid: str, text: str, score: float, *, title: str = "PP 1/2020") -> Searc
     return SearchHit(cid, f"doc-{cid}", title, text, "Pasal 2", 1, 0, score, language="id")
 
 
-def features_of(
-    normalizer: TextNormalizer, question: str, text: str
-) -> dict[str, float]:
+def features_of(normalizer: TextNormalizer, question: str, text: str) -> dict[str, float]:
     info = analyse(question)
     concepts = [((t,), ((t,),)) for t in dict.fromkeys(normalizer.terms(question))]
     kept, weighted = prepared_concepts(concepts, info, normalizer.terms, lambda t: 1.0)
@@ -142,7 +140,7 @@ def test_a_clipped_enumeration_keeps_its_items(normalizer: TextNormalizer) -> No
     )
     assert "a. kepentingan umum" in answer.text
     assert "b. kepastian hukum" in answer.text
-    assert not answer.text.startswith("(2) Pelayanan publik diselenggarakan berdasarkan pada asas:…")
+    assert "asas:…" not in answer.text
 
 
 def test_a_list_cut_by_line_breaks_goes_on_into_the_next_units(
