@@ -178,13 +178,15 @@ FEATURES = (
     "heading",
     "enumeration",
     "explains",
+    "asks",
+    "capitals",
     "previous",
     "next",
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.482, 2.155, 0.918, 1.866, 0.696, 0.437, -1.091, -0.487, 2.428, 0.000, 0.000, 1.539, 2.204,
-    -0.442, 0.072, 0.878, -0.678, 1.684, -0.457, -0.352, -0.142, -1.315, -0.098, 2.501, 0.201,
-    0.000, 0.543, 1.726, 2.909, 0.121, 0.009,
+    0.519, 1.936, 0.808, 1.860, 0.698, 0.395, -1.037, -0.474, 2.393, 0.000, 0.000, 1.588,
+    2.176, -0.401, 0.044, 0.872, -0.682, 1.613, -0.470, -0.309, -0.587, -1.374, -0.130, 2.499,
+    0.239, 0.000, 0.641, 1.715, 2.888, -1.680, -2.084, 0.129, -0.026,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
@@ -284,6 +286,8 @@ def unit_features(
         in_heading / total,
         1.0 if enumerates(span.text) and (info.wants_list or info.qtype == "syarat") else 0.0,
         explains(span.text, asked, terms),
+        1.0 if span.text.rstrip().endswith("?") else 0.0,
+        capitals(span.text),
     ]
 
 
@@ -300,6 +304,13 @@ def explains(text: str, asked: set[str], terms: Callable[[str], list[str]]) -> f
         return 0.0
     explained = set(terms(found.group(1)))
     return len(explained & asked) / len(explained) if explained else 0.0
+
+
+def capitals(text: str) -> float:
+    """The share of a unit's letters in capitals: a regulation's title and preamble ("PERATURAN
+    PEMERINTAH ... TENTANG ...") restate the question's words without answering it."""
+    letters = [c for c in text if c.isalpha()]
+    return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
 
 
 def weigh(

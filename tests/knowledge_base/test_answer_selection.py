@@ -9,6 +9,7 @@ from knowledge_base.answer import (
     FEATURES,
     UNIT_WEIGHTS,
     candidate_units,
+    capitals,
     compose,
     enumerates,
     explains,
@@ -223,3 +224,20 @@ def test_compose_scores_with_the_weights_it_is_given(normalizer: TextNormalizer)
     )
     assert chosen.text.startswith("Izin usaha diajukan pemohon dalam 2 rangkap.")
     assert "3 hari kerja" not in chosen.text
+
+
+def test_a_question_in_the_text_and_a_capitalised_title_are_marked(
+    normalizer: TextNormalizer,
+) -> None:
+    question = "Bagaimana memulai membangun SID di desa?"
+    asks = FEATURES.index("asks")
+    assert (
+        features_of(normalizer, question, "Bagaimana memulai membangun SID di desa kita?")["asks"]
+        == 1.0
+    )
+    assert features_of(normalizer, question, "Pasang SID di komputer kantor desa.")["asks"] == 0
+    assert asks < len(UNIT_WEIGHTS) and UNIT_WEIGHTS[asks] < 0
+    assert capitals("PERATURAN PEMERINTAH NOMOR 38 TAHUN 2017 TENTANG INOVASI DAERAH") == 1.0
+    assert capitals("Ditetapkan di Jakarta pada tanggal 14 September 2017.") < 0.1
+    assert capitals("2017") == 0.0
+    assert UNIT_WEIGHTS[FEATURES.index("capitals")] < 0
