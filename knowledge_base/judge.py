@@ -69,8 +69,8 @@ REFUSAL_FEATURES = (
     "unit_margin",
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
-    0.574, -0.196, 0.508, 0.619, 0.053, 0.266, -0.189, -0.266, -0.343, -0.277, 0.086, -0.457,
-    -0.120, 0.130, -0.267, -0.246, -0.209, 0.121, -0.005, -0.290,
+    0.540, -0.195, 0.495, 0.627, 0.134, 0.246, -0.215, -0.246, -0.319, -0.293, 0.081, -0.471,
+    -0.116, 0.161, -0.264, -0.235, -0.206, 0.124, -0.015, -0.280,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on
