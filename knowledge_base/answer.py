@@ -16,7 +16,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from knowledge_base.language import detect_language
-from knowledge_base.question import TYPE_WORDS, QuestionInfo, analyse, evidence_of, states
+from knowledge_base.question import (
+    TYPE_WORDS,
+    QuestionInfo,
+    analyse,
+    bounds_of,
+    evidence_of,
+    states,
+)
 from knowledge_base.schemas import Citation, SearchHit
 from knowledge_base.units import LIST_ITEM as _LIST_ITEM
 from knowledge_base.units import (
@@ -180,13 +187,14 @@ FEATURES = (
     "explains",
     "asks",
     "capitals",
+    "bound",
     "previous",
     "next",
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.519, 1.936, 0.808, 1.860, 0.698, 0.395, -1.037, -0.474, 2.393, 0.000, 0.000, 1.588,
-    2.176, -0.401, 0.044, 0.872, -0.682, 1.613, -0.470, -0.309, -0.587, -1.374, -0.130, 2.499,
-    0.239, 0.000, 0.641, 1.715, 2.888, -1.680, -2.084, 0.129, -0.026,
+    0.510, 1.797, 0.780, 1.856, 0.648, 0.399, -1.007, -0.444, 2.369, 0.000, 0.000, 1.508,
+    2.136, -0.350, 0.094, 0.710, -0.631, 1.623, -0.464, -0.216, -0.533, -1.277, 0.117, 2.263,
+    0.334, 0.000, 0.712, 1.626, 2.874, -1.695, -2.078, 3.135, 0.149, -0.016,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
@@ -288,6 +296,7 @@ def unit_features(
         explains(span.text, asked, terms),
         1.0 if span.text.rstrip().endswith("?") else 0.0,
         capitals(span.text),
+        1.0 if set(info.bounds) & bounds_of(span.text) else 0.0,
     ]
 
 

@@ -69,8 +69,8 @@ REFUSAL_FEATURES = (
     "unit_margin",
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
-    0.540, -0.195, 0.495, 0.627, 0.134, 0.246, -0.215, -0.246, -0.319, -0.293, 0.081, -0.471,
-    -0.116, 0.161, -0.264, -0.235, -0.206, 0.124, -0.015, -0.280,
+    0.414, -0.190, 0.331, 0.667, 0.100, 0.266, -0.258, -0.266, -0.317, -0.310, 0.132, -0.462,
+    -0.181, 0.131, -0.294, -0.213, -0.198, 0.128, 0.285, -0.200,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on

@@ -241,3 +241,26 @@ def test_a_question_in_the_text_and_a_capitalised_title_are_marked(
     assert capitals("Ditetapkan di Jakarta pada tanggal 14 September 2017.") < 0.1
     assert capitals("2017") == 0.0
     assert UNIT_WEIGHTS[FEATURES.index("capitals")] < 0
+
+
+def test_the_asked_bound_is_matched_in_the_units_words(normalizer: TextNormalizer) -> None:
+    assert analyse("premi buat pelapor suap maksimal berapa rupiah?").bounds == ("max",)
+    assert analyse("Luas wilayah paling sedikit berapa?").bounds == ("min",)
+    assert analyse("Berapa lama verifikasi berkas?").bounds == ()
+    question = "Premi untuk pelapor maksimal berapa?"
+    most = "Besaran premi paling banyak Rp10.000.000,00 (sepuluh juta rupiah)."
+    least = "Besaran premi paling sedikit Rp1.000.000,00 (satu juta rupiah)."
+    assert features_of(normalizer, question, most)["bound"] == 1.0
+    assert features_of(normalizer, question, least)["bound"] == 0.0
+    assert features_of(normalizer, "Berapa premi untuk pelapor?", most)["bound"] == 0.0
+    assert UNIT_WEIGHTS[FEATURES.index("bound")] > 0
+    passage = hit(
+        "premi",
+        "PP 1/2020 > Pasal 2\n(1) Premi untuk pelapor paling sedikit Rp1.000.000,00 dan diberikan "
+        "setelah putusan berkekuatan hukum tetap, sebagaimana dinilai oleh penegak hukum.\n"
+        "(2) Premi untuk pelapor paling banyak Rp10.000.000,00 dan dibayar dari anggaran "
+        "kejaksaan, sebagaimana diatur dalam peraturan menteri yang membidangi keuangan.",
+        1.0,
+    )
+    answer = compose(question, [passage], terms=normalizer.terms, idf=lambda t: 1.0)
+    assert answer.text.startswith("(2) Premi untuk pelapor paling banyak")
