@@ -644,18 +644,18 @@ def _with_list(
         if not ((rank, start) in by_key and by_key[(rank, start)].is_list):
             # An enumeration a line break cut ("... memuat: a. ...; c." then "Jangka Waktu
             # ...; d.") goes on in the next units: they are kept while the list goes on.
-            out = [top]
-            spent = len(top.text)
+            continued = [top]
+            used = len(top.text)
             following = by_key.get((rank, start))
             while (
                 following is not None
-                and opens_list(out[-1].text)
-                and spent + len(following.text) <= budget
+                and opens_list(continued[-1].text)
+                and used + len(following.text) <= budget
             ):
-                out.append(following)
-                spent += len(following.text)
+                continued.append(following)
+                used += len(following.text)
                 following = by_key.get((rank, following.index + 1))
-            return out
+            return continued
     out: list[_Unit] = []
     spent = 0
     index = first
