@@ -110,6 +110,9 @@ class QuestionInfo:
     """Numbers of the regulations the question names ("PP 50/2008" -> "50")."""
     asks_definition: bool = False
     """"Apa yang dimaksud dengan X", "what is X": the answer is X's definition."""
+    bounds: tuple[str, ...] = ()
+    """The bound asked ("max" for maksimal / paling banyak / at most, "min" for minimal /
+    paling sedikit / at least): a regulation states both in neighbouring sentences."""
 
 
 TYPE_WORDS: dict[str, str] = {
@@ -151,7 +154,29 @@ def analyse(text: str) -> QuestionInfo:
         names=names,
         asks_definition=bool(_DEFINITION.search(lowered)),
         references=tuple(dict.fromkeys(_REFERENCE.findall(text))),
+        bounds=tuple(sorted(bounds_of(text))),
     )
+
+
+_BOUNDS = {
+    "max": re.compile(
+        r"\b(maksimal|maksimum|maks|paling\s+banyak|paling\s+lama|paling\s+lambat|"
+        r"selambat-lambatnya|sebanyak-banyaknya|setinggi-tingginya|paling\s+tinggi|"
+        r"at\s+most|maximum|no\s+later\s+than|up\s+to)\b",
+        re.I,
+    ),
+    "min": re.compile(
+        r"\b(minimal|minimum|paling\s+sedikit|sekurang-kurangnya|paling\s+tidak|"
+        r"paling\s+rendah|at\s+least)\b",
+        re.I,
+    ),
+}
+
+
+def bounds_of(text: str) -> frozenset[str]:
+    """The bounds a text names: "max" (maksimal, paling banyak, paling lama, at most...) and
+    "min" (minimal, paling sedikit, sekurang-kurangnya, at least...)."""
+    return frozenset(name for name, pattern in _BOUNDS.items() if pattern.search(text))
 
 
 # --- what an answer of each type states -----------------------------------------------------
