@@ -13,7 +13,7 @@ from rich.table import Table
 from cli.context import AppContext, get_ctx, print_json
 from ingestion.errors import FileNotFound, FileTooLarge, UnreadableFile
 from services.evidence import AgreementFileView
-from services.intake import IntakeDraft, IntakeResult
+from services.intake import DRAFT_FIELDS, IntakeDraft, IntakeResult
 
 JSON_HELP = "Keluaran JSON yang dapat dibaca mesin."
 ACTOR_HELP = "Siapa yang melakukan perubahan (tercatat di log audit)."
@@ -81,16 +81,7 @@ def print_draft(app_ctx: AppContext, draft: IntakeDraft) -> None:
     table = Table(title=app_ctx.t("intake.draft.title", file=draft.filename))
     for key in ("field", "value", "where", "confidence"):
         table.add_column(app_ctx.t(f"intake.col.{key}"))
-    for name in (
-        "kind",
-        "numbers",
-        "title",
-        "signed_on",
-        "ends_on",
-        "region_codes",
-        "apps",
-        "parent_numbers",
-    ):
+    for name in DRAFT_FIELDS:
         places = draft.found.get(name, ())
         where = ", ".join(
             app_ctx.t("intake.where", page=p.page or "-", line=p.line) for p in places if p.line
