@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 
 from core.config import Settings
 from core.errors import AppError, storage_error
+from core.files import private_dir
 from core.text import display_name
 from ingestion import detect
 from ingestion.errors import (
@@ -569,7 +570,7 @@ class IngestService:
             os.utime(target)
             return relative.as_posix(), False
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(target.parent)
             # Write then rename: a crash never leaves a truncated original under its final name.
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         except OSError as exc:
