@@ -27,10 +27,12 @@ from bot.views.documents import ingest_report
 from core.config import Settings
 from core.errors import AppError
 from core.i18n import LANGUAGES, normalize_language
+from core.text import echo
 from services import Services, charts
 from services.access import AccessService, AuthSubject, Operator, Permission, UserView
 from services.knowledge import Turn
 from services.messages import error_message
+from services.tracker import parse_agreement_id
 from services.wording import status_name
 
 ACTOR = "cli:chat"
@@ -197,7 +199,7 @@ class TerminalChat:
 
     def quote(self, args: list[str]) -> str:
         self.allow(Permission.ASK)
-        if self.last_question_id is None or not args or not args[0].isdigit():
+        if self.last_question_id is None or not args or not args[0].isdecimal():
             return self.text("chat.no_last_answer")
         passage = self.services.knowledge.citation_passage(self.last_question_id, int(args[0]))
         return f"[{args[0]}] {passage}"
@@ -224,7 +226,7 @@ class TerminalChat:
         documents = {d.doc_id: d for d in self.services.knowledge.list_documents()}
         doc = documents.get(args[0])
         if doc is None:
-            return self.text("remove.unknown", doc_id=args[0])
+            return self.text("remove.unknown", doc_id=echo(args[0]))
         if not self.confirm(self.text("remove.confirm", title=doc.title, doc_id=doc.doc_id)):
             return self.text("cancelled")
         self.services.knowledge.remove_document(doc.doc_id)
@@ -238,8 +240,9 @@ class TerminalChat:
 
     def agreements(self, args: list[str]) -> str:
         tracker = self.services.tracker
-        if args and args[0].isdigit():
-            detail = tracker.get_agreement(self.subject, int(args[0]), at=self.today())
+        if args:
+            agreement_id = parse_agreement_id(args[0])
+            detail = tracker.get_agreement(self.subject, agreement_id, at=self.today())
             lines = [to_plain(agreement_text(detail, self.lang)), ""]
             lines.append(self.text("chat.milestone_ids"))
             lines.extend(f"  #{m.id} {m.title} [{status_name(m.status, self.lang)}]"
@@ -255,7 +258,7 @@ class TerminalChat:
         return "\n".join(lines)
 
     def milestone(self, args: list[str]) -> str:
-        if len(args) < 2 or not args[0].isdigit() or args[1].lower() not in STATUS_WORDS:
+        if len(args) < 2 or not args[0].isdecimal() or args[1].lower() not in STATUS_WORDS:
             return self.text("chat.milestone_usage")
         status = STATUS_WORDS[args[1].lower()]
         text = " ".join(args[2:]).strip() or None
@@ -277,8 +280,10 @@ class TerminalChat:
         tracker = self.services.tracker
         out_dir = self.settings.data_dir / "reports"
         out_dir.mkdir(parents=True, exist_ok=True)
-        if args and args[0].isdigit():
-            detail = tracker.get_agreement(self.subject, int(args[0]), at=self.today())
+        if args:
+            detail = tracker.get_agreement(
+                self.subject, parse_agreement_id(args[0]), at=self.today()
+            )
             text = charts.timeline_text(detail, at=self.today(), language=self.lang)
             if not charts.has_timeline(detail):
                 return text

@@ -8,6 +8,7 @@ from rich.table import Table
 from cli.context import AppContext, get_ctx, print_json
 from cli.errors import exit_status_for
 from core.errors import AppError
+from core.text import echo
 from services.messages import error_message
 from services.tracker import Region
 
@@ -65,7 +66,7 @@ def find(
         app_ctx.console.print(
             app_ctx.t(
                 "regions.resolved",
-                query=name,
+                query=echo(name),
                 name=match.name,
                 code=match.code,
                 province=match.province_name,
@@ -79,7 +80,7 @@ def find(
         app_ctx.err_console.print(error_message(error, app_ctx.lang), markup=False, soft_wrap=True)
         if candidates:
             app_ctx.console.print(
-                _table(app_ctx, app_ctx.t("regions.title", query=name), candidates[:limit])
+                _table(app_ctx, app_ctx.t("regions.title", query=echo(name)), candidates[:limit])
             )
     if error is not None:
         raise typer.Exit(int(exit_status_for(error)))

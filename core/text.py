@@ -61,6 +61,20 @@ def clean_optional_block(value: str | None) -> str | None:
     return clean_block(value) or None
 
 
+#: How much of a user's input a message repeats back ("Daerah "…" tidak ditemukan").
+ECHO_LIMIT: Final = 80
+
+
+def echo(value: str, limit: int = ECHO_LIMIT) -> str:
+    """A user's input as a message repeats it: one line, at most ``limit`` characters.
+
+    A message that quotes what was typed stays readable (and within Telegram's 4,096
+    characters) however long the input was; a cut value ends in "…".
+    """
+    line = clean_line(value)
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
 def has_controls(value: str) -> bool:
     """Whether :func:`clean_block` would remove something other than line ends."""
     return bool(_CONTROLS.search(value) or _SURROGATES.search(value))

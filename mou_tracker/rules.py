@@ -16,10 +16,12 @@ The portfolio report computes :class:`MilestoneTally` in SQL with exactly the se
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from core.errors import InvalidChoice
+from mou_tracker.errors import InvalidAgreementId
 from mou_tracker.schemas import AgreementFacts, MilestoneFacts, MilestoneTally, Thresholds
 
 HEALTHS = ("draft", "on_track", "at_risk", "overdue", "stalled", "completed", "expired")
@@ -152,3 +154,20 @@ def follow_through_rate(due: int, done: int) -> float | None:
     if due <= 0:
         return None
     return round(done / due, 4)
+
+
+# An id as people type it: ASCII digits, an optional "#", at most 18 digits (below 2**63, so
+# every database can look it up).
+_AGREEMENT_ID = re.compile(r"#?0*([1-9][0-9]{0,17})")
+
+
+def parse_agreement_id(text: str) -> int:
+    """An agreement's number as typed after ``/mou`` ("12", "#12").
+
+    Raises:
+        InvalidAgreementId: anything else (``-1``, ``0``, ``1e5``, ``²``, markup, a word).
+    """
+    match = _AGREEMENT_ID.fullmatch(text.strip())
+    if match is None:
+        raise InvalidAgreementId(text)
+    return int(match.group(1))

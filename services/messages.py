@@ -6,6 +6,7 @@ from functools import cache
 
 from core.errors import AppError
 from core.i18n import Catalog
+from core.text import echo
 from mou_tracker.schemas import ImportProblem
 
 
@@ -17,11 +18,14 @@ def catalog() -> Catalog:
 def error_message(error: AppError, lang: str = "id") -> str:
     """The user-facing text for a domain error (its ``code`` looked up in the catalog)."""
     cat = catalog()
+    # Parameters often repeat what the user typed (a region's name, an id): capped, so a
+    # 100,000-character input gives a one-line message, on every transport.
+    params = {k: echo(v) if isinstance(v, str) else v for k, v in error.params.items()}
     # An instance may refine its class's code ("choice.health"); the class's is the fallback.
     for code in dict.fromkeys((error.code, type(error).code)):
         if cat.has(f"error.{code}"):
-            return cat.t(f"error.{code}", lang, **error.params)
-    return cat.t("error.app.error", lang, detail=str(error))
+            return cat.t(f"error.{code}", lang, **params)
+    return cat.t("error.app.error", lang, detail=echo(str(error), 300))
 
 
 def describe_problem(problem: ImportProblem, lang: str = "id") -> str:

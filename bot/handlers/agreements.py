@@ -39,6 +39,7 @@ from bot.views import agreements as views
 from services import charts
 from services.access import AccessService, Permission, UserView
 from services.evidence import AgreementFileView
+from services.tracker import parse_agreement_id
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,8 @@ async def send_view(update: Update, context: Context, user: UserView, view: View
 @authorized(Permission.VIEW_AGREEMENTS, private="say")
 async def mou_command(update: Update, context: Context, user: UserView) -> None:
     args = command_args(context)
-    if args and args[0].isdigit():
-        await show_agreement(update, context, user, int(args[0]))
+    if args:
+        await show_agreement(update, context, user, parse_agreement_id(args[0]))
         return
     view = await agreement_list(context, user, 0)
     keyboard = markup(get_state(context).signer, user.telegram_id, view.buttons)
@@ -391,8 +392,8 @@ async def report_command(update: Update, context: Context, user: UserView) -> No
             caption=views.caption(caption),
         )
     args = command_args(context)
-    if args and args[0].isdigit():
-        await send_timeline(update, context, user, int(args[0]))
+    if args:
+        await send_timeline(update, context, user, parse_agreement_id(args[0]))
         return
     agreements = await call(state.services.tracker.list_agreements, user, at=state.today())
     if not agreements:
