@@ -510,6 +510,7 @@ class IntakeService:
                 doc_type="agreement",
                 uploader=actor,
                 title=draft.title,
+                offer_intake=False,
             )
         except AppError as err:
             return replace(result, kb_error=err.code)
