@@ -241,15 +241,17 @@ class EvidenceService:
         with self._sf.begin() as s:
             milestone_in_scope(subject, TrackerRepository(s), milestone_id, agreement_id)
         stored = self.keep(filename, data)
-        view = self._tracker.update_milestone(
-            subject,
-            milestone_id,
-            status,
-            agreement_id=agreement_id,
-            note=note,
-            file_ref=stored.path,
-        )
+        # One transaction: the milestone is never done with evidence that is not on record.
         with self._sf.begin() as s:
+            view = self._tracker.change_milestone(
+                s,
+                subject,
+                milestone_id,
+                status,
+                agreement_id=agreement_id,
+                note=note,
+                file_ref=stored.path,
+            )
             row = self.record(
                 s,
                 stored,

@@ -329,45 +329,74 @@ class TrackerService:
         ``done`` needs evidence (a note, a link or a file reference); ``blocked`` needs a reason.
         ``agreement_id`` (a button's): the milestone must belong to that agreement.
         """
+        with self._sf.begin() as s:
+            return self.change_milestone(
+                s,
+                subject,
+                milestone_id,
+                status,
+                agreement_id=agreement_id,
+                note=note,
+                link=link,
+                file_ref=file_ref,
+                reason=reason,
+                on=on,
+            )
+
+    def change_milestone(
+        self,
+        s: Session,
+        subject: AuthSubject,
+        milestone_id: int,
+        status: str,
+        *,
+        agreement_id: int | None = None,
+        note: str | None = None,
+        link: str | None = None,
+        file_ref: str | None = None,
+        reason: str | None = None,
+        on: date | None = None,
+    ) -> MilestoneView:
+        """:meth:`update_milestone` inside the caller's unit of work (the evidence service
+        records the file in the same transaction, so a milestone is never done without it)."""
         access_rules.require(subject, access_rules.Permission.UPDATE_MILESTONE)
         change = validation.check_milestone_change(
             status, note=note, link=link, file_ref=file_ref, reason=reason
         )
         now = self._clock.now()
         today = self.today()
-        with self._sf.begin() as s:
-            repo = TrackerRepository(s)
-            milestone = milestone_in_scope(subject, repo, milestone_id, agreement_id)
-            before = milestone.status
-            milestone.status = change.status
-            milestone.completed_on = change.completed_on(on or today)
-            if change.note:
-                milestone.evidence_note = change.note
-            if change.link:
-                milestone.evidence_link = change.link
-            if change.file_ref:
-                milestone.evidence_file = change.file_ref
-            milestone.blocked_reason = change.reason if change.status == "blocked" else None
-            milestone.updated_by = subject.actor
-            milestone.updated_at = now
-            repo.touch_agreement(milestone.agreement_id, now)
-            repo.add_audit(
-                at=now,
-                actor=subject.actor,
-                action="milestone.status",
-                agreement_id=milestone.agreement_id,
-                milestone_id=milestone.id,
-                details={
-                    "from": before,
-                    "to": change.status,
-                    "completed_on": iso(milestone.completed_on),
-                    "note": change.note,
-                    "link": change.link,
-                    "file": change.file_ref,
-                    "reason": change.reason,
-                },
-            )
-            return milestone_view(milestone, today)
+        repo = TrackerRepository(s)
+        milestone = milestone_in_scope(subject, repo, milestone_id, agreement_id)
+        before = milestone.status
+        milestone.status = change.status
+        milestone.completed_on = change.completed_on(on or today)
+        if change.note:
+            milestone.evidence_note = change.note
+        if change.link:
+            milestone.evidence_link = change.link
+        if change.file_ref:
+            milestone.evidence_file = change.file_ref
+        milestone.blocked_reason = change.reason if change.status == "blocked" else None
+        milestone.updated_by = subject.actor
+        milestone.updated_at = now
+        repo.touch_agreement(milestone.agreement_id, now)
+        repo.add_audit(
+            at=now,
+            actor=subject.actor,
+            action="milestone.status",
+            agreement_id=milestone.agreement_id,
+            milestone_id=milestone.id,
+            details={
+                "from": before,
+                "to": change.status,
+                "completed_on": iso(milestone.completed_on),
+                "note": change.note,
+                "link": change.link,
+                "file": change.file_ref,
+                "reason": change.reason,
+            },
+        )
+        return milestone_view(milestone, today)
 
     def add_milestone(
         self,
