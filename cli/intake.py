@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.context import AppContext, get_ctx, print_json
+from cli.context import AppContext, get_ctx, print_json, progress_bar
 from ingestion.errors import FileNotFound, FileTooLarge, UnreadableFile
 from services.evidence import AgreementFileView
 from services.intake import DRAFT_FIELDS, IntakeDraft, IntakeResult
@@ -40,14 +39,7 @@ class _PageBar:
 
     def __init__(self, app_ctx: AppContext) -> None:
         self._label = app_ctx.t("ingest.progress.ocr")
-        self._progress = Progress(
-            TextColumn("{task.description}", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=app_ctx.err_console,
-            transient=True,
-        )
+        self._progress = progress_bar(app_ctx)
         self._task: Any = None
 
     def __enter__(self) -> _PageBar:

@@ -15,6 +15,7 @@ from rich.table import Table
 from cli import kb_curated, kb_ingest
 from cli.context import AppContext, get_ctx, print_json
 from cli.errors import ExitStatus
+from knowledge_base.evaluation import METRICS
 from knowledge_base.schemas import Citation, SearchFilters
 from services.knowledge import Answer
 
@@ -294,17 +295,6 @@ def to_json_line(item: Mapping[str, object]) -> str:
     return json.dumps(item, ensure_ascii=False) + "\n"
 
 
-_METRICS = (
-    "mrr@10",
-    "recall@1",
-    "recall@5",
-    "recall@10",
-    "ndcg@10",
-    "latency_p50_ms",
-    "latency_p95_ms",
-)
-
-
 @app.command("eval")
 def evaluate(
     ctx: typer.Context,
@@ -373,7 +363,7 @@ def evaluate(
     bm25 = data.get("bm25") or {}
     dense = data.get("dense") or {}
     assert isinstance(bm25, dict) and isinstance(dense, dict)
-    for metric in _METRICS:
+    for metric in METRICS:
         name = metric.replace("@10", f"@{k}") if metric == "recall@10" else metric
         table.add_row(
             name, f"{data[metric]}", f"{bm25.get(metric, '')}", f"{dense.get(metric, '')}"

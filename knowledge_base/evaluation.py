@@ -49,6 +49,18 @@ class Query:
     text: str
 
 
+#: The retrieval metrics in the order every report shows them.
+METRICS = (
+    "mrr@10",
+    "recall@1",
+    "recall@5",
+    "recall@10",
+    "ndcg@10",
+    "latency_p50_ms",
+    "latency_p95_ms",
+)
+
+
 @dataclass(frozen=True)
 class Metrics:
     """Figures of one search mode; latencies in milliseconds."""
