@@ -89,11 +89,13 @@ __all__ = [
     "PartyView",
     "PortfolioReport",
     "Region",
+    "RegionSearch",
     "TrackerService",
     "TrackerVocabulary",
     "check_health",
     "column_name",
     "describe_problem",
+    "find_region",
     "parse_agreement_id",
     "parse_date",
 ]
@@ -107,6 +109,34 @@ class TrackerVocabulary:
 
     apps: tuple[str, ...]
     home_regions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegionSearch:
+    """A name looked up as ``sinergi regions find`` shows it."""
+
+    match: Region | None
+    error: AppError | None
+    """Why there is no single match (ambiguous, unknown); None when there is one."""
+    candidates: tuple[Region, ...]
+    """The match; or the regions an ambiguous name may mean, then the closest; or, for an
+    unknown name, only the near names its message gives (never unrelated closest ones)."""
+
+
+def find_region(regions: RegionDirectory, name: str, *, limit: int = 5) -> RegionSearch:
+    """Resolve ``name`` to one region, or say why not with the candidates to choose from."""
+    try:
+        match = regions.resolve(name)
+    except AppError as error:
+        if error.code == "region.ambiguous":
+            wanted = set(error.params.get("candidate_list", []))
+            ambiguous = [r for r in regions.all() if r.name in wanted]
+            closest = [r for r in regions.search(name, limit=limit) if r not in ambiguous]
+            return RegionSearch(None, error, tuple(ambiguous + closest))
+        near = list(error.params.get("suggestion_list", ()))
+        by_name = {r.name: r for r in regions.all() if r.name in near}
+        return RegionSearch(None, error, tuple(by_name[n] for n in near if n in by_name))
+    return RegionSearch(match, None, (match,))
 
 
 class TrackerService:
