@@ -79,7 +79,7 @@ def to_json(data: Any) -> str:
     return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
 
 
-def progress_bar(app_ctx: AppContext) -> Progress:
+def progress_bar(app_ctx: AppContext, *, disable: bool = False) -> Progress:
     """A transient progress bar on stderr: description, bar, done of total, time elapsed."""
     return Progress(
         TextColumn("{task.description}", markup=False),
@@ -88,6 +88,7 @@ def progress_bar(app_ctx: AppContext) -> Progress:
         TimeElapsedColumn(),
         console=app_ctx.err_console,
         transient=True,
+        disable=disable,
     )
 
 
