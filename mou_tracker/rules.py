@@ -28,7 +28,16 @@ HEALTHS = ("draft", "on_track", "at_risk", "overdue", "stalled", "completed", "e
 #: Order used in reports: most urgent first.
 HEALTH_ORDER = ("stalled", "overdue", "at_risk", "on_track", "draft", "completed", "expired")
 
+#: Order of agreement lists and answers: the ones that need attention first.
+ATTENTION_ORDER = ("overdue", "stalled", "at_risk", "on_track", "draft", "completed", "expired")
+_ATTENTION_RANK = {health: rank for rank, health in enumerate(ATTENTION_ORDER)}
+
 OPEN = frozenset({"planned", "in_progress", "blocked"})
+
+
+def attention_rank(health: str) -> int:
+    """Where an agreement of this health stands in a list (0 first; unknown healths last)."""
+    return _ATTENTION_RANK.get(health, len(ATTENTION_ORDER))
 
 
 def check_health(value: str) -> str:

@@ -41,7 +41,7 @@ from mou_tracker.planning import plan_agreement, plan_import
 from mou_tracker.planning import plan_insertion as plan_milestone_insertion
 from mou_tracker.regions import Region, RegionDirectory
 from mou_tracker.repository import TrackerRepository
-from mou_tracker.rules import check_health, parse_agreement_id
+from mou_tracker.rules import attention_rank, check_health, parse_agreement_id
 from mou_tracker.schemas import (
     AgreementChanges,
     AgreementDetail,
@@ -92,6 +92,7 @@ __all__ = [
     "RegionSearch",
     "TrackerService",
     "TrackerVocabulary",
+    "attention_rank",
     "check_health",
     "column_name",
     "describe_problem",
