@@ -199,10 +199,11 @@ class TerminalChat:
 
     def quote(self, args: list[str]) -> str:
         self.allow(Permission.ASK)
-        if self.last_question_id is None or not args or not args[0].isdecimal():
+        number = _whole_number(args[0]) if args else None
+        if self.last_question_id is None or number is None:
             return self.text("chat.no_last_answer")
-        passage = self.services.knowledge.citation_passage(self.last_question_id, int(args[0]))
-        return f"[{args[0]}] {passage}"
+        passage = self.services.knowledge.citation_passage(self.last_question_id, number)
+        return f"[{number}] {passage}"
 
     def add(self, args: list[str]) -> str:
         self.allow(Permission.UPLOAD)
@@ -258,13 +259,14 @@ class TerminalChat:
         return "\n".join(lines)
 
     def milestone(self, args: list[str]) -> str:
-        if len(args) < 2 or not args[0].isdecimal() or args[1].lower() not in STATUS_WORDS:
+        milestone_id = _whole_number(args[0]) if args else None
+        if len(args) < 2 or milestone_id is None or args[1].lower() not in STATUS_WORDS:
             return self.text("chat.milestone_usage")
         status = STATUS_WORDS[args[1].lower()]
         text = " ".join(args[2:]).strip() or None
         view = self.services.tracker.update_milestone(
             self.subject,
-            int(args[0]),
+            milestone_id,
             status,
             note=text if status != "blocked" else None,
             reason=text if status == "blocked" else None,
@@ -297,6 +299,12 @@ class TerminalChat:
             path = out_dir / f"portfolio-{self.today().isoformat()}.png"
         path.write_bytes(png)
         return f"{text}\n{self.text('chat.saved', path=str(path))}"
+
+
+def _whole_number(text: str) -> int | None:
+    """A number typed after a command ("12"); None for anything else (also "²", "1e5" and
+    digit strings too long to be any id, which Python would refuse to convert)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 1000 else None
 
 
 def run_chat(

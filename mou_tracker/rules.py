@@ -165,9 +165,9 @@ def follow_through_rate(due: int, done: int) -> float | None:
     return round(done / due, 4)
 
 
-# An id as people type it: ASCII digits, an optional "#", at most 18 digits (below 2**63, so
-# every database can look it up).
-_AGREEMENT_ID = re.compile(r"#?0*([1-9][0-9]{0,17})")
+# An id as people type it: ASCII digits after an optional "#". A number too large for the
+# database is still a number: the lookup refuses it naming the largest id (ValueOutOfRange).
+_AGREEMENT_ID = re.compile(r"#?0*([1-9][0-9]{0,999})")
 
 
 def parse_agreement_id(text: str) -> int:
