@@ -181,12 +181,18 @@ def bounds_of(text: str) -> frozenset[str]:
 
 # --- what an answer of each type states -----------------------------------------------------
 
+
+def _any_word(words: str) -> str:
+    """A pattern matching any of the space-separated words as a whole word."""
+    return r"\b(" + "|".join(words.split()) + r")\b"
+
+
 _NUMBER_WORDS = (
     "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas belas puluh ratus "
     "ribu juta miliar triliun seratus seribu sejuta separuh setengah persen one two three four "
     "five six seven eight nine ten eleven twelve hundred thousand million percent"
 )
-_HAS_NUMBER = re.compile(r"\d|%|\brp\b|\b(" + "|".join(_NUMBER_WORDS.split()) + r")\b", re.I)
+_HAS_NUMBER = re.compile(r"\d|%|\brp\b|" + _any_word(_NUMBER_WORDS), re.I)
 _TIME_WORDS = (
     "januari februari maret april mei juni juli agustus september oktober november desember "
     "january february march june july august october december senin selasa rabu kamis jumat "
@@ -195,14 +201,14 @@ _TIME_WORDS = (
     "tahunan day days week weeks month months year years annually monthly weekly daily before "
     "after within"
 )
-_HAS_TIME = re.compile(r"\b\d{4}\b|\b(" + "|".join(_TIME_WORDS.split()) + r")\b", re.I)
+_HAS_TIME = re.compile(r"\b\d{4}\b|" + _any_word(_TIME_WORDS), re.I)
 _ROLE_WORDS = (
     "oleh kepala menteri gubernur bupati wali walikota camat lurah presiden pejabat petugas "
     "admin atasan pimpinan ketua anggota dinas badan dewan dprd pemerintah lembaga instansi "
     "perangkat komisi tim sekretaris direktur kementerian masyarakat warga pemohon pegawai "
     "ppid ombudsman by head minister governor mayor officer official"
 )
-_HAS_ROLE = re.compile(r"\b(" + "|".join(_ROLE_WORDS.split()) + r")\b", re.I)
+_HAS_ROLE = re.compile(_any_word(_ROLE_WORDS), re.I)
 _HAS_PLACE = re.compile(
     r"\b(di|ke|pada|kota|kabupaten|provinsi|kecamatan|desa|kelurahan|kantor|menu|halaman|"
     r"portal|located|in|at)\b",
