@@ -262,6 +262,48 @@ def accuracy(data: Sequence[tuple[np.ndarray, np.ndarray]], w: np.ndarray) -> fl
     return round(right / len(data), 4) if data else 0.0
 
 
+def answer_outcome(
+    case: Case, terms: Callable[[str], list[str]], weights: np.ndarray
+) -> tuple[bool, int, bool]:
+    """The composed answer under ``weights`` (refusal aside): whether it holds a gold span,
+    its length, and whether its first citation names the gold document and section."""
+    from knowledge_base.answer import compose
+    from knowledge_base.evaluation import contains_answer, section_matches
+    from knowledge_base.question import analyse
+
+    query = case.result.query
+    composed = compose(
+        query.text,
+        list(case.result.hits),
+        terms=terms,
+        idf=lambda t: case.idf.get(t, 0.0),
+        language=case.language,
+        concepts=case.concepts,
+        info=analyse(query.text),
+        similarity=case.similarity,
+        weights=[float(v) for v in weights],
+    )
+    first = composed.citations[0] if composed.citations else None
+    section = bool(
+        first is not None
+        and first.doc_id == case.doc
+        and (
+            section_matches(case.section, first.section)
+            or (not first.section and section_matches(case.section, first.title))
+        )
+    )
+    return contains_answer(composed.text, case.answers), len(composed.text), section
+
+
+def _answer_figures(outcomes: Sequence[tuple[bool, int, bool]]) -> dict[str, float]:
+    n = max(len(outcomes), 1)
+    return {
+        "hit_rate": round(sum(o[0] for o in outcomes) / n, 4),
+        "chars_p50": float(np.median([o[1] for o in outcomes])) if outcomes else 0.0,
+        "section_rate": round(sum(o[2] for o in outcomes) / n, 4),
+    }
+
+
 def _folds(cases: Sequence[Case], k: int) -> list[int]:
     """Fold of each case: by document (a held-out split asks about the same documents, so
     a fold must not learn one document's sentences and be tested on them)."""
@@ -284,12 +326,17 @@ def fit_units(workdir: Path, *, gov_weight: float | None = None) -> dict[str, An
     g = gov_weight if gov_weight is not None else len(train) / max(len(gov), 1)
     folds = _folds(gov, 5)
     cv_right = 0
+    cv_answers: list[tuple[bool, int, bool]] = []
     for k in range(5):
         rest = [d for d, f in zip(d_gov, folds, strict=True) if f != k]
         held = [d for d, f in zip(d_gov, folds, strict=True) if f == k]
         w = fit(d_train + rest, [1.0] * len(d_train) + [g] * len(rest))
         cv_right += round(accuracy(held, w) * len(held))
+        cv_answers += [
+            answer_outcome(c, norm.terms, w) for c, f in zip(gov, folds, strict=True) if f == k
+        ]
     w = fit(d_train + d_gov, [1.0] * len(d_train) + [g] * len(d_gov))
+    valid_answers = [answer_outcome(c, norm.terms, w) for c in valid]
     current = np.array(UNIT_WEIGHTS)
     report = {
         "questions": {"tydi_train": len(d_train), "tydi_valid": len(d_valid), "gov": len(d_gov)},
@@ -306,6 +353,10 @@ def fit_units(workdir: Path, *, gov_weight: float | None = None) -> dict[str, An
             "tydi_valid_held_out": accuracy(d_valid, w),
             "gov_cross_validated_by_document": round(cv_right / max(len(d_gov), 1), 4),
             "gov_in_sample": accuracy(d_gov, w),
+        },
+        "answers": {
+            "tydi_valid_held_out": _answer_figures(valid_answers),
+            "gov_cross_validated_by_document": _answer_figures(cv_answers),
         },
         "weights": dict(zip(FEATURES, [round(float(v), 3) for v in w], strict=True)),
         "UNIT_WEIGHTS": "(" + ", ".join(f"{v:.3f}" for v in w) + ")",

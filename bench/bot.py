@@ -81,6 +81,28 @@ def memory_kib() -> tuple[int, int]:
     return values.get("VmRSS", 0), values.get("VmHWM", 0)
 
 
+def watch_answers(
+    server: BotApiServer, loop: asyncio.AbstractEventLoop
+) -> dict[int, asyncio.Future[Call]]:
+    """Chat id -> the future an official waits on, resolved when the bot's answer arrives.
+
+    The answer's last message carries the buttons, so it is the first ``sendMessage`` with a
+    ``reply_markup``. The server calls back from its own thread, hence ``call_soon_threadsafe``.
+    """
+    waiting: dict[int, asyncio.Future[Call]] = {}
+
+    def on_call(call: Call) -> None:
+        if call.method == "sendMessage" and call.ok and "reply_markup" in call.params:
+            future = waiting.get(int(str(call.chat_id)))
+            if future is not None:
+                loop.call_soon_threadsafe(
+                    lambda f=future: f.done() or f.set_result(call)  # type: ignore[misc]
+                )
+
+    server.after_call = on_call
+    return waiting
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
@@ -121,18 +143,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             services.access.add_user(user.id, "official", name=user.first_name, language="id")
 
         loop = asyncio.get_running_loop()
-        waiting: dict[int, asyncio.Future[Call]] = {}
-
-        def on_call(call: Call) -> None:
-            # The answer's last message carries the buttons.
-            if call.method == "sendMessage" and call.ok and "reply_markup" in call.params:
-                future = waiting.get(int(str(call.chat_id)))
-                if future is not None:
-                    loop.call_soon_threadsafe(
-                        lambda f=future: f.done() or f.set_result(call)  # type: ignore[misc]
-                    )
-
-        server.after_call = on_call
+        waiting = watch_answers(server, loop)
         application = build_application(services, settings, rate_limit=not args.no_flood_control)
         # As `sinergi run` runs it: long polling, every update through the inbox.
         worker = BotWorker(services, settings, application=application, poll_timeout=1)

@@ -33,19 +33,10 @@ from ingestion import scans
 from services import build_services
 from services.access import Operator
 from services.ingest import ocr_from_settings
+from services.intake import DRAFT_FIELDS as FIELDS
 
 OPERATOR = Operator("bench")
 DEFAULT_DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "agreements"
-FIELDS = (
-    "kind",
-    "numbers",
-    "title",
-    "signed_on",
-    "ends_on",
-    "region_codes",
-    "apps",
-    "parent_numbers",
-)
 LISTS = {"numbers", "region_codes", "apps", "parent_numbers"}
 
 

@@ -124,21 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     splits = ["valid", "train"] if args.full else [args.split]
     results = [run(split, args.cache) for split in splits]
+    from knowledge_base.evaluation import METRICS
+
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
     for r in results:
         print(f"split={r['split']}  fusion={r['fusion']}")
         print(f"{'metric':<16}{'hybrid':>10}{'bm25':>10}{'dense':>10}")
-        for metric in (
-            "mrr@10",
-            "recall@1",
-            "recall@5",
-            "recall@10",
-            "ndcg@10",
-            "latency_p50_ms",
-            "latency_p95_ms",
-        ):
+        for metric in METRICS:
             row = [r[m][metric] for m in ("hybrid", "keyword", "dense")]  # type: ignore[index]
             print(f"{metric:<16}" + "".join(f"{v:>10}" for v in row))
         if "abstention" in r:

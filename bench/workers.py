@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the fake Bot API server lives with the tests
     sys.path.insert(0, str(ROOT))
 
-from bench.bot import corpus, percentile, questions  # noqa: E402
+from bench.bot import corpus, percentile, questions, watch_answers  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import make_engine  # noqa: E402
 from services import Services, database  # noqa: E402
@@ -78,18 +78,7 @@ async def measure(
     offset: int,
 ) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
-    waiting: dict[int, asyncio.Future[Call]] = {}
-
-    def on_call(call: Call) -> None:
-        # The answer's last message carries the buttons.
-        if call.method == "sendMessage" and call.ok and "reply_markup" in call.params:
-            future = waiting.get(int(str(call.chat_id)))
-            if future is not None:
-                loop.call_soon_threadsafe(
-                    lambda f=future: f.done() or f.set_result(call)  # type: ignore[misc]
-                )
-
-    server.after_call = on_call
+    waiting = watch_answers(server, loop)
     pool = questions()
     latencies: list[float] = []
     turn = iter(range(10**9))

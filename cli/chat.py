@@ -27,10 +27,12 @@ from bot.views.documents import ingest_report
 from core.config import Settings
 from core.errors import AppError
 from core.i18n import LANGUAGES, normalize_language
+from core.text import echo
 from services import Services, charts
 from services.access import AccessService, AuthSubject, Operator, Permission, UserView
 from services.knowledge import Turn
 from services.messages import error_message
+from services.tracker import parse_agreement_id
 from services.wording import status_name
 
 ACTOR = "cli:chat"
@@ -197,10 +199,11 @@ class TerminalChat:
 
     def quote(self, args: list[str]) -> str:
         self.allow(Permission.ASK)
-        if self.last_question_id is None or not args or not args[0].isdigit():
+        number = _whole_number(args[0]) if args else None
+        if self.last_question_id is None or number is None:
             return self.text("chat.no_last_answer")
-        passage = self.services.knowledge.citation_passage(self.last_question_id, int(args[0]))
-        return f"[{args[0]}] {passage}"
+        passage = self.services.knowledge.citation_passage(self.last_question_id, number)
+        return f"[{number}] {passage}"
 
     def add(self, args: list[str]) -> str:
         self.allow(Permission.UPLOAD)
@@ -224,7 +227,7 @@ class TerminalChat:
         documents = {d.doc_id: d for d in self.services.knowledge.list_documents()}
         doc = documents.get(args[0])
         if doc is None:
-            return self.text("remove.unknown", doc_id=args[0])
+            return self.text("remove.unknown", doc_id=echo(args[0]))
         if not self.confirm(self.text("remove.confirm", title=doc.title, doc_id=doc.doc_id)):
             return self.text("cancelled")
         self.services.knowledge.remove_document(doc.doc_id)
@@ -238,8 +241,9 @@ class TerminalChat:
 
     def agreements(self, args: list[str]) -> str:
         tracker = self.services.tracker
-        if args and args[0].isdigit():
-            detail = tracker.get_agreement(self.subject, int(args[0]), at=self.today())
+        if args:
+            agreement_id = parse_agreement_id(args[0])
+            detail = tracker.get_agreement(self.subject, agreement_id, at=self.today())
             lines = [to_plain(agreement_text(detail, self.lang)), ""]
             lines.append(self.text("chat.milestone_ids"))
             lines.extend(f"  #{m.id} {m.title} [{status_name(m.status, self.lang)}]"
@@ -255,13 +259,14 @@ class TerminalChat:
         return "\n".join(lines)
 
     def milestone(self, args: list[str]) -> str:
-        if len(args) < 2 or not args[0].isdigit() or args[1].lower() not in STATUS_WORDS:
+        milestone_id = _whole_number(args[0]) if args else None
+        if len(args) < 2 or milestone_id is None or args[1].lower() not in STATUS_WORDS:
             return self.text("chat.milestone_usage")
         status = STATUS_WORDS[args[1].lower()]
         text = " ".join(args[2:]).strip() or None
         view = self.services.tracker.update_milestone(
             self.subject,
-            int(args[0]),
+            milestone_id,
             status,
             note=text if status != "blocked" else None,
             reason=text if status == "blocked" else None,
@@ -277,8 +282,10 @@ class TerminalChat:
         tracker = self.services.tracker
         out_dir = self.settings.data_dir / "reports"
         out_dir.mkdir(parents=True, exist_ok=True)
-        if args and args[0].isdigit():
-            detail = tracker.get_agreement(self.subject, int(args[0]), at=self.today())
+        if args:
+            detail = tracker.get_agreement(
+                self.subject, parse_agreement_id(args[0]), at=self.today()
+            )
             text = charts.timeline_text(detail, at=self.today(), language=self.lang)
             if not charts.has_timeline(detail):
                 return text
@@ -292,6 +299,12 @@ class TerminalChat:
             path = out_dir / f"portfolio-{self.today().isoformat()}.png"
         path.write_bytes(png)
         return f"{text}\n{self.text('chat.saved', path=str(path))}"
+
+
+def _whole_number(text: str) -> int | None:
+    """A number typed after a command ("12"); None for anything else (also "²", "1e5" and
+    digit strings too long to be any id, which Python would refuse to convert)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 1000 else None
 
 
 def run_chat(

@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.config import Settings
 from services import Services, build_services
@@ -76,6 +77,19 @@ def _default(value: Any) -> Any:
 def to_json(data: Any) -> str:
     """Machine-readable output: dataclasses, dates and enums become plain JSON."""
     return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+
+
+def progress_bar(app_ctx: AppContext, *, disable: bool = False) -> Progress:
+    """A transient progress bar on stderr: description, bar, done of total, time elapsed."""
+    return Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=app_ctx.err_console,
+        transient=True,
+        disable=disable,
+    )
 
 
 def print_json(data: Any) -> None:

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.context import AppContext, get_ctx, print_json
+from cli.context import AppContext, get_ctx, print_json, progress_bar
 from ingestion.errors import FileNotFound, FileTooLarge, UnreadableFile
 from services.evidence import AgreementFileView
-from services.intake import IntakeDraft, IntakeResult
+from services.intake import DRAFT_FIELDS, IntakeDraft, IntakeResult
 
 JSON_HELP = "Keluaran JSON yang dapat dibaca mesin."
 ACTOR_HELP = "Siapa yang melakukan perubahan (tercatat di log audit)."
@@ -40,14 +39,7 @@ class _PageBar:
 
     def __init__(self, app_ctx: AppContext) -> None:
         self._label = app_ctx.t("ingest.progress.ocr")
-        self._progress = Progress(
-            TextColumn("{task.description}", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=app_ctx.err_console,
-            transient=True,
-        )
+        self._progress = progress_bar(app_ctx)
         self._task: Any = None
 
     def __enter__(self) -> _PageBar:
@@ -81,16 +73,7 @@ def print_draft(app_ctx: AppContext, draft: IntakeDraft) -> None:
     table = Table(title=app_ctx.t("intake.draft.title", file=draft.filename))
     for key in ("field", "value", "where", "confidence"):
         table.add_column(app_ctx.t(f"intake.col.{key}"))
-    for name in (
-        "kind",
-        "numbers",
-        "title",
-        "signed_on",
-        "ends_on",
-        "region_codes",
-        "apps",
-        "parent_numbers",
-    ):
+    for name in DRAFT_FIELDS:
         places = draft.found.get(name, ())
         where = ", ".join(
             app_ctx.t("intake.where", page=p.page or "-", line=p.line) for p in places if p.line

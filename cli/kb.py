@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cli import kb_curated, kb_ingest
-from cli.context import AppContext, get_ctx, print_json
+from cli.context import AppContext, get_ctx, print_json, progress_bar
 from cli.errors import ExitStatus
+from knowledge_base.evaluation import METRICS
 from knowledge_base.schemas import Citation, SearchFilters
 from services.knowledge import Answer
 
@@ -147,15 +147,7 @@ def check(
 ) -> None:
     """Check that every passage has its vector in Chroma (after a restore); exit 1 if not."""
     app_ctx = get_ctx(ctx)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=app_ctx.err_console,
-        transient=True,
-        disable=as_json,
-    ) as bar:
+    with progress_bar(app_ctx, disable=as_json) as bar:
         task = bar.add_task("kb check", total=None)
         result = app_ctx.services.knowledge.check_index(
             repair=repair,
@@ -294,17 +286,6 @@ def to_json_line(item: Mapping[str, object]) -> str:
     return json.dumps(item, ensure_ascii=False) + "\n"
 
 
-_METRICS = (
-    "mrr@10",
-    "recall@1",
-    "recall@5",
-    "recall@10",
-    "ndcg@10",
-    "latency_p50_ms",
-    "latency_p95_ms",
-)
-
-
 @app.command("eval")
 def evaluate(
     ctx: typer.Context,
@@ -373,7 +354,7 @@ def evaluate(
     bm25 = data.get("bm25") or {}
     dense = data.get("dense") or {}
     assert isinstance(bm25, dict) and isinstance(dense, dict)
-    for metric in _METRICS:
+    for metric in METRICS:
         name = metric.replace("@10", f"@{k}") if metric == "recall@10" else metric
         table.add_row(
             name, f"{data[metric]}", f"{bm25.get(metric, '')}", f"{dense.get(metric, '')}"
@@ -389,14 +370,7 @@ def evaluate(
 
 @contextlib.contextmanager
 def _progress(app_ctx: AppContext) -> Iterator[Callable[[int, int], None]]:
-    with Progress(
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=app_ctx.err_console,
-        transient=True,
-    ) as bar:
+    with progress_bar(app_ctx) as bar:
         task = bar.add_task("eval", total=None)
 
         def on_progress(done: int, total: int) -> None:

@@ -6,6 +6,7 @@ sets a new review date (``--review-on``, or ``SINERGI_CURATED_REVIEW_DAYS`` from
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import typer
@@ -25,22 +26,8 @@ JSON_HELP = "Keluaran JSON."
 
 
 def curated_json(answer: CuratedAnswer) -> dict[str, Any]:
-    return {
-        "id": answer.id,
-        "question": answer.question,
-        "answer": answer.answer,
-        "language": answer.language,
-        "version": answer.version,
-        "status": answer.status,
-        "author": answer.author,
-        "author_name": answer.author_name,
-        "created_at": answer.created_at,
-        "updated_at": answer.updated_at,
-        "updated_by_name": answer.updated_by_name,
-        "review_on": answer.review_on,
-        "review_due": answer.review_due,
-        "source_question_id": answer.source_question_id,
-    }
+    """Every field of the curated answer, as ``--json`` prints it."""
+    return asdict(answer)
 
 
 @app.command("list")

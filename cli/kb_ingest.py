@@ -6,17 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import TaskID
 from rich.table import Table
 
-from cli.context import AppContext, get_ctx, print_json
+from cli.context import AppContext, get_ctx, print_json, progress_bar
 from cli.errors import ExitStatus
 from knowledge_base.keyword import TERMS_VERSION
 from knowledge_base.terms_upgrade import TermsUpgrade
@@ -177,14 +170,7 @@ class _ProgressBar:
 
     def __init__(self, app_ctx: AppContext) -> None:
         self._t = app_ctx.t
-        self._progress = Progress(
-            TextColumn("{task.description}", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=app_ctx.err_console,
-            transient=True,
-        )
+        self._progress = progress_bar(app_ctx)
         self._files: TaskID | None = None
         self._chunks: TaskID | None = None
         self._pages: TaskID | None = None  # scanned pages read (OCR) of the current file

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
@@ -13,6 +14,7 @@ from cli.context import AppContext
 from cli.errors import ExitStatus, exit_status_for
 from core.config import Settings, language_setting, settings_error
 from core.errors import AppError
+from core.files import use_private_umask
 from core.redaction import Redactor, install_log_redaction
 from services.messages import catalog, error_message
 
@@ -68,6 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     domain error is a bug: one line naming it, exit status 1, the traceback only with
     ``SINERGI_DEBUG=1`` (and redacted there too); never SQL or row values by default.
     """
+    # Everything this process creates (the database, Chroma's files, exports, backups) is the
+    # service account's only; restored on return for callers that run it in-process.
+    earlier_umask = use_private_umask()
+    try:
+        return _main(argv)
+    finally:
+        os.umask(earlier_umask)
+
+
+def _main(argv: list[str] | None) -> int:
     lang, debug, redactor = "id", False, Redactor()
     try:
         settings = Settings()

@@ -7,9 +7,9 @@ from rich.table import Table
 
 from cli.context import AppContext, get_ctx, print_json
 from cli.errors import exit_status_for
-from core.errors import AppError
+from core.text import echo
 from services.messages import error_message
-from services.tracker import Region
+from services.tracker import Region, find_region
 
 app = typer.Typer(help="Daerah (provinsi, kabupaten, kota) / regions.", no_args_is_help=True)
 
@@ -34,23 +34,8 @@ def find(
 ) -> None:
     """Resolve a name to one region; ambiguous or unknown names list the candidates."""
     app_ctx = get_ctx(ctx)
-    directory = app_ctx.services.regions
-    error: AppError | None = None
-    match: Region | None = None
-    try:
-        match = directory.resolve(name)
-    except AppError as err:
-        error = err
-    candidates = [match] if match else directory.search(name, limit=limit)
-    if error is not None and error.code == "region.ambiguous":
-        wanted = set(error.params.get("candidate_list", []))
-        ambiguous = [r for r in directory.all() if r.name in wanted]
-        candidates = ambiguous + [r for r in candidates if r not in ambiguous]
-    elif error is not None:
-        # Unknown: only the near names the message names, never unrelated closest-anyway ones.
-        near = list(error.params.get("suggestion_list", ()))
-        by_name = {r.name: r for r in directory.all() if r.name in near}
-        candidates = [by_name[n] for n in near if n in by_name]
+    found = find_region(app_ctx.services.regions, name, limit=limit)
+    match, error, candidates = found.match, found.error, list(found.candidates)
     if as_json:
         print_json(
             {
@@ -65,7 +50,7 @@ def find(
         app_ctx.console.print(
             app_ctx.t(
                 "regions.resolved",
-                query=name,
+                query=echo(name),
                 name=match.name,
                 code=match.code,
                 province=match.province_name,
@@ -79,7 +64,7 @@ def find(
         app_ctx.err_console.print(error_message(error, app_ctx.lang), markup=False, soft_wrap=True)
         if candidates:
             app_ctx.console.print(
-                _table(app_ctx, app_ctx.t("regions.title", query=name), candidates[:limit])
+                _table(app_ctx, app_ctx.t("regions.title", query=echo(name)), candidates[:limit])
             )
     if error is not None:
         raise typer.Exit(int(exit_status_for(error)))

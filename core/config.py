@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from core.errors import ConfigurationError
+from core.files import private_dir
 from core.redaction import Redactor
 
 Language = Literal["id", "en"]
@@ -360,7 +361,7 @@ class Settings(BaseSettings):
         return int(self.max_upload_mb * 1024 * 1024)
 
     def ensure_dirs(self) -> None:
-        """Create the state directories (idempotent).
+        """Create the state directories owner-only (0700); existing ones are left as they are.
 
         Raises:
             InvalidSetting: ``settings.data_dir`` when a folder cannot be created or written
@@ -368,7 +369,7 @@ class Settings(BaseSettings):
         """
         for path in (self.data_dir, self.chroma_dir, self.originals_dir):
             try:
-                path.mkdir(parents=True, exist_ok=True)
+                private_dir(path)
             except OSError as exc:
                 raise InvalidSetting(
                     ENV_PREFIX + "DATA_DIR",

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event, inspect
-from sqlalchemy.engine import Engine, ExceptionContext
+from sqlalchemy.engine import Engine, ExceptionContext, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from core.clock import ensure_utc
 from core.errors import DatabaseFull, DatabaseUnavailable, ValueOutOfRange
+from core.files import private_file
 
 #: The largest integer SQLite and PostgreSQL (BIGINT) store; ids beyond it cannot exist.
 MAX_INTEGER = 2**63 - 1
@@ -55,6 +57,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return ensure_utc(value)
 
 
+def _create_private_sqlite_file(url: str) -> None:
+    """Create the SQLite file owner-only before SQLite does (it would follow the umask).
+
+    SQLite gives its WAL and shared-memory files the database file's mode, so they follow.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir():
+        private_file(path)
+
+
 def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = 30.0) -> Engine:
     """Create an engine with the pragmas each backend needs.
 
@@ -63,6 +78,7 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = 30.0) -
     locked, busy or cannot be reached raises :class:`DatabaseUnavailable` instead of a driver error.
     """
     if url.startswith("sqlite"):
+        _create_private_sqlite_file(url)
         engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_s})
 
         @event.listens_for(engine, "connect")

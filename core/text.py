@@ -61,6 +61,24 @@ def clean_optional_block(value: str | None) -> str | None:
     return clean_block(value) or None
 
 
+#: How much of a user's input a message repeats back ("Daerah "…" tidak ditemukan").
+ECHO_LIMIT: Final = 100
+
+
+def echo(value: str, limit: int = ECHO_LIMIT) -> str:
+    """A user's input as a message repeats it: one line, at most ``limit`` characters.
+
+    A message that quotes what was typed stays readable (and within Telegram's 4,096
+    characters) however long the input was. A longer value keeps its start and its end
+    around a "…" (a name's first words, a path's file name).
+    """
+    line = clean_line(value)
+    if len(line) <= limit:
+        return line
+    tail = (limit - 1) // 3
+    return line[: limit - 1 - tail] + "…" + line[len(line) - tail :]
+
+
 def has_controls(value: str) -> bool:
     """Whether :func:`clean_block` would remove something other than line ends."""
     return bool(_CONTROLS.search(value) or _SURROGATES.search(value))

@@ -21,7 +21,7 @@ from typing import Any
 from ingestion import detect as sniff
 from ingestion.errors import CorruptFile, EncryptedPdf, IngestError, NoText
 from ingestion.schemas import Block, LoadedDocument
-from ingestion.visibility import remove_invisible
+from ingestion.visibility import remove_invisible, remove_keeping_tail
 
 # pypdf logs every recoverable oddity of real-world PDFs as a warning; the outcome that matters
 # (text found, or a per-file error) is reported by the ingest itself.
@@ -581,7 +581,7 @@ def load_html(filename: str, text: str) -> LoadedDocument:
         lang = root.get("lang")
         remove_invisible(root)  # index what a reader sees (before <style> goes as boilerplate)
         for element in list(root.iter(*_BOILERPLATE_TAGS)):
-            _drop(element)
+            remove_keeping_tail(element)
         for element in list(root.iter(etree.Element)):
             hint = f"{element.get('class', '')} {element.get('id', '')} {element.get('role', '')}"
             if (
@@ -590,7 +590,7 @@ def load_html(filename: str, text: str) -> LoadedDocument:
                 and any(_BOILERPLATE_TOKEN.fullmatch(token) for token in hint.split())
                 and element.getparent() is not None
             ):
-                _drop(element)
+                remove_keeping_tail(element)
         main = _main_element(root)
         blocks = _html_blocks(main)
     if not any(b.text for b in blocks):
@@ -598,20 +598,6 @@ def load_html(filename: str, text: str) -> LoadedDocument:
     title = _first_heading(blocks) or (clean(head_title).split(" | ")[0] if head_title else None)
     declared = {"language": lang.split("-")[0].lower()} if lang else {}
     return LoadedDocument(sniff.HTML, tuple(blocks), title=title or None, declared=declared)
-
-
-def _drop(element: Any) -> None:
-    parent = element.getparent()
-    if parent is None:
-        return
-    # Keep the tail text (it belongs to the parent), drop the element and its subtree.
-    if element.tail and element.tail.strip():
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
 
 
 def _main_element(root: Any) -> Any:

@@ -37,6 +37,8 @@ class PreparedDocument:
     document: DocumentInput
     chunks: tuple[ChunkInput, ...]
     page_count: int | None = None
+    unread_pages: tuple[int, ...] = ()
+    """Scanned pages not read (no OCR here): not in the chunks, so not answerable."""
 
 
 def sha256(data: bytes) -> str:
@@ -113,6 +115,7 @@ def prepare(
         document,
         tuple(ChunkInput(c.text, c.section or None, c.page, c.position, c.anchors) for c in chunks),
         page_count=loaded.page_count,
+        unread_pages=loaded.unread_pages,
     )
 
 

@@ -7,7 +7,8 @@ each page (what the agreement intake needs to say where it found a field).
 
 Without OCR (``ocr`` is None, or Tesseract is not installed) a file that has no text without it
 raises :class:`~ingestion.errors.OcrUnavailable`, whose message says what to install; a PDF
-with some text pages is still read from those.
+with some text pages is still read from those, and names the scanned pages it left out
+(``LoadedDocument.unread_pages``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ingestion import detect as sniff
 from ingestion import loaders
@@ -149,7 +150,7 @@ def load(
         return {page.number: page.text_lines() for page in pages}
 
     try:
-        return loaders.load_pdf(filename, data, read_scans=read_scans)
+        loaded = loaders.load_pdf(filename, data, read_scans=read_scans)
     except NoText as err:
         if not wanted_ocr or isinstance(err, ScanUnreadable):
             raise
@@ -159,6 +160,10 @@ def load(
                 ocr.check(filename)
             raise OcrUnavailable(filename, missing="tesseract") from err
         raise ScanUnreadable(filename, pages=len(wanted_ocr)) from err
+    if wanted_ocr and not usable:
+        # Read from its text pages; the uploader is told which scanned pages are not in it.
+        return replace(loaded, unread_pages=tuple(sorted(wanted_ocr)))
+    return loaded
 
 
 def read_lines(

@@ -41,6 +41,8 @@ class LoadedDocument:
     page_count: int | None = None
     # Values a document may declare about itself (e.g. Markdown front matter: app, doc_type).
     declared: dict[str, str] = field(default_factory=dict)
+    unread_pages: tuple[int, ...] = ()
+    """Scanned pages left out because OCR is not available (a PDF read from its text pages)."""
 
     @property
     def text_length(self) -> int:

@@ -110,7 +110,7 @@ def remove_invisible(root: Any) -> None:
     hidden = [el for el in root.iter() if isinstance(el.tag, str) and _hidden(el, rules)]
     for element in hidden:
         if _attached(element, root):
-            _remove_keeping_tail(element)
+            remove_keeping_tail(element)
     _clear_invisible_text(root, rules)
 
 
@@ -220,7 +220,8 @@ def _attached(element: Any, root: Any) -> bool:
     return False
 
 
-def _remove_keeping_tail(element: Any) -> None:
+def remove_keeping_tail(element: Any) -> None:
+    """Drop an element and its subtree; the text after it (its tail) stays in the document."""
     parent = element.getparent()
     if parent is None:
         return

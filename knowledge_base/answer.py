@@ -16,7 +16,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from knowledge_base.language import detect_language
-from knowledge_base.question import TYPE_WORDS, QuestionInfo, analyse, evidence_of, states
+from knowledge_base.question import (
+    TYPE_WORDS,
+    QuestionInfo,
+    analyse,
+    bounds_of,
+    evidence_of,
+    states,
+)
 from knowledge_base.schemas import Citation, SearchHit
 from knowledge_base.units import LIST_ITEM as _LIST_ITEM
 from knowledge_base.units import (
@@ -176,11 +183,18 @@ FEATURES = (
     "cosine_best",
     "cosine_missing",
     "heading",
+    "enumeration",
+    "explains",
+    "asks",
+    "capitals",
+    "bound",
+    "previous",
+    "next",
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.644, 2.410, 0.824, 1.750, 0.857, 0.546, -1.001, -0.393, 1.832, 0.000, 0.000, 1.467, 2.319,
-    -0.401, 0.050, 0.797, -0.685, 1.310, -0.483, -0.417, 0.242, -1.264, 0.557, 2.474, 0.239,
-    0.000, 0.743,
+    0.510, 1.797, 0.780, 1.856, 0.648, 0.399, -1.007, -0.444, 2.369, 0.000, 0.000, 1.508,
+    2.136, -0.350, 0.094, 0.710, -0.631, 1.623, -0.464, -0.216, -0.533, -1.277, 0.117, 2.263,
+    0.334, 0.000, 0.712, 1.626, 2.874, -1.695, -2.078, 3.135, 0.149, -0.016,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
@@ -278,7 +292,34 @@ def unit_features(
         is_best,
         missing,
         in_heading / total,
+        1.0 if enumerates(span.text) and (info.wants_list or info.qtype == "syarat") else 0.0,
+        explains(span.text, asked, terms),
+        1.0 if span.text.rstrip().endswith("?") else 0.0,
+        capitals(span.text),
+        1.0 if set(info.bounds) & bounds_of(span.text) else 0.0,
     ]
+
+
+_EXPLAINED = re.compile(
+    r"\b(?:yang\s+dimaksud\s+dengan|the\s+term)\s*[\"“”'‘’]([^\"“”'‘’]{2,120})[\"“”'‘’]", re.I
+)
+
+
+def explains(text: str, asked: set[str], terms: Callable[[str], list[str]]) -> float:
+    """The share of the words of the term a unit explains ('Yang dimaksud dengan "kondisi
+    darurat" adalah ...', as a regulation's elucidation reads) that the question uses."""
+    found = _EXPLAINED.search(text)
+    if found is None:
+        return 0.0
+    explained = set(terms(found.group(1)))
+    return len(explained & asked) / len(explained) if explained else 0.0
+
+
+def capitals(text: str) -> float:
+    """The share of a unit's letters in capitals: a regulation's title and preamble ("PERATURAN
+    PEMERINTAH ... TENTANG ...") restate the question's words without answering it."""
+    letters = [c for c in text if c.isalpha()]
+    return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
 
 
 def weigh(
@@ -372,7 +413,25 @@ def candidate_units(
             heading=heading,
         )
         out.append(Candidate(rank, i, unit.span, features, cosine, unit.header))
-    return out
+    return _with_neighbours(out)
+
+
+def _with_neighbours(candidates: list[Candidate]) -> list[Candidate]:
+    """Each unit's features followed by the share of the question's concepts its previous and
+    next unit hold: the asked figure often stands beside the sentence that names the subject
+    ("(3) ... premi untuk suap ..." then "(4) Besaran premi ... paling banyak Rp10.000.000")."""
+    direct = {(c.rank, c.index): c.features[0] for c in candidates}
+    return [
+        replace(
+            c,
+            features=[
+                *c.features,
+                direct.get((c.rank, c.index - 1), 0.0),
+                direct.get((c.rank, c.index + 1), 0.0),
+            ],
+        )
+        for c in candidates
+    ]
 
 
 ANSWER_CHARS = 360
@@ -399,6 +458,7 @@ def compose(
     concepts: Concepts | None = None,
     info: QuestionInfo | None = None,
     similarity: Similarities | None = None,
+    weights: Sequence[float] = (),
 ) -> ComposedAnswer:
     """Compose an answer from ``hits`` (already judged relevant), best passages first.
 
@@ -417,6 +477,8 @@ def compose(
             terms when ``None``.
         info: the question's type and specifics; analysed from ``question`` when ``None``.
         max_sentences, max_chars: bounds of a multi-unit answer (lists are cut at twice).
+        weights: the unit scorer's weights (:data:`UNIT_WEIGHTS` when empty; the fitting
+            script passes each fold's own).
     """
     lang = language or detect_language(question)
     info = info or analyse(question)
@@ -441,7 +503,7 @@ def compose(
         usable, info, weighted, terms, [t for own, _ in concepts for t in own], similarity
     ):
         f = candidate.features
-        score = sum(w * x for w, x in zip(UNIT_WEIGHTS, f, strict=True))
+        score = sum(w * x for w, x in zip(weights or UNIT_WEIGHTS, f, strict=True))
         units.append(
             _Unit(
                 candidate.rank,
@@ -471,7 +533,11 @@ def compose(
         # Conditions and "apa saja" lists: a list of a passage ranked below the best unit's is
         # not the answer ("server requirements" are a sentence, not the handover steps).
         with_lists = [rank for rank in with_lists if rank <= top.hit_rank]
-    if steps and with_lists:
+    if steps and info.qtype != "bagaimana" and enumerates(top.text):
+        # The best unit is itself an enumeration ("... berasaskan: a. ...; b. ..."): it is the
+        # list asked for, whatever list a better-ranked passage holds.
+        chosen = _with_list(top, units, by_key, budget=max_chars)
+    elif steps and with_lists:
         # A how-to question gets the step list of the best-ranked passage that has one. The
         # passage ranking, not one sentence's word overlap, decides: "mendaftar akun" must
         # get the registration steps even when a step of the next procedure shares more
@@ -483,7 +549,7 @@ def compose(
         if lead is not None and lead not in chosen and not lead.text.endswith(":"):
             chosen.insert(0, lead)
         top = chosen[0]
-    elif steps or top.text.endswith(":"):
+    elif steps or opens_list(top.text):
         chosen = _with_list(top, units, by_key, budget=max_chars)
     else:
         following = by_key.get((top.hit_rank, top.index + 1))
@@ -536,6 +602,31 @@ def compose(
     return _render(chosen, usable, lang, evidence, info, coverage_of, terms)
 
 
+_INLINE_ITEM = re.compile(r"(?:^|[\s;:])(?:[a-z]|\d{1,2})[.)]\s+\S")
+
+
+def enumerates(text: str) -> bool:
+    """Whether a unit is or introduces an enumeration: a list item, a lead ending in a colon,
+    or a sentence holding its items inline ("meliputi: a. ...; b. ...", as regulations read
+    once their line breaks are lost)."""
+    stripped = text.strip()
+    return (
+        bool(_LIST_ITEM.match(stripped))
+        or stripped.endswith(":")
+        or len(_INLINE_ITEM.findall(stripped)) >= 2
+    )
+
+
+_DANGLING_ITEM = re.compile(r"(?:[:;]\s*\d{1,2}|(?:^|\s)[a-z])[.)]$")
+
+
+def opens_list(text: str) -> bool:
+    """Whether a unit ends where its list begins or goes on: a lead ending in a colon, or an
+    item marker left dangling where a line break cut the sentence ("... memuat: a. ...; c.")."""
+    stripped = text.rstrip()
+    return stripped.endswith(":") or bool(_DANGLING_ITEM.search(stripped))
+
+
 def _with_list(
     top: _Unit, units: list[_Unit], by_key: dict[tuple[int, int], _Unit], *, budget: int
 ) -> list[_Unit]:
@@ -551,10 +642,20 @@ def _with_list(
         first = top.index
         start = top.index + 1
         if not ((rank, start) in by_key and by_key[(rank, start)].is_list):
+            # An enumeration a line break cut ("... memuat: a. ...; c." then "Jangka Waktu
+            # ...; d.") goes on in the next units: they are kept while the list goes on.
+            continued = [top]
+            used = len(top.text)
             following = by_key.get((rank, start))
-            if top.text.endswith(":") and following is not None:
-                return [top, following]
-            return [top]
+            while (
+                following is not None
+                and opens_list(continued[-1].text)
+                and used + len(following.text) <= budget
+            ):
+                continued.append(following)
+                used += len(following.text)
+                following = by_key.get((rank, following.index + 1))
+            return continued
     out: list[_Unit] = []
     spent = 0
     index = first
@@ -586,7 +687,14 @@ def _clip(text: str, found: Callable[[str], float]) -> tuple[int, int]:
             score = found(text[bounds[i] : bounds[j]]) - 0.0001 * (bounds[j] - bounds[i])
             if score > best[0]:
                 best = (score, bounds[i], bounds[j])
-    return best[1], best[2]
+    _, start, end = best
+    if text[start:end].rstrip(" ,;").endswith(":"):
+        # The clauses holding the question's terms only introduce an enumeration ("... berdasarkan
+        # asas:"): the answer is what follows, so the items are kept as far as the budget goes.
+        for bound in bounds:
+            if end < bound <= start + MAX_CHARS:
+                end = bound
+    return start, end
 
 
 def _render(

@@ -15,7 +15,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,6 +47,18 @@ class CorpusEntry:
 class Query:
     query_id: str
     text: str
+
+
+#: The retrieval metrics in the order every report shows them.
+METRICS = (
+    "mrr@10",
+    "recall@1",
+    "recall@5",
+    "recall@10",
+    "ndcg@10",
+    "latency_p50_ms",
+    "latency_p95_ms",
+)
 
 
 @dataclass(frozen=True)
@@ -124,21 +136,35 @@ class EvalReport:
 
 
 # ---------------------------------------------------------------------- loading
-def _jsonl(path: Path) -> Iterable[dict[str, object]]:
+def _json_lines(path: Path) -> Iterator[tuple[int, object]]:
+    """(line number, parsed value) of each non-blank line; unreadable files and lines raise
+    :class:`EvalDataError` naming the file and the line."""
     try:
-        with path.open(encoding="utf-8") as fh:
+        fh = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise EvalDataError(path=str(path), detail=exc.strerror or str(exc)) from exc
+    number = 0
+    with fh:
+        try:
             for number, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
                 try:
                     item = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise EvalDataError(path=str(path), detail=f"line {number}: {exc.msg}") from exc
-                if not isinstance(item, dict) or "_id" not in item or "text" not in item:
-                    raise EvalDataError(path=str(path), detail=f"line {number}: needs _id and text")
-                yield item
-    except OSError as exc:
-        raise EvalDataError(path=str(path), detail=exc.strerror or str(exc)) from exc
+                    detail = f"line {number}: {exc.msg}"
+                    raise EvalDataError(path=str(path), detail=detail) from exc
+                yield number, item
+        except UnicodeDecodeError as exc:
+            detail = f"line {number + 1}: not UTF-8"
+            raise EvalDataError(path=str(path), detail=detail) from exc
+
+
+def _jsonl(path: Path) -> Iterable[dict[str, object]]:
+    for number, item in _json_lines(path):
+        if not isinstance(item, dict) or "_id" not in item or "text" not in item:
+            raise EvalDataError(path=str(path), detail=f"line {number}: needs _id and text")
+        yield item
 
 
 def load_corpus(path: Path) -> list[CorpusEntry]:
@@ -204,17 +230,7 @@ def load_answer_cases(path: Path, doc_id: Callable[[str], str] = str) -> list[An
     ``answerable``, ``answers``, ``doc`` (a file name, mapped by ``doc_id``), ``section``,
     ``category`` and ``type``."""
     cases: list[AnswerCase] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise EvalDataError(path=str(path), detail=exc.strerror or str(exc)) from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalDataError(path=str(path), detail=f"line {number}: {exc.msg}") from exc
+    for number, item in _json_lines(path):
         if not isinstance(item, dict):
             raise EvalDataError(path=str(path), detail=f"line {number}: not an object")
         question = item.get("question", item.get("text"))

@@ -69,8 +69,8 @@ REFUSAL_FEATURES = (
     "unit_margin",
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
-    0.632, -0.190, 0.395, 0.703, -0.047, 0.305, -0.123, -0.305, -0.338, -0.251, 0.134, -0.446,
-    -0.119, 0.120, -0.300, -0.234, -0.180, 0.154, -0.196, -0.303,
+    0.414, -0.190, 0.331, 0.667, 0.100, 0.266, -0.258, -0.266, -0.317, -0.310, 0.132, -0.462,
+    -0.181, 0.131, -0.294, -0.213, -0.198, 0.128, 0.285, -0.200,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on

@@ -110,6 +110,9 @@ class QuestionInfo:
     """Numbers of the regulations the question names ("PP 50/2008" -> "50")."""
     asks_definition: bool = False
     """"Apa yang dimaksud dengan X", "what is X": the answer is X's definition."""
+    bounds: tuple[str, ...] = ()
+    """The bound asked ("max" for maksimal / paling banyak / at most, "min" for minimal /
+    paling sedikit / at least): a regulation states both in neighbouring sentences."""
 
 
 TYPE_WORDS: dict[str, str] = {
@@ -151,17 +154,45 @@ def analyse(text: str) -> QuestionInfo:
         names=names,
         asks_definition=bool(_DEFINITION.search(lowered)),
         references=tuple(dict.fromkeys(_REFERENCE.findall(text))),
+        bounds=tuple(sorted(bounds_of(text))),
     )
 
 
+_BOUNDS = {
+    "max": re.compile(
+        r"\b(maksimal|maksimum|maks|paling\s+banyak|paling\s+lama|paling\s+lambat|"
+        r"selambat-lambatnya|sebanyak-banyaknya|setinggi-tingginya|paling\s+tinggi|"
+        r"at\s+most|maximum|no\s+later\s+than|up\s+to)\b",
+        re.I,
+    ),
+    "min": re.compile(
+        r"\b(minimal|minimum|paling\s+sedikit|sekurang-kurangnya|paling\s+tidak|"
+        r"paling\s+rendah|at\s+least)\b",
+        re.I,
+    ),
+}
+
+
+def bounds_of(text: str) -> frozenset[str]:
+    """The bounds a text names: "max" (maksimal, paling banyak, paling lama, at most...) and
+    "min" (minimal, paling sedikit, sekurang-kurangnya, at least...)."""
+    return frozenset(name for name, pattern in _BOUNDS.items() if pattern.search(text))
+
+
 # --- what an answer of each type states -----------------------------------------------------
+
+
+def _any_word(words: str) -> str:
+    """A pattern matching any of the space-separated words as a whole word."""
+    return r"\b(" + "|".join(words.split()) + r")\b"
+
 
 _NUMBER_WORDS = (
     "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas belas puluh ratus "
     "ribu juta miliar triliun seratus seribu sejuta separuh setengah persen one two three four "
     "five six seven eight nine ten eleven twelve hundred thousand million percent"
 )
-_HAS_NUMBER = re.compile(r"\d|%|\brp\b|\b(" + "|".join(_NUMBER_WORDS.split()) + r")\b", re.I)
+_HAS_NUMBER = re.compile(r"\d|%|\brp\b|" + _any_word(_NUMBER_WORDS), re.I)
 _TIME_WORDS = (
     "januari februari maret april mei juni juli agustus september oktober november desember "
     "january february march june july august october december senin selasa rabu kamis jumat "
@@ -170,14 +201,14 @@ _TIME_WORDS = (
     "tahunan day days week weeks month months year years annually monthly weekly daily before "
     "after within"
 )
-_HAS_TIME = re.compile(r"\b\d{4}\b|\b(" + "|".join(_TIME_WORDS.split()) + r")\b", re.I)
+_HAS_TIME = re.compile(r"\b\d{4}\b|" + _any_word(_TIME_WORDS), re.I)
 _ROLE_WORDS = (
     "oleh kepala menteri gubernur bupati wali walikota camat lurah presiden pejabat petugas "
     "admin atasan pimpinan ketua anggota dinas badan dewan dprd pemerintah lembaga instansi "
     "perangkat komisi tim sekretaris direktur kementerian masyarakat warga pemohon pegawai "
     "ppid ombudsman by head minister governor mayor officer official"
 )
-_HAS_ROLE = re.compile(r"\b(" + "|".join(_ROLE_WORDS.split()) + r")\b", re.I)
+_HAS_ROLE = re.compile(_any_word(_ROLE_WORDS), re.I)
 _HAS_PLACE = re.compile(
     r"\b(di|ke|pada|kota|kabupaten|provinsi|kecamatan|desa|kelurahan|kantor|menu|halaman|"
     r"portal|located|in|at)\b",

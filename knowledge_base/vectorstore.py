@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
+from core.files import private_dir
 from core.locks import file_lock
 from knowledge_base.errors import VectorStoreUnavailable
 
@@ -49,7 +50,7 @@ def make_client(*, chroma_url: str | None, chroma_dir: Path) -> Any:
                 ssl=ssl,
                 settings=_chroma_settings(),
             )
-        chroma_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(chroma_dir)
         # Chroma creates its tables on first open; two processes opening a new folder at
         # once would both try ("table collections already exists").
         with file_lock(chroma_dir.with_name(chroma_dir.name + ".open-lock")):

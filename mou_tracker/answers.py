@@ -25,21 +25,11 @@ from mou_tracker.questions import (
     party_matches,
     stage_matches,
 )
-from mou_tracker.rules import must_act
+from mou_tracker.rules import attention_rank, must_act
 from mou_tracker.schemas import AgreementDetail, AgreementSummary, MilestoneView
 
 #: Healths of agreements that are in force and need work.
 IN_FORCE = ("overdue", "stalled", "at_risk", "on_track")
-#: Agreements that need attention come first.
-_SEVERITY = {
-    "overdue": 0,
-    "stalled": 1,
-    "at_risk": 2,
-    "on_track": 3,
-    "draft": 4,
-    "completed": 5,
-    "expired": 6,
-}
 #: How many agreements an answer lists (the total is said; ``/mou`` lists them all).
 MAX_ITEMS = 5
 #: Without a window, "what is due" means the coming week.
@@ -292,7 +282,7 @@ def _pick(
 def _worst_first(agreements: Iterable[AgreementSummary]) -> list[AgreementSummary]:
     def key(a: AgreementSummary) -> tuple[int, int, int]:
         signed = -(a.signed_on.toordinal() if a.signed_on else 0)
-        return (_SEVERITY.get(a.health, len(_SEVERITY)), signed, a.id)
+        return (attention_rank(a.health), signed, a.id)
 
     return sorted(agreements, key=key)
 

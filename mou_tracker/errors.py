@@ -73,6 +73,15 @@ class AgreementNotFound(NotFound):
         super().__init__(f"agreement {agreement_id} not found", agreement_id=agreement_id)
 
 
+class InvalidAgreementId(InvalidInput):
+    """What was typed as an agreement's number is not one (``-1``, ``1e5``, a word)."""
+
+    code = "agreement.bad_id"
+
+    def __init__(self, value: str) -> None:
+        super().__init__("not an agreement number", value=value)
+
+
 class MilestoneNotFound(NotFound):
     code = "milestone.not_found"
 

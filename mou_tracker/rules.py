@@ -16,17 +16,28 @@ The portfolio report computes :class:`MilestoneTally` in SQL with exactly the se
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from core.errors import InvalidChoice
+from mou_tracker.errors import InvalidAgreementId
 from mou_tracker.schemas import AgreementFacts, MilestoneFacts, MilestoneTally, Thresholds
 
 HEALTHS = ("draft", "on_track", "at_risk", "overdue", "stalled", "completed", "expired")
 #: Order used in reports: most urgent first.
 HEALTH_ORDER = ("stalled", "overdue", "at_risk", "on_track", "draft", "completed", "expired")
 
+#: Order of agreement lists and answers: the ones that need attention first.
+ATTENTION_ORDER = ("overdue", "stalled", "at_risk", "on_track", "draft", "completed", "expired")
+_ATTENTION_RANK = {health: rank for rank, health in enumerate(ATTENTION_ORDER)}
+
 OPEN = frozenset({"planned", "in_progress", "blocked"})
+
+
+def attention_rank(health: str) -> int:
+    """Where an agreement of this health stands in a list (0 first; unknown healths last)."""
+    return _ATTENTION_RANK.get(health, len(ATTENTION_ORDER))
 
 
 def check_health(value: str) -> str:
@@ -152,3 +163,20 @@ def follow_through_rate(due: int, done: int) -> float | None:
     if due <= 0:
         return None
     return round(done / due, 4)
+
+
+# An id as people type it: ASCII digits after an optional "#". A number too large for the
+# database is still a number: the lookup refuses it naming the largest id (ValueOutOfRange).
+_AGREEMENT_ID = re.compile(r"#?0*([1-9][0-9]{0,999})")
+
+
+def parse_agreement_id(text: str) -> int:
+    """An agreement's number as typed after ``/mou`` ("12", "#12").
+
+    Raises:
+        InvalidAgreementId: anything else (``-1``, ``0``, ``1e5``, ``²``, markup, a word).
+    """
+    match = _AGREEMENT_ID.fullmatch(text.strip())
+    if match is None:
+        raise InvalidAgreementId(text)
+    return int(match.group(1))

@@ -77,6 +77,14 @@ class RegionLookup(Protocol):
     def resolve(self, name: str) -> _Coded: ...
 
 
+def _existing_user(repo: AccountsRepository, telegram_id: int) -> User:
+    """The configured user, or :class:`UserNotFound`."""
+    user = repo.user(telegram_id)
+    if user is None:
+        raise UserNotFound(telegram_id=telegram_id)
+    return user
+
+
 class AccessService:
     """Who may use Sinergi and as what.
 
@@ -295,9 +303,7 @@ class AccessService:
         region = self._check_region(role, region_code)
         with self._sf.begin() as s:
             repo = AccountsRepository(s)
-            user = repo.user(telegram_id)
-            if user is None:
-                raise UserNotFound(telegram_id=telegram_id)
+            user = _existing_user(repo, telegram_id)
             user.role = role
             user.status = rules.Status.ACTIVE
             user.region_code = region
@@ -318,9 +324,7 @@ class AccessService:
     def _shut_out(self, telegram_id: int, status: str) -> UserView:
         with self._sf.begin() as s:
             repo = AccountsRepository(s)
-            user = repo.user(telegram_id)
-            if user is None:
-                raise UserNotFound(telegram_id=telegram_id)
+            user = _existing_user(repo, telegram_id)
             if user.role == rules.Role.ADMIN and user.status == rules.Status.ACTIVE:
                 self._ensure_other_admin(repo, user)
             user.status = status
@@ -332,9 +336,7 @@ class AccessService:
         """Delete a user and their agreement bindings; returns what was removed."""
         with self._sf.begin() as s:
             repo = AccountsRepository(s)
-            user = repo.user(telegram_id)
-            if user is None:
-                raise UserNotFound(telegram_id=telegram_id)
+            user = _existing_user(repo, telegram_id)
             if user.role == rules.Role.ADMIN and user.status == rules.Status.ACTIVE:
                 self._ensure_other_admin(repo, user)
             view = user_view(user)
@@ -346,9 +348,7 @@ class AccessService:
         if code not in LANGUAGES:
             raise InvalidLanguage(language=lang, choices=", ".join(LANGUAGES))
         with self._sf.begin() as s:
-            user = AccountsRepository(s).user(telegram_id)
-            if user is None:
-                raise UserNotFound(telegram_id=telegram_id)
+            user = _existing_user(AccountsRepository(s), telegram_id)
             user.language = code
             user.updated_at = self._clock.now()
             s.flush()
@@ -358,9 +358,7 @@ class AccessService:
         """Make the user responsible for ``agreement_id`` (idempotent)."""
         with self._sf.begin() as s:
             repo = AccountsRepository(s)
-            user = repo.user(telegram_id)
-            if user is None:
-                raise UserNotFound(telegram_id=telegram_id)
+            user = _existing_user(repo, telegram_id)
             if all(a.agreement_id != agreement_id for a in user.agreements):
                 user.agreements.append(UserAgreement(agreement_id=agreement_id))
                 user.updated_at = self._clock.now()
@@ -370,9 +368,7 @@ class AccessService:
     def unbind_agreement(self, telegram_id: int, agreement_id: int) -> UserView:
         with self._sf.begin() as s:
             repo = AccountsRepository(s)
-            user = repo.user(telegram_id)
-            if user is None:
-                raise UserNotFound(telegram_id=telegram_id)
+            user = _existing_user(repo, telegram_id)
             user.agreements = [a for a in user.agreements if a.agreement_id != agreement_id]
             user.updated_at = self._clock.now()
             s.flush()

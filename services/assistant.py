@@ -37,6 +37,7 @@ from knowledge_base.question import MAX_QUESTION_CHARS, clean_message, find_ques
 from knowledge_base.repository import KnowledgeRepository
 from mou_tracker import answers
 from mou_tracker.answers import AgreementItem, RegionChoice, TrackerAnswer
+from mou_tracker.intake.apps import KNOWN_APPS
 from mou_tracker.questions import TrackerQuestion, Window
 from mou_tracker.regions import RegionDirectory
 from services.access import AccessService
@@ -108,12 +109,15 @@ class AssistantService:
         self.access = access
 
     def apps(self) -> list[str]:
-        """The app names questions may name: the tracker's and the documents'."""
+        """The app names questions may name: the tracker's, the documents' and the built-in
+        dictionary of replicated apps (so "Apa itu Gampil?" reaches the documents, and is
+        logged as a gap, before any agreement or document names Gampil)."""
         names = list(self.tracker.vocabulary().apps)
         with self._sf.begin() as s:
-            for app in KnowledgeRepository(s).document_apps():
-                if app not in names:
-                    names.append(app)
+            documents = KnowledgeRepository(s).document_apps()
+        for app in (*documents, *KNOWN_APPS):
+            if app not in names:
+                names.append(app)
         return names
 
     def read(self, question: str, *, history: Sequence[Turn | str] = ()) -> RoutedQuestion:

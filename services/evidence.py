@@ -26,6 +26,7 @@ from accounts.schemas import AuthSubject
 from core.clock import Clock
 from core.config import Settings
 from core.errors import AppError
+from core.files import private_dir
 from ingestion import detect, scans
 from ingestion.errors import FileTooLarge, OcrUnavailable
 from ingestion.ocr import PageProgress, TesseractOcr
@@ -93,7 +94,7 @@ class FileStore:
         relative = Path("evidence") / digest[:2] / f"{digest}{_EXTENSIONS.get(media_type, '')}"
         target = self._settings.data_dir / relative
         if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(target.parent)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
             try:
                 with os.fdopen(fd, "wb") as handle:
@@ -240,15 +241,17 @@ class EvidenceService:
         with self._sf.begin() as s:
             milestone_in_scope(subject, TrackerRepository(s), milestone_id, agreement_id)
         stored = self.keep(filename, data)
-        view = self._tracker.update_milestone(
-            subject,
-            milestone_id,
-            status,
-            agreement_id=agreement_id,
-            note=note,
-            file_ref=stored.path,
-        )
+        # One transaction: the milestone is never done with evidence that is not on record.
         with self._sf.begin() as s:
+            view = self._tracker.change_milestone(
+                s,
+                subject,
+                milestone_id,
+                status,
+                agreement_id=agreement_id,
+                note=note,
+                file_ref=stored.path,
+            )
             row = self.record(
                 s,
                 stored,

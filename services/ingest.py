@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 
 from core.config import Settings
 from core.errors import AppError, storage_error
+from core.files import private_dir
 from core.text import display_name
 from ingestion import detect
 from ingestion.errors import (
@@ -46,6 +47,7 @@ from ingestion.metadata import (
 from ingestion.ocr import OcrLimits, TesseractOcr
 from ingestion.pipeline import PreparedDocument, prepare, sha256
 from knowledge_base.schemas import ChunkInput, DocumentInfo, DocumentInput
+from mou_tracker.intake.rules import looks_like_agreement
 from services.messages import catalog, error_message
 
 Outcome = Literal["added", "updated", "unchanged", "failed"]
@@ -182,6 +184,15 @@ class _Source:
     path: Path | None = None
     data: bytes | None = None
     title: str | None = None
+    offer_intake: bool = True  # say so when it reads as a signed agreement
+
+
+@dataclass(frozen=True)
+class _Ingested:
+    outcome: Outcome
+    embedded: int
+    unread_pages: tuple[int, ...] = ()
+    agreement_kind: str | None = None
 
 
 class IngestService:
@@ -292,13 +303,18 @@ class IngestService:
         progress: ProgressCallback | None = None,
         lang: str | None = None,
         title: str | None = None,
+        offer_intake: bool = True,
     ) -> IngestReport:
         """Ingest one uploaded file (e.g. a document sent to the bot); ``title`` overrides the
-        one found in the file (an agreement's source gets the agreement's title)."""
+        one found in the file (an agreement's source gets the agreement's title).
+
+        A file that reads as a signed agreement gets a note saying how to record it in the
+        tracker, unless ``offer_intake`` is False (the intake itself is filing it).
+        """
         self._check_doc_type(doc_type)
         name = display_name(PurePath(filename.replace("\\", "/")).name) or "dokumen"
         tally = _Tally()
-        source = _Source(name, name, data=data, title=title)
+        source = _Source(name, name, data=data, title=title, offer_intake=offer_intake)
         self._run([source], tally, app, doc_type, uploader, progress, lang)
         return tally.report()
 
@@ -386,11 +402,17 @@ class IngestService:
                     raise DuplicateName(source.name, doc_id=doc_id, other=seen[doc_id])
                 seen[doc_id] = source.name
                 data = source.data if source.data is not None else self._read(source)
-                outcome, embedded = self._ingest_one(
+                done = self._ingest_one(
                     source, doc_id, data, app, doc_type, uploader, number, total, progress
                 )
+                outcome, embedded = done.outcome, done.embedded
                 if holder is not None:
                     tally.notes.append(self._distinct_id_note(source, doc_id, holder, lang))
+                if done.unread_pages:
+                    tally.notes.append(self._unread_pages_note(source, done.unread_pages, lang))
+                if done.agreement_kind is not None and source.offer_intake:
+                    params = {"file": source.name, "kind": done.agreement_kind.upper()}
+                    tally.notes.append(self._note(source, "ingest.note.agreement", params, lang))
                 tally.chunks += embedded
                 setattr(tally, outcome, getattr(tally, outcome) + 1)
                 tally.documents.append(doc_id)
@@ -427,9 +449,21 @@ class IngestService:
             "other_doc_id": holder.doc_id,
             "other_file": holder.source_name or holder.title,
         }
-        language = lang or self._settings.language
-        message = catalog().t("ingest.note.distinct_id", language, **params)
-        return IngestNote(source.name, "ingest.note.distinct_id", message, params)
+        return self._note(source, "ingest.note.distinct_id", params, lang)
+
+    def _unread_pages_note(
+        self, source: _Source, pages: tuple[int, ...], lang: str | None
+    ) -> IngestNote:
+        """The scanned pages of a PDF read without OCR are not in the index: say which."""
+        shown = ", ".join(str(p) for p in pages[:20]) + (", …" if len(pages) > 20 else "")
+        params = {"file": source.name, "pages": shown, "count": len(pages)}
+        return self._note(source, "ingest.note.unread_pages", params, lang)
+
+    def _note(
+        self, source: _Source, code: str, params: dict[str, Any], lang: str | None
+    ) -> IngestNote:
+        message = catalog().t(code, lang or self._settings.language, **params)
+        return IngestNote(source.name, code, message, params)
 
     def _read(self, source: _Source) -> bytes:
         """The file's bytes, opened without following a last link (the walk checked where
@@ -467,7 +501,7 @@ class IngestService:
         number: int,
         total: int,
         progress: ProgressCallback | None,
-    ) -> tuple[Outcome, int]:
+    ) -> _Ingested:
         if len(data) > self._settings.max_upload_bytes:
             raise FileTooLarge(
                 source.name,
@@ -477,7 +511,7 @@ class IngestService:
         digest = sha256(data)
         existing = self.index.document(doc_id)
         if existing is not None and self._unchanged(existing, digest, app, doc_type):
-            return "unchanged", 0
+            return _Ingested("unchanged", 0)
         prepared = self._prepare(
             source.filename,
             data,
@@ -505,7 +539,13 @@ class IngestService:
             raise
         if existing is not None and existing.original_path not in (None, stored):
             self._discard_if_unreferenced(existing.original_path or "")
-        return ("added" if existing is None else "updated"), embedded
+        head = "\n".join(chunk.text for chunk in prepared.chunks[:8])
+        return _Ingested(
+            "added" if existing is None else "updated",
+            embedded,
+            prepared.unread_pages,
+            looks_like_agreement(head),
+        )
 
     def _unchanged(
         self, existing: DocumentInfo, digest: str, app: str | None, doc_type: str | None
@@ -569,7 +609,7 @@ class IngestService:
             os.utime(target)
             return relative.as_posix(), False
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(target.parent)
             # Write then rename: a crash never leaves a truncated original under its final name.
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         except OSError as exc:

@@ -50,6 +50,9 @@ from services.ingest import IngestService
 from services.tracker import TrackerService
 from services.tracker_scope import may_see, visible_agreement
 
+#: The fields of a draft in the order every transport shows, numbers and confirms them.
+DRAFT_FIELDS = FIELDS
+
 log = logging.getLogger(__name__)
 
 LIST_SEPARATOR = ";"
@@ -507,6 +510,7 @@ class IntakeService:
                 doc_type="agreement",
                 uploader=actor,
                 title=draft.title,
+                offer_intake=False,
             )
         except AppError as err:
             return replace(result, kb_error=err.code)

@@ -6,6 +6,7 @@ from functools import cache
 
 from core.errors import AppError
 from core.i18n import Catalog
+from core.text import ECHO_LIMIT, echo
 from mou_tracker.schemas import ImportProblem
 
 
@@ -17,11 +18,18 @@ def catalog() -> Catalog:
 def error_message(error: AppError, lang: str = "id") -> str:
     """The user-facing text for a domain error (its ``code`` looked up in the catalog)."""
     cat = catalog()
+    # Parameters often repeat what the user typed (a region's name, an id): a long one is
+    # capped, so a 100,000-character input gives a short message, on every transport.
+    params = {k: _capped(v) for k, v in error.params.items()}
     # An instance may refine its class's code ("choice.health"); the class's is the fallback.
     for code in dict.fromkeys((error.code, type(error).code)):
         if cat.has(f"error.{code}"):
-            return cat.t(f"error.{code}", lang, **error.params)
-    return cat.t("error.app.error", lang, detail=str(error))
+            return cat.t(f"error.{code}", lang, **params)
+    return cat.t("error.app.error", lang, detail=_capped(str(error)))
+
+
+def _capped(value: object) -> object:
+    return echo(value) if isinstance(value, str) and len(value) > ECHO_LIMIT else value
 
 
 def describe_problem(problem: ImportProblem, lang: str = "id") -> str:

@@ -39,6 +39,7 @@ from accounts.schemas import AuthSubject
 from conversations.repository import ConversationRepository
 from core.clock import Clock
 from core.config import Settings
+from core.files import private_dir
 from knowledge_base.repository import KnowledgeRepository
 from mou_tracker.reminders.repository import ReminderRepository
 from mou_tracker.repository import TrackerRepository
@@ -197,7 +198,7 @@ def _stored_key(path: Path) -> bytes:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = secrets.token_hex(32).encode()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

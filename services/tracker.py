@@ -41,7 +41,7 @@ from mou_tracker.planning import plan_agreement, plan_import
 from mou_tracker.planning import plan_insertion as plan_milestone_insertion
 from mou_tracker.regions import Region, RegionDirectory
 from mou_tracker.repository import TrackerRepository
-from mou_tracker.rules import check_health
+from mou_tracker.rules import attention_rank, check_health, parse_agreement_id
 from mou_tracker.schemas import (
     AgreementChanges,
     AgreementDetail,
@@ -89,11 +89,15 @@ __all__ = [
     "PartyView",
     "PortfolioReport",
     "Region",
+    "RegionSearch",
     "TrackerService",
     "TrackerVocabulary",
+    "attention_rank",
     "check_health",
     "column_name",
     "describe_problem",
+    "find_region",
+    "parse_agreement_id",
     "parse_date",
 ]
 
@@ -106,6 +110,34 @@ class TrackerVocabulary:
 
     apps: tuple[str, ...]
     home_regions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegionSearch:
+    """A name looked up as ``sinergi regions find`` shows it."""
+
+    match: Region | None
+    error: AppError | None
+    """Why there is no single match (ambiguous, unknown); None when there is one."""
+    candidates: tuple[Region, ...]
+    """The match; or the regions an ambiguous name may mean, then the closest; or, for an
+    unknown name, only the near names its message gives (never unrelated closest ones)."""
+
+
+def find_region(regions: RegionDirectory, name: str, *, limit: int = 5) -> RegionSearch:
+    """Resolve ``name`` to one region, or say why not with the candidates to choose from."""
+    try:
+        match = regions.resolve(name)
+    except AppError as error:
+        if error.code == "region.ambiguous":
+            wanted = set(error.params.get("candidate_list", []))
+            ambiguous = [r for r in regions.all() if r.name in wanted]
+            closest = [r for r in regions.search(name, limit=limit) if r not in ambiguous]
+            return RegionSearch(None, error, tuple(ambiguous + closest))
+        near = list(error.params.get("suggestion_list", ()))
+        by_name = {r.name: r for r in regions.all() if r.name in near}
+        return RegionSearch(None, error, tuple(by_name[n] for n in near if n in by_name))
+    return RegionSearch(match, None, (match,))
 
 
 class TrackerService:
@@ -328,45 +360,74 @@ class TrackerService:
         ``done`` needs evidence (a note, a link or a file reference); ``blocked`` needs a reason.
         ``agreement_id`` (a button's): the milestone must belong to that agreement.
         """
+        with self._sf.begin() as s:
+            return self.change_milestone(
+                s,
+                subject,
+                milestone_id,
+                status,
+                agreement_id=agreement_id,
+                note=note,
+                link=link,
+                file_ref=file_ref,
+                reason=reason,
+                on=on,
+            )
+
+    def change_milestone(
+        self,
+        s: Session,
+        subject: AuthSubject,
+        milestone_id: int,
+        status: str,
+        *,
+        agreement_id: int | None = None,
+        note: str | None = None,
+        link: str | None = None,
+        file_ref: str | None = None,
+        reason: str | None = None,
+        on: date | None = None,
+    ) -> MilestoneView:
+        """:meth:`update_milestone` inside the caller's unit of work (the evidence service
+        records the file in the same transaction, so a milestone is never done without it)."""
         access_rules.require(subject, access_rules.Permission.UPDATE_MILESTONE)
         change = validation.check_milestone_change(
             status, note=note, link=link, file_ref=file_ref, reason=reason
         )
         now = self._clock.now()
         today = self.today()
-        with self._sf.begin() as s:
-            repo = TrackerRepository(s)
-            milestone = milestone_in_scope(subject, repo, milestone_id, agreement_id)
-            before = milestone.status
-            milestone.status = change.status
-            milestone.completed_on = change.completed_on(on or today)
-            if change.note:
-                milestone.evidence_note = change.note
-            if change.link:
-                milestone.evidence_link = change.link
-            if change.file_ref:
-                milestone.evidence_file = change.file_ref
-            milestone.blocked_reason = change.reason if change.status == "blocked" else None
-            milestone.updated_by = subject.actor
-            milestone.updated_at = now
-            repo.touch_agreement(milestone.agreement_id, now)
-            repo.add_audit(
-                at=now,
-                actor=subject.actor,
-                action="milestone.status",
-                agreement_id=milestone.agreement_id,
-                milestone_id=milestone.id,
-                details={
-                    "from": before,
-                    "to": change.status,
-                    "completed_on": iso(milestone.completed_on),
-                    "note": change.note,
-                    "link": change.link,
-                    "file": change.file_ref,
-                    "reason": change.reason,
-                },
-            )
-            return milestone_view(milestone, today)
+        repo = TrackerRepository(s)
+        milestone = milestone_in_scope(subject, repo, milestone_id, agreement_id)
+        before = milestone.status
+        milestone.status = change.status
+        milestone.completed_on = change.completed_on(on or today)
+        if change.note:
+            milestone.evidence_note = change.note
+        if change.link:
+            milestone.evidence_link = change.link
+        if change.file_ref:
+            milestone.evidence_file = change.file_ref
+        milestone.blocked_reason = change.reason if change.status == "blocked" else None
+        milestone.updated_by = subject.actor
+        milestone.updated_at = now
+        repo.touch_agreement(milestone.agreement_id, now)
+        repo.add_audit(
+            at=now,
+            actor=subject.actor,
+            action="milestone.status",
+            agreement_id=milestone.agreement_id,
+            milestone_id=milestone.id,
+            details={
+                "from": before,
+                "to": change.status,
+                "completed_on": iso(milestone.completed_on),
+                "note": change.note,
+                "link": change.link,
+                "file": change.file_ref,
+                "reason": change.reason,
+            },
+        )
+        return milestone_view(milestone, today)
 
     def add_milestone(
         self,

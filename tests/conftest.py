@@ -26,10 +26,13 @@ from core.config import Settings
 from core.db import Base, make_engine
 from migrations import import_model_modules
 from services import Services
+from tests.required import REQUIRE_SERVERS_ENV, everything_required
+from tests.required import pytest_runtest_makereport as pytest_runtest_makereport
+
+__all__ = ["REQUIRE_SERVERS_ENV", "pytest_runtest_makereport"]
 
 POSTGRES_URL_ENV = "SINERGI_TEST_POSTGRES_URL"
 CHROMA_URL_ENV = "SINERGI_TEST_CHROMA_URL"
-REQUIRE_SERVERS_ENV = "SINERGI_TEST_REQUIRE_SERVERS"
 
 
 def require_server(env_name: str, what: str) -> str:
@@ -37,7 +40,7 @@ def require_server(env_name: str, what: str) -> str:
     url = os.environ.get(env_name)
     if url:
         return url
-    if os.environ.get(REQUIRE_SERVERS_ENV):
+    if everything_required():
         pytest.fail(f"{what} is required in this run but {env_name} is not set")
     pytest.skip(f"{what} not configured ({env_name} unset); CI runs this test")
 

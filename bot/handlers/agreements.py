@@ -39,6 +39,7 @@ from bot.views import agreements as views
 from services import charts
 from services.access import AccessService, Permission, UserView
 from services.evidence import AgreementFileView
+from services.tracker import parse_agreement_id
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,8 @@ async def send_view(update: Update, context: Context, user: UserView, view: View
 @authorized(Permission.VIEW_AGREEMENTS, private="say")
 async def mou_command(update: Update, context: Context, user: UserView) -> None:
     args = command_args(context)
-    if args and args[0].isdigit():
-        await show_agreement(update, context, user, int(args[0]))
+    if args:
+        await show_agreement(update, context, user, parse_agreement_id(args[0]))
         return
     view = await agreement_list(context, user, 0)
     keyboard = markup(get_state(context).signer, user.telegram_id, view.buttons)
@@ -204,6 +205,22 @@ async def _start_dialog(
     return EVIDENCE if status == "done" else REASON
 
 
+async def _pending(
+    update: Update, context: Context
+) -> tuple[UserView, tuple[int, int, str]] | None:
+    """The user finishing the dialog and the (agreement, milestone, status) it is about; None
+    when they may no longer update milestones or the dialog has nothing pending."""
+    user = await lookup(update, context)
+    if user is None or refusal(user, Permission.UPDATE_MILESTONE) is not None:
+        return None
+    assert context.user_data is not None
+    pending = context.user_data.get(PENDING_KEY)
+    if not pending:
+        return None
+    agreement_id, milestone_id, status = pending
+    return user, (int(agreement_id), int(milestone_id), str(status))
+
+
 async def _finish(
     update: Update,
     context: Context,
@@ -212,14 +229,10 @@ async def _finish(
     file_ref: str | None = None,
     reason: str | None = None,
 ) -> int:
-    user = await lookup(update, context)
-    if user is None or refusal(user, Permission.UPDATE_MILESTONE) is not None:
+    found = await _pending(update, context)
+    if found is None:
         return ConversationHandler.END
-    assert context.user_data is not None
-    pending = context.user_data.get(PENDING_KEY)
-    if not pending:
-        return ConversationHandler.END
-    agreement_id, milestone_id, status = pending
+    user, (agreement_id, milestone_id, status) = found
     state = get_state(context)
     # The tracker checks again: the user may have lost the agreement meanwhile.
     await call(
@@ -233,7 +246,8 @@ async def _finish(
         reason=reason,
         on=state.today(),
     )
-    context.user_data.pop(PENDING_KEY, None)
+    if context.user_data is not None:
+        context.user_data.pop(PENDING_KEY, None)
     notice = t_html("milestone.updated", user.language)
     await show_milestone(update, context, user, agreement_id, milestone_id, notice)
     return ConversationHandler.END
@@ -283,14 +297,10 @@ async def _finish_with_file(
     note: str | None,
 ) -> int:
     """The evidence step of the dialog, with a file: download it, keep it, then update."""
-    user = await lookup(update, context)
-    if user is None or refusal(user, Permission.UPDATE_MILESTONE) is not None:
+    found = await _pending(update, context)
+    if found is None:
         return ConversationHandler.END
-    assert context.user_data is not None
-    pending = context.user_data.get(PENDING_KEY)
-    if not pending:
-        return ConversationHandler.END
-    agreement_id, milestone_id, status = pending
+    user, (agreement_id, milestone_id, status) = found
     state = get_state(context)
     # Size and type are checked from the message's metadata, before anything is downloaded.
     await call(
@@ -309,7 +319,8 @@ async def _finish_with_file(
         status=status,
         note=note,
     )
-    context.user_data.pop(PENDING_KEY, None)
+    if context.user_data is not None:
+        context.user_data.pop(PENDING_KEY, None)
     notice = t("evidence.saved_file", user.language, file=filename)
     await show_milestone(update, context, user, agreement_id, milestone_id, notice)
     return ConversationHandler.END
@@ -391,8 +402,8 @@ async def report_command(update: Update, context: Context, user: UserView) -> No
             caption=views.caption(caption),
         )
     args = command_args(context)
-    if args and args[0].isdigit():
-        await send_timeline(update, context, user, int(args[0]))
+    if args:
+        await send_timeline(update, context, user, parse_agreement_id(args[0]))
         return
     agreements = await call(state.services.tracker.list_agreements, user, at=state.today())
     if not agreements:

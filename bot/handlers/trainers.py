@@ -23,6 +23,7 @@ from bot.state import Context, call, get_state
 from bot.views import View
 from bot.views import curation as gap_views
 from bot.views import documents as views
+from core.text import echo
 from services.access import Permission, UserView
 from services.knowledge import DocumentInfo
 
@@ -77,7 +78,7 @@ async def remove_command(update: Update, context: Context, user: UserView) -> No
     if args:
         wanted = [d for d in documents if d.doc_id == args[0]]
         if not wanted:
-            await reply_html(update, context, t_html("remove.unknown", lang, doc_id=args[0]))
+            await reply_html(update, context, t_html("remove.unknown", lang, doc_id=echo(args[0])))
             return
         await _show(update, context, user, views.removal_confirmation(wanted[0], lang))
         return

@@ -10,7 +10,13 @@ from bot.formatting import escape
 from bot.i18n import t, t_html
 from bot.views import Button, Rows, View, button
 from services.evidence import AgreementFileView
-from services.tracker import AgreementDetail, AgreementSummary, MilestoneDetail, MilestoneView
+from services.tracker import (
+    AgreementDetail,
+    AgreementSummary,
+    MilestoneDetail,
+    MilestoneView,
+    attention_rank,
+)
 from services.wording import format_date, health_name, status_name
 
 HEALTH_ICONS = {
@@ -31,16 +37,6 @@ STATUS_ICONS = {
 }
 MAX_LISTED = 30
 PAGE_SIZE = 10
-# Agreements that need attention come first.
-SEVERITY = {
-    "overdue": 0,
-    "stalled": 1,
-    "at_risk": 2,
-    "on_track": 3,
-    "draft": 4,
-    "completed": 5,
-    "expired": 6,
-}
 
 
 def fmt_date(value: date | None, lang: str) -> str:
@@ -57,7 +53,7 @@ def party_names(summary: AgreementSummary) -> str:
 
 
 def most_worrying_first(agreements: Sequence[AgreementSummary]) -> list[AgreementSummary]:
-    return sorted(agreements, key=lambda a: (SEVERITY.get(a.health, len(SEVERITY)), a.title))
+    return sorted(agreements, key=lambda a: (attention_rank(a.health), a.title))
 
 
 def agreement_list(agreements: Sequence[AgreementSummary], page: int, lang: str) -> View:

@@ -9,20 +9,11 @@ from bot import callbacks
 from bot.formatting import escape
 from bot.i18n import t, t_html
 from bot.views import Button, View, button
-from services.intake import IntakeDraft, IntakeResult
+from services.intake import DRAFT_FIELDS, IntakeDraft, IntakeResult
 from services.wording import format_date
 
 #: The fields of a draft in the order they are shown and numbered (✏️ 1 … ✏️ 8).
-FIELDS = (
-    "kind",
-    "numbers",
-    "title",
-    "signed_on",
-    "ends_on",
-    "region_codes",
-    "apps",
-    "parent_numbers",
-)
+FIELDS = DRAFT_FIELDS
 
 
 def field_value(draft: IntakeDraft, name: str, lang: str) -> str:

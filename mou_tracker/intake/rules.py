@@ -230,6 +230,25 @@ def read_agreement(pages: Sequence[SourcePage], regions: RegionDirectory) -> Agr
     )
 
 
+_PARTIES = re.compile(r"\bPIHAK\s+PERTAMA\b[\s\S]*\bPIHAK\s+KEDUA\b", re.I)
+
+
+def looks_like_agreement(text: str) -> str | None:
+    """The kind (``kb``, ``pks``, ``addendum``) when ``text`` reads as a signed agreement.
+
+    Cheaper and stricter than :func:`read_agreement`: the heading names the kind (in the
+    first 1,500 characters) and the body has an agreement's opening or signing statement and
+    its two parties. A guide that merely mentions an MoU does not pass.
+    """
+    head = text[:1500]
+    kind = next((k for k, pattern in _KINDS if pattern.search(head)), None)
+    if kind is None:
+        return None
+    body = text[:20_000]
+    signed = _OPENING.search(body) or _SIGNED_AT.search(body) or _WORD_DATE.search(body)
+    return kind if signed and _PARTIES.search(body) else None
+
+
 def _header_end(doc: _Text) -> int:
     match = _OPENING.search(doc.text)
     limit = doc.starts[min(len(doc.starts) - 1, 45)] if doc.starts else 0

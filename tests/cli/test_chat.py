@@ -124,3 +124,25 @@ def test_run_chat_acts_as_the_user_it_is_given(
     assert "Rina (Pelatih)" in out and "operator" not in out
     with pytest.raises(AccessDenied):  # nobody the bot knows: the chat does not start
         run_chat(bot_services, bot_settings, as_user=404)
+
+
+@pytest.mark.parametrize("typed", ["-1", "1e5", "<b>x</b>", "0", "²", "abc", "9" * 2000])
+def test_mou_with_something_that_is_not_a_number_says_so_instead_of_listing(
+    bot_services: Services, bot_settings: Settings, typed: str
+) -> None:
+    agreement = bot_services.tracker.add_agreement(Operator("test"), new_agreement())
+    chat = TerminalChat(bot_services, bot_settings)
+    reply = chat.handle(f"/mou '{typed}'")
+    assert "bukan nomor perjanjian" in reply
+    assert f"#{agreement.id}" not in reply  # not the list
+    assert len(reply) < 200
+    for command in ("/laporan", "/tonggak", "/kutip"):
+        assert "Traceback" not in chat.handle(f"{command} '{typed}' selesai")
+    assert "bukan nomor" not in chat.handle("/tonggak " + "9" * 5000 + " selesai")
+
+
+def test_mou_takes_a_hash_before_the_number(bot_services: Services, bot_settings: Settings) -> None:
+    agreement = bot_services.tracker.add_agreement(Operator("test"), new_agreement())
+    chat = TerminalChat(bot_services, bot_settings)
+    assert chat.handle(f"/mou #{agreement.id}") == chat.handle(f"/mou {agreement.id}")
+    assert chat.handle("/mou 999").startswith("Perjanjian #999")

@@ -80,3 +80,20 @@ def test_reindex_rechunks_from_kept_originals(
     assert listed[0]["chunk_count"] > before  # smaller chunks, more of them
     assert main(["kb", "reindex", "tidak-ada"]) == 0
     assert "Tidak ada berkas dokumen" in capsys.readouterr().out
+
+
+def test_a_mixed_pdf_without_ocr_names_the_pages_left_out(
+    data_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.fakes.scans import merged_pdf, render_page, scanned_pdf
+
+    monkeypatch.setenv("SINERGI_TESSERACT_CMD", "tidak-ada-tesseract")
+    typed = docs.make_pdf([["PANDUAN GAMPIL", "", "Pemohon memilih menu Daftar di laman Gampil."]])
+    mixed = tmp_path / "campuran.pdf"
+    mixed.write_bytes(merged_pdf(typed, scanned_pdf([render_page(["PENERBITAN IZIN"])])))
+    assert main(["kb", "ingest", str(mixed)]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # however the terminal wrapped it
+    assert "halaman 2" in out and "Tesseract" in out

@@ -69,3 +69,15 @@ def test_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["regions", "show", "32.73"]) == 0
     assert "Kota Bandung" in capsys.readouterr().out
     assert main(["regions", "show", "99.99"]) == ExitStatus.NOT_FOUND
+
+
+def test_a_huge_name_is_not_echoed_whole(capsys: pytest.CaptureFixture[str]) -> None:
+    name = "Kabupaten " + "x" * 100_000
+    assert main(["regions", "find", name]) == ExitStatus.NOT_FOUND
+    captured = capsys.readouterr()
+    assert "tidak ditemukan" in captured.err
+    assert "Kabupaten xxx" in captured.err and "…" in captured.err
+    assert len(captured.err) + len(captured.out) < 500
+    assert main(["regions", "find", name, "--json"]) == ExitStatus.NOT_FOUND
+    message = json.loads(capsys.readouterr().out)["message"]
+    assert len(message) < 300

@@ -106,3 +106,13 @@ def test_app_error_carries_params_and_pickles() -> None:
     assert again.params == {"what": "agreement 7"}
     assert again.code == "app.not_found"
     assert isinstance(again, AppError)
+
+
+def test_echo_repeats_input_on_one_capped_line() -> None:
+    from core.text import ECHO_LIMIT, echo
+
+    assert echo("  Kab.\nKerinci ") == "Kab. Kerinci"
+    long = echo("/srv/" + "a" * 100_000 + "/berkas.csv")
+    assert len(long) == ECHO_LIMIT and long.startswith("/srv/aaa") and long.endswith("/berkas.csv")
+    assert "…" in long
+    assert echo("b" * ECHO_LIMIT) == "b" * ECHO_LIMIT

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from tests.required import everything_required
+
 A4_150DPI = (1240, 1754)
 
 
@@ -26,9 +28,12 @@ def tesseract_ready() -> bool:
 
 
 #: Only the tests that run Tesseract itself use this; everything else runs everywhere. CI
-#: (``SINERGI_TEST_REQUIRE_OCR=1``, set by .ci/run) runs them and fails if Tesseract is missing.
+#: (``SINERGI_TEST_REQUIRE_OCR=1`` or ``SINERGI_TEST_REQUIRE_SERVERS=1``, both set by .ci/run)
+#: runs them and fails if Tesseract is missing.
 needs_tesseract = pytest.mark.skipif(
-    not os.environ.get("SINERGI_TEST_REQUIRE_OCR") and not tesseract_ready(),
+    not os.environ.get("SINERGI_TEST_REQUIRE_OCR")
+    and not everything_required()
+    and not tesseract_ready(),
     reason="Tesseract with Indonesian data is not installed "
     "(apt-get install tesseract-ocr tesseract-ocr-ind); .ci/run installs it",
 )

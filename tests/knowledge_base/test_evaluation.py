@@ -195,3 +195,13 @@ def test_queries_with_answers_also_go_through_the_ask_path(tmp_path: Path) -> No
     assert answers["cited_first_rate"] == 1.0
     assert answers["unanswerable"] == 1 and answers["refusal_rate"] == 0.0
     assert asked == ["aplikasi perizinan Bandung", "jadwal kereta api Surabaya"]
+
+
+def test_a_set_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    from knowledge_base.evaluation import load_corpus
+
+    path = tmp_path / "corpus.jsonl"
+    path.write_bytes(b'{"_id": "1", "text": "ok"}\n{"_id": "2", "text": "\xff\xfe"}\n')
+    with pytest.raises(EvalDataError) as caught:
+        load_corpus(path)
+    assert "not UTF-8" in caught.value.params["detail"]

@@ -263,3 +263,11 @@ def test_milestone_order_does_not_matter(milestones: list[MilestoneFacts]) -> No
     assert rules.health(facts, milestones, AT, TH) == rules.health(
         facts, list(reversed(milestones)), AT, TH
     )
+
+
+def test_lists_put_the_agreements_that_need_attention_first() -> None:
+    from mou_tracker.rules import ATTENTION_ORDER, HEALTHS, attention_rank
+
+    assert sorted(HEALTHS, key=attention_rank) == list(ATTENTION_ORDER)
+    assert attention_rank("overdue") == 0
+    assert attention_rank("something new") > attention_rank("expired")

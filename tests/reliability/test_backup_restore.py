@@ -29,9 +29,10 @@ from core.config import Settings
 from core.db import make_engine
 from services import Services, build_services, database
 from services.demo import DEFAULT_SAMPLES_DIR, seed_demo
-from tests.conftest import POSTGRES_URL_ENV, REQUIRE_SERVERS_ENV, require_server
+from tests.conftest import POSTGRES_URL_ENV, require_server
 from tests.fakes.tracker import OPERATOR
 from tests.reliability.servers import ChromaServer, free_port
+from tests.required import everything_required
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -61,7 +62,7 @@ def _tools() -> None:
     ]
     if not missing:
         return
-    if os.environ.get(REQUIRE_SERVERS_ENV):
+    if everything_required():
         pytest.fail(f"the restore drill needs {', '.join(missing)}")
     pytest.skip(f"the restore drill needs {', '.join(missing)} (CI installs PostgreSQL)")
 

@@ -248,3 +248,15 @@ def test_a_curated_answer_comes_first_for_a_paraphrase(
     assert later.found
     other_app = services.assistant.answer(OPERATOR, "Bagaimana cara reset kata sandi akun e-RK?")
     assert other_app.curated is None
+
+
+@pytest.mark.parametrize("question", ["Apa itu Gampil?", "apa itu sipd", "What is SRIKANDI?"])
+def test_an_app_the_product_knows_is_on_topic_and_a_gap_when_the_documents_lack_it(
+    services: Services, question: str
+) -> None:
+    """An empty knowledge base and no agreement naming the app: still a question for the
+    documents (the built-in dictionary of replicated apps), logged as a gap for trainers."""
+    reply = services.assistant.answer(OPERATOR, question)
+    assert reply.route == "knowledge" and not reply.off_topic
+    assert reply.knowledge is not None and not reply.found
+    assert [(g.question, g.not_found) for g in services.gaps.gaps()] == [(question, 1)]

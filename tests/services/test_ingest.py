@@ -333,3 +333,67 @@ def test_reindex_reports_a_missing_original(
     # Ingesting the file again restores it (an unchanged hash alone is not enough).
     assert service.ingest_paths([corpus / "panduan-gampil.md"]).updated == 1
     assert original.is_file()
+
+
+def test_a_mixed_pdf_without_ocr_tells_the_uploader_which_scanned_pages_are_missing(
+    settings: Settings, index: MemoryIndex
+) -> None:
+    from ingestion.ocr import TesseractOcr
+    from tests.fakes.scans import merged_pdf, render_page, scanned_pdf
+
+    typed = docs.make_pdf([["PANDUAN GAMPIL", "", "Pemohon memilih menu Daftar di laman Gampil."]])
+    scan = scanned_pdf([render_page(["PENERBITAN IZIN"]), render_page(["RIWAYAT"])])
+    mixed = merged_pdf(typed, scan)
+    for ocr in (None, TesseractOcr(command="tidak-ada-tesseract")):
+        service = IngestService(settings, index=lambda: MemoryIndex(), ocr=ocr)
+        report = service.ingest_upload("campuran.pdf", mixed, lang="en")
+        assert report.added == 1 and not report.failed
+        [note] = report.notes
+        assert note.code == "ingest.note.unread_pages"
+        assert note.params == {"file": "campuran.pdf", "pages": "2, 3", "count": 2}
+        assert "Tesseract" in note.message and "page 2, 3" in note.message
+    indonesian = IngestService(settings, index=lambda: index).ingest_upload("c.pdf", mixed)
+    assert "halaman 2, 3" in indonesian.notes[0].message
+
+
+def test_a_text_pdf_gets_no_unread_pages_note(service: IngestService) -> None:
+    report = service.ingest_upload("panduan.pdf", docs.sample_pdf())
+    assert report.added == 1 and report.notes == ()
+
+
+AGREEMENT = [
+    "KESEPAKATAN BERSAMA",
+    "ANTARA PEMERINTAH KOTA BANDUNG DAN PEMERINTAH KABUPATEN KERINCI",
+    "NOMOR: 119/KB.12-DISKOMINFO/2025",
+    "TENTANG REPLIKASI APLIKASI GAMPIL",
+    "",
+    "Pada hari ini Senin tanggal dua bulan Juni tahun dua ribu dua puluh lima, kami yang",
+    "bertanda tangan di bawah ini: Wali Kota Bandung, selanjutnya disebut PIHAK PERTAMA;",
+    "dan Bupati Kerinci, selanjutnya disebut PIHAK KEDUA.",
+    "Pasal 1 Ruang lingkup kesepakatan ini adalah replikasi aplikasi Gampil.",
+]
+
+
+def test_an_upload_that_reads_as_a_signed_agreement_says_how_to_record_it(
+    service: IngestService,
+) -> None:
+    report = service.ingest_upload("kb-kerinci.pdf", docs.make_pdf([AGREEMENT]), lang="id")
+    assert report.added == 1
+    [note] = report.notes
+    assert note.code == "ingest.note.agreement" and note.params["kind"] == "KB"
+    assert "/mou baru" in note.message
+    # The intake files its own source: no offer to record what is being recorded.
+    again = service.ingest_upload(
+        "kb-kerinci-2.pdf", docs.make_pdf([AGREEMENT]), offer_intake=False
+    )
+    assert again.notes == ()
+
+
+def test_a_guide_that_mentions_an_mou_is_not_taken_for_one(service: IngestService) -> None:
+    guide = [
+        "PANDUAN REPLIKASI GAMPIL SETELAH MOU",
+        "",
+        "Setelah MoU ditandatangani, daerah mitra menyiapkan server dan domain.",
+        "Langkah berikutnya adalah pelatihan admin selama dua hari.",
+    ]
+    assert service.ingest_upload("panduan-mou.pdf", docs.make_pdf([guide])).notes == ()

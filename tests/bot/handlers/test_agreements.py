@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from bot import callbacks
@@ -201,3 +203,22 @@ async def test_a_button_for_an_agreement_that_is_gone_says_so(
     )
     assert "999999" in harness.api.last(COORDINATOR).text
     assert [c.method for c in harness.api.calls[-2:]] == ["answerCallbackQuery", "sendMessage"]
+
+
+@pytest.mark.parametrize("typed", ["-1", "1e5", "<b>x</b>", "0", "²"])
+async def test_mou_with_something_that_is_not_a_number_says_so_instead_of_listing(
+    harness: BotHarness, agreement_ids: tuple[int, int], typed: str
+) -> None:
+    await harness.updates.send(COORDINATOR, f"/mou {typed}")
+    reply = harness.api.last(COORDINATOR)
+    assert "bukan nomor perjanjian" in reply.text
+    assert "Hayu.Bdg" not in reply.text and not reply.buttons()
+    assert html.escape(typed, quote=False) in reply.text  # shown as typed, never as markup
+
+
+async def test_mou_takes_a_hash_before_the_number(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    mine, _ = agreement_ids
+    await harness.updates.send(COORDINATOR, f"/mou #{mine}")
+    assert "Hayu.Bdg" in harness.api.last(COORDINATOR).text

@@ -93,3 +93,19 @@ async def test_documents_posted_in_groups_are_not_ingested(harness: BotHarness) 
     )
     assert harness.api.of("getFile") == []
     assert harness.api.sent(-100321) == []
+
+
+async def test_a_mixed_pdf_without_ocr_tells_the_trainer_which_pages_are_missing(
+    harness: BotHarness,
+) -> None:
+    from ingestion.ocr import TesseractOcr
+    from tests.fakes import documents as docs
+    from tests.fakes.scans import merged_pdf, render_page, scanned_pdf
+
+    harness.services.ingest.ocr = TesseractOcr(command="tidak-ada-tesseract")
+    typed = docs.make_pdf([["PANDUAN GAMPIL", "", "Pemohon memilih menu Daftar di laman Gampil."]])
+    mixed = merged_pdf(typed, scanned_pdf([render_page(["PENERBITAN IZIN"])]))
+    await upload(harness, "campuran.pdf", mixed)
+    report = harness.api.last(TRAINER).text
+    assert "Baru: 1" in report
+    assert "halaman 2" in report and "Tesseract" in report
