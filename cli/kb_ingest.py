@@ -101,15 +101,7 @@ def reindex_terms(
 
 def run_terms_upgrade(app_ctx: AppContext, *, batch: int, quiet: bool) -> TermsUpgrade:
     """The terms upgrade with a progress bar on stderr, and its result said on stdout."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=app_ctx.err_console,
-        transient=True,
-        disable=quiet,
-    ) as bar:
+    with progress_bar(app_ctx, disable=quiet) as bar:
         task = bar.add_task("kb reindex-terms", total=None)
         done = database.upgrade_terms_configured(
             app_ctx.settings,
