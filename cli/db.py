@@ -6,17 +6,28 @@ import typer
 from rich.text import Text
 
 from cli.context import get_ctx
+from cli.kb_ingest import run_terms_upgrade
 from services import database
 
 app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 
 
 @app.command("upgrade")
-def upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
-    """Create or migrate the database schema to the newest version."""
+def upgrade(
+    ctx: typer.Context,
+    revision: str = typer.Argument("head"),
+    terms_batch: int = typer.Option(
+        1000, "--terms-batch", min=1, max=100_000, help="Rows per transaction of the terms step."
+    ),
+) -> None:
+    """Create or migrate the database schema to the newest version, then bring the stored
+    keyword terms up to date (``sinergi kb reindex-terms``; resumable)."""
     app_ctx = get_ctx(ctx)
     url, current = database.upgrade_configured(app_ctx.settings, revision)
     app_ctx.console.print(Text.assemble(("OK", "green"), f" {url} @ {current}"))
+    if revision == "head":
+        # Data steps that follow the schema: keyword terms of an older normalisation.
+        run_terms_upgrade(app_ctx, batch=terms_batch, quiet=False)
 
 
 @app.command("current")

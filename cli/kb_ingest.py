@@ -11,6 +11,9 @@ from rich.table import Table
 
 from cli.context import AppContext, get_ctx, print_json, progress_bar
 from cli.errors import ExitStatus
+from knowledge_base.keyword import TERMS_VERSION
+from knowledge_base.terms_upgrade import TermsUpgrade
+from services import database
 from services.ingest import IngestProgress, IngestReport
 
 app = typer.Typer()
@@ -75,6 +78,49 @@ def reindex(
         print_report(app_ctx, report)
     if report.failed:
         raise typer.Exit(int(ExitStatus.FAILED))
+
+
+@app.command("reindex-terms")
+def reindex_terms(
+    ctx: typer.Context,
+    batch: int = typer.Option(
+        1000, "--batch", min=1, max=100_000, help="Rows per transaction / baris per transaksi."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Re-derive keyword terms stored by an older normalisation, a batch per transaction.
+
+    Safe to interrupt and run again (it resumes); the bot may keep answering meanwhile (its
+    answers carry a caveat until the terms are current). Also run by ``sinergi db upgrade``.
+    """
+    app_ctx = get_ctx(ctx)
+    done = run_terms_upgrade(app_ctx, batch=batch, quiet=as_json)
+    if as_json:
+        print_json(done)
+
+
+def run_terms_upgrade(app_ctx: AppContext, *, batch: int, quiet: bool) -> TermsUpgrade:
+    """The terms upgrade with a progress bar on stderr, and its result said on stdout."""
+    with progress_bar(app_ctx, disable=quiet) as bar:
+        task = bar.add_task("kb reindex-terms", total=None)
+        done = database.upgrade_terms_configured(
+            app_ctx.settings,
+            batch=batch,
+            progress=lambda n, total: bar.update(task, completed=n, total=total),
+        )
+    if not quiet:
+        key = "kb.terms.current" if not done.batches else "kb.terms.upgraded"
+        app_ctx.console.print(
+            app_ctx.t(
+                key,
+                version=TERMS_VERSION,
+                visited=done.visited,
+                chunks=done.changed_chunks,
+                questions=done.changed_questions,
+            ),
+            markup=False,
+        )
+    return done
 
 
 #: A hundred years: beyond it a duration is no longer a date (and overflows).

@@ -53,7 +53,6 @@ from knowledge_base.models import (
     KbChunk,
     KbDocument,
     KbIndexMeta,
-    KbQuestion,
     KbUnitVectors,
 )
 from knowledge_base.query import Query, QueryRewriter
@@ -70,6 +69,16 @@ from knowledge_base.schemas import (
     SearchMode,
     SearchResult,
 )
+from knowledge_base.terms_upgrade import (
+    DEFAULT_BATCH as DEFAULT_TERMS_BATCH,
+)
+from knowledge_base.terms_upgrade import (
+    TERMS_META,
+    TermsStatus,
+    TermsUpgrade,
+    terms_status,
+    upgrade_terms,
+)
 from knowledge_base.unit_vectors import UnitVectors, decode, encode, similarities
 from knowledge_base.units import passage_units, unit_key
 from knowledge_base.vectorstore import VectorStore, make_client
@@ -79,8 +88,9 @@ Progress = Callable[[int, int], None]
 that need embedding."""
 
 MODEL_META = "embedding_model"
-TERMS_META = "keyword_terms"
-"""The ``TERMS_VERSION`` of the normalisation that produced the stored chunk terms."""
+AUTO_TERMS_UPGRADE_LIMIT = 20_000
+"""Up to this many chunks, a process that finds stale keyword terms re-derives them on open
+(seconds); above it, that is ``sinergi kb reindex-terms``'s job."""
 EXACT_SEARCH_LIMIT = 3000
 """A filter that leaves at most this many chunks is searched exactly instead of via HNSW."""
 _VECTOR_CACHE_LIMIT = 50_000
@@ -207,6 +217,7 @@ class KnowledgeIndex:
         self._lock = threading.RLock()
         self.keywords: KeywordStore = keyword_store or keyword_store_for(session_factory)
         self._revision = -1
+        self._terms_current = True
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}
         self._matrices: dict[SearchFilters, tuple[list[str], npt.NDArray[np.float32]]] = {}
 
@@ -457,64 +468,58 @@ class KnowledgeIndex:
             row.value = self.model_id
 
     def _record_terms_version(self, s: Session) -> None:
-        # A first document, or stored terms that _refresh_terms has just brought up to date.
+        # A first document. An older version stays recorded until every stored row has been
+        # re-derived (knowledge_base.terms_upgrade): new rows alone do not make the index current.
         _ensure_meta(s, TERMS_META, TERMS_VERSION)
-        row = s.get(KbIndexMeta, TERMS_META)
-        if row is not None:
-            row.value = TERMS_VERSION
 
     def _refresh_terms(self) -> None:
-        """Re-derive stored terms (chunks, logged questions) made by another normalisation.
+        """Bring stored terms made by another normalisation up to date, or say they are not.
 
-        Runs once, when a process first opens an index written by an older version. All rows
-        change in one transaction, and every document gets the new revision, so processes that
-        already hold the old terms in memory reload them.
+        Runs when a process first opens the index. A small index (up to
+        ``AUTO_TERMS_UPGRADE_LIMIT`` chunks) is upgraded right here, in batches
+        (:func:`knowledge_base.terms_upgrade.upgrade_terms`); a larger one is left to
+        ``sinergi kb reindex-terms`` (or ``sinergi db upgrade``) and searched meanwhile with
+        ``terms_current`` false, its confident answers shown as tentative.
         """
-        with self._sf() as s:
-            if self._meta(s, TERMS_META) == TERMS_VERSION:
-                return
-            stored = s.scalar(select(func.count()).select_from(KbChunk)) or s.scalar(
-                select(func.count()).select_from(KbQuestion)
+        status = terms_status(self._sf)
+        if not status.current and status.chunks <= AUTO_TERMS_UPGRADE_LIMIT:
+            done = upgrade_terms(self._sf, self.normalizer, self.keywords)
+            _log.info(
+                "keyword terms re-derived (v%s -> v%s): %d chunks changed",
+                done.from_version,
+                TERMS_VERSION,
+                done.changed_chunks,
             )
-            if not stored:
-                return  # nothing stored yet; the first write records the version
-        with self._sf.begin() as s:
-            # Lock the revision row first: concurrent refreshes run one after the other, and
-            # the later one finds the work done without bumping the revision for nothing.
-            s.get(KbIndexMeta, REVISION_META, with_for_update=True)
-            if self._meta(s, TERMS_META) == TERMS_VERSION:
-                return
-            revision = self._bump_revision(s)
-            changed = 0
-            last = ""
-            while True:
-                rows = s.execute(
-                    select(KbChunk.chunk_id, KbChunk.text, KbChunk.terms)
-                    .where(KbChunk.chunk_id > last)
-                    .order_by(KbChunk.chunk_id)
-                    .limit(1000)
-                ).all()
-                if not rows:
-                    break
-                for cid, text, terms in rows:
-                    fresh = " ".join(self.normalizer.terms(text))
-                    if fresh != terms:
-                        row = update(KbChunk).where(KbChunk.chunk_id == cid)
-                        s.execute(row.values(terms=fresh))
-                        changed += 1
-                last = rows[-1].chunk_id
-            # Logged questions keep their terms too (the knowledge gaps are grouped by them).
-            for qid, question, normalized in s.execute(
-                select(KbQuestion.id, KbQuestion.question, KbQuestion.normalized)
-            ).all():
-                fresh = self.normalizer.signature(question)
-                if fresh != normalized:
-                    row = update(KbQuestion).where(KbQuestion.id == qid)
-                    s.execute(row.values(normalized=fresh))
-            s.execute(update(KbDocument).values(revision=revision))
-            self.keywords.rebuild(s)
-            self._record_terms_version(s)
-        _log.info("keyword terms re-derived (v%s): %d chunks changed", TERMS_VERSION, changed)
+            status = terms_status(self._sf)
+        self._note_terms(status)
+
+    def _note_terms(self, status: TermsStatus) -> None:
+        if not status.current and self._terms_current:
+            _log.warning(
+                "keyword terms of %d of %d chunks are from normalisation v%s, not v%s: answers "
+                "are shown as tentative until `sinergi kb reindex-terms` has finished",
+                status.chunks - status.chunks_done,
+                status.chunks,
+                status.stored_version,
+                TERMS_VERSION,
+            )
+        self._terms_current = status.current
+
+    @property
+    def terms_current(self) -> bool:
+        """Whether every stored row has this version's keyword terms (see ``terms_upgrade``)."""
+        self._sync()
+        return self._terms_current
+
+    def upgrade_terms(
+        self, *, batch: int = DEFAULT_TERMS_BATCH, progress: Progress | None = None
+    ) -> TermsUpgrade:
+        """Re-derive stored terms of another normalisation, ``batch`` rows per transaction."""
+        done = upgrade_terms(
+            self._sf, self.normalizer, self.keywords, batch=batch, progress=progress
+        )
+        self._sync()
+        return done
 
     def recorded_model(self) -> str | None:
         """The embedding model that built the index (``None`` before the first document)."""
@@ -550,6 +555,8 @@ class KnowledgeIndex:
                     self._check_recorded_model(s)
                 self.keywords.follow(s, self._revision, revision)
                 self._matrices.clear()
+                if not self._terms_current and self._meta(s, TERMS_META) == TERMS_VERSION:
+                    self._terms_current = True  # an upgrade (another process's) finished
                 self._revision = revision
 
     def _check_recorded_model(self, s: Session) -> None:
@@ -631,6 +638,10 @@ class KnowledgeIndex:
         confident, tentative = judge(
             hits[0].score, hits[0].coverage, cfg, top_dense, language=language
         )
+        if confident and not self._terms_current:
+            # Some passages still hold another normalisation's terms (an upgrade is running):
+            # the coverage behind the verdict may be off, so the answer carries the caveat.
+            confident, tentative = False, True
         return SearchResult(tuple(hits), confident, tentative, query=rewritten, query_vector=vector)
 
     def rewrite(self, question: str, *, language: str | None = None) -> Query:

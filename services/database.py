@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -16,9 +16,11 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from core.config import Settings
-from core.db import make_engine
+from core.db import make_engine, make_session_factory
 from core.errors import ConfigurationError, InvalidInput
 from core.locks import file_lock
+from knowledge_base.terms_upgrade import DEFAULT_BATCH as DEFAULT_TERMS_BATCH
+from knowledge_base.terms_upgrade import TermsUpgrade, upgrade_terms
 
 
 class SchemaOutdated(ConfigurationError):
@@ -154,6 +156,27 @@ def upgrade_configured(settings: Settings, revision: str = "head") -> tuple[str,
     try:
         upgrade(engine, revision)
         return engine.url.render_as_string(hide_password=True), current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def upgrade_terms_configured(
+    settings: Settings,
+    *,
+    batch: int = DEFAULT_TERMS_BATCH,
+    progress: Callable[[int, int], None] | None = None,
+) -> TermsUpgrade:
+    """``sinergi kb reindex-terms``, also the last step of ``sinergi db upgrade``: re-derive
+    the keyword terms stored by an older normalisation, ``batch`` rows per transaction
+    (resumable; nothing to do when they are current). Needs neither Chroma nor the model."""
+    from knowledge_base.index import keyword_store_for
+    from knowledge_base.keyword import TextNormalizer
+
+    engine = _unchecked_engine(settings)
+    try:
+        sf = make_session_factory(engine)
+        keywords = keyword_store_for(sf, settings.keyword_index)
+        return upgrade_terms(sf, TextNormalizer(), keywords, batch=batch, progress=progress)
     finally:
         engine.dispose()
 
