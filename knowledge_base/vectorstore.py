@@ -29,6 +29,12 @@ HNSW_EF = 200
 """HNSW build and search breadth. Chroma's default (100) missed 37 of the exact top-10 passages
 of 600 TyDi questions in an index built in the same process; 200 missed 7 (docs/retrieval.md)."""
 
+HNSW_SYNC_THRESHOLD = 10_000
+"""Vectors added between two saves of the HNSW graph to disk. Chroma's default, 1,000, saves the
+whole graph after every thousand vectors, so a large first ingest into a large index costs
+quadratically more (docs/benchmarks.md, "Several workers"). Vectors not yet in a saved graph are
+not lost: Chroma replays them from its write-ahead log when the collection is opened again."""
+
 
 def _chroma_settings() -> Any:
     from chromadb.config import Settings as ChromaSettings
@@ -95,7 +101,12 @@ class VectorStore:
                 client=client,
                 collection_metadata={"hnsw:space": "cosine"},
                 collection_configuration={
-                    "hnsw": {"space": "cosine", "ef_construction": HNSW_EF, "ef_search": HNSW_EF}
+                    "hnsw": {
+                        "space": "cosine",
+                        "ef_construction": HNSW_EF,
+                        "ef_search": HNSW_EF,
+                        "sync_threshold": HNSW_SYNC_THRESHOLD,
+                    }
                 },
             )
             self._widen_search()

@@ -12,12 +12,13 @@ from core.db import make_session_factory
 from knowledge_base.embeddings import FakeEmbeddings
 from knowledge_base.index import KnowledgeIndex
 from knowledge_base.schemas import ChunkInput, DocumentInput
-from knowledge_base.vectorstore import HNSW_EF, VectorStore, make_client
+from knowledge_base.vectorstore import HNSW_EF, HNSW_SYNC_THRESHOLD, VectorStore, make_client
 from tests.conftest import CHROMA_URL_ENV, require_server
 
 
 def _exercise(store: VectorStore) -> None:
     assert store.hnsw["ef_search"] == HNSW_EF and store.hnsw["ef_construction"] == HNSW_EF
+    assert store.hnsw["sync_threshold"] == HNSW_SYNC_THRESHOLD
     emb = FakeEmbeddings()
     texts = ["izin usaha Gampil", "target kinerja e-RK", "pengaduan warga Hayu"]
     store.upsert(["a", "b", "c"], emb.embed_documents(texts), ["d1", "d1", "d2"])
@@ -40,6 +41,29 @@ def test_on_disk_store(tmp_path: Path) -> None:
     store = VectorStore(client, "unit_chunks", FakeEmbeddings())
     _exercise(store)
     store.close()
+
+
+def test_vectors_not_yet_in_a_saved_graph_survive_a_reopen(tmp_path: Path) -> None:
+    """The graph is saved every HNSW_SYNC_THRESHOLD vectors; fewer than that, written and the
+    process gone, are still found when the directory is opened again (Chroma's write-ahead log)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    emb = FakeEmbeddings()
+    texts = [f"panduan aplikasi nomor {i}" for i in range(300)] + ["izin usaha Gampil"]
+    ids = [f"c{i}" for i in range(len(texts))]
+    client = make_client(chroma_url=None, chroma_dir=tmp_path / "chroma")
+    store = VectorStore(client, "unit_chunks", emb)
+    store.upsert(ids, emb.embed_documents(texts), ["d1"] * len(ids))
+    store.close()
+    del store, client
+    SharedSystemClient.clear_system_cache()
+
+    reopened = VectorStore(
+        make_client(chroma_url=None, chroma_dir=tmp_path / "chroma"), "unit_chunks", emb
+    )
+    assert reopened.count() == len(ids)
+    assert reopened.query(emb.embed_query("izin usaha Gampil"), 1)[0][0] == ids[-1]
+    reopened.close()
 
 
 def test_an_older_collection_gets_the_wider_search(tmp_path: Path) -> None:
