@@ -108,7 +108,15 @@ def detect(filename: str, data: bytes) -> Detected:
     for magic, kind in _OTHER_MAGIC:
         if data.startswith(magic):
             raise UnsupportedFileType(filename, kind=kind)
-    text, encoding = decode_text(filename, data)
+    try:
+        text, encoding = decode_text(filename, data)
+    except BinaryText as exc:
+        # Binary bytes under a binary format's name: a damaged or mislabelled PDF or DOCX, which
+        # is what the uploader needs to hear ("named as text" would be wrong for them).
+        claimed = {".pdf": "pdf", ".docx": "docx"}.get(extension(filename))
+        if claimed is not None:
+            raise CorruptFile(filename, kind=claimed, detail="no PDF or DOCX signature") from exc
+        raise
     if not text.strip():
         raise EmptyFile(filename)
     return Detected(_sniff_text_kind(filename, data, text), text, encoding)

@@ -73,6 +73,18 @@ def test_unusable_content_is_refused_with_its_reason(data: bytes, error: type[In
     assert caught.value.params["file"] == "dokumen.txt"
 
 
+@pytest.mark.parametrize(("name", "kind"), [("laporan.pdf", "pdf"), ("panduan.docx", "docx")])
+def test_binary_bytes_under_a_pdf_or_docx_name_are_a_damaged_file(name: str, kind: str) -> None:
+    with pytest.raises(CorruptFile) as caught:
+        detect.detect(name, docs.BINARY_AS_TEXT)
+    assert caught.value.params["file"] == name and caught.value.params["kind"] == kind
+
+
+def test_text_under_a_pdf_name_is_still_read_as_text() -> None:
+    found = detect.detect("catatan.pdf", b"Panduan Gampil: izin usaha.")
+    assert found.media_type == detect.TEXT
+
+
 def test_other_office_zips_are_unsupported_not_corrupt() -> None:
     import io
     import zipfile
