@@ -844,18 +844,27 @@ class KnowledgeIndex:
                 [(h.chunk_id, h.text, h.title, h.section) for h in hits], stored
             )
             if work:
-                texts = list(dict.fromkeys(t for _, reads in work for t in reads.values()))
-                rows = self._embed_units(work, texts)
-                try:
-                    with self._sf.begin() as s:
-                        self._store_units(s, rows)
-                except IntegrityError:
-                    pass  # the chunk went, or another process stored the same vectors first
+                rows = self._embed_and_store_units(work)
                 for cid, blob in rows.items():
                     decoded = decode(blob, self.model_id)
                     if decoded is not None:
                         stored[cid] = decoded
         return similarities(stored, query_vector)
+
+    def _embed_and_store_units(
+        self, work: Sequence[tuple[str, dict[bytes, str]]]
+    ) -> dict[str, bytes]:
+        """Embed the units ``work`` lists and store them in their own transaction; returns the
+        stored blobs by chunk. A chunk that went (or was replaced) meanwhile, or whose vectors
+        another process stored first, is left as it is: its current version brings its own."""
+        texts = list(dict.fromkeys(t for _, reads in work for t in reads.values()))
+        rows = self._embed_units(work, texts)
+        try:
+            with self._sf.begin() as s:
+                self._store_units(s, rows)
+        except IntegrityError:
+            pass
+        return rows
 
     def fill_unit_vectors(self, progress: Progress | None = None) -> int:
         """Give every chunk without unit vectors its own (an index written before they
@@ -882,14 +891,7 @@ class KnowledgeIndex:
             last = rows[-1].chunk_id
             work = self._units_to_embed([(r.chunk_id, r.text, r.title, r.section) for r in rows])
             if work:
-                texts = list(dict.fromkeys(t for _, reads in work for t in reads.values()))
-                blobs = self._embed_units(work, texts)
-                try:
-                    with self._sf.begin() as s:
-                        self._store_units(s, blobs)
-                except IntegrityError:
-                    pass  # a chunk replaced meanwhile: its new version brings its own
-                filled += len(blobs)
+                filled += len(self._embed_and_store_units(work))
             done += len(rows)
             if progress is not None:
                 progress(done, total)
