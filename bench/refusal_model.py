@@ -65,7 +65,9 @@ def judge_cases(cases: Sequence[Any]) -> list[Judged]:
         if not verdict.answer:
             out.append(Judged(case, None, hit, verdict.reason))
             continue
-        features = refusal_features(result, composed, info, terms=norm.terms)
+        features = refusal_features(
+            result, composed, info, terms=norm.terms, known=lambda t, c=case: c.known.get(t, False)
+        )
         out.append(Judged(case, features, hit))
     return out
 

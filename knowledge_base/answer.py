@@ -36,7 +36,15 @@ from knowledge_base.units import (
 )
 from knowledge_base.units import strip_prefix as _strip_prefix
 
-__all__ = ["ComposedAnswer", "Evidence", "Span", "compose", "split_spans", "usable_hits"]
+__all__ = [
+    "ComposedAnswer",
+    "Evidence",
+    "Span",
+    "answer_passages",
+    "compose",
+    "split_spans",
+    "usable_hits",
+]
 
 _SNIPPET = 240
 
@@ -61,14 +69,37 @@ RELATIVE_CUTOFF = 0.75
 """Passages scoring below this share of the best one are not used in an answer."""
 
 
+ANSWER_PASSAGES = 5
+"""At most this many passages compete for the answer (their units in one ranking)."""
+
+
 def usable_hits(
-    hits: Sequence[SearchHit], relative_cutoff: float = RELATIVE_CUTOFF
+    hits: Sequence[SearchHit],
+    relative_cutoff: float = RELATIVE_CUTOFF,
+    limit: int = ANSWER_PASSAGES,
 ) -> list[SearchHit]:
     """The passages close enough to the best one to answer from (at least the best one)."""
     if not hits:
         return []
     best = hits[0].score or 1e-9
-    return [h for h in hits if h.score >= best * relative_cutoff] or [hits[0]]
+    return [h for h in hits[:limit] if h.score >= best * relative_cutoff] or [hits[0]]
+
+
+def answer_passages(
+    hits: Sequence[SearchHit],
+    language: str,
+    relative_cutoff: float = RELATIVE_CUTOFF,
+    limit: int = ANSWER_PASSAGES,
+) -> list[SearchHit]:
+    """The passages an answer is composed from: the usable ones, in the question's language
+    when those are about as relevant as the best one."""
+    usable = usable_hits(hits, relative_cutoff, limit)
+    if not usable:
+        return usable
+    same = [h for h in usable if (h.language or language) == language]
+    if same and same[0].score >= usable[0].score * 0.9:
+        return same
+    return usable
 
 
 def strip_prefix(hit: SearchHit) -> str:
@@ -153,6 +184,9 @@ class Evidence:
     """The same over the chosen units (with the passage's title and heading)."""
     type_evidence: float = 0.0
     """How strongly the chosen units state what the type asks (``question.evidence_of``)."""
+    passage_margin: float = 10.0
+    """How far the chosen unit scores above the best unit of any other passage (10.0 when no
+    other passage competed): an answer the passages dispute is less likely to be there."""
 
 
 _DEFINES = re.compile(
@@ -161,6 +195,18 @@ _DEFINES = re.compile(
     re.I,
 )
 _TYPED = ("kapan", "berapa", "siapa", "dimana", "yesno", "syarat", "bagaimana")
+PASSAGE_FEATURES = (
+    "passage_coverage",
+    "title_coverage",
+    "support",
+    "passage_cosine",
+    "passage_best",
+    "cosine_gap",
+    "reciprocal_rank",
+    "keyword_coverage",
+)
+"""What a unit's passage says of the question, so that units of several passages compete in
+one ranking (:func:`passage_context`)."""
 FEATURES = (
     "coverage",
     "framed",
@@ -190,11 +236,13 @@ FEATURES = (
     "bound",
     "previous",
     "next",
+    *PASSAGE_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
     0.510, 1.797, 0.780, 1.856, 0.648, 0.399, -1.007, -0.444, 2.369, 0.000, 0.000, 1.508,
     2.136, -0.350, 0.094, 0.710, -0.631, 1.623, -0.464, -0.216, -0.533, -1.277, 0.117, 2.263,
     0.334, 0.000, 0.712, 1.626, 2.874, -1.695, -2.078, 3.135, 0.149, -0.016,
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
@@ -413,7 +461,72 @@ def candidate_units(
             heading=heading,
         )
         out.append(Candidate(rank, i, unit.span, features, cosine, unit.header))
-    return _with_neighbours(out)
+    return passage_context(_with_neighbours(out), hits, weighted, terms)
+
+
+def passage_context(
+    candidates: list[Candidate],
+    hits: Sequence[SearchHit],
+    weighted: Sequence[tuple[float, Sequence[frozenset[str]]]],
+    terms: Callable[[str], list[str]],
+) -> list[Candidate]:
+    """Each unit's features followed by what its passage says of the question
+    (:data:`PASSAGE_FEATURES`): the share of the question's concepts the whole passage and its
+    document's title hold, the share of the candidates' retrieval score its document gathers
+    (a regulation several of whose articles were retrieved is likely the one asked about), the
+    passage's cosine and its best unit's against the best ones, the unit's cosine against the
+    best unit's, the passage's reciprocal rank and its keyword coverage. A sentence of the
+    third passage then wins over the first passage's when its passage, not only its words,
+    answers the question better."""
+    if not candidates:
+        return candidates
+    total = sum(w for w, _ in weighted) or 1.0
+
+    def share(found: set[str]) -> float:
+        return sum(w for w, alts in weighted if any(a <= found for a in alts)) / total
+
+    mass = sum(max(h.score, 0.0) for h in hits) or 1.0
+    by_doc: dict[str, float] = {}
+    for h in hits:
+        by_doc[h.doc_id] = by_doc.get(h.doc_id, 0.0) + max(h.score, 0.0)
+    denses = [h.dense_score for h in hits if h.dense_score is not None]
+    best_dense = max(denses) if denses else None
+    cosines = [c.cosine for c in candidates if c.cosine is not None]
+    best_cosine = max(cosines) if cosines else None
+    passage_best: dict[int, float] = {}
+    for c in candidates:
+        if c.cosine is not None:
+            passage_best[c.rank] = max(passage_best.get(c.rank, c.cosine), c.cosine)
+    per_passage: dict[int, list[float]] = {}
+    for rank, hit in enumerate(hits):
+        own = set(terms(f"{hit.title} {hit.section or ''} {hit.text}"))
+        dense = (
+            (hit.dense_score - best_dense) * 10.0
+            if hit.dense_score is not None and best_dense is not None
+            else -1.0
+        )
+        best_unit = passage_best.get(rank)
+        per_passage[rank] = [
+            share(own),
+            share(set(terms(hit.title))),
+            by_doc[hit.doc_id] / mass,
+            dense,
+            (best_unit - best_cosine) * 10.0
+            if best_unit is not None and best_cosine is not None
+            else -1.0,
+            0.0,
+            1.0 / (1.0 + rank),
+            hit.coverage,
+        ]
+    out: list[Candidate] = []
+    for c in candidates:
+        row = list(per_passage[c.rank])
+        if c.cosine is not None and best_cosine is not None:
+            row[5] = (c.cosine - best_cosine) * 10.0
+        else:
+            row[5] = -1.0
+        out.append(replace(c, features=[*c.features, *row]))
+    return out
 
 
 def _with_neighbours(candidates: list[Candidate]) -> list[Candidate]:
@@ -455,6 +568,7 @@ def compose(
     max_sentences: int = 4,
     max_chars: int = 900,
     relative_cutoff: float = RELATIVE_CUTOFF,
+    passages: int = ANSWER_PASSAGES,
     concepts: Concepts | None = None,
     info: QuestionInfo | None = None,
     similarity: Similarities | None = None,
@@ -484,12 +598,8 @@ def compose(
     info = info or analyse(question)
     if not hits:
         return ComposedAnswer("", (), lang, None)
-    best = hits[0].score or 1e-9
-    usable = usable_hits(hits, relative_cutoff)
-    # Prefer passages in the question's language when they are about as relevant.
-    same = [h for h in usable if (h.language or lang) == lang]
-    if same and same[0].score >= best * 0.9:
-        usable = same
+    # Passages in the question's language are preferred when they are about as relevant.
+    usable = answer_passages(hits, lang, relative_cutoff, passages)
     if concepts is None:
         concepts = [((t,), ((t,),)) for t in dict.fromkeys(terms(question))]
     concepts, weighted = prepared_concepts(concepts, info, terms, idf)
@@ -526,6 +636,9 @@ def compose(
     top = max(candidates, key=lambda u: (u.score, -u.hit_rank, -u.index))
     best_unit = top
     runner_up = max((u.score for u in candidates if u is not top), default=top.score - 10.0)
+    elsewhere = max(
+        (u.score for u in candidates if u.hit_rank != top.hit_rank), default=top.score - 10.0
+    )
     chosen = [top]
     steps = info.qtype in ("bagaimana", "syarat") or info.wants_list
     with_lists = sorted({u.hit_rank for u in units if u.is_list and u.coverage > 0})
@@ -598,6 +711,7 @@ def compose(
         )
         / heaviest,
         type_evidence=max(evidence_of(info.qtype, u.text) for u in chosen),
+        passage_margin=best_unit.score - elsewhere,
     )
     return _render(chosen, usable, lang, evidence, info, coverage_of, terms)
 

@@ -13,6 +13,7 @@ passage is not refused merely for being in English.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -47,6 +48,16 @@ class Verdict:
     """The calibrated probability that the answer answers the question."""
 
 
+ANSWER_CONSTRAINTS = (
+    "answer_numbers",
+    "answer_proper",
+    "passage_margin",
+    "dense_gap",
+    "passage_bigrams",
+    "answer_bigrams",
+    "unknown_terms",
+)
+"""The question's constraints against the chosen answer itself (:func:`constraint_features`)."""
 REFUSAL_FEATURES = (
     "dense",
     "unit_cosine",
@@ -67,10 +78,12 @@ REFUSAL_FEATURES = (
     "fused",
     "unit_score",
     "unit_margin",
+    *ANSWER_CONSTRAINTS,
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
     0.414, -0.190, 0.331, 0.667, 0.100, 0.266, -0.258, -0.266, -0.317, -0.310, 0.132, -0.462,
     -0.181, 0.131, -0.294, -0.213, -0.198, 0.128, 0.285, -0.200,
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on
@@ -164,7 +177,7 @@ def judge_answer(
             # None of the question's concepts in the passage, its title or heading: a topic
             # the knowledge base does not hold ("How do I renew my passport?").
             return Verdict(False, False, "coverage")
-        p = answer_probability(refusal_features(result, composed, info, terms=terms))
+        p = answer_probability(refusal_features(result, composed, info, terms=terms, known=known))
         if p < config.answer_probability:
             return Verdict(False, False, "calibrated", p)
         return Verdict(True, p >= config.confident_probability, "", p)
@@ -204,6 +217,7 @@ def refusal_features(
     info: QuestionInfo,
     *,
     terms: Callable[[str], list[str]],
+    known: Callable[[str], bool] = lambda term: True,
 ) -> list[float]:
     """What the calibrated refusal model reads (names in :data:`REFUSAL_FEATURES`)."""
     evidence = composed.evidence
@@ -245,6 +259,61 @@ def refusal_features(
         top.score,
         evidence.score / 10.0,
         min(evidence.margin, 10.0) / 10.0,
+        *constraint_features(result, composed, info, terms=terms, known=known),
+    ]
+
+
+def _pairs(sequence: Sequence[str]) -> set[tuple[str, str]]:
+    return set(itertools.pairwise(sequence))
+
+
+def constraint_features(
+    result: SearchResult,
+    composed: ComposedAnswer,
+    info: QuestionInfo,
+    *,
+    terms: Callable[[str], list[str]],
+    known: Callable[[str], bool] = lambda term: True,
+) -> list[float]:
+    """The question's constraints against the chosen answer (:data:`ANSWER_CONSTRAINTS`).
+
+    A near-miss question is usually the answerable one with one thing changed: a number, a
+    name, a word swapped for another the documents also use. The passage still matches, so
+    these read the *answer*: the question's numbers and capitalised names the answer (with its
+    document's title) does not state; how far the chosen unit leads the best unit of another
+    passage, and the best passage the second; the share of the question's word pairs that
+    stand together in the cited passage and in the answer (a swapped word breaks them); the
+    share of the question's words the index never saw.
+    """
+    evidence = composed.evidence
+    assert evidence is not None
+    cited = _cited_hits(result, composed)
+    answer = _digits_form(composed.text)
+    titled = f"{answer}\n" + "\n".join(h.title for h in cited)
+    numbers = [n for n in (*info.numbers, *info.years) if n not in info.references]
+    unmatched = sum(1 for n in numbers if not re.search(rf"(?<!\d){re.escape(n)}(?!\d)", answer))
+    query = result.query
+    question = query.original if query is not None else ""
+    proper = {t for w in _PROPER_WORD.findall(question) for t in terms(w)}
+    titled_terms = set(terms(titled))
+    absent = len([t for t in proper if t not in titled_terms]) / (len(proper) or 1)
+    hits = result.hits
+    gap = 0.0
+    if len(hits) > 1 and hits[0].dense_score is not None and hits[1].dense_score is not None:
+        gap = (hits[0].dense_score - hits[1].dense_score) * 10.0
+    asked = list(query.terms) if query is not None else []
+    wanted = _pairs(asked)
+    passage = _pairs(terms(" ".join(f"{h.title} {h.text}" for h in cited)))
+    said = _pairs(terms(composed.text))
+    unknown = sum(1 for t in set(asked) if not known(t)) / (len(set(asked)) or 1)
+    return [
+        float(min(unmatched, 2)),
+        absent,
+        min(evidence.passage_margin, 10.0) / 10.0,
+        gap,
+        len(wanted & passage) / len(wanted) if wanted else 1.0,
+        len(wanted & said) / len(wanted) if wanted else 1.0,
+        unknown,
     ]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
 from core.i18n import Catalog
-from knowledge_base.answer import ComposedAnswer, compose, usable_hits
+from knowledge_base.answer import ComposedAnswer, answer_passages, compose, usable_hits
 from knowledge_base.errors import (
     CitationNotFound,
     DocumentNotFound,
@@ -182,7 +182,9 @@ class KnowledgeService:
                     language=lang,
                     concepts=self.index.known_concepts(rewritten) if rewritten else None,
                     info=info,
-                    similarity=self.index.unit_similarities(usable_hits(hits), result.query_vector),
+                    similarity=self.index.unit_similarities(
+                        answer_passages(hits, lang), result.query_vector
+                    ),
                 )
             verdict = judge_answer(
                 result,
