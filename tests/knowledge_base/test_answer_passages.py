@@ -1,0 +1,236 @@
+"""The answer chosen across passages: which passages compete, what a unit's passage tells the
+scorer, and the question's constraints read against the chosen answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge_base.answer import (
+    ANSWER_PASSAGES,
+    FEATURES,
+    PASSAGE_FEATURES,
+    UNIT_WEIGHTS,
+    answer_passages,
+    candidate_units,
+    compose,
+    prepared_concepts,
+)
+from knowledge_base.judge import (
+    ANSWER_CONSTRAINTS,
+    REFUSAL_FEATURES,
+    REFUSAL_WEIGHTS,
+    constraint_features,
+)
+from knowledge_base.keyword import TextNormalizer
+from knowledge_base.question import analyse
+from knowledge_base.schemas import SearchHit, SearchResult
+from knowledge_base.units import passage_units, unit_key
+
+NORMALIZER = TextNormalizer()
+
+
+def hit(
+    cid: str,
+    text: str,
+    score: float,
+    *,
+    doc: str | None = None,
+    title: str = "PP 1/2020",
+    dense: float | None = None,
+    language: str = "id",
+) -> SearchHit:
+    return SearchHit(
+        cid,
+        doc or f"doc-{cid}",
+        title,
+        f"{title} > Pasal 2\n{text}",
+        "Pasal 2",
+        1,
+        0,
+        score,
+        dense_score=dense,
+        language=language,
+    )
+
+
+def units_of(question: str, hits: list[SearchHit], similarity=None):  # type: ignore[no-untyped-def]
+    info = analyse(question)
+    concepts = [((t,), ((t,),)) for t in dict.fromkeys(NORMALIZER.terms(question))]
+    kept, weighted = prepared_concepts(concepts, info, NORMALIZER.terms, lambda t: 1.0)
+    return candidate_units(
+        hits,
+        info,
+        weighted,
+        NORMALIZER.terms,
+        [t for own, _ in kept for t in own],
+        similarity,
+    )
+
+
+def feature(unit, name: str) -> float:  # type: ignore[no-untyped-def]
+    return float(unit.features[FEATURES.index(name)])
+
+
+def test_weights_cover_the_passage_features() -> None:
+    assert len(UNIT_WEIGHTS) == len(FEATURES)
+    assert FEATURES[-len(PASSAGE_FEATURES) :] == PASSAGE_FEATURES
+    assert len(REFUSAL_WEIGHTS) == len(REFUSAL_FEATURES) + 1
+    assert REFUSAL_FEATURES[-len(ANSWER_CONSTRAINTS) :] == ANSWER_CONSTRAINTS
+
+
+def test_answer_passages_are_bounded_by_count_and_score() -> None:
+    hits = [hit(f"p{i}", "Teks.", 1.0 - 0.01 * i) for i in range(ANSWER_PASSAGES + 3)]
+    assert len(answer_passages(hits, "id")) == ANSWER_PASSAGES
+    assert [h.chunk_id for h in answer_passages(hits, "id", limit=2)] == ["p0", "p1"]
+    far = [hit("a", "Teks.", 1.0), hit("b", "Teks.", 0.5)]
+    assert [h.chunk_id for h in answer_passages(far, "id")] == ["a"]
+    assert [h.chunk_id for h in answer_passages(far, "id", relative_cutoff=0.4)] == ["a", "b"]
+
+
+def test_answer_passages_prefer_the_question_language_when_about_as_relevant() -> None:
+    hits = [hit("en", "Text.", 1.0, language="en"), hit("id", "Teks.", 0.95)]
+    assert [h.chunk_id for h in answer_passages(hits, "id")] == ["id"]
+    assert [h.chunk_id for h in answer_passages(hits, "en")] == ["en"]
+
+
+def test_a_passage_holding_more_of_the_question_lifts_its_units() -> None:
+    question = "Kapan laporan kegiatan hibah disampaikan?"
+    forum = hit("forum", "Laporan disampaikan setiap bulan.", 0.5, title="PP 12/2022 Forum")
+    grants = hit(
+        "hibah",
+        "Laporan kegiatan disampaikan setiap triwulan.",
+        0.45,
+        title="PP 2/2012 tentang Hibah Daerah",
+    )
+    first, second = units_of(question, [forum, grants])
+    assert feature(second, "passage_coverage") > feature(first, "passage_coverage")
+    assert feature(second, "title_coverage") > 0.0 == feature(first, "title_coverage")
+    assert feature(first, "reciprocal_rank") == 1.0
+    assert feature(second, "reciprocal_rank") == 0.5
+
+
+def test_a_document_several_retrieved_passages_come_from_gathers_support() -> None:
+    question = "Kapan laporan disampaikan?"
+    hits = [
+        hit("a", "Laporan disampaikan setiap bulan.", 0.5, doc="forum"),
+        hit("b", "Laporan disampaikan setiap triwulan.", 0.3, doc="hibah"),
+        hit("c", "Laporan memuat realisasi.", 0.2, doc="hibah"),
+    ]
+    units = units_of(question, hits)
+    assert feature(units[0], "support") == pytest.approx(0.5)
+    assert feature(units[1], "support") == pytest.approx(0.5)
+    assert feature(units[2], "support") == pytest.approx(0.5)
+    hits[2] = hit("c", "Laporan memuat realisasi.", 0.2, doc="lain")
+    units = units_of(question, hits)
+    assert feature(units[1], "support") == pytest.approx(0.3)
+
+
+def test_cosines_are_read_against_the_best_passage_and_unit() -> None:
+    question = "Siapa memimpin perangkat gubernur?"
+    a = hit("a", "Gubernur dibantu perangkat. Perangkat bertanggung jawab.", 0.5, dense=0.86)
+    b = hit("b", "Perangkat gubernur dipimpin oleh sekretaris.", 0.45, dense=0.84)
+    cosines = {"a": [0.82, 0.83], "b": [0.87]}
+    similarity = {
+        h.chunk_id: {
+            unit_key(u.read): c
+            for u, c in zip(passage_units(h.text, h.title, h.section), cosines[h.chunk_id])
+        }
+        for h in (a, b)
+    }
+    units = units_of(question, [a, b], similarity)
+    assert [feature(u, "passage_cosine") for u in units] == pytest.approx([0.0, 0.0, -0.2])
+    assert [feature(u, "passage_best") for u in units] == pytest.approx([-0.4, -0.4, 0.0])
+    assert [feature(u, "cosine_gap") for u in units] == pytest.approx([-0.5, -0.4, 0.0])
+
+
+def test_units_of_several_passages_compete_in_one_ranking() -> None:
+    question = "Kapan laporan kegiatan hibah disampaikan?"
+    forum = hit("forum", "Laporan disampaikan setiap bulan.", 0.5, title="PP 12/2022 Forum")
+    grants = hit(
+        "hibah",
+        "Laporan kegiatan disampaikan setiap triwulan.",
+        0.45,
+        title="PP 2/2012 tentang Hibah Daerah",
+    )
+    only_title = [0.0] * len(FEATURES)
+    only_title[FEATURES.index("title_coverage")] = 5.0
+    answer = compose(
+        question,
+        [forum, grants],
+        terms=NORMALIZER.terms,
+        idf=lambda t: 1.0,
+        weights=only_title,
+    )
+    assert "triwulan" in answer.text
+    assert answer.citations[0].chunk_id == "hibah"
+    only_rank = [0.0] * len(FEATURES)
+    only_rank[FEATURES.index("reciprocal_rank")] = 5.0
+    answer = compose(
+        question, [forum, grants], terms=NORMALIZER.terms, idf=lambda t: 1.0, weights=only_rank
+    )
+    assert answer.citations[0].chunk_id == "forum"
+
+
+def test_the_lead_over_other_passages_is_kept_as_evidence() -> None:
+    question = "Kapan laporan kegiatan hibah disampaikan?"
+    a = hit("a", "Laporan kegiatan hibah disampaikan setiap triwulan.", 0.5)
+    b = hit("b", "Belanja pegawai diatur Menteri.", 0.45)
+    weights = [0.0] * len(FEATURES)
+    weights[0] = 4.0  # the unit's own share of the question
+    alone = compose(question, [a], terms=NORMALIZER.terms, idf=lambda t: 1.0, weights=weights)
+    both = compose(question, [a, b], terms=NORMALIZER.terms, idf=lambda t: 1.0, weights=weights)
+    assert alone.evidence is not None and both.evidence is not None
+    assert alone.evidence.passage_margin == pytest.approx(10.0)
+    assert both.evidence.passage_margin == pytest.approx(4.0)
+
+
+def constraints(question: str, hits: list[SearchHit], known=lambda t: True):  # type: ignore[no-untyped-def]
+    from knowledge_base.query import Query
+
+    info = analyse(question)
+    terms = tuple(NORMALIZER.terms(question))
+    result = SearchResult(tuple(hits), True, query=Query(question, question, terms))
+    composed = compose(question, hits, terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    values = constraint_features(result, composed, info, terms=NORMALIZER.terms, known=known)
+    return dict(zip(ANSWER_CONSTRAINTS, values, strict=True)), composed
+
+
+def test_a_number_the_answer_does_not_state_is_counted() -> None:
+    passage = hit("a", "Premi paling banyak Rp10.000.000 untuk pelapor suap.", 1.0)
+    stated, _ = constraints("Apakah premi pelapor suap Rp10.000.000?", [passage])
+    other, _ = constraints("Apakah premi pelapor suap 25 persen?", [passage])
+    assert stated["answer_numbers"] == 0.0
+    assert other["answer_numbers"] == 1.0
+
+
+def test_a_name_neither_the_answer_nor_its_title_holds_is_counted() -> None:
+    passage = hit("a", "Administrator ditunjuk oleh kepala desa.", 1.0, title="Panduan OpenSID")
+    named, _ = constraints("Siapa menunjuk administrator OpenSID?", [passage])
+    other, _ = constraints("Siapa menunjuk administrator SLiMS?", [passage])
+    assert named["answer_proper"] == 0.0
+    assert other["answer_proper"] == 1.0
+
+
+def test_word_pairs_of_the_question_are_looked_for_in_the_passage_and_answer() -> None:
+    passage = hit(
+        "a",
+        "Laporan kegiatan disampaikan setiap triwulan. Rapat paripurna dihadiri masyarakat.",
+        1.0,
+    )
+    same, _ = constraints("Kapan laporan kegiatan disampaikan?", [passage])
+    swapped, _ = constraints("Kapan kegiatan laporan disampaikan?", [passage])
+    assert same["passage_bigrams"] == 1.0 and same["answer_bigrams"] == 1.0
+    assert swapped["passage_bigrams"] < 1.0
+
+
+def test_the_dense_lead_and_unknown_words_are_read() -> None:
+    a = hit("a", "Laporan disampaikan setiap triwulan.", 1.0, dense=0.88)
+    b = hit("b", "Laporan memuat realisasi.", 0.9, dense=0.85)
+    read, _ = constraints(
+        "Kapan laporan zorblax disampaikan?", [a, b], known=lambda t: t != "zorblax"
+    )
+    assert read["dense_gap"] == pytest.approx(0.3)
+    asked = set(NORMALIZER.terms("Kapan laporan zorblax disampaikan?"))
+    assert read["unknown_terms"] == pytest.approx(1 / len(asked))
+    known, _ = constraints("Kapan laporan zorblax disampaikan?", [a, b])
+    assert known["unknown_terms"] == 0.0
