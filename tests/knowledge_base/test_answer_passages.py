@@ -133,7 +133,9 @@ def test_cosines_are_read_against_the_best_passage_and_unit() -> None:
     similarity = {
         h.chunk_id: {
             unit_key(u.read): c
-            for u, c in zip(passage_units(h.text, h.title, h.section), cosines[h.chunk_id])
+            for u, c in zip(
+                passage_units(h.text, h.title, h.section), cosines[h.chunk_id], strict=True
+            )
         }
         for h in (a, b)
     }
