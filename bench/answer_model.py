@@ -423,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cutoff", type=float, help="fit: relative score cutoff of passages")
     parser.add_argument("--passages", type=int, help="fit: at most this many passages compete")
     parser.add_argument(
-        "--without", action="append", default=[], help="fit: a feature held at zero"
+        "--without", action="append", default=[], help="fit, refusal: a feature held at zero"
     )
     parser.add_argument(
         "--cache", type=Path, default=ROOT / "sinergi-data" / "eval-cache", help="vector cache"
@@ -440,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from bench.refusal_model import fit_refusal
 
-    print(json.dumps(fit_refusal(load_cases(args.workdir)), indent=2))
+    print(json.dumps(fit_refusal(load_cases(args.workdir), without=args.without), indent=2))
     return 0
 
 

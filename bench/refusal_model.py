@@ -94,13 +94,19 @@ def _probability(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
 
 
-def fit_refusal(all_cases: Sequence[Any], folds: int = 5) -> dict[str, Any]:
+def fit_refusal(
+    all_cases: Sequence[Any], folds: int = 5, *, without: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Fit the refusal model; ``without`` names features held at zero (to measure each)."""
     from knowledge_base.judge import REFUSAL_FEATURES
 
     cases = [c for c in all_cases if c.split in ("valid", "dev")]
     judged = judge_cases(cases)
     usable = [j for j in judged if j.features is not None]
     x = np.array([j.features for j in usable], dtype=np.float64)
+    dropped = [REFUSAL_FEATURES.index(name) for name in without]
+    if dropped and len(x):
+        x[:, dropped] = 0.0
     y = np.array([1.0 if j.case.answerable else 0.0 for j in usable])
     corpus = np.array([j.case.corpus for j in usable])
     sizes = {c: sum(1 for j in judged if j.case.corpus == c) for c in ("tydi", "gov")}
