@@ -811,6 +811,30 @@ def _clip(text: str, found: Callable[[str], float]) -> tuple[int, int]:
     return start, end
 
 
+_ENUMERATION_LEAD = re.compile(r":\s*(?=(?:[a-z]|\d{1,2})[.)]\s)")
+
+
+def _clip_enumeration(text: str) -> tuple[int, int] | None:
+    """Where to cut an over-long sentence holding an enumeration when a list or conditions are
+    asked: the items are the answer, so the cut keeps the lead that names them and as many
+    items as fit ("... harus memenuhi persyaratan: a. ...; b. ..."), not the clause that
+    happens to repeat the question's words. ``None`` when the sentence enumerates nothing."""
+    lead = _ENUMERATION_LEAD.search(text)
+    if lead is None:
+        return None
+    start = 0
+    if lead.start() > MAX_CHARS // 2:
+        # A long lead: its last clause names what is listed.
+        clauses = [m.end() for m in re.finditer(r"[;,]\s+", text[: lead.start()])]
+        start = clauses[-1] if clauses else 0
+        if lead.start() - start > MAX_CHARS // 2:
+            return None
+    bounds = [m.end() for m in re.finditer(r"[;,]\s+|\s(?=(?:[a-z]|\d{1,2})[.)]\s)", text)]
+    ends = [b for b in bounds if lead.end() < b <= start + MAX_CHARS]
+    end = ends[-1] if ends else min(len(text), start + MAX_CHARS)
+    return start, end
+
+
 def _render(
     chosen: list[_Unit],
     usable: Sequence[SearchHit],
@@ -830,7 +854,12 @@ def _render(
         text = unit.text
         start, end = unit.span.start, unit.span.end
         if not unit.is_list and len(text) > MAX_CHARS:
-            cut_start, cut_end = _clip(text, lambda piece: coverage_of(set(terms(piece))))
+            listed = (
+                _clip_enumeration(text)
+                if info.wants_list or info.qtype in ("syarat", "bagaimana")
+                else None
+            )
+            cut_start, cut_end = listed or _clip(text, lambda piece: coverage_of(set(terms(piece))))
             piece = text[cut_start:cut_end].strip(" ,;")
             lead = text[cut_start:cut_end].find(piece)
             start, end = (

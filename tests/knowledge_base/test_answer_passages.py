@@ -236,3 +236,32 @@ def test_the_dense_lead_and_unknown_words_are_read() -> None:
     assert read["unknown_terms"] == pytest.approx(1 / len(asked))
     known, _ = constraints("Kapan laporan zorblax disampaikan?", [a, b])
     assert known["unknown_terms"] == 0.0
+
+
+def test_conditions_asked_keep_the_enumeration_not_the_clause_repeating_the_question() -> None:
+    text = (
+        "(1) Pelaksanaan kerja sama luar negeri harus memenuhi persyaratan: a. mempunyai "
+        "hubungan diplomatik; b. merupakan urusan Pemerintah Daerah; c. pemerintah daerah tidak "
+        "membuka kantor perwakilan di luar negeri; d. pemerintah daerah di luar negeri tidak "
+        "mencampuri urusan pemerintahan dalam negeri; dan e. sesuai dengan kebijakan dan rencana "
+        "pembangunan nasional dan daerah serta ketentuan peraturan perundang-undangan."
+    )
+    assert len(text) > 320
+    passage = hit("syarat", text, 1.0)
+    asked = compose(
+        "Apa persyaratan kerja sama pemerintah daerah dengan pemerintah daerah di luar negeri?",
+        [passage],
+        terms=NORMALIZER.terms,
+        idf=lambda t: 1.0,
+    )
+    assert "a. mempunyai hubungan diplomatik" in asked.text
+    assert asked.text.startswith("(1) Pelaksanaan kerja sama")
+    assert len(asked.text) <= 340
+    # Another type of question still gets the clause that carries its words.
+    other = compose(
+        "Apakah pemerintah daerah membuka kantor perwakilan di luar negeri?",
+        [passage],
+        terms=NORMALIZER.terms,
+        idf=lambda t: 1.0,
+    )
+    assert other.text.startswith("…")
