@@ -240,7 +240,7 @@ def test_the_dense_lead_and_unknown_words_are_read() -> None:
 
 def test_conditions_asked_keep_the_enumeration_not_the_clause_repeating_the_question() -> None:
     text = (
-        "(1) Pelaksanaan kerja sama luar negeri harus memenuhi persyaratan: a. mempunyai "
+        "(1) Pelaksanaan KSDPL harus memenuhi persyaratan: a. mempunyai "
         "hubungan diplomatik; b. merupakan urusan Pemerintah Daerah; c. pemerintah daerah tidak "
         "membuka kantor perwakilan di luar negeri; d. pemerintah daerah di luar negeri tidak "
         "mencampuri urusan pemerintahan dalam negeri; dan e. sesuai dengan kebijakan dan rencana "
@@ -255,7 +255,7 @@ def test_conditions_asked_keep_the_enumeration_not_the_clause_repeating_the_ques
         idf=lambda t: 1.0,
     )
     assert "a. mempunyai hubungan diplomatik" in asked.text
-    assert asked.text.startswith("(1) Pelaksanaan kerja sama")
+    assert asked.text.startswith("(1) Pelaksanaan KSDPL")
     assert len(asked.text) <= 340
     # Another type of question still gets the clause that carries its words.
     other = compose(
