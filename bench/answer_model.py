@@ -253,25 +253,33 @@ def fit(
     l2: float = 1e-3,
     steps: int = 300,
 ) -> np.ndarray:
-    """Listwise softmax regression: maximise the probability mass on the right units."""
+    """Listwise softmax regression: maximise the probability mass on the right units.
+
+    All questions' units are stacked in one matrix and each question's softmax is taken over
+    its own segment, so one evaluation of the loss is a few array operations, not a loop.
+    """
     from scipy.optimize import minimize
 
     trainable = [(x, y, w) for (x, y), w in zip(data, weights or [1.0] * len(data), strict=True)]
     trainable = [(x, y, w) for x, y, w in trainable if y.any() and len(x)]
     total = sum(w for _, _, w in trainable)
     dim = trainable[0][0].shape[1]
+    x_all = np.vstack([x for x, _, _ in trainable])
+    y_all = np.concatenate([y for _, y, _ in trainable]).astype(np.float64)
+    sizes = np.array([len(x) for x, _, _ in trainable])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    w_list = np.array([w for _, _, w in trainable], dtype=np.float64)
+    w_unit = np.repeat(w_list, sizes)
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        value = 0.5 * l2 * float(theta @ theta)
-        grad = l2 * theta
-        for x, y, w in trainable:
-            z = x @ theta
-            z = z - z.max()
-            p = np.exp(z)
-            p /= p.sum()
-            mass = p[y].sum()
-            value -= w * float(np.log(mass + 1e-12)) / total
-            grad = grad + w * (p @ x - (p[y] @ x[y]) / mass) / total
+        z = x_all @ theta
+        z = z - np.repeat(np.maximum.reduceat(z, starts), sizes)
+        e = np.exp(z)
+        p = e / np.repeat(np.add.reduceat(e, starts), sizes)
+        mass = np.add.reduceat(p * y_all, starts)
+        value = 0.5 * l2 * float(theta @ theta) - float(w_list @ np.log(mass + 1e-12)) / total
+        coef = w_unit * (p - y_all * p / np.repeat(mass, sizes))
+        grad = l2 * theta + (x_all.T @ coef) / total
         return value, grad
 
     result = minimize(loss, np.zeros(dim), jac=True, method="L-BFGS-B", options={"maxiter": steps})
