@@ -791,7 +791,7 @@ def _clip(text: str, found: Callable[[str], float]) -> tuple[int, int]:
     """The clauses of an over-long sentence that carry the question's terms: (start, end)."""
     if len(text) <= MAX_CHARS:
         return 0, len(text)
-    bounds = [0] + [m.end() for m in re.finditer(r"[;,]\s+|\s(?=\(\d+\)|[a-z]\.\s)", text)]
+    bounds = [0] + [m.end() for m in _CLAUSE_BOUND.finditer(text)]
     bounds.append(len(text))
     best = (0.0, 0, len(text))
     for i in range(len(bounds) - 1):
@@ -808,7 +808,44 @@ def _clip(text: str, found: Callable[[str], float]) -> tuple[int, int]:
         for bound in bounds:
             if end < bound <= start + MAX_CHARS:
                 end = bound
+    else:
+        # The clauses that name the subject come first and what is said of it follows ("X,
+        # menurut ..., adalah Y"): the cut goes on over the next clauses while they fit.
+        for bound in bounds:
+            if end < bound <= start + MAX_CHARS:
+                end = bound
     return start, end
+
+
+_CLAUSE_BOUND = re.compile(r"[;,]\s+|\s(?=\(\d+\)|[a-z]\.\s)|(?<=[.!?])(?:\[\d+\])*\s+")
+"""Where an over-long unit may be cut: after a comma or semicolon, before an item marker, and
+after a sentence the unit cutter kept joined (".[1] Kalimat", as Wikipedia's citation marks
+leave it)."""
+CLIP_EVIDENCE = 1.0
+"""What a piece of a clipped unit gains, over its share of the question's concepts, for stating
+what the question's type asks (a number, a date...) or, for a definition, the definition."""
+
+
+def _clause_value(
+    info: QuestionInfo,
+    coverage_of: Callable[[set[str]], float],
+    terms: Callable[[str], list[str]],
+) -> Callable[[str], float]:
+    """How well a piece of an over-long unit answers: the share of the question's concepts it
+    holds, plus :data:`CLIP_EVIDENCE` when it also states what the type asks or the definition
+    asked (the clause "adalah Y" rather than the one repeating the question's words)."""
+
+    def value(piece: str) -> float:
+        share = coverage_of(set(terms(piece)))
+        if share <= 0:
+            return share
+        if states(info.qtype, piece):
+            share += CLIP_EVIDENCE
+        if info.asks_definition and _DEFINES.search(piece):
+            share += CLIP_EVIDENCE
+        return share
+
+    return value
 
 
 _ENUMERATION_LEAD = re.compile(r":\s*(?=(?:[a-z]|\d{1,2})[.)]\s)")
@@ -859,7 +896,7 @@ def _render(
                 if info.wants_list or info.qtype in ("syarat", "bagaimana")
                 else None
             )
-            cut_start, cut_end = listed or _clip(text, lambda piece: coverage_of(set(terms(piece))))
+            cut_start, cut_end = listed or _clip(text, _clause_value(info, coverage_of, terms))
             piece = text[cut_start:cut_end].strip(" ,;")
             lead = text[cut_start:cut_end].find(piece)
             start, end = (

@@ -265,3 +265,50 @@ def test_conditions_asked_keep_the_enumeration_not_the_clause_repeating_the_ques
         idf=lambda t: 1.0,
     )
     assert other.text.startswith("…")
+
+
+def clipped(question: str, text: str) -> str:
+    assert len(text) > 320
+    return compose(
+        question, [hit("long", text, 1.0)], terms=NORMALIZER.terms, idf=lambda t: 1.0
+    ).text
+
+
+def test_a_clipped_sentence_goes_on_past_the_clauses_naming_the_subject() -> None:
+    text = (
+        "Lemak hewani, menurut para ahli gizi, merujuk pada sekelompok besar molekul alam yang "
+        "terdiri atas unsur karbon, hidrogen dan oksigen, meliputi asam lemak, malam, sterol, "
+        "vitamin yang larut di dalam lemak, monogliserida, digliserida, fosfolipid, glikolipid, "
+        "terpenoid dan lain-lain, yang semuanya tidak larut dalam air, dan yang dalam tubuh "
+        "disimpan di jaringan adiposa sebagai cadangan energi jangka panjang."
+    )
+    answer = clipped("Lemak hewani menurut ahli gizi?", text)
+    assert answer.startswith("Lemak hewani, menurut para ahli gizi")
+    assert "unsur karbon" in answer
+    assert len(answer) <= 330
+
+
+def test_a_sentence_joined_by_a_citation_mark_is_cut_where_it_ends() -> None:
+    text = (
+        "Halaman ini membahas sejarah panjang kota pelabuhan itu sejak masa kolonial, termasuk "
+        "perdagangan rempah, pembangunan benteng, dan perpindahan penduduk dari pedalaman.[1] "
+        "Komunikasi interpersonal adalah komunikasi yang terjadi antara dua orang atau lebih "
+        "yang biasanya tidak diatur secara formal.[2] Dalam komunikasi interpersonal setiap "
+        "partisipan memakai semua elemen proses komunikasi, dari pesan sampai umpan balik.[3]"
+    )
+    answer = clipped("Apa itu komunikasi interpersonal?", text)
+    assert answer.startswith("…Komunikasi interpersonal adalah komunikasi yang terjadi")
+    assert "pedalaman" not in answer
+
+
+def test_the_clause_stating_the_asked_figure_is_kept() -> None:
+    text = (
+        "Pengaduan masyarakat atas pelayanan perizinan yang diterima oleh unit layanan, baik "
+        "secara langsung maupun melalui kanal daring, dicatat dalam register pengaduan, "
+        "diteruskan kepada pejabat yang berwenang, ditelaah bersama unit teknis yang "
+        "bersangkutan, dibahas dalam rapat koordinasi bulanan; dan diselesaikan paling lama "
+        "14 (empat belas) hari kerja sejak pengaduan dicatat dalam register, dengan hasil "
+        "penyelesaian disampaikan kepada pengadu secara tertulis."
+    )
+    answer = clipped("Berapa lama pengaduan pelayanan perizinan diselesaikan?", text)
+    assert "14 (empat belas) hari kerja" in answer
