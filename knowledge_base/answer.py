@@ -22,6 +22,7 @@ from knowledge_base.question import (
     analyse,
     bounds_of,
     evidence_of,
+    measures_stated,
     states,
 )
 from knowledge_base.schemas import Citation, SearchHit
@@ -234,6 +235,7 @@ FEATURES = (
     "asks",
     "capitals",
     "bound",
+    "measure",
     "previous",
     "next",
     *PASSAGE_FEATURES,
@@ -241,7 +243,7 @@ FEATURES = (
 UNIT_WEIGHTS: tuple[float, ...] = (
     0.510, 1.797, 0.780, 1.856, 0.648, 0.399, -1.007, -0.444, 2.369, 0.000, 0.000, 1.508,
     2.136, -0.350, 0.094, 0.710, -0.631, 1.623, -0.464, -0.216, -0.533, -1.277, 0.117, 2.263,
-    0.334, 0.000, 0.712, 1.626, 2.874, -1.695, -2.078, 3.135, 0.149, -0.016,
+    0.334, 0.000, 0.712, 1.626, 2.874, -1.695, -2.078, 3.135, 0.0, 0.149, -0.016,
     0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
@@ -345,6 +347,7 @@ def unit_features(
         1.0 if span.text.rstrip().endswith("?") else 0.0,
         capitals(span.text),
         1.0 if set(info.bounds) & bounds_of(span.text) else 0.0,
+        1.0 if set(info.measures) & measures_stated(span.text) else 0.0,
     ]
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from knowledge_base.answer import ComposedAnswer
-from knowledge_base.question import QuestionInfo
+from knowledge_base.question import QuestionInfo, measures_stated
 from knowledge_base.schemas import SearchHit, SearchResult
 
 _NEGATION = re.compile(r"\b(tidak|bukan|belum|tanpa|kecuali|selain|not|no|without|except)\b", re.I)
@@ -56,6 +56,7 @@ ANSWER_CONSTRAINTS = (
     "passage_bigrams",
     "answer_bigrams",
     "unknown_terms",
+    "measure_missing",
 )
 """The question's constraints against the chosen answer itself (:func:`constraint_features`)."""
 REFUSAL_FEATURES = (
@@ -83,7 +84,7 @@ REFUSAL_FEATURES = (
 REFUSAL_WEIGHTS: tuple[float, ...] = (
     0.414, -0.190, 0.331, 0.667, 0.100, 0.266, -0.258, -0.266, -0.317, -0.310, 0.132, -0.462,
     -0.181, 0.131, -0.294, -0.213, -0.198, 0.128, 0.285, -0.200,
-    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on
@@ -283,7 +284,8 @@ def constraint_features(
     document's title) does not state; how far the chosen unit leads the best unit of another
     passage, and the best passage the second; the share of the question's word pairs that
     stand together in the cited passage and in the answer (a swapped word breaks them); the
-    share of the question's words the index never saw.
+    share of the question's words the index never saw; whether the answer states no figure in
+    the measure asked ("berapa persen" answered by a sentence without a percentage).
     """
     evidence = composed.evidence
     assert evidence is not None
@@ -314,6 +316,7 @@ def constraint_features(
         len(wanted & passage) / len(wanted) if wanted else 1.0,
         len(wanted & said) / len(wanted) if wanted else 1.0,
         unknown,
+        1.0 if info.measures and not set(info.measures) & measures_stated(composed.text) else 0.0,
     ]
 
 

@@ -113,6 +113,9 @@ class QuestionInfo:
     bounds: tuple[str, ...] = ()
     """The bound asked ("max" for maksimal / paling banyak / at most, "min" for minimal /
     paling sedikit / at least): a regulation states both in neighbouring sentences."""
+    measures: tuple[str, ...] = ()
+    """The measures the asked figure is in (:func:`measures_asked`: percent, money,
+    duration, times)."""
 
 
 TYPE_WORDS: dict[str, str] = {
@@ -155,6 +158,7 @@ def analyse(text: str) -> QuestionInfo:
         asks_definition=bool(_DEFINITION.search(lowered)),
         references=tuple(dict.fromkeys(_REFERENCE.findall(text))),
         bounds=tuple(sorted(bounds_of(text))),
+        measures=tuple(sorted(measures_asked(text))),
     )
 
 
@@ -177,6 +181,65 @@ def bounds_of(text: str) -> frozenset[str]:
     """The bounds a text names: "max" (maksimal, paling banyak, paling lama, at most...) and
     "min" (minimal, paling sedikit, sekurang-kurangnya, at least...)."""
     return frozenset(name for name, pattern in _BOUNDS.items() if pattern.search(text))
+
+
+_COUNTED = r"(?:\s*\([\w\s-]+\))?\s*"
+"""A number may be spelled out after its digits ("14 (empat belas) hari")."""
+_MEASURES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "percent": (
+        re.compile(
+            r"\b(berapa|brp)\s+(\w+\s+)?(persen|persentase)\b|\bpersentase\b|"
+            r"\b(what|which)\s+(percentage|share|proportion)\b|\bhow\s+many\s+percent\b",
+            re.I,
+        ),
+        re.compile(rf"\d{_COUNTED}(%|persen\b|per\s*seratus\b|percent\b)", re.I),
+    ),
+    "money": (
+        re.compile(
+            r"\b(biaya|denda|harga|tarif|honor\w*|gaji|upah|ganti\s+rugi|kompensasi|"
+            r"rupiah|cost|fee|fine|price|salary|compensation|how\s+much\s+money)\b",
+            re.I,
+        ),
+        re.compile(
+            rf"\bRp\.?\s*\d|\d[\d.,]*{_COUNTED}(rupiah|juta|miliar|ribu)\b|\bgratis\b|"
+            r"\btidak\s+dipungut\s+biaya\b|\bfree\s+of\s+charge\b",
+            re.I,
+        ),
+    ),
+    "duration": (
+        re.compile(
+            r"\b(berapa|brp)\s+(lama|hari|minggu|bulan|tahun|jam)\b|\bhow\s+long\b|"
+            r"\bhow\s+many\s+(working\s+)?(days|weeks|months|years|hours)\b",
+            re.I,
+        ),
+        re.compile(
+            rf"\d{_COUNTED}((hari|minggu|bulan|tahun|jam)\b|(days?|weeks?|months?|years?|"
+            r"hours?)\b)",
+            re.I,
+        ),
+    ),
+    "times": (
+        re.compile(r"\b(berapa|brp)\s+kali\b|\bhow\s+(often|many\s+times)\b", re.I),
+        re.compile(
+            rf"\d{_COUNTED}kali\b|\bsekali\b|\b(once|twice|times)\b|"
+            r"\b(setiap|tiap|sekali\s+dalam)\s+\d",
+            re.I,
+        ),
+    ),
+}
+
+
+def measures_asked(question: str) -> frozenset[str]:
+    """The measures a question asks a figure in: "percent" (berapa persen), "money" (biaya,
+    denda, harga...), "duration" (berapa lama / hari, how long), "times" (berapa kali, how
+    often)."""
+    return frozenset(name for name, (asked, _) in _MEASURES.items() if asked.search(question))
+
+
+def measures_stated(text: str) -> frozenset[str]:
+    """The measures a text states a figure in ("30 (tiga puluh) hari kerja": "duration";
+    "Rp10.000.000": "money"; "25%": "percent"; "2 (dua) kali": "times")."""
+    return frozenset(name for name, (_, stated) in _MEASURES.items() if stated.search(text))
 
 
 # --- what an answer of each type states -----------------------------------------------------

@@ -312,3 +312,38 @@ def test_the_clause_stating_the_asked_figure_is_kept() -> None:
     )
     answer = clipped("Berapa lama pengaduan pelayanan perizinan diselesaikan?", text)
     assert "14 (empat belas) hari kerja" in answer
+
+
+def test_the_measure_asked_is_read_from_the_question_and_the_units() -> None:
+    from knowledge_base.question import measures_asked, measures_stated
+
+    assert measures_asked("Berapa persen maksimal belanja pegawai?") == {"percent"}
+    assert measures_asked("Berapa biaya pendaftaran banding?") == {"money"}
+    assert measures_asked("How many working days does BPASN have?") == {"duration"}
+    assert measures_asked("survei kepuasan wajib berapa kali setahun?") == {"times"}
+    assert measures_asked("Berapa jumlah anggota forum?") == frozenset()
+    assert measures_stated("paling lama 30 (tiga puluh) hari kerja") == {"duration"}
+    assert measures_stated("paling banyak Rp10.000.000,00") == {"money"}
+    assert measures_stated("25% (dua puluh lima persen)") == {"percent"}
+    assert measures_stated("paling banyak 3 (tiga) kata") == frozenset()
+    question = "Berapa persen dana yang disisihkan untuk kelurahan?"
+    units = units_of(
+        question,
+        [
+            hit(
+                "a",
+                "Dana kelurahan disisihkan paling sedikit 5% dari anggaran. "
+                "Dana kelurahan disisihkan paling lambat 30 hari.",
+                1.0,
+            )
+        ],
+    )
+    assert [feature(u, "measure") for u in units] == [1.0, 0.0]
+
+
+def test_an_answer_without_the_asked_measure_is_flagged() -> None:
+    passage = hit("a", "Verifikasi berkas diselesaikan paling lama 3 (tiga) hari kerja.", 1.0)
+    stated, _ = constraints("Berapa lama verifikasi berkas?", [passage])
+    missing, _ = constraints("Berapa biaya verifikasi berkas?", [passage])
+    assert stated["measure_missing"] == 0.0
+    assert missing["measure_missing"] == 1.0
