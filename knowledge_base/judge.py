@@ -82,9 +82,9 @@ REFUSAL_FEATURES = (
     *ANSWER_CONSTRAINTS,
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
-    0.414, -0.190, 0.331, 0.667, 0.100, 0.266, -0.258, -0.266, -0.317, -0.310, 0.132, -0.462,
-    -0.181, 0.131, -0.294, -0.213, -0.198, 0.128, 0.285, -0.200,
-    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    0.176, -0.163, 0.370, 0.649, -0.056, 0.191, -0.447, -0.191, -0.284, -0.233, 0.106, -0.448,
+    -0.140, 0.138, -0.221, -0.082, -0.131, 0.186, 0.624, -0.094, -0.311, -0.152, -0.200, -0.249,
+    0.600, 0.174, 0.765, -0.537,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on

@@ -16,6 +16,7 @@ from knowledge_base.judge import (
     refusal_features,
 )
 from knowledge_base.keyword import TextNormalizer
+from knowledge_base.query import Query
 from knowledge_base.question import analyse
 from knowledge_base.schemas import SearchHit, SearchResult
 
@@ -124,7 +125,8 @@ def near_miss(question: str, hit: SearchHit) -> tuple[float, float]:
     out = []
     for asked in ("Kapan tunjangan hari raya dibayarkan?", question):
         info = analyse(asked)
-        result = SearchResult((hit,), True)
+        query = Query(asked, asked, tuple(NORMALIZER.terms(asked)))
+        result = SearchResult((hit,), True, query=query)
         composed = compose(asked, [hit], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
         out.append(
             answer_probability(refusal_features(result, composed, info, terms=NORMALIZER.terms))
@@ -154,7 +156,9 @@ def test_a_calibrated_near_miss_is_refused(question: str) -> None:
     def decide(asked: str):  # type: ignore[no-untyped-def]
         info = analyse(asked)
         composed = compose(asked, [middling], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
-        result = SearchResult((middling,), False, True)
+        # As the index gives it: the question as the searches read it comes with the hits.
+        query = Query(asked, asked, tuple(NORMALIZER.terms(asked)))
+        result = SearchResult((middling,), False, True, query=query)
         return judge_answer(result, composed, info, terms=NORMALIZER.terms)
 
     assert decide("Kapan tunjangan hari raya dibayarkan?").answer
