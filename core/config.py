@@ -23,6 +23,8 @@ from core.redaction import Redactor
 
 Language = Literal["id", "en"]
 ENV_PREFIX = "SINERGI_"
+#: A pseudonym key shorter than this could be guessed (``SINERGI_PSEUDONYM_KEY``, the key file).
+MIN_PSEUDONYM_KEY_LENGTH = 16
 
 
 class InvalidSetting(ConfigurationError):
@@ -58,6 +60,7 @@ SETTING_ERROR_KINDS = frozenset(
         "database_url",
         "database_driver",
         "timezone",
+        "pseudonym_key",
         "url",
         "unreadable",
         "data_dir",
@@ -313,6 +316,17 @@ class Settings(BaseSettings):
         except ImportError:
             raise PydanticCustomError("database_driver", "database driver not installed") from None
         return value.strip()
+
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _pseudonym_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty key is no key (the stored one is used); a short one is refused: with it,
+        anyone holding the database could recompute every pseudonym from Telegram IDs."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value().strip()) < MIN_PSEUDONYM_KEY_LENGTH:
+            raise PydanticCustomError("pseudonym_key", "pseudonym key too short") from None
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -9,6 +9,7 @@ goes on and the report lists the file with a reason in the user's language.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -275,7 +276,12 @@ class IngestService:
                 self._fail(tally, shown, FileNotFound(shown), lang)
                 continue
             except OSError as exc:
-                self._fail(tally, shown, UnreadableFile(shown, reason=exc.strerror or ""), lang)
+                error: IngestError = (
+                    NotRegularFile(shown, kind="link-loop")
+                    if exc.errno == errno.ELOOP
+                    else UnreadableFile(shown, reason=exc.strerror or "")
+                )
+                self._fail(tally, shown, error, lang)
                 continue
             if stat.S_ISDIR(info.st_mode):
                 found, refused = _walk(path)
@@ -732,7 +738,11 @@ def _walk(folder: Path) -> tuple[list[tuple[Path, Path]], list[IngestError]]:
             if detect.extension(name) not in detect.SUPPORTED_EXTENSIONS:
                 continue
             shown = display_name(str(path))
-            target = path.resolve()
+            try:
+                target = path.resolve()
+            except (RuntimeError, OSError):  # a link loop (a -> b -> a): nothing to read
+                refused.append(NotRegularFile(shown, kind="link-loop"))
+                continue
             if path.is_symlink() and not target.is_relative_to(root):
                 refused.append(LinkOutsideFolder(shown, target=display_name(str(target))))
                 continue

@@ -38,7 +38,7 @@ from accounts.repository import AccountsRepository
 from accounts.schemas import AuthSubject
 from conversations.repository import ConversationRepository
 from core.clock import Clock
-from core.config import Settings
+from core.config import MIN_PSEUDONYM_KEY_LENGTH, InvalidSetting, Settings
 from core.files import private_dir
 from knowledge_base.repository import KnowledgeRepository
 from mou_tracker.reminders.repository import ReminderRepository
@@ -195,7 +195,7 @@ class Pseudonyms:
 
 def _stored_key(path: Path) -> bytes:
     try:
-        return path.read_bytes().strip()
+        return _usable(path.read_bytes().strip())
     except FileNotFoundError:
         pass
     private_dir(path.parent)
@@ -203,9 +203,20 @@ def _stored_key(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first: use theirs
-        return path.read_bytes().strip()
+        return _usable(path.read_bytes().strip())
     with os.fdopen(fd, "wb") as out:
         out.write(key)
+        out.flush()
+        os.fsync(out.fileno())
+    return key
+
+
+def _usable(key: bytes) -> bytes:
+    """A stored key that is empty or short (a truncated file, a hand-made one) is refused, not
+    used: a guessable key gives pseudonyms anyone could link back; a new one would split every
+    asker's old questions from their new ones."""
+    if len(key) < MIN_PSEUDONYM_KEY_LENGTH:
+        raise InvalidSetting("SINERGI_PSEUDONYM_KEY", "pseudonym_key")
     return key
 
 

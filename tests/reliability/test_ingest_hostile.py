@@ -122,6 +122,28 @@ def test_a_folder_is_read_as_its_owner_sees_it(
     assert [f["code"] for f in report["failed"]] == ["ingest.not_regular_file"]  # type: ignore[union-attr]
 
 
+def test_link_loops_are_refused_and_the_rest_is_read(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "docs"
+    write(folder, "panduan.txt", "Panduan layanan perizinan daring Kota Bandung.")
+    (folder / "self.md").symlink_to("self.md")  # a link to itself
+    (folder / "a.md").symlink_to("b.md")  # two links to each other
+    (folder / "b.md").symlink_to("a.md")
+    status, report = ingest(capsys, folder)
+    assert status == ExitStatus.FAILED  # refused with a reason, never a crash
+    failed = {Path(f["file"]).name: f for f in report["failed"]}  # type: ignore[union-attr]
+    assert set(failed) == {"self.md", "a.md", "b.md"}
+    assert {f["code"] for f in failed.values()} == {"ingest.not_regular_file"}
+    assert all("link-loop" in f["message"] for f in failed.values())
+    assert report["added"] == 1 and set(documents(capsys)) == {"panduan.txt"}
+    # Named directly, a loop is the same refusal.
+    status, report = ingest(capsys, folder / "self.md")
+    assert status == ExitStatus.FAILED
+    (only,) = report["failed"]  # type: ignore[misc]
+    assert only["code"] == "ingest.not_regular_file" and "link-loop" in only["message"]
+
+
 def test_file_names_that_are_not_utf8(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
