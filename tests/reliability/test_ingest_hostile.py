@@ -144,6 +144,32 @@ def test_link_loops_are_refused_and_the_rest_is_read(
     assert only["code"] == "ingest.not_regular_file" and "link-loop" in only["message"]
 
 
+def test_a_file_named_directly_is_read_through_its_link(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The operator named the path (as with cp or find -H): followed wherever it leads, and the
+    # document is the name given, so the next version behind the link replaces it.
+    v1 = write(tmp_path / "rilis", "v1.txt", "Retribusi dibayar melalui bank daerah setiap bulan.")
+    v2 = write(
+        tmp_path / "rilis", "v2.txt", "Retribusi dibayar melalui kanal digital tiap triwulan."
+    )
+    current = tmp_path / "share" / "terkini.txt"
+    current.parent.mkdir()
+    current.symlink_to(v1)
+    status, report = ingest(capsys, current)
+    assert status == 0 and report["added"] == 1
+    assert list(documents(capsys)) == ["terkini.txt"]
+    current.unlink()
+    current.symlink_to(v2)
+    status, report = ingest(capsys, current)
+    assert status == 0 and report["updated"] == 1 and report["added"] == 0
+    assert list(documents(capsys)) == ["terkini.txt"]
+    # The same link inside a folder given as a folder leaves it: refused.
+    status, report = ingest(capsys, current.parent)
+    assert status == ExitStatus.FAILED
+    assert [f["code"] for f in report["failed"]] == ["ingest.link_outside"]  # type: ignore[union-attr]
+
+
 def test_file_names_that_are_not_utf8(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
