@@ -40,6 +40,7 @@ from conversations.repository import ConversationRepository
 from core.clock import Clock
 from core.config import MIN_PSEUDONYM_KEY_LENGTH, InvalidSetting, Settings
 from core.files import private_dir
+from core.text import REDACTED, name_pattern
 from knowledge_base.repository import KnowledgeRepository
 from mou_tracker.reminders.repository import ReminderRepository
 from mou_tracker.repository import TrackerRepository
@@ -134,8 +135,9 @@ class _Reminders:
 
 
 class _Conversations:
-    """The bot's working state: conversation data, open dialogs, questions forwarded to the
-    trainers, the messages in the update inbox, rate counts."""
+    """The bot's working state: conversation data, open dialogs, the messages in the update
+    inbox, rate counts (deleted); questions forwarded to the trainers (kept without the person,
+    so a trainer's reply still becomes a curated answer)."""
 
     name = "conversations"
 
@@ -149,7 +151,12 @@ class _Conversations:
         return held
 
     def forget(self, s: Session, person: Person, pseudonym: str) -> dict[str, int]:
-        return ConversationRepository(s).forget_person(person.telegram_id)
+        pattern = name_pattern(person.words)
+
+        def blank(text: str) -> str:
+            return text if pattern is None else pattern.sub(REDACTED, text)
+
+        return ConversationRepository(s).forget_person(person.telegram_id, blank)
 
 
 def _readable_state(value: bytes) -> Any:

@@ -246,6 +246,11 @@ def test_forget_leaves_nothing_of_the_person_and_keeps_the_agreements_history(
     questions = _rows(services.engine, "kb_questions")
     assert len(questions) == questions_before
     assert sum(q["asked_by"] == report.pseudonym for q in questions) == 2
+    # The question they forwarded to the trainers stays without them: a trainer's reply to it
+    # still becomes a curated answer (it reaches nobody).
+    thread = services.conversations.thread(-1001, PERSON % 100_000)
+    assert thread is not None and thread.question == "Pertanyaan dari […]"
+    assert thread.asker_chat_id is None and thread.asker_user_id is None
     # The other person is untouched, and the forgotten one cannot be found again.
     after = services.privacy.export_person(OPERATOR, OTHER)
     assert json.dumps(after, default=str).replace(str(after["exported_at"]), "") == json.dumps(
