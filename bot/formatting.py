@@ -13,6 +13,7 @@ from typing import Protocol
 
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
+MAX_ALERT = 200
 
 # Tags Telegram accepts in HTML parse mode.
 ALLOWED_TAGS = frozenset(
@@ -38,6 +39,22 @@ def escape_attr(text: object) -> str:
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def fit_plain(text: str, limit: int) -> str:
+    """Plain text (a caption, a button's alert) cut to ``limit`` as Telegram counts, in UTF-16
+    units: an emoji or a mathematical letter is two, so cutting by characters is not enough."""
+    if utf16_len(text) <= limit:
+        return text
+    kept: list[str] = []
+    used = 0
+    for char in text:
+        width = 2 if ord(char) > 0xFFFF else 1
+        if used + width > limit - 1:  # room for the "…"
+            break
+        kept.append(char)
+        used += width
+    return "".join(kept).rstrip() + "…"
 
 
 def to_plain(text: str) -> str:
