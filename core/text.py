@@ -206,7 +206,10 @@ INFORMAL: Final[dict[str, str]] = {
 }
 
 _WORD = re.compile(r"[0-9a-z]+(?:['.][0-9a-z]+)*")
-_REPEAT = re.compile(r"(\w+?)2\b")  # "apa2" -> "apa", "masuk2" -> "masuk"
+# "apa2" -> "apa", "masuk2" -> "masuk": letters only, so 12, 2032 and "22 hari" stay numbers.
+# Anchored at a word's start: unanchored, a long word without the final 2 (a pasted number,
+# "aaaa…") was tried from every one of its characters.
+_REPEAT = re.compile(r"\b([^\W\d_]+)2\b")
 
 
 #: What takes the place of a forgotten person's name in texts that stay (their questions).
