@@ -82,6 +82,21 @@ def test_invite_validity_outside_a_year_is_refused(
     assert run(capsys, "users", "invite", "--role", "official", "--days", "0")[0] == 0
 
 
+@pytest.mark.parametrize(
+    "at", ["9999-12-31", "9999-12-31T23:00+00:00", "0001-01-01T00:00+14:00", "1900-01-01"]
+)
+@pytest.mark.parametrize("command", [("reminders", "due"), ("reminders", "send", "--once")])
+def test_instants_off_the_calendar_are_invalid_input(
+    imported: Path, capsys: pytest.CaptureFixture[str], at: str, command: tuple[str, ...]
+) -> None:
+    # The reminder ladders reach days before and after: at year 1 or 9999 they left the
+    # calendar (an unexpected OverflowError, exit 1).
+    status, _out, err = run(capsys, *command, "--at", at)
+    assert status == ExitStatus.INVALID_INPUT
+    assert at in err and "Traceback" not in err
+    assert count(imported, "reminder_outbox") == 0
+
+
 def test_import_of_a_missing_file_or_a_folder(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
