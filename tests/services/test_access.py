@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from accounts.errors import (
     InviteInvalid,
     LastAdmin,
     RegionRequired,
+    RequestDecided,
     UserNotFound,
 )
 from core.clock import FixedClock
@@ -73,6 +75,56 @@ def test_request_access_once_then_reject(services: Services) -> None:
     _, created_third = access.request_access(7, "Dewi")
     assert not created_third
     assert access.pending() == []
+
+
+def test_a_request_is_decided_once_whoever_presses_first(services: Services) -> None:
+    # Two admins (or one, twice) press the request's buttons at the same moment: the bot's
+    # check that it is pending passes for both; the second decision must not overwrite.
+    access = services.access
+    access.request_access(8, "Fajar")
+    assert access.approve(8, role="trainer", by=ADMIN, only_pending=True).role == "trainer"
+    with pytest.raises(RequestDecided) as late:
+        access.reject(8, by=ADMIN, only_pending=True)
+    assert late.value.params["status"] == "active"
+    assert "active" in error_message(late.value, "id")
+    with pytest.raises(RequestDecided):
+        access.approve(8, role="official", by=ADMIN, only_pending=True)
+    user = access.get_user(8)
+    assert user is not None and (user.status, user.role) == ("active", "trainer")
+    # A blocked user is never let back in by an old request message either.
+    access.block(8, by=ADMIN)
+    with pytest.raises(RequestDecided):
+        access.approve(8, role="official", by=ADMIN, only_pending=True)
+    assert access.get_user(8).status == "blocked"  # type: ignore[union-attr]
+    # The operator's `users approve` still re-admits whom they choose.
+    assert access.approve(8, role="official", by=OPERATOR).status == "active"
+
+
+def test_concurrent_decisions_on_one_request_leave_one(services: Services) -> None:
+    access = services.access
+    access.request_access(9, "Gita")
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(action: str) -> None:
+        start.wait()
+        try:
+            if action == "approve":
+                access.approve(9, role="official", by=ADMIN, only_pending=True)
+            else:
+                access.reject(9, by=ADMIN, only_pending=True)
+            outcomes.append(action)
+        except RequestDecided:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=decide, args=(a,)) for a in ("approve", "reject")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) in (["approve", "refused"], ["refused", "reject"])
+    decided = "approve" if "approve" in outcomes else "reject"
+    assert access.get_user(9).status == {"approve": "active", "reject": "rejected"}[decided]  # type: ignore[union-attr]
 
 
 def test_approve_unknown_user(services: Services) -> None:
