@@ -78,6 +78,17 @@ class AccountsRepository:
     def invite(self, code: str) -> Invite | None:
         return self.s.scalars(select(Invite).where(Invite.code == code)).one_or_none()
 
+    def claim_invite(self, invite_id: int, telegram_id: int, now: datetime) -> bool:
+        """Mark an unused invite used by ``telegram_id``; ``False`` if someone used it first
+        (a conditional UPDATE: of two people redeeming one link at once, one gets in)."""
+        result = self.s.execute(
+            update(Invite)
+            .where(Invite.id == invite_id, Invite.used_by.is_(None))
+            .values(used_by=telegram_id, used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def invites(self) -> list[Invite]:
         return list(self.s.scalars(select(Invite).order_by(Invite.id)))
 

@@ -455,6 +455,8 @@ class AccessService:
             user = repo.user(telegram_id)
             if user is not None and user.status == rules.Status.BLOCKED:
                 raise AccessDenied()
+            if not repo.claim_invite(invite.id, telegram_id, now):
+                raise InviteInvalid()  # redeemed by someone else a moment ago
             if user is None:
                 user = User(
                     telegram_id=telegram_id,
@@ -476,8 +478,6 @@ class AccessService:
                 user.status = rules.Status.ACTIVE
                 user.region_code = invite.region_code
                 user.updated_at = now
-            invite.used_by = telegram_id
-            invite.used_at = now
             s.flush()
             return user_view(user)
 

@@ -15,6 +15,7 @@ from accounts.errors import (
     RequestDecided,
     UserNotFound,
 )
+from accounts.repository import AccountsRepository
 from core.clock import FixedClock
 from services import Services
 from services.access import Operator
@@ -142,6 +143,31 @@ def test_invite_roundtrip(services: Services, clock: FixedClock) -> None:
     with pytest.raises(InviteInvalid):
         access.redeem_invite(code, 43, "Fajar")  # used once already
     assert access.get_user(43) is None
+
+
+def test_an_invite_redeemed_by_two_people_at_once_lets_one_in(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A link shared in a group, opened by two people at the same moment: both find it unused;
+    # one-time means the second is refused, not let in with the invite's role.
+    access = services.access
+    code = access.create_invite("trainer", None, by=ADMIN)
+    real_user = AccountsRepository.user
+    raced = False
+
+    def user_while_another_redeems(repo: AccountsRepository, telegram_id: int) -> object:
+        nonlocal raced
+        if not raced:  # the other person's redeem runs (and commits) right after our read
+            raced = True
+            access.redeem_invite(code, 61, "Indah")
+        return real_user(repo, telegram_id)
+
+    monkeypatch.setattr(AccountsRepository, "user", user_while_another_redeems)
+    with pytest.raises(InviteInvalid):
+        access.redeem_invite(code, 60, "Hana")
+    monkeypatch.undo()
+    assert access.get_user(60) is None
+    assert access.get_user(61).role == "trainer"  # type: ignore[union-attr]
 
 
 def test_invite_expires(services: Services, clock: FixedClock) -> None:
