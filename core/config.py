@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,9 @@ Language = Literal["id", "en"]
 ENV_PREFIX = "SINERGI_"
 #: A pseudonym key shorter than this could be guessed (``SINERGI_PSEUDONYM_KEY``, the key file).
 MIN_PSEUDONYM_KEY_LENGTH = 16
+#: The longest span (in days) a reminder or health setting may take: ten years.
+MAX_DAYS = 3650
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 
 
 class InvalidSetting(ConfigurationError):
@@ -61,6 +64,7 @@ SETTING_ERROR_KINDS = frozenset(
         "database_driver",
         "timezone",
         "pseudonym_key",
+        "too_short",
         "url",
         "unreadable",
         "data_dir",
@@ -237,18 +241,20 @@ class Settings(BaseSettings):
     )
 
     # --- MoU tracking and reminders ---------------------------------------------------------
-    reminder_upcoming_days: list[int] = Field(default_factory=lambda: [7, 1])
-    reminder_overdue_days: list[int] = Field(default_factory=lambda: [1])
-    reminder_escalation_days: list[int] = Field(default_factory=lambda: [14, 30])
-    reminder_renewal_days: list[int] = Field(default_factory=lambda: [90, 30])
+    # Days are bounded to ten years: a ladder step of a billion days left the calendar and
+    # stopped every reminder pass (OverflowError); a negative one read "before" as "after".
+    reminder_upcoming_days: list[Days] = Field(default_factory=lambda: [7, 1])
+    reminder_overdue_days: list[Days] = Field(default_factory=lambda: [1])
+    reminder_escalation_days: list[Days] = Field(default_factory=lambda: [14, 30])
+    reminder_renewal_days: list[Days] = Field(default_factory=lambda: [90, 30])
     stalled_after_days: int = Field(
-        default=90, ge=1, description="'Paper only' after this many days."
+        default=90, ge=1, le=MAX_DAYS, description="'Paper only' after this many days."
     )
-    at_risk_within_days: int = Field(default=14, ge=0)
+    at_risk_within_days: int = Field(default=14, ge=0, le=MAX_DAYS)
     working_hours_start: int = Field(default=8, ge=0, le=23)
     working_hours_end: int = Field(default=16, ge=1, le=24)
-    working_days: list[int] = Field(
-        default_factory=lambda: [0, 1, 2, 3, 4], description="0 = Monday."
+    working_days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4], min_length=1, description="0 = Monday."
     )
     holidays: list[date] = Field(
         default_factory=list,
@@ -259,6 +265,7 @@ class Settings(BaseSettings):
     reminder_catch_up_days: int = Field(
         default=14,
         ge=0,
+        le=MAX_DAYS,
         description="A reminder missed (bot down) for longer than this is not sent late.",
     )
     reminder_lease_minutes: int = Field(

@@ -175,6 +175,35 @@ def test_malformed_settings_exit_7_naming_the_setting(
     assert "Sandi-Rahasia-1" not in out + err
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SINERGI_REMINDER_UPCOMING_DAYS", "[999999999]"),
+        ("SINERGI_REMINDER_UPCOMING_DAYS", "[-7]"),
+        ("SINERGI_REMINDER_ESCALATION_DAYS", "[14, 99999999999]"),
+        ("SINERGI_REMINDER_OVERDUE_DAYS", "[36500]"),
+        ("SINERGI_REMINDER_RENEWAL_DAYS", "[-30]"),
+        ("SINERGI_REMINDER_CATCH_UP_DAYS", "99999999"),
+        ("SINERGI_AT_RISK_WITHIN_DAYS", "999999999"),
+        ("SINERGI_WORKING_DAYS", "[7]"),
+        ("SINERGI_WORKING_DAYS", "[]"),
+    ],
+)
+def test_reminder_settings_off_the_calendar_exit_7(
+    imported: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+) -> None:
+    # A ladder step of a billion days stopped every reminder pass (OverflowError); no working
+    # day at all (or day 7) silently sent nothing, ever.
+    monkeypatch.setenv(name, value)
+    status, _out, err = run(capsys, "reminders", "due", "--at", "2026-12-01")
+    assert status == ExitStatus.CONFIGURATION
+    assert name in err and "tidak valid (" not in err  # the catalog's sentence, not pydantic's
+
+
 def test_malformed_settings_in_english(
     data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
