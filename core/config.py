@@ -135,6 +135,7 @@ class Settings(BaseSettings):
     database_busy_timeout_s: float = Field(
         default=30.0,
         gt=0,
+        le=3600,
         description="How long SQLite waits for another writer before the database counts as busy.",
     )
     language: Language = Field(
@@ -195,8 +196,10 @@ class Settings(BaseSettings):
     ocr_max_pixels: int = Field(
         default=9_000_000, ge=100_000, description="Per page, after scaling."
     )
-    ocr_page_timeout_s: float = Field(default=60.0, gt=0, description="Per scanned page.")
-    ocr_timeout_s: float = Field(default=900.0, gt=0, description="Per file, all its pages.")
+    ocr_page_timeout_s: float = Field(default=60.0, gt=0, le=86400, description="Per scanned page.")
+    ocr_timeout_s: float = Field(
+        default=900.0, gt=0, le=86400, description="Per file, all its pages."
+    )
     ocr_concurrency: int = Field(default=1, ge=1, description="Files OCR'd at the same time.")
 
     # --- optional LLM answers --------------------------------------------------------------
@@ -204,7 +207,7 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
-    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_timeout_s: float = Field(default=30.0, gt=0, le=3600)
 
     # --- Telegram --------------------------------------------------------------------------
     telegram_token: SecretStr | None = None
@@ -216,7 +219,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
     trainers_chat_id: int | None = Field(
         default=None, description="Chat that receives 'ask a trainer'."
     )
@@ -231,12 +234,14 @@ class Settings(BaseSettings):
     curated_review_days: int = Field(
         default=180,
         ge=1,
+        le=MAX_DAYS,
         description="A trainer's curated answer is due for review this many days after its "
         "last edit (it is still given, marked for review).",
     )
     digest_ended_grace_days: int = Field(
         default=90,
         ge=0,
+        le=MAX_DAYS,
         description="Weekly digests leave out agreements that ended longer ago than this.",
     )
 
@@ -261,7 +266,7 @@ class Settings(BaseSettings):
         description="Public holidays and collective leave (JSON list of ISO dates): no "
         "reminders are sent on them; they wait for the next working day.",
     )
-    reminder_interval_minutes: int = Field(default=5, ge=1)
+    reminder_interval_minutes: int = Field(default=5, ge=1, le=1440)
     reminder_catch_up_days: int = Field(
         default=14,
         ge=0,
@@ -271,6 +276,7 @@ class Settings(BaseSettings):
     reminder_lease_minutes: int = Field(
         default=10,
         ge=1,
+        le=1440,
         description="How long a delivery pass holds the reminders it claimed; must exceed "
         "one send's worst case.",
     )

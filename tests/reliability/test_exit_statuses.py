@@ -187,6 +187,11 @@ def test_malformed_settings_exit_7_naming_the_setting(
         ("SINERGI_AT_RISK_WITHIN_DAYS", "999999999"),
         ("SINERGI_WORKING_DAYS", "[7]"),
         ("SINERGI_WORKING_DAYS", "[]"),
+        ("SINERGI_REMINDER_LEASE_MINUTES", "99999999999"),
+        # Not read by this command, but by the bot: a curated answer's review date.
+        ("SINERGI_CURATED_REVIEW_DAYS", "999999999"),
+        ("SINERGI_DIGEST_ENDED_GRACE_DAYS", "999999999"),
+        ("SINERGI_WEBHOOK_PORT", "99999"),
     ],
 )
 def test_reminder_settings_off_the_calendar_exit_7(
