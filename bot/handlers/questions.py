@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from telegram import Message, Update
 from telegram.constants import ChatAction, ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -385,7 +385,11 @@ async def trainer_reply(update: Update, context: Context) -> None:
                 context, thread.asker_chat_id, text, reply_to=thread.reply_to_message_id
             )
             delivered = True
-        except Forbidden:  # the official blocked the bot or left Telegram
+        except (Forbidden, BadRequest) as err:
+            # Forbidden: the official blocked the bot or left Telegram; "chat not found": the
+            # account is gone. Any other bad request is ours, and stays an error.
+            if isinstance(err, BadRequest) and "chat not found" not in str(err).lower():
+                raise
             log.info("a trainer's answer could not reach chat %s", thread.asker_chat_id)
     # The reply teaches the assistant: later questions that mean the same get it first. It is
     # the trainer's work, kept whether or not the official can still receive it.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.i18n import t_html
 from tests.e2e.harness import (
     ADMIN,
@@ -141,12 +143,16 @@ async def test_a_trainers_reply_outlives_the_official_who_asked(bot: BotHarness)
     bot.assert_healthy()
 
 
+@pytest.mark.parametrize("gone", ["blocked the bot", "deleted the account"])
 async def test_a_trainers_reply_to_an_official_who_blocked_the_bot_is_kept(
-    bot: BotHarness,
+    bot: BotHarness, gone: str
 ) -> None:
     await upload_guide(bot)
     waiting = await forwarded_to_trainer(bot, "Berapa biaya lisensi Hayu.Bdg untuk daerah mitra?")
-    bot.server.block(OFFICIAL.id)
+    if gone == "blocked the bot":
+        bot.server.block(OFFICIAL.id)  # 403
+    else:
+        bot.server.fail("sendMessage", "400", chat_id=OFFICIAL.id)  # "chat not found"
     reply = await bot.say(TRAINER, "Tidak ada biaya lisensi.", reply_to=waiting)
     [told] = reply.to(TRAINER.id)
     assert t_html("trainer.undelivered", "id") in (told.text or "")
