@@ -6,6 +6,7 @@ there is deliberately no module-level instance.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
 from pathlib import Path
@@ -405,8 +406,20 @@ class Settings(BaseSettings):
                     path=str(path),
                 ) from exc
 
+    def webhook_secret_token(self) -> str | None:
+        """The webhook's ``secret_token``: ``SINERGI_WEBHOOK_SECRET``, else one derived from the
+        bot token (``None`` without either)."""
+        if self.webhook_secret is not None and self.webhook_secret.get_secret_value():
+            return self.webhook_secret.get_secret_value()
+        if self.telegram_token is None or not self.telegram_token.get_secret_value():
+            return None
+        token = self.telegram_token.get_secret_value().encode()
+        return hashlib.sha256(b"sinergi-webhook\x00" + token).hexdigest()[:48]
+
     def redactor(self) -> Redactor:
-        """Masks this deployment's secrets in any text (see :mod:`core.redaction`)."""
+        """Masks this deployment's secrets in any text (see :mod:`core.redaction`), the
+        webhook's derived secret token included (python-telegram-bot logs the parameters of
+        ``setWebhook`` at debug level)."""
 
         def secret(value: SecretStr | None) -> str | None:
             return value.get_secret_value() if value is not None else None
@@ -422,6 +435,7 @@ class Settings(BaseSettings):
             secrets=(
                 secret(self.telegram_token),
                 secret(self.webhook_secret),
+                self.webhook_secret_token(),
                 secret(self.pseudonym_key),
                 secret(self.llm_api_key),
             ),
