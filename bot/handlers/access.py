@@ -85,8 +85,8 @@ async def start(update: Update, context: Context) -> None:
         view = views.access_request(
             admin.language,
             telegram_id=tg_user.id,
-            name=name,
-            username=tg_user.username,
+            name=requested.name,  # as stored: without control characters
+            username=requested.username,
             roles=APPROVABLE_ROLES,
         )
         keyboard = markup(state.signer, admin.telegram_id, view.buttons)
