@@ -27,9 +27,15 @@ _TOKEN = re.compile(r"<[^<>]+>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);|\s+|[^<&\s]+|
 _TAG_NAME = re.compile(r"</?\s*([a-zA-Z][\w-]*)")
 
 
+#: Bidirectional embeddings, overrides and isolates: in stored text (a document's title, a
+#: question) they would turn the rest of a line around in the reader's chat.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def escape(text: object) -> str:
-    """Text safe inside Telegram HTML (``<``, ``>``, ``&``; quotes are fine outside attributes)."""
-    return html.escape(str(text), quote=False)
+    """Text safe inside Telegram HTML (``<``, ``>``, ``&``; quotes are fine outside attributes),
+    without bidirectional controls."""
+    return html.escape(_BIDI_CONTROLS.sub("", str(text)), quote=False)
 
 
 def escape_attr(text: object) -> str:
