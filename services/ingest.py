@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 from core.config import Settings
 from core.errors import AppError, storage_error
 from core.files import private_dir
-from core.text import display_name
+from core.text import clean_optional_line, display_name
 from ingestion import detect
 from ingestion.errors import (
     DuplicateName,
@@ -396,6 +396,9 @@ class IngestService:
         progress: ProgressCallback | None,
         lang: str | None,
     ) -> None:
+        # As typed: a terminal under the C locale passes undecodable bytes as lone surrogates,
+        # which no database stores.
+        app = clean_optional_line(app)
         seen: dict[str, str] = {}
         total = len(sources)
         for number, source in enumerate(sources, start=1):

@@ -170,6 +170,20 @@ def test_a_file_named_directly_is_read_through_its_link(
     assert [f["code"] for f in report["failed"]] == ["ingest.link_outside"]  # type: ignore[union-attr]
 
 
+def test_options_with_undecodable_bytes_are_stored_readable(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Under the C locale `--app $'Gam\xffpil'` arrives as a lone surrogate, which no
+    # database stores: the ingest failed with an unexpected error.
+    path = write(tmp_path, "panduan.txt", "Panduan layanan perizinan daring Kota Bandung.")
+    capsys.readouterr()
+    assert main(["kb", "ingest", str(path), "--app", "Gam\udcffpil", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["kb", "list", "--json"]) == 0
+    [doc] = json.loads(capsys.readouterr().out)
+    assert doc["app"] == "Gam\ufffdpil"
+
+
 def test_file_names_that_are_not_utf8(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
