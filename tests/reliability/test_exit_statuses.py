@@ -304,3 +304,13 @@ def test_a_full_disk_during_import_shows_no_sql_and_no_row_values(
     for leak in ("INSERT", "SELECT", "RAHASIA-BARIS", "Judul rahasia", "[SQL"):
         assert leak not in out + err
     assert count(data_dir, "agreements") == 0
+
+
+def test_an_argument_that_is_not_utf8_is_named_in_the_error(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `kb remove $'caf\xe9'` from a Latin-1 terminal: the id arrives with a lone surrogate;
+    # the "not found" message could not be written (UnicodeEncodeError, exit 1).
+    status, _out, err = run(capsys, "kb", "remove", "caf\udce9")
+    assert status == ExitStatus.NOT_FOUND
+    assert "caf\\udce9" in err
