@@ -51,3 +51,10 @@ class LastAdmin(InvalidInput):
     """Removing or demoting the only active admin would lock everyone out."""
 
     code = "access.last_admin"
+
+
+class RequestDecided(InvalidInput):
+    """An access request another admin (or another press of the button) decided first:
+    it is ``pending`` no longer (``status``)."""
+
+    code = "access.request_decided"

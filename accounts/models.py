@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.db import Base, UTCDateTime
+from core.text import clean_line, clean_optional_line
 
 
 class User(Base):
@@ -37,6 +38,16 @@ class User(Base):
         Index("ix_users_role_status", "role", "status"),
         Index("ix_users_region_code", "region_code"),
     )
+
+    # Names come from Telegram as their owners typed them: a right-to-left override or other
+    # control character would turn the rest of an admin's line around (spoofing who asks).
+    @validates("name")
+    def _clean_name(self, _key: str, value: str) -> str:
+        return clean_line(value or "")[:200]
+
+    @validates("username")
+    def _clean_username(self, _key: str, value: str | None) -> str | None:
+        return clean_optional_line(value)
 
 
 class UserAgreement(Base):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from accounts import rules
 from accounts.models import Invite, User, UserAgreement
 from accounts.schemas import InviteView, UserView
 from core.db import row_dict
@@ -18,6 +20,18 @@ class AccountsRepository:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+
+    def claim_pending(self, telegram_id: int, now: datetime) -> bool:
+        """Take the write lock on a pending request, if it is still pending: of two admins
+        deciding it at once, the second finds it decided (a conditional UPDATE, atomic on
+        SQLite and PostgreSQL alike)."""
+        result = self.s.execute(
+            update(User)
+            .where(User.telegram_id == telegram_id, User.status == rules.Status.PENDING)
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def user(self, telegram_id: int) -> User | None:
         stmt = (
@@ -63,6 +77,17 @@ class AccountsRepository:
 
     def invite(self, code: str) -> Invite | None:
         return self.s.scalars(select(Invite).where(Invite.code == code)).one_or_none()
+
+    def claim_invite(self, invite_id: int, telegram_id: int, now: datetime) -> bool:
+        """Mark an unused invite used by ``telegram_id``; ``False`` if someone used it first
+        (a conditional UPDATE: of two people redeeming one link at once, one gets in)."""
+        result = self.s.execute(
+            update(Invite)
+            .where(Invite.id == invite_id, Invite.used_by.is_(None))
+            .values(used_by=telegram_id, used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def invites(self) -> list[Invite]:
         return list(self.s.scalars(select(Invite).order_by(Invite.id)))

@@ -10,7 +10,6 @@ setting is wrong) or 6 (Telegram cannot be reached; try later).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -46,9 +45,10 @@ def file_base_url(base_url: str) -> str:
 
 def webhook_secret(settings: Settings) -> str:
     """The webhook's ``secret_token``: configured, or derived from the bot token."""
-    if settings.webhook_secret is not None and settings.webhook_secret.get_secret_value():
-        return settings.webhook_secret.get_secret_value()
-    return hashlib.sha256(b"sinergi-webhook\x00" + bot_token(settings).encode()).hexdigest()[:48]
+    bot_token(settings)  # no token: a configuration error, named
+    token = settings.webhook_secret_token()
+    assert token is not None  # a token is configured
+    return token
 
 
 @contextmanager

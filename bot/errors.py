@@ -17,6 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from bot.auth import language_of
+from bot.formatting import MAX_ALERT, fit_plain
 from bot.i18n import error_text, t_html
 from bot.state import Context, answer_button, call, get_state, was_answered
 from core.errors import AppError
@@ -84,7 +85,9 @@ async def _tell_user(update: Update | None, context: Context, text: str) -> None
         if query is not None and not was_answered(context, query.id):
             try:
                 # Alerts are plain text: strip what HTML escaping added.
-                await answer_button(update, context, html.unescape(text)[:190], alert=True)
+                await answer_button(
+                    update, context, fit_plain(html.unescape(text), MAX_ALERT), alert=True
+                )
                 return
             except BadRequest:
                 pass  # too late to answer (the press expired): say it in the chat instead

@@ -13,6 +13,7 @@ from typing import Protocol
 
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
+MAX_ALERT = 200
 
 # Tags Telegram accepts in HTML parse mode.
 ALLOWED_TAGS = frozenset(
@@ -26,9 +27,15 @@ _TOKEN = re.compile(r"<[^<>]+>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);|\s+|[^<&\s]+|
 _TAG_NAME = re.compile(r"</?\s*([a-zA-Z][\w-]*)")
 
 
+#: Bidirectional embeddings, overrides and isolates: in stored text (a document's title, a
+#: question) they would turn the rest of a line around in the reader's chat.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def escape(text: object) -> str:
-    """Text safe inside Telegram HTML (``<``, ``>``, ``&``; quotes are fine outside attributes)."""
-    return html.escape(str(text), quote=False)
+    """Text safe inside Telegram HTML (``<``, ``>``, ``&``; quotes are fine outside attributes),
+    without bidirectional controls."""
+    return html.escape(_BIDI_CONTROLS.sub("", str(text)), quote=False)
 
 
 def escape_attr(text: object) -> str:
@@ -38,6 +45,22 @@ def escape_attr(text: object) -> str:
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def fit_plain(text: str, limit: int) -> str:
+    """Plain text (a caption, a button's alert) cut to ``limit`` as Telegram counts, in UTF-16
+    units: an emoji or a mathematical letter is two, so cutting by characters is not enough."""
+    if utf16_len(text) <= limit:
+        return text
+    kept: list[str] = []
+    used = 0
+    for char in text:
+        width = 2 if ord(char) > 0xFFFF else 1
+        if used + width > limit - 1:  # room for the "…"
+            break
+        kept.append(char)
+        used += width
+    return "".join(kept).rstrip() + "…"
 
 
 def to_plain(text: str) -> str:

@@ -96,7 +96,7 @@ def _main(argv: list[str] | None) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else int(ExitStatus.FAILED))
     except AppError as err:
-        typer.echo(redactor.redact(error_message(err, lang)), err=True)
+        typer.echo(_printable(redactor.redact(error_message(err, lang))), err=True)
         return int(exit_status_for(err))
     except Exception as exc:  # the last line of the transport: a bug, reported without leaks
         typer.echo(
@@ -104,9 +104,16 @@ def _main(argv: list[str] | None) -> int:
             err=True,
         )
         if debug:
-            typer.echo(redactor.redact("".join(traceback.format_exception(exc))), err=True)
+            trace = "".join(traceback.format_exception(exc))
+            typer.echo(_printable(redactor.redact(trace)), err=True)
         return int(ExitStatus.FAILED)
     return 0
+
+
+def _printable(text: str) -> str:
+    """``text`` that any output encoding takes: an argument's bytes that were not UTF-8 (lone
+    surrogates) are shown as ``\\udcff`` instead of failing the write."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 _mount()

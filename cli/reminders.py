@@ -165,7 +165,7 @@ def log(
     status: str | None = typer.Option(
         None,
         "--status",
-        help="pending, claimed, sending, sent, failed, undeliverable, unconfirmed",
+        help="pending, claimed, sending, sent, failed, undeliverable, unconfirmed, obsolete",
     ),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:

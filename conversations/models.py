@@ -79,15 +79,20 @@ class Dialog(Base):
 
 class TrainerThread(Base):
     """A question forwarded to the trainers: a reply to ``message_id`` in ``chat_id`` goes back
-    to the official who asked."""
+    to the official who asked.
+
+    When the official is forgotten (``sinergi users forget``) the thread stays without them
+    (``asker_*`` empty, their name blanked out of the question): a trainer's reply still becomes
+    a curated answer, it just reaches nobody.
+    """
 
     __tablename__ = "bot_trainer_threads"
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     question: Mapped[str] = mapped_column(Text)
-    asker_chat_id: Mapped[int] = mapped_column(BigInteger)
-    asker_user_id: Mapped[int] = mapped_column(BigInteger)
+    asker_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    asker_user_id: Mapped[int | None] = mapped_column(BigInteger)
     asker_language: Mapped[str] = mapped_column(String(8))
     reply_to_message_id: Mapped[int | None] = mapped_column(BigInteger)
     question_id: Mapped[int | None] = mapped_column(Integer)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -342,9 +342,13 @@ class ConversationRepository:
             else [],
         }
 
-    def forget_person(self, telegram_id: int) -> dict[str, int]:
-        """Delete the person's working state, dialogs, forwarded questions, stored messages and
-        rate counts (none of it is a record that must stay)."""
+    def forget_person(
+        self, telegram_id: int, blank: Callable[[str], str] = lambda text: text
+    ) -> dict[str, int]:
+        """Delete the person's working state, dialogs, stored messages and rate counts (none of
+        it is a record that must stay). The questions they forwarded to the trainers stay
+        without them (``blank`` takes their name out of the text): the trainer's side, a reply
+        that becomes a curated answer, is not theirs to take away."""
         counts: dict[str, int] = {}
         result = self.s.execute(
             delete(ConversationData).where(
@@ -356,10 +360,17 @@ class ConversationRepository:
         for dialog in dialogs:
             self.s.delete(dialog)
         counts["dialogs"] = len(dialogs)
-        result = self.s.execute(
-            delete(TrainerThread).where(TrainerThread.asker_user_id == telegram_id)
+        threads = list(
+            self.s.scalars(select(TrainerThread).where(TrainerThread.asker_user_id == telegram_id))
         )
-        counts["forwarded_questions"] = int(result.rowcount)  # type: ignore[attr-defined]
+        for thread in threads:
+            thread.question = blank(thread.question)
+            thread.asker_chat_id = thread.asker_user_id = thread.reply_to_message_id = None
+        counts["forwarded_questions"] = len(threads)
+        # Questions forwarded to the person's own chat (a trainer, when no trainers' group is
+        # set): nobody can reply there any more, and the chat id is theirs.
+        result = self.s.execute(delete(TrainerThread).where(TrainerThread.chat_id == telegram_id))
+        counts["questions_forwarded_to_them"] = int(result.rowcount)  # type: ignore[attr-defined]
         result = self.s.execute(delete(InboxUpdate).where(InboxUpdate.user_key == telegram_id))
         counts["messages_received"] = int(result.rowcount)  # type: ignore[attr-defined]
         rate_keys = self._person_rate_keys(telegram_id)

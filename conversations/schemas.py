@@ -34,8 +34,9 @@ class ThreadView:
     """Where a trainer's reply to a forwarded question goes."""
 
     question: str
-    asker_chat_id: int
-    asker_user_id: int
+    asker_chat_id: int | None
+    """``None`` once the official was forgotten: the reply reaches nobody."""
+    asker_user_id: int | None
     asker_language: str
     reply_to_message_id: int | None
     question_id: int | None = None

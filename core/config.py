@@ -6,10 +6,11 @@ there is deliberately no module-level instance.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,11 @@ from core.redaction import Redactor
 
 Language = Literal["id", "en"]
 ENV_PREFIX = "SINERGI_"
+#: A pseudonym key shorter than this could be guessed (``SINERGI_PSEUDONYM_KEY``, the key file).
+MIN_PSEUDONYM_KEY_LENGTH = 16
+#: The longest span (in days) a reminder or health setting may take: ten years.
+MAX_DAYS = 3650
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 
 
 class InvalidSetting(ConfigurationError):
@@ -58,6 +64,8 @@ SETTING_ERROR_KINDS = frozenset(
         "database_url",
         "database_driver",
         "timezone",
+        "pseudonym_key",
+        "too_short",
         "url",
         "unreadable",
         "data_dir",
@@ -128,6 +136,7 @@ class Settings(BaseSettings):
     database_busy_timeout_s: float = Field(
         default=30.0,
         gt=0,
+        le=3600,
         description="How long SQLite waits for another writer before the database counts as busy.",
     )
     language: Language = Field(
@@ -188,8 +197,10 @@ class Settings(BaseSettings):
     ocr_max_pixels: int = Field(
         default=9_000_000, ge=100_000, description="Per page, after scaling."
     )
-    ocr_page_timeout_s: float = Field(default=60.0, gt=0, description="Per scanned page.")
-    ocr_timeout_s: float = Field(default=900.0, gt=0, description="Per file, all its pages.")
+    ocr_page_timeout_s: float = Field(default=60.0, gt=0, le=86400, description="Per scanned page.")
+    ocr_timeout_s: float = Field(
+        default=900.0, gt=0, le=86400, description="Per file, all its pages."
+    )
     ocr_concurrency: int = Field(default=1, ge=1, description="Files OCR'd at the same time.")
 
     # --- optional LLM answers --------------------------------------------------------------
@@ -197,7 +208,7 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
-    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_timeout_s: float = Field(default=30.0, gt=0, le=3600)
 
     # --- Telegram --------------------------------------------------------------------------
     telegram_token: SecretStr | None = None
@@ -209,7 +220,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
     trainers_chat_id: int | None = Field(
         default=None, description="Chat that receives 'ask a trainer'."
     )
@@ -224,43 +235,49 @@ class Settings(BaseSettings):
     curated_review_days: int = Field(
         default=180,
         ge=1,
+        le=MAX_DAYS,
         description="A trainer's curated answer is due for review this many days after its "
         "last edit (it is still given, marked for review).",
     )
     digest_ended_grace_days: int = Field(
         default=90,
         ge=0,
+        le=MAX_DAYS,
         description="Weekly digests leave out agreements that ended longer ago than this.",
     )
 
     # --- MoU tracking and reminders ---------------------------------------------------------
-    reminder_upcoming_days: list[int] = Field(default_factory=lambda: [7, 1])
-    reminder_overdue_days: list[int] = Field(default_factory=lambda: [1])
-    reminder_escalation_days: list[int] = Field(default_factory=lambda: [14, 30])
-    reminder_renewal_days: list[int] = Field(default_factory=lambda: [90, 30])
+    # Days are bounded to ten years: a ladder step of a billion days left the calendar and
+    # stopped every reminder pass (OverflowError); a negative one read "before" as "after".
+    reminder_upcoming_days: list[Days] = Field(default_factory=lambda: [7, 1])
+    reminder_overdue_days: list[Days] = Field(default_factory=lambda: [1])
+    reminder_escalation_days: list[Days] = Field(default_factory=lambda: [14, 30])
+    reminder_renewal_days: list[Days] = Field(default_factory=lambda: [90, 30])
     stalled_after_days: int = Field(
-        default=90, ge=1, description="'Paper only' after this many days."
+        default=90, ge=1, le=MAX_DAYS, description="'Paper only' after this many days."
     )
-    at_risk_within_days: int = Field(default=14, ge=0)
+    at_risk_within_days: int = Field(default=14, ge=0, le=MAX_DAYS)
     working_hours_start: int = Field(default=8, ge=0, le=23)
     working_hours_end: int = Field(default=16, ge=1, le=24)
-    working_days: list[int] = Field(
-        default_factory=lambda: [0, 1, 2, 3, 4], description="0 = Monday."
+    working_days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4], min_length=1, description="0 = Monday."
     )
     holidays: list[date] = Field(
         default_factory=list,
         description="Public holidays and collective leave (JSON list of ISO dates): no "
         "reminders are sent on them; they wait for the next working day.",
     )
-    reminder_interval_minutes: int = Field(default=5, ge=1)
+    reminder_interval_minutes: int = Field(default=5, ge=1, le=1440)
     reminder_catch_up_days: int = Field(
         default=14,
         ge=0,
+        le=MAX_DAYS,
         description="A reminder missed (bot down) for longer than this is not sent late.",
     )
     reminder_lease_minutes: int = Field(
         default=10,
         ge=1,
+        le=1440,
         description="How long a delivery pass holds the reminders it claimed; must exceed "
         "one send's worst case.",
     )
@@ -313,6 +330,17 @@ class Settings(BaseSettings):
         except ImportError:
             raise PydanticCustomError("database_driver", "database driver not installed") from None
         return value.strip()
+
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _pseudonym_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty key is no key (the stored one is used); a short one is refused: with it,
+        anyone holding the database could recompute every pseudonym from Telegram IDs."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value().strip()) < MIN_PSEUDONYM_KEY_LENGTH:
+            raise PydanticCustomError("pseudonym_key", "pseudonym key too short") from None
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -378,8 +406,20 @@ class Settings(BaseSettings):
                     path=str(path),
                 ) from exc
 
+    def webhook_secret_token(self) -> str | None:
+        """The webhook's ``secret_token``: ``SINERGI_WEBHOOK_SECRET``, else one derived from the
+        bot token (``None`` without either)."""
+        if self.webhook_secret is not None and self.webhook_secret.get_secret_value():
+            return self.webhook_secret.get_secret_value()
+        if self.telegram_token is None or not self.telegram_token.get_secret_value():
+            return None
+        token = self.telegram_token.get_secret_value().encode()
+        return hashlib.sha256(b"sinergi-webhook\x00" + token).hexdigest()[:48]
+
     def redactor(self) -> Redactor:
-        """Masks this deployment's secrets in any text (see :mod:`core.redaction`)."""
+        """Masks this deployment's secrets in any text (see :mod:`core.redaction`), the
+        webhook's derived secret token included (python-telegram-bot logs the parameters of
+        ``setWebhook`` at debug level)."""
 
         def secret(value: SecretStr | None) -> str | None:
             return value.get_secret_value() if value is not None else None
@@ -395,6 +435,7 @@ class Settings(BaseSettings):
             secrets=(
                 secret(self.telegram_token),
                 secret(self.webhook_secret),
+                self.webhook_secret_token(),
                 secret(self.pseudonym_key),
                 secret(self.llm_api_key),
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,41 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = 30.0) -
     else:
         engine = create_engine(url, echo=echo, pool_pre_ping=True)
     event.listen(engine, "handle_error", _unavailable_database)
+    event.listen(engine, "before_cursor_execute", _storable_text, retval=True)
     return engine
+
+
+# Lone surrogates (bytes that were not UTF-8: a Latin-1 terminal's argument, a file name) and
+# NUL: neither SQLite nor PostgreSQL takes them in text, and the statement failed with an
+# unexpected error. Whatever entry point let one through, it is stored (or looked up) as U+FFFD.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value) if _UNSTORABLE.search(value) else value
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_storable(v) for v in value)
+    return value
+
+
+def _unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_unstorable(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+def _storable_text(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+) -> tuple[str, Any]:
+    # Checked before copying: almost every statement has nothing to replace.
+    return statement, _storable(parameters) if _unstorable(parameters) else parameters
 
 
 # SQLite reports contention and an unusable file as OperationalError with these texts; other

@@ -206,7 +206,25 @@ INFORMAL: Final[dict[str, str]] = {
 }
 
 _WORD = re.compile(r"[0-9a-z]+(?:['.][0-9a-z]+)*")
-_REPEAT = re.compile(r"(\w+?)2\b")  # "apa2" -> "apa", "masuk2" -> "masuk"
+# "apa2" -> "apa", "masuk2" -> "masuk": letters only, so 12, 2032 and "22 hari" stay numbers.
+# Anchored at a word's start: unanchored, a long word without the final 2 (a pasted number,
+# "aaaa…") was tried from every one of its characters.
+_REPEAT = re.compile(r"\b([^\W\d_]+)2\b")
+
+
+#: What takes the place of a forgotten person's name in texts that stay (their questions).
+REDACTED = "[…]"
+
+
+def name_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+    """A person's names as a pattern: whole-word, case-insensitive, the name (or @username)
+    and each of its words of 3+ letters; ``None`` when there is nothing to look for."""
+    parts = {w.strip() for w in names if w and w.strip()}
+    parts |= {piece for w in parts for piece in re.split(r"\W+", w) if len(piece) >= 3}
+    if not parts:
+        return None
+    alternatives = "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)@?(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def fold(text: str) -> str:

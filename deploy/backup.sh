@@ -29,7 +29,7 @@ CHROMA_DIR=${SINERGI_CHROMA_DIR:?SINERGI_CHROMA_DIR is not set}
 CHROMA_STOP=${SINERGI_CHROMA_STOP:-systemctl stop sinergi-chroma}
 CHROMA_START=${SINERGI_CHROMA_START:-systemctl start sinergi-chroma}
 KEEP=${SINERGI_BACKUP_KEEP:-14}
-PG_URL=${DB_URL/+psycopg2/}; PG_URL=${PG_URL/+psycopg/}  # libpq knows no driver suffix
+use_libpq_url "$DB_URL"  # PG_URL without the driver suffix; the password in PGPASSWORD
 
 log() { printf '%s backup: %s\n' "$(date -u +%FT%TZ)" "$*"; }
 

@@ -20,3 +20,22 @@ load_env() {
     export "$key=$value"
   done <"$file"
 }
+
+# use_libpq_url URL: sets PG_URL to the database URL for libpq (no driver suffix, no password)
+# and exports the password as PGPASSWORD: a command line is visible to every account on the
+# server (ps, /proc/PID/cmdline), a process's environment only to its owner.
+use_libpq_url() {
+  local url=${1/+psycopg2/} rest creds password
+  url=${url/+psycopg/}
+  PG_URL=$url
+  case "$url" in *://*@*) ;; *) return 0 ;; esac
+  rest=${url#*://}
+  creds=${rest%@*}
+  case "$creds" in *:*) ;; *) return 0 ;; esac
+  password=${creds#*:}
+  # Percent-decoded, as libpq reads it from a URL (%40 is @); a backslash stays a backslash.
+  password=${password//\\/\\\\}
+  printf -v PGPASSWORD '%b' "${password//%/\\x}"
+  export PGPASSWORD
+  PG_URL="${url%%://*}://${creds%%:*}@${rest##*@}"
+}

@@ -28,7 +28,7 @@ CHROMA_DIR=${SINERGI_CHROMA_DIR:?SINERGI_CHROMA_DIR is not set}
 CHROMA_STOP=${SINERGI_CHROMA_STOP:-systemctl stop sinergi-chroma}
 CHROMA_START=${SINERGI_CHROMA_START:-systemctl start sinergi-chroma}
 SINERGI=${SINERGI_BIN:-$(dirname "$(readlink -f "$0")")/../.venv/bin/sinergi}
-PG_URL=${DB_URL/+psycopg2/}; PG_URL=${PG_URL/+psycopg/}
+use_libpq_url "$DB_URL"  # PG_URL without the driver suffix; the password in PGPASSWORD
 
 log() { printf '%s restore: %s\n' "$(date -u +%FT%TZ)" "$*"; }
 fail() { log "FAILED: $*"; exit 1; }

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from core.text import clean_block
+
 QuestionType = Literal[
     "berapa", "kapan", "siapa", "dimana", "bagaimana", "syarat", "mengapa", "yesno", "apa"
 ]
@@ -389,7 +391,10 @@ _SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 def clean_message(text: str) -> str:
-    """A message without markup (HTML tags, Markdown emphasis and headings) or extra spaces."""
+    """A message without markup (HTML tags, Markdown emphasis and headings), control characters
+    (a NUL, which no database stores) or extra spaces; undecodable bytes a terminal passed on
+    as lone surrogates become U+FFFD."""
+    text = clean_block(text)
     text = _TAG.sub(" ", text)
     text = _MARKUP.sub(" ", text)
     return " ".join(text.split())

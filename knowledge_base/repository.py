@@ -16,6 +16,8 @@ from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.db import row_dict
+from core.text import REDACTED
+from core.text import name_pattern as _words_pattern
 from knowledge_base.models import (
     KbCuratedAnswer,
     KbCuratedVersion,
@@ -24,19 +26,6 @@ from knowledge_base.models import (
     KbGap,
     KbQuestion,
 )
-
-#: What takes the place of a forgotten person's name in their questions.
-REDACTED = "[…]"
-
-
-def _words_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
-    """Whole-word, case-insensitive: the name, and each of its words of 3+ letters."""
-    parts = {w.strip() for w in words if w and w.strip()}
-    parts |= {piece for w in parts for piece in re.split(r"\W+", w) if len(piece) >= 3}
-    if not parts:
-        return None
-    alternatives = "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)@?(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 class GapRow(NamedTuple):

@@ -336,6 +336,17 @@ class TrackerRepository:
     def milestone(self, milestone_id: int) -> Milestone | None:
         return self.s.get(Milestone, milestone_id)
 
+    def lock_milestone(self, milestone_id: int) -> None:
+        """Take the milestone's write lock before reading it (a write that changes nothing):
+        of two people changing it at once, the second reads what the first wrote, so the
+        audit's "from" is what it really was. SQLite and PostgreSQL alike."""
+        self.s.execute(
+            update(Milestone)
+            .where(Milestone.id == milestone_id)
+            .values(updated_at=Milestone.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+
     def add_milestone(self, milestone: Milestone) -> Milestone:
         self.s.add(milestone)
         self.s.flush()

@@ -26,6 +26,7 @@ from accounts.errors import (
     LastAdmin,
     NotYourRegion,
     RegionRequired,
+    RequestDecided,
     UserNotFound,
 )
 from accounts.models import Invite, User, UserAgreement
@@ -83,6 +84,13 @@ def _existing_user(repo: AccountsRepository, telegram_id: int) -> User:
     if user is None:
         raise UserNotFound(telegram_id=telegram_id)
     return user
+
+
+def _claim_pending(repo: AccountsRepository, telegram_id: int, now: datetime) -> None:
+    """Hold a request that is still pending, or raise what became of it."""
+    if not repo.claim_pending(telegram_id, now):
+        user = _existing_user(repo, telegram_id)
+        raise RequestDecided(telegram_id=telegram_id, status=user.status)
 
 
 class AccessService:
@@ -296,13 +304,20 @@ class AccessService:
         role: str = rules.Role.OFFICIAL,
         region_code: str | None = None,
         by: AuthSubject,
+        only_pending: bool = False,
     ) -> UserView:
-        """Activate a pending (or rejected) user with ``role`` (``by`` manages users)."""
+        """Activate a pending (or rejected) user with ``role`` (``by`` manages users).
+
+        ``only_pending``: an access request's button; refused with :class:`RequestDecided` if
+        the request was decided meanwhile (another admin, the same button pressed twice).
+        """
         rules.require(by, Permission.MANAGE_USERS)
         role = self._check_role(role)
         region = self._check_region(role, region_code)
         with self._sf.begin() as s:
             repo = AccountsRepository(s)
+            if only_pending:
+                _claim_pending(repo, telegram_id, self._clock.now())
             user = _existing_user(repo, telegram_id)
             user.role = role
             user.status = rules.Status.ACTIVE
@@ -311,19 +326,22 @@ class AccessService:
             s.flush()
             return user_view(user)
 
-    def reject(self, telegram_id: int, *, by: AuthSubject) -> UserView:
-        """Refuse a request; the user stays known so repeating /start does not spam admins."""
+    def reject(self, telegram_id: int, *, by: AuthSubject, only_pending: bool = False) -> UserView:
+        """Refuse a request; the user stays known so repeating /start does not spam admins.
+        ``only_pending`` as in :meth:`approve`."""
         rules.require(by, Permission.MANAGE_USERS)
-        return self._shut_out(telegram_id, rules.Status.REJECTED)
+        return self._shut_out(telegram_id, rules.Status.REJECTED, only_pending=only_pending)
 
     def block(self, telegram_id: int, *, by: AuthSubject) -> UserView:
         """Keep a user out; they learn nothing more from the bot."""
         rules.require(by, Permission.MANAGE_USERS)
         return self._shut_out(telegram_id, rules.Status.BLOCKED)
 
-    def _shut_out(self, telegram_id: int, status: str) -> UserView:
+    def _shut_out(self, telegram_id: int, status: str, *, only_pending: bool = False) -> UserView:
         with self._sf.begin() as s:
             repo = AccountsRepository(s)
+            if only_pending:
+                _claim_pending(repo, telegram_id, self._clock.now())
             user = _existing_user(repo, telegram_id)
             if user.role == rules.Role.ADMIN and user.status == rules.Status.ACTIVE:
                 self._ensure_other_admin(repo, user)
@@ -437,6 +455,8 @@ class AccessService:
             user = repo.user(telegram_id)
             if user is not None and user.status == rules.Status.BLOCKED:
                 raise AccessDenied()
+            if not repo.claim_invite(invite.id, telegram_id, now):
+                raise InviteInvalid()  # redeemed by someone else a moment ago
             if user is None:
                 user = User(
                     telegram_id=telegram_id,
@@ -458,8 +478,6 @@ class AccessService:
                 user.status = rules.Status.ACTIVE
                 user.region_code = invite.region_code
                 user.updated_at = now
-            invite.used_by = telegram_id
-            invite.used_at = now
             s.flush()
             return user_view(user)
 

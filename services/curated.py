@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accounts import rules as access_rules
 from accounts.schemas import AuthSubject
 from core.clock import Clock
-from core.text import words
+from core.text import clean_block, words
 from knowledge_base import curated as matching
 from knowledge_base.errors import (
     CuratedAnswerNotFound,
@@ -291,7 +291,10 @@ class CuratedService:
 
 
 def _clean(text: str) -> str:
-    cleaned = "\n".join(" ".join(line.split()) for line in str(text).strip().splitlines()).strip()
+    """Lines kept, spaces collapsed, control characters (a NUL no database stores) and the lone
+    surrogates of undecodable terminal input replaced."""
+    text = clean_block(str(text))
+    cleaned = "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
     if not any(ch.isalnum() for ch in cleaned):
         raise InvalidCuratedAnswer()
     return cleaned[:_MAX_TEXT]

@@ -9,6 +9,7 @@ goes on and the report lists the file with a reason in the user's language.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -22,7 +23,7 @@ from typing import Any, Literal, Protocol
 from core.config import Settings
 from core.errors import AppError, storage_error
 from core.files import private_dir
-from core.text import display_name
+from core.text import clean_optional_line, display_name
 from ingestion import detect
 from ingestion.errors import (
     DuplicateName,
@@ -275,7 +276,12 @@ class IngestService:
                 self._fail(tally, shown, FileNotFound(shown), lang)
                 continue
             except OSError as exc:
-                self._fail(tally, shown, UnreadableFile(shown, reason=exc.strerror or ""), lang)
+                error: IngestError = (
+                    NotRegularFile(shown, kind="link-loop")
+                    if exc.errno == errno.ELOOP
+                    else UnreadableFile(shown, reason=exc.strerror or "")
+                )
+                self._fail(tally, shown, error, lang)
                 continue
             if stat.S_ISDIR(info.st_mode):
                 found, refused = _walk(path)
@@ -390,6 +396,9 @@ class IngestService:
         progress: ProgressCallback | None,
         lang: str | None,
     ) -> None:
+        # As typed: a terminal under the C locale passes undecodable bytes as lone surrogates,
+        # which no database stores.
+        app = clean_optional_line(app)
         seen: dict[str, str] = {}
         total = len(sources)
         for number, source in enumerate(sources, start=1):
@@ -732,7 +741,11 @@ def _walk(folder: Path) -> tuple[list[tuple[Path, Path]], list[IngestError]]:
             if detect.extension(name) not in detect.SUPPORTED_EXTENSIONS:
                 continue
             shown = display_name(str(path))
-            target = path.resolve()
+            try:
+                target = path.resolve()
+            except (RuntimeError, OSError):  # a link loop (a -> b -> a): nothing to read
+                refused.append(NotRegularFile(shown, kind="link-loop"))
+                continue
             if path.is_symlink() and not target.is_relative_to(root):
                 refused.append(LinkOutsideFolder(shown, target=display_name(str(target))))
                 continue

@@ -38,8 +38,9 @@ from accounts.repository import AccountsRepository
 from accounts.schemas import AuthSubject
 from conversations.repository import ConversationRepository
 from core.clock import Clock
-from core.config import Settings
+from core.config import MIN_PSEUDONYM_KEY_LENGTH, InvalidSetting, Settings
 from core.files import private_dir
+from core.text import REDACTED, name_pattern
 from knowledge_base.repository import KnowledgeRepository
 from mou_tracker.reminders.repository import ReminderRepository
 from mou_tracker.repository import TrackerRepository
@@ -134,8 +135,9 @@ class _Reminders:
 
 
 class _Conversations:
-    """The bot's working state: conversation data, open dialogs, questions forwarded to the
-    trainers, the messages in the update inbox, rate counts."""
+    """The bot's working state: conversation data, open dialogs, the messages in the update
+    inbox, rate counts (deleted); questions forwarded to the trainers (kept without the person,
+    so a trainer's reply still becomes a curated answer)."""
 
     name = "conversations"
 
@@ -149,7 +151,12 @@ class _Conversations:
         return held
 
     def forget(self, s: Session, person: Person, pseudonym: str) -> dict[str, int]:
-        return ConversationRepository(s).forget_person(person.telegram_id)
+        pattern = name_pattern(person.words)
+
+        def blank(text: str) -> str:
+            return text if pattern is None else pattern.sub(REDACTED, text)
+
+        return ConversationRepository(s).forget_person(person.telegram_id, blank)
 
 
 def _readable_state(value: bytes) -> Any:
@@ -195,7 +202,7 @@ class Pseudonyms:
 
 def _stored_key(path: Path) -> bytes:
     try:
-        return path.read_bytes().strip()
+        return _usable(path.read_bytes().strip())
     except FileNotFoundError:
         pass
     private_dir(path.parent)
@@ -203,9 +210,20 @@ def _stored_key(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first: use theirs
-        return path.read_bytes().strip()
+        return _usable(path.read_bytes().strip())
     with os.fdopen(fd, "wb") as out:
         out.write(key)
+        out.flush()
+        os.fsync(out.fileno())
+    return key
+
+
+def _usable(key: bytes) -> bytes:
+    """A stored key that is empty or short (a truncated file, a hand-made one) is refused, not
+    used: a guessable key gives pseudonyms anyone could link back; a new one would split every
+    asker's old questions from their new ones."""
+    if len(key) < MIN_PSEUDONYM_KEY_LENGTH:
+        raise InvalidSetting("SINERGI_PSEUDONYM_KEY", "pseudonym_key")
     return key
 
 

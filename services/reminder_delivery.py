@@ -29,7 +29,7 @@ from core.errors import InvalidInput
 from mou_tracker.reminders import outbox
 from mou_tracker.reminders.errors import TransientSendError, UndeliverableError
 from mou_tracker.reminders.models import OutboxEntry
-from mou_tracker.reminders.outbox import GIVE_UP, HAND_BACK, PENDING, RETRY_LATER
+from mou_tracker.reminders.outbox import DROP, GIVE_UP, HAND_BACK, PENDING, RETRY_LATER
 from mou_tracker.reminders.planning import admin_notices, outbox_row
 from mou_tracker.reminders.repository import ReminderRepository
 from mou_tracker.reminders.rules import next_working_slot
@@ -183,16 +183,28 @@ class ReminderDelivery:
                 routed = self._give_up(repo, group, claim_id, now, roster, reason, attempted=False)
             return 0, 0, 0, len(ids), routed
         assert first.telegram_id is not None
-        message = ReminderMessage(first.telegram_id, first.language, tuple(group), now)
         with self._sf.begin() as s:
             repo = ReminderRepository(s)
             _confirm(repo, accepted, now)
+            # Read again right before sending: a retry, or a reminder held for the working
+            # slot, may come hours after it fell due.
+            stale = _stale(repo, group)
+            for reason in sorted(set(stale.values())):
+                dropped = [i for i, why in stale.items() if why == reason]
+                repo.release(
+                    DROP, dropped, claim_id=claim_id, now=now, error=reason, count_attempt=False
+                )
+            group = [e for e in group if e.id not in stale]
+            ids = [e.id for e in group]
+            if not group:
+                return 0, 0, 0, 0, 0
             if not repo.start_sending(
                 ids, claim_id=claim_id, lease_until=now + self.lease, now=now
             ):
                 # Our lease ran out and another pass took (some of) the rows: leave them to it.
                 _hand_back(repo, ids, claim_id, now)
                 return 0, 0, 0, 0, 0
+        message = ReminderMessage(first.telegram_id, first.language, tuple(group), now)
         try:
             message_id = sender.send(message)
         except TransientSendError as err:
@@ -356,3 +368,22 @@ def _view(r: OutboxEntry) -> OutboxView:
         last_error=r.last_error,
         message_id=r.message_id,
     )
+
+
+def _stale(repo: ReminderRepository, group: Sequence[ReminderEntry]) -> dict[int, str]:
+    """The entries of ``group`` that no longer say something true, with the reason
+    (:func:`outbox.staleness`), read from the tracker as it is now."""
+    agreement_ids = {e.agreement_id for e in group if e.agreement_id is not None}
+    if not agreement_ids:
+        return {}
+    agreements, milestones = repo.load_portfolio_for(agreement_ids)
+    agreement_by_id = {a.id: a for a in agreements}
+    milestone_by_id = {m.id: m for m in milestones}
+    out: dict[int, str] = {}
+    for entry in group:
+        agreement = agreement_by_id.get(entry.agreement_id or -1)
+        milestone = milestone_by_id.get(entry.milestone_id or -1)
+        reason = outbox.staleness(entry, agreement, milestone)
+        if reason is not None:
+            out[entry.id] = reason
+    return out

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, ensure_utc
 from core.config import Settings
+from mou_tracker.dates import MAX_YEAR, MIN_YEAR
 from mou_tracker.errors import MilestoneNotFound
 from mou_tracker.reminders.errors import (
     InvalidInstant,
@@ -79,14 +80,18 @@ def parse_instant(text: str, *, timezone: str, start_hour: int = 8) -> datetime:
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            local = datetime(day.year, day.month, day.day, start_hour, tzinfo=zone(timezone))
-            return local.astimezone(UTC)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as err:
+            parsed = datetime(day.year, day.month, day.day, start_hour, tzinfo=zone(timezone))
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=zone(timezone))
+        # The years the tracker's dates may take: beyond them the reminder ladders (days
+        # before and after a due date) would leave the calendar (year 1 or 9999).
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise ValueError(f"year {parsed.year}")
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as err:
         raise InvalidInstant(value=text) from err
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone(timezone))
-    return parsed.astimezone(UTC)
 
 
 class ReminderService:

@@ -397,6 +397,7 @@ class TrackerService:
         now = self._clock.now()
         today = self.today()
         repo = TrackerRepository(s)
+        repo.lock_milestone(milestone_id)  # two coordinators at once: the second sees the first
         milestone = milestone_in_scope(subject, repo, milestone_id, agreement_id)
         before = milestone.status
         milestone.status = change.status

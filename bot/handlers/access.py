@@ -85,8 +85,8 @@ async def start(update: Update, context: Context) -> None:
         view = views.access_request(
             admin.language,
             telegram_id=tg_user.id,
-            name=name,
-            username=tg_user.username,
+            name=requested.name,  # as stored: without control characters
+            username=requested.username,
             roles=APPROVABLE_ROLES,
         )
         keyboard = markup(state.signer, admin.telegram_id, view.buttons)
@@ -118,7 +118,9 @@ async def approve(update: Update, context: Context, admin: UserView, data: Callb
         status = target.status if target else "-"
         await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
         return
-    user = await call(state.services.access.approve, target_id, role=role, by=admin)
+    user = await call(
+        state.services.access.approve, target_id, role=role, by=admin, only_pending=True
+    )
     await edit_or_send(
         update,
         context,
@@ -143,7 +145,7 @@ async def reject(update: Update, context: Context, admin: UserView, data: Callba
         status = target.status if target else "-"
         await edit_or_send(update, context, t_html("access.already", admin.language, status=status))
         return
-    user = await call(state.services.access.reject, target_id, by=admin)
+    user = await call(state.services.access.reject, target_id, by=admin, only_pending=True)
     await edit_or_send(
         update, context, t_html("access.rejected", admin.language, name=user.name, admin=admin.name)
     )
@@ -273,7 +275,12 @@ async def _approve_coordinator(
 ) -> None:
     access = get_state(context).services.access
     user = await call(
-        access.approve, target_id, role=Role.COORDINATOR, region_code=region_code, by=admin
+        access.approve,
+        target_id,
+        role=Role.COORDINATOR,
+        region_code=region_code,
+        by=admin,
+        only_pending=True,
     )
     if context.user_data is not None:
         context.user_data.pop(APPROVING_KEY, None)

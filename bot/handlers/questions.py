@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from telegram import Message, Update
 from telegram.constants import ChatAction, ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -371,15 +371,28 @@ async def trainer_reply(update: Update, context: Context) -> None:
     answer_text = message.text or message.caption or ""
     if not answer_text.strip():
         raise ApplicationHandlerStop
-    text = t_html(
-        "trainer.answer",
-        thread.asker_language,
-        trainer=user.name or "-",
-        question=thread.question,
-        answer=answer_text,
-    )
-    await send_html(context, thread.asker_chat_id, text, reply_to=thread.reply_to_message_id)
-    # The reply teaches the assistant: later questions that mean the same get it first.
+    delivered = False
+    if thread.asker_chat_id is not None:  # None: the official was forgotten meanwhile
+        text = t_html(
+            "trainer.answer",
+            thread.asker_language,
+            trainer=user.name or "-",
+            question=thread.question,
+            answer=answer_text,
+        )
+        try:
+            await send_html(
+                context, thread.asker_chat_id, text, reply_to=thread.reply_to_message_id
+            )
+            delivered = True
+        except (Forbidden, BadRequest) as err:
+            # Forbidden: the official blocked the bot or left Telegram; "chat not found": the
+            # account is gone. Any other bad request is ours, and stays an error.
+            if isinstance(err, BadRequest) and "chat not found" not in str(err).lower():
+                raise
+            log.info("a trainer's answer could not reach chat %s", thread.asker_chat_id)
+    # The reply teaches the assistant: later questions that mean the same get it first. It is
+    # the trainer's work, kept whether or not the official can still receive it.
     curated = await call(
         get_state(context).services.curated.add_from_reply,
         user,
@@ -389,7 +402,8 @@ async def trainer_reply(update: Update, context: Context) -> None:
     )
     view = curation_views.saved_from_reply(curated, user.language)
     keyboard = markup(get_state(context).signer, user.telegram_id, view.buttons)
-    await message.reply_html(view.text, reply_markup=keyboard)
+    note = "" if delivered else t_html("trainer.undelivered", user.language) + "\n\n"
+    await message.reply_html(note + view.text, reply_markup=keyboard)
     raise ApplicationHandlerStop
 
 

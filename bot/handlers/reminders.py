@@ -14,6 +14,7 @@ from telegram.ext import Application
 from bot import callbacks
 from bot.auth import authorized_callback
 from bot.callbacks import Callback
+from bot.formatting import MAX_ALERT, fit_plain
 from bot.handlers.common import NO_PREVIEW
 from bot.i18n import error_text
 from bot.keyboards import on, reminder_markup
@@ -38,7 +39,9 @@ async def snooze_button(update: Update, context: Context, user: UserView, data: 
             now=state.now(),
         )
     except AppError as err:
-        await answer_button(update, context, error_text(err, user.language)[:190], alert=True)
+        await answer_button(
+            update, context, fit_plain(error_text(err, user.language), MAX_ALERT), alert=True
+        )
         return
     await answer_button(update, context)
     chat = update.effective_chat
@@ -61,7 +64,9 @@ async def open_button(update: Update, context: Context, user: UserView, data: Ca
             state.services.reminders.authorize, user.telegram_id, data.int_arg(1)
         )
     except AppError as err:
-        await answer_button(update, context, error_text(err, user.language)[:190], alert=True)
+        await answer_button(
+            update, context, fit_plain(error_text(err, user.language), MAX_ALERT), alert=True
+        )
         return
     await answer_button(update, context)
     chat = update.effective_chat

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot import callbacks
-from bot.formatting import escape
+from bot.formatting import MAX_CAPTION, escape, fit_plain
 from bot.i18n import t, t_html
 from bot.views import Button, Rows, View, button
 from services.evidence import AgreementFileView
@@ -214,7 +214,10 @@ def milestone_detail(
 
 def evidence_caption(kept: AgreementFileView) -> str:
     """A file sent back: its name, who sent it and when."""
-    return f"{kept.filename} · {kept.uploaded_by} · {format_date(kept.uploaded_at.date())}"
+    return fit_plain(
+        f"{kept.filename} · {kept.uploaded_by} · {format_date(kept.uploaded_at.date())}",
+        MAX_CAPTION,
+    )
 
 
 def timeline_choice(agreements: Sequence[AgreementSummary], lang: str) -> View:
@@ -227,4 +230,4 @@ def timeline_choice(agreements: Sequence[AgreementSummary], lang: str) -> View:
 
 def caption(text: str) -> str:
     """A chart's text version as a photo caption (plain text, within Telegram's 1024)."""
-    return text if len(text) <= 1000 else text[:999].rstrip() + "…"
+    return fit_plain(text, MAX_CAPTION)

@@ -53,8 +53,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Final, Protocol, TypeVar
+
+from mou_tracker.reminders.schemas import (
+    SETTLED_MILESTONE_STATUSES,
+    AgreementFacts,
+    MilestoneFacts,
+)
 
 #: Outbox statuses.
 PENDING: Final = "pending"  # recorded, waiting for a sender
@@ -64,8 +70,18 @@ SENT: Final = "sent"  # Telegram accepted it (message_id)
 FAILED: Final = "failed"  # a transient error; retried at next_attempt_at
 UNDELIVERABLE: Final = "undeliverable"  # nobody can receive it (blocked the bot, left, lost role)
 UNCONFIRMED: Final = "unconfirmed"  # the process died during the Telegram call: never re-sent
+OBSOLETE: Final = "obsolete"  # no longer true when its turn came (milestone done or dropped...)
 
-OUTBOX_STATUSES: Final = (PENDING, CLAIMED, SENDING, SENT, FAILED, UNDELIVERABLE, UNCONFIRMED)
+OUTBOX_STATUSES: Final = (
+    PENDING,
+    CLAIMED,
+    SENDING,
+    SENT,
+    FAILED,
+    UNDELIVERABLE,
+    UNCONFIRMED,
+    OBSOLETE,
+)
 
 #: A pass's ``claim_id`` is on rows in these statuses: only that pass may move them on.
 HELD: Final = (CLAIMED, SENDING, UNCONFIRMED)
@@ -101,6 +117,10 @@ RECLAIM: Final = Transition("reclaim", (CLAIMED,), PENDING, held=False)
 #: A dead pass's send expired: we cannot know whether Telegram delivered it.
 ABANDON: Final = Transition("abandon", (SENDING,), UNCONFIRMED, held=False)
 
+#: What it reminds of changed since it fell due (a retry hours later, a pass that waited for
+#: the working slot): the milestone was done, skipped, dropped or moved, the agreement ended.
+DROP: Final = Transition("drop", (CLAIMED,), OBSOLETE, held=True)
+
 TRANSITIONS: Final = (
     CLAIM,
     START_SENDING,
@@ -111,6 +131,7 @@ TRANSITIONS: Final = (
     NO_RECIPIENT,
     RECLAIM,
     ABANDON,
+    DROP,
 )
 
 #: Statuses no transition leaves.
@@ -201,3 +222,47 @@ def ineligibility(entry: Addressed, person: Recipient | None) -> str | None:
     if person.role == "coordinator" and person.region_code == entry.region_code:
         return None
     return "lost_role"
+
+
+class Reminding(Protocol):
+    """What :func:`staleness` reads about a reminder."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def agreement_id(self) -> int | None: ...
+    @property
+    def milestone_id(self) -> int | None: ...
+    @property
+    def due_on(self) -> date | None: ...
+
+
+def staleness(
+    entry: Reminding, agreement: AgreementFacts | None, milestone: MilestoneFacts | None
+) -> str | None:
+    """Why ``entry`` no longer says something true (``None``: it still does), checked right
+    before it is sent: a retry or a reminder held for the working slot can come hours after it
+    fell due, and nobody should be nagged about a milestone done, skipped or dropped since.
+
+    ``agreement_gone``, ``agreement_inactive`` (ended, terminated), ``milestone_gone``
+    (dropped), ``milestone_settled`` (done, skipped), ``date_moved`` (the text would name a due
+    or end date that no longer holds). Digests and notices to the admins are read as they
+    stand and are never stale.
+    """
+    if entry.kind not in RULE_KINDS or entry.agreement_id is None:
+        return None
+    if agreement is None:
+        return "agreement_gone"
+    if agreement.status != "active":
+        return "agreement_inactive"
+    if entry.kind == "renewal":
+        return "date_moved" if agreement.ends_on != entry.due_on else None
+    if entry.milestone_id is None:
+        return None
+    if milestone is None or milestone.agreement_id != agreement.id:
+        return "milestone_gone"
+    if milestone.status in SETTLED_MILESTONE_STATUSES:
+        return "milestone_settled"
+    if entry.due_on is not None and milestone.due_on != entry.due_on:
+        return "date_moved"
+    return None

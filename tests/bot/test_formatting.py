@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from bot.formatting import (
     MAX_MESSAGE,
     escape,
+    fit_plain,
     render_answer,
     render_citation,
     split_message,
@@ -179,3 +180,11 @@ def test_the_quoted_sentences_are_underlined_in_the_source() -> None:
     html = render_passage(passage, [(start, start + len("Tiga & empat."))])
     assert html == "Satu &lt;dua&gt;. <u>Tiga &amp; empat.</u> Lima."
     assert render_passage(passage, [(50, 60)]) == "Satu &lt;dua&gt;. Tiga &amp; empat. Lima."
+
+
+def test_fit_plain_counts_as_telegram_does() -> None:
+    assert fit_plain("pendek", 200) == "pendek"
+    astral = "😀" * 150  # 300 UTF-16 units
+    cut = fit_plain(astral, 200)
+    assert utf16_len(cut) <= 200 and cut.endswith("…") and cut.startswith("😀" * 99)
+    assert fit_plain("a" * 300, 200) == "a" * 199 + "…"

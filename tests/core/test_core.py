@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Integer, select
+from sqlalchemy import Integer, LargeBinary, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.clock import FixedClock, ensure_utc
@@ -22,6 +22,13 @@ class _Stamp(_TestBase):
     __tablename__ = "test_core_stamp"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _Note(_TestBase):
+    __tablename__ = "test_core_note"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 def test_settings_read_prefix_and_derive_paths(
@@ -116,3 +123,21 @@ def test_echo_repeats_input_on_one_capped_line() -> None:
     assert len(long) == ECHO_LIMIT and long.startswith("/srv/aaa") and long.endswith("/berkas.csv")
     assert "…" in long
     assert echo("b" * ECHO_LIMIT) == "b" * ECHO_LIMIT
+
+
+def test_text_no_database_takes_is_stored_readable(tmp_path: Path) -> None:
+    # A Latin-1 byte in a command-line argument arrives as a lone surrogate, a pasted NUL as
+    # itself: SQLite refused the first (UnicodeEncodeError), PostgreSQL both.
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    _TestBase.metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    with factory.begin() as s:
+        s.add(_Note(id=1, text="caf\udce9 \x00 ok", data=b"\x00\xff"))
+        s.add_all([_Note(id=2, text="a\udcff"), _Note(id=3, text="tanpa masalah")])
+    with factory() as s:
+        stored = {row.id: row.text for row in s.execute(select(_Note.id, _Note.text))}
+        assert stored == {1: "caf\ufffd \ufffd ok", 2: "a\ufffd", 3: "tanpa masalah"}
+        assert s.get(_Note, 1).data == b"\x00\xff"  # type: ignore[union-attr]  # bytes untouched
+        # Looking one up by such text finds the stored form, never a driver error.
+        found = s.scalars(select(_Note.id).where(_Note.text == "a\udcff")).all()
+        assert found == [2]

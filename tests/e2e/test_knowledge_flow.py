@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.i18n import t_html
-from tests.e2e.harness import ADMIN, COORDINATOR, OFFICIAL, STRANGER, TRAINER, BotHarness
+from tests.e2e.harness import (
+    ADMIN,
+    COORDINATOR,
+    OFFICIAL,
+    STRANGER,
+    TRAINER,
+    BotHarness,
+)
 from tests.fakes.botapi import parse_html
+from tests.fakes.botapi.server import BotMessage
+from tests.fakes.tracker import OPERATOR
 
 GUIDE = """# Panduan Hayu.Bdg
 
@@ -101,6 +112,53 @@ async def test_ask_a_trainer_and_the_reply_comes_back(bot: BotHarness) -> None:
     [relayed] = reply.to(OFFICIAL.id)
     assert "Tidak ada biaya lisensi" in (relayed.text or "")
     assert reply.to(TRAINER.id), "the trainer is told the answer was delivered"
+
+
+async def forwarded_to_trainer(bot: BotHarness, question: str) -> BotMessage:
+    asked = await bot.say(OFFICIAL, question)
+    answer = asked.to(OFFICIAL.id)[-1]
+    button = next(b for b in answer.buttons() if "pelatih" in b["text"].lower())
+    forwarded = await bot.press(OFFICIAL, answer, data=button["callback_data"])
+    return forwarded.one(TRAINER.id)
+
+
+async def test_a_trainers_reply_outlives_the_official_who_asked(bot: BotHarness) -> None:
+    await upload_guide(bot)
+    name = bot.user(OFFICIAL.id).name
+    assert name
+    waiting = await forwarded_to_trainer(bot, f"Saya {name}: berapa biaya lisensi Hayu.Bdg?")
+    # The official is forgotten while the question waits for the trainer.
+    bot.services.privacy.forget_person(OPERATOR, OFFICIAL.id)
+    reply = await bot.say(
+        TRAINER, "Tidak ada biaya lisensi; daerah menanggung server.", reply_to=waiting
+    )
+    assert reply.to(OFFICIAL.id) == []  # reaches nobody
+    [told] = reply.to(TRAINER.id)
+    assert t_html("trainer.undelivered", "id") in (told.text or "")
+    assert "jawaban kurasi" in (told.text or "")  # and was not answered as a question
+    # The trainer's side stays: the curated answer, from a question without the official.
+    [curated] = bot.services.curated.answers(OPERATOR)
+    assert curated.answer == "Tidak ada biaya lisensi; daerah menanggung server."
+    assert name not in curated.question and "biaya lisensi" in curated.question
+    bot.assert_healthy()
+
+
+@pytest.mark.parametrize("gone", ["blocked the bot", "deleted the account"])
+async def test_a_trainers_reply_to_an_official_who_blocked_the_bot_is_kept(
+    bot: BotHarness, gone: str
+) -> None:
+    await upload_guide(bot)
+    waiting = await forwarded_to_trainer(bot, "Berapa biaya lisensi Hayu.Bdg untuk daerah mitra?")
+    if gone == "blocked the bot":
+        bot.server.block(OFFICIAL.id)  # 403
+    else:
+        bot.server.fail("sendMessage", "400", chat_id=OFFICIAL.id)  # "chat not found"
+    reply = await bot.say(TRAINER, "Tidak ada biaya lisensi.", reply_to=waiting)
+    [told] = reply.to(TRAINER.id)
+    assert t_html("trainer.undelivered", "id") in (told.text or "")
+    assert [c.answer for c in bot.services.curated.answers(OPERATOR)] == [
+        "Tidak ada biaya lisensi."
+    ]
 
 
 async def test_oversize_and_unsupported_files_are_refused_before_download(bot: BotHarness) -> None:

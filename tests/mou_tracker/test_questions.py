@@ -109,6 +109,22 @@ def test_windows(text: str, start: date, end: date) -> None:
     assert window is not None and (window.start, window.end) == (start, end)
 
 
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("Perjanjian apa yang berakhir tahun 2032?", date(2032, 1, 1), date(2032, 12, 31)),
+        ("Tonggak yang jatuh tempo dalam 12 hari?", TODAY, date(2026, 3, 16)),
+        ("Which milestones are due within 22 days?", TODAY, date(2026, 3, 26)),
+    ],
+)
+def test_numbers_ending_in_2_are_read_whole(
+    directory: RegionDirectory, text: str, start: date, end: date
+) -> None:
+    # Chat spelling reads "apa2" as "apa"; it read "12" as "1" and "2032" as "203" too.
+    window = read(text, directory).window
+    assert window is not None and (window.start, window.end) == (start, end)
+
+
 def test_no_window_and_no_name_read_as_a_month() -> None:
     assert find_window(" Pak Agus bertanya ", TODAY) is None
     assert find_window(" may I ask ", TODAY) is None

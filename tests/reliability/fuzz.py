@@ -98,13 +98,20 @@ HOSTILE = [
     "id",
 ]
 
-#: Characters a shell can hand a program (no NUL: argv strings end at one).
-ARGV_TEXT = st.text(
+#: What a keyboard or a Telegram client can send (any character but NUL and lone surrogates).
+TYPED_TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
     max_size=80,
 )
-#: What a keyboard or a Telegram client can send (any character but NUL and lone surrogates).
-TYPED_TEXT = ARGV_TEXT
+#: Characters a shell can hand a program (no NUL: argv strings end at one). Bytes that are not
+#: UTF-8 (a Latin-1 terminal, a typo) reach Python as lone surrogates U+DC80..U+DCFF.
+ARGV_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        st.characters(min_codepoint=0xDC80, max_codepoint=0xDCFF),
+    ),
+    max_size=80,
+)
 
 NUMBERS = st.one_of(
     st.integers(min_value=-3, max_value=12),
@@ -113,4 +120,10 @@ NUMBERS = st.one_of(
 ).map(str)
 
 #: One argument or option value: hostile text, an id-like number, or random text.
-VALUE = st.one_of(st.sampled_from(HOSTILE), NUMBERS, ARGV_TEXT)
+VALUE = st.one_of(st.sampled_from(HOSTILE), NUMBERS, TYPED_TEXT)
+#: The same on a command line, where bytes that are not UTF-8 arrive as lone surrogates.
+ARGV_VALUE = st.one_of(
+    st.sampled_from([*HOSTILE, "caf\udce9 \udcff"]),  # "café" typed in Latin-1
+    NUMBERS,
+    ARGV_TEXT,
+)

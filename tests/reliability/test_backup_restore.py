@@ -292,3 +292,56 @@ def test_the_settings_file_fills_in_only_what_the_environment_leaves_unset(
     assert done.stdout == (
         "/var/lib/sinergi/data|two words|postgresql+psycopg://drill/sinergi_drill"
     )
+
+
+def _recording_tools(folder: Path) -> Path:
+    """``pg_dump``, ``psql`` and ``pg_restore`` that write down their arguments and the
+    password they were given, then do what the scripts need of them."""
+    folder.mkdir()
+    log = folder / "calls.log"
+    for tool in ("pg_dump", "psql", "pg_restore"):
+        body = f'printf "%s\\t%s\\t%s\\n" "{tool}" "$*" "${{PGPASSWORD-}}" >>"{log}"\n'
+        if tool == "pg_dump":
+            body += 'for a in "$@"; do [ "$prev" = --file ] && : >"$a"; prev=$a; done\n'
+        if tool == "psql":
+            body += "echo 0\n"
+        path = folder / tool
+        path.write_text("#!/bin/bash\n" + body, encoding="utf-8")
+        path.chmod(0o700)
+    return log
+
+
+def test_the_database_password_is_never_on_a_command_line(tmp_path: Path) -> None:
+    # Every account on the server sees command lines (ps); the password goes by environment.
+    password = "S@ndi/rahasia-77"
+    log = _recording_tools(tmp_path / "bin")
+    data, chroma = tmp_path / "data", tmp_path / "chroma"
+    data.mkdir()
+    chroma.mkdir()
+    (data / "pseudonym.key").write_text("k" * 32, encoding="utf-8")
+    env = {
+        "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "SINERGI_ENV_FILE": str(tmp_path / "none.env"),
+        "SINERGI_DATABASE_URL": "postgresql+psycopg://sinergi:S%40ndi%2Frahasia-77@db:5432/s",
+        "SINERGI_DATA_DIR": str(data),
+        "SINERGI_CHROMA_DIR": str(chroma),
+        "SINERGI_CHROMA_STOP": "true",
+        "SINERGI_CHROMA_START": "true",
+    }
+    backups = tmp_path / "backups"
+    done = subprocess.run(
+        ["bash", str(DEPLOY / "backup.sh"), str(backups)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (backup,) = backups.iterdir()
+    env["SINERGI_DATA_DIR"], env["SINERGI_CHROMA_DIR"] = str(tmp_path / "d2"), str(tmp_path / "c2")
+    done = subprocess.run(
+        ["bash", str(DEPLOY / "restore.sh"), str(backup)], env=env, capture_output=True, text=True
+    )
+    lines = log.read_text(encoding="utf-8").splitlines()
+    calls = [line.split("\t") for line in lines if "--version" not in line]
+    assert {tool for tool, _, _ in calls} == {"pg_dump", "psql", "pg_restore"}
+    for tool, arguments, given in calls:
+        assert "rahasia" not in arguments and "postgresql://sinergi@db:5432/s" in arguments
+        assert given == password, tool
+    assert "rahasia" not in done.stdout + done.stderr

@@ -82,6 +82,21 @@ def test_invite_validity_outside_a_year_is_refused(
     assert run(capsys, "users", "invite", "--role", "official", "--days", "0")[0] == 0
 
 
+@pytest.mark.parametrize(
+    "at", ["9999-12-31", "9999-12-31T23:00+00:00", "0001-01-01T00:00+14:00", "1900-01-01"]
+)
+@pytest.mark.parametrize("command", [("reminders", "due"), ("reminders", "send", "--once")])
+def test_instants_off_the_calendar_are_invalid_input(
+    imported: Path, capsys: pytest.CaptureFixture[str], at: str, command: tuple[str, ...]
+) -> None:
+    # The reminder ladders reach days before and after: at year 1 or 9999 they left the
+    # calendar (an unexpected OverflowError, exit 1).
+    status, _out, err = run(capsys, *command, "--at", at)
+    assert status == ExitStatus.INVALID_INPUT
+    assert at in err and "Traceback" not in err
+    assert count(imported, "reminder_outbox") == 0
+
+
 def test_import_of_a_missing_file_or_a_folder(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -158,6 +173,40 @@ def test_malformed_settings_exit_7_naming_the_setting(
     assert status == ExitStatus.CONFIGURATION
     assert name in err
     assert "Sandi-Rahasia-1" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SINERGI_REMINDER_UPCOMING_DAYS", "[999999999]"),
+        ("SINERGI_REMINDER_UPCOMING_DAYS", "[-7]"),
+        ("SINERGI_REMINDER_ESCALATION_DAYS", "[14, 99999999999]"),
+        ("SINERGI_REMINDER_OVERDUE_DAYS", "[36500]"),
+        ("SINERGI_REMINDER_RENEWAL_DAYS", "[-30]"),
+        ("SINERGI_REMINDER_CATCH_UP_DAYS", "99999999"),
+        ("SINERGI_AT_RISK_WITHIN_DAYS", "999999999"),
+        ("SINERGI_WORKING_DAYS", "[7]"),
+        ("SINERGI_WORKING_DAYS", "[]"),
+        ("SINERGI_REMINDER_LEASE_MINUTES", "99999999999"),
+        # Not read by this command, but by the bot: a curated answer's review date.
+        ("SINERGI_CURATED_REVIEW_DAYS", "999999999"),
+        ("SINERGI_DIGEST_ENDED_GRACE_DAYS", "999999999"),
+        ("SINERGI_WEBHOOK_PORT", "99999"),
+    ],
+)
+def test_reminder_settings_off_the_calendar_exit_7(
+    imported: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+) -> None:
+    # A ladder step of a billion days stopped every reminder pass (OverflowError); no working
+    # day at all (or day 7) silently sent nothing, ever.
+    monkeypatch.setenv(name, value)
+    status, _out, err = run(capsys, "reminders", "due", "--at", "2026-12-01")
+    assert status == ExitStatus.CONFIGURATION
+    assert name in err and "tidak valid (" not in err  # the catalog's sentence, not pydantic's
 
 
 def test_malformed_settings_in_english(
@@ -255,3 +304,13 @@ def test_a_full_disk_during_import_shows_no_sql_and_no_row_values(
     for leak in ("INSERT", "SELECT", "RAHASIA-BARIS", "Judul rahasia", "[SQL"):
         assert leak not in out + err
     assert count(data_dir, "agreements") == 0
+
+
+def test_an_argument_that_is_not_utf8_is_named_in_the_error(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `kb remove $'caf\xe9'` from a Latin-1 terminal: the id arrives with a lone surrogate;
+    # the "not found" message could not be written (UnicodeEncodeError, exit 1).
+    status, _out, err = run(capsys, "kb", "remove", "caf\udce9")
+    assert status == ExitStatus.NOT_FOUND
+    assert "caf\\udce9" in err

@@ -27,7 +27,7 @@ from cli.main import app, main
 from core.db import make_engine
 from services import database
 from services.messages import catalog
-from tests.reliability.fuzz import ARGV_TEXT, FUZZ_SETTINGS, HOSTILE, VALUE
+from tests.reliability.fuzz import ARGV_TEXT, ARGV_VALUE, FUZZ_SETTINGS, HOSTILE
 from tests.reliability.snapshot import changed_tables, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,7 +116,7 @@ def _argv(data: st.DataObject, name: str, command: Any) -> list[str]:
     for param in command.params:
         if param.name in {"install_completion", "show_completion"}:
             continue
-        values = _path_values(name) if _is_path(param) else VALUE
+        values = _path_values(name) if _is_path(param) else ARGV_VALUE
         is_option = bool(param.opts and param.opts[0].startswith("-"))
         if not is_option:
             count = 1 if param.nargs == 1 else data.draw(st.integers(1, 3))

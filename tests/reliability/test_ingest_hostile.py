@@ -122,6 +122,68 @@ def test_a_folder_is_read_as_its_owner_sees_it(
     assert [f["code"] for f in report["failed"]] == ["ingest.not_regular_file"]  # type: ignore[union-attr]
 
 
+def test_link_loops_are_refused_and_the_rest_is_read(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "docs"
+    write(folder, "panduan.txt", "Panduan layanan perizinan daring Kota Bandung.")
+    (folder / "self.md").symlink_to("self.md")  # a link to itself
+    (folder / "a.md").symlink_to("b.md")  # two links to each other
+    (folder / "b.md").symlink_to("a.md")
+    status, report = ingest(capsys, folder)
+    assert status == ExitStatus.FAILED  # refused with a reason, never a crash
+    failed = {Path(f["file"]).name: f for f in report["failed"]}  # type: ignore[union-attr]
+    assert set(failed) == {"self.md", "a.md", "b.md"}
+    assert {f["code"] for f in failed.values()} == {"ingest.not_regular_file"}
+    assert all("link-loop" in f["message"] for f in failed.values())
+    assert report["added"] == 1 and set(documents(capsys)) == {"panduan.txt"}
+    # Named directly, a loop is the same refusal.
+    status, report = ingest(capsys, folder / "self.md")
+    assert status == ExitStatus.FAILED
+    (only,) = report["failed"]  # type: ignore[misc]
+    assert only["code"] == "ingest.not_regular_file" and "link-loop" in only["message"]
+
+
+def test_a_file_named_directly_is_read_through_its_link(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The operator named the path (as with cp or find -H): followed wherever it leads, and the
+    # document is the name given, so the next version behind the link replaces it.
+    v1 = write(tmp_path / "rilis", "v1.txt", "Retribusi dibayar melalui bank daerah setiap bulan.")
+    v2 = write(
+        tmp_path / "rilis", "v2.txt", "Retribusi dibayar melalui kanal digital tiap triwulan."
+    )
+    current = tmp_path / "share" / "terkini.txt"
+    current.parent.mkdir()
+    current.symlink_to(v1)
+    status, report = ingest(capsys, current)
+    assert status == 0 and report["added"] == 1
+    assert list(documents(capsys)) == ["terkini.txt"]
+    current.unlink()
+    current.symlink_to(v2)
+    status, report = ingest(capsys, current)
+    assert status == 0 and report["updated"] == 1 and report["added"] == 0
+    assert list(documents(capsys)) == ["terkini.txt"]
+    # The same link inside a folder given as a folder leaves it: refused.
+    status, report = ingest(capsys, current.parent)
+    assert status == ExitStatus.FAILED
+    assert [f["code"] for f in report["failed"]] == ["ingest.link_outside"]  # type: ignore[union-attr]
+
+
+def test_options_with_undecodable_bytes_are_stored_readable(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Under the C locale `--app $'Gam\xffpil'` arrives as a lone surrogate, which no
+    # database stores: the ingest failed with an unexpected error.
+    path = write(tmp_path, "panduan.txt", "Panduan layanan perizinan daring Kota Bandung.")
+    capsys.readouterr()
+    assert main(["kb", "ingest", str(path), "--app", "Gam\udcffpil", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["kb", "list", "--json"]) == 0
+    [doc] = json.loads(capsys.readouterr().out)
+    assert doc["app"] == "Gam\ufffdpil"
+
+
 def test_file_names_that_are_not_utf8(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from telegram.error import InvalidToken
 
+from bot.connection import webhook_secret
 from bot.jobs import translate_error
 from cli.errors import ExitStatus
 from cli.main import main
@@ -221,6 +222,25 @@ def test_redactor_masks_every_form_a_secret_takes() -> None:
         assert secret not in masked
     assert "https://api.telegram.org/bot***/getMe" in masked
     assert Redactor(["ab"]).redact("ab cd") == "ab cd"  # too short to mask meaningfully
+
+
+def test_the_derived_webhook_secret_is_masked_in_debug_logs(
+    logs: pytest.LogCaptureFixture,
+) -> None:
+    # Without SINERGI_WEBHOOK_SECRET the secret token is derived from the bot token, and
+    # python-telegram-bot logs setWebhook's parameters at debug level: the worker's webhook
+    # would take forged updates from whoever reads that log.
+    settings = Settings(_env_file=None, telegram_token=TOKEN)  # type: ignore[call-arg]
+    derived = webhook_secret(settings)
+    assert derived == settings.webhook_secret_token() and derived not in TOKEN
+    install_log_redaction(settings.redactor())
+    logging.getLogger("telegram.Bot").debug(
+        "Calling Bot API endpoint `%s` with parameters `%s`",
+        "setWebhook",
+        {"url": "https://bot.example.go.id/telegram", "secret_token": derived},
+    )
+    text = log_text(logs)
+    assert "setWebhook" in text and derived not in text and MASK in text
 
 
 def test_send_errors_stored_by_older_versions_are_shown_masked(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,8 +12,10 @@ from accounts.errors import (
     InviteInvalid,
     LastAdmin,
     RegionRequired,
+    RequestDecided,
     UserNotFound,
 )
+from accounts.repository import AccountsRepository
 from core.clock import FixedClock
 from services import Services
 from services.access import Operator
@@ -75,6 +78,56 @@ def test_request_access_once_then_reject(services: Services) -> None:
     assert access.pending() == []
 
 
+def test_a_request_is_decided_once_whoever_presses_first(services: Services) -> None:
+    # Two admins (or one, twice) press the request's buttons at the same moment: the bot's
+    # check that it is pending passes for both; the second decision must not overwrite.
+    access = services.access
+    access.request_access(8, "Fajar")
+    assert access.approve(8, role="trainer", by=ADMIN, only_pending=True).role == "trainer"
+    with pytest.raises(RequestDecided) as late:
+        access.reject(8, by=ADMIN, only_pending=True)
+    assert late.value.params["status"] == "active"
+    assert "active" in error_message(late.value, "id")
+    with pytest.raises(RequestDecided):
+        access.approve(8, role="official", by=ADMIN, only_pending=True)
+    user = access.get_user(8)
+    assert user is not None and (user.status, user.role) == ("active", "trainer")
+    # A blocked user is never let back in by an old request message either.
+    access.block(8, by=ADMIN)
+    with pytest.raises(RequestDecided):
+        access.approve(8, role="official", by=ADMIN, only_pending=True)
+    assert access.get_user(8).status == "blocked"  # type: ignore[union-attr]
+    # The operator's `users approve` still re-admits whom they choose.
+    assert access.approve(8, role="official", by=OPERATOR).status == "active"
+
+
+def test_concurrent_decisions_on_one_request_leave_one(services: Services) -> None:
+    access = services.access
+    access.request_access(9, "Gita")
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(action: str) -> None:
+        start.wait()
+        try:
+            if action == "approve":
+                access.approve(9, role="official", by=ADMIN, only_pending=True)
+            else:
+                access.reject(9, by=ADMIN, only_pending=True)
+            outcomes.append(action)
+        except RequestDecided:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=decide, args=(a,)) for a in ("approve", "reject")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) in (["approve", "refused"], ["refused", "reject"])
+    decided = "approve" if "approve" in outcomes else "reject"
+    assert access.get_user(9).status == {"approve": "active", "reject": "rejected"}[decided]  # type: ignore[union-attr]
+
+
 def test_approve_unknown_user(services: Services) -> None:
     with pytest.raises(UserNotFound):
         services.access.approve(999, by=OPERATOR)
@@ -90,6 +143,31 @@ def test_invite_roundtrip(services: Services, clock: FixedClock) -> None:
     with pytest.raises(InviteInvalid):
         access.redeem_invite(code, 43, "Fajar")  # used once already
     assert access.get_user(43) is None
+
+
+def test_an_invite_redeemed_by_two_people_at_once_lets_one_in(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A link shared in a group, opened by two people at the same moment: both find it unused;
+    # one-time means the second is refused, not let in with the invite's role.
+    access = services.access
+    code = access.create_invite("trainer", None, by=ADMIN)
+    real_user = AccountsRepository.user
+    raced = False
+
+    def user_while_another_redeems(repo: AccountsRepository, telegram_id: int) -> object:
+        nonlocal raced
+        if not raced:  # the other person's redeem runs (and commits) right after our read
+            raced = True
+            access.redeem_invite(code, 61, "Indah")
+        return real_user(repo, telegram_id)
+
+    monkeypatch.setattr(AccountsRepository, "user", user_while_another_redeems)
+    with pytest.raises(InviteInvalid):
+        access.redeem_invite(code, 60, "Hana")
+    monkeypatch.undo()
+    assert access.get_user(60) is None
+    assert access.get_user(61).role == "trainer"  # type: ignore[union-attr]
 
 
 def test_invite_expires(services: Services, clock: FixedClock) -> None:

@@ -95,3 +95,15 @@ def test_only_trainers_and_admins_curate(services: Services, people: dict[int, o
     with pytest.raises(InvalidCuratedAnswer):
         services.curated.add_from_reply(people[TRAINER], question=QUESTION, answer=" ... ")  # type: ignore[arg-type]
     assert services.curated.get(people[TRAINER], made.id).answer == "Menu Izin."  # type: ignore[arg-type]
+
+
+def test_texts_with_a_nul_or_broken_bytes_are_kept_cleaned(
+    services: Services, people: dict[int, object]
+) -> None:
+    # `kb curated edit` under the C locale passes undecodable bytes as lone surrogates; a NUL
+    # can be pasted: neither database stores those (the edit failed with an unexpected error).
+    curated = services.curated
+    made = curated.add_from_reply(people[TRAINER], question=QUESTION, answer="Menu\x00 Izin.")  # type: ignore[arg-type]
+    assert made.answer == "Menu Izin."
+    edited = curated.edit(people[TRAINER], made.id, answer="Lewat menu Izin \udcff, lalu Ajukan.")  # type: ignore[arg-type]
+    assert edited.answer == "Lewat menu Izin \ufffd, lalu Ajukan." and edited.version == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from knowledge_base.errors import (
     CitationNotFound,
@@ -14,6 +15,7 @@ from knowledge_base.llm import LlmAnswerer
 from knowledge_base.schemas import ChunkInput, DocumentInput, SearchFilters
 from services import Services
 from services.knowledge import Turn
+from tests.fakes.tracker import OPERATOR
 
 GAMPIL = DocumentInput(
     "panduan-gampil", "Panduan Gampil", app="Gampil", doc_type="manual", language="id"
@@ -201,3 +203,23 @@ def test_knows_whether_a_message_is_about_the_documents(services: Services) -> N
     assert knowledge.knows("Berapa hari membuat rendang?") == 0
     assert knowledge.knows("resep rendang padang") == 0
     assert knowledge.knows("?") == 0
+
+
+def test_a_question_with_a_nul_or_broken_bytes_is_answered_and_logged(
+    services: Services,
+) -> None:
+    # A terminal under the C locale hands undecodable bytes over as lone surrogates, and a
+    # pasted NUL reaches the question log: neither SQLite nor PostgreSQL stores those.
+    seed(services)
+    answer = services.knowledge.ask(
+        "Berapa lama\x00 verifikasi berkas izin usaha? \udcff", asked_by="cli"
+    )
+    assert answer.found and answer.question_id is not None
+    reply = services.assistant.answer(
+        OPERATOR, "Bagaimana masuk ke Gampil\x00 dengan NIK?\udcff", asked_by="cli"
+    )
+    assert reply.knowledge is not None and reply.knowledge.found
+    with services.engine.connect() as conn:
+        logged = list(conn.execute(text("SELECT question FROM kb_questions")).scalars())
+    assert len(logged) == 2
+    assert all("\x00" not in q and "\udcff" not in q for q in logged)

@@ -13,12 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import MetaData, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from accounts.errors import LastAdmin, UserNotFound
 from conversations.schemas import ThreadView
+from core.config import MIN_PSEUDONYM_KEY_LENGTH, InvalidSetting, Settings, settings_error
 from knowledge_base.models import KbCuratedAnswer, KbGap
 from knowledge_base.repository import KnowledgeRepository
 from mou_tracker.reminders.models import OutboxEntry
@@ -244,6 +246,11 @@ def test_forget_leaves_nothing_of_the_person_and_keeps_the_agreements_history(
     questions = _rows(services.engine, "kb_questions")
     assert len(questions) == questions_before
     assert sum(q["asked_by"] == report.pseudonym for q in questions) == 2
+    # The question they forwarded to the trainers stays without them: a trainer's reply to it
+    # still becomes a curated answer (it reaches nobody).
+    thread = services.conversations.thread(-1001, PERSON % 100_000)
+    assert thread is not None and thread.question == "Pertanyaan dari […]"
+    assert thread.asker_chat_id is None and thread.asker_user_id is None
     # The other person is untouched, and the forgotten one cannot be found again.
     after = services.privacy.export_person(OPERATOR, OTHER)
     assert json.dumps(after, default=str).replace(str(after["exported_at"]), "") == json.dumps(
@@ -327,3 +334,31 @@ def test_retention_runs_at_a_fixed_instant(services: Services) -> None:
     _ask(services, "tg:1", "q", at - timedelta(days=181))
     assert services.privacy.apply_retention(now=at - timedelta(days=2)) == 0
     assert services.privacy.apply_retention(now=at) == 1
+
+
+def test_a_guessable_pseudonym_key_is_refused(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under a short or empty key anyone holding the database could recompute the pseudonyms
+    # from Telegram IDs; refused, naming the setting and never the value.
+    for short in ("abc", "x" * (MIN_PSEUDONYM_KEY_LENGTH - 1)):
+        monkeypatch.setenv("SINERGI_PSEUDONYM_KEY", short)
+        with pytest.raises(ValidationError) as caught:
+            Settings(data_dir=services.settings.data_dir)
+        error = settings_error(caught.value)
+        assert error.code == "settings.pseudonym_key"
+        assert error.params["setting"] == "SINERGI_PSEUDONYM_KEY"
+        assert short not in str(error) + str(error.params)
+    # An empty one is no key: the one kept in the data folder is used.
+    monkeypatch.setenv("SINERGI_PSEUDONYM_KEY", " ")
+    settings = Settings(data_dir=services.settings.data_dir)
+    assert settings.pseudonym_key is None
+    kept = Pseudonyms.from_settings(settings)("tg:1")
+    assert kept == services.privacy.pseudonym("tg:1")
+    # A key file that lost its content is refused rather than used (or silently replaced).
+    key_file = services.settings.data_dir / "pseudonym.key"
+    key_file.write_bytes(b"\n")
+    with pytest.raises(InvalidSetting) as refused:
+        Pseudonyms.from_settings(settings)
+    assert refused.value.code == "settings.pseudonym_key"
+    assert key_file.read_bytes() == b"\n"  # left for the operator to restore

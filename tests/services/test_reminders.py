@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.views.reminders import format_date
@@ -13,6 +14,7 @@ from core.errors import PermissionDenied
 from mou_tracker.reminders.outbox import (
     CLAIMED,
     FAILED,
+    OBSOLETE,
     SENDING,
     SENT,
     UNCONFIRMED,
@@ -40,6 +42,7 @@ from tests.fakes.reminders import (
     MinimalDirectory,
     seed_agreement,
 )
+from tests.fakes.tracker import OPERATOR
 
 BANDUNG, KERINCI, MAKASSAR, JAYAPURA = "32.73", "15.01", "73.71", "91.71"
 KERINCI_COORD, BANDUNG_COORD, JAYAPURA_COORD, ADMIN = 111, 222, 333, 900
@@ -532,6 +535,60 @@ def test_a_transient_error_then_success_sends_once(
     reminders.run_pass(now=TUESDAY + timedelta(minutes=1, seconds=1), sender=sender)
     reminders.run_pass(now=TUESDAY + timedelta(minutes=10), sender=sender)
     assert len(sender.to(KERINCI_COORD)) == 1
+
+
+@pytest.mark.parametrize("change", ["done", "dropped", "moved", "ended"])
+def test_a_retry_is_not_sent_once_what_it_reminds_of_changed(
+    services: Services, reminders: ReminderService, engine: Engine, change: str
+) -> None:
+    # Telegram failed at 09:00; the coordinator acted (or the admin changed the agreement)
+    # before the retry: the retry must not nag about what no longer holds.
+    seed_basic(engine)
+    sender = FakeSender(fail={KERINCI_COORD: TransientSendError("timed out")})
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    assert [r.status for r in reminders.log() if r.kind == "upcoming"] == [FAILED]
+    if change == "done":
+        services.tracker.update_milestone(OPERATOR, 10, "done", note="BA pelatihan staf")
+    elif change == "dropped":
+        services.tracker.drop_milestone(OPERATOR, 10, reason="digabung dengan go-live")
+    elif change == "moved":
+        services.tracker.move_milestone(OPERATOR, 10, date(2026, 4, 15), reason="jadwal baru")
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE agreements SET status = 'terminated' WHERE id = 1"))
+    sender.fail.clear()
+    report = reminders.run_pass(now=TUESDAY + timedelta(minutes=5), sender=sender)
+    assert sender.to(KERINCI_COORD) == [] and report.messages_sent == 0
+    [row] = [r for r in reminders.log() if r.kind == "upcoming"]
+    assert row.status == OBSOLETE and row.attempts == 1
+    reason = {"done": "milestone_settled", "dropped": "milestone_gone", "moved": "date_moved"}
+    assert row.last_error == reason.get(change, "agreement_inactive")
+    # Nothing is left to send, and nothing is recorded again.
+    reminders.run_pass(now=TUESDAY + timedelta(hours=1), sender=sender)
+    assert sender.to(KERINCI_COORD) == []
+
+
+def test_a_collapsed_message_leaves_out_only_what_changed(
+    services: Services, reminders: ReminderService, engine: Engine
+) -> None:
+    seed_agreement(
+        engine,
+        agreement_id=1,
+        parties=[BANDUNG, KERINCI],
+        milestones=[
+            (10, "Pelatihan staf", date(2026, 3, 4), KERINCI),
+            (12, "Migrasi data", date(2026, 3, 4), KERINCI),
+        ],
+    )
+    sender = FakeSender(fail={KERINCI_COORD: TransientSendError("timed out")})
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    services.tracker.update_milestone(OPERATOR, 10, "done", note="BA pelatihan staf")
+    sender.fail.clear()
+    reminders.run_pass(now=TUESDAY + timedelta(minutes=5), sender=sender)
+    [message] = sender.to(KERINCI_COORD)
+    assert "Migrasi data" in message.text and "Pelatihan staf" not in message.text
+    statuses = {r.milestone_id: r.status for r in reminders.log() if r.kind == "upcoming"}
+    assert statuses == {10: OBSOLETE, 12: SENT}
 
 
 # --- digests ------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -23,6 +25,7 @@ from mou_tracker.models import AuditEntry, Milestone
 from mou_tracker.repository import TrackerRepository
 from mou_tracker.schemas import MilestoneFacts
 from services import Services
+from services import tracker as services_tracker
 from services.access import Operator, UserView
 from services.tracker import NewMilestone
 from tests.fakes.tracker import BANDUNG, KERINCI, OPERATOR, SAROLANGUN, new_agreement
@@ -160,6 +163,44 @@ def test_unknown_status_and_milestone(services: Services) -> None:
     assert info.value.code == "milestone.bad_status"
     with pytest.raises(MilestoneNotFound):
         services.tracker.update_milestone(OPERATOR, 9999, "done", note="x")
+
+
+def test_two_people_marking_one_milestone_at_once_are_audited_in_order(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two coordinators press at the same moment. Each change must read what the other wrote
+    # first: the audit says in_progress -> done, then done -> blocked (never two changes "from
+    # in_progress"). The pause after reading lets the second catch up with the first, as it
+    # would on a busy server; with the lock it waits for the first to finish instead.
+    tracker = services.tracker
+    m = tracker.add_agreement(OPERATOR, new_agreement()).milestones[0]
+    tracker.update_milestone(OPERATOR, m.id, "in_progress")
+    both_read = threading.Barrier(2, timeout=2)
+    real = services_tracker.milestone_in_scope
+
+    def read_then_pause(*args: object, **kwargs: object) -> Milestone:
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait()
+        return found
+
+    monkeypatch.setattr(services_tracker, "milestone_in_scope", read_then_pause)
+    changes = [("done", {"note": "BA serah terima"}), ("blocked", {"reason": "Server belum ada"})]
+    threads = [
+        threading.Thread(
+            target=tracker.update_milestone, args=(Operator(f"tg:{i}"), m.id, status), kwargs=kw
+        )
+        for i, (status, kw) in enumerate(changes)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    entries = [e for e in tracker.audit(OPERATOR, m.agreement_id) if e.action == "milestone.status"]
+    steps = [(e.details["from"], e.details["to"]) for e in entries[1:]]
+    assert steps[0][0] == "in_progress" and steps[1][0] == steps[0][1]
+    final = tracker.get_agreement(OPERATOR, m.agreement_id).milestones[0].status
+    assert final == steps[1][1]
 
 
 def test_add_move_drop_milestones_are_audited(services: Services) -> None:

@@ -182,3 +182,19 @@ async def test_each_user_gets_their_roles_menu(harness: BotHarness) -> None:
     names = [c["command"] for c in params["commands"]]
     assert "hapus" in names and "mou" not in names and "status" not in names
     assert harness.api.problems() == []
+
+
+async def test_a_name_with_a_direction_override_reaches_the_admins_without_it(
+    harness: BotHarness,
+) -> None:
+    # U+202E turns the rest of a line around in the admin's chat ("Budi" + override + "nimdA"
+    # reads "Budi Admin"); markup is only ever text.
+    message = harness.updates.message(STRANGER, "/start")
+    message["from"]["first_name"] = "Budi\u202e nimdA <b>x</b>"
+    await harness.updates.feed({"update_id": 90_001, "message": message})
+    request = harness.api.last(ADMIN)
+    assert "\u202e" not in request.text
+    assert "Nama: Budi nimdA &lt;b&gt;x&lt;/b&gt;\n" in request.params["text"]
+    user = harness.services.access.get_user(STRANGER)
+    assert user is not None and "\u202e" not in user.name and user.name.startswith("Budi")
+    assert harness.api.problems() == []

@@ -222,3 +222,17 @@ async def test_mou_takes_a_hash_before_the_number(
     mine, _ = agreement_ids
     await harness.updates.send(COORDINATOR, f"/mou #{mine}")
     assert "Hayu.Bdg" in harness.api.last(COORDINATOR).text
+
+
+async def test_a_chart_caption_of_astral_characters_stays_within_telegrams_limit(
+    harness: BotHarness,
+) -> None:
+    # Telegram counts UTF-16 units: a title of mathematical letters (or emoji) is twice as
+    # long to it as to Python, and the chart's caption repeats the title.
+    title = "KB " + "𝐑𝐞𝐩𝐥𝐢𝐤𝐚𝐬𝐢 " * 55
+    agreement = harness.services.tracker.add_agreement(Operator("test"), new_agreement(title=title))
+    await harness.updates.send(ADMIN, f"/laporan {agreement.id}")
+    photos = harness.api.of("sendPhoto")
+    assert len(photos) == 2  # the portfolio, then the agreement's timeline
+    assert harness.api.problems() == []
+    assert photos[1].text.endswith("…") and "𝐑𝐞𝐩𝐥𝐢𝐤𝐚𝐬𝐢" in photos[1].text

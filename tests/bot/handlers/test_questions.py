@@ -143,10 +143,16 @@ async def test_group_answers_only_when_addressed(
 async def test_sources_lists_documents(harness: BotHarness, fake_kb: FakeKnowledge) -> None:
     from tests.bot.service_fakes import document
 
-    harness.knowledge.documents = [document("panduan-hayu", "Panduan <Hayu>")]
+    harness.knowledge.documents = [
+        document("panduan-hayu", "Panduan <Hayu>"),
+        # A title taken from a file, with a right-to-left override: it would turn the rest of
+        # the line (the document id) around in the reader's chat.
+        document("panduan-gampil", "Panduan \u202eGampil\u2066 v2"),
+    ]
     await harness.updates.send(OFFICIAL, "/sumber")
     text = harness.api.last(OFFICIAL).text
     assert "Panduan &lt;Hayu&gt;" in text and "panduan-hayu" in text
+    assert "Panduan Gampil v2" in text and "\u202e" not in text and "\u2066" not in text
 
 
 async def test_unclaimed_callback_data_is_answered(harness: BotHarness) -> None:

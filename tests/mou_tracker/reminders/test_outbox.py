@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 import pytest
 
@@ -13,6 +13,7 @@ from mou_tracker.reminders.outbox import (
     FAILED,
     FINAL,
     HELD,
+    OBSOLETE,
     OUTBOX_STATUSES,
     PENDING,
     SENDING,
@@ -21,16 +22,17 @@ from mou_tracker.reminders.outbox import (
     UNCONFIRMED,
     UNDELIVERABLE,
 )
+from mou_tracker.reminders.schemas import AgreementFacts, MilestoneFacts
 
 
 def test_the_happy_path_and_its_exits() -> None:
     assert outbox.successors(PENDING) == {CLAIMED, UNDELIVERABLE}
-    assert outbox.successors(CLAIMED) == {SENDING, FAILED, UNDELIVERABLE, PENDING}
+    assert outbox.successors(CLAIMED) == {SENDING, FAILED, UNDELIVERABLE, PENDING, OBSOLETE}
     assert outbox.successors(SENDING) == {SENT, FAILED, UNDELIVERABLE, PENDING, UNCONFIRMED}
     assert outbox.successors(FAILED) == {CLAIMED}
     # A send whose process died is never sent again; we may still learn it arrived.
     assert outbox.successors(UNCONFIRMED) == {SENT, FAILED, UNDELIVERABLE, PENDING}
-    assert {SENT, UNDELIVERABLE} == FINAL
+    assert {SENT, UNDELIVERABLE, OBSOLETE} == FINAL
 
 
 def test_every_status_is_reachable_and_only_passes_touch_held_rows() -> None:
@@ -97,3 +99,39 @@ def test_who_may_still_receive_a_reminder(
     entry: Row, person: Person | None, reason: str | None
 ) -> None:
     assert outbox.ineligibility(entry, person) == reason
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    agreement_id: int | None = 1
+    milestone_id: int | None = 10
+    due_on: date | None = date(2026, 3, 4)
+
+
+def test_a_reminder_is_stale_once_what_it_says_no_longer_holds() -> None:
+    agreement = AgreementFacts(
+        1, "KB", "active", "32.73", ("32.73", "15.01"), ends_on=date(2031, 1, 1)
+    )
+    milestone = MilestoneFacts(10, 1, "Pelatihan", "in_progress", date(2026, 3, 4))
+    assert outbox.staleness(Entry("upcoming"), agreement, milestone) is None
+    assert (
+        outbox.staleness(Entry("escalation"), agreement, replace(milestone, status="blocked"))
+        is None
+    )
+    assert outbox.staleness(Entry("upcoming"), None, None) == "agreement_gone"
+    ended = replace(agreement, status="expired")
+    assert outbox.staleness(Entry("overdue"), ended, milestone) == "agreement_inactive"
+    assert outbox.staleness(Entry("upcoming"), agreement, None) == "milestone_gone"
+    for settled in ("done", "skipped"):
+        done = replace(milestone, status=settled)
+        assert outbox.staleness(Entry("snooze"), agreement, done) == "milestone_settled"
+    moved = replace(milestone, due_on=date(2026, 6, 30))
+    assert outbox.staleness(Entry("upcoming"), agreement, moved) == "date_moved"
+    renewal = Entry("renewal", milestone_id=None, due_on=date(2031, 1, 1))
+    assert outbox.staleness(renewal, agreement, None) is None
+    extended = replace(agreement, ends_on=date(2036, 1, 1))
+    assert outbox.staleness(renewal, extended, None) == "date_moved"
+    # What the digests and the admins' notices say is read as it stands: never stale.
+    for kind in ("digest", "portfolio", "undeliverable"):
+        assert outbox.staleness(Entry(kind), None, None) is None
