@@ -638,11 +638,21 @@ class KnowledgeIndex:
         confident, tentative = judge(
             hits[0].score, hits[0].coverage, cfg, top_dense, language=language
         )
-        if confident and not self._terms_current:
+        stale = not self._terms_current
+        held_back = confident and stale
+        if held_back:
             # Some passages still hold another normalisation's terms (an upgrade is running):
             # the coverage behind the verdict may be off, so the answer carries the caveat.
             confident, tentative = False, True
-        return SearchResult(tuple(hits), confident, tentative, query=rewritten, query_vector=vector)
+        return SearchResult(
+            tuple(hits),
+            confident,
+            tentative,
+            query=rewritten,
+            query_vector=vector,
+            terms_stale=stale,
+            held_back=held_back,
+        )
 
     def rewrite(self, question: str, *, language: str | None = None) -> Query:
         """``question`` as the searches read it: formal words, typos corrected against this

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -184,8 +184,11 @@ class KnowledgeService:
                     info=info,
                     similarity=self.index.unit_similarities(usable_hits(hits), result.query_vector),
                 )
+            # Judged as if the terms were current (a search held back only for the upgrade
+            # counts as confident here); the upgrade's caveat is added below.
+            judged = replace(result, confident=True, tentative=False) if result.held_back else result
             verdict = judge_answer(
-                result,
+                judged,
                 composed,
                 info,
                 terms=normalizer.terms,
@@ -196,10 +199,15 @@ class KnowledgeService:
             if not verdict.answer:
                 composed = None
         found = composed is not None
-        confident = found and verdict.confident
+        # While the keyword terms are being upgraded no answer is given as confident (a
+        # passage whose terms are still the old ones may have been missed), but one that would
+        # have been is no knowledge gap either: it is logged as answered.
+        held_back = found and verdict.confident and result.terms_stale
+        confident = found and verdict.confident and not held_back
         text = self._render(composed, lang) if composed is not None else self._not_found(lang)
         if found and not confident:
-            text = f"{self.catalog.t('kb.answer.tentative', lang)}\n\n{text}"
+            caveat = "kb.answer.upgrading" if held_back else "kb.answer.tentative"
+            text = f"{self.catalog.t(caveat, lang)}\n\n{text}"
         if extracted is not None:
             note = self.catalog.t("kb.answer.extracted", lang, question=extracted)
             text = f"{note}\n\n{text}"
@@ -208,7 +216,7 @@ class KnowledgeService:
             question=question,
             lang=lang,
             asked_by=asked_by,
-            found=confident,
+            found=confident or held_back,
             top=top,
             answer=text,
             filters=filters,

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.engine import Engine
 
+from core.clock import FixedClock
+from core.config import Settings
+from core.db import make_session_factory
+from knowledge_base import index as index_module
 from knowledge_base.errors import (
     CitationNotFound,
     DocumentNotFound,
@@ -11,7 +16,9 @@ from knowledge_base.errors import (
     QuestionNotFound,
 )
 from knowledge_base.llm import LlmAnswerer
+from knowledge_base.models import KbIndexMeta
 from knowledge_base.schemas import ChunkInput, DocumentInput, SearchFilters
+from knowledge_base.terms_upgrade import TERMS_META
 from services import Services
 from services.knowledge import Turn
 
@@ -201,3 +208,42 @@ def test_knows_whether_a_message_is_about_the_documents(services: Services) -> N
     assert knowledge.knows("Berapa hari membuat rendang?") == 0
     assert knowledge.knows("resep rendang padang") == 0
     assert knowledge.knows("?") == 0
+
+
+def test_answers_during_a_terms_upgrade_carry_a_caveat_and_are_no_gaps(
+    services: Services,
+    settings: Settings,
+    clock: FixedClock,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed(services)
+    question = "Berapa lama verifikasi berkas izin usaha?"
+    assert services.knowledge.ask(question).confident
+    # The stored terms are from an older normalisation and the index is too large to be
+    # upgraded on open: a worker serves while `sinergi kb reindex-terms` runs.
+    with make_session_factory(engine).begin() as s:
+        meta = s.get(KbIndexMeta, TERMS_META)
+        assert meta is not None
+        meta.value = "1"
+    monkeypatch.setattr(index_module, "AUTO_TERMS_UPGRADE_LIMIT", 1)
+    worker = Services(settings, clock=clock, engine=engine)
+    try:
+        assert not worker.index.terms_current
+        held = worker.knowledge.ask(question, asked_by="tg:1")
+        assert held.found and not held.confident
+        assert held.answer.startswith("Basis pengetahuan sedang diperbarui")
+        assert "tiga hari kerja" in held.answer
+        # A question the documents cannot answer is still a gap during the upgrade.
+        worker.knowledge.ask("Kapan jadwal kereta api ke Surabaya?", asked_by="tg:1")
+        assert [g.question for g in worker.knowledge.gaps()] == [
+            "Kapan jadwal kereta api ke Surabaya?"
+        ]
+        month = worker.gaps.answer_rates(months=1)[-1]
+        assert (month.asked, month.answered) == (3, 2)  # the held-back answer counts
+
+        worker.index.upgrade_terms()
+        done = worker.knowledge.ask(question)
+        assert done.confident and done.answer.startswith("Petugas")
+    finally:
+        worker.close()
