@@ -115,7 +115,9 @@ def _stored(s: Session) -> bool:
 
 
 def _signature_table(phase: str) -> type[KbQuestion] | type[KbCuratedAnswer] | type[KbGap]:
-    return {"q": KbQuestion, "a": KbCuratedAnswer, "g": KbGap}[phase]
+    if phase == "a":
+        return KbCuratedAnswer
+    return KbGap if phase == "g" else KbQuestion
 
 
 def _bump_revision(s: Session) -> int:
@@ -243,13 +245,13 @@ def _one_batch(
             return len(rows), len(added), 0
         table = _signature_table(phase)
         after = int(last) if last else 0
-        rows = s.execute(
+        signed = s.execute(
             select(table.id, table.question, table.normalized)
             .where(table.id > after)
             .order_by(table.id)
             .limit(batch)
         ).all()
-        if not rows:
+        if not signed:
             following = SIGNATURE_PHASES.index(phase) + 1
             if following < len(SIGNATURE_PHASES):
                 _set_meta(s, CURSOR_META, f"{TERMS_VERSION}:{SIGNATURE_PHASES[following]}:")
@@ -260,10 +262,10 @@ def _one_batch(
             _bump_revision(s)
             return 0, 0, 0
         changed = 0
-        for row_id, question, normalized in rows:
+        for row_id, question, normalized in signed:
             fresh = normalizer.signature(question)
             if fresh != normalized:
                 s.execute(update(table).where(table.id == row_id).values(normalized=fresh))
                 changed += 1
-        _set_meta(s, CURSOR_META, f"{TERMS_VERSION}:{phase}:{rows[-1].id}")
-        return len(rows), 0, changed
+        _set_meta(s, CURSOR_META, f"{TERMS_VERSION}:{phase}:{signed[-1].id}")
+        return len(signed), 0, changed

@@ -186,7 +186,9 @@ class KnowledgeService:
                 )
             # Judged as if the terms were current (a search held back only for the upgrade
             # counts as confident here); the upgrade's caveat is added below.
-            judged = replace(result, confident=True, tentative=False) if result.held_back else result
+            judged = result
+            if result.held_back:
+                judged = replace(result, confident=True, tentative=False)
             verdict = judge_answer(
                 judged,
                 composed,

@@ -112,7 +112,8 @@ def test_a_terms_upgrade_re_derives_curated_and_gap_signatures(
         DocumentInput("panduan", "Panduan Gampil", app="Gampil"),
         [ChunkInput("Panduan Gampil\nMasuk ke Gampil dengan NIK.", None, None, 0)],
     )
-    made = services.curated.add_from_reply(people[TRAINER], question=QUESTION, answer="Lewat menu Izin.")  # type: ignore[arg-type]
+    trainer = people[TRAINER]
+    made = services.curated.add_from_reply(trainer, question=QUESTION, answer="Menu Izin.")  # type: ignore[arg-type]
     services.knowledge.ask("Bagaimana cara membuat akun e-budgeting?")
     (gap,) = services.knowledge.gaps()
     sf = services.session_factory
