@@ -165,3 +165,23 @@ async def test_a_change_the_user_asked_for_says_to_try_again_and_then_succeeds(
 def _milestone(h: BotHarness) -> Any:
     detail = h.services.tracker.get_agreement(OPERATOR, 1)
     return next(m for m in detail.milestones if m.id == 10)
+
+
+async def test_an_update_that_changes_no_data_writes_none(
+    seeded: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = seeded
+    conversations = h.services.conversations
+    writes: list[tuple[str, int]] = []
+    save = conversations.save_data
+
+    def counted(scope: str, key: int, value: bytes | None, *, wait: bool = True) -> None:
+        writes.append((scope, key))
+        save(scope, key, value, wait=wait)
+
+    monkeypatch.setattr(conversations, "save_data", counted)
+    await h.updates.send(OFFICIAL, QUESTION)  # remembers the question: the user's data changes
+    assert ("user", OFFICIAL) in writes
+    writes.clear()
+    await h.updates.send(OFFICIAL, "/bantuan")
+    assert writes == []
