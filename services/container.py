@@ -6,6 +6,7 @@ loads an embedding model; the bot loads the knowledge base at start (`bot.app.wa
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
     from services.privacy import PrivacyService
     from services.reminders import ReminderService
     from services.tracker import TrackerService
+
+
+_log = logging.getLogger(__name__)
 
 
 class Services:
@@ -259,6 +263,12 @@ class Services:
         store's client)."""
         if "deferred" in self.__dict__ and len(self.deferred):
             self.deferred.flush()
+            if len(self.deferred):
+                _log.warning(
+                    "%d bookkeeping writes (question log, update inbox) not done: the database"
+                    " is still write-locked by another process",
+                    len(self.deferred),
+                )
         if "index" in self.__dict__:
             self.index.close()
         if "conversations" in self.__dict__:
