@@ -504,6 +504,49 @@ def measure(index: Any, questions: Sequence[str], *, filtered: bool = False) -> 
     }
 
 
+def budgets(index: Any, questions: Sequence[str], sizes: Sequence[int]) -> list[dict[str, Any]]:
+    """The keyword search under each posting budget: its time, the postings it read, and how
+    much of the largest budget's top 10 it still finds (the cost of a smaller budget)."""
+    store = index.keywords
+    saved = store.posting_budget
+    terms = [index.normalizer.terms(q) for q in questions]
+    tops: dict[int, list[list[str]]] = {}
+    rows: list[dict[str, Any]] = []
+    try:
+        for budget in sorted(sizes, reverse=True):
+            store.posting_budget = budget
+            for t in terms[:10]:  # warm-up
+                store.search(t, 50, None)
+            times: list[float] = []
+            postings: list[int] = []
+            tops[budget] = []
+            for t in terms:
+                t0 = time.perf_counter()
+                hits = store.search(t, 50, None)
+                times.append((time.perf_counter() - t0) * 1000)
+                postings.append(store.last_plan.get("postings", 0))
+                tops[budget].append(sorted(hits, key=lambda c: (-hits[c], c))[:10])
+            rows.append(
+                {
+                    "budget": budget,
+                    "keyword_p50_ms": _pct(times, 50),
+                    "keyword_p95_ms": _pct(times, 95),
+                    "postings_p50": int(np.percentile(postings, 50)) if postings else 0,
+                }
+            )
+    finally:
+        store.posting_budget = saved
+    reference = tops[max(sizes)]
+    for row in rows:
+        shares = [
+            len(set(got) & set(want)) / len(want)
+            for got, want in zip(tops[row["budget"]], reference, strict=True)
+            if want
+        ]
+        row["top10_vs_largest"] = round(sum(shares) / len(shares), 4) if shares else 1.0
+    return sorted(rows, key=lambda r: r["budget"])
+
+
 def agreement(index: Any, reference: Any, questions: Sequence[str], k: int = 10) -> float:
     """Mean share of the in-process (exact) BM25 top ``k`` that PostgreSQL's search returns."""
     shares = []
@@ -596,6 +639,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="up to 100,000: share of the exact (in-process) BM25 top 10 found in PostgreSQL",
     )
+    parser.add_argument(
+        "--budgets",
+        help="comma-separated posting budgets: time the keyword search under each and compare"
+        " its top 10 with the largest's",
+    )
     parser.add_argument("--collection", default=COLLECTION, help="the Chroma collection")
     parser.add_argument(
         "--chroma-path",
@@ -665,6 +713,10 @@ def _run(
             reference = scale.index("process")
             reference.retrieve(questions[0], k=5)  # restores BM25 from the rows
             row["keyword_top10_recall_vs_exact"] = agreement(index, reference, questions)
+        if args.budgets:
+            row["budgets"] = budgets(
+                index, questions, [int(b) for b in args.budgets.split(",") if b.strip()]
+            )
         results.append(row)
         a, f = row["all"], row["filtered_app"]
         print(
@@ -688,6 +740,13 @@ def _run(
             )
         for w in row.get("workers", []):
             print(f"    worker: {w}", flush=True)
+        for b in row.get("budgets", []):
+            print(
+                f"    posting budget {b['budget']:>7,}: keyword p50/p95 {b['keyword_p50_ms']}/"
+                f"{b['keyword_p95_ms']} ms, postings p50 {b['postings_p50']:,}, top 10 of the"
+                f" largest budget found {b['top10_vs_largest']:.1%}",
+                flush=True,
+            )
     if args.json:
         print(json.dumps(results, indent=2))
     return 0
