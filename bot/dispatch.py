@@ -13,6 +13,17 @@ A worker that dies mid-update leaves the update pending and its locks released b
 database; the next worker handles it again (``attempts`` counts; after ``max_attempts`` an
 update that keeps killing workers is given up and logged). Handling is therefore at least
 once: a reply the dead worker had already sent may be sent again; nothing is lost.
+
+While another process holds SQLite's write lock for long (``sinergi kb ingest`` of a large
+folder, ``db upgrade``, ``kb reindex-terms``), the one worker of a SQLite deployment keeps
+serving: an update the inbox cannot take within a short wait is *held* in this process and
+handled at once (reads go on under the lock), but not acknowledged, so Telegram keeps it; the
+bookkeeping of it (the inbox row, marked handled; the question log; the user's data) is
+deferred (``services.deferred``) and written once the lock is free, after which a redelivery
+is dropped as a repeat. Each update is still handled once by this process (a redelivery of a
+held update is recognised); a restart before the deferred writes are done may handle it again
+(at least once, as above). What the user asked to change (a milestone) is not deferred: it
+waits for the lock for the database's busy timeout, then the user is told to try again.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ import os
 import socket
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
@@ -32,12 +44,16 @@ from telegram.ext import Application
 
 from bot.persistence import DatabasePersistence
 from bot.state import app_state, call
+from core.db import is_write_locked
 from core.errors import AppError
 from services.conversations import ConversationService, PendingUpdate
+from services.deferred import DeferredWrites
 
 log = logging.getLogger(__name__)
 
 TIDY_EVERY_S = 600.0
+FLUSH_EVERY_S = 1.0
+"""How often deferred bookkeeping is tried while the database is write-locked."""
 APOLOGISED_KEPT = 1000
 DISPATCHER_KEY = "sinergi-dispatcher"
 
@@ -45,6 +61,17 @@ DISPATCHER_KEY = "sinergi-dispatcher"
 def worker_name(port: int | None = None) -> str:
     """This worker in the inbox's ``worker`` column: host, process and port."""
     return f"{socket.gethostname()}:{os.getpid()}" + (f":{port}" if port else "")
+
+
+@dataclass
+class HeldUpdate:
+    """An update the database could not store (write-locked), kept in this process."""
+
+    pending: PendingUpdate
+    error: AppError
+    handled: bool = False
+    recorded: bool = False
+    """Written to the inbox as handled (by the deferred writes); it can be forgotten here."""
 
 
 def update_keys(update: Update) -> tuple[int, int | None]:
@@ -74,9 +101,16 @@ class UpdateDispatcher:
         max_chats: int = 16,
         poll_interval: float = 0.5,
         max_attempts: int = 5,
+        deferred: DeferredWrites | None = None,
     ) -> None:
         self.application = application
         self.conversations = conversations
+        self.deferred = deferred
+        self._held: dict[int, HeldUpdate] = {}
+        self._unrecorded: set[int] = set()
+        """Stored updates handled here whose "handled" mark is deferred."""
+        self._flushing: asyncio.Task[None] | None = None
+        self._last_flush = 0.0
         self.worker = worker or worker_name()
         self.max_chats = max_chats
         self.poll_interval = poll_interval
@@ -107,16 +141,41 @@ class UpdateDispatcher:
         update_id = data.get("update_id")
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             raise ValueError("not a Telegram update: no update_id")
+        held = self._held.get(update_id)
+        if held is not None:  # a redelivery of an update held here
+            if held.handled:
+                return False  # its inbox row is on its way (deferred)
+            raise held.error  # being handled; not to be acknowledged yet
         update = Update.de_json(data, self.application.bot)
         chat, user = update_keys(update)
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         try:
             stored = await call(self.conversations.receive, update_id, chat, user, payload)
         except AppError as err:
+            if self._may_hold(err):
+                now = app_state(self.application).now()
+                pending = PendingUpdate(update_id, chat, user, payload, 0, now)
+                self._held[update_id] = HeldUpdate(pending, err)
+                log.info("update %s held: the database is write-locked", update_id)
+                self._wake.set()
+                raise
             await self._apologise(update_id, update, err)
             raise
         self._wake.set()
         return stored
+
+    def _may_hold(self, error: AppError) -> bool:
+        """Whether an update (or its bookkeeping) may wait in this process: the database is
+        write-locked by another process and this is the deployment's only worker."""
+        return (
+            self.deferred is not None
+            and is_write_locked(error)
+            and self.conversations.single_process
+        )
+
+    def holds(self, update_id: int) -> bool:
+        """Whether the update is held here, not stored (its receiver must not confirm it)."""
+        return update_id in self._held
 
     async def _apologise(self, update_id: int, update: Update, error: AppError) -> None:
         """Tell the sender once that the database cannot take their message now.
@@ -144,7 +203,8 @@ class UpdateDispatcher:
         try:
             await self.receive(data)
         except AppError:
-            return
+            if not self.holds(data["update_id"]):
+                return
         update = Update.de_json(data, self.application.bot)
         chat, _ = update_keys(update)
         while not await call(self.conversations.try_lock, [chat]):
@@ -200,10 +260,14 @@ class UpdateDispatcher:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
 
     async def _round(self) -> None:
+        self._flush_soon()
         free = self.max_chats - len(self._active)
         if free > 0:
-            chats = await call(self.conversations.pending_chats, free * 2, set(self._active))
-            for chat in chats:
+            held = [h.pending.chat_key for h in list(self._held.values()) if not h.handled]
+            chats = list(dict.fromkeys(held)) + await call(
+                self.conversations.pending_chats, free * 2, set(self._active)
+            )
+            for chat in dict.fromkeys(chats):
                 if self._stopping or len(self._active) >= self.max_chats:
                     break
                 if chat in self._active:
@@ -221,7 +285,7 @@ class UpdateDispatcher:
         """Handle the chat's pending updates in order while holding its lock."""
         try:
             while not self._stopping:
-                pending = await call(self.conversations.next_update, chat)
+                pending = await self._next(chat)
                 if pending is None:
                     break
                 user = pending.user_key
@@ -246,6 +310,72 @@ class UpdateDispatcher:
                 del self._active[chat]
             self._wake.set()
 
+    async def _next(self, chat: int) -> PendingUpdate | None:
+        """The chat's oldest update to handle: stored or held here, whichever came first."""
+        held = [
+            h.pending
+            for h in list(self._held.values())
+            if not h.handled and h.pending.chat_key == chat
+        ]
+        stored = await call(self.conversations.next_update, chat, set(self._unrecorded))
+        found = held + ([stored] if stored is not None else [])
+        return min(found, key=lambda p: p.update_id, default=None)
+
+    # ------------------------------------------------------------------ deferred bookkeeping
+    def _flush_soon(self) -> None:
+        """Start writing the deferred bookkeeping (in the background: a write-locked database
+        makes it wait) and forget the held updates it recorded."""
+        for update_id in [i for i, h in list(self._held.items()) if h.recorded]:
+            del self._held[update_id]
+        deferred = self.deferred
+        if deferred is None or not len(deferred):
+            return
+        if self._flushing is not None and not self._flushing.done():
+            return
+        if time.monotonic() - self._last_flush < FLUSH_EVERY_S:
+            return
+        self._last_flush = time.monotonic()
+
+        async def flush() -> None:
+            done = await call(deferred.flush)
+            if done:
+                log.info("%d deferred writes done", done)
+                self._wake.set()
+
+        self._flushing = asyncio.create_task(flush(), name="sinergi-deferred")
+
+    async def flush_deferred(self) -> None:
+        """Write the deferred bookkeeping now (waits for the database's lock; tests, stop)."""
+        if self.deferred is not None:
+            await call(self.deferred.flush)
+        for update_id in [i for i, h in list(self._held.items()) if h.recorded]:
+            del self._held[update_id]
+
+    def _record_later(self, held: HeldUpdate, outcome: str) -> None:
+        assert self.deferred is not None
+        p = held.pending
+        conversations = self.conversations
+        handled_at = app_state(self.application).now()
+
+        def record() -> None:
+            conversations.record_handled(
+                p.update_id, p.chat_key, p.user_key, p.payload, outcome, handled_at
+            )
+            held.recorded = True
+
+        self.deferred.defer(record)
+
+    def _finish_later(self, update_id: int, outcome: str) -> None:
+        assert self.deferred is not None
+        self._unrecorded.add(update_id)
+        conversations, unrecorded = self.conversations, self._unrecorded
+
+        def finish() -> None:
+            conversations.finish(update_id, outcome, wait=True)
+            unrecorded.discard(update_id)
+
+        self.deferred.defer(finish)
+
     async def _lock_user(self, user: int) -> None:
         """Wait for the user's lock: another worker handles them in another chat right now."""
         delay = 0.02
@@ -254,7 +384,17 @@ class UpdateDispatcher:
             delay = min(delay * 2, 0.5)
 
     async def _handle(self, pending: PendingUpdate) -> None:
-        attempts = await call(self.conversations.begin, pending.update_id, self.worker)
+        held = self._held.get(pending.update_id)
+        counted = True
+        if held is not None:
+            attempts: int | None = 1
+        else:
+            try:
+                attempts = await call(self.conversations.begin, pending.update_id, self.worker)
+            except AppError as err:
+                if not self._may_hold(err):
+                    raise
+                attempts, counted = pending.attempts + 1, False  # written with the outcome
         if attempts is None:
             return  # handled meanwhile
         if attempts > self.max_attempts:
@@ -276,7 +416,18 @@ class UpdateDispatcher:
             await self.application.update_persistence()
             persistence.forget(self.application, update)
         outcome = "handled" if attempts == 1 else f"handled at attempt {attempts}"
-        await call(self.conversations.finish, pending.update_id, outcome)
+        if held is not None:
+            held.handled = True
+            self._record_later(held, "handled while the database was write-locked")
+        elif not counted:
+            self._finish_later(pending.update_id, outcome)
+        else:
+            try:
+                await call(self.conversations.finish, pending.update_id, outcome)
+            except AppError as err:
+                if not self._may_hold(err):
+                    raise
+                self._finish_later(pending.update_id, outcome)
         self.handled += 1
 
 
@@ -284,6 +435,7 @@ def dispatcher_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Upd
     """The application's dispatcher (made on first use; ``bot.runner`` sets its own)."""
     found = application.bot_data.get(DISPATCHER_KEY)
     if not isinstance(found, UpdateDispatcher):
-        found = UpdateDispatcher(application, app_state(application).services.conversations)
+        services = app_state(application).services
+        found = UpdateDispatcher(application, services.conversations, deferred=services.deferred)
         application.bot_data[DISPATCHER_KEY] = found
     return found

@@ -35,7 +35,10 @@ from telegram import Update
 from telegram.ext import Application, BasePersistence, ConversationHandler, PersistenceInput
 
 from bot.state import call
+from core.db import is_write_locked
+from core.errors import AppError
 from services.conversations import ConversationService, ThreadView
+from services.deferred import DeferredWrites
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +77,62 @@ def _timeout(handler: ConversationHandler[Any]) -> timedelta | None:
 class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """User data, chat data and dialogs in the database, read per update (module docstring)."""
 
-    def __init__(self, conversations: ConversationService) -> None:
+    def __init__(
+        self, conversations: ConversationService, deferred: DeferredWrites | None = None
+    ) -> None:
         # Nothing waits for the periodic flush: every update is written when it is done.
         super().__init__(
             store_data=PersistenceInput(bot_data=False, callback_data=False),
             update_interval=3600,
         )
         self._conversations = conversations
+        self._deferred = deferred
         self._versions: dict[tuple[str, str], int] = {}
         self._timeouts: dict[str, timedelta | None] = {}
+        # What the database holds for a user or chat as last read or written: an update that
+        # changed nothing (most commands) writes nothing.
+        self._stored: dict[tuple[str, int], bytes | None] = {}
+        # Writes the database could not take yet (another process holds SQLite's write lock):
+        # read from here meanwhile, written by ``deferred`` once the lock is free.
+        self._unsaved: dict[tuple[str, int], bytes | None] = {}
+        self._unsaved_dialogs: dict[tuple[str, str], str | None] = {}
+
+    def _may_defer(self, error: AppError) -> bool:
+        return self._deferred is not None and is_write_locked(error)
+
+    async def _read(self, scope: str, key: int) -> bytes | None:
+        pair = (scope, key)
+        if pair in self._unsaved:
+            return self._unsaved[pair]
+        value = await call(self._conversations.data, scope, key)
+        self._stored[pair] = value
+        return value
+
+    async def _write(self, scope: str, key: int, value: bytes | None) -> None:
+        pair = (scope, key)
+        if pair not in self._unsaved:
+            if pair in self._stored and self._stored[pair] == value:
+                return
+            try:
+                await call(self._conversations.save_data, scope, key, value, wait=False)
+                self._stored[pair] = value
+                return
+            except AppError as err:
+                if not self._may_defer(err):
+                    raise
+        assert self._deferred is not None
+        self._unsaved[pair] = value
+        self._deferred.defer(lambda: self._save_later(pair), key=("data", pair))
+
+    def _save_later(self, pair: tuple[str, int]) -> None:
+        """The deferred write of a user's or chat's data: the newest unsaved value."""
+        if pair not in self._unsaved:
+            return
+        value = self._unsaved[pair]
+        self._conversations.save_data(pair[0], pair[1], value)
+        self._stored[pair] = value
+        if self._unsaved.get(pair, value) is value:
+            self._unsaved.pop(pair, None)
 
     # ------------------------------------------------------------------ dialogs
     def dialog_handlers(
@@ -118,6 +168,13 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         for pair, (handler, key) in wanted.items():
             # A TrackingDict (a UserDict) since Application.initialize; PTB < 23 is pinned.
             states: dict[Any, object] = handler._conversations.data  # type: ignore[attr-defined]
+            if pair in self._unsaved_dialogs:  # written here, not in the database yet
+                unsaved = self._unsaved_dialogs[pair]
+                if unsaved is None:
+                    states.pop(key, None)
+                else:
+                    states[key] = json.loads(unsaved)
+                continue
             found = stored.get(pair)
             if found is None:
                 states.pop(key, None)
@@ -134,15 +191,39 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
     ) -> None:
         pair = (name, dialog_key(key))
         state = None if new_state is None else json.dumps(new_state)
-        timeout = self._timeouts.get(name)
-        version = await call(
-            self._conversations.save_dialog,
-            name,
-            pair[1],
-            state,
-            self._versions.get(pair),
-            timeout,
+        if pair not in self._unsaved_dialogs:
+            try:
+                version = await call(
+                    self._conversations.save_dialog,
+                    name,
+                    pair[1],
+                    state,
+                    self._versions.get(pair),
+                    self._timeouts.get(name),
+                    wait=False,
+                )
+            except AppError as err:
+                if not self._may_defer(err):
+                    raise
+            else:
+                self._saved_dialog(pair, version)
+                return
+        assert self._deferred is not None
+        self._unsaved_dialogs[pair] = state
+        self._deferred.defer(lambda: self._save_dialog_later(pair), key=("dialog", pair))
+
+    def _save_dialog_later(self, pair: tuple[str, str]) -> None:
+        if pair not in self._unsaved_dialogs:
+            return
+        state = self._unsaved_dialogs[pair]
+        version = self._conversations.save_dialog(
+            pair[0], pair[1], state, self._versions.get(pair), self._timeouts.get(pair[0])
         )
+        self._saved_dialog(pair, version)
+        if self._unsaved_dialogs.get(pair, state) is state:
+            self._unsaved_dialogs.pop(pair, None)
+
+    def _saved_dialog(self, pair: tuple[str, str], version: int | None) -> None:
         if version:
             self._versions[pair] = version
             return
@@ -168,12 +249,12 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         return None
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
-        stored = decode(await call(self._conversations.data, USER, user_id), f"user {user_id}")
+        stored = decode(await self._read(USER, user_id), f"user {user_id}")
         user_data.clear()
         user_data.update(stored)
 
     async def refresh_chat_data(self, chat_id: int, chat_data: dict[Any, Any]) -> None:
-        stored = decode(await call(self._conversations.data, CHAT, chat_id), f"chat {chat_id}")
+        stored = decode(await self._read(CHAT, chat_id), f"chat {chat_id}")
         chat_data.clear()
         chat_data.update(stored)
 
@@ -181,10 +262,10 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         return None
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
-        await call(self._conversations.save_data, USER, user_id, encode(data))
+        await self._write(USER, user_id, encode(data))
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
-        await call(self._conversations.save_data, CHAT, chat_id, encode(data))
+        await self._write(CHAT, chat_id, encode(data))
 
     async def update_bot_data(self, data: dict[Any, Any]) -> None:
         return None
@@ -193,10 +274,10 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         return None
 
     async def drop_user_data(self, user_id: int) -> None:
-        await call(self._conversations.save_data, USER, user_id, None)
+        await self._write(USER, user_id, None)
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        await call(self._conversations.save_data, CHAT, chat_id, None)
+        await self._write(CHAT, chat_id, None)
 
     async def flush(self) -> None:
         return None
@@ -208,8 +289,10 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         the next update of theirs reads the database, and memory does not grow with users."""
         if update.effective_user is not None:
             application.user_data[update.effective_user.id].clear()
+            self._stored.pop((USER, update.effective_user.id), None)
         if update.effective_chat is not None:
             application.chat_data[update.effective_chat.id].clear()
+            self._stored.pop((CHAT, update.effective_chat.id), None)
 
 
 def import_pickle(path: Path, conversations: ConversationService) -> bool:

@@ -71,6 +71,7 @@ class BotWorker:
             services.conversations,
             worker=worker_name(self.port if webhook else None),
             max_chats=max_chats,
+            deferred=services.deferred,
         )
         self.application.bot_data[DISPATCHER_KEY] = self.dispatcher
         self.started = False
@@ -227,18 +228,27 @@ class BotWorker:
                 delay = min(delay * 2, 30.0)
                 continue
             delay = 1.0
+            held_from: int | None = None
             for update in updates:
                 while not self.stopping:
                     try:
                         await self.dispatcher.receive(update.to_dict())
                         break
                     except AppError as err:  # not stored: keep it unconfirmed and retry
+                        if self.dispatcher.holds(update.update_id):
+                            # Handled here meanwhile (the database is write-locked): not
+                            # confirmed until its inbox row is written; fetched again till then.
+                            held_from = held_from or update.update_id
+                            break
                         log.warning("update %s not stored (%s)", update.update_id, err.code)
                         await asyncio.sleep(delay)
                         delay = min(delay * 2, 30.0)
                 else:
                     return
-                self._offset = update.update_id + 1
+                if held_from is None:
+                    self._offset = update.update_id + 1
+            if held_from is not None:
+                await asyncio.sleep(1.0)  # the same updates come back at once otherwise
 
 
 def run_bot(

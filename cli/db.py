@@ -21,13 +21,21 @@ def upgrade(
     ),
 ) -> None:
     """Create or migrate the database schema to the newest version, then bring the stored
-    keyword terms up to date (``sinergi kb reindex-terms``; resumable)."""
+    keyword terms up to date (``sinergi kb reindex-terms``; resumable) and the Chroma
+    collection's HNSW settings to this version's."""
     app_ctx = get_ctx(ctx)
     url, current = database.upgrade_configured(app_ctx.settings, revision)
     app_ctx.console.print(Text.assemble(("OK", "green"), f" {url} @ {current}"))
     if revision == "head":
-        # Data steps that follow the schema: keyword terms of an older normalisation.
+        # Data steps that follow the schema: keyword terms of an older normalisation, and
+        # the vector store's settings of an older version.
         run_terms_upgrade(app_ctx, batch=terms_batch, quiet=False)
+        changes = database.upgrade_vectors_configured(app_ctx.settings)
+        if changes:
+            listed = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in sorted(changes.items()))
+            app_ctx.console.print(app_ctx.t("kb.vectors.upgraded", changes=listed), markup=False)
+        elif changes is not None:
+            app_ctx.console.print(app_ctx.t("kb.vectors.current"), markup=False)
 
 
 @app.command("current")

@@ -75,13 +75,16 @@ class ConversationRepository:
             query = query.where(InboxUpdate.chat_key.not_in(list(skip)))
         return list(self.s.scalars(query))
 
-    def oldest_pending(self, chat_key: int) -> PendingUpdate | None:
-        row = self.s.scalars(
+    def oldest_pending(self, chat_key: int, skip: Collection[int] = ()) -> PendingUpdate | None:
+        query = (
             select(InboxUpdate)
             .where(InboxUpdate.chat_key == chat_key, InboxUpdate.handled_at.is_(None))
             .order_by(InboxUpdate.update_id)
             .limit(1)
-        ).first()
+        )
+        if skip:
+            query = query.where(InboxUpdate.update_id.not_in(list(skip)))
+        row = self.s.scalars(query).first()
         if row is None:
             return None
         return PendingUpdate(

@@ -139,6 +139,14 @@ class Settings(BaseSettings):
         le=3600,
         description="How long SQLite waits for another writer before the database counts as busy.",
     )
+    database_bookkeeping_wait_s: float = Field(
+        default=0.25,
+        gt=0,
+        description=(
+            "How long the bot's bookkeeping writes (update inbox, question log, rate limit) wait"
+            " for another SQLite writer before they are deferred until the lock is free."
+        ),
+    )
     language: Language = Field(
         default="id", description="Default language of the CLI and new users."
     )

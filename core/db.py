@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event, inspect
-from sqlalchemy.engine import Engine, ExceptionContext, make_url
+from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -91,6 +91,15 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = 30.0) -
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
             cur.close()
 
+        @event.listens_for(engine, "engine_connect")
+        def _sqlite_wait(conn: Connection) -> None:
+            # Each use of a pooled connection waits as long as the engine it came through
+            # says (see ``with_busy_timeout``); the default engine sets the default back.
+            wait = conn.get_execution_options().get(BUSY_TIMEOUT_OPTION, busy_timeout_s)
+            driver = conn.connection.driver_connection
+            if driver is not None:
+                driver.execute(f"PRAGMA busy_timeout={int(float(wait) * 1000)}")
+
     else:
         engine = create_engine(url, echo=echo, pool_pre_ping=True)
     event.listen(engine, "handle_error", _unavailable_database)
@@ -129,6 +138,28 @@ def _storable_text(
 ) -> tuple[str, Any]:
     # Checked before copying: almost every statement has nothing to replace.
     return statement, _storable(parameters) if _unstorable(parameters) else parameters
+
+
+BUSY_TIMEOUT_OPTION = "sinergi_busy_timeout_s"
+
+
+def with_busy_timeout(engine: Engine, seconds: float) -> Engine:
+    """The same engine (its pool, its database) whose SQLite writes wait at most ``seconds``
+    for another process's write lock before :class:`DatabaseUnavailable` (``locked``).
+
+    For bookkeeping that may be done later (the update inbox, the question log, the rate
+    limit): while ``sinergi kb ingest`` or ``db upgrade`` holds SQLite's single write lock
+    for minutes, the bot must not wait the full busy timeout on each of them. Other backends
+    lock rows, not the database, and are returned unchanged.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{BUSY_TIMEOUT_OPTION: seconds})
+
+
+def is_write_locked(error: BaseException) -> bool:
+    """Whether ``error`` says another writer holds the database's lock (try again later)."""
+    return isinstance(error, DatabaseUnavailable) and error.params.get("reason") == "locked"
 
 
 # SQLite reports contention and an unusable file as OperationalError with these texts; other

@@ -29,12 +29,14 @@ import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 from sqlalchemy import Integer, String, cast, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
 from core.config import Settings
-from core.errors import ConfigurationError
+from core.db import is_write_locked, make_session_factory, with_busy_timeout
+from core.errors import ConfigurationError, DatabaseUnavailable
 from knowledge_base.embeddings import build_embeddings, model_id
 from knowledge_base.errors import InvalidDocument, ModelMismatch
 from knowledge_base.fusion import (
@@ -94,6 +96,8 @@ AUTO_TERMS_UPGRADE_LIMIT = 20_000
 EXACT_SEARCH_LIMIT = 3000
 """A filter that leaves at most this many chunks is searched exactly instead of via HNSW."""
 _VECTOR_CACHE_LIMIT = 50_000
+UNIT_CACHE_WAIT_S = 0.25
+"""How long storing lazily computed unit vectors waits for SQLite's write lock."""
 _log = logging.getLogger(__name__)
 
 
@@ -638,11 +642,21 @@ class KnowledgeIndex:
         confident, tentative = judge(
             hits[0].score, hits[0].coverage, cfg, top_dense, language=language
         )
-        if confident and not self._terms_current:
+        stale = not self._terms_current
+        held_back = confident and stale
+        if held_back:
             # Some passages still hold another normalisation's terms (an upgrade is running):
             # the coverage behind the verdict may be off, so the answer carries the caveat.
             confident, tentative = False, True
-        return SearchResult(tuple(hits), confident, tentative, query=rewritten, query_vector=vector)
+        return SearchResult(
+            tuple(hits),
+            confident,
+            tentative,
+            query=rewritten,
+            query_vector=vector,
+            terms_stale=stale,
+            held_back=held_back,
+        )
 
     def rewrite(self, question: str, *, language: str | None = None) -> Query:
         """``question`` as the searches read it: formal words, typos corrected against this
@@ -859,11 +873,25 @@ class KnowledgeIndex:
         another process stored first, is left as it is: its current version brings its own."""
         texts = list(dict.fromkeys(t for _, reads in work for t in reads.values()))
         rows = self._embed_units(work, texts)
+        bind = self._sf.kw.get("bind")
+        # A cache: while another process holds SQLite's write lock (a long ingest), the answer
+        # uses the vectors without storing them rather than wait for the lock.
+        writer = (
+            make_session_factory(with_busy_timeout(bind, UNIT_CACHE_WAIT_S))
+            if isinstance(bind, Engine)
+            else self._sf
+        )
         try:
-            with self._sf.begin() as s:
+            with writer.begin() as s:
                 self._store_units(s, rows)
         except IntegrityError:
             pass
+        except DatabaseUnavailable as err:
+            if not is_write_locked(err):
+                raise
+            _log.info(
+                "unit vectors of %d chunks not stored: the database is write-locked", len(rows)
+            )
         return rows
 
     def fill_unit_vectors(self, progress: Progress | None = None) -> int:

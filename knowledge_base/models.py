@@ -140,7 +140,9 @@ class KbQuestion(Base):
     language: Mapped[str] = mapped_column(String(16))
     found: Mapped[bool] = mapped_column(Boolean, index=True)
     """Whether a confident answer was given; tentative answers (shown with a caveat) are
-    logged as not found, so they appear among the knowledge gaps."""
+    logged as not found, so they appear among the knowledge gaps. An answer that was
+    confident but shown with the caveat only because the keyword terms were being upgraded
+    (``SearchResult.held_back``) is logged as found: the caveat is a precaution, not a gap."""
     top_score: Mapped[float | None] = mapped_column(Float)
     answer: Mapped[str] = mapped_column(Text)
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -118,6 +118,12 @@ class SearchResult:
     query_vector: Any = field(default=None, compare=False, repr=False)
     """The question's embedding (a float32 array; ``None`` for a keyword-only search): the
     answer compares it with the units' stored vectors."""
+    terms_stale: bool = False
+    """Searched while the stored keyword terms are being upgraded to a new normalisation
+    (``KnowledgeIndex.terms_current`` false): a keyword match may have been missed, so no
+    answer from these hits is given as confident (``knowledge_base.terms_upgrade``)."""
+    held_back: bool = False
+    """Confident by its scores, but held back to tentative because ``terms_stale``."""
 
 
 @dataclass(frozen=True)

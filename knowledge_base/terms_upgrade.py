@@ -13,7 +13,10 @@ transactions:
   records how far it got (``keyword_terms_cursor``). Interrupted, the next run resumes after
   the last committed batch; run twice at once, the batches queue on the revision row's lock
   and each takes the next slice.
-* logged questions follow the same way, then the version is recorded and the cursor removed.
+* logged questions follow the same way, then the trainers' curated answers and the knowledge
+  gaps (their normalised signatures: a gap's signature is what new unanswered questions are
+  grouped against, so a stale one would split a gap in two); then the version is recorded
+  and the cursor removed.
 
 Until the version is recorded the index is *mixed*: a question is normalised the new way,
 some passages still hold the old terms, and a keyword match or an answer-coverage check can
@@ -32,13 +35,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge_base.keyword import TERMS_VERSION, TextNormalizer
 from knowledge_base.keyword_store import KeywordStore
-from knowledge_base.models import REVISION_META, KbChunk, KbDocument, KbIndexMeta, KbQuestion
+from knowledge_base.models import (
+    REVISION_META,
+    KbChunk,
+    KbCuratedAnswer,
+    KbDocument,
+    KbGap,
+    KbIndexMeta,
+    KbQuestion,
+)
 
 TERMS_META = "keyword_terms"
 """The ``TERMS_VERSION`` of the normalisation that produced the stored chunk terms."""
 CURSOR_META = "keyword_terms_cursor"
-"""During an upgrade: ``VERSION:c:CHUNK_ID`` (chunks up to that id done) or
-``VERSION:q:QUESTION_ID`` (all chunks and the questions up to that id done)."""
+"""During an upgrade: ``VERSION:c:CHUNK_ID`` (chunks up to that id done),
+``VERSION:q:QUESTION_ID`` (all chunks and the questions up to that id done), then ``a`` for the
+curated answers and ``g`` for the gaps the same way."""
+SIGNATURE_PHASES = ("q", "a", "g")
+"""The phases after the chunks, in order: rows with a normalised ``signature`` of their text."""
 DEFAULT_BATCH = 1000
 
 Progress = Callable[[int, int], None]
@@ -67,6 +81,7 @@ class TermsUpgrade:
     visited: int
     changed_chunks: int
     changed_questions: int
+    """Normalised signatures changed: of logged questions, curated answers and gaps."""
     complete: bool
 
 
@@ -87,16 +102,22 @@ def _cursor(s: Session) -> tuple[str, str]:
     value = _meta(s, CURSOR_META) or ""
     version, _, rest = value.partition(":")
     phase, _, last = rest.partition(":")
-    if version != TERMS_VERSION or phase not in ("c", "q"):
+    if version != TERMS_VERSION or phase not in ("c", *SIGNATURE_PHASES):
         return "c", ""  # none yet, or one towards another version: start over
     return phase, last
 
 
 def _stored(s: Session) -> bool:
-    return bool(
-        s.scalar(select(func.count()).select_from(KbChunk))
-        or s.scalar(select(func.count()).select_from(KbQuestion))
+    return any(
+        s.scalar(select(func.count()).select_from(table))
+        for table in (KbChunk, KbQuestion, KbCuratedAnswer, KbGap)
     )
+
+
+def _signature_table(phase: str) -> type[KbQuestion] | type[KbCuratedAnswer] | type[KbGap]:
+    if phase == "a":
+        return KbCuratedAnswer
+    return KbGap if phase == "g" else KbQuestion
 
 
 def _bump_revision(s: Session) -> int:
@@ -117,7 +138,7 @@ def terms_status(session_factory: sessionmaker[Session]) -> TermsStatus:
         if stored == TERMS_VERSION or not _stored(s):
             return TermsStatus(stored, True, chunks, chunks)
         phase, last = _cursor(s)
-        if phase == "q":
+        if phase != "c":
             done = chunks
         else:
             done = int(
@@ -146,8 +167,9 @@ def upgrade_terms(
         raise ValueError("batch must be at least 1")
     with session_factory() as s:
         from_version = _meta(s, TERMS_META)
-        total = int(s.scalar(select(func.count()).select_from(KbChunk)) or 0) + int(
-            s.scalar(select(func.count()).select_from(KbQuestion)) or 0
+        total = sum(
+            int(s.scalar(select(func.count()).select_from(table)) or 0)
+            for table in (KbChunk, KbQuestion, KbCuratedAnswer, KbGap)
         )
     batches = visited = changed_chunks = changed_questions = 0
     while max_batches is None or batches < max_batches:
@@ -221,24 +243,29 @@ def _one_batch(
                 )
             _set_meta(s, CURSOR_META, f"{TERMS_VERSION}:c:{rows[-1].chunk_id}")
             return len(rows), len(added), 0
+        table = _signature_table(phase)
         after = int(last) if last else 0
-        questions = s.execute(
-            select(KbQuestion.id, KbQuestion.question, KbQuestion.normalized)
-            .where(KbQuestion.id > after)
-            .order_by(KbQuestion.id)
+        signed = s.execute(
+            select(table.id, table.question, table.normalized)
+            .where(table.id > after)
+            .order_by(table.id)
             .limit(batch)
         ).all()
-        if not questions:
+        if not signed:
+            following = SIGNATURE_PHASES.index(phase) + 1
+            if following < len(SIGNATURE_PHASES):
+                _set_meta(s, CURSOR_META, f"{TERMS_VERSION}:{SIGNATURE_PHASES[following]}:")
+                return 0, 0, 0
             # Done: record the version; the new revision tells every process to look again.
             _set_meta(s, TERMS_META, TERMS_VERSION)
             s.execute(delete(KbIndexMeta).where(KbIndexMeta.key == CURSOR_META))
             _bump_revision(s)
             return 0, 0, 0
         changed = 0
-        for qid, question, normalized in questions:
+        for row_id, question, normalized in signed:
             fresh = normalizer.signature(question)
             if fresh != normalized:
-                s.execute(update(KbQuestion).where(KbQuestion.id == qid).values(normalized=fresh))
+                s.execute(update(table).where(table.id == row_id).values(normalized=fresh))
                 changed += 1
-        _set_meta(s, CURSOR_META, f"{TERMS_VERSION}:q:{questions[-1].id}")
-        return len(questions), 0, changed
+        _set_meta(s, CURSOR_META, f"{TERMS_VERSION}:{phase}:{signed[-1].id}")
+        return len(signed), 0, changed

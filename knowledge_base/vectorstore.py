@@ -76,6 +76,42 @@ def _reachable() -> Iterator[None]:
         ) from exc
 
 
+#: The HNSW settings an existing collection is brought to by ``sinergi db upgrade``
+#: (Chroma lets them change after creation; the build settings, ``ef_construction`` and
+#: ``max_neighbors``, it does not).
+UPGRADED_HNSW = {"ef_search": HNSW_EF, "sync_threshold": HNSW_SYNC_THRESHOLD}
+
+
+def upgrade_collection(client: Any, collection: str) -> dict[str, tuple[int, int]]:
+    """Raise an existing collection's HNSW settings to :data:`UPGRADED_HNSW`; what changed,
+    ``{setting: (before, after)}`` (empty when nothing had to: the step is idempotent).
+
+    A collection made before ``HNSW_SYNC_THRESHOLD`` keeps Chroma's 1,000 otherwise. The
+    stored configuration changes at once; a running Chroma process applies it when it next
+    loads the collection (this command, a restarted server), so run it with the workers
+    stopped, as ``sinergi db upgrade`` is. A missing collection is left to be created with
+    these settings.
+    """
+    from chromadb.errors import NotFoundError
+
+    with _reachable():
+        try:
+            found = client.get_collection(collection)
+        except (NotFoundError, ValueError):  # older clients say ValueError
+            return {}
+        hnsw = dict((getattr(found, "configuration_json", None) or {}).get("hnsw") or {})
+        if not hnsw:  # a collection on another index type (SPANN): nothing of ours to raise
+            return {}
+        changes = {
+            key: (int(hnsw.get(key) or 0), wanted)
+            for key, wanted in UPGRADED_HNSW.items()
+            if int(hnsw.get(key) or 0) < wanted
+        }
+        if changes:
+            found.modify(configuration={"hnsw": {k: new for k, (_, new) in changes.items()}})
+    return changes
+
+
 class VectorStore:
     """One Chroma collection of chunk vectors (cosine space)."""
 

@@ -6,6 +6,7 @@ loads an embedding model; the bot loads the knowledge base at start (`bot.app.wa
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
 from core.config import Settings
-from core.db import make_engine, make_session_factory
+from core.db import make_engine, make_session_factory, with_busy_timeout
 from services import database
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from services.assistant import AssistantService
     from services.conversations import ConversationService
     from services.curated import CuratedService
+    from services.deferred import DeferredWrites
     from services.evidence import EvidenceService
     from services.gaps import GapService
     from services.ingest import IngestService
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
     from services.privacy import PrivacyService
     from services.reminders import ReminderService
     from services.tracker import TrackerService
+
+
+_log = logging.getLogger(__name__)
 
 
 class Services:
@@ -68,6 +73,19 @@ class Services:
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def bookkeeping_session_factory(self) -> sessionmaker[Session]:
+        """Sessions whose writes wait only briefly for SQLite's write lock (``deferred``)."""
+        wait = self.settings.database_bookkeeping_wait_s
+        return make_session_factory(with_busy_timeout(self.engine, wait))
+
+    @cached_property
+    def deferred(self) -> DeferredWrites:
+        """Bookkeeping writes that found the database write-locked, to be done later."""
+        from services.deferred import DeferredWrites
+
+        return DeferredWrites()
 
     @cached_property
     def access(self) -> AccessService:
@@ -190,6 +208,8 @@ class Services:
             llm=LlmAnswerer(chat_model) if chat_model is not None else None,
             top_k=self.settings.top_k,
             timezone=self.settings.timezone,
+            bookkeeping=self.bookkeeping_session_factory,
+            deferred=self.deferred,
         )
 
     @cached_property
@@ -231,10 +251,24 @@ class Services:
         from conversations.locks import locks_for
         from services.conversations import ConversationService
 
-        return ConversationService(self.session_factory, self.clock, locks=locks_for(self.engine))
+        return ConversationService(
+            self.session_factory,
+            self.clock,
+            locks=locks_for(self.engine),
+            bookkeeping=self.bookkeeping_session_factory,
+        )
 
     def close(self) -> None:
-        """Release connections (and, once built, the vector store's client)."""
+        """Write what was deferred, then release connections (and, once built, the vector
+        store's client)."""
+        if "deferred" in self.__dict__ and len(self.deferred):
+            self.deferred.flush()
+            if len(self.deferred):
+                _log.warning(
+                    "%d bookkeeping writes (question log, update inbox) not done: the database"
+                    " is still write-locked by another process",
+                    len(self.deferred),
+                )
         if "index" in self.__dict__:
             self.index.close()
         if "conversations" in self.__dict__:

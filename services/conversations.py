@@ -9,12 +9,14 @@ dialog started on one worker continues on another (docs/deploy.md).
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from conversations.locks import ChatLocks
+from conversations.locks import ChatLocks, LocalLocks
 from conversations.repository import ConversationRepository
 from conversations.schemas import (
     DialogState,
@@ -25,6 +27,8 @@ from conversations.schemas import (
     UpdateRecord,
 )
 from core.clock import Clock
+from core.db import is_write_locked
+from core.errors import DatabaseUnavailable
 
 __all__ = [
     "ConversationService",
@@ -48,16 +52,35 @@ class ConversationService:
     """The shared state of the bot's conversations (see the module docstring)."""
 
     def __init__(
-        self, session_factory: sessionmaker[Session], clock: Clock, *, locks: ChatLocks
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        *,
+        locks: ChatLocks,
+        bookkeeping: sessionmaker[Session] | None = None,
     ) -> None:
         self._sf = session_factory
+        # The per-update writes wait only briefly for SQLite's write lock; the caller defers
+        # them (``services.deferred``) when another process holds it.
+        self._quick = bookkeeping or session_factory
         self.clock = clock
         self.locks = locks
+        self._counted: dict[str, deque[datetime]] = {}
+        self._counted_guard = threading.Lock()
+
+    @property
+    def single_process(self) -> bool:
+        """Whether this process is the deployment's only bot worker (SQLite: local locks), so
+        updates may be held in its memory while the database is write-locked."""
+        return isinstance(self.locks, LocalLocks)
+
+    def _factory(self, wait: bool) -> sessionmaker[Session]:
+        return self._sf if wait else self._quick
 
     # ------------------------------------------------------------------ the inbox
     def receive(self, update_id: int, chat_key: int, user_key: int | None, payload: str) -> bool:
         """Store an update before Telegram is told it arrived; ``False`` for a repeat."""
-        with self._sf.begin() as s:
+        with self._quick.begin() as s:
             return ConversationRepository(s).add_update(
                 update_id, chat_key, user_key, payload, self.clock.now()
             )
@@ -67,20 +90,36 @@ class ConversationService:
         with self._sf() as s:
             return ConversationRepository(s).pending_chats(limit, skip)
 
-    def next_update(self, chat_key: int) -> PendingUpdate | None:
-        """The chat's oldest pending update (ask while holding the chat's lock)."""
+    def next_update(self, chat_key: int, skip: Collection[int] = ()) -> PendingUpdate | None:
+        """The chat's oldest pending update but ``skip`` (ask while holding the chat's lock)."""
         with self._sf() as s:
-            return ConversationRepository(s).oldest_pending(chat_key)
+            return ConversationRepository(s).oldest_pending(chat_key, skip)
 
     def begin(self, update_id: int, worker: str) -> int | None:
         """Record that ``worker`` begins handling the update; its attempts so far (``None``:
         it was handled meanwhile)."""
-        with self._sf.begin() as s:
+        with self._quick.begin() as s:
             return ConversationRepository(s).begin_attempt(update_id, worker)
 
-    def finish(self, update_id: int, outcome: str = "handled") -> bool:
-        with self._sf.begin() as s:
+    def finish(self, update_id: int, outcome: str = "handled", *, wait: bool = False) -> bool:
+        with self._factory(wait).begin() as s:
             return ConversationRepository(s).finish(update_id, outcome, self.clock.now())
+
+    def record_handled(
+        self,
+        update_id: int,
+        chat_key: int,
+        user_key: int | None,
+        payload: str,
+        outcome: str,
+        handled_at: datetime,
+    ) -> None:
+        """Store an update handled while the database was write-locked, as handled (so a
+        redelivery of it is dropped); waits for the lock."""
+        with self._sf.begin() as s:
+            repo = ConversationRepository(s)
+            repo.add_update(update_id, chat_key, user_key, payload, handled_at)
+            repo.finish(update_id, outcome, handled_at)
 
     def inbox(self) -> InboxStats:
         with self._sf() as s:
@@ -99,9 +138,16 @@ class ConversationService:
     def tidy(self) -> int:
         """Forget handled updates and old trainers' threads; how many rows went."""
         now = self.clock.now()
-        with self._sf.begin() as s:
-            repo = ConversationRepository(s)
-            return repo.purge_handled(now - KEEP_HANDLED) + repo.purge_threads(now - KEEP_THREADS)
+        try:
+            with self._quick.begin() as s:
+                repo = ConversationRepository(s)
+                return repo.purge_handled(now - KEEP_HANDLED) + repo.purge_threads(
+                    now - KEEP_THREADS
+                )
+        except DatabaseUnavailable as err:
+            if is_write_locked(err):
+                return 0  # another time
+            raise
 
     # ------------------------------------------------------------------ locks
     def try_lock(self, keys: Iterable[int]) -> bool:
@@ -127,9 +173,10 @@ class ConversationService:
         with self._sf() as s:
             return ConversationRepository(s).data(scope, key)
 
-    def save_data(self, scope: str, key: int, value: bytes | None) -> None:
-        """Keep a user's or chat's data (``None`` or empty: forget it)."""
-        with self._sf.begin() as s:
+    def save_data(self, scope: str, key: int, value: bytes | None, *, wait: bool = True) -> None:
+        """Keep a user's or chat's data (``None`` or empty: forget it); ``wait=False``: give
+        up soon on a write-locked database."""
+        with self._factory(wait).begin() as s:
             repo = ConversationRepository(s)
             if value:
                 repo.put_data(scope, key, value, self.clock.now())
@@ -147,11 +194,13 @@ class ConversationService:
         state: str | None,
         expected: int | None,
         timeout: timedelta | None,
+        *,
+        wait: bool = True,
     ) -> int | None:
         """Set (or with ``state=None`` end) a dialog still at version ``expected``; the new
         version, ``0`` once ended, ``None`` if another worker changed it first."""
         now = self.clock.now()
-        with self._sf.begin() as s:
+        with self._factory(wait).begin() as s:
             repo = ConversationRepository(s)
             if state is None:
                 return 0 if repo.end_dialog(name, key, expected, now) else None
@@ -188,14 +237,34 @@ class ConversationService:
         counted in the database like the actions, so every worker sees it.
         """
         warned = f"{key}{WARNED_SUFFIX}"
-        with self._sf.begin() as s:
-            repo = ConversationRepository(s)
-            repo.forget_events(key, now - window)
-            if repo.count_events(key, now - window) < limit:
-                repo.add_event(key, now)
+        try:
+            with self._quick.begin() as s:
+                repo = ConversationRepository(s)
+                repo.forget_events(key, now - window)
+                if repo.count_events(key, now - window) < limit:
+                    repo.add_event(key, now)
+                    return RateDecision.ALLOWED
+                repo.forget_events(warned, now - window)
+                if repo.count_events(warned, now - window) > 0:
+                    return RateDecision.REFUSED_QUIETLY
+                repo.add_event(warned, now)
+                return RateDecision.REFUSED
+        except DatabaseUnavailable as err:
+            if not is_write_locked(err):
+                raise
+        # Another process holds the write lock: count here meanwhile (one worker on SQLite),
+        # so the limit still holds; these counts are not written back.
+        with self._counted_guard:
+            if self._count(key, now, window) < limit:
+                self._counted[key].append(now)
                 return RateDecision.ALLOWED
-            repo.forget_events(warned, now - window)
-            if repo.count_events(warned, now - window) > 0:
+            if self._count(warned, now, window) > 0:
                 return RateDecision.REFUSED_QUIETLY
-            repo.add_event(warned, now)
+            self._counted[warned].append(now)
             return RateDecision.REFUSED
+
+    def _count(self, key: str, now: datetime, window: timedelta) -> int:
+        counted = self._counted.setdefault(key, deque())
+        while counted and counted[0] <= now - window:
+            counted.popleft()
+        return len(counted)

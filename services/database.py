@@ -181,6 +181,23 @@ def upgrade_terms_configured(
         engine.dispose()
 
 
+def upgrade_vectors_configured(settings: Settings) -> dict[str, tuple[int, int]] | None:
+    """The last step of ``sinergi db upgrade``: bring the Chroma collection's HNSW settings
+    to this version's (:func:`knowledge_base.vectorstore.upgrade_collection`); what changed,
+    or ``None`` when there is no collection yet (an on-disk Chroma folder never opened)."""
+    from knowledge_base.vectorstore import make_client, upgrade_collection
+
+    if not settings.chroma_url and not (settings.chroma_dir / "chroma.sqlite3").exists():
+        return None
+    client = make_client(chroma_url=settings.chroma_url, chroma_dir=settings.chroma_dir)
+    try:
+        return upgrade_collection(client, settings.collection)
+    finally:
+        closer = getattr(client, "close", None)
+        if callable(closer):
+            closer()
+
+
 def configured_revisions(settings: Settings) -> tuple[str | None, str | None]:
     """``sinergi db current``: the configured database's revision and the newest one."""
     engine = _unchecked_engine(settings)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
+from core.db import is_write_locked
+from core.errors import DatabaseUnavailable
 from core.i18n import Catalog
 from knowledge_base.answer import ComposedAnswer, answer_passages, compose, usable_hits
 from knowledge_base.errors import (
@@ -28,6 +30,7 @@ from knowledge_base.llm import LlmAnswerer
 from knowledge_base.question import MAX_QUESTION_CHARS, analyse, clean_message, find_question
 from knowledge_base.repository import KnowledgeRepository
 from knowledge_base.schemas import Citation, DocumentInfo, IndexCheck, SearchFilters, SearchHit
+from services.deferred import DeferredWrites
 from services.gaps import Gap, GapService
 from services.messages import catalog as services_catalog
 
@@ -99,8 +102,14 @@ class KnowledgeService:
         top_k: int = 5,
         catalog: Catalog | None = None,
         timezone: str = "Asia/Jakarta",
+        bookkeeping: sessionmaker[Session] | None = None,
+        deferred: DeferredWrites | None = None,
     ) -> None:
         self._sf = session_factory
+        # The question log is bookkeeping: written with a short wait for SQLite's write lock,
+        # and deferred while another process holds it (the answer does not wait for it).
+        self._quick = bookkeeping or session_factory
+        self.deferred = deferred
         self.index = index
         self.clock: Clock = clock or SystemClock()
         self.llm = llm
@@ -186,8 +195,13 @@ class KnowledgeService:
                         answer_passages(hits, lang), result.query_vector
                     ),
                 )
+            # Judged as if the terms were current (a search held back only for the upgrade
+            # counts as confident here); the upgrade's caveat is added below.
+            judged = result
+            if result.held_back:
+                judged = replace(result, confident=True, tentative=False)
             verdict = judge_answer(
-                result,
+                judged,
                 composed,
                 info,
                 terms=normalizer.terms,
@@ -198,10 +212,15 @@ class KnowledgeService:
             if not verdict.answer:
                 composed = None
         found = composed is not None
-        confident = found and verdict.confident
+        # While the keyword terms are being upgraded no answer is given as confident (a
+        # passage whose terms are still the old ones may have been missed), but one that would
+        # have been is no knowledge gap either: it is logged as answered.
+        held_back = found and verdict.confident and result.terms_stale
+        confident = found and verdict.confident and not held_back
         text = self._render(composed, lang) if composed is not None else self._not_found(lang)
         if found and not confident:
-            text = f"{self.catalog.t('kb.answer.tentative', lang)}\n\n{text}"
+            caveat = "kb.answer.upgrading" if held_back else "kb.answer.tentative"
+            text = f"{self.catalog.t(caveat, lang)}\n\n{text}"
         if extracted is not None:
             note = self.catalog.t("kb.answer.extracted", lang, question=extracted)
             text = f"{note}\n\n{text}"
@@ -210,7 +229,7 @@ class KnowledgeService:
             question=question,
             lang=lang,
             asked_by=asked_by,
-            found=confident,
+            found=confident or held_back,
             top=top,
             answer=text,
             filters=filters,
@@ -251,7 +270,7 @@ class KnowledgeService:
         answer: str,
         filters: SearchFilters | None,
         composed: ComposedAnswer | None,
-    ) -> int:
+    ) -> int | None:
         citations: list[dict[str, Any]] = []
         if composed is not None:
             for citation, passage in zip(composed.citations, composed.passages, strict=False):
@@ -269,25 +288,39 @@ class KnowledgeService:
                         "quotes": [list(q) for q in citation.quotes],
                     }
                 )
-        with self._sf.begin() as s:
-            return KnowledgeRepository(s).add_question(
-                asked_at=self.clock.now(),
-                asked_by=asked_by,
-                question=question,
-                normalized=self.index.normalizer.signature(question),
-                language=lang,
-                found=found,
-                top_score=top.score if top is not None else None,
-                answer=answer,
-                filters={
-                    "app": filters.app,
-                    "doc_type": filters.doc_type,
-                    "language": filters.language,
-                }
-                if filters is not None
-                else {},
-                citations=citations,
-            )
+        row: dict[str, Any] = {
+            "asked_at": self.clock.now(),
+            "asked_by": asked_by,
+            "question": question,
+            "normalized": self.index.normalizer.signature(question),
+            "language": lang,
+            "found": found,
+            "top_score": top.score if top is not None else None,
+            "answer": answer,
+            "filters": {
+                "app": filters.app,
+                "doc_type": filters.doc_type,
+                "language": filters.language,
+            }
+            if filters is not None
+            else {},
+            "citations": citations,
+        }
+        try:
+            with self._quick.begin() as s:
+                return KnowledgeRepository(s).add_question(**row)
+        except DatabaseUnavailable as err:
+            if self.deferred is None or not is_write_locked(err):
+                raise
+
+        def write_later() -> None:
+            with self._sf.begin() as s:
+                KnowledgeRepository(s).add_question(**row)
+
+        # Another process holds SQLite's write lock: the answer goes out now, without the
+        # buttons that need its log entry (feedback, sources); the entry is written later.
+        self.deferred.defer(write_later)
+        return None
 
     # ------------------------------------------------------------------ follow-ups
     def citation_passage(self, question_id: int, number: int) -> str:

@@ -78,3 +78,21 @@ def test_db_upgrade_runs_the_terms_step(data_dir: Path, capsys: pytest.CaptureFi
 
 def test_a_batch_of_zero_is_refused(data_dir: Path) -> None:
     assert main(["kb", "reindex-terms", "--batch", "0"]) == 2  # usage error, nothing done
+
+
+def test_db_upgrade_raises_the_chroma_collections_save_interval(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from knowledge_base.vectorstore import HNSW_SYNC_THRESHOLD, make_client
+
+    assert main(["db", "upgrade"]) == 0
+    assert "indeks vektor" not in capsys.readouterr().out  # no Chroma folder yet: nothing to do
+    client = make_client(chroma_url=None, chroma_dir=data_dir / "chroma")
+    client.create_collection("sinergi_chunks", metadata={"hnsw:space": "cosine"})
+    assert main(["db", "upgrade"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"sync_threshold 1000 -> {HNSW_SYNC_THRESHOLD}" in out
+    config = client.get_collection("sinergi_chunks").configuration_json["hnsw"]
+    assert config["sync_threshold"] == HNSW_SYNC_THRESHOLD
+    assert main(["db", "upgrade"]) == 0
+    assert "Pengaturan indeks vektor (Chroma) sudah mutakhir" in capsys.readouterr().out

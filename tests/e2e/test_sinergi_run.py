@@ -128,3 +128,41 @@ def test_sinergi_run_with_a_webhook_and_its_secret(
     out, _ = process.communicate(timeout=30)
     assert process.returncode == 0, out[-3000:]
     botapi.assert_clean()
+
+
+def test_sinergi_run_answers_while_another_process_holds_the_write_lock(
+    deployment: Path, botapi: BotApiServer, stop_later: list[subprocess.Popen[str]]
+) -> None:
+    """`sinergi kb ingest` of a large folder in another terminal holds SQLite's write lock for
+    minutes: the polling bot still answers, once, and records the update when it is free."""
+    import sqlite3
+    import time
+
+    process = start(deployment, botapi)
+    stop_later.append(process)
+    botapi.wait_for(lambda: botapi.calls("getUpdates"), timeout=60, what="the first poll")
+    database = deployment / "sinergi.db"
+
+    def inbox() -> int:
+        with sqlite3.connect(database) as reader:
+            return int(reader.execute("SELECT count(*) FROM bot_updates").fetchone()[0])
+
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        botapi.send_text(OFFICIAL, "/bantuan")
+        botapi.wait_for(lambda: botapi.sent(OFFICIAL.id), timeout=30, what="the help")
+        # Handled, so confirmed to Telegram though its inbox row waits for the lock.
+        botapi.wait_for(lambda: botapi.pending_updates() == 0, timeout=30, what="confirmed")
+        assert inbox() == 0
+        time.sleep(2.0)  # further polls: the update is not answered again
+        assert len(botapi.sent(OFFICIAL.id)) == 1
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    botapi.wait_for(lambda: inbox() == 1, timeout=30, what="the update recorded")
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, out[-3000:]
+    assert len(botapi.sent(OFFICIAL.id)) == 1
+    botapi.assert_clean()

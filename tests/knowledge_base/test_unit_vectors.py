@@ -136,3 +136,31 @@ def test_similarities_by_chunk_and_key() -> None:
     stored = {"c1": decode(encode("m", keys, np.eye(2, 4)), "m") or {}}
     sims = similarities(stored, np.array([1.0, 0.0, 0.0, 0.0]))
     assert sims["c1"][keys[0]] > 0.99 and abs(sims["c1"][keys[1]]) < 0.01
+
+
+def test_lazy_unit_vectors_serve_the_answer_while_the_database_is_write_locked(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """SQLite's database-wide write lock (PostgreSQL locks rows)."""
+    import sqlite3
+
+    engine = sqlite_engine
+
+    old = make_index(engine, tmp_path / "chroma")
+    old.unit_vectors = False
+    old.replace_document(GUIDE, CHUNKS)
+    old.close()
+    index = make_index(engine, tmp_path / "chroma")
+    result = index.retrieve("daftar akun", k=1)
+    holder = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a long ingest in another process
+    try:
+        sims = index.unit_similarities(result.hits, result.query_vector)
+        assert sims[result.hits[0].chunk_id]  # computed and used, not stored
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert _rows(engine) == 0
+    index.unit_similarities(result.hits, result.query_vector)
+    assert _rows(engine) == 1  # stored at the next chance
+    index.close()

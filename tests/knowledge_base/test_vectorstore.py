@@ -12,7 +12,13 @@ from core.db import make_session_factory
 from knowledge_base.embeddings import FakeEmbeddings
 from knowledge_base.index import KnowledgeIndex
 from knowledge_base.schemas import ChunkInput, DocumentInput
-from knowledge_base.vectorstore import HNSW_EF, HNSW_SYNC_THRESHOLD, VectorStore, make_client
+from knowledge_base.vectorstore import (
+    HNSW_EF,
+    HNSW_SYNC_THRESHOLD,
+    VectorStore,
+    make_client,
+    upgrade_collection,
+)
 from tests.conftest import CHROMA_URL_ENV, require_server
 
 
@@ -133,3 +139,71 @@ def test_a_collection_whose_search_cannot_be_widened_still_opens(
     store.upsert(["a"], emb.embed_documents(["izin usaha Gampil"]), ["d1"])
     assert store.query(emb.embed_query("izin usaha"), 1)[0][0] == "a"
     store.close()
+
+
+def _graph_saved(chroma_dir: Path) -> bool:
+    """Whether Chroma has saved an HNSW graph with vectors in it (its metadata file)."""
+    return any(chroma_dir.glob("*/index_metadata.pickle"))
+
+
+def test_db_upgrade_raises_an_older_collections_save_interval(tmp_path: Path) -> None:
+    """A collection made with Chroma's defaults (a graph save every 1,000 vectors) gets
+    HNSW_SYNC_THRESHOLD: once; it applies from the next opening of the collection."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    chroma_dir = tmp_path / "chroma"
+    client = make_client(chroma_url=None, chroma_dir=chroma_dir)
+    old = client.create_collection("old_chunks", metadata={"hnsw:space": "cosine"})
+    assert old.configuration_json["hnsw"]["sync_threshold"] == 1000
+    old.add(ids=["x"], embeddings=[[1.0] + [0.0] * 15])
+    assert upgrade_collection(client, "old_chunks") == {
+        "ef_search": (100, HNSW_EF),
+        "sync_threshold": (1000, HNSW_SYNC_THRESHOLD),
+    }
+    assert upgrade_collection(client, "old_chunks") == {}  # idempotent
+    assert upgrade_collection(client, "missing_chunks") == {}  # made with them when needed
+    del old, client
+    SharedSystemClient.clear_system_cache()
+
+    # The next process: 1,500 more vectors and no graph saved yet (at 1,000 there would be).
+    client = make_client(chroma_url=None, chroma_dir=chroma_dir)
+    reopened = client.get_collection("old_chunks")
+    assert reopened.configuration_json["hnsw"]["sync_threshold"] == HNSW_SYNC_THRESHOLD
+    for start in range(0, 1500, 500):
+        reopened.add(
+            ids=[f"v{start + i}" for i in range(500)],
+            embeddings=[[float(start + i), 1.0] + [0.5] * 14 for i in range(500)],
+        )
+    assert reopened.count() == 1501
+    assert not _graph_saved(chroma_dir)
+    assert upgrade_collection(client, "old_chunks") == {}
+
+
+def test_with_chromas_default_interval_the_graph_is_saved_at_a_thousand(tmp_path: Path) -> None:
+    """The control for the test above: the same writes, not upgraded, save a graph."""
+    chroma_dir = tmp_path / "chroma"
+    client = make_client(chroma_url=None, chroma_dir=chroma_dir)
+    old = client.create_collection("old_chunks", metadata={"hnsw:space": "cosine"})
+    for start in range(0, 1500, 500):
+        old.add(
+            ids=[f"v{start + i}" for i in range(500)],
+            embeddings=[[float(start + i), 1.0] + [0.5] * 14 for i in range(500)],
+        )
+    assert _graph_saved(chroma_dir)
+
+
+@pytest.mark.chroma_server
+def test_db_upgrade_raises_a_server_collections_save_interval() -> None:
+    url = require_server(CHROMA_URL_ENV, "Chroma server")
+    client = make_client(chroma_url=url, chroma_dir=Path("unused"))
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    client.create_collection(name, metadata={"hnsw:space": "cosine"})
+    try:
+        changes = upgrade_collection(client, name)
+        assert changes["sync_threshold"] == (1000, HNSW_SYNC_THRESHOLD)
+        again = make_client(chroma_url=url, chroma_dir=Path("unused"))
+        hnsw = again.get_collection(name).configuration_json["hnsw"]
+        assert (hnsw["sync_threshold"], hnsw["ef_search"]) == (HNSW_SYNC_THRESHOLD, HNSW_EF)
+        assert upgrade_collection(again, name) == {}
+    finally:
+        client.delete_collection(name)

@@ -155,6 +155,42 @@ def test_a_refusal_warns_once_per_window(
     assert ask() is RateDecision.ALLOWED
 
 
+def test_the_question_limit_holds_while_the_database_is_write_locked(
+    sqlite_engine: Engine, clock: FixedClock
+) -> None:
+    """Another process holds SQLite's write lock: the limit is counted in memory meanwhile."""
+    import sqlite3
+
+    from core.db import with_busy_timeout
+
+    sf = make_session_factory(sqlite_engine)
+    service = ConversationService(
+        sf,
+        clock,
+        locks=LocalLocks(),
+        bookkeeping=make_session_factory(with_busy_timeout(sqlite_engine, 0.01)),
+    )
+    window = timedelta(minutes=1)
+
+    def ask() -> RateDecision:
+        return service.admit("question:5", limit=2, window=window, now=clock.now())
+
+    holder = sqlite3.connect(str(sqlite_engine.url.database), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert [ask(), ask(), ask(), ask()] == [
+            RateDecision.ALLOWED,
+            RateDecision.ALLOWED,
+            RateDecision.REFUSED,
+            RateDecision.REFUSED_QUIETLY,
+        ]
+        clock.advance(timedelta(seconds=61))
+        assert ask() is RateDecision.ALLOWED
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+
+
 def test_local_locks_are_exclusive_and_all_or_nothing(clock: FixedClock) -> None:
     service = ConversationService(None, clock, locks=LocalLocks())  # type: ignore[arg-type]
     assert service.try_lock([5, 7])

@@ -107,3 +107,54 @@ def test_texts_with_a_nul_or_broken_bytes_are_kept_cleaned(
     assert made.answer == "Menu Izin."
     edited = curated.edit(people[TRAINER], made.id, answer="Lewat menu Izin \udcff, lalu Ajukan.")  # type: ignore[arg-type]
     assert edited.answer == "Lewat menu Izin \ufffd, lalu Ajukan." and edited.version == 2
+
+
+def test_a_terms_upgrade_re_derives_curated_and_gap_signatures(
+    services: Services, people: dict[int, object]
+) -> None:
+    """After a normalisation change, `sinergi kb reindex-terms` (and `db upgrade`) re-derive
+    the signatures of curated answers and gaps too, not only the passages' and questions'."""
+    from sqlalchemy import select, update
+
+    from knowledge_base.keyword import TERMS_VERSION, TextNormalizer
+    from knowledge_base.models import KbCuratedAnswer, KbGap, KbIndexMeta, KbQuestion
+    from knowledge_base.terms_upgrade import TERMS_META, upgrade_terms
+
+    services.index.replace_document(
+        DocumentInput("panduan", "Panduan Gampil", app="Gampil"),
+        [ChunkInput("Panduan Gampil\nMasuk ke Gampil dengan NIK.", None, None, 0)],
+    )
+    trainer = people[TRAINER]
+    made = services.curated.add_from_reply(trainer, question=QUESTION, answer="Menu Izin.")  # type: ignore[arg-type]
+    services.knowledge.ask("Bagaimana cara membuat akun e-budgeting?")
+    (gap,) = services.knowledge.gaps()
+    sf = services.session_factory
+    normalizer = TextNormalizer()
+    with sf.begin() as s:
+        # As an older normalisation (no stemming) wrote them.
+        s.execute(update(KbCuratedAnswer).values(normalized="bagaimana cara mengajukan izin"))
+        s.execute(update(KbGap).values(normalized="bagaimana cara membuat akun e-budgeting"))
+        s.execute(update(KbQuestion).values(normalized="bagaimana cara membuat akun e-budgeting"))
+        meta = s.get(KbIndexMeta, TERMS_META)
+        assert meta is not None
+        meta.value = "1"
+    # Curated answers are matched on their question's text, so they match meanwhile too.
+    assert services.curated.match("bagaimana mengajukan izin lewat Gampil") is not None
+
+    done = upgrade_terms(sf, normalizer, services.index.keywords, batch=1)
+    assert done.complete and done.changed_questions == 3  # a question, a curated answer, a gap
+    with sf() as s:
+        assert s.scalars(select(KbCuratedAnswer.normalized)).all() == [
+            normalizer.signature(QUESTION)
+        ]
+        assert s.scalars(select(KbGap.normalized)).all() == [
+            normalizer.signature("Bagaimana cara membuat akun e-budgeting?")
+        ]
+        assert s.scalar(select(KbIndexMeta.value).where(KbIndexMeta.key == TERMS_META)) == (
+            TERMS_VERSION
+        )
+    # A new wording of the gap's question joins that gap instead of opening another one.
+    services.knowledge.ask("bagaimana membuat akun e-budgeting")
+    (grown,) = services.knowledge.gaps()
+    assert (grown.id, grown.count) == (gap.id, 2)
+    assert services.curated.get(people[TRAINER], made.id).question == QUESTION  # type: ignore[arg-type]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
+from core.clock import FixedClock
+from core.config import Settings
+from core.db import make_session_factory
+from knowledge_base import index as index_module
 from knowledge_base.errors import (
     CitationNotFound,
     DocumentNotFound,
@@ -12,7 +17,9 @@ from knowledge_base.errors import (
     QuestionNotFound,
 )
 from knowledge_base.llm import LlmAnswerer
+from knowledge_base.models import KbIndexMeta
 from knowledge_base.schemas import ChunkInput, DocumentInput, SearchFilters
+from knowledge_base.terms_upgrade import TERMS_META
 from services import Services
 from services.knowledge import Turn
 from tests.fakes.tracker import OPERATOR
@@ -223,3 +230,42 @@ def test_a_question_with_a_nul_or_broken_bytes_is_answered_and_logged(
         logged = list(conn.execute(text("SELECT question FROM kb_questions")).scalars())
     assert len(logged) == 2
     assert all("\x00" not in q and "\udcff" not in q for q in logged)
+
+
+def test_answers_during_a_terms_upgrade_carry_a_caveat_and_are_no_gaps(
+    services: Services,
+    settings: Settings,
+    clock: FixedClock,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed(services)
+    question = "Berapa lama verifikasi berkas izin usaha?"
+    assert services.knowledge.ask(question).confident
+    # The stored terms are from an older normalisation and the index is too large to be
+    # upgraded on open: a worker serves while `sinergi kb reindex-terms` runs.
+    with make_session_factory(engine).begin() as s:
+        meta = s.get(KbIndexMeta, TERMS_META)
+        assert meta is not None
+        meta.value = "1"
+    monkeypatch.setattr(index_module, "AUTO_TERMS_UPGRADE_LIMIT", 1)
+    worker = Services(settings, clock=clock, engine=engine)
+    try:
+        assert not worker.index.terms_current
+        held = worker.knowledge.ask(question, asked_by="tg:1")
+        assert held.found and not held.confident
+        assert held.answer.startswith("Basis pengetahuan sedang diperbarui")
+        assert "tiga hari kerja" in held.answer
+        # A question the documents cannot answer is still a gap during the upgrade.
+        worker.knowledge.ask("Kapan jadwal kereta api ke Surabaya?", asked_by="tg:1")
+        assert [g.question for g in worker.knowledge.gaps()] == [
+            "Kapan jadwal kereta api ke Surabaya?"
+        ]
+        month = worker.gaps.answer_rates(months=1)[-1]
+        assert (month.asked, month.answered) == (3, 2)  # the held-back answer counts
+
+        worker.index.upgrade_terms()
+        done = worker.knowledge.ask(question)
+        assert done.confident and done.answer.startswith("Petugas")
+    finally:
+        worker.close()

@@ -1,0 +1,77 @@
+"""Bookkeeping writes that found the database write-locked, done later, in order.
+
+On the default SQLite deployment one process at a time may write, and a long write by another
+process (``sinergi kb ingest`` of a large folder, ``db upgrade``, ``kb reindex-terms``) holds
+the lock for minutes. The bot's own writes for each update are mostly bookkeeping: the update
+inbox, the question log, the user's recent questions. They are tried with a short wait
+(``core.db.with_busy_timeout``); one that finds the lock taken is queued here and written by
+:meth:`DeferredWrites.flush` once the lock is free, so the reply never waits for it. Writes the
+user asked for (a milestone marked, an agreement recorded) are never deferred: they wait the
+full busy timeout and then tell the user to try again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Hashable
+
+from core.db import is_write_locked
+from core.errors import AppError
+
+log = logging.getLogger(__name__)
+
+
+class DeferredWrites:
+    """A queue of writes to do once the database takes writes again (module docstring).
+
+    Writes are done in the order they were queued; a write queued under a ``key`` that is
+    already waiting replaces that one in its place (the newer state of the same row).
+    """
+
+    def __init__(self) -> None:
+        self._items: deque[tuple[Hashable | None, Callable[[], object]]] = deque()
+        self._guard = threading.Lock()
+        self._flushing = threading.Lock()
+
+    def defer(self, write: Callable[[], object], *, key: Hashable | None = None) -> None:
+        with self._guard:
+            if key is not None:
+                for i, (queued, _) in enumerate(self._items):
+                    if queued == key:
+                        self._items[i] = (key, write)
+                        return
+            self._items.append((key, write))
+
+    def __len__(self) -> int:
+        with self._guard:
+            return len(self._items)
+
+    def waiting(self, key: Hashable) -> bool:
+        with self._guard:
+            return any(queued == key for queued, _ in self._items)
+
+    def flush(self) -> int:
+        """Do the queued writes, oldest first, until the database is still locked; how many
+        were done. A write that fails otherwise (a bug, a row that became invalid) is logged
+        and dropped, so it cannot hold up the others."""
+        done = 0
+        with self._flushing:  # one flush at a time keeps the order
+            while True:
+                with self._guard:
+                    if not self._items:
+                        return done
+                    item = self._items[0]
+                try:
+                    item[1]()
+                except AppError as err:
+                    if is_write_locked(err):
+                        return done
+                    log.error("a deferred write failed and is dropped: %s", err.code)
+                except Exception:
+                    log.exception("a deferred write failed and is dropped")
+                with self._guard:
+                    if self._items and self._items[0] is item:
+                        self._items.popleft()
+                done += 1

@@ -1,0 +1,187 @@
+"""The bot on SQLite while another process holds the write lock for long (``sinergi kb
+ingest`` of a large folder, ``db upgrade``, ``kb reindex-terms``): reads and answers go on,
+their bookkeeping is written once the lock is free, and what the user asked to change either
+waits for the lock or is refused with a message saying to try again; nothing is lost.
+
+Before, every update waited for the lock at its first write (the inbox row that stores it
+before it is acknowledged) for the busy timeout, failed, and was apologised for: the bot
+served nothing, not even /bantuan. After the inbox, each update also wrote its attempt, the
+question rate limit, the question log, the user's data (even unchanged) and its "handled"
+mark, each a full busy timeout under the lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from bot.dispatch import dispatcher_of
+from conversations.models import InboxUpdate
+from core.config import Settings
+from core.db import make_engine
+from knowledge_base.models import KbQuestion
+from knowledge_base.schemas import ChunkInput, DocumentInput
+from tests.bot.conftest import COORDINATOR, OFFICIAL, TUESDAY_0900_WIB, BotHarness, deliver
+from tests.conftest import create_schema
+from tests.fakes.reminders import seed_agreement
+from tests.fakes.tracker import BANDUNG, KERINCI, OPERATOR
+
+QUESTION = "Berapa lama verifikasi berkas izin usaha?"
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A patient write waits 1 s for the lock here (30 s in production)."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'unit.db'}", busy_timeout_s=1.0)
+    create_schema(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def bot_settings(bot_settings: Settings) -> Settings:
+    return bot_settings.model_copy(update={"database_bookkeeping_wait_s": 0.02})
+
+
+@contextmanager
+def write_locked(engine: Engine) -> Iterator[sqlite3.Connection]:
+    """Another process's long write: SQLite's write lock held until the block ends."""
+    holder = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield holder
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+
+
+@pytest.fixture
+def seeded(harness: BotHarness) -> BotHarness:
+    harness.services.index.replace_document(
+        DocumentInput("panduan-gampil", "Panduan Gampil", app="Gampil", language="id"),
+        [
+            ChunkInput(
+                "Panduan Gampil > Izin\nPengajuan izin usaha dilakukan melalui menu "
+                "Perizinan. Petugas memverifikasi berkas dalam tiga hari kerja.",
+                "Izin",
+                4,
+                0,
+            )
+        ],
+    )
+    seed_agreement(
+        harness.services.engine,
+        agreement_id=1,
+        parties=[BANDUNG, KERINCI],
+        title="KB Replikasi Hayu.Bdg",
+        milestones=[(10, "Pelatihan staf", date(2026, 3, 4), KERINCI)],
+    )
+    harness.services.access.add_user(COORDINATOR, "coordinator", region_code=KERINCI, name="Eka")
+    return harness
+
+
+def _count(engine: Engine, table: type[InboxUpdate] | type[KbQuestion]) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+
+
+async def test_reads_and_answers_go_on_under_the_write_lock_and_are_recorded_after(
+    seeded: BotHarness,
+) -> None:
+    h = seeded
+    engine = h.services.engine
+    with write_locked(engine):
+        await h.updates.send(OFFICIAL, "/bantuan")
+        assert "/sumber" in h.api.last(OFFICIAL).text
+        await h.updates.send(OFFICIAL, QUESTION)
+        assert "tiga hari kerja" in h.api.last(OFFICIAL).text
+        await h.updates.send(COORDINATOR, "/mou")
+        assert "KB Replikasi Hayu.Bdg" in h.api.last(COORDINATOR).text
+        assert h.api.problems() == []
+        assert not any("terkunci" in m.text for m in h.api.sent(OFFICIAL))
+        # Nothing could be written meanwhile.
+        assert _count(engine, InboxUpdate) == 0 and _count(engine, KbQuestion) == 0
+
+    # The lock is free: the bookkeeping follows, and a redelivery is a repeat.
+    dispatcher = dispatcher_of(h.app)  # type: ignore[arg-type]
+    await dispatcher.flush_deferred()
+    assert _count(engine, InboxUpdate) == 3 and _count(engine, KbQuestion) == 1
+    assert not dispatcher.holds(1)
+    with engine.connect() as conn:
+        outcomes = conn.execute(select(InboxUpdate.handled_at.is_not(None))).scalars().all()
+    assert all(outcomes)
+    assert (
+        await dispatcher.receive({"update_id": 1, "message": h.updates.message(OFFICIAL, "x")})
+        is False
+    )
+    # The user's recent question was kept: a follow-up still knows what it refers to.
+    assert h.services.conversations.data("user", OFFICIAL) is not None
+
+
+async def test_an_update_held_under_the_lock_is_handled_once(seeded: BotHarness) -> None:
+    h = seeded
+    dispatcher = dispatcher_of(h.app)  # type: ignore[arg-type]
+    update = {"update_id": 77, "message": h.updates.message(OFFICIAL, "/bantuan")}
+    with write_locked(h.services.engine):
+        await dispatcher.handle(update)
+        assert len(h.api.sent(OFFICIAL)) == 1
+        # Telegram sends it again (it was not acknowledged): recognised, not answered again.
+        assert await dispatcher.receive(update) is False
+        await dispatcher._round()
+    await dispatcher.flush_deferred()
+    await dispatcher.handle(update)
+    assert len(h.api.sent(OFFICIAL)) == 1
+
+
+async def test_a_change_the_user_asked_for_says_to_try_again_and_then_succeeds(
+    seeded: BotHarness,
+) -> None:
+    h = seeded
+    await deliver(h, TUESDAY_0900_WIB)
+    [reminder] = [m for m in h.api.sent(COORDINATOR) if "Pelatihan staf" in m.text]
+    with write_locked(h.services.engine):
+        await h.updates.press(COORDINATOR, reminder.button("Selesai")["callback_data"])
+        assert "bukti" in h.api.last(COORDINATOR).text  # the dialog goes on under the lock
+        await h.updates.send(COORDINATOR, "Daftar hadir pelatihan terlampir.")
+        refusal = h.api.last(COORDINATOR).text
+        assert "terkunci" in refusal and "coba lagi" in refusal  # said, in their language
+    await dispatcher_of(h.app).flush_deferred()  # type: ignore[arg-type]
+    milestone = _milestone(h)
+    assert milestone.status != "done"  # nothing half-written
+    # Sent again once the lock is free: the dialog is where it was, and the change is made.
+    await h.updates.send(COORDINATOR, "Daftar hadir pelatihan terlampir.")
+    milestone = _milestone(h)
+    assert milestone.status == "done" and milestone.updated_by == f"tg:{COORDINATOR}"
+
+
+def _milestone(h: BotHarness) -> Any:
+    detail = h.services.tracker.get_agreement(OPERATOR, 1)
+    return next(m for m in detail.milestones if m.id == 10)
+
+
+async def test_an_update_that_changes_no_data_writes_none(
+    seeded: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = seeded
+    conversations = h.services.conversations
+    writes: list[tuple[str, int]] = []
+    save = conversations.save_data
+
+    def counted(scope: str, key: int, value: bytes | None, *, wait: bool = True) -> None:
+        writes.append((scope, key))
+        save(scope, key, value, wait=wait)
+
+    monkeypatch.setattr(conversations, "save_data", counted)
+    await h.updates.send(OFFICIAL, QUESTION)  # remembers the question: the user's data changes
+    assert ("user", OFFICIAL) in writes
+    writes.clear()
+    await h.updates.send(OFFICIAL, "/bantuan")
+    assert writes == []
