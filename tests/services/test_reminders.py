@@ -108,7 +108,9 @@ def test_due_names_coordinators_by_telegram_id(reminders: ReminderService, engin
     assert r.region_code == KERINCI
     assert r.due_on == date(2026, 3, 4)
     assert r.telegram_id == KERINCI_COORD
-    assert r.dedup_key == dedup_key("upcoming", 1, 10, 1, f"tg:{KERINCI_COORD}")
+    assert r.dedup_key == dedup_key(
+        "upcoming", 1, 10, 1, f"tg:{KERINCI_COORD}", on=date(2026, 3, 4)
+    )
     assert r.timezone == "Asia/Jakarta"
 
 
@@ -742,3 +744,22 @@ def test_a_retry_that_falls_after_hours_waits_for_the_next_working_slot(
         == 1
     )
     assert len(sender.to(KERINCI_COORD)) == 1
+
+
+def test_a_moved_due_date_rearms_the_steps_already_sent_for_the_old_one(
+    services: Services, reminders: ReminderService, engine: Engine
+) -> None:
+    # "Pelatihan" was due Wed 4 March; the 1-day reminder went out on Tuesday. The coordinator
+    # moves it to Wed 11 March: the day before the new date they are reminded again.
+    seed_basic(engine)
+    sender = FakeSender()
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    assert len(sender.to(KERINCI_COORD)) == 1
+    services.tracker.move_milestone(OPERATOR, 10, date(2026, 3, 11), reason="jadwal baru")
+    reminders.run_pass(now=TUESDAY + timedelta(days=7), sender=sender)
+    later = sender.to(KERINCI_COORD)[1:]
+    assert [m.kinds for m in later] == [("upcoming",)]
+    assert format_date(date(2026, 3, 11), "id") in later[0].text
+    # Once per step of the new date, like any other.
+    reminders.run_pass(now=TUESDAY + timedelta(days=7, hours=2), sender=sender)
+    assert len(sender.to(KERINCI_COORD)) == 2
