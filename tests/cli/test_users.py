@@ -76,3 +76,16 @@ def test_approve_and_block_from_the_cli(data_dir: Path, capsys) -> None:
     assert main(["users", "list", "--json"]) == 0
     users = {u["telegram_id"]: u for u in _json(capsys)}  # type: ignore[union-attr]
     assert users[55]["status"] == "blocked" and users[55]["region_code"] == "15.01"
+
+
+@pytest.mark.parametrize("telegram_id", ["0", "-5", str(2**52)])
+def test_add_refuses_what_cannot_be_a_telegram_user_id(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], telegram_id: str
+) -> None:
+    # Telegram's user IDs are positive and have at most 52 significant bits (group chats are
+    # negative): such a "user" could never write to the bot, and a typo stays unnoticed.
+    status = main(["users", "add", "--role", "official", "--", telegram_id])
+    assert status == ExitStatus.INVALID_INPUT
+    assert telegram_id in capsys.readouterr().err
+    assert main(["users", "list", "--json"]) == 0
+    assert _json(capsys) == []
