@@ -209,6 +209,29 @@ def test_reminder_settings_off_the_calendar_exit_7(
     assert name in err and "tidak valid (" not in err  # the catalog's sentence, not pydantic's
 
 
+@pytest.mark.parametrize(
+    "secret", ["rahasia webhook dengan spasi", "kunci/rahasia+Sandi-Rahasia-1", "é" * 20, "x" * 257]
+)
+def test_a_webhook_secret_telegram_would_refuse_exits_7_without_it(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    # Telegram's setWebhook takes 1-256 of A-Z a-z 0-9 _ -: any other secret failed only when
+    # the bot started in webhook mode, with Telegram's own words.
+    monkeypatch.setenv("SINERGI_WEBHOOK_SECRET", secret)
+    status, out, err = run(capsys, "mou", "list")
+    assert status == ExitStatus.CONFIGURATION
+    assert "SINERGI_WEBHOOK_SECRET" in err and "A-Z" in err
+    assert secret not in out + err and "Sandi-Rahasia-1" not in out + err
+
+
+def test_a_webhook_secret_of_the_allowed_characters_is_taken(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SINERGI_WEBHOOK_SECRET", "Rahasia_Webhook-0123456789")
+    status, _out, _err = run(capsys, "mou", "list")
+    assert status == 0
+
+
 def test_malformed_settings_in_english(
     data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
