@@ -89,3 +89,33 @@ def test_add_refuses_what_cannot_be_a_telegram_user_id(
     assert telegram_id in capsys.readouterr().err
     assert main(["users", "list", "--json"]) == 0
     assert _json(capsys) == []
+
+
+def test_names_stored_before_the_cleaning_show_plain_in_the_table(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Names come from Telegram as typed. Older versions stored them raw: a right-to-left
+    # override or a terminal escape must not reach the admin's terminal, and square brackets
+    # are a name, not the table's markup (a "[/b]" once stopped the listing).
+    from sqlalchemy import text
+
+    from core.db import make_engine
+
+    monkeypatch.setenv("COLUMNS", "300")
+    assert main(["users", "add", "1", "--role", "admin", "--name", "Admin"]) == 0
+    engine = make_engine(f"sqlite:///{data_dir / 'sinergi.db'}")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (telegram_id, name, username, role, status, language,"
+                " created_at, updated_at) SELECT 2, :name, NULL, 'official', 'pending', 'id',"
+                " created_at, updated_at FROM users WHERE telegram_id = 1"
+            ),
+            {"name": "Budi\u202e [/b] [red]Merah\x1b[31m\x07"},
+        )
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["users", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "Budi [/b] [red]Merah [31m" in out
+    assert not any(c in out for c in "\u202e\x1b\x07")
