@@ -6,6 +6,7 @@ import contextlib
 import random
 import threading
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -175,27 +176,24 @@ def test_two_people_marking_one_milestone_at_once_are_audited_in_order(
     tracker = services.tracker
     m = tracker.add_agreement(OPERATOR, new_agreement()).milestones[0]
     tracker.update_milestone(OPERATOR, m.id, "in_progress")
-    both_read = threading.Barrier(2, timeout=2)
-    real = services_tracker.milestone_in_scope
-
-    def read_then_pause(*args: object, **kwargs: object) -> Milestone:
-        found = real(*args, **kwargs)  # type: ignore[arg-type]
-        with contextlib.suppress(threading.BrokenBarrierError):
-            both_read.wait()
-        return found
-
-    monkeypatch.setattr(services_tracker, "milestone_in_scope", read_then_pause)
-    changes = [("done", {"note": "BA serah terima"}), ("blocked", {"reason": "Server belum ada"})]
-    threads = [
-        threading.Thread(
-            target=tracker.update_milestone, args=(Operator(f"tg:{i}"), m.id, status), kwargs=kw
+    _pause_after_reading(monkeypatch, 2)
+    assert (
+        _run_at_once(
+            (
+                partial(tracker.update_milestone, note="BA serah terima"),
+                Operator("tg:0"),
+                m.id,
+                "done",
+            ),
+            (
+                partial(tracker.update_milestone, reason="Server belum ada"),
+                Operator("tg:1"),
+                m.id,
+                "blocked",
+            ),
         )
-        for i, (status, kw) in enumerate(changes)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        == []
+    )
     entries = [e for e in tracker.audit(OPERATOR, m.agreement_id) if e.action == "milestone.status"]
     steps = [(e.details["from"], e.details["to"]) for e in entries[1:]]
     assert steps[0][0] == "in_progress" and steps[1][0] == steps[0][1]
