@@ -138,7 +138,9 @@ async def run_pass(
     loop = asyncio.get_running_loop()
     sender = TelegramReminderSender(bot, signer, loop)
     at = now or services.clock.now()
-    return await asyncio.to_thread(services.reminders.run_pass, now=at, sender=sender)
+    return await asyncio.to_thread(
+        services.reminders.run_pass, now=at, sender=sender, deferred=services.deferred
+    )
 
 
 async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -190,6 +190,7 @@ class Services:
             timezone_of=timezone_of,
             region_name=region_name,
             clock=self.clock,
+            bookkeeping=self.bookkeeping_session_factory,
         )
 
     @cached_property

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.views.reminders import format_date
+from core.config import Settings
+from core.db import make_engine, make_session_factory, with_busy_timeout
 from core.errors import PermissionDenied
 from mou_tracker.reminders.outbox import (
     CLAIMED,
@@ -22,6 +26,7 @@ from mou_tracker.reminders.outbox import (
 )
 from mou_tracker.reminders.repository import ReminderRepository
 from services import Services
+from services.deferred import DeferredWrites
 from services.reminders import (
     DueReminder,
     InvalidSnooze,
@@ -32,6 +37,7 @@ from services.reminders import (
     dedup_key,
     outbox_row,
 )
+from tests.conftest import create_schema
 from tests.fakes.reminders import (
     NAMES,
     ZONES,
@@ -763,3 +769,41 @@ def test_a_moved_due_date_rearms_the_steps_already_sent_for_the_old_one(
     # Once per step of the new date, like any other.
     reminders.run_pass(now=TUESDAY + timedelta(days=7, hours=2), sender=sender)
     assert len(sender.to(KERINCI_COORD)) == 2
+
+
+def test_a_sent_reminder_found_write_locked_is_marked_sent_once_the_lock_is_free(
+    tmp_path: Path, settings: Settings, directory: FakeDirectory
+) -> None:
+    # The bot's pass sent a reminder; before it could write "sent", another process (a long
+    # `kb ingest`) took SQLite's write lock. The mark is bookkeeping: it waits in the deferred
+    # queue like the bot's own, instead of failing the pass and leaving the reminder to be
+    # logged "unconfirmed" (delivered, but the log cannot say so).
+    engine = make_engine(f"sqlite:///{tmp_path / 'lock.db'}", busy_timeout_s=0.5)
+    create_schema(engine)
+    seed_basic(engine)
+    quick = make_session_factory(with_busy_timeout(engine, 0.02))
+    service = ReminderService(
+        make_session_factory(engine),
+        settings,
+        directory=directory,
+        timezone_of=ZONES.__getitem__,
+        region_name=NAMES.__getitem__,
+        bookkeeping=quick,
+    )
+    deferred = DeferredWrites()
+    holder = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    sender = FakeSender(on_send=lambda _message: holder.execute("BEGIN IMMEDIATE"))
+    try:
+        report = service.run_pass(now=TUESDAY, sender=sender, deferred=deferred)
+        assert report.messages_sent == 1 and len(sender.delivered) == 1
+        assert deferred.pending() and deferred.flush() == 0  # still locked: kept
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert deferred.flush() == 1
+    [row] = service.log()
+    assert (row.status, row.message_id) == (SENT, 1001)
+    # Nothing is sent again.
+    service.run_pass(now=TUESDAY + timedelta(minutes=30), sender=sender, deferred=deferred)
+    assert len(sender.delivered) == 1
+    engine.dispose()
