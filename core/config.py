@@ -145,6 +145,7 @@ class Settings(BaseSettings):
     database_bookkeeping_wait_s: float = Field(
         default=0.25,
         gt=0,
+        le=3600,  # as the busy timeout: SQLite's is a 32-bit count of milliseconds
         description=(
             "How long the bot's bookkeeping writes (update inbox, question log, rate limit) wait"
             " for another SQLite writer before they are deferred until the lock is free."

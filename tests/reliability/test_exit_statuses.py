@@ -192,6 +192,8 @@ def test_malformed_settings_exit_7_naming_the_setting(
         ("SINERGI_CURATED_REVIEW_DAYS", "999999999"),
         ("SINERGI_DIGEST_ENDED_GRACE_DAYS", "999999999"),
         ("SINERGI_WEBHOOK_PORT", "99999"),
+        # SQLite's busy timeout is a 32-bit count of milliseconds: beyond it, no wait at all.
+        ("SINERGI_DATABASE_BOOKKEEPING_WAIT_S", "99999999"),
     ],
 )
 def test_reminder_settings_off_the_calendar_exit_7(
