@@ -109,6 +109,8 @@ def draft(draft: IntakeDraft, lang: str) -> View:
         if party.code is not None:
             continue
         choices = party.candidates[:CANDIDATES_SHOWN]
+        if not choices:  # nothing to choose from: fixed with ✏️ only
+            continue
         if waiting or len(choices) > room:
             waiting += 1
             continue
