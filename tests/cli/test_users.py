@@ -78,7 +78,7 @@ def test_approve_and_block_from_the_cli(data_dir: Path, capsys) -> None:
     assert users[55]["status"] == "blocked" and users[55]["region_code"] == "15.01"
 
 
-@pytest.mark.parametrize("telegram_id", ["0", "-5", str(2**52)])
+@pytest.mark.parametrize("telegram_id", ["0", "-5", str(2**52), str(2**63)])
 def test_add_refuses_what_cannot_be_a_telegram_user_id(
     data_dir: Path, capsys: pytest.CaptureFixture[str], telegram_id: str
 ) -> None:

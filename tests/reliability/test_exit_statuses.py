@@ -54,7 +54,6 @@ def imported(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> Path:
         ("mou", "milestone-add", HUGE, "--title", "Tahap"),
         ("mou", "milestone-move", HUGE, "--due-on", "2026-05-01"),
         ("mou", "milestone-drop", HUGE),
-        ("users", "add", HUGE, "--role", "official"),
         ("users", "remove", HUGER),
         ("users", "block", HUGE),
         ("users", "bind", "1", HUGE),
