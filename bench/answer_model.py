@@ -286,88 +286,9 @@ def fit(
     return np.asarray(result.x)
 
 
-def _to_tree(model: Any, leaf_values: np.ndarray) -> Any:
-    """A fitted scikit-learn regression tree as :class:`knowledge_base.trees.Tree`."""
-    from knowledge_base.trees import Tree
-
-    t = model.tree_
-    feature = np.where(t.children_left < 0, -1, t.feature).astype(np.int64)
-    return Tree(
-        feature,
-        np.asarray(t.threshold, dtype=np.float64),
-        np.asarray(t.children_left, dtype=np.int64),
-        np.asarray(t.children_right, dtype=np.int64),
-        leaf_values,
-    )
-
-
-def fit_trees(
-    data: Sequence[tuple[np.ndarray, np.ndarray]],
-    weights: Sequence[float],
-    base: np.ndarray,
-    *,
-    rounds: int = 40,
-    depth: int = 3,
-    rate: float = 0.1,
-    min_leaf: int = 200,
-    l2: float = 10.0,
-) -> Any:
-    """Gradient boosting of shallow trees on the listwise softmax loss, starting from the
-    linear scores ``x @ base``: each tree fits the loss's negative gradient (the right units'
-    share of probability mass each unit is owed), its leaves take a Newton step.
-
-    scikit-learn fits the trees here only; the product reads them from JSON with numpy.
-    """
-    from sklearn.tree import DecisionTreeRegressor
-
-    from knowledge_base.answer import FEATURES
-    from knowledge_base.trees import TreeEnsemble
-
-    trainable = [(x, y, w) for (x, y), w in zip(data, weights, strict=True) if y.any() and len(x)]
-    total = sum(w for _, _, w in trainable)
-    x_all = np.vstack([x for x, _, _ in trainable])
-    y_all = np.concatenate([y for _, y, _ in trainable]).astype(np.float64)
-    sizes = np.array([len(x) for x, _, _ in trainable])
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    w_unit = np.repeat(np.array([w for _, _, w in trainable], dtype=np.float64), sizes) / total
-    z = x_all @ base
-    trees = []
-    for _ in range(rounds):
-        shifted = z - np.repeat(np.maximum.reduceat(z, starts), sizes)
-        e = np.exp(shifted)
-        p = e / np.repeat(np.add.reduceat(e, starts), sizes)
-        mass = np.repeat(np.add.reduceat(p * y_all, starts), sizes)
-        q = y_all * p / np.maximum(mass, 1e-12)  # the posterior over the right units
-        grad = p - q
-        hess = np.maximum(p * (1.0 - p), 1e-6)
-        model = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=min_leaf)
-        model.fit(x_all, -grad / hess, sample_weight=w_unit * hess)
-        leaves = model.apply(x_all)
-        values = np.zeros(model.tree_.node_count)
-        for leaf in np.unique(leaves):
-            mask = leaves == leaf
-            values[leaf] = (
-                rate
-                * float(-(w_unit[mask] * grad[mask]).sum())
-                / (float((w_unit[mask] * hess[mask]).sum()) + l2 / total)
-            )
-        trees.append(_to_tree(model, values))
-        z = z + values[leaves]
-    return TreeEnsemble(FEATURES, tuple(trees))
-
-
-def _scores(x: np.ndarray, w: np.ndarray, trees: Any = None) -> np.ndarray:
-    out: np.ndarray = x @ w
-    if trees is not None and len(x):
-        out = out + trees.predict(x)
-    return out
-
-
-def accuracy(
-    data: Sequence[tuple[np.ndarray, np.ndarray]], w: np.ndarray, trees: Any = None
-) -> float:
+def accuracy(data: Sequence[tuple[np.ndarray, np.ndarray]], w: np.ndarray) -> float:
     """Share of questions whose best-scoring unit holds a gold span."""
-    right = sum(bool(len(x) and y[int(np.argmax(_scores(x, w, trees)))]) for x, y in data)
+    right = sum(bool(len(x) and y[int(np.argmax(x @ w))]) for x, y in data)
     return round(right / len(data), 4) if data else 0.0
 
 
@@ -376,7 +297,6 @@ def answer_outcome(
     terms: Callable[[str], list[str]],
     weights: np.ndarray,
     passages: Passages = Passages(),
-    trees: Any = None,
 ) -> tuple[bool, int, bool]:
     """The composed answer under ``weights`` (refusal aside): whether it holds a gold span,
     its length, and whether its first citation names the gold document and section."""
@@ -395,7 +315,6 @@ def answer_outcome(
         info=analyse(query.text),
         similarity=case.similarity,
         weights=[float(v) for v in weights],
-        trees=trees if trees is not None else _no_trees(),
         **passages.kwargs(),
     )
     first = composed.citations[0] if composed.citations else None
@@ -408,12 +327,6 @@ def answer_outcome(
         )
     )
     return contains_answer(composed.text, case.answers), len(composed.text), section
-
-
-def _no_trees() -> Any:
-    from knowledge_base.answer import NO_TREES
-
-    return NO_TREES
 
 
 def _answer_figures(outcomes: Sequence[tuple[bool, int, bool]]) -> dict[str, float]:
@@ -433,52 +346,18 @@ def _folds(cases: Sequence[Case], k: int) -> list[int]:
     return [fold_of[c.doc or c.case_id] for c in cases]
 
 
-def _cached_data(
-    workdir: Path,
-    passages: Passages,
-    without: Sequence[str],
-    groups: Sequence[Sequence[Case]],
-    data: Callable[[Case], tuple[np.ndarray, np.ndarray]],
-) -> list[list[tuple[np.ndarray, np.ndarray]]]:
-    """The candidates' features of every case, kept in ``workdir`` keyed by the code that
-    computes them (so that fitting again with other trees takes seconds, not minutes)."""
-    import hashlib
-
-    import knowledge_base
-
-    digest = hashlib.sha256()
-    package = Path(knowledge_base.__file__).parent
-    for name in ("answer.py", "question.py", "units.py", "keyword.py", "query.py"):
-        digest.update((package / name).read_bytes())
-    digest.update(repr((passages, sorted(without), [len(g) for g in groups])).encode())
-    path = workdir / f"units-{digest.hexdigest()[:16]}.pkl"
-    if path.exists():
-        with path.open("rb") as fh:
-            cached: list[list[tuple[np.ndarray, np.ndarray]]] = pickle.load(fh)
-        return cached
-    out = [[data(c) for c in group] for group in groups]
-    with path.open("wb") as fh:
-        pickle.dump(out, fh)
-    return out
-
-
 def fit_units(
     workdir: Path,
     *,
     gov_weight: float | None = None,
     passages: Passages = Passages(),
     without: Sequence[str] = (),
-    trees: int = 0,
-    depth: int = 3,
 ) -> dict[str, Any]:
     """Fit the unit weights and report selection and answers on held-out questions.
 
     Args:
         passages: which retrieved passages compete (the product's constants by default).
         without: features held at zero (to measure what each brings).
-        trees: boosted trees added to the linear score (0: the linear model alone); the
-            fitted ensemble is written to ``workdir / "unit_trees.json"``.
-        depth: the trees' depth.
     """
     from knowledge_base.answer import FEATURES, UNIT_WEIGHTS
 
@@ -495,33 +374,25 @@ def fit_units(
             x[:, dropped] = 0.0
         return x, y
 
-    d_train, d_valid, d_gov = _cached_data(workdir, passages, without, [train, valid, gov], data)
+    d_train = [data(c) for c in train]
+    d_valid = [data(c) for c in valid]
+    d_gov = [data(c) for c in gov]
     g = gov_weight if gov_weight is not None else len(train) / max(len(gov), 1)
     folds = _folds(gov, 5)
     cv_right = 0
     cv_answers: list[tuple[bool, int, bool]] = []
-
-    def boosted(d: list[tuple[np.ndarray, np.ndarray]], wt: list[float], w: np.ndarray) -> Any:
-        return fit_trees(d, wt, w, rounds=trees, depth=depth) if trees else None
-
     for k in range(5):
         rest = [d for d, f in zip(d_gov, folds, strict=True) if f != k]
         held = [d for d, f in zip(d_gov, folds, strict=True) if f == k]
-        wt = [1.0] * len(d_train) + [g] * len(rest)
-        w = fit(d_train + rest, wt)
-        ens = boosted(d_train + rest, wt, w)
-        cv_right += round(accuracy(held, w, ens) * len(held))
+        w = fit(d_train + rest, [1.0] * len(d_train) + [g] * len(rest))
+        cv_right += round(accuracy(held, w) * len(held))
         cv_answers += [
-            answer_outcome(c, norm.terms, w, passages, ens)
+            answer_outcome(c, norm.terms, w, passages)
             for c, f in zip(gov, folds, strict=True)
             if f == k
         ]
-    wt = [1.0] * len(d_train) + [g] * len(d_gov)
-    w = fit(d_train + d_gov, wt)
-    ens = boosted(d_train + d_gov, wt, w)
-    if ens is not None:
-        (workdir / "unit_trees.json").write_text(json.dumps(ens.to_json()), encoding="utf-8")
-    valid_answers = [answer_outcome(c, norm.terms, w, passages, ens) for c in valid]
+    w = fit(d_train + d_gov, [1.0] * len(d_train) + [g] * len(d_gov))
+    valid_answers = [answer_outcome(c, norm.terms, w, passages) for c in valid]
     current = np.array(UNIT_WEIGHTS)
     report = {
         "questions": {"tydi_train": len(d_train), "tydi_valid": len(d_valid), "gov": len(d_gov)},
@@ -534,11 +405,10 @@ def fit_units(
             "gov": accuracy(d_gov, current),
         },
         "fitted": {
-            "trees": trees,
-            "tydi_train_in_sample": accuracy(d_train, w, ens),
-            "tydi_valid_held_out": accuracy(d_valid, w, ens),
+            "tydi_train_in_sample": accuracy(d_train, w),
+            "tydi_valid_held_out": accuracy(d_valid, w),
             "gov_cross_validated_by_document": round(cv_right / max(len(d_gov), 1), 4),
-            "gov_in_sample": accuracy(d_gov, w, ens),
+            "gov_in_sample": accuracy(d_gov, w),
         },
         "answers": {
             "tydi_valid_held_out": _answer_figures(valid_answers),
@@ -564,10 +434,6 @@ def main(argv: list[str] | None = None) -> int:
         "--without", action="append", default=[], help="fit, refusal: a feature held at zero"
     )
     parser.add_argument(
-        "--trees", type=int, default=0, help="fit: boosted trees added to the linear score"
-    )
-    parser.add_argument("--depth", type=int, default=3, help="fit: the trees' depth")
-    parser.add_argument(
         "--cache", type=Path, default=ROOT / "sinergi-data" / "eval-cache", help="vector cache"
     )
     args = parser.parse_args(argv)
@@ -577,24 +443,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.step == "fit":
         passages = Passages(args.cutoff, args.passages)
-        report = fit_units(
-            args.workdir,
-            passages=passages,
-            without=args.without,
-            trees=args.trees,
-            depth=args.depth,
-        )
+        report = fit_units(args.workdir, passages=passages, without=args.without)
         print(json.dumps(report, indent=2))
         return 0
     from bench.refusal_model import fit_refusal
 
-    report = fit_refusal(
-        load_cases(args.workdir), without=args.without, trees=args.trees, depth=args.depth
-    )
-    ensemble = report.pop("refusal_trees")
-    if ensemble is not None:
-        (args.workdir / "refusal_trees.json").write_text(json.dumps(ensemble), encoding="utf-8")
-    print(json.dumps(report, indent=2))
+    print(json.dumps(fit_refusal(load_cases(args.workdir), without=args.without), indent=2))
     return 0
 
 

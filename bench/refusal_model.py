@@ -94,57 +94,10 @@ def _probability(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
 
 
-def _boost(
-    x: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray,
-    z: np.ndarray,
-    *,
-    rounds: int,
-    depth: int = 2,
-    rate: float = 0.1,
-    min_leaf: int = 30,
-    l2: float = 1.0,
-) -> Any:
-    """Boosted shallow trees on the logistic loss, from the linear logits ``z``."""
-    from sklearn.tree import DecisionTreeRegressor
-
-    from bench.answer_model import _to_tree
-    from knowledge_base.judge import REFUSAL_FEATURES
-    from knowledge_base.trees import TreeEnsemble
-
-    trees = []
-    wn = w / w.sum()
-    for _ in range(rounds):
-        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
-        grad = p - y
-        hess = np.maximum(p * (1 - p), 1e-6)
-        model = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=min_leaf)
-        model.fit(x, -grad / hess, sample_weight=wn * hess)
-        leaves = model.apply(x)
-        values = np.zeros(model.tree_.node_count)
-        for leaf in np.unique(leaves):
-            m = leaves == leaf
-            values[leaf] = (
-                rate
-                * float(-(wn[m] * grad[m]).sum())
-                / (float((wn[m] * hess[m]).sum()) + l2 / len(x))
-            )
-        trees.append(_to_tree(model, values))
-        z = z + values[leaves]
-    return TreeEnsemble(REFUSAL_FEATURES, tuple(trees))
-
-
 def fit_refusal(
-    all_cases: Sequence[Any],
-    folds: int = 5,
-    *,
-    without: Sequence[str] = (),
-    trees: int = 0,
-    depth: int = 2,
+    all_cases: Sequence[Any], folds: int = 5, *, without: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """Fit the refusal model; ``without`` names features held at zero (to measure each);
-    ``trees`` boosted trees (of ``depth``) are added to the logistic model's logit."""
+    """Fit the refusal model; ``without`` names features held at zero (to measure each)."""
     from knowledge_base.judge import REFUSAL_FEATURES
 
     cases = [c for c in all_cases if c.split in ("valid", "dev")]
@@ -164,29 +117,11 @@ def fit_refusal(
     order = {k: i % folds for i, k in enumerate(sorted(set(keys)))}
     fold = np.array([order[k] for k in keys])
     cv = np.zeros(len(usable))
-
-    def fitted_model(xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> tuple[np.ndarray, Any]:
-        theta = _logistic(xs, ys, ws)
-        if not trees:
-            return theta, None
-        z = theta[0] + xs @ theta[1:]
-        return theta, _boost(xs, ys, ws, z, rounds=trees, depth=depth)
-
-    def probability(model: tuple[np.ndarray, Any], xs: np.ndarray) -> np.ndarray:
-        theta, ens = model
-        z = theta[0] + xs @ theta[1:]
-        if ens is not None:
-            z = z + ens.predict(xs)
-        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
-
     for k in range(folds):
-        cv[fold == k] = probability(
-            fitted_model(x[fold != k], y[fold != k], w[fold != k]), x[fold == k]
-        )
-    model = fitted_model(x, y, w)
-    theta = model[0]
-    fitted = probability(model, x)
-    ensemble_json = model[1].to_json() if model[1] is not None else None
+        theta = _logistic(x[fold != k], y[fold != k], w[fold != k])
+        cv[fold == k] = _probability(theta, x[fold == k])
+    theta = _logistic(x, y, w)
+    fitted = _probability(theta, x)
     curve = []
     for t in [0.0, *np.round(np.arange(0.2, 0.85, 0.05), 2).tolist()]:
         row: dict[str, Any] = {"threshold": t}
@@ -226,8 +161,6 @@ def fit_refusal(
             zip(("intercept", *REFUSAL_FEATURES), [round(float(v), 3) for v in theta], strict=True)
         ),
         "REFUSAL_WEIGHTS": "(" + ", ".join(f"{v:.3f}" for v in theta) + ")",
-        "trees": trees,
-        "refusal_trees": ensemble_json,
     }
 
 

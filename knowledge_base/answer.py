@@ -14,9 +14,6 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
-
-import numpy as np
 
 from knowledge_base.language import detect_language
 from knowledge_base.question import (
@@ -29,7 +26,6 @@ from knowledge_base.question import (
     states,
 )
 from knowledge_base.schemas import Citation, SearchHit
-from knowledge_base.trees import TreeEnsemble
 from knowledge_base.units import LIST_ITEM as _LIST_ITEM
 from knowledge_base.units import (
     Span,
@@ -212,8 +208,8 @@ PASSAGE_FEATURES = (
 )
 """What a unit's passage says of the question, so that units of several passages compete in
 one ranking (:func:`passage_context`)."""
-ARTICLE_FEATURES = ("explained_concepts", "elucidates")
-"""What a regulation's structure says of a unit (:func:`article_context`)."""
+ARTICLE_FEATURES = ("explained_concepts",)
+"""What the term an elucidation explains says of a unit (:func:`article_context`)."""
 FEATURES = (
     "coverage",
     "framed",
@@ -248,47 +244,16 @@ FEATURES = (
     *ARTICLE_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.377, 1.519, 0.509, 1.823, 0.713, 0.451, -1.025, -0.361, 2.153, 0.000, 0.000, 1.436,
-    2.183, -0.372, 0.104, 0.501, -0.662, 1.179, -0.442, -0.197, -0.469, -1.237, 0.153, 1.292,
-    0.346, 0.000, 0.899, 1.530, 2.833, -1.807, -2.135, 3.142, 1.454, 0.120, -0.020, 1.304,
-    1.193, 1.277, 0.648, -0.898, 1.292, -0.455, 0.613, 0.000, 0.000,
+    0.400, 1.551, 0.448, 1.815, 0.712, 0.446, -1.027, -0.366, 2.156, 0.000, 0.000, 1.470, 2.153,
+    -0.362, 0.126, 0.415, -0.657, 1.253, -0.432, -0.165, -0.438, -1.204, 0.129, 1.279, 0.365,
+    0.000, 0.896, 1.551, 2.459, -1.826, -2.108, 3.301, 1.476, 0.143, -0.010, 1.366, 0.923,
+    1.509, 0.696, -0.868, 1.279, -0.539, 0.661, 1.169,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
-docs/retrieval.md): the unit holding the gold span is chosen for 64.7% of TyDi valid (held
-out) and 45.1% of gov-id dev (cross-validated by document), where some unit of the competing
+docs/retrieval.md): the unit holding the gold span is chosen for 64.9% of TyDi valid (held
+out) and 46.6% of gov-id dev (cross-validated by document), where some unit of the competing
 passages holds it for 91% and 83%."""
-
-UNIT_TREES_PATH = Path(__file__).with_name("data") / "unit_trees.json"
-"""Shallow regression trees added to the linear unit score (``python -m bench.answer_model fit
---trees N``): they combine features a weighted sum cannot (docs/retrieval.md)."""
-
-
-def _load_trees(path: Path) -> TreeEnsemble:
-    if not path.exists():
-        return TreeEnsemble(FEATURES, ())
-    trees = TreeEnsemble.load(path)
-    if trees.features != FEATURES:
-        # Fitted for another feature list: a tree would read the wrong columns.
-        return TreeEnsemble(FEATURES, ())
-    return trees
-
-
-UNIT_TREES: TreeEnsemble = _load_trees(UNIT_TREES_PATH)
-NO_TREES = TreeEnsemble(FEATURES, ())
-"""The linear scorer alone."""
-
-
-def unit_scores(
-    rows: Sequence[Sequence[float]], weights: Sequence[float], trees: TreeEnsemble
-) -> list[float]:
-    """Each candidate unit's score: the linear model plus the trees' correction."""
-    if not rows:
-        return []
-    x = np.asarray(rows, dtype=np.float64)
-    scores = x @ np.asarray(weights, dtype=np.float64) + trees.predict(x)
-    return [float(v) for v in scores]
-
 
 COSINE_FLOOR = 0.8
 """e5 cosines of unrelated texts sit near 0.8; the feature reads ``(cosine - 0.8) * 10``."""
@@ -503,59 +468,29 @@ def candidate_units(
         )
         out.append(Candidate(rank, i, unit.span, features, cosine, unit.header))
     return article_context(
-        passage_context(_with_neighbours(out), hits, weighted, terms), hits, weighted, terms
+        passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
     )
-
-
-_ARTICLE = re.compile(r"\b(Penjelasan\s+)?Pasal\s+(\d+[A-Z]?)\b")
-
-
-def _article_of(label: str | None) -> tuple[bool, str] | None:
-    """Whether a section label is an elucidation, and the article it names (its last)."""
-    if not label:
-        return None
-    found = list(_ARTICLE.finditer(label))
-    if not found:
-        return None
-    last = found[-1]
-    return "penjelasan" in label.lower(), last.group(2)
 
 
 def article_context(
     candidates: list[Candidate],
-    hits: Sequence[SearchHit],
     weighted: Sequence[tuple[float, Sequence[frozenset[str]]]],
     terms: Callable[[str], list[str]],
 ) -> list[Candidate]:
     """Each unit's features followed by :data:`ARTICLE_FEATURES`: the IDF-weighted share of
-    the question's concepts the term an elucidation explains names ('Yang dimaksud dengan
-    "membebani daerah"' names only the common "daerah" of a question about a region's
-    assets; "kondisi darurat" names the asked "darurat"), and whether the unit is the
-    elucidation of an article a better-ranked passage of its document holds (two articles
-    often share an elucidation's wording; the one explaining the retrieved article is it)."""
-    if not candidates:
-        return candidates
+    the question's concepts that the term an elucidation explains names. The ``explains``
+    feature counts words, so 'Yang dimaksud dengan "membebani daerah"' half-matched a
+    question about a region's assets on the common "daerah" alone; weighted, it counts for
+    little, while "kondisi darurat" names the asked, rare "darurat"."""
     total = sum(w for w, _ in weighted) or 1.0
-    body: dict[tuple[str, str], int] = {}
-    for rank, hit in enumerate(hits):
-        article = _article_of(hit.section)
-        if article is not None and not article[0]:
-            body.setdefault((hit.doc_id, article[1]), rank)
     out: list[Candidate] = []
     for c in candidates:
-        hit = hits[c.rank]
         found = _EXPLAINED.search(c.span.text)
         named = 0.0
         if found is not None:
             own = set(terms(found.group(1)))
             named = sum(w for w, alts in weighted if any(a <= own for a in alts)) / total
-        article = _article_of(_label_at(hit, c.span.start) or hit.section)
-        elucidates = (
-            article is not None
-            and article[0]
-            and body.get((hit.doc_id, article[1]), len(hits)) < c.rank
-        )
-        out.append(replace(c, features=[*c.features, named, 1.0 if elucidates else 0.0]))
+        out.append(replace(c, features=[*c.features, named]))
     return out
 
 
@@ -668,7 +603,6 @@ def compose(
     info: QuestionInfo | None = None,
     similarity: Similarities | None = None,
     weights: Sequence[float] = (),
-    trees: TreeEnsemble | None = None,
 ) -> ComposedAnswer:
     """Compose an answer from ``hits`` (already judged relevant), best passages first.
 
@@ -689,8 +623,6 @@ def compose(
         max_sentences, max_chars: bounds of a multi-unit answer (lists are cut at twice).
         weights: the unit scorer's weights (:data:`UNIT_WEIGHTS` when empty; the fitting
             script passes each fold's own).
-        trees: the trees added to the linear score (when ``None``: :data:`UNIT_TREES` with
-            the shipped weights, none with ``weights`` given).
     """
     lang = language or detect_language(question)
     info = info or analyse(question)
@@ -710,10 +642,8 @@ def compose(
     scored = candidate_units(
         usable, info, weighted, terms, [t for own, _ in concepts for t in own], similarity
     )
-    if trees is None:
-        # The shipped trees correct the shipped weights; other weights come with their own.
-        trees = NO_TREES if weights else UNIT_TREES
-    scores = unit_scores([c.features for c in scored], weights or UNIT_WEIGHTS, trees)
+    coefficients = weights or UNIT_WEIGHTS
+    scores = [sum(w * x for w, x in zip(coefficients, c.features, strict=True)) for c in scored]
     for candidate, score in zip(scored, scores, strict=True):
         f = candidate.features
         units.append(
