@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accounts import rules as access_rules
 from accounts.schemas import AuthSubject
 from core.clock import Clock
-from core.text import clean_block, words
+from core.text import clean_block
 from knowledge_base import curated as matching
 from knowledge_base.errors import (
     CuratedAnswerNotFound,
@@ -245,9 +245,7 @@ class CuratedService:
     def _form(
         self, text: str, apps: Sequence[str], vector: tuple[float, ...] | None
     ) -> matching.QuestionForm:
-        formal = " ".join(words(text))
-        terms = frozenset(self._normalizer.terms(formal))
-        return matching.QuestionForm(terms, matching.keys_of(text, apps), vector)
+        return matching.form_of(text, apps, self._normalizer.terms, vector)
 
     def _vector(self, text: str) -> tuple[float, ...] | None:
         if self._index is None:
