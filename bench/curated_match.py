@@ -73,6 +73,7 @@ def run(thresholds: tuple[float, ...] = THRESHOLDS) -> dict[str, Any]:
             )
     finally:
         curated.DENSE_MATCH = saved
+
     def cosines(pairs: list[tuple[curated.QuestionForm, curated.QuestionForm]]) -> list[float]:
         """The cosines of the pairs the vectors decide (keys agree, a term shared)."""
         out = []
