@@ -21,6 +21,12 @@ class UserNotFound(NotFound):
     code = "access.user_not_found"
 
 
+class InvalidTelegramId(InvalidInput):
+    """Not a Telegram user's ID: those are positive, with at most 52 significant bits."""
+
+    code = "access.invalid_telegram_id"
+
+
 class InvalidRole(InvalidInput):
     code = "access.invalid_role"
 

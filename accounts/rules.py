@@ -93,6 +93,14 @@ def invite_days_valid(days: int) -> bool:
     return 0 <= days <= MAX_INVITE_DAYS
 
 
+#: Telegram's user IDs are positive with at most 52 significant bits (group chats are negative).
+MAX_TELEGRAM_USER_ID: Final = 2**52 - 1
+
+
+def is_telegram_user_id(value: int) -> bool:
+    return 0 < value <= MAX_TELEGRAM_USER_ID
+
+
 def is_role(value: str) -> bool:
     return value in ROLES
 

@@ -363,7 +363,7 @@ class UpdateDispatcher:
             )
             held.recorded = True
 
-        self.deferred.defer(record)
+        self.deferred.defer(record, what=f"update {p.update_id} stored as handled")
 
     def _finish_later(self, update_id: int, outcome: str) -> None:
         assert self.deferred is not None
@@ -374,7 +374,7 @@ class UpdateDispatcher:
             conversations.finish(update_id, outcome, wait=True)
             unrecorded.discard(update_id)
 
-        self.deferred.defer(finish)
+        self.deferred.defer(finish, what=f"update {update_id} marked {outcome}")
 
     async def _lock_user(self, user: int) -> None:
         """Wait for the user's lock: another worker handles them in another chat right now."""

@@ -132,13 +132,26 @@ class TelegramReminderSender:
 
 
 async def run_pass(
-    services: Services, bot: Bot, signer: CallbackSigner, *, now: datetime | None = None
+    services: Services,
+    bot: Bot,
+    signer: CallbackSigner,
+    *,
+    now: datetime | None = None,
+    defer: bool = True,
 ) -> PassReport:
-    """One delivery pass at ``now`` (the services' clock by default)."""
+    """One delivery pass at ``now`` (the services' clock by default).
+
+    ``defer``: the bot's pass defers its "sent" marks while the database is write-locked (its
+    dispatcher writes them once the lock is free); a one-off pass, which stops right after,
+    waits for the lock instead.
+    """
     loop = asyncio.get_running_loop()
     sender = TelegramReminderSender(bot, signer, loop)
     at = now or services.clock.now()
-    return await asyncio.to_thread(services.reminders.run_pass, now=at, sender=sender)
+    deferred = services.deferred if defer else None
+    return await asyncio.to_thread(
+        services.reminders.run_pass, now=at, sender=sender, deferred=deferred
+    )
 
 
 async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -229,7 +242,8 @@ async def send_once(
     with telegram_errors(settings):
         bot = ExtBot(token, rate_limiter=AIORateLimiter(max_retries=2), **kwargs)
         async with bot:
-            return await run_pass(services, bot, CallbackSigner.from_token(token), now=now)
+            signer = CallbackSigner.from_token(token)
+            return await run_pass(services, bot, signer, now=now, defer=False)
 
 
 __all__ = [

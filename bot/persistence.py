@@ -122,7 +122,9 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                     raise
         assert self._deferred is not None
         self._unsaved[pair] = value
-        self._deferred.defer(lambda: self._save_later(pair), key=("data", pair))
+        self._deferred.defer(
+            lambda: self._save_later(pair), key=("data", pair), what=f"{scope} data of {key}"
+        )
 
     def _save_later(self, pair: tuple[str, int]) -> None:
         """The deferred write of a user's or chat's data: the newest unsaved value."""
@@ -210,7 +212,11 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                 return
         assert self._deferred is not None
         self._unsaved_dialogs[pair] = state
-        self._deferred.defer(lambda: self._save_dialog_later(pair), key=("dialog", pair))
+        self._deferred.defer(
+            lambda: self._save_dialog_later(pair),
+            key=("dialog", pair),
+            what=f"dialog {name} of {pair[1]}",
+        )
 
     def _save_dialog_later(self, pair: tuple[str, str]) -> None:
         if pair not in self._unsaved_dialogs:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.config import Settings
+from core.text import clean_line
 from services import Services, build_services
 from services.access import Operator
 from services.messages import catalog as services_catalog
@@ -50,6 +51,13 @@ class AppContext:
     def close(self) -> None:
         if "services" in self.__dict__:
             self.services.close()
+
+
+def shown(value: object) -> str:
+    """Stored text as one line of a table: control characters (a terminal escape, a
+    right-to-left override) become spaces. Names and titles are cleaned when stored since
+    text cleaning came in; rows stored before it are cleaned here."""
+    return clean_line(str(value))
 
 
 def get_ctx(ctx: typer.Context) -> AppContext:

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from cli.context import AppContext, get_ctx, print_json, progress_bar
+from cli.context import AppContext, get_ctx, print_json, progress_bar, shown
 from ingestion.errors import FileNotFound, FileTooLarge, UnreadableFile
 from services.evidence import AgreementFileView
 from services.intake import DRAFT_FIELDS, IntakeDraft, IntakeResult
@@ -81,7 +81,7 @@ def print_draft(app_ctx: AppContext, draft: IntakeDraft) -> None:
         confidence = min((p.confidence for p in places), default=None)
         table.add_row(
             app_ctx.t(f"intake.field.{name}"),
-            _value(draft, name),
+            shown(_value(draft, name)),
             where or "-",
             "-" if confidence is None else f"{confidence:.2f}",
         )
@@ -226,9 +226,9 @@ def print_files(app_ctx: AppContext, found: Sequence[AgreementFileView]) -> None
         table.add_row(
             str(f.id),
             app_ctx.t(f"evidence.role.{f.role}"),
-            f.filename,
+            shown(f.filename),
             str(f.milestone_id or "-"),
             f.sha256[:12],
-            f.uploaded_by,
+            shown(f.uploaded_by),
         )
     app_ctx.console.print(table)

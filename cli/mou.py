@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli import intake
-from cli.context import AppContext, get_ctx, print_json
+from cli.context import AppContext, get_ctx, print_json, shown
 from cli.errors import ExitStatus
 from cli.intake import print_files
 from core.errors import AppError
@@ -119,9 +119,9 @@ def list_agreements(
         table.add_row(
             str(i.id),
             app_ctx.t(f"tracker.kind.{i.kind}"),
-            i.number or "-",
-            i.title,
-            _parties_text(i),
+            shown(i.number or "-"),
+            shown(i.title),
+            shown(_parties_text(i)),
             i.signed_on.isoformat() if i.signed_on else "-",
             i.ends_on.isoformat() if i.ends_on else "-",
             health_title(i.health, app_ctx.lang) + (" ⟳" if i.renewal_due else ""),
@@ -142,11 +142,11 @@ def _milestone_table(app_ctx: AppContext, milestones: tuple[MilestoneView, ...])
         )
         table.add_row(
             str(m.id),
-            m.title,
+            shown(m.title),
             m.due_on.isoformat() if m.due_on else "-",
             status,
             _responsible(app_ctx, m.responsible_region_code),
-            evidence or "-",
+            shown(evidence or "-"),
         )
     return table
 
@@ -182,7 +182,7 @@ def show(
     console = app_ctx.console
     console.print(
         Text.assemble((f"#{detail.id} {app_ctx.t(f'tracker.kind.{detail.kind}')}", "bold"), " ")
-        + Text(detail.title),
+        + Text(shown(detail.title)),
         highlight=False,
     )
     console.print(

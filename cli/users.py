@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from cli.context import get_ctx, print_json
+from cli.context import get_ctx, print_json, shown
 from cli.errors import ExitStatus
 
 #: Answers that confirm (Indonesian and English); anything else, or no answer, cancels.
@@ -88,7 +88,7 @@ def list_users(
     for user in users:
         table.add_row(
             str(user.telegram_id),
-            user.name or (f"@{user.username}" if user.username else ""),
+            shown(user.name or (f"@{user.username}" if user.username else "")),
             user.role,
             user.status,
             user.region_code or "",

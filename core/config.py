@@ -29,6 +29,8 @@ MIN_PSEUDONYM_KEY_LENGTH = 16
 #: The longest span (in days) a reminder or health setting may take: ten years.
 MAX_DAYS = 3650
 Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+#: What Telegram's ``setWebhook`` takes as ``secret_token``.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class InvalidSetting(ConfigurationError):
@@ -65,6 +67,7 @@ SETTING_ERROR_KINDS = frozenset(
         "database_driver",
         "timezone",
         "pseudonym_key",
+        "webhook_secret",
         "too_short",
         "url",
         "unreadable",
@@ -142,6 +145,7 @@ class Settings(BaseSettings):
     database_bookkeeping_wait_s: float = Field(
         default=0.25,
         gt=0,
+        le=3600,  # as the busy timeout: SQLite's is a 32-bit count of milliseconds
         description=(
             "How long the bot's bookkeeping writes (update inbox, question log, rate limit) wait"
             " for another SQLite writer before they are deferred until the lock is free."
@@ -348,6 +352,17 @@ class Settings(BaseSettings):
             return None
         if len(value.get_secret_value().strip()) < MIN_PSEUDONYM_KEY_LENGTH:
             raise PydanticCustomError("pseudonym_key", "pseudonym key too short") from None
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram's ``secret_token`` is 1-256 of ``A-Z a-z 0-9 _ -``: any other secret failed
+        only when the bot set its webhook. Empty is unset (one derived from the token)."""
+        if value is None or not value.get_secret_value():
+            return None
+        if not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise PydanticCustomError("webhook_secret", "not a Telegram secret token") from None
         return value
 
     @field_validator("timezone")

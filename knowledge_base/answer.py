@@ -208,6 +208,8 @@ PASSAGE_FEATURES = (
 )
 """What a unit's passage says of the question, so that units of several passages compete in
 one ranking (:func:`passage_context`)."""
+ARTICLE_FEATURES = ("explained_concepts",)
+"""What the term an elucidation explains says of a unit (:func:`article_context`)."""
 FEATURES = (
     "coverage",
     "framed",
@@ -239,17 +241,18 @@ FEATURES = (
     "previous",
     "next",
     *PASSAGE_FEATURES,
+    *ARTICLE_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.377, 1.519, 0.509, 1.823, 0.713, 0.451, -1.025, -0.361, 2.153, 0.000, 0.000, 1.436,
-    2.183, -0.372, 0.104, 0.501, -0.662, 1.179, -0.442, -0.197, -0.469, -1.237, 0.153, 1.292,
-    0.346, 0.000, 0.899, 1.530, 2.833, -1.807, -2.135, 3.142, 1.454, 0.120, -0.020, 1.304,
-    1.193, 1.277, 0.648, -0.898, 1.292, -0.455, 0.613,
+    0.400, 1.551, 0.448, 1.815, 0.712, 0.446, -1.027, -0.366, 2.156, 0.000, 0.000, 1.470, 2.153,
+    -0.362, 0.126, 0.415, -0.657, 1.253, -0.432, -0.165, -0.438, -1.204, 0.129, 1.279, 0.365,
+    0.000, 0.896, 1.551, 2.459, -1.826, -2.108, 3.301, 1.476, 0.143, -0.010, 1.366, 0.923,
+    1.509, 0.696, -0.868, 1.279, -0.539, 0.661, 1.169,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
-docs/retrieval.md): the unit holding the gold span is chosen for 64.7% of TyDi valid (held
-out) and 45.1% of gov-id dev (cross-validated by document), where some unit of the competing
+docs/retrieval.md): the unit holding the gold span is chosen for 64.9% of TyDi valid (held
+out) and 46.6% of gov-id dev (cross-validated by document), where some unit of the competing
 passages holds it for 91% and 83%."""
 
 COSINE_FLOOR = 0.8
@@ -464,7 +467,31 @@ def candidate_units(
             heading=heading,
         )
         out.append(Candidate(rank, i, unit.span, features, cosine, unit.header))
-    return passage_context(_with_neighbours(out), hits, weighted, terms)
+    return article_context(
+        passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+    )
+
+
+def article_context(
+    candidates: list[Candidate],
+    weighted: Sequence[tuple[float, Sequence[frozenset[str]]]],
+    terms: Callable[[str], list[str]],
+) -> list[Candidate]:
+    """Each unit's features followed by :data:`ARTICLE_FEATURES`: the IDF-weighted share of
+    the question's concepts that the term an elucidation explains names. The ``explains``
+    feature counts words, so 'Yang dimaksud dengan "membebani daerah"' half-matched a
+    question about a region's assets on the common "daerah" alone; weighted, it counts for
+    little, while "kondisi darurat" names the asked, rare "darurat"."""
+    total = sum(w for w, _ in weighted) or 1.0
+    out: list[Candidate] = []
+    for c in candidates:
+        found = _EXPLAINED.search(c.span.text)
+        named = 0.0
+        if found is not None:
+            own = set(terms(found.group(1)))
+            named = sum(w for w, alts in weighted if any(a <= own for a in alts)) / total
+        out.append(replace(c, features=[*c.features, named]))
+    return out
 
 
 def passage_context(
@@ -612,11 +639,13 @@ def compose(
         return sum(w for w, alts in weighted if any(a <= found for a in alts)) / total
 
     units: list[_Unit] = []
-    for candidate in candidate_units(
+    scored = candidate_units(
         usable, info, weighted, terms, [t for own, _ in concepts for t in own], similarity
-    ):
+    )
+    coefficients = weights or UNIT_WEIGHTS
+    scores = [sum(w * x for w, x in zip(coefficients, c.features, strict=True)) for c in scored]
+    for candidate, score in zip(scored, scores, strict=True):
         f = candidate.features
-        score = sum(w * x for w, x in zip(weights or UNIT_WEIGHTS, f, strict=True))
         units.append(
             _Unit(
                 candidate.rank,

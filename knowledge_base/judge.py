@@ -82,9 +82,9 @@ REFUSAL_FEATURES = (
     *ANSWER_CONSTRAINTS,
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
-    0.176, -0.163, 0.370, 0.649, -0.056, 0.191, -0.447, -0.191, -0.284, -0.233, 0.106, -0.448,
-    -0.140, 0.138, -0.221, -0.082, -0.131, 0.186, 0.624, -0.094, -0.311, -0.152, -0.200, -0.249,
-    0.600, 0.174, 0.765, -0.537,
+    0.179, -0.164, 0.323, 0.668, -0.079, 0.186, -0.448, -0.186, -0.306, -0.238, 0.104, -0.438,
+    -0.140, 0.113, -0.221, -0.077, -0.142, 0.189, 0.676, -0.091, -0.317, -0.133, -0.193, -0.252,
+    0.607, 0.175, 0.762, -0.534,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on

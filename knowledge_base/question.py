@@ -168,20 +168,21 @@ _BOUNDS = {
     "max": re.compile(
         r"\b(maksimal|maksimum|maks|paling\s+banyak|paling\s+lama|paling\s+lambat|"
         r"selambat-lambatnya|sebanyak-banyaknya|setinggi-tingginya|paling\s+tinggi|"
-        r"at\s+most|maximum|no\s+later\s+than|up\s+to)\b",
+        r"at\s+most|maximum|no\s+later\s+than|up\s+to|atau\s+kurang|or\s+less|or\s+fewer)\b",
         re.I,
     ),
     "min": re.compile(
         r"\b(minimal|minimum|paling\s+sedikit|sekurang-kurangnya|paling\s+tidak|"
-        r"paling\s+rendah|at\s+least)\b",
+        r"paling\s+rendah|at\s+least|atau\s+lebih|or\s+more)\b",
         re.I,
     ),
 }
 
 
 def bounds_of(text: str) -> frozenset[str]:
-    """The bounds a text names: "max" (maksimal, paling banyak, paling lama, at most...) and
-    "min" (minimal, paling sedikit, sekurang-kurangnya, at least...)."""
+    """The bounds a text names: "max" (maksimal, paling banyak, paling lama, at most, "atau
+    kurang"...) and "min" (minimal, paling sedikit, sekurang-kurangnya, at least, "2 (dua)
+    atau lebih"...)."""
     return frozenset(name for name, pattern in _BOUNDS.items() if pattern.search(text))
 
 

@@ -336,16 +336,30 @@ class TrackerRepository:
     def milestone(self, milestone_id: int) -> Milestone | None:
         return self.s.get(Milestone, milestone_id)
 
-    def lock_milestone(self, milestone_id: int) -> None:
-        """Take the milestone's write lock before reading it (a write that changes nothing):
-        of two people changing it at once, the second reads what the first wrote, so the
-        audit's "from" is what it really was. SQLite and PostgreSQL alike."""
+    def lock_agreement(self, agreement_id: int) -> None:
+        """Take the agreement's write lock before reading it or its milestones (a write that
+        changes nothing): of two people changing one agreement's milestones at once (a
+        progress report, a move, a drop), the second waits and reads what the first wrote,
+        so the audit's "from" is what it really was. SQLite and PostgreSQL alike.
+
+        Every change to an agreement's milestones takes this lock first, so no two of them
+        take row locks in different orders.
+        """
         self.s.execute(
-            update(Milestone)
-            .where(Milestone.id == milestone_id)
-            .values(updated_at=Milestone.updated_at)
+            update(Agreement)
+            .where(Agreement.id == agreement_id)
+            .values(updated_at=Agreement.updated_at)
             .execution_options(synchronize_session=False)
         )
+
+    def lock_agreement_of(self, milestone_id: int) -> None:
+        """:meth:`lock_agreement` of the milestone's agreement (nothing if there is no such
+        milestone: the caller's lookup says so). A milestone never changes agreement."""
+        agreement_id = self.s.scalar(
+            select(Milestone.agreement_id).where(Milestone.id == milestone_id)
+        )
+        if agreement_id is not None:
+            self.lock_agreement(agreement_id)
 
     def add_milestone(self, milestone: Milestone) -> Milestone:
         self.s.add(milestone)

@@ -22,6 +22,7 @@ from accounts.errors import (
     InvalidInviteDays,
     InvalidLanguage,
     InvalidRole,
+    InvalidTelegramId,
     InviteInvalid,
     LastAdmin,
     NotYourRegion,
@@ -227,6 +228,8 @@ class AccessService:
         language: str | None = None,
     ) -> UserView:
         """Add an active user, or make an existing one active with this role (idempotent)."""
+        if not rules.is_telegram_user_id(telegram_id):
+            raise InvalidTelegramId(telegram_id=telegram_id)
         role = self._check_role(role)
         region = self._check_region(role, region_code)
         now = self._clock.now()

@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
+#: How long a stopping process gives its deferred bookkeeping writes: the bot has had up to
+#: 25 s of the service manager's 30 to finish its updates (``bot.runner``).
+LAST_FLUSH_S = 3.0
+
 
 class Services:
     """Every use case of Sinergi, wired to one database, one index and one clock.
@@ -186,6 +190,7 @@ class Services:
             timezone_of=timezone_of,
             region_name=region_name,
             clock=self.clock,
+            bookkeeping=self.bookkeeping_session_factory,
         )
 
     @cached_property
@@ -261,14 +266,8 @@ class Services:
     def close(self) -> None:
         """Write what was deferred, then release connections (and, once built, the vector
         store's client)."""
-        if "deferred" in self.__dict__ and len(self.deferred):
-            self.deferred.flush()
-            if len(self.deferred):
-                _log.warning(
-                    "%d bookkeeping writes (question log, update inbox) not done: the database"
-                    " is still write-locked by another process",
-                    len(self.deferred),
-                )
+        if "deferred" in self.__dict__:
+            self.deferred.flush_before_stop(LAST_FLUSH_S)
         if "index" in self.__dict__:
             self.index.close()
         if "conversations" in self.__dict__:

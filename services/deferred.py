@@ -31,18 +31,31 @@ class DeferredWrites:
     """
 
     def __init__(self) -> None:
-        self._items: deque[tuple[Hashable | None, Callable[[], object]]] = deque()
+        self._items: deque[tuple[Hashable | None, Callable[[], object], str]] = deque()
         self._guard = threading.Lock()
         self._flushing = threading.Lock()
 
-    def defer(self, write: Callable[[], object], *, key: Hashable | None = None) -> None:
+    def defer(
+        self,
+        write: Callable[[], object],
+        *,
+        key: Hashable | None = None,
+        what: str = "a bookkeeping write",
+    ) -> None:
+        """Queue ``write``; ``what`` names it in the log if it is never done (no personal
+        data: ids, not texts)."""
         with self._guard:
             if key is not None:
-                for i, (queued, _) in enumerate(self._items):
+                for i, (queued, _, _) in enumerate(self._items):
                     if queued == key:
-                        self._items[i] = (key, write)
+                        self._items[i] = (key, write, what)
                         return
-            self._items.append((key, write))
+            self._items.append((key, write, what))
+
+    def pending(self) -> list[str]:
+        """What is waiting, oldest first (its ``what``)."""
+        with self._guard:
+            return [what for _, _, what in self._items]
 
     def __len__(self) -> int:
         with self._guard:
@@ -50,7 +63,7 @@ class DeferredWrites:
 
     def waiting(self, key: Hashable) -> bool:
         with self._guard:
-            return any(queued == key for queued, _ in self._items)
+            return any(queued == key for queued, _, _ in self._items)
 
     def flush(self) -> int:
         """Do the queued writes, oldest first, until the database is still locked; how many
@@ -75,3 +88,28 @@ class DeferredWrites:
                     if self._items and self._items[0] is item:
                         self._items.popleft()
                 done += 1
+
+    def flush_before_stop(self, wait_s: float) -> int:
+        """The last :meth:`flush` of a stopping process, given at most ``wait_s``: a write
+        waits for SQLite's busy timeout (30 s by default), longer than a service manager
+        waits for a stop. What is still queued then is lost, and each is named in the log.
+        """
+        if not len(self):
+            return 0
+        done: list[int] = []
+        worker = threading.Thread(
+            target=lambda: done.append(self.flush()), name="sinergi-last-flush", daemon=True
+        )
+        worker.start()
+        worker.join(wait_s)
+        with self._guard:
+            lost = [what for _, _, what in self._items]
+            self._items.clear()
+        if lost:
+            log.warning(
+                "%d bookkeeping writes not done before stopping (the database is write-locked"
+                " by another process): %s",
+                len(lost),
+                "; ".join(lost),
+            )
+        return done[0] if done else 0

@@ -25,7 +25,8 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import InvalidInput
+from core.db import is_write_locked
+from core.errors import DatabaseUnavailable, InvalidInput
 from mou_tracker.reminders import outbox
 from mou_tracker.reminders.errors import TransientSendError, UndeliverableError
 from mou_tracker.reminders.models import OutboxEntry
@@ -39,6 +40,7 @@ from mou_tracker.reminders.schemas import (
     ReminderEntry,
     ReminderMessage,
 )
+from services.deferred import DeferredWrites
 from services.reminder_planning import ReminderPlanner, Roster
 
 __all__ = ["ReminderDelivery", "ReminderSender"]
@@ -75,18 +77,26 @@ class ReminderDelivery:
         *,
         lease: timedelta,
         max_attempts: int,
+        bookkeeping: sessionmaker[Session] | None = None,
     ) -> None:
         self._sf = session_factory
+        # The "sent" marks wait only briefly for SQLite's write lock when they can be deferred.
+        self._quick = bookkeeping or session_factory
         self._planner = planner
         self.lease = lease
         self.max_attempts = max_attempts
 
     # --- the pass ------------------------------------------------------------------------------
 
-    def run_pass(self, *, now: datetime, sender: ReminderSender) -> PassReport:
+    def run_pass(
+        self, *, now: datetime, sender: ReminderSender, deferred: DeferredWrites | None = None
+    ) -> PassReport:
         """Record what is due at ``now`` and deliver everything ready, one message per recipient.
 
         Safe to run concurrently with another pass and after a crash of a previous one.
+        ``deferred``: a message Telegram accepted is marked ``sent`` later, through it, if
+        another process holds SQLite's write lock meanwhile (the pass then stops: its other
+        writes are not bookkeeping, and the next pass does them).
         """
         roster = self._planner.roster()
         with self._sf.begin() as s:
@@ -125,9 +135,9 @@ class ReminderDelivery:
                     undeliverable += outcome[3]
                     routed += outcome[4]
             except Exception:  # a failing pass still records what Telegram accepted
-                self._confirm_accepted(accepted, now)
+                self._confirm_accepted(accepted, now, deferred)
                 raise
-            self._confirm_accepted(accepted, now)
+            self._confirm_accepted(accepted, now, deferred)
         return PassReport(
             at=now,
             due=len(due),
@@ -141,10 +151,28 @@ class ReminderDelivery:
             unconfirmed=unconfirmed,
         )
 
-    def _confirm_accepted(self, accepted: Accepted, now: datetime) -> None:
-        if accepted:
-            with self._sf.begin() as s:
+    def _confirm_accepted(
+        self, accepted: Accepted, now: datetime, deferred: DeferredWrites | None
+    ) -> None:
+        if not accepted:
+            return
+        try:
+            with (self._sf if deferred is None else self._quick).begin() as s:
                 _confirm(ReminderRepository(s), accepted, now)
+            return
+        except DatabaseUnavailable as err:
+            if deferred is None or not is_write_locked(err):
+                raise
+        later = list(accepted)
+        accepted.clear()
+        sf = self._sf
+
+        def confirm_later() -> None:
+            with sf.begin() as s:
+                _confirm(ReminderRepository(s), later, now)
+
+        ids = [i for group, _, _ in later for i in group]
+        deferred.defer(confirm_later, what=f"reminders {ids} marked sent")
 
     def _deliver(
         self,

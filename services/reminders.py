@@ -38,6 +38,7 @@ from mou_tracker.reminders.schemas import (
     ReminderMessage,
     SnoozeView,
 )
+from services.deferred import DeferredWrites
 from services.reminder_delivery import ReminderDelivery, ReminderSender
 from services.reminder_planning import Person, RecipientDirectory, ReminderPlanner
 
@@ -122,6 +123,7 @@ class ReminderService:
         clock: Clock | None = None,
         lease: timedelta | None = None,
         max_attempts: int | None = None,
+        bookkeeping: sessionmaker[Session] | None = None,
     ) -> None:
         self.planning = ReminderPlanner(
             session_factory,
@@ -136,6 +138,7 @@ class ReminderService:
             self.planning,
             lease=lease or timedelta(minutes=settings.reminder_lease_minutes),
             max_attempts=max_attempts or settings.reminder_max_attempts,
+            bookkeeping=bookkeeping,
         )
 
     @property
@@ -150,9 +153,13 @@ class ReminderService:
         """Every reminder due at ``at`` for every recipient, minus what the outbox holds."""
         return self.planning.due(at=at)
 
-    def run_pass(self, *, now: datetime, sender: ReminderSender) -> PassReport:
-        """Record what is due at ``now`` and deliver everything ready (see the delivery)."""
-        return self.delivery.run_pass(now=ensure_utc(now), sender=sender)
+    def run_pass(
+        self, *, now: datetime, sender: ReminderSender, deferred: DeferredWrites | None = None
+    ) -> PassReport:
+        """Record what is due at ``now`` and deliver everything ready (see the delivery);
+        ``deferred``: where the "sent" marks go while the database is write-locked (the bot,
+        which writes them once the lock is free)."""
+        return self.delivery.run_pass(now=ensure_utc(now), sender=sender, deferred=deferred)
 
     def log(
         self, *, limit: int = 50, status: str | None = None, recipient: str | None = None

@@ -397,18 +397,35 @@ class TrackerService:
         now = self._clock.now()
         today = self.today()
         repo = TrackerRepository(s)
-        repo.lock_milestone(milestone_id)  # two coordinators at once: the second sees the first
+        repo.lock_agreement_of(milestone_id)  # two people at once: the second sees the first
         milestone = milestone_in_scope(subject, repo, milestone_id, agreement_id)
         before = milestone.status
+        # The same status reported again (a button pressed twice) keeps its day of completion
+        # unless one is given, and is not a change unless it brings new evidence or reason.
+        completed_on = (
+            milestone.completed_on
+            if before == change.status and on is None
+            else change.completed_on(on or today)
+        )
+        blocked_reason = change.reason if change.status == "blocked" else None
+        if (
+            before == change.status
+            and completed_on == milestone.completed_on
+            and blocked_reason == milestone.blocked_reason
+            and change.note in (None, milestone.evidence_note)
+            and change.link in (None, milestone.evidence_link)
+            and change.file_ref in (None, milestone.evidence_file)
+        ):
+            return milestone_view(milestone, today)
         milestone.status = change.status
-        milestone.completed_on = change.completed_on(on or today)
+        milestone.completed_on = completed_on
         if change.note:
             milestone.evidence_note = change.note
         if change.link:
             milestone.evidence_link = change.link
         if change.file_ref:
             milestone.evidence_file = change.file_ref
-        milestone.blocked_reason = change.reason if change.status == "blocked" else None
+        milestone.blocked_reason = blocked_reason
         milestone.updated_by = subject.actor
         milestone.updated_at = now
         repo.touch_agreement(milestone.agreement_id, now)
@@ -446,6 +463,7 @@ class TrackerService:
         now = self._clock.now()
         with self._sf.begin() as s:
             repo = TrackerRepository(s)
+            repo.lock_agreement(agreement_id)  # positions shift: see change_milestone
             agreement = visible_agreement(subject, repo, agreement_id)
             codes = [p.region_code for p in agreement.parties]
             validation.check_new_milestone(
@@ -509,11 +527,13 @@ class TrackerService:
         now = self._clock.now()
         with self._sf.begin() as s:
             repo = TrackerRepository(s)
+            repo.lock_agreement_of(milestone_id)  # see change_milestone
             milestone = milestone_in_scope(subject, repo, milestone_id, None)
             old = milestone.due_on
             milestone.due_on = due_on
             milestone.updated_by = subject.actor
             milestone.updated_at = now
+            repo.touch_agreement(milestone.agreement_id, now)
             repo.add_audit(
                 at=now,
                 actor=subject.actor,
@@ -532,9 +552,11 @@ class TrackerService:
         now = self._clock.now()
         with self._sf.begin() as s:
             repo = TrackerRepository(s)
+            repo.lock_agreement_of(milestone_id)  # see change_milestone
             milestone = milestone_in_scope(subject, repo, milestone_id, None)
             view = milestone_view(milestone, self.today())
             repo.delete_milestone(milestone)
+            repo.touch_agreement(view.agreement_id, now)
             repo.add_audit(
                 at=now,
                 actor=subject.actor,

@@ -14,6 +14,10 @@ from services.wording import format_date
 
 #: The fields of a draft in the order they are shown and numbered (✏️ 1 … ✏️ 8).
 FIELDS = DRAFT_FIELDS
+#: Telegram refuses a message with more inline buttons than this.
+MAX_BUTTONS = 100
+#: Region choices shown for one unclear party name.
+CANDIDATES_SHOWN = 4
 
 
 def field_value(draft: IntakeDraft, name: str, lang: str) -> str:
@@ -82,29 +86,45 @@ def draft_text(draft: IntakeDraft, lang: str) -> str:
 
 
 def draft(draft: IntakeDraft, lang: str) -> View:
-    """The draft with its buttons: which region an ambiguous name means, ✏️ per field, save."""
-    rows: list[tuple[Button, ...]] = []
-    for index, party in enumerate(draft.parties):
-        if party.code is None:
-            rows.extend(
-                (button(f"📍 {name}", callbacks.INTAKE_REGION, index, code),)
-                for code, name in party.candidates[:4]
-            )
+    """The draft with its buttons: which region an ambiguous name means, ✏️ per field, save.
+
+    A scan naming many unclear regions gets their choices page by page, in order: those of
+    the first parties while the buttons stay within Telegram's limit, the next ones once
+    these are chosen (each choice shows the draft again); the text says how many wait.
+    """
     edit = [button(f"✏️ {i}", callbacks.INTAKE_FIELD, i) for i in range(1, len(FIELDS) + 1)]
-    rows.append(tuple(edit[:4]))
-    rows.append(tuple(edit[4:]))
     save_label = (
         t("intake.button.update", lang, id=draft.duplicate_of)
         if draft.duplicate_of is not None
         else t("intake.button.save", lang)
     )
-    rows.append(
-        (
-            button(save_label, callbacks.INTAKE_SAVE),
-            button(t("button.cancel", lang), callbacks.INTAKE_CANCEL),
-        )
+    closing = (
+        button(save_label, callbacks.INTAKE_SAVE),
+        button(t("button.cancel", lang), callbacks.INTAKE_CANCEL),
     )
-    return View(draft_text(draft, lang), tuple(rows))
+    room = MAX_BUTTONS - len(edit) - len(closing)
+    rows: list[tuple[Button, ...]] = []
+    waiting = 0
+    for index, party in enumerate(draft.parties):
+        if party.code is not None:
+            continue
+        choices = party.candidates[:CANDIDATES_SHOWN]
+        if not choices:  # nothing to choose from: fixed with ✏️ only
+            continue
+        if waiting or len(choices) > room:
+            waiting += 1
+            continue
+        room -= len(choices)
+        rows.extend(
+            (button(f"📍 {name}", callbacks.INTAKE_REGION, index, code),) for code, name in choices
+        )
+    rows.append(tuple(edit[:4]))
+    rows.append(tuple(edit[4:]))
+    rows.append(closing)
+    text = draft_text(draft, lang)
+    if waiting:
+        text += "\n" + t_html("intake.more_parties", lang, count=waiting)
+    return View(text, tuple(rows))
 
 
 def ask_value(name: str, lang: str) -> str:

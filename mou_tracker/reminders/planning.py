@@ -60,17 +60,27 @@ class Person(Protocol):
     def agreement_ids(self) -> tuple[int, ...]: ...
 
 
+#: Reminders about a date (a milestone's due date, an agreement's end): their key names the
+#: date, so moving it re-arms the steps already sent for the old one.
+DATED_KINDS: Final = ("upcoming", "overdue", "escalation", "renewal")
+
+
 def dedup_key(
     kind: str,
     agreement_id: int | None,
     milestone_id: int | None,
     threshold: int | str,
     recipient: str,
+    *,
+    on: date | None = None,
 ) -> str:
-    """The outbox's uniqueness: one row per reminder per recipient, ever."""
+    """The outbox's uniqueness: one row per reminder per recipient (and per date ``on``, for
+    :data:`DATED_KINDS`: "7 days before 15 December" is another reminder than "7 days before
+    1 December"), ever. ``migrations/versions/0010`` rewrote the older keys to this form."""
     a = "-" if agreement_id is None else str(agreement_id)
     m = "-" if milestone_id is None else str(milestone_id)
-    return f"{kind}:{a}:{m}:{threshold}:{recipient}"
+    step = f"{threshold}" if on is None else f"{threshold}@{on.isoformat()}"
+    return f"{kind}:{a}:{m}:{step}:{recipient}"
 
 
 # --- rule reminders -----------------------------------------------------------------------------
@@ -127,6 +137,7 @@ def from_trigger(
             trigger.milestone_id,
             trigger.threshold,
             person.recipient,
+            on=trigger.due_on,
         ),
         kind=trigger.kind,
         threshold=trigger.threshold,
@@ -496,6 +507,7 @@ def admin_notices(
                         e.milestone_id,
                         f"{e.kind}.{e.threshold}",
                         recipient,
+                        on=e.due_on if e.kind in DATED_KINDS else None,
                     ),
                     kind="undeliverable",
                     threshold=e.id,

@@ -76,3 +76,46 @@ def test_approve_and_block_from_the_cli(data_dir: Path, capsys) -> None:
     assert main(["users", "list", "--json"]) == 0
     users = {u["telegram_id"]: u for u in _json(capsys)}  # type: ignore[union-attr]
     assert users[55]["status"] == "blocked" and users[55]["region_code"] == "15.01"
+
+
+@pytest.mark.parametrize("telegram_id", ["0", "-5", str(2**52), str(2**63)])
+def test_add_refuses_what_cannot_be_a_telegram_user_id(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], telegram_id: str
+) -> None:
+    # Telegram's user IDs are positive and have at most 52 significant bits (group chats are
+    # negative): such a "user" could never write to the bot, and a typo stays unnoticed.
+    status = main(["users", "add", "--role", "official", "--", telegram_id])
+    assert status == ExitStatus.INVALID_INPUT
+    assert telegram_id in capsys.readouterr().err
+    assert main(["users", "list", "--json"]) == 0
+    assert _json(capsys) == []
+
+
+def test_names_stored_before_the_cleaning_show_plain_in_the_table(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Names come from Telegram as typed. Older versions stored them raw: a right-to-left
+    # override or a terminal escape must not reach the admin's terminal, and square brackets
+    # are a name, not the table's markup (a "[/b]" once stopped the listing).
+    from sqlalchemy import text
+
+    from core.db import make_engine
+
+    monkeypatch.setenv("COLUMNS", "300")
+    assert main(["users", "add", "1", "--role", "admin", "--name", "Admin"]) == 0
+    engine = make_engine(f"sqlite:///{data_dir / 'sinergi.db'}")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (telegram_id, name, username, role, status, language,"
+                " created_at, updated_at) SELECT 2, :name, NULL, 'official', 'pending', 'id',"
+                " created_at, updated_at FROM users WHERE telegram_id = 1"
+            ),
+            {"name": "Budi\u202e [/b] [red]Merah\x1b[31m\x07"},
+        )
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["users", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "Budi [/b] [red]Merah [31m" in out
+    assert not any(c in out for c in "\u202e\x1b\x07")

@@ -7,6 +7,7 @@ import pytest
 
 from knowledge_base.answer import (
     ANSWER_PASSAGES,
+    ARTICLE_FEATURES,
     FEATURES,
     PASSAGE_FEATURES,
     UNIT_WEIGHTS,
@@ -73,7 +74,10 @@ def feature(unit, name: str) -> float:  # type: ignore[no-untyped-def]
 
 def test_weights_cover_the_passage_features() -> None:
     assert len(UNIT_WEIGHTS) == len(FEATURES)
-    assert FEATURES[-len(PASSAGE_FEATURES) :] == PASSAGE_FEATURES
+    assert FEATURES[-len(PASSAGE_FEATURES) - len(ARTICLE_FEATURES) :] == (
+        *PASSAGE_FEATURES,
+        *ARTICLE_FEATURES,
+    )
     assert len(REFUSAL_WEIGHTS) == len(REFUSAL_FEATURES) + 1
     assert REFUSAL_FEATURES[-len(ANSWER_CONSTRAINTS) :] == ANSWER_CONSTRAINTS
 

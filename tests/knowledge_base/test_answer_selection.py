@@ -18,7 +18,7 @@ from knowledge_base.answer import (
     unit_features,
 )
 from knowledge_base.keyword import TextNormalizer
-from knowledge_base.question import analyse
+from knowledge_base.question import analyse, bounds_of
 from knowledge_base.schemas import SearchHit
 from knowledge_base.units import Span, passage_units, unit_key
 
@@ -264,3 +264,41 @@ def test_the_asked_bound_is_matched_in_the_units_words(normalizer: TextNormalize
     )
     answer = compose(question, [passage], terms=normalizer.terms, idf=lambda t: 1.0)
     assert answer.text.startswith("(2) Premi untuk pelapor paling banyak")
+
+
+def test_a_number_with_atau_lebih_states_a_lower_bound(normalizer: TextNormalizer) -> None:
+    assert bounds_of("dilaksanakan oleh 2 (dua) atau lebih daerah yang berbatasan") == {"min"}
+    assert bounds_of("a joint body of three or more regions") == {"min"}
+    assert bounds_of("diselesaikan dalam 5 (lima) hari atau kurang") == {"max"}
+    assert bounds_of("lebih dari satu daerah") == frozenset()
+    question = "Kerja sama wajib minimal berapa daerah?"
+    stated = "Kerja sama wajib dilaksanakan oleh 2 (dua) atau lebih daerah yang berbatasan."
+    assert features_of(normalizer, question, stated)["bound"] == 1.0
+
+
+def explained_share(question: str, text: str, idf: dict[str, float]) -> float:
+    normalizer = TextNormalizer()
+    info = analyse(question)
+    concepts = [((t,), ((t,),)) for t in dict.fromkeys(normalizer.terms(question))]
+    kept, weighted = prepared_concepts(concepts, info, normalizer.terms, lambda t: idf.get(t, 1.0))
+    units = candidate_units(
+        [hit("c", text, 1.0)], info, weighted, normalizer.terms, [t for o, _ in kept for t in o]
+    )
+    return units[0].features[FEATURES.index("explained_concepts")]
+
+
+def test_the_explained_term_counts_by_the_weight_of_the_question_words_it_names(
+    normalizer: TextNormalizer,
+) -> None:
+    question = "Kerja sama untuk memelihara aset daerah bentuknya apa?"
+    common = 'Yang dimaksud dengan "membebani daerah" adalah biaya dari APBD.'
+    # The word share reads a half match on the common word alone; weighted, it is small.
+    asked = set(normalizer.terms(question))
+    assert explains(common, asked, normalizer.terms) == 0.5
+    idf = {t: 0.1 for t in normalizer.terms("daerah")}
+    assert explained_share(question, common, idf) < 0.05
+    rare = "Objek kerja sama boleh di luar perencanaan bila darurat. Darurat itu seperti apa?"
+    elucidation = 'Yang dimaksud dengan "kondisi darurat" adalah kondisi di luar kemampuan manusia.'
+    assert explained_share(rare, elucidation, idf) > 0.1
+    assert explained_share(rare, "Kondisi darurat ditetapkan oleh bupati.", idf) == 0.0
+    assert UNIT_WEIGHTS[FEATURES.index("explained_concepts")] > 0

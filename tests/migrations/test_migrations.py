@@ -114,3 +114,48 @@ def test_cli_db_upgrade_creates_a_server_schema(
     assert database.is_up_to_date(engine)
     engine.dispose()
     assert main(["mou", "list"]) == 0
+
+
+def test_upgrade_names_the_date_in_the_keys_of_dated_reminders(db_url: str) -> None:
+    """Reminders recorded before the keys named the date keep their identity: the planner
+    computes the same key for them after the upgrade, so none is sent a second time."""
+    from mou_tracker.reminders.planning import dedup_key
+
+    engine = make_engine(db_url)
+    database.upgrade(engine, "0009")
+    now = datetime(2026, 3, 3, 2, tzinfo=UTC)
+    rows = [
+        (1, "upcoming:1:10:7:tg:111", "upcoming", date(2026, 3, 4)),
+        (2, "renewal:1:-:90:region:32.73", "renewal", date(2026, 6, 30)),
+        (3, "undeliverable:1:10:upcoming.7:tg:900", "undeliverable", date(2026, 3, 4)),
+        (4, "snooze:1:10:5:tg:111", "snooze", date(2026, 3, 4)),
+        (5, "digest:-:-:202610:tg:111", "digest", None),
+    ]
+    with engine.begin() as conn:
+        for row_id, key, kind, due_on in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO reminder_outbox (id, dedup_key, kind, threshold, recipient,"
+                    " language, due_on, trigger_on, payload, status, attempts, created_at,"
+                    " updated_at) VALUES (:id, :key, :kind, 1, 'x', 'id', :due, :due2, '{}',"
+                    " 'sent', 1, :now, :now)"
+                ),
+                {"id": row_id, "key": key, "kind": kind, "due": due_on, "due2": date(2026, 3, 3)}
+                | {"now": now},
+            )
+
+    def keys() -> list[str]:
+        with engine.connect() as conn:
+            return list(conn.scalars(text("SELECT dedup_key FROM reminder_outbox ORDER BY id")))
+
+    database.upgrade(engine)
+    assert keys() == [
+        dedup_key("upcoming", 1, 10, 7, "tg:111", on=date(2026, 3, 4)),
+        dedup_key("renewal", 1, None, 90, "region:32.73", on=date(2026, 6, 30)),
+        dedup_key("undeliverable", 1, 10, "upcoming.7", "tg:900", on=date(2026, 3, 4)),
+        "snooze:1:10:5:tg:111",
+        "digest:-:-:202610:tg:111",
+    ]
+    database.upgrade_or_downgrade(engine, "0009")
+    assert keys() == [key for _, key, _, _ in rows]
+    engine.dispose()

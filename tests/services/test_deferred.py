@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+
 import pytest
 
 from core.errors import DatabaseUnavailable, ValueOutOfRange
@@ -54,3 +57,45 @@ def test_a_write_that_fails_for_another_reason_is_dropped_not_blocking(
     deferred.defer(lambda: done.append("next"))
     assert deferred.flush() == 2 and done == ["next"]
     assert "dropped" in caplog.text
+
+
+def test_what_cannot_be_written_before_stopping_is_named_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Stopping while another process still holds the write lock: the writes are lost, and the
+    # log says which (not just how many), so an operator can tell what went missing.
+    deferred = DeferredWrites()
+
+    def locked() -> None:
+        raise _locked()
+
+    deferred.defer(locked, what="update 41 marked handled")
+    deferred.defer(locked, key=("user", 7), what="user data of 7")
+    assert deferred.pending() == ["update 41 marked handled", "user data of 7"]
+    with caplog.at_level(logging.WARNING):
+        assert deferred.flush_before_stop(wait_s=5.0) == 0
+    assert "update 41 marked handled" in caplog.text and "user data of 7" in caplog.text
+    assert len(deferred) == 0
+
+
+def test_stopping_does_not_wait_out_a_write_stuck_on_the_lock(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A write waits for SQLite's busy timeout (30 s by default), longer than the service
+    # manager waits for a stop: the stop gives it a bounded time, then names it as not done.
+    deferred = DeferredWrites()
+    release = threading.Event()
+    threading.Timer(10.0, release.set).start()  # the "lock" frees itself at last
+    done: list[str] = []
+
+    def stuck() -> None:
+        release.wait()
+        done.append("stuck")
+
+    deferred.defer(stuck, what="question log entry")
+    with caplog.at_level(logging.WARNING):
+        deferred.flush_before_stop(wait_s=0.2)
+    stopped_while_stuck, written = not release.is_set(), list(done)
+    release.set()
+    assert stopped_while_stuck and written == []
+    assert "question log entry" in caplog.text

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.views.reminders import format_date
+from core.config import Settings
+from core.db import make_engine, make_session_factory, with_busy_timeout
 from core.errors import PermissionDenied
 from mou_tracker.reminders.outbox import (
     CLAIMED,
@@ -22,6 +26,7 @@ from mou_tracker.reminders.outbox import (
 )
 from mou_tracker.reminders.repository import ReminderRepository
 from services import Services
+from services.deferred import DeferredWrites
 from services.reminders import (
     DueReminder,
     InvalidSnooze,
@@ -32,6 +37,7 @@ from services.reminders import (
     dedup_key,
     outbox_row,
 )
+from tests.conftest import create_schema
 from tests.fakes.reminders import (
     NAMES,
     ZONES,
@@ -108,7 +114,9 @@ def test_due_names_coordinators_by_telegram_id(reminders: ReminderService, engin
     assert r.region_code == KERINCI
     assert r.due_on == date(2026, 3, 4)
     assert r.telegram_id == KERINCI_COORD
-    assert r.dedup_key == dedup_key("upcoming", 1, 10, 1, f"tg:{KERINCI_COORD}")
+    assert r.dedup_key == dedup_key(
+        "upcoming", 1, 10, 1, f"tg:{KERINCI_COORD}", on=date(2026, 3, 4)
+    )
     assert r.timezone == "Asia/Jakarta"
 
 
@@ -742,3 +750,60 @@ def test_a_retry_that_falls_after_hours_waits_for_the_next_working_slot(
         == 1
     )
     assert len(sender.to(KERINCI_COORD)) == 1
+
+
+def test_a_moved_due_date_rearms_the_steps_already_sent_for_the_old_one(
+    services: Services, reminders: ReminderService, engine: Engine
+) -> None:
+    # "Pelatihan" was due Wed 4 March; the 1-day reminder went out on Tuesday. The coordinator
+    # moves it to Wed 11 March: the day before the new date they are reminded again.
+    seed_basic(engine)
+    sender = FakeSender()
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    assert len(sender.to(KERINCI_COORD)) == 1
+    services.tracker.move_milestone(OPERATOR, 10, date(2026, 3, 11), reason="jadwal baru")
+    reminders.run_pass(now=TUESDAY + timedelta(days=7), sender=sender)
+    later = sender.to(KERINCI_COORD)[1:]
+    assert [m.kinds for m in later] == [("upcoming",)]
+    assert format_date(date(2026, 3, 11), "id") in later[0].text
+    # Once per step of the new date, like any other.
+    reminders.run_pass(now=TUESDAY + timedelta(days=7, hours=2), sender=sender)
+    assert len(sender.to(KERINCI_COORD)) == 2
+
+
+def test_a_sent_reminder_found_write_locked_is_marked_sent_once_the_lock_is_free(
+    tmp_path: Path, settings: Settings, directory: FakeDirectory
+) -> None:
+    # The bot's pass sent a reminder; before it could write "sent", another process (a long
+    # `kb ingest`) took SQLite's write lock. The mark is bookkeeping: it waits in the deferred
+    # queue like the bot's own, instead of failing the pass and leaving the reminder to be
+    # logged "unconfirmed" (delivered, but the log cannot say so).
+    engine = make_engine(f"sqlite:///{tmp_path / 'lock.db'}", busy_timeout_s=0.5)
+    create_schema(engine)
+    seed_basic(engine)
+    quick = make_session_factory(with_busy_timeout(engine, 0.02))
+    service = ReminderService(
+        make_session_factory(engine),
+        settings,
+        directory=directory,
+        timezone_of=ZONES.__getitem__,
+        region_name=NAMES.__getitem__,
+        bookkeeping=quick,
+    )
+    deferred = DeferredWrites()
+    holder = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    sender = FakeSender(on_send=lambda _message: holder.execute("BEGIN IMMEDIATE"))
+    try:
+        report = service.run_pass(now=TUESDAY, sender=sender, deferred=deferred)
+        assert report.messages_sent == 1 and len(sender.delivered) == 1
+        assert deferred.pending() and deferred.flush() == 0  # still locked: kept
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert deferred.flush() == 1
+    [row] = service.log()
+    assert (row.status, row.message_id) == (SENT, 1001)
+    # Nothing is sent again.
+    service.run_pass(now=TUESDAY + timedelta(minutes=30), sender=sender, deferred=deferred)
+    assert len(sender.delivered) == 1
+    engine.dispose()

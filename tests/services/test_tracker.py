@@ -6,6 +6,7 @@ import contextlib
 import random
 import threading
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -175,32 +176,130 @@ def test_two_people_marking_one_milestone_at_once_are_audited_in_order(
     tracker = services.tracker
     m = tracker.add_agreement(OPERATOR, new_agreement()).milestones[0]
     tracker.update_milestone(OPERATOR, m.id, "in_progress")
-    both_read = threading.Barrier(2, timeout=2)
-    real = services_tracker.milestone_in_scope
-
-    def read_then_pause(*args: object, **kwargs: object) -> Milestone:
-        found = real(*args, **kwargs)  # type: ignore[arg-type]
-        with contextlib.suppress(threading.BrokenBarrierError):
-            both_read.wait()
-        return found
-
-    monkeypatch.setattr(services_tracker, "milestone_in_scope", read_then_pause)
-    changes = [("done", {"note": "BA serah terima"}), ("blocked", {"reason": "Server belum ada"})]
-    threads = [
-        threading.Thread(
-            target=tracker.update_milestone, args=(Operator(f"tg:{i}"), m.id, status), kwargs=kw
+    _pause_after_reading(monkeypatch, 2)
+    assert (
+        _run_at_once(
+            (
+                partial(tracker.update_milestone, note="BA serah terima"),
+                Operator("tg:0"),
+                m.id,
+                "done",
+            ),
+            (
+                partial(tracker.update_milestone, reason="Server belum ada"),
+                Operator("tg:1"),
+                m.id,
+                "blocked",
+            ),
         )
-        for i, (status, kw) in enumerate(changes)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        == []
+    )
     entries = [e for e in tracker.audit(OPERATOR, m.agreement_id) if e.action == "milestone.status"]
     steps = [(e.details["from"], e.details["to"]) for e in entries[1:]]
     assert steps[0][0] == "in_progress" and steps[1][0] == steps[0][1]
     final = tracker.get_agreement(OPERATOR, m.agreement_id).milestones[0].status
     assert final == steps[1][1]
+
+
+def _pause_after_reading(monkeypatch: pytest.MonkeyPatch, parties: int) -> threading.Barrier:
+    """Make every change pause right after reading its milestone until ``parties`` have read
+    (or 2 s passed): without a lock, each then writes over what the other read."""
+    all_read = threading.Barrier(parties, timeout=2)
+    real = services_tracker.milestone_in_scope
+
+    def read_then_pause(*args: object, **kwargs: object) -> Milestone:
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        with contextlib.suppress(threading.BrokenBarrierError):
+            all_read.wait()
+        return found
+
+    monkeypatch.setattr(services_tracker, "milestone_in_scope", read_then_pause)
+    return all_read
+
+
+def _run_at_once(*calls: tuple[object, ...]) -> list[BaseException]:
+    failures: list[BaseException] = []
+
+    def run(call: tuple[object, ...]) -> None:
+        try:
+            call[0](*call[1:])  # type: ignore[operator]
+        except BaseException as exc:  # reported by the test
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+def test_two_moves_of_one_milestone_at_once_are_audited_in_order(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = services.tracker
+    m = tracker.add_agreement(OPERATOR, new_agreement()).milestones[0]
+    tracker.move_milestone(OPERATOR, m.id, date(2026, 12, 1))
+    _pause_after_reading(monkeypatch, 2)
+    failures = _run_at_once(
+        (tracker.move_milestone, Operator("tg:1"), m.id, date(2026, 12, 15)),
+        (tracker.move_milestone, Operator("tg:2"), m.id, date(2027, 1, 5)),
+    )
+    assert failures == []
+    moves = [
+        e.details for e in tracker.audit(OPERATOR, m.agreement_id) if e.action == "milestone.moved"
+    ]
+    steps = [(d["from"], d["to"]) for d in moves[1:]]
+    assert steps[0][0] == "2026-12-01" and steps[1][0] == steps[0][1]
+    final = tracker.get_agreement(OPERATOR, m.agreement_id).milestones[0].due_on
+    assert final is not None and final.isoformat() == steps[1][1]
+
+
+def test_a_progress_report_and_a_drop_at_once_lose_neither(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The report comes first or second: either the drop's audit keeps the reported status, or
+    # the report is told the milestone is gone. Never a report lost into a deleted row, never
+    # an unexpected error.
+    tracker = services.tracker
+    m = tracker.add_agreement(OPERATOR, new_agreement()).milestones[0]
+    _pause_after_reading(monkeypatch, 2)
+    failures = _run_at_once(
+        (tracker.update_milestone, Operator("tg:1"), m.id, "in_progress"),
+        (tracker.drop_milestone, Operator("tg:2"), m.id),
+    )
+    entries = tracker.audit(OPERATOR, m.agreement_id)
+    [dropped] = [e.details for e in entries if e.action == "milestone.dropped"]
+    reported = [e.details for e in entries if e.action == "milestone.status"]
+    if reported:
+        assert failures == [] and dropped["status"] == "in_progress"
+    else:
+        assert [type(f) for f in failures] == [MilestoneNotFound]
+
+
+def test_reporting_the_same_status_twice_is_audited_once(services: Services) -> None:
+    tracker = services.tracker
+    m = tracker.add_agreement(OPERATOR, new_agreement()).milestones[0]
+    tracker.update_milestone(Operator("tg:1"), m.id, "in_progress", note="Tim dibentuk")
+    again = tracker.update_milestone(Operator("tg:2"), m.id, "in_progress", note="Tim dibentuk")
+    assert again.status == "in_progress"
+    tracker.update_milestone(Operator("tg:2"), m.id, "in_progress")  # the button, no note
+    statuses = [
+        e for e in tracker.audit(OPERATOR, m.agreement_id) if e.action == "milestone.status"
+    ]
+    assert [(e.actor, e.details["from"], e.details["to"]) for e in statuses] == [
+        ("tg:1", "planned", "in_progress")
+    ]
+    # New evidence for the same status is a change worth keeping.
+    tracker.update_milestone(Operator("tg:3"), m.id, "in_progress", note="Rapat pertama")
+    statuses = [
+        e for e in tracker.audit(OPERATOR, m.agreement_id) if e.action == "milestone.status"
+    ]
+    assert [e.details["note"] for e in statuses] == ["Tim dibentuk", "Rapat pertama"]
+    # "Done" reported again later keeps the day it was done.
+    tracker.update_milestone(OPERATOR, m.id, "done", note="BA", on=date(2026, 3, 1))
+    done = tracker.update_milestone(OPERATOR, m.id, "done", note="BA")
+    assert done.completed_on == date(2026, 3, 1)
 
 
 def test_add_move_drop_milestones_are_audited(services: Services) -> None:

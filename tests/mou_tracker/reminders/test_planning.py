@@ -59,7 +59,7 @@ def test_a_trigger_becomes_a_reminder_with_the_names_it_shows() -> None:
     )
     person = planning.audience(ADMINS, [Person(9, role="admin", region_code=None)], "id")[0]
     due = planning.from_trigger(trigger, person, AGREEMENT, MILESTONE, name=name, timezone_of=tz)
-    assert due.dedup_key == "escalation:1:10:14:tg:9"
+    assert due.dedup_key == "escalation:1:10:14@2026-02-14:tg:9"
     assert (due.region_code, due.timezone, due.milestone_title) == (
         None,
         "Asia/Jakarta",
@@ -232,6 +232,6 @@ def test_what_the_outbox_holds_is_left_out_and_keys_are_unique() -> None:
         planning.from_trigger(trigger, p, AGREEMENT, MILESTONE, name=name, timezone_of=tz)
         for p in [*people, people[0]]
     ]
-    kept = planning.unique_and_new(reminders, recorded={"upcoming:1:10:1:tg:2"})
+    kept = planning.unique_and_new(reminders, recorded={"upcoming:1:10:1@2026-03-04:tg:2"})
     assert [r.recipient for r in kept] == ["tg:1"]
     assert planning.dedup_key("digest", None, None, 202610, "tg:1") == "digest:-:-:202610:tg:1"
