@@ -152,6 +152,7 @@ def prune_originals(
             freed_mb=f"{report.bytes_freed / 1_000_000:.1f}",
             kept_recent=report.kept_recent,
             referenced=report.referenced,
+            ocr_deleted=report.ocr_deleted,
         ),
         markup=False,
     )

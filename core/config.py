@@ -403,6 +403,11 @@ class Settings(BaseSettings):
         return self.data_dir / "originals"
 
     @property
+    def ocr_cache_dir(self) -> Path:
+        """Scanned pages already read, by file content, so a re-ingest does not OCR again."""
+        return self.data_dir / "ocr-cache"
+
+    @property
     def evidence_dir(self) -> Path:
         """Milestone evidence and agreements' source documents, content-addressed."""
         return self.data_dir / "evidence"

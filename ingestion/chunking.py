@@ -12,24 +12,22 @@ still found.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ingestion.schemas import Block, Chunk
+from knowledge_base.units import SENTENCE_END
 
 WHOLE_FACTOR = 1.6
 SEPARATOR = " > "
-# A sentence ends at . ! ? or … (plus closing quotes/brackets) before a capital, so "No. 5" and
-# "Rp. 10.000" stay whole.
-_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*(\s+)(?=[\"'(\[]?[A-Z])")
 
 
 def sentences(text: str) -> list[str]:
     """``text`` cut into sentences; only the whitespace between them is dropped."""
     out: list[str] = []
     start = 0
-    for match in _SENTENCE_END.finditer(text):
+    # The answer's units end where these sentences do (one definition of a sentence).
+    for match in SENTENCE_END.finditer(text):
         piece = text[start : match.start(1)]
         if piece.strip():
             out.append(piece)

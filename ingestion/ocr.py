@@ -35,6 +35,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingestion.errors import (
@@ -339,10 +340,14 @@ class TesseractOcr:
         limits: OcrLimits | None = None,
         command: str | None = None,
         concurrency: int = 1,
+        cache_dir: Path | None = None,
     ) -> None:
         self.languages = languages
         self.limits = limits or OcrLimits()
         self.command = command or "tesseract"
+        self.cache_dir = cache_dir
+        """Where pages read are kept by file content (``ingestion.scans``); ``None``: memory
+        only."""
         # Two cores serve the bot and everything else: OCR jobs queue instead of competing.
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
         # Tesseract's OpenMP threads spin against each other and everything else on a busy
@@ -350,6 +355,13 @@ class TesseractOcr:
         # 33 s under load (docs/benchmarks.md). pytesseract passes os.environ to the process;
         # an operator's own OMP_THREAD_LIMIT wins.
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+    @property
+    def settings_key(self) -> str:
+        """What, besides the file, decides the text read: a page read under other languages
+        or another resolution is not the same page."""
+        limits = self.limits
+        return f"{self.languages}|{limits.dpi}|{limits.max_pixels}"
 
     # ---- availability ----------------------------------------------------------------------
 

@@ -14,16 +14,31 @@ with some text pages is still read from those, and names the scanned pages it le
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import os
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+from core.files import private_dir
 from ingestion import detect as sniff
 from ingestion import loaders
 from ingestion.errors import NoText, OcrUnavailable, ScanUnreadable
-from ingestion.ocr import OcrPage, PageProgress, TesseractOcr, image_pages, render_pdf_pages
+from ingestion.ocr import (
+    OcrLine,
+    OcrPage,
+    PageProgress,
+    TesseractOcr,
+    image_pages,
+    render_pdf_pages,
+)
 from ingestion.schemas import Block, LoadedDocument
+
+log = logging.getLogger(__name__)
 
 IMAGE_MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "tiff": "image/tiff"}
 
@@ -56,21 +71,39 @@ class ReadDocument:
 
 class OcrCache:
     """Pages already read, by file content: an intake draft and its confirmation (which puts
-    the same file in the knowledge base) OCR a scan once. Bounded, least recently used out."""
+    the same file in the knowledge base) OCR a scan once. Bounded, least recently used out.
+
+    Given a folder (``TesseractOcr.cache_dir``) the pages are kept there too, one small JSON
+    file a page, so a re-ingest of the same scan (``sinergi kb reindex`` after a chunking
+    change, the same file uploaded again, a restart between draft and confirmation) does not
+    OCR it again. The folder is a cache: a file that cannot be written or read back is
+    passed over and the page read again.
+    """
 
     def __init__(self, max_pages: int = 2000) -> None:
         self._pages: OrderedDict[tuple[str, int], OcrPage] = OrderedDict()
         self._max = max_pages
         self._lock = threading.Lock()
 
-    def get(self, digest: str, number: int) -> OcrPage | None:
+    def get(self, digest: str, number: int, folder: Path | None = None) -> OcrPage | None:
         with self._lock:
             page = self._pages.get((digest, number))
             if page is not None:
                 self._pages.move_to_end((digest, number))
-            return page
+                return page
+        if folder is None:
+            return None
+        page = _read_page(_page_file(folder, digest, number), number)
+        if page is not None:
+            self._remember(digest, page)
+        return page
 
-    def put(self, digest: str, page: OcrPage) -> None:
+    def put(self, digest: str, page: OcrPage, folder: Path | None = None) -> None:
+        self._remember(digest, page)
+        if folder is not None:
+            _write_page(_page_file(folder, digest, page.number), page)
+
+    def _remember(self, digest: str, page: OcrPage) -> None:
         with self._lock:
             self._pages[(digest, page.number)] = page
             self._pages.move_to_end((digest, page.number))
@@ -79,6 +112,72 @@ class OcrCache:
 
 
 _CACHE = OcrCache()
+_PAGE_FORMAT = 1
+"""The layout of a kept page's JSON; a file of another layout is read again."""
+
+
+def _digest(data: bytes, ocr: TesseractOcr) -> str:
+    """The file's content, then the OCR settings that decide the text read: the content part
+    names the file's folder in the cache, as it names its kept original."""
+    settings = hashlib.sha256(ocr.settings_key.encode("utf-8")).hexdigest()[:16]
+    return f"{hashlib.sha256(data).hexdigest()}-{settings}"
+
+
+def _page_file(folder: Path, digest: str, number: int) -> Path:
+    content, _, settings = digest.partition("-")
+    return folder / content[:2] / content / f"{settings}-{number}.json"
+
+
+def cached_contents(folder: Path) -> dict[str, Path]:
+    """The files whose pages ``folder`` keeps: their content digests and their folders."""
+    if not folder.is_dir():
+        return {}
+    return {
+        kept.name: kept
+        for shard in folder.iterdir()
+        if shard.is_dir()
+        for kept in shard.iterdir()
+        if kept.is_dir()
+    }
+
+
+def _read_page(path: Path, number: int) -> OcrPage | None:
+    try:
+        kept = json.loads(path.read_text("utf-8"))
+        if kept.get("format") != _PAGE_FORMAT or kept.get("number") != number:
+            return None
+        lines = tuple(
+            OcrLine(str(text), float(confidence), bool(starts))
+            for text, confidence, starts in kept["lines"]
+        )
+        return OcrPage(number, lines, int(kept["rotated"]), float(kept["skew"]))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # a damaged file: read again
+        log.warning("OCR cache file %s not used: %s", path, exc)
+        return None
+
+
+def _write_page(path: Path, page: OcrPage) -> None:
+    kept = {
+        "format": _PAGE_FORMAT,
+        "number": page.number,
+        "rotated": page.rotated,
+        "skew": page.skew,
+        "lines": [[line.text, line.confidence, line.paragraph_start] for line in page.lines],
+    }
+    tmp: str | None = None
+    try:
+        private_dir(path.parent)
+        # Write then rename: a crash never leaves half a page under the final name.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(kept, handle, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError as exc:  # a full or read-only disk: the page is still read, just not kept
+        log.warning("OCR cache file %s not written: %s", path, exc)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def _ocr_pdf_pages(
@@ -88,8 +187,9 @@ def _ocr_pdf_pages(
     ocr: TesseractOcr,
     progress: PageProgress | None,
 ) -> list[OcrPage]:
-    digest = hashlib.sha256(data).hexdigest()
-    cached = {n: page for n in numbers if (page := _CACHE.get(digest, n)) is not None}
+    digest = _digest(data, ocr)
+    folder = ocr.cache_dir
+    cached = {n: page for n in numbers if (page := _CACHE.get(digest, n, folder)) is not None}
     wanted = [n for n in numbers if n not in cached]
     if wanted:
         read = ocr.read_pages(
@@ -99,7 +199,7 @@ def _ocr_pdf_pages(
             progress=progress,
         )
         for page in read:
-            _CACHE.put(digest, page)
+            _CACHE.put(digest, page, folder)
             cached[page.number] = page
     return [cached[n] for n in numbers]
 
@@ -108,9 +208,10 @@ def _ocr_image(
     filename: str, data: bytes, ocr: TesseractOcr, progress: PageProgress | None
 ) -> list[OcrPage]:
     ocr.check(filename)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = _digest(data, ocr)
+    folder = ocr.cache_dir
     total, frames = image_pages(filename, data, ocr.limits)
-    cached = [_CACHE.get(digest, n) for n in range(1, total + 1)]
+    cached = [_CACHE.get(digest, n, folder) for n in range(1, total + 1)]
     if all(page is not None for page in cached):
         return [page for page in cached if page is not None]
 
@@ -119,7 +220,7 @@ def _ocr_image(
 
     read = ocr.read_pages(filename, numbered(), total, progress=progress)  # type: ignore[arg-type]
     for page in read:
-        _CACHE.put(digest, page)
+        _CACHE.put(digest, page, folder)
     return read
 
 

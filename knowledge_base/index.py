@@ -637,6 +637,8 @@ class KnowledgeIndex:
         hits = hits[:k]
         if not hits:
             return SearchResult((), False, query=rewritten)
+        if vector is not None:
+            hits = self._with_cosines(hits, vector)
         lowest = min(dense.values()) if dense else None
         top_dense = hits[0].dense_score if hits[0].dense_score is not None else lowest
         confident, tentative = judge(
@@ -657,6 +659,30 @@ class KnowledgeIndex:
             terms_stale=stale,
             held_back=held_back,
         )
+
+    def _with_cosines(
+        self, hits: list[SearchHit], vector: npt.NDArray[np.float32]
+    ) -> list[SearchHit]:
+        """``hits`` with the question's cosine on those the keyword search alone found.
+
+        Such a passage was not among the dense candidates, but it is judged and scored on its
+        meaning like any other: without its cosine, a passage sharing one common word with an
+        off-topic question ("Apa kabar?" and a "surat kabar") looked as close in meaning as
+        the best, and no cosine floor applied to it.
+        """
+        missing = [h.chunk_id for h in hits if h.dense_score is None]
+        if not missing:
+            return hits
+        stored = self.store.vectors(missing)
+        q = vector / (np.linalg.norm(vector) or 1.0)
+        out: list[SearchHit] = []
+        for hit in hits:
+            found = stored.get(hit.chunk_id)
+            if hit.dense_score is None and found is not None:
+                cosine = float(found @ q / (np.linalg.norm(found) or 1.0))
+                hit = replace(hit, dense_score=round(cosine, 6))
+            out.append(hit)
+        return out
 
     def rewrite(self, question: str, *, language: str | None = None) -> Query:
         """``question`` as the searches read it: formal words, typos corrected against this

@@ -13,7 +13,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9À-Ý])")
+SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?:\[\d{1,3}\])*(\s+)(?=[\"'“‘(\[]?[A-ZÀ-Ý])")
+"""Where one sentence ends and the next begins (group 1: the white space between them): after
+. ! ? or …, any closing quotes or brackets and citation marks (".[1] Kalimat", as Wikipedia
+leaves them), before a capital. A digit does not open a sentence, so "Perda No. 5" and
+"Rp. 10.000" stay whole. The chunker cuts long paragraphs at the same places."""
 LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•]|[a-z][.)])\s+")
 
 
@@ -58,15 +62,28 @@ def split_spans(text: str, offset: int = 0) -> list[Span]:
         if LIST_ITEM.match(stripped) or is_table_row(stripped):
             spans.append(Span(offset + lead, offset + lead + len(stripped), stripped, True))
             continue
-        cursor = 0
         body = line[lead - line_start :].rstrip()
-        for piece in _SENTENCE_END.split(body):
-            found = body.find(piece, cursor)
-            cursor = found + len(piece)
-            if piece.strip():
-                start = offset + lead + found
-                spans.append(Span(start, start + len(piece), piece.strip()))
+        for found, end in sentence_bounds(body):
+            piece = body[found:end]
+            start = offset + lead + found
+            spans.append(Span(start, start + len(piece), piece))
     return spans
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """Where each sentence of ``text`` stands, ``(start, end)``, without the white space
+    around it (:data:`SENTENCE_END`)."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for match in (*SENTENCE_END.finditer(text), None):
+        end = match.start(1) if match is not None else len(text)
+        piece = text[start:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            out.append((start + lead, start + len(piece.rstrip())))
+        if match is not None:
+            start = match.end(1)
+    return out
 
 
 def strip_prefix(text: str, title: str, section: str | None) -> str:

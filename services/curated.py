@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accounts import rules as access_rules
 from accounts.schemas import AuthSubject
 from core.clock import Clock
-from core.text import clean_block, words
+from core.text import clean_block
 from knowledge_base import curated as matching
 from knowledge_base.errors import (
     CuratedAnswerNotFound,
@@ -122,6 +122,8 @@ class CuratedService:
         question, answer = _clean(question), _clean(answer)
         now = self._clock.now()
         name = subject_name(subject)
+        if question_id is not None:
+            self._gaps.group()  # the question joins its gap before the gap is marked
         with self._sf.begin() as s:
             row = KnowledgeRepository(s).add_curated(
                 KbCuratedAnswer(
@@ -141,10 +143,11 @@ class CuratedService:
                     source_question_id=question_id,
                 )
             )
-            view = self._view(row)
-        if question_id is not None:
-            self._gaps.mark_answered(question_id, view.id, subject)
-        return view
+            if question_id is not None:
+                # One unit of work: a failure here leaves no curated answer whose gap still
+                # looks open (a trainer replying again would have made a second one).
+                self._gaps.mark_answered_in(s, question_id, row.id, subject)
+            return self._view(row)
 
     def edit(
         self,
@@ -245,9 +248,7 @@ class CuratedService:
     def _form(
         self, text: str, apps: Sequence[str], vector: tuple[float, ...] | None
     ) -> matching.QuestionForm:
-        formal = " ".join(words(text))
-        terms = frozenset(self._normalizer.terms(formal))
-        return matching.QuestionForm(terms, matching.keys_of(text, apps), vector)
+        return matching.form_of(text, apps, self._normalizer.terms, vector)
 
     def _vector(self, text: str) -> tuple[float, ...] | None:
         if self._index is None:

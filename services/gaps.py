@@ -167,20 +167,28 @@ class GapService:
         """A curated answer now answers this question: its gap (if any) is ``answered`` and
         owned by the trainer. Returns the gap's id."""
         self.group()
-        now = self._clock.now()
         with self._sf.begin() as s:
-            repo = KnowledgeRepository(s)
-            gap_id = repo.gap_of_question(question_id)
-            gap = repo.gap(gap_id) if gap_id is not None else None
-            if gap is None:
-                return None
-            if gap.status != "answered":
-                gap.status, gap.status_changed_at = "answered", now
-            gap.curated_id = curated_id
-            gap.owner = gap.owner or by.actor
-            gap.owner_name = gap.owner_name or subject_name(by)
-            gap.updated_at = now
-            return gap.id
+            return self.mark_answered_in(s, question_id, curated_id, by)
+
+    def mark_answered_in(
+        self, s: Session, question_id: int, curated_id: int, by: AuthSubject
+    ) -> int | None:
+        """:meth:`mark_answered` inside the caller's unit of work (the curated answer's own,
+        so the answer and its gap's status are written together or not at all); the pending
+        questions must have been grouped first (:meth:`group`)."""
+        now = self._clock.now()
+        repo = KnowledgeRepository(s)
+        gap_id = repo.gap_of_question(question_id)
+        gap = repo.gap(gap_id) if gap_id is not None else None
+        if gap is None:
+            return None
+        if gap.status != "answered":
+            gap.status, gap.status_changed_at = "answered", now
+        gap.curated_id = curated_id
+        gap.owner = gap.owner or by.actor
+        gap.owner_name = gap.owner_name or subject_name(by)
+        gap.updated_at = now
+        return gap.id
 
     def answer_rates(self, months: int = 6) -> list[MonthlyRate]:
         """The last ``months`` months (this one included), oldest first."""

@@ -24,7 +24,7 @@ from core.config import Settings
 from core.errors import AppError, storage_error
 from core.files import private_dir
 from core.text import clean_optional_line, display_name
-from ingestion import detect
+from ingestion import detect, scans
 from ingestion.errors import (
     DuplicateName,
     FileNotFound,
@@ -154,6 +154,9 @@ class PruneReport:
     """Unreferenced but changed within ``min_age`` (an ingest may be about to use them)."""
     referenced: int
     """Originals still used by an indexed document."""
+    ocr_deleted: int = 0
+    """Files whose OCR'd pages were kept (``Settings.ocr_cache_dir``) and whose original is
+    gone: their pages are deleted with it (a removed document's text leaves the disk)."""
 
 
 @dataclass
@@ -661,8 +664,37 @@ class IngestService:
             deleted += 1
             freed += stat.st_size
         return PruneReport(
-            deleted=deleted, bytes_freed=freed, kept_recent=kept_recent, referenced=len(referenced)
+            deleted=deleted,
+            bytes_freed=freed,
+            kept_recent=kept_recent,
+            referenced=len(referenced),
+            ocr_deleted=self._prune_ocr_cache(cutoff),
         )
+
+    def _prune_ocr_cache(self, cutoff: float) -> int:
+        """Delete the kept OCR pages of files no original is kept for any more, unless read
+        since ``cutoff`` (an intake draft's scan, about to be confirmed)."""
+        root = self._settings.originals_dir
+        kept = (
+            {p.name.split(".")[0] for p in root.rglob("*") if p.is_file()}
+            if root.is_dir()
+            else set()
+        )
+        deleted = 0
+        for content, folder in scans.cached_contents(self._settings.ocr_cache_dir).items():
+            if content in kept:
+                continue
+            try:
+                pages = list(folder.iterdir())
+                if any(p.stat().st_mtime > cutoff for p in pages):
+                    continue
+                for page in pages:
+                    page.unlink(missing_ok=True)
+                folder.rmdir()
+            except OSError:  # a page being written meanwhile: the next prune takes it
+                continue
+            deleted += 1
+        return deleted
 
     def _discard_if_unreferenced(self, relative: str) -> None:
         # The previous version's original, once no document (another name, same bytes) uses it.
@@ -688,6 +720,7 @@ def ocr_from_settings(settings: Settings) -> TesseractOcr:
         languages=settings.ocr_languages,
         command=settings.tesseract_cmd,
         concurrency=settings.ocr_concurrency,
+        cache_dir=settings.ocr_cache_dir,
         limits=OcrLimits(
             max_pages=settings.ocr_max_pages,
             max_pixels=settings.ocr_max_pixels,

@@ -8,9 +8,11 @@ from knowledge_base.curated import (
     QuestionForm,
     best_match,
     cosine,
+    form_of,
     keys_of,
     match,
 )
+from knowledge_base.keyword import TextNormalizer
 
 APPS = ("Gampil", "e-RK")
 
@@ -22,6 +24,22 @@ def form(terms: str, keys: str = "", vector: tuple[float, ...] | None = None) ->
 def test_keys_are_apps_and_numbers() -> None:
     assert keys_of("Bagaimana reset password e-RK tahun 2026?", APPS) == {"erk", "2026"}
     assert keys_of("Bagaimana reset password?", APPS) == frozenset()
+
+
+def test_the_kind_of_fact_asked_is_a_key() -> None:
+    assert keys_of("Kapan premi bagi pelapor korupsi dibayarkan?", APPS) == {"?kapan"}
+    # Chat spellings are made formal first: "brp" asks "berapa".
+    assert keys_of("premi pelapor korupsi maksimal brp?", APPS) == {"?berapa"}
+
+
+def test_questions_asking_different_facts_of_the_same_thing_never_match() -> None:
+    terms = TextNormalizer().terms
+    when = form_of("Kapan premi bagi pelapor korupsi dibayarkan?", APPS, terms)
+    how_much = form_of("Berapa besaran premi untuk pelapor korupsi?", APPS, terms)
+    assert len(when.terms & how_much.terms) >= 3  # the term rule alone would match them
+    assert match(when, Candidate(1, how_much)) is None
+    again = form_of("Premi untuk pelapor korupsi dibayar kapan?", APPS, terms)
+    assert match(again, Candidate(1, when)) is not None
 
 
 def test_shared_terms_match() -> None:

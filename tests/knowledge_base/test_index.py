@@ -286,3 +286,25 @@ def test_reindexing_the_same_text_rewrites_its_anchors(index: KnowledgeIndex) ->
     embedded = index.replace_document(doc, [ChunkInput(text, "Pasal 2", 3, 0, anchors)])
     assert embedded == 0  # same text: not embedded again
     assert index.search("gubernur memberi kuasa", k=1)[0].anchors == anchors
+
+
+def test_a_passage_only_the_keyword_search_found_carries_its_cosine(
+    index: KnowledgeIndex, embeddings: FakeEmbeddings
+) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    texts = [f"Panduan > Izin {i}\nIzin usaha izin usaha izin usaha nomor {i}." for i in range(6)]
+    texts.append("Panduan > Lain\nZebrakuda dipelihara di kebun binatang kota bersama rusa.")
+    index.replace_document(GAMPIL, chunks(*texts))
+    # Three dense candidates, all "izin usaha" passages: the last comes from the keywords.
+    index.fusion = dataclasses.replace(index.fusion, candidates=3)
+    question = "izin usaha zebrakuda"
+    result = index.retrieve(question, k=3)
+    assert any("Zebrakuda" in h.text for h in result.hits)  # found by its rare word only
+    query = np.asarray(embeddings.embed_query(index.rewrite(question).text))
+    for hit in result.hits:
+        stored = np.asarray(index.store.vectors([hit.chunk_id])[hit.chunk_id])
+        expected = float(stored @ query / np.linalg.norm(stored) / np.linalg.norm(query))
+        assert hit.dense_score == pytest.approx(expected, abs=1e-5)

@@ -16,7 +16,7 @@ from knowledge_base.judge import (
     refusal_features,
 )
 from knowledge_base.keyword import TextNormalizer
-from knowledge_base.query import Query
+from knowledge_base.query import Concept, Query
 from knowledge_base.question import analyse
 from knowledge_base.schemas import SearchHit, SearchResult
 
@@ -183,3 +183,72 @@ def test_a_topic_the_passage_does_not_touch_is_refused_before_the_model() -> Non
     )
     decided = judge_answer(SearchResult((THR,), True), composed, info, terms=NORMALIZER.terms)
     assert not decided.answer and decided.reason == "coverage"
+
+
+def judged_with_query(question: str, hit: SearchHit = THR):  # type: ignore[no-untyped-def]
+    """As the service judges: the question as the searches read it comes with the hits, and
+    only the concepts the index knows are weighed in the answer (``known_concepts``)."""
+    info = analyse(question)
+    asked = NORMALIZER.terms(question)
+    concepts = tuple(Concept((t,), ((t,),)) for t in dict.fromkeys(asked))
+    query = Query(question, question, tuple(asked), concepts=concepts)
+    known = [((t,), ((t,),)) for t in dict.fromkeys(asked) if t in KNOWN]
+    composed = compose(
+        question, [hit], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info, concepts=known
+    )
+    result = SearchResult((hit,), True, query=query)
+    return judge_answer(result, composed, info, terms=NORMALIZER.terms, known=KNOWN.__contains__)
+
+
+@pytest.mark.parametrize(
+    "question", ["Besok hujan deras tidak hari ini?", "Siapa juara piala dunia hari ini?"]
+)
+def test_a_question_mostly_of_words_no_document_holds_is_refused(question: str) -> None:
+    # "hari" is in the passage (hari raya, hari kerja); the rest is in no document, and
+    # without this check the one common word made the answer look fully covered.
+    decided = judged_with_query(question)
+    assert not decided.answer and decided.reason == "unknown"
+
+
+def test_one_unknown_word_among_known_ones_is_not_refused_for_it() -> None:
+    decided = judged_with_query("Kapan tunjangan hari raya dibayarkan, kira-kira?")
+    assert decided.reason != "unknown"
+    # Half unknown is not enough ("Lampu di gang saya mati, mau komplain?" is answerable).
+    assert judged_with_query("Cuaca hari ini bagaimana?").reason != "unknown"
+
+
+def test_a_word_known_through_a_synonym_is_known() -> None:
+    asked = ["juara", "piala", "dunia"]
+    spelled = Concept(("piala",), (("piala",), ("tunjang",)))  # "tunjang" is in the passage
+    concepts = (Concept(("juara",), (("juara",),)), spelled, Concept(("dunia",), (("dunia",),)))
+    info = analyse("Juara piala dunia?")
+    composed = compose("tunjangan hari raya", [THR], terms=NORMALIZER.terms, idf=lambda t: 1.0)
+    query = Query("q", "q", tuple(asked), concepts=concepts)
+    result = SearchResult((THR,), True, query=query)
+    decided = judge_answer(result, composed, info, terms=NORMALIZER.terms, known=KNOWN.__contains__)
+    assert decided.reason == "unknown"  # two of three unknown
+    with_both = (concepts[0], spelled, Concept(("dunia",), (("dunia",), ("hari",))))
+    result = SearchResult((THR,), True, query=Query("q", "q", tuple(asked), concepts=with_both))
+    decided = judge_answer(result, composed, info, terms=NORMALIZER.terms, known=KNOWN.__contains__)
+    assert decided.reason != "unknown"  # one of three
+    # An acronym is a name: the name check decides on it (spelled out or not), not this one.
+    assert judged_with_query("Kapan THR dibayarkan?").reason != "unknown"
+
+
+def test_unknown_words_of_another_language_than_the_passages_are_not_counted() -> None:
+    english = replace(THR, language="id")
+    info = analyse("When is the holiday allowance paid?")
+    asked = NORMALIZER.terms("When is the holiday allowance paid?")
+    composed = compose(
+        "When is the holiday allowance paid?",
+        [english],
+        terms=NORMALIZER.terms,
+        idf=lambda t: 1.0,
+        info=info,
+        language="en",
+    )
+    assert composed.source_language == "id"
+    concepts = tuple(Concept((t,), ((t,),)) for t in asked)
+    result = SearchResult((english,), True, query=Query("q", "q", tuple(asked), concepts=concepts))
+    decided = judge_answer(result, composed, info, terms=NORMALIZER.terms, known=KNOWN.__contains__)
+    assert decided.reason != "unknown"

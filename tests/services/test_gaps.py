@@ -8,6 +8,7 @@ import pytest
 
 from accounts.errors import AccessDenied
 from core.clock import FixedClock
+from core.errors import DatabaseUnavailable
 from knowledge_base.errors import GapNotFound, InvalidGapStatus
 from services import Services
 from services.access import Operator
@@ -87,3 +88,35 @@ def test_monthly_answer_rate(services: Services, clock: FixedClock) -> None:
     # ... until a curated answer is shown for one
     services.curated.mark_shown(1, 1)
     assert services.gaps.answer_rates(1)[0].answered == 1
+
+
+def test_a_curated_answer_whose_gap_cannot_be_marked_is_not_kept(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services.access.add_user(TRAINER, "trainer", name="Budi")
+    trainer = services.access.get_user(TRAINER)
+    assert trainer is not None
+    question = "Berapa tarif retribusi pasar?"
+    question_id = ask(services, question)
+
+    def fails(*args: object) -> None:
+        raise DatabaseUnavailable(service="database", reason="locked")
+
+    monkeypatch.setattr(services.gaps, "mark_answered_in", fails)
+    with pytest.raises(DatabaseUnavailable):
+        services.curated.add_from_reply(
+            trainer,
+            question=question,
+            answer="Tarif diatur Perwal 12/2025.",
+            question_id=question_id,
+        )
+    # Nothing half-written: no curated answer, the gap still open; the reply can be sent again.
+    assert services.curated.answers(trainer) == []
+    [gap] = services.gaps.gaps()
+    assert gap.status == "open" and gap.curated_id is None
+    monkeypatch.undo()
+    made = services.curated.add_from_reply(
+        trainer, question=question, answer="Tarif diatur Perwal 12/2025.", question_id=question_id
+    )
+    [gap] = services.gaps.gaps()
+    assert (gap.status, gap.curated_id) == ("answered", made.id)

@@ -1,0 +1,63 @@
+"""How a passage is cut into the units an answer quotes."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestion.chunking import sentences
+from knowledge_base.units import split_spans
+
+
+def _texts(text: str) -> list[str]:
+    return [s.text for s in split_spans(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Jakarta adalah ibu kota Indonesia.[1] Kota ini terletak di Jawa.",
+            ["Jakarta adalah ibu kota Indonesia.[1]", "Kota ini terletak di Jawa."],
+        ),
+        ("Selesai.[1][23] Berikutnya di sini.", ["Selesai.[1][23]", "Berikutnya di sini."]),
+        ('Ia berkata "selesai." Lalu pergi.', ['Ia berkata "selesai."', "Lalu pergi."]),
+        (
+            "Izin terbit (dalam 3 hari.) Biaya gratis.",
+            ["Izin terbit (dalam 3 hari.)", "Biaya gratis."],
+        ),
+    ],
+)
+def test_a_sentence_ends_after_citation_marks_and_closing_quotes(
+    text: str, expected: list[str]
+) -> None:
+    assert _texts(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Diatur dalam Perda No. 5 Tahun 2020 tentang pajak daerah.",
+        "Biaya retribusi Rp. 10.000 per hari.",
+    ],
+)
+def test_an_abbreviation_before_a_number_does_not_end_a_sentence(text: str) -> None:
+    assert _texts(text) == [text]
+
+
+def test_spans_point_at_their_text_in_the_passage() -> None:
+    text = "Judul\n  Satu dua.[4] Tiga empat!  Lima?\n- butir daftar"
+    spans = split_spans(text, offset=10)
+    assert [s.text for s in spans] == [
+        "Judul",
+        "Satu dua.[4]",
+        "Tiga empat!",
+        "Lima?",
+        "- butir daftar",
+    ]
+    assert all(text[s.start - 10 : s.end - 10] == s.text for s in spans)
+    assert spans[-1].is_list
+
+
+def test_the_chunker_cuts_sentences_where_the_answer_does() -> None:
+    text = "Jakarta adalah ibu kota.[1] Kota ini besar. Perda No. 5 berlaku."
+    assert [s.strip() for s in sentences(text)] == _texts(text)
