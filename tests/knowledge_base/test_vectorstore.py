@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -68,7 +69,14 @@ def test_vectors_not_yet_in_a_saved_graph_survive_a_reopen(tmp_path: Path) -> No
         make_client(chroma_url=None, chroma_dir=tmp_path / "chroma"), "unit_chunks", emb
     )
     assert reopened.count() == len(ids)
-    assert reopened.query(emb.embed_query("izin usaha Gampil"), 1)[0][0] == ids[-1]
+    # Each vector as written (not only the count), and searchable. The search asks for a
+    # near-duplicate: an HNSW graph of 300 near-duplicates and one outlier may leave the
+    # outlier without incoming links (about 1 build in 15), so a top-1 search for the outlier
+    # is not a property of the store but of HNSW.
+    kept = reopened.vectors(ids)
+    assert set(kept) == set(ids)
+    assert np.allclose(kept[ids[-1]], emb.embed_query(texts[-1]), atol=1e-6)
+    assert reopened.query(emb.embed_query(texts[7]), 1)[0][1] > 0.999
     reopened.close()
 
 
