@@ -75,7 +75,7 @@ NOISE = 0.005
 """Standard deviation of the per-dimension noise added before normalising."""
 
 
-def clustered_vectors(anchors: Any, doc: int, chunks: int) -> Any:
+def clustered_vectors(anchors: Any, doc: int, chunks: int, mean: Any = None) -> Any:
     """Unit vectors for the ``chunks`` chunks of document ``doc``, from real embeddings.
 
     With ``m`` the anchors' mean and ``r_a`` an anchor's residual (anchor minus ``m``), a chunk
@@ -83,11 +83,13 @@ def clustered_vectors(anchors: Any, doc: int, chunks: int) -> Any:
     Gaussian noise, normalised: the document's topic anchor and two random anchors.
     Deterministic in ``doc``. Chunks of one document are near one another, documents sharing a
     topic anchor are near, and every vector keeps the model's anisotropy (real embeddings are
-    not spread over the whole sphere: they share a strong common direction).
+    not spread over the whole sphere: they share a strong common direction). ``mean``: the
+    anchors' mean if the caller already has it (a load calls this once per document).
     """
     rng = np.random.default_rng(1_000_003 + doc)
     n, dim = anchors.shape
-    mean = anchors.mean(axis=0)
+    if mean is None:
+        mean = anchors.mean(axis=0)
     topic = anchors[int(rng.integers(n))] - mean
     picks = anchors[rng.integers(n, size=(chunks, 2))] - mean
     vectors = (
@@ -352,6 +354,7 @@ class ScaleIndex:
             conn.execute(text("DROP INDEX IF EXISTS ix_kb_chunks_tsv"))
         raw = self.engine.raw_connection()
         anchors = self.anchors(corpus) if self.vectors == "clustered" else None
+        anchor_mean = anchors.mean(axis=0) if anchors is not None else None
         collection, client = self._loading_collection()
         vectors_s = 0.0
         rng = np.random.default_rng(self.docs)
@@ -386,7 +389,10 @@ class ScaleIndex:
                 t0 = time.perf_counter()
                 if anchors is not None:
                     vectors = np.concatenate(
-                        [clustered_vectors(anchors, d, CHUNKS_PER_DOC) for d in range(first, last)]
+                        [
+                            clustered_vectors(anchors, d, CHUNKS_PER_DOC, anchor_mean)
+                            for d in range(first, last)
+                        ]
                     )
                 else:
                     vectors = rng.standard_normal((len(ids), DIM)).astype(np.float32)

@@ -851,8 +851,9 @@ def _clip(text: str, found: Callable[[str], float]) -> tuple[int, int]:
 
 _CLAUSE_BOUND = re.compile(r"[;,]\s+|\s(?=\(\d+\)|[a-z]\.\s)|(?<=[.!?])(?:\[\d+\])*\s+")
 """Where an over-long unit may be cut: after a comma or semicolon, before an item marker, and
-after a sentence the unit cutter kept joined (".[1] Kalimat", as Wikipedia's citation marks
-leave it)."""
+after a sentence end followed by citation marks (".[1] Kalimat"). The unit cutter ends a
+sentence there itself when a capital follows (``units.SENTENCE_END``); this cut also applies
+when none does."""
 CLIP_EVIDENCE = 1.0
 """What a piece of a clipped unit gains, over its share of the question's concepts, for stating
 what the question's type asks (a number, a date...) or, for a definition, the definition."""
