@@ -93,7 +93,7 @@ class OcrCache:
                 return page
         if folder is None:
             return None
-        page = _read_page(_page_file(folder, digest, number), number)
+        page = _read_page(folder, _page_file(folder, digest, number), number)
         if page is not None:
             self._remember(digest, page)
         return page
@@ -101,7 +101,7 @@ class OcrCache:
     def put(self, digest: str, page: OcrPage, folder: Path | None = None) -> None:
         self._remember(digest, page)
         if folder is not None:
-            _write_page(_page_file(folder, digest, page.number), page)
+            _write_page(folder, _page_file(folder, digest, page.number), page)
 
     def _remember(self, digest: str, page: OcrPage) -> None:
         with self._lock:
@@ -129,20 +129,37 @@ def _page_file(folder: Path, digest: str, number: int) -> Path:
 
 
 def cached_contents(folder: Path) -> dict[str, Path]:
-    """The files whose pages ``folder`` keeps: their content digests and their folders."""
+    """The files whose pages ``folder`` keeps: their content digests and their folders.
+
+    Only real folders count: a link planted in the cache (to someone's documents) is not a
+    kept scan, and pruning must never delete through it.
+    """
     if not folder.is_dir():
         return {}
     return {
         kept.name: kept
         for shard in folder.iterdir()
-        if shard.is_dir()
+        if _real_dir(shard)
         for kept in shard.iterdir()
-        if kept.is_dir()
+        if _real_dir(kept)
     }
 
 
-def _read_page(path: Path, number: int) -> OcrPage | None:
+def _real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _inside(folder: Path, path: Path) -> bool:
+    """Whether ``path`` is in ``folder`` once links are followed (the folder itself may be a
+    link, as a data folder on another disk is)."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _read_page(folder: Path, path: Path, number: int) -> OcrPage | None:
     try:
+        if not _inside(folder, path):
+            log.warning("OCR cache file %s not used: it leads out of the cache", path)
+            return None
         kept = json.loads(path.read_text("utf-8"))
         if kept.get("format") != _PAGE_FORMAT or kept.get("number") != number:
             return None
@@ -158,7 +175,7 @@ def _read_page(path: Path, number: int) -> OcrPage | None:
         return None
 
 
-def _write_page(path: Path, page: OcrPage) -> None:
+def _write_page(folder: Path, path: Path, page: OcrPage) -> None:
     kept = {
         "format": _PAGE_FORMAT,
         "number": page.number,
@@ -168,6 +185,11 @@ def _write_page(path: Path, page: OcrPage) -> None:
     }
     tmp: str | None = None
     try:
+        # Checked before creating anything: a link planted for a shard would otherwise get a
+        # folder made where it points.
+        if not _inside(folder, path.parent):
+            log.warning("OCR cache file %s not written: it leads out of the cache", path)
+            return
         private_dir(path.parent)
         # Write then rename: a crash never leaves half a page under the final name.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")

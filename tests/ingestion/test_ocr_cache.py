@@ -132,3 +132,54 @@ def test_pruning_a_removed_documents_original_deletes_its_ocr_pages(
     pruned = service.prune_originals(now=later)
     assert pruned.deleted == 1 and pruned.ocr_deleted == 1
     assert not list(settings.ocr_cache_dir.rglob("*.json"))
+
+
+def test_pruning_never_follows_a_link_planted_in_the_cache(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A link in the cache folder (to a folder of someone's files) is not a kept scan: pruning
+    deletes nothing through it."""
+    outside = tmp_path / "outside"
+    (outside / "notes").mkdir(parents=True)
+    (outside / "notes" / "rapat.txt").write_text("jangan dihapus", encoding="utf-8")
+    (outside / "keep.txt").write_text("jangan dihapus", encoding="utf-8")
+    old = time.time() - 7 * 86400
+    for victim in (outside / "notes" / "rapat.txt", outside / "keep.txt"):
+        os.utime(victim, (old, old))
+    cache = settings.ocr_cache_dir
+    (cache / "ab").mkdir(parents=True)
+    (cache / "cd").symlink_to(outside, target_is_directory=True)  # a shard that is a link
+    (cache / "ab" / ("ab" + "0" * 62)).symlink_to(outside, target_is_directory=True)
+    service = IngestService(settings, index=MemoryIndex, ocr=CountingOcr(cache))
+    service.prune_originals(now=time.time() + 3601)
+    assert (outside / "notes" / "rapat.txt").read_text(encoding="utf-8") == "jangan dihapus"
+    assert (outside / "keep.txt").read_text(encoding="utf-8") == "jangan dihapus"
+
+
+def test_a_link_planted_for_a_scans_folder_is_not_written_through(
+    tmp_path: Path, scan: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages are written inside the cache folder only: a link standing in for a scan's folder
+    costs nothing but the page not being kept, and nothing is written where it points."""
+    cache = tmp_path / "ocr-cache"
+    scans.read_lines("pks.png", scan, CountingOcr(cache))
+    (page,) = cache.rglob("*.json")
+    folder = page.parent
+    page.unlink()
+    folder.rmdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    restart(monkeypatch)
+    ocr = CountingOcr(cache)
+    assert scans.read_lines("pks.png", scan, ocr).pages[0].lines[0] == "PERJANJIAN KERJA SAMA"
+    assert ocr.reads == 1
+    assert not list(elsewhere.iterdir())
+    # A shard planted as a link: no folder is made where it points.
+    shard = folder.parent
+    folder.unlink()
+    shard.rmdir()
+    shard.symlink_to(elsewhere, target_is_directory=True)
+    restart(monkeypatch)
+    scans.read_lines("pks.png", scan, CountingOcr(cache))
+    assert not list(elsewhere.iterdir())
