@@ -33,6 +33,12 @@ class AccountsRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def holds_user(self, telegram_id: int) -> bool:
+        """Whether the account exists, its row locked until the transaction ends (PostgreSQL):
+        a forgetting of the person waits for this transaction, or this one for it."""
+        stmt = select(User.id).where(User.telegram_id == telegram_id).with_for_update()
+        return self.s.scalars(stmt).first() is not None
+
     def user(self, telegram_id: int) -> User | None:
         stmt = (
             select(User)

@@ -90,6 +90,10 @@ class KnowledgeRepository:
         self.s.flush()
         return row.id
 
+    def unname_question(self, question_id: int) -> None:
+        """Leave the question without who asked it (a person forgotten while it was answered)."""
+        self.s.execute(update(KbQuestion).where(KbQuestion.id == question_id).values(asked_by=None))
+
     def citations(self, question_id: int) -> list[dict[str, Any]] | None:
         """The citations logged with an answer (``None``: no such question)."""
         row = self.s.get(KbQuestion, question_id)

@@ -33,6 +33,7 @@ from knowledge_base.schemas import Citation, DocumentInfo, IndexCheck, SearchFil
 from services.deferred import DeferredWrites
 from services.gaps import Gap, GapService
 from services.messages import catalog as services_catalog
+from services.privacy import asker_forgotten
 
 __all__ = [
     "Answer",
@@ -308,14 +309,14 @@ class KnowledgeService:
         }
         try:
             with self._quick.begin() as s:
-                return KnowledgeRepository(s).add_question(**row)
+                return _add_question(s, row)
         except DatabaseUnavailable as err:
             if self.deferred is None or not is_write_locked(err):
                 raise
 
         def write_later() -> None:
             with self._sf.begin() as s:
-                KnowledgeRepository(s).add_question(**row)
+                _add_question(s, row)
 
         # Another process holds SQLite's write lock: the answer goes out now, without the
         # buttons that need its log entry (feedback, sources); the entry is written later.
@@ -433,3 +434,14 @@ class KnowledgeService:
         """Remove a document from every index (``kb.document_not_found`` if unknown)."""
         if not self.index.remove_document(doc_id):
             raise DocumentNotFound(doc_id=doc_id)
+
+
+def _add_question(s: Session, row: dict[str, Any]) -> int:
+    """Log the question; one whose asker was forgotten meanwhile (``users forget`` while it was
+    answered, or while its entry waited for the write lock) is kept without them, as their
+    earlier questions are."""
+    repo = KnowledgeRepository(s)
+    question_id = repo.add_question(**row)
+    if asker_forgotten(s, row["asked_by"]):
+        repo.unname_question(question_id)
+    return question_id

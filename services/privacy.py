@@ -51,6 +51,16 @@ PERSON_ACTOR = re.compile(r"tg:-?\d+")
 KEY_FILE = "pseudonym.key"
 
 
+def asker_forgotten(s: Session, actor: str | None) -> bool:
+    """Whether ``actor`` names a person (``tg:123``) who has no account any more: forgotten
+    while something they asked was being answered. Called in the transaction that wrote their
+    record, after writing it, so a forgetting cannot fall between the check and the write
+    (SQLite: one writer at a time; PostgreSQL: the account's row is locked)."""
+    if actor is None or not PERSON_ACTOR.fullmatch(actor):
+        return False
+    return not AccountsRepository(s).holds_user(int(actor.removeprefix("tg:")))
+
+
 @dataclass(frozen=True)
 class Person:
     """One person, by Telegram ID, and every name the records may hold for them."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ from services import Services
 from services.access import Operator
 from services.privacy import PSEUDONYM_PREFIX, Pseudonyms
 from tests.fakes.tracker import KERINCI, OPERATOR, new_agreement
+from tests.services.test_knowledge import seed
 
 PERSON = 7070707
 OTHER = 8080808
@@ -362,3 +364,43 @@ def test_a_guessable_pseudonym_key_is_refused(
         Pseudonyms.from_settings(settings)
     assert refused.value.code == "settings.pseudonym_key"
     assert key_file.read_bytes() == b"\n"  # left for the operator to restore
+
+
+@pytest.mark.parametrize("locked", [False, True], ids=["written-now", "deferred"])
+def test_a_question_in_flight_when_its_asker_is_forgotten_is_kept_without_them(
+    services: Services, monkeypatch: pytest.MonkeyPatch, locked: bool
+) -> None:
+    """`users forget` done while the person's question is being answered (or while its log
+    entry waits for another process's write lock): the entry written afterwards does not bring
+    them back."""
+    if locked and services.engine.dialect.name != "sqlite":
+        pytest.skip("bookkeeping is deferred only behind SQLite's write lock")
+    seed(services)
+    services.access.add_user(PERSON, "official", KERINCI, NAME)
+    user = services.access.get_user(PERSON)
+    assert user is not None
+    retrieve = services.index.retrieve
+    holder: list[sqlite3.Connection] = []
+
+    def forgotten_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        services.privacy.forget_person(OPERATOR, PERSON)
+        if locked:  # another process (an ingest) takes the write lock before the log entry
+            holder.append(sqlite3.connect(str(services.engine.url.database), isolation_level=None))
+            holder[0].execute("BEGIN IMMEDIATE")
+        return retrieve(*args, **kwargs)
+
+    monkeypatch.setattr(services.index, "retrieve", forgotten_meanwhile)
+    answer = services.knowledge.ask(
+        "Berapa lama verifikasi berkas izin usaha?", asked_by=user.actor
+    )
+    assert answer.found
+    if locked:
+        deferred = services.knowledge.deferred
+        assert answer.question_id is None and deferred is not None and len(deferred) == 1
+        holder[0].execute("COMMIT")
+        holder[0].close()
+        assert deferred.flush() == 1
+    (logged,) = _rows(services.engine, "kb_questions")
+    assert logged["question"] == "Berapa lama verifikasi berkas izin usaha?"
+    assert logged["asked_by"] is None
+    assert _everywhere(services.engine, (f"tg:{PERSON}", NAME), PERSON) == []
