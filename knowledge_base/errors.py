@@ -110,6 +110,13 @@ class InvalidCuratedAnswer(InvalidInput, KnowledgeError):
     code = "kb.curated_invalid"
 
 
+class CuratedAnswerTooLong(InvalidInput, KnowledgeError):
+    """A curated question or answer longer than a Telegram message can show. Params:
+    ``length``, ``limit`` (characters)."""
+
+    code = "kb.curated_too_long"
+
+
 class GapNotFound(NotFound, KnowledgeError):
     """No knowledge gap has this id. Params: ``gap_id``."""
 

@@ -27,6 +27,7 @@ from knowledge_base import curated as matching
 from knowledge_base.errors import (
     CuratedAnswerNotFound,
     CuratedAnswerRetired,
+    CuratedAnswerTooLong,
     InvalidCuratedAnswer,
 )
 from knowledge_base.index import KnowledgeIndex
@@ -36,7 +37,8 @@ from knowledge_base.models import KbCuratedAnswer
 from knowledge_base.repository import KnowledgeRepository
 from services.gaps import GapService, subject_name
 
-_MAX_TEXT = 4000
+#: Telegram's message limit: a trainer's reply or edit typed in Telegram always fits.
+_MAX_TEXT = 4096
 
 
 @dataclass(frozen=True)
@@ -298,4 +300,6 @@ def _clean(text: str) -> str:
     cleaned = "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
     if not any(ch.isalnum() for ch in cleaned):
         raise InvalidCuratedAnswer()
-    return cleaned[:_MAX_TEXT]
+    if len(cleaned) > _MAX_TEXT:  # never cut a trainer's answer silently
+        raise CuratedAnswerTooLong(length=len(cleaned), limit=_MAX_TEXT)
+    return cleaned

@@ -8,7 +8,12 @@ import pytest
 
 from accounts.errors import AccessDenied
 from core.clock import FixedClock
-from knowledge_base.errors import CuratedAnswerNotFound, CuratedAnswerRetired, InvalidCuratedAnswer
+from knowledge_base.errors import (
+    CuratedAnswerNotFound,
+    CuratedAnswerRetired,
+    CuratedAnswerTooLong,
+    InvalidCuratedAnswer,
+)
 from knowledge_base.schemas import ChunkInput, DocumentInput
 from services import Services
 
@@ -158,3 +163,22 @@ def test_a_terms_upgrade_re_derives_curated_and_gap_signatures(
     (grown,) = services.knowledge.gaps()
     assert (grown.id, grown.count) == (gap.id, 2)
     assert services.curated.get(people[TRAINER], made.id).question == QUESTION  # type: ignore[arg-type]
+
+
+def test_a_long_answer_is_kept_whole_or_refused_never_cut(
+    services: Services, people: dict[int, object]
+) -> None:
+    """A trainer's reply as long as Telegram lets a message be is kept to its last word; a
+    longer text (the command line) is refused with its length, the stored version unchanged."""
+    steps = " ".join(("Buka menu Perizinan, pilih Ajukan, lalu unggah berkas. " * 80).split())
+    reply = steps[:4089].rstrip() + " AKHIR."
+    assert 4090 <= len(reply) <= 4096  # a Telegram message can hold it
+    made = services.curated.add_from_reply(people[TRAINER], question=QUESTION, answer=reply)  # type: ignore[arg-type]
+    assert made.answer.endswith("AKHIR.")
+    assert services.curated.get(people[TRAINER], made.id).answer == reply.strip()  # type: ignore[arg-type]
+    with pytest.raises(CuratedAnswerTooLong) as refused:
+        services.curated.edit(people[TRAINER], made.id, answer=reply + " Tambahan." * 100)  # type: ignore[arg-type]
+    assert refused.value.params["limit"] == 4096
+    assert refused.value.params["length"] > 4096
+    kept = services.curated.get(people[TRAINER], made.id)  # type: ignore[arg-type]
+    assert (kept.version, kept.answer) == (1, reply.strip())
