@@ -324,10 +324,13 @@ class IntakeService:
     def choose_region(self, draft: IntakeDraft, index: int, code: str) -> IntakeDraft:
         """Answer "which Tasikmalaya?" for the party at ``index`` with one of its candidates."""
         parties = list(draft.parties)
-        party = parties[index]
-        if code not in {c for c, _ in party.candidates} and party.code is None:
+        # A button of an earlier draft may name a party this one does not have, or one it
+        # knows already: only the choices offered for this party are taken (kept after a
+        # choice, so the user can still change their mind).
+        if not 0 <= index < len(parties) or code not in {c for c, _ in parties[index].candidates}:
             raise InvalidAgreement("bad_region_choice", value=code)
-        parties[index] = DraftParty(party.name, code, self._region_name(code))
+        party = parties[index]
+        parties[index] = DraftParty(party.name, code, self._region_name(code), party.candidates)
         return replace(draft, parties=tuple(parties))
 
     def _party(self, name: str) -> DraftParty:

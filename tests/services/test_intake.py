@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import AppError
-from mou_tracker.errors import IntakeIncomplete, IntakeSourceMissing, InvalidDate
+from mou_tracker.errors import IntakeIncomplete, IntakeSourceMissing, InvalidAgreement, InvalidDate
 from services import Services
 from services.access import Operator
 from tests.fakes.tracker import OPERATOR
@@ -93,3 +93,24 @@ def test_a_coordinator_saves_only_their_regions_agreements(services: Services) -
     again = services.intake.read(sarolangun, "kb.pdf", data)
     assert again.duplicate_of is None
     assert services.intake.read(kerinci, "kb.pdf", data).duplicate_of == result.agreement_id
+
+
+def test_a_stale_region_button_changes_nothing(services: Services) -> None:
+    """A region button of an earlier scan's draft pressed on the current one: a party index it
+    does not have, or a party already known (Kota Tasikmalaya), is refused with the catalog
+    error instead of failing or silently moving that party to another region; changing one's
+    mind among the offered choices still works."""
+    intake = services.intake
+    draft = intake.read(OPERATOR, "kb.pdf", (DEV_SET / "kb-19-tasik-ambiguous.pdf").read_bytes())
+    [question] = draft.questions
+    index = list(draft.parties).index(question)
+    known = next(i for i, p in enumerate(draft.parties) if p.code is not None)
+    with pytest.raises(InvalidAgreement):
+        intake.choose_region(draft, len(draft.parties) + 3, "32.78")
+    with pytest.raises(InvalidAgreement):
+        intake.choose_region(draft, known, "15.01")  # Kerinci: not this party's choice
+    chosen = intake.choose_region(draft, index, "32.78")
+    with pytest.raises(InvalidAgreement):
+        intake.choose_region(chosen, index, "15.01")
+    changed = intake.choose_region(chosen, index, "32.06")
+    assert changed.parties[index].code == "32.06" and changed.parties[known] == draft.parties[known]
