@@ -375,11 +375,41 @@ class KnowledgeIndex:
                 s.flush()
                 self._store_units(s, unit_rows)
 
-        # 3. Stale and orphan vectors go last; a failure here only leaves unused vectors.
-        orphans = set(self.store.ids_of_document(doc.doc_id)) - keep
-        self.store.delete(sorted(orphans | set(stale)))
+        # Another write of this document (the same file uploaded again during a re-ingest)
+        # may have cleaned up its vectors before this version was committed: put them back.
+        self._restore_vectors(doc.doc_id, ids, texts)
+
+        # 3. Stale and orphan vectors go last; a failure here only leaves unused vectors. The
+        # store is read before the database, so a version another write committed meanwhile
+        # is seen there, and its vectors are not taken for orphans.
+        unused = (set(self.store.ids_of_document(doc.doc_id)) - keep) | set(stale)
+        if unused:
+            unused -= self._committed_chunk_ids(doc.doc_id)
+        self.store.delete(sorted(unused))
         self._sync()
         return len(order)
+
+    def _committed_chunk_ids(self, doc_id: str) -> set[str]:
+        with self._sf() as s:
+            return set(s.scalars(select(KbChunk.chunk_id).where(KbChunk.doc_id == doc_id)))
+
+    def _restore_vectors(self, doc_id: str, ids: Sequence[str], texts: Sequence[str]) -> None:
+        """Embed again the chunks of ``ids`` still in the database whose vectors are gone."""
+        present = self.store.existing(ids)
+        if len(present) == len(set(ids)):
+            return
+        committed = self._committed_chunk_ids(doc_id)
+        lost = list(
+            {
+                cid: text
+                for cid, text in zip(ids, texts, strict=True)
+                if cid not in present and cid in committed
+            }.items()
+        )
+        for start in range(0, len(lost), self.batch_size):
+            batch = lost[start : start + self.batch_size]
+            vectors = self.embeddings.embed_documents([text for _, text in batch])
+            self.store.upsert([cid for cid, _ in batch], vectors, [doc_id] * len(batch))
 
     def remove_document(self, doc_id: str) -> bool:
         """Remove ``doc_id`` and all its chunks from every index; ``False`` if it was unknown."""

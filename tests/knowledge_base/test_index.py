@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -308,3 +309,53 @@ def test_a_passage_only_the_keyword_search_found_carries_its_cosine(
         stored = np.asarray(index.store.vectors([hit.chunk_id])[hit.chunk_id])
         expected = float(stored @ query / np.linalg.norm(stored) / np.linalg.norm(query))
         assert hit.dense_score == pytest.approx(expected, abs=1e-5)
+
+
+def test_two_versions_written_at_once_leave_the_newest_with_its_vectors(
+    index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upload while the same document is re-ingested: one write's clean-up of vectors its
+    version does not use must not delete the vectors the other write is about to commit."""
+    index.replace_document(GAMPIL, GAMPIL_V1)
+    upsert = index.store.upsert
+    v2 = chunks("Panduan Gampil > Baru\nMenu Pengaduan warga dibuka setiap hari kerja.")
+    v3 = chunks("Panduan Gampil > Terbaru\nMenu Aspirasi menggantikan menu Pengaduan.")
+    interleaved: list[bool] = []
+
+    def upsert_then_the_other_write(*args: Any, **kwargs: Any) -> None:
+        upsert(*args, **kwargs)
+        if not interleaved:  # v3's vectors are stored, its chunks not yet committed
+            interleaved.append(True)
+            index.replace_document(GAMPIL, v2)  # the other write runs to its end meanwhile
+
+    monkeypatch.setattr(index.store, "upsert", upsert_then_the_other_write)
+    index.replace_document(GAMPIL, v3)
+    assert interleaved
+    check = index.check()
+    assert (check.chunks, check.missing, check.orphans) == (1, 0, 0)
+    assert "Aspirasi" in index.search("menu aspirasi", k=1)[0].text
+
+
+def test_a_write_finished_meanwhile_keeps_its_vectors_from_the_earlier_writes_clean_up(
+    index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other order: the later version is committed while the earlier write is between its
+    commit and its clean-up; the clean-up leaves the committed version's vectors alone."""
+    index.replace_document(GAMPIL, GAMPIL_V1)
+    ids_of_document = index.store.ids_of_document
+    v2 = chunks("Panduan Gampil > Baru\nMenu Pengaduan warga dibuka setiap hari kerja.")
+    v3 = chunks("Panduan Gampil > Terbaru\nMenu Aspirasi menggantikan menu Pengaduan.")
+    interleaved: list[bool] = []
+
+    def the_other_write_first(doc_id: str) -> list[str]:
+        if not interleaved:
+            interleaved.append(True)
+            index.replace_document(GAMPIL, v3)
+        return ids_of_document(doc_id)
+
+    monkeypatch.setattr(index.store, "ids_of_document", the_other_write_first)
+    index.replace_document(GAMPIL, v2)
+    assert interleaved
+    check = index.check()
+    assert (check.chunks, check.missing) == (1, 0)
+    assert "Aspirasi" in index.search("menu aspirasi", k=1)[0].text
