@@ -321,7 +321,7 @@ async def _finish_with_file(
     )
     if context.user_data is not None:
         context.user_data.pop(PENDING_KEY, None)
-    notice = t("evidence.saved_file", user.language, file=filename)
+    notice = t_html("evidence.saved_file", user.language, file=filename)
     await show_milestone(update, context, user, agreement_id, milestone_id, notice)
     return ConversationHandler.END
 

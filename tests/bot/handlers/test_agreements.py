@@ -236,3 +236,26 @@ async def test_a_chart_caption_of_astral_characters_stays_within_telegrams_limit
     assert len(photos) == 2  # the portfolio, then the agreement's timeline
     assert harness.api.problems() == []
     assert photos[1].text.endswith("…") and "𝐑𝐞𝐩𝐥𝐢𝐤𝐚𝐬𝐢" in photos[1].text
+
+
+@pytest.mark.parametrize(
+    "filename",
+    ['Berita <acara> & "serah terima".pdf', '<a href="javascript:alert(1)">klik</a>.pdf'],
+)
+async def test_an_evidence_file_name_with_markup_is_shown_as_typed(
+    harness: BotHarness, agreement_ids: tuple[int, int], filename: str
+) -> None:
+    """The file's name is text, not HTML: Telegram takes the message, and no link is made."""
+    mine, _ = agreement_ids
+    m1 = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
+    signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
+    up = harness.updates
+    await up.press(COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_DONE, mine, m1.id))
+    harness.api.files["berkas-bukti"] = b"%PDF-1.4 bukti"
+    document = {"file_id": "berkas-bukti", "file_unique_id": "bb", "file_name": filename}
+    await up.send(COORDINATOR, None, document=document)
+    assert harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0].status == "done"
+    shown = harness.api.last(COORDINATOR)
+    assert harness.api.problems() == []
+    assert html.escape(filename, quote=False) in shown.text
+    assert "<a href" not in shown.text
