@@ -37,6 +37,8 @@ STATUS_ICONS = {
 }
 MAX_LISTED = 30
 PAGE_SIZE = 10
+#: Milestone buttons on one page of an agreement (Telegram takes at most 100 buttons).
+MILESTONES_PER_PAGE = 40
 
 
 def fmt_date(value: date | None, lang: str) -> str:
@@ -117,8 +119,15 @@ def milestone_line(m: MilestoneView, lang: str) -> str:
     )
 
 
-def agreement_detail(detail: AgreementDetail, lang: str) -> View:
-    """An agreement, a button per milestone, back to the list and its timeline chart."""
+def agreement_detail(detail: AgreementDetail, lang: str, page: int = 0) -> View:
+    """An agreement, a button per milestone, back to the list and its timeline chart.
+
+    Telegram refuses a message with more than 100 inline buttons: an agreement with more
+    milestones than one page holds gets them page by page (the text still lists them all).
+    """
+    shown = [m for m in detail.milestones if m.status != "skipped"]
+    pages = max(1, (len(shown) + MILESTONES_PER_PAGE - 1) // MILESTONES_PER_PAGE)
+    page = max(0, min(page, pages - 1))
     rows: list[tuple[Button, ...]] = [
         (
             button(
@@ -128,16 +137,25 @@ def agreement_detail(detail: AgreementDetail, lang: str) -> View:
                 m.id,
             ),
         )
-        for m in detail.milestones
-        if m.status != "skipped"
+        for m in shown[page * MILESTONES_PER_PAGE : (page + 1) * MILESTONES_PER_PAGE]
     ]
+    nav = []
+    if page > 0:
+        nav.append(button("⬅️", callbacks.AGREEMENT_MILESTONES, detail.id, page - 1))
+    if page < pages - 1:
+        nav.append(button("➡️", callbacks.AGREEMENT_MILESTONES, detail.id, page + 1))
+    if nav:
+        rows.append(tuple(nav))
     rows.append(
         (
             button(t("button.back", lang), callbacks.AGREEMENT_PAGE, 0),
             button(t("button.report", lang), callbacks.TIMELINE, detail.id),
         )
     )
-    return View(agreement_text(detail, lang), tuple(rows))
+    text = agreement_text(detail, lang)
+    if pages > 1:
+        text += "\n" + t_html("mou.page", lang, page=page + 1, pages=pages)
+    return View(text, tuple(rows))
 
 
 def milestone_text(found: MilestoneDetail, lang: str) -> str:

@@ -259,3 +259,29 @@ async def test_an_evidence_file_name_with_markup_is_shown_as_typed(
     assert harness.api.problems() == []
     assert html.escape(filename, quote=False) in shown.text
     assert "<a href" not in shown.text
+
+
+async def test_an_agreement_with_more_milestones_than_telegram_shows_buttons_for_pages_them(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    """Telegram refuses a message with more than 100 inline buttons: an agreement of 130
+    milestones shows them page by page, and every milestone can still be opened."""
+    mine, _ = agreement_ids
+    tracker = harness.services.tracker
+    for n in range(1, 125):
+        tracker.add_milestone(OPERATOR, mine, f"Tahap tambahan {n}")
+    total = len(tracker.get_agreement(OPERATOR, mine).milestones)
+    assert total > 100
+    seen: set[str] = set()
+    await harness.updates.send(COORDINATOR, f"/mou {mine}")
+    page = harness.api.last(COORDINATOR)
+    for _ in range(10):
+        assert len(page.buttons()) <= 100
+        seen |= {b["text"] for b in page.buttons() if "Tahap tambahan" in b["text"]}
+        forward = [b for b in page.buttons() if b["text"] == "➡️"]
+        if not forward:
+            break
+        await harness.updates.press(COORDINATOR, forward[0]["callback_data"])
+        page = harness.api.last(COORDINATOR)
+    assert len(seen) == 124
+    assert harness.api.problems() == []

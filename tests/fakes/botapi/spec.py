@@ -25,6 +25,7 @@ SPEC_PATH = Path(__file__).with_name("bot-api-spec.json")
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+MAX_INLINE_BUTTONS = 100
 MAX_CALLBACK_ANSWER = 200
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 _INTEGER = re.compile(r"^-?\d+$")
@@ -288,6 +289,10 @@ def check_reply_markup(markup: Mapping[str, Any], where: str) -> list[str]:
         return problems
     if not isinstance(rows, list):
         return [f"{where}: inline_keyboard is not a list of rows"]
+    count = sum(len(row) for row in rows if isinstance(row, list))
+    if count > MAX_INLINE_BUTTONS:
+        # Not in the Bot API document; Telegram answers "reply markup is too long".
+        problems.append(f"{where}: {count} inline buttons (at most {MAX_INLINE_BUTTONS})")
     for r, row in enumerate(rows):
         if not isinstance(row, list):
             problems.append(f"{where}: inline_keyboard row {r} is not a list")
