@@ -89,6 +89,34 @@ async def edit_or_send(
     await reply_html(update, context, text, reply_markup=reply_markup)
 
 
+async def replace_text(
+    context: Context,
+    message: Message,
+    text: str,
+    *,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Put ``text`` in place of a status message ("reading…"): its first part replaces it, the
+    rest follows in new messages (a message holds 4,096 characters); buttons go on the last."""
+    parts = split_message(text)
+    if not parts:
+        return
+    await message.edit_text(
+        parts[0],
+        parse_mode=ParseMode.HTML,
+        reply_markup=reply_markup if len(parts) == 1 else None,
+        link_preview_options=NO_PREVIEW,
+    )
+    for index, part in enumerate(parts[1:], start=2):
+        await context.bot.send_message(
+            chat_id=message.chat_id,
+            text=part,
+            parse_mode=ParseMode.HTML,
+            reply_markup=reply_markup if index == len(parts) else None,
+            link_preview_options=NO_PREVIEW,
+        )
+
+
 def command_args(context: Context) -> Sequence[str]:
     return tuple(context.args or ())
 

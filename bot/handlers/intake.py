@@ -15,7 +15,6 @@ import warnings
 from datetime import timedelta
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     CommandHandler,
@@ -28,7 +27,7 @@ from telegram.warnings import PTBUserWarning
 from bot import callbacks
 from bot.auth import authorized, authorized_callback, lookup, refusal
 from bot.callbacks import Callback
-from bot.handlers.common import edit_or_send, reply_html
+from bot.handlers.common import edit_or_send, replace_text, reply_html
 from bot.i18n import error_text, t_html
 from bot.keyboards import markup, on
 from bot.progress import ProgressEditor
@@ -103,9 +102,10 @@ async def _read(update: Update, context: Context, user: UserView) -> int:
     assert context.user_data is not None
     context.user_data[DRAFT_KEY] = draft
     view = views.draft(draft, lang)
-    await status.edit_text(
+    await replace_text(
+        context,
+        status,
         view.text,
-        parse_mode=ParseMode.HTML,
         reply_markup=markup(state.signer, user.telegram_id, view.buttons),
     )
     return REVIEW

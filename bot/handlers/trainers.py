@@ -14,7 +14,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot import callbacks
 from bot.auth import authorized, authorized_callback
 from bot.callbacks import Callback
-from bot.handlers.common import command_args, edit_or_send, reply_html
+from bot.handlers.common import command_args, edit_or_send, replace_text, reply_html
 from bot.i18n import t_html
 from bot.keyboards import markup, on
 from bot.parsing import parse_caption
@@ -65,7 +65,7 @@ async def upload(update: Update, context: Context, user: UserView) -> None:
         lang=lang,
     )
     await progress.flush()
-    await progress_message.edit_text(views.ingest_report(report, lang), parse_mode=ParseMode.HTML)
+    await replace_text(context, progress_message, views.ingest_report(report, lang))
 
 
 @authorized(Permission.REMOVE_DOCUMENT, private="say")
