@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from accounts.repository import AccountsRepository
 from conversations.locks import ChatLocks, LocalLocks
 from conversations.repository import ConversationRepository
 from conversations.schemas import (
@@ -180,6 +181,11 @@ class ConversationService:
             repo = ConversationRepository(s)
             if value:
                 repo.put_data(scope, key, value, self.clock.now())
+                # Written first, checked after (see services.privacy.asker_forgotten): the data
+                # of an update handled while its person was forgotten (``users forget``) is not
+                # kept. A private chat's id is its user's; only known users have data.
+                if key > 0 and not AccountsRepository(s).holds_user(key):
+                    repo.drop_data(scope, key)
             else:
                 repo.drop_data(scope, key)
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
+from accounts.models import User
 from conversations.locks import AdvisoryLocks, LocalLocks, lock_id, locks_for
 from core.clock import FixedClock
 from core.db import make_engine, make_session_factory
@@ -99,7 +100,14 @@ def test_a_dialog_past_its_timeout_is_over_and_may_start_again(
     assert conversations.save_dialog("agreement_intake", "[5,5]", "3", None, None) == 1
 
 
-def test_user_and_chat_data_are_kept_and_forgotten(conversations: ConversationService) -> None:
+def test_user_and_chat_data_are_kept_and_forgotten(
+    conversations: ConversationService, engine: Engine, clock: FixedClock
+) -> None:
+    with make_session_factory(engine).begin() as s:  # data is kept for people with an account
+        now = clock.now()
+        s.add(User(telegram_id=5, role="official", status="active", created_at=now, updated_at=now))
+    conversations.save_data("user", 6, b"stranger")
+    assert conversations.data("user", 6) is None
     assert conversations.data("user", 5) is None
     conversations.save_data("user", 5, b"abc")
     conversations.save_data("user", 5, b"abcd")

@@ -404,3 +404,26 @@ def test_a_question_in_flight_when_its_asker_is_forgotten_is_kept_without_them(
     assert logged["question"] == "Berapa lama verifikasi berkas izin usaha?"
     assert logged["asked_by"] is None
     assert _everywhere(services.engine, (f"tg:{PERSON}", NAME), PERSON) == []
+
+
+def test_the_bots_data_saved_after_forgetting_does_not_bring_the_person_back(
+    services: Services,
+) -> None:
+    """The bot saves a user's working data (their recent questions) after handling their
+    update: one handled while `users forget` ran is not kept; others' data is."""
+    services.access.add_user(PERSON, "official", KERINCI, NAME)
+    services.access.add_user(OTHER, "official", KERINCI, "Orang Lain")
+    services.privacy.forget_person(OPERATOR, PERSON)
+    held = pickle.dumps({"asked": {"1": f"Bagaimana {NAME} mendaftar?"}})
+    other = pickle.dumps({"asked": {"2": "Bagaimana cara mendaftar?"}})
+    for scope in ("user", "chat"):
+        services.conversations.save_data(scope, PERSON, held)
+        services.conversations.save_data(scope, OTHER, other)
+    assert services.conversations.data("user", PERSON) is None
+    assert services.conversations.data("chat", PERSON) is None
+    assert services.conversations.data("user", OTHER) == other
+    assert services.conversations.data("chat", OTHER) == other
+    assert _everywhere(services.engine, (f"tg:{PERSON}", NAME), PERSON) == []
+    group = -1001234
+    services.conversations.save_data("chat", group, other)  # a group's data is no person's
+    assert services.conversations.data("chat", group) == other
