@@ -179,15 +179,18 @@ class ConversationService:
         up soon on a write-locked database."""
         with self._factory(wait).begin() as s:
             repo = ConversationRepository(s)
-            if value:
+            # The data of an update handled while its person was forgotten (``users forget``)
+            # is not kept: only people with an account have data (a private chat's id is its
+            # user's). Checked before writing (PostgreSQL: the account's row is locked first,
+            # in the order a forgetting takes it, so the two cannot deadlock) and again after
+            # (SQLite reads outside the write transaction; writing takes its lock).
+            person = key > 0
+            accounts = AccountsRepository(s)
+            if value and (not person or accounts.holds_user(key)):
                 repo.put_data(scope, key, value, self.clock.now())
-                # Written first, checked after (see services.privacy.asker_forgotten): the data
-                # of an update handled while its person was forgotten (``users forget``) is not
-                # kept. A private chat's id is its user's; only known users have data.
-                if key > 0 and not AccountsRepository(s).holds_user(key):
-                    repo.drop_data(scope, key)
-            else:
-                repo.drop_data(scope, key)
+                if not person or accounts.holds_user(key):
+                    return
+            repo.drop_data(scope, key)
 
     def dialogs(self, keys: Collection[tuple[str, str]]) -> list[DialogState]:
         with self._sf() as s:
