@@ -25,7 +25,8 @@ from bot.views.agreements import agreement_text, health_label
 from bot.views.curation import gaps_view
 from bot.views.documents import ingest_report
 from core.config import Settings
-from core.errors import AppError
+from core.errors import AppError, storage_error
+from core.files import replace_file
 from core.i18n import LANGUAGES, normalize_language
 from core.text import echo
 from services import Services, charts
@@ -281,7 +282,6 @@ class TerminalChat:
     def report(self, args: list[str]) -> str:
         tracker = self.services.tracker
         out_dir = self.settings.data_dir / "reports"
-        out_dir.mkdir(parents=True, exist_ok=True)
         if args:
             detail = tracker.get_agreement(
                 self.subject, parse_agreement_id(args[0]), at=self.today()
@@ -297,7 +297,10 @@ class TerminalChat:
             text = charts.portfolio_text(report, language=self.lang, agreements=everything)
             png = charts.portfolio_png(report, language=self.lang, agreements=everything)
             path = out_dir / f"portfolio-{self.today().isoformat()}.png"
-        path.write_bytes(png)
+        try:
+            replace_file(path, png)
+        except OSError as exc:
+            raise storage_error(exc, str(path)) from exc
         return f"{text}\n{self.text('chat.saved', path=str(path))}"
 
 

@@ -10,6 +10,7 @@ with a looser umask gets the same.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 PRIVATE_DIR_MODE = 0o700
@@ -42,3 +43,18 @@ def private_file(path: Path) -> None:
     except FileExistsError:
         return
     os.close(fd)
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` as ``path``, owner-only, through a temporary file renamed over it: a
+    crash never leaves half a file, and a link standing at ``path`` is replaced, not written
+    through (into the file it points to)."""
+    private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -146,3 +146,22 @@ def test_mou_takes_a_hash_before_the_number(bot_services: Services, bot_settings
     chat = TerminalChat(bot_services, bot_settings)
     assert chat.handle(f"/mou #{agreement.id}") == chat.handle(f"/mou {agreement.id}")
     assert chat.handle("/mou 999").startswith("Perjanjian #999")
+
+
+def test_a_chart_is_never_written_through_a_link_planted_in_the_reports_folder(
+    bot_services: Services, bot_settings: Settings, tmp_path: Path
+) -> None:
+    """The chart replaces whatever holds its name in DATA_DIR/reports (a link to someone's
+    file included) instead of writing into the file the link points to."""
+    agreement = bot_services.tracker.add_agreement(Operator("test"), new_agreement())
+    chat = TerminalChat(bot_services, bot_settings)
+    reports = bot_settings.data_dir / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    victim = tmp_path / "catatan.txt"
+    victim.write_text("jangan ditimpa", encoding="utf-8")
+    (reports / f"timeline-{agreement.id}.png").symlink_to(victim)
+    saved = chat.handle(f"/laporan {agreement.id}").rsplit("\n", 1)[1]
+    chart = Path(saved.split(": ", 1)[1])
+    assert victim.read_text(encoding="utf-8") == "jangan ditimpa"
+    assert not chart.is_symlink() and chart.read_bytes().startswith(b"\x89PNG")
+    assert chart.stat().st_mode & 0o077 == 0  # its owner's only, like every file Sinergi writes
