@@ -18,6 +18,10 @@ from mou_tracker.models import AGREEMENT_KINDS, AGREEMENT_STATUSES, MILESTONE_ST
 from mou_tracker.regions import RegionDirectory
 from mou_tracker.schemas import NewAgreement, NewMilestone
 
+#: The longest titles stored (the columns' sizes): longer ones are refused, never cut, and
+#: SQLite (which would keep them) and PostgreSQL (which would refuse them) agree.
+MAX_AGREEMENT_TITLE = 500
+MAX_MILESTONE_TITLE = 300
 EVIDENCE_STATUS = "done"
 REASON_STATUS = "blocked"
 
@@ -71,8 +75,7 @@ def check_agreement(
     """
     if data.kind not in AGREEMENT_KINDS:
         raise InvalidAgreement("bad_kind", value=data.kind, allowed=", ".join(AGREEMENT_KINDS))
-    if not clean_line(data.title):
-        raise InvalidAgreement("empty_title")
+    check_agreement_title(data.title)
     codes = tuple(p.region_code for p in data.parties)
     if len(codes) < 2:
         raise InvalidAgreement("too_few_parties", count=len(codes))
@@ -97,13 +100,26 @@ def check_agreement(
     return CheckedAgreement(status, owner, codes)
 
 
+def check_agreement_title(title: str) -> str:
+    """The title as stored (one line); an empty or too long one is refused."""
+    line = clean_line(title)
+    if not line:
+        raise InvalidAgreement("empty_title")
+    if len(line) > MAX_AGREEMENT_TITLE:
+        raise InvalidAgreement("title_too_long", length=len(line), limit=MAX_AGREEMENT_TITLE)
+    return line
+
+
 # --- milestones ---------------------------------------------------------------------------------
 
 
 def check_new_milestone(milestone: NewMilestone, party_codes: Collection[str]) -> None:
     """A milestone given by hand: a title, a known status, a responsible side that is a party."""
-    if not clean_line(milestone.title):
+    line = clean_line(milestone.title)
+    if not line:
         raise InvalidMilestoneChange("empty_title")
+    if len(line) > MAX_MILESTONE_TITLE:
+        raise InvalidMilestoneChange("title_too_long", length=len(line), limit=MAX_MILESTONE_TITLE)
     if milestone.status not in MILESTONE_STATUSES:
         raise InvalidMilestoneChange(
             "bad_status", value=milestone.status, allowed=", ".join(MILESTONE_STATUSES)

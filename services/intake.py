@@ -30,6 +30,7 @@ from core.config import Settings
 from core.errors import AppError
 from ingestion import scans
 from ingestion.ocr import PageProgress, TesseractOcr
+from mou_tracker import validation
 from mou_tracker.dates import parse_date
 from mou_tracker.errors import (
     IntakeIncomplete,
@@ -300,9 +301,8 @@ class IntakeService:
                 raise InvalidAgreement("bad_kind", value=text, allowed="kb, pks, addendum")
             return replace(draft, kind=kind, found=found)
         if name == "title":
-            if not text:
-                raise InvalidAgreement("empty_title")
-            return replace(draft, title=" ".join(text.split())[:500], found=found)
+            title = validation.check_agreement_title(" ".join(text.split()))
+            return replace(draft, title=title, found=found)
         if name in ("signed_on", "ends_on"):
             value = None if text in ("", "-") else parse_date(text)
             if name == "signed_on":

@@ -7,10 +7,16 @@ from pathlib import Path
 import pytest
 
 from core.errors import AppError
-from mou_tracker.errors import IntakeIncomplete, IntakeSourceMissing, InvalidAgreement, InvalidDate
+from mou_tracker.errors import (
+    IntakeIncomplete,
+    IntakeSourceMissing,
+    InvalidAgreement,
+    InvalidDate,
+    InvalidMilestoneChange,
+)
 from services import Services
 from services.access import Operator
-from tests.fakes.tracker import OPERATOR
+from tests.fakes.tracker import OPERATOR, new_agreement
 
 DEV_SET = Path(__file__).resolve().parents[1] / "data" / "agreements"
 
@@ -114,3 +120,25 @@ def test_a_stale_region_button_changes_nothing(services: Services) -> None:
         intake.choose_region(chosen, index, "15.01")
     changed = intake.choose_region(chosen, index, "32.06")
     assert changed.parties[index].code == "32.06" and changed.parties[known] == draft.parties[known]
+
+
+def test_a_title_longer_than_an_agreement_holds_is_refused_not_cut(services: Services) -> None:
+    """Typed (✏️ 3) or given on the command line, a title beyond the 500 characters an
+    agreement's title holds is refused with its length, on SQLite as on PostgreSQL; a
+    milestone's beyond 300 too. Nothing is cut and nothing is stored."""
+    intake = services.intake
+    draft = intake.read(OPERATOR, "kb.pdf", (DEV_SET / "kb-19-tasik-ambiguous.pdf").read_bytes())
+    long_title = "Kesepakatan Bersama tentang Replikasi Aplikasi " * 12
+    assert len(long_title.strip()) > 500
+    with pytest.raises(InvalidAgreement) as refused:
+        intake.edit(OPERATOR, draft, "title", long_title)
+    assert refused.value.code == "agreement.title_too_long"
+    assert refused.value.params["limit"] == 500
+    with pytest.raises(InvalidAgreement):
+        services.tracker.add_agreement(OPERATOR, new_agreement(title=long_title))
+    assert services.tracker.count_agreements(OPERATOR) == 0
+    kept = services.tracker.add_agreement(OPERATOR, new_agreement())
+    with pytest.raises(InvalidMilestoneChange) as milestone:
+        services.tracker.add_milestone(OPERATOR, kept.id, "Tahap " * 61)
+    assert milestone.value.code == "milestone.title_too_long"
+    assert len(services.tracker.get_agreement(OPERATOR, kept.id).milestones) == len(kept.milestones)
