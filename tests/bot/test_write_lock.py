@@ -27,7 +27,7 @@ from bot.dispatch import dispatcher_of
 from conversations.models import InboxUpdate
 from core.config import Settings
 from core.db import make_engine
-from knowledge_base.models import KbQuestion
+from knowledge_base.models import KbFeedback, KbQuestion
 from knowledge_base.schemas import ChunkInput, DocumentInput
 from tests.bot.conftest import COORDINATOR, OFFICIAL, TUESDAY_0900_WIB, BotHarness, deliver
 from tests.conftest import create_schema
@@ -124,6 +124,34 @@ async def test_reads_and_answers_go_on_under_the_write_lock_and_are_recorded_aft
     )
     # The user's recent question was kept: a follow-up still knows what it refers to.
     assert h.services.conversations.data("user", OFFICIAL) is not None
+
+
+async def test_an_answer_logged_later_still_carries_its_feedback_and_source_buttons(
+    seeded: BotHarness,
+) -> None:
+    h = seeded
+    engine = h.services.engine
+    with write_locked(engine):
+        await h.updates.send(OFFICIAL, QUESTION)
+        answer = h.api.last(OFFICIAL)
+        assert "tiga hari kerja" in answer.text
+        # The question's log entry waits for the lock, its buttons do not.
+        await h.updates.press(OFFICIAL, answer.button("[1]")["callback_data"])
+        assert "tiga hari kerja" in h.api.last(OFFICIAL).text  # the source, from memory
+        await h.updates.press(OFFICIAL, answer.button("👎")["callback_data"])
+        assert h.api.problems() == []
+        assert _count(engine, KbQuestion) == 0
+    await dispatcher_of(h.app).flush_deferred()  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        [question_id] = conn.execute(select(KbQuestion.id)).scalars().all()
+        votes = conn.execute(select(KbFeedback.question_id, KbFeedback.helpful)).all()
+    assert [tuple(v) for v in votes] == [(question_id, False)]
+    # The same button once the entry is written: the vote changes, no second entry.
+    await h.updates.press(OFFICIAL, answer.button("👍")["callback_data"])
+    with engine.connect() as conn:
+        votes = conn.execute(select(KbFeedback.question_id, KbFeedback.helpful)).all()
+    assert [tuple(v) for v in votes] == [(question_id, True)]
+    assert h.api.problems() == []
 
 
 async def test_an_update_held_under_the_lock_is_handled_once(seeded: BotHarness) -> None:
