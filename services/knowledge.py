@@ -33,7 +33,7 @@ from knowledge_base.llm import LlmAnswerer
 from knowledge_base.question import MAX_QUESTION_CHARS, analyse, clean_message, find_question
 from knowledge_base.repository import KnowledgeRepository
 from knowledge_base.schemas import Citation, DocumentInfo, IndexCheck, SearchFilters, SearchHit
-from services.deferred import DeferredWrites
+from services.deferred import DeferredWrites, Withdrawn, person_of, withdraw_if_forgotten
 from services.gaps import Gap, GapService
 from services.messages import catalog as services_catalog
 
@@ -349,6 +349,7 @@ class KnowledgeService:
         # once written (kept in this process: the deferred write itself lives only here).
         key = f"{PENDING_PREFIX}{secrets.token_hex(6)}"
         pending = _PendingQuestion(row)
+        asker, queued_at = person_of(asked_by), self.clock.now()
         with self._pending_guard:
             self._pending[key] = pending
             while len(self._pending) > PENDING_KEPT:
@@ -357,7 +358,12 @@ class KnowledgeService:
         def write_later() -> None:
             try:
                 with self._sf.begin() as s:
-                    pending.written_id = KnowledgeRepository(s).add_question(**row)
+                    written = KnowledgeRepository(s).add_question(**row)
+                    withdraw_if_forgotten(s, asker, queued_at)
+                pending.written_id = written
+            except Withdrawn:
+                pending.dropped = True  # the asker was forgotten meanwhile
+                raise
             except AppError as err:
                 if not is_write_locked(err):
                     pending.dropped = True  # never written: its buttons say it expired
@@ -439,6 +445,7 @@ class KnowledgeService:
                 return
             with self._sf.begin() as s:
                 KnowledgeRepository(s).set_feedback(pending.written_id, user, helpful, at)
+                withdraw_if_forgotten(s, person_of(user), at)
 
         self.deferred.defer(
             vote_later, key=("feedback", question_id, user), what=f"a vote on {question_id}"
