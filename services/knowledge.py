@@ -381,7 +381,7 @@ class KnowledgeService:
         """
         if isinstance(question, int):
             return question
-        if question.isdigit():
+        if question.isascii() and question.isdigit():
             return int(question)
         with self._pending_guard:
             pending = self._pending.get(question)
