@@ -26,7 +26,7 @@ from bot.views.curation import gaps_view
 from bot.views.documents import ingest_report
 from core.config import Settings
 from core.errors import AppError, storage_error
-from core.files import replace_file
+from core.files import private_dir, write_atomically
 from core.i18n import LANGUAGES, normalize_language
 from core.text import echo
 from services import Services, charts
@@ -298,7 +298,8 @@ class TerminalChat:
             png = charts.portfolio_png(report, language=self.lang, agreements=everything)
             path = out_dir / f"portfolio-{self.today().isoformat()}.png"
         try:
-            replace_file(path, png)
+            private_dir(out_dir)
+            write_atomically(path, lambda handle: handle.write(png))
         except OSError as exc:
             raise storage_error(exc, str(path)) from exc
         return f"{text}\n{self.text('chat.saved', path=str(path))}"

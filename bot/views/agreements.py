@@ -37,8 +37,9 @@ STATUS_ICONS = {
 }
 MAX_LISTED = 30
 PAGE_SIZE = 10
-#: Milestone buttons on one page of an agreement (Telegram takes at most 100 buttons).
-MILESTONES_PER_PAGE = 40
+MILESTONE_BUTTONS = 25
+"""Milestone buttons on one page of an agreement's detail: far below Telegram's
+:data:`~bot.views.MAX_BUTTONS`, and a long agreement stays easy to scroll."""
 
 
 def fmt_date(value: date | None, lang: str) -> str:
@@ -122,12 +123,14 @@ def milestone_line(m: MilestoneView, lang: str) -> str:
 def agreement_detail(detail: AgreementDetail, lang: str, page: int = 0) -> View:
     """An agreement, a button per milestone, back to the list and its timeline chart.
 
-    Telegram refuses a message with more than 100 inline buttons: an agreement with more
-    milestones than one page holds gets them page by page (the text still lists them all).
+    The text lists every milestone; their buttons come :data:`MILESTONE_BUTTONS` to a page,
+    with ⬅️/➡️ between pages (a page past the end shows the last one), so an agreement of a
+    hundred milestones stays within Telegram's :data:`~bot.views.MAX_BUTTONS`.
     """
-    shown = [m for m in detail.milestones if m.status != "skipped"]
-    pages = max(1, (len(shown) + MILESTONES_PER_PAGE - 1) // MILESTONES_PER_PAGE)
+    open_ones = [m for m in detail.milestones if m.status != "skipped"]
+    pages = max(1, (len(open_ones) + MILESTONE_BUTTONS - 1) // MILESTONE_BUTTONS)
     page = max(0, min(page, pages - 1))
+    shown = open_ones[page * MILESTONE_BUTTONS : (page + 1) * MILESTONE_BUTTONS]
     rows: list[tuple[Button, ...]] = [
         (
             button(
@@ -137,14 +140,23 @@ def agreement_detail(detail: AgreementDetail, lang: str, page: int = 0) -> View:
                 m.id,
             ),
         )
-        for m in shown[page * MILESTONES_PER_PAGE : (page + 1) * MILESTONES_PER_PAGE]
+        for m in shown
     ]
-    nav = []
-    if page > 0:
-        nav.append(button("⬅️", callbacks.AGREEMENT_MILESTONES, detail.id, page - 1))
-    if page < pages - 1:
-        nav.append(button("➡️", callbacks.AGREEMENT_MILESTONES, detail.id, page + 1))
-    if nav:
+    text = agreement_text(detail, lang)
+    if pages > 1:
+        first = page * MILESTONE_BUTTONS + 1
+        text += "\n\n" + t_html(
+            "mou.milestone_buttons",
+            lang,
+            first=first,
+            last=first + len(shown) - 1,
+            total=len(open_ones),
+        )
+        nav: list[Button] = []
+        if page > 0:
+            nav.append(button("⬅️", callbacks.AGREEMENT_MILESTONES, detail.id, page - 1))
+        if page < pages - 1:
+            nav.append(button("➡️", callbacks.AGREEMENT_MILESTONES, detail.id, page + 1))
         rows.append(tuple(nav))
     rows.append(
         (
@@ -152,9 +164,6 @@ def agreement_detail(detail: AgreementDetail, lang: str, page: int = 0) -> View:
             button(t("button.report", lang), callbacks.TIMELINE, detail.id),
         )
     )
-    text = agreement_text(detail, lang)
-    if pages > 1:
-        text += "\n" + t_html("mou.page", lang, page=page + 1, pages=pages)
     return View(text, tuple(rows))
 
 

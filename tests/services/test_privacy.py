@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from accounts.errors import LastAdmin, UserNotFound
+from accounts.repository import AccountsRepository
 from conversations.schemas import ThreadView
 from core.clock import FixedClock
 from core.config import MIN_PSEUDONYM_KEY_LENGTH, InvalidSetting, Settings, settings_error
@@ -265,6 +265,30 @@ def test_forget_leaves_nothing_of_the_person_and_keeps_the_agreements_history(
         services.privacy.forget_person(OPERATOR, PERSON)
 
 
+def test_a_forget_is_noted_without_the_person_for_the_writes_queued_before_it(
+    services: Services, clock: FixedClock
+) -> None:
+    services.access.add_user(PERSON, "official", region_code=KERINCI, name=NAME)
+    services.access.add_user(OTHER, "official", region_code=KERINCI, name="Orang Lain")
+    queued = clock.now()
+    clock.advance(timedelta(minutes=1))
+
+    def forgotten(person: int, since: datetime) -> bool:
+        with services.session_factory() as s:
+            return AccountsRepository(s).forgotten_since(person, since)
+
+    assert not forgotten(PERSON, queued)  # nobody forgotten yet
+    services.privacy.forget_person(OPERATOR, PERSON)
+    assert _rows(services.engine, "forget_events")  # noted: when, never who
+    assert _everywhere(services.engine, (f"tg:{PERSON}", NAME), PERSON) == []
+    assert forgotten(PERSON, queued)
+    assert not forgotten(OTHER, queued)  # an account from before the forget: still there
+    assert not forgotten(PERSON, clock.now() + timedelta(seconds=1))  # queued after it
+    clock.advance(timedelta(minutes=1))
+    services.access.add_user(PERSON, "official", region_code=KERINCI, name=NAME)
+    assert forgotten(PERSON, queued)  # a new account is not the one the write was for
+
+
 def test_forget_refuses_the_last_admin_and_changes_nothing(services: Services) -> None:
     services.access.add_user(PERSON, "admin", None, NAME)
     _ask(services, f"tg:{PERSON}", "Apa itu Gampil?", services.clock.now())
@@ -371,37 +395,15 @@ def test_a_question_in_flight_when_its_asker_is_forgotten_is_kept_without_them(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`users forget` done while the person's question is being answered: the log entry
-    written afterwards does not bring them back."""
-    _ask_while_forgotten(services, monkeypatch, locked=False)
-
-
-def test_a_question_logged_late_after_its_asker_is_forgotten_is_kept_without_them(
-    settings: Settings, clock: FixedClock, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The same while its log entry waits for another process's write lock (deferred
-    bookkeeping exists behind SQLite's one writer only)."""
-    sqlite_services = Services(settings, clock=clock, engine=sqlite_engine)
-    try:
-        _ask_while_forgotten(sqlite_services, monkeypatch, locked=True)
-    finally:
-        sqlite_services.close()
-
-
-def _ask_while_forgotten(
-    services: Services, monkeypatch: pytest.MonkeyPatch, *, locked: bool
-) -> None:
+    written right afterwards does not bring them back (a queued one is dropped, above)."""
     seed(services)
     services.access.add_user(PERSON, "official", KERINCI, NAME)
     user = services.access.get_user(PERSON)
     assert user is not None
     retrieve = services.index.retrieve
-    holder: list[sqlite3.Connection] = []
 
     def forgotten_meanwhile(*args: Any, **kwargs: Any) -> Any:
         services.privacy.forget_person(OPERATOR, PERSON)
-        if locked:  # another process (an ingest) takes the write lock before the log entry
-            holder.append(sqlite3.connect(str(services.engine.url.database), isolation_level=None))
-            holder[0].execute("BEGIN IMMEDIATE")
         return retrieve(*args, **kwargs)
 
     monkeypatch.setattr(services.index, "retrieve", forgotten_meanwhile)
@@ -409,12 +411,6 @@ def _ask_while_forgotten(
         "Berapa lama verifikasi berkas izin usaha?", asked_by=user.actor
     )
     assert answer.found
-    if locked:
-        deferred = services.knowledge.deferred
-        assert answer.question_id is None and deferred is not None and len(deferred) == 1
-        holder[0].execute("COMMIT")
-        holder[0].close()
-        assert deferred.flush() == 1
     (logged,) = _rows(services.engine, "kb_questions")
     assert logged["question"] == "Berapa lama verifikasi berkas izin usaha?"
     assert logged["asked_by"] is None

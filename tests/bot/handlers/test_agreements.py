@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import html
+from datetime import date
 
 import pytest
 
 from bot import callbacks
 from services.access import Operator
+from services.tracker import NewMilestone
 from tests.bot.conftest import ADMIN, COORDINATOR, OFFICIAL, BotHarness
 from tests.bot.service_fakes import FakeKnowledge
 from tests.fakes.tracker import KERINCI, OPERATOR, SAROLANGUN, new_agreement
@@ -262,27 +264,18 @@ async def test_an_evidence_file_name_with_markup_is_shown_as_typed(
     assert "<a href" not in shown.text
 
 
-async def test_an_agreement_with_more_milestones_than_telegram_shows_buttons_for_pages_them(
-    harness: BotHarness, agreement_ids: tuple[int, int]
-) -> None:
-    """Telegram refuses a message with more than 100 inline buttons: an agreement of 130
-    milestones shows them page by page, and every milestone can still be opened."""
-    mine, _ = agreement_ids
-    tracker = harness.services.tracker
-    for n in range(1, 125):
-        tracker.add_milestone(OPERATOR, mine, f"Tahap tambahan {n}")
-    total = len(tracker.get_agreement(OPERATOR, mine).milestones)
-    assert total > 100
-    seen: set[str] = set()
-    await harness.updates.send(COORDINATOR, f"/mou {mine}")
-    page = harness.api.last(COORDINATOR)
-    for _ in range(10):
-        assert len(page.buttons()) <= 100
-        seen |= {b["text"] for b in page.buttons() if "Tahap tambahan" in b["text"]}
-        forward = [b for b in page.buttons() if b["text"] == "➡️"]
-        if not forward:
-            break
-        await harness.updates.press(COORDINATOR, forward[0]["callback_data"])
-        page = harness.api.last(COORDINATOR)
-    assert len(seen) == 124
+async def test_the_buttons_of_a_long_agreement_come_page_by_page(harness: BotHarness) -> None:
+    many = tuple(NewMilestone(f"Tahap {i}", due_on=date(2026, 3, 1)) for i in range(105))
+    long = harness.services.tracker.add_agreement(
+        Operator("test"), new_agreement(template=None, milestones=many)
+    )
+    await harness.updates.send(ADMIN, f"/mou {long.id}")
+    first = harness.api.last(ADMIN)
+    assert 1 < len(first.buttons()) <= 100 and "Tahap 104" in first.text
+    assert harness.api.problems() == []
+    await harness.updates.press(ADMIN, first.button("➡️")["callback_data"])
+    second = harness.api.last(ADMIN)
+    assert "Tahap 25" in second.button("Tahap 25")["text"]
+    with pytest.raises(AssertionError):
+        second.button("Tahap 0 ")  # the first page's buttons are gone
     assert harness.api.problems() == []
