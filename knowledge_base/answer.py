@@ -196,9 +196,13 @@ _DEFINES = re.compile(
     re.I,
 )
 _DEFINES_TERM = re.compile(
-    r"\b(?:adalah|ialah|yang\s+selanjutnya\s+(?:disebut|disingkat)|means|refers\s+to)\b", re.I
+    r"^\s*\d{1,3}\s*\.\s+[^.;:]{1,200}?\b(?:adalah|ialah|means)\b"
+    r"|\byang\s+selanjutnya\s+(?:disebut|disingkat)\b",
+    re.I,
 )
-"""A sentence that defines a term: "X adalah ...", "... yang selanjutnya disebut Y"."""
+"""An entry of a regulation's definitions article: a numbered "N. X adalah ..." or "X yang
+selanjutnya disebut Y". A plain "X adalah ..." is left alone: in an encyclopaedia it answers
+who or what X is, whatever the question's type."""
 _TYPED = ("kapan", "berapa", "siapa", "dimana", "yesno", "syarat", "bagaimana")
 PASSAGE_FEATURES = (
     "passage_coverage",
@@ -214,7 +218,7 @@ PASSAGE_FEATURES = (
 one ranking (:func:`passage_context`)."""
 ARTICLE_FEATURES = ("explained_concepts",)
 """What the term an elucidation explains says of a unit (:func:`article_context`)."""
-PART_FEATURES = ("general_part", "defines_unasked", "refers_other", "referred")
+PART_FEATURES = ("general_part", "defines_unasked", "refers_other")
 """Where a unit stands in a regulation's structure (:func:`part_context`)."""
 FEATURES = (
     "coverage",
@@ -251,15 +255,15 @@ FEATURES = (
     *PART_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.400, 1.551, 0.448, 1.815, 0.712, 0.446, -1.027, -0.366, 2.156, 0.000, 0.000, 1.470, 2.153,
-    -0.362, 0.126, 0.415, -0.657, 1.253, -0.432, -0.165, -0.438, -1.204, 0.129, 1.279, 0.365,
-    0.000, 0.896, 1.551, 2.459, -1.826, -2.108, 3.301, 1.476, 0.143, -0.010, 1.366, 0.923,
-    1.509, 0.696, -0.868, 1.279, -0.539, 0.661, 1.169, 0.000, 0.000, 0.000, 0.000,
+    0.751, 1.148, 0.589, 1.915, 0.519, 0.463, -0.931, -0.158, 2.132, 0.000, 0.000, 1.508, 1.972,
+    -0.276, 0.073, 0.579, -0.612, 1.246, -0.633, -0.407, 0.407, -1.157, 0.916, 1.432, 0.445, -0.354,
+    0.884, 1.232, 2.372, -1.722, -1.500, 3.247, 1.578, -0.083, -0.039, 1.494, 1.106, 1.329, 1.442,
+    0.003, 0.599, -0.563, 0.869, 1.182, -3.794, -3.110, -0.602,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
-docs/retrieval.md): the unit holding the gold span is chosen for 64.9% of TyDi valid (held
-out) and 46.6% of gov-id dev (cross-validated by document), where some unit of the competing
+docs/retrieval.md): the unit holding the gold span is chosen for 62.4% of TyDi valid (held
+out) and 53.4% of gov-id dev (cross-validated by document), where some unit of the competing
 passages holds it for 91% and 83%."""
 
 COSINE_FLOOR = 0.8
@@ -418,7 +422,6 @@ class Candidate:
     header: bool
     label: str | None = None
     """The unit's article or section label ("Pasal 12 ayat (2)", "Penjelasan")."""
-    doc_id: str = ""
 
 
 def _label_at(hit: SearchHit, start: int) -> str | None:
@@ -485,7 +488,6 @@ def candidate_units(
                 cosine,
                 unit.header,
                 label or _last_section(hit.section),
-                hit.doc_id,
             )
         )
     return part_context(
@@ -532,14 +534,11 @@ def part_context(candidates: list[Candidate], info: QuestionInfo) -> list[Candid
       disebut") when the question asks no definition: the definitions article names every
       term of a regulation, so it matches many questions it does not answer;
     * ``refers_other``: the unit refers to another article ("Laporan sebagaimana dimaksud
-      dalam Pasal 16 ...") and so repeats the words of the provision it points at;
-    * ``referred``: the unit's own article is the one another candidate unit of the same
-      document refers to: the provision the referring sentences point at.
+      dalam Pasal 16 ...") and so repeats the words of the provision it points at.
+
+    (Tried and dropped: whether the unit's own article is one another candidate refers to;
+    fitted, it moved no question.)
     """
-    pointed: set[tuple[str, str]] = set()
-    for c in candidates:
-        own = article_of(c.label)
-        pointed.update((c.doc_id, n) for n in references(c.span.text) if n != own)
     out: list[Candidate] = []
     for c in candidates:
         own = article_of(c.label)
@@ -547,8 +546,7 @@ def part_context(candidates: list[Candidate], info: QuestionInfo) -> list[Candid
         general = 1.0 if label in GENERAL_PARTS else 0.0
         unasked = 1.0 if not info.asks_definition and _DEFINES_TERM.search(c.span.text) else 0.0
         refers = 1.0 if any(n != own for n in references(c.span.text)) else 0.0
-        referred = 1.0 if own is not None and (c.doc_id, own) in pointed else 0.0
-        out.append(replace(c, features=[*c.features, general, unasked, refers, referred]))
+        out.append(replace(c, features=[*c.features, general, unasked, refers]))
     return out
 
 

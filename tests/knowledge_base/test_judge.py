@@ -252,3 +252,45 @@ def test_unknown_words_of_another_language_than_the_passages_are_not_counted() -
     result = SearchResult((english,), True, query=Query("q", "q", tuple(asked), concepts=concepts))
     decided = judge_answer(result, composed, info, terms=NORMALIZER.terms, known=KNOWN.__contains__)
     assert decided.reason != "unknown"
+
+
+def test_a_missing_cosine_reads_as_neutral_with_its_own_feature() -> None:
+    question = "Kapan tunjangan hari raya dibayarkan?"
+    info = analyse(question)
+    query = Query(question, question, tuple(NORMALIZER.terms(question)))
+    composed = compose(question, [THR], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    unknown = replace(THR, dense_score=None)
+    features = dict(
+        zip(
+            REFUSAL_FEATURES,
+            refusal_features(
+                SearchResult((unknown,), True, query=query), composed, info, terms=NORMALIZER.terms
+            ),
+            strict=True,
+        )
+    )
+    # Not 0.0, which read as a cosine far below any real one ((0 - 0.8) * 10 = -8).
+    assert features["dense"] == 0.0
+    assert features["cosine_missing"] == 1.0
+    present = refusal_features(
+        SearchResult((THR,), True, query=query), composed, info, terms=NORMALIZER.terms
+    )
+    assert present[REFUSAL_FEATURES.index("cosine_missing")] == 0.0
+    assert present[REFUSAL_FEATURES.index("dense")] > 0.0
+
+
+def test_the_unknown_words_rule_can_be_left_to_the_model() -> None:
+    question = "Siapa juara piala dunia hari ini?"
+    assert judged_with_query(question).reason == "unknown"
+    info = analyse(question)
+    query = Query(question, question, tuple(NORMALIZER.terms(question)))
+    composed = compose(question, [THR], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    decided = judge_answer(
+        SearchResult((THR,), True, query=query),
+        composed,
+        info,
+        terms=NORMALIZER.terms,
+        known=KNOWN.__contains__,
+        config=replace(DEFAULT_JUDGE, unknown_rule=False),
+    )
+    assert decided.reason != "unknown"
