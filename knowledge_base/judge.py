@@ -91,9 +91,9 @@ REFUSAL_FEATURES = (
     *MISSING_FEATURES,
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
-    -1.081, 0.496, 0.444, 0.798, -0.230, 0.084, -0.340, -0.084, -0.182, 0.000, 0.152, -0.331,
-    -0.124, 0.170, -0.220, -0.002, 0.015, 0.199, 0.585, -0.021, -0.138, 0.018, -0.322, -0.039,
-    0.418, 0.143, 0.645, -0.394, 0.000,
+    -1.095, 0.502, 0.411, 0.825, -0.265, 0.060, -0.277, -0.060, -0.199, 0.001, 0.146, -0.296,
+    -0.125, 0.118, -0.217, -0.033, 0.030, 0.200, 0.619, -0.001, -0.147, 0.082, -0.302, -0.059,
+    0.456, 0.082, 0.640, -0.449, 0.000,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on
