@@ -14,6 +14,7 @@ from knowledge_base.judge import (
     answer_probability,
     judge_answer,
     refusal_features,
+    spelled_in,
 )
 from knowledge_base.keyword import TextNormalizer
 from knowledge_base.query import Concept, Query
@@ -295,3 +296,45 @@ def test_the_unknown_words_rule_can_be_left_to_the_model() -> None:
         config=replace(DEFAULT_JUDGE, unknown_rule=False),
     )
     assert decided.reason != "unknown"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("btt", "Belanja Tidak Terduga digunakan untuk keadaan darurat."),
+        ("cpns", "THR diberikan juga kepada Calon PNS."),
+        ("ppas", "Prioritas dan Plafon Anggaran Sementara dibahas bersama DPRD."),
+        ("sp", "tanggapan atas rancangan SP (standar pelayanan) diberikan"),
+    ],
+)
+def test_an_acronym_spelled_out_by_initials_is_recognised(name: str, text: str) -> None:
+    assert spelled_in(name, text)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("sp", "Surat perintah ditandatangani kepala dinas."),  # two letters: too easy a match
+        ("tni", "Tunjangan hari raya dibayarkan paling cepat sepuluh hari kerja."),
+        ("btt", "Belanja tidak dianggarkan."),
+    ],
+)
+def test_initials_that_do_not_spell_the_acronym_are_not_taken_for_it(name: str, text: str) -> None:
+    assert not spelled_in(name, text)
+
+
+def test_a_name_the_passage_spells_out_is_not_refused_as_unknown() -> None:
+    hit = replace(
+        THR,
+        text=THR.text + " Tunjangan hari raya juga diberikan kepada Calon Pegawai Negeri Sipil.",
+    )
+    question = "Apakah CPNS mendapat tunjangan hari raya?"
+    info = analyse(question)
+    composed = compose(question, [hit], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    known = set(NORMALIZER.terms(hit.title + " " + hit.text))
+    decided = judge_answer(
+        SearchResult((hit,), True), composed, info, terms=NORMALIZER.terms, known=known.__contains__
+    )
+    assert decided.reason != "name"
+    # The same acronym over the passage that does not spell it out is refused.
+    assert verdict(question).reason == "name"
