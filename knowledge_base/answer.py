@@ -218,7 +218,13 @@ PASSAGE_FEATURES = (
 one ranking (:func:`passage_context`)."""
 ARTICLE_FEATURES = ("explained_concepts",)
 """What the term an elucidation explains says of a unit (:func:`article_context`)."""
-PART_FEATURES = ("general_part", "defines_unasked", "refers_other")
+PART_FEATURES = (
+    "general_part",
+    "defines_unasked",
+    "refers_other",
+    "elucidation",
+    "elucidation_asked",
+)
 """Where a unit stands in a regulation's structure (:func:`part_context`)."""
 FEATURES = (
     "coverage",
@@ -255,15 +261,15 @@ FEATURES = (
     *PART_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.445, 1.727, 0.499, 2.021, 0.793, 0.497, -1.143, -0.407, 2.400, 0.000, 0.000, 1.636, 2.397,
-    -0.403, 0.140, 0.462, -0.731, 1.395, -0.481, -0.184, -0.488, -1.340, 0.144, 1.424, 0.406, 0.000,
-    0.997, 1.727, 2.737, -2.033, -2.347, 3.675, 1.643, 0.159, -0.011, 1.521, 1.028, 1.680, 0.775,
-    -0.966, 1.424, -0.600, 0.736, 1.301, -3.228, -2.492, -0.578,
+    0.447, 1.734, 0.501, 2.029, 0.796, 0.499, -1.148, -0.409, 2.410, 0.000, 0.000, 1.643, 2.407,
+    -0.405, 0.141, 0.464, -0.734, 1.401, -0.483, -0.185, -0.490, -1.346, 0.145, 1.430, 0.408, 0.000,
+    1.001, 1.734, 2.748, -2.041, -2.357, 3.690, 1.650, 0.160, -0.011, 1.527, 1.032, 1.687, 0.778,
+    -0.970, 1.430, -0.602, 0.739, 1.306, -3.225, -2.498, -0.538, -0.617, 2.420,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
 docs/retrieval.md); :data:`PART_FEATURES` with ``--only``, on top of the earlier weights
-scaled: the unit holding the gold span is chosen for 62.4% of TyDi valid (held out) and 56.4%
+scaled: the unit holding the gold span is chosen for 62.4% of TyDi valid (held out) and 57.1%
 of gov-id dev (cross-validated by document), where some unit of the competing passages holds
 it for 91% and 83%."""
 
@@ -500,8 +506,14 @@ def candidate_units(
 
 
 def _last_section(section: str | None) -> str | None:
-    """The innermost part of a heading path ("BAB II > Pasal 5" -> "Pasal 5")."""
-    return section.rsplit(">", 1)[-1].strip() or None if section else None
+    """The innermost part of a heading path ("BAB II > Pasal 5" -> "Pasal 5"; "Penjelasan >
+    Pasal 5" -> "Penjelasan Pasal 5", as the unit anchors name an elucidation)."""
+    parts = [p.strip() for p in (section or "").split(">") if p.strip()]
+    if not parts:
+        return None
+    if len(parts) > 1 and parts[0].lower() == "penjelasan":
+        return f"Penjelasan {parts[-1]}"
+    return parts[-1]
 
 
 GENERAL_PARTS = frozenset({"penjelasan", "penjelasan umum", "umum", "pembukaan"})
@@ -535,7 +547,11 @@ def part_context(candidates: list[Candidate], info: QuestionInfo) -> list[Candid
       disebut") when the question asks no definition: the definitions article names every
       term of a regulation, so it matches many questions it does not answer;
     * ``refers_other``: the unit refers to another article ("Laporan sebagaimana dimaksud
-      dalam Pasal 16 ...") and so repeats the words of the provision it points at.
+      dalam Pasal 16 ...") and so repeats the words of the provision it points at;
+    * ``elucidation``: the unit stands in an article's elucidation ("Penjelasan Pasal 4"),
+      which restates the article's terms to explain them, and ``elucidation_asked``: the same
+      when the question asks what something means or an example of it ("menurut
+      penjelasan", "contohnya", "seperti apa").
 
     (Tried and dropped: whether the unit's own article is one another candidate refers to;
     fitted, it moved no question.)
@@ -544,10 +560,23 @@ def part_context(candidates: list[Candidate], info: QuestionInfo) -> list[Candid
     for c in candidates:
         own = article_of(c.label)
         label = (c.label or "").strip().lower()
+        elucidation = 1.0 if label.startswith("penjelasan ") else 0.0
         general = 1.0 if label in GENERAL_PARTS else 0.0
         unasked = 1.0 if not info.asks_definition and _DEFINES_TERM.search(c.span.text) else 0.0
         refers = 1.0 if any(n != own for n in references(c.span.text)) else 0.0
-        out.append(replace(c, features=[*c.features, general, unasked, refers]))
+        out.append(
+            replace(
+                c,
+                features=[
+                    *c.features,
+                    general,
+                    unasked,
+                    refers,
+                    elucidation,
+                    elucidation * (1.0 if info.asks_elucidation else 0.0),
+                ],
+            )
+        )
     return out
 
 

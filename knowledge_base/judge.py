@@ -91,9 +91,9 @@ REFUSAL_FEATURES = (
     *MISSING_FEATURES,
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
-    -1.095, 0.502, 0.411, 0.825, -0.265, 0.060, -0.277, -0.060, -0.199, 0.001, 0.146, -0.296,
-    -0.125, 0.118, -0.217, -0.033, 0.030, 0.200, 0.619, -0.001, -0.147, 0.082, -0.302, -0.059,
-    0.456, 0.082, 0.640, -0.449, 0.000,
+    -1.151, 0.503, 0.374, 0.830, -0.231, 0.056, -0.253, -0.056, -0.191, 0.013, 0.144, -0.296,
+    -0.122, 0.115, -0.215, -0.034, 0.022, 0.201, 0.665, 0.005, -0.149, 0.081, -0.299, -0.065,
+    0.451, 0.080, 0.637, -0.451, 0.000,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on

@@ -100,9 +100,29 @@ def test_a_sentence_pointing_at_another_article_is_marked() -> None:
     assert part(question, [itself], "refers_other") == [0.0]
 
 
+def test_an_articles_elucidation_is_marked_and_whether_the_question_asks_one() -> None:
+    elucidation = hit(
+        "e",
+        'Yang dimaksud dengan "pelayanan publik" antara lain pengelolaan air bersih.',
+        "Penjelasan > Pasal 4",
+    )
+    article = hit("a", "Kerja sama daerah meliputi pelayanan publik.", "BAB II > Pasal 4")
+    asked = "Contoh pelayanan publik apa saja yang dapat dikerjasamakan?"
+    plain = "Pelayanan publik apa saja yang dapat dikerjasamakan?"
+    assert part(asked, [elucidation, article], "elucidation") == [1.0, 0.0]
+    assert part(asked, [elucidation, article], "elucidation_asked") == [1.0, 0.0]
+    assert part(plain, [elucidation, article], "elucidation") == [1.0, 0.0]
+    assert part(plain, [elucidation, article], "elucidation_asked") == [0.0, 0.0]
+    # The general elucidation is not an article's.
+    general = hit("g", "Kerja sama daerah dimaksudkan untuk kesejahteraan.", "Penjelasan")
+    assert part(asked, [general], "elucidation") == [0.0]
+
+
 def test_the_fitted_scorer_counts_each_part_against_a_unit() -> None:
-    for name in PART_FEATURES:
+    for name in ("general_part", "defines_unasked", "refers_other", "elucidation"):
         assert UNIT_WEIGHTS[FEATURES.index(name)] < 0, name
+    # An elucidation is what a question asking for one wants.
+    assert UNIT_WEIGHTS[FEATURES.index("elucidation_asked")] > 0
 
 
 def test_the_article_beats_the_general_elucidation_repeating_the_question() -> None:
