@@ -22,6 +22,13 @@ fitting (``fit``, ``refusal``) runs in seconds.
     python -m bench.answer_model collect --workdir W   # indexes (once) and retrieval
     python -m bench.answer_model fit --workdir W       # unit weights, selection accuracy
     python -m bench.answer_model refusal --workdir W   # refusal weights, trade-off curve
+
+``collect --splits valid --reuse OLD`` re-collects TyDi valid and gov-id only, keeping OLD's
+train cases (the refusal model reads only valid and gov-id); ``fit --only F1,F2`` learns only
+those features' weights and one scale of the weights in force; ``refusal --no-offtopic`` and
+``--no-unknown-rule`` measure the off-topic negatives and the judge's unknown-words check.
+The gov-id off-topic and chit-chat questions (``offtopic.jsonl``, ``chitchat.jsonl``) are
+negatives of the refusal model only.
 """
 
 from __future__ import annotations
