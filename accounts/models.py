@@ -77,3 +77,17 @@ class Invite(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     used_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class ForgetEvent(Base):
+    """That someone was forgotten (``sinergi users forget``), and when; never who.
+
+    Writes the bot queued while the database was write-locked may run after a forget in
+    another process; a queued write of a person checks for a forget since it was queued and
+    is dropped when that person has no account from before it (``services.deferred``).
+    """
+
+    __tablename__ = "forget_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    forgotten_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from accounts import rules
-from accounts.models import Invite, User, UserAgreement
+from accounts.models import ForgetEvent, Invite, User, UserAgreement
 from accounts.schemas import InviteView, UserView
 from core.db import row_dict
 
@@ -107,6 +107,20 @@ class AccountsRepository:
             "invites_created": [row_dict(i) for i in self.s.scalars(created)],
             "invite_used": [row_dict(i) for i in self.s.scalars(used)],
         }
+
+    def note_forgotten(self, at: datetime) -> None:
+        """Record that someone was forgotten at ``at`` (not who: see :class:`ForgetEvent`)."""
+        self.s.add(ForgetEvent(forgotten_at=at))
+        self.s.flush()
+
+    def forgotten_since(self, telegram_id: int, since: datetime) -> bool:
+        """Whether the person may have been forgotten after ``since``: someone was, and the
+        person has no account from before then (theirs was deleted, or made anew since)."""
+        forgets = select(ForgetEvent.id).where(ForgetEvent.forgotten_at >= since).limit(1)
+        if self.s.scalar(forgets) is None:
+            return False
+        user = self.user(telegram_id)
+        return user is None or user.created_at > since
 
     def forget_person(self, telegram_id: int, actor: str, pseudonym: str) -> dict[str, int]:
         """Delete the account (request, bindings) and the unused invites the person created;

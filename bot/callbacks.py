@@ -97,6 +97,7 @@ P = Permission
 # --- agreements and milestones (bot.handlers.agreements) -----------------------------------------
 AGREEMENT_PAGE = _declare("mp", P.VIEW_AGREEMENTS, int)  # page
 AGREEMENT_OPEN = _declare("ag", P.VIEW_AGREEMENTS, int)  # agreement
+AGREEMENT_MILESTONES = _declare("agp", P.VIEW_AGREEMENTS, int, int)  # agreement, button page
 MILESTONE_OPEN = _declare("ms", P.VIEW_AGREEMENTS, int, int)  # agreement, milestone
 # "In progress" answers with a notice; "done" and "blocked" open a dialog (evidence, reason).
 MILESTONE_IN_PROGRESS = _declare("mip", P.UPDATE_MILESTONE, int, int, acknowledge=False)

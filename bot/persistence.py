@@ -27,7 +27,7 @@ import json
 import logging
 import pickle
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from bot.state import call
 from core.db import is_write_locked
 from core.errors import AppError
 from services.conversations import ConversationService, ThreadView
-from services.deferred import DeferredWrites
+from services.deferred import DeferredWrites, Withdrawn
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,19 @@ def decode(value: bytes | None, what: str) -> dict[Any, Any]:
 def dialog_key(key: Iterable[object]) -> str:
     """A conversation key (``(chat_id, user_id)``) as stored."""
     return json.dumps(list(key), separators=(",", ":"))
+
+
+def _dialog_person(key: str) -> int | None:
+    """The user of a stored dialog key (``[chat_id, user_id]``; a chat-only key: the chat,
+    when it is a private one)."""
+    try:
+        parts = json.loads(key)
+    except ValueError:
+        return None
+    ids = [p for p in parts if isinstance(p, int)] if isinstance(parts, list) else []
+    if len(ids) >= 2:
+        return int(ids[1])
+    return int(ids[0]) if ids and ids[0] > 0 else None
 
 
 def _timeout(handler: ConversationHandler[Any]) -> timedelta | None:
@@ -96,6 +109,9 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         # read from here meanwhile, written by ``deferred`` once the lock is free.
         self._unsaved: dict[tuple[str, int], bytes | None] = {}
         self._unsaved_dialogs: dict[tuple[str, str], str | None] = {}
+        # When the oldest unsaved value of each was queued: a person forgotten since then
+        # (``sinergi users forget`` in another process) does not come back with it.
+        self._queued_at: dict[tuple[str, int] | tuple[str, str], datetime] = {}
 
     def _may_defer(self, error: AppError) -> bool:
         return self._deferred is not None and is_write_locked(error)
@@ -122,6 +138,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                     raise
         assert self._deferred is not None
         self._unsaved[pair] = value
+        self._queued_at.setdefault(pair, self._conversations.clock.now())
         self._deferred.defer(
             lambda: self._save_later(pair), key=("data", pair), what=f"{scope} data of {key}"
         )
@@ -131,10 +148,18 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         if pair not in self._unsaved:
             return
         value = self._unsaved[pair]
-        self._conversations.save_data(pair[0], pair[1], value)
+        queued_at = self._queued_at.get(pair, self._conversations.clock.now())
+        try:
+            self._conversations.save_data(pair[0], pair[1], value, queued_at=queued_at)
+        except Withdrawn:
+            self._unsaved.pop(pair, None)  # the person was forgotten: nothing of theirs stays
+            self._queued_at.pop(pair, None)
+            self._stored.pop(pair, None)
+            raise
         self._stored[pair] = value
         if self._unsaved.get(pair, value) is value:
             self._unsaved.pop(pair, None)
+            self._queued_at.pop(pair, None)
 
     # ------------------------------------------------------------------ dialogs
     def dialog_handlers(
@@ -212,6 +237,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                 return
         assert self._deferred is not None
         self._unsaved_dialogs[pair] = state
+        self._queued_at.setdefault(pair, self._conversations.clock.now())
         self._deferred.defer(
             lambda: self._save_dialog_later(pair),
             key=("dialog", pair),
@@ -222,12 +248,25 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         if pair not in self._unsaved_dialogs:
             return
         state = self._unsaved_dialogs[pair]
-        version = self._conversations.save_dialog(
-            pair[0], pair[1], state, self._versions.get(pair), self._timeouts.get(pair[0])
-        )
+        try:
+            version = self._conversations.save_dialog(
+                pair[0],
+                pair[1],
+                state,
+                self._versions.get(pair),
+                self._timeouts.get(pair[0]),
+                person=_dialog_person(pair[1]),
+                queued_at=self._queued_at.get(pair, self._conversations.clock.now()),
+            )
+        except Withdrawn:
+            self._unsaved_dialogs.pop(pair, None)  # the person was forgotten meanwhile
+            self._queued_at.pop(pair, None)
+            self._versions.pop(pair, None)
+            raise
         self._saved_dialog(pair, version)
         if self._unsaved_dialogs.get(pair, state) is state:
             self._unsaved_dialogs.pop(pair, None)
+            self._queued_at.pop(pair, None)
 
     def _saved_dialog(self, pair: tuple[str, str], version: int | None) -> None:
         if version:

@@ -16,15 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from core.files import private_dir
+from core.files import private_dir, write_atomically
 from ingestion import detect as sniff
 from ingestion import loaders
 from ingestion.errors import NoText, OcrUnavailable, ScanUnreadable
@@ -166,18 +164,13 @@ def _write_page(path: Path, page: OcrPage) -> None:
         "skew": page.skew,
         "lines": [[line.text, line.confidence, line.paragraph_start] for line in page.lines],
     }
-    tmp: str | None = None
+    data = json.dumps(kept, ensure_ascii=False).encode("utf-8")
     try:
         private_dir(path.parent)
-        # Write then rename: a crash never leaves half a page under the final name.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(kept, handle, ensure_ascii=False)
-        os.replace(tmp, path)
+        # A crash never leaves half a page under the final name.
+        write_atomically(path, lambda handle: handle.write(data))
     except OSError as exc:  # a full or read-only disk: the page is still read, just not kept
         log.warning("OCR cache file %s not written: %s", path, exc)
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
 
 
 def _ocr_pdf_pages(

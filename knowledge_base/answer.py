@@ -70,6 +70,14 @@ RELATIVE_CUTOFF = 0.75
 """Passages scoring below this share of the best one are not used in an answer."""
 
 
+SAME_LANGUAGE_SHARE = 0.9
+"""Passages in the question's language are answered from, the others left out, when the best
+of them scores at least this share of the best passage overall: an Indonesian official reads
+an Indonesian passage rather than a slightly better English one. A judgement, not a fitted
+figure (docs/retrieval.md, "The question's language"): it sits above :data:`RELATIVE_CUTOFF`,
+so a passage in the other language that is clearly the better match is still used.
+"""
+
 ANSWER_PASSAGES = 5
 """At most this many passages compete for the answer (their units in one ranking)."""
 
@@ -98,7 +106,7 @@ def answer_passages(
     if not usable:
         return usable
     same = [h for h in usable if (h.language or language) == language]
-    if same and same[0].score >= usable[0].score * 0.9:
+    if same and same[0].score >= usable[0].score * SAME_LANGUAGE_SHARE:
         return same
     return usable
 

@@ -4,8 +4,11 @@ Pure rules over the words of one message (after :func:`core.text.words` spelled 
 out), no index needed:
 
 * :func:`small_talk` recognises messages that are only a greeting, thanks, an acknowledgement,
-  a test ("tes", "ping") or a question about the assistant itself ("siapa kamu?"), and names
-  the kind so the reply fits it;
+  a test ("tes", "ping"), a question about the assistant itself ("siapa kamu?"), a "how are
+  you?" ("apa kabar?", "gmn kabarnya") or chat the assistant has no part in (the weather, the
+  time, a joke), and names the kind so the reply fits it. The last two are recognised only
+  when nothing else is asked: "jam operasional layanan Gampil" and "cuaca ekstrem dan
+  penanggulangan bencana" are questions;
 * :func:`read_question` measures how much a question asks *how* to do something or *what*
   something is (``how_to``, ``definition``), and how much of its vocabulary belongs to
   e-government work: apps, permits, accounts, documents, budgets, staff performance, grants,
@@ -27,7 +30,9 @@ from typing import Final, Literal
 from core.text import find_names, words
 from knowledge_base.keyword import TextNormalizer
 
-SmallTalk = Literal["greeting", "thanks", "ack", "identity", "abilities", "test"]
+SmallTalk = Literal[
+    "greeting", "how_are_you", "thanks", "ack", "identity", "abilities", "test", "out_of_scope"
+]
 
 
 def _vocabulary(text: str) -> frozenset[str]:
@@ -195,7 +200,38 @@ def small_talk(text: str) -> SmallTalk | None:
         return "test"
     if _only(said, _ACK | _FILLER):
         return "ack"
+    around = _FILLER | _GREETING | _CHAT_WORDS
+    if _only_besides(joined, _HOW_ARE_YOU, around):
+        return "how_are_you"
+    if _only_besides(joined, _OUT_OF_SCOPE, around):
+        return "out_of_scope"
     return None
+
+
+#: "How are you?" ("apa kabar", "pa kabar", "gmn kabarnya", "how's it going").
+_HOW_ARE_YOU: Final = (
+    r"\b(kabar|kabarnya|kbr|kabare|how are (you|u|things|you doing)|how (is|has) (it|everything)"
+    r" (going|been)|how have you been|how do you do|what is up|sup)\b"
+)
+#: Chat the assistant has no part in: the weather, the time or date, jokes, songs, its tastes.
+_OUT_OF_SCOPE: Final = (
+    r"\b(cuaca|hujan|gerimis|mendung|weather|rain|raining|sunny|jam berapa|pukul berapa"
+    r"|tanggal berapa|hari apa|what time|what day|what date|lelucon|lawakan|lucu|jokes?|funny"
+    r"|pantun|tebak tebakan|tebakan|humor|nyanyi|menyanyi|bernyanyi|sing|(your|kamu|anda)"
+    r" (favou?rite|favorit)( \w+)?|(favou?rite|favorit) \w+ (kamu|anda)|\w+ kesukaan"
+    r"( kamu| anda|mu))\b"
+)
+#: What may stand around those phrases and leave the message small talk ("besok", "now",
+#: "can you tell me a …"); any other word makes it a question for the other rules.
+_CHAT_WORDS: Final = _vocabulary(
+    """
+    apa pa bagaimana hari ini sekarang besok nanti tadi today now tomorrow tonight here di sini
+    disini sana kamu anda you your u are is it the a an me us kami kita saya semuanya kalian
+    everyone all guys cerita ceritakan kasih beri berikan satu one can could would bisa please
+    tolong tidak nggak ga gak do does will akan what how mau want hear doing baik good fine tell
+    know tahu tau
+    """
+)
 
 
 _ABILITY_WORDS: Final = _vocabulary(
@@ -214,6 +250,12 @@ def _only_asks_how_it_goes(said: Sequence[str]) -> bool:
     joined = f" {' '.join(w for w in said if w != 'bagaimana')} "
     other = re.search(rf" (?:{_HOW_TO})(?= )", joined) is not None
     return not other and all(w in _PARTICLES for w in after)
+
+
+def _only_besides(joined: str, phrases: str, allowed: Collection[str]) -> bool:
+    """``joined`` holds one of ``phrases``, and nothing besides them but ``allowed`` words."""
+    rest, found = re.subn(phrases, " ", joined)
+    return found > 0 and _only(rest.split(), allowed)
 
 
 def _only(said: Sequence[str], allowed: Collection[str]) -> bool:

@@ -12,18 +12,16 @@ Excel does not turn it into one either. Characters the XLSX format forbids are r
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import os
 import re
-import secrets
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from core.errors import storage_error
+from core.files import write_atomically
 from mou_tracker.errors import ExportFolderMissing
 from mou_tracker.schemas import AgreementDetail
 
@@ -126,9 +124,8 @@ def write_csv(path: Path, agreements: Sequence[AgreementDetail]) -> None:
     for agreement in agreements:
         writer.writerow([csv_cell(v) for v in agreement_record(agreement)])
     # utf-8-sig so Excel shows Indonesian names and dashes correctly.
-    _write_atomically(
-        path, lambda target: target.write_text(buffer.getvalue(), encoding="utf-8-sig", newline="")
-    )
+    data = buffer.getvalue().encode("utf-8-sig")
+    _write_atomically(path, lambda handle: handle.write(data))
 
 
 def write_xlsx(path: Path, agreements: Sequence[AgreementDetail]) -> None:
@@ -218,12 +215,12 @@ def ics_text(agreements: Sequence[AgreementDetail], *, now: datetime) -> str:
 
 def write_ics(path: Path, agreements: Sequence[AgreementDetail], *, now: datetime) -> None:
     data = ics_text(agreements, now=now).encode("utf-8")
-    _write_atomically(path, lambda target: target.write_bytes(data))
+    _write_atomically(path, lambda handle: handle.write(data))
 
 
-def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file in the same folder, then rename: a failed export (disk
-    full, a killed process) never leaves a truncated file under the name asked for.
+def _write_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write all of the export or none of it (:func:`core.files.write_atomically`): a failed
+    export (disk full, a killed process) never leaves a truncated file under the name asked for.
 
     Raises:
         ExportFolderMissing: the folder does not exist (it is not created: likely a typo).
@@ -232,13 +229,8 @@ def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     folder = path.parent
     if not folder.is_dir():
         raise ExportFolderMissing(str(path), str(folder))
-    # Created by ``write`` itself, so it gets the usual permissions (mkstemp's are 0600).
-    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
-        write(tmp)
-        os.replace(tmp, path)
+        # 0o666 before the umask: the user's own file, with the permissions any file gets.
+        write_atomically(path, write, mode=0o666)
     except OSError as exc:
         raise storage_error(exc, str(path)) from exc
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)

@@ -29,6 +29,7 @@ from conversations.schemas import (
 from core.clock import Clock
 from core.db import is_write_locked
 from core.errors import DatabaseUnavailable
+from services.deferred import withdraw_if_forgotten
 
 __all__ = [
     "ConversationService",
@@ -115,11 +116,13 @@ class ConversationService:
         handled_at: datetime,
     ) -> None:
         """Store an update handled while the database was write-locked, as handled (so a
-        redelivery of it is dropped); waits for the lock."""
+        redelivery of it is dropped); waits for the lock. Nothing is stored when its sender
+        was forgotten since (:func:`services.deferred.withdraw_if_forgotten`)."""
         with self._sf.begin() as s:
             repo = ConversationRepository(s)
             repo.add_update(update_id, chat_key, user_key, payload, handled_at)
             repo.finish(update_id, outcome, handled_at)
+            withdraw_if_forgotten(s, user_key, handled_at)
 
     def inbox(self) -> InboxStats:
         with self._sf() as s:
@@ -173,15 +176,26 @@ class ConversationService:
         with self._sf() as s:
             return ConversationRepository(s).data(scope, key)
 
-    def save_data(self, scope: str, key: int, value: bytes | None, *, wait: bool = True) -> None:
+    def save_data(
+        self,
+        scope: str,
+        key: int,
+        value: bytes | None,
+        *,
+        wait: bool = True,
+        queued_at: datetime | None = None,
+    ) -> None:
         """Keep a user's or chat's data (``None`` or empty: forget it); ``wait=False``: give
-        up soon on a write-locked database."""
+        up soon on a write-locked database. ``queued_at``: a deferred write, queued then; it
+        is dropped when the person was forgotten since (``services.deferred``)."""
         with self._factory(wait).begin() as s:
             repo = ConversationRepository(s)
             if value:
                 repo.put_data(scope, key, value, self.clock.now())
             else:
                 repo.drop_data(scope, key)
+            if queued_at is not None:
+                withdraw_if_forgotten(s, _person_of_data(scope, key), queued_at)
 
     def dialogs(self, keys: Collection[tuple[str, str]]) -> list[DialogState]:
         with self._sf() as s:
@@ -196,16 +210,25 @@ class ConversationService:
         timeout: timedelta | None,
         *,
         wait: bool = True,
+        person: int | None = None,
+        queued_at: datetime | None = None,
     ) -> int | None:
         """Set (or with ``state=None`` end) a dialog still at version ``expected``; the new
-        version, ``0`` once ended, ``None`` if another worker changed it first."""
+        version, ``0`` once ended, ``None`` if another worker changed it first. ``queued_at``:
+        a deferred write of ``person``'s dialog, dropped when they were forgotten since."""
         now = self.clock.now()
         with self._factory(wait).begin() as s:
             repo = ConversationRepository(s)
             if state is None:
-                return 0 if repo.end_dialog(name, key, expected, now) else None
-            expires_at = now + timeout if timeout is not None else None
-            return repo.write_dialog(name, key, state, expected, now=now, expires_at=expires_at)
+                written = 0 if repo.end_dialog(name, key, expected, now) else None
+            else:
+                expires_at = now + timeout if timeout is not None else None
+                written = repo.write_dialog(
+                    name, key, state, expected, now=now, expires_at=expires_at
+                )
+            if queued_at is not None:
+                withdraw_if_forgotten(s, person, queued_at)
+            return written
 
     # ------------------------------------------------------------------ trainers' threads
     def remember_thread(self, chat_id: int, message_id: int, thread: ThreadView) -> None:
@@ -268,3 +291,9 @@ class ConversationService:
         while counted and counted[0] <= now - window:
             counted.popleft()
         return len(counted)
+
+
+def _person_of_data(scope: str, key: int) -> int | None:
+    """Whose data a row of ``bot_data`` is: a user's, or a private chat's (its id is the
+    user's); a group's (negative id) is nobody's."""
+    return key if scope == "user" or (scope == "chat" and key > 0) else None

@@ -8,6 +8,16 @@ inbox, the question log, the user's recent questions. They are tried with a shor
 :meth:`DeferredWrites.flush` once the lock is free, so the reply never waits for it. Writes the
 user asked for (a milestone marked, an agreement recorded) are never deferred: they wait the
 full busy timeout and then tell the user to try again.
+
+A queued write that holds a person's data (their question, their conversation data, their
+update in the inbox) may run after ``sinergi users forget`` removed them in another process.
+Such a write calls :func:`withdraw_if_forgotten` after writing, in its own transaction: when
+someone was forgotten since the write was queued and the person has no account from before
+then, the transaction is rolled back and the write dropped, so nothing of theirs comes back.
+Under SQLite the write already holds the write lock when it checks, so a forget cannot slip
+in between. A person without an account (one who never asked for access) is not told apart
+from the forgotten one: their queued bookkeeping is dropped too, which costs at most a
+redelivered update or a dialog started again.
 """
 
 from __future__ import annotations
@@ -16,11 +26,36 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable
+from datetime import datetime
 
+from sqlalchemy.orm import Session
+
+from accounts.repository import AccountsRepository
 from core.db import is_write_locked
 from core.errors import AppError
 
 log = logging.getLogger(__name__)
+
+
+class Withdrawn(Exception):
+    """A queued write of a person forgotten since it was queued: rolled back and dropped."""
+
+
+def withdraw_if_forgotten(s: Session, person: int | None, queued_at: datetime) -> None:
+    """Call after a queued write, in its transaction: raise :class:`Withdrawn` (rolling the
+    write back) when ``person`` was forgotten after ``queued_at`` (module docstring)."""
+    if person is not None and AccountsRepository(s).forgotten_since(person, queued_at):
+        raise Withdrawn()
+
+
+def person_of(actor: str | None) -> int | None:
+    """The Telegram ID in an actor name (``tg:123``); ``None`` for anything else."""
+    if actor is None or not actor.startswith("tg:"):
+        return None
+    try:
+        return int(actor[3:])
+    except ValueError:
+        return None
 
 
 class DeferredWrites:
@@ -78,6 +113,8 @@ class DeferredWrites:
                     item = self._items[0]
                 try:
                     item[1]()
+                except Withdrawn:
+                    log.info("a deferred write of a person forgotten since is dropped: %s", item[2])
                 except AppError as err:
                     if is_write_locked(err):
                         return done

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
@@ -26,7 +24,7 @@ from accounts.schemas import AuthSubject
 from core.clock import Clock
 from core.config import Settings
 from core.errors import AppError
-from core.files import private_dir
+from core.files import private_dir, write_atomically
 from ingestion import detect, scans
 from ingestion.errors import FileTooLarge, OcrUnavailable
 from ingestion.ocr import PageProgress, TesseractOcr
@@ -95,14 +93,7 @@ class FileStore:
         target = self._settings.data_dir / relative
         if not target.is_file():
             private_dir(target.parent)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(target, lambda handle: handle.write(data))
         return digest, relative.as_posix()
 
     def read(self, relative: str) -> bytes | None:

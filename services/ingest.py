@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,7 @@ from typing import Any, Literal, Protocol
 
 from core.config import Settings
 from core.errors import AppError, storage_error
-from core.files import private_dir
+from core.files import private_dir, write_atomically
 from core.text import clean_optional_line, display_name
 from ingestion import detect, scans
 from ingestion.errors import (
@@ -622,20 +621,10 @@ class IngestService:
             return relative.as_posix(), False
         try:
             private_dir(target.parent)
-            # Write then rename: a crash never leaves a truncated original under its final name.
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+            # A crash never leaves a truncated original under its final name.
+            write_atomically(target, lambda handle: handle.write(data))
         except OSError as exc:
             raise storage_error(exc, str(target)) from exc
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            raise storage_error(exc, str(target)) from exc
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return relative.as_posix(), True
 
     def prune_originals(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, SystemClock
 from core.db import is_write_locked
-from core.errors import DatabaseUnavailable
+from core.errors import AppError, DatabaseUnavailable
 from core.i18n import Catalog
 from knowledge_base.answer import ComposedAnswer, answer_passages, compose, usable_hits
 from knowledge_base.errors import (
@@ -30,7 +33,7 @@ from knowledge_base.llm import LlmAnswerer
 from knowledge_base.question import MAX_QUESTION_CHARS, analyse, clean_message, find_question
 from knowledge_base.repository import KnowledgeRepository
 from knowledge_base.schemas import Citation, DocumentInfo, IndexCheck, SearchFilters, SearchHit
-from services.deferred import DeferredWrites
+from services.deferred import DeferredWrites, Withdrawn, person_of, withdraw_if_forgotten
 from services.gaps import Gap, GapService
 from services.messages import catalog as services_catalog
 
@@ -52,6 +55,11 @@ _FOLLOW_UP = (
     "it that this they them those also then what about"
 )
 _FOLLOW_UP_WORDS = frozenset(_FOLLOW_UP.split())
+#: How a question whose log entry waits (a deferred write) is named on its buttons: ``p`` and
+#: a random token, never digits (a written entry is named by its id).
+PENDING_PREFIX = "p"
+#: Pending names kept (with the id once written) for the buttons of answers sent meanwhile.
+PENDING_KEPT = 2000
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,24 @@ class Answer:
     """``False`` for a tentative answer: relevant passages that may not answer exactly."""
     text: str = ""
     """The answer proper (with its ``[n]`` markers), without the notes around it."""
+    pending_key: str | None = None
+    """The name of its log entry while that entry waits to be written (``question_id`` is
+    ``None`` meanwhile): feedback and source buttons carry it, :meth:`KnowledgeService.feedback`
+    and :meth:`KnowledgeService.citation_source` take it."""
+
+    @property
+    def key(self) -> str | None:
+        """What its buttons name it by: the log entry's id, or its pending name."""
+        return str(self.question_id) if self.question_id is not None else self.pending_key
+
+
+@dataclass
+class _PendingQuestion:
+    """A question-log entry queued for writing, and its id once written."""
+
+    row: dict[str, Any]
+    written_id: int | None = None
+    dropped: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +142,9 @@ class KnowledgeService:
         self.top_k = top_k
         self._catalog = catalog
         self.timezone = timezone
+        # Log entries written later (deferred), by pending name: their buttons work meanwhile.
+        self._pending: OrderedDict[str, _PendingQuestion] = OrderedDict()
+        self._pending_guard = threading.Lock()
 
     def over(self, index: KnowledgeIndex) -> KnowledgeService:
         """The same service (settings, model, answerer) over another index and its database:
@@ -225,7 +254,7 @@ class KnowledgeService:
             note = self.catalog.t("kb.answer.extracted", lang, question=extracted)
             text = f"{note}\n\n{text}"
         top = result.hits[0] if result.hits else None
-        question_id = self._log(
+        question_id, pending_key = self._log(
             question=question,
             lang=lang,
             asked_by=asked_by,
@@ -243,6 +272,7 @@ class KnowledgeService:
             citations=composed.citations if composed is not None else (),
             confident=confident,
             text=composed.text if composed is not None else "",
+            pending_key=pending_key,
         )
 
     def _render(self, composed: ComposedAnswer, lang: str) -> str:
@@ -270,7 +300,8 @@ class KnowledgeService:
         answer: str,
         filters: SearchFilters | None,
         composed: ComposedAnswer | None,
-    ) -> int | None:
+    ) -> tuple[int | None, str | None]:
+        """Log the question: its id, or (the database write-locked) its pending name."""
         citations: list[dict[str, Any]] = []
         if composed is not None:
             for citation, passage in zip(composed.citations, composed.passages, strict=False):
@@ -308,29 +339,79 @@ class KnowledgeService:
         }
         try:
             with self._quick.begin() as s:
-                return KnowledgeRepository(s).add_question(**row)
+                return KnowledgeRepository(s).add_question(**row), None
         except DatabaseUnavailable as err:
             if self.deferred is None or not is_write_locked(err):
                 raise
 
-        def write_later() -> None:
-            with self._sf.begin() as s:
-                KnowledgeRepository(s).add_question(**row)
+        # Another process holds SQLite's write lock: the answer goes out now and the entry is
+        # written later. Its buttons name it by a pending name, resolved to the entry's id
+        # once written (kept in this process: the deferred write itself lives only here).
+        key = f"{PENDING_PREFIX}{secrets.token_hex(6)}"
+        pending = _PendingQuestion(row)
+        asker, queued_at = person_of(asked_by), self.clock.now()
+        with self._pending_guard:
+            self._pending[key] = pending
+            while len(self._pending) > PENDING_KEPT:
+                self._pending.popitem(last=False)
 
-        # Another process holds SQLite's write lock: the answer goes out now, without the
-        # buttons that need its log entry (feedback, sources); the entry is written later.
-        self.deferred.defer(write_later)
-        return None
+        def write_later() -> None:
+            try:
+                with self._sf.begin() as s:
+                    written = KnowledgeRepository(s).add_question(**row)
+                    withdraw_if_forgotten(s, asker, queued_at)
+                pending.written_id = written
+            except Withdrawn:
+                pending.dropped = True  # the asker was forgotten meanwhile
+                raise
+            except AppError as err:
+                if not is_write_locked(err):
+                    pending.dropped = True  # never written: its buttons say it expired
+                raise
+
+        self.deferred.defer(write_later, what=f"question log entry {key}")
+        return None, key
+
+    def _resolve(self, question: int | str) -> int | _PendingQuestion:
+        """A question named by its id (an int or its digits) or its pending name: the id once
+        the entry is written, else the entry still waiting.
+
+        Raises:
+            QuestionNotFound: no such name (from before a restart, or never written).
+        """
+        if isinstance(question, int):
+            return question
+        if question.isascii() and question.isdigit():
+            return int(question)
+        with self._pending_guard:
+            pending = self._pending.get(question)
+        if pending is None or pending.dropped:
+            raise QuestionNotFound(question_id=question)
+        return pending.written_id if pending.written_id is not None else pending
+
+    def question_id(self, question: int | str) -> int | None:
+        """The log entry's id of a question named on a button (``None``: not written, or not
+        known here)."""
+        try:
+            found = self._resolve(question)
+        except QuestionNotFound:
+            return None
+        return found if isinstance(found, int) else None
 
     # ------------------------------------------------------------------ follow-ups
-    def citation_passage(self, question_id: int, number: int) -> str:
+    def citation_passage(self, question_id: int | str, number: int) -> str:
         """The full passage behind citation ``number`` of an answer (as it was when answered)."""
         return self.citation_source(question_id, number).text
 
-    def citation_source(self, question_id: int, number: int) -> SourcePassage:
-        """The passage behind citation ``number`` and where the quoted sentences stand in it."""
-        with self._sf.begin() as s:
-            citations = KnowledgeRepository(s).citations(question_id)
+    def citation_source(self, question_id: int | str, number: int) -> SourcePassage:
+        """The passage behind citation ``number`` and where the quoted sentences stand in it
+        (``question_id``: the entry's id, or its pending name while it waits to be written)."""
+        found = self._resolve(question_id)
+        if isinstance(found, int):
+            with self._sf.begin() as s:
+                citations = KnowledgeRepository(s).citations(found)
+        else:
+            citations = found.row["citations"]
         if citations is None:
             raise QuestionNotFound(question_id=question_id)
         for citation in citations:
@@ -343,12 +424,32 @@ class KnowledgeService:
                 return SourcePassage(str(citation.get("passage", "")), quotes)
         raise CitationNotFound(question_id=question_id, number=number)
 
-    def feedback(self, question_id: int, helpful: bool, *, user: str) -> None:
-        """Record a thumbs-up/down; a user's later vote on the same answer replaces the earlier."""
+    def feedback(self, question_id: int | str, helpful: bool, *, user: str) -> None:
+        """Record a thumbs-up/down; a user's later vote on the same answer replaces the earlier.
+
+        On an answer whose log entry still waits to be written (``question_id`` its pending
+        name), the vote is queued behind that entry and written with it.
+        """
         at = self.clock.now()
-        with self._sf.begin() as s:
-            if not KnowledgeRepository(s).set_feedback(question_id, user, helpful, at):
-                raise QuestionNotFound(question_id=question_id)
+        found = self._resolve(question_id)
+        if isinstance(found, int):
+            with self._sf.begin() as s:
+                if not KnowledgeRepository(s).set_feedback(found, user, helpful, at):
+                    raise QuestionNotFound(question_id=question_id)
+            return
+        assert self.deferred is not None  # an entry only waits where writes are deferred
+        pending = found
+
+        def vote_later() -> None:
+            if pending.written_id is None:  # the entry was dropped: so is its vote
+                return
+            with self._sf.begin() as s:
+                KnowledgeRepository(s).set_feedback(pending.written_id, user, helpful, at)
+                withdraw_if_forgotten(s, person_of(user), at)
+
+        self.deferred.defer(
+            vote_later, key=("feedback", question_id, user), what=f"a vote on {question_id}"
+        )
 
     def gaps(self, limit: int = 50) -> list[Gap]:
         """Unanswered (or only tentatively answered) and thumbs-down questions, grouped (see

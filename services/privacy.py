@@ -286,6 +286,9 @@ class PrivacyService:
             changed = {part.name: part.forget(s, person, pseudonym) for part in self._parts}
             if not any(sum(counts.values()) for counts in changed.values()):
                 raise UserNotFound(telegram_id=telegram_id)
+            # The bot may still hold writes of theirs queued under a write lock: they look
+            # for this before they write (services.deferred.withdraw_if_forgotten).
+            AccountsRepository(s).note_forgotten(self._clock.now())
         return ForgetReport(telegram_id, pseudonym, changed)
 
     def _person(self, telegram_id: int) -> Person:

@@ -3,7 +3,8 @@
 :func:`route` reads a message with the tracker's reader (:mod:`mou_tracker.questions`) and the
 knowledge base's (:mod:`knowledge_base.intent`) and decides, in a stated order:
 
-1. small talk (greetings, thanks, "siapa kamu?") -> ``none`` (a short friendly reply);
+1. small talk (greetings, thanks, "siapa kamu?", "apa kabar?", the weather, the time, a joke)
+   -> ``none`` (a short friendly reply);
 2. a how-to over e-government words ("bagaimana cara", "syarat", "langkah") *about a partner
    region's work* (the region named, and an app, a replication stage or a domain word) ->
    ``mixed``: the manual's steps and that region's agreement;

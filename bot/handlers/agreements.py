@@ -79,11 +79,11 @@ async def list_page_button(
 
 
 async def show_agreement(
-    update: Update, context: Context, user: UserView, agreement_id: int
+    update: Update, context: Context, user: UserView, agreement_id: int, page: int = 0
 ) -> None:
     state = get_state(context)
     detail = await call(state.services.tracker.get_agreement, user, agreement_id, at=state.today())
-    await send_view(update, context, user, views.agreement_detail(detail, user.language))
+    await send_view(update, context, user, views.agreement_detail(detail, user.language, page))
 
 
 @authorized_callback(callbacks.AGREEMENT_OPEN)
@@ -91,6 +91,13 @@ async def agreement_button(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
     await show_agreement(update, context, user, data.int_arg(0))
+
+
+@authorized_callback(callbacks.AGREEMENT_MILESTONES)
+async def milestone_page_button(
+    update: Update, context: Context, user: UserView, data: Callback
+) -> None:
+    await show_agreement(update, context, user, data.int_arg(0), data.int_arg(1))
 
 
 async def show_milestone(
@@ -448,6 +455,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("mou", mou_command))
     application.add_handler(CommandHandler("laporan", report_command))
     application.add_handler(on(callbacks.AGREEMENT_OPEN, agreement_button))
+    application.add_handler(on(callbacks.AGREEMENT_MILESTONES, milestone_page_button))
     application.add_handler(on(callbacks.AGREEMENT_PAGE, list_page_button))
     application.add_handler(on(callbacks.MILESTONE_OPEN, milestone_button))
     application.add_handler(on(callbacks.MILESTONE_IN_PROGRESS, mark_in_progress))

@@ -144,10 +144,10 @@ async def _show_reply(
     )
     answer = reply.knowledge
     _remember(context, chat.id, state.now(), reply.question, _to_text(view))
-    if answer is not None and answer.question_id is not None:
+    if answer is not None and answer.key is not None:
         remember_question(
             context,
-            str(answer.question_id),
+            answer.key,
             AskedQuestion(
                 reply.question, str(answer.answer), user.telegram_id, chat.id, user.language
             ),
@@ -277,17 +277,11 @@ def _remember(context: Context, chat_id: int, now: datetime, question: str, answ
     by_chat[chat_id] = [*by_chat.get(chat_id, []), (question, answer, now)][-HISTORY_TURNS:]
 
 
-def _question_id(raw: str) -> int:
-    return int(raw)
-
-
 @authorized_callback(callbacks.FEEDBACK)  # answers with a thank-you
 async def feedback(update: Update, context: Context, user: UserView, data: Callback) -> None:
     state = get_state(context)
     helpful = data.int_arg(1) == 1
-    await call(
-        state.services.knowledge.feedback, _question_id(data.str_arg(0)), helpful, user=user.actor
-    )
+    await call(state.services.knowledge.feedback, data.str_arg(0), helpful, user=user.actor)
     await answer_button(update, context, t("feedback.thanks", user.language))
 
 
@@ -295,9 +289,7 @@ async def feedback(update: Update, context: Context, user: UserView, data: Callb
 async def show_source(update: Update, context: Context, user: UserView, data: Callback) -> None:
     state = get_state(context)
     number = data.int_arg(1)
-    source = await call(
-        state.services.knowledge.citation_source, _question_id(data.str_arg(0)), number
-    )
+    source = await call(state.services.knowledge.citation_source, data.str_arg(0), number)
     text = t_html("source.header", user.language, number=str(number))
     body = render_passage(source.text, source.quotes)
     await reply_html(update, context, f"{text}\n<blockquote>{body}</blockquote>")
@@ -321,6 +313,8 @@ async def ask_trainer(update: Update, context: Context, user: UserView, data: Ca
         await answer_button(update, context, t("trainer.none", user.language), alert=True)
         return
     reply_to = query.message.message_id if query.message is not None else None
+    # None while the question's log entry waits to be written: the thread goes on without it.
+    question_id = await call(state.services.knowledge.question_id, data.str_arg(0))
     delivered = False
     for chat_id in targets:
         text = t_html(
@@ -348,7 +342,7 @@ async def ask_trainer(update: Update, context: Context, user: UserView, data: Ca
                     user.telegram_id,
                     user.language,
                     reply_to,
-                    question_id=_question_id(data.str_arg(0)),
+                    question_id=question_id,
                 ),
             )
     await answer_button(update, context)

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from bot.callbacks import Arg, CallbackAction
 
+MAX_BUTTONS = 100
+"""The most inline buttons Telegram takes on one message (it refuses more)."""
+
 
 @dataclass(frozen=True)
 class Button:

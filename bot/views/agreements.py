@@ -37,6 +37,9 @@ STATUS_ICONS = {
 }
 MAX_LISTED = 30
 PAGE_SIZE = 10
+MILESTONE_BUTTONS = 25
+"""Milestone buttons on one page of an agreement's detail: far below Telegram's
+:data:`~bot.views.MAX_BUTTONS`, and a long agreement stays easy to scroll."""
 
 
 def fmt_date(value: date | None, lang: str) -> str:
@@ -117,8 +120,17 @@ def milestone_line(m: MilestoneView, lang: str) -> str:
     )
 
 
-def agreement_detail(detail: AgreementDetail, lang: str) -> View:
-    """An agreement, a button per milestone, back to the list and its timeline chart."""
+def agreement_detail(detail: AgreementDetail, lang: str, page: int = 0) -> View:
+    """An agreement, a button per milestone, back to the list and its timeline chart.
+
+    The text lists every milestone; their buttons come :data:`MILESTONE_BUTTONS` to a page,
+    with ⬅️/➡️ between pages (a page past the end shows the last one), so an agreement of a
+    hundred milestones stays within Telegram's :data:`~bot.views.MAX_BUTTONS`.
+    """
+    open_ones = [m for m in detail.milestones if m.status != "skipped"]
+    pages = max(1, (len(open_ones) + MILESTONE_BUTTONS - 1) // MILESTONE_BUTTONS)
+    page = max(0, min(page, pages - 1))
+    shown = open_ones[page * MILESTONE_BUTTONS : (page + 1) * MILESTONE_BUTTONS]
     rows: list[tuple[Button, ...]] = [
         (
             button(
@@ -128,16 +140,31 @@ def agreement_detail(detail: AgreementDetail, lang: str) -> View:
                 m.id,
             ),
         )
-        for m in detail.milestones
-        if m.status != "skipped"
+        for m in shown
     ]
+    text = agreement_text(detail, lang)
+    if pages > 1:
+        first = page * MILESTONE_BUTTONS + 1
+        text += "\n\n" + t_html(
+            "mou.milestone_buttons",
+            lang,
+            first=first,
+            last=first + len(shown) - 1,
+            total=len(open_ones),
+        )
+        nav: list[Button] = []
+        if page > 0:
+            nav.append(button("⬅️", callbacks.AGREEMENT_MILESTONES, detail.id, page - 1))
+        if page < pages - 1:
+            nav.append(button("➡️", callbacks.AGREEMENT_MILESTONES, detail.id, page + 1))
+        rows.append(tuple(nav))
     rows.append(
         (
             button(t("button.back", lang), callbacks.AGREEMENT_PAGE, 0),
             button(t("button.report", lang), callbacks.TIMELINE, detail.id),
         )
     )
-    return View(agreement_text(detail, lang), tuple(rows))
+    return View(text, tuple(rows))
 
 
 def milestone_text(found: MilestoneDetail, lang: str) -> str:

@@ -71,7 +71,7 @@ def reply_view(
         text, tracker_rows = tracker_view(reply.tracker, lang, token=token, may_report=may_report)
         parts.append(text)
         rows.extend(tracker_rows)
-    if reply.knowledge is not None and reply.knowledge.question_id is not None:
+    if reply.knowledge is not None and reply.knowledge.key is not None:
         rows.extend(knowledge_rows(reply.knowledge, lang))
     return View("\n\n".join(p for p in parts if p), tuple(rows))
 
@@ -92,8 +92,9 @@ def curated_text(found: CuratedMatch, lang: str) -> str:
 
 
 def knowledge_rows(answer: Answer, lang: str) -> list[tuple[Button, ...]]:
-    """👍 👎 🙋 and a source button per citation (as on every knowledge answer)."""
-    qid = str(answer.question_id)
+    """👍 👎 🙋 and a source button per citation (as on every knowledge answer); they name the
+    answer by its log entry, or by the entry's pending name while it waits to be written."""
+    qid = answer.key or ""
     rows: list[tuple[Button, ...]] = [
         (
             button("👍", callbacks.FEEDBACK, qid, 1),

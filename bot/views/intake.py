@@ -8,14 +8,13 @@ from datetime import date
 from bot import callbacks
 from bot.formatting import escape
 from bot.i18n import t, t_html
-from bot.views import Button, View, button
+from bot.views import MAX_BUTTONS, Button, View, button
 from services.intake import DRAFT_FIELDS, IntakeDraft, IntakeResult
 from services.wording import format_date
 
 #: The fields of a draft in the order they are shown and numbered (✏️ 1 … ✏️ 8).
 FIELDS = DRAFT_FIELDS
 #: Telegram refuses a message with more inline buttons than this.
-MAX_BUTTONS = 100
 #: Region choices shown for one unclear party name.
 CANDIDATES_SHOWN = 4
 

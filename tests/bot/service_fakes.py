@@ -29,6 +29,10 @@ class FakeAnswer:
     language: str
     citations: tuple[FakeCitation, ...]
 
+    @property
+    def key(self) -> str:
+        return str(self.question_id)
+
 
 @dataclass
 class FakeKnowledge:
@@ -46,7 +50,10 @@ class FakeKnowledge:
         return FakeAnswer(len(self.asked), self.answer_text, True, "id", (citation,))
 
     def feedback(self, question_id: Any, helpful: bool, *, user: str) -> None:
-        self.feedbacks.append((question_id, helpful, user))
+        self.feedbacks.append((int(question_id), helpful, user))
+
+    def question_id(self, question: Any) -> int | None:
+        return int(question)
 
     def citation_passage(self, question_id: Any, number: int) -> str:
         return "Buka menu <Registrasi> & isi NIK."

@@ -3,10 +3,12 @@ from __future__ import annotations
 import re
 import string
 from pathlib import Path
+from typing import get_args
 
 import bot
 from bot.i18n import catalog, error_text, t_html
 from core.errors import InvalidInput
+from knowledge_base.intent import SmallTalk
 
 BOT_DIR = Path(bot.__file__).parent
 
@@ -31,6 +33,13 @@ def test_every_literal_key_used_by_the_bot_exists() -> None:
     for path in BOT_DIR.rglob("*.py"):
         used.update(pattern.findall(path.read_text(encoding="utf-8")))
     assert used and not [k for k in used if not cat.has(k)]
+
+
+def test_every_kind_of_small_talk_has_its_reply() -> None:
+    cat = catalog()
+    kinds = get_args(SmallTalk)
+    assert "how_are_you" in kinds and "out_of_scope" in kinds
+    assert not [k for k in kinds if not cat.has(f"assistant.small_talk.{k}")]
 
 
 def test_parameters_are_escaped_but_markup_is_kept() -> None:

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import MetaData, func, select
 from sqlalchemy.engine import Engine
 
 from bot.dispatch import dispatcher_of
 from conversations.models import InboxUpdate
 from core.config import Settings
 from core.db import make_engine
-from knowledge_base.models import KbQuestion
+from knowledge_base.models import KbFeedback, KbQuestion
 from knowledge_base.schemas import ChunkInput, DocumentInput
 from tests.bot.conftest import COORDINATOR, OFFICIAL, TUESDAY_0900_WIB, BotHarness, deliver
 from tests.conftest import create_schema
@@ -124,6 +124,72 @@ async def test_reads_and_answers_go_on_under_the_write_lock_and_are_recorded_aft
     )
     # The user's recent question was kept: a follow-up still knows what it refers to.
     assert h.services.conversations.data("user", OFFICIAL) is not None
+
+
+async def test_an_answer_logged_later_still_carries_its_feedback_and_source_buttons(
+    seeded: BotHarness,
+) -> None:
+    h = seeded
+    engine = h.services.engine
+    with write_locked(engine):
+        await h.updates.send(OFFICIAL, QUESTION)
+        answer = h.api.last(OFFICIAL)
+        assert "tiga hari kerja" in answer.text
+        # The question's log entry waits for the lock, its buttons do not.
+        await h.updates.press(OFFICIAL, answer.button("[1]")["callback_data"])
+        assert "tiga hari kerja" in h.api.last(OFFICIAL).text  # the source, from memory
+        await h.updates.press(OFFICIAL, answer.button("👎")["callback_data"])
+        assert h.api.problems() == []
+        assert _count(engine, KbQuestion) == 0
+    await dispatcher_of(h.app).flush_deferred()  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        [question_id] = conn.execute(select(KbQuestion.id)).scalars().all()
+        votes = conn.execute(select(KbFeedback.question_id, KbFeedback.helpful)).all()
+    assert [tuple(v) for v in votes] == [(question_id, False)]
+    # The same button once the entry is written: the vote changes, no second entry.
+    await h.updates.press(OFFICIAL, answer.button("👍")["callback_data"])
+    with engine.connect() as conn:
+        votes = conn.execute(select(KbFeedback.question_id, KbFeedback.helpful)).all()
+    assert [tuple(v) for v in votes] == [(question_id, True)]
+    assert h.api.problems() == []
+
+
+async def test_writes_queued_before_a_person_is_forgotten_do_not_bring_them_back(
+    seeded: BotHarness,
+) -> None:
+    h = seeded
+    engine = h.services.engine
+    h.services.access.add_user(OFFICIAL, "official", region_code=KERINCI, name="Wati Lupa")
+    with write_locked(engine):
+        await h.updates.send(OFFICIAL, QUESTION)  # question log, user data, inbox: queued
+        await h.updates.send(COORDINATOR, QUESTION)  # someone else's, queued too
+        assert "tiga hari kerja" in h.api.last(OFFICIAL).text
+    # `sinergi users forget` (another process) runs before the bot writes its queue.
+    h.services.privacy.forget_person(OPERATOR, OFFICIAL)
+    await dispatcher_of(h.app).flush_deferred()  # type: ignore[arg-type]
+    person = (f"tg:{OFFICIAL}", str(OFFICIAL), "Wati Lupa")
+    assert _rows_naming(engine, person) == [], _rows_naming(engine, person)
+    assert h.services.conversations.data("user", OFFICIAL) is None
+    # The other person's bookkeeping is written as usual.
+    with engine.connect() as conn:
+        askers = conn.execute(select(KbQuestion.asked_by)).scalars().all()
+    assert askers == [f"tg:{COORDINATOR}"]
+    assert h.services.conversations.data("user", COORDINATOR) is not None
+
+
+def _rows_naming(engine: Engine, needles: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Every (table, column) of every table holding one of ``needles``."""
+    found: list[tuple[str, str]] = []
+    meta = MetaData()
+    meta.reflect(engine)
+    with engine.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(select(table)).mappings():
+                for column, value in row.items():
+                    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                    if any(n in text for n in needles):
+                        found.append((table.name, column))
+    return found
 
 
 async def test_an_update_held_under_the_lock_is_handled_once(seeded: BotHarness) -> None:

@@ -6,13 +6,20 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from sqlalchemy import text
 
 from core.config import Settings
 from core.db import make_engine
-from core.files import private_dir, private_file, use_private_umask
+from core.files import (
+    PRIVATE_FILE_MODE,
+    private_dir,
+    private_file,
+    use_private_umask,
+    write_atomically,
+)
 
 
 def mode(path: Path) -> int:
@@ -82,3 +89,56 @@ def test_the_private_umask_covers_files_created_by_other_libraries(tmp_path: Pat
     assert earlier == 0o022
     assert mode(tmp_path / "export.json") == 0o600
     assert mode(tmp_path / "folder") == 0o700
+
+
+# --- replacing a file all or nothing ----------------------------------------------------------
+
+
+def test_write_atomically_replaces_the_content(tmp_path: Path) -> None:
+    target = tmp_path / "export.csv"
+    target.write_bytes(b"old")
+    write_atomically(target, lambda handle: handle.write(b"new"))
+    assert target.read_bytes() == b"new"
+    assert os.listdir(tmp_path) == ["export.csv"]  # no temporary file left
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "page.json"
+    target.write_bytes(b"old")
+
+    def fail_halfway(handle: IO[bytes]) -> None:
+        handle.write(b"half a ")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        write_atomically(target, fail_halfway)
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["page.json"]
+
+
+def test_a_failed_rename_removes_the_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.mkdir()  # a folder under the name: the rename fails
+    with pytest.raises(OSError):
+        write_atomically(target, lambda handle: handle.write(b"data"))
+    assert os.listdir(tmp_path) == ["taken"]
+
+
+def test_a_symlink_at_the_target_is_replaced_not_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"keep me")
+    target = tmp_path / "out"
+    target.symlink_to(elsewhere)
+    write_atomically(target, lambda handle: handle.write(b"new"))
+    assert elsewhere.read_bytes() == b"keep me"
+    assert not target.is_symlink() and target.read_bytes() == b"new"
+
+
+@pytest.mark.usefixtures("open_umask")
+def test_write_atomically_sets_the_mode_asked_for(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    write_atomically(private, lambda handle: handle.write(b"x"))
+    assert mode(private) == PRIVATE_FILE_MODE
+    shared = tmp_path / "shared"
+    write_atomically(shared, lambda handle: handle.write(b"x"), mode=0o666)
+    assert mode(shared) == 0o644  # an ordinary file under the umask, as an export should be

@@ -11,6 +11,8 @@ from knowledge_base.answer import (
     FEATURES,
     PART_FEATURES,
     PASSAGE_FEATURES,
+    RELATIVE_CUTOFF,
+    SAME_LANGUAGE_SHARE,
     UNIT_WEIGHTS,
     answer_passages,
     candidate_units,
@@ -96,6 +98,16 @@ def test_answer_passages_prefer_the_question_language_when_about_as_relevant() -
     hits = [hit("en", "Text.", 1.0, language="en"), hit("id", "Teks.", 0.95)]
     assert [h.chunk_id for h in answer_passages(hits, "id")] == ["id"]
     assert [h.chunk_id for h in answer_passages(hits, "en")] == ["en"]
+
+
+def test_the_question_language_yields_below_its_named_share() -> None:
+    # the preference holds down to SAME_LANGUAGE_SHARE of the best score, no further
+    assert RELATIVE_CUTOFF < SAME_LANGUAGE_SHARE < 1.0
+    at = [hit("en", "Text.", 1.0, language="en"), hit("id", "Teks.", SAME_LANGUAGE_SHARE)]
+    assert [h.chunk_id for h in answer_passages(at, "id")] == ["id"]
+    below = SAME_LANGUAGE_SHARE - 0.01
+    under = [hit("en", "Text.", 1.0, language="en"), hit("id", "Teks.", below)]
+    assert [h.chunk_id for h in answer_passages(under, "id")] == ["en", "id"]
 
 
 def test_a_passage_holding_more_of_the_question_lifts_its_units() -> None:

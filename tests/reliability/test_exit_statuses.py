@@ -10,6 +10,7 @@ import errno
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from sqlalchemy import event
@@ -131,8 +132,12 @@ def test_a_full_disk_during_export_keeps_the_previous_file(
     assert run(capsys, "mou", "export", str(target))[0] == 0
     previous = target.read_bytes()
 
-    def full(self: Workbook, filename: str) -> None:
-        Path(filename).write_bytes(b"PK\x03\x04 setengah")  # a part was written, then:
+    def full(self: Workbook, filename: str | IO[bytes]) -> None:
+        part = b"PK\x03\x04 setengah"  # a part was written (to a path or a handle), then:
+        if isinstance(filename, str | Path):
+            Path(filename).write_bytes(part)
+        else:
+            filename.write(part)
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(Workbook, "save", full)

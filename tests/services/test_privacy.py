@@ -19,7 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from accounts.errors import LastAdmin, UserNotFound
+from accounts.repository import AccountsRepository
 from conversations.schemas import ThreadView
+from core.clock import FixedClock
 from core.config import MIN_PSEUDONYM_KEY_LENGTH, InvalidSetting, Settings, settings_error
 from knowledge_base.models import KbCuratedAnswer, KbGap
 from knowledge_base.repository import KnowledgeRepository
@@ -260,6 +262,30 @@ def test_forget_leaves_nothing_of_the_person_and_keeps_the_agreements_history(
         services.privacy.export_person(OPERATOR, PERSON)
     with pytest.raises(UserNotFound):
         services.privacy.forget_person(OPERATOR, PERSON)
+
+
+def test_a_forget_is_noted_without_the_person_for_the_writes_queued_before_it(
+    services: Services, clock: FixedClock
+) -> None:
+    services.access.add_user(PERSON, "official", region_code=KERINCI, name=NAME)
+    services.access.add_user(OTHER, "official", region_code=KERINCI, name="Orang Lain")
+    queued = clock.now()
+    clock.advance(timedelta(minutes=1))
+
+    def forgotten(person: int, since: datetime) -> bool:
+        with services.session_factory() as s:
+            return AccountsRepository(s).forgotten_since(person, since)
+
+    assert not forgotten(PERSON, queued)  # nobody forgotten yet
+    services.privacy.forget_person(OPERATOR, PERSON)
+    assert _rows(services.engine, "forget_events")  # noted: when, never who
+    assert _everywhere(services.engine, (f"tg:{PERSON}", NAME), PERSON) == []
+    assert forgotten(PERSON, queued)
+    assert not forgotten(OTHER, queued)  # an account from before the forget: still there
+    assert not forgotten(PERSON, clock.now() + timedelta(seconds=1))  # queued after it
+    clock.advance(timedelta(minutes=1))
+    services.access.add_user(PERSON, "official", region_code=KERINCI, name=NAME)
+    assert forgotten(PERSON, queued)  # a new account is not the one the write was for
 
 
 def test_forget_refuses_the_last_admin_and_changes_nothing(services: Services) -> None:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import html
+from datetime import date
 
 import pytest
 
 from bot import callbacks
 from services.access import Operator
+from services.tracker import NewMilestone
 from tests.bot.conftest import ADMIN, COORDINATOR, OFFICIAL, BotHarness
 from tests.bot.service_fakes import FakeKnowledge
 from tests.fakes.tracker import KERINCI, OPERATOR, SAROLANGUN, new_agreement
@@ -236,3 +238,20 @@ async def test_a_chart_caption_of_astral_characters_stays_within_telegrams_limit
     assert len(photos) == 2  # the portfolio, then the agreement's timeline
     assert harness.api.problems() == []
     assert photos[1].text.endswith("…") and "𝐑𝐞𝐩𝐥𝐢𝐤𝐚𝐬𝐢" in photos[1].text
+
+
+async def test_the_buttons_of_a_long_agreement_come_page_by_page(harness: BotHarness) -> None:
+    many = tuple(NewMilestone(f"Tahap {i}", due_on=date(2026, 3, 1)) for i in range(105))
+    long = harness.services.tracker.add_agreement(
+        Operator("test"), new_agreement(template=None, milestones=many)
+    )
+    await harness.updates.send(ADMIN, f"/mou {long.id}")
+    first = harness.api.last(ADMIN)
+    assert 1 < len(first.buttons()) <= 100 and "Tahap 104" in first.text
+    assert harness.api.problems() == []
+    await harness.updates.press(ADMIN, first.button("➡️")["callback_data"])
+    second = harness.api.last(ADMIN)
+    assert "Tahap 25" in second.button("Tahap 25")["text"]
+    with pytest.raises(AssertionError):
+        second.button("Tahap 0 ")  # the first page's buttons are gone
+    assert harness.api.problems() == []

@@ -112,6 +112,19 @@ async def test_off_topic_offers_the_documents_anyway(harness: BotHarness) -> Non
     assert "belum ada di basis pengetahuan" in harness.api.last(OFFICIAL).text
 
 
+async def test_how_are_you_and_chat_get_a_short_reply_in_the_askers_language(
+    harness: BotHarness,
+) -> None:
+    await harness.updates.send(OFFICIAL, "selamat pagi, apa kabar?")
+    assert harness.api.last(OFFICIAL).text.startswith("Kabar baik")
+    await harness.updates.send(OFFICIAL, "Jam berapa sekarang?")
+    assert "tidak tahu cuaca atau jam" in harness.api.last(OFFICIAL).text
+    await harness.updates.send(OFFICIAL, "Can you tell me a joke?")
+    reply = harness.api.last(OFFICIAL)
+    assert "I can't help with that" in reply.text
+    assert reply.buttons() == []  # chat, not a question the documents might hold
+
+
 async def test_a_trainers_reply_answers_the_next_officials_paraphrase(
     harness: BotHarness,
 ) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from bot import callbacks
+from bot.views import MAX_BUTTONS
 from bot.views import agreements as views
 from services.tracker import AgreementDetail, AgreementSummary, MilestoneDetail, MilestoneView
 
@@ -76,3 +78,38 @@ def test_a_milestone_offers_status_buttons_only_to_who_may_update_it() -> None:
     assert watcher.text.startswith("Diperbarui\n\n<b>Pelatihan</b>")
     done = MilestoneDetail(detail, milestone("done"))
     assert len(views.milestone_detail(done, "id", may_update=True).buttons) == 1
+
+
+def test_an_agreement_with_many_milestones_pages_their_buttons() -> None:
+    # Telegram refuses a keyboard of more than 100 buttons: 120 milestones come page by page
+    many = tuple(
+        replace(milestone("planned"), id=100 + i, title=f"Tahap {i}", position=i)
+        for i in range(120)
+    )
+    detail = AgreementDetail(**summary(1, "on_track").__dict__, milestones=many)
+    opened: list[int] = []
+    page, seen = 0, 0
+    while True:
+        view = views.agreement_detail(detail, "id", page)
+        assert sum(len(row) for row in view.buttons) <= MAX_BUTTONS
+        assert "Tahap 119" in view.text  # the text still lists every milestone
+        opened += [
+            int(b.args[1])
+            for row in view.buttons
+            for b in row
+            if b.action == callbacks.MILESTONE_OPEN
+        ]
+        onward = [
+            b for row in view.buttons for b in row
+            if b.action == callbacks.AGREEMENT_MILESTONES and b.label == "➡️"
+        ]  # fmt: skip
+        seen += 1
+        if not onward:
+            break
+        assert onward[0].args == (1, page + 1)
+        page += 1
+    assert seen > 1 and opened == [m.id for m in many]  # each milestone once, in order
+    last = views.agreement_detail(detail, "id", 99)  # past the end: the last page
+    assert [b.args for row in last.buttons for b in row if b.label == "⬅️"] == [(1, page - 1)]
+    few = views.agreement_detail(replace(detail, milestones=many[:3]), "id")
+    assert not [b for row in few.buttons for b in row if b.action == callbacks.AGREEMENT_MILESTONES]
