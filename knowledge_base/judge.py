@@ -91,14 +91,18 @@ REFUSAL_FEATURES = (
     *MISSING_FEATURES,
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
-    -1.151, 0.503, 0.374, 0.830, -0.231, 0.056, -0.253, -0.056, -0.191, 0.013, 0.144, -0.296,
-    -0.122, 0.115, -0.215, -0.034, 0.022, 0.201, 0.665, 0.005, -0.149, 0.081, -0.299, -0.065,
-    0.451, 0.080, 0.637, -0.451, 0.000,
+    -0.163, 0.137, 0.183, 0.711, -0.119, 0.129, -0.379, -0.130, -0.328, -0.189, 0.115, -0.375,
+    -0.154, 0.071, -0.209, -0.075, -0.105, 0.116, 0.683, 0.014, -0.249, 0.019, -0.230, -0.228,
+    0.541, 0.200, 0.769, -0.491, 0.000,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
-chosen answer answers the question", fitted by ``python -m bench.answer_model refusal`` on
-TyDi QA valid and gov-id dev (answerable against near-miss questions, and chit-chat and
-off-topic questions asked of the gov-id documents; cross-validated)."""
+chosen answer answers the question", fitted by ``python -m bench.answer_model refusal
+--no-offtopic`` on TyDi QA valid and gov-id dev (answerable against near-miss questions,
+cross-validated). Fitted with the chit-chat and off-topic questions as more negatives, the model
+refuses more of those (0.81 against 0.72) but fewer near-misses at 90 % answered (gov-id 0.31
+against 0.40, TyDi 0.15 against 0.18): small talk and off-topic messages are mostly caught before
+the knowledge base (``services.routing``), near-misses are not, so the near-miss model is kept
+(docs/benchmarks.md, "sixth round")."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ class JudgeConfig:
     calibrated: bool = False
     """Decide with the calibrated model (:data:`REFUSAL_WEIGHTS`, fitted for e5) instead of
     the coverage and cosine thresholds above."""
-    answer_probability: float = 0.425
+    answer_probability: float = 0.475
     """Calibrated: below this probability the answer is refused. The highest threshold at
     which, cross-validated, at least 90% of the answerable questions of both TyDi valid and
     gov-id dev are answered (docs/retrieval.md, "Refusing on the answer")."""
