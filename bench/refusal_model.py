@@ -28,7 +28,7 @@ class Judged:
     reason: str = ""
 
 
-def judge_cases(cases: Sequence[Any]) -> list[Judged]:
+def judge_cases(cases: Sequence[Any], *, unknown_rule: bool = True) -> list[Judged]:
     from knowledge_base.answer import compose
     from knowledge_base.evaluation import contains_answer
     from knowledge_base.judge import DEFAULT_JUDGE, judge_answer, refusal_features
@@ -36,7 +36,9 @@ def judge_cases(cases: Sequence[Any]) -> list[Judged]:
     from knowledge_base.question import analyse
 
     norm = TextNormalizer()
-    fixed_only = replace(DEFAULT_JUDGE, calibrated=True, answer_probability=-1.0)
+    fixed_only = replace(
+        DEFAULT_JUDGE, calibrated=True, answer_probability=-1.0, unknown_rule=unknown_rule
+    )
     out: list[Judged] = []
     for case in cases:
         result = case.result
@@ -94,15 +96,33 @@ def _probability(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
 
 
+def _group(case: Any) -> str:
+    """The set a case is reported in: ``tydi``, ``gov`` (dev) or ``offtopic`` (chit-chat and
+    off-topic questions asked of the gov-id documents)."""
+    return "offtopic" if case.split == "offtopic" else str(case.corpus)
+
+
 def fit_refusal(
-    all_cases: Sequence[Any], folds: int = 5, *, without: Sequence[str] = ()
+    all_cases: Sequence[Any],
+    folds: int = 5,
+    *,
+    without: Sequence[str] = (),
+    unknown_rule: bool = True,
+    offtopic: bool = True,
 ) -> dict[str, Any]:
-    """Fit the refusal model; ``without`` names features held at zero (to measure each)."""
+    """Fit the refusal model; ``without`` names features held at zero (to measure each).
+
+    Args:
+        unknown_rule: keep the judge's fixed "mostly unknown words" check.
+        offtopic: learn from the chit-chat and off-topic questions too (as negatives of the
+            gov-id set; always reported, under ``offtopic``).
+    """
     from knowledge_base.judge import REFUSAL_FEATURES
 
-    cases = [c for c in all_cases if c.split in ("valid", "dev")]
-    judged = judge_cases(cases)
+    cases = [c for c in all_cases if c.split in ("valid", "dev", "offtopic")]
+    judged = judge_cases(cases, unknown_rule=unknown_rule)
     usable = [j for j in judged if j.features is not None]
+    learned = np.array([offtopic or j.case.split != "offtopic" for j in usable])
     x = np.array([j.features for j in usable], dtype=np.float64)
     dropped = [REFUSAL_FEATURES.index(name) for name in without]
     if dropped and len(x):
@@ -118,15 +138,16 @@ def fit_refusal(
     fold = np.array([order[k] for k in keys])
     cv = np.zeros(len(usable))
     for k in range(folds):
-        theta = _logistic(x[fold != k], y[fold != k], w[fold != k])
+        train = (fold != k) & learned
+        theta = _logistic(x[train], y[train], w[train])
         cv[fold == k] = _probability(theta, x[fold == k])
-    theta = _logistic(x, y, w)
+    theta = _logistic(x[learned], y[learned], w[learned])
     fitted = _probability(theta, x)
     curve = []
-    for t in [0.0, *np.round(np.arange(0.2, 0.85, 0.05), 2).tolist()]:
+    for t in [0.0, *np.round(np.arange(0.2, 0.85, 0.025), 3).tolist()]:
         row: dict[str, Any] = {"threshold": t}
-        for name in ("tydi", "gov"):
-            part = [j for j in judged if j.case.corpus == name]
+        for name in ("tydi", "gov", "offtopic"):
+            part = [j for j in judged if _group(j.case) == name]
             answerable = [j for j in part if j.case.answerable]
             unanswerable = [j for j in part if not j.case.answerable]
             prob = {id(j): p for j, p in zip(usable, cv, strict=True)}
@@ -141,22 +162,22 @@ def fit_refusal(
     fixed = {
         name: {
             "answerable_refused": sum(
-                1 for j in judged if j.case.corpus == name and j.case.answerable and not j.features
+                1 for j in judged if _group(j.case) == name and j.case.answerable and not j.features
             ),
             "unanswerable_refused": sum(
                 1
                 for j in judged
-                if j.case.corpus == name and not j.case.answerable and not j.features
+                if _group(j.case) == name and not j.case.answerable and not j.features
             ),
         }
-        for name in ("tydi", "gov")
+        for name in ("tydi", "gov", "offtopic")
     }
     return {
         "cases": len(judged),
         "fixed_checks": fixed,
         "curve_cross_validated": curve,
-        "in_sample_auc": _auc(fitted, y),
-        "cross_validated_auc": _auc(cv, y),
+        "in_sample_auc": _auc(fitted[learned], y[learned]),
+        "cross_validated_auc": _auc(cv[learned], y[learned]),
         "weights": dict(
             zip(("intercept", *REFUSAL_FEATURES), [round(float(v), 3) for v in theta], strict=True)
         ),

@@ -203,6 +203,14 @@ _DEFINES = re.compile(
     r"dimaksud dengan|is|are|means|refers to)\b",
     re.I,
 )
+_DEFINES_TERM = re.compile(
+    r"^\s*\d{1,3}\s*\.\s+[^.;:]{1,200}?\b(?:adalah|ialah|means)\b"
+    r"|\byang\s+selanjutnya\s+(?:disebut|disingkat)\b",
+    re.I,
+)
+"""An entry of a regulation's definitions article: a numbered "N. X adalah ..." or "X yang
+selanjutnya disebut Y". A plain "X adalah ..." is left alone: in an encyclopaedia it answers
+who or what X is, whatever the question's type."""
 _TYPED = ("kapan", "berapa", "siapa", "dimana", "yesno", "syarat", "bagaimana")
 PASSAGE_FEATURES = (
     "passage_coverage",
@@ -218,6 +226,14 @@ PASSAGE_FEATURES = (
 one ranking (:func:`passage_context`)."""
 ARTICLE_FEATURES = ("explained_concepts",)
 """What the term an elucidation explains says of a unit (:func:`article_context`)."""
+PART_FEATURES = (
+    "general_part",
+    "defines_unasked",
+    "refers_other",
+    "elucidation",
+    "elucidation_asked",
+)
+"""Where a unit stands in a regulation's structure (:func:`part_context`)."""
 FEATURES = (
     "coverage",
     "framed",
@@ -250,18 +266,20 @@ FEATURES = (
     "next",
     *PASSAGE_FEATURES,
     *ARTICLE_FEATURES,
+    *PART_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.400, 1.551, 0.448, 1.815, 0.712, 0.446, -1.027, -0.366, 2.156, 0.000, 0.000, 1.470, 2.153,
-    -0.362, 0.126, 0.415, -0.657, 1.253, -0.432, -0.165, -0.438, -1.204, 0.129, 1.279, 0.365,
-    0.000, 0.896, 1.551, 2.459, -1.826, -2.108, 3.301, 1.476, 0.143, -0.010, 1.366, 0.923,
-    1.509, 0.696, -0.868, 1.279, -0.539, 0.661, 1.169,
+    0.447, 1.734, 0.501, 2.029, 0.796, 0.499, -1.148, -0.409, 2.410, 0.000, 0.000, 1.643, 2.407,
+    -0.405, 0.141, 0.464, -0.734, 1.401, -0.483, -0.185, -0.490, -1.346, 0.145, 1.430, 0.408, 0.000,
+    1.001, 1.734, 2.748, -2.041, -2.357, 3.690, 1.650, 0.160, -0.011, 1.527, 1.032, 1.687, 0.778,
+    -0.970, 1.430, -0.602, 0.739, 1.306, -3.225, -2.498, -0.538, -0.617, 2.420,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
-docs/retrieval.md): the unit holding the gold span is chosen for 64.9% of TyDi valid (held
-out) and 46.6% of gov-id dev (cross-validated by document), where some unit of the competing
-passages holds it for 91% and 83%."""
+docs/retrieval.md); :data:`PART_FEATURES` with ``--only``, on top of the earlier weights
+scaled: the unit holding the gold span is chosen for 62.4% of TyDi valid (held out) and 57.1%
+of gov-id dev (cross-validated by document), where some unit of the competing passages holds
+it for 91% and 83%."""
 
 COSINE_FLOOR = 0.8
 """e5 cosines of unrelated texts sit near 0.8; the feature reads ``(cosine - 0.8) * 10``."""
@@ -417,6 +435,8 @@ class Candidate:
     features: list[float]
     cosine: float | None
     header: bool
+    label: str | None = None
+    """The unit's article or section label ("Pasal 12 ayat (2)", "Penjelasan")."""
 
 
 def _label_at(hit: SearchHit, start: int) -> str | None:
@@ -474,10 +494,98 @@ def candidate_units(
             fallback_cosine=hit.dense_score,
             heading=heading,
         )
-        out.append(Candidate(rank, i, unit.span, features, cosine, unit.header))
-    return article_context(
-        passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+        out.append(
+            Candidate(
+                rank,
+                i,
+                unit.span,
+                features,
+                cosine,
+                unit.header,
+                label or _last_section(hit.section),
+            )
+        )
+    return part_context(
+        article_context(
+            passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+        ),
+        info,
     )
+
+
+def _last_section(section: str | None) -> str | None:
+    """The innermost part of a heading path ("BAB II > Pasal 5" -> "Pasal 5"; "Penjelasan >
+    Pasal 5" -> "Penjelasan Pasal 5", as the unit anchors name an elucidation)."""
+    parts = [p.strip() for p in (section or "").split(">") if p.strip()]
+    if not parts:
+        return None
+    if len(parts) > 1 and parts[0].lower() == "penjelasan":
+        return f"Penjelasan {parts[-1]}"
+    return parts[-1]
+
+
+GENERAL_PARTS = frozenset({"penjelasan", "penjelasan umum", "umum", "pembukaan"})
+"""Labels of a regulation's parts that state no provision: its preamble and the general
+part of its elucidation, which restate the subject's words in summary."""
+_REFERENCE = re.compile(
+    r"\b(?:dimaksud\s+(?:dalam|pada|di\s*dalam)|referred\s+to\s+in)\s+pasal\s+(\d+[a-z]?)\b", re.I
+)
+_ARTICLE = re.compile(r"^(?:penjelasan\s+)?pasal\s+(\d+[a-z]?)\b", re.I)
+
+
+def article_of(label: str | None) -> str | None:
+    """The article number a label names ("Pasal 12 ayat (2)" and "Penjelasan Pasal 12" ->
+    "12"), ``None`` for a label outside the articles."""
+    found = _ARTICLE.match(label.strip()) if label else None
+    return found.group(1).upper() if found else None
+
+
+def references(text: str) -> set[str]:
+    """The articles a unit refers to ("sebagaimana dimaksud dalam Pasal 16" -> {"16"})."""
+    return {m.upper() for m in _REFERENCE.findall(text)}
+
+
+def part_context(candidates: list[Candidate], info: QuestionInfo) -> list[Candidate]:
+    """Each unit's features followed by :data:`PART_FEATURES`, what a regulation's structure
+    says of it:
+
+    * ``general_part``: the unit stands in the preamble or the general elucidation, which
+      summarise a regulation's subject in the question's words without stating a provision;
+    * ``defines_unasked``: the unit is a definition ("X adalah ...", "yang selanjutnya
+      disebut") when the question asks no definition: the definitions article names every
+      term of a regulation, so it matches many questions it does not answer;
+    * ``refers_other``: the unit refers to another article ("Laporan sebagaimana dimaksud
+      dalam Pasal 16 ...") and so repeats the words of the provision it points at;
+    * ``elucidation``: the unit stands in an article's elucidation ("Penjelasan Pasal 4"),
+      which restates the article's terms to explain them, and ``elucidation_asked``: the same
+      when the question asks what something means or an example of it ("menurut
+      penjelasan", "contohnya", "seperti apa").
+
+    (Tried and dropped: whether the unit's own article is one another candidate refers to;
+    fitted, it moved no question.)
+    """
+    out: list[Candidate] = []
+    for c in candidates:
+        own = article_of(c.label)
+        label = (c.label or "").strip().lower()
+        elucidation = 1.0 if label.startswith("penjelasan ") else 0.0
+        general = 1.0 if label in GENERAL_PARTS else 0.0
+        unasked = 1.0 if not info.asks_definition and _DEFINES_TERM.search(c.span.text) else 0.0
+        refers = 1.0 if any(n != own for n in references(c.span.text)) else 0.0
+        out.append(
+            replace(
+                c,
+                features=[
+                    *c.features,
+                    general,
+                    unasked,
+                    refers,
+                    elucidation,
+                    elucidation * (1.0 if info.asks_elucidation else 0.0),
+                ],
+            )
+        )
+    return out
 
 
 def article_context(

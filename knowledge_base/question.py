@@ -86,6 +86,10 @@ _DEFINITION = re.compile(
     r"\b(dimaksud dengan|yang dimaksud|arti|artinya|pengertian|definisi|apa itu|apakah itu|"
     r"kepanjangan|singkatan|what is|what are|what does|meaning|stand for)\b"
 )
+_ELUCIDATION = re.compile(
+    r"\b(penjelasan|dijelaskan|maksudnya|contoh|contohnya|seperti apa|misalnya|explanation|"
+    r"elucidation|for example|such as)\b"
+)
 _REFERENCE = re.compile(
     r"\b(?:PP|UU|Perpres|Permen\w*|Perda|Perwal|Perbup|Pergub|Nomor|No\.?)\s*(\d{1,4})(?=\s*(?:/|"
     r"[Tt]ahun|[Tt]h\.?)\s*\d{4})",
@@ -118,6 +122,9 @@ class QuestionInfo:
     measures: tuple[str, ...] = ()
     """The measures the asked figure is in (:func:`measures_asked`: percent, money,
     duration, times)."""
+    asks_elucidation: bool = False
+    """What something means or an example of it ("menurut penjelasan", "contohnya", "seperti
+    apa", a definition): a regulation's elucidation answers it."""
 
 
 TYPE_WORDS: dict[str, str] = {
@@ -161,6 +168,7 @@ def analyse(text: str) -> QuestionInfo:
         references=tuple(dict.fromkeys(_REFERENCE.findall(text))),
         bounds=tuple(sorted(bounds_of(text))),
         measures=tuple(sorted(measures_asked(text))),
+        asks_elucidation=bool(_DEFINITION.search(lowered) or _ELUCIDATION.search(lowered)),
     )
 
 

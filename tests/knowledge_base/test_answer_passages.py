@@ -9,6 +9,7 @@ from knowledge_base.answer import (
     ANSWER_PASSAGES,
     ARTICLE_FEATURES,
     FEATURES,
+    PART_FEATURES,
     PASSAGE_FEATURES,
     RELATIVE_CUTOFF,
     SAME_LANGUAGE_SHARE,
@@ -20,6 +21,7 @@ from knowledge_base.answer import (
 )
 from knowledge_base.judge import (
     ANSWER_CONSTRAINTS,
+    MISSING_FEATURES,
     REFUSAL_FEATURES,
     REFUSAL_WEIGHTS,
     constraint_features,
@@ -76,12 +78,11 @@ def feature(unit, name: str) -> float:  # type: ignore[no-untyped-def]
 
 def test_weights_cover_the_passage_features() -> None:
     assert len(UNIT_WEIGHTS) == len(FEATURES)
-    assert FEATURES[-len(PASSAGE_FEATURES) - len(ARTICLE_FEATURES) :] == (
-        *PASSAGE_FEATURES,
-        *ARTICLE_FEATURES,
-    )
+    tail = (*PASSAGE_FEATURES, *ARTICLE_FEATURES, *PART_FEATURES)
+    assert FEATURES[-len(tail) :] == tail
     assert len(REFUSAL_WEIGHTS) == len(REFUSAL_FEATURES) + 1
-    assert REFUSAL_FEATURES[-len(ANSWER_CONSTRAINTS) :] == ANSWER_CONSTRAINTS
+    constraints = (*ANSWER_CONSTRAINTS, *MISSING_FEATURES)
+    assert REFUSAL_FEATURES[-len(constraints) :] == constraints
 
 
 def test_answer_passages_are_bounded_by_count_and_score() -> None:

@@ -14,6 +14,7 @@ from knowledge_base.judge import (
     answer_probability,
     judge_answer,
     refusal_features,
+    spelled_in,
 )
 from knowledge_base.keyword import TextNormalizer
 from knowledge_base.query import Concept, Query
@@ -149,9 +150,10 @@ def test_a_near_miss_question_scores_below_the_question_the_passage_answers() ->
     ],
 )
 def test_a_calibrated_near_miss_is_refused(question: str) -> None:
-    # A middling retrieval (cosine 0.83, a third of the terms): the question the passage
-    # answers is answered, questions written from it that it does not answer are refused.
-    middling = replace(THR, dense_score=0.83, score=0.3, coverage=0.3)
+    # A middling retrieval (cosine 0.84, a third of the terms; the passage has no unit
+    # vectors, so its cosine stands for every sentence's): the question the passage answers
+    # is answered, questions written from it that it does not answer are refused.
+    middling = replace(THR, dense_score=0.84, score=0.3, coverage=0.3)
 
     def decide(asked: str):  # type: ignore[no-untyped-def]
         info = analyse(asked)
@@ -252,3 +254,87 @@ def test_unknown_words_of_another_language_than_the_passages_are_not_counted() -
     result = SearchResult((english,), True, query=Query("q", "q", tuple(asked), concepts=concepts))
     decided = judge_answer(result, composed, info, terms=NORMALIZER.terms, known=KNOWN.__contains__)
     assert decided.reason != "unknown"
+
+
+def test_a_missing_cosine_reads_as_neutral_with_its_own_feature() -> None:
+    question = "Kapan tunjangan hari raya dibayarkan?"
+    info = analyse(question)
+    query = Query(question, question, tuple(NORMALIZER.terms(question)))
+    composed = compose(question, [THR], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    unknown = replace(THR, dense_score=None)
+    features = dict(
+        zip(
+            REFUSAL_FEATURES,
+            refusal_features(
+                SearchResult((unknown,), True, query=query), composed, info, terms=NORMALIZER.terms
+            ),
+            strict=True,
+        )
+    )
+    # Not 0.0, which read as a cosine far below any real one ((0 - 0.8) * 10 = -8).
+    assert features["dense"] == 0.0
+    assert features["cosine_missing"] == 1.0
+    present = refusal_features(
+        SearchResult((THR,), True, query=query), composed, info, terms=NORMALIZER.terms
+    )
+    assert present[REFUSAL_FEATURES.index("cosine_missing")] == 0.0
+    assert present[REFUSAL_FEATURES.index("dense")] > 0.0
+
+
+def test_the_unknown_words_rule_can_be_left_to_the_model() -> None:
+    question = "Siapa juara piala dunia hari ini?"
+    assert judged_with_query(question).reason == "unknown"
+    info = analyse(question)
+    query = Query(question, question, tuple(NORMALIZER.terms(question)))
+    composed = compose(question, [THR], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    decided = judge_answer(
+        SearchResult((THR,), True, query=query),
+        composed,
+        info,
+        terms=NORMALIZER.terms,
+        known=KNOWN.__contains__,
+        config=replace(DEFAULT_JUDGE, unknown_rule=False),
+    )
+    assert decided.reason != "unknown"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("btt", "Belanja Tidak Terduga digunakan untuk keadaan darurat."),
+        ("cpns", "THR diberikan juga kepada Calon PNS."),
+        ("ppas", "Prioritas dan Plafon Anggaran Sementara dibahas bersama DPRD."),
+        ("sp", "tanggapan atas rancangan SP (standar pelayanan) diberikan"),
+    ],
+)
+def test_an_acronym_spelled_out_by_initials_is_recognised(name: str, text: str) -> None:
+    assert spelled_in(name, text)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("sp", "Surat perintah ditandatangani kepala dinas."),  # two letters: too easy a match
+        ("tni", "Tunjangan hari raya dibayarkan paling cepat sepuluh hari kerja."),
+        ("btt", "Belanja tidak dianggarkan."),
+    ],
+)
+def test_initials_that_do_not_spell_the_acronym_are_not_taken_for_it(name: str, text: str) -> None:
+    assert not spelled_in(name, text)
+
+
+def test_a_name_the_passage_spells_out_is_not_refused_as_unknown() -> None:
+    hit = replace(
+        THR,
+        text=THR.text + " Tunjangan hari raya juga diberikan kepada Calon Pegawai Negeri Sipil.",
+    )
+    question = "Apakah CPNS mendapat tunjangan hari raya?"
+    info = analyse(question)
+    composed = compose(question, [hit], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    known = set(NORMALIZER.terms(hit.title + " " + hit.text))
+    decided = judge_answer(
+        SearchResult((hit,), True), composed, info, terms=NORMALIZER.terms, known=known.__contains__
+    )
+    assert decided.reason != "name"
+    # The same acronym over the passage that does not spell it out is refused.
+    assert verdict(question).reason == "name"
