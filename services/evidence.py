@@ -25,6 +25,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.errors import AppError
 from core.files import private_dir, write_atomically
+from core.text import clean_line
 from ingestion import detect, scans
 from ingestion.errors import FileTooLarge, OcrUnavailable
 from ingestion.ocr import PageProgress, TesseractOcr
@@ -139,7 +140,8 @@ class EvidenceService:
         A photo is kept even when its text cannot be read (no Tesseract, a blurred shot):
         evidence is evidence; ``text_note`` says why there is no text.
         """
-        name = PurePath(filename.replace("\\", "/")).name or "berkas"
+        # The name is shown and stored: no controls or direction overrides, whatever was sent.
+        name = clean_line(PurePath(filename.replace("\\", "/")).name) or "berkas"
         if len(data) > self._settings.max_upload_bytes:
             raise FileTooLarge(
                 name,

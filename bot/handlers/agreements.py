@@ -316,7 +316,7 @@ async def _finish_with_file(
     tg_file = await context.bot.get_file(file_id)
     data = bytes(await tg_file.download_as_bytearray())
     # The service checks again that the user may act on the milestone.
-    await call(
+    _, kept, _ = await call(
         state.services.evidence.complete_with_file,
         user,
         milestone_id,
@@ -328,7 +328,8 @@ async def _finish_with_file(
     )
     if context.user_data is not None:
         context.user_data.pop(PENDING_KEY, None)
-    notice = t_html("evidence.saved_file", user.language, file=filename)
+    # The name as it was kept (controls and direction marks cleaned), not as Telegram sent it.
+    notice = t_html("evidence.saved_file", user.language, file=kept.filename)
     await show_milestone(update, context, user, agreement_id, milestone_id, notice)
     return ConversationHandler.END
 

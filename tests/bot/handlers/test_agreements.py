@@ -264,6 +264,27 @@ async def test_an_evidence_file_name_with_markup_is_shown_as_typed(
     assert "<a href" not in shown.text
 
 
+async def test_an_evidence_file_name_with_control_characters_is_shown_as_kept(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    """A NUL or a right-to-left override in the name never reaches Telegram: the notice shows
+    the name as it was kept."""
+    mine, _ = agreement_ids
+    m1 = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
+    signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
+    up = harness.updates
+    await up.press(COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_DONE, mine, m1.id))
+    harness.api.files["berkas-aneh"] = b"%PDF-1.4 bukti"
+    name = "bukti\x00serah\u202eterima.pdf"
+    document = {"file_id": "berkas-aneh", "file_unique_id": "ba", "file_name": name}
+    await up.send(COORDINATOR, None, document=document)
+    assert harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0].status == "done"
+    shown = harness.api.last(COORDINATOR)
+    assert harness.api.problems() == []
+    assert "\x00" not in shown.text and "\u202e" not in shown.text
+    assert "bukti" in shown.text and "terima.pdf" in shown.text
+
+
 async def test_the_buttons_of_a_long_agreement_come_page_by_page(harness: BotHarness) -> None:
     many = tuple(NewMilestone(f"Tahap {i}", due_on=date(2026, 3, 1)) for i in range(105))
     long = harness.services.tracker.add_agreement(
