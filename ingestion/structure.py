@@ -127,6 +127,9 @@ _MARKER = re.compile(
     r"|(?P<pasal>\b(?P<pasal_word>[Pp]as[a-z]{1,2})\s*"
     r"(?P<pasal_no>[0-9lIO]{1,3}(?:[\s.]\d\b)?[A-Z]?|i\d{1,2})(?![\w/]))"
     r"|(?P<penjelasan>\bPENJE\S{1,4}ASAN\b)"
+    # The Penjelasan's first part, "I. UMUM": it opens the Penjelasan when OCR lost the
+    # "PENJELASAN ATAS ..." heading itself (upper case only: "Ketentuan Umum" is a title).
+    r"|(?P<umum>(?<![\w.])I\.\s?UMUM\b)"
     r"|(?P<lampiran>\bLAMPIRAN(?:\s+(?P<lampiran_no>[IVX]{1,5}|\d{1,2}))?\b)"
     r"|(?P<ayat>(?:(?<=^)|(?<=[\s.;:]))(?:Ayat\s+)?[(\[{l]\s?(?P<ayat_no>[0-9lIO]{1,2})"
     r"\s?(?:[)\]}]|[l1t](?=\s)|(?=\s[A-Z])))"
@@ -357,7 +360,7 @@ def _heading(text: str, match: re.Match[str], state: _State) -> Callable[[_State
             return _Piece(f"Pasal {label}", "pasal", None, st.label(), level=4)
 
         return pasal
-    if match.group("penjelasan"):
+    if match.group("penjelasan") or match.group("umum"):
         if state.part != "body" or not state.seen_article:
             return None
 

@@ -124,3 +124,35 @@ def test_the_closing_article_and_an_ocr_read_number_are_headings() -> None:
     assert enacted.label == "Pasal 16"
     reference = next(b for b in blocks if "Nomor 17" in b.text)
     assert reference.label == "Pasal 17"
+
+
+def test_a_general_elucidation_whose_penjelasan_heading_ocr_lost_is_not_the_last_article() -> None:
+    """OCR may garble the "PENJELASAN ATAS ..." heading beyond recognition; its "I. UMUM" still
+    opens the Penjelasan, so the general elucidation is not labelled as the last article."""
+    garbled = REGULATION.replace(
+        "PENJELASAN ATAS PERATURAN PEMERINTAH NOMOR 28 TAHUN 2018 I. UMUM",
+        'PR ES IO EN REPUBLIK INDONESIA pERAruRAN r"r"*,*llT*rpuBLrK NOMOR 28 TAHUN 2OI8 I. UMUM',
+    ).replace("\n\nPasal 1 Cukup jelas.", " N. PASALDEMIPASAL Pasal 1 Cukup jelas.")
+    blocks = structure_regulation(_blocks(garbled))
+    assert blocks is not None
+    general = next(b for b in blocks if "meningkatkan pelayanan" in b.text)
+    assert general.label == "Penjelasan"
+    verifikasi = next(b for b in blocks if "Verifikasi rencana" in b.text)
+    assert verifikasi.label == "Pasal 4"
+    assert "Penjelasan Pasal 2 ayat (1)" in {b.label for b in blocks}
+
+
+def test_umum_inside_the_body_opens_no_penjelasan() -> None:
+    """Only a numbered "I. UMUM" after the articles opens the Penjelasan: "KETENTUAN UMUM"
+    (a chapter's title) and a lower-case "umum" in the text do not."""
+    blocks = structure_regulation(_blocks(REGULATION))
+    assert blocks is not None
+    first = next(b for b in blocks if "usaha bersama antara daerah" in b.text)
+    assert first.label == "Pasal 1"
+    text = REGULATION.replace(
+        "Pasal 4 Verifikasi rencana", "Pasal 4 Pelayanan umum. I. Umum dicatat. Verifikasi rencana"
+    )
+    blocks = structure_regulation(_blocks(text))
+    assert blocks is not None
+    verifikasi = next(b for b in blocks if "Verifikasi rencana" in b.text)
+    assert verifikasi.label == "Pasal 4"
