@@ -11,7 +11,7 @@ variant with its own title so every chunk is new, then measures with the default
 * re-ingesting the unchanged corpus, as a share of the first ingest (goal < 2%);
 * peak memory (max RSS of the process) and the Python heap peak of parsing alone (tracemalloc).
 
-Nothing here reads ``/work/shared`` or the network.
+Nothing here reads anything outside the repository, nor the network.
 """
 
 from __future__ import annotations
