@@ -23,6 +23,7 @@ redelivered update or a dialog started again.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable
@@ -48,14 +49,13 @@ def withdraw_if_forgotten(s: Session, person: int | None, queued_at: datetime) -
         raise Withdrawn()
 
 
+_PERSON_ACTOR = re.compile(r"tg:(-?\d+)", re.ASCII)
+
+
 def person_of(actor: str | None) -> int | None:
     """The Telegram ID in an actor name (``tg:123``); ``None`` for anything else."""
-    if actor is None or not actor.startswith("tg:"):
-        return None
-    try:
-        return int(actor[3:])
-    except ValueError:
-        return None
+    found = _PERSON_ACTOR.fullmatch(actor) if actor is not None else None
+    return int(found.group(1)) if found else None
 
 
 class DeferredWrites:

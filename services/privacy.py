@@ -44,6 +44,7 @@ from core.text import REDACTED, name_pattern
 from knowledge_base.repository import KnowledgeRepository
 from mou_tracker.reminders.repository import ReminderRepository
 from mou_tracker.repository import TrackerRepository
+from services.deferred import person_of
 
 PSEUDONYM_PREFIX = "anon:"
 #: How a person is named wherever a record says who did something.
@@ -56,9 +57,8 @@ def asker_forgotten(s: Session, actor: str | None) -> bool:
     while something they asked was being answered. Called in the transaction that wrote their
     record, after writing it, so a forgetting cannot fall between the check and the write
     (SQLite: one writer at a time; PostgreSQL: the account's row is locked)."""
-    if actor is None or not PERSON_ACTOR.fullmatch(actor):
-        return False
-    return not AccountsRepository(s).holds_user(int(actor.removeprefix("tg:")))
+    person = person_of(actor)
+    return person is not None and not AccountsRepository(s).holds_user(person)
 
 
 @dataclass(frozen=True)

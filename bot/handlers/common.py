@@ -29,7 +29,21 @@ async def send_html(
     reply_to: int | None = None,
 ) -> Message | None:
     """Send ``text`` in as many messages as it needs; buttons go on the last one."""
-    parts = split_message(text)
+    return await _send_parts(
+        context, chat_id, split_message(text), reply_markup=reply_markup, reply_to=reply_to
+    )
+
+
+async def _send_parts(
+    context: Context,
+    chat_id: int,
+    parts: Sequence[str],
+    *,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    reply_to: int | None = None,
+) -> Message | None:
+    """Send the parts of a split text in order, buttons on the last (``reply_to``: the first
+    part answers that message)."""
     sent: Message | None = None
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
@@ -107,14 +121,7 @@ async def replace_text(
         reply_markup=reply_markup if len(parts) == 1 else None,
         link_preview_options=NO_PREVIEW,
     )
-    for index, part in enumerate(parts[1:], start=2):
-        await context.bot.send_message(
-            chat_id=message.chat_id,
-            text=part,
-            parse_mode=ParseMode.HTML,
-            reply_markup=reply_markup if index == len(parts) else None,
-            link_preview_options=NO_PREVIEW,
-        )
+    await _send_parts(context, message.chat_id, parts[1:], reply_markup=reply_markup)
 
 
 def command_args(context: Context) -> Sequence[str]:

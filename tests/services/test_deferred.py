@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from core.errors import DatabaseUnavailable, ValueOutOfRange
-from services.deferred import DeferredWrites
+from services.deferred import DeferredWrites, person_of
 
 
 def _locked() -> DatabaseUnavailable:
@@ -99,3 +99,10 @@ def test_stopping_does_not_wait_out_a_write_stuck_on_the_lock(
     release.set()
     assert stopped_while_stuck and written == []
     assert "question log entry" in caplog.text
+
+
+def test_person_of_reads_only_a_whole_telegram_actor_name() -> None:
+    assert person_of("tg:123") == 123
+    assert person_of("tg:-5") == -5
+    for other in (None, "cli", "tg:", "tg: 12", "tg:12x", "tg:١٢", "op:12"):
+        assert person_of(other) is None, other

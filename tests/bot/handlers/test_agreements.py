@@ -292,7 +292,8 @@ async def test_the_buttons_of_a_long_agreement_come_page_by_page(harness: BotHar
     )
     await harness.updates.send(ADMIN, f"/mou {long.id}")
     first = harness.api.last(ADMIN)
-    assert 1 < len(first.buttons()) <= 100 and "Tahap 104" in first.text
+    assert 1 < len(first.buttons()) <= 100
+    assert "Tahap 104" in first.text  # the text still lists every milestone
     assert harness.api.problems() == []
     await harness.updates.press(ADMIN, first.button("➡️")["callback_data"])
     second = harness.api.last(ADMIN)
