@@ -1040,7 +1040,7 @@ def build_index(
     client = make_client(chroma_url=settings.chroma_url, chroma_dir=settings.chroma_dir)
     store = VectorStore(client, settings.collection, emb)
     config = fusion if fusion is not None else fusion_for(model_id(emb))
-    lexicon = LexiconSource(settings.synonyms_file)
+    lexicon = LexiconSource(settings.synonyms_file, english=settings.english_dictionary)
     keywords = keyword_store_for(session_factory, settings.keyword_index)
     return KnowledgeIndex(
         session_factory,

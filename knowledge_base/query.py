@@ -11,7 +11,12 @@ rewrite, in order:
    ones, same first letter, the most frequent wins); a run-together compound is split
    ("kerjasama" -> "kerja sama");
 4. synonym groups: a question naming one expression also searches the others, and counts
-   as covered by a passage that uses any of them.
+   as covered by a passage that uses any of them;
+5. English questions: their words are also searched as their Indonesian translations
+   (:mod:`knowledge_base.translation`), restricted to terms the index holds, at a lower weight
+   the more translations a word has; a translation counts as covering the word. English
+   questions are not typo-corrected: the index's vocabulary is mostly Indonesian, and its
+   nearest terms are other words ("must" -> "muat", "maximum" -> "minimum").
 """
 
 from __future__ import annotations
@@ -26,10 +31,16 @@ from rapidfuzz.distance import Levenshtein
 
 from knowledge_base.keyword import TextNormalizer
 from knowledge_base.lexicon import Lexicon
+from knowledge_base.translation import FUNCTION_WORDS
 
 _WORD = re.compile(r"[^\W_]+(?:[-'.][^\W_]+)*", re.UNICODE)
 EXPANSION_WEIGHT = 0.5
 """BM25 weight of a synonym's terms the question did not use itself."""
+TRANSLATION_WEIGHT = 0.5
+"""BM25 weight of an English word's Indonesian translation, when the word has one; a word
+with ``n`` translations gives each ``TRANSLATION_WEIGHT / sqrt(n)`` (ambiguous words, such as
+"light": ringan, cahaya, nyala, terang, weigh less per sense)."""
+AMBIGUITY_POWER = 0.5
 
 
 @dataclass(frozen=True)
@@ -85,13 +96,14 @@ class QueryRewriter:
         frequency: a term's document frequency (the commonest correction wins).
         """
         norm = self.normalizer
-        text = self._formal(question, lexicon, known) if language != "en" else question
+        english = language == "en"
+        text = self._formal(question, lexicon, known) if not english else question
         raw_terms = norm.terms(text)
         terms: list[str] = []
         corrections: list[tuple[str, str]] = []
         replaced: dict[str, str] = {}
         for term in raw_terms:
-            fixed = self._correct(term, known, candidates, frequency)
+            fixed = None if english else self._correct(term, known, candidates, frequency)
             if fixed is None:
                 terms.append(term)
                 continue
@@ -100,13 +112,15 @@ class QueryRewriter:
             terms.extend(fixed)
         if replaced:
             text = _replace_words(text, replaced, norm)
-        concepts, expansions = self._synonyms(terms, lexicon)
+        translated = self._translations(text, lexicon, known) if english else {}
+        concepts, expansions = self._synonyms(terms, lexicon, translated)
         weights: dict[str, float] = {}
         for term in terms:
             weights[term] = weights.get(term, 0.0) + 1.0
-        for term in expansions:
-            if term not in weights:
-                weights[term] = EXPANSION_WEIGHT
+        own = set(terms)
+        for term, weight in expansions:
+            if term not in own:
+                weights[term] = max(weights.get(term, 0.0), weight)
         return Query(
             original=question,
             text=text,
@@ -165,30 +179,73 @@ class QueryRewriter:
         best = min(found, key=lambda hit: (hit[1], -frequency(hit[0]), hit[0]))
         return (best[0],)
 
-    def _synonyms(self, terms: Sequence[str], lexicon: Lexicon) -> tuple[list[Concept], list[str]]:
-        """Concepts of the question (synonym groups matched as term sequences) and the terms
-        the matched groups add to the search."""
+    def _translations(
+        self, text: str, lexicon: Lexicon, known: Callable[[str], bool]
+    ) -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+        """An English question's words (their terms) -> the Indonesian translations the index
+        holds, as term sequences; a two-word headword ("working day") before its words."""
+        english = lexicon.english
+        if not english:
+            return {}
+        norm = self.normalizer
+        words = [w.lower().removesuffix("'s") for w in _WORD.findall(text)]
+        out: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
+        i = 0
+        while i < len(words):
+            for length in (2, 1):
+                phrase = " ".join(words[i : i + length])
+                if length == 2 and (i + 1 >= len(words) or not english.lookup(phrase)):
+                    continue
+                own = tuple(norm.terms(phrase))
+                found = english.lookup(phrase) if own and phrase not in FUNCTION_WORDS else ()
+                alternatives: list[tuple[str, ...]] = []
+                for translation in found:
+                    alt = tuple(norm.terms(translation))
+                    if alt and alt != own and alt not in alternatives and all(map(known, alt)):
+                        alternatives.append(alt)
+                if alternatives and own not in out:
+                    out[own] = tuple(alternatives)
+                if length == 1 or alternatives:
+                    i += length
+                    break
+        return out
+
+    def _synonyms(
+        self,
+        terms: Sequence[str],
+        lexicon: Lexicon,
+        translated: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] | None = None,
+    ) -> tuple[list[Concept], list[tuple[str, float]]]:
+        """Concepts of the question (synonym groups, then translations, matched as term
+        sequences) and the terms they add to the search, with their BM25 weights."""
         table = _group_terms(self.normalizer, lexicon.synonyms)
+        translated = translated or {}
         concepts: list[Concept] = []
-        expansions: list[str] = []
+        expansions: list[tuple[str, float]] = []
         i = 0
         while i < len(terms):
-            match: tuple[int, int] | None = None  # (length, group)
+            match: tuple[int, tuple[tuple[str, ...], ...], float] | None = None
             for length in range(min(6, len(terms) - i), 0, -1):
                 group = table.by_terms.get(tuple(terms[i : i + length]))
                 if group is not None:
-                    match = (length, group)
+                    match = (length, table.groups[group], EXPANSION_WEIGHT)
                     break
+            if match is None:
+                for length in (2, 1):
+                    found = translated.get(tuple(terms[i : i + length]))
+                    if found and i + length <= len(terms):
+                        weight = TRANSLATION_WEIGHT / len(found) ** AMBIGUITY_POWER
+                        match = (length, (tuple(terms[i : i + length]), *found), weight)
+                        break
             if match is None:
                 concepts.append(Concept((terms[i],), ((terms[i],),)))
                 i += 1
                 continue
-            length, group = match
+            length, alternatives, weight = match
             own = tuple(terms[i : i + length])
-            alternatives = table.groups[group]
             concepts.append(Concept(own, alternatives))
             for alternative in alternatives:
-                expansions.extend(t for t in alternative if t not in own)
+                expansions.extend((t, weight) for t in alternative if t not in own)
             i += length
         return concepts, expansions
 
