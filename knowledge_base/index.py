@@ -654,6 +654,8 @@ class KnowledgeIndex:
         )
         # The single-search modes are the baselines: no coverage bonus in their ranking.
         ranking = cfg if mode == "hybrid" else replace(cfg, coverage_weight=0.0)
+        if language == "en" and cfg.english_dense_floor is not None:
+            ranking = replace(ranking, dense_floor=cfg.english_dense_floor)
         fused = fuse(dense, keyword, coverage=coverage, config=ranking)
         rerank_pool = self.rerank_top_n if self.reranker is not None and mode == "hybrid" else 0
         top = fused[: max(k, rerank_pool)]

@@ -37,8 +37,14 @@ def _read_text(folder: str, name: str) -> str:
 
 
 def load_informal() -> dict[str, str]:
-    """IndoCollex's informal -> formal map (lower case, single informal words only)."""
-    text = _read_text(f"{_DATA}/colloquial-id", "informal-formal-dictionary.tsv")
+    """IndoCollex's informal -> formal map (lower case, single informal words only).
+
+    The dictionary first; then the single-word pairs of its annotated transformations
+    (``transformations.csv``: "kalo" -> "kalau", "bts" -> "batas") the dictionary lacks, their
+    chains followed ("klo" -> "kalo" -> "kalau"). Reversed words (slang, "rev") are left out.
+    """
+    folder = f"{_DATA}/colloquial-id"
+    text = _read_text(folder, "informal-formal-dictionary.tsv")
     out: dict[str, str] = {}
     for row in csv.reader(text.splitlines()[1:], delimiter="\t"):
         if len(row) < 2:
@@ -46,6 +52,21 @@ def load_informal() -> dict[str, str]:
         informal, formal = row[0].strip().lower(), row[1].strip().lower()
         # Only words: entries such as "10km" -> "10 kilometer" are not how questions differ.
         if informal.isalpha() and formal and informal != formal:
+            out[informal] = formal
+    pairs: dict[str, str] = {}
+    for row in csv.reader(_read_text(folder, "transformations.csv").splitlines()[1:]):
+        if len(row) < 4 or row[3].strip() == "rev":
+            continue
+        informal, formal = row[1].strip().lower(), row[2].strip().lower()
+        if informal.isalpha() and formal and informal != formal and informal not in out:
+            pairs.setdefault(informal, formal)
+    for informal, formal in pairs.items():
+        seen = {informal}
+        while formal in pairs and formal not in seen and " " not in formal:
+            seen.add(formal)
+            formal = pairs[formal]
+        formal = out.get(formal, formal)
+        if formal != informal:
             out[informal] = formal
     return out
 

@@ -36,6 +36,15 @@ from knowledge_base.translation import FUNCTION_WORDS
 _WORD = re.compile(r"[^\W_]+(?:[-'.][^\W_]+)*", re.UNICODE)
 EXPANSION_WEIGHT = 0.5
 """BM25 weight of a synonym's terms the question did not use itself."""
+RARE_SPELLING = 10
+"""An informal spelling the index knows is still read as formal when its formal spelling is
+used in at least this many times more passages (see ``QueryRewriter._formal``)."""
+CHAT_PARTICLES = frozenset(
+    {"sih", "dong", "deh", "kok", "lho", "loh", "nih", "tuh", "doang", "aja"}
+)
+"""Chat particles that say nothing of the topic ("opensid itu aplikasi apa sih?"). IndoCollex
+lists them as forms of each other, with no formal word; they are dropped from a question's
+terms (documents never use them, so they would only lower its coverage)."""
 TRANSLATION_WEIGHT = 0.5
 """BM25 weight of an English word's Indonesian translation, when the word has one; a word
 with ``n`` translations gives each ``TRANSLATION_WEIGHT / sqrt(n)`` (ambiguous words, such as
@@ -97,13 +106,22 @@ class QueryRewriter:
         """
         norm = self.normalizer
         english = language == "en"
-        text = self._formal(question, lexicon, known) if not english else question
+        text = self._formal(question, lexicon, known, frequency) if not english else question
         raw_terms = norm.terms(text)
+        if not english:
+            raw_terms = [t for t in raw_terms if t not in CHAT_PARTICLES] or raw_terms
+        # Not typos: the lexicon's own expressions ("pemda" is one edit from "perda") and
+        # acronyms typed in capitals ("PPAS" is two from "puas").
+        fixed_terms = _group_terms(norm, lexicon.synonyms).single | _acronyms(question, norm)
         terms: list[str] = []
         corrections: list[tuple[str, str]] = []
         replaced: dict[str, str] = {}
         for term in raw_terms:
-            fixed = None if english else self._correct(term, known, candidates, frequency)
+            fixed = (
+                None
+                if english or term in fixed_terms
+                else self._correct(term, known, candidates, frequency)
+            )
             if fixed is None:
                 terms.append(term)
                 continue
@@ -131,21 +149,75 @@ class QueryRewriter:
         )
 
     # ------------------------------------------------------------------ steps
-    def _formal(self, question: str, lexicon: Lexicon, known: Callable[[str], bool]) -> str:
-        """Informal words replaced by their formal spelling, where the index does not know the
-        word as typed (a word the documents use is never "corrected")."""
+    def _formal(
+        self,
+        question: str,
+        lexicon: Lexicon,
+        known: Callable[[str], bool],
+        frequency: Callable[[str], int],
+    ) -> str:
+        """Informal words replaced by their formal spelling (IndoCollex).
+
+        A word the index does not know is read as formal when IndoCollex lists it ("udah"),
+        also before "-nya" ("nggaknya"), or through IndoCollex's commonest affix changes
+        ("ditetapin" -> "ditetapkan", "nunjuk" -> "menunjuk") when that gives a word the index
+        knows. A word the index knows is kept, unless it is no Indonesian root word and the
+        documents use it far less than its formal spelling ("yg" and "tgl" in an OCR'd
+        passage or two, against "tanggal" in dozens).
+        """
         norm = self.normalizer
         informal = lexicon.informal
+        roots = norm.root_words
+
+        def rarely_used(lower: str, formal: str) -> bool:
+            if lower in roots:
+                return False
+            wanted = norm.terms(formal)
+            if not wanted:  # a function word ("yg" -> "yang"): nothing to search either way
+                return True
+            return frequency(norm.stem(lower)) * RARE_SPELLING < max(map(frequency, wanted))
 
         def swap(match: re.Match[str]) -> str:
             word = match.group(0)
             lower = word.lower()
+            if norm.is_stopword(lower):  # "ya": IndoCollex's "iya" would make it a term
+                return word
             formal = informal.get(lower)
-            if formal is None or lower.isupper() or known(norm.stem(lower)):
+            if formal is None and lower.endswith("nya") and len(lower) > 5:
+                formal = informal.get(lower[:-3])
+            is_known = known(norm.stem(lower))
+            if formal is None:
+                if is_known or lower in roots:
+                    return word
+                return self._affixed(lower, known) or word
+            if is_known and not rarely_used(lower, formal):
                 return word
             return formal
 
         return _WORD.sub(swap, question)
+
+    def _affixed(self, word: str, known: Callable[[str], bool]) -> str | None:
+        """The formal form of a chat verb, by IndoCollex's commonest affix changes: "-in" for
+        "-kan" or "-i" (122 of its 332 affixation pairs) and a bare nasal for "me(N)-" (179:
+        "nunjuk" -> "menunjuk", "ngecek" -> "mengecek"), when its stem is a term the index
+        holds."""
+        if len(word) < 5 or not word.isalpha():
+            return None
+        forms = [word]
+        if word.endswith("in") and len(word) >= 6:
+            forms += [word[:-2] + "kan", word[:-2] + "i"]
+        candidates = forms[1:]
+        for form in forms:
+            if form.startswith("nge"):
+                candidates.append("menge" + form[3:])
+            if form[:1] in ("n", "m") and not form.startswith("me"):
+                candidates.append("me" + form)
+        own = self.normalizer.stem(word)
+        for candidate in candidates:
+            stem = self.normalizer.stem(candidate)
+            if stem != own and stem != candidate and known(stem):
+                return candidate
+        return None
 
     def _correct(
         self,
@@ -255,6 +327,11 @@ class _GroupTable:
     groups: tuple[tuple[tuple[str, ...], ...], ...]
     by_terms: dict[tuple[str, ...], int]
 
+    @property
+    def single(self) -> frozenset[str]:
+        """The terms that are a whole expression of some group ("pemda", "tpp")."""
+        return frozenset(alt[0] for alt in self.by_terms if len(alt) == 1)
+
 
 @lru_cache(maxsize=8)
 def _group_table(normalizer: TextNormalizer, groups: tuple[tuple[str, ...], ...]) -> _GroupTable:
@@ -273,6 +350,15 @@ def _group_table(normalizer: TextNormalizer, groups: tuple[tuple[str, ...], ...]
 
 def _group_terms(normalizer: TextNormalizer, groups: tuple[tuple[str, ...], ...]) -> _GroupTable:
     return _group_table(normalizer, groups)
+
+
+def _acronyms(question: str, norm: TextNormalizer) -> frozenset[str]:
+    """Terms of the words typed in capitals ("PPAS", "KUA"), unless the whole question is."""
+    words = _WORD.findall(question)
+    capitals = [w for w in words if len(w) >= 2 and w.isupper()]
+    if len(capitals) * 2 > len(words):
+        return frozenset()
+    return frozenset(t for w in capitals for t in norm.terms(w))
 
 
 def _replace_words(text: str, replaced: dict[str, str], norm: TextNormalizer) -> str:

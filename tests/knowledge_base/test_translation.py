@@ -7,6 +7,7 @@ import logging
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -232,3 +233,40 @@ def test_the_setting_names_the_dictionary_the_index_reads(
         index.close()
     off = Settings(_env_file=None, english_dictionary="")  # type: ignore[call-arg]
     assert off.english_dictionary is None
+
+
+def test_english_questions_are_ranked_with_the_lower_cross_language_cosine_floor(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import knowledge_base.index as index_module
+    from knowledge_base.embeddings import FakeEmbeddings
+    from knowledge_base.fusion import E5_FUSION
+    from knowledge_base.schemas import ChunkInput, DocumentInput
+    from knowledge_base.vectorstore import VectorStore, make_client
+
+    emb = FakeEmbeddings()
+    store = VectorStore(make_client(chroma_url=None, chroma_dir=tmp_path / "chroma"), "tests", emb)
+    index = index_module.KnowledgeIndex(
+        make_session_factory(sqlite_engine), emb, store, fusion=E5_FUSION
+    )
+    floors: list[float] = []
+    real = index_module.fuse
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        floors.append(kwargs["config"].dense_floor)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(index_module, "fuse", spy)
+    try:
+        index.replace_document(
+            DocumentInput("hayu", "Hayu.Bdg"),
+            [ChunkInput(text="Cara menyampaikan aduan lampu jalan", section=None, page=None)],
+        )
+        index.retrieve("aduan lampu jalan", language="id")
+        index.retrieve("report a street light", language="en")
+    finally:
+        index.close()
+    # An English question's best cosine against Indonesian passages sits about 0.05 lower.
+    assert E5_FUSION.english_dense_floor is not None
+    assert floors == [E5_FUSION.dense_floor, E5_FUSION.english_dense_floor]
+    assert E5_FUSION.english_dense_floor < E5_FUSION.dense_floor
