@@ -12,7 +12,7 @@ package ``dict-freedict-eng-ind``. Sinergi is MIT-licensed and does not ship a c
 dictionary is read at run time from where the package installs it
 (``SINERGI_ENGLISH_DICTIONARY``, default ``/usr/share/dictd/freedict-eng-ind``). Without it,
 English questions are searched as before (the embedding model and the English words of the
-synonym groups); ``sinergi kb status`` and the log say so.
+synonym groups), and the log says the dictionary is missing.
 """
 
 from __future__ import annotations
