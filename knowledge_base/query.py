@@ -161,9 +161,9 @@ class QueryRewriter:
         A word the index does not know is read as formal when IndoCollex lists it ("udah"),
         also before "-nya" ("nggaknya"), or through IndoCollex's commonest affix changes
         ("ditetapin" -> "ditetapkan", "nunjuk" -> "menunjuk") when that gives a word the index
-        knows. A word the index knows is kept, unless it is no Indonesian root word and the
-        documents use it far less than its formal spelling ("yg" and "tgl" in an OCR'd
-        passage or two, against "tanggal" in dozens).
+        knows. A word the index knows is kept, unless it is typed in lower case, is no
+        Indonesian root word and the documents use it far less than its formal spelling ("yg"
+        and "tgl" in an OCR'd passage or two, against "tanggal" in dozens).
         """
         norm = self.normalizer
         informal = lexicon.informal
@@ -190,7 +190,9 @@ class QueryRewriter:
                 if is_known or lower in roots:
                     return word
                 return self._affixed(lower, known) or word
-            if is_known and not rarely_used(lower, formal):
+            # Only a word typed in lower case: "Dr." (dr: dari), "SBY" (surabaya) and "Tu"
+            # (itu) of a name are the documents' own words.
+            if is_known and not (word.islower() and rarely_used(lower, formal)):
                 return word
             return formal
 
