@@ -14,6 +14,7 @@ from knowledge_base.judge import (
     answer_probability,
     judge_answer,
     refusal_features,
+    restriction_missing,
     restriction_terms,
     spelled_in,
 )
@@ -397,3 +398,23 @@ def test_word_pairs_are_read_over_the_words_the_index_knows() -> None:
     values = features_of(question, known=lambda t: t != "bonus")
     assert values["passage_bigrams"] == 1.0
     assert features_of(question, known=lambda t: True)["passage_bigrams"] < 1.0
+
+
+def test_at_least_and_more_than_restrict_nothing() -> None:
+    assert restriction_terms("Surat itu paling tidak berisi apa?", NORMALIZER.terms) == []
+    assert restriction_terms("Who earns more than 5 million?", NORMALIZER.terms) == []
+
+
+def test_a_question_in_another_language_is_checked_on_known_words_only() -> None:
+    # "smallest" stands in no Indonesian passage: unknown to the index, it cannot be checked
+    # when the answer is read from passages in another language than the question.
+    question = "When is the smallest holiday allowance paid?"
+    info = analyse(question)
+    query = Query(question, question, tuple(NORMALIZER.terms(question)))
+    composed = compose(question, [THR], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    result = SearchResult((THR,), True, query=query)
+    known = KNOWN.__contains__
+    across = replace(composed, source_language="id")
+    same = replace(composed, source_language=None)
+    assert restriction_missing(result, across, terms=NORMALIZER.terms, known=known) == 0.0
+    assert restriction_missing(result, same, terms=NORMALIZER.terms, known=known) == 1.0
