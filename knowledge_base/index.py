@@ -744,6 +744,7 @@ class KnowledgeIndex:
             candidates=keywords.terms_like,
             frequency=keywords.df,
             language=language,
+            prefetch=keywords.prefetch,
         )
 
     def _dense(

@@ -22,7 +22,7 @@ rewrite, in order:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -95,6 +95,7 @@ class QueryRewriter:
         candidates: Callable[[str], Sequence[str]],
         frequency: Callable[[str], int],
         language: str | None = None,
+        prefetch: Callable[[Iterable[str]], None] | None = None,
     ) -> Query:
         """Args:
         language: the question's; IndoCollex is read for Indonesian only ("my" is an
@@ -103,9 +104,13 @@ class QueryRewriter:
         candidates: the index's terms that may be what a misspelt term meant (same first
             letter).
         frequency: a term's document frequency (the commonest correction wins).
+        prefetch: about to ask ``known`` / ``frequency`` of these terms (a keyword index in
+            the database answers them in one round trip).
         """
         norm = self.normalizer
         english = language == "en"
+        if prefetch is not None:
+            prefetch(self._candidate_terms(question, lexicon, english))
         text = self._formal(question, lexicon, known, frequency) if not english else question
         raw_terms = norm.terms(text)
         if not english:
@@ -149,6 +154,23 @@ class QueryRewriter:
         )
 
     # ------------------------------------------------------------------ steps
+    def _candidate_terms(self, question: str, lexicon: Lexicon, english: bool) -> set[str]:
+        """The terms the rewrite may look up beyond the question's own: formal spellings and
+        chat verbs' stems, or an English question's translations."""
+        norm = self.normalizer
+        out: set[str] = set()
+        for word in _WORD.findall(question.lower()):
+            if english:
+                for phrase in lexicon.english.lookup(word.removesuffix("'s")):
+                    out.update(norm.terms(phrase))
+                continue
+            formal = lexicon.informal.get(word)
+            if formal is not None:
+                out.update(norm.terms(formal))
+            if word not in norm.root_words:
+                out.update(norm.stem(c) for c in _affix_forms(word))
+        return out
+
     def _formal(
         self,
         question: str,
@@ -203,17 +225,7 @@ class QueryRewriter:
         "-kan" or "-i" (122 of its 332 affixation pairs) and a bare nasal for "me(N)-" (179:
         "nunjuk" -> "menunjuk", "ngecek" -> "mengecek"), when its stem is a term the index
         holds."""
-        if len(word) < 5 or not word.isalpha():
-            return None
-        forms = [word]
-        if word.endswith("in") and len(word) >= 6:
-            forms += [word[:-2] + "kan", word[:-2] + "i"]
-        candidates = forms[1:]
-        for form in forms:
-            if form.startswith("nge"):
-                candidates.append("menge" + form[3:])
-            if form[:1] in ("n", "m") and not form.startswith("me"):
-                candidates.append("me" + form)
+        candidates = _affix_forms(word)
         own = self.normalizer.stem(word)
         for candidate in candidates:
             stem = self.normalizer.stem(candidate)
@@ -352,6 +364,22 @@ def _group_table(normalizer: TextNormalizer, groups: tuple[tuple[str, ...], ...]
 
 def _group_terms(normalizer: TextNormalizer, groups: tuple[tuple[str, ...], ...]) -> _GroupTable:
     return _group_table(normalizer, groups)
+
+
+def _affix_forms(word: str) -> list[str]:
+    """The formal forms a chat verb may stand for (see ``QueryRewriter._affixed``)."""
+    if len(word) < 5 or not word.isalpha():
+        return []
+    forms = [word]
+    if word.endswith("in") and len(word) >= 6:
+        forms += [word[:-2] + "kan", word[:-2] + "i"]
+    candidates = forms[1:]
+    for form in forms:
+        if form.startswith("nge"):
+            candidates.append("menge" + form[3:])
+        if form[:1] in ("n", "m") and not form.startswith("me"):
+            candidates.append("me" + form)
+    return candidates
 
 
 def _acronyms(question: str, norm: TextNormalizer) -> frozenset[str]:

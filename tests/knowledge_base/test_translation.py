@@ -270,3 +270,21 @@ def test_english_questions_are_ranked_with_the_lower_cross_language_cosine_floor
     assert E5_FUSION.english_dense_floor is not None
     assert floors == [E5_FUSION.dense_floor, E5_FUSION.english_dense_floor]
     assert E5_FUSION.english_dense_floor < E5_FUSION.dense_floor
+
+
+def test_the_translations_are_looked_up_in_one_round_trip(
+    normalizer: TextNormalizer, dictionary: EnglishDictionary
+) -> None:
+    asked: list[set[str]] = []
+    lexicon = Lexicon({}, (), dictionary)
+    QueryRewriter(normalizer).rewrite(
+        "How do I report a broken light before the deadline?",
+        lexicon,
+        known=lambda t: VOCABULARY.get(t, 0) > 0,
+        candidates=lambda first: [],
+        frequency=lambda t: VOCABULARY.get(t, 0),
+        language="en",
+        prefetch=lambda terms: asked.append(set(terms)),
+    )
+    assert len(asked) == 1
+    assert {"lapor", "rusak", "patah", "cahaya", "batas", "waktu"} <= asked[0]
