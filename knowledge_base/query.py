@@ -50,6 +50,10 @@ TRANSLATION_WEIGHT = 0.5
 with ``n`` translations gives each ``TRANSLATION_WEIGHT / sqrt(n)`` (ambiguous words, such as
 "light": ringan, cahaya, nyala, terang, weigh less per sense)."""
 AMBIGUITY_POWER = 0.5
+COVERING_SENSES = 2
+"""An English word's translations count as covering it (coverage, the answer's concept checks)
+only when the dictionary gives it at most this many distinct translations; a word of more
+senses is still searched in all of them."""
 
 
 @dataclass(frozen=True)
@@ -267,15 +271,17 @@ class QueryRewriter:
 
     def _translations(
         self, text: str, lexicon: Lexicon, known: Callable[[str], bool]
-    ) -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    ) -> dict[tuple[str, ...], tuple[tuple[tuple[str, ...], ...], bool]]:
         """An English question's words (their terms) -> the Indonesian translations the index
-        holds, as term sequences; a two-word headword ("working day") before its words."""
+        holds, as term sequences, and whether they cover the word (it has at most
+        :data:`COVERING_SENSES` translations); a two-word headword ("working day") before its
+        words."""
         english = lexicon.english
         if not english:
             return {}
         norm = self.normalizer
         words = [w.lower().removesuffix("'s") for w in _WORD.findall(text)]
-        out: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
+        out: dict[tuple[str, ...], tuple[tuple[tuple[str, ...], ...], bool]] = {}
         i = 0
         while i < len(words):
             for length in (2, 1):
@@ -284,13 +290,14 @@ class QueryRewriter:
                     continue
                 own = tuple(norm.terms(phrase))
                 found = english.lookup(phrase) if own and phrase not in FUNCTION_WORDS else ()
+                senses = {t for t in (tuple(norm.terms(tr)) for tr in found) if t}
                 alternatives: list[tuple[str, ...]] = []
                 for translation in found:
                     alt = tuple(norm.terms(translation))
                     if alt and alt != own and alt not in alternatives and all(map(known, alt)):
                         alternatives.append(alt)
                 if alternatives and own not in out:
-                    out[own] = tuple(alternatives)
+                    out[own] = (tuple(alternatives), len(senses) <= COVERING_SENSES)
                 if length == 1 or alternatives:
                     i += length
                     break
@@ -300,7 +307,7 @@ class QueryRewriter:
         self,
         terms: Sequence[str],
         lexicon: Lexicon,
-        translated: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] | None = None,
+        translated: dict[tuple[str, ...], tuple[tuple[tuple[str, ...], ...], bool]] | None = None,
     ) -> tuple[list[Concept], list[tuple[str, float]]]:
         """Concepts of the question (synonym groups, then translations, matched as term
         sequences) and the terms they add to the search, with their BM25 weights."""
@@ -310,26 +317,30 @@ class QueryRewriter:
         expansions: list[tuple[str, float]] = []
         i = 0
         while i < len(terms):
-            match: tuple[int, tuple[tuple[str, ...], ...], float] | None = None
+            # (length, alternatives, their BM25 weight, whether they cover the concept)
+            match: tuple[int, tuple[tuple[str, ...], ...], float, bool] | None = None
             for length in range(min(6, len(terms) - i), 0, -1):
                 group = table.by_terms.get(tuple(terms[i : i + length]))
                 if group is not None:
-                    match = (length, table.groups[group], EXPANSION_WEIGHT)
+                    match = (length, table.groups[group], EXPANSION_WEIGHT, True)
                     break
             if match is None:
                 for length in (2, 1):
-                    found = translated.get(tuple(terms[i : i + length]))
-                    if found and i + length <= len(terms):
+                    entry = translated.get(tuple(terms[i : i + length]))
+                    if entry is not None and i + length <= len(terms):
+                        found, covering = entry
                         weight = TRANSLATION_WEIGHT / len(found) ** AMBIGUITY_POWER
-                        match = (length, (tuple(terms[i : i + length]), *found), weight)
+                        match = (length, (tuple(terms[i : i + length]), *found), weight, covering)
                         break
             if match is None:
                 concepts.append(Concept((terms[i],), ((terms[i],),)))
                 i += 1
                 continue
-            length, alternatives, weight = match
+            length, alternatives, weight, covering = match
             own = tuple(terms[i : i + length])
-            concepts.append(Concept(own, alternatives))
+            # A word of many senses is searched in all of them, but cannot vouch that a
+            # passage speaks of it ("leave": cuti, berangkat, izin, tinggal).
+            concepts.append(Concept(own, alternatives if covering else (own,)))
             for alternative in alternatives:
                 expansions.extend((t, weight) for t in alternative if t not in own)
             i += length

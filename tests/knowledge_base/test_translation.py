@@ -140,6 +140,9 @@ def test_an_english_question_also_searches_the_translations_the_index_holds(
     # A passage saying "laporan" covers the question's "report".
     report = next(c for c in query.concepts if c.terms == ("report",))
     assert ("lapor",) in report.alternatives
+    # "broken" has four senses: searched in them, but none vouches that a passage speaks of it.
+    broken = next(c for c in query.concepts if c.terms == ("broken",))
+    assert broken.alternatives == (("broken",),)
 
 
 def test_a_two_word_headword_is_read_before_its_words(
