@@ -155,6 +155,27 @@ async def test_sources_lists_documents(harness: BotHarness, fake_kb: FakeKnowled
     assert "Panduan Gampil v2" in text and "\u202e" not in text and "\u2066" not in text
 
 
+async def test_sources_name_each_document_type_in_the_readers_language(
+    harness: BotHarness, fake_kb: FakeKnowledge
+) -> None:
+    from dataclasses import replace
+
+    from tests.bot.service_fakes import document
+
+    harness.knowledge.documents = [
+        replace(document("pp-28-2018", "PP 28/2018"), doc_type="regulation"),
+        replace(document("praktik-baik", "Praktik baik"), doc_type="best_practice"),
+    ]
+    await harness.updates.send(OFFICIAL, "/sumber")
+    text = harness.api.last(OFFICIAL).text
+    assert "(Hayu.Bdg, peraturan)" in text and "(Hayu.Bdg, praktik baik)" in text
+    assert "regulation" not in text and "best_practice" not in text
+    harness.services.access.set_language(OFFICIAL, "en")
+    await harness.updates.send(OFFICIAL, "/sumber")
+    text = harness.api.last(OFFICIAL).text
+    assert "(Hayu.Bdg, regulation)" in text and "(Hayu.Bdg, best practice)" in text
+
+
 async def test_unclaimed_callback_data_is_answered(harness: BotHarness) -> None:
     await harness.updates.press(OFFICIAL, "garbage")
     await harness.updates.press(OFFICIAL, "zz|1|AAAAAAAAAAAA")
