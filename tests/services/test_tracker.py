@@ -103,7 +103,9 @@ def test_an_agreement_whose_number_is_recorded_is_not_added_twice(services: Serv
     assert info.value.params["agreement_id"] == first.id
     assert [a.id for a in services.tracker.list_agreements(OPERATOR, at=AT)] == [first.id]
     # another kind may carry a number of its own that happens to be the same
-    pks = services.tracker.add_agreement(OPERATOR, new_agreement(kind="pks", parent_id=first.id))
+    pks = services.tracker.add_agreement(
+        OPERATOR, new_agreement(kind="pks", numbers=("119/HK/2026",), parent_id=first.id)
+    )
     assert pks.id != first.id
 
 
