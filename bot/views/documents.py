@@ -9,6 +9,7 @@ from bot import callbacks
 from bot.formatting import escape
 from bot.i18n import catalog, t, t_html
 from bot.views import View, button
+from core.text import echo
 from services.ingest import IngestReport
 from services.knowledge import DocumentInfo
 
@@ -20,8 +21,9 @@ def doc_token(doc_id: str) -> str:
     return hashlib.sha256(doc_id.encode()).hexdigest()[:12]
 
 
-def ingest_report(report: IngestReport, lang: str) -> str:
-    """What an upload (or a folder) did: counts, then each failed file with its reason."""
+def ingest_report(report: IngestReport, lang: str, *, unread_caption: str = "") -> str:
+    """What an upload (or a folder) did: counts, then each failed file with its reason, and
+    the part of the caption that was not read as ``app=``/``type=``."""
     lines = [
         t_html(
             "upload.report",
@@ -37,6 +39,8 @@ def ingest_report(report: IngestReport, lang: str) -> str:
     for failure in report.failed:
         message = failure.message  # already in the uploader's language
         lines.append(f"⚠️ <b>{escape(failure.file)}</b>: {escape(message)}")
+    if unread_caption:
+        lines.append(t_html("upload.caption_unread", lang, text=echo(unread_caption)))
     return "\n".join(lines)
 
 
