@@ -317,12 +317,15 @@ async def ask_trainer(update: Update, context: Context, user: UserView, data: Ca
     # None while the question's log entry waits to be written: the thread goes on without it.
     question_id = await call(state.services.knowledge.question_id, data.str_arg(0))
     delivered = False
+    who = user.name or str(user.telegram_id)
+    if user.region_code:  # an official without a region is named alone
+        region = await call(state.services.access.region_name, user.region_code)
+        who = t("trainer.forward_region", "id", name=who, region=region)
     for chat_id in targets:
         text = t_html(
             "trainer.forward",
             "id",
-            name=user.name or str(user.telegram_id),
-            region=user.region_code or "-",
+            who=who,
             question=asked.question,
             answer=asked.answer[:1500],
         )

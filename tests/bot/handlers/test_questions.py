@@ -69,6 +69,7 @@ async def test_ask_a_trainer_and_the_reply_comes_back(
     forwarded = harness.api.last(TRAINERS_CHAT)
     assert "Siapa admin Hayu.Bdg di Kerinci?" in forwarded.text
     assert "Pak Budi" in forwarded.text
+    assert "daerah -" not in forwarded.text  # an official without a region: none is named
     forwarded_id = int(forwarded.result["message_id"])
     harness.api.clear()
     bot_message = {
@@ -174,6 +175,16 @@ async def test_sources_name_each_document_type_in_the_readers_language(
     await harness.updates.send(OFFICIAL, "/sumber")
     text = harness.api.last(OFFICIAL).text
     assert "(Hayu.Bdg, regulation)" in text and "(Hayu.Bdg, best practice)" in text
+
+
+async def test_a_forwarded_question_names_the_askers_region(
+    harness: BotHarness, fake_kb: FakeKnowledge
+) -> None:
+    harness.services.access.add_user(OFFICIAL, "coordinator", "15.01", name="Pak Budi")
+    await harness.updates.send(OFFICIAL, "Siapa admin Hayu.Bdg di Kerinci?")
+    reply = harness.api.last(OFFICIAL)
+    await harness.updates.press(OFFICIAL, reply.button("pelatih")["callback_data"])
+    assert "Pak Budi (Kabupaten Kerinci)" in harness.api.last(TRAINERS_CHAT).text
 
 
 async def test_unclaimed_callback_data_is_answered(harness: BotHarness) -> None:
