@@ -105,8 +105,15 @@ async def test_bot_leaves_groups_added_by_non_admins(harness: BotHarness) -> Non
 async def test_status_is_for_admins(harness: BotHarness) -> None:
     await harness.updates.send(ADMIN, "/status")
     text = harness.api.last(ADMIN).text
-    assert "database" in text and "✅" in text
-    assert "reminders" in text and "❌ reminders" not in text
+    assert "basis data: pengguna: 3" in text and "✅" in text
+    assert "pengingat" in text and "❌" not in text
+    # every figure and the uptime in the admin's language (they were in English)
+    assert "aktif 0 hari 0 jam 0 menit" in text
+    assert " users" not in text and "vectors" not in text and "days" not in text
+    harness.services.access.set_language(ADMIN, "en")
+    await harness.updates.send(ADMIN, "/status")
+    text = harness.api.last(ADMIN).text
+    assert "database: users: 3" in text and "up 0 d 0 h 0 min" in text
     await harness.updates.send(OFFICIAL, "/status")
     assert "database" not in harness.api.last(OFFICIAL).text
 
