@@ -14,6 +14,15 @@ _KEYS = {
 }
 
 
+def unread_caption(caption: str | None) -> str:
+    """What of a document's caption :func:`parse_caption` did not take (a caption written as
+    prose, "aplikasi Gampil", or an unknown key), so the uploader can be told."""
+    rest = _CAPTION_PAIR.sub(
+        lambda m: "" if m.group(1).lower() in _KEYS else m.group(0), caption or ""
+    )
+    return " ".join(rest.split()).strip(" ,;.")
+
+
 def parse_caption(caption: str | None) -> dict[str, str]:
     """``app=Hayu.Bdg type=panduan`` (also ``aplikasi=``, ``tipe=``/``jenis=``) -> options."""
     options: dict[str, str] = {}

@@ -264,8 +264,9 @@ def synonyms(
     app_ctx = get_ctx(ctx)
     service = app_ctx.services.knowledge
     if add:
-        group = service.add_synonyms(add)
-        app_ctx.console.print(app_ctx.t("kb.synonyms.added", group=" | ".join(group)), markup=False)
+        result = service.add_synonyms(add)
+        key = "kb.synonyms.added" if result.added else "kb.synonyms.known"
+        app_ctx.console.print(app_ctx.t(key, group=" | ".join(result.group)), markup=False)
         return
     bundled, user = service.synonyms()
     if as_json:

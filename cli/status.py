@@ -7,7 +7,7 @@ from rich.table import Table
 
 from cli.context import get_ctx, print_json
 from cli.errors import ExitStatus
-from services.health import health_checks
+from services.health import Check, describe, health_checks
 
 app = typer.Typer()
 """``status``, mounted at the root."""
@@ -25,8 +25,9 @@ def status(
     app_ctx = get_ctx(ctx)
     checks = health_checks(app_ctx.services)
     down = [c.name for c in checks if not c.ok]
-    if as_json:
-        print_json({"ok": not down, "checks": checks})
+    if as_json:  # names and details as monitoring reads them, in every language the same
+        plain = [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]
+        print_json({"ok": not down, "checks": plain})
     else:
         t = app_ctx.t
         table = Table(title=t("health.title"))
@@ -34,13 +35,22 @@ def status(
             table.add_column(t(f"health.col.{key}"))
         for c in checks:
             state = t("health.ok") if c.ok else t("health.down")
-            table.add_row(c.name, state, c.detail)
+            table.add_row(*_described(c, app_ctx.lang, state))
         app_ctx.console.print(table)
         summary = (
-            t("health.summary_down", count=len(down), parts=", ".join(down))
+            t(
+                "health.summary_down",
+                count=len(down),
+                parts=", ".join(describe(c, app_ctx.lang)[0] for c in checks if not c.ok),
+            )
             if down
             else t("health.summary_ok")
         )
         app_ctx.console.print(summary, markup=False)
     if down:
         raise typer.Exit(int(ExitStatus.UNAVAILABLE))
+
+
+def _described(check: Check, lang: str, state: str) -> tuple[str, str, str]:
+    part, detail = describe(check, lang)
+    return part, state, detail

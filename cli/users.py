@@ -28,11 +28,22 @@ def add(
 ) -> None:
     """Add an active user directly (the way to create the first admin)."""
     app_ctx = get_ctx(ctx)
-    user = app_ctx.services.access.add_user(telegram_id, role, region, name)
+    access = app_ctx.services.access
+    user = access.add_user(telegram_id, role, region, name)
     if json_out:
         print_json(user)
         return
-    app_ctx.console.print(app_ctx.t("access.user_added", telegram_id=telegram_id, role=user.role))
+    if user.region_code is None:
+        message = app_ctx.t("access.user_added", telegram_id=telegram_id, role=user.role)
+    else:  # the region as it was read (a typed name may have been a typo)
+        message = app_ctx.t(
+            "access.user_added_region",
+            telegram_id=telegram_id,
+            role=user.role,
+            region=access.region_name(user.region_code),
+            region_code=user.region_code,
+        )
+    app_ctx.console.print(message)
 
 
 @app.command("invite")
@@ -51,15 +62,31 @@ def invite(
 ) -> None:
     """Create a one-time invite code (and a t.me link) that lets its holder in directly."""
     app_ctx = get_ctx(ctx)
-    code = app_ctx.services.access.create_invite(
-        role, region, by=app_ctx.operator(), valid_days=days
-    )
+    access = app_ctx.services.access
+    invite = access.create_invite(role, region, by=app_ctx.operator(), valid_days=days)
+    code = invite.code
     link = f"https://t.me/{bot_username.lstrip('@')}?start={code}" if bot_username else None
+    region_code = invite.region_code
+    region_name = access.region_name(region_code) if region_code is not None else None
     if json_out:
-        print_json({"code": code, "link": link, "role": role, "region": region})
+        print_json(
+            {
+                "code": code,
+                "link": link,
+                "role": invite.role,
+                "region": region_code,
+                "region_name": region_name,
+            }
+        )
         return
     # Plain output so the code and link can be copied without table borders.
     typer.echo(app_ctx.t("access.invite_created", code=code))
+    if region_code is not None:  # the region as it was read (a typed name may have been a typo)
+        typer.echo(
+            app_ctx.t(
+                "access.invite_for", role=invite.role, region=region_name, region_code=region_code
+            )
+        )
     if link:
         typer.echo(app_ctx.t("access.invite_link", link=link))
     else:

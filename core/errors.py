@@ -27,6 +27,11 @@ class AppError(Exception):
         self.params: dict[str, Any] = params
         super().__init__(message or self.code)
 
+    def message_variant(self) -> str | None:
+        """A more specific wording of the same error (``error.CODE.VARIANT`` in the catalogs),
+        read from ``params`` so it survives pickling; the code itself stays what it is."""
+        return None
+
     def __reduce__(self) -> tuple[Any, ...]:  # keep errors picklable across processes
         return (_rebuild, (type(self), str(self), self.params))
 

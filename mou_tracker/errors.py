@@ -21,9 +21,12 @@ class RegionNotFound(NotFound):
         super().__init__(
             f"region not found: {query!r}",
             query=query,
-            suggestions=", ".join(suggestions) or "-",
+            suggestions=", ".join(suggestions),
             suggestion_list=list(suggestions),
         )
+
+    def message_variant(self) -> str | None:
+        return None if self.params.get("suggestion_list") else "no_suggestions"
 
 
 class RegionAmbiguous(InvalidInput):

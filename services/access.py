@@ -405,8 +405,9 @@ class AccessService:
         by: AuthSubject,
         now: datetime | None = None,
         valid_days: int = INVITE_VALID_DAYS,
-    ) -> str:
-        """A one-time invite code (URL-safe, usable as a ``/start`` deep-link payload).
+    ) -> InviteView:
+        """A one-time invite (its code is URL-safe, usable as a ``/start`` deep-link payload),
+        with the role and the region as read (a name becomes its code).
 
         Raises:
             InvalidInviteDays: ``valid_days`` is negative or longer than a year.
@@ -418,18 +419,24 @@ class AccessService:
         region = self._check_region(role, region_code)
         now = now or self._clock.now()
         code = secrets.token_urlsafe(12)  # 16 characters of [A-Za-z0-9_-]
+        invite = Invite(
+            code=code,
+            role=role,
+            region_code=region,
+            created_by=by.actor,
+            created_at=now,
+            expires_at=now + timedelta(days=valid_days) if valid_days > 0 else None,
+        )
         with self._sf.begin() as s:
-            AccountsRepository(s).add(
-                Invite(
-                    code=code,
-                    role=role,
-                    region_code=region,
-                    created_by=by.actor,
-                    created_at=now,
-                    expires_at=now + timedelta(days=valid_days) if valid_days > 0 else None,
-                )
-            )
-        return code
+            AccountsRepository(s).add(invite)
+            return invite_view(invite)
+
+    def region_name(self, code: str) -> str:
+        """A region's official name, to show what a code or a typed name was read as."""
+        if self._regions is None:
+            return code
+        found = self._regions().get(code)
+        return str(getattr(found, "name", found.code))
 
     def redeem_invite(
         self,

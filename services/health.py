@@ -7,11 +7,12 @@ exits with status 6 when a part is down, so it can serve as a container health c
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from accounts.schemas import Operator
 from core.errors import AppError
+from services.messages import catalog
 
 if TYPE_CHECKING:
     from services.container import Services
@@ -19,11 +20,32 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Check:
-    """One probed part: ``detail`` is a short figure when ``ok``, else the error's code."""
+    """One probed part: ``detail`` is a short figure when ``ok``, else the error's code.
+
+    ``figures`` are the detail's numbers, worded in the reader's language by :func:`describe`
+    (``health.detail.<key>``; ``key`` is the name's unless the probe chose another wording).
+    """
 
     name: str
     ok: bool
     detail: str
+    figures: dict[str, Any] = field(default_factory=dict)
+    key: str = ""
+
+
+def describe(check: Check, lang: str) -> tuple[str, str]:
+    """A check's part and detail in ``lang`` (a failed part's detail stays its error code)."""
+    cat = catalog()
+    name_key = check.name.replace(" ", "_")
+    part_key = f"health.part.{name_key}"
+    part = cat.t(part_key, lang) if cat.has(part_key) else check.name
+    detail_key = f"health.detail.{check.key or name_key}"
+    if not check.ok or not cat.has(detail_key):
+        return part, check.detail
+    figures = dict(check.figures)
+    if "keywords" in figures:
+        figures["keywords"] = cat.t(f"health.keywords.{figures['keywords']}", lang)
+    return part, cat.t(detail_key, lang, **figures)
 
 
 def health_checks(services: Services) -> list[Check]:
@@ -33,44 +55,59 @@ def health_checks(services: Services) -> list[Check]:
 
     def check(name: str, probe: Callable[[], Any]) -> None:
         try:
-            checks.append(Check(name, True, str(probe())))
+            found = probe()
+            if isinstance(found, Check):
+                checks.append(replace(found, name=name))
+            else:
+                checks.append(Check(name, True, str(found)))
         except AppError as err:
             checks.append(Check(name, False, err.code))
         except Exception as err:  # an operator page must show every failure, whatever it is
             checks.append(Check(name, False, type(err).__name__))
 
-    check("database", lambda: f"{len(services.access.list_users())} users")
-    check("pending", lambda: len(services.access.pending()))
-    check(
-        "knowledge",
-        lambda: (
-            f"{len(services.knowledge.list_documents())} documents, keyword search in "
-            f"{services.index.keywords.kind}"
-        ),
-    )
-    check("vector store", lambda: f"{services.index.store.count()} vectors")
+    check("database", lambda: _counted(len(services.access.list_users()), "users"))
+    check("pending", lambda: _counted(len(services.access.pending()), "count", text="{}"))
+    check("knowledge", lambda: _knowledge_health(services))
+    check("vector store", lambda: _counted(services.index.store.count(), "vectors"))
     # The probe acts as the operator: /status is for admins, `sinergi status` for operators.
     operator = Operator("status")
-    check("tracker", lambda: f"{services.tracker.count_agreements(operator)} agreements")
+    check("tracker", lambda: _counted(services.tracker.count_agreements(operator), "agreements"))
     check("reminders", lambda: _reminders_health(services))
     check("inbox", lambda: _inbox_health(services))
     return checks
 
 
-def _inbox_health(services: Services) -> str:
+def _counted(count: int, what: str, *, text: str = "") -> Check:
+    """A part whose detail is one count (``text``: its plain form, e.g. "3 users")."""
+    detail = text.format(count) if text else f"{count} {what}"
+    return Check("", True, detail, {what: count})
+
+
+def _knowledge_health(services: Services) -> Check:
+    documents = len(services.knowledge.list_documents())
+    kind = services.index.keywords.kind
+    detail = f"{documents} documents, keyword search in {kind}"
+    return Check("", True, detail, {"documents": documents, "keywords": kind})
+
+
+def _inbox_health(services: Services) -> Check:
     """The bot's update inbox: what waits, for how long, and what a worker had begun."""
     inbox = services.conversations.inbox()
     if not inbox.pending or inbox.oldest_pending_at is None:
-        return "0 pending"
+        return Check("", True, "0 pending", key="inbox_idle")
     waited = (services.clock.now() - inbox.oldest_pending_at).total_seconds()
-    return f"{inbox.pending} pending (oldest {waited:.0f} s), {inbox.retried} begun before"
+    detail = f"{inbox.pending} pending (oldest {waited:.0f} s), {inbox.retried} begun before"
+    figures = {"pending": inbox.pending, "oldest": f"{waited:.0f}", "retried": inbox.retried}
+    return Check("", True, detail, figures)
 
 
-def _reminders_health(services: Services) -> str:
+def _reminders_health(services: Services) -> Check:
     """When the reminder job last delivered, and what it could not deliver (last 100 rows)."""
     reminders = services.reminders
     sent = reminders.log(limit=1, status="sent")
     last = sent[0].sent_at.strftime("%Y-%m-%d %H:%M UTC") if sent and sent[0].sent_at else "-"
     failed = len(reminders.log(limit=100, status="failed"))
     undeliverable = len(reminders.log(limit=100, status="undeliverable"))
-    return f"last sent {last}, failed {failed}, undeliverable {undeliverable}"
+    detail = f"last sent {last}, failed {failed}, undeliverable {undeliverable}"
+    figures = {"last": last, "failed": failed, "undeliverable": undeliverable}
+    return Check("", True, detail, figures)

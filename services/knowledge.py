@@ -520,10 +520,20 @@ class KnowledgeService:
         source = self.index.lexicon
         return source.bundled_groups(), source.user_groups()
 
-    def add_synonyms(self, expressions: Sequence[str]) -> tuple[str, ...]:
-        """Add a synonym group to the trainers' file; questions use it from the next one on."""
+    def add_synonyms(self, expressions: Sequence[str]) -> SynonymsAdded:
+        """Add a synonym group to the trainers' file; questions use it from the next one on.
+
+        A group whose expressions all belong to one group in force already (shipped or added
+        before; compared without case and spacing) is not written again: ``added`` is false
+        and ``group`` is the one in force.
+        """
+        wanted = {_synonym_key(e) for e in expressions if e.strip()}
+        bundled, user = self.synonyms()
+        for group in (*bundled, *user):
+            if len(wanted) > 1 and wanted <= {_synonym_key(e) for e in group}:
+                return SynonymsAdded(tuple(group), added=False)
         try:
-            return self.index.lexicon.add_group(expressions)
+            return SynonymsAdded(self.index.lexicon.add_group(expressions), added=True)
         except ValueError as exc:
             raise InvalidSynonyms(detail=str(exc)) from exc
 
@@ -535,6 +545,18 @@ class KnowledgeService:
         """Remove a document from every index (``kb.document_not_found`` if unknown)."""
         if not self.index.remove_document(doc_id):
             raise DocumentNotFound(doc_id=doc_id)
+
+
+@dataclass(frozen=True)
+class SynonymsAdded:
+    """A synonym group asked to be added: written now, or already in force (``added`` false)."""
+
+    group: tuple[str, ...]
+    added: bool
+
+
+def _synonym_key(expression: str) -> str:
+    return " ".join(expression.casefold().split())
 
 
 def _add_question(s: Session, row: dict[str, Any]) -> int:

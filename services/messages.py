@@ -22,7 +22,11 @@ def error_message(error: AppError, lang: str = "id") -> str:
     # capped, so a 100,000-character input gives a short message, on every transport.
     params = {k: _capped(v) for k, v in error.params.items()}
     # An instance may refine its class's code ("choice.health"); the class's is the fallback.
-    for code in dict.fromkeys((error.code, type(error).code)):
+    # A variant words the same error more precisely (a region not found, with no near name).
+    codes = [error.code, type(error).code]
+    if (variant := error.message_variant()) is not None:
+        codes.insert(0, f"{error.code}.{variant}")
+    for code in dict.fromkeys(codes):
         if cat.has(f"error.{code}"):
             return cat.t(f"error.{code}", lang, **params)
     return cat.t("error.app.error", lang, detail=_capped(str(error)))

@@ -35,7 +35,7 @@ from mou_tracker.errors import (
     MilestoneNotFound,
     UnsupportedExportFile,
 )
-from mou_tracker.importer import read_import
+from mou_tracker.importer import normalize_number, read_import
 from mou_tracker.models import Agreement, Milestone
 from mou_tracker.planning import plan_agreement, plan_import
 from mou_tracker.planning import plan_insertion as plan_milestone_insertion
@@ -266,7 +266,9 @@ class TrackerService:
     def add_agreement(self, subject: AuthSubject, data: NewAgreement) -> AgreementDetail:
         """Store a new agreement, with milestones from its template (if any).
 
-        An admin records any agreement; a coordinator those their region is a party to.
+        An admin records any agreement; a coordinator those their region is a party to. An
+        agreement of the same kind holding one of its document numbers is already recorded:
+        refused, as an import would (updating it is ``import --update`` or the bot's draft).
         """
         access_rules.require_may_record(subject, [p.region_code for p in data.parties])
         now = self._clock.now()
@@ -276,6 +278,15 @@ class TrackerService:
                 existing = repo.existing_import_keys([data.import_key])
                 if existing:
                     raise InvalidAgreement("duplicate", agreement_id=existing[data.import_key])
+            numbers = {
+                normalize_number(p.document_number) for p in data.parties if p.document_number
+            }
+            same = repo.agreements_by_kind_number(numbers) if numbers else {}
+            recorded = sorted(
+                i for (kind, _), ids in same.items() if kind == data.kind for i in ids
+            )
+            if recorded:
+                raise InvalidAgreement("duplicate", agreement_id=recorded[0])
             created = self._create(repo, data, actor=subject.actor, now=now)
             agreement = repo.load_agreement(created.id)
             assert agreement is not None

@@ -337,16 +337,17 @@ async def invite_command(update: Update, context: Context, admin: UserView) -> N
     if not args:
         await reply_html(update, context, t_html("invite.usage", admin.language))
         return
-    code = await call(
-        get_state(context).services.access.create_invite,
-        args[0],
-        " ".join(args[1:]) or None,
-        by=admin,
-    )
-    link = f"https://t.me/{context.bot.username}?start={code}"
-    await reply_html(
-        update, context, t_html("invite.created", admin.language, link=link, code=code)
-    )
+    access = get_state(context).services.access
+    invite = await call(access.create_invite, args[0], " ".join(args[1:]) or None, by=admin)
+    lang = admin.language
+    # Who it lets in, with the region as it was read (a typed name may have been a typo).
+    who = t("role." + invite.role, lang)
+    if invite.region_code is not None:
+        region = await call(access.region_name, invite.region_code)
+        who = t("invite.who_region", lang, role=who, region=region, region_code=invite.region_code)
+    link = f"https://t.me/{context.bot.username}?start={invite.code}"
+    text = t_html("invite.created", lang, who=who, link=link, code=invite.code)
+    await reply_html(update, context, text)
 
 
 async def nothing_to_cancel(update: Update, context: Context) -> None:

@@ -12,10 +12,10 @@ from telegram.ext import Application, ChatMemberHandler, CommandHandler
 from bot.auth import authorized, refusal
 from bot.formatting import escape
 from bot.handlers.common import reply_html
-from bot.i18n import t_html
+from bot.i18n import t, t_html
 from bot.state import Context, call, get_state
 from services.access import Permission, UserView
-from services.health import health_checks
+from services.health import describe, health_checks
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +26,15 @@ _IN = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus
 async def status(update: Update, context: Context, user: UserView) -> None:
     state = get_state(context)
     checks = await call(health_checks, state.services)
-    uptime = state.now() - state.started_at
-    lines = [t_html("status.header", user.language, uptime=str(uptime).split(".")[0])]
+    lang = user.language
+    minutes = int((state.now() - state.started_at).total_seconds()) // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    uptime = t("status.uptime", lang, days=days, hours=hours, minutes=minutes)
+    lines = [t_html("status.header", lang, uptime=uptime)]
     for c in checks:
-        lines.append(f"{'✅' if c.ok else '❌'} {escape(c.name)}: {escape(c.detail)}")
+        part, detail = describe(c, lang)
+        lines.append(f"{'✅' if c.ok else '❌'} {escape(part)}: {escape(detail)}")
     settings = state.settings
     mode = "webhook" if settings.webhook_url else "polling"
     lines.append(

@@ -34,7 +34,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot.auth import authorized, authorized_callback, deny, language_of, lookup, refusal
 from bot.callbacks import Callback
-from bot.formatting import escape, render_passage
+from bot.formatting import render_passage
 from bot.handlers.common import reply_html, send_html
 from bot.i18n import t, t_html
 from bot.keyboards import markup, on
@@ -53,6 +53,7 @@ from bot.state import (
 from bot.views import View
 from bot.views import assistant as assistant_views
 from bot.views import curation as curation_views
+from bot.views import documents as document_views
 from services.access import AccessService, Permission, UserView
 from services.assistant import AssistantReply
 from services.conversations import RateDecision
@@ -316,12 +317,15 @@ async def ask_trainer(update: Update, context: Context, user: UserView, data: Ca
     # None while the question's log entry waits to be written: the thread goes on without it.
     question_id = await call(state.services.knowledge.question_id, data.str_arg(0))
     delivered = False
+    who = user.name or str(user.telegram_id)
+    if user.region_code:  # an official without a region is named alone
+        region = await call(state.services.access.region_name, user.region_code)
+        who = t("trainer.forward_region", "id", name=who, region=region)
     for chat_id in targets:
         text = t_html(
             "trainer.forward",
             "id",
-            name=user.name or str(user.telegram_id),
-            region=user.region_code or "-",
+            who=who,
             question=asked.question,
             answer=asked.answer[:1500],
         )
@@ -405,19 +409,7 @@ async def trainer_reply(update: Update, context: Context) -> None:
 async def sources(update: Update, context: Context, user: UserView) -> None:
     state = get_state(context)
     documents = await call(state.services.knowledge.list_documents)
-    lang = user.language
-    if not documents:
-        await reply_html(update, context, t_html("sources.empty", lang))
-        return
-    lines = [t_html("sources.header", lang, count=len(documents))]
-    for doc in documents:
-        details = [escape(x) for x in (doc.app, doc.doc_type, doc.version) if x]
-        line = f"• <b>{escape(doc.title)}</b>"
-        if details:
-            line += f" ({', '.join(details)})"
-        line += f" — <code>{escape(doc.doc_id)}</code>"
-        lines.append(line)
-    await reply_html(update, context, "\n".join(lines))
+    await reply_html(update, context, document_views.sources_list(documents, user.language))
 
 
 def register(application: Application, trainers_chat_id: int | None) -> None:  # type: ignore[type-arg]

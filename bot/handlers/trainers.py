@@ -17,7 +17,7 @@ from bot.callbacks import Callback
 from bot.handlers.common import command_args, edit_or_send, replace_text, reply_html
 from bot.i18n import t_html
 from bot.keyboards import markup, on
-from bot.parsing import parse_caption
+from bot.parsing import parse_caption, unread_caption
 from bot.progress import ProgressEditor
 from bot.state import Context, call, get_state
 from bot.views import View
@@ -65,7 +65,8 @@ async def upload(update: Update, context: Context, user: UserView) -> None:
         lang=lang,
     )
     await progress.flush()
-    await replace_text(context, progress_message, views.ingest_report(report, lang))
+    text = views.ingest_report(report, lang, unread_caption=unread_caption(message.caption))
+    await replace_text(context, progress_message, text)
 
 
 @authorized(Permission.REMOVE_DOCUMENT, private="say")

@@ -160,7 +160,12 @@ def _common(entry: ReminderEntry, lang: str, now: datetime) -> dict[str, Any]:
     laggards = p.get("laggards") or []
     return {
         "agreement": _e(p.get("agreement_title") or ""),
-        "number": _e(p.get("agreement_number") or "-"),
+        # An agreement recorded without a number shows none (not "No. -").
+        "number": (
+            catalog().t("reminders.number", lang, number=_e(p["agreement_number"]))
+            if p.get("agreement_number")
+            else ""
+        ),
         "milestone": _e(p.get("milestone_title") or ""),
         "partners": _e(", ".join(partners) or "-"),
         "laggards": _e(", ".join(laggards) or "-"),

@@ -230,7 +230,8 @@ def read_agreement(pages: Sequence[SourcePage], regions: RegionDirectory) -> Agr
     )
 
 
-_PARTIES = re.compile(r"\bPIHAK\s+PERTAMA\b[\s\S]*\bPIHAK\s+KEDUA\b", re.I)
+# The first party is "PIHAK PERTAMA" or, as often, "PIHAK KESATU".
+_PARTIES = re.compile(r"\bPIHAK\s+(?:PERTAMA|KESATU)\b[\s\S]*\bPIHAK\s+KEDUA\b", re.I)
 
 
 def looks_like_agreement(text: str) -> str | None:

@@ -49,3 +49,14 @@ def test_parameters_are_escaped_but_markup_is_kept() -> None:
 
 def test_error_text_is_escaped() -> None:
     assert "&lt;x&gt;" in error_text(InvalidInput(detail="<x>"), "en")
+
+
+def test_english_counts_read_right_when_there_is_one() -> None:
+    """English has a singular: "{count} agreements" would say "1 agreements" to a coordinator
+    with one agreement, so a count stands after a label ("Agreements: 1") instead."""
+    from services.messages import catalog as services_catalog
+
+    plural_after_count = re.compile(r"\{(?:count|total)\} [a-z]+s\b")
+    for cat in (catalog(), services_catalog()):
+        wrong = [k for k in cat.keys("en") if plural_after_count.search(cat.t(k, "en"))]
+        assert not wrong, wrong

@@ -220,3 +220,21 @@ def test_synonyms_are_listed_and_added(data_dir: Path, capsys: pytest.CaptureFix
     capsys.readouterr()
     assert main(["kb", "synonyms"]) == 0
     assert "SIUP | surat izin usaha" in capsys.readouterr().out
+
+
+def test_a_synonym_group_already_in_force_is_not_added_again(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["kb", "synonyms", "--add", "SIUP", "--add", "surat izin usaha"]) == 0
+    capsys.readouterr()
+    assert main(["kb", "synonyms", "--add", "siup", "--add", "Surat  Izin Usaha"]) == 0
+    assert "sudah ada" in capsys.readouterr().out
+    # a shipped group (KSDD is one), or part of one, is not copied into the trainers' file
+    assert (
+        main(["kb", "synonyms", "--add", "KSDD", "--add", "kerja sama daerah dengan daerah lain"])
+        == 0
+    )
+    assert "sudah ada" in capsys.readouterr().out
+    assert (data_dir / "synonyms.txt").read_text().splitlines()[-1] == "SIUP | surat izin usaha"
+    assert main(["kb", "synonyms", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["user"] == [["SIUP", "surat izin usaha"]]

@@ -190,6 +190,19 @@ def test_add_and_milestone(data_dir: Path, capsys: pytest.CaptureFixture[str]) -
     ]
 
 
+def test_add_refuses_an_agreement_already_recorded(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["mou", "add", "--title", "KB Replikasi Gampil", "--party", "Kota Bandung"]
+    args += ["--party", "Kab. Sarolangun", "--number", "415/2026", "--signed-on", "2026-10-01"]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(args) == ExitStatus.INVALID_INPUT
+    assert "sudah tercatat (#1)" in capsys.readouterr().err
+    listed = run_json(capsys, "mou", "list")
+    assert isinstance(listed, list) and len(listed) == 1
+
+
 def test_add_with_ambiguous_party(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["mou", "add", "--title", "X", "--party", "Kota Bandung", "--party", "Tasikmalaya"])
     assert code == ExitStatus.INVALID_INPUT

@@ -20,6 +20,7 @@ def test_a_healthy_deployment(data_dir: Path, capsys: pytest.CaptureFixture[str]
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "Semua bagian berjalan." in out and "GAGAL" not in out
+    assert "dokumen:" in out and "keyword search" not in out  # figures in the operator's language
     assert main(["status", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True
@@ -57,7 +58,7 @@ def test_the_vector_store_down_is_named_and_exits_6(
     assert checks["database"]["ok"] and checks["tracker"]["ok"]
     monkeypatch.setenv("SINERGI_LANGUAGE", "en")
     assert main(["status"]) == ExitStatus.UNAVAILABLE
-    assert "part(s) down: knowledge, vector store." in capsys.readouterr().out
+    assert "part(s) down: knowledge base, vector store." in capsys.readouterr().out
 
 
 def test_the_database_down_is_named_and_exits_6(

@@ -43,6 +43,17 @@ def test_invite_prints_code_and_link(data_dir: Path, capsys, monkeypatch) -> Non
     assert data["link"] == f"https://t.me/SinergiBot?start={data['code']}"
 
 
+def test_invite_and_add_say_which_region_a_name_was_read_as(data_dir: Path, capsys) -> None:
+    assert main(["users", "invite", "--role", "coordinator", "--region", "Kerincii"]) == 0
+    assert "Kabupaten Kerinci (15.01)" in capsys.readouterr().out
+    assert main(["users", "invite", "--role", "coordinator", "--region", "Kerincii", "--json"]) == 0
+    data = _json(capsys)
+    assert isinstance(data, dict)
+    assert (data["region"], data["region_name"]) == ("15.01", "Kabupaten Kerinci")
+    assert main(["users", "add", "7", "--role", "coordinator", "--region", "Kerincii"]) == 0
+    assert "Kabupaten Kerinci (15.01)" in capsys.readouterr().out
+
+
 def test_remove_unknown_user_is_not_found(data_dir: Path, capsys) -> None:
     assert main(["users", "remove", "77"]) == ExitStatus.NOT_FOUND
     assert "77" in capsys.readouterr().err

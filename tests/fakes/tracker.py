@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 from services.access import Operator
@@ -18,9 +19,9 @@ OPERATOR = Operator("cli")
 
 def new_agreement(
     *,
-    title: str = "Kesepakatan Bersama Replikasi Hayu.Bdg",
+    title: str = "Kesepakatan Bersama Replikasi Hayu.Bdg",  # DEFAULT_TITLE
     parties: tuple[str, ...] = (BANDUNG, KERINCI),
-    numbers: tuple[str | None, ...] = ("119/HK/2026", "180/45/HK/2026"),
+    numbers: tuple[str | None, ...] | None = None,
     signed_on: date | None = date(2026, 1, 10),
     ends_on: date | None = date(2031, 1, 10),
     kind: str = "kb",
@@ -32,6 +33,10 @@ def new_agreement(
     done_keys: tuple[str, ...] = (),
     parent_id: int | None = None,
 ) -> NewAgreement:
+    """An agreement as recorded; without ``numbers`` the default one is numbered
+    119/HK/2026 and any other gets numbers of its own (a recorded number is not added twice)."""
+    if numbers is None:
+        numbers = _numbers(title, parties, kind)
     return NewAgreement(
         kind=kind,
         title=title,
@@ -49,3 +54,13 @@ def new_agreement(
         done_keys=done_keys,
         parent_id=parent_id,
     )
+
+
+DEFAULT_TITLE = "Kesepakatan Bersama Replikasi Hayu.Bdg"
+
+
+def _numbers(title: str, parties: tuple[str, ...], kind: str) -> tuple[str, str]:
+    if (title, parties, kind) == (DEFAULT_TITLE, (BANDUNG, KERINCI), "kb"):
+        return ("119/HK/2026", "180/45/HK/2026")
+    seed = int(hashlib.sha256(f"{kind}|{title}|{parties}".encode()).hexdigest()[:8], 16)
+    return (f"{seed % 100_000}/HK/2026", f"180/{seed % 100_000}/HK/2026")

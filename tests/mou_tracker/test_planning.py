@@ -25,6 +25,7 @@ def test_template_steps_then_given_milestones() -> None:
     template = TemplateLibrary().get("app-replication")
     data = new_agreement(
         title="  KB   Replikasi Hayu.Bdg ",
+        numbers=("119/HK/2026", "180/45/HK/2026"),
         done_keys=("coordinators",),
         milestones=(NewMilestone("Sosialisasi ke OPD", due_on=date(2026, 4, 1)),),
         parent_id=3,

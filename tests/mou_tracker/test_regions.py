@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -131,6 +133,24 @@ def test_unknown_name_suggests_near_ones(directory: RegionDirectory) -> None:
     with pytest.raises(RegionNotFound) as info:
         directory.resolve("Kota Kerinci")  # Kerinci is a regency
     assert "Kabupaten Kerinci" in info.value.params["suggestion_list"]
+
+
+def test_the_message_lists_near_names_only_when_there_are_some(
+    directory: RegionDirectory,
+) -> None:
+    from services.messages import error_message
+
+    with pytest.raises(RegionNotFound) as near:
+        directory.resolve("Kota Kerinci")
+    assert "nama yang mirip: Kabupaten Kerinci" in error_message(near.value, "id")
+    assert "similar names: Kabupaten Kerinci" in error_message(near.value, "en")
+    with pytest.raises(RegionNotFound) as none:
+        directory.resolve("Atlantis")
+    assert none.value.code == "region.not_found"  # the code stays; only the wording differs
+    assert error_message(none.value, "id") == 'Daerah "Atlantis" tidak ditemukan.'
+    assert error_message(none.value, "en") == 'Region "Atlantis" was not found.'
+    revived = pickle.loads(pickle.dumps(none.value))
+    assert error_message(revived, "en") == 'Region "Atlantis" was not found.'
 
 
 @pytest.mark.parametrize("nonsense", ["", "   ", "Kabupaten", "Kota", "xyz", "Gotham City"])

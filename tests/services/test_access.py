@@ -135,7 +135,7 @@ def test_approve_unknown_user(services: Services) -> None:
 
 def test_invite_roundtrip(services: Services, clock: FixedClock) -> None:
     access = services.access
-    code = access.create_invite("coordinator", "32.05", by=ADMIN)
+    code = access.create_invite("coordinator", "32.05", by=ADMIN).code
     assert 10 <= len(code) <= 64
     user = access.redeem_invite(code, 42, "Eka", username="eka")
     assert (user.role, user.region_code, user.status) == ("coordinator", "32.05", "active")
@@ -151,7 +151,7 @@ def test_an_invite_redeemed_by_two_people_at_once_lets_one_in(
     # A link shared in a group, opened by two people at the same moment: both find it unused;
     # one-time means the second is refused, not let in with the invite's role.
     access = services.access
-    code = access.create_invite("trainer", None, by=ADMIN)
+    code = access.create_invite("trainer", None, by=ADMIN).code
     real_user = AccountsRepository.user
     raced = False
 
@@ -171,7 +171,7 @@ def test_an_invite_redeemed_by_two_people_at_once_lets_one_in(
 
 
 def test_invite_expires(services: Services, clock: FixedClock) -> None:
-    code = services.access.create_invite("official", None, by=OPERATOR, valid_days=1)
+    code = services.access.create_invite("official", None, by=OPERATOR, valid_days=1).code
     clock.advance(timedelta(days=2))
     with pytest.raises(InviteInvalid):
         services.access.redeem_invite(code, 44, "Gita")
@@ -184,7 +184,7 @@ def test_invite_does_not_lift_a_block(services: Services) -> None:
     access.add_user(1, "admin")
     access.add_user(50, "official")
     access.block(50, by=ADMIN)
-    code = access.create_invite("trainer", None, by=ADMIN)
+    code = access.create_invite("trainer", None, by=ADMIN).code
     with pytest.raises(AccessDenied):
         access.redeem_invite(code, 50, "Hadi")
     assert access.get_user(50).status == "blocked"  # type: ignore[union-attr]

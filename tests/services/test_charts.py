@@ -166,7 +166,7 @@ def test_timeline_png_is_valid_and_speaks_the_language() -> None:
     subtitle_id = charts.timeline_figure(MIXED, at=AT, language="id").axes[0].get_title()
     subtitle_en = charts.timeline_figure(MIXED, at=AT, language="en").axes[0].get_title()
     assert subtitle_id == "2 dari 8 tonggak selesai · 2 terlambat · per 1 Mei 2026"
-    assert subtitle_en == "2 of 8 milestones done · 2 overdue · as of 1 May 2026"
+    assert subtitle_en == "Milestones done: 2 of 8 · overdue: 2 · as of 1 May 2026"
     suptitle = charts.timeline_figure(MIXED, at=AT, language="en").get_suptitle()
     assert suptitle.startswith("PKS/07/2026")
 
@@ -303,7 +303,7 @@ def test_portfolio_without_regions_shows_the_totals() -> None:
         ("All regions", "at_risk"): 2,
         ("All regions", "draft"): 1,
     }
-    assert "7 agreements" in figure.axes[0].get_title()
+    assert "Agreements: 7" in figure.axes[0].get_title()
     assert "40%" in figure.axes[0].get_title()
 
 

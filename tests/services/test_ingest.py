@@ -397,3 +397,13 @@ def test_a_guide_that_mentions_an_mou_is_not_taken_for_one(service: IngestServic
         "Langkah berikutnya adalah pelatihan admin selama dua hari.",
     ]
     assert service.ingest_upload("panduan-mou.pdf", docs.make_pdf([guide])).notes == ()
+
+
+def test_signed_agreements_of_the_dev_set_are_offered_to_the_tracker(
+    service: IngestService,
+) -> None:
+    """Agreements name their first party "PIHAK KESATU" as often as "PIHAK PERTAMA"."""
+    folder = Path(__file__).resolve().parents[1] / "data" / "agreements"
+    for name in ("kb-01-kerinci.pdf", "kb-17-sumedang-docx.docx"):
+        report = service.ingest_upload(name, (folder / name).read_bytes(), lang="id")
+        assert [n.code for n in report.notes] == ["ingest.note.agreement"], name

@@ -60,7 +60,8 @@ def _person_with_everything(services: Services, telegram_id: int, name: str) -> 
     trainer once) and owns a gap."""
     now = services.clock.now()
     access = services.access
-    agreement = services.tracker.add_agreement(OPERATOR, new_agreement())
+    numbers = (f"119/HK/{telegram_id}", None)  # each person's own agreement
+    agreement = services.tracker.add_agreement(OPERATOR, new_agreement(numbers=numbers))
     access.add_user(telegram_id, "coordinator", KERINCI, name)
     access.bind_agreement(telegram_id, agreement.id)
     user = access.get_user(telegram_id)

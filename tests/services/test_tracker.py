@@ -94,6 +94,21 @@ def test_invalid_agreements_are_refused(services: Services, changes: dict, code:
     assert services.tracker.list_agreements(OPERATOR, at=AT) == []
 
 
+def test_an_agreement_whose_number_is_recorded_is_not_added_twice(services: Services) -> None:
+    first = services.tracker.add_agreement(OPERATOR, new_agreement())
+    again = new_agreement(title="Another title", numbers=(" 119 / hk / 2026 ", None))
+    with pytest.raises(InvalidAgreement) as info:
+        services.tracker.add_agreement(OPERATOR, again)
+    assert info.value.code == "agreement.duplicate"
+    assert info.value.params["agreement_id"] == first.id
+    assert [a.id for a in services.tracker.list_agreements(OPERATOR, at=AT)] == [first.id]
+    # another kind may carry a number of its own that happens to be the same
+    pks = services.tracker.add_agreement(
+        OPERATOR, new_agreement(kind="pks", numbers=("119/HK/2026",), parent_id=first.id)
+    )
+    assert pks.id != first.id
+
+
 def test_unknown_region_code_template_and_parent(services: Services) -> None:
     with pytest.raises(RegionNotFound):
         services.tracker.add_agreement(OPERATOR, new_agreement(parties=(BANDUNG, "99.99")))

@@ -51,7 +51,7 @@ async def test_only_admins_may_approve(harness: BotHarness) -> None:
 
 
 async def test_invite_deep_link_lets_user_in(harness: BotHarness) -> None:
-    code = harness.services.access.create_invite("coordinator", "15.01", by=OPERATOR)
+    code = harness.services.access.create_invite("coordinator", "15.01", by=OPERATOR).code
     await harness.updates.send(STRANGER, f"/start {code}")
     user = harness.services.access.get_user(STRANGER)
     assert user is not None and (user.role, user.region_code) == ("coordinator", "15.01")
@@ -105,8 +105,15 @@ async def test_bot_leaves_groups_added_by_non_admins(harness: BotHarness) -> Non
 async def test_status_is_for_admins(harness: BotHarness) -> None:
     await harness.updates.send(ADMIN, "/status")
     text = harness.api.last(ADMIN).text
-    assert "database" in text and "✅" in text
-    assert "reminders" in text and "❌ reminders" not in text
+    assert "basis data: pengguna: 3" in text and "✅" in text
+    assert "pengingat" in text and "❌" not in text
+    # every figure and the uptime in the admin's language (they were in English)
+    assert "aktif 0 hari 0 jam 0 menit" in text
+    assert " users" not in text and "vectors" not in text and "days" not in text
+    harness.services.access.set_language(ADMIN, "en")
+    await harness.updates.send(ADMIN, "/status")
+    text = harness.api.last(ADMIN).text
+    assert "database: users: 3" in text and "up 0 d 0 h 0 min" in text
     await harness.updates.send(OFFICIAL, "/status")
     assert "database" not in harness.api.last(OFFICIAL).text
 
@@ -167,6 +174,17 @@ async def test_admin_creates_invite_links_in_the_bot(harness: BotHarness) -> Non
     assert "https://t.me/" not in harness.api.last(OFFICIAL).text
     await harness.updates.send(ADMIN, "/undang coordinator")  # coordinators need a region
     assert "daerah" in harness.api.last(ADMIN).text.lower()
+
+
+async def test_an_invite_names_the_role_and_the_region_it_was_read_as(
+    harness: BotHarness,
+) -> None:
+    await harness.updates.send(ADMIN, "/undang coordinator Kerincii")  # a typo, read as Kerinci
+    text = harness.api.last(ADMIN).text
+    assert "Koordinator" in text and "Kabupaten Kerinci (15.01)" in text
+    await harness.updates.send(ADMIN, "/undang trainer")
+    text = harness.api.last(ADMIN).text
+    assert "Pelatih" in text and "https://t.me/" in text
 
 
 async def test_each_user_gets_their_roles_menu(harness: BotHarness) -> None:

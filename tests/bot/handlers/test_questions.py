@@ -69,6 +69,7 @@ async def test_ask_a_trainer_and_the_reply_comes_back(
     forwarded = harness.api.last(TRAINERS_CHAT)
     assert "Siapa admin Hayu.Bdg di Kerinci?" in forwarded.text
     assert "Pak Budi" in forwarded.text
+    assert "daerah -" not in forwarded.text  # an official without a region: none is named
     forwarded_id = int(forwarded.result["message_id"])
     harness.api.clear()
     bot_message = {
@@ -153,6 +154,37 @@ async def test_sources_lists_documents(harness: BotHarness, fake_kb: FakeKnowled
     text = harness.api.last(OFFICIAL).text
     assert "Panduan &lt;Hayu&gt;" in text and "panduan-hayu" in text
     assert "Panduan Gampil v2" in text and "\u202e" not in text and "\u2066" not in text
+
+
+async def test_sources_name_each_document_type_in_the_readers_language(
+    harness: BotHarness, fake_kb: FakeKnowledge
+) -> None:
+    from dataclasses import replace
+
+    from tests.bot.service_fakes import document
+
+    harness.knowledge.documents = [
+        replace(document("pp-28-2018", "PP 28/2018"), doc_type="regulation"),
+        replace(document("praktik-baik", "Praktik baik"), doc_type="best_practice"),
+    ]
+    await harness.updates.send(OFFICIAL, "/sumber")
+    text = harness.api.last(OFFICIAL).text
+    assert "(Hayu.Bdg, peraturan)" in text and "(Hayu.Bdg, praktik baik)" in text
+    assert "regulation" not in text and "best_practice" not in text
+    harness.services.access.set_language(OFFICIAL, "en")
+    await harness.updates.send(OFFICIAL, "/sumber")
+    text = harness.api.last(OFFICIAL).text
+    assert "(Hayu.Bdg, regulation)" in text and "(Hayu.Bdg, best practice)" in text
+
+
+async def test_a_forwarded_question_names_the_askers_region(
+    harness: BotHarness, fake_kb: FakeKnowledge
+) -> None:
+    harness.services.access.add_user(OFFICIAL, "coordinator", "15.01", name="Pak Budi")
+    await harness.updates.send(OFFICIAL, "Siapa admin Hayu.Bdg di Kerinci?")
+    reply = harness.api.last(OFFICIAL)
+    await harness.updates.press(OFFICIAL, reply.button("pelatih")["callback_data"])
+    assert "Pak Budi (Kabupaten Kerinci)" in harness.api.last(TRAINERS_CHAT).text
 
 
 async def test_unclaimed_callback_data_is_answered(harness: BotHarness) -> None:

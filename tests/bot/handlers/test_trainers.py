@@ -29,6 +29,16 @@ async def test_upload_then_officials_get_cited_answers(harness: BotHarness) -> N
     assert harness.api.problems() == []
 
 
+async def test_a_caption_that_is_not_read_is_named_in_the_report(harness: BotHarness) -> None:
+    await upload(harness, "panduan-hayu.md", HAYU_GUIDE, "aplikasi Hayu.Bdg, tipe panduan")
+    report = harness.api.last(TRAINER).text
+    assert "Baru: 1" in report  # the document is kept all the same
+    assert "aplikasi Hayu.Bdg, tipe panduan" in report and "app=" in report
+    await upload(harness, "panduan-hayu.md", HAYU_GUIDE, "app=Hayu.Bdg type=panduan")
+    assert "app=" not in harness.api.last(TRAINER).text  # read whole: nothing to say
+    assert [d.app for d in harness.services.knowledge.list_documents()] == ["Hayu.Bdg"]
+
+
 async def test_new_version_replaces_the_document(harness: BotHarness) -> None:
     await upload(harness, "panduan-hayu.md", HAYU_GUIDE)
     await upload(harness, "panduan-hayu.md", HAYU_GUIDE + b"\n## Bantuan\n\nHubungi 112.\n")

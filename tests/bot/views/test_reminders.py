@@ -70,3 +70,19 @@ def test_answers_to_the_buttons() -> None:
         MilestoneContext(30, 3, "Training", "planned", None, "KB", ("32.73",)), 5, "id"
     )
     assert menu.telegram_id == 5 and len([b for row in menu.buttons for b in row]) == 4
+
+
+def test_the_agreements_number_is_shown_only_when_it_has_one() -> None:
+    numbered = views.render(ReminderMessage(5, "id", (entry(agreement_number="119/HK"),), AT))
+    assert "KB &lt;Hayu&gt; (No. 119/HK)" in numbered.text
+    unnumbered = views.render(ReminderMessage(5, "id", (entry(),), AT))
+    assert "No." not in unnumbered.text and "KB &lt;Hayu&gt;\n" in unnumbered.text
+
+
+def test_the_blocked_button_words_the_status_as_the_milestone_view_does() -> None:
+    from bot.i18n import t
+
+    for lang in ("id", "en"):
+        message = views.render(ReminderMessage(5, lang, (replace(entry(), language=lang),), AT))
+        labels = [b.label for row in message.buttons for b in row]
+        assert t("milestone.mark_blocked", lang) in labels
