@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -57,9 +58,12 @@ _FOLLOW_UP = (
 )
 _FOLLOW_UP_WORDS = frozenset(_FOLLOW_UP.split())
 #: How a question whose log entry waits (a deferred write) is named on its buttons: ``p`` and
-#: a random token, never digits (a written entry is named by its id).
+#: a random token, never digits (a written entry is named by its id). The entry is written
+#: with it (``KbQuestion.key``), so the name holds on every worker and after a restart.
 PENDING_PREFIX = "p"
-#: Pending names kept (with the id once written) for the buttons of answers sent meanwhile.
+_PENDING_NAME = re.compile(rf"{PENDING_PREFIX}[0-9a-f]{{16}}", re.ASCII)
+#: Entries still waiting (or just written) kept in memory, for the buttons of answers sent
+#: meanwhile; a written entry is found by its key in the log as well.
 PENDING_KEPT = 2000
 
 
@@ -348,7 +352,8 @@ class KnowledgeService:
         # Another process holds SQLite's write lock: the answer goes out now and the entry is
         # written later. Its buttons name it by a pending name, resolved to the entry's id
         # once written (kept in this process: the deferred write itself lives only here).
-        key = f"{PENDING_PREFIX}{secrets.token_hex(6)}"
+        key = f"{PENDING_PREFIX}{secrets.token_hex(8)}"
+        row["key"] = key
         pending = _PendingQuestion(row)
         asker, queued_at = person_of(asked_by), self.clock.now()
         with self._pending_guard:
@@ -378,17 +383,27 @@ class KnowledgeService:
         the entry is written, else the entry still waiting.
 
         Raises:
-            QuestionNotFound: no such name (from before a restart, or never written).
+            QuestionNotFound: no such name (its entry lost to a restart before it was
+                written, or never written), or not one this service gives.
         """
         if isinstance(question, int):
             return question
         if question.isascii() and question.isdigit():
             return int(question)
+        if not _PENDING_NAME.fullmatch(question):
+            raise QuestionNotFound(question_id=question[:40])
         with self._pending_guard:
             pending = self._pending.get(question)
-        if pending is None or pending.dropped:
+        if pending is not None:
+            if pending.dropped:
+                raise QuestionNotFound(question_id=question)
+            return pending if pending.written_id is None else pending.written_id
+        # Written by another worker, or by this one before a restart: the log knows the name.
+        with self._sf() as s:
+            written = KnowledgeRepository(s).question_by_key(question)
+        if written is None:
             raise QuestionNotFound(question_id=question)
-        return pending.written_id if pending.written_id is not None else pending
+        return written
 
     def question_id(self, question: int | str) -> int | None:
         """The log entry's id of a question named on a button (``None``: not written, or not

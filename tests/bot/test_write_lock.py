@@ -13,8 +13,8 @@ mark, each a full busy timeout under the lock.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,13 +23,16 @@ import pytest
 from sqlalchemy import MetaData, func, select
 from sqlalchemy.engine import Engine
 
+from bot.app import build_application
 from bot.dispatch import dispatcher_of
 from conversations.models import InboxUpdate
 from core.config import Settings
 from core.db import make_engine
 from knowledge_base.models import KbFeedback, KbQuestion
 from knowledge_base.schemas import ChunkInput, DocumentInput
+from services import Services
 from tests.bot.conftest import COORDINATOR, OFFICIAL, TUESDAY_0900_WIB, BotHarness, deliver
+from tests.bot.fakes import FakeBotApi, Updates
 from tests.conftest import create_schema
 from tests.fakes.reminders import seed_agreement
 from tests.fakes.tracker import BANDUNG, KERINCI, OPERATOR
@@ -251,3 +254,55 @@ async def test_an_update_that_changes_no_data_writes_none(
     writes.clear()
     await h.updates.send(OFFICIAL, "/bantuan")
     assert writes == []
+
+
+@asynccontextmanager
+async def another_worker(h: BotHarness, settings: Settings) -> AsyncIterator[BotHarness]:
+    """A second bot process over the same database (after a restart, or the other webhook
+    worker): its own services, so nothing of the first one's memory."""
+    services = Services(settings, clock=h.services.clock, engine=h.services.engine)
+    api = FakeBotApi()
+    app = build_application(services, settings, request=api, rate_limit=False)
+    await app.initialize()
+    await app.start()
+    try:
+        yield BotHarness(app, api, Updates(app), services, services.knowledge)
+    finally:
+        await app.stop()
+        await app.shutdown()
+        services.close()
+
+
+async def test_the_buttons_of_an_answer_logged_later_work_on_another_worker_and_after_a_restart(
+    seeded: BotHarness, bot_settings: Settings
+) -> None:
+    h = seeded
+    engine = h.services.engine
+    with write_locked(engine):
+        await h.updates.send(OFFICIAL, QUESTION)
+        answer = h.api.last(OFFICIAL)
+    await dispatcher_of(h.app).flush_deferred()  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        [question_id] = conn.execute(select(KbQuestion.id)).scalars().all()
+    async with another_worker(h, bot_settings) as other:
+        await other.updates.press(OFFICIAL, answer.button("[1]")["callback_data"])
+        assert "tiga hari kerja" in other.api.last(OFFICIAL).text  # the source, from the log
+        await other.updates.press(OFFICIAL, answer.button("👎")["callback_data"])
+        assert other.api.problems() == []
+        assert not any("tidak ditemukan" in m.text for m in other.api.sent(OFFICIAL))
+    with engine.connect() as conn:
+        votes = conn.execute(select(KbFeedback.question_id, KbFeedback.helpful)).all()
+    assert [tuple(v) for v in votes] == [(question_id, False)]
+
+
+async def test_the_buttons_of_an_answer_whose_entry_was_lost_say_so(
+    seeded: BotHarness, bot_settings: Settings
+) -> None:
+    # A restart before the lock was free: the queued entry is gone, and its buttons say it.
+    h = seeded
+    with write_locked(h.services.engine):
+        await h.updates.send(OFFICIAL, QUESTION)
+        answer = h.api.last(OFFICIAL)
+        async with another_worker(h, bot_settings) as other:
+            await other.updates.press(OFFICIAL, answer.button("[1]")["callback_data"])
+            assert "tidak ditemukan" in other.api.last(OFFICIAL).text
