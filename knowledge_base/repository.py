@@ -122,6 +122,14 @@ class KnowledgeRepository:
             existing.at = at
         return True
 
+    def rename_vote(self, question_id: int, user: str, pseudonym: str) -> None:
+        """Put ``pseudonym`` in place of the voter (a person forgotten while voting)."""
+        self.s.execute(
+            update(KbFeedback)
+            .where(KbFeedback.question_id == question_id, KbFeedback.user == user)
+            .values(user=pseudonym)
+        )
+
     def document_apps(self) -> list[str]:
         """The apps the indexed documents are about (their ``app`` field), once each."""
         query = select(KbDocument.app).where(KbDocument.app.is_not(None)).distinct()

@@ -9,11 +9,14 @@ inbox, the question log, the user's recent questions. They are tried with a shor
 user asked for (a milestone marked, an agreement recorded) are never deferred: they wait the
 full busy timeout and then tell the user to try again.
 
-A queued write that holds a person's data (their question, their conversation data, their
-update in the inbox) may run after ``sinergi users forget`` removed them in another process.
-Such a write calls :func:`withdraw_if_forgotten` after writing, in its own transaction: when
-someone was forgotten since the write was queued and the person has no account from before
-then, the transaction is rolled back and the write dropped, so nothing of theirs comes back.
+A queued write that holds a person's data may run after ``sinergi users forget`` removed
+them in another process. One policy holds for it, queued or written at once: the late write
+is treated as the forgetting would have treated it. What forgetting deletes (conversation
+data, dialogs, their updates in the inbox) calls :func:`withdraw_if_forgotten` after writing,
+in its own transaction: when someone was forgotten since the write was queued and the person
+has no account from before then, the transaction is rolled back and the write dropped. What
+forgetting keeps without the person (a question in the log, a vote) is written without them
+(``services.privacy.asker_forgotten``). Either way nothing names them again.
 Under SQLite the write already holds the write lock when it checks, so a forget cannot slip
 in between. A person without an account (one who never asked for access) is not told apart
 from the forgotten one: their queued bookkeeping is dropped too, which costs at most a

@@ -8,6 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,10 @@ from knowledge_base.llm import LlmAnswerer
 from knowledge_base.question import MAX_QUESTION_CHARS, analyse, clean_message, find_question
 from knowledge_base.repository import KnowledgeRepository
 from knowledge_base.schemas import Citation, DocumentInfo, IndexCheck, SearchFilters, SearchHit
-from services.deferred import DeferredWrites, Withdrawn, person_of, withdraw_if_forgotten
+from services.deferred import DeferredWrites
 from services.gaps import Gap, GapService
 from services.messages import catalog as services_catalog
-from services.privacy import asker_forgotten
+from services.privacy import asker_forgotten, fresh_pseudonym
 
 __all__ = [
     "Answer",
@@ -355,7 +356,7 @@ class KnowledgeService:
         key = f"{PENDING_PREFIX}{secrets.token_hex(8)}"
         row["key"] = key
         pending = _PendingQuestion(row)
-        asker, queued_at = person_of(asked_by), self.clock.now()
+        queued_at = self.clock.now()
         with self._pending_guard:
             self._pending[key] = pending
             while len(self._pending) > PENDING_KEPT:
@@ -364,12 +365,7 @@ class KnowledgeService:
         def write_later() -> None:
             try:
                 with self._sf.begin() as s:
-                    written = KnowledgeRepository(s).add_question(**row)
-                    withdraw_if_forgotten(s, asker, queued_at)
-                pending.written_id = written
-            except Withdrawn:
-                pending.dropped = True  # the asker was forgotten meanwhile
-                raise
+                    pending.written_id = _add_question(s, row, queued_at=queued_at)
             except AppError as err:
                 if not is_write_locked(err):
                     pending.dropped = True  # never written: its buttons say it expired
@@ -450,7 +446,7 @@ class KnowledgeService:
         found = self._resolve(question_id)
         if isinstance(found, int):
             with self._sf.begin() as s:
-                if not KnowledgeRepository(s).set_feedback(found, user, helpful, at):
+                if not _set_vote(s, found, user, helpful, at):
                     raise QuestionNotFound(question_id=question_id)
             return
         assert self.deferred is not None  # an entry only waits where writes are deferred
@@ -460,8 +456,7 @@ class KnowledgeService:
             if pending.written_id is None:  # the entry was dropped: so is its vote
                 return
             with self._sf.begin() as s:
-                KnowledgeRepository(s).set_feedback(pending.written_id, user, helpful, at)
-                withdraw_if_forgotten(s, person_of(user), at)
+                _set_vote(s, pending.written_id, user, helpful, at, queued_at=at)
 
         self.deferred.defer(
             vote_later, key=("feedback", question_id, user), what=f"a vote on {question_id}"
@@ -552,12 +547,31 @@ class KnowledgeService:
             raise DocumentNotFound(doc_id=doc_id)
 
 
-def _add_question(s: Session, row: dict[str, Any]) -> int:
+def _add_question(s: Session, row: dict[str, Any], *, queued_at: datetime | None = None) -> int:
     """Log the question; one whose asker was forgotten meanwhile (``users forget`` while it was
-    answered) is kept without them, as their earlier questions are. (An entry queued behind
-    the write lock is dropped instead: ``services.deferred.withdraw_if_forgotten``.)"""
+    answered, or since it was queued behind the write lock) is kept without them, as their
+    earlier questions are (:func:`services.privacy.asker_forgotten`)."""
     repo = KnowledgeRepository(s)
     question_id = repo.add_question(**row)
-    if asker_forgotten(s, row["asked_by"]):
+    if asker_forgotten(s, row["asked_by"], queued_at):
         repo.unname_question(question_id)
     return question_id
+
+
+def _set_vote(
+    s: Session,
+    question_id: int,
+    user: str,
+    helpful: bool,
+    at: datetime,
+    *,
+    queued_at: datetime | None = None,
+) -> bool:
+    """Record the vote (``False``: no such question); one whose voter was forgotten meanwhile
+    is kept under a pseudonym of its own, as the forgetting keeps their earlier votes."""
+    repo = KnowledgeRepository(s)
+    if not repo.set_feedback(question_id, user, helpful, at):
+        return False
+    if asker_forgotten(s, user, queued_at):  # after writing: see asker_forgotten
+        repo.rename_vote(question_id, user, fresh_pseudonym())
+    return True

@@ -165,6 +165,7 @@ async def test_writes_queued_before_a_person_is_forgotten_do_not_bring_them_back
     h.services.access.add_user(OFFICIAL, "official", region_code=KERINCI, name="Wati Lupa")
     with write_locked(engine):
         await h.updates.send(OFFICIAL, QUESTION)  # question log, user data, inbox: queued
+        await h.updates.press(OFFICIAL, h.api.last(OFFICIAL).button("👎")["callback_data"])
         await h.updates.send(COORDINATOR, QUESTION)  # someone else's, queued too
         assert "tiga hari kerja" in h.api.last(OFFICIAL).text
     # `sinergi users forget` (another process) runs before the bot writes its queue.
@@ -173,10 +174,13 @@ async def test_writes_queued_before_a_person_is_forgotten_do_not_bring_them_back
     person = (f"tg:{OFFICIAL}", str(OFFICIAL), "Wati Lupa")
     assert _rows_naming(engine, person) == [], _rows_naming(engine, person)
     assert h.services.conversations.data("user", OFFICIAL) is None
-    # The other person's bookkeeping is written as usual.
+    # Their question and vote stay, without them, as when written at once (one policy: the
+    # gap statistics keep what was asked, never who); the other person's are written as usual.
     with engine.connect() as conn:
-        askers = conn.execute(select(KbQuestion.asked_by)).scalars().all()
-    assert askers == [f"tg:{COORDINATOR}"]
+        askers = conn.execute(select(KbQuestion.asked_by).order_by(KbQuestion.id)).all()
+        voters = conn.execute(select(KbFeedback.user)).scalars().all()
+    assert [a for (a,) in askers] == [None, f"tg:{COORDINATOR}"]
+    assert len(voters) == 1 and voters[0].startswith("anon:")
     assert h.services.conversations.data("user", COORDINATOR) is not None
 
 

@@ -395,7 +395,8 @@ def test_a_question_in_flight_when_its_asker_is_forgotten_is_kept_without_them(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`users forget` done while the person's question is being answered: the log entry
-    written right afterwards does not bring them back (a queued one is dropped, above)."""
+    written right afterwards keeps the question without them (so does one queued behind the
+    write lock: tests/bot/test_write_lock.py)."""
     seed(services)
     services.access.add_user(PERSON, "official", KERINCI, NAME)
     user = services.access.get_user(PERSON)
@@ -414,6 +415,23 @@ def test_a_question_in_flight_when_its_asker_is_forgotten_is_kept_without_them(
     (logged,) = _rows(services.engine, "kb_questions")
     assert logged["question"] == "Berapa lama verifikasi berkas izin usaha?"
     assert logged["asked_by"] is None
+    assert _everywhere(services.engine, (f"tg:{PERSON}", NAME), PERSON) == []
+
+
+def test_a_vote_in_flight_when_its_voter_is_forgotten_is_kept_without_them(
+    services: Services,
+) -> None:
+    """`users forget` done while the person's vote was on its way (the bot checked their
+    account before): the vote is kept, as the forgetting keeps votes, under a pseudonym."""
+    seed(services)
+    services.access.add_user(PERSON, "official", KERINCI, NAME)
+    answer = services.knowledge.ask("Berapa lama verifikasi berkas izin usaha?", asked_by="cli")
+    assert answer.question_id is not None
+    services.privacy.forget_person(OPERATOR, PERSON)
+    services.knowledge.feedback(answer.question_id, False, user=f"tg:{PERSON}")
+    (vote,) = _rows(services.engine, "kb_feedback")
+    assert vote["helpful"] is False or vote["helpful"] == 0
+    assert str(vote["user"]).startswith(PSEUDONYM_PREFIX)
     assert _everywhere(services.engine, (f"tg:{PERSON}", NAME), PERSON) == []
 
 
