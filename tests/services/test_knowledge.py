@@ -108,6 +108,7 @@ def test_similar_gaps_are_grouped(services: Services) -> None:
 
 def test_thumbs_down_answers_are_gaps_and_votes_can_change(services: Services) -> None:
     seed(services)
+    services.access.add_user(1, "trainer", name="Pelatih")  # a voter has an account
     answer = services.knowledge.ask("Berapa lama verifikasi berkas izin usaha?")
     assert answer.question_id is not None
     services.knowledge.feedback(answer.question_id, False, user="tg:1")
