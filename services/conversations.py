@@ -30,7 +30,7 @@ from conversations.schemas import (
 from core.clock import Clock
 from core.db import is_write_locked
 from core.errors import DatabaseUnavailable
-from services.deferred import withdraw_if_forgotten
+from services.deferred import MAX_WAIT, withdraw_if_forgotten
 
 __all__ = [
     "ConversationService",
@@ -48,6 +48,9 @@ KEEP_HANDLED = timedelta(days=2)
 """Handled updates are kept this long: Telegram redelivers an update for at most a day."""
 KEEP_THREADS = timedelta(days=90)
 """A trainer may answer a forwarded question for this long."""
+KEEP_FORGET_EVENTS = MAX_WAIT + timedelta(hours=1)
+"""A forget event is looked for by writes queued before it (``services.deferred``), which wait
+at most ``MAX_WAIT``; the hour covers a write that began just before its time was up."""
 
 
 class ConversationService:
@@ -140,13 +143,16 @@ class ConversationService:
             return ConversationRepository(s).records(list(update_ids))
 
     def tidy(self) -> int:
-        """Forget handled updates and old trainers' threads; how many rows went."""
+        """Forget handled updates, old trainers' threads and the forget events no queued
+        write can still need; how many rows went."""
         now = self.clock.now()
         try:
             with self._quick.begin() as s:
                 repo = ConversationRepository(s)
-                return repo.purge_handled(now - KEEP_HANDLED) + repo.purge_threads(
-                    now - KEEP_THREADS
+                return (
+                    repo.purge_handled(now - KEEP_HANDLED)
+                    + repo.purge_threads(now - KEEP_THREADS)
+                    + AccountsRepository(s).prune_forget_events(now - KEEP_FORGET_EVENTS)
                 )
         except DatabaseUnavailable as err:
             if is_write_locked(err):
