@@ -228,6 +228,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                     self._versions.get(pair),
                     self._timeouts.get(name),
                     wait=False,
+                    person=_dialog_person(pair[1]),
                 )
             except AppError as err:
                 if not self._may_defer(err):

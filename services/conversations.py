@@ -230,18 +230,29 @@ class ConversationService:
         queued_at: datetime | None = None,
     ) -> int | None:
         """Set (or with ``state=None`` end) a dialog still at version ``expected``; the new
-        version, ``0`` once ended, ``None`` if another worker changed it first. ``queued_at``:
-        a deferred write of ``person``'s dialog, dropped when they were forgotten since."""
+        version, ``0`` once ended, ``None`` if another worker changed it first.
+
+        ``person``: whose dialog it is. Only people with an account have dialogs: one saved
+        by an update handled while its person was forgotten (``users forget``) is ended
+        instead, checked before writing and again after, as :meth:`save_data` does.
+        ``queued_at``: a deferred write, dropped when they were forgotten since."""
         now = self.clock.now()
         with self._factory(wait).begin() as s:
             repo = ConversationRepository(s)
-            if state is None:
+            accounts = AccountsRepository(s)
+            if person is not None and not accounts.holds_user(person):
+                repo.drop_dialog(name, key)  # forgotten meanwhile: nothing of theirs stays
+                written: int | None = 0
+            elif state is None:
                 written = 0 if repo.end_dialog(name, key, expected, now) else None
             else:
                 expires_at = now + timeout if timeout is not None else None
                 written = repo.write_dialog(
                     name, key, state, expected, now=now, expires_at=expires_at
                 )
+                if person is not None and not accounts.holds_user(person):
+                    repo.drop_dialog(name, key)
+                    written = 0
             if queued_at is not None:
                 withdraw_if_forgotten(s, person, queued_at)
             return written
