@@ -63,6 +63,8 @@ _FOLLOW_UP_WORDS = frozenset(_FOLLOW_UP.split())
 #: with it (``KbQuestion.key``), so the name holds on every worker and after a restart.
 PENDING_PREFIX = "p"
 _PENDING_NAME = re.compile(rf"{PENDING_PREFIX}[0-9a-f]{{16}}", re.ASCII)
+#: The largest id of a log entry (``kb_questions.id`` is a 32-bit integer on PostgreSQL).
+MAX_QUESTION_ID = 2**31 - 1
 #: Entries still waiting (or just written) kept in memory, for the buttons of answers sent
 #: meanwhile; a written entry is found by its key in the log as well.
 PENDING_KEPT = 2000
@@ -383,9 +385,15 @@ class KnowledgeService:
                 written, or never written), or not one this service gives.
         """
         if isinstance(question, int):
-            return question
-        if question.isascii() and question.isdigit():
-            return int(question)
+            number: int | None = question
+        elif question.isascii() and question.isdigit() and len(question) <= 10:
+            number = int(question)
+        else:
+            number = None
+        if number is not None:
+            if not 0 < number <= MAX_QUESTION_ID:  # no entry has it; the database could not
+                raise QuestionNotFound(question_id=str(number)[:40])  # even compare it
+            return number
         if not _PENDING_NAME.fullmatch(question):
             raise QuestionNotFound(question_id=question[:40])
         with self._pending_guard:
@@ -402,13 +410,16 @@ class KnowledgeService:
         return written
 
     def question_id(self, question: int | str) -> int | None:
-        """The log entry's id of a question named on a button (``None``: not written, or not
-        known here)."""
+        """The log entry's id of a question named on a button (``None``: not written, or no
+        such entry)."""
         try:
             found = self._resolve(question)
         except QuestionNotFound:
             return None
-        return found if isinstance(found, int) else None
+        if not isinstance(found, int):
+            return None
+        with self._sf() as s:
+            return found if KnowledgeRepository(s).citations(found) is not None else None
 
     # ------------------------------------------------------------------ follow-ups
     def citation_passage(self, question_id: int | str, number: int) -> str:
