@@ -384,13 +384,10 @@ class KnowledgeService:
             QuestionNotFound: no such name (its entry lost to a restart before it was
                 written, or never written), or not one this service gives.
         """
-        if isinstance(question, int):
-            number: int | None = question
-        elif question.isascii() and question.isdigit() and len(question) <= 10:
+        if isinstance(question, int) or (
+            question.isascii() and question.isdigit() and len(question) <= 10
+        ):
             number = int(question)
-        else:
-            number = None
-        if number is not None:
             if not 0 < number <= MAX_QUESTION_ID:  # no entry has it; the database could not
                 raise QuestionNotFound(question_id=str(number)[:40])  # even compare it
             return number
