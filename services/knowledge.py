@@ -578,8 +578,13 @@ def _set_vote(
     """Record the vote (``False``: no such question); one whose voter was forgotten meanwhile
     is kept under a pseudonym of its own, as the forgetting keeps their earlier votes."""
     repo = KnowledgeRepository(s)
+    # Checked before writing (PostgreSQL: the account's row is locked first, in the order a
+    # forgetting takes it, so the two cannot deadlock) and again after (SQLite reads outside
+    # the write transaction; writing takes its lock).
+    if asker_forgotten(s, user, queued_at):
+        user = fresh_pseudonym()
     if not repo.set_feedback(question_id, user, helpful, at):
         return False
-    if asker_forgotten(s, user, queued_at):  # after writing: see asker_forgotten
+    if asker_forgotten(s, user, queued_at):
         repo.rename_vote(question_id, user, fresh_pseudonym())
     return True

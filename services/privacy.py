@@ -309,6 +309,10 @@ class PrivacyService:
         person = self._person(telegram_id)
         pseudonym = fresh_pseudonym()
         with self._sf.begin() as s:
+            # The account's row first (PostgreSQL: locked till the end), as the bot's writes of
+            # the person's data take it (``asker_forgotten``, ``ConversationService``): two
+            # transactions taking the same rows in the same order cannot deadlock.
+            AccountsRepository(s).holds_user(telegram_id)
             changed = {part.name: part.forget(s, person, pseudonym) for part in self._parts}
             if not any(sum(counts.values()) for counts in changed.values()):
                 raise UserNotFound(telegram_id=telegram_id)

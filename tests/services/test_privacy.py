@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import json
 import pickle
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from accounts.errors import LastAdmin, UserNotFound
 from accounts.repository import AccountsRepository
+from conversations.repository import ConversationRepository
 from conversations.schemas import ThreadView
 from core.clock import FixedClock
 from core.config import MIN_PSEUDONYM_KEY_LENGTH, InvalidSetting, Settings, settings_error
+from core.db import make_engine, make_session_factory
 from knowledge_base.models import KbCuratedAnswer, KbGap
 from knowledge_base.repository import KnowledgeRepository
 from mou_tracker.reminders.models import OutboxEntry
@@ -30,6 +34,7 @@ from mou_tracker.reminders.repository import ReminderRepository
 from services import Services
 from services.access import Operator
 from services.privacy import PSEUDONYM_PREFIX, Pseudonyms
+from tests.conftest import create_schema
 from tests.fakes.tracker import KERINCI, OPERATOR, new_agreement
 from tests.services.test_knowledge import seed
 
@@ -456,3 +461,60 @@ def test_the_bots_data_saved_after_forgetting_does_not_bring_the_person_back(
     group = -1001234
     services.conversations.save_data("chat", group, other)  # a group's data is no person's
     assert services.conversations.data("chat", group) == other
+
+
+@pytest.mark.postgres
+def test_a_forget_and_the_bots_save_of_the_same_person_never_deadlock(
+    pg_url: str, settings: Settings, clock: FixedClock
+) -> None:
+    """PostgreSQL: the bot saving the person's data locks their account first, then their data
+    row; forgetting must take the account first too, or each waits for the other's row and
+    the database kills one of them (the forget fails, or the bot's update does)."""
+    engine = make_engine(pg_url)
+    create_schema(engine)
+    services = Services(settings, clock=clock, engine=engine)
+    try:
+        services.access.add_user(PERSON, "official", KERINCI, NAME)
+        services.conversations.save_data("user", PERSON, pickle.dumps({"a": 1}))
+        sf = make_session_factory(engine)
+        bot = sf()
+        bot.begin()
+        assert AccountsRepository(bot).holds_user(PERSON)  # the bot's save, under way
+        failures: list[BaseException] = []
+
+        def forget() -> None:
+            try:
+                services.privacy.forget_person(OPERATOR, PERSON)
+            except BaseException as err:
+                failures.append(err)
+
+        forgetting = threading.Thread(target=forget)
+        forgetting.start()
+        _wait_until_blocked(engine, forgetting)
+        try:
+            ConversationRepository(bot).put_data("user", PERSON, b"newer", clock.now())
+            bot.commit()
+        finally:
+            bot.close()
+        forgetting.join(30)
+        assert failures == []
+        assert services.conversations.data("user", PERSON) is None
+        assert _everywhere(engine, (f"tg:{PERSON}", NAME), PERSON) == []
+    finally:
+        services.close()
+        engine.dispose()
+
+
+def _wait_until_blocked(engine: Engine, thread: threading.Thread) -> None:
+    """Until another session waits for a row lock (the forgetting, blocked by the bot)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND datname = current_database()"
+    )
+    for _ in range(3000):
+        with engine.connect() as conn:
+            if conn.scalar(waiting):
+                return
+        assert thread.is_alive()
+        time.sleep(0.01)
+    raise AssertionError("the forgetting never waited for the bot's lock")
