@@ -144,7 +144,7 @@ def fit_refusal(
     theta = _logistic(x[learned], y[learned], w[learned])
     fitted = _probability(theta, x)
     curve = []
-    for t in [0.0, *np.round(np.arange(0.2, 0.85, 0.025), 3).tolist()]:
+    for t in [0.0, *np.round(np.arange(0.2, 0.85, 0.0125), 4).tolist()]:
         row: dict[str, Any] = {"threshold": t}
         for name in ("tydi", "gov", "offtopic"):
             part = [j for j in judged if _group(j.case) == name]

@@ -24,6 +24,7 @@ from knowledge_base.judge import (
     MISSING_FEATURES,
     REFUSAL_FEATURES,
     REFUSAL_WEIGHTS,
+    RESTRICTION_FEATURES,
     constraint_features,
 )
 from knowledge_base.keyword import TextNormalizer
@@ -81,7 +82,7 @@ def test_weights_cover_the_passage_features() -> None:
     tail = (*PASSAGE_FEATURES, *ARTICLE_FEATURES, *PART_FEATURES)
     assert FEATURES[-len(tail) :] == tail
     assert len(REFUSAL_WEIGHTS) == len(REFUSAL_FEATURES) + 1
-    constraints = (*ANSWER_CONSTRAINTS, *MISSING_FEATURES)
+    constraints = (*ANSWER_CONSTRAINTS, *MISSING_FEATURES, *RESTRICTION_FEATURES)
     assert REFUSAL_FEATURES[-len(constraints) :] == constraints
 
 

@@ -14,6 +14,8 @@ from knowledge_base.judge import (
     answer_probability,
     judge_answer,
     refusal_features,
+    restriction_missing,
+    restriction_terms,
     spelled_in,
 )
 from knowledge_base.keyword import TextNormalizer
@@ -338,3 +340,81 @@ def test_a_name_the_passage_spells_out_is_not_refused_as_unknown() -> None:
     assert decided.reason != "name"
     # The same acronym over the passage that does not spell it out is refused.
     assert verdict(question).reason == "name"
+
+
+def features_of(question: str, *, known=KNOWN.__contains__, concepts=()):  # type: ignore[no-untyped-def]
+    info = analyse(question)
+    query = Query(question, question, tuple(NORMALIZER.terms(question)), concepts=concepts)
+    composed = compose(question, [THR], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    values = refusal_features(
+        SearchResult((THR,), True, query=query), composed, info, terms=NORMALIZER.terms, known=known
+    )
+    return dict(zip(REFUSAL_FEATURES, values, strict=True))
+
+
+def test_the_restrictions_a_question_puts_are_read_in_both_languages() -> None:
+    assert "buruk" in restriction_terms("Siapa pemimpin terburuk Majapahit?", NORMALIZER.terms)
+    assert "wikipedia" in restriction_terms(
+        "Apa definisi sains menurut Wikipedia?", NORMALIZER.terms
+    )
+    assert "kuat" in restriction_terms("Siapa komandan yang paling kuat?", NORMALIZER.terms)
+    assert "majemuk" in restriction_terms("Apa itu kalimat non-majemuk?", NORMALIZER.terms)
+    assert "smallest" in restriction_terms("Which is the smallest shark?", NORMALIZER.terms)
+    assert "wikipedia" in restriction_terms(
+        "What is science according to Wikipedia?", NORMALIZER.terms
+    )
+    # An -est word that restricts nothing, and a question without a restriction.
+    assert restriction_terms("What is the interest rate?", NORMALIZER.terms) == []
+    assert restriction_terms("Kapan tunjangan hari raya dibayarkan?", NORMALIZER.terms) == []
+
+
+def test_a_restriction_the_passage_lacks_is_counted_and_lowers_the_probability() -> None:
+    # The passage says "paling cepat": "paling lambat" turns the question to what it lacks.
+    turned = features_of("Kapan tunjangan hari raya paling lambat dibayarkan?")
+    kept = features_of("Kapan tunjangan hari raya paling cepat dibayarkan?")
+    assert turned["restriction_missing"] == 1.0
+    assert kept["restriction_missing"] == 0.0
+    weight = REFUSAL_WEIGHTS[1 + REFUSAL_FEATURES.index("restriction_missing")]
+    assert weight < 0.0, "a missing restriction makes the answer less likely to answer"
+    with_it = answer_probability(list(turned.values()))
+    without_it = answer_probability([*list(turned.values())[:-1], 0.0])
+    assert with_it < without_it
+
+
+def test_a_restriction_is_found_through_its_concepts_alternatives() -> None:
+    question = "Kapan THR dibayarkan menurut pemda?"
+    alone = features_of(question)
+    assert alone["restriction_missing"] == 1.0
+    concept = Concept(("pemda",), (("pemda",), tuple(NORMALIZER.terms("pajak penghasilan"))))
+    spelled = features_of(question, concepts=(concept,))
+    assert spelled["restriction_missing"] == 0.0
+
+
+def test_word_pairs_are_read_over_the_words_the_index_knows() -> None:
+    # "bonus" stands in no document: the pairs it would make can stand in no passage, so they
+    # are not counted against the answer (an English or mistyped word would read as a
+    # near-miss otherwise).
+    question = "Kapan tunjangan bonus hari raya dibayarkan?"
+    values = features_of(question, known=lambda t: t != "bonus")
+    assert values["passage_bigrams"] == 1.0
+    assert features_of(question, known=lambda t: True)["passage_bigrams"] < 1.0
+
+
+def test_at_least_and_more_than_restrict_nothing() -> None:
+    assert restriction_terms("Surat itu paling tidak berisi apa?", NORMALIZER.terms) == []
+    assert restriction_terms("Who earns more than 5 million?", NORMALIZER.terms) == []
+
+
+def test_a_question_in_another_language_is_checked_on_known_words_only() -> None:
+    # "smallest" stands in no Indonesian passage: unknown to the index, it cannot be checked
+    # when the answer is read from passages in another language than the question.
+    question = "When is the smallest holiday allowance paid?"
+    info = analyse(question)
+    query = Query(question, question, tuple(NORMALIZER.terms(question)))
+    composed = compose(question, [THR], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    result = SearchResult((THR,), True, query=query)
+    known = KNOWN.__contains__
+    across = replace(composed, source_language="id")
+    same = replace(composed, source_language=None)
+    assert restriction_missing(result, across, terms=NORMALIZER.terms, known=known) == 0.0
+    assert restriction_missing(result, same, terms=NORMALIZER.terms, known=known) == 1.0
