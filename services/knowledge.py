@@ -353,8 +353,9 @@ class KnowledgeService:
                 raise
 
         # Another process holds SQLite's write lock: the answer goes out now and the entry is
-        # written later. Its buttons name it by a pending name, resolved to the entry's id
-        # once written (kept in this process: the deferred write itself lives only here).
+        # written later. Its buttons name it by a pending name, written with the entry: until
+        # then this process answers them from memory (the deferred write lives only here),
+        # afterwards any worker finds the entry by it.
         key = f"{PENDING_PREFIX}{secrets.token_hex(8)}"
         row["key"] = key
         pending = _PendingQuestion(row)
