@@ -150,7 +150,10 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         assert self._deferred is not None
         self._unsaved[pair] = self._unsaved_now(self._unsaved.get(pair), value)
         self._deferred.defer(
-            lambda: self._save_later(pair), key=("data", pair), what=f"{scope} data of {key}"
+            lambda: self._save_later(pair),
+            key=("data", pair),
+            what=f"{scope} data of {key}",
+            on_drop=lambda: self._unsaved.pop(pair, None),  # read the database again
         )
 
     def _save_later(self, pair: tuple[str, int]) -> None:
@@ -255,6 +258,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
             lambda: self._save_dialog_later(pair),
             key=("dialog", pair),
             what=f"dialog {name} of {pair[1]}",
+            on_drop=lambda: self._unsaved_dialogs.pop(pair, None),
         )
 
     def _save_dialog_later(self, pair: tuple[str, str]) -> None:

@@ -75,6 +75,7 @@ class _Item:
     write: Callable[[], object]
     what: str
     queued_at: datetime | None
+    on_drop: Callable[[], object] | None = None
 
 
 class DeferredWrites:
@@ -98,17 +99,19 @@ class DeferredWrites:
         *,
         key: Hashable | None = None,
         what: str = "a bookkeeping write",
+        on_drop: Callable[[], object] | None = None,
     ) -> None:
         """Queue ``write``; ``what`` names it in the log if it is never done (no personal
-        data: ids, not texts)."""
+        data: ids, not texts); ``on_drop`` is called when it is dropped for waiting too long
+        (:data:`MAX_WAIT`), so its owner stops serving what it held for it."""
         now = self._clock.now() if self._clock is not None else None
         with self._guard:
             if key is not None:
                 for i, queued in enumerate(self._items):
                     if queued.key == key:
-                        self._items[i] = _Item(key, write, what, queued.queued_at)
+                        self._items[i] = _Item(key, write, what, queued.queued_at, on_drop)
                         return
-            self._items.append(_Item(key, write, what, now))
+            self._items.append(_Item(key, write, what, now, on_drop))
 
     def pending(self) -> list[str]:
         """What is waiting, oldest first (its ``what``)."""
@@ -148,6 +151,8 @@ class DeferredWrites:
                             MAX_WAIT,
                             item.what,
                         )
+                        if item.on_drop is not None:
+                            item.on_drop()
                     else:
                         item.write()
                 except Withdrawn:

@@ -374,7 +374,10 @@ class KnowledgeService:
                     pending.dropped = True  # never written: its buttons say it expired
                 raise
 
-        self.deferred.defer(write_later, what=f"question log entry {key}")
+        def dropped() -> None:
+            pending.dropped = True  # waited too long: its buttons say it is not found
+
+        self.deferred.defer(write_later, what=f"question log entry {key}", on_drop=dropped)
         return None, key
 
     def _resolve(self, question: int | str) -> int | _PendingQuestion:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,15 @@ from sqlalchemy.engine import Engine
 
 from bot.app import build_application
 from bot.dispatch import dispatcher_of
+from bot.persistence import DatabasePersistence
 from conversations.models import InboxUpdate
+from core.clock import FixedClock
 from core.config import Settings
 from core.db import make_engine
 from knowledge_base.models import KbFeedback, KbQuestion
 from knowledge_base.schemas import ChunkInput, DocumentInput
 from services import Services
+from services.deferred import MAX_WAIT
 from tests.bot.conftest import COORDINATOR, OFFICIAL, TUESDAY_0900_WIB, BotHarness, deliver
 from tests.bot.fakes import FakeBotApi, Updates
 from tests.conftest import create_schema
@@ -310,3 +313,23 @@ async def test_the_buttons_of_an_answer_whose_entry_was_lost_say_so(
         async with another_worker(h, bot_settings) as other:
             await other.updates.press(OFFICIAL, answer.button("[1]")["callback_data"])
             assert "tidak ditemukan" in other.api.last(OFFICIAL).text
+
+
+async def test_bookkeeping_queued_longer_than_the_bound_is_dropped_and_said_to_be(
+    seeded: BotHarness, clock: FixedClock
+) -> None:
+    h = seeded
+    with write_locked(h.services.engine):
+        await h.updates.send(OFFICIAL, QUESTION)
+        answer = h.api.last(OFFICIAL)
+        clock.advance(MAX_WAIT + timedelta(minutes=1))  # a write lock held for a day
+    await dispatcher_of(h.app).flush_deferred()  # type: ignore[arg-type]
+    assert _count(h.services.engine, KbQuestion) == 0
+    # Nothing of what was dropped is served from this worker's memory meanwhile.
+    await h.updates.press(OFFICIAL, answer.button("[1]")["callback_data"])
+    assert "tidak ditemukan" in h.api.last(OFFICIAL).text
+    persistence = h.app.persistence  # type: ignore[attr-defined]
+    assert isinstance(persistence, DatabasePersistence)
+    assert await persistence._read("user", OFFICIAL) == h.services.conversations.data(
+        "user", OFFICIAL
+    )

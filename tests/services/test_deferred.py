@@ -128,11 +128,18 @@ def test_a_write_queued_longer_than_the_bound_is_dropped_not_written(
     deferred.defer(lambda: write("old v1"), key="old", what="user data of 7")
     clock.advance(MAX_WAIT - timedelta(minutes=1))
     deferred.defer(lambda: write("recent"), what="question log entry p1")
-    deferred.defer(lambda: write("old v2"), key="old", what="user data of 7")  # keeps its age
+    dropped: list[str] = []
+    deferred.defer(  # replaces v1 in its place and keeps its age
+        lambda: write("old v2"),
+        key="old",
+        what="user data of 7",
+        on_drop=lambda: dropped.append("old"),
+    )
     deferred.flush()
     clock.advance(timedelta(minutes=2))
     locked = False
     with caplog.at_level(logging.WARNING):
         assert deferred.flush() == 2
     assert done == ["recent"] and len(deferred) == 0
+    assert dropped == ["old"]  # its owner is told, and stops serving the value it held
     assert "user data of 7" in caplog.text
