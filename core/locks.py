@@ -88,7 +88,8 @@ class FileNamedLocks:
     the lock when its holder dies, ``kill -9`` included.
 
     The files are opened without following a symbolic link (``O_NOFOLLOW``) in a folder that
-    must be a real folder, so a link planted there cannot make the bot open another file.
+    must be a real folder, and must be regular files, so a link or a FIFO planted there cannot
+    make the bot open another file or hang.
     """
 
     def __init__(self, folder: Path, *, prefix: str, buckets: int = 256) -> None:
@@ -106,12 +107,15 @@ class FileNamedLocks:
             private_dir(self.folder)
             if not stat.S_ISDIR(os.lstat(self.folder).st_mode):
                 raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(self.folder))
-            fd = os.open(
-                path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE_MODE
-            )
+            # O_NONBLOCK: a FIFO put there is not waited on (it is refused below).
+            flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+            fd = os.open(path, flags, PRIVATE_FILE_MODE)
         except OSError as exc:
             raise storage_error(exc, str(path)) from exc
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                error = OSError(errno.EINVAL, "not a regular file", str(path))
+                raise storage_error(error, str(path))
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)
             yield

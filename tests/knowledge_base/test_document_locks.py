@@ -172,5 +172,8 @@ def test_a_lock_file_is_never_opened_through_a_link(tmp_path: Path) -> None:
     os.symlink(folder, linked)
     with pytest.raises(StorageUnwritable), FileNamedLocks(linked, prefix="d").hold("x"):
         pass
+    os.mkfifo(locks.path("a fifo"))  # opening it for writing would wait for a reader
+    with pytest.raises(StorageUnwritable), locks.hold("a fifo"):
+        pass
     with locks.hold("another name in another file"):
         assert (os.stat(folder).st_mode & 0o777) == 0o700
