@@ -693,13 +693,15 @@ def _with_neighbours(candidates: list[Candidate]) -> list[Candidate]:
     ]
 
 
-ANSWER_CHARS = 360
-"""A best sentence shorter than this gets its passage's runner-up beside it, if both fit."""
-RUNNER_UP_MARGIN = 3.0
-"""How far below the best a runner-up may score (the scores are a softmax's logits). With 360
-characters and 3.0 the answers' median length stays under 250 characters on both dev sets
-while the gold span is in the answer more often (TyDi valid 0.57 -> 0.64 against the best
-unit alone under 300 characters within 1.0)."""
+ANSWER_CHARS = 330
+"""A best sentence shorter than this gets beside it the best unit of its passage that fits
+with it in this many characters."""
+RUNNER_UP_MARGIN = 4.0
+"""How far below the best a runner-up may score (the scores are a softmax's logits). First
+360 characters and 3.0 for the best runner-up whatever its length (TyDi valid 0.57 -> 0.64
+against the best unit alone under 300 characters within 1.0); since the runner-up is the
+best unit that fits, 330 and 4.0, chosen on 1,500 TyDi train questions (docs/benchmarks.md,
+seventh round)."""
 MAX_CHARS = 320
 """A sentence longer than this is cut to its clauses that carry the question's terms."""
 
@@ -821,8 +823,19 @@ def compose(
         elif len(top.text) < ANSWER_CHARS:
             # A short best sentence leaves room for the runner-up of the same passage: the
             # scorer's second choice holds the fact often enough to be worth the space.
+            # The best of those that fit beside it and share a concept with the question, not
+            # the best of all: a long second choice left no room for the third, which often
+            # holds the fact.
             second = max(
-                (u for u in units if u.hit_rank == top.hit_rank and u is not top and not u.is_list),
+                (
+                    u
+                    for u in units
+                    if u.hit_rank == top.hit_rank
+                    and u is not top
+                    and not u.is_list
+                    and u.coverage > 0
+                    and len(top.text) + len(u.text) <= ANSWER_CHARS
+                ),
                 key=lambda u: u.score,
                 default=None,
             )

@@ -13,11 +13,19 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?:\[\d{1,3}\])*(\s+)(?=[\"'“‘(\[]?[A-ZÀ-Ý])")
+_NOT_AN_END = (
+    r"(?<!\b[A-Z])(?<!\b(?:Dr|Ir|Mr|Ms|St|Jl|Tn|Ny|Hj|KH|dr))(?<!\b(?:Drs|Mrs|Sdr|Moh|Muh|Kol))"
+    r"(?<!\b(?:Prof|Sdri|Jend))"
+)
+SENTENCE_END = re.compile(
+    rf"(?:[!?…]|{_NOT_AN_END}\.)[\"'”’)\]]*(?:\[\d{{1,3}}\])*(\s+)(?=[\"'“‘(\[]?[A-ZÀ-Ý])"
+)
 """Where one sentence ends and the next begins (group 1: the white space between them): after
 . ! ? or …, any closing quotes or brackets and citation marks (".[1] Kalimat", as Wikipedia
 leaves them), before a capital. A digit does not open a sentence, so "Perda No. 5" and
-"Rp. 10.000" stay whole. The chunker cuts long paragraphs at the same places."""
+"Rp. 10.000" stay whole; nor does a period end one after an initial or a title ("S.
+Nishijima", "Drs. H. Uso", "Prof. Ir. Hendrik van Breen"), so a name stays in its sentence.
+The chunker cuts long paragraphs at the same places."""
 LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•]|[a-z][.)])\s+")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge_base import answer as answer_module
 from knowledge_base.answer import (
     FEATURES,
     UNIT_WEIGHTS,
@@ -243,7 +244,9 @@ def test_a_question_in_the_text_and_a_capitalised_title_are_marked(
     assert UNIT_WEIGHTS[FEATURES.index("capitals")] < 0
 
 
-def test_the_asked_bound_is_matched_in_the_units_words(normalizer: TextNormalizer) -> None:
+def test_the_asked_bound_is_matched_in_the_units_words(
+    normalizer: TextNormalizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert analyse("premi buat pelapor suap maksimal berapa rupiah?").bounds == ("max",)
     assert analyse("Luas wilayah paling sedikit berapa?").bounds == ("min",)
     assert analyse("Berapa lama verifikasi berkas?").bounds == ()
@@ -263,7 +266,11 @@ def test_the_asked_bound_is_matched_in_the_units_words(normalizer: TextNormalize
         1.0,
     )
     answer = compose(question, [passage], terms=normalizer.terms, idf=lambda t: 1.0)
-    assert answer.text.startswith("(2) Premi untuk pelapor paling banyak")
+    assert "(2) Premi untuk pelapor paling banyak" in answer.text
+    # The best unit alone (no room for a runner-up beside it) is the one with the bound.
+    monkeypatch.setattr(answer_module, "ANSWER_CHARS", 100)
+    alone = compose(question, [passage], terms=normalizer.terms, idf=lambda t: 1.0)
+    assert alone.text.startswith("(2) Premi untuk pelapor paling banyak")
 
 
 def test_a_number_with_atau_lebih_states_a_lower_bound(normalizer: TextNormalizer) -> None:

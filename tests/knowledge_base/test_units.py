@@ -44,6 +44,27 @@ def test_an_abbreviation_before_a_number_does_not_end_a_sentence(text: str) -> N
     assert _texts(text) == [text]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Naskah dirumuskan oleh Tadashi Maeda, S. Nishijima, S. Miyoshi dan Soekarno.",
+        "Robert Lawrence Stine, dikenal juga sebagai R. L. Stine, adalah penulis.",
+        "Rektor pertama kampus itu adalah Drs. H. Uso.",
+        "Kanal itu dikonsep oleh Prof. Ir. Hendrik van Breen.",
+    ],
+)
+def test_an_initial_or_a_title_does_not_end_a_sentence(text: str) -> None:
+    assert _texts(text) == [text]
+    assert [s.strip() for s in sentences(text)] == [text]
+
+
+def test_a_sentence_after_a_name_with_initials_still_ends() -> None:
+    assert _texts("Penulisnya R. L. Stine. Ia lahir di Ohio.") == [
+        "Penulisnya R. L. Stine.",
+        "Ia lahir di Ohio.",
+    ]
+
+
 def test_spans_point_at_their_text_in_the_passage() -> None:
     text = "Judul\n  Satu dua.[4] Tiga empat!  Lima?\n- butir daftar"
     spans = split_spans(text, offset=10)
