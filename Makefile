@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SINERGI_DATA_DIR ?= $(CURDIR)/sinergi-data
 
-.PHONY: install run demo test test-fast lint bench bench-full clean
+.PHONY: install dictionary run demo test test-fast lint bench bench-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,20 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) dictionary
+
+## FreeDict English-Indonesian (CC BY-SA 3.0, read at run time, not shipped): English questions
+## also search their words' Indonesian translations. Installed when run as root on Debian/Ubuntu.
+DICTIONARY := /usr/share/dictd/freedict-eng-ind.index
+dictionary:
+	@if [ ! -f $(DICTIONARY) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dict-freedict-eng-ind >/dev/null \
+	      || echo "note: could not install dict-freedict-eng-ind; English questions are searched without translations"; \
+	  else \
+	    echo "note: English questions search better with FreeDict's dictionary: sudo apt-get install dict-freedict-eng-ind"; \
+	  fi; \
+	fi
 
 ## The main job on embedded defaults: SQLite, on-disk Chroma, bundled model, sample data.
 run: install

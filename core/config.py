@@ -198,6 +198,12 @@ class Settings(BaseSettings):
         description="Trainers' synonym groups (default: DATA_DIR/synonyms.txt); one group per "
         "line, expressions separated by '|'; read again when the file changes.",
     )
+    english_dictionary: Path | None = Field(
+        default=Path("/usr/share/dictd/freedict-eng-ind"),
+        description="FreeDict's English-Indonesian dictionary (dictd files, without '.index'; "
+        "Debian package dict-freedict-eng-ind): English questions also search their words' "
+        "Indonesian translations. Empty: off. Missing: off, with a warning in the log.",
+    )
 
     # OCR of scans and photos (Tesseract; optional at run time).
     ocr_languages: str = Field(
@@ -320,6 +326,11 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("english_dictionary", mode="before")
+    @classmethod
+    def _optional_path(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("database_url")
     @classmethod

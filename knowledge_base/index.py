@@ -43,6 +43,7 @@ from knowledge_base.errors import InvalidDocument, ModelMismatch
 from knowledge_base.fusion import (
     Fused,
     FusionConfig,
+    by_sentences,
     fuse,
     fusion_for,
     judge,
@@ -677,7 +678,11 @@ class KnowledgeIndex:
         )
         # The single-search modes are the baselines: no coverage bonus in their ranking.
         ranking = cfg if mode == "hybrid" else replace(cfg, coverage_weight=0.0)
+        if language == "en" and cfg.english_dense_floor is not None:
+            ranking = replace(ranking, dense_floor=cfg.english_dense_floor)
         fused = fuse(dense, keyword, coverage=coverage, config=ranking)
+        if mode == "hybrid" and vector is not None and cfg.sentence_weight > 0:
+            fused = by_sentences(fused, self._best_sentences(fused, vector, cfg), cfg)
         rerank_pool = self.rerank_top_n if self.reranker is not None and mode == "hybrid" else 0
         top = fused[: max(k, rerank_pool)]
         if not top:
@@ -712,6 +717,18 @@ class KnowledgeIndex:
             terms_stale=stale,
             held_back=held_back,
         )
+
+    def _best_sentences(
+        self, fused: Sequence[Fused], vector: npt.NDArray[np.float32], cfg: FusionConfig
+    ) -> dict[str, float]:
+        """The question's best cosine with a sentence (unit) of each of the first passages,
+        from the stored unit vectors (one read; nothing is embedded while the official
+        waits)."""
+        if not self.unit_vectors:
+            return {}
+        ids = [f.chunk_id for f in fused[: cfg.sentence_depth]]
+        sims = similarities(self._read_units(ids), vector)
+        return {cid: max(values.values()) for cid, values in sims.items() if values}
 
     def _with_cosines(
         self, hits: list[SearchHit], vector: npt.NDArray[np.float32]
@@ -750,6 +767,7 @@ class KnowledgeIndex:
             candidates=keywords.terms_like,
             frequency=keywords.df,
             language=language,
+            prefetch=keywords.prefetch,
         )
 
     def _dense(
@@ -1063,7 +1081,7 @@ def build_index(
     client = make_client(chroma_url=settings.chroma_url, chroma_dir=settings.chroma_dir)
     store = VectorStore(client, settings.collection, emb)
     config = fusion if fusion is not None else fusion_for(model_id(emb))
-    lexicon = LexiconSource(settings.synonyms_file)
+    lexicon = LexiconSource(settings.synonyms_file, english=settings.english_dictionary)
     keywords = keyword_store_for(session_factory, settings.keyword_index)
     bind = session_factory.kw.get("bind")
     locks = (

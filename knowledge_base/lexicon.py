@@ -9,6 +9,9 @@ Two sources, both data, not code:
   that trainers extend without a release, re-read when it changes): "TPP | tambahan
   penghasilan pegawai | tunjangan kinerja". A question naming one expression also finds
   passages that use another.
+
+English questions are also searched as their words' Indonesian translations, from FreeDict's
+English-Indonesian dictionary read where Debian installs it (:mod:`knowledge_base.translation`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+from knowledge_base.translation import NO_DICTIONARY, EnglishDictionary, load_english_dictionary
 
 _DATA = "data"
 SYNONYMS_HEADER = (
@@ -32,8 +37,14 @@ def _read_text(folder: str, name: str) -> str:
 
 
 def load_informal() -> dict[str, str]:
-    """IndoCollex's informal -> formal map (lower case, single informal words only)."""
-    text = _read_text(f"{_DATA}/colloquial-id", "informal-formal-dictionary.tsv")
+    """IndoCollex's informal -> formal map (lower case, single informal words only).
+
+    The dictionary first; then the single-word pairs of its annotated transformations
+    (``transformations.csv``: "kalo" -> "kalau", "bts" -> "batas") the dictionary lacks, their
+    chains followed ("klo" -> "kalo" -> "kalau"). Reversed words (slang, "rev") are left out.
+    """
+    folder = f"{_DATA}/colloquial-id"
+    text = _read_text(folder, "informal-formal-dictionary.tsv")
     out: dict[str, str] = {}
     for row in csv.reader(text.splitlines()[1:], delimiter="\t"):
         if len(row) < 2:
@@ -41,6 +52,21 @@ def load_informal() -> dict[str, str]:
         informal, formal = row[0].strip().lower(), row[1].strip().lower()
         # Only words: entries such as "10km" -> "10 kilometer" are not how questions differ.
         if informal.isalpha() and formal and informal != formal:
+            out[informal] = formal
+    pairs: dict[str, str] = {}
+    for row in csv.reader(_read_text(folder, "transformations.csv").splitlines()[1:]):
+        if len(row) < 4 or row[3].strip() == "rev":
+            continue
+        informal, formal = row[1].strip().lower(), row[2].strip().lower()
+        if informal.isalpha() and formal and informal != formal and informal not in out:
+            pairs.setdefault(informal, formal)
+    for informal, formal in pairs.items():
+        seen = {informal}
+        while formal in pairs and formal not in seen and " " not in formal:
+            seen.add(formal)
+            formal = pairs[formal]
+        formal = out.get(formal, formal)
+        if formal != informal:
             out[informal] = formal
     return out
 
@@ -60,10 +86,11 @@ def parse_synonyms(text: str) -> list[tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """The informal map and the synonym groups in force."""
+    """The informal map, the synonym groups and the English dictionary in force."""
 
     informal: dict[str, str]
     synonyms: tuple[tuple[str, ...], ...]
+    english: EnglishDictionary = NO_DICTIONARY
 
     @classmethod
     def empty(cls) -> Lexicon:
@@ -73,13 +100,26 @@ class Lexicon:
 class LexiconSource:
     """The bundled lexicon plus the trainers' synonyms file, re-read when the file changes."""
 
-    def __init__(self, user_file: Path | None = None, *, informal: bool = True) -> None:
+    def __init__(
+        self,
+        user_file: Path | None = None,
+        *,
+        informal: bool = True,
+        english: Path | EnglishDictionary | None = None,
+    ) -> None:
+        """Args:
+        english: FreeDict's English-Indonesian dictionary (its path without ``.index``, or
+            one already read); ``None``: English words are not translated.
+        """
         self.user_file = user_file
         self._informal = load_informal() if informal else {}
         self._bundled = tuple(parse_synonyms(_read_text(_DATA, "synonyms.txt")))
+        self._english = (
+            english if isinstance(english, EnglishDictionary) else load_english_dictionary(english)
+        )
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
-        self._current = Lexicon(self._informal, self._bundled)
+        self._current = Lexicon(self._informal, self._bundled, self._english)
 
     def _file_stamp(self) -> tuple[int, int] | None:
         if self.user_file is None:
@@ -102,7 +142,7 @@ class LexiconSource:
                     groups = parse_synonyms(self.user_file.read_text(encoding="utf-8"))
                 except (OSError, UnicodeDecodeError):
                     groups = ()
-            self._current = Lexicon(self._informal, self._bundled + tuple(groups))
+            self._current = Lexicon(self._informal, self._bundled + tuple(groups), self._english)
             self._stamp = stamp
         return self._current
 
@@ -111,6 +151,11 @@ class LexiconSource:
         if self.user_file is None or not self.user_file.is_file():
             return []
         return parse_synonyms(self.user_file.read_text(encoding="utf-8"))
+
+    @property
+    def english(self) -> EnglishDictionary:
+        """The English-Indonesian dictionary in force (empty when not installed)."""
+        return self._english
 
     def bundled_groups(self) -> list[tuple[str, ...]]:
         return list(self._bundled)

@@ -87,3 +87,23 @@ def test_english_questions_are_judged_on_the_cosine_alone() -> None:
     assert judge(0.5, 0.1, E5_FUSION, 0.87, language=None) == (False, False)
     assert judge(0.5, 0.7, E5_FUSION, 0.87, language="id") == (True, False)
     assert judge(0.5, 0.1, GENERIC_FUSION, 0.87, language="en") == (False, False)
+
+
+def test_the_best_sentence_reorders_the_head_of_the_ranking() -> None:
+    from knowledge_base.fusion import Fused, by_sentences
+
+    cfg = FusionConfig(sentence_weight=0.2, sentence_floor=0.8, sentence_depth=3)
+    fused = [
+        Fused("long", 0.50, 0.86, 1.0),
+        Fused("stated", 0.45, 0.85, 0.5),  # one of its sentences says what is asked
+        Fused("other", 0.40, 0.84, 0.2),
+        Fused("deep", 0.10, 0.80, 0.0),  # beyond the depth: never moved up
+    ]
+    best = {"long": 0.80, "stated": 0.95, "deep": 0.99}
+    ranked = by_sentences(fused, best, cfg)
+    assert [f.chunk_id for f in ranked] == ["stated", "long", "other", "deep"]
+    # The fused score is kept: the abstention rules and the answer read it as before.
+    assert [f.score for f in ranked] == [0.45, 0.50, 0.40, 0.10]
+    # Off (the generic profile), or no sentence vectors at all: the fused order.
+    assert by_sentences(fused, best, FusionConfig()) == fused
+    assert by_sentences(fused, {}, cfg) == fused

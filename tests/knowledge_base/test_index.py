@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -367,6 +368,38 @@ def test_a_write_finished_meanwhile_keeps_its_vectors_from_the_earlier_writes_cl
     check = index.check()
     assert (check.chunks, check.missing) == (1, 0)
     assert "Aspirasi" in index.search("menu aspirasi", k=1)[0].text
+
+
+def test_the_ranking_reads_the_stored_sentence_vectors(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import knowledge_base.index as index_module
+    from knowledge_base.fusion import GENERIC_FUSION
+    from knowledge_base.vectorstore import VectorStore, make_client
+
+    emb = FakeEmbeddings()
+    store = VectorStore(make_client(chroma_url=None, chroma_dir=tmp_path / "c"), "sentences", emb)
+    config = replace(GENERIC_FUSION, sentence_weight=0.5, sentence_floor=0.0)
+    idx = KnowledgeIndex(make_session_factory(engine), emb, store, fusion=config)
+    seen: list[dict[str, float]] = []
+    real = index_module.by_sentences
+
+    def spy(fused: Any, best: Any, cfg: Any) -> Any:
+        seen.append(dict(best))
+        return real(fused, best, cfg)
+
+    monkeypatch.setattr(index_module, "by_sentences", spy)
+    try:
+        idx.replace_document(GAMPIL, GAMPIL_V1)
+        hits = idx.search("izin usaha melalui menu Perizinan", k=3)
+        assert len(seen) == 1
+        assert set(seen[0]) == {h.chunk_id for h in hits}  # every passage has its sentences
+        assert all(-1.0 <= c <= 1.0 for c in seen[0].values())
+        idx.search("izin usaha", k=3, mode="keyword")  # the baselines are not re-ordered
+        idx.search("izin usaha", k=3, mode="dense")
+        assert len(seen) == 1
+    finally:
+        idx.close()
 
 
 class _NoLocks:

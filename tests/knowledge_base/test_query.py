@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge_base.keyword import TextNormalizer
-from knowledge_base.lexicon import LexiconSource, parse_synonyms
+from knowledge_base.lexicon import LexiconSource, load_informal, parse_synonyms
 from knowledge_base.query import EXPANSION_WEIGHT, Query, QueryRewriter
 
 VOCABULARY = {
@@ -100,3 +100,64 @@ def test_trainers_synonyms_apply_without_a_restart(
 def test_synonym_file_format() -> None:
     groups = parse_synonyms("# komentar\nTPP | tunjangan kinerja  # catatan\n\nsendiri\n")
     assert groups == [("TPP", "tunjangan kinerja")]
+
+
+def rewrite_with(normalizer: TextNormalizer, question: str, vocabulary: dict[str, int]) -> Query:
+    return QueryRewriter(normalizer).rewrite(
+        question,
+        LexiconSource().current(),
+        known=lambda t: vocabulary.get(t, 0) > 0,
+        candidates=lambda first: [t for t in vocabulary if t.startswith(first)],
+        frequency=lambda t: vocabulary.get(t, 0),
+    )
+
+
+def test_indocollex_transformations_complete_its_dictionary(normalizer: TextNormalizer) -> None:
+    informal = load_informal()
+    assert informal["kalo"] == "kalau"  # only in the annotated transformations
+    assert informal["klo"] == "kalau"  # klo -> kalo -> kalau
+    query = rewrite_with(normalizer, "kalo bupati menolak", {"bupati": 3, "tolak": 2})
+    assert query.text.startswith("kalau bupati") and "kalo" not in query.terms
+
+
+def test_an_informal_spelling_a_passage_or_two_use_is_still_informal(
+    normalizer: TextNormalizer,
+) -> None:
+    # An OCR'd passage holds "tgl" once; "tanggal" stands in dozens.
+    vocabulary = {"tgl": 1, "tanggal": 36, "tetap": 20, "yg": 2}
+    query = rewrite_with(normalizer, "ditetapkan tgl brp yg baru", vocabulary)
+    assert "tanggal" in query.terms and "tgl" not in query.terms
+    assert "yg" not in query.terms  # "yang": a stop word
+    # Used about as often as its formal spelling: the documents' own word, kept.
+    query = rewrite_with(normalizer, "ditetapkan tgl brp", {"tgl": 30, "tanggal": 36})
+    assert "tgl" in query.terms
+    # "ya" is a stop word; IndoCollex's "iya" would turn it into a term.
+    assert "iya" not in rewrite_with(normalizer, "kapan ya", {"kapan": 1}).terms
+
+
+def test_chat_affixes_read_as_formal_verbs(normalizer: TextNormalizer) -> None:
+    vocabulary = {"tetap": 20, "tunjuk": 5, "admin": 3}
+    query = rewrite_with(normalizer, "SKP ditetapin bulan apa? admin yg nunjuk siapa", vocabulary)
+    assert "ditetapkan" in query.text and "menunjuk" in query.text
+    assert "tetap" in query.terms
+    # Nothing the index knows behind it: left as typed.
+    assert "ngopiin" in rewrite_with(normalizer, "ngopiin dokumen", {"dokumen": 3}).text
+
+
+def test_chat_particles_are_not_searched(normalizer: TextNormalizer) -> None:
+    query = rewrite_with(normalizer, "opensid itu aplikasi apa sih? apa aja", {"opensid": 2})
+    assert "sih" not in query.terms and "aja" not in query.terms
+    assert "opensid" in query.terms
+
+
+def test_abbreviations_and_acronyms_are_not_typos(normalizer: TextNormalizer) -> None:
+    vocabulary = {"perda": 30, "sakit": 10, "data": 5, "partisipasi": 6}
+    # "pemda" is one edit from "perda", but it is an expression of the synonym groups.
+    query = rewrite_with(normalizer, "partisipasi di UU pemda", vocabulary)
+    assert "perda" not in query.terms and "pemda" in query.terms
+    # "SAKIP" typed in capitals is an acronym, not "sakit" mistyped.
+    query = rewrite_with(normalizer, "data SAKIP", vocabulary)
+    assert "sakip" in query.terms and not query.corrections
+    # Typed in lower case, or in a question all in capitals, it is corrected as before.
+    assert rewrite_with(normalizer, "data sakip", vocabulary).corrections == (("sakip", "sakit"),)
+    assert rewrite_with(normalizer, "DATA SAKIP", vocabulary).corrections
