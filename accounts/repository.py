@@ -119,6 +119,11 @@ class AccountsRepository:
         self.s.add(ForgetEvent(forgotten_at=at))
         self.s.flush()
 
+    def prune_forget_events(self, before: datetime) -> int:
+        """Delete the forget events from before ``before`` (no queued write needs them)."""
+        gone = self.s.execute(delete(ForgetEvent).where(ForgetEvent.forgotten_at < before))
+        return int(gone.rowcount)  # type: ignore[attr-defined]
+
     def forgotten_since(self, telegram_id: int, since: datetime) -> bool:
         """Whether the person may have been forgotten after ``since``: someone was, and the
         person has no account from before then (theirs was deleted, or made anew since)."""

@@ -27,9 +27,10 @@ import json
 import logging
 import pickle
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from telegram import Update
 from telegram.ext import Application, BasePersistence, ConversationHandler, PersistenceInput
@@ -80,6 +81,19 @@ def _dialog_person(key: str) -> int | None:
     return int(ids[0]) if ids and ids[0] > 0 else None
 
 
+V = TypeVar("V", bytes | None, str | None)
+
+
+@dataclass(frozen=True)
+class _Unsaved(Generic[V]):
+    """A value the database could not take yet, and when the first unsaved value of the same
+    row was queued: a person forgotten since then (``sinergi users forget`` in another
+    process) does not come back with it."""
+
+    value: V
+    queued_at: datetime
+
+
 def _timeout(handler: ConversationHandler[Any]) -> timedelta | None:
     value = handler.conversation_timeout
     if value is None:
@@ -107,11 +121,8 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         self._stored: dict[tuple[str, int], bytes | None] = {}
         # Writes the database could not take yet (another process holds SQLite's write lock):
         # read from here meanwhile, written by ``deferred`` once the lock is free.
-        self._unsaved: dict[tuple[str, int], bytes | None] = {}
-        self._unsaved_dialogs: dict[tuple[str, str], str | None] = {}
-        # When the oldest unsaved value of each was queued: a person forgotten since then
-        # (``sinergi users forget`` in another process) does not come back with it.
-        self._queued_at: dict[tuple[str, int] | tuple[str, str], datetime] = {}
+        self._unsaved: dict[tuple[str, int], _Unsaved[bytes | None]] = {}
+        self._unsaved_dialogs: dict[tuple[str, str], _Unsaved[str | None]] = {}
 
     def _may_defer(self, error: AppError) -> bool:
         return self._deferred is not None and is_write_locked(error)
@@ -119,7 +130,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
     async def _read(self, scope: str, key: int) -> bytes | None:
         pair = (scope, key)
         if pair in self._unsaved:
-            return self._unsaved[pair]
+            return self._unsaved[pair].value
         value = await call(self._conversations.data, scope, key)
         self._stored[pair] = value
         return value
@@ -137,29 +148,34 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                 if not self._may_defer(err):
                     raise
         assert self._deferred is not None
-        self._unsaved[pair] = value
-        self._queued_at.setdefault(pair, self._conversations.clock.now())
+        self._unsaved[pair] = self._unsaved_now(self._unsaved.get(pair), value)
         self._deferred.defer(
-            lambda: self._save_later(pair), key=("data", pair), what=f"{scope} data of {key}"
+            lambda: self._save_later(pair),
+            key=("data", pair),
+            what=f"{scope} data of {key}",
+            on_drop=lambda: self._unsaved.pop(pair, None),  # read the database again
         )
 
     def _save_later(self, pair: tuple[str, int]) -> None:
         """The deferred write of a user's or chat's data: the newest unsaved value."""
-        if pair not in self._unsaved:
+        unsaved = self._unsaved.get(pair)
+        if unsaved is None:
             return
-        value = self._unsaved[pair]
-        queued_at = self._queued_at.get(pair, self._conversations.clock.now())
+        value = unsaved.value
         try:
-            self._conversations.save_data(pair[0], pair[1], value, queued_at=queued_at)
+            self._conversations.save_data(pair[0], pair[1], value, queued_at=unsaved.queued_at)
         except Withdrawn:
             self._unsaved.pop(pair, None)  # the person was forgotten: nothing of theirs stays
-            self._queued_at.pop(pair, None)
             self._stored.pop(pair, None)
             raise
         self._stored[pair] = value
-        if self._unsaved.get(pair, value) is value:
-            self._unsaved.pop(pair, None)
-            self._queued_at.pop(pair, None)
+        if self._unsaved.get(pair) is unsaved:  # no newer value came meanwhile
+            del self._unsaved[pair]
+
+    def _unsaved_now(self, before: _Unsaved[V] | None, value: V) -> _Unsaved[V]:
+        """The newest unsaved value of a row, queued when its first one was."""
+        queued_at = before.queued_at if before is not None else self._conversations.clock.now()
+        return _Unsaved(value, queued_at)
 
     # ------------------------------------------------------------------ dialogs
     def dialog_handlers(
@@ -196,7 +212,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
             # A TrackingDict (a UserDict) since Application.initialize; PTB < 23 is pinned.
             states: dict[Any, object] = handler._conversations.data  # type: ignore[attr-defined]
             if pair in self._unsaved_dialogs:  # written here, not in the database yet
-                unsaved = self._unsaved_dialogs[pair]
+                unsaved = self._unsaved_dialogs[pair].value
                 if unsaved is None:
                     states.pop(key, None)
                 else:
@@ -228,6 +244,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                     self._versions.get(pair),
                     self._timeouts.get(name),
                     wait=False,
+                    person=_dialog_person(pair[1]),
                 )
             except AppError as err:
                 if not self._may_defer(err):
@@ -236,18 +253,19 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                 self._saved_dialog(pair, version)
                 return
         assert self._deferred is not None
-        self._unsaved_dialogs[pair] = state
-        self._queued_at.setdefault(pair, self._conversations.clock.now())
+        self._unsaved_dialogs[pair] = self._unsaved_now(self._unsaved_dialogs.get(pair), state)
         self._deferred.defer(
             lambda: self._save_dialog_later(pair),
             key=("dialog", pair),
             what=f"dialog {name} of {pair[1]}",
+            on_drop=lambda: self._unsaved_dialogs.pop(pair, None),
         )
 
     def _save_dialog_later(self, pair: tuple[str, str]) -> None:
-        if pair not in self._unsaved_dialogs:
+        unsaved = self._unsaved_dialogs.get(pair)
+        if unsaved is None:
             return
-        state = self._unsaved_dialogs[pair]
+        state = unsaved.value
         try:
             version = self._conversations.save_dialog(
                 pair[0],
@@ -256,17 +274,15 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                 self._versions.get(pair),
                 self._timeouts.get(pair[0]),
                 person=_dialog_person(pair[1]),
-                queued_at=self._queued_at.get(pair, self._conversations.clock.now()),
+                queued_at=unsaved.queued_at,
             )
         except Withdrawn:
             self._unsaved_dialogs.pop(pair, None)  # the person was forgotten meanwhile
-            self._queued_at.pop(pair, None)
             self._versions.pop(pair, None)
             raise
         self._saved_dialog(pair, version)
-        if self._unsaved_dialogs.get(pair, state) is state:
-            self._unsaved_dialogs.pop(pair, None)
-            self._queued_at.pop(pair, None)
+        if self._unsaved_dialogs.get(pair) is unsaved:  # no newer state came meanwhile
+            del self._unsaved_dialogs[pair]
 
     def _saved_dialog(self, pair: tuple[str, str], version: int | None) -> None:
         if version:

@@ -244,6 +244,10 @@ class ConversationRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def drop_dialog(self, name: str, key: str) -> None:
+        """End a dialog whatever its version (its person was forgotten)."""
+        self.s.execute(delete(Dialog).where(Dialog.name == name, Dialog.key == key))
+
     # ------------------------------------------------------------------ trainers' threads
     def put_thread(self, chat_id: int, message_id: int, thread: ThreadView, now: datetime) -> None:
         values = {

@@ -1,15 +1,32 @@
-"""A lock between processes on one machine: an ``flock`` on a file beside the data it guards.
+"""Locks between processes.
 
-Used where two commands started together on a new data folder would otherwise both create the
-same thing (the SQLite schema, Chroma's on-disk tables) and one would fail with "already
-exists". Only one machine writes an embedded data folder, so a local lock is enough.
+:func:`file_lock` is an ``flock`` on a file beside the data it guards, used where two commands
+started together on a new data folder would otherwise both create the same thing (the SQLite
+schema, Chroma's on-disk tables) and one would fail with "already exists". Only one machine
+writes an embedded data folder, so a local lock is enough.
+
+:class:`NamedLocks` lock a name (a document's id) across every process of a deployment:
+PostgreSQL advisory locks where the database is PostgreSQL (workers may run on several
+machines), lock files in the data folder otherwise (:func:`named_locks_for`).
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import os
+import stat
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from core.errors import storage_error
+from core.files import PRIVATE_FILE_MODE, private_dir
 
 try:
     import fcntl
@@ -36,3 +53,112 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+class NamedLocks(Protocol):
+    """Blocking locks on names (a document's id), shared by every process of a deployment."""
+
+    def hold(self, name: str) -> AbstractContextManager[None]:
+        """Hold the lock on ``name`` for the ``with`` block; another holder makes it wait."""
+
+
+def _bucket(name: str, buckets: int) -> int:
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % buckets
+
+
+class LocalNamedLocks:
+    """Locks of one process (an index without a deployment behind it: tests, evaluations)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            yield
+
+
+class FileNamedLocks:
+    """An ``flock`` on one of ``buckets`` files in a private folder (SQLite deployments: one
+    machine). Names sharing a file are simply written one after the other. The kernel drops
+    the lock when its holder dies, ``kill -9`` included.
+
+    The files are opened without following a symbolic link (``O_NOFOLLOW``) in a folder that
+    must be a real folder, and must be regular files, so a link or a FIFO planted there cannot
+    make the bot open another file or hang.
+    """
+
+    def __init__(self, folder: Path, *, prefix: str, buckets: int = 256) -> None:
+        self.folder = folder
+        self.prefix = prefix
+        self.buckets = buckets
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{self.prefix}-{_bucket(name, self.buckets):03d}.lock"
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        path = self.path(name)
+        try:
+            private_dir(self.folder)
+            if not stat.S_ISDIR(os.lstat(self.folder).st_mode):
+                raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(self.folder))
+            # O_NONBLOCK: a FIFO put there is not waited on (it is refused below).
+            flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+            fd = os.open(path, flags, PRIVATE_FILE_MODE)
+        except OSError as exc:
+            raise storage_error(exc, str(path)) from exc
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                error = OSError(errno.EINVAL, "not a regular file", str(path))
+                raise storage_error(error, str(path))
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the only descriptor releases the flock
+
+
+NAME_LOCK_NAMESPACE = 0x53444F43
+"""The first key of every named advisory lock ("SDOC"), apart from the chats' ("SCHT")."""
+
+
+class AdvisoryNamedLocks:
+    """PostgreSQL session-level advisory locks, one connection per lock held: the database
+    releases a lock the moment its holder's connection goes (``kill -9`` included)."""
+
+    def __init__(self, engine: Engine, *, namespace: int = NAME_LOCK_NAMESPACE) -> None:
+        self._engine = engine
+        self._namespace = namespace
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        key = _bucket(name, 2**32) - 2**31  # a signed 32-bit key
+        params = {"ns": self._namespace, "key": key}
+        conn = self._engine.connect()
+        try:
+            conn.execution_options(isolation_level="AUTOCOMMIT")  # never idle in a transaction
+            conn.execute(text("SELECT pg_advisory_lock(:ns, :key)"), params)
+            try:
+                yield
+            finally:
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), params)
+                except Exception:
+                    # The lock is still the session's: the connection must not go back to the
+                    # pool holding it. Dropping it ends the session, and the lock with it.
+                    conn.invalidate()
+                    raise
+        finally:
+            conn.close()
+
+
+def named_locks_for(engine: Engine, folder: Path, *, prefix: str) -> NamedLocks:
+    """Advisory locks on PostgreSQL, lock files in ``folder`` otherwise."""
+    if engine.dialect.name == "postgresql":
+        return AdvisoryNamedLocks(engine)
+    return FileNamedLocks(folder, prefix=prefix)

@@ -37,6 +37,7 @@ from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.db import is_write_locked, make_session_factory, with_busy_timeout
 from core.errors import ConfigurationError, DatabaseUnavailable
+from core.locks import LocalNamedLocks, NamedLocks, named_locks_for
 from knowledge_base.embeddings import build_embeddings, model_id
 from knowledge_base.errors import InvalidDocument, ModelMismatch
 from knowledge_base.fusion import (
@@ -202,6 +203,7 @@ class KnowledgeIndex:
         keyword_store: KeywordStore | None = None,
         batch_size: int = 32,
         unit_vectors: bool = True,
+        document_locks: NamedLocks | None = None,
     ) -> None:
         self._sf = session_factory
         self.embeddings = embeddings
@@ -220,6 +222,8 @@ class KnowledgeIndex:
         self.unit_vectors = unit_vectors
         """Whether chunks' units (sentences...) get vectors (see ``unit_vectors``)."""
         self._lock = threading.RLock()
+        # One writer per document at a time, across processes (see ``replace_document``).
+        self._document_locks: NamedLocks = document_locks or LocalNamedLocks()
         self.keywords: KeywordStore = keyword_store or keyword_store_for(session_factory)
         self._revision = -1
         self._terms_current = True
@@ -274,12 +278,27 @@ class KnowledgeIndex:
         ``progress`` counts the texts embedded: chunks, then units. Readers keep
         seeing the old version until the new one is fully written; on any error the old version
         stays in place.
+
+        Two writes of one document (the same file uploaded during its re-ingest, by another
+        process) are done one after the other: each holds the document's lock across
+        processes from its first vector to its last clean-up, so neither can take the other's
+        new vectors for stale ones and leave the live version without them.
         """
         if not doc.doc_id.strip() or not doc.title.strip():
             raise InvalidDocument(detail="doc_id and title are required")
         texts = [c.text for c in chunks]
         if not texts or not any(t.strip() for t in texts):
             raise InvalidDocument(detail=f"{doc.doc_id}: no text to index")
+        with self._document_locks.hold(doc.doc_id):
+            return self._replace_document(doc, chunks, texts, progress)
+
+    def _replace_document(
+        self,
+        doc: DocumentInput,
+        chunks: Sequence[ChunkInput],
+        texts: list[str],
+        progress: Progress | None,
+    ) -> int:
         self._check_model(writing=True)
         ids = chunk_ids(doc.doc_id, texts)
 
@@ -414,6 +433,10 @@ class KnowledgeIndex:
 
     def remove_document(self, doc_id: str) -> bool:
         """Remove ``doc_id`` and all its chunks from every index; ``False`` if it was unknown."""
+        with self._document_locks.hold(doc_id):
+            return self._remove_document(doc_id)
+
+    def _remove_document(self, doc_id: str) -> bool:
         with self._sf.begin() as s:
             row = s.get(KbDocument, doc_id)
             if row is None:
@@ -1060,6 +1083,12 @@ def build_index(
     config = fusion if fusion is not None else fusion_for(model_id(emb))
     lexicon = LexiconSource(settings.synonyms_file, english=settings.english_dictionary)
     keywords = keyword_store_for(session_factory, settings.keyword_index)
+    bind = session_factory.kw.get("bind")
+    locks = (
+        named_locks_for(bind, settings.data_dir / "locks", prefix="document")
+        if isinstance(bind, Engine)
+        else None
+    )
     return KnowledgeIndex(
         session_factory,
         emb,
@@ -1068,4 +1097,5 @@ def build_index(
         fusion=config,
         lexicon=lexicon,
         keyword_store=keywords,
+        document_locks=locks,
     )

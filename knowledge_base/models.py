@@ -151,6 +151,9 @@ class KbQuestion(Base):
     """The knowledge gap this question was grouped into (set when gaps are grouped)."""
     curated_id: Mapped[int | None] = mapped_column(Integer, default=None)
     """The trainer's curated answer shown for it (it then counts as answered)."""
+    key: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
+    """The name its buttons carry when the entry was written later (the database was
+    write-locked): made before it is written, so any worker finds it, after a restart too."""
 
 
 class KbFeedback(Base):

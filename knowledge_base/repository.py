@@ -72,8 +72,10 @@ class KnowledgeRepository:
         answer: str,
         filters: Mapping[str, Any],
         citations: Sequence[Mapping[str, Any]],
+        key: str | None = None,
     ) -> int:
-        """Log one question with its answer and cited passages; returns its id."""
+        """Log one question with its answer and cited passages; returns its id. ``key``: the
+        name its buttons carry when it is written later (``KbQuestion.key``)."""
         row = KbQuestion(
             asked_at=asked_at,
             asked_by=asked_by,
@@ -85,10 +87,15 @@ class KnowledgeRepository:
             answer=answer,
             filters=dict(filters),
             citations=[dict(c) for c in citations],
+            key=key,
         )
         self.s.add(row)
         self.s.flush()
         return row.id
+
+    def question_by_key(self, key: str) -> int | None:
+        """The id of the entry written later under ``key`` (``None``: none is, or not yet)."""
+        return self.s.scalar(select(KbQuestion.id).where(KbQuestion.key == key))
 
     def unname_question(self, question_id: int) -> None:
         """Leave the question without who asked it (a person forgotten while it was answered)."""
@@ -114,6 +121,14 @@ class KnowledgeRepository:
             existing.helpful = helpful
             existing.at = at
         return True
+
+    def rename_vote(self, question_id: int, user: str, pseudonym: str) -> None:
+        """Put ``pseudonym`` in place of the voter (a person forgotten while voting)."""
+        self.s.execute(
+            update(KbFeedback)
+            .where(KbFeedback.question_id == question_id, KbFeedback.user == user)
+            .values(user=pseudonym)
+        )
 
     def document_apps(self) -> list[str]:
         """The apps the indexed documents are about (their ``app`` field), once each."""

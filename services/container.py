@@ -89,7 +89,7 @@ class Services:
         """Bookkeeping writes that found the database write-locked, to be done later."""
         from services.deferred import DeferredWrites
 
-        return DeferredWrites()
+        return DeferredWrites(clock=self.clock)
 
     @cached_property
     def access(self) -> AccessService:

@@ -30,7 +30,7 @@ from conversations.schemas import (
 from core.clock import Clock
 from core.db import is_write_locked
 from core.errors import DatabaseUnavailable
-from services.deferred import withdraw_if_forgotten
+from services.deferred import MAX_WAIT, withdraw_if_forgotten
 
 __all__ = [
     "ConversationService",
@@ -48,6 +48,9 @@ KEEP_HANDLED = timedelta(days=2)
 """Handled updates are kept this long: Telegram redelivers an update for at most a day."""
 KEEP_THREADS = timedelta(days=90)
 """A trainer may answer a forwarded question for this long."""
+KEEP_FORGET_EVENTS = MAX_WAIT + timedelta(hours=1)
+"""A forget event is looked for by writes queued before it (``services.deferred``), which wait
+at most ``MAX_WAIT``; the hour covers a write that began just before its time was up."""
 
 
 class ConversationService:
@@ -140,13 +143,16 @@ class ConversationService:
             return ConversationRepository(s).records(list(update_ids))
 
     def tidy(self) -> int:
-        """Forget handled updates and old trainers' threads; how many rows went."""
+        """Forget handled updates, old trainers' threads and the forget events no queued
+        write can still need; how many rows went."""
         now = self.clock.now()
         try:
             with self._quick.begin() as s:
                 repo = ConversationRepository(s)
-                return repo.purge_handled(now - KEEP_HANDLED) + repo.purge_threads(
-                    now - KEEP_THREADS
+                return (
+                    repo.purge_handled(now - KEEP_HANDLED)
+                    + repo.purge_threads(now - KEEP_THREADS)
+                    + AccountsRepository(s).prune_forget_events(now - KEEP_FORGET_EVENTS)
                 )
         except DatabaseUnavailable as err:
             if is_write_locked(err):
@@ -224,18 +230,29 @@ class ConversationService:
         queued_at: datetime | None = None,
     ) -> int | None:
         """Set (or with ``state=None`` end) a dialog still at version ``expected``; the new
-        version, ``0`` once ended, ``None`` if another worker changed it first. ``queued_at``:
-        a deferred write of ``person``'s dialog, dropped when they were forgotten since."""
+        version, ``0`` once ended, ``None`` if another worker changed it first.
+
+        ``person``: whose dialog it is. Only people with an account have dialogs: one saved
+        by an update handled while its person was forgotten (``users forget``) is ended
+        instead, checked before writing and again after, as :meth:`save_data` does.
+        ``queued_at``: a deferred write, dropped when they were forgotten since."""
         now = self.clock.now()
         with self._factory(wait).begin() as s:
             repo = ConversationRepository(s)
-            if state is None:
+            accounts = AccountsRepository(s)
+            if person is not None and not accounts.holds_user(person):
+                repo.drop_dialog(name, key)  # forgotten meanwhile: nothing of theirs stays
+                written: int | None = 0
+            elif state is None:
                 written = 0 if repo.end_dialog(name, key, expected, now) else None
             else:
                 expires_at = now + timeout if timeout is not None else None
                 written = repo.write_dialog(
                     name, key, state, expected, now=now, expires_at=expires_at
                 )
+                if person is not None and not accounts.holds_user(person):
+                    repo.drop_dialog(name, key)
+                    written = 0
             if queued_at is not None:
                 withdraw_if_forgotten(s, person, queued_at)
             return written

@@ -9,11 +9,14 @@ inbox, the question log, the user's recent questions. They are tried with a shor
 user asked for (a milestone marked, an agreement recorded) are never deferred: they wait the
 full busy timeout and then tell the user to try again.
 
-A queued write that holds a person's data (their question, their conversation data, their
-update in the inbox) may run after ``sinergi users forget`` removed them in another process.
-Such a write calls :func:`withdraw_if_forgotten` after writing, in its own transaction: when
-someone was forgotten since the write was queued and the person has no account from before
-then, the transaction is rolled back and the write dropped, so nothing of theirs comes back.
+A queued write that holds a person's data may run after ``sinergi users forget`` removed
+them in another process. One policy holds for it, queued or written at once: the late write
+is treated as the forgetting would have treated it. What forgetting deletes (conversation
+data, dialogs, their updates in the inbox) calls :func:`withdraw_if_forgotten` after writing,
+in its own transaction: when someone was forgotten since the write was queued and the person
+has no account from before then, the transaction is rolled back and the write dropped. What
+forgetting keeps without the person (a question in the log, a vote) is written without them
+(``services.privacy.asker_forgotten``). Either way nothing names them again.
 Under SQLite the write already holds the write lock when it checks, so a forget cannot slip
 in between. A person without an account (one who never asked for access) is not told apart
 from the forgotten one: their queued bookkeeping is dropped too, which costs at most a
@@ -27,15 +30,23 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from accounts.repository import AccountsRepository
+from core.clock import Clock
 from core.db import is_write_locked
 from core.errors import AppError
 
 log = logging.getLogger(__name__)
+
+MAX_WAIT = timedelta(hours=24)
+"""The longest a queued write may wait: one older is dropped, not written (and logged as
+lost), so the forget events it would check need not be kept longer
+(``services.conversations.KEEP_FORGET_EVENTS``). A write lock held that long is no long
+ingest but a stuck process; the bookkeeping it held up is not worth keeping."""
 
 
 class Withdrawn(Exception):
@@ -58,17 +69,29 @@ def person_of(actor: str | None) -> int | None:
     return int(found.group(1)) if found else None
 
 
+@dataclass(frozen=True)
+class _Item:
+    key: Hashable | None
+    write: Callable[[], object]
+    what: str
+    queued_at: datetime | None
+    on_drop: Callable[[], object] | None = None
+
+
 class DeferredWrites:
     """A queue of writes to do once the database takes writes again (module docstring).
 
     Writes are done in the order they were queued; a write queued under a ``key`` that is
-    already waiting replaces that one in its place (the newer state of the same row).
+    already waiting replaces that one in its place (the newer state of the same row), keeping
+    when the first was queued. With a ``clock``, a write that waited longer than
+    :data:`MAX_WAIT` is dropped and logged instead of written.
     """
 
-    def __init__(self) -> None:
-        self._items: deque[tuple[Hashable | None, Callable[[], object], str]] = deque()
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._items: deque[_Item] = deque()
         self._guard = threading.Lock()
         self._flushing = threading.Lock()
+        self._clock = clock
 
     def defer(
         self,
@@ -76,21 +99,24 @@ class DeferredWrites:
         *,
         key: Hashable | None = None,
         what: str = "a bookkeeping write",
+        on_drop: Callable[[], object] | None = None,
     ) -> None:
         """Queue ``write``; ``what`` names it in the log if it is never done (no personal
-        data: ids, not texts)."""
+        data: ids, not texts); ``on_drop`` is called when it is dropped for waiting too long
+        (:data:`MAX_WAIT`), so its owner stops serving what it held for it."""
+        now = self._clock.now() if self._clock is not None else None
         with self._guard:
             if key is not None:
-                for i, (queued, _, _) in enumerate(self._items):
-                    if queued == key:
-                        self._items[i] = (key, write, what)
+                for i, queued in enumerate(self._items):
+                    if queued.key == key:
+                        self._items[i] = _Item(key, write, what, queued.queued_at, on_drop)
                         return
-            self._items.append((key, write, what))
+            self._items.append(_Item(key, write, what, now, on_drop))
 
     def pending(self) -> list[str]:
         """What is waiting, oldest first (its ``what``)."""
         with self._guard:
-            return [what for _, _, what in self._items]
+            return [item.what for item in self._items]
 
     def __len__(self) -> int:
         with self._guard:
@@ -98,7 +124,14 @@ class DeferredWrites:
 
     def waiting(self, key: Hashable) -> bool:
         with self._guard:
-            return any(queued == key for queued, _, _ in self._items)
+            return any(item.key == key for item in self._items)
+
+    def _expired(self, item: _Item) -> bool:
+        return (
+            self._clock is not None
+            and item.queued_at is not None
+            and self._clock.now() - item.queued_at > MAX_WAIT
+        )
 
     def flush(self) -> int:
         """Do the queued writes, oldest first, until the database is still locked; how many
@@ -112,9 +145,20 @@ class DeferredWrites:
                         return done
                     item = self._items[0]
                 try:
-                    item[1]()
+                    if self._expired(item):
+                        log.warning(
+                            "a bookkeeping write queued over %s ago is dropped: %s",
+                            MAX_WAIT,
+                            item.what,
+                        )
+                        if item.on_drop is not None:
+                            item.on_drop()
+                    else:
+                        item.write()
                 except Withdrawn:
-                    log.info("a deferred write of a person forgotten since is dropped: %s", item[2])
+                    log.info(
+                        "a deferred write of a person forgotten since is dropped: %s", item.what
+                    )
                 except AppError as err:
                     if is_write_locked(err):
                         return done
@@ -140,7 +184,7 @@ class DeferredWrites:
         worker.start()
         worker.join(wait_s)
         with self._guard:
-            lost = [what for _, _, what in self._items]
+            lost = [item.what for item in self._items]
             self._items.clear()
         if lost:
             log.warning(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,10 @@ from knowledge_base.llm import LlmAnswerer
 from knowledge_base.question import MAX_QUESTION_CHARS, analyse, clean_message, find_question
 from knowledge_base.repository import KnowledgeRepository
 from knowledge_base.schemas import Citation, DocumentInfo, IndexCheck, SearchFilters, SearchHit
-from services.deferred import DeferredWrites, Withdrawn, person_of, withdraw_if_forgotten
+from services.deferred import DeferredWrites
 from services.gaps import Gap, GapService
 from services.messages import catalog as services_catalog
-from services.privacy import asker_forgotten
+from services.privacy import asker_forgotten, fresh_pseudonym
 
 __all__ = [
     "Answer",
@@ -57,9 +59,14 @@ _FOLLOW_UP = (
 )
 _FOLLOW_UP_WORDS = frozenset(_FOLLOW_UP.split())
 #: How a question whose log entry waits (a deferred write) is named on its buttons: ``p`` and
-#: a random token, never digits (a written entry is named by its id).
+#: a random token, never digits (a written entry is named by its id). The entry is written
+#: with it (``KbQuestion.key``), so the name holds on every worker and after a restart.
 PENDING_PREFIX = "p"
-#: Pending names kept (with the id once written) for the buttons of answers sent meanwhile.
+_PENDING_NAME = re.compile(rf"{PENDING_PREFIX}[0-9a-f]{{16}}", re.ASCII)
+#: The largest id of a log entry (``kb_questions.id`` is a 32-bit integer on PostgreSQL).
+MAX_QUESTION_ID = 2**31 - 1
+#: Entries still waiting (or just written) kept in memory, for the buttons of answers sent
+#: meanwhile; a written entry is found by its key in the log as well.
 PENDING_KEPT = 2000
 
 
@@ -346,11 +353,13 @@ class KnowledgeService:
                 raise
 
         # Another process holds SQLite's write lock: the answer goes out now and the entry is
-        # written later. Its buttons name it by a pending name, resolved to the entry's id
-        # once written (kept in this process: the deferred write itself lives only here).
-        key = f"{PENDING_PREFIX}{secrets.token_hex(6)}"
+        # written later. Its buttons name it by a pending name, written with the entry: until
+        # then this process answers them from memory (the deferred write lives only here),
+        # afterwards any worker finds the entry by it.
+        key = f"{PENDING_PREFIX}{secrets.token_hex(8)}"
+        row["key"] = key
         pending = _PendingQuestion(row)
-        asker, queued_at = person_of(asked_by), self.clock.now()
+        queued_at = self.clock.now()
         with self._pending_guard:
             self._pending[key] = pending
             while len(self._pending) > PENDING_KEPT:
@@ -359,18 +368,16 @@ class KnowledgeService:
         def write_later() -> None:
             try:
                 with self._sf.begin() as s:
-                    written = KnowledgeRepository(s).add_question(**row)
-                    withdraw_if_forgotten(s, asker, queued_at)
-                pending.written_id = written
-            except Withdrawn:
-                pending.dropped = True  # the asker was forgotten meanwhile
-                raise
+                    pending.written_id = _add_question(s, row, queued_at=queued_at)
             except AppError as err:
                 if not is_write_locked(err):
                     pending.dropped = True  # never written: its buttons say it expired
                 raise
 
-        self.deferred.defer(write_later, what=f"question log entry {key}")
+        def dropped() -> None:
+            pending.dropped = True  # waited too long: its buttons say it is not found
+
+        self.deferred.defer(write_later, what=f"question log entry {key}", on_drop=dropped)
         return None, key
 
     def _resolve(self, question: int | str) -> int | _PendingQuestion:
@@ -378,26 +385,42 @@ class KnowledgeService:
         the entry is written, else the entry still waiting.
 
         Raises:
-            QuestionNotFound: no such name (from before a restart, or never written).
+            QuestionNotFound: no such name (its entry lost to a restart before it was
+                written, or never written), or not one this service gives.
         """
-        if isinstance(question, int):
-            return question
-        if question.isascii() and question.isdigit():
-            return int(question)
+        if isinstance(question, int) or (
+            question.isascii() and question.isdigit() and len(question) <= 10
+        ):
+            number = int(question)
+            if not 0 < number <= MAX_QUESTION_ID:  # no entry has it; the database could not
+                raise QuestionNotFound(question_id=str(number)[:40])  # even compare it
+            return number
+        if not _PENDING_NAME.fullmatch(question):
+            raise QuestionNotFound(question_id=question[:40])
         with self._pending_guard:
             pending = self._pending.get(question)
-        if pending is None or pending.dropped:
+        if pending is not None:
+            if pending.dropped:
+                raise QuestionNotFound(question_id=question)
+            return pending if pending.written_id is None else pending.written_id
+        # Written by another worker, or by this one before a restart: the log knows the name.
+        with self._sf() as s:
+            written = KnowledgeRepository(s).question_by_key(question)
+        if written is None:
             raise QuestionNotFound(question_id=question)
-        return pending.written_id if pending.written_id is not None else pending
+        return written
 
     def question_id(self, question: int | str) -> int | None:
-        """The log entry's id of a question named on a button (``None``: not written, or not
-        known here)."""
+        """The log entry's id of a question named on a button (``None``: not written, or no
+        such entry)."""
         try:
             found = self._resolve(question)
         except QuestionNotFound:
             return None
-        return found if isinstance(found, int) else None
+        if not isinstance(found, int):
+            return None
+        with self._sf() as s:
+            return found if KnowledgeRepository(s).citations(found) is not None else None
 
     # ------------------------------------------------------------------ follow-ups
     def citation_passage(self, question_id: int | str, number: int) -> str:
@@ -435,7 +458,7 @@ class KnowledgeService:
         found = self._resolve(question_id)
         if isinstance(found, int):
             with self._sf.begin() as s:
-                if not KnowledgeRepository(s).set_feedback(found, user, helpful, at):
+                if not _set_vote(s, found, user, helpful, at):
                     raise QuestionNotFound(question_id=question_id)
             return
         assert self.deferred is not None  # an entry only waits where writes are deferred
@@ -445,8 +468,7 @@ class KnowledgeService:
             if pending.written_id is None:  # the entry was dropped: so is its vote
                 return
             with self._sf.begin() as s:
-                KnowledgeRepository(s).set_feedback(pending.written_id, user, helpful, at)
-                withdraw_if_forgotten(s, person_of(user), at)
+                _set_vote(s, pending.written_id, user, helpful, at, queued_at=at)
 
         self.deferred.defer(
             vote_later, key=("feedback", question_id, user), what=f"a vote on {question_id}"
@@ -559,12 +581,36 @@ def _synonym_key(expression: str) -> str:
     return " ".join(expression.casefold().split())
 
 
-def _add_question(s: Session, row: dict[str, Any]) -> int:
+def _add_question(s: Session, row: dict[str, Any], *, queued_at: datetime | None = None) -> int:
     """Log the question; one whose asker was forgotten meanwhile (``users forget`` while it was
-    answered) is kept without them, as their earlier questions are. (An entry queued behind
-    the write lock is dropped instead: ``services.deferred.withdraw_if_forgotten``.)"""
+    answered, or since it was queued behind the write lock) is kept without them, as their
+    earlier questions are (:func:`services.privacy.asker_forgotten`)."""
     repo = KnowledgeRepository(s)
     question_id = repo.add_question(**row)
-    if asker_forgotten(s, row["asked_by"]):
+    if asker_forgotten(s, row["asked_by"], queued_at):
         repo.unname_question(question_id)
     return question_id
+
+
+def _set_vote(
+    s: Session,
+    question_id: int,
+    user: str,
+    helpful: bool,
+    at: datetime,
+    *,
+    queued_at: datetime | None = None,
+) -> bool:
+    """Record the vote (``False``: no such question); one whose voter was forgotten meanwhile
+    is kept under a pseudonym of its own, as the forgetting keeps their earlier votes."""
+    repo = KnowledgeRepository(s)
+    # Checked before writing (PostgreSQL: the account's row is locked first, in the order a
+    # forgetting takes it, so the two cannot deadlock) and again after (SQLite reads outside
+    # the write transaction; writing takes its lock).
+    if asker_forgotten(s, user, queued_at):
+        user = fresh_pseudonym()
+    if not repo.set_feedback(question_id, user, helpful, at):
+        return False
+    if asker_forgotten(s, user, queued_at):
+        repo.rename_vote(question_id, user, fresh_pseudonym())
+    return True

@@ -52,13 +52,29 @@ PERSON_ACTOR = re.compile(r"tg:-?\d+")
 KEY_FILE = "pseudonym.key"
 
 
-def asker_forgotten(s: Session, actor: str | None) -> bool:
+def asker_forgotten(s: Session, actor: str | None, queued_at: datetime | None = None) -> bool:
     """Whether ``actor`` names a person (``tg:123``) who has no account any more: forgotten
-    while something they asked was being answered. Called in the transaction that wrote their
-    record, after writing it, so a forgetting cannot fall between the check and the write
-    (SQLite: one writer at a time; PostgreSQL: the account's row is locked)."""
+    while something they asked was being answered, or (``queued_at``: a write queued behind
+    the write lock) forgotten since it was queued, an account made anew since included.
+    Called in the transaction that wrote their record, after writing it, so a forgetting
+    cannot fall between the check and the write (SQLite: one writer at a time; PostgreSQL:
+    the account's row is locked).
+
+    What such a person did meanwhile is kept as the forgetting keeps it, without them: a
+    question without its asker, a vote under a pseudonym of its own (:func:`fresh_pseudonym`).
+    """
     person = person_of(actor)
-    return person is not None and not AccountsRepository(s).holds_user(person)
+    if person is None:
+        return False
+    accounts = AccountsRepository(s)
+    if queued_at is not None and accounts.forgotten_since(person, queued_at):
+        return True
+    return not accounts.holds_user(person)
+
+
+def fresh_pseudonym() -> str:
+    """A pseudonym drawn at random, linked to nobody (one per forgetting)."""
+    return f"{PSEUDONYM_PREFIX}{secrets.token_hex(10)}"
 
 
 @dataclass(frozen=True)
@@ -291,8 +307,12 @@ class PrivacyService:
         place (one for all their records, so statistics still group them). One transaction."""
         rules.require(by, rules.Permission.MANAGE_USERS)
         person = self._person(telegram_id)
-        pseudonym = f"{PSEUDONYM_PREFIX}{secrets.token_hex(10)}"
+        pseudonym = fresh_pseudonym()
         with self._sf.begin() as s:
+            # The account's row first (PostgreSQL: locked till the end), as the bot's writes of
+            # the person's data take it (``asker_forgotten``, ``ConversationService``): two
+            # transactions taking the same rows in the same order cannot deadlock.
+            AccountsRepository(s).holds_user(telegram_id)
             changed = {part.name: part.forget(s, person, pseudonym) for part in self._parts}
             if not any(sum(counts.values()) for counts in changed.values()):
                 raise UserNotFound(telegram_id=telegram_id)

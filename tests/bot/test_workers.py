@@ -191,3 +191,21 @@ async def test_a_state_file_of_the_single_process_bot_is_imported_once(
     # Building again finds nothing to import.
     build_application(shared, bot_settings, request=FakeBotApi(), rate_limit=False)
     assert shared.conversations.thread(TRAINERS_CHAT, 55) == thread
+
+
+async def test_a_dialog_saved_by_an_update_in_flight_during_a_forget_is_not_kept(
+    workers: list[Worker], shared: Services
+) -> None:
+    # `users forget` ran while one of the person's updates was being handled: the dialog step
+    # that update saves afterwards does not bring them back (no row keyed by them stays).
+    a, _ = workers
+    persistence = a.app.persistence
+    assert isinstance(persistence, DatabasePersistence)
+    shared.privacy.forget_person(OPERATOR, COORDINATOR)
+    await persistence.update_conversation("milestone_update", (COORDINATOR, COORDINATOR), 1)
+    key = dialog_key((COORDINATOR, COORDINATOR))
+    assert shared.conversations.dialogs([("milestone_update", key)]) == []
+    # Somebody else's dialog is kept as usual.
+    await persistence.update_conversation("milestone_update", (OFFICIAL, OFFICIAL), 1)
+    other = dialog_key((OFFICIAL, OFFICIAL))
+    assert len(shared.conversations.dialogs([("milestone_update", other)])) == 1

@@ -13,9 +13,9 @@ mark, each a full busy timeout under the lock.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,19 @@ import pytest
 from sqlalchemy import MetaData, func, select
 from sqlalchemy.engine import Engine
 
+from bot.app import build_application
 from bot.dispatch import dispatcher_of
+from bot.persistence import DatabasePersistence
 from conversations.models import InboxUpdate
+from core.clock import FixedClock
 from core.config import Settings
 from core.db import make_engine
 from knowledge_base.models import KbFeedback, KbQuestion
 from knowledge_base.schemas import ChunkInput, DocumentInput
+from services import Services
+from services.deferred import MAX_WAIT
 from tests.bot.conftest import COORDINATOR, OFFICIAL, TUESDAY_0900_WIB, BotHarness, deliver
+from tests.bot.fakes import FakeBotApi, Updates
 from tests.conftest import create_schema
 from tests.fakes.reminders import seed_agreement
 from tests.fakes.tracker import BANDUNG, KERINCI, OPERATOR
@@ -162,6 +168,7 @@ async def test_writes_queued_before_a_person_is_forgotten_do_not_bring_them_back
     h.services.access.add_user(OFFICIAL, "official", region_code=KERINCI, name="Wati Lupa")
     with write_locked(engine):
         await h.updates.send(OFFICIAL, QUESTION)  # question log, user data, inbox: queued
+        await h.updates.press(OFFICIAL, h.api.last(OFFICIAL).button("👎")["callback_data"])
         await h.updates.send(COORDINATOR, QUESTION)  # someone else's, queued too
         assert "tiga hari kerja" in h.api.last(OFFICIAL).text
     # `sinergi users forget` (another process) runs before the bot writes its queue.
@@ -170,10 +177,13 @@ async def test_writes_queued_before_a_person_is_forgotten_do_not_bring_them_back
     person = (f"tg:{OFFICIAL}", str(OFFICIAL), "Wati Lupa")
     assert _rows_naming(engine, person) == [], _rows_naming(engine, person)
     assert h.services.conversations.data("user", OFFICIAL) is None
-    # The other person's bookkeeping is written as usual.
+    # Their question and vote stay, without them, as when written at once (one policy: the
+    # gap statistics keep what was asked, never who); the other person's are written as usual.
     with engine.connect() as conn:
-        askers = conn.execute(select(KbQuestion.asked_by)).scalars().all()
-    assert askers == [f"tg:{COORDINATOR}"]
+        askers = conn.execute(select(KbQuestion.asked_by).order_by(KbQuestion.id)).all()
+        voters = conn.execute(select(KbFeedback.user)).scalars().all()
+    assert [a for (a,) in askers] == [None, f"tg:{COORDINATOR}"]
+    assert len(voters) == 1 and voters[0].startswith("anon:")
     assert h.services.conversations.data("user", COORDINATOR) is not None
 
 
@@ -251,3 +261,75 @@ async def test_an_update_that_changes_no_data_writes_none(
     writes.clear()
     await h.updates.send(OFFICIAL, "/bantuan")
     assert writes == []
+
+
+@asynccontextmanager
+async def another_worker(h: BotHarness, settings: Settings) -> AsyncIterator[BotHarness]:
+    """A second bot process over the same database (after a restart, or the other webhook
+    worker): its own services, so nothing of the first one's memory."""
+    services = Services(settings, clock=h.services.clock, engine=h.services.engine)
+    api = FakeBotApi()
+    app = build_application(services, settings, request=api, rate_limit=False)
+    await app.initialize()
+    await app.start()
+    try:
+        yield BotHarness(app, api, Updates(app), services, services.knowledge)
+    finally:
+        await app.stop()
+        await app.shutdown()
+        services.close()
+
+
+async def test_the_buttons_of_an_answer_logged_later_work_on_another_worker_and_after_a_restart(
+    seeded: BotHarness, bot_settings: Settings
+) -> None:
+    h = seeded
+    engine = h.services.engine
+    with write_locked(engine):
+        await h.updates.send(OFFICIAL, QUESTION)
+        answer = h.api.last(OFFICIAL)
+    await dispatcher_of(h.app).flush_deferred()  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        [question_id] = conn.execute(select(KbQuestion.id)).scalars().all()
+    async with another_worker(h, bot_settings) as other:
+        await other.updates.press(OFFICIAL, answer.button("[1]")["callback_data"])
+        assert "tiga hari kerja" in other.api.last(OFFICIAL).text  # the source, from the log
+        await other.updates.press(OFFICIAL, answer.button("👎")["callback_data"])
+        assert other.api.problems() == []
+        assert not any("tidak ditemukan" in m.text for m in other.api.sent(OFFICIAL))
+    with engine.connect() as conn:
+        votes = conn.execute(select(KbFeedback.question_id, KbFeedback.helpful)).all()
+    assert [tuple(v) for v in votes] == [(question_id, False)]
+
+
+async def test_the_buttons_of_an_answer_whose_entry_was_lost_say_so(
+    seeded: BotHarness, bot_settings: Settings
+) -> None:
+    # A restart before the lock was free: the queued entry is gone, and its buttons say it.
+    h = seeded
+    with write_locked(h.services.engine):
+        await h.updates.send(OFFICIAL, QUESTION)
+        answer = h.api.last(OFFICIAL)
+        async with another_worker(h, bot_settings) as other:
+            await other.updates.press(OFFICIAL, answer.button("[1]")["callback_data"])
+            assert "tidak ditemukan" in other.api.last(OFFICIAL).text
+
+
+async def test_bookkeeping_queued_longer_than_the_bound_is_dropped_and_said_to_be(
+    seeded: BotHarness, clock: FixedClock
+) -> None:
+    h = seeded
+    with write_locked(h.services.engine):
+        await h.updates.send(OFFICIAL, QUESTION)
+        answer = h.api.last(OFFICIAL)
+        clock.advance(MAX_WAIT + timedelta(minutes=1))  # a write lock held for a day
+    await dispatcher_of(h.app).flush_deferred()  # type: ignore[arg-type]
+    assert _count(h.services.engine, KbQuestion) == 0
+    # Nothing of what was dropped is served from this worker's memory meanwhile.
+    await h.updates.press(OFFICIAL, answer.button("[1]")["callback_data"])
+    assert "tidak ditemukan" in h.api.last(OFFICIAL).text
+    persistence = h.app.persistence  # type: ignore[attr-defined]
+    assert isinstance(persistence, DatabasePersistence)
+    assert await persistence._read("user", OFFICIAL) == h.services.conversations.data(
+        "user", OFFICIAL
+    )

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from core.clock import FixedClock
 from core.db import make_session_factory
+from core.locks import NamedLocks
 from knowledge_base.embeddings import FakeEmbeddings
 from knowledge_base.index import KnowledgeIndex
 from knowledge_base.vectorstore import VectorStore, make_client
@@ -26,10 +27,13 @@ def make_index(
     embeddings: FakeEmbeddings | None = None,
     clock: FixedClock | None = None,
     collection: str = "test_chunks",
+    document_locks: NamedLocks | None = None,
 ) -> KnowledgeIndex:
     emb = embeddings or FakeEmbeddings()
     store = VectorStore(make_client(chroma_url=None, chroma_dir=chroma_dir), collection, emb)
-    return KnowledgeIndex(make_session_factory(engine), emb, store, clock=clock)
+    return KnowledgeIndex(
+        make_session_factory(engine), emb, store, clock=clock, document_locks=document_locks
+    )
 
 
 @pytest.fixture

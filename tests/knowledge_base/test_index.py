@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -316,7 +318,12 @@ def test_two_versions_written_at_once_leave_the_newest_with_its_vectors(
     index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An upload while the same document is re-ingested: one write's clean-up of vectors its
-    version does not use must not delete the vectors the other write is about to commit."""
+    version does not use must not delete the vectors the other write is about to commit.
+
+    The document's lock keeps two writes apart (``test_document_locks.py``); these two tests
+    take it away, as a lock lost with its holder's connection mid-write would, to show the
+    write itself still leaves every live chunk its vector."""
+    monkeypatch.setattr(index, "_document_locks", _NoLocks())
     index.replace_document(GAMPIL, GAMPIL_V1)
     upsert = index.store.upsert
     v2 = chunks("Panduan Gampil > Baru\nMenu Pengaduan warga dibuka setiap hari kerja.")
@@ -342,6 +349,7 @@ def test_a_write_finished_meanwhile_keeps_its_vectors_from_the_earlier_writes_cl
 ) -> None:
     """The other order: the later version is committed while the earlier write is between its
     commit and its clean-up; the clean-up leaves the committed version's vectors alone."""
+    monkeypatch.setattr(index, "_document_locks", _NoLocks())
     index.replace_document(GAMPIL, GAMPIL_V1)
     ids_of_document = index.store.ids_of_document
     v2 = chunks("Panduan Gampil > Baru\nMenu Pengaduan warga dibuka setiap hari kerja.")
@@ -392,3 +400,11 @@ def test_the_ranking_reads_the_stored_sentence_vectors(
         assert len(seen) == 1
     finally:
         idx.close()
+
+
+class _NoLocks:
+    """Document locks that keep nobody apart."""
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        yield

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from cli.main import main
 from core.db import Base, make_engine
@@ -158,4 +158,105 @@ def test_upgrade_names_the_date_in_the_keys_of_dated_reminders(db_url: str) -> N
     ]
     database.upgrade_or_downgrade(engine, "0009")
     assert keys() == [key for _, key, _, _ in rows]
+    engine.dispose()
+
+
+def _reference_key(key: str, kind: str, due_on: date | None, add: bool) -> str:
+    """What 0010 made of one key, row by row, as it first did (the set-based rewrite must
+    agree)."""
+    dated_kinds = ("upcoming", "overdue", "escalation", "renewal")
+    parts = key.split(":", 4)
+    if due_on is None or len(parts) != 5:
+        return key
+    dated = kind in dated_kinds or (
+        kind == "undeliverable" and parts[3].split(".")[0] in dated_kinds
+    )
+    if not dated:
+        return key
+    step = parts[3].split("@")[0]
+    if add:
+        step = f"{step}@{due_on.isoformat()}"
+    return ":".join([*parts[:3], step, parts[4]])
+
+
+def test_the_dated_keys_are_rewritten_set_based_both_ways(db_url: str) -> None:
+    engine = make_engine(db_url)
+    database.upgrade(engine, "0009")
+    now = datetime(2026, 3, 3, 2, tzinfo=UTC)
+    rows: list[tuple[str, str, date | None]] = [
+        ("upcoming:1:10:7:tg:111", "upcoming", date(2026, 3, 4)),
+        ("overdue:2:11:3:group:-100:5", "overdue", date(2026, 2, 1)),  # ':' in the recipient
+        ("escalation:2:12:1:tg:9@x", "escalation", date(2026, 1, 31)),  # '@' in the recipient
+        ("renewal:1:-:90:region:32.73", "renewal", date(2026, 6, 30)),
+        ("undeliverable:1:10:upcoming.7:tg:900", "undeliverable", date(2026, 3, 4)),
+        ("undeliverable:1:10:snooze.7:tg:900", "undeliverable", date(2026, 3, 4)),
+        ("undeliverable:1:10:renewal:tg:901", "undeliverable", date(2026, 3, 4)),
+        ("snooze:1:10:5:tg:111", "snooze", date(2026, 3, 4)),
+        ("digest:-:-:202610:tg:111", "digest", None),
+        ("upcoming:1:10:7", "upcoming", date(2026, 3, 4)),  # not five parts: left alone
+        ("upcoming:3:30:7:tg:5", "upcoming", None),
+    ] + [(f"upcoming:9:{n}:1:tg:{n}", "upcoming", date(2026, 4, 1 + n % 28)) for n in range(40)]
+    with engine.begin() as conn:
+        for row_id, (key, kind, due_on) in enumerate(rows, start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO reminder_outbox (id, dedup_key, kind, threshold, recipient,"
+                    " language, due_on, trigger_on, payload, status, attempts, created_at,"
+                    " updated_at) VALUES (:id, :key, :kind, 1, 'x', 'id', :due, :due2, '{}',"
+                    " 'sent', 1, :now, :now)"
+                ),
+                {"id": row_id, "key": key, "kind": kind, "due": due_on, "due2": date(2026, 3, 3)}
+                | {"now": now},
+            )
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "reminder_outbox" in statement and statement.lstrip().upper().startswith(
+            ("UPDATE", "DELETE")
+        ):
+            statements.append(statement)
+
+    def keys() -> list[str]:
+        with engine.connect() as conn:
+            return list(conn.scalars(text("SELECT dedup_key FROM reminder_outbox ORDER BY id")))
+
+    event.listen(engine, "before_cursor_execute", count)
+    database.upgrade(engine, "0010")
+    assert keys() == [_reference_key(k, kind, due, add=True) for k, kind, due in rows]
+    assert len(statements) == 1, statements  # one UPDATE, not one per row
+    statements.clear()
+    database.upgrade_or_downgrade(engine, "0009")
+    assert keys() == [k for k, _, _ in rows]
+    assert len(statements) <= 2, statements  # the duplicates' DELETE, then one UPDATE
+    event.remove(engine, "before_cursor_execute", count)
+    engine.dispose()
+
+
+def test_a_downgrade_keeps_the_newest_of_two_dates_of_one_step(db_url: str) -> None:
+    engine = make_engine(db_url)
+    database.upgrade(engine)
+    now = datetime(2026, 3, 3, 2, tzinfo=UTC)
+    rows = [
+        (1, "upcoming:1:10:7@2026-03-04:tg:111", date(2026, 3, 4)),
+        (2, "upcoming:1:10:7@2026-03-18:tg:111", date(2026, 3, 18)),  # the date moved
+        (3, "upcoming:1:10:7@2026-03-18:tg:222", date(2026, 3, 18)),
+    ]
+    with engine.begin() as conn:
+        for row_id, key, due_on in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO reminder_outbox (id, dedup_key, kind, threshold, recipient,"
+                    " language, due_on, trigger_on, payload, status, attempts, created_at,"
+                    " updated_at) VALUES (:id, :key, 'upcoming', 1, 'x', 'id', :due, :due2,"
+                    " '{}', 'sent', 1, :now, :now)"
+                ),
+                {"id": row_id, "key": key, "due": due_on, "due2": date(2026, 3, 3), "now": now},
+            )
+    database.upgrade_or_downgrade(engine, "0009")
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT id, dedup_key FROM reminder_outbox ORDER BY id")).all()
+    assert [tuple(r) for r in left] == [
+        (2, "upcoming:1:10:7:tg:111"),
+        (3, "upcoming:1:10:7:tg:222"),
+    ]
     engine.dispose()

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from accounts.models import User
+from accounts.models import ForgetEvent, User
+from accounts.repository import AccountsRepository
 from conversations.locks import AdvisoryLocks, LocalLocks, lock_id, locks_for
 from core.clock import FixedClock
 from core.db import make_engine, make_session_factory
 from services import Services
-from services.conversations import ConversationService, RateDecision, ThreadView
+from services.conversations import (
+    KEEP_FORGET_EVENTS,
+    ConversationService,
+    RateDecision,
+    ThreadView,
+)
+from services.deferred import MAX_WAIT
 from tests.conftest import create_schema
 
 
@@ -69,6 +77,30 @@ def test_handled_updates_are_forgotten_after_two_days(
     clock.advance(timedelta(days=3))
     assert conversations.tidy() == 1
     assert conversations.outcomes([1, 2]) == {2: (0, None)}
+
+
+def test_forget_events_are_pruned_once_no_queued_write_can_need_them(
+    conversations: ConversationService, engine: Engine, clock: FixedClock
+) -> None:
+    sf = make_session_factory(engine)
+    first = clock.now()
+    with sf.begin() as s:
+        AccountsRepository(s).note_forgotten(first)
+    clock.advance(MAX_WAIT)
+    second = clock.now()
+    with sf.begin() as s:
+        AccountsRepository(s).note_forgotten(second)
+    # A write queued just before the first forget may still be running: both are kept.
+    conversations.tidy()
+    assert _forgotten_at(engine) == [first, second]
+    clock.set(first + KEEP_FORGET_EVENTS + timedelta(seconds=1))
+    conversations.tidy()  # no write queued before the first is left (MAX_WAIT): it goes
+    assert _forgotten_at(engine) == [second]
+
+
+def _forgotten_at(engine: Engine) -> list[datetime]:
+    with make_session_factory(engine)() as s:
+        return list(s.scalars(select(ForgetEvent.forgotten_at).order_by(ForgetEvent.id)))
 
 
 def test_dialog_writes_expect_the_version_they_read(

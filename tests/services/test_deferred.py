@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 import pytest
 
+from core.clock import FixedClock
 from core.errors import DatabaseUnavailable, ValueOutOfRange
-from services.deferred import DeferredWrites, person_of
+from services.deferred import MAX_WAIT, DeferredWrites, person_of
 
 
 def _locked() -> DatabaseUnavailable:
@@ -106,3 +108,38 @@ def test_person_of_reads_only_a_whole_telegram_actor_name() -> None:
     assert person_of("tg:-5") == -5
     for other in (None, "cli", "tg:", "tg: 12", "tg:12x", "tg:١٢", "op:12"):
         assert person_of(other) is None, other
+
+
+def test_a_write_queued_longer_than_the_bound_is_dropped_not_written(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Writes check for a forget since they were queued, and forget events are kept only
+    # so long (services.conversations.KEEP_FORGET_EVENTS): an older write is not done.
+    clock = FixedClock()
+    deferred = DeferredWrites(clock=clock)
+    done: list[str] = []
+    locked = True
+
+    def write(name: str) -> None:
+        if locked:
+            raise _locked()
+        done.append(name)
+
+    deferred.defer(lambda: write("old v1"), key="old", what="user data of 7")
+    clock.advance(MAX_WAIT - timedelta(minutes=1))
+    deferred.defer(lambda: write("recent"), what="question log entry p1")
+    dropped: list[str] = []
+    deferred.defer(  # replaces v1 in its place and keeps its age
+        lambda: write("old v2"),
+        key="old",
+        what="user data of 7",
+        on_drop=lambda: dropped.append("old"),
+    )
+    deferred.flush()
+    clock.advance(timedelta(minutes=2))
+    locked = False
+    with caplog.at_level(logging.WARNING):
+        assert deferred.flush() == 2
+    assert done == ["recent"] and len(deferred) == 0
+    assert dropped == ["old"]  # its owner is told, and stops serving the value it held
+    assert "user data of 7" in caplog.text

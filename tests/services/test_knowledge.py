@@ -108,6 +108,7 @@ def test_similar_gaps_are_grouped(services: Services) -> None:
 
 def test_thumbs_down_answers_are_gaps_and_votes_can_change(services: Services) -> None:
     seed(services)
+    services.access.add_user(1, "trainer", name="Pelatih")  # a voter has an account
     answer = services.knowledge.ask("Berapa lama verifikasi berkas izin usaha?")
     assert answer.question_id is not None
     services.knowledge.feedback(answer.question_id, False, user="tg:1")
@@ -269,3 +270,37 @@ def test_answers_during_a_terms_upgrade_carry_a_caveat_and_are_no_gaps(
         assert done.confident and done.answer.startswith("Petugas")
     finally:
         worker.close()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "p0123456789abcdef",  # well-formed, never given
+        "p0123456789ABCDEF",
+        "p0123456789abcde",
+        "p" + "a" * 5000,
+        "",
+        "p",
+        "0",
+        "-1",
+        "9" * 30,  # beyond any id the database holds
+        str(2**31),
+        "٣",  # a digit, not an ASCII one
+        "1 ",
+        "p0123456789abcdef\n",
+        "'; DROP TABLE kb_questions; --",
+    ],
+)
+def test_a_question_named_by_anything_but_a_name_it_gave_is_not_found(
+    services: Services, name: str
+) -> None:
+    seed(services)
+    services.access.add_user(1, "trainer", name="Pelatih")
+    answer = services.knowledge.ask("Berapa lama verifikasi berkas izin usaha?")
+    assert answer.question_id is not None
+    with pytest.raises(QuestionNotFound):
+        services.knowledge.citation_source(name, 1)
+    with pytest.raises(QuestionNotFound):
+        services.knowledge.feedback(name, False, user="tg:1")
+    assert services.knowledge.question_id(name) is None
+    assert services.knowledge.citation_source(str(answer.question_id), 1).text  # still there

@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import json
 import pickle
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from accounts.errors import LastAdmin, UserNotFound
 from accounts.repository import AccountsRepository
+from conversations.repository import ConversationRepository
 from conversations.schemas import ThreadView
 from core.clock import FixedClock
 from core.config import MIN_PSEUDONYM_KEY_LENGTH, InvalidSetting, Settings, settings_error
+from core.db import make_engine, make_session_factory
 from knowledge_base.models import KbCuratedAnswer, KbGap
 from knowledge_base.repository import KnowledgeRepository
 from mou_tracker.reminders.models import OutboxEntry
@@ -30,6 +34,7 @@ from mou_tracker.reminders.repository import ReminderRepository
 from services import Services
 from services.access import Operator
 from services.privacy import PSEUDONYM_PREFIX, Pseudonyms
+from tests.conftest import create_schema
 from tests.fakes.tracker import KERINCI, OPERATOR, new_agreement
 from tests.services.test_knowledge import seed
 
@@ -396,7 +401,8 @@ def test_a_question_in_flight_when_its_asker_is_forgotten_is_kept_without_them(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`users forget` done while the person's question is being answered: the log entry
-    written right afterwards does not bring them back (a queued one is dropped, above)."""
+    written right afterwards keeps the question without them (so does one queued behind the
+    write lock: tests/bot/test_write_lock.py)."""
     seed(services)
     services.access.add_user(PERSON, "official", KERINCI, NAME)
     user = services.access.get_user(PERSON)
@@ -415,6 +421,23 @@ def test_a_question_in_flight_when_its_asker_is_forgotten_is_kept_without_them(
     (logged,) = _rows(services.engine, "kb_questions")
     assert logged["question"] == "Berapa lama verifikasi berkas izin usaha?"
     assert logged["asked_by"] is None
+    assert _everywhere(services.engine, (f"tg:{PERSON}", NAME), PERSON) == []
+
+
+def test_a_vote_in_flight_when_its_voter_is_forgotten_is_kept_without_them(
+    services: Services,
+) -> None:
+    """`users forget` done while the person's vote was on its way (the bot checked their
+    account before): the vote is kept, as the forgetting keeps votes, under a pseudonym."""
+    seed(services)
+    services.access.add_user(PERSON, "official", KERINCI, NAME)
+    answer = services.knowledge.ask("Berapa lama verifikasi berkas izin usaha?", asked_by="cli")
+    assert answer.question_id is not None
+    services.privacy.forget_person(OPERATOR, PERSON)
+    services.knowledge.feedback(answer.question_id, False, user=f"tg:{PERSON}")
+    (vote,) = _rows(services.engine, "kb_feedback")
+    assert vote["helpful"] is False or vote["helpful"] == 0
+    assert str(vote["user"]).startswith(PSEUDONYM_PREFIX)
     assert _everywhere(services.engine, (f"tg:{PERSON}", NAME), PERSON) == []
 
 
@@ -439,3 +462,60 @@ def test_the_bots_data_saved_after_forgetting_does_not_bring_the_person_back(
     group = -1001234
     services.conversations.save_data("chat", group, other)  # a group's data is no person's
     assert services.conversations.data("chat", group) == other
+
+
+@pytest.mark.postgres
+def test_a_forget_and_the_bots_save_of_the_same_person_never_deadlock(
+    pg_url: str, settings: Settings, clock: FixedClock
+) -> None:
+    """PostgreSQL: the bot saving the person's data locks their account first, then their data
+    row; forgetting must take the account first too, or each waits for the other's row and
+    the database kills one of them (the forget fails, or the bot's update does)."""
+    engine = make_engine(pg_url)
+    create_schema(engine)
+    services = Services(settings, clock=clock, engine=engine)
+    try:
+        services.access.add_user(PERSON, "official", KERINCI, NAME)
+        services.conversations.save_data("user", PERSON, pickle.dumps({"a": 1}))
+        sf = make_session_factory(engine)
+        bot = sf()
+        bot.begin()
+        assert AccountsRepository(bot).holds_user(PERSON)  # the bot's save, under way
+        failures: list[BaseException] = []
+
+        def forget() -> None:
+            try:
+                services.privacy.forget_person(OPERATOR, PERSON)
+            except BaseException as err:
+                failures.append(err)
+
+        forgetting = threading.Thread(target=forget)
+        forgetting.start()
+        _wait_until_blocked(engine, forgetting)
+        try:
+            ConversationRepository(bot).put_data("user", PERSON, b"newer", clock.now())
+            bot.commit()
+        finally:
+            bot.close()
+        forgetting.join(30)
+        assert failures == []
+        assert services.conversations.data("user", PERSON) is None
+        assert _everywhere(engine, (f"tg:{PERSON}", NAME), PERSON) == []
+    finally:
+        services.close()
+        engine.dispose()
+
+
+def _wait_until_blocked(engine: Engine, thread: threading.Thread) -> None:
+    """Until another session waits for a row lock (the forgetting, blocked by the bot)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND datname = current_database()"
+    )
+    for _ in range(3000):
+        with engine.connect() as conn:
+            if conn.scalar(waiting):
+                return
+        assert thread.is_alive()
+        time.sleep(0.01)
+    raise AssertionError("the forgetting never waited for the bot's lock")
