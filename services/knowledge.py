@@ -514,7 +514,9 @@ class KnowledgeService:
         common word the documents happen to hold ("hari", "cara") does not make the weather or
         a recipe a question for them."""
         index = self.index
-        query = index.rewrite(text)
+        # read in its own language: an English question's words count through their
+        # Indonesian translations, as its search reads them
+        query = index.rewrite(text, language=detect_language(text, default="id"))
         if not query.concepts:
             return 0
         known = {terms for terms, _ in index.known_concepts(query)}

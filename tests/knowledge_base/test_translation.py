@@ -291,3 +291,28 @@ def test_the_translations_are_looked_up_in_one_round_trip(
     )
     assert len(asked) == 1
     assert {"lapor", "rusak", "patah", "cahaya", "batas", "waktu"} <= asked[0]
+
+
+def test_an_english_question_on_the_documents_topic_is_known_through_its_translations(
+    settings: Settings, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """Whether a question is about what the documents cover (the assistant's on-topic check)
+    reads an English question's words through their translations, as its search does."""
+    from core.clock import FixedClock
+    from knowledge_base.schemas import ChunkInput, DocumentInput
+    from services import Services
+
+    base = tmp_path / "eng-ind"
+    write_dictd(base, ENTRIES)
+    configured = settings.model_copy(update={"english_dictionary": base})
+    services = Services(configured, clock=FixedClock(), engine=sqlite_engine)
+    try:
+        services.knowledge.index.replace_document(
+            DocumentInput("sop", "SOP pelaporan"),
+            [ChunkInput(text="Laporan disampaikan sebelum batas waktu, paling lambat sehari.")],
+        )
+        assert services.knowledge.knows("batas waktu laporan") > 0
+        assert services.knowledge.knows("When is the deadline of the report?") > 0
+        assert services.knowledge.knows("How do I renew my passport?") == 0
+    finally:
+        services.close()
