@@ -681,8 +681,9 @@ class KnowledgeIndex:
         if language == "en" and cfg.english_dense_floor is not None:
             ranking = replace(ranking, dense_floor=cfg.english_dense_floor)
         fused = fuse(dense, keyword, coverage=coverage, config=ranking)
+        read: dict[str, UnitVectors] = {}
         if mode == "hybrid" and vector is not None and cfg.sentence_weight > 0:
-            fused = by_sentences(fused, self._best_sentences(fused, vector, cfg), cfg)
+            fused = by_sentences(fused, self._best_sentences(fused, vector, cfg, read), cfg)
         rerank_pool = self.rerank_top_n if self.reranker is not None and mode == "hybrid" else 0
         top = fused[: max(k, rerank_pool)]
         if not top:
@@ -716,18 +717,24 @@ class KnowledgeIndex:
             query_vector=vector,
             terms_stale=stale,
             held_back=held_back,
+            unit_vectors=read,
         )
 
     def _best_sentences(
-        self, fused: Sequence[Fused], vector: npt.NDArray[np.float32], cfg: FusionConfig
+        self,
+        fused: Sequence[Fused],
+        vector: npt.NDArray[np.float32],
+        cfg: FusionConfig,
+        read: dict[str, UnitVectors],
     ) -> dict[str, float]:
         """The question's best cosine with a sentence (unit) of each of the first passages,
-        from the stored unit vectors (one read; nothing is embedded while the official
-        waits)."""
+        from the stored unit vectors (one read, kept in ``read`` for the answer; nothing is
+        embedded while the official waits)."""
         if not self.unit_vectors:
             return {}
         ids = [f.chunk_id for f in fused[: cfg.sentence_depth]]
-        sims = similarities(self._read_units(ids), vector)
+        read.update(self._read_units(ids))
+        sims = similarities({cid: read[cid] for cid in ids if cid in read}, vector)
         return {cid: max(values.values()) for cid, values in sims.items() if values}
 
     def _with_cosines(
@@ -940,16 +947,26 @@ class KnowledgeIndex:
         return out
 
     def unit_similarities(
-        self, hits: Sequence[SearchHit], query_vector: npt.ArrayLike | None, *, lazy: bool = True
+        self,
+        hits: Sequence[SearchHit],
+        query_vector: npt.ArrayLike | None,
+        *,
+        lazy: bool = True,
+        read: Mapping[str, UnitVectors] | None = None,
     ) -> dict[str, dict[bytes, float]]:
         """The question's cosine with each unit of ``hits``: chunk id -> unit key -> cosine.
 
         Chunks written before unit vectors existed get theirs now (``lazy``), once: the first
-        answer that reads such a chunk pays for embedding its sentences.
+        answer that reads such a chunk pays for embedding its sentences. ``read``: the vectors
+        the search already read (``SearchResult.unit_vectors``); only the others are read.
         """
         if query_vector is None or not hits or not self.unit_vectors:
             return {}
-        stored = self._read_units([h.chunk_id for h in hits])
+        known = read or {}
+        stored = {h.chunk_id: known[h.chunk_id] for h in hits if h.chunk_id in known}
+        missing = [h.chunk_id for h in hits if h.chunk_id not in stored]
+        if missing:
+            stored.update(self._read_units(missing))
         if lazy:
             work = self._units_to_embed(
                 [(h.chunk_id, h.text, h.title, h.section) for h in hits], stored

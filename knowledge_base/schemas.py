@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -124,6 +125,9 @@ class SearchResult:
     answer from these hits is given as confident (``knowledge_base.terms_upgrade``)."""
     held_back: bool = False
     """Confident by its scores, but held back to tentative because ``terms_stale``."""
+    unit_vectors: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The stored unit vectors the search already read (chunk id -> ``UnitVectors``), so the
+    answer does not read them again (``KnowledgeIndex.unit_similarities``)."""
 
 
 @dataclass(frozen=True)

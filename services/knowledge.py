@@ -229,7 +229,9 @@ class KnowledgeService:
                     concepts=self.index.known_concepts(rewritten) if rewritten else None,
                     info=info,
                     similarity=self.index.unit_similarities(
-                        answer_passages(hits, lang), result.query_vector
+                        answer_passages(hits, lang),
+                        result.query_vector,
+                        read=result.unit_vectors,
                     ),
                 )
             # Judged as if the terms were current (a search held back only for the upgrade

@@ -408,3 +408,36 @@ class _NoLocks:
     @contextmanager
     def hold(self, name: str) -> Iterator[None]:
         yield
+
+
+def test_the_answer_reuses_the_sentence_vectors_the_ranking_read(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowledge_base.fusion import GENERIC_FUSION
+    from knowledge_base.vectorstore import VectorStore, make_client
+
+    emb = FakeEmbeddings()
+    store = VectorStore(make_client(chroma_url=None, chroma_dir=tmp_path / "c"), "reuse", emb)
+    config = replace(GENERIC_FUSION, sentence_weight=0.5, sentence_floor=0.0)
+    idx = KnowledgeIndex(make_session_factory(engine), emb, store, fusion=config)
+    try:
+        idx.replace_document(GAMPIL, GAMPIL_V1)
+        result = idx.retrieve("izin usaha melalui menu Perizinan", k=3)
+        assert result.hits
+        assert {h.chunk_id for h in result.hits} <= set(result.unit_vectors)
+        expected = idx.unit_similarities(result.hits, result.query_vector)
+        reads: list[list[str]] = []
+        real = idx._read_units
+
+        def spy(ids: Any) -> Any:
+            reads.append(list(ids))
+            return real(ids)
+
+        monkeypatch.setattr(idx, "_read_units", spy)
+        reused = idx.unit_similarities(result.hits, result.query_vector, read=result.unit_vectors)
+        assert reads == []  # nothing read twice within one question
+        assert reused == expected
+        idx.unit_similarities(result.hits, result.query_vector, read={})
+        assert reads == [[h.chunk_id for h in result.hits]]  # without it, read as before
+    finally:
+        idx.close()
