@@ -77,6 +77,7 @@ from services.tracker_scope import (
     scope_of,
     visible_agreement,
 )
+from services.wording import status_name
 
 __all__ = [
     "SEEN_OPEN",
@@ -813,8 +814,14 @@ class TrackerService:
                 details={"from": before, "to": "done", "file": file},
             )
 
-    def export(self, subject: AuthSubject, path: Path, *, at: date | None = None) -> ExportResult:
-        """Write every agreement to ``path``: ``.csv``, ``.xlsx`` or ``.ics`` (milestone dates)."""
+    def export(
+        self, subject: AuthSubject, path: Path, *, at: date | None = None, lang: str = "id"
+    ) -> ExportResult:
+        """Write every agreement to ``path``: ``.csv``, ``.xlsx`` or ``.ics`` (milestone dates).
+
+        The calendar names statuses in ``lang`` (its readers' words); the CSV and XLSX keep
+        the codes, which an import reads back.
+        """
         access_rules.require(subject, access_rules.Permission.PORTFOLIO)
         path = Path(path)
         suffix = path.suffix.lower()
@@ -831,7 +838,12 @@ class TrackerService:
         elif suffix == ".xlsx":
             exporter.write_xlsx(path, details)
         else:
-            exporter.write_ics(path, details, now=self._clock.now())
+            exporter.write_ics(
+                path,
+                details,
+                now=self._clock.now(),
+                status_label=lambda status: status_name(status, lang),
+            )
         return ExportResult(
             path=str(path),
             format=suffix.lstrip("."),
