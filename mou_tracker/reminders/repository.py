@@ -22,11 +22,14 @@ from sqlalchemy import (
     column,
     delete,
     func,
+    literal,
     or_,
     select,
     table,
+    true,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -225,6 +228,7 @@ class ReminderRepository:
                     *open_,
                     _milestones.c.due_on < due_from,
                     or_(_agreements.c.ends_on.is_(None), _agreements.c.ends_on >= today),
+                    self._fell_after_recording(last_escalation),
                     ~escalated,
                 )
             ).all()
@@ -240,6 +244,20 @@ class ReminderRepository:
             )
         )
         return self._agreements_by_ids(ids), milestones
+
+    def _fell_after_recording(self, days: int) -> ColumnElement[bool]:
+        """The rung ``days`` after a milestone's due date fell on or after the day its
+        agreement was recorded (a day of slack for the database's time zone: the rules decide
+        exactly). Keeps an import of old agreements, whose history never escalates, from being
+        read again by every pass."""
+        dialect = self.s.get_bind().dialect.name
+        if dialect == "postgresql":
+            rung = _milestones.c.due_on + sql_cast(literal(days + 1), Integer)
+            return rung >= sql_cast(_agreements.c.created_at, Date)
+        if dialect == "sqlite":
+            rung_text = func.date(_milestones.c.due_on, f"+{days + 1} days")
+            return rung_text >= func.date(_agreements.c.created_at)
+        return true()
 
     def load_portfolio(
         self, *, statuses: Collection[str] = ("active",)

@@ -470,6 +470,33 @@ def test_an_agreement_recorded_with_old_overdue_milestones_brings_no_escalation(
     assert reminders.due(at=TUESDAY) == []
 
 
+def test_a_pass_reads_old_milestones_only_while_an_outage_may_have_kept_their_escalation(
+    engine: Engine,
+) -> None:
+    seed_agreement(
+        engine,
+        agreement_id=9,
+        parties=[BANDUNG, KERINCI],
+        milestones=[
+            (90, "Tertunda sejak lama", date(2025, 10, 1), KERINCI),  # held: may escalate
+            (91, "Riwayat impor", date(2025, 4, 1), KERINCI),  # last rung before recording
+        ],
+        recorded_at=datetime(2025, 6, 1, tzinfo=UTC),
+    )
+    window = {
+        "due_from": date(2026, 1, 15),
+        "due_to": date(2026, 3, 20),
+        "ends_from": date(2026, 1, 1),
+        "ends_to": date(2026, 6, 1),
+        "last_escalation": 30,
+        "today": date(2026, 3, 3),
+    }
+    session_factory = make_session_factory(engine)
+    with session_factory.begin() as s:
+        _, milestones = ReminderRepository(s).load_due_facts(**window)  # type: ignore[arg-type]
+    assert [m.id for m in milestones] == [90]
+
+
 def test_a_directory_with_only_the_protocol_methods_works(
     services: Services, directory: FakeDirectory, engine: Engine
 ) -> None:
