@@ -490,3 +490,28 @@ def test_a_question_far_from_the_rest_of_what_was_retrieved_is_less_likely_answe
     )
     assert close.probability is not None and far.probability is not None
     assert close.probability > far.probability
+
+
+def test_an_answer_from_passages_in_another_language_is_flagged_and_not_held_against() -> None:
+    # e5 reads every cosine of an English question about Indonesian passages lower: the
+    # flag lets the model take that back rather than refuse English questions for it.
+    question = "When is the holiday allowance paid?"
+    info = analyse(question)
+    query = Query(question, question, tuple(NORMALIZER.terms(question)))
+    indonesian = replace(THR, language="id")
+    composed = compose(
+        question, [indonesian], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info, language="en"
+    )
+    assert composed.source_language == "id"
+    result = SearchResult((indonesian,), True, query=query)
+    across = refusal_features(result, composed, info, terms=NORMALIZER.terms)
+    same = refusal_features(
+        result, replace(composed, source_language=None), info, terms=NORMALIZER.terms
+    )
+    flag = REFUSAL_FEATURES.index("cross_language")
+    assert across[flag] == 1.0
+    assert same[flag] == 0.0
+    assert [v for i, v in enumerate(across) if i != flag] == [
+        v for i, v in enumerate(same) if i != flag
+    ]
+    assert answer_probability(across) > answer_probability(same)
