@@ -234,6 +234,16 @@ PART_FEATURES = (
     "elucidation_asked",
 )
 """Where a unit stands in a regulation's structure (:func:`part_context`)."""
+STRUCTURE_FEATURES = (
+    "definitions_unasked",
+    "definitions_asked",
+    "closing_unasked",
+    "closing_asked",
+    "article_coverage",
+)
+"""Whether a unit stands in a regulation's definitions article or its closing lines, and
+whether the question asks what they answer; how much of the question its own article's words
+hold (:func:`structure_context`)."""
 FEATURES = (
     "coverage",
     "framed",
@@ -267,12 +277,14 @@ FEATURES = (
     *PASSAGE_FEATURES,
     *ARTICLE_FEATURES,
     *PART_FEATURES,
+    *STRUCTURE_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
     0.447, 1.734, 0.501, 2.029, 0.796, 0.499, -1.148, -0.409, 2.410, 0.000, 0.000, 1.643, 2.407,
     -0.405, 0.141, 0.464, -0.734, 1.401, -0.483, -0.185, -0.490, -1.346, 0.145, 1.430, 0.408, 0.000,
     1.001, 1.734, 2.748, -2.041, -2.357, 3.690, 1.650, 0.160, -0.011, 1.527, 1.032, 1.687, 0.778,
-    -0.970, 1.430, -0.602, 0.739, 1.306, -3.225, -2.498, -0.538, -0.617, 2.420,
+    -0.970, 1.430, -0.602, 0.739, 1.306, -3.225, -2.498, -0.538, -0.617, 2.420, 0.0, 0.0, 0.0,
+    0.0, 0.0,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
@@ -505,11 +517,17 @@ def candidate_units(
                 label or _last_section(hit.section),
             )
         )
-    return part_context(
-        article_context(
-            passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+    return structure_context(
+        part_context(
+            article_context(
+                passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+            ),
+            info,
         ),
+        hits,
         info,
+        weighted,
+        terms,
     )
 
 
@@ -582,6 +600,98 @@ def part_context(candidates: list[Candidate], info: QuestionInfo) -> list[Candid
                     refers,
                     elucidation,
                     elucidation * (1.0 if info.asks_elucidation else 0.0),
+                ],
+            )
+        )
+    return out
+
+
+_DEFINITIONS_LEAD = re.compile(
+    r"^\W*(?:\(\d+\)\s*)?dalam\s+[^.:;]{0,80}?\bini\s*,?\s*yang\s+dimaksud\s+de\w*\s*:?",
+    re.I,
+)
+"""The lead of a regulation's definitions article ("Dalam Peraturan Pemerintah ini yang
+dimaksud dengan:"; OCR may garble "dengan")."""
+_CLOSING = re.compile(
+    r"\b(?:mulai\s+berlaku\s+pada\s+tanggal|ditetapkan\s+di\s+\w+|diundangkan\s+di\s+\w+|"
+    r"agar\s+setiap\s+orang\s+mengetahuinya|(?:lembaran|berita)\s+negara\s+republik\s+indonesia"
+    r"\s+tahun\s+\d{4})",
+    re.I,
+)
+"""A regulation's closing lines: when it takes effect, where and when it was enacted and
+promulgated, the gazette it stands in."""
+_TRANSITIONAL = re.compile(
+    r"\b(?:sebelum|pada\s+saat|sejak)\s+(?:mulai\s+)?berlakunya\b"
+    r"|\bpada\s+saat\s+(?:peraturan|undang-undang)\b[^.;]{0,60}?\bini\s+mulai\s+berlaku\b",
+    re.I,
+)
+"""A transitional provision: what becomes of what stood before the regulation took effect
+("... yang telah ditandatangani sebelum berlakunya Peraturan Pemerintah ini, tetap
+berlaku")."""
+
+
+def structure_context(
+    candidates: list[Candidate],
+    hits: Sequence[SearchHit],
+    info: QuestionInfo,
+    weighted: Sequence[tuple[float, Sequence[frozenset[str]]]],
+    terms: Callable[[str], list[str]],
+) -> list[Candidate]:
+    """Each unit's features followed by :data:`STRUCTURE_FEATURES`:
+
+    * ``definitions_unasked`` / ``definitions_asked``: the unit stands in a definitions
+      article (the article whose lead reads "Dalam Peraturan ini yang dimaksud dengan:", its
+      lead included), when the question asks no definition / asks one. The definitions
+      article names every term of a regulation, so it shares words with most questions about
+      it, and answers only those that ask what a term means;
+    * ``closing_unasked`` / ``closing_asked``: the unit is one of the closing lines ("mulai
+      berlaku pada tanggal diundangkan", "Ditetapkan di Jakarta pada tanggal ...") or, for
+      the first, a transitional provision ("sebelum berlakunya Peraturan Pemerintah ini"),
+      when the question does not ask / asks when the regulation was enacted or takes effect
+      (:func:`question.asks_enactment`); a transitional provision does not state the date;
+    * ``article_coverage``: the IDF-weighted share of the question's concepts that the unit's
+      own article (its units in the passage, without the title and headings that
+      ``passage_coverage`` also reads) holds: of several articles of one regulation, the one
+      whose own words cover the question.
+
+    An article is known as a definitions article when any retrieved passage of its document
+    holds its lead, so the entries of a long definitions article cut into several passages
+    count too.
+    """
+    definitions: set[tuple[str, str]] = set()
+    for c in candidates:
+        own = article_of(c.label)
+        if own is not None and _DEFINITIONS_LEAD.search(c.span.text):
+            definitions.add((hits[c.rank].doc_id, own))
+    asked = 1.0 if info.asks_definition else 0.0
+    enactment = 1.0 if info.asks_enactment else 0.0
+    total = sum(w for w, _ in weighted) or 1.0
+    words: dict[tuple[int, str | None], set[str]] = {}
+    for c in candidates:
+        words.setdefault((c.rank, article_of(c.label) or c.label), set()).update(terms(c.span.text))
+    covered = {
+        key: sum(w for w, alts in weighted if any(a <= found for a in alts)) / total
+        for key, found in words.items()
+    }
+    out: list[Candidate] = []
+    for c in candidates:
+        own = article_of(c.label)
+        inside = bool(_DEFINITIONS_LEAD.search(c.span.text)) or (
+            own is not None and (hits[c.rank].doc_id, own) in definitions
+        )
+        closing = 1.0 if _CLOSING.search(c.span.text) else 0.0
+        transitional = 1.0 if _TRANSITIONAL.search(c.span.text) else 0.0
+        d = 1.0 if inside else 0.0
+        out.append(
+            replace(
+                c,
+                features=[
+                    *c.features,
+                    d * (1.0 - asked),
+                    d * asked,
+                    max(closing, transitional) * (1.0 - enactment),
+                    closing * enactment,
+                    covered[(c.rank, own or c.label)],
                 ],
             )
         )
@@ -704,6 +814,27 @@ best unit that fits, 330 and 4.0, chosen on 1,500 TyDi train questions (docs/ben
 seventh round)."""
 MAX_CHARS = 320
 """A sentence longer than this is cut to its clauses that carry the question's terms."""
+CONTINUATION_CHARS = 290
+"""A best sentence beside which no runner-up fits and the next one that goes on about its
+subject ("Ia ...", "Kota tersebut ...", "Luasnya ...") are given together when both fit in
+this many characters (chosen on 1,500 TyDi train questions: 290 and 330 tie, 290 is
+shorter; docs/benchmarks.md, eighth round)."""
+_CONTINUES = re.compile(
+    r"^\W*(?:(?:ia|dia|beliau|mereka|hal\s+(?:ini|itu|tersebut)|(?:ini|itu)\s+(?:adalah|merupakan"
+    r"|karena|disebabkan)|he|she|it|they|this|these|its|his|her|their)\b"
+    r"|(?:\S+\s+){0,3}?(?:ia|dia|beliau|mereka)\b"
+    r"|(?:\S+\s+){0,3}?(?:tersebut|itu|ini)\b(?!\s*(?:adalah|ialah|merupakan|yang)\b)"
+    r"|(?:\S+\s+){0,1}?\w{3,}nya\b)",
+    re.I,
+)
+"""How a sentence that goes on about the previous one's subject opens: a personal pronoun
+("Ia", "Beliau", "Mereka"), a demonstrative within its first four words ("Kota tersebut",
+"Pada tahun itu"), a possessive "-nya" within its first two ("Luasnya", "Ibu kotanya")."""
+
+
+def continues(text: str) -> bool:
+    """Whether a sentence goes on about the previous one's subject (:data:`_CONTINUES`)."""
+    return bool(_CONTINUES.match(text))
 
 
 def compose(
@@ -820,31 +951,43 @@ def compose(
             # The asked figure often stands in the next sentence ("The server must be
             # ready... A typical minimum is four cores, 8 GB...").
             chosen.append(following)
-        elif len(top.text) < ANSWER_CHARS:
-            # A short best sentence leaves room for the runner-up of the same passage: the
-            # scorer's second choice holds the fact often enough to be worth the space.
-            # The best of those that fit beside it and share a concept with the question, not
-            # the best of all: a long second choice left no room for the third, which often
-            # holds the fact.
-            second = max(
-                (
-                    u
-                    for u in units
-                    if u.hit_rank == top.hit_rank
-                    and u is not top
-                    and not u.is_list
-                    and u.coverage > 0
-                    and len(top.text) + len(u.text) <= ANSWER_CHARS
-                ),
-                key=lambda u: u.score,
-                default=None,
+        else:
+            paired = (
+                following is not None
+                and not following.is_list
+                and not following.header
+                and continues(following.text)
+                and len(top.text) + len(following.text) <= CONTINUATION_CHARS
             )
-            if (
-                second is not None
-                and second.coverage > 0
-                and second.score >= top.score - RUNNER_UP_MARGIN
-                and len(top.text) + len(second.text) <= ANSWER_CHARS
-            ):
+            second = None
+            if len(top.text) < ANSWER_CHARS:
+                # A short best sentence leaves room for the runner-up of the same passage:
+                # the scorer's second choice holds the fact often enough to be worth the
+                # space. The best of those that fit beside it and share a concept with the
+                # question, not the best of all: a long second choice left no room for the
+                # third, which often holds the fact.
+                second = max(
+                    (
+                        u
+                        for u in units
+                        if u.hit_rank == top.hit_rank
+                        and u is not top
+                        and not u.is_list
+                        and u.coverage > 0
+                        and len(top.text) + len(u.text) <= ANSWER_CHARS
+                    ),
+                    key=lambda u: u.score,
+                    default=None,
+                )
+                if second is not None and second.score < top.score - RUNNER_UP_MARGIN:
+                    second = None
+            if paired and following is not None and second is None:
+                # No runner-up fits, and the next sentence goes on about the best one's
+                # subject ("... lahir di Medan. Ia menjabat ..."): the asked fact often stands
+                # in it, and it reads only with it. (Preferred over a runner-up that fits, it
+                # lost TyDi train questions: docs/benchmarks.md, eighth round.)
+                chosen.append(following)
+            elif second is not None:
                 chosen.append(second)
     chosen = _with_whole_tables(chosen, units, budget=max_chars)
     chosen.sort(key=lambda u: (u.hit_rank, u.index))
