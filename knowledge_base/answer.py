@@ -237,11 +237,9 @@ PART_FEATURES = (
 STRUCTURE_FEATURES = (
     "definitions_unasked",
     "closing_unasked",
-    "referred_gain",
 )
 """Whether a unit stands in a regulation's definitions article or its closing lines when the
-question does not ask what they answer, and how much more of the question a paragraph (ayat)
-holds read with the paragraph it refers to (:func:`structure_context`)."""
+question does not ask what they answer (:func:`structure_context`)."""
 FEATURES = (
     "coverage",
     "framed",
@@ -281,7 +279,7 @@ UNIT_WEIGHTS: tuple[float, ...] = (
     0.447, 1.734, 0.501, 2.029, 0.796, 0.499, -1.148, -0.409, 2.410, 0.000, 0.000, 1.643, 2.407,
     -0.405, 0.141, 0.464, -0.734, 1.401, -0.483, -0.185, -0.490, -1.346, 0.145, 1.430, 0.408, 0.000,
     1.001, 1.734, 2.748, -2.041, -2.357, 3.690, 1.650, 0.160, -0.011, 1.527, 1.032, 1.687, 0.778,
-    -0.970, 1.430, -0.602, 0.739, 1.306, -3.225, -2.498, -0.538, -0.617, 2.420, 0.0, 0.0, 0.0,
+    -0.970, 1.430, -0.602, 0.739, 1.306, -3.225, -2.498, -0.538, -0.617, 2.420, 0.0, 0.0,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
@@ -523,8 +521,6 @@ def candidate_units(
         ),
         hits,
         info,
-        weighted,
-        terms,
     )
 
 
@@ -627,20 +623,8 @@ _TRANSITIONAL = re.compile(
 berlaku")."""
 
 
-_PARAGRAPH = re.compile(r"\bayat\s*\((\d{1,2})\)", re.I)
-_PARAGRAPH_REFERENCE = re.compile(
-    r"\bdimaksud\s+(?:pada|dalam)\s+ayat\s*\((\d{1,2})\)(?!\s*pasal)", re.I
-)
-"""A reference to a paragraph of the same article ("sebagaimana dimaksud pada ayat (3)"; not
-"ayat (3) Pasal 7", another article's)."""
-
-
 def structure_context(
-    candidates: list[Candidate],
-    hits: Sequence[SearchHit],
-    info: QuestionInfo,
-    weighted: Sequence[tuple[float, Sequence[frozenset[str]]]],
-    terms: Callable[[str], list[str]],
+    candidates: list[Candidate], hits: Sequence[SearchHit], info: QuestionInfo
 ) -> list[Candidate]:
     """Each unit's features followed by :data:`STRUCTURE_FEATURES`:
 
@@ -652,20 +636,16 @@ def structure_context(
     * ``closing_unasked``: the unit is one of the closing lines ("mulai berlaku pada tanggal
       diundangkan", "Ditetapkan di Jakarta pada tanggal ...") or a transitional provision
       ("sebelum berlakunya Peraturan Pemerintah ini"), and the question does not ask when
-      the regulation was enacted or takes effect (:func:`question.asks_enactment`);
-    * ``referred_gain``: how much more of the question's concepts (IDF-weighted) the unit
-      holds read with the paragraph of its article it refers to ("(4) Besaran premi
-      sebagaimana dimaksud pada ayat (3) paling banyak ..." with ayat (3), which says whom
-      the premium rewards): of two paragraphs stating the same kind of figure, the one whose
-      antecedent names the question's subject.
+      the regulation was enacted or takes effect (:func:`question.asks_enactment`).
 
     An article is known as a definitions article when any retrieved passage of its document
     holds its lead, so the entries of a long definitions article cut into several passages
     count too. (Tried and dropped: their counterparts "the question asks it", which no
     collected question set, since none that asks a definition or an enactment date has that
-    article among its candidates; and the share of the question the unit's own article holds
-    without its title and headings, which moved no question: docs/benchmarks.md, eighth
-    round.)
+    article among its candidates; the share of the question the unit's own article holds
+    without its title and headings; and the share a paragraph gains read with the paragraph
+    it refers to, "sebagaimana dimaksud pada ayat (3)": neither moved a question
+    cross-validated, docs/benchmarks.md, eighth round.)
     """
     definitions: set[tuple[str, str]] = set()
     for c in candidates:
@@ -674,45 +654,20 @@ def structure_context(
             definitions.add((hits[c.rank].doc_id, own))
     asked = 1.0 if info.asks_definition else 0.0
     enactment = 1.0 if info.asks_enactment else 0.0
-    total = sum(w for w, _ in weighted) or 1.0
-
-    def share(found: set[str]) -> float:
-        return sum(w for w, alts in weighted if any(a <= found for a in alts)) / total
-
-    paragraphs: dict[tuple[int, str, str], set[str]] = {}
-    for c in candidates:
-        own = article_of(c.label)
-        paragraph = _PARAGRAPH.search(c.label or "")
-        if own is not None and paragraph is not None:
-            paragraphs.setdefault((c.rank, own, paragraph.group(1)), set()).update(
-                terms(c.span.text)
-            )
     out: list[Candidate] = []
     for c in candidates:
         own = article_of(c.label)
         inside = bool(_DEFINITIONS_LEAD.search(c.span.text)) or (
             own is not None and (hits[c.rank].doc_id, own) in definitions
         )
-        closing = 1.0 if _CLOSING.search(c.span.text) else 0.0
-        transitional = 1.0 if _TRANSITIONAL.search(c.span.text) else 0.0
-        d = 1.0 if inside else 0.0
-        gain = 0.0
-        referred = _PARAGRAPH_REFERENCE.findall(c.span.text) if own is not None else []
-        if referred:
-            mine = set(terms(c.span.text))
-            alone = share(mine)
-            gain = max(
-                share(mine | paragraphs.get((c.rank, own or "", n), set())) - alone
-                for n in referred
-            )
+        closing = bool(_CLOSING.search(c.span.text) or _TRANSITIONAL.search(c.span.text))
         out.append(
             replace(
                 c,
                 features=[
                     *c.features,
-                    d * (1.0 - asked),
-                    max(closing, transitional) * (1.0 - enactment),
-                    gain,
+                    (1.0 - asked) if inside else 0.0,
+                    (1.0 - enactment) if closing else 0.0,
                 ],
             )
         )

@@ -115,29 +115,3 @@ def test_a_question_asks_the_enactment_when_it_names_a_regulation_its_enactment_
 ) -> None:
     assert asks_enactment(question) is expected
     assert analyse(question).asks_enactment is expected
-
-
-def test_a_paragraph_reads_with_the_paragraph_of_its_article_it_refers_to() -> None:
-    premiums = hit(
-        "p",
-        "(1) Premi diberikan kepada pelapor tindak pidana korupsi yang merugikan keuangan "
-        "negara.\n(2) Besaran premi sebagaimana dimaksud pada ayat (1) paling banyak "
-        "Rp200.000.000,00.\n(3) Premi juga diberikan kepada pelapor tindak pidana suap.\n"
-        "(4) Besaran premi sebagaimana dimaksud pada ayat (3) paling banyak Rp10.000.000,00.",
-        "BAB III > Pasal 17",
-    )
-    gains = feature(
-        "Berapa besaran premi paling banyak untuk pelapor suap?", [premiums], "referred_gain"
-    )
-    # Paragraphs (1) and (3) refer to none; (4) gains "pelapor" and "suap" from (3), (2)
-    # only "pelapor" from (1).
-    assert gains[0] == gains[2] == 0.0
-    assert gains[3] > gains[1] > 0.0
-    # A reference to a paragraph of another article is not resolved in this one.
-    other = hit(
-        "o",
-        "(1) Pelapor suap dilindungi.\n(2) Premi sebagaimana dimaksud pada ayat (1) Pasal 7 "
-        "dibayar tunai.",
-        "BAB III > Pasal 18",
-    )
-    assert feature("Berapa premi pelapor suap?", [other], "referred_gain") == [0.0, 0.0]
