@@ -234,12 +234,9 @@ PART_FEATURES = (
     "elucidation_asked",
 )
 """Where a unit stands in a regulation's structure (:func:`part_context`)."""
-STRUCTURE_FEATURES = (
-    "definitions_unasked",
-    "closing_unasked",
-)
-"""Whether a unit stands in a regulation's definitions article or its closing lines when the
-question does not ask what they answer (:func:`structure_context`)."""
+STRUCTURE_FEATURES = ("closing_unasked",)
+"""Whether a unit is one of a regulation's closing lines when the question does not ask what
+they answer (:func:`structure_context`)."""
 FEATURES = (
     "coverage",
     "framed",
@@ -276,17 +273,17 @@ FEATURES = (
     *STRUCTURE_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.447, 1.734, 0.501, 2.029, 0.796, 0.499, -1.148, -0.409, 2.410, 0.000, 0.000, 1.643, 2.407,
-    -0.405, 0.141, 0.464, -0.734, 1.401, -0.483, -0.185, -0.490, -1.346, 0.145, 1.430, 0.408, 0.000,
-    1.001, 1.734, 2.748, -2.041, -2.357, 3.690, 1.650, 0.160, -0.011, 1.527, 1.032, 1.687, 0.778,
-    -0.970, 1.430, -0.602, 0.739, 1.306, -3.225, -2.498, -0.538, -0.617, 2.420, 0.0, 0.0,
+    0.463, 1.798, 0.519, 2.104, 0.825, 0.517, -1.190, -0.424, 2.499, 0.000, 0.000, 1.703, 2.495,
+    -0.420, 0.146, 0.481, -0.761, 1.452, -0.501, -0.192, -0.508, -1.395, 0.150, 1.483, 0.423, 0.000,
+    1.038, 1.798, 2.849, -2.116, -2.444, 3.826, 1.711, 0.166, -0.011, 1.583, 1.070, 1.749, 0.807,
+    -1.006, 1.483, -0.624, 0.766, 1.354, -3.344, -2.590, -0.558, -0.640, 2.509, -1.148,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
-docs/retrieval.md); :data:`PART_FEATURES` with ``--only``, on top of the earlier weights
-scaled: the unit holding the gold span is chosen for 62.4% of TyDi valid (held out) and 57.1%
-of gov-id dev (cross-validated by document), where some unit of the competing passages holds
-it for 91% and 83%."""
+docs/retrieval.md); :data:`PART_FEATURES`, then :data:`STRUCTURE_FEATURES`, with ``--only``,
+on top of the earlier weights scaled: the unit holding the gold span is chosen for 63.2% of
+TyDi valid (held out) and 60.9% of gov-id dev (cross-validated by document), where some unit
+of the competing passages holds it for 93% and 86% (docs/benchmarks.md, eighth round)."""
 
 COSINE_FLOOR = 0.8
 """e5 cosines of unrelated texts sit near 0.8; the feature reads ``(cosine - 0.8) * 10``."""
@@ -519,7 +516,6 @@ def candidate_units(
             ),
             info,
         ),
-        hits,
         info,
     )
 
@@ -599,12 +595,6 @@ def part_context(candidates: list[Candidate], info: QuestionInfo) -> list[Candid
     return out
 
 
-_DEFINITIONS_LEAD = re.compile(
-    r"^\W*(?:\(\d+\)\s*)?dalam\s+[^.:;]{0,80}?\bini\s*,?\s*yang\s+dimaksud\s+de\w*\s*:?",
-    re.I,
-)
-"""The lead of a regulation's definitions article ("Dalam Peraturan Pemerintah ini yang
-dimaksud dengan:"; OCR may garble "dengan")."""
 _CLOSING = re.compile(
     r"\b(?:mulai\s+berlaku\s+pada\s+tanggal|ditetapkan\s+di\s+\w+|diundangkan\s+di\s+\w+|"
     r"agar\s+setiap\s+orang\s+mengetahuinya|(?:lembaran|berita)\s+negara\s+republik\s+indonesia"
@@ -623,54 +613,29 @@ _TRANSITIONAL = re.compile(
 berlaku")."""
 
 
-def structure_context(
-    candidates: list[Candidate], hits: Sequence[SearchHit], info: QuestionInfo
-) -> list[Candidate]:
-    """Each unit's features followed by :data:`STRUCTURE_FEATURES`:
+def structure_context(candidates: list[Candidate], info: QuestionInfo) -> list[Candidate]:
+    """Each unit's features followed by :data:`STRUCTURE_FEATURES`: ``closing_unasked``, the
+    unit is one of a regulation's closing lines ("mulai berlaku pada tanggal diundangkan",
+    "Ditetapkan di Jakarta pada tanggal ...") or a transitional provision ("sebelum
+    berlakunya Peraturan Pemerintah ini"), and the question does not ask when the regulation
+    was enacted or takes effect (:func:`question.asks_enactment`). Those lines repeat the
+    regulation's name and the words "berlaku", "perjanjian", "kerja sama" of many questions
+    they do not answer.
 
-    * ``definitions_unasked``: the unit stands in a definitions article (the article whose
-      lead reads "Dalam Peraturan ini yang dimaksud dengan:", its lead included) and the
-      question asks no definition. The definitions article names every term of a
-      regulation, so it shares words with most questions about it, and answers only those
-      that ask what a term means;
-    * ``closing_unasked``: the unit is one of the closing lines ("mulai berlaku pada tanggal
-      diundangkan", "Ditetapkan di Jakarta pada tanggal ...") or a transitional provision
-      ("sebelum berlakunya Peraturan Pemerintah ini"), and the question does not ask when
-      the regulation was enacted or takes effect (:func:`question.asks_enactment`).
-
-    An article is known as a definitions article when any retrieved passage of its document
-    holds its lead, so the entries of a long definitions article cut into several passages
-    count too. (Tried and dropped: their counterparts "the question asks it", which no
-    collected question set, since none that asks a definition or an enactment date has that
-    article among its candidates; the share of the question the unit's own article holds
-    without its title and headings; and the share a paragraph gains read with the paragraph
-    it refers to, "sebagaimana dimaksud pada ayat (3)": neither moved a question
-    cross-validated, docs/benchmarks.md, eighth round.)
+    Tried and dropped (docs/benchmarks.md, eighth round): the same for the definitions
+    article ("Dalam Peraturan ini yang dimaksud dengan:" and its entries) when no definition
+    is asked, which gains on its own but nothing beside this one cross-validated; the
+    counterparts "the question asks it", which no collected question set (none that asks a
+    definition or an enactment date has that article among its candidates); the share of
+    the question the unit's own article holds without its title and headings; the share a
+    paragraph gains read with the paragraph it refers to ("sebagaimana dimaksud pada ayat
+    (3)").
     """
-    definitions: set[tuple[str, str]] = set()
-    for c in candidates:
-        own = article_of(c.label)
-        if own is not None and _DEFINITIONS_LEAD.search(c.span.text):
-            definitions.add((hits[c.rank].doc_id, own))
-    asked = 1.0 if info.asks_definition else 0.0
     enactment = 1.0 if info.asks_enactment else 0.0
     out: list[Candidate] = []
     for c in candidates:
-        own = article_of(c.label)
-        inside = bool(_DEFINITIONS_LEAD.search(c.span.text)) or (
-            own is not None and (hits[c.rank].doc_id, own) in definitions
-        )
         closing = bool(_CLOSING.search(c.span.text) or _TRANSITIONAL.search(c.span.text))
-        out.append(
-            replace(
-                c,
-                features=[
-                    *c.features,
-                    (1.0 - asked) if inside else 0.0,
-                    (1.0 - enactment) if closing else 0.0,
-                ],
-            )
-        )
+        out.append(replace(c, features=[*c.features, (1.0 - enactment) if closing else 0.0]))
     return out
 
 

@@ -1,9 +1,6 @@
-"""A regulation's definitions article and closing lines: what they answer and what they only
-repeat the words of."""
+"""A regulation's closing lines: what they answer and what they only repeat the words of."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 
@@ -13,19 +10,11 @@ from knowledge_base.question import analyse, asks_enactment
 from knowledge_base.schemas import SearchHit
 
 NORMALIZER = TextNormalizer()
-LEAD = "Dalam Peraturan Pemerintah ini yang dimaksud dengan:"
 
 
 def hit(cid: str, text: str, section: str, *, doc: str = "pp-59-2019") -> SearchHit:
     title = "PP 59/2019 tentang Koordinasi Perlindungan Anak"
-    full = f"{title} > {section}\n{text}"
-    # Each paragraph anchored where it stands, as the chunker anchors "Pasal 17 ayat (2)".
-    article = section.split(" > ")[-1]
-    anchors = tuple(
-        (m.start(), 1, f"{article} ayat ({m.group(1)})")
-        for m in re.finditer(r"^\((\d+)\)", full, re.M)
-    )
-    return SearchHit(cid, doc, title, full, section, 1, 0, 1.0, anchors=anchors)
+    return SearchHit(cid, doc, title, f"{title} > {section}\n{text}", section, 1, 0, 1.0)
 
 
 def feature(question: str, hits: list[SearchHit], name: str) -> list[float]:
@@ -39,33 +28,7 @@ def feature(question: str, hits: list[SearchHit], name: str) -> list[float]:
     return [u.features[FEATURES.index(name)] for u in units]
 
 
-DEFINITIONS = hit(
-    "d",
-    f"{LEAD}\n1. Koordinasi adalah tindakan menyinergikan perlindungan anak.\n"
-    "2. Pemantauan adalah kegiatan mengamati pelaksanaan koordinasi.",
-    "BAB I > Pasal 1",
-)
-# The same article's next passage: no lead of its own, an entry whose OCR lost "adalah".
-DEFINITIONS_REST = hit("r", "6. Pemantauan Menetapkan kebijakan koordinasi.", "BAB I > Pasal 1")
 RULE = hit("k", "Koordinasi dilakukan melalui pemantauan dan evaluasi.", "BAB II > Pasal 4")
-
-
-def test_every_unit_of_the_definitions_article_counts_when_no_definition_is_asked() -> None:
-    question = "Melalui kegiatan apa saja koordinasi perlindungan anak dilakukan?"
-    values = feature(question, [DEFINITIONS, DEFINITIONS_REST, RULE], "definitions_unasked")
-    # The lead, both entries, the next passage of the same article; not the rule of Pasal 4.
-    assert values == [1.0, 1.0, 1.0, 1.0, 0.0]
-
-
-def test_the_definitions_article_is_not_held_against_a_question_that_asks_a_meaning() -> None:
-    question = "Apa yang dimaksud dengan pemantauan?"
-    assert feature(question, [DEFINITIONS, RULE], "definitions_unasked") == [0.0] * 4
-
-
-def test_an_article_of_another_regulation_is_not_taken_for_the_definitions_article() -> None:
-    other = hit("o", "Pemantauan dilakukan setiap tahun.", "BAB I > Pasal 1", doc="pp-12-2022")
-    values = feature("Kapan pemantauan dilakukan?", [DEFINITIONS, other], "definitions_unasked")
-    assert values[-1] == 0.0
 
 
 CLOSING = hit(
