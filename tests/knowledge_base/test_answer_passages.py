@@ -23,6 +23,7 @@ from knowledge_base.answer import (
 from knowledge_base.judge import (
     ANSWER_CONSTRAINTS,
     MISSING_FEATURES,
+    NEIGHBOURHOOD_FEATURES,
     REFUSAL_FEATURES,
     REFUSAL_WEIGHTS,
     RESTRICTION_FEATURES,
@@ -83,7 +84,12 @@ def test_weights_cover_the_passage_features() -> None:
     tail = (*PASSAGE_FEATURES, *ARTICLE_FEATURES, *PART_FEATURES, *STRUCTURE_FEATURES)
     assert FEATURES[-len(tail) :] == tail
     assert len(REFUSAL_WEIGHTS) == len(REFUSAL_FEATURES) + 1
-    constraints = (*ANSWER_CONSTRAINTS, *MISSING_FEATURES, *RESTRICTION_FEATURES)
+    constraints = (
+        *ANSWER_CONSTRAINTS,
+        *MISSING_FEATURES,
+        *RESTRICTION_FEATURES,
+        *NEIGHBOURHOOD_FEATURES,
+    )
     assert REFUSAL_FEATURES[-len(constraints) :] == constraints
 
 
