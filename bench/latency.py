@@ -135,7 +135,9 @@ def measure(index: object, questions: list[str], *, filtered: bool = False) -> d
                 concepts=index.known_concepts(result.query),
                 info=info,
                 similarity=index.unit_similarities(
-                    usable_hits(list(result.hits)), result.query_vector
+                    usable_hits(list(result.hits)),
+                    result.query_vector,
+                    read=result.unit_vectors,
                 ),
             )
             judge_answer(
