@@ -653,7 +653,7 @@ class KnowledgeIndex:
         self._sync()
         if not query.strip():
             return SearchResult((), False)
-        rewritten = self.rewrite(query, language=language)
+        rewritten = self._rewrite(query, language=language)
         cfg = self.fusion
         n = max(cfg.candidates, k)
         allowed = self.keywords.live_count(filters)
@@ -765,6 +765,10 @@ class KnowledgeIndex:
         """``question`` as the searches read it: formal words, typos corrected against this
         index's vocabulary, synonyms (see :mod:`knowledge_base.query`)."""
         self._sync()
+        return self._rewrite(question, language=language)
+
+    def _rewrite(self, question: str, *, language: str | None) -> Query:
+        # The caller has just followed the database (``_sync``): one revision read per search.
         keywords = self.keywords
         keywords.prefetch(self.normalizer.terms(question))  # one round trip, not one per word
         return self._rewriter.rewrite(
