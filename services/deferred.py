@@ -78,6 +78,13 @@ class _Item:
     on_drop: Callable[[], object] | None = None
 
 
+@dataclass
+class _Slot:
+    """A place in the queue; a newer write of its key takes it over."""
+
+    item: _Item
+
+
 class DeferredWrites:
     """A queue of writes to do once the database takes writes again (module docstring).
 
@@ -85,10 +92,14 @@ class DeferredWrites:
     already waiting replaces that one in its place (the newer state of the same row), keeping
     when the first was queued. With a ``clock``, a write that waited longer than
     :data:`MAX_WAIT` is dropped and logged instead of written.
+
+    Queueing, replacing and asking whether a key waits cost the same however long the queue
+    (a lock held for hours queues an item per update).
     """
 
     def __init__(self, clock: Clock | None = None) -> None:
-        self._items: deque[_Item] = deque()
+        self._items: deque[_Slot] = deque()
+        self._keyed: dict[Hashable, _Slot] = {}
         self._guard = threading.Lock()
         self._flushing = threading.Lock()
         self._clock = clock
@@ -106,17 +117,19 @@ class DeferredWrites:
         (:data:`MAX_WAIT`), so its owner stops serving what it held for it."""
         now = self._clock.now() if self._clock is not None else None
         with self._guard:
+            queued = self._keyed.get(key) if key is not None else None
+            if queued is not None:
+                queued.item = _Item(key, write, what, queued.item.queued_at, on_drop)
+                return
+            slot = _Slot(_Item(key, write, what, now, on_drop))
+            self._items.append(slot)
             if key is not None:
-                for i, queued in enumerate(self._items):
-                    if queued.key == key:
-                        self._items[i] = _Item(key, write, what, queued.queued_at, on_drop)
-                        return
-            self._items.append(_Item(key, write, what, now, on_drop))
+                self._keyed[key] = slot
 
     def pending(self) -> list[str]:
         """What is waiting, oldest first (its ``what``)."""
         with self._guard:
-            return [item.what for item in self._items]
+            return [slot.item.what for slot in self._items]
 
     def __len__(self) -> int:
         with self._guard:
@@ -124,7 +137,7 @@ class DeferredWrites:
 
     def waiting(self, key: Hashable) -> bool:
         with self._guard:
-            return any(item.key == key for item in self._items)
+            return key in self._keyed
 
     def _expired(self, item: _Item) -> bool:
         return (
@@ -132,6 +145,16 @@ class DeferredWrites:
             and item.queued_at is not None
             and self._clock.now() - item.queued_at > MAX_WAIT
         )
+
+    def _done(self, slot: _Slot, item: _Item) -> None:
+        """Take ``slot`` off the queue after ``item`` was done or dropped, unless a newer
+        write of its key took the slot over meanwhile (that one is done next)."""
+        with self._guard:
+            if not self._items or self._items[0] is not slot or slot.item is not item:
+                return
+            self._items.popleft()
+            if item.key is not None and self._keyed.get(item.key) is slot:
+                del self._keyed[item.key]
 
     def flush(self) -> int:
         """Do the queued writes, oldest first, until the database is still locked; how many
@@ -143,7 +166,8 @@ class DeferredWrites:
                 with self._guard:
                     if not self._items:
                         return done
-                    item = self._items[0]
+                    slot = self._items[0]
+                    item = slot.item
                 try:
                     if self._expired(item):
                         log.warning(
@@ -165,9 +189,7 @@ class DeferredWrites:
                     log.error("a deferred write failed and is dropped: %s", err.code)
                 except Exception:
                     log.exception("a deferred write failed and is dropped")
-                with self._guard:
-                    if self._items and self._items[0] is item:
-                        self._items.popleft()
+                self._done(slot, item)
                 done += 1
 
     def flush_before_stop(self, wait_s: float) -> int:
@@ -184,8 +206,9 @@ class DeferredWrites:
         worker.start()
         worker.join(wait_s)
         with self._guard:
-            lost = [item.what for item in self._items]
+            lost = [slot.item.what for slot in self._items]
             self._items.clear()
+            self._keyed.clear()
         if lost:
             log.warning(
                 "%d bookkeeping writes not done before stopping (the database is write-locked"
