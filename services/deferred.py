@@ -14,7 +14,8 @@ them in another process. One policy holds for it, queued or written at once: the
 is treated as the forgetting would have treated it. What forgetting deletes (conversation
 data, dialogs, their updates in the inbox) calls :func:`withdraw_if_forgotten` after writing,
 in its own transaction: when someone was forgotten since the write was queued and the person
-has no account from before then, the transaction is rolled back and the write dropped. What
+has no account from before that forgetting, the transaction is rolled back and the write
+dropped. What
 forgetting keeps without the person (a question in the log, a vote) is written without them
 (``services.privacy.asker_forgotten``). Either way nothing names them again.
 Under SQLite the write already holds the write lock when it checks, so a forget cannot slip
@@ -49,6 +50,16 @@ lost), so the forget events it would check need not be kept longer
 ingest but a stuck process; the bookkeeping it held up is not worth keeping."""
 
 
+CLOCK_STEP_TOLERANCE = timedelta(minutes=10)
+"""How far the clock may have been stepped back (an NTP correction, a virtual machine's
+clock) between queueing a write and a forgetting: forget events are looked for from this
+long before the write was queued. Without it, a forgetting stamped by a clock set back
+looked older than the write, and the write handed the forgotten person's data to the account
+they made again. An account is told apart from one made anew by the forgetting itself (made
+after it or not), so widening the window drops nobody else's writes. Forget events are kept
+an hour past :data:`MAX_WAIT` (``services.conversations.KEEP_FORGET_EVENTS``), more than this."""
+
+
 class Withdrawn(Exception):
     """A queued write of a person forgotten since it was queued: rolled back and dropped."""
 
@@ -56,7 +67,8 @@ class Withdrawn(Exception):
 def withdraw_if_forgotten(s: Session, person: int | None, queued_at: datetime) -> None:
     """Call after a queued write, in its transaction: raise :class:`Withdrawn` (rolling the
     write back) when ``person`` was forgotten after ``queued_at`` (module docstring)."""
-    if person is not None and AccountsRepository(s).forgotten_since(person, queued_at):
+    since = queued_at - CLOCK_STEP_TOLERANCE
+    if person is not None and AccountsRepository(s).forgotten_since(person, since):
         raise Withdrawn()
 
 
