@@ -67,9 +67,7 @@ def asker_forgotten(s: Session, actor: str | None, queued_at: datetime | None = 
     if person is None:
         return False
     accounts = AccountsRepository(s)
-    if queued_at is not None and accounts.forgotten_since(
-        person, queued_at - CLOCK_STEP_TOLERANCE
-    ):
+    if queued_at is not None and accounts.forgotten_since(person, queued_at - CLOCK_STEP_TOLERANCE):
         return True
     return not accounts.holds_user(person)
 
