@@ -13,6 +13,7 @@ from knowledge_base.answer import (
     PASSAGE_FEATURES,
     RELATIVE_CUTOFF,
     SAME_LANGUAGE_SHARE,
+    STRUCTURE_FEATURES,
     UNIT_WEIGHTS,
     answer_passages,
     candidate_units,
@@ -79,7 +80,7 @@ def feature(unit, name: str) -> float:  # type: ignore[no-untyped-def]
 
 def test_weights_cover_the_passage_features() -> None:
     assert len(UNIT_WEIGHTS) == len(FEATURES)
-    tail = (*PASSAGE_FEATURES, *ARTICLE_FEATURES, *PART_FEATURES)
+    tail = (*PASSAGE_FEATURES, *ARTICLE_FEATURES, *PART_FEATURES, *STRUCTURE_FEATURES)
     assert FEATURES[-len(tail) :] == tail
     assert len(REFUSAL_WEIGHTS) == len(REFUSAL_FEATURES) + 1
     constraints = (*ANSWER_CONSTRAINTS, *MISSING_FEATURES, *RESTRICTION_FEATURES)
