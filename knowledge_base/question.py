@@ -425,13 +425,23 @@ _QUESTION_START = re.compile(
     re.I,
 )
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
+_WORD_BREAKS = re.compile("[\u200b\ufeff]")
+"""Zero-width spaces (and a BOM where one is pasted in a text): a space, as ingestion reads
+them in documents."""
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u180e\u200c-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f]"
+)
+"""Invisible format characters pasted or typed inside words (soft hyphen, zero-width joiners,
+direction marks and embeddings, word joiner): they would split "lapo\u00adran" into two
+unknown words, so the search and the topic check would miss what is plainly "laporan"."""
 
 
 def clean_message(text: str) -> str:
     """A message without markup (HTML tags, Markdown emphasis and headings), control characters
-    (a NUL, which no database stores) or extra spaces; undecodable bytes a terminal passed on
-    as lone surrogates become U+FFFD."""
+    (a NUL, which no database stores), invisible format characters or extra spaces;
+    undecodable bytes a terminal passed on as lone surrogates become U+FFFD."""
     text = clean_block(text)
+    text = _INVISIBLE.sub("", _WORD_BREAKS.sub(" ", text))
     text = _TAG.sub(" ", text)
     text = _MARKUP.sub(" ", text)
     return " ".join(text.split())
