@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from accounts import rules
@@ -126,12 +126,16 @@ class AccountsRepository:
 
     def forgotten_since(self, telegram_id: int, since: datetime) -> bool:
         """Whether the person may have been forgotten after ``since``: someone was, and the
-        person has no account from before then (theirs was deleted, or made anew since)."""
-        forgets = select(ForgetEvent.id).where(ForgetEvent.forgotten_at >= since).limit(1)
-        if self.s.scalar(forgets) is None:
+        person has no account from before that forgetting (theirs was deleted, or made anew
+        after it). An account made between ``since`` and the first forgetting since is no
+        account made anew."""
+        first = self.s.scalar(
+            select(func.min(ForgetEvent.forgotten_at)).where(ForgetEvent.forgotten_at >= since)
+        )
+        if first is None:
             return False
         user = self.user(telegram_id)
-        return user is None or user.created_at > since
+        return user is None or user.created_at > first
 
     def forget_person(self, telegram_id: int, actor: str, pseudonym: str) -> dict[str, int]:
         """Delete the account (request, bindings) and the unused invites the person created;

@@ -14,10 +14,12 @@ vocabulary and posting-list lengths. Questions are the valid split's real questi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import re
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -99,6 +101,24 @@ def build(size: int, workdir: Path, sentences: list[str]) -> tuple[object, float
     return index, time.perf_counter() - started
 
 
+def _open_or_build(
+    size: int, workdir: Path, sentences: list[str], *, keep: bool
+) -> tuple[object, float | None]:
+    """The index of ``size`` chunks in ``workdir`` and its build time (``None``: kept from
+    an earlier run with ``--keep``, not built now)."""
+    marker = workdir / "built"
+    if keep and marker.is_file():
+        from knowledge_base.evaluation import open_scratch_index
+
+        return open_scratch_index(SyntheticCorpusEmbeddings(seed=size), workdir), None
+    if keep and workdir.exists():
+        shutil.rmtree(workdir)  # an interrupted build: start again
+    index, build_s = build(size, workdir, sentences)
+    if keep:
+        marker.write_text(f"{size}\n", encoding="utf-8")
+    return index, round(build_s, 1)
+
+
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else 0.0
 
@@ -135,7 +155,9 @@ def measure(index: object, questions: list[str], *, filtered: bool = False) -> d
                 concepts=index.known_concepts(result.query),
                 info=info,
                 similarity=index.unit_similarities(
-                    usable_hits(list(result.hits)), result.query_vector
+                    usable_hits(list(result.hits)),
+                    result.query_vector,
+                    read=result.unit_vectors,
                 ),
             )
             judge_answer(
@@ -174,6 +196,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="build each size's index in DIR/SIZE and keep it; a later run with the same DIR "
+        "measures the kept index without building it again (build on a busy machine, "
+        "measure on an idle one)",
+    )
+    parser.add_argument(
         "--omp-wait-policy",
         choices=["auto", "passive", "active"],
         default="auto",
@@ -201,13 +232,13 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             model.embed_query(q)
             timings.append((time.perf_counter() - t0) * 1000)
-        row = {
+        embedded = {
             "omp_wait_policy": args.omp_wait_policy,
             "embed_p50_ms": round(_pct(timings, 50), 1),
             "embed_p95_ms": round(_pct(timings, 95), 1),
             "queries": len(timings),
         }
-        print(json.dumps(row))
+        print(json.dumps(embedded))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [1_000, 10_000]
     if args.full and not args.sizes:
@@ -216,9 +247,14 @@ def main(argv: list[str] | None = None) -> int:
     questions = _questions(args.queries)
     results = []
     for size in sizes:
-        with tempfile.TemporaryDirectory(prefix="sinergi-latency-") as tmp:
-            index, build_s = build(size, Path(tmp), sentences)
-            row: dict[str, object] = {"chunks": size, "build_s": round(build_s, 1)}
+        with contextlib.ExitStack() as stack:
+            if args.keep is not None:
+                workdir = args.keep / str(size)
+            else:
+                tmp = tempfile.TemporaryDirectory(prefix="sinergi-latency-")
+                workdir = Path(stack.enter_context(tmp))
+            index, build_s = _open_or_build(size, workdir, sentences, keep=args.keep is not None)
+            row: dict[str, object] = {"chunks": size, "build_s": build_s}
             row["all"] = measure(index, questions)
             row["filtered_app"] = measure(index, questions, filtered=True)
             row["cold_start_s"] = round(cold_start(index, questions[0]), 2)
@@ -230,8 +266,9 @@ def main(argv: list[str] | None = None) -> int:
             a, f = row["all"], row["filtered_app"]
             assert isinstance(a, dict) and isinstance(f, dict)
             print(
-                f"{size:>7} chunks  build {build_s:6.1f}s  "
-                f"p50 {a['p50_ms']:6.1f}  p95 {a['p95_ms']:6.1f}  p99 {a['p99_ms']:6.1f} ms  "
+                f"{size:>7} chunks  "
+                + (f"build {build_s:6.1f}s  " if build_s is not None else "kept index  ")
+                + f"p50 {a['p50_ms']:6.1f}  p95 {a['p95_ms']:6.1f}  p99 {a['p99_ms']:6.1f} ms  "
                 f"(query embedding p50 {a['embed_p50_ms']:.1f} ms)  "
                 f"filtered p50 {f['p50_ms']:.1f} p95 {f['p95_ms']:.1f} ms  "
                 f"cold start {row['cold_start_s']} s  max RSS {rss:.0f} MiB",

@@ -62,13 +62,19 @@ def judge_cases(cases: Sequence[Any], *, unknown_rule: bool = True) -> list[Judg
             known=lambda t, c=case: c.known.get(t, False),
             synonyms=[c.alternatives for c in query.concepts],
             config=fixed_only,
+            similarity=case.similarity,
         )
         hit = bool(case.answers) and contains_answer(composed.text, case.answers)
         if not verdict.answer:
             out.append(Judged(case, None, hit, verdict.reason))
             continue
         features = refusal_features(
-            result, composed, info, terms=norm.terms, known=lambda t, c=case: c.known.get(t, False)
+            result,
+            composed,
+            info,
+            terms=norm.terms,
+            known=lambda t, c=case: c.known.get(t, False),
+            similarity=case.similarity,
         )
         out.append(Judged(case, features, hit))
     return out

@@ -234,6 +234,9 @@ PART_FEATURES = (
     "elucidation_asked",
 )
 """Where a unit stands in a regulation's structure (:func:`part_context`)."""
+STRUCTURE_FEATURES = ("closing_unasked",)
+"""Whether a unit is one of a regulation's closing lines when the question does not ask what
+they answer (:func:`structure_context`)."""
 FEATURES = (
     "coverage",
     "framed",
@@ -267,19 +270,20 @@ FEATURES = (
     *PASSAGE_FEATURES,
     *ARTICLE_FEATURES,
     *PART_FEATURES,
+    *STRUCTURE_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.447, 1.734, 0.501, 2.029, 0.796, 0.499, -1.148, -0.409, 2.410, 0.000, 0.000, 1.643, 2.407,
-    -0.405, 0.141, 0.464, -0.734, 1.401, -0.483, -0.185, -0.490, -1.346, 0.145, 1.430, 0.408, 0.000,
-    1.001, 1.734, 2.748, -2.041, -2.357, 3.690, 1.650, 0.160, -0.011, 1.527, 1.032, 1.687, 0.778,
-    -0.970, 1.430, -0.602, 0.739, 1.306, -3.225, -2.498, -0.538, -0.617, 2.420,
+    0.463, 1.798, 0.519, 2.104, 0.825, 0.517, -1.190, -0.424, 2.499, 0.000, 0.000, 1.703, 2.495,
+    -0.420, 0.146, 0.481, -0.761, 1.452, -0.501, -0.192, -0.508, -1.395, 0.150, 1.483, 0.423, 0.000,
+    1.038, 1.798, 2.849, -2.116, -2.444, 3.826, 1.711, 0.166, -0.011, 1.583, 1.070, 1.749, 0.807,
+    -1.006, 1.483, -0.624, 0.766, 1.354, -3.344, -2.590, -0.558, -0.640, 2.509, -1.148,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
-docs/retrieval.md); :data:`PART_FEATURES` with ``--only``, on top of the earlier weights
-scaled: the unit holding the gold span is chosen for 62.4% of TyDi valid (held out) and 57.1%
-of gov-id dev (cross-validated by document), where some unit of the competing passages holds
-it for 91% and 83%."""
+docs/retrieval.md); :data:`PART_FEATURES`, then :data:`STRUCTURE_FEATURES`, with ``--only``,
+on top of the earlier weights scaled: the unit holding the gold span is chosen for 63.2% of
+TyDi valid (held out) and 60.9% of gov-id dev (cross-validated by document), where some unit
+of the competing passages holds it for 93% and 86% (docs/benchmarks.md, eighth round)."""
 
 COSINE_FLOOR = 0.8
 """e5 cosines of unrelated texts sit near 0.8; the feature reads ``(cosine - 0.8) * 10``."""
@@ -505,9 +509,12 @@ def candidate_units(
                 label or _last_section(hit.section),
             )
         )
-    return part_context(
-        article_context(
-            passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+    return structure_context(
+        part_context(
+            article_context(
+                passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+            ),
+            info,
         ),
         info,
     )
@@ -585,6 +592,50 @@ def part_context(candidates: list[Candidate], info: QuestionInfo) -> list[Candid
                 ],
             )
         )
+    return out
+
+
+_CLOSING = re.compile(
+    r"\b(?:mulai\s+berlaku\s+pada\s+tanggal|ditetapkan\s+di\s+\w+|diundangkan\s+di\s+\w+|"
+    r"agar\s+setiap\s+orang\s+mengetahuinya|(?:lembaran|berita)\s+negara\s+republik\s+indonesia"
+    r"\s+tahun\s+\d{4})",
+    re.I,
+)
+"""A regulation's closing lines: when it takes effect, where and when it was enacted and
+promulgated, the gazette it stands in."""
+_TRANSITIONAL = re.compile(
+    r"\b(?:sebelum|pada\s+saat|sejak)\s+(?:mulai\s+)?berlakunya\b"
+    r"|\bpada\s+saat\s+(?:peraturan|undang-undang)\b[^.;]{0,60}?\bini\s+mulai\s+berlaku\b",
+    re.I,
+)
+"""A transitional provision: what becomes of what stood before the regulation took effect
+("... yang telah ditandatangani sebelum berlakunya Peraturan Pemerintah ini, tetap
+berlaku")."""
+
+
+def structure_context(candidates: list[Candidate], info: QuestionInfo) -> list[Candidate]:
+    """Each unit's features followed by :data:`STRUCTURE_FEATURES`: ``closing_unasked``, the
+    unit is one of a regulation's closing lines ("mulai berlaku pada tanggal diundangkan",
+    "Ditetapkan di Jakarta pada tanggal ...") or a transitional provision ("sebelum
+    berlakunya Peraturan Pemerintah ini"), and the question does not ask when the regulation
+    was enacted or takes effect (:func:`question.asks_enactment`). Those lines repeat the
+    regulation's name and the words "berlaku", "perjanjian", "kerja sama" of many questions
+    they do not answer.
+
+    Tried and dropped (docs/benchmarks.md, eighth round): the same for the definitions
+    article ("Dalam Peraturan ini yang dimaksud dengan:" and its entries) when no definition
+    is asked, which gains on its own but nothing beside this one cross-validated; the
+    counterparts "the question asks it", which no collected question set (none that asks a
+    definition or an enactment date has that article among its candidates); the share of
+    the question the unit's own article holds without its title and headings; the share a
+    paragraph gains read with the paragraph it refers to ("sebagaimana dimaksud pada ayat
+    (3)").
+    """
+    enactment = 1.0 if info.asks_enactment else 0.0
+    out: list[Candidate] = []
+    for c in candidates:
+        closing = bool(_CLOSING.search(c.span.text) or _TRANSITIONAL.search(c.span.text))
+        out.append(replace(c, features=[*c.features, (1.0 - enactment) if closing else 0.0]))
     return out
 
 
@@ -704,6 +755,27 @@ best unit that fits, 330 and 4.0, chosen on 1,500 TyDi train questions (docs/ben
 seventh round)."""
 MAX_CHARS = 320
 """A sentence longer than this is cut to its clauses that carry the question's terms."""
+CONTINUATION_CHARS = 290
+"""A best sentence beside which no runner-up fits and the next one that goes on about its
+subject ("Ia ...", "Kota tersebut ...", "Luasnya ...") are given together when both fit in
+this many characters (chosen on 1,500 TyDi train questions: 290 and 330 tie, 290 is
+shorter; docs/benchmarks.md, eighth round)."""
+_CONTINUES = re.compile(
+    r"^\W*(?:(?:ia|dia|beliau|mereka|hal\s+(?:ini|itu|tersebut)|(?:ini|itu)\s+(?:adalah|merupakan"
+    r"|karena|disebabkan)|he|she|it|they|this|these|its|his|her|their)\b"
+    r"|(?:\S+\s+){0,3}?(?:ia|dia|beliau|mereka)\b"
+    r"|(?:\S+\s+){0,3}?(?:tersebut|itu|ini)\b(?!\s*(?:adalah|ialah|merupakan|yang)\b)"
+    r"|(?:\S+\s+){0,1}?\w{3,}nya\b)",
+    re.I,
+)
+"""How a sentence that goes on about the previous one's subject opens: a personal pronoun
+("Ia", "Beliau", "Mereka"), a demonstrative within its first four words ("Kota tersebut",
+"Pada tahun itu"), a possessive "-nya" within its first two ("Luasnya", "Ibu kotanya")."""
+
+
+def continues(text: str) -> bool:
+    """Whether a sentence goes on about the previous one's subject (:data:`_CONTINUES`)."""
+    return bool(_CONTINUES.match(text))
 
 
 def compose(
@@ -820,31 +892,43 @@ def compose(
             # The asked figure often stands in the next sentence ("The server must be
             # ready... A typical minimum is four cores, 8 GB...").
             chosen.append(following)
-        elif len(top.text) < ANSWER_CHARS:
-            # A short best sentence leaves room for the runner-up of the same passage: the
-            # scorer's second choice holds the fact often enough to be worth the space.
-            # The best of those that fit beside it and share a concept with the question, not
-            # the best of all: a long second choice left no room for the third, which often
-            # holds the fact.
-            second = max(
-                (
-                    u
-                    for u in units
-                    if u.hit_rank == top.hit_rank
-                    and u is not top
-                    and not u.is_list
-                    and u.coverage > 0
-                    and len(top.text) + len(u.text) <= ANSWER_CHARS
-                ),
-                key=lambda u: u.score,
-                default=None,
+        else:
+            paired = (
+                following is not None
+                and not following.is_list
+                and not following.header
+                and continues(following.text)
+                and len(top.text) + len(following.text) <= CONTINUATION_CHARS
             )
-            if (
-                second is not None
-                and second.coverage > 0
-                and second.score >= top.score - RUNNER_UP_MARGIN
-                and len(top.text) + len(second.text) <= ANSWER_CHARS
-            ):
+            second = None
+            if len(top.text) < ANSWER_CHARS:
+                # A short best sentence leaves room for the runner-up of the same passage:
+                # the scorer's second choice holds the fact often enough to be worth the
+                # space. The best of those that fit beside it and share a concept with the
+                # question, not the best of all: a long second choice left no room for the
+                # third, which often holds the fact.
+                second = max(
+                    (
+                        u
+                        for u in units
+                        if u.hit_rank == top.hit_rank
+                        and u is not top
+                        and not u.is_list
+                        and u.coverage > 0
+                        and len(top.text) + len(u.text) <= ANSWER_CHARS
+                    ),
+                    key=lambda u: u.score,
+                    default=None,
+                )
+                if second is not None and second.score < top.score - RUNNER_UP_MARGIN:
+                    second = None
+            if paired and following is not None and second is None:
+                # No runner-up fits, and the next sentence goes on about the best one's
+                # subject ("... lahir di Medan. Ia menjabat ..."): the asked fact often stands
+                # in it, and it reads only with it. (Preferred over a runner-up that fits, it
+                # lost TyDi train questions: docs/benchmarks.md, eighth round.)
+                chosen.append(following)
+            elif second is not None:
                 chosen.append(second)
     chosen = _with_whole_tables(chosen, units, budget=max_chars)
     chosen.sort(key=lambda u: (u.hit_rank, u.index))

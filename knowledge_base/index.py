@@ -83,7 +83,7 @@ from knowledge_base.terms_upgrade import (
     terms_status,
     upgrade_terms,
 )
-from knowledge_base.unit_vectors import UnitVectors, decode, encode, similarities
+from knowledge_base.unit_vectors import UnitVectors, decode, encode, fits, similarities
 from knowledge_base.units import passage_units, unit_key
 from knowledge_base.vectorstore import VectorStore, make_client
 
@@ -653,7 +653,7 @@ class KnowledgeIndex:
         self._sync()
         if not query.strip():
             return SearchResult((), False)
-        rewritten = self.rewrite(query, language=language)
+        rewritten = self._rewrite(query, language=language)
         cfg = self.fusion
         n = max(cfg.candidates, k)
         allowed = self.keywords.live_count(filters)
@@ -733,7 +733,10 @@ class KnowledgeIndex:
         if not self.unit_vectors:
             return {}
         ids = [f.chunk_id for f in fused[: cfg.sentence_depth]]
-        read.update(self._read_units(ids))
+        dimensions = np.asarray(vector).size
+        read.update(
+            (cid, units) for cid, units in self._read_units(ids).items() if fits(units, dimensions)
+        )
         sims = similarities({cid: read[cid] for cid in ids if cid in read}, vector)
         return {cid: max(values.values()) for cid, values in sims.items() if values}
 
@@ -765,6 +768,10 @@ class KnowledgeIndex:
         """``question`` as the searches read it: formal words, typos corrected against this
         index's vocabulary, synonyms (see :mod:`knowledge_base.query`)."""
         self._sync()
+        return self._rewrite(question, language=language)
+
+    def _rewrite(self, question: str, *, language: str | None) -> Query:
+        # The caller has just followed the database (``_sync``): one revision read per search.
         keywords = self.keywords
         keywords.prefetch(self.normalizer.terms(question))  # one round trip, not one per word
         return self._rewriter.rewrite(
@@ -967,6 +974,9 @@ class KnowledgeIndex:
         missing = [h.chunk_id for h in hits if h.chunk_id not in stored]
         if missing:
             stored.update(self._read_units(missing))
+        # Rows of another width (a damaged row) are embedded again below, like missing ones.
+        dimensions = np.asarray(query_vector).size
+        stored = {cid: units for cid, units in stored.items() if fits(units, dimensions)}
         if lazy:
             work = self._units_to_embed(
                 [(h.chunk_id, h.text, h.title, h.section) for h in hits], stored

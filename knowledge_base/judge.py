@@ -19,9 +19,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from knowledge_base.answer import ComposedAnswer
+from knowledge_base.answer import ComposedAnswer, Similarities
 from knowledge_base.question import QuestionInfo, measures_stated
 from knowledge_base.schemas import SearchHit, SearchResult
+from knowledge_base.unit_vectors import similarities
 
 _NEGATION = re.compile(r"\b(tidak|bukan|belum|tanpa|kecuali|selain|not|no|without|except)\b", re.I)
 _OCR_DIGIT = re.compile(r"(?<=\d)[OoIl]|[OoIl](?=\d)")
@@ -70,6 +71,13 @@ features are 0."""
 RESTRICTION_FEATURES = ("restriction_missing",)
 """Whether a restriction the question puts on what it asks (:func:`restriction_terms`) is
 absent from the cited passages (:func:`restriction_missing`)."""
+NEIGHBOURHOOD_FEATURES = ("neighbourhood_cosine", "cross_language")
+"""The question's typical cosine with the sentences of the retrieved passages
+(:func:`neighbourhood_cosine`), and whether the answer's passages are in another language
+than the question: e5 puts a question and its translation's passages further apart, so every
+cosine of an English question about Indonesian passages reads lower; without the flag the
+neighbourhood cosine cost English questions of gov-id dev their answers (cross-validated, 12
+of 17 answered instead of 14; docs/benchmarks.md, "eighth round")."""
 REFUSAL_FEATURES = (
     "dense",
     "unit_cosine",
@@ -93,17 +101,19 @@ REFUSAL_FEATURES = (
     *ANSWER_CONSTRAINTS,
     *MISSING_FEATURES,
     *RESTRICTION_FEATURES,
+    *NEIGHBOURHOOD_FEATURES,
 )
 REFUSAL_WEIGHTS: tuple[float, ...] = (
-    -0.213, 0.169, 0.176, 0.709, -0.122, 0.113, -0.395, -0.113, -0.285, -0.169, 0.114, -0.410,
-    -0.145, 0.056, -0.216, -0.067, -0.040, 0.137, 0.690, 0.005, -0.276, 0.034, -0.210, -0.230,
-    0.569, 0.190, 0.703, -0.504, 0.000, -0.707,
+    -0.617, 0.158, 0.181, 0.608, -0.078, 0.137, -0.168, -0.137, -0.333, -0.195, 0.142, -0.379,
+    -0.203, 0.010, -0.176, 0.089, 0.018, 0.198, 0.608, 0.067, -0.366, 0.016, -0.129, -0.129,
+    0.424, 0.322, 0.607, -0.505, 0.000, -0.705, 0.991, 0.509,
 )  # fmt: skip
 """Intercept, then the weights of :data:`REFUSAL_FEATURES` in the logistic model of "the
 chosen answer answers the question", fitted by ``python -m bench.answer_model refusal
 --no-offtopic`` on TyDi QA valid and gov-id dev (answerable against near-miss questions,
 cross-validated; refitted with :data:`RESTRICTION_FEATURES` and word pairs read over known
-words, docs/benchmarks.md, "seventh round"). Fitted with the chit-chat and off-topic
+words, docs/benchmarks.md, "seventh round"; with :data:`NEIGHBOURHOOD_FEATURES`, "eighth
+round"). Fitted with the chit-chat and off-topic
 questions as more negatives, the sixth round's model refused more of those (0.81 against
 0.72) but fewer near-misses at 90 % answered (gov-id 0.31 against 0.40, TyDi 0.15 against
 0.18): small talk and off-topic messages are mostly caught before the knowledge base
@@ -131,7 +141,7 @@ class JudgeConfig:
     calibrated: bool = False
     """Decide with the calibrated model (:data:`REFUSAL_WEIGHTS`, fitted for e5) instead of
     the coverage and cosine thresholds above."""
-    answer_probability: float = 0.4875
+    answer_probability: float = 0.475
     """Calibrated: below this probability the answer is refused. The highest threshold (in
     steps of 0.0125) at which, cross-validated, at least 90% of the answerable questions of
     both TyDi valid and gov-id dev are answered (docs/retrieval.md, "Refusing on the
@@ -159,6 +169,7 @@ def judge_answer(
     known: Callable[[str], bool] = lambda term: True,
     synonyms: Sequence[Sequence[Sequence[str]]] = (),
     config: JudgeConfig = DEFAULT_JUDGE,
+    similarity: Similarities | None = None,
 ) -> Verdict:
     """The verdict on ``composed`` as an answer to the question ``info`` describes.
 
@@ -167,6 +178,8 @@ def judge_answer(
         known: whether the index holds a term anywhere (a name it never saw is not in it).
         synonyms: the question's concepts' alternatives (a name the documents spell out,
             "THR" for "tunjangan hari raya", is known through them).
+        similarity: the question's cosine with the units of the retrieved passages, where
+            the caller has it (:func:`neighbourhood_cosine`; else read from ``result``).
     """
     if not result.hits or not composed.citations:
         return Verdict(False, False, "retrieval")
@@ -206,7 +219,11 @@ def judge_answer(
             # None of the question's concepts in the passage, its title or heading: a topic
             # the knowledge base does not hold ("How do I renew my passport?").
             return Verdict(False, False, "coverage")
-        p = answer_probability(refusal_features(result, composed, info, terms=terms, known=known))
+        p = answer_probability(
+            refusal_features(
+                result, composed, info, terms=terms, known=known, similarity=similarity
+            )
+        )
         if p < config.answer_probability:
             return Verdict(False, False, "calibrated", p)
         return Verdict(True, p >= config.confident_probability, "", p)
@@ -336,8 +353,15 @@ def refusal_features(
     *,
     terms: Callable[[str], list[str]],
     known: Callable[[str], bool] = lambda term: True,
+    similarity: Similarities | None = None,
 ) -> list[float]:
-    """What the calibrated refusal model reads (names in :data:`REFUSAL_FEATURES`)."""
+    """What the calibrated refusal model reads (names in :data:`REFUSAL_FEATURES`).
+
+    Args:
+        similarity: the question's cosine with the units of the retrieved passages
+            (:func:`neighbourhood_cosine`); ``None``: computed from the unit vectors the
+            search read (``SearchResult.unit_vectors``).
+    """
     evidence = composed.evidence
     assert evidence is not None
     top = result.hits[0]
@@ -381,7 +405,45 @@ def refusal_features(
         *constraint_features(result, composed, info, terms=terms, known=known),
         1.0 if missing else 0.0,
         restriction_missing(result, composed, terms=terms, known=known),
+        (neighbourhood_cosine(result, similarity) - 0.8) * 10.0,
+        0.0 if composed.source_language is None else 1.0,
     ]
+
+
+def neighbourhood_cosine(
+    result: SearchResult,
+    similarity: Similarities | None = None,
+    *,
+    default: float = MISSING_COSINE,
+) -> float:
+    """The question's mean cosine with every unit (sentence, list item, table row) of the
+    retrieved passages: how close it sits to the passages as a whole, not only to its best
+    sentence.
+
+    A near-miss question shares words with one sentence (another entity, an attribute the
+    passage does not give, a changed restriction) and finds it about as close as an
+    answerable question finds its answer, but sits further from the rest of what was
+    retrieved: gov-id dev's near-misses read 0.819 on average against 0.833 for its answerable
+    questions (TyDi valid 0.809 against 0.811). Its fitted weight is positive, next to the
+    chosen and best units' cosines (docs/benchmarks.md, "eighth round").
+    ``similarity`` is chunk id -> unit key -> cosine; without it the cosines are computed
+    from the unit vectors the search already read (``SearchResult.unit_vectors``: nothing is
+    read or embedded again). Without any unit cosine (chunks stored before unit vectors
+    existed, a keyword-only search) it reads ``default``, the neutral
+    :data:`MISSING_COSINE` of the other cosine features, not the chosen passage's cosine,
+    which would read as a question close to everything it retrieved.
+    """
+    if similarity is None:
+        vectors = result.unit_vectors
+        if result.query_vector is None or not vectors:
+            return default
+        similarity = similarities(
+            {h.chunk_id: vectors[h.chunk_id] for h in result.hits if h.chunk_id in vectors},
+            result.query_vector,
+        )
+    ids = {h.chunk_id for h in result.hits}
+    values = [v for cid, units in similarity.items() if cid in ids for v in units.values()]
+    return sum(values) / len(values) if values else default
 
 
 def _pairs(sequence: Sequence[str]) -> set[tuple[str, str]]:

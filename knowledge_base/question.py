@@ -90,6 +90,22 @@ _ELUCIDATION = re.compile(
     r"\b(penjelasan|dijelaskan|maksudnya|contoh|contohnya|seperti apa|misalnya|explanation|"
     r"elucidation|for example|such as)\b"
 )
+_ENACTMENT = re.compile(
+    r"\b(ditetapkan|diundangkan|disahkan|diterbitkan|terbit|berlaku|ditandatangani|"
+    r"enacted|promulgated|issued|signed|into\s+force|in\s+force|takes?\s+effect|effective)\b"
+)
+_WHEN = re.compile(
+    r"\b(kapan|tanggal|tahun\s+berapa|sejak|mulai|sebelum|setelah|sesudah|when|date|since|"
+    r"before|after)\b"
+)
+_REGULATION = re.compile(
+    r"\b(pp|uu|perpres|permen\w*|perda|perkada|pergub|perbup|perwal|peraturan|undang-undang|"
+    r"regulation|law)\b"
+)
+"""A question asks when a regulation was enacted or takes effect when it names an enactment
+verb, a time and a regulation ("Kapan PP 38/2017 ditetapkan?", "PP forkopimda ditetapkan
+tanggal berapa?", "When did the regulation take effect?"): a regulation's closing lines
+answer it, and only it."""
 _REFERENCE = re.compile(
     r"\b(?:PP|UU|Perpres|Permen\w*|Perda|Perwal|Perbup|Pergub|Nomor|No\.?)\s*(\d{1,4})(?=\s*(?:/|"
     r"[Tt]ahun|[Tt]h\.?)\s*\d{4})",
@@ -125,6 +141,9 @@ class QuestionInfo:
     asks_elucidation: bool = False
     """What something means or an example of it ("menurut penjelasan", "contohnya", "seperti
     apa", a definition): a regulation's elucidation answers it."""
+    asks_enactment: bool = False
+    """When a regulation was enacted or takes effect ("Kapan PP 38/2017 ditetapkan?"): its
+    closing lines ("Ditetapkan di Jakarta pada tanggal ...") answer it."""
 
 
 TYPE_WORDS: dict[str, str] = {
@@ -169,6 +188,15 @@ def analyse(text: str) -> QuestionInfo:
         bounds=tuple(sorted(bounds_of(text))),
         measures=tuple(sorted(measures_asked(text))),
         asks_elucidation=bool(_DEFINITION.search(lowered) or _ELUCIDATION.search(lowered)),
+        asks_enactment=asks_enactment(lowered),
+    )
+
+
+def asks_enactment(text: str) -> bool:
+    """Whether a question asks when a regulation was enacted or takes effect."""
+    lowered = text.lower()
+    return bool(
+        _ENACTMENT.search(lowered) and _WHEN.search(lowered) and _REGULATION.search(lowered)
     )
 
 
@@ -397,13 +425,23 @@ _QUESTION_START = re.compile(
     re.I,
 )
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
+_WORD_BREAKS = re.compile("[\u200b\ufeff]")
+"""Zero-width spaces (and a BOM where one is pasted in a text): a space, as ingestion reads
+them in documents."""
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u180e\u200c-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f]"
+)
+"""Invisible format characters pasted or typed inside words (soft hyphen, zero-width joiners,
+direction marks and embeddings, word joiner): they would split "lapo\u00adran" into two
+unknown words, so the search and the topic check would miss what is plainly "laporan"."""
 
 
 def clean_message(text: str) -> str:
     """A message without markup (HTML tags, Markdown emphasis and headings), control characters
-    (a NUL, which no database stores) or extra spaces; undecodable bytes a terminal passed on
-    as lone surrogates become U+FFFD."""
+    (a NUL, which no database stores), invisible format characters or extra spaces;
+    undecodable bytes a terminal passed on as lone surrogates become U+FFFD."""
     text = clean_block(text)
+    text = _INVISIBLE.sub("", _WORD_BREAKS.sub(" ", text))
     text = _TAG.sub(" ", text)
     text = _MARKUP.sub(" ", text)
     return " ".join(text.split())

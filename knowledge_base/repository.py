@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.db import row_dict
@@ -112,14 +113,17 @@ class KnowledgeRepository:
         """Record a user's vote on an answer, replacing their earlier one; False: no question."""
         if self.s.get(KbQuestion, question_id) is None:
             return False
-        existing = self.s.scalar(
-            select(KbFeedback).where(KbFeedback.question_id == question_id, KbFeedback.user == user)
+        # One statement, not "read, then insert or update": the same button pressed twice at
+        # once reaches two workers, and both would find no vote and insert one.
+        dialect = self.s.get_bind().dialect.name
+        upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(KbFeedback)
+        stmt = upsert.values(question_id=question_id, user=user, helpful=helpful, at=at)
+        self.s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[KbFeedback.question_id, KbFeedback.user],
+                set_={"helpful": stmt.excluded.helpful, "at": stmt.excluded.at},
+            )
         )
-        if existing is None:
-            self.s.add(KbFeedback(question_id=question_id, user=user, helpful=helpful, at=at))
-        else:
-            existing.helpful = helpful
-            existing.at = at
         return True
 
     def rename_vote(self, question_id: int, user: str, pseudonym: str) -> None:

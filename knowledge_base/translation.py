@@ -17,9 +17,14 @@ synonym groups), and the log says the dictionary is missing.
 
 from __future__ import annotations
 
+import errno
 import gzip
+import io
 import logging
+import os
 import re
+import stat
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,6 +35,22 @@ log = logging.getLogger(__name__)
 DEFAULT_DICTIONARY = Path("/usr/share/dictd/freedict-eng-ind")
 """Where Debian's ``dict-freedict-eng-ind`` installs the dictionary (``.index`` and
 ``.dict.dz`` beside it)."""
+
+MAX_DICTIONARY_BYTES = 64 * 2**20
+"""The most a dictionary file may hold, its ``.dict.dz`` once decompressed (FreeDict's
+English-Indonesian: 1 MB of entries, a 175 kB index): a file past it is no dictionary of
+words, and reading it whole would only fill the memory."""
+
+
+MAX_TRANSLATIONS = 32
+"""The translations kept of one headword, in the dictionary's order (FreeDict's most: 13,
+"fuck"): a question's word is searched in each, so an entry of hundreds would make one
+word a search of hundreds of terms."""
+
+
+class UnreadableDictionary(OSError):
+    """A dictionary file that is no regular file, too large, or corrupt."""
+
 
 _B64 = {
     c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
@@ -123,45 +144,84 @@ def parse_entry(text: str) -> list[str]:
         return []
     chosen = [lines[1]]
     chosen += [line for line in lines[2:] if _NUMBERED.match(line)]
-    out: list[str] = []
+    out: dict[str, None] = {}  # ordered, and no list scan per part of a huge entry
     for line in chosen:
         line = _TRAILING_NUMBER.sub("", _NUMBERED.sub("", line.strip()))
         for part in line.split(","):
             part = part.split("(")[0].strip().lower()
-            if _PHRASE.fullmatch(part) and part not in out:
-                out.append(part)
-    return out
+            if _PHRASE.fullmatch(part):
+                out[part] = None
+    return list(out)
+
+
+def _read_file(path: Path, *, compressed: bool = False) -> bytes:
+    """The bytes of the regular file at ``path`` (decompressed when ``compressed``), at most
+    :data:`MAX_DICTIONARY_BYTES`.
+
+    Raises:
+        OSError: missing or unreadable; :class:`UnreadableDictionary` when it is no regular
+            file (a FIFO, ``/dev/zero``, a folder: never waited on or read without end), too
+            large, or not gzip data that ends.
+    """
+    # O_NONBLOCK: opening a FIFO does not wait for a writer (it is refused below).
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as raw:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnreadableDictionary(errno.EINVAL, "not a regular file", str(path))
+        handle: io.BufferedIOBase = raw
+        if compressed:
+            # dictzip is gzip with an index of its blocks: the gzip module reads it whole.
+            handle = gzip.GzipFile(fileobj=raw, mode="rb")
+        try:
+            data = handle.read(MAX_DICTIONARY_BYTES + 1)
+        except (EOFError, zlib.error) as exc:  # gzip's BadGzipFile is an OSError already
+            raise UnreadableDictionary(errno.EINVAL, f"corrupt: {exc}", str(path)) from exc
+    if len(data) > MAX_DICTIONARY_BYTES:
+        raise UnreadableDictionary(errno.EFBIG, "too large for a dictionary", str(path))
+    return data
 
 
 def read_dictd(base: Path) -> EnglishDictionary:
     """The dictionary at ``base`` (``base.index`` and ``base.dict.dz`` or ``base.dict``).
 
+    An index line that is not UTF-8 or not of dictd's form, or points outside the entries,
+    is left out; the others are read.
+
     Raises:
-        OSError: the files are missing or unreadable.
+        OSError: the files are missing, unreadable, no regular files, too large or corrupt.
     """
     index_path = base.with_name(base.name + ".index")
     compressed = base.with_name(base.name + ".dict.dz")
-    if compressed.is_file():
-        # dictzip is gzip with an index of its blocks: the gzip module reads it whole.
-        with gzip.open(compressed, "rb") as fh:
-            data = fh.read()
+    if compressed.exists():
+        data = _read_file(compressed, compressed=True)
     else:
-        data = base.with_name(base.name + ".dict").read_bytes()
-    entries: dict[str, list[str]] = {}
-    for line in index_path.read_text(encoding="utf-8").splitlines():
+        data = _read_file(base.with_name(base.name + ".dict"))
+    entries: dict[str, dict[str, None]] = {}
+    for raw_line in _read_file(index_path).splitlines():
+        try:
+            line = raw_line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
         parts = line.split("\t")
         if len(parts) < 3:
             continue
         head = " ".join(parts[0].lower().split())
         if not _HEADWORD.fullmatch(head):
             continue  # dictd's own "00database..." entries, names with digits or marks
-        start, length = _b64_number(parts[1]), _b64_number(parts[2])
+        try:
+            start, length = _b64_number(parts[1]), _b64_number(parts[2])
+        except KeyError:
+            continue  # not a dictd number
+        if start + length > len(data):
+            continue  # past the end of a truncated file
         try:
             entry = data[start : start + length].decode("utf-8")
         except UnicodeDecodeError:
             continue
-        found = entries.setdefault(head, [])
-        found.extend(t for t in parse_entry(entry) if t not in found)
+        found = entries.setdefault(head, {})
+        for translation in parse_entry(entry):
+            if len(found) < MAX_TRANSLATIONS:
+                found[translation] = None
     return EnglishDictionary(
         {head: tuple(ts) for head, ts in entries.items() if ts}, source=str(base)
     )

@@ -67,20 +67,28 @@ def decode(blob: bytes, model_id: str) -> UnitVectors | None:
     scale = np.frombuffer(blob, dtype=np.float16, count=n, offset=at).astype(np.float32)
     at += 2 * n
     matrix = np.frombuffer(blob, dtype=np.int8, count=n * dim, offset=at).reshape(n, dim)
+    if not np.isfinite(scale).all():
+        return None  # a damaged row (NaN or infinite scales): embedded again, not ranked on
     vectors = matrix.astype(np.float32) * scale[:, None]
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
     return dict(zip(keys, vectors, strict=True))
+
+
+def fits(vectors: UnitVectors, dimensions: int) -> bool:
+    """Whether a chunk's unit vectors have the question vector's ``dimensions`` (a row of
+    another width cannot be compared with it: it is embedded again)."""
+    return all(v.shape == (dimensions,) for v in vectors.values())
 
 
 def similarities(
     stored: Mapping[str, UnitVectors], query: npt.ArrayLike
 ) -> dict[str, dict[bytes, float]]:
     """The cosine of the question's vector with every stored unit vector, by chunk and key."""
-    q = np.asarray(query, dtype=np.float32)
+    q = np.asarray(query, dtype=np.float32).ravel()
     q = q / (np.linalg.norm(q) or 1.0)
     out: dict[str, dict[bytes, float]] = {}
     for chunk_id, vectors in stored.items():
-        if not vectors:
+        if not vectors or not fits(vectors, q.shape[0]):
             out[chunk_id] = {}
             continue
         keys = list(vectors)

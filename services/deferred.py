@@ -14,7 +14,8 @@ them in another process. One policy holds for it, queued or written at once: the
 is treated as the forgetting would have treated it. What forgetting deletes (conversation
 data, dialogs, their updates in the inbox) calls :func:`withdraw_if_forgotten` after writing,
 in its own transaction: when someone was forgotten since the write was queued and the person
-has no account from before then, the transaction is rolled back and the write dropped. What
+has no account from before that forgetting, the transaction is rolled back and the write
+dropped. What
 forgetting keeps without the person (a question in the log, a vote) is written without them
 (``services.privacy.asker_forgotten``). Either way nothing names them again.
 Under SQLite the write already holds the write lock when it checks, so a forget cannot slip
@@ -49,6 +50,16 @@ lost), so the forget events it would check need not be kept longer
 ingest but a stuck process; the bookkeeping it held up is not worth keeping."""
 
 
+CLOCK_STEP_TOLERANCE = timedelta(minutes=10)
+"""How far the clock may have been stepped back (an NTP correction, a virtual machine's
+clock) between queueing a write and a forgetting: forget events are looked for from this
+long before the write was queued. Without it, a forgetting stamped by a clock set back
+looked older than the write, and the write handed the forgotten person's data to the account
+they made again. An account is told apart from one made anew by the forgetting itself (made
+after it or not), so widening the window drops nobody else's writes. Forget events are kept
+an hour past :data:`MAX_WAIT` (``services.conversations.KEEP_FORGET_EVENTS``), more than this."""
+
+
 class Withdrawn(Exception):
     """A queued write of a person forgotten since it was queued: rolled back and dropped."""
 
@@ -56,7 +67,8 @@ class Withdrawn(Exception):
 def withdraw_if_forgotten(s: Session, person: int | None, queued_at: datetime) -> None:
     """Call after a queued write, in its transaction: raise :class:`Withdrawn` (rolling the
     write back) when ``person`` was forgotten after ``queued_at`` (module docstring)."""
-    if person is not None and AccountsRepository(s).forgotten_since(person, queued_at):
+    since = queued_at - CLOCK_STEP_TOLERANCE
+    if person is not None and AccountsRepository(s).forgotten_since(person, since):
         raise Withdrawn()
 
 
@@ -78,6 +90,13 @@ class _Item:
     on_drop: Callable[[], object] | None = None
 
 
+@dataclass
+class _Slot:
+    """A place in the queue; a newer write of its key takes it over."""
+
+    item: _Item
+
+
 class DeferredWrites:
     """A queue of writes to do once the database takes writes again (module docstring).
 
@@ -85,10 +104,14 @@ class DeferredWrites:
     already waiting replaces that one in its place (the newer state of the same row), keeping
     when the first was queued. With a ``clock``, a write that waited longer than
     :data:`MAX_WAIT` is dropped and logged instead of written.
+
+    Queueing, replacing and asking whether a key waits cost the same however long the queue
+    (a lock held for hours queues an item per update).
     """
 
     def __init__(self, clock: Clock | None = None) -> None:
-        self._items: deque[_Item] = deque()
+        self._items: deque[_Slot] = deque()
+        self._keyed: dict[Hashable, _Slot] = {}
         self._guard = threading.Lock()
         self._flushing = threading.Lock()
         self._clock = clock
@@ -106,17 +129,19 @@ class DeferredWrites:
         (:data:`MAX_WAIT`), so its owner stops serving what it held for it."""
         now = self._clock.now() if self._clock is not None else None
         with self._guard:
+            queued = self._keyed.get(key) if key is not None else None
+            if queued is not None:
+                queued.item = _Item(key, write, what, queued.item.queued_at, on_drop)
+                return
+            slot = _Slot(_Item(key, write, what, now, on_drop))
+            self._items.append(slot)
             if key is not None:
-                for i, queued in enumerate(self._items):
-                    if queued.key == key:
-                        self._items[i] = _Item(key, write, what, queued.queued_at, on_drop)
-                        return
-            self._items.append(_Item(key, write, what, now, on_drop))
+                self._keyed[key] = slot
 
     def pending(self) -> list[str]:
         """What is waiting, oldest first (its ``what``)."""
         with self._guard:
-            return [item.what for item in self._items]
+            return [slot.item.what for slot in self._items]
 
     def __len__(self) -> int:
         with self._guard:
@@ -124,7 +149,7 @@ class DeferredWrites:
 
     def waiting(self, key: Hashable) -> bool:
         with self._guard:
-            return any(item.key == key for item in self._items)
+            return key in self._keyed
 
     def _expired(self, item: _Item) -> bool:
         return (
@@ -132,6 +157,16 @@ class DeferredWrites:
             and item.queued_at is not None
             and self._clock.now() - item.queued_at > MAX_WAIT
         )
+
+    def _done(self, slot: _Slot, item: _Item) -> None:
+        """Take ``slot`` off the queue after ``item`` was done or dropped, unless a newer
+        write of its key took the slot over meanwhile (that one is done next)."""
+        with self._guard:
+            if not self._items or self._items[0] is not slot or slot.item is not item:
+                return
+            self._items.popleft()
+            if item.key is not None and self._keyed.get(item.key) is slot:
+                del self._keyed[item.key]
 
     def flush(self) -> int:
         """Do the queued writes, oldest first, until the database is still locked; how many
@@ -143,7 +178,8 @@ class DeferredWrites:
                 with self._guard:
                     if not self._items:
                         return done
-                    item = self._items[0]
+                    slot = self._items[0]
+                    item = slot.item
                 try:
                     if self._expired(item):
                         log.warning(
@@ -165,9 +201,7 @@ class DeferredWrites:
                     log.error("a deferred write failed and is dropped: %s", err.code)
                 except Exception:
                     log.exception("a deferred write failed and is dropped")
-                with self._guard:
-                    if self._items and self._items[0] is item:
-                        self._items.popleft()
+                self._done(slot, item)
                 done += 1
 
     def flush_before_stop(self, wait_s: float) -> int:
@@ -184,8 +218,9 @@ class DeferredWrites:
         worker.start()
         worker.join(wait_s)
         with self._guard:
-            lost = [item.what for item in self._items]
+            lost = [slot.item.what for slot in self._items]
             self._items.clear()
+            self._keyed.clear()
         if lost:
             log.warning(
                 "%d bookkeeping writes not done before stopping (the database is write-locked"

@@ -515,6 +515,7 @@ class KnowledgeService:
         common word the documents happen to hold ("hari", "cara") does not make the weather or
         a recipe a question for them."""
         index = self.index
+        text = clean_message(text)  # as ``ask`` reads it: markup and invisible characters out
         # read in its own language: an English question's words count through their
         # Indonesian translations, as its search reads them
         query = index.rewrite(text, language=detect_language(text, default="id"))

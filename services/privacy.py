@@ -44,7 +44,7 @@ from core.text import REDACTED, name_pattern
 from knowledge_base.repository import KnowledgeRepository
 from mou_tracker.reminders.repository import ReminderRepository
 from mou_tracker.repository import TrackerRepository
-from services.deferred import person_of
+from services.deferred import CLOCK_STEP_TOLERANCE, person_of
 
 PSEUDONYM_PREFIX = "anon:"
 #: How a person is named wherever a record says who did something.
@@ -67,7 +67,7 @@ def asker_forgotten(s: Session, actor: str | None, queued_at: datetime | None = 
     if person is None:
         return False
     accounts = AccountsRepository(s)
-    if queued_at is not None and accounts.forgotten_since(person, queued_at):
+    if queued_at is not None and accounts.forgotten_since(person, queued_at - CLOCK_STEP_TOLERANCE):
         return True
     return not accounts.holds_user(person)
 

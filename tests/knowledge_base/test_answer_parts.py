@@ -6,6 +6,7 @@ from __future__ import annotations
 from knowledge_base.answer import (
     FEATURES,
     PART_FEATURES,
+    STRUCTURE_FEATURES,
     UNIT_WEIGHTS,
     article_of,
     candidate_units,
@@ -36,8 +37,11 @@ def part(question: str, hits: list[SearchHit], name: str) -> list[float]:
     return [u.features[FEATURES.index(name)] for u in units]
 
 
-def test_the_part_features_close_the_feature_list() -> None:
-    assert FEATURES[-len(PART_FEATURES) :] == PART_FEATURES
+def test_the_part_and_structure_features_close_the_feature_list() -> None:
+    assert FEATURES[-len(PART_FEATURES) - len(STRUCTURE_FEATURES) :] == (
+        *PART_FEATURES,
+        *STRUCTURE_FEATURES,
+    )
     assert len(UNIT_WEIGHTS) == len(FEATURES)
 
 

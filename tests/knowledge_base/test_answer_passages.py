@@ -13,6 +13,7 @@ from knowledge_base.answer import (
     PASSAGE_FEATURES,
     RELATIVE_CUTOFF,
     SAME_LANGUAGE_SHARE,
+    STRUCTURE_FEATURES,
     UNIT_WEIGHTS,
     answer_passages,
     candidate_units,
@@ -22,6 +23,7 @@ from knowledge_base.answer import (
 from knowledge_base.judge import (
     ANSWER_CONSTRAINTS,
     MISSING_FEATURES,
+    NEIGHBOURHOOD_FEATURES,
     REFUSAL_FEATURES,
     REFUSAL_WEIGHTS,
     RESTRICTION_FEATURES,
@@ -79,10 +81,15 @@ def feature(unit, name: str) -> float:  # type: ignore[no-untyped-def]
 
 def test_weights_cover_the_passage_features() -> None:
     assert len(UNIT_WEIGHTS) == len(FEATURES)
-    tail = (*PASSAGE_FEATURES, *ARTICLE_FEATURES, *PART_FEATURES)
+    tail = (*PASSAGE_FEATURES, *ARTICLE_FEATURES, *PART_FEATURES, *STRUCTURE_FEATURES)
     assert FEATURES[-len(tail) :] == tail
     assert len(REFUSAL_WEIGHTS) == len(REFUSAL_FEATURES) + 1
-    constraints = (*ANSWER_CONSTRAINTS, *MISSING_FEATURES, *RESTRICTION_FEATURES)
+    constraints = (
+        *ANSWER_CONSTRAINTS,
+        *MISSING_FEATURES,
+        *RESTRICTION_FEATURES,
+        *NEIGHBOURHOOD_FEATURES,
+    )
     assert REFUSAL_FEATURES[-len(constraints) :] == constraints
 
 

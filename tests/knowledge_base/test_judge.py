@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from knowledge_base.answer import compose
 from knowledge_base.judge import (
     DEFAULT_JUDGE,
+    MISSING_COSINE,
     REFUSAL_FEATURES,
     REFUSAL_WEIGHTS,
     answer_probability,
     judge_answer,
+    neighbourhood_cosine,
     refusal_features,
     restriction_missing,
     restriction_terms,
@@ -377,7 +380,7 @@ def test_a_restriction_the_passage_lacks_is_counted_and_lowers_the_probability()
     weight = REFUSAL_WEIGHTS[1 + REFUSAL_FEATURES.index("restriction_missing")]
     assert weight < 0.0, "a missing restriction makes the answer less likely to answer"
     with_it = answer_probability(list(turned.values()))
-    without_it = answer_probability([*list(turned.values())[:-1], 0.0])
+    without_it = answer_probability(list({**turned, "restriction_missing": 0.0}.values()))
     assert with_it < without_it
 
 
@@ -418,3 +421,97 @@ def test_a_question_in_another_language_is_checked_on_known_words_only() -> None
     same = replace(composed, source_language=None)
     assert restriction_missing(result, across, terms=NORMALIZER.terms, known=known) == 0.0
     assert restriction_missing(result, same, terms=NORMALIZER.terms, known=known) == 1.0
+
+
+OTHER = replace(THR, chunk_id="other", doc_id="pp-other", dense_score=0.85, score=0.8)
+
+
+def test_the_neighbourhood_cosine_is_the_mean_over_the_retrieved_passages_units() -> None:
+    result = SearchResult((THR, OTHER), True)
+    similarity = {
+        "thr": {b"a" * 8: 0.90, b"b" * 8: 0.80},
+        "other": {b"c" * 8: 0.76},
+        "not-retrieved": {b"d" * 8: 0.10},  # a unit of a passage that is not a hit
+    }
+    assert neighbourhood_cosine(result, similarity, default=0.5) == pytest.approx(0.82)
+    # Nothing to read: the neutral cosine of the other features, not the passage's own.
+    assert neighbourhood_cosine(result, {}) == MISSING_COSINE
+    assert neighbourhood_cosine(result, None) == MISSING_COSINE
+
+
+def test_the_neighbourhood_cosine_reads_the_vectors_the_search_already_read() -> None:
+    question = np.array([1.0, 0.0], dtype=np.float32)
+    close = np.array([1.0, 0.0], dtype=np.float32)
+    far = np.array([0.6, 0.8], dtype=np.float32)
+    result = SearchResult(
+        (THR, OTHER),
+        True,
+        query_vector=question,
+        unit_vectors={
+            "thr": {b"a" * 8: close, b"b" * 8: far},
+            "other": {b"c" * 8: far},
+            "deeper": {b"d" * 8: -close},  # read by the ranking, not among the hits
+        },
+    )
+    assert neighbourhood_cosine(result, default=0.0) == pytest.approx((1.0 + 0.6 + 0.6) / 3)
+
+
+def test_a_question_far_from_the_rest_of_what_was_retrieved_is_less_likely_answered() -> None:
+    question = "Kapan tunjangan hari raya dibayarkan?"
+    info = analyse(question)
+    query = Query(question, question, tuple(NORMALIZER.terms(question)))
+    composed = compose(question, [THR], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    result = SearchResult((THR,), True, query=query)
+
+    def probability(typical: float) -> float:
+        similarity = {"thr": {b"a" * 8: 0.9, b"b" * 8: typical, b"c" * 8: typical}}
+        features = refusal_features(
+            result, composed, info, terms=NORMALIZER.terms, similarity=similarity
+        )
+        named = dict(zip(REFUSAL_FEATURES, features, strict=True))
+        assert named["neighbourhood_cosine"] == pytest.approx(((0.9 + 2 * typical) / 3 - 0.8) * 10)
+        return answer_probability(features)
+
+    assert probability(0.86) > probability(0.78) + 0.05
+    # The judge reads the same cosines the answer was composed with.
+    close = judge_answer(
+        result,
+        composed,
+        info,
+        terms=NORMALIZER.terms,
+        similarity={"thr": {b"a" * 8: 0.9, b"b" * 8: 0.86}},
+    )
+    far = judge_answer(
+        result,
+        composed,
+        info,
+        terms=NORMALIZER.terms,
+        similarity={"thr": {b"a" * 8: 0.9, b"b" * 8: 0.70}},
+    )
+    assert close.probability is not None and far.probability is not None
+    assert close.probability > far.probability
+
+
+def test_an_answer_from_passages_in_another_language_is_flagged_and_not_held_against() -> None:
+    # e5 reads every cosine of an English question about Indonesian passages lower: the
+    # flag lets the model take that back rather than refuse English questions for it.
+    question = "When is the holiday allowance paid?"
+    info = analyse(question)
+    query = Query(question, question, tuple(NORMALIZER.terms(question)))
+    indonesian = replace(THR, language="id")
+    composed = compose(
+        question, [indonesian], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info, language="en"
+    )
+    assert composed.source_language == "id"
+    result = SearchResult((indonesian,), True, query=query)
+    across = refusal_features(result, composed, info, terms=NORMALIZER.terms)
+    same = refusal_features(
+        result, replace(composed, source_language=None), info, terms=NORMALIZER.terms
+    )
+    flag = REFUSAL_FEATURES.index("cross_language")
+    assert across[flag] == 1.0
+    assert same[flag] == 0.0
+    assert [v for i, v in enumerate(across) if i != flag] == [
+        v for i, v in enumerate(same) if i != flag
+    ]
+    assert answer_probability(across) > answer_probability(same)

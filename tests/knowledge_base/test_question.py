@@ -65,3 +65,13 @@ def test_the_question_is_found_in_a_long_paste() -> None:
 def test_markup_is_not_part_of_the_question() -> None:
     assert clean_message("<b>Bagaimana</b> cara **daftar** akun?") == "Bagaimana cara daftar akun?"
     assert clean_message("<i></i> __ ") == ""
+
+
+def test_invisible_characters_inside_words_do_not_split_them() -> None:
+    # Pasted from a web page or typed on a phone keyboard: a soft hyphen, zero-width
+    # joiners, direction marks, a word joiner inside the words.
+    typed = "lapo\u00adran ba\u200dtas\u200c waktu \u202ebe\u2060rapa\u202c \u200ehari\u200f?"
+    assert clean_message(typed) == "laporan batas waktu berapa hari?"
+    # A zero-width space (or a BOM) separates words, as ingestion reads it in documents.
+    assert clean_message("\ufeffizin\u200breklame?") == "izin reklame?"
+    assert clean_message("\u200d\u200c\u00ad") == ""

@@ -316,3 +316,24 @@ def test_an_english_question_on_the_documents_topic_is_known_through_its_transla
         assert services.knowledge.knows("How do I renew my passport?") == 0
     finally:
         services.close()
+
+
+def test_a_question_with_invisible_characters_inside_its_words_is_found_and_known(
+    settings: Settings, sqlite_engine: Engine
+) -> None:
+    from core.clock import FixedClock
+    from knowledge_base.schemas import ChunkInput, DocumentInput
+    from services import Services
+
+    services = Services(settings, clock=FixedClock(), engine=sqlite_engine)
+    try:
+        services.knowledge.index.replace_document(
+            DocumentInput("sop", "SOP pelaporan"),
+            [ChunkInput(text="Laporan disampaikan sebelum batas waktu, paling lambat sehari.")],
+        )
+        typed = "Kapan ba\u200dtas wak\u00adtu lapo\u200dran?"
+        assert services.knowledge.knows(typed) > 0  # the assistant's topic check
+        answer = services.knowledge.ask(typed, asked_by="cli")
+        assert answer.found and "batas waktu" in answer.answer
+    finally:
+        services.close()

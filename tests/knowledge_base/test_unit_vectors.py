@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
@@ -164,3 +165,54 @@ def test_lazy_unit_vectors_serve_the_answer_while_the_database_is_write_locked(
     index.unit_similarities(result.hits, result.query_vector)
     assert _rows(engine) == 1  # stored at the next chance
     index.close()
+
+
+def _damage(engine: Engine, model_id: str, how: str) -> None:
+    """Every stored row of ``model_id`` rewritten as a damaged one of that same model."""
+    with make_session_factory(engine).begin() as s:
+        for row in s.scalars(select(KbUnitVectors)):
+            stored = decode(row.vectors, model_id)
+            assert stored is not None
+            keys = list(stored)
+            if how == "nan":
+                blob = bytearray(encode(model_id, keys, np.stack(list(stored.values()))))
+                at = 20 + 8 * len(keys)  # header, keys, then one float16 scale per unit
+                blob[at : at + 2] = np.array([np.nan], dtype=np.float16).tobytes()
+                row.vectors = bytes(blob)
+            else:  # another width than the model's (a row written by a wider model's id)
+                row.vectors = encode(model_id, keys, np.ones((len(keys), 768)))
+
+
+@pytest.mark.parametrize("how", ["nan", "width"])
+def test_damaged_stored_unit_vectors_are_embedded_again_not_ranked_on(
+    engine: Engine, tmp_path: Path, how: str
+) -> None:
+    from dataclasses import replace
+
+    from knowledge_base.fusion import GENERIC_FUSION
+
+    index = make_index(engine, tmp_path / "chroma")
+    index.fusion = replace(GENERIC_FUSION, sentence_weight=0.5, sentence_floor=0.0)
+    try:
+        index.replace_document(GUIDE, CHUNKS)
+        _damage(engine, index.model_id, how)
+        # The ranking reads the first passages' units; the answer reads them again.
+        result = index.retrieve("berapa lama verifikasi berkas?", k=2)
+        assert result.hits
+        sims = index.unit_similarities(result.hits, result.query_vector, read=result.unit_vectors)
+        for hit in result.hits:
+            values = list(sims[hit.chunk_id].values())
+            assert values and all(np.isfinite(values)) and all(-1.01 <= v <= 1.01 for v in values)
+        # ...and the rows the answer read are repaired for the next question.
+        width = np.asarray(result.query_vector).size
+        with make_session_factory(engine)() as s:
+            for blob in s.scalars(
+                select(KbUnitVectors.vectors).where(
+                    KbUnitVectors.chunk_id.in_([h.chunk_id for h in result.hits])
+                )
+            ):
+                repaired = decode(blob, index.model_id)
+                assert repaired is not None
+                assert all(v.shape == (width,) and np.isfinite(v).all() for v in repaired.values())
+    finally:
+        index.close()

@@ -143,3 +143,53 @@ def test_a_write_queued_longer_than_the_bound_is_dropped_not_written(
     assert done == ["recent"] and len(deferred) == 0
     assert dropped == ["old"]  # its owner is told, and stops serving the value it held
     assert "user data of 7" in caplog.text
+
+
+class _CountedKey:
+    """A key that counts how often the queue compares it (hash collisions aside, never)."""
+
+    compared = 0
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __hash__(self) -> int:
+        return hash(self.n)
+
+    def __eq__(self, other: object) -> bool:
+        _CountedKey.compared += 1
+        return isinstance(other, _CountedKey) and other.n == self.n
+
+
+def test_a_queue_of_100k_writes_is_not_searched_write_by_write() -> None:
+    # A write lock held for hours queues an item per update: queueing, replacing and asking
+    # whether a key waits must not walk the whole queue each time (100k items made that
+    # 5e9 comparisons, the bot's thread stuck in them).
+    deferred = DeferredWrites()
+    done: list[int] = []
+    n = 100_000
+    _CountedKey.compared = 0
+    for i in range(n):
+        deferred.defer(lambda i=i: done.append(i), key=_CountedKey(i))
+    deferred.defer(lambda: done.append(-7), key=_CountedKey(7))  # replaces 7 in its place
+    assert deferred.waiting(_CountedKey(n - 1)) and not deferred.waiting(_CountedKey(n))
+    assert _CountedKey.compared < 100  # dict lookups, not a scan per write
+    assert len(deferred) == n
+    assert deferred.flush() == n
+    assert done[:9] == [0, 1, 2, 3, 4, 5, 6, -7, 8] and len(done) == n
+    assert len(deferred) == 0 and not deferred.waiting(_CountedKey(7))
+
+
+def test_a_write_queued_again_while_it_is_being_written_is_written_next() -> None:
+    deferred = DeferredWrites()
+    done: list[str] = []
+
+    def first() -> None:
+        done.append("v1")
+        deferred.defer(lambda: done.append("v2"), key="user 1")  # the newer state, meanwhile
+
+    deferred.defer(first, key="user 1")
+    deferred.defer(lambda: done.append("other"))
+    assert deferred.flush() == 3
+    assert done == ["v1", "v2", "other"] and len(deferred) == 0
+    assert not deferred.waiting("user 1")

@@ -304,3 +304,51 @@ def test_a_question_named_by_anything_but_a_name_it_gave_is_not_found(
         services.knowledge.feedback(name, False, user="tg:1")
     assert services.knowledge.question_id(name) is None
     assert services.knowledge.citation_source(str(answer.question_id), 1).text  # still there
+
+
+def test_one_vote_pressed_twice_at_once_on_two_workers_is_kept_once(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A double tap on a feedback button reaches two workers together: both find no vote of
+    the user yet, and both write one. The second must replace the first, not fail on the
+    one-vote-per-user constraint."""
+    import contextlib
+    import threading
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from knowledge_base.models import KbFeedback
+
+    seed(services)
+    services.access.add_user(1, "trainer", name="Pelatih")
+    answer = services.knowledge.ask("Berapa lama verifikasi berkas izin usaha?")
+    assert answer.question_id is not None
+    both_read = threading.Barrier(2)
+    real_add = Session.add
+
+    def add_together(self: Session, instance: object, *args: object, **kwargs: object) -> None:
+        if isinstance(instance, KbFeedback):  # both have read "no vote yet" by now
+            # Broken: the other worker did not get here (a write that cannot race).
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_read.wait(timeout=10)
+        real_add(self, instance, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Session, "add", add_together)
+    errors: list[BaseException] = []
+
+    def press(helpful: bool) -> None:
+        try:
+            services.knowledge.feedback(answer.question_id or 0, helpful, user="tg:1")
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=press, args=(h,)) for h in (True, False)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert errors == []
+    with services.knowledge._sf() as s:
+        votes = list(s.scalars(select(KbFeedback).where(KbFeedback.user == "tg:1")))
+    assert len(votes) == 1 and votes[0].question_id == answer.question_id

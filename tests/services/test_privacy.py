@@ -519,3 +519,34 @@ def _wait_until_blocked(engine: Engine, thread: threading.Thread) -> None:
         assert thread.is_alive()
         time.sleep(0.01)
     raise AssertionError("the forgetting never waited for the bot's lock")
+
+
+def test_a_write_queued_before_a_forget_stamped_by_a_clock_set_back_stays_withdrawn(
+    services: Services, clock: FixedClock
+) -> None:
+    """The clock is stepped back a few minutes (an NTP correction) between queueing the bot's
+    save of a person's data and their forgetting, and the person asks for access again: the
+    forgetting looks older than the write, and the write must still not hand the forgotten
+    person's data to the new account."""
+    from services.deferred import DeferredWrites
+
+    services.access.add_user(PERSON, "official", KERINCI, NAME)
+    services.access.add_user(OTHER, "official", KERINCI, "Orang Lain")
+    clock.advance(timedelta(hours=1))
+    queued = clock.now()
+    clock.set(queued - timedelta(minutes=3))
+    services.privacy.forget_person(OPERATOR, PERSON)
+    clock.advance(timedelta(minutes=1))
+    services.access.add_user(PERSON, "official", KERINCI, NAME)  # a new account
+    held = pickle.dumps({"asked": {"1": f"Bagaimana {NAME} mendaftar?"}})
+    other = pickle.dumps({"asked": {"2": "Bagaimana cara mendaftar?"}})
+    deferred = DeferredWrites()
+    for key, value in ((PERSON, held), (OTHER, other)):
+        deferred.defer(
+            lambda key=key, value=value: services.conversations.save_data(
+                "user", key, value, queued_at=queued
+            )
+        )
+    assert deferred.flush() == 2
+    assert services.conversations.data("user", PERSON) is None
+    assert services.conversations.data("user", OTHER) == other  # an account from before
