@@ -100,9 +100,17 @@ AGREEMENT_OPEN = _declare("ag", P.VIEW_AGREEMENTS, int)  # agreement
 AGREEMENT_MILESTONES = _declare("agp", P.VIEW_AGREEMENTS, int, int)  # agreement, button page
 MILESTONE_OPEN = _declare("ms", P.VIEW_AGREEMENTS, int, int)  # agreement, milestone
 # "In progress" answers with a notice; "done" and "blocked" open a dialog (evidence, reason).
-MILESTONE_IN_PROGRESS = _declare("mip", P.UPDATE_MILESTONE, int, int, acknowledge=False)
-MILESTONE_DONE = _declare("mdn", P.UPDATE_MILESTONE, int, int)
-MILESTONE_BLOCKED = _declare("mbl", P.UPDATE_MILESTONE, int, int)
+# Agreement, milestone, and the status the button was made for ("open" on a reminder): pressed
+# after the milestone changed, they show it as it is now instead of acting on what it was.
+MILESTONE_IN_PROGRESS = _declare("mpv", P.UPDATE_MILESTONE, int, int, str, acknowledge=False)
+MILESTONE_DONE = _declare("mdv", P.UPDATE_MILESTONE, int, int, str)
+MILESTONE_BLOCKED = _declare("mbv", P.UPDATE_MILESTONE, int, int, str)
+#: The same buttons on messages sent before they carried the status: they show the milestone.
+UNVERSIONED_MILESTONE_BUTTONS: Final = (
+    _declare("mip", P.VIEW_AGREEMENTS, int, int),
+    _declare("mdn", P.VIEW_AGREEMENTS, int, int),
+    _declare("mbl", P.VIEW_AGREEMENTS, int, int),
+)
 TIMELINE = _declare("lap", P.REPORT, int)  # agreement
 EVIDENCE_SEND = _declare("evs", P.VIEW_AGREEMENTS, int, int)  # agreement, milestone: files back
 

@@ -10,7 +10,8 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.callbacks import REMINDER_BUTTONS, CallbackAction, CallbackSigner
 from bot.views import Button
-from bot.views.reminders import OutgoingMessage
+from bot.views.reminders import OutgoingMessage, ReminderButton
+from services.tracker import SEEN_OPEN
 
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Any]]
 
@@ -40,7 +41,14 @@ def reminder_markup(
 ) -> InlineKeyboardMarkup | None:
     """A reminder's buttons, signed for its recipient (callback data <= 64 bytes)."""
     rows = [
-        [Button(b.label, REMINDER_BUTTONS[b.action], (b.agreement_id, b.milestone_id)) for b in row]
+        [Button(b.label, REMINDER_BUTTONS[b.action], _reminder_args(b)) for b in row]
         for row in message.buttons
     ]
     return markup(signer, message.telegram_id, rows)
+
+
+def _reminder_args(button: ReminderButton) -> tuple[int | str, ...]:
+    """A reminder button's callback arguments: the status buttons also say what they saw, a
+    milestone still open (``mou_tracker.rules.SEEN_OPEN``)."""
+    ids: tuple[int | str, ...] = (button.agreement_id, button.milestone_id)
+    return (*ids, SEEN_OPEN) if len(REMINDER_BUTTONS[button.action].args) == 3 else ids

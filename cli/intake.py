@@ -156,10 +156,10 @@ def intake(
 @app.command("evidence")
 def evidence(
     ctx: typer.Context,
-    milestone_id: int = typer.Argument(..., help="ID tahapan."),
+    milestone_id: int = typer.Argument(..., help="ID tonggak."),
     path: Path = typer.Argument(..., help="Foto atau dokumen bukti."),
     note: str | None = typer.Option(None, "--note", help="Catatan bukti."),
-    status: str = typer.Option("done", "--status", help="Status tahapan (default done)."),
+    status: str = typer.Option("done", "--status", help="Status tonggak (default done)."),
     actor: str = typer.Option("cli", "--by", help=ACTOR_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:

@@ -258,11 +258,31 @@ def synonyms(
         "--add",
         help="Tambah kelompok: --add TPP --add 'tambahan penghasilan pegawai' / add a group.",
     ),
+    remove: list[str] = typer.Option(
+        None,
+        "--remove",
+        help=(
+            "Hapus kelompok tambahan pelatih yang memuat ungkapan ini (bawaan tidak dapat"
+            " dihapus) / remove a trainers' group holding this expression."
+        ),
+    ),
     as_json: bool = typer.Option(False, "--json", help="Keluaran JSON."),
 ) -> None:
-    """Domain synonyms and abbreviations: list them, or add a group (no release needed)."""
+    """Domain synonyms and abbreviations: list them, add a group or remove a trainers' group."""
     app_ctx = get_ctx(ctx)
     service = app_ctx.services.knowledge
+    if add and remove:
+        app_ctx.err_console.print(app_ctx.t("kb.synonyms.add_or_remove"), markup=False)
+        raise typer.Exit(int(ExitStatus.USAGE))
+    if remove:
+        removed = service.remove_synonyms(remove)
+        if as_json:
+            print_json({"removed": list(removed)})
+            return
+        app_ctx.console.print(
+            app_ctx.t("kb.synonyms.removed", group=" | ".join(removed)), markup=False
+        )
+        return
     if add:
         result = service.add_synonyms(add)
         key = "kb.synonyms.added" if result.added else "kb.synonyms.known"

@@ -30,7 +30,7 @@ from services.tracker import (
 from services.wording import health_name, health_title, status_title
 
 app = typer.Typer(
-    help="Perjanjian kerja sama (KB/MoU, PKS) dan tahapannya / cooperation agreements.",
+    help="Perjanjian kerja sama (KB/MoU, PKS) dan tonggaknya / cooperation agreements.",
     no_args_is_help=True,
 )
 
@@ -233,7 +233,7 @@ def add(
     apps: list[str] = typer.Option([], "--app", help="Aplikasi yang direplikasi (ulangi)."),
     objective: str | None = typer.Option(None, "--objective", help="Tujuan / ruang lingkup."),
     template: str = typer.Option(
-        "app-replication", "--template", help='Templat tahapan ("-" = tanpa).'
+        "app-replication", "--template", help='Templat tonggak ("-" = tanpa).'
     ),
     parent: int | None = typer.Option(None, "--parent", help="ID KB induk (untuk PKS/addendum)."),
     status: str | None = typer.Option(None, "--status", help="draft, active, ..."),
@@ -304,7 +304,7 @@ def set_status(
 @app.command("milestone")
 def milestone(
     ctx: typer.Context,
-    milestone_id: int = typer.Argument(..., help="ID tahapan."),
+    milestone_id: int = typer.Argument(..., help="ID tonggak."),
     status: str = typer.Option(
         ..., "--status", help="planned, in_progress, done, blocked, skipped."
     ),
@@ -346,7 +346,7 @@ def milestone(
 def milestone_add(
     ctx: typer.Context,
     agreement_id: int = typer.Argument(..., help="ID perjanjian."),
-    title: str = typer.Option(..., "--title", help="Judul tahapan."),
+    title: str = typer.Option(..., "--title", help="Judul tonggak."),
     due_on: str | None = typer.Option(None, "--due-on", help="Tenggat."),
     responsible: str | None = typer.Option(None, "--responsible", help="Daerah penanggung jawab."),
     position: int | None = typer.Option(None, "--position", min=1, help="Urutan."),
@@ -375,7 +375,7 @@ def milestone_add(
 @app.command("milestone-move")
 def milestone_move(
     ctx: typer.Context,
-    milestone_id: int = typer.Argument(..., help="ID tahapan."),
+    milestone_id: int = typer.Argument(..., help="ID tonggak."),
     due_on: str = typer.Option(..., "--due-on", help="Tenggat baru."),
     reason: str | None = typer.Option(None, "--reason", help="Alasan."),
     actor: str = typer.Option("cli", "--by", help=ACTOR_HELP),
@@ -395,7 +395,7 @@ def milestone_move(
 @app.command("milestone-drop")
 def milestone_drop(
     ctx: typer.Context,
-    milestone_id: int = typer.Argument(..., help="ID tahapan."),
+    milestone_id: int = typer.Argument(..., help="ID tonggak."),
     reason: str | None = typer.Option(None, "--reason", help="Alasan."),
     actor: str = typer.Option("cli", "--by", help=ACTOR_HELP),
 ) -> None:
@@ -539,7 +539,9 @@ def export(
 ) -> None:
     """Export agreements (CSV/XLSX) or a calendar of milestone due dates (ICS)."""
     app_ctx = get_ctx(ctx)
-    result = app_ctx.services.tracker.export(app_ctx.operator(), path, at=_at(app_ctx, at))
+    result = app_ctx.services.tracker.export(
+        app_ctx.operator(), path, at=_at(app_ctx, at), lang=app_ctx.lang
+    )
     if as_json:
         print_json(result)
         return

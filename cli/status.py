@@ -26,7 +26,11 @@ def status(
     checks = health_checks(app_ctx.services)
     down = [c.name for c in checks if not c.ok]
     if as_json:  # names and details as monitoring reads them, in every language the same
-        plain = [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]
+        plain = [
+            {"name": c.name, "ok": c.ok, "detail": c.detail}
+            | ({"degraded": True} if c.degraded else {})
+            for c in checks
+        ]
         print_json({"ok": not down, "checks": plain})
     else:
         t = app_ctx.t
@@ -34,7 +38,11 @@ def status(
         for key in ("part", "state", "detail"):
             table.add_column(t(f"health.col.{key}"))
         for c in checks:
-            state = t("health.ok") if c.ok else t("health.down")
+            state = (
+                t("health.down")
+                if not c.ok
+                else t("health.degraded" if c.degraded else "health.ok")
+            )
             table.add_row(*_described(c, app_ctx.lang, state))
         app_ctx.console.print(table)
         summary = (
@@ -47,6 +55,12 @@ def status(
             else t("health.summary_ok")
         )
         app_ctx.console.print(summary, markup=False)
+        limited = [describe(c, app_ctx.lang)[0] for c in checks if c.ok and c.degraded]
+        if limited:
+            app_ctx.console.print(
+                t("health.summary_degraded", count=len(limited), parts=", ".join(limited)),
+                markup=False,
+            )
     if down:
         raise typer.Exit(int(ExitStatus.UNAVAILABLE))
 

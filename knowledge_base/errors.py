@@ -81,9 +81,36 @@ class QuestionTooLong(InvalidInput, KnowledgeError):
 
 
 class InvalidSynonyms(InvalidInput, KnowledgeError):
-    """A synonym group that cannot be added (fewer than two expressions...). Params: ``detail``."""
+    """A synonym group that cannot be added (fewer than two expressions...). Params: ``detail``;
+    ``too_long`` (with ``max_expressions``, ``max_chars``) for a group over the limits;
+    ``unreadable`` (with ``path``) when the trainers' file is not UTF-8 text."""
 
     code = "kb.invalid_synonyms"
+
+    def message_variant(self) -> str | None:
+        if self.params.get("unreadable"):
+            return "unreadable"
+        return "too_long" if self.params.get("too_long") else None
+
+
+class SynonymGroupNotFound(NotFound, KnowledgeError):
+    """No group added by trainers holds every expression named. Params: ``expressions``."""
+
+    code = "kb.synonyms_not_found"
+
+
+class SynonymGroupShipped(InvalidInput, KnowledgeError):
+    """The expressions named belong to a group shipped with Sinergi, which trainers cannot
+    remove (only their own groups). Params: ``group``."""
+
+    code = "kb.synonyms_shipped"
+
+
+class SynonymGroupsAmbiguous(InvalidInput, KnowledgeError):
+    """Several trainers' groups hold the expressions named. Params: ``expressions``,
+    ``count``, ``groups``."""
+
+    code = "kb.synonyms_ambiguous"
 
 
 class EvalDataError(InvalidInput, KnowledgeError):

@@ -19,10 +19,21 @@ from __future__ import annotations
 import csv
 import threading
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from core.errors import storage_error
+from core.files import write_atomically
+from core.locks import file_lock
+from core.text import clean_line
+from knowledge_base.errors import (
+    InvalidSynonyms,
+    SynonymGroupNotFound,
+    SynonymGroupsAmbiguous,
+    SynonymGroupShipped,
+)
 from knowledge_base.translation import NO_DICTIONARY, EnglishDictionary, load_english_dictionary
 
 _DATA = "data"
@@ -71,17 +82,43 @@ def load_informal() -> dict[str, str]:
     return out
 
 
+#: The longest expression and the largest group a trainer may add; a longer one in a file
+#: written by hand is left out when it is read (a 2 MB "expression" is no synonym).
+MAX_EXPRESSION_CHARS = 120
+MAX_GROUP_EXPRESSIONS = 20
+_HYPHENS = str.maketrans("", "", "-\u2010\u2011\u2012\u2013\u2014\u00ad")
+
+
+def synonym_key(expression: str) -> str:
+    """The one rule for "the same expression" in the synonym groups: case, spacing and hyphens
+    do not count ("e-RK" = "eRK" = "ERK", "Surat  Izin" = "surat izin"); a space does
+    ("kerja sama" and "kerjasama" are the two spellings one group joins)."""
+    return " ".join(expression.casefold().translate(_HYPHENS).split())
+
+
+def _names_something(key: str) -> bool:
+    """An expression needs a letter or a digit: "<b>" or "--" names nothing."""
+    return any(ch.isalnum() for ch in key)
+
+
+def _parse_line(line: str) -> tuple[str, ...] | None:
+    """The group on one line of the synonyms format, or None (a comment, a blank line, fewer
+    than two usable expressions)."""
+    line = line.split("#", 1)[0].strip()
+    if not line:
+        return None
+    cleaned = (clean_line(part) for part in line.split("|"))
+    group = tuple(
+        dict.fromkeys(e for e in cleaned if _names_something(e) and len(e) <= MAX_EXPRESSION_CHARS)
+    )[:MAX_GROUP_EXPRESSIONS]
+    return group if len(group) >= 2 else None
+
+
 def parse_synonyms(text: str) -> list[tuple[str, ...]]:
-    """Groups from the synonyms format (``#`` comments, ``|`` between expressions)."""
-    groups: list[tuple[str, ...]] = []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        group = tuple(dict.fromkeys(e.strip() for e in line.split("|") if e.strip()))
-        if len(group) >= 2:
-            groups.append(group)
-    return groups
+    """Groups from the synonyms format (``#`` comments, ``|`` between expressions). Spellings
+    that :func:`synonym_key` holds the same stay apart inside a group ("e-RK | eRK": the index
+    reads them as different words)."""
+    return [group for line in text.splitlines() if (group := _parse_line(line)) is not None]
 
 
 @dataclass(frozen=True)
@@ -118,17 +155,19 @@ class LexiconSource:
             english if isinstance(english, EnglishDictionary) else load_english_dictionary(english)
         )
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._current = Lexicon(self._informal, self._bundled, self._english)
 
-    def _file_stamp(self) -> tuple[int, int] | None:
+    def _file_stamp(self) -> tuple[int, int, int] | None:
         if self.user_file is None:
             return None
         try:
             stat = self.user_file.stat()
         except OSError:
             return None
-        return stat.st_mtime_ns, stat.st_size
+        # The inode too: every change replaces the file, so a rewrite of the same size within
+        # the clock's resolution is still seen.
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
     def current(self) -> Lexicon:
         """The lexicon now (cheap: one ``stat`` of the trainers' file)."""
@@ -160,17 +199,126 @@ class LexiconSource:
     def bundled_groups(self) -> list[tuple[str, ...]]:
         return list(self._bundled)
 
-    def add_group(self, expressions: Iterable[str]) -> tuple[str, ...]:
-        """Append a group to the trainers' file (created if missing); returns the group."""
+    def add_group(self, expressions: Iterable[str]) -> tuple[tuple[str, ...], bool]:
+        """Add a group to the trainers' file (created if missing), unless a group in force
+        (shipped or added) already holds all its expressions by :func:`synonym_key`.
+
+        Returns:
+            the group written, and True; or the group in force that holds it, and False.
+
+        Raises:
+            InvalidSynonyms: fewer than two distinct expressions, ``|`` or ``#`` in one, or a
+                group over :data:`MAX_GROUP_EXPRESSIONS` / :data:`MAX_EXPRESSION_CHARS`.
+            StorageFull, StorageUnwritable: the file could not be written; it is unchanged.
+        """
+        group = _checked_group(expressions)
+        wanted = {synonym_key(e) for e in group}
+        path = self._writable_file()
+        with self._changing(path):
+            text = _read_or_empty(path)
+            for existing in (*self._bundled, *parse_synonyms(text)):
+                if wanted <= {synonym_key(e) for e in existing}:
+                    return existing, False
+            if not text:
+                text = SYNONYMS_HEADER
+            elif not text.endswith("\n"):
+                text += "\n"
+            self._write(path, text + " | ".join(group) + "\n")
+        return group, True
+
+    def remove_group(self, expressions: Iterable[str]) -> tuple[str, ...]:
+        """Remove the trainers' group that holds every expression named (one is enough when
+        only one group holds it); the file's other lines stay as they were written.
+
+        Raises:
+            SynonymGroupNotFound: no trainers' group holds them.
+            SynonymGroupShipped: only a group shipped with Sinergi does (not removable).
+            SynonymGroupsAmbiguous: several trainers' groups do: name another expression.
+        """
+        named = [clean_line(e) for e in expressions]
+        wanted = {synonym_key(e) for e in named if synonym_key(e)}
+        shown = " | ".join(e for e in named if e)
+        if not wanted:
+            raise SynonymGroupNotFound(expressions=shown)
+        path = self._writable_file()
+        with self._changing(path):
+            lines = _read_or_empty(path).splitlines(keepends=True)
+            hits = [
+                (i, group)
+                for i, line in enumerate(lines)
+                if (group := _parse_line(line)) is not None
+                and wanted <= {synonym_key(e) for e in group}
+            ]
+            if not hits:
+                shipped = next(
+                    (g for g in self._bundled if wanted <= {synonym_key(e) for e in g}), None
+                )
+                if shipped is not None:
+                    raise SynonymGroupShipped(group=" | ".join(shipped))
+                raise SynonymGroupNotFound(expressions=shown)
+            if len({synonym_key(" | ".join(g)) for _, g in hits}) > 1:
+                raise SynonymGroupsAmbiguous(
+                    expressions=shown,
+                    count=len(hits),
+                    groups="; ".join(" | ".join(g) for _, g in hits),
+                )
+            # The same group written twice by hand goes with all its copies.
+            gone = {i for i, _ in hits}
+            self._write(path, "".join(line for i, line in enumerate(lines) if i not in gone))
+        return hits[0][1]
+
+    def _writable_file(self) -> Path:
         if self.user_file is None:
-            raise ValueError("no synonyms file configured")
-        group = tuple(dict.fromkeys(" ".join(e.split()) for e in expressions if e.strip()))
-        if len(group) < 2 or any("|" in e or "#" in e or "\n" in e for e in group):
-            raise ValueError("a group needs two or more expressions without | or #")
-        self.user_file.parent.mkdir(parents=True, exist_ok=True)
-        exists = self.user_file.is_file()
-        with self.user_file.open("a", encoding="utf-8") as handle:
-            if not exists:
-                handle.write(SYNONYMS_HEADER)
-            handle.write(" | ".join(group) + "\n")
-        return group
+            raise InvalidSynonyms(detail="no synonyms file configured")
+        return self.user_file
+
+    def _changing(self, path: Path) -> AbstractContextManager[None]:
+        """Every change reads, edits and replaces the file under an ``flock`` beside it, so two
+        trainers' commands at once do not lose one another's group."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise storage_error(exc, str(path)) from exc
+        return file_lock(path.with_name(f".{path.name}.lock"))
+
+    def _write(self, path: Path, text: str) -> None:
+        data = text.encode("utf-8")
+        try:
+            # Readable by the trainers who edit it by hand, like the file it replaces.
+            write_atomically(path, lambda handle: handle.write(data), mode=0o644)
+        except OSError as exc:
+            raise storage_error(exc, str(path)) from exc
+
+
+def _read_or_empty(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except UnicodeDecodeError as exc:
+        # Written back, the undecodable bytes would be lost: the trainer fixes the file first.
+        raise InvalidSynonyms(detail=str(exc), unreadable=True, path=str(path)) from exc
+    except OSError as exc:
+        raise storage_error(exc, str(path)) from exc
+
+
+def _checked_group(expressions: Iterable[str]) -> tuple[str, ...]:
+    """A trainer's group as it will be written: each expression cleaned (controls out, one
+    space), each once, within the limits."""
+    kept: dict[str, str] = {}
+    for count, raw in enumerate(expressions, start=1):
+        expression = clean_line(raw)
+        if "|" in expression or "#" in expression:
+            raise InvalidSynonyms(detail="| or # in an expression")
+        if len(expression) > MAX_EXPRESSION_CHARS or count > MAX_GROUP_EXPRESSIONS:
+            raise InvalidSynonyms(
+                detail="group too long",
+                too_long=True,
+                max_expressions=MAX_GROUP_EXPRESSIONS,
+                max_chars=MAX_EXPRESSION_CHARS,
+            )
+        if _names_something(expression):
+            kept.setdefault(expression, expression)
+    if len(kept) < 2:
+        raise InvalidSynonyms(detail="a group needs two or more different expressions")
+    return tuple(kept.values())

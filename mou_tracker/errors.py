@@ -139,6 +139,14 @@ class InvalidMilestoneChange(InvalidInput):
         return (_rebuild_with_reason, (type(self), self.params["reason"], params))
 
 
+class MilestoneChanged(InvalidInput):
+    """A change asked from a view of the milestone that no longer holds (a button of an earlier
+    message, pressed after someone else recorded it): nothing is changed. Params:
+    ``milestone_id``, ``status`` (as it is now)."""
+
+    code = "milestone.changed"
+
+
 def _rebuild_with_reason(
     cls: type[InvalidAgreement | InvalidMilestoneChange], reason: str, params: dict[str, Any]
 ) -> AppError:

@@ -136,7 +136,7 @@ def write_xlsx(path: Path, agreements: Sequence[AgreementDetail]) -> None:
     assert sheet is not None  # a new workbook always has one sheet
     sheet.title = "Perjanjian"
     _write_text_rows(sheet, [AGREEMENT_HEADERS, *(agreement_record(a) for a in agreements)])
-    milestones = workbook.create_sheet("Tahapan")
+    milestones = workbook.create_sheet("Tonggak")
     _write_text_rows(
         milestones, [MILESTONE_HEADERS, *(r for a in agreements for r in milestone_records(a))]
     )
@@ -180,8 +180,18 @@ def _fold(line: str) -> list[str]:
     return [out[0], *(" " + part for part in out[1:])]
 
 
-def ics_text(agreements: Sequence[AgreementDetail], *, now: datetime) -> str:
-    """A calendar with one all-day event per milestone due date."""
+def ics_text(
+    agreements: Sequence[AgreementDetail],
+    *,
+    now: datetime,
+    status_label: Callable[[str], str] = str,
+) -> str:
+    """A calendar with one all-day event per milestone due date.
+
+    Args:
+        status_label: a milestone status -> the words its readers see ("sedang berjalan");
+            a calendar is read by people, unlike the CSV and XLSX, which are imported again.
+    """
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     lines = [
         "BEGIN:VCALENDAR",
@@ -196,7 +206,7 @@ def ics_text(agreements: Sequence[AgreementDetail], *, now: datetime) -> str:
                 continue
             end = m.due_on.toordinal() + 1
             end_text = datetime.fromordinal(end).strftime("%Y%m%d")
-            description = f"{agreement.title} [{m.status}]"
+            description = f"{agreement.title} [{status_label(m.status)}]"
             lines += [
                 "BEGIN:VEVENT",
                 f"UID:milestone-{m.id}@sinergi",
@@ -213,8 +223,14 @@ def ics_text(agreements: Sequence[AgreementDetail], *, now: datetime) -> str:
     return "\r\n".join(folded) + "\r\n"
 
 
-def write_ics(path: Path, agreements: Sequence[AgreementDetail], *, now: datetime) -> None:
-    data = ics_text(agreements, now=now).encode("utf-8")
+def write_ics(
+    path: Path,
+    agreements: Sequence[AgreementDetail],
+    *,
+    now: datetime,
+    status_label: Callable[[str], str] = str,
+) -> None:
+    data = ics_text(agreements, now=now, status_label=status_label).encode("utf-8")
     _write_atomically(path, lambda handle: handle.write(data))
 
 

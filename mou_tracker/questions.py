@@ -272,15 +272,17 @@ def read_question(
 
     # A state or a date is about an agreement only when something says it is: an agreement
     # or milestone word, a partner region, or a question over the whole list ("yang telat apa
-    # saja?"). "akun tidak aktif", "kinerja telat diisi" are not.
+    # saja?", "which regions are behind?", or a bare "what is overdue?" / "apa yang
+    # terlambat?"). "akun tidak aktif", "kinerja telat diisi" are not.
     anchored = agreement or milestone or bool(partners)
+    whole_list = listing or counting or which_regions or _only_a_state(joined, states)
     score = 0.0
     if agreement and not definition:
         score += 1.0
     if milestone and not definition:
         score += 1.0
     if states:
-        score += 1.5 if (anchored or listing or counting) else 0.5
+        score += 1.5 if (anchored or whole_list) else 0.5
     if ending:
         score += 1.0 if anchored else 0.3
     if signed and (agreement or partners):
@@ -414,6 +416,31 @@ _HOW_IS_IT: Final = _word_set(
     kalo terus lalu and what about how is it going yang di untuk ke
     """
 )
+
+
+#: The words around a state in a question over the whole list: "what is overdue?", "is
+#: anything late right now?", "apa yang terlambat?", "siapa yang telat?", "ada yang mandek?".
+_WHOLE_LIST_FRAME: Final = _word_set(
+    """
+    what whats is are who whos anything something any there now currently still right
+    apa yang siapa ada sekarang saat ini masih sedang lagi sih ya
+    """
+)
+_ASKING: Final = frozenset({"what", "whats", "who", "whos", "anything", "apa", "siapa", "ada"})
+
+
+def _only_a_state(joined: str, states: Sequence[str]) -> bool:
+    """The question is a state and words that ask for whatever is in it, and nothing else
+    ("what is overdue?", "apa yang terlambat?"): asked of the whole list, as the tracker is
+    the only place that keeps such states. Any other word ("pembayaran", "report", "itu")
+    makes it a question about something else."""
+    if not states:
+        return False
+    rest = joined
+    for state in states:
+        rest = re.sub(rf" (?:{_STATES[state]})(?= )", " ", rest)
+    left = rest.split()
+    return bool(left) and set(left) <= _WHOLE_LIST_FRAME and bool(_ASKING & set(left))
 
 
 def _only_the_regions(said: Sequence[str], partners: Sequence[RegionMention]) -> bool:

@@ -180,3 +180,15 @@ def parse_agreement_id(text: str) -> int:
     if match is None:
         raise InvalidAgreementId(text)
     return int(match.group(1))
+
+
+#: What a reminder's buttons saw: a milestone still to act on, whatever its open status.
+SEEN_OPEN = "open"
+
+
+def still_as_seen(status: str, seen: str) -> bool:
+    """Whether a milestone in ``status`` is still as a button made for ``seen`` showed it: the
+    same status, or, for :data:`SEEN_OPEN` (a reminder's buttons), not done or skipped."""
+    if seen == SEEN_OPEN:
+        return status not in ("done", "skipped")
+    return status == seen

@@ -30,10 +30,11 @@ from ingestion import detect, scans
 from ingestion.errors import FileTooLarge, OcrUnavailable
 from ingestion.ocr import PageProgress, TesseractOcr
 from mou_tracker import files
-from mou_tracker.errors import AgreementFileNotFound
+from mou_tracker.errors import AgreementFileNotFound, MilestoneChanged
 from mou_tracker.files import AgreementFileView, FileHit
 from mou_tracker.models import AgreementFile
 from mou_tracker.repository import TrackerRepository
+from mou_tracker.rules import still_as_seen
 from mou_tracker.schemas import MilestoneView
 from services.tracker_scope import milestone_in_scope, visible_agreement
 
@@ -225,14 +226,19 @@ class EvidenceService:
         agreement_id: int | None = None,
         status: str = "done",
         note: str | None = None,
+        seen: str | None = None,
     ) -> tuple[MilestoneView, AgreementFileView, StoredFile]:
         """Mark a milestone (default done) with a photo or document as its evidence.
 
-        The subject must be allowed to update the milestone (checked before anything is kept).
+        The subject must be allowed to update the milestone, and the milestone must still be
+        as ``seen`` (``TrackerService.update_milestone``): both checked before anything is kept,
+        and again with the change.
         """
         access_rules.require(subject, access_rules.Permission.UPDATE_MILESTONE)
         with self._sf.begin() as s:
-            milestone_in_scope(subject, TrackerRepository(s), milestone_id, agreement_id)
+            found = milestone_in_scope(subject, TrackerRepository(s), milestone_id, agreement_id)
+            if seen is not None and not still_as_seen(found.status, seen):
+                raise MilestoneChanged(milestone_id=milestone_id, status=found.status)
         stored = self.keep(filename, data)
         # One transaction: the milestone is never done with evidence that is not on record.
         with self._sf.begin() as s:
@@ -244,6 +250,7 @@ class EvidenceService:
                 agreement_id=agreement_id,
                 note=note,
                 file_ref=stored.path,
+                seen=seen,
             )
             row = self.record(
                 s,

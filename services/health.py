@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from accounts.schemas import Operator
 from core.errors import AppError
+from knowledge_base.translation import load_english_dictionary
 from services.messages import catalog
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ class Check:
     detail: str
     figures: dict[str, Any] = field(default_factory=dict)
     key: str = ""
+    degraded: bool = False
+    """Working, with a feature off (the English dictionary not installed): said, never a
+    reason to call the deployment down."""
 
 
 def describe(check: Check, lang: str) -> tuple[str, str]:
@@ -50,7 +54,7 @@ def describe(check: Check, lang: str) -> tuple[str, str]:
 
 def health_checks(services: Services) -> list[Check]:
     """Database, access requests, knowledge base (database and vector store), tracker, reminders,
-    the bot's update inbox."""
+    the bot's update inbox, the English-Indonesian dictionary."""
     checks: list[Check] = []
 
     def check(name: str, probe: Callable[[], Any]) -> None:
@@ -74,6 +78,7 @@ def health_checks(services: Services) -> list[Check]:
     check("tracker", lambda: _counted(services.tracker.count_agreements(operator), "agreements"))
     check("reminders", lambda: _reminders_health(services))
     check("inbox", lambda: _inbox_health(services))
+    check("english dictionary", lambda: _english_health(services))
     return checks
 
 
@@ -111,3 +116,19 @@ def _reminders_health(services: Services) -> Check:
     detail = f"last sent {last}, failed {failed}, undeliverable {undeliverable}"
     figures = {"last": last, "failed": failed, "undeliverable": undeliverable}
     return Check("", True, detail, figures)
+
+
+def _english_health(services: Services) -> Check:
+    """Whether English questions are also searched through their words' Indonesian
+    translations (FreeDict's dictionary, ``SINERGI_ENGLISH_DICTIONARY``)."""
+    # Read from the setting, as the index does, not through the index: the vector store
+    # being down says nothing of the dictionary. Parsed once per process and file version.
+    dictionary = load_english_dictionary(services.settings.english_dictionary)
+    if dictionary:
+        headwords = len(dictionary.entries)
+        detail = f"present: {headwords} headwords ({dictionary.source})"
+        figures = {"headwords": headwords, "path": dictionary.source}
+        return Check("", True, detail, figures, key="english_present")
+    path = str(services.settings.english_dictionary or "-")
+    detail = f"absent ({path}): English questions are searched without translations"
+    return Check("", True, detail, {"path": path}, key="english_absent", degraded=True)

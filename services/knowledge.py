@@ -23,7 +23,6 @@ from knowledge_base.errors import (
     CitationNotFound,
     DocumentNotFound,
     EmptyQuestion,
-    InvalidSynonyms,
     QuestionNotFound,
     QuestionTooLong,
 )
@@ -551,18 +550,18 @@ class KnowledgeService:
         """Add a synonym group to the trainers' file; questions use it from the next one on.
 
         A group whose expressions all belong to one group in force already (shipped or added
-        before; compared without case and spacing) is not written again: ``added`` is false
-        and ``group`` is the one in force.
+        before; compared without case, spacing and hyphens: ``lexicon.synonym_key``) is not
+        written again: ``added`` is false and ``group`` is the one in force.
         """
-        wanted = {_synonym_key(e) for e in expressions if e.strip()}
-        bundled, user = self.synonyms()
-        for group in (*bundled, *user):
-            if len(wanted) > 1 and wanted <= {_synonym_key(e) for e in group}:
-                return SynonymsAdded(tuple(group), added=False)
-        try:
-            return SynonymsAdded(self.index.lexicon.add_group(expressions), added=True)
-        except ValueError as exc:
-            raise InvalidSynonyms(detail=str(exc)) from exc
+        group, added = self.index.lexicon.add_group(expressions)
+        return SynonymsAdded(group, added=added)
+
+    def remove_synonyms(self, expressions: Sequence[str]) -> tuple[str, ...]:
+        """Remove the trainers' group holding ``expressions`` (shipped groups stay); returns it.
+
+        Raises ``SynonymGroupNotFound``, ``SynonymGroupShipped`` or ``SynonymGroupsAmbiguous``.
+        """
+        return self.index.lexicon.remove_group(expressions)
 
     # ------------------------------------------------------------------ documents
     def list_documents(self) -> list[DocumentInfo]:
@@ -580,10 +579,6 @@ class SynonymsAdded:
 
     group: tuple[str, ...]
     added: bool
-
-
-def _synonym_key(expression: str) -> str:
-    return " ".join(expression.casefold().split())
 
 
 def _add_question(s: Session, row: dict[str, Any], *, queued_at: datetime | None = None) -> int:

@@ -189,6 +189,8 @@ class ReminderPlanner:
                 due_to=base + timedelta(days=policy.lookahead_days + 1),
                 ends_from=base + timedelta(days=min_renewal - policy.catch_up_days - 1),
                 ends_to=base + timedelta(days=max_renewal + 1),
+                last_escalation=max(policy.escalation_days, default=None),
+                today=base - timedelta(days=1),
             )
             snoozes = repo.snoozes(ending_after=at - timedelta(days=SNOOZE_RIPE_DAYS))
             ripe = [

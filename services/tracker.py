@@ -27,11 +27,12 @@ from core.clock import Clock
 from core.config import Settings
 from core.errors import AppError, ServiceUnavailable
 from core.memory import gc_paused
-from mou_tracker import exporter, reconcile, report, validation
+from mou_tracker import exporter, reconcile, report, rules, validation
 from mou_tracker.dates import parse_date
 from mou_tracker.errors import (
     ImportRejected,
     InvalidAgreement,
+    MilestoneChanged,
     MilestoneNotFound,
     UnsupportedExportFile,
 )
@@ -41,7 +42,13 @@ from mou_tracker.planning import plan_agreement, plan_import
 from mou_tracker.planning import plan_insertion as plan_milestone_insertion
 from mou_tracker.regions import Region, RegionDirectory
 from mou_tracker.repository import TrackerRepository
-from mou_tracker.rules import attention_rank, check_health, parse_agreement_id
+from mou_tracker.rules import (
+    SEEN_OPEN,
+    attention_rank,
+    check_health,
+    parse_agreement_id,
+    still_as_seen,
+)
 from mou_tracker.schemas import (
     AgreementChanges,
     AgreementDetail,
@@ -70,8 +77,10 @@ from services.tracker_scope import (
     scope_of,
     visible_agreement,
 )
+from services.wording import status_name
 
 __all__ = [
+    "SEEN_OPEN",
     "AgreementChanges",
     "AgreementDetail",
     "AgreementSummary",
@@ -80,6 +89,7 @@ __all__ = [
     "ImportProblem",
     "ImportRejected",
     "ImportResult",
+    "MilestoneChanged",
     "MilestoneDetail",
     "MilestoneView",
     "NewAgreement",
@@ -99,6 +109,7 @@ __all__ = [
     "find_region",
     "parse_agreement_id",
     "parse_date",
+    "still_as_seen",
 ]
 
 EXPORT_FORMATS = (".csv", ".xlsx", ".ics")
@@ -365,11 +376,14 @@ class TrackerService:
         file_ref: str | None = None,
         reason: str | None = None,
         on: date | None = None,
+        seen: str | None = None,
     ) -> MilestoneView:
         """Change a milestone's status with its evidence; every change is audited.
 
         ``done`` needs evidence (a note, a link or a file reference); ``blocked`` needs a reason.
         ``agreement_id`` (a button's): the milestone must belong to that agreement.
+        ``seen`` (a button's): the status the user was shown; if the milestone no longer
+        stands so (``rules.still_as_seen``), nothing changes and ``MilestoneChanged`` is raised.
         """
         with self._sf.begin() as s:
             return self.change_milestone(
@@ -383,6 +397,7 @@ class TrackerService:
                 file_ref=file_ref,
                 reason=reason,
                 on=on,
+                seen=seen,
             )
 
     def change_milestone(
@@ -398,6 +413,7 @@ class TrackerService:
         file_ref: str | None = None,
         reason: str | None = None,
         on: date | None = None,
+        seen: str | None = None,
     ) -> MilestoneView:
         """:meth:`update_milestone` inside the caller's unit of work (the evidence service
         records the file in the same transaction, so a milestone is never done without it)."""
@@ -411,6 +427,10 @@ class TrackerService:
         repo.lock_agreement_of(milestone_id)  # two people at once: the second sees the first
         milestone = milestone_in_scope(subject, repo, milestone_id, agreement_id)
         before = milestone.status
+        # Read under the agreement's lock: of two people pressing at once, the second sees the
+        # first's change here and changes nothing.
+        if seen is not None and not rules.still_as_seen(before, seen):
+            raise MilestoneChanged(milestone_id=milestone_id, status=before)
         # The same status reported again (a button pressed twice) keeps its day of completion
         # unless one is given, and is not a change unless it brings new evidence or reason.
         completed_on = (
@@ -794,8 +814,14 @@ class TrackerService:
                 details={"from": before, "to": "done", "file": file},
             )
 
-    def export(self, subject: AuthSubject, path: Path, *, at: date | None = None) -> ExportResult:
-        """Write every agreement to ``path``: ``.csv``, ``.xlsx`` or ``.ics`` (milestone dates)."""
+    def export(
+        self, subject: AuthSubject, path: Path, *, at: date | None = None, lang: str = "id"
+    ) -> ExportResult:
+        """Write every agreement to ``path``: ``.csv``, ``.xlsx`` or ``.ics`` (milestone dates).
+
+        The calendar names statuses in ``lang`` (its readers' words); the CSV and XLSX keep
+        the codes, which an import reads back.
+        """
         access_rules.require(subject, access_rules.Permission.PORTFOLIO)
         path = Path(path)
         suffix = path.suffix.lower()
@@ -812,7 +838,12 @@ class TrackerService:
         elif suffix == ".xlsx":
             exporter.write_xlsx(path, details)
         else:
-            exporter.write_ics(path, details, now=self._clock.now())
+            exporter.write_ics(
+                path,
+                details,
+                now=self._clock.now(),
+                status_label=lambda status: status_name(status, lang),
+            )
         return ExportResult(
             path=str(path),
             format=suffix.lstrip("."),

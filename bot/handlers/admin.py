@@ -34,7 +34,8 @@ async def status(update: Update, context: Context, user: UserView) -> None:
     lines = [t_html("status.header", lang, uptime=uptime)]
     for c in checks:
         part, detail = describe(c, lang)
-        lines.append(f"{'✅' if c.ok else '❌'} {escape(part)}: {escape(detail)}")
+        icon = "❌" if not c.ok else ("⚠️" if c.degraded else "✅")
+        lines.append(f"{icon} {escape(part)}: {escape(detail)}")
     settings = state.settings
     mode = "webhook" if settings.webhook_url else "polling"
     lines.append(

@@ -39,7 +39,7 @@ from bot.views import agreements as views
 from services import charts
 from services.access import AccessService, Permission, UserView
 from services.evidence import AgreementFileView
-from services.tracker import parse_agreement_id
+from services.tracker import MilestoneChanged, parse_agreement_id, still_as_seen
 
 log = logging.getLogger(__name__)
 
@@ -160,21 +160,46 @@ async def milestone_button(
     await show_milestone(update, context, user, data.int_arg(0), data.int_arg(1))
 
 
+async def old_status_button(
+    update: Update, context: Context, user: UserView, data: Callback
+) -> None:
+    """A status button of a message sent before buttons carried the status they were made for:
+    it cannot tell whether the milestone changed since, so it shows it as it is now."""
+    notice = t_html("milestone.old_button", user.language)
+    await show_milestone(update, context, user, data.int_arg(0), data.int_arg(1), notice)
+
+
+async def show_changed(
+    update: Update, context: Context, user: UserView, agreement_id: int, milestone_id: int, key: str
+) -> None:
+    """The milestone as it is now, saying it changed since the message whose button was
+    pressed (``key``: the notice's catalog key)."""
+    if update.callback_query is not None:
+        await answer_button(update, context, t("milestone.changed_alert", user.language))
+    notice = t_html(key, user.language)
+    await show_milestone(update, context, user, agreement_id, milestone_id, notice)
+
+
 @authorized_callback(callbacks.MILESTONE_IN_PROGRESS)
 async def mark_in_progress(
     update: Update, context: Context, user: UserView, data: Callback
 ) -> None:
     assert update.callback_query is not None
-    agreement_id, milestone_id = data.int_arg(0), data.int_arg(1)
+    agreement_id, milestone_id, seen = data.int_arg(0), data.int_arg(1), data.str_arg(2)
     state = get_state(context)
-    await call(
-        state.services.tracker.update_milestone,
-        user,
-        milestone_id,
-        "in_progress",
-        agreement_id=agreement_id,
-        on=state.today(),
-    )
+    try:
+        await call(
+            state.services.tracker.update_milestone,
+            user,
+            milestone_id,
+            "in_progress",
+            agreement_id=agreement_id,
+            on=state.today(),
+            seen=seen,
+        )
+    except MilestoneChanged:
+        await show_changed(update, context, user, agreement_id, milestone_id, "milestone.changed")
+        return
     await answer_button(update, context, t("milestone.updated", user.language))
     notice = t_html("milestone.updated", user.language)
     await show_milestone(update, context, user, agreement_id, milestone_id, notice)
@@ -200,13 +225,18 @@ async def ask_reason(
 async def _start_dialog(
     update: Update, context: Context, user: UserView, data: Callback, status: str
 ) -> int:
-    agreement_id, milestone_id = data.int_arg(0), data.int_arg(1)
+    agreement_id, milestone_id, seen = data.int_arg(0), data.int_arg(1), data.str_arg(2)
     state = get_state(context)
     found = await call(
         state.services.tracker.get_milestone, user, milestone_id, agreement_id=agreement_id
     )
     assert context.user_data is not None
-    context.user_data[PENDING_KEY] = (agreement_id, milestone_id, status)
+    if not still_as_seen(found.milestone.status, seen):
+        # Someone recorded it since that message: show it now, ask for nothing.
+        context.user_data.pop(PENDING_KEY, None)
+        await show_changed(update, context, user, agreement_id, milestone_id, "milestone.changed")
+        return ConversationHandler.END
+    context.user_data[PENDING_KEY] = (agreement_id, milestone_id, status, seen)
     key = "milestone.ask_evidence" if status == "done" else "milestone.ask_reason"
     await reply_html(update, context, t_html(key, user.language, title=found.milestone.title))
     return EVIDENCE if status == "done" else REASON
@@ -214,9 +244,10 @@ async def _start_dialog(
 
 async def _pending(
     update: Update, context: Context
-) -> tuple[UserView, tuple[int, int, str]] | None:
-    """The user finishing the dialog and the (agreement, milestone, status) it is about; None
-    when they may no longer update milestones or the dialog has nothing pending."""
+) -> tuple[UserView, tuple[int, int, str, str | None]] | None:
+    """The user finishing the dialog and the (agreement, milestone, status, status seen) it is
+    about; None when they may no longer update milestones or the dialog has nothing pending.
+    A dialog kept from before the status seen was stored has none (not checked)."""
     user = await lookup(update, context)
     if user is None or refusal(user, Permission.UPDATE_MILESTONE) is not None:
         return None
@@ -224,8 +255,9 @@ async def _pending(
     pending = context.user_data.get(PENDING_KEY)
     if not pending:
         return None
-    agreement_id, milestone_id, status = pending
-    return user, (int(agreement_id), int(milestone_id), str(status))
+    agreement_id, milestone_id, status, *rest = pending
+    seen = str(rest[0]) if rest and rest[0] is not None else None
+    return user, (int(agreement_id), int(milestone_id), str(status), seen)
 
 
 async def _finish(
@@ -239,20 +271,25 @@ async def _finish(
     found = await _pending(update, context)
     if found is None:
         return ConversationHandler.END
-    user, (agreement_id, milestone_id, status) = found
+    user, (agreement_id, milestone_id, status, seen) = found
     state = get_state(context)
-    # The tracker checks again: the user may have lost the agreement meanwhile.
-    await call(
-        state.services.tracker.update_milestone,
-        user,
-        milestone_id,
-        status,
-        agreement_id=agreement_id,
-        note=note,
-        file_ref=file_ref,
-        reason=reason,
-        on=state.today(),
-    )
+    # The tracker checks again: the user may have lost the agreement meanwhile, or someone
+    # else may have recorded the milestone while they were typing.
+    try:
+        await call(
+            state.services.tracker.update_milestone,
+            user,
+            milestone_id,
+            status,
+            agreement_id=agreement_id,
+            note=note,
+            file_ref=file_ref,
+            reason=reason,
+            on=state.today(),
+            seen=seen,
+        )
+    except MilestoneChanged:
+        return await _changed_meanwhile(update, context, user, agreement_id, milestone_id)
     if context.user_data is not None:
         context.user_data.pop(PENDING_KEY, None)
     notice = t_html("milestone.updated", user.language)
@@ -307,7 +344,7 @@ async def _finish_with_file(
     found = await _pending(update, context)
     if found is None:
         return ConversationHandler.END
-    user, (agreement_id, milestone_id, status) = found
+    user, (agreement_id, milestone_id, status, seen) = found
     state = get_state(context)
     # Size and type are checked from the message's metadata, before anything is downloaded.
     await call(
@@ -315,21 +352,38 @@ async def _finish_with_file(
     )
     tg_file = await context.bot.get_file(file_id)
     data = bytes(await tg_file.download_as_bytearray())
-    # The service checks again that the user may act on the milestone.
-    _, kept, _ = await call(
-        state.services.evidence.complete_with_file,
-        user,
-        milestone_id,
-        filename,
-        data,
-        agreement_id=agreement_id,
-        status=status,
-        note=note,
-    )
+    # The service checks again that the user may act on the milestone, and that it is still
+    # as the button showed it.
+    try:
+        _, kept, _ = await call(
+            state.services.evidence.complete_with_file,
+            user,
+            milestone_id,
+            filename,
+            data,
+            agreement_id=agreement_id,
+            status=status,
+            note=note,
+            seen=seen,
+        )
+    except MilestoneChanged:
+        return await _changed_meanwhile(update, context, user, agreement_id, milestone_id)
     if context.user_data is not None:
         context.user_data.pop(PENDING_KEY, None)
     # The name as it was kept (controls and direction marks cleaned), not as Telegram sent it.
     notice = t_html("evidence.saved_file", user.language, file=kept.filename)
+    await show_milestone(update, context, user, agreement_id, milestone_id, notice)
+    return ConversationHandler.END
+
+
+async def _changed_meanwhile(
+    update: Update, context: Context, user: UserView, agreement_id: int, milestone_id: int
+) -> int:
+    """Someone else recorded the milestone while the user wrote their evidence or reason: it
+    is not recorded over theirs; the milestone is shown as it is now."""
+    if context.user_data is not None:
+        context.user_data.pop(PENDING_KEY, None)
+    notice = t_html("milestone.changed_meanwhile", user.language)
     await show_milestone(update, context, user, agreement_id, milestone_id, notice)
     return ConversationHandler.END
 
@@ -460,5 +514,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(on(callbacks.AGREEMENT_PAGE, list_page_button))
     application.add_handler(on(callbacks.MILESTONE_OPEN, milestone_button))
     application.add_handler(on(callbacks.MILESTONE_IN_PROGRESS, mark_in_progress))
+    for old in callbacks.UNVERSIONED_MILESTONE_BUTTONS:
+        application.add_handler(on(old, authorized_callback(old)(old_status_button)))
     application.add_handler(on(callbacks.TIMELINE, report_button))
     application.add_handler(on(callbacks.EVIDENCE_SEND, send_evidence))

@@ -203,6 +203,8 @@ def milestone_detail(
     agreement_id, m = found.agreement.id, found.milestone
     rows: list[tuple[Button, ...]] = []
     if may_update and m.status != "done":
+        # Each button carries the status shown, so a press after the milestone changed shows
+        # it as it is now (``bot.handlers.agreements``) instead of acting on what it was.
         rows.append(
             (
                 button(
@@ -210,9 +212,14 @@ def milestone_detail(
                     callbacks.MILESTONE_IN_PROGRESS,
                     agreement_id,
                     m.id,
+                    m.status,
                 ),
                 button(
-                    t("milestone.mark_done", lang), callbacks.MILESTONE_DONE, agreement_id, m.id
+                    t("milestone.mark_done", lang),
+                    callbacks.MILESTONE_DONE,
+                    agreement_id,
+                    m.id,
+                    m.status,
                 ),
             )
         )
@@ -223,6 +230,7 @@ def milestone_detail(
                     callbacks.MILESTONE_BLOCKED,
                     agreement_id,
                     m.id,
+                    m.status,
                 ),
             )
         )

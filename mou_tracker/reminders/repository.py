@@ -22,15 +22,18 @@ from sqlalchemy import (
     column,
     delete,
     func,
+    literal,
     or_,
     select,
     table,
+    true,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.db import row_dict
+from core.db import UTCDateTime, row_dict
 from core.errors import InvalidChoice
 from mou_tracker.reminders.models import OutboxEntry, Snooze
 from mou_tracker.reminders.outbox import (
@@ -62,6 +65,7 @@ _agreements = table(
     column("signed_on", Date),
     column("ends_on", Date),
     column("owner_region_code", String),
+    column("created_at", UTCDateTime),
 )
 _parties = table(
     "agreement_parties",
@@ -107,6 +111,7 @@ class ReminderRepository:
                 _agreements.c.owner_region_code,
                 _agreements.c.signed_on,
                 _agreements.c.ends_on,
+                _agreements.c.created_at,
             ).where(agreement_filter)
         ).all()
         if not rows:
@@ -123,7 +128,7 @@ class ReminderRepository:
         ):
             parties.setdefault(agreement_id, []).append((position, region_code, number))
         out = []
-        for agreement_id, title, status, owner, signed_on, ends_on in rows:
+        for agreement_id, title, status, owner, signed_on, ends_on, created_at in rows:
             ordered = sorted(parties.get(agreement_id, []))
             codes = tuple(dict.fromkeys(code for _, code, _ in ordered))
             number = next((n for _, _, n in ordered if n), None)
@@ -137,6 +142,7 @@ class ReminderRepository:
                     number=number,
                     signed_on=signed_on,
                     ends_on=ends_on,
+                    recorded_on=created_at.date() if created_at is not None else None,
                 )
             )
         return out
@@ -169,31 +175,63 @@ class ReminderRepository:
         due_to: date,
         ends_from: date,
         ends_to: date,
+        last_escalation: int | None = None,
+        today: date | None = None,
     ) -> tuple[list[AgreementFacts], list[MilestoneFacts]]:
         """Active agreements with an open milestone due in ``[due_from, due_to]`` or an end date in
         ``[ends_from, ends_to]``, with those milestones. The windows come from the policy, so a pass
-        reads only what can possibly be due instead of the whole portfolio."""
-        rows = self.s.execute(
-            select(
-                _milestones.c.id,
-                _milestones.c.agreement_id,
-                _milestones.c.title,
-                _milestones.c.status,
-                _milestones.c.due_on,
-                _milestones.c.responsible_region_code,
-                _milestones.c.position,
-                _milestones.c.completed_on,
+        reads only what can possibly be due instead of the whole portfolio.
+
+        With ``last_escalation`` (the escalation ladder's last threshold) also the open
+        milestones due before ``due_from`` of agreements still running on ``today`` whose last
+        escalation for that due date is not in the outbox yet: the ones an outage may have
+        kept from escalating. Once escalated they are not read again.
+        """
+        columns = (
+            _milestones.c.id,
+            _milestones.c.agreement_id,
+            _milestones.c.title,
+            _milestones.c.status,
+            _milestones.c.due_on,
+            _milestones.c.responsible_region_code,
+            _milestones.c.position,
+            _milestones.c.completed_on,
+        )
+        joined = _milestones.join(_agreements, _agreements.c.id == _milestones.c.agreement_id)
+        open_ = (
+            _agreements.c.status == "active",
+            _milestones.c.status.in_(OPEN_MILESTONE_STATUSES),
+        )
+        rows = list(
+            self.s.execute(
+                select(*columns)
+                .select_from(joined)
+                .where(*open_, _milestones.c.due_on >= due_from, _milestones.c.due_on <= due_to)
+            ).all()
+        )
+        if last_escalation is not None and today is not None:
+            escalated = (
+                select(OutboxEntry.id)
+                .where(
+                    OutboxEntry.agreement_id == _milestones.c.agreement_id,
+                    OutboxEntry.milestone_id == _milestones.c.id,
+                    OutboxEntry.kind == "escalation",
+                    OutboxEntry.threshold == last_escalation,
+                    OutboxEntry.due_on == _milestones.c.due_on,
+                )
+                .exists()
             )
-            .select_from(
-                _milestones.join(_agreements, _agreements.c.id == _milestones.c.agreement_id)
-            )
-            .where(
-                _agreements.c.status == "active",
-                _milestones.c.status.in_(OPEN_MILESTONE_STATUSES),
-                _milestones.c.due_on >= due_from,
-                _milestones.c.due_on <= due_to,
-            )
-        ).all()
+            rows += self.s.execute(
+                select(*columns)
+                .select_from(joined)
+                .where(
+                    *open_,
+                    _milestones.c.due_on < due_from,
+                    or_(_agreements.c.ends_on.is_(None), _agreements.c.ends_on >= today),
+                    self._fell_after_recording(last_escalation),
+                    ~escalated,
+                )
+            ).all()
         milestones = [MilestoneFacts(*row) for row in rows]
         ids = {m.agreement_id for m in milestones}
         ids.update(
@@ -206,6 +244,20 @@ class ReminderRepository:
             )
         )
         return self._agreements_by_ids(ids), milestones
+
+    def _fell_after_recording(self, days: int) -> ColumnElement[bool]:
+        """The rung ``days`` after a milestone's due date fell on or after the day its
+        agreement was recorded (a day of slack for the database's time zone: the rules decide
+        exactly). Keeps an import of old agreements, whose history never escalates, from being
+        read again by every pass."""
+        dialect = self.s.get_bind().dialect.name
+        if dialect == "postgresql":
+            rung = _milestones.c.due_on + sql_cast(literal(days + 1), Integer)
+            return rung >= sql_cast(_agreements.c.created_at, Date)
+        if dialect == "sqlite":
+            rung_text = func.date(_milestones.c.due_on, f"+{days + 1} days")
+            return rung_text >= func.date(_agreements.c.created_at)
+        return true()
 
     def load_portfolio(
         self, *, statuses: Collection[str] = ("active",)

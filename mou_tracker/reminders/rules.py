@@ -16,7 +16,11 @@ For an agreement ending on ``E``, every party climbs ``renewal`` (``E - 90``, ``
 Only the *current* rung of each ladder is due: after downtime a coordinator hears "due
 tomorrow", not also the stale "due in 7 days". A rung older than ``catch_up_days`` is not
 sent any more (the weekly digest still lists the milestone), so importing years-old
-agreements does not flood anyone.
+agreements does not flood anyone. The one exception is the escalation that replaced the stale
+rungs: after a long outage an open milestone whose last escalation rung fell while Sinergi
+held the agreement (on or after the day it was recorded) and before it ended still escalates,
+once, with that rung. A rung that fell before the agreement was recorded is history that came
+with the record, and stays unsent.
 
 Time zones and working hours. Every audience lives in its region's time zone (WIB, WITA,
 WIT); the admins in ``default_timezone``. A rung becomes due on its calendar day *in that
@@ -186,6 +190,22 @@ def _current_rung(rungs: Iterable[Rung], today: date, catch_up_days: int) -> Run
     return best
 
 
+def _missed_escalation(
+    rungs: Iterable[Rung], today: date, agreement: AgreementFacts
+) -> Rung | None:
+    """The escalation an outage kept back: the latest rung that has come, if it fell while
+    Sinergi held the agreement (see the module docstring) and the agreement still runs."""
+    if agreement.recorded_on is None:
+        return None
+    if agreement.ends_on is not None and today > agreement.ends_on:
+        return None
+    came = [rung for rung in rungs if rung[0] <= today]
+    if not came:
+        return None
+    latest = max(came, key=lambda rung: rung[0])
+    return latest if latest[0] >= agreement.recorded_on else None
+
+
 def _responsible_rungs(due_on: date, policy: ReminderPolicy) -> list[Rung]:
     rungs: list[Rung] = [(due_on - timedelta(days=d), "upcoming", d) for d in policy.upcoming_days]
     rungs += [(due_on + timedelta(days=d), "overdue", d) for d in policy.overdue_days]
@@ -259,6 +279,8 @@ def due_triggers(
             if not open_now:
                 continue
             rung = _current_rung(escalations, today, policy.catch_up_days)
+            if rung is None:
+                rung = _missed_escalation(escalations, today, agreement)
             if rung is not None:
                 out.append(
                     Trigger(

@@ -42,6 +42,9 @@ class AgreementFacts:
     number: str | None = None
     signed_on: date | None = None
     ends_on: date | None = None
+    recorded_on: date | None = None
+    """The day Sinergi recorded the agreement (UTC): a rung that fell since was missed (the
+    scheduler was down), one that fell before is history that came with the record."""
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ async def test_an_error_before_the_button_was_answered_is_its_alert(
     harness: BotHarness,
 ) -> None:
     assert not callbacks.MILESTONE_IN_PROGRESS.acknowledge  # the handler answers it
-    data = signer(harness).pack(ADMIN, callbacks.MILESTONE_IN_PROGRESS, MISSING, MISSING)
+    data = signer(harness).pack(ADMIN, callbacks.MILESTONE_IN_PROGRESS, MISSING, MISSING, "planned")
     harness.api.clear()
     await harness.updates.press(ADMIN, data)
     (answer,) = harness.api.of("answerCallbackQuery")

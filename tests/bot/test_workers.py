@@ -82,7 +82,9 @@ async def test_a_dialog_started_on_one_worker_finishes_on_the_other(
     agreement = shared.tracker.add_agreement(Operator("test"), new_agreement())
     milestone = agreement.milestones[1]
     signer = app_state(a.app).signer
-    data = signer.pack(COORDINATOR, callbacks.MILESTONE_BLOCKED, agreement.id, milestone.id)
+    data = signer.pack(
+        COORDINATOR, callbacks.MILESTONE_BLOCKED, agreement.id, milestone.id, "planned"
+    )
     await a.updates.press(COORDINATOR, data)
     assert "alasan" in a.api.last(COORDINATOR).text.lower()
     await b.updates.send(COORDINATOR, "Anggaran belum turun")  # the other worker
@@ -114,10 +116,14 @@ async def test_a_stale_timer_cannot_end_a_dialog_the_other_worker_continued(
     agreement = shared.tracker.add_agreement(Operator("test"), new_agreement())
     signer = app_state(a.app).signer
     done = signer.pack(
-        COORDINATOR, callbacks.MILESTONE_DONE, agreement.id, agreement.milestones[0].id
+        COORDINATOR, callbacks.MILESTONE_DONE, agreement.id, agreement.milestones[0].id, "planned"
     )
     blocked = signer.pack(
-        COORDINATOR, callbacks.MILESTONE_BLOCKED, agreement.id, agreement.milestones[1].id
+        COORDINATOR,
+        callbacks.MILESTONE_BLOCKED,
+        agreement.id,
+        agreement.milestones[1].id,
+        "planned",
     )
     await a.updates.press(COORDINATOR, done)  # worker a: waiting for evidence (version 1)
     await b.updates.press(COORDINATOR, blocked)  # worker b: now waiting for a reason

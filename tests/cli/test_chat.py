@@ -70,7 +70,7 @@ def test_terminal_chat_covers_questions_documents_and_agreements(
     assert "dihapus" in chat.handle(f"/hapus {doc_id}")
     assert chat.handle("/mou 999").startswith("Perjanjian #999")  # domain errors, not crashes
     assert "Language set to English" in chat.handle("/bahasa en")
-    assert chat.handle("/nope") == "Unknown command. See /bantuan."
+    assert chat.handle("/nope") == "Unknown command. See /help."
     assert chat.handle("/keluar") == "Goodbye!" and chat.done
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from cli.errors import ExitStatus
 from cli.main import main
+from knowledge_base.lexicon import parse_synonyms
 from tests.knowledge_base.test_evaluation import write_beir
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "docs"
@@ -238,3 +239,32 @@ def test_a_synonym_group_already_in_force_is_not_added_again(
     assert (data_dir / "synonyms.txt").read_text().splitlines()[-1] == "SIUP | surat izin usaha"
     assert main(["kb", "synonyms", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["user"] == [["SIUP", "surat izin usaha"]]
+
+
+def test_a_trainers_synonym_group_is_removed_and_a_shipped_one_is_not(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["kb", "synonyms", "--add", "e-Sakip", "--add", "sistem akuntabilitas"]) == 0
+    # the same group spelled without the hyphen is already in force
+    assert main(["kb", "synonyms", "--add", "eSakip", "--add", "Sistem Akuntabilitas"]) == 0
+    assert "sudah ada" in capsys.readouterr().out
+    assert main(["kb", "synonyms", "--remove", "ESAKIP"]) == 0
+    assert "Sinonim dihapus: e-Sakip | sistem akuntabilitas" in capsys.readouterr().out
+    assert main(["kb", "synonyms", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["user"] == []
+    assert main(["kb", "synonyms", "--remove", "e-Sakip"]) == ExitStatus.NOT_FOUND
+    assert "e-Sakip" in capsys.readouterr().err
+    assert main(["kb", "synonyms", "--remove", "TPP"]) == ExitStatus.INVALID_INPUT
+    assert "bawaan Sinergi" in capsys.readouterr().err
+    assert main(["kb", "synonyms", "--add", "A", "--add", "B", "--remove", "A"]) == (
+        ExitStatus.USAGE
+    )
+    assert parse_synonyms((data_dir / "synonyms.txt").read_text()) == []
+
+
+def test_an_oversized_synonym_group_is_refused_in_the_users_language(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["kb", "synonyms", "--add", "x" * 200, "--add", "y"]) == ExitStatus.INVALID_INPUT
+    assert "terlalu panjang" in capsys.readouterr().err
+    assert not (data_dir / "synonyms.txt").exists()

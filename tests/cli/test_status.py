@@ -9,7 +9,10 @@ import pytest
 
 from cli.errors import ExitStatus
 from cli.main import main
+from knowledge_base.translation import read_dictd
+from services.health import Check, describe
 from tests.conftest import closed_port
+from tests.knowledge_base.test_translation import ENTRIES, write_dictd
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "docs"
 
@@ -33,6 +36,7 @@ def test_a_healthy_deployment(data_dir: Path, capsys: pytest.CaptureFixture[str]
         "tracker",
         "reminders",
         "inbox",
+        "english dictionary",
     }
     documents = int(checks["knowledge"]["detail"].split()[0])
     assert documents == len(list(SAMPLE.iterdir())) and documents > 0
@@ -70,3 +74,57 @@ def test_the_database_down_is_named_and_exits_6(
     checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
     assert checks["database"] == {"name": "database", "ok": False, "detail": "db.unavailable"}
     assert not checks["tracker"]["ok"]
+
+
+def test_the_english_dictionary_is_reported_present_with_its_size(
+    data_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base = tmp_path / "freedict-eng-ind"
+    write_dictd(base, ENTRIES)
+    headwords = len(read_dictd(base).entries)
+    monkeypatch.setenv("SINERGI_ENGLISH_DICTIONARY", str(base))
+    assert main(["status", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    checks = {c["name"]: c for c in report["checks"]}
+    english = checks["english dictionary"]
+    assert english["ok"] is True and not english.get("degraded")
+    assert english["detail"] == f"present: {headwords} headwords ({base})"
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "kamus Inggris" in out and f"{headwords} kata" in out and "terbatas" not in out
+
+
+@pytest.mark.parametrize("setting", ["missing", ""])
+def test_an_absent_english_dictionary_is_reported_without_failing_the_deployment(
+    data_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str,
+) -> None:
+    value = str(tmp_path / "nowhere" / "freedict-eng-ind") if setting else ""
+    monkeypatch.setenv("SINERGI_ENGLISH_DICTIONARY", value)
+    assert main(["status", "--json"]) == 0  # a feature off, not a part down
+    report = json.loads(capsys.readouterr().out)
+    english = {c["name"]: c for c in report["checks"]}["english dictionary"]
+    assert english["ok"] is True and english["degraded"] is True
+    assert english["detail"].startswith("absent")
+    assert "without translations" in english["detail"]
+    monkeypatch.setenv("SINERGI_LANGUAGE", "en")
+    assert main(["status"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "┃ limited" in out or "│ limited" in out  # the row's state
+    assert "1 part(s) limited: English–Indonesian dictionary." in out
+
+
+def test_an_absent_dictionary_says_what_it_costs_in_both_languages() -> None:
+    absent = Check("english dictionary", True, "absent", {"path": "/x"}, key="english_absent")
+    assert describe(absent, "en") == (
+        "English–Indonesian dictionary",
+        "absent (/x): English questions are searched without translating their words"
+        " (Debian: apt-get install dict-freedict-eng-ind)",
+    )
+    assert "tanpa terjemahan" in describe(absent, "id")[1]

@@ -126,7 +126,7 @@ async def test_agreement_buttons_for_every_role(bot: BotHarness, kerinci: Agreem
         for code, args in (
             ("ag", (kerinci.id,)),
             ("ms", (kerinci.id, milestone.id)),
-            ("mip", (kerinci.id, milestone.id)),
+            ("mpv", (kerinci.id, milestone.id, "planned")),
             ("lap", (kerinci.id,)),
             ("apr", (PENDING.id, "trainer")),
         ):
@@ -149,7 +149,9 @@ async def test_agreement_buttons_for_every_role(bot: BotHarness, kerinci: Agreem
     # the coordinator's own, properly signed button works
     host = (await bot.say(COORDINATOR, "/bantuan")).one(COORDINATOR.id)
     query = bot.server.press(
-        COORDINATOR, host, signer.pack(COORDINATOR.id, action("mip"), kerinci.id, milestone.id)
+        COORDINATOR,
+        host,
+        signer.pack(COORDINATOR.id, action("mpv"), kerinci.id, milestone.id, "planned"),
     )
     await bot.handled(bot.server.last_update_id, mark=bot.server.last_message_id())
     assert not bot.callback_answers(query)[0].get("show_alert")

@@ -117,12 +117,14 @@ async def test_blocked_needs_a_reason_and_in_progress_is_one_press(
     await bot.press(COORDINATOR, view, data=next(
         b for b in view.buttons() if "Server siap" in b["text"]
     )["callback_data"])  # fmt: skip
-    progress, _done, blocked = (view.buttons()[0], view.buttons()[1], view.buttons()[2])
+    progress = view.buttons()[0]
     await bot.press(COORDINATOR, view, data=progress["callback_data"])
     assert (
         bot.services.tracker.get_agreement(OPERATOR, kerinci.id).milestones[1].status
         == "in_progress"
     )
+    # The message now shows it in progress, with buttons made for that state.
+    blocked = view.buttons()[2]
     await bot.press(COORDINATOR, view, data=blocked["callback_data"])
     await bot.say(COORDINATOR, "Anggaran server belum turun")
     after = next(

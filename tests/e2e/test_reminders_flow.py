@@ -303,12 +303,12 @@ async def test_reminder_buttons_act_on_the_milestone(bot: BotHarness, seeded: Se
     offered = {
         str(b["callback_data"]).split("|")[0]: str(b["callback_data"]) for b in actions.buttons()
     }
-    assert {"mdn", "mip", "mbl", "rsz"} <= set(offered)
-    milestone_id = int(offered["mip"].split("|")[1].split(",")[1])
+    assert {"mdv", "mpv", "mbv", "rsz"} <= set(offered)
+    milestone_id = int(offered["mpv"].split("|")[1].split(",")[1])
 
     # someone else pressing them changes nothing
-    await bot.press(MEMPAWAH_COORDINATOR, actions, data=offered["mip"])
-    await bot.press(OFFICIAL, actions, data=offered["mip"])
+    await bot.press(MEMPAWAH_COORDINATOR, actions, data=offered["mpv"])
+    await bot.press(OFFICIAL, actions, data=offered["mpv"])
 
     def status() -> str:
         return next(
@@ -319,13 +319,13 @@ async def test_reminder_buttons_act_on_the_milestone(bot: BotHarness, seeded: Se
         )
 
     assert status() == "planned"
-    await bot.press(COORDINATOR, actions, data=offered["mip"])
+    await bot.press(COORDINATOR, actions, data=offered["mpv"])
     assert status() == "in_progress"
 
     snoozed = await bot.press(COORDINATOR, actions, data=offered["rsz"])
     assert snoozed.to(COORDINATOR.id), "the snooze is confirmed"
 
-    await bot.press(COORDINATOR, actions, data=offered["mdn"])
+    await bot.press(COORDINATOR, actions, data=offered["mdv"])
     await bot.say(COORDINATOR, "Notulen pelatihan: https://kerincikab.go.id/notulen")
     assert status() == "done"
 

@@ -146,12 +146,13 @@ def seed_agreement(
     title: str | None = None,
     owner: str | None = None,
     done: Sequence[int] = (),
+    recorded_at: datetime = datetime(2025, 6, 1, tzinfo=UTC),
 ) -> None:
     """Insert an agreement with its parties and ``(id, title, due_on, responsible)`` milestones
-    straight into the tracker's contracted tables."""
+    straight into the tracker's contracted tables (``recorded_at``: when Sinergi recorded it)."""
     import_model_modules()
     tables = Base.metadata.tables
-    now = datetime(2025, 6, 1, tzinfo=UTC)
+    now = recorded_at
     with engine.begin() as conn:
         conn.execute(
             insert(tables["agreements"]).values(

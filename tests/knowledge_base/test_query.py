@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge_base.errors import InvalidSynonyms
 from knowledge_base.keyword import TextNormalizer
 from knowledge_base.lexicon import LexiconSource, load_informal, parse_synonyms
 from knowledge_base.query import EXPANSION_WEIGHT, Query, QueryRewriter
@@ -93,7 +94,7 @@ def test_trainers_synonyms_apply_without_a_restart(
     concept = next(c for c in after.concepts if c.terms == ("siup",))
     assert ("surat", "izin", "usaha", "dagang") in concept.alternatives
     assert source.user_groups() == [("SIUP", "surat izin usaha perdagangan")]
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidSynonyms):
         source.add_group(["hanya satu"])
 
 

@@ -119,8 +119,8 @@ def test_export_xlsx_has_agreements_and_milestones(services: Services, tmp_path:
     path = tmp_path / "out.xlsx"
     services.tracker.export(OPERATOR, path, at=date(2026, 11, 23))
     book = load_workbook(path, read_only=True)
-    assert book.sheetnames == ["Perjanjian", "Tahapan"]
-    milestones = list(book["Tahapan"].iter_rows(values_only=True))
+    assert book.sheetnames == ["Perjanjian", "Tonggak"]
+    milestones = list(book["Tonggak"].iter_rows(values_only=True))
     assert len(milestones) == 12
     assert milestones[1][6] == "done"
     book.close()
@@ -137,6 +137,26 @@ def test_export_ics_has_one_event_per_dated_milestone(services: Services, tmp_pa
     assert "DTEND;VALUE=DATE:20260125" in text
     assert 'KB\\, "Hayu"\\; tahap I' in text.replace("\r\n ", "")
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+
+
+@pytest.mark.parametrize(
+    ("lang", "shown", "hidden"),
+    [
+        ("id", ("[selesai]", "[sedang berjalan]", "[direncanakan]"), ("[done]", "in_progress")),
+        ("en", ("[done]", "[in progress]", "[planned]"), ("in_progress",)),
+    ],
+)
+def test_the_calendar_shows_statuses_in_the_readers_words(
+    services: Services, tmp_path: Path, lang: str, shown: tuple[str, ...], hidden: tuple[str, ...]
+) -> None:
+    agreement = _seed(services)
+    second = services.tracker.get_agreement(OPERATOR, agreement).milestones[1]
+    services.tracker.update_milestone(OPERATOR, second.id, "in_progress")
+    path = tmp_path / "jadwal.ics"
+    services.tracker.export(OPERATOR, path, lang=lang)
+    text = path.read_bytes().decode("utf-8").replace("\r\n ", "")
+    assert all(label in text for label in shown)
+    assert not any(code in text for code in hidden)
 
 
 def test_export_rejects_unknown_formats(services: Services, tmp_path: Path) -> None:

@@ -155,7 +155,10 @@ def test_the_milestone_dialogs_take_any_text(bot: Bot, action: str) -> None:
     @FUZZ_SETTINGS
     @given(text=st.one_of(st.sampled_from(HOSTILE), TYPED_TEXT).filter(lambda t: t.strip() != ""))
     def run(text: str) -> None:
-        press = (getattr(callbacks, action), bot.agreement_id, bot.milestone_id)
+        # The button as a fresh message shows it (an earlier example may have changed it).
+        detail = bot.harness.services.tracker.get_agreement(OPERATOR, bot.agreement_id)
+        seen = next(m.status for m in detail.milestones if m.id == bot.milestone_id)
+        press = (getattr(callbacks, action), bot.agreement_id, bot.milestone_id, seen)
         _check(bot, ADMIN, text, press=press)
 
     run()
@@ -166,7 +169,7 @@ def test_the_dialog_fuzz_reaches_the_text_handler(bot: Bot) -> None:
         bot,
         ADMIN,
         "Berita acara ditandatangani",
-        press=(callbacks.MILESTONE_DONE, bot.agreement_id, bot.milestone_id),
+        press=(callbacks.MILESTONE_DONE, bot.agreement_id, bot.milestone_id, "planned"),
     )
     detail = bot.harness.services.tracker.get_agreement(OPERATOR, bot.agreement_id)
     assert detail.milestones[0].status == "done"

@@ -106,7 +106,7 @@ def test_xlsx_export_has_no_formula_on_either_sheet(
     status, _out, err = run(capsys, "mou", "export", str(path))
     assert status == 0, err
     workbook = load_workbook(path)  # formulas included: nothing may be one
-    agreements, milestones = workbook["Perjanjian"], workbook["Tahapan"]
+    agreements, milestones = workbook["Perjanjian"], workbook["Tonggak"]
     for sheet in (agreements, milestones):
         for row in sheet.iter_rows():
             for cell in row:

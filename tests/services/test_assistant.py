@@ -121,6 +121,53 @@ def test_overdue_names_the_late_milestones(services: Services, world: dict[str, 
 
 
 @pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("What is overdue?", "overdue"),
+        ("Apa yang terlambat?", "overdue"),
+        ("what's late?", "overdue"),
+        ("yg telat apa?", "overdue"),
+        ("Is anything overdue right now?", "overdue"),
+        ("Ada yang terlambat sekarang?", "overdue"),
+        ("Who is late?", "overdue"),
+        ("Siapa yang terlambat?", "overdue"),
+        ("Which regions are behind?", "overdue"),
+        ("Daerah mana yang terlambat?", "overdue"),
+        ("Which agreements are stalled?", "stalled"),
+        ("Perjanjian mana yang mandek?", "stalled"),
+        ("What is stalled?", "stalled"),
+        ("Apa yang mandek?", "stalled"),
+        ("What is blocked?", "blocked"),
+        ("Apa yang terhambat?", "blocked"),
+    ],
+)
+def test_a_state_asked_over_the_whole_list_reaches_the_tracker_in_either_language(
+    services: Services, world: dict[str, int], question: str, intent: str
+) -> None:
+    reply = services.assistant.answer(OPERATOR, question)
+    assert reply.route == "tracker" and not reply.off_topic and reply.knowledge is None
+    tracker = reply.tracker
+    assert tracker is not None and tracker.intent == intent
+    if intent == "overdue":
+        late = {m.title for i in tracker.items for m in i.milestones}
+        assert late == {"Pelatihan petugas", "Server siap"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Apa yang terjadi jika pembayaran TPP terlambat?",
+        "What happens when a report is late?",
+        "apa itu keterlambatan?",
+    ],
+)
+def test_a_state_word_inside_another_question_does_not_make_it_a_tracker_question(
+    services: Services, world: dict[str, int], question: str
+) -> None:
+    assert services.assistant.answer(OPERATOR, question).route != "tracker"
+
+
+@pytest.mark.parametrize(
     ("who", "sees"),
     [
         ("operator", {"kerinci", "draft", "mojokerto"}),

@@ -411,6 +411,92 @@ def test_after_downtime_the_missed_reminders_arrive_as_one_message_per_recipient
     assert reminders.run_pass(now=TUESDAY + timedelta(hours=1), sender=sender).messages_sent == 0
 
 
+def test_after_a_long_outage_overdue_milestones_escalate_once_without_stale_reminders(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_agreement(
+        engine,
+        agreement_id=7,
+        parties=[BANDUNG, KERINCI],
+        milestones=[
+            (70, "Instalasi server", date(2025, 11, 5), KERINCI),  # fell due in the outage
+            (71, "Pelatihan admin", date(2026, 2, 20), KERINCI),  # overdue rung: 21 Feb
+        ],
+    )
+    sender = FakeSender()
+    before = datetime(2025, 11, 4, 2, 0, tzinfo=UTC)  # Tuesday 4 Nov 2025, 09:00 WIB
+    reminders.run_pass(now=before, sender=sender)
+    assert [m.kinds for m in sender.to(KERINCI_COORD)] == [("upcoming",)]
+    # The scheduler is down for 120 days and comes back on Wednesday 4 March 2026.
+    after = before + timedelta(days=120)
+    reminders.run_pass(now=after, sender=sender)
+    with engine.connect() as conn:
+        recorded = conn.execute(
+            text(
+                "SELECT kind, threshold, milestone_id, recipient, status FROM reminder_outbox"
+                " WHERE trigger_on > '2025-11-30'"
+            )
+        ).all()
+    # The owner and the admins hear once that milestone 70 is late (its last rung, 30 days);
+    # Kerinci gets no stale "overdue" about 70, only the current one about 71.
+    assert {tuple(r) for r in recorded} == {
+        ("escalation", 30, 70, f"tg:{BANDUNG_COORD}", SENT),
+        ("escalation", 30, 70, f"tg:{ADMIN}", SENT),
+        ("overdue", 1, 71, f"tg:{KERINCI_COORD}", SENT),
+    }
+    [owner_note] = sender.to(BANDUNG_COORD)
+    assert owner_note.kinds == ("escalation",) and "Instalasi server" in owner_note.text
+    # Once: the next passes send nothing more about it.
+    assert reminders.run_pass(now=after + timedelta(hours=1), sender=sender).messages_sent == 0
+    reminders.run_pass(now=after + timedelta(days=7), sender=sender)  # 71 escalates meanwhile
+    with engine.connect() as conn:
+        about_70 = conn.execute(
+            text("SELECT count(*) FROM reminder_outbox WHERE milestone_id = 70")
+        ).scalar_one()
+    assert about_70 == 3  # the upcoming before the outage, the two escalations after it
+
+
+def test_an_agreement_recorded_with_old_overdue_milestones_brings_no_escalation(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    # Recorded today with milestones that fell due long before: history, not an outage.
+    seed_agreement(
+        engine,
+        agreement_id=8,
+        parties=[BANDUNG, KERINCI],
+        milestones=[(80, "Sosialisasi", date(2025, 9, 1), KERINCI)],
+        recorded_at=TUESDAY - timedelta(hours=1),
+    )
+    assert reminders.due(at=TUESDAY) == []
+
+
+def test_a_pass_reads_old_milestones_only_while_an_outage_may_have_kept_their_escalation(
+    engine: Engine,
+) -> None:
+    seed_agreement(
+        engine,
+        agreement_id=9,
+        parties=[BANDUNG, KERINCI],
+        milestones=[
+            (90, "Tertunda sejak lama", date(2025, 10, 1), KERINCI),  # held: may escalate
+            (91, "Riwayat impor", date(2025, 4, 1), KERINCI),  # last rung before recording
+        ],
+        recorded_at=datetime(2025, 6, 1, tzinfo=UTC),
+    )
+    window = {
+        "due_from": date(2026, 1, 15),
+        "due_to": date(2026, 3, 20),
+        "ends_from": date(2026, 1, 1),
+        "ends_to": date(2026, 6, 1),
+        "last_escalation": 30,
+        "today": date(2026, 3, 3),
+    }
+    session_factory = make_session_factory(engine)
+    with session_factory.begin() as s:
+        _, milestones = ReminderRepository(s).load_due_facts(**window)  # type: ignore[arg-type]
+    assert [m.id for m in milestones] == [90]
+
+
 def test_a_directory_with_only_the_protocol_methods_works(
     services: Services, directory: FakeDirectory, engine: Engine
 ) -> None:

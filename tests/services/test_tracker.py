@@ -28,7 +28,7 @@ from mou_tracker.schemas import MilestoneFacts
 from services import Services
 from services import tracker as services_tracker
 from services.access import Operator, UserView
-from services.tracker import NewMilestone
+from services.tracker import MilestoneChanged, NewMilestone
 from tests.fakes.tracker import BANDUNG, KERINCI, OPERATOR, SAROLANGUN, new_agreement
 
 AT = date(2026, 11, 23)
@@ -614,3 +614,34 @@ def test_re_planning_and_the_portfolio_are_for_admins(services: Services) -> Non
             attempt()
     assert tracker.count_agreements(OPERATOR) == 1
     assert len(tracker.get_agreement(OPERATOR, detail.id).milestones) == 11
+
+
+def test_two_people_pressing_the_same_button_at_once_change_the_milestone_once(
+    services: Services,
+) -> None:
+    agreement = services.tracker.add_agreement(OPERATOR, new_agreement())
+    first = agreement.milestones[0]
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def press(note: str) -> None:
+        start.wait()
+        try:
+            services.tracker.update_milestone(
+                OPERATOR, first.id, "done", agreement_id=agreement.id, note=note, seen=first.status
+            )
+            outcomes.append(note)
+        except MilestoneChanged as exc:
+            outcomes.append(f"changed:{exc.params['status']}")
+
+    threads = [threading.Thread(target=press, args=(n,)) for n in ("BA satu", "BA dua")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.startswith("changed:") for o in outcomes) == [False, True]
+    assert "changed:done" in outcomes
+    after = services.tracker.get_agreement(OPERATOR, agreement.id).milestones[0]
+    assert after.status == "done" and after.evidence_note in outcomes
+    audit = [e for e in services.tracker.audit(OPERATOR, agreement.id) if e.milestone_id]
+    assert len(audit) == 1

@@ -47,6 +47,17 @@ def test_no_other_words_for_health_in_any_catalog(word: str) -> None:
         assert not found, (path.name, found)
 
 
+def test_one_word_for_a_milestone_in_indonesian() -> None:
+    """A milestone is a "tonggak" on every screen (the bot, the reminders, the CLI, the
+    exports), never also a "tahapan"."""
+    for path in CATALOGS:
+        if not path.name.endswith("id.json"):
+            continue
+        texts = json.loads(path.read_text(encoding="utf-8"))
+        found = [k for k, v in texts.items() if "tahapan" in v.casefold()]
+        assert not found, (path.name, found)
+
+
 @pytest.mark.parametrize("health", HEALTHS)
 def test_no_doubled_brackets_in_lists(health: str) -> None:
     summary = AgreementSummary(

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,3 +219,28 @@ async def test_a_name_with_a_direction_override_reaches_the_admins_without_it(
     user = harness.services.access.get_user(STRANGER)
     assert user is not None and "\u202e" not in user.name and user.name.startswith("Budi")
     assert harness.api.problems() == []
+
+
+async def test_english_users_are_pointed_to_the_english_commands(harness: BotHarness) -> None:
+    await harness.updates.send(OFFICIAL, "/bahasa en")
+    indonesian_commands = ("/bantuan", "/bahasa", "/batal", "/lewati")
+    shown = []
+    for command in ("/mou", "/tidakada", "/help"):  # not for officials, unknown, the help
+        await harness.updates.send(OFFICIAL, command)
+        shown.append(harness.api.last(OFFICIAL).text)
+    assert "/help" in shown[0] and "/help" in shown[1] and "/language" in shown[2]
+    for text in shown:
+        assert not any(c in text for c in indonesian_commands), text
+    # Each English command named works: /help was answered above; /language too.
+    await harness.updates.send(OFFICIAL, "/language id")
+    assert harness.services.access.get_user(OFFICIAL).language == "id"  # type: ignore[union-attr]
+    await harness.updates.send(OFFICIAL, "/mou")
+    assert "/bantuan" in harness.api.last(OFFICIAL).text  # Indonesian users keep theirs
+
+
+def test_the_english_catalog_names_no_indonesian_command() -> None:
+    root = Path(__file__).resolve().parents[3] / "bot" / "locales"
+    for path in root.glob("*en.json"):
+        for key, text in json.loads(path.read_text(encoding="utf-8")).items():
+            found = re.findall(r"/(bantuan|bahasa|batal|lewati|keluar)\b", text)
+            assert not found, (path.name, key, found)

@@ -57,6 +57,8 @@ async def test_mark_in_progress_then_done_with_evidence(
     first = detail.milestones[0]
     assert first.status == "in_progress" and first.updated_by == f"tg:{COORDINATOR}"
 
+    # The message now shows it in progress, with buttons made for that.
+    milestone_menu = harness.api.last(COORDINATOR)
     await up.press(COORDINATOR, milestone_menu.button("Selesai")["callback_data"])
     assert "bukti" in harness.api.last(COORDINATOR).text
     await up.send(COORDINATOR, "Berita acara serah terima ditandatangani 2 Maret.")
@@ -78,7 +80,9 @@ async def test_done_with_a_photo_and_blocked_with_reason(
     m1, m2 = detail.milestones[0], detail.milestones[1]
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
     up = harness.updates
-    await up.press(COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_DONE, mine, m1.id))
+    await up.press(
+        COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_DONE, mine, m1.id, m1.status)
+    )
     harness.api.files["foto-bukti"] = b"\xff\xd8\xff\xe0foto"
     photo = [{"file_id": "foto-bukti", "file_unique_id": "fb", "width": 800, "height": 600}]
     await up.send(COORDINATOR, None, photo=photo, caption="Foto pelatihan")
@@ -86,7 +90,9 @@ async def test_done_with_a_photo_and_blocked_with_reason(
     assert m1_after.status == "done"
     assert (m1_after.evidence_file or "").startswith("evidence/")  # downloaded and kept
     assert harness.api.downloads
-    await up.press(COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_BLOCKED, mine, m2.id))
+    await up.press(
+        COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_BLOCKED, mine, m2.id, m2.status)
+    )
     await up.send(COORDINATOR, "Anggaran belum turun")
     m2_after = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[1]
     assert m2_after.status == "blocked" and m2_after.blocked_reason == "Anggaran belum turun"
@@ -99,7 +105,7 @@ async def test_cancel_leaves_the_milestone_unchanged(
     m1 = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
     await harness.updates.press(
-        COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_BLOCKED, mine, m1.id)
+        COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_BLOCKED, mine, m1.id, m1.status)
     )
     await harness.updates.send(COORDINATOR, "/batal")
     assert harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0].status == m1.status
@@ -114,7 +120,8 @@ async def test_coordinator_cannot_touch_another_regions_agreement(
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
     # Correctly signed for this user, but the agreement is not theirs: not found, not changed.
     await harness.updates.press(
-        COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_IN_PROGRESS, other, m1.id)
+        COORDINATOR,
+        signer.pack(COORDINATOR, callbacks.MILESTONE_IN_PROGRESS, other, m1.id, m1.status),
     )
     assert harness.services.tracker.get_agreement(OPERATOR, other).milestones[0].status == m1.status
     alert = harness.api.of("answerCallbackQuery")[-1]
@@ -253,7 +260,9 @@ async def test_an_evidence_file_name_with_markup_is_shown_as_typed(
     m1 = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
     up = harness.updates
-    await up.press(COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_DONE, mine, m1.id))
+    await up.press(
+        COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_DONE, mine, m1.id, m1.status)
+    )
     harness.api.files["berkas-bukti"] = b"%PDF-1.4 bukti"
     document = {"file_id": "berkas-bukti", "file_unique_id": "bb", "file_name": filename}
     await up.send(COORDINATOR, None, document=document)
@@ -273,7 +282,9 @@ async def test_an_evidence_file_name_with_control_characters_is_shown_as_kept(
     m1 = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
     signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
     up = harness.updates
-    await up.press(COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_DONE, mine, m1.id))
+    await up.press(
+        COORDINATOR, signer.pack(COORDINATOR, callbacks.MILESTONE_DONE, mine, m1.id, m1.status)
+    )
     harness.api.files["berkas-aneh"] = b"%PDF-1.4 bukti"
     name = "bukti\x00serah\u202eterima.pdf"
     document = {"file_id": "berkas-aneh", "file_unique_id": "ba", "file_name": name}
@@ -304,3 +315,83 @@ async def test_the_buttons_of_a_long_agreement_come_page_by_page(harness: BotHar
     with pytest.raises(AssertionError):
         second.button("Tahap 0 ")  # the first page's buttons are gone
     assert harness.api.problems() == []
+
+
+# --- buttons of an earlier message --------------------------------------------------------------
+
+
+async def _milestone_menu(harness: BotHarness, mine: int, user: int = COORDINATOR):  # type: ignore[no-untyped-def]
+    """The first milestone's message with its status buttons, as the user opened it."""
+    m1 = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
+    signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
+    await harness.updates.press(user, signer.pack(user, callbacks.MILESTONE_OPEN, mine, m1.id))
+    return m1, harness.api.last(user)
+
+
+async def test_an_earlier_messages_buttons_show_the_milestone_as_it_is_now(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    mine, _ = agreement_ids
+    m1, earlier = await _milestone_menu(harness, mine)
+    # Meanwhile another coordinator of the region records it done, with evidence.
+    harness.services.tracker.update_milestone(
+        OPERATOR, m1.id, "done", agreement_id=mine, note="BA serah terima no. 7"
+    )
+    for label in ("Selesai", "berjalan", "Terhambat"):
+        await harness.updates.press(COORDINATOR, earlier.button(label)["callback_data"])
+        shown = harness.api.last(COORDINATOR)
+        assert "sudah berubah" in shown.text and "BA serah terima no. 7" in shown.text
+        assert not [b for b in shown.buttons() if "Selesai" in b["text"]]  # done: no more
+    after = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
+    assert after.status == "done" and after.evidence_note == "BA serah terima no. 7"
+    # No dialog was opened: the next text is a question again, not evidence.
+    await harness.updates.send(COORDINATOR, "Apa itu Hayu.Bdg?")
+    assert harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0] == after
+    assert harness.api.problems() == []
+
+
+async def test_evidence_sent_after_someone_else_finished_the_milestone_is_not_recorded_twice(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    mine, _ = agreement_ids
+    m1, menu = await _milestone_menu(harness, mine)
+    await harness.updates.press(COORDINATOR, menu.button("Selesai")["callback_data"])
+    assert "bukti" in harness.api.last(COORDINATOR).text
+    harness.services.tracker.update_milestone(
+        OPERATOR, m1.id, "done", agreement_id=mine, note="BA serah terima no. 7"
+    )
+    await harness.updates.send(COORDINATOR, "Foto pelatihan terlampir")
+    after = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
+    assert after.evidence_note == "BA serah terima no. 7"
+    shown = harness.api.last(COORDINATOR)
+    assert "dicatat orang lain" in shown.text and "tidak dicatat" in shown.text
+    audit = [e for e in harness.services.tracker.audit(OPERATOR, mine) if e.milestone_id == m1.id]
+    assert len(audit) == 1
+
+
+async def test_the_same_button_pressed_twice_acts_once(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    mine, _ = agreement_ids
+    _, menu = await _milestone_menu(harness, mine)
+    data = menu.button("Terhambat")["callback_data"]
+    await harness.updates.press(COORDINATOR, data)
+    await harness.updates.send(COORDINATOR, "Anggaran belum turun")
+    await harness.updates.press(COORDINATOR, data)  # replayed from the old message
+    assert "sudah berubah" in harness.api.last(COORDINATOR).text
+    await harness.updates.send(COORDINATOR, "Alasan lain")  # no dialog: not a reason
+    after = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
+    assert after.status == "blocked" and after.blocked_reason == "Anggaran belum turun"
+
+
+async def test_a_button_from_before_buttons_carried_the_state_only_shows_the_milestone(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    mine, _ = agreement_ids
+    m1 = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
+    signer = harness.app.bot_data["sinergi"].signer  # type: ignore[attr-defined]
+    for old in callbacks.UNVERSIONED_MILESTONE_BUTTONS:
+        await harness.updates.press(COORDINATOR, signer.pack(COORDINATOR, old, mine, m1.id))
+        shown = harness.api.last(COORDINATOR)
+        assert "pesan lama" in shown.text and shown.button("Selesai")
+    assert harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0] == m1

@@ -47,3 +47,22 @@ async def test_buttons_are_bound_to_their_recipient(reminded: BotHarness) -> Non
     await h.updates.press(ADMIN, message.button("Pelatihan")["callback_data"])
     assert h.api.of("answerCallbackQuery")[-1].params.get("show_alert") in (True, "true", "True")
     assert h.services.reminders.log(status="sent")
+
+
+async def test_a_reminders_status_buttons_after_the_milestone_was_finished_show_it_now(
+    reminded: BotHarness,
+) -> None:
+    h = reminded
+    await deliver(h, TUESDAY_0900_WIB)
+    [message] = [c for c in h.api.sent(COORDINATOR) if "Pelatihan staf" in c.text]
+    await h.updates.press(COORDINATOR, message.button("Pelatihan")["callback_data"])
+    menu = h.api.last(COORDINATOR)
+    # An admin records it done from the server while the reminder sits in the chat.
+    h.services.tracker.update_milestone(OPERATOR, 10, "done", agreement_id=1, note="BA no. 3")
+    await h.updates.press(COORDINATOR, menu.button("Selesai")["callback_data"])
+    assert "sudah berubah" in h.api.last(COORDINATOR).text
+    await h.updates.press(COORDINATOR, menu.button("berjalan")["callback_data"])
+    detail = h.services.tracker.get_agreement(OPERATOR, 1)
+    done = next(m for m in detail.milestones if m.id == 10)
+    assert done.status == "done" and done.evidence_note == "BA no. 3"
+    assert h.api.problems() == []

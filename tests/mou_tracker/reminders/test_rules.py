@@ -40,6 +40,7 @@ def agreement(
     status: str = "active",
     ends_on: date | None = None,
     agreement_id: int = 1,
+    recorded_on: date | None = None,
 ) -> AgreementFacts:
     codes = parties or (BANDUNG, KERINCI)
     return AgreementFacts(
@@ -51,6 +52,7 @@ def agreement(
         number="045.2/1/Diskominfo",
         signed_on=date(2025, 6, 1),
         ends_on=ends_on,
+        recorded_on=recorded_on,
     )
 
 
@@ -174,6 +176,33 @@ def test_rungs_older_than_the_catch_up_window_are_not_sent() -> None:
     assert found == []  # escalation/30 fell on 31 Jan: more than 14 days ago
     tight = ReminderPolicy(catch_up_days=0)
     assert triggers(agreement(), [milestone(date(2026, 3, 6))], MONDAY_0900_WIB, tight) == []
+
+
+def test_after_a_long_outage_the_last_escalation_still_goes_out_but_no_stale_reminder() -> None:
+    # Due 1 Jan, recorded long before: escalation/30 fell on 31 Jan while the scheduler was
+    # down; the coordinator's "overdue" (2 Jan) is stale, the escalation replaces it.
+    held = agreement(recorded_on=date(2025, 6, 1))
+    found = triggers(held, [milestone(date(2026, 1, 1))], MONDAY_0900_WIB)
+    assert summary(found) == {("escalation", 30, BANDUNG), ("escalation", 30, ADMINS)}
+    assert {t.trigger_on for t in found} == {date(2026, 1, 31)}
+    # Eight months late: still only the last rung, once (the outbox keeps it to one).
+    found = triggers(held, [milestone(date(2025, 7, 1))], MONDAY_0900_WIB)
+    assert summary(found) == {("escalation", 30, BANDUNG), ("escalation", 30, ADMINS)}
+
+
+@pytest.mark.parametrize(
+    ("recorded_on", "ends_on"),
+    [
+        (date(2026, 2, 20), None),  # recorded after the rung fell: history, not an outage
+        (date(2025, 6, 1), date(2026, 2, 28)),  # the agreement ended meanwhile
+        (None, None),  # not known when it was recorded
+    ],
+)
+def test_an_old_escalation_is_not_caught_up_for_history_or_ended_agreements(
+    recorded_on: date | None, ends_on: date | None
+) -> None:
+    a = agreement(recorded_on=recorded_on, ends_on=ends_on)
+    assert triggers(a, [milestone(date(2026, 1, 1))], MONDAY_0900_WIB) == []
 
 
 @pytest.mark.parametrize("status", ["done", "skipped"])
