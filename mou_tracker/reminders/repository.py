@@ -85,6 +85,17 @@ _milestones = table(
     column("responsible_region_code", String),
     column("completed_on", Date),
 )
+_MILESTONE_FACTS = (
+    _milestones.c.id,
+    _milestones.c.agreement_id,
+    _milestones.c.title,
+    _milestones.c.status,
+    _milestones.c.due_on,
+    _milestones.c.responsible_region_code,
+    _milestones.c.position,
+    _milestones.c.completed_on,
+)
+"""The columns of a milestone, in the order of :class:`MilestoneFacts`."""
 
 _CHUNK = 500
 
@@ -148,18 +159,7 @@ class ReminderRepository:
         return out
 
     def _milestone_facts(self, where: ColumnElement[bool]) -> list[MilestoneFacts]:
-        rows = self.s.execute(
-            select(
-                _milestones.c.id,
-                _milestones.c.agreement_id,
-                _milestones.c.title,
-                _milestones.c.status,
-                _milestones.c.due_on,
-                _milestones.c.responsible_region_code,
-                _milestones.c.position,
-                _milestones.c.completed_on,
-            ).where(where)
-        ).all()
+        rows = self.s.execute(select(*_MILESTONE_FACTS).where(where)).all()
         return [MilestoneFacts(*row) for row in rows]
 
     def _agreements_by_ids(self, ids: Collection[int]) -> list[AgreementFacts]:
@@ -187,16 +187,7 @@ class ReminderRepository:
         escalation for that due date is not in the outbox yet: the ones an outage may have
         kept from escalating. Once escalated they are not read again.
         """
-        columns = (
-            _milestones.c.id,
-            _milestones.c.agreement_id,
-            _milestones.c.title,
-            _milestones.c.status,
-            _milestones.c.due_on,
-            _milestones.c.responsible_region_code,
-            _milestones.c.position,
-            _milestones.c.completed_on,
-        )
+        columns = _MILESTONE_FACTS
         joined = _milestones.join(_agreements, _agreements.c.id == _milestones.c.agreement_id)
         open_ = (
             _agreements.c.status == "active",

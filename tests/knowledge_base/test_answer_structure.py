@@ -4,29 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge_base.answer import FEATURES, candidate_units, prepared_concepts
-from knowledge_base.keyword import TextNormalizer
 from knowledge_base.question import analyse, asks_enactment
-from knowledge_base.schemas import SearchHit
-
-NORMALIZER = TextNormalizer()
-
-
-def hit(cid: str, text: str, section: str, *, doc: str = "pp-59-2019") -> SearchHit:
-    title = "PP 59/2019 tentang Koordinasi Perlindungan Anak"
-    return SearchHit(cid, doc, title, f"{title} > {section}\n{text}", section, 1, 0, 1.0)
-
-
-def feature(question: str, hits: list[SearchHit], name: str) -> list[float]:
-    """``name``'s value for every candidate unit of ``hits``, in reading order."""
-    info = analyse(question)
-    concepts = [((t,), ((t,),)) for t in dict.fromkeys(NORMALIZER.terms(question))]
-    kept, weighted = prepared_concepts(concepts, info, NORMALIZER.terms, lambda t: 1.0)
-    units = candidate_units(
-        hits, info, weighted, NORMALIZER.terms, [t for own, _ in kept for t in own]
-    )
-    return [u.features[FEATURES.index(name)] for u in units]
-
+from tests.knowledge_base.test_answer_parts import hit
+from tests.knowledge_base.test_answer_parts import part as feature
 
 RULE = hit("k", "Koordinasi dilakukan melalui pemantauan dan evaluasi.", "BAB II > Pasal 4")
 
