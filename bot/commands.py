@@ -35,8 +35,17 @@ ROLE_COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 
+ENGLISH_NAMES = {"bantuan": "help", "bahasa": "language", "batal": "cancel"}
+"""Commands the bot also takes under an English name (their handlers accept both): an
+English menu shows these names, as the English texts do."""
+
+
 def menu(names: tuple[str, ...], lang: str) -> list[BotCommand]:
-    return [BotCommand(name, t(f"command.{name}", lang)) for name in names]
+    english = lang == "en"
+    return [
+        BotCommand(ENGLISH_NAMES.get(name, name) if english else name, t(f"command.{name}", lang))
+        for name in names
+    ]
 
 
 async def publish_default(bot: Bot) -> None:

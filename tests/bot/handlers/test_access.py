@@ -149,6 +149,14 @@ async def test_menu_commands_are_published(harness: BotHarness) -> None:
     await harness.app.post_init(harness.app)  # type: ignore[attr-defined]
     calls = harness.api.of("setMyCommands")
     assert len(calls) == 2
+    by_language = {c.params.get("language_code"): c.params["commands"] for c in calls}
+    indonesian = [c["command"] for c in by_language[None]]
+    english = [c["command"] for c in by_language["en"]]
+    assert {"bantuan", "bahasa", "batal", "mou"} <= set(indonesian)
+    assert not {"help", "language", "cancel"} & set(indonesian)
+    # English clients see the English names the English texts give (both names work).
+    assert {"help", "language", "cancel", "mou"} <= set(english)
+    assert not {"bantuan", "bahasa", "batal"} & set(english)
     assert harness.api.problems() == []
 
 
