@@ -425,6 +425,12 @@ _QUESTION_START = re.compile(
     re.I,
 )
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
+_ASKING = re.compile(
+    r"\b(apakah|apa|bagaimana|berapa|kapan|siapa|mengapa|kenapa|di\s?mana|"
+    r"what|how|when|who|where|why|which)\b",
+    re.I,
+)
+"""Words that open a question wherever they stand (not "is", "do", "can": prose has them)."""
 _WORD_BREAKS = re.compile("[\u200b\ufeff]")
 """Zero-width spaces (and a BOM where one is pasted in a text): a space, as ingestion reads
 them in documents."""
@@ -460,4 +466,14 @@ def find_question(text: str, limit: int = MAX_QUESTION_CHARS) -> str | None:
     if not asks:
         return None
     question = sentences[asks[-1]]
-    return question if len(question) <= limit else None
+    if len(question) <= limit:
+        return question
+    if question.endswith("?"):
+        # A paste without full stops reads as one endless sentence ending in the question:
+        # the question is its tail, from the last word that opens a question.
+        opening = [m.start() for m in _ASKING.finditer(question)]
+        if opening:
+            tail = question[opening[-1] :]
+            if len(tail) <= limit and len(tail.split()) >= 3:
+                return tail
+    return None

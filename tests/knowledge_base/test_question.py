@@ -62,6 +62,17 @@ def test_the_question_is_found_in_a_long_paste() -> None:
     assert find_question("Apa " + "sangat " * 200 + "panjang?") is None
 
 
+def test_the_question_is_found_at_the_end_of_a_paste_without_full_stops() -> None:
+    paste = "we met the regional office and wrote the minutes " * 40
+    assert find_question(paste + "When is the deadline?") == "When is the deadline?"
+    informal = "kami sudah rapat dengan dinas dan hasilnya dicatat " * 30
+    assert find_question(informal + "kapan batas waktu laporan e-RK?") == (
+        "kapan batas waktu laporan e-RK?"
+    )
+    # No question at its end: still none (the asker is asked to shorten it).
+    assert find_question(paste + "thanks") is None
+
+
 def test_markup_is_not_part_of_the_question() -> None:
     assert clean_message("<b>Bagaimana</b> cara **daftar** akun?") == "Bagaimana cara daftar akun?"
     assert clean_message("<i></i> __ ") == ""
