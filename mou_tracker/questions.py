@@ -275,7 +275,11 @@ def read_question(
     # saja?", "which regions are behind?", or a bare "what is overdue?" / "apa yang
     # terlambat?"). "akun tidak aktif", "kinerja telat diisi" are not.
     anchored = agreement or milestone or bool(partners)
-    whole_list = listing or counting or which_regions or _only_a_state(joined, states)
+    state_patterns = [_STATES[state] for state in states]
+    whole_list = listing or counting or which_regions or _only_a_state(joined, state_patterns)
+    # "what expires next month?", "apa yang berakhir tahun ini?": the end of whatever is in
+    # the list ("izin saya berakhir bulan depan" is about something else).
+    ending_list = ending and _only_a_state(joined, [_ENDING], window=window is not None)
     score = 0.0
     if agreement and not definition:
         score += 1.0
@@ -284,7 +288,7 @@ def read_question(
     if states:
         score += 1.5 if (anchored or whole_list) else 0.5
     if ending:
-        score += 1.0 if anchored else 0.3
+        score += 1.0 if anchored or ending_list else 0.3
     if signed and (agreement or partners):
         score += 1.0
     if active and agreement:
@@ -427,20 +431,29 @@ _WHOLE_LIST_FRAME: Final = _word_set(
     """
 )
 _ASKING: Final = frozenset({"what", "whats", "who", "whos", "anything", "apa", "siapa", "ada"})
+_TIME_WORDS: Final = _word_set(
+    """
+    hari ini besok minggu pekan depan bulan tahun ke dalam sebelum akhir
+    this next week month months year years day days today tomorrow within in the end of by
+    """
+)
+"""Words of a time window ("bulan depan", "within 90 days"), asked together with a state."""
 
 
-def _only_a_state(joined: str, states: Sequence[str]) -> bool:
-    """The question is a state and words that ask for whatever is in it, and nothing else
-    ("what is overdue?", "apa yang terlambat?"): asked of the whole list, as the tracker is
-    the only place that keeps such states. Any other word ("pembayaran", "report", "itu")
-    makes it a question about something else."""
-    if not states:
+def _only_a_state(joined: str, patterns: Sequence[str], *, window: bool = False) -> bool:
+    """The question is a state (one of ``patterns``: overdue, stalled, ending...) and words
+    that ask for whatever is in it, and nothing else ("what is overdue?", "apa yang
+    terlambat?"; with ``window``, the time words naming it: "what expires next month?"):
+    asked of the whole list, as the tracker is the only place that keeps such states. Any
+    other word ("pembayaran", "report", "itu") makes it a question about something else."""
+    if not patterns:
         return False
     rest = joined
-    for state in states:
-        rest = re.sub(rf" (?:{_STATES[state]})(?= )", " ", rest)
-    left = rest.split()
-    return bool(left) and set(left) <= _WHOLE_LIST_FRAME and bool(_ASKING & set(left))
+    for pattern in patterns:
+        rest = re.sub(rf" (?:{pattern})(?= )", " ", rest)
+    left = {w for w in rest.split() if not (window and w.isdigit())}
+    frame = _WHOLE_LIST_FRAME | _TIME_WORDS if window else _WHOLE_LIST_FRAME
+    return bool(left) and left <= frame and bool(_ASKING & left)
 
 
 def _only_the_regions(said: Sequence[str], partners: Sequence[RegionMention]) -> bool:

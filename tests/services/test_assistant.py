@@ -156,6 +156,37 @@ def test_a_state_asked_over_the_whole_list_reaches_the_tracker_in_either_languag
 @pytest.mark.parametrize(
     "question",
     [
+        "What expires next month?",
+        "what ends this year?",
+        "Apa yang berakhir bulan depan?",
+        "apa yg habis tahun ini?",
+        "Apa yang berakhir dalam 90 hari?",
+    ],
+)
+def test_an_end_asked_over_the_whole_list_reaches_the_tracker_in_either_language(
+    services: Services, world: dict[str, int], question: str
+) -> None:
+    reply = services.assistant.answer(OPERATOR, question)
+    assert reply.route == "tracker" and not reply.off_topic and reply.knowledge is None
+    assert reply.tracker is not None and reply.tracker.intent == "ending"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Izin usaha saya berakhir bulan depan, bagaimana memperpanjangnya?",
+        "When does a building permit expire?",
+    ],
+)
+def test_an_end_inside_another_question_does_not_make_it_a_tracker_question(
+    services: Services, world: dict[str, int], question: str
+) -> None:
+    assert services.assistant.answer(OPERATOR, question).route != "tracker"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "Apa yang terjadi jika pembayaran TPP terlambat?",
         "What happens when a report is late?",
         "apa itu keterlambatan?",
