@@ -9,6 +9,8 @@ from tests.fakes.botapi import FakeUser
 async def test_start_publishes_the_command_menu(bot: BotHarness) -> None:
     commands = {c["command"] for c in bot.server.commands}
     assert {"bantuan", "mou", "laporan", "sumber"} <= commands
+    english = {c["command"] for c in bot.server.commands_for(language_code="en")}
+    assert {"help", "mou", "laporan", "sumber"} <= english and "bantuan" not in english
     set_calls = bot.server.calls("setMyCommands", ok=True)
     assert {c.params.get("language_code") for c in set_calls} >= {None, "en"}
 

@@ -192,7 +192,8 @@ class _State:
     blocked: set[int] = field(default_factory=set)
     known_chats: set[int] = field(default_factory=set)
     open_queries: set[str] = field(default_factory=set)
-    commands: list[dict[str, Any]] = field(default_factory=list)
+    commands: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    """Command lists by scope (its JSON) and language code, as Telegram keeps them."""
     webhook: str = ""
     webhook_secret: str | None = None
     webhook_allowed: list[str] = field(default_factory=list)
@@ -587,8 +588,14 @@ class BotApiServer:
 
     @property
     def commands(self) -> list[dict[str, Any]]:
+        """The default menu: every chat's, for clients of no particular language."""
+        return self.commands_for()
+
+    def commands_for(
+        self, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, Any]]:
         with self._lock:
-            return list(self._state.commands)
+            return list(self._state.commands.get(_commands_key(scope, language_code), []))
 
     def pending_updates(self) -> int:
         """Updates the bot has not confirmed yet."""
@@ -837,10 +844,13 @@ class BotApiServer:
                 url = self._state.webhook
             return _ok({"url": url, "has_custom_certificate": False, "pending_update_count": 0})
         if method == "setMyCommands":
+            key = _commands_key(params.get("scope"), params.get("language_code") or "")
             with self._lock:
-                self._state.commands = list(params.get("commands") or [])
+                self._state.commands[key] = list(params.get("commands") or [])
         if method == "getMyCommands":
-            return _ok(self.commands)
+            key = _commands_key(params.get("scope"), params.get("language_code") or "")
+            with self._lock:
+                return _ok(list(self._state.commands.get(key, [])))
         if method in simple_true:
             return _ok(True)
         if method == "getChat":
@@ -1119,6 +1129,14 @@ def png_size(data: bytes) -> tuple[int, int] | None:
     if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
         return None
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _commands_key(scope: Any, language_code: str) -> tuple[str, str]:
+    """Telegram keeps one command list per scope and language; no scope is the default one."""
+    if isinstance(scope, str):
+        scope = json.loads(scope)
+    scope = scope or {"type": "default"}
+    return json.dumps(scope, sort_keys=True), str(language_code)
 
 
 def _ok(result: Any) -> tuple[int, dict[str, Any]]:
