@@ -227,6 +227,10 @@ def read_dictd(base: Path) -> EnglishDictionary:
     )
 
 
+_WARNED: set[tuple[str, str]] = set()
+"""The paths (and reasons) already logged as missing in this process."""
+
+
 @lru_cache(maxsize=4)
 def _cached(base: str, stamp: tuple[int, int]) -> EnglishDictionary:
     return read_dictd(Path(base))
@@ -243,11 +247,15 @@ def load_english_dictionary(base: Path | None) -> EnglishDictionary:
         stat = index_path.stat()
         return _cached(str(base), (stat.st_mtime_ns, stat.st_size))
     except (OSError, ValueError, KeyError) as exc:
-        log.warning(
+        # Once per path and reason: a health check asks on every /status.
+        said = (str(base), f"{type(exc).__name__}: {exc}")
+        log.log(
+            logging.DEBUG if said in _WARNED else logging.WARNING,
             "English-Indonesian dictionary not available at %s (%s): English questions are "
             "searched without translating their words (Debian: apt-get install "
             "dict-freedict-eng-ind)",
             base,
             exc,
         )
+        _WARNED.add(said)
         return NO_DICTIONARY

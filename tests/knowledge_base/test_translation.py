@@ -196,6 +196,18 @@ def test_a_missing_dictionary_is_logged_and_reads_as_empty(
     assert not load_english_dictionary(None)
 
 
+def test_a_missing_dictionary_is_warned_about_once_per_path_and_reason(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A health check asks on every /status: one warning, not one per check.
+    with caplog.at_level(logging.WARNING, logger="knowledge_base.translation"):
+        for _ in range(3):
+            load_english_dictionary(tmp_path / "gone")
+        load_english_dictionary(tmp_path / "other")
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [str(tmp_path / "gone") in r.getMessage() for r in warnings] == [True, False]
+
+
 def test_the_lexicon_source_carries_the_dictionary(tmp_path: Path) -> None:
     base = tmp_path / "freedict-eng-ind"
     write_dictd(base, ENTRIES)
