@@ -96,6 +96,11 @@ def synonym_key(expression: str) -> str:
     return " ".join(expression.casefold().translate(_HYPHENS).split())
 
 
+def _keys(group: Iterable[str]) -> set[str]:
+    """The expressions of ``group`` by :func:`synonym_key`."""
+    return {synonym_key(e) for e in group}
+
+
 def _names_something(key: str) -> bool:
     """An expression needs a letter or a digit: "<b>" or "--" names nothing."""
     return any(ch.isalnum() for ch in key)
@@ -212,12 +217,12 @@ class LexiconSource:
             StorageFull, StorageUnwritable: the file could not be written; it is unchanged.
         """
         group = _checked_group(expressions)
-        wanted = {synonym_key(e) for e in group}
+        wanted = _keys(group)
         path = self._writable_file()
         with self._changing(path):
             text = _read_or_empty(path)
             for existing in (*self._bundled, *parse_synonyms(text)):
-                if wanted <= {synonym_key(e) for e in existing}:
+                if wanted <= _keys(existing):
                     return existing, False
             if not text:
                 text = SYNONYMS_HEADER
@@ -246,13 +251,10 @@ class LexiconSource:
             hits = [
                 (i, group)
                 for i, line in enumerate(lines)
-                if (group := _parse_line(line)) is not None
-                and wanted <= {synonym_key(e) for e in group}
+                if (group := _parse_line(line)) is not None and wanted <= _keys(group)
             ]
             if not hits:
-                shipped = next(
-                    (g for g in self._bundled if wanted <= {synonym_key(e) for e in g}), None
-                )
+                shipped = next((g for g in self._bundled if wanted <= _keys(g)), None)
                 if shipped is not None:
                     raise SynonymGroupShipped(group=" | ".join(shipped))
                 raise SynonymGroupNotFound(expressions=shown)

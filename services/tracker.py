@@ -27,7 +27,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.errors import AppError, ServiceUnavailable
 from core.memory import gc_paused
-from mou_tracker import exporter, reconcile, report, rules, validation
+from mou_tracker import exporter, reconcile, report, validation
 from mou_tracker.dates import parse_date
 from mou_tracker.errors import (
     ImportRejected,
@@ -383,7 +383,7 @@ class TrackerService:
         ``done`` needs evidence (a note, a link or a file reference); ``blocked`` needs a reason.
         ``agreement_id`` (a button's): the milestone must belong to that agreement.
         ``seen`` (a button's): the status the user was shown; if the milestone no longer
-        stands so (``rules.still_as_seen``), nothing changes and ``MilestoneChanged`` is raised.
+        stands so (``still_as_seen``), nothing changes and ``MilestoneChanged`` is raised.
         """
         with self._sf.begin() as s:
             return self.change_milestone(
@@ -429,7 +429,7 @@ class TrackerService:
         before = milestone.status
         # Read under the agreement's lock: of two people pressing at once, the second sees the
         # first's change here and changes nothing.
-        if seen is not None and not rules.still_as_seen(before, seen):
+        if seen is not None and not still_as_seen(before, seen):
             raise MilestoneChanged(milestone_id=milestone_id, status=before)
         # The same status reported again (a button pressed twice) keeps its day of completion
         # unless one is given, and is not a change unless it brings new evidence or reason.
