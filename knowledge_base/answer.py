@@ -24,6 +24,7 @@ from knowledge_base.question import (
     evidence_of,
     measures_stated,
     states,
+    states_new,
 )
 from knowledge_base.schemas import Citation, SearchHit
 from knowledge_base.units import LIST_ITEM as _LIST_ITEM
@@ -773,6 +774,31 @@ _CONTINUES = re.compile(
 "Pada tahun itu"), a possessive "-nya" within its first two ("Luasnya", "Ibu kotanya")."""
 
 
+TYPED_QUESTIONS = frozenset({"kapan", "berapa", "siapa", "dimana"})
+"""Question types whose asked fact a sentence can be seen to state (:func:`states_new`)."""
+
+
+def _typed_neighbour(
+    top: _Unit, by_key: Mapping[tuple[int, int], _Unit], info: QuestionInfo, question: str
+) -> _Unit | None:
+    """The sentence beside the best one that states the asked kind of fact when the best one
+    does not (:func:`states_new`: a figure for berapa, a date for kapan, a name for siapa
+    and di mana), if both fit in :data:`ANSWER_CHARS`."""
+    if info.qtype not in TYPED_QUESTIONS or states_new(info.qtype, top.text, question):
+        return None
+    for step in (1, -1):
+        unit = by_key.get((top.hit_rank, top.index + step))
+        if (
+            unit is not None
+            and not unit.is_list
+            and not unit.header
+            and len(top.text) + len(unit.text) <= ANSWER_CHARS
+            and states_new(info.qtype, unit.text, question)
+        ):
+            return unit
+    return None
+
+
 def continues(text: str) -> bool:
     """Whether a sentence goes on about the previous one's subject (:data:`_CONTINUES`)."""
     return bool(_CONTINUES.match(text))
@@ -922,6 +948,16 @@ def compose(
                 )
                 if second is not None and second.score < top.score - RUNNER_UP_MARGIN:
                     second = None
+            typed = _typed_neighbour(top, by_key, info, question)
+            if typed is not None and (
+                second is None or not states_new(info.qtype, second.text, question)
+            ):
+                # Neither the best sentence nor the runner-up states the asked kind of fact
+                # and the sentence beside the best one does ("... salah satu kabupaten di
+                # Jawa Tengah." then "Luas wilayahnya 1.902 km²."): it is the runner-up.
+                # Preferred even over a runner-up that states it, it lost TyDi train
+                # questions (docs/benchmarks.md, ninth round).
+                second = typed
             if paired and following is not None and second is None:
                 # No runner-up fits, and the next sentence goes on about the best one's
                 # subject ("... lahir di Medan. Ia menjabat ..."): the asked fact often stands

@@ -411,6 +411,28 @@ def evidence_of(qtype: QuestionType, text: str) -> float:
     return 0.0
 
 
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+_MARKERS = re.compile(r"\[\d+\]")
+_CAPITALISED = re.compile(r"(?<=[\s(\"'])[A-Z][\w'-]+")
+
+
+def states_new(qtype: QuestionType, text: str, question: str) -> bool:
+    """Whether ``text`` states a fact of the kind ``qtype`` asks that ``question`` does not
+    hold: a figure for berapa, a date or year for kapan, a capitalised name inside the
+    sentence for siapa and di mana. Sharper than :func:`evidence_of`, which "salah satu
+    kabupaten" satisfies for berapa and the subject's own name for siapa."""
+    asked = question.lower()
+    text = _MARKERS.sub(" ", text)
+    if qtype == "berapa":
+        return any(f not in asked for f in _FIGURE.findall(text))
+    if qtype == "kapan":
+        return any(m.group(0).lower() not in asked for m in _DATE.finditer(text))
+    if qtype in ("siapa", "dimana"):
+        words = set(re.findall(r"\w+", asked))
+        return any(m.group(0).lower() not in words for m in _CAPITALISED.finditer(text))
+    return False
+
+
 # --- long and odd messages ---------------------------------------------------------------
 
 MAX_QUESTION_CHARS = 500
