@@ -17,6 +17,9 @@ English-Indonesian dictionary read where Debian installs it (:mod:`knowledge_bas
 from __future__ import annotations
 
 import csv
+import logging
+import os
+import stat
 import threading
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from core.errors import storage_error
+from core.errors import AppError, storage_error
 from core.files import write_atomically
 from core.locks import file_lock
 from core.text import clean_line
@@ -35,6 +38,8 @@ from knowledge_base.errors import (
     SynonymGroupShipped,
 )
 from knowledge_base.translation import NO_DICTIONARY, EnglishDictionary, load_english_dictionary
+
+log = logging.getLogger(__name__)
 
 _DATA = "data"
 SYNONYMS_HEADER = (
@@ -86,6 +91,9 @@ def load_informal() -> dict[str, str]:
 #: written by hand is left out when it is read (a 2 MB "expression" is no synonym).
 MAX_EXPRESSION_CHARS = 120
 MAX_GROUP_EXPRESSIONS = 20
+MAX_SYNONYMS_BYTES = 4 * 2**20
+"""The largest trainers' file read (a thousand groups of twenty long expressions are 2.4 MB):
+a larger one is no list of synonyms, and every change would read it whole."""
 _HYPHENS = str.maketrans("", "", "-\u2010\u2011\u2012\u2013\u2014\u00ad")
 
 
@@ -183,18 +191,30 @@ class LexiconSource:
             groups: Sequence[tuple[str, ...]] = ()
             if stamp is not None and self.user_file is not None:
                 try:
-                    groups = parse_synonyms(self.user_file.read_text(encoding="utf-8"))
-                except (OSError, UnicodeDecodeError):
+                    groups = parse_synonyms(_read_or_empty(self.user_file))
+                except AppError as exc:
+                    # Once per change of the file: the stamp is kept below.
+                    log.warning(
+                        "trainers' synonyms file %s not read (%s): questions use the shipped "
+                        "groups only",
+                        self.user_file,
+                        exc.params.get("detail", exc.code),
+                    )
                     groups = ()
             self._current = Lexicon(self._informal, self._bundled + tuple(groups), self._english)
             self._stamp = stamp
         return self._current
 
     def user_groups(self) -> list[tuple[str, ...]]:
-        """The groups trainers added (the data folder's file)."""
-        if self.user_file is None or not self.user_file.is_file():
+        """The groups trainers added (the data folder's file).
+
+        Raises:
+            InvalidSynonyms: the file is not UTF-8 text in a regular file of at most
+                :data:`MAX_SYNONYMS_BYTES` (``unreadable``).
+        """
+        if self.user_file is None:
             return []
-        return parse_synonyms(self.user_file.read_text(encoding="utf-8"))
+        return parse_synonyms(_read_or_empty(self.user_file))
 
     @property
     def english(self) -> EnglishDictionary:
@@ -293,15 +313,34 @@ class LexiconSource:
 
 
 def _read_or_empty(path: Path) -> str:
+    """The trainers' file as text ("" when there is none yet).
+
+    Raises:
+        InvalidSynonyms: ``unreadable``: not UTF-8 (written back, the undecodable bytes would
+            be lost: the trainer fixes the file first), no regular file (a FIFO is never
+            waited on, ``/dev/zero`` never read without end) or past :data:`MAX_SYNONYMS_BYTES`.
+        StorageUnwritable: the file could not be opened or read.
+    """
     try:
-        return path.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO does not wait for a writer (it is refused below).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return ""
-    except UnicodeDecodeError as exc:
-        # Written back, the undecodable bytes would be lost: the trainer fixes the file first.
-        raise InvalidSynonyms(detail=str(exc), unreadable=True, path=str(path)) from exc
     except OSError as exc:
         raise storage_error(exc, str(path)) from exc
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)
+            data = handle.read(MAX_SYNONYMS_BYTES + 1) if regular else b""
+    except OSError as exc:
+        raise storage_error(exc, str(path)) from exc
+    if not regular or len(data) > MAX_SYNONYMS_BYTES:
+        detail = "not a regular file" if not regular else f"over {MAX_SYNONYMS_BYTES} bytes"
+        raise InvalidSynonyms(detail=detail, unreadable=True, path=str(path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidSynonyms(detail=str(exc), unreadable=True, path=str(path)) from exc
 
 
 def _checked_group(expressions: Iterable[str]) -> tuple[str, ...]:
