@@ -37,6 +37,7 @@ from knowledge_base.errors import (
     SynonymGroupsAmbiguous,
     SynonymGroupShipped,
 )
+from knowledge_base.question import without_invisible
 from knowledge_base.translation import NO_DICTIONARY, EnglishDictionary, load_english_dictionary
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,17 @@ def synonym_key(expression: str) -> str:
     return " ".join(expression.casefold().translate(_HYPHENS).split())
 
 
+_DASHES = str.maketrans({"\u2010": "-", "\u2011": "-"})
+"""The Unicode hyphen and non-breaking hyphen, which the index does not read as "-" ("e\u2011RK"
+would be searched as "rk" alone)."""
+
+
+def _clean_expression(raw: str) -> str:
+    """An expression as a question would hold it: invisible characters pasted with it (a soft
+    hyphen, zero-width joiners, direction marks) out, Unicode hyphens as "-", one space."""
+    return clean_line(without_invisible(raw).translate(_DASHES))
+
+
 def _keys(group: Iterable[str]) -> set[str]:
     """The expressions of ``group`` by :func:`synonym_key`."""
     return {synonym_key(e) for e in group}
@@ -120,7 +132,7 @@ def _parse_line(line: str) -> tuple[str, ...] | None:
     line = line.split("#", 1)[0].strip()
     if not line:
         return None
-    cleaned = (clean_line(part) for part in line.split("|"))
+    cleaned = (_clean_expression(part) for part in line.split("|"))
     group = tuple(
         dict.fromkeys(e for e in cleaned if _names_something(e) and len(e) <= MAX_EXPRESSION_CHARS)
     )[:MAX_GROUP_EXPRESSIONS]
@@ -260,7 +272,7 @@ class LexiconSource:
             SynonymGroupShipped: only a group shipped with Sinergi does (not removable).
             SynonymGroupsAmbiguous: several trainers' groups do: name another expression.
         """
-        named = [clean_line(e) for e in expressions]
+        named = [_clean_expression(e) for e in expressions]
         wanted = {synonym_key(e) for e in named if synonym_key(e)}
         shown = " | ".join(e for e in named if e)
         if not wanted:
@@ -348,7 +360,7 @@ def _checked_group(expressions: Iterable[str]) -> tuple[str, ...]:
     space), each once, within the limits."""
     kept: dict[str, str] = {}
     for count, raw in enumerate(expressions, start=1):
-        expression = clean_line(raw)
+        expression = _clean_expression(raw)
         if "|" in expression or "#" in expression:
             raise InvalidSynonyms(detail="| or # in an expression")
         if len(expression) > MAX_EXPRESSION_CHARS or count > MAX_GROUP_EXPRESSIONS:

@@ -212,3 +212,20 @@ def test_a_synonyms_file_that_is_no_text_file_is_never_waited_on_or_read_whole(
         assert isinstance(refused, InvalidSynonyms)
         assert refused.message_variant() == "unreadable"
     assert path.is_symlink() if kind == "dev-zero" else not path.is_symlink()
+
+
+def test_invisible_characters_and_odd_hyphens_are_read_as_questions_read_them(
+    source: LexiconSource,
+) -> None:
+    # Copied from a PDF, "SIM<soft hyphen>BG" was written as it came: the index read it as
+    # "sim" + "bg", so the group never met a question's "SIMBG", and by the key rule a later
+    # "SIMBG" was "already in force". A question drops such characters; so does a group.
+    group, added = source.add_group(["SIM\u00adBG", "sistem informasi\u200b bangunan gedung"])
+    assert added and group == ("SIMBG", "sistem informasi bangunan gedung")
+    group, added = source.add_group(["\u200fPB\u200dG", "e\u2011PBG", "persetujuan bangunan"])
+    assert added and group == ("PBG", "e-PBG", "persetujuan bangunan")
+    assert source.user_file is not None
+    with source.user_file.open("a", encoding="utf-8") as handle:
+        handle.write("T\u2060PP | tambahan\u00ad penghasilan\n")  # written by hand
+    assert source.user_groups()[-1] == ("TPP", "tambahan penghasilan")
+    assert source.remove_group(["SIM\u00adBG"]) == ("SIMBG", "sistem informasi bangunan gedung")
