@@ -23,7 +23,7 @@ import stat
 import threading
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -176,6 +176,9 @@ class LexiconSource:
         self.user_file = user_file
         self._informal = load_informal() if informal else {}
         self._bundled = tuple(parse_synonyms(_read_text(_DATA, "synonyms.txt")))
+        # A path is read again when its file changes (cached per file version, one stat per
+        # question), so a dictionary installed while the bot runs is used as /status says.
+        self._english_path = None if isinstance(english, EnglishDictionary) else english
         self._english = (
             english if isinstance(english, EnglishDictionary) else load_english_dictionary(english)
         )
@@ -197,9 +200,13 @@ class LexiconSource:
     def current(self) -> Lexicon:
         """The lexicon now (cheap: one ``stat`` of the trainers' file)."""
         stamp = self._file_stamp()
-        if stamp == self._stamp:
+        english = self.english
+        if stamp == self._stamp and english is self._current.english:
             return self._current
         with self._lock:
+            if stamp == self._stamp:
+                self._current = replace(self._current, english=english)
+                return self._current
             groups: Sequence[tuple[str, ...]] = ()
             if stamp is not None and self.user_file is not None:
                 try:
@@ -213,7 +220,7 @@ class LexiconSource:
                         exc.params.get("detail", exc.code),
                     )
                     groups = ()
-            self._current = Lexicon(self._informal, self._bundled + tuple(groups), self._english)
+            self._current = Lexicon(self._informal, self._bundled + tuple(groups), english)
             self._stamp = stamp
         return self._current
 
@@ -231,6 +238,8 @@ class LexiconSource:
     @property
     def english(self) -> EnglishDictionary:
         """The English-Indonesian dictionary in force (empty when not installed)."""
+        if self._english_path is not None:
+            self._english = load_english_dictionary(self._english_path)
         return self._english
 
     def bundled_groups(self) -> list[tuple[str, ...]]:
