@@ -145,6 +145,29 @@ def test_a_run_of_dashes_or_dots_after_a_number_is_read_at_once(
     assert read("pasal 1/2 dan PKS 7/PKS/2025", directory).number == "7/PKS/2025"
 
 
+@pytest.mark.parametrize(
+    ("text", "agreement_id"),
+    [
+        ("kapan perjanjian 3 berakhir?", 3),
+        ("Perjanjian nomor 12 sudah sampai mana?", 12),
+        ("when does agreement #7 end?", 7),
+        ("/mou 41 ada yang terlambat?", 41),
+        ("MoU 2024 dengan Kerinci", None),  # a year
+        ("perjanjian 5 tahun dengan Kerinci", None),  # a duration
+        ("kerja sama 3 pihak", None),
+        ("MoU 415/021-Huk/2024 sudah sampai mana?", None),  # a document number
+        ("apa yang terlambat di Kerinci?", None),
+    ],
+)
+def test_the_id_the_bot_shows_names_an_agreement(
+    directory: RegionDirectory, text: str, agreement_id: int | None
+) -> None:
+    question = read(text, directory)
+    assert question.agreement_id == agreement_id
+    if agreement_id is not None:
+        assert question.score >= TRACKER_THRESHOLD, question.signals
+
+
 def test_no_window_and_no_name_read_as_a_month() -> None:
     assert find_window(" Pak Agus bertanya ", TODAY) is None
     assert find_window(" may I ask ", TODAY) is None
