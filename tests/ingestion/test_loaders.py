@@ -200,6 +200,25 @@ def test_a_table_row_with_a_long_run_of_spaces_is_read_at_once(filler: str) -> N
     assert len(table.splitlines()) == 3  # the rule row left out, the odd row kept
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("catatan.txt", "# Catatan\n\n" + "\n" * 30_000 + "Isi catatan."),
+        ("tautan.md", "# Tautan\n\n" + "[" * 60_000 + " Isi tautan."),
+        ("gambar.md", "# Gambar\n\n" + "![" * 30_000 + " Isi gambar."),
+    ],
+)
+def test_many_blank_lines_or_unclosed_brackets_are_read_at_once(name: str, text: str) -> None:
+    # The Markdown sniffing pattern ran over line ends from every blank line (20,000 took
+    # 10 s) and the link patterns from every "[" without a "]" (20,000 took 3.5 s).
+    started = time.perf_counter()
+    doc = load(name, text.encode())
+    assert time.perf_counter() - started < 5.0
+    assert doc.blocks[-1].text.endswith("Isi " + name.split(".")[0] + ".")
+    kept = load("tautan.md", b"# T\n\nLihat [[panduan](https://x) dan ![foto SOP](s.png).")
+    assert kept.blocks[-1].text == "Lihat [panduan dan foto SOP."
+
+
 def test_markdown_code_fence_hides_hash_lines_and_setext_headings_work() -> None:
     text = "Judul Besar\n===========\n\n```\n# bukan judul\n```\n\nSub\n---\n\nIsi."
     doc = load("a.md", text.encode())
