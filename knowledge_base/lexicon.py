@@ -17,14 +17,17 @@ English-Indonesian dictionary read where Debian installs it (:mod:`knowledge_bas
 from __future__ import annotations
 
 import csv
+import logging
+import os
+import stat
 import threading
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from core.errors import storage_error
+from core.errors import AppError, storage_error
 from core.files import write_atomically
 from core.locks import file_lock
 from core.text import clean_line
@@ -34,7 +37,10 @@ from knowledge_base.errors import (
     SynonymGroupsAmbiguous,
     SynonymGroupShipped,
 )
+from knowledge_base.question import without_invisible
 from knowledge_base.translation import NO_DICTIONARY, EnglishDictionary, load_english_dictionary
+
+log = logging.getLogger(__name__)
 
 _DATA = "data"
 SYNONYMS_HEADER = (
@@ -86,6 +92,9 @@ def load_informal() -> dict[str, str]:
 #: written by hand is left out when it is read (a 2 MB "expression" is no synonym).
 MAX_EXPRESSION_CHARS = 120
 MAX_GROUP_EXPRESSIONS = 20
+MAX_SYNONYMS_BYTES = 4 * 2**20
+"""The largest trainers' file read (a thousand groups of twenty long expressions are 2.4 MB):
+a larger one is no list of synonyms, and every change would read it whole."""
 _HYPHENS = str.maketrans("", "", "-\u2010\u2011\u2012\u2013\u2014\u00ad")
 
 
@@ -94,6 +103,17 @@ def synonym_key(expression: str) -> str:
     do not count ("e-RK" = "eRK" = "ERK", "Surat  Izin" = "surat izin"); a space does
     ("kerja sama" and "kerjasama" are the two spellings one group joins)."""
     return " ".join(expression.casefold().translate(_HYPHENS).split())
+
+
+_DASHES = str.maketrans({"\u2010": "-", "\u2011": "-"})
+"""The Unicode hyphen and non-breaking hyphen, which the index does not read as "-" ("e\u2011RK"
+would be searched as "rk" alone)."""
+
+
+def _clean_expression(raw: str) -> str:
+    """An expression as a question would hold it: invisible characters pasted with it (a soft
+    hyphen, zero-width joiners, direction marks) out, Unicode hyphens as "-", one space."""
+    return clean_line(without_invisible(raw).translate(_DASHES))
 
 
 def _keys(group: Iterable[str]) -> set[str]:
@@ -112,7 +132,7 @@ def _parse_line(line: str) -> tuple[str, ...] | None:
     line = line.split("#", 1)[0].strip()
     if not line:
         return None
-    cleaned = (clean_line(part) for part in line.split("|"))
+    cleaned = (_clean_expression(part) for part in line.split("|"))
     group = tuple(
         dict.fromkeys(e for e in cleaned if _names_something(e) and len(e) <= MAX_EXPRESSION_CHARS)
     )[:MAX_GROUP_EXPRESSIONS]
@@ -156,6 +176,9 @@ class LexiconSource:
         self.user_file = user_file
         self._informal = load_informal() if informal else {}
         self._bundled = tuple(parse_synonyms(_read_text(_DATA, "synonyms.txt")))
+        # A path is read again when its file changes (cached per file version, one stat per
+        # question), so a dictionary installed while the bot runs is used as /status says.
+        self._english_path = None if isinstance(english, EnglishDictionary) else english
         self._english = (
             english if isinstance(english, EnglishDictionary) else load_english_dictionary(english)
         )
@@ -177,28 +200,46 @@ class LexiconSource:
     def current(self) -> Lexicon:
         """The lexicon now (cheap: one ``stat`` of the trainers' file)."""
         stamp = self._file_stamp()
-        if stamp == self._stamp:
+        english = self.english
+        if stamp == self._stamp and english is self._current.english:
             return self._current
         with self._lock:
+            if stamp == self._stamp:
+                self._current = replace(self._current, english=english)
+                return self._current
             groups: Sequence[tuple[str, ...]] = ()
             if stamp is not None and self.user_file is not None:
                 try:
-                    groups = parse_synonyms(self.user_file.read_text(encoding="utf-8"))
-                except (OSError, UnicodeDecodeError):
+                    groups = parse_synonyms(_read_or_empty(self.user_file))
+                except AppError as exc:
+                    # Once per change of the file: the stamp is kept below.
+                    log.warning(
+                        "trainers' synonyms file %s not read (%s): questions use the shipped "
+                        "groups only",
+                        self.user_file,
+                        exc.params.get("detail", exc.code),
+                    )
                     groups = ()
-            self._current = Lexicon(self._informal, self._bundled + tuple(groups), self._english)
+            self._current = Lexicon(self._informal, self._bundled + tuple(groups), english)
             self._stamp = stamp
         return self._current
 
     def user_groups(self) -> list[tuple[str, ...]]:
-        """The groups trainers added (the data folder's file)."""
-        if self.user_file is None or not self.user_file.is_file():
+        """The groups trainers added (the data folder's file).
+
+        Raises:
+            InvalidSynonyms: the file is not UTF-8 text in a regular file of at most
+                :data:`MAX_SYNONYMS_BYTES` (``unreadable``).
+        """
+        if self.user_file is None:
             return []
-        return parse_synonyms(self.user_file.read_text(encoding="utf-8"))
+        return parse_synonyms(_read_or_empty(self.user_file))
 
     @property
     def english(self) -> EnglishDictionary:
         """The English-Indonesian dictionary in force (empty when not installed)."""
+        if self._english_path is not None:
+            self._english = load_english_dictionary(self._english_path)
         return self._english
 
     def bundled_groups(self) -> list[tuple[str, ...]]:
@@ -240,7 +281,7 @@ class LexiconSource:
             SynonymGroupShipped: only a group shipped with Sinergi does (not removable).
             SynonymGroupsAmbiguous: several trainers' groups do: name another expression.
         """
-        named = [clean_line(e) for e in expressions]
+        named = [_clean_expression(e) for e in expressions]
         wanted = {synonym_key(e) for e in named if synonym_key(e)}
         shown = " | ".join(e for e in named if e)
         if not wanted:
@@ -293,15 +334,34 @@ class LexiconSource:
 
 
 def _read_or_empty(path: Path) -> str:
+    """The trainers' file as text ("" when there is none yet).
+
+    Raises:
+        InvalidSynonyms: ``unreadable``: not UTF-8 (written back, the undecodable bytes would
+            be lost: the trainer fixes the file first), no regular file (a FIFO is never
+            waited on, ``/dev/zero`` never read without end) or past :data:`MAX_SYNONYMS_BYTES`.
+        StorageUnwritable: the file could not be opened or read.
+    """
     try:
-        return path.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO does not wait for a writer (it is refused below).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return ""
-    except UnicodeDecodeError as exc:
-        # Written back, the undecodable bytes would be lost: the trainer fixes the file first.
-        raise InvalidSynonyms(detail=str(exc), unreadable=True, path=str(path)) from exc
     except OSError as exc:
         raise storage_error(exc, str(path)) from exc
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)
+            data = handle.read(MAX_SYNONYMS_BYTES + 1) if regular else b""
+    except OSError as exc:
+        raise storage_error(exc, str(path)) from exc
+    if not regular or len(data) > MAX_SYNONYMS_BYTES:
+        detail = "not a regular file" if not regular else f"over {MAX_SYNONYMS_BYTES} bytes"
+        raise InvalidSynonyms(detail=detail, unreadable=True, path=str(path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidSynonyms(detail=str(exc), unreadable=True, path=str(path)) from exc
 
 
 def _checked_group(expressions: Iterable[str]) -> tuple[str, ...]:
@@ -309,7 +369,7 @@ def _checked_group(expressions: Iterable[str]) -> tuple[str, ...]:
     space), each once, within the limits."""
     kept: dict[str, str] = {}
     for count, raw in enumerate(expressions, start=1):
-        expression = clean_line(raw)
+        expression = _clean_expression(raw)
         if "|" in expression or "#" in expression:
             raise InvalidSynonyms(detail="| or # in an expression")
         if len(expression) > MAX_EXPRESSION_CHARS or count > MAX_GROUP_EXPRESSIONS:

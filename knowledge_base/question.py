@@ -464,12 +464,17 @@ direction marks and embeddings, word joiner): they would split "lapo\u00adran" i
 unknown words, so the search and the topic check would miss what is plainly "laporan"."""
 
 
+def without_invisible(text: str) -> str:
+    """``text`` without invisible format characters, zero-width spaces read as spaces (as
+    questions are read: the synonym groups read the same way, see ``lexicon``)."""
+    return _INVISIBLE.sub("", _WORD_BREAKS.sub(" ", text))
+
+
 def clean_message(text: str) -> str:
     """A message without markup (HTML tags, Markdown emphasis and headings), control characters
     (a NUL, which no database stores), invisible format characters or extra spaces;
     undecodable bytes a terminal passed on as lone surrogates become U+FFFD."""
-    text = clean_block(text)
-    text = _INVISIBLE.sub("", _WORD_BREAKS.sub(" ", text))
+    text = without_invisible(clean_block(text))
     text = _TAG.sub(" ", text)
     text = _MARKUP.sub(" ", text)
     return " ".join(text.split())

@@ -217,6 +217,8 @@ def answer(
         chosen = [a for a in chosen if a.kind == question.kind]
     if question.number is not None:
         chosen = [a for a in chosen if _number_matches(a, question.number)]
+    if question.agreement_id is not None:
+        chosen = [a for a in chosen if a.id == question.agreement_id]
     relaxed = False
     if not chosen and reading.wanted and by_region and question.intent in ("status", "stage"):
         chosen, relaxed = by_region, True

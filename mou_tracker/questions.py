@@ -25,7 +25,7 @@ from typing import Final, Literal
 from rapidfuzz import fuzz, process
 
 from core.text import find_names, words
-from mou_tracker.dates import MONTHS
+from mou_tracker.dates import MAX_YEAR, MIN_YEAR, MONTHS
 from mou_tracker.mentions import RegionMention, find_regions
 from mou_tracker.regions import RegionDirectory
 
@@ -75,6 +75,8 @@ class TrackerQuestion:
     window: Window | None = None
     kind: Kind | None = None
     number: str | None = None
+    agreement_id: int | None = None
+    """The agreement named by the id the bot shows ("/mou 3", "perjanjian 3")."""
     counting: bool = False
     """"How many …": the answer leads with a count."""
     asks_who: bool = False
@@ -261,6 +263,7 @@ def read_question(
     already = has(_ALREADY, "already")
     stage = next((key for key, pattern in STAGES.items() if has(pattern, f"stage:{key}")), None)
     number = _number(text)
+    agreement_id = _agreement_id(text) if number is None else None
     # The year inside an agreement's number ("…/2024") is no time window.
     window = find_window(
         joined if number is None else " ".join(words(text.replace(number, " "))), today
@@ -268,7 +271,13 @@ def read_question(
     if window is not None:
         signals.append(f"window:{window.name}")
     kind = _kind(joined)
-    subject = bool(partners) or agreement or bool(found_apps) or number is not None
+    subject = (
+        bool(partners)
+        or agreement
+        or bool(found_apps)
+        or number is not None
+        or agreement_id is not None
+    )
 
     # A state or a date is about an agreement only when something says it is: an agreement
     # or milestone word, a partner region, or a question over the whole list ("yang telat apa
@@ -312,7 +321,7 @@ def read_question(
             score += 1.0  # "kerinci gimana?", "Mojokerto?": how is it going there
     if agreement and (listing or counting) and not definition:
         score += 0.5  # "which agreements …", "how many MoUs …": ours
-    if number is not None:
+    if number is not None or agreement_id is not None:
         score += 1.0
     if definition and not partners:
         score = min(score, 1.0)
@@ -343,6 +352,7 @@ def read_question(
         window=window,
         kind=kind,
         number=number,
+        agreement_id=agreement_id,
         counting=counting and not who,
         asks_who=who or role,
         asks_when=when,
@@ -480,15 +490,42 @@ def _kind(joined: str) -> Kind | None:
     return None
 
 
-_NUMBER = re.compile(r"\b\d{1,4}(?:[./-][0-9A-Za-z.-]+){2,}\b")
+_NUMBER = re.compile(r"\b\d{1,4}(?:[./-][0-9A-Za-z]+)+\b")
+"""Digits, then parts each one separator and letters or digits ("/021", "-Huk"). One way
+only to read any text: the pattern had "." and "-" both as separators and inside parts, and
+tried every split of "1-----...?" before failing (exponential: 40 dashes took 18 s)."""
 
 
 def _number(text: str) -> str | None:
-    """An agreement number as written ("415.4/021-Huk/2024"): digits and at least two parts."""
-    match = _NUMBER.search(text)
-    if match is None or "/" not in match.group(0):
+    """An agreement number as written ("415.4/021-Huk/2024"): digits and at least two parts,
+    one opened by "/"."""
+    for match in _NUMBER.finditer(text):
+        found = match.group(0)
+        if "/" in found and sum(found.count(sep) for sep in "./-") >= 2:
+            return found
+    return None
+
+
+_AGREEMENT_ID = re.compile(
+    r"(?:^|(?<=\s))(?:/mou\s*|(?:perjanjian|kesepakatan|mou|pks|kb|agreement)\s+"
+    r"(?:(?:id|nomor|no\.?|number|nr\.?)\s*)?#?)(\d{1,9})\b(?![./-]\w)"
+    r"(?!\s*(?:tahun|thn|bulan|bln|hari|minggu|pekan|pihak|daerah|years?|months?|days?|weeks?"
+    r"|part(?:y|ies)|regions?)\b)",
+    re.I,
+)
+
+
+def _agreement_id(text: str) -> int | None:
+    """The id the bot shows an agreement by ("/mou 3", "perjanjian 3", "agreement #3"), asked
+    about as the user saw it; not a year ("MoU 2024"), a duration ("perjanjian 5 tahun") or
+    the start of a document number ("MoU 415/...")."""
+    match = _AGREEMENT_ID.search(text)
+    if match is None:
         return None
-    return match.group(0).rstrip(".")
+    value = int(match.group(1))
+    if len(match.group(1)) == 4 and MIN_YEAR <= value <= MAX_YEAR:
+        return None
+    return value or None
 
 
 # --- time windows ---------------------------------------------------------------------------

@@ -173,3 +173,42 @@ async def test_laporan_for_an_admin_adds_the_portfolio(
     assert choose and len(choose[-1].buttons()) == 2  # one timeline per agreement
     timeline = await bot.press(ADMIN, choose[-1], data=choose[-1].buttons()[0]["callback_data"])
     assert [m.kind for m in timeline.to(ADMIN.id)] == ["photo"]
+
+
+@pytest.mark.parametrize("sent", ["note", "photo"])
+async def test_evidence_sent_after_someone_else_recorded_the_milestone_is_not_recorded_over_it(
+    bot: BotHarness, agreements: tuple[AgreementDetail, AgreementDetail], sent: str
+) -> None:
+    kerinci, _ = agreements
+    training = next(m for m in kerinci.milestones if m.title == "Pelatihan admin")
+    view = (await bot.say(COORDINATOR, f"/mou {kerinci.id}")).one(COORDINATOR.id)
+    await bot.press(COORDINATOR, view, data=next(
+        b for b in view.buttons() if "Pelatihan admin" in b["text"]
+    )["callback_data"])  # fmt: skip
+    done = view.buttons()[1]
+    asked = await bot.press(COORDINATOR, view, data=done["callback_data"])
+    assert asked.to(COORDINATOR.id), "the bot asks for evidence"
+    # While the coordinator writes, the other party's coordinator records it as blocked.
+    bot.services.tracker.update_milestone(
+        OPERATOR, training.id, "blocked", reason="Menunggu jadwal pelatih dari Bandung"
+    )
+    if sent == "note":
+        reply = await bot.say(COORDINATOR, "Pelatihan sudah selesai 14 Feb, daftar hadir ada")
+    else:
+        reply = await bot.photo(COORDINATOR, PNG + b"hadir", caption="Daftar hadir")
+    shown = reply.to(COORDINATOR.id)[-1]
+    assert "sudah dicatat orang lain" in (shown.text or "")  # said, and shown as it is now
+    assert "Menunggu jadwal pelatih dari Bandung" in (shown.text or "")
+    after = next(
+        m for m in bot.services.tracker.get_agreement(OPERATOR, kerinci.id).milestones
+        if m.id == training.id
+    )  # fmt: skip
+    assert after.status == "blocked" and after.evidence_note is None
+    assert bot.services.evidence.list_files(OPERATOR, kerinci.id) == []
+    assert not list(bot.settings.data_dir.glob("evidence/**/*.png"))  # nor kept on disk
+    # The dialog is over: the next message is a question again, not evidence.
+    again = await bot.say(COORDINATOR, "Kerinci sudah sampai mana?")
+    assert "Replikasi Hayu.Bdg" in (again.to(COORDINATOR.id)[-1].text or "")
+    assert bot.services.tracker.get_agreement(OPERATOR, kerinci.id).milestones[0].status == (
+        "blocked"
+    )

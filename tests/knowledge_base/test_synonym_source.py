@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from knowledge_base.errors import (
 from knowledge_base.lexicon import (
     MAX_EXPRESSION_CHARS,
     MAX_GROUP_EXPRESSIONS,
+    MAX_SYNONYMS_BYTES,
     SYNONYMS_HEADER,
     LexiconSource,
     synonym_key,
@@ -161,3 +163,69 @@ def test_a_file_that_is_not_utf8_is_left_alone(source: LexiconSource) -> None:
         source.add_group(["NIB", "nomor induk berusaha"])
     assert refused.value.message_variant() == "unreadable"
     assert source.user_file.read_bytes() == b"SIUP | surat izin \xff\xfe usaha\n"
+
+
+def test_a_file_that_is_not_utf8_is_refused_when_listed_too(source: LexiconSource) -> None:
+    # ``kb synonyms`` (the list) said it with a traceback; the questions read no groups of it.
+    assert source.user_file is not None
+    source.user_file.write_bytes(b"SIUP | surat izin \xff\xfe usaha\n")
+    with pytest.raises(InvalidSynonyms) as refused:
+        source.user_groups()
+    assert refused.value.message_variant() == "unreadable"
+    assert source.current().synonyms == tuple(source.bundled_groups())
+
+
+def _within(seconds: float, call: Callable[[], object]) -> object:
+    """What ``call`` returns, or the exception it raised; fails the test if it hangs."""
+    out: list[object] = []
+
+    def run() -> None:
+        try:
+            out.append(call())
+        except Exception as exc:  # handed to the test to check
+            out.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), "hung"
+    return out[0]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "too-large"])
+def test_a_synonyms_file_that_is_no_text_file_is_never_waited_on_or_read_whole(
+    tmp_path: Path, kind: str
+) -> None:
+    # A FIFO (or /dev/zero linked in) as the trainers' file hung every question and every
+    # ``kb synonyms --add``; a huge file was read whole into memory on each change.
+    path = tmp_path / "synonyms.txt"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    else:
+        path.write_text("SIUP | surat izin usaha\n" + "#" * MAX_SYNONYMS_BYTES)
+    source = LexiconSource(path, informal=False)
+    assert _within(5, lambda: source.current().synonyms) == tuple(source.bundled_groups())
+    for call in (source.user_groups, lambda: source.add_group(["NIB", "nomor induk berusaha"])):
+        refused = _within(5, call)
+        assert isinstance(refused, InvalidSynonyms)
+        assert refused.message_variant() == "unreadable"
+    assert path.is_symlink() if kind == "dev-zero" else not path.is_symlink()
+
+
+def test_invisible_characters_and_odd_hyphens_are_read_as_questions_read_them(
+    source: LexiconSource,
+) -> None:
+    # Copied from a PDF, "SIM<soft hyphen>BG" was written as it came: the index read it as
+    # "sim" + "bg", so the group never met a question's "SIMBG", and by the key rule a later
+    # "SIMBG" was "already in force". A question drops such characters; so does a group.
+    group, added = source.add_group(["SIM\u00adBG", "sistem informasi\u200b bangunan gedung"])
+    assert added and group == ("SIMBG", "sistem informasi bangunan gedung")
+    group, added = source.add_group(["\u200fPB\u200dG", "e\u2011PBG", "persetujuan bangunan"])
+    assert added and group == ("PBG", "e-PBG", "persetujuan bangunan")
+    assert source.user_file is not None
+    with source.user_file.open("a", encoding="utf-8") as handle:
+        handle.write("T\u2060PP | tambahan\u00ad penghasilan\n")  # written by hand
+    assert source.user_groups()[-1] == ("TPP", "tambahan penghasilan")
+    assert source.remove_group(["SIM\u00adBG"]) == ("SIMBG", "sistem informasi bangunan gedung")

@@ -216,6 +216,21 @@ def test_the_lexicon_source_carries_the_dictionary(tmp_path: Path) -> None:
     assert not LexiconSource(informal=False).current().english
 
 
+def test_a_dictionary_installed_while_running_is_used_as_status_reports_it(
+    tmp_path: Path,
+) -> None:
+    # ``/status`` reads the dictionary again (per file version) and said "present" once it
+    # was installed, while questions kept the empty one read at start until a restart.
+    base = tmp_path / "freedict-eng-ind"
+    source = LexiconSource(informal=False, english=base)
+    assert not source.current().english and not source.english
+    write_dictd(base, ENTRIES)
+    assert source.current().english.lookup("report") == ("laporan",)
+    assert source.english.lookup("report") == ("laporan",)
+    unchanged = source.current()
+    assert source.current() is unchanged  # nothing read again while nothing changed
+
+
 #: CI (``.ci/run`` installs the Debian package) must read the real dictionary.
 needs_freedict = pytest.mark.skipif(
     not os.environ.get("SINERGI_TEST_REQUIRE_DICTIONARY")

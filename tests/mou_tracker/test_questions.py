@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -123,6 +124,48 @@ def test_numbers_ending_in_2_are_read_whole(
     # Chat spelling reads "apa2" as "apa"; it read "12" as "1" and "2032" as "203" too.
     window = read(text, directory).window
     assert window is not None and (window.start, window.end) == (start, end)
+
+
+@pytest.mark.parametrize("run", ["-", ".", ".-", "/."])
+def test_a_run_of_dashes_or_dots_after_a_number_is_read_at_once(
+    directory: RegionDirectory, run: str
+) -> None:
+    # The agreement-number pattern could split a run of "-" or "." in exponentially many ways
+    # before failing: "perjanjian 1" and 40 dashes took 18 s, 60 would take days, with the
+    # whole bot process waiting (the regex engine holds the interpreter).
+    started = time.perf_counter()
+    for text in (f"perjanjian 1{run * 40}?", f"MoU 415/{run * 40}!", f"Rp 1{run * 40}."):
+        assert read(text, directory).number is None
+    assert time.perf_counter() - started < 2.0
+    long = f"perjanjian 1{'-' * 3000}?"  # a Telegram message's worth
+    assert read(long, directory).number is None and time.perf_counter() - started < 4.0
+    q = read("Perjanjian nomor 415.4/021-Huk/2024.... sudah sampai mana?", directory)
+    assert q.number == "415.4/021-Huk/2024"
+    assert read("PKS 12//PKS//2025?", directory).number is None  # no part between the slashes
+    assert read("pasal 1/2 dan PKS 7/PKS/2025", directory).number == "7/PKS/2025"
+
+
+@pytest.mark.parametrize(
+    ("text", "agreement_id"),
+    [
+        ("kapan perjanjian 3 berakhir?", 3),
+        ("Perjanjian nomor 12 sudah sampai mana?", 12),
+        ("when does agreement #7 end?", 7),
+        ("/mou 41 ada yang terlambat?", 41),
+        ("MoU 2024 dengan Kerinci", None),  # a year
+        ("perjanjian 5 tahun dengan Kerinci", None),  # a duration
+        ("kerja sama 3 pihak", None),
+        ("MoU 415/021-Huk/2024 sudah sampai mana?", None),  # a document number
+        ("apa yang terlambat di Kerinci?", None),
+    ],
+)
+def test_the_id_the_bot_shows_names_an_agreement(
+    directory: RegionDirectory, text: str, agreement_id: int | None
+) -> None:
+    question = read(text, directory)
+    assert question.agreement_id == agreement_id
+    if agreement_id is not None:
+        assert question.score >= TRACKER_THRESHOLD, question.signals
 
 
 def test_no_window_and_no_name_read_as_a_month() -> None:

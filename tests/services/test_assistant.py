@@ -174,6 +174,31 @@ def test_an_end_asked_over_the_whole_list_reaches_the_tracker_in_either_language
 @pytest.mark.parametrize(
     "question",
     [
+        "kapan perjanjian {id} berakhir?",
+        "Perjanjian nomor {id} sudah sampai mana?",
+        "when does agreement #{id} end?",
+        "/mou {id} ada yang terlambat?",
+    ],
+)
+def test_an_agreement_named_by_the_id_the_bot_shows_is_the_one_answered(
+    services: Services, world: dict[str, int], question: str
+) -> None:
+    # "/mou 3" is how every answer names an agreement; asked back as "perjanjian 3", the id
+    # was ignored: every agreement was listed, and a coordinator asking of an agreement they
+    # cannot see got their own as if it were the one asked about.
+    mojokerto = question.format(id=world["mojokerto"])
+    reply = services.assistant.answer(OPERATOR, mojokerto)
+    assert reply.route == "tracker" and reply.agreement_ids == (world["mojokerto"],)
+    assert services.assistant.answer(user(services, COORDINATOR), mojokerto).agreement_ids == ()
+    kerinci = question.format(id=world["kerinci"])
+    assert services.assistant.answer(user(services, COORDINATOR), kerinci).agreement_ids == (
+        world["kerinci"],
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "Izin usaha saya berakhir bulan depan, bagaimana memperpanjangnya?",
         "When does a building permit expire?",
     ],
