@@ -682,8 +682,10 @@ class KnowledgeIndex:
             ranking = replace(ranking, dense_floor=cfg.english_dense_floor)
         fused = fuse(dense, keyword, coverage=coverage, config=ranking)
         read: dict[str, UnitVectors] = {}
+        cosines: dict[str, dict[bytes, float]] = {}
         if mode == "hybrid" and vector is not None and cfg.sentence_weight > 0:
-            fused = by_sentences(fused, self._best_sentences(fused, vector, cfg, read), cfg)
+            best = self._best_sentences(fused, vector, cfg, read, cosines)
+            fused = by_sentences(fused, best, cfg)
         rerank_pool = self.rerank_top_n if self.reranker is not None and mode == "hybrid" else 0
         top = fused[: max(k, rerank_pool)]
         if not top:
@@ -718,6 +720,7 @@ class KnowledgeIndex:
             terms_stale=stale,
             held_back=held_back,
             unit_vectors=read,
+            unit_cosines=cosines,
         )
 
     def _best_sentences(
@@ -726,10 +729,11 @@ class KnowledgeIndex:
         vector: npt.NDArray[np.float32],
         cfg: FusionConfig,
         read: dict[str, UnitVectors],
+        cosines: dict[str, dict[bytes, float]],
     ) -> dict[str, float]:
         """The question's best cosine with a sentence (unit) of each of the first passages,
-        from the stored unit vectors (one read, kept in ``read`` for the answer; nothing is
-        embedded while the official waits)."""
+        from the stored unit vectors (one read, kept in ``read`` for the answer, and every
+        unit's cosine kept in ``cosines``; nothing is embedded while the official waits)."""
         if not self.unit_vectors:
             return {}
         ids = [f.chunk_id for f in fused[: cfg.sentence_depth]]
@@ -738,6 +742,7 @@ class KnowledgeIndex:
             (cid, units) for cid, units in self._read_units(ids).items() if fits(units, dimensions)
         )
         sims = similarities({cid: read[cid] for cid in ids if cid in read}, vector)
+        cosines.update(sims)
         return {cid: max(values.values()) for cid, values in sims.items() if values}
 
     def _with_cosines(
@@ -960,12 +965,16 @@ class KnowledgeIndex:
         *,
         lazy: bool = True,
         read: Mapping[str, UnitVectors] | None = None,
+        cosines: Mapping[str, Mapping[bytes, float]] | None = None,
     ) -> dict[str, dict[bytes, float]]:
         """The question's cosine with each unit of ``hits``: chunk id -> unit key -> cosine.
 
         Chunks written before unit vectors existed get theirs now (``lazy``), once: the first
         answer that reads such a chunk pays for embedding its sentences. ``read``: the vectors
         the search already read (``SearchResult.unit_vectors``); only the others are read.
+        ``cosines``: the cosines the search already computed from them
+        (``SearchResult.unit_cosines``); only the others are computed (and those of a chunk
+        whose vectors were embedded again here).
         """
         if query_vector is None or not hits or not self.unit_vectors:
             return {}
@@ -977,6 +986,7 @@ class KnowledgeIndex:
         # Rows of another width (a damaged row) are embedded again below, like missing ones.
         dimensions = np.asarray(query_vector).size
         stored = {cid: units for cid, units in stored.items() if fits(units, dimensions)}
+        renewed: set[str] = set()
         if lazy:
             work = self._units_to_embed(
                 [(h.chunk_id, h.text, h.title, h.section) for h in hits], stored
@@ -987,7 +997,13 @@ class KnowledgeIndex:
                     decoded = decode(blob, self.model_id)
                     if decoded is not None:
                         stored[cid] = decoded
-        return similarities(stored, query_vector)
+                        renewed.add(cid)
+        done = cosines or {}
+        reused = {cid: done[cid] for cid in stored if cid in done and cid not in renewed}
+        computed = similarities(
+            {cid: units for cid, units in stored.items() if cid not in reused}, query_vector
+        )
+        return {cid: dict(reused[cid]) if cid in reused else computed[cid] for cid in stored}
 
     def _embed_and_store_units(
         self, work: Sequence[tuple[str, dict[bytes, str]]]

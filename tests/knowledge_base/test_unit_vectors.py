@@ -216,3 +216,51 @@ def test_damaged_stored_unit_vectors_are_embedded_again_not_ranked_on(
                 assert all(v.shape == (width,) and np.isfinite(v).all() for v in repaired.values())
     finally:
         index.close()
+
+
+def test_the_answer_reuses_the_searchs_cosines_unless_it_embedded_the_units_again(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from knowledge_base.fusion import GENERIC_FUSION
+
+    index = make_index(engine, tmp_path / "chroma")
+    index.fusion = replace(GENERIC_FUSION, sentence_weight=0.5, sentence_floor=0.0)
+    try:
+        index.replace_document(GUIDE, CHUNKS)
+        result = index.retrieve("berapa lama verifikasi berkas?", k=2)
+        assert {h.chunk_id for h in result.hits} <= set(result.unit_cosines)
+        fresh = index.unit_similarities(result.hits, result.query_vector, read=result.unit_vectors)
+        planted = {cid: dict.fromkeys(units, 0.5) for cid, units in result.unit_cosines.items()}
+        reused = index.unit_similarities(
+            result.hits, result.query_vector, read=result.unit_vectors, cosines=planted
+        )
+        # Taken as given, not computed again.
+        assert reused == {h.chunk_id: planted[h.chunk_id] for h in result.hits}
+        assert (
+            index.unit_similarities(
+                result.hits,
+                result.query_vector,
+                read=result.unit_vectors,
+                cosines=result.unit_cosines,
+            )
+            == fresh
+        )
+        # A chunk whose stored row lacks a unit is embedded again: its cosines are the new ones.
+        izin = next(h for h in result.hits if h.section == "Izin")
+        with make_session_factory(engine).begin() as s:
+            row = s.get(KbUnitVectors, izin.chunk_id)
+            assert row is not None
+            stored = decode(row.vectors, index.model_id)
+            assert stored is not None
+            keys = list(stored)[1:]
+            row.vectors = encode(index.model_id, keys, np.stack([stored[k] for k in keys]))
+        result = index.retrieve("berapa lama verifikasi berkas?", k=2)
+        assert len(result.unit_cosines[izin.chunk_id]) == len(keys)
+        sims = index.unit_similarities(
+            result.hits, result.query_vector, read=result.unit_vectors, cosines=result.unit_cosines
+        )
+        assert sims == fresh
+    finally:
+        index.close()
