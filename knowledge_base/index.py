@@ -1128,7 +1128,12 @@ def build_index(
     keywords = keyword_store_for(session_factory, settings.keyword_index)
     bind = session_factory.kw.get("bind")
     locks = (
-        named_locks_for(bind, settings.data_dir / "locks", prefix="document")
+        named_locks_for(
+            bind,
+            settings.data_dir / "locks",
+            prefix="document",
+            wait_s=settings.document_lock_wait_s,
+        )
         if isinstance(bind, Engine)
         else None
     )
