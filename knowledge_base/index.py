@@ -228,6 +228,7 @@ class KnowledgeIndex:
         self._revision = -1
         self._terms_current = True
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}
+        self._vector_width: int | None = None
         self._matrices: dict[SearchFilters, tuple[list[str], npt.NDArray[np.float32]]] = {}
 
     def options(self) -> dict[str, Any]:
@@ -457,8 +458,9 @@ class KnowledgeIndex:
         """Compare the passages in the database with the vectors in Chroma.
 
         With ``repair``, passages without a vector are embedded again from their stored text
-        (no original file needed) and vectors without a passage are deleted. ``progress``
-        counts passages checked out of all passages.
+        (no original file needed), vectors without a passage are deleted and the sentence
+        (unit) vectors of rows that cannot be used (``IndexCheck.damaged_units``) are embedded
+        again. ``progress`` counts passages checked out of all passages.
         """
         total = self.chunk_count()
         missing: list[tuple[str, str, str]] = []
@@ -489,15 +491,19 @@ class KnowledgeIndex:
             with self._sf() as s:
                 live = set(s.scalars(select(KbChunk.chunk_id).where(KbChunk.chunk_id.in_(ids))))
             orphans.extend(i for i in ids if i not in live)
-        if not repair or not (missing or orphans):
-            return IndexCheck(known, vectors, len(missing), len(orphans))
+        damaged = self._damaged_units() if self.unit_vectors else 0
+        found = IndexCheck(known, vectors, len(missing), len(orphans), damaged_units=damaged)
+        if not repair or found.consistent:
+            return found
         self._check_model(writing=True)
         for start in range(0, len(missing), self.batch_size):
             batch = missing[start : start + self.batch_size]
             embedded = self.embeddings.embed_documents([text for _, _, text in batch])
             self.store.upsert([c for c, _, _ in batch], embedded, [d for _, d, _ in batch])
         self.store.delete(orphans)
-        return IndexCheck(known, vectors, len(missing), len(orphans), repaired=True)
+        if damaged:
+            self.fill_unit_vectors()  # the damaged rows count as missing there
+        return replace(found, repaired=True)
 
     # ------------------------------------------------------------------ metadata
     def _meta(self, s: Session, key: str) -> str | None:
@@ -593,6 +599,7 @@ class KnowledgeIndex:
         if writing and not has_docs:
             # An empty index may switch models; its leftover vectors must go with the old one.
             self.store.clear()
+            self._vector_width = None
             return
         raise ModelMismatch(index_model=recorded, configured_model=self.model_id)
 
@@ -899,7 +906,12 @@ class KnowledgeIndex:
         if not self.unit_vectors or not chunks:
             return []
         if stored is None:
-            stored = self._read_units([c[0] for c in chunks])
+            ids = [c[0] for c in chunks]
+            stored = self._read_units(ids)
+            width = self._width(ids)
+            if width is not None:
+                # A row of another width (a damaged one) is embedded again, like a missing one.
+                stored = {cid: units for cid, units in stored.items() if fits(units, width)}
         out: list[tuple[str, dict[bytes, str]]] = []
         for cid, text, title, section in chunks:
             reads = {unit_key(u.read): u.read for u in passage_units(text, title, section)}
@@ -930,6 +942,39 @@ class KnowledgeIndex:
             cid: encode(self.model_id, list(reads), [vectors[t] for t in reads.values()])
             for cid, reads in work
         }
+
+    def _width(self, chunk_ids: Sequence[str]) -> int | None:
+        """How wide this index's vectors are (its chunk vectors' in the store, which holds one
+        width); ``None`` while neither it is known nor any of the first ``chunk_ids`` has one."""
+        if self._vector_width is None:
+            for vector in self.store.vectors(list(chunk_ids[:20])).values():
+                self._vector_width = int(np.asarray(vector).size)
+                break
+        return self._vector_width
+
+    def _damaged_units(self) -> int:
+        """How many stored unit-vector rows cannot be used: written by another model, damaged
+        (NaN scales, a cut row) or of another width than the index's vectors."""
+        damaged = 0
+        last = ""
+        width: int | None = None
+        while True:
+            with self._sf() as s:
+                rows = s.execute(
+                    select(KbUnitVectors.chunk_id, KbUnitVectors.vectors)
+                    .where(KbUnitVectors.chunk_id > last)
+                    .order_by(KbUnitVectors.chunk_id)
+                    .limit(500)
+                ).all()
+            if not rows:
+                return damaged
+            last = rows[-1].chunk_id
+            if width is None:
+                width = self._width([r.chunk_id for r in rows])
+            for row in rows:
+                units = decode(row.vectors, self.model_id)
+                if units is None or (width is not None and not fits(units, width)):
+                    damaged += 1
 
     def _store_units(self, s: Session, rows: dict[str, bytes]) -> None:
         present = set(

@@ -168,7 +168,13 @@ class IndexCheck:
     missing: int
     orphans: int
     repaired: bool = False
+    damaged_units: int = 0
+    """Passages whose stored sentence (unit) vectors cannot be used: another model's, damaged
+    (NaN scales) or of another width. An answer reading one embeds it again while the
+    official waits; ``repair`` does it now."""
 
     @property
     def consistent(self) -> bool:
-        return self.repaired or (self.missing == 0 and self.orphans == 0)
+        return self.repaired or (
+            self.missing == 0 and self.orphans == 0 and self.damaged_units == 0
+        )
