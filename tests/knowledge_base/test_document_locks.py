@@ -214,7 +214,7 @@ def test_a_stuck_holder_makes_the_next_write_give_up_after_the_wait_changing_not
     err = raised.value
     assert isinstance(err, DatabaseUnavailable) and err.params["reason"] == "locked"
     assert err.params["name"] == DOC.doc_id and err.params["seconds"] == "0.3"
-    assert "macet" in error_message(err, "id") and "stuck" in error_message(err, "en")
+    assert "tidak merespons" in error_message(err, "id") and "stuck" in error_message(err, "en")
     assert exit_status_for(err) == ExitStatus.UNAVAILABLE
     # Nothing changed: the old version answers, with all its vectors.
     assert [d.doc_id for d in index.list_documents()] == [DOC.doc_id]
