@@ -158,6 +158,7 @@ def measure(index: object, questions: list[str], *, filtered: bool = False) -> d
                     usable_hits(list(result.hits)),
                     result.query_vector,
                     read=result.unit_vectors,
+                    cosines=result.unit_cosines,
                 ),
             )
             judge_answer(

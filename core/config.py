@@ -151,6 +151,16 @@ class Settings(BaseSettings):
             " for another SQLite writer before they are deferred until the lock is free."
         ),
     )
+    document_lock_wait_s: float = Field(
+        default=1800.0,
+        gt=0,
+        le=86400,
+        description=(
+            "PostgreSQL: how long a write of a document waits for another process still"
+            " writing the same document (which may be stuck) before it gives up, changing"
+            " nothing. A legitimate write of a long document can take many minutes."
+        ),
+    )
     language: Language = Field(
         default="id", description="Default language of the CLI and new users."
     )

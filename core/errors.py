@@ -98,6 +98,29 @@ class DatabaseUnavailable(ServiceUnavailable):
     code = "db.unavailable"
 
 
+class LockWaitExpired(DatabaseUnavailable):
+    """Another process has held the lock on the same thing (a document being written) for
+    longer than the wait allows: it may be stuck. Nothing was changed; trying again later, or
+    ending the stuck process, lets the write through.
+
+    Params: ``service`` ("database"), ``reason`` ("locked"), ``name`` (what is locked: a
+    document's id), ``seconds`` (how long was waited), ``detail``.
+    """
+
+    code = "db.lock_wait"
+
+    def __init__(self, name: str, seconds: float) -> None:
+        detail = f"lock on {name!r} still held after {seconds:g} s"
+        super().__init__(
+            detail,
+            service="database",
+            reason="locked",
+            name=name,
+            seconds=f"{seconds:g}",
+            detail=detail,
+        )
+
+
 class DatabaseFull(DatabaseUnavailable):
     """The disk holding the database is full; nothing was changed."""
 

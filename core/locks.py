@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from core.errors import storage_error
+from core.errors import LockWaitExpired, storage_error
 from core.files import PRIVATE_FILE_MODE, private_dir
 
 try:
@@ -129,11 +129,24 @@ NAME_LOCK_NAMESPACE = 0x53444F43
 
 class AdvisoryNamedLocks:
     """PostgreSQL session-level advisory locks, one connection per lock held: the database
-    releases a lock the moment its holder's connection goes (``kill -9`` included)."""
+    releases a lock the moment its holder's connection goes (``kill -9`` included).
 
-    def __init__(self, engine: Engine, *, namespace: int = NAME_LOCK_NAMESPACE) -> None:
+    A holder that is alive but stuck (a hung embedding, a process stopped with ``kill -STOP``)
+    keeps its lock; the next writer waits at most ``wait_s`` for it (PostgreSQL's
+    ``lock_timeout`` on the waiting statement), then gives up with :class:`LockWaitExpired`
+    before it has changed anything.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        namespace: int = NAME_LOCK_NAMESPACE,
+        wait_s: float | None = None,
+    ) -> None:
         self._engine = engine
         self._namespace = namespace
+        self._wait_s = wait_s
 
     @contextmanager
     def hold(self, name: str) -> Iterator[None]:
@@ -142,7 +155,7 @@ class AdvisoryNamedLocks:
         conn = self._engine.connect()
         try:
             conn.execution_options(isolation_level="AUTOCOMMIT")  # never idle in a transaction
-            conn.execute(text("SELECT pg_advisory_lock(:ns, :key)"), params)
+            self._acquire(conn, name, params)
             try:
                 yield
             finally:
@@ -156,9 +169,49 @@ class AdvisoryNamedLocks:
         finally:
             conn.close()
 
+    def _acquire(self, conn: Connection, name: str, params: dict[str, int]) -> None:
+        if self._wait_s is None:
+            conn.execute(text("SELECT pg_advisory_lock(:ns, :key)"), params)
+            return
+        timeout = f"{max(1, round(self._wait_s * 1000))}ms"
+        conn.execute(text("SELECT set_config('lock_timeout', :t, false)"), {"t": timeout})
+        try:
+            conn.execute(text("SELECT pg_advisory_lock(:ns, :key)"), params)
+        except Exception as err:
+            if _sqlstate(err) == _LOCK_NOT_AVAILABLE:
+                raise LockWaitExpired(name, self._wait_s) from err
+            raise
+        finally:
+            try:
+                # The session goes back to the pool: its other statements wait as configured.
+                conn.execute(text("RESET lock_timeout"))
+            except Exception:
+                conn.invalidate()
+                raise
 
-def named_locks_for(engine: Engine, folder: Path, *, prefix: str) -> NamedLocks:
-    """Advisory locks on PostgreSQL, lock files in ``folder`` otherwise."""
+
+_LOCK_NOT_AVAILABLE = "55P03"
+"""PostgreSQL's SQLSTATE for a lock not obtained within ``lock_timeout``."""
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE behind ``error``: the driver's error, possibly wrapped by SQLAlchemy or
+    translated into a domain error (``core.db``) on the way."""
+    seen: BaseException | None = error
+    while seen is not None:
+        orig = getattr(seen, "orig", None)  # SQLAlchemy's wrapper of the driver's error
+        found = getattr(seen, "sqlstate", None) or getattr(orig, "sqlstate", None)
+        if isinstance(found, str):
+            return found
+        seen = seen.__cause__
+    return None
+
+
+def named_locks_for(
+    engine: Engine, folder: Path, *, prefix: str, wait_s: float | None = None
+) -> NamedLocks:
+    """Advisory locks on PostgreSQL (a writer waits at most ``wait_s`` for one), lock files in
+    ``folder`` otherwise."""
     if engine.dialect.name == "postgresql":
-        return AdvisoryNamedLocks(engine)
+        return AdvisoryNamedLocks(engine, wait_s=wait_s)
     return FileNamedLocks(folder, prefix=prefix)

@@ -228,6 +228,7 @@ class KnowledgeIndex:
         self._revision = -1
         self._terms_current = True
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}
+        self._vector_width: int | None = None
         self._matrices: dict[SearchFilters, tuple[list[str], npt.NDArray[np.float32]]] = {}
 
     def options(self) -> dict[str, Any]:
@@ -457,8 +458,9 @@ class KnowledgeIndex:
         """Compare the passages in the database with the vectors in Chroma.
 
         With ``repair``, passages without a vector are embedded again from their stored text
-        (no original file needed) and vectors without a passage are deleted. ``progress``
-        counts passages checked out of all passages.
+        (no original file needed), vectors without a passage are deleted and the sentence
+        (unit) vectors of rows that cannot be used (``IndexCheck.damaged_units``) are embedded
+        again. ``progress`` counts passages checked out of all passages.
         """
         total = self.chunk_count()
         missing: list[tuple[str, str, str]] = []
@@ -489,15 +491,19 @@ class KnowledgeIndex:
             with self._sf() as s:
                 live = set(s.scalars(select(KbChunk.chunk_id).where(KbChunk.chunk_id.in_(ids))))
             orphans.extend(i for i in ids if i not in live)
-        if not repair or not (missing or orphans):
-            return IndexCheck(known, vectors, len(missing), len(orphans))
+        damaged = self._damaged_units() if self.unit_vectors else 0
+        found = IndexCheck(known, vectors, len(missing), len(orphans), damaged_units=damaged)
+        if not repair or found.consistent:
+            return found
         self._check_model(writing=True)
         for start in range(0, len(missing), self.batch_size):
             batch = missing[start : start + self.batch_size]
             embedded = self.embeddings.embed_documents([text for _, _, text in batch])
             self.store.upsert([c for c, _, _ in batch], embedded, [d for _, d, _ in batch])
         self.store.delete(orphans)
-        return IndexCheck(known, vectors, len(missing), len(orphans), repaired=True)
+        if damaged:
+            self.fill_unit_vectors()  # the damaged rows count as missing there
+        return replace(found, repaired=True)
 
     # ------------------------------------------------------------------ metadata
     def _meta(self, s: Session, key: str) -> str | None:
@@ -593,6 +599,7 @@ class KnowledgeIndex:
         if writing and not has_docs:
             # An empty index may switch models; its leftover vectors must go with the old one.
             self.store.clear()
+            self._vector_width = None
             return
         raise ModelMismatch(index_model=recorded, configured_model=self.model_id)
 
@@ -682,8 +689,10 @@ class KnowledgeIndex:
             ranking = replace(ranking, dense_floor=cfg.english_dense_floor)
         fused = fuse(dense, keyword, coverage=coverage, config=ranking)
         read: dict[str, UnitVectors] = {}
+        cosines: dict[str, dict[bytes, float]] = {}
         if mode == "hybrid" and vector is not None and cfg.sentence_weight > 0:
-            fused = by_sentences(fused, self._best_sentences(fused, vector, cfg, read), cfg)
+            best = self._best_sentences(fused, vector, cfg, read, cosines)
+            fused = by_sentences(fused, best, cfg)
         rerank_pool = self.rerank_top_n if self.reranker is not None and mode == "hybrid" else 0
         top = fused[: max(k, rerank_pool)]
         if not top:
@@ -718,6 +727,7 @@ class KnowledgeIndex:
             terms_stale=stale,
             held_back=held_back,
             unit_vectors=read,
+            unit_cosines=cosines,
         )
 
     def _best_sentences(
@@ -726,10 +736,11 @@ class KnowledgeIndex:
         vector: npt.NDArray[np.float32],
         cfg: FusionConfig,
         read: dict[str, UnitVectors],
+        cosines: dict[str, dict[bytes, float]],
     ) -> dict[str, float]:
         """The question's best cosine with a sentence (unit) of each of the first passages,
-        from the stored unit vectors (one read, kept in ``read`` for the answer; nothing is
-        embedded while the official waits)."""
+        from the stored unit vectors (one read, kept in ``read`` for the answer, and every
+        unit's cosine kept in ``cosines``; nothing is embedded while the official waits)."""
         if not self.unit_vectors:
             return {}
         ids = [f.chunk_id for f in fused[: cfg.sentence_depth]]
@@ -738,6 +749,7 @@ class KnowledgeIndex:
             (cid, units) for cid, units in self._read_units(ids).items() if fits(units, dimensions)
         )
         sims = similarities({cid: read[cid] for cid in ids if cid in read}, vector)
+        cosines.update(sims)
         return {cid: max(values.values()) for cid, values in sims.items() if values}
 
     def _with_cosines(
@@ -894,7 +906,12 @@ class KnowledgeIndex:
         if not self.unit_vectors or not chunks:
             return []
         if stored is None:
-            stored = self._read_units([c[0] for c in chunks])
+            ids = [c[0] for c in chunks]
+            stored = self._read_units(ids)
+            width = self._width(ids)
+            if width is not None:
+                # A row of another width (a damaged one) is embedded again, like a missing one.
+                stored = {cid: units for cid, units in stored.items() if fits(units, width)}
         out: list[tuple[str, dict[bytes, str]]] = []
         for cid, text, title, section in chunks:
             reads = {unit_key(u.read): u.read for u in passage_units(text, title, section)}
@@ -925,6 +942,39 @@ class KnowledgeIndex:
             cid: encode(self.model_id, list(reads), [vectors[t] for t in reads.values()])
             for cid, reads in work
         }
+
+    def _width(self, chunk_ids: Sequence[str]) -> int | None:
+        """How wide this index's vectors are (its chunk vectors' in the store, which holds one
+        width); ``None`` while neither it is known nor any of the first ``chunk_ids`` has one."""
+        if self._vector_width is None:
+            for vector in self.store.vectors(list(chunk_ids[:20])).values():
+                self._vector_width = int(np.asarray(vector).size)
+                break
+        return self._vector_width
+
+    def _damaged_units(self) -> int:
+        """How many stored unit-vector rows cannot be used: written by another model, damaged
+        (NaN scales, a cut row) or of another width than the index's vectors."""
+        damaged = 0
+        last = ""
+        width: int | None = None
+        while True:
+            with self._sf() as s:
+                rows = s.execute(
+                    select(KbUnitVectors.chunk_id, KbUnitVectors.vectors)
+                    .where(KbUnitVectors.chunk_id > last)
+                    .order_by(KbUnitVectors.chunk_id)
+                    .limit(500)
+                ).all()
+            if not rows:
+                return damaged
+            last = rows[-1].chunk_id
+            if width is None:
+                width = self._width([r.chunk_id for r in rows])
+            for row in rows:
+                units = decode(row.vectors, self.model_id)
+                if units is None or (width is not None and not fits(units, width)):
+                    damaged += 1
 
     def _store_units(self, s: Session, rows: dict[str, bytes]) -> None:
         present = set(
@@ -960,12 +1010,16 @@ class KnowledgeIndex:
         *,
         lazy: bool = True,
         read: Mapping[str, UnitVectors] | None = None,
+        cosines: Mapping[str, Mapping[bytes, float]] | None = None,
     ) -> dict[str, dict[bytes, float]]:
         """The question's cosine with each unit of ``hits``: chunk id -> unit key -> cosine.
 
         Chunks written before unit vectors existed get theirs now (``lazy``), once: the first
         answer that reads such a chunk pays for embedding its sentences. ``read``: the vectors
         the search already read (``SearchResult.unit_vectors``); only the others are read.
+        ``cosines``: the cosines the search already computed from them
+        (``SearchResult.unit_cosines``); only the others are computed (and those of a chunk
+        whose vectors were embedded again here).
         """
         if query_vector is None or not hits or not self.unit_vectors:
             return {}
@@ -977,6 +1031,7 @@ class KnowledgeIndex:
         # Rows of another width (a damaged row) are embedded again below, like missing ones.
         dimensions = np.asarray(query_vector).size
         stored = {cid: units for cid, units in stored.items() if fits(units, dimensions)}
+        renewed: set[str] = set()
         if lazy:
             work = self._units_to_embed(
                 [(h.chunk_id, h.text, h.title, h.section) for h in hits], stored
@@ -987,7 +1042,13 @@ class KnowledgeIndex:
                     decoded = decode(blob, self.model_id)
                     if decoded is not None:
                         stored[cid] = decoded
-        return similarities(stored, query_vector)
+                        renewed.add(cid)
+        done = cosines or {}
+        reused = {cid: done[cid] for cid in stored if cid in done and cid not in renewed}
+        computed = similarities(
+            {cid: units for cid, units in stored.items() if cid not in reused}, query_vector
+        )
+        return {cid: dict(reused[cid]) if cid in reused else computed[cid] for cid in stored}
 
     def _embed_and_store_units(
         self, work: Sequence[tuple[str, dict[bytes, str]]]
@@ -1112,7 +1173,12 @@ def build_index(
     keywords = keyword_store_for(session_factory, settings.keyword_index)
     bind = session_factory.kw.get("bind")
     locks = (
-        named_locks_for(bind, settings.data_dir / "locks", prefix="document")
+        named_locks_for(
+            bind,
+            settings.data_dir / "locks",
+            prefix="document",
+            wait_s=settings.document_lock_wait_s,
+        )
         if isinstance(bind, Engine)
         else None
     )

@@ -433,6 +433,10 @@ def neighbourhood_cosine(
     :data:`MISSING_COSINE` of the other cosine features, not the chosen passage's cosine,
     which would read as a question close to everything it retrieved.
     """
+    if similarity is None and result.unit_cosines:
+        # Computed once by the search (its ranking by sentences), in the hits' order.
+        cosines = result.unit_cosines
+        similarity = {h.chunk_id: cosines[h.chunk_id] for h in result.hits if h.chunk_id in cosines}
     if similarity is None:
         vectors = result.unit_vectors
         if result.query_vector is None or not vectors:

@@ -45,6 +45,10 @@ CHAT_PARTICLES = frozenset(
 """Chat particles that say nothing of the topic ("opensid itu aplikasi apa sih?"). IndoCollex
 lists them as forms of each other, with no formal word; they are dropped from a question's
 terms (documents never use them, so they would only lower its coverage)."""
+MAX_COMPOUND = 40
+"""Longer terms are not read as two run-together words: two real words rarely reach it
+("pemberdayaanmasyarakat" is 22), and each cut of a term is a lookup (a 500-letter word
+made about 490 of them, one round trip each, on a keyword index in PostgreSQL)."""
 TRANSLATION_WEIGHT = 0.5
 """BM25 weight of an English word's Indonesian translation, when the word has one; a word
 with ``n`` translations gives each ``TRANSLATION_WEIGHT / sqrt(n)`` (ambiguous words, such as
@@ -129,7 +133,7 @@ class QueryRewriter:
             fixed = (
                 None
                 if english or term in fixed_terms
-                else self._correct(term, known, candidates, frequency)
+                else self._correct(term, known, candidates, frequency, prefetch)
             )
             if fixed is None:
                 terms.append(term)
@@ -243,6 +247,7 @@ class QueryRewriter:
         known: Callable[[str], bool],
         candidates: Callable[[str], Sequence[str]],
         frequency: Callable[[str], int],
+        prefetch: Callable[[Iterable[str]], None] | None = None,
     ) -> tuple[str, ...] | None:
         """What a term the index does not know stands for, if it looks like a typo."""
         if known(term) or len(term) < 4 or not term.isalpha() or not term.isascii():
@@ -250,8 +255,11 @@ class QueryRewriter:
         norm = self.normalizer
         if term in norm.root_words:
             return None  # a real word the documents just do not use
-        if len(term) >= 7:
-            for cut in range(3, len(term) - 2):
+        if 7 <= len(term) <= MAX_COMPOUND:
+            cuts = range(3, len(term) - 2)
+            if prefetch is not None:  # every head and tail in one round trip
+                prefetch([part for cut in cuts for part in (term[:cut], term[cut:])])
+            for cut in cuts:
                 head, tail = term[:cut], term[cut:]
                 if known(head) and known(tail) and not norm.is_stopword(head):
                     return head, tail

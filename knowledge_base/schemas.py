@@ -128,6 +128,12 @@ class SearchResult:
     unit_vectors: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """The stored unit vectors the search already read (chunk id -> ``UnitVectors``), so the
     answer does not read them again (``KnowledgeIndex.unit_similarities``)."""
+    unit_cosines: Mapping[str, Mapping[bytes, float]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """The question's cosine with each unit of the passages in ``unit_vectors`` (chunk id ->
+    unit key -> cosine), computed once for the ranking by sentences: the answer and the
+    refusal's neighbourhood cosine reuse them instead of computing them again."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +168,13 @@ class IndexCheck:
     missing: int
     orphans: int
     repaired: bool = False
+    damaged_units: int = 0
+    """Passages whose stored sentence (unit) vectors cannot be used: another model's, damaged
+    (NaN scales) or of another width. An answer reading one embeds it again while the
+    official waits; ``repair`` does it now."""
 
     @property
     def consistent(self) -> bool:
-        return self.repaired or (self.missing == 0 and self.orphans == 0)
+        return self.repaired or (
+            self.missing == 0 and self.orphans == 0 and self.damaged_units == 0
+        )

@@ -119,9 +119,11 @@ _STATES: Final[dict[str, str]] = {
     "draft": r"draf|draft|drafts|rancangan|belum (di)?tanda ?tangan\w*",
 }
 _ENDING = (
-    r"berakhir\w*|habis\w*|abis\w*|kedaluwarsa|kadaluarsa|kadaluwarsa|masa berlaku|expire\w*"
-    r"|expiry|expiring|ending|ends|end date|masih berlaku"
+    r"berakhir\w*|habis\w*|abis\w*|kedaluwarsa|kadaluarsa|kadaluwarsa|masa berlaku\w*"
+    r"|expire\w*|expiry|expiring|ending|ends|end date|masih berlaku"
+    r"|(?:runs?|running|ran) out"
 )
+"""An end of term: "habis masa berlakunya" (its term of validity), "term runs out"."""
 _SIGNED = r"ditandatangani|ditanda ?tangan\w*|tanda ?tangan\w*|signed|menandatangani"
 _ACTIVE = (
     r"aktif|active|masih (jalan|berjalan)|sedang berjalan|yang berjalan|in force|running|ongoing"
@@ -297,7 +299,9 @@ def read_question(
     if states:
         score += 1.5 if (anchored or whole_list) else 0.5
     if ending:
-        score += 1.0 if anchored or ending_list else 0.3
+        # Asked of the whole list ("apa yang habis masa berlakunya?"), an end of term is the
+        # tracker's, as a state is; with a time window it is so whatever else it says.
+        score += 1.5 if ending_list else 1.0 if anchored else 0.3
     if signed and (agreement or partners):
         score += 1.0
     if active and agreement:

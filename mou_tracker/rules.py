@@ -16,9 +16,11 @@ The portfolio report computes :class:`MilestoneTally` in SQL with exactly the se
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 from core.errors import InvalidChoice
 from mou_tracker.errors import InvalidAgreementId
@@ -186,9 +188,56 @@ def parse_agreement_id(text: str) -> int:
 SEEN_OPEN = "open"
 
 
-def still_as_seen(status: str, seen: str) -> bool:
-    """Whether a milestone in ``status`` is still as a button made for ``seen`` showed it: the
-    same status, or, for :data:`SEEN_OPEN` (a reminder's buttons), not done or skipped."""
+class MilestoneState(Protocol):
+    """What a status button remembers of a milestone (the stored row or its view)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def completed_on(self) -> date | None: ...
+    @property
+    def evidence_note(self) -> str | None: ...
+    @property
+    def evidence_link(self) -> str | None: ...
+    @property
+    def evidence_file(self) -> str | None: ...
+    @property
+    def blocked_reason(self) -> str | None: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+
+
+def seen_mark(milestone: MilestoneState) -> str:
+    """What a status button carries of the milestone it was shown with: its status and a
+    short stamp of everything a status change records (day, evidence, reason, when), so a
+    change that keeps the status (a new blocked reason, more evidence) is seen too
+    ("blocked.3f9a0c")."""
+    when = milestone.updated_at
+    if when is not None:
+        # To the second, in UTC: however the database hands the instant back.
+        when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    state = (
+        milestone.status,
+        milestone.completed_on.isoformat() if milestone.completed_on else "",
+        milestone.evidence_note or "",
+        milestone.evidence_link or "",
+        milestone.evidence_file or "",
+        milestone.blocked_reason or "",
+        when.isoformat(timespec="seconds") if when is not None else "",
+    )
+    digest = hashlib.blake2b("\x00".join(state).encode("utf-8", "surrogatepass"), digest_size=3)
+    return f"{milestone.status}.{digest.hexdigest()}"
+
+
+def still_as_seen(milestone: MilestoneState, seen: str) -> bool:
+    """Whether ``milestone`` is still as a button made for ``seen`` showed it.
+
+    ``seen`` is :func:`seen_mark` of the milestone as shown (the same status and nothing else
+    recorded since); a bare status, from a button made before the marks, compares the status
+    only; :data:`SEEN_OPEN` (a reminder's buttons) asks for a milestone not done or skipped.
+    """
     if seen == SEEN_OPEN:
-        return status not in ("done", "skipped")
-    return status == seen
+        return milestone.status not in ("done", "skipped")
+    if "." not in seen:
+        return milestone.status == seen
+    return seen_mark(milestone) == seen

@@ -237,7 +237,7 @@ class EvidenceService:
         access_rules.require(subject, access_rules.Permission.UPDATE_MILESTONE)
         with self._sf.begin() as s:
             found = milestone_in_scope(subject, TrackerRepository(s), milestone_id, agreement_id)
-            if seen is not None and not still_as_seen(found.status, seen):
+            if seen is not None and not still_as_seen(found, seen):
                 raise MilestoneChanged(milestone_id=milestone_id, status=found.status)
         stored = self.keep(filename, data)
         # One transaction: the milestone is never done with evidence that is not on record.

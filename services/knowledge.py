@@ -231,6 +231,7 @@ class KnowledgeService:
                         answer_passages(hits, lang),
                         result.query_vector,
                         read=result.unit_vectors,
+                        cosines=result.unit_cosines,
                     ),
                 )
             # Judged as if the terms were current (a search held back only for the upgrade

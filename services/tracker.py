@@ -47,6 +47,7 @@ from mou_tracker.rules import (
     attention_rank,
     check_health,
     parse_agreement_id,
+    seen_mark,
     still_as_seen,
 )
 from mou_tracker.schemas import (
@@ -109,6 +110,7 @@ __all__ = [
     "find_region",
     "parse_agreement_id",
     "parse_date",
+    "seen_mark",
     "still_as_seen",
 ]
 
@@ -382,8 +384,9 @@ class TrackerService:
 
         ``done`` needs evidence (a note, a link or a file reference); ``blocked`` needs a reason.
         ``agreement_id`` (a button's): the milestone must belong to that agreement.
-        ``seen`` (a button's): the status the user was shown; if the milestone no longer
-        stands so (``still_as_seen``), nothing changes and ``MilestoneChanged`` is raised.
+        ``seen`` (a button's): the milestone as the user was shown it (``seen_mark``); if it
+        no longer stands so (``still_as_seen``), nothing changes and ``MilestoneChanged`` is
+        raised.
         """
         with self._sf.begin() as s:
             return self.change_milestone(
@@ -429,7 +432,7 @@ class TrackerService:
         before = milestone.status
         # Read under the agreement's lock: of two people pressing at once, the second sees the
         # first's change here and changes nothing.
-        if seen is not None and not still_as_seen(before, seen):
+        if seen is not None and not still_as_seen(milestone, seen):
             raise MilestoneChanged(milestone_id=milestone_id, status=before)
         # The same status reported again (a button pressed twice) keeps its day of completion
         # unless one is given, and is not a change unless it brings new evidence or reason.

@@ -231,7 +231,7 @@ async def _start_dialog(
         state.services.tracker.get_milestone, user, milestone_id, agreement_id=agreement_id
     )
     assert context.user_data is not None
-    if not still_as_seen(found.milestone.status, seen):
+    if not still_as_seen(found.milestone, seen):
         # Someone recorded it since that message: show it now, ask for nothing.
         context.user_data.pop(PENDING_KEY, None)
         await show_changed(update, context, user, agreement_id, milestone_id, "milestone.changed")

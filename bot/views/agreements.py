@@ -16,6 +16,7 @@ from services.tracker import (
     MilestoneDetail,
     MilestoneView,
     attention_rank,
+    seen_mark,
 )
 from services.wording import format_date, health_name, status_name
 
@@ -203,8 +204,10 @@ def milestone_detail(
     agreement_id, m = found.agreement.id, found.milestone
     rows: list[tuple[Button, ...]] = []
     if may_update and m.status != "done":
-        # Each button carries the status shown, so a press after the milestone changed shows
+        # Each button carries the milestone as shown (its status and a stamp of its evidence
+        # and reason), so a press after the milestone changed, even to the same status, shows
         # it as it is now (``bot.handlers.agreements``) instead of acting on what it was.
+        seen = seen_mark(m)
         rows.append(
             (
                 button(
@@ -212,14 +215,14 @@ def milestone_detail(
                     callbacks.MILESTONE_IN_PROGRESS,
                     agreement_id,
                     m.id,
-                    m.status,
+                    seen,
                 ),
                 button(
                     t("milestone.mark_done", lang),
                     callbacks.MILESTONE_DONE,
                     agreement_id,
                     m.id,
-                    m.status,
+                    seen,
                 ),
             )
         )
@@ -230,7 +233,7 @@ def milestone_detail(
                     callbacks.MILESTONE_BLOCKED,
                     agreement_id,
                     m.id,
-                    m.status,
+                    seen,
                 ),
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,48 @@ def test_abbreviations_and_acronyms_are_not_typos(normalizer: TextNormalizer) ->
     # Typed in lower case, or in a question all in capitals, it is corrected as before.
     assert rewrite_with(normalizer, "data sakip", vocabulary).corrections == (("sakip", "sakit"),)
     assert rewrite_with(normalizer, "DATA SAKIP", vocabulary).corrections
+
+
+class _CountingIndex:
+    """A keyword index in a database, as the rewrite sees it: a term not fetched yet costs a
+    round trip; ``prefetch`` fetches many in one."""
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        self.vocabulary = vocabulary
+        self.fetched: set[str] = set()
+        self.round_trips = 0
+
+    def prefetch(self, terms: Iterable[str]) -> None:
+        new = set(terms) - self.fetched
+        if new:
+            self.round_trips += 1
+            self.fetched |= new
+
+    def df(self, term: str) -> int:
+        self.prefetch([term])
+        return self.vocabulary.get(term, 0)
+
+
+def test_a_run_together_word_is_split_in_a_bounded_number_of_round_trips(
+    normalizer: TextNormalizer,
+) -> None:
+    vocabulary = dict.fromkeys(normalizer.terms("kerja sama daerah tanda tangan"), 3)
+
+    def rewrite_counting(question: str) -> tuple[Query, int]:
+        index = _CountingIndex(vocabulary)
+        query = QueryRewriter(normalizer).rewrite(
+            question,
+            LexiconSource(informal=False).current(),
+            known=lambda t: index.df(t) > 0,
+            candidates=lambda first: [t for t in vocabulary if t.startswith(first)],
+            frequency=index.df,
+            prefetch=index.prefetch,
+        )
+        return query, index.round_trips
+
+    query, trips = rewrite_counting("tandatangan daerah")
+    assert query.terms[:3] == ("tanda", "tangan", "daerah")
+    assert trips <= 4  # the question's terms, then each unknown one's cuts at once
+    # A 500-letter word is no two words run together: a few lookups, not one per cut.
+    _, trips = rewrite_counting("a" * 250 + "b" * 250)
+    assert trips <= 3

@@ -176,7 +176,9 @@ def _damage(engine: Engine, model_id: str, how: str) -> None:
             keys = list(stored)
             if how == "nan":
                 blob = bytearray(encode(model_id, keys, np.stack(list(stored.values()))))
-                at = 20 + 8 * len(keys)  # header, keys, then one float16 scale per unit
+                # The header (format, model, counts: 14 bytes), the keys, then one float16
+                # scale per unit: the first unit's scale is NaN.
+                at = 14 + 8 * len(keys)
                 blob[at : at + 2] = np.array([np.nan], dtype=np.float16).tobytes()
                 row.vectors = bytes(blob)
             else:  # another width than the model's (a row written by a wider model's id)
@@ -214,5 +216,81 @@ def test_damaged_stored_unit_vectors_are_embedded_again_not_ranked_on(
                 repaired = decode(blob, index.model_id)
                 assert repaired is not None
                 assert all(v.shape == (width,) and np.isfinite(v).all() for v in repaired.values())
+    finally:
+        index.close()
+
+
+def test_the_answer_reuses_the_searchs_cosines_unless_it_embedded_the_units_again(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from knowledge_base.fusion import GENERIC_FUSION
+
+    index = make_index(engine, tmp_path / "chroma")
+    index.fusion = replace(GENERIC_FUSION, sentence_weight=0.5, sentence_floor=0.0)
+    try:
+        index.replace_document(GUIDE, CHUNKS)
+        result = index.retrieve("berapa lama verifikasi berkas?", k=2)
+        assert {h.chunk_id for h in result.hits} <= set(result.unit_cosines)
+        fresh = index.unit_similarities(result.hits, result.query_vector, read=result.unit_vectors)
+        planted = {cid: dict.fromkeys(units, 0.5) for cid, units in result.unit_cosines.items()}
+        reused = index.unit_similarities(
+            result.hits, result.query_vector, read=result.unit_vectors, cosines=planted
+        )
+        # Taken as given, not computed again.
+        assert reused == {h.chunk_id: planted[h.chunk_id] for h in result.hits}
+        assert (
+            index.unit_similarities(
+                result.hits,
+                result.query_vector,
+                read=result.unit_vectors,
+                cosines=result.unit_cosines,
+            )
+            == fresh
+        )
+        # A chunk whose stored row lacks a unit is embedded again: its cosines are the new ones.
+        izin = next(h for h in result.hits if h.section == "Izin")
+        with make_session_factory(engine).begin() as s:
+            row = s.get(KbUnitVectors, izin.chunk_id)
+            assert row is not None
+            stored = decode(row.vectors, index.model_id)
+            assert stored is not None
+            keys = list(stored)[1:]
+            row.vectors = encode(index.model_id, keys, np.stack([stored[k] for k in keys]))
+        result = index.retrieve("berapa lama verifikasi berkas?", k=2)
+        assert len(result.unit_cosines[izin.chunk_id]) == len(keys)
+        sims = index.unit_similarities(
+            result.hits, result.query_vector, read=result.unit_vectors, cosines=result.unit_cosines
+        )
+        assert sims == fresh
+    finally:
+        index.close()
+
+
+@pytest.mark.parametrize("how", ["nan", "width"])
+def test_damaged_unit_vectors_are_reported_by_the_check_and_repaired_by_reindex_or_repair(
+    engine: Engine, tmp_path: Path, how: str
+) -> None:
+    index = make_index(engine, tmp_path / "chroma")
+    try:
+        index.replace_document(GUIDE, CHUNKS)
+        assert index.check().damaged_units == 0
+        _damage(engine, index.model_id, how)
+        found = index.check()
+        assert found.damaged_units == 2 and not found.consistent
+        # ``kb reindex`` writes each document again from its original: the rows are repaired.
+        index.replace_document(GUIDE, CHUNKS)
+        assert index.check().damaged_units == 0
+        # ``kb check --repair`` does it without the originals.
+        _damage(engine, index.model_id, how)
+        repaired = index.check(repair=True)
+        assert repaired.damaged_units == 2 and repaired.repaired
+        assert index.check().damaged_units == 0 and index.check().consistent
+        width = len(index.embeddings.embed_query("x"))
+        with make_session_factory(engine)() as s:
+            for blob in s.scalars(select(KbUnitVectors.vectors)):
+                units = decode(blob, index.model_id)
+                assert units is not None and all(v.shape == (width,) for v in units.values())
     finally:
         index.close()

@@ -48,6 +48,9 @@ def read(text: str, directory: RegionDirectory):  # type: ignore[no-untyped-def]
         ("Adendum apa saja yang sudah dicatat?", "addendum"),
         ("Perjanjian yang masih berupa draf apa saja?", "draft"),
         ("Has Mempawah appointed its coordinators yet?", "stage"),
+        ("apa yg habis masa berlakunya?", "ending"),
+        ("agreements whose term runs out this year?", "ending"),
+        ("MoU mana yang masa berlakunya habis tahun depan?", "ending"),
     ],
 )
 def test_intents(directory: RegionDirectory, text: str, intent: str) -> None:
@@ -74,6 +77,8 @@ def test_slots(directory: RegionDirectory) -> None:
         "Bagaimana cara mengajukan izin lewat Gampil?",
         "Apa perbedaan Kesepakatan Bersama dan Perjanjian Kerja Sama?",
         "Berapa lama masa berlaku akun Gampil jika tidak aktif?",
+        "kapan masa berlaku KTP habis?",
+        "masa berlaku izin saya kapan habis?",
         "kinerja harian telat diisi bisa ga?",
         "Bagaimana cuaca di Bandung besok?",
     ],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -352,3 +354,70 @@ def test_one_vote_pressed_twice_at_once_on_two_workers_is_kept_once(
     with services.knowledge._sf() as s:
         votes = list(s.scalars(select(KbFeedback).where(KbFeedback.user == "tg:1")))
     assert len(votes) == 1 and votes[0].question_id == answer.question_id
+
+
+@pytest.mark.parametrize("calibrated", [False, True])
+def test_the_questions_unit_cosines_are_computed_once_and_answer_as_before(
+    services: Services, monkeypatch: pytest.MonkeyPatch, calibrated: bool
+) -> None:
+    """The ranking by sentences, the answer and the refusal's neighbourhood cosine read the
+    same cosines of the question with the passages' units: computed once per question (they
+    were computed three times), and the answers, verdicts and probabilities are unchanged."""
+    from dataclasses import replace
+
+    from knowledge_base import judge as judge_module
+    from knowledge_base import unit_vectors
+
+    seed(services)
+    index = services.index
+    index.fusion = replace(index.fusion, sentence_weight=0.5, sentence_floor=0.0)
+    # The calibrated refusal model reads them too (the test model's answers it refuses).
+    index.judge = replace(index.judge, calibrated=calibrated)
+    questions = [
+        "Berapa lama verifikasi berkas izin usaha?",
+        "Bagaimana cara masuk ke Gampil?",
+        "Who enters the yearly performance targets in e-RK?",
+        "Berapa tarif retribusi parkir?",
+    ]
+    verdicts: list[judge_module.Verdict] = []
+    real_judge = judge_module.judge_answer
+
+    def recording_judge(*args: object, **kwargs: object) -> judge_module.Verdict:
+        verdict = real_judge(*args, **kwargs)  # type: ignore[arg-type]
+        verdicts.append(verdict)
+        return verdict
+
+    monkeypatch.setattr("services.knowledge.judge_answer", recording_judge)
+    computed: list[str] = []
+
+    def counting(stored: Any, query: Any) -> dict[str, dict[bytes, float]]:
+        computed.extend(stored)
+        return unit_vectors.similarities(stored, query)
+
+    monkeypatch.setattr(index_module, "similarities", counting)
+    monkeypatch.setattr(judge_module, "similarities", counting)
+
+    def ask_all() -> tuple[list[tuple[object, ...]], list[list[str]]]:
+        out: list[tuple[object, ...]] = []
+        counts: list[list[str]] = []
+        for question in questions:
+            computed.clear()
+            answer = services.knowledge.ask(question)
+            counts.append(list(computed))
+            out.append((answer.found, answer.confident, answer.answer, answer.citations))
+        return out, counts
+
+    reused, counts = ask_all()
+    assert any(found for found, *_ in reused) is not calibrated
+    assert all(c and len(c) == len(set(c)) for c in counts)  # each passage's cosines once
+    reused_verdicts, verdicts[:] = list(verdicts), []
+    # As before: the search's cosines dropped, so the answer and the judge compute their own.
+    real_retrieve = index.retrieve
+    monkeypatch.setattr(
+        index, "retrieve", lambda *a, **kw: replace(real_retrieve(*a, **kw), unit_cosines={})
+    )
+    before, counts = ask_all()
+    assert any(len(c) > len(set(c)) for c in counts)  # the counter sees a repeated one
+    assert reused == before
+    assert reused_verdicts == verdicts
+    assert any(v.probability is not None for v in verdicts) is calibrated

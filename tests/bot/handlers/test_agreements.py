@@ -397,3 +397,29 @@ async def test_a_button_from_before_buttons_carried_the_state_only_shows_the_mil
         shown = harness.api.last(COORDINATOR)
         assert "pesan lama" in shown.text and shown.button("Selesai")
     assert harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0] == m1
+
+
+async def test_a_button_pressed_after_a_change_that_kept_the_status_shows_the_milestone(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    mine, _ = agreement_ids
+    m1, menu = await _milestone_menu(harness, mine)
+    await harness.updates.press(COORDINATOR, menu.button("Terhambat")["callback_data"])
+    await harness.updates.send(COORDINATOR, "Anggaran belum turun")
+    shown_blocked = harness.api.last(COORDINATOR)
+    assert "Anggaran belum turun" in shown_blocked.text
+    # Meanwhile someone else records another reason: still blocked, but not as shown.
+    harness.services.tracker.update_milestone(
+        OPERATOR, m1.id, "blocked", agreement_id=mine, reason="Server belum siap"
+    )
+    changed = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
+    for label in ("Terhambat", "Selesai", "berjalan"):
+        await harness.updates.press(COORDINATOR, shown_blocked.button(label)["callback_data"])
+        shown = harness.api.last(COORDINATOR)
+        assert "sudah berubah" in shown.text and "Server belum siap" in shown.text
+    await harness.updates.send(COORDINATOR, "Alasan lain")  # no dialog: not a reason
+    assert harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0] == changed
+    # The message now shown carries the milestone as it is: its buttons act.
+    await harness.updates.press(COORDINATOR, shown.button("berjalan")["callback_data"])
+    after = harness.services.tracker.get_agreement(OPERATOR, mine).milestones[0]
+    assert after.status == "in_progress"
