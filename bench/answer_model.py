@@ -101,6 +101,14 @@ def _case(index: Any, corpus: str, split: str, item: dict[str, Any], k: int) -> 
     result = index.retrieve(question, k=k, language=lang)
     if not result.hits or result.query is None:
         return None
+    from dataclasses import replace
+
+    # The passages the ask path composes from: with the definitions or closing lines the
+    # question's type points at (``KnowledgeIndex.with_articles``).
+    added = index.with_articles(
+        result.hits, analyse(result.query.text), result.query, result.query_vector
+    )
+    result = replace(result, hits=tuple(added))
     # Every retrieved passage's unit cosines, not only those the answer composes from today:
     # the fit may widen the candidate passages without collecting again.
     similarity = index.unit_similarities(list(result.hits), result.query_vector)

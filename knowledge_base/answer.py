@@ -15,6 +15,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from knowledge_base.articles import (
+    asked_terms,
+    closes,
+    definition_match,
+    enactment_date,
+    entry_span,
+)
 from knowledge_base.language import detect_language
 from knowledge_base.question import (
     TYPE_WORDS,
@@ -887,6 +894,12 @@ def compose(
     elsewhere = max(
         (u.score for u in candidates if u.hit_rank != top.hit_rank), default=top.score - 10.0
     )
+    # The evidence above stays the scorer's (the refusal model reads it as it was fitted).
+    asked = asked_terms(terms(question), concepts)
+    pointed = asked_article_unit(candidates, info, asked, terms, terms(question))
+    if pointed is not None and info.asks_meaning and not enactment_date(info):
+        pointed = _entry_of(pointed, asked, terms, terms(question))
+    top = pointed or top
     chosen = [top]
     steps = info.qtype in ("bagaimana", "syarat") or info.wants_list
     with_lists = sorted({u.hit_rank for u in units if u.is_list and u.coverage > 0})
@@ -894,7 +907,9 @@ def compose(
         # Conditions and "apa saja" lists: a list of a passage ranked below the best unit's is
         # not the answer ("server requirements" are a sentence, not the handover steps).
         with_lists = [rank for rank in with_lists if rank <= top.hit_rank]
-    if steps and info.qtype != "bagaimana" and enumerates(top.text):
+    if pointed is not None:
+        pass  # the definitions entry or the enactment line is the whole answer
+    elif steps and info.qtype != "bagaimana" and enumerates(top.text):
         # The best unit is itself an enumeration ("... berasaskan: a. ...; b. ..."): it is the
         # list asked for, whatever list a better-ranked passage holds.
         chosen = _with_list(top, units, by_key, budget=max_chars)
@@ -995,6 +1010,45 @@ def compose(
         passage_margin=best_unit.score - elsewhere,
     )
     return _render(chosen, usable, lang, evidence, info, coverage_of, terms)
+
+
+def asked_article_unit(
+    units: Sequence[_Unit],
+    info: QuestionInfo,
+    asked: set[str],
+    terms: Callable[[str], list[str]],
+    own: Sequence[str] = (),
+) -> _Unit | None:
+    """The unit the question's type points at, when a regulation's structure says which:
+    for "Apa yang dimaksud dengan X?" the definitions entry that defines X (the longest
+    defined term the question holds whole, :func:`articles.definition_match`), for "Kapan
+    PP 38/2017 ditetapkan?" the enactment line. The best-scoring such unit, else ``None``
+    (then the scorer's best stands). The scorer learned neither case: until the definitions
+    and closing passages were added to the candidates (:mod:`knowledge_base.articles`) no
+    question that asks them had such a unit among its candidates, and a definitions entry
+    reads as a list item far down its article."""
+    found: list[_Unit] = []
+    if enactment_date(info):
+        found = [u for u in units if closes(u.text)]
+    elif info.asks_meaning:
+        matches = [(definition_match(u.text, asked, terms, own), u) for u in units]
+        best = max((n for n, _ in matches), default=(0, 0))
+        found = [u for n, u in matches if best[1] and n == best]
+    return max(found, key=lambda u: (u.score, -u.hit_rank, -u.index), default=None)
+
+
+def _entry_of(
+    unit: _Unit, asked: set[str], terms: Callable[[str], list[str]], order: Sequence[str]
+) -> _Unit:
+    """``unit`` narrowed to the definitions entry that defines the asked term (a unit of a
+    scanned definitions article often runs over several entries)."""
+    found = entry_span(unit.text, asked, terms, order)
+    if found is None:
+        return unit
+    start, end = found
+    piece = unit.text[start:end].rstrip()
+    span = Span(unit.span.start + start, unit.span.start + start + len(piece), piece)
+    return replace(unit, span=span)
 
 
 _INLINE_ITEM = re.compile(r"(?:^|[\s;:])(?:[a-z]|\d{1,2})[.)]\s+\S")

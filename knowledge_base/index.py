@@ -38,6 +38,14 @@ from core.config import Settings
 from core.db import is_write_locked, make_session_factory, with_busy_timeout
 from core.errors import ConfigurationError, DatabaseUnavailable
 from core.locks import LocalNamedLocks, NamedLocks, named_locks_for
+from knowledge_base.articles import (
+    asked_terms,
+    closes,
+    definition_match,
+    documents_to_open,
+    enactment_date,
+    insert_articles,
+)
 from knowledge_base.embeddings import build_embeddings, model_id
 from knowledge_base.errors import InvalidDocument, ModelMismatch
 from knowledge_base.fusion import (
@@ -60,7 +68,7 @@ from knowledge_base.models import (
     KbUnitVectors,
 )
 from knowledge_base.query import Query, QueryRewriter
-from knowledge_base.question import TYPE_WORDS, question_type
+from knowledge_base.question import TYPE_WORDS, QuestionInfo, question_type
 from knowledge_base.rerank import Reranker, rerank
 from knowledge_base.schemas import (
     Anchor,
@@ -729,6 +737,66 @@ class KnowledgeIndex:
             unit_vectors=read,
             unit_cosines=cosines,
         )
+
+    def with_articles(
+        self,
+        hits: Sequence[SearchHit],
+        info: QuestionInfo,
+        query: Query | None,
+        query_vector: npt.ArrayLike | None = None,
+        filters: SearchFilters | None = None,
+    ) -> list[SearchHit]:
+        """``hits`` with the passages the question's type points at in the retrieved
+        regulations (:mod:`knowledge_base.articles`): for "Apa yang dimaksud dengan X?" the
+        definitions-article passages that define X, for "Kapan PP 38/2017 ditetapkan?" the
+        closing lines. Each is placed after its document's best passage; documents without
+        such passages (and questions that ask neither) get ``hits`` unchanged, with one read
+        of the named documents' matching passages at most."""
+        docs = documents_to_open(hits, info)
+        if not docs:
+            return list(hits)
+        dated = enactment_date(info)
+        pattern = "%ditetapkan di%" if dated else "%adalah%"
+        with self._sf() as s:
+            rows = list(
+                s.execute(
+                    select(KbChunk.chunk_id, KbChunk.doc_id, KbChunk.text)
+                    .where(KbChunk.doc_id.in_(docs), func.lower(KbChunk.text).like(pattern))
+                    .order_by(KbChunk.doc_id, KbChunk.position)
+                )
+            )
+        chosen: list[str] = []
+        if dated:
+            # The regulation the question names: the first document that has its closing.
+            for doc in docs:
+                found = next((r.chunk_id for r in rows if r.doc_id == doc and closes(r.text)), None)
+                if found is not None:
+                    chosen.append(found)
+                    break
+        elif info.asks_meaning:
+            asked = asked_terms(
+                self.normalizer.terms(query.text) if query is not None else (),
+                query.concept_pairs if query is not None else (),
+            )
+            terms = self.normalizer.terms
+            own = terms(query.text) if query is not None else []
+            matches = {r.chunk_id: definition_match(r.text, asked, terms, own) for r in rows}
+            best = max(matches.values(), default=(0, 0))
+            chosen.extend(cid for cid, n in matches.items() if best[1] and n == best)
+        chosen = self.keywords.admit(list(dict.fromkeys(chosen)), filters) if chosen else []
+        if not chosen:
+            return list(hits)
+        coverage = self.coverages(query, chosen) if query is not None else {}
+        cosines: dict[str, float] = {}
+        if query_vector is not None:
+            q = np.asarray(query_vector, dtype=np.float32)
+            q = q / (np.linalg.norm(q) or 1.0)
+            for cid, found in self.store.vectors(chosen).items():
+                cosines[cid] = round(float(found @ q / (np.linalg.norm(found) or 1.0)), 6)
+        added = self._hits(
+            [Fused(cid, 0.0, cosines.get(cid), None, coverage.get(cid, 0.0)) for cid in chosen]
+        )
+        return insert_articles(hits, added)
 
     def _best_sentences(
         self,

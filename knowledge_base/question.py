@@ -86,6 +86,17 @@ _DEFINITION = re.compile(
     r"\b(dimaksud dengan|yang dimaksud|arti|artinya|pengertian|definisi|apa itu|apakah itu|"
     r"kepanjangan|singkatan|what is|what are|what does|meaning|stand for)\b"
 )
+_MEANING = re.compile(
+    r"\b(?:apa\s+(?:yang\s+)?dimaksud|(?:yang\s+)?dimaksud\s+dengan|pengertian|definisi|"
+    r"apa\s+itu|apakah\s+itu|apa\s+arti(?:nya)?|arti\s+(?:dari|kata|istilah)|kepanjangan|"
+    r"singkatan\s+dari|what\s+is\s+meant\s+by|meant\s+by|definition\s+of|defined\s+as|"
+    r"meaning\s+of|what\s+does\s+.{1,60}?\s+(?:mean|stand\s+for))\b"
+    r"|^\W*what\s+(?:is|are)\s+(?:an?\s+)?(?!the\b|an?\b)(?:[\w./-]+\s*){1,4}\?*\s*$"
+)
+"""A question that asks what a term means ("Apa yang dimaksud dengan Forkopimda?", "Apa
+pengertian Masuk Kerja?", "What is meant by personal data?", "What is Forkopimda?"), not what
+some value is: "What is the maximum duration ...?" asks a figure (``asks_definition`` reads
+both)."""
 _ELUCIDATION = re.compile(
     r"\b(penjelasan|dijelaskan|maksudnya|contoh|contohnya|seperti apa|misalnya|explanation|"
     r"elucidation|for example|such as)\b"
@@ -144,6 +155,9 @@ class QuestionInfo:
     asks_enactment: bool = False
     """When a regulation was enacted or takes effect ("Kapan PP 38/2017 ditetapkan?"): its
     closing lines ("Ditetapkan di Jakarta pada tanggal ...") answer it."""
+    asks_meaning: bool = False
+    """What a term means, and only that (:data:`_MEANING`): a regulation's definitions
+    article answers it."""
 
 
 TYPE_WORDS: dict[str, str] = {
@@ -189,6 +203,7 @@ def analyse(text: str) -> QuestionInfo:
         measures=tuple(sorted(measures_asked(text))),
         asks_elucidation=bool(_DEFINITION.search(lowered) or _ELUCIDATION.search(lowered)),
         asks_enactment=asks_enactment(lowered),
+        asks_meaning=bool(_MEANING.search(" ".join(lowered.split()))),
     )
 
 

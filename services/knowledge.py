@@ -213,7 +213,12 @@ class KnowledgeService:
         composed: ComposedAnswer | None = None
         verdict = Verdict(False, False)
         if result.hits:
-            hits = list(result.hits)
+            # A definition or an enactment date stands in a regulation's definitions article
+            # or closing lines, which the searches rank low: the retrieved regulations' own
+            # are added to the passages the answer is composed from.
+            hits = self.index.with_articles(
+                result.hits, info, rewritten, result.query_vector, filters
+            )
             if self.llm is not None:
                 # The model sees only the passages an answer may use, never the rest of the
                 # index: a document's text cannot widen what the model is shown.

@@ -164,3 +164,70 @@ async def test_a_question_the_documents_do_not_answer_is_refused_in_the_askers_l
     text = await reply(answering_bot, WARGA, long_paste)
     assert "3 hari kerja" in text
     assert "Berapa lama penyelesaian izin reklame di Gampil?" in text  # says what it answered
+
+
+REGULATION = "\n".join(
+    [
+        "# PERATURAN WALI KOTA BANDUNG NOMOR 12 TAHUN 2024 TENTANG TIM KOORDINASI REPLIKASI "
+        "APLIKASI",
+        "",
+        "Pasal 1",
+        "Dalam Peraturan Wali Kota ini yang dimaksud dengan:",
+        "1. Daerah adalah Kota Bandung.",
+        "2. Wali Kota adalah Wali Kota Bandung.",
+        "3. Perangkat Daerah adalah unsur pembantu Wali Kota dalam penyelenggaraan urusan "
+        "pemerintahan.",
+        "4. Aplikasi adalah perangkat lunak layanan publik milik Pemerintah Daerah.",
+        "5. Replikasi adalah penerapan Aplikasi milik suatu daerah oleh daerah lain.",
+        "6. Tim Koordinasi Replikasi Aplikasi yang selanjutnya disebut TKRA adalah tim lintas "
+        "Perangkat Daerah yang mengawal alih teknologi kepada daerah mitra.",
+        "",
+        "Pasal 2",
+        "TKRA dibentuk oleh Wali Kota. Keanggotaan TKRA terdiri atas unsur dinas komunikasi dan "
+        "informatika, bagian hukum, dan bagian kerja sama.",
+        "",
+        "Pasal 3",
+        "TKRA bertugas menyusun rencana replikasi, mendampingi daerah mitra, dan mengevaluasi "
+        "replikasi. Dalam melaksanakan tugas, TKRA dapat mengundang narasumber.",
+        "",
+        "Pasal 4",
+        "TKRA melaporkan pelaksanaan tugas kepada Wali Kota setiap 3 (tiga) bulan. Laporan TKRA "
+        "memuat kemajuan replikasi dan kendala yang dihadapi daerah mitra.",
+        "",
+        "Pasal 5",
+        "Biaya pelaksanaan tugas TKRA dibebankan pada anggaran pendapatan dan belanja daerah.",
+        "",
+        "Pasal 6",
+        "Peraturan Wali Kota ini mulai berlaku pada tanggal diundangkan. Agar setiap orang "
+        "mengetahuinya, memerintahkan pengundangan Peraturan Wali Kota ini dengan penempatannya "
+        "dalam Berita Daerah Kota Bandung. Ditetapkan di Bandung pada tanggal 14 Maret 2024 "
+        "WALI KOTA BANDUNG, ttd.",
+        "",
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "fact", "article"),
+    [
+        # The definitions article names the term once among many; the articles that use it
+        # outrank it in the searches.
+        ("Apa yang dimaksud dengan TKRA?", "mengawal alih teknologi", "Pasal 1"),
+        # The closing lines share only the regulation's name with the question.
+        ("Perwal TKRA ditetapkan tanggal berapa?", "14 Maret 2024", "Pasal 6"),
+    ],
+)
+async def test_a_definition_or_an_enactment_date_is_answered_from_its_article(
+    answering_bot: BotHarness, question: str, fact: str, article: str
+) -> None:
+    upload = await answering_bot.upload(
+        TRAINER,
+        "perwal-12-2024-tkra.md",
+        REGULATION.encode(),
+        mime_type="text/markdown",
+        caption="type=regulation",
+    )
+    assert upload.to(TRAINER.id)
+    text = await reply(answering_bot, WARGA, question)
+    assert fact in text, f"{question!r} -> {text!r}"
+    assert article in text

@@ -1,0 +1,302 @@
+"""The passages a question's type points at: a regulation's definitions and closing lines are
+added to the answer's passages when the question asks a meaning or the enactment date."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from knowledge_base.articles import (
+    asked_terms,
+    closes,
+    defined_terms,
+    definition_match,
+    documents_to_open,
+    entry_span,
+    insert_articles,
+)
+from knowledge_base.index import KnowledgeIndex
+from knowledge_base.keyword import TextNormalizer
+from knowledge_base.question import analyse
+from knowledge_base.schemas import ChunkInput, DocumentInput, SearchHit
+
+NORMALIZER = TextNormalizer()
+
+DEFINITIONS = (
+    "Dalam Peraturan Pemerintah ini yang dimaksud dengan: 1. Urusan Pemerintahan Umum adalah "
+    "Urusan Pemerintahan yang menjadi kewenangan Presiden. 2. Forum Koordinasi Pimpinan di "
+    "Daerah yang selanjutnya disebut Forkopimda adalah forum yang digunakan untuk membahas "
+    "penyelenggaraan Urusan Pemerintahan Umum di daerah. 3. Masuk Kerja adalah keadaan "
+    "melaksanakan tugas di dalam maupun di luar kantor."
+)
+CLOSING = (
+    "Peraturan Pemerintah ini mulai berlaku pada tanggal diundangkan. Agar setiap orang "
+    "mengetahuinya, memerintahkan pengundangan Peraturan Pemerintah ini. Ditetapkan di Jakarta "
+    "pada tanggal 25 Februari 2022 ttd. JOKO WIDODO"
+)
+
+
+def hit(cid: str, doc: str, score: float, title: str = "PP 12/2022 Forkopimda") -> SearchHit:
+    return SearchHit(cid, doc, title, f"{title}\nteks {cid}", None, 1, 0, score)
+
+
+def test_the_entries_of_a_definitions_article_name_their_terms_and_short_forms() -> None:
+    assert defined_terms(DEFINITIONS) == [
+        "Urusan Pemerintahan Umum",
+        "Forum Koordinasi Pimpinan di Daerah",
+        "Forkopimda",
+        "Masuk Kerja",
+    ]
+    # An encyclopaedia's "X adalah ..." is no numbered entry.
+    assert defined_terms("Jakarta adalah ibu kota Indonesia. Kota itu ramai.") == []
+
+
+def test_the_longest_term_the_question_holds_whole_is_the_match() -> None:
+    def asked(question: str) -> set[str]:
+        return set(NORMALIZER.terms(question))
+
+    terms = NORMALIZER.terms
+
+    def match(question: str) -> tuple[int, int]:
+        return definition_match(DEFINITIONS, asked(question), terms, terms(question))
+
+    assert match("Apa yang dimaksud dengan Forkopimda?") == (1, 1)
+    assert match("Apa pengertian Masuk Kerja bagi PNS?") == (2, 2)
+    # "Pemerintahan" alone does not hold "Urusan Pemerintahan Umum" whole.
+    assert match("Apa arti pemerintahan daerah?") == (0, 0)
+    # A term held only through a synonym counts after one the question names.
+    synonyms = asked("Apa pengertian Masuk Kerja bagi PNS?") | {"forum", "koordinasi"}
+    synonyms |= set(terms("pimpinan di daerah"))
+    found = definition_match(DEFINITIONS, synonyms, terms, terms("Masuk Kerja bagi PNS"))
+    assert found == (2, 2)  # not (0, 5): "Forum Koordinasi Pimpinan di Daerah"
+
+
+def test_of_two_terms_held_alike_the_entry_of_the_one_named_first_is_quoted() -> None:
+    text = (
+        "4. Disiplin PNS adalah kesanggupan PNS menaati kewajiban. 5. Masuk Kerja adalah "
+        "keadaan melaksanakan tugas di dalam maupun di luar kantor."
+    )
+    question = "Apa pengertian Masuk Kerja dalam PP Disiplin PNS?"
+    terms = NORMALIZER.terms
+    found = entry_span(text, set(terms(question)), terms, terms(question))
+    assert found is not None
+    assert text[found[0] : found[1]].startswith("5. Masuk Kerja adalah")
+
+
+def test_an_english_question_matches_a_term_through_its_translations() -> None:
+    question = "What is meant by public affairs?"
+    own = NORMALIZER.terms(question)
+    assert definition_match(DEFINITIONS, asked_terms(own), NORMALIZER.terms, own) == (0, 0)
+    concepts = [
+        (("public",), (("public",), ("umum",))),
+        (("affairs",), (("affairs",), ("urus",), ("perintah",))),
+    ]
+    asked = asked_terms(own, concepts)
+    size = len(set(NORMALIZER.terms("Urusan Pemerintahan Umum")))
+    assert definition_match(DEFINITIONS, asked, NORMALIZER.terms, own) == (0, size)
+
+
+def test_the_enactment_line_closes_a_regulation() -> None:
+    assert closes(CLOSING)
+    assert not closes("Keputusan ditetapkan oleh kepala daerah pada rapat pleno.")
+
+
+@pytest.mark.parametrize(
+    ("question", "meaning"),
+    [
+        ("Apa yang dimaksud dengan Forkopimda?", True),
+        ("Apa pengertian Masuk Kerja dalam PP Disiplin PNS?", True),
+        ("Definisi data pribadi menurut UU PDP?", True),
+        ("What is meant by personal data?", True),
+        ("What is Forkopimda?", True),
+        ("What does BTT stand for?", True),
+        # A figure or a list, not a meaning.
+        ("What is the maximum duration of a regional innovation trial under PP 38/2017?", False),
+        ("Berapa lama batas waktu penyesuaian keanggotaan Forkopimda?", False),
+        ("Siapa ketua Forkopimda provinsi?", False),
+    ],
+)
+def test_a_question_asks_a_meaning(question: str, meaning: bool) -> None:
+    assert analyse(question).asks_meaning is meaning
+
+
+def test_only_a_meaning_or_an_enactment_date_opens_documents() -> None:
+    hits = [hit("a", "pp-12", 0.9), hit("b", "uu-23", 0.8, "UU 23/2014"), hit("c", "pp-12", 0.7)]
+    assert documents_to_open(hits, analyse("Apa yang dimaksud dengan Forkopimda?")) == [
+        "pp-12",
+        "uu-23",
+    ]
+    assert documents_to_open(hits, analyse("Siapa ketua Forkopimda provinsi?")) == []
+    # The regulation the question names comes first.
+    assert documents_to_open(hits, analyse("Kapan UU Nomor 23 Tahun 2014 ditetapkan?"))[0] == (
+        "uu-23"
+    )
+    # "Sebelum PP 28/2018 berlaku" asks about a transition, not a date.
+    transition = analyse("Perjanjian yang diteken sebelum PP 28/2018 berlaku, harus dibuat ulang?")
+    assert transition.asks_enactment and documents_to_open(hits, transition) == []
+
+
+def test_an_added_passage_follows_its_documents_best_and_scores_as_it() -> None:
+    hits = [hit("a", "pp-12", 0.9), hit("b", "uu-23", 0.8), hit("c", "pp-12", 0.7)]
+    added = [hit("x", "uu-23", 0.0), hit("a", "pp-12", 0.0), hit("y", "lain", 0.0)]
+    out = insert_articles(hits, added)
+    assert [h.chunk_id for h in out] == ["a", "b", "x", "c"]
+    assert out[2].score == 0.8
+
+
+def test_an_article_retrieved_out_of_reach_is_moved_up() -> None:
+    hits = [hit("a", "pp-12", 0.9), hit("b", "pp-12", 0.8), hit("c", "uu-23", 0.5)]
+    hits.append(hit("d", "pp-12", 0.2))
+    out = insert_articles(hits, [hit("d", "pp-12", 0.0), hit("b", "pp-12", 0.0)])
+    assert [(h.chunk_id, h.score) for h in out] == [
+        ("a", 0.9),
+        ("b", 0.9),
+        ("d", 0.9),
+        ("c", 0.5),
+    ]
+    # The document's best passage itself stays as it was.
+    assert insert_articles(hits, [hit("a", "pp-12", 0.0)]) == hits
+
+
+REGULATION = DocumentInput(
+    "pp-12-2022", "PP 12/2022 tentang Forkopimda", doc_type="regulation", language="id"
+)
+
+
+def regulation_chunks() -> list[ChunkInput]:
+    title = REGULATION.title
+    texts = [
+        ("BAB I > Pasal 1", DEFINITIONS),
+        (
+            "BAB II > Pasal 3",
+            "Forkopimda provinsi diketuai oleh gubernur. Anggota Forkopimda provinsi terdiri atas "
+            "ketua DPRD provinsi, kepala kepolisian daerah, dan kepala kejaksaan tinggi.",
+        ),
+        (
+            "BAB II > Pasal 23",
+            "Hubungan kerja Forkopimda provinsi dengan Forkopimda kabupaten bersifat koordinatif.",
+        ),
+        ("BAB IX > Pasal 33", CLOSING),
+    ]
+    return [
+        ChunkInput(text=f"{title} > {section}\n{text}", section=section, page=i + 1, position=i)
+        for i, (section, text) in enumerate(texts)
+    ]
+
+
+@pytest.fixture
+def regulation(index: KnowledgeIndex) -> KnowledgeIndex:
+    index.replace_document(REGULATION, regulation_chunks())
+    index.replace_document(
+        DocumentInput("ensiklopedia", "Jakarta", doc_type="manual", language="id"),
+        [
+            ChunkInput(
+                text="Jakarta\nJakarta adalah ibu kota Indonesia. Jakarta ditetapkan sebagai "
+                "ibu kota pada tanggal 17 Agustus 1945.",
+                position=0,
+            )
+        ],
+    )
+    return index
+
+
+def _with_articles(index: KnowledgeIndex, question: str, hits: list[SearchHit]) -> list[str]:
+    query = index.rewrite(question)
+    return [h.chunk_id for h in index.with_articles(hits, analyse(question), query)]
+
+
+def _hits(index: KnowledgeIndex, doc: str) -> list[SearchHit]:
+    return [h for h in index.search("Forkopimda Jakarta", k=10) if h.doc_id == doc]
+
+
+def test_a_meaning_question_gets_the_definitions_that_define_its_term(
+    regulation: KnowledgeIndex,
+) -> None:
+    body = [h for h in _hits(regulation, "pp-12-2022") if "Pasal 1\n" not in h.text]
+    body = [h for h in body if "Ditetapkan" not in h.text][:1]
+    ids = _with_articles(regulation, "Apa yang dimaksud dengan Forkopimda?", body)
+    assert len(ids) == 2
+    added = regulation.with_articles(
+        body, analyse("Apa yang dimaksud dengan Forkopimda?"), regulation.rewrite("Forkopimda")
+    )[1]
+    assert "selanjutnya disebut Forkopimda" in added.text
+    assert added.section == "BAB I > Pasal 1" and added.score == body[0].score
+    # A term the definitions do not define: nothing added.
+    assert _with_articles(regulation, "Apa yang dimaksud dengan hubungan kerja?", body) == [
+        body[0].chunk_id
+    ]
+
+
+def test_an_enactment_date_question_gets_the_closing_lines(regulation: KnowledgeIndex) -> None:
+    body = [h for h in _hits(regulation, "pp-12-2022") if "Ditetapkan" not in h.text][:1]
+    out = regulation.with_articles(
+        body,
+        analyse("PP forkopimda ditetapkan tanggal berapa?"),
+        regulation.rewrite("PP forkopimda ditetapkan tanggal berapa?"),
+    )
+    assert len(out) == 2 and "Ditetapkan di Jakarta pada tanggal 25 Februari 2022" in out[1].text
+
+
+def test_a_document_without_that_structure_is_left_as_retrieved(
+    regulation: KnowledgeIndex,
+) -> None:
+    # An encyclopaedia article has no definitions article and no closing lines (TyDi QA's
+    # Wikipedia passages): the passages stay those retrieved.
+    hits = _hits(regulation, "ensiklopedia")
+    assert hits
+    assert _with_articles(regulation, "Apa itu Jakarta?", hits) == [h.chunk_id for h in hits]
+    assert _with_articles(regulation, "Kapan peraturan ibu kota Jakarta ditetapkan?", hits) == [
+        h.chunk_id for h in hits
+    ]
+
+
+def _compose(question: str, hits: list[SearchHit]) -> str:
+    from knowledge_base.answer import compose
+
+    return compose(question, hits, terms=NORMALIZER.terms, idf=lambda t: 1.0).text
+
+
+def _article(cid: str, section: str, text: str, score: float) -> SearchHit:
+    title = "PP 12/2022 tentang Forkopimda"
+    return SearchHit(cid, "pp-12", title, f"{title} > {section}\n{text}", section, 1, 0, score)
+
+
+USING = _article(
+    "u",
+    "Pasal 3",
+    "Forkopimda provinsi diketuai oleh gubernur. Forkopimda dibentuk di setiap provinsi.",
+    0.9,
+)
+
+
+@pytest.mark.parametrize("lines", [True, False])
+def test_a_meaning_is_answered_by_the_entry_that_defines_the_term(lines: bool) -> None:
+    # One entry a line, or all of them in one run (a scanned article's lost line breaks).
+    body = re.sub(r"\. (?=\d)", ".\n", DEFINITIONS) if lines else DEFINITIONS
+    definitions = _article("d", "Pasal 1", body, 0.9)
+    text = _compose("Apa yang dimaksud dengan Forkopimda?", [USING, definitions])
+    entry = (
+        "Forum Koordinasi Pimpinan di Daerah yang selanjutnya disebut Forkopimda adalah "
+        "forum yang digunakan untuk membahas penyelenggaraan Urusan Pemerintahan Umum di "
+        "daerah. [1]"
+    )
+    assert text in (entry, f"2. {entry}")
+    # The entry of the longest term the question holds: "Urusan Pemerintahan Umum", not the
+    # "Forkopimda" whose definition uses those words.
+    text = _compose("Apa pengertian Urusan Pemerintahan Umum?", [USING, definitions])
+    assert "kewenangan Presiden" in text and "forum" not in text
+
+
+def test_an_enactment_date_is_answered_by_the_enactment_line() -> None:
+    closing = _article("c", "Pasal 33", CLOSING, 0.9)
+    # A date of the same regulation that the searches rank first.
+    dated = _article(
+        "t",
+        "Pasal 28",
+        "Laporan Forkopimda ditetapkan dan disampaikan paling lambat tanggal 10 setiap bulan.",
+        0.95,
+    )
+    question = "PP Forkopimda ditetapkan tanggal berapa?"
+    assert "25 Februari 2022" in _compose(question, [dated, USING, closing])
+    assert "25 Februari 2022" not in _compose("Siapa ketua Forkopimda provinsi?", [USING, closing])
