@@ -17,6 +17,8 @@ from core.db import make_session_factory
 from core.locks import NamedLocks
 from knowledge_base.embeddings import FakeEmbeddings
 from knowledge_base.index import KnowledgeIndex
+from knowledge_base.keyword import TextNormalizer
+from knowledge_base.schemas import SearchHit
 from knowledge_base.vectorstore import VectorStore, make_client
 
 
@@ -48,3 +50,14 @@ def index(
     idx = make_index(engine, tmp_path / "chroma", embeddings=embeddings, clock=clock)
     yield idx
     idx.close()
+
+
+@pytest.fixture(scope="module")
+def normalizer() -> TextNormalizer:
+    """The keyword side's normaliser, as the index builds it (stemmer, stop words, lexicon)."""
+    return TextNormalizer()
+
+
+def encyclopedia_hit(cid: str, text: str, score: float = 1.0) -> SearchHit:
+    """A retrieved passage of its own document, first page, as an encyclopaedia's would be."""
+    return SearchHit(cid, f"doc-{cid}", "Ensiklopedia", text, None, 1, 0, score, language="id")

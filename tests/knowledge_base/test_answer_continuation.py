@@ -7,16 +7,7 @@ import pytest
 from knowledge_base import answer
 from knowledge_base.answer import FEATURES, compose, continues
 from knowledge_base.keyword import TextNormalizer
-from knowledge_base.schemas import SearchHit
-
-
-@pytest.fixture(scope="module")
-def normalizer() -> TextNormalizer:
-    return TextNormalizer()
-
-
-def hit(cid: str, text: str) -> SearchHit:
-    return SearchHit(cid, f"doc-{cid}", "Ensiklopedia", text, None, 1, 0, 1.0, language="id")
+from tests.knowledge_base.conftest import encyclopedia_hit as hit
 
 
 @pytest.mark.parametrize(

@@ -8,16 +8,7 @@ import pytest
 from knowledge_base import answer
 from knowledge_base.answer import FEATURES, compose
 from knowledge_base.keyword import TextNormalizer
-from knowledge_base.schemas import SearchHit
-
-
-@pytest.fixture(scope="module")
-def normalizer() -> TextNormalizer:
-    return TextNormalizer()
-
-
-def hit(cid: str, text: str, score: float = 1.0) -> SearchHit:
-    return SearchHit(cid, f"doc-{cid}", "Ensiklopedia", text, None, 1, 0, score, language="id")
+from tests.knowledge_base.conftest import encyclopedia_hit as hit
 
 
 def test_the_runner_up_is_the_best_unit_that_fits_beside_the_best_one(

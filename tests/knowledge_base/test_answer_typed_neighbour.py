@@ -9,15 +9,7 @@ from knowledge_base.answer import FEATURES, compose
 from knowledge_base.keyword import TextNormalizer
 from knowledge_base.question import QuestionType, states_new
 from knowledge_base.schemas import SearchHit
-
-
-@pytest.fixture(scope="module")
-def normalizer() -> TextNormalizer:
-    return TextNormalizer()
-
-
-def hit(cid: str, text: str) -> SearchHit:
-    return SearchHit(cid, f"doc-{cid}", "Ensiklopedia", text, None, 1, 0, 1.0, language="id")
+from tests.knowledge_base.conftest import encyclopedia_hit as hit
 
 
 @pytest.mark.parametrize(
