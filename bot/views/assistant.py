@@ -299,6 +299,6 @@ def hints(reply: AssistantReply, lang: str) -> list[str]:
             line = f"/mou {a.id} · /laporan {a.id}"
             target = item.next_milestone
             if item.may_update and target is not None and a.health not in ("expired", "completed"):
-                line += f" · /tonggak {target.id} berjalan|selesai|terhambat"
+                line += " · " + t("assistant.hint.update", lang, id=target.id)
             out.append(line)
     return out

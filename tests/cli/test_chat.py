@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from cli.chat import TerminalChat, run_chat
+from cli.chat import STATUS_WORDS, TerminalChat, run_chat
 from core.clock import FixedClock
 from core.config import Settings
 from services import Services
@@ -165,3 +166,37 @@ def test_a_chart_is_never_written_through_a_link_planted_in_the_reports_folder(
     assert victim.read_text(encoding="utf-8") == "jangan ditimpa"
     assert not chart.is_symlink() and chart.read_bytes().startswith(b"\x89PNG")
     assert chart.stat().st_mode & 0o077 == 0  # its owner's only, like every file Sinergi writes
+
+
+@pytest.mark.parametrize(
+    ("lang", "question"),
+    [
+        ("id", "Bagaimana perkembangan perjanjian dengan Kerinci?"),
+        ("en", "How is the agreement with Kerinci going?"),
+    ],
+)
+def test_the_milestone_hints_name_status_words_the_chat_takes_in_the_readers_language(
+    bot_services: Services, bot_settings: Settings, lang: str, question: str
+) -> None:
+    agreement = bot_services.tracker.add_agreement(Operator("test"), new_agreement())
+    chat = TerminalChat(bot_services, bot_settings, lang=lang)
+    texts = {
+        "detail": chat.handle(f"/mou {agreement.id}"),
+        "usage": chat.handle("/tonggak"),
+        "help": chat.handle("/help" if lang == "en" else "/bantuan"),
+        "answer": chat.handle(question),
+    }
+    for name, text in texts.items():
+        found = re.search(r"/tonggak (?:ID|\d+) (\S+)", text)
+        assert found is not None, name
+        words = found.group(1).split("|")
+        assert [STATUS_WORDS[w] for w in words] == ["in_progress", "done", "blocked"], name
+        if lang == "en":
+            assert not {"berjalan", "selesai", "terhambat"} & set(words), name
+    first = agreement.milestones[0]
+    progress = re.search(r"/tonggak (?:ID|\d+) (\w+)\|", texts["usage"])
+    assert progress is not None
+    chat.handle(f"/tonggak {first.id} {progress.group(1)}")
+    assert bot_services.tracker.get_agreement(OPERATOR, agreement.id).milestones[0].status == (
+        "in_progress"
+    )
