@@ -252,7 +252,11 @@ def read_question(
     agreement = has(_AGREEMENT, "agreement")
     milestone = has(_MILESTONE, "milestone")
     states = [state for state, pattern in _STATES.items() if has(pattern, state)]
-    ending = has(_ENDING, "ending")
+    # "When does agreement 3 end?": "end" is a term's end only asked of an agreement ("when
+    # does the training end?" asks a milestone's date).
+    ending = has(_ENDING, "ending") or has(
+        rf"when(?: \w+){{0,4}} (?:{_AGREEMENT})(?: \w+){{0,4}} end", "ending"
+    )
     signed = has(_SIGNED, "signed")
     active = has(_ACTIVE, "active")
     status = has(_STATUS, "status")

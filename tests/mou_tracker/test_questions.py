@@ -51,6 +51,8 @@ def read(text: str, directory: RegionDirectory):  # type: ignore[no-untyped-def]
         ("apa yg habis masa berlakunya?", "ending"),
         ("agreements whose term runs out this year?", "ending"),
         ("MoU mana yang masa berlakunya habis tahun depan?", "ending"),
+        ("When does agreement 3 end?", "ending"),
+        ("when does the agreement with Kerinci end?", "ending"),
     ],
 )
 def test_intents(directory: RegionDirectory, text: str, intent: str) -> None:
