@@ -90,14 +90,34 @@ def definition_match(
     "PNS" also reads "pegawai negeri sipil", which must not outweigh the "Masuk Kerja" the
     question names). ``(0, 0)`` when no entry's term stands whole in the question."""
     mine = set(own)
-    best = (0, 0)
-    for found in _ENTRY.finditer(text):
-        term, short = _named(found)
-        for name in (term, short or ""):
-            words = set(terms(name))
-            if words and words <= asked:
-                best = max(best, (len(words) if words <= mine else 0, len(words)))
-    return best
+    return max(
+        (_entry_match(found, asked, terms, mine)[:2] for found in _ENTRY.finditer(text)),
+        default=(0, 0),
+    )
+
+
+def _entry_match(
+    found: re.Match[str],
+    asked: set[str],
+    terms: Callable[[str], list[str]],
+    mine: set[str],
+    first: dict[str, int] | None = None,
+    absent: int = 0,
+) -> tuple[int, int, int]:
+    """How an entry's term (or its short form) stands in the question: its size counted in
+    the question's own terms, its size, and how early the question names it (``first``: a
+    term's place in the question, ``absent`` for one it does not name); ``(0, 0, 0)`` when
+    neither stands whole in ``asked``."""
+    term, short = _named(found)
+    places = first or {}
+    return max(
+        (
+            (len(o) if o <= mine else 0, len(o), -min(places.get(t, absent) for t in o))
+            for o in (set(terms(term)), set(terms(short or "")))
+            if o and o <= asked
+        ),
+        default=(0, 0, 0),
+    )
 
 
 def asked_terms(
@@ -125,19 +145,9 @@ def entry_span(
     first = {t: i for i, t in reversed(list(enumerate(order)))}
     best: tuple[int, int] | None = None
     size: tuple[int, int, int] = (0, 0, 0)
+    mine = set(order)
     for i, found in enumerate(entries):
-        term, short = _named(found)
-        named = [term, short or ""]
-        own = [set(terms(n)) for n in named]
-        mine = set(order)
-        matched = max(
-            (
-                (len(o) if o <= mine else 0, len(o), -min(first.get(t, len(order)) for t in o))
-                for o in own
-                if o and o <= asked
-            ),
-            default=(0, 0, 0),
-        )
+        matched = _entry_match(found, asked, terms, mine, first, len(order))
         if matched[1] and matched > size:
             start = found.start() + len(found.group(0)) - len(found.group(0).lstrip(" \t\n;:"))
             end = entries[i + 1].start() if i + 1 < len(entries) else len(text)

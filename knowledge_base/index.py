@@ -774,12 +774,9 @@ class KnowledgeIndex:
                     chosen.append(found)
                     break
         elif info.asks_meaning:
-            asked = asked_terms(
-                self.normalizer.terms(query.text) if query is not None else (),
-                query.concept_pairs if query is not None else (),
-            )
             terms = self.normalizer.terms
             own = terms(query.text) if query is not None else []
+            asked = asked_terms(own, query.concept_pairs if query is not None else ())
             matches = {r.chunk_id: definition_match(r.text, asked, terms, own) for r in rows}
             best = max(matches.values(), default=(0, 0))
             chosen.extend(cid for cid, n in matches.items() if best[1] and n == best)
@@ -787,12 +784,11 @@ class KnowledgeIndex:
         if not chosen:
             return list(hits)
         coverage = self.coverages(query, chosen) if query is not None else {}
-        cosines: dict[str, float] = {}
-        if query_vector is not None:
-            q = np.asarray(query_vector, dtype=np.float32)
-            q = q / (np.linalg.norm(q) or 1.0)
-            for cid, found in self.store.vectors(chosen).items():
-                cosines[cid] = round(float(found @ q / (np.linalg.norm(found) or 1.0)), 6)
+        cosines = (
+            self._passage_cosines(chosen, np.asarray(query_vector, dtype=np.float32))
+            if query_vector is not None
+            else {}
+        )
         added = self._hits(
             [Fused(cid, 0.0, cosines.get(cid), None, coverage.get(cid, 0.0)) for cid in chosen]
         )
@@ -833,16 +829,24 @@ class KnowledgeIndex:
         missing = [h.chunk_id for h in hits if h.dense_score is None]
         if not missing:
             return hits
-        stored = self.store.vectors(missing)
+        cosines = self._passage_cosines(missing, vector)
+        return [
+            replace(hit, dense_score=cosines[hit.chunk_id])
+            if hit.dense_score is None and hit.chunk_id in cosines
+            else hit
+            for hit in hits
+        ]
+
+    def _passage_cosines(
+        self, chunk_ids: Sequence[str], vector: npt.NDArray[np.float32]
+    ) -> dict[str, float]:
+        """The question's cosine with each stored passage vector of ``chunk_ids`` (rounded as
+        the dense search's scores are); a passage without a stored vector is left out."""
         q = vector / (np.linalg.norm(vector) or 1.0)
-        out: list[SearchHit] = []
-        for hit in hits:
-            found = stored.get(hit.chunk_id)
-            if hit.dense_score is None and found is not None:
-                cosine = float(found @ q / (np.linalg.norm(found) or 1.0))
-                hit = replace(hit, dense_score=round(cosine, 6))
-            out.append(hit)
-        return out
+        return {
+            cid: round(float(found @ q / (np.linalg.norm(found) or 1.0)), 6)
+            for cid, found in self.store.vectors(list(chunk_ids)).items()
+        }
 
     def rewrite(self, question: str, *, language: str | None = None) -> Query:
         """``question`` as the searches read it: formal words, typos corrected against this
