@@ -127,7 +127,7 @@ def test_the_closing_article_and_an_ocr_read_number_are_headings() -> None:
 
 
 def test_a_paragraph_number_after_ayat_is_a_reference_not_a_paragraph() -> None:
-    """"dimaksud dalam Pasal 14 ayat (2) huruf a" inside paragraph (1) points at a paragraph:
+    """A reference "dimaksud dalam Pasal 14 ayat (2) huruf a" inside paragraph (1) points at one:
     it opens none, so the sentence stays whole and the real "(2)" after it is paragraph 2."""
     text = (
         "PERATURAN PEMERINTAH NOMOR 96 TAHUN 2012 TENTANG PELAYANAN PUBLIK\n\n"
