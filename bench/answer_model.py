@@ -87,9 +87,17 @@ class Case:
 
 # ---------------------------------------------------------------------- collect
 def _open(workdir: Path, name: str, cache: Any) -> Any:
+    from core.config import Settings
     from knowledge_base.evaluation import PrimedEmbeddings, open_scratch_index
+    from knowledge_base.lexicon import LexiconSource
 
-    return open_scratch_index(PrimedEmbeddings(cache), workdir / name)
+    # The lexicon the product's index reads (``build_index``), English dictionary included:
+    # without it an English question's words had no Indonesian alternatives here, unlike in
+    # ``sinergi ask`` and ``kb eval``.
+    english = Settings(_env_file=None).english_dictionary  # type: ignore[call-arg]
+    return open_scratch_index(
+        PrimedEmbeddings(cache), workdir / name, lexicon=LexiconSource(english=english)
+    )
 
 
 def _case(index: Any, corpus: str, split: str, item: dict[str, Any], k: int) -> Case | None:
@@ -482,6 +490,16 @@ def fit_units(
         "current_weights": {
             "tydi_valid": accuracy([unit_data(c, norm.terms, passages) for c in valid], current),
             "gov": accuracy([unit_data(c, norm.terms, passages) for c in gov], current),
+            # The answers under the weights in force (gov-id in sample: they were fitted on
+            # it), the baseline a refit's cross-validated answers are read against.
+            "answers": {
+                "tydi_valid": _answer_figures(
+                    [answer_outcome(c, norm.terms, current, passages) for c in valid]
+                ),
+                "gov_in_sample": _answer_figures(
+                    [answer_outcome(c, norm.terms, current, passages) for c in gov]
+                ),
+            },
         },
         "fitted": {
             "tydi_train_in_sample": accuracy(d_train, theta),

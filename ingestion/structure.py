@@ -258,8 +258,16 @@ def _accept_article(text: str, match: re.Match[str], state: _State) -> tuple[int
     return None
 
 
-def _accept_ayat(match: re.Match[str], state: _State) -> int | None:
+_AYAT_REFERENCE = re.compile(r"\bayat\s*$")
+"""Text before a paragraph number that makes it a reference: "dimaksud dalam Pasal 14 ayat
+(2) huruf a" points at a paragraph, it does not open one (a heading is "(2)" alone, or the
+elucidation's capitalised "Ayat (2)", which the marker itself takes in)."""
+
+
+def _accept_ayat(text: str, match: re.Match[str], state: _State) -> int | None:
     if state.article_label is None or state.part == "lampiran":
+        return None
+    if _AYAT_REFERENCE.search(text, max(0, match.start() - 12), match.start()):
         return None
     raw = _ocr_digits(match.group("ayat_no"))
     expected = state.ayat + 1
@@ -287,7 +295,7 @@ def _scan(text: str, page: int | None, state: _State, kind: str) -> list[_Piece]
 
     for match in _MARKER.finditer(text):
         if match.group("ayat"):
-            number = _accept_ayat(match, state)
+            number = _accept_ayat(text, match, state)
             if number is None:
                 continue
             flush(match.start())

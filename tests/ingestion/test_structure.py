@@ -126,6 +126,27 @@ def test_the_closing_article_and_an_ocr_read_number_are_headings() -> None:
     assert reference.label == "Pasal 17"
 
 
+def test_a_paragraph_number_after_ayat_is_a_reference_not_a_paragraph() -> None:
+    """A reference "dimaksud dalam Pasal 14 ayat (2) huruf a" inside paragraph (1) points at one:
+    it opens none, so the sentence stays whole and the real "(2)" after it is paragraph 2."""
+    text = (
+        "PERATURAN PEMERINTAH NOMOR 96 TAHUN 2012 TENTANG PELAYANAN PUBLIK\n\n"
+        "Pasal 14 (1) Pelayanan terpadu diselenggarakan daerah. (2) Pelayanan terpadu terdiri "
+        "atas: a. satu pintu; dan b. satu atap.\n\n"
+        "Pasal 15 (1) Sistem pelayanan terpadu satu pintu sebagaimana dimaksud dalam Pasal 14 "
+        "ayat (2) huruf a dilakukan dengan memadukan beberapa jenis pelayanan. (2) Sistem satu "
+        "pintu wajib dilaksanakan untuk perizinan bidang penanaman modal.\n\n"
+        "Pasal 16 Sistem satu atap diselenggarakan oleh pemerintah daerah."
+    )
+    blocks = structure_regulation(_blocks(text))
+    assert blocks is not None
+    first = next(b for b in blocks if "memadukan" in b.text)
+    assert first.label == "Pasal 15 ayat (1)"
+    assert "ayat (2) huruf a dilakukan" in first.text
+    second = next(b for b in blocks if "penanaman modal" in b.text)
+    assert second.label == "Pasal 15 ayat (2)"
+
+
 def test_a_general_elucidation_whose_penjelasan_heading_ocr_lost_is_not_the_last_article() -> None:
     """OCR may garble the "PENJELASAN ATAS ..." heading beyond recognition; its "I. UMUM" still
     opens the Penjelasan, so the general elucidation is not labelled as the last article."""
