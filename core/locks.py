@@ -25,6 +25,7 @@ from typing import Protocol
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from core.db import sqlstate_of
 from core.errors import LockWaitExpired, storage_error
 from core.files import PRIVATE_FILE_MODE, private_dir
 
@@ -178,7 +179,7 @@ class AdvisoryNamedLocks:
         try:
             conn.execute(text("SELECT pg_advisory_lock(:ns, :key)"), params)
         except Exception as err:
-            if _sqlstate(err) == _LOCK_NOT_AVAILABLE:
+            if sqlstate_of(err) == _LOCK_NOT_AVAILABLE:
                 raise LockWaitExpired(name, self._wait_s) from err
             raise
         finally:
@@ -192,19 +193,6 @@ class AdvisoryNamedLocks:
 
 _LOCK_NOT_AVAILABLE = "55P03"
 """PostgreSQL's SQLSTATE for a lock not obtained within ``lock_timeout``."""
-
-
-def _sqlstate(error: BaseException) -> str | None:
-    """The SQLSTATE behind ``error``: the driver's error, possibly wrapped by SQLAlchemy or
-    translated into a domain error (``core.db``) on the way."""
-    seen: BaseException | None = error
-    while seen is not None:
-        orig = getattr(seen, "orig", None)  # SQLAlchemy's wrapper of the driver's error
-        found = getattr(seen, "sqlstate", None) or getattr(orig, "sqlstate", None)
-        if isinstance(found, str):
-            return found
-        seen = seen.__cause__
-    return None
 
 
 def named_locks_for(
