@@ -468,6 +468,9 @@ _ASKING = re.compile(
     re.I,
 )
 """Words that open a question wherever they stand (not "is", "do", "can": prose has them)."""
+_WORD = re.compile(r"[^\W\d_]{2,}")
+"""A word of two letters or more: a question needs one ("1.1.1?", "...?", ":)?" ask nothing;
+each piece between their full stops would otherwise read as a sentence ending in "?")."""
 _WORD_BREAKS = re.compile("[\u200b\ufeff]")
 """Zero-width spaces (and a BOM where one is pasted in a text): a space, as ingestion reads
 them in documents."""
@@ -503,7 +506,7 @@ def find_question(text: str, limit: int = MAX_QUESTION_CHARS) -> str | None:
     asks = [
         i
         for i, sentence in enumerate(sentences)
-        if sentence.endswith("?") or _QUESTION_START.match(sentence)
+        if (sentence.endswith("?") or _QUESTION_START.match(sentence)) and _WORD.search(sentence)
     ]
     if not asks:
         return None
