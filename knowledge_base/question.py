@@ -97,6 +97,14 @@ _MEANING = re.compile(
 pengertian Masuk Kerja?", "What is meant by personal data?", "What is Forkopimda?"), not what
 some value is: "What is the maximum duration ...?" asks a figure (``asks_definition`` reads
 both)."""
+_ANOTHER_ASK = re.compile(
+    r"(?:[,;?]|\b(?:dan|serta|lalu|kemudian|juga|and|also|then))\s*(?:juga\s+|also\s+)?"
+    r"(?:kapan|berapa|siapa|bagaimana|gimana|di\s?mana|mengapa|kenapa|apa\s+saja|apakah|"
+    r"when|how|who|where|why|which)\b"
+)
+"""A second question joined to the first ("apa itu pelatihan *dan kapan* dilaksanakan?",
+"What is SPBE, and how is it assessed?"): a question that holds one asks more than what a
+term means, so it is not answered by the definition alone (``asks_meaning`` is false)."""
 _ELUCIDATION = re.compile(
     r"\b(penjelasan|dijelaskan|maksudnya|contoh|contohnya|seperti apa|misalnya|explanation|"
     r"elucidation|for example|such as)\b"
@@ -203,8 +211,15 @@ def analyse(text: str) -> QuestionInfo:
         measures=tuple(sorted(measures_asked(text))),
         asks_elucidation=bool(_DEFINITION.search(lowered) or _ELUCIDATION.search(lowered)),
         asks_enactment=asks_enactment(lowered),
-        asks_meaning=bool(_MEANING.search(" ".join(lowered.split()))),
+        asks_meaning=asks_meaning_only(lowered),
     )
+
+
+def asks_meaning_only(text: str) -> bool:
+    """Whether a question asks what a term means, and nothing more (:data:`_MEANING`, with
+    no second question joined to it: :data:`_ANOTHER_ASK`)."""
+    lowered = " ".join(text.lower().split())
+    return bool(_MEANING.search(lowered)) and not _ANOTHER_ASK.search(lowered)
 
 
 def asks_enactment(text: str) -> bool:
