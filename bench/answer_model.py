@@ -118,8 +118,14 @@ def _case(index: Any, corpus: str, split: str, item: dict[str, Any], k: int) -> 
     )
     result = replace(result, hits=tuple(added))
     # Every retrieved passage's unit cosines, not only those the answer composes from today:
-    # the fit may widen the candidate passages without collecting again.
-    similarity = index.unit_similarities(list(result.hits), result.query_vector)
+    # the fit may widen the candidate passages without collecting again. Those the search
+    # already computed (its ranking by sentences) are taken as the ask path takes them.
+    similarity = index.unit_similarities(
+        list(result.hits),
+        result.query_vector,
+        read=result.unit_vectors,
+        cosines=result.unit_cosines,
+    )
     concepts = index.known_concepts(result.query)
     info = analyse(result.query.text)
     terms = {t for own, alts in result.query.concept_pairs for a in alts for t in (*own, *a)}

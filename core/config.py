@@ -156,9 +156,10 @@ class Settings(BaseSettings):
         gt=0,
         le=86400,
         description=(
-            "PostgreSQL: how long a write of a document waits for another process still"
-            " writing the same document (which may be stuck) before it gives up, changing"
-            " nothing. A legitimate write of a long document can take many minutes."
+            "How long a write of a document waits for another process still writing the same"
+            " document (which may be stuck) before it gives up, changing nothing (PostgreSQL's"
+            " advisory lock or SQLite's lock file alike). A legitimate write of a long document"
+            " can take many minutes."
         ),
     )
     language: Language = Field(

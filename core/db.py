@@ -178,6 +178,20 @@ _PG_DISK_FULL = "53100"
 _PG_OUT_OF_RANGE = frozenset({"22003", "22001"})
 
 
+def sqlstate_of(error: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE behind ``error``: the driver's error itself, wrapped by
+    SQLAlchemy (its ``orig``) or translated into a domain error on the way (its cause, as
+    :func:`_unavailable_database` does); ``None`` for an error without one (SQLite's)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        orig = getattr(seen, "orig", None)  # SQLAlchemy's wrapper of the driver's error
+        found = getattr(seen, "sqlstate", None) or getattr(orig, "sqlstate", None)
+        if isinstance(found, str):
+            return found
+        seen = seen.__cause__
+    return None
+
+
 def _server_reason(sqlstate: str | None) -> str | None:
     """Why a server database cannot serve now, from the error's SQLSTATE; ``None``: a bug.
 
@@ -206,7 +220,7 @@ def _unavailable_database(ctx: ExceptionContext) -> None:
         return
     error = ctx.original_exception
     dialect = ctx.dialect
-    sqlstate = getattr(error, "sqlstate", None)
+    sqlstate = sqlstate_of(error)
     if isinstance(error, OverflowError) or sqlstate in _PG_OUT_OF_RANGE:
         # SQLite's driver refuses ints beyond 64 bits before the query runs; PostgreSQL says
         # 22003 (numeric) or 22001 (text too long). Either way the input is at fault.

@@ -17,6 +17,7 @@ import hashlib
 import os
 import stat
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Protocol
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from core.db import sqlstate_of
 from core.errors import LockWaitExpired, storage_error
 from core.files import PRIVATE_FILE_MODE, private_dir
 
@@ -82,6 +84,12 @@ class LocalNamedLocks:
             yield
 
 
+MIN_LOCK_POLL_S = 0.01
+MAX_LOCK_POLL_S = 0.5
+"""How often a bounded wait for a lock file asks again, at the most and at the least: a
+write waiting for another seconds or minutes starts at most half a second after it ends."""
+
+
 class FileNamedLocks:
     """An ``flock`` on one of ``buckets`` files in a private folder (SQLite deployments: one
     machine). Names sharing a file are simply written one after the other. The kernel drops
@@ -90,12 +98,26 @@ class FileNamedLocks:
     The files are opened without following a symbolic link (``O_NOFOLLOW``) in a folder that
     must be a real folder, and must be regular files, so a link or a FIFO planted there cannot
     make the bot open another file or hang.
+
+    A holder that is alive but stuck keeps its lock, as with PostgreSQL's advisory locks: the
+    next writer waits at most ``wait_s`` for it, then gives up with :class:`LockWaitExpired`
+    before it has changed anything. ``flock`` itself cannot wait for a while only, so a
+    bounded wait asks again and again without blocking, a little less often each time (up to
+    every :data:`MAX_LOCK_POLL_S`).
     """
 
-    def __init__(self, folder: Path, *, prefix: str, buckets: int = 256) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        prefix: str,
+        buckets: int = 256,
+        wait_s: float | None = None,
+    ) -> None:
         self.folder = folder
         self.prefix = prefix
         self.buckets = buckets
+        self.wait_s = wait_s
 
     def path(self, name: str) -> Path:
         return self.folder / f"{self.prefix}-{_bucket(name, self.buckets):03d}.lock"
@@ -117,10 +139,27 @@ class FileNamedLocks:
                 error = OSError(errno.EINVAL, "not a regular file", str(path))
                 raise storage_error(error, str(path))
             if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._acquire(fd, name)
             yield
         finally:
             os.close(fd)  # closing the only descriptor releases the flock
+
+    def _acquire(self, fd: int, name: str) -> None:
+        if self.wait_s is None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return
+        deadline = time.monotonic() + self.wait_s
+        pause = MIN_LOCK_POLL_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise LockWaitExpired(name, self.wait_s) from None
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, MAX_LOCK_POLL_S)
 
 
 NAME_LOCK_NAMESPACE = 0x53444F43
@@ -178,7 +217,7 @@ class AdvisoryNamedLocks:
         try:
             conn.execute(text("SELECT pg_advisory_lock(:ns, :key)"), params)
         except Exception as err:
-            if _sqlstate(err) == _LOCK_NOT_AVAILABLE:
+            if sqlstate_of(err) == _LOCK_NOT_AVAILABLE:
                 raise LockWaitExpired(name, self._wait_s) from err
             raise
         finally:
@@ -194,24 +233,11 @@ _LOCK_NOT_AVAILABLE = "55P03"
 """PostgreSQL's SQLSTATE for a lock not obtained within ``lock_timeout``."""
 
 
-def _sqlstate(error: BaseException) -> str | None:
-    """The SQLSTATE behind ``error``: the driver's error, possibly wrapped by SQLAlchemy or
-    translated into a domain error (``core.db``) on the way."""
-    seen: BaseException | None = error
-    while seen is not None:
-        orig = getattr(seen, "orig", None)  # SQLAlchemy's wrapper of the driver's error
-        found = getattr(seen, "sqlstate", None) or getattr(orig, "sqlstate", None)
-        if isinstance(found, str):
-            return found
-        seen = seen.__cause__
-    return None
-
-
 def named_locks_for(
     engine: Engine, folder: Path, *, prefix: str, wait_s: float | None = None
 ) -> NamedLocks:
-    """Advisory locks on PostgreSQL (a writer waits at most ``wait_s`` for one), lock files in
-    ``folder`` otherwise."""
+    """Advisory locks on PostgreSQL, lock files in ``folder`` otherwise; either way a writer
+    waits at most ``wait_s`` for one (no limit: ``None``)."""
     if engine.dialect.name == "postgresql":
         return AdvisoryNamedLocks(engine, wait_s=wait_s)
-    return FileNamedLocks(folder, prefix=prefix)
+    return FileNamedLocks(folder, prefix=prefix, wait_s=wait_s)

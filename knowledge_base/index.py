@@ -91,7 +91,14 @@ from knowledge_base.terms_upgrade import (
     terms_status,
     upgrade_terms,
 )
-from knowledge_base.unit_vectors import UnitVectors, decode, encode, fits, similarities
+from knowledge_base.unit_vectors import (
+    UnitVectors,
+    decode,
+    encode,
+    fits,
+    similarities,
+    usable,
+)
 from knowledge_base.units import passage_units, unit_key
 from knowledge_base.vectorstore import VectorStore, make_client
 
@@ -499,7 +506,7 @@ class KnowledgeIndex:
             with self._sf() as s:
                 live = set(s.scalars(select(KbChunk.chunk_id).where(KbChunk.chunk_id.in_(ids))))
             orphans.extend(i for i in ids if i not in live)
-        damaged = self._damaged_units() if self.unit_vectors else 0
+        damaged = self.damaged_unit_count()
         found = IndexCheck(known, vectors, len(missing), len(orphans), damaged_units=damaged)
         if not repair or found.consistent:
             return found
@@ -1024,9 +1031,13 @@ class KnowledgeIndex:
                 break
         return self._vector_width
 
-    def _damaged_units(self) -> int:
+    def damaged_unit_count(self) -> int:
         """How many stored unit-vector rows cannot be used: written by another model, damaged
-        (NaN scales, a cut row) or of another width than the index's vectors."""
+        (NaN scales, a cut row) or of another width than the index's vectors (0 without unit
+        vectors). Read from each row's header and scales, no vector built (``sinergi status``
+        shows it; ``kb check --repair`` embeds them again)."""
+        if not self.unit_vectors:
+            return 0
         damaged = 0
         last = ""
         width: int | None = None
@@ -1043,10 +1054,7 @@ class KnowledgeIndex:
             last = rows[-1].chunk_id
             if width is None:
                 width = self._width([r.chunk_id for r in rows])
-            for row in rows:
-                units = decode(row.vectors, self.model_id)
-                if units is None or (width is not None and not fits(units, width)):
-                    damaged += 1
+            damaged += sum(not usable(row.vectors, self.model_id, width) for row in rows)
 
     def _store_units(self, s: Session, rows: dict[str, bytes]) -> None:
         present = set(

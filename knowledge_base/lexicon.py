@@ -325,10 +325,18 @@ class LexiconSource:
         return file_lock(path.with_name(f".{path.name}.lock"))
 
     def _write(self, path: Path, text: str) -> None:
+        """Replace the trainers' file with ``text``, all or nothing.
+
+        A symbolic link (the file kept with the deployment's configuration, linked into the
+        data folder) is written through: its target is replaced atomically and the link
+        stays, as the file is read through it. Replacing the link by a file would leave the
+        configuration's copy behind, and the next deployment would bring the old groups back.
+        """
         data = text.encode("utf-8")
+        target = Path(os.path.realpath(path))
         try:
             # Readable by the trainers who edit it by hand, like the file it replaces.
-            write_atomically(path, lambda handle: handle.write(data), mode=0o644)
+            write_atomically(target, lambda handle: handle.write(data), mode=0o644)
         except OSError as exc:
             raise storage_error(exc, str(path)) from exc
 

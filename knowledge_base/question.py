@@ -97,6 +97,14 @@ _MEANING = re.compile(
 pengertian Masuk Kerja?", "What is meant by personal data?", "What is Forkopimda?"), not what
 some value is: "What is the maximum duration ...?" asks a figure (``asks_definition`` reads
 both)."""
+_ANOTHER_ASK = re.compile(
+    r"(?:[,;?]|\b(?:dan|serta|lalu|kemudian|juga|and|also|then))\s*(?:juga\s+|also\s+)?"
+    r"(?:kapan|berapa|siapa|bagaimana|gimana|di\s?mana|mengapa|kenapa|apa\s+saja|apakah|"
+    r"when|how|who|where|why|which)\b"
+)
+"""A second question joined to the first ("apa itu pelatihan *dan kapan* dilaksanakan?",
+"What is SPBE, and how is it assessed?"): a question that holds one asks more than what a
+term means, so it is not answered by the definition alone (``asks_meaning`` is false)."""
 _ELUCIDATION = re.compile(
     r"\b(penjelasan|dijelaskan|maksudnya|contoh|contohnya|seperti apa|misalnya|explanation|"
     r"elucidation|for example|such as)\b"
@@ -203,8 +211,15 @@ def analyse(text: str) -> QuestionInfo:
         measures=tuple(sorted(measures_asked(text))),
         asks_elucidation=bool(_DEFINITION.search(lowered) or _ELUCIDATION.search(lowered)),
         asks_enactment=asks_enactment(lowered),
-        asks_meaning=bool(_MEANING.search(" ".join(lowered.split()))),
+        asks_meaning=asks_meaning_only(lowered),
     )
+
+
+def asks_meaning_only(text: str) -> bool:
+    """Whether a question asks what a term means, and nothing more (:data:`_MEANING`, with
+    no second question joined to it: :data:`_ANOTHER_ASK`)."""
+    lowered = " ".join(text.lower().split())
+    return bool(_MEANING.search(lowered)) and not _ANOTHER_ASK.search(lowered)
 
 
 def asks_enactment(text: str) -> bool:
@@ -468,6 +483,9 @@ _ASKING = re.compile(
     re.I,
 )
 """Words that open a question wherever they stand (not "is", "do", "can": prose has them)."""
+_WORD = re.compile(r"[^\W\d_]{2,}")
+"""A word of two letters or more: a question needs one ("1.1.1?", "...?", ":)?" ask nothing;
+each piece between their full stops would otherwise read as a sentence ending in "?")."""
 _WORD_BREAKS = re.compile("[\u200b\ufeff]")
 """Zero-width spaces (and a BOM where one is pasted in a text): a space, as ingestion reads
 them in documents."""
@@ -503,7 +521,7 @@ def find_question(text: str, limit: int = MAX_QUESTION_CHARS) -> str | None:
     asks = [
         i
         for i, sentence in enumerate(sentences)
-        if sentence.endswith("?") or _QUESTION_START.match(sentence)
+        if (sentence.endswith("?") or _QUESTION_START.match(sentence)) and _WORD.search(sentence)
     ]
     if not asks:
         return None

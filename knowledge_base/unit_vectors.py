@@ -52,20 +52,34 @@ def encode(model_id: str, keys: Sequence[bytes], vectors: npt.ArrayLike) -> byte
     )
 
 
-def decode(blob: bytes, model_id: str) -> UnitVectors | None:
-    """One chunk's unit vectors, or ``None`` when another model (or format) wrote them."""
+def _layout(blob: bytes, model_id: str) -> tuple[int, int] | None:
+    """A stored row's units and dimensions, or ``None`` when another model (or format) wrote
+    it or it is cut."""
     if len(blob) < _HEADER.size:
         return None
     fmt, fingerprint, n, dim = _HEADER.unpack_from(blob)
     if fmt != UNITS_FORMAT or fingerprint != model_fingerprint(model_id):
         return None
-    at = _HEADER.size
-    if len(blob) != at + n * 8 + n * 2 + n * dim:
+    if len(blob) != _HEADER.size + n * 8 + n * 2 + n * dim:
         return None
+    return n, dim
+
+
+def _scales(blob: bytes, n: int) -> npt.NDArray[np.float32]:
+    at = _HEADER.size + 8 * n
+    return np.frombuffer(blob, dtype=np.float16, count=n, offset=at).astype(np.float32)
+
+
+def decode(blob: bytes, model_id: str) -> UnitVectors | None:
+    """One chunk's unit vectors, or ``None`` when another model (or format) wrote them."""
+    layout = _layout(blob, model_id)
+    if layout is None:
+        return None
+    n, dim = layout
+    at = _HEADER.size
     keys = [blob[at + 8 * i : at + 8 * i + 8] for i in range(n)]
-    at += 8 * n
-    scale = np.frombuffer(blob, dtype=np.float16, count=n, offset=at).astype(np.float32)
-    at += 2 * n
+    scale = _scales(blob, n)
+    at += 10 * n
     matrix = np.frombuffer(blob, dtype=np.int8, count=n * dim, offset=at).reshape(n, dim)
     if not np.isfinite(scale).all():
         return None  # a damaged row (NaN or infinite scales): embedded again, not ranked on
@@ -95,3 +109,16 @@ def similarities(
         sims = np.stack([vectors[k] for k in keys]) @ q
         out[chunk_id] = dict(zip(keys, (float(s) for s in sims), strict=True))
     return out
+
+
+def usable(blob: bytes, model_id: str, dimensions: int | None = None) -> bool:
+    """Whether a stored row is one :func:`decode` reads and that :func:`fits` ``dimensions``
+    (when known), told from its header, length and scales without building its vectors: a
+    count of the rows that cannot be used (``kb check``, ``sinergi status``) stays cheap."""
+    layout = _layout(blob, model_id)
+    if layout is None:
+        return False
+    n, dim = layout
+    if not np.isfinite(_scales(blob, n)).all():
+        return False
+    return n == 0 or dimensions is None or dim == dimensions

@@ -16,6 +16,7 @@ The portfolio report computes :class:`MilestoneTally` in SQL with exactly the se
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -207,11 +208,16 @@ class MilestoneState(Protocol):
     def updated_at(self) -> datetime | None: ...
 
 
-def seen_mark(milestone: MilestoneState) -> str:
-    """What a status button carries of the milestone it was shown with: its status and a
-    short stamp of everything a status change records (day, evidence, reason, when), so a
-    change that keeps the status (a new blocked reason, more evidence) is seen too
-    ("blocked.3f9a0c")."""
+STAMP_BYTES = 9
+"""The stamp of a milestone a status button carries: 72 bits, 12 characters. The longest
+button ("mpv|<agreement>,<milestone>,in_progress.<stamp>|<mac>", both ids at the largest a
+database integer column holds, 10 digits) is then 63 bytes of Telegram's 64."""
+_LEGACY_STAMP_CHARS = 6
+"""Buttons sent before the stamp grew carry 3 bytes in hex: still read as they were made."""
+
+
+def _recorded(milestone: MilestoneState) -> bytes:
+    """Everything a status change records of a milestone, as bytes to stamp."""
     when = milestone.updated_at
     if when is not None:
         # To the second, in UTC: however the database hands the instant back.
@@ -225,8 +231,16 @@ def seen_mark(milestone: MilestoneState) -> str:
         milestone.blocked_reason or "",
         when.isoformat(timespec="seconds") if when is not None else "",
     )
-    digest = hashlib.blake2b("\x00".join(state).encode("utf-8", "surrogatepass"), digest_size=3)
-    return f"{milestone.status}.{digest.hexdigest()}"
+    return "\x00".join(state).encode("utf-8", "surrogatepass")
+
+
+def seen_mark(milestone: MilestoneState) -> str:
+    """What a status button carries of the milestone it was shown with: its status and a
+    stamp of everything a status change records (day, evidence, reason, when), so a change
+    that keeps the status (a new blocked reason, more evidence) is seen too
+    ("blocked.Kq3f9a0c_x1Z"; :data:`STAMP_BYTES`, URL-safe base64: no "|" nor ",")."""
+    digest = hashlib.blake2b(_recorded(milestone), digest_size=STAMP_BYTES).digest()
+    return f"{milestone.status}.{base64.urlsafe_b64encode(digest).decode()}"
 
 
 def still_as_seen(milestone: MilestoneState, seen: str) -> bool:
@@ -240,4 +254,7 @@ def still_as_seen(milestone: MilestoneState, seen: str) -> bool:
         return milestone.status not in ("done", "skipped")
     if "." not in seen:
         return milestone.status == seen
+    if len(seen.partition(".")[2]) == _LEGACY_STAMP_CHARS:
+        legacy = hashlib.blake2b(_recorded(milestone), digest_size=3).hexdigest()
+        return f"{milestone.status}.{legacy}" == seen
     return seen_mark(milestone) == seen

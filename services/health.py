@@ -89,10 +89,20 @@ def _counted(count: int, what: str, *, text: str = "") -> Check:
 
 
 def _knowledge_health(services: Services) -> Check:
+    """Documents, where the keyword search runs, and the passages whose stored sentence
+    vectors cannot be used (damaged, another model's: ``kb check``'s count). Those passages
+    still answer, their sentences embedded again while an official waits: working, limited,
+    until ``sinergi kb check --repair``."""
     documents = len(services.knowledge.list_documents())
     kind = services.index.keywords.kind
+    damaged = services.index.damaged_unit_count()
     detail = f"{documents} documents, keyword search in {kind}"
-    return Check("", True, detail, {"documents": documents, "keywords": kind})
+    figures: dict[str, Any] = {"documents": documents, "keywords": kind}
+    if not damaged:
+        return Check("", True, detail, figures)
+    detail += f", {damaged} damaged sentence-vector rows (sinergi kb check --repair)"
+    figures["damaged"] = damaged
+    return Check("", True, detail, figures, key="knowledge_damaged", degraded=True)
 
 
 def _inbox_health(services: Services) -> Check:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
 import pytest
 
 from bot import callbacks
@@ -12,6 +16,24 @@ from bot.callbacks import (
     CallbackSigner,
     ForgedCallback,
 )
+from mou_tracker.rules import STAMP_BYTES, seen_mark, still_as_seen
+
+LARGEST_ID = 2**31 - 1
+"""The largest id of an agreement or a milestone (an ``Integer`` column: PostgreSQL's is 32
+bits; SQLite counts up from 1 as well)."""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A milestone as a status button saw it (``mou_tracker.rules.MilestoneState``)."""
+
+    status: str = "in_progress"
+    completed_on: date | None = None
+    evidence_note: str | None = "Draf dikirim ke biro hukum"
+    evidence_link: str | None = None
+    evidence_file: str | None = None
+    blocked_reason: str | None = None
+    updated_at: datetime | None = datetime(2026, 12, 1, 4, 5, 6, tzinfo=UTC)
 
 
 def test_roundtrip_for_the_same_user() -> None:
@@ -22,6 +44,27 @@ def test_roundtrip_for_the_same_user() -> None:
     assert callback.action == MILESTONE_OPEN and callback.action.code == "ms"
     assert callback.args == (12, 345)  # typed as the action declares
     assert callback.int_arg(1) == 345
+
+
+def test_status_buttons_carry_a_long_stamp_and_fit_at_the_largest_ids() -> None:
+    signer = CallbackSigner.from_token("123:abc")
+    shown = Shown()
+    seen = seen_mark(shown)
+    status, _, stamp = seen.partition(".")
+    assert status == "in_progress" and len(base64.urlsafe_b64decode(stamp)) == STAMP_BYTES >= 8
+    for action in (callbacks.MILESTONE_IN_PROGRESS, callbacks.MILESTONE_DONE):
+        data = signer.pack(7, action, LARGEST_ID, LARGEST_ID, seen)  # the longest status
+        assert len(data.encode()) <= MAX_CALLBACK_BYTES
+        assert signer.unpack(7, data).args == (LARGEST_ID, LARGEST_ID, seen)
+    # Any change a status change records, the status kept, is seen.
+    assert still_as_seen(shown, seen)
+    assert not still_as_seen(replace(shown, evidence_note="Draf kedua"), seen)
+    assert not still_as_seen(replace(shown, updated_at=datetime(2026, 12, 1, 4, 5, 7)), seen)
+    # A button sent before the stamp grew (3 bytes in hex, as the earlier version made it for
+    # this milestone) is read as it was made.
+    legacy = "in_progress.b489fd"
+    assert still_as_seen(shown, legacy)
+    assert not still_as_seen(replace(shown, evidence_note="Draf kedua"), legacy)
 
 
 @pytest.mark.parametrize(
@@ -88,8 +131,10 @@ def test_every_action_is_declared_once_with_a_short_code() -> None:
     for code, action in REGISTRY.items():
         assert action.code == code and len(code) <= 4
         if action in status_buttons:
-            # Two database ids (at most 10 digits) and the longest status, "in_progress".
-            assert len(code) + 2 + 11 + 11 + len("in_progress") + 12 <= MAX_CALLBACK_BYTES
+            # Two database ids (at most 10 digits), the longest status, "in_progress", and
+            # the stamp (base64).
+            stamp = 1 + len(base64.urlsafe_b64encode(bytes(STAMP_BYTES)))
+            assert len(code) + 2 + 11 + 11 + len("in_progress") + stamp + 12 <= MAX_CALLBACK_BYTES
             continue
         # The longest data (code, arguments of 16 characters, the MAC) fits Telegram's limit.
         assert len(code) + 2 + 17 * len(action.args) + 12 <= MAX_CALLBACK_BYTES

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,36 @@ def test_a_healthy_deployment(data_dir: Path, capsys: pytest.CaptureFixture[str]
     assert int(checks["tracker"]["detail"].split()[0]) > 0
     assert checks["knowledge"]["detail"].endswith("keyword search in process")  # SQLite
     assert checks["inbox"]["detail"] == "0 pending"
+
+
+def test_damaged_sentence_vectors_are_counted_as_kb_check_counts_them(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["demo", "--no-ask", "--json"]) == 0
+    with sqlite3.connect(data_dir / "sinergi.db") as con:  # two rows cut short
+        cut = con.execute(
+            "UPDATE kb_unit_vectors SET vectors = substr(vectors, 1, 20) WHERE chunk_id IN"
+            " (SELECT chunk_id FROM kb_unit_vectors ORDER BY chunk_id LIMIT 2)"
+        ).rowcount
+    assert cut == 2
+    capsys.readouterr()
+    assert main(["kb", "check", "--json"]) != 0
+    assert json.loads(capsys.readouterr().out)["damaged_units"] == 2
+    assert main(["status", "--json"]) == 0  # the passages still answer: limited, not down
+    knowledge = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}["knowledge"]
+    assert knowledge["ok"] is True and knowledge["degraded"] is True
+    assert knowledge["detail"].endswith(
+        ", 2 damaged sentence-vector rows (sinergi kb check --repair)"
+    )
+    monkeypatch.setenv("SINERGI_LANGUAGE", "en")
+    assert main(["status"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "1 part(s) limited: knowledge base." in out
+    assert main(["kb", "check", "--repair", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    knowledge = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}["knowledge"]
+    assert "degraded" not in knowledge and "damaged" not in knowledge["detail"]
 
 
 def test_the_vector_store_down_is_named_and_exits_6(

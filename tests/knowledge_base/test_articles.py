@@ -115,6 +115,12 @@ def test_the_enactment_line_closes_a_regulation() -> None:
         ("What is the maximum duration of a regional innovation trial under PP 38/2017?", False),
         ("Berapa lama batas waktu penyesuaian keanggotaan Forkopimda?", False),
         ("Siapa ketua Forkopimda provinsi?", False),
+        # A meaning and more: the definition alone does not answer it.
+        ("apa itu pelatihan dan kapan dilaksanakan?", False),
+        ("Apa yang dimaksud dengan hari kerja, dan bagaimana menghitungnya?", False),
+        ("Apa itu SPBE? Siapa yang menilainya?", False),
+        ("What is meant by personal data and who may process it?", False),
+        ("Apa pengertian kerja sama daerah dan pihak ketiga?", True),  # one term, joined
     ],
 )
 def test_a_question_asks_a_meaning(question: str, meaning: bool) -> None:

@@ -60,6 +60,11 @@ def test_the_question_is_found_in_a_long_paste() -> None:
     )
     assert find_question(story) is None
     assert find_question("Apa " + "sangat " * 200 + "panjang?") is None
+    # A question needs words: the pieces of a numbering between its full stops ask nothing.
+    assert find_question("1." * 300 + "1\u2026?") is None
+    assert find_question(story + "Kapan laporan e-RK dikirim? Lihat butir 1.1.2? :)?") == (
+        "Kapan laporan e-RK dikirim?"
+    )
 
 
 def test_the_question_is_found_at_the_end_of_a_paste_without_full_stops() -> None:

@@ -73,6 +73,32 @@ def test_a_failed_write_leaves_the_file_as_it_was(
     assert source.user_groups() == [("SIUP", "surat izin usaha perdagangan")]
 
 
+def test_a_linked_synonyms_file_is_written_through_its_link(tmp_path: Path) -> None:
+    # The file kept with the deployment's configuration and linked into the data folder:
+    # adding and removing replace the target (atomically) and leave the link in place.
+    kept = tmp_path / "config" / "synonyms.txt"
+    kept.parent.mkdir()
+    kept.write_text(SYNONYMS_HEADER + "SIUP | surat izin usaha perdagangan\n", encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    link = data / "synonyms.txt"
+    link.symlink_to(os.path.relpath(kept, data))
+    source = LexiconSource(link, informal=False)
+    _, added = source.add_group(["NIB", "nomor induk berusaha"])
+    assert added and link.is_symlink() and link.resolve() == kept.resolve()
+    assert kept.read_text(encoding="utf-8").endswith("NIB | nomor induk berusaha\n")
+    assert source.user_groups() == [
+        ("SIUP", "surat izin usaha perdagangan"),
+        ("NIB", "nomor induk berusaha"),
+    ]
+    assert source.remove_group(["SIUP"]) == ("SIUP", "surat izin usaha perdagangan")
+    assert link.is_symlink() and "SIUP" not in kept.read_text(encoding="utf-8")
+    assert source.user_groups() == [("NIB", "nomor induk berusaha")]
+    # No temporary file left beside the link or the target.
+    assert sorted(p.name for p in kept.parent.iterdir()) == ["synonyms.txt"]
+    assert not [p for p in data.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_a_trainers_group_is_removed_by_any_of_its_expressions(source: LexiconSource) -> None:
     assert source.user_file is not None
     source.user_file.write_text(

@@ -15,7 +15,7 @@ from knowledge_base.embeddings import FakeEmbeddings
 from knowledge_base.index import KnowledgeIndex
 from knowledge_base.models import KbUnitVectors
 from knowledge_base.schemas import ChunkInput, DocumentInput
-from knowledge_base.unit_vectors import decode, encode, similarities
+from knowledge_base.unit_vectors import decode, encode, fits, similarities, usable
 from knowledge_base.units import passage_units, unit_key
 from tests.knowledge_base.conftest import make_index
 
@@ -50,6 +50,36 @@ def test_the_stored_form_is_compact_and_close_to_the_vectors() -> None:
         cosine = float(decoded[key] @ (vector / np.linalg.norm(vector)))
         assert cosine > 0.999
     assert decode(blob, "model-b") is None  # another model's vectors are not used
+
+
+def test_a_row_is_told_usable_as_decoding_it_would_tell() -> None:
+    # The cheap check (header, length, scales) that ``sinergi status`` counts with agrees with
+    # reading the row in full, for every way a row can be unusable.
+    rng = np.random.default_rng(2)
+    keys = [unit_key(t) for t in ("satu", "dua")]
+    good = encode("model-a", keys, rng.standard_normal((2, 384)))
+    nan = bytearray(good)
+    nan[14 + 16 : 14 + 18] = np.array([np.inf], dtype=np.float16).tobytes()
+    rows = {
+        "good": good,
+        "cut": good[:-1],
+        "header only": good[:10],
+        "another model": encode("model-b", keys, rng.standard_normal((2, 384))),
+        "infinite scale": bytes(nan),
+        "another width": encode("model-a", keys, rng.standard_normal((2, 768))),
+    }
+    for name, blob in rows.items():
+        units = decode(blob, "model-a")
+        readable = units is not None and fits(units, 384)
+        assert usable(blob, "model-a", 384) is readable, name
+    assert [n for n, b in rows.items() if not usable(b, "model-a", 384)] == [
+        "cut",
+        "header only",
+        "another model",
+        "infinite scale",
+        "another width",
+    ]
+    assert usable(rows["another width"], "model-a")  # no width known yet: not counted
 
 
 def test_units_of_a_written_chunk_get_vectors_that_answer_a_question(

@@ -118,6 +118,32 @@ def test_engine_raises_the_domain_error_with_structured_params(data_dir: Path) -
         engine.dispose()
 
 
+def test_the_sqlstate_is_read_however_the_driver_error_reaches_us() -> None:
+    # One reading for the engine's translation and the document locks (core.locks): the
+    # driver's error itself, SQLAlchemy's wrapper of it, a domain error raised from either.
+    from sqlalchemy.exc import OperationalError
+
+    from core import locks
+    from core.db import sqlstate_of
+
+    class DriverError(Exception):
+        sqlstate = "55P03"
+
+    driver = DriverError("canceling statement due to lock timeout")
+    wrapped = OperationalError("SELECT pg_advisory_lock(1, 2)", {}, driver)
+    try:
+        try:
+            raise wrapped
+        except OperationalError as err:
+            raise DatabaseUnavailable("locked", service="database", reason="locked") from err
+    except DatabaseUnavailable as err:
+        translated = err
+    assert sqlstate_of(driver) == sqlstate_of(wrapped) == sqlstate_of(translated) == "55P03"
+    assert sqlstate_of(sqlite3.OperationalError("database is locked")) is None
+    assert sqlstate_of(ValueError("x")) is None
+    assert locks.sqlstate_of is sqlstate_of
+
+
 @pytest.mark.postgres
 def test_postgresql_errors_are_told_apart_by_sqlstate() -> None:
     url = require_server(POSTGRES_URL_ENV, "PostgreSQL")
