@@ -1149,6 +1149,15 @@ def _clip(text: str, found: Callable[[str], float]) -> tuple[int, int]:
         for bound in bounds:
             if end < bound <= start + MAX_CHARS:
                 end = bound
+        if end < len(text) and text[:end].rstrip().endswith(","):
+            # The next clause of the same sentence does not fit whole ("X (...), yang disebut
+            # ..., adalah peraturan yang dikeluarkan oleh ... pada tahun 1830 yang ..."): what
+            # is said of the subject begins there, so its words that fit are kept, cut at a
+            # word. Not past a sentence's end, a semicolon or an item marker: what follows
+            # them is another statement (the next paragraph of an article).
+            word = text.rfind(" ", end, start + MAX_CHARS)
+            if word > end:
+                end = word
     return start, end
 
 

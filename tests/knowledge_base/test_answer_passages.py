@@ -373,3 +373,34 @@ def test_an_answer_without_the_asked_measure_is_flagged() -> None:
     missing, _ = constraints("Berapa biaya verifikasi berkas?", [passage])
     assert stated["measure_missing"] == 0.0
     assert missing["measure_missing"] == 1.0
+
+
+def test_a_clipped_subject_keeps_the_words_of_what_is_said_of_it() -> None:
+    # The clause naming the subject is long, and the one saying what it is does not fit
+    # whole: its words that fit are kept, not dropped with it.
+    text = (
+        "Sistem Pelayanan Terpadu Satu Pintu (harfiah: satu loket untuk semua izin, atau secara "
+        "kurang tepat disebut sebagai layanan perizinan daring) yang oleh pemerintah daerah "
+        "disebut sebagai Mal Pelayanan Publik, adalah sistem yang dibentuk oleh Menteri Dalam "
+        "Negeri pada tahun 2014 yang mewajibkan setiap kabupaten menyatukan seluruh loket "
+        "perizinan dan nonperizinan di satu gedung yang dapat dijangkau warga tanpa biaya, "
+        "serta menerima pengaduan pada hari kerja."
+    )
+    answer = clipped("Kapan Mal Pelayanan Publik diterapkan?", text)
+    assert "Mal Pelayanan Publik" in answer
+    assert "adalah sistem yang dibentuk oleh Menteri Dalam Negeri pada tahun 2014" in answer
+    assert len(answer) <= 330
+
+
+def test_a_clipped_paragraph_does_not_run_into_the_next_one() -> None:
+    text = (
+        "(5) Penerima subsidi, baik perusahaan daerah maupun badan usaha swasta yang ditunjuk "
+        "oleh Kepala Daerah untuk melayani angkutan umum perintis, wajib menyampaikan laporan "
+        "pertanggungjawaban penggunaan dana subsidi kepada Kepala Daerah paling lambat pada "
+        "akhir tahun anggaran berjalan. (6) Ketentuan lebih lanjut mengenai tata cara "
+        "pemberian dan pertanggungjawaban subsidi diatur dalam Peraturan Kepala Daerah sesuai "
+        "dengan ketentuan peraturan perundang-undangan yang berlaku."
+    )
+    answer = clipped("Kepada siapa penerima subsidi menyampaikan laporan?", text)
+    assert "wajib menyampaikan laporan" in answer
+    assert "(6)" not in answer
