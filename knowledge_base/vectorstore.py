@@ -214,9 +214,11 @@ class VectorStore:
             return {}
         with _reachable():
             result = self._collection.get(ids=list(ids), include=["metadatas"])
+        found = list(result["ids"])
+        metadatas = result["metadatas"] or [None] * len(found)
         return {
             cid: (str(meta["doc_id"]) if meta and meta.get("doc_id") is not None else None)
-            for cid, meta in zip(result["ids"], result["metadatas"] or [], strict=True)
+            for cid, meta in zip(found, metadatas, strict=True)
         }
 
     def existing(self, ids: Sequence[str]) -> set[str]:
