@@ -29,6 +29,10 @@ MIN_PSEUDONYM_KEY_LENGTH = 16
 #: The longest span (in days) a reminder or health setting may take: ten years.
 MAX_DAYS = 3650
 Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+#: The largest upload a setting may allow, in MB (a file is read into memory whole).
+MAX_UPLOAD_MB = 4096
+#: The largest chunk size or overlap a setting may ask, in characters.
+MAX_CHUNK_CHARS = 100_000
 #: What Telegram's ``setWebhook`` takes as ``secret_token``.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -178,11 +182,16 @@ class Settings(BaseSettings):
         default=None, description="A Chroma server, e.g. http://127.0.0.1:8000"
     )
     collection: str = "sinergi_chunks"
-    max_upload_mb: float = Field(default=20.0, gt=0)
+    # Bounded above: "inf" (or 1e400) read as a float, and a chunk size of 400 digits, made
+    # every ingest fail with an OverflowError instead of refusing the setting.
+    max_upload_mb: float = Field(default=20.0, gt=0, le=MAX_UPLOAD_MB)
     chunk_size: int = Field(
-        default=1200, ge=100, description="Target characters per chunk (docs/ingestion.md)."
+        default=1200,
+        ge=100,
+        le=MAX_CHUNK_CHARS,
+        description="Target characters per chunk (docs/ingestion.md).",
     )
-    chunk_overlap: int = Field(default=120, ge=0)
+    chunk_overlap: int = Field(default=120, ge=0, le=MAX_CHUNK_CHARS)
     top_k: int = Field(default=5, ge=1, le=50)
     keyword_index: Literal["auto", "database", "process"] = Field(
         default="auto",

@@ -23,9 +23,11 @@ from ingestion.errors import CorruptFile, EncryptedPdf, IngestError, NoText
 from ingestion.schemas import Block, LoadedDocument
 from ingestion.visibility import remove_invisible, remove_keeping_tail
 
-# pypdf logs every recoverable oddity of real-world PDFs as a warning; the outcome that matters
-# (text found, or a per-file error) is reported by the ingest itself.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+# pypdf logs every recoverable oddity of real-world PDFs as a warning or an error and goes on;
+# the outcome that matters (text found, or a per-file error) is reported by the ingest itself.
+# Its messages also quote the file's own text (a font encoding's name, which may hold a line
+# break and forge a line of the log), so none of them is let through.
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 # ---------------------------------------------------------------------------------------------
 # shared text helpers

@@ -41,19 +41,27 @@ DEPTH = 3
 """How many of the first retrieved passages name the documents looked into."""
 
 _ENTRY = re.compile(
-    r"(?:^|[\s;:])\d{1,3}\s*\.\s+(?P<term>[^.;:\d][^.;:]{0,160}?)\s+"
-    r"(?:yang\s+selanjutnya\s+(?:disebut|disingkat)\s+(?P<short>[^.;:]{1,80}?)\s+)?"
+    r"(?:^|[\s;:])\d{1,3}\s*\.\s+(?P<term>[^.;:\d\s][^.;:]{0,160}?)(?<!\s)\s+"
+    r"(?:yang\s+selanjutnya\s+(?:disebut|disingkat)\s+"
+    r"(?P<short>[^.;:\s][^.;:]{0,79}?)(?<!\s)\s+)?"
     r"(?:adalah|ialah|means)\b"
-    r"|(?:^|(?<=[.;:])\s+)(?P<named>[A-Z][^.;:]{0,160}?)\s+yang\s+selanjutnya\s+"
-    r"(?:disebut|disingkat)\s+(?P<abbr>[^.;:]{1,80}?)\s+(?:adalah|ialah)\b",
+    r"|(?:^|(?<=[.;:])\s+)(?P<named>[A-Z][^.;:]{0,160}?)(?<!\s)\s+yang\s+selanjutnya\s+"
+    r"(?:disebut|disingkat)\s+(?P<abbr>[^.;:\s][^.;:]{0,79}?)(?<!\s)\s+(?:adalah|ialah)\b",
 )
 """An entry of a definitions article: "N. Term adalah ..." or "[N.] Term yang selanjutnya
 disebut Short adalah ..." (the line breaks of a scanned regulation are often lost, so entries
 are read inline, and a sentence splitter may have left an entry's number behind). A plain
-"Jakarta adalah ..." is no entry: an encyclopaedia answers that way whatever is asked."""
+"Jakarta adalah ..." is no entry: an encyclopaedia answers that way whatever is asked.
+
+A term or short form neither begins nor ends with a space: a run of blank lines
+(a ``<pre>`` block or a Markdown code fence keeps them) could otherwise be split between the
+spaces around a short form in every way, each tried (1,500 line ends after "disebut" took
+9 s in one passage, read again for every question that asks what a term means)."""
 
 
-_NUMBER_LEFT = re.compile(r"\.\s+\d{1,3}\s*\.?\s*$")
+_NUMBER_LEFT = re.compile(r"\.\s+\d{1,3}(?:\s*\.)?\s*$")
+"""The next entry's number left at a span's end ("... di daerah. 3."); the spaces before an
+optional dot read one way only (``\\s*\\.?\\s*`` split a run of spaces both ways)."""
 
 
 def _named(found: re.Match[str]) -> tuple[str, str | None]:

@@ -21,6 +21,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -425,6 +426,15 @@ class KnowledgeIndex:
         self._sync()
         return len(order)
 
+    def _live_chunk_ids(self, chunk_ids: Sequence[str]) -> set[str]:
+        """Those of ``chunk_ids`` that are passages in the database now."""
+        live: set[str] = set()
+        with self._sf() as s:
+            for start in range(0, len(chunk_ids), 1000):
+                part = chunk_ids[start : start + 1000]
+                live.update(s.scalars(select(KbChunk.chunk_id).where(KbChunk.chunk_id.in_(part))))
+        return live
+
     def _committed_chunk_ids(self, doc_id: str) -> set[str]:
         with self._sf() as s:
             return set(s.scalars(select(KbChunk.chunk_id).where(KbChunk.doc_id == doc_id)))
@@ -475,7 +485,8 @@ class KnowledgeIndex:
         With ``repair``, passages without a vector are embedded again from their stored text
         (no original file needed), vectors without a passage are deleted and the sentence
         (unit) vectors of rows that cannot be used (``IndexCheck.damaged_units``) are embedded
-        again. ``progress`` counts passages checked out of all passages.
+        again. ``progress`` counts passages checked out of all passages. A document is
+        repaired under its lock, as it stands then (a write of it may run meanwhile).
         """
         total = self.chunk_count()
         missing: list[tuple[str, str, str]] = []
@@ -511,11 +522,29 @@ class KnowledgeIndex:
         if not repair or found.consistent:
             return found
         self._check_model(writing=True)
-        for start in range(0, len(missing), self.batch_size):
-            batch = missing[start : start + self.batch_size]
-            embedded = self.embeddings.embed_documents([text for _, _, text in batch])
-            self.store.upsert([c for c, _, _ in batch], embedded, [d for _, d, _ in batch])
-        self.store.delete(orphans)
+        # Each document's passages are repaired under its lock, as they stand then: a write
+        # of the document (a re-ingest by the bot or another command) may have run since they
+        # were read, and one still running has stored its new vectors before committing its
+        # passages, vectors the scan took for orphans.
+        pending: dict[str, list[tuple[str, str]]] = {}
+        for cid, doc_id, text in missing:
+            pending.setdefault(doc_id, []).append((cid, text))
+        for doc_id, items in pending.items():
+            with self._document_locks.hold(doc_id):
+                live = self._committed_chunk_ids(doc_id)
+                todo = [(cid, text) for cid, text in items if cid in live]
+                for start in range(0, len(todo), self.batch_size):
+                    batch = todo[start : start + self.batch_size]
+                    embedded = self.embeddings.embed_documents([text for _, text in batch])
+                    self.store.upsert([c for c, _ in batch], embedded, [doc_id] * len(batch))
+        stray: dict[str | None, list[str]] = {}
+        for start in range(0, len(orphans), 1000):
+            for cid, doc in self.store.documents_of(orphans[start : start + 1000]).items():
+                stray.setdefault(doc, []).append(cid)
+        for doc, ids in stray.items():
+            with self._document_locks.hold(doc) if doc is not None else nullcontext():
+                live = self._live_chunk_ids(ids)
+                self.store.delete([cid for cid in ids if cid not in live])
         if damaged:
             self.fill_unit_vectors()  # the damaged rows count as missing there
         return replace(found, repaired=True)

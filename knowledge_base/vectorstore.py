@@ -207,6 +207,20 @@ class VectorStore:
             result = self._collection.get(where={"doc_id": doc_id}, include=[])
         return list(result["ids"])
 
+    def documents_of(self, ids: Sequence[str]) -> dict[str, str | None]:
+        """The document each vector of ``ids`` was stored for (``None``: stored without one);
+        an id the store does not hold is left out."""
+        if not ids:
+            return {}
+        with _reachable():
+            result = self._collection.get(ids=list(ids), include=["metadatas"])
+        found = list(result["ids"])
+        metadatas = result["metadatas"] or [None] * len(found)
+        return {
+            cid: (str(meta["doc_id"]) if meta and meta.get("doc_id") is not None else None)
+            for cid, meta in zip(found, metadatas, strict=True)
+        }
+
     def existing(self, ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()

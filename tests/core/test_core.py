@@ -4,11 +4,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Integer, LargeBinary, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.clock import FixedClock, ensure_utc
-from core.config import Settings
+from core.config import Settings, settings_error
 from core.db import UTCDateTime, make_engine, make_session_factory
 from core.errors import AppError, NotFound
 from core.i18n import Catalog, normalize_language
@@ -43,6 +44,26 @@ def test_settings_read_prefix_and_derive_paths(
     assert s.effective_database_url.endswith("state/sinergi.db")
     monkeypatch.setenv("SINERGI_DATABASE_URL", "postgresql+psycopg://u@h/db")
     assert Settings(_env_file=None).effective_database_url == "postgresql+psycopg://u@h/db"  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SINERGI_MAX_UPLOAD_MB", "inf"),
+        ("SINERGI_MAX_UPLOAD_MB", "1e400"),
+        ("SINERGI_CHUNK_SIZE", "1" + "0" * 400),
+        ("SINERGI_CHUNK_OVERLAP", "1" + "0" * 400),
+    ],
+)
+def test_a_size_setting_past_any_use_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    # Accepted, they made every ingest fail with an OverflowError ("an unexpected error").
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    error = settings_error(caught.value)
+    assert error.params["setting"] == name and error.code == "settings.less_than_equal"
 
 
 def test_settings_from_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -67,6 +67,18 @@ def test_truncated_pdf_is_corrupt_or_partially_read(cut: int) -> None:
     assert all(b.text.strip() for b in doc.blocks)
 
 
+def test_a_pdfs_own_text_never_reaches_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    # pypdf logs a font encoding it does not know by its name, at ERROR, and goes on: a name
+    # with an escaped line break wrote a forged line into the bot's log (any user who may
+    # send a PDF: a trainer's document, a coordinator's signed agreement).
+    forged = "/X#0A2026-12-01#2012:00:00#20ERROR#20bot.auth:#20forged#20line"
+    data = docs.make_pdf([["Pasal 1 berbunyi begini."]]).replace(
+        b"/Encoding /WinAnsiEncoding", b"/Encoding " + forged.encode()
+    )
+    assert load("surat.pdf", data).blocks
+    assert "forged" not in caplog.text
+
+
 def test_garbage_after_pdf_magic_is_corrupt() -> None:
     with pytest.raises((CorruptFile, NoText)):
         load("rusak.pdf", b"%PDF-1.4\n" + bytes(range(256)) * 20)

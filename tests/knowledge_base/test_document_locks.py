@@ -114,6 +114,57 @@ def test_two_writes_of_one_document_never_leave_the_live_version_without_vectors
     b.close()
 
 
+def test_a_repair_during_a_write_never_deletes_the_new_versions_vectors(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # ``kb check --repair`` while the bot re-ingests a document: the writer has stored its new
+    # vectors and not yet committed; the check's scan takes them for orphans. Deleted after the
+    # writer committed, they left the live version without vectors.
+    locks = tmp_path / "locks"
+    writer, checker = (
+        make_index(
+            engine,
+            tmp_path / "chroma",
+            document_locks=named_locks_for(engine, locks, prefix="document"),
+        )
+        for _ in range(2)
+    )
+    writer.replace_document(DOC, _chunks("Versi satu: verifikasi berkas tiga hari kerja."))
+    stored, written, scanned, repair = (threading.Event() for _ in range(4))
+    embed_units, check_model = writer._embed_units, checker._check_model
+
+    def writer_pauses(*args: Any) -> Any:  # between the writer's vectors and its commit
+        stored.set()
+        written.wait(10)
+        return embed_units(*args)
+
+    def checker_pauses(*, writing: bool = False) -> None:  # the scan is done, the repair next
+        scanned.set()
+        repair.wait(10)
+        check_model(writing=writing)
+
+    writer._embed_units = writer_pauses  # type: ignore[method-assign]
+    checker._check_model = checker_pauses  # type: ignore[method-assign]
+    write, _ = _in_thread(
+        lambda: writer.replace_document(DOC, _chunks("Versi dua: verifikasi berkas dua hari."))
+    )
+    assert stored.wait(30)
+    found: list[Any] = []
+    check, _ = _in_thread(lambda: found.append(checker.check(repair=True)))
+    assert scanned.wait(30)
+    written.set()
+    write.join(60)
+    repair.set()
+    check.join(60)
+    assert not write.is_alive() and not check.is_alive()
+    assert found[0].orphans == 1 and found[0].repaired  # what the scan saw
+    after = checker.check()
+    assert after.missing == 0 and after.orphans == 0, after
+    assert checker.search("verifikasi berkas", k=1, mode="dense")[0].text.startswith("Versi dua")
+    writer.close()
+    checker.close()
+
+
 def _holder(url: str, folder: Path, name: str) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-c", HOLDER, url, str(folder), name],
