@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from knowledge_base.abbreviations import asked_abbreviations, expands
 from knowledge_base.articles import (
     asked_terms,
     closes,
@@ -899,6 +900,8 @@ def compose(
     pointed = asked_article_unit(candidates, info, asked, terms, terms(question))
     if pointed is not None and info.asks_meaning and not enactment_date(info):
         pointed = _entry_of(pointed, asked, terms, terms(question))
+    elif pointed is None and info.asks_meaning:
+        pointed = _spelling_out(candidates, question, top)
     top = pointed or top
     chosen = [top]
     steps = info.qtype in ("bagaimana", "syarat") or info.wants_list
@@ -908,7 +911,7 @@ def compose(
         # not the answer ("server requirements" are a sentence, not the handover steps).
         with_lists = [rank for rank in with_lists if rank <= top.hit_rank]
     if pointed is not None:
-        pass  # the definitions entry or the enactment line is the whole answer
+        pass  # the definitions entry, the enactment line or the spelled-out short form
     elif steps and info.qtype != "bagaimana" and enumerates(top.text):
         # The best unit is itself an enumeration ("... berasaskan: a. ...; b. ..."): it is the
         # list asked for, whatever list a better-ranked passage holds.
@@ -1035,6 +1038,17 @@ def asked_article_unit(
         best = max((n for n, _ in matches), default=(0, 0))
         found = [u for n, u in matches if best[1] and n == best]
     return max(found, key=lambda u: (u.score, -u.hit_rank, -u.index), default=None)
+
+
+def _spelling_out(units: Sequence[_Unit], question: str, top: _Unit) -> _Unit | None:
+    """For a question that asks what a short form means ("Apa itu TPP?", "Apa kepanjangan
+    dari GPS?") and has no definitions entry for it: the best-scoring unit that spells the
+    short form out (:func:`knowledge_base.abbreviations.expands`), when the scorer's best
+    does not; ``None`` when the best does or none does (the usual composition stands)."""
+    shorts = asked_abbreviations(question)
+    found = [u for u in units if any(expands(u.text, short) for short in shorts)]
+    best = max(found, key=lambda u: (u.score, -u.hit_rank, -u.index), default=None)
+    return None if best is None or best is top else best
 
 
 def _entry_of(

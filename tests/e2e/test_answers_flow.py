@@ -112,6 +112,8 @@ async def reply(bot: BotHarness, user: FakeUser, text: str) -> str:
             "Gampil",
         ),
         (WARGA, "Berapa lama penyelesaian izin reklame di Gampil?", ["3 hari kerja"], "Gampil"),
+        # A short form's meaning: the sentence that spells it out, not one that only uses it.
+        (WARGA, "apa itu TPP?", ["Tambahan Penghasilan Pegawai (TPP)"], "e-RK"),
         (
             WARGA,
             "Berapa lama perangkat daerah wajib memberi tanggapan awal atas aduan Hayu.Bdg?",

@@ -1,0 +1,76 @@
+"""A question that asks what a short form means is answered by the sentence that spells it
+out, not by one that only uses it."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge_base.abbreviations import asked_abbreviations, expands
+from knowledge_base.answer import compose
+from knowledge_base.keyword import TextNormalizer
+from knowledge_base.schemas import SearchHit
+
+NORMALIZER = TextNormalizer()
+
+USES = (
+    "Porsi TPP berdasarkan kinerja dibayarkan sebanding dengan nilai capaian TPP, sedangkan "
+    "porsi disiplin TPP dihitung dari data kehadiran."
+)
+SPELLS = (
+    "Laporan kinerja yang disetujui atasan menjadi dasar perhitungan Tambahan Penghasilan "
+    "Pegawai (TPP) atau remunerasi kinerja setiap bulan."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "short", "spelled"),
+    [
+        (SPELLS, "tpp", True),
+        ("TPP (Tambahan Penghasilan Pegawai) dibayar bulanan.", "tpp", True),
+        ("Tim Koordinasi Kerja Sama Daerah (TKKSD) dibentuk bupati.", "tkksd", True),
+        ("Sistem Pemerintahan Berbasis Elektronik (SPBE) dinilai tiap tahun.", "spbe", True),
+        ("Organisasi Perangkat di Daerah (OPD) menyusun rencana.", "opd", True),  # "di" skipped
+        ("Human Immunodeficiency Virus (HIV) menyerang sel.", "hiv", True),
+        ("Persatuan Wartawan Indonesia selanjutnya dikenal dengan nama PWI adalah", "pwi", True),
+        ("Badan Usaha Milik Daerah yang selanjutnya disingkat BUMD adalah", "bumd", True),
+        (USES, "tpp", False),  # used, never spelled out
+        ("Data (TPP) dikirim ke pusat.", "tpp", False),  # initials do not spell it
+        ("Tambahan penghasilan (tpp) dibayar.", "tpp", False),  # not written as a short form
+        ("Penghasilan Pegawai (TPP) dibayar.", "tpp", False),  # one letter short
+    ],
+)
+def test_a_long_form_is_read_by_its_initials(text: str, short: str, spelled: bool) -> None:
+    assert expands(text, short) is spelled
+
+
+def test_the_question_offers_its_short_words_as_it_types_them() -> None:
+    assert asked_abbreviations("Apa itu TPP?") == ["apa", "itu", "tpp"]
+    assert "tkksd" in asked_abbreviations("apa kepanjangan tkksd")
+    # Connecting words are never a short form, however they are written.
+    assert "dan" not in asked_abbreviations("Apa itu TPP DAN SPBE?")
+
+
+def _hit(cid: str, text: str, score: float) -> SearchHit:
+    title = "SOP Pelaporan Kinerja Harian e-RK"
+    return SearchHit(cid, "sop-erk", title, f"{title}\n{text}", None, 1, 0, score)
+
+
+def _compose(question: str, hits: list[SearchHit]) -> str:
+    return compose(question, hits, terms=NORMALIZER.terms, idf=lambda t: 1.0).text
+
+
+@pytest.mark.parametrize("question", ["Apa itu TPP?", "apa itu tpp", "What is TPP?"])
+def test_a_meaning_question_on_a_short_form_gets_the_sentence_that_spells_it_out(
+    question: str,
+) -> None:
+    # The sentence that uses "TPP" three times outscores the one that spells it out once.
+    hits = [_hit("a", USES, 0.9), _hit("b", SPELLS, 0.8)]
+    assert _compose(question, hits).startswith("Laporan kinerja yang disetujui atasan")
+
+
+def test_other_questions_on_a_short_form_are_composed_as_before() -> None:
+    hits = [_hit("a", USES, 0.9), _hit("b", SPELLS, 0.8)]
+    # Not a meaning question: the scorer's choice stands.
+    assert _compose("Bagaimana porsi TPP dihitung?", hits).startswith("Porsi TPP")
+    # Nothing spells the short form out: the scorer's choice stands.
+    assert _compose("Apa itu TPP?", [_hit("a", USES, 0.9)]).startswith("Porsi TPP")
