@@ -25,7 +25,7 @@ from core.config import Settings
 from core.db import make_session_factory
 from core.errors import StorageUnwritable
 from core.locks import FileNamedLocks, named_locks_for
-from knowledge_base.index import build_index
+from knowledge_base.index import KnowledgeIndex, build_index
 from knowledge_base.schemas import ChunkInput, DocumentInput
 from tests.knowledge_base.conftest import make_index
 
@@ -60,14 +60,11 @@ def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, threading.
     return thread, done
 
 
-def test_two_writes_of_one_document_never_leave_the_live_version_without_vectors(
-    engine: Engine, tmp_path: Path
-) -> None:
-    # Two processes' indexes over one database and one vector store. The interleaving that
-    # lost vectors: B has stored its new vectors but not committed; A, cleaning up, sees them
-    # in the store and not among the live chunks, and deletes them after B committed.
+def _two_processes(engine: Engine, tmp_path: Path) -> tuple[KnowledgeIndex, KnowledgeIndex]:
+    """Two processes' indexes over one database and one vector store, sharing the document
+    locks."""
     locks = tmp_path / "locks"
-    a, b = (
+    first, second = (
         make_index(
             engine,
             tmp_path / "chroma",
@@ -75,6 +72,16 @@ def test_two_writes_of_one_document_never_leave_the_live_version_without_vectors
         )
         for _ in range(2)
     )
+    return first, second
+
+
+def test_two_writes_of_one_document_never_leave_the_live_version_without_vectors(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # Two processes' indexes over one database and one vector store. The interleaving that
+    # lost vectors: B has stored its new vectors but not committed; A, cleaning up, sees them
+    # in the store and not among the live chunks, and deletes them after B committed.
+    a, b = _two_processes(engine, tmp_path)
     a.replace_document(DOC, _chunks("Versi satu: verifikasi berkas tiga hari kerja."))
     b_stored, b_go, a_window, a_go = (threading.Event() for _ in range(4))
     embed_units, committed = b._embed_units, a._committed_chunk_ids
@@ -90,7 +97,7 @@ def test_two_writes_of_one_document_never_leave_the_live_version_without_vectors
         a_go.wait(10)
         return live
 
-    b._embed_units = b_pauses  # type: ignore[method-assign]
+    b._embed_units = b_pauses  # type: ignore[method-assign,assignment]
     a._committed_chunk_ids = a_pauses  # type: ignore[method-assign]
     second, _ = _in_thread(
         lambda: b.replace_document(DOC, _chunks("Versi tiga: verifikasi berkas satu hari kerja."))
@@ -120,15 +127,7 @@ def test_a_repair_during_a_write_never_deletes_the_new_versions_vectors(
     # ``kb check --repair`` while the bot re-ingests a document: the writer has stored its new
     # vectors and not yet committed; the check's scan takes them for orphans. Deleted after the
     # writer committed, they left the live version without vectors.
-    locks = tmp_path / "locks"
-    writer, checker = (
-        make_index(
-            engine,
-            tmp_path / "chroma",
-            document_locks=named_locks_for(engine, locks, prefix="document"),
-        )
-        for _ in range(2)
-    )
+    writer, checker = _two_processes(engine, tmp_path)
     writer.replace_document(DOC, _chunks("Versi satu: verifikasi berkas tiga hari kerja."))
     stored, written, scanned, repair = (threading.Event() for _ in range(4))
     embed_units, check_model = writer._embed_units, checker._check_model
@@ -143,7 +142,7 @@ def test_a_repair_during_a_write_never_deletes_the_new_versions_vectors(
         repair.wait(10)
         check_model(writing=writing)
 
-    writer._embed_units = writer_pauses  # type: ignore[method-assign]
+    writer._embed_units = writer_pauses  # type: ignore[method-assign,assignment]
     checker._check_model = checker_pauses  # type: ignore[method-assign]
     write, _ = _in_thread(
         lambda: writer.replace_document(DOC, _chunks("Versi dua: verifikasi berkas dua hari."))
