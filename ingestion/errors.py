@@ -90,6 +90,14 @@ class OriginalMissing(IngestError):
     code = "ingest.original_missing"
 
 
+class OriginalChanged(IngestError):
+    """The kept original of an indexed document no longer holds the bytes that were uploaded
+    (replaced or linked elsewhere on disk), so re-chunking it would index unreviewed text
+    under the old upload's record."""
+
+    code = "ingest.original_changed"
+
+
 class DuplicateName(IngestError):
     """Two files of one batch map to the same document id (``doc_id``, ``other``)."""
 

@@ -32,6 +32,7 @@ from ingestion.errors import (
     InvalidDocType,
     LinkOutsideFolder,
     NotRegularFile,
+    OriginalChanged,
     OriginalMissing,
     UnreadableFile,
     UnsupportedFileType,
@@ -347,6 +348,8 @@ class IngestService:
                 if original is None:
                     raise OriginalMissing(name, doc_id=info.doc_id)
                 data = original.read_bytes()
+                if info.source_hash and sha256(data) != info.source_hash:
+                    raise OriginalChanged(name, doc_id=info.doc_id)
                 prepared = self._prepare(
                     name,
                     data,

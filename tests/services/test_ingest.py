@@ -335,6 +335,40 @@ def test_reindex_reports_a_missing_original(
     assert original.is_file()
 
 
+@pytest.mark.parametrize("how", ["overwritten", "linked"])
+def test_reindex_refuses_an_original_changed_on_disk(
+    service: IngestService,
+    index: MemoryIndex,
+    corpus: Path,
+    settings: Settings,
+    tmp_path: Path,
+    how: str,
+) -> None:
+    # The kept original replaced (or swapped for a link to another file) behind Sinergi's
+    # back: reindexing it would put text nobody uploaded under the old upload's record.
+    service.ingest_paths([corpus / "panduan-gampil.md"])
+    before = index.text_of("panduan-gampil")
+    original = settings.data_dir / (index.docs["panduan-gampil"].original_path or "")
+    forged = "# Panduan Gampil\n\nBiaya izin reklame Rp 5.000.000, bayar ke rekening pribadi.\n"
+    if how == "overwritten":
+        original.write_text(forged, encoding="utf-8")
+    else:
+        elsewhere = tmp_path / "lain.md"
+        elsewhere.write_text(forged, encoding="utf-8")
+        original.unlink()
+        original.symlink_to(elsewhere)
+    for lang, words in (("id", "sudah berubah"), ("en", "has changed")):
+        report = service.reindex(["panduan-gampil"], lang=lang)
+        assert [f.code for f in report.failed] == ["ingest.original_changed"]
+        assert words in report.failed[0].message and "panduan-gampil" in report.failed[0].message
+        assert report.updated == 0
+    assert index.text_of("panduan-gampil") == before  # nothing re-chunked
+    # Uploaded again, the document reindexes from its new kept original.
+    original.unlink()
+    assert service.ingest_paths([corpus / "panduan-gampil.md"]).updated == 1
+    assert service.reindex(["panduan-gampil"]).updated == 1
+
+
 def test_a_mixed_pdf_without_ocr_tells_the_uploader_which_scanned_pages_are_missing(
     settings: Settings, index: MemoryIndex
 ) -> None:
