@@ -638,7 +638,9 @@ def structure_context(candidates: list[Candidate], info: QuestionInfo) -> list[C
     definition or an enactment date has that article among its candidates); the share of
     the question the unit's own article holds without its title and headings; the share a
     paragraph gains read with the paragraph it refers to ("sebagaimana dimaksud pada ayat
-    (3)").
+    (3)"). Tenth round: the share of the question's concepts a unit holds and the other
+    paragraphs of its article (or its passage) lack, with or without list questions, and its
+    lead over the article's best other paragraph; none rose cross-validated on gov-id.
     """
     enactment = 1.0 if info.asks_enactment else 0.0
     out: list[Candidate] = []
