@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["asked_abbreviations", "expands"]
+__all__ = ["asked_abbreviations", "expands", "spelled_out"]
 
 _CONNECTORS = frozenset(
     {"dan", "di", "ke", "dari", "untuk", "yang", "atau", "serta", "pada", "dalam", "bagi"}
@@ -59,28 +59,39 @@ def _spelled_before(text: str, end: int, short: str) -> bool:
     return any(_spells(before[-size:], short) for size in range(len(short), most + 1))
 
 
+_SHORT = r"(?P<short>[A-Za-z][A-Za-z&]{1,7})"
+_BRACKETED = re.compile(r"\(\s*" + _SHORT + r"\s*\)")
+_NAMED = re.compile(
+    r"\b(?:yang\s+)?selanjutnya\s+(?:disebut|disingkat|dikenal\s+dengan(?:\s+nama)?)\s+"
+    + _SHORT
+    + r"\b",
+    re.I,
+)
+_OPENED = re.compile(r"\b" + _SHORT + r"\s*\((?P<long>[^()]{3,200})\)")
+
+
 def _written_short(found: re.Match[str]) -> bool:
     short: str = found.group("short")
     return sum(c.isupper() for c in short) >= 2
 
 
+def spelled_out(text: str) -> set[str]:
+    """The short forms (lower case) ``text`` spells out: "Long Form (SHORT)", "SHORT (Long
+    Form)" or "Long Form yang selanjutnya disebut SHORT", each short form written with at
+    least two capitals. One pass over the text whatever the question holds."""
+    found: set[str] = set()
+    for pattern in (_BRACKETED, _NAMED):
+        for match in pattern.finditer(text):
+            short = match.group("short").lower()
+            if _written_short(match) and _spelled_before(text, match.start(), short):
+                found.add(short)
+    for match in _OPENED.finditer(text):
+        short = match.group("short").lower()
+        if _written_short(match) and _spells(_WORD.findall(match.group("long")), short):
+            found.add(short)
+    return found
+
+
 def expands(text: str, short: str) -> bool:
-    """Whether ``text`` spells out the short form ``short`` (lower case): "Long Form
-    (SHORT)", "SHORT (Long Form)" or "Long Form yang selanjutnya disebut SHORT", the short
-    form written with at least two capitals."""
-    name = re.escape(short)
-    bracketed = re.compile(r"\(\s*(?P<short>" + name + r")\s*\)", re.I)
-    named = re.compile(
-        r"\b(?:yang\s+)?selanjutnya\s+(?:disebut|disingkat|dikenal\s+dengan(?:\s+nama)?)\s+"
-        r"(?P<short>" + name + r")\b",
-        re.I,
-    )
-    for pattern in (bracketed, named):
-        for found in pattern.finditer(text):
-            if _written_short(found) and _spelled_before(text, found.start(), short):
-                return True
-    opened = re.compile(r"\b(?P<short>" + name + r")\s*\((?P<long>[^()]{3,200})\)", re.I)
-    return any(
-        _written_short(found) and _spells(_WORD.findall(found.group("long")), short)
-        for found in opened.finditer(text)
-    )
+    """Whether ``text`` spells out the short form ``short`` (lower case)."""
+    return short in spelled_out(text)

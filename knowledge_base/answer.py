@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from knowledge_base.abbreviations import asked_abbreviations, expands
+from knowledge_base.abbreviations import asked_abbreviations, spelled_out
 from knowledge_base.articles import (
     asked_terms,
     closes,
@@ -1045,10 +1045,10 @@ def asked_article_unit(
 def _spelling_out(units: Sequence[_Unit], question: str, top: _Unit) -> _Unit | None:
     """For a question that asks what a short form means ("Apa itu TPP?", "Apa kepanjangan
     dari GPS?") and has no definitions entry for it: the best-scoring unit that spells the
-    short form out (:func:`knowledge_base.abbreviations.expands`), when the scorer's best
+    short form out (:func:`knowledge_base.abbreviations.spelled_out`), when the scorer's best
     does not; ``None`` when the best does or none does (the usual composition stands)."""
-    shorts = asked_abbreviations(question)
-    found = [u for u in units if any(expands(u.text, short) for short in shorts)]
+    shorts = set(asked_abbreviations(question))
+    found = [u for u in units if spelled_out(u.text) & shorts]
     best = max(found, key=lambda u: (u.score, -u.hit_rank, -u.index), default=None)
     return None if best is None or best is top else best
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge_base.abbreviations import asked_abbreviations, expands
+from knowledge_base.abbreviations import asked_abbreviations, expands, spelled_out
 from knowledge_base.answer import compose
 from knowledge_base.keyword import TextNormalizer
 from knowledge_base.schemas import SearchHit
@@ -41,6 +41,14 @@ SPELLS = (
 )
 def test_a_long_form_is_read_by_its_initials(text: str, short: str, spelled: bool) -> None:
     assert expands(text, short) is spelled
+
+
+def test_a_text_is_read_once_for_every_short_form_it_spells_out() -> None:
+    # A long meaning question offers hundreds of words: the units are read once each for
+    # the short forms they spell out, not once per word of the question.
+    text = f"{SPELLS} Sistem Pemerintahan Berbasis Elektronik (SPBE) dinilai. Data (ABC) dikirim."
+    assert spelled_out(text) == {"tpp", "spbe"}
+    assert spelled_out(USES) == set()
 
 
 def test_the_question_offers_its_short_words_as_it_types_them() -> None:
