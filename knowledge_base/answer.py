@@ -891,17 +891,18 @@ def compose(
     by_key = {(u.hit_rank, u.index): u for u in units}
 
     candidates = [u for u in units if not u.header] or units
-    top = max(candidates, key=lambda u: (u.score, -u.hit_rank, -u.index))
+    top = max(candidates, key=_standing)
     best_unit = top
     runner_up = max((u.score for u in candidates if u is not top), default=top.score - 10.0)
     elsewhere = max(
         (u.score for u in candidates if u.hit_rank != top.hit_rank), default=top.score - 10.0
     )
     # The evidence above stays the scorer's (the refusal model reads it as it was fitted).
-    asked = asked_terms(terms(question), concepts)
-    pointed = asked_article_unit(candidates, info, asked, terms, terms(question))
+    question_terms = terms(question)
+    asked = asked_terms(question_terms, concepts)
+    pointed = asked_article_unit(candidates, info, asked, terms, question_terms)
     if pointed is not None and info.asks_meaning and not enactment_date(info):
-        pointed = _entry_of(pointed, asked, terms, terms(question))
+        pointed = _entry_of(pointed, asked, terms, question_terms)
     elif pointed is None and info.asks_meaning:
         pointed = _spelling_out(candidates, question, top)
     top = pointed or top
@@ -1017,6 +1018,11 @@ def compose(
     return _render(chosen, usable, lang, evidence, info, coverage_of, terms)
 
 
+def _standing(unit: _Unit) -> tuple[float, int, int]:
+    """How units rank: by score, then the better-ranked passage, then the earlier unit."""
+    return (unit.score, -unit.hit_rank, -unit.index)
+
+
 def asked_article_unit(
     units: Sequence[_Unit],
     info: QuestionInfo,
@@ -1039,7 +1045,7 @@ def asked_article_unit(
         matches = [(definition_match(u.text, asked, terms, own), u) for u in units]
         best = max((n for n, _ in matches), default=(0, 0))
         found = [u for n, u in matches if best[1] and n == best]
-    return max(found, key=lambda u: (u.score, -u.hit_rank, -u.index), default=None)
+    return max(found, key=_standing, default=None)
 
 
 def _spelling_out(units: Sequence[_Unit], question: str, top: _Unit) -> _Unit | None:
@@ -1049,7 +1055,7 @@ def _spelling_out(units: Sequence[_Unit], question: str, top: _Unit) -> _Unit | 
     does not; ``None`` when the best does or none does (the usual composition stands)."""
     shorts = set(asked_abbreviations(question))
     found = [u for u in units if spelled_out(u.text) & shorts]
-    best = max(found, key=lambda u: (u.score, -u.hit_rank, -u.index), default=None)
+    best = max(found, key=_standing, default=None)
     return None if best is None or best is top else best
 
 

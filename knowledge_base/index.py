@@ -514,8 +514,7 @@ class KnowledgeIndex:
         vectors = 0
         for ids in self.store.all_ids():
             vectors += len(ids)
-            with self._sf() as s:
-                live = set(s.scalars(select(KbChunk.chunk_id).where(KbChunk.chunk_id.in_(ids))))
+            live = self._live_chunk_ids(ids)
             orphans.extend(i for i in ids if i not in live)
         damaged = self.damaged_unit_count()
         found = IndexCheck(known, vectors, len(missing), len(orphans), damaged_units=damaged)
