@@ -7,7 +7,13 @@ from datetime import date
 
 import pytest
 
-from mou_tracker.schemas import AgreementDetail, NewAgreement, NewMilestone, NewParty
+from mou_tracker.schemas import (
+    AgreementDetail,
+    MilestoneView,
+    NewAgreement,
+    NewMilestone,
+    NewParty,
+)
 from services import Services
 from services.access import Operator
 from tests.e2e.conftest import BANDUNG, KERINCI
@@ -53,6 +59,12 @@ def seed(services: Services) -> tuple[AgreementDetail, AgreementDetail]:
     return kerinci, mempawah
 
 
+def stored_milestone(bot: BotHarness, agreement_id: int, *, title: str) -> MilestoneView:
+    """The milestone of that title as the tracker holds it now."""
+    milestones = bot.services.tracker.get_agreement(OPERATOR, agreement_id).milestones
+    return next(m for m in milestones if m.title == title)
+
+
 @pytest.fixture
 def agreements(bot_services: Services) -> tuple[AgreementDetail, AgreementDetail]:
     return seed(bot_services)
@@ -69,8 +81,7 @@ async def test_coordinator_marks_a_milestone_done_with_a_photo(
 
     await bot.press(COORDINATOR, listing, data=listing.buttons()[0]["callback_data"])
     assert "Pelatihan admin" in (listing.text or "")  # the list became the agreement
-    milestone_buttons = [b for b in listing.buttons() if "Pelatihan admin" in b["text"]]
-    await bot.press(COORDINATOR, listing, data=milestone_buttons[0]["callback_data"])
+    await bot.press(COORDINATOR, listing, "Pelatihan admin")
     actions = listing.buttons()
     assert len(actions) >= 4  # in progress, done, blocked, back
 
@@ -80,10 +91,7 @@ async def test_coordinator_marks_a_milestone_done_with_a_photo(
 
     evidence = await bot.photo(COORDINATOR, PNG + b"foto", caption="Foto pelatihan 14 Feb")
     assert evidence.to(COORDINATOR.id) or listing.edits > 3
-    milestone = next(
-        m for m in bot.services.tracker.get_agreement(OPERATOR, kerinci.id).milestones
-        if m.title == "Pelatihan admin"
-    )  # fmt: skip
+    milestone = stored_milestone(bot, kerinci.id, title="Pelatihan admin")
     assert milestone.status == "done"
     assert milestone.evidence_note == "Foto pelatihan 14 Feb"
     assert milestone.updated_by == f"tg:{COORDINATOR.id}"
@@ -114,9 +122,7 @@ async def test_blocked_needs_a_reason_and_in_progress_is_one_press(
     kerinci, _ = agreements
     server = next(m for m in kerinci.milestones if m.title == "Server siap")
     view = (await bot.say(COORDINATOR, f"/mou {kerinci.id}")).one(COORDINATOR.id)
-    await bot.press(COORDINATOR, view, data=next(
-        b for b in view.buttons() if "Server siap" in b["text"]
-    )["callback_data"])  # fmt: skip
+    await bot.press(COORDINATOR, view, "Server siap")
     progress = view.buttons()[0]
     await bot.press(COORDINATOR, view, data=progress["callback_data"])
     assert (
@@ -182,9 +188,7 @@ async def test_evidence_sent_after_someone_else_recorded_the_milestone_is_not_re
     kerinci, _ = agreements
     training = next(m for m in kerinci.milestones if m.title == "Pelatihan admin")
     view = (await bot.say(COORDINATOR, f"/mou {kerinci.id}")).one(COORDINATOR.id)
-    await bot.press(COORDINATOR, view, data=next(
-        b for b in view.buttons() if "Pelatihan admin" in b["text"]
-    )["callback_data"])  # fmt: skip
+    await bot.press(COORDINATOR, view, "Pelatihan admin")
     done = view.buttons()[1]
     asked = await bot.press(COORDINATOR, view, data=done["callback_data"])
     assert asked.to(COORDINATOR.id), "the bot asks for evidence"
@@ -199,10 +203,7 @@ async def test_evidence_sent_after_someone_else_recorded_the_milestone_is_not_re
     shown = reply.to(COORDINATOR.id)[-1]
     assert "sudah dicatat orang lain" in (shown.text or "")  # said, and shown as it is now
     assert "Menunggu jadwal pelatih dari Bandung" in (shown.text or "")
-    after = next(
-        m for m in bot.services.tracker.get_agreement(OPERATOR, kerinci.id).milestones
-        if m.id == training.id
-    )  # fmt: skip
+    after = stored_milestone(bot, kerinci.id, title=training.title)
     assert after.status == "blocked" and after.evidence_note is None
     assert bot.services.evidence.list_files(OPERATOR, kerinci.id) == []
     assert not list(bot.settings.data_dir.glob("evidence/**/*.png"))  # nor kept on disk
