@@ -93,7 +93,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         # Not standalone: click's usage errors come here, to be worded in the user's language
         # (exit status 2 as click gives them); ``typer.Exit(n)`` and ``--help`` return n.
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, prog_name="sinergi", standalone_mode=False)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else int(ExitStatus.FAILED))
