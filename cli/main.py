@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from cli import usage
 from cli.context import AppContext
 from cli.errors import ExitStatus, exit_status_for
 from core.config import Settings, language_setting, settings_error
@@ -90,8 +91,9 @@ def _main(argv: list[str] | None) -> int:
         lang, debug, redactor = settings.language, settings.debug, settings.redactor()
     install_log_redaction(redactor)
     try:
-        # Standalone mode: click reports usage errors itself and exits with status 2.
-        app(args=argv, standalone_mode=True)
+        # Not standalone: click's usage errors come here, to be worded in the user's language
+        # (exit status 2 as click gives them); ``typer.Exit(n)`` and ``--help`` return n.
+        code = app(args=argv, prog_name="sinergi", standalone_mode=False)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else int(ExitStatus.FAILED))
@@ -99,6 +101,14 @@ def _main(argv: list[str] | None) -> int:
         typer.echo(_printable(redactor.redact(error_message(err, lang))), err=True)
         return int(exit_status_for(err))
     except Exception as exc:  # the last line of the transport: a bug, reported without leaks
+        if usage.shows_help(exc):  # a group without its command: the help is printed
+            return int(ExitStatus.USAGE)
+        if usage.is_usage_error(exc):
+            typer.echo(_printable(redactor.redact(usage.usage_message(exc, lang))), err=True)
+            return int(ExitStatus.USAGE)
+        if usage.is_abort(exc):  # end of input or Ctrl-C at a prompt
+            typer.echo(catalog().t("usage.aborted", lang), err=True)
+            return int(ExitStatus.FAILED)
         typer.echo(
             redactor.redact(catalog().t("error.unexpected", lang, kind=type(exc).__name__)),
             err=True,
@@ -107,7 +117,7 @@ def _main(argv: list[str] | None) -> int:
             trace = "".join(traceback.format_exception(exc))
             typer.echo(_printable(redactor.redact(trace)), err=True)
         return int(ExitStatus.FAILED)
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def _printable(text: str) -> str:

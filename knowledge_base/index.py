@@ -28,11 +28,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
-from sqlalchemy import Integer, String, cast, delete, func, select, update
+from sqlalchemy import Integer, String, case, cast, delete, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.clock import Clock, SystemClock
 from core.config import Settings
@@ -93,12 +94,16 @@ from knowledge_base.terms_upgrade import (
     upgrade_terms,
 )
 from knowledge_base.unit_vectors import (
+    HEADER_SIZE,
+    KEY_SIZE,
+    SCALE_SIZE,
     UnitVectors,
     decode,
     encode,
     fits,
     similarities,
     usable,
+    usable_parts,
 )
 from knowledge_base.units import passage_units, unit_key
 from knowledge_base.vectorstore import VectorStore, make_client
@@ -516,7 +521,7 @@ class KnowledgeIndex:
             vectors += len(ids)
             live = self._live_chunk_ids(ids)
             orphans.extend(i for i in ids if i not in live)
-        damaged = self.damaged_unit_count()
+        damaged = self._damaged_units_read()
         found = IndexCheck(known, vectors, len(missing), len(orphans), damaged_units=damaged)
         if not repair or found.consistent:
             return found
@@ -792,11 +797,26 @@ class KnowledgeIndex:
             return list(hits)
         dated = enactment_date(info)
         pattern = "%ditetapkan di%" if dated else "%adalah%"
+        terms = self.normalizer.terms
+        own = terms(query.text) if query is not None and not dated else []
+        asked = asked_terms(own, query.concept_pairs if query is not None else ())
+        where: list[ColumnElement[bool]] = [
+            KbChunk.doc_id.in_(docs),
+            func.lower(KbChunk.text).like(pattern),
+        ]
+        if not dated and self._terms_current:
+            # An entry defines what the question asks only if all its terms are the
+            # question's, so its passage holds one of them: passages whose stored terms hold
+            # none are not read (a regulation of 5,000 definitions passages read each entry).
+            # While an upgrade rewrites the stored terms, every passage is read as before.
+            spaced = " " + KbChunk.terms + " "
+            held = (spaced.contains(f" {t} ", autoescape=True) for t in sorted(asked))
+            where.append(or_(false(), *held))
         with self._sf() as s:
             rows = list(
                 s.execute(
                     select(KbChunk.chunk_id, KbChunk.doc_id, KbChunk.text)
-                    .where(KbChunk.doc_id.in_(docs), func.lower(KbChunk.text).like(pattern))
+                    .where(*where)
                     .order_by(KbChunk.doc_id, KbChunk.position)
                 )
             )
@@ -809,9 +829,6 @@ class KnowledgeIndex:
                     chosen.append(found)
                     break
         elif info.asks_meaning:
-            terms = self.normalizer.terms
-            own = terms(query.text) if query is not None else []
-            asked = asked_terms(own, query.concept_pairs if query is not None else ())
             matches = {r.chunk_id: definition_match(r.text, asked, terms, own) for r in rows}
             best = max(matches.values(), default=(0, 0))
             chosen.extend(cid for cid, n in matches.items() if best[1] and n == best)
@@ -1062,8 +1079,52 @@ class KnowledgeIndex:
     def damaged_unit_count(self) -> int:
         """How many stored unit-vector rows cannot be used: written by another model, damaged
         (NaN scales, a cut row) or of another width than the index's vectors (0 without unit
-        vectors). Read from each row's header and scales, no vector built (``sinergi status``
-        shows it; ``kb check --repair`` embeds them again)."""
+        vectors), as :func:`~knowledge_base.unit_vectors.usable` tells. The database sends each
+        row's header, length and scales (about 40 bytes a passage), not the row (1.2 to 1.6 kB):
+        ``sinergi status`` shows it; ``kb check`` reads the rows whole
+        (:meth:`_damaged_units_read`) and ``kb check --repair`` embeds them again."""
+        if not self.unit_vectors:
+            return 0
+        with self._sf() as s:
+            first = list(
+                s.scalars(select(KbUnitVectors.chunk_id).order_by(KbUnitVectors.chunk_id).limit(20))
+            )
+        if not first:
+            return 0
+        width = self._width(first)
+        if width is None:  # no chunk vector to tell the width by: each row read whole
+            return self._damaged_units_read()
+        blob = KbUnitVectors.vectors
+        size = func.length(blob)
+        # The scales' place as ``unit_vectors.scales_span`` computes it, in the database.
+        per_unit = KEY_SIZE + SCALE_SIZE + width
+        units = cast(
+            case((size >= HEADER_SIZE, (size - HEADER_SIZE) // per_unit), else_=0), Integer
+        )
+        query = select(
+            KbUnitVectors.chunk_id,
+            func.substr(blob, 1, HEADER_SIZE),
+            size,
+            func.substr(blob, HEADER_SIZE + 1 + KEY_SIZE * units, SCALE_SIZE * units),
+        ).order_by(KbUnitVectors.chunk_id)
+        damaged = 0
+        last = ""
+        while True:
+            with self._sf() as s:
+                rows = s.execute(query.where(KbUnitVectors.chunk_id > last).limit(5000)).all()
+            if not rows:
+                return damaged
+            last = rows[-1][0]
+            model = self.model_id
+            damaged += sum(
+                not usable_parts(
+                    bytes(head or b""), int(size or 0), bytes(part or b""), model, width
+                )
+                for _, head, size, part in rows
+            )
+
+    def _damaged_units_read(self) -> int:
+        """:meth:`damaged_unit_count` from each row read whole (``kb check``)."""
         if not self.unit_vectors:
             return 0
         damaged = 0

@@ -52,15 +52,27 @@ def encode(model_id: str, keys: Sequence[bytes], vectors: npt.ArrayLike) -> byte
     )
 
 
+HEADER_SIZE = _HEADER.size
+"""A stored row's header, in bytes; then each unit's key (:data:`KEY_SIZE`), each unit's
+scale (:data:`SCALE_SIZE`), and the int8 vectors."""
+KEY_SIZE = 8
+SCALE_SIZE = 2
+
+
 def _layout(blob: bytes, model_id: str) -> tuple[int, int] | None:
     """A stored row's units and dimensions, or ``None`` when another model (or format) wrote
     it or it is cut."""
-    if len(blob) < _HEADER.size:
+    return _layout_of(blob[:HEADER_SIZE], len(blob), model_id)
+
+
+def _layout_of(head: bytes, size: int, model_id: str) -> tuple[int, int] | None:
+    """:func:`_layout` from a row's first :data:`HEADER_SIZE` bytes and its length."""
+    if size < HEADER_SIZE or len(head) < HEADER_SIZE:
         return None
-    fmt, fingerprint, n, dim = _HEADER.unpack_from(blob)
+    fmt, fingerprint, n, dim = _HEADER.unpack_from(head)
     if fmt != UNITS_FORMAT or fingerprint != model_fingerprint(model_id):
         return None
-    if len(blob) != _HEADER.size + n * 8 + n * 2 + n * dim:
+    if size != HEADER_SIZE + n * (KEY_SIZE + SCALE_SIZE + dim):
         return None
     return n, dim
 
@@ -109,6 +121,33 @@ def similarities(
         sims = np.stack([vectors[k] for k in keys]) @ q
         out[chunk_id] = dict(zip(keys, (float(s) for s in sims), strict=True))
     return out
+
+
+def usable_parts(head: bytes, size: int, scales: bytes, model_id: str, dimensions: int) -> bool:
+    """:func:`usable` from the parts of a row the database can send instead of the row: its
+    first :data:`HEADER_SIZE` bytes, its length, and the :data:`SCALE_SIZE` bytes of each unit
+    that come after the keys of a row of ``dimensions`` (:func:`scales_span`). A row of
+    another width is not usable whatever its scales, so the span counted from ``dimensions``
+    is the row's own whenever it matters."""
+    layout = _layout_of(head, size, model_id)
+    if layout is None:
+        return False
+    n, dim = layout
+    if n and dim != dimensions:
+        return False
+    if len(scales) != SCALE_SIZE * n:
+        return False
+    return bool(np.isfinite(np.frombuffer(scales, dtype=np.float16)).all())
+
+
+def scales_span(size: int, dimensions: int) -> tuple[int, int]:
+    """Where the scales of a row of ``size`` bytes and ``dimensions`` stand: the offset
+    (from 0) and the length, both 0 for a row shorter than a header. Written as arithmetic
+    a database can compute on a row's length (``KnowledgeIndex.damaged_unit_count``)."""
+    if size < HEADER_SIZE:
+        return 0, 0
+    n = (size - HEADER_SIZE) // (KEY_SIZE + SCALE_SIZE + dimensions)
+    return HEADER_SIZE + KEY_SIZE * n, SCALE_SIZE * n
 
 
 def usable(blob: bytes, model_id: str, dimensions: int | None = None) -> bool:

@@ -421,14 +421,16 @@ class TrackerService:
         """:meth:`update_milestone` inside the caller's unit of work (the evidence service
         records the file in the same transaction, so a milestone is never done without it)."""
         access_rules.require(subject, access_rules.Permission.UPDATE_MILESTONE)
-        change = validation.check_milestone_change(
-            status, note=note, link=link, file_ref=file_ref, reason=reason
-        )
         now = self._clock.now()
         today = self.today()
         repo = TrackerRepository(s)
         repo.lock_agreement_of(milestone_id)  # two people at once: the second sees the first
+        # The milestone first, then the change: "no such milestone" is the answer to an update
+        # of one that does not exist (or is out of scope), whatever evidence came with it.
         milestone = milestone_in_scope(subject, repo, milestone_id, agreement_id)
+        change = validation.check_milestone_change(
+            status, note=note, link=link, file_ref=file_ref, reason=reason
+        )
         before = milestone.status
         # Read under the agreement's lock: of two people pressing at once, the second sees the
         # first's change here and changes nothing.

@@ -153,6 +153,10 @@ def test_add_and_milestone(data_dir: Path, capsys: pytest.CaptureFixture[str]) -
         ExitStatus.INVALID_INPUT
     )
     assert "bukti" in capsys.readouterr().err
+    # An unknown milestone is named as such, not as missing its evidence.
+    assert main(["mou", "milestone", "9999", "--status", "done"]) == ExitStatus.NOT_FOUND
+    err = capsys.readouterr().err
+    assert "9999" in err and "tidak ditemukan" in err and "bukti" not in err
 
     view = run_json(
         capsys,

@@ -15,7 +15,16 @@ from knowledge_base.embeddings import FakeEmbeddings
 from knowledge_base.index import KnowledgeIndex
 from knowledge_base.models import KbUnitVectors
 from knowledge_base.schemas import ChunkInput, DocumentInput
-from knowledge_base.unit_vectors import decode, encode, fits, similarities, usable
+from knowledge_base.unit_vectors import (
+    HEADER_SIZE,
+    decode,
+    encode,
+    fits,
+    scales_span,
+    similarities,
+    usable,
+    usable_parts,
+)
 from knowledge_base.units import passage_units, unit_key
 from tests.knowledge_base.conftest import make_index
 
@@ -211,6 +220,10 @@ def _damage(engine: Engine, model_id: str, how: str) -> None:
                 at = 14 + 8 * len(keys)
                 blob[at : at + 2] = np.array([np.nan], dtype=np.float16).tobytes()
                 row.vectors = bytes(blob)
+            elif how == "cut":  # a row cut short (a restore that stopped midway)
+                row.vectors = row.vectors[: len(row.vectors) - 3]
+            elif how == "model":  # written by another model
+                row.vectors = encode("another-model", keys, np.stack(list(stored.values())))
             else:  # another width than the model's (a row written by a wider model's id)
                 row.vectors = encode(model_id, keys, np.ones((len(keys), 768)))
 
@@ -298,7 +311,7 @@ def test_the_answer_reuses_the_searchs_cosines_unless_it_embedded_the_units_agai
         index.close()
 
 
-@pytest.mark.parametrize("how", ["nan", "width"])
+@pytest.mark.parametrize("how", ["nan", "width", "cut", "model"])
 def test_damaged_unit_vectors_are_reported_by_the_check_and_repaired_by_reindex_or_repair(
     engine: Engine, tmp_path: Path, how: str
 ) -> None:
@@ -306,9 +319,12 @@ def test_damaged_unit_vectors_are_reported_by_the_check_and_repaired_by_reindex_
     try:
         index.replace_document(GUIDE, CHUNKS)
         assert index.check().damaged_units == 0
+        assert index.damaged_unit_count() == 0
         _damage(engine, index.model_id, how)
         found = index.check()
         assert found.damaged_units == 2 and not found.consistent
+        # The status's count, from the parts of each row the database sends, agrees.
+        assert index.damaged_unit_count() == 2
         # ``kb reindex`` writes each document again from its original: the rows are repaired.
         index.replace_document(GUIDE, CHUNKS)
         assert index.check().damaged_units == 0
@@ -324,3 +340,63 @@ def test_damaged_unit_vectors_are_reported_by_the_check_and_repaired_by_reindex_
                 assert units is not None and all(v.shape == (width,) for v in units.values())
     finally:
         index.close()
+
+
+def test_the_status_count_of_damaged_rows_has_the_database_send_parts_of_rows_not_rows(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # ``sinergi status`` counts them: at 100,000 passages the rows are 120 to 160 MB, their
+    # headers, lengths and scales a few MB. The row's bytes are only ever an argument of a
+    # function the database computes (its length, a part of it), never selected as they are.
+    import re
+
+    from sqlalchemy import event
+
+    index = make_index(engine, tmp_path / "chroma")
+    try:
+        index.replace_document(GUIDE, CHUNKS)
+        _damage(engine, index.model_id, "nan")
+        statements: list[str] = []
+
+        def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", keep)
+        try:
+            assert index.damaged_unit_count() == 2
+        finally:
+            event.remove(engine, "before_cursor_execute", keep)
+        read = [q for q in statements if "kb_unit_vectors.vectors" in q]
+        assert read
+        for statement in read:
+            assert not re.search(r"(?<!\()kb_unit_vectors\.vectors\b", statement), statement
+    finally:
+        index.close()
+
+
+def test_a_rows_header_length_and_scales_tell_what_the_whole_row_tells() -> None:
+    import struct
+
+    from knowledge_base.unit_vectors import model_fingerprint
+
+    keys = [bytes([i]) * 8 for i in range(3)]
+    good = encode("m", keys, np.arange(12, dtype=np.float32).reshape(3, 4) + 1)
+    nan = bytearray(good)
+    at = HEADER_SIZE + 8 * 3 + 2  # the second unit's scale
+    nan[at : at + 2] = np.array([np.inf], dtype=np.float16).tobytes()
+    rows = [
+        good,
+        bytes(nan),
+        good[:-1],  # cut
+        good + b"\0",  # longer than its header says
+        good[:10],  # shorter than a header
+        b"",
+        encode("other", keys, np.ones((3, 4))),
+        encode("m", keys, np.ones((3, 6))),  # another width
+        struct.pack("<2s8sHH", b"U1", model_fingerprint("m"), 0, 6),  # no units: any width
+    ]
+    for blob in rows:
+        start, length = scales_span(len(blob), 4)
+        parts = usable_parts(blob[:HEADER_SIZE], len(blob), blob[start : start + length], "m", 4)
+        assert parts == usable(blob, "m", 4), blob
+    assert [usable(b, "m", 4) for b in rows] == [True] + [False] * 7 + [True]

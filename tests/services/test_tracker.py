@@ -181,6 +181,19 @@ def test_unknown_status_and_milestone(services: Services) -> None:
         services.tracker.update_milestone(OPERATOR, 9999, "done", note="x")
 
 
+def test_an_unknown_milestone_is_reported_before_the_missing_evidence(services: Services) -> None:
+    # Existence before the change's own checks: "done" without evidence, "blocked" without a
+    # reason and an unknown status all name the milestone (or agreement) that is not there.
+    agreement = services.tracker.add_agreement(OPERATOR, new_agreement())
+    for status in ("done", "blocked", "finished"):
+        with pytest.raises(MilestoneNotFound):
+            services.tracker.update_milestone(OPERATOR, 9999, status)
+        with pytest.raises(AgreementNotFound):
+            services.tracker.update_milestone(
+                OPERATOR, agreement.milestones[0].id, status, agreement_id=agreement.id + 99
+            )
+
+
 def test_two_people_marking_one_milestone_at_once_are_audited_in_order(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -371,6 +371,20 @@ async def test_evidence_sent_after_someone_else_finished_the_milestone_is_not_re
     assert len(audit) == 1
 
 
+async def test_evidence_with_nothing_in_it_for_a_dropped_milestone_says_it_is_gone(
+    harness: BotHarness, agreement_ids: tuple[int, int]
+) -> None:
+    # The milestone was removed while the user was typing, and what they sent holds no
+    # evidence (a control character only): the milestone's absence is what they are told.
+    mine, _ = agreement_ids
+    m1, menu = await _milestone_menu(harness, mine)
+    await harness.updates.press(COORDINATOR, menu.button("Selesai")["callback_data"])
+    harness.services.tracker.drop_milestone(OPERATOR, m1.id)
+    await harness.updates.send(COORDINATOR, "\x07")
+    reply = harness.api.last(COORDINATOR).text
+    assert f"#{m1.id}" in reply and "tidak ditemukan" in reply and "bukti" not in reply
+
+
 async def test_the_same_button_pressed_twice_acts_once(
     harness: BotHarness, agreement_ids: tuple[int, int]
 ) -> None:
