@@ -54,8 +54,10 @@ def encode(model_id: str, keys: Sequence[bytes], vectors: npt.ArrayLike) -> byte
 
 def _layout(blob: bytes, model_id: str) -> tuple[int, int] | None:
     """A stored row's units and dimensions, or ``None`` when another model (or format) wrote
-    it or it is cut."""
-    if len(blob) < _HEADER.size:
+    it or it is cut. A value that is no bytes at all (SQLite keeps a number or a text in a
+    BLOB column, as a restore by another tool may leave it) is a damaged row too: its
+    ``len`` or unpacking raised a TypeError in every question that read it."""
+    if not isinstance(blob, bytes | bytearray | memoryview) or len(blob) < _HEADER.size:
         return None
     fmt, fingerprint, n, dim = _HEADER.unpack_from(blob)
     if fmt != UNITS_FORMAT or fingerprint != model_fingerprint(model_id):

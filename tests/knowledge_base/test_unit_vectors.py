@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.engine import Engine
 
 from core.db import make_session_factory
@@ -322,5 +322,28 @@ def test_damaged_unit_vectors_are_reported_by_the_check_and_repaired_by_reindex_
             for blob in s.scalars(select(KbUnitVectors.vectors)):
                 units = decode(blob, index.model_id)
                 assert units is not None and all(v.shape == (width,) for v in units.values())
+    finally:
+        index.close()
+
+
+@pytest.mark.parametrize("value", [12345, 1.5, "teks yang sama sekali bukan vektor kalimat"])
+def test_a_unit_vector_row_holding_no_bytes_counts_as_damaged(
+    sqlite_engine: Engine, tmp_path: Path, value: object
+) -> None:
+    # SQLite keeps any value in a BLOB column (a restore by another tool): a number or a
+    # long text made every question retrieving the passage, kb check and status fail with
+    # a TypeError.
+    index = make_index(sqlite_engine, tmp_path / "chroma")
+    try:
+        index.replace_document(GUIDE, CHUNKS)
+        with sqlite_engine.begin() as conn:
+            conn.execute(text("UPDATE kb_unit_vectors SET vectors = :v"), {"v": value})
+        assert index.check().damaged_units == 2
+        result = index.retrieve("berapa lama verifikasi berkas?", k=2)
+        assert result.hits
+        sims = index.unit_similarities(result.hits, result.query_vector, read=result.unit_vectors)
+        assert all(sims[h.chunk_id] for h in result.hits)  # embedded again, not ranked on
+        index.check(repair=True)
+        assert index.check().damaged_units == 0
     finally:
         index.close()
