@@ -1181,8 +1181,9 @@ def _clip(text: str, found: Callable[[str], float]) -> tuple[int, int]:
             if word > end:
                 end = word
     if end - start > MAX_CHARS:
-        # No clause of it fits (a sentence of thousands of words without a comma, as a scan's
-        # text can read): its opening is cut at a word, never given whole.
+        # No piece that fits holds the question's terms, or none fits at all (thousands of
+        # words without a comma, as a scan's text can read): its opening is cut at a word,
+        # never given whole.
         word = text.rfind(" ", start + 1, start + MAX_CHARS)
         end = word if word > start else start + MAX_CHARS
     return start, end
