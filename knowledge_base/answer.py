@@ -1182,11 +1182,18 @@ def _clip(text: str, found: Callable[[str], float]) -> tuple[int, int]:
                 end = word
     if end - start > MAX_CHARS:
         # No piece that fits holds the question's terms, or none fits at all (thousands of
-        # words without a comma, as a scan's text can read): its opening is cut at a word,
-        # never given whole.
-        word = text.rfind(" ", start + 1, start + MAX_CHARS)
-        end = word if word > start else start + MAX_CHARS
+        # words without a comma, as a scan's text can read): never given whole, but from the
+        # clause start whose piece cut at a word holds them best (the opening when none does).
+        start = max(bounds[:-1], key=lambda at: found(text[at : _word_cut(text, at)]))
+        end = _word_cut(text, start)
     return start, end
+
+
+def _word_cut(text: str, start: int) -> int:
+    """Where a piece of ``text`` from ``start`` ends within :data:`MAX_CHARS`: at its last
+    space, or at the limit when it holds none."""
+    word = text.rfind(" ", start + 1, start + MAX_CHARS)
+    return word if word > start else min(len(text), start + MAX_CHARS)
 
 
 _CLAUSE_BOUND = re.compile(r"[;,]\s+|\s(?=\(\d+\)|[a-z]\.\s)|(?<=[.!?])(?:\[\d+\])*\s+")

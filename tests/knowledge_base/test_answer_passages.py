@@ -426,6 +426,11 @@ def test_a_sentence_without_a_clause_that_fits_is_cut_at_a_word() -> None:
     assert len(answer) <= 330 and answer.endswith("… [1]")
     assert answer.removesuffix("… [1]") == quoted  # the citation points at the quoted text
     assert quoted.endswith("e-RK") or quoted.endswith("aplikasi") or quoted.endswith("melalui")
+    # The piece holding the question's terms, wherever they stand in it.
+    text = "Pegawai mengisi aplikasi " * 40 + ", lalu " + "atasan memverifikasi laporan " * 40
+    answer, quoted = _quoted("Siapa yang memverifikasi laporan?", text)
+    assert "atasan memverifikasi laporan" in answer and len(answer) <= 330
+    assert quoted in text and answer.strip("…").removesuffix("… [1]") == quoted
 
 
 def test_a_sentence_of_thousands_of_short_items_is_clipped_in_bounded_time() -> None:
