@@ -33,6 +33,12 @@ Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 MAX_UPLOAD_MB = 4096
 #: The largest chunk size or overlap a setting may ask, in characters.
 MAX_CHUNK_CHARS = 100_000
+#: The largest Telegram ID a setting may name: the database's 64-bit integer (``sinergi chat``
+#: acting as a user of a larger one failed only when it asked).
+MAX_TELEGRAM_ID = 2**63 - 1
+#: The most pixels a scanned page may be scaled to (Pillow refuses images of twice as many as
+#: 89 million as decompression bombs); a setting of 400 digits overflowed every page's scaling.
+MAX_OCR_PIXELS = 100_000_000
 #: What Telegram's ``setWebhook`` takes as ``secret_token``.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -230,16 +236,20 @@ class Settings(BaseSettings):
         default="ind", description="Tesseract languages, e.g. 'ind' or 'ind+eng' (slower)."
     )
     tesseract_cmd: str = Field(default="tesseract", description="The tesseract program.")
-    ocr_max_pages: int = Field(default=100, ge=1, description="Scanned pages read per file.")
+    ocr_max_pages: int = Field(
+        default=100, ge=1, le=10_000, description="Scanned pages read per file."
+    )
     ocr_dpi: int = Field(default=200, ge=72, le=600, description="Scanned PDF render DPI.")
     ocr_max_pixels: int = Field(
-        default=9_000_000, ge=100_000, description="Per page, after scaling."
+        default=9_000_000, ge=100_000, le=MAX_OCR_PIXELS, description="Per page, after scaling."
     )
     ocr_page_timeout_s: float = Field(default=60.0, gt=0, le=86400, description="Per scanned page.")
     ocr_timeout_s: float = Field(
         default=900.0, gt=0, le=86400, description="Per file, all its pages."
     )
-    ocr_concurrency: int = Field(default=1, ge=1, description="Files OCR'd at the same time.")
+    ocr_concurrency: int = Field(
+        default=1, ge=1, le=64, description="Files OCR'd at the same time."
+    )
 
     # --- optional LLM answers --------------------------------------------------------------
     llm_provider: Literal["none", "openai", "ollama"] = "none"
@@ -260,13 +270,18 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     trainers_chat_id: int | None = Field(
-        default=None, description="Chat that receives 'ask a trainer'."
+        default=None,
+        ge=-MAX_TELEGRAM_ID,
+        le=MAX_TELEGRAM_ID,
+        description="Chat that receives 'ask a trainer' (a group's ID is negative).",
     )
     questions_per_minute: int = Field(
-        default=10, ge=1, description="Per-user rate limit on questions."
+        default=10, ge=1, le=1_000_000, description="Per-user rate limit on questions."
     )
     chat_user: int | None = Field(
         default=None,
+        ge=1,
+        le=MAX_TELEGRAM_ID,
         description="The Telegram ID `sinergi chat` acts as (that user's role and region "
         "apply); unset: the operator, with admin rights.",
     )
@@ -320,7 +335,7 @@ class Settings(BaseSettings):
         "one send's worst case.",
     )
     reminder_max_attempts: int = Field(
-        default=6, ge=1, description="Transient failures before a reminder is given up."
+        default=6, ge=1, le=1000, description="Transient failures before a reminder is given up."
     )
 
     # --- personal data (UU 27/2022) ----------------------------------------------------------

@@ -16,6 +16,7 @@ allowed between them.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 __all__ = ["asked_abbreviations", "expands", "spelled_out"]
@@ -24,7 +25,10 @@ _CONNECTORS = frozenset(
     {"dan", "di", "ke", "dari", "untuk", "yang", "atau", "serta", "pada", "dalam", "bagi"}
     | {"of", "and", "the", "for", "in", "on", "to"}
 )
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z&]{1,7}")
+_TOKEN = re.compile(r"(?<![^\W\d_])[A-Za-z][A-Za-z&]{1,7}(?![^\W\d_])")
+"""A whole word of 2 to 8 letters: not the pieces of a longer one ("pendidikan" is not
+"pendidik" and "an"), nor the Latin letters of a word written partly in look-alikes ("ТPP"
+with a Cyrillic Т is not "PP"). A digit may follow ("SPBE2025")."""
 _WORD = re.compile(r"[A-Za-z][\w'-]*")
 _MAX_EXTRA_WORDS = 3
 """Connecting words a long form may hold beyond one word per letter of its short form."""
@@ -35,7 +39,8 @@ def asked_abbreviations(question: str) -> list[str]:
     ("TPP", "SPBE") or, as a Telegram user types them, in lower case ("tpp"). Whether one is
     a short form is left to :func:`expands` (a text must spell it out)."""
     seen: list[str] = []
-    for token in _TOKEN.findall(question):
+    # Full-width letters ("ＴＰＰ", as some keyboards type them) read as the search reads them.
+    for token in _TOKEN.findall(unicodedata.normalize("NFKC", question)):
         key = token.lower()
         if key not in _CONNECTORS and key not in seen:
             seen.append(key)

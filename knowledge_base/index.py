@@ -1117,9 +1117,7 @@ class KnowledgeIndex:
             last = rows[-1][0]
             model = self.model_id
             damaged += sum(
-                not usable_parts(
-                    bytes(head or b""), int(size or 0), bytes(part or b""), model, width
-                )
+                not usable_parts(_raw(head), int(size or 0), _raw(part), model, width)
                 for _, head, size, part in rows
             )
 
@@ -1361,3 +1359,9 @@ def build_index(
         keyword_store=keywords,
         document_locks=locks,
     )
+
+
+def _raw(value: object) -> bytes:
+    """A part of a stored row as the database sent it, or no bytes when the row holds no
+    bytes at all (SQLite keeps a number or a text in a BLOB column: a damaged row)."""
+    return bytes(value) if isinstance(value, bytes | bytearray | memoryview) else b""

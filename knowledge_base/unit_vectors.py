@@ -52,6 +52,7 @@ def encode(model_id: str, keys: Sequence[bytes], vectors: npt.ArrayLike) -> byte
     )
 
 
+_BYTES = (bytes, bytearray, memoryview)
 HEADER_SIZE = _HEADER.size
 """A stored row's header, in bytes; then each unit's key (:data:`KEY_SIZE`), each unit's
 scale (:data:`SCALE_SIZE`), and the int8 vectors."""
@@ -61,13 +62,18 @@ SCALE_SIZE = 2
 
 def _layout(blob: bytes, model_id: str) -> tuple[int, int] | None:
     """A stored row's units and dimensions, or ``None`` when another model (or format) wrote
-    it or it is cut."""
+    it or it is cut. A value that is no bytes at all (SQLite keeps a number or a text in a
+    BLOB column, as a restore by another tool may leave it) is a damaged row too: its
+    ``len`` or unpacking raised a TypeError in every question that read it."""
+    if not isinstance(blob, _BYTES):
+        return None
     return _layout_of(blob[:HEADER_SIZE], len(blob), model_id)
 
 
 def _layout_of(head: bytes, size: int, model_id: str) -> tuple[int, int] | None:
-    """:func:`_layout` from a row's first :data:`HEADER_SIZE` bytes and its length."""
-    if size < HEADER_SIZE or len(head) < HEADER_SIZE:
+    """:func:`_layout` from a row's first :data:`HEADER_SIZE` bytes and its length (a head
+    that is no bytes, the database's part of a number or a text, is no layout)."""
+    if not isinstance(head, _BYTES) or size < HEADER_SIZE or len(head) < HEADER_SIZE:
         return None
     fmt, fingerprint, n, dim = _HEADER.unpack_from(head)
     if fmt != UNITS_FORMAT or fingerprint != model_fingerprint(model_id):
@@ -135,7 +141,7 @@ def usable_parts(head: bytes, size: int, scales: bytes, model_id: str, dimension
     n, dim = layout
     if n and dim != dimensions:
         return False
-    if len(scales) != SCALE_SIZE * n:
+    if not isinstance(scales, _BYTES) or len(scales) != SCALE_SIZE * n:
         return False
     return bool(np.isfinite(np.frombuffer(scales, dtype=np.float16)).all())
 

@@ -10,6 +10,7 @@ goes on and the report lists the file with a reason in the user's language.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 import time
@@ -50,6 +51,9 @@ from ingestion.pipeline import PreparedDocument, prepare, sha256
 from knowledge_base.schemas import ChunkInput, DocumentInfo, DocumentInput
 from mou_tracker.intake.rules import looks_like_agreement
 from services.messages import catalog, error_message
+
+_HASH_BLOCK = 1 << 20
+"""How much of an over-large kept original is read at a time to hash it."""
 
 Outcome = Literal["added", "updated", "unchanged", "failed"]
 Stage = Literal["start", "ocr", "embed", "done"]
@@ -347,9 +351,7 @@ class IngestService:
                 original = self.original_file(info)
                 if original is None:
                     raise OriginalMissing(name, doc_id=info.doc_id)
-                data = original.read_bytes()
-                if info.source_hash and sha256(data) != info.source_hash:
-                    raise OriginalChanged(name, doc_id=info.doc_id)
+                data = self._read_original(original, name, info)
                 prepared = self._prepare(
                     name,
                     data,
@@ -374,6 +376,46 @@ class IngestService:
             if progress:
                 progress(IngestProgress(name, number, len(documents), "done"))
         return tally.report()
+
+    def _read_original(self, path: Path, name: str, info: DocumentInfo) -> bytes:
+        """The kept original's bytes, checked against the upload's hash.
+
+        Read as an upload is (:meth:`_read`): a FIFO swapped in after :meth:`original_file`
+        looked is not waited on, and a file over the upload limit is never read into memory
+        (a 5 GB file put in its place stopped the whole reindex with a MemoryError). Its
+        hash, read a block at a time, tells which it is: another file (changed) or the
+        upload itself, over a limit lowered since (too large).
+
+        Raises:
+            OriginalMissing: no longer a regular file.
+            OriginalChanged: its bytes are not the upload's.
+            FileTooLarge: the upload's bytes, over ``MAX_UPLOAD_MB``.
+        """
+        flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+        with os.fdopen(os.open(path, flags), "rb") as handle:
+            found = os.fstat(handle.fileno())
+            if not stat.S_ISREG(found.st_mode):
+                raise OriginalMissing(name, doc_id=info.doc_id)
+            limit = self._settings.max_upload_bytes
+            if found.st_size <= limit:
+                data = handle.read(limit + 1)
+                if len(data) <= limit:
+                    if info.source_hash and sha256(data) != info.source_hash:
+                        raise OriginalChanged(name, doc_id=info.doc_id)
+                    return data
+                handle.seek(0)
+            digest = hashlib.sha256()
+            size = 0
+            while block := handle.read(_HASH_BLOCK):
+                digest.update(block)
+                size += len(block)
+        if info.source_hash and digest.hexdigest() != info.source_hash:
+            raise OriginalChanged(name, doc_id=info.doc_id)
+        raise FileTooLarge(
+            name,
+            size_mb=round(size / 2**20, 1),
+            limit_mb=round(self._settings.max_upload_mb, 1),
+        )
 
     def original_file(self, document: DocumentInput) -> Path | None:
         """Where the kept original of an indexed document is, if it is still there."""

@@ -53,6 +53,15 @@ def test_settings_read_prefix_and_derive_paths(
         ("SINERGI_MAX_UPLOAD_MB", "1e400"),
         ("SINERGI_CHUNK_SIZE", "1" + "0" * 400),
         ("SINERGI_CHUNK_OVERLAP", "1" + "0" * 400),
+        # Accepted too: 400 digits of pixels overflowed every scanned page's scaling; a chat
+        # user past the database's integers failed only when `sinergi chat` asked.
+        ("SINERGI_OCR_MAX_PIXELS", "1" + "0" * 400),
+        ("SINERGI_OCR_MAX_PAGES", "1" + "0" * 30),
+        ("SINERGI_OCR_CONCURRENCY", "1" + "0" * 30),
+        ("SINERGI_QUESTIONS_PER_MINUTE", "1" + "0" * 30),
+        ("SINERGI_REMINDER_MAX_ATTEMPTS", "1" + "0" * 30),
+        ("SINERGI_CHAT_USER", "1" + "0" * 30),
+        ("SINERGI_TRAINERS_CHAT_ID", "1" + "0" * 30),
     ],
 )
 def test_a_size_setting_past_any_use_is_refused_naming_it(
@@ -162,3 +171,22 @@ def test_text_no_database_takes_is_stored_readable(tmp_path: Path) -> None:
         # Looking one up by such text finds the stored form, never a driver error.
         found = s.scalars(select(_Note.id).where(_Note.text == "a\udcff")).all()
         assert found == [2]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SINERGI_CHAT_USER", "0"),
+        ("SINERGI_CHAT_USER", "-5"),
+        ("SINERGI_TRAINERS_CHAT_ID", "-" + "9" * 30),
+    ],
+)
+def test_an_id_setting_no_telegram_user_or_chat_has_is_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings_error(caught.value).params["setting"] == name
+    monkeypatch.setenv(name, "-1001234567890" if "TRAINERS" in name else "1234567890")
+    Settings(_env_file=None)  # type: ignore[call-arg]  # a real group's or user's ID is fine

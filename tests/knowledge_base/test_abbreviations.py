@@ -82,3 +82,27 @@ def test_other_questions_on_a_short_form_are_composed_as_before() -> None:
     assert _compose("Bagaimana porsi TPP dihitung?", hits).startswith("Porsi TPP")
     # Nothing spells the short form out: the scorer's choice stands.
     assert _compose("Apa itu TPP?", [_hit("a", USES, 0.9)]).startswith("Porsi TPP")
+
+
+def test_only_whole_words_are_offered_as_short_forms() -> None:
+    # A long word is no short form: its 8-letter pieces ("pendidik", "an") were offered, and a
+    # passage spelling out "AN" was given for "Apa itu pendidikan?". Latin letters inside a
+    # word written with look-alikes (a Cyrillic "Т") are no short form either.
+    assert asked_abbreviations("Apa itu pendidikan?") == ["apa", "itu"]
+    assert "pp" not in asked_abbreviations("apa itu \u0422PP?")
+    assert "spbe" in asked_abbreviations("apa itu SPBE2025?")  # a digit may follow
+    assert "ktp" in asked_abbreviations("apa itu e-KTP?")
+    # Full-width letters read as the search reads them.
+    assert "tpp" in asked_abbreviations("apa itu \uff34\uff30\uff30?")
+
+
+def test_a_long_word_does_not_pick_a_passage_spelling_out_its_tail() -> None:
+    title = "Panduan Sekolah Daring"
+    about = "Pendidikan daring diselenggarakan sekolah melalui aplikasi belajar setiap hari kerja."
+    other = "Pendaftaran pendidikan daring dikelola Akademi Nasional (AN) bersama dinas."
+    hits = [
+        SearchHit("a", "panduan", title, f"{title}\n{about}", None, 1, 0, 0.9),
+        SearchHit("b", "edaran", title, f"{title}\n{other}", None, 1, 0, 0.8),
+    ]
+    answer = compose("Apa itu pendidikan daring?", hits, terms=NORMALIZER.terms, idf=lambda t: 1.0)
+    assert answer.text.startswith("Pendidikan daring diselenggarakan")

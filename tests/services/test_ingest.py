@@ -7,9 +7,12 @@ A test at the end runs the same flow on the real index when it is available.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import threading
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -367,6 +370,63 @@ def test_reindex_refuses_an_original_changed_on_disk(
     original.unlink()
     assert service.ingest_paths([corpus / "panduan-gampil.md"]).updated == 1
     assert service.reindex(["panduan-gampil"]).updated == 1
+
+
+def test_reindex_never_reads_an_original_over_the_upload_limit_into_memory(
+    settings: Settings, index: MemoryIndex, corpus: Path
+) -> None:
+    # A kept original swapped for a huge file (5 GB stopped the whole reindex with a
+    # MemoryError) is hashed a block at a time: another file reads as changed, the upload
+    # itself over a limit lowered since as too large. Neither is re-chunked.
+    IngestService(settings, index=lambda: index).ingest_paths([corpus / "panduan-gampil.md"])
+    before = index.text_of("panduan-gampil")
+    original = settings.data_dir / (index.docs["panduan-gampil"].original_path or "")
+    kept = original.read_bytes()
+    limit_mb = 0.0005  # about 500 bytes: the sample manual is over it
+    assert len(kept) > limit_mb * 2**20
+    lowered = IngestService(
+        settings.model_copy(update={"max_upload_mb": limit_mb}), index=lambda: index
+    )
+    report = lowered.reindex(["panduan-gampil"], lang="en")
+    assert [f.code for f in report.failed] == ["ingest.too_large"]
+    assert "too large" in report.failed[0].message
+    with original.open("r+b") as handle:
+        handle.truncate(32 * 2**20)  # another file of 32 MB (sparse: no disk spent)
+    tracemalloc.start()
+    try:
+        report = lowered.reindex(["panduan-gampil"], lang="en")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [f.code for f in report.failed] == ["ingest.original_changed"]
+    assert peak < 8 * 2**20  # read a block at a time, never whole
+    assert report.updated == 0 and index.text_of("panduan-gampil") == before
+
+
+def test_reindex_does_not_wait_on_a_fifo_swapped_in_for_the_original(
+    service: IngestService, index: MemoryIndex, corpus: Path, settings: Settings
+) -> None:
+    # Swapped after the check that the original is a file: opening a FIFO to read waited for
+    # a writer (for ever). A writer comes after a while here so that a wait ends, and fails.
+    service.ingest_paths([corpus / "panduan-gampil.md"])
+    original = settings.data_dir / (index.docs["panduan-gampil"].original_path or "")
+    fifo = original.with_name("fifo")
+    os.mkfifo(fifo)
+    service.original_file = lambda document: fifo  # type: ignore[method-assign]
+
+    def writer() -> None:
+        with contextlib.suppress(OSError):  # nobody reading: the reindex did not wait
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    late = threading.Timer(5.0, writer)
+    late.start()
+    started = time.monotonic()
+    try:
+        report = service.reindex(["panduan-gampil"], lang="en")
+    finally:
+        late.cancel()
+    assert [f.code for f in report.failed] == ["ingest.original_missing"]
+    assert time.monotonic() - started < 5.0
 
 
 def test_a_mixed_pdf_without_ocr_tells_the_uploader_which_scanned_pages_are_missing(
