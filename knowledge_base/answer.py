@@ -246,6 +246,10 @@ PART_FEATURES = (
 STRUCTURE_FEATURES = ("closing_unasked",)
 """Whether a unit is one of a regulation's closing lines when the question does not ask what
 they answer (:func:`structure_context`)."""
+LANGUAGE_FEATURES = ("cosine_gap_english",)
+"""The unit's cosine read more when the question is in English (:func:`language_context`)."""
+REFERENCE_FEATURES = ("refers_paragraph",)
+"""Whether a unit takes up another paragraph of its article (:func:`language_context`)."""
 FEATURES = (
     "coverage",
     "framed",
@@ -280,12 +284,15 @@ FEATURES = (
     *ARTICLE_FEATURES,
     *PART_FEATURES,
     *STRUCTURE_FEATURES,
+    *LANGUAGE_FEATURES,
+    *REFERENCE_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.463, 1.798, 0.519, 2.104, 0.825, 0.517, -1.190, -0.424, 2.499, 0.000, 0.000, 1.703, 2.495,
-    -0.420, 0.146, 0.481, -0.761, 1.452, -0.501, -0.192, -0.508, -1.395, 0.150, 1.483, 0.423, 0.000,
-    1.038, 1.798, 2.849, -2.116, -2.444, 3.826, 1.711, 0.166, -0.011, 1.583, 1.070, 1.749, 0.807,
-    -1.006, 1.483, -0.624, 0.766, 1.354, -3.344, -2.590, -0.558, -0.640, 2.509, -1.148,
+    0.457, 1.775, 0.512, 2.078, 0.815, 0.511, -1.175, -0.419, 2.468, 0.000, 0.000, 1.682, 2.464,
+    -0.415, 0.144, 0.475, -0.751, 1.434, -0.495, -0.190, -0.502, -1.378, 0.148, 1.464, 0.418,
+    0.000, 1.025, 1.775, 2.813, -2.089, -2.413, 3.778, 1.690, 0.164, -0.011, 1.563, 1.057, 1.727,
+    0.797, -0.993, 1.464, -0.616, 0.756, 1.337, -3.302, -2.558, -0.551, -0.632, 2.478, -1.134,
+    1.288, 0.617,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
@@ -467,8 +474,10 @@ def candidate_units(
     terms: Callable[[str], list[str]],
     question_terms: Sequence[str],
     similarity: Similarities | None = None,
+    language: str | None = None,
 ) -> list[Candidate]:
-    """Every unit of ``hits`` with its features, in passage and reading order."""
+    """Every unit of ``hits`` with its features, in passage and reading order (``language``:
+    the question's, ``None`` when unknown)."""
     if not hits:
         return []
     best = hits[0].score or 1e-9
@@ -518,14 +527,17 @@ def candidate_units(
                 label or _last_section(hit.section),
             )
         )
-    return structure_context(
-        part_context(
-            article_context(
-                passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+    return language_context(
+        structure_context(
+            part_context(
+                article_context(
+                    passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+                ),
+                info,
             ),
             info,
         ),
-        info,
+        language,
     )
 
 
@@ -648,6 +660,41 @@ def structure_context(candidates: list[Candidate], info: QuestionInfo) -> list[C
         closing = bool(_CLOSING.search(c.span.text) or _TRANSITIONAL.search(c.span.text))
         out.append(replace(c, features=[*c.features, (1.0 - enactment) if closing else 0.0]))
     return out
+
+
+_PARAGRAPH_REFERENCE = re.compile(
+    r"\b(?:dimaksud\s+(?:dalam|pada|di\s*dalam)|referred\s+to\s+in)\s+ayat\b(?!\s*\S*\s*pasal)",
+    re.I,
+)
+
+
+def language_context(candidates: list[Candidate], language: str | None) -> list[Candidate]:
+    """Each unit's features followed by :data:`LANGUAGE_FEATURES` and
+    :data:`REFERENCE_FEATURES`.
+
+    * ``cosine_gap_english``: the unit's cosine against the best unit's (``cosine_gap``)
+      when the question is in English, 0 otherwise. An English question's words reach the
+      Indonesian units only through the dictionary's translations ("submitted" -> "kumpul"
+      where a regulation says "disampaikan"), so the word features read it poorly, while the
+      multilingual sentence vectors compare it with each unit directly;
+    * ``refers_paragraph``: the unit takes up another paragraph of its own article ("(3)
+      Penghargaan sebagaimana dimaksud pada ayat (2) diberikan dalam bentuk: ..."): such a
+      paragraph states what is said of the subject the first one introduces, which the
+      question usually asks, while the first one holds the subject's words as well.
+    """
+    english = 1.0 if language == "en" else 0.0
+    gap = FEATURES.index("cosine_gap")
+    return [
+        replace(
+            c,
+            features=[
+                *c.features,
+                english * c.features[gap],
+                1.0 if _PARAGRAPH_REFERENCE.search(c.span.text) else 0.0,
+            ],
+        )
+        for c in candidates
+    ]
 
 
 def article_context(
@@ -866,7 +913,7 @@ def compose(
 
     units: list[_Unit] = []
     scored = candidate_units(
-        usable, info, weighted, terms, [t for own, _ in concepts for t in own], similarity
+        usable, info, weighted, terms, [t for own, _ in concepts for t in own], similarity, lang
     )
     coefficients = weights or UNIT_WEIGHTS
     scores = [sum(w * x for w, x in zip(coefficients, c.features, strict=True)) for c in scored]
