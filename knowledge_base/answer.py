@@ -248,8 +248,6 @@ STRUCTURE_FEATURES = ("closing_unasked",)
 they answer (:func:`structure_context`)."""
 LANGUAGE_FEATURES = ("cosine_gap_english",)
 """The unit's cosine read more when the question is in English (:func:`language_context`)."""
-REFERENCE_FEATURES = ("refers_paragraph",)
-"""Whether a unit takes up another paragraph of its article (:func:`language_context`)."""
 FEATURES = (
     "coverage",
     "framed",
@@ -285,21 +283,21 @@ FEATURES = (
     *PART_FEATURES,
     *STRUCTURE_FEATURES,
     *LANGUAGE_FEATURES,
-    *REFERENCE_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
-    0.457, 1.775, 0.512, 2.078, 0.815, 0.511, -1.175, -0.419, 2.468, 0.000, 0.000, 1.682, 2.464,
-    -0.415, 0.144, 0.475, -0.751, 1.434, -0.495, -0.190, -0.502, -1.378, 0.148, 1.464, 0.418,
-    0.000, 1.025, 1.775, 2.813, -2.089, -2.413, 3.778, 1.690, 0.164, -0.011, 1.563, 1.057, 1.727,
-    0.797, -0.993, 1.464, -0.616, 0.756, 1.337, -3.302, -2.558, -0.551, -0.632, 2.478, -1.134,
-    1.288, 0.617,
+    0.457, 1.773, 0.512, 2.075, 0.813, 0.510, -1.173, -0.418, 2.464, 0.000, 0.000, 1.679, 2.460,
+    -0.414, 0.144, 0.474, -0.750, 1.432, -0.494, -0.189, -0.501, -1.375, 0.148, 1.462, 0.417,
+    0.000, 1.023, 1.773, 2.809, -2.086, -2.410, 3.773, 1.687, 0.164, -0.011, 1.561, 1.055, 1.725,
+    0.796, -0.992, 1.462, -0.615, 0.755, 1.335, -3.297, -2.554, -0.550, -0.631, 2.474, -1.132,
+    1.290,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
-docs/retrieval.md); :data:`PART_FEATURES`, then :data:`STRUCTURE_FEATURES`, with ``--only``,
-on top of the earlier weights scaled: the unit holding the gold span is chosen for 63.2% of
-TyDi valid (held out) and 60.9% of gov-id dev (cross-validated by document), where some unit
-of the competing passages holds it for 93% and 86% (docs/benchmarks.md, eighth round)."""
+docs/retrieval.md); :data:`PART_FEATURES`, then :data:`STRUCTURE_FEATURES`, then
+:data:`LANGUAGE_FEATURES` (eleventh round), with ``--only``, on top of the earlier weights
+scaled: the unit holding the gold span is chosen for 68.2% of TyDi valid (held out) and 66.2%
+of gov-id dev (cross-validated by document), where some unit of the competing passages holds
+it for 95% and 92% (docs/benchmarks.md, eleventh round)."""
 
 COSINE_FLOOR = 0.8
 """e5 cosines of unrelated texts sit near 0.8; the feature reads ``(cosine - 0.8) * 10``."""
@@ -662,39 +660,22 @@ def structure_context(candidates: list[Candidate], info: QuestionInfo) -> list[C
     return out
 
 
-_PARAGRAPH_REFERENCE = re.compile(
-    r"\b(?:dimaksud\s+(?:dalam|pada|di\s*dalam)|referred\s+to\s+in)\s+ayat\b(?!\s*\S*\s*pasal)",
-    re.I,
-)
-
-
 def language_context(candidates: list[Candidate], language: str | None) -> list[Candidate]:
-    """Each unit's features followed by :data:`LANGUAGE_FEATURES` and
-    :data:`REFERENCE_FEATURES`.
+    """Each unit's features followed by :data:`LANGUAGE_FEATURES`: ``cosine_gap_english``,
+    the unit's cosine against the best unit's (``cosine_gap``) when the question is in
+    English, 0 otherwise. An English question's words reach the Indonesian units only
+    through the dictionary's translations ("submitted" -> "kumpul" where a regulation says
+    "disampaikan"), so the word features read it poorly, while the multilingual sentence
+    vectors compare it with each unit directly.
 
-    * ``cosine_gap_english``: the unit's cosine against the best unit's (``cosine_gap``)
-      when the question is in English, 0 otherwise. An English question's words reach the
-      Indonesian units only through the dictionary's translations ("submitted" -> "kumpul"
-      where a regulation says "disampaikan"), so the word features read it poorly, while the
-      multilingual sentence vectors compare it with each unit directly;
-    * ``refers_paragraph``: the unit takes up another paragraph of its own article ("(3)
-      Penghargaan sebagaimana dimaksud pada ayat (2) diberikan dalam bentuk: ..."): such a
-      paragraph states what is said of the subject the first one introduces, which the
-      question usually asks, while the first one holds the subject's words as well.
+    (Tried and dropped, eleventh round: a paragraph that takes up another paragraph of its
+    own article, "... sebagaimana dimaksud pada ayat (1) ..."; the same for the word
+    coverage and the passage's cosine of an English question; a unit that refers to another
+    article retrieved beside it.)
     """
     english = 1.0 if language == "en" else 0.0
     gap = FEATURES.index("cosine_gap")
-    return [
-        replace(
-            c,
-            features=[
-                *c.features,
-                english * c.features[gap],
-                1.0 if _PARAGRAPH_REFERENCE.search(c.span.text) else 0.0,
-            ],
-        )
-        for c in candidates
-    ]
+    return [replace(c, features=[*c.features, english * c.features[gap]]) for c in candidates]
 
 
 def article_context(

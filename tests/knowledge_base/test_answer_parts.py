@@ -7,7 +7,6 @@ from knowledge_base.answer import (
     FEATURES,
     LANGUAGE_FEATURES,
     PART_FEATURES,
-    REFERENCE_FEATURES,
     STRUCTURE_FEATURES,
     UNIT_WEIGHTS,
     article_of,
@@ -39,8 +38,8 @@ def part(question: str, hits: list[SearchHit], name: str) -> list[float]:
     return [u.features[FEATURES.index(name)] for u in units]
 
 
-def test_the_part_structure_language_and_reference_features_close_the_feature_list() -> None:
-    tail = (*PART_FEATURES, *STRUCTURE_FEATURES, *LANGUAGE_FEATURES, *REFERENCE_FEATURES)
+def test_the_part_structure_and_language_features_close_the_feature_list() -> None:
+    tail = (*PART_FEATURES, *STRUCTURE_FEATURES, *LANGUAGE_FEATURES)
     assert FEATURES[-len(tail) :] == tail
     assert len(UNIT_WEIGHTS) == len(FEATURES)
 
@@ -150,18 +149,3 @@ def test_the_article_beats_the_general_elucidation_repeating_the_question() -> N
         question, [general, article], terms=NORMALIZER.terms, idf=lambda t: 1.0, weights=blind
     )
     assert composed.citations[0].chunk_id == "u"
-
-
-def test_a_paragraph_that_takes_up_another_paragraph_of_its_article_is_marked() -> None:
-    question = "Penghargaan bagi masyarakat yang berjasa diberikan dalam bentuk apa?"
-    article = hit(
-        "a",
-        "(1) Masyarakat yang berjasa diberikan penghargaan.\n(2) Penghargaan sebagaimana "
-        "dimaksud pada ayat (1) diberikan dalam bentuk piagam.\n(3) Ketentuan sebagaimana "
-        "dimaksud dalam Pasal 5 ayat (2) berlaku.",
-        "BAB III > Pasal 13",
-    )
-    # Another article's paragraph is a reference to another article (refers_other), not a
-    # paragraph of the unit's own.
-    assert part(question, [article], "refers_paragraph") == [0.0, 1.0, 0.0]
-    assert part(question, [article], "refers_other") == [0.0, 0.0, 1.0]

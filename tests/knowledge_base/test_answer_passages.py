@@ -12,7 +12,6 @@ from knowledge_base.answer import (
     LANGUAGE_FEATURES,
     PART_FEATURES,
     PASSAGE_FEATURES,
-    REFERENCE_FEATURES,
     RELATIVE_CUTOFF,
     SAME_LANGUAGE_SHARE,
     STRUCTURE_FEATURES,
@@ -90,7 +89,6 @@ def test_weights_cover_the_passage_features() -> None:
         *PART_FEATURES,
         *STRUCTURE_FEATURES,
         *LANGUAGE_FEATURES,
-        *REFERENCE_FEATURES,
     )
     assert FEATURES[-len(tail) :] == tail
     assert len(REFUSAL_WEIGHTS) == len(REFUSAL_FEATURES) + 1
