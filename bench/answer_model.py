@@ -310,7 +310,13 @@ def unit_data(
     info = analyse(case.result.query.text)
     concepts, weighted = prepared_concepts(case.concepts, info, terms, lambda t: case.idf.get(t, 0))
     units = candidate_units(
-        hits, info, weighted, terms, [t for own, _ in concepts for t in own], case.similarity
+        hits,
+        info,
+        weighted,
+        terms,
+        [t for own, _ in concepts for t in own],
+        case.similarity,
+        case.language,
     )
     x = np.array([u.features for u in units], dtype=np.float64)
     y = np.array(

@@ -246,6 +246,8 @@ PART_FEATURES = (
 STRUCTURE_FEATURES = ("closing_unasked",)
 """Whether a unit is one of a regulation's closing lines when the question does not ask what
 they answer (:func:`structure_context`)."""
+LANGUAGE_FEATURES = ("cosine_gap_english",)
+"""The unit's cosine read more when the question is in English (:func:`language_context`)."""
 FEATURES = (
     "coverage",
     "framed",
@@ -280,19 +282,23 @@ FEATURES = (
     *ARTICLE_FEATURES,
     *PART_FEATURES,
     *STRUCTURE_FEATURES,
+    *LANGUAGE_FEATURES,
 )
 UNIT_WEIGHTS: tuple[float, ...] = (
     0.463, 1.798, 0.519, 2.104, 0.825, 0.517, -1.190, -0.424, 2.499, 0.000, 0.000, 1.703, 2.495,
     -0.420, 0.146, 0.481, -0.761, 1.452, -0.501, -0.192, -0.508, -1.395, 0.150, 1.483, 0.423, 0.000,
     1.038, 1.798, 2.849, -2.116, -2.444, 3.826, 1.711, 0.166, -0.011, 1.583, 1.070, 1.749, 0.807,
     -1.006, 1.483, -0.624, 0.766, 1.354, -3.344, -2.590, -0.558, -0.640, 2.509, -1.148,
+    1.308,
 )  # fmt: skip
 """Weights of :data:`FEATURES` in a unit's score, fitted by ``python -m bench.answer_model fit``
 on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise softmax;
-docs/retrieval.md); :data:`PART_FEATURES`, then :data:`STRUCTURE_FEATURES`, with ``--only``,
-on top of the earlier weights scaled: the unit holding the gold span is chosen for 63.2% of
-TyDi valid (held out) and 60.9% of gov-id dev (cross-validated by document), where some unit
-of the competing passages holds it for 93% and 86% (docs/benchmarks.md, eighth round)."""
+docs/retrieval.md); :data:`PART_FEATURES`, then :data:`STRUCTURE_FEATURES`, then
+:data:`LANGUAGE_FEATURES` (eleventh round), with ``--only``, on top of the earlier weights
+scaled (the last one added unscaled, its weight divided by the fit's scale 0.986, so that an
+Indonesian question's unit scores, which the refusal reads, are as before): the unit holding the gold span is chosen for 68.2% of TyDi valid (held out) and 66.2%
+of gov-id dev (cross-validated by document), where some unit of the competing passages holds
+it for 95% and 92% (docs/benchmarks.md, eleventh round)."""
 
 COSINE_FLOOR = 0.8
 """e5 cosines of unrelated texts sit near 0.8; the feature reads ``(cosine - 0.8) * 10``."""
@@ -467,8 +473,10 @@ def candidate_units(
     terms: Callable[[str], list[str]],
     question_terms: Sequence[str],
     similarity: Similarities | None = None,
+    language: str | None = None,
 ) -> list[Candidate]:
-    """Every unit of ``hits`` with its features, in passage and reading order."""
+    """Every unit of ``hits`` with its features, in passage and reading order (``language``:
+    the question's, ``None`` when unknown)."""
     if not hits:
         return []
     best = hits[0].score or 1e-9
@@ -518,14 +526,17 @@ def candidate_units(
                 label or _last_section(hit.section),
             )
         )
-    return structure_context(
-        part_context(
-            article_context(
-                passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+    return language_context(
+        structure_context(
+            part_context(
+                article_context(
+                    passage_context(_with_neighbours(out), hits, weighted, terms), weighted, terms
+                ),
+                info,
             ),
             info,
         ),
-        info,
+        language,
     )
 
 
@@ -648,6 +659,24 @@ def structure_context(candidates: list[Candidate], info: QuestionInfo) -> list[C
         closing = bool(_CLOSING.search(c.span.text) or _TRANSITIONAL.search(c.span.text))
         out.append(replace(c, features=[*c.features, (1.0 - enactment) if closing else 0.0]))
     return out
+
+
+def language_context(candidates: list[Candidate], language: str | None) -> list[Candidate]:
+    """Each unit's features followed by :data:`LANGUAGE_FEATURES`: ``cosine_gap_english``,
+    the unit's cosine against the best unit's (``cosine_gap``) when the question is in
+    English, 0 otherwise. An English question's words reach the Indonesian units only
+    through the dictionary's translations ("submitted" -> "kumpul" where a regulation says
+    "disampaikan"), so the word features read it poorly, while the multilingual sentence
+    vectors compare it with each unit directly.
+
+    (Tried and dropped, eleventh round: a paragraph that takes up another paragraph of its
+    own article, "... sebagaimana dimaksud pada ayat (1) ..."; the same for the word
+    coverage and the passage's cosine of an English question; a unit that refers to another
+    article retrieved beside it.)
+    """
+    english = 1.0 if language == "en" else 0.0
+    gap = FEATURES.index("cosine_gap")
+    return [replace(c, features=[*c.features, english * c.features[gap]]) for c in candidates]
 
 
 def article_context(
@@ -866,7 +895,7 @@ def compose(
 
     units: list[_Unit] = []
     scored = candidate_units(
-        usable, info, weighted, terms, [t for own, _ in concepts for t in own], similarity
+        usable, info, weighted, terms, [t for own, _ in concepts for t in own], similarity, lang
     )
     coefficients = weights or UNIT_WEIGHTS
     scores = [sum(w * x for w, x in zip(coefficients, c.features, strict=True)) for c in scored]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from knowledge_base.answer import (
     FEATURES,
+    LANGUAGE_FEATURES,
     PART_FEATURES,
     STRUCTURE_FEATURES,
     UNIT_WEIGHTS,
@@ -37,11 +38,9 @@ def part(question: str, hits: list[SearchHit], name: str) -> list[float]:
     return [u.features[FEATURES.index(name)] for u in units]
 
 
-def test_the_part_and_structure_features_close_the_feature_list() -> None:
-    assert FEATURES[-len(PART_FEATURES) - len(STRUCTURE_FEATURES) :] == (
-        *PART_FEATURES,
-        *STRUCTURE_FEATURES,
-    )
+def test_the_part_structure_and_language_features_close_the_feature_list() -> None:
+    tail = (*PART_FEATURES, *STRUCTURE_FEATURES, *LANGUAGE_FEATURES)
+    assert FEATURES[-len(tail) :] == tail
     assert len(UNIT_WEIGHTS) == len(FEATURES)
 
 

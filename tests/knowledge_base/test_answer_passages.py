@@ -12,6 +12,7 @@ from knowledge_base.answer import (
     ARTICLE_FEATURES,
     CLIP_CLAUSES,
     FEATURES,
+    LANGUAGE_FEATURES,
     PART_FEATURES,
     PASSAGE_FEATURES,
     RELATIVE_CUTOFF,
@@ -65,7 +66,7 @@ def hit(
     )
 
 
-def units_of(question: str, hits: list[SearchHit], similarity=None):  # type: ignore[no-untyped-def]
+def units_of(question: str, hits: list[SearchHit], similarity=None, language=None):  # type: ignore[no-untyped-def]
     info = analyse(question)
     concepts = [((t,), ((t,),)) for t in dict.fromkeys(NORMALIZER.terms(question))]
     kept, weighted = prepared_concepts(concepts, info, NORMALIZER.terms, lambda t: 1.0)
@@ -76,6 +77,7 @@ def units_of(question: str, hits: list[SearchHit], similarity=None):  # type: ig
         NORMALIZER.terms,
         [t for own, _ in kept for t in own],
         similarity,
+        language,
     )
 
 
@@ -85,7 +87,13 @@ def feature(unit, name: str) -> float:  # type: ignore[no-untyped-def]
 
 def test_weights_cover_the_passage_features() -> None:
     assert len(UNIT_WEIGHTS) == len(FEATURES)
-    tail = (*PASSAGE_FEATURES, *ARTICLE_FEATURES, *PART_FEATURES, *STRUCTURE_FEATURES)
+    tail = (
+        *PASSAGE_FEATURES,
+        *ARTICLE_FEATURES,
+        *PART_FEATURES,
+        *STRUCTURE_FEATURES,
+        *LANGUAGE_FEATURES,
+    )
     assert FEATURES[-len(tail) :] == tail
     assert len(REFUSAL_WEIGHTS) == len(REFUSAL_FEATURES) + 1
     constraints = (
@@ -459,3 +467,41 @@ def test_the_quoted_text_of_a_clipped_sentence_in_mixed_scripts_matches_its_cita
     answer, quoted = _quoted("Kapan pajak daerah dibayar?", text)
     assert len(answer) <= 330
     assert answer.removesuffix(" [1]").strip("…") == quoted
+
+
+def test_an_english_question_reads_the_unit_cosines_against_the_best_unit() -> None:
+    a = hit("a", "Keputusan disampaikan dalam 21 hari. Keputusan dicatat.", 0.5)
+    b = hit("b", "Penyampaian keputusan paling lambat 14 hari kerja.", 0.45)
+    cosines = {"a": [0.83, 0.80], "b": [0.85]}
+    similarity = {
+        h.chunk_id: {
+            unit_key(u.read): c
+            for u, c in zip(
+                passage_units(h.text, h.title, h.section), cosines[h.chunk_id], strict=True
+            )
+        }
+        for h in (a, b)
+    }
+    english = "How many working days after a decision must it be delivered?"
+    units = units_of(english, [a, b], similarity, language="en")
+    assert [feature(u, "cosine_gap_english") for u in units] == pytest.approx([-0.2, -0.5, 0.0])
+    indonesian = "Berapa hari kerja keputusan disampaikan?"
+    units = units_of(indonesian, [a, b], similarity, language="id")
+    assert [feature(u, "cosine_gap_english") for u in units] == [0.0, 0.0, 0.0]
+    assert [feature(u, "cosine_gap") for u in units] == pytest.approx([-0.2, -0.5, 0.0])
+    # compose passes the question's language on: with only this feature weighed, an English
+    # question gets the unit closest to it, an Indonesian one the first unit (all tie at 0).
+    only = [0.0] * len(FEATURES)
+    only[FEATURES.index("cosine_gap_english")] = 5.0
+    for question, language, expected in ((english, "en", "b"), (indonesian, "id", "a")):
+        answer = compose(
+            question,
+            [a, b],
+            terms=NORMALIZER.terms,
+            idf=lambda t: 1.0,
+            language=language,
+            similarity=similarity,
+            weights=only,
+            max_sentences=1,
+        )
+        assert answer.citations[0].chunk_id == expected
