@@ -1013,7 +1013,8 @@ def compose(
             elif second is not None:
                 chosen.append(second)
     chosen = _with_whole_tables(chosen, units, budget=max_chars)
-    chosen.sort(key=lambda u: (u.hit_rank, u.index))
+    # In reading order, the best unit's passage first (cited first) when another's is quoted.
+    chosen.sort(key=lambda u: (u.hit_rank != top.hit_rank, u.hit_rank, u.index))
     anchor_hit = usable[top.hit_rank]
     passage_terms = set(terms(strip_prefix(anchor_hit))) | contexts[top.hit_rank]
     own_terms = {t for own, _ in concepts for t in own}

@@ -88,3 +88,17 @@ def test_the_refusal_evidence_stays_the_best_passages(
     alone = compose_with("Kapan kaisar wafat?", passages(), normalizer)
     assert "1850" not in alone.text
     assert with_other.evidence == alone.evidence
+
+
+def test_the_best_units_passage_is_cited_first(normalizer: TextNormalizer) -> None:
+    # The best sentence stands in the passage ranked second; the first passage's sentence,
+    # scoring just below it, states the asked year and is quoted after it.
+    hits = [
+        hit("takhta", "Kaisar bertakhta pada tahun 1820. Para tukang membangun gerbang kota.", 1.0),
+        hit("istana", "Kaisar wafat di istana timur. Para tukang membangun gerbang kota.", 0.95),
+    ]
+    composed = compose_with("Kapan kaisar wafat?", hits, normalizer)
+    assert (
+        composed.text == "Kaisar wafat di istana timur. [1] Kaisar bertakhta pada tahun 1820. [2]"
+    )
+    assert [c.doc_id for c in composed.citations] == ["doc-istana", "doc-takhta"]
