@@ -838,6 +838,25 @@ def _typed_neighbour(
     return None
 
 
+OTHER_PASSAGE_MARGIN = 2.0
+"""How far below the best unit a unit of another answer passage may score to stand beside it
+as the runner-up (the same passage's may score :data:`RUNNER_UP_MARGIN` below). Chosen on
+TyDi train (docs/benchmarks.md, eleventh round): 1.0 to 4.0 trade hit for length, 2.0 keeps
+the answers' median length under 250 characters."""
+
+
+def _beside_from_elsewhere(unit: _Unit, top: _Unit, info: QuestionInfo, question: str) -> bool:
+    """Whether a unit of a passage other than the best unit's may be quoted beside it: a
+    sentence, not a heading, scoring within :data:`OTHER_PASSAGE_MARGIN` of the best one, and
+    for a typed question (when, how many, who, where) one that states the asked kind of fact
+    (:func:`states_new`): another passage's sentence that does not is seldom the answer."""
+    return (
+        not unit.header
+        and unit.score >= top.score - OTHER_PASSAGE_MARGIN
+        and (info.qtype not in TYPED_QUESTIONS or states_new(info.qtype, unit.text, question))
+    )
+
+
 def continues(text: str) -> bool:
     """Whether a sentence goes on about the previous one's subject (:data:`_CONTINUES`)."""
     return bool(_CONTINUES.match(text))
@@ -983,15 +1002,21 @@ def compose(
                 # space. The best of those that fit beside it and share a concept with the
                 # question, not the best of all: a long second choice left no room for the
                 # third, which often holds the fact.
+                # A unit of another answer passage competes too when it scores close to the
+                # best one (the passages often split the subject and the asked fact: "...
+                # wafat di Kastil Willersley" stands in the passage ranked second).
                 second = max(
                     (
                         u
                         for u in units
-                        if u.hit_rank == top.hit_rank
-                        and u is not top
+                        if u is not top
                         and not u.is_list
                         and u.coverage > 0
                         and len(top.text) + len(u.text) <= ANSWER_CHARS
+                        and (
+                            u.hit_rank == top.hit_rank
+                            or _beside_from_elsewhere(u, top, info, question)
+                        )
                     ),
                     key=lambda u: u.score,
                     default=None,
@@ -1017,18 +1042,22 @@ def compose(
             elif second is not None:
                 chosen.append(second)
     chosen = _with_whole_tables(chosen, units, budget=max_chars)
-    chosen.sort(key=lambda u: (u.hit_rank, u.index))
+    # In reading order, the best unit's passage first (cited first) when another's is quoted.
+    chosen.sort(key=lambda u: (u.hit_rank != top.hit_rank, u.hit_rank, u.index))
     anchor_hit = usable[top.hit_rank]
     passage_terms = set(terms(strip_prefix(anchor_hit))) | contexts[top.hit_rank]
     own_terms = {t for own, _ in concepts for t in own}
-    answer_terms = set().union(*(terms(u.text) for u in chosen)) | contexts[top.hit_rank]
+    # The refusal model was fitted on answers quoted from one passage: a runner-up of another
+    # passage quoted beside them is left out of the evidence it reads.
+    quoted = [u for u in chosen if u.hit_rank == top.hit_rank]
+    answer_terms = set().union(*(terms(u.text) for u in quoted)) | contexts[top.hit_rank]
     heaviest = max((w for w, _ in weighted), default=0.0) or 1.0
     evidence = Evidence(
         coverage=coverage_of(answer_terms),
         passage_coverage=coverage_of(passage_terms),
-        states=any(u.states for u in chosen),
+        states=any(u.states for u in quoted),
         missing=tuple(sorted(t for t in own_terms if t not in passage_terms)),
-        cosine=max((u.cosine for u in chosen if u.cosine is not None), default=None),
+        cosine=max((u.cosine for u in quoted if u.cosine is not None), default=None),
         best_cosine=max((u.cosine for u in units if u.cosine is not None), default=None),
         score=best_unit.score,
         margin=best_unit.score - runner_up,
@@ -1041,7 +1070,7 @@ def compose(
             (w for w, alts in weighted if not any(a <= answer_terms for a in alts)), default=0.0
         )
         / heaviest,
-        type_evidence=max(evidence_of(info.qtype, u.text) for u in chosen),
+        type_evidence=max(evidence_of(info.qtype, u.text) for u in quoted),
         passage_margin=best_unit.score - elsewhere,
     )
     return _render(chosen, usable, lang, evidence, info, coverage_of, terms)

@@ -1,0 +1,104 @@
+"""The runner-up beside a short best sentence may come from another answer passage: the unit
+of the second passage that scores close to the best one is quoted with it (and cited), when
+it states the asked kind of fact for a typed question."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge_base import answer
+from knowledge_base.answer import FEATURES, compose
+from knowledge_base.keyword import TextNormalizer
+from knowledge_base.schemas import SearchHit
+from tests.knowledge_base.conftest import encyclopedia_hit as hit
+
+
+def rank_weights(rank_weight: float = 1.0) -> list[float]:
+    """Units ranked by the question's words they hold, then by their passage's rank."""
+    weights = [0.0] * len(FEATURES)
+    weights[FEATURES.index("coverage")] = 2.0
+    weights[FEATURES.index("reciprocal_rank")] = rank_weight
+    return weights
+
+
+def passages(second: str = "Kaisar wafat pada tahun 1850 di Kyoto.") -> list[SearchHit]:
+    # The first passage's best sentence names the emperor's death but not when; the second
+    # passage, ranked below it, says when. Nothing else of the first passage shares a word
+    # with the question, so no runner-up of its own stands beside the best sentence.
+    return [
+        hit("istana", "Kaisar wafat di istana timur. Para tukang membangun gerbang kota.", 1.0),
+        hit("riwayat", f"{second} Putranya naik takhta.", 0.95),
+    ]
+
+
+def compose_with(
+    question: str, hits: list[SearchHit], normalizer: TextNormalizer, rank_weight: float = 1.0
+) -> answer.ComposedAnswer:
+    return compose(
+        question,
+        hits,
+        terms=normalizer.terms,
+        idf=lambda t: 1.0,
+        weights=rank_weights(rank_weight),
+    )
+
+
+def test_a_close_unit_of_the_next_passage_is_quoted_beside_the_best_one(
+    normalizer: TextNormalizer,
+) -> None:
+    composed = compose_with("Kapan kaisar wafat?", passages(), normalizer)
+    assert composed.text.startswith("Kaisar wafat di istana timur. [1]")
+    assert "Kaisar wafat pada tahun 1850 di Kyoto. [2]" in composed.text
+    assert [c.doc_id for c in composed.citations] == ["doc-istana", "doc-riwayat"]
+    assert "Putranya" not in composed.text
+
+
+def test_not_when_it_scores_too_far_below_the_best_one(
+    normalizer: TextNormalizer,
+) -> None:
+    # The first passage's rank now counts for 3.0 more than the second's half of it: the
+    # second passage's sentence scores 1.5 below the best one.
+    close = compose_with("Kapan kaisar wafat?", passages(), normalizer, rank_weight=3.0)
+    assert "1850" in close.text
+    far = compose_with("Kapan kaisar wafat?", passages(), normalizer, rank_weight=6.0)
+    assert "1850" not in far.text
+    assert far.text == "Kaisar wafat di istana timur. [1]"
+
+
+def test_for_a_typed_question_only_a_unit_that_states_the_asked_fact(
+    normalizer: TextNormalizer,
+) -> None:
+    # "Kapan" asks a time; the second passage's sentence states none.
+    hits = passages("Kaisar wafat dikenang rakyatnya di Kyoto.")
+    composed = compose_with("Kapan kaisar wafat?", hits, normalizer)
+    assert composed.text == "Kaisar wafat di istana timur. [1]"
+    # A question of no typed kind takes it.
+    other = compose_with("Apa yang terjadi setelah kaisar wafat?", hits, normalizer)
+    assert "dikenang rakyatnya" in other.text
+
+
+def test_the_refusal_evidence_stays_the_best_passages(
+    normalizer: TextNormalizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The refusal model was fitted on what the best passage's units say: a sentence of
+    # another passage beside them does not change the evidence it reads.
+    with_other = compose_with("Kapan kaisar wafat?", passages(), normalizer)
+    assert "1850" in with_other.text
+    monkeypatch.setattr(answer, "OTHER_PASSAGE_MARGIN", -1.0)
+    alone = compose_with("Kapan kaisar wafat?", passages(), normalizer)
+    assert "1850" not in alone.text
+    assert with_other.evidence == alone.evidence
+
+
+def test_the_best_units_passage_is_cited_first(normalizer: TextNormalizer) -> None:
+    # The best sentence stands in the passage ranked second; the first passage's sentence,
+    # scoring just below it, states the asked year and is quoted after it.
+    hits = [
+        hit("takhta", "Kaisar bertakhta pada tahun 1820. Para tukang membangun gerbang kota.", 1.0),
+        hit("istana", "Kaisar wafat di istana timur. Para tukang membangun gerbang kota.", 0.95),
+    ]
+    composed = compose_with("Kapan kaisar wafat?", hits, normalizer)
+    assert (
+        composed.text == "Kaisar wafat di istana timur. [1] Kaisar bertakhta pada tahun 1820. [2]"
+    )
+    assert [c.doc_id for c in composed.citations] == ["doc-istana", "doc-takhta"]
