@@ -296,9 +296,10 @@ on the 5,369 TyDi QA train questions and the gov-id dev questions (listwise soft
 docs/retrieval.md); :data:`PART_FEATURES`, then :data:`STRUCTURE_FEATURES`, then
 :data:`LANGUAGE_FEATURES` (eleventh round), with ``--only``, on top of the earlier weights
 scaled (the last one added unscaled, its weight divided by the fit's scale 0.986, so that an
-Indonesian question's unit scores, which the refusal reads, are as before): the unit holding the gold span is chosen for 68.2% of TyDi valid (held out) and 66.2%
-of gov-id dev (cross-validated by document), where some unit of the competing passages holds
-it for 95% and 92% (docs/benchmarks.md, eleventh round)."""
+Indonesian question's unit scores, which the refusal reads, are as before): the unit holding
+the gold span is chosen for 68.2% of TyDi valid (held out) and 66.2% of gov-id dev
+(cross-validated by document), where some unit of the competing passages holds it for 95% and
+92% (docs/benchmarks.md, eleventh round)."""
 
 COSINE_FLOOR = 0.8
 """e5 cosines of unrelated texts sit near 0.8; the feature reads ``(cosine - 0.8) * 10``."""
