@@ -127,6 +127,10 @@ async def test_a_stale_timer_cannot_end_a_dialog_the_other_worker_continued(
     )
     await a.updates.press(COORDINATOR, done)  # worker a: waiting for evidence (version 1)
     await b.updates.press(COORDINATOR, blocked)  # worker b: now waiting for a reason
+    # A dialog save that met the database write-locked (the other worker's bookkeeping, in
+    # the background) is deferred, not lost: written before the versions are read.
+    for worker in workers:
+        await dispatcher_of(worker.app).flush_deferred()
     key = dialog_key((COORDINATOR, COORDINATOR))
     before = shared.conversations.dialogs([("milestone_update", key)])
     assert before[0].version == 2
