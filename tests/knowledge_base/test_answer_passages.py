@@ -162,20 +162,24 @@ def test_a_document_several_retrieved_passages_come_from_gathers_support() -> No
     assert feature(units[1], "support") == pytest.approx(0.3)
 
 
-def test_cosines_are_read_against_the_best_passage_and_unit() -> None:
-    question = "Siapa memimpin perangkat gubernur?"
-    a = hit("a", "Gubernur dibantu perangkat. Perangkat bertanggung jawab.", 0.5, dense=0.86)
-    b = hit("b", "Perangkat gubernur dipimpin oleh sekretaris.", 0.45, dense=0.84)
-    cosines = {"a": [0.82, 0.83], "b": [0.87]}
-    similarity = {
+def _unit_cosines(cosines: dict[str, list[float]], *hits: SearchHit) -> dict[str, dict[str, float]]:
+    """The unit cosines of ``hits``, given per passage in reading order."""
+    return {
         h.chunk_id: {
             unit_key(u.read): c
             for u, c in zip(
                 passage_units(h.text, h.title, h.section), cosines[h.chunk_id], strict=True
             )
         }
-        for h in (a, b)
+        for h in hits
     }
+
+
+def test_cosines_are_read_against_the_best_passage_and_unit() -> None:
+    question = "Siapa memimpin perangkat gubernur?"
+    a = hit("a", "Gubernur dibantu perangkat. Perangkat bertanggung jawab.", 0.5, dense=0.86)
+    b = hit("b", "Perangkat gubernur dipimpin oleh sekretaris.", 0.45, dense=0.84)
+    similarity = _unit_cosines({"a": [0.82, 0.83], "b": [0.87]}, a, b)
     units = units_of(question, [a, b], similarity)
     assert [feature(u, "passage_cosine") for u in units] == pytest.approx([0.0, 0.0, -0.2])
     assert [feature(u, "passage_best") for u in units] == pytest.approx([-0.4, -0.4, 0.0])
@@ -472,16 +476,7 @@ def test_the_quoted_text_of_a_clipped_sentence_in_mixed_scripts_matches_its_cita
 def test_an_english_question_reads_the_unit_cosines_against_the_best_unit() -> None:
     a = hit("a", "Keputusan disampaikan dalam 21 hari. Keputusan dicatat.", 0.5)
     b = hit("b", "Penyampaian keputusan paling lambat 14 hari kerja.", 0.45)
-    cosines = {"a": [0.83, 0.80], "b": [0.85]}
-    similarity = {
-        h.chunk_id: {
-            unit_key(u.read): c
-            for u, c in zip(
-                passage_units(h.text, h.title, h.section), cosines[h.chunk_id], strict=True
-            )
-        }
-        for h in (a, b)
-    }
+    similarity = _unit_cosines({"a": [0.83, 0.80], "b": [0.85]}, a, b)
     english = "How many working days after a decision must it be delivered?"
     units = units_of(english, [a, b], similarity, language="en")
     assert [feature(u, "cosine_gap_english") for u in units] == pytest.approx([-0.2, -0.5, 0.0])
