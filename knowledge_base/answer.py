@@ -73,6 +73,10 @@ class ComposedAnswer:
     evidence: Evidence | None = None
     """How well the chosen sentences answer the question (``None`` from an LLM)."""
     info: QuestionInfo | None = None
+    judged: ComposedAnswer | None = None
+    """The answer the refusal reads when it differs from this one: without the runner-up of
+    another passage quoted beside the best passage's units (:func:`_beside_from_elsewhere`;
+    the refusal model was fitted on answers quoted from one passage). ``None``: this one."""
 
 
 RELATIVE_CUTOFF = 0.75
@@ -956,6 +960,7 @@ def compose(
         pointed = _spelling_out(candidates, question, top)
     top = pointed or top
     chosen = [top]
+    aside: _Unit | None = None  # a runner-up of another passage, quoted beside the best
     steps = info.qtype in ("bagaimana", "syarat") or info.wants_list
     with_lists = sorted({u.hit_rank for u in units if u.is_list and u.coverage > 0})
     if info.qtype != "bagaimana":
@@ -1042,6 +1047,8 @@ def compose(
                 chosen.append(following)
             elif second is not None:
                 chosen.append(second)
+                if second.hit_rank != top.hit_rank:
+                    aside = second
     chosen = _with_whole_tables(chosen, units, budget=max_chars)
     # In reading order, the best unit's passage first (cited first) when another's is quoted.
     chosen.sort(key=lambda u: (u.hit_rank != top.hit_rank, u.hit_rank, u.index))
@@ -1074,7 +1081,13 @@ def compose(
         type_evidence=max(evidence_of(info.qtype, u.text) for u in quoted),
         passage_margin=best_unit.score - elsewhere,
     )
-    return _render(chosen, usable, lang, evidence, info, coverage_of, terms)
+    composed = _render(chosen, usable, lang, evidence, info, coverage_of, terms)
+    if aside is None:
+        return composed
+    judged = _render(
+        [u for u in chosen if u is not aside], usable, lang, evidence, info, coverage_of, terms
+    )
+    return replace(composed, judged=judged)
 
 
 def _standing(unit: _Unit) -> tuple[float, int, int]:

@@ -181,6 +181,7 @@ def judge_answer(
         similarity: the question's cosine with the units of the retrieved passages, where
             the caller has it (:func:`neighbourhood_cosine`; else read from ``result``).
     """
+    composed = _judged(composed)
     if not result.hits or not composed.citations:
         return Verdict(False, False, "retrieval")
     dense = result.hits[0].dense_score
@@ -332,6 +333,12 @@ def _initials_match(letters: str, words: Sequence[str]) -> bool:
     return at == len(letters)
 
 
+def _judged(composed: ComposedAnswer) -> ComposedAnswer:
+    """The answer the refusal reads (:attr:`ComposedAnswer.judged`): without a runner-up of
+    another passage quoted beside the best passage's units."""
+    return composed.judged if composed.judged is not None else composed
+
+
 def _cited_hits(result: SearchResult, composed: ComposedAnswer) -> list[SearchHit]:
     ids = {c.chunk_id for c in composed.citations}
     return [h for h in result.hits if h.chunk_id in ids] or list(result.hits[:1])
@@ -362,6 +369,7 @@ def refusal_features(
             (:func:`neighbourhood_cosine`); ``None``: computed from the unit vectors the
             search read (``SearchResult.unit_vectors``).
     """
+    composed = _judged(composed)
     evidence = composed.evidence
     assert evidence is not None
     top = result.hits[0]
@@ -473,6 +481,7 @@ def constraint_features(
     share of the question's words the index never saw; whether the answer states no figure in
     the measure asked ("berapa persen" answered by a sentence without a percentage).
     """
+    composed = _judged(composed)
     evidence = composed.evidence
     assert evidence is not None
     cited = _cited_hits(result, composed)
@@ -567,6 +576,7 @@ def restriction_missing(
     feature of the calibrated model, not a rule (docs/retrieval.md, "Refusing on the
     answer"). A question in another language than its passages is checked on the words the
     index knows only."""
+    composed = _judged(composed)
     query = result.query
     if query is None:
         return 0.0

@@ -4,12 +4,16 @@ it states the asked kind of fact for a typed question."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from knowledge_base import answer
 from knowledge_base.answer import FEATURES, compose
+from knowledge_base.judge import judge_answer
 from knowledge_base.keyword import TextNormalizer
-from knowledge_base.schemas import SearchHit
+from knowledge_base.question import analyse
+from knowledge_base.schemas import SearchHit, SearchResult
 from tests.knowledge_base.conftest import encyclopedia_hit as hit
 
 
@@ -88,6 +92,33 @@ def test_the_refusal_evidence_stays_the_best_passages(
     alone = compose_with("Kapan kaisar wafat?", passages(), normalizer)
     assert "1850" not in alone.text
     assert with_other.evidence == alone.evidence
+
+
+def test_the_refusal_reads_the_answer_without_the_other_passages_sentence(
+    normalizer: TextNormalizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its checks read the answer's text and the cited passages too: a near-miss answered with
+    # an unrelated sentence of another passage beside the best one's was no longer refused
+    # ("harga langganan opensid premium brp per tahun?"). Here the asked year stands only in
+    # the other passage, in a sentence that is not quoted.
+    question = "Apa yang terjadi setelah kaisar wafat pada tahun 1850?"
+    hits = [
+        hit("istana", "Kaisar wafat di istana timur. Para tukang membangun gerbang kota.", 1.0),
+        hit("riwayat", "Kaisar wafat dikenang rakyatnya. Peristiwa itu terjadi pada 1850.", 0.95),
+    ]
+    with_other = compose_with(question, hits, normalizer)
+    assert with_other.text.endswith("Kaisar wafat dikenang rakyatnya. [2]")
+    monkeypatch.setattr(answer, "OTHER_PASSAGE_MARGIN", -1.0)
+    alone = compose_with(question, hits, normalizer)
+    assert alone.judged is None and with_other.judged is not None
+    assert (with_other.judged.text, with_other.judged.citations) == (alone.text, alone.citations)
+    result = SearchResult(tuple(hits), True, False)
+    info = analyse(question)
+    verdict = judge_answer(result, with_other, info, terms=normalizer.terms)
+    assert (verdict.answer, verdict.reason) == (False, "year")
+    # Read as the user sees it, the other passage's year would pass the check.
+    unjudged = judge_answer(result, replace(with_other, judged=None), info, terms=normalizer.terms)
+    assert unjudged.reason != "year"
 
 
 def test_the_best_units_passage_is_cited_first(normalizer: TextNormalizer) -> None:
