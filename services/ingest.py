@@ -411,11 +411,7 @@ class IngestService:
                 size += len(block)
         if info.source_hash and digest.hexdigest() != info.source_hash:
             raise OriginalChanged(name, doc_id=info.doc_id)
-        raise FileTooLarge(
-            name,
-            size_mb=round(size / 2**20, 1),
-            limit_mb=round(self._settings.max_upload_mb, 1),
-        )
+        raise self._too_large(name, size)
 
     def original_file(self, document: DocumentInput) -> Path | None:
         """Where the kept original of an indexed document is, if it is still there."""
@@ -521,6 +517,14 @@ class IngestService:
         message = catalog().t(code, lang or self._settings.language, **params)
         return IngestNote(source.name, code, message, params)
 
+    def _too_large(self, name: str, size: int) -> FileTooLarge:
+        """The error for a file of ``size`` bytes over ``MAX_UPLOAD_MB``."""
+        return FileTooLarge(
+            name,
+            size_mb=round(size / 2**20, 1),
+            limit_mb=round(self._settings.max_upload_mb, 1),
+        )
+
     def _read(self, source: _Source) -> bytes:
         """The file's bytes, opened without following a last link (the walk checked where
         links lead) and refused unless it is a regular file, even if it changed since."""
@@ -537,11 +541,7 @@ class IngestService:
                     raise NotRegularFile(source.name, kind=_kind(info.st_mode))
                 limit = self._settings.max_upload_bytes
                 if info.st_size > limit:  # refuse before reading it into memory
-                    raise FileTooLarge(
-                        source.name,
-                        size_mb=round(info.st_size / 2**20, 1),
-                        limit_mb=round(self._settings.max_upload_mb, 1),
-                    )
+                    raise self._too_large(source.name, info.st_size)
                 return handle.read(limit + 1)
             except OSError as exc:
                 raise UnreadableFile(source.name, reason=exc.strerror or str(exc)) from exc
@@ -559,11 +559,7 @@ class IngestService:
         progress: ProgressCallback | None,
     ) -> _Ingested:
         if len(data) > self._settings.max_upload_bytes:
-            raise FileTooLarge(
-                source.name,
-                size_mb=round(len(data) / 2**20, 1),
-                limit_mb=round(self._settings.max_upload_mb, 1),
-            )
+            raise self._too_large(source.name, len(data))
         digest = sha256(data)
         existing = self.index.document(doc_id)
         if existing is not None and self._unchanged(existing, digest, app, doc_type):
