@@ -84,7 +84,7 @@ def _layout_of(head: bytes, size: int, model_id: str) -> tuple[int, int] | None:
 
 
 def _scales(blob: bytes, n: int) -> npt.NDArray[np.float32]:
-    at = _HEADER.size + 8 * n
+    at = HEADER_SIZE + KEY_SIZE * n
     return np.frombuffer(blob, dtype=np.float16, count=n, offset=at).astype(np.float32)
 
 
@@ -94,10 +94,10 @@ def decode(blob: bytes, model_id: str) -> UnitVectors | None:
     if layout is None:
         return None
     n, dim = layout
-    at = _HEADER.size
-    keys = [blob[at + 8 * i : at + 8 * i + 8] for i in range(n)]
+    at = HEADER_SIZE
+    keys = [blob[at + KEY_SIZE * i : at + KEY_SIZE * (i + 1)] for i in range(n)]
     scale = _scales(blob, n)
-    at += 10 * n
+    at += (KEY_SIZE + SCALE_SIZE) * n
     matrix = np.frombuffer(blob, dtype=np.int8, count=n * dim, offset=at).reshape(n, dim)
     if not np.isfinite(scale).all():
         return None  # a damaged row (NaN or infinite scales): embedded again, not ranked on
