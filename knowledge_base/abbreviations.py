@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-__all__ = ["asked_abbreviations", "expands", "spelled_out"]
+__all__ = ["asked_abbreviations", "spelled_out"]
 
 _CONNECTORS = frozenset(
     {"dan", "di", "ke", "dari", "untuk", "yang", "atau", "serta", "pada", "dalam", "bagi"}
@@ -37,7 +37,7 @@ _MAX_EXTRA_WORDS = 3
 def asked_abbreviations(question: str) -> list[str]:
     """The question's tokens that could be a short form: 2 to 8 letters, written in capitals
     ("TPP", "SPBE") or, as a Telegram user types them, in lower case ("tpp"). Whether one is
-    a short form is left to :func:`expands` (a text must spell it out)."""
+    a short form is left to :func:`spelled_out` (a text must spell it out)."""
     seen: list[str] = []
     # Full-width letters ("ＴＰＰ", as some keyboards type them) read as the search reads them.
     for token in _TOKEN.findall(unicodedata.normalize("NFKC", question)):
@@ -95,8 +95,3 @@ def spelled_out(text: str) -> set[str]:
         if _written_short(match) and _spells(_WORD.findall(match.group("long")), short):
             found.add(short)
     return found
-
-
-def expands(text: str, short: str) -> bool:
-    """Whether ``text`` spells out the short form ``short`` (lower case)."""
-    return short in spelled_out(text)
