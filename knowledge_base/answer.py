@@ -1056,8 +1056,9 @@ def compose(
     passage_terms = set(terms(strip_prefix(anchor_hit))) | contexts[top.hit_rank]
     own_terms = {t for own, _ in concepts for t in own}
     # The refusal model was fitted on answers quoted from one passage: a runner-up of another
-    # passage quoted beside them is left out of the evidence it reads.
-    quoted = [u for u in chosen if u.hit_rank == top.hit_rank]
+    # passage quoted beside them is left out of what it reads (the evidence here, the
+    # answer's text and citations through ``judged`` below).
+    quoted = [u for u in chosen if u is not aside]
     answer_terms = set().union(*(terms(u.text) for u in quoted)) | contexts[top.hit_rank]
     heaviest = max((w for w, _ in weighted), default=0.0) or 1.0
     evidence = Evidence(
@@ -1084,9 +1085,7 @@ def compose(
     composed = _render(chosen, usable, lang, evidence, info, coverage_of, terms)
     if aside is None:
         return composed
-    judged = _render(
-        [u for u in chosen if u is not aside], usable, lang, evidence, info, coverage_of, terms
-    )
+    judged = _render(quoted, usable, lang, evidence, info, coverage_of, terms)
     return replace(composed, judged=judged)
 
 
