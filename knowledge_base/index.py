@@ -1337,9 +1337,12 @@ class KnowledgeIndex:
 
     def warm_up(self) -> None:
         """Pay the first question's start-up costs now: restore the keyword index from the
-        database (re-deriving stale terms if needed) and load the embedding model."""
+        database (re-deriving stale terms if needed), load the embedding model and, for an
+        index searched exactly (``exact_dense_limit``), read every passage vector."""
         self._sync()
-        self.embeddings.embed_query("warm-up")
+        vector = self.embeddings.embed_query("warm-up")
+        if 0 < self.keywords.live_count(None) <= self.exact_dense_limit:
+            self._passage_matrix(len(vector))
 
     def idf(self, term: str) -> float:
         """The keyword index's inverse document frequency of a normalised term."""

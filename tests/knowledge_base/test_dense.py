@@ -153,6 +153,26 @@ def test_a_small_index_ranks_every_stored_vector_not_the_hnsw_graph(
     assert index.search(question, k=5, mode="hybrid")  # the hybrid search as well
 
 
+def test_the_warm_up_reads_the_vectors_the_first_question_would(
+    index: KnowledgeIndex, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i, doc in enumerate(DOCS[:2]):
+        index.replace_document(doc, _chunks(i))
+    worker = make_index(engine, tmp_path / "chroma")
+    worker.warm_up()
+    read: list[str] = []
+    vectors = worker.store.vectors
+
+    def counted(ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        read.extend(ids)
+        return vectors(ids)
+
+    monkeypatch.setattr(worker.store, "vectors", counted)
+    assert worker.search("kata sandi NIK", k=3, mode="dense")
+    assert read == []
+    worker.close()
+
+
 def test_above_the_limit_hnsw_answers(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
