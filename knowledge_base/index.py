@@ -48,6 +48,7 @@ from knowledge_base.articles import (
     enactment_date,
     insert_articles,
 )
+from knowledge_base.dense import EXACT_DENSE_LIMIT, PassageMatrix, build_matrix, nearest
 from knowledge_base.embeddings import build_embeddings, model_id
 from knowledge_base.errors import InvalidDocument, ModelMismatch
 from knowledge_base.fusion import (
@@ -117,7 +118,8 @@ AUTO_TERMS_UPGRADE_LIMIT = 20_000
 """Up to this many chunks, a process that finds stale keyword terms re-derives them on open
 (seconds); above it, that is ``sinergi kb reindex-terms``'s job."""
 EXACT_SEARCH_LIMIT = 3000
-"""A filter that leaves at most this many chunks is searched exactly instead of via HNSW."""
+"""In an index larger than ``knowledge_base.dense.EXACT_DENSE_LIMIT`` (searched through HNSW),
+a filter that leaves at most this many chunks is searched exactly instead."""
 _VECTOR_CACHE_LIMIT = 50_000
 UNIT_CACHE_WAIT_S = 0.25
 """How long storing lazily computed unit vectors waits for SQLite's write lock."""
@@ -225,6 +227,7 @@ class KnowledgeIndex:
         batch_size: int = 32,
         unit_vectors: bool = True,
         document_locks: NamedLocks | None = None,
+        exact_dense_limit: int = EXACT_DENSE_LIMIT,
     ) -> None:
         self._sf = session_factory
         self.embeddings = embeddings
@@ -242,6 +245,9 @@ class KnowledgeIndex:
         self.batch_size = batch_size
         self.unit_vectors = unit_vectors
         """Whether chunks' units (sentences...) get vectors (see ``unit_vectors``)."""
+        self.exact_dense_limit = exact_dense_limit
+        """Up to this many passages, the dense search reads every stored vector instead of
+        Chroma's HNSW graph (:mod:`knowledge_base.dense`)."""
         self._lock = threading.RLock()
         # One writer per document at a time, across processes (see ``replace_document``).
         self._document_locks: NamedLocks = document_locks or LocalNamedLocks()
@@ -251,6 +257,10 @@ class KnowledgeIndex:
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}
         self._vector_width: int | None = None
         self._matrices: dict[SearchFilters, tuple[list[str], npt.NDArray[np.float32]]] = {}
+        # The exact dense search of a small index (knowledge_base.dense): the matrix of
+        # every live passage and the revision it was built at, and each filter's rows in it.
+        self._passages: tuple[int, PassageMatrix] | None = None
+        self._filter_rows: dict[SearchFilters, tuple[PassageMatrix, npt.NDArray[np.intp]]] = {}
 
     def options(self) -> dict[str, Any]:
         """The query settings of this index, to open another index that answers the same way
@@ -262,6 +272,7 @@ class KnowledgeIndex:
             "rerank_top_n": self.rerank_top_n,
             "rerank_weight": self.rerank_weight,
             "unit_vectors": self.unit_vectors,
+            "exact_dense_limit": self.exact_dense_limit,
         }
 
     @property
@@ -927,9 +938,12 @@ class KnowledgeIndex:
         allowed: int,
         filters: SearchFilters | None = None,
     ) -> dict[str, float]:
+        live = self.keywords.live_count(None)
+        if live <= self.exact_dense_limit:
+            return self._exact_all(vector, n, filters)
         if filters is not None and _filtered(filters) and allowed <= EXACT_SEARCH_LIMIT:
             return self._exact(vector, n, filters)
-        live = max(self.keywords.live_count(None), 1)
+        live = max(live, 1)
         fetch = n if not _filtered(filters) else min(live, math.ceil(n * live / allowed * 1.5) + n)
         # Fetch a little more than asked: stale vectors of a document being replaced are dropped.
         found = self.store.query(vector, fetch + 8)
@@ -942,6 +956,45 @@ class KnowledgeIndex:
             if len(out) >= n:
                 break
         return out
+
+    def _exact_all(
+        self,
+        vector: npt.NDArray[np.float32],
+        n: int,
+        filters: SearchFilters | None,
+    ) -> dict[str, float]:
+        """The ``n`` nearest passages ``filters`` allows, by every stored vector of the index
+        (:mod:`knowledge_base.dense`): the same candidates in every process, unlike HNSW."""
+        found = self._passage_matrix(int(np.asarray(vector).size))
+        rows = None
+        if _filtered(filters):
+            assert filters is not None
+            cached = self._filter_rows.get(filters)
+            if cached is None or cached[0] is not found:
+                cached = (found, found.rows_of(self.keywords.allowed(filters)))
+                self._filter_rows[filters] = cached
+            rows = cached[1]
+        return nearest(found, vector, n, rows)
+
+    def _passage_matrix(self, width: int) -> PassageMatrix:
+        """The matrix of every live passage at this process's revision (the caller has just
+        followed the database), built again from the previous one after a write."""
+        revision = self._revision  # read first: the passages read after are as new or newer
+        current = self._passages
+        if current is not None and current[0] == revision and current[1].width == width:
+            if not current[1].absent:
+                return current[1]
+            # Vectors put back without a new revision (``check(repair=True)``, or a write
+            # restoring those another write cleaned up) are found at the next search.
+            back = self.store.vectors(list(current[1].absent))
+            if not any(np.asarray(v).size == width for v in back.values()):
+                return current[1]
+        previous = current[1] if current is not None else None
+        live = self.keywords.allowed(SearchFilters())
+        found = build_matrix(live, self.store.vectors, width, previous)
+        self._passages = (revision, found)
+        self._filter_rows.clear()
+        return found
 
     def _exact(
         self,
@@ -1284,9 +1337,12 @@ class KnowledgeIndex:
 
     def warm_up(self) -> None:
         """Pay the first question's start-up costs now: restore the keyword index from the
-        database (re-deriving stale terms if needed) and load the embedding model."""
+        database (re-deriving stale terms if needed), load the embedding model and, for an
+        index searched exactly (``exact_dense_limit``), read every passage vector."""
         self._sync()
-        self.embeddings.embed_query("warm-up")
+        vector = self.embeddings.embed_query("warm-up")
+        if 0 < self.keywords.live_count(None) <= self.exact_dense_limit:
+            self._passage_matrix(len(vector))
 
     def idf(self, term: str) -> float:
         """The keyword index's inverse document frequency of a normalised term."""

@@ -50,6 +50,31 @@ def test_on_disk_store(tmp_path: Path) -> None:
     store.close()
 
 
+def test_vectors_are_read_a_page_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exact search of a small index reads every vector (up to 20,000): in pages, as the
+    writes are, not in one request of every id."""
+    store = VectorStore(
+        make_client(chroma_url=None, chroma_dir=tmp_path / "chroma"), "paged", FakeEmbeddings()
+    )
+    data = np.random.default_rng(1).normal(size=(4500, 8)).astype(np.float32)
+    ids = [f"c{i}" for i in range(len(data))]
+    store.upsert(ids, data, ["d"] * len(ids))
+    collection = store._collection
+    pages: list[int] = []
+    get = collection.get
+
+    def counted(*args: object, **kwargs: object) -> object:
+        pages.append(len(kwargs.get("ids") or []))  # type: ignore[arg-type]
+        return get(*args, **kwargs)
+
+    monkeypatch.setattr(collection, "get", counted)
+    found = store.vectors([*ids, "missing"])
+    assert pages == [2000, 2000, 501]
+    assert set(found) == set(ids)
+    assert np.allclose(found["c4499"], data[4499])
+    store.close()
+
+
 def test_vectors_not_yet_in_a_saved_graph_survive_a_reopen(tmp_path: Path) -> None:
     """The graph is saved every HNSW_SYNC_THRESHOLD vectors; fewer than that, written and the
     process gone, are still found when the directory is opened again (Chroma's write-ahead log)."""

@@ -18,6 +18,7 @@ from cli.errors import ExitStatus
 from cli.main import main
 from core.clock import FixedClock
 from core.config import Settings
+from knowledge_base.dense import EXACT_DENSE_LIMIT
 from knowledge_base.errors import VectorStoreUnavailable
 from services.container import Services
 from tests.bot.conftest import ADMIN, OFFICIAL, BotHarness
@@ -150,8 +151,15 @@ def test_a_chroma_server_killed_mid_run_then_restarted(
         assert services.knowledge.ask("Bagaimana mengajukan izin usaha di Gampil?").found
 
         chroma_server.kill()  # SIGKILL: no goodbye, connections just refused
+        # A small index is searched from the vectors this process already read
+        # (knowledge_base.dense): its questions are still answered; writes and a process
+        # that has not read them yet (the CLI below) find the store down.
+        kept = services.knowledge.ask("Bagaimana mengajukan izin usaha di Gampil?")
+        assert kept.found and "Perizinan" in kept.answer
+        services.knowledge.index.exact_dense_limit = 0  # a larger index asks HNSW
         with pytest.raises(VectorStoreUnavailable):
             services.knowledge.ask("Bagaimana mengajukan izin usaha di Gampil?")
+        services.knowledge.index.exact_dense_limit = EXACT_DENSE_LIMIT
         doc.write_text("# Panduan Gampil\n\nVersi baru: izin lewat portal.\n", encoding="utf-8")
         report = services.ingest.ingest_paths([doc])
         assert report.updated == 0 and len(report.failed) == 1
