@@ -24,9 +24,9 @@ import numpy.typing as npt
 EXACT_DENSE_LIMIT = 20_000
 """An index of at most this many passages is searched exactly (one matrix product over every
 stored vector) instead of through Chroma's HNSW graph. At 20,000 passages of 384 dimensions
-the matrix takes 31 MB per process and a question's product costs less CPU than Chroma's
-HNSW query (measured ratios in docs/benchmarks.md, twelfth round); above it, the product
-grows with the index while HNSW does not."""
+the matrix takes 31 MB per process and a question's product costs a few milliseconds of CPU
+more than Chroma's HNSW query (1.3 to 1.9 times, measured in docs/benchmarks.md, twelfth
+round); above it, the product grows with the index while HNSW does not."""
 
 Fetch = Callable[[Sequence[str]], Mapping[str, npt.NDArray[np.float32]]]
 """Reads stored vectors by chunk id; an id the store does not hold is left out."""
