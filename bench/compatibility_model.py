@@ -17,6 +17,12 @@ positive; its closest other units, and the chosen and closest units of a near-mi
 are negatives. The near-miss negatives weigh as much as the positives together, the wrong
 units of answerable questions :data:`WRONG_WEIGHT` of that. Folds are by passage
 (:func:`group_of`), so a near-miss and its answerable twin are never on both sides.
+
+``compatibility --train`` fits the same model on rows of TyDi **train** instead
+(:func:`train_rows`: the gold unit against the other units of its passage and the best units
+of the closest other passages) and ``refusal --compatibility-train`` adds its score, already
+held out for TyDi valid and gov-id dev: it ranks TyDi's held-out sentences better than the
+cosine, and adds nothing to the refusal (docs/benchmarks.md, "twelfth round").
 """
 
 from __future__ import annotations
@@ -191,10 +197,10 @@ def case_rows(judged: Any) -> tuple[list[Any], list[float], list[float]]:
 
 
 def fit_model(
-    questions: Sequence[Any],
-    vectors: Sequence[Any],
-    labels: Sequence[float],
-    weights: Sequence[float],
+    questions: npt.ArrayLike,
+    vectors: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    weights: npt.ArrayLike,
 ) -> CompatibilityModel:
     """A :class:`CompatibilityModel` fitted on the rows (question vector, unit vector, label,
     weight); positives and negatives weigh alike."""
@@ -304,3 +310,72 @@ def row_auc(judged: Sequence[Any], fold: np.ndarray) -> dict[str, float]:
         out[f"{name}_model"] = _auc(scores[m], y[m])
         out[f"{name}_cosine"] = _auc(cosine[m], y[m])
     return out
+
+
+SAME_PASSAGE_UNITS = 5
+"""Training rows from TyDi train: a question's closest wrong units of its gold passage."""
+HARD_PASSAGES = 3
+"""... and the best unit of each of this many closest other passages (hard negatives)."""
+
+
+def train_rows(
+    unit_vectors: npt.NDArray[np.float32],
+    unit_docs: Sequence[str],
+    unit_texts: Sequence[str],
+    questions: npt.NDArray[np.float32],
+    gold_docs: Sequence[str],
+    answers: Sequence[Sequence[str]],
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]
+]:
+    """Rows of (question index, unit index, label, weight) from questions with a gold passage
+    and answer spans (TyDi train): the gold passage's unit holding a span closest to the
+    question is the positive; its :data:`SAME_PASSAGE_UNITS` closest units without a span and
+    the closest unit of each of the :data:`HARD_PASSAGES` closest other passages (by their
+    best unit, without a span) are negatives, weighing together as much as the positive.
+    A question whose gold passage holds no span in any unit gives no rows."""
+    from knowledge_base.evaluation import contains_answer
+
+    docs = np.asarray(unit_docs)
+    by_doc: dict[str, list[int]] = {}
+    for i, doc in enumerate(unit_docs):
+        by_doc.setdefault(doc, []).append(i)
+    qi: list[int] = []
+    ui: list[int] = []
+    ys: list[float] = []
+    ws: list[float] = []
+    for k, (gold, spans) in enumerate(zip(gold_docs, answers, strict=True)):
+        own = by_doc.get(gold, [])
+        if not own or not spans:
+            continue
+        cos = unit_vectors @ questions[k]
+        holds = {i: contains_answer(unit_texts[i], spans) for i in own}
+        positives = [i for i in own if holds[i]]
+        if not positives:
+            continue
+        best = max(positives, key=lambda i: cos[i])
+        wrong = sorted((i for i in own if not holds[i]), key=lambda i: -cos[i])
+        negatives = wrong[:SAME_PASSAGE_UNITS]
+        seen = {gold}
+        hard: list[int] = []
+        for i in np.argsort(-cos):
+            if len(hard) == HARD_PASSAGES:
+                break
+            if docs[i] in seen:
+                continue
+            seen.add(str(docs[i]))
+            if not contains_answer(unit_texts[i], spans):
+                hard.append(int(i))
+        negatives += hard
+        if not negatives:
+            continue
+        qi += [k] * (1 + len(negatives))
+        ui += [best, *negatives]
+        ys += [1.0] + [0.0] * len(negatives)
+        ws += [1.0] + [1.0 / len(negatives)] * len(negatives)
+    return (
+        np.asarray(qi, dtype=np.int64),
+        np.asarray(ui, dtype=np.int64),
+        np.asarray(ys, dtype=np.float64),
+        np.asarray(ws, dtype=np.float64),
+    )

@@ -119,6 +119,7 @@ def fit_refusal(
     offtopic: bool = True,
     seed: int | None = None,
     compatibility: bool = False,
+    compatibility_model: Any = None,
 ) -> dict[str, Any]:
     """Fit the refusal model; ``without`` names features held at zero (to measure each).
 
@@ -131,8 +132,11 @@ def fit_refusal(
             (``bench.compatibility_model``) as one more feature, held out: in each fold from
             a compatibility model fitted without that fold (measured and dropped; the
             judge does not read it).
+        compatibility_model: a :class:`~bench.compatibility_model.CompatibilityModel`
+            fitted on other questions (TyDi train): its score of the chosen unit is the added
+            feature, already held out for TyDi valid and gov-id dev (measured and dropped).
     """
-    from bench.compatibility_model import group_of, held_out_scores
+    from bench.compatibility_model import compatibility_feature, group_of, held_out_scores
     from knowledge_base.judge import REFUSAL_FEATURES
 
     cases = [c for c in all_cases if c.split in ("valid", "dev", "offtopic")]
@@ -152,6 +156,12 @@ def fit_refusal(
     names = tuple(REFUSAL_FEATURES)
     if compatibility and len(x):
         x = np.column_stack([x, held_out_scores(usable, fold)])
+        names = (*names, "compatibility")
+    elif compatibility_model is not None and len(x):
+        scores = [
+            compatibility_feature(j.case.result, j.composed, compatibility_model) for j in usable
+        ]
+        x = np.column_stack([x, scores])
         names = (*names, "compatibility")
     dropped = [names.index(name) for name in without]
     if dropped and len(x):

@@ -235,3 +235,36 @@ def test_the_model_learns_a_dimension_the_cosine_cannot_tell() -> None:
     y = np.array(labels)
     best = max(np.mean((cosine[300:] > t) == (y[300:] == 1.0)) for t in cosine)
     assert best < 0.65
+
+
+def test_train_rows_take_the_gold_unit_against_its_passage_and_the_closest_other_passages() -> None:
+    from bench.compatibility_model import train_rows
+
+    units = np.array(
+        [
+            unit_vector(1.0, 0.1, 0.0),  # gold passage, holds the span
+            unit_vector(1.0, 0.3, 0.0),  # gold passage, another sentence
+            unit_vector(0.9, 0.0, 0.4),  # another passage, close to the question
+            unit_vector(0.0, 0.0, 1.0),  # another passage, far
+            unit_vector(0.8, 0.2, 0.1),  # a third passage, holds the span too: never negative
+        ],
+        dtype=np.float32,
+    )
+    docs = ["gold", "gold", "near", "far", "also"]
+    texts = [
+        "Dibayarkan 10 hari kerja sebelum hari raya.",
+        "Pajak ditanggung pemerintah.",
+        "Gedung kantor dicat putih.",
+        "Pasar buka setiap hari.",
+        "Paling cepat 10 hari kerja.",
+    ]
+    questions = np.array([unit_vector(1.0, 0.0, 0.0), unit_vector(1.0, 0.0, 0.0)], dtype=np.float32)
+    qi, ui, y, w = train_rows(
+        units, docs, texts, questions, ["gold", "gold"], [["10 hari kerja"], ["tidak ada"]]
+    )
+    # The second question's span stands in no unit of its gold passage: no rows.
+    assert qi.tolist() == [0, 0, 0, 0]
+    assert ui.tolist()[:2] == [0, 1]
+    assert set(ui.tolist()[2:]) == {2, 3}  # the other passages' units, not the one with a span
+    assert y.tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert w.tolist() == pytest.approx([1.0, 1 / 3, 1 / 3, 1 / 3])
