@@ -106,6 +106,9 @@ def test_the_refusal_reads_the_answer_without_the_other_passages_sentence(
         hit("istana", "Kaisar wafat di istana timur. Para tukang membangun gerbang kota.", 1.0),
         hit("riwayat", "Kaisar wafat dikenang rakyatnya. Peristiwa itu terjadi pada 1850.", 0.95),
     ]
+    # The runner-up by score alone: the year's sentence, adding "terjadi" and the year the
+    # best sentence lacks, would otherwise be quoted (``COMPLEMENT_WEIGHT``).
+    monkeypatch.setattr(answer, "COMPLEMENT_WEIGHT", 0.0)
     with_other = compose_with(question, hits, normalizer)
     assert with_other.text.endswith("Kaisar wafat dikenang rakyatnya. [2]")
     monkeypatch.setattr(answer, "OTHER_PASSAGE_MARGIN", -1.0)
