@@ -205,6 +205,13 @@ def _filtered(filters: SearchFilters | None) -> bool:
     return filters is not None and not filters.is_empty
 
 
+PREFILTER_TERMS = 400
+"""At most this many terms of a meaning question pick the definitions passages to read by
+their stored terms (one LIKE a term, joined by OR: SQLite refuses a statement of more than
+1,000 such, and a question naming a few trainers' synonym groups of 20 expressions asks more);
+a question of more terms has every definitions passage of its documents read."""
+
+
 class KnowledgeIndex:
     """Hybrid (dense + BM25) index of document chunks with diff-based updates."""
 
@@ -804,11 +811,12 @@ class KnowledgeIndex:
             KbChunk.doc_id.in_(docs),
             func.lower(KbChunk.text).like(pattern),
         ]
-        if not dated and self._terms_current:
+        if not dated and self._terms_current and len(asked) <= PREFILTER_TERMS:
             # An entry defines what the question asks only if all its terms are the
             # question's, so its passage holds one of them: passages whose stored terms hold
             # none are not read (a regulation of 5,000 definitions passages read each entry).
-            # While an upgrade rewrites the stored terms, every passage is read as before.
+            # While an upgrade rewrites the stored terms, every passage is read as before, and
+            # so for a question of more terms than one statement can test (PREFILTER_TERMS).
             spaced = " " + KbChunk.terms + " "
             held = (spaced.contains(f" {t} ", autoescape=True) for t in sorted(asked))
             where.append(or_(false(), *held))
