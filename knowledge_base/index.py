@@ -28,7 +28,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
-from sqlalchemy import Integer, String, case, cast, delete, false, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    LargeBinary,
+    String,
+    case,
+    cast,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -1102,7 +1114,7 @@ class KnowledgeIndex:
         width = self._width(first)
         if width is None:  # no chunk vector to tell the width by: each row read whole
             return self._damaged_units_read()
-        blob = KbUnitVectors.vectors
+        blob = _stored_units()
         size = func.length(blob)
         # The scales' place as ``unit_vectors.scales_span`` computes it, in the database.
         per_unit = KEY_SIZE + SCALE_SIZE + width
@@ -1139,7 +1151,7 @@ class KnowledgeIndex:
         while True:
             with self._sf() as s:
                 rows = s.execute(
-                    select(KbUnitVectors.chunk_id, KbUnitVectors.vectors)
+                    select(KbUnitVectors.chunk_id, _stored_units().label("vectors"))
                     .where(KbUnitVectors.chunk_id > last)
                     .order_by(KbUnitVectors.chunk_id)
                     .limit(500)
@@ -1169,7 +1181,7 @@ class KnowledgeIndex:
             for start in range(0, len(chunk_ids), 500):
                 batch = list(chunk_ids[start : start + 500])
                 for cid, blob in s.execute(
-                    select(KbUnitVectors.chunk_id, KbUnitVectors.vectors).where(
+                    select(KbUnitVectors.chunk_id, _stored_units()).where(
                         KbUnitVectors.chunk_id.in_(batch)
                     )
                 ):
@@ -1367,6 +1379,15 @@ def build_index(
         keyword_store=keywords,
         document_locks=locks,
     )
+
+
+def _stored_units() -> ColumnElement[bytes]:
+    """A unit-vector row as its bytes, whatever the database keeps in it. SQLite keeps any
+    value in a BLOB column (a restore by another tool): a text there that is not UTF-8 could
+    not even be fetched ("Could not decode to UTF-8 column"), failing ``sinergi status``,
+    ``kb check`` and every question retrieving the passage; as bytes it is a damaged row. A
+    no-op on PostgreSQL, whose column holds bytes only."""
+    return cast(KbUnitVectors.vectors, LargeBinary)
 
 
 def _raw(value: object) -> bytes:
