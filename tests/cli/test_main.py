@@ -128,6 +128,21 @@ def test_a_usage_error_repeats_what_was_typed_without_controls_and_briefly(
     assert len(err.splitlines()[-1]) < 200
 
 
+def test_a_secret_typed_in_a_long_value_is_masked_before_it_is_shortened(
+    cli_env: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The value is cut around a "…" to 100 characters; cut first, a token standing across the
+    # cut was no longer whole, and its part was printed as typed.
+    token = "123456789:" + "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    monkeypatch.setenv("SINERGI_TELEGRAM_TOKEN", token)
+    capsys.readouterr()
+    value = "x" * 50 + token + "y" * 60
+    assert main(["mou", "milestone", value, "--status", "done"]) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert "Galat:" in err and "xxxx" in err
+    assert not any(token[i : i + 8] in err for i in range(len(token) - 7)), err
+
+
 @pytest.mark.parametrize(
     ("error", "status"),
     [
