@@ -104,7 +104,8 @@ def _main(argv: list[str] | None) -> int:
         if usage.shows_help(exc):  # a group without its command: the help is printed
             return int(ExitStatus.USAGE)
         if usage.is_usage_error(exc):
-            typer.echo(_printable(redactor.redact(usage.usage_message(exc, lang))), err=True)
+            message = usage.usage_message(exc, lang, redactor.redact)
+            typer.echo(_printable(redactor.redact(message)), err=True)
             return int(ExitStatus.USAGE)
         if usage.is_abort(exc):  # end of input or Ctrl-C at a prompt
             typer.echo(catalog().t("usage.aborted", lang), err=True)

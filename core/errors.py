@@ -9,6 +9,7 @@ formats user-facing text.
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -151,8 +152,34 @@ class StorageUnwritable(ServiceUnavailable):
     code = "storage.unwritable"
 
 
+class StorageLinkLoop(StorageUnwritable):
+    """The file, or a folder on its way, is a symbolic link that leads back to itself (a
+    loop of links): it can be neither read nor written until the link is mended.
+    Params: ``path``."""
+
+    code = "storage.link_loop"
+
+
 def storage_error(exc: OSError, path: str) -> StorageFull | StorageUnwritable:
-    """The domain error for an ``OSError`` raised while writing ``path``."""
+    """The domain error for an ``OSError`` raised while writing (or reading) ``path``.
+
+    A loop of symbolic links is named as such whatever the call reported: opening the file
+    says "Too many levels of symbolic links", creating its folder "File exists", in English
+    only.
+    """
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return StorageFull(path, path=path)
+    if exc.errno == errno.ELOOP or _loops(path):
+        return StorageLinkLoop(path, path=path)
     return StorageUnwritable(path, path=path, reason=exc.strerror or type(exc).__name__)
+
+
+def _loops(path: str) -> bool:
+    """Whether ``path`` is, or lies under, a loop of symbolic links."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    except ValueError:  # a NUL in the path: no loop to speak of
+        return False
+    return False

@@ -19,6 +19,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from knowledge_base.keyword import undotted
+
 __all__ = ["asked_abbreviations", "spelled_out"]
 
 _CONNECTORS = frozenset(
@@ -39,8 +41,9 @@ def asked_abbreviations(question: str) -> list[str]:
     ("TPP", "SPBE") or, as a Telegram user types them, in lower case ("tpp"). Whether one is
     a short form is left to :func:`spelled_out` (a text must spell it out)."""
     seen: list[str] = []
-    # Full-width letters ("ＴＰＰ", as some keyboards type them) read as the search reads them.
-    for token in _TOKEN.findall(unicodedata.normalize("NFKC", question)):
+    # Full-width letters ("ＴＰＰ", as some keyboards type them) and full stops between the
+    # letters ("T.P.P.") read as the search reads them.
+    for token in _TOKEN.findall(undotted(unicodedata.normalize("NFKC", question))):
         key = token.lower()
         if key not in _CONNECTORS and key not in seen:
             seen.append(key)
@@ -85,6 +88,7 @@ def spelled_out(text: str) -> set[str]:
     Form)" or "Long Form yang selanjutnya disebut SHORT", each short form written with at
     least two capitals. One pass over the text whatever the question holds."""
     found: set[str] = set()
+    text = undotted(text)  # "Tambahan Penghasilan Pegawai (T.P.P.)"
     for pattern in (_BRACKETED, _NAMED):
         for match in pattern.finditer(text):
             short = match.group("short").lower()

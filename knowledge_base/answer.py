@@ -870,6 +870,12 @@ def _beside_from_elsewhere(unit: _Unit, top: _Unit, info: QuestionInfo, question
     )
 
 
+def _repeats(unit: _Unit, top: _Unit) -> bool:
+    """Whether ``unit`` says word for word what the best unit says (a document uploaded twice,
+    a sentence a manual repeats): quoted beside it, the answer said one thing twice."""
+    return unit.text.casefold().split() == top.text.casefold().split()
+
+
 def continues(text: str) -> bool:
     """Whether a sentence goes on about the previous one's subject (:data:`_CONTINUES`)."""
     return bool(_CONTINUES.match(text))
@@ -1036,6 +1042,7 @@ def compose(
                         and not u.is_list
                         and u.coverage > 0
                         and len(top.text) + len(u.text) <= ANSWER_CHARS
+                        and not _repeats(u, top)
                         and (
                             u.hit_rank == top.hit_rank
                             or _beside_from_elsewhere(u, top, info, question)

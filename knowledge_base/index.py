@@ -28,7 +28,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
-from sqlalchemy import Integer, String, case, cast, delete, false, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    LargeBinary,
+    String,
+    case,
+    cast,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -205,6 +217,13 @@ def keyword_store_for(session_factory: sessionmaker[Session], where: str = "auto
 
 def _filtered(filters: SearchFilters | None) -> bool:
     return filters is not None and not filters.is_empty
+
+
+PREFILTER_TERMS = 400
+"""At most this many terms of a meaning question pick the definitions passages to read by
+their stored terms (one LIKE a term, joined by OR: SQLite refuses a statement of more than
+1,000 such, and a question naming a few trainers' synonym groups of 20 expressions asks more);
+a question of more terms has every definitions passage of its documents read."""
 
 
 class KnowledgeIndex:
@@ -815,11 +834,12 @@ class KnowledgeIndex:
             KbChunk.doc_id.in_(docs),
             func.lower(KbChunk.text).like(pattern),
         ]
-        if not dated and self._terms_current:
+        if not dated and self._terms_current and len(asked) <= PREFILTER_TERMS:
             # An entry defines what the question asks only if all its terms are the
             # question's, so its passage holds one of them: passages whose stored terms hold
             # none are not read (a regulation of 5,000 definitions passages read each entry).
-            # While an upgrade rewrites the stored terms, every passage is read as before.
+            # While an upgrade rewrites the stored terms, every passage is read as before, and
+            # so for a question of more terms than one statement can test (PREFILTER_TERMS).
             spaced = " " + KbChunk.terms + " "
             held = (spaced.contains(f" {t} ", autoescape=True) for t in sorted(asked))
             where.append(or_(false(), *held))
@@ -1147,7 +1167,7 @@ class KnowledgeIndex:
         width = self._width(first)
         if width is None:  # no chunk vector to tell the width by: each row read whole
             return self._damaged_units_read()
-        blob = KbUnitVectors.vectors
+        blob = _stored_units()
         size = func.length(blob)
         # The scales' place as ``unit_vectors.scales_span`` computes it, in the database.
         per_unit = KEY_SIZE + SCALE_SIZE + width
@@ -1184,7 +1204,7 @@ class KnowledgeIndex:
         while True:
             with self._sf() as s:
                 rows = s.execute(
-                    select(KbUnitVectors.chunk_id, KbUnitVectors.vectors)
+                    select(KbUnitVectors.chunk_id, _stored_units().label("vectors"))
                     .where(KbUnitVectors.chunk_id > last)
                     .order_by(KbUnitVectors.chunk_id)
                     .limit(500)
@@ -1214,7 +1234,7 @@ class KnowledgeIndex:
             for start in range(0, len(chunk_ids), 500):
                 batch = list(chunk_ids[start : start + 500])
                 for cid, blob in s.execute(
-                    select(KbUnitVectors.chunk_id, KbUnitVectors.vectors).where(
+                    select(KbUnitVectors.chunk_id, _stored_units()).where(
                         KbUnitVectors.chunk_id.in_(batch)
                     )
                 ):
@@ -1415,6 +1435,15 @@ def build_index(
         keyword_store=keywords,
         document_locks=locks,
     )
+
+
+def _stored_units() -> ColumnElement[bytes]:
+    """A unit-vector row as its bytes, whatever the database keeps in it. SQLite keeps any
+    value in a BLOB column (a restore by another tool): a text there that is not UTF-8 could
+    not even be fetched ("Could not decode to UTF-8 column"), failing ``sinergi status``,
+    ``kb check`` and every question retrieving the passage; as bytes it is a damaged row. A
+    no-op on PostgreSQL, whose column holds bytes only."""
+    return cast(KbUnitVectors.vectors, LargeBinary)
 
 
 def _raw(value: object) -> bytes:

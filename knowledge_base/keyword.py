@@ -46,14 +46,34 @@ _KEEP_WORDS = (
 )
 _KEEP = frozenset(_KEEP_WORDS.split())
 _REDUPLICATED_DIGIT = re.compile(r"^([a-z]{3,})2$")
+_DOTTED = re.compile(r"(?<![\w.])(?P<run>[^\W\d_](?:\.[^\W\d_])+)\.?(?!\w|\.\w)")
+"""Single letters joined by full stops, written without spaces: "T.P.P.", "S.P.B.E", "U.S.A."
+(not a domain name's "a.b.com", nor the letters of a numbering's "1.a")."""
 
-TERMS_VERSION = "3"
+
+def undotted(text: str) -> str:
+    """``text`` with a short form written with full stops ("T.P.P.", "S.P.B.E") as one word
+    ("TPP", "SPBE"), as it is written elsewhere: split at the stops, its letters were single
+    letters the search drops, and no short form. Only capitals, or three letters or more:
+    "s.d." (sampai dengan) and "a.n." (atas nama) are no short forms ("SD", "AN")."""
+
+    def joined(found: re.Match[str]) -> str:
+        letters = found.group("run").replace(".", "")
+        if letters.isupper() or len(letters) >= 3:
+            return letters
+        return found.group(0)
+
+    return _DOTTED.sub(joined, text) if "." in text else text
+
+
+TERMS_VERSION = "4"
 """Changes whenever :meth:`TextNormalizer.terms` would give different terms for the same text.
 
 1: the first normalisation. 2: accents folded, only ASCII words go to Sastrawi (it turned
 "pokémon" into the single term "pok mon", which the stored, space-joined terms split in two).
 3: domain words kept (kerja, sama, bersama, pihak, numbers...); a short prefix joined to its
 word as well ("e-RK" -> "erk", "rk"), and informal reduplication read ("bentuk2" -> "bentuk").
+4: a short form written with full stops read as one word ("T.P.P." -> "tpp": :func:`undotted`).
 """
 
 
@@ -93,7 +113,7 @@ class TextNormalizer:
 
     def words(self, text: str) -> list[str]:
         """Lower-cased words (hyphenated words kept whole, then also split)."""
-        text = fold_accents(unicodedata.normalize("NFKC", text).lower())
+        text = fold_accents(undotted(unicodedata.normalize("NFKC", text)).lower())
         out: list[str] = []
         for word in _WORD.findall(text):
             if "-" in word:

@@ -49,6 +49,25 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
         ),
         (["no-such-command"], "Tidak ada perintah 'no-such-command'.", "No such command"),
         (["mou", "milestone", "1", "2", "--status", "done"], "Argumen berlebih: 2.", "extra"),
+        # A range's bounds and the values pydantic cannot read, not in pydantic's English.
+        (
+            ["kb", "gaps", "--limit", "0"],
+            "Nilai '--limit' paling kecil 1, bukan '0'.",
+            "'--limit' must be at least 1, not '0'.",
+        ),
+        (
+            ["kb", "gaps", "--limit", "501"],
+            "Nilai '--limit' paling besar 500, bukan '501'.",
+            "'--limit' must be at most 500, not '501'.",
+        ),
+        (["kb", "gaps", "--limit", "5" * 5000], "Nilai '--limit' terlalu besar", "too large"),
+        (
+            ["mou", "milestone", "\udcff", "--status", "done"],
+            "Nilai 'milestone_id' memuat byte yang bukan teks (UTF-8)",
+            "'milestone_id' holds bytes that are not text (UTF-8)",
+        ),
+        # A flag given a value.
+        (["kb", "gaps", "--json=1"], "Opsi '--json' tidak menerima nilai.", "does not take"),
     ],
 )
 def test_usage_errors_speak_the_users_language_and_exit_with_status_2(
@@ -64,6 +83,7 @@ def test_usage_errors_speak_the_users_language_and_exit_with_status_2(
     err = capsys.readouterr().err
     assert indonesian in err and "Galat:" in err
     assert "Missing" not in err and "No such" not in err and "Usage:" not in err
+    assert "Input should" not in err and "Unable to" not in err
     monkeypatch.setenv("SINERGI_LANGUAGE", "en")
     assert main(argv) == ExitStatus.USAGE
     err = capsys.readouterr().err
@@ -81,6 +101,46 @@ def test_a_usage_error_names_the_command_and_its_help(
     # A group without its command still shows its help, with click's status.
     assert main(["mou"]) == ExitStatus.USAGE
     assert "milestone" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["mou", "milestone", "\x1b]0;owned\x07", "--status", "done"],  # retitles the terminal
+        ["mou", "milestone", "1", "--status", "done", "--\u202ex"],  # turns the line around
+        ["mou", "milestone", "1", "2", "\x1b[2J\u202e", "--status", "done"],
+        ["kb", "gaps", "--limit", "\u202e1"],
+        ["mou", "\x1b]0;owned\x07"],
+        ["mou", "milestone", "1", "--status", "done", "--" + "x" * 100_000],
+    ],
+)
+def test_a_usage_error_repeats_what_was_typed_without_controls_and_briefly(
+    cli_env: object, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    # Every message of the product repeats input on one line, without terminal controls or
+    # direction overrides, at most 100 characters (core.text.echo); click's own fields were
+    # repeated as typed.
+    capsys.readouterr()
+    assert main(argv) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert "Galat:" in err
+    assert not any(c in err for c in "\x1b\x07\u202e"), ascii(err)
+    assert len(err.splitlines()[-1]) < 200
+
+
+def test_a_secret_typed_in_a_long_value_is_masked_before_it_is_shortened(
+    cli_env: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The value is cut around a "…" to 100 characters; cut first, a token standing across the
+    # cut was no longer whole, and its part was printed as typed.
+    token = "123456789:" + "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    monkeypatch.setenv("SINERGI_TELEGRAM_TOKEN", token)
+    capsys.readouterr()
+    value = "x" * 50 + token + "y" * 60
+    assert main(["mou", "milestone", value, "--status", "done"]) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert "Galat:" in err and "xxxx" in err
+    assert not any(token[i : i + 8] in err for i in range(len(token) - 7)), err
 
 
 @pytest.mark.parametrize(

@@ -106,3 +106,20 @@ def test_a_long_word_does_not_pick_a_passage_spelling_out_its_tail() -> None:
     ]
     answer = compose("Apa itu pendidikan daring?", hits, terms=NORMALIZER.terms, idf=lambda t: 1.0)
     assert answer.text.startswith("Pendidikan daring diselenggarakan")
+
+
+def test_a_short_form_written_with_full_stops_is_read_as_one_word() -> None:
+    # "T.P.P." split at its stops gave single letters: the search had no term of it and it
+    # was no short form. Written in capitals or of three letters or more, it is one word;
+    # "s.d." (sampai dengan) and "a.n." (atas nama) stay as they are.
+    assert NORMALIZER.terms("Apa itu T.P.P.?") == NORMALIZER.terms("Apa itu TPP?") == ["tpp"]
+    assert NORMALIZER.terms("penilaian S.P.B.E") == NORMALIZER.terms("penilaian SPBE")
+    assert "tpp" in NORMALIZER.terms("apa itu t.p.p")
+    assert NORMALIZER.terms("hari 1 s.d. 5 a.n. Bupati") == ["hari", "1", "5", "bupati"]
+    assert "ab" not in NORMALIZER.terms("situs www.a.b.com")
+    assert asked_abbreviations("Apa itu T.P.P.?") == ["apa", "itu", "tpp"]
+    assert "spbe" in asked_abbreviations("apa kepanjangan S.P.B.E")
+    dotted = SPELLS.replace("(TPP)", "(T.P.P.)")
+    assert spelled_out(dotted) == {"tpp"}
+    hits = [_hit("a", USES, 0.9), _hit("b", dotted, 0.8)]
+    assert _compose("Apa itu T.P.P.?", hits).startswith("Laporan kinerja yang disetujui atasan")

@@ -136,3 +136,22 @@ def test_the_best_units_passage_is_cited_first(normalizer: TextNormalizer) -> No
         composed.text == "Kaisar wafat di istana timur. [1] Kaisar bertakhta pada tahun 1820. [2]"
     )
     assert [c.doc_id for c in composed.citations] == ["doc-istana", "doc-takhta"]
+
+
+@pytest.mark.parametrize("question", ["Kapan kaisar wafat?", "Apa yang terjadi saat kaisar wafat?"])
+def test_a_passage_repeating_the_best_sentence_is_not_quoted_beside_it(
+    normalizer: TextNormalizer, question: str
+) -> None:
+    # The same document uploaded twice (or a sentence a manual repeats): its copy of the best
+    # sentence scores as close as any runner-up and was quoted beside it, cited twice.
+    text = "Kaisar wafat pada tahun 1850 di Kyoto. Para tukang membangun gerbang kota."
+    copy = "kaisar  wafat pada tahun 1850 di KYOTO. Para tukang membangun gerbang kota."
+    composed = compose_with(
+        question, [hit("istana", text, 1.0), hit("salinan", copy, 0.99)], normalizer
+    )
+    assert composed.text == "Kaisar wafat pada tahun 1850 di Kyoto. [1]"
+    assert [c.doc_id for c in composed.citations] == ["doc-istana"]
+    # Another passage's different sentence still stands beside it.
+    other = hit("riwayat", "Kaisar wafat setelah sakit pada tahun 1850 di Kyoto.", 0.98)
+    hits = [hit("istana", text, 1.0), hit("salinan", copy, 0.99), other]
+    assert "setelah sakit" in compose_with(question, hits, normalizer).text

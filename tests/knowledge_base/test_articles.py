@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from knowledge_base.articles import (
 )
 from knowledge_base.index import KnowledgeIndex
 from knowledge_base.keyword import TextNormalizer
+from knowledge_base.lexicon import LexiconSource
 from knowledge_base.question import analyse
 from knowledge_base.schemas import ChunkInput, DocumentInput, SearchHit
 
@@ -370,3 +372,40 @@ def test_only_passages_holding_a_term_of_the_question_have_their_entries_read(
     again = index.with_articles(hits[:1], analyse(question), index.rewrite(question))
     assert [h.chunk_id for h in again] == [h.chunk_id for h in out]
     assert len(read) == len(words)
+
+
+def test_a_meaning_question_of_many_synonyms_is_still_read(
+    index: KnowledgeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Trainers' groups may hold 20 expressions each: a question naming a few such concepts
+    # asks well over a thousand terms. One LIKE a term, joined by OR, made a statement
+    # SQLite refuses ("Expression tree is too large (maximum depth 1000)"): the question
+    # failed with an unexpected error.
+    monkeypatch.setattr(index, "lexicon", LexiconSource(tmp_path / "synonyms.txt"))
+    letters = "bcdfghjklmnprstv"
+
+    def word(*digits: int) -> str:
+        return "".join(letters[d % 16] + "a" for d in digits)
+
+    named = []
+    for g in range(8):
+        group = [" ".join(word(g, e, w, 3) for w in range(8)) for e in range(19)]
+        group.append(f"{word(g, 9, 9, 1)} {word(g, 9, 9, 2)}")
+        index.lexicon.add_group(group)
+        named.append(group[-1])
+    defined = named[3]
+    text = (
+        "Perda 7/2020 > Pasal 1\nDalam Peraturan Daerah ini yang dimaksud dengan: "
+        f"1. {defined.title()} adalah sarana nomor satu. 2. Kanal Utama adalah sarana lain."
+    )
+    index.replace_document(
+        DocumentInput("perda-7-2020", "Perda 7/2020", doc_type="regulation", language="id"),
+        [ChunkInput(text=text, section="Pasal 1", page=1, position=0)],
+    )
+    question = "Apa yang dimaksud dengan " + " dan ".join(named) + "?"
+    assert len(question) <= 500
+    query = index.rewrite(question)
+    assert len({t for _, alts in query.concept_pairs for a in alts for t in a}) > 1000
+    hits = [h for h in index.search("Kanal Utama sarana", k=10)]
+    out = index.with_articles(hits[:1], analyse(question), query)
+    assert any(f"{defined.title()} adalah" in h.text for h in out)

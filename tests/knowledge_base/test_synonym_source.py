@@ -73,6 +73,34 @@ def test_a_failed_write_leaves_the_file_as_it_was(
     assert source.user_groups() == [("SIUP", "surat izin usaha perdagangan")]
 
 
+@pytest.mark.parametrize("where", ["file", "folder"])
+def test_a_loop_of_links_is_named_as_such(tmp_path: Path, where: str) -> None:
+    # A synonyms file linked to a link back to it, or kept in a folder that is such a loop:
+    # the error read "Too many levels of symbolic links" or "File exists" (the folder's
+    # creation), in English inside the Indonesian line.
+    from core.errors import StorageLinkLoop
+    from services.messages import error_message
+
+    if where == "file":
+        path = tmp_path / "synonyms.txt"
+        path.symlink_to("other.txt")
+        (tmp_path / "other.txt").symlink_to("synonyms.txt")
+    else:
+        (tmp_path / "a").symlink_to("b")
+        (tmp_path / "b").symlink_to("a")
+        path = tmp_path / "a" / "synonyms.txt"
+    source = LexiconSource(path, informal=False)
+    with pytest.raises(StorageLinkLoop) as raised:
+        source.add_group(["NIB", "nomor induk berusaha"])
+    indonesian = error_message(raised.value, "id")
+    assert "berputar kembali ke dirinya sendiri" in indonesian and str(path) in indonesian
+    assert "leads back to itself" in error_message(raised.value, "en")
+    assert "Too many" not in indonesian and "File exists" not in indonesian
+    with pytest.raises(StorageLinkLoop):
+        source.remove_group(["NIB"])
+    assert (tmp_path / "a" if where == "folder" else path).is_symlink()  # left as it was
+
+
 def test_a_linked_synonyms_file_is_written_through_its_link(tmp_path: Path) -> None:
     # The file kept with the deployment's configuration and linked into the data folder:
     # adding and removing replace the target (atomically) and leave the link in place.
