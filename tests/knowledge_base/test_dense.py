@@ -128,6 +128,19 @@ def _no_hnsw(index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index.store, "query", refuse)
 
 
+def _reads_of(index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The chunk ids whose stored vectors ``index`` reads from now on, in order."""
+    read: list[str] = []
+    vectors = index.store.vectors
+
+    def counted(ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        read.extend(ids)
+        return vectors(ids)
+
+    monkeypatch.setattr(index.store, "vectors", counted)
+    return read
+
+
 def test_a_small_index_ranks_every_stored_vector_not_the_hnsw_graph(
     index: KnowledgeIndex, embeddings: FakeEmbeddings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -160,14 +173,7 @@ def test_the_warm_up_reads_the_vectors_the_first_question_would(
         index.replace_document(doc, _chunks(i))
     worker = make_index(engine, tmp_path / "chroma")
     worker.warm_up()
-    read: list[str] = []
-    vectors = worker.store.vectors
-
-    def counted(ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
-        read.extend(ids)
-        return vectors(ids)
-
-    monkeypatch.setattr(worker.store, "vectors", counted)
+    read = _reads_of(worker, monkeypatch)
     assert worker.search("kata sandi NIK", k=3, mode="dense")
     assert read == []
     worker.close()
@@ -203,14 +209,7 @@ def test_another_process_follows_writes_reading_only_the_new_vectors(
         index.replace_document(doc, _chunks(i))
     reader = make_index(engine, tmp_path / "chroma")
     _no_hnsw(reader, monkeypatch)
-    read: list[str] = []
-    vectors = reader.store.vectors
-
-    def counted(ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
-        read.extend(ids)
-        return vectors(ids)
-
-    monkeypatch.setattr(reader.store, "vectors", counted)
+    read = _reads_of(reader, monkeypatch)
     question = "target kinerja tahunan"
     assert all(h.doc_id != "doc-3" for h in reader.search(question, k=20, mode="dense"))
     assert len(read) == sum(len(_chunks(i)) for i in range(3))  # every passage, once
