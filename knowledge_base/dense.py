@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 EXACT_DENSE_LIMIT = 20_000
 """An index of at most this many passages is searched exactly (one matrix product over every
@@ -27,6 +28,13 @@ stored vector) instead of through Chroma's HNSW graph. At 20,000 passages of 384
 the matrix takes 31 MB per process and a question's product costs a few milliseconds of CPU
 more than Chroma's HNSW query (1.3 to 1.9 times, measured in docs/benchmarks.md, twelfth
 round); above it, the product grows with the index while HNSW does not."""
+
+_BLAS = ThreadpoolController()
+"""numpy's BLAS, whose threads the product is kept to one of: a multi-threaded product leaves
+its threads spinning after it, and on a two-core server they took the CPU the next
+question's embedding needed (10,000 passages, `bench.latency`: the embedding's p50 9.9 ->
+23.7 ms, the whole question's 29.7 -> 38.2 ms; one thread: 33.3 ms; docs/benchmarks.md,
+twelfth round)."""
 
 Fetch = Callable[[Sequence[str]], Mapping[str, npt.NDArray[np.float32]]]
 """Reads stored vectors by chunk id; an id the store does not hold is left out."""
@@ -108,7 +116,8 @@ def nearest(
     q = np.asarray(vector, dtype=np.float32).reshape(-1)
     if n <= 0 or not found.ids or q.size != found.width:
         return {}
-    sims = found.matrix @ (q / (np.linalg.norm(q) or 1.0))
+    with _BLAS.limit(limits=1, user_api="blas"):
+        sims = found.matrix @ (q / (np.linalg.norm(q) or 1.0))
     candidates = np.arange(sims.size, dtype=np.intp) if rows is None else rows
     if not candidates.size:
         return {}

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 from sqlalchemy.engine import Engine
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from knowledge_base.dense import build_matrix, nearest
 from knowledge_base.embeddings import FakeEmbeddings
@@ -244,3 +245,33 @@ def test_a_vector_put_back_without_a_write_is_found(
     index.store.upsert([lost], np.stack([vector]), ["doc-1"])
     assert reader.search("kata sandi NIK", k=1, mode="dense")[0].chunk_id == lost
     reader.close()
+
+
+class _RecordingMatrix(np.ndarray):
+    """A matrix that notes how many threads numpy's BLAS may use when it is multiplied."""
+
+    threads: ClassVar[list[int]] = []
+
+    def __matmul__(self, other: Any) -> Any:
+        info = threadpool_info()
+        _RecordingMatrix.threads.extend(i["num_threads"] for i in info if i["user_api"] == "blas")
+        return np.asarray(self) @ other
+
+
+def test_the_product_keeps_blas_to_one_thread() -> None:
+    # A multi-threaded product left BLAS threads spinning that took the CPU the next
+    # question's embedding needed (docs/benchmarks.md, twelfth round).
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((50, 8)).astype(np.float32)
+    found = build_matrix(
+        [f"c{i:02d}" for i in range(50)],
+        lambda ids: {cid: vectors[int(cid[1:])] for cid in ids},
+        8,
+    )
+    recording = replace(found, matrix=found.matrix.view(_RecordingMatrix))
+    _RecordingMatrix.threads.clear()
+    with threadpool_limits(limits=2, user_api="blas"):
+        best = nearest(recording, vectors[7], 3)
+        assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == {2}
+    assert next(iter(best)) == "c07"
+    assert _RecordingMatrix.threads and set(_RecordingMatrix.threads) == {1}
