@@ -247,14 +247,23 @@ def test_a_vector_put_back_without_a_write_is_found(
     reader.close()
 
 
+def _numpy_blas_threads() -> list[int]:
+    """The threads numpy's own BLAS may use (scipy loads a BLAS of its own, which numpy's
+    product does not call)."""
+    return [
+        i["num_threads"]
+        for i in threadpool_info()
+        if i["user_api"] == "blas" and "numpy" in i["filepath"]
+    ]
+
+
 class _RecordingMatrix(np.ndarray):
     """A matrix that notes how many threads numpy's BLAS may use when it is multiplied."""
 
     threads: ClassVar[list[int]] = []
 
     def __matmul__(self, other: Any) -> Any:
-        info = threadpool_info()
-        _RecordingMatrix.threads.extend(i["num_threads"] for i in info if i["user_api"] == "blas")
+        _RecordingMatrix.threads.extend(_numpy_blas_threads())
         return np.asarray(self) @ other
 
 
@@ -272,6 +281,6 @@ def test_the_product_keeps_blas_to_one_thread() -> None:
     _RecordingMatrix.threads.clear()
     with threadpool_limits(limits=2, user_api="blas"):
         best = nearest(recording, vectors[7], 3)
-        assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == {2}
+        assert set(_numpy_blas_threads()) == {2}
     assert next(iter(best)) == "c07"
-    assert _RecordingMatrix.threads and set(_RecordingMatrix.threads) == {1}
+    assert _RecordingMatrix.threads == [1]
