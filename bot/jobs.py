@@ -21,6 +21,7 @@ from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import httpx
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -30,6 +31,7 @@ from telegram.error import (
     InvalidToken,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.ext import AIORateLimiter, Application, ContextTypes, ExtBot
 from telegram.request import BaseRequest
@@ -48,6 +50,7 @@ from services.reminders import (
     PassReport,
     ReminderMessage,
     TransientSendError,
+    UnconfirmedSendError,
     UndeliverableError,
 )
 
@@ -65,17 +68,24 @@ T = TypeVar("T")
 _GENERIC_REDACTOR = Redactor()
 
 
-def translate_error(err: TelegramError) -> TransientSendError | UndeliverableError:
-    """Telegram's errors -> the outbox's two outcomes.
+def translate_error(
+    err: TelegramError,
+) -> TransientSendError | UnconfirmedSendError | UndeliverableError:
+    """Telegram's errors -> the outbox's three outcomes.
 
     Undeliverable (never retried): the user blocked the bot or deleted the account (Forbidden),
     the chat does not exist or the request is malformed (BadRequest), a migrated chat.
-    Transient (retried with backoff): flood control (RetryAfter), timeouts, network and 5xx
-    errors (NetworkError), anything else.
+    Unconfirmed (never sent again): the request was written and Telegram's answer did not come
+    in time (a read timeout): the message may have been delivered.
+    Transient (retried with backoff): flood control (RetryAfter), timeouts before anything was
+    sent (connecting, waiting for a connection), network and 5xx errors (NetworkError),
+    anything else.
     """
     if isinstance(err, InvalidToken):
         # PTB's text quotes the token, and this text is stored and shown by `reminders log`.
         return TransientSendError("the bot token was rejected by Telegram")
+    if isinstance(err, TimedOut) and isinstance(err.__cause__, httpx.ReadTimeout):
+        return UnconfirmedSendError(_GENERIC_REDACTOR.redact(f"{err} (no answer to the request)"))
     if isinstance(err, Forbidden | ChatMigrated):
         return UndeliverableError(_GENERIC_REDACTOR.redact(str(err)))
     if isinstance(err, BadRequest):

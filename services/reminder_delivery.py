@@ -13,8 +13,9 @@ as ONE message per recipient; the weekly digests are separate messages.
 Failures: an :class:`UndeliverableError` (blocked the bot, chat gone), a recipient who left or
 lost the role, or a region without a coordinator marks the reminder ``undeliverable`` and tells
 the admins once; a :class:`TransientSendError` is retried with backoff (Telegram's
-``retry_after``, else 1, 2, 4... minutes) and given up after ``max_attempts``. Nothing is sent
-outside the recipient's working hours, retries included.
+``retry_after``, else 1, 2, 4... minutes) and given up after ``max_attempts``; an
+:class:`UnconfirmedSendError` (a read timeout: it may have arrived) is never sent again.
+Nothing is sent outside the recipient's working hours, retries included.
 """
 
 from __future__ import annotations
@@ -28,9 +29,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import is_write_locked
 from core.errors import DatabaseUnavailable, InvalidInput
 from mou_tracker.reminders import outbox
-from mou_tracker.reminders.errors import TransientSendError, UndeliverableError
+from mou_tracker.reminders.errors import (
+    TransientSendError,
+    UnconfirmedSendError,
+    UndeliverableError,
+)
 from mou_tracker.reminders.models import OutboxEntry
-from mou_tracker.reminders.outbox import DROP, GIVE_UP, HAND_BACK, PENDING, RETRY_LATER
+from mou_tracker.reminders.outbox import (
+    DROP,
+    GIVE_UP,
+    HAND_BACK,
+    PENDING,
+    RETRY_LATER,
+    UNANSWERED,
+)
 from mou_tracker.reminders.planning import admin_notices, outbox_row
 from mou_tracker.reminders.repository import ReminderRepository
 from mou_tracker.reminders.rules import next_working_slot
@@ -51,6 +63,8 @@ class ReminderSender(Protocol):
 
     Raises:
         TransientSendError: try again later (the outbox schedules the retry with backoff).
+        UnconfirmedSendError: Telegram got the request but its answer never came: the row is
+            marked ``unconfirmed`` and never sent again.
         UndeliverableError: never deliverable to this recipient (routed to the admins).
     """
 
@@ -134,6 +148,7 @@ class ReminderDelivery:
                     failed += outcome[2]
                     undeliverable += outcome[3]
                     routed += outcome[4]
+                    unconfirmed += outcome[5]
             except Exception:  # a failing pass still records what Telegram accepted
                 self._confirm_accepted(accepted, now, deferred)
                 raise
@@ -182,11 +197,11 @@ class ReminderDelivery:
         sender: ReminderSender,
         roster: Roster,
         accepted: Accepted,
-    ) -> tuple[int, int, int, int, int]:
+    ) -> tuple[int, int, int, int, int, int]:
         """Send one recipient's group.
 
         Returns:
-            (messages, reminders, failed, undeliverable, routed to admins)
+            (messages, reminders, failed, undeliverable, routed to admins, unconfirmed)
         """
         ids = [e.id for e in group]
         first = group[0]
@@ -198,7 +213,7 @@ class ReminderDelivery:
                 repo = ReminderRepository(s)
                 _confirm(repo, accepted, now)
                 _hand_back(repo, ids, claim_id, now, next_attempt_at=slot)
-            return 0, 0, 0, 0, 0
+            return 0, 0, 0, 0, 0, 0
         reason = (
             outbox.ineligibility(first, roster.get_user(first.telegram_id))
             if roster.available and first.telegram_id is not None
@@ -209,7 +224,7 @@ class ReminderDelivery:
                 repo = ReminderRepository(s)
                 _confirm(repo, accepted, now)
                 routed = self._give_up(repo, group, claim_id, now, roster, reason, attempted=False)
-            return 0, 0, 0, len(ids), routed
+            return 0, 0, 0, len(ids), routed, 0
         assert first.telegram_id is not None
         with self._sf.begin() as s:
             repo = ReminderRepository(s)
@@ -225,13 +240,13 @@ class ReminderDelivery:
             group = [e for e in group if e.id not in stale]
             ids = [e.id for e in group]
             if not group:
-                return 0, 0, 0, 0, 0
+                return 0, 0, 0, 0, 0, 0
             if not repo.start_sending(
                 ids, claim_id=claim_id, lease_until=now + self.lease, now=now
             ):
                 # Our lease ran out and another pass took (some of) the rows: leave them to it.
                 _hand_back(repo, ids, claim_id, now)
-                return 0, 0, 0, 0, 0
+                return 0, 0, 0, 0, 0, 0
         message = ReminderMessage(first.telegram_id, first.language, tuple(group), now)
         try:
             message_id = sender.send(message)
@@ -244,7 +259,7 @@ class ReminderDelivery:
                 if attempts >= self.max_attempts:
                     error = f"gave up after {attempts} attempts: {err.params.get('detail')}"
                     routed = self._give_up(repo, group, claim_id, now, roster, "gave_up", error)
-                    return 0, 0, 0, len(ids), routed
+                    return 0, 0, 0, len(ids), routed, 0
                 repo.release(
                     RETRY_LATER,
                     ids,
@@ -253,16 +268,29 @@ class ReminderDelivery:
                     error=detail,
                     next_attempt_at=now + outbox.backoff(attempts, err.retry_after),
                 )
-            return 0, 0, len(ids), 0, 0
+            return 0, 0, len(ids), 0, 0, 0
+        except UnconfirmedSendError as err:
+            # Telegram got the request and may have delivered it: at most once, never re-sent.
+            with self._sf.begin() as s:
+                repo = ReminderRepository(s)
+                _confirm(repo, accepted, now)
+                repo.release(
+                    UNANSWERED,
+                    ids,
+                    claim_id=claim_id,
+                    now=now,
+                    error=str(err.params.get("detail") or err.code),
+                )
+            return 0, 0, 0, 0, 0, len(ids)
         except UndeliverableError as err:
             with self._sf.begin() as s:
                 repo = ReminderRepository(s)
                 _confirm(repo, accepted, now)
                 error = str(err.params.get("detail") or err.code)
                 routed = self._give_up(repo, group, claim_id, now, roster, "blocked", error)
-            return 0, 0, 0, len(ids), routed
+            return 0, 0, 0, len(ids), routed, 0
         accepted.append((ids, claim_id, message_id))
-        return 1, len(ids), 0, 0, 0
+        return 1, len(ids), 0, 0, 0, 0
 
     def _give_up(
         self,

@@ -25,6 +25,7 @@ from mou_tracker.reminders.errors import (
     ReminderActionDenied,
     ReminderError,
     TransientSendError,
+    UnconfirmedSendError,
     UndeliverableError,
 )
 from mou_tracker.reminders.planning import SNOOZE_DAYS, dedup_key, outbox_row
@@ -61,6 +62,7 @@ __all__ = [
     "ReminderService",
     "SnoozeView",
     "TransientSendError",
+    "UnconfirmedSendError",
     "UndeliverableError",
     "dedup_key",
     "outbox_row",

@@ -1,7 +1,8 @@
 """Errors of the reminders (messages in ``services/locales/reminders.*.json``).
 
-:class:`TransientSendError` and :class:`UndeliverableError` are the sender's contract: the
-transport raises them, the delivery pass turns them into a retry or an admin notice.
+:class:`TransientSendError`, :class:`UnconfirmedSendError` and :class:`UndeliverableError` are
+the sender's contract: the transport raises them, the delivery pass turns them into a retry, an
+``unconfirmed`` row (never re-sent) or an admin notice.
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ class TransientSendError(ReminderError):
     def __init__(self, detail: str = "", *, retry_after: float | None = None) -> None:
         super().__init__(detail or self.code, detail=detail, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class UnconfirmedSendError(ReminderError):
+    """The request reached Telegram but no answer came back (a read timeout): it may have been
+    delivered. Never sent again (at most once, as for a pass that died while sending)."""
+
+    code = "reminders.unconfirmed"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.code, detail=detail)
 
 
 class UndeliverableError(ReminderError):

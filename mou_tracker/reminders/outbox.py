@@ -44,9 +44,14 @@ next pass the expired leases are resolved:
   digest and the next rung of the ladder still carry a lost one. ``sinergi reminders log``
   shows such rows, so an operator can follow up.
 
-The only remaining way to send twice is a transient error that Telegram in fact accepted (a
-read timeout after delivery), which the retry then repeats; Telegram's own ``RetryAfter`` and
-5xx mean it was not delivered, so those retries are safe.
+The same doubt comes from a live pass whose request reached Telegram but whose answer did not
+come back in time (a read timeout: the message may have been delivered). The sender says so
+(:class:`~mou_tracker.reminders.errors.UnconfirmedSendError`) and the row becomes
+``unconfirmed`` (:data:`UNANSWERED`), never re-sent. Errors that say the message was not
+delivered are retried: Telegram's own ``RetryAfter`` and 5xx, and a timeout while connecting or
+waiting for a free connection (nothing was sent). What remains is a connection dropped after
+the request was written and before the answer (retried: such a drop usually comes before
+Telegram reads the request).
 """
 
 from __future__ import annotations
@@ -69,7 +74,7 @@ SENDING: Final = "sending"  # the Telegram call is about to be / being made
 SENT: Final = "sent"  # Telegram accepted it (message_id)
 FAILED: Final = "failed"  # a transient error; retried at next_attempt_at
 UNDELIVERABLE: Final = "undeliverable"  # nobody can receive it (blocked the bot, left, lost role)
-UNCONFIRMED: Final = "unconfirmed"  # the process died during the Telegram call: never re-sent
+UNCONFIRMED: Final = "unconfirmed"  # sent, Telegram's answer never recorded: never re-sent
 OBSOLETE: Final = "obsolete"  # no longer true when its turn came (milestone done or dropped...)
 
 OUTBOX_STATUSES: Final = (
@@ -116,6 +121,8 @@ NO_RECIPIENT: Final = Transition("no_recipient", (PENDING,), UNDELIVERABLE, held
 RECLAIM: Final = Transition("reclaim", (CLAIMED,), PENDING, held=False)
 #: A dead pass's send expired: we cannot know whether Telegram delivered it.
 ABANDON: Final = Transition("abandon", (SENDING,), UNCONFIRMED, held=False)
+#: Telegram got the request and its answer never came (a read timeout): the same doubt.
+UNANSWERED: Final = Transition("unanswered", (SENDING,), UNCONFIRMED, held=True)
 
 #: What it reminds of changed since it fell due (a retry hours later, a pass that waited for
 #: the working slot): the milestone was done, skipped, dropped or moved, the agreement ended.
@@ -131,6 +138,7 @@ TRANSITIONS: Final = (
     NO_RECIPIENT,
     RECLAIM,
     ABANDON,
+    UNANSWERED,
     DROP,
 )
 

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
 
 from bot.jobs import JOB_NAME, translate_error
 from core.db import make_engine
-from services.reminders import TransientSendError, UndeliverableError
+from services.reminders import TransientSendError, UnconfirmedSendError, UndeliverableError
 from tests.bot.conftest import ADMIN, COORDINATOR, MONDAY_0900_WIB, BotHarness, deliver
 from tests.conftest import create_schema
 from tests.fakes.botapi.server import TOKEN, BotApiServer, Call
@@ -56,6 +67,68 @@ def test_telegram_errors_map_to_outbox_outcomes(
     if retry_after is not None:
         assert isinstance(mapped, TransientSendError)
         assert mapped.retry_after == retry_after
+
+
+def _timed_out(cause: Exception) -> TimedOut:
+    err = TimedOut()
+    err.__cause__ = cause
+    return err
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        # The request was written, the answer did not come: it may have been delivered.
+        (_timed_out(httpx.ReadTimeout("read")), UnconfirmedSendError),
+        # Nothing was sent: safe to retry.
+        (_timed_out(httpx.ConnectTimeout("connect")), TransientSendError),
+        (_timed_out(httpx.PoolTimeout("pool")), TransientSendError),
+        (_timed_out(httpx.WriteTimeout("write")), TransientSendError),
+    ],
+)
+def test_a_timeout_is_unconfirmed_only_once_the_request_was_sent(
+    error: TimedOut, expected: type[Exception]
+) -> None:
+    assert type(translate_error(error)) is expected
+
+
+async def test_telegram_s_transport_raises_what_translate_error_reads() -> None:
+    """PTB's own request over a socket that reads the request and never answers: the timeout
+    it raises is told apart (a read timeout) from one waiting for a free connection."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/bot{TOKEN}/sendMessage"
+    held: list[socket.socket] = []
+
+    async def accept_and_stay_silent() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            conn, _ = await loop.sock_accept(listener)
+            held.append(conn)
+
+    server = asyncio.create_task(accept_and_stay_silent())
+    request = HTTPXRequest(connection_pool_size=1, read_timeout=1.0, pool_timeout=0.1)
+    await request.initialize()
+    try:
+        errors: list[TelegramError] = []
+
+        async def post() -> None:
+            try:
+                await request.post(url, request_data=None)
+            except TelegramError as err:
+                errors.append(err)
+
+        await asyncio.gather(post(), post())  # one holds the only connection, one waits
+    finally:
+        await request.shutdown()
+        server.cancel()
+        for conn in held:
+            conn.close()
+        listener.close()
+    outcomes = sorted(type(translate_error(e)).__name__ for e in errors)
+    assert outcomes == ["TransientSendError", "UnconfirmedSendError"], errors
 
 
 # --- a real process, killed between Telegram's acceptance and the outbox update ---------------

@@ -33,6 +33,7 @@ from services.reminders import (
     MilestoneNotFound,
     ReminderService,
     TransientSendError,
+    UnconfirmedSendError,
     UndeliverableError,
     dedup_key,
     outbox_row,
@@ -592,6 +593,25 @@ def test_transient_errors_are_retried_with_backoff_then_given_up(
     assert row.status == UNDELIVERABLE
     assert row.attempts == 6  # given up, not retried forever
     assert len(sender.to(ADMIN)) == 1
+
+
+def test_an_unanswered_send_is_unconfirmed_and_never_sent_again(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    """Telegram got the request and its answer never came (a read timeout): it may have
+    arrived, so it is not sent again, however many passes follow (at most once)."""
+    seed_basic(engine)
+    sender = FakeSender(fail={KERINCI_COORD: UnconfirmedSendError("Timed out")})
+    report = reminders.run_pass(now=TUESDAY, sender=sender)
+    assert (report.unconfirmed, report.failed, report.messages_sent) == (1, 0, 0)
+    [row] = [r for r in reminders.log() if r.recipient == f"tg:{KERINCI_COORD}"]
+    assert row.status == UNCONFIRMED and row.last_error == "Timed out"
+    sender.fail.clear()
+    for minutes in (1, 10, 60, 600):
+        reminders.run_pass(now=TUESDAY + timedelta(minutes=minutes), sender=sender)
+    assert sender.to(KERINCI_COORD) == []
+    [row] = [r for r in reminders.log() if r.recipient == f"tg:{KERINCI_COORD}"]
+    assert row.status == UNCONFIRMED
 
 
 def test_attempts_and_lease_come_from_the_settings(
