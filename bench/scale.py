@@ -554,7 +554,7 @@ def measure(index: Any, questions: Sequence[str], *, filtered: bool = False) -> 
         result = index.retrieve(q, k=5, filters=filters)
         total.append((time.perf_counter() - t0) * 1000)
         # The same search with the question's vector already known: what the corpus costs.
-        rewritten = result.query.text if result.query is not None else q
+        rewritten = result.query.embedding_text if result.query is not None else q
         known = np.asarray(index.embeddings.embed_query(rewritten), dtype=np.float32)
         real = index.embeddings
         index.embeddings = _KnownVector(real, rewritten, known)

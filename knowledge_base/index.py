@@ -750,7 +750,9 @@ class KnowledgeIndex:
         dense: dict[str, float] = {}
         vector: npt.NDArray[np.float32] | None = None
         if mode != "keyword":
-            vector = np.asarray(self.embeddings.embed_query(rewritten.text), dtype=np.float32)
+            vector = np.asarray(
+                self.embeddings.embed_query(rewritten.embedding_text), dtype=np.float32
+            )
             dense = self._dense(vector, n, allowed, filters)
         if mode == "dense":
             keyword = {}

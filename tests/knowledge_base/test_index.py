@@ -307,7 +307,7 @@ def test_a_passage_only_the_keyword_search_found_carries_its_cosine(
     question = "izin usaha zebrakuda"
     result = index.retrieve(question, k=3)
     assert any("Zebrakuda" in h.text for h in result.hits)  # found by its rare word only
-    query = np.asarray(embeddings.embed_query(index.rewrite(question).text))
+    query = np.asarray(embeddings.embed_query(index.rewrite(question).embedding_text))
     for hit in result.hits:
         stored = np.asarray(index.store.vectors([hit.chunk_id])[hit.chunk_id])
         expected = float(stored @ query / np.linalg.norm(stored) / np.linalg.norm(query))
@@ -441,3 +441,26 @@ def test_the_answer_reuses_the_sentence_vectors_the_ranking_read(
         assert reads == [[h.chunk_id for h in result.hits]]  # without it, read as before
     finally:
         idx.close()
+
+
+def test_the_question_is_embedded_with_its_typos_as_typed(
+    index: KnowledgeIndex, embeddings: FakeEmbeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name the index does not hold is "corrected" to the nearest term of its vocabulary
+    ("Belgium" -> "belum"): the keyword side searches the correction, the embedding model
+    reads the name (docs/benchmarks.md, thirteenth round)."""
+    index.replace_document(
+        GAMPIL, chunks("Panduan > Status\nBerkas yang belum lengkap dikembalikan.")
+    )
+    embedded: list[str] = []
+    real = embeddings.embed_query
+
+    def spy(text: str) -> list[float]:
+        embedded.append(text)
+        return real(text)
+
+    monkeypatch.setattr(embeddings, "embed_query", spy)
+    result = index.retrieve("berapa luas negara Belgium?")
+    assert result.query is not None and ("belgium", "belum") in result.query.corrections
+    assert "belum" in result.query.weights
+    assert embedded == ["berapa luas negara Belgium?"]

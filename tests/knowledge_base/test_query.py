@@ -48,6 +48,18 @@ def test_typos_are_corrected_against_the_index_vocabulary(
     assert "atasn" not in query.text
 
 
+def test_the_embedding_model_reads_typos_as_typed_and_informal_words_formal(
+    normalizer: TextNormalizer, source: LexiconSource
+) -> None:
+    # The correction is the closest term of the index, which for a name the index does not
+    # hold is another word: the keyword side searches it, the embedding model reads the name.
+    query = rewrite(normalizer, source, "brp lama verifkasi berkas?")
+    assert query.corrections == (("verifkasi", "verifikasi"),)
+    assert query.text == "berapa lama verifikasi berkas?"
+    assert query.embedding_text == "berapa lama verifkasi berkas?"
+    assert Query("q", "q", ("q",)).embedding_text == "q"  # built by hand: its text
+
+
 def test_real_words_are_not_corrected(normalizer: TextNormalizer, source: LexiconSource) -> None:
     # "panas" is Indonesian (Sastrawi's dictionary) even though the index never uses it.
     query = rewrite(normalizer, source, "kenapa daerah panas")
