@@ -287,6 +287,40 @@ _MEASURES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             re.I,
         ),
     ),
+    "area": (
+        re.compile(
+            r"\b(berapa|brp)\s+(\w+\s+){0,2}luas\w*\b|\bluas\w*\s+(\w+\s+){0,3}(berapa|brp)\b|"
+            r"\bhow\s+(large|big)\b|\bwhat\s+is\s+the\s+(\w+\s+)?area\b",
+            re.I,
+        ),
+        re.compile(
+            rf"\d{_COUNTED}((ribu|juta)\s+)?((km|m|mi)\s*(²|2\b)|(km|kilometer|meter|mil)\s+persegi\b)|"
+            rf"\d{_COUNTED}(hektare?|ha|acres?)\b|\bsquare\s+(kilomet|met|mile)|\d\s*sq\s*mi\b",
+            re.I,
+        ),
+    ),
+    "length": (
+        re.compile(
+            r"\b(berapa|brp)\s+(\w+\s+)?(tinggi|panjang|jarak|kedalaman|lebar|jauh)\w*\b|"
+            r"\bhow\s+(tall|high|far|deep|wide)\b",
+            re.I,
+        ),
+        re.compile(
+            rf"\d{_COUNTED}(km|m|cm|mdpl|meter|kilometer|kaki|mil|feet|ft|miles?|metres?|meters?)\b"
+            r"(?!\s*(persegi|²))",
+            re.I,
+        ),
+    ),
+    "population": (
+        re.compile(
+            r"\b(berapa|brp)\s+(\w+\s+){0,2}(penduduk|populasi)\b|\bjumlah\s+penduduk\b|"
+            r"\bpopulation\b",
+            re.I,
+        ),
+        re.compile(
+            rf"\d{_COUNTED}((juta|ribu)\s+)?(jiwa|penduduk|orang|people|inhabitants)\b", re.I
+        ),
+    ),
     "times": (
         re.compile(r"\b(berapa|brp)\s+kali\b|\bhow\s+(often|many\s+times)\b", re.I),
         re.compile(
@@ -300,14 +334,16 @@ _MEASURES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 
 def measures_asked(question: str) -> frozenset[str]:
     """The measures a question asks a figure in: "percent" (berapa persen), "money" (biaya,
-    denda, harga...), "duration" (berapa lama / hari, how long), "times" (berapa kali, how
-    often)."""
+    denda, harga...), "duration" (berapa lama / hari, how long), "area" (berapa luas, how
+    large), "length" (berapa tinggi / panjang / jarak, how tall / far), "population" (berapa
+    penduduk, jumlah penduduk), "times" (berapa kali, how often)."""
     return frozenset(name for name, (asked, _) in _MEASURES.items() if asked.search(question))
 
 
 def measures_stated(text: str) -> frozenset[str]:
     """The measures a text states a figure in ("30 (tiga puluh) hari kerja": "duration";
-    "Rp10.000.000": "money"; "25%": "percent"; "2 (dua) kali": "times")."""
+    "Rp10.000.000": "money"; "25%": "percent"; "332,698km2", "2.500 hektare": "area"; "53,75 m":
+    "length"; "1.093.110 jiwa": "population"; "2 (dua) kali": "times")."""
     return frozenset(name for name, (_, stated) in _MEASURES.items() if stated.search(text))
 
 

@@ -383,6 +383,36 @@ def test_the_measure_asked_is_read_from_the_question_and_the_units() -> None:
     assert [feature(u, "measure") for u in units] == [1.0, 0.0]
 
 
+def test_an_area_a_length_and_a_population_are_measures_asked_and_stated() -> None:
+    from knowledge_base.question import measures_asked, measures_stated
+
+    assert measures_asked("Berapa luas wilayah Kabupaten Sleman?") == {"area"}
+    assert measures_asked("Berapa tinggi menara masjid itu?") == {"length"}
+    assert measures_asked("Berapa jumlah penduduk Kota Surabaya?") == {"population"}
+    assert measures_asked("How large is the district?") == {"area"}
+    assert measures_stated("Luasnya kurang lebih 332,698km2 (128,455sqmi).") == {"area"}
+    assert measures_stated("luas 574,82 kilometer persegi") == {"area"}
+    assert measures_stated("329.847 km persegi") == {"area"}
+    assert measures_stated("seluas 2.500 hektare") == {"area"}
+    assert measures_stated("menara setinggi 53,75 m") == {"length"}
+    assert measures_stated("berpenduduk 1.093.110 jiwa") == {"population"}
+    assert measures_stated("paling lama 30 (tiga puluh) hari kerja") == {"duration"}
+    # The unit stating the figure in the asked measure is the one the feature marks.
+    question = "Berapa luas kawasan taman kota itu?"
+    units = units_of(
+        question,
+        [
+            hit(
+                "a",
+                "Kawasan taman kota itu dikelilingi pagar setinggi 3 meter. "
+                "Kawasan taman kota itu luasnya 12 hektare.",
+                1.0,
+            )
+        ],
+    )
+    assert [feature(u, "measure") for u in units] == [0.0, 1.0]
+
+
 def test_an_answer_without_the_asked_measure_is_flagged() -> None:
     passage = hit("a", "Verifikasi berkas diselesaikan paling lama 3 (tiga) hari kerja.", 1.0)
     stated, _ = constraints("Berapa lama verifikasi berkas?", [passage])
