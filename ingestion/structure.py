@@ -124,14 +124,16 @@ _MARKER = re.compile(
     r"(?P<bab>\bBAB\s+(?P<bab_no>[IVXLC]{1,7}|\d{1,3})\b)"
     r"|(?P<bagian>\bBag\w{2,3}\s+(?P<bagian_no>Ke\w{3,12}|Pertama)\b)"
     r"|(?P<paragraf>\bParagraf\s+(?P<paragraf_no>\d{1,2}|Ke\w{3,12})\b)"
-    r"|(?P<pasal>\b(?P<pasal_word>[Pp]as[a-z]{1,2})\s*"
-    r"(?P<pasal_no>[0-9lIO]{1,3}(?:[\s.]\d\b)?[A-Z]?|i\d{1,2})(?![\w/]))"
+    # OCR's spellings of the word: "Pasil", "PasaL", "Pasa1 7", "Pasa] 2 I", "Pasa-l",
+    # "P. asal" (read only as the very next article, see _accept_article).
+    r"|(?P<pasal>\b(?P<pasal_word>PasaL|Pasa[1\]|](?=\s)|Pasa-l|P\.\s?asal|[Pp]as[a-z]{1,2})\s*"
+    r"(?P<pasal_no>[0-9lIO]{1,3}(?:[\s.][\dlI]\b)?[A-Z]?|i\d{1,2})(?![\w/]))"
     r"|(?P<penjelasan>\bPENJE\S{1,4}ASAN\b)"
     # The Penjelasan's first part, "I. UMUM": it opens the Penjelasan when OCR lost the
     # "PENJELASAN ATAS ..." heading itself (upper case only: "Ketentuan Umum" is a title).
     r"|(?P<umum>(?<![\w.])I\.\s?UMUM\b)"
     r"|(?P<lampiran>\bLAMPIRAN(?:\s+(?P<lampiran_no>[IVX]{1,5}|\d{1,2}))?\b)"
-    r"|(?P<ayat>(?:(?<=^)|(?<=[\s.;:]))(?:Ayat\s+)?[(\[{l]\s?(?P<ayat_no>[0-9lIO]{1,2})"
+    r"|(?P<ayat>(?:(?<=^)|(?<=[\s.;:]))(?:Ayat\s+)?[(\[{l]\s?(?P<ayat_no>[0-9lIOi]{1,2})"
     r"\s?(?:[)\]}]|[l1t](?=\s)|(?=\s[A-Z])))"
 )
 # Words that make a following "Pasal N" a reference, not a heading.
@@ -168,7 +170,8 @@ def _arabic(roman: str) -> int | None:
 
 def _article_numbers(raw: str) -> list[tuple[int, str]]:
     """Readings of an article number, likeliest first: ``"12"`` -> 12; ``"5A"`` -> 5A;
-    OCR's ``"lO"`` -> 10 and ``"I"`` -> 1; ``"2 1"`` and ``"1.2"`` -> 21 and 12, else 2, 1."""
+    OCR's ``"lO"`` -> 10 and ``"I"`` -> 1; ``"2 1"`` and ``"1.2"`` -> 21 and 12, else 2, 1;
+    ``"2 I"`` -> 21, else 2; ``"2T"`` -> 2T, else 27."""
     parts = re.split(r"[\s.]", raw)
     readings = ["".join(parts), parts[0]] if len(parts) > 1 else [raw]
     out: list[tuple[int, str]] = []
@@ -181,6 +184,8 @@ def _article_numbers(raw: str) -> list[tuple[int, str]]:
         digits = _ocr_digits(reading)
         if digits.isdigit() and len(digits) <= 3:
             out.append((int(digits), f"{int(digits)}{suffix}"))
+            if suffix == "T" and len(digits) < 3:  # no inserted article is lettered T: "2T" = 27
+                out.append((int(f"{digits}7"), f"{int(digits)}7"))
     return out
 
 
@@ -235,7 +240,12 @@ def _accept_article(text: str, match: re.Match[str], state: _State) -> tuple[int
         return None
     opens_ayat = re.match(r"\s*[(\[{][1l][)\]}]", after) is not None
     referring = previous.strip(",;") in _REFERRING or before.endswith((",", "/"))
-    exact = match.group("pasal_word").lower() == "pasal" and match.group("pasal_no")[:1].isdigit()
+    number_text = match.group("pasal_no")
+    exact = (
+        match.group("pasal_word").lower() == "pasal"
+        and number_text[:1].isdigit()
+        and not number_text.endswith("T")
+    )
     for number, label in _article_numbers(match.group("pasal_no")):
         if referring and not (opens_ayat and number == state.article + 1):
             continue

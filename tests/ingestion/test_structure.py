@@ -177,3 +177,48 @@ def test_umum_inside_the_body_opens_no_penjelasan() -> None:
     assert blocks is not None
     verifikasi = next(b for b in blocks if "Verifikasi rencana" in b.text)
     assert verifikasi.label == "Pasal 4"
+
+
+def test_ocr_spellings_of_an_article_heading_open_the_next_article() -> None:
+    """OCR misreads the heading's word ("Pasa1", "PasaL", "Pasa]", "P. asal", "Pasa-l") and
+    number ("2T" for 27, "2 I" for 21); each still opens the very next article, so its text is
+    not cited as the previous one's."""
+    text = (
+        "PERATURAN PEMERINTAH NOMOR 19 TAHUN 2018 TENTANG TUNJANGAN\n\n"
+        "Pasal 20 Tunjangan dibayarkan bulan Juni. Pasa] 2 I Tunjangan tidak dipotong pajak.\n\n"
+        "Pasal 22 Tunjangan diberikan sekali setahun. PasaL 23 (1) Penerima pensiun diberikan "
+        "tunjangan. (2) Penerima tunjangan diberikan tunjangan.\n\n"
+        "BAB IV PENDANAAN P. asal 24 (i) Pendanaan bersumber dari anggaran daerah.\n\n"
+        "a. Pasa-l 25 Belanja operasi dirinci atas jenis.\n\n"
+        "Pembayaran Pasa1 26 Penerima gaji terusan diberikan tunjangan.\n\n"
+        "Pasal 2T Pengendali data wajib memproses data secara terbatas."
+    )
+    blocks = structure_regulation(_blocks(text))
+    assert blocks is not None
+    expected = {
+        "tidak dipotong pajak": "Pasal 21",
+        "Penerima pensiun": "Pasal 23 ayat (1)",
+        "Penerima tunjangan": "Pasal 23 ayat (2)",
+        "bersumber dari anggaran": "Pasal 24 ayat (1)",
+        "Belanja operasi": "Pasal 25",
+        "gaji terusan": "Pasal 26",
+        "secara terbatas": "Pasal 27",
+    }
+    for words, label in expected.items():
+        assert next(b for b in blocks if words in b.text).label == label, words
+
+
+def test_an_ocr_spelling_is_read_only_as_the_very_next_article() -> None:
+    """A misread word or number is a weaker reading than "Pasal 12": it opens no article
+    ahead of the sequence ("Pasa1 9" after Pasal 6), and "Pasal 2T" right after Pasal 2 is
+    no article 27."""
+    text = (
+        "PERATURAN PEMERINTAH NOMOR 19 TAHUN 2018 TENTANG TUNJANGAN\n\n"
+        "Pasal 1 Tunjangan dibayarkan. Pasal 2 Tunjangan diberikan sekali.\n\n"
+        "Pasal 3 Tunjangan tidak dipotong. Pasa1 9 Penerima gaji terusan diberikan tunjangan. "
+        "Pasal 2T Pengendali data wajib memproses data."
+    )
+    blocks = structure_regulation(_blocks(text))
+    assert blocks is not None
+    assert next(b for b in blocks if "gaji terusan" in b.text).label == "Pasal 3"
+    assert next(b for b in blocks if "Pengendali data" in b.text).label == "Pasal 3"
