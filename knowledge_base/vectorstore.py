@@ -176,10 +176,10 @@ class VectorStore:
         """The collection's ``method`` called with ``arguments``; a down server is
         :class:`VectorStoreUnavailable`.
 
-        An on-disk store this process opened before any vector was written (a new data
+        An on-disk store this process read before any vector was written (a new data
         folder) fails every read once another process has written the first vectors:
-        Chroma 1.x says "Error creating hnsw segment reader: Nothing found on disk" (the bot
-        started on a new folder, then ``sinergi kb ingest``; two first ingests together).
+        Chroma 1.x says "Error creating hnsw segment reader: Nothing found on disk" (two
+        first ingests together: each asks which vectors exist before writing its own).
         The client is then opened again, which reads what is on disk now, and the call is
         made once more.
         """
