@@ -39,6 +39,12 @@ def clean_line(value: str) -> str:
     return _WHITESPACE.sub(" ", _CONTROLS.sub(" ", text)).strip()
 
 
+def without_controls(value: str) -> str:
+    """``value`` with its controls (not line ends) replaced by spaces, nothing else changed:
+    what a message repeats of a short input, which is already one line or meant as typed."""
+    return _CONTROLS.sub(" ", value)
+
+
 def clean_block(value: str) -> str:
     """Text that may span lines (a note): line ends (and vertical tab, form feed) become
     ``\\n``, other controls a space, as :func:`clean_line` does within a line."""

@@ -15,8 +15,11 @@ Chunk ids are content addresses (document id + text), so a live id's vector neve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +39,56 @@ question's embedding needed (10,000 passages, `bench.latency`: the embedding's p
 23.7 ms, the whole question's 29.7 -> 38.2 ms; one thread: 33.3 ms; docs/benchmarks.md,
 twelfth round)."""
 
+
+_ONE_PRODUCT = threading.Lock()
+"""One product at a time in the process, each with BLAS held to one thread.
+
+The bot answers on several threads, and threadpoolctl's limit is process-wide: overlapping,
+the first product to end gave BLAS its threads back under the second, which then, ending,
+set the process to one thread for good (it put back the count it had found). A product is
+a few milliseconds; two questions' products take turns."""
+
+
+FILTER_CACHE_LIMIT = 16
+"""How many filters' rows (or, above ``EXACT_DENSE_LIMIT``, matrices) a process keeps within
+one revision: the filters are app, document type and language combinations, as many as a
+deployment has apps, and a large index's filtered matrix holds up to 3,000 vectors (4.6 MB)."""
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class RecentCache(Generic[K, V]):
+    """The values of the ``limit`` keys used last (each filter's rows within a revision),
+    safe to share between the threads answering questions."""
+
+    def __init__(self, limit: int = FILTER_CACHE_LIMIT) -> None:
+        self._limit = limit
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._guard = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._guard:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._guard:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._guard:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 Fetch = Callable[[Sequence[str]], Mapping[str, npt.NDArray[np.float32]]]
 """Reads stored vectors by chunk id; an id the store does not hold is left out."""
 
@@ -48,9 +101,10 @@ class PassageMatrix:
     ids: tuple[str, ...]
     matrix: npt.NDArray[np.float32]
     absent: tuple[str, ...] = ()
-    """Live passages whose vector the store did not hold when the matrix was built (one
-    being restored by a write, or lost until ``kb check --repair``): looked up again before
-    each search, so a vector put back without a new revision is found."""
+    """Live passages whose vector the store did not hold, or held unusable, when the matrix
+    was built (lost until ``kb check --repair``, which bumps the revision, as does a write
+    putting back vectors another write cleaned up): read again by the next revision's
+    matrix, not before each search."""
     rows: dict[str, int] = field(init=False, repr=False)
     """Each id's row."""
 
@@ -75,7 +129,9 @@ def build_matrix(
 ) -> PassageMatrix:
     """The matrix of the passages ``live``, reusing the rows of ``previous`` (same width) and
     reading only the other vectors through ``fetch``. A vector of another width than the
-    question's (a model switch under way) counts as absent."""
+    question's (a model switch under way) counts as absent, and so does one that gives no
+    cosine: a NaN or an infinity in it (a NaN row made every cosine of the ranking's cut NaN
+    when it stood among the ``n`` best, and the search found nothing), or all zeros."""
     ids = sorted(set(live))
     reuse = previous if previous is not None and previous.width == width else None
     kept = reuse.rows if reuse is not None else {}
@@ -85,7 +141,7 @@ def build_matrix(
     absent: list[str] = []
     for cid in ids:
         vector = fetched.get(cid)
-        if cid in kept or (vector is not None and np.asarray(vector).size == width):
+        if cid in kept or (vector is not None and gives_cosine(vector, width)):
             present.append(cid)
         else:
             absent.append(cid)
@@ -104,6 +160,12 @@ def build_matrix(
     return PassageMatrix(tuple(present), matrix, tuple(absent))
 
 
+def gives_cosine(vector: npt.ArrayLike, width: int) -> bool:
+    """Whether ``vector`` has ``width`` values and gives a cosine (finite, not all zeros)."""
+    values = np.asarray(vector, dtype=np.float64)
+    return bool(values.size == width and np.isfinite(values).all() and values.any())
+
+
 def nearest(
     found: PassageMatrix,
     vector: npt.ArrayLike,
@@ -116,7 +178,7 @@ def nearest(
     q = np.asarray(vector, dtype=np.float32).reshape(-1)
     if n <= 0 or not found.ids or q.size != found.width:
         return {}
-    with _BLAS.limit(limits=1, user_api="blas"):
+    with _ONE_PRODUCT, _BLAS.limit(limits=1, user_api="blas"):
         sims = found.matrix @ (q / (np.linalg.norm(q) or 1.0))
     candidates = np.arange(sims.size, dtype=np.intp) if rows is None else rows
     if not candidates.size:

@@ -60,7 +60,14 @@ from knowledge_base.articles import (
     enactment_date,
     insert_articles,
 )
-from knowledge_base.dense import EXACT_DENSE_LIMIT, PassageMatrix, build_matrix, nearest
+from knowledge_base.dense import (
+    EXACT_DENSE_LIMIT,
+    PassageMatrix,
+    RecentCache,
+    build_matrix,
+    gives_cosine,
+    nearest,
+)
 from knowledge_base.embeddings import build_embeddings, model_id
 from knowledge_base.errors import InvalidDocument, ModelMismatch
 from knowledge_base.fusion import (
@@ -275,11 +282,13 @@ class KnowledgeIndex:
         self._terms_current = True
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}
         self._vector_width: int | None = None
-        self._matrices: dict[SearchFilters, tuple[list[str], npt.NDArray[np.float32]]] = {}
+        self._matrices: RecentCache[SearchFilters, tuple[list[str], npt.NDArray[np.float32]]]
+        self._matrices = RecentCache()
         # The exact dense search of a small index (knowledge_base.dense): the matrix of
         # every live passage and the revision it was built at, and each filter's rows in it.
         self._passages: tuple[int, PassageMatrix] | None = None
-        self._filter_rows: dict[SearchFilters, tuple[PassageMatrix, npt.NDArray[np.intp]]] = {}
+        self._filter_rows: RecentCache[SearchFilters, tuple[PassageMatrix, npt.NDArray[np.intp]]]
+        self._filter_rows = RecentCache()
 
     def options(self) -> dict[str, Any]:
         """The query settings of this index, to open another index that answers the same way
@@ -491,6 +500,14 @@ class KnowledgeIndex:
             batch = lost[start : start + self.batch_size]
             vectors = self.embeddings.embed_documents([text for _, text in batch])
             self.store.upsert([cid for cid, _ in batch], vectors, [doc_id] * len(batch))
+        if lost:
+            self._vectors_put_back()
+
+    def _vectors_put_back(self) -> None:
+        """Tell every process that vectors of live passages are back in the store: a new
+        revision, so the next search's matrix (:mod:`knowledge_base.dense`) reads them."""
+        with self._sf.begin() as s:
+            self._bump_revision(s)
 
     def remove_document(self, doc_id: str) -> bool:
         """Remove ``doc_id`` and all its chunks from every index; ``False`` if it was unknown."""
@@ -561,6 +578,7 @@ class KnowledgeIndex:
         # were read, and one still running has stored its new vectors before committing its
         # passages, vectors the scan took for orphans.
         pending: dict[str, list[tuple[str, str]]] = {}
+        restored = False
         for cid, doc_id, text in missing:
             pending.setdefault(doc_id, []).append((cid, text))
         for doc_id, items in pending.items():
@@ -571,6 +589,7 @@ class KnowledgeIndex:
                     batch = todo[start : start + self.batch_size]
                     embedded = self.embeddings.embed_documents([text for _, text in batch])
                     self.store.upsert([c for c, _ in batch], embedded, [doc_id] * len(batch))
+                    restored = True
         stray: dict[str | None, list[str]] = {}
         for start in range(0, len(orphans), 1000):
             for cid, doc in self.store.documents_of(orphans[start : start + 1000]).items():
@@ -579,6 +598,8 @@ class KnowledgeIndex:
             with self._document_locks.hold(doc) if doc is not None else nullcontext():
                 live = self._live_chunk_ids(ids)
                 self.store.delete([cid for cid in ids if cid not in live])
+        if restored:
+            self._vectors_put_back()
         if damaged:
             self.fill_unit_vectors()  # the damaged rows count as missing there
         return replace(found, repaired=True)
@@ -994,7 +1015,7 @@ class KnowledgeIndex:
             cached = self._filter_rows.get(filters)
             if cached is None or cached[0] is not found:
                 cached = (found, found.rows_of(self.keywords.allowed(filters)))
-                self._filter_rows[filters] = cached
+                self._filter_rows.put(filters, cached)
             rows = cached[1]
         return nearest(found, vector, n, rows)
 
@@ -1003,14 +1024,11 @@ class KnowledgeIndex:
         followed the database), built again from the previous one after a write."""
         revision = self._revision  # read first: the passages read after are as new or newer
         current = self._passages
+        # A passage whose vector is missing is not asked for again before each search: what
+        # puts vectors back (``check(repair=True)``, a write restoring those another write
+        # cleaned up) bumps the revision, and the next matrix reads them.
         if current is not None and current[0] == revision and current[1].width == width:
-            if not current[1].absent:
-                return current[1]
-            # Vectors put back without a new revision (``check(repair=True)``, or a write
-            # restoring those another write cleaned up) are found at the next search.
-            back = self.store.vectors(list(current[1].absent))
-            if not any(np.asarray(v).size == width for v in back.values()):
-                return current[1]
+            return current[1]
         previous = current[1] if current is not None else None
         live = self.keywords.allowed(SearchFilters())
         found = build_matrix(live, self.store.vectors, width, previous)
@@ -1032,15 +1050,25 @@ class KnowledgeIndex:
                 if len(self._vectors) + len(missing) > _VECTOR_CACHE_LIMIT:
                     self._vectors.clear()
                 self._vectors.update(self.store.vectors(missing))
-            ids = [cid for cid in ids if cid in self._vectors]
+            width = int(np.asarray(vector).size)
+            # One read of each (another thread may empty the cache meanwhile); a vector of
+            # another width, or giving no cosine, is left out as a missing one is.
+            have = {
+                cid: found
+                for cid in ids
+                if (found := self._vectors.get(cid)) is not None and gives_cosine(found, width)
+            }
+            ids = list(have)
             if not ids:
                 return {}
-            matrix = np.stack([self._vectors[cid] for cid in ids])
+            matrix = np.stack([have[cid].reshape(width) for cid in ids])
             matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
             cached = (ids, matrix)
-            self._matrices[filters] = cached
+            self._matrices.put(filters, cached)
         ids, matrix = cached
         q = np.asarray(vector, dtype=np.float32)
+        if q.size != matrix.shape[1]:
+            return {}
         sims = matrix @ (q / (np.linalg.norm(q) or 1.0))
         best = np.argsort(-sims)[:n]
         return {ids[i]: float(sims[i]) for i in best}

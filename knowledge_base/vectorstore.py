@@ -8,6 +8,7 @@ its ``doc_id`` so orphans of an interrupted write can be found and removed.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,6 +64,21 @@ def make_client(*, chroma_url: str | None, chroma_dir: Path) -> Any:
             return chromadb.PersistentClient(path=str(chroma_dir), settings=_chroma_settings())
     except (ValueError, ConnectionError, OSError) as exc:
         raise VectorStoreUnavailable(service="Chroma", detail=str(exc)) from exc
+
+
+_NOTHING_ON_DISK = "Nothing found on disk"
+
+
+def _persist_directory(client: Any) -> Path | None:
+    """Where an on-disk (persistent) client keeps its data; ``None`` for a server's client."""
+    try:
+        settings = client.get_settings()
+    except AttributeError:
+        return None
+    directory = getattr(settings, "persist_directory", None)
+    if not getattr(settings, "is_persistent", False) or not directory:
+        return None
+    return Path(directory)
 
 
 @contextmanager
@@ -123,31 +139,75 @@ class VectorStore:
         *,
         owns_client: bool = True,
     ) -> None:
-        from langchain_chroma import Chroma
-
         if len(collection) < 3:
             raise ValueError("Chroma collection names need at least 3 characters")
         self._client = client
         self._owns_client = owns_client
         self.collection_name = collection
+        self._embeddings = embeddings
+        self._reopen_guard = threading.RLock()
+        self._opened = 0
+        """How many times the client was opened again (see :meth:`_run`)."""
         try:
-            self._store = Chroma(
-                collection_name=collection,
-                embedding_function=embeddings,
-                client=client,
-                collection_metadata={"hnsw:space": "cosine"},
-                collection_configuration={
-                    "hnsw": {
-                        "space": "cosine",
-                        "ef_construction": HNSW_EF,
-                        "ef_search": HNSW_EF,
-                        "sync_threshold": HNSW_SYNC_THRESHOLD,
-                    }
-                },
-            )
+            self._store = self._open(client)
             self._widen_search()
         except Exception as exc:  # chromadb raises transport-specific errors
             raise VectorStoreUnavailable(service="Chroma", detail=str(exc)) from exc
+
+    def _open(self, client: Any) -> Any:
+        from langchain_chroma import Chroma
+
+        return Chroma(
+            collection_name=self.collection_name,
+            embedding_function=self._embeddings,
+            client=client,
+            collection_metadata={"hnsw:space": "cosine"},
+            collection_configuration={
+                "hnsw": {
+                    "space": "cosine",
+                    "ef_construction": HNSW_EF,
+                    "ef_search": HNSW_EF,
+                    "sync_threshold": HNSW_SYNC_THRESHOLD,
+                }
+            },
+        )
+
+    def _run(self, method: str, **arguments: Any) -> Any:
+        """The collection's ``method`` called with ``arguments``; a down server is
+        :class:`VectorStoreUnavailable`.
+
+        An on-disk store this process read before any vector was written (a new data
+        folder) fails every read once another process has written the first vectors:
+        Chroma 1.x says "Error creating hnsw segment reader: Nothing found on disk" (two
+        first ingests together: each asks which vectors exist before writing its own).
+        The client is then opened again, which reads what is on disk now, and the call is
+        made once more.
+        """
+        opened = self._opened
+        try:
+            with _reachable():
+                return getattr(self._collection, method)(**arguments)
+        except Exception as exc:  # chromadb's InternalError, by its text (see above)
+            if _NOTHING_ON_DISK not in str(exc) or not self._reopen(opened):
+                raise
+        with _reachable():
+            return getattr(self._collection, method)(**arguments)
+
+    def _reopen(self, opened: int) -> bool:
+        """Open the on-disk client again (once for every thread that found it stale);
+        ``False`` where it cannot be (a server, a client this store was lent)."""
+        with self._reopen_guard:
+            if self._opened != opened:
+                return True  # another thread has opened it again meanwhile
+            path = _persist_directory(self._client)
+            if path is None or not self._owns_client:
+                return False
+            _log.info("Chroma's on-disk store changed under this process: opening it again")
+            self._client.close()
+            self._client = make_client(chroma_url=None, chroma_dir=path)
+            self._store = self._open(self._client)
+            self._opened += 1
+            return True
 
     @property
     def hnsw(self) -> dict[str, Any]:
@@ -174,7 +234,7 @@ class VectorStore:
     # ------------------------------------------------------------------ writes
     def clear(self) -> None:
         """Drop every vector (the index switches to another embedding model)."""
-        with _reachable():
+        with _reachable(), self._reopen_guard:
             self._store.reset_collection()
 
     def upsert(
@@ -188,23 +248,20 @@ class VectorStore:
         batch = 2000  # Chroma limits the size of one write
         for start in range(0, len(ids), batch):
             end = start + batch
-            with _reachable():
-                self._collection.upsert(
-                    ids=list(ids[start:end]),
-                    embeddings=[list(map(float, v)) for v in vectors[start:end]],
-                    metadatas=[{"doc_id": d} for d in doc_ids[start:end]],
-                )
+            part = list(ids[start:end])
+            embeddings = [list(map(float, v)) for v in vectors[start:end]]
+            metadatas: list[Any] = [{"doc_id": d} for d in doc_ids[start:end]]
+            self._run("upsert", ids=part, embeddings=embeddings, metadatas=metadatas)
 
     def delete(self, ids: Sequence[str]) -> None:
         if not ids:
             return
         for start in range(0, len(ids), 2000):
-            with _reachable():
-                self._collection.delete(ids=list(ids[start : start + 2000]))
+            part = list(ids[start : start + 2000])
+            self._run("delete", ids=part)
 
     def ids_of_document(self, doc_id: str) -> list[str]:
-        with _reachable():
-            result = self._collection.get(where={"doc_id": doc_id}, include=[])
+        result = self._run("get", where={"doc_id": doc_id}, include=[])
         return list(result["ids"])
 
     def documents_of(self, ids: Sequence[str]) -> dict[str, str | None]:
@@ -212,8 +269,7 @@ class VectorStore:
         an id the store does not hold is left out."""
         if not ids:
             return {}
-        with _reachable():
-            result = self._collection.get(ids=list(ids), include=["metadatas"])
+        result = self._run("get", ids=list(ids), include=["metadatas"])
         found = list(result["ids"])
         metadatas = result["metadatas"] or [None] * len(found)
         return {
@@ -224,8 +280,7 @@ class VectorStore:
     def existing(self, ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()
-        with _reachable():
-            result = self._collection.get(ids=list(ids), include=[])
+        result = self._run("get", ids=list(ids), include=[])
         return set(result["ids"])
 
     def vectors(self, ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
@@ -233,10 +288,8 @@ class VectorStore:
         2,000 at a time: the exact search of a small index reads every vector once."""
         out: dict[str, npt.NDArray[np.float32]] = {}
         for start in range(0, len(ids), 2000):
-            with _reachable():
-                result = self._collection.get(
-                    ids=list(ids[start : start + 2000]), include=["embeddings"]
-                )
+            part = list(ids[start : start + 2000])
+            result = self._run("get", ids=part, include=["embeddings"])
             out.update(
                 (i, np.asarray(v, dtype=np.float32))
                 for i, v in zip(result["ids"], result["embeddings"], strict=True)
@@ -247,8 +300,7 @@ class VectorStore:
         """Every vector id, a page at a time (the order is the store's own)."""
         offset = 0
         while True:
-            with _reachable():
-                result = self._collection.get(include=[], limit=batch, offset=offset)
+            result = self._run("get", include=[], limit=batch, offset=offset)
             ids = list(result["ids"])
             if not ids:
                 return
@@ -256,8 +308,7 @@ class VectorStore:
             offset += len(ids)
 
     def count(self) -> int:
-        with _reachable():
-            return int(self._collection.count())
+        return int(self._run("count"))
 
     # ------------------------------------------------------------------ queries
     def query(
@@ -267,12 +318,8 @@ class VectorStore:
         if n <= 0:
             return []
         # No count() first: it is a second round trip, and Chroma caps n_results itself.
-        with _reachable():
-            result = self._collection.query(
-                query_embeddings=[list(map(float, vector))],
-                n_results=n,
-                include=["distances"],
-            )
+        embedding = [list(map(float, vector))]
+        result = self._run("query", query_embeddings=embedding, n_results=n, include=["distances"])
         if not result["ids"]:
             return []
         ids = result["ids"][0]

@@ -6,7 +6,7 @@ from functools import cache
 
 from core.errors import AppError
 from core.i18n import Catalog
-from core.text import ECHO_LIMIT, echo
+from core.text import ECHO_LIMIT, echo, without_controls
 from mou_tracker.schemas import ImportProblem
 
 
@@ -33,7 +33,11 @@ def error_message(error: AppError, lang: str = "id") -> str:
 
 
 def _capped(value: object) -> object:
-    return echo(value) if isinstance(value, str) and len(value) > ECHO_LIMIT else value
+    # A short one keeps its text, without controls: "--at" typed with an escape sequence
+    # (retitling the terminal) or a right-to-left override reached the terminal as typed.
+    if not isinstance(value, str):
+        return value
+    return echo(value) if len(value) > ECHO_LIMIT else without_controls(value)
 
 
 def describe_problem(problem: ImportProblem, lang: str = "id") -> str:

@@ -161,3 +161,15 @@ def test_db_upgrade_creates_schema(tmp_path, monkeypatch: pytest.MonkeyPatch, ca
     assert main(["db", "upgrade"]) == 0
     assert (tmp_path / "d" / "sinergi.db").exists()
     assert main(["db", "current"]) == 0
+
+
+def test_a_domain_error_repeats_a_short_value_without_controls(
+    cli_env: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The catalog's message repeated a value of up to 100 characters as typed: an escape
+    # sequence retitled the terminal, a right-to-left override turned the line around.
+    capsys.readouterr()
+    assert main(["mou", "list", "--at", "a\u202eexe.fdp\x1b]0;owned\x07"]) != ExitStatus.OK
+    err = capsys.readouterr().err
+    assert "exe.fdp" in err
+    assert not any(c in err for c in "\x1b\x07\u202e"), ascii(err)

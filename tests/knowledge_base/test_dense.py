@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from knowledge_base.dense import build_matrix, nearest
+from knowledge_base.dense import FILTER_CACHE_LIMIT, RecentCache, build_matrix, nearest
 from knowledge_base.embeddings import FakeEmbeddings
 from knowledge_base.index import KnowledgeIndex, chunk_ids
 from knowledge_base.schemas import ChunkInput, DocumentInput, SearchFilters
@@ -76,6 +77,23 @@ def test_the_next_matrix_reads_only_the_new_passages() -> None:
     # A previous matrix of another width (another model) is not reused.
     build_matrix(["b", "c"], fetch, 3, previous=second)
     assert reads[-1] == ["b", "c"]
+
+
+def test_a_vector_giving_no_cosine_is_absent_not_ranked() -> None:
+    # A NaN row among the n best made the cut's value NaN: the search found nothing.
+    nan, inf = float("nan"), float("inf")
+    fetch, _ = _stored({"a": [1.0, 0.0], "b": [0.6, 0.8], "n": [nan, 1.0], "i": [inf, 0.0]})
+    found = build_matrix(["a", "b", "i", "n", "z"], _with_zero(fetch), 2)
+    assert found.ids == ("a", "b")
+    assert found.absent == ("i", "n", "z")
+    assert nearest(found, [1.0, 0.0], 1) == {"a": 1.0}
+
+
+def _with_zero(fetch: Any) -> Any:
+    def read(ids: Sequence[str]) -> Vectors:
+        return {**fetch(ids), "z": np.zeros(2, dtype=np.float32)}
+
+    return read
 
 
 def test_passages_without_a_usable_vector_are_remembered_as_absent() -> None:
@@ -228,23 +246,69 @@ def test_another_process_follows_writes_reading_only_the_new_vectors(
     reader.close()
 
 
-def test_a_vector_put_back_without_a_write_is_found(
+def test_a_repaired_vector_is_found_and_a_lost_one_not_asked_for_at_each_search(
     index: KnowledgeIndex, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A passage whose vector the store lacked when a process built its matrix (a write
-    putting back, after its commit, the vectors another write cleaned up; a repair) is
-    searched once the vector is back, though no write bumped the revision."""
+    """A passage whose vector the store lacked when a process built its matrix is not asked
+    for again before every search (Chroma was asked at each question while it was lost);
+    the repair putting it back bumps the revision, and the next matrix reads it."""
     for i, doc in enumerate(DOCS[:2]):
         index.replace_document(doc, _chunks(i))
     lost = index.search("kata sandi NIK", k=1, mode="dense")[0].chunk_id
-    vector = index.store.vectors([lost])[lost]
     index.store.delete([lost])
     reader = make_index(engine, tmp_path / "chroma")
     _no_hnsw(reader, monkeypatch)
     assert lost not in {h.chunk_id for h in reader.search("kata sandi NIK", k=20, mode="dense")}
-    index.store.upsert([lost], np.stack([vector]), ["doc-1"])
+    read = _reads_of(reader, monkeypatch)
+    reader.search("kata sandi NIK", k=20, mode="dense")
+    reader.search("izin usaha", k=20, mode="dense")
+    assert read == []
+    assert index.check(repair=True).missing == 1
     assert reader.search("kata sandi NIK", k=1, mode="dense")[0].chunk_id == lost
+    assert read == [lost]  # the next revision's matrix read the repaired vector only
     reader.close()
+
+
+def test_a_large_index_s_filtered_search_finds_a_repaired_vector(
+    index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index.exact_dense_limit = 0  # every index is large: a filter is searched exactly
+    for i, doc in enumerate(DOCS[:2]):
+        index.replace_document(doc, _chunks(i))
+    gampil = SearchFilters(app="Gampil")
+    lost = index.search("kata sandi NIK", k=1, mode="dense", filters=gampil)[0].chunk_id
+    index.store.delete([lost])
+    index._matrices.clear()  # as a process that built its matrix without the vector
+    index._vectors.clear()
+    _no_hnsw(index, monkeypatch)
+    found = index.search("kata sandi NIK", k=20, mode="dense", filters=gampil)
+    assert lost not in {h.chunk_id for h in found}
+    index.check(repair=True)
+    assert index.search("kata sandi NIK", k=1, mode="dense", filters=gampil)[0].chunk_id == lost
+
+
+def test_each_filter_s_rows_are_kept_for_a_bounded_number_of_filters(
+    index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index.rewrite("x")  # follow the database
+    for i, doc in enumerate(DOCS[:2]):
+        index.replace_document(doc, _chunks(i))
+    _no_hnsw(index, monkeypatch)
+    vector = np.asarray(index.embeddings.embed_query("kata sandi NIK"), dtype=np.float32)
+    for n in range(FILTER_CACHE_LIMIT * 3):  # filters of apps no passage has
+        assert index._exact_all(vector, 3, SearchFilters(app=f"A{n}")) == {}
+    assert len(index._filter_rows) == FILTER_CACHE_LIMIT
+    assert index.search("kata sandi NIK", k=3, mode="dense", filters=SearchFilters(app="Gampil"))
+
+
+def test_recent_cache_keeps_the_keys_used_last() -> None:
+    cache: RecentCache[str, int] = RecentCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # used: "b" is now the oldest
+    cache.put("c", 3)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+    assert len(cache) == 2
 
 
 def _numpy_blas_threads() -> list[int]:
@@ -284,3 +348,50 @@ def test_the_product_keeps_blas_to_one_thread() -> None:
         assert set(_numpy_blas_threads()) == {2}
     assert next(iter(best)) == "c07"
     assert _RecordingMatrix.threads == [1]
+
+
+def test_overlapping_products_on_two_threads_keep_one_blas_thread_and_restore_it() -> None:
+    """The bot answers on several threads. With threadpoolctl's limit taken per product, the
+    first product to end restored BLAS's threads under the second, and the second then left
+    the process at one thread for good (it restored the count it had found). (On a machine
+    where BLAS has one thread anyway, this cannot tell.)"""
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((20, 8)).astype(np.float32)
+    found = build_matrix(
+        [f"c{i:02d}" for i in range(20)],
+        lambda ids: {cid: vectors[int(cid[1:])] for cid in ids},
+        8,
+    )
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, list[int]] = {}
+
+    class Gated(np.ndarray):
+        def __matmul__(self, other: Any) -> Any:
+            name = threading.current_thread().name
+            if name == "first":
+                first_in.set()
+                second_in.wait(2)  # it does not come: products take turns
+            else:
+                second_in.set()
+                first_out.wait(10)  # the first product has ended meanwhile
+            seen[name] = _numpy_blas_threads()
+            return np.asarray(self) @ other
+
+    gated = replace(found, matrix=found.matrix.view(Gated))
+
+    def first() -> None:
+        nearest(gated, vectors[1], 3)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(10)
+        nearest(gated, vectors[2], 3)
+
+    before = _numpy_blas_threads()
+    threads = [threading.Thread(target=first, name="first"), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert seen == {"first": [1], threads[1].name: [1]}
+    assert _numpy_blas_threads() == before  # the count found before, restored

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -240,3 +242,31 @@ def test_db_upgrade_raises_a_server_collections_save_interval() -> None:
         assert upgrade_collection(again, name) == {}
     finally:
         client.delete_collection(name)
+
+
+_FIRST_WRITER = """
+import sys
+from pathlib import Path
+from knowledge_base.embeddings import FakeEmbeddings
+from knowledge_base.vectorstore import VectorStore, make_client
+
+client = make_client(chroma_url=None, chroma_dir=Path(sys.argv[1]))
+store = VectorStore(client, "chunks", FakeEmbeddings())
+store.upsert(["a", "b"], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], ["d1", "d1"])
+store.close()
+"""
+
+
+@pytest.mark.slow
+def test_a_store_opened_before_the_first_vectors_reads_another_process_s(tmp_path: Path) -> None:
+    """A process that opened a new on-disk store (the bot on a new data folder; the first of
+    two first ingests) reads the vectors another process writes first: Chroma failed every
+    read of it afterwards ("Error creating hnsw segment reader: Nothing found on disk")."""
+    chroma = tmp_path / "chroma"
+    store = VectorStore(make_client(chroma_url=None, chroma_dir=chroma), "chunks", FakeEmbeddings())
+    assert store.vectors(["a"]) == {}  # opened, and read, before any vector was written
+    subprocess.run([sys.executable, "-c", _FIRST_WRITER, str(chroma)], check=True, timeout=300)
+    assert set(store.vectors(["a", "zz"])) == {"a"}
+    assert store.query([1.0, 0.1, 0.0], 1)[0][0] == "a"
+    assert store.existing(["a", "b"]) == {"a", "b"}
+    store.close()
