@@ -60,6 +60,10 @@ RETENTION_JOB_NAME = "sinergi-question-retention"
 JOB_NAME = "sinergi-reminders"
 #: How long the worker thread waits for one message; well below the outbox lease (10 min).
 SEND_TIMEOUT_S = 120.0
+#: How long a reminder's request waits for Telegram's answer once written (PTB's default is
+#: 5 s). Nobody waits on a reminder, and an answer that does not come leaves it unconfirmed,
+#: never re-sent: a slow link or a busy machine should cost time, not the reminder.
+SEND_READ_TIMEOUT_S = 30.0
 
 T = TypeVar("T")
 
@@ -124,6 +128,7 @@ class TelegramReminderSender:
                 parse_mode=ParseMode.HTML,
                 reply_markup=reminder_markup(self._signer, rendered),
                 link_preview_options=NO_PREVIEW,
+                read_timeout=SEND_READ_TIMEOUT_S,
             )
         except TelegramError as err:
             raise translate_error(err) from err

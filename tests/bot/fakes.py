@@ -29,6 +29,8 @@ class ApiCall:
     params: dict[str, Any]
     problems: list[str] = field(default_factory=list)
     result: Any = None
+    read_timeout: Any = None
+    """What the caller passed (PTB's ``DefaultValue`` when it passed nothing)."""
 
     @property
     def text(self) -> str:
@@ -115,7 +117,7 @@ class FakeBotApi(BaseRequest):
                 ).encode()
             self._answered.add(query_id)
         result = self._respond(api_method, params)
-        self.calls.append(ApiCall(api_method, params, list(checked.problems), result))
+        self.calls.append(ApiCall(api_method, params, list(checked.problems), result, read_timeout))
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.jobs import JOB_NAME, translate_error
+from bot.jobs import JOB_NAME, SEND_READ_TIMEOUT_S, translate_error
 from core.db import make_engine
 from services.reminders import TransientSendError, UnconfirmedSendError, UndeliverableError
 from tests.bot.conftest import ADMIN, COORDINATOR, MONDAY_0900_WIB, BotHarness, deliver
@@ -40,6 +40,17 @@ async def test_monday_digests_arrive_separately(reminded: BotHarness) -> None:
     assert any("Ringkasan mingguan" in t for t in texts)
     assert any("Pelatihan staf" in t and "Ringkasan" not in t for t in texts)
     assert any("Ringkasan portofolio" in c.text for c in h.api.sent(ADMIN))
+
+
+async def test_a_reminder_waits_longer_than_ptb_s_default_for_telegram_s_answer(
+    reminded: BotHarness,
+) -> None:
+    """An answer that does not come leaves the reminder unconfirmed (never re-sent): a
+    reminder's request waits 30 s for it, not PTB's 5 s meant for a user waiting."""
+    await deliver(reminded, MONDAY_0900_WIB)
+    sends = [c for c in reminded.api.calls if c.method == "sendMessage"]
+    assert sends
+    assert {c.read_timeout for c in sends} == {SEND_READ_TIMEOUT_S}
 
 
 async def test_the_job_is_scheduled_from_settings(reminded: BotHarness) -> None:
