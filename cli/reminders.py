@@ -133,6 +133,7 @@ def send(
             failed=report.failed,
             undeliverable=report.undeliverable,
             routed=report.routed_to_admins,
+            unconfirmed=report.unconfirmed,
         )
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -14,7 +15,7 @@ from cli.errors import ExitStatus
 from cli.main import main
 from core.db import make_engine
 from services import database
-from tests.fakes.botapi.server import TOKEN, BotApiServer
+from tests.fakes.botapi.server import TOKEN, BotApiServer, Call
 from tests.fakes.reminders import seed_agreement
 
 KERINCI_COORD, ADMIN = 111, 900
@@ -126,6 +127,41 @@ def test_send_once_delivers_through_telegram_exactly_once(
     assert row["message_id"] == message.message_id
     assert main(["reminders", "log"]) == 0
     assert "sent" in capsys.readouterr().out
+
+
+def test_send_once_never_repeats_a_reminder_whose_answer_did_not_come(
+    data_dir: Path,
+    telegram: BotApiServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Telegram accepts the message and its answer comes after the read timeout: it may have
+    arrived, so the reminder is logged unconfirmed and no later pass sends it again."""
+    assert main(["users", "add", str(ADMIN), "--role", "admin", "--name", "Admin"]) == 0
+    args = ["users", "add", str(KERINCI_COORD), "--role", "coordinator", "--region", "15.01"]
+    assert main(args) == 0
+    monkeypatch.setattr("bot.jobs.SEND_READ_TIMEOUT_S", 0.3)
+
+    def answer_late(call: Call) -> None:
+        if call.method == "sendMessage":
+            time.sleep(1.0)
+
+    telegram.after_call = answer_late
+    capsys.readouterr()
+    assert main(["reminders", "send", "--once", "--at", TUESDAY_0900_WIB]) == 0
+    summary = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
+    assert "pesan terkirim: 0" in summary
+    assert "belum terkonfirmasi (tidak dikirim ulang): 1" in summary
+    assert len(telegram.sent(KERINCI_COORD)) == 1  # Telegram has it
+    telegram.after_call = None
+    for at in ("2026-03-03T09:05+07:00", "2026-03-03T11:00+07:00"):
+        assert main(["reminders", "send", "--once", "--at", at]) == 0
+    assert len(telegram.sent(KERINCI_COORD)) == 1  # never sent twice
+    capsys.readouterr()
+    assert main(["reminders", "log", "--json", "--status", "unconfirmed"]) == 0
+    [row] = _json(capsys)
+    assert row["recipient"] == f"tg:{KERINCI_COORD}"
+    assert "no answer" in row["last_error"]
 
 
 def test_send_once_routes_a_blocked_coordinator_to_the_admins(
