@@ -282,7 +282,7 @@ class KnowledgeIndex:
         self._terms_current = True
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}
         self._vector_width: int | None = None
-        self._matrices: RecentCache[SearchFilters, tuple[list[str], npt.NDArray[np.float32]]]
+        self._matrices: RecentCache[SearchFilters, PassageMatrix]
         self._matrices = RecentCache()
         # The exact dense search of a small index (knowledge_base.dense): the matrix of
         # every live passage and the revision it was built at, and each filter's rows in it.
@@ -1058,20 +1058,15 @@ class KnowledgeIndex:
                 for cid in ids
                 if (found := self._vectors.get(cid)) is not None and gives_cosine(found, width)
             }
-            ids = list(have)
+            ids = sorted(have)  # chunk-id order: equal cosines rank the same in every process
             if not ids:
                 return {}
-            matrix = np.stack([have[cid].reshape(width) for cid in ids])
+            matrix = np.stack([have[cid].reshape(width) for cid in ids]).astype(np.float32)
             matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
-            cached = (ids, matrix)
+            cached = PassageMatrix(tuple(ids), matrix)
             self._matrices.put(filters, cached)
-        ids, matrix = cached
-        q = np.asarray(vector, dtype=np.float32)
-        if q.size != matrix.shape[1]:
-            return {}
-        sims = matrix @ (q / (np.linalg.norm(q) or 1.0))
-        best = np.argsort(-sims)[:n]
-        return {ids[i]: float(sims[i]) for i in best}
+        # The same product as the small index's (BLAS held to one thread, one at a time).
+        return nearest(cached, vector, n)
 
     def _hits(self, fused: Sequence[Fused]) -> list[SearchHit]:
         ids = [f.chunk_id for f in fused]

@@ -287,6 +287,26 @@ def test_a_large_index_s_filtered_search_finds_a_repaired_vector(
     assert index.search("kata sandi NIK", k=1, mode="dense", filters=gampil)[0].chunk_id == lost
 
 
+def test_a_large_index_s_filtered_search_ranks_as_the_small_index_s(
+    index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the limit a filter is searched over its passages' vectors: the same ranking,
+    cosines and order of equal cosines (the same text in two documents) as below it."""
+    index.rewrite("x")  # follow the database
+    for i in (1, 3):  # two Gampil documents
+        index.replace_document(DOCS[i], _chunks(i))
+    twin = DocumentInput("doc-twin", "Salinan", app="Gampil", language="id")
+    index.replace_document(twin, _chunks(1))  # the same passages as doc-1's
+    _no_hnsw(index, monkeypatch)
+    gampil = SearchFilters(app="Gampil")
+    vector = np.asarray(index.embeddings.embed_query("kata sandi NIK"), dtype=np.float32)
+    small = index._exact_all(vector, 6, gampil)
+    large = index._exact(vector, 6, gampil)
+    assert list(large.items()) == list(small.items())
+    first, second = list(large)[:2]
+    assert large[first] == large[second] and first < second  # twins, by chunk id
+
+
 def test_each_filter_s_rows_are_kept_for_a_bounded_number_of_filters(
     index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
