@@ -65,7 +65,6 @@ from knowledge_base.dense import (
     PassageMatrix,
     RecentCache,
     build_matrix,
-    gives_cosine,
     nearest,
 )
 from knowledge_base.embeddings import build_embeddings, model_id
@@ -1044,29 +1043,22 @@ class KnowledgeIndex:
     ) -> dict[str, float]:
         cached = self._matrices.get(filters)
         if cached is None:
-            ids = self.keywords.allowed(filters)
-            missing = [cid for cid in ids if cid not in self._vectors]
-            if missing:
-                if len(self._vectors) + len(missing) > _VECTOR_CACHE_LIMIT:
-                    self._vectors.clear()
-                self._vectors.update(self.store.vectors(missing))
             width = int(np.asarray(vector).size)
-            # One read of each (another thread may empty the cache meanwhile); a vector of
-            # another width, or giving no cosine, is left out as a missing one is.
-            have = {
-                cid: found
-                for cid in ids
-                if (found := self._vectors.get(cid)) is not None and gives_cosine(found, width)
-            }
-            ids = sorted(have)  # chunk-id order: equal cosines rank the same in every process
-            if not ids:
-                return {}
-            matrix = np.stack([have[cid].reshape(width) for cid in ids]).astype(np.float32)
-            matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
-            cached = PassageMatrix(tuple(ids), matrix)
+            cached = build_matrix(self.keywords.allowed(filters), self._cached_vectors, width)
             self._matrices.put(filters, cached)
         # The same product as the small index's (BLAS held to one thread, one at a time).
         return nearest(cached, vector, n)
+
+    def _cached_vectors(self, ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        """The stored vectors of ``ids`` through this process's cache (the large index's
+        filtered searches share vectors between their filters' matrices)."""
+        missing = [cid for cid in ids if cid not in self._vectors]
+        if missing:
+            if len(self._vectors) + len(missing) > _VECTOR_CACHE_LIMIT:
+                self._vectors.clear()
+            self._vectors.update(self.store.vectors(missing))
+        # One read of each: another thread may empty the cache meanwhile.
+        return {cid: found for cid in ids if (found := self._vectors.get(cid)) is not None}
 
     def _hits(self, fused: Sequence[Fused]) -> list[SearchHit]:
         ids = [f.chunk_id for f in fused]
