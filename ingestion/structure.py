@@ -146,7 +146,7 @@ _REFERRING = frozenset(_REFERRING_WORDS.split())
 # Lower-case "ayat": a reference ("Pasal 3 ayat (2)"); the Penjelasan's "Pasal 3 Ayat (1)
 # Cukup jelas" is a heading.
 _REFERENCE_AFTER = re.compile(
-    r"^\s*(?:ayat|huruf|angka|UU\s+(?:No|\d)|Undang[-\s]*Undang\s+(?:Nomor|No|Dasar|tentang)|"
+    r"\s*(?:ayat|huruf|angka|UU\s+(?:No|\d)|Undang[-\s]*Undang\s+(?:Nomor|No|Dasar|tentang)|"
     # ...but "Pasal 33 Peraturan Pemerintah ini mulai berlaku" is the closing article.
     r"Peraturan\s+(?:Pemerintah|Presiden|Menteri|Daerah)(?!\s+\^?ini\b)|PP\b|Perpres|"
     r"[Dd]an\s+[Pp]asal|sampai|s\.d\.|atau\s+[Pp]asal|,\s*[Pp]asal|jo\.)"
@@ -228,17 +228,25 @@ class _Piece:
     level: int = 0
 
 
-_PENJELASAN_START = re.compile(r"^\s*(?:Cukup|Ayat|Huruf|Angka|Yang\s+dimaksud)", re.I)
+_OPENS_AYAT = re.compile(r"\s*[(\[{][1l][)\]}]")
+_LOOK_BEHIND = 200
+"""How far before a "Pasal N" marker its referring word is looked for (a word, a comma)."""
+_PENJELASAN_START = re.compile(r"\s*(?:Cukup|Ayat|Huruf|Angka|Yang\s+dimaksud)", re.I)
 
 
 def _accept_article(text: str, match: re.Match[str], state: _State) -> tuple[int, str] | None:
-    """The article a "Pasal N" marker opens, or ``None`` if it is a reference (or noise)."""
-    before = text[: match.start()].rstrip()
-    previous = before.split()[-1].lower() if before.split() else ""
-    after = text[match.end() :]
-    if _REFERENCE_AFTER.match(after):
+    """The article a "Pasal N" marker opens, or ``None`` if it is a reference (or noise).
+
+    Only the text near the marker is read (the word before it, what follows it): this runs
+    for every "Pasal N" of the whole document (:func:`_first_article`), and slicing and
+    splitting everything before each one took minutes on a long document of references.
+    """
+    before = text[max(0, match.start() - _LOOK_BEHIND) : match.start()].rstrip()
+    previous = before.rsplit(None, 1)[-1].lower() if before.strip() else ""
+    end = match.end()
+    if _REFERENCE_AFTER.match(text, end):
         return None
-    opens_ayat = re.match(r"\s*[(\[{][1l][)\]}]", after) is not None
+    opens_ayat = _OPENS_AYAT.match(text, end) is not None
     referring = previous.strip(",;") in _REFERRING or before.endswith((",", "/"))
     number_text = match.group("pasal_no")
     exact = (
@@ -260,7 +268,7 @@ def _accept_article(text: str, match: re.Match[str], state: _State) -> tuple[int
             and state.part == "body"
             and state.seen_article
             and state.article >= 3
-            and _PENJELASAN_START.match(after)
+            and _PENJELASAN_START.match(text, end)
         ):
             return number, label  # numbering restarts: the Penjelasan's "Pasal demi Pasal"
         if state.article < number <= state.article + 3:
