@@ -117,14 +117,25 @@ def _inbox_health(services: Services) -> Check:
 
 
 def _reminders_health(services: Services) -> Check:
-    """When the reminder job last delivered, and what it could not deliver (last 100 rows)."""
+    """When the reminder job last delivered, what it could not deliver and what Telegram never
+    confirmed (last 100 rows of each)."""
     reminders = services.reminders
     sent = reminders.log(limit=1, status="sent")
     last = sent[0].sent_at.strftime("%Y-%m-%d %H:%M UTC") if sent and sent[0].sent_at else "-"
     failed = len(reminders.log(limit=100, status="failed"))
     undeliverable = len(reminders.log(limit=100, status="undeliverable"))
-    detail = f"last sent {last}, failed {failed}, undeliverable {undeliverable}"
-    figures = {"last": last, "failed": failed, "undeliverable": undeliverable}
+    # Sent, Telegram's answer never recorded, and never sent again: someone should ask.
+    unconfirmed = len(reminders.log(limit=100, status="unconfirmed"))
+    detail = (
+        f"last sent {last}, failed {failed}, undeliverable {undeliverable}, "
+        f"unconfirmed {unconfirmed}"
+    )
+    figures = {
+        "last": last,
+        "failed": failed,
+        "undeliverable": undeliverable,
+        "unconfirmed": unconfirmed,
+    }
     return Check("", True, detail, figures)
 
 

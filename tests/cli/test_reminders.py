@@ -162,6 +162,12 @@ def test_send_once_never_repeats_a_reminder_whose_answer_did_not_come(
     [row] = _json(capsys)
     assert row["recipient"] == f"tg:{KERINCI_COORD}"
     assert "no answer" in row["last_error"]
+    # The operator's status says so, in the operator's language: nothing will re-send it.
+    main(["status", "--json"])  # the vector store's part may be down here: not the point
+    checks = {c["name"]: c for c in _json(capsys)["checks"]}
+    assert checks["reminders"]["detail"].endswith("undeliverable 0, unconfirmed 1")
+    main(["status"])
+    assert "belum terkonfirmasi 1" in capsys.readouterr().out
 
 
 def test_send_once_routes_a_blocked_coordinator_to_the_admins(
