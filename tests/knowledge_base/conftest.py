@@ -6,7 +6,7 @@ in the database (``knowledge_base.pg_keyword``), so every index test covers both
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from core.clock import FixedClock
 from core.db import make_session_factory
 from core.locks import NamedLocks
+from knowledge_base.answer import FEATURES, compose
 from knowledge_base.embeddings import FakeEmbeddings
 from knowledge_base.index import KnowledgeIndex
 from knowledge_base.keyword import TextNormalizer
@@ -61,3 +62,27 @@ def normalizer() -> TextNormalizer:
 def encyclopedia_hit(cid: str, text: str, score: float = 1.0) -> SearchHit:
     """A retrieved passage of its own document, first page, as an encyclopaedia's would be."""
     return SearchHit(cid, f"doc-{cid}", "Ensiklopedia", text, None, 1, 0, score, language="id")
+
+
+def weights_of(**features: float) -> list[float]:
+    """Answer-unit weights that score by the named features only (``coverage=2.0``)."""
+    weights = [0.0] * len(FEATURES)
+    for name, value in features.items():
+        weights[FEATURES.index(name)] = value
+    return weights
+
+
+def composed_text(
+    question: str,
+    passages: Sequence[SearchHit],
+    normalizer: TextNormalizer,
+    weights: Sequence[float],
+) -> str:
+    """The answer's text for ``question`` over ``passages``, every term weighing the same."""
+    return compose(
+        question,
+        list(passages),
+        terms=normalizer.terms,
+        idf=lambda t: 1.0,
+        weights=list(weights),
+    ).text

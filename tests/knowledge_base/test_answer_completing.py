@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge_base import answer
-from knowledge_base.answer import FEATURES, compose
 from knowledge_base.keyword import TextNormalizer
+from tests.knowledge_base.conftest import composed_text, weights_of
 from tests.knowledge_base.conftest import encyclopedia_hit as hit
 
 PASSAGE = (
@@ -20,21 +20,12 @@ PASSAGE = (
 
 def place_weights() -> list[float]:
     """Units ranked by their place in the passage, then by the question's words they hold."""
-    weights = [0.0] * len(FEATURES)
-    weights[FEATURES.index("first")] = 2.0
-    weights[FEATURES.index("position")] = -1.0
-    weights[FEATURES.index("coverage")] = 1.0
-    return weights
+    return weights_of(first=2.0, position=-1.0, coverage=1.0)
 
 
 def ask(normalizer: TextNormalizer) -> str:
-    return compose(
-        "Apa nama arsitek Monumen Lincoln?",
-        [hit("monumen", PASSAGE)],
-        terms=normalizer.terms,
-        idf=lambda t: 1.0,
-        weights=place_weights(),
-    ).text
+    question = "Apa nama arsitek Monumen Lincoln?"
+    return composed_text(question, [hit("monumen", PASSAGE)], normalizer, place_weights())
 
 
 def test_the_runner_up_that_adds_the_asked_concept_is_quoted(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from knowledge_base import answer
-from knowledge_base.answer import FEATURES, compose
 from knowledge_base.keyword import TextNormalizer
 from knowledge_base.question import QuestionType, states_new
 from knowledge_base.schemas import SearchHit
+from tests.knowledge_base.conftest import composed_text, weights_of
 from tests.knowledge_base.conftest import encyclopedia_hit as hit
 
 
@@ -39,19 +39,11 @@ def test_a_sentence_states_the_asked_fact_the_question_does_not_hold(
 
 
 def coverage_weights() -> list[float]:
-    weights = [0.0] * len(FEATURES)
-    weights[FEATURES.index("coverage")] = 2.0
-    return weights
+    return weights_of(coverage=2.0)
 
 
 def compose_text(question: str, passage: SearchHit, normalizer: TextNormalizer) -> str:
-    return compose(
-        question,
-        [passage],
-        terms=normalizer.terms,
-        idf=lambda t: 1.0,
-        weights=coverage_weights(),
-    ).text
+    return composed_text(question, [passage], normalizer, coverage_weights())
 
 
 def test_the_next_sentence_with_the_asked_figure_beats_a_runner_up_without_one(
