@@ -282,10 +282,25 @@ _AYAT_REFERENCE = re.compile(r"\bayat\s*$")
 elucidation's capitalised "Ayat (2)", which the marker itself takes in)."""
 
 
-def _accept_ayat(text: str, match: re.Match[str], state: _State) -> int | None:
+_OCR_ONE = re.compile(r"(?:Ayat\s+)?[(\[{]\s?i\s?[)\]}]")
+"""OCR's "(i)" for paragraph (1): between brackets only ("lit" is a word, not "l" "i" "t")."""
+_ROMAN_TWO = re.compile(r"[(\[{]\s?ii\s?[)\]}]")
+_ROMAN_SPAN = 2000
+"""How far after an "(i)" an "(ii)" makes it the first item of a list numbered in roman
+numerals ("(i) surat; (ii) KTP"), not a paragraph."""
+
+
+def _accept_ayat(text: str, match: re.Match[str], state: _State, following: str = "") -> int | None:
+    """The paragraph an "(N)" marker opens, or ``None``; ``following``: the text after
+    ``text`` (a list's next items)."""
     if state.article_label is None or state.part == "lampiran":
         return None
     if _AYAT_REFERENCE.search(text, max(0, match.start() - 12), match.start()):
+        return None
+    if "i" in match.group("ayat_no") and (
+        _OCR_ONE.fullmatch(match.group(0)) is None
+        or _ROMAN_TWO.search(f"{text[match.end() : match.end() + _ROMAN_SPAN]}\n{following}")
+    ):
         return None
     raw = _ocr_digits(match.group("ayat_no"))
     expected = state.ayat + 1
@@ -295,8 +310,11 @@ def _accept_ayat(text: str, match: re.Match[str], state: _State) -> int | None:
     return None
 
 
-def _scan(text: str, page: int | None, state: _State, kind: str) -> list[_Piece]:
-    """Cut ``text`` at the structure markers it holds, updating ``state``."""
+def _scan(
+    text: str, page: int | None, state: _State, kind: str, following: str = ""
+) -> list[_Piece]:
+    """Cut ``text`` at the structure markers it holds, updating ``state``; ``following``:
+    what comes after it (a list's next items)."""
     pieces: list[_Piece] = []
     start = 0
     pending_title: _Piece | None = None
@@ -313,7 +331,7 @@ def _scan(text: str, page: int | None, state: _State, kind: str) -> list[_Piece]
 
     for match in _MARKER.finditer(text):
         if match.group("ayat"):
-            number = _accept_ayat(text, match, state)
+            number = _accept_ayat(text, match, state, following)
             if number is None:
                 continue
             flush(match.start())
@@ -494,8 +512,10 @@ def _scan_list(block: Block, state: _State) -> list[_Piece]:
     out: list[_Piece] = []
     items: list[str] = []
     label = state.label()
-    for line in block.text.splitlines():
-        scanned = _scan(line, block.page, state, "list")
+    lines = block.text.splitlines()
+    for k, line in enumerate(lines):
+        following = "\n".join(lines[k + 1 : k + 4])
+        scanned = _scan(line, block.page, state, "list", following)
         if len(scanned) == 1 and scanned[0].kind == "list":
             items.append(line)
             label = scanned[0].label

@@ -245,3 +245,23 @@ def test_a_long_document_of_article_references_is_read_at_once() -> None:
         "Pasal 3",
         "Pasal 4",
     ]
+
+
+def test_a_list_numbered_in_roman_numerals_and_the_word_lit_open_no_paragraph() -> None:
+    """OCR's "(i)" is paragraph (1), but not the first item of a list numbered "(i) (ii)
+    (iii)", in running text or as a list, nor the "l", "i", "t" of the word "lit"."""
+    articles = [Block("paragraph", f"Pasal {n} Isi pasal {n}.") for n in (1, 2, 3)]
+    for tail in (
+        [Block("paragraph", "Syaratnya: (i) surat; (ii) KTP; (iii) foto.")],
+        [Block("paragraph", "Syaratnya:"), Block("list", "(i) surat;\n(ii) KTP;\n(iii) foto.")],
+        [Block("paragraph", "Lampu jalan itu lit sepanjang malam.")],
+    ):
+        structured = structure_regulation([*articles, *tail])
+        assert structured is not None
+        assert {b.label for b in structured[-len(tail) :]} == {"Pasal 3"}, tail
+    # An OCR'd "(i)" alone still opens paragraph (1), and "(2)" follows it.
+    structured = structure_regulation(
+        [*articles, Block("paragraph", "(i) Pendanaan dari APBD. (2) Dana lain.")]
+    )
+    assert structured is not None
+    assert [b.label for b in structured[-2:]] == ["Pasal 3 ayat (1)", "Pasal 3 ayat (2)"]
