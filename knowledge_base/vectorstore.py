@@ -181,14 +181,18 @@ class VectorStore:
         Chroma 1.x says "Error creating hnsw segment reader: Nothing found on disk" (two
         first ingests together: each asks which vectors exist before writing its own).
         The client is then opened again, which reads what is on disk now, and the call is
-        made once more.
+        made once more, as is a call that was under way on another thread meanwhile.
         """
         opened = self._opened
         try:
             with _reachable():
                 return getattr(self._collection, method)(**arguments)
         except Exception as exc:  # chromadb's InternalError, by its text (see above)
-            if _NOTHING_ON_DISK not in str(exc) or not self._reopen(opened):
+            # Another thread opened the client again during this call, closing the one this
+            # call went through (Chroma 1.5: AttributeError, 'RustBindingsAPI' object has no
+            # attribute 'bindings'): made again on the new one, as the stale read is.
+            reopened = self._opened != opened
+            if not reopened and (_NOTHING_ON_DISK not in str(exc) or not self._reopen(opened)):
                 raise
         with _reachable():
             return getattr(self._collection, method)(**arguments)

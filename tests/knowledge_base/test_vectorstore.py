@@ -270,3 +270,28 @@ def test_a_store_opened_before_the_first_vectors_reads_another_process_s(tmp_pat
     assert store.query([1.0, 0.1, 0.0], 1)[0][0] == "a"
     assert store.existing(["a", "b"]) == {"a", "b"}
     store.close()
+
+
+def test_a_call_under_way_while_another_thread_opens_the_client_again_is_made_again(
+    tmp_path: Path,
+) -> None:
+    """The thread that finds the on-disk store stale closes the client and opens it again; a
+    read another thread was making through the closed one failed (Chroma 1.5: AttributeError
+    'RustBindingsAPI' object has no attribute 'bindings') and its question with it."""
+    store = VectorStore(
+        make_client(chroma_url=None, chroma_dir=tmp_path / "chroma"), "chunks", FakeEmbeddings()
+    )
+    store.upsert(["a", "b"], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], ["d1", "d1"])
+    closing = store._store._chroma_collection
+
+    class UnderWay:
+        """The collection as the other thread held it when the client was opened again."""
+
+        def get(self, **arguments: object) -> object:
+            assert store._reopen(store._opened)  # the other thread, meanwhile
+            return closing.get(**arguments)
+
+    store._store._chroma_collection = UnderWay()
+    assert store.existing(["a", "b", "c"]) == {"a", "b"}
+    assert store.existing(["b"]) == {"b"}  # and the next call goes through the new client
+    store.close()
