@@ -160,6 +160,7 @@ class _Unit:
     states: bool
     cosine: float | None = None
     header: bool = False
+    label: str | None = None
 
     @property
     def text(self) -> str:
@@ -951,6 +952,7 @@ def compose(
                 f[3] > 0,
                 candidate.cosine,
                 candidate.header,
+                candidate.label,
             )
         )
     contexts = [set(terms(f"{hit.title} {hit.section or ''}")) for hit in usable]
@@ -1078,6 +1080,7 @@ def compose(
     chosen = _with_whole_tables(chosen, units, budget=max_chars)
     # In reading order, the best unit's passage first (cited first) when another's is quoted.
     chosen.sort(key=lambda u: (u.hit_rank != top.hit_rank, u.hit_rank, u.index))
+    chosen = provision_first(chosen, usable)
     anchor_hit = usable[top.hit_rank]
     passage_terms = set(terms(strip_prefix(anchor_hit))) | contexts[top.hit_rank]
     own_terms = {t for own, _ in concepts for t in own}
@@ -1113,6 +1116,36 @@ def compose(
         return composed
     judged = _render(quoted, usable, lang, evidence, info, coverage_of, terms)
     return replace(composed, judged=judged)
+
+
+def provision_first(chosen: list[_Unit], hits: Sequence[SearchHit]) -> list[_Unit]:
+    """``chosen`` with the article's own passage first when the answer quotes both an
+    article's elucidation ("Penjelasan Pasal 3 ayat (5)") and, from another passage of the
+    same regulation, the article itself ("Pasal 3 ayat (3)"): the elucidation only explains
+    the provision, which is what the answer rests on and is cited first. Otherwise
+    ``chosen`` as it is (``hits``: the passages the units' ``hit_rank`` index)."""
+    if not chosen:
+        return chosen
+    lead = (chosen[0].label or "").strip().lower()
+    number = article_of(lead)
+    if number is None or not lead.startswith("penjelasan "):
+        return chosen
+    body = next(
+        (
+            u
+            for u in chosen
+            if u.hit_rank != chosen[0].hit_rank
+            and hits[u.hit_rank].doc_id == hits[chosen[0].hit_rank].doc_id
+            and article_of(u.label) == number
+            and not (u.label or "").strip().lower().startswith("penjelasan")
+        ),
+        None,
+    )
+    if body is None:
+        return chosen
+    return [u for u in chosen if u.hit_rank == body.hit_rank] + [
+        u for u in chosen if u.hit_rank != body.hit_rank
+    ]
 
 
 def _standing(unit: _Unit) -> tuple[float, int, int]:

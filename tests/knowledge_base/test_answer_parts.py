@@ -9,15 +9,18 @@ from knowledge_base.answer import (
     PART_FEATURES,
     STRUCTURE_FEATURES,
     UNIT_WEIGHTS,
+    _Unit,
     article_of,
     candidate_units,
     compose,
     prepared_concepts,
+    provision_first,
     references,
 )
 from knowledge_base.keyword import TextNormalizer
 from knowledge_base.question import analyse
 from knowledge_base.schemas import SearchHit
+from knowledge_base.units import Span
 
 NORMALIZER = TextNormalizer()
 
@@ -149,3 +152,27 @@ def test_the_article_beats_the_general_elucidation_repeating_the_question() -> N
         question, [general, article], terms=NORMALIZER.terms, idf=lambda t: 1.0, weights=blind
     )
     assert composed.citations[0].chunk_id == "u"
+
+
+def _quoted(rank: int, text: str, label: str) -> _Unit:
+    return _Unit(rank, 0, Span(0, len(text), text), 1.0, 1.0, True, label=label)
+
+
+def test_an_article_is_cited_before_its_elucidation_quoted_beside_it() -> None:
+    elucidation = _quoted(
+        0, "Yang dimaksud dengan potongan lain adalah ...", "Penjelasan Pasal 3 ayat (5)"
+    )
+    provision = _quoted(
+        1, "Penghasilan dikenakan pajak dan ditanggung pemerintah.", "Pasal 3 ayat (3)"
+    )
+    hits = [
+        hit("e", elucidation.text, "Penjelasan > Pasal 3", doc="pp-19-2018"),
+        hit("b", provision.text, "BAB II > Pasal 3", doc="pp-19-2018"),
+    ]
+    assert provision_first([elucidation, provision], hits) == [provision, elucidation]
+    # Another article, another regulation's Pasal 3, or the body first: nothing moves.
+    other = _quoted(1, provision.text, "Pasal 4")
+    assert provision_first([elucidation, other], hits) == [elucidation, other]
+    elsewhere = [hits[0], hit("b", provision.text, "Pasal 3", doc="pp-2-2012")]
+    assert provision_first([elucidation, provision], elsewhere) == [elucidation, provision]
+    assert provision_first([provision, elucidation], hits) == [provision, elucidation]
