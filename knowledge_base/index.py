@@ -794,10 +794,9 @@ class KnowledgeIndex:
             best = self._best_sentences(fused, vector, cfg, read, cosines)
             fused = by_sentences(fused, best, cfg)
         rerank_pool = self.rerank_top_n if self.reranker is not None and mode == "hybrid" else 0
-        top = fused[: max(k, rerank_pool)]
-        if not top:
+        if not fused:
             return SearchResult((), False, query=rewritten)
-        hits = self._hits(top)
+        hits = self._distinct_hits(fused, max(k, rerank_pool))
         if hits and rerank_pool:
             assert self.reranker is not None
             scores = self.reranker.score(rewritten.text, [h.text for h in hits])
@@ -1059,6 +1058,25 @@ class KnowledgeIndex:
             self._vectors.update(self.store.vectors(missing))
         # One read of each: another thread may empty the cache meanwhile.
         return {cid: found for cid in ids if (found := self._vectors.get(cid)) is not None}
+
+    def _distinct_hits(self, fused: Sequence[Fused], want: int) -> list[SearchHit]:
+        """The first ``want`` passages of ``fused`` as hits, a passage whose document already
+        gave one with the same text and section left out: a document that repeats a passage
+        (an OCR'd scan whose first page came out nine times, a template pasted twice) would
+        otherwise fill the answer passages with one text and push the others below the cut.
+        One read of the rows, more only when such repeats were left out."""
+        hits: list[SearchHit] = []
+        seen: set[tuple[str, str | None, str]] = set()
+        start = 0
+        while len(hits) < want and start < len(fused):
+            batch = fused[start : start + want - len(hits)]
+            start += len(batch)
+            for hit in self._hits(batch):
+                key = (hit.doc_id, hit.section, hit.text)
+                if key not in seen:
+                    seen.add(key)
+                    hits.append(hit)
+        return hits
 
     def _hits(self, fused: Sequence[Fused]) -> list[SearchHit]:
         ids = [f.chunk_id for f in fused]

@@ -464,3 +464,38 @@ def test_the_question_is_embedded_with_its_typos_as_typed(
     assert result.query is not None and ("belgium", "belum") in result.query.corrections
     assert "belum" in result.query.weights
     assert embedded == ["berapa luas negara Belgium?"]
+
+
+def test_a_passage_a_document_repeats_is_one_answer_passage(index: KnowledgeIndex) -> None:
+    # An OCR'd scan whose first page came out several times: the repeated passage (same
+    # text, same section) would fill the answer passages and push the article asked for
+    # below the cut.
+    repeated = "Pasal 1\nKoordinasi Perlindungan Anak adalah kegiatan pemantauan anak."
+    texts = [repeated] * 6 + [
+        "Pasal 4\nKoordinasi Perlindungan Anak dilakukan melalui pemantauan, evaluasi, dan "
+        "pelaporan."
+    ]
+    index.replace_document(
+        DocumentInput("pp-59-2019", "PP 59/2019", doc_type="regulation", language="id"),
+        [
+            ChunkInput(text=t, section=t.split("\n")[0], page=1, position=i)
+            for i, t in enumerate(texts)
+        ],
+    )
+    # The same text under another section is another passage (as "Cukup jelas." under each
+    # article's elucidation).
+    index.replace_document(
+        DocumentInput("penjelasan", "Penjelasan", doc_type="regulation", language="id"),
+        [
+            ChunkInput(text="Laporan disusun bupati.", section=f"Penjelasan Pasal {i}", position=i)
+            for i in (1, 2)
+        ],
+    )
+    for mode in ("hybrid", "dense", "keyword"):
+        hits = index.search("koordinasi perlindungan anak pemantauan", k=2, mode=mode)
+        assert sorted(h.section or "" for h in hits) == ["Pasal 1", "Pasal 4"], mode
+    hits = index.search("laporan disusun bupati", k=5)
+    assert sorted(h.section or "" for h in hits if h.doc_id == "penjelasan") == [
+        "Penjelasan Pasal 1",
+        "Penjelasan Pasal 2",
+    ]
