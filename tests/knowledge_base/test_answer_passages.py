@@ -24,6 +24,7 @@ from knowledge_base.answer import (
     answer_passages,
     candidate_units,
     compose,
+    opening_subject,
     prepared_concepts,
 )
 from knowledge_base.judge import (
@@ -595,3 +596,38 @@ def test_an_opening_with_thousands_of_items_is_clipped_in_bounded_time() -> None
     pieces = _clip_pieces(text, _clause_counter(calls))
     assert len(calls) <= 2 * (text.count(",") + 2) * CLIP_CLAUSES
     assert 0 < sum(end - start for start, end in pieces) <= 320
+
+
+def test_the_opening_subject_frames_the_later_sentences_of_its_passage() -> None:
+    # The later sentence refers to the subject ("Kubahnya") without naming it: it lost to the
+    # opening, which names it but not the architect. A definition question keeps the opening.
+    text = (
+        "Basilika Santo Petrus (Italian: Basilica Papale di San Pietro in Vaticano, Latin: "
+        "Basilica Sancti Petri) adalah sebuah gereja besar di Kota Vatikan yang menjadi tempat "
+        "ziarah umat Katolik dari seluruh dunia dan tempat upacara besar Paus sepanjang tahun, "
+        "terutama pada hari Natal dan hari Paskah, ketika ribuan peziarah memadati lapangan di "
+        "depannya. Kubahnya dirancang oleh Michelangelo."
+    )
+    # A corpus passage without a title of its own: its document id stands for it.
+    passage = SearchHit("c1", "d1", "pf9b50495dce9", text, None, None, 0, 1.0)
+
+    def answer(question: str) -> str:
+        return compose(question, [passage], terms=NORMALIZER.terms, idf=lambda t: 1.0).text
+
+    assert answer("Siapa perancang kubah Basilika Santo Petrus?").startswith("Kubahnya dirancang")
+    assert answer("Apa itu Basilika Santo Petrus?").startswith("Basilika Santo Petrus")
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        ("Kota Vatikan (Italian: Città del Vaticano) merupakan negara kota.", "Kota Vatikan"),
+        ("Frater adalah anggota salah satu tarekat pengemis.", "Frater"),
+        ("Haver, dikenal pula sebagai oat, merupakan serealia.", "Haver"),
+        ("Kubahnya dirancang oleh Michelangelo.", None),  # says nothing is anything
+        ("(1) Pemerintah Daerah adalah kepala daerah.", None),  # a paragraph, not an opening
+        ("Pada tahun 1999, kota itu merupakan ibu kota.", None),  # a figure before the verb
+    ],
+)
+def test_the_subject_an_opening_names(text: str, subject: str | None) -> None:
+    assert opening_subject(text) == subject
