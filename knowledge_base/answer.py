@@ -501,6 +501,12 @@ def candidate_units(
         context = contexts.get(rank)
         if context is None:
             context = contexts[rank] = set(terms(f"{hit.title} {hit.section or ''}"))
+            first = next((u for r, _, j, u, _ in listed if r == rank and j == 0), None)
+            named = opening_subject(first.read) if first is not None else None
+            if named and not info.asks_definition:
+                # The passage's opening names what its sentences speak of ("X adalah ...";
+                # then "Ia ...", "Kota ini ..."): it frames them as a title does.
+                context = contexts[rank] = context | set(terms(named))
         label = _label_at(hit, unit.span.start)
         heading = headings.get((rank, label))
         if heading is None:
@@ -544,6 +550,27 @@ def candidate_units(
         ),
         language,
     )
+
+
+_OPENING = re.compile(r"^([A-Z][^(),;:\d]{1,79}?)\s*(?:[(,]|(?:adalah|merupakan|ialah)\b)")
+_COPULA = re.compile(r"\b(?:adalah|merupakan|ialah)\b")
+
+
+def opening_subject(text: str) -> str | None:
+    """What a passage's opening sentence says something is ("Kota Vatikan (Italian: ...)
+    merupakan ..." -> "Kota Vatikan"): its first words up to a bracket, a comma or the verb,
+    80 characters at most, when the sentence says what something is. ``None`` otherwise.
+
+    An encyclopaedia's paragraph names its subject once and then refers to it ("Ia lahir di
+    ...", "Kota ini ..."): counted as the frame of every unit of the passage (as a title is,
+    the ``framed`` and ``focus`` features), a later sentence stating the asked fact no longer
+    loses to the opening for lacking the subject's name, unless the question asks what the
+    subject is. TyDi train +51 / -19 of 5,369 answers (docs/benchmarks.md, fourteenth
+    round)."""
+    found = _OPENING.match(text)
+    if found is None or not _COPULA.search(text):
+        return None
+    return found.group(1)
 
 
 def _last_section(section: str | None) -> str | None:
@@ -1319,6 +1346,94 @@ def _clip(text: str, found: Callable[[str], float]) -> tuple[int, int]:
     return start, end
 
 
+SUBJECT_CHARS = 80
+"""The longest opening of an over-long unit kept as its subject before "…" and the clauses
+that state the asked fact (:func:`_clip_pieces`)."""
+_SUBJECT_END = re.compile(r"\s*[(\[,;:]")
+"""Where the subject an encyclopaedia's opening names ends: at its first aside, a bracket or a
+comma ("Polandia (Polish: Polska) ... adalah ...")."""
+_PIECE_START = re.compile(
+    r"[;,]\s+|\s(?=\(\d+\)|[a-z]\.\s)|(?<=[.!?])(?:\[\d+\])*\s+|(?<=[)\]])\s+"
+    r"|\s(?=(?:adalah|merupakan|ialah|yaitu|yakni)\b)",
+    re.I,
+)
+"""Where the second piece of a clipped unit may start: a clause start (:data:`_CLAUSE_BOUND`),
+after a closing bracket, or at the verb that says what the subject is."""
+
+
+def _clip_pieces(text: str, found: Callable[[str], float]) -> list[tuple[int, int]]:
+    """The pieces of an over-long unit to quote: the clauses :func:`_clip` keeps, or the
+    unit's subject (its opening up to the first bracket or comma, :data:`SUBJECT_CHARS` at
+    most) and, after "…", the clauses past a bracketed aside that state the asked fact, when
+    those two together hold more of the question (``found``) than one piece does, or as much
+    while leaving out less of the text outside brackets. An encyclopaedia's opening often
+    names its subject, then its names in other scripts, pronunciations and asides, and only
+    then what is said of it ("Polandia (Polish: Polska) (secara resmi: ...) adalah sebuah
+    negara ... di Eropa Tengah ..."): the first 320 characters then hold the asides and cut
+    the statement. Without a bracket after the subject only clauses would be left out
+    between the pieces, and one piece reads better (TyDi train: a date cut off the end of
+    "... membentuk organisasi yang bernama Nahdlatul Ulama (...)", docs/benchmarks.md,
+    fourteenth round)."""
+    single = _clip(text, found)
+    if len(text) <= MAX_CHARS:
+        return [single]
+    subject = _SUBJECT_END.search(text)
+    head = subject.start() if subject is not None else 0
+    if not 0 < head <= SUBJECT_CHARS or not any(c.isalpha() for c in text[:head]):
+        return [single]
+    aside = _ASIDE.search(text, head)
+    if aside is None:
+        return [single]  # nothing but clauses to leave out: one piece reads better
+    budget = MAX_CHARS - head - 2
+    bounds = sorted(
+        {m.end() for m in _PIECE_START.finditer(text) if m.end() > aside.start()} | {len(text)}
+    )
+    subject_text = text[:head]
+    best: tuple[float, int, int] | None = None
+    for i in range(len(bounds) - 1):
+        for j in range(i + 1, min(len(bounds), i + 1 + CLIP_CLAUSES)):
+            if bounds[j] - bounds[i] > budget:
+                break
+            piece = text[bounds[i] : bounds[j]]
+            score = found(f"{subject_text} {piece}") - 0.0001 * (bounds[j] - bounds[i])
+            if best is None or score > best[0]:
+                best = (score, bounds[i], bounds[j])
+    if best is None:
+        return [single]
+    _, start, end = best
+    for bound in bounds:
+        if end < bound <= start + budget:
+            end = bound
+    pair = [(0, head), (start, end)]
+    one = found(text[single[0] : single[1]])
+    two = found(f"{subject_text} {text[start:end]}")
+    if two > one + 1e-9 or (
+        two > one - 1e-9 and _plain_left_out(text, pair) < _plain_left_out(text, [single])
+    ):
+        return pair
+    return [single]
+
+
+_ASIDE = re.compile(r"[(\[]")
+
+
+def _plain_left_out(text: str, pieces: Sequence[tuple[int, int]]) -> int:
+    """How many characters outside brackets the pieces of ``text`` leave out."""
+    kept = [False] * len(text)
+    for start, end in pieces:
+        kept[start:end] = [True] * (end - start)
+    depth = 0
+    out = 0
+    for c, k in zip(text, kept, strict=True):
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and not k:
+            out += 1
+    return out
+
+
 def _word_cut(text: str, start: int) -> int:
     """Where a piece of ``text`` from ``start`` ends within :data:`MAX_CHARS`: at its last
     space, or at the limit when it holds none."""
@@ -1411,17 +1526,24 @@ def _render(
                 if info.wants_list or info.qtype in ("syarat", "bagaimana")
                 else None
             )
-            cut_start, cut_end = listed or _clip(text, _clause_value(info, coverage_of, terms))
-            piece = text[cut_start:cut_end].strip(" ,;")
-            lead = text[cut_start:cut_end].find(piece)
-            start, end = (
-                start + cut_start + max(lead, 0),
-                start + cut_start + max(lead, 0) + len(piece),
-            )
-            text = (
-                ("…" if cut_start > 0 else "") + piece + ("…" if cut_end < len(unit.text) else "")
-            )
-        used.setdefault(unit.hit_rank, []).append((start, end, text))
+            value = _clause_value(info, coverage_of, terms)
+            cuts = [listed] if listed else _clip_pieces(unit.text, value)
+            pieces: list[tuple[int, int, str]] = []
+            for cut_start, cut_end in cuts:
+                piece = unit.text[cut_start:cut_end].strip(" ,;")
+                lead = max(unit.text[cut_start:cut_end].find(piece), 0)
+                shown = (
+                    ("…" if cut_start > 0 and not pieces else "")
+                    + piece
+                    + ("…" if cut_end < len(unit.text) else "")
+                )
+                pieces.append(
+                    (start + cut_start + lead, start + cut_start + lead + len(piece), shown)
+                )
+            used.setdefault(unit.hit_rank, []).extend(pieces)
+            text = " ".join(shown for *_, shown in pieces)
+        else:
+            used.setdefault(unit.hit_rank, []).append((start, end, text))
         parts.append(f"{text} [{numbers[unit.hit_rank]}]")
     answer_text = _collapse_markers(parts)
     passages: list[str] = []

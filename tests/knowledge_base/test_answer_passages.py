@@ -20,9 +20,11 @@ from knowledge_base.answer import (
     STRUCTURE_FEATURES,
     UNIT_WEIGHTS,
     _clip,
+    _clip_pieces,
     answer_passages,
     candidate_units,
     compose,
+    opening_subject,
     prepared_concepts,
 )
 from knowledge_base.judge import (
@@ -546,3 +548,86 @@ def test_an_english_question_reads_the_unit_cosines_against_the_best_unit() -> N
             max_sentences=1,
         )
         assert answer.citations[0].chunk_id == expected
+
+
+def test_an_opening_with_long_asides_is_quoted_as_its_subject_and_its_statement() -> None:
+    # The first 320 characters held the subject's names in other languages and cut the
+    # statement before the asked place; the subject, "…" and the statement are quoted.
+    text = (
+        "Polandia (Polish: Polska) (secara resmi: Republik Polandia, Polish: Rzeczpospolita "
+        "Polska, dilafalkan [ʐɛt͡ʂpɔˈspɔlita ˈpɔlska], juga disebut Lechia dalam puisi lama "
+        "dan Poland dalam bahasa Inggris) adalah sebuah negara republik di Eropa Tengah yang "
+        "berbatasan dengan Jerman di sebelah barat, Ceko dan Slowakia di sebelah selatan, serta "
+        "Ukraina dan Belarus di sebelah timur."
+    )
+    passage = hit("long", text, 1.0)
+    answer = compose(
+        "Di mana letak negara Polandia?", [passage], terms=NORMALIZER.terms, idf=lambda t: 1.0
+    )
+    assert answer.text.startswith("Polandia… adalah sebuah negara republik di Eropa Tengah")
+    assert "Rzeczpospolita" not in answer.text
+    assert "Ukraina dan Belarus" in answer.text and len(answer.text) <= 330
+    # The citation points at both pieces of the passage.
+    quoted = [passage.text[a:b] for a, b in answer.citations[0].quotes]
+    assert quoted[0] == "Polandia"
+    assert quoted[1].startswith("adalah sebuah negara republik") and quoted[1] in text
+
+
+def test_a_long_sentence_without_asides_stays_one_piece() -> None:
+    # No bracket between its subject and the asked date: nothing but clauses would be left
+    # out, and the piece holding the question's words and the date is quoted as it reads.
+    text = (
+        "Maka setelah berkoordinasi dengan berbagai kyai di Jawa Timur dan Jawa Tengah, "
+        "karena tidak terakomodirnya kyai dari kalangan tradisional dalam konferensi Islam "
+        "dunia yang diadakan di Timur Tengah, akhirnya muncul kesepakatan dari para ulama "
+        "pesantren untuk membentuk organisasi yang bernama Nahdlatul Ulama pada 31 Januari 1926 "
+        "di Kota Surabaya, dengan K.H. Hasyim Asy'ari sebagai Rais Akbar yang pertama."
+    )
+    answer = clipped("Kapan Nahdlatul Ulama didirikan?", text)
+    assert "31 Januari 1926" in answer
+    assert answer.removesuffix(" [1]").strip("…") in text  # one piece of it, as it reads
+
+
+def test_an_opening_with_thousands_of_items_is_clipped_in_bounded_time() -> None:
+    # The subject's statement is looked for over every clause start after the aside, with at
+    # most CLIP_CLAUSES clauses each: twice the single piece's search at most.
+    text = "Kode wilayah (daftar resmi), " + ", ".join(str(n) for n in range(3000)) + "."
+    calls: list[int] = []
+    pieces = _clip_pieces(text, _clause_counter(calls))
+    assert len(calls) <= 2 * (text.count(",") + 2) * CLIP_CLAUSES
+    assert 0 < sum(end - start for start, end in pieces) <= 320
+
+
+def test_the_opening_subject_frames_the_later_sentences_of_its_passage() -> None:
+    # The later sentence refers to the subject ("Kubahnya") without naming it: it lost to the
+    # opening, which names it but not the architect. A definition question keeps the opening.
+    text = (
+        "Basilika Santo Petrus (Italian: Basilica Papale di San Pietro in Vaticano, Latin: "
+        "Basilica Sancti Petri) adalah sebuah gereja besar di Kota Vatikan yang menjadi tempat "
+        "ziarah umat Katolik dari seluruh dunia dan tempat upacara besar Paus sepanjang tahun, "
+        "terutama pada hari Natal dan hari Paskah, ketika ribuan peziarah memadati lapangan di "
+        "depannya. Kubahnya dirancang oleh Michelangelo."
+    )
+    # A corpus passage without a title of its own: its document id stands for it.
+    passage = SearchHit("c1", "d1", "pf9b50495dce9", text, None, None, 0, 1.0)
+
+    def answer(question: str) -> str:
+        return compose(question, [passage], terms=NORMALIZER.terms, idf=lambda t: 1.0).text
+
+    assert answer("Siapa perancang kubah Basilika Santo Petrus?").startswith("Kubahnya dirancang")
+    assert answer("Apa itu Basilika Santo Petrus?").startswith("Basilika Santo Petrus")
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        ("Kota Vatikan (Italian: Città del Vaticano) merupakan negara kota.", "Kota Vatikan"),
+        ("Frater adalah anggota salah satu tarekat pengemis.", "Frater"),
+        ("Haver, dikenal pula sebagai oat, merupakan serealia.", "Haver"),
+        ("Kubahnya dirancang oleh Michelangelo.", None),  # says nothing is anything
+        ("(1) Pemerintah Daerah adalah kepala daerah.", None),  # a paragraph, not an opening
+        ("Pada tahun 1999, kota itu merupakan ibu kota.", None),  # a figure before the verb
+    ],
+)
+def test_the_subject_an_opening_names(text: str, subject: str | None) -> None:
+    assert opening_subject(text) == subject
