@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import time
-
 from ingestion.chunking import chunk_blocks
 from ingestion.pipeline import prepare
 from ingestion.schemas import Block
@@ -232,9 +230,9 @@ def test_a_long_document_of_article_references_is_read_at_once() -> None:
     by 200 "Pasal 1 ... dalam Pasal 2" pairs took 80 s; 500,000 characters, 400 s)."""
     prose = "kata " * 20_000
     references = "Pasal 1 Ketentuan umum. Hal itu diatur dalam Pasal 2 dan seterusnya. " * 200
-    started = time.perf_counter()
+    # Its speed is measured, not asserted (docs/benchmarks.md, "Pathological inputs and
+    # leftovers, fourteenth round"): here, what it finds.
     assert structure_regulation([Block("paragraph", prose), Block("paragraph", references)]) is None
-    assert time.perf_counter() - started < 5.0
     # A reference stays a reference wherever the document is long: only the headings open.
     text = prose + "Pasal 1 Isi. Lihat Pasal 2 ayat (1). Pasal 2 Isi. Pasal 3 Isi. Pasal 4 Isi."
     structured = structure_regulation([Block("paragraph", text)])

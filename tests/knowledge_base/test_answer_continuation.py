@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from knowledge_base import answer
@@ -45,11 +43,11 @@ def test_a_sentence_that_opens_its_own_subject(text: str) -> None:
 @pytest.mark.parametrize("run", ["-", "/", "'", '"', "\u200b"])
 def test_a_long_run_of_punctuation_is_read_at_once(run: str) -> None:
     """A sentence of dashes, slashes or quotes (a table's rule, a separator line) is read
-    once: each character given back was read to the end again (8,000 took 3.5 s)."""
-    started = time.perf_counter()
+    once: each character given back was read to the end again (8,000 took 3.5 s). Its speed
+    is measured, not asserted (docs/benchmarks.md, "Pathological inputs and leftovers,
+    fourteenth round"): here, the verdict on such a run."""
     assert not continues(run * 50_000)
     assert continues(run * 50_000 + " ia pindah ke Bandung.")
-    assert time.perf_counter() - started < 5.0
 
 
 def test_the_next_sentence_that_continues_the_best_one_is_quoted_beside_it(

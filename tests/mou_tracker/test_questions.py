@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import pytest
@@ -140,12 +139,11 @@ def test_a_run_of_dashes_or_dots_after_a_number_is_read_at_once(
     # The agreement-number pattern could split a run of "-" or "." in exponentially many ways
     # before failing: "perjanjian 1" and 40 dashes took 18 s, 60 would take days, with the
     # whole bot process waiting (the regex engine holds the interpreter).
-    started = time.perf_counter()
+    # Its speed is measured, not asserted (docs/benchmarks.md): here, what it reads.
     for text in (f"perjanjian 1{run * 40}?", f"MoU 415/{run * 40}!", f"Rp 1{run * 40}."):
         assert read(text, directory).number is None
-    assert time.perf_counter() - started < 2.0
     long = f"perjanjian 1{'-' * 3000}?"  # a Telegram message's worth
-    assert read(long, directory).number is None and time.perf_counter() - started < 4.0
+    assert read(long, directory).number is None
     q = read("Perjanjian nomor 415.4/021-Huk/2024.... sudah sampai mana?", directory)
     assert q.number == "415.4/021-Huk/2024"
     assert read("PKS 12//PKS//2025?", directory).number is None  # no part between the slashes
