@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +56,18 @@ from services.deferred import DeferredWrites
 from services.reminder_planning import ReminderPlanner, Roster
 
 __all__ = ["ReminderDelivery", "ReminderSender"]
+
+
+class _Delivered(NamedTuple):
+    """What one recipient's group came to (:meth:`ReminderDelivery._deliver`)."""
+
+    messages: int = 0
+    reminders: int = 0
+    failed: int = 0
+    undeliverable: int = 0
+    routed: int = 0
+    """Notices sent to the admins about it."""
+    unconfirmed: int = 0
 
 
 class ReminderSender(Protocol):
@@ -143,12 +155,12 @@ class ReminderDelivery:
             try:
                 for group in outbox.groups(batch):
                     outcome = self._deliver(group, claim_id, now, sender, roster, accepted)
-                    sent_messages += outcome[0]
-                    sent_reminders += outcome[1]
-                    failed += outcome[2]
-                    undeliverable += outcome[3]
-                    routed += outcome[4]
-                    unconfirmed += outcome[5]
+                    sent_messages += outcome.messages
+                    sent_reminders += outcome.reminders
+                    failed += outcome.failed
+                    undeliverable += outcome.undeliverable
+                    routed += outcome.routed
+                    unconfirmed += outcome.unconfirmed
             except Exception:  # a failing pass still records what Telegram accepted
                 self._confirm_accepted(accepted, now, deferred)
                 raise
@@ -197,12 +209,8 @@ class ReminderDelivery:
         sender: ReminderSender,
         roster: Roster,
         accepted: Accepted,
-    ) -> tuple[int, int, int, int, int, int]:
-        """Send one recipient's group.
-
-        Returns:
-            (messages, reminders, failed, undeliverable, routed to admins, unconfirmed)
-        """
+    ) -> _Delivered:
+        """Send one recipient's group."""
         ids = [e.id for e in group]
         first = group[0]
         # A retry, or a row left from a pass that died, may come up after hours: it waits for
@@ -213,7 +221,7 @@ class ReminderDelivery:
                 repo = ReminderRepository(s)
                 _confirm(repo, accepted, now)
                 _hand_back(repo, ids, claim_id, now, next_attempt_at=slot)
-            return 0, 0, 0, 0, 0, 0
+            return _Delivered()
         reason = (
             outbox.ineligibility(first, roster.get_user(first.telegram_id))
             if roster.available and first.telegram_id is not None
@@ -224,7 +232,7 @@ class ReminderDelivery:
                 repo = ReminderRepository(s)
                 _confirm(repo, accepted, now)
                 routed = self._give_up(repo, group, claim_id, now, roster, reason, attempted=False)
-            return 0, 0, 0, len(ids), routed, 0
+            return _Delivered(undeliverable=len(ids), routed=routed)
         assert first.telegram_id is not None
         with self._sf.begin() as s:
             repo = ReminderRepository(s)
@@ -240,13 +248,13 @@ class ReminderDelivery:
             group = [e for e in group if e.id not in stale]
             ids = [e.id for e in group]
             if not group:
-                return 0, 0, 0, 0, 0, 0
+                return _Delivered()
             if not repo.start_sending(
                 ids, claim_id=claim_id, lease_until=now + self.lease, now=now
             ):
                 # Our lease ran out and another pass took (some of) the rows: leave them to it.
                 _hand_back(repo, ids, claim_id, now)
-                return 0, 0, 0, 0, 0, 0
+                return _Delivered()
         message = ReminderMessage(first.telegram_id, first.language, tuple(group), now)
         try:
             message_id = sender.send(message)
@@ -259,7 +267,7 @@ class ReminderDelivery:
                 if attempts >= self.max_attempts:
                     error = f"gave up after {attempts} attempts: {err.params.get('detail')}"
                     routed = self._give_up(repo, group, claim_id, now, roster, "gave_up", error)
-                    return 0, 0, 0, len(ids), routed, 0
+                    return _Delivered(undeliverable=len(ids), routed=routed)
                 repo.release(
                     RETRY_LATER,
                     ids,
@@ -268,7 +276,7 @@ class ReminderDelivery:
                     error=detail,
                     next_attempt_at=now + outbox.backoff(attempts, err.retry_after),
                 )
-            return 0, 0, len(ids), 0, 0, 0
+            return _Delivered(failed=len(ids))
         except UnconfirmedSendError as err:
             # Telegram got the request and may have delivered it: at most once, never re-sent.
             with self._sf.begin() as s:
@@ -281,16 +289,16 @@ class ReminderDelivery:
                     now=now,
                     error=str(err.params.get("detail") or err.code),
                 )
-            return 0, 0, 0, 0, 0, len(ids)
+            return _Delivered(unconfirmed=len(ids))
         except UndeliverableError as err:
             with self._sf.begin() as s:
                 repo = ReminderRepository(s)
                 _confirm(repo, accepted, now)
                 error = str(err.params.get("detail") or err.code)
                 routed = self._give_up(repo, group, claim_id, now, roster, "blocked", error)
-            return 0, 0, 0, len(ids), routed, 0
+            return _Delivered(undeliverable=len(ids), routed=routed)
         accepted.append((ids, claim_id, message_id))
-        return 1, len(ids), 0, 0, 0, 0
+        return _Delivered(messages=1, reminders=len(ids))
 
     def _give_up(
         self,
