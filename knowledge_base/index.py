@@ -1064,18 +1064,18 @@ class KnowledgeIndex:
         gave one with the same text and section left out: a document that repeats a passage
         (an OCR'd scan whose first page came out nine times, a template pasted twice) would
         otherwise fill the answer passages with one text and push the others below the cut.
-        One read of the rows, more only when such repeats were left out."""
+        One read of ``want`` rows, another for each further ``want`` only when such repeats
+        (or passages removed meanwhile) were left out."""
         hits: list[SearchHit] = []
         seen: set[tuple[str, str | None, str]] = set()
-        start = 0
-        while len(hits) < want and start < len(fused):
-            batch = fused[start : start + want - len(hits)]
-            start += len(batch)
-            for hit in self._hits(batch):
+        for start in range(0, len(fused), max(want, 1)):
+            for hit in self._hits(fused[start : start + want]):
                 key = (hit.doc_id, hit.section, hit.text)
-                if key not in seen:
+                if key not in seen and len(hits) < want:
                     seen.add(key)
                     hits.append(hit)
+            if len(hits) >= want:
+                break
         return hits
 
     def _hits(self, fused: Sequence[Fused]) -> list[SearchHit]:
