@@ -9,7 +9,8 @@ rewrite, in order:
 3. a term the index does not know and Indonesian does not know either is a typo: corrected
    to the closest term of the index's own vocabulary (one edit for short words, two for long
    ones, same first letter, the most frequent wins); a run-together compound is split
-   ("kerjasama" -> "kerja sama"). The corrections are searched and checked; the embedding
+   ("kerjasama" -> "kerja sama"); a word cut short reads as the commonest term it begins
+   ("masy" -> "masyarakat"). The corrections are searched and checked; the embedding
    model reads the typos as typed (``Query.embedding_text``);
 4. synonym groups: a question naming one expression also searches the others, and counts
    as covered by a passage that uses any of them;
@@ -278,18 +279,18 @@ class QueryRewriter:
                 if known(head) and known(tail) and not norm.is_stopword(head):
                     return head, tail
         limit = 1 if len(term) <= 5 else 2
+        bucket = candidates(term[:1])
         # One C loop over the bucket (tens of thousands of terms at 100k chunks).
         found = process.extract(
-            term,
-            candidates(term[:1]),
-            scorer=Levenshtein.distance,
-            score_cutoff=limit,
-            limit=None,
+            term, bucket, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
         )
-        if not found:
-            return None
-        best = min(found, key=lambda hit: (hit[1], -frequency(hit[0]), hit[0]))
-        return (best[0],)
+        near = (
+            min(found, key=lambda hit: (hit[1], -frequency(hit[0]), hit[0]))[0] if found else None
+        )
+        whole = _completion(term, bucket, frequency)
+        if whole is not None and (near is None or frequency(whole) > frequency(near)):
+            return (whole,)
+        return None if near is None else (near,)
 
     def _translations(
         self, text: str, lexicon: Lexicon, known: Callable[[str], bool]
@@ -397,6 +398,26 @@ def _group_table(normalizer: TextNormalizer, groups: tuple[tuple[str, ...], ...]
 
 def _group_terms(normalizer: TextNormalizer, groups: tuple[tuple[str, ...], ...]) -> _GroupTable:
     return _group_table(normalizer, groups)
+
+
+TRUNCATED_TAIL = 3
+"""A word cut short lacks at least this many letters of the word it stands for ("masy" for
+"masyarakat"); a shorter tail is within a typo's edits and found as one."""
+
+
+def _completion(term: str, bucket: Sequence[str], frequency: Callable[[str], int]) -> str | None:
+    """The commonest indexed term that ``term`` is the beginning of, as a word cut short in
+    notes and chats ("masy" for "masyarakat", "pemb" for "pembangunan"); ``None`` if none.
+
+    Cutting a word after its first syllables and a full stop is how Indonesian abbreviates
+    words in writing ("masy.", "pemb.", "kab."); typed in a chat, the full stop goes. A typo
+    correction alone reads such a cut as the nearest short word ("masy" -> "mas")."""
+    if len(term) < 4:
+        return None
+    cut = [t for t in bucket if len(t) >= len(term) + TRUNCATED_TAIL and t.startswith(term)]
+    if not cut:
+        return None
+    return min(cut, key=lambda t: (-frequency(t), t))
 
 
 def _affix_forms(word: str) -> list[str]:

@@ -68,8 +68,12 @@ _RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# "Apakah" + the subject (up to four words) + a modal is a yes/no question ("Apakah belanja
+# hibah pemda boleh diberikan ...?"); a modal after "yang" stands in a relative clause, and
+# "apakah" then asks what ("Apakah peninggalan sejarah yang bisa ditemukan di kota X?").
 _YESNO = re.compile(
-    r"^\s*(bolehkah|dapatkah|bisakah|haruskah|perlukah|wajibkah|benarkah|apakah\s+\w+\s+"
+    r"^\s*(bolehkah|dapatkah|bisakah|haruskah|perlukah|wajibkah|benarkah|"
+    r"apakah\s+(?:(?!yang\b)\w+\s+){1,4}"
     r"(boleh|bisa|dapat|harus|perlu|wajib|tetap|termasuk|berlaku|dikenakan)|"
     r"(is|are|does|do|can|must|should|may|will|was|were|has|have|did)\s)"
     r"|\b(gak|nggak|enggak|ga|tidak|bukan|atau\s+tidak|or\s+not)\s*(sih|ya|kah|dong)?\s*\??\s*$"

@@ -60,6 +60,29 @@ def test_the_embedding_model_reads_typos_as_typed_and_informal_words_formal(
     assert Query("q", "q", ("q",)).embedding_text == "q"  # built by hand: its text
 
 
+def test_a_word_cut_short_reads_as_the_word_it_begins(
+    normalizer: TextNormalizer, source: LexiconSource
+) -> None:
+    # "masy." abbreviates "masyarakat"; one edit away lies "mas", which a typo correction
+    # alone would choose. A near spelling commoner than the cut word's completion still wins.
+    vocabulary = {"masyarakat": 40, "mas": 2, "bentuk": 9, "pembangunan": 12, "pemb": 0}
+    vocabulary |= {"partisipasi": 5, "pembagian": 1, "surat": 30, "surabaya": 3}
+
+    def rewritten(question: str) -> Query:
+        return QueryRewriter(normalizer).rewrite(
+            question,
+            source.current(),
+            known=lambda t: vocabulary.get(t, 0) > 0,
+            candidates=lambda first: [t for t in vocabulary if t.startswith(first)],
+            frequency=lambda t: vocabulary.get(t, 0),
+        )
+
+    assert rewritten("bentuk partisipasi masy").corrections == (("masy", "masyarakat"),)
+    assert rewritten("rencana pemb daerah").corrections == (("pemb", "pembangunan"),)
+    # "sura" is one edit from "surat" (30 passages), commoner than "surabaya" (3): a typo.
+    assert rewritten("sura edaran").corrections == (("sura", "surat"),)
+
+
 def test_real_words_are_not_corrected(normalizer: TextNormalizer, source: LexiconSource) -> None:
     # "panas" is Indonesian (Sastrawi's dictionary) even though the index never uses it.
     query = rewrite(normalizer, source, "kenapa daerah panas")

@@ -26,6 +26,9 @@ from knowledge_base.question import analyse, clean_message, find_question, quest
         ("Bolehkah pemda bekerja sama dengan partai politik asing?", "yesno"),
         ("camat diangkatnya lewat seleksi gak?", "yesno"),
         ("Is the THR taxed?", "yesno"),
+        ("Apakah pegawai kontrak daerah boleh menerima TPP?", "yesno"),
+        ("Apakah bantuan sosial dapat diberikan dua kali?", "yesno"),
+        ("Apakah dokumen yang harus dilampirkan pada permohonan izin?", "apa"),
         ("Apa yang dimaksud dengan Forkopimda?", "apa"),
     ],
 )
