@@ -70,6 +70,17 @@ def test_a_sentence_after_a_name_with_initials_still_ends() -> None:
     ]
 
 
+def test_an_era_after_a_year_may_end_a_sentence() -> None:
+    text = "Kerajaan itu berdiri tahun 1293 hingga 1500 M. Kerajaan ini mencapai puncaknya."
+    assert _texts(text) == ["Kerajaan itu berdiri tahun 1293 hingga 1500 M.", text[47:]]
+    assert _texts("Ia wafat tahun 1344 H. Makamnya di Jombang.") == [
+        "Ia wafat tahun 1344 H.",
+        "Makamnya di Jombang.",
+    ]
+    # Any other capital after a figure is still an initial: "1947 S. B. Yudhoyono".
+    assert len(_texts("Presiden sejak 1947 S. B. Yudhoyono menjabat.")) == 1
+
+
 def test_grams_after_a_figure_still_end_a_sentence() -> None:
     assert _texts("Beratnya 100 gr. Kemudian dimasak.") == ["Beratnya 100 gr.", "Kemudian dimasak."]
 
