@@ -51,6 +51,11 @@ def test_an_abbreviation_before_a_number_does_not_end_a_sentence(text: str) -> N
         "Robert Lawrence Stine, dikenal juga sebagai R. L. Stine, adalah penulis.",
         "Rektor pertama kampus itu adalah Drs. H. Uso.",
         "Kanal itu dikonsep oleh Prof. Ir. Hendrik van Breen.",
+        "Uskup pribumi pertama adalah Mgr. Albertus Soegijapranata, S.J. dari Semarang.",
+        "Gereja itu didirikan oleh Rev. Johannes Gerhard Thiessen pada tahun 1901.",
+        "Rektor pertamanya adalah Letkol. H. Hasan Basry, wakilnya Abdul Wahab.",
+        "Ia melantik Residen Djamin gr. Datuk Bagindo sebagai gubernur.",
+        "Bersama Br. Bernard ia mendirikan gereja di Cepu.",
     ],
 )
 def test_an_initial_or_a_title_does_not_end_a_sentence(text: str) -> None:
@@ -63,6 +68,21 @@ def test_a_sentence_after_a_name_with_initials_still_ends() -> None:
         "Penulisnya R. L. Stine.",
         "Ia lahir di Ohio.",
     ]
+
+
+def test_an_era_after_a_year_may_end_a_sentence() -> None:
+    text = "Kerajaan itu berdiri tahun 1293 hingga 1500 M. Kerajaan ini mencapai puncaknya."
+    assert _texts(text) == ["Kerajaan itu berdiri tahun 1293 hingga 1500 M.", text[47:]]
+    assert _texts("Ia wafat tahun 1344 H. Makamnya di Jombang.") == [
+        "Ia wafat tahun 1344 H.",
+        "Makamnya di Jombang.",
+    ]
+    # Any other capital after a figure is still an initial: "1947 S. B. Yudhoyono".
+    assert len(_texts("Presiden sejak 1947 S. B. Yudhoyono menjabat.")) == 1
+
+
+def test_grams_after_a_figure_still_end_a_sentence() -> None:
+    assert _texts("Beratnya 100 gr. Kemudian dimasak.") == ["Beratnya 100 gr.", "Kemudian dimasak."]
 
 
 def test_spans_point_at_their_text_in_the_passage() -> None:
