@@ -166,7 +166,7 @@ def measure(index: object, questions: list[str], *, filtered: bool = False) -> d
                 composed,
                 info,
                 terms=index.normalizer.terms,
-                known=index.knows,
+                known=index.knows_as_searched,
                 config=index.judge,
             )
         total.append((time.perf_counter() - t0) * 1000)

@@ -400,8 +400,8 @@ def unit_features(
         explains(span.text, asked, terms),
         1.0 if span.text.rstrip().endswith("?") else 0.0,
         capitals(span.text),
-        1.0 if set(info.bounds) & bounds_of(span.text) else 0.0,
-        1.0 if set(info.measures) & measures_stated(span.text) else 0.0,
+        1.0 if info.bounds and bounds_of(span.text, info.bounds) else 0.0,
+        1.0 if info.measures and measures_stated(span.text, info.measures) else 0.0,
     ]
 
 
@@ -423,8 +423,8 @@ def explains(text: str, asked: set[str], terms: Callable[[str], list[str]]) -> f
 def capitals(text: str) -> float:
     """The share of a unit's letters in capitals: a regulation's title and preamble ("PERATURAN
     PEMERINTAH ... TENTANG ...") restate the question's words without answering it."""
-    letters = [c for c in text if c.isalpha()]
-    return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
+    letters = "".join(filter(str.isalpha, text))
+    return sum(map(str.isupper, letters)) / len(letters) if letters else 0.0
 
 
 def weigh(
@@ -462,6 +462,20 @@ class Candidate:
     header: bool
     label: str | None = None
     """The unit's article or section label ("Pasal 12 ayat (2)", "Penjelasan")."""
+
+    def extended(self, *features: float) -> Candidate:
+        """This unit with ``features`` after its own (each context adds its own). Built
+        directly: ``dataclasses.replace``, once per unit in each of six contexts, cost a
+        tenth of the sentence choice (docs/benchmarks.md, fifteenth round)."""
+        return Candidate(
+            self.rank,
+            self.index,
+            self.span,
+            [*self.features, *features],
+            self.cosine,
+            self.header,
+            self.label,
+        )
 
 
 def _label_at(hit: SearchHit, start: int) -> str | None:
@@ -511,7 +525,7 @@ def candidate_units(
         heading = headings.get((rank, label))
         if heading is None:
             heading = headings[(rank, label)] = set(terms(label or ""))
-        read = replace(unit.span, text=unit.read)
+        read = Span(unit.span.start, unit.span.end, unit.read, unit.span.is_list)
         features = unit_features(
             read,
             unit.place,
@@ -633,16 +647,12 @@ def part_context(candidates: list[Candidate], info: QuestionInfo) -> list[Candid
         unasked = 1.0 if not info.asks_definition and _DEFINES_TERM.search(c.span.text) else 0.0
         refers = 1.0 if any(n != own for n in references(c.span.text)) else 0.0
         out.append(
-            replace(
-                c,
-                features=[
-                    *c.features,
-                    general,
-                    unasked,
-                    refers,
-                    elucidation,
-                    elucidation * (1.0 if info.asks_elucidation else 0.0),
-                ],
+            c.extended(
+                general,
+                unasked,
+                refers,
+                elucidation,
+                elucidation * (1.0 if info.asks_elucidation else 0.0),
             )
         )
     return out
@@ -690,7 +700,7 @@ def structure_context(candidates: list[Candidate], info: QuestionInfo) -> list[C
     out: list[Candidate] = []
     for c in candidates:
         closing = bool(_CLOSING.search(c.span.text) or _TRANSITIONAL.search(c.span.text))
-        out.append(replace(c, features=[*c.features, (1.0 - enactment) if closing else 0.0]))
+        out.append(c.extended((1.0 - enactment) if closing else 0.0))
     return out
 
 
@@ -709,7 +719,7 @@ def language_context(candidates: list[Candidate], language: str | None) -> list[
     """
     english = 1.0 if language == "en" else 0.0
     gap = FEATURES.index("cosine_gap")
-    return [replace(c, features=[*c.features, english * c.features[gap]]) for c in candidates]
+    return [c.extended(english * c.features[gap]) for c in candidates]
 
 
 def article_context(
@@ -730,7 +740,7 @@ def article_context(
         if found is not None:
             own = set(terms(found.group(1)))
             named = sum(w for w, alts in weighted if any(a <= own for a in alts)) / total
-        out.append(replace(c, features=[*c.features, named]))
+        out.append(c.extended(named))
     return out
 
 
@@ -795,7 +805,7 @@ def passage_context(
             row[5] = (c.cosine - best_cosine) * 10.0
         else:
             row[5] = -1.0
-        out.append(replace(c, features=[*c.features, *row]))
+        out.append(c.extended(*row))
     return out
 
 
@@ -805,14 +815,7 @@ def _with_neighbours(candidates: list[Candidate]) -> list[Candidate]:
     ("(3) ... premi untuk suap ..." then "(4) Besaran premi ... paling banyak Rp10.000.000")."""
     direct = {(c.rank, c.index): c.features[0] for c in candidates}
     return [
-        replace(
-            c,
-            features=[
-                *c.features,
-                direct.get((c.rank, c.index - 1), 0.0),
-                direct.get((c.rank, c.index + 1), 0.0),
-            ],
-        )
+        c.extended(direct.get((c.rank, c.index - 1), 0.0), direct.get((c.rank, c.index + 1), 0.0))
         for c in candidates
     ]
 

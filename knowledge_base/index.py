@@ -1408,6 +1408,15 @@ class KnowledgeIndex:
         self._sync()
         return self.keywords.df(term) > 0
 
+    def knows_as_searched(self, term: str) -> bool:
+        """Whether a passage of the index as this process's last search read it holds
+        ``term``: :meth:`knows` without reading the database's revision again. The answer
+        checks ask it of a dozen terms a question, right after the search has followed the
+        database; each read of the revision cost more CPU than the rest of the checks
+        (docs/benchmarks.md, fifteenth round), and the question is judged against the
+        passages it was searched in."""
+        return self.keywords.df(term) > 0
+
     def query_terms(self, text: str) -> list[str]:
         """The BM25 terms of ``text`` (for grouping questions and similar uses)."""
         return self.normalizer.terms(text)

@@ -514,7 +514,7 @@ def constraint_features(
         len(wanted & passage) / len(wanted) if wanted else 1.0,
         len(wanted & said) / len(wanted) if wanted else 1.0,
         unknown,
-        1.0 if info.measures and not set(info.measures) & measures_stated(composed.text) else 0.0,
+        1.0 if info.measures and not measures_stated(composed.text, info.measures) else 0.0,
     ]
 
 

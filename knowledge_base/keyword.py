@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import unicodedata
 from array import array
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -77,6 +78,12 @@ word as well ("e-RK" -> "erk", "rk"), and informal reduplication read ("bentuk2"
 """
 
 
+TERMS_REMEMBERED = 4096
+"""How many texts' terms a :class:`TextNormalizer` keeps (:meth:`TextNormalizer.terms`): a
+question's passages, their units, titles and headings are a few hundred texts; a passage is
+1-2 kB, so at most a few MB."""
+
+
 def fold_accents(text: str) -> str:
     """``text`` without combining accents: "pokémon" -> "pokemon", "münchen" -> "munchen"."""
     if text.isascii():
@@ -97,9 +104,12 @@ def _stopwords() -> frozenset[str]:
 class TextNormalizer:
     """Turns text into BM25 terms: words, lower-cased, Indonesian-stemmed, function words out."""
 
-    def __init__(self, *, stem: bool = True) -> None:
+    def __init__(self, *, stem: bool = True, remembered: int = TERMS_REMEMBERED) -> None:
         self._stem_enabled = stem
         self._cache: dict[str, str] = {}
+        self._remembered = remembered
+        self._terms: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._terms_guard = threading.Lock()
 
     @cached_property
     def _stopwords(self) -> frozenset[str]:
@@ -147,9 +157,25 @@ class TextNormalizer:
         return result
 
     def terms(self, text: str) -> list[str]:
-        """The BM25 terms of ``text`` in order (repeats kept: they are the term frequencies)."""
+        """The BM25 terms of ``text`` in order (repeats kept: they are the term frequencies).
+
+        The terms of the last :data:`TERMS_REMEMBERED` texts are kept: one question's answer
+        reads the terms of the same passages, units, titles and headings several times (in
+        its sentence choice, then in its checks), two thirds of the calls a text already
+        read (docs/benchmarks.md, fifteenth round). Each call gets its own list."""
+        with self._terms_guard:
+            found = self._terms.get(text)
+            if found is not None:
+                self._terms.move_to_end(text)
+                return list(found)
         stop = self._stopwords
-        return [self.stem(w) for w in self.words(text) if w not in stop]
+        out = [self.stem(w) for w in self.words(text) if w not in stop]
+        if self._remembered > 0:
+            with self._terms_guard:
+                self._terms[text] = tuple(out)
+                while len(self._terms) > self._remembered:
+                    self._terms.popitem(last=False)
+        return out
 
     def is_stopword(self, word: str) -> bool:
         return word in self._stopwords

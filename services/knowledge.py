@@ -249,7 +249,7 @@ class KnowledgeService:
                 composed,
                 info,
                 terms=normalizer.terms,
-                known=self.index.knows,
+                known=self.index.knows_as_searched,
                 synonyms=[c.alternatives for c in rewritten.concepts] if rewritten else (),
                 config=self.index.judge,
             )

@@ -431,6 +431,34 @@ def test_an_area_a_length_and_a_population_are_measures_asked_and_stated() -> No
     assert [feature(u, "measure") for u in units] == [0.0, 1.0]
 
 
+_STATED = [
+    "paling lama 30 (tiga puluh) hari kerja dengan biaya Rp10.000.000",
+    "seluas 2.500 hektare, berpenduduk 1.093.110 jiwa, 25% di antaranya petani",
+    "menara setinggi 53,75 m dibangun 2 (dua) kali",
+    "paling banyak 5 orang dan sekurang-kurangnya 2 (dua) atau lebih",
+    "at most three times, at least once",
+    "Tidak ada angka di sini.",
+]
+
+
+@pytest.mark.parametrize("text", _STATED)
+def test_a_units_measures_and_bounds_among_the_asked_are_those_it_states(text: str) -> None:
+    # A unit is searched only for the measures and bounds its question names: the same
+    # answer as all of them searched, then kept to those asked.
+    from itertools import combinations
+
+    from knowledge_base.question import _BOUNDS, _MEASURES, bounds_of, measures_stated
+
+    stated, bounds = measures_stated(text), bounds_of(text)
+    assert stated or bounds or text.startswith("Tidak")
+    for n in range(len(_MEASURES) + 1):
+        for asked in combinations(sorted(_MEASURES), n):
+            assert measures_stated(text, asked) == stated & set(asked)
+    for n in range(len(_BOUNDS) + 1):
+        for asked in combinations(sorted(_BOUNDS), n):
+            assert bounds_of(text, asked) == bounds & set(asked)
+
+
 def test_an_answer_without_the_asked_measure_is_flagged() -> None:
     passage = hit("a", "Verifikasi berkas diselesaikan paling lama 3 (tiga) hari kerja.", 1.0)
     stated, _ = constraints("Berapa lama verifikasi berkas?", [passage])

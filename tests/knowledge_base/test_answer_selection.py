@@ -4,6 +4,8 @@ term an elucidation explains, the neighbours' share of the question, the fold's 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from knowledge_base import answer as answer_module
 from knowledge_base.answer import (
@@ -242,6 +244,31 @@ def test_a_question_in_the_text_and_a_capitalised_title_are_marked(
     assert capitals("Ditetapkan di Jakarta pada tanggal 14 September 2017.") < 0.1
     assert capitals("2017") == 0.0
     assert UNIT_WEIGHTS[FEATURES.index("capitals")] < 0
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_the_share_of_capitals_counts_letters_only(text: str) -> None:
+    # A capital that is no letter ("Ⓐ", a circled letter) counts neither way.
+    letters = [c for c in text if c.isalpha()]
+    expected = sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
+    assert capitals(text) == expected
+
+
+def test_a_units_features_are_extended_keeping_everything_else() -> None:
+    # Each context adds its features to a copy of the unit built field by field: a field
+    # added to Candidate (or Span, read as its table row) must be carried over there too.
+    from dataclasses import fields, replace
+
+    from knowledge_base.answer import Candidate
+
+    assert [f.name for f in fields(Span)] == ["start", "end", "text", "is_list"]
+    unit = Candidate(2, 5, Span(3, 9, "abcdef", True), [0.5], 0.83, True, "Pasal 4")
+    assert [f.name for f in fields(Candidate)] == [
+        "rank", "index", "span", "features", "cosine", "header", "label"
+    ]  # fmt: skip
+    assert unit.extended(1.0, 2.0) == replace(unit, features=[0.5, 1.0, 2.0])
+    assert unit.features == [0.5]
 
 
 def test_the_asked_bound_is_matched_in_the_units_words(

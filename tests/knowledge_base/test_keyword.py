@@ -51,6 +51,50 @@ def test_stems_are_cached(normalizer: TextNormalizer) -> None:
     assert normalizer._cache["pengajuan"] == "aju"
 
 
+_UNREMEMBERING = TextNormalizer(remembered=0)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["Masuk ke Gampil", "kota-kota", "T.P.P.", "pokémon", ""])
+        | st.text(max_size=40),
+        max_size=8,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_remembered_terms_are_the_terms_computed_again(texts: list[str]) -> None:
+    # A text read again (as an answer reads its passages' several times) gets the terms a
+    # normaliser that keeps none computes.
+    remembering = TextNormalizer(remembered=3)
+    for text in texts + texts[::-1]:
+        assert remembering.terms(text) == _UNREMEMBERING.terms(text)
+
+
+def test_a_texts_terms_are_computed_once_and_each_call_gets_its_own_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    normalizer = TextNormalizer(remembered=2)
+    read: list[str] = []
+    real = normalizer.words
+
+    def counting(text: str) -> list[str]:
+        read.append(text)
+        return real(text)
+
+    monkeypatch.setattr(normalizer, "words", counting)
+    first = normalizer.terms("Pengajuan izin usaha")
+    first.append("changed")  # a caller's own list
+    assert normalizer.terms("Pengajuan izin usaha") == ["aju", "izin", "usaha"]
+    assert read == ["Pengajuan izin usaha"]
+    # The two texts read last are kept: a third pushes out the one read longest ago.
+    normalizer.terms("Masuk ke Gampil")
+    normalizer.terms("Pengajuan izin usaha")
+    normalizer.terms("kata sandi")
+    assert read == ["Pengajuan izin usaha", "Masuk ke Gampil", "kata sandi"]
+    normalizer.terms("Masuk ke Gampil")
+    assert read[-1] == "Masuk ke Gampil" and len(read) == 4
+
+
 def _index(docs: dict[str, str], normalizer: TextNormalizer) -> KeywordIndex:
     index = KeywordIndex()
     for cid, text in docs.items():
