@@ -183,9 +183,7 @@ def test_reminder_failures_are_counted_beyond_a_hundred(
         )
     assert main(["status", "--json"]) == 0
     checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
-    assert checks["reminders"]["detail"].endswith(
-        "failed 150, undeliverable 120, unconfirmed 101"
-    )
+    assert checks["reminders"]["detail"].endswith("failed 150, undeliverable 120, unconfirmed 101")
     assert main(["status"]) == 0
     out = capsys.readouterr().out  # the table wraps the detail: its figures are there
     assert all(figure in out for figure in ("150", "120", "101"))
