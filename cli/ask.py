@@ -15,7 +15,7 @@ import typer
 
 from bot.formatting import to_plain
 from bot.views import assistant as views
-from cli.context import get_ctx, print_json
+from cli.context import get_ctx, print_json, shown_block
 from cli.kb import answer_json, citation_json
 from services.access import AuthSubject, Permission
 from services.assistant import AssistantReply, TrackerAnswer
@@ -46,7 +46,7 @@ def ask(
         print_json(reply_json(reply, text))
         return
     out = app_ctx.console
-    out.print(text, markup=False, highlight=False)
+    out.print(shown_block(text), markup=False, highlight=False)
     for line in views.hints(reply, reply.language):
         out.print(line, markup=False, highlight=False)
 

@@ -28,7 +28,7 @@ from core.config import Settings
 from core.errors import AppError, storage_error
 from core.files import private_dir, write_atomically
 from core.i18n import LANGUAGES, normalize_language
-from core.text import echo
+from core.text import clean_block, echo
 from services import Services, charts
 from services.access import AccessService, AuthSubject, Operator, Permission, UserView
 from services.knowledge import Turn
@@ -103,7 +103,9 @@ class TerminalChat:
                 break
             reply = self.handle(line)
             if reply:
-                write(reply)
+                # An answer quotes a document as its file holds it: a terminal escape or a
+                # right-to-left override in it would act on the operator's terminal.
+                write(clean_block(reply))
 
     def handle(self, line: str) -> str:
         line = line.strip()

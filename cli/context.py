@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.config import Settings
-from core.text import clean_line
+from core.text import clean_block, clean_line
 from services import Services, build_services
 from services.access import Operator
 from services.messages import catalog as services_catalog
@@ -58,6 +58,15 @@ def shown(value: object) -> str:
     right-to-left override) become spaces. Names and titles are cleaned when stored since
     text cleaning came in; rows stored before it are cleaned here."""
     return clean_line(str(value))
+
+
+def shown_block(value: object) -> str:
+    """Stored text of several lines as the terminal prints it (an answer quoting a
+    document): its control characters (a terminal escape that retitles the window or
+    recolours the screen, a carriage return that overwrites the line, a right-to-left
+    override) become spaces, its line ends stay. A document's text is stored as its file
+    holds it, and the bot's HTML escaping does not reach the terminal."""
+    return clean_block(str(value))
 
 
 def get_ctx(ctx: typer.Context) -> AppContext:

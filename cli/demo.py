@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.context import get_ctx, print_json
+from cli.context import get_ctx, print_json, shown, shown_block
 from services.demo import DEFAULT_SAMPLES_DIR, seed_demo
 from services.wording import health_title
 
@@ -61,7 +61,8 @@ def demo(
     if answer is not None:
         console.print()
         console.print(Text.assemble((app_ctx.t("demo.question"), "bold"), " ", SAMPLE_QUESTION))
-        console.print(answer.answer, markup=False, highlight=False)
+        console.print(shown_block(answer.answer), markup=False, highlight=False)
         for c in answer.citations:
             where = f"hlm. {c.page}" if c.page else (c.section or "")
-            console.print(f"  [{c.number}] {c.title} {where}", markup=False, highlight=False)
+            line = shown(f"[{c.number}] {c.title} {where}")
+            console.print(f"  {line}", markup=False, highlight=False)

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from cli import kb_curated, kb_ingest
-from cli.context import AppContext, get_ctx, print_json, progress_bar
+from cli.context import AppContext, get_ctx, print_json, progress_bar, shown, shown_block
 from cli.errors import ExitStatus
 from knowledge_base.evaluation import METRICS
 from knowledge_base.schemas import Citation, SearchFilters
@@ -77,7 +77,7 @@ def ask(
         print_json(answer_json(answer))
         return
     out = app_ctx.console
-    out.print(answer.answer, markup=False, highlight=False)
+    out.print(shown_block(answer.answer), markup=False, highlight=False)
     if answer.citations:
         out.print()
         out.print(
@@ -90,7 +90,7 @@ def ask(
         for c in answer.citations:
             where = _where(app_ctx, c)
             line = f"[{c.number}] {c.title}" + (f" — {where}" if where else "")
-            out.print(f"{line} ({c.score:.2f})", markup=False, highlight=False)
+            out.print(f"{shown(line)} ({c.score:.2f})", markup=False, highlight=False)
 
 
 @app.command("list")

@@ -144,6 +144,20 @@ UNIT_CACHE_WAIT_S = 0.25
 _log = logging.getLogger(__name__)
 
 
+def without_repeats(chunks: Sequence[ChunkInput]) -> list[ChunkInput]:
+    """``chunks`` with a passage the document already gave (same section, same text) left
+    out: an OCR'd scan whose page came out hundreds of times filled each search's candidates
+    (``FusionConfig.candidates``) with one text, and its other passages were never found."""
+    seen: set[tuple[str | None, str]] = set()
+    kept: list[ChunkInput] = []
+    for chunk in chunks:
+        key = (chunk.section, chunk.text)
+        if key not in seen:
+            seen.add(key)
+            kept.append(chunk)
+    return kept
+
+
 def chunk_ids(doc_id: str, texts: Iterable[str]) -> list[str]:
     """Content-addressed ids: the same text in the same document keeps its id (and vector)."""
     seen: Counter[str] = Counter()
@@ -346,6 +360,7 @@ class KnowledgeIndex:
         """
         if not doc.doc_id.strip() or not doc.title.strip():
             raise InvalidDocument(detail="doc_id and title are required")
+        chunks = without_repeats(chunks)
         texts = [c.text for c in chunks]
         if not texts or not any(t.strip() for t in texts):
             raise InvalidDocument(detail=f"{doc.doc_id}: no text to index")

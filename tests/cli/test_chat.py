@@ -200,3 +200,25 @@ def test_the_milestone_hints_name_status_words_the_chat_takes_in_the_readers_lan
     assert bot_services.tracker.get_agreement(OPERATOR, agreement.id).milestones[0].status == (
         "in_progress"
     )
+
+
+def test_the_loop_prints_a_reply_without_terminal_controls(
+    bot_services: Services, bot_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An answer quotes a document as its file holds it (tests/cli/test_kb.py ingests one).
+    chat = TerminalChat(bot_services, bot_settings)
+    quoted = "Dikelola \x1b]0;PWNED\x07\x1b[31mDinas\r \u202eKominfo\n[1] Sidak"
+    monkeypatch.setattr(chat, "handle", lambda line: quoted)
+    lines = iter(["siapa?"])
+
+    def read(prompt: str) -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    out: list[str] = []
+    chat.run(read, out.append)
+    reply = out[2]
+    assert "Dinas" in reply and "Kominfo\n[1] Sidak" in reply
+    assert not any(c in reply for c in "\x1b\x07\r\u202e")

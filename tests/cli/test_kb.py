@@ -268,3 +268,27 @@ def test_an_oversized_synonym_group_is_refused_in_the_users_language(
     assert main(["kb", "synonyms", "--add", "x" * 200, "--add", "y"]) == ExitStatus.INVALID_INPUT
     assert "terlalu panjang" in capsys.readouterr().err
     assert not (data_dir / "synonyms.txt").exists()
+
+
+def test_an_answer_never_sends_a_documents_terminal_controls_to_the_terminal(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A document's escape sequences (retitling the terminal, recolouring it), carriage
+    return and right-to-left override are stored as its file holds them: the answers of
+    ``kb ask``, ``ask`` and the terminal chat print them as spaces."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "sidak.txt").write_text(
+        "Panduan Aplikasi Sidak\n\nAplikasi Sidak dikelola oleh Dinas Kominfo"
+        " \x1b]0;PWNED\x07\x1b[31mMERAH\x1b[0m\r \u202eterbalik\u202c dengan server di Jambi.\n",
+        encoding="utf-8",
+    )
+    assert main(["kb", "ingest", str(docs), "--json"]) == 0
+    capsys.readouterr()
+    for command in (["kb", "ask"], ["ask"]):
+        assert main([*command, "Siapa yang mengelola aplikasi Sidak?"]) == 0
+        out = capsys.readouterr().out
+        assert "Dinas Kominfo" in out and "MERAH" in out and "terbalik" in out
+        assert not any(c in out for c in "\x1b\x07\r\u202e\u202c"), command
+    assert main(["kb", "ask", "Siapa yang mengelola aplikasi Sidak?", "--json"]) == 0
+    assert "\x1b" in json.loads(capsys.readouterr().out)["answer"]  # JSON escapes it

@@ -159,3 +159,31 @@ def test_an_absent_dictionary_says_what_it_costs_in_both_languages() -> None:
         " (Debian: apt-get install dict-freedict-eng-ind)",
     )
     assert "tanpa terjemahan" in describe(absent, "id")[1]
+
+
+def test_reminder_failures_are_counted_beyond_a_hundred(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """150 failed, 120 undeliverable and 101 unconfirmed reminders are reported as such: the
+    check read at most 100 rows of each and reported 100."""
+    assert main(["status", "--json"]) == 0  # the database exists
+    capsys.readouterr()
+    rows = [
+        (f"k{status}{i}", status)
+        for status, n in (("failed", 150), ("undeliverable", 120), ("unconfirmed", 101))
+        for i in range(n)
+    ]
+    with sqlite3.connect(data_dir / "sinergi.db") as con:
+        con.executemany(
+            "INSERT INTO reminder_outbox (dedup_key, kind, threshold, recipient, language,"
+            " trigger_on, payload, status, attempts, created_at, updated_at) VALUES"
+            " (?, 'due', 7, 'admins', 'id', '2026-03-03', '{}', ?, 1,"
+            " '2026-03-03 02:00:00', '2026-03-03 02:00:00')",
+            rows,
+        )
+    assert main(["status", "--json"]) == 0
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["reminders"]["detail"].endswith("failed 150, undeliverable 120, unconfirmed 101")
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out  # the table wraps the detail: its figures are there
+    assert all(figure in out for figure in ("150", "120", "101"))

@@ -466,6 +466,32 @@ def test_the_question_is_embedded_with_its_typos_as_typed(
     assert embedded == ["berapa luas negara Belgium?"]
 
 
+def test_a_passage_repeated_past_the_candidates_hides_no_other_passage(
+    index: KnowledgeIndex,
+) -> None:
+    # A scan whose page came out 300 times: each search keeps its 50 best candidates, all of
+    # them that one text, and the article asked for (Pasal 4) was never found in any mode.
+    repeated = "Pasal 1\nKoordinasi Perlindungan Anak adalah kegiatan pemantauan anak."
+    asked = (
+        "Pasal 4\nKoordinasi Perlindungan Anak dilakukan melalui pemantauan, evaluasi, dan "
+        "pelaporan."
+    )
+    texts = [repeated] * 300 + [asked]
+    index.replace_document(
+        DocumentInput("pp-59-2019", "PP 59/2019", doc_type="regulation", language="id"),
+        [
+            ChunkInput(text=t, section=t.split("\n")[0], page=1 + i // 3, position=i)
+            for i, t in enumerate(texts)
+        ],
+    )
+    assert index.chunk_count() == 2  # the repeated passage is stored once, from its first page
+    for mode in ("hybrid", "dense", "keyword"):
+        hits = index.search("koordinasi perlindungan anak pemantauan", k=2, mode=mode)
+        assert sorted(h.section or "" for h in hits) == ["Pasal 1", "Pasal 4"], mode
+    first = next(h for h in index.search("koordinasi perlindungan anak", k=2) if h.page == 1)
+    assert first.section == "Pasal 1"
+
+
 def test_a_passage_a_document_repeats_is_one_answer_passage(index: KnowledgeIndex) -> None:
     # An OCR'd scan whose first page came out several times: the repeated passage (same
     # text, same section) would fill the answer passages and push the article asked for
