@@ -83,6 +83,11 @@ TERMS_REMEMBERED = 4096
 question's passages, their units, titles and headings are a few hundred texts; a passage is
 1-2 kB, so at most a few MB."""
 
+TERMS_REMEMBERED_CHARS = 8192
+"""A text longer than this is not kept (:meth:`TextNormalizer.terms`): answers read passages
+and units far shorter, and a kept text holds its string alive, so 4,096 pasted or hostile
+texts of a megabyte would hold gigabytes."""
+
 
 def fold_accents(text: str) -> str:
     """``text`` without combining accents: "pokémon" -> "pokemon", "münchen" -> "munchen"."""
@@ -170,7 +175,7 @@ class TextNormalizer:
                 return list(found)
         stop = self._stopwords
         out = [self.stem(w) for w in self.words(text) if w not in stop]
-        if self._remembered > 0:
+        if self._remembered > 0 and len(text) <= TERMS_REMEMBERED_CHARS:
             with self._terms_guard:
                 self._terms[text] = tuple(out)
                 while len(self._terms) > self._remembered:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from knowledge_base.keyword import KeywordIndex, TextNormalizer, top_k
+from knowledge_base.keyword import TERMS_REMEMBERED_CHARS, KeywordIndex, TextNormalizer, top_k
 
 _shared_normalizer = TextNormalizer()
 
@@ -52,6 +52,15 @@ def test_stems_are_cached(normalizer: TextNormalizer) -> None:
 
 
 _UNREMEMBERING = TextNormalizer(remembered=0)
+
+
+def test_a_text_too_long_to_keep_is_read_but_not_kept() -> None:
+    normalizer = TextNormalizer(remembered=4)
+    long_text = "Pengajuan izin usaha " * (TERMS_REMEMBERED_CHARS // 10)
+    assert len(long_text) > TERMS_REMEMBERED_CHARS
+    assert normalizer.terms(long_text)[:3] == ["aju", "izin", "usaha"]
+    normalizer.terms("Masuk ke Gampil")
+    assert list(normalizer._terms) == ["Masuk ke Gampil"]
 
 
 @given(
