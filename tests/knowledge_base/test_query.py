@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
@@ -29,13 +29,19 @@ def source() -> LexiconSource:
     return LexiconSource()
 
 
-def rewrite(normalizer: TextNormalizer, source: LexiconSource, question: str) -> Query:
+def rewrite(
+    normalizer: TextNormalizer,
+    source: LexiconSource,
+    question: str,
+    vocabulary: Mapping[str, int] = VOCABULARY,
+) -> Query:
+    """``question`` rewritten over an index whose terms and their counts are ``vocabulary``."""
     return QueryRewriter(normalizer).rewrite(
         question,
         source.current(),
-        known=lambda t: VOCABULARY.get(t, 0) > 0,
-        candidates=lambda first: [t for t in VOCABULARY if t.startswith(first)],
-        frequency=lambda t: VOCABULARY.get(t, 0),
+        known=lambda t: vocabulary.get(t, 0) > 0,
+        candidates=lambda first: [t for t in vocabulary if t.startswith(first)],
+        frequency=lambda t: vocabulary.get(t, 0),
     )
 
 
@@ -69,13 +75,7 @@ def test_a_word_cut_short_reads_as_the_word_it_begins(
     vocabulary |= {"partisipasi": 5, "pembagian": 1, "surat": 30, "surabaya": 3}
 
     def rewritten(question: str) -> Query:
-        return QueryRewriter(normalizer).rewrite(
-            question,
-            source.current(),
-            known=lambda t: vocabulary.get(t, 0) > 0,
-            candidates=lambda first: [t for t in vocabulary if t.startswith(first)],
-            frequency=lambda t: vocabulary.get(t, 0),
-        )
+        return rewrite(normalizer, source, question, vocabulary)
 
     assert rewritten("bentuk partisipasi masy").corrections == (("masy", "masyarakat"),)
     assert rewritten("rencana pemb daerah").corrections == (("pemb", "pembangunan"),)
