@@ -1006,6 +1006,8 @@ def compose(
         pointed = _entry_of(pointed, asked, terms, question_terms)
     elif pointed is None and info.asks_meaning:
         pointed = _spelling_out(candidates, question, top)
+    if pointed is None:
+        pointed = _named_row(top, candidates, lambda text: coverage_of(set(terms(text))))
     top = pointed or top
     chosen = [top]
     aside: _Unit | None = None  # a runner-up of another passage, quoted beside the best
@@ -1176,6 +1178,33 @@ def provision_first(chosen: list[_Unit], hits: Sequence[SearchHit]) -> list[_Uni
     return [u for u in chosen if u.hit_rank == body.hit_rank] + [
         u for u in chosen if u.hit_rank != body.hit_rank
     ]
+
+
+def _named_row(
+    top: _Unit, units: Sequence[_Unit], coverage: Callable[[str], float]
+) -> _Unit | None:
+    """The row of the best unit's table that the question names, when the best unit is a
+    table row and another row's first cell holds more of the question's concepts than any
+    other row's ("Berapa lama ... izin usaha?": the row "Izin usaha mikro dan kecil | 1 hari
+    kerja", not the row the embedding model put closest, "Sertifikat laik fungsi | 10 hari
+    kerja"). A table's rows share their words past the first cell (the columns' kinds of
+    value), so the first cell is what tells one row's subject from another's; ``None`` when
+    no row is named better than the others."""
+    if not is_table_row(top.text):
+        return None
+    rows = {u.index: u for u in units if u.hit_rank == top.hit_rank and is_table_row(u.text)}
+    first, last = top.index, top.index
+    while first - 1 in rows:
+        first -= 1
+    while last + 1 in rows:
+        last += 1
+    table = [rows[i] for i in range(first, last + 1) if not rows[i].header]
+    named = [(coverage(u.text.split(" | ", 1)[0]), u) for u in table]
+    best = max((value for value, _ in named), default=0.0)
+    winners = [u for value, u in named if value == best]
+    if best <= 0.0 or len(winners) != 1 or winners[0] is top:
+        return None
+    return winners[0]
 
 
 def _standing(unit: _Unit) -> tuple[float, int, int]:

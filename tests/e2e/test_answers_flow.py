@@ -112,6 +112,14 @@ async def reply(bot: BotHarness, user: FakeUser, text: str) -> str:
             "Gampil",
         ),
         (WARGA, "Berapa lama penyelesaian izin reklame di Gampil?", ["3 hari kerja"], "Gampil"),
+        # The row the question names ("izin usaha"), not the one the model put closest
+        # ("Sertifikat laik fungsi | 10 hari kerja").
+        (
+            WARGA,
+            "berapa lama verifikasi berkas izin usaha?",
+            ["Izin usaha mikro dan kecil | 1 hari kerja"],
+            "Gampil",
+        ),
         # A short form's meaning: the sentence that spells it out, not one that only uses it.
         (WARGA, "apa itu TPP?", ["Tambahan Penghasilan Pegawai (TPP)"], "e-RK"),
         (
