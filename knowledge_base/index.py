@@ -1429,7 +1429,8 @@ class KnowledgeIndex:
         checks ask it of a dozen terms a question, right after the search has followed the
         database; each read of the revision cost more CPU than the rest of the checks
         (docs/benchmarks.md, fifteenth round), and the question is judged against the
-        passages it was searched in."""
+        passages it was searched in. With the keyword side in PostgreSQL
+        (``PostgresKeywordStore``) the store is the database: a later write counts at once."""
         return self.keywords.df(term) > 0
 
     def query_terms(self, text: str) -> list[str]:
