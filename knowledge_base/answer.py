@@ -1007,7 +1007,7 @@ def compose(
     elif pointed is None and info.asks_meaning:
         pointed = _spelling_out(candidates, question, top)
     if pointed is None:
-        pointed = _named_row(top, candidates, lambda text: coverage_of(set(terms(text))))
+        pointed = _named_row(top, by_key, lambda text: coverage_of(set(terms(text))))
     top = pointed or top
     chosen = [top]
     aside: _Unit | None = None  # a runner-up of another passage, quoted beside the best
@@ -1181,7 +1181,7 @@ def provision_first(chosen: list[_Unit], hits: Sequence[SearchHit]) -> list[_Uni
 
 
 def _named_row(
-    top: _Unit, units: Sequence[_Unit], coverage: Callable[[str], float]
+    top: _Unit, by_key: Mapping[tuple[int, int], _Unit], coverage: Callable[[str], float]
 ) -> _Unit | None:
     """The row of the best unit's table that the question names, when the best unit is a
     table row and another row's first cell holds more of the question's concepts than any
@@ -1192,13 +1192,7 @@ def _named_row(
     no row is named better than the others."""
     if not is_table_row(top.text):
         return None
-    rows = {u.index: u for u in units if u.hit_rank == top.hit_rank and is_table_row(u.text)}
-    first, last = top.index, top.index
-    while first - 1 in rows:
-        first -= 1
-    while last + 1 in rows:
-        last += 1
-    table = [rows[i] for i in range(first, last + 1) if not rows[i].header]
+    table = [u for u in _table_of(top, by_key) if not u.header]
     named = [(coverage(u.text.split(" | ", 1)[0]), u) for u in table]
     best = max((value for value, _ in named), default=0.0)
     winners = [u for value, u in named if value == best]
@@ -1620,6 +1614,22 @@ def _render(
     )
 
 
+def _table_of(row: _Unit, by_key: Mapping[tuple[int, int], _Unit]) -> list[_Unit]:
+    """The table ``row`` stands in: the run of table rows around it in its passage, in order
+    (the first is the header)."""
+
+    def is_row(index: int) -> bool:
+        unit = by_key.get((row.hit_rank, index))
+        return unit is not None and is_table_row(unit.text)
+
+    first, last = row.index, row.index
+    while is_row(first - 1):
+        first -= 1
+    while is_row(last + 1):
+        last += 1
+    return [by_key[(row.hit_rank, i)] for i in range(first, last + 1)]
+
+
 def _with_whole_tables(chosen: list[_Unit], units: list[_Unit], *, budget: int) -> list[_Unit]:
     """A chosen table row brings its table's header: one row means little alone."""
     by_key = {(u.hit_rank, u.index): u for u in units}
@@ -1628,12 +1638,7 @@ def _with_whole_tables(chosen: list[_Unit], units: list[_Unit], *, budget: int) 
     for unit in chosen:
         if not is_table_row(unit.text):
             continue
-        start = unit.index
-        while (unit.hit_rank, start - 1) in by_key and is_table_row(
-            by_key[(unit.hit_rank, start - 1)].text
-        ):
-            start -= 1
-        header = by_key[(unit.hit_rank, start)]
+        header = _table_of(unit, by_key)[0]
         if (header.hit_rank, header.index) not in picked:
             out.append(header)
             picked.add((header.hit_rank, header.index))
