@@ -32,6 +32,8 @@ from mou_tracker.schemas import AgreementDetail, AgreementSummary, MilestoneView
 IN_FORCE = ("overdue", "stalled", "at_risk", "on_track")
 #: How many agreements an answer lists (the total is said; ``/mou`` lists them all).
 MAX_ITEMS = 5
+#: The milestone a Kesepakatan Bersama reaches when its PKS (implementing agreement) is signed.
+PKS_STAGE = "pks_signed"
 #: Without a window, "what is due" means the coming week.
 DEFAULT_DUE_DAYS = 7
 
@@ -213,17 +215,24 @@ def answer(
         return base
     by_region = [a for a in seen if _parties_match(a, reading.wanted)]
     chosen = [a for a in by_region if _has_apps(a, question.apps)]
-    if question.kind is not None and question.intent != "addendum":
-        chosen = [a for a in chosen if a.kind == question.kind]
     if question.number is not None:
         chosen = [a for a in chosen if _number_matches(a, question.number)]
     if question.agreement_id is not None:
         chosen = [a for a in chosen if a.id == question.agreement_id]
+    any_kind = chosen
+    if question.kind is not None and question.intent != "addendum":
+        chosen = [a for a in chosen if a.kind == question.kind]
+    intent, stage = question.intent, question.stage
+    if not chosen and any_kind and _asks_the_pks_milestone(question):
+        # "Kapan PKS dengan Kerinci ditandatangani?" when no PKS with Kerinci is recorded:
+        # the PKS is the milestone of the Kesepakatan Bersama that leads to it, asked as a
+        # stage (said "no agreement signed with Kerinci", though the KB was signed).
+        chosen, intent, stage = any_kind, "stage", PKS_STAGE
+        base = _replace(base, intent=intent, stage=stage)
     relaxed = False
-    if not chosen and reading.wanted and by_region and question.intent in ("status", "stage"):
+    if not chosen and reading.wanted and by_region and intent in ("status", "stage"):
         chosen, relaxed = by_region, True
     base = _replace(base, relaxed=relaxed)
-    intent = question.intent
     if intent in ("overdue", "blocked", "due"):
         return _milestone_answer(base, chosen, details_of, question, today)
     if intent == "stage_regions":
@@ -238,11 +247,21 @@ def answer(
         if detail is None:
             continue
         about: tuple[MilestoneView, ...] = ()
-        if intent == "stage" and question.stage is not None:
-            stage = question.stage
+        if intent == "stage" and stage is not None:
             about = tuple(m for m in detail.milestones if stage_matches(stage, m.key, m.title))
         items.append(_item(detail, milestones=about))
     return _replace(base, items=tuple(items), total=len(picked))
+
+
+def _asks_the_pks_milestone(question: TrackerQuestion) -> bool:
+    """A question about "the PKS" (its signing, or how far it is) that no stage, window or
+    number narrows: the implementing agreement a KB's ``pks_signed`` milestone stands for."""
+    return (
+        question.kind == "pks"
+        and question.stage is None
+        and question.window is None
+        and question.intent in ("signed", "status", "list", "active")
+    )
 
 
 def _pick(

@@ -174,6 +174,11 @@ STAGES: Final[dict[str, str]] = {
     "evaluation": r"evaluasi|evaluation",
 }
 
+#: Stages the answers reach by another way than a word of the question, and the words of
+#: their milestone titles: "the PKS" asked of a Kesepakatan Bersama is its ``pks_signed``
+#: milestone ("Penandatanganan PKS"), but "PKS" in a question names a kind of agreement.
+_OTHER_STAGES: Final[dict[str, str]] = {"pks_signed": r"pks|perjanjian kerja sama"}
+
 #: Words a typo is read back to ("koordinatr" -> "koordinator").
 _TYPO_TARGETS: Final = (
     "perjanjian",
@@ -611,8 +616,11 @@ def stage_matches(stage: str, key: str, title: str) -> bool:
     """Whether a milestone (its template key and title) is the ``stage`` asked about."""
     if key == stage:
         return True
+    pattern = STAGES.get(stage) or _OTHER_STAGES.get(stage)
+    if pattern is None:
+        return False
     folded = f" {' '.join(words(title))} "
-    return re.search(rf" (?:{STAGES[stage]}) ", folded) is not None
+    return re.search(rf" (?:{pattern}) ", folded) is not None
 
 
 def mentioned_codes(mentions: Iterable[RegionMention]) -> list[tuple[str, ...]]:

@@ -138,10 +138,10 @@ def tracker_view(
     for phrase, name in answer.settled:
         lines.append(t_html("assistant.settled", lang, phrase=phrase, name=name))
     where = ", ".join(answer.regions)
-    if answer.relaxed:
-        lines.append(
-            t_html("assistant.relaxed", lang, regions=where, apps=", ".join(answer.apps) or "-")
-        )
+    if answer.relaxed and answer.apps:
+        lines.append(t_html("assistant.relaxed", lang, regions=where, apps=", ".join(answer.apps)))
+    elif answer.relaxed:  # the kind or number asked matched nothing
+        lines.append(t_html("assistant.relaxed_other", lang, regions=where))
     lines.append(_headline(answer, lang, where))
     for item in answer.items:
         lines.append(_item_text(answer, item, lang))

@@ -101,7 +101,10 @@ def portfolio(bot_services: Services) -> dict[str, AgreementDetail]:
         "mempawah": agreement(
             s, "KB Sabilulungan Mempawah", MEMPAWAH, apps=("Sabilulungan",),
             signed_on=date(2026, 2, 1), ends_on=date(2031, 2, 1), coordinator="Bu Yanti",
-            milestones=(NewMilestone("Rencana kerja", due_on=date(2026, 3, 20)),),
+            milestones=(
+                NewMilestone("Rencana kerja", due_on=date(2026, 3, 20)),
+                NewMilestone("PKS ditandatangani", due_on=date(2026, 4, 1), key="pks_signed"),
+            ),
         ),
     }  # fmt: skip
 
@@ -138,6 +141,23 @@ async def test_the_issues_tracker_questions(
     labels = [b["text"] for b in reply.buttons()]
     assert any(label.startswith("📄 /mou") for label in labels)
     assert "📊 Linimasa" in labels or "📊 Timeline" in labels  # in the question's language
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("PKS dengan Mempawah sudah ditandatangani?", "Tahap PKS ditandatangani"),
+        ("When will the PKS with Mempawah be signed?", "PKS signed"),
+    ],
+)
+async def test_the_pks_of_a_kesepakatan_bersama_is_answered_by_its_milestone(
+    bot: BotHarness, portfolio: dict[str, AgreementDetail], question: str, expected: str
+) -> None:
+    # No PKS with Mempawah is on record; its KB's "PKS signed" milestone is what is asked.
+    asked = await bot.say(ADMIN, question)
+    text = text_of(asked.to(ADMIN.id))
+    assert expected in text and "KB Sabilulungan Mempawah" in text, text
+    assert "PKS ditandatangani: " in text and "1 Apr 2026" in text
 
 
 async def test_the_answer_opens_the_agreement_and_its_next_milestone(

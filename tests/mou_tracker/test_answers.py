@@ -144,3 +144,35 @@ def test_an_app_no_agreement_covers_shows_the_regions_others(directory: RegionDi
     assert found.relaxed and found.agreement_ids == (1, 2)
     precise = ask("Bagaimana status Gampil di Kerinci?", directory)
     assert not precise.relaxed and precise.agreement_ids == (1,)
+
+
+def test_the_pks_of_a_kesepakatan_bersama_is_its_milestone(directory: RegionDirectory) -> None:
+    seen = [
+        agreement(6, KERINCI, "on_track",
+                  milestone(61, "Rencana kerja", date(2026, 3, 1), "done", key="work_plan"),
+                  milestone(62, "PKS ditandatangani", date(2026, 4, 1), key="pks_signed")),
+        agreement(7, MOJOKERTO, "on_track",
+                  milestone(71, "Penandatanganan PKS", date(2026, 5, 1), "done")),
+    ]  # fmt: skip
+    # No PKS with Kerinci is recorded: the KB's "PKS signed" milestone answers, not "no
+    # agreement signed with Kerinci".
+    for text in ("Kapan PKS dengan Kerinci ditandatangani?", "sudah ada PKS dengan Kerinci?"):
+        found = ask(text, directory, seen)
+        assert found.intent == "stage" and found.stage == "pks_signed", text
+        assert [m.title for i in found.items for m in i.milestones] == ["PKS ditandatangani"]
+    # a milestone of another template is found by its title
+    mojokerto = ask("PKS dengan Mojokerto sudah ditandatangani?", directory, seen)
+    assert [m.title for i in mojokerto.items for m in i.milestones] == ["Penandatanganan PKS"]
+    # a PKS on record is the agreement asked about
+    pks = agreement(8, KERINCI, "on_track", kind="pks")
+    found = ask("Kapan PKS dengan Kerinci ditandatangani?", directory, [*seen, pks])
+    assert found.intent == "signed" and found.agreement_ids == (8,)
+    # a window or a stage asks something else: no fallback
+    windowed = ask("PKS apa yang ditandatangani tahun 2025?", directory, seen)
+    assert windowed.intent == "signed" and windowed.items == ()
+
+
+def test_a_kind_no_agreement_has_shows_the_regions_others(directory: RegionDirectory) -> None:
+    seen = [agreement(8, KERINCI, "on_track", kind="pks")]
+    found = ask("status KB dengan Kerinci", directory, seen)
+    assert found.relaxed and found.agreement_ids == (8,) and found.apps == ()

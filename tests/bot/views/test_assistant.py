@@ -1,0 +1,52 @@
+"""The tracker's answer as the bot shows it: the first lines say what was asked and found."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.views.assistant import tracker_view
+from mou_tracker.regions import RegionDirectory
+from tests.mou_tracker.test_answers import KERINCI, agreement, ask, milestone
+
+
+@pytest.fixture(scope="module")
+def directory() -> RegionDirectory:
+    return RegionDirectory.load()
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "expected"),
+    [
+        ("Kapan PKS dengan Kerinci ditandatangani?", "id",
+         "🔎 <b>Tahap PKS ditandatangani</b> dengan Kabupaten Kerinci:"),
+        ("Has the PKS with Kerinci been signed?", "en", "PKS signed"),
+    ],
+)  # fmt: skip
+def test_the_pks_asked_of_a_kb_is_shown_as_its_milestone(
+    directory: RegionDirectory, question: str, lang: str, expected: str
+) -> None:
+    seen = [
+        agreement(6, KERINCI, "on_track",
+                  milestone(62, "PKS ditandatangani", date(2026, 4, 1), key="pks_signed"))
+    ]  # fmt: skip
+    text, _ = tracker_view(ask(question, directory, seen), lang)
+    assert expected in text
+    assert "PKS ditandatangani: " in text  # the milestone's own line
+    assert "ditandatangani dengan Kabupaten Kerinci." not in text  # not "none signed"
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("id", "Tidak ada perjanjian dengan Kabupaten Kerinci yang cocok persis"),
+        ("en", "No agreement with Kabupaten Kerinci matches that question exactly"),
+    ],
+)
+def test_a_kind_no_agreement_has_is_said_without_a_blank_app(
+    directory: RegionDirectory, lang: str, expected: str
+) -> None:
+    seen = [agreement(8, KERINCI, "on_track", kind="pks")]
+    text, _ = tracker_view(ask("status KB dengan Kerinci", directory, seen), lang)
+    assert expected in text and " -." not in text and "Perjanjian 8" in text
