@@ -240,12 +240,8 @@ def answer(
     if intent == "coordinator":
         return _coordinators(base, chosen, details_of, reading, contacts_of, home)
     picked = _pick(intent, chosen, question, today, bool(reading.wanted))
-    details = {d.id: d for d in details_of([a.id for a in picked[:MAX_ITEMS]])}
     items = []
-    for agreement in picked[:MAX_ITEMS]:
-        detail = details.get(agreement.id)
-        if detail is None:
-            continue
+    for detail in _details_in_order(details_of, [a.id for a in picked[:MAX_ITEMS]]):
         about: tuple[MilestoneView, ...] = ()
         if intent == "stage" and stage is not None:
             about = tuple(m for m in detail.milestones if stage_matches(stage, m.key, m.title))
@@ -362,7 +358,7 @@ def _stage_regions(
     stage = question.stage
     done: list[str] = []
     items = []
-    for detail in details_of([a.id for a in _worst_first(chosen)]):
+    for detail in _details_in_order(details_of, [a.id for a in _worst_first(chosen)]):
         about = tuple(m for m in detail.milestones if stage_matches(stage, m.key, m.title))
         if not about:
             continue
@@ -386,7 +382,7 @@ def _coordinators(
     picked = _worst_first(chosen)[:MAX_ITEMS]
     named = {c for group in reading.wanted for c in group}
     items = []
-    for detail in details_of([a.id for a in picked]):
+    for detail in _details_in_order(details_of, [a.id for a in picked]):
         contacts = tuple(
             Contact(p.name, p.coordinator_name, p.coordinator_contact, contacts_of(p.code))
             for p in detail.parties
@@ -395,6 +391,13 @@ def _coordinators(
         )
         items.append(_replace_item(_item(detail), contacts=contacts))
     return _replace(base, items=tuple(items), total=len(chosen))
+
+
+def _details_in_order(details_of: DetailsOf, ids: Sequence[int]) -> list[AgreementDetail]:
+    """The agreements ``ids`` name, in that order (the loader returns them in its own: the
+    coordinators of an agreement that ended were listed before a late one's)."""
+    by_id = {d.id: d for d in details_of(ids)}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _item(detail: AgreementDetail, *, milestones: tuple[MilestoneView, ...] = ()) -> AgreementItem:

@@ -176,3 +176,30 @@ def test_a_kind_no_agreement_has_shows_the_regions_others(directory: RegionDirec
     seen = [agreement(8, KERINCI, "on_track", kind="pks")]
     found = ask("status KB dengan Kerinci", directory, seen)
     assert found.relaxed and found.agreement_ids == (8,) and found.apps == ()
+
+
+def test_agreements_keep_the_answers_order_whatever_order_they_load_in(
+    directory: RegionDirectory,
+) -> None:
+    seen = [
+        agreement(1, KERINCI, "expired", milestone(11, "Go-live", date(2019, 1, 1), key="go_live"),
+                  ends_on=date(2023, 10, 30)),
+        agreement(2, KERINCI, "overdue", milestone(21, "Go-live", date(2026, 1, 1), key="go_live")),
+    ]  # fmt: skip
+    by_id = {a.id: a for a in seen}
+
+    def by_id_order(ids: Sequence[int]) -> list[AgreementDetail]:  # as the database returns
+        return [by_id[i] for i in sorted(ids) if i in by_id]
+
+    asked = (
+        "Siapa koordinator Kerinci?",
+        "Kapan go-live di Kerinci?",
+        "Daerah mana saja yang sudah go-live Gampil?",
+        "Kerinci sampai mana?",
+    )
+    for text in asked:
+        question = read_question(
+            text, regions=directory, apps=("Gampil",), today=TODAY, home_regions=("32.73",)
+        )
+        found = answer(question, seen, by_id_order, today=TODAY, home_regions=("32.73",))
+        assert found.agreement_ids == (2, 1), text  # the late one before the one that ended
