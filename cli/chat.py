@@ -24,11 +24,12 @@ from bot.views import assistant as assistant_views
 from bot.views.agreements import agreement_text, health_label
 from bot.views.curation import gaps_view
 from bot.views.documents import ingest_report
+from cli.context import shown_block
 from core.config import Settings
 from core.errors import AppError, storage_error
 from core.files import private_dir, write_atomically
 from core.i18n import LANGUAGES, normalize_language
-from core.text import clean_block, echo
+from core.text import echo
 from services import Services, charts
 from services.access import AccessService, AuthSubject, Operator, Permission, UserView
 from services.knowledge import Turn
@@ -103,9 +104,9 @@ class TerminalChat:
                 break
             reply = self.handle(line)
             if reply:
-                # An answer quotes a document as its file holds it: a terminal escape or a
-                # right-to-left override in it would act on the operator's terminal.
-                write(clean_block(reply))
+                # An answer quotes a document as its file holds it: printed as every command
+                # prints stored text (a terminal escape in it would act on the terminal).
+                write(shown_block(reply))
 
     def handle(self, line: str) -> str:
         line = line.strip()

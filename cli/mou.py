@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli import intake
-from cli.context import AppContext, get_ctx, print_json, shown
+from cli.context import AppContext, get_ctx, print_json, shown, shown_block
 from cli.errors import ExitStatus
 from cli.intake import print_files
 from core.errors import AppError
@@ -193,17 +193,18 @@ def show(
     )
     if detail.renewal_due and detail.ends_on:
         console.print(app_ctx.t("tracker.show.renewal", ends_on=detail.ends_on), style="yellow")
+    # Stored text, shown as the title is: rows stored before text cleaning came in may hold
+    # terminal controls.
     for p in detail.parties:
         extra = ", ".join(x for x in (p.signatory, p.coordinator_name) if x)
-        console.print(
-            f"  - {p.name} ({p.code}) {p.document_number or ''} {extra}".rstrip(), highlight=False
-        )
+        line = shown(f"{p.name} ({p.code}) {p.document_number or ''} {extra}")
+        console.print(f"  - {line}", highlight=False)
     if detail.apps:
-        console.print(
-            f"{app_ctx.t('tracker.show.apps')}: {', '.join(detail.apps)}", highlight=False
-        )
+        apps = shown(", ".join(detail.apps))
+        console.print(f"{app_ctx.t('tracker.show.apps')}: {apps}", highlight=False)
     if detail.objective:
-        console.print(f"{app_ctx.t('tracker.show.objective')}: {detail.objective}", highlight=False)
+        objective = shown_block(detail.objective)
+        console.print(f"{app_ctx.t('tracker.show.objective')}: {objective}", highlight=False)
     if detail.parent_id:
         console.print(f"{app_ctx.t('tracker.show.parent')}: #{detail.parent_id}")
     if detail.milestones:
@@ -211,7 +212,9 @@ def show(
     print_files(app_ctx, kept)
     for e in entries or []:
         console.print(
-            f"{e.at.isoformat()} {e.actor} {e.action} {e.details}", highlight=False, markup=False
+            shown(f"{e.at.isoformat()} {e.actor} {e.action} {e.details}"),
+            highlight=False,
+            markup=False,
         )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from cli.context import AppContext, get_ctx, print_json
+from cli.context import AppContext, get_ctx, print_json, shown
 from cli.errors import ExitStatus
 from services.reminders import DueReminder, OutboxView, PassReport, parse_instant
 
@@ -75,10 +75,10 @@ def due(
     for r in found:
         table.add_row(
             f"{r.kind} ({r.threshold})",
-            f"#{r.agreement_id} {r.agreement_title}" if r.agreement_id else "-",
-            f"#{r.milestone_id} {r.milestone_title}" if r.milestone_id else "-",
+            shown(f"#{r.agreement_id} {r.agreement_title}") if r.agreement_id else "-",
+            shown(f"#{r.milestone_id} {r.milestone_title}") if r.milestone_id else "-",
             r.due_on.isoformat() if r.due_on else "-",
-            r.recipient,
+            shown(r.recipient),
             r.region_code or "-",
         )
     app_ctx.console.print(table)
@@ -192,9 +192,9 @@ def log(
             f"{r.kind} ({r.threshold})",
             str(r.agreement_id or "-"),
             str(r.milestone_id or "-"),
-            r.recipient,
+            shown(r.recipient),
             r.status if not r.attempts else f"{r.status} ×{r.attempts}",
             when.isoformat(timespec="minutes"),
-            (r.last_error or "")[:60],
+            shown((r.last_error or "")[:60]),
         )
     app_ctx.console.print(table)

@@ -86,7 +86,8 @@ class RecentCache(Generic[K, V]):
             self._items.clear()
 
     def __len__(self) -> int:
-        return len(self._items)
+        with self._guard:  # not halfway through another thread's put
+            return len(self._items)
 
 
 Fetch = Callable[[Sequence[str]], Mapping[str, npt.NDArray[np.float32]]]

@@ -360,16 +360,17 @@ class KeywordIndex:
         return out
 
     def terms_like(self, first: str) -> list[str]:
-        """Indexed terms starting with ``first`` (typo candidates share their first letter)."""
+        """Indexed terms starting with ``first`` (typo candidates share their first letter),
+        sorted (the terms a cut word begins are one run, found by bisection)."""
         if self._buckets_version != len(self._vocab):
             buckets: dict[str, list[str]] = {}
-            for term in self._vocab:
+            for term in sorted(self._vocab):
                 buckets.setdefault(term[:1], []).append(term)
             self._buckets = buckets
             self._buckets_version = len(self._vocab)
         # Terms whose chunks were all removed stay until the next rebuild: a correction to
-        # one of them finds nothing, which is harmless, and filtering here would cost a
-        # Python loop per misspelt word.
+        # one of them is refused by the rewriter (its document frequency is 0), and filtering
+        # here would cost a Python loop per misspelt word.
         return self._buckets.get(first, [])
 
     def search(

@@ -98,7 +98,8 @@ class KeywordStore(Protocol):
         """BM25's inverse document frequency of ``term``."""
 
     def terms_like(self, first: str) -> Sequence[str]:
-        """Indexed terms starting with ``first`` (the candidates of a typo correction)."""
+        """Indexed terms starting with ``first`` (the candidates of a typo correction), sorted;
+        a term whose passages were all removed may stay (its ``df`` is 0)."""
 
     def prefetch(self, terms: Iterable[str]) -> None:
         """About to ask ``df`` of these terms: a store that asks a database asks once."""

@@ -180,7 +180,7 @@ class PostgresKeywordStore:
         self._load_df(terms)
 
     def terms_like(self, first: str) -> Sequence[str]:
-        """Indexed terms starting with ``first``, read once per index revision.
+        """Indexed terms starting with ``first``, sorted, read once per index revision.
 
         Only a question with a word the index does not know asks (a typo candidate), and
         the answer is a slice of the vocabulary, not of the corpus.
@@ -192,7 +192,7 @@ class PostgresKeywordStore:
                     text("SELECT term, df FROM kb_term_stats WHERE left(term, 1) = :first"),
                     {"first": first},
                 ).all()
-            bucket = [term for term, _ in rows]
+            bucket = sorted(term for term, _ in rows)
             if len(self._df) < 200_000:
                 self._df.update((term, int(df)) for term, df in rows)
             self._buckets[first] = bucket

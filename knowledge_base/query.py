@@ -24,6 +24,7 @@ rewrite, in order:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -123,7 +124,8 @@ class QueryRewriter:
             informal Indonesian spelling too).
         known: whether the index holds a term.
         candidates: the index's terms that may be what a misspelt term meant (same first
-            letter).
+            letter), sorted; one whose ``frequency`` is 0 (its passages were removed) is
+            never read as meant.
         frequency: a term's document frequency (the commonest correction wins).
         prefetch: about to ask ``known`` / ``frequency`` of these terms (a keyword index in
             the database answers them in one round trip).
@@ -284,9 +286,10 @@ class QueryRewriter:
         found = process.extract(
             term, bucket, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
         )
-        near = (
-            min(found, key=lambda hit: (hit[1], -frequency(hit[0]), hit[0]))[0] if found else None
-        )
+        # A term whose passages were all removed stays in the bucket until a rebuild: it is
+        # no longer what any passage says.
+        ranked = [(hit[1], -df, hit[0]) for hit in found if (df := frequency(hit[0])) > 0]
+        near = min(ranked)[2] if ranked else None
         whole = _completion(term, bucket, frequency)
         if whole is not None and (near is None or frequency(whole) > frequency(near)):
             return (whole,)
@@ -408,16 +411,22 @@ TRUNCATED_TAIL = 3
 def _completion(term: str, bucket: Sequence[str], frequency: Callable[[str], int]) -> str | None:
     """The commonest indexed term that ``term`` is the beginning of, as a word cut short in
     notes and chats ("masy" for "masyarakat", "pemb" for "pembangunan"); ``None`` if none.
+    ``bucket`` is sorted; a term of frequency 0 (its passages removed) is none.
 
     Cutting a word after its first syllables and a full stop is how Indonesian abbreviates
     words in writing ("masy.", "pemb.", "kab."); typed in a chat, the full stop goes. A typo
     correction alone reads such a cut as the nearest short word ("masy" -> "mas")."""
     if len(term) < 4:
         return None
-    cut = [t for t in bucket if len(t) >= len(term) + TRUNCATED_TAIL and t.startswith(term)]
-    if not cut:
-        return None
-    return min(cut, key=lambda t: (-frequency(t), t))
+    # ``bucket`` is sorted: the terms ``term`` begins are the run from where it would stand.
+    best: tuple[int, str] | None = None
+    at = bisect_left(bucket, term)
+    while at < len(bucket) and bucket[at].startswith(term):
+        t = bucket[at]
+        at += 1
+        if len(t) >= len(term) + TRUNCATED_TAIL and (df := frequency(t)) > 0:
+            best = min(best, (-df, t)) if best is not None else (-df, t)
+    return None if best is None else best[1]
 
 
 def _affix_forms(word: str) -> list[str]:

@@ -14,15 +14,17 @@ import re
 from dataclasses import dataclass
 
 _NOT_AN_END = (
-    r"(?:(?<=\d [MH])|(?<!\b[A-Z]))(?<!\b(?:Dr|Ir|Mr|Ms|St|Jl|Tn|Ny|Hj|KH|dr|Br|Fr))(?<![^\W\d] gr)"
-    r"(?<!\b(?:Drs|Mrs|Sdr|Moh|Muh|Kol|Mgr|Rev|Pdt|Drg|Kpt))(?<!\b(?:Prof|Sdri|Jend|Kapt))"
+    r"(?:(?<=\d [MH])|(?<!\b[A-Z]))(?<!\b(?:Dr|Ir|Mr|Ms|St|Jl|Tn|Ny|Hj|KH|dr|Br|Fr|Ds))"
+    r"(?<![^\W\d] gr)(?<!\b(?:Drs|Mrs|Sdr|Moh|Muh|Kol|Mgr|Rev|Pdt|Drg|Kpt|Kab|Kec|Kel))"
+    r"(?<!\b(?:Prof|Sdri|Jend|Kapt|Prov))"
     r"(?<!\b(?:Letkol|Letjen|Mayjen|Kompol|Laksda|Marsda))(?<!\b(?:Brigjen|Laksdya|Marsdya))"
 )
 """A period after an initial or a title written before a name ends no sentence: a degree
-("Dr.", "Ir.", "Prof."), a church's title ("Mgr.", "Rev.", "Pdt.", "Br.", "Fr."), a rank
-("Kol.", "Letkol.", "Brigjen.") and, after a name, "gr." (gelar: "Djamin gr. Datuk Bagindo";
-after a figure it stays grams, "100 gr."). An era after a year is no initial: "tahun 680
-M." and "1344 H." (Masehi, Hijriah) may end a sentence."""
+("Dr.", "Ir.", "Prof."), a church's title ("Mgr.", "Rev.", "Pdt.", "Br.", "Fr.", "Ds."), a
+rank ("Kol.", "Letkol.", "Brigjen."), the kind of a region or village before its name ("Kab.
+Subang", "Kec. Coblong", "Kel.", "Prov.", "Ds." for desa) and, after a name, "gr." (gelar:
+"Djamin gr. Datuk Bagindo"; after a figure it stays grams, "100 gr."). An era after a year is
+no initial: "tahun 680 M." and "1344 H." (Masehi, Hijriah) may end a sentence."""
 SENTENCE_END = re.compile(
     rf"(?:[!?…]|{_NOT_AN_END}\.)[\"'”’)\]]*(?:\[\d{{1,3}}\])*(\s+)(?=[\"'“‘(\[]?[A-ZÀ-Ý])"
 )

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from cli.errors import ExitStatus
 from cli.main import main
+from core.db import make_engine
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "agreements.csv"
 AT = "2026-11-23"
@@ -238,3 +240,27 @@ def test_list_filters(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert isinstance(mojokerto, list) and len(mojokerto) == 2
     stalled = run_json(capsys, "mou", "list", "--at", AT, "--health", "stalled")
     assert isinstance(stalled, list) and {i["health"] for i in stalled} == {"stalled"}
+
+
+def test_show_prints_no_terminal_controls_stored_before_cleaning(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The title was shown cleaned; the objective, a party's signatory and an application
+    # name an older version stored with an escape that retitles the terminal were printed
+    # as stored.
+    monkeypatch.setenv("COLUMNS", "300")
+    args = ["mou", "add", "--title", "Replikasi Gampil", "--party", "Kota Bandung"]
+    args += ["--party", "Kabupaten Bandung", "--app", "Gampil", "--objective", "Layanan izin"]
+    assert main(args) == 0
+    engine = make_engine(f"sqlite:///{data_dir / 'sinergi.db'}")
+    hostile = "'x\x1b]0;PWNED\x07\x1b[31my\u202ez'"
+    with engine.begin() as conn:  # as an older version could have stored it
+        conn.execute(text(f"UPDATE agreements SET objective = {hostile}"))
+        conn.execute(text(f"UPDATE agreement_parties SET signatory = {hostile}"))
+        conn.execute(text(f"UPDATE agreement_apps SET name = {hostile}"))
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["mou", "show", "1", "--audit"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("]0;PWNED") == 4, out  # objective, two parties, the app: their text
+    assert not any(c in out for c in "\x1b\x07\u202e"), ascii(out)

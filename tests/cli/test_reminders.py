@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from cli.errors import ExitStatus
 from cli.main import main
@@ -75,6 +76,24 @@ def test_due_names_registered_coordinators(
     assert main(["reminders", "due", "--at", "2026-03-03"]) == 0
     out = capsys.readouterr().out
     assert "upcoming" in out and f"tg:{KERINCI_COORD}" in out
+
+
+def test_due_prints_no_terminal_controls_stored_before_cleaning(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The table printed an agreement's and a milestone's title as stored: an older version's
+    # row with an escape that retitles the terminal reached it.
+    monkeypatch.setenv("COLUMNS", "300")
+    engine = make_engine(f"sqlite:///{data_dir / 'sinergi.db'}")
+    hostile = "'x\x1b]0;PWNED\x07\u202ey'"
+    with engine.begin() as conn:  # as an older version could have stored it
+        conn.execute(text(f"UPDATE agreements SET title = {hostile}"))
+        conn.execute(text(f"UPDATE milestones SET title = {hostile}"))
+    engine.dispose()
+    assert main(["reminders", "due", "--at", TUESDAY_0900_WIB]) == 0
+    out = capsys.readouterr().out
+    assert out.count("]0;PWNED") == 2, out
+    assert not any(c in out for c in "\x1b\x07\u202e"), ascii(out)
 
 
 def test_due_outside_working_hours_says_so(

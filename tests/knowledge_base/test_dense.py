@@ -331,6 +331,21 @@ def test_recent_cache_keeps_the_keys_used_last() -> None:
     assert len(cache) == 2
 
 
+def test_recent_cache_counts_under_its_lock() -> None:
+    # A put holds the lock while its dict is one key over the limit; a count taken meanwhile
+    # would read it so. The count waits for the lock like every other use.
+    cache: RecentCache[str, int] = RecentCache(1)
+    cache.put("a", 1)
+    counted: list[int] = []
+    with cache._guard:  # another thread halfway through a put
+        reader = threading.Thread(target=lambda: counted.append(len(cache)))
+        reader.start()
+        reader.join(0.2)
+        assert reader.is_alive() and not counted
+    reader.join(5)
+    assert counted == [1]
+
+
 def _numpy_blas_threads() -> list[int]:
     """The threads numpy's own BLAS may use (scipy loads a BLAS of its own, which numpy's
     product does not call)."""

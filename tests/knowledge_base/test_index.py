@@ -122,6 +122,18 @@ def test_remove_document_removes_every_trace(index: KnowledgeIndex) -> None:
     assert [d.doc_id for d in index.list_documents()] == ["erk-guide"]
 
 
+def test_a_removed_documents_words_are_no_reading_of_a_cut_word(index: KnowledgeIndex) -> None:
+    # "masy" reads as "masyarakat" while a passage says it; once its document is removed the
+    # term stays in the typo candidates (until a rebuild) but no longer reads as meant.
+    index.replace_document(
+        GAMPIL, chunks("Panduan Gampil > Aduan\nAduan masyarakat dijawab petugas.")
+    )
+    index.replace_document(ERK, chunks("e-RK guide > Targets\nSet yearly targets in e-RK."))
+    assert index.rewrite("aduan masy").corrections == (("masy", "masyarakat"),)
+    assert index.remove_document("panduan-gampil")
+    assert not index.rewrite("aduan masy").corrections
+
+
 def test_filters_apply_to_both_searches(index: KnowledgeIndex) -> None:
     index.replace_document(GAMPIL, GAMPIL_V1)
     index.replace_document(ERK, chunks("e-RK guide > Targets\nYearly targets in e-RK."))

@@ -125,6 +125,19 @@ def test_bm25_ranks_the_matching_passage_first(normalizer: TextNormalizer) -> No
     assert all(h.score > 0 for h in hits)
 
 
+def test_typo_candidates_are_sorted_and_a_removed_passages_terms_count_zero() -> None:
+    # The rewriter bisects the bucket for the terms a cut word begins, and refuses a term of
+    # frequency 0 (one whose passages were removed stays in the bucket until a rebuild).
+    index = KeywordIndex()
+    index.add("a", ["pembangunan", "pajak", "pemda"])
+    index.add("b", ["peta", "masyarakat", "paket"])
+    assert index.terms_like("p") == ["pajak", "paket", "pembangunan", "pemda", "peta"]
+    assert index.remove("b")
+    assert "peta" in index.terms_like("p") and index.df("peta") == 0
+    index.add("c", ["anggaran", "pagu"])
+    assert index.terms_like("p") == ["pagu", "pajak", "paket", "pembangunan", "pemda", "peta"]
+
+
 def test_removed_chunks_never_answer(normalizer: TextNormalizer) -> None:
     index = _index(DOCS, normalizer)
     assert index.remove("izin")

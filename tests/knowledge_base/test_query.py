@@ -40,7 +40,7 @@ def rewrite(
         question,
         source.current(),
         known=lambda t: vocabulary.get(t, 0) > 0,
-        candidates=lambda first: [t for t in vocabulary if t.startswith(first)],
+        candidates=lambda first: sorted(t for t in vocabulary if t.startswith(first)),
         frequency=lambda t: vocabulary.get(t, 0),
     )
 
@@ -81,6 +81,31 @@ def test_a_word_cut_short_reads_as_the_word_it_begins(
     assert rewritten("rencana pemb daerah").corrections == (("pemb", "pembangunan"),)
     # "sura" is one edit from "surat" (30 passages), commoner than "surabaya" (3): a typo.
     assert rewritten("sura edaran").corrections == (("sura", "surat"),)
+
+
+def test_a_term_whose_passages_were_removed_is_no_correction(
+    normalizer: TextNormalizer, source: LexiconSource
+) -> None:
+    # An index keeps a removed passage's terms in its buckets until a rebuild, at frequency 0:
+    # a cut word is not completed to one, nor a typo corrected to one (it says nothing now).
+    vocabulary = {"masyarakat": 0, "mas": 0, "bentuk": 9, "partisipasi": 5, "masjid": 3}
+    query = rewrite(normalizer, source, "bentuk partisipasi masy", vocabulary)
+    assert not query.corrections
+    vocabulary["masyarakat"] = 4
+    query = rewrite(normalizer, source, "bentuk partisipasi masy", vocabulary)
+    assert query.corrections == (("masy", "masyarakat"),)
+
+
+def test_a_cut_word_is_completed_from_a_large_vocabulary(
+    normalizer: TextNormalizer, source: LexiconSource
+) -> None:
+    # 200,000 terms, thousands of them beginning with "p": the completion is the commonest
+    # term the cut word begins, wherever it stands in the (sorted) bucket.
+    vocabulary = {f"p{n:06d}x": 1 for n in range(200_000)}
+    vocabulary |= {"pemba": 2, "pembangunan": 12, "pembagian": 3, "pembz": 1, "rencana": 4}
+    vocabulary |= {"daerah": 8, "pemberantasan": 12, "pemc": 0}
+    query = rewrite(normalizer, source, "rencana pemb daerah", vocabulary)
+    assert query.corrections == (("pemb", "pembangunan"),)  # of equals, the first in order
 
 
 def test_real_words_are_not_corrected(normalizer: TextNormalizer, source: LexiconSource) -> None:
@@ -144,7 +169,7 @@ def rewrite_with(normalizer: TextNormalizer, question: str, vocabulary: dict[str
         question,
         LexiconSource().current(),
         known=lambda t: vocabulary.get(t, 0) > 0,
-        candidates=lambda first: [t for t in vocabulary if t.startswith(first)],
+        candidates=lambda first: sorted(t for t in vocabulary if t.startswith(first)),
         frequency=lambda t: vocabulary.get(t, 0),
     )
 
@@ -231,7 +256,7 @@ def test_a_run_together_word_is_split_in_a_bounded_number_of_round_trips(
             question,
             LexiconSource(informal=False).current(),
             known=lambda t: index.df(t) > 0,
-            candidates=lambda first: [t for t in vocabulary if t.startswith(first)],
+            candidates=lambda first: sorted(t for t in vocabulary if t.startswith(first)),
             frequency=index.df,
             prefetch=index.prefetch,
         )

@@ -101,7 +101,7 @@ def rewrite(
         question,
         lexicon,
         known=lambda t: VOCABULARY.get(t, 0) > 0,
-        candidates=lambda first: [t for t in VOCABULARY if t.startswith(first)],
+        candidates=lambda first: sorted(t for t in VOCABULARY if t.startswith(first)),
         frequency=lambda t: VOCABULARY.get(t, 0),
         language=language,
     )

@@ -56,6 +56,10 @@ def test_an_abbreviation_before_a_number_does_not_end_a_sentence(text: str) -> N
         "Rektor pertamanya adalah Letkol. H. Hasan Basry, wakilnya Abdul Wahab.",
         "Ia melantik Residen Djamin gr. Datuk Bagindo sebagai gubernur.",
         "Bersama Br. Bernard ia mendirikan gereja di Cepu.",
+        "Pendirinya Ds. Roesman Moeljodwiatmoko dan Prof. Ds. Abineno.",
+        "Kantor itu di Kel. Lebak Siliwangi, Kec. Coblong, Kota Bandung.",
+        "Subang (Latin: Kab. Subang) terletak di Prov. Jawa Barat.",
+        "Lomba diikuti Ds. Sukamaju dari Kab. Garut.",
     ],
 )
 def test_an_initial_or_a_title_does_not_end_a_sentence(text: str) -> None:
@@ -79,6 +83,13 @@ def test_an_era_after_a_year_may_end_a_sentence() -> None:
     ]
     # Any other capital after a figure is still an initial: "1947 S. B. Yudhoyono".
     assert len(_texts("Presiden sejak 1947 S. B. Yudhoyono menjabat.")) == 1
+
+
+def test_a_region_at_the_end_of_a_sentence_still_ends_it() -> None:
+    # The kind of a region is abbreviated before its name only; a sentence ending on the
+    # word "kab." (lower case, a word cut short) or a text ending on a title still ends.
+    assert _texts("Rapat di kantor kab. Besok lanjut.") == ["Rapat di kantor kab.", "Besok lanjut."]
+    assert _texts("Surat ditujukan kepada Kab.") == ["Surat ditujukan kepada Kab."]
 
 
 def test_grams_after_a_figure_still_end_a_sentence() -> None:
