@@ -515,3 +515,74 @@ def test_an_answer_from_passages_in_another_language_is_flagged_and_not_held_aga
         v for i, v in enumerate(same) if i != flag
     ]
     assert answer_probability(across) > answer_probability(same)
+
+
+def _judged_with(question: str, hit: SearchHit, known: set[str]):  # type: ignore[no-untyped-def]
+    info = analyse(question)
+    composed = compose(question, [hit], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    # As the service searches: the query holds the question (whose acronym spells out
+    # nothing, itself included).
+    query = Query(question, question, tuple(NORMALIZER.terms(question)))
+    return judge_answer(
+        SearchResult((hit,), True, query=query),
+        composed,
+        info,
+        terms=NORMALIZER.terms,
+        known=known.__contains__,
+    )
+
+
+def test_a_known_name_no_retrieved_passage_holds_is_refused() -> None:
+    # "PPPK" is in the index (another regulation), not in the passages about the THR.
+    known = KNOWN | {"pppk"}
+    decided = _judged_with("Kapan tunjangan hari raya PPPK dibayarkan?", THR, known)
+    assert not decided.answer and decided.reason == "name_absent"
+    # The same name in the passage, or spelled out there, is no reason to refuse.
+    named = replace(THR, text=THR.text + " Tunjangan hari raya juga diberikan kepada PPPK.")
+    assert _judged_with("Kapan tunjangan hari raya PPPK dibayarkan?", named, known).reason != (
+        "name_absent"
+    )
+    spelled = replace(
+        THR, text=THR.text + " Tunjangan hari raya juga diberikan kepada Calon Pegawai Negeri Sipil"
+    )
+    asked = "Kapan tunjangan hari raya CPNS dibayarkan?"
+    assert _judged_with(asked, THR, KNOWN | {"cpns"}).reason == "name_absent"
+    assert _judged_with(asked, spelled, KNOWN | {"cpns"}).reason != "name_absent"
+    # Spelled out by the question in brackets: the passage must hold what it spells out.
+    bracketed = "Kapan tunjangan hari raya CPNS (calon pegawai negeri sipil) dibayarkan?"
+    assert _judged_with(bracketed, THR, KNOWN | {"cpns"}).reason == "name_absent"
+    assert _judged_with(bracketed, spelled, KNOWN | {"cpns"}).reason != "name_absent"
+    # The kind of regulation cited is no name of the question's subject: "Undang-Undang"
+    # spells "UU" out by no initials.
+    law = replace(
+        THR,
+        title="Undang-Undang Nomor 19 Tahun 2018 tentang Tunjangan Hari Raya",
+        text=THR.text.replace("PP 19/2018", "Undang-Undang Nomor 19 Tahun 2018"),
+    )
+    cited_law = "Kapan tunjangan hari raya dibayarkan menurut UU 19/2018?"
+    assert _judged_with(cited_law, law, KNOWN | {"uu"}).reason != "name_absent"
+
+
+def test_a_name_only_another_documents_passage_holds_is_refused() -> None:
+    # The keyword search brings the passage naming "PPPK" along; the answer's document, about
+    # the THR, never names it.
+    other = replace(
+        THR,
+        chunk_id="asn",
+        doc_id="pp-49-2018",
+        title="PP 49/2018 tentang Manajemen PPPK",
+        text="PPPK diangkat untuk jangka waktu paling singkat 1 (satu) tahun.",
+        score=0.5,
+        dense_score=0.8,
+    )
+    question = "Kapan tunjangan hari raya PPPK dibayarkan?"
+    info = analyse(question)
+    composed = compose(question, [THR], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    decided = judge_answer(
+        SearchResult((THR, other), True),
+        composed,
+        info,
+        terms=NORMALIZER.terms,
+        known=(KNOWN | {"pppk"}).__contains__,
+    )
+    assert not decided.answer and decided.reason == "name_absent"
