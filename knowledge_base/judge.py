@@ -151,10 +151,6 @@ class JudgeConfig:
     unknown_rule: bool = True
     """Refuse a question more than :data:`UNKNOWN_SHARE` of whose words no document holds
     (:func:`_mostly_unknown`), before the calibrated model."""
-    absent_names: bool = True
-    """Refuse a question naming something the index knows (an acronym, a mixed-case name)
-    that no retrieved passage of the answer's document holds, spells out or names by a
-    synonym (:func:`_name_absent`): "PPPK" asked of the PNS discipline rules."""
 
 
 GENERIC_JUDGE = JudgeConfig(min_dense=0.0, weak_dense=0.0, confident_dense=0.0)
@@ -202,13 +198,7 @@ def judge_answer(
             return Verdict(False, False, "number")
     for name in info.names:
         name_terms = terms(name)
-        if not name_terms:
-            continue
-        if any(known(t) for t in name_terms):
-            if config.absent_names and _name_absent(
-                name, name_terms, result, cited, terms=terms, synonyms=synonyms
-            ):
-                return Verdict(False, False, "name_absent")
+        if not name_terms or any(known(t) for t in name_terms):
             continue
         spelled_out = any(
             set(name_terms) & {t for alt in alternatives for t in alt}
@@ -252,53 +242,6 @@ def judge_answer(
         evidence.coverage >= config.confident_coverage
     )
     return Verdict(True, confident)
-
-
-_REGULATION_KINDS = frozenset(
-    {"pp", "uu", "perpres", "perda", "perwal", "perbup", "pergub", "permen", "no", "nomor"}
-)
-"""Names that only say what kind of regulation the question cites ("PP 45/2017"): the number
-check reads the regulation itself."""
-
-
-def _name_absent(
-    name: str,
-    name_terms: Sequence[str],
-    result: SearchResult,
-    cited: Sequence[SearchHit],
-    *,
-    terms: Callable[[str], list[str]],
-    synonyms: Sequence[Sequence[Sequence[str]]],
-) -> bool:
-    """Whether the question's ``name``, which the index knows, is in none of the retrieved
-    passages of the documents ``cited`` (text, title, heading), neither as written, nor spelled
-    out by initials, nor by a synonym the documents use ("THR" for "tunjangan hari raya").
-
-    A near-miss names another body, programme or application than the answer's document is
-    about ("Apa hukuman bagi PPPK ..." answered from the PNS discipline rules): the cosine and
-    the shared words stay high, but what the question is about is nowhere in the evidence.
-    Passages of other documents do not count: the keyword search brings the passages naming
-    the rare name along whatever they answer.
-    """
-    if name.lower() in _REGULATION_KINDS:
-        return False
-    docs = {h.doc_id for h in cited}
-    read = "\n".join(
-        f"{h.title}\n{h.section or ''}\n{h.text}" for h in result.hits if h.doc_id in docs
-    )
-    present = set(terms(read))
-    if set(name_terms) <= present:
-        return False
-    for alternatives in synonyms:
-        if set(name_terms) & {t for alt in alternatives for t in alt} and any(
-            alt and set(alt) <= present for alt in alternatives
-        ):
-            return False
-    if spelled_in(name, read):
-        return False
-    # "SP (standar pelayanan)": the passages hold what the question spells out.
-    spelled = spelled_in_brackets(name, question_text(result))
-    return spelled is None or not set(terms(spelled)) <= present
 
 
 UNKNOWN_SHARE = 0.5
@@ -362,23 +305,13 @@ def spelled_in(name: str, text: str) -> bool:
     letters = "".join(ch for ch in name.lower() if ch.isalpha())
     if len(letters) < 2:
         return False
-    if spelled_in_brackets(name, text) is not None:
+    bracketed = re.search(rf"\b{re.escape(name)}\s*\(([^)]{{2,120}})\)", text, re.I)
+    if bracketed and _initials_match(letters, _WORD.findall(bracketed.group(1))):
         return True
     if len(letters) < MIN_SPELLED:
         return False
     words = _WORD.findall(text)
     return any(_initials_match(letters, words[i:]) for i in range(len(words)))
-
-
-def spelled_in_brackets(name: str, text: str) -> str | None:
-    """The words that spell the acronym ``name`` out in brackets right after it in ``text``
-    ("SP (standar pelayanan)"), if any: the only way a question spells out its own acronym
-    (the acronym as the question writes it is no spelling out of itself)."""
-    letters = "".join(ch for ch in name.lower() if ch.isalpha())
-    bracketed = re.search(rf"\b{re.escape(name)}\s*\(([^)]{{2,120}})\)", text, re.I)
-    if bracketed is None or not _initials_match(letters, _WORD.findall(bracketed.group(1))):
-        return None
-    return bracketed.group(1)
 
 
 def _initials_match(letters: str, words: Sequence[str]) -> bool:

@@ -176,19 +176,6 @@ async def test_a_question_the_documents_do_not_answer_is_refused_in_the_askers_l
     assert "Berapa lama penyelesaian izin reklame di Gampil?" in text  # says what it answered
 
 
-async def test_a_near_miss_naming_what_the_answers_document_never_mentions_is_refused(
-    answering_bot: BotHarness,
-) -> None:
-    # Gampil's account is opened with the NIK; the NIP is e-RK's login, another document.
-    # The cosine and the shared words ("daftar akun Gampil") are high, the asked fact is not
-    # there.
-    text = await reply(answering_bot, WARGA, "Apakah daftar akun Gampil bisa pakai NIP?")
-    assert "belum ada di basis pengetahuan" in text, text
-    # The same question with the number the guide names is answered from it.
-    text = await reply(answering_bot, WARGA, "Apakah daftar akun Gampil pakai NIK?")
-    assert "belum ada di basis pengetahuan" not in text and "NIK" in text, text
-
-
 REGULATION = "\n".join(
     [
         "# PERATURAN WALI KOTA BANDUNG NOMOR 12 TAHUN 2024 TENTANG TIM KOORDINASI REPLIKASI "
