@@ -1010,7 +1010,7 @@ def compose(
         pointed = _named_row(top, by_key, lambda text: coverage_of(set(terms(text))))
     top = pointed or top
     if pointed is None:
-        top = _about_the_subject(candidates, top, set(question_terms), terms) or top
+        top = _about_the_subject(candidates, top, usable, set(question_terms), terms) or top
     chosen = [top]
     aside: _Unit | None = None  # a runner-up of another passage, quoted beside the best
     steps = info.qtype in ("bagaimana", "syarat") or info.wants_list
@@ -1211,6 +1211,7 @@ score and still be the answer (:func:`_about_the_subject`; the scores are a soft
 def _about_the_subject(
     candidates: Sequence[_Unit],
     top: _Unit,
+    hits: Sequence[SearchHit],
     asked: set[str],
     terms: Callable[[str], list[str]],
 ) -> _Unit | None:
@@ -1220,10 +1221,18 @@ def _about_the_subject(
     passage whose opening names no such subject and scores at most :data:`SUBJECT_MARGIN`
     above it. An encyclopaedia's passages often mention the asked subject in passing ("...
     dinasti Han didirikan kembali oleh Liu Xiu"); the one about it is the likelier to state the
-    asked fact. ``None`` when the best unit's passage is about the subject, or no unit of such a
-    passage scores close enough."""
+    asked fact. Only passages without a title of their own (the document id stands for it)
+    take part: a title says what its passage is about, and a regulation's or a guide's
+    passages seldom open "X adalah ..." (gov-id dev: one near-miss more answered otherwise).
+    ``None`` when the best unit's passage is about the subject, or no unit of such a passage
+    scores close enough."""
+    untitled = {r for r, hit in enumerate(hits) if not hit.title or hit.title == hit.doc_id}
+    if top.hit_rank not in untitled:
+        return None
     firsts: dict[int, _Unit] = {}
     for unit in candidates:
+        if unit.hit_rank not in untitled:
+            continue
         if unit.hit_rank not in firsts or unit.index < firsts[unit.hit_rank].index:
             firsts[unit.hit_rank] = unit
     about: dict[int, bool] = {}
