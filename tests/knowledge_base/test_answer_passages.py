@@ -4,6 +4,7 @@ scorer, and the question's constraints read against the chosen answer."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -644,6 +645,41 @@ def test_the_opening_subject_frames_the_later_sentences_of_its_passage() -> None
 
     assert answer("Siapa perancang kubah Basilika Santo Petrus?").startswith("Kubahnya dirancang")
     assert answer("Apa itu Basilika Santo Petrus?").startswith("Basilika Santo Petrus")
+
+
+def test_a_close_unit_of_the_passage_about_the_asked_subject_is_the_answer() -> None:
+    # The best-ranked passage mentions the Han dynasty in passing and scores a little higher
+    # (keyword match); the passage whose opening names the question's whole subject states
+    # when the dynasty ended. A question about another subject, a passage scoring far below
+    # or passages with titles of their own leave the scorer's choice. Corpus passages without
+    # a title of their own: their document ids stand for them.
+    passing = SearchHit(
+        "c1",
+        "d1",
+        "d1",
+        "Dinasti tersebut diinterupsi oleh dinasti Xin dari Wang Mang, namun dinasti Han "
+        "didirikan kembali oleh Liu Xiu pada tahun 25 Masehi.",
+        None,
+        None,
+        0,
+        0.64,
+        dense_score=0.85,
+    )
+    text = (
+        "Dinasti Han (Hanzi: 漢朝) (202 SM - 220) adalah satu dari tiga dinasti yang paling "
+        "berpengaruh di Tiongkok sepanjang sejarahnya."
+    )
+    about = SearchHit("c2", "d2", "d2", text, None, None, 0, 0.63, dense_score=0.94)
+    far = SearchHit("c2", "d2", "d2", text, None, None, 0, 0.63, dense_score=0.88)
+    titled = [replace(passing, title="Ensiklopedia"), replace(about, title="Ensiklopedia")]
+
+    def answer(question: str, hits: list[SearchHit]) -> str:
+        return compose(question, hits, terms=NORMALIZER.terms, idf=lambda t: 1.0).text
+
+    assert answer("Kapan Dinasti Han berakhir?", [passing, about]).startswith("Dinasti Han (")
+    assert answer("Kapan dinasti Xin berakhir?", [passing, about]).startswith("Dinasti tersebut")
+    assert answer("Kapan Dinasti Han berakhir?", [passing, far]).startswith("Dinasti tersebut")
+    assert answer("Kapan Dinasti Han berakhir?", titled).startswith("Dinasti tersebut")
 
 
 @pytest.mark.parametrize(
