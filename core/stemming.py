@@ -45,11 +45,12 @@ class _ConfixContext(Context):  # type: ignore[misc]
 
     def _root_without_suffix(self) -> bool:
         """Whether the word, its suffixes off, is a root word (kept then; else put back)."""
-        word, removals = self.current_word, list(self.removals)
-        self.remove_suffixes()
-        if self.current_word != word and self.dictionary.contains(self.current_word):
+        context: Any = self  # Sastrawi has no type hints
+        word, removals = context.current_word, list(context.removals)
+        context.remove_suffixes()
+        if context.current_word != word and context.dictionary.contains(context.current_word):
             return True
-        self.current_word, self.removals = word, removals
+        context.current_word, context.removals = word, removals
         return False
 
 
