@@ -308,9 +308,9 @@ def _dictionary() -> frozenset[str]:
 
 @cache
 def _stemmer() -> Any:
-    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+    from core.stemming import indonesian_stemmer
 
-    return StemmerFactory().create_stemmer()
+    return indonesian_stemmer()
 
 
 @lru_cache(maxsize=20_000)

@@ -67,7 +67,7 @@ def undotted(text: str) -> str:
     return _DOTTED.sub(joined, text) if "." in text else text
 
 
-TERMS_VERSION = "4"
+TERMS_VERSION = "5"
 """Changes whenever :meth:`TextNormalizer.terms` would give different terms for the same text.
 
 1: the first normalisation. 2: accents folded, only ASCII words go to Sastrawi (it turned
@@ -75,6 +75,8 @@ TERMS_VERSION = "4"
 3: domain words kept (kerja, sama, bersama, pihak, numbers...); a short prefix joined to its
 word as well ("e-RK" -> "erk", "rk"), and informal reduplication read ("bentuk2" -> "bentuk").
 4: a short form written with full stops read as one word ("T.P.P." -> "tpp": :func:`undotted`).
+5: a confix around a root word is stripped as one ("dikepalai" -> "kepala", not "palai";
+"disepakati" -> "sepakat", not "pakat": :mod:`core.stemming`).
 """
 
 
@@ -122,9 +124,9 @@ class TextNormalizer:
 
     @cached_property
     def _stemmer(self) -> object:
-        from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+        from core.stemming import indonesian_stemmer
 
-        return StemmerFactory().create_stemmer()
+        return indonesian_stemmer()
 
     def words(self, text: str) -> list[str]:
         """Lower-cased words (hyphenated words kept whole, then also split)."""

@@ -120,6 +120,11 @@ def base_forms(word: str) -> Iterator[str]:
         yield word[:-2]
     if word.endswith("s") and not word.endswith("ss"):
         yield word[:-1]
+    if word.endswith("a"):
+        # Greek plurals kept in English: "criteria" -> "criterion", "phenomena" ->
+        # "phenomenon" (tried only when the word itself is no entry). Not the Latin "-um":
+        # "media" would be read as "medium" (FreeDict: "sedang", a size).
+        yield word[:-1] + "on"
     for suffix in ("ed", "ing"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             stem = word[: -len(suffix)]

@@ -195,3 +195,26 @@ def test_an_empty_index_with_an_old_version_becomes_current(
 def test_batch_must_be_positive(engine: Engine, index: KnowledgeIndex) -> None:
     with pytest.raises(ValueError):
         upgrade_terms(make_session_factory(engine), TextNormalizer(), index.keywords, batch=0)
+
+
+def test_terms_stored_by_the_previous_stemmer_are_rederived(
+    index: KnowledgeIndex, engine: Engine, tmp_path: Path
+) -> None:
+    """Version 4 stemmed "dikepalai" to "palai": the upgrade on open re-derives "kepala"."""
+    index.replace_document(
+        GAMPIL, chunks("Panduan Gampil > Tim\nTim pelaksana dikepalai oleh kepala dinas.")
+    )
+    sf = make_session_factory(engine)
+    with sf.begin() as s:
+        row = s.scalars(select(KbChunk)).one()
+        assert row.terms.split().count("kepala") == 2
+        row.terms = row.terms.replace("kepala", "palai", 1)  # as version 4 stored it
+        s.get(KbIndexMeta, TERMS_META).value = "4"
+    assert TERMS_VERSION != "4"
+    opened = make_index(engine, tmp_path / "chroma")
+    assert opened.terms_current
+    with sf() as s:
+        terms = s.scalars(select(KbChunk.terms)).one().split()
+    assert terms.count("kepala") == 2 and "palai" not in terms
+    assert not opened.search("palai", k=1, mode="keyword")
+    opened.close()

@@ -127,6 +127,16 @@ def test_inflected_words_find_their_headword(dictionary: EnglishDictionary) -> N
     assert dictionary.lookup("unknownword") == ()
 
 
+def test_greek_plurals_find_their_singular_headword() -> None:
+    words = EnglishDictionary(
+        {"criterion": ("kriteria",), "phenomenon": ("fenomena",), "area": ("daerah",)}
+    )
+    assert words.lookup("criteria") == ("kriteria",)
+    assert words.lookup("phenomena") == ("fenomena",)
+    assert words.lookup("area") == ("daerah",)  # an entry itself: read as it is
+    assert words.lookup("agenda") == ()
+
+
 def test_an_english_question_also_searches_the_translations_the_index_holds(
     normalizer: TextNormalizer, dictionary: EnglishDictionary
 ) -> None:
