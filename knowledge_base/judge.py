@@ -200,6 +200,10 @@ def judge_answer(
         name_terms = terms(name)
         if not name_terms or any(known(t) for t in name_terms):
             continue
+        if composed.source_language is not None and _written_as_acronym(name, result):
+            # An acronym of a question in another language than its passages is written
+            # otherwise in theirs ("NGO" for LSM, "HR" for SDM): unknown, it proves nothing.
+            continue
         spelled_out = any(
             set(name_terms) & {t for alt in alternatives for t in alt}
             and any(alt and all(known(t) for t in alt) for alt in alternatives)
@@ -291,6 +295,13 @@ MIN_SPELLED = 3
 least this many letters: two initials ("SP") match many unrelated word pairs."""
 
 
+def _written_as_acronym(name: str, result: SearchResult) -> bool:
+    """Whether the question writes ``name`` (a name as :func:`analyse` keeps it, lower case)
+    in capitals only ("NGO"), not mixed ("OpenSID")."""
+    found = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", question_text(result), re.I)
+    return found is not None and found.group(0).isupper()
+
+
 def question_text(result: SearchResult) -> str:
     return result.query.original if result.query is not None else ""
 
@@ -322,8 +333,10 @@ def _initials_match(letters: str, words: Sequence[str]) -> bool:
         if at == len(letters):
             return True
         low = word.lower()
-        if word.isupper() and len(word) > 1 and letters.startswith(low, at):
-            at += len(low)  # an acronym within the spelled-out form: "Calon PNS"
+        if word.isupper() and 1 < len(low) < len(letters) and letters.startswith(low, at):
+            # an acronym within the spelled-out form: "Calon PNS"; the whole acronym is the
+            # name itself, not its spelling (the question's own "TNI" spelled "TNI" out)
+            at += len(low)
         elif low[:1] == letters[at]:
             at += 1
         elif n and low in _SKIPPED:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -124,8 +125,28 @@ def upgrade_collection(client: Any, collection: str) -> dict[str, tuple[int, int
             if int(hnsw.get(key) or 0) < wanted
         }
         if changes:
-            found.modify(configuration={"hnsw": {k: new for k, (_, new) in changes.items()}})
+            _modify(found, {"hnsw": {k: new for k, (_, new) in changes.items()}})
     return changes
+
+
+LOCKED_WAITS = (0.2, 0.5, 1.0, 2.0)
+"""Seconds to wait before trying a configuration change again while Chroma's own SQLite file
+is locked ("database is locked": on a busy machine its background writer still holds it
+right after a collection is made); the search kept Chroma's narrower default otherwise."""
+
+
+def _modify(collection: Any, configuration: dict[str, Any]) -> None:
+    """``collection.modify(configuration=...)``, tried again while Chroma's database is
+    locked (:data:`LOCKED_WAITS`); any other error, or a lock that outlasts them, is raised."""
+    for wait in (*LOCKED_WAITS, None):
+        try:
+            collection.modify(configuration=configuration)
+            return
+        except Exception as exc:  # chromadb's InternalError, by its text
+            if wait is None or "database is locked" not in str(exc):
+                raise
+            _log.info("Chroma's database is locked: trying again in %.1f s", wait)
+            time.sleep(wait)
 
 
 class VectorStore:
@@ -225,7 +246,7 @@ class VectorStore:
         if not hnsw or int(hnsw.get("ef_search") or 0) >= HNSW_EF:
             return
         try:
-            self._collection.modify(configuration={"hnsw": {"ef_search": HNSW_EF}})
+            _modify(self._collection, {"hnsw": {"ef_search": HNSW_EF}})
         except (httpx.TransportError, ConnectionError):
             raise  # the server is down: VectorStoreUnavailable, like any other call
         except Exception as exc:  # a server that cannot change it: search as before

@@ -163,6 +163,10 @@ async def test_a_question_the_documents_do_not_answer_is_refused_in_the_askers_l
 ) -> None:
     text = await reply(answering_bot, WARGA, "Berapa anggaran pembangunan stadion tahun 2030?")
     assert "belum ada di basis pengetahuan" in text
+    # A body no document names ("TNI": the e-RK manual is about civil servants' TPP) is refused,
+    # not answered with the manual's opening as a hedged guess.
+    text = await reply(answering_bot, WARGA, "Berapa TPP anggota TNI di e-RK?")
+    assert "belum ada di basis pengetahuan" in text
     markup = await reply(answering_bot, WARGA, "<b>**</b>")
     assert "kosong" in markup  # Indonesian, not an English hedge
     long_paste = (

@@ -98,6 +98,17 @@ def test_a_sentence_without_the_asked_figure_is_no_answer() -> None:
     assert not decided.answer and decided.reason == "type"
 
 
+def test_a_name_never_seen_is_refused_with_the_question_read_as_the_service_reads_it() -> None:
+    # The service's result carries the question; its own "TNI" is no spelling-out of "TNI".
+    question = "Kapan tunjangan hari raya anggota TNI dibayarkan?"
+    query = Query(question, question, tuple(NORMALIZER.terms(question)))
+    result = SearchResult((THR,), True, query=query)
+    info = analyse(question)
+    composed = compose(question, [THR], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    decided = judge_answer(result, composed, info, terms=NORMALIZER.terms, known=KNOWN.__contains__)
+    assert not decided.answer and decided.reason == "name"
+
+
 def test_a_weak_retrieval_stays_refused() -> None:
     far = replace(THR, dense_score=0.7)  # e5: unrelated texts sit near 0.75-0.8
     result = SearchResult((far,), False, False)
@@ -261,6 +272,26 @@ def test_unknown_words_of_another_language_than_the_passages_are_not_counted() -
     assert decided.reason != "unknown"
 
 
+def test_an_acronym_of_a_question_in_another_language_is_no_unknown_name() -> None:
+    # "NGO" is LSM in the Indonesian passages: unknown to the index, it proves nothing. A
+    # mixed-case name ("OpenSID") is written alike in both and is still refused.
+    passage = replace(THR, language="id")
+
+    def judged(question: str) -> str:
+        info = analyse(question)
+        query = Query(question, question, tuple(NORMALIZER.terms(question)))
+        composed = compose(question, [passage], terms=NORMALIZER.terms, idf=lambda t: 1.0,
+                           info=info, language="en")  # fmt: skip
+        assert composed.source_language == "id"
+        result = SearchResult((passage,), True, query=query)
+        return judge_answer(
+            result, composed, info, terms=NORMALIZER.terms, known=KNOWN.__contains__
+        ).reason
+
+    assert judged("When is the holiday allowance of NGO staff paid?") != "name"
+    assert judged("When is the holiday allowance paid in OpenSID?") == "name"
+
+
 def test_a_missing_cosine_reads_as_neutral_with_its_own_feature() -> None:
     question = "Kapan tunjangan hari raya dibayarkan?"
     info = analyse(question)
@@ -322,6 +353,7 @@ def test_an_acronym_spelled_out_by_initials_is_recognised(name: str, text: str) 
         ("sp", "Surat perintah ditandatangani kepala dinas."),  # two letters: too easy a match
         ("tni", "Tunjangan hari raya dibayarkan paling cepat sepuluh hari kerja."),
         ("btt", "Belanja tidak dianggarkan."),
+        ("tni", "Kapan THR anggota TNI dibayarkan?"),  # the acronym itself spells nothing out
     ],
 )
 def test_initials_that_do_not_spell_the_acronym_are_not_taken_for_it(name: str, text: str) -> None:

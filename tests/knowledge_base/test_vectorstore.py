@@ -176,6 +176,42 @@ def test_a_collection_whose_search_cannot_be_widened_still_opens(
     store.close()
 
 
+def test_a_locked_chroma_database_is_waited_for_when_widening_the_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a busy machine Chroma's background writer may still hold its SQLite file right after
+    # a collection is made: the search kept Chroma's narrower default until the next start.
+    from chromadb.api.models.Collection import Collection
+
+    import knowledge_base.vectorstore as vectorstore
+
+    client = make_client(chroma_url=None, chroma_dir=tmp_path / "chroma")
+    client.create_collection("old_chunks", metadata={"hnsw:space": "cosine"})
+    real_modify = Collection.modify
+    refusals = iter([True, True])
+    waited: list[float] = []
+
+    def locked_twice(self: Collection, **kwargs: object) -> None:
+        if next(refusals, False):
+            raise RuntimeError("Database error: error returned from database: (code: 5) "
+                               "database is locked")  # fmt: skip
+        real_modify(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Collection, "modify", locked_twice)
+    monkeypatch.setattr(vectorstore.time, "sleep", waited.append)
+    store = VectorStore(client, "old_chunks", FakeEmbeddings())
+    assert store.hnsw["ef_search"] == HNSW_EF
+    assert waited == list(vectorstore.LOCKED_WAITS[:2])
+    # a lock that outlasts every wait is given up on, as any other refusal: search as before
+    refusals = iter([True] * 10)
+    client.create_collection("new_chunks", metadata={"hnsw:space": "cosine"})
+    other = VectorStore(client, "new_chunks", FakeEmbeddings())
+    assert other.hnsw["ef_search"] < HNSW_EF
+    assert waited[2:] == list(vectorstore.LOCKED_WAITS)
+    other.close()
+    store.close()
+
+
 def _graph_saved(chroma_dir: Path) -> bool:
     """Whether Chroma has saved an HNSW graph with vectors in it (its metadata file)."""
     return any(chroma_dir.glob("*/index_metadata.pickle"))
