@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from knowledge_base.answer import ComposedAnswer, Similarities
-from knowledge_base.question import QuestionInfo, measures_stated
+from knowledge_base.question import QuestionInfo, asks_amount, measures_stated, states_amount
 from knowledge_base.schemas import SearchHit, SearchResult
 from knowledge_base.unit_vectors import similarities
 
@@ -44,7 +44,7 @@ class Verdict:
     confident: bool
     reason: str = ""
     """Why an answer was withheld (``retrieval``, ``year``, ``number``, ``name``, ``negation``,
-    ``coverage``, ``calibrated``; without the calibrated model also ``type``)."""
+    ``coverage``, ``amount``, ``calibrated``; without the calibrated model also ``type``)."""
     probability: float | None = None
     """The calibrated probability that the answer answers the question."""
 
@@ -224,6 +224,12 @@ def judge_answer(
             # None of the question's concepts in the passage, its title or heading: a topic
             # the knowledge base does not hold ("How do I renew my passport?").
             return Verdict(False, False, "coverage")
+        if asks_amount(info) and not states_amount(composed.text, question_text(result)):
+            # "Berapa jumlah maksimal anggota forum ...?" answered by the article that sets up
+            # the forum: a sentence about the right thing that states no amount answers no
+            # "berapa" (the model reads the asked kind as one feature among 31, and the
+            # sentence's "ayat (2)" counted as a figure).
+            return Verdict(False, False, "amount")
         p = answer_probability(
             refusal_features(
                 result, composed, info, terms=terms, known=known, similarity=similarity

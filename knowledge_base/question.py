@@ -514,6 +514,54 @@ def states_new(qtype: QuestionType, text: str, question: str) -> bool:
     return False
 
 
+_REFERENCE_FIGURE = re.compile(
+    r"\b(?:pasal|ayat|huruf|bab|bagian|paragraf|lampiran|nomor|no\.|article|paragraph|section|"
+    r"chapter|number|annex)\s*\(?\d+[a-z]?\)?(?:\s*(?:dan|and|sampai\s+dengan|s\.d\.|to|,)\s*"
+    r"\(?\d+[a-z]?\)?)*"
+    r"|(?<![\w)])\(\d+[a-z]?\)"
+    r"|\b\d+\s*/\s*(?:1[89]|20)\d\d\b"
+    r"|\b(?:tahun|year)\s+(?:1[89]|20)\d\d\b|\b(?:1[89]|20)\d\d\b"
+    r"|\bsalah\s+satu\b",
+    re.I,
+)
+"""Figures that number a text, not an amount: an article, paragraph, point or chapter ("Pasal
+14", "ayat (2)", a paragraph's "(3)"), a regulation's number and year ("PP 38/2017",
+"Nomor 23 Tahun 2014"), a year; and "salah satu" (one of), which counts nothing."""
+_AMOUNT_WORDS = re.compile(
+    r"\b(sebesar|sejumlah|senilai|setara|sama\s+dengan|seluruh|gratis|tidak\s+dipungut\s+biaya|"
+    r"amounting\s+to|equal\s+to|equivalent\s+to|free\s+of\s+charge|all\s+of)\b",
+    re.I,
+)
+"""Words that state an amount without a figure: "sebesar penghasilan pada bulan Mei" (as
+much as May's pay), "gratis", "equal to"."""
+
+
+def asks_amount(info: QuestionInfo) -> bool:
+    """Whether a question asks for an amount: a "berapa" / "how many" / "maximum ..."
+    question that does not ask for a list ("Komponen apa saja yang minimal harus ada?" asks
+    the components, not how many)."""
+    return info.qtype == "berapa" and not info.wants_list
+
+
+def states_amount(text: str, question: str) -> bool:
+    """Whether ``text`` states an amount that ``question`` does not hold: a figure other than
+    those numbering the text (:data:`_REFERENCE_FIGURE`), a number written as a word ("tiga
+    anggota", "seratus dua puluh"), or a word that states an amount without one ("sebesar",
+    "gratis": :data:`_AMOUNT_WORDS`).
+
+    :func:`states_new` counts any figure, so the paragraph numbers and article references of
+    a regulation's sentence ("sebagaimana dimaksud pada ayat (2)") read as the asked figure,
+    and a "berapa" question was answered by a sentence that states none."""
+    asked = question.lower()
+    text = _REFERENCE_FIGURE.sub(" ", _MARKERS.sub(" ", text))
+    if any(f not in asked for f in _FIGURE.findall(text)):
+        return True
+    words = {m.group(0).lower() for m in _HAS_NUMBER.finditer(text) if not m.group(0).isdigit()}
+    if any(not re.search(rf"\b{re.escape(w)}\b", asked) for w in words):
+        return True
+    return bool(_AMOUNT_WORDS.search(text))
+
+
 # --- long and odd messages ---------------------------------------------------------------
 
 MAX_QUESTION_CHARS = 500

@@ -245,3 +245,21 @@ async def test_a_definition_or_an_enactment_date_is_answered_from_its_article(
     text = await reply(answering_bot, WARGA, question)
     assert fact in text, f"{question!r} -> {text!r}"
     assert article in text
+
+
+async def test_an_amount_the_regulation_never_sets_is_refused(answering_bot: BotHarness) -> None:
+    # The article on the team's members names who sits in it, not how many: "how many at most"
+    # is not answered with it (its words match; only the amount is missing).
+    upload = await answering_bot.upload(
+        TRAINER,
+        "perwal-12-2024-tkra.md",
+        REGULATION.encode(),
+        mime_type="text/markdown",
+        caption="type=regulation",
+    )
+    assert upload.to(TRAINER.id)
+    text = await reply(answering_bot, WARGA, "Berapa jumlah maksimal anggota TKRA?")
+    assert "belum ada di basis pengetahuan" in text, text
+    # The amount the regulation does set is answered.
+    text = await reply(answering_bot, WARGA, "Berapa bulan sekali TKRA melapor kepada Wali Kota?")
+    assert "3 (tiga) bulan" in text, text

@@ -187,6 +187,57 @@ def test_a_calibrated_near_miss_is_refused(question: str) -> None:
     assert decided.probability < DEFAULT_JUDGE.answer_probability
 
 
+TRIAL = SearchHit(
+    "trial",
+    "pp-38-2017",
+    "PP 38/2017 tentang Inovasi Daerah",
+    "PP 38/2017 tentang Inovasi Daerah > Pasal 16\n\n(2) Uji coba Inovasi Daerah sebagaimana "
+    "dimaksud pada ayat (1) dilakukan pada Perangkat Daerah yang ditugaskan sebagai "
+    "laboratorium uji coba.",
+    "Pasal 16",
+    None,
+    0,
+    0.9,
+    dense_score=0.9,
+    coverage=0.9,
+)
+
+
+def trial_verdict(question: str, hit: SearchHit = TRIAL):  # type: ignore[no-untyped-def]
+    info = analyse(question)
+    query = Query(question, question, tuple(NORMALIZER.terms(question)))
+    result = SearchResult((hit,), True, query=query)
+    composed = compose(question, [hit], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    return judge_answer(result, composed, info, terms=NORMALIZER.terms)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Berapa lama maksimal uji coba inovasi daerah dilakukan?",
+        "What is the maximum duration of a regional innovation trial (uji coba)?",
+        "Berapa jumlah perangkat daerah yang menjadi laboratorium uji coba?",
+    ],
+)
+def test_an_amount_asked_of_a_sentence_that_states_none_is_refused(question: str) -> None:
+    # The sentence is about the very trial, its "ayat (1)" and "(2)" number the text: no
+    # amount is stated, whatever the model makes of the rest.
+    decided = trial_verdict(question)
+    assert not decided.answer and decided.reason == "amount"
+
+
+def test_an_amount_the_sentence_states_passes_the_amount_check() -> None:
+    stated = replace(
+        TRIAL,
+        text=TRIAL.text.replace("dilakukan pada", "dilakukan paling lama 1 (satu) tahun pada"),
+    )
+    decided = trial_verdict("Berapa lama maksimal uji coba inovasi daerah dilakukan?", stated)
+    assert decided.reason != "amount"
+    # A list question with a bound asks for the items, not for an amount.
+    listed = trial_verdict("Apa saja yang minimal harus ada dalam uji coba inovasi daerah?")
+    assert listed.reason != "amount"
+
+
 def test_a_topic_the_passage_does_not_touch_is_refused_before_the_model() -> None:
     # No concept of the question the index knows is in the passage (an English question
     # whose words the Indonesian documents never use): refused whatever the cosine.

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge_base.question import analyse, clean_message, find_question, question_type, states
+from knowledge_base.question import (
+    analyse,
+    asks_amount,
+    clean_message,
+    find_question,
+    question_type,
+    states,
+    states_amount,
+)
 
 
 @pytest.mark.parametrize(
@@ -51,6 +59,51 @@ def test_what_an_answer_states() -> None:
     assert states("kapan", "ditetapkan pada tanggal 14 September 2017")
     assert not states("kapan", "Laporan disampaikan kepada gubernur.")
     assert states("apa", "apa pun")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The numbers of a regulation's paragraphs, articles and citations count nothing.
+        "(3) Dalam melaksanakan manajemen pelayanan publik sebagaimana dimaksud pada ayat (2), "
+        "Pemerintah Daerah dapat membentuk forum komunikasi. [1]",
+        "Uji coba Inovasi Daerah berdasarkan keputusan sebagaimana dimaksud dalam Pasal 14.",
+        "Kewajiban tersebut diatur dalam Undang-Undang Nomor 23 Tahun 2014 dan PP 38/2017.",
+        "Forum dibentuk di salah satu kabupaten.",
+        "Members are appointed as referred to in Article 5 paragraph (2).",
+    ],
+)
+def test_a_sentence_that_only_numbers_itself_states_no_amount(text: str) -> None:
+    assert not states_amount(text, "Berapa jumlah maksimal anggota forum?")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Forum beranggotakan paling banyak 9 (sembilan) orang.",
+        "Forum beranggotakan paling banyak sembilan orang.",
+        "nilai capaian kinerja paling tinggi pada angka 120 (seratus dua puluh). [1]",
+        "Tunjangan Hari Raya diberikan sebesar penghasilan pada bulan Mei.",
+        "Layanan ini diberikan secara gratis.",
+        "The trial lasts at most one year.",
+        "Dana pendamping paling sedikit 10% dari nilai bantuan.",
+    ],
+)
+def test_an_amount_in_figures_words_or_a_measure_word_is_stated(text: str) -> None:
+    assert states_amount(text, "Berapa jumlah maksimal anggota forum?")
+
+
+def test_an_amount_the_question_itself_holds_is_not_a_stated_one() -> None:
+    question = "Apakah 9 orang anggota forum cukup, berapa jumlah maksimalnya?"
+    assert not states_amount("Forum terdiri atas 9 orang anggota.", question)
+    assert states_amount("Forum terdiri atas 9 orang anggota.", "Berapa anggota forum?")
+
+
+def test_a_list_question_with_a_bound_asks_no_amount() -> None:
+    assert asks_amount(analyse("Berapa persen dana pendamping yang wajib disediakan?"))
+    assert asks_amount(analyse("What is the maximum duration of a regional innovation trial?"))
+    assert not asks_amount(analyse("Komponen apa saja yang minimal harus ada dalam rancangan?"))
+    assert not asks_amount(analyse("Siapa yang menandatangani perjanjian?"))
 
 
 def test_the_question_is_found_in_a_long_paste() -> None:
