@@ -516,8 +516,8 @@ def states_new(qtype: QuestionType, text: str, question: str) -> bool:
 
 _REFERENCE_FIGURE = re.compile(
     r"\b(?:pasal|ayat|huruf|bab|bagian|paragraf|lampiran|nomor|no\.|article|paragraph|section|"
-    r"chapter|number|annex)\s*\(?\d+[a-z]?\)?(?:\s*(?:dan|and|sampai\s+dengan|s\.d\.|to|,)\s*"
-    r"\(?\d+[a-z]?\)?)*"
+    r"chapter|number|annex)\s*[^\w\s]?\(?\d+[a-z]?\)?"
+    r"(?:\s*(?:dan|and|sampai\s+dengan|s\.d\.|to|,)\s*\(?\d+[a-z]?\)?)*"
     r"|(?<![\w)])\(\d+[a-z]?\)"
     r"|\b\d+\s*/\s*(?:1[89]|20)\d\d\b"
     r"|\b(?:tahun|year)\s+(?:1[89]|20)\d\d\b|\b(?:1[89]|20)\d\d\b"
@@ -526,7 +526,8 @@ _REFERENCE_FIGURE = re.compile(
 )
 """Figures that number a text, not an amount: an article, paragraph, point or chapter ("Pasal
 14", "ayat (2)", a paragraph's "(3)"), a regulation's number and year ("PP 38/2017",
-"Nomor 23 Tahun 2014"), a year; and "salah satu" (one of), which counts nothing."""
+"Nomor 23 Tahun 2014"), a year, also with a stray OCR mark before the number ("Pasal ^14",
+"ayat {21"); and "salah satu" (one of), which counts nothing."""
 _AMOUNT_WORDS = re.compile(
     r"\b(sebesar|sejumlah|senilai|setara|sama\s+dengan|seluruh|gratis|tidak\s+dipungut\s+biaya|"
     r"amounting\s+to|equal\s+to|equivalent\s+to|free\s+of\s+charge|all\s+of)\b",

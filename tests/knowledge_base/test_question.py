@@ -68,6 +68,8 @@ def test_what_an_answer_states() -> None:
         "(3) Dalam melaksanakan manajemen pelayanan publik sebagaimana dimaksud pada ayat (2), "
         "Pemerintah Daerah dapat membentuk forum komunikasi. [1]",
         "Uji coba Inovasi Daerah berdasarkan keputusan sebagaimana dimaksud dalam Pasal 14.",
+        # OCR'd regulations: a stray mark before the number ("Pasal ^14", "ayat {21").
+        "Uji coba sebagaimana dimaksud dalam Pasal ^14 dan ayat {21 dilakukan di daerah.",
         "Kewajiban tersebut diatur dalam Undang-Undang Nomor 23 Tahun 2014 dan PP 38/2017.",
         "Forum dibentuk di salah satu kabupaten.",
         "Members are appointed as referred to in Article 5 paragraph (2).",
