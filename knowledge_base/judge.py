@@ -224,7 +224,8 @@ def judge_answer(
             # None of the question's concepts in the passage, its title or heading: a topic
             # the knowledge base does not hold ("How do I renew my passport?").
             return Verdict(False, False, "coverage")
-        if asks_amount(info) and not states_amount(composed.text, question_text(result)):
+        asked = question_text(result)
+        if asks_amount(info, asked) and not states_amount(composed.text, asked):
             # "Berapa jumlah maksimal anggota forum ...?" answered by the article that sets up
             # the forum: a sentence about the right thing that states no amount answers no
             # "berapa" (the model reads the asked kind as one feature among 31, and the

@@ -519,29 +519,38 @@ _REFERENCE_FIGURE = re.compile(
     r"chapter|number|annex)\s*[^\w\s]?\(?\d+[a-z]?\)?"
     r"(?:\s*(?:dan|and|sampai\s+dengan|s\.d\.|to|,)\s*\(?\d+[a-z]?\)?)*"
     r"|(?<![\w)])\(\d+[a-z]?\)"
-    r"|\b\d+\s*/\s*(?:1[89]|20)\d\d\b"
-    r"|\b(?:tahun|year)\s+(?:1[89]|20)\d\d\b|\b(?:1[89]|20)\d\d\b"
+    r"|\b\d+\s*/\s*(?:1[89]|20)\d\d\b|\btahun\s+(?:1[89]|20)\d\d(?=\s+tentang\b)"
     r"|\bsalah\s+satu\b",
     re.I,
 )
 """Figures that number a text, not an amount: an article, paragraph, point or chapter ("Pasal
 14", "ayat (2)", a paragraph's "(3)"), a regulation's number and year ("PP 38/2017",
-"Nomor 23 Tahun 2014"), a year, also with a stray OCR mark before the number ("Pasal ^14",
-"ayat {21"); and "salah satu" (one of), which counts nothing."""
+"Nomor 23 Tahun 2014 tentang ..."), also with a stray OCR mark before the number ("Pasal ^14",
+"ayat {21"); and "salah satu" (one of), which counts nothing. A year is an amount's answer
+too ("tahun berapakah ...", "berapa lama ... menjabat": "1945-1967")."""
 _AMOUNT_WORDS = re.compile(
     r"\b(sebesar|sejumlah|senilai|setara|sama\s+dengan|seluruh|gratis|tidak\s+dipungut\s+biaya|"
-    r"amounting\s+to|equal\s+to|equivalent\s+to|free\s+of\s+charge|all\s+of)\b",
+    r"amounting\s+to|equal\s+to|equivalent\s+to|free\s+of\s+charge|all\s+of|"
+    r"pertama|kedua|ketiga|keempat|kelima|first|second|third|fourth|fifth)\b",
     re.I,
 )
 """Words that state an amount without a figure: "sebesar penghasilan pada bulan Mei" (as
-much as May's pay), "gratis", "equal to"."""
+much as May's pay), "gratis", "equal to"; an ordinal ("abad berapakah ...": "pertama
+Masehi")."""
+_ASKS_AMOUNT = re.compile(
+    r"\b(berapa\w*|brp|how\s+(many|much|long|far|old|large|big|high)|"
+    r"what\s+(percentage|amount|number|share)|maksimal|minimal|maksimum|minimum|maximum)\b",
+    re.I,
+)
+"""The words that ask for an amount. "Paling lama" alone does not: "negara manakah yang
+paling lama menjajah ...?" asks which country."""
 
 
-def asks_amount(info: QuestionInfo) -> bool:
+def asks_amount(info: QuestionInfo, question: str) -> bool:
     """Whether a question asks for an amount: a "berapa" / "how many" / "maximum ..."
-    question that does not ask for a list ("Komponen apa saja yang minimal harus ada?" asks
-    the components, not how many)."""
-    return info.qtype == "berapa" and not info.wants_list
+    question (:data:`_ASKS_AMOUNT`) that does not ask for a list ("Komponen apa saja yang
+    minimal harus ada?" asks the components, not how many)."""
+    return info.qtype == "berapa" and not info.wants_list and bool(_ASKS_AMOUNT.search(question))
 
 
 def states_amount(text: str, question: str) -> bool:

@@ -70,7 +70,8 @@ def test_what_an_answer_states() -> None:
         "Uji coba Inovasi Daerah berdasarkan keputusan sebagaimana dimaksud dalam Pasal 14.",
         # OCR'd regulations: a stray mark before the number ("Pasal ^14", "ayat {21").
         "Uji coba sebagaimana dimaksud dalam Pasal ^14 dan ayat {21 dilakukan di daerah.",
-        "Kewajiban tersebut diatur dalam Undang-Undang Nomor 23 Tahun 2014 dan PP 38/2017.",
+        "Kewajiban diatur dalam Undang-Undang Nomor 23 Tahun 2014 tentang Pemerintahan Daerah "
+        "dan PP 38/2017.",
         "Forum dibentuk di salah satu kabupaten.",
         "Members are appointed as referred to in Article 5 paragraph (2).",
     ],
@@ -101,11 +102,33 @@ def test_an_amount_the_question_itself_holds_is_not_a_stated_one() -> None:
     assert states_amount("Forum terdiri atas 9 orang anggota.", "Berapa anggota forum?")
 
 
-def test_a_list_question_with_a_bound_asks_no_amount() -> None:
-    assert asks_amount(analyse("Berapa persen dana pendamping yang wajib disediakan?"))
-    assert asks_amount(analyse("What is the maximum duration of a regional innovation trial?"))
-    assert not asks_amount(analyse("Komponen apa saja yang minimal harus ada dalam rancangan?"))
-    assert not asks_amount(analyse("Siapa yang menandatangani perjanjian?"))
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("Berapa persen dana pendamping yang wajib disediakan?", True),
+        ("What is the maximum duration of a regional innovation trial?", True),
+        ("tahun berapakah AC Milan didirikan?", True),
+        # A list with a bound asks for the items; "paling lama" alone asks which one.
+        ("Komponen apa saja yang minimal harus ada dalam rancangan?", False),
+        ("negara manakah yang paling lama menjajah Indonesia?", False),
+        ("Siapa yang menandatangani perjanjian?", False),
+    ],
+)
+def test_which_questions_ask_for_an_amount(question: str, asked: bool) -> None:
+    assert asks_amount(analyse(question), question) is asked
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        # A year answers "in which year" and "how long" ("1945-1967").
+        ("tahun berapakah AC Milan didirikan?", "AC Milan didirikan pada tahun 1899."),
+        ("berapa lamakah Soekarno menjabat?", "Soekarno menjabat presiden 1945-1967."),
+        ("abad berapakah agama Kristen muncul?", "Kristen muncul pada abad pertama Masehi."),
+    ],
+)
+def test_a_year_or_an_ordinal_is_a_stated_amount(question: str, text: str) -> None:
+    assert states_amount(text, question)
 
 
 def test_the_question_is_found_in_a_long_paste() -> None:
