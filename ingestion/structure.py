@@ -290,6 +290,25 @@ _ROMAN_SPAN = 2000
 numerals ("(i) surat; (ii) KTP"), not a paragraph."""
 
 
+_SENTENCE_END = re.compile(r"[.;]\s*$")
+
+
+def _opens_after_lost(text: str, match: re.Match[str], raw: str, expected: int) -> bool:
+    """Whether an "(N)" one past the next paragraph opens paragraph N because OCR lost the
+    next one's marker ("... perundang-undangan. (a) Hasil audit ... subsidi. (5) Dalam rangka
+    ...": "(4)" read as "(a)"). Only the bracketed number itself, at a sentence's start (a
+    full stop or semicolon before it, a capital after it): a reference reads "ayat (5)", a
+    list item "a." or "1.", and the next paragraph number after such an "(N)" opens as
+    before."""
+    if match.group(0)[:1] not in "([{" or not raw.isdigit() or int(raw) != expected + 1:
+        return False
+    if not match.group(0).rstrip().endswith((")", "]", "}")):
+        return False
+    before = text[max(0, match.start() - 4) : match.start()]
+    after = text[match.end() : match.end() + 2].lstrip()
+    return bool(_SENTENCE_END.search(before)) and after[:1].isupper()
+
+
 def _accept_ayat(text: str, match: re.Match[str], state: _State, following: str = "") -> int | None:
     """The paragraph an "(N)" marker opens, or ``None``; ``following``: the text after
     ``text`` (a list's next items)."""
@@ -300,6 +319,8 @@ def _accept_ayat(text: str, match: re.Match[str], state: _State, following: str 
     raw = _ocr_digits(match.group("ayat_no"))
     expected = state.ayat + 1
     if not any(c.isdigit() and int(c) == expected for c in (raw, raw[:1])):
+        if state.ayat and _opens_after_lost(text, match, raw, expected):
+            return expected + 1
         return None
     # Looked for only when the marker would open the next paragraph: each "(i)" of a long
     # text read the 2,000 characters after it (a megabyte of "(i) x" took 6 s).

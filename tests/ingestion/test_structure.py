@@ -290,3 +290,34 @@ def test_a_roman_two_is_looked_for_only_after_an_i_that_would_open_a_paragraph(
     assert structured is not None
     assert [b.label for b in structured][-1] == "Pasal 3 ayat (1)"
     assert len(searched) == 1  # the first "(i)": paragraph (1) is taken after it
+
+
+def test_a_paragraph_whose_marker_ocr_lost_does_not_swallow_the_next_one() -> None:
+    """OCR read "(4)" as "(a)": "(5)" after it still opens paragraph 5 (at a sentence's start),
+    where paragraph 3 ran on to the article's end; a reference "ayat (5)" and a "(5)" that
+    does not open a sentence open nothing."""
+    text = (
+        "PERATURAN PEMERINTAH NOMOR 12 TAHUN 2019 TENTANG PENGELOLAAN KEUANGAN DAERAH\n\n"
+        "Pasal 61 (1) Subsidi diberikan kepada badan usaha. (2) Badan usaha menghasilkan "
+        "produk. (3) Badan usaha yang akan diberikan subsidi terlebih dahulu dilakukan audit "
+        "keuangan. (a) Hasil audit menjadi bahan pertimbangan. (5) Penerima subsidi wajib "
+        "menyampaikan laporan pertanggungjawaban. (6) Ketentuan lebih lanjut diatur dalam "
+        "perkada.\n\n"
+        "Pasal 62 (1) Hibah diberikan sesuai ayat (3) dan dicatat. (2) Hibah (4) Dicatat "
+        "lagi. (3) Hibah dilaporkan sebagaimana dimaksud pada ayat (5) Peraturan ini.\n\n"
+        "Pasal 63 Bantuan keuangan dianggarkan dalam APBD."
+    )
+    blocks = structure_regulation(_blocks(text))
+    assert blocks is not None
+    audit = next(b for b in blocks if "audit keuangan" in b.text)
+    assert audit.label == "Pasal 61 ayat (3)"
+    assert "pertanggungjawaban" not in audit.text
+    report = next(b for b in blocks if "pertanggungjawaban" in b.text)
+    assert report.label == "Pasal 61 ayat (5)"
+    assert next(b for b in blocks if "perkada" in b.text).label == "Pasal 61 ayat (6)"
+    # Not at a sentence's start, or a reference: no paragraph opens.
+    second = next(b for b in blocks if "Dicatat lagi" in b.text)
+    assert second.label == "Pasal 62 ayat (2)"
+    third = next(b for b in blocks if "dilaporkan" in b.text)
+    assert third.label == "Pasal 62 ayat (3)"
+    assert "ayat (5) Peraturan ini" in third.text
