@@ -331,3 +331,36 @@ def test_a_call_under_way_while_another_thread_opens_the_client_again_is_made_ag
     assert store.existing(["a", "b", "c"]) == {"a", "b"}
     assert store.existing(["b"]) == {"b"}  # and the next call goes through the new client
     store.close()
+
+
+def test_a_lock_that_outlasts_the_waits_stops_the_upgrade_as_an_outage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sinergi db upgrade`` while another process holds Chroma's file: after the bounded
+    waits it is the store being unavailable (an exit code, try again), not a crash; another
+    refusal is raised at once, without waiting."""
+    from chromadb.api.models.Collection import Collection
+
+    import knowledge_base.vectorstore as vectorstore
+    from knowledge_base.errors import VectorStoreUnavailable
+
+    client = make_client(chroma_url=None, chroma_dir=tmp_path / "chroma")
+    client.create_collection(
+        "old_chunks", metadata={"hnsw:space": "cosine"}, configuration={"hnsw": {"ef_search": 10}}
+    )
+    waited: list[float] = []
+    monkeypatch.setattr(vectorstore.time, "sleep", waited.append)
+    refusal = "database is locked"
+
+    def refuse(self: Collection, **kwargs: object) -> None:
+        raise RuntimeError(f"Database error: (code: 5) {refusal}")
+
+    monkeypatch.setattr(Collection, "modify", refuse)
+    with pytest.raises(VectorStoreUnavailable):
+        upgrade_collection(client, "old_chunks")
+    assert waited == list(vectorstore.LOCKED_WAITS)  # bounded: 3.7 s in all
+    waited.clear()
+    refusal = "no such column"
+    with pytest.raises(RuntimeError, match="no such column"):
+        upgrade_collection(client, "old_chunks")
+    assert waited == []
