@@ -157,16 +157,16 @@ class TelegramReminderSender:
         try:
             return future.result(timeout=SEND_TIMEOUT_S)
         except TimeoutError as err:
-            began = attempt.abandon()
+            if not attempt.abandon():  # it will never begin: nothing was sent
+                future.cancel()
+                raise TransientSendError("no answer from Telegram in time") from err
             if not future.cancel():  # it finished meanwhile: its outcome is known
                 return future.result()
-            if began:
-                # The request may have been written, and Telegram may have delivered it:
-                # at most once, never re-sent (as a read timeout).
-                raise UnconfirmedSendError(
-                    "no answer from Telegram in time (the request may have been sent)"
-                ) from err
-            raise TransientSendError("no answer from Telegram in time") from err
+            # The request may have been written, and Telegram may have delivered it: at most
+            # once, never re-sent (as a read timeout).
+            raise UnconfirmedSendError(
+                "no answer from Telegram in time (the request may have been sent)"
+            ) from err
 
 
 class _Attempt:

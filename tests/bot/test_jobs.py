@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -224,22 +225,58 @@ def test_a_send_that_finishes_as_the_wait_runs_out_keeps_its_outcome(
     id is kept (a lost race must not turn a delivered message into an unconfirmed one)."""
 
     class AnsweredLate:
-        def __init__(self, coro: Coroutine[Any, Any, Any]) -> None:
-            coro.close()
+        def __init__(self, coro: Coroutine[Any, Any, int]) -> None:
+            try:  # the loop runs the send to its end...
+                coro.send(None)
+            except StopIteration as done:
+                self.value: int = done.value
             self.waited = False
 
         def result(self, timeout: float | None = None) -> int:
-            if not self.waited:
+            if not self.waited:  # ...just after the worker's wait ran out
                 self.waited = True
                 raise TimeoutError
-            return 42
+            return self.value
 
         def cancel(self) -> bool:
             return False  # already done
 
     monkeypatch.setattr(asyncio, "run_coroutine_threadsafe", lambda coro, loop: AnsweredLate(coro))
-    sender = TelegramReminderSender(None, None, None)  # type: ignore[arg-type]
+
+    class Answered(TelegramReminderSender):
+        async def send_async(self, message: ReminderMessage) -> int:
+            return 42
+
+    sender = Answered(None, None, None)  # type: ignore[arg-type]
     assert sender.send(object()) == 42  # type: ignore[arg-type]
+
+
+def test_a_send_given_up_on_before_it_began_is_no_delivery_when_the_loop_reaches_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loop reaches the send between the worker's give-up and its cancel: the send does
+    not begin, and its empty outcome is not taken for a delivery (a ``sent`` row without a
+    message)."""
+
+    class ReachedOnCancel:
+        def __init__(self, coro: Coroutine[Any, Any, int | None]) -> None:
+            self.coro = coro
+
+        def result(self, timeout: float | None = None) -> int | None:
+            raise TimeoutError
+
+        def cancel(self) -> bool:
+            with contextlib.suppress(StopIteration):  # the loop runs it now...
+                self.coro.send(None)
+            return False  # ...so it is done, not cancelled
+
+    monkeypatch.setattr(
+        asyncio, "run_coroutine_threadsafe", lambda coro, loop: ReachedOnCancel(coro)
+    )
+    sender = _StuckSender(None)  # type: ignore[arg-type]
+    with pytest.raises(TransientSendError):
+        sender.send(object())  # type: ignore[arg-type]
+    assert sender.requests == 0
 
 
 # --- a real process, killed between Telegram's acceptance and the outbox update ---------------
