@@ -104,11 +104,39 @@ def record(
     print(f"\n{len(rows)} questions -> {out}", file=sys.stderr)
 
 
-def _records(paths: Sequence[Path]) -> list[dict[str, Any]]:
+#: The keys each kind of file holds (``record``'s questions, ``replay``'s rows).
+RECORD_KEYS = ("id", "found", "answers", "inputs")
+ROW_KEYS = ("id", "q", "qtype", "answers", "hit", "chars", "text")
+
+
+class ReplayFileError(Exception):
+    """A record or rows file this tool cannot use: missing, not its pickle, or written by a
+    version that kept other fields."""
+
+
+def _records(paths: Sequence[Path], needs: Sequence[str] = RECORD_KEYS) -> list[dict[str, Any]]:
+    """The rows of ``paths`` (pickles this tool wrote; trusted files only: unpickling runs
+    code), each holding ``needs``."""
     rows: list[dict[str, Any]] = []
     for path in paths:
-        with path.open("rb") as fh:
-            rows += pickle.load(fh)
+        try:
+            with path.open("rb") as fh:
+                loaded = pickle.load(fh)
+        except OSError as err:
+            raise ReplayFileError(f"{path}: cannot be read ({err.strerror or err})") from err
+        except Exception as err:  # unpickling foreign bytes fails with no common type
+            raise ReplayFileError(
+                f"{path}: not a pickle this code can read ({type(err).__name__}: {err})"
+            ) from err
+        if not isinstance(loaded, list) or not all(isinstance(r, dict) for r in loaded):
+            raise ReplayFileError(f"{path}: not a list of rows written by this tool")
+        missing = sorted({key for row in loaded for key in needs if key not in row})
+        if missing:
+            raise ReplayFileError(
+                f"{path}: rows without {', '.join(missing)} (another kind of file, or an older"
+                " version's: record or replay it again)"
+            )
+        rows += loaded
     return rows
 
 
@@ -206,8 +234,8 @@ def replay(
 
 def diff(before: Path, after: Path, *, show: int = 20) -> tuple[int, int]:
     """The answers of ``after`` that gain and lose the gold span against ``before``."""
-    old = {r["id"]: r for r in _records([before])}
-    new = {r["id"]: r for r in _records([after])}
+    old = {r["id"]: r for r in _records([before], ROW_KEYS)}
+    new = {r["id"]: r for r in _records([after], ROW_KEYS)}
     gained = [i for i in new if new[i]["hit"] and not (i in old and old[i]["hit"])]
     lost = [i for i in old if old[i]["hit"] and not (i in new and new[i]["hit"])]
     changed = sum(1 for i in new if i in old and new[i]["text"] != old[i]["text"])
@@ -229,7 +257,14 @@ def classify(
     qrels = load_qrels(qrels_path)
     recs = {r["id"]: r for r in _records(records)}
     classes: collections.Counter[str] = collections.Counter()
-    for row in _records([rows_path]):
+    rows = _records([rows_path], (*ROW_KEYS, "top", "units"))
+    unknown = [r["id"] for r in rows if r["id"] not in recs]
+    if unknown:
+        raise ReplayFileError(
+            f"{rows_path}: {len(unknown)} rows of questions the records do not hold (the first:"
+            f" {unknown[0]!r}): replayed from other records?"
+        )
+    for row in rows:
         if row["hit"] or row["units"] is None:
             continue
         hits = recs[row["id"]]["inputs"][1]
@@ -291,6 +326,15 @@ def main(argv: list[str] | None = None) -> int:
     cls.add_argument("--qrels", type=Path, default=TYDI / "qrels_train.tsv")
     cls.add_argument("records", type=Path, nargs="+")
     args = parser.parse_args(argv)
+    try:
+        _run(args)
+    except ReplayFileError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _run(args: argparse.Namespace) -> None:
     if args.command == "record":
         record(args.index, args.cache, args.out, split=args.split, limit=args.limit)
     elif args.command == "replay":
@@ -300,7 +344,6 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for name, count in sorted(classify(args.units, args.records, args.qrels).items()):
             print(f"{count:6d}  {name}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+import threading
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from telegram import Bot
@@ -29,6 +29,7 @@ from telegram.error import (
     ChatMigrated,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
     TelegramError,
     TimedOut,
@@ -59,14 +60,19 @@ log = logging.getLogger(__name__)
 RETENTION_JOB_NAME = "sinergi-question-retention"
 JOB_NAME = "sinergi-reminders"
 #: How long the worker thread waits for one message; well below the outbox lease (10 min).
+#: A send that began and did not finish in that time is unconfirmed (never re-sent): its
+#: request may have reached Telegram. One the loop had not begun is retried.
 SEND_TIMEOUT_S = 120.0
 #: How long a reminder's request waits for Telegram's answer once written (PTB's default is
 #: 5 s). Nobody waits on a reminder, and an answer that does not come leaves it unconfirmed,
 #: never re-sent: a slow link or a busy machine should cost time, not the reminder.
 SEND_READ_TIMEOUT_S = 30.0
 
-T = TypeVar("T")
-
+#: httpx's errors while reading the answer to a written request: the connection dropped after
+#: Telegram may have read (and acted on) the request. A stale pooled connection, the one case
+#: where it had not, is dropped by httpx before it is reused (it reads as closed), so what is
+#: left of it is a narrow race: at most once costs a reminder there, never a duplicate.
+_LOST_AFTER_WRITING = (httpx.ReadError, httpx.RemoteProtocolError)
 
 #: Masks token-shaped text and URL passwords in Telegram's error texts before they are stored.
 _GENERIC_REDACTOR = Redactor()
@@ -80,9 +86,10 @@ def translate_error(
     Undeliverable (never retried): the user blocked the bot or deleted the account (Forbidden),
     the chat does not exist or the request is malformed (BadRequest), a migrated chat.
     Unconfirmed (never sent again): the request was written and Telegram's answer did not come
-    in time (a read timeout): the message may have been delivered.
-    Transient (retried with backoff): flood control (RetryAfter), timeouts before anything was
-    sent (connecting, waiting for a connection), network and 5xx errors (NetworkError),
+    (a read timeout, or the connection dropped while reading the answer): the message may have
+    been delivered.
+    Transient (retried with backoff): flood control (RetryAfter), timeouts and errors before
+    the request was written (connecting, waiting for a connection, writing), 5xx errors,
     anything else.
     """
     if isinstance(err, InvalidToken):
@@ -90,6 +97,10 @@ def translate_error(
         return TransientSendError("the bot token was rejected by Telegram")
     if isinstance(err, TimedOut) and isinstance(err.__cause__, httpx.ReadTimeout):
         return UnconfirmedSendError(_GENERIC_REDACTOR.redact(f"{err} (no answer to the request)"))
+    if isinstance(err, NetworkError) and isinstance(err.__cause__, _LOST_AFTER_WRITING):
+        return UnconfirmedSendError(
+            _GENERIC_REDACTOR.redact(f"{err} (the connection dropped before the answer)")
+        )
     if isinstance(err, Forbidden | ChatMigrated):
         return UndeliverableError(_GENERIC_REDACTOR.redact(str(err)))
     if isinstance(err, BadRequest):
@@ -135,15 +146,52 @@ class TelegramReminderSender:
         return sent.message_id
 
     def send(self, message: ReminderMessage) -> int | None:
-        return self._run(self.send_async(message))
+        attempt = _Attempt()
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        async def guarded() -> int | None:
+            if not attempt.begin():  # the worker gave up before the loop got to it
+                return None
+            return await self.send_async(message)
+
+        future = asyncio.run_coroutine_threadsafe(guarded(), self._loop)
         try:
             return future.result(timeout=SEND_TIMEOUT_S)
         except TimeoutError as err:
-            future.cancel()
-            raise TransientSendError("no answer from Telegram in time") from err
+            if not attempt.abandon():  # it will never begin: nothing was sent
+                future.cancel()
+                raise TransientSendError("no answer from Telegram in time") from err
+            if not future.cancel():  # it finished meanwhile: its outcome is known
+                return future.result()
+            # The request may have been written, and Telegram may have delivered it: at most
+            # once, never re-sent (as a read timeout).
+            raise UnconfirmedSendError(
+                "no answer from Telegram in time (the request may have been sent)"
+            ) from err
+
+
+class _Attempt:
+    """One send handed to the bot's loop, between the worker thread that waits for it and the
+    loop that runs it: once the worker gave up (:meth:`abandon`) a send that had not begun
+    never begins, so "not begun" means nothing was sent and the reminder may be retried."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._began = False
+        self._abandoned = False
+
+    def begin(self) -> bool:
+        """In the loop, before the request: whether to go on (False once abandoned)."""
+        with self._lock:
+            if self._abandoned:
+                return False
+            self._began = True
+            return True
+
+    def abandon(self) -> bool:
+        """In the worker, after its wait ran out: whether the send had begun."""
+        with self._lock:
+            self._abandoned = True
+            return self._began
 
 
 async def run_pass(

@@ -200,7 +200,7 @@ def judge_answer(
         name_terms = terms(name)
         if not name_terms or any(known(t) for t in name_terms):
             continue
-        if composed.source_language is not None and _written_as_acronym(name, result):
+        if composed.source_language is not None and name in info.acronyms:
             # An acronym of a question in another language than its passages is written
             # otherwise in theirs ("NGO" for LSM, "HR" for SDM): unknown, it proves nothing.
             continue
@@ -300,13 +300,6 @@ _SKIPPED = frozenset(
 MIN_SPELLED = 3
 """An acronym spelled out by initials elsewhere than beside it in the question must have at
 least this many letters: two initials ("SP") match many unrelated word pairs."""
-
-
-def _written_as_acronym(name: str, result: SearchResult) -> bool:
-    """Whether the question writes ``name`` (a name as :func:`analyse` keeps it, lower case)
-    in capitals only ("NGO"), not mixed ("OpenSID")."""
-    found = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", question_text(result), re.I)
-    return found is not None and found.group(0).isupper()
 
 
 def question_text(result: SearchResult) -> str:

@@ -171,6 +171,9 @@ class QuestionInfo:
     asks_meaning: bool = False
     """What a term means, and only that (:data:`_MEANING`): a regulation's definitions
     article answers it."""
+    acronyms: tuple[str, ...] = ()
+    """The ``names`` the question writes in capitals only ("NGO", not "OpenSID"), as they are
+    kept: lower case."""
 
 
 TYPE_WORDS: dict[str, str] = {
@@ -202,7 +205,9 @@ def analyse(text: str) -> QuestionInfo:
     numbers = tuple(
         dict.fromkeys(n for n in _NUMBER.findall(text) if n not in years and len(n) <= 6)
     )
-    names = tuple(dict.fromkeys(m.lower() for m in _NAME.findall(text) if len(m) >= 2))
+    found = [m for m in _NAME.findall(text) if len(m) >= 2]
+    names = tuple(dict.fromkeys(m.lower() for m in found))
+    acronyms = tuple(dict.fromkeys(m.lower() for m in found if m.isupper()))
     return QuestionInfo(
         qtype=question_type(text),
         wants_list=bool(_LIST.search(lowered)),
@@ -210,6 +215,7 @@ def analyse(text: str) -> QuestionInfo:
         years=years,
         numbers=numbers,
         names=names,
+        acronyms=acronyms,
         asks_definition=bool(_DEFINITION.search(lowered)),
         references=tuple(dict.fromkeys(_REFERENCE.findall(text))),
         bounds=tuple(sorted(bounds_of(text))),

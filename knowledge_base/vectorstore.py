@@ -137,14 +137,19 @@ right after a collection is made); the search kept Chroma's narrower default oth
 
 def _modify(collection: Any, configuration: dict[str, Any]) -> None:
     """``collection.modify(configuration=...)``, tried again while Chroma's database is
-    locked (:data:`LOCKED_WAITS`); any other error, or a lock that outlasts them, is raised."""
+    locked (:data:`LOCKED_WAITS`); any other error is raised as it is, a lock that outlasts
+    them as :class:`VectorStoreUnavailable` (``sinergi db upgrade`` reported it as a bug)."""
     for wait in (*LOCKED_WAITS, None):
         try:
             collection.modify(configuration=configuration)
             return
         except Exception as exc:  # chromadb's InternalError, by its text
-            if wait is None or "database is locked" not in str(exc):
+            if "database is locked" not in str(exc):
                 raise
+            if wait is None:
+                raise VectorStoreUnavailable(
+                    service="Chroma", detail="its database stayed locked"
+                ) from exc
             _log.info("Chroma's database is locked: trying again in %.1f s", wait)
             time.sleep(wait)
 

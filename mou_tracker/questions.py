@@ -224,6 +224,15 @@ _FULL_MONTHS = frozenset(m for m in MONTHS if len(m) > 4 and m != "agus") | {
 }
 
 
+#: An acronym written with a dot after each letter ("P.K.S", "K.B.", "M.o.U."): without the
+#: dots it is the word the patterns know; split at them, its letters were read as words.
+_DOTTED = re.compile(r"(?<![\w.])(?:[^\W\d_]\.){2,}(?:[^\W\d_])?(?![\w.])")
+
+
+def _undotted(text: str) -> str:
+    return _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
+
+
 def read_question(
     text: str,
     *,
@@ -240,7 +249,7 @@ def read_question(
         home_regions: the codes of regions whose apps are replicated (Kota Bandung): named
             alone, they do not make a question about a partner's agreement.
     """
-    said = _normalise(words(text))
+    said = _normalise(words(_undotted(text)))
     joined = f" {' '.join(said)} "
     mentions = tuple(find_regions(text, regions, known_words=KNOWN_WORDS))
     partners = [m for m in mentions if not _only_home(m, home_regions)]

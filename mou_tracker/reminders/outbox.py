@@ -48,10 +48,11 @@ The same doubt comes from a live pass whose request reached Telegram but whose a
 come back in time (a read timeout: the message may have been delivered). The sender says so
 (:class:`~mou_tracker.reminders.errors.UnconfirmedSendError`) and the row becomes
 ``unconfirmed`` (:data:`UNANSWERED`), never re-sent. Errors that say the message was not
-delivered are retried: Telegram's own ``RetryAfter`` and 5xx, and a timeout while connecting or
-waiting for a free connection (nothing was sent). What remains is a connection dropped after
-the request was written and before the answer (retried: such a drop usually comes before
-Telegram reads the request).
+delivered are retried: Telegram's own ``RetryAfter`` and 5xx, and a timeout or an error while
+connecting, waiting for a free connection or writing the request (nothing complete was sent).
+A connection dropped while reading the answer is unconfirmed too, and so is a send the bot's
+worker stopped waiting for once it had begun (``bot.jobs.SEND_TIMEOUT_S``); one that had not
+begun never begins and is retried.
 """
 
 from __future__ import annotations

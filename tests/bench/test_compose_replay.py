@@ -77,3 +77,27 @@ def test_the_module_explains_itself(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exited.value.code == 0
     assert "replay" in capsys.readouterr().out
+
+
+def test_files_it_cannot_use_are_an_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = _dump(tmp_path / "rows.pkl", [_row("1", True, "220")])
+    (tmp_path / "garbage.pkl").write_bytes(b"not a pickle at all")
+    bad = {
+        "missing": tmp_path / "missing.pkl",
+        "garbage": tmp_path / "garbage.pkl",
+        "not rows": _dump(tmp_path / "dict.pkl", {"id": "1"}),  # type: ignore[arg-type]
+        "older rows": _dump(tmp_path / "old.pkl", [{"id": "1", "hit": True}]),
+    }
+    for what, path in bad.items():
+        assert main(["diff", str(good), str(path)]) == 2, what
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {path}:") and "Traceback" not in err, (what, err)
+    # rows replayed from other records than the ones given
+    records = _dump(
+        tmp_path / "rec.pkl", [{"id": "9", "found": True, "answers": (), "inputs": None}]
+    )
+    rows = _dump(tmp_path / "units.pkl", [_row("1", False, "x", top=None, units=[])])
+    assert main(["classify", "--units", str(rows), str(records)]) == 2
+    assert "do not hold" in capsys.readouterr().err

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Coroutine, Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,9 +27,15 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.jobs import JOB_NAME, SEND_READ_TIMEOUT_S, translate_error
+import bot.jobs
+from bot.jobs import JOB_NAME, SEND_READ_TIMEOUT_S, TelegramReminderSender, translate_error
 from core.db import make_engine
-from services.reminders import TransientSendError, UnconfirmedSendError, UndeliverableError
+from services.reminders import (
+    ReminderMessage,
+    TransientSendError,
+    UnconfirmedSendError,
+    UndeliverableError,
+)
 from tests.bot.conftest import ADMIN, COORDINATOR, MONDAY_0900_WIB, BotHarness, deliver
 from tests.conftest import create_schema
 from tests.fakes.botapi.server import TOKEN, BotApiServer, Call
@@ -86,11 +96,22 @@ def _timed_out(cause: Exception) -> TimedOut:
     return err
 
 
+def _dropped(cause: Exception) -> NetworkError:
+    err = NetworkError(f"httpx.{type(cause).__name__}: {cause}")
+    err.__cause__ = cause
+    return err
+
+
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
         # The request was written, the answer did not come: it may have been delivered.
         (_timed_out(httpx.ReadTimeout("read")), UnconfirmedSendError),
+        (_dropped(httpx.ReadError("connection reset")), UnconfirmedSendError),
+        (_dropped(httpx.RemoteProtocolError("Server disconnected")), UnconfirmedSendError),
+        # Not written (whole): nothing was delivered.
+        (_dropped(httpx.ConnectError("refused")), TransientSendError),
+        (_dropped(httpx.WriteError("broken pipe")), TransientSendError),
         # Nothing was sent: safe to retry.
         (_timed_out(httpx.ConnectTimeout("connect")), TransientSendError),
         (_timed_out(httpx.PoolTimeout("pool")), TransientSendError),
@@ -140,6 +161,122 @@ async def test_telegram_s_transport_raises_what_translate_error_reads() -> None:
         listener.close()
     outcomes = sorted(type(translate_error(e)).__name__ for e in errors)
     assert outcomes == ["TransientSendError", "UnconfirmedSendError"], errors
+
+
+class _StuckSender(TelegramReminderSender):
+    """The sender over a Telegram that takes the request and never answers (nor fails)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(None, None, loop)  # type: ignore[arg-type]
+        self.requests = 0
+
+    async def send_async(self, message: ReminderMessage) -> int:
+        self.requests += 1
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+@pytest.fixture
+def loop_thread() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop running in a thread of its own, as the bot's loop runs beside the pass."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield loop
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
+    loop.close()
+
+
+def test_a_send_that_began_and_outlived_the_wait_is_unconfirmed(
+    loop_thread: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request went out and the worker stopped waiting: Telegram may have delivered it, so
+    the outbox must not retry it (a transient error would be sent again later)."""
+    monkeypatch.setattr(bot.jobs, "SEND_TIMEOUT_S", 0.2)
+    sender = _StuckSender(loop_thread)
+    with pytest.raises(UnconfirmedSendError):
+        sender.send(object())  # type: ignore[arg-type]
+    assert sender.requests == 1
+
+
+def test_a_send_the_loop_never_began_is_retried_and_never_begins_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bot's loop was too busy to start the send before the worker gave up: nothing was
+    sent, the reminder is retried, and the abandoned send does not go out once the loop
+    frees up (it would be a second copy of the retry)."""
+    monkeypatch.setattr(bot.jobs, "SEND_TIMEOUT_S", 0.05)
+    loop = asyncio.new_event_loop()  # not running yet: the busy loop
+    try:
+        sender = _StuckSender(loop)
+        with pytest.raises(TransientSendError):
+            sender.send(object())  # type: ignore[arg-type]
+        loop.run_until_complete(asyncio.sleep(0.05))  # the loop frees up
+        assert sender.requests == 0
+    finally:
+        loop.close()
+
+
+def test_a_send_that_finishes_as_the_wait_runs_out_keeps_its_outcome(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Telegram's answer came between the end of the worker's wait and its cancel: the message
+    id is kept (a lost race must not turn a delivered message into an unconfirmed one)."""
+
+    class AnsweredLate:
+        def __init__(self, coro: Coroutine[Any, Any, int]) -> None:
+            try:  # the loop runs the send to its end...
+                coro.send(None)
+            except StopIteration as done:
+                self.value: int = done.value
+            self.waited = False
+
+        def result(self, timeout: float | None = None) -> int:
+            if not self.waited:  # ...just after the worker's wait ran out
+                self.waited = True
+                raise TimeoutError
+            return self.value
+
+        def cancel(self) -> bool:
+            return False  # already done
+
+    monkeypatch.setattr(asyncio, "run_coroutine_threadsafe", lambda coro, loop: AnsweredLate(coro))
+
+    class Answered(TelegramReminderSender):
+        async def send_async(self, message: ReminderMessage) -> int:
+            return 42
+
+    sender = Answered(None, None, None)  # type: ignore[arg-type]
+    assert sender.send(object()) == 42  # type: ignore[arg-type]
+
+
+def test_a_send_given_up_on_before_it_began_is_no_delivery_when_the_loop_reaches_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loop reaches the send between the worker's give-up and its cancel: the send does
+    not begin, and its empty outcome is not taken for a delivery (a ``sent`` row without a
+    message)."""
+
+    class ReachedOnCancel:
+        def __init__(self, coro: Coroutine[Any, Any, int | None]) -> None:
+            self.coro = coro
+
+        def result(self, timeout: float | None = None) -> int | None:
+            raise TimeoutError
+
+        def cancel(self) -> bool:
+            with contextlib.suppress(StopIteration):  # the loop runs it now...
+                self.coro.send(None)
+            return False  # ...so it is done, not cancelled
+
+    monkeypatch.setattr(
+        asyncio, "run_coroutine_threadsafe", lambda coro, loop: ReachedOnCancel(coro)
+    )
+    sender = _StuckSender(None)  # type: ignore[arg-type]
+    with pytest.raises(TransientSendError):
+        sender.send(object())  # type: ignore[arg-type]
+    assert sender.requests == 0
 
 
 # --- a real process, killed between Telegram's acceptance and the outbox update ---------------

@@ -341,6 +341,10 @@ def test_an_acronym_of_a_question_in_another_language_is_no_unknown_name() -> No
 
     assert judged("When is the holiday allowance of NGO staff paid?") != "name"
     assert judged("When is the holiday allowance paid in OpenSID?") == "name"
+    # the question writes it in capitals, whatever its first mention ("ngo" was searched in
+    # the question's text again and found in lower case first)
+    assert judged("When is the ngo holiday allowance of NGO staff paid?") != "name"
+    assert analyse("Is NGO like OpenSID, P3K or e-RK?").acronyms == ("ngo", "p3k", "rk")
 
 
 def test_a_missing_cosine_reads_as_neutral_with_its_own_feature() -> None:

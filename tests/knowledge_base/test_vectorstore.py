@@ -188,26 +188,38 @@ def test_a_locked_chroma_database_is_waited_for_when_widening_the_search(
     client = make_client(chroma_url=None, chroma_dir=tmp_path / "chroma")
     client.create_collection("old_chunks", metadata={"hnsw:space": "cosine"})
     real_modify = Collection.modify
+    real_sleep = vectorstore.time.sleep
     refusals = iter([True, True])
     waited: list[float] = []
+    refused = {"by_chroma": False}
 
     def locked_twice(self: Collection, **kwargs: object) -> None:
+        refused["by_chroma"] = False
         if next(refusals, False):
             raise RuntimeError("Database error: error returned from database: (code: 5) "
                                "database is locked")  # fmt: skip
+        refused["by_chroma"] = True  # on a loaded machine Chroma's own lock may refuse it too
         real_modify(self, **kwargs)  # type: ignore[arg-type]
 
+    def wait(seconds: float) -> None:
+        waited.append(seconds)
+        if refused["by_chroma"]:  # a real lock: wait for it as the code would
+            real_sleep(seconds)
+
     monkeypatch.setattr(Collection, "modify", locked_twice)
-    monkeypatch.setattr(vectorstore.time, "sleep", waited.append)
+    monkeypatch.setattr(vectorstore.time, "sleep", wait)
     store = VectorStore(client, "old_chunks", FakeEmbeddings())
     assert store.hnsw["ef_search"] == HNSW_EF
-    assert waited == list(vectorstore.LOCKED_WAITS[:2])
+    # the two refusals waited for, and a real lock met after them (under load) in turn
+    assert waited[:2] == list(vectorstore.LOCKED_WAITS[:2])
+    assert waited == list(vectorstore.LOCKED_WAITS[: len(waited)])
     # a lock that outlasts every wait is given up on, as any other refusal: search as before
     refusals = iter([True] * 10)
+    before = len(waited)
     client.create_collection("new_chunks", metadata={"hnsw:space": "cosine"})
     other = VectorStore(client, "new_chunks", FakeEmbeddings())
     assert other.hnsw["ef_search"] < HNSW_EF
-    assert waited[2:] == list(vectorstore.LOCKED_WAITS)
+    assert waited[before:] == list(vectorstore.LOCKED_WAITS)
     other.close()
     store.close()
 
@@ -331,3 +343,36 @@ def test_a_call_under_way_while_another_thread_opens_the_client_again_is_made_ag
     assert store.existing(["a", "b", "c"]) == {"a", "b"}
     assert store.existing(["b"]) == {"b"}  # and the next call goes through the new client
     store.close()
+
+
+def test_a_lock_that_outlasts_the_waits_stops_the_upgrade_as_an_outage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sinergi db upgrade`` while another process holds Chroma's file: after the bounded
+    waits it is the store being unavailable (an exit code, try again), not a crash; another
+    refusal is raised at once, without waiting."""
+    from chromadb.api.models.Collection import Collection
+
+    import knowledge_base.vectorstore as vectorstore
+    from knowledge_base.errors import VectorStoreUnavailable
+
+    client = make_client(chroma_url=None, chroma_dir=tmp_path / "chroma")
+    client.create_collection(
+        "old_chunks", metadata={"hnsw:space": "cosine"}, configuration={"hnsw": {"ef_search": 10}}
+    )
+    waited: list[float] = []
+    monkeypatch.setattr(vectorstore.time, "sleep", waited.append)
+    refusal = "database is locked"
+
+    def refuse(self: Collection, **kwargs: object) -> None:
+        raise RuntimeError(f"Database error: (code: 5) {refusal}")
+
+    monkeypatch.setattr(Collection, "modify", refuse)
+    with pytest.raises(VectorStoreUnavailable):
+        upgrade_collection(client, "old_chunks")
+    assert waited == list(vectorstore.LOCKED_WAITS)  # bounded: 3.7 s in all
+    waited.clear()
+    refusal = "no such column"
+    with pytest.raises(RuntimeError, match="no such column"):
+        upgrade_collection(client, "old_chunks")
+    assert waited == []

@@ -203,3 +203,27 @@ def test_agreements_keep_the_answers_order_whatever_order_they_load_in(
         )
         found = answer(question, seen, by_id_order, today=TODAY, home_regions=("32.73",))
         assert found.agreement_ids == (2, 1), text  # the late one before the one that ended
+
+
+def test_an_acronym_written_with_dots_is_the_acronym(directory: RegionDirectory) -> None:
+    """ "P.K.S" was read as three one-letter words: no kind, and the KB's own signing date
+    answered a question about its PKS."""
+    seen = [
+        agreement(6, KERINCI, "on_track",
+                  milestone(62, "PKS ditandatangani", date(2026, 4, 1), key="pks_signed")),
+    ]  # fmt: skip
+    for text in (
+        "Kapan P.K.S dengan Kerinci ditandatangani?",
+        "p.k.s. Kerinci sudah ditandatangani?",
+    ):
+        found = ask(text, directory, seen)
+        assert found.intent == "stage" and found.stage == "pks_signed", text
+        assert [m.title for i in found.items for m in i.milestones] == ["PKS ditandatangani"]
+    pks = agreement(8, KERINCI, "on_track", kind="pks")
+    dotted = ask("Kapan P.K.S dengan Kerinci ditandatangani?", directory, [*seen, pks])
+    assert dotted.agreement_ids == (8,)
+    # one letter and a word, or a version number, stay as written
+    question = read_question(
+        "status S.Kom v1.2.3", regions=directory, apps=(), today=TODAY, home_regions=()
+    )
+    assert question.kind is None
