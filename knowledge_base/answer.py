@@ -33,6 +33,7 @@ from knowledge_base.question import (
     measures_stated,
     states,
     states_new,
+    without_reference_figures,
 )
 from knowledge_base.schemas import Citation, SearchHit
 from knowledge_base.units import LIST_ITEM as _LIST_ITEM
@@ -1544,7 +1545,9 @@ def _clause_value(
         share = coverage_of(set(terms(piece)))
         if share <= 0:
             return share
-        if states(info.qtype, piece):
+        if states(info.qtype, without_reference_figures(piece)):
+            # "Pasal 10 ayat (2)" in a clipped unit's subject is no figure of what is said:
+            # the subject and a later clause were quoted, "10 (sepuluh) hari" cut out between.
             share += CLIP_EVIDENCE
         if info.asks_definition and _DEFINES.search(piece):
             share += CLIP_EVIDENCE

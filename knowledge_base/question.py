@@ -552,6 +552,12 @@ _ASKS_AMOUNT = re.compile(
 paling lama menjajah ...?" asks which country."""
 
 
+def without_reference_figures(text: str) -> str:
+    """``text`` with the figures that number it, not amounts (:data:`_REFERENCE_FIGURE`:
+    "Pasal ^10 ayat {2)", "PP 38/2017"), blanked."""
+    return _REFERENCE_FIGURE.sub(" ", text)
+
+
 def asks_amount(info: QuestionInfo, question: str) -> bool:
     """Whether a question asks for an amount: a "berapa" / "how many" / "maximum ..."
     question (:data:`_ASKS_AMOUNT`) that does not ask for a list ("Komponen apa saja yang
@@ -569,7 +575,7 @@ def states_amount(text: str, question: str) -> bool:
     a regulation's sentence ("sebagaimana dimaksud pada ayat (2)") read as the asked figure,
     and a "berapa" question was answered by a sentence that states none."""
     asked = question.lower()
-    text = _REFERENCE_FIGURE.sub(" ", _MARKERS.sub(" ", text))
+    text = without_reference_figures(_MARKERS.sub(" ", text))
     if any(f not in asked for f in _FIGURE.findall(text)):
         return True
     words = {m.group(0).lower() for m in _HAS_NUMBER.finditer(text) if not m.group(0).isdigit()}

@@ -485,6 +485,21 @@ def test_a_clipped_subject_keeps_the_words_of_what_is_said_of_it() -> None:
     assert len(answer) <= 330
 
 
+def test_an_article_number_in_the_clipped_subject_is_not_the_asked_figure() -> None:
+    # PP 38/2017 Pasal 13 as its scan reads. "Pasal ^10 ayat {2)" in the subject counted as
+    # the asked figure, so the subject and a later clause were quoted and the "10 (sepuluh)
+    # hari kerja" between them was cut out with "…".
+    text = (
+        "Evaluasi sebagaimana dimaksud dalam Pasal ^10 ayat {2), Pasal 11 ayat (1), dan Pasal "
+        "12 ayat ^(2) ^dan ayat (3) dilakukan paling lama 10 ^(sepuluh) hari ^kerja' Dalam "
+        "melakukan evaluasi terhadap inisiatif Inovasi Daerah, Perangkat Daerah yang "
+        "membidangi penelitian dan pengembangan dapat melibatkan perguruan tinggi, pakar, "
+        "danlatau praktisi."
+    )
+    answer = clipped("Berapa lama evaluasi inisiatif inovasi daerah dilakukan?", text)
+    assert "paling lama 10 ^(sepuluh) hari" in answer
+
+
 def test_a_clipped_paragraph_does_not_run_into_the_next_one() -> None:
     text = (
         "(5) Penerima subsidi, baik perusahaan daerah maupun badan usaha swasta yang ditunjuk "
