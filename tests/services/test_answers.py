@@ -89,3 +89,19 @@ def test_a_question_about_another_year_is_not_answered_from_this_one(
     ingest_pdf(services)
     answer = services.knowledge.ask("Berapa lama verifikasi berkas permohonan tahun 2019?")
     assert not answer.found
+
+
+def test_ri_is_read_as_republik_indonesia(services: Services) -> None:
+    # "RI", the common short form of "Republik Indonesia" that regulations spell out, was a
+    # name the knowledge base never saw: the question was refused though the article answers.
+    text = (
+        "# PERATURAN PEMERINTAH TENTANG PENYELENGGARAAN NAMA RUPABUMI\n\n"
+        "Pasal 35\n\n"
+        "(1) Untuk pertama kali, Gazeter Republik Indonesia diterbitkan oleh Badan paling lama "
+        "1 (satu) tahun terhitung sejak Peraturan Pemerintah ini diundangkan.\n"
+    )
+    report = services.ingest.ingest_upload("pp-rupabumi.md", text.encode())
+    assert report.ok, report.failed
+    answer = services.knowledge.ask("kapan gazeter RI pertama kali terbit?")
+    assert answer.found
+    assert "paling lama 1 (satu) tahun" in answer.text
