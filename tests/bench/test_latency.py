@@ -88,3 +88,20 @@ def test_the_table_lists_every_stage() -> None:
     assert lines[0].split()[:1] == ["stage"]
     assert lines[1].startswith("a ") and lines[1].split()[1:] == ["0.000", "0.000", "0.000", "0.0"]
     assert lines[2].startswith("database statements (SQLAlchemy)")
+
+
+def test_each_timed_question_starts_without_the_kept_texts(
+    index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench import latency
+    from knowledge_base import units
+
+    index.normalizer.terms("Verifikasi berkas selesai.")
+    units.passage_units("Judul > Bagian\nSatu kalimat.", "Judul", "Bagian")
+    latency._forget_texts(index)
+    assert not index.normalizer._terms
+    assert units._passage_units.cache_info().currsize == 0
+    forgotten: list[object] = []
+    monkeypatch.setattr(latency, "_forget_texts", forgotten.append)
+    measure(index, QUESTIONS, clock=StageClock())
+    assert forgotten == [index] * len(QUESTIONS)  # the timed pass only
