@@ -23,7 +23,9 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -123,10 +125,194 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else 0.0
 
 
-def measure(index: object, questions: list[str], *, filtered: bool = False) -> dict[str, float]:
+STAGES: tuple[tuple[str, str, str], ...] = (
+    # (stage, where: "index", "keywords", "store", "embeddings" or "module", attribute)
+    ("follow the database (_sync)", "index", "_sync"),
+    ("question rewrite (_rewrite)", "index", "_rewrite"),
+    ("question embedding", "embeddings", "embed_query"),
+    ("keyword search (BM25)", "keywords", "search"),
+    ("dense search (_dense)", "index", "_dense"),
+    ("  of it: Chroma's HNSW query", "store", "query"),
+    ("  of it: live passages admitted", "keywords", "admit"),
+    ("concept coverage", "keywords", "concept_coverages"),
+    ("fusion (fuse, by_sentences)", "module", "fuse"),
+    ("fusion (fuse, by_sentences)", "module", "by_sentences"),
+    ("sentence vectors read (_read_units)", "index", "_read_units"),
+    ("sentence cosines (similarities)", "module", "similarities"),
+    ("candidate rows (_hits)", "index", "_hits"),
+    ("keyword-only cosines (_passage_cosines)", "index", "_passage_cosines"),
+    ("question analysis (analyse)", "local", "analyse"),
+    ("known concepts", "index", "known_concepts"),
+    ("answer's sentence cosines (unit_similarities)", "index", "unit_similarities"),
+    ("sentence choice (compose)", "local", "compose"),
+    ("answer checks (judge_answer)", "local", "judge_answer"),
+)
+"""The stages ``--stages`` times, in the order of the path. A stage inside another is timed
+within it too ("of it"); "local" ones are the functions :func:`measure` calls itself."""
+
+
+class StageClock:
+    """Thread time (``time.thread_time_ns``) and calls of each stage of a question, and the
+    database statements it ran: wraps the stages' functions on one index while active."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, list[float]] = {}
+        self.calls: dict[str, list[int]] = {}
+        self.statements: list[int] = []
+        self._spent: dict[str, int] = {}
+        self._calls: dict[str, int] = {}
+        self._statements = 0
+        self._depth: dict[str, int] = {}
+
+    def timed(self, stage: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        """``real``, its thread time and calls counted under ``stage`` (a recursive or nested
+        call of the same stage is counted once, its time not twice)."""
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            self._calls[stage] = self._calls.get(stage, 0) + 1
+            depth = self._depth.get(stage, 0)
+            self._depth[stage] = depth + 1
+            start = time.thread_time_ns()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                self._depth[stage] = depth
+                if depth == 0:
+                    spent = time.thread_time_ns() - start
+                    self._spent[stage] = self._spent.get(stage, 0) + spent
+
+        return wrapper
+
+    def statement(self, *_: Any) -> None:
+        self._statements += 1
+
+    def discard(self) -> None:
+        """Forget what was counted since the last question closed."""
+        self._spent.clear()
+        self._calls.clear()
+        self._statements = 0
+
+    def question_done(self, stages: list[str]) -> None:
+        """Close a question: each stage's time (ms) and calls join its list (0 when unused)."""
+        for stage in stages:
+            self.spent.setdefault(stage, []).append(self._spent.get(stage, 0) / 1e6)
+            self.calls.setdefault(stage, []).append(self._calls.get(stage, 0))
+        self.statements.append(self._statements)
+        self.discard()
+
+    def report(self, stages: list[str]) -> list[dict[str, object]]:
+        """One row per stage: thread time p50 / p95 / mean (ms) and calls per question."""
+        rows: list[dict[str, object]] = []
+        for stage in stages:
+            spent = self.spent.get(stage, [])
+            rows.append(
+                {
+                    "stage": stage,
+                    "p50_ms": round(_pct(spent, 50), 3),
+                    "p95_ms": round(_pct(spent, 95), 3),
+                    "mean_ms": round(float(np.mean(spent)), 3) if spent else 0.0,
+                    "calls": round(float(np.mean(self.calls.get(stage, [0]))), 2),
+                }
+            )
+        rows.append(
+            {
+                "stage": "database statements (SQLAlchemy)",
+                "p50_ms": None,
+                "p95_ms": None,
+                "mean_ms": None,
+                "calls": round(float(np.mean(self.statements)), 2) if self.statements else 0.0,
+            }
+        )
+        return rows
+
+
+@contextlib.contextmanager
+def _stages_wrapped(index: object, clock: StageClock) -> Iterator[dict[str, Callable[..., Any]]]:
+    """While active, the stages of :data:`STAGES` on ``index`` (and its module's functions)
+    count into ``clock``; yields the wrapped "local" functions for :func:`measure`."""
+    from sqlalchemy import event
+
+    from knowledge_base import answer, judge, question
+    from knowledge_base import index as index_module
+
+    locals_: dict[str, Callable[..., Any]] = {
+        "analyse": question.analyse,
+        "compose": answer.compose,
+        "judge_answer": judge.judge_answer,
+    }
+    owners: dict[str, object] = {
+        "index": index,
+        "keywords": index.keywords,  # type: ignore[attr-defined]
+        "store": index.store,  # type: ignore[attr-defined]
+        "embeddings": index.embeddings,  # type: ignore[attr-defined]
+        "module": index_module,
+    }
+    undo: list[tuple[object, str, object, bool]] = []
+    for stage, where, attr in STAGES:
+        if where == "local":
+            locals_[attr] = clock.timed(stage, locals_[attr])
+            continue
+        owner = owners[where]
+        own = attr in vars(owner) if hasattr(owner, "__dict__") else False
+        undo.append((owner, attr, getattr(owner, attr), own))
+        setattr(owner, attr, clock.timed(stage, getattr(owner, attr)))
+    engine = index._sf.kw["bind"]  # type: ignore[attr-defined]
+    event.listen(engine, "before_cursor_execute", clock.statement)
+    try:
+        yield locals_
+    finally:
+        event.remove(engine, "before_cursor_execute", clock.statement)
+        for owner, attr, real, own in reversed(undo):
+            if own or owner is index_module:
+                setattr(owner, attr, real)
+            else:
+                delattr(owner, attr)
+
+
+def _forget_texts(index: object) -> None:
+    """Forget the texts' terms and units kept from earlier questions (the untimed pass asked
+    the same questions): each question is timed as if its passages were new to the process,
+    as at 100,000 passages they mostly are."""
+    from knowledge_base import units
+
+    index.normalizer._terms.clear()  # type: ignore[attr-defined]
+    cached = getattr(units, "_passage_units", None)
+    if cached is not None:
+        cached.cache_clear()
+
+
+def stage_names() -> list[str]:
+    """The stages in order, each once, after the whole question."""
+    return ["whole question", *list(dict.fromkeys(stage for stage, _, _ in STAGES))]
+
+
+def measure(
+    index: object,
+    questions: list[str],
+    *,
+    filtered: bool = False,
+    clock: StageClock | None = None,
+) -> dict[str, float]:
     """The whole answer path per question: embed, retrieve, analyse, read the candidate
     passages' unit vectors, compose, judge (as ``KnowledgeService.ask``, minus the question
-    log's write and without an LLM)."""
+    log's write and without an LLM). With ``clock``, each question's stages' thread time,
+    calls and database statements count into it (after an untimed pass of the questions; the
+    texts' terms and units it kept are forgotten before each question)."""
+    if clock is not None:
+        _measure(index, questions, filtered=filtered)  # untimed: every question's caches
+        with _stages_wrapped(index, clock) as local:
+            return _measure(index, questions, filtered=filtered, clock=clock, local=local)
+    return _measure(index, questions, filtered=filtered)
+
+
+def _measure(
+    index: object,
+    questions: list[str],
+    *,
+    filtered: bool,
+    clock: StageClock | None = None,
+    local: dict[str, Callable[..., Any]] | None = None,
+) -> dict[str, float]:
     from knowledge_base.answer import compose, usable_hits
     from knowledge_base.index import KnowledgeIndex
     from knowledge_base.judge import judge_answer
@@ -134,16 +320,25 @@ def measure(index: object, questions: list[str], *, filtered: bool = False) -> d
     from knowledge_base.schemas import SearchFilters
 
     assert isinstance(index, KnowledgeIndex)
+    if local is not None:
+        analyse, compose, judge_answer = local["analyse"], local["compose"], local["judge_answer"]
+    names = stage_names()
     filters = SearchFilters(app="Gampil") if filtered else None
     for q in questions[:10]:  # warm-up: model, caches, Chroma segments
         index.retrieve(q, k=5, filters=filters)
+    if clock is not None:
+        clock.discard()  # the warm-up is no question's
     total: list[float] = []
     embed: list[float] = []
     for q in questions:
+        if clock is not None:
+            _forget_texts(index)
+        if clock is None:
+            t0 = time.perf_counter()
+            index.embeddings.embed_query(q)
+            embed.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        index.embeddings.embed_query(q)
-        embed.append((time.perf_counter() - t0) * 1000)
-        t0 = time.perf_counter()
+        cpu0 = time.thread_time_ns()
         result = index.retrieve(q, k=5, filters=filters)
         if result.hits and result.query is not None:
             info = analyse(result.query.text)
@@ -170,6 +365,10 @@ def measure(index: object, questions: list[str], *, filtered: bool = False) -> d
                 config=index.judge,
             )
         total.append((time.perf_counter() - t0) * 1000)
+        if clock is not None:
+            clock.spent.setdefault(names[0], []).append((time.thread_time_ns() - cpu0) / 1e6)
+            clock.calls.setdefault(names[0], []).append(1)
+            clock.question_done(names[1:])
     return {
         "p50_ms": round(_pct(total, 50), 1),
         "p95_ms": round(_pct(total, 95), 1),
@@ -188,6 +387,16 @@ def cold_start(index: object, question: str) -> float:
     started = time.perf_counter()
     fresh.retrieve(question, k=5)
     return time.perf_counter() - started
+
+
+def format_stages(rows: list[dict[str, object]]) -> str:
+    """:meth:`StageClock.report` as a table."""
+    lines = [f"{'stage':<48} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'calls':>7}"]
+    for row in rows:
+        p50, p95, mean = row["p50_ms"], row["p95_ms"], row["mean_ms"]
+        timed = "" if p50 is None else f"{p50:>8.3f} {p95:>8.3f} {mean:>8.3f}"
+        lines.append(f"{row['stage']!s:<48} {timed:>26} {row['calls']!s:>7}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +424,13 @@ def main(argv: list[str] | None = None) -> int:
         "--embed-only",
         action="store_true",
         help="only the question embedding (the part the OpenMP wait policy changes)",
+    )
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="the thread time and calls of each stage of a question (embedding, searches, "
+        "fusion, candidate reads, compose, judge) and its database statements, after one "
+        "untimed pass; the filtered search and the cold start are not measured",
     )
     args = parser.parse_args(argv)
     if args.omp_wait_policy != "auto":
@@ -256,6 +472,16 @@ def main(argv: list[str] | None = None) -> int:
                 workdir = Path(stack.enter_context(tmp))
             index, build_s = _open_or_build(size, workdir, sentences, keep=args.keep is not None)
             row: dict[str, object] = {"chunks": size, "build_s": build_s}
+            if args.stages:
+                clock = StageClock()
+                row["all"] = measure(index, questions, clock=clock)
+                row["stages"] = clock.report(stage_names())
+                index.close()  # type: ignore[attr-defined]
+                results.append(row)
+                if not args.json:
+                    print(f"{size:>7} chunks, thread time per question ({len(questions)})")
+                    print(format_stages(row["stages"]), flush=True)  # type: ignore[arg-type]
+                continue
             row["all"] = measure(index, questions)
             row["filtered_app"] = measure(index, questions, filtered=True)
             row["cold_start_s"] = round(cold_start(index, questions[0]), 2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _NOT_AN_END = (
     r"(?:(?<=\d [MH])|(?<!\b[A-Z]))(?<!\b(?:Dr|Ir|Mr|Ms|St|Jl|Tn|Ny|Hj|KH|dr|Br|Fr|Ds))"
@@ -124,8 +125,26 @@ def body_offset(text: str, title: str, section: str | None) -> int:
     return found if found >= 0 else 0
 
 
+UNITS_REMEMBERED = 1024
+"""How many passages' units :func:`passage_units` keeps: one question's answer reads the units
+of the same few passages twice (the search's check for missing sentence vectors, then the
+sentence choice), and a passage is 1-2 kB (docs/benchmarks.md, seventeenth round)."""
+
+
 def passage_units(text: str, title: str, section: str | None) -> list[Unit]:
-    """The units of a stored passage (``text`` as indexed, with its heading line), in order."""
+    """The units of a stored passage (``text`` as indexed, with its heading line), in order.
+
+    The units of the last :data:`UNITS_REMEMBERED` passages are kept (units are frozen and
+    depend on the three strings only); each call gets its own list."""
+    return list(_passage_units(text, title, section))
+
+
+@lru_cache(maxsize=UNITS_REMEMBERED)
+def _passage_units(text: str, title: str, section: str | None) -> tuple[Unit, ...]:
+    return tuple(_units_of(text, title, section))
+
+
+def _units_of(text: str, title: str, section: str | None) -> list[Unit]:
     offset = body_offset(text, title, section)
     out: list[Unit] = []
     header: Span | None = None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ingestion.chunking import sentences
-from knowledge_base.units import split_spans
+from knowledge_base import units
+from knowledge_base.units import passage_units, split_spans
 
 
 def _texts(text: str) -> list[str]:
@@ -113,3 +114,34 @@ def test_spans_point_at_their_text_in_the_passage() -> None:
 def test_the_chunker_cuts_sentences_where_the_answer_does() -> None:
     text = "Jakarta adalah ibu kota.[1] Kota ini besar. Perda No. 5 berlaku."
     assert [s.strip() for s in sentences(text)] == _texts(text)
+
+
+def test_a_passages_units_are_read_once_and_each_call_gets_its_own_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read: list[str] = []
+    real = units.split_spans
+
+    def counted(text: str, offset: int = 0) -> list[units.Span]:
+        read.append(text)
+        return real(text, offset)
+
+    monkeypatch.setattr(units, "split_spans", counted)
+    text = "Panduan Cache > Biaya\nBiaya izin Rp 50.000. | Jenis | Waktu |\n| Reklame | 3 hari |"
+    first = passage_units(text, "Panduan Cache", "Biaya")
+    assert first == units._units_of(text, "Panduan Cache", "Biaya")  # as computed afresh
+    first.clear()  # a caller's list is its own
+    again = passage_units(text, "Panduan Cache", "Biaya")
+    assert again == units._units_of(text, "Panduan Cache", "Biaya") and again
+    assert len(read) == 3  # the two fresh computations and one for both calls
+    # Another title or section is another passage: its units are computed.
+    other = passage_units(text, "Panduan Lain", None)
+    assert other == units._units_of(text, "Panduan Lain", None)
+    assert len(read) == 5
+
+
+def test_only_the_last_passages_units_are_kept() -> None:
+    units._passage_units.cache_clear()
+    for i in range(units.UNITS_REMEMBERED + 10):
+        passage_units(f"Judul > Bagian\nKalimat nomor {i}.", "Judul", "Bagian")
+    assert units._passage_units.cache_info().currsize == units.UNITS_REMEMBERED
