@@ -221,6 +221,18 @@ REGULATION = "\n".join(
 )
 
 
+async def upload_regulation(bot: BotHarness) -> None:
+    """A trainer uploads :data:`REGULATION` as a regulation."""
+    upload = await bot.upload(
+        TRAINER,
+        "perwal-12-2024-tkra.md",
+        REGULATION.encode(),
+        mime_type="text/markdown",
+        caption="type=regulation",
+    )
+    assert upload.to(TRAINER.id)
+
+
 @pytest.mark.parametrize(
     ("question", "fact", "article"),
     [
@@ -234,14 +246,7 @@ REGULATION = "\n".join(
 async def test_a_definition_or_an_enactment_date_is_answered_from_its_article(
     answering_bot: BotHarness, question: str, fact: str, article: str
 ) -> None:
-    upload = await answering_bot.upload(
-        TRAINER,
-        "perwal-12-2024-tkra.md",
-        REGULATION.encode(),
-        mime_type="text/markdown",
-        caption="type=regulation",
-    )
-    assert upload.to(TRAINER.id)
+    await upload_regulation(answering_bot)
     text = await reply(answering_bot, WARGA, question)
     assert fact in text, f"{question!r} -> {text!r}"
     assert article in text
@@ -250,14 +255,7 @@ async def test_a_definition_or_an_enactment_date_is_answered_from_its_article(
 async def test_an_amount_the_regulation_never_sets_is_refused(answering_bot: BotHarness) -> None:
     # The article on the team's members names who sits in it, not how many: "how many at most"
     # is not answered with it (its words match; only the amount is missing).
-    upload = await answering_bot.upload(
-        TRAINER,
-        "perwal-12-2024-tkra.md",
-        REGULATION.encode(),
-        mime_type="text/markdown",
-        caption="type=regulation",
-    )
-    assert upload.to(TRAINER.id)
+    await upload_regulation(answering_bot)
     text = await reply(answering_bot, WARGA, "Berapa jumlah maksimal anggota TKRA?")
     assert "belum ada di basis pengetahuan" in text, text
     # The amount the regulation does set is answered.
