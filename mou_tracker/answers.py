@@ -23,7 +23,7 @@ from mou_tracker.questions import (
     TrackerQuestion,
     Window,
     party_matches,
-    stage_matches,
+    stage_milestones,
 )
 from mou_tracker.rules import attention_rank, must_act
 from mou_tracker.schemas import AgreementDetail, AgreementSummary, MilestoneView
@@ -244,7 +244,7 @@ def answer(
     for detail in _details_in_order(details_of, [a.id for a in picked[:MAX_ITEMS]]):
         about: tuple[MilestoneView, ...] = ()
         if intent == "stage" and stage is not None:
-            about = tuple(m for m in detail.milestones if stage_matches(stage, m.key, m.title))
+            about = stage_milestones(stage, detail.milestones)
         items.append(_item(detail, milestones=about))
     return _replace(base, items=tuple(items), total=len(picked))
 
@@ -359,7 +359,7 @@ def _stage_regions(
     done: list[str] = []
     items = []
     for detail in _details_in_order(details_of, [a.id for a in _worst_first(chosen)]):
-        about = tuple(m for m in detail.milestones if stage_matches(stage, m.key, m.title))
+        about = stage_milestones(stage, detail.milestones)
         if not about:
             continue
         partners = [p.name for p in detail.parties if p.code not in home]

@@ -20,7 +20,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Final, Literal
+from typing import Final, Literal, Protocol, TypeVar
 
 from rapidfuzz import fuzz, process
 
@@ -621,6 +621,16 @@ def _add_months(day: date, months: int) -> date:
 # --- matching what was asked against the tracker's views ------------------------------------
 
 
+class _Titled(Protocol):
+    @property
+    def key(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+
+
+_Milestone = TypeVar("_Milestone", bound=_Titled)
+
+
 def stage_matches(stage: str, key: str, title: str) -> bool:
     """Whether a milestone (its template key and title) is the ``stage`` asked about."""
     if key == stage:
@@ -630,6 +640,19 @@ def stage_matches(stage: str, key: str, title: str) -> bool:
         return False
     folded = f" {' '.join(words(title))} "
     return re.search(rf" (?:{pattern}) ", folded) is not None
+
+
+def stage_milestones(stage: str, milestones: Sequence[_Milestone]) -> tuple[_Milestone, ...]:
+    """The milestones of an agreement that are the ``stage`` asked about
+    (:func:`stage_matches`). A stage named by a thing rather than an action (the PKS: its
+    signing) is the template's milestone where the agreement has one: a custom "Penyusunan
+    draf PKS" names the PKS but is no signing of it. Stages named by an action ("Pelatihan
+    operator") keep every milestone whose title names them."""
+    if stage in _OTHER_STAGES:
+        keyed = tuple(m for m in milestones if m.key == stage)
+        if keyed:
+            return keyed
+    return tuple(m for m in milestones if stage_matches(stage, m.key, m.title))
 
 
 def mentioned_codes(mentions: Iterable[RegionMention]) -> list[tuple[str, ...]]:

@@ -160,6 +160,16 @@ def test_the_pks_of_a_kesepakatan_bersama_is_its_milestone(directory: RegionDire
         found = ask(text, directory, seen)
         assert found.intent == "stage" and found.stage == "pks_signed", text
         assert [m.title for i in found.items for m in i.milestones] == ["PKS ditandatangani"]
+    # a custom step that names the PKS is no signing of it where the template's milestone is
+    drafted = agreement(
+        9,
+        TASIK_CITY,
+        "on_track",
+        milestone(91, "Penyusunan draf PKS", date(2026, 3, 20), "done"),
+        milestone(92, "PKS ditandatangani", date(2026, 4, 1), key="pks_signed"),
+    )
+    found = ask("Kapan PKS dengan Kota Tasikmalaya ditandatangani?", directory, [*seen, drafted])
+    assert [m.title for i in found.items for m in i.milestones] == ["PKS ditandatangani"]
     # a milestone of another template is found by its title
     mojokerto = ask("PKS dengan Mojokerto sudah ditandatangani?", directory, seen)
     assert [m.title for i in mojokerto.items for m in i.milestones] == ["Penandatanganan PKS"]
