@@ -19,6 +19,7 @@ from datetime import date, timedelta
 
 from core.text import compact
 from mou_tracker.questions import (
+    PKS_STAGE,
     Intent,
     TrackerQuestion,
     Window,
@@ -32,8 +33,6 @@ from mou_tracker.schemas import AgreementDetail, AgreementSummary, MilestoneView
 IN_FORCE = ("overdue", "stalled", "at_risk", "on_track")
 #: How many agreements an answer lists (the total is said; ``/mou`` lists them all).
 MAX_ITEMS = 5
-#: The milestone a Kesepakatan Bersama reaches when its PKS (implementing agreement) is signed.
-PKS_STAGE = "pks_signed"
 #: Without a window, "what is due" means the coming week.
 DEFAULT_DUE_DAYS = 7
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Final, Literal, Protocol, TypeVar
+from typing import Final, Literal
 
 from rapidfuzz import fuzz, process
 
@@ -28,6 +28,7 @@ from core.text import find_names, words
 from mou_tracker.dates import MAX_YEAR, MIN_YEAR, MONTHS
 from mou_tracker.mentions import RegionMention, find_regions
 from mou_tracker.regions import RegionDirectory
+from mou_tracker.schemas import MilestoneView
 
 Intent = Literal[
     "status",  # how far an agreement is: health, next milestone, who must act
@@ -177,7 +178,10 @@ STAGES: Final[dict[str, str]] = {
 #: Stages the answers reach by another way than a word of the question, and the words of
 #: their milestone titles: "the PKS" asked of a Kesepakatan Bersama is its ``pks_signed``
 #: milestone ("Penandatanganan PKS"), but "PKS" in a question names a kind of agreement.
-_OTHER_STAGES: Final[dict[str, str]] = {"pks_signed": r"pks|perjanjian kerja sama"}
+PKS_STAGE: Final = "pks_signed"
+"""The milestone a Kesepakatan Bersama reaches when its PKS (implementing agreement) is signed
+(the replication template's key)."""
+_OTHER_STAGES: Final[dict[str, str]] = {PKS_STAGE: r"pks|perjanjian kerja sama"}
 
 #: Words a typo is read back to ("koordinatr" -> "koordinator").
 _TYPO_TARGETS: Final = (
@@ -621,16 +625,6 @@ def _add_months(day: date, months: int) -> date:
 # --- matching what was asked against the tracker's views ------------------------------------
 
 
-class _Titled(Protocol):
-    @property
-    def key(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-
-
-_Milestone = TypeVar("_Milestone", bound=_Titled)
-
-
 def stage_matches(stage: str, key: str, title: str) -> bool:
     """Whether a milestone (its template key and title) is the ``stage`` asked about."""
     if key == stage:
@@ -642,7 +636,7 @@ def stage_matches(stage: str, key: str, title: str) -> bool:
     return re.search(rf" (?:{pattern}) ", folded) is not None
 
 
-def stage_milestones(stage: str, milestones: Sequence[_Milestone]) -> tuple[_Milestone, ...]:
+def stage_milestones(stage: str, milestones: Sequence[MilestoneView]) -> tuple[MilestoneView, ...]:
     """The milestones of an agreement that are the ``stage`` asked about
     (:func:`stage_matches`). A stage named by a thing rather than an action (the PKS: its
     signing) is the template's milestone where the agreement has one: a custom "Penyusunan
