@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from knowledge_base.keyword import undotted
+from core.text import undotted
 
 __all__ = ["asked_abbreviations", "spelled_out"]
 

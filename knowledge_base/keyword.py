@@ -24,6 +24,8 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
+from core.text import undotted
+
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
 
 # Function words that carry no topic. Negations (tidak, bukan, belum, tanpa) are kept on purpose:
@@ -47,24 +49,6 @@ _KEEP_WORDS = (
 )
 _KEEP = frozenset(_KEEP_WORDS.split())
 _REDUPLICATED_DIGIT = re.compile(r"^([a-z]{3,})2$")
-_DOTTED = re.compile(r"(?<![\w.])(?P<run>[^\W\d_](?:\.[^\W\d_])+)\.?(?!\w|\.\w)")
-"""Single letters joined by full stops, written without spaces: "T.P.P.", "S.P.B.E", "U.S.A."
-(not a domain name's "a.b.com", nor the letters of a numbering's "1.a")."""
-
-
-def undotted(text: str) -> str:
-    """``text`` with a short form written with full stops ("T.P.P.", "S.P.B.E") as one word
-    ("TPP", "SPBE"), as it is written elsewhere: split at the stops, its letters were single
-    letters the search drops, and no short form. Only capitals, or three letters or more:
-    "s.d." (sampai dengan) and "a.n." (atas nama) are no short forms ("SD", "AN")."""
-
-    def joined(found: re.Match[str]) -> str:
-        letters = found.group("run").replace(".", "")
-        if letters.isupper() or len(letters) >= 3:
-            return letters
-        return found.group(0)
-
-    return _DOTTED.sub(joined, text) if "." in text else text
 
 
 TERMS_VERSION = "5"

@@ -24,7 +24,7 @@ from typing import Final, Literal
 
 from rapidfuzz import fuzz, process
 
-from core.text import find_names, words
+from core.text import find_names, undotted, words
 from mou_tracker.dates import MAX_YEAR, MIN_YEAR, MONTHS
 from mou_tracker.mentions import RegionMention, find_regions
 from mou_tracker.regions import RegionDirectory
@@ -228,15 +228,6 @@ _FULL_MONTHS = frozenset(m for m in MONTHS if len(m) > 4 and m != "agus") | {
 }
 
 
-#: An acronym written with a dot after each letter ("P.K.S", "K.B.", "M.o.U."): without the
-#: dots it is the word the patterns know; split at them, its letters were read as words.
-_DOTTED = re.compile(r"(?<![\w.])(?:[^\W\d_]\.){2,}(?:[^\W\d_])?(?![\w.])")
-
-
-def _undotted(text: str) -> str:
-    return _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
-
-
 def read_question(
     text: str,
     *,
@@ -253,7 +244,8 @@ def read_question(
         home_regions: the codes of regions whose apps are replicated (Kota Bandung): named
             alone, they do not make a question about a partner's agreement.
     """
-    said = _normalise(words(_undotted(text)))
+    # "P.K.S", "K.B.": split at the stops, its letters were read as words
+    said = _normalise(words(undotted(text)))
     joined = f" {' '.join(said)} "
     mentions = tuple(find_regions(text, regions, known_words=KNOWN_WORDS))
     partners = [m for m in mentions if not _only_home(m, home_regions)]
