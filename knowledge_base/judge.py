@@ -20,13 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from knowledge_base.answer import ComposedAnswer, Similarities
-from knowledge_base.question import (
-    QuestionInfo,
-    asks_amount,
-    measure_unstated,
-    measures_stated,
-    states_amount,
-)
+from knowledge_base.question import QuestionInfo, asks_amount, measures_stated, states_amount
 from knowledge_base.schemas import SearchHit, SearchResult
 from knowledge_base.unit_vectors import similarities
 
@@ -50,8 +44,7 @@ class Verdict:
     confident: bool
     reason: str = ""
     """Why an answer was withheld (``retrieval``, ``year``, ``number``, ``name``, ``negation``,
-    ``coverage``, ``amount``, ``measure``, ``calibrated``; without the calibrated model also
-    ``type``)."""
+    ``coverage``, ``amount``, ``calibrated``; without the calibrated model also ``type``)."""
     probability: float | None = None
     """The calibrated probability that the answer answers the question."""
 
@@ -238,11 +231,6 @@ def judge_answer(
             # "berapa" (the model reads the asked kind as one feature among 31, and the
             # sentence's "ayat (2)" counted as a figure).
             return Verdict(False, False, "amount")
-        if asks_amount(info, asked) and measure_unstated(info, composed.text):
-            # "harga langganan ... brp per tahun?" answered by a sentence whose only figures
-            # are a version and a date: a price, a percentage or a number of times is always
-            # written in its measure, so another figure is no answer.
-            return Verdict(False, False, "measure")
         p = answer_probability(
             refusal_features(
                 result, composed, info, terms=terms, known=known, similarity=similarity

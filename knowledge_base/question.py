@@ -366,33 +366,6 @@ def measures_stated(text: str, among: Iterable[str] | None = None) -> frozenset[
     return frozenset(name for name in wanted if _MEASURES[name][1].search(text))
 
 
-FORMED_MEASURES = frozenset({"money", "percent", "times"})
-"""The measures whose figure is always written in the measure's own form: a price or a fine
-in rupiah ("Rp10.000.000", "sepuluh juta rupiah"), a share as a percentage, a frequency as a
-number of times ("2 (dua) kali", "sekali", "setiap 6 bulan"). A duration, an area, a length
-or a population is often stated otherwise: "berapa lama ... berkuasa" by a span of years
-("1368 - 1644"), "berapa luas kekuasaan ..." by the lands ruled, a population by a bare
-count; for those the measure asked stays a feature of the model (``measure_missing``)."""
-_TIMES_IN_WORDS = re.compile(
-    r"\b(satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|sebelas|belas|puluh|"
-    r"beberapa|berkali-kali)\s+kali\b",
-    re.I,
-)
-"""A number of times written as a word ("dua kali", "tujuh kali"): the digits' pattern of
-:data:`_MEASURES` does not read it."""
-
-
-def measure_unstated(info: QuestionInfo, text: str) -> bool:
-    """Whether the question asks a figure in a measure of :data:`FORMED_MEASURES` that
-    ``text`` states in none of them: "berapa kali setahun" answered by a sentence with no
-    number of times, "harga ... berapa" by one with no rupiah amount, whatever other figure
-    it holds (a version, a date, a count of days)."""
-    formed = FORMED_MEASURES & set(info.measures)
-    if not formed or measures_stated(text, formed):
-        return False
-    return not ("times" in formed and _TIMES_IN_WORDS.search(text))
-
-
 # --- what an answer of each type states -----------------------------------------------------
 
 

@@ -9,7 +9,6 @@ from knowledge_base.question import (
     asks_amount,
     clean_message,
     find_question,
-    measure_unstated,
     question_type,
     states,
     states_amount,
@@ -173,25 +172,3 @@ def test_invisible_characters_inside_words_do_not_split_them() -> None:
     # A zero-width space (or a BOM) separates words, as ingestion reads it in documents.
     assert clean_message("\ufeffizin\u200breklame?") == "izin reklame?"
     assert clean_message("\u200d\u200c\u00ad") == ""
-
-
-@pytest.mark.parametrize(
-    ("question", "text", "unstated"),
-    [
-        # A price, a share, a number of times: another figure does not state it.
-        ("Berapa harga langganan per tahun?", "Versi 22.09 dirilis 1 September 2022.", True),
-        ("Berapa harga langganan per tahun?", "Biayanya Rp100.000 per tahun.", False),
-        ("Berapa persen dana pendamping?", "Paling sedikit 10% dari nilai hibah.", False),
-        ("Berapa kali setahun survei dilakukan?", "Survei dilakukan paling lama 3 bulan.", True),
-        ("Berapa kali setahun survei dilakukan?", "Survei dilakukan 2 (dua) kali.", False),
-        ("Berapa kali Smartball digunakan?", "Smartball digunakan dua kali.", False),
-        ("How often is the survey held?", "The survey is held once a year.", False),
-        # A duration may be stated by a span of years: not read here.
-        ("Berapa lama Dinasti Ming berkuasa?", "Dinasti Ming berkuasa 1368 - 1644.", False),
-        ("Berapa lama Dinasti Ming berkuasa?", "Dinasti Ming berkuasa di Tiongkok.", False),
-    ],
-)
-def test_a_price_share_or_frequency_is_read_in_its_own_measure(
-    question: str, text: str, unstated: bool
-) -> None:
-    assert measure_unstated(analyse(question), text) is unstated
