@@ -410,15 +410,14 @@ _HAS_RULING = re.compile(
 
 
 _MEASURED_AS = re.compile(
-    r"\b(?:sebesar|senilai|setara\s+dengan|amounting\s+to|equal\s+to|equivalent\s+to)"
-    r"\s+[^\W\d_]",
+    r"\b(?:sebesar|sejumlah|senilai|setara\s+dengan|amounting\s+to|equal\s+to|"
+    r"equivalent\s+to)\s+[^\W\d_]",
     re.I,
 )
 """An amount stated by what it equals, not by a figure: "diberikan sebesar penghasilan pada
 bulan Mei" (as much as May's pay), "equal to one month's salary". The amount check of the
 refusal (:func:`states_amount`) reads these words as an amount; the answer's unit choice reads
-them the same way (:func:`states`, :func:`evidence_of`). Not "sejumlah", which before a noun
-counts nothing ("sejumlah uang", a sum of money; "sejumlah negara", several countries)."""
+them the same way (:func:`states`, :func:`evidence_of`)."""
 
 
 def states(qtype: QuestionType, text: str) -> bool:
