@@ -409,22 +409,10 @@ _HAS_RULING = re.compile(
 )
 
 
-_MEASURED_AS = re.compile(
-    r"\b(?:sebesar|sejumlah|senilai|setara\s+dengan|amounting\s+to|equal\s+to|"
-    r"equivalent\s+to)\s+[^\W\d_]",
-    re.I,
-)
-"""An amount stated by what it equals, not by a figure: "diberikan sebesar penghasilan pada
-bulan Mei" (as much as May's pay), "equal to one month's salary". The amount check of the
-refusal (:func:`states_amount`) reads these words as an amount; the answer's unit choice reads
-them the same way (:func:`states`, :func:`evidence_of`)."""
-
-
 def states(qtype: QuestionType, text: str) -> bool:
-    """Whether ``text`` has what an answer of ``qtype`` states (a number for ``berapa``, or an
-    amount stated by what it equals, :data:`_MEASURED_AS`...)."""
+    """Whether ``text`` has what an answer of ``qtype`` states (a number for ``berapa``...)."""
     if qtype == "berapa":
-        return bool(_HAS_NUMBER.search(text) or _MEASURED_AS.search(text))
+        return bool(_HAS_NUMBER.search(text))
     if qtype == "kapan":
         return bool(_HAS_TIME.search(text))
     if qtype == "siapa":
@@ -490,7 +478,7 @@ def evidence_of(qtype: QuestionType, text: str) -> float:
             return 1.0
         return 0.5 if _PERIOD.search(text) else 0.0
     if qtype == "berapa":
-        if _QUANTITY.search(text) or _MEASURED_AS.search(text):
+        if _QUANTITY.search(text):
             return 1.0
         return 0.5 if _HAS_NUMBER.search(text) else 0.0
     if qtype == "siapa":

@@ -8,7 +8,6 @@ from knowledge_base.question import (
     analyse,
     asks_amount,
     clean_message,
-    evidence_of,
     find_question,
     question_type,
     states,
@@ -60,27 +59,6 @@ def test_what_an_answer_states() -> None:
     assert states("kapan", "ditetapkan pada tanggal 14 September 2017")
     assert not states("kapan", "Laporan disampaikan kepada gubernur.")
     assert states("apa", "apa pun")
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Tunjangan Hari Raya bagi PNS diberikan sebesar penghasilan pada bulan Mei.",
-        "Ganti rugi adalah pembayaran sejumlah uang kepada orang atau badan hukum perdata.",
-        "The allowance is equal to the salary paid in May.",
-    ],
-)
-def test_an_amount_stated_by_what_it_equals_answers_a_how_much_question(text: str) -> None:
-    # A regulation states an amount as what it equals ("sebesar penghasilan pada bulan Mei"),
-    # as the refusal's amount check reads it: stated, and in its specific form.
-    assert states("berapa", text)
-    assert evidence_of("berapa", text) == 1.0
-    assert states_amount(text, "THR tahun 2018 untuk PNS besarnya berapa?")
-
-
-def test_a_measure_word_without_what_it_measures_states_no_amount() -> None:
-    assert not states("berapa", "Tunjangan diberikan sebesar.")
-    assert evidence_of("berapa", "Tunjangan Hari Raya dibayarkan pada bulan Juni.") == 0.0
 
 
 @pytest.mark.parametrize(
