@@ -113,6 +113,9 @@ class TrackerAnswer:
     """The asker's role does not see agreements."""
     stage_done: tuple[str, ...] = field(default=())
     """For "which regions have reached a stage": the regions that have."""
+    unknown_regions: tuple[str, ...] = ()
+    """Names the question wrote as a region's that no region has: nothing is listed for them
+    (the whole portfolio would read as their answer)."""
 
     @property
     def agreement_ids(self) -> tuple[int, ...]:
@@ -212,6 +215,8 @@ def answer(
     )
     if reading.choices:
         return base
+    if question.unknown_regions:
+        return _replace(base, unknown_regions=question.unknown_regions)
     by_region = [a for a in seen if _parties_match(a, reading.wanted)]
     chosen = [a for a in by_region if _has_apps(a, question.apps)]
     if question.number is not None:

@@ -161,6 +161,59 @@ def find_regions(
     return sorted(found, key=lambda m: m.start)
 
 
+#: Prefix words that, before a capitalised word, say a region is being named ("Kabupaten X").
+_NAMING_PREFIXES = frozenset(word for word, level in PREFIX_WORDS.items() if level is not None) - {
+    "regency",
+    "city",
+    "province",
+}
+
+
+def unknown_regions(
+    text: str,
+    mentions: Sequence[RegionMention],
+    *,
+    known_words: Collection[str] = (),
+) -> tuple[str, ...]:
+    """Names written as a region's ("Kabupaten Atlantis", "Kota Xyz") that no region has.
+
+    A level word before a capitalised word that no mention covers, is no Indonesian word and
+    none of the reader's vocabulary: the asker named a region the directory does not know
+    (a mistyped name too far from any, or a place that is no regency, city or province).
+    Up to :data:`_MAX_WORDS` capitalised words are taken as the name, as written.
+    """
+    written = tokens(text)
+    folded = [w.casefold() for w in written]
+    taken = [False] * len(folded)
+    for mention in mentions:
+        for i in range(mention.start, min(mention.end, len(folded))):
+            taken[i] = True
+    found: list[str] = []
+    i = 0
+    while i < len(folded) - 1:
+        if taken[i] or folded[i] not in _NAMING_PREFIXES:
+            i += 1
+            continue
+        end = i + 1
+        while (
+            end < len(folded)
+            and end - i <= _MAX_WORDS
+            and not taken[end]
+            and written[end][:1].isupper()
+            and written[end].isalpha()
+            and folded[end] not in PREFIX_WORDS
+            and folded[end] not in known_words
+            and not is_word(folded[end])
+        ):
+            end += 1
+        if end > i + 1:
+            phrase = " ".join(written[i:end])
+            if phrase not in found:
+                found.append(phrase)
+        i = end
+    return tuple(found)
+
+
 def _prefix_before(folded: Sequence[str], start: int) -> tuple[int, Level | None]:
     """Where the prefix before ``start`` begins and the level it names ("Pemerintah Kota")."""
     if start == 0:

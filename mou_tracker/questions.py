@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 
 from core.text import find_names, undotted, words
 from mou_tracker.dates import MAX_YEAR, MIN_YEAR, MONTHS
-from mou_tracker.mentions import RegionMention, find_regions
+from mou_tracker.mentions import RegionMention, find_regions, unknown_regions
 from mou_tracker.regions import RegionDirectory
 from mou_tracker.schemas import MilestoneView
 
@@ -71,6 +71,8 @@ class TrackerQuestion:
     """How strongly the question is about the agreements: ``>= TRACKER_THRESHOLD`` is."""
     intent: Intent
     regions: tuple[RegionMention, ...] = ()
+    unknown_regions: tuple[str, ...] = ()
+    """Names written as a region's that no region has ("Kabupaten Atlantis")."""
     apps: tuple[str, ...] = ()
     stage: str | None = None
     window: Window | None = None
@@ -365,6 +367,7 @@ def read_question(
         score=round(score, 2),
         intent=intent,
         regions=mentions,
+        unknown_regions=unknown_regions(text, mentions, known_words=KNOWN_WORDS),
         apps=found_apps,
         stage=stage,
         window=window,

@@ -23,6 +23,7 @@ from bot.formatting import escape, render_answer
 from bot.i18n import t, t_html
 from bot.views import Button, View, button
 from bot.views.agreements import HEALTH_ICONS, STATUS_ICONS
+from core.text import echo
 from services.assistant import AgreementItem, AssistantReply, TrackerAnswer, Window
 from services.curated import CuratedMatch
 from services.knowledge import Answer
@@ -162,6 +163,9 @@ def _headline(answer: TrackerAnswer, lang: str, where: str) -> str:
     window = _window_text(answer.window, lang)
     window = f" {window}" if window else ""
     if count == 0:
+        if answer.unknown_regions and not answer.items:
+            names = ", ".join(f"“{echo(name)}”" for name in answer.unknown_regions)
+            return t_html("assistant.unknown_regions", lang, regions=names)
         if answer.nothing_for and not answer.items:
             return t_html("assistant.none_for", lang, regions=", ".join(answer.nothing_for))
         return t_html(f"assistant.empty.{intent}", lang, scope=scope, window=window)

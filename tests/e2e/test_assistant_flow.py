@@ -160,6 +160,16 @@ async def test_the_pks_of_a_kesepakatan_bersama_is_answered_by_its_milestone(
     assert "PKS ditandatangani: " in text and "1 Apr 2026" in text
 
 
+async def test_a_region_no_one_knows_is_said_back_in_the_askers_language(
+    bot: BotHarness, portfolio: dict[str, AgreementDetail]
+) -> None:
+    # Before: no region was read, and every PKS of the portfolio was listed as the answer.
+    asked = await bot.say(ADMIN, "Kapan PKS dengan Kabupaten Atlantis ditandatangani?")
+    text = text_of(asked.to(ADMIN.id))
+    assert "Daerah “Kabupaten Atlantis” tidak ada dalam daftar" in text, text
+    assert "KB " not in text and "PKS " not in text, text
+
+
 async def test_the_answer_opens_the_agreement_and_its_next_milestone(
     bot: BotHarness, portfolio: dict[str, AgreementDetail]
 ) -> None:

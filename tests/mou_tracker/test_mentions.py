@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mou_tracker.mentions import find_regions
+from mou_tracker.mentions import find_regions, unknown_regions
 from mou_tracker.questions import KNOWN_WORDS
 from mou_tracker.regions import RegionDirectory
 
@@ -103,3 +103,24 @@ def test_several_regions_in_order(directory: RegionDirectory) -> None:
         ["Kabupaten Kerinci"],
         ["Kabupaten Sarolangun"],
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "unknown"),
+    [
+        ("Kapan PKS dengan Kabupaten Atlantis ditandatangani?", ("Kabupaten Atlantis",)),
+        ("Pemkot Atlantis dan Kab. Kerinci", ("Pemkot Atlantis",)),
+        ("KB dengan Kota Zyx Qwerty Raya", ("Kota Zyx Qwerty",)),  # "Raya" is a word
+        ("Kapan PKS dengan Kab. Kerinci ditandatangani?", ()),  # a region
+        ("perjanjian dgn Kab. Kerincii", ()),  # a typo read as Kerinci
+        ("PKS dengan Provinsi Jawa Barat", ()),
+        ("kabupaten mana yang telat?", ()),  # no name written
+        ("Kota Baru gimana?", ()),  # a word, not a name
+        ("dengan kota atlantis", ()),  # not written as a name
+    ],
+)
+def test_a_name_written_as_a_region_no_directory_knows_is_found(
+    directory: RegionDirectory, text: str, unknown: tuple[str, ...]
+) -> None:
+    mentions = find_regions(text, directory, known_words=KNOWN_WORDS)
+    assert unknown_regions(text, mentions, known_words=KNOWN_WORDS) == unknown

@@ -50,3 +50,22 @@ def test_a_kind_no_agreement_has_is_said_without_a_blank_app(
     seen = [agreement(8, KERINCI, "on_track", kind="pks")]
     text, _ = tracker_view(ask("status KB dengan Kerinci", directory, seen), lang)
     assert expected in text and " -." not in text and "Perjanjian 8" in text
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "expected"),
+    [
+        ("Kapan PKS dengan Kabupaten Atlantis ditandatangani?", "id",
+         "Daerah “Kabupaten Atlantis” tidak ada dalam daftar"),
+        ("When was the PKS with Kabupaten Atlantis signed?", "en",
+         "“Kabupaten Atlantis” is not in the list of regencies"),
+    ],
+)  # fmt: skip
+def test_a_region_no_directory_knows_is_said_back_not_answered_with_every_agreement(
+    directory: RegionDirectory, question: str, lang: str, expected: str
+) -> None:
+    # Before: no region was read, so the whole portfolio's PKS were listed as the answer.
+    seen = [agreement(8, KERINCI, "on_track", kind="pks")]
+    text, rows = tracker_view(ask(question, directory, seen), lang)
+    assert expected in text
+    assert "Perjanjian 8" not in text and not rows
