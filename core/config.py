@@ -214,11 +214,10 @@ class Settings(BaseSettings):
     reranker_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     omp_wait_policy: Literal["auto", "passive", "active"] = Field(
         default="auto",
-        description="OpenMP threads of the bundled model between questions: 'auto' spins "
-        "briefly before sleeping (about 0.1 ms: fastest on a dedicated server), 'passive' "
-        "sleeps at once (better on a machine shared with other busy processes). An "
-        "OMP_WAIT_POLICY or GOMP_SPINCOUNT set in the environment wins over 'auto'. See "
-        "docs/benchmarks.md.",
+        description="OpenMP threads of the bundled model between questions: 'auto' leaves the "
+        "runtime's default (spin briefly: fastest on a dedicated server), 'passive' sleeps "
+        "at once (better on a machine shared with other busy processes). An OMP_WAIT_POLICY "
+        "set in the environment wins over 'auto'. See docs/benchmarks.md.",
     )
     synonyms_path: Path | None = Field(
         default=None,

