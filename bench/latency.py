@@ -153,13 +153,22 @@ within it too ("of it"); "local" ones are the functions :func:`measure` calls it
 
 class StageClock:
     """Thread time (``time.thread_time_ns``) and calls of each stage of a question, and the
-    database statements it ran: wraps the stages' functions on one index while active."""
+    database statements it ran: wraps the stages' functions on one index while active.
+
+    Beside the asking thread's CPU, each stage's wall-clock time (``wall``) and the CPU of
+    the whole process (``process``: the model's OpenMP threads and Chroma's too): wall minus
+    process is time no thread of the process ran (waits), process minus thread is work done
+    off the asking thread."""
 
     def __init__(self) -> None:
         self.spent: dict[str, list[float]] = {}
+        self.wall: dict[str, list[float]] = {}
+        self.process: dict[str, list[float]] = {}
         self.calls: dict[str, list[int]] = {}
         self.statements: list[int] = []
         self._spent: dict[str, int] = {}
+        self._wall: dict[str, int] = {}
+        self._process: dict[str, int] = {}
         self._calls: dict[str, int] = {}
         self._statements = 0
         self._depth: dict[str, int] = {}
@@ -173,6 +182,7 @@ class StageClock:
             depth = self._depth.get(stage, 0)
             self._depth[stage] = depth + 1
             start = time.thread_time_ns()
+            wall, process = time.perf_counter_ns(), time.process_time_ns()
             try:
                 return real(*args, **kwargs)
             finally:
@@ -180,6 +190,10 @@ class StageClock:
                 if depth == 0:
                     spent = time.thread_time_ns() - start
                     self._spent[stage] = self._spent.get(stage, 0) + spent
+                    wall = time.perf_counter_ns() - wall
+                    self._wall[stage] = self._wall.get(stage, 0) + wall
+                    process = time.process_time_ns() - process
+                    self._process[stage] = self._process.get(stage, 0) + process
 
         return wrapper
 
@@ -189,6 +203,8 @@ class StageClock:
     def discard(self) -> None:
         """Forget what was counted since the last question closed."""
         self._spent.clear()
+        self._wall.clear()
+        self._process.clear()
         self._calls.clear()
         self._statements = 0
 
@@ -196,12 +212,15 @@ class StageClock:
         """Close a question: each stage's time (ms) and calls join its list (0 when unused)."""
         for stage in stages:
             self.spent.setdefault(stage, []).append(self._spent.get(stage, 0) / 1e6)
+            self.wall.setdefault(stage, []).append(self._wall.get(stage, 0) / 1e6)
+            self.process.setdefault(stage, []).append(self._process.get(stage, 0) / 1e6)
             self.calls.setdefault(stage, []).append(self._calls.get(stage, 0))
         self.statements.append(self._statements)
         self.discard()
 
     def report(self, stages: list[str]) -> list[dict[str, object]]:
-        """One row per stage: thread time p50 / p95 / mean (ms) and calls per question."""
+        """One row per stage: thread time p50 / p95 / mean (ms), wall-clock and process CPU
+        p50 (ms) and calls per question."""
         rows: list[dict[str, object]] = []
         for stage in stages:
             spent = self.spent.get(stage, [])
@@ -211,6 +230,8 @@ class StageClock:
                     "p50_ms": round(_pct(spent, 50), 3),
                     "p95_ms": round(_pct(spent, 95), 3),
                     "mean_ms": round(float(np.mean(spent)), 3) if spent else 0.0,
+                    "wall_p50_ms": round(_pct(self.wall.get(stage, []), 50), 3),
+                    "process_p50_ms": round(_pct(self.process.get(stage, []), 50), 3),
                     "calls": round(float(np.mean(self.calls.get(stage, [0]))), 2),
                 }
             )
@@ -220,6 +241,8 @@ class StageClock:
                 "p50_ms": None,
                 "p95_ms": None,
                 "mean_ms": None,
+                "wall_p50_ms": None,
+                "process_p50_ms": None,
                 "calls": round(float(np.mean(self.statements)), 2) if self.statements else 0.0,
             }
         )
@@ -338,7 +361,7 @@ def _measure(
             index.embeddings.embed_query(q)
             embed.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        cpu0 = time.thread_time_ns()
+        cpu0, all0 = time.thread_time_ns(), time.process_time_ns()
         result = index.retrieve(q, k=5, filters=filters)
         if result.hits and result.query is not None:
             info = analyse(result.query.text)
@@ -367,6 +390,8 @@ def _measure(
         total.append((time.perf_counter() - t0) * 1000)
         if clock is not None:
             clock.spent.setdefault(names[0], []).append((time.thread_time_ns() - cpu0) / 1e6)
+            clock.wall.setdefault(names[0], []).append(total[-1])
+            clock.process.setdefault(names[0], []).append((time.process_time_ns() - all0) / 1e6)
             clock.calls.setdefault(names[0], []).append(1)
             clock.question_done(names[1:])
     return {
@@ -391,11 +416,17 @@ def cold_start(index: object, question: str) -> float:
 
 def format_stages(rows: list[dict[str, object]]) -> str:
     """:meth:`StageClock.report` as a table."""
-    lines = [f"{'stage':<48} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'calls':>7}"]
+    head = ("p50 ms", "p95 ms", "mean ms", "wall p50", "proc p50")
+    lines = [f"{'stage':<48} " + " ".join(f"{h:>8}" for h in head) + f" {'calls':>7}"]
     for row in rows:
         p50, p95, mean = row["p50_ms"], row["p95_ms"], row["mean_ms"]
-        timed = "" if p50 is None else f"{p50:>8.3f} {p95:>8.3f} {mean:>8.3f}"
-        lines.append(f"{row['stage']!s:<48} {timed:>26} {row['calls']!s:>7}")
+        wall, process = row["wall_p50_ms"], row["process_p50_ms"]
+        timed = (
+            ""
+            if p50 is None
+            else f"{p50:>8.3f} {p95:>8.3f} {mean:>8.3f} {wall:>8.3f} {process:>8.3f}"
+        )
+        lines.append(f"{row['stage']!s:<48} {timed:>44} {row['calls']!s:>7}")
     return "\n".join(lines)
 
 
@@ -429,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
         "--stages",
         action="store_true",
         help="the thread time and calls of each stage of a question (embedding, searches, "
-        "fusion, candidate reads, compose, judge) and its database statements, after one "
+        "fusion, candidate reads, compose, judge), its wall-clock time and the process's CPU "
+        "(all threads), and the question's database statements, after one "
         "untimed pass; the filtered search and the cold start are not measured",
     )
     args = parser.parse_args(argv)

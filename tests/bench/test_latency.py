@@ -52,6 +52,13 @@ def test_each_stage_of_each_question_is_counted(index: KnowledgeIndex) -> None:
     whole = clock.spent["whole question"]
     inside = clock.spent["dense search (_dense)"]
     assert all(0 <= part <= total for part, total in zip(inside, whole, strict=True))
+    for name in names:  # the wall-clock and the process's CPU, one value per question too
+        assert len(clock.wall[name]) == len(clock.process[name]) == len(QUESTIONS)
+    inside = clock.process["dense search (_dense)"]
+    assert all(0 <= p <= t for p, t in zip(inside, clock.process["whole question"], strict=True))
+    assert rows["whole question"]["wall_p50_ms"] == round(
+        sorted(clock.wall["whole question"])[1], 3
+    )  # the median of three
     assert all(n >= 2 for n in clock.statements)  # the revision, the passages' rows
 
 
@@ -86,7 +93,8 @@ def test_the_table_lists_every_stage() -> None:
     table = format_stages(clock.report(["a"]))
     lines = table.splitlines()
     assert lines[0].split()[:1] == ["stage"]
-    assert lines[1].startswith("a ") and lines[1].split()[1:] == ["0.000", "0.000", "0.000", "0.0"]
+    assert lines[0].split()[-1] == "calls" and "wall p50" in lines[0] and "proc p50" in lines[0]
+    assert lines[1].startswith("a ") and lines[1].split()[1:] == ["0.000"] * 5 + ["0.0"]
     assert lines[2].startswith("database statements (SQLAlchemy)")
 
 
