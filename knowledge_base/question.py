@@ -573,10 +573,16 @@ def states_amount(text: str, question: str) -> bool:
 
     :func:`states_new` counts any figure, so the paragraph numbers and article references of
     a regulation's sentence ("sebagaimana dimaksud pada ayat (2)") read as the asked figure,
-    and a "berapa" question was answered by a sentence that states none."""
+    and a "berapa" question was answered by a sentence that states none.
+
+    A figure is the question's own only where the question writes that whole figure as an
+    amount: "5" is not held by "PP 50/2007", nor "1" by "tahun 2018", nor "6" by "UU 6/2014"
+    (read as a part of the question's text, "paling lama 5 tahun" stated no amount to
+    "Berapa lama ... menurut PP 50/2007?")."""
     asked = question.lower()
+    held = set(_FIGURE.findall(without_reference_figures(asked)))
     text = without_reference_figures(_MARKERS.sub(" ", text))
-    if any(f not in asked for f in _FIGURE.findall(text)):
+    if any(f not in held for f in _FIGURE.findall(text)):
         return True
     words = {m.group(0).lower() for m in _HAS_NUMBER.finditer(text) if not m.group(0).isdigit()}
     if any(not re.search(rf"\b{re.escape(w)}\b", asked) for w in words):

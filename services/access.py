@@ -37,7 +37,9 @@ from accounts.schemas import AuthSubject, InviteView, Operator, UserView
 from core.clock import Clock, SystemClock
 from core.errors import InvalidChoice, NotFound
 from core.i18n import LANGUAGES, normalize_language
+from mou_tracker.errors import AgreementNotFound
 from mou_tracker.regions import name_key, split_prefix
+from mou_tracker.repository import TrackerRepository
 
 __all__ = [
     "AccessDenied",
@@ -376,10 +378,17 @@ class AccessService:
             return user_view(user)
 
     def bind_agreement(self, telegram_id: int, agreement_id: int) -> UserView:
-        """Make the user responsible for ``agreement_id`` (idempotent)."""
+        """Make the user responsible for ``agreement_id`` (idempotent).
+
+        Raises:
+            AgreementNotFound: no agreement has that id (bound anyway, the binding gave its
+                holder the agreement recorded later under the id).
+        """
         with self._sf.begin() as s:
             repo = AccountsRepository(s)
             user = _existing_user(repo, telegram_id)
+            if not TrackerRepository(s).agreement_exists(agreement_id):
+                raise AgreementNotFound(agreement_id=agreement_id)
             if all(a.agreement_id != agreement_id for a in user.agreements):
                 user.agreements.append(UserAgreement(agreement_id=agreement_id))
                 user.updated_at = self._clock.now()

@@ -103,6 +103,23 @@ def test_an_amount_the_question_itself_holds_is_not_a_stated_one() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        (
+            "Jangka waktu kerja sama paling lama 5 tahun.",
+            "Berapa lama kerja sama menurut PP 50/2007?",
+        ),
+        ("THR diberikan 1 kali gaji.", "Berapa THR PNS tahun 2018?"),
+        ("Masa jabatan kepala desa 6 tahun.", "Berapa lama masa jabatan menurut UU 6/2014 ini?"),
+    ],
+)
+def test_a_figure_inside_one_of_the_question_is_still_a_stated_amount(
+    text: str, question: str
+) -> None:
+    assert states_amount(text, question)
+
+
+@pytest.mark.parametrize(
     ("question", "asked"),
     [
         ("Berapa persen dana pendamping yang wajib disediakan?", True),

@@ -17,10 +17,11 @@ from accounts.errors import (
 )
 from accounts.repository import AccountsRepository
 from core.clock import FixedClock
+from mou_tracker.errors import AgreementNotFound
 from services import Services
 from services.access import Operator
 from services.messages import error_message
-from tests.fakes.tracker import OPERATOR
+from tests.fakes.tracker import OPERATOR, new_agreement
 
 ADMIN = Operator("tg:1")
 
@@ -218,15 +219,28 @@ def test_last_admin_cannot_be_removed_or_demoted(services: Services) -> None:
 
 def test_agreement_bindings_and_scope(services: Services) -> None:
     access = services.access
+    bound = services.tracker.add_agreement(OPERATOR, new_agreement()).id
+    other = bound + 1
     access.add_user(30, "coordinator", region_code="15.01")
-    user = access.bind_agreement(30, 11)
-    assert user.agreement_ids == (11,)
-    assert access.bind_agreement(30, 11).agreement_ids == (11,)
-    assert [u.telegram_id for u in access.coordinators_for_agreement(11)] == [30]
-    assert access.may_act_on_agreement(user, 11, ["32.73"])
-    assert access.may_act_on_agreement(user, 12, ["32.73", "15.01"])
-    assert not access.may_act_on_agreement(user, 12, ["32.73"])
-    assert access.unbind_agreement(30, 11).agreement_ids == ()
+    user = access.bind_agreement(30, bound)
+    assert user.agreement_ids == (bound,)
+    assert access.bind_agreement(30, bound).agreement_ids == (bound,)
+    assert [u.telegram_id for u in access.coordinators_for_agreement(bound)] == [30]
+    assert access.may_act_on_agreement(user, bound, ["32.73"])
+    assert access.may_act_on_agreement(user, other, ["32.73", "15.01"])
+    assert not access.may_act_on_agreement(user, other, ["32.73"])
+    assert access.unbind_agreement(30, bound).agreement_ids == ()
+
+
+def test_no_one_is_bound_to_an_agreement_not_recorded_yet(services: Services) -> None:
+    # Bound anyway, the coordinator would hold whatever agreement is recorded under the id.
+    access = services.access
+    access.add_user(30, "coordinator", region_code="15.01")
+    with pytest.raises(AgreementNotFound):
+        access.bind_agreement(30, 999)
+    user = access.get_user(30)
+    assert user is not None
+    assert user.agreement_ids == ()
 
 
 def test_authorize_and_can(services: Services) -> None:
