@@ -508,6 +508,7 @@ class _KnownVector:
 
 def _wait_for_heartbeat(url: str, timeout_s: float = 600.0) -> None:
     """Until the Chroma server answers (it loads a large collection's segments first)."""
+    import http.client
     import urllib.request
 
     deadline = time.monotonic() + timeout_s
@@ -515,7 +516,7 @@ def _wait_for_heartbeat(url: str, timeout_s: float = 600.0) -> None:
         try:
             urllib.request.urlopen(url.rstrip("/") + "/api/v2/heartbeat", timeout=2)
             return
-        except OSError:
+        except (OSError, http.client.HTTPException):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)

@@ -38,6 +38,6 @@ async def test_the_daily_job_pseudonymises_askers_past_the_retention(
     await job.run(harness.app)
 
     with services.session_factory() as s:
-        askers = dict(s.execute(select(KbQuestion.question, KbQuestion.asked_by)).tuples().all())
+        askers = {q: a for q, a in s.execute(select(KbQuestion.question, KbQuestion.asked_by))}
     assert askers["baru"] == "tg:555"
     assert askers["lama"] == services.privacy.pseudonym("tg:555")

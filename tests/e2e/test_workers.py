@@ -15,6 +15,7 @@ other, with the secret token. What must hold:
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -109,7 +110,7 @@ class Worker:
         try:
             with urllib.request.urlopen(f"{self.url}/healthz/ready", timeout=2) as response:
                 return response.status == 200
-        except OSError:
+        except (OSError, http.client.HTTPException):
             return False
 
     def output(self) -> str:

@@ -12,6 +12,7 @@ The pid and the log live beside the data folder (``PATH.pid``, ``PATH.log``), ne
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import random
 import signal
@@ -23,8 +24,15 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-PORTS = range(56000, 57000)
-"""Ports the tests' own servers use (the CI's PostgreSQL and Chroma are elsewhere)."""
+PORTS = range(30000, 31000)
+"""Ports the tests' own servers use (the CI's PostgreSQL and Chroma are elsewhere).
+
+Below Linux's ephemeral range (``net.ipv4.ip_local_port_range``, 32768-60999 by default): a
+client that polls a port in that range before its server listens can be handed that very port
+as its own source port and connect to itself (TCP simultaneous open), then read its own
+request back as the answer ("BadStatusLine: GET /healthz/ready HTTP/1.1") while holding the
+port the server is about to bind.
+"""
 
 
 def free_port() -> int:
@@ -38,7 +46,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 56000-56999")
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 def _pid_file(path: Path) -> Path:
@@ -68,7 +76,7 @@ def _answers(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
             return True
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return False
 
 
