@@ -65,13 +65,18 @@ def check_status(status: str, signed_on: date | None) -> str:
 
 
 def check_agreement(
-    data: NewAgreement, *, regions: RegionDirectory, parent_known: bool
+    data: NewAgreement,
+    *,
+    regions: RegionDirectory,
+    parent_known: bool,
+    latest: date | None = None,
 ) -> CheckedAgreement:
     """Check a new agreement; the first failing rule raises (in the order below).
 
     Args:
         regions: every party must be a known region (``RegionNotFound`` otherwise).
         parent_known: whether ``data.parent_id`` names a stored agreement (ignored without one).
+        latest: the latest day any region has reached; a milestone done after it is refused.
     """
     if data.kind not in AGREEMENT_KINDS:
         raise InvalidAgreement("bad_kind", value=data.kind, allowed=", ".join(AGREEMENT_KINDS))
@@ -96,7 +101,7 @@ def check_agreement(
     if data.parent_id is not None and not parent_known:
         raise AgreementNotFound(data.parent_id)
     for milestone in data.milestones:
-        check_new_milestone(milestone, codes)
+        check_new_milestone(milestone, codes, latest=latest)
     return CheckedAgreement(status, owner, codes)
 
 
@@ -113,8 +118,11 @@ def check_agreement_title(title: str) -> str:
 # --- milestones ---------------------------------------------------------------------------------
 
 
-def check_new_milestone(milestone: NewMilestone, party_codes: Collection[str]) -> None:
-    """A milestone given by hand: a title, a known status, a responsible side that is a party."""
+def check_new_milestone(
+    milestone: NewMilestone, party_codes: Collection[str], *, latest: date | None = None
+) -> None:
+    """A milestone given by hand: a title, a known status, a responsible side that is a party,
+    and no completion after ``latest`` (when given)."""
     line = clean_line(milestone.title)
     if not line:
         raise InvalidMilestoneChange("empty_title")
@@ -127,6 +135,17 @@ def check_new_milestone(milestone: NewMilestone, party_codes: Collection[str]) -
     code = milestone.responsible_region_code
     if code is not None and code not in party_codes:
         raise InvalidMilestoneChange("responsible_not_party", code=code)
+    if latest is not None and milestone.completed_on is not None:
+        check_completion(milestone.completed_on, latest)
+
+
+def check_completion(on: date, latest: date) -> None:
+    """A milestone is done on a day that has come: ``on`` no later than ``latest``, the latest
+    day any region has reached (eastern Indonesia's day starts two hours before Jakarta's)."""
+    if on > latest:
+        raise InvalidMilestoneChange(
+            "completed_in_future", on=on.isoformat(), today=latest.isoformat()
+        )
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,9 @@ from services.tracker_scope import (
 )
 from services.wording import status_name
 
+EASTERNMOST_ZONE = "Asia/Jayapura"
+"""Indonesia's latest clock (WIT, UTC+9)."""
+
 __all__ = [
     "SEEN_OPEN",
     "AgreementChanges",
@@ -180,6 +183,13 @@ class TrackerService:
     def today(self) -> date:
         """Today in the deployment's time zone (WIB by default)."""
         return self._clock.now().astimezone(ZoneInfo(self._settings.timezone)).date()
+
+    def latest_today(self) -> date:
+        """The latest day some region has reached: the deployment's, or eastern Indonesia's
+        (WIT, two hours ahead of WIB), whichever is later. A milestone done after it is
+        reported before it happened."""
+        now = self._clock.now()
+        return max(self.today(), now.astimezone(ZoneInfo(EASTERNMOST_ZONE)).date())
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -336,7 +346,9 @@ class TrackerService:
         parent_id: int | None = None,
     ) -> Agreement:
         parent_known = data.parent_id is not None and repo.agreement_exists(data.parent_id)
-        checked = validation.check_agreement(data, regions=self._regions, parent_known=parent_known)
+        checked = validation.check_agreement(
+            data, regions=self._regions, parent_known=parent_known, latest=self.latest_today()
+        )
         template = self._templates.get(data.template) if data.template else None
         plan = plan_agreement(
             data,
@@ -431,6 +443,8 @@ class TrackerService:
         change = validation.check_milestone_change(
             status, note=note, link=link, file_ref=file_ref, reason=reason
         )
+        if on is not None and change.status == "done":
+            validation.check_completion(on, self.latest_today())
         before = milestone.status
         # Read under the agreement's lock: of two people pressing at once, the second sees the
         # first's change here and changes nothing.

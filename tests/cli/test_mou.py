@@ -159,6 +159,13 @@ def test_add_and_milestone(data_dir: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["mou", "milestone", "9999", "--status", "done"]) == ExitStatus.NOT_FOUND
     err = capsys.readouterr().err
     assert "9999" in err and "tidak ditemukan" in err and "bukti" not in err
+    # A completion day that has not come is refused, and nothing changes.
+    late = ["--status", "done", "--evidence", "SK", "--on", "01/01/2099"]
+    assert main(["mou", "milestone", str(first["id"]), *late]) == ExitStatus.INVALID_INPUT
+    err = capsys.readouterr().err
+    assert "2099-01-01" in err and "belum tiba" in err
+    unchanged = run_json(capsys, "mou", "show", str(created["id"]))
+    assert isinstance(unchanged, dict) and unchanged["milestones"][0]["status"] == "planned"
 
     view = run_json(
         capsys,

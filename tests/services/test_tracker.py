@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import random
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 import pytest
 from sqlalchemy import select
 
 from accounts.errors import AccessDenied, NotYourRegion
+from core.clock import FixedClock
 from core.errors import NotFound
 from mou_tracker import rules
 from mou_tracker.errors import (
@@ -157,6 +158,48 @@ def test_done_needs_evidence_and_records_who_and_when(services: Services) -> Non
     assert view.updated_by == "tg:1"
     assert view.updated_at == services.clock.now()
     assert not view.overdue
+
+
+def test_done_on_a_day_that_has_not_come_is_refused_and_changes_nothing(
+    services: Services,
+) -> None:
+    tracker = services.tracker  # the clock: Monday 2 March 2026, 09:00 WIB
+    first = tracker.add_agreement(OPERATOR, new_agreement()).milestones[0]
+    with pytest.raises(InvalidMilestoneChange) as info:
+        tracker.update_milestone(OPERATOR, first.id, "done", note="SK", on=date(2030, 1, 1))
+    assert info.value.code == "milestone.completed_in_future"
+    assert info.value.params["on"] == "2030-01-01"
+    kept = tracker.get_agreement(OPERATOR, first.agreement_id).milestones[0]
+    assert (kept.status, kept.completed_on, kept.evidence_note) == ("planned", None, None)
+    # Today is a day that has come.
+    done = tracker.update_milestone(OPERATOR, first.id, "done", note="SK", on=date(2026, 3, 2))
+    assert done.completed_on == date(2026, 3, 2)
+    # Other statuses ignore the day given; nothing refuses them.
+    second = tracker.get_agreement(OPERATOR, first.agreement_id).milestones[1]
+    moving = tracker.update_milestone(OPERATOR, second.id, "in_progress", on=date(2030, 1, 1))
+    assert moving.completed_on is None
+
+
+def test_done_today_in_eastern_indonesia_counts_before_jakartas_midnight(
+    services: Services, clock: FixedClock
+) -> None:
+    clock.instant = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)  # 23:00 WIB, 01:00 WIT on 3 March
+    tracker = services.tracker
+    first = tracker.add_agreement(OPERATOR, new_agreement()).milestones[0]
+    with pytest.raises(InvalidMilestoneChange):
+        tracker.update_milestone(OPERATOR, first.id, "done", note="SK", on=date(2026, 3, 4))
+    done = tracker.update_milestone(OPERATOR, first.id, "done", note="SK", on=date(2026, 3, 3))
+    assert done.completed_on == date(2026, 3, 3)
+
+
+def test_a_new_agreement_with_a_milestone_done_later_than_today_is_not_stored(
+    services: Services,
+) -> None:
+    ahead = NewMilestone("Serah terima", status="done", completed_on=date(2030, 1, 1))
+    with pytest.raises(InvalidMilestoneChange) as info:
+        services.tracker.add_agreement(OPERATOR, new_agreement(milestones=(ahead,)))
+    assert info.value.code == "milestone.completed_in_future"
+    assert services.tracker.list_agreements(OPERATOR) == []
 
 
 def test_blocked_needs_a_reason_and_leaving_blocked_clears_it(services: Services) -> None:
