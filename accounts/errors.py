@@ -53,6 +53,13 @@ class InvalidInviteDays(InvalidInput):
     code = "access.invalid_invite_days"
 
 
+class NotACoordinator(InvalidInput):
+    """Only a coordinator is made responsible for an agreement: an admin sees every agreement
+    already, and an official or a trainer does not work on agreements."""
+
+    code = "access.bind_needs_coordinator"
+
+
 class LastAdmin(InvalidInput):
     """Removing or demoting the only active admin would lock everyone out."""
 

@@ -25,6 +25,7 @@ from accounts.errors import (
     InvalidTelegramId,
     InviteInvalid,
     LastAdmin,
+    NotACoordinator,
     NotYourRegion,
     RegionRequired,
     RequestDecided,
@@ -381,12 +382,15 @@ class AccessService:
         """Make the user responsible for ``agreement_id`` (idempotent).
 
         Raises:
-            AgreementNotFound: no agreement has that id (bound anyway, the binding gave its
-                holder the agreement recorded later under the id).
+            NotACoordinator: the user is not a coordinator (nothing bound).
+            AgreementNotFound: no agreement has that id (bound anyway, the binding would give
+                its holder whatever agreement is recorded later under the id).
         """
         with self._sf.begin() as s:
             repo = AccountsRepository(s)
             user = _existing_user(repo, telegram_id)
+            if user.role != rules.Role.COORDINATOR:
+                raise NotACoordinator(telegram_id=telegram_id, role=user.role)
             if not TrackerRepository(s).agreement_exists(agreement_id):
                 raise AgreementNotFound(agreement_id=agreement_id)
             if all(a.agreement_id != agreement_id for a in user.agreements):

@@ -130,3 +130,23 @@ def test_names_stored_before_the_cleaning_show_plain_in_the_table(
     out = capsys.readouterr().out
     assert "Budi [/b] [red]Merah [31m" in out
     assert not any(c in out for c in "\u202e\x1b\x07")
+
+
+def test_bind_makes_a_coordinator_responsible_and_refuses_anyone_else(
+    data_dir: Path, capsys
+) -> None:
+    sample = Path(__file__).resolve().parents[2] / "samples" / "agreements.csv"
+    assert main(["mou", "import", str(sample)]) == 0
+    main(["users", "add", "7", "--role", "coordinator", "--region", "15.01"])
+    main(["users", "add", "8", "--role", "official", "--region", "15.01"])
+    capsys.readouterr()
+    assert main(["users", "bind", "7", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["agreement_ids"] == [1]
+    assert main(["users", "bind", "8", "1"]) == ExitStatus.INVALID_INPUT
+    err = capsys.readouterr().err
+    assert "8" in err and "hanya koordinator" in err
+    assert main(["users", "bind", "7", "999"]) == ExitStatus.NOT_FOUND
+    assert "#999 tidak ditemukan" in capsys.readouterr().err
+    assert main(["users", "list", "--json"]) == 0
+    bound = {u["telegram_id"]: u["agreement_ids"] for u in json.loads(capsys.readouterr().out)}
+    assert bound == {7: [1], 8: []}

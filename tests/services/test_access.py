@@ -11,6 +11,7 @@ from accounts.errors import (
     InvalidRole,
     InviteInvalid,
     LastAdmin,
+    NotACoordinator,
     RegionRequired,
     RequestDecided,
     UserNotFound,
@@ -230,6 +231,18 @@ def test_agreement_bindings_and_scope(services: Services) -> None:
     assert access.may_act_on_agreement(user, other, ["32.73", "15.01"])
     assert not access.may_act_on_agreement(user, other, ["32.73"])
     assert access.unbind_agreement(30, bound).agreement_ids == ()
+
+
+@pytest.mark.parametrize("role", ["admin", "trainer", "official"])
+def test_only_a_coordinator_is_bound_to_an_agreement(services: Services, role: str) -> None:
+    access = services.access
+    agreement = services.tracker.add_agreement(OPERATOR, new_agreement()).id
+    access.add_user(31, role, region_code="15.01" if role == "official" else None)
+    with pytest.raises(NotACoordinator) as info:
+        access.bind_agreement(31, agreement)
+    assert info.value.params == {"telegram_id": 31, "role": role}
+    user = access.get_user(31)
+    assert user is not None and user.agreement_ids == ()
 
 
 def test_no_one_is_bound_to_an_agreement_not_recorded_yet(services: Services) -> None:
