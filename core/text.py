@@ -29,14 +29,24 @@ _CONTROLS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
 )
 _SURROGATES = re.compile("[\ud800-\udfff]")
+# Invisible and meaning nothing in a name or a title, where they make two equal texts differ
+# ("Sari" and "Sari\u200b"): a zero-width space is a word break (a space, as questions read
+# it), a word joiner and a byte-order mark join (removed). Zero-width (non-)joiners stay: they
+# shape emoji and some scripts.
+_ZERO_WIDTH_SPACE = re.compile("\u200b")
+_ZERO_WIDTH_JOINS = re.compile("[\u2060\ufeff]")
 _LINE_BREAKS = re.compile("[\r\x0b\x0c]")
 _WHITESPACE = re.compile(r"\s+")
 
 
 def clean_line(value: str) -> str:
     """One line of text: controls become spaces, runs of whitespace one space, ends trimmed."""
-    text = _SURROGATES.sub("\ufffd", value)
+    text = _invisible_out(_SURROGATES.sub("\ufffd", value))
     return _WHITESPACE.sub(" ", _CONTROLS.sub(" ", text)).strip()
+
+
+def _invisible_out(text: str) -> str:
+    return _ZERO_WIDTH_JOINS.sub("", _ZERO_WIDTH_SPACE.sub(" ", text))
 
 
 def without_controls(value: str) -> str:
@@ -48,7 +58,7 @@ def without_controls(value: str) -> str:
 def clean_block(value: str) -> str:
     """Text that may span lines (a note): line ends (and vertical tab, form feed) become
     ``\\n``, other controls a space, as :func:`clean_line` does within a line."""
-    text = _SURROGATES.sub("\ufffd", value).replace("\r\n", "\n")
+    text = _invisible_out(_SURROGATES.sub("\ufffd", value)).replace("\r\n", "\n")
     text = _LINE_BREAKS.sub("\n", text)
     return _CONTROLS.sub(" ", text).strip()
 

@@ -190,3 +190,20 @@ def test_an_id_setting_no_telegram_user_or_chat_has_is_refused(
     assert settings_error(caught.value).params["setting"] == name
     monkeypatch.setenv(name, "-1001234567890" if "TRAINERS" in name else "1234567890")
     Settings(_env_file=None)  # type: ignore[call-arg]  # a real group's or user's ID is fine
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Sari\u200b", "Sari"),  # the same name as "Sari", not a look-alike
+        ("\u200b\u200b", ""),  # a name that only looks filled in
+        ("Hayu\u200b.Bdg", "Hayu .Bdg"),  # a word break, as questions read it
+        ("\ufeffPanduan Ga\u2060mpil", "Panduan Gampil"),  # joiners join
+        ("\U0001f469\u200d\U0001f4bb Rina", "\U0001f469\u200d\U0001f4bb Rina"),  # emoji kept
+    ],
+)
+def test_a_line_loses_its_invisible_spaces_and_joiners(value: str, expected: str) -> None:
+    from core.text import clean_block, clean_line
+
+    assert clean_line(value) == expected
+    assert clean_block(value) == expected

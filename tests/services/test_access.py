@@ -301,3 +301,12 @@ def test_regions_are_checked_and_names_resolved(services: Services) -> None:
         services.access.add_user(61, "coordinator", region_code="Kabupaten Antah Berantah")
     assert caught.value.code == "region.not_found"
     assert services.access.get_user(61) is None
+
+
+def test_a_name_of_invisible_characters_is_stored_without_them(services: Services) -> None:
+    access = services.access
+    access.add_user(40, "official", region_code="15.01", name="Sari\u200b")
+    access.add_user(41, "official", region_code="15.01", name="\u200b\ufeff")
+    names = {u.telegram_id: u.name for u in access.list_users()}
+    assert names[40] == "Sari"
+    assert not names[41]  # shown by its Telegram ID, as a user without a name is
