@@ -339,6 +339,9 @@ def read_question(
         score += 0.5
         if bare:
             score += 1.0  # "kerinci gimana?", "Mojokerto?": how is it going there
+    unknown = unknown_regions(text, mentions, known_words=KNOWN_WORDS)
+    if unknown and not partners and _only_the_names(said, unknown):
+        score += 1.5  # "Kabupaten Atlantis gimana?": the tracker says it knows no such region
     if agreement and (listing or counting) and not definition:
         score += 0.5  # "which agreements …", "how many MoUs …": ours
     if number is not None or agreement_id is not None:
@@ -367,7 +370,7 @@ def read_question(
         score=round(score, 2),
         intent=intent,
         regions=mentions,
-        unknown_regions=unknown_regions(text, mentions, known_words=KNOWN_WORDS),
+        unknown_regions=unknown,
         apps=found_apps,
         stage=stage,
         window=window,
@@ -489,9 +492,13 @@ def _only_a_state(joined: str, patterns: Sequence[str], *, window: bool = False)
 
 def _only_the_regions(said: Sequence[str], partners: Sequence[RegionMention]) -> bool:
     """The message is a region's name and words like "gimana", "kalau", "ya"."""
-    named = {w.casefold() for m in partners for w in m.phrase.split()}
-    rest = [w for w in said if w not in named]
-    return bool(named) and all(w in _HOW_IS_IT or w in named for w in rest)
+    return _only_the_names(said, [m.phrase for m in partners])
+
+
+def _only_the_names(said: Sequence[str], names: Sequence[str]) -> bool:
+    """The message is these names and words like "gimana", "kalau", "ya"."""
+    named = {w.casefold() for name in names for w in name.split()}
+    return bool(named) and all(w in _HOW_IS_IT or w in named for w in said)
 
 
 def _only_home(mention: RegionMention, home_regions: Collection[str]) -> bool:

@@ -168,6 +168,10 @@ async def test_a_region_no_one_knows_is_said_back_in_the_askers_language(
     text = text_of(asked.to(ADMIN.id))
     assert "Daerah “Kabupaten Atlantis” tidak ada dalam daftar" in text, text
     assert "KB " not in text and "PKS " not in text, text
+    # Named alone, as "kerinci gimana?" is: before, the knowledge base said it had nothing.
+    asked = await bot.say(ADMIN, "Kabupaten Atlantis gimana?")
+    text = text_of(asked.to(ADMIN.id))
+    assert "Daerah “Kabupaten Atlantis” tidak ada dalam daftar" in text, text
 
 
 async def test_the_answer_opens_the_agreement_and_its_next_milestone(

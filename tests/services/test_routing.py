@@ -71,3 +71,24 @@ def _score(
         else:
             wrong.append((row["q"], row["route"], got.route))
     return right, total, wrong
+
+
+@pytest.mark.parametrize(
+    "text", ["Kabupaten Atlantis gimana?", "kalau Kota Xyzabad?", "How about Kabupaten Atlantis?"]
+)
+def test_a_region_no_directory_knows_named_alone_goes_to_the_tracker(text: str) -> None:
+    # "Kerinci gimana?" asks how things stand there; so does a name the directory lacks, and
+    # the tracker's answer says it knows no such region (before: the knowledge base's refusal).
+    got = route(text, regions=RegionDirectory.load(), apps=APPS, today=TODAY)
+    assert got.route == "tracker"
+    assert got.tracker.unknown_regions
+
+
+def test_a_region_no_directory_knows_amid_other_words_is_not_the_trackers_alone() -> None:
+    got = route(
+        "Apakah Kabupaten Atlantis punya pantai yang indah?",
+        regions=RegionDirectory.load(),
+        apps=APPS,
+        today=TODAY,
+    )
+    assert got.route != "tracker"
