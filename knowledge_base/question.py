@@ -507,11 +507,14 @@ def states_new(qtype: QuestionType, text: str, question: str) -> bool:
     """Whether ``text`` states a fact of the kind ``qtype`` asks that ``question`` does not
     hold: a figure for berapa, a date or year for kapan, a capitalised name inside the
     sentence for siapa and di mana. Sharper than :func:`evidence_of`, which "salah satu
-    kabupaten" satisfies for berapa and the subject's own name for siapa."""
+    kabupaten" satisfies for berapa and the subject's own name for siapa. A figure is the
+    question's own only where the question writes that whole figure ("5" is not held by
+    "PP 50/2007")."""
     asked = question.lower()
     text = _MARKERS.sub(" ", text)
     if qtype == "berapa":
-        return any(f not in asked for f in _FIGURE.findall(text))
+        held = set(_FIGURE.findall(asked))
+        return any(f not in held for f in _FIGURE.findall(text))
     if qtype == "kapan":
         return any(m.group(0).lower() not in asked for m in _DATE.finditer(text))
     if qtype in ("siapa", "dimana"):

@@ -19,6 +19,13 @@ from tests.knowledge_base.conftest import encyclopedia_hit as hit
         ("berapa", "Brebes adalah salah satu kabupaten.[1]", "Berapa luas Brebes?", False),
         ("berapa", "Pada 2010 ada 30 kursi.", "Berapa kursi DPR pada 2010?", True),
         ("berapa", "Pemilu 2010 diikuti banyak partai.", "Berapa kursi DPR pada 2010?", False),
+        # A figure the question holds is a whole figure of it: "5" is not held by "50/2007".
+        (
+            "berapa",
+            "Jangka waktu kerja sama paling lama 5 tahun.",
+            "Berapa lama jangka waktu kerja sama menurut PP 50/2007?",
+            True,
+        ),
         ("kapan", "Ia lahir pada 8 Oktober 1879.", "Kapan Douwes Dekker lahir?", True),
         ("kapan", "Sejak 1879 ia tinggal di sana.", "Apa yang terjadi pada 1879?", False),
         ("siapa", "Arsiteknya bernama Henry Bacon.", "Siapa arsitek Memorial Lincoln?", True),
