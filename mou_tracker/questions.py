@@ -322,8 +322,11 @@ def read_question(
         score += 1.0
     if active and agreement:
         score += 1.0
+    # A region the directory does not know ("Kabupaten Atlantis") is still a region named: the
+    # question is the tracker's as it is with a known one, and the tracker says it knows none.
+    unknown = unknown_regions(text, mentions, known_words=KNOWN_WORDS)
     if status:
-        score += 1.0 if (partners or agreement or found_apps) else 0.3
+        score += 1.0 if (partners or unknown or agreement or found_apps) else 0.3
     if role and (partners or agreement or found_apps or stage):
         score += 1.5
     if stage is not None and (partners or which_regions) and not definition:
@@ -335,13 +338,12 @@ def read_question(
     if window is not None and (milestone or agreement or ending or signed):
         score += 0.5
     bare = bool(partners) and _only_the_regions(said, partners)
-    if partners:
+    if partners or unknown:
         score += 0.5
-        if bare:
-            score += 1.0  # "kerinci gimana?", "Mojokerto?": how is it going there
-    unknown = unknown_regions(text, mentions, known_words=KNOWN_WORDS)
+    if bare:
+        score += 1.0  # "kerinci gimana?", "Mojokerto?": how is it going there
     if unknown and not partners and _only_the_names(said, unknown):
-        score += 1.5  # "Kabupaten Atlantis gimana?": the tracker says it knows no such region
+        score += 1.0  # "Kabupaten Atlantis gimana?": the tracker says it knows no such region
     if agreement and (listing or counting) and not definition:
         score += 0.5  # "which agreements …", "how many MoUs …": ours
     if number is not None or agreement_id is not None:

@@ -18,6 +18,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
+from core.text import clean_line
 from mou_tracker.errors import RegionAmbiguous, RegionNotFound
 
 Level = Literal["province", "regency", "city"]
@@ -242,7 +243,9 @@ class RegionDirectory:
     def resolve_match(self, name: str) -> tuple[Region, bool]:
         """Like :meth:`resolve`, and whether the spelling was corrected (a fuzzy match such as
         "Kabupaten Kerinchi" -> Kabupaten Kerinci), so an import can say so."""
-        query = " ".join(str(name).split())[:_MAX_QUERY]
+        # Cleaned as stored text is: a code copied with a zero-width space ("32.73\u200b") is
+        # the code, and a message never repeats an invisible character back.
+        query = clean_line(str(name))[:_MAX_QUERY]
         if query in self._by_code:
             return self._by_code[query], False
         level, bare = split_prefix(query)
@@ -259,7 +262,7 @@ class RegionDirectory:
 
     def search(self, text: str, limit: int = 5) -> list[Region]:
         """The regions whose names come closest to ``text``, best first."""
-        query = " ".join(str(text).split())[:_MAX_QUERY]
+        query = clean_line(str(text))[:_MAX_QUERY]
         if limit <= 0:
             return []
         if query in self._by_code:

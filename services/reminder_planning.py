@@ -22,12 +22,13 @@ from core.config import Settings
 from core.errors import AppError
 from mou_tracker.errors import MilestoneNotFound
 from mou_tracker.reminders import planning
-from mou_tracker.reminders.errors import InvalidSnooze, ReminderActionDenied
+from mou_tracker.reminders.errors import InvalidSnooze, MilestoneSettled, ReminderActionDenied
 from mou_tracker.reminders.planning import SNOOZE_DAYS, SNOOZE_RIPE_DAYS, RipeSnooze
 from mou_tracker.reminders.repository import ReminderRepository
 from mou_tracker.reminders.rules import LocalCalendar, ReminderPolicy, due_triggers, zone
 from mou_tracker.reminders.schemas import (
     ADMINS,
+    SETTLED_MILESTONE_STATUSES,
     AgreementFacts,
     DueReminder,
     MilestoneContext,
@@ -349,6 +350,10 @@ class ReminderPlanner:
         if not 1 <= days <= 30:
             raise InvalidSnooze(detail="days must be between 1 and 30", days=days)
         context, person = self._authorize(telegram_id, milestone_id)
+        # An old reminder's button, pressed after the milestone was done: a snooze would
+        # promise a reminder that is never sent (settled milestones are not reminded).
+        if context.status in SETTLED_MILESTONE_STATUSES:
+            raise MilestoneSettled(milestone_id=milestone_id, title=context.title)
         at = ensure_utc(now or self._clock.now())
         with self._sf.begin() as s:
             row = ReminderRepository(s).add_snooze(

@@ -59,5 +59,11 @@ class InvalidSnooze(InvalidInput):
     code = "reminders.invalid_snooze"
 
 
+class MilestoneSettled(InvalidInput):
+    """A snooze of a milestone done or skipped: no reminder would come of it."""
+
+    code = "reminders.milestone_settled"
+
+
 class InvalidInstant(InvalidInput):
     code = "reminders.invalid_instant"

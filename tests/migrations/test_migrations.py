@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -260,3 +262,66 @@ def test_a_downgrade_keeps_the_newest_of_two_dates_of_one_step(db_url: str) -> N
         (3, "upcoming:1:10:7:tg:222"),
     ]
     engine.dispose()
+
+
+def test_a_file_imported_before_invisible_characters_were_cleaned_adds_nothing_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Agreements imported while titles and numbers kept their zero-width spaces: the same
+    file imported after the upgrade matches them, instead of adding the numbered one a second
+    time and refusing the unnumbered one as a look-alike of itself."""
+    from mou_tracker.importer import make_import_key
+
+    for name in [n for n in os.environ if n.startswith("SINERGI_")]:
+        if not name.startswith("SINERGI_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SINERGI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SINERGI_EMBEDDING_BACKEND", "fake")
+    monkeypatch.setenv("SINERGI_LANGUAGE", "id")
+    engine = make_engine(f"sqlite:///{tmp_path / 'sinergi.db'}")
+    database.upgrade(engine, "0012")
+    codes = ["32.73", "15.01"]
+    signed = date(2025, 1, 2)
+    number = "119/HK\u200b/2018"
+    gampil = "Kerja\u200bSama Gampil"
+    stored = [  # as the import stored them then: text as written, keys made from it
+        (1, "Kerja Sama Hayu", number, make_import_key("kb", [number], "", codes, signed)),
+        (2, gampil, None, make_import_key("kb", [], gampil, codes, signed)),
+    ]
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        for agreement_id, title, doc, key in stored:
+            conn.execute(
+                text(
+                    "INSERT INTO agreements (id, kind, title, status, signed_on,"
+                    " owner_region_code, import_key, created_at, updated_at) VALUES (:id,"
+                    " 'kb', :title, 'active', :signed, '32.73', :key, :now, :now)"
+                ),
+                {"id": agreement_id, "title": title, "signed": signed, "key": key, "now": now},
+            )
+            for position, code in enumerate(codes):
+                conn.execute(
+                    text(
+                        "INSERT INTO agreement_parties (agreement_id, position, region_code,"
+                        " document_number) VALUES (:id, :position, :code, :doc)"
+                    ),
+                    {"id": agreement_id, "position": position, "code": code}
+                    | {"doc": doc if position == 0 else None},
+                )
+    database.upgrade(engine)
+    engine.dispose()
+    sheet = tmp_path / "mou.csv"
+    sheet.write_text(
+        "jenis,nomor,judul,para_pihak,tanggal_ttd\n"
+        f"KB,{number},Kerja Sama Hayu,Kota Bandung; Kab. Kerinci,2025-01-02\n"
+        f"KB,,{gampil},Kota Bandung; Kab. Kerinci,2025-01-02\n",
+        encoding="utf-8",
+    )
+    assert main(["mou", "import", str(sheet)]) == 0
+    assert "0 perjanjian baru, 0 diperbarui, 2 tidak berubah" in capsys.readouterr().out
+    assert main(["mou", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(a["id"], a["title"], a["number"]) for a in listed] == [
+        (1, "Kerja Sama Hayu", "119/HK /2018"),
+        (2, "Kerja Sama Gampil", None),
+    ]

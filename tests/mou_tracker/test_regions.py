@@ -41,6 +41,16 @@ def test_get_unknown_code_is_not_found(directory: RegionDirectory) -> None:
     assert info.value.code == "region.not_found"
 
 
+@pytest.mark.parametrize("written", ["32.73\u200b", "\ufeff32.73", "32.\u206073"])
+def test_a_code_copied_with_invisible_characters_is_the_code(
+    directory: RegionDirectory, written: str
+) -> None:
+    # Copied from a web page or a spreadsheet: before, "Region "32.73" was not found", the
+    # message repeating a code that looked exactly like a known one.
+    assert directory.resolve(written).code == "32.73"
+    assert [r.code for r in directory.search(written)] == ["32.73"]
+
+
 def test_names_are_trimmed(directory: RegionDirectory) -> None:
     # The source spells "Kota Administrasi Jakarta Utara " with a trailing space.
     assert directory.get("31.72").name == "Kota Administrasi Jakarta Utara"

@@ -241,6 +241,8 @@ def test_only_a_coordinator_is_bound_to_an_agreement(services: Services, role: s
     with pytest.raises(NotACoordinator) as info:
         access.bind_agreement(31, agreement)
     assert info.value.params == {"telegram_id": 31, "role": role}
+    # Read as a sentence with any role ("User 31 is a admin" before).
+    assert error_message(info.value, "en").startswith(f"User 31 ({role}) is not a coordinator")
     user = access.get_user(31)
     assert user is not None and user.agreement_ids == ()
 

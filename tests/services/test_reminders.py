@@ -15,6 +15,7 @@ from bot.views.reminders import format_date
 from core.config import Settings
 from core.db import make_engine, make_session_factory, with_busy_timeout
 from core.errors import PermissionDenied
+from mou_tracker.reminders.errors import MilestoneSettled
 from mou_tracker.reminders.outbox import (
     CLAIMED,
     FAILED,
@@ -783,6 +784,19 @@ def test_snooze_checks_input_and_permission(reminders: ReminderService, engine: 
         reminders.snooze(999, telegram_id=KERINCI_COORD, now=TUESDAY)
     assert reminders.authorize(ADMIN, 10).party_codes == (BANDUNG, KERINCI)
     assert reminders.authorize(BANDUNG_COORD, 10).title == "Pelatihan staf"
+
+
+def test_a_done_milestone_is_not_snoozed(reminders: ReminderService, engine: Engine) -> None:
+    # A reminder's "remind me in 3 days" pressed after the milestone was done: before, it
+    # confirmed a reminder that the planner never sends for a settled milestone.
+    seed_basic(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE milestones SET status = 'done' WHERE id = 10"))
+    with pytest.raises(MilestoneSettled) as caught:
+        reminders.snooze(10, telegram_id=KERINCI_COORD, now=TUESDAY)
+    assert caught.value.params == {"milestone_id": 10, "title": "Pelatihan staf"}
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM reminder_snoozes")) == 0
 
 
 def test_log_filters_and_counts(reminders: ReminderService, engine: Engine) -> None:

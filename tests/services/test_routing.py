@@ -92,3 +92,22 @@ def test_a_region_no_directory_knows_amid_other_words_is_not_the_trackers_alone(
         today=TODAY,
     )
     assert got.route != "tracker"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kerja sama dengan Kabupaten {} gimana?",
+        "perkembangan Kabupaten {}?",
+        "progres Kabupaten {}?",
+    ],
+)
+def test_a_region_no_directory_knows_goes_where_a_known_one_goes(text: str) -> None:
+    # With Kerinci these are the tracker's; with a name the directory lacks they went to the
+    # knowledge base (or nowhere), which knows nothing of regions, instead of the tracker's
+    # "no such region".
+    directory = RegionDirectory.load()
+    known = route(text.format("Kerinci"), regions=directory, apps=APPS, today=TODAY)
+    unknown = route(text.format("Atlantis"), regions=directory, apps=APPS, today=TODAY)
+    assert known.route == "tracker"
+    assert unknown.route == "tracker" and unknown.tracker.unknown_regions == ("Kabupaten Atlantis",)

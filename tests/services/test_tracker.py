@@ -449,7 +449,8 @@ def test_list_filters_by_region_and_computes_health(services: Services) -> None:
     assert tracker.list_agreements(OPERATOR, at=AT, region_codes=["11.04"]) == []
 
 
-def test_report_counts_health_and_names_who_must_act(services: Services) -> None:
+def test_report_counts_health_and_names_who_must_act(services: Services, clock: FixedClock) -> None:
+    clock.instant = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # AT: the milestone's day has come
     tracker = services.tracker
     stalled = tracker.add_agreement(OPERATOR, new_agreement(signed_on=date(2026, 1, 10)))
     moving = tracker.add_agreement(
@@ -518,8 +519,9 @@ def test_set_status_is_audited(services: Services) -> None:
         tracker.set_status(Operator("admin"), detail.id, "paused")
 
 
-def test_sql_tally_matches_the_pure_rules(services: Services) -> None:
+def test_sql_tally_matches_the_pure_rules(services: Services, clock: FixedClock) -> None:
     """The report's set-based tally must agree with rules.tally on every agreement."""
+    clock.instant = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # after every completion below
     rng = random.Random(20261123)
     tracker = services.tracker
     statuses = ["planned", "in_progress", "done", "blocked", "skipped"]
