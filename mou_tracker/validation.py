@@ -76,7 +76,7 @@ def check_agreement(
     Args:
         regions: every party must be a known region (``RegionNotFound`` otherwise).
         parent_known: whether ``data.parent_id`` names a stored agreement (ignored without one).
-        latest: the latest day any region has reached; a milestone done after it is refused.
+        latest: today (the deployment's day); a milestone done after it is refused.
     """
     if data.kind not in AGREEMENT_KINDS:
         raise InvalidAgreement("bad_kind", value=data.kind, allowed=", ".join(AGREEMENT_KINDS))
@@ -140,8 +140,9 @@ def check_new_milestone(
 
 
 def check_completion(on: date, latest: date) -> None:
-    """A milestone is done on a day that has come: ``on`` no later than ``latest``, the latest
-    day any region has reached (eastern Indonesia's day starts two hours before Jakarta's)."""
+    """A milestone is done on a day that has come: ``on`` no later than ``latest``, today in
+    the deployment's time zone, the day every view and report counts from (a day later,
+    eastern Indonesia's for two hours, would show the milestone as open and overdue)."""
     if on > latest:
         raise InvalidMilestoneChange(
             "completed_in_future", on=on.isoformat(), today=latest.isoformat()

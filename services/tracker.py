@@ -80,9 +80,6 @@ from services.tracker_scope import (
 )
 from services.wording import status_name
 
-EASTERNMOST_ZONE = "Asia/Jayapura"
-"""Indonesia's latest clock (WIT, UTC+9)."""
-
 __all__ = [
     "SEEN_OPEN",
     "AgreementChanges",
@@ -183,13 +180,6 @@ class TrackerService:
     def today(self) -> date:
         """Today in the deployment's time zone (WIB by default)."""
         return self._clock.now().astimezone(ZoneInfo(self._settings.timezone)).date()
-
-    def latest_today(self) -> date:
-        """The latest day some region has reached: the deployment's, or eastern Indonesia's
-        (WIT, two hours ahead of WIB), whichever is later. A milestone done after it is
-        reported before it happened."""
-        now = self._clock.now()
-        return max(self.today(), now.astimezone(ZoneInfo(EASTERNMOST_ZONE)).date())
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -347,7 +337,7 @@ class TrackerService:
     ) -> Agreement:
         parent_known = data.parent_id is not None and repo.agreement_exists(data.parent_id)
         checked = validation.check_agreement(
-            data, regions=self._regions, parent_known=parent_known, latest=self.latest_today()
+            data, regions=self._regions, parent_known=parent_known, latest=self.today()
         )
         template = self._templates.get(data.template) if data.template else None
         plan = plan_agreement(
@@ -444,7 +434,7 @@ class TrackerService:
             status, note=note, link=link, file_ref=file_ref, reason=reason
         )
         if on is not None and change.status == "done":
-            validation.check_completion(on, self.latest_today())
+            validation.check_completion(on, self.today())
         before = milestone.status
         # Read under the agreement's lock: of two people pressing at once, the second sees the
         # first's change here and changes nothing.

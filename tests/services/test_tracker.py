@@ -180,16 +180,20 @@ def test_done_on_a_day_that_has_not_come_is_refused_and_changes_nothing(
     assert moving.completed_on is None
 
 
-def test_done_today_in_eastern_indonesia_counts_before_jakartas_midnight(
+def test_the_day_that_has_come_is_the_deployments_the_one_reports_count_from(
     services: Services, clock: FixedClock
 ) -> None:
     clock.instant = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)  # 23:00 WIB, 01:00 WIT on 3 March
     tracker = services.tracker
     first = tracker.add_agreement(OPERATOR, new_agreement()).milestones[0]
-    with pytest.raises(InvalidMilestoneChange):
-        tracker.update_milestone(OPERATOR, first.id, "done", note="SK", on=date(2026, 3, 4))
-    done = tracker.update_milestone(OPERATOR, first.id, "done", note="SK", on=date(2026, 3, 3))
-    assert done.completed_on == date(2026, 3, 3)
+    # Eastern Indonesia's 3 March would be a completion every view counts as not done yet.
+    with pytest.raises(InvalidMilestoneChange) as info:
+        tracker.update_milestone(OPERATOR, first.id, "done", note="SK", on=date(2026, 3, 3))
+    assert info.value.params["today"] == "2026-03-02"
+    done = tracker.update_milestone(OPERATOR, first.id, "done", note="SK", on=date(2026, 3, 2))
+    assert done.completed_on == date(2026, 3, 2) and not done.overdue
+    shown = tracker.get_agreement(OPERATOR, first.agreement_id).milestones[0]
+    assert shown.status == "done" and not shown.overdue
 
 
 def test_a_new_agreement_with_a_milestone_done_later_than_today_is_not_stored(
