@@ -45,6 +45,7 @@ from mou_tracker.reminders.outbox import (
     OUTBOX_STATUSES,
     PENDING,
     RECLAIM,
+    RESEND,
     START_SENDING,
     Transition,
 )
@@ -433,6 +434,29 @@ class ReminderRepository:
             return 0
         return self._move(NO_RECIPIENT, OutboxEntry.id.in_(ids), last_error=error, updated_at=now)
 
+    def resend(self, entry_id: int, *, status: str, now: datetime, by: str, note: str) -> bool:
+        """An operator's resend: the row back to ``pending``, free of any claim, lease or retry
+        time, its attempts counted afresh (``note``, in the error column, says what they were),
+        who asked recorded. Fenced by the status the operator saw: of two resends at once, or a
+        resend and a pass's late confirmation, one moves the row. False: it had moved on."""
+        return bool(
+            self._move(
+                RESEND,
+                OutboxEntry.id == entry_id,
+                OutboxEntry.status == status,
+                OutboxEntry.telegram_id.is_not(None),
+                claim_id=None,
+                lease_until=None,
+                next_attempt_at=None,
+                attempts=0,
+                last_error=note,
+                resends=OutboxEntry.resends + 1,
+                resent_by=by,
+                resent_at=now,
+                updated_at=now,
+            )
+        )
+
     def _move(self, transition: Transition, *where: ColumnElement[bool], **values: Any) -> int:
         """Run ``transition`` on the rows matching ``where``; returns how many moved."""
         result = self.s.execute(
@@ -450,9 +474,11 @@ class ReminderRepository:
         ids: Collection[int] | None = None,
         dedup_keys: Collection[str] | None = None,
         recipient: str | None = None,
+        addressed: bool = False,
         limit: int | None = 100,
     ) -> list[OutboxEntry]:
-        """Outbox rows, newest first.
+        """Outbox rows, newest first; ``addressed``: only those to a person (not a
+        ``region:<code>``/``admins`` placeholder).
 
         Raises:
             InvalidChoice: a status that no row can have (a typo would otherwise list nothing).
@@ -469,6 +495,8 @@ class ReminderRepository:
             stmt = stmt.where(OutboxEntry.dedup_key.in_(sorted(dedup_keys)))
         if recipient is not None:
             stmt = stmt.where(OutboxEntry.recipient == recipient)
+        if addressed:
+            stmt = stmt.where(OutboxEntry.telegram_id.is_not(None))
         if limit is not None:
             stmt = stmt.limit(limit)
         return list(self.s.scalars(stmt))
