@@ -27,9 +27,8 @@ from typing import NamedTuple, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import is_write_locked
-from core.errors import DatabaseUnavailable, InvalidInput
+from core.errors import AppError, DatabaseUnavailable, InvalidInput
 from mou_tracker.reminders import outbox
-from core.errors import AppError
 from mou_tracker.reminders.errors import (
     NotResendable,
     ReminderNotFound,

@@ -172,9 +172,7 @@ class ReminderService:
         """Outbox rows, newest first: what was sent, to whom, when, and what failed."""
         return self.delivery.log(limit=limit, status=status, recipient=recipient)
 
-    def resend(
-        self, ids: Sequence[int], *, by: str, now: datetime | None = None
-    ) -> ResendReport:
+    def resend(self, ids: Sequence[int], *, by: str, now: datetime | None = None) -> ResendReport:
         """Send ``unconfirmed`` or ``undeliverable`` reminders again at the next pass (as
         fresh reminders: working hours, staleness, the recipient's eligibility); any other id
         is refused and left as it was. ``by``: who asked, kept on the row."""

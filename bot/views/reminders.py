@@ -27,9 +27,8 @@ from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from bot.i18n import catalog, t_html
+from bot.i18n import catalog, error_text, t_html
 from services import wording
-from bot.i18n import error_text
 from services.reminders import (
     MilestoneContext,
     OutboxView,

@@ -84,7 +84,7 @@ SENDING: Final = "sending"  # the Telegram call is about to be / being made
 SENT: Final = "sent"  # Telegram accepted it (message_id)
 FAILED: Final = "failed"  # a transient error; retried at next_attempt_at
 UNDELIVERABLE: Final = "undeliverable"  # nobody can receive it (blocked the bot, left, lost role)
-UNCONFIRMED: Final = "unconfirmed"  # sent, Telegram's answer never recorded: re-sent only on request
+UNCONFIRMED: Final = "unconfirmed"  # sent, no answer recorded: re-sent only when an operator asks
 OBSOLETE: Final = "obsolete"  # no longer true when its turn came (milestone done or dropped...)
 
 OUTBOX_STATUSES: Final = (

@@ -16,6 +16,7 @@ from bot.views.reminders import format_date
 from core.config import Settings
 from core.db import make_engine, make_session_factory, with_busy_timeout
 from core.errors import PermissionDenied
+from mou_tracker.reminders.errors import NotResendable, ReminderNotFound, ResendWithoutRecipient
 from mou_tracker.reminders.outbox import (
     CLAIMED,
     FAILED,
@@ -26,7 +27,6 @@ from mou_tracker.reminders.outbox import (
     UNCONFIRMED,
     UNDELIVERABLE,
 )
-from mou_tracker.reminders.errors import NotResendable, ReminderNotFound, ResendWithoutRecipient
 from mou_tracker.reminders.repository import ReminderRepository
 from mou_tracker.reminders.schemas import OutboxView
 from services import Services
@@ -37,6 +37,7 @@ from services.reminders import (
     InvalidSnooze,
     MilestoneNotFound,
     ReminderService,
+    ResendReport,
     TransientSendError,
     UnconfirmedSendError,
     UndeliverableError,
@@ -1060,16 +1061,18 @@ def test_two_resends_at_once_move_the_row_once(
     row_id = _kerinci_row(reminders).id
     other = make_service(services, None)
     original = ReminderRepository.resend
-    first: list[object] = []
+    first: list[ResendReport] = []
+    raced = threading.Event()
 
     def resend_after_the_other(self: ReminderRepository, entry_id: int, **kw: Any) -> bool:
-        if not first:  # the other operator gets in between our read and our update
+        if not raced.is_set():  # the other operator gets in between our read and our update
+            raced.set()
             first.append(other.resend([entry_id], by="tg:901"))
         return original(self, entry_id, **kw)
 
     monkeypatch.setattr(ReminderRepository, "resend", resend_after_the_other)
     report = reminders.resend([row_id], by="tg:900")
-    assert first and first[0].resent == (row_id,)  # type: ignore[attr-defined]
+    assert [r.resent for r in first] == [(row_id,)]
     assert report.resent == ()
     [(refused_id, err)] = report.refused
     assert refused_id == row_id and isinstance(err, NotResendable)
