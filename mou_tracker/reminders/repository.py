@@ -552,24 +552,56 @@ class ReminderRepository:
             or_(OutboxEntry.telegram_id == telegram_id, OutboxEntry.recipient.in_(names))
         )
         snoozes = select(Snooze).where(Snooze.telegram_id == telegram_id)
+        # Reminders they sent again: that they asked, and when (the recipient is another's).
+        resent = select(OutboxEntry.id, OutboxEntry.kind, OutboxEntry.resent_at).where(
+            OutboxEntry.resent_by.in_(names)
+        )
         return {
             "reminders": [row_dict(r) for r in self.s.scalars(outbox.order_by(OutboxEntry.id))],
             "snoozes": [row_dict(r) for r in self.s.scalars(snoozes.order_by(Snooze.id))],
+            "reminders_resent": [
+                {"id": i, "kind": kind, "resent_at": at}
+                for i, kind, at in self.s.execute(resent.order_by(OutboxEntry.id))
+            ],
         }
 
-    def forget_person(self, telegram_id: int, names: Sequence[str]) -> dict[str, int]:
+    def forget_person(
+        self, telegram_id: int, names: Sequence[str], pseudonym: str | None = None
+    ) -> dict[str, int]:
         """Delete the person's reminders (whatever their state: nobody is left to send them
         to) and snoozes. A deleted reminder is not planned again: the person is gone from the
-        audience."""
+        audience. Reminders of others they sent again keep that it was done, under
+        ``pseudonym``."""
         reminders = self.s.execute(
             delete(OutboxEntry).where(
                 or_(OutboxEntry.telegram_id == telegram_id, OutboxEntry.recipient.in_(names))
             )
         )
         snoozes = self.s.execute(delete(Snooze).where(Snooze.telegram_id == telegram_id))
+        resent = 0
+        if pseudonym is not None:
+            for name in names:
+                # The resend's note in the error column names them too ("resent by tg:1 at").
+                note = func.replace(
+                    OutboxEntry.last_error, f"resent by {name} at", f"resent by {pseudonym} at"
+                )
+                self.s.execute(
+                    update(OutboxEntry)
+                    .where(OutboxEntry.last_error.contains(f"resent by {name} at"))
+                    .values(last_error=note)
+                    .execution_options(synchronize_session=False)
+                )
+                moved = self.s.execute(
+                    update(OutboxEntry)
+                    .where(OutboxEntry.resent_by == name)
+                    .values(resent_by=pseudonym)
+                    .execution_options(synchronize_session=False)
+                )
+                resent += int(moved.rowcount or 0)  # type: ignore[attr-defined]
         return {
             "reminders": int(reminders.rowcount or 0),  # type: ignore[attr-defined]
             "snoozes": int(snoozes.rowcount or 0),  # type: ignore[attr-defined]
+            "resends_pseudonymised": resent,
         }
 
 
