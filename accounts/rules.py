@@ -69,6 +69,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # approve, reject, invite, remove
     MANAGE_AGREEMENTS = "manage_agreements"  # import, change status, re-plan milestones
     STATUS = "status"  # operator health
+    RESEND_REMINDERS = "resend_reminders"  # send an unconfirmed or undeliverable reminder again
 
 
 _P = Permission

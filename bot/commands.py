@@ -24,6 +24,7 @@ MENU_COMMANDS = (
     "bahasa",
     "status",
     "undang",
+    "kirimulang",
     "batal",
 )
 
@@ -35,7 +36,12 @@ ROLE_COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 
-ENGLISH_NAMES = {"bantuan": "help", "bahasa": "language", "batal": "cancel"}
+ENGLISH_NAMES = {
+    "bantuan": "help",
+    "bahasa": "language",
+    "batal": "cancel",
+    "kirimulang": "resend",
+}
 """Commands the bot also takes under an English name (their handlers accept both): an
 English menu shows these names, as the English texts do."""
 

@@ -11,8 +11,9 @@ import typer
 from rich.table import Table
 
 from cli.context import AppContext, get_ctx, print_json, shown
-from cli.errors import ExitStatus
-from services.reminders import DueReminder, OutboxView, PassReport, parse_instant
+from cli.errors import ExitStatus, exit_status_for
+from services.messages import error_message
+from services.reminders import DueReminder, OutboxView, PassReport, ResendReport, parse_instant
 
 app = typer.Typer(
     help="Pengingat tonggak, eskalasi dan ringkasan mingguan / milestone reminders.",
@@ -156,6 +157,9 @@ def log_json(row: OutboxView) -> dict[str, Any]:
         "next_attempt_at": row.next_attempt_at,
         "last_error": row.last_error,
         "message_id": row.message_id,
+        "resends": row.resends,
+        "resent_by": row.resent_by,
+        "resent_at": row.resent_at,
     }
 
 
@@ -183,7 +187,8 @@ def log(
         app_ctx.console.print(app_ctx.t("reminders.cli.log_empty"))
         return
     table = Table()
-    for column in ("id", "kind", "agreement", "milestone", "recipient", "status", "when", "error"):
+    columns = ("id", "kind", "agreement", "milestone", "recipient", "status", "when", "error")
+    for column in (*columns, "resent"):
         table.add_column(column)
     for r in rows:
         when = r.sent_at or r.next_attempt_at or r.updated_at
@@ -196,5 +201,58 @@ def log(
             r.status if not r.attempts else f"{r.status} ×{r.attempts}",
             when.isoformat(timespec="minutes"),
             shown((r.last_error or "")[:60]),
+            _resent(r),
         )
     app_ctx.console.print(table)
+
+
+def _resent(r: OutboxView) -> str:
+    """Who sent it again last, when, and how often (empty: never)."""
+    if not r.resends or r.resent_at is None:
+        return ""
+    times = f" ×{r.resends}" if r.resends > 1 else ""
+    return shown(f"{r.resent_by or '-'} {r.resent_at.isoformat(timespec='minutes')}{times}")
+
+
+def resend_json(report: ResendReport, lang: str) -> list[dict[str, Any]]:
+    outcomes: dict[int, dict[str, Any]] = {
+        i: {"id": i, "resent": True, "status": "pending", "error": None} for i in report.resent
+    }
+    for i, err in report.refused:
+        outcomes[i] = {
+            "id": i,
+            "resent": False,
+            "status": err.params.get("status"),
+            "code": err.code,
+            "error": error_message(err, lang),
+        }
+    return list(outcomes.values())
+
+
+@app.command()
+def resend(
+    ctx: typer.Context,
+    ids: list[int] = typer.Argument(..., metavar="ID...", help="Nomor pengingat (reminders log)."),
+    actor: str = typer.Option(
+        "cli", "--by", help="Siapa yang meminta pengiriman ulang (tercatat pada pengingat)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Kirim ulang pengingat unconfirmed/undeliverable / send a reminder again.
+
+    Each one goes back to pending and the next delivery pass sends it as a fresh reminder
+    (working hours, a milestone settled meanwhile drops it, a recipient who still cannot
+    receive it makes it undeliverable again). Any other id is refused and left as it was.
+    """
+    app_ctx = get_ctx(ctx)
+    report = app_ctx.services.reminders.resend(ids, by=actor)
+    if as_json:
+        print_json(resend_json(report, app_ctx.lang))
+    else:
+        for i in report.resent:
+            app_ctx.console.print(app_ctx.t("reminders.cli.resent", id=i))
+        for _, err in report.refused:
+            app_ctx.err_console.print(error_message(err, app_ctx.lang))
+    if report.refused:
+        statuses = {exit_status_for(err) for _, err in report.refused}
+        raise typer.Exit(int(statuses.pop() if len(statuses) == 1 else ExitStatus.FAILED))

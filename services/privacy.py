@@ -149,7 +149,8 @@ class _Agreements:
 
 
 class _Reminders:
-    """Reminders addressed to the person, snoozes they set."""
+    """Reminders addressed to the person, snoozes they set; reminders of others they sent
+    again keep that it was done, under the pseudonym."""
 
     name = "reminders"
 
@@ -157,7 +158,7 @@ class _Reminders:
         return ReminderRepository(s).personal_data(person.telegram_id, person.names)
 
     def forget(self, s: Session, person: Person, pseudonym: str) -> dict[str, int]:
-        return ReminderRepository(s).forget_person(person.telegram_id, person.names)
+        return ReminderRepository(s).forget_person(person.telegram_id, person.names, pseudonym)
 
 
 class _Conversations:

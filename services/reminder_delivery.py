@@ -27,9 +27,12 @@ from typing import NamedTuple, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import is_write_locked
-from core.errors import DatabaseUnavailable, InvalidInput
+from core.errors import AppError, DatabaseUnavailable, InvalidInput
 from mou_tracker.reminders import outbox
 from mou_tracker.reminders.errors import (
+    NotResendable,
+    ReminderNotFound,
+    ResendWithoutRecipient,
     TransientSendError,
     UnconfirmedSendError,
     UndeliverableError,
@@ -40,6 +43,7 @@ from mou_tracker.reminders.outbox import (
     GIVE_UP,
     HAND_BACK,
     PENDING,
+    RESEND,
     RETRY_LATER,
     UNANSWERED,
 )
@@ -51,6 +55,7 @@ from mou_tracker.reminders.schemas import (
     PassReport,
     ReminderEntry,
     ReminderMessage,
+    ResendReport,
 )
 from services.deferred import DeferredWrites
 from services.reminder_planning import ReminderPlanner, Roster
@@ -363,6 +368,50 @@ class ReminderDelivery:
             timezone=str(payload.get("timezone") or self._planner.timezone_of(e.region_code)),
         )
 
+    # --- sending again on request ---------------------------------------------------------------
+
+    def resend(self, ids: Sequence[int], *, by: str, now: datetime) -> ResendReport:
+        """Put ``unconfirmed`` and ``undeliverable`` reminders back to ``pending`` for the next
+        pass (:data:`outbox.RESEND`), which sends them as fresh reminders: in the recipient's
+        working hours, dropped if what they remind of was settled meanwhile, refused again if
+        the recipient still cannot receive them. Every other id is refused and left as it was.
+
+        Args:
+            by: who asked (``cli:<name>``, ``tg:<telegram id>``), kept on the row.
+        """
+        wanted = list(dict.fromkeys(ids))
+        resent: list[int] = []
+        refused: list[tuple[int, AppError]] = []
+        with self._sf.begin() as s:
+            repo = ReminderRepository(s)
+            # An id no row can have (0, negative, beyond 64 bits) is simply not found.
+            storable = [i for i in wanted if 0 < i < 2**63]
+            rows = {r.id: r for r in repo.entries(ids=storable, limit=None)}
+            for entry_id in wanted:
+                row = rows.get(entry_id)
+                if row is None:
+                    refused.append((entry_id, ReminderNotFound(entry_id)))
+                    continue
+                if row.status not in RESEND.source:
+                    refused.append((entry_id, NotResendable(entry_id, row.status)))
+                    continue
+                if row.telegram_id is None:
+                    refused.append((entry_id, ResendWithoutRecipient(entry_id, row.recipient)))
+                    continue
+                note = _resend_note(row, by, now)
+                if repo.resend(entry_id, status=row.status, now=now, by=by, note=note):
+                    resent.append(entry_id)
+                    continue
+                # Another operator, or a pass's late confirmation, moved it first.
+                s.expire(row)
+                now_row = repo.entries(ids=[entry_id], limit=1)
+                refused.append(
+                    (entry_id, NotResendable(entry_id, now_row[0].status))
+                    if now_row
+                    else (entry_id, ReminderNotFound(entry_id))
+                )
+        return ResendReport(resent=tuple(resent), refused=tuple(refused))
+
     # --- the log -------------------------------------------------------------------------------
 
     def log(
@@ -378,6 +427,15 @@ class ReminderDelivery:
         with self._sf.begin() as s:
             rows = ReminderRepository(s).entries(
                 statuses=[status] if status else None, recipient=recipient, limit=limit
+            )
+            return [_view(r) for r in rows]
+
+    def resendable(self, *, limit: int = 10) -> list[OutboxView]:
+        """The newest rows an operator may send again (``unconfirmed``, ``undeliverable``)
+        that have someone to send them to."""
+        with self._sf.begin() as s:
+            rows = ReminderRepository(s).entries(
+                statuses=RESEND.source, addressed=True, limit=limit
             )
             return [_view(r) for r in rows]
 
@@ -431,7 +489,19 @@ def _view(r: OutboxEntry) -> OutboxView:
         next_attempt_at=r.next_attempt_at,
         last_error=r.last_error,
         message_id=r.message_id,
+        resends=r.resends or 0,
+        resent_by=r.resent_by,
+        resent_at=r.resent_at,
     )
+
+
+def _resend_note(row: OutboxEntry, by: str, now: datetime) -> str:
+    """What the error column says after a resend, until the next outcome replaces it: who
+    asked, when, and what the row was (its attempts start again from zero)."""
+    was = f"was {row.status} after {row.attempts} attempt(s)"
+    if row.last_error:
+        was += f": {row.last_error}"
+    return f"resent by {by} at {now.isoformat(timespec='minutes')}; {was}"[:2000]
 
 
 def _stale(repo: ReminderRepository, group: Sequence[ReminderEntry]) -> dict[int, str]:

@@ -10,12 +10,12 @@ pure functions in :mod:`mou_tracker.reminders` (``rules``: when; ``planning``: w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.clock import Clock, ensure_utc
+from core.clock import Clock, SystemClock, ensure_utc
 from core.config import Settings
 from mou_tracker.dates import MAX_YEAR, MIN_YEAR
 from mou_tracker.errors import MilestoneNotFound
@@ -37,6 +37,7 @@ from mou_tracker.reminders.schemas import (
     PassReport,
     ReminderEntry,
     ReminderMessage,
+    ResendReport,
     SnoozeView,
 )
 from services.deferred import DeferredWrites
@@ -60,6 +61,7 @@ __all__ = [
     "ReminderMessage",
     "ReminderSender",
     "ReminderService",
+    "ResendReport",
     "SnoozeView",
     "TransientSendError",
     "UnconfirmedSendError",
@@ -127,6 +129,7 @@ class ReminderService:
         max_attempts: int | None = None,
         bookkeeping: sessionmaker[Session] | None = None,
     ) -> None:
+        self._clock = clock
         self.planning = ReminderPlanner(
             session_factory,
             settings,
@@ -168,6 +171,17 @@ class ReminderService:
     ) -> list[OutboxView]:
         """Outbox rows, newest first: what was sent, to whom, when, and what failed."""
         return self.delivery.log(limit=limit, status=status, recipient=recipient)
+
+    def resend(self, ids: Sequence[int], *, by: str, now: datetime | None = None) -> ResendReport:
+        """Send ``unconfirmed`` or ``undeliverable`` reminders again at the next pass (as
+        fresh reminders: working hours, staleness, the recipient's eligibility); any other id
+        is refused and left as it was. ``by``: who asked, kept on the row."""
+        at = ensure_utc(now or (self._clock or SystemClock()).now())
+        return self.delivery.resend(ids, by=by, now=at)
+
+    def resendable(self, *, limit: int = 10) -> list[OutboxView]:
+        """The newest reminders an operator may send again (see :meth:`resend`)."""
+        return self.delivery.resendable(limit=limit)
 
     def counts(self) -> dict[str, int]:
         """How many outbox rows are in each status."""

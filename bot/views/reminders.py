@@ -27,9 +27,16 @@ from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from bot.i18n import catalog, t_html
+from bot.i18n import catalog, error_text, t_html
 from services import wording
-from services.reminders import MilestoneContext, ReminderEntry, ReminderMessage, SnoozeView
+from services.reminders import (
+    MilestoneContext,
+    OutboxView,
+    ReminderEntry,
+    ReminderMessage,
+    ResendReport,
+    SnoozeView,
+)
 from services.wording import health_name
 
 __all__ = [
@@ -307,3 +314,36 @@ def milestone_menu(milestone: MilestoneContext, telegram_id: int, lang: str) -> 
     )
     buttons = milestone_buttons(milestone.agreement_id, milestone.milestone_id, lang)
     return OutgoingMessage(telegram_id, text, lang, buttons)
+
+
+# --- sending again (/kirimulang) ---------------------------------------------------------------
+
+
+def resendable(rows: list[OutboxView], lang: str) -> str:
+    """What an admin may send again, newest first, and how."""
+    if not rows:
+        return t_html("reminders.resend.none", lang)
+    lines = [t_html("reminders.resend.header", lang)]
+    for r in rows:
+        lines.append(
+            t_html(
+                "reminders.resend.row",
+                lang,
+                id=r.id,
+                kind=r.kind,
+                status=r.status,
+                recipient=r.recipient,
+                agreement=r.agreement_id or "-",
+                milestone=r.milestone_id or "-",
+                when=r.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
+            )
+        )
+    lines.append(t_html("reminders.resend.usage", lang))
+    return _fit("\n".join(lines))
+
+
+def resent(report: ResendReport, lang: str) -> str:
+    """Each id asked for: resent (the next pass sends it), or why not."""
+    lines = [t_html("reminders.resend.done", lang, id=i) for i in report.resent]
+    lines += [f"❌ {error_text(err, lang)}" for _, err in report.refused]
+    return _fit("\n".join(lines))

@@ -7,7 +7,7 @@ the sender's contract: the transport raises them, the delivery pass turns them i
 
 from __future__ import annotations
 
-from core.errors import AppError, InvalidInput, PermissionDenied
+from core.errors import AppError, InvalidInput, NotFound, PermissionDenied
 
 
 class ReminderError(AppError):
@@ -67,3 +67,34 @@ class MilestoneSettled(InvalidInput):
 
 class InvalidInstant(InvalidInput):
     code = "reminders.invalid_instant"
+
+
+class ReminderNotFound(NotFound):
+    """No reminder in the outbox has this id. Params: ``id``."""
+
+    code = "reminders.not_found"
+
+    def __init__(self, reminder_id: int) -> None:
+        super().__init__(f"no reminder #{reminder_id}", id=reminder_id)
+
+
+class NotResendable(InvalidInput):
+    """Only ``unconfirmed`` and ``undeliverable`` reminders can be sent again (a sent one
+    would arrive twice, a pending one goes out anyway). Params: ``id``, ``status``."""
+
+    code = "reminders.not_resendable"
+
+    def __init__(self, reminder_id: int, status: str) -> None:
+        super().__init__(f"reminder #{reminder_id} is {status}", id=reminder_id, status=status)
+
+
+class ResendWithoutRecipient(InvalidInput):
+    """The reminder was recorded for a role nobody held (``region:<code>``, ``admins``): there
+    is nobody to send it to. Params: ``id``, ``recipient``."""
+
+    code = "reminders.resend_no_recipient"
+
+    def __init__(self, reminder_id: int, recipient: str) -> None:
+        super().__init__(
+            f"reminder #{reminder_id} has no recipient", id=reminder_id, recipient=recipient
+        )

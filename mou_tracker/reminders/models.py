@@ -53,6 +53,11 @@ class OutboxEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: How often an operator sent it again (``unconfirmed``/``undeliverable`` -> ``pending``),
+    #: who asked last (``cli:<name>``, ``tg:<telegram id>``) and when.
+    resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    resent_by: Mapped[str | None] = mapped_column(String(100))
+    resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Snooze(Base):

@@ -44,6 +44,15 @@ next pass the expired leases are resolved:
   digest and the next rung of the ladder still carry a lost one. ``sinergi reminders log``
   shows such rows, so an operator can follow up.
 
+At most once is what the passes do by themselves. An operator who finds an ``unconfirmed``
+reminder missing, or an ``undeliverable`` one whose recipient can receive it again (unblocked
+the bot, got the role back), sends it again on purpose (:data:`RESEND`): the row goes back to
+``pending`` with no claim, lease or retry time, and the next pass treats it as a fresh
+reminder (working hours, the staleness check, the recipient's eligibility). The update is
+conditional on the row still being ``unconfirmed`` or ``undeliverable``, so two operators at
+once, or an operator and a pass, move it once. Who asked and when stays on the row
+(``resent_by``, ``resent_at``, ``resends``).
+
 The same doubt comes from a live pass whose request reached Telegram but whose answer did not
 come back in time (a read timeout: the message may have been delivered). The sender says so
 (:class:`~mou_tracker.reminders.errors.UnconfirmedSendError`) and the row becomes
@@ -75,7 +84,7 @@ SENDING: Final = "sending"  # the Telegram call is about to be / being made
 SENT: Final = "sent"  # Telegram accepted it (message_id)
 FAILED: Final = "failed"  # a transient error; retried at next_attempt_at
 UNDELIVERABLE: Final = "undeliverable"  # nobody can receive it (blocked the bot, left, lost role)
-UNCONFIRMED: Final = "unconfirmed"  # sent, Telegram's answer never recorded: never re-sent
+UNCONFIRMED: Final = "unconfirmed"  # sent, no answer recorded: re-sent only when an operator asks
 OBSOLETE: Final = "obsolete"  # no longer true when its turn came (milestone done or dropped...)
 
 OUTBOX_STATUSES: Final = (
@@ -125,6 +134,10 @@ ABANDON: Final = Transition("abandon", (SENDING,), UNCONFIRMED, held=False)
 #: Telegram got the request and its answer never came (a read timeout): the same doubt.
 UNANSWERED: Final = Transition("unanswered", (SENDING,), UNCONFIRMED, held=True)
 
+#: An operator asks for it again (``sinergi reminders resend``, ``/kirimulang``): the next pass
+#: sends it as it would a fresh reminder. Never taken by a pass.
+RESEND: Final = Transition("resend", (UNCONFIRMED, UNDELIVERABLE), PENDING, held=False)
+
 #: What it reminds of changed since it fell due (a retry hours later, a pass that waited for
 #: the working slot): the milestone was done, skipped, dropped or moved, the agreement ended.
 DROP: Final = Transition("drop", (CLAIMED,), OBSOLETE, held=True)
@@ -141,6 +154,7 @@ TRANSITIONS: Final = (
     ABANDON,
     UNANSWERED,
     DROP,
+    RESEND,
 )
 
 #: Statuses no transition leaves.

@@ -45,6 +45,7 @@ from mou_tracker.reminders.outbox import (
     OUTBOX_STATUSES,
     PENDING,
     RECLAIM,
+    RESEND,
     START_SENDING,
     Transition,
 )
@@ -433,6 +434,29 @@ class ReminderRepository:
             return 0
         return self._move(NO_RECIPIENT, OutboxEntry.id.in_(ids), last_error=error, updated_at=now)
 
+    def resend(self, entry_id: int, *, status: str, now: datetime, by: str, note: str) -> bool:
+        """An operator's resend: the row back to ``pending``, free of any claim, lease or retry
+        time, its attempts counted afresh (``note``, in the error column, says what they were),
+        who asked recorded. Fenced by the status the operator saw: of two resends at once, or a
+        resend and a pass's late confirmation, one moves the row. False: it had moved on."""
+        return bool(
+            self._move(
+                RESEND,
+                OutboxEntry.id == entry_id,
+                OutboxEntry.status == status,
+                OutboxEntry.telegram_id.is_not(None),
+                claim_id=None,
+                lease_until=None,
+                next_attempt_at=None,
+                attempts=0,
+                last_error=note,
+                resends=OutboxEntry.resends + 1,
+                resent_by=by,
+                resent_at=now,
+                updated_at=now,
+            )
+        )
+
     def _move(self, transition: Transition, *where: ColumnElement[bool], **values: Any) -> int:
         """Run ``transition`` on the rows matching ``where``; returns how many moved."""
         result = self.s.execute(
@@ -450,9 +474,11 @@ class ReminderRepository:
         ids: Collection[int] | None = None,
         dedup_keys: Collection[str] | None = None,
         recipient: str | None = None,
+        addressed: bool = False,
         limit: int | None = 100,
     ) -> list[OutboxEntry]:
-        """Outbox rows, newest first.
+        """Outbox rows, newest first; ``addressed``: only those to a person (not a
+        ``region:<code>``/``admins`` placeholder).
 
         Raises:
             InvalidChoice: a status that no row can have (a typo would otherwise list nothing).
@@ -469,6 +495,8 @@ class ReminderRepository:
             stmt = stmt.where(OutboxEntry.dedup_key.in_(sorted(dedup_keys)))
         if recipient is not None:
             stmt = stmt.where(OutboxEntry.recipient == recipient)
+        if addressed:
+            stmt = stmt.where(OutboxEntry.telegram_id.is_not(None))
         if limit is not None:
             stmt = stmt.limit(limit)
         return list(self.s.scalars(stmt))
@@ -524,24 +552,56 @@ class ReminderRepository:
             or_(OutboxEntry.telegram_id == telegram_id, OutboxEntry.recipient.in_(names))
         )
         snoozes = select(Snooze).where(Snooze.telegram_id == telegram_id)
+        # Reminders they sent again: that they asked, and when (the recipient is another's).
+        resent = select(OutboxEntry.id, OutboxEntry.kind, OutboxEntry.resent_at).where(
+            OutboxEntry.resent_by.in_(names)
+        )
         return {
             "reminders": [row_dict(r) for r in self.s.scalars(outbox.order_by(OutboxEntry.id))],
             "snoozes": [row_dict(r) for r in self.s.scalars(snoozes.order_by(Snooze.id))],
+            "reminders_resent": [
+                {"id": i, "kind": kind, "resent_at": at}
+                for i, kind, at in self.s.execute(resent.order_by(OutboxEntry.id))
+            ],
         }
 
-    def forget_person(self, telegram_id: int, names: Sequence[str]) -> dict[str, int]:
+    def forget_person(
+        self, telegram_id: int, names: Sequence[str], pseudonym: str | None = None
+    ) -> dict[str, int]:
         """Delete the person's reminders (whatever their state: nobody is left to send them
         to) and snoozes. A deleted reminder is not planned again: the person is gone from the
-        audience."""
+        audience. Reminders of others they sent again keep that it was done, under
+        ``pseudonym``."""
         reminders = self.s.execute(
             delete(OutboxEntry).where(
                 or_(OutboxEntry.telegram_id == telegram_id, OutboxEntry.recipient.in_(names))
             )
         )
         snoozes = self.s.execute(delete(Snooze).where(Snooze.telegram_id == telegram_id))
+        resent = 0
+        if pseudonym is not None:
+            for name in names:
+                # The resend's note in the error column names them too ("resent by tg:1 at").
+                note = func.replace(
+                    OutboxEntry.last_error, f"resent by {name} at", f"resent by {pseudonym} at"
+                )
+                self.s.execute(
+                    update(OutboxEntry)
+                    .where(OutboxEntry.last_error.contains(f"resent by {name} at"))
+                    .values(last_error=note)
+                    .execution_options(synchronize_session=False)
+                )
+                moved = self.s.execute(
+                    update(OutboxEntry)
+                    .where(OutboxEntry.resent_by == name)
+                    .values(resent_by=pseudonym)
+                    .execution_options(synchronize_session=False)
+                )
+                resent += int(moved.rowcount or 0)  # type: ignore[attr-defined]
         return {
             "reminders": int(reminders.rowcount or 0),  # type: ignore[attr-defined]
             "snoozes": int(snoozes.rowcount or 0),  # type: ignore[attr-defined]
+            "resends_pseudonymised": resent,
         }
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from core.errors import AppError
+
 #: What a reminder is about. The first four come from the rules; ``snooze`` is a "remind me
 #: again" a user asked for; ``digest``/``portfolio`` are the weekly summaries; ``undeliverable``
 #: tells the admins that someone could not be reached.
@@ -211,6 +213,20 @@ class OutboxView:
     next_attempt_at: datetime | None
     last_error: str | None
     message_id: int | None
+    resends: int = 0
+    """How often an operator sent it again; ``resent_by`` asked last, at ``resent_at``."""
+    resent_by: str | None = None
+    resent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ResendReport:
+    """What ``resend`` did with each id asked for, in the order asked."""
+
+    resent: tuple[int, ...]
+    """Back to ``pending``: the next delivery pass sends them."""
+    refused: tuple[tuple[int, AppError], ...]
+    """Left as they were, each with why (not found, not resendable, no recipient)."""
 
 
 @dataclass(frozen=True)

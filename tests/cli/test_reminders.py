@@ -221,3 +221,71 @@ def test_send_once_retries_telegram_flood_control_later(
     assert (row["status"], row["attempts"]) == ("failed", 1)
     assert main(["reminders", "send", "--once", "--at", "2026-03-03T09:10+07:00"]) == 0
     assert len(telegram.sent(KERINCI_COORD)) == 1
+
+
+def test_resend_sends_an_undeliverable_reminder_again_once_the_block_is_lifted(
+    data_dir: Path, telegram: BotApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["users", "add", str(ADMIN), "--role", "admin", "--name", "Admin"]) == 0
+    args = ["users", "add", str(KERINCI_COORD), "--role", "coordinator", "--region", "15.01"]
+    assert main(args) == 0
+    telegram.block(KERINCI_COORD)
+    assert main(["reminders", "send", "--once", "--at", TUESDAY_0900_WIB]) == 0
+    capsys.readouterr()
+    assert main(["reminders", "log", "--json", "--status", "undeliverable"]) == 0
+    [row] = _json(capsys)
+    telegram.unblock(KERINCI_COORD)
+
+    assert main(["reminders", "resend", str(row["id"]), "--by", "rina"]) == 0
+    assert f"Pengingat #{row['id']} akan dikirim ulang" in " ".join(capsys.readouterr().out.split())
+    assert main(["reminders", "send", "--once", "--at", "2026-03-03T10:00+07:00"]) == 0
+    assert main(["reminders", "send", "--once", "--at", "2026-03-03T11:00+07:00"]) == 0
+    [message] = telegram.sent(KERINCI_COORD)
+    assert "Pelatihan staf" in (message.text or "")
+    capsys.readouterr()
+    assert main(["reminders", "log", "--json"]) == 0
+    [resent] = [r for r in _json(capsys) if r["id"] == row["id"]]
+    assert (resent["status"], resent["resends"], resent["resent_by"]) == ("sent", 1, "rina")
+    assert resent["resent_at"]
+    assert main(["reminders", "log"]) == 0
+    assert "rina" in capsys.readouterr().out
+
+    # Sent now: refused, in the operator's language, with the CLI's exit status for it.
+    assert main(["reminders", "resend", str(row["id"])]) == ExitStatus.INVALID_INPUT
+    err = " ".join(capsys.readouterr().err.split())
+    assert "hanya pengingat yang belum terkonfirmasi" in err and "sent" in err
+    assert len(telegram.sent(KERINCI_COORD)) == 1
+
+
+def test_resend_refuses_unknown_and_settled_ids_and_says_which(
+    data_dir: Path,
+    telegram: BotApiServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    args = ["users", "add", str(KERINCI_COORD), "--role", "coordinator", "--region", "15.01"]
+    assert main(args) == 0
+    assert main(["reminders", "send", "--once", "--at", TUESDAY_0900_WIB]) == 0
+    capsys.readouterr()
+    assert main(["reminders", "log", "--json"]) == 0
+    [row] = _json(capsys)
+    assert row["status"] == "sent"
+
+    assert main(["reminders", "resend", "4242"]) == ExitStatus.NOT_FOUND
+    assert "#4242 tidak ditemukan" in capsys.readouterr().err
+    # Two kinds of refusal: the command ran and some of its work failed.
+    assert main(["reminders", "resend", str(row["id"]), "4242", "--json"]) == ExitStatus.FAILED
+    outcomes = _json(capsys)
+    assert [(o["id"], o["resent"], o["code"]) for o in outcomes] == [
+        (row["id"], False, "reminders.not_resendable"),
+        (4242, False, "reminders.not_found"),
+    ]
+    monkeypatch.setenv("SINERGI_LANGUAGE", "en")
+    assert main(["reminders", "resend", str(row["id"])]) == ExitStatus.INVALID_INPUT
+    assert "only unconfirmed or undeliverable reminders can be sent again" in " ".join(
+        capsys.readouterr().err.split()
+    )
+    capsys.readouterr()
+    assert main(["reminders", "log", "--json"]) == 0
+    [after] = _json(capsys)
+    assert after == row  # nothing changed

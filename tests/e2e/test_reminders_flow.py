@@ -368,3 +368,63 @@ async def test_after_downtime_missed_reminders_arrive_once_collapsed(
     await run_pass(bot)
     assert len(delivered(bot.server)) == before
     assert_exactly_once(bot.server, seeded)
+
+
+# --- an admin sends a reminder again ----------------------------------------------------------
+
+
+async def test_an_admin_resends_undeliverable_reminders_from_telegram(
+    bot: BotHarness, seeded: Services
+) -> None:
+    bot.server.block(COORDINATOR.id)
+    await run_pass(bot)
+    assert bot.server.sent(COORDINATOR.id) == []
+    rows = [
+        r
+        for r in seeded.reminders.log(limit=1000, status="undeliverable")
+        if r.recipient == f"tg:{COORDINATOR.id}"
+    ]
+    assert rows
+    ids = sorted(r.id for r in rows)
+    bot.server.unblock(COORDINATOR.id)
+
+    # The admin sees what can be sent again, with the ids to name.
+    listed = (await bot.say(ADMIN, "/kirimulang")).one(ADMIN.id).text or ""
+    assert all(f"#{i}" in listed for i in ids) and "/kirimulang ID" in listed
+
+    # Nobody else may send one again.
+    for user, refusal in (
+        (COORDINATOR, "tidak tersedia untuk peran Anda"),
+        (TRAINER, "tidak tersedia untuk peran Anda"),
+        (OFFICIAL, "not available for your role"),
+    ):
+        refused = (await bot.say(user, f"/kirimulang {ids[0]}")).one(user.id).text or ""
+        assert refusal in refused
+    assert {r.status for r in seeded.reminders.log(limit=1000) if r.id in ids} == {"undeliverable"}
+
+    # Not a number: said so, nothing resent.
+    bad = (await bot.say(ADMIN, "/kirimulang besok")).one(ADMIN.id).text or ""
+    assert "besok" in bad and "harus berupa angka" in bad
+
+    answer = await bot.say(ADMIN, "/kirimulang " + " ".join(f"#{i}" for i in ids))
+    text = answer.one(ADMIN.id).text or ""
+    assert all(f"Pengingat #{i} akan dikirim ulang" in text for i in ids)
+    mark = bot.server.calls()[-1].seq
+    await run_pass(bot)
+    arrived = " ".join(m.text or "" for m in bot.server.sent(COORDINATOR.id))
+    assert "Server siap" in arrived and "Pelatihan admin" in arrived
+    resent = [r for r in seeded.reminders.log(limit=1000) if r.id in ids]
+    assert {(r.status, r.resends, r.resent_by) for r in resent} == {("sent", 1, f"tg:{ADMIN.id}")}
+    # Each arrived once, recorded by the rows resent (the admin's chat has the bot's replies).
+    to_coordinator = [c for c in delivered(bot.server, since=mark) if c.chat_id == COORDINATOR.id]
+    assert len({c.params["text"] for c in to_coordinator}) == len(to_coordinator)
+    accepted = {c.result["result"]["message_id"] for c in to_coordinator}
+    assert {r.message_id for r in resent} == accepted
+
+    # Sent now: refused with the reason, in the admin's language.
+    again = (await bot.say(ADMIN, f"/kirimulang {ids[0]} 999999")).one(ADMIN.id).text or ""
+    assert "hanya pengingat yang belum terkonfirmasi" in again
+    assert "#999999 tidak ditemukan" in again
+    before = len(delivered(bot.server))
+    await run_pass(bot)
+    assert len(delivered(bot.server)) == before

@@ -103,6 +103,28 @@ def _person_with_everything(services: Services, telegram_id: int, name: str) -> 
                 updated_at=now,
             )
         )
+        # A reminder of someone else's that they sent again (as an admin may).
+        s.add(
+            OutboxEntry(
+                dedup_key=f"upcoming:{milestone.id}:1:region:{telegram_id}",
+                kind="upcoming",
+                threshold=1,
+                agreement_id=agreement.id,
+                milestone_id=milestone.id,
+                recipient="tg:42",
+                telegram_id=42,
+                language="id",
+                trigger_on=now.date(),
+                payload={"title": agreement.title},
+                status="pending",
+                resends=1,
+                resent_by=user.actor,
+                resent_at=now,
+                last_error=f"resent by {user.actor} at 2026-03-02T09:00; was unconfirmed",
+                created_at=now,
+                updated_at=now,
+            )
+        )
     _talked_to_the_bot(services, telegram_id, name)
 
 
@@ -210,6 +232,7 @@ def test_export_holds_everything_about_the_person_and_nothing_about_others(
     assert audit and {e["actor"] for e in audit} == {f"tg:{PERSON}"}
     assert len(held["agreements"]["milestones_updated"]) == 1
     assert len(held["reminders"]["reminders"]) == 1 and len(held["reminders"]["snoozes"]) == 1
+    assert [r["kind"] for r in held["reminders"]["reminders_resent"]] == ["upcoming"]
     talk = held["conversations"]
     assert {d["scope"] for d in talk["working_data"]} == {"user", "chat"}
     assert any(d["value"] == {"recent": [f"Bagaimana {NAME}?"]} for d in talk["working_data"])
@@ -255,6 +278,14 @@ def test_forget_leaves_nothing_of_the_person_and_keeps_the_agreements_history(
     questions = _rows(services.engine, "kb_questions")
     assert len(questions) == questions_before
     assert sum(q["asked_by"] == report.pseudonym for q in questions) == 2
+    # A reminder of someone else's they sent again keeps that it was, under the pseudonym.
+    resent = {
+        r["resent_by"]: r["last_error"]
+        for r in _rows(services.engine, "reminder_outbox")
+        if r["recipient"] == "tg:42"
+    }
+    assert set(resent) == {report.pseudonym, f"tg:{OTHER}"}
+    assert resent[report.pseudonym].startswith(f"resent by {report.pseudonym} at")
     # The question they forwarded to the trainers stays without them: a trainer's reply to it
     # still becomes a curated answer (it reaches nobody).
     thread = services.conversations.thread(-1001, PERSON % 100_000)

@@ -6,6 +6,7 @@ import sqlite3
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -15,24 +16,33 @@ from bot.views.reminders import format_date
 from core.config import Settings
 from core.db import make_engine, make_session_factory, with_busy_timeout
 from core.errors import PermissionDenied
-from mou_tracker.reminders.errors import MilestoneSettled
+from mou_tracker.reminders.errors import (
+    MilestoneSettled,
+    NotResendable,
+    ReminderNotFound,
+    ResendWithoutRecipient,
+)
 from mou_tracker.reminders.outbox import (
     CLAIMED,
     FAILED,
     OBSOLETE,
+    PENDING,
     SENDING,
     SENT,
     UNCONFIRMED,
     UNDELIVERABLE,
 )
 from mou_tracker.reminders.repository import ReminderRepository
+from mou_tracker.reminders.schemas import OutboxView
 from services import Services
 from services.deferred import DeferredWrites
+from services.messages import error_message
 from services.reminders import (
     DueReminder,
     InvalidSnooze,
     MilestoneNotFound,
     ReminderService,
+    ResendReport,
     TransientSendError,
     UnconfirmedSendError,
     UndeliverableError,
@@ -927,3 +937,178 @@ def test_a_sent_reminder_found_write_locked_is_marked_sent_once_the_lock_is_free
     service.run_pass(now=TUESDAY + timedelta(minutes=30), sender=sender, deferred=deferred)
     assert len(sender.delivered) == 1
     engine.dispose()
+
+
+# --- sending again on an operator's request ------------------------------------------------------
+
+
+def _kerinci_row(reminders: ReminderService) -> OutboxView:
+    [row] = [r for r in reminders.log() if r.recipient == f"tg:{KERINCI_COORD}"]
+    return row
+
+
+def test_an_unconfirmed_reminder_resent_goes_out_once_with_the_next_pass(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_basic(engine)
+    sender = FakeSender(fail={KERINCI_COORD: UnconfirmedSendError("Timed out")})
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    row = _kerinci_row(reminders)
+    assert (row.status, row.attempts) == (UNCONFIRMED, 1)
+    sender.fail.clear()
+
+    at = TUESDAY + timedelta(minutes=30)
+    report = reminders.resend([row.id], by="tg:900", now=at)
+    assert (report.resent, report.refused) == ((row.id,), ())
+    resent = _kerinci_row(reminders)
+    assert (resent.status, resent.attempts, resent.resends) == (PENDING, 0, 1)
+    assert (resent.resent_by, resent.resent_at) == ("tg:900", at)
+    assert resent.last_error is not None
+    assert "resent by tg:900" in resent.last_error
+    assert "was unconfirmed after 1 attempt(s): Timed out" in resent.last_error
+
+    reminders.run_pass(now=at + timedelta(minutes=1), sender=sender)
+    reminders.run_pass(now=at + timedelta(hours=2), sender=sender)
+    [message] = sender.to(KERINCI_COORD)
+    assert "Pelatihan staf" in message.text
+    done = _kerinci_row(reminders)
+    assert (done.status, done.attempts, done.resends, done.resent_by) == (SENT, 1, 1, "tg:900")
+
+
+def test_an_undeliverable_reminder_resent_after_the_block_was_lifted_arrives(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_basic(engine)
+    sender = FakeSender(fail={KERINCI_COORD: TransientSendError("502 Bad Gateway")})
+    at = TUESDAY
+    for _ in range(6):  # 09:00 to 14:00 WIB: given up after 6 attempts
+        reminders.run_pass(now=at, sender=sender)
+        at += timedelta(hours=1)
+    row = _kerinci_row(reminders)
+    assert (row.status, row.attempts) == (UNDELIVERABLE, 6)
+    assert len(sender.to(ADMIN)) == 1
+    # A fresh budget: one more transient failure is retried, not given up at once.
+    assert reminders.resend([row.id], by="cli").resent == (row.id,)
+    report = reminders.run_pass(now=at, sender=sender)
+    assert report.failed == 1 and _kerinci_row(reminders).status == FAILED
+    sender.fail.clear()
+    reminders.run_pass(now=at + timedelta(minutes=5), sender=sender)
+    assert len(sender.to(KERINCI_COORD)) == 1
+    assert _kerinci_row(reminders).status == SENT
+
+
+def test_a_resent_reminder_is_checked_as_a_fresh_one(
+    services: Services, reminders: ReminderService, directory: FakeDirectory, engine: Engine
+) -> None:
+    """Working hours, a milestone settled meanwhile, a recipient who still may not get it."""
+    seed_basic(engine)
+    sender = FakeSender(fail={KERINCI_COORD: UnconfirmedSendError("Timed out")})
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    sender.fail.clear()
+    row_id = _kerinci_row(reminders).id
+
+    # Resent at 20:00 WIB: it waits for the next morning.
+    evening = TUESDAY + timedelta(hours=11)
+    reminders.resend([row_id], by="cli", now=evening)
+    reminders.run_pass(now=evening, sender=sender)
+    assert sender.to(KERINCI_COORD) == []
+    waiting = _kerinci_row(reminders)
+    assert waiting.status == PENDING
+    assert waiting.next_attempt_at == TUESDAY + timedelta(hours=23)  # Wednesday 08:00 WIB
+
+    # The coordinator lost the role meanwhile: undeliverable again, not sent.
+    directory.change(KERINCI_COORD, role="official")
+    reminders.run_pass(now=TUESDAY + timedelta(days=1), sender=sender)
+    assert sender.to(KERINCI_COORD) == []
+    assert _kerinci_row(reminders).status == UNDELIVERABLE
+
+    # Back in the role, but the milestone was done meanwhile: dropped, not sent.
+    directory.change(KERINCI_COORD, role="coordinator")
+    services.tracker.update_milestone(OPERATOR, 10, "done", note="BA pelatihan staf")
+    reminders.resend([row_id], by="cli", now=TUESDAY + timedelta(days=1, hours=1))
+    reminders.run_pass(now=TUESDAY + timedelta(days=1, hours=1), sender=sender)
+    assert sender.to(KERINCI_COORD) == []
+    dropped = _kerinci_row(reminders)
+    assert (dropped.status, dropped.last_error, dropped.resends) == (
+        OBSOLETE,
+        "milestone_settled",
+        2,
+    )
+
+
+def test_resend_refuses_what_cannot_be_sent_again_and_changes_nothing(
+    services: Services, reminders: ReminderService, engine: Engine
+) -> None:
+    seed_basic(engine)
+    seed_agreement(
+        engine,
+        agreement_id=6,
+        parties=[BANDUNG, MAKASSAR],
+        milestones=[(60, "Instalasi", date(2026, 3, 4), MAKASSAR)],
+    )
+    sender = FakeSender()
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    sent = _kerinci_row(reminders)
+    [placeholder] = [r for r in reminders.log() if r.recipient == f"region:{MAKASSAR}"]
+    assert (sent.status, placeholder.status) == (SENT, UNDELIVERABLE)
+    before = reminders.log(limit=1000)
+
+    report = reminders.resend([sent.id, 999_999, placeholder.id, 2**70, sent.id], by="cli")
+    assert report.resent == ()
+    refused = {i: err for i, err in report.refused}
+    assert list(refused) == [sent.id, 999_999, placeholder.id, 2**70]
+    assert isinstance(refused[sent.id], NotResendable)
+    assert refused[sent.id].params == {"id": sent.id, "status": SENT}
+    assert isinstance(refused[999_999], ReminderNotFound)
+    assert isinstance(refused[2**70], ReminderNotFound)
+    assert isinstance(refused[placeholder.id], ResendWithoutRecipient)
+    assert "only unconfirmed or undeliverable" in error_message(refused[sent.id], "en")
+    assert "hanya pengingat yang belum terkonfirmasi" in error_message(refused[sent.id], "id")
+    assert reminders.log(limit=1000) == before
+
+
+def test_two_resends_at_once_move_the_row_once(
+    services: Services, reminders: ReminderService, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second operator read the row as unconfirmed too, and the first resent it before the
+    second's update ran: the conditional update moves it once, the second is told it is
+    pending now."""
+    seed_basic(engine)
+    sender = FakeSender(fail={KERINCI_COORD: UnconfirmedSendError("Timed out")})
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    row_id = _kerinci_row(reminders).id
+    other = make_service(services, None)
+    original = ReminderRepository.resend
+    first: list[ResendReport] = []
+    raced = threading.Event()
+
+    def resend_after_the_other(self: ReminderRepository, entry_id: int, **kw: Any) -> bool:
+        if not raced.is_set():  # the other operator gets in between our read and our update
+            raced.set()
+            first.append(other.resend([entry_id], by="tg:901"))
+        return original(self, entry_id, **kw)
+
+    monkeypatch.setattr(ReminderRepository, "resend", resend_after_the_other)
+    report = reminders.resend([row_id], by="tg:900")
+    assert [r.resent for r in first] == [(row_id,)]
+    assert report.resent == ()
+    [(refused_id, err)] = report.refused
+    assert refused_id == row_id and isinstance(err, NotResendable)
+    assert err.params["status"] == PENDING
+    row = _kerinci_row(reminders)
+    assert (row.status, row.resends, row.resent_by) == (PENDING, 1, "tg:901")
+
+
+def test_resendable_lists_only_rows_with_a_recipient(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_basic(engine)
+    seed_agreement(
+        engine,
+        agreement_id=6,
+        parties=[BANDUNG, MAKASSAR],
+        milestones=[(60, "Instalasi", date(2026, 3, 4), MAKASSAR)],
+    )
+    sender = FakeSender(fail={KERINCI_COORD: UnconfirmedSendError("Timed out")})
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    assert [r.recipient for r in reminders.resendable()] == [f"tg:{KERINCI_COORD}"]

@@ -30,9 +30,22 @@ def test_the_happy_path_and_its_exits() -> None:
     assert outbox.successors(CLAIMED) == {SENDING, FAILED, UNDELIVERABLE, PENDING, OBSOLETE}
     assert outbox.successors(SENDING) == {SENT, FAILED, UNDELIVERABLE, PENDING, UNCONFIRMED}
     assert outbox.successors(FAILED) == {CLAIMED}
-    # A send whose process died is never sent again; we may still learn it arrived.
+    # A send whose process died is never sent again by a pass; we may still learn it
+    # arrived, and an operator may send it again (back to pending).
     assert outbox.successors(UNCONFIRMED) == {SENT, FAILED, UNDELIVERABLE, PENDING}
-    assert {SENT, UNDELIVERABLE, OBSOLETE} == FINAL
+    assert outbox.successors(UNDELIVERABLE) == {PENDING}
+    assert {SENT, OBSOLETE} == FINAL
+
+
+def test_only_an_operator_sends_a_reminder_again() -> None:
+    """Leaving unconfirmed or undeliverable for pending is the resend alone: no pass takes
+    it (at most once stays what the passes do), and it leaves no claim behind."""
+    into_pending = {t for t in TRANSITIONS if t.target == PENDING and UNDELIVERABLE in t.source}
+    assert into_pending == {outbox.RESEND}
+    assert set(outbox.RESEND.source) == {UNCONFIRMED, UNDELIVERABLE}
+    assert not outbox.RESEND.held
+    leaving_unconfirmed = {t for t in TRANSITIONS if UNCONFIRMED in t.source and not t.held}
+    assert leaving_unconfirmed == {outbox.RESEND}
 
 
 def test_every_status_is_reachable_and_only_passes_touch_held_rows() -> None:
