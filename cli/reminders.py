@@ -188,11 +188,13 @@ def log(
         return
     table = Table()
     columns = ("id", "kind", "agreement", "milestone", "recipient", "status", "when", "error")
-    for column in (*columns, "resent"):
+    # Only when a row was sent again: the column would narrow the error's on a terminal.
+    resent = any(r.resends for r in rows)
+    for column in (*columns, "resent") if resent else columns:
         table.add_column(column)
     for r in rows:
         when = r.sent_at or r.next_attempt_at or r.updated_at
-        table.add_row(
+        cells = [
             str(r.id),
             f"{r.kind} ({r.threshold})",
             str(r.agreement_id or "-"),
@@ -201,8 +203,8 @@ def log(
             r.status if not r.attempts else f"{r.status} ×{r.attempts}",
             when.isoformat(timespec="minutes"),
             shown((r.last_error or "")[:60]),
-            _resent(r),
-        )
+        ]
+        table.add_row(*cells, *([_resent(r)] if resent else []))
     app_ctx.console.print(table)
 
 
