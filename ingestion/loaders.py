@@ -659,6 +659,12 @@ def _html_blocks(main: Any) -> list[Block]:
             if element.tail:
                 inline.append(element.tail)
             continue
+        if tag == "dl" and _plain_definitions(element):
+            flush_inline()
+            blocks.extend(Block("paragraph", text) for text in _html_definitions(element))
+            if element.tail:
+                inline.append(element.tail)
+            continue
         if tag == "pre":
             flush_inline()
             text = element.text_content().strip("\n")
@@ -721,6 +727,48 @@ def _text_outside_lists(element: Any) -> str:
             parts.append(_text_outside_lists(child))
         parts.append(child.tail or "")
     return " ".join(parts) + " " + (element.tail or "")
+
+
+def _plain_definitions(element: Any) -> bool:
+    """A definition list of terms and their descriptions in running text, nothing nested."""
+    children = [child for child in element if isinstance(child.tag, str)]
+    return bool(children) and all(
+        child.tag in ("dt", "dd")
+        and not any(isinstance(sub.tag, str) and sub.tag in _STRUCTURE_TAGS for sub in child.iter())
+        for child in children
+    )
+
+
+_STRUCTURE_TAGS = {"ul", "ol", "dl", "table", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _html_definitions(element: Any) -> list[str]:
+    """Each term with its description(s) as one paragraph: "Offline: Aplikasi diinstall ...".
+
+    Apart, a term ("1. Offline") was a paragraph of its own that answered nothing, and its
+    description lost what it describes.
+    """
+    paragraphs: list[str] = []
+    term = ""
+    described = False
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        text = _inline_text(child)
+        if child.tag == "dt":
+            if term and not described:
+                paragraphs.append(term)
+            term, described = text, False
+        elif text:
+            if term and not described:
+                joint = " " if term[-1:] in ".:?!" else ": "
+                paragraphs.append(f"{term}{joint}{text}")
+                described = True
+            else:
+                paragraphs.append(text)
+    if term and not described:
+        paragraphs.append(term)
+    return [paragraph for paragraph in paragraphs if paragraph]
 
 
 def _html_table(element: Any) -> str:

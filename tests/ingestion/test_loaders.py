@@ -152,6 +152,33 @@ def test_nested_lists_keep_their_items() -> None:
     assert _kinds(doc.blocks) == [("list", "- Persiapan\n  1. Server\n  2. Domain\n- Pelatihan")]
 
 
+def test_a_definition_list_keeps_each_term_with_its_description() -> None:
+    # A term apart ("1. Offline") was a paragraph that answered nothing, and its description
+    # lost what it describes: "dari mana bisa dibuka?" got the lead-in and "1. Offline".
+    page = (
+        "<main><p>SID dikelola dalam dua ranah:</p><dl>"
+        "<dt>1. Offline</dt><dd>Hanya bisa diakses dalam jaringan lokal.</dd>"
+        "<dt>Apa itu Gampil?</dt><dd>Perizinan daring.</dd><dd>Kota Bandung.</dd>"
+        "<dt>Tanpa uraian</dt><dt>Online:</dt><dd>Terhubung ke <b>internet</b>.</dd>"
+        "</dl></main>"
+    )
+    doc = load("a.html", page.encode())
+    assert _kinds(doc.blocks) == [
+        ("paragraph", "SID dikelola dalam dua ranah:"),
+        ("paragraph", "1. Offline: Hanya bisa diakses dalam jaringan lokal."),
+        ("paragraph", "Apa itu Gampil? Perizinan daring."),
+        ("paragraph", "Kota Bandung."),
+        ("paragraph", "Tanpa uraian"),
+        ("paragraph", "Online: Terhubung ke internet."),
+    ]
+
+
+def test_a_definition_list_with_structure_inside_is_walked_as_blocks() -> None:
+    page = "<main><dl><dt>Syarat</dt><dd><ul><li>KTP</li><li>NPWP</li></ul></dd></dl></main>"
+    doc = load("a.html", page.encode())
+    assert _kinds(doc.blocks) == [("paragraph", "Syarat"), ("list", "- KTP\n- NPWP")]
+
+
 @pytest.mark.parametrize("depth", [100, 5000])
 def test_deeply_nested_html_neither_crashes_nor_hangs(depth: int) -> None:
     data = docs.make_nested_html(depth).encode()
