@@ -25,6 +25,7 @@ from ingestion.metadata import (
     title_from_filename,
 )
 from ingestion.ocr import PageProgress, TesseractOcr
+from ingestion.repeats import drop_repeated_runs
 from ingestion.schemas import Block
 from ingestion.structure import find_regulation, structure_regulation
 from knowledge_base.schemas import ChunkInput, DocumentInput
@@ -73,7 +74,8 @@ def prepare(
         )
     loaded = scans.load(filename, data, ocr, progress=ocr_progress)
     declared = loaded.declared
-    blocks: Sequence[Block] = loaded.blocks
+    # Stretches the file repeats word for word (a scan fed twice) are indexed once.
+    blocks: Sequence[Block] = drop_repeated_runs(loaded.blocks)
     body = "\n".join(b.text for b in blocks[:200])
     # A regulation is rebuilt along its BAB/Pasal/ayat structure and named as it is cited.
     structured = structure_regulation(blocks)
