@@ -13,6 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 _NOT_AN_END = (
     r"(?:(?<=\d [MH])|(?<!\b[A-Z]))(?<!\b(?:Dr|Ir|Mr|Ms|St|Jl|Tn|Ny|Hj|KH|dr|Br|Fr|Ds))"
@@ -76,8 +77,13 @@ def split_spans(text: str, offset: int = 0) -> list[Span]:
         if not stripped:
             continue
         lead = line_start + (len(line) - len(line.lstrip()))
-        if LIST_ITEM.match(stripped) or is_table_row(stripped):
+        if is_table_row(stripped):
             spans.append(Span(offset + lead, offset + lead + len(stripped), stripped, True))
+            continue
+        if LIST_ITEM.match(stripped):
+            for found, end in _inline_items(stripped):
+                start = offset + lead + found
+                spans.append(Span(start, offset + lead + end, stripped[found:end], True))
             continue
         body = line[lead - line_start :].rstrip()
         for found, end in sentence_bounds(body):
@@ -85,6 +91,38 @@ def split_spans(text: str, offset: int = 0) -> list[Span]:
             start = offset + lead + found
             spans.append(Span(start, start + len(piece), piece))
     return spans
+
+
+LONG_ITEM_CHARS = 320
+"""A list line longer than this is looked at for the items a scan ran into it."""
+_ITEM_MARK = re.compile(r"^\s*(\d{1,2}|[a-z])[.)]\s")
+
+
+def _inline_items(line: str) -> list[tuple[int, int]]:
+    """The items of one list line, ``(start, end)``: the line whole, or, when it is long and
+    holds the next items' markers in sequence after a sentence's end ("1. Koordinasi adalah
+    ... terpadu. 2. Perlindungan Anak adalah ... 3. Anak adalah ..."), each item apart. OCR
+    and text dumps of regulations lose the line breaks between items, and the whole run (900
+    characters of definitions) was one unit, quoted whole for any one of them."""
+    mark = _ITEM_MARK.match(line)
+    if len(line) <= LONG_ITEM_CHARS or mark is None:
+        return [(0, len(line))]
+    first = mark.group(1)
+    number = int(first) if first.isdigit() else ord(first)
+    bounds = [0]
+    while True:
+        number += 1
+        label = str(number) if first.isdigit() else chr(number)
+        if not first.isdigit() and not label.isalpha():
+            break
+        found = re.search(rf"(?<=[.;])\s+(?={re.escape(label)}[.)]\s+\S)", line[bounds[-1] :])
+        if found is None:
+            break
+        bounds.append(bounds[-1] + found.end())
+    if len(bounds) == 1:
+        return [(0, len(line))]
+    bounds.append(len(line))
+    return [(a, a + len(line[a:b].rstrip())) for a, b in pairwise(bounds)]
 
 
 def sentence_bounds(text: str) -> list[tuple[int, int]]:

@@ -145,3 +145,40 @@ def test_only_the_last_passages_units_are_kept() -> None:
     for i in range(units.UNITS_REMEMBERED + 10):
         passage_units(f"Judul > Bagian\nKalimat nomor {i}.", "Judul", "Bagian")
     assert units._passage_units.cache_info().currsize == units.UNITS_REMEMBERED
+
+
+_DEFINITIONS = (
+    "1. Koordinasi adalah tindakan untuk menyinergikan dan mengharmoniskan penyelenggaraan "
+    "perlindungan anak secara terpadu. 2. Perlindungan Anak adalah segala kegiatan untuk "
+    "menjamin dan melindungi anak dan hak-haknya agar dapat hidup, tumbuh, berkembang, dan "
+    "berpartisipasi secara optimal. 3. Anak adalah seseorang yang belum berusia 18 (delapan "
+    "belas) tahun; 5. bukan butir berikutnya. 4. Hak Anak adalah bagian dari hak asasi manusia."
+)
+
+
+def test_items_a_scan_ran_into_one_long_line_are_units_apart() -> None:
+    # OCR lost the breaks between the definitions: quoted whole, one asked term brought 900
+    # characters. The items split where the next number follows a sentence's end, in order.
+    spans = split_spans(f"Yang dimaksud dengan:\n{_DEFINITIONS}", offset=4)
+    assert [s.text for s in spans] == [
+        "Yang dimaksud dengan:",
+        _DEFINITIONS[: _DEFINITIONS.index(" 2.")],
+        _DEFINITIONS[_DEFINITIONS.index("2.") : _DEFINITIONS.index(" 3.")],
+        _DEFINITIONS[_DEFINITIONS.index("3. ") : _DEFINITIONS.index(" 4.")],
+        _DEFINITIONS[_DEFINITIONS.index("4. ") :],
+    ]
+    text = f"Yang dimaksud dengan:\n{_DEFINITIONS}"
+    assert all(s.is_list for s in spans[1:]) and not spans[0].is_list
+    assert all(text[s.start - 4 : s.end - 4] == s.text for s in spans)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "1. Pendek. 2. Butir kedua.",  # short: a line as written
+        "a. " + "kata " * 80 + "c. bukan b.",  # markers out of order
+        "1. " + "kata " * 80 + "dalam Pasal 5 ayat 2. Anak",  # no marker after an end
+    ],
+)
+def test_a_list_line_without_inline_items_stays_whole(line: str) -> None:
+    assert _texts(line) == [line.strip()]
