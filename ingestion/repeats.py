@@ -10,7 +10,9 @@ BAB I is no new article), so an answer quoting one cited "BAB I" instead of "Pas
 Only *runs* are dropped: consecutive blocks that each repeat an earlier block, at least two of
 them of :data:`MIN_BLOCK_CHARS` or more and :data:`MIN_RUN_CHARS` in all. A single paragraph
 that recurs ("Cukup jelas.", a page header, a note a manual repeats under two procedures) is
-what the author wrote in each place and stays.
+what the author wrote in each place and stays, and so does a run right under a heading of its
+own: a manual's "Instalasi di iOS" may repeat the Android steps word for word, and a question
+about iOS must find them there.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def drop_repeated_runs(blocks: Sequence[Block]) -> list[Block]:
         run = blocks[i:end]
         lengths = [len(_key(block.text)) for block in run]
         substantial = sum(1 for length in lengths if length >= MIN_BLOCK_CHARS)
-        if substantial < 2 or sum(lengths) < MIN_RUN_CHARS:
+        titled = i > 0 and blocks[i - 1].kind == "heading"
+        if substantial < 2 or sum(lengths) < MIN_RUN_CHARS or titled:
             kept.extend(run)
         i = end
     return kept

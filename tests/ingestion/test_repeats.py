@@ -44,6 +44,20 @@ def test_text_the_author_repeats_in_its_places_stays() -> None:
     assert drop_repeated_runs(blocks) == blocks
 
 
+def test_a_run_under_a_heading_of_its_own_stays() -> None:
+    steps = Block("list", LIST)
+    note = Block("paragraph", DEFINITIONS)
+    blocks = [
+        Block("heading", "Instalasi di Android", level=2),
+        steps,
+        note,
+        Block("heading", "Instalasi di iOS", level=2),
+        steps,
+        note,
+    ]
+    assert drop_repeated_runs(blocks) == blocks
+
+
 def test_a_short_repeated_run_stays() -> None:
     # Two repeated blocks, but under the run's length: a header and a footer line.
     header = Block("paragraph", "PRESIDEN REPUBLIK INDONESIA - SALINAN RESMI DOKUMEN NEGARA")
