@@ -147,11 +147,20 @@ def _heading_key(text: str) -> str:
 
 
 def _first_heading(blocks: list[Block]) -> str | None:
+    """The document's title as its headings give it: its one heading of the top level.
+
+    When several headings share the top level, each names a section ("#### Penambahan Fitur",
+    "#### Perbaikan BUG" in release notes; "Tambah Anggota Baru", "Lihat Daftar Anggota" in a
+    manual), and the first of them is no title: taken as one, it prefixed every passage, so
+    the "Tambah Anggota Baru" steps read "Lihat Daftar Anggota > Tambah Anggota Baru", and the
+    document's own name ("catatan rilis v22.09") was nowhere. The title then comes from the
+    file's metadata or its name."""
     headings = [b for b in blocks if b.kind == "heading"]
     if not headings:
         return None
     top = min(b.level for b in headings)
-    return next(b.text for b in headings if b.level == top)
+    tops = [b.text for b in headings if b.level == top]
+    return tops[0] if len(tops) == 1 else None
 
 
 # ---------------------------------------------------------------------------------------------

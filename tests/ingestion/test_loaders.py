@@ -5,6 +5,7 @@ import pytest
 from ingestion import detect
 from ingestion.errors import CorruptFile, EncryptedPdf, NoText
 from ingestion.loaders import blocks_from_lines, load
+from ingestion.pipeline import prepare
 from ingestion.schemas import Block
 from tests.fakes import documents as docs
 
@@ -202,6 +203,29 @@ def test_html_of_only_scripts_has_no_text() -> None:
 
 
 # ---- Markdown and text --------------------------------------------------------------------
+
+
+RELEASE_NOTES = (
+    "Di rilis ini, versi 22.09 menyediakan fitur Pendaftaran pada Layanan Mandiri.\n\n"
+    "#### Penambahan Fitur\n\n1. Laporan statistik kehamilan.\n2. Modul bumindes arsip desa.\n\n"
+    "#### Perbaikan BUG\n\n1. Perbaikan ketika edit data penduduk terjadi error.\n"
+)
+
+
+def test_headings_that_share_the_top_level_are_sections_not_the_title() -> None:
+    # The first "####" ("Penambahan Fitur") was taken as the title: every passage read
+    # "Penambahan Fitur > Perbaikan BUG", and the release ("v22.09") stood in no title.
+    assert load("opensid-catatan-rilis-v22.09.md", RELEASE_NOTES.encode()).title is None
+    prepared = prepare(
+        "opensid-catatan-rilis-v22.09.md", RELEASE_NOTES.encode(), chunk_size=800, chunk_overlap=0
+    )
+    assert prepared.document.title == "Opensid catatan rilis v22.09"
+    fixes = next(c for c in prepared.chunks if "edit data penduduk" in c.text)
+    assert fixes.section == "Perbaikan BUG"
+    assert fixes.text.startswith("Opensid catatan rilis v22.09 > Perbaikan BUG\n")
+    # One heading of the top level is the title, wherever the others stand below it.
+    single = "# Panduan Gampil\n\n## Daftar\n\nIsi formulir.\n\n## Bayar\n\nBayar retribusi.\n"
+    assert load("x.md", single.encode()).title == "Panduan Gampil"
 
 
 def test_markdown_front_matter_headings_lists_tables() -> None:
