@@ -196,6 +196,11 @@ def judge_answer(
     for number in info.references:
         if not re.search(rf"(?<!\d){re.escape(number)}(?!\d)", where):
             return Verdict(False, False, "number")
+    for version in info.versions:
+        # A release no cited passage or title names: release notes of 22.09 do not say what
+        # 22.10 brought, however alike the two read.
+        if not re.search(rf"(?<![\d.]){re.escape(version)}(?!\d|\.\d)", where):
+            return Verdict(False, False, "number")
     for name in info.names:
         name_terms = terms(name)
         if not name_terms or any(known(t) for t in name_terms):

@@ -136,6 +136,16 @@ _REFERENCE = re.compile(
 )
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
+_VERSION = re.compile(
+    r"(?<![\w.,])(?<!pukul )(?<!jam )(?<!at )v?(\d{1,4}(?:\.\d{1,2})+)(?![\w,]|\.\d)"
+    r"(?!\s*(?:%|(?:million|billion|thousand|juta|ribu|miliar|triliun|percent|persen|km|m2|kg|"
+    r"ha|hektare?|meters?|hours?|jam|hari|days?|minggu|weeks?|bulan|months?|tahun|years?)\b))",
+    re.I,
+)
+"""A release a question names by a dotted number of short groups ("OpenSID 22.09", "versi
+2.3.1", "v4.2"): not thousands ("10.000": three digits after the dot), not a decimal written
+with a comma, nor one written with a dot before its unit ("1.5 million", "2.5 persen"), not a
+time ("pukul 22.10")."""
 _NAME = re.compile(r"\b([A-Z][\w.-]*[A-Z0-9][\w.-]*|[A-Z][a-z]+[A-Z]\w*|[A-Z]{2,}\w*)\b")
 
 
@@ -165,6 +175,9 @@ class QuestionInfo:
     asks_elucidation: bool = False
     """What something means or an example of it ("menurut penjelasan", "contohnya", "seperti
     apa", a definition): a regulation's elucidation answers it."""
+    versions: tuple[str, ...] = ()
+    """The releases the question names by a dotted number ("OpenSID 22.10" -> "22.10",
+    :data:`_VERSION`): a passage of another release does not answer it."""
     asks_enactment: bool = False
     """When a regulation was enacted or takes effect ("Kapan PP 38/2017 ditetapkan?"): its
     closing lines ("Ditetapkan di Jakarta pada tanggal ...") answer it."""
@@ -223,6 +236,7 @@ def analyse(text: str) -> QuestionInfo:
         asks_elucidation=bool(_DEFINITION.search(lowered) or _ELUCIDATION.search(lowered)),
         asks_enactment=asks_enactment(lowered),
         asks_meaning=asks_meaning_only(lowered),
+        versions=tuple(dict.fromkeys(_VERSION.findall(text))),
     )
 
 
@@ -388,7 +402,9 @@ _TIME_WORDS = (
     "tahunan day days week weeks month months year years annually monthly weekly daily before "
     "after within"
 )
-_HAS_TIME = re.compile(r"\b\d{4}\b|" + _any_word(_TIME_WORDS), re.I)
+_HAS_TIME = re.compile(r"(?<![\w.])\d{4}(?![\w]|\.\d)|" + _any_word(_TIME_WORDS), re.I)
+"""A year or a word of time. Four digits inside a dotted release ("versi 2410.0.0") are no
+year."""
 _ROLE_WORDS = (
     "oleh kepala menteri gubernur bupati wali walikota camat lurah presiden pejabat petugas "
     "admin atasan pimpinan ketua anggota dinas badan dewan dprd pemerintah lembaga instansi "

@@ -602,3 +602,38 @@ def test_an_answer_from_passages_in_another_language_is_flagged_and_not_held_aga
         v for i, v in enumerate(same) if i != flag
     ]
     assert answer_probability(across) > answer_probability(same)
+
+
+RELEASE = SearchHit(
+    "rilis",
+    "opensid-catatan-rilis-v22-09",
+    "Opensid catatan rilis v22.09",
+    "Opensid catatan rilis v22.09 > Penambahan Fitur\n\n1. Laporan statistik kehamilan.\n"
+    "2. Modul bumindes arsip desa.",
+    "Penambahan Fitur",
+    None,
+    0,
+    0.9,
+    dense_score=0.9,
+    coverage=0.9,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "refused"),
+    [
+        ("Modul apa yang ditambahkan di OpenSID 22.10?", True),  # the release after
+        ("Modul apa yang ditambahkan di OpenSID v22.1?", True),
+        ("Modul apa yang ditambahkan di OpenSID 22.09?", False),
+        ("Modul apa yang ditambahkan di OpenSID?", False),
+    ],
+)
+def test_a_release_no_cited_passage_names_is_refused(question: str, refused: bool) -> None:
+    # Release notes of 22.09 read like those of 22.10: the passage matched, and the answer
+    # listed 22.09's features for a question about 22.10.
+    info = analyse(question)
+    composed = compose(question, [RELEASE], terms=NORMALIZER.terms, idf=lambda t: 1.0, info=info)
+    decided = judge_answer(
+        SearchResult((RELEASE,), True), composed, info, terms=NORMALIZER.terms, config=THRESHOLDS
+    )
+    assert (decided.reason == "number") is refused

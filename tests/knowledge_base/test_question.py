@@ -189,3 +189,34 @@ def test_invisible_characters_inside_words_do_not_split_them() -> None:
     # A zero-width space (or a BOM) separates words, as ingestion reads it in documents.
     assert clean_message("\ufeffizin\u200breklame?") == "izin reklame?"
     assert clean_message("\u200d\u200c\u00ad") == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "versions"),
+    [
+        ("fitur apa aja yg baru di opensid 22.10?", ("22.10",)),
+        ("Apa beda versi 2.3.1 dan v4.2?", ("2.3.1", "4.2")),
+        ("What changed in release 2410.0.0?", ("2410.0.0",)),
+        ("Berapa denda Rp 10.000 per hari?", ()),  # thousands
+        ("Apakah layanan buka sampai pukul 22.10?", ()),  # a time
+        ("Is a grant of 1.5 million allowed?", ()),  # a decimal before its magnitude
+        ("Apakah 2.5 persen cukup?", ()),
+        ("Berapa nilai 2,5 dan PP 12/2019?", ()),
+    ],
+)
+def test_a_release_named_by_a_dotted_number_is_read(
+    question: str, versions: tuple[str, ...]
+) -> None:
+    assert analyse(question).versions == versions
+
+
+@pytest.mark.parametrize(
+    ("text", "stated"),
+    [
+        ("Di rilis ini, versi 2410.0.0 berisi kode isian.", False),  # a release, no year
+        ("THR dibayarkan tahun 2018.", True),
+        ("Rilis 2410 terbit bulan Oktober.", True),
+    ],
+)
+def test_four_digits_of_a_dotted_release_are_no_year(text: str, stated: bool) -> None:
+    assert states("kapan", text) is stated
