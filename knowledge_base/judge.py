@@ -199,7 +199,9 @@ def judge_answer(
     for version in info.versions:
         # A release no cited passage or title names: release notes of 22.09 do not say what
         # 22.10 brought, however alike the two read.
-        if not re.search(rf"(?<![\d.]){re.escape(version)}(?!\d|\.\d)", where):
+        # "2.0" is the release a passage may write "2" (and "2410" may be "2410.0.0").
+        base = re.escape(re.sub(r"(?:\.0)+$", "", version))
+        if not re.search(rf"(?<![\d.]){base}(?:\.0)*(?!\d|\.\d)", where):
             return Verdict(False, False, "number")
     for name in info.names:
         name_terms = terms(name)

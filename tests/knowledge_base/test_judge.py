@@ -625,6 +625,8 @@ RELEASE = SearchHit(
         ("Modul apa yang ditambahkan di OpenSID 22.10?", True),  # the release after
         ("Modul apa yang ditambahkan di OpenSID v22.1?", True),
         ("Modul apa yang ditambahkan di OpenSID 22.09?", False),
+        ("Modul apa yang ditambahkan di OpenSID 22.09.0?", False),  # the same release
+        ("Modul apa yang ditambahkan di OpenSID 22.9?", True),
         ("Modul apa yang ditambahkan di OpenSID?", False),
     ],
 )
