@@ -154,13 +154,23 @@ def _first_heading(blocks: list[Block]) -> str | None:
     manual), and the first of them is no title: taken as one, it prefixed every passage, so
     the "Tambah Anggota Baru" steps read "Lihat Daftar Anggota > Tambah Anggota Baru", and the
     document's own name ("catatan rilis v22.09") was nowhere. The title then comes from the
-    file's metadata or its name."""
+    file's metadata or its name.
+
+    Top-level headings that follow one another with no text between are one heading: an
+    agreement's cover ("KESEPAKATAN BERSAMA", "ANTARA ...", "NOMOR: ...", "TENTANG ...") is
+    titled by its first line, as a one-line heading would be."""
     headings = [b for b in blocks if b.kind == "heading"]
     if not headings:
         return None
     top = min(b.level for b in headings)
-    tops = [b.text for b in headings if b.level == top]
-    return tops[0] if len(tops) == 1 else None
+    runs: list[str] = []
+    previous_top = False
+    for block in blocks:
+        is_top = block.kind == "heading" and block.level == top
+        if is_top and not previous_top:
+            runs.append(block.text)
+        previous_top = is_top
+    return runs[0] if len(runs) == 1 else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -226,6 +226,15 @@ def test_headings_that_share_the_top_level_are_sections_not_the_title() -> None:
     # One heading of the top level is the title, wherever the others stand below it.
     single = "# Panduan Gampil\n\n## Daftar\n\nIsi formulir.\n\n## Bayar\n\nBayar retribusi.\n"
     assert load("x.md", single.encode()).title == "Panduan Gampil"
+    # Top-level headings one under another with no text between are one heading: an
+    # agreement's cover is titled by its first line (the intake reads the kind from it).
+    cover = (
+        "# KESEPAKATAN BERSAMA\n\n# ANTARA KOTA BANDUNG DAN KABUPATEN KERINCI\n\n"
+        "# TENTANG REPLIKASI GAMPIL\n\nPada hari ini Senin kami sepakat.\n"
+    )
+    assert load("kb.md", cover.encode()).title == "KESEPAKATAN BERSAMA"
+    split = cover + "\n# LAMPIRAN\n\nDaftar aplikasi.\n"
+    assert load("kb.md", split.encode()).title is None
 
 
 def test_markdown_front_matter_headings_lists_tables() -> None:
