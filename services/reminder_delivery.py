@@ -366,6 +366,7 @@ class ReminderDelivery:
             payload=payload,
             attempts=e.attempts,
             timezone=str(payload.get("timezone") or self._planner.timezone_of(e.region_code)),
+            resends=e.resends or 0,
         )
 
     # --- sending again on request ---------------------------------------------------------------

@@ -471,6 +471,8 @@ class Undelivered(Protocol):
     @property
     def due_on(self) -> date | None: ...
     @property
+    def resends(self) -> int: ...
+    @property
     def trigger_on(self) -> date: ...
     @property
     def payload(self) -> Mapping[str, Any]: ...
@@ -505,7 +507,9 @@ def admin_notices(
                         "undeliverable",
                         e.agreement_id,
                         e.milestone_id,
-                        f"{e.kind}.{e.threshold}",
+                        # Sent again by an operator and failed again: news, so a key of its
+                        # own (a row never resent keeps the key it always had).
+                        f"{e.kind}.{e.threshold}" + (f".r{e.resends}" if e.resends else ""),
                         recipient,
                         on=e.due_on if e.kind in DATED_KINDS else None,
                     ),

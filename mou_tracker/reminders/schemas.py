@@ -156,6 +156,8 @@ class ReminderEntry:
     payload: Mapping[str, Any]
     attempts: int
     timezone: str
+    resends: int = 0
+    """How often an operator sent it again (a failure after a resend is news to the admins)."""
 
 
 @dataclass(frozen=True)

@@ -997,6 +997,26 @@ def test_an_undeliverable_reminder_resent_after_the_block_was_lifted_arrives(
     assert _kerinci_row(reminders).status == SENT
 
 
+def test_a_resent_reminder_undeliverable_again_is_news_to_the_admins(
+    reminders: ReminderService, engine: Engine
+) -> None:
+    seed_basic(engine)
+    sender = FakeSender(fail={KERINCI_COORD: UndeliverableError("Forbidden: bot was blocked")})
+    reminders.run_pass(now=TUESDAY, sender=sender)
+    assert len(sender.to(ADMIN)) == 1
+    row = _kerinci_row(reminders)
+    # The admin resends it, believing the block lifted; it was not. Under the notice's old
+    # key the second failure reached nobody: the admin thought it delivered.
+    assert reminders.resend([row.id], by="tg:900").resent == (row.id,)
+    report = reminders.run_pass(now=TUESDAY + timedelta(minutes=5), sender=sender)
+    assert (report.undeliverable, report.routed_to_admins) == (1, 1)
+    notices = sender.to(ADMIN)
+    assert len(notices) == 2 and "Pelatihan staf" in notices[1].text
+    # Once per resend: later passes add nothing.
+    reminders.run_pass(now=TUESDAY + timedelta(hours=2), sender=sender)
+    assert len(sender.to(ADMIN)) == 2
+
+
 def test_a_resent_reminder_is_checked_as_a_fresh_one(
     services: Services, reminders: ReminderService, directory: FakeDirectory, engine: Engine
 ) -> None:
