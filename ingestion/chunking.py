@@ -94,15 +94,35 @@ def chunk_blocks(
             )
         )
 
+    # Whether each heading of the stack has had text under it (or under a sub-heading). One
+    # replaced before it had any ("NOMOR: 119/KB/2025" between "ANTARA ..." and "TENTANG ..."
+    # of an agreement's cover; "Pasal 1" above "Ruang Lingkup") stood in no chunk and no path:
+    # its text goes first into the next section's text instead of being lost, unless the path
+    # says it already (a scan's "BAB I" above "BAB I KETENTUAN UMUM").
+    used: list[bool] = []
+    headings: list[Block] = []
+    orphans: list[_Unit] = []
     for block in blocks:
         if block.kind == "heading":
             emit(current)
+            popped: list[_Unit] = []
             while stack and stack[-1][0] >= block.level:
-                stack.pop()
+                _, text = stack.pop()
+                heading = headings.pop()
+                if not used.pop() and text and text.casefold() != title.casefold():
+                    popped.insert(0, _Unit(text, "heading", heading.page, heading.label))
             stack.append((block.level, block.text.strip()))
+            used.append(False)
+            headings.append(block)
             path = tuple(text for _, text in stack if text and text.casefold() != title.casefold())
+            said = _folded(" ".join((title, *path)))
+            orphans.extend(u for u in popped if _folded(u.text) not in said)
             current = _Open(path=path)
             continue
+        used = [True] * len(used)
+        if orphans:
+            current.units.extend(orphans)
+            orphans = []
         for unit in _units(block, size, overlap):
             if (
                 unit.kind in ("list", "table")
@@ -127,6 +147,10 @@ def chunk_blocks(
             current.units.append(unit)
     emit(current)
     return chunks
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().split())
 
 
 def _is_lead_in(unit: _Unit) -> bool:

@@ -152,6 +152,35 @@ def test_no_text_is_lost_and_chunks_stay_bounded(blocks: list[Block], size: int)
         words_out.update(body.split())
     assert set(words_in) <= words_out
     assert [c.position for c in chunks] == list(range(len(chunks)))
+    # Every heading with text after it stands in some chunk, in its path or its text.
+    everything = " ".join(c.text for c in chunks).split()
+    for i, block in enumerate(blocks):
+        if block.kind == "heading" and any(b.kind != "heading" for b in blocks[i + 1 :]):
+            assert block.text in everything
+
+
+def test_a_heading_replaced_before_any_text_keeps_its_words() -> None:
+    # An agreement's cover and a Markdown article: "NOMOR: ..." and "Pasal 1" stood in no
+    # chunk and no path, so the agreement's number and the article's were found nowhere.
+    blocks = [
+        Block("heading", "KESEPAKATAN BERSAMA", level=1, page=1),
+        Block("heading", "NOMOR: 119/KB.12/2025", level=1, page=1),
+        Block("heading", "TENTANG REPLIKASI GAMPIL", level=1, page=1),
+        Block("paragraph", "Pada hari ini Senin kami sepakat.", page=1),
+        Block("heading", "Pasal 1", level=2, page=2, label="Pasal 1"),
+        Block("heading", "Ruang Lingkup", level=2, page=2),
+        Block("paragraph", "Replikasi aplikasi Gampil.", page=2),
+        Block("heading", "Lampiran", level=1, page=3),
+    ]
+    chunks = chunk_blocks(blocks, "KESEPAKATAN BERSAMA", size=500)
+    assert [c.text for c in chunks] == [
+        "KESEPAKATAN BERSAMA > TENTANG REPLIKASI GAMPIL\n\n"
+        "NOMOR: 119/KB.12/2025\n\nPada hari ini Senin kami sepakat.",
+        "KESEPAKATAN BERSAMA > TENTANG REPLIKASI GAMPIL > Ruang Lingkup\n\n"
+        "Pasal 1\n\nReplikasi aplikasi Gampil.",
+    ]
+    # The heading's own page and label: a citation of "Pasal 1" names page 2.
+    assert chunks[1].page == 2 and chunks[1].anchors[0][1:] == (2, "Pasal 1")
 
 
 def test_a_20_mib_line_without_spaces_is_chunked_in_linear_time() -> None:
