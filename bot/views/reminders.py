@@ -193,6 +193,13 @@ def _render_one(
     """One reminder as a whole message (``single``) or as a line of a collapsed one."""
     params = _common(entry, lang, now)
     kind = "today" if entry.kind == "upcoming" and params["days_left"] <= 0 else entry.kind
+    if kind == "undeliverable":
+        resend_id = entry.payload.get("resend_id")
+        params["resend"] = (
+            catalog().t(f"reminders.{form}.resend", lang, id=int(resend_id))
+            if isinstance(resend_id, int) and not isinstance(resend_id, bool)
+            else ""
+        )
     return catalog().t(f"reminders.{form}.{kind}", lang, **params)
 
 

@@ -530,6 +530,9 @@ def admin_notices(
                         "original_recipient": who,
                         "region_name": name(e.region_code),
                         "reason": reason,
+                        # The row an admin can send again once the cause is fixed (one for a
+                        # role nobody held has nobody to go to).
+                        "resend_id": e.id if e.telegram_id is not None else None,
                     },
                 )
             )

@@ -537,6 +537,9 @@ def test_a_blocked_bot_is_marked_undeliverable_and_routed_to_admins_once(
     assert notice.kinds == ("undeliverable",)
     assert "Pelatihan staf" in notice.text and "tg:111" in notice.text
     assert notice.buttons == ()
+    # It says how to send the reminder again once the cause is fixed.
+    row = _kerinci_row(reminders)
+    assert f"kirim ulang: <code>/kirimulang {row.id}</code>" in notice.text
     reminders.run_pass(now=TUESDAY + timedelta(hours=1), sender=sender)
     reminders.run_pass(now=TUESDAY + timedelta(days=1, hours=1), sender=sender)
     assert len(sender.to(ADMIN)) == 1
@@ -558,6 +561,7 @@ def test_a_region_without_coordinator_is_routed_to_admins(
     assert report.routed_to_admins == 1
     [notice] = sender.to(ADMIN)
     assert "Kota Makassar" in notice.text
+    assert "/kirimulang" not in notice.text  # nobody to send it to: no resend offered
     # When a coordinator registers later, they get the reminder (a new recipient).
     reminders.planning.directory.users.append(  # type: ignore[union-attr]
         FakeUser(444, "Koordinator Makassar", region_code=MAKASSAR)

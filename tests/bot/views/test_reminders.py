@@ -51,6 +51,20 @@ def test_notices_and_digests_carry_no_buttons() -> None:
     assert rendered.buttons == () and rendered.kinds == ("digest",)
 
 
+def test_an_undelivered_notice_says_how_to_send_it_again() -> None:
+    notice = entry("undeliverable", original_kind="upcoming", reason="blocked", resend_id=41)
+    single = views.render(ReminderMessage(5, "en", (notice,), AT)).text
+    assert single.endswith("send it again: <code>/resend 41</code>")
+    both = views.render(ReminderMessage(5, "en", (notice, replace(notice, id=2)), AT)).text
+    assert both.count("; send again: <code>/resend 41</code>") == 2
+    indonesian = views.render(ReminderMessage(5, "id", (replace(notice, language="id"),), AT))
+    assert indonesian.text.endswith("kirim ulang: <code>/kirimulang 41</code>")
+    # A notice recorded before the hint, or about a role nobody held, offers none.
+    for bare in (entry("undeliverable", reason="blocked"), replace(notice, payload={})):
+        text = views.render(ReminderMessage(5, "en", (bare,), AT)).text
+        assert "/resend" not in text and "{resend}" not in text
+
+
 def test_a_collapsed_reminder_offers_each_milestone_once() -> None:
     go_live = replace(entry("overdue", milestone_title="Go-live"), milestone_id=31)
     three = (entry(), entry("escalation"), go_live)
