@@ -116,6 +116,9 @@ class TrackerAnswer:
     unknown_regions: tuple[str, ...] = ()
     """Names the question wrote as a region's that no region has: nothing is listed for them
     (the whole portfolio would read as their answer)."""
+    none_blocked: bool = False
+    """Asked what is stuck ("mana yang macet?") when no milestone is marked blocked: the
+    overdue ones are the answer (``intent`` is then ``overdue``), said to be that."""
 
     @property
     def agreement_ids(self) -> tuple[int, ...]:
@@ -315,18 +318,46 @@ def _milestone_answer(
     question: TrackerQuestion,
     today: date,
 ) -> TrackerAnswer:
-    """Overdue, blocked or due milestones of the agreements in force."""
+    """Overdue, blocked or due milestones of the agreements in force.
+
+    Asked what is blocked when no milestone is marked so, the overdue ones answer: "no
+    milestone blocked" alone read as "nothing is stuck" while agreements were months late.
+    """
     in_force = [a for a in chosen if a.health in IN_FORCE]
-    window = question.window or (
-        Window(today, today + timedelta(DEFAULT_DUE_DAYS), "days")
-        if question.intent == "due"
-        else None
+    found = _milestones_of(question.intent, in_force, details_of, question.window, today)
+    window = question.window
+    if question.intent == "due" and window is None:
+        window = Window(today, today + timedelta(DEFAULT_DUE_DAYS), "days")
+    if question.intent == "blocked" and not found:
+        late = _milestones_of("overdue", in_force, details_of, None, today)
+        if late:
+            found, base = late, _replace(base, intent="overdue", none_blocked=True)
+    items = tuple(_item(d, milestones=ms) for d, ms in found[:MAX_ITEMS])
+    return _replace(
+        base,
+        items=items,
+        total=len(found),
+        milestone_total=sum(len(ms) for _, ms in found),
+        window=window,
     )
+
+
+def _milestones_of(
+    intent: str,
+    in_force: Sequence[AgreementSummary],
+    details_of: DetailsOf,
+    window: Window | None,
+    today: date,
+) -> list[tuple[AgreementDetail, tuple[MilestoneView, ...]]]:
+    """The agreements with overdue, blocked or due (in ``window``, else the next
+    :data:`DEFAULT_DUE_DAYS`) milestones, and those milestones, soonest due first."""
+    if intent == "due" and window is None:
+        window = Window(today, today + timedelta(DEFAULT_DUE_DAYS), "days")
     found: list[tuple[AgreementDetail, tuple[MilestoneView, ...]]] = []
     for detail in details_of([a.id for a in in_force]):
-        if question.intent == "overdue":
+        if intent == "overdue":
             wanted = tuple(m for m in detail.milestones if m.overdue)
-        elif question.intent == "blocked":
+        elif intent == "blocked":
             wanted = tuple(m for m in detail.milestones if m.status == "blocked")
         else:
             assert window is not None
@@ -340,14 +371,7 @@ def _milestone_answer(
         if wanted:
             found.append((detail, wanted))
     found.sort(key=lambda f: (min(m.due_on or date.max for m in f[1]), f[0].id))
-    items = tuple(_item(d, milestones=ms) for d, ms in found[:MAX_ITEMS])
-    return _replace(
-        base,
-        items=items,
-        total=len(found),
-        milestone_total=sum(len(ms) for _, ms in found),
-        window=window,
-    )
+    return found
 
 
 def _stage_regions(

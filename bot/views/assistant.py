@@ -143,6 +143,9 @@ def tracker_view(
         lines.append(t_html("assistant.relaxed", lang, regions=where, apps=", ".join(answer.apps)))
     elif answer.relaxed:  # the kind or number asked matched nothing
         lines.append(t_html("assistant.relaxed_other", lang, regions=where))
+    if answer.none_blocked:
+        scope = t("assistant.scope.with", lang, regions=where) if where else ""
+        lines.append(t_html("assistant.none_blocked", lang, scope=scope))
     lines.append(_headline(answer, lang, where))
     for item in answer.items:
         lines.append(_item_text(answer, item, lang))

@@ -121,6 +121,20 @@ def test_due_this_week_and_blocked(directory: RegionDirectory) -> None:
     assert [m.blocked_reason for i in blocked.items for m in i.milestones] == ["server mati"]
 
 
+def test_asked_what_is_stuck_when_nothing_is_marked_blocked_the_late_ones_answer(
+    directory: RegionDirectory,
+) -> None:
+    # "No milestone blocked" alone read as "nothing is stuck" while Kerinci's training was a
+    # month late.
+    stuck = ask("perjanjian mana yang macet?", directory, SEEN[:3])
+    assert (stuck.intent, stuck.none_blocked) == ("overdue", True)
+    assert stuck.agreement_ids == (1,) and stuck.milestone_total == 1
+    # Something marked blocked is the answer as before, and nothing late: nothing at all.
+    assert ask("perjanjian mana yang macet?", directory).none_blocked is False
+    calm = ask("yang macet apa?", directory, SEEN[2:3])
+    assert (calm.intent, calm.none_blocked, calm.items) == ("blocked", False, ())
+
+
 def test_ending_within_a_window_and_counted(directory: RegionDirectory) -> None:
     found = ask("How many agreements expire next year?", directory)
     assert found.counting and found.agreement_ids == (3,) and found.total == 1

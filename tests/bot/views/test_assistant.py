@@ -69,3 +69,21 @@ def test_a_region_no_directory_knows_is_said_back_not_answered_with_every_agreem
     text, rows = tracker_view(ask(question, directory, seen), lang)
     assert expected in text
     assert "Perjanjian 8" not in text and not rows
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "expected"),
+    [
+        ("perjanjian dengan Kerinci yang macet apa?", "id",
+         "Tidak ada tonggak yang ditandai terhambat dengan Kabupaten Kerinci; yang melewati"),
+        ("Which agreements with Kerinci are stuck?", "en",
+         "No milestone is marked blocked with Kabupaten Kerinci; these are past their due"),
+    ],
+)  # fmt: skip
+def test_what_is_stuck_shows_the_late_milestones_when_none_is_marked_blocked(
+    directory: RegionDirectory, question: str, lang: str, expected: str
+) -> None:
+    seen = [agreement(1, KERINCI, "overdue", milestone(11, "Pelatihan", date(2026, 2, 1)))]
+    text, rows = tracker_view(ask(question, directory, seen), lang)
+    first, second = text.splitlines()[:2]
+    assert expected in first and "1" in second and "Pelatihan" in text and rows
