@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from mou_tracker.reminders import planning
@@ -190,6 +190,7 @@ def test_admins_hear_once_about_what_nobody_could_receive() -> None:
         due_on: date | None
         trigger_on: date
         payload: dict[str, object]
+        resends: int = 0
 
     lost = Entry(
         3,
@@ -223,6 +224,13 @@ def test_admins_hear_once_about_what_nobody_could_receive() -> None:
     assert notices[0].payload["original_recipient"] == "Kabupaten Kerinci"
     assert notices[2].payload["original_recipient"] == "tg:9"
     assert notices[0].payload["reason"] == "no_recipient"
+    # Nobody held the role: no row to send again. Tg:9's own reminder can be.
+    assert notices[0].payload["resend_id"] is None and notices[2].payload["resend_id"] == 4
+    # Sent again and failed again: a notice of its own, once per resend.
+    again = planning.admin_notices(
+        [replace(own, resends=2)], admins, "blocked", name=name, default_timezone="Asia/Jakarta"
+    )
+    assert again[0].dedup_key == notices[2].dedup_key.replace("escalation.14", "escalation.14.r2")
 
 
 def test_what_the_outbox_holds_is_left_out_and_keys_are_unique() -> None:
