@@ -13,12 +13,14 @@ still found.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ingestion.schemas import Block, Chunk
 from knowledge_base.units import SENTENCE_END
 
 WHOLE_FACTOR = 1.6
+MAX_HEADING_CHARS = 300
+"""A "heading" longer than this is text: it is chunked as a paragraph, not put in the path."""
 SEPARATOR = " > "
 
 
@@ -103,6 +105,10 @@ def chunk_blocks(
     headings: list[Block] = []
     orphans: list[_Unit] = []
     for block in blocks:
+        if block.kind == "heading" and len(block.text) > MAX_HEADING_CHARS:
+            # No heading: its text would prefix every chunk of its section (a hostile 2 MB
+            # "# ..." line made each of 54 chunks 2 MB long).
+            block = replace(block, kind="paragraph", level=0)
         if block.kind == "heading":
             emit(current)
             popped: list[_Unit] = []
@@ -115,15 +121,21 @@ def chunk_blocks(
             used.append(False)
             headings.append(block)
             path = tuple(text for _, text in stack if text and text.casefold() != title.casefold())
-            said = _folded(" ".join((title, *path)))
-            orphans.extend(u for u in popped if _folded(u.text) not in said)
+            said = f" {_folded(' '.join((title, *path)))} "
+            orphans.extend(u for u in popped if f" {_folded(u.text)} " not in said)
             current = _Open(path=path)
             continue
         used = [True] * len(used)
-        if orphans:
-            current.units.extend(orphans)
-            orphans = []
-        for unit in _units(block, size, overlap):
+        # The orphans' text is packed like the block's own, so a run of them stays in bounds.
+        leading = [
+            _Unit(piece.text, "heading", piece.page, piece.label)
+            for orphan in orphans
+            for piece in _units(
+                Block("paragraph", orphan.text, page=orphan.page, label=orphan.label), size, 0
+            )
+        ]
+        orphans = []
+        for unit in (*leading, *_units(block, size, overlap)):
             if (
                 unit.kind in ("list", "table")
                 and len(current.units) == 1

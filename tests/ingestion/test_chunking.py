@@ -6,7 +6,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingestion.chunking import WHOLE_FACTOR, chunk_blocks, sentences, split_text
+from ingestion.chunking import MAX_HEADING_CHARS, WHOLE_FACTOR, chunk_blocks, sentences, split_text
 from ingestion.schemas import Block
 
 TITLE = "Panduan Replikasi"
@@ -183,9 +183,37 @@ def test_a_heading_replaced_before_any_text_keeps_its_words() -> None:
     assert chunks[1].page == 2 and chunks[1].anchors[0][1:] == (2, "Pasal 1")
 
 
+def test_a_run_of_empty_headings_stays_within_the_chunk_size() -> None:
+    # A table of contents exported as headings: 3,000 of them before the first text.
+    blocks = [Block("heading", f"Bagian {i} tentang hal nomor {i}", level=2) for i in range(3000)]
+    chunks = chunk_blocks([*blocks, Block("paragraph", "Isi.")], TITLE, size=300, overlap=40)
+    assert all(len(_body(c.text)) <= 300 * WHOLE_FACTOR for c in chunks)
+    text = " ".join(c.text for c in chunks)
+    assert "Bagian 0 tentang hal nomor 0" in text and "Bagian 2998 tentang" in text
+    # A heading another heading's words contain is kept unless it is that whole phrase:
+    # "BAB I" above "BAB II ..." is a chapter of its own.
+    kept = chunk_blocks(
+        [Block("heading", "BAB I", level=1), Block("heading", "BAB II UMUM", level=1),
+         Block("paragraph", "Isi.")], TITLE, size=300,
+    )  # fmt: skip
+    assert _body(kept[0].text) == "BAB I\n\nIsi."
+
+
 def test_a_20_mib_line_without_spaces_is_chunked_in_linear_time() -> None:
     # Quadratic re-slicing would take minutes here; the assertion is on the output only.
     text = "a" * (20 * 1024 * 1024)
     chunks = chunk_blocks([Block("paragraph", text)], TITLE, size=900, overlap=120)
     assert sum(len(_body(c.text)) for c in chunks) == len(text)
     assert max(len(_body(c.text)) for c in chunks) == 900
+
+
+def test_a_heading_too_long_to_be_one_is_chunked_as_text() -> None:
+    # A hostile "# kata kata ..." line of 2 MB prefixed every chunk of its section.
+    huge = "kata " * 100_000
+    blocks = [Block("heading", huge, level=1), Block("paragraph", "Isi kalimat. " * 200)]
+    chunks = chunk_blocks(blocks, TITLE, size=900, overlap=120)
+    assert max(len(c.text) for c in chunks) <= 900 * WHOLE_FACTOR + len(TITLE) + 2
+    assert sum(c.text.count("kata") for c in chunks) >= 100_000
+    short = "H" * MAX_HEADING_CHARS
+    [chunk] = chunk_blocks([Block("heading", short, level=1), Block("paragraph", "Isi.")], TITLE)
+    assert chunk.section == short
