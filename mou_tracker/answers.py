@@ -219,7 +219,10 @@ def answer(
     if reading.choices:
         return base
     if question.unknown_regions:
-        return _replace(base, unknown_regions=question.unknown_regions)
+        # Said back; the regions the question also names that do exist are answered.
+        base = _replace(base, unknown_regions=question.unknown_regions)
+        if not reading.wanted:
+            return base
     by_region = [a for a in seen if _parties_match(a, reading.wanted)]
     chosen = [a for a in by_region if _has_apps(a, question.apps)]
     if question.number is not None:

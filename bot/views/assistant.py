@@ -136,6 +136,10 @@ def tracker_view(
                 )
         return "\n".join(lines), rows
     lines = []
+    if answer.unknown_regions and answer.regions:
+        # Named beside regions that exist: said back, and the others are answered below.
+        names = ", ".join(f"“{echo(name)}”" for name in answer.unknown_regions)
+        lines.append(t_html("assistant.unknown_regions", lang, regions=names))
     for phrase, name in answer.settled:
         lines.append(t_html("assistant.settled", lang, phrase=phrase, name=name))
     where = ", ".join(answer.regions)
@@ -166,7 +170,7 @@ def _headline(answer: TrackerAnswer, lang: str, where: str) -> str:
     window = _window_text(answer.window, lang)
     window = f" {window}" if window else ""
     if count == 0:
-        if answer.unknown_regions and not answer.items:
+        if answer.unknown_regions and not answer.regions:
             names = ", ".join(f"“{echo(name)}”" for name in answer.unknown_regions)
             return t_html("assistant.unknown_regions", lang, regions=names)
         if answer.nothing_for and not answer.items:

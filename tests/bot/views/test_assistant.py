@@ -87,3 +87,16 @@ def test_what_is_stuck_shows_the_late_milestones_when_none_is_marked_blocked(
     text, rows = tracker_view(ask(question, directory, seen), lang)
     first, second = text.splitlines()[:2]
     assert expected in first and "1" in second and "Pelatihan" in text and rows
+
+
+def test_a_region_that_exists_beside_one_that_does_not_is_answered(
+    directory: RegionDirectory,
+) -> None:
+    # Before: "Kabupaten Atlantis" was said back and Kerinci's agreements were left out.
+    seen = [agreement(8, KERINCI, "on_track")]
+    found = ask("status MoU Kerinci dan Kabupaten Atlantis", directory, seen)
+    assert found.unknown_regions == ("Kabupaten Atlantis",) and found.agreement_ids == (8,)
+    text, rows = tracker_view(found, "id")
+    first = text.splitlines()[0]
+    assert "“Kabupaten Atlantis” tidak ada dalam daftar" in first
+    assert "Perjanjian 8" in text and rows
